@@ -1,0 +1,482 @@
+import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+
+import { traderCollection } from '../domain/collections';
+import {
+  bindParticipant,
+  canReadPrivateRecord,
+  canSeeConsignment,
+  collectionMembers,
+  mergeJoinKeys,
+  payloadJoinKeys,
+  slotFor,
+  uniquenessClaims,
+  type Participants,
+} from '../domain/consignment';
+import { commitPayload } from '../domain/merkle';
+import { assertPurpose } from '../domain/purposes';
+import { assertAllowed, type Action } from '../domain/roles';
+import {
+  ConsignmentId,
+  Decision,
+  JoinKeys,
+  Movement,
+  PartyId,
+  PartyRecordKind,
+  parseJsonWith,
+  parseWith,
+  recordKinds,
+  SubjectType,
+  type RecordKind,
+} from '../domain/schemas';
+import { nextStatus, recordsLocked } from '../domain/state-machine';
+import {
+  KeyType,
+  compositeKey,
+  emitEvent,
+  listByPartialKey,
+  privateKey,
+  putJson,
+  putPrivateJson,
+  readJson,
+  readPrivateJson,
+  resolveCaller,
+  result,
+  transientPayload,
+  txTime,
+  type Caller,
+} from './context';
+import {
+  byTimeThenTx,
+  type AccessRecord,
+  type ConsignmentRecord,
+  type DecisionRecord,
+  type MovementRecord,
+  type PartyRegistration,
+  type PrivateEnvelope,
+  type SubmissionRecord,
+  type UniquenessRecord,
+} from './records';
+
+const submitAction: Record<RecordKind, Action> = {
+  order: 'submitOrder',
+  payment: 'submitPayment',
+  logistics: 'submitLogistics',
+  declaration: 'submitDeclaration',
+};
+
+function participantsOf(c: Participants): Participants {
+  return { platformMspId: c.platformMspId, carrierMspId: c.carrierMspId, paymentMspId: c.paymentMspId };
+}
+
+@Info({
+  title: 'ConsignmentContract',
+  description:
+    'Cross-border e-commerce consignments: order, payment, logistics and declaration records, movements, decisions and personal-data access records',
+})
+export class ConsignmentContract extends Contract {
+  constructor() {
+    super('consignment');
+  }
+
+  /** joinKeysJson: {orderNumber?, trackingNumber?, paymentTransactionId?, originCountry, destinationCountry}. */
+  @Transaction()
+  @Returns('string')
+  public async create(ctx: Context, consignmentId: string, joinKeysJson: string): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    assertAllowed('createConsignment', caller);
+    const id = parseWith(ConsignmentId, 'consignmentId', consignmentId);
+    const joinKeys = parseJsonWith(JoinKeys, 'joinKeys', joinKeysJson);
+    const key = this.consignmentKey(ctx, id);
+    if (await readJson<ConsignmentRecord>(ctx, key)) throw new Error(`consignment ${id} already exists`);
+    const { participants } = bindParticipant({}, slotFor('create', caller.role), caller.mspId, id);
+    const now = txTime(ctx);
+    const record: ConsignmentRecord = {
+      consignmentId: id,
+      status: 'created',
+      ...participants,
+      joinKeys,
+      createdBy: caller.mspId,
+      createdAt: now,
+      updatedAt: now,
+      txId: ctx.stub.getTxID(),
+    };
+    await this.claimJoinKeys(ctx, record);
+    await putJson(ctx, key, record);
+    emitEvent(ctx, 'ConsignmentCreated', {
+      consignmentId: id,
+      status: record.status,
+      createdBy: caller.mspId,
+      originCountry: joinKeys.originCountry,
+      destinationCountry: joinKeys.destinationCountry,
+    });
+    return result(record);
+  }
+
+  /** Transient 'payload' (OrderPayload) and 'saltSeed'. Returns the public record summary, never the payload. */
+  @Transaction()
+  @Returns('string')
+  public async submitOrder(ctx: Context, consignmentId: string): Promise<string> {
+    return this.submit(ctx, consignmentId, 'order');
+  }
+
+  /** Transient 'payload' (PaymentPayload) and 'saltSeed'. */
+  @Transaction()
+  @Returns('string')
+  public async submitPayment(ctx: Context, consignmentId: string): Promise<string> {
+    return this.submit(ctx, consignmentId, 'payment');
+  }
+
+  /** Transient 'payload' (LogisticsPayload) and 'saltSeed'. */
+  @Transaction()
+  @Returns('string')
+  public async submitLogistics(ctx: Context, consignmentId: string): Promise<string> {
+    return this.submit(ctx, consignmentId, 'logistics');
+  }
+
+  /** Transient 'payload' (DeclarationPayload) and 'saltSeed'. */
+  @Transaction()
+  @Returns('string')
+  public async submitDeclaration(ctx: Context, consignmentId: string): Promise<string> {
+    return this.submit(ctx, consignmentId, 'declaration');
+  }
+
+  /** movementJson: {type: dispatched|arrived|delivered|exited, location (UN/LOCODE), occurredAt?}. */
+  @Transaction()
+  @Returns('string')
+  public async recordMovement(ctx: Context, consignmentId: string, movementJson: string): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    assertAllowed('recordMovement', caller);
+    const consignment = await this.load(ctx, consignmentId);
+    const id = consignment.consignmentId;
+    if (consignment.carrierMspId === undefined) {
+      throw new Error(
+        `consignment ${id} has no carrier yet; its carrier binds by creating it or submitting logistics`,
+      );
+    }
+    if (consignment.carrierMspId !== caller.mspId) {
+      throw new Error(
+        `only the carrier of consignment ${id} (${consignment.carrierMspId}) may record its movements`,
+      );
+    }
+    const movement = parseJsonWith(Movement, 'movement', movementJson);
+    const statusAfter = nextStatus(consignment.status, movement.type, id);
+    const record: MovementRecord = {
+      consignmentId: id,
+      type: movement.type,
+      location: movement.location,
+      occurredAt: movement.occurredAt,
+      recordedBy: caller.mspId,
+      recordedAt: txTime(ctx),
+      statusBefore: consignment.status,
+      statusAfter,
+      txId: ctx.stub.getTxID(),
+    };
+    await putJson(ctx, compositeKey(ctx, KeyType.movement, [id, record.txId]), record);
+    await this.updateStatus(ctx, consignment, statusAfter);
+    emitEvent(ctx, 'MovementRecorded', {
+      consignmentId: id,
+      type: movement.type,
+      location: movement.location,
+      status: statusAfter,
+    });
+    return result(record);
+  }
+
+  /** decisionJson: {decision: release|hold|inspect|seize|return_to_sender|refer, reasonCodes: string[]}. */
+  @Transaction()
+  @Returns('string')
+  public async recordDecision(ctx: Context, consignmentId: string, decisionJson: string): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    assertAllowed('recordDecision', caller);
+    const consignment = await this.load(ctx, consignmentId);
+    const id = consignment.consignmentId;
+    const decision = parseJsonWith(Decision, 'decision', decisionJson);
+    const statusAfter = nextStatus(consignment.status, decision.decision, id);
+    const record: DecisionRecord = {
+      consignmentId: id,
+      decision: decision.decision,
+      reasonCodes: decision.reasonCodes,
+      decidedBy: caller.mspId,
+      decidedAt: txTime(ctx),
+      statusBefore: consignment.status,
+      statusAfter,
+      txId: ctx.stub.getTxID(),
+    };
+    await putJson(ctx, compositeKey(ctx, KeyType.decision, [id, record.txId]), record);
+    await this.updateStatus(ctx, consignment, statusAfter);
+    emitEvent(ctx, 'DecisionRecorded', {
+      consignmentId: id,
+      decision: decision.decision,
+      reasonCodes: decision.reasonCodes,
+      status: statusAfter,
+    });
+    return result(record);
+  }
+
+  /** Public record, record summaries, movements and decisions, for participants, customs and auditors. */
+  @Transaction(false)
+  @Returns('string')
+  public async get(ctx: Context, consignmentId: string): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    const consignment = await this.loadVisible(ctx, caller, consignmentId);
+    const id = consignment.consignmentId;
+    const records = await listByPartialKey<SubmissionRecord>(ctx, KeyType.record, [id]);
+    const movements = await listByPartialKey<MovementRecord>(ctx, KeyType.movement, [id]);
+    const decisions = await listByPartialKey<DecisionRecord>(ctx, KeyType.decision, [id]);
+    return result({
+      consignment,
+      records,
+      movements: movements.sort(byTimeThenTx((m) => m.recordedAt)),
+      decisions: decisions.sort(byTimeThenTx((d) => d.decidedAt)),
+    });
+  }
+
+  /**
+   * The private payload of one record with its salt seed and root, for members of the record's
+   * collection (its submitter and customs). Evaluate only: submitted, the result would land in
+   * a block. The gateway pairs it with recordAccess, which is where the purpose is checked and logged.
+   */
+  @Transaction(false)
+  @Returns('string')
+  public async getPrivateRecord(ctx: Context, consignmentId: string, kind: string): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    const consignment = await this.loadVisible(ctx, caller, consignmentId);
+    const id = consignment.consignmentId;
+    const recordKind = this.parseRecordKind(kind);
+    const record = await this.requireRecord(ctx, id, recordKind);
+    if (!collectionMembers(record.submittedBy, caller.network.customsMspId).includes(caller.mspId)) {
+      throw new Error(`${caller.mspId} is not a member of collection ${record.collection}`);
+    }
+    const envelope = await readPrivateJson<PrivateEnvelope>(
+      ctx,
+      record.collection,
+      privateKey.record(recordKind, id),
+    );
+    if (!envelope)
+      throw new Error(
+        `private data of the ${recordKind} record of consignment ${id} is not available on this peer`,
+      );
+    const commitment = commitPayload(envelope.payload, envelope.saltSeed);
+    if (commitment.root !== record.root) {
+      throw new Error(
+        `private data of the ${recordKind} record of consignment ${id} does not match its committed root`,
+      );
+    }
+    return result({ ...record, payload: envelope.payload, saltSeed: envelope.saltSeed });
+  }
+
+  /**
+   * Leaves the access record for a read of personal data. subjectType 'consignment' with
+   * recordKind order|payment|logistics|declaration, or 'party' with recordKind party|flag.
+   */
+  @Transaction()
+  @Returns('string')
+  public async recordAccess(
+    ctx: Context,
+    subjectType: string,
+    subjectId: string,
+    recordKind: string,
+    purpose: string,
+  ): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    const type = parseWith(SubjectType, 'subjectType', subjectType);
+    const allowedPurpose = assertPurpose(purpose, caller);
+    let id: string;
+    let members: string[];
+    if (type === 'consignment') {
+      const consignment = await this.loadVisible(ctx, caller, subjectId);
+      id = consignment.consignmentId;
+      const record = await this.requireRecord(ctx, id, this.parseRecordKind(recordKind));
+      members = collectionMembers(record.submittedBy, caller.network.customsMspId);
+    } else {
+      id = parseWith(PartyId, 'subjectId', subjectId);
+      const kind = parseWith(PartyRecordKind, 'recordKind', recordKind);
+      const registrations = await listByPartialKey<PartyRegistration>(ctx, KeyType.party, [id]);
+      if (registrations.length === 0) throw new Error(`party ${id} is not registered`);
+      members =
+        kind === 'flag'
+          ? [caller.network.customsMspId]
+          : [...registrations.map((r) => r.registeredBy), caller.network.customsMspId];
+    }
+    if (!canReadPrivateRecord(caller, members, allowedPurpose)) {
+      throw new Error(`${caller.mspId} cannot read the ${recordKind} record of ${type} ${id}`);
+    }
+    const access: AccessRecord = {
+      subjectType: type,
+      subjectId: id,
+      recordKind,
+      purpose: allowedPurpose,
+      mspId: caller.mspId,
+      userId: caller.userId,
+      at: txTime(ctx),
+      txId: ctx.stub.getTxID(),
+    };
+    await putJson(ctx, compositeKey(ctx, KeyType.access, [type, id, access.txId]), access);
+    emitEvent(ctx, 'PersonalDataAccessed', {
+      subjectType: type,
+      subjectId: id,
+      recordKind,
+      purpose: allowedPurpose,
+      mspId: caller.mspId,
+    });
+    return result(access);
+  }
+
+  /** Access records of a subject, oldest first: for those who can see the subject, customs and auditors. */
+  @Transaction(false)
+  @Returns('string')
+  public async accessLog(ctx: Context, subjectType: string, subjectId: string): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    const type = parseWith(SubjectType, 'subjectType', subjectType);
+    let id: string;
+    if (type === 'consignment') {
+      id = (await this.loadVisible(ctx, caller, subjectId)).consignmentId;
+    } else {
+      id = parseWith(PartyId, 'subjectId', subjectId);
+      if (caller.role !== 'customs' && caller.role !== 'auditor') {
+        const mine = await readJson<PartyRegistration>(
+          ctx,
+          compositeKey(ctx, KeyType.party, [id, caller.mspId]),
+        );
+        if (!mine) throw new Error(`access log of party ${id} is not visible to ${caller.mspId}`);
+      }
+    }
+    const entries = await listByPartialKey<AccessRecord>(ctx, KeyType.access, [type, id]);
+    return result({ subjectType: type, subjectId: id, entries: entries.sort(byTimeThenTx((a) => a.at)) });
+  }
+
+  // ---------------------------------------------------------------- helpers (not transactions)
+
+  private consignmentKey(ctx: Context, id: string): string {
+    return compositeKey(ctx, KeyType.consignment, [id]);
+  }
+
+  private parseRecordKind(kind: string): RecordKind {
+    if (!(recordKinds as readonly string[]).includes(kind)) {
+      throw new Error(`invalid record kind '${kind}'; expected one of ${recordKinds.join(', ')}`);
+    }
+    return kind as RecordKind;
+  }
+
+  private async load(ctx: Context, consignmentId: string): Promise<ConsignmentRecord> {
+    const id = parseWith(ConsignmentId, 'consignmentId', consignmentId);
+    const consignment = await readJson<ConsignmentRecord>(ctx, this.consignmentKey(ctx, id));
+    if (!consignment) throw new Error(`consignment ${id} does not exist`);
+    return consignment;
+  }
+
+  private async loadVisible(ctx: Context, caller: Caller, consignmentId: string): Promise<ConsignmentRecord> {
+    assertAllowed('readConsignment', caller);
+    const consignment = await this.load(ctx, consignmentId);
+    if (!canSeeConsignment(caller, consignment)) {
+      throw new Error(`consignment ${consignment.consignmentId} is not visible to ${caller.mspId}`);
+    }
+    return consignment;
+  }
+
+  private async requireRecord(ctx: Context, id: string, kind: RecordKind): Promise<SubmissionRecord> {
+    const record = await readJson<SubmissionRecord>(ctx, compositeKey(ctx, KeyType.record, [id, kind]));
+    if (!record) throw new Error(`consignment ${id} has no ${kind} record`);
+    return record;
+  }
+
+  /**
+   * Claims the consignment's uniqueness keys. Reading an absent key and then writing it means two
+   * concurrent claims of the same order or tracking number collide on MVCC: exactly one commits.
+   */
+  private async claimJoinKeys(ctx: Context, consignment: ConsignmentRecord): Promise<void> {
+    for (const claim of uniquenessClaims(participantsOf(consignment), consignment.joinKeys)) {
+      const key = compositeKey(ctx, claim.type, [claim.owner, claim.value]);
+      const existing = await readJson<UniquenessRecord>(ctx, key);
+      if (existing === undefined) {
+        const value: UniquenessRecord = {
+          consignmentId: consignment.consignmentId,
+          claimedAt: txTime(ctx),
+          txId: ctx.stub.getTxID(),
+        };
+        await putJson(ctx, key, value);
+      } else if (existing.consignmentId !== consignment.consignmentId) {
+        throw new Error(
+          `${claim.label} ${claim.value} of ${claim.owner} is already used by consignment ${existing.consignmentId}`,
+        );
+      }
+    }
+  }
+
+  /** Rewrites the consignment only when its status changes, so a no-op scan does not conflict with others. */
+  private async updateStatus(
+    ctx: Context,
+    consignment: ConsignmentRecord,
+    status: ConsignmentRecord['status'],
+  ): Promise<void> {
+    if (status === consignment.status) return;
+    const updated: ConsignmentRecord = {
+      ...consignment,
+      status,
+      updatedAt: txTime(ctx),
+      txId: ctx.stub.getTxID(),
+    };
+    await putJson(ctx, this.consignmentKey(ctx, consignment.consignmentId), updated);
+  }
+
+  private async submit(ctx: Context, consignmentId: string, kind: RecordKind): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    assertAllowed(submitAction[kind], caller);
+    const consignment = await this.load(ctx, consignmentId);
+    const id = consignment.consignmentId;
+    if (recordsLocked(consignment.status)) {
+      throw new Error(`records of consignment ${id} cannot change in status '${consignment.status}'`);
+    }
+    const bound = bindParticipant(participantsOf(consignment), slotFor(kind, caller.role), caller.mspId, id);
+    const { payload, saltSeed } = transientPayload(ctx, kind);
+    const merged = mergeJoinKeys(consignment.joinKeys, payloadJoinKeys(kind, payload), id, kind);
+
+    const recordKey = compositeKey(ctx, KeyType.record, [id, kind]);
+    const previous = await readJson<SubmissionRecord>(ctx, recordKey);
+    if (previous && previous.submittedBy !== caller.mspId) {
+      throw new Error(
+        `the ${kind} record of consignment ${id} was submitted by ${previous.submittedBy}; only it may correct the record`,
+      );
+    }
+    const collection = traderCollection(caller.mspId, caller.network.customsMspId);
+    const commitment = commitPayload(payload, saltSeed);
+    await putPrivateJson(ctx, collection, privateKey.record(kind, id), {
+      payload,
+      saltSeed,
+    } satisfies PrivateEnvelope);
+    const record: SubmissionRecord = {
+      kind,
+      consignmentId: id,
+      submittedBy: caller.mspId,
+      collection,
+      root: commitment.root,
+      leafCount: commitment.leafCount,
+      submittedAt: txTime(ctx),
+      version: (previous?.version ?? 0) + 1,
+      txId: ctx.stub.getTxID(),
+    };
+    await putJson(ctx, recordKey, record);
+
+    // Only a new participant or a newly filled join key rewrites the consignment, keeping
+    // concurrent submissions by the three traders from colliding needlessly.
+    if (bound.changed || merged.changed) {
+      const updated: ConsignmentRecord = {
+        ...consignment,
+        ...bound.participants,
+        joinKeys: merged.joinKeys,
+        updatedAt: record.submittedAt,
+        txId: record.txId,
+      };
+      await this.claimJoinKeys(ctx, updated);
+      await putJson(ctx, this.consignmentKey(ctx, id), updated);
+    }
+    emitEvent(ctx, 'RecordSubmitted', {
+      consignmentId: id,
+      kind,
+      root: record.root,
+      version: record.version,
+      submittedBy: caller.mspId,
+    });
+    return result(record);
+  }
+}

@@ -1,0 +1,215 @@
+import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+
+import { customsCollection, traderCollection } from '../domain/collections';
+import { collectionMembers } from '../domain/consignment';
+import { commitPayload } from '../domain/merkle';
+import { assertAllowed } from '../domain/roles';
+import { PartyId, PartyKind, parsePayload, parseWith, Reference, VerificationLevel } from '../domain/schemas';
+import {
+  KeyType,
+  compositeKey,
+  emitEvent,
+  listByPartialKey,
+  privateKey,
+  putJson,
+  putPrivateJson,
+  readJson,
+  readPrivateJson,
+  resolveCaller,
+  result,
+  transientBytes,
+  transientPayload,
+  txTime,
+} from './context';
+import type { FlagRecord, PartyRegistration, PrivateEnvelope, TrustedTraderRecord } from './records';
+
+function asBoolean(value: unknown, name: string): boolean {
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new Error(`${name} must be true or false`);
+}
+
+@Info({
+  title: 'PartyContract',
+  description:
+    'Pseudonymous sellers and buyers: registrations by platforms, trusted-trader status and customs flags',
+})
+export class PartyContract extends Contract {
+  constructor() {
+    super('party');
+  }
+
+  /**
+   * A platform registers (or re-registers) a party it knows. Transient: 'payload' (PartyPayload
+   * JSON) and 'saltSeed' (hex, ≥ 16 bytes). The identity data goes to the platform–customs
+   * collection; only its Merkle root is public.
+   */
+  @Transaction()
+  @Returns('string')
+  public async register(
+    ctx: Context,
+    partyId: string,
+    kind: string,
+    verificationLevel: string,
+  ): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    assertAllowed('registerParty', caller);
+    const id = parseWith(PartyId, 'partyId', partyId);
+    const partyKind = parseWith(PartyKind, 'kind', kind);
+    const level = parseWith(VerificationLevel, 'verificationLevel', verificationLevel);
+    const { payload, saltSeed } = transientPayload(ctx, 'party');
+
+    const key = compositeKey(ctx, KeyType.party, [id, caller.mspId]);
+    const previous = await readJson<PartyRegistration>(ctx, key);
+    if (previous && previous.kind !== partyKind) {
+      throw new Error(`party ${id} is registered by ${caller.mspId} as ${previous.kind}, not ${partyKind}`);
+    }
+    const collection = traderCollection(caller.mspId, caller.network.customsMspId);
+    const commitment = commitPayload(payload, saltSeed);
+    await putPrivateJson(ctx, collection, privateKey.party(id), {
+      payload,
+      saltSeed,
+    } satisfies PrivateEnvelope);
+    const registration: PartyRegistration = {
+      partyId: id,
+      kind: partyKind,
+      verificationLevel: level,
+      registeredBy: caller.mspId,
+      collection,
+      root: commitment.root,
+      leafCount: commitment.leafCount,
+      registeredAt: txTime(ctx),
+      version: (previous?.version ?? 0) + 1,
+      txId: ctx.stub.getTxID(),
+    };
+    await putJson(ctx, key, registration);
+    emitEvent(ctx, 'PartyRegistered', {
+      partyId: id,
+      kind: partyKind,
+      verificationLevel: level,
+      registeredBy: caller.mspId,
+      root: commitment.root,
+      version: registration.version,
+    });
+    return result(registration);
+  }
+
+  /** Customs grants or withdraws trusted-trader (AEO-like) status; public by nature. */
+  @Transaction()
+  @Returns('string')
+  public async setTrustedTrader(
+    ctx: Context,
+    partyId: string,
+    trusted: boolean,
+    reference: string,
+  ): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    assertAllowed('setTrustedTrader', caller);
+    const id = parseWith(PartyId, 'partyId', partyId);
+    // The contract API converts 'true'/'false' for boolean parameters; a dispatcher that does not is tolerated.
+    const isTrusted = asBoolean(trusted as unknown, 'trusted');
+    const ref = parseWith(Reference, 'reference', reference);
+    await this.requireRegistrations(ctx, id);
+    const record: TrustedTraderRecord = {
+      partyId: id,
+      trusted: isTrusted,
+      reference: ref,
+      setBy: caller.mspId,
+      setAt: txTime(ctx),
+      txId: ctx.stub.getTxID(),
+    };
+    await putJson(ctx, compositeKey(ctx, KeyType.trusted, [id]), record);
+    emitEvent(ctx, 'TrustedTraderSet', { partyId: id, trusted: isTrusted });
+    return result(record);
+  }
+
+  /**
+   * Customs records its own note on a party (transient 'payload': {watchlisted, reasonCode})
+   * in its customs-only collection. The event carries no party id, so subscribers learn only
+   * that customs noted something; the party id argument itself is still in the block.
+   */
+  @Transaction()
+  @Returns('string')
+  public async flagParty(ctx: Context, partyId: string): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    assertAllowed('flagParty', caller);
+    const id = parseWith(PartyId, 'partyId', partyId);
+    // Not committed on the public state, so no salt seed: nothing public to open it against.
+    const payload = parsePayload('flag', transientBytes(ctx, 'payload'));
+    const flag: FlagRecord = {
+      partyId: id,
+      watchlisted: payload.watchlisted,
+      reasonCode: payload.reasonCode,
+      flaggedBy: caller.mspId,
+      flaggedAt: txTime(ctx),
+      txId: ctx.stub.getTxID(),
+    };
+    await putPrivateJson(ctx, customsCollection(caller.network.customsMspId), privateKey.flag(id), flag);
+    emitEvent(ctx, 'PartyFlagged', {});
+    return result({ txId: flag.txId });
+  }
+
+  /** Public view: registrations (one per platform) and trusted-trader status. */
+  @Transaction(false)
+  @Returns('string')
+  public async get(ctx: Context, partyId: string): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    assertAllowed('readParty', caller);
+    const id = parseWith(PartyId, 'partyId', partyId);
+    const registrations = await this.requireRegistrations(ctx, id);
+    const trusted = await readJson<TrustedTraderRecord>(ctx, compositeKey(ctx, KeyType.trusted, [id]));
+    return result({ partyId: id, registrations, trusted: trusted ?? null });
+  }
+
+  /** Customs' note on a party, for customs only (evaluate). */
+  @Transaction(false)
+  @Returns('string')
+  public async getFlag(ctx: Context, partyId: string): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    assertAllowed('flagParty', caller);
+    const id = parseWith(PartyId, 'partyId', partyId);
+    const flag = await readPrivateJson<FlagRecord>(
+      ctx,
+      customsCollection(caller.network.customsMspId),
+      privateKey.flag(id),
+    );
+    return result(flag ?? null);
+  }
+
+  /**
+   * The registered identity data, for members of the registering platform's collection
+   * (that platform and customs). Evaluate only: a submitted result would land in the block.
+   * The gateway records the read with consignment:recordAccess('party', partyId, 'party', purpose).
+   */
+  @Transaction(false)
+  @Returns('string')
+  public async getPrivateRecord(ctx: Context, partyId: string, platformMspId: string): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    const id = parseWith(PartyId, 'partyId', partyId);
+    const registration = await readJson<PartyRegistration>(
+      ctx,
+      compositeKey(ctx, KeyType.party, [id, platformMspId]),
+    );
+    if (!registration) throw new Error(`party ${id} is not registered by ${platformMspId}`);
+    if (!collectionMembers(registration.registeredBy, caller.network.customsMspId).includes(caller.mspId)) {
+      throw new Error(`${caller.mspId} is not a member of collection ${registration.collection}`);
+    }
+    const envelope = await readPrivateJson<PrivateEnvelope>(
+      ctx,
+      registration.collection,
+      privateKey.party(id),
+    );
+    if (!envelope) throw new Error(`private data of party ${id} is not available on this peer`);
+    const commitment = commitPayload(envelope.payload, envelope.saltSeed);
+    if (commitment.root !== registration.root) {
+      throw new Error(`private data of party ${id} does not match its committed root`);
+    }
+    return result({ ...registration, payload: envelope.payload, saltSeed: envelope.saltSeed });
+  }
+
+  private async requireRegistrations(ctx: Context, partyId: string): Promise<PartyRegistration[]> {
+    const registrations = await listByPartialKey<PartyRegistration>(ctx, KeyType.party, [partyId]);
+    if (registrations.length === 0) throw new Error(`party ${partyId} is not registered`);
+    return registrations;
+  }
+}

@@ -1,0 +1,118 @@
+import type { Participants } from '../domain/consignment';
+import type { ConsignmentStatus, DecisionEvent, MovementEvent } from '../domain/state-machine';
+import type { JoinKeys, PartyKind, RecordKind, SubjectType, VerificationLevel } from '../domain/schemas';
+
+/*
+ * Shapes of the values stored on the public state. None holds personal data: ids, statuses,
+ * codes, and Merkle roots of the private payloads.
+ */
+
+export interface ConsignmentRecord extends Participants {
+  readonly consignmentId: string;
+  readonly status: ConsignmentStatus;
+  readonly joinKeys: JoinKeys;
+  readonly createdBy: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** The transaction that last wrote this record. */
+  readonly txId: string;
+}
+
+export interface SubmissionRecord {
+  readonly kind: RecordKind;
+  readonly consignmentId: string;
+  readonly submittedBy: string;
+  readonly collection: string;
+  readonly root: string;
+  readonly leafCount: number;
+  readonly submittedAt: string;
+  /** 1 for the first submission, +1 per correction. */
+  readonly version: number;
+  readonly txId: string;
+}
+
+export interface MovementRecord {
+  readonly consignmentId: string;
+  readonly type: MovementEvent;
+  readonly location: string;
+  readonly occurredAt?: string;
+  readonly recordedBy: string;
+  readonly recordedAt: string;
+  readonly statusBefore: ConsignmentStatus;
+  readonly statusAfter: ConsignmentStatus;
+  readonly txId: string;
+}
+
+export interface DecisionRecord {
+  readonly consignmentId: string;
+  readonly decision: DecisionEvent;
+  readonly reasonCodes: readonly string[];
+  readonly decidedBy: string;
+  readonly decidedAt: string;
+  readonly statusBefore: ConsignmentStatus;
+  readonly statusAfter: ConsignmentStatus;
+  readonly txId: string;
+}
+
+export interface UniquenessRecord {
+  readonly consignmentId: string;
+  readonly claimedAt: string;
+  readonly txId: string;
+}
+
+export interface PartyRegistration {
+  readonly partyId: string;
+  readonly kind: PartyKind;
+  readonly verificationLevel: VerificationLevel;
+  readonly registeredBy: string;
+  readonly collection: string;
+  readonly root: string;
+  readonly leafCount: number;
+  readonly registeredAt: string;
+  readonly version: number;
+  readonly txId: string;
+}
+
+export interface TrustedTraderRecord {
+  readonly partyId: string;
+  readonly trusted: boolean;
+  readonly reference: string;
+  readonly setBy: string;
+  readonly setAt: string;
+  readonly txId: string;
+}
+
+export interface AccessRecord {
+  readonly subjectType: SubjectType;
+  readonly subjectId: string;
+  readonly recordKind: string;
+  readonly purpose: string;
+  readonly mspId: string;
+  /** The reading user (x509::subject::issuer): accountability needs the person, not only the organisation. */
+  readonly userId: string;
+  readonly at: string;
+  readonly txId: string;
+}
+
+/** What a private collection holds for a committed payload: enough to recompute every salt and the root. */
+export interface PrivateEnvelope<P = unknown> {
+  readonly payload: P;
+  readonly saltSeed: string;
+}
+
+export interface FlagRecord {
+  readonly partyId: string;
+  readonly watchlisted: boolean;
+  readonly reasonCode: string;
+  readonly flaggedBy: string;
+  readonly flaggedAt: string;
+  readonly txId: string;
+}
+
+/** Chronological order for append-only records keyed by txId (txIds are random). */
+export function byTimeThenTx<T extends { readonly txId: string }>(
+  time: (r: T) => string,
+): (a: T, b: T) => number {
+  return (a, b) =>
+    time(a) < time(b) ? -1 : time(a) > time(b) ? 1 : a.txId < b.txId ? -1 : a.txId > b.txId ? 1 : 0;
+}

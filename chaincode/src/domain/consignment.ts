@@ -1,0 +1,181 @@
+import type { OrgRole } from './collections';
+import type { JoinKeys, PayloadOf, RecordKind } from './schemas';
+
+/*
+ * Pure rules about who takes part in a consignment and how its join keys
+ * (order number ↔ payment transaction id ↔ tracking number) are filled and kept unique.
+ */
+
+export interface Participants {
+  readonly platformMspId?: string;
+  readonly carrierMspId?: string;
+  readonly paymentMspId?: string;
+}
+
+export type ParticipantSlot = keyof Participants;
+
+const slotLabel: Record<ParticipantSlot, string> = {
+  platformMspId: 'platform',
+  carrierMspId: 'carrier',
+  paymentMspId: 'payment provider',
+};
+
+/** The participant slot a submission by this role fills; a platform that takes the payment fills the payment slot. */
+export function slotFor(kind: RecordKind | 'create', role: OrgRole): ParticipantSlot {
+  switch (kind) {
+    case 'order':
+      return 'platformMspId';
+    case 'payment':
+      return 'paymentMspId';
+    case 'logistics':
+      return 'carrierMspId';
+    case 'declaration':
+    case 'create':
+      return role === 'platform' ? 'platformMspId' : 'carrierMspId';
+  }
+}
+
+/** Binds an unbound slot to the caller, accepts the already-bound caller, and refuses anyone else. */
+export function bindParticipant(
+  participants: Participants,
+  slot: ParticipantSlot,
+  mspId: string,
+  consignmentId: string,
+): { participants: Participants; changed: boolean } {
+  const bound = participants[slot];
+  if (bound === mspId) return { participants, changed: false };
+  if (bound !== undefined) {
+    throw new Error(
+      `consignment ${consignmentId} is bound to ${slotLabel[slot]} ${bound}; ${mspId} cannot act as its ${slotLabel[slot]}`,
+    );
+  }
+  return { participants: { ...participants, [slot]: mspId }, changed: true };
+}
+
+export function participantMspIds(participants: Participants): string[] {
+  const ids = [participants.platformMspId, participants.carrierMspId, participants.paymentMspId];
+  return [...new Set(ids.filter((id): id is string => id !== undefined))];
+}
+
+/** Participants, customs and auditors may see a consignment's public record. */
+export function canSeeConsignment(
+  caller: { readonly mspId: string; readonly role: OrgRole },
+  participants: Participants,
+): boolean {
+  return (
+    caller.role === 'customs' ||
+    caller.role === 'auditor' ||
+    participantMspIds(participants).includes(caller.mspId)
+  );
+}
+
+type JoinKeyName = keyof JoinKeys;
+
+/** The join keys a payload carries; they must agree with the consignment's. */
+export function payloadJoinKeys<K extends RecordKind>(kind: K, payload: PayloadOf<K>): Partial<JoinKeys> {
+  switch (kind) {
+    case 'order': {
+      const p = payload as PayloadOf<'order'>;
+      return { orderNumber: p.orderNumber };
+    }
+    case 'payment': {
+      const p = payload as PayloadOf<'payment'>;
+      return { orderNumber: p.orderNumber, paymentTransactionId: p.paymentTransactionId };
+    }
+    case 'logistics': {
+      const p = payload as PayloadOf<'logistics'>;
+      return { orderNumber: p.orderNumber, trackingNumber: p.trackingNumber };
+    }
+    default: {
+      const p = payload as PayloadOf<'declaration'>;
+      return { originCountry: p.originCountry, destinationCountry: p.destinationCountry };
+    }
+  }
+}
+
+/** Fills missing join keys from a payload and refuses any that disagree. */
+export function mergeJoinKeys(
+  current: JoinKeys,
+  incoming: Partial<JoinKeys>,
+  consignmentId: string,
+  kind: RecordKind,
+): { joinKeys: JoinKeys; changed: boolean } {
+  const merged: Record<string, string> = { ...current };
+  let changed = false;
+  for (const name of Object.keys(incoming).sort() as JoinKeyName[]) {
+    const value = incoming[name];
+    if (value === undefined) continue;
+    const existing = current[name];
+    if (existing === undefined) {
+      merged[name] = value;
+      changed = true;
+    } else if (existing !== value) {
+      throw new Error(
+        `${kind} payload ${name} '${value}' does not match consignment ${consignmentId} (${name} '${existing}')`,
+      );
+    }
+  }
+  return { joinKeys: merged as unknown as JoinKeys, changed };
+}
+
+export type UniquenessType = 'ordernum' | 'tracking' | 'paytx';
+
+export interface UniquenessClaim {
+  readonly type: UniquenessType;
+  /** The organisation within which the value must be unique. */
+  readonly owner: string;
+  readonly value: string;
+  readonly label: string;
+}
+
+/**
+ * The uniqueness keys a consignment should hold: order number per platform, tracking number per
+ * carrier, payment transaction id per payment provider. A claim needs both its value and its
+ * owner, so one appears only once the owning organisation has bound.
+ */
+export function uniquenessClaims(participants: Participants, joinKeys: JoinKeys): UniquenessClaim[] {
+  const claims: UniquenessClaim[] = [];
+  if (participants.platformMspId && joinKeys.orderNumber) {
+    claims.push({
+      type: 'ordernum',
+      owner: participants.platformMspId,
+      value: joinKeys.orderNumber,
+      label: 'order number',
+    });
+  }
+  if (participants.carrierMspId && joinKeys.trackingNumber) {
+    claims.push({
+      type: 'tracking',
+      owner: participants.carrierMspId,
+      value: joinKeys.trackingNumber,
+      label: 'tracking number',
+    });
+  }
+  if (participants.paymentMspId && joinKeys.paymentTransactionId) {
+    claims.push({
+      type: 'paytx',
+      owner: participants.paymentMspId,
+      value: joinKeys.paymentTransactionId,
+      label: 'payment transaction id',
+    });
+  }
+  return claims;
+}
+
+/** Members of a trader collection: the submitting trader and customs. */
+export function collectionMembers(submittedBy: string, customsMspId: string): string[] {
+  return [submittedBy, customsMspId];
+}
+
+/**
+ * Whether the caller can read a private record: a member of its collection, or an auditor
+ * under purpose 'audit', who receives selected fields by disclosure rather than reading the
+ * collection (see purposes.ts).
+ */
+export function canReadPrivateRecord(
+  caller: { readonly mspId: string; readonly role: OrgRole },
+  members: readonly string[],
+  purpose: string,
+): boolean {
+  return members.includes(caller.mspId) || (caller.role === 'auditor' && purpose === 'audit');
+}

@@ -1,0 +1,52 @@
+import { ORG_ROLES, type OrgRole } from './collections';
+
+export function isOrgRole(value: string): value is OrgRole {
+  return (ORG_ROLES as readonly string[]).includes(value);
+}
+
+export const carrierRoles = ['post', 'express'] as const satisfies readonly OrgRole[];
+
+export function isCarrierRole(role: OrgRole): boolean {
+  return (carrierRoles as readonly OrgRole[]).includes(role);
+}
+
+/**
+ * Which organisation role may attempt which action. The chaincode checks finer conditions
+ * afterwards (e.g. that a carrier is the consignment's own carrier); this table is the first gate.
+ */
+export const permissions = {
+  createConsignment: ['platform', 'post', 'express'],
+  submitOrder: ['platform'],
+  // A platform may take the payment itself (marketplace-collected payments).
+  submitPayment: ['payment', 'platform'],
+  submitLogistics: ['post', 'express'],
+  recordMovement: ['post', 'express'],
+  submitDeclaration: ['platform', 'post', 'express'],
+  registerParty: ['platform'],
+  setTrustedTrader: ['customs'],
+  flagParty: ['customs'],
+  recordDecision: ['customs'],
+  // Participation in the particular consignment is checked separately.
+  readConsignment: ['platform', 'payment', 'post', 'express', 'customs', 'auditor'],
+  // Party records are pseudonymous and non-personal on the public state.
+  readParty: ['platform', 'payment', 'post', 'express', 'customs', 'auditor'],
+} as const satisfies Record<string, readonly OrgRole[]>;
+
+export type Action = keyof typeof permissions;
+
+export interface RoleHolder {
+  readonly mspId: string;
+  readonly role: OrgRole;
+}
+
+export function isAllowed(action: Action, role: OrgRole): boolean {
+  return (permissions[action] as readonly OrgRole[]).includes(role);
+}
+
+export function assertAllowed(action: Action, caller: RoleHolder): void {
+  if (!isAllowed(action, caller.role)) {
+    throw new Error(
+      `${action} is not allowed for ${caller.mspId} (role ${caller.role}); allowed roles: ${permissions[action].join(', ')}`,
+    );
+  }
+}

@@ -1,0 +1,260 @@
+import { z } from 'zod';
+
+import { bytesToString } from './canonical';
+import { escapePointerToken } from './merkle';
+import { purposeNames } from './purposes';
+import { decisionEvents, movementEvents } from './state-machine';
+
+/*
+ * Shapes of everything the chaincode accepts. Objects are strict: an unknown key is refused
+ * rather than silently committed into a Merkle root or stored in a private collection.
+ */
+
+// ---------------------------------------------------------------- building blocks
+
+// Refused rather than trimmed: the stored payload must be exactly what the client committed to.
+const text = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^\S(?:[\s\S]*\S)?$/, 'must not be blank or start or end with whitespace');
+
+/** ISO 3166-1 alpha-2. */
+export const CountryCode = z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code');
+/** ISO 4217. */
+export const CurrencyCode = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 currency code');
+export const HsCode = z.string().regex(/^\d{6,10}$/, 'must be 6 to 10 digits');
+/** Pseudonymous party id: 32 bytes, lowercase hex (for example a keyed hash of the platform account). */
+export const PartyId = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters');
+export const IsoDateTime = z.iso.datetime({ offset: true });
+/** UN/LOCODE without the space: country + 3 characters (letters or digits 2–9). */
+export const UnLocode = z.string().regex(/^[A-Z]{2}[A-Z2-9]{3}$/, 'must be a 5-character UN/LOCODE');
+/** Upper-case reason or risk code, e.g. UNDERVALUATION. */
+export const ReasonCode = z.string().regex(/^[A-Z][A-Z0-9_]{0,47}$/, 'must be an upper-case code');
+
+/** Money: a non-negative finite number with at most two decimals. */
+export const Money = z
+  .number()
+  .nonnegative()
+  .refine((n) => Number.isFinite(n) && Math.round(n * 100) / 100 === n, 'must have at most 2 decimals');
+
+const positive = z.number().positive().finite();
+
+export const ConsignmentId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 characters: letters, digits, . _ - (not first)');
+export const OrderNumber = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/, 'must be 1-64 characters: letters, digits, . _ / -');
+/** S10 (posts) or a carrier's house air waybill number. */
+export const TrackingNumber = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9-]{3,39}$/, 'must be 4-40 characters: letters, digits, -');
+export const PaymentTransactionId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'must be 1-128 characters: letters, digits, . _ : -');
+
+export const IdentityDocument = z.strictObject({
+  type: z.enum(['passport', 'national_id', 'tax_id', 'residence_permit', 'driving_licence', 'other']),
+  number: text(64),
+  country: CountryCode,
+});
+
+export const Address = z.strictObject({
+  line1: text(200),
+  line2: text(200).optional(),
+  city: text(100),
+  postcode: text(20),
+  country: CountryCode,
+});
+
+export const Consignee = z.strictObject({
+  name: text(200),
+  phone: z.string().regex(/^\+?[0-9][0-9 ()-]{3,31}$/, 'must be a phone number'),
+  address: Address,
+});
+
+// ---------------------------------------------------------------- private payloads
+
+export const OrderLine = z.strictObject({
+  lineNo: z.number().int().positive(),
+  description: text(500),
+  hsCode: HsCode,
+  quantity: positive,
+  unit: text(16),
+  unitPrice: Money,
+  lineValue: Money,
+  originCountry: CountryCode,
+  productUrl: z.url({ protocol: /^https?$/ }).optional(),
+});
+
+export const OrderPayload = z.strictObject({
+  orderNumber: OrderNumber,
+  platformId: text(64).optional(),
+  seller: z.strictObject({ id: PartyId, name: text(200) }),
+  buyer: z.strictObject({ id: PartyId, name: text(200), document: IdentityDocument }),
+  consignee: Consignee,
+  goodsValue: Money,
+  freight: Money,
+  insurance: Money,
+  discount: Money,
+  taxCollected: Money,
+  amountPaid: Money,
+  currency: CurrencyCode,
+  orderedAt: IsoDateTime,
+  lines: z.array(OrderLine).min(1).max(999),
+});
+export type OrderPayload = z.infer<typeof OrderPayload>;
+
+export const PaymentPayload = z.strictObject({
+  paymentTransactionId: PaymentTransactionId,
+  orderNumber: OrderNumber,
+  payer: z.strictObject({ name: text(200), document: IdentityDocument }),
+  amountPaid: Money,
+  currency: CurrencyCode,
+  paidAt: IsoDateTime,
+});
+export type PaymentPayload = z.infer<typeof PaymentPayload>;
+
+export const LogisticsPayload = z.strictObject({
+  trackingNumber: TrackingNumber,
+  masterBill: text(64).optional(),
+  orderNumber: OrderNumber,
+  consignee: Consignee,
+  grossWeightKg: positive,
+  packages: z.number().int().positive(),
+  freight: Money,
+  insurance: Money,
+  goodsDescription: text(500),
+});
+export type LogisticsPayload = z.infer<typeof LogisticsPayload>;
+
+export const DeclarationPayload = z.strictObject({
+  declarant: text(200),
+  mode: z.enum(['direct', 'bonded']),
+  transportMode: z.enum(['air', 'sea', 'road', 'rail', 'mail', 'multimodal']),
+  originCountry: CountryCode,
+  destinationCountry: CountryCode,
+  lines: z
+    .array(z.strictObject({ hsCode: HsCode, description: text(500), value: Money, currency: CurrencyCode }))
+    .min(1)
+    .max(999),
+  /** IOSS or another VAT collection number, where the platform collected the tax. */
+  vatCollectionNumber: z
+    .string()
+    .regex(/^[A-Z0-9]{4,20}$/, 'must be 4-20 upper-case letters or digits')
+    .optional(),
+});
+export type DeclarationPayload = z.infer<typeof DeclarationPayload>;
+
+export const PartyPayload = z.strictObject({
+  name: text(200),
+  document: IdentityDocument,
+  address: Address.optional(),
+});
+export type PartyPayload = z.infer<typeof PartyPayload>;
+
+/** Customs' own note on a party; lives only in the customs collection. */
+export const FlagPayload = z.strictObject({
+  watchlisted: z.boolean(),
+  reasonCode: ReasonCode,
+});
+export type FlagPayload = z.infer<typeof FlagPayload>;
+
+export const payloadSchemas = {
+  order: OrderPayload,
+  payment: PaymentPayload,
+  logistics: LogisticsPayload,
+  declaration: DeclarationPayload,
+  party: PartyPayload,
+  flag: FlagPayload,
+} as const;
+export type PayloadKind = keyof typeof payloadSchemas;
+export type PayloadOf<K extends PayloadKind> = z.infer<(typeof payloadSchemas)[K]>;
+
+/** The four records submitted against a consignment. */
+export const recordKinds = ['order', 'payment', 'logistics', 'declaration'] as const;
+export type RecordKind = (typeof recordKinds)[number];
+
+// ---------------------------------------------------------------- public arguments
+
+export const JoinKeys = z.strictObject({
+  orderNumber: OrderNumber.optional(),
+  trackingNumber: TrackingNumber.optional(),
+  paymentTransactionId: PaymentTransactionId.optional(),
+  originCountry: CountryCode,
+  destinationCountry: CountryCode,
+});
+export type JoinKeys = z.infer<typeof JoinKeys>;
+
+export const Movement = z.strictObject({
+  type: z.enum(movementEvents),
+  location: UnLocode,
+  occurredAt: IsoDateTime.optional(),
+});
+export type Movement = z.infer<typeof Movement>;
+
+export const Decision = z.strictObject({
+  decision: z.enum(decisionEvents),
+  reasonCodes: z.array(ReasonCode).max(20),
+});
+export type Decision = z.infer<typeof Decision>;
+
+export const PartyKind = z.enum(['seller', 'buyer']);
+export type PartyKind = z.infer<typeof PartyKind>;
+export const VerificationLevel = z.enum(['none', 'basic', 'verified']);
+export type VerificationLevel = z.infer<typeof VerificationLevel>;
+export const SubjectType = z.enum(['consignment', 'party']);
+export type SubjectType = z.infer<typeof SubjectType>;
+export const PartyRecordKind = z.enum(['party', 'flag']);
+export const PurposeName = z.enum(purposeNames as [string, ...string[]]);
+export const SaltSeed = z.string().regex(/^(?:[0-9a-fA-F]{2}){16,256}$/, 'must be 16-256 bytes of hex');
+/** A short free-text public reference, such as an AEO certificate number. */
+export const Reference = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9 ._:/-]{0,63}$/, 'must be a short reference');
+
+// ---------------------------------------------------------------- parsing with readable errors
+
+/** JSON-pointer form of a zod issue path. */
+function pointer(path: readonly PropertyKey[]): string {
+  return path.map((p) => `/${escapePointerToken(String(p))}`).join('');
+}
+
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .flatMap((issue) => {
+      if (issue.code === 'unrecognized_keys') {
+        return issue.keys.map((k) => `${pointer([...issue.path, k])}: unknown field`);
+      }
+      return [`${pointer(issue.path) || '/'}: ${issue.message}`];
+    })
+    .join('; ');
+}
+
+/** Validates a value, naming what was being validated and the offending field paths. */
+export function parseWith<S extends z.ZodType>(schema: S, what: string, value: unknown): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new Error(`invalid ${what}: ${describeIssues(result.error)}`);
+  return result.data;
+}
+
+/** Parses JSON text and validates it; used for JSON-valued arguments and transient payloads. */
+export function parseJsonWith<S extends z.ZodType>(
+  schema: S,
+  what: string,
+  input: Uint8Array | string,
+): z.infer<S> {
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof input === 'string' ? input : bytesToString(input));
+  } catch (e) {
+    throw new Error(`invalid ${what}: not JSON (${(e as Error).message})`);
+  }
+  return parseWith(schema, what, value);
+}
+
+export function parsePayload<K extends PayloadKind>(kind: K, input: Uint8Array | string): PayloadOf<K> {
+  return parseJsonWith(payloadSchemas[kind], `${kind} payload`, input) as PayloadOf<K>;
+}

@@ -1,0 +1,156 @@
+/**
+ * Consignment lifecycle as one explicit table. A missing cell is a refused transition.
+ *
+ * Choices worth knowing:
+ * - Customs may decide before arrival (WCO standard 5, pre-arrival processing) in 'created' and
+ *   'dispatched'. Physical control ('seize') needs the goods in customs custody, so it is refused
+ *   pre-arrival; 'inspect' is refused before dispatch (nothing to target on arrival yet) but allowed
+ *   in transit, meaning "inspect on arrival".
+ * - Carrier scans do not undo a customs status: an arrival scan keeps 'released', 'held',
+ *   'referred' and 'inspection'. A dispatch scan keeps 'released' (released before loading), but
+ *   is refused while held or referred before loading (do-not-load).
+ * - 'seized', 'delivered' and 'exited' are final until returns are modelled.
+ */
+
+export const statuses = [
+  'created',
+  'dispatched',
+  'arrived',
+  'referred',
+  'held',
+  'inspection',
+  'released',
+  'seized',
+  'returned_to_sender',
+  'delivered',
+  'exited',
+] as const;
+export type ConsignmentStatus = (typeof statuses)[number];
+
+export const movementEvents = ['dispatched', 'arrived', 'delivered', 'exited'] as const;
+export type MovementEvent = (typeof movementEvents)[number];
+
+export const decisionEvents = ['release', 'hold', 'inspect', 'seize', 'return_to_sender', 'refer'] as const;
+export type DecisionEvent = (typeof decisionEvents)[number];
+
+export type ConsignmentEvent = MovementEvent | DecisionEvent;
+export const consignmentEvents: readonly ConsignmentEvent[] = [...movementEvents, ...decisionEvents];
+
+type Transitions = Readonly<Partial<Record<ConsignmentEvent, ConsignmentStatus>>>;
+
+export const transitions: Readonly<Record<ConsignmentStatus, Transitions>> = {
+  created: {
+    dispatched: 'dispatched',
+    release: 'released',
+    hold: 'held',
+    refer: 'referred',
+    return_to_sender: 'returned_to_sender',
+  },
+  dispatched: {
+    arrived: 'arrived',
+    release: 'released',
+    hold: 'held',
+    inspect: 'inspection',
+    refer: 'referred',
+    return_to_sender: 'returned_to_sender',
+  },
+  arrived: {
+    release: 'released',
+    hold: 'held',
+    inspect: 'inspection',
+    seize: 'seized',
+    refer: 'referred',
+    return_to_sender: 'returned_to_sender',
+  },
+  referred: {
+    arrived: 'referred',
+    release: 'released',
+    hold: 'held',
+    inspect: 'inspection',
+    seize: 'seized',
+    // A trader's answer may prompt a further request.
+    refer: 'referred',
+    return_to_sender: 'returned_to_sender',
+  },
+  held: {
+    arrived: 'held',
+    release: 'released',
+    inspect: 'inspection',
+    seize: 'seized',
+    refer: 'referred',
+    return_to_sender: 'returned_to_sender',
+  },
+  inspection: {
+    arrived: 'inspection',
+    release: 'released',
+    hold: 'held',
+    seize: 'seized',
+    refer: 'referred',
+    return_to_sender: 'returned_to_sender',
+  },
+  released: {
+    dispatched: 'released',
+    arrived: 'released',
+    delivered: 'delivered',
+  },
+  returned_to_sender: {
+    exited: 'exited',
+  },
+  seized: {},
+  delivered: {},
+  exited: {},
+};
+
+export function isStatus(value: string): value is ConsignmentStatus {
+  return (statuses as readonly string[]).includes(value);
+}
+
+export function isMovementEvent(value: string): value is MovementEvent {
+  return (movementEvents as readonly string[]).includes(value);
+}
+
+export function isDecisionEvent(value: string): value is DecisionEvent {
+  return (decisionEvents as readonly string[]).includes(value);
+}
+
+/** Events accepted in a status, in the table's canonical event order. */
+export function allowedEvents(status: ConsignmentStatus): ConsignmentEvent[] {
+  const row = transitions[status];
+  return consignmentEvents.filter((e) => row[e] !== undefined);
+}
+
+export function isFinal(status: ConsignmentStatus): boolean {
+  return allowedEvents(status).length === 0;
+}
+
+/**
+ * Statuses in which customs has decided on the data as submitted, so order, payment, logistics
+ * and declaration records can no longer be submitted or corrected.
+ */
+export const recordsLockedStatuses: readonly ConsignmentStatus[] = [
+  'released',
+  'seized',
+  'returned_to_sender',
+  'delivered',
+  'exited',
+];
+
+export function recordsLocked(status: ConsignmentStatus): boolean {
+  return recordsLockedStatuses.includes(status);
+}
+
+export function nextStatus(
+  status: ConsignmentStatus,
+  event: ConsignmentEvent,
+  consignmentId?: string,
+): ConsignmentStatus {
+  const target = transitions[status][event];
+  if (target !== undefined) return target;
+  const allowed = allowedEvents(status);
+  const subject = consignmentId === undefined ? 'consignment' : `consignment ${consignmentId}`;
+  throw new Error(
+    `cannot apply '${event}' to ${subject} in status '${status}'; allowed: ${
+      allowed.length > 0 ? allowed.join(', ') : 'none (final status)'
+    }`,
+  );
+}

@@ -1,0 +1,32 @@
+import { ConsignmentContract } from './contracts/consignment';
+import { OrganisationContract } from './contracts/organisation';
+import { PartyContract } from './contracts/party';
+
+export { ConsignmentContract, OrganisationContract, PartyContract };
+
+/** Picked up by fabric-chaincode-node (and the embedded ledger) as the chaincode's contracts. */
+export const contracts = [OrganisationContract, PartyContract, ConsignmentContract];
+
+// Pure domain modules the gateway shares with the chaincode.
+export * from './domain/canonical';
+export * from './domain/collections';
+export * from './domain/consignment';
+export * from './domain/merkle';
+export * from './domain/purposes';
+export * from './domain/roles';
+export * from './domain/schemas';
+export * from './domain/state-machine';
+export { KeyType } from './contracts/context';
+export type {
+  AccessRecord,
+  ConsignmentRecord,
+  DecisionRecord,
+  FlagRecord,
+  MovementRecord,
+  PartyRegistration,
+  PrivateEnvelope,
+  SubmissionRecord,
+  TrustedTraderRecord,
+  UniquenessRecord,
+} from './contracts/records';
+export type { NetworkRecord, OrganisationRecord } from './contracts/context';

@@ -1,0 +1,125 @@
+import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { b64, canonical, encodeRwSet, type Endorsement, type EncodedRwSet } from './block.js';
+import type { CollectionDefinition } from './collections.js';
+import type { DecodedProposal } from './proposal.js';
+import type { ChaincodeResponse, ChaincodeRuntime } from './shim-bridge.js';
+import { TxSimulator } from './simulator.js';
+import type { SimulationResult } from './rwset.js';
+import type { LedgerStore } from './store.js';
+import type { ErrorDetail } from '../port.js';
+import { toLowS, type StoredIdentity } from './msp.js';
+
+/** Fabric's endorser refuses any chaincode response with status ≥ 400. */
+const ERROR_THRESHOLD = 400;
+
+export interface PeerContext {
+  readonly store: LedgerStore;
+  readonly channel: string;
+  readonly chaincode: string;
+  readonly collections: ReadonlyMap<string, CollectionDefinition>;
+  /** Whether a certificate was issued by a channel organisation's CA. */
+  readonly isMemberIdentity: (mspId: string, certificate: string) => boolean;
+}
+
+export type EndorsementOutcome =
+  | {
+      readonly ok: true;
+      readonly mspId: string;
+      readonly response: ChaincodeResponse;
+      readonly simulation: SimulationResult;
+      readonly encodedRwSet: EncodedRwSet;
+      /** Canonical proposal response payload: compared across endorsers, signed by each. */
+      readonly responsePayload: string;
+      readonly endorsement: Endorsement;
+    }
+  | { readonly ok: false; readonly mspId: string; readonly detail: ErrorDetail };
+
+/** What the endorsers sign and the validator re-derives from the block: everything but private data. */
+export function proposalResponsePayload(
+  txId: string,
+  chaincode: string,
+  response: { status: number; message: string; payload: string },
+  event: { name: string; payload: string } | undefined,
+  rwset: EncodedRwSet,
+): string {
+  return canonical({ txId, chaincode, response, event, rwset });
+}
+
+export function endorsementMessage(responsePayload: string, endorserCertificate: string): Buffer {
+  return Buffer.concat([Buffer.from(responsePayload, 'utf8'), Buffer.from(endorserCertificate, 'utf8')]);
+}
+
+/** One organisation's peer: checks a proposal, simulates it, and signs the result. */
+export class Peer {
+  available = true;
+  private readonly key: KeyObject;
+
+  constructor(
+    readonly mspId: string,
+    readonly address: string,
+    private readonly identity: StoredIdentity,
+    private readonly runtime: ChaincodeRuntime,
+    private readonly ctx: PeerContext,
+  ) {
+    this.key = createPrivateKey(identity.privateKeyPem);
+  }
+
+  async simulate(proposal: DecodedProposal): Promise<EndorsementOutcome> {
+    const fail = (message: string): EndorsementOutcome => ({
+      ok: false,
+      mspId: this.mspId,
+      detail: { address: this.address, mspId: this.mspId, message },
+    });
+    if (proposal.channel !== this.ctx.channel) return fail(`channel '${proposal.channel}' not found`);
+    if (proposal.chaincode !== this.ctx.chaincode) {
+      return fail(`make sure the chaincode ${proposal.chaincode} has been successfully defined on channel`);
+    }
+    if (!this.ctx.isMemberIdentity(proposal.mspId, proposal.certificate)) {
+      return fail(`access denied: channel [${this.ctx.channel}] creator org unknown, creator is malformed`);
+    }
+    const simulator = new TxSimulator({
+      store: this.ctx.store,
+      channel: this.ctx.channel,
+      chaincode: this.ctx.chaincode,
+      txId: proposal.transactionId,
+      peerMspId: this.mspId,
+      creatorMspId: proposal.mspId,
+      collections: this.ctx.collections,
+    });
+    const response = await this.runtime.execute(
+      proposal.channel,
+      proposal.transactionId,
+      proposal.chaincodeInput,
+      proposal.signedProposal,
+      simulator,
+    );
+    if (response.status >= ERROR_THRESHOLD)
+      return fail(`chaincode response ${response.status}, ${response.message}`);
+    const simulation = simulator.result();
+    const encodedRwSet = encodeRwSet(simulation.rwset);
+    const responsePayload = proposalResponsePayload(
+      proposal.transactionId,
+      proposal.chaincode,
+      { status: response.status, message: response.message, payload: b64(response.payload) },
+      response.event ? { name: response.event.name, payload: b64(response.event.payload) } : undefined,
+      encodedRwSet,
+    );
+    // Fabric rejects high-S ECDSA signatures, so endorsements are normalised like client signatures.
+    const signature = Buffer.from(
+      toLowS(sign('sha256', endorsementMessage(responsePayload, this.identity.certificate), this.key)),
+    );
+    return {
+      ok: true,
+      mspId: this.mspId,
+      response,
+      simulation,
+      encodedRwSet,
+      responsePayload,
+      endorsement: {
+        mspId: this.mspId,
+        certificate: this.identity.certificate,
+        signature: signature.toString('base64'),
+      },
+    };
+  }
+}

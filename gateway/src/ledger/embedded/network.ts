@@ -1,0 +1,70 @@
+import './chaincode-logging.js';
+import { readFile } from 'node:fs/promises';
+import {
+  chaincodeEndorsementPolicy,
+  contracts,
+  parseNetworkConfig,
+  type NetworkConfig,
+} from '@customs-ledger/chaincode';
+import { EmbeddedLedger } from './embedded-ledger.js';
+import { chaincodeMessage, GatewayError } from '../port.js';
+
+export interface EmbeddedNetworkOptions {
+  readonly dataDir: string;
+  readonly networkConfigPath: string;
+  readonly collectionsConfigPath: string;
+  readonly batchTimeoutMs?: number;
+  readonly maxBatchSize?: number;
+}
+
+export interface EmbeddedNetwork {
+  readonly ledger: EmbeddedLedger;
+  readonly network: NetworkConfig;
+}
+
+/** The governance user that initialises the organisation registry on a new ledger. */
+export const GOVERNANCE_USER = 'governance';
+
+/**
+ * Opens the embedded network described by the same files a Fabric deployment uses (organisations,
+ * collections), with the project's chaincode, and initialises the organisation registry once.
+ */
+export async function openEmbeddedNetwork(options: EmbeddedNetworkOptions): Promise<EmbeddedNetwork> {
+  const network = parseNetworkConfig(JSON.parse(await readFile(options.networkConfigPath, 'utf8')));
+  const ledger = await EmbeddedLedger.open({
+    dataDir: options.dataDir,
+    channel: network.channel,
+    organisations: network.organisations.map(({ mspId, domain }) => ({ mspId, domain })),
+    collections: options.collectionsConfigPath,
+    chaincode: { name: network.chaincode, contracts },
+    endorsementPolicy: chaincodeEndorsementPolicy(network),
+    batchTimeoutMs: options.batchTimeoutMs,
+    maxBatchSize: options.maxBatchSize,
+  });
+  try {
+    await ensureRegistry(ledger, network);
+  } catch (error) {
+    await ledger.close();
+    throw error;
+  }
+  return { ledger, network };
+}
+
+async function ensureRegistry(ledger: EmbeddedLedger, network: NetworkConfig): Promise<void> {
+  const governanceMsp = network.governanceMspIds[0];
+  if (!governanceMsp) throw new Error('network config: governanceMspIds must name at least one organisation');
+  const governance = await ledger.enrolUser(
+    governanceMsp,
+    GOVERNANCE_USER,
+    { role: 'governance' },
+    { admin: true },
+  );
+  try {
+    await ledger.evaluate(governance, 'org:listOrganisations');
+    return;
+  } catch (error) {
+    const refusal = error instanceof GatewayError ? chaincodeMessage(error) : undefined;
+    if (!refusal?.startsWith('organisation registry is not initialised')) throw error;
+  }
+  await ledger.submit(governance, 'org:init', { arguments: [JSON.stringify(network)] });
+}

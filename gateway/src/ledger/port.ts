@@ -1,0 +1,152 @@
+/**
+ * The ledger port: the one interface the gateway's services use to reach a ledger.
+ * It is shaped like @hyperledger/fabric-gateway (proposal → endorse → submit → commit status)
+ * so that the Fabric adapter is thin and the embedded adapter must behave like Fabric.
+ */
+
+/** A client identity: MSP id, PEM certificate, and a signer (the private key never leaves it). */
+export interface ClientIdentity {
+  readonly mspId: string;
+  /** PEM-encoded X.509 certificate. */
+  readonly certificate: string;
+  /** Signs the message (ECDSA over its SHA-256), returning a DER-encoded, low-S signature. */
+  sign(message: Uint8Array): Promise<Uint8Array>;
+}
+
+export interface ProposalOptions {
+  readonly arguments?: readonly (string | Uint8Array)[];
+  /** Private inputs: never written to a block. */
+  readonly transientData?: Readonly<Record<string, Uint8Array>>;
+  /** Organisations whose peers must endorse; when absent the ledger chooses, as a Fabric gateway does. */
+  readonly endorsingOrganizations?: readonly string[];
+}
+
+/** Fabric's TxValidationCode values used by this project. */
+export const TxValidationCode = {
+  VALID: 0,
+  BAD_PAYLOAD: 2,
+  DUPLICATE_TXID: 9,
+  ENDORSEMENT_POLICY_FAILURE: 10,
+  MVCC_READ_CONFLICT: 11,
+  PHANTOM_READ_CONFLICT: 12,
+  INVALID_OTHER_REASON: 255,
+} as const;
+export type TxValidationCodeName = keyof typeof TxValidationCode;
+
+export interface CommitStatus {
+  readonly transactionId: string;
+  readonly code: number;
+  readonly successful: boolean;
+  readonly blockNumber: bigint;
+}
+
+/** An endorsed transaction, ready to be submitted to the orderer. */
+export interface EndorsedTransaction {
+  readonly transactionId: string;
+  /** The chaincode's response payload (public on a submitted transaction: it goes into the block). */
+  readonly result: Uint8Array;
+  /** Sends the transaction to ordering; resolves when the orderer has accepted it. */
+  submit(): Promise<Commit>;
+}
+
+export interface Commit {
+  readonly transactionId: string;
+  /** Waits for the block holding the transaction to commit; never throws for an invalid transaction. */
+  getStatus(): Promise<CommitStatus>;
+}
+
+export interface SubmitResult {
+  readonly result: Uint8Array;
+  readonly transactionId: string;
+  readonly blockNumber: bigint;
+}
+
+export interface ChaincodeEvent {
+  readonly blockNumber: bigint;
+  readonly transactionId: string;
+  readonly chaincodeName: string;
+  readonly eventName: string;
+  readonly payload: Uint8Array;
+}
+
+export interface EventsOptions {
+  /** First block to deliver (inclusive). Defaults to the next block to be committed. */
+  readonly startBlock?: bigint;
+  /** Within startBlock, skip events up to and including this transaction (a checkpoint). */
+  readonly afterTransactionId?: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface LedgerPort {
+  /** Endorses, submits and waits for commit; throws EndorseError or CommitError as fabric-gateway does. */
+  submit(identity: ClientIdentity, transactionName: string, options?: ProposalOptions): Promise<SubmitResult>;
+  /** Runs a read on one peer without ordering anything; throws GatewayError on a chaincode error. */
+  evaluate(identity: ClientIdentity, transactionName: string, options?: ProposalOptions): Promise<Uint8Array>;
+  /** Endorses without submitting (the first half of submit). */
+  endorse(
+    identity: ClientIdentity,
+    transactionName: string,
+    options?: ProposalOptions,
+  ): Promise<EndorsedTransaction>;
+  /** Chaincode events in commit order, from a checkpoint; ends when the signal aborts or the ledger closes. */
+  events(options?: EventsOptions): AsyncIterable<ChaincodeEvent>;
+  close(): Promise<void>;
+}
+
+export interface ErrorDetail {
+  readonly address: string;
+  readonly mspId: string;
+  readonly message: string;
+}
+
+/** gRPC status codes that fabric-gateway errors carry. */
+export const GrpcStatus = {
+  UNKNOWN: 2,
+  DEADLINE_EXCEEDED: 4,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  UNAVAILABLE: 14,
+} as const;
+
+const grpcName: Record<number, string> = Object.fromEntries(
+  Object.entries(GrpcStatus).map(([name, code]) => [code, name]),
+);
+
+/** Base of every ledger error: gRPC code and per-endorser details, as fabric-gateway's GatewayError. */
+export class GatewayError extends Error {
+  override readonly name: string = 'GatewayError';
+  constructor(
+    readonly code: number,
+    detail: string,
+    readonly details: readonly ErrorDetail[] = [],
+    readonly transactionId?: string,
+  ) {
+    super(`${code} ${grpcName[code] ?? 'UNKNOWN'}: ${detail}`);
+  }
+}
+
+/** Endorsement failed: nothing was ordered. */
+export class EndorseError extends GatewayError {
+  override readonly name = 'EndorseError';
+}
+
+/** The transaction was ordered and committed, but is invalid. */
+export class CommitError extends Error {
+  override readonly name = 'CommitError';
+  constructor(
+    readonly transactionId: string,
+    readonly code: number,
+  ) {
+    const codeName = Object.entries(TxValidationCode).find(([, c]) => c === code)?.[0] ?? String(code);
+    super(`Transaction ${transactionId} failed to commit with status code ${code} (${codeName})`);
+  }
+}
+
+/** The chaincode's own message inside a ledger error, e.g. a refusal such as "caller PostMSP may not …". */
+export function chaincodeMessage(error: GatewayError): string | undefined {
+  for (const d of error.details) {
+    const m = /^chaincode response \d+, ([\s\S]*)$/.exec(d.message);
+    if (m) return m[1];
+  }
+  return undefined;
+}

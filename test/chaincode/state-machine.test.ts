@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+
+import {
+  allowedEvents,
+  consignmentEvents,
+  isFinal,
+  nextStatus,
+  recordsLocked,
+  statuses,
+  type ConsignmentEvent,
+  type ConsignmentStatus,
+} from '../../chaincode/src/domain/state-machine.js';
+
+// The full table, written out independently of the implementation: '-' is a refused transition.
+// Columns: dispatched arrived delivered exited | release hold inspect seize return_to_sender refer
+const expected: Record<ConsignmentStatus, string> = {
+  created: '         dispatched - - - | released held - - returned_to_sender referred',
+  dispatched: '      - arrived - - | released held inspection - returned_to_sender referred',
+  arrived: '         - - - - | released held inspection seized returned_to_sender referred',
+  referred: '        - referred - - | released held inspection seized returned_to_sender referred',
+  held: '            - held - - | released - inspection seized returned_to_sender referred',
+  inspection: '      - inspection - - | released held - seized returned_to_sender referred',
+  released: '        released released delivered - | - - - - - -',
+  seized: '          - - - - | - - - - - -',
+  returned_to_sender: '- - - exited | - - - - - -',
+  delivered: '       - - - - | - - - - - -',
+  exited: '          - - - - | - - - - - -',
+};
+
+const columns: ConsignmentEvent[] = [
+  'dispatched',
+  'arrived',
+  'delivered',
+  'exited',
+  'release',
+  'hold',
+  'inspect',
+  'seize',
+  'return_to_sender',
+  'refer',
+];
+
+const cells = statuses.flatMap((status) => {
+  const targets = expected[status].replace('|', '').trim().split(/\s+/);
+  if (targets.length !== columns.length) throw new Error(`row ${status} has ${targets.length} cells`);
+  return columns.map((event, i) => [status, event, targets[i] === '-' ? undefined : targets[i]] as const);
+});
+
+describe('consignment state machine', () => {
+  it('covers every status and event', () => {
+    expect(cells).toHaveLength(statuses.length * consignmentEvents.length);
+    expect([...columns].sort()).toEqual([...consignmentEvents].sort());
+  });
+
+  it.each(cells.filter(([, , target]) => target !== undefined))("%s + '%s' → %s", (status, event, target) => {
+    expect(nextStatus(status, event, 'C1')).toBe(target);
+  });
+
+  it.each(cells.filter(([, , target]) => target === undefined))("%s + '%s' is refused", (status, event) => {
+    const allowed = allowedEvents(status);
+    const list = allowed.length > 0 ? allowed.join(', ') : 'none (final status)';
+    expect(() => nextStatus(status, event, 'C1')).toThrow(
+      `cannot apply '${event}' to consignment C1 in status '${status}'; allowed: ${list}`,
+    );
+  });
+
+  it('names the allowed events in the error', () => {
+    expect(() => nextStatus('created', 'seize', 'PX-9')).toThrow(
+      "cannot apply 'seize' to consignment PX-9 in status 'created'; allowed: dispatched, release, hold, return_to_sender, refer",
+    );
+    expect(() => nextStatus('delivered', 'release')).toThrow(
+      "cannot apply 'release' to consignment in status 'delivered'; allowed: none (final status)",
+    );
+  });
+
+  it('treats seized, delivered and exited as final', () => {
+    expect(statuses.filter(isFinal)).toEqual(['seized', 'delivered', 'exited']);
+  });
+
+  it('keeps a pre-arrival release through dispatch and arrival scans', () => {
+    let s: ConsignmentStatus = 'created';
+    for (const e of ['release', 'dispatched', 'arrived', 'delivered'] as const) s = nextStatus(s, e);
+    expect(s).toBe('delivered');
+  });
+
+  it('locks submitted records once customs has released or closed the consignment', () => {
+    expect(statuses.filter(recordsLocked)).toEqual([
+      'released',
+      'seized',
+      'returned_to_sender',
+      'delivered',
+      'exited',
+    ]);
+  });
+});

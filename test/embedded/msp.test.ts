@@ -1,0 +1,256 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtemp, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { verify as cryptoVerify, X509Certificate } from 'node:crypto';
+import {
+  FABRIC_ATTRS_OID,
+  MspStore,
+  isIssuedBy,
+  newClientIdentity,
+  toLowS,
+  verifySignature,
+} from '../../gateway/src/ledger/embedded/msp.js';
+
+interface FidmCertificate {
+  extensions: { oid: string; value: Buffer }[];
+  subject: { attributes: { shortName: string; value: string }[] };
+}
+const { Certificate } = createRequire(import.meta.url)('@fidm/x509') as {
+  Certificate: { fromPEM(pem: Buffer): FidmCertificate };
+};
+
+const ORGS = [
+  { mspId: 'Org1MSP', domain: 'org1.example.com' },
+  { mspId: 'Org2MSP', domain: 'org2.example.com' },
+];
+const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
+/** The s component of a DER ECDSA signature (short-form lengths only, as P-256 signatures have). */
+function sOf(der: Uint8Array): bigint {
+  const rLen = der[3]!;
+  const sLen = der[5 + rLen]!;
+  return BigInt('0x' + Buffer.from(der.subarray(6 + rLen, 6 + rLen + sLen)).toString('hex'));
+}
+
+function withS(der: Uint8Array, s: bigint): Uint8Array {
+  const rLen = der[3]!;
+  const r = Buffer.from(der.subarray(4, 4 + rLen));
+  let sHex = s.toString(16);
+  if (sHex.length % 2) sHex = '0' + sHex;
+  let sBytes = Buffer.from(sHex, 'hex');
+  if (sBytes[0]! & 0x80) sBytes = Buffer.concat([Buffer.of(0), sBytes]);
+  const body = Buffer.concat([Buffer.of(2, r.length), r, Buffer.of(2, sBytes.length), sBytes]);
+  return Buffer.concat([Buffer.of(0x30, body.length), body]);
+}
+
+describe('MspStore', () => {
+  let dir: string;
+  let store: MspStore;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'msp-test-'));
+    store = await MspStore.open(dir, ORGS);
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('lays out CA and peer material per organisation, keys private', async () => {
+    for (const { mspId } of ORGS) {
+      for (const sub of ['ca', 'peer']) {
+        const files = (await readdir(join(dir, mspId, sub))).sort();
+        expect(files).toEqual(['cert.pem', 'key.pem']);
+        expect((await stat(join(dir, mspId, sub, 'key.pem'))).mode & 0o777).toBe(0o600);
+      }
+    }
+    expect(store.mspIds).toEqual(['Org1MSP', 'Org2MSP']);
+  });
+
+  it('issues a self-signed CA with the organisation name', () => {
+    const ca = new X509Certificate(store.caCertificate('Org1MSP'));
+    expect(ca.ca).toBe(true);
+    expect(ca.subject.split('\n')).toEqual(['C=US', 'O=org1.example.com', 'CN=ca.org1.example.com']);
+    expect(ca.checkIssued(ca)).toBe(true);
+    expect(ca.verify(ca.publicKey)).toBe(true);
+    expect(ca.publicKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+    const years = (Date.parse(ca.validTo) - Date.parse(ca.validFrom)) / (365 * 24 * 3600 * 1000);
+    expect(years).toBeGreaterThan(9.9);
+  });
+
+  it('chains the peer to its own CA and not to another organisation', () => {
+    const peer = store.peerIdentity('Org1MSP');
+    expect(new X509Certificate(peer.certificate).subject.split('\n')).toEqual([
+      'C=US',
+      'O=org1.example.com',
+      'OU=peer',
+      'CN=peer0.org1.example.com',
+    ]);
+    expect(isIssuedBy(peer.certificate, store.caCertificate('Org1MSP'))).toBe(true);
+    expect(isIssuedBy(peer.certificate, store.caCertificate('Org2MSP'))).toBe(false);
+    expect(isIssuedBy(store.peerIdentity('Org2MSP').certificate, store.caCertificate('Org1MSP'))).toBe(false);
+    // A leaf is not a CA, so it cannot issue anything.
+    expect(isIssuedBy(peer.certificate, peer.certificate)).toBe(false);
+  });
+
+  it('rejects certificates outside their validity period', () => {
+    const peer = store.peerIdentity('Org1MSP');
+    const ca = store.caCertificate('Org1MSP');
+    expect(isIssuedBy(peer.certificate, ca, new Date(Date.now() + 11 * 365 * 24 * 3600 * 1000))).toBe(false);
+    expect(isIssuedBy(peer.certificate, ca, new Date(Date.now() - 3600 * 1000))).toBe(false);
+  });
+
+  it('enrols users with the Fabric CA attribute extension, readable by @fidm/x509', async () => {
+    const alice = await store.enrolUser('Org1MSP', 'alice', { role: 'platform', 'hf.EnrollmentID': 'alice' });
+    expect(alice.mspId).toBe('Org1MSP');
+    expect(isIssuedBy(alice.certificate, store.caCertificate('Org1MSP'))).toBe(true);
+    expect(isIssuedBy(alice.certificate, store.caCertificate('Org2MSP'))).toBe(false);
+
+    const cert = Certificate.fromPEM(Buffer.from(alice.certificate));
+    const ext = cert.extensions.find((e) => e.oid === FABRIC_ATTRS_OID);
+    expect(ext).toBeDefined();
+    expect(JSON.parse(ext!.value.toString())).toEqual({
+      attrs: { 'hf.EnrollmentID': 'alice', role: 'platform' },
+    });
+    expect(cert.subject.attributes.map((a) => `${a.shortName}=${a.value}`)).toEqual([
+      'OU=client',
+      'CN=alice@org1.example.com',
+    ]);
+    const nodeExt = new X509Certificate(alice.certificate);
+    expect(nodeExt.ca).toBe(false);
+
+    const files = (await readdir(join(dir, 'Org1MSP', 'users', 'alice'))).sort();
+    expect(files).toEqual(['cert.pem', 'key.pem']);
+    expect((await stat(join(dir, 'Org1MSP', 'users', 'alice', 'key.pem'))).mode & 0o777).toBe(0o600);
+  });
+
+  it('omits the attribute extension without attributes and marks admins with OU=admin', async () => {
+    const admin = await store.enrolUser('Org2MSP', 'admin', {}, { admin: true });
+    const cert = Certificate.fromPEM(Buffer.from(admin.certificate));
+    expect(cert.extensions.find((e) => e.oid === FABRIC_ATTRS_OID)).toBeUndefined();
+    expect(new X509Certificate(admin.certificate).subject.split('\n')).toEqual([
+      'OU=admin',
+      'CN=admin@org2.example.com',
+    ]);
+  });
+
+  it('returns the existing user instead of re-enrolling, also for concurrent calls', async () => {
+    const first = await store.enrolUser('Org1MSP', 'alice', { role: 'other' });
+    expect(first).toEqual(store.getUser('Org1MSP', 'alice'));
+    const [a, b] = await Promise.all([
+      store.enrolUser('Org1MSP', 'bob', { role: 'x' }),
+      store.enrolUser('Org1MSP', 'bob', { role: 'x' }),
+    ]);
+    expect(a.certificate).toBe(b.certificate);
+    expect(store.listUsers('Org1MSP')).toEqual(['alice', 'bob']);
+    expect(store.getUser('Org1MSP', 'nobody')).toBeUndefined();
+    expect(store.getUser('NoSuchMSP', 'alice')).toBeUndefined();
+  });
+
+  it('refuses names that would escape the directory, and unknown organisations', async () => {
+    await expect(store.enrolUser('Org1MSP', '../evil', {})).rejects.toThrow(/Invalid userName/);
+    await expect(store.enrolUser('Org1MSP', '.hidden', {})).rejects.toThrow(/Invalid userName/);
+    await expect(store.enrolUser('Org1MSP', 'a/b', {})).rejects.toThrow(/Invalid userName/);
+    await expect(store.enrolUser('NoSuchMSP', 'carol', {})).rejects.toThrow(/Unknown MSP/);
+    expect(() => store.peerIdentity('NoSuchMSP')).toThrow(/Unknown MSP/);
+  });
+
+  it('loads the same material on a second open instead of regenerating it', async () => {
+    const keyPath = join(dir, 'Org1MSP', 'ca', 'key.pem');
+    const before = (await stat(keyPath)).mtimeMs;
+    const again = await MspStore.open(dir, ORGS);
+    for (const { mspId } of ORGS) {
+      expect(again.caCertificate(mspId)).toBe(store.caCertificate(mspId));
+      expect(again.peerIdentity(mspId)).toEqual(store.peerIdentity(mspId));
+    }
+    expect(again.getUser('Org1MSP', 'alice')).toEqual(store.getUser('Org1MSP', 'alice'));
+    expect(again.listUsers('Org1MSP')).toEqual(['alice', 'bob']);
+    expect(again.listUsers('Org2MSP')).toEqual(['admin']);
+    expect((await stat(keyPath)).mtimeMs).toBe(before);
+  });
+
+  it('recovers from an enrolment interrupted before the certificate was written', async () => {
+    const userDir = join(dir, 'Org2MSP', 'users', 'dave');
+    const dave = await store.enrolUser('Org2MSP', 'dave', {});
+    await unlink(join(userDir, 'cert.pem'));
+    await writeFile(join(userDir, '.key.pem.1.abc.tmp'), 'half a key');
+    const again = await MspStore.open(dir, ORGS);
+    expect(again.getUser('Org2MSP', 'dave')).toBeUndefined();
+    expect(await readdir(userDir)).toEqual(['key.pem']);
+    const redone = await again.enrolUser('Org2MSP', 'dave', {});
+    expect(redone.certificate).not.toBe(dave.certificate);
+    expect(isIssuedBy(redone.certificate, again.caCertificate('Org2MSP'))).toBe(true);
+  });
+
+  it('refuses to replace a missing CA once certificates were issued', async () => {
+    const other = await mkdtemp(join(tmpdir(), 'msp-test-'));
+    try {
+      await MspStore.open(other, [ORGS[0]!]);
+      await unlink(join(other, 'Org1MSP', 'ca', 'cert.pem'));
+      await expect(MspStore.open(other, [ORGS[0]!])).rejects.toThrow(/no CA certificate/);
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('signing', () => {
+  let dir: string;
+  let store: MspStore;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'msp-sign-'));
+    store = await MspStore.open(dir, ORGS);
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('verifies signatures and rejects a flipped byte in the message or the signature', async () => {
+    const user = await store.enrolUser('Org1MSP', 'signer', {});
+    const identity = newClientIdentity(user);
+    expect(identity.mspId).toBe('Org1MSP');
+    expect(identity.certificate).toBe(user.certificate);
+
+    const message = new TextEncoder().encode('a proposal');
+    const signature = await identity.sign(message);
+    expect(verifySignature(user.certificate, message, signature)).toBe(true);
+
+    const tampered = Uint8Array.from(message);
+    tampered[0]! ^= 0x01;
+    expect(verifySignature(user.certificate, tampered, signature)).toBe(false);
+
+    const badSignature = Uint8Array.from(signature);
+    badSignature[badSignature.length - 1]! ^= 0x01;
+    expect(verifySignature(user.certificate, message, badSignature)).toBe(false);
+
+    const peer = store.peerIdentity('Org1MSP');
+    expect(verifySignature(peer.certificate, message, signature)).toBe(false);
+    expect(verifySignature('not a certificate', message, signature)).toBe(false);
+    expect(verifySignature(user.certificate, message, new Uint8Array([0x30, 0x00]))).toBe(false);
+  });
+
+  it('produces only low-S signatures, and rejects the high-S twin Fabric would refuse', async () => {
+    const user = await store.enrolUser('Org1MSP', 'lows', {});
+    const identity = newClientIdentity(user);
+    const half = P256_ORDER >> 1n;
+    let checkedHighTwin = false;
+    for (let i = 0; i < 64; i++) {
+      const message = new TextEncoder().encode(`message ${i}`);
+      const signature = await identity.sign(message);
+      const s = sOf(signature);
+      expect(s <= half).toBe(true);
+      if (!checkedHighTwin) {
+        const high = withS(signature, P256_ORDER - s);
+        // Mathematically valid, so plain ECDSA accepts it; the MSP rule does not.
+        expect(cryptoVerify('sha256', message, new X509Certificate(user.certificate).publicKey, high)).toBe(
+          true,
+        );
+        expect(verifySignature(user.certificate, message, high)).toBe(false);
+        expect(sOf(toLowS(high))).toBe(s);
+        checkedHighTwin = true;
+      }
+    }
+  });
+});
