@@ -67,6 +67,11 @@ const FAILED_TO_COLLECT =
   'failed to collect enough transaction endorsements, see attached details for more info';
 const PAYLOADS_DO_NOT_MATCH = 'ProposalResponsePayloads do not match';
 
+interface CommitWaiter {
+  resolve(status: CommitStatus): void;
+  reject(error: Error): void;
+}
+
 interface Tip {
   height: number;
   hash: string;
@@ -79,12 +84,13 @@ interface Tip {
  */
 export class EmbeddedLedger implements LedgerPort {
   private readonly peers = new Map<string, Peer>();
-  private readonly commitWaiters = new Map<string, ((status: CommitStatus) => void)[]>();
+  private readonly commitWaiters = new Map<string, CommitWaiter[]>();
   private readonly listeners = new Set<AsyncQueue<ChaincodeEvent>>();
   private readonly orderer: Orderer<OrderedTransaction>;
   private readonly validator: BlockValidator;
   private readonly orgIds: string[];
   private commitChain: Promise<void> = Promise.resolve();
+  private blocksInFlight = 0;
   private closed = false;
 
   private constructor(
@@ -105,6 +111,7 @@ export class EmbeddedLedger implements LedgerPort {
     this.orderer = new Orderer<OrderedTransaction>(
       { maxBatchSize: options.maxBatchSize ?? 500, batchTimeoutMs: options.batchTimeoutMs ?? 2 },
       (batch) => this.enqueueCommit(batch),
+      () => this.blocksInFlight > 0,
     );
   }
 
@@ -232,7 +239,11 @@ export class EmbeddedLedger implements LedgerPort {
       rwset: first.encodedRwSet,
       endorsements: outcomes.map((o) => (o.ok ? o.endorsement : undefined)).filter((e) => e !== undefined),
     };
-    const ordered: OrderedTransaction = { envelope, privateWrites: first.simulation.privateWrites };
+    const ordered: OrderedTransaction = {
+      envelope,
+      privateWrites: first.simulation.privateWrites,
+      endorsedInProcess: true,
+    };
     return {
       transactionId: proposal.transactionId,
       result: first.response.payload,
@@ -483,7 +494,7 @@ export class EmbeddedLedger implements LedgerPort {
       ...rwset.writes.map((w) => w.key),
       ...rwset.metadataWrites.map((w) => w.key),
     ])) {
-      const param = await this.store.metadata.get(key);
+      const param = await this.store.read(this.store.metadata, key);
       if (param && param.length > 0) policies.push(decodeValidationParameter(param));
       else chaincodeLevel = true;
     }
@@ -492,7 +503,7 @@ export class EmbeddedLedger implements LedgerPort {
         ...c.hashedWrites.map((w) => w.keyHash),
         ...c.metadataWrites.map((w) => w.keyHash),
       ])) {
-        const param = await this.store.privateMetadata.get(collectionKey(c.collection, keyHash));
+        const param = await this.store.read(this.store.privateMetadata, collectionKey(c.collection, keyHash));
         const collectionPolicy = this.collectionPolicies.get(c.collection);
         if (param && param.length > 0) policies.push(decodeValidationParameter(param));
         else if (collectionPolicy) policies.push(collectionPolicy);
@@ -537,15 +548,44 @@ export class EmbeddedLedger implements LedgerPort {
   }
 
   private waitForCommit(txId: string): Promise<CommitStatus> {
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const waiters = this.commitWaiters.get(txId) ?? [];
-      waiters.push(resolve);
+      waiters.push({ resolve, reject });
       this.commitWaiters.set(txId, waiters);
     });
   }
 
   private enqueueCommit(batch: OrderedTransaction[]): void {
-    this.commitChain = this.commitChain.then(() => this.commitBlock(batch));
+    this.blocksInFlight += 1;
+    this.commitChain = this.commitChain
+      .then(() => this.commitBlock(batch))
+      .catch((error: unknown) => this.failBlock(batch, error))
+      .finally(() => {
+        this.blocksInFlight -= 1;
+        if (this.blocksInFlight === 0) this.orderer.committerIdle();
+      });
+  }
+
+  /**
+   * The block's batch was not written (a LevelDB batch is atomic), so none of its transactions
+   * happened: their submitters learn it, and the next block is cut on the unchanged tip.
+   */
+  private failBlock(batch: OrderedTransaction[], error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    for (const tx of batch) {
+      const waiters = this.commitWaiters.get(tx.envelope.txId) ?? [];
+      this.commitWaiters.delete(tx.envelope.txId);
+      for (const waiter of waiters) {
+        waiter.reject(
+          new GatewayError(
+            GrpcStatus.UNAVAILABLE,
+            `block could not be committed: ${reason}`,
+            [],
+            tx.envelope.txId,
+          ),
+        );
+      }
+    }
   }
 
   private async commitBlock(batch: OrderedTransaction[]): Promise<void> {
@@ -562,7 +602,7 @@ export class EmbeddedLedger implements LedgerPort {
       // A resubmitted transaction id reports the status of its first commit, as Fabric does.
       const status =
         codes[txNum] === TxValidationCode.DUPLICATE_TXID ? await this.getTransactionStatus(txId) : undefined;
-      for (const resolve of waiters) {
+      for (const { resolve } of waiters) {
         resolve(
           status ?? {
             transactionId: txId,

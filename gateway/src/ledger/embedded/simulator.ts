@@ -100,11 +100,14 @@ export class TxSimulator {
     const result = new Map<string, Uint8Array>();
     if (collection === '') {
       await this.getState(key);
-      const param = await this.ctx.store.metadata.get(key);
+      const param = await this.ctx.store.read(this.ctx.store.metadata, key);
       if (param && param.length > 0) result.set(VALIDATION_PARAMETER, param);
     } else {
       await this.getPrivateDataHash(collection, key);
-      const param = await this.ctx.store.privateMetadata.get(collectionKey(collection, sha256Hex(key)));
+      const param = await this.ctx.store.read(
+        this.ctx.store.privateMetadata,
+        collectionKey(collection, sha256Hex(key)),
+      );
       if (param && param.length > 0) result.set(VALIDATION_PARAMETER, param);
     }
     return result;

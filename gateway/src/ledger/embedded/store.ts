@@ -34,7 +34,15 @@ export class LedgerStore {
   readonly transactions: Sub;
   readonly savepoint: Sub;
 
-  private constructor(readonly db: Level<string, Uint8Array>) {
+  /** Read-through caches of the sublevels every transaction reads; only `write` changes them. */
+  private readonly caches = new Map<Sub, Map<string, Uint8Array | null>>();
+  /** Bumped by every write, so a read that raced a commit never caches what it read before it. */
+  private epoch = 0;
+
+  private constructor(
+    readonly db: Level<string, Uint8Array>,
+    private readonly cacheLimit: number,
+  ) {
     const sub = (name: string): Sub =>
       db.sublevel<string, Uint8Array>(name, { keyEncoding: 'utf8', valueEncoding: 'view' });
     this.state = sub('state');
@@ -46,12 +54,15 @@ export class LedgerStore {
     this.blocks = sub('blocks');
     this.transactions = sub('txids');
     this.savepoint = sub('savepoint');
+    for (const cached of [this.state, this.metadata, this.privateMetadata, this.privateHashes]) {
+      this.caches.set(cached, new Map());
+    }
   }
 
-  static async open(location: string): Promise<LedgerStore> {
+  static async open(location: string, { cacheLimit = 100_000 } = {}): Promise<LedgerStore> {
     const db = new Level<string, Uint8Array>(location, { keyEncoding: 'utf8', valueEncoding: 'view' });
     await db.open();
-    return new LedgerStore(db);
+    return new LedgerStore(db, cacheLimit);
   }
 
   async close(): Promise<void> {
@@ -61,11 +72,40 @@ export class LedgerStore {
   async write(ops: StoreOp[]): Promise<void> {
     // sync: an acknowledged block must survive a crash of the machine, not only of the process.
     await this.db.batch(ops as never, { sync: true });
+    this.epoch += 1;
+    for (const op of ops) {
+      const cache = this.caches.get(op.sublevel);
+      if (cache) this.remember(cache, op.key, op.type === 'put' ? op.value : null);
+    }
+  }
+
+  /** A committed value; cached for the sublevels every transaction reads. */
+  async read(sub: Sub, key: string): Promise<Uint8Array | undefined> {
+    const cache = this.caches.get(sub);
+    if (!cache) return sub.get(key);
+    const cached = cache.get(key);
+    if (cached !== undefined) return cached ?? undefined;
+    const epoch = this.epoch;
+    const bytes = await sub.get(key);
+    if (epoch === this.epoch) this.remember(cache, key, bytes ?? null);
+    return bytes;
   }
 
   async getVersioned(sub: Sub, key: string): Promise<VersionedValue | undefined> {
-    const bytes = await sub.get(key);
+    const bytes = await this.read(sub, key);
     return bytes === undefined ? undefined : decodeVersioned(bytes);
+  }
+
+  private remember(cache: Map<string, Uint8Array | null>, key: string, value: Uint8Array | null): void {
+    cache.delete(key);
+    cache.set(key, value);
+    // Maps iterate in insertion order, so the first keys are the least recently written or missed.
+    if (cache.size > this.cacheLimit) {
+      for (const oldest of cache.keys()) {
+        cache.delete(oldest);
+        if (cache.size <= this.cacheLimit * 0.9) break;
+      }
+    }
   }
 
   /** Iterates [start, end) in byte order; an empty end means unbounded. */
