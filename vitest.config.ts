@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // The chaincode's logger would print every decorator at info (see chaincode-logging.ts).
+    env: { CORE_CHAINCODE_LOGGING_LEVEL: 'WARNING' },
   },
 });

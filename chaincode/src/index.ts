@@ -1,11 +1,12 @@
+import { AuditContract } from './contracts/audit';
 import { ConsignmentContract } from './contracts/consignment';
 import { OrganisationContract } from './contracts/organisation';
 import { PartyContract } from './contracts/party';
 
-export { ConsignmentContract, OrganisationContract, PartyContract };
+export { AuditContract, ConsignmentContract, OrganisationContract, PartyContract };
 
 /** Picked up by fabric-chaincode-node (and the embedded ledger) as the chaincode's contracts. */
-export const contracts = [OrganisationContract, PartyContract, ConsignmentContract];
+export const contracts = [OrganisationContract, PartyContract, ConsignmentContract, AuditContract];
 
 // Pure domain modules the gateway shares with the chaincode.
 export * from './domain/canonical';

@@ -13,6 +13,27 @@ const EnvSchema = z.object({
   /** Block cutting of the embedded orderer (Fabric's BatchTimeout / MaxMessageCount). */
   BATCH_TIMEOUT_MS: z.coerce.number().int().min(0).max(10_000).default(2),
   MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/, 'a size such as 256kb or 1mb')
+    .default('1mb'),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60_000),
+  /** HS256 shared secret for JWT bearer tokens (at least 32 characters); JWTs are refused when unset. */
+  JWT_SECRET: z.string().min(32).optional(),
+  /** Public keys for RS256/ES256 JWTs: a JWKS file path or an https URL. */
+  JWT_JWKS: z.string().min(1).optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).default('customs-ledger'),
+  /** Key of the keyed hash that turns an identity document into a pseudonymous party id. */
+  PARTY_ID_KEY: z.string().min(32).optional(),
+  /** Anchor a signed audit tree head on the ledger every N entries or T seconds. */
+  /** The organisation that operates this gateway: it signs and anchors the audit log. */
+  GATEWAY_MSP: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+$/)
+    .default('CustomsMSP'),
+  AUDIT_ANCHOR_EVERY: z.coerce.number().int().min(1).default(1000),
+  AUDIT_ANCHOR_SECONDS: z.coerce.number().int().min(1).default(60),
 });
 
 export interface GatewayConfig {
@@ -25,6 +46,18 @@ export interface GatewayConfig {
   readonly logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   readonly batchTimeoutMs: number;
   readonly maxBatchSize: number;
+  readonly bodyLimit: string;
+  readonly rateLimitPerMinute: number;
+  readonly jwt: {
+    readonly secret?: string;
+    readonly jwks?: string;
+    readonly issuer?: string;
+    readonly audience: string;
+  };
+  /** When unset the gateway generates one on first start and keeps it in the data directory. */
+  readonly partyIdKey?: string;
+  readonly gatewayMspId: string;
+  readonly auditAnchor: { readonly everyEntries: number; readonly everySeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -48,5 +81,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     logLevel: e.LOG_LEVEL,
     batchTimeoutMs: e.BATCH_TIMEOUT_MS,
     maxBatchSize: e.MAX_BATCH_SIZE,
+    bodyLimit: e.BODY_LIMIT,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    jwt: { secret: e.JWT_SECRET, jwks: e.JWT_JWKS, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
+    partyIdKey: e.PARTY_ID_KEY,
+    gatewayMspId: e.GATEWAY_MSP,
+    auditAnchor: { everyEntries: e.AUDIT_ANCHOR_EVERY, everySeconds: e.AUDIT_ANCHOR_SECONDS },
   };
 }

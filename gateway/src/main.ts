@@ -1,51 +1,33 @@
-import { pino } from 'pino';
+import './ledger/embedded/chaincode-logging.js';
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from './config.js';
-import { createApp } from './http/app.js';
-import { openEmbeddedNetwork } from './ledger/embedded/network.js';
+import { startGateway } from './server.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const log = pino({ level: config.logLevel });
-  if (config.ledger === 'fabric') {
-    throw new ConfigError(
-      'LEDGER=fabric: the Fabric adapter is not implemented yet (issue [3/7]); use LEDGER=embedded',
-    );
-  }
   const started = performance.now();
-  const { ledger, network } = await openEmbeddedNetwork({
-    dataDir: config.dataDir,
-    networkConfigPath: config.networkConfigPath,
-    collectionsConfigPath: config.collectionsConfigPath,
-    batchTimeoutMs: config.batchTimeoutMs,
-    maxBatchSize: config.maxBatchSize,
-  });
-  let ready = true;
-  const app = createApp({ ledger, ledgerKind: config.ledger, isReady: () => ready });
-  const server = app.listen(config.port, config.host, () => {
-    log.info(
-      {
-        port: config.port,
-        dataDir: config.dataDir,
-        channel: network.channel,
-        organisations: network.organisations.map((o) => o.mspId),
-        height: Number(ledger.height()),
-        startMs: Math.round(performance.now() - started),
-      },
-      `gateway listening on http://localhost:${config.port} (embedded ledger)`,
-    );
-  });
+  const gateway = await startGateway(config);
+  gateway.logger.info(
+    { port: gateway.port, dataDir: config.dataDir, startMs: Math.round(performance.now() - started) },
+    'gateway ready',
+  );
+  console.log(
+    [
+      `Gateway listening on ${gateway.url} (ledger: ${config.ledger})`,
+      `  API docs:         ${gateway.url}/docs   (OpenAPI: ${gateway.url}/openapi.json)`,
+      `  Demo credentials: ${join(config.dataDir, 'dev-credentials.json')}`,
+      `  Try:              curl -H "Authorization: Bearer $(node -p "require('${join(config.dataDir, 'dev-credentials.json')}')[0].apiKey")" ${gateway.url}/v1/events`,
+    ].join('\n'),
+  );
   const shutdown = (signal: string): void => {
-    log.info({ signal }, 'shutting down');
-    ready = false;
-    server.close(() => {
-      ledger.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          log.error({ err: error }, 'ledger did not close cleanly');
-          process.exit(1);
-        },
-      );
-    });
+    gateway.logger.info({ signal }, 'shutting down');
+    gateway.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        gateway.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
@@ -53,7 +35,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
-  console.error(error instanceof ConfigError ? message : error);
+  if (!(error instanceof ConfigError)) console.error(error);
   console.error(`gateway failed to start: ${message}`);
   process.exit(1);
 });

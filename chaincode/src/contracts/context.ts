@@ -38,6 +38,10 @@ export const KeyType = {
   paymentTransaction: 'paytx',
   /** [subjectType, subjectId, txId] → AccessRecord, append-only. */
   access: 'access',
+  /** [gatewayMspId, zero-padded tree size] → AuditAnchor, append-only. */
+  auditAnchor: 'auditanchor',
+  /** [gatewayMspId] → the latest AuditAnchor of that gateway (written only by that gateway, serially). */
+  auditHead: 'audithead',
 } as const;
 
 export function compositeKey(

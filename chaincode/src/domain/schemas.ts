@@ -26,7 +26,8 @@ export const CountryCode = z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1
 export const CurrencyCode = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 currency code');
 export const HsCode = z.string().regex(/^\d{6,10}$/, 'must be 6 to 10 digits');
 /** Pseudonymous party id: 32 bytes, lowercase hex (for example a keyed hash of the platform account). */
-export const PartyId = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters');
+export const PARTY_ID_PATTERN = /^[0-9a-f]{64}$/;
+export const PartyId = z.string().regex(PARTY_ID_PATTERN, 'must be 64 lowercase hex characters');
 export const IsoDateTime = z.iso.datetime({ offset: true });
 /** UN/LOCODE without the space: country + 3 characters (letters or digits 2–9). */
 export const UnLocode = z.string().regex(/^[A-Z]{2}[A-Z2-9]{3}$/, 'must be a 5-character UN/LOCODE');
@@ -41,9 +42,10 @@ export const Money = z
 
 const positive = z.number().positive().finite();
 
+export const CONSIGNMENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const ConsignmentId = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 characters: letters, digits, . _ - (not first)');
+  .regex(CONSIGNMENT_ID_PATTERN, 'must be 1-64 characters: letters, digits, . _ - (not first)');
 export const OrderNumber = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/, 'must be 1-64 characters: letters, digits, . _ / -');

@@ -1,22 +1,80 @@
-import express, { type Express } from 'express';
+import express, { Router, type Express } from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import type { NetworkConfig } from '@customs-ledger/chaincode';
+import type { GatewayConfig } from '../config.js';
 import type { LedgerPort } from '../ledger/port.js';
+import type { IdentityProvider } from '../ledger/identities.js';
+import { authenticate, type Authenticator } from '../auth/authenticate.js';
+import { rateLimitPerPrincipal } from '../auth/rate-limit.js';
+import { requestContext } from '../observability/request-context.js';
+import { httpLogger } from '../observability/http-logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { auditTrail } from '../audit/audit-trail.js';
+import { auditRoutes } from '../audit/routes.js';
+import { apiRoutes } from '../api/index.js';
+import { eventRoutes } from '../api/events.js';
+import type { EventHub } from '../services/event-hub.js';
+import { mountRoutes, type IdempotencyStore } from './route.js';
+import { docsRouter } from './docs.js';
+import { HttpProblem, problemHandler } from './problem.js';
 
 export interface AppDependencies {
+  readonly config: GatewayConfig;
+  readonly logger: Logger;
   readonly ledger: LedgerPort;
-  readonly ledgerKind: 'embedded' | 'fabric';
+  readonly network: NetworkConfig;
+  readonly identities: IdentityProvider;
+  readonly authenticator: Authenticator;
+  readonly idempotency: IdempotencyStore;
+  readonly auditLog: AuditLog;
+  readonly events: EventHub;
+  /** Key of the keyed hash that makes pseudonymous party ids. */
+  readonly partyIdKey: string;
+  readonly metrics: Metrics;
   readonly isReady: () => boolean;
 }
 
-/** The HTTP application. Issue [2/7] builds the API on top; this carries the health endpoints. */
+/**
+ * The HTTP application. Every request flows one way: request id → log and metrics → security
+ * headers → body limit → audit trail (records the outcome of every request, refused ones too) →
+ * authentication → rate limit → route (role check → validation → idempotency → service → ledger).
+ */
 export function createApp(deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(requestContext());
+  app.use(httpLogger(deps.logger));
+  app.use(deps.metrics.httpMiddleware);
+  app.use(helmet());
+
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', ledger: deps.ledgerKind });
+    res.json({ status: 'ok', ledger: deps.config.ledger });
   });
   app.get('/readyz', (_req, res) => {
     const ready = deps.isReady();
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'starting' });
   });
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.contentType).send(await deps.metrics.render());
+  });
+  app.use(docsRouter());
+
+  const v1 = Router();
+  v1.use(express.json({ limit: deps.config.bodyLimit, strict: true, type: 'application/json' }));
+  v1.use(auditTrail(deps.auditLog, deps.logger));
+  v1.use(authenticate(deps.authenticator));
+  v1.use(rateLimitPerPrincipal(deps.config.rateLimitPerMinute));
+  mountRoutes(
+    v1,
+    [...apiRoutes(deps), ...eventRoutes(deps.events), ...auditRoutes(deps.auditLog)],
+    deps.idempotency,
+  );
+  app.use(v1);
+
+  app.use((req, _res, next) => next(new HttpProblem(404, `no route for ${req.method} ${req.path}`)));
+  app.use(problemHandler(deps.logger));
   return app;
 }

@@ -1,0 +1,196 @@
+import {
+  Decision,
+  JoinKeys,
+  ConsignmentId,
+  Movement,
+  payloadSchemas,
+  type Purpose,
+  type RecordKind,
+} from '@customs-ledger/chaincode';
+import type { OrgRole } from '@customs-ledger/chaincode';
+import { defineRoute, type RouteDefinition } from '../http/route.js';
+import { HttpProblem } from '../http/problem.js';
+import type { ConsignmentService } from '../services/consignment-service.js';
+import { ConsignmentIdParam, DetailsQuery, DisclosureRequest, JsonResult, NoQuery } from './schemas.js';
+
+const RECORD_ROLES: Record<RecordKind, readonly OrgRole[]> = {
+  order: ['platform'],
+  payment: ['payment', 'platform'],
+  logistics: ['post', 'express'],
+  declaration: ['platform', 'post', 'express'],
+};
+
+const TAGS = ['consignments'];
+const CreateConsignment = JoinKeys.extend({ consignmentId: ConsignmentId.optional() });
+
+export function consignmentRoutes(service: ConsignmentService): RouteDefinition[] {
+  const recordRoutes = (Object.keys(RECORD_ROLES) as RecordKind[]).map((kind) =>
+    defineRoute({
+      method: 'post',
+      path: `/v1/consignments/{id}/${kind}`,
+      summary: `Submit the ${kind} data of a consignment`,
+      description: `The payload is personal data: it travels to the ledger as transient data only, is stored in the submitting organisation's private data collection with customs, and is committed on public state as a Merkle root over salted field hashes. Resubmitting corrects the record (version + 1) until release.`,
+      tags: TAGS,
+      roles: RECORD_ROLES[kind],
+      params: ConsignmentIdParam,
+      query: NoQuery,
+      body: payloadSchemas[kind],
+      responses: { 201: { description: 'Record committed (summary, no personal data)', schema: JsonResult } },
+      handler: async ({ principal, params, body, audit }) => {
+        audit({ resource: `consignment/${params.id}/${kind}` });
+        const { value, txId } = await service.submitRecord(principal, params.id, kind, body);
+        audit({ txId });
+        return { status: 201, body: value, headers: { 'X-Transaction-Id': txId } };
+      },
+    }),
+  );
+
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/consignments',
+      summary: 'Create a consignment with its join keys',
+      description:
+        'The creator (a platform, post or express carrier) is bound to the consignment. Order numbers are unique per platform and tracking numbers per carrier.',
+      tags: TAGS,
+      roles: ['platform', 'post', 'express'],
+      query: NoQuery,
+      body: CreateConsignment,
+      responses: { 201: { description: 'Consignment created', schema: JsonResult } },
+      handler: async ({ principal, body, audit }) => {
+        const { value, txId } = await service.create(principal, body);
+        const id = (value as { consignmentId?: string }).consignmentId;
+        audit({ resource: `consignment/${id}`, txId });
+        return {
+          status: 201,
+          body: value,
+          headers: { 'X-Transaction-Id': txId, ...(id ? { Location: `/v1/consignments/${id}` } : {}) },
+        };
+      },
+    }),
+    ...recordRoutes,
+    defineRoute({
+      method: 'post',
+      path: '/v1/consignments/{id}/movements',
+      summary: 'Record a movement scan (dispatched, arrived, delivered, exited)',
+      tags: TAGS,
+      roles: ['post', 'express'],
+      params: ConsignmentIdParam,
+      query: NoQuery,
+      body: Movement,
+      responses: { 201: { description: 'Movement recorded', schema: JsonResult } },
+      handler: async ({ principal, params, body, audit }) => {
+        audit({ resource: `consignment/${params.id}/movement` });
+        const { value, txId } = await service.recordMovement(principal, params.id, body);
+        audit({ txId });
+        return { status: 201, body: value, headers: { 'X-Transaction-Id': txId } };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/consignments/{id}/decision',
+      summary: 'Record a customs clearance decision',
+      tags: ['customs'],
+      roles: ['customs'],
+      params: ConsignmentIdParam,
+      query: NoQuery,
+      body: Decision,
+      responses: { 201: { description: 'Decision recorded', schema: JsonResult } },
+      handler: async ({ principal, params, body, audit }) => {
+        audit({ resource: `consignment/${params.id}/decision` });
+        const { value, txId } = await service.recordDecision(principal, params.id, body);
+        audit({ txId });
+        return { status: 201, body: value, headers: { 'X-Transaction-Id': txId } };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/consignments/{id}/assessment',
+      summary: 'Run matching, risk and duty assessment (customs) — not implemented yet',
+      description:
+        'Reserved for customs. Three-way matching, risk and revenue assessment are not implemented yet: customs users get 501.',
+      tags: ['customs'],
+      roles: ['customs'],
+      params: ConsignmentIdParam,
+      query: NoQuery,
+      responses: { 501: { description: 'Not implemented yet' } },
+      handler: async ({ params, audit }) => {
+        audit({ resource: `consignment/${params.id}/assessment` });
+        throw new HttpProblem(501, 'customs assessment (matching, risk, duty) is not implemented yet');
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/consignments/{id}',
+      summary: 'Status, join keys, record commitments, movements and decisions (no personal data)',
+      description:
+        'Visible to the consignment’s platform, carrier and payment provider, customs and auditors; filtered by role.',
+      tags: TAGS,
+      roles: 'any',
+      params: ConsignmentIdParam,
+      query: NoQuery,
+      responses: { 200: { description: 'The consignment', schema: JsonResult } },
+      handler: async ({ principal, params, audit }) => {
+        audit({ resource: `consignment/${params.id}` });
+        return { status: 200, body: await service.get(principal, params.id) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/consignments/{id}/details',
+      summary: 'Personal data of one record, for a stated purpose',
+      description:
+        'Leaves an access record on the ledger (who, which record, purpose, when) before the data is read; if that record cannot be written the read is refused. Fields the purpose does not need are removed.',
+      tags: TAGS,
+      roles: 'any',
+      params: ConsignmentIdParam,
+      query: DetailsQuery,
+      responses: { 200: { description: 'The record and its (filtered) payload', schema: JsonResult } },
+      handler: async ({ principal, params, query, audit }) => {
+        audit({ resource: `consignment/${params.id}/${query.record}`, purpose: query.purpose });
+        const details = await service.details(principal, params.id, query.record, query.purpose as Purpose);
+        audit({ txId: details.accessTxId });
+        return { status: 200, body: details };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/consignments/{id}/disclosures',
+      summary: 'Produce a selective-disclosure package for chosen fields of a record',
+      description:
+        'For the holders of the record (its submitter and customs). The package carries the chosen fields with their salts and Merkle proofs; POST /v1/verify checks it against the ledger. Building it is a recorded, purpose-bound access.',
+      tags: ['verification'],
+      roles: 'any',
+      params: ConsignmentIdParam,
+      query: NoQuery,
+      body: DisclosureRequest,
+      responses: { 201: { description: 'The disclosure package', schema: JsonResult } },
+      handler: async ({ principal, params, body, audit }) => {
+        audit({ resource: `consignment/${params.id}/${body.record}`, purpose: body.purpose });
+        const result = await service.disclose(
+          principal,
+          params.id,
+          body.record,
+          body.fields,
+          body.purpose as Purpose,
+        );
+        audit({ txId: result.accessTxId });
+        return { status: 201, body: result };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/consignments/{id}/history',
+      summary: 'Provenance: records, movements, decisions and personal-data accesses in time order',
+      tags: TAGS,
+      roles: 'any',
+      params: ConsignmentIdParam,
+      query: NoQuery,
+      responses: { 200: { description: 'The history', schema: JsonResult } },
+      handler: async ({ principal, params, audit }) => {
+        audit({ resource: `consignment/${params.id}` });
+        return { status: 200, body: await service.history(principal, params.id) };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,28 @@
+import type { OrgRole } from '@customs-ledger/chaincode';
+
+/** Who is calling: one user of one organisation, as established by an API key or a JWT. */
+export interface Principal {
+  readonly user: string;
+  readonly mspId: string;
+  /** The organisation's role on the network (from the organisation registry). */
+  readonly orgRole: OrgRole;
+  /** The user's role within the organisation: operator, officer, service, auditor, governance. */
+  readonly role: string;
+  readonly authMethod: 'api-key' | 'jwt';
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** Set by the authentication middleware; absent on public routes. */
+      principal?: Principal;
+      /** Set first for every request: the X-Request-Id header when valid, else a new UUID. */
+      requestId: string;
+    }
+    interface Locals {
+      /** What the audit trail records about the request beyond method, path and outcome. */
+      audit?: { route?: string; resource?: string; purpose?: string; txId?: string };
+    }
+  }
+}

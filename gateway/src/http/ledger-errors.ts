@@ -1,0 +1,66 @@
+import { chaincodeMessage, CommitError, GatewayError, GrpcStatus, TxValidationCode } from '../ledger/port.js';
+import { HttpProblem } from './problem.js';
+
+/**
+ * The chaincode refuses with a sentence; these patterns give it its HTTP status. Order matters:
+ * the first match wins. Anything else the chaincode refuses is a 422 (a business rule).
+ */
+const REFUSALS: readonly [RegExp, number][] = [
+  [
+    / is not allowed for | cannot read the | is not a member of collection |governance identity|not a governance/,
+    403,
+  ],
+  [/ is not visible to /, 404],
+  [/ does not exist| is not registered|has no \w+ record/, 404],
+  [/ already exists| is already used by |already initialised/, 409],
+  [/^cannot apply | cannot change in status /, 409],
+];
+
+export function statusForRefusal(message: string): number {
+  return REFUSALS.find(([pattern]) => pattern.test(message))?.[1] ?? 422;
+}
+
+/** Whether a failed submission may succeed if proposed again (a fresh simulation on newer state). */
+export function isRetryableConflict(error: unknown): boolean {
+  return (
+    error instanceof CommitError &&
+    (error.code === TxValidationCode.MVCC_READ_CONFLICT ||
+      error.code === TxValidationCode.PHANTOM_READ_CONFLICT)
+  );
+}
+
+const RETRY_AFTER_SECONDS = '2';
+
+/**
+ * Ledger errors as HTTP problems: a chaincode refusal is the client's problem (4xx with the
+ * chaincode's own words); a ledger that cannot be reached is 503 with Retry-After.
+ */
+export function problemFromLedgerError(error: unknown): HttpProblem | undefined {
+  if (error instanceof CommitError) {
+    if (isRetryableConflict(error)) {
+      return new HttpProblem(409, 'the record was changed by a concurrent transaction; retry the request', {
+        extensions: { txId: error.transactionId },
+      });
+    }
+    if (error.code === TxValidationCode.ENDORSEMENT_POLICY_FAILURE) {
+      return new HttpProblem(403, 'the transaction does not satisfy the endorsement policy', {
+        extensions: { txId: error.transactionId },
+      });
+    }
+    return new HttpProblem(422, error.message, { extensions: { txId: error.transactionId } });
+  }
+  if (error instanceof GatewayError) {
+    const refusal = chaincodeMessage(error);
+    if (refusal !== undefined) return new HttpProblem(statusForRefusal(refusal), refusal);
+    if (
+      error.code === GrpcStatus.UNAVAILABLE ||
+      error.code === GrpcStatus.DEADLINE_EXCEEDED ||
+      error.code === GrpcStatus.FAILED_PRECONDITION
+    ) {
+      return new HttpProblem(503, 'the ledger is not available; retry later', {
+        headers: { 'Retry-After': RETRY_AFTER_SECONDS },
+      });
+    }
+  }
+  return undefined;
+}

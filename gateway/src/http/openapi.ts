@@ -1,0 +1,60 @@
+import { extendZodWithOpenApi, OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { z, type ZodType } from 'zod';
+
+extendZodWithOpenApi(z);
+
+/** Routes register themselves here as they are defined: the OpenAPI document is the route table. */
+export const registry = new OpenAPIRegistry();
+
+export const ProblemSchema = registry.register(
+  'Problem',
+  z
+    .object({
+      type: z.string(),
+      title: z.string(),
+      status: z.number().int(),
+      detail: z.string(),
+      instance: z.string().optional(),
+      errors: z.array(z.object({ pointer: z.string(), message: z.string() })).optional(),
+    })
+    .openapi({ description: 'RFC 9457 problem details (application/problem+json)' }),
+);
+
+registry.registerComponent('securitySchemes', 'bearer', {
+  type: 'http',
+  scheme: 'bearer',
+  description: 'An API key (see dev-credentials.json) or a JWT (HS256, RS256 or ES256)',
+});
+
+/**
+ * A schema for the OpenAPI document. The chaincode package is CommonJS, so its payload schemas
+ * come from zod's CommonJS build, a second zod instance that the OpenAPI extension cannot patch
+ * after the fact; those are converted with zod's own JSON Schema output instead.
+ */
+export function documentedSchema(schema: ZodType): ZodType | Record<string, unknown> {
+  if (typeof (schema as { openapi?: unknown }).openapi === 'function') return schema;
+  const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io: 'input',
+  });
+  return jsonSchema;
+}
+
+let cached: object | undefined;
+
+export function openApiDocument(): object {
+  cached ??= new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Customs ledger gateway',
+      version: '1.0.0',
+      description:
+        'Advance electronic data for cross-border e-commerce (WCO Framework of Standards): order, payment and logistics data, movements, declarations and clearance, shared on a permissioned ledger with purpose-bound access to personal data.',
+    },
+    servers: [{ url: '/' }],
+    security: [{ bearer: [] }],
+  });
+  return cached;
+}
+
+export { z };

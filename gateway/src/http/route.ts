@@ -1,0 +1,292 @@
+import { createHash } from 'node:crypto';
+import type { Request, Response, Router } from 'express';
+import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
+import canonicalizeModule from 'canonicalize';
+import type { z, ZodType } from 'zod';
+import type { OrgRole } from '@customs-ledger/chaincode';
+import type { Principal } from '../auth/principal.js';
+import { problemFromLedgerError } from './ledger-errors.js';
+import { HttpProblem, sendProblem } from './problem.js';
+import { documentedSchema, ProblemSchema, registry, z as documentedZod } from './openapi.js';
+
+const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
+
+export interface RouteContext<P, Q, B> {
+  readonly params: P;
+  readonly query: Q;
+  readonly body: B;
+  readonly principal: Principal;
+  readonly requestId: string;
+  /** Adds to what the audit trail records for this request (resource, purpose, txId). */
+  audit(fields: { resource?: string; purpose?: string; txId?: string }): void;
+}
+
+export interface RouteResult {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+type AnyObject = z.ZodObject<z.ZodRawShape>;
+
+export interface RouteDefinition<
+  P extends AnyObject = AnyObject,
+  Q extends AnyObject = AnyObject,
+  B extends ZodType = ZodType,
+> {
+  readonly method: 'get' | 'post';
+  /** OpenAPI form, e.g. /v1/consignments/{id}. */
+  readonly path: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly tags: readonly string[];
+  /** The organisation roles allowed to call the route (function-level authorisation). */
+  readonly roles: 'any' | readonly OrgRole[];
+  readonly params?: P;
+  readonly query?: Q;
+  readonly body?: B;
+  readonly responses: Readonly<Record<number, { readonly description: string; readonly schema?: ZodType }>>;
+  /** A regular JSON route. */
+  readonly handler?: (ctx: RouteContext<z.infer<P>, z.infer<Q>, z.infer<B>>) => Promise<RouteResult>;
+  /** A streaming route (Server-Sent Events): writes the response itself. */
+  readonly stream?: (
+    ctx: RouteContext<z.infer<P>, z.infer<Q>, z.infer<B>>,
+    req: Request,
+    res: Response,
+  ) => Promise<void>;
+}
+
+/** Stores the first response of a write per (user, Idempotency-Key), so a retry replays it. */
+export interface IdempotencyStore {
+  begin(
+    scope: string,
+    key: string,
+    requestHash: string,
+  ): Promise<
+    | { readonly kind: 'new' }
+    | { readonly kind: 'replay'; readonly response: StoredResponse }
+    | { readonly kind: 'mismatch' }
+    | { readonly kind: 'in-flight' }
+  >;
+  complete(scope: string, key: string, requestHash: string, response: StoredResponse): Promise<void>;
+  abandon(scope: string, key: string): Promise<void>;
+}
+
+export interface StoredResponse {
+  readonly status: number;
+  readonly body: unknown;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export function defineRoute<P extends AnyObject, Q extends AnyObject, B extends ZodType>(
+  definition: RouteDefinition<P, Q, B>,
+): RouteDefinition<P, Q, B> {
+  return definition;
+}
+
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,128}$/;
+
+const IdempotencyHeader = documentedZod.object({
+  'Idempotency-Key': documentedZod
+    .string()
+    .regex(IDEMPOTENCY_KEY)
+    .optional()
+    .openapi({
+      description: 'Retries with the same key and body get the first response; another body gets 422.',
+    }),
+});
+
+/**
+ * Mounts routes on a router and registers each in the OpenAPI document, so what is documented is
+ * exactly what answers. Every request passes, in order: role check, validation of params, query
+ * and body (unknown fields refused), idempotency for writes, the handler, error mapping.
+ */
+export function mountRoutes(
+  router: Router,
+  routes: readonly RouteDefinition[],
+  idempotency: IdempotencyStore,
+): void {
+  for (const route of routes) {
+    registerOpenApi(route);
+    const expressPath = route.path.replace(/\{(\w+)\}/g, ':$1');
+    router[route.method](expressPath, async (req: Request, res: Response) => {
+      res.locals.audit = { ...res.locals.audit, route: route.path };
+      try {
+        await handle(route, req, res, idempotency);
+      } catch (error) {
+        const problem = error instanceof HttpProblem ? error : problemFromLedgerError(error);
+        if (!problem) throw error;
+        if (!res.headersSent) sendProblem(res, problem, req.originalUrl);
+      }
+    });
+  }
+}
+
+async function handle(
+  route: RouteDefinition,
+  req: Request,
+  res: Response,
+  idempotency: IdempotencyStore,
+): Promise<void> {
+  const principal = req.principal;
+  if (!principal) throw new HttpProblem(401, 'authentication required');
+  if (route.roles !== 'any' && !route.roles.includes(principal.orgRole)) {
+    throw new HttpProblem(
+      403,
+      `${route.method.toUpperCase()} ${route.path} is not allowed for ${principal.mspId} (role ${principal.orgRole}); allowed roles: ${route.roles.join(', ')}`,
+    );
+  }
+  const params = parse(route.params, req.params, '/params');
+  const query = parse(route.query, req.query, '/query');
+  if (route.body && !req.is('application/json')) {
+    throw new HttpProblem(415, 'request body must be JSON (Content-Type: application/json)');
+  }
+  const body = parse(route.body, route.body ? req.body : undefined, '/body');
+  const ctx: RouteContext<unknown, unknown, unknown> = {
+    params,
+    query,
+    body,
+    principal,
+    requestId: req.requestId,
+    audit: (fields) => {
+      res.locals.audit = { ...res.locals.audit, ...fields };
+    },
+  };
+  if (route.stream) {
+    await route.stream(ctx as never, req, res);
+    return;
+  }
+  const run = async (): Promise<RouteResult> => route.handler!(ctx as never);
+  const key = req.get('Idempotency-Key');
+  if (route.method === 'get' || key === undefined) {
+    send(res, await run());
+    return;
+  }
+  if (!IDEMPOTENCY_KEY.test(key)) {
+    throw new HttpProblem(
+      400,
+      'Idempotency-Key must be 8 to 128 characters of letters, digits, ".", "_", ":" or "-"',
+    );
+  }
+  const scope = `${principal.mspId}/${principal.user}`;
+  const requestHash = createHash('sha256')
+    .update(`${route.method} ${req.originalUrl.split('?')[0]} ${canonicalize(body ?? null)}`)
+    .digest('hex');
+  const state = await idempotency.begin(scope, key, requestHash);
+  if (state.kind === 'replay') {
+    send(res, { ...state.response, headers: { ...state.response.headers, 'Idempotent-Replayed': 'true' } });
+    return;
+  }
+  if (state.kind === 'mismatch') {
+    throw new HttpProblem(422, 'this Idempotency-Key was already used with a different request');
+  }
+  if (state.kind === 'in-flight') {
+    throw new HttpProblem(409, 'a request with this Idempotency-Key is still being processed; retry later', {
+      headers: { 'Retry-After': '1' },
+    });
+  }
+  let result: RouteResult;
+  try {
+    result = await run();
+  } catch (error) {
+    const problem = error instanceof HttpProblem ? error : problemFromLedgerError(error);
+    // A refusal is the request's answer and is replayed too; a server-side failure is not.
+    if (problem && problem.status < 500) {
+      await idempotency.complete(scope, key, requestHash, problemResponse(problem, req.originalUrl));
+    } else {
+      await idempotency.abandon(scope, key);
+    }
+    throw error;
+  }
+  await idempotency.complete(scope, key, requestHash, {
+    status: result.status,
+    body: result.body ?? null,
+    headers: { ...result.headers },
+  });
+  send(res, result);
+}
+
+function problemResponse(problem: HttpProblem, instance: string): StoredResponse {
+  return {
+    status: problem.status,
+    body: {
+      type: 'about:blank',
+      status: problem.status,
+      detail: problem.detail,
+      instance,
+      ...(problem.options.errors ? { errors: problem.options.errors } : {}),
+      ...problem.options.extensions,
+    },
+    headers: { 'Content-Type': 'application/problem+json', ...problem.options.headers },
+  };
+}
+
+function send(res: Response, result: RouteResult): void {
+  for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
+  if (result.body === undefined) {
+    res.status(result.status).end();
+    return;
+  }
+  res.status(result.status);
+  if (res.getHeader('Content-Type') === undefined) res.type('application/json');
+  res.send(JSON.stringify(result.body));
+}
+
+function parse(schema: ZodType | undefined, value: unknown, where: string): unknown {
+  if (!schema) return undefined;
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  const errors = result.error.issues.flatMap((issue) => {
+    const pointer = [where, ...issue.path.map(String)].join('/');
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((k) => ({ pointer: `${pointer}/${k}`, message: `unknown field '${k}'` }));
+    }
+    return [{ pointer, message: issue.message }];
+  });
+  const first = errors[0]!;
+  throw new HttpProblem(400, `${first.pointer}: ${first.message}`, { errors });
+}
+
+function registerOpenApi(route: RouteDefinition): void {
+  const responses: RouteConfig['responses'] = {};
+  for (const [status, response] of Object.entries(route.responses)) {
+    responses[status] = response.schema
+      ? {
+          description: response.description,
+          content: { 'application/json': { schema: documentedSchema(response.schema) as never } },
+        }
+      : { description: response.description };
+  }
+  for (const status of ['400', '401', '403', '429', '503']) {
+    responses[status] ??= {
+      description: 'Problem',
+      content: { 'application/problem+json': { schema: ProblemSchema } },
+    };
+  }
+  registry.registerPath({
+    method: route.method,
+    path: route.path,
+    summary: route.summary,
+    description: [
+      route.description,
+      `Allowed organisation roles: ${route.roles === 'any' ? 'any authenticated user' : route.roles.join(', ')}.`,
+    ]
+      .filter(Boolean)
+      .join('\n\n'),
+    tags: [...route.tags],
+    request: {
+      ...(route.params ? { params: route.params } : {}),
+      ...(route.query ? { query: route.query } : {}),
+      ...(route.body
+        ? {
+            body: {
+              content: { 'application/json': { schema: documentedSchema(route.body) as never } },
+              required: true,
+            },
+          }
+        : {}),
+      ...(route.method === 'post' ? { headers: IdempotencyHeader } : {}),
+    } as RouteConfig['request'],
+    responses,
+  });
+}

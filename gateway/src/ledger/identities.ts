@@ -1,0 +1,31 @@
+import type { Principal } from '../auth/principal.js';
+import type { ClientIdentity } from './port.js';
+
+/** Gives the ledger identity that signs for a principal: the user's own X.509 identity in its organisation. */
+export interface IdentityProvider {
+  identityFor(principal: Pick<Principal, 'user' | 'mspId' | 'role'>): Promise<ClientIdentity>;
+}
+
+/** Embedded ledger: each gateway user gets a certificate from its organisation's CA (kept in DATA_DIR/msp). */
+export class EnrollingIdentityProvider implements IdentityProvider {
+  private readonly cache = new Map<string, Promise<ClientIdentity>>();
+
+  constructor(
+    private readonly enrol: (
+      mspId: string,
+      user: string,
+      attrs: Record<string, string>,
+    ) => Promise<ClientIdentity>,
+  ) {}
+
+  identityFor(principal: Pick<Principal, 'user' | 'mspId' | 'role'>): Promise<ClientIdentity> {
+    const key = `${principal.mspId}\u0000${principal.user}`;
+    let identity = this.cache.get(key);
+    if (!identity) {
+      identity = this.enrol(principal.mspId, principal.user, { role: principal.role });
+      identity.catch(() => this.cache.delete(key));
+      this.cache.set(key, identity);
+    }
+    return identity;
+  }
+}

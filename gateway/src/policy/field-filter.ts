@@ -1,0 +1,38 @@
+import type { Purpose, RecordKind } from '@customs-ledger/chaincode';
+
+/**
+ * Data minimisation: each purpose sees only the personal fields it needs. Paths are JSON pointers
+ * into a record's payload; a removed path takes its whole subtree. Purposes not listed with an
+ * exclusion need the full record (customs risk assessment, clearance, a legal request).
+ */
+const EXCLUDED: Record<Purpose, readonly string[]> = {
+  risk_assessment: [],
+  clearance: [],
+  legal_request: [],
+  revenue_assessment: ['/buyer/document', '/payer/document', '/consignee/phone'],
+  delivery: ['/buyer', '/seller', '/payer'],
+  return_processing: ['/buyer/document', '/payer/document'],
+  dispute_resolution: ['/buyer/document', '/consignee'],
+  audit: ['/buyer', '/seller/name', '/payer', '/consignee'],
+};
+
+export function excludedPaths(purpose: Purpose): readonly string[] {
+  return EXCLUDED[purpose];
+}
+
+/** A copy of the payload without the fields the purpose does not need. */
+export function filterPersonalData(_kind: RecordKind, purpose: Purpose, payload: unknown): unknown {
+  const exclusions = EXCLUDED[purpose];
+  if (exclusions.length === 0) return payload;
+  const copy = structuredClone(payload);
+  for (const pointer of exclusions) removePath(copy, pointer.split('/').slice(1));
+  return copy;
+}
+
+function removePath(target: unknown, tokens: readonly string[]): void {
+  if (typeof target !== 'object' || target === null || tokens.length === 0) return;
+  const [head, ...rest] = tokens as [string, ...string[]];
+  const record = target as Record<string, unknown>;
+  if (rest.length === 0) delete record[head];
+  else removePath(record[head], rest);
+}

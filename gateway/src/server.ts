@@ -1,0 +1,129 @@
+import './ledger/embedded/chaincode-logging.js';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Level } from 'level';
+import { pino, type Logger } from 'pino';
+import { ConfigError, type GatewayConfig } from './config.js';
+import { createApp } from './http/app.js';
+import { openEmbeddedNetwork } from './ledger/embedded/network.js';
+import { EnrollingIdentityProvider } from './ledger/identities.js';
+import { ApiKeyStore } from './auth/api-keys.js';
+import { BearerAuthenticator } from './auth/authenticate.js';
+import { JwtVerifier } from './auth/jwt.js';
+import { ensureDemoUsers, type DemoCredential } from './auth/demo-users.js';
+import { createMetrics } from './observability/metrics.js';
+import { AuditLog } from './audit/audit-log.js';
+import { AuditAnchorer } from './audit/anchor.js';
+import { LevelIdempotencyStore } from './http/idempotency.js';
+import { EventHub } from './services/event-hub.js';
+
+export interface RunningGateway {
+  readonly url: string;
+  readonly port: number;
+  readonly credentials: readonly DemoCredential[];
+  readonly logger: Logger;
+  /** Stops accepting requests, finishes those in flight, then closes the ledger and stores. */
+  close(): Promise<void>;
+}
+
+/** The user (in the gateway operator's organisation) that signs and anchors the audit log's tree heads. */
+const AUDIT_SIGNER = 'gateway-audit';
+
+export async function startGateway(
+  config: GatewayConfig,
+  logger: Logger = pino({ level: config.logLevel }),
+): Promise<RunningGateway> {
+  if (config.ledger === 'fabric') {
+    throw new ConfigError('LEDGER=fabric: the Fabric adapter is not implemented yet; use LEDGER=embedded');
+  }
+  await mkdir(join(config.dataDir, 'gateway'), { recursive: true, mode: 0o700 });
+  const { ledger, network } = await openEmbeddedNetwork({
+    dataDir: config.dataDir,
+    networkConfigPath: config.networkConfigPath,
+    collectionsConfigPath: config.collectionsConfigPath,
+    batchTimeoutMs: config.batchTimeoutMs,
+    maxBatchSize: config.maxBatchSize,
+  });
+  const store = new Level<string, Uint8Array>(join(config.dataDir, 'gateway', 'store'), {
+    keyEncoding: 'utf8',
+    valueEncoding: 'view',
+  });
+  await store.open();
+  const metrics = createMetrics();
+  const instrumented = metrics.instrumentLedger(ledger);
+  const identities = new EnrollingIdentityProvider((mspId, user, attrs) =>
+    ledger.enrolUser(mspId, user, attrs),
+  );
+  const apiKeys = await ApiKeyStore.open(config.dataDir, network);
+  const credentials = await ensureDemoUsers({ dataDir: config.dataDir, network, apiKeys });
+  const jwt = config.jwt.secret || config.jwt.jwks ? new JwtVerifier(config.jwt, network) : undefined;
+  const authenticator = new BearerAuthenticator(apiKeys, jwt);
+  const auditIdentity = await ledger.enrolUser(config.gatewayMspId, AUDIT_SIGNER, { role: 'service' });
+  const auditLog = await AuditLog.open(store, {
+    mspId: config.gatewayMspId,
+    certificate: auditIdentity.certificate,
+    sign: (message) => auditIdentity.sign(message),
+  });
+  const anchorer = new AuditAnchorer(auditLog, instrumented, auditIdentity, config.auditAnchor, logger);
+  const idempotency = new LevelIdempotencyStore(store);
+  const events = new EventHub(instrumented, network);
+  await events.start();
+  let ready = false;
+  const app = createApp({
+    config,
+    logger,
+    ledger: instrumented,
+    network,
+    identities,
+    authenticator,
+    idempotency,
+    auditLog,
+    events,
+    metrics,
+    partyIdKey:
+      config.partyIdKey ?? (await persistentSecret(join(config.dataDir, 'gateway', 'party-id.key'))),
+    isReady: () => ready,
+  });
+  const server = app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  await anchorer.start();
+  ready = true;
+  const port = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://localhost:${port}`,
+    port,
+    credentials,
+    logger,
+    close: () =>
+      (closing ??= (async () => {
+        ready = false;
+        events.close();
+        // Long-lived event streams would hold the server open; in-flight requests may finish.
+        server.closeIdleConnections();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          setTimeout(() => server.closeAllConnections(), 5_000).unref();
+        });
+        await anchorer.stop();
+        await ledger.close();
+        await store.close();
+      })()),
+  };
+}
+
+/** A random secret generated on first start and kept (mode 0600) so ids stay stable across restarts. */
+async function persistentSecret(path: string): Promise<string> {
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch {
+    const secret = randomBytes(32).toString('base64url');
+    await writeFile(path, secret + '\n', { mode: 0o600, flag: 'wx' }).catch(async () => undefined);
+    return (await readFile(path, 'utf8')).trim();
+  }
+}

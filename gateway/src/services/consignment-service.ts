@@ -1,0 +1,265 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { JoinKeys, NetworkConfig, RecordKind } from '@customs-ledger/chaincode';
+import {
+  disclose,
+  purposeAllowed,
+  purposesForRole,
+  type DisclosurePackage,
+  type Purpose,
+} from '@customs-ledger/chaincode';
+import type { Principal } from '../auth/principal.js';
+import { HttpProblem } from '../http/problem.js';
+import { filterPersonalData } from '../policy/field-filter.js';
+import { publicView } from '../policy/public-view.js';
+import type { LedgerClient } from './ledger-client.js';
+
+const SUBMIT_FUNCTION: Record<RecordKind, string> = {
+  order: 'consignment:submitOrder',
+  payment: 'consignment:submitPayment',
+  logistics: 'consignment:submitLogistics',
+  declaration: 'consignment:submitDeclaration',
+};
+
+export interface CreateConsignmentInput extends JoinKeys {
+  readonly consignmentId?: string;
+}
+
+export interface WriteResult<T> {
+  readonly value: T;
+  readonly txId: string;
+}
+
+/** Salts are derived from a seed the client side draws; the chaincode must stay deterministic. */
+function newSaltSeed(): Uint8Array {
+  return Buffer.from(randomBytes(32).toString('hex'), 'utf8');
+}
+
+export class ConsignmentService {
+  constructor(
+    private readonly ledger: LedgerClient,
+    private readonly network: NetworkConfig,
+  ) {}
+
+  async create(principal: Principal, input: CreateConsignmentInput): Promise<WriteResult<unknown>> {
+    const { consignmentId = `CN-${randomUUID()}`, ...joinKeys } = input;
+    const { value, txId } = await this.ledger.submit(principal, 'consignment:create', [
+      consignmentId,
+      JSON.stringify(joinKeys),
+    ]);
+    return { value, txId };
+  }
+
+  /** Personal payloads travel only as transient data and land in the (trader, customs) collection. */
+  async submitRecord(
+    principal: Principal,
+    id: string,
+    kind: RecordKind,
+    payload: unknown,
+  ): Promise<WriteResult<unknown>> {
+    const { value, txId } = await this.ledger.submit(principal, SUBMIT_FUNCTION[kind], [id], {
+      transient: { payload: Buffer.from(JSON.stringify(payload), 'utf8'), saltSeed: newSaltSeed() },
+      endorsingOrganizations: [principal.mspId, this.network.customsMspId],
+    });
+    return { value, txId };
+  }
+
+  async recordMovement(principal: Principal, id: string, movement: unknown): Promise<WriteResult<unknown>> {
+    return this.ledger.submit(principal, 'consignment:recordMovement', [id, JSON.stringify(movement)]);
+  }
+
+  async recordDecision(principal: Principal, id: string, decision: unknown): Promise<WriteResult<unknown>> {
+    return this.ledger.submit(principal, 'consignment:recordDecision', [id, JSON.stringify(decision)]);
+  }
+
+  async get(principal: Principal, id: string): Promise<unknown> {
+    return publicView(principal, await this.ledger.evaluate(principal, 'consignment:get', [id]));
+  }
+
+  /**
+   * A purpose-bound read of personal data: the access record is committed on the ledger before
+   * the data is read, so no read goes unrecorded; if it cannot be written, nothing is returned.
+   */
+  /**
+   * A selective-disclosure package for chosen fields of a record: values, salts and Merkle proofs
+   * that anyone can verify against the ledger's commitment without seeing the other fields. Reading
+   * the record to build it is itself a purpose-bound, recorded access.
+   */
+  async disclose(
+    principal: Principal,
+    id: string,
+    kind: RecordKind,
+    paths: readonly string[],
+    purpose: Purpose,
+  ): Promise<{
+    consignmentId: string;
+    record: RecordKind;
+    txId: string;
+    disclosure: DisclosurePackage;
+    accessTxId: string;
+  }> {
+    const access = await this.recordAccess(principal, id, kind, purpose);
+    const record = await this.ledger.evaluate<{ payload: unknown; saltSeed: string; txId: string }>(
+      principal,
+      'consignment:getPrivateRecord',
+      [id, kind],
+    );
+    try {
+      return {
+        consignmentId: id,
+        record: kind,
+        txId: record.txId,
+        disclosure: disclose(record.payload, record.saltSeed, paths),
+        accessTxId: access,
+      };
+    } catch (error) {
+      throw new HttpProblem(400, (error as Error).message);
+    }
+  }
+
+  private async recordAccess(
+    principal: Principal,
+    id: string,
+    kind: RecordKind,
+    purpose: Purpose,
+  ): Promise<string> {
+    if (!purposeAllowed(purpose, principal.orgRole)) {
+      throw new HttpProblem(
+        403,
+        `purpose '${purpose}' is not allowed for role ${principal.orgRole}; allowed: ${purposesForRole(principal.orgRole).join(', ') || 'none'}`,
+      );
+    }
+    const { txId } = await this.ledger.submit(principal, 'consignment:recordAccess', [
+      'consignment',
+      id,
+      kind,
+      purpose,
+    ]);
+    return txId;
+  }
+
+  async details(
+    principal: Principal,
+    id: string,
+    kind: RecordKind,
+    purpose: Purpose,
+  ): Promise<{ record: unknown; payload: unknown; accessTxId: string }> {
+    const accessTxId = await this.recordAccess(principal, id, kind, purpose);
+    const record = await this.ledger.evaluate<{ payload: unknown; saltSeed?: unknown }>(
+      principal,
+      'consignment:getPrivateRecord',
+      [id, kind],
+    );
+    const { payload, saltSeed: _seed, ...summary } = record;
+    return { record: summary, payload: filterPersonalData(kind, purpose, payload), accessTxId };
+  }
+
+  /** The root and leaf count committed on the ledger for the latest version of a record. */
+  async commitment(
+    principal: Principal,
+    id: string,
+    kind: RecordKind,
+  ): Promise<{ root: string; leafCount: number; txId: string }> {
+    const view = (await this.ledger.evaluate(principal, 'consignment:get', [id])) as ConsignmentChaincodeView;
+    const record = view.records.find((r) => r.kind === kind);
+    if (!record) throw new HttpProblem(404, `consignment ${id} has no ${kind} record`);
+    return { root: record.root, leafCount: record.leafCount, txId: record.txId };
+  }
+
+  /**
+   * The consignment's trail in time order: creation, each record version, movements, decisions
+   * and every personal-data access, each with who, when and the transaction id.
+   */
+  async history(
+    principal: Principal,
+    id: string,
+  ): Promise<{ consignmentId: string; entries: HistoryEntry[] }> {
+    const view = (await this.get(principal, id)) as ConsignmentChaincodeView;
+    const { entries: accesses } = await this.ledger.evaluate<{ entries: AccessEntry[] }>(
+      principal,
+      'consignment:accessLog',
+      ['consignment', id],
+    );
+    const c = view.consignment;
+    const entries: HistoryEntry[] = [
+      { type: 'created', at: c.createdAt, by: c.createdBy, txId: c.txId, detail: { status: 'created' } },
+      ...view.records.map((r) => ({
+        type: `${r.kind}_submitted`,
+        at: r.submittedAt,
+        by: r.submittedBy,
+        txId: r.txId,
+        detail: { version: r.version, root: r.root, leafCount: r.leafCount, collection: r.collection },
+      })),
+      ...view.movements.map((m) => ({
+        type: `movement_${m.type}`,
+        at: m.recordedAt,
+        by: m.recordedBy,
+        txId: m.txId,
+        detail: { location: m.location, occurredAt: m.occurredAt, statusAfter: m.statusAfter },
+      })),
+      ...view.decisions.map((d) => ({
+        type: `decision_${d.decision}`,
+        at: d.decidedAt,
+        by: d.decidedBy,
+        txId: d.txId,
+        detail: { statusAfter: d.statusAfter, ...(d.reasonCodes ? { reasonCodes: d.reasonCodes } : {}) },
+      })),
+      ...accesses.map((a) => ({
+        type: 'personal_data_read',
+        at: a.at,
+        by: a.mspId,
+        txId: a.txId,
+        detail: { record: a.recordKind, purpose: a.purpose, user: a.userId },
+      })),
+    ];
+    entries.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+    return { consignmentId: id, entries };
+  }
+}
+
+export interface HistoryEntry {
+  readonly type: string;
+  readonly at: string;
+  readonly by: string;
+  readonly txId: string;
+  readonly detail: Record<string, unknown>;
+}
+
+interface AccessEntry {
+  readonly recordKind: string;
+  readonly purpose: string;
+  readonly mspId: string;
+  readonly userId: string;
+  readonly at: string;
+  readonly txId: string;
+}
+
+interface ConsignmentChaincodeView {
+  readonly consignment: { createdAt: string; createdBy: string; txId: string };
+  readonly records: readonly {
+    kind: string;
+    submittedAt: string;
+    submittedBy: string;
+    txId: string;
+    version: number;
+    root: string;
+    leafCount: number;
+    collection: string;
+  }[];
+  readonly movements: readonly {
+    type: string;
+    recordedAt: string;
+    recordedBy: string;
+    txId: string;
+    location: string;
+    occurredAt?: string;
+    statusAfter: string;
+  }[];
+  readonly decisions: readonly {
+    decision: string;
+    decidedAt: string;
+    decidedBy: string;
+    txId: string;
+    statusAfter: string;
+    reasonCodes?: readonly string[];
+  }[];
+}

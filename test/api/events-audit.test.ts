@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+
+let t: TestGateway;
+
+beforeAll(async () => {
+  t = await startTestGateway({ AUDIT_ANCHOR_EVERY: '5', AUDIT_ANCHOR_SECONDS: '1' });
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+interface SseEvent {
+  id: string;
+  event: string;
+  data: Record<string, unknown>;
+}
+
+/** Reads Server-Sent Events from a real HTTP stream until `count` events or the timeout. */
+async function readEvents(
+  user: string,
+  count: number,
+  lastEventId?: string,
+  timeoutMs = 10_000,
+): Promise<SseEvent[]> {
+  const key = t.gateway.credentials.find((c) => c.user === user)!.apiKey;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const response = await fetch(`${t.gateway.url}/v1/events${lastEventId ? '' : '?startBlock=0'}`, {
+    headers: { Authorization: `Bearer ${key}`, ...(lastEventId ? { 'Last-Event-ID': lastEventId } : {}) },
+    signal: controller.signal,
+  });
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toContain('text/event-stream');
+  const events: SseEvent[] = [];
+  const decoder = new TextDecoder();
+  let buffer = '';
+  try {
+    for await (const chunk of response.body!) {
+      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const fields = Object.fromEntries(
+          block
+            .split('\n')
+            .filter((line) => !line.startsWith(':') && line.includes(':'))
+            .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trimStart()]),
+        );
+        if (fields.data !== undefined && fields.id !== undefined) {
+          events.push({ id: fields.id, event: fields.event ?? 'message', data: JSON.parse(fields.data) });
+        }
+        if (events.length >= count) {
+          controller.abort();
+          return events;
+        }
+      }
+    }
+  } catch (error) {
+    if (!controller.signal.aborted) throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  return events;
+}
+
+async function create(user: string, id: string): Promise<void> {
+  const res = await t
+    .as(user)
+    .post('/v1/consignments', { consignmentId: id, originCountry: 'CN', destinationCountry: 'FR' });
+  expect(res.status, res.text).toBe(201);
+}
+
+describe('Server-Sent Events', () => {
+  it('resumes from Last-Event-ID with no loss and no duplicate, filtered by organisation', async () => {
+    for (let i = 0; i < 4; i++) await create('platforma-operator', `EVA-${i}`);
+    await create('platformb-operator', 'EVB-0');
+    const customsAll = await readEvents('customs-officer', 6);
+    const created = customsAll
+      .filter((e) => e.event === 'ConsignmentCreated')
+      .map((e) => e.data.consignmentId);
+    expect(created).toEqual(expect.arrayContaining(['EVA-0', 'EVA-1', 'EVA-2', 'EVA-3', 'EVB-0']));
+
+    const first = await readEvents('platforma-operator', 2);
+    expect(first.map((e) => e.data.consignmentId)).toEqual(['EVA-0', 'EVA-1']);
+    // More events arrive while the client is away; it resumes where it stopped.
+    await create('platforma-operator', 'EVA-4');
+    const rest = await readEvents('platforma-operator', 3, first[1]!.id);
+    expect(rest.map((e) => e.data.consignmentId)).toEqual(['EVA-2', 'EVA-3', 'EVA-4']);
+    const ids = [...first, ...rest].map((e) => e.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(JSON.stringify(rest)).not.toContain('EVB-0');
+  });
+
+  it('refuses a malformed Last-Event-ID', async () => {
+    const res = await t.as('customs-officer').get('/v1/events', { 'Last-Event-ID': 'garbage' });
+    expect(res.status).toBe(400);
+  });
+});
+
+describe('audit log', () => {
+  it('records every request, refused ones too, and proves inclusion and consistency', async () => {
+    await t.as('platforma-operator').get('/v1/consignments/EVA-0');
+    await t
+      .as('platforma-operator')
+      .post('/v1/consignments/EVA-0/decision', { decision: 'release', reasonCodes: [] });
+    const auditor = t.as('auditor');
+    const head = await auditor.get<{ treeSize: number; rootHash: string }>('/v1/audit/tree-head');
+    expect(head.status, head.text).toBe(200);
+    expect(head.body.treeSize).toBeGreaterThan(5);
+    const entries = await auditor.get<{
+      entries: { index: number; outcome: number; route: string; user: string }[];
+    }>(`/v1/audit/entries?from=0&limit=1000`);
+    expect(entries.status, entries.text).toBe(200);
+    const refused = entries.body.entries.find(
+      (e) => e.outcome === 403 && e.route === '/v1/consignments/{id}/decision',
+    );
+    expect(refused).toMatchObject({ user: 'platforma-operator' });
+    const proof = await auditor.get<{ rootHash: string }>(
+      `/v1/audit/proofs/inclusion?index=${refused!.index}&treeSize=${head.body.treeSize}`,
+    );
+    expect(proof.status, proof.text).toBe(200);
+    expect(proof.body.rootHash).toBe(head.body.rootHash);
+    const consistency = await auditor.get(`/v1/audit/proofs/consistency?from=2&to=${head.body.treeSize}`);
+    expect(consistency.status, consistency.text).toBe(200);
+  });
+});

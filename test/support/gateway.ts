@@ -1,0 +1,77 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { loadConfig } from '../../gateway/src/config.js';
+import { startGateway, type RunningGateway } from '../../gateway/src/server.js';
+
+export interface TestGateway {
+  readonly gateway: RunningGateway;
+  readonly dataDir: string;
+  /** Calls the API as a demo user (by user name, e.g. 'platforma-operator'). */
+  as(user: string): ApiClient;
+  close(): Promise<void>;
+}
+
+export interface ApiResponse<T = Record<string, unknown>> {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: T;
+  readonly text: string;
+}
+
+export interface ApiClient {
+  get<T = Record<string, unknown>>(path: string, headers?: Record<string, string>): Promise<ApiResponse<T>>;
+  post<T = Record<string, unknown>>(
+    path: string,
+    body: unknown,
+    headers?: Record<string, string>,
+  ): Promise<ApiResponse<T>>;
+}
+
+/** A real gateway on a free port over a fresh embedded ledger in a temporary directory. */
+export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'gateway-test-'));
+  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env });
+  const gateway = await startGateway(config, pino({ level: env.LOG_LEVEL ?? 'silent' }));
+  const keyOf = (user: string): string => {
+    const credential = gateway.credentials.find((c) => c.user === user);
+    if (!credential) throw new Error(`no demo user ${user}`);
+    return credential.apiKey;
+  };
+  return {
+    gateway,
+    dataDir,
+    as: (user) => client(gateway.url, { Authorization: `Bearer ${keyOf(user)}` }),
+    close: async () => {
+      await gateway.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function client(baseUrl: string, defaults: Record<string, string> = {}): ApiClient {
+  const call = async <T>(method: string, path: string, body: unknown, headers: Record<string, string>) => {
+    const response = await fetch(baseUrl + path, {
+      method,
+      headers: {
+        ...defaults,
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      // Not JSON (an SSE stream or HTML page): keep the text.
+    }
+    return { status: response.status, headers: response.headers, body: parsed as T, text };
+  };
+  return {
+    get: (path, headers = {}) => call('GET', path, undefined, headers),
+    post: (path, body, headers = {}) => call('POST', path, body, headers),
+  };
+}
