@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import {
+  assertPaymentSubmitter,
   bindParticipant,
   canReadPrivateRecord,
   canSeeConsignment,
@@ -137,5 +138,19 @@ describe('private record readers', () => {
     ['AuditorMSP', 'auditor', 'clearance', false],
   ])('%s (%s) for %s: %s', (mspId, role, purpose, ok) => {
     expect(canReadPrivateRecord({ mspId, role }, members, purpose)).toBe(ok);
+  });
+});
+
+describe('assertPaymentSubmitter', () => {
+  const participants = { platformMspId: 'PlatformAMSP' };
+  it.each([
+    ['payment', 'PlatformAMSP', 'platform', true],
+    ['payment', 'PlatformBMSP', 'platform', false],
+    ['payment', 'PaymentMSP', 'payment', true],
+    ['order', 'PlatformBMSP', 'platform', true],
+  ] as const)('%s by %s (%s) allowed: %s', (kind, mspId, role, allowed) => {
+    const call = () => assertPaymentSubmitter(kind, { mspId, role }, participants, 'C-1');
+    if (allowed) expect(call).not.toThrow();
+    else expect(call).toThrow(/only for its own consignments; consignment C-1 belongs to PlatformAMSP/);
   });
 });

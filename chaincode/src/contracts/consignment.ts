@@ -2,6 +2,7 @@ import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-a
 
 import { traderCollection } from '../domain/collections';
 import {
+  assertPaymentSubmitter,
   bindParticipant,
   canReadPrivateRecord,
   canSeeConsignment,
@@ -427,6 +428,7 @@ export class ConsignmentContract extends Contract {
     if (recordsLocked(consignment.status)) {
       throw new Error(`records of consignment ${id} cannot change in status '${consignment.status}'`);
     }
+    assertPaymentSubmitter(kind, caller, participantsOf(consignment), id);
     const bound = bindParticipant(participantsOf(consignment), slotFor(kind, caller.role), caller.mspId, id);
     const { payload, saltSeed } = transientPayload(ctx, kind);
     const merged = mergeJoinKeys(consignment.joinKeys, payloadJoinKeys(kind, payload), id, kind);

@@ -179,3 +179,19 @@ export function canReadPrivateRecord(
 ): boolean {
   return members.includes(caller.mspId) || (caller.role === 'auditor' && purpose === 'audit');
 }
+
+/**
+ * A platform may act as the payment provider of its own orders (DOMAIN: the PSP may be the
+ * platform), never of another platform's consignment.
+ */
+export function assertPaymentSubmitter(
+  kind: RecordKind,
+  caller: { readonly mspId: string; readonly role: OrgRole },
+  participants: Participants,
+  consignmentId: string,
+): void {
+  if (kind !== 'payment' || caller.role !== 'platform' || participants.platformMspId === caller.mspId) return;
+  throw new Error(
+    `${caller.mspId} may submit payments only for its own consignments; consignment ${consignmentId} belongs to ${participants.platformMspId ?? 'no platform yet'}`,
+  );
+}

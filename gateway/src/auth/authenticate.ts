@@ -1,36 +1,62 @@
 import type { RequestHandler } from 'express';
+import { HttpProblem } from '../http/problem.js';
 import type { ApiKeyStore } from './api-keys.js';
-import { unauthorized, type JwtVerifier } from './jwt.js';
+import type { JwtVerifier } from './jwt.js';
 import type { Principal } from './principal.js';
+
+/** The challenge sent with every 401 (RFC 6750 §3). */
+export const WWW_AUTHENTICATE = 'Bearer realm="customs-ledger"';
+
+/** A 401 problem with the Bearer challenge. The detail must never contain the presented credential. */
+export function unauthorized(detail: string): HttpProblem {
+  return new HttpProblem(401, detail, { headers: { 'WWW-Authenticate': WWW_AUTHENTICATE } });
+}
 
 export interface Authenticator {
   /** The principal for an Authorization header; rejects with a 401 problem saying what is wrong. */
   authenticate(authorization: string | undefined): Promise<Principal>;
 }
 
-/** `Authorization: Bearer <token>`: a token with two dots is a JWT, anything else an API key. */
+// RFC 6750 b64token: API keys (clk_ + base64url) and compact JWTs (base64url segments) both fit.
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/**
+ * `Authorization: Bearer <token>`: a token with two dots is a JWT, anything else an API key.
+ * Every refusal says what is wrong without repeating any part of the header.
+ */
 export class BearerAuthenticator implements Authenticator {
   constructor(
     private readonly apiKeys: ApiKeyStore,
-    private readonly jwt: JwtVerifier | undefined,
+    private readonly jwt?: JwtVerifier,
   ) {}
 
   async authenticate(authorization: string | undefined): Promise<Principal> {
-    if (!authorization)
-      throw unauthorized('missing Authorization header (expected: Bearer <api key or JWT>)');
-    const match = /^Bearer +([^\s]+)$/i.exec(authorization);
-    if (!match) throw unauthorized('Authorization must use the Bearer scheme');
-    const token = match[1]!;
+    const header = authorization?.trim() ?? '';
+    if (header === '') {
+      throw unauthorized("missing Authorization header; send 'Authorization: Bearer <API key or JWT>'");
+    }
+    const space = header.indexOf(' ');
+    // Without a space the whole header may be a bare credential: it is never echoed, not even as a "scheme".
+    const scheme = space < 0 ? header : header.slice(0, space);
+    if (scheme.toLowerCase() !== 'bearer') {
+      throw unauthorized("Authorization header must use the Bearer scheme: 'Bearer <API key or JWT>'");
+    }
+    const token = space < 0 ? '' : header.slice(space + 1).trim();
+    if (token === '') throw unauthorized('Bearer token is empty');
+    if (!B64TOKEN.test(token)) {
+      throw unauthorized('Bearer token is malformed: it must be a single token without spaces');
+    }
     if (token.split('.').length === 3) {
-      if (!this.jwt) throw unauthorized('JWT bearer tokens are not enabled on this gateway');
+      if (!this.jwt) {
+        throw unauthorized('JWT bearer tokens are not accepted by this gateway (no JWT key is configured)');
+      }
       return this.jwt.verify(token);
     }
-    const principal = this.apiKeys.lookup(token);
-    if (!principal) throw unauthorized('unknown API key');
-    return principal;
+    return this.apiKeys.authenticate(token);
   }
 }
 
+/** Sets req.principal, or passes the 401 problem on to the problem handler. */
 export function authenticate(authenticator: Authenticator): RequestHandler {
   return (req, _res, next) => {
     authenticator.authenticate(req.get('Authorization')).then(

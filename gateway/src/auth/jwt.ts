@@ -1,83 +1,170 @@
 import { readFileSync } from 'node:fs';
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  errors,
+  jwtVerify,
+  type CompactJWSHeaderParameters,
+  type CryptoKey,
+  type FlattenedJWSInput,
+  type JSONWebKeySet,
+  type JWTPayload,
+} from 'jose';
 import type { NetworkConfig } from '@customs-ledger/chaincode';
-import type { GatewayConfig } from '../config.js';
+import { ConfigError, type GatewayConfig } from '../config.js';
 import { HttpProblem } from '../http/problem.js';
+import { unauthorized } from './authenticate.js';
 import type { Principal } from './principal.js';
 
+/** Exactly these: `none`, other HMAC sizes, PS*, EdDSA … are all refused before any key is looked up. */
+export const JWT_ALGORITHMS = ['HS256', 'RS256', 'ES256'] as const;
 const CLOCK_TOLERANCE_SECONDS = 30;
+// Claim values become ledger enrolment names and log fields: printable, bounded.
+const USER_NAME = /^[^\p{Cc}\s][^\p{Cc}]{0,127}$/u;
+const ROLE_NAME = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/;
+
+type KeyLookup = (header: CompactJWSHeaderParameters, token: FlattenedJWSInput) => Promise<CryptoKey>;
+
+/** The remote key set could not be fetched: the gateway's problem, not the caller's. */
+class KeySourceUnavailable extends Error {}
 
 /**
- * JWT bearer tokens: HS256 with a shared secret, RS256/ES256 with keys from a JWKS file or URL.
- * Only those algorithms are accepted (so `alg: none` and algorithm confusion are refused);
- * `exp` and the audience are required. Claims: sub = user, org = MSP id, role = user role.
+ * JWT bearer tokens: HS256 with the shared secret, RS256/ES256 with public keys from a JWKS file or
+ * URL. The secret is used only for HS256 and JWKS keys only for RS256/ES256, so a public key can never
+ * serve as an HMAC secret. `exp` and the audience are required, the issuer when configured.
+ * Claims: sub = user, org = MSP id (an organisation of the network), role = the user's role.
  */
 export class JwtVerifier {
   private readonly secret: Uint8Array | undefined;
-  private readonly jwks: JWTVerifyGetKey | undefined;
+  private readonly jwks: KeyLookup | undefined;
 
   constructor(
     private readonly config: GatewayConfig['jwt'],
     private readonly network: NetworkConfig,
   ) {
     this.secret = config.secret ? new TextEncoder().encode(config.secret) : undefined;
-    if (config.jwks) {
-      this.jwks = /^https?:\/\//.test(config.jwks)
-        ? createRemoteJWKSet(new URL(config.jwks))
-        : createLocalJWKSet(
-            JSON.parse(readFileSync(config.jwks, 'utf8')) as Parameters<typeof createLocalJWKSet>[0],
-          );
-    }
+    this.jwks = config.jwks ? keySet(config.jwks) : undefined;
   }
 
   async verify(token: string): Promise<Principal> {
-    const alg = headerAlgorithm(token);
-    const options = {
-      audience: this.config.audience,
-      issuer: this.config.issuer,
-      requiredClaims: ['exp', 'sub'],
-      clockTolerance: CLOCK_TOLERANCE_SECONDS,
-    };
-    let payload: Record<string, unknown>;
+    let payload: JWTPayload;
     try {
-      if (alg === 'HS256' && this.secret) {
-        ({ payload } = await jwtVerify(token, this.secret, { ...options, algorithms: ['HS256'] }));
-      } else if ((alg === 'RS256' || alg === 'ES256') && this.jwks) {
-        ({ payload } = await jwtVerify(token, this.jwks, { ...options, algorithms: ['RS256', 'ES256'] }));
-      } else {
-        throw unauthorized(`JWT algorithm '${alg}' is not accepted`);
-      }
+      ({ payload } = await jwtVerify(token, (header, input) => this.key(header, input), {
+        algorithms: [...JWT_ALGORITHMS],
+        audience: this.config.audience,
+        ...(this.config.issuer ? { issuer: this.config.issuer } : {}),
+        requiredClaims: ['exp', 'sub', 'org', 'role'],
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      }));
     } catch (error) {
-      if (error instanceof HttpProblem) throw error;
-      if (error instanceof errors.JWTExpired) throw unauthorized('JWT has expired');
-      if (error instanceof errors.JWTClaimValidationFailed)
-        throw unauthorized(`JWT claim '${error.claim}' is invalid`);
-      if (error instanceof errors.JWSSignatureVerificationFailed)
-        throw unauthorized('JWT signature is invalid');
-      throw unauthorized('JWT could not be verified');
+      throw this.problemFor(error, token);
     }
-    const user = payload.sub;
-    const mspId = payload.org;
-    const role = payload.role;
-    if (typeof mspId !== 'string') throw unauthorized("JWT is missing the claim 'org'");
-    if (typeof role !== 'string') throw unauthorized("JWT is missing the claim 'role'");
-    const org = this.network.organisations.find((o) => o.mspId === mspId);
-    if (!org) throw unauthorized(`JWT names an unknown organisation '${mspId}'`);
-    return { user: String(user), mspId, orgRole: org.role, role, authMethod: 'jwt' };
+    const { sub, org, role } = payload;
+    if (typeof sub !== 'string' || !USER_NAME.test(sub)) {
+      throw unauthorized("JWT claim 'sub' must be a user name (1-128 printable characters)");
+    }
+    if (typeof org !== 'string') throw unauthorized("JWT claim 'org' must be an MSP id string");
+    if (typeof role !== 'string' || !ROLE_NAME.test(role)) {
+      throw unauthorized("JWT claim 'role' must be a role name (letters, digits, '.', '_', '-')");
+    }
+    const organisation = this.network.organisations.find((o) => o.mspId === org);
+    if (!organisation) {
+      throw unauthorized(`JWT claim 'org' names an unknown organisation: not in the network configuration`);
+    }
+    return { user: sub, mspId: organisation.mspId, orgRole: organisation.role, role, authMethod: 'jwt' };
+  }
+
+  private async key(header: CompactJWSHeaderParameters, input: FlattenedJWSInput): Promise<CryptoKey | Uint8Array> {
+    if (header.alg === 'HS256') {
+      if (!this.secret) throw unauthorized('HS256 JWTs are not accepted: no shared secret is configured');
+      return this.secret;
+    }
+    if (!this.jwks) throw unauthorized(`${header.alg} JWTs are not accepted: no JWKS is configured`);
+    return this.jwks(header, input);
+  }
+
+  private problemFor(error: unknown, token: string): HttpProblem {
+    if (error instanceof HttpProblem) return error;
+    if (error instanceof KeySourceUnavailable) {
+      return new HttpProblem(503, 'the JWT verification keys (JWKS) cannot be retrieved; try again later', {
+        headers: { 'Retry-After': '30' },
+      });
+    }
+    if (error instanceof errors.JWTExpired) return unauthorized('JWT has expired');
+    if (error instanceof errors.JWTClaimValidationFailed) {
+      if (error.reason === 'missing') return unauthorized(`JWT is missing the claim '${error.claim}'`);
+      switch (error.claim) {
+        case 'aud':
+          return unauthorized(`JWT audience (aud) is not '${this.config.audience}'`);
+        case 'iss':
+          return unauthorized(`JWT issuer (iss) is not '${this.config.issuer ?? ''}'`);
+        case 'nbf':
+          return unauthorized('JWT is not valid yet (nbf is in the future)');
+        default:
+          return unauthorized(`JWT claim '${error.claim}' is invalid`);
+      }
+    }
+    if (error instanceof errors.JOSEAlgNotAllowed) {
+      return unauthorized(
+        `JWT algorithm ${algorithmOf(token)} is not supported; accepted: ${JWT_ALGORITHMS.join(', ')}`,
+      );
+    }
+    if (error instanceof errors.JWSSignatureVerificationFailed) return unauthorized('JWT signature is invalid');
+    if (error instanceof errors.JWKSNoMatchingKey) {
+      return unauthorized('no key in the configured JWKS matches the JWT (kid and alg)');
+    }
+    if (error instanceof errors.JWKSMultipleMatchingKeys) {
+      return unauthorized('several JWKS keys match the JWT; it must name its key with kid');
+    }
+    if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) {
+      return unauthorized('JWT is malformed');
+    }
+    return unauthorized('JWT could not be verified');
   }
 }
 
-function headerAlgorithm(token: string): string {
+/** The header's alg for an error message, only when it is a short plain name (never other token bytes). */
+function algorithmOf(token: string): string {
   try {
-    const header = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as {
-      alg?: unknown;
-    };
-    return typeof header.alg === 'string' ? header.alg : 'missing';
+    const { alg } = decodeProtectedHeader(token);
+    return typeof alg === 'string' && /^[A-Za-z0-9+_-]{1,16}$/.test(alg) ? `'${alg}'` : '(unreadable)';
   } catch {
-    throw unauthorized('JWT header is malformed');
+    return '(unreadable)';
   }
 }
 
-export function unauthorized(detail: string): HttpProblem {
-  return new HttpProblem(401, detail, { headers: { 'WWW-Authenticate': 'Bearer realm="customs-ledger"' } });
+/** A JWKS file path (read now) or an http(s) URL (fetched when a token first needs it, then cached). */
+function keySet(source: string): KeyLookup {
+  if (/^https?:\/\//i.test(source)) {
+    let url: URL;
+    try {
+      url = new URL(source);
+    } catch {
+      throw new ConfigError(`JWT_JWKS: '${source}' is not a valid URL`);
+    }
+    const remote = createRemoteJWKSet(url);
+    return async (header, input) => {
+      try {
+        return await remote(header, input);
+      } catch (error) {
+        if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
+          throw error;
+        }
+        throw new KeySourceUnavailable('JWKS fetch failed', { cause: error });
+      }
+    };
+  }
+  let jwks: JSONWebKeySet;
+  try {
+    jwks = JSON.parse(readFileSync(source, 'utf8')) as JSONWebKeySet;
+  } catch (error) {
+    throw new ConfigError(`JWT_JWKS: cannot read a JSON key set from ${source}: ${(error as Error).message}`);
+  }
+  try {
+    const local = createLocalJWKSet(jwks);
+    return (header, input) => local(header, input);
+  } catch (error) {
+    throw new ConfigError(`JWT_JWKS: ${source} is not a JWK set: ${(error as Error).message}`);
+  }
 }

@@ -1,0 +1,176 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commitPayload, disclose, verifyDisclosure } from '@customs-ledger/chaincode';
+import { openTestNetwork, type TestNetwork } from '../support/network.js';
+import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
+
+let net: TestNetwork;
+const joinKeys = (order: string) =>
+  JSON.stringify({ orderNumber: order, originCountry: 'CN', destinationCountry: 'FR' });
+
+beforeAll(async () => {
+  net = await openTestNetwork();
+  await net.submit('platformA', 'consignment:create', ['ROLE-1', joinKeys('ORD-ROLE-1')]);
+});
+afterAll(async () => {
+  await net?.close();
+});
+
+describe('who may write what, checked in chaincode by MSP and role', () => {
+  const submitCases: [string, string, (id: string) => [string[], Record<string, unknown>?]][] = [
+    ['consignment:create', 'createConsignment', (id) => [[`${id}-new`, joinKeys(`ORD-${id}-new`)]]],
+    ['consignment:submitOrder', 'submitOrder', (id) => [[id], orderPayload(`ORD-${id}`)]],
+    ['consignment:submitPayment', 'submitPayment', (id) => [[id], paymentPayload(`ORD-${id}`, `PAY-${id}`)]],
+    [
+      'consignment:submitLogistics',
+      'submitLogistics',
+      (id) => [[id], logisticsPayload(`ORD-${id}`, `TRK${id.replace(/\W/g, '')}`)],
+    ],
+    ['consignment:submitDeclaration', 'submitDeclaration', (id) => [[id], declarationPayload()]],
+    [
+      'consignment:recordDecision',
+      'recordDecision',
+      (id) => [[id, JSON.stringify({ decision: 'hold', reasonCodes: ['DOCS'] })]],
+    ],
+  ];
+  const allowed: Record<string, string[]> = {
+    createConsignment: ['platformA', 'platformB', 'post', 'express'],
+    submitOrder: ['platformA'],
+    submitPayment: ['payment', 'platformA'],
+    submitLogistics: ['post', 'express'],
+    submitDeclaration: ['platformA', 'post', 'express'],
+    recordDecision: ['customs'],
+  };
+  const everyone = ['platformA', 'platformB', 'payment', 'post', 'express', 'customs', 'auditor'];
+
+  for (const [fn, action, build] of submitCases) {
+    for (const user of everyone) {
+      const expected = allowed[action]!.includes(user);
+      it(`${user} ${expected ? 'may' : 'may not'} ${fn}`, async () => {
+        // A fresh consignment per case, created by the platform, so cases do not interact.
+        const id = `R-${action}-${user}`;
+        await net.submit('platformA', 'consignment:create', [id, joinKeys(`ORD-${id}`)]);
+        const heightBefore = net.ledger.height();
+        const [args, transient] = build(id);
+        const outcome = await net.outcome(net.submit(user, fn, args, transient));
+        if (expected) {
+          expect(outcome).toBe('ok');
+        } else {
+          expect(outcome).toMatch(
+            /is not allowed for|is bound to|cannot act as|only for its own consignments/,
+          );
+          // A refused write is not ordered at all.
+          expect(net.ledger.height()).toBe(heightBefore);
+        }
+      });
+    }
+  }
+
+  it('party registration is for platforms; trusted-trader status is for customs', async () => {
+    const party = { name: 'Seller One', document: { type: 'tax_id', number: 'CN-TAX-1', country: 'CN' } };
+    const partyId = 'c'.repeat(64);
+    expect(
+      await net.outcome(net.submit('post', 'party:register', [partyId, 'seller', 'verified'], party)),
+    ).toMatch(/not allowed/);
+    expect(
+      await net.outcome(net.submit('platformA', 'party:register', [partyId, 'seller', 'verified'], party)),
+    ).toBe('ok');
+    expect(
+      await net.outcome(net.submit('platformA', 'party:setTrustedTrader', [partyId, 'true', 'AEO-1'])),
+    ).toMatch(/not allowed/);
+    expect(
+      await net.outcome(net.submit('customs', 'party:setTrustedTrader', [partyId, 'true', 'AEO-1'])),
+    ).toBe('ok');
+  });
+
+  it('only a governance identity changes the organisation registry', async () => {
+    const officer = await net.outcome(
+      net.submit('customs', 'org:setOrganisation', ['NewMSP', 'platform', 'New Platform']),
+    );
+    expect(officer).toMatch(/governance/);
+    const trader = await net.outcome(net.submit('platformA', 'org:removeOrganisation', ['PlatformBMSP']));
+    expect(trader).toMatch(/governance/);
+  });
+
+  it('a platform cannot read another platform’s consignment, nor a carrier another carrier’s', async () => {
+    expect(await net.outcome(net.evaluate('platformB', 'consignment:get', ['ROLE-1']))).toMatch(
+      /is not visible to PlatformBMSP/,
+    );
+    await net.submit('express', 'consignment:create', [
+      'EXP-1',
+      JSON.stringify({ trackingNumber: 'EXP00001', originCountry: 'CN', destinationCountry: 'FR' }),
+    ]);
+    expect(await net.outcome(net.evaluate('post', 'consignment:get', ['EXP-1']))).toMatch(
+      /is not visible to PostMSP/,
+    );
+    expect(
+      await net.outcome(
+        net.submit('post', 'consignment:recordMovement', [
+          'EXP-1',
+          JSON.stringify({ type: 'dispatched', location: 'CNSHA' }),
+        ]),
+      ),
+    ).toMatch(/only the carrier of consignment EXP-1/);
+  });
+});
+
+describe('the consignment state machine through real transactions', () => {
+  it('follows created → dispatched → arrived → released → delivered and refuses illegal steps', async () => {
+    await net.submit('post', 'consignment:create', [
+      'SM-1',
+      JSON.stringify({ trackingNumber: 'RR000000001CN', originCountry: 'CN', destinationCountry: 'FR' }),
+    ]);
+    const move = (type: string) =>
+      net.submit('post', 'consignment:recordMovement', ['SM-1', JSON.stringify({ type, location: 'FRCDG' })]);
+    expect(await net.outcome(move('delivered'))).toMatch(
+      /cannot apply 'delivered' to consignment SM-1 in status 'created'; allowed: /,
+    );
+    await move('dispatched');
+    await move('arrived');
+    expect(await net.outcome(move('delivered'))).toMatch(/in status 'arrived'/);
+    await net.submit('customs', 'consignment:recordDecision', [
+      'SM-1',
+      JSON.stringify({ decision: 'release', reasonCodes: [] }),
+    ]);
+    await move('delivered');
+    const view = (await net.evaluate('customs', 'consignment:get', ['SM-1'])) as {
+      consignment: { status: string };
+    };
+    expect(view.consignment.status).toBe('delivered');
+    expect(await net.outcome(move('dispatched'))).toMatch(/none \(final status\)/);
+  });
+
+  it('join keys are unique per platform and per carrier', async () => {
+    await net.submit('platformA', 'consignment:create', ['UQ-1', joinKeys('ORD-UQ')]);
+    expect(
+      await net.outcome(net.submit('platformA', 'consignment:create', ['UQ-2', joinKeys('ORD-UQ')])),
+    ).toMatch(/already used/);
+    expect(
+      await net.outcome(net.submit('platformB', 'consignment:create', ['UQ-3', joinKeys('ORD-UQ')])),
+    ).toBe('ok');
+  });
+});
+
+describe('commitments', () => {
+  it('the public root verifies against the private data, and a disclosure of two fields verifies', async () => {
+    await net.submit('platformA', 'consignment:create', ['ROOT-1', joinKeys('ORD-ROOT-1')]);
+    await net.submit('platformA', 'consignment:submitOrder', ['ROOT-1'], orderPayload('ORD-ROOT-1'));
+    const view = (await net.evaluate('platformA', 'consignment:get', ['ROOT-1'])) as {
+      records: { kind: string; root: string; leafCount: number }[];
+    };
+    const record = view.records.find((r) => r.kind === 'order')!;
+    const stored = (await net.evaluate('customs', 'consignment:getPrivateRecord', ['ROOT-1', 'order'])) as {
+      payload: unknown;
+      saltSeed: string;
+    };
+    const commitment = commitPayload(stored.payload, stored.saltSeed);
+    expect(commitment.root).toBe(record.root);
+    expect(commitment.leafCount).toBe(record.leafCount);
+    const pkg = disclose(stored.payload, stored.saltSeed, ['/goodsValue', '/lines/0/hsCode']);
+    expect(verifyDisclosure(pkg, record)).toEqual({ ok: true });
+    const tampered = { ...pkg, fields: pkg.fields.map((f, i) => (i === 0 ? { ...f, value: 1 } : f)) };
+    expect(verifyDisclosure(tampered, record).ok).toBe(false);
+    expect(
+      await net.outcome(net.evaluate('post', 'consignment:getPrivateRecord', ['ROOT-1', 'order'])),
+    ).toMatch(/not visible|not a member/);
+  });
+});
