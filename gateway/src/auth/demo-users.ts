@@ -1,18 +1,22 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NetworkConfig, OrgRole } from '@customs-ledger/chaincode';
-import type { ApiKeyStore } from './api-keys.js';
+import { writeFileAtomic, type ApiKeyStore } from './api-keys.js';
 
 export interface DemoCredential {
   readonly user: string;
+  /** The organisation's name from the network configuration. */
   readonly org: string;
   readonly mspId: string;
   readonly role: string;
   readonly apiKey: string;
 }
 
-/** The user roles each kind of organisation has in the demo. */
-const DEMO_ROLES: Record<OrgRole, readonly string[]> = {
+/**
+ * The demo users of each kind of organisation. Customs has an officer, the automatic-release service
+ * identity and a governance user; the auditor organisation one auditor.
+ */
+export const DEMO_ROLES: Readonly<Record<OrgRole, readonly string[]>> = {
   platform: ['operator'],
   payment: ['operator'],
   post: ['operator'],
@@ -21,33 +25,70 @@ const DEMO_ROLES: Record<OrgRole, readonly string[]> = {
   auditor: ['auditor'],
 };
 
-/** `PlatformAMSP` → `platforma`: short, readable user names for the demo. */
-const userPrefix = (mspId: string): string => mspId.replace(/MSP$/, '').toLowerCase();
+/** `PlatformAMSP` + `operator` → `platforma-operator`; `AuditorMSP` + `auditor` → `auditor`. */
+export function demoUserName(mspId: string, role: string): string {
+  const prefix = mspId.replace(/MSP$/, '').toLowerCase();
+  return prefix === role ? prefix : `${prefix}-${role}`;
+}
+
+const FIELDS = ['user', 'org', 'mspId', 'role', 'apiKey'] as const;
+
+function parseCredentials(text: string, path: string): DemoCredential[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error(`${path} is not valid JSON; delete it to create new demo users`);
+  }
+  if (!Array.isArray(json)) throw new Error(`${path} must hold a JSON array; delete it to create new demo users`);
+  return json.map((value: unknown, index) => {
+    const entry = value as Partial<Record<(typeof FIELDS)[number], unknown>> | null;
+    if (typeof entry !== 'object' || entry === null || FIELDS.some((f) => typeof entry[f] !== 'string')) {
+      throw new Error(`${path}[${index}] is not a demo credential; delete the file to create new demo users`);
+    }
+    const { user, org, mspId, role, apiKey } = entry as DemoCredential;
+    return { user, org, mspId, role, apiKey };
+  });
+}
 
 /**
- * On first start, one demo user per organisation and role, their API keys written (only there, in
- * plaintext, mode 0600) to <dataDir>/dev-credentials.json; later starts reuse that file.
+ * On first start, one demo user per organisation and role, with an API key each, listed (in plaintext,
+ * mode 0600, for local use only) in <dataDir>/dev-credentials.json. Later starts return that file as it
+ * is; a listed key the key store no longer knows (its file was removed) is registered again.
  */
 export async function ensureDemoUsers(options: {
   dataDir: string;
   network: NetworkConfig;
   apiKeys: ApiKeyStore;
 }): Promise<DemoCredential[]> {
-  const path = join(options.dataDir, 'dev-credentials.json');
+  const { dataDir, network, apiKeys } = options;
+  const path = join(dataDir, 'dev-credentials.json');
+  let text: string | undefined;
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as DemoCredential[];
+    text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
+  if (text !== undefined) {
+    const existing = parseCredentials(text, path);
+    for (const c of existing) {
+      const known = network.organisations.some((o) => o.mspId === c.mspId);
+      if (known && !apiKeys.find(c.apiKey)) await apiKeys.register(c.apiKey, c.user, c.mspId, c.role);
+    }
+    return existing;
+  }
+
   const credentials: DemoCredential[] = [];
-  for (const org of options.network.organisations) {
+  const users = new Set<string>();
+  for (const org of network.organisations) {
     for (const role of DEMO_ROLES[org.role]) {
-      const user = role === 'auditor' ? 'auditor' : `${userPrefix(org.mspId)}-${role}`;
-      const apiKey = await options.apiKeys.create(user, org.mspId, role);
+      const user = demoUserName(org.mspId, role);
+      if (users.has(user)) throw new Error(`demo user name ${user} would be used twice (${org.mspId})`);
+      users.add(user);
+      const apiKey = await apiKeys.create(user, org.mspId, role);
       credentials.push({ user, org: org.name, mspId: org.mspId, role, apiKey });
     }
   }
-  await writeFile(`${path}.tmp`, JSON.stringify(credentials, null, 2) + '\n', { mode: 0o600 });
-  await rename(`${path}.tmp`, path);
+  await writeFileAtomic(path, JSON.stringify(credentials, null, 2) + '\n', 0o600);
   return credentials;
 }

@@ -1,67 +1,84 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import type { LedgerPort } from '../ledger/port.js';
+import type { LedgerPort, ProposalOptions } from '../ledger/port.js';
 
 export interface Metrics {
+  /** Times every request; label `route` is the matched route template, never the raw URL. */
   readonly httpMiddleware: RequestHandler;
+  /** The Content-Type of render()'s output (Prometheus text format). */
   readonly contentType: string;
   render(): Promise<string>;
   /** The same port, timing every submit, evaluate and endorse. */
   instrumentLedger(port: LedgerPort): LedgerPort;
 }
 
-/** Prometheus metrics in a registry of their own (so several gateways can live in one test process). */
+type LedgerOperation = 'submit' | 'evaluate' | 'endorse';
+
+/** The matched route template (`/v1/consignments/:id`), or 'unmatched' when no route handled the request. */
+function routeTemplate(req: Request): string {
+  const path: unknown = req.route?.path;
+  if (path === undefined || path === null) return 'unmatched';
+  // A template is a string in this project; anything else (a RegExp) still has a bounded set of values.
+  return `${req.baseUrl ?? ''}${typeof path === 'string' ? path : String(path)}`;
+}
+
+/**
+ * Prometheus metrics in a registry of their own, so several gateways (or tests) can live in one process:
+ * the default process metrics, HTTP latency and count per route template, and ledger call latency.
+ */
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
-    help: 'HTTP request latency by route template and status',
-    labelNames: ['method', 'route', 'status'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    help: 'HTTP request duration by method, route template and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
   const httpRequests = new Counter({
     name: 'http_requests_total',
-    help: 'HTTP requests by route template and status',
-    labelNames: ['method', 'route', 'status'],
+    help: 'HTTP requests by method, route template and status',
+    labelNames: ['method', 'route', 'status'] as const,
     registers: [registry],
   });
   const ledgerDuration = new Histogram({
     name: 'ledger_call_duration_seconds',
-    help: 'Ledger port call latency by operation, transaction and outcome',
-    labelNames: ['operation', 'transaction', 'outcome'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    help: 'Ledger call duration by operation (submit, evaluate, endorse), transaction and outcome (ok, error)',
+    labelNames: ['operation', 'transaction', 'outcome'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
 
   const httpMiddleware: RequestHandler = (req, res, next) => {
-    const end = process.hrtime.bigint();
-    res.on('finish', () => {
-      // The route template, never the raw URL: ids in paths would explode the label set.
-      const route =
-        (res.locals.audit?.route as string | undefined) ??
-        (req.route?.path as string | undefined) ??
-        'unmatched';
-      const labels = { method: req.method, route, status: String(res.statusCode) };
-      httpDuration.observe(labels, Number(process.hrtime.bigint() - end) / 1e9);
+    const started = process.hrtime.bigint();
+    let recorded = false;
+    const record = (): void => {
+      if (recorded) return;
+      recorded = true;
+      const labels = { method: req.method, route: routeTemplate(req), status: String(res.statusCode) };
+      httpDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
       httpRequests.inc(labels);
-    });
+    };
+    // 'close' covers responses the client abandoned before they finished.
+    res.once('finish', record);
+    res.once('close', record);
     next();
   };
 
-  const timed = async <T>(operation: string, transaction: string, call: () => Promise<T>): Promise<T> => {
-    const started = process.hrtime.bigint();
-    let outcome = 'error';
+  const timed = async <T>(
+    operation: LedgerOperation,
+    transaction: string,
+    call: () => Promise<T>,
+  ): Promise<T> => {
+    const end = ledgerDuration.startTimer({ operation, transaction });
     try {
       const result = await call();
-      outcome = 'ok';
+      end({ outcome: 'ok' });
       return result;
-    } finally {
-      ledgerDuration.observe(
-        { operation, transaction, outcome },
-        Number(process.hrtime.bigint() - started) / 1e9,
-      );
+    } catch (error) {
+      end({ outcome: 'error' });
+      throw error;
     }
   };
 
@@ -70,10 +87,11 @@ export function createMetrics(): Metrics {
     contentType: registry.contentType,
     render: () => registry.metrics(),
     instrumentLedger: (port) => ({
-      submit: (identity, name, options) => timed('submit', name, () => port.submit(identity, name, options)),
-      evaluate: (identity, name, options) =>
+      submit: (identity, name: string, options?: ProposalOptions) =>
+        timed('submit', name, () => port.submit(identity, name, options)),
+      evaluate: (identity, name: string, options?: ProposalOptions) =>
         timed('evaluate', name, () => port.evaluate(identity, name, options)),
-      endorse: (identity, name, options) =>
+      endorse: (identity, name: string, options?: ProposalOptions) =>
         timed('endorse', name, () => port.endorse(identity, name, options)),
       events: (options) => port.events(options),
       close: () => port.close(),
