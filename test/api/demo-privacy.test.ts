@@ -1,0 +1,96 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Level } from 'level';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUYERS, SELLERS } from '../../scripts/lib/demo-data.js';
+
+const run = promisify(execFile);
+const personalValues = [
+  ...BUYERS.flatMap((b) => [b.name, b.street, b.phone]),
+  ...SELLERS.map((s) => s.taxId),
+];
+let dataDir: string;
+let logs: string;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'demo-privacy-'));
+  const { stdout, stderr } = await run(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/demo.ts', '--consignments', '40'],
+    {
+      env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'info', GATEWAY_URL: 'http://127.0.0.1:9' },
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  logs = stdout + stderr;
+}, 120_000);
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+function found(haystack: Uint8Array | string): string[] {
+  const bytes = typeof haystack === 'string' ? Buffer.from(haystack) : Buffer.from(haystack);
+  const base64 = bytes.toString('utf8');
+  return personalValues.filter(
+    (value) =>
+      bytes.includes(Buffer.from(value)) ||
+      base64.includes(Buffer.from(value).toString('base64').slice(1, -2)),
+  );
+}
+
+describe('after the demo', () => {
+  it('ran without errors and logged requests', () => {
+    expect(logs).toMatch(/errors\s*│\s*0/);
+    expect(logs).toContain('"msg":"request completed"');
+  });
+
+  it('no personal value appears in the logs', () => {
+    expect(found(logs)).toEqual([]);
+  });
+
+  it('no personal value appears in public state, blocks, history or the gateway store; the private store has them', async () => {
+    const ledger = new Level<string, Uint8Array>(join(dataDir, 'ledger'), {
+      keyEncoding: 'utf8',
+      valueEncoding: 'view',
+    });
+    await ledger.open();
+    try {
+      for (const name of ['state', 'history', 'blocks', 'meta', 'pvthash', 'txids']) {
+        const sub = ledger.sublevel<string, Uint8Array>(name, { keyEncoding: 'utf8', valueEncoding: 'view' });
+        for await (const [key, value] of sub.iterator()) {
+          expect(found(key), `${name} key`).toEqual([]);
+          expect(found(value), `${name}/${key.slice(0, 40)}`).toEqual([]);
+        }
+      }
+      const privateData = ledger.sublevel<string, Uint8Array>('pvt', {
+        keyEncoding: 'utf8',
+        valueEncoding: 'view',
+      });
+      let privateHits = 0;
+      for await (const value of privateData.values()) privateHits += found(value).length;
+      expect(privateHits).toBeGreaterThan(0);
+    } finally {
+      await ledger.close();
+    }
+    const gateway = new Level<string, Uint8Array>(join(dataDir, 'gateway', 'store'), {
+      keyEncoding: 'utf8',
+      valueEncoding: 'view',
+    });
+    await gateway.open();
+    try {
+      // The audit log and the stored first responses of idempotent writes.
+      let entries = 0;
+      for await (const [key, value] of gateway.iterator()) {
+        expect(found(key)).toEqual([]);
+        expect(found(value), key.slice(0, 60)).toEqual([]);
+        entries++;
+      }
+      expect(entries).toBeGreaterThan(100);
+    } finally {
+      await gateway.close();
+    }
+  });
+});
