@@ -11,7 +11,11 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseNetworkConfig, type NetworkConfig } from '../../chaincode/src/domain/collections.js';
 import { ApiKeyStore } from '../../gateway/src/auth/api-keys.js';
-import { authenticate, BearerAuthenticator, type Authenticator } from '../../gateway/src/auth/authenticate.js';
+import {
+  authenticate,
+  BearerAuthenticator,
+  type Authenticator,
+} from '../../gateway/src/auth/authenticate.js';
 import { JwtVerifier } from '../../gateway/src/auth/jwt.js';
 import { problemHandler } from '../../gateway/src/http/problem.js';
 
@@ -200,7 +204,9 @@ describe('API keys', () => {
 
 describe('JWT bearer tokens', () => {
   it('accepts a valid HS256 token and maps its claims to a principal', async () => {
-    const res = await call(`Bearer ${await hs256(claims({ org: 'CustomsMSP', role: 'officer', sub: 'bob' }))}`);
+    const res = await call(
+      `Bearer ${await hs256(claims({ org: 'CustomsMSP', role: 'officer', sub: 'bob' }))}`,
+    );
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       user: 'bob',
@@ -227,7 +233,10 @@ describe('JWT bearer tokens', () => {
   });
 
   it('refuses a token signed with another secret', async () => {
-    await expect401(`Bearer ${await hs256(claims(), 'another-secret-that-is-also-32-characters')}`, /signature/);
+    await expect401(
+      `Bearer ${await hs256(claims(), 'another-secret-that-is-also-32-characters')}`,
+      /signature/,
+    );
   });
 
   it('refuses a tampered payload', async () => {
@@ -277,7 +286,9 @@ describe('JWT bearer tokens', () => {
       const token = await hs256(claims({ iss: undefined }));
       const refused = await fetch(`${noJwt.url}/whoami`, { headers: { Authorization: `Bearer ${token}` } });
       expect(refused.status).toBe(401);
-      expect(((await refused.json()) as { detail: string }).detail).toMatch(/JWT bearer tokens are not accepted/);
+      expect(((await refused.json()) as { detail: string }).detail).toMatch(
+        /JWT bearer tokens are not accepted/,
+      );
 
       const accepted = await fetch(`${hsOnly.url}/whoami`, { headers: { Authorization: `Bearer ${token}` } });
       expect(accepted.status).toBe(200);

@@ -40,7 +40,8 @@ function parseCredentials(text: string, path: string): DemoCredential[] {
   } catch {
     throw new Error(`${path} is not valid JSON; delete it to create new demo users`);
   }
-  if (!Array.isArray(json)) throw new Error(`${path} must hold a JSON array; delete it to create new demo users`);
+  if (!Array.isArray(json))
+    throw new Error(`${path} must hold a JSON array; delete it to create new demo users`);
   return json.map((value: unknown, index) => {
     const entry = value as Partial<Record<(typeof FIELDS)[number], unknown>> | null;
     if (typeof entry !== 'object' || entry === null || FIELDS.some((f) => typeof entry[f] !== 'string')) {

@@ -75,7 +75,10 @@ export class JwtVerifier {
     return { user: sub, mspId: organisation.mspId, orgRole: organisation.role, role, authMethod: 'jwt' };
   }
 
-  private async key(header: CompactJWSHeaderParameters, input: FlattenedJWSInput): Promise<CryptoKey | Uint8Array> {
+  private async key(
+    header: CompactJWSHeaderParameters,
+    input: FlattenedJWSInput,
+  ): Promise<CryptoKey | Uint8Array> {
     if (header.alg === 'HS256') {
       if (!this.secret) throw unauthorized('HS256 JWTs are not accepted: no shared secret is configured');
       return this.secret;
@@ -110,7 +113,8 @@ export class JwtVerifier {
         `JWT algorithm ${algorithmOf(token)} is not supported; accepted: ${JWT_ALGORITHMS.join(', ')}`,
       );
     }
-    if (error instanceof errors.JWSSignatureVerificationFailed) return unauthorized('JWT signature is invalid');
+    if (error instanceof errors.JWSSignatureVerificationFailed)
+      return unauthorized('JWT signature is invalid');
     if (error instanceof errors.JWKSNoMatchingKey) {
       return unauthorized('no key in the configured JWKS matches the JWT (kid and alg)');
     }

@@ -1,0 +1,120 @@
+import { mkdtemp, readFile, rm, stat, unlink } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express from 'express';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseNetworkConfig, type NetworkConfig } from '../../chaincode/src/domain/collections.js';
+import { ApiKeyStore } from '../../gateway/src/auth/api-keys.js';
+import { authenticate, BearerAuthenticator } from '../../gateway/src/auth/authenticate.js';
+import { ensureDemoUsers, type DemoCredential } from '../../gateway/src/auth/demo-users.js';
+import { problemHandler } from '../../gateway/src/http/problem.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const network: NetworkConfig = parseNetworkConfig(
+  JSON.parse(await readFile(join(root, 'config/organisations.json'), 'utf8')) as unknown,
+);
+
+const EXPECTED = [
+  { user: 'platforma-operator', org: 'Platform A Marketplace', mspId: 'PlatformAMSP', role: 'operator' },
+  { user: 'platformb-operator', org: 'Platform B Marketplace', mspId: 'PlatformBMSP', role: 'operator' },
+  { user: 'payment-operator', org: 'Payment Provider', mspId: 'PaymentMSP', role: 'operator' },
+  { user: 'post-operator', org: 'National Post', mspId: 'PostMSP', role: 'operator' },
+  { user: 'express-operator', org: 'Express Carrier', mspId: 'ExpressMSP', role: 'operator' },
+  { user: 'customs-officer', org: 'Customs Administration', mspId: 'CustomsMSP', role: 'officer' },
+  { user: 'customs-service', org: 'Customs Administration', mspId: 'CustomsMSP', role: 'service' },
+  { user: 'customs-governance', org: 'Customs Administration', mspId: 'CustomsMSP', role: 'governance' },
+  { user: 'auditor', org: 'Audit Office', mspId: 'AuditorMSP', role: 'auditor' },
+];
+
+let dataDir: string;
+let first: DemoCredential[];
+
+/** Calls a tiny authenticated app over HTTP with each key and returns the principals it saw. */
+async function whoAre(store: ApiKeyStore, keys: readonly string[]): Promise<unknown[]> {
+  const app = express();
+  app.use(authenticate(new BearerAuthenticator(store)));
+  app.get('/whoami', (req, res) => {
+    res.json(req.principal);
+  });
+  app.use(problemHandler(pino({ level: 'silent' })));
+  const server: Server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/whoami`;
+  try {
+    const principals: unknown[] = [];
+    for (const key of keys) {
+      const res = await fetch(url, { headers: { Authorization: `Bearer ${key}` } });
+      expect(res.status).toBe(200);
+      principals.push(await res.json());
+    }
+    return principals;
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'gateway-demo-users-'));
+  first = await ensureDemoUsers({ dataDir, network, apiKeys: await ApiKeyStore.open(dataDir, network) });
+});
+
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('demo users', () => {
+  it('creates one user per organisation and role on first start', () => {
+    expect(first.map(({ apiKey: _apiKey, ...rest }) => rest)).toEqual(EXPECTED);
+    for (const c of first) expect(c.apiKey).toMatch(/^clk_[A-Za-z0-9_-]{43}$/);
+    expect(new Set(first.map((c) => c.apiKey)).size).toBe(first.length);
+  });
+
+  it('writes dev-credentials.json, readable by the owner only', async () => {
+    const path = join(dataDir, 'dev-credentials.json');
+    expect(JSON.parse(await readFile(path, 'utf8'))).toEqual(first);
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+  });
+
+  it('gives keys that authenticate as their user, with the organisation role', async () => {
+    const store = await ApiKeyStore.open(dataDir, network);
+    const principals = await whoAre(
+      store,
+      first.map((c) => c.apiKey),
+    );
+    expect(principals).toEqual(
+      first.map((c) => ({
+        user: c.user,
+        mspId: c.mspId,
+        orgRole: network.organisations.find((o) => o.mspId === c.mspId)?.role,
+        role: c.role,
+        authMethod: 'api-key',
+      })),
+    );
+  });
+
+  it('returns the same keys on a later start and issues no new ones', async () => {
+    const keysFile = join(dataDir, 'gateway', 'api-keys.json');
+    const before = await readFile(keysFile, 'utf8');
+    const again = await ensureDemoUsers({
+      dataDir,
+      network,
+      apiKeys: await ApiKeyStore.open(dataDir, network),
+    });
+    expect(again).toEqual(first);
+    expect(await readFile(keysFile, 'utf8')).toBe(before);
+    expect(JSON.parse(before)).toHaveLength(EXPECTED.length);
+  });
+
+  it('registers the listed keys again when the key store was removed', async () => {
+    await unlink(join(dataDir, 'gateway', 'api-keys.json'));
+    const store = await ApiKeyStore.open(dataDir, network);
+    const again = await ensureDemoUsers({ dataDir, network, apiKeys: store });
+    expect(again).toEqual(first);
+    const principals = await whoAre(store, [first[0]!.apiKey]);
+    expect(principals[0]).toMatchObject({ user: 'platforma-operator', mspId: 'PlatformAMSP' });
+  });
+});
