@@ -121,9 +121,9 @@ export async function startGateway(
 async function persistentSecret(path: string): Promise<string> {
   try {
     return (await readFile(path, 'utf8')).trim();
-  } catch {
-    const secret = randomBytes(32).toString('base64url');
-    await writeFile(path, secret + '\n', { mode: 0o600, flag: 'wx' }).catch(async () => undefined);
-    return (await readFile(path, 'utf8')).trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
+  await writeFile(path, randomBytes(32).toString('base64url') + '\n', { mode: 0o600 });
+  return (await readFile(path, 'utf8')).trim();
 }

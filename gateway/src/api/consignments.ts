@@ -8,9 +8,11 @@ import {
   type RecordKind,
 } from '@customs-ledger/chaincode';
 import type { OrgRole } from '@customs-ledger/chaincode';
+import type { z, ZodType } from 'zod';
+import type { Principal } from '../auth/principal.js';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { HttpProblem } from '../http/problem.js';
-import type { ConsignmentService } from '../services/consignment-service.js';
+import type { ConsignmentService, WriteResult } from '../services/consignment-service.js';
 import { ConsignmentIdParam, DetailsQuery, DisclosureRequest, JsonResult, NoQuery } from './schemas.js';
 
 const RECORD_ROLES: Record<RecordKind, readonly OrgRole[]> = {
@@ -23,25 +25,48 @@ const RECORD_ROLES: Record<RecordKind, readonly OrgRole[]> = {
 const TAGS = ['consignments'];
 const CreateConsignment = JoinKeys.extend({ consignmentId: ConsignmentId.optional() });
 
+/** A write on one consignment: the resource it touches is audited, and the transaction id returned. */
+function consignmentWrite<B extends ZodType>(spec: {
+  readonly path: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly tags: readonly string[];
+  readonly roles: readonly OrgRole[];
+  readonly body: B;
+  readonly resource: string;
+  readonly run: (principal: Principal, id: string, body: z.infer<B>) => Promise<WriteResult<unknown>>;
+}): RouteDefinition {
+  return defineRoute({
+    method: 'post',
+    path: `/v1/consignments/{id}/${spec.path}`,
+    summary: spec.summary,
+    description: spec.description,
+    tags: spec.tags,
+    roles: spec.roles,
+    params: ConsignmentIdParam,
+    query: NoQuery,
+    body: spec.body,
+    responses: { 201: { description: 'Committed on the ledger (no personal data)', schema: JsonResult } },
+    handler: async ({ principal, params, body, audit }) => {
+      audit({ resource: `consignment/${params.id}/${spec.resource}` });
+      const { value, txId } = await spec.run(principal, params.id, body);
+      audit({ txId });
+      return { status: 201, body: value, headers: { 'X-Transaction-Id': txId } };
+    },
+  });
+}
+
 export function consignmentRoutes(service: ConsignmentService): RouteDefinition[] {
   const recordRoutes = (Object.keys(RECORD_ROLES) as RecordKind[]).map((kind) =>
-    defineRoute({
-      method: 'post',
-      path: `/v1/consignments/{id}/${kind}`,
+    consignmentWrite({
+      path: kind,
       summary: `Submit the ${kind} data of a consignment`,
       description: `The payload is personal data: it travels to the ledger as transient data only, is stored in the submitting organisation's private data collection with customs, and is committed on public state as a Merkle root over salted field hashes. Resubmitting corrects the record (version + 1) until release.`,
       tags: TAGS,
       roles: RECORD_ROLES[kind],
-      params: ConsignmentIdParam,
-      query: NoQuery,
       body: payloadSchemas[kind],
-      responses: { 201: { description: 'Record committed (summary, no personal data)', schema: JsonResult } },
-      handler: async ({ principal, params, body, audit }) => {
-        audit({ resource: `consignment/${params.id}/${kind}` });
-        const { value, txId } = await service.submitRecord(principal, params.id, kind, body);
-        audit({ txId });
-        return { status: 201, body: value, headers: { 'X-Transaction-Id': txId } };
-      },
+      resource: kind,
+      run: (principal, id, body) => service.submitRecord(principal, id, kind, body),
     }),
   );
 
@@ -69,39 +94,23 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
       },
     }),
     ...recordRoutes,
-    defineRoute({
-      method: 'post',
-      path: '/v1/consignments/{id}/movements',
+    consignmentWrite({
+      path: 'movements',
       summary: 'Record a movement scan (dispatched, arrived, delivered, exited)',
       tags: TAGS,
       roles: ['post', 'express'],
-      params: ConsignmentIdParam,
-      query: NoQuery,
       body: Movement,
-      responses: { 201: { description: 'Movement recorded', schema: JsonResult } },
-      handler: async ({ principal, params, body, audit }) => {
-        audit({ resource: `consignment/${params.id}/movement` });
-        const { value, txId } = await service.recordMovement(principal, params.id, body);
-        audit({ txId });
-        return { status: 201, body: value, headers: { 'X-Transaction-Id': txId } };
-      },
+      resource: 'movement',
+      run: (principal, id, body) => service.recordMovement(principal, id, body),
     }),
-    defineRoute({
-      method: 'post',
-      path: '/v1/consignments/{id}/decision',
+    consignmentWrite({
+      path: 'decision',
       summary: 'Record a customs clearance decision',
       tags: ['customs'],
       roles: ['customs'],
-      params: ConsignmentIdParam,
-      query: NoQuery,
       body: Decision,
-      responses: { 201: { description: 'Decision recorded', schema: JsonResult } },
-      handler: async ({ principal, params, body, audit }) => {
-        audit({ resource: `consignment/${params.id}/decision` });
-        const { value, txId } = await service.recordDecision(principal, params.id, body);
-        audit({ txId });
-        return { status: 201, body: value, headers: { 'X-Transaction-Id': txId } };
-      },
+      resource: 'decision',
+      run: (principal, id, body) => service.recordDecision(principal, id, body),
     }),
     defineRoute({
       method: 'post',

@@ -87,13 +87,9 @@ export function defineRoute<P extends AnyObject, Q extends AnyObject, B extends 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,128}$/;
 
 const IdempotencyHeader = documentedZod.object({
-  'Idempotency-Key': documentedZod
-    .string()
-    .regex(IDEMPOTENCY_KEY)
-    .optional()
-    .openapi({
-      description: 'Retries with the same key and body get the first response; another body gets 422.',
-    }),
+  'Idempotency-Key': documentedZod.string().regex(IDEMPOTENCY_KEY).optional().openapi({
+    description: 'Retries with the same key and body get the first response; another body gets 422.',
+  }),
 });
 
 /**

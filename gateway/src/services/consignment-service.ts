@@ -1,5 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { JoinKeys, NetworkConfig, RecordKind } from '@customs-ledger/chaincode';
+import type {
+  AccessRecord,
+  ConsignmentRecord,
+  DecisionRecord,
+  JoinKeys,
+  MovementRecord,
+  NetworkConfig,
+  RecordKind,
+  SubmissionRecord,
+} from '@customs-ledger/chaincode';
 import {
   disclose,
   purposeAllowed,
@@ -174,7 +183,7 @@ export class ConsignmentService {
     id: string,
   ): Promise<{ consignmentId: string; entries: HistoryEntry[] }> {
     const view = (await this.get(principal, id)) as ConsignmentChaincodeView;
-    const { entries: accesses } = await this.ledger.evaluate<{ entries: AccessEntry[] }>(
+    const { entries: accesses } = await this.ledger.evaluate<{ entries: AccessRecord[] }>(
       principal,
       'consignment:accessLog',
       ['consignment', id],
@@ -224,42 +233,9 @@ export interface HistoryEntry {
   readonly detail: Record<string, unknown>;
 }
 
-interface AccessEntry {
-  readonly recordKind: string;
-  readonly purpose: string;
-  readonly mspId: string;
-  readonly userId: string;
-  readonly at: string;
-  readonly txId: string;
-}
-
 interface ConsignmentChaincodeView {
-  readonly consignment: { createdAt: string; createdBy: string; txId: string };
-  readonly records: readonly {
-    kind: string;
-    submittedAt: string;
-    submittedBy: string;
-    txId: string;
-    version: number;
-    root: string;
-    leafCount: number;
-    collection: string;
-  }[];
-  readonly movements: readonly {
-    type: string;
-    recordedAt: string;
-    recordedBy: string;
-    txId: string;
-    location: string;
-    occurredAt?: string;
-    statusAfter: string;
-  }[];
-  readonly decisions: readonly {
-    decision: string;
-    decidedAt: string;
-    decidedBy: string;
-    txId: string;
-    statusAfter: string;
-    reasonCodes?: readonly string[];
-  }[];
+  readonly consignment: ConsignmentRecord;
+  readonly records: readonly SubmissionRecord[];
+  readonly movements: readonly MovementRecord[];
+  readonly decisions: readonly (Omit<DecisionRecord, 'reasonCodes'> & { reasonCodes?: readonly string[] })[];
 }
