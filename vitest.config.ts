@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The Fabric scenario needs a running network: `npm run test:fabric` (test/fabric/vitest.config.ts).
+    exclude: [...configDefaults.exclude, 'test/fabric/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

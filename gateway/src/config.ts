@@ -27,6 +27,8 @@ const EnvSchema = z.object({
   /** Key of the keyed hash that turns an identity document into a pseudonymous party id. */
   PARTY_ID_KEY: z.string().min(32).optional(),
   /** Anchor a signed audit tree head on the ledger every N entries or T seconds. */
+  /** With LEDGER=fabric: the connection profiles written by network/network.sh. */
+  FABRIC_PROFILE_DIR: z.string().min(1).default('./network/organizations/gateway'),
   /** The organisation that operates this gateway: it signs and anchors the audit log. */
   GATEWAY_MSP: z
     .string()
@@ -57,6 +59,7 @@ export interface GatewayConfig {
   /** When unset the gateway generates one on first start and keeps it in the data directory. */
   readonly partyIdKey?: string;
   readonly gatewayMspId: string;
+  readonly fabricProfileDir: string;
   readonly auditAnchor: { readonly everyEntries: number; readonly everySeconds: number };
 }
 
@@ -86,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     jwt: { secret: e.JWT_SECRET, jwks: e.JWT_JWKS, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
     partyIdKey: e.PARTY_ID_KEY,
     gatewayMspId: e.GATEWAY_MSP,
+    fabricProfileDir: resolve(e.FABRIC_PROFILE_DIR),
     auditAnchor: { everyEntries: e.AUDIT_ANCHOR_EVERY, everySeconds: e.AUDIT_ANCHOR_SECONDS },
   };
 }

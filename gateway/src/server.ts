@@ -5,10 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { pino, type Logger } from 'pino';
-import { ConfigError, type GatewayConfig } from './config.js';
+import type { GatewayConfig } from './config.js';
 import { createApp } from './http/app.js';
-import { openEmbeddedNetwork } from './ledger/embedded/network.js';
-import { EnrollingIdentityProvider } from './ledger/identities.js';
+import { openLedger } from './ledger/open-ledger.js';
 import { ApiKeyStore } from './auth/api-keys.js';
 import { BearerAuthenticator } from './auth/authenticate.js';
 import { JwtVerifier } from './auth/jwt.js';
@@ -35,17 +34,8 @@ export async function startGateway(
   config: GatewayConfig,
   logger: Logger = pino({ level: config.logLevel }),
 ): Promise<RunningGateway> {
-  if (config.ledger === 'fabric') {
-    throw new ConfigError('LEDGER=fabric: the Fabric adapter is not implemented yet; use LEDGER=embedded');
-  }
   await mkdir(join(config.dataDir, 'gateway'), { recursive: true, mode: 0o700 });
-  const { ledger, network } = await openEmbeddedNetwork({
-    dataDir: config.dataDir,
-    networkConfigPath: config.networkConfigPath,
-    collectionsConfigPath: config.collectionsConfigPath,
-    batchTimeoutMs: config.batchTimeoutMs,
-    maxBatchSize: config.maxBatchSize,
-  });
+  const { ledger, network, identities } = await openLedger(config, logger);
   const store = new Level<string, Uint8Array>(join(config.dataDir, 'gateway', 'store'), {
     keyEncoding: 'utf8',
     valueEncoding: 'view',
@@ -53,14 +43,15 @@ export async function startGateway(
   await store.open();
   const metrics = createMetrics();
   const instrumented = metrics.instrumentLedger(ledger);
-  const identities = new EnrollingIdentityProvider((mspId, user, attrs) =>
-    ledger.enrolUser(mspId, user, attrs),
-  );
   const apiKeys = await ApiKeyStore.open(config.dataDir, network);
   const credentials = await ensureDemoUsers({ dataDir: config.dataDir, network, apiKeys });
   const jwt = config.jwt.secret || config.jwt.jwks ? new JwtVerifier(config.jwt, network) : undefined;
   const authenticator = new BearerAuthenticator(apiKeys, jwt);
-  const auditIdentity = await ledger.enrolUser(config.gatewayMspId, AUDIT_SIGNER, { role: 'service' });
+  const auditIdentity = await identities.identityFor({
+    user: AUDIT_SIGNER,
+    mspId: config.gatewayMspId,
+    role: 'service',
+  });
   const auditLog = await AuditLog.open(store, {
     mspId: config.gatewayMspId,
     certificate: auditIdentity.certificate,

@@ -1,0 +1,461 @@
+import * as grpc from '@grpc/grpc-js';
+import {
+  connect,
+  hash,
+  StatusCode,
+  type ChaincodeEvent as FabricChaincodeEvent,
+  type CloseableAsyncIterable,
+  type Contract,
+  type Gateway,
+  type Network,
+  type ProposalOptions as FabricProposalOptions,
+  type Status,
+  type SubmittedTransaction,
+  type Transaction,
+} from '@hyperledger/fabric-gateway';
+import { common } from '@hyperledger/fabric-protos';
+import {
+  CommitError,
+  GatewayError,
+  GrpcStatus,
+  type ChaincodeEvent,
+  type ClientIdentity,
+  type Commit,
+  type CommitStatus,
+  type EndorsedTransaction,
+  type EventsOptions,
+  type LedgerPort,
+  type ProposalOptions,
+  type SubmitResult,
+} from '../port.js';
+import { FileCheckpoint } from './checkpoint.js';
+import {
+  loadConnectionProfiles,
+  loadOrgProfile,
+  type ConnectionProfiles,
+  type OrgProfile,
+  type PeerConnection,
+} from './connection-profile.js';
+import { isTransientStreamError, toLedgerError, unavailable } from './errors.js';
+import { loadUserIdentity, ProfileIdentityProvider } from './identities.js';
+
+/** Per-call gRPC deadlines, in milliseconds. */
+export interface FabricDeadlines {
+  readonly evaluateMs: number;
+  readonly endorseMs: number;
+  readonly submitMs: number;
+  readonly commitStatusMs: number;
+}
+
+/** The deadlines measured to work on a small native network (FABRIC.md, "Client facts"). */
+export const DEFAULT_DEADLINES: FabricDeadlines = {
+  evaluateMs: 5_000,
+  endorseMs: 15_000,
+  submitMs: 5_000,
+  commitStatusMs: 60_000,
+};
+
+export interface FabricLedgerOptions {
+  /** Folder with `network.json` and one `<MSPID>.json` per organisation. */
+  readonly profileDir: string;
+  /** The organisation operating this gateway: its peer is dialled at open and reads the event stream. */
+  readonly mspId: string;
+  /** When given, `ledger.checkpoint` is a FileCheckpoint kept in this file. */
+  readonly checkpointFile?: string;
+  /** The operator's profile user that reads chaincode events (default: the first non-admin user). */
+  readonly eventsUser?: string;
+  readonly deadlines?: Partial<FabricDeadlines>;
+  /** How long open() waits for the operator's peer to accept a connection (default 10 s). */
+  readonly connectTimeoutMs?: number;
+  /** Backoff between event stream reconnections (default 250 ms doubling up to 10 s). */
+  readonly reconnect?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number };
+  /** Told about each event stream failure that will be retried (for logging). */
+  readonly onEventsRetry?: (error: unknown, delayMs: number) => void;
+}
+
+/** At most this many Gateway objects are cached (one per client identity). */
+const GATEWAY_CACHE_LIMIT = 1024;
+
+/** Preferred profile users for reading events, before any other non-admin user. */
+const EVENTS_USERS = ['service', 'client', 'user', 'default'];
+
+/**
+ * The ledger port over a real Fabric network, through the Fabric Gateway service of its peers
+ * (@hyperledger/fabric-gateway). Each client identity reaches the ledger through its own
+ * organisation's peer (as on the embedded ledger, where that peer endorses first and evaluates),
+ * or through the operator's peer when its organisation has no profile. gRPC connections are
+ * shared per peer endpoint; one Gateway is kept per identity. Errors are the port's classes with
+ * Fabric's codes, messages and details.
+ */
+export class FabricLedger implements LedgerPort {
+  private readonly clients = new Map<string, grpc.Client>();
+  private readonly gateways = new Map<string, Gateway>();
+  private readonly shutdown = new AbortController();
+  private closed = false;
+
+  private constructor(
+    readonly profiles: ConnectionProfiles,
+    private readonly operator: OrgProfile,
+    private readonly eventsIdentity: ClientIdentity,
+    /** The persistent event checkpoint, when open() was given a checkpointFile. */
+    readonly checkpoint: FileCheckpoint | undefined,
+    private readonly deadlines: FabricDeadlines,
+    private readonly options: FabricLedgerOptions,
+  ) {}
+
+  /**
+   * Loads the connection profiles, dials the operator's peer and waits until it accepts the
+   * connection; a peer that cannot be reached fails with GatewayError 14 UNAVAILABLE.
+   */
+  static async open(options: FabricLedgerOptions): Promise<FabricLedger> {
+    const loaded = await loadConnectionProfiles(options.profileDir);
+    let operator = loaded.organisations.get(options.mspId);
+    let profiles = loaded;
+    if (!operator) {
+      // Not listed in network.json (or its file is missing): this names the file that is needed.
+      operator = await loadOrgProfile(options.profileDir, options.mspId);
+      profiles = {
+        network: loaded.network,
+        organisations: new Map([...loaded.organisations, [operator.mspId, operator]]),
+      };
+    }
+    const eventsIdentity = await loadUserIdentity(operator, options.eventsUser ?? eventsUserOf(operator));
+    const checkpoint = options.checkpointFile ? await FileCheckpoint.open(options.checkpointFile) : undefined;
+    const ledger = new FabricLedger(
+      profiles,
+      operator,
+      eventsIdentity,
+      checkpoint,
+      { ...DEFAULT_DEADLINES, ...options.deadlines },
+      options,
+    );
+    try {
+      await ledger.waitForPeer(operator, options.connectTimeoutMs ?? 10_000);
+    } catch (error) {
+      await ledger.close();
+      throw error;
+    }
+    return ledger;
+  }
+
+  get channel(): string {
+    return this.profiles.network.channel;
+  }
+
+  get chaincode(): string {
+    return this.profiles.network.chaincode;
+  }
+
+  /** Signs for gateway principals with the profiles' users (see ProfileIdentityProvider). */
+  identityProvider(): ProfileIdentityProvider {
+    return new ProfileIdentityProvider(this.profiles.organisations);
+  }
+
+  async evaluate(
+    identity: ClientIdentity,
+    transactionName: string,
+    options: ProposalOptions = {},
+  ): Promise<Uint8Array> {
+    const contract = this.contractFor(identity);
+    try {
+      return await contract.evaluate(transactionName, fabricProposalOptions(options));
+    } catch (error) {
+      throw toLedgerError(error);
+    }
+  }
+
+  async endorse(
+    identity: ClientIdentity,
+    transactionName: string,
+    options: ProposalOptions = {},
+  ): Promise<EndorsedTransaction> {
+    const proposal = this.contractFor(identity).newProposal(transactionName, fabricProposalOptions(options));
+    let transaction: Transaction;
+    try {
+      transaction = await proposal.endorse();
+    } catch (error) {
+      throw toLedgerError(error);
+    }
+    const transactionId = transaction.getTransactionId();
+    return {
+      transactionId,
+      result: transaction.getResult(),
+      submit: async (): Promise<Commit> => {
+        this.assertOpen();
+        let submitted: SubmittedTransaction;
+        try {
+          submitted = await transaction.submit();
+        } catch (error) {
+          throw toLedgerError(error);
+        }
+        let status: Promise<CommitStatus> | undefined;
+        return {
+          transactionId,
+          getStatus: () => {
+            status ??= submitted.getStatus().then(toCommitStatus, (error: unknown) => {
+              status = undefined;
+              throw toLedgerError(error);
+            });
+            return status;
+          },
+        };
+      },
+    };
+  }
+
+  async submit(
+    identity: ClientIdentity,
+    transactionName: string,
+    options: ProposalOptions = {},
+  ): Promise<SubmitResult> {
+    const transaction = await this.endorse(identity, transactionName, options);
+    const commit = await transaction.submit();
+    const status = await commit.getStatus();
+    if (!status.successful) throw commitError(status);
+    return {
+      result: transaction.result,
+      transactionId: transaction.transactionId,
+      blockNumber: status.blockNumber,
+    };
+  }
+
+  /**
+   * Chaincode events of this ledger's chaincode in commit order, read through the operator's peer.
+   * When the stream fails (a peer restart ends it with an error) it is reopened, with backoff, from
+   * the block of the last event delivered, and events already delivered from that block are
+   * skipped: nothing is lost or repeated. Ends when the signal aborts or the ledger closes.
+   */
+  async *events(options: EventsOptions = {}): AsyncIterable<ChaincodeEvent> {
+    this.assertOpen();
+    const signal = options.signal
+      ? AbortSignal.any([options.signal, this.shutdown.signal])
+      : this.shutdown.signal;
+    const network = this.gatewayFor(this.eventsIdentity).getNetwork(this.channel);
+    const initialDelay = this.options.reconnect?.initialDelayMs ?? 250;
+    const maxDelay = this.options.reconnect?.maxDelayMs ?? 10_000;
+
+    let start = options.startBlock;
+    /** Within the start block, events up to and including this transaction are skipped. */
+    let skipUntil = options.afterTransactionId;
+    /** The position reached: the block of the last event passed (delivered or skipped), and its events. */
+    let lastBlock: bigint | undefined;
+    const passed = new Set<string>();
+    let failures = 0;
+
+    while (!signal.aborted) {
+      // With no start block, "the next block to be committed" is fixed once, so that a reconnection
+      // before the first event does not move it forward.
+      if (start === undefined && lastBlock === undefined) start = await this.chainHeight(network);
+      let stream: CloseableAsyncIterable<FabricChaincodeEvent> | undefined;
+      const closeStream = (): void => stream?.close();
+      try {
+        stream = await network.getChaincodeEvents(this.chaincode, { startBlock: lastBlock ?? start });
+        signal.addEventListener('abort', closeStream, { once: true });
+        if (signal.aborted) return;
+        for await (const event of stream) {
+          failures = 0;
+          if (lastBlock !== undefined) {
+            if (event.blockNumber < lastBlock) continue;
+            if (event.blockNumber === lastBlock && passed.has(event.transactionId)) continue;
+          }
+          let skip = false;
+          if (skipUntil !== undefined) {
+            if (event.blockNumber === start) {
+              skip = true;
+              if (event.transactionId === skipUntil) skipUntil = undefined;
+            } else {
+              skipUntil = undefined;
+            }
+          }
+          if (event.blockNumber !== lastBlock) {
+            lastBlock = event.blockNumber;
+            passed.clear();
+          }
+          passed.add(event.transactionId);
+          if (!skip) yield toPortEvent(event);
+        }
+        if (signal.aborted) return;
+        // A stream that ends without an error was closed by the peer: reopen it as after a failure.
+        throw unavailable('chaincode event stream ended');
+      } catch (error) {
+        if (signal.aborted) return;
+        if (!isTransientStreamError(error)) throw toLedgerError(error);
+        const delay = Math.min(maxDelay, initialDelay * 2 ** failures);
+        failures += 1;
+        this.options.onEventsRetry?.(toLedgerError(error), delay);
+        // Close the failed stream before waiting, not after.
+        stream?.close();
+        await sleep(delay, signal);
+      } finally {
+        signal.removeEventListener('abort', closeStream);
+        stream?.close();
+      }
+    }
+  }
+
+  /** Closes the event streams, the gateways and the gRPC connections. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.shutdown.abort();
+    for (const gateway of this.gateways.values()) gateway.close();
+    this.gateways.clear();
+    for (const client of this.clients.values()) client.close();
+    this.clients.clear();
+    await this.checkpoint?.flush();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new GatewayError(GrpcStatus.UNAVAILABLE, 'ledger is closed');
+  }
+
+  private contractFor(identity: ClientIdentity): Contract {
+    this.assertOpen();
+    return this.gatewayFor(identity).getNetwork(this.channel).getContract(this.chaincode);
+  }
+
+  /** One Gateway per client identity, through the peer of the identity's organisation. */
+  private gatewayFor(identity: ClientIdentity): Gateway {
+    const key = `${identity.mspId}\u0000${identity.certificate}`;
+    let gateway = this.gateways.get(key);
+    if (gateway) return gateway;
+    const peer = this.profiles.organisations.get(identity.mspId) ?? this.operator;
+    const { evaluateMs, endorseMs, submitMs, commitStatusMs } = this.deadlines;
+    gateway = connect({
+      client: this.clientFor(peer),
+      identity: { mspId: identity.mspId, credentials: Buffer.from(identity.certificate, 'utf8') },
+      // fabric-gateway hands the signer hash(message); with hash.none that is the message itself,
+      // which ClientIdentity.sign hashes (SHA-256) and signs, so the key never leaves the identity.
+      hash: hash.none,
+      signer: (message) => identity.sign(message),
+      evaluateOptions: () => ({ deadline: Date.now() + evaluateMs }),
+      endorseOptions: () => ({ deadline: Date.now() + endorseMs }),
+      submitOptions: () => ({ deadline: Date.now() + submitMs }),
+      commitStatusOptions: () => ({ deadline: Date.now() + commitStatusMs }),
+    });
+    if (this.gateways.size >= GATEWAY_CACHE_LIMIT) {
+      const oldest = this.gateways.keys().next().value;
+      if (oldest !== undefined) {
+        this.gateways.get(oldest)?.close();
+        this.gateways.delete(oldest);
+      }
+    }
+    this.gateways.set(key, gateway);
+    return gateway;
+  }
+
+  /** One gRPC connection per peer endpoint, shared by every gateway that uses that peer. */
+  private clientFor(peer: PeerConnection): grpc.Client {
+    this.assertOpen();
+    let client = this.clients.get(peer.peerEndpoint);
+    if (!client) {
+      const channelOptions: grpc.ChannelOptions = {
+        // Fabric peers refuse pings more often than every 60 s (keepalive enforcement).
+        'grpc.keepalive_time_ms': 120_000,
+        'grpc.keepalive_timeout_ms': 20_000,
+      };
+      if (peer.hostAlias !== undefined) channelOptions['grpc.ssl_target_name_override'] = peer.hostAlias;
+      client = new grpc.Client(
+        peer.peerEndpoint,
+        grpc.credentials.createSsl(peer.tlsRootCert),
+        channelOptions,
+      );
+      this.clients.set(peer.peerEndpoint, client);
+    }
+    return client;
+  }
+
+  private waitForPeer(peer: PeerConnection, timeoutMs: number): Promise<void> {
+    const client = this.clientFor(peer);
+    return new Promise((resolve, reject) => {
+      client.waitForReady(Date.now() + timeoutMs, (error) => {
+        if (!error) return resolve();
+        reject(
+          unavailable(
+            `cannot connect to the peer of ${peer.mspId} at ${peer.peerEndpoint} within ${timeoutMs} ms (${error.message})`,
+            error,
+          ),
+        );
+      });
+    });
+  }
+
+  /**
+   * The channel height (= the next block to be committed), from qscc (Fabric's gateway evaluates
+   * system chaincodes since 2.4.4); undefined if it cannot be read.
+   */
+  private async chainHeight(network: Network): Promise<bigint | undefined> {
+    try {
+      // On the operator's own peer, the one the event stream is read from.
+      const bytes = await network.getContract('qscc').evaluate('GetChainInfo', {
+        arguments: [this.channel],
+        endorsingOrganizations: [this.operator.mspId],
+      });
+      return BigInt(common.BlockchainInfo.deserializeBinary(bytes).getHeight());
+    } catch {
+      // Without it the stream starts at the next commit as fabric-gateway defines it.
+      return undefined;
+    }
+  }
+}
+
+function eventsUserOf(profile: OrgProfile): string {
+  const names = Object.keys(profile.users);
+  return (
+    EVENTS_USERS.find((name) => names.includes(name)) ??
+    names.find((name) => name !== 'admin') ??
+    names[0] ??
+    'admin'
+  );
+}
+
+function fabricProposalOptions(options: ProposalOptions): FabricProposalOptions {
+  const result: FabricProposalOptions = {};
+  if (options.arguments) result.arguments = [...options.arguments];
+  if (options.transientData) result.transientData = { ...options.transientData };
+  if (options.endorsingOrganizations) result.endorsingOrganizations = [...options.endorsingOrganizations];
+  return result;
+}
+
+function toCommitStatus(status: Status): CommitStatus {
+  return {
+    transactionId: status.transactionId,
+    code: status.code,
+    successful: status.successful,
+    blockNumber: status.blockNumber,
+  };
+}
+
+const statusName: Record<number, string> = Object.fromEntries(
+  Object.entries(StatusCode).map(([name, code]) => [code, name]),
+);
+
+/** The port's CommitError, with fabric-gateway's message (which names every TxValidationCode). */
+function commitError(status: CommitStatus): CommitError {
+  const error = new CommitError(status.transactionId, status.code);
+  error.message = `Transaction ${status.transactionId} failed to commit with status code ${status.code} (${statusName[status.code] ?? String(status.code)})`;
+  return error;
+}
+
+function toPortEvent(event: FabricChaincodeEvent): ChaincodeEvent {
+  return {
+    blockNumber: event.blockNumber,
+    transactionId: event.transactionId,
+    chaincodeName: event.chaincodeName,
+    eventName: event.eventName,
+    payload: event.payload,
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

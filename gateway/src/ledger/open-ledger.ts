@@ -1,0 +1,44 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { parseNetworkConfig, type NetworkConfig } from '@customs-ledger/chaincode';
+import type { GatewayConfig } from '../config.js';
+import { openEmbeddedNetwork } from './embedded/network.js';
+import { FabricLedger } from './fabric/fabric-ledger.js';
+import { EnrollingIdentityProvider, type IdentityProvider } from './identities.js';
+import type { LedgerPort } from './port.js';
+
+/** A ledger backend ready for the gateway: the port, the network it serves, and who signs for users. */
+export interface OpenLedger {
+  readonly ledger: LedgerPort;
+  readonly network: NetworkConfig;
+  readonly identities: IdentityProvider;
+}
+
+/** Opens the backend LEDGER names: the embedded ledger in DATA_DIR, or a Fabric network from its profiles. */
+export async function openLedger(config: GatewayConfig, logger: Logger): Promise<OpenLedger> {
+  if (config.ledger === 'embedded') {
+    const { ledger, network } = await openEmbeddedNetwork({
+      dataDir: config.dataDir,
+      networkConfigPath: config.networkConfigPath,
+      collectionsConfigPath: config.collectionsConfigPath,
+      batchTimeoutMs: config.batchTimeoutMs,
+      maxBatchSize: config.maxBatchSize,
+    });
+    const identities = new EnrollingIdentityProvider((mspId, user, attrs) =>
+      ledger.enrolUser(mspId, user, attrs),
+    );
+    return { ledger, network, identities };
+  }
+  const ledger = await FabricLedger.open({
+    profileDir: config.fabricProfileDir,
+    mspId: config.gatewayMspId,
+    checkpointFile: join(config.dataDir, 'gateway', 'events-checkpoint.json'),
+    onEventsRetry: (error, delayMs) =>
+      logger.warn({ err: error, delayMs }, 'chaincode event stream interrupted; reconnecting'),
+  });
+  // The organisations of the running network (a subset of config/organisations.json).
+  const networkFile = ledger.profiles.network.organisationsConfig ?? config.networkConfigPath;
+  const network = parseNetworkConfig(JSON.parse(await readFile(networkFile, 'utf8')));
+  return { ledger, network, identities: ledger.identityProvider() };
+}

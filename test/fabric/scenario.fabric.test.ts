@@ -1,0 +1,181 @@
+/**
+ * The ledger port on a real Fabric network (run by `npm run test:fabric`, which brings the network
+ * up and sets LEDGER=fabric): the same calls the gateway's services make, through the Fabric adapter.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileCheckpoint } from '../../gateway/src/ledger/fabric/checkpoint.js';
+import { FabricLedger } from '../../gateway/src/ledger/fabric/fabric-ledger.js';
+import {
+  chaincodeMessage,
+  EndorseError,
+  GatewayError,
+  type ChaincodeEvent,
+  type ClientIdentity,
+  type SubmitResult,
+} from '../../gateway/src/ledger/port.js';
+import { orderPayload, PERSONAL } from '../support/payloads.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const PROFILE_DIR = process.env.FABRIC_PROFILE_DIR ?? join(root, 'network', 'organizations', 'gateway');
+const OPERATOR_MSP = process.env.GATEWAY_MSP ?? 'CustomsMSP';
+const PLATFORM_MSP = 'PlatformAMSP';
+const CUSTOMS_MSP = 'CustomsMSP';
+
+const decode = (bytes: Uint8Array): unknown => JSON.parse(Buffer.from(bytes).toString('utf8'));
+
+describe.skipIf(process.env.LEDGER !== 'fabric')('the ledger port on Fabric', () => {
+  let ledger: FabricLedger;
+  let platform: ClientIdentity;
+  let checkpointDir: string;
+  const id = `CN-FAB-${randomBytes(6).toString('hex')}`;
+  const orderNumber = `ORD-${id}`;
+  let created: SubmitResult;
+  let ordered: SubmitResult;
+
+  beforeAll(async () => {
+    checkpointDir = await mkdtemp(join(tmpdir(), 'fabric-scenario-'));
+    ledger = await FabricLedger.open({
+      profileDir: PROFILE_DIR,
+      mspId: OPERATOR_MSP,
+      checkpointFile: join(checkpointDir, 'events.json'),
+    });
+    const identities = ledger.identityProvider();
+    platform = await identities.identityFor({
+      user: 'platforma-operator',
+      mspId: PLATFORM_MSP,
+      role: 'operator',
+    });
+    const governance = await identities.identityFor({
+      user: 'customs-governance',
+      mspId: CUSTOMS_MSP,
+      role: 'governance',
+    });
+    // The organisation registry is initialised once per channel (network.sh deploy may have done it).
+    try {
+      await ledger.evaluate(governance, 'org:listOrganisations');
+    } catch (error) {
+      const refusal = error instanceof GatewayError ? chaincodeMessage(error) : undefined;
+      if (!refusal?.startsWith('organisation registry is not initialised')) throw error;
+      const config =
+        ledger.profiles.network.organisationsConfig ?? join(root, 'config', 'organisations.json');
+      await ledger.submit(governance, 'org:init', { arguments: [await readFile(config, 'utf8')] });
+    }
+  });
+
+  afterAll(async () => {
+    await ledger?.close();
+    if (checkpointDir) await rm(checkpointDir, { recursive: true, force: true });
+  });
+
+  it('creates a consignment', async () => {
+    created = await ledger.submit(platform, 'consignment:create', {
+      arguments: [id, JSON.stringify({ orderNumber, originCountry: 'CN', destinationCountry: 'FR' })],
+    });
+    expect(created.transactionId).toMatch(/^[0-9a-f]{64}$/);
+    expect(created.blockNumber).toBeGreaterThan(0n);
+    expect(decode(created.result)).toMatchObject({
+      consignmentId: id,
+      status: 'created',
+      createdBy: PLATFORM_MSP,
+    });
+  });
+
+  it('submits an order as transient data, endorsed by the platform and customs', async () => {
+    ordered = await ledger.submit(platform, 'consignment:submitOrder', {
+      arguments: [id],
+      transientData: {
+        payload: Buffer.from(JSON.stringify(orderPayload(orderNumber))),
+        saltSeed: Buffer.from(randomBytes(32).toString('hex')),
+      },
+      endorsingOrganizations: [PLATFORM_MSP, CUSTOMS_MSP],
+    });
+    expect(ordered.blockNumber).toBeGreaterThan(created.blockNumber);
+    const text = Buffer.from(ordered.result).toString('utf8');
+    expect(decode(ordered.result)).toMatchObject({ kind: 'order', consignmentId: id, version: 1 });
+    // The result of a submitted transaction is in the block: it must not carry personal data.
+    expect(text).not.toContain(PERSONAL.buyerName);
+  });
+
+  it('reads the consignment and, as a collection member, the private order back', async () => {
+    const view = decode(await ledger.evaluate(platform, 'consignment:get', { arguments: [id] })) as {
+      consignment: { consignmentId: string };
+      records: { kind: string; txId: string }[];
+    };
+    expect(view.consignment.consignmentId).toBe(id);
+    expect(view.records).toEqual([expect.objectContaining({ kind: 'order', txId: ordered.transactionId })]);
+    const record = decode(
+      await ledger.evaluate(platform, 'consignment:getPrivateRecord', { arguments: [id, 'order'] }),
+    ) as { payload: { buyer: { name: string } } };
+    expect(record.payload.buyer.name).toBe(PERSONAL.buyerName);
+  });
+
+  it('a chaincode refusal is an EndorseError carrying the chaincode message', async () => {
+    const error = await ledger
+      .submit(platform, 'consignment:create', {
+        arguments: [id, JSON.stringify({ originCountry: 'CN', destinationCountry: 'FR' })],
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toBeInstanceOf(EndorseError);
+    const refused = error as EndorseError;
+    expect(refused.code).toBe(10);
+    expect(refused.message).toMatch(
+      /^10 ABORTED: failed to (endorse transaction|collect enough transaction endorsements), see attached details for more info$/,
+    );
+    expect(refused.details[0]?.message).toMatch(/^chaincode response 500, /);
+    expect(chaincodeMessage(refused)).toBe(`consignment ${id} already exists`);
+
+    const missing = await ledger.evaluate(platform, 'consignment:get', { arguments: [`${id}-none`] }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(missing).toBeInstanceOf(GatewayError);
+    expect(missing).not.toBeInstanceOf(EndorseError);
+    expect((missing as GatewayError).code).toBe(2);
+    expect(chaincodeMessage(missing as GatewayError)).toMatch(/does not exist/);
+  });
+
+  it('events resume from a persistent checkpoint with no duplicate', async () => {
+    const checkpoint = ledger.checkpoint!;
+    // First consumer: handles the creation event, checkpoints it, stops.
+    for await (const event of ledger.events({ ...checkpoint.position(created.blockNumber) })) {
+      await checkpoint.record(event);
+      if (event.transactionId === created.transactionId) break;
+    }
+    expect(checkpoint.position()).toEqual({
+      startBlock: created.blockNumber,
+      afterTransactionId: created.transactionId,
+    });
+
+    // A consumer after a restart: the same file, resumed right after the creation event.
+    const reopened = await FileCheckpoint.open(checkpoint.path);
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 60_000);
+    const delivered: ChaincodeEvent[] = [];
+    try {
+      for await (const event of ledger.events({ ...reopened.position(), signal: controller.signal })) {
+        delivered.push(event);
+        await reopened.record(event);
+        if (event.transactionId === ordered.transactionId) break;
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    const ids = delivered.map((e) => e.transactionId);
+    expect(ids).toContain(ordered.transactionId);
+    expect(ids).not.toContain(created.transactionId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(delivered.every((e) => e.blockNumber >= created.blockNumber)).toBe(true);
+    const order = delivered.find((e) => e.transactionId === ordered.transactionId)!;
+    expect(order.blockNumber).toBe(ordered.blockNumber);
+    expect(order.chaincodeName).toBe(ledger.chaincode);
+    expect(Buffer.from(order.payload).toString('utf8')).not.toContain(PERSONAL.buyerName);
+  });
+});
