@@ -1,66 +1,104 @@
+import { once } from 'node:events';
+import type { Response } from 'express';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { z } from '../http/openapi.js';
 import type { EventHub } from '../services/event-hub.js';
 
-const HEARTBEAT_MS = 15_000;
+export interface EventRoutesOptions {
+  /** Interval of the comment lines that keep proxies from closing an idle stream (default 15 s). */
+  readonly heartbeatMs?: number;
+  /**
+   * How long a client may leave the socket's buffer full before the stream is ended (default 30 s);
+   * the client reconnects with Last-Event-ID and loses nothing, and the gateway holds no backlog.
+   */
+  readonly slowClientMs?: number;
+}
+
+/** What the client's EventSource waits before reconnecting, in milliseconds. */
+const RETRY_MS = 2000;
 
 const EventsQuery = z.strictObject({
-  lastEventId: z
-    .string()
-    .max(100)
-    .optional()
-    .openapi({ description: 'Resume after this event (as Last-Event-ID)' }),
-  startBlock: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .optional()
-    .openapi({ description: 'Replay from this block (0: from the beginning); default: new events only' }),
+  lastEventId: z.string().max(100).optional().openapi({
+    description:
+      'Resume after this event id, for clients that reconnect by URL; the Last-Event-ID header takes precedence.',
+  }),
+  startBlock: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().openapi({
+    description:
+      'Without Last-Event-ID: replay from this block (0: from the beginning). Default: only events committed from now on.',
+  }),
 });
 
+const DESCRIPTION = `Server-Sent Events (\`text/event-stream\`) of the ledger's chaincode events, in commit order.
+
+The stream starts with \`retry: ${RETRY_MS}\`; each event is \`id: <block>:<transaction id>\`, \`event: <chaincode event name>\` (ConsignmentCreated, RecordSubmitted, MovementRecorded, DecisionRecorded, PartyRegistered, PersonalDataAccessed, …) and \`data: <the event's JSON payload>\`; a comment line (heartbeat) is sent every 15 seconds.
+
+Reconnecting with the \`Last-Event-ID\` header (or the \`lastEventId\` query parameter) resumes right after that event, with no gap and no duplicate; a malformed id is refused with 400. Customs and auditors see every event; any other organisation sees the events of consignments it takes part in (created, or submitted one of their records) and events naming its own organisation.`;
+
 /** Chaincode events as Server-Sent Events, resumable with Last-Event-ID, filtered by organisation. */
-export function eventRoutes(hub: EventHub): RouteDefinition[] {
+export function eventRoutes(hub: EventHub, options: EventRoutesOptions = {}): RouteDefinition[] {
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const slowClientMs = options.slowClientMs ?? 30_000;
   return [
     defineRoute({
       method: 'get',
       path: '/v1/events',
       summary: 'Stream ledger events (Server-Sent Events)',
-      description:
-        'Each event has an id (`<block>:<transaction id>`); reconnecting with `Last-Event-ID` resumes after it with no gap and no duplicate. Customs and auditors see every event; traders see events about their own consignments.',
+      description: DESCRIPTION,
       tags: ['events'],
       roles: 'any',
       query: EventsQuery,
-      responses: { 200: { description: 'text/event-stream of ledger events' } },
+      responses: {
+        200: {
+          description:
+            'Content-Type: text/event-stream. Frames `id: <block>:<transaction id>`, `event: <name>`, `data: <JSON payload>`, separated by a blank line; comment lines (`: …`) are heartbeats.',
+        },
+      },
       stream: async ({ principal, query }, req, res) => {
         const controller = new AbortController();
-        req.on('close', () => controller.abort());
+        const stop = (): void => controller.abort();
+        // The response's 'close' fires when the client goes away (or the response ends).
+        req.on('close', stop);
+        res.on('close', stop);
+        // subscribe validates the checkpoint and throws 400 before anything is sent.
         const events = hub.subscribe(principal, {
           lastEventId: req.get('Last-Event-ID') ?? query.lastEventId,
           startBlock: query.startBlock === undefined ? undefined : BigInt(query.startBlock),
           signal: controller.signal,
         });
-        const iterator = events[Symbol.asyncIterator]();
-        // Validate the checkpoint before committing to a 200 stream.
-        let first = iterator.next();
-        await Promise.race([first, new Promise((resolve) => setImmediate(resolve))]);
         res.writeHead(200, {
-          'Content-Type': 'text/event-stream; charset=utf-8',
+          'Content-Type': 'text/event-stream',
           'Cache-Control': 'no-cache',
-          Connection: 'keep-alive',
           'X-Accel-Buffering': 'no',
+          Connection: 'keep-alive',
         });
-        res.write('retry: 2000\n\n');
-        const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+        res.write(`retry: ${RETRY_MS}\n\n`);
+        const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
         try {
-          for (let step = await first; !step.done; step = await (first = iterator.next())) {
-            const { id, event, data } = step.value;
-            res.write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+          for await (const { id, event, data } of events) {
+            // JSON has no raw line breaks; the name is the chaincode's, so it is kept to one line too.
+            const name = event.replace(/[\r\n]/g, '');
+            const frame = `id: ${id}\nevent: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+            if (!res.write(frame) && !(await drained(res, controller.signal, slowClientMs))) break;
           }
         } finally {
           clearInterval(heartbeat);
-          res.end();
+          req.off('close', stop);
+          res.off('close', stop);
+          controller.abort();
+          if (!res.writableEnded) res.end();
         }
       },
     }),
   ];
+}
+
+/** Waits for the socket's buffer to drain; false when the client left or was too slow. */
+async function drained(res: Response, signal: AbortSignal, timeoutMs: number): Promise<boolean> {
+  if (signal.aborted) return false;
+  try {
+    await once(res, 'drain', { signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) });
+    return true;
+  } catch {
+    return false;
+  }
 }

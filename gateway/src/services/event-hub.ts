@@ -1,103 +1,297 @@
-import type { NetworkConfig } from '@customs-ledger/chaincode';
+import type { NetworkConfig, OrgRole } from '@customs-ledger/chaincode';
 import type { Principal } from '../auth/principal.js';
 import { HttpProblem } from '../http/problem.js';
 import type { ChaincodeEvent, LedgerPort } from '../ledger/port.js';
 
+/** One event as delivered to a client. */
 export interface DeliveredEvent {
-  /** `<block>:<transaction id>`: a checkpoint the client sends back as Last-Event-ID. */
+  /** `<block>:<transaction id>`: increases along the stream; the client sends it back as Last-Event-ID. */
   readonly id: string;
+  /** The chaincode event name, e.g. ConsignmentCreated. */
   readonly event: string;
+  /** The event's JSON payload, as the chaincode emitted it. */
   readonly data: Record<string, unknown>;
 }
 
-const EVENT_ID = /^(\d{1,15}):([0-9a-f]{64})$/;
-/** Organisation fields in event payloads: the organisations an event is about. */
-const ORG_FIELDS = [
-  'createdBy',
-  'submittedBy',
-  'registeredBy',
-  'mspId',
-  'gatewayMspId',
-  'decidedBy',
-  'recordedBy',
-];
+export interface SubscribeOptions {
+  /** Resume after this event id (Last-Event-ID); malformed → HttpProblem 400. Takes precedence over startBlock. */
+  readonly lastEventId?: string;
+  /** Replay from this block (0: everything); default: only events committed from now on. */
+  readonly startBlock?: bigint;
+  /** Ends the stream (client disconnected). */
+  readonly signal: AbortSignal;
+}
+
+/** The event ids this hub produces: decimal block number, colon, Fabric transaction id (64 hex digits). */
+export const EVENT_ID = /^(0|[1-9]\d{0,17}):([0-9a-f]{64})$/;
+
+/** Parses a Last-Event-ID into the ledger checkpoint it names; HttpProblem 400 when malformed. */
+export function parseEventId(id: string): { block: bigint; transactionId: string } {
+  const match = EVENT_ID.exec(id);
+  if (!match) {
+    throw new HttpProblem(
+      400,
+      'Last-Event-ID must be an event id this stream sent (<block number>:<transaction id>)',
+    );
+  }
+  return { block: BigInt(match[1]!), transactionId: match[2]! };
+}
+
+/** Where an event is in the ledger: its block, and its place among the block's chaincode events. */
+interface Position {
+  readonly block: bigint;
+  readonly seq: number;
+}
+
+const atOrBefore = (a: Position, b: Position): boolean =>
+  a.block < b.block || (a.block === b.block && a.seq <= b.seq);
+
+/** Organisations that see every event. */
+const SEE_ALL: ReadonlySet<OrgRole> = new Set<OrgRole>(['customs', 'auditor']);
+
+/**
+ * Payload fields by which an organisation joins the consignment named in the event: its creator
+ * (platform or carrier) and the submitters of its records (platform, payment provider, carrier).
+ * Movements can only be recorded by a carrier already bound this way, and decisions are customs';
+ * their payloads name no organisation.
+ */
+const PARTICIPANT_FIELDS = ['createdBy', 'submittedBy'] as const;
+
+/** Payload fields naming the organisation an event without a consignment is about. */
+const ORGANISATION_FIELDS = ['mspId', 'registeredBy', 'gatewayMspId'] as const;
+
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 30_000;
 
 /**
  * Chaincode events for HTTP clients, filtered by who may see them. On Fabric every channel member
- * receives every event; the gateway narrows that to the API's rule: customs and auditors see all,
- * a trader sees events about consignments it takes part in and events naming its organisation.
+ * receives every event of the channel; the gateway narrows that to the API's rule:
+ *
+ * - customs and auditors see every event;
+ * - a trader organisation (platform, payment provider, carrier) sees the events of a consignment
+ *   from the event by which it joined it (creating it, or submitting one of its records) on;
+ * - events that are not about a consignment (party registrations, personal-data access records,
+ *   organisation changes, audit anchors) only when its own MSP id is named in the payload
+ *   (`mspId`, `registeredBy`, `gatewayMspId`) — never another platform's or carrier's;
+ * - TrustedTraderSet (public by nature, readable through the party API) goes to the organisations
+ *   that had registered the party; PartyFlagged (no payload) and the registry's initialisation go
+ *   to customs and auditors only;
+ * - an organisation not in the network configuration sees nothing.
+ *
+ * Who joined what, and where in the ledger, is learnt from the events themselves and kept in
+ * memory: `start()` replays the ledger's events from block 0 and then follows new blocks. Each
+ * event is judged against the participants as they were at that event, so what a client sees does
+ * not depend on when it asks: a live stream, a replay and a resumed stream agree event for event.
+ * For that a subscriber's ledger stream never runs ahead of the index: before judging an event it
+ * waits until the hub has learnt it.
  */
 export class EventHub {
-  /** consignment id → organisations taking part, learnt from the events themselves. */
-  private readonly participants = new Map<string, Set<string>>();
+  /** consignment id → MSP id → where it joined the consignment. */
+  private readonly participants = new Map<string, Map<string, Position>>();
+  /** party id → MSP id → where it first registered the party. */
+  private readonly registrants = new Map<string, Map<string, Position>>();
+  private readonly roles: ReadonlyMap<string, OrgRole>;
   private readonly abort = new AbortController();
+  /** How far the index goes: every event of blocks before `block`, and these of `block` (in order). */
+  private indexed = { block: -1n, transactions: new Map<string, number>() };
+  private progress = deferred();
+  private following: Promise<void> | undefined;
 
   constructor(
     private readonly ledger: LedgerPort,
-    private readonly network: NetworkConfig,
-  ) {}
-
-  /** Learns the participants of every consignment from block 0, then keeps following new blocks. */
-  async start(): Promise<void> {
-    const follow = async (): Promise<void> => {
-      for await (const event of this.ledger.events({ startBlock: 0n, signal: this.abort.signal }))
-        this.learn(event);
-    };
-    // Subscribers also learn from what they deliver, so nothing waits for this background pass.
-    follow().catch(() => undefined);
+    network: NetworkConfig,
+  ) {
+    this.roles = new Map(network.organisations.map((o) => [o.mspId, o.role]));
   }
 
+  /**
+   * Starts building the index from block 0 and following new blocks, in the background (a failed
+   * ledger stream is reopened where it stopped, with backoff). Returns at once: subscribers wait
+   * for the index where they need it. Calling it again does nothing; `subscribe` calls it too.
+   */
+  async start(): Promise<void> {
+    this.following ??= this.follow();
+  }
+
+  /** Stops the index and ends every subscription. */
   close(): void {
     this.abort.abort();
   }
 
-  async *subscribe(
-    principal: Principal,
-    options: { lastEventId?: string; startBlock?: bigint; signal: AbortSignal },
-  ): AsyncIterable<DeliveredEvent> {
-    let startBlock = options.startBlock;
-    let afterTransactionId: string | undefined;
-    if (options.lastEventId !== undefined) {
-      const match = EVENT_ID.exec(options.lastEventId);
-      if (!match)
-        throw new HttpProblem(
-          400,
-          'Last-Event-ID must be an event id this stream sent (<block>:<transaction id>)',
-        );
-      startBlock = BigInt(match[1]!);
-      afterTransactionId = match[2];
+  /**
+   * The events this principal may see, in commit order, from a checkpoint, until the signal
+   * aborts, the hub closes or the ledger closes. A malformed `lastEventId` throws HttpProblem(400)
+   * here, synchronously, before anything is streamed.
+   */
+  subscribe(principal: Principal, options: SubscribeOptions): AsyncIterable<DeliveredEvent> {
+    const after = options.lastEventId === undefined ? undefined : parseEventId(options.lastEventId);
+    const startBlock = after?.block ?? options.startBlock;
+    if (startBlock !== undefined && startBlock < 0n) {
+      throw new HttpProblem(400, 'startBlock must not be negative');
     }
-    const signal = AbortSignal.any([options.signal, this.abort.signal]);
-    for await (const event of this.ledger.events({ startBlock, afterTransactionId, signal })) {
-      const data = this.learn(event);
-      if (data && this.visible(principal, data)) {
+    void this.start();
+    return this.stream(principal, startBlock, after, AbortSignal.any([options.signal, this.abort.signal]));
+  }
+
+  /** Number of consignments in the index. */
+  get consignmentCount(): number {
+    return this.participants.size;
+  }
+
+  /**
+   * The ledger stream starts at a block boundary (startBlock, or the next block), so that the
+   * stream can number each block's events as the index does; a checkpoint within the block is
+   * skipped here, with the ledger's own rule: up to and including its transaction.
+   */
+  private async *stream(
+    principal: Principal,
+    startBlock: bigint | undefined,
+    after: { block: bigint; transactionId: string } | undefined,
+    signal: AbortSignal,
+  ): AsyncGenerator<DeliveredEvent> {
+    if (signal.aborted) return;
+    const stopped = aborted(signal);
+    let skipping = after;
+    let block = -1n;
+    let seq = -1;
+    const events = this.ledger.events({ ...(startBlock !== undefined ? { startBlock } : {}), signal });
+    for await (const event of events) {
+      if (event.blockNumber !== block) {
+        block = event.blockNumber;
+        seq = 0;
+      } else {
+        seq++;
+      }
+      if (skipping) {
+        if (event.blockNumber === skipping.block) {
+          if (event.transactionId === skipping.transactionId) skipping = undefined;
+          continue;
+        }
+        skipping = undefined;
+      }
+      if (!(await this.learnt(event, signal, stopped))) return;
+      const data = parsePayload(event.payload);
+      if (data && this.visible(principal, event.eventName, data, { block, seq })) {
         yield { id: `${event.blockNumber}:${event.transactionId}`, event: event.eventName, data };
       }
     }
   }
 
-  private learn(event: ChaincodeEvent): Record<string, unknown> | undefined {
-    let data: Record<string, unknown>;
-    try {
-      data = JSON.parse(Buffer.from(event.payload).toString('utf8')) as Record<string, unknown>;
-    } catch {
-      return undefined;
+  /** Waits until the index has learnt the event; false when the signal aborted first. */
+  private async learnt(event: ChaincodeEvent, signal: AbortSignal, stopped: Promise<void>): Promise<boolean> {
+    while (!signal.aborted) {
+      const { block, transactions } = this.indexed;
+      if (event.blockNumber < block) return true;
+      if (event.blockNumber === block && transactions.has(event.transactionId)) return true;
+      await Promise.race([this.progress.promise, stopped]);
     }
-    const id = data.consignmentId;
-    if (typeof id === 'string') {
-      const orgs = this.participants.get(id) ?? new Set<string>();
-      for (const field of ORG_FIELDS) if (typeof data[field] === 'string') orgs.add(data[field] as string);
-      this.participants.set(id, orgs);
-    }
-    return data;
+    return false;
   }
 
-  private visible(principal: Principal, data: Record<string, unknown>): boolean {
-    if (principal.orgRole === 'customs' || principal.orgRole === 'auditor') return true;
-    const id = data.consignmentId;
-    if (typeof id === 'string') return this.participants.get(id)?.has(principal.mspId) ?? false;
-    return ORG_FIELDS.some((field) => data[field] === principal.mspId);
+  private async follow(): Promise<void> {
+    let delay = RETRY_MIN_MS;
+    const signal = this.abort.signal;
+    const stopped = aborted(signal);
+    while (!signal.aborted) {
+      // Resumes right after the last event learnt (from block 0 the first time).
+      const last = [...this.indexed.transactions.keys()].at(-1);
+      const from =
+        last === undefined
+          ? { startBlock: 0n }
+          : { startBlock: this.indexed.block, afterTransactionId: last };
+      try {
+        for await (const event of this.ledger.events({ ...from, signal })) {
+          this.learn(event);
+          delay = RETRY_MIN_MS;
+        }
+        // The ledger closed: so did every subscriber's stream; nothing more will come.
+        return;
+      } catch {
+        if (signal.aborted) return;
+        await Promise.race([sleep(delay), stopped]);
+        delay = Math.min(delay * 2, RETRY_MAX_MS);
+      }
+    }
+  }
+
+  private learn(event: ChaincodeEvent): void {
+    if (event.blockNumber !== this.indexed.block) {
+      this.indexed = { block: event.blockNumber, transactions: new Map() };
+    }
+    const { transactions } = this.indexed;
+    if (transactions.has(event.transactionId)) return;
+    const position: Position = { block: event.blockNumber, seq: transactions.size };
+    transactions.set(event.transactionId, position.seq);
+    const data = parsePayload(event.payload);
+    if (data) {
+      const consignmentId = data.consignmentId;
+      if (typeof consignmentId === 'string') {
+        for (const field of PARTICIPANT_FIELDS) {
+          const mspId = data[field];
+          if (typeof mspId === 'string') join(this.participants, consignmentId, mspId, position);
+        }
+      }
+      if (event.eventName === 'PartyRegistered') {
+        const { partyId, registeredBy } = data;
+        if (typeof partyId === 'string' && typeof registeredBy === 'string') {
+          join(this.registrants, partyId, registeredBy, position);
+        }
+      }
+    }
+    const reached = this.progress;
+    this.progress = deferred();
+    reached.resolve();
+  }
+
+  private visible(
+    principal: Principal,
+    eventName: string,
+    data: Record<string, unknown>,
+    at: Position,
+  ): boolean {
+    const role = this.roles.get(principal.mspId);
+    if (role === undefined) return false;
+    if (SEE_ALL.has(role)) return true;
+    const mspId = principal.mspId;
+    const joinedBy = (index: Map<string, Map<string, Position>>, key: unknown): boolean => {
+      const joined = typeof key === 'string' ? index.get(key)?.get(mspId) : undefined;
+      return joined !== undefined && atOrBefore(joined, at);
+    };
+    if (data.consignmentId !== undefined) return joinedBy(this.participants, data.consignmentId);
+    if (eventName === 'TrustedTraderSet') return joinedBy(this.registrants, data.partyId);
+    return ORGANISATION_FIELDS.some((field) => data[field] === mspId);
   }
 }
 
-export { EVENT_ID };
+/** Records where an organisation joined, keeping the first time. */
+function join(index: Map<string, Map<string, Position>>, key: string, mspId: string, at: Position): void {
+  let members = index.get(key);
+  if (!members) index.set(key, (members = new Map()));
+  if (!members.has(mspId)) members.set(mspId, at);
+}
+
+function parsePayload(payload: Uint8Array): Record<string, unknown> | undefined {
+  try {
+    const data: unknown = JSON.parse(Buffer.from(payload).toString('utf8'));
+    return typeof data === 'object' && data !== null && !Array.isArray(data)
+      ? (data as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
