@@ -12,12 +12,18 @@ export const contracts = [OrganisationContract, PartyContract, ConsignmentContra
 export * from './domain/canonical';
 export * from './domain/collections';
 export * from './domain/consignment';
+export * from './domain/customs-config';
+export * from './domain/matching';
 export * from './domain/merkle';
 export * from './domain/purposes';
+export * from './domain/revenue';
+export * from './domain/risk';
 export * from './domain/roles';
 export * from './domain/schemas';
 export * from './domain/state-machine';
 export { KeyType } from './contracts/context';
+export { auditTreeHeadMessage } from './contracts/audit';
+export type { AuditAnchor } from './contracts/audit';
 export type {
   AccessRecord,
   ConsignmentRecord,

@@ -102,6 +102,7 @@ export async function startGateway(
           setTimeout(() => server.closeAllConnections(), 5_000).unref();
         });
         await anchorer.stop();
+        await auditLog.drain();
         await ledger.close();
         await store.close();
       })()),

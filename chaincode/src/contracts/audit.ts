@@ -1,5 +1,7 @@
+import { verify, X509Certificate } from 'node:crypto';
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 
+import { canonicalJson } from '../domain/canonical';
 import {
   KeyType,
   compositeKey,
@@ -12,25 +14,65 @@ import {
   txTime,
 } from './context';
 
-/** A signed tree head of a gateway's audit log, anchored so the log can never be rewritten unseen. */
+/**
+ * A signed tree head of a gateway's audit log (RFC 6962 Merkle tree of its requests), anchored so
+ * the log can never be rewritten unseen: every later head of that log must be consistent with it.
+ */
 export interface AuditAnchor {
+  /** The organisation operating the gateway: the caller's MSP. */
   readonly gatewayMspId: string;
   readonly treeSize: number;
+  /** Hex SHA-256 Merkle root of the first treeSize entries. */
   readonly rootHash: string;
+  /** When the gateway signed the head (ISO 8601). */
   readonly timestamp: string;
+  /** Base64 DER ECDSA signature over auditTreeHeadMessage, by the calling identity. */
   readonly signature: string;
+  /** The caller's Fabric user id (x509::subject::issuer) of the gateway's service identity. */
   readonly signerId: string;
-  readonly anchoredAt: string;
   readonly txId: string;
+  /** The transaction timestamp. */
+  readonly anchoredAt: string;
 }
 
 const HEX_HASH = /^[0-9a-f]{64}$/;
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const TREE_SIZE = /^[1-9][0-9]{0,14}$/;
 const TREE_SIZE_DIGITS = 15;
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/** A DER ECDSA signature is at most 72 bytes for P-256, 139 for P-521; RSA-4096 is 512. */
+const MAX_SIGNATURE_BYTES = 512;
+const MSP_ID = /^[A-Za-z0-9.-]{1,64}$/;
+
+/** The bytes a tree head signature covers: canonical JSON (RFC 8785) of {rootHash, timestamp, treeSize}. */
+export function auditTreeHeadMessage(head: {
+  treeSize: number;
+  rootHash: string;
+  timestamp: string;
+}): Buffer {
+  return Buffer.from(
+    canonicalJson({ treeSize: head.treeSize, rootHash: head.rootHash, timestamp: head.timestamp }),
+    'utf8',
+  );
+}
+
+function signedByCaller(ctx: Context, message: Buffer, signature: Buffer): boolean {
+  try {
+    const certificate = new X509Certificate(Buffer.from(ctx.clientIdentity.getIDBytes()));
+    return verify('sha256', message, certificate.publicKey, signature);
+  } catch {
+    return false;
+  }
+}
+
+function checkMspId(gatewayMspId: string): string {
+  if (!MSP_ID.test(gatewayMspId)) throw new Error(`gatewayMspId must be an MSP id, got '${gatewayMspId}'`);
+  return gatewayMspId;
+}
 
 @Info({
   title: 'AuditContract',
-  description: 'Anchors of the gateways’ audit logs: signed Merkle tree heads, increasing in size',
+  description: 'Anchors of the gateways’ audit logs: signed Merkle tree heads, strictly increasing in size',
 })
 export class AuditContract extends Contract {
   constructor() {
@@ -38,8 +80,16 @@ export class AuditContract extends Contract {
   }
 
   /**
-   * Records a signed tree head of the caller organisation's gateway log. Sizes only grow: a
-   * rewritten log would need a smaller or conflicting head, which an auditor detects.
+   * Records a signed tree head of the caller organisation's gateway log. Any registered
+   * organisation may anchor its own gateway's log, and only its own: the log is keyed by the
+   * caller's MSP, and the head must be signed by the calling identity. Sizes only grow, so a
+   * rewritten log would need a head inconsistent with an anchored one, which an auditor detects.
+   *
+   * The last anchor is kept under its own key ('audithead', msp) as well as in the append-only
+   * series ('auditanchor', msp, size): a point read, so the check is O(1) and two concurrent
+   * anchors conflict on its version (MVCC) instead of a range read that grows with every anchor
+   * and is re-executed at validation (phantom check). Fabric has no read-your-writes, so the
+   * previous anchor is read before anything is written.
    */
   @Transaction()
   @Returns('string')
@@ -51,13 +101,30 @@ export class AuditContract extends Contract {
     signature: string,
   ): Promise<string> {
     const caller = await resolveCaller(ctx);
-    const size = Number(treeSize);
-    if (!/^\d{1,15}$/.test(treeSize) || !Number.isSafeInteger(size) || size < 1) {
-      throw new Error(`treeSize must be a positive integer, got '${treeSize}'`);
+    if (!TREE_SIZE.test(treeSize)) {
+      throw new Error(
+        `treeSize must be a positive integer of at most ${TREE_SIZE_DIGITS} digits, got '${treeSize}'`,
+      );
     }
-    if (!HEX_HASH.test(rootHash)) throw new Error('rootHash must be 64 lowercase hex characters');
-    if (Number.isNaN(Date.parse(timestamp))) throw new Error('timestamp must be an ISO date-time');
-    if (!BASE64.test(signature) || signature.length > 512) throw new Error('signature must be base64');
+    const size = Number(treeSize);
+    if (!HEX_HASH.test(rootHash))
+      throw new Error('rootHash must be a SHA-256 hash in 64 lowercase hex characters');
+    if (!ISO_INSTANT.test(timestamp) || Number.isNaN(Date.parse(timestamp))) {
+      throw new Error(`timestamp must be an ISO 8601 UTC date-time such as 2026-01-31T12:00:00.000Z`);
+    }
+    const signatureBytes = Buffer.from(signature, 'base64');
+    if (
+      !BASE64.test(signature) ||
+      signature.length % 4 !== 0 ||
+      signatureBytes.length === 0 ||
+      signatureBytes.length > MAX_SIGNATURE_BYTES
+    ) {
+      throw new Error('signature must be a base64 DER signature');
+    }
+    if (!signedByCaller(ctx, auditTreeHeadMessage({ treeSize: size, rootHash, timestamp }), signatureBytes)) {
+      throw new Error('signature does not verify: the tree head must be signed by the calling identity');
+    }
+
     const headKey = compositeKey(ctx, KeyType.auditHead, [caller.mspId]);
     const previous = await readJson<AuditAnchor>(ctx, headKey);
     if (previous && size <= previous.treeSize) {
@@ -72,8 +139,8 @@ export class AuditContract extends Contract {
       timestamp,
       signature,
       signerId: caller.userId,
-      anchoredAt: txTime(ctx),
       txId: ctx.stub.getTxID(),
+      anchoredAt: txTime(ctx),
     };
     await putJson(
       ctx,
@@ -81,23 +148,30 @@ export class AuditContract extends Contract {
       anchor,
     );
     await putJson(ctx, headKey, anchor);
-    emitEvent(ctx, 'AuditAnchored', { gatewayMspId: caller.mspId, treeSize: size, rootHash });
+    // Public and non-personal: no signer id, only the organisation, the size and the root.
+    emitEvent(ctx, 'AuditAnchored', {
+      gatewayMspId: caller.mspId,
+      treeSize: size,
+      rootHash,
+      previousTreeSize: previous?.treeSize ?? 0,
+    });
     return result(anchor);
   }
 
+  /** Every anchor of a gateway's log, by increasing tree size. Any registered organisation may read. */
   @Transaction(false)
   @Returns('string')
   public async getAnchors(ctx: Context, gatewayMspId: string): Promise<string> {
     await resolveCaller(ctx);
-    return result(await listByPartialKey<AuditAnchor>(ctx, KeyType.auditAnchor, [gatewayMspId]));
+    return result(await listByPartialKey<AuditAnchor>(ctx, KeyType.auditAnchor, [checkMspId(gatewayMspId)]));
   }
 
+  /** The last anchor of a gateway's log, or null. */
   @Transaction(false)
   @Returns('string')
   public async latestAnchor(ctx: Context, gatewayMspId: string): Promise<string> {
     await resolveCaller(ctx);
-    return result(
-      (await readJson<AuditAnchor>(ctx, compositeKey(ctx, KeyType.auditHead, [gatewayMspId]))) ?? null,
-    );
+    const key = compositeKey(ctx, KeyType.auditHead, [checkMspId(gatewayMspId)]);
+    return result((await readJson<AuditAnchor>(ctx, key)) ?? null);
   }
 }

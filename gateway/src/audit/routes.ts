@@ -1,48 +1,164 @@
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { HttpProblem } from '../http/problem.js';
 import { z } from '../http/openapi.js';
-import { JsonResult } from '../api/schemas.js';
-import type { AuditLog } from './audit-log.js';
+import { AuditRangeError, type AuditLog } from './audit-log.js';
 
 const TAGS = ['audit'];
 const ROLES = ['auditor', 'customs'] as const;
-const Index = z.coerce.number().int().min(0);
+const MAX_ENTRIES = 1000;
 
-function within<T>(call: () => Promise<T>): Promise<T> {
-  return call().catch((error: unknown) => {
-    if (error instanceof RangeError) throw new HttpProblem(400, error.message);
-    throw error;
+const Hash = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/)
+  .openapi({ description: 'SHA-256 hash, lowercase hex' });
+// Query and path integers arrive as strings; the OpenAPI generator cannot tell that a coerced
+// number is required, so the schemas say it (and integer, not nullable) explicitly.
+const integer = (min: number, description: string, required: boolean) =>
+  z.coerce
+    .number()
+    .int()
+    .min(min)
+    .max(Number.MAX_SAFE_INTEGER)
+    .openapi({ description, type: 'integer', minimum: min, param: { required } });
+const Count = (description: string, required = true) => integer(0, description, required);
+const Size = (description: string, required = true) => integer(1, description, required);
+
+const TreeHeadSchema = z
+  .object({
+    treeSize: z.number().int(),
+    rootHash: Hash,
+    timestamp: z.string().openapi({ description: 'When the head was signed (ISO 8601)' }),
+    signature: z.string().openapi({
+      description:
+        'Base64 DER ECDSA (SHA-256) signature over the canonical JSON (RFC 8785) of {rootHash, timestamp, treeSize}',
+    }),
+    signerMspId: z.string(),
+    signerCertificate: z.string().openapi({ description: 'PEM certificate of the signing identity' }),
+  })
+  .openapi('AuditTreeHead', { description: 'A signed tree head of the gateway audit log (RFC 6962)' });
+
+const EntrySchema = z
+  .object({
+    index: z.number().int(),
+    time: z.string(),
+    requestId: z.string(),
+    user: z.string().openapi({ description: "'' when the request was refused before authentication" }),
+    mspId: z.string(),
+    role: z.string(),
+    method: z.string(),
+    route: z.string().openapi({ description: "Route template, or 'unmatched'" }),
+    resource: z.string(),
+    purpose: z.string(),
+    outcome: z.number().int().openapi({ description: 'HTTP status of the response' }),
+    txId: z.string(),
+  })
+  .openapi('AuditEntry', {
+    description: 'One request; its leaf data is the canonical JSON (RFC 8785) of this object',
   });
+
+const EntriesSchema = z.object({
+  treeSize: z.number().int(),
+  from: z.number().int(),
+  entries: z.array(EntrySchema),
+  next: z.number().int().nullable().openapi({ description: 'The `from` of the next page, null at the end' }),
+});
+
+const EntryWithHashSchema = z.object({ entry: EntrySchema, leafHash: Hash });
+
+const InclusionSchema = z.object({
+  leafIndex: z.number().int(),
+  treeSize: z.number().int(),
+  leafHash: Hash,
+  auditPath: z.array(Hash).openapi({ description: 'RFC 6962 §2.1.1 audit path, leaf end first' }),
+  rootHash: Hash,
+});
+
+const ConsistencySchema = z.object({
+  from: z.number().int(),
+  to: z.number().int(),
+  proof: z.array(Hash).openapi({ description: 'RFC 6962 §2.1.2 consistency proof' }),
+  fromRoot: Hash,
+  toRoot: Hash,
+});
+
+const hex = (hashes: readonly Buffer[]): string[] => hashes.map((h) => h.toString('hex'));
+
+/** Out-of-range sizes and indices are the caller's mistake: 400 with the log's message. */
+async function inRange<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof AuditRangeError) throw new HttpProblem(400, error.message);
+    throw error;
+  }
 }
 
-/** The audit log for auditors (and customs): entries, signed tree heads, inclusion and consistency proofs. */
+function beyond(name: string, value: number, size: number): HttpProblem {
+  return new HttpProblem(
+    400,
+    `${name} ${value} is beyond the end of the audit log (current size ${size}); take a tree head first`,
+  );
+}
+
+/**
+ * The audit log for auditors (and customs): signed tree heads, entries, and RFC 6962 inclusion and
+ * consistency proofs, so an auditor can check an entry against a tree head and that a later head
+ * extends an earlier (e.g. anchored) one. Each route first waits for the appends already requested
+ * (log.drain()), so it reflects every request answered before it arrived.
+ */
 export function auditRoutes(log: AuditLog): RouteDefinition[] {
   return [
     defineRoute({
       method: 'get',
       path: '/v1/audit/tree-head',
       summary: 'The current signed tree head of the gateway audit log',
+      description:
+        'Anchored on the ledger periodically (audit:anchor), so a later rewrite of the log is detectable.',
       tags: TAGS,
       roles: ROLES,
       query: z.strictObject({}),
-      responses: { 200: { description: 'Signed tree head', schema: JsonResult } },
-      handler: async () => ({ status: 200, body: await log.treeHead() }),
+      responses: { 200: { description: 'Signed tree head', schema: TreeHeadSchema } },
+      handler: async () => {
+        await log.drain();
+        return { status: 200, body: await log.treeHead() };
+      },
     }),
     defineRoute({
       method: 'get',
       path: '/v1/audit/entries',
       summary: 'Audit log entries in order',
+      description: `At most ${MAX_ENTRIES} entries per page; follow \`next\` for the following page.`,
       tags: TAGS,
       roles: ROLES,
       query: z.strictObject({
-        from: Index.default(0),
-        limit: z.coerce.number().int().min(1).max(1000).default(100),
+        from: Count('Index of the first entry; default 0', false).default(0),
+        limit: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(MAX_ENTRIES)
+          .default(100)
+          .openapi({
+            description: `At most ${MAX_ENTRIES}; default 100`,
+            type: 'integer',
+            param: { required: false },
+          }),
       }),
-      responses: { 200: { description: 'Entries', schema: JsonResult } },
-      handler: async ({ query }) => ({
-        status: 200,
-        body: { treeSize: log.size(), entries: await log.entries(query.from, query.limit) },
-      }),
+      responses: { 200: { description: 'A page of entries', schema: EntriesSchema } },
+      handler: async ({ query }) => {
+        await log.drain();
+        const treeSize = log.size();
+        if (query.from > treeSize) throw beyond('from', query.from, treeSize);
+        const entries =
+          query.from === treeSize
+            ? []
+            : await log.entries(query.from, Math.min(query.limit, treeSize - query.from));
+        const end = query.from + entries.length;
+        return {
+          status: 200,
+          body: { treeSize, from: query.from, entries, next: end < treeSize ? end : null },
+        };
+      },
     }),
     defineRoute({
       method: 'get',
@@ -50,64 +166,110 @@ export function auditRoutes(log: AuditLog): RouteDefinition[] {
       summary: 'One audit log entry with its leaf hash',
       tags: TAGS,
       roles: ROLES,
-      params: z.object({ index: Index.openapi({ param: { name: 'index', in: 'path' } }) }),
+      params: z.object({
+        index: Count('Entry index').openapi({ param: { name: 'index', in: 'path', required: true } }),
+      }),
       query: z.strictObject({}),
-      responses: { 200: { description: 'The entry', schema: JsonResult } },
-      handler: async ({ params }) => {
-        const entry = await log.entry(params.index);
-        if (!entry)
-          throw new HttpProblem(404, `audit entry ${params.index} does not exist (log size ${log.size()})`);
-        return {
-          status: 200,
-          body: { entry, leafHash: (await log.leafHashAt(params.index)).toString('hex') },
-        };
+      responses: {
+        200: { description: 'The entry', schema: EntryWithHashSchema },
+        404: { description: 'No such entry' },
+      },
+      handler: async ({ params, audit }) => {
+        await log.drain();
+        const treeSize = log.size();
+        if (params.index >= treeSize) {
+          throw new HttpProblem(
+            404,
+            `audit entry ${params.index} does not exist: the log has ${treeSize} entries (0 to ${treeSize - 1})`,
+          );
+        }
+        audit({ resource: `audit-entry/${params.index}` });
+        const [entry, leafHash] = await Promise.all([log.entry(params.index), log.leafHashAt(params.index)]);
+        return { status: 200, body: { entry, leafHash: leafHash.toString('hex') } };
       },
     }),
     defineRoute({
       method: 'get',
       path: '/v1/audit/proofs/inclusion',
       summary: 'RFC 6962 inclusion proof of an entry in the tree of a given size',
+      description:
+        'Verify with RFC 9162 §2.1.3.2: hash the entry’s canonical JSON as a leaf, fold the audit path, compare with the root of a tree head of that size.',
       tags: TAGS,
       roles: ROLES,
-      query: z.strictObject({ index: Index, treeSize: z.coerce.number().int().min(1) }),
-      responses: { 200: { description: 'Inclusion proof', schema: JsonResult } },
-      handler: async ({ query }) =>
-        within(async () => {
-          const auditPath = await log.inclusionProof(query.index, query.treeSize);
+      query: z.strictObject({
+        index: Count('Entry index'),
+        treeSize: Size('Size of the tree to prove against; default: the current size', false).optional(),
+      }),
+      responses: { 200: { description: 'Inclusion proof', schema: InclusionSchema } },
+      handler: async ({ query }) => {
+        await log.drain();
+        const current = log.size();
+        const treeSize = query.treeSize ?? current;
+        if (treeSize > current) throw beyond('treeSize', treeSize, current);
+        if (query.index >= treeSize) {
+          throw new HttpProblem(
+            400,
+            `index ${query.index} is not in a tree of size ${treeSize} (valid indices: 0 to ${treeSize - 1})`,
+          );
+        }
+        return inRange(async () => {
+          const [auditPath, leafHash, rootHash] = await Promise.all([
+            log.inclusionProof(query.index, treeSize),
+            log.leafHashAt(query.index),
+            log.rootAt(treeSize),
+          ]);
           return {
             status: 200,
             body: {
               leafIndex: query.index,
-              treeSize: query.treeSize,
-              leafHash: (await log.leafHashAt(query.index)).toString('hex'),
-              auditPath: auditPath.map((h) => h.toString('hex')),
-              rootHash: (await log.rootAt(query.treeSize)).toString('hex'),
+              treeSize,
+              leafHash: leafHash.toString('hex'),
+              auditPath: hex(auditPath),
+              rootHash: rootHash.toString('hex'),
             },
           };
-        }),
+        });
+      },
     }),
     defineRoute({
       method: 'get',
       path: '/v1/audit/proofs/consistency',
       summary: 'RFC 6962 consistency proof between two tree sizes',
+      description:
+        'Proves the tree of `from` entries is a prefix of the tree of `to` entries; verify with RFC 9162 §2.1.4.2.',
       tags: TAGS,
       roles: ROLES,
-      query: z.strictObject({ from: z.coerce.number().int().min(1), to: z.coerce.number().int().min(1) }),
-      responses: { 200: { description: 'Consistency proof', schema: JsonResult } },
-      handler: async ({ query }) =>
-        within(async () => {
-          const proof = await log.consistencyProof(query.from, query.to);
+      query: z.strictObject({
+        from: Size('The older tree size'),
+        to: Size('The newer tree size; default: the current size', false).optional(),
+      }),
+      responses: { 200: { description: 'Consistency proof', schema: ConsistencySchema } },
+      handler: async ({ query }) => {
+        await log.drain();
+        const current = log.size();
+        const to = query.to ?? current;
+        if (to > current) throw beyond('to', to, current);
+        if (query.from > to) {
+          throw new HttpProblem(400, `from ${query.from} must not exceed to ${to}`);
+        }
+        return inRange(async () => {
+          const [proof, fromRoot, toRoot] = await Promise.all([
+            log.consistencyProof(query.from, to),
+            log.rootAt(query.from),
+            log.rootAt(to),
+          ]);
           return {
             status: 200,
             body: {
               from: query.from,
-              to: query.to,
-              proof: proof.map((h) => h.toString('hex')),
-              fromRoot: (await log.rootAt(query.from)).toString('hex'),
-              toRoot: (await log.rootAt(query.to)).toString('hex'),
+              to,
+              proof: hex(proof),
+              fromRoot: fromRoot.toString('hex'),
+              toRoot: toRoot.toString('hex'),
             },
           };
-        }),
+        });
+      },
     }),
   ];
 }

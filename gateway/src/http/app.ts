@@ -38,7 +38,7 @@ export interface AppDependencies {
 
 /**
  * The HTTP application. Every request flows one way: request id → log and metrics → security
- * headers → body limit → audit trail (records the outcome of every request, refused ones too) →
+ * headers → audit trail (records the outcome of every request, refused ones too) → body limit →
  * authentication → rate limit → route (role check → validation → idempotency → service → ledger).
  */
 export function createApp(deps: AppDependencies): Express {
@@ -63,8 +63,9 @@ export function createApp(deps: AppDependencies): Express {
   app.use(docsRouter());
 
   const v1 = Router();
-  v1.use(express.json({ limit: deps.config.bodyLimit, strict: true, type: 'application/json' }));
+  // The trail first, so requests the body parser refuses (malformed JSON, 413) are recorded too.
   v1.use(auditTrail(deps.auditLog, deps.logger));
+  v1.use(express.json({ limit: deps.config.bodyLimit, strict: true, type: 'application/json' }));
   v1.use(authenticate(deps.authenticator));
   v1.use(rateLimitPerPrincipal(deps.config.rateLimitPerMinute));
   mountRoutes(

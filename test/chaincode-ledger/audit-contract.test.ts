@@ -1,0 +1,335 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Level } from 'level';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { AuditAnchor } from '@customs-ledger/chaincode';
+import { openEmbeddedNetwork } from '../../gateway/src/ledger/embedded/network.js';
+import type { EmbeddedLedger } from '../../gateway/src/ledger/embedded/embedded-ledger.js';
+import {
+  chaincodeMessage,
+  GatewayError,
+  TxValidationCode,
+  type ChaincodeEvent,
+  type ClientIdentity,
+} from '../../gateway/src/ledger/port.js';
+import { AuditLog, type AuditEntryInput, type TreeHead } from '../../gateway/src/audit/audit-log.js';
+import { AuditAnchorer } from '../../gateway/src/audit/anchor.js';
+
+let dataDir: string;
+let ledger: EmbeddedLedger;
+let gw: ClientIdentity;
+let platformGw: ClientIdentity;
+let store: Level<string, Uint8Array>;
+let log: AuditLog;
+
+const entry = (i: number): AuditEntryInput => ({
+  time: new Date().toISOString(),
+  requestId: `req-${i}`,
+  user: 'customs-officer',
+  mspId: 'CustomsMSP',
+  role: 'officer',
+  method: 'GET',
+  route: '/v1/consignments/{id}',
+  resource: `consignment/C-${i}`,
+  purpose: 'risk_assessment',
+  outcome: 200,
+  txId: '',
+});
+
+const signerOf = (identity: ClientIdentity) => ({
+  mspId: identity.mspId,
+  certificate: identity.certificate,
+  sign: (message: Uint8Array) => identity.sign(message),
+});
+
+const parse = <T>(bytes: Uint8Array): T => JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
+const anchorArgs = (head: Pick<TreeHead, 'treeSize' | 'rootHash' | 'timestamp' | 'signature'>) => ({
+  arguments: [String(head.treeSize), head.rootHash, head.timestamp, head.signature],
+});
+const anchor = async (identity: ClientIdentity, head: TreeHead) =>
+  ledger.submit(identity, 'audit:anchor', anchorArgs(head));
+const anchors = async (mspId: string) =>
+  parse<AuditAnchor[]>(await ledger.evaluate(gw, 'audit:getAnchors', { arguments: [mspId] }));
+const latest = async (mspId: string) =>
+  parse<AuditAnchor | null>(await ledger.evaluate(gw, 'audit:latestAnchor', { arguments: [mspId] }));
+
+/** The chaincode's refusal, or 'ok'. */
+async function outcome(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+    return 'ok';
+  } catch (error) {
+    if (error instanceof GatewayError) return chaincodeMessage(error) ?? error.message;
+    throw error;
+  }
+}
+
+async function appendN(target: AuditLog, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await target.append(entry(target.size()));
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'audit-contract-'));
+  ({ ledger } = await openEmbeddedNetwork({
+    dataDir,
+    networkConfigPath: 'config/organisations.json',
+    collectionsConfigPath: 'chaincode/collections_config.json',
+  }));
+  gw = await ledger.enrolUser('CustomsMSP', 'gw', { role: 'service' });
+  platformGw = await ledger.enrolUser('PlatformAMSP', 'gw', { role: 'service' });
+  store = new Level<string, Uint8Array>(join(dataDir, 'gateway-store'), {
+    keyEncoding: 'utf8',
+    valueEncoding: 'view',
+  });
+  await store.open();
+  log = await AuditLog.open(store, signerOf(gw), { sync: false });
+});
+afterAll(async () => {
+  await store?.close();
+  await ledger?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('audit:anchor', () => {
+  let first: TreeHead;
+
+  it('stores a signed tree head of the caller’s gateway log and emits one non-personal event', async () => {
+    await appendN(log, 5);
+    first = await log.treeHead();
+    const startBlock = ledger.height();
+    const submitted = await anchor(gw, first);
+    const record = parse<AuditAnchor>(submitted.result);
+    expect(record).toEqual({
+      gatewayMspId: 'CustomsMSP',
+      treeSize: 5,
+      rootHash: first.rootHash,
+      timestamp: first.timestamp,
+      signature: first.signature,
+      signerId: expect.stringMatching(/^x509::.*CN=gw.*::/),
+      txId: submitted.transactionId,
+      anchoredAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/),
+    });
+    expect(await latest('CustomsMSP')).toEqual(record);
+
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 5000);
+    let event: ChaincodeEvent | undefined;
+    try {
+      for await (const e of ledger.events({ startBlock, signal: controller.signal })) {
+        if (e.transactionId === submitted.transactionId) {
+          event = e;
+          break;
+        }
+      }
+    } finally {
+      clearTimeout(timer);
+      controller.abort();
+    }
+    expect(event?.eventName).toBe('AuditAnchored');
+    expect(parse(event!.payload)).toEqual({
+      gatewayMspId: 'CustomsMSP',
+      treeSize: 5,
+      rootHash: first.rootHash,
+      previousTreeSize: 0,
+      txId: submitted.transactionId,
+    });
+  });
+
+  it('refuses a tree size that does not exceed the caller’s last anchor, changing nothing', async () => {
+    const height = ledger.height();
+    expect(await outcome(anchor(gw, await log.treeHead()))).toMatch(
+      'tree size 5 does not exceed the last anchored size 5 of CustomsMSP',
+    );
+    // A head of an earlier size, genuinely signed, is refused too.
+    const earlierRoot = (await log.rootAt(3)).toString('hex');
+    const timestamp = new Date().toISOString();
+    const signature = Buffer.from(
+      await gw.sign(Buffer.from(`{"rootHash":"${earlierRoot}","timestamp":"${timestamp}","treeSize":3}`)),
+    ).toString('base64');
+    expect(
+      await outcome(anchor(gw, { ...first, treeSize: 3, rootHash: earlierRoot, timestamp, signature })),
+    ).toMatch('tree size 3 does not exceed the last anchored size 5 of CustomsMSP');
+    expect(ledger.height()).toBe(height);
+    expect((await anchors('CustomsMSP')).map((a) => a.treeSize)).toEqual([5]);
+  });
+
+  it('refuses a head not signed by the calling identity, or altered after signing', async () => {
+    await appendN(log, 3);
+    const head = await log.treeHead();
+    const other = await ledger.enrolUser('CustomsMSP', 'someone-else', { role: 'officer' });
+    expect(await outcome(anchor(other, head))).toMatch('signature does not verify');
+    const otherRoot = (await log.rootAt(7)).toString('hex');
+    expect(await outcome(anchor(gw, { ...head, rootHash: otherRoot }))).toMatch('signature does not verify');
+    expect(await outcome(anchor(gw, { ...head, treeSize: 9 }))).toMatch('signature does not verify');
+    expect(await outcome(anchor(gw, { ...head, timestamp: new Date(0).toISOString() }))).toMatch(
+      'signature does not verify',
+    );
+  });
+
+  it.each([
+    ['0', 'treeSize must be a positive integer'],
+    ['007', 'treeSize must be a positive integer'],
+    ['1e3', 'treeSize must be a positive integer'],
+    ['-4', 'treeSize must be a positive integer'],
+    ['1234567890123456', 'treeSize must be a positive integer'],
+  ])('refuses treeSize %s', async (treeSize, message) => {
+    const head = await log.treeHead();
+    const call = ledger.submit(gw, 'audit:anchor', {
+      arguments: [treeSize, head.rootHash, head.timestamp, head.signature],
+    });
+    expect(await outcome(call)).toMatch(message);
+  });
+
+  it('refuses a malformed root, timestamp or signature', async () => {
+    const head = await log.treeHead();
+    const args = (rootHash: string, timestamp: string, signature: string) => ({
+      arguments: [String(head.treeSize), rootHash, timestamp, signature],
+    });
+    const refusal = (a: ReturnType<typeof args>) => outcome(ledger.submit(gw, 'audit:anchor', a));
+    expect(await refusal(args(head.rootHash.toUpperCase(), head.timestamp, head.signature))).toMatch(
+      'rootHash must be',
+    );
+    expect(await refusal(args(head.rootHash.slice(2), head.timestamp, head.signature))).toMatch(
+      'rootHash must be',
+    );
+    expect(await refusal(args(head.rootHash, '2026-13-45', head.signature))).toMatch('timestamp must be');
+    expect(await refusal(args(head.rootHash, 'yesterday', head.signature))).toMatch('timestamp must be');
+    expect(await refusal(args(head.rootHash, head.timestamp, 'not base64!'))).toMatch('signature must be');
+    expect(await refusal(args(head.rootHash, head.timestamp, ''))).toMatch('signature must be');
+    expect(await refusal(args(head.rootHash, head.timestamp, 'A'.repeat(1024)))).toMatch('signature must be');
+  });
+
+  it('accepts a larger head, and lists every anchor of a gateway in increasing size', async () => {
+    const head = await log.treeHead();
+    const submitted = await anchor(gw, head);
+    expect(parse<AuditAnchor>(submitted.result).treeSize).toBe(8);
+    const list = await anchors('CustomsMSP');
+    expect(list.map((a) => [a.treeSize, a.rootHash])).toEqual([
+      [5, first.rootHash],
+      [8, head.rootHash],
+    ]);
+    expect((await latest('CustomsMSP'))?.treeSize).toBe(8);
+    // Sizes sort numerically (zero-padded keys): 10 after 8.
+    await appendN(log, 2);
+    await anchor(gw, await log.treeHead());
+    expect((await anchors('CustomsMSP')).map((a) => a.treeSize)).toEqual([5, 8, 10]);
+  });
+
+  it('keys anchors by the caller’s organisation: each gateway anchors only its own log', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'audit-platform-'));
+    const db = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
+    await db.open();
+    try {
+      const platformLog = await AuditLog.open(db, signerOf(platformGw), { sync: false });
+      await appendN(platformLog, 2);
+      const record = parse<AuditAnchor>((await anchor(platformGw, await platformLog.treeHead())).result);
+      expect(record).toMatchObject({ gatewayMspId: 'PlatformAMSP', treeSize: 2 });
+      expect((await anchors('PlatformAMSP')).map((a) => a.treeSize)).toEqual([2]);
+      expect((await anchors('CustomsMSP')).map((a) => a.treeSize)).toEqual([5, 8, 10]);
+      expect(await anchors('PostMSP')).toEqual([]);
+      expect(await latest('PostMSP')).toBeNull();
+      expect(
+        await outcome(ledger.evaluate(gw, 'audit:getAnchors', { arguments: ['Customs MSP; DROP'] })),
+      ).toMatch('gatewayMspId must be an MSP id');
+    } finally {
+      await db.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('of two anchors endorsed against the same last anchor, only the first commits (MVCC on the head key)', async () => {
+    await appendN(log, 1);
+    const h11 = await log.treeHead();
+    await appendN(log, 1);
+    const h12 = await log.treeHead();
+    const t1 = await ledger.endorse(gw, 'audit:anchor', anchorArgs(h11));
+    const t2 = await ledger.endorse(gw, 'audit:anchor', anchorArgs(h12));
+    const c1 = await t1.submit();
+    const c2 = await t2.submit();
+    const [s1, s2] = await Promise.all([c1.getStatus(), c2.getStatus()]);
+    expect(s1.code).toBe(TxValidationCode.VALID);
+    expect(s2.code).toBe(TxValidationCode.MVCC_READ_CONFLICT);
+    expect((await latest('CustomsMSP'))?.treeSize).toBe(11);
+    expect((await anchors('CustomsMSP')).map((a) => a.treeSize)).toEqual([5, 8, 10, 11]);
+  });
+});
+
+describe('AuditAnchorer on the ledger', () => {
+  const logger = pino({ level: 'silent' });
+
+  it('anchors the current head, skips when the log has not grown, resumes after a restart', async () => {
+    const anchorer = new AuditAnchorer(log, ledger, gw, { everyEntries: 1000, everySeconds: 3600 }, logger);
+    await anchorer.start();
+    expect(anchorer.status()).toMatchObject({ anchoredSize: 11, mismatch: undefined });
+    const record = await anchorer.anchorNow();
+    expect(record).toMatchObject({ gatewayMspId: 'CustomsMSP', treeSize: 12 });
+    expect(await anchorer.anchorNow()).toBeUndefined();
+    await appendN(log, 3);
+    expect((await anchorer.anchorNow())?.treeSize).toBe(15);
+    await anchorer.stop();
+
+    const restarted = new AuditAnchorer(log, ledger, gw, { everyEntries: 1000, everySeconds: 3600 }, logger);
+    await restarted.start();
+    expect(restarted.status()).toMatchObject({ anchoredSize: 15, mismatch: undefined, failures: 0 });
+    expect(await restarted.anchorNow()).toBeUndefined();
+    await restarted.stop();
+  });
+
+  it('anchors every N entries on its own', async () => {
+    const anchorer = new AuditAnchorer(log, ledger, gw, { everyEntries: 4, everySeconds: 3600 }, logger);
+    await anchorer.start();
+    await appendN(log, 4);
+    await vi.waitFor(async () => expect((await latest('CustomsMSP'))?.treeSize).toBe(19), {
+      timeout: 5000,
+      interval: 100,
+    });
+    await anchorer.stop();
+  });
+
+  it('reports a local log that no longer matches its last anchor', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'audit-rewritten-'));
+    const db = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
+    await db.open();
+    try {
+      // Same organisation, same size as anchored, different entries: a rewritten log.
+      const rewritten = await AuditLog.open(db, signerOf(gw), { sync: false });
+      for (let i = 0; i < 19; i++) await rewritten.append({ ...entry(i), outcome: 403 });
+      const error = vi.fn();
+      const watched = { ...logger, error, warn: vi.fn(), info: vi.fn() } as unknown as typeof logger;
+      const anchorer = new AuditAnchorer(
+        rewritten,
+        ledger,
+        gw,
+        { everyEntries: 1000, everySeconds: 3600 },
+        watched,
+      );
+      await anchorer.start();
+      expect(anchorer.status().mismatch).toMatch('do not match the tree head anchored');
+      expect(error).toHaveBeenCalledTimes(1);
+      await anchorer.stop();
+
+      // An empty log (a lost or replaced store) under the same organisation.
+      const emptyDb = new Level<string, Uint8Array>(join(dir, '..', `${dir.split('/').pop()}-empty`), {
+        keyEncoding: 'utf8',
+        valueEncoding: 'view',
+      });
+      await emptyDb.open();
+      try {
+        const empty = await AuditLog.open(emptyDb, signerOf(gw), { sync: false });
+        const truncated = new AuditAnchorer(empty, ledger, gw, { everyEntries: 1, everySeconds: 1 }, watched);
+        await truncated.start();
+        expect(truncated.status().mismatch).toMatch('has only 0: it was truncated or replaced');
+        expect(await truncated.anchorNow()).toBeUndefined();
+        await truncated.stop();
+      } finally {
+        await emptyDb.close();
+        await rm(emptyDb.location, { recursive: true, force: true });
+      }
+    } finally {
+      await db.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
