@@ -1,0 +1,143 @@
+import type { LogisticsPayload, OrderPayload, PaymentPayload, VerificationLevel } from './schemas';
+
+/*
+ * Three-way match of order, payment and logistics data, as China Customs practises it
+ * (DOMAIN.md). Pure: the caller supplies the payloads it holds and the results of the
+ * uniqueness look-ups. Reasons are codes only, never the personal values that differed.
+ *
+ * Choices worth knowing:
+ * - Every check whose inputs are present runs, so a failure is reported before all three
+ *   records have arrived: 'fail' wins over 'incomplete'; 'pass' needs all three and no reason.
+ * - Amounts are compared in integer cents. When order and payment currencies differ only
+ *   CURRENCY is reported: the two amounts cannot be compared.
+ * - Only 'verified' counts as identity-verified; 'basic' (an account check) does not.
+ * - Text is compared after NFC, trimming, collapsing whitespace and lower-casing; phones by
+ *   their digits only (so '+33 6…' and '0033 6…' differ); identity document numbers also
+ *   ignore spaces and hyphens.
+ */
+
+export const matchReasonCodes = [
+  'AMOUNT_FORMULA',
+  'PAYMENT_AMOUNT',
+  'CURRENCY',
+  'ORDER_NUMBER',
+  'CONSIGNEE_NAME',
+  'CONSIGNEE_PHONE',
+  'CONSIGNEE_ADDRESS',
+  'BUYER_NOT_VERIFIED_OR_PAYER',
+  'DUPLICATE_ORDER_NUMBER',
+  'DUPLICATE_TRACKING_NUMBER',
+] as const;
+export type MatchReasonCode = (typeof matchReasonCodes)[number];
+
+export type MatchOutcome = 'pass' | 'fail' | 'incomplete';
+
+export interface MatchInput {
+  readonly order?: OrderPayload;
+  readonly payment?: PaymentPayload;
+  readonly logistics?: LogisticsPayload;
+  /** The buyer's identity verification level, from the platform's party registration. */
+  readonly buyerVerification: VerificationLevel;
+  /** The order number is already claimed by another consignment of the same platform. */
+  readonly orderNumberTakenByOtherConsignment: boolean;
+  /** The tracking number is already claimed by another consignment of the same carrier. */
+  readonly trackingNumberTakenByOtherConsignment: boolean;
+}
+
+export interface MatchResult {
+  /** Order, payment and logistics data are all present. */
+  readonly complete: boolean;
+  readonly result: MatchOutcome;
+  /** In the order of matchReasonCodes. */
+  readonly reasons: MatchReasonCode[];
+}
+
+/** Integer cents of a money amount with at most two decimals (schemas.ts Money). */
+function cents(amount: number): number {
+  return Math.round(amount * 100);
+}
+
+/** NFC, trimmed, whitespace collapsed, lower case. */
+export function normaliseText(value: string): string {
+  return value.normalize('NFC').trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+/** Digits only. */
+export function normalisePhone(value: string): string {
+  return value.replace(/\D/g, '');
+}
+
+function normaliseDocumentNumber(value: string): string {
+  return normaliseText(value).replace(/[\s-]/g, '');
+}
+
+type Consignee = OrderPayload['consignee'];
+type IdentityDocument = OrderPayload['buyer']['document'];
+
+function addressKey(address: Consignee['address']): string[] {
+  return [
+    // The split between the two street lines varies between systems.
+    normaliseText(`${address.line1} ${address.line2 ?? ''}`),
+    normaliseText(address.city),
+    normaliseText(address.postcode).replace(/\s/g, ''),
+    address.country,
+  ];
+}
+
+function sameDocument(a: IdentityDocument, b: IdentityDocument): boolean {
+  return (
+    a.type === b.type &&
+    a.country === b.country &&
+    normaliseDocumentNumber(a.number) === normaliseDocumentNumber(b.number)
+  );
+}
+
+export function threeWayMatch(input: MatchInput): MatchResult {
+  const { order, payment, logistics } = input;
+  const found = new Set<MatchReasonCode>();
+
+  if (order) {
+    const expected =
+      cents(order.goodsValue) +
+      cents(order.freight) +
+      cents(order.insurance) +
+      cents(order.taxCollected) -
+      cents(order.discount);
+    if (cents(order.amountPaid) !== expected) found.add('AMOUNT_FORMULA');
+  }
+
+  if (order && payment) {
+    if (order.currency !== payment.currency) found.add('CURRENCY');
+    else if (cents(order.amountPaid) !== cents(payment.amountPaid)) found.add('PAYMENT_AMOUNT');
+  }
+
+  const orderNumbers = [order?.orderNumber, payment?.orderNumber, logistics?.orderNumber].filter(
+    (n): n is string => n !== undefined,
+  );
+  if (new Set(orderNumbers).size > 1) found.add('ORDER_NUMBER');
+
+  if (order && logistics) {
+    const a = order.consignee;
+    const b = logistics.consignee;
+    if (normaliseText(a.name) !== normaliseText(b.name)) found.add('CONSIGNEE_NAME');
+    if (normalisePhone(a.phone) !== normalisePhone(b.phone)) found.add('CONSIGNEE_PHONE');
+    const ka = addressKey(a.address);
+    const kb = addressKey(b.address);
+    if (ka.some((part, i) => part !== kb[i])) found.add('CONSIGNEE_ADDRESS');
+  }
+
+  if (order && payment && input.buyerVerification !== 'verified') {
+    const buyerIsPayer =
+      normaliseText(order.buyer.name) === normaliseText(payment.payer.name) &&
+      sameDocument(order.buyer.document, payment.payer.document);
+    if (!buyerIsPayer) found.add('BUYER_NOT_VERIFIED_OR_PAYER');
+  }
+
+  if (input.orderNumberTakenByOtherConsignment) found.add('DUPLICATE_ORDER_NUMBER');
+  if (input.trackingNumberTakenByOtherConsignment) found.add('DUPLICATE_TRACKING_NUMBER');
+
+  const complete = order !== undefined && payment !== undefined && logistics !== undefined;
+  const reasons = matchReasonCodes.filter((code) => found.has(code));
+  const result: MatchOutcome = reasons.length > 0 ? 'fail' : complete ? 'pass' : 'incomplete';
+  return { complete, result, reasons };
+}

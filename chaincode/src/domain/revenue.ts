@@ -1,0 +1,541 @@
+import { z } from 'zod';
+
+import { CountryCode, CurrencyCode, IsoDateTime, Money, parseWith } from './schemas';
+
+/*
+ * Duty and VAT on a consignment, from a tariff that is data (DOMAIN.md: thresholds, rates and
+ * flat duties must be configuration, never code). Pure and exact: money is integer cents,
+ * rates are read as the decimals they were written as, and every rounding is half-up to the
+ * cent, so all endorsers compute the same figures.
+ *
+ * Choices worth knowing:
+ * - Customs value is CIF by default (goods + freight + insurance, freight and insurance
+ *   apportioned to lines by value); a tariff may say FOB (the United States), which leaves
+ *   freight and insurance out.
+ * - De minimis thresholds compare the intrinsic value (goods only, converted to the tariff's
+ *   currency) and apply "at or under". 0 means no de minimis.
+ * - The flat duty per item category applies on dates in [from, until) and, when
+ *   maxIntrinsicValue is set, only to consignments at or under it (the EU interim rule covers
+ *   the low-value consignments that lost their 150 EUR relief; dearer parcels pay ad valorem).
+ *   Inside its scope it replaces both ad valorem duty and the duty de minimis. It is charged
+ *   once per distinct HS6 subheading and booked on the first line of that subheading.
+ * - Duty and VAT are computed and rounded per line; totals are the sums of the lines.
+ * - VAT is charged on (line customs value + line duty) at the rate for the line's HS heading or
+ *   chapter, else the standard rate.
+ * - What was collected at checkout counts only under the 'platform' model (IOSS-like); under
+ *   'carrier' and 'buyer' everything due is still to collect.
+ */
+
+// ---------------------------------------------------------------- exact arithmetic
+
+export interface DecimalFraction {
+  readonly n: bigint;
+  /** Always positive. */
+  readonly d: bigint;
+}
+
+/** The exact decimal a number was written as (its shortest round-trip representation), as n / d. */
+export function decimalFraction(value: number): DecimalFraction {
+  if (!Number.isFinite(value)) throw new Error(`${value} is not a finite number`);
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(value));
+  if (!m) throw new Error(`cannot read ${value} as a decimal`);
+  const [, sign = '', int = '0', frac = '', exp = '+0'] = m;
+  let n = BigInt(int + frac);
+  let d = 10n ** BigInt(frac.length);
+  const e = Number(exp);
+  if (e > 0) n *= 10n ** BigInt(e);
+  else d *= 10n ** BigInt(-e);
+  return { n: sign === '-' ? -n : n, d };
+}
+
+/** n / d rounded half away from zero (half-up for the non-negative amounts used here). */
+function roundHalfUp(n: bigint, d: bigint): bigint {
+  if (n < 0n) return -roundHalfUp(-n, d);
+  return (2n * n + d) / (2n * d);
+}
+
+function toSafeNumber(value: bigint): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new Error(`amount of ${value} cents is out of range`);
+  return n;
+}
+
+/** Integer cents of an amount with at most two decimals; anything else is refused. */
+export function toCents(amount: number): number {
+  const { n, d } = decimalFraction(amount);
+  const scaled = n * 100n;
+  if (scaled % d !== 0n) throw new Error(`amount ${amount} has more than two decimals`);
+  return toSafeNumber(scaled / d);
+}
+
+export function fromCents(cents: number): number {
+  return cents / 100;
+}
+
+/** cents × rate, rounded half-up to the cent. */
+export function applyRate(cents: number, rate: number): number {
+  const r = decimalFraction(rate);
+  return toSafeNumber(roundHalfUp(BigInt(cents) * r.n, r.d));
+}
+
+/**
+ * Splits total cents in proportion to weights (largest remainder, ties to the earlier line),
+ * so the shares always add up to the total. All-zero weights split evenly.
+ */
+export function apportionCents(total: number, weights: readonly number[]): number[] {
+  if (weights.length === 0) return [];
+  const sum = weights.reduce((a, b) => a + b, 0);
+  const w = (sum === 0 ? weights.map(() => 1) : weights).map((x) => BigInt(x));
+  const s = BigInt(sum === 0 ? weights.length : sum);
+  const t = BigInt(total);
+  const shares = w.map((x) => (t * x) / s);
+  const remainders = w.map((x) => (t * x) % s);
+  let left = total - shares.reduce((a, b) => a + Number(b), 0);
+  const order = remainders
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => (a.r === b.r ? a.i - b.i : a.r > b.r ? -1 : 1));
+  const result = shares.map(Number);
+  for (const { i } of order) {
+    if (left <= 0) break;
+    result[i] = (result[i] ?? 0) + 1;
+    left -= 1;
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------- dates
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+function isCalendarDate(value: string): boolean {
+  const m = ISO_DATE.exec(value);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const t = new Date(Date.UTC(y, mo - 1, d));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
+}
+
+/** A calendar date, YYYY-MM-DD. */
+export const IsoDate = z.string().refine(isCalendarDate, 'must be a calendar date YYYY-MM-DD');
+
+function assertIsoDate(value: string, what: string): string {
+  if (!isCalendarDate(value)) throw new Error(`${what} '${value}' must be a calendar date YYYY-MM-DD`);
+  return value;
+}
+
+/** The UTC calendar date of an ISO 8601 date-time (a plain date is returned as is). */
+export function utcDate(value: string): string {
+  if (isCalendarDate(value)) return value;
+  // An offset is required: a local time would depend on the endorser's time zone.
+  if (!IsoDateTime.safeParse(value).success) {
+    throw new Error(`'${value}' is not an ISO 8601 date or a date-time with an offset`);
+  }
+  return new Date(Date.parse(value)).toISOString().slice(0, 10);
+}
+
+/** The reconciliation period (YYYY-MM) of a date. */
+export function periodOf(date: string): string {
+  return utcDate(date).slice(0, 7);
+}
+
+// ---------------------------------------------------------------- configuration
+
+/** A rate as a fraction (0.2 = 20 %); above 1 is allowed for punitive duties. */
+const Ratio = z.number().min(0).max(10);
+/** HS chapter (2 digits) or heading (4 digits). */
+const HsChapterOrHeading = z
+  .string()
+  .regex(/^\d{2}(?:\d{2})?$/, 'must be an HS chapter (2 digits) or heading (4)');
+
+export const CurrencyRate = z.strictObject({
+  currency: CurrencyCode,
+  /** Units of the base (tariff) currency per 1 unit of `currency`. */
+  rate: z.number().positive().finite(),
+  validFrom: IsoDate,
+});
+export type CurrencyRate = z.infer<typeof CurrencyRate>;
+
+function checkRates(base: string, rates: readonly CurrencyRate[], ctx: z.RefinementCtx, path: PropertyKey[]) {
+  const seen = new Set<string>();
+  rates.forEach((r, i) => {
+    const key = `${r.currency} ${r.validFrom}`;
+    if (r.currency === base) {
+      ctx.addIssue({ code: 'custom', path: [...path, i], message: `rate for the base currency ${base}` });
+    } else if (seen.has(key)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, i],
+        message: `second ${r.currency} rate from ${r.validFrom}`,
+      });
+    }
+    seen.add(key);
+  });
+}
+
+/** Conversion rates against a base currency. */
+export const RateTable = z
+  .strictObject({ base: CurrencyCode, rates: z.array(CurrencyRate) })
+  .superRefine((t, ctx) => checkRates(t.base, t.rates, ctx, ['rates']));
+export type RateTable = z.infer<typeof RateTable>;
+
+export const FlatDutyPerItemCategory = z
+  .strictObject({
+    /** In the tariff's currency, per distinct HS6 subheading in the consignment. */
+    amount: Money,
+    /** First day the rule applies. */
+    from: IsoDate,
+    /** First day it no longer applies. */
+    until: IsoDate,
+    /** Applies only to consignments whose intrinsic value is at or under this; absent = all. */
+    maxIntrinsicValue: Money.optional(),
+  })
+  .refine((f) => f.from < f.until, { message: 'from must be before until', path: ['until'] });
+export type FlatDutyPerItemCategory = z.infer<typeof FlatDutyPerItemCategory>;
+
+export const TariffConfig = z
+  .strictObject({
+    /** Destination country. */
+    country: CountryCode,
+    /** First day this version of the country's tariff applies (see selectTariff). */
+    validFrom: IsoDate,
+    currency: CurrencyCode,
+    /** CIF (default) or FOB customs value. */
+    valuationBasis: z.enum(['CIF', 'FOB']).optional(),
+    /** Intrinsic value at or under which no duty is due; 0 = none. */
+    deMinimisDuty: Money,
+    /** Intrinsic value at or under which no VAT is due; 0 = none. */
+    deMinimisVat: Money,
+    /** Standard VAT (or sales tax) rate; 0 where there is none. */
+    vatRate: Ratio,
+    /** Other VAT rates by HS chapter or heading (heading wins). */
+    vatRates: z.record(HsChapterOrHeading, Ratio).optional(),
+    /** Ad valorem duty rates by HS chapter or heading (heading wins). */
+    dutyRates: z.record(HsChapterOrHeading, Ratio),
+    /** Rate for goods in no listed chapter or heading; absent = such goods are refused. */
+    defaultDutyRate: Ratio.optional(),
+    flatDutyPerItemCategory: FlatDutyPerItemCategory.optional(),
+    currencyRates: z.array(CurrencyRate),
+  })
+  .superRefine((t, ctx) => checkRates(t.currency, t.currencyRates, ctx, ['currencyRates']));
+export type TariffConfig = z.infer<typeof TariffConfig>;
+
+export function rateTable(tariff: Pick<TariffConfig, 'currency' | 'currencyRates'>): RateTable {
+  return { base: tariff.currency, rates: tariff.currencyRates };
+}
+
+/** The version of a country's tariff in force on a date: the latest validFrom on or before it. */
+export function selectTariff(tariffs: readonly TariffConfig[], country: string, date: string): TariffConfig {
+  assertIsoDate(date, 'date');
+  const candidates = tariffs.filter((t) => t.country === country && t.validFrom <= date);
+  const latest = candidates.reduce<string | undefined>(
+    (max, t) => (max === undefined || t.validFrom > max ? t.validFrom : max),
+    undefined,
+  );
+  const chosen = candidates.filter((t) => t.validFrom === latest);
+  if (chosen.length === 0) throw new Error(`no tariff for ${country} in force on ${date}`);
+  if (chosen.length > 1) throw new Error(`${chosen.length} tariffs for ${country} from ${latest}`);
+  return chosen[0] as TariffConfig;
+}
+
+// ---------------------------------------------------------------- currency conversion
+
+function rateOn(currency: string, date: string, table: RateTable): DecimalFraction {
+  if (currency === table.base) return { n: 1n, d: 1n };
+  let best: CurrencyRate | undefined;
+  let ties = 0;
+  for (const r of table.rates) {
+    if (r.currency !== currency || r.validFrom > date) continue;
+    if (best === undefined || r.validFrom > best.validFrom) {
+      best = r;
+      ties = 0;
+    } else if (r.validFrom === best.validFrom) {
+      ties += 1;
+    }
+  }
+  if (best === undefined) {
+    throw new Error(`no ${currency} rate against ${table.base} valid on ${date}`);
+  }
+  if (ties > 0)
+    throw new Error(`more than one ${currency} rate against ${table.base} from ${best.validFrom}`);
+  if (!(best.rate > 0)) throw new Error(`${currency} rate against ${table.base} must be positive`);
+  return decimalFraction(best.rate);
+}
+
+/**
+ * Converts cents between two currencies of a rate table (either may be its base), with the
+ * latest rates valid on the date, rounded half-up to the cent once.
+ */
+export function convertCents(
+  cents: number,
+  from: string,
+  to: string,
+  date: string,
+  rates: RateTable,
+): number {
+  assertIsoDate(date, 'conversion date');
+  if (from === to) return cents;
+  const f = rateOn(from, date, rates);
+  const t = rateOn(to, date, rates);
+  return toSafeNumber(roundHalfUp(BigInt(cents) * f.n * t.d, f.d * t.n));
+}
+
+/** convertCents for amounts with at most two decimals. */
+export function convert(amount: number, from: string, to: string, date: string, rates: RateTable): number {
+  return fromCents(convertCents(toCents(amount), from, to, date, rates));
+}
+
+// ---------------------------------------------------------------- duty and VAT
+
+export const collectionModels = ['platform', 'carrier', 'buyer'] as const;
+export type CollectionModel = (typeof collectionModels)[number];
+
+export interface DutyLineInput {
+  /** 6 to 10 digits. */
+  readonly hsCode: string;
+  readonly value: number;
+  readonly currency: string;
+}
+
+export interface AssessDutyInput {
+  readonly tariff: TariffConfig;
+  /** Declaration lines, or order lines as { hsCode, value: lineValue, currency }. */
+  readonly lines: readonly DutyLineInput[];
+  readonly freight: number;
+  readonly insurance: number;
+  /** Currency of freight, insurance and vatCollected; defaults to the lines' common currency. */
+  readonly chargesCurrency?: string;
+  /** Date of the assessment (acceptance of the declaration), YYYY-MM-DD. */
+  readonly date: string;
+  readonly collectionModel: CollectionModel;
+  /** Import taxes the platform collected at checkout (order.taxCollected); counted under 'platform' only. */
+  readonly vatCollected?: number;
+}
+
+export type DutyBasis = 'flat' | 'ad_valorem' | 'de_minimis';
+export type VatBasis = 'standard' | 'de_minimis';
+
+/** All amounts in the tariff's currency. */
+export interface DutyAssessmentLine {
+  readonly hsCode: string;
+  readonly hs6: string;
+  readonly value: number;
+  readonly freight: number;
+  readonly insurance: number;
+  readonly customsValue: number;
+  /** The ad valorem rate applied; null under a flat duty or the de minimis. */
+  readonly dutyRate: number | null;
+  readonly duty: number;
+  /** null under the VAT de minimis. */
+  readonly vatRate: number | null;
+  readonly vat: number;
+}
+
+export interface DutyAssessment {
+  readonly currency: string;
+  readonly collectionModel: CollectionModel;
+  /** Goods only. */
+  readonly intrinsicValue: number;
+  readonly customsValue: number;
+  /** Distinct HS6 subheadings. */
+  readonly itemCategories: number;
+  readonly duty: number;
+  readonly vat: number;
+  readonly dutyBasis: DutyBasis;
+  readonly vatBasis: VatBasis;
+  readonly totalDue: number;
+  readonly collectedAtCheckout: number;
+  readonly toCollect: number;
+  readonly lines: DutyAssessmentLine[];
+}
+
+const HS_CODE = /^\d{6,10}$/;
+
+/** Rate for an HS code from a table keyed by heading or chapter; the heading wins. */
+function lookupRate(table: Readonly<Record<string, number>> | undefined, hsCode: string): number | undefined {
+  return table?.[hsCode.slice(0, 4)] ?? table?.[hsCode.slice(0, 2)];
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+export function assessDuty(input: AssessDutyInput): DutyAssessment {
+  const tariff = parseWith(TariffConfig, 'tariff', input.tariff);
+  const date = assertIsoDate(input.date, 'assessment date');
+  const { lines } = input;
+  if (lines.length === 0) throw new Error('a duty assessment needs at least one line');
+  lines.forEach((l, i) => {
+    if (!HS_CODE.test(l.hsCode))
+      throw new Error(`line ${i + 1}: HS code '${l.hsCode}' must be 6 to 10 digits`);
+  });
+  const lineCurrencies = [...new Set(lines.map((l) => l.currency))];
+  const chargesCurrency =
+    input.chargesCurrency ?? (lineCurrencies.length === 1 ? lineCurrencies[0] : undefined);
+  if (chargesCurrency === undefined) {
+    throw new Error(
+      'lines are in several currencies: chargesCurrency must say which freight and insurance are in',
+    );
+  }
+
+  const rates = rateTable(tariff);
+  const to = tariff.currency;
+  const values = lines.map((l) => convertCents(toCents(l.value), l.currency, to, date, rates));
+  const intrinsic = sum(values);
+  const freight = apportionCents(
+    convertCents(toCents(input.freight), chargesCurrency, to, date, rates),
+    values,
+  );
+  const insurance = apportionCents(
+    convertCents(toCents(input.insurance), chargesCurrency, to, date, rates),
+    values,
+  );
+  const cif = tariff.valuationBasis !== 'FOB';
+  const customsValues = values.map((v, i) => v + (cif ? (freight[i] ?? 0) + (insurance[i] ?? 0) : 0));
+  const hs6 = lines.map((l) => l.hsCode.slice(0, 6));
+  const categories = new Set(hs6);
+
+  const flat = tariff.flatDutyPerItemCategory;
+  const dutyBasis: DutyBasis =
+    flat !== undefined &&
+    flat.from <= date &&
+    date < flat.until &&
+    (flat.maxIntrinsicValue === undefined || intrinsic <= toCents(flat.maxIntrinsicValue))
+      ? 'flat'
+      : tariff.deMinimisDuty > 0 && intrinsic <= toCents(tariff.deMinimisDuty)
+        ? 'de_minimis'
+        : 'ad_valorem';
+
+  const dutyRates: (number | null)[] = [];
+  const duties: number[] = [];
+  const charged = new Set<string>();
+  lines.forEach((line, i) => {
+    const code = hs6[i] as string;
+    if (dutyBasis === 'flat') {
+      dutyRates.push(null);
+      duties.push(charged.has(code) ? 0 : toCents((flat as FlatDutyPerItemCategory).amount));
+      charged.add(code);
+    } else if (dutyBasis === 'de_minimis') {
+      dutyRates.push(null);
+      duties.push(0);
+    } else {
+      const rate = lookupRate(tariff.dutyRates, line.hsCode) ?? tariff.defaultDutyRate;
+      if (rate === undefined) {
+        throw new Error(
+          `line ${i + 1}: no duty rate for HS heading ${line.hsCode.slice(0, 4)} or chapter ${line.hsCode.slice(0, 2)} in the ${tariff.country} tariff`,
+        );
+      }
+      dutyRates.push(rate);
+      duties.push(applyRate(customsValues[i] ?? 0, rate));
+    }
+  });
+
+  const vatBasis: VatBasis =
+    tariff.deMinimisVat > 0 && intrinsic <= toCents(tariff.deMinimisVat) ? 'de_minimis' : 'standard';
+  const vatRates = lines.map((l) =>
+    vatBasis === 'de_minimis' ? null : (lookupRate(tariff.vatRates, l.hsCode) ?? tariff.vatRate),
+  );
+  const vats = lines.map((_, i) => {
+    const rate = vatRates[i];
+    return rate === null || rate === undefined
+      ? 0
+      : applyRate((customsValues[i] ?? 0) + (duties[i] ?? 0), rate);
+  });
+
+  const duty = sum(duties);
+  const vat = sum(vats);
+  const totalDue = duty + vat;
+  const collected =
+    input.collectionModel === 'platform' && input.vatCollected !== undefined
+      ? convertCents(toCents(input.vatCollected), chargesCurrency, to, date, rates)
+      : 0;
+
+  return {
+    currency: to,
+    collectionModel: input.collectionModel,
+    intrinsicValue: fromCents(intrinsic),
+    customsValue: fromCents(sum(customsValues)),
+    itemCategories: categories.size,
+    duty: fromCents(duty),
+    vat: fromCents(vat),
+    dutyBasis,
+    vatBasis,
+    totalDue: fromCents(totalDue),
+    collectedAtCheckout: fromCents(collected),
+    toCollect: fromCents(Math.max(0, totalDue - collected)),
+    lines: lines.map((line, i) => ({
+      hsCode: line.hsCode,
+      hs6: hs6[i] as string,
+      value: fromCents(values[i] ?? 0),
+      freight: fromCents(freight[i] ?? 0),
+      insurance: fromCents(insurance[i] ?? 0),
+      customsValue: fromCents(customsValues[i] ?? 0),
+      dutyRate: dutyRates[i] ?? null,
+      duty: fromCents(duties[i] ?? 0),
+      vatRate: vatRates[i] ?? null,
+      vat: fromCents(vats[i] ?? 0),
+    })),
+  };
+}
+
+// ---------------------------------------------------------------- reconciliation
+
+export interface CollectionRecord {
+  readonly platformMspId: string;
+  /** YYYY-MM. */
+  readonly period: string;
+  readonly currency: string;
+  /** What the platform declared as collected at checkout. */
+  readonly declaredCollected: number;
+  /** What customs assessed as VAT due. */
+  readonly assessedVat: number;
+}
+
+export interface ReconciliationRow {
+  readonly platformMspId: string;
+  readonly period: string;
+  readonly currency: string;
+  readonly consignments: number;
+  readonly declared: number;
+  readonly assessed: number;
+  /** declared − assessed: negative when the platform declared less than was assessed. */
+  readonly difference: number;
+}
+
+const PERIOD = /^\d{4}-(?:0[1-9]|1[0-2])$/;
+
+/** Totals per platform, period and currency, sorted by those keys. */
+export function reconcile(records: readonly CollectionRecord[]): ReconciliationRow[] {
+  const groups = new Map<
+    string,
+    { key: [string, string, string]; n: number; declared: number; assessed: number }
+  >();
+  for (const r of records) {
+    if (!PERIOD.test(r.period)) throw new Error(`period '${r.period}' must be YYYY-MM`);
+    const key: [string, string, string] = [r.platformMspId, r.period, r.currency];
+    const id = JSON.stringify(key);
+    const g = groups.get(id) ?? { key, n: 0, declared: 0, assessed: 0 };
+    g.n += 1;
+    g.declared += toCents(r.declaredCollected);
+    g.assessed += toCents(r.assessedVat);
+    groups.set(id, g);
+  }
+  const compare = (a: readonly string[], b: readonly string[]): number => {
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i] as string;
+      const y = b[i] as string;
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    return 0;
+  };
+  return [...groups.values()]
+    .sort((a, b) => compare(a.key, b.key))
+    .map((g) => ({
+      platformMspId: g.key[0],
+      period: g.key[1],
+      currency: g.key[2],
+      consignments: g.n,
+      declared: fromCents(g.declared),
+      assessed: fromCents(g.assessed),
+      difference: fromCents(g.declared - g.assessed),
+    }));
+}

@@ -1,0 +1,389 @@
+import { createHash } from 'node:crypto';
+
+import { z } from 'zod';
+
+import { canonicalJson } from './canonical';
+import type { MatchReasonCode, MatchResult } from './matching';
+import { applyRate, convertCents, decimalFraction, RateTable, toCents, utcDate } from './revenue';
+import { CurrencyCode, IsoDateTime, Money, parseWith } from './schemas';
+
+/*
+ * Layered risk assessment of a consignment against a versioned rule set that is data:
+ *   1. hard rules (straight to red or green);
+ *   2. weighted indicators summed into a score, multiplied by the trusted-trader factor;
+ *   3. thresholds into a lane (green: release; amber: request information; red: inspect);
+ *   4. random selection: a green becomes amber when the given draw is below the rate.
+ * Pure: time, history and the random draw come in as arguments. Reason details carry codes,
+ * line numbers, HS codes and rule parameters, never a personal value, description or amount.
+ *
+ * Choices worth knowing:
+ * - A red hard rule beats a green one whatever the listing order; all fired hard rules are
+ *   reported, the deciding one in hardRule. The score is computed even when a hard rule decides.
+ * - Each indicator counts once per consignment, however many lines trip it.
+ * - Match failures score per reason, as MATCH_<reason>; missing order, payment or logistics
+ *   data scores MATCH_INCOMPLETE. Indicators absent from the rule set are off.
+ * - Scores are exact to 2 decimals (half-up after the trusted-trader factor); a score equal to
+ *   a threshold reaches that lane.
+ * - Random selection also applies to a green decided by a hard rule (compliance measurement).
+ */
+
+export const hardRuleCodes = [
+  'PROHIBITED_HS',
+  'WATCHLISTED_SELLER',
+  'WATCHLISTED_BUYER',
+  'TRUSTED_TRADER_CLEAN',
+] as const;
+export type HardRuleCode = (typeof hardRuleCodes)[number];
+
+/** Match failures score per reason: MATCH_ + the matching reason code. */
+export const indicatorCodes = [
+  'MATCH_AMOUNT_FORMULA',
+  'MATCH_PAYMENT_AMOUNT',
+  'MATCH_CURRENCY',
+  'MATCH_ORDER_NUMBER',
+  'MATCH_CONSIGNEE_NAME',
+  'MATCH_CONSIGNEE_PHONE',
+  'MATCH_CONSIGNEE_ADDRESS',
+  'MATCH_BUYER_NOT_VERIFIED_OR_PAYER',
+  'MATCH_DUPLICATE_ORDER_NUMBER',
+  'MATCH_DUPLICATE_TRACKING_NUMBER',
+  'MATCH_INCOMPLETE',
+  'UNDERVALUATION',
+  'NOMINAL_VALUE',
+  'VAGUE_DESCRIPTION',
+  'MISSING_HS6',
+  'SPLIT_SHIPMENT',
+  'RESTRICTED_HS',
+  'NEW_SELLER',
+] as const;
+export type IndicatorCode = (typeof indicatorCodes)[number];
+
+export function matchIndicator(reason: MatchReasonCode): IndicatorCode {
+  return `MATCH_${reason}`;
+}
+
+export type RiskReasonCode = HardRuleCode | IndicatorCode | 'TRUSTED_TRADER' | 'RANDOM_SELECTION';
+
+export const lanes = ['green', 'amber', 'red'] as const;
+export type Lane = (typeof lanes)[number];
+
+const HsPrefix = z.string().regex(/^\d{2,10}$/, 'must be 2 to 10 digits');
+const Hs6 = z.string().regex(/^\d{6}$/, 'must be an HS6 subheading (6 digits)');
+const Fraction01 = z.number().min(0).max(1);
+
+export const RuleSet = z
+  .strictObject({
+    version: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/, 'must be a short version label'),
+    hardRules: z.array(z.strictObject({ code: z.enum(hardRuleCodes), lane: z.enum(['green', 'red']) })),
+    indicators: z.array(z.strictObject({ code: z.enum(indicatorCodes), weight: Money })),
+    thresholds: z
+      .strictObject({ amber: Money, red: Money })
+      .refine((t) => t.amber <= t.red, { message: 'amber must not exceed red', path: ['red'] }),
+    randomSelectionRate: Fraction01,
+    /** Multiplies a trusted trader's score (0.5 halves it). */
+    trustedTraderFactor: Fraction01,
+    /** Typical unit price per HS6. */
+    referencePrices: z.record(Hs6, z.strictObject({ price: Money, currency: CurrencyCode })),
+    /** A unit value below this share of the reference price is undervalued. */
+    undervaluationRatio: z.number().gt(0).max(1),
+    /** Values at or under this (in any currency) are nominal: the "0 or 1" declarations. */
+    nominalValueMax: Money,
+    /** Lower-case words; a description made only of them is vague. */
+    vagueDescriptions: z.array(z.string().regex(/^[\p{Ll}\p{Lo}\p{N}]+(?: [\p{Ll}\p{Lo}\p{N}]+)*$/u)),
+    prohibitedHsPrefixes: z.array(HsPrefix),
+    restrictedHsPrefixes: z.array(HsPrefix),
+    splitShipment: z.strictObject({
+      windowHours: z.number().positive().finite(),
+      threshold: Money,
+      currency: CurrencyCode,
+    }),
+    /** A seller with at most this many earlier consignments is new. */
+    newSellerMaxConsignments: z.number().int().min(0),
+  })
+  .superRefine((r, ctx) => {
+    const once = (codes: string[], path: string) =>
+      codes.forEach((code, i) => {
+        if (codes.indexOf(code) !== i)
+          ctx.addIssue({ code: 'custom', path: [path, i], message: `${code} twice` });
+      });
+    once(
+      r.hardRules.map((h) => h.code),
+      'hardRules',
+    );
+    once(
+      r.indicators.map((h) => h.code),
+      'indicators',
+    );
+  });
+export type RuleSet = z.infer<typeof RuleSet>;
+
+export interface RiskLine {
+  /** Defaults to the line's position, from 1. */
+  readonly lineNo?: number;
+  readonly hsCode?: string;
+  readonly description: string;
+  /** Line value. */
+  readonly value: number;
+  readonly currency: string;
+  /** When absent the whole line value is compared with one unit's reference price. */
+  readonly quantity?: number;
+}
+
+export interface RecentConsignment {
+  readonly value: number;
+  readonly currency: string;
+  /** ISO 8601 date-time with offset. */
+  readonly at: string;
+}
+
+export interface AssessRiskInput {
+  readonly ruleSet: RuleSet;
+  readonly match: Pick<MatchResult, 'complete' | 'reasons'>;
+  readonly lines: readonly RiskLine[];
+  readonly declaredValue: number;
+  readonly currency: string;
+  /** When the consignment is assessed: ISO 8601 date-time with offset, or a date (midnight UTC). */
+  readonly date: string;
+  /** For reference prices and the split-shipment threshold; e.g. rateTable(tariff). */
+  readonly rates: RateTable;
+  readonly seller: {
+    readonly trustedTrader: boolean;
+    readonly watchlisted: boolean;
+    readonly consignmentsSoFar: number;
+  };
+  readonly buyer: { readonly watchlisted: boolean };
+  /** Earlier consignments of the same buyer or consignee from the same seller (not this one). */
+  readonly recentConsignments: readonly RecentConsignment[];
+  /** In [0, 1); see selectionDraw. */
+  readonly randomDraw: number;
+}
+
+export interface RiskReason {
+  readonly code: RiskReasonCode;
+  /** Indicators only. */
+  readonly weight?: number;
+  readonly detail: string;
+}
+
+export interface RiskAssessment {
+  readonly ruleSetVersion: string;
+  readonly lane: Lane;
+  /** After the trusted-trader factor, 2 decimals. */
+  readonly score: number;
+  readonly reasons: RiskReason[];
+  /** The hard rule that decided the lane, if any. */
+  readonly hardRule?: HardRuleCode;
+  readonly selectedAtRandom: boolean;
+}
+
+/**
+ * A deterministic draw in [0, 1) from SHA-256 of (consignment id, rule set version, seed): every
+ * endorser draws the same, and nobody can predict it without the seed (keep it with customs).
+ */
+export function selectionDraw(consignmentId: string, ruleSetVersion: string, seed: string): number {
+  const digest = createHash('sha256')
+    .update(canonicalJson([consignmentId, ruleSetVersion, seed]), 'utf8')
+    .digest();
+  return digest.readUIntBE(0, 6) / 2 ** 48;
+}
+
+function epochMs(value: string, what: string): number {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+    utcDate(value); // validates the calendar date
+    return Date.parse(`${value}T00:00:00Z`);
+  }
+  if (!IsoDateTime.safeParse(value).success) {
+    throw new Error(`${what} '${value}' must be an ISO 8601 date-time with an offset, or a date`);
+  }
+  return Date.parse(value);
+}
+
+const HS_CODE = /^\d{6,10}$/;
+
+/** An HS code for a reason detail: shown only when well-formed, since a malformed one is free text. */
+function shownHs(hsCode: string | undefined): string {
+  return hsCode !== undefined && HS_CODE.test(hsCode) ? `HS ${hsCode}` : 'HS code';
+}
+
+/** Lower case, letters and digits only, single spaces. */
+function words(description: string): string[] {
+  return description
+    .normalize('NFC')
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w.length > 0);
+}
+
+export function isVagueDescription(description: string, vague: readonly string[]): boolean {
+  const ws = words(description);
+  if (ws.length === 0) return true;
+  if (vague.includes(ws.join(' '))) return true;
+  return ws.every((w) => vague.includes(w));
+}
+
+/** a < b for non-negative decimals given as products of numbers. */
+function productLess(a: readonly number[], b: readonly number[]): boolean {
+  const side = (xs: readonly number[]) =>
+    xs.map(decimalFraction).reduce((p, f) => ({ n: p.n * f.n, d: p.d * f.d }), { n: 1n, d: 1n });
+  const x = side(a);
+  const y = side(b);
+  return x.n * y.d < y.n * x.d;
+}
+
+export function assessRisk(input: AssessRiskInput): RiskAssessment {
+  const rules = parseWith(RuleSet, 'rule set', input.ruleSet);
+  const rates = parseWith(RateTable, 'rate table', input.rates);
+  if (!(input.randomDraw >= 0 && input.randomDraw < 1)) throw new Error('randomDraw must be in [0, 1)');
+  const now = epochMs(input.date, 'date');
+  const rateDate = utcDate(new Date(now).toISOString());
+  const lineNo = (l: RiskLine, i: number) => l.lineNo ?? i + 1;
+
+  // ------------------------------------------------ indicators
+  const fired = new Map<IndicatorCode, string[]>();
+  const fire = (code: IndicatorCode, detail: string) => fired.set(code, [...(fired.get(code) ?? []), detail]);
+
+  for (const reason of input.match.reasons) fire(matchIndicator(reason), `three-way match: ${reason}`);
+  if (!input.match.complete) fire('MATCH_INCOMPLETE', 'order, payment or logistics data missing');
+
+  const nominal = toCents(rules.nominalValueMax);
+  if (toCents(input.declaredValue) <= nominal) {
+    fire('NOMINAL_VALUE', `declared value at or under ${rules.nominalValueMax}`);
+  }
+
+  input.lines.forEach((line, i) => {
+    const n = lineNo(line, i);
+    const hs = line.hsCode !== undefined && HS_CODE.test(line.hsCode) ? line.hsCode : undefined;
+    if (hs === undefined) fire('MISSING_HS6', `line ${n}: no HS6 code`);
+    if (isVagueDescription(line.description, rules.vagueDescriptions)) {
+      fire('VAGUE_DESCRIPTION', `line ${n}: vague description`);
+    }
+    const valueCents = toCents(line.value);
+    if (valueCents <= nominal) fire('NOMINAL_VALUE', `line ${n}: value at or under ${rules.nominalValueMax}`);
+    const restricted = rules.restrictedHsPrefixes.find((p) => line.hsCode?.startsWith(p));
+    if (restricted !== undefined) {
+      fire('RESTRICTED_HS', `line ${n}: ${shownHs(line.hsCode)} under restricted prefix ${restricted}`);
+    }
+    if (hs === undefined) return;
+
+    const reference = rules.referencePrices[hs.slice(0, 6)];
+    if (reference !== undefined) {
+      const value = convertCents(valueCents, line.currency, reference.currency, rateDate, rates);
+      // value < ratio × price × quantity, exactly.
+      if (productLess([value], [rules.undervaluationRatio, toCents(reference.price), line.quantity ?? 1])) {
+        fire(
+          'UNDERVALUATION',
+          `line ${n} (HS6 ${hs.slice(0, 6)}): under ${rules.undervaluationRatio} × the reference unit price`,
+        );
+      }
+    }
+  });
+
+  const split = rules.splitShipment;
+  const windowStart = now - Math.round(split.windowHours * 3_600_000);
+  const inWindow = input.recentConsignments.filter((c) => {
+    const t = epochMs(c.at, 'recent consignment time');
+    return t >= windowStart && t <= now;
+  });
+  if (inWindow.length > 0) {
+    const threshold = toCents(split.threshold);
+    const inThresholdCurrency = (value: number, currency: string) =>
+      convertCents(toCents(value), currency, split.currency, rateDate, rates);
+    const current = inThresholdCurrency(input.declaredValue, input.currency);
+    const total = inWindow.reduce((s, c) => s + inThresholdCurrency(c.value, c.currency), current);
+    if (current <= threshold && total > threshold) {
+      fire(
+        'SPLIT_SHIPMENT',
+        `${inWindow.length} earlier consignment(s) within ${split.windowHours} h bring the total over ${split.threshold} ${split.currency}`,
+      );
+    }
+  }
+
+  if (input.seller.consignmentsSoFar <= rules.newSellerMaxConsignments) {
+    fire(
+      'NEW_SELLER',
+      `seller has ${input.seller.consignmentsSoFar} earlier consignment(s); new while at most ${rules.newSellerMaxConsignments}`,
+    );
+  }
+
+  const indicatorReasons: RiskReason[] = rules.indicators
+    .filter((ind) => fired.has(ind.code))
+    .map((ind) => ({ code: ind.code, weight: ind.weight, detail: (fired.get(ind.code) ?? []).join('; ') }));
+
+  // ------------------------------------------------ score
+  const rawCents = indicatorReasons.reduce((s, r) => s + toCents(r.weight ?? 0), 0);
+  const trusted = input.seller.trustedTrader;
+  const scoreCents = trusted ? applyRate(rawCents, rules.trustedTraderFactor) : rawCents;
+  const score = scoreCents / 100;
+  const scoreLane: Lane =
+    scoreCents >= toCents(rules.thresholds.red)
+      ? 'red'
+      : scoreCents >= toCents(rules.thresholds.amber)
+        ? 'amber'
+        : 'green';
+
+  // ------------------------------------------------ hard rules
+  const hardFired: { code: HardRuleCode; lane: 'green' | 'red'; detail: string }[] = [];
+  for (const rule of rules.hardRules) {
+    let detail: string | undefined;
+    switch (rule.code) {
+      case 'PROHIBITED_HS': {
+        const hits = input.lines.flatMap((l, i) => {
+          const p = rules.prohibitedHsPrefixes.find((pre) => l.hsCode?.startsWith(pre));
+          return p === undefined
+            ? []
+            : [`line ${lineNo(l, i)}: ${shownHs(l.hsCode)} under prohibited prefix ${p}`];
+        });
+        if (hits.length > 0) detail = hits.join('; ');
+        break;
+      }
+      case 'WATCHLISTED_SELLER':
+        if (input.seller.watchlisted) detail = 'seller on the watch list';
+        break;
+      case 'WATCHLISTED_BUYER':
+        if (input.buyer.watchlisted) detail = 'buyer on the watch list';
+        break;
+      case 'TRUSTED_TRADER_CLEAN':
+        if (
+          trusted &&
+          input.match.complete &&
+          input.match.reasons.length === 0 &&
+          indicatorReasons.length === 0
+        ) {
+          detail = 'trusted trader, full three-way match, no indicator';
+        }
+        break;
+    }
+    if (detail !== undefined) hardFired.push({ code: rule.code, lane: rule.lane, detail });
+  }
+  const deciding = hardFired.find((h) => h.lane === 'red') ?? hardFired.find((h) => h.lane === 'green');
+
+  const reasons: RiskReason[] = [
+    ...hardFired.map((h) => ({ code: h.code, detail: h.detail })),
+    ...indicatorReasons,
+  ];
+  if (trusted && rawCents > 0) {
+    reasons.push({
+      code: 'TRUSTED_TRADER',
+      detail: `score ${rawCents / 100} × ${rules.trustedTraderFactor}`,
+    });
+  }
+
+  let lane: Lane = deciding?.lane ?? scoreLane;
+  const selectedAtRandom = lane === 'green' && input.randomDraw < rules.randomSelectionRate;
+  if (selectedAtRandom) {
+    lane = 'amber';
+    reasons.push({
+      code: 'RANDOM_SELECTION',
+      detail: `draw under the selection rate ${rules.randomSelectionRate}`,
+    });
+  }
+
+  return {
+    ruleSetVersion: rules.version,
+    lane,
+    score,
+    reasons,
+    ...(deciding ? { hardRule: deciding.code } : {}),
+    selectedAtRandom,
+  };
+}
