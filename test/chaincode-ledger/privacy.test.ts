@@ -1,110 +1,437 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import { Level } from 'level';
-import { openTestNetwork, type TestNetwork } from '../support/network.js';
-import {
-  declarationPayload,
-  logisticsPayload,
-  orderPayload,
-  paymentPayload,
-  PERSONAL,
-} from '../support/payloads.js';
+import { eventsSoFar, openTestNetwork, type TestNetwork } from '../support/network.js';
+import { declarationPayload, orderPayload } from '../support/payloads.js';
+
+/*
+ * A realistic run (party registrations, consignments with all four records, corrections, movements,
+ * decisions, access records, refused attempts) with distinctive personal values, then a scan of
+ * everything public for them: every block, every chaincode event, every entry of every public store
+ * of the ledger (through the level API, since LevelDB compresses its tables with snappy), and every
+ * byte of the other files in the data directory. The private store is scanned too, and must hold the
+ * values, each only in the collections of the organisations that submitted it: the scan is not vacuous.
+ */
+
+const V = {
+  buyerA: 'Zebulon Quixotewright',
+  buyerADocument: 'PX-99887766-Q',
+  streetA: 'Rue des Alouettes 17',
+  phoneA: '+33 6 12 34 56 78',
+  payer: 'Ottoline Marchbanks-Veyra',
+  payerDocument: 'ID-5544332211',
+  seller: 'Hangzhou Lanternfly Trading Co',
+  buyerB: 'Marisol Thistlethwaite-Okonkwo',
+  buyerBDocument: 'NI-77331199-Z',
+  streetB: 'Kastanienallee 88b',
+  phoneB: '+49 30 90182736',
+} as const;
+type Personal = keyof typeof V;
+
+/** Only ever sent in refused transactions: it must be nowhere at all, not even in the private store. */
+const REFUSED = { name: 'Philippa Refusedworth', document: 'RF-31415926-X' } as const;
+
+/** Distinctive parts and normalised forms, which must not appear publicly either. */
+const FRAGMENTS = [
+  'Quixotewright',
+  'Marchbanks',
+  'Thistlethwaite',
+  'Lanternfly',
+  'Alouettes',
+  'Kastanienallee',
+  '99887766',
+  '77331199',
+  '5544332211',
+  '33612345678',
+  '493090182736',
+];
+
+/** Which trader collections must hold each value, given who submitted what below. */
+const HOLDERS: Record<Personal, string[]> = {
+  buyerA: ['PlatformAMSP', 'PostMSP'],
+  buyerADocument: ['PlatformAMSP'],
+  streetA: ['PlatformAMSP', 'PostMSP'],
+  phoneA: ['PlatformAMSP', 'PostMSP'],
+  payer: ['PaymentMSP'],
+  payerDocument: ['PaymentMSP'],
+  seller: ['PlatformAMSP', 'PlatformBMSP'],
+  buyerB: ['ExpressMSP', 'PlatformBMSP'],
+  buyerBDocument: ['PlatformBMSP'],
+  streetB: ['ExpressMSP', 'PlatformBMSP'],
+  phoneB: ['ExpressMSP', 'PlatformBMSP'],
+};
+
+// ---------------------------------------------------------------- looking for a value
+
+/** The base64 characters fully determined by `raw` when it starts at each of the three byte alignments. */
+function base64Windows(raw: Buffer): Buffer[] {
+  return [0, 1, 2].map((shift) => {
+    const text = Buffer.concat([Buffer.alloc(shift), raw]).toString('base64');
+    return Buffer.from(text.slice(Math.ceil((8 * shift) / 6), Math.floor((8 * (shift + raw.length)) / 6)));
+  });
+}
+
+interface Needle {
+  readonly label: string;
+  readonly bytes: Buffer;
+}
+
+/** A value as text (any case), base64, hex, and its unsalted SHA-256 (a brute-forceable "pseudonym"). */
+function needlesFor(value: string): { lower: string; exact: Needle[] } {
+  const raw = Buffer.from(value, 'utf8');
+  const digest = createHash('sha256').update(raw).digest();
+  return {
+    lower: value.toLowerCase(),
+    exact: [
+      ...base64Windows(raw).map((bytes) => ({ label: 'base64', bytes })),
+      { label: 'hex', bytes: Buffer.from(raw.toString('hex')) },
+      { label: 'sha256 hex', bytes: Buffer.from(digest.toString('hex')) },
+      ...base64Windows(digest).map((bytes) => ({ label: 'sha256 base64', bytes })),
+    ],
+  };
+}
+
+const SEARCHED = [...Object.values(V), REFUSED.name, REFUSED.document, ...FRAGMENTS].map((value) => ({
+  value,
+  ...needlesFor(value),
+}));
+
+/** The searched values found in `haystack`, each with the form it was found in. */
+function leaks(haystack: Uint8Array): string[] {
+  const bytes = Buffer.from(haystack.buffer, haystack.byteOffset, haystack.byteLength);
+  const text = bytes.toString('latin1').toLowerCase();
+  const found: string[] = [];
+  for (const { value, lower, exact } of SEARCHED) {
+    if (text.includes(lower)) found.push(`${value} (text)`);
+    for (const needle of exact) if (bytes.includes(needle.bytes)) found.push(`${value} (${needle.label})`);
+  }
+  return found;
+}
+
+// ---------------------------------------------------------------- the scenario
 
 let net: TestNetwork;
-const personalValues = Object.values(PERSONAL);
+const blocks: Uint8Array[] = [];
+const eventPayloads: { name: string; payload: Uint8Array }[] = [];
+const partyId = () => randomBytes(32).toString('hex');
+const joinKeys = (keys: Record<string, string>, destinationCountry = 'FR') =>
+  JSON.stringify({ ...keys, originCountry: 'CN', destinationCountry });
 
-/** Every way a value could be stored: raw UTF-8, and base64 at the three byte alignments. */
-function encodings(value: string): Buffer[] {
-  const raw = Buffer.from(value);
-  const b64 = [0, 1, 2].map((shift) =>
-    Buffer.from(
-      Buffer.concat([Buffer.alloc(shift), raw])
-        .toString('base64')
-        .slice(Math.ceil((shift * 4) / 3) + 1, -2),
-    ),
-  );
-  return [raw, ...b64.filter((b) => b.length >= 8)];
+const consigneeA = {
+  name: V.buyerA,
+  phone: V.phoneA,
+  address: { line1: V.streetA, city: 'Lyon', postcode: '69002', country: 'FR' },
+};
+const consigneeB = {
+  name: V.buyerB,
+  phone: V.phoneB,
+  address: { line1: V.streetB, line2: 'Hinterhaus', city: 'Berlin', postcode: '10435', country: 'DE' },
+};
+
+function order(orderNumber: string, buyer: 'A' | 'B', overrides: Record<string, unknown> = {}) {
+  return orderPayload(orderNumber, {
+    seller: { id: 'e'.repeat(64), name: V.seller },
+    buyer:
+      buyer === 'A'
+        ? {
+            id: 'f'.repeat(64),
+            name: V.buyerA,
+            document: { type: 'passport', number: V.buyerADocument, country: 'FR' },
+          }
+        : {
+            id: 'd'.repeat(64),
+            name: V.buyerB,
+            document: { type: 'national_id', number: V.buyerBDocument, country: 'DE' },
+          },
+    consignee: buyer === 'A' ? consigneeA : consigneeB,
+    ...overrides,
+  });
 }
-const leaks = (haystack: Uint8Array): string[] =>
-  personalValues.filter((value) => encodings(value).some((needle) => Buffer.from(haystack).includes(needle)));
+
+function payment(orderNumber: string, paymentTransactionId: string, payer: 'A' | 'B') {
+  return {
+    paymentTransactionId,
+    orderNumber,
+    payer:
+      payer === 'A'
+        ? { name: V.payer, document: { type: 'national_id', number: V.payerDocument, country: 'FR' } }
+        : { name: V.buyerB, document: { type: 'national_id', number: V.buyerBDocument, country: 'DE' } },
+    amountPaid: 52.8,
+    currency: 'EUR',
+    paidAt: '2026-11-20T10:01:00Z',
+  };
+}
+
+function logistics(orderNumber: string, trackingNumber: string, consignee: 'A' | 'B') {
+  return {
+    trackingNumber,
+    masterBill: 'MAWB-784-11223344',
+    orderNumber,
+    consignee: consignee === 'A' ? consigneeA : consigneeB,
+    grossWeightKg: 0.6,
+    packages: 1,
+    freight: 5,
+    insurance: 1,
+    goodsDescription: 'Printed cotton T-shirts',
+  };
+}
+
+const movement = (type: string, location: string) => JSON.stringify({ type, location });
+
+async function runScenario(): Promise<void> {
+  const buyerA = partyId();
+  const seller = partyId();
+  const buyerB = partyId();
+  const addressA = { line1: V.streetA, city: 'Lyon', postcode: '69002', country: 'FR' };
+  await net.submit('platformA', 'party:register', [buyerA, 'buyer', 'basic'], {
+    name: V.buyerA,
+    document: { type: 'passport', number: V.buyerADocument, country: 'FR' },
+    address: addressA,
+  });
+  await net.submit('platformA', 'party:register', [seller, 'seller', 'verified'], {
+    name: V.seller,
+    document: { type: 'tax_id', number: 'CN-91330100-LTC', country: 'CN' },
+  });
+  await net.submit('platformB', 'party:register', [buyerB, 'buyer', 'verified'], {
+    name: V.buyerB,
+    document: { type: 'national_id', number: V.buyerBDocument, country: 'DE' },
+    address: consigneeB.address,
+  });
+  // Re-registration after an identity check: a new version, the same private key.
+  await net.submit('platformA', 'party:register', [buyerA, 'buyer', 'verified'], {
+    name: V.buyerA,
+    document: { type: 'passport', number: V.buyerADocument, country: 'FR' },
+    address: addressA,
+  });
+  await net.submit('customs', 'party:setTrustedTrader', [seller, 'true', 'AEO-CN-2026-0042']);
+  await net.submit('customs', 'consignment:recordAccess', ['party', buyerA, 'party', 'legal_request']);
+
+  // C1: platform A, payment provider, post; released and delivered.
+  await net.submit('platformA', 'consignment:create', ['PRIV-C1', joinKeys({ orderNumber: 'ORD-P-1' })]);
+  await net.submit('platformA', 'consignment:submitOrder', ['PRIV-C1'], order('ORD-P-1', 'A'));
+  await net.submit('payment', 'consignment:submitPayment', ['PRIV-C1'], payment('ORD-P-1', 'PSP-TX-1', 'A'));
+  await net.submit(
+    'post',
+    'consignment:submitLogistics',
+    ['PRIV-C1'],
+    logistics('ORD-P-1', 'RR100000001CN', 'A'),
+  );
+  await net.submit('platformA', 'consignment:submitDeclaration', ['PRIV-C1'], declarationPayload());
+  await net.submit('post', 'consignment:recordMovement', ['PRIV-C1', movement('dispatched', 'CNSHA')]);
+  await net.submit('customs', 'consignment:recordAccess', [
+    'consignment',
+    'PRIV-C1',
+    'order',
+    'risk_assessment',
+  ]);
+  await net.evaluate('customs', 'consignment:getPrivateRecord', ['PRIV-C1', 'order']);
+  await net.submit('post', 'consignment:recordMovement', ['PRIV-C1', movement('arrived', 'FRCDG')]);
+  await net.submit('customs', 'consignment:recordDecision', [
+    'PRIV-C1',
+    JSON.stringify({ decision: 'release', reasonCodes: [] }),
+  ]);
+  await net.submit('post', 'consignment:recordAccess', ['consignment', 'PRIV-C1', 'logistics', 'delivery']);
+  await net.evaluate('post', 'consignment:getPrivateRecord', ['PRIV-C1', 'logistics']);
+  await net.submit('post', 'consignment:recordMovement', ['PRIV-C1', movement('delivered', 'FRLYS')]);
+  await net.submit('auditor', 'consignment:recordAccess', ['consignment', 'PRIV-C1', 'payment', 'audit']);
+
+  // C2: created by the express carrier; platform B takes the payment itself; held, order corrected.
+  await net.submit('express', 'consignment:create', [
+    'PRIV-C2',
+    joinKeys({ trackingNumber: 'HAWB-778899' }, 'DE'),
+  ]);
+  await net.submit(
+    'express',
+    'consignment:submitLogistics',
+    ['PRIV-C2'],
+    logistics('ORD-P-2', 'HAWB-778899', 'B'),
+  );
+  await net.submit('platformB', 'consignment:submitOrder', ['PRIV-C2'], order('ORD-P-2', 'B'));
+  await net.submit(
+    'platformB',
+    'consignment:submitPayment',
+    ['PRIV-C2'],
+    payment('ORD-P-2', 'MKT-PAY-2', 'B'),
+  );
+  await net.submit('express', 'consignment:submitDeclaration', ['PRIV-C2'], {
+    ...declarationPayload(),
+    declarant: 'Express Carrier',
+    destinationCountry: 'DE',
+  });
+  await net.submit('express', 'consignment:recordMovement', ['PRIV-C2', movement('dispatched', 'CNSZX')]);
+  await net.submit('customs', 'consignment:recordDecision', [
+    'PRIV-C2',
+    JSON.stringify({ decision: 'hold', reasonCodes: ['UNDERVALUATION'] }),
+  ]);
+  await net.submit(
+    'platformB',
+    'consignment:submitOrder',
+    ['PRIV-C2'],
+    order('ORD-P-2', 'B', { goodsValue: 40 }),
+  );
+  await net.submit('customs', 'consignment:recordAccess', [
+    'consignment',
+    'PRIV-C2',
+    'order',
+    'revenue_assessment',
+  ]);
+
+  // C3: platform A with the post; only order and logistics so far; a return is being processed.
+  await net.submit('platformA', 'consignment:create', ['PRIV-C3', joinKeys({ orderNumber: 'ORD-P-3' })]);
+  await net.submit(
+    'post',
+    'consignment:submitLogistics',
+    ['PRIV-C3'],
+    logistics('ORD-P-3', 'RR100000003CN', 'A'),
+  );
+  await net.submit('platformA', 'consignment:submitOrder', ['PRIV-C3'], order('ORD-P-3', 'A'));
+  await net.submit('platformA', 'consignment:recordAccess', [
+    'consignment',
+    'PRIV-C3',
+    'order',
+    'return_processing',
+  ]);
+
+  // Refused attempts carrying personal data: nothing of them may be kept anywhere.
+  const refusedOrder = order('ORD-P-1', 'A', {
+    buyer: {
+      id: 'c'.repeat(64),
+      name: REFUSED.name,
+      document: { type: 'passport', number: REFUSED.document, country: 'FR' },
+    },
+  });
+  const refusals = [
+    net.submit('platformB', 'consignment:submitOrder', ['PRIV-C1'], refusedOrder),
+    net.submit('platformA', 'consignment:submitOrder', ['PRIV-C1'], refusedOrder),
+    net.submit('post', 'party:register', [partyId(), 'buyer', 'basic'], {
+      name: REFUSED.name,
+      document: { type: 'passport', number: REFUSED.document, country: 'FR' },
+    }),
+  ];
+  for (const refusal of refusals) expect(await net.outcome(refusal)).not.toBe('ok');
+}
 
 beforeAll(async () => {
   net = await openTestNetwork();
-  const party = {
-    name: PERSONAL.sellerName,
-    document: { type: 'tax_id', number: 'CN-91330100-XYZ', country: 'CN' },
-  };
-  await net.submit('platformA', 'party:register', ['d'.repeat(64), 'seller', 'verified'], party);
-  for (let i = 0; i < 3; i++) {
-    const id = `PRIV-${i}`;
-    await net.submit('platformA', 'consignment:create', [
-      id,
-      JSON.stringify({ orderNumber: `ORD-${id}`, originCountry: 'CN', destinationCountry: 'FR' }),
-    ]);
-    await net.submit('platformA', 'consignment:submitOrder', [id], orderPayload(`ORD-${id}`));
-    await net.submit('payment', 'consignment:submitPayment', [id], paymentPayload(`ORD-${id}`, `PAY-${id}`));
-    await net.submit(
-      'post',
-      'consignment:submitLogistics',
-      [id],
-      logisticsPayload(`ORD-${id}`, `RR${i}0000000CN`),
-    );
-    await net.submit('platformA', 'consignment:submitDeclaration', [id], declarationPayload());
-    await net.submit('post', 'consignment:recordMovement', [
-      id,
-      JSON.stringify({ type: 'dispatched', location: 'CNSHA' }),
-    ]);
-    await net.submit('customs', 'consignment:recordAccess', ['consignment', id, 'order', 'risk_assessment']);
+  await runScenario();
+  for (let n = 0n; n < net.ledger.height(); n++) blocks.push(await net.ledger.getBlockBytes(n));
+  for (const event of await eventsSoFar(net.ledger)) {
+    eventPayloads.push({ name: event.eventName, payload: event.payload });
   }
+  // Everything below reads the closed ledger's files.
+  await net.ledger.close();
 });
 afterAll(async () => {
   await net?.close();
 });
 
-describe('no personal value reaches public state, blocks or events', () => {
-  it('blocks hold none of the personal values (arguments, results, events, write sets)', async () => {
-    for (let b = 0; b < Number(net.ledger.height()); b++) {
-      expect(leaks(await net.ledger.getBlockBytes(b)), `block ${b}`).toEqual([]);
-    }
+// ---------------------------------------------------------------- the scans
+
+describe('no personal value is public', () => {
+  it('the scan finds what it looks for (base64 at every alignment, case, hashes)', () => {
+    const sample = Buffer.from(`{"x":"${Buffer.from(`..${V.phoneA}!`).toString('base64')}"}`);
+    expect(leaks(sample)).toContain(`${V.phoneA} (base64)`);
+    expect(leaks(Buffer.from(V.buyerA.toUpperCase()))).toContain(`${V.buyerA} (text)`);
+    const digest = createHash('sha256').update(V.buyerADocument).digest('hex');
+    expect(leaks(Buffer.from(digest))).toContain(`${V.buyerADocument} (sha256 hex)`);
+    expect(leaks(Buffer.from('nothing personal here'))).toEqual([]);
   });
 
-  it('chaincode events hold none of them', async () => {
-    const controller = new AbortController();
-    const height = net.ledger.height();
-    let seen = 0;
-    for await (const event of net.ledger.events({ startBlock: 0n, signal: controller.signal })) {
-      expect(leaks(event.payload)).toEqual([]);
-      seen++;
-      if (event.blockNumber >= height - 1n) break;
-    }
-    controller.abort();
-    expect(seen).toBeGreaterThan(15);
+  it('no block holds any (arguments, results, events, read/write sets, private data hashes)', () => {
+    expect(blocks.length).toBeGreaterThan(30);
+    for (const [n, block] of blocks.entries()) expect(leaks(block), `block ${n}`).toEqual([]);
   });
 
-  it('public state and history hold none of them, while the private store does (so the scan is not vacuous)', async () => {
-    await net.ledger.close();
-    const db = new Level<string, Uint8Array>(join(net.dataDir, 'ledger'), {
-      keyEncoding: 'utf8',
-      valueEncoding: 'view',
-    });
+  it('no chaincode event holds any', () => {
+    expect(new Set(eventPayloads.map((e) => e.name))).toEqual(
+      new Set([
+        'OrganisationsInitialised',
+        'PartyRegistered',
+        'TrustedTraderSet',
+        'PersonalDataAccessed',
+        'ConsignmentCreated',
+        'RecordSubmitted',
+        'MovementRecorded',
+        'DecisionRecorded',
+      ]),
+    );
+    for (const { name, payload } of eventPayloads) expect(leaks(payload), name).toEqual([]);
+  });
+
+  it('no public store of the ledger holds any, while the private store holds each, per collection', async () => {
+    const db = new Level<string, Uint8Array>(join(net.dataDir, 'ledger'), { valueEncoding: 'view' });
     await db.open();
     try {
-      for (const name of ['state', 'history', 'meta', 'pvthash', 'blocks', 'txids']) {
-        const sub = db.sublevel<string, Uint8Array>(name, { keyEncoding: 'utf8', valueEncoding: 'view' });
-        for await (const [key, value] of sub.iterator()) {
-          expect(leaks(Buffer.from(key)), `${name} key`).toEqual([]);
-          expect(leaks(value), `${name}/${key}`).toEqual([]);
-        }
+      // The public state, as the brief of these tests names it.
+      const state = db.sublevel<string, Uint8Array>('state', { keyEncoding: 'utf8', valueEncoding: 'view' });
+      let stateEntries = 0;
+      for await (const [key, value] of state.iterator()) {
+        stateEntries++;
+        expect(leaks(Buffer.from(key)), `state key ${key}`).toEqual([]);
+        expect(leaks(value), `state ${key}`).toEqual([]);
+        // 12-byte version, then the chaincode's JSON.
+        expect(() => JSON.parse(Buffer.from(value.subarray(12)).toString()), key).not.toThrow();
       }
-      const privateData = db.sublevel<string, Uint8Array>('pvt', {
-        keyEncoding: 'utf8',
-        valueEncoding: 'view',
-      });
-      const found = new Set<string>();
-      for await (const value of privateData.values()) for (const leak of leaks(value)) found.add(leak);
-      expect([...found].sort()).toEqual([...personalValues].sort());
+      expect(stateEntries).toBeGreaterThan(30);
+
+      // Then every entry of every sublevel, so a store added later is not missed.
+      const perSublevel = new Map<string, number>();
+      const privateHits = new Map<string, Set<string>>();
+      for await (const [key, value] of db.iterator({ keyEncoding: 'utf8', valueEncoding: 'view' })) {
+        const sublevel = /^!([^!]+)!/.exec(key)?.[1] ?? '(root)';
+        perSublevel.set(sublevel, (perSublevel.get(sublevel) ?? 0) + 1);
+        if (sublevel === 'pvt') {
+          const collection = key.slice('!pvt!'.length).split('\u0000')[0]!;
+          for (const leak of leaks(value)) {
+            if (!leak.endsWith('(text)')) continue;
+            const value = leak.slice(0, -' (text)'.length);
+            if (!privateHits.has(value)) privateHits.set(value, new Set());
+            privateHits.get(value)!.add(collection);
+          }
+          expect(leaks(Buffer.from(key)), `pvt key ${key}`).toEqual([]);
+          continue;
+        }
+        expect(leaks(Buffer.from(key)), `${sublevel} key`).toEqual([]);
+        expect(leaks(value), `${sublevel}: ${key}`).toEqual([]);
+      }
+      expect(perSublevel.get('state')).toBe(stateEntries);
+      for (const sublevel of ['state', 'history', 'blocks', 'txids', 'pvthash', 'savepoint', 'pvt']) {
+        expect(perSublevel.get(sublevel) ?? 0, sublevel).toBeGreaterThan(0);
+      }
+
+      // Not vacuous: each personal value is in the private store, in exactly the submitters' collections.
+      for (const [name, value] of Object.entries(V) as [Personal, string][]) {
+        expect([...(privateHits.get(value) ?? [])].sort(), name).toEqual(
+          HOLDERS[name].map((msp) => `${msp}-CustomsMSP`).sort(),
+        );
+      }
+      // And a refused submission left its data nowhere, not even there.
+      expect(privateHits.has(REFUSED.name)).toBe(false);
+      expect(privateHits.has(REFUSED.document)).toBe(false);
     } finally {
       await db.close();
+    }
+  });
+
+  it('no other file of the data directory holds any, and no file at all holds the refused data', async () => {
+    const entries = await readdir(net.dataDir, { recursive: true, withFileTypes: true });
+    const files = entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+    // LevelDB's tables and write-ahead log hold the private store too (and compressed): scanned above.
+    const isLevelData = (file: string) => {
+      const path = relative(net.dataDir, file).split(sep);
+      return path[0] === 'ledger' && /^\d+\.(ldb|sst|log)$/.test(path.at(-1)!);
+    };
+    const publicFiles = files.filter((f) => !isLevelData(f));
+    expect(publicFiles.some((f) => f.endsWith('cert.pem'))).toBe(true);
+    expect(files.some(isLevelData)).toBe(true);
+    for (const file of publicFiles)
+      expect(leaks(await readFile(file)), relative(net.dataDir, file)).toEqual([]);
+    const refused = new Set<string>([REFUSED.name, REFUSED.document]);
+    for (const file of files) {
+      const found = leaks(await readFile(file)).filter((l) => [...refused].some((r) => l.startsWith(r)));
+      expect(found, relative(net.dataDir, file)).toEqual([]);
     }
   });
 });

@@ -2,23 +2,52 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openEmbeddedNetwork } from '../../gateway/src/ledger/embedded/network.js';
+import { GOVERNANCE_USER, openEmbeddedNetwork } from '../../gateway/src/ledger/embedded/network.js';
 import type { EmbeddedLedger } from '../../gateway/src/ledger/embedded/embedded-ledger.js';
-import { chaincodeMessage, GatewayError, type ClientIdentity } from '../../gateway/src/ledger/port.js';
+import {
+  chaincodeMessage,
+  GatewayError,
+  TxValidationCode,
+  type ChaincodeEvent,
+  type ClientIdentity,
+} from '../../gateway/src/ledger/port.js';
 
 /** The demo network on a fresh embedded ledger, with one user per organisation. */
 export interface TestNetwork {
   readonly ledger: EmbeddedLedger;
   readonly dataDir: string;
   readonly users: Record<string, ClientIdentity>;
-  submit(user: string, fn: string, args?: string[], transient?: Record<string, unknown>): Promise<unknown>;
+  /**
+   * Submits as a named user. A `transient` value is the private payload: it travels as transient
+   * 'payload' (JSON) with a 'saltSeed' (hex text), a fresh random one unless `options.saltSeed` is given.
+   * `options.transientData` replaces the transient map entirely.
+   */
+  submit(
+    user: string,
+    fn: string,
+    args?: string[],
+    transient?: unknown,
+    options?: SubmitOptions,
+  ): Promise<unknown>;
   evaluate(user: string, fn: string, args?: string[]): Promise<unknown>;
   /** The chaincode's refusal message, or 'ok' when the call succeeded. */
   outcome(call: Promise<unknown>): Promise<string>;
+  /** Enrols (or loads) one more user under a name usable with submit and evaluate. */
+  enrol(
+    name: string,
+    mspId: string,
+    attrs: Record<string, string>,
+    options?: { admin?: boolean },
+  ): Promise<ClientIdentity>;
   close(): Promise<void>;
 }
 
-const USERS: [string, string, string][] = [
+export interface SubmitOptions {
+  readonly saltSeed?: string;
+  readonly transientData?: Record<string, Uint8Array>;
+}
+
+const USERS: [name: string, mspId: string, role: string, admin?: boolean][] = [
   ['platformA', 'PlatformAMSP', 'operator'],
   ['platformB', 'PlatformBMSP', 'operator'],
   ['payment', 'PaymentMSP', 'operator'],
@@ -26,7 +55,17 @@ const USERS: [string, string, string][] = [
   ['express', 'ExpressMSP', 'operator'],
   ['customs', 'CustomsMSP', 'officer'],
   ['auditor', 'AuditorMSP', 'auditor'],
+  // The identity that initialised the registry (an OU=admin certificate with role 'governance').
+  ['governance', 'CustomsMSP', 'governance', true],
 ];
+
+/** A fresh salt seed as the chaincode expects it: hex text of 16 random bytes. */
+export const newSaltSeed = (): string => randomBytes(16).toString('hex');
+
+/** Transient data for a private payload: 'payload' as JSON and 'saltSeed' as hex text. */
+export function privateInput(payload: unknown, saltSeed: string = newSaltSeed()): Record<string, Uint8Array> {
+  return { payload: Buffer.from(JSON.stringify(payload)), saltSeed: Buffer.from(saltSeed) };
+}
 
 export async function openTestNetwork(): Promise<TestNetwork> {
   const dataDir = await mkdtemp(join(tmpdir(), 'chaincode-'));
@@ -36,7 +75,15 @@ export async function openTestNetwork(): Promise<TestNetwork> {
     collectionsConfigPath: 'chaincode/collections_config.json',
   });
   const users: Record<string, ClientIdentity> = {};
-  for (const [name, mspId, role] of USERS) users[name] = await ledger.enrolUser(mspId, name, { role });
+  for (const [name, mspId, role, admin] of USERS) {
+    const userName = name === 'governance' ? GOVERNANCE_USER : name;
+    users[name] = await ledger.enrolUser(mspId, userName, { role }, { admin: admin === true });
+  }
+  const user = (name: string): ClientIdentity => {
+    const identity = users[name];
+    if (!identity) throw new Error(`test network has no user '${name}'`);
+    return identity;
+  };
   const parse = (bytes: Uint8Array): unknown => {
     const text = Buffer.from(bytes).toString();
     return text === '' ? undefined : JSON.parse(text);
@@ -45,17 +92,21 @@ export async function openTestNetwork(): Promise<TestNetwork> {
     ledger,
     dataDir,
     users,
-    submit: async (user, fn, args = [], transient) => {
-      const transientData = transient
-        ? {
-            payload: Buffer.from(JSON.stringify(transient)),
-            saltSeed: Buffer.from(randomBytes(16).toString('hex')),
-          }
-        : undefined;
-      return parse((await ledger.submit(users[user]!, fn, { arguments: args, transientData })).result);
+    submit: async (name, fn, args = [], transient, options = {}) => {
+      const transientData =
+        options.transientData ??
+        (transient === undefined ? undefined : privateInput(transient, options.saltSeed));
+      try {
+        return parse((await ledger.submit(user(name), fn, { arguments: args, transientData })).result);
+      } catch (error) {
+        // Name the chaincode's refusal in the message, so a failing setup step says why.
+        const refusal = error instanceof GatewayError ? chaincodeMessage(error) : undefined;
+        if (refusal !== undefined) (error as Error).message += ` [${fn}: ${refusal}]`;
+        throw error;
+      }
     },
-    evaluate: async (user, fn, args = []) =>
-      parse(await ledger.evaluate(users[user]!, fn, { arguments: args })),
+    evaluate: async (name, fn, args = []) =>
+      parse(await ledger.evaluate(user(name), fn, { arguments: args })),
     outcome: async (call) => {
       try {
         await call;
@@ -65,9 +116,75 @@ export async function openTestNetwork(): Promise<TestNetwork> {
         throw error;
       }
     },
+    enrol: async (name, mspId, attrs, options = {}) => {
+      users[name] = await ledger.enrolUser(mspId, name, attrs, options);
+      return users[name];
+    },
     close: async () => {
       await ledger.close();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A committed transaction as the blocks record it. */
+export interface CommittedTransaction {
+  readonly blockNumber: bigint;
+  readonly transactionId: string;
+  readonly valid: boolean;
+  /** The chaincode function, e.g. 'consignment:create'. */
+  readonly fn: string;
+}
+
+/** Every transaction in blocks 1..height-1 (block 0 is the channel configuration), in commit order. */
+export async function committedTransactions(ledger: EmbeddedLedger): Promise<CommittedTransaction[]> {
+  const out: CommittedTransaction[] = [];
+  for (let n = 1n; n < ledger.height(); n++) {
+    const block = await ledger.getBlock(n);
+    if (!('transactions' in block.data)) continue;
+    for (const [i, tx] of block.data.transactions.entries()) {
+      out.push({
+        blockNumber: n,
+        transactionId: tx.txId,
+        valid: block.metadata.validationCodes[i] === TxValidationCode.VALID,
+        fn: Buffer.from(tx.args[0] ?? '', 'base64').toString('utf8'),
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Every chaincode event delivered from block 0 up to the current height. The event stream never ends
+ * on its own (it goes on with live blocks), so reading stops once the event of the last valid
+ * transaction has arrived and nothing more follows for `trailingMs` (an extra event would be a bug
+ * too), or after `stallMs` without any event (so a missing event gives a shorter list, not a hang).
+ */
+export async function eventsSoFar(
+  ledger: EmbeddedLedger,
+  { trailingMs = 200, stallMs = 5_000 } = {},
+): Promise<ChaincodeEvent[]> {
+  const last = ledger.height() - 1n;
+  const finalTxId = (await committedTransactions(ledger)).filter((tx) => tx.valid).at(-1)?.transactionId;
+  let reachedFinal = finalTxId === undefined;
+  const controller = new AbortController();
+  const iterator = ledger.events({ startBlock: 0n, signal: controller.signal })[Symbol.asyncIterator]();
+  const events: ChaincodeEvent[] = [];
+  try {
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const idle = new Promise<'idle'>((resolve) => {
+        timer = setTimeout(() => resolve('idle'), reachedFinal ? trailingMs : stallMs);
+      });
+      const next = await Promise.race([iterator.next(), idle]);
+      clearTimeout(timer);
+      if (next === 'idle' || next.done || next.value.blockNumber > last) break;
+      events.push(next.value);
+      if (next.value.transactionId === finalTxId) reachedFinal = true;
+    }
+  } finally {
+    controller.abort();
+    await iterator.return?.();
+  }
+  return events;
 }

@@ -46,9 +46,12 @@ export class OrganisationContract extends Contract {
     }
     const config = parseNetworkConfig(json);
     const identity = identityOf(ctx);
-    if (!config.governanceMspIds.includes(identity.mspId)) {
+    // The configuration comes from the caller, so being listed in it proves little: the caller must also
+    // be a governance identity (an admin, or a user with role governance) of a listed governance MSP.
+    // Deployments close the remaining gap by calling init in the same step as the chaincode commit.
+    if (!isGovernanceIdentity(identity, config.governanceMspIds)) {
       throw new Error(
-        `org:init must be called by a governance organisation (${config.governanceMspIds.join(', ')}), not ${identity.mspId}`,
+        `org:init must be called by a governance identity of ${config.governanceMspIds.join(', ')}, not ${identity.mspId} (${identity.userRole ?? 'no role'})`,
       );
     }
     if (await readJson<NetworkRecord>(ctx, networkKey(ctx))) {

@@ -32,6 +32,8 @@ export interface CollectionConfigEntry {
   readonly blockToLive: number;
   readonly memberOnlyRead: boolean;
   readonly memberOnlyWrite: boolean;
+  /** Only on customs' own collection: see collectionsConfigFor. */
+  readonly endorsementPolicy?: { readonly signaturePolicy: string };
 }
 
 export const ORG_ROLES: readonly OrgRole[] = ['platform', 'payment', 'post', 'express', 'customs', 'auditor'];
@@ -185,10 +187,9 @@ function collectionEntry(
     blockToLive,
     memberOnlyRead: true,
     memberOnlyWrite: true,
-    // No collection endorsementPolicy: private writes are then checked against the chaincode-level policy,
-    // like public writes (FABRIC-SEMANTICS row 11h). Anything stricter, such as "record owner and customs",
-    // belongs in key-level (state-based) policies, which also cover private keys; a collection policy would
-    // be a third place to keep in step with the organisation list.
+    // No collection endorsementPolicy for trader collections: their private writes are checked against the
+    // chaincode-level policy, like public writes (FABRIC-SEMANTICS row 11h); two members (trader, customs)
+    // satisfy it.
   };
 }
 
@@ -206,7 +207,12 @@ export function collectionsConfigFor(
   const entries = network.organisations
     .filter((org) => isTraderRole(org.role))
     .map((org) => collectionEntry(traderCollection(org.mspId, customs), [org.mspId, customs], blockToLive));
-  entries.push(collectionEntry(customsCollection(customs), [customs], blockToLive));
+  // Customs is the only member of its own collection, so only customs can endorse a write to it (transient
+  // data must not reach other organisations); the chaincode-level "any two" could never be met.
+  entries.push({
+    ...collectionEntry(customsCollection(customs), [customs], blockToLive),
+    endorsementPolicy: { signaturePolicy: `OR('${customs}.peer')` },
+  });
   return entries;
 }
 
