@@ -1,398 +1,785 @@
 /*
- * A realistic day through the HTTP API only: platforms register sellers and buyers and create
- * consignments with their order data, payment providers send payments, posts and express carriers
- * send waybills and scans, customs releases, and a few things go wrong on purpose.
- *   npm run demo -- [--consignments 300] [--concurrency 16]
- * Talks to GATEWAY_URL (default http://localhost:8080); starts a gateway in-process if none answers.
+ * A realistic day through the HTTP API only. Platforms register their sellers and buyers; parcels
+ * are announced by a platform or by the carrier; the platform sends the order, a payment provider
+ * (sometimes the platform itself) the payment, the post or express carrier the waybill, a declarant
+ * the declaration; the carrier scans dispatch and arrival; customs reads data for a stated purpose,
+ * releases (sometimes before arrival), refers or inspects; released parcels are delivered. A few
+ * parcels carry deliberate mismatches (accepted: matching comes later) and a few requests are
+ * deliberately wrong (they must be refused with a 4xx problem document).
+ *
+ *   npm run demo -- [--consignments 300] [--concurrency 16] [--seed 20261128]
+ *
+ * Talks to GATEWAY_URL (default http://localhost:8080) with the API keys of
+ * CREDENTIALS or <DATA_DIR>/dev-credentials.json (DATA_DIR default ./data); when nothing answers
+ * there it starts a gateway in-process on DATA_DIR and closes it at the end.
+ * Exits with 1 when anything unexpected happened (a 5xx, a network error, a bad request accepted).
  */
 import '../gateway/src/ledger/embedded/chaincode-logging.js';
-import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
 import {
+  ApiClient,
+  gatewayAnswers,
+  isProblem,
+  percentile,
+  readCredentials,
+  type Reply,
+} from './lib/api-client.js';
+import {
   BUYERS,
-  CURRENCIES,
-  DESTINATION_PORTS,
+  DESTINATIONS,
   GOODS,
-  ORIGIN_PORTS,
+  PER_EUR,
+  PLATFORMS,
   Random,
   round2,
+  round3,
+  s10,
   SELLERS,
+  type BuyerProfile,
+  type PlatformProfile,
+  type SellerProfile,
 } from './lib/demo-data.js';
+import { EventCounter } from './lib/event-stream.js';
 
-const { values } = parseArgs({
+// ------------------------------------------------------------------ options and connection
+
+const { values: args } = parseArgs({
   options: {
     consignments: { type: 'string', default: '300' },
     concurrency: { type: 'string', default: '16' },
-    seed: { type: 'string', default: '20261128' },
+    seed: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
-const TOTAL = Number(values.consignments);
-const CONCURRENCY = Number(values.concurrency);
-const rng = new Random(Number(values.seed));
+if (args.help) {
+  console.log('npm run demo -- [--consignments 300] [--concurrency 16] [--seed N]');
+  process.exit(0);
+}
+const TOTAL = positiveInt(args.consignments, '--consignments');
+const CONCURRENCY = positiveInt(args.concurrency, '--concurrency');
+const SEED = args.seed === undefined ? randomBytes(4).readUInt32BE() : positiveInt(args.seed, '--seed');
+const rng = new Random(SEED);
+/** Makes this run's order, tracking and transaction numbers unique against earlier runs on the same ledger. */
 const RUN = Date.now().toString(36).toUpperCase();
+const SERIAL_BASE = randomBytes(4).readUInt32BE() % 90_000_000;
 
-interface Credential {
-  readonly user: string;
-  readonly mspId: string;
-  readonly apiKey: string;
+function positiveInt(value: string | undefined, name: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) {
+    console.error(`${name} must be a positive integer, got '${value}'`);
+    process.exit(2);
+  }
+  return n;
 }
-interface Reply {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
+
+const dataDir = resolve(process.env.DATA_DIR ?? './data');
+let baseUrl = (process.env.GATEWAY_URL ?? 'http://localhost:8080').replace(/\/+$/, '');
+let closeGateway: (() => Promise<void>) | undefined;
+
+if (await gatewayAnswers(baseUrl)) {
+  console.log(`Using the gateway at ${baseUrl}.`);
+} else {
+  console.log(`No gateway answers at ${baseUrl}; starting one in-process on DATA_DIR=${dataDir}.`);
+  const { loadConfig } = await import('../gateway/src/config.js');
+  const { startGateway } = await import('../gateway/src/server.js');
+  try {
+    const gateway = await startGateway(
+      loadConfig({
+        ...process.env,
+        PORT: '0',
+        DATA_DIR: dataDir,
+        HOST: process.env.HOST ?? '127.0.0.1',
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
+      }),
+    );
+    baseUrl = gateway.url;
+    closeGateway = () => gateway.close();
+  } catch (error) {
+    console.error(`could not start a gateway on ${dataDir}: ${(error as Error).message}`);
+    console.error('(is another gateway using that DATA_DIR? then point GATEWAY_URL at it)');
+    process.exit(1);
+  }
 }
+process.once('SIGINT', () => {
+  console.log('\ninterrupted');
+  void (closeGateway?.() ?? Promise.resolve()).finally(() => process.exit(130));
+});
+
+const credentials = await readCredentials(dataDir, process.env.CREDENTIALS).catch(async (error: Error) => {
+  console.error(error.message);
+  await closeGateway?.();
+  process.exit(1);
+});
+const api = new ApiClient(baseUrl, credentials, CONCURRENCY);
+const CUSTOMS = 'customs-officer';
+const AUDITOR = 'auditor';
+const PAYMENT = 'payment-operator';
+const orgName = (user: string, fallback: string): string =>
+  credentials.find((c) => c.user === user)?.org ?? fallback;
+for (const user of [...PLATFORMS.map((p) => p.user), PAYMENT, 'post-operator', 'express-operator', CUSTOMS]) {
+  if (!api.hasUser(user)) {
+    console.error(`the credentials have no demo user '${user}'`);
+    await closeGateway?.();
+    process.exit(1);
+  }
+}
+
+// ------------------------------------------------------------------ outcome bookkeeping
 
 const summary = {
+  parties: 0,
   created: 0,
   complete: 0,
   mismatched: 0,
   released: 0,
   delivered: 0,
+  referredOrInspected: 0,
+  personalDataReads: 0,
+  disclosuresVerified: 0,
+  retriesReplayed: 0,
   refused: 0,
   errors: 0,
-  requests: 0,
 };
 const problems: string[] = [];
+const notes: string[] = [];
 
-let baseUrl = process.env.GATEWAY_URL ?? 'http://localhost:8080';
-let stopGateway: (() => Promise<void>) | undefined;
-let dataDir = resolve(process.env.DATA_DIR ?? './data');
+function error(message: string): void {
+  summary.errors++;
+  problems.push(message);
+}
 
-async function answers(url: string): Promise<boolean> {
-  try {
-    return (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) })).ok;
-  } catch {
-    return false;
+function describe(reply: Reply): string {
+  if (reply.status === 0) return `no answer: ${reply.failure}`;
+  const detail = reply.body.detail ?? reply.failure ?? JSON.stringify(reply.body).slice(0, 160);
+  return `${reply.status} ${String(detail)}`;
+}
+
+/** A request that must succeed; returns whether it did. */
+function accepted(reply: Reply, what: string): boolean {
+  if (reply.status >= 200 && reply.status < 300 && !reply.failure) return true;
+  error(`${what} → ${describe(reply)}`);
+  return false;
+}
+
+/** A deliberately wrong request: it must be refused with a 4xx problem document. */
+function refused(reply: Reply, what: string, expectedStatus: number): void {
+  if (reply.status >= 400 && reply.status < 500 && isProblem(reply)) {
+    summary.refused++;
+    if (reply.status !== expectedStatus) {
+      notes.push(
+        `${what}: refused with ${reply.status}, expected ${expectedStatus} (${String(reply.body.detail)})`,
+      );
+    }
+    return;
   }
-}
-
-if (!(await answers(baseUrl))) {
-  console.log(`No gateway answers at ${baseUrl}; starting one in-process (DATA_DIR=${dataDir}).`);
-  const { loadConfig } = await import('../gateway/src/config.js');
-  const { startGateway } = await import('../gateway/src/server.js');
-  const config = loadConfig({
-    ...process.env,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
-  });
-  dataDir = config.dataDir;
-  const gateway = await startGateway(config);
-  baseUrl = gateway.url;
-  stopGateway = () => gateway.close();
-}
-
-const credentials = JSON.parse(
-  await readFile(process.env.CREDENTIALS ?? join(dataDir, 'dev-credentials.json'), 'utf8'),
-) as Credential[];
-const keyOf = (user: string): string => {
-  const credential = credentials.find((c) => c.user === user);
-  if (!credential) throw new Error(`no demo user ${user} in the credentials file`);
-  return credential.apiKey;
-};
-
-async function call(user: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<Reply> {
-  summary.requests++;
-  const response = await fetch(baseUrl + path, {
-    method,
-    headers: {
-      Authorization: `Bearer ${keyOf(user)}`,
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json', 'Idempotency-Key': randomUUID() }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-}
-
-/** A write that must succeed; anything else is an error of the demo's run. */
-async function expectOk(user: string, path: string, body: unknown): Promise<Reply> {
-  const reply = await call(user, 'POST', path, body);
-  if (reply.status >= 300) {
-    summary.errors++;
-    problems.push(`${user} POST ${path} → ${reply.status} ${String(reply.body.detail ?? '')}`);
+  if (reply.status >= 400 && reply.status < 500) {
+    error(`${what}: refused with ${reply.status} but not as application/problem+json (${reply.contentType})`);
+    return;
   }
-  return reply;
+  error(`${what}: expected a refusal (${expectedStatus}), got ${describe(reply)}`);
 }
 
-/** A request that must be refused with a client error (problem+json); an acceptance is an error. */
-async function expectRefused(
-  user: string,
-  method: 'GET' | 'POST',
-  path: string,
-  body: unknown,
-  why: string,
-): Promise<void> {
-  const reply = await call(user, method, path, body);
-  if (reply.status >= 400 && reply.status < 500) summary.refused++;
-  else {
-    summary.errors++;
-    problems.push(`expected a refusal (${why}) for ${user} ${method} ${path}, got ${reply.status}`);
-  }
+// ------------------------------------------------------------------ the day's plan
+
+type Carrier = 'post-operator' | 'express-operator';
+type Mismatch = 'none' | 'payment-amount' | 'consignee';
+type Decision = 'pre-arrival-release' | 'release' | 'refer' | 'inspect' | 'none';
+
+const BAD_REQUESTS = [
+  'unknown-field',
+  'wrong-type',
+  'money-3-decimals',
+  'short-hs-code',
+  'bad-locode',
+  'platform-decides',
+  'payment-sends-logistics',
+  'delivered-before-release',
+  'other-platform-reads',
+  'idempotency-key-reused',
+  'unknown-purpose',
+] as const;
+type BadRequest = (typeof BAD_REQUESTS)[number];
+
+interface Plan {
+  readonly n: number;
+  readonly id: string;
+  readonly platform: PlatformProfile;
+  readonly seller: SellerProfile;
+  readonly buyer: BuyerProfile;
+  readonly carrier: Carrier;
+  readonly createdBy: string;
+  readonly payer: string;
+  readonly declarant: string;
+  readonly create: Record<string, unknown>;
+  readonly order: Record<string, unknown>;
+  readonly payment: Record<string, unknown>;
+  readonly logistics: Record<string, unknown>;
+  readonly declaration: Record<string, unknown>;
+  readonly dispatched: Record<string, unknown>;
+  readonly arrived: Record<string, unknown>;
+  readonly deliveredAt: Record<string, unknown>;
+  readonly mismatch: Mismatch;
+  readonly decision: Decision;
+  readonly deliver: boolean;
+  readonly customsReads: boolean;
+  readonly carrierReads: boolean;
+  readonly disclose: boolean;
+  readonly replayCreate: boolean;
+  readonly bad?: BadRequest;
 }
 
-const platforms = [
-  { user: 'platforma-operator', name: 'Platform A Marketplace' },
-  { user: 'platformb-operator', name: 'Platform B Marketplace' },
-];
-const partyIds = new Map<string, string>();
+const HOUR = 3_600_000;
+const iso = (ms: number): string => new Date(ms).toISOString();
 
-async function registerParty(
-  platform: string,
-  kind: 'seller' | 'buyer',
-  name: string,
-  documentNumber: string,
-  country: string,
-): Promise<string> {
-  const cacheKey = `${platform}/${documentNumber}`;
-  const known = partyIds.get(cacheKey);
-  if (known) return known;
-  const reply = await expectOk(platform, '/v1/parties', {
-    kind,
-    verificationLevel: kind === 'seller' ? 'verified' : rng.pick(['basic', 'verified'] as const),
-    party: {
-      name,
-      document: { type: kind === 'seller' ? 'tax_id' : 'passport', number: documentNumber, country },
-    },
-  });
-  const id = String(reply.body.partyId ?? '');
-  partyIds.set(cacheKey, id);
-  return id;
-}
-
-async function consignment(n: number): Promise<void> {
-  const platform = platforms[n % platforms.length]!;
-  const seller = rng.pick(SELLERS);
-  const buyerProfile = rng.pick(BUYERS);
-  const buyerIndex = BUYERS.indexOf(buyerProfile);
+function plan(n: number): Plan {
+  const platform = PLATFORMS[n % PLATFORMS.length]!;
+  const seller = rng.pick(SELLERS.filter((s) => s.platforms.includes(platform.code)));
+  // Sellers ship abroad: a buyer in the seller's own country would be a domestic sale.
+  const buyer = rng.pick(BUYERS.filter((b) => b.country !== seller.country));
+  const destination = DESTINATIONS[buyer.country]!;
+  const currency = destination.currency;
+  const rate = PER_EUR[currency];
   const express = rng.chance(0.4);
-  const carrier = express ? 'express-operator' : 'post-operator';
-  const paidByPlatform = rng.chance(0.2);
-  const currency = rng.pick(CURRENCIES);
-  const id = `DEMO-${RUN}-${n}`;
-  const orderNumber = `${platform.user.startsWith('platforma') ? 'PA' : 'PB'}-${RUN}-${n}`;
-  const trackingNumber = express ? `EX${RUN}${n}` : `RR${String(n).padStart(9, '0')}CN`;
-  const payTx = `PAY-${RUN}-${n}`;
+  const carrier: Carrier = express ? 'express-operator' : 'post-operator';
+  const id = `DEMO-${RUN}-${String(n).padStart(5, '0')}`;
+  const orderNumber = `${platform.code}-${RUN}-${String(n).padStart(6, '0')}`;
+  const trackingNumber = express
+    ? String(1_000_000_000 + ((SERIAL_BASE * 10 + n) % 9_000_000_000))
+    : s10(rng.pick(['LX', 'RR', 'UA', 'CP']), SERIAL_BASE + n, seller.country);
+  const payer = rng.chance(platform.ownPaymentShare) ? platform.user : PAYMENT;
+  const paymentTransactionId = `${payer === PAYMENT ? 'PSP' : platform.code}:${RUN}:${randomUUID().slice(0, 8)}`;
 
-  const sellerId = await registerParty(platform.user, 'seller', seller.name, seller.taxId, seller.country);
-  const buyerId = await registerParty(
-    platform.user,
-    'buyer',
-    buyerProfile.name,
-    `P${buyerIndex}X${1000 + buyerIndex}`,
-    buyerProfile.country,
-  );
-
-  const lines = Array.from({ length: rng.int(1, 3) }, (_, i) => {
-    const goods = rng.pick(GOODS);
-    const quantity = rng.int(1, 3);
-    const unitPrice = round2(goods.price[0] + rng.next() * (goods.price[1] - goods.price[0]));
+  const lines = Array.from({ length: rng.chance(0.7) ? 1 : rng.int(2, 4) }, (_, i) => {
+    const hsCode = rng.pick(seller.goods);
+    const goods = GOODS[hsCode]!;
+    const quantity = rng.chance(0.75) ? 1 : rng.int(2, 5);
+    const unitPrice = round2(rng.between(goods.price[0], goods.price[1]) * rate);
     return {
-      lineNo: i + 1,
-      description: goods.description,
-      hsCode: goods.hsCode,
-      quantity,
-      unit: goods.unit,
-      unitPrice,
-      lineValue: round2(unitPrice * quantity),
-      originCountry: seller.country,
+      line: {
+        lineNo: i + 1,
+        description: goods.description,
+        hsCode: rng.chance(0.3) ? `${hsCode}${String(rng.int(0, 99)).padStart(2, '0')}` : hsCode,
+        quantity,
+        unit: goods.unit,
+        unitPrice,
+        lineValue: round2(unitPrice * quantity),
+        originCountry: seller.country,
+        ...(rng.chance(0.5)
+          ? {
+              productUrl: `https://shop.example/${platform.code.toLowerCase()}/item/${rng.int(10_000, 99_999)}`,
+            }
+          : {}),
+      },
+      weightKg: rng.between(goods.weight[0], goods.weight[1]) * quantity,
     };
   });
-  const goodsValue = round2(lines.reduce((sum, l) => sum + l.lineValue, 0));
-  const freight = round2(rng.int(3, 15) + rng.next());
-  const insurance = round2(goodsValue * 0.01);
-  const discount = rng.chance(0.3) ? round2(goodsValue * 0.05) : 0;
-  const taxCollected = round2((goodsValue + freight + insurance - discount) * 0.2);
+  const goodsValue = round2(lines.reduce((sum, l) => sum + l.line.lineValue, 0));
+  const freight = round2((express ? rng.between(8, 25) : rng.between(2, 8)) * rate);
+  const insurance = express && rng.chance(0.5) ? round2(goodsValue * 0.01) : 0;
+  const discount = rng.chance(0.3) ? round2(goodsValue * rng.pick([0.05, 0.1, 0.15])) : 0;
+  const collectsTax = destination.checkoutTaxRate > 0 && goodsValue <= destination.checkoutTaxCeiling;
+  const taxCollected = collectsTax
+    ? round2((goodsValue + freight + insurance - discount) * destination.checkoutTaxRate)
+    : 0;
   const amountPaid = round2(goodsValue + freight + insurance + taxCollected - discount);
+
+  const orderedAt = Date.now() - rng.between(96, 120) * HOUR;
+  const dispatchedAt = orderedAt + rng.between(24, 48) * HOUR;
+  const arrivedAt = dispatchedAt + rng.between(12, 36) * HOUR;
   const consignee = {
-    name: buyerProfile.name,
-    phone: buyerProfile.phone,
-    address: {
-      line1: buyerProfile.street,
-      city: buyerProfile.city,
-      postcode: buyerProfile.postcode,
-      country: buyerProfile.country,
-    },
+    name: buyer.name,
+    phone: buyer.phone,
+    address: { line1: buyer.line1, city: buyer.city, postcode: buyer.postcode, country: buyer.country },
   };
-  const mismatchPayment = rng.chance(0.05);
-  const mismatchConsignee = !mismatchPayment && rng.chance(0.03);
+  const mismatch: Mismatch = rng.chance(0.04) ? 'payment-amount' : rng.chance(0.03) ? 'consignee' : 'none';
+  const bonded = buyer.country === 'CN' && rng.chance(0.3);
+  const declarantIsCarrier = express || rng.chance(0.5);
+  const declarant = declarantIsCarrier ? carrier : platform.user;
 
-  // Half the consignments are announced by the platform, half by the carrier.
-  const createdByCarrier = rng.chance(0.5);
-  const created = await expectOk(createdByCarrier ? carrier : platform.user, '/v1/consignments', {
-    consignmentId: id,
-    ...(createdByCarrier ? { trackingNumber } : { orderNumber }),
-    originCountry: seller.country,
-    destinationCountry: buyerProfile.country,
-  });
-  if (created.status !== 201) return;
-  summary.created++;
+  const roll = rng.next();
+  const decision: Decision =
+    mismatch !== 'none'
+      ? 'none'
+      : roll < 0.15
+        ? 'pre-arrival-release'
+        : roll < 0.75
+          ? 'release'
+          : roll < 0.8
+            ? 'refer'
+            : roll < 0.85
+              ? 'inspect'
+              : 'none';
 
-  const order = expectOk(platform.user, `/v1/consignments/${id}/order`, {
-    orderNumber,
-    seller: { id: sellerId, name: seller.name },
-    buyer: {
-      id: buyerId,
-      name: buyerProfile.name,
-      document: {
-        type: 'passport',
-        number: `P${buyerIndex}X${1000 + buyerIndex}`,
-        country: buyerProfile.country,
-      },
+  return {
+    n,
+    id,
+    platform,
+    seller,
+    buyer,
+    carrier,
+    createdBy: rng.chance(0.5) ? platform.user : carrier,
+    payer,
+    declarant,
+    create: {
+      consignmentId: id,
+      originCountry: seller.country,
+      destinationCountry: buyer.country,
     },
-    consignee,
-    goodsValue,
-    freight,
-    insurance,
-    discount,
-    taxCollected,
-    amountPaid,
-    currency,
-    orderedAt: new Date(Date.now() - rng.int(1, 72) * 3600_000).toISOString(),
-    lines,
-  });
-  // A platform that takes the payment itself can only do so once its order binds it to the consignment.
-  const payment = (paidByPlatform ? order : Promise.resolve()).then(() =>
-    expectOk(paidByPlatform ? platform.user : 'payment-operator', `/v1/consignments/${id}/payment`, {
-      paymentTransactionId: payTx,
+    order: {
       orderNumber,
-      payer: {
-        name: buyerProfile.name,
-        document: {
-          type: 'passport',
-          number: `P${buyerIndex}X${1000 + buyerIndex}`,
-          country: buyerProfile.country,
-        },
-      },
-      amountPaid: mismatchPayment ? round2(amountPaid * 0.6) : amountPaid,
+      platformId: platform.code,
+      seller: { id: '', name: seller.name },
+      buyer: { id: '', name: buyer.name, document: { ...buyer.document, country: buyer.country } },
+      consignee,
+      goodsValue,
+      freight,
+      insurance,
+      discount,
+      taxCollected,
+      amountPaid,
       currency,
-      paidAt: new Date().toISOString(),
-    }),
-  );
-  const logistics = expectOk(carrier, `/v1/consignments/${id}/logistics`, {
-    trackingNumber,
-    orderNumber,
-    consignee: mismatchConsignee ? { ...consignee, name: 'Somebody Else' } : consignee,
-    grossWeightKg: round2(0.2 + rng.next() * 3),
-    packages: 1,
-    freight,
-    insurance,
-    goodsDescription: lines.map((l) => l.description).join(', '),
-  });
-  const replies = await Promise.all([order, payment, logistics]);
-  if (replies.every((r) => r.status === 201)) summary.complete++;
-  if (mismatchPayment || mismatchConsignee) summary.mismatched++;
-  await expectOk(platform.user, `/v1/consignments/${id}/declaration`, {
-    declarant: platform.name,
-    mode: 'direct',
-    transportMode: express ? 'air' : 'mail',
-    originCountry: seller.country,
-    destinationCountry: buyerProfile.country,
-    lines: lines.map((l) => ({ hsCode: l.hsCode, description: l.description, value: l.lineValue, currency })),
-  });
-  await expectOk(carrier, `/v1/consignments/${id}/movements`, {
-    type: 'dispatched',
-    location: ORIGIN_PORTS[seller.country],
-  });
-  await expectOk(carrier, `/v1/consignments/${id}/movements`, {
-    type: 'arrived',
-    location: DESTINATION_PORTS[buyerProfile.country],
-  });
-  // Matching and risk come later ([4/7]); until then customs releases what is consistent.
-  if (!mismatchPayment && !mismatchConsignee && rng.chance(0.8)) {
-    const released = await expectOk('customs-officer', `/v1/consignments/${id}/decision`, {
-      decision: 'release',
-      reasonCodes: ['DEMO_RELEASE'],
-    });
-    if (released.status === 201) {
-      summary.released++;
-      const delivered = await expectOk(carrier, `/v1/consignments/${id}/movements`, {
-        type: 'delivered',
-        location: DESTINATION_PORTS[buyerProfile.country],
-      });
-      if (delivered.status === 201) summary.delivered++;
-    }
-  } else if (mismatchPayment || mismatchConsignee) {
-    await expectOk('customs-officer', `/v1/consignments/${id}/decision`, {
-      decision: 'hold',
-      reasonCodes: ['DATA_MISMATCH'],
-    });
-  }
-
-  // Some deliberate bad requests: each must be refused with a 4xx problem.
-  if (n % 50 === 7)
-    await expectRefused(
-      platform.user,
-      'POST',
-      `/v1/consignments/${id}/order`,
-      { orderNumber, status: 'released' },
-      'unknown field',
-    );
-  if (n % 50 === 17)
-    await expectRefused(
-      carrier,
-      'POST',
-      `/v1/consignments/${id}/movements`,
-      { type: 'dispatched', location: 42 },
-      'wrong type',
-    );
-  if (n % 50 === 27)
-    await expectRefused(
-      platform.user,
-      'POST',
-      `/v1/consignments/${id}/decision`,
-      { decision: 'release', reasonCodes: [] },
-      'wrong role',
-    );
-  if (n % 50 === 37)
-    await expectRefused(
-      carrier,
-      'POST',
-      `/v1/consignments/${id}/movements`,
-      { type: 'exited', location: 'FRCDG' },
-      'illegal transition',
-    );
-  if (n % 50 === 47)
-    await expectRefused(
-      platforms[(n + 1) % 2]!.user,
-      'GET',
-      `/v1/consignments/${id}`,
-      undefined,
-      "another platform's consignment",
-    );
+      orderedAt: iso(orderedAt),
+      lines: lines.map((l) => l.line),
+    },
+    payment: {
+      paymentTransactionId,
+      orderNumber,
+      payer: { name: buyer.name, document: { ...buyer.document, country: buyer.country } },
+      // A mismatch as seen in practice: a partial capture, or a price changed after payment.
+      amountPaid: mismatch === 'payment-amount' ? round2(amountPaid * rng.pick([0.5, 0.8, 1.1])) : amountPaid,
+      currency,
+      paidAt: iso(orderedAt + rng.between(1, 15) * 60_000),
+    },
+    logistics: {
+      trackingNumber,
+      ...(express ? { masterBill: `176-${String(10_000_000 + rng.int(0, 89_999_999))}` } : {}),
+      orderNumber,
+      // A mismatch as seen in practice: the waybill names a parcel forwarder instead of the buyer.
+      consignee:
+        mismatch === 'consignee'
+          ? {
+              name: 'Quick Forwarding Services',
+              phone: '+44 20 7946 0958',
+              address: {
+                line1: 'Unit 7, Dockside Estate',
+                city: buyer.city,
+                postcode: buyer.postcode,
+                country: buyer.country,
+              },
+            }
+          : consignee,
+      grossWeightKg: round3(lines.reduce((sum, l) => sum + l.weightKg, 0) + 0.05),
+      packages: lines.length > 2 && express ? 2 : 1,
+      freight,
+      insurance,
+      goodsDescription: lines.map((l) => l.line.description).join('; '),
+    },
+    declaration: {
+      declarant: declarantIsCarrier
+        ? orgName(carrier, express ? 'Express carrier (customs broker)' : 'Postal operator')
+        : platform.name,
+      mode: bonded ? 'bonded' : 'direct',
+      transportMode: express
+        ? seller.country === 'TR' && destination.currency === 'EUR'
+          ? 'road'
+          : 'air'
+        : 'mail',
+      originCountry: seller.country,
+      destinationCountry: buyer.country,
+      lines: lines.map((l) => ({
+        hsCode: l.line.hsCode,
+        description: l.line.description,
+        value: l.line.lineValue,
+        currency,
+      })),
+      ...(collectsTax && destination.usesIoss ? { vatCollectionNumber: platform.ioss } : {}),
+    },
+    dispatched: {
+      type: 'dispatched',
+      location: bonded ? 'CNNGB' : seller.port,
+      occurredAt: iso(dispatchedAt),
+    },
+    arrived: {
+      type: 'arrived',
+      location: express ? destination.expressPort : destination.postPort,
+      occurredAt: iso(arrivedAt),
+    },
+    deliveredAt: { type: 'delivered', location: destination.depot },
+    mismatch,
+    decision,
+    deliver: (decision === 'release' || decision === 'pre-arrival-release') && rng.chance(0.9),
+    customsReads: rng.chance(0.1),
+    carrierReads: rng.chance(0.1),
+    disclose: n % 50 === 1,
+    replayCreate: n % 20 === 0,
+    bad: n % 8 === 3 ? BAD_REQUESTS[Math.floor(n / 8) % BAD_REQUESTS.length] : undefined,
+  };
 }
 
+// ------------------------------------------------------------------ parties
+
+const partyIds = new Map<string, string>();
+const partyKey = (platform: PlatformProfile, document: string): string => `${platform.code}/${document}`;
+
+async function registerParties(): Promise<void> {
+  const registrations: Promise<void>[] = [];
+  for (const platform of PLATFORMS) {
+    const register = async (key: string, body: Record<string, unknown>): Promise<void> => {
+      const reply = await api.post(platform.user, '/v1/parties', body);
+      if (!accepted(reply, `${platform.user} POST /v1/parties (${String(body.kind)})`)) return;
+      const id = reply.body.partyId;
+      if (typeof id !== 'string' || !/^[0-9a-f]{64}$/.test(id)) {
+        error(`POST /v1/parties answered without a pseudonymous partyId: ${JSON.stringify(reply.body)}`);
+        return;
+      }
+      partyIds.set(key, id);
+      summary.parties++;
+    };
+    for (const seller of SELLERS.filter((s) => s.platforms.includes(platform.code))) {
+      registrations.push(
+        register(partyKey(platform, seller.taxId), {
+          kind: 'seller',
+          verificationLevel: 'verified',
+          party: {
+            name: seller.name,
+            document: { type: 'tax_id', number: seller.taxId, country: seller.country },
+          },
+        }),
+      );
+    }
+    for (const [i, buyer] of BUYERS.entries()) {
+      registrations.push(
+        register(partyKey(platform, buyer.document.number), {
+          kind: 'buyer',
+          verificationLevel: i % 4 === 3 ? 'basic' : 'verified',
+          party: {
+            name: buyer.name,
+            document: { ...buyer.document, country: buyer.country },
+            address: {
+              line1: buyer.line1,
+              city: buyer.city,
+              postcode: buyer.postcode,
+              country: buyer.country,
+            },
+          },
+        }),
+      );
+    }
+  }
+  await Promise.all(registrations);
+}
+
+// ------------------------------------------------------------------ one consignment's day
+
+/** The status each consignment should have at the end, to compare with the ledger. */
+const expectedStatus = new Map<string, string>();
+
+async function runConsignment(p: Plan): Promise<void> {
+  const base = `/v1/consignments/${p.id}`;
+  const sellerId = partyIds.get(partyKey(p.platform, p.seller.taxId));
+  const buyerId = partyIds.get(partyKey(p.platform, p.buyer.document.number));
+  if (!sellerId || !buyerId) return; // registration already counted as an error
+  const order = {
+    ...p.order,
+    seller: { ...(p.order.seller as object), id: sellerId },
+    buyer: { ...(p.order.buyer as object), id: buyerId },
+  };
+  const createBody = {
+    ...p.create,
+    ...(p.createdBy === p.platform.user
+      ? { orderNumber: p.order.orderNumber }
+      : { trackingNumber: p.logistics.trackingNumber }),
+  };
+
+  const createKey = randomUUID();
+  const created = await api.post(p.createdBy, '/v1/consignments', createBody, { idempotencyKey: createKey });
+  if (!accepted(created, `${p.createdBy} POST /v1/consignments ${p.id}`)) return;
+  summary.created++;
+  expectedStatus.set(p.id, 'created');
+
+  if (p.replayCreate) {
+    // A client that lost the answer retries with the same key: it must get the first answer back.
+    const retry = await api.post(p.createdBy, '/v1/consignments', createBody, { idempotencyKey: createKey });
+    if (
+      retry.status === created.status &&
+      retry.headers.get('idempotent-replayed') === 'true' &&
+      retry.body.consignmentId === p.id
+    ) {
+      summary.retriesReplayed++;
+    } else {
+      error(`retry of POST /v1/consignments ${p.id} with the same Idempotency-Key → ${describe(retry)}`);
+    }
+  }
+
+  const orderKey = randomUUID();
+  const orderSent = api.post(p.platform.user, `${base}/order`, order, { idempotencyKey: orderKey });
+  const paymentSent = (p.payer === p.platform.user ? orderSent : Promise.resolve()).then(() =>
+    api.post(p.payer, `${base}/payment`, p.payment),
+  );
+  const logisticsSent = api.post(p.carrier, `${base}/logistics`, p.logistics);
+  const [o, pay, l] = await Promise.all([orderSent, paymentSent, logisticsSent]);
+  const okOrder = accepted(o, `${p.platform.user} POST ${base}/order`);
+  const okPayment = accepted(
+    pay,
+    `${p.payer} POST ${base}/payment${p.mismatch === 'payment-amount' ? ' (amount mismatch)' : ''}`,
+  );
+  const okLogistics = accepted(
+    l,
+    `${p.carrier} POST ${base}/logistics${p.mismatch === 'consignee' ? ' (consignee mismatch)' : ''}`,
+  );
+  if (p.mismatch !== 'none' && okOrder && okPayment && okLogistics) summary.mismatched++;
+  if (!okLogistics) return; // without a carrier no movement can follow
+
+  if (
+    !accepted(
+      await api.post(p.declarant, `${base}/declaration`, p.declaration),
+      `${p.declarant} POST ${base}/declaration`,
+    )
+  ) {
+    return;
+  }
+  if (p.bad) await badRequest(p, p.bad, { order, orderKey });
+
+  if (
+    !accepted(await api.post(p.carrier, `${base}/movements`, p.dispatched), `${p.carrier} dispatched ${p.id}`)
+  )
+    return;
+  expectedStatus.set(p.id, 'dispatched');
+
+  if (p.decision === 'pre-arrival-release') {
+    // Pre-arrival processing: low-risk goods released while still in transit (WCO standard 5).
+    if (!(await decide(p, 'release', ['PRE_ARRIVAL_LOW_RISK']))) return;
+  }
+  if (!accepted(await api.post(p.carrier, `${base}/movements`, p.arrived), `${p.carrier} arrived ${p.id}`))
+    return;
+  if (p.decision !== 'pre-arrival-release') expectedStatus.set(p.id, 'arrived');
+
+  if (p.customsReads) await readDetails(CUSTOMS, p, 'order', 'risk_assessment');
+  if (p.decision === 'release' && !(await decide(p, 'release', ['LOW_RISK']))) return;
+  if (p.decision === 'refer') await decide(p, 'refer', ['REQUEST_INFORMATION', 'VALUE_QUERY']);
+  if (p.decision === 'inspect') await decide(p, 'inspect', ['RANDOM_SELECTION']);
+
+  if (p.deliver) {
+    if (p.carrierReads) await readDetails(p.carrier, p, 'logistics', 'delivery');
+    const delivered = await api.post(p.carrier, `${base}/movements`, p.deliveredAt);
+    if (accepted(delivered, `${p.carrier} delivered ${p.id}`)) {
+      summary.delivered++;
+      expectedStatus.set(p.id, 'delivered');
+    }
+  }
+
+  // Others look at the parcel: the platform follows its status, an auditor its provenance.
+  if (p.n % 10 === 4) accepted(await api.get(p.platform.user, base), `${p.platform.user} GET ${base}`);
+  if (p.n % 25 === 9) accepted(await api.get(AUDITOR, `${base}/history`), `${AUDITOR} GET ${base}/history`);
+  if (p.n % 40 === 2) {
+    accepted(await api.get(CUSTOMS, `/v1/parties/${sellerId}`), `${CUSTOMS} GET /v1/parties/{seller}`);
+  }
+  if (p.disclose) await discloseAndVerify(p);
+}
+
+async function decide(p: Plan, decision: string, reasonCodes: string[]): Promise<boolean> {
+  const reply = await api.post(CUSTOMS, `/v1/consignments/${p.id}/decision`, { decision, reasonCodes });
+  if (!accepted(reply, `${CUSTOMS} ${decision} ${p.id}`)) return false;
+  if (decision === 'release') {
+    summary.released++;
+    expectedStatus.set(p.id, 'released');
+  } else {
+    summary.referredOrInspected++;
+    expectedStatus.set(p.id, decision === 'refer' ? 'referred' : 'inspection');
+  }
+  return true;
+}
+
+async function readDetails(user: string, p: Plan, record: string, purpose: string): Promise<void> {
+  const reply = await api.get(user, `/v1/consignments/${p.id}/details?record=${record}&purpose=${purpose}`);
+  if (accepted(reply, `${user} GET details ${record} for ${purpose} of ${p.id}`)) summary.personalDataReads++;
+}
+
+/** The platform discloses two fields of its order; an auditor checks them against the ledger. */
+async function discloseAndVerify(p: Plan): Promise<void> {
+  const disclosed = await api.post(p.platform.user, `/v1/consignments/${p.id}/disclosures`, {
+    record: 'order',
+    fields: ['/goodsValue', '/currency'],
+    purpose: 'audit',
+  });
+  if (!accepted(disclosed, `${p.platform.user} POST disclosures of ${p.id}`)) return;
+  const verdict = await api.post(AUDITOR, '/v1/verify', {
+    consignmentId: p.id,
+    record: 'order',
+    disclosure: disclosed.body.disclosure,
+  });
+  if (!accepted(verdict, `${AUDITOR} POST /v1/verify ${p.id}`)) return;
+  if (verdict.body.verified === true) summary.disclosuresVerified++;
+  else error(`disclosure of ${p.id} did not verify: ${JSON.stringify(verdict.body).slice(0, 200)}`);
+}
+
+async function badRequest(
+  p: Plan,
+  kind: BadRequest,
+  sent: { order: Record<string, unknown>; orderKey: string },
+): Promise<void> {
+  const base = `/v1/consignments/${p.id}`;
+  const platform = p.platform.user;
+  switch (kind) {
+    case 'unknown-field':
+      return refused(
+        await api.post(platform, `${base}/order`, { ...sent.order, giftWrap: true }),
+        'order with an unknown field (giftWrap)',
+        400,
+      );
+    case 'wrong-type':
+      return refused(
+        await api.post(platform, `${base}/order`, {
+          ...sent.order,
+          goodsValue: String(sent.order.goodsValue),
+        }),
+        'order with goodsValue as a string',
+        400,
+      );
+    case 'money-3-decimals':
+      return refused(
+        await api.post(p.payer, `${base}/payment`, { ...p.payment, amountPaid: 12.345 }),
+        'payment with an amount of 3 decimals',
+        400,
+      );
+    case 'short-hs-code':
+      return refused(
+        await api.post(p.declarant, `${base}/declaration`, {
+          ...p.declaration,
+          lines: [{ hsCode: '6109', description: 'T-shirt', value: 10, currency: 'EUR' }],
+        }),
+        'declaration with a 4-digit HS code',
+        400,
+      );
+    case 'bad-locode':
+      return refused(
+        await api.post(p.carrier, `${base}/movements`, { type: 'dispatched', location: 'Paris' }),
+        'movement with a location that is not a UN/LOCODE',
+        400,
+      );
+    case 'platform-decides':
+      return refused(
+        await api.post(platform, `${base}/decision`, { decision: 'release', reasonCodes: [] }),
+        'a platform recording a customs decision',
+        403,
+      );
+    case 'payment-sends-logistics':
+      return refused(
+        await api.post(PAYMENT, `${base}/logistics`, p.logistics),
+        'a payment provider submitting logistics data',
+        403,
+      );
+    case 'delivered-before-release':
+      return refused(
+        await api.post(p.carrier, `${base}/movements`, p.deliveredAt),
+        "'delivered' in status 'created' (before dispatch and release)",
+        409,
+      );
+    case 'other-platform-reads': {
+      const other = PLATFORMS.find((q) => q.user !== platform)!.user;
+      return refused(await api.get(other, base), 'another platform reading the consignment', 404);
+    }
+    case 'idempotency-key-reused':
+      return refused(
+        await api.post(
+          platform,
+          `${base}/order`,
+          { ...sent.order, discount: 0.01 },
+          { idempotencyKey: sent.orderKey },
+        ),
+        'an Idempotency-Key reused with a different body',
+        422,
+      );
+    case 'unknown-purpose':
+      return refused(
+        await api.get(CUSTOMS, `${base}/details?record=order&purpose=marketing`),
+        "a personal-data read for purpose 'marketing'",
+        400,
+      );
+  }
+}
+
+// ------------------------------------------------------------------ the run
+
+const plans = Array.from({ length: TOTAL }, (_, n) => plan(n));
+const events = new EventCounter(baseUrl, credentials.find((c) => c.user === AUDITOR)?.apiKey ?? '');
+if (!(await events.start())) notes.push(`event stream not followed: ${events.failure}`);
+
+const started = performance.now();
+console.log(
+  `A day of ${TOTAL} consignments (seed ${SEED}, at most ${CONCURRENCY} requests in flight); registering sellers and buyers…`,
+);
+await registerParties();
+
 const bar = new SingleBar(
-  { format: 'demo [{bar}] {value}/{total} consignments | {requests} requests | {errors} errors' },
+  {
+    format:
+      'consignments [{bar}] {value}/{total} | {requests} requests | refused {refused} | errors {errors} | {eta_formatted} left',
+    hideCursor: true,
+  },
   Presets.shades_classic,
 );
-bar.start(TOTAL, 0, { requests: 0, errors: 0 });
-const started = performance.now();
+bar.start(TOTAL, 0, { requests: api.requests, refused: 0, errors: summary.errors });
 let next = 0;
+// More parcels than request slots, so the request limit (not the parcels' own sequencing) is the bound.
 await Promise.all(
-  Array.from({ length: CONCURRENCY }, async () => {
-    for (let n = next++; n < TOTAL; n = next++) {
+  Array.from({ length: Math.min(TOTAL, CONCURRENCY * 2) }, async () => {
+    for (let i = next++; i < TOTAL; i = next++) {
       try {
-        await consignment(n);
-      } catch (error) {
-        summary.errors++;
-        problems.push(`consignment ${n}: ${(error as Error).message}`);
+        await runConsignment(plans[i]!);
+      } catch (e) {
+        error(`consignment ${plans[i]!.id}: ${(e as Error).stack ?? String(e)}`);
       }
-      bar.increment(1, { requests: summary.requests, errors: summary.errors });
+      bar.increment(1, { requests: api.requests, refused: summary.refused, errors: summary.errors });
     }
   }),
 );
 bar.stop();
+
+// What the ledger says, read back by customs: records present and final status of every parcel.
+await Promise.all(
+  [...expectedStatus].map(async ([id, status]) => {
+    const reply = await api.get(CUSTOMS, `/v1/consignments/${id}`);
+    if (!accepted(reply, `${CUSTOMS} GET /v1/consignments/${id}`)) return;
+    const records = (reply.body.records ?? []) as { kind?: string }[];
+    const kinds = new Set(records.map((r) => r.kind));
+    if (['order', 'payment', 'logistics'].every((k) => kinds.has(k))) summary.complete++;
+    const actual = (reply.body.consignment as { status?: string } | undefined)?.status;
+    if (actual !== status) error(`${id}: status on the ledger is '${actual}', expected '${status}'`);
+  }),
+);
 const elapsed = (performance.now() - started) / 1000;
-await stopGateway?.();
+await events.stop();
+await closeGateway?.();
 
 console.log('\nDemo summary');
 console.table({
-  ...summary,
-  elapsedSeconds: Number(elapsed.toFixed(1)),
-  requestsPerSecond: Math.round(summary.requests / elapsed),
+  'parties registered': summary.parties,
+  created: summary.created,
+  'complete (order+payment+logistics)': summary.complete,
+  'mismatched (accepted)': summary.mismatched,
+  released: summary.released,
+  delivered: summary.delivered,
+  'referred or inspected': summary.referredOrInspected,
+  'personal-data reads (with purpose)': summary.personalDataReads,
+  'disclosures verified': summary.disclosuresVerified,
+  'retries replayed (Idempotency-Key)': summary.retriesReplayed,
+  refused: summary.refused,
+  errors: summary.errors,
+  requests: api.requests,
+  'elapsed (s)': Number(elapsed.toFixed(1)),
+  'requests/s': Number((api.requests / elapsed).toFixed(1)),
+  'latency p50 / p99 (ms)': `${Math.round(percentile(api.latencies, 50))} / ${Math.round(percentile(api.latencies, 99))}`,
+  'ledger events streamed': events.total,
 });
+if (events.total > 0) {
+  console.log(`events: ${[...events.counts].map(([name, count]) => `${name} ${count}`).join(', ')}`);
+}
+for (const note of notes.slice(0, 10)) console.log(`  note: ${note}`);
+if (notes.length > 10) console.log(`  … ${notes.length - 10} more notes`);
 for (const problem of problems.slice(0, 20)) console.log(`  ! ${problem}`);
+if (problems.length > 20) console.log(`  … ${problems.length - 20} more errors`);
 if (summary.errors > 0) process.exitCode = 1;

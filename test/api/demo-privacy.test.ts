@@ -9,7 +9,7 @@ import { BUYERS, SELLERS } from '../../scripts/lib/demo-data.js';
 
 const run = promisify(execFile);
 const personalValues = [
-  ...BUYERS.flatMap((b) => [b.name, b.street, b.phone]),
+  ...BUYERS.flatMap((b) => [b.name, b.line1, b.phone, b.document.number]),
   ...SELLERS.map((s) => s.taxId),
 ];
 let dataDir: string;
