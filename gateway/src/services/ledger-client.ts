@@ -2,6 +2,7 @@ import type { Principal } from '../auth/principal.js';
 import { isRetryableConflict } from '../http/ledger-errors.js';
 import type { IdentityProvider } from '../ledger/identities.js';
 import type { LedgerPort } from '../ledger/port.js';
+import { Semaphore } from './semaphore.js';
 
 /** An MVCC conflict means the state changed between simulation and commit: simulate again, a few times. */
 const MAX_ATTEMPTS = 4;
@@ -18,10 +19,20 @@ export interface Submitted<T> {
  * one: a resubmitted transaction id would only be marked a duplicate).
  */
 export class LedgerClient {
+  /**
+   * Submissions in flight at once. Past the ledger's capacity, more concurrent proposals only add
+   * MVCC retries and memory: measured on the embedded ledger, 2,000 in flight committed less than
+   * half of what 400 did. Requests beyond the limit wait their turn.
+   */
+  private readonly submissions: Semaphore;
+
   constructor(
     private readonly ledger: LedgerPort,
     private readonly identities: IdentityProvider,
-  ) {}
+    maxSubmissionsInFlight = 256,
+  ) {
+    this.submissions = new Semaphore(maxSubmissionsInFlight);
+  }
 
   async submit<T>(
     principal: Principal,
@@ -30,18 +41,20 @@ export class LedgerClient {
     options: { transient?: Record<string, Uint8Array>; endorsingOrganizations?: readonly string[] } = {},
   ): Promise<Submitted<T>> {
     const identity = await this.identities.identityFor(principal);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const { result, transactionId, blockNumber } = await this.ledger.submit(identity, transaction, {
-          arguments: args,
-          transientData: options.transient,
-          endorsingOrganizations: options.endorsingOrganizations,
-        });
-        return { value: parse<T>(result), txId: transactionId, blockNumber };
-      } catch (error) {
-        if (attempt >= MAX_ATTEMPTS || !isRetryableConflict(error)) throw error;
+    return this.submissions.run(async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const { result, transactionId, blockNumber } = await this.ledger.submit(identity, transaction, {
+            arguments: args,
+            transientData: options.transient,
+            endorsingOrganizations: options.endorsingOrganizations,
+          });
+          return { value: parse<T>(result), txId: transactionId, blockNumber };
+        } catch (error) {
+          if (attempt >= MAX_ATTEMPTS || !isRetryableConflict(error)) throw error;
+        }
       }
-    }
+    });
   }
 
   async evaluate<T>(principal: Principal, transaction: string, args: readonly string[]): Promise<T> {
