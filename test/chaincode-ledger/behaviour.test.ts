@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commitPayload, disclose, verifyDisclosure } from '@customs-ledger/chaincode';
+import { TxValidationCode } from '../../gateway/src/ledger/port.js';
 import { openTestNetwork, type TestNetwork } from '../support/network.js';
 import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
 
@@ -172,5 +173,28 @@ describe('commitments', () => {
     expect(
       await net.outcome(net.evaluate('post', 'consignment:getPrivateRecord', ['ROOT-1', 'order'])),
     ).toMatch(/not visible|not a member/);
+  });
+});
+
+describe('customs records need the customs peer', () => {
+  it('a decision endorsed by two trader peers (even running honest chaincode for a customs client) is invalid', async () => {
+    await net.submit('platformA', 'consignment:create', ['SEAL-1', joinKeys('ORD-SEAL-1')]);
+    const decision = JSON.stringify({ decision: 'hold', reasonCodes: ['DOCS'] });
+    const forged = await net.ledger.endorse(net.users.customs!, 'consignment:recordDecision', {
+      arguments: ['SEAL-1', decision],
+      endorsingOrganizations: ['PlatformAMSP', 'PostMSP'],
+    });
+    const status = await (await forged.submit()).getStatus();
+    expect(status.code).toBe(TxValidationCode.ENDORSEMENT_POLICY_FAILURE);
+    const view = (await net.evaluate('customs', 'consignment:get', ['SEAL-1'])) as {
+      consignment: { status: string };
+      decisions: unknown[];
+    };
+    expect(view.consignment.status).toBe('created');
+    expect(view.decisions).toEqual([]);
+    // With customs among the endorsers the same decision commits.
+    expect(await net.outcome(net.submit('customs', 'consignment:recordDecision', ['SEAL-1', decision]))).toBe(
+      'ok',
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { KeyEndorsementPolicy } from 'fabric-shim';
 
 import { traderCollection } from '../domain/collections';
 import {
@@ -29,7 +30,7 @@ import {
   SubjectType,
   type RecordKind,
 } from '../domain/schemas';
-import { nextStatus, recordsLocked } from '../domain/state-machine';
+import { nextStatus, recordsLocked, type ConsignmentStatus } from '../domain/state-machine';
 import {
   KeyType,
   compositeKey,
@@ -50,6 +51,7 @@ import {
   byTimeThenTx,
   type AccessRecord,
   type ConsignmentRecord,
+  type CustomsSeal,
   type DecisionRecord,
   type MovementRecord,
   type PartyRegistration,
@@ -103,6 +105,7 @@ export class ConsignmentContract extends Contract {
     };
     await this.claimJoinKeys(ctx, record);
     await putJson(ctx, key, record);
+    await this.createCustomsSeal(ctx, id, caller.network.customsMspId);
     emitEvent(ctx, 'ConsignmentCreated', {
       consignmentId: id,
       status: record.status,
@@ -205,6 +208,7 @@ export class ConsignmentContract extends Contract {
     };
     await putJson(ctx, compositeKey(ctx, KeyType.decision, [id, record.txId]), record);
     await this.updateStatus(ctx, consignment, statusAfter);
+    await this.updateCustomsSeal(ctx, id, record.txId, statusAfter);
     emitEvent(ctx, 'DecisionRecorded', {
       consignmentId: id,
       decision: decision.decision,
@@ -212,6 +216,37 @@ export class ConsignmentContract extends Contract {
       status: statusAfter,
     });
     return result(record);
+  }
+
+  /**
+   * Created with the consignment (under the chaincode-level policy, like any new key) and from then
+   * on changeable only with the customs peer's endorsement (FABRIC-SEMANTICS rows 11a–11g).
+   */
+  private async createCustomsSeal(ctx: Context, id: string, customsMspId: string): Promise<void> {
+    const key = compositeKey(ctx, KeyType.customsSeal, [id]);
+    const seal: CustomsSeal = {
+      consignmentId: id,
+      customsMspId,
+      decisions: 0,
+      lastDecisionTxId: null,
+      status: 'created',
+    };
+    await putJson(ctx, key, seal);
+    const policy = new KeyEndorsementPolicy();
+    policy.addOrgs('PEER', customsMspId);
+    await ctx.stub.setStateValidationParameter(key, policy.getPolicy());
+  }
+
+  private async updateCustomsSeal(
+    ctx: Context,
+    id: string,
+    txId: string,
+    status: ConsignmentStatus,
+  ): Promise<void> {
+    const key = compositeKey(ctx, KeyType.customsSeal, [id]);
+    const seal = await readJson<CustomsSeal>(ctx, key);
+    if (!seal) throw new Error(`consignment ${id} has no customs seal; it cannot take customs decisions`);
+    await putJson(ctx, key, { ...seal, decisions: seal.decisions + 1, lastDecisionTxId: txId, status });
   }
 
   /** Public record, record summaries, movements and decisions, for participants, customs and auditors. */

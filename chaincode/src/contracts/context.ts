@@ -38,6 +38,12 @@ export const KeyType = {
   paymentTransaction: 'paytx',
   /** [subjectType, subjectId, txId] → AccessRecord, append-only. */
   access: 'access',
+  /**
+   * [consignmentId] → CustomsSeal, under a key-level endorsement policy naming customs: every
+   * customs decision updates it, so no transaction without the customs peer's endorsement can
+   * record one, even if other organisations' peers ran altered chaincode.
+   */
+  customsSeal: 'customsseal',
   /** [gatewayMspId, zero-padded tree size] → AuditAnchor, append-only. */
   auditAnchor: 'auditanchor',
   /** [gatewayMspId] → the latest AuditAnchor of that gateway (written only by that gateway, serially). */

@@ -43,6 +43,15 @@ export interface MovementRecord {
   readonly txId: string;
 }
 
+/** The customs-endorsed counterpart of a consignment: how many decisions, and the latest. */
+export interface CustomsSeal {
+  readonly consignmentId: string;
+  readonly customsMspId: string;
+  readonly decisions: number;
+  readonly lastDecisionTxId: string | null;
+  readonly status: ConsignmentStatus;
+}
+
 export interface DecisionRecord {
   readonly consignmentId: string;
   readonly decision: DecisionEvent;
