@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AuditAnchor } from '@customs-ledger/chaincode';
 import type { ClientIdentity, LedgerPort } from '../ledger/port.js';
 import type { AuditLog } from './audit-log.js';
 
@@ -9,16 +10,7 @@ export interface AnchorSchedule {
 }
 
 /** An anchor as the audit contract stores it (audit:anchor, audit:latestAnchor, audit:getAnchors). */
-export interface AnchorRecord {
-  readonly gatewayMspId: string;
-  readonly treeSize: number;
-  readonly rootHash: string;
-  readonly timestamp: string;
-  readonly signature: string;
-  readonly signerId: string;
-  readonly txId: string;
-  readonly anchoredAt: string;
-}
+export type AnchorRecord = AuditAnchor;
 
 export interface AnchorerStatus {
   /** The size of the last anchor on the ledger, undefined until it has been read. */
