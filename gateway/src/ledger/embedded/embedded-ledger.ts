@@ -89,6 +89,8 @@ export class EmbeddedLedger implements LedgerPort {
   private readonly orderer: Orderer<OrderedTransaction>;
   private readonly validator: BlockValidator;
   private readonly orgIds: string[];
+  /** Certificate chain checks by (MSP, certificate): each identity is checked once, not per transaction. */
+  private readonly trusted = new Map<string, boolean>();
   private commitChain: Promise<void> = Promise.resolve();
   private blocksInFlight = 0;
   private closed = false;
@@ -534,8 +536,6 @@ export class EmbeddedLedger implements LedgerPort {
     }
     return peer;
   }
-
-  private readonly trusted = new Map<string, boolean>();
 
   private isMemberIdentity(mspId: string, certificate: string): boolean {
     const cacheKey = `${mspId}\u0000${certificate}`;
