@@ -79,6 +79,12 @@ beforeAll(async () => {
   api.get('/v1/broken', () => {
     throw new Error('boom');
   });
+  // Answers only after the client has given up.
+  api.get('/v1/slow', (_req, res) => {
+    setTimeout(() => {
+      if (!res.destroyed) res.json({ late: true });
+    }, 300);
+  });
   app.use(api);
   app.use(problemHandler(pino({ level: 'silent' })));
   server = app.listen(0, '127.0.0.1');
@@ -200,6 +206,19 @@ describe('metrics', () => {
     expect(text).not.toContain('raw-id-123');
     expect(text).not.toContain('/nowhere');
     expect(text).toContain('process_cpu_seconds_total'); // default process metrics
+  });
+
+  it('counts a request the client abandoned as 499, not as the status it would have had', async () => {
+    await expect(
+      fetch(url + '/v1/slow', {
+        headers: { Authorization: 'Bearer token-dave' },
+        signal: AbortSignal.timeout(50),
+      }),
+    ).rejects.toThrow();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const text = await (await get('/metrics')).text();
+    expect(text).toMatch(/http_requests_total\{method="GET",route="\/v1\/slow",status="499"\} 1/);
+    expect(text).not.toMatch(/route="\/v1\/slow",status="200"/);
   });
 
   it('keeps registries apart: a second instance starts empty', async () => {

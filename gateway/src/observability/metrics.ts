@@ -56,7 +56,10 @@ export function createMetrics(): Metrics {
     const record = (): void => {
       if (recorded) return;
       recorded = true;
-      const labels = { method: req.method, route: routeTemplate(req), status: String(res.statusCode) };
+      // A response the client abandoned before it finished is counted as 499, not as the status it
+      // would have had (nginx's convention for "client closed request").
+      const status = res.writableFinished ? String(res.statusCode) : '499';
+      const labels = { method: req.method, route: routeTemplate(req), status };
       httpDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
       httpRequests.inc(labels);
     };
