@@ -21,14 +21,35 @@ export interface ProposalOptions {
   readonly endorsingOrganizations?: readonly string[];
 }
 
-/** Fabric's TxValidationCode values used by this project. */
+/** Fabric's TxValidationCode values (peer/transaction.proto), so any commit failure is named. */
 export const TxValidationCode = {
   VALID: 0,
+  NIL_ENVELOPE: 1,
   BAD_PAYLOAD: 2,
+  BAD_COMMON_HEADER: 3,
+  BAD_CREATOR_SIGNATURE: 4,
+  INVALID_ENDORSER_TRANSACTION: 5,
+  INVALID_CONFIG_TRANSACTION: 6,
+  UNSUPPORTED_TX_PAYLOAD: 7,
+  BAD_PROPOSAL_TXID: 8,
   DUPLICATE_TXID: 9,
   ENDORSEMENT_POLICY_FAILURE: 10,
   MVCC_READ_CONFLICT: 11,
   PHANTOM_READ_CONFLICT: 12,
+  UNKNOWN_TX_TYPE: 13,
+  TARGET_CHAIN_NOT_FOUND: 14,
+  MARSHAL_TX_ERROR: 15,
+  NIL_TXACTION: 16,
+  EXPIRED_CHAINCODE: 17,
+  CHAINCODE_VERSION_CONFLICT: 18,
+  BAD_HEADER_EXTENSION: 19,
+  BAD_CHANNEL_HEADER: 20,
+  BAD_RESPONSE_PAYLOAD: 21,
+  BAD_RWSET: 22,
+  ILLEGAL_WRITESET: 23,
+  INVALID_WRITESET: 24,
+  INVALID_CHAINCODE: 25,
+  NOT_VALIDATED: 254,
   INVALID_OTHER_REASON: 255,
 } as const;
 export type TxValidationCodeName = keyof typeof TxValidationCode;
@@ -140,6 +161,18 @@ export class CommitError extends Error {
     const codeName = Object.entries(TxValidationCode).find(([, c]) => c === code)?.[0] ?? String(code);
     super(`Transaction ${transactionId} failed to commit with status code ${code} (${codeName})`);
   }
+}
+
+/** Submits an endorsed transaction and waits for its commit: the second half of every adapter's submit. */
+export async function commitEndorsed(transaction: EndorsedTransaction): Promise<SubmitResult> {
+  const commit = await transaction.submit();
+  const status = await commit.getStatus();
+  if (!status.successful) throw new CommitError(status.transactionId, status.code);
+  return {
+    result: transaction.result,
+    transactionId: transaction.transactionId,
+    blockNumber: status.blockNumber,
+  };
 }
 
 /** The chaincode's own message inside a ledger error, e.g. a refusal such as "caller PostMSP may not …". */

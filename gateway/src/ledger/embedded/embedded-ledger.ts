@@ -30,7 +30,7 @@ import { Orderer } from './orderer.js';
 import { AsyncQueue } from './async-queue.js';
 import { verifyChain, type ChainVerification } from './chain.js';
 import {
-  CommitError,
+  commitEndorsed,
   EndorseError,
   GatewayError,
   GrpcStatus,
@@ -263,15 +263,7 @@ export class EmbeddedLedger implements LedgerPort {
     transactionName: string,
     options: ProposalOptions = {},
   ): Promise<SubmitResult> {
-    const transaction = await this.endorse(identity, transactionName, options);
-    const commit = await transaction.submit();
-    const status = await commit.getStatus();
-    if (!status.successful) throw new CommitError(status.transactionId, status.code);
-    return {
-      result: transaction.result,
-      transactionId: transaction.transactionId,
-      blockNumber: status.blockNumber,
-    };
+    return commitEndorsed(await this.endorse(identity, transactionName, options));
   }
 
   async *events(options: EventsOptions = {}): AsyncIterable<ChaincodeEvent> {

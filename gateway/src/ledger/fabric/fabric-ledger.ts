@@ -2,7 +2,6 @@ import * as grpc from '@grpc/grpc-js';
 import {
   connect,
   hash,
-  StatusCode,
   type ChaincodeEvent as FabricChaincodeEvent,
   type CloseableAsyncIterable,
   type Contract,
@@ -15,7 +14,7 @@ import {
 } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
 import {
-  CommitError,
+  commitEndorsed,
   GatewayError,
   GrpcStatus,
   type ChaincodeEvent,
@@ -208,15 +207,7 @@ export class FabricLedger implements LedgerPort {
     transactionName: string,
     options: ProposalOptions = {},
   ): Promise<SubmitResult> {
-    const transaction = await this.endorse(identity, transactionName, options);
-    const commit = await transaction.submit();
-    const status = await commit.getStatus();
-    if (!status.successful) throw commitError(status);
-    return {
-      result: transaction.result,
-      transactionId: transaction.transactionId,
-      blockNumber: status.blockNumber,
-    };
+    return commitEndorsed(await this.endorse(identity, transactionName, options));
   }
 
   /**
@@ -424,17 +415,6 @@ function toCommitStatus(status: Status): CommitStatus {
     successful: status.successful,
     blockNumber: status.blockNumber,
   };
-}
-
-const statusName: Record<number, string> = Object.fromEntries(
-  Object.entries(StatusCode).map(([name, code]) => [code, name]),
-);
-
-/** The port's CommitError, with fabric-gateway's message (which names every TxValidationCode). */
-function commitError(status: CommitStatus): CommitError {
-  const error = new CommitError(status.transactionId, status.code);
-  error.message = `Transaction ${status.transactionId} failed to commit with status code ${status.code} (${statusName[status.code] ?? String(status.code)})`;
-  return error;
 }
 
 function toPortEvent(event: FabricChaincodeEvent): ChaincodeEvent {
