@@ -119,12 +119,18 @@ const AUDITOR = 'auditor';
 const PAYMENT = 'payment-operator';
 const orgName = (user: string, fallback: string): string =>
   credentials.find((c) => c.user === user)?.org ?? fallback;
-for (const user of [...PLATFORMS.map((p) => p.user), PAYMENT, 'post-operator', 'express-operator', CUSTOMS]) {
-  if (!api.hasUser(user)) {
-    console.error(`the credentials have no demo user '${user}'`);
-    await closeGateway?.();
-    process.exit(1);
-  }
+// The cast is whoever this network has: the embedded ledger has every organisation, a Fabric
+// network those of network/network.config.json. Without a payment provider platforms take
+// payments themselves; without an express carrier the post carries everything.
+const platforms = PLATFORMS.filter((p) => api.hasUser(p.user));
+const carriers = (['post-operator', 'express-operator'] as const).filter((user) => api.hasUser(user));
+const hasPaymentProvider = api.hasUser(PAYMENT);
+if (platforms.length === 0 || carriers.length === 0 || !api.hasUser(CUSTOMS)) {
+  console.error(
+    `the credentials need a platform, a carrier and '${CUSTOMS}'; they have ${credentials.map((c) => c.user).join(', ')}`,
+  );
+  await closeGateway?.();
+  process.exit(1);
 }
 
 // ------------------------------------------------------------------ outcome bookkeeping
@@ -202,6 +208,12 @@ const BAD_REQUESTS = [
   'unknown-purpose',
 ] as const;
 type BadRequest = (typeof BAD_REQUESTS)[number];
+/** The wrong requests this network's cast can make. */
+const possibleBadRequests = BAD_REQUESTS.filter(
+  (bad) =>
+    (bad !== 'payment-sends-logistics' || hasPaymentProvider) &&
+    (bad !== 'other-platform-reads' || platforms.length > 1),
+);
 
 interface Plan {
   readonly n: number;
@@ -235,21 +247,21 @@ const HOUR = 3_600_000;
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 function plan(n: number): Plan {
-  const platform = PLATFORMS[n % PLATFORMS.length]!;
+  const platform = platforms[n % platforms.length]!;
   const seller = rng.pick(SELLERS.filter((s) => s.platforms.includes(platform.code)));
   // Sellers ship abroad: a buyer in the seller's own country would be a domestic sale.
   const buyer = rng.pick(BUYERS.filter((b) => b.country !== seller.country));
   const destination = DESTINATIONS[buyer.country]!;
   const currency = destination.currency;
   const rate = PER_EUR[currency];
-  const express = rng.chance(0.4);
+  const express = carriers.length === 1 ? carriers[0] === 'express-operator' : rng.chance(0.4);
   const carrier: Carrier = express ? 'express-operator' : 'post-operator';
   const id = `DEMO-${RUN}-${String(n).padStart(5, '0')}`;
   const orderNumber = `${platform.code}-${RUN}-${String(n).padStart(6, '0')}`;
   const trackingNumber = express
     ? String(1_000_000_000 + ((SERIAL_BASE * 10 + n) % 9_000_000_000))
     : s10(rng.pick(['LX', 'RR', 'UA', 'CP']), SERIAL_BASE + n, seller.country);
-  const payer = rng.chance(platform.ownPaymentShare) ? platform.user : PAYMENT;
+  const payer = !hasPaymentProvider || rng.chance(platform.ownPaymentShare) ? platform.user : PAYMENT;
   const paymentTransactionId = `${payer === PAYMENT ? 'PSP' : platform.code}:${RUN}:${randomUUID().slice(0, 8)}`;
 
   const lines = Array.from({ length: rng.chance(0.7) ? 1 : rng.int(2, 4) }, (_, i) => {
@@ -415,7 +427,7 @@ function plan(n: number): Plan {
     carrierReads: rng.chance(0.1),
     disclose: n % 50 === 1,
     replayCreate: n % 20 === 0,
-    bad: n % 8 === 3 ? BAD_REQUESTS[Math.floor(n / 8) % BAD_REQUESTS.length] : undefined,
+    bad: n % 8 === 3 ? possibleBadRequests[Math.floor(n / 8) % possibleBadRequests.length] : undefined,
   };
 }
 
@@ -426,7 +438,7 @@ const partyKey = (platform: PlatformProfile, document: string): string => `${pla
 
 async function registerParties(): Promise<void> {
   const registrations: Promise<void>[] = [];
-  for (const platform of PLATFORMS) {
+  for (const platform of platforms) {
     const register = async (key: string, body: Record<string, unknown>): Promise<void> => {
       const reply = await api.post(platform.user, '/v1/parties', body);
       if (!accepted(reply, `${platform.user} POST /v1/parties (${String(body.kind)})`)) return;
@@ -679,7 +691,7 @@ async function badRequest(
         409,
       );
     case 'other-platform-reads': {
-      const other = PLATFORMS.find((q) => q.user !== platform)!.user;
+      const other = platforms.find((q) => q.user !== platform)!.user;
       return refused(await api.get(other, base), 'another platform reading the consignment', 404);
     }
     case 'idempotency-key-reused':

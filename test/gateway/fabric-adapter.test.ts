@@ -21,6 +21,7 @@ import {
 import { toLedgerError } from '../../gateway/src/ledger/fabric/errors.js';
 import { FabricLedger, type FabricLedgerOptions } from '../../gateway/src/ledger/fabric/fabric-ledger.js';
 import { loadUserIdentity, ProfileIdentityProvider } from '../../gateway/src/ledger/fabric/identities.js';
+import { LedgerClient } from '../../gateway/src/services/ledger-client.js';
 import {
   chaincodeMessage,
   CommitError,
@@ -541,6 +542,39 @@ describe('FabricLedger over the Fabric Gateway protocol (a fake peer)', () => {
     expect(error.transactionId).toBe(peer.proposals[0]!.transactionId);
     expect(chaincodeMessage(error)).toBe('consignment CN-1 already exists');
     expect(peer.submitted).toEqual([]);
+  });
+
+  it('endorsers that simulated on different heights: the services retry with a new proposal; a refusal is not retried', async () => {
+    const client = new LedgerClient(ledger, ledger.identityProvider());
+    const principal = { user: 'platforma-operator', mspId: MSP, role: 'client' } as const;
+    const disagree = new FakeFailure(
+      status.ABORTED,
+      'failed to collect enough transaction endorsements, see attached details for more info',
+      [{ address: '127.0.0.1:7150', mspId: 'CustomsMSP', message: 'ProposalResponsePayloads do not match' }],
+    );
+    peer.onEndorse = () => (peer.proposals.length === 1 ? disagree : Buffer.from('{"kind":"order"}'));
+    peer.onCommitStatus = () => ({ code: 0, blockNumber: 3 });
+    const submitted = await client.submit(principal, 'consignment:submitOrder', ['CN-1']);
+    expect(submitted.value).toEqual({ kind: 'order' });
+    expect(peer.proposals).toHaveLength(2);
+    expect(peer.proposals[1]!.transactionId).not.toBe(peer.proposals[0]!.transactionId);
+    expect(submitted.txId).toBe(peer.proposals[1]!.transactionId);
+
+    // Endorsers that keep disagreeing: a bounded number of proposals, then 409.
+    peer.onEndorse = () => disagree;
+    const error = await client.submit(principal, 'consignment:submitOrder', ['CN-1']).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EndorseError);
+    expect(problemFromLedgerError(error)?.status).toBe(409);
+    expect(peer.proposals).toHaveLength(6);
+
+    peer.onEndorse = () =>
+      new FakeFailure(status.ABORTED, 'failed to endorse transaction, see attached details for more info', [
+        { address: '127.0.0.1:7051', mspId: MSP, message: 'chaincode response 500, consignment CN-1 does not exist' },
+      ]);
+    await expect(client.submit(principal, 'consignment:submitOrder', ['CN-1'])).rejects.toBeInstanceOf(
+      EndorseError,
+    );
+    expect(peer.proposals).toHaveLength(7);
   });
 
   it('an invalid commit: submit throws CommitError; the low-level getStatus reports it without throwing', async () => {

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { loadConfig } from '../../gateway/src/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/src/server.js';
@@ -10,7 +11,23 @@ export interface TestGateway {
   readonly dataDir: string;
   /** Calls the API as a demo user (by user name, e.g. 'platforma-operator'). */
   as(user: string): ApiClient;
+  /** Whether this network has the demo user (a Fabric network may have fewer organisations). */
+  has(user: string): boolean;
   close(): Promise<void>;
+}
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * The backend of the suites that run on both ledgers: the embedded ledger, or with LEDGER=fabric
+ * (set by `npm run test:fabric`) the running network of network/network.sh.
+ */
+export function scenarioBackend(): Record<string, string> {
+  if (process.env.LEDGER !== 'fabric') return {};
+  return {
+    LEDGER: 'fabric',
+    FABRIC_PROFILE_DIR: process.env.FABRIC_PROFILE_DIR ?? join(root, 'network', 'organizations', 'gateway'),
+  };
 }
 
 export interface ApiResponse<T = Record<string, unknown>> {
@@ -29,7 +46,10 @@ export interface ApiClient {
   ): Promise<ApiResponse<T>>;
 }
 
-/** A real gateway on a free port over a fresh embedded ledger in a temporary directory. */
+/**
+ * A real gateway on a free port with its data in a temporary directory, over a fresh embedded
+ * ledger unless `env` names another backend (see scenarioBackend).
+ */
 export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
   const dataDir = await mkdtemp(join(tmpdir(), 'gateway-test-'));
   const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env });
@@ -43,6 +63,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     gateway,
     dataDir,
     as: (user) => client(gateway.url, { Authorization: `Bearer ${keyOf(user)}` }),
+    has: (user) => gateway.credentials.some((c) => c.user === user),
     close: async () => {
       await gateway.close();
       await rm(dataDir, { recursive: true, force: true });

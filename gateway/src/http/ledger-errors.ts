@@ -1,4 +1,11 @@
-import { chaincodeMessage, CommitError, GatewayError, GrpcStatus, TxValidationCode } from '../ledger/port.js';
+import {
+  chaincodeMessage,
+  CommitError,
+  EndorseError,
+  GatewayError,
+  GrpcStatus,
+  TxValidationCode,
+} from '../ledger/port.js';
 import { HttpProblem } from './problem.js';
 
 /**
@@ -20,12 +27,28 @@ export function statusForRefusal(message: string): number {
   return REFUSALS.find(([pattern]) => pattern.test(message))?.[1] ?? 422;
 }
 
-/** Whether a failed submission may succeed if proposed again (a fresh simulation on newer state). */
+/**
+ * Fabric's gateway says this when its endorsers simulated on different ledger heights: one peer
+ * had committed a block touching the keys read and the other had not yet (seen on a real network
+ * when two organisations write the same consignment within one block interval).
+ */
+const ENDORSERS_DISAGREE = 'ProposalResponsePayloads do not match';
+
+/**
+ * Whether a failed submission may succeed if proposed again (a fresh simulation on newer state):
+ * a read conflict at commit, or endorsers that read different versions.
+ */
 export function isRetryableConflict(error: unknown): boolean {
+  if (error instanceof CommitError) {
+    return (
+      error.code === TxValidationCode.MVCC_READ_CONFLICT ||
+      error.code === TxValidationCode.PHANTOM_READ_CONFLICT
+    );
+  }
   return (
-    error instanceof CommitError &&
-    (error.code === TxValidationCode.MVCC_READ_CONFLICT ||
-      error.code === TxValidationCode.PHANTOM_READ_CONFLICT)
+    error instanceof EndorseError &&
+    error.code === GrpcStatus.ABORTED &&
+    error.details.some((detail) => detail.message.includes(ENDORSERS_DISAGREE))
   );
 }
 
@@ -36,12 +59,12 @@ const RETRY_AFTER_SECONDS = '2';
  * chaincode's own words); a ledger that cannot be reached is 503 with Retry-After.
  */
 export function problemFromLedgerError(error: unknown): HttpProblem | undefined {
+  if (isRetryableConflict(error)) {
+    return new HttpProblem(409, 'the record was changed by a concurrent transaction; retry the request', {
+      extensions: { txId: (error as CommitError | EndorseError).transactionId },
+    });
+  }
   if (error instanceof CommitError) {
-    if (isRetryableConflict(error)) {
-      return new HttpProblem(409, 'the record was changed by a concurrent transaction; retry the request', {
-        extensions: { txId: error.transactionId },
-      });
-    }
     if (error.code === TxValidationCode.ENDORSEMENT_POLICY_FAILURE) {
       return new HttpProblem(403, 'the transaction does not satisfy the endorsement policy', {
         extensions: { txId: error.transactionId },

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Principal } from '../auth/principal.js';
 import { isRetryableConflict } from '../http/ledger-errors.js';
 import type { IdentityProvider } from '../ledger/identities.js';
@@ -6,6 +7,11 @@ import { Semaphore } from './semaphore.js';
 
 /** An MVCC conflict means the state changed between simulation and commit: simulate again, a few times. */
 const MAX_ATTEMPTS = 4;
+/**
+ * Upper bound of the random pause before attempt n+1 is n times this: long enough for a peer that
+ * lagged one block behind its peers to commit it (Fabric), short next to a block interval.
+ */
+const RETRY_BACKOFF_MS = 40;
 
 export interface Submitted<T> {
   readonly value: T;
@@ -52,6 +58,7 @@ export class LedgerClient {
           return { value: parse<T>(result), txId: transactionId, blockNumber };
         } catch (error) {
           if (attempt >= MAX_ATTEMPTS || !isRetryableConflict(error)) throw error;
+          await sleep(Math.random() * RETRY_BACKOFF_MS * attempt);
         }
       }
     });
