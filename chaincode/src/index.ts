@@ -26,6 +26,8 @@ export { auditTreeHeadMessage } from './contracts/audit';
 export type { AuditAnchor } from './contracts/audit';
 export type {
   AccessRecord,
+  BatchEvents,
+  BatchOutcome,
   ConsignmentRecord,
   DecisionRecord,
   FlagRecord,

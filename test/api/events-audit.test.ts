@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { readSse } from '../support/sse.js';
 
 let t: TestGateway;
 
@@ -10,60 +11,8 @@ afterAll(async () => {
   await t?.close();
 });
 
-interface SseEvent {
-  id: string;
-  event: string;
-  data: Record<string, unknown>;
-}
-
-/** Reads Server-Sent Events from a real HTTP stream until `count` events or the timeout. */
-async function readEvents(
-  user: string,
-  count: number,
-  lastEventId?: string,
-  timeoutMs = 10_000,
-): Promise<SseEvent[]> {
-  const key = t.gateway.credentials.find((c) => c.user === user)!.apiKey;
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  const response = await fetch(`${t.gateway.url}/v1/events${lastEventId ? '' : '?startBlock=0'}`, {
-    headers: { Authorization: `Bearer ${key}`, ...(lastEventId ? { 'Last-Event-ID': lastEventId } : {}) },
-    signal: controller.signal,
-  });
-  expect(response.status).toBe(200);
-  expect(response.headers.get('content-type')).toContain('text/event-stream');
-  const events: SseEvent[] = [];
-  const decoder = new TextDecoder();
-  let buffer = '';
-  try {
-    for await (const chunk of response.body!) {
-      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const fields = Object.fromEntries(
-          block
-            .split('\n')
-            .filter((line) => !line.startsWith(':') && line.includes(':'))
-            .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trimStart()]),
-        );
-        if (fields.data !== undefined && fields.id !== undefined) {
-          events.push({ id: fields.id, event: fields.event ?? 'message', data: JSON.parse(fields.data) });
-        }
-        if (events.length >= count) {
-          controller.abort();
-          return events;
-        }
-      }
-    }
-  } catch (error) {
-    if (!controller.signal.aborted) throw error;
-  } finally {
-    clearTimeout(timer);
-  }
-  return events;
-}
+const readEvents = (user: string, count: number, lastEventId?: string, timeoutMs?: number) =>
+  readSse(t, user, count, lastEventId, timeoutMs);
 
 async function create(user: string, id: string): Promise<void> {
   const res = await t

@@ -22,6 +22,7 @@ import { toLedgerError } from '../../gateway/src/ledger/fabric/errors.js';
 import { FabricLedger, type FabricLedgerOptions } from '../../gateway/src/ledger/fabric/fabric-ledger.js';
 import { loadUserIdentity, ProfileIdentityProvider } from '../../gateway/src/ledger/fabric/identities.js';
 import { LedgerClient } from '../../gateway/src/services/ledger-client.js';
+import type { Principal } from '../../gateway/src/auth/principal.js';
 import {
   chaincodeMessage,
   CommitError,
@@ -546,7 +547,13 @@ describe('FabricLedger over the Fabric Gateway protocol (a fake peer)', () => {
 
   it('endorsers that simulated on different heights: the services retry with a new proposal; a refusal is not retried', async () => {
     const client = new LedgerClient(ledger, ledger.identityProvider());
-    const principal = { user: 'platforma-operator', mspId: MSP, role: 'client' } as const;
+    const principal: Principal = {
+      user: 'platforma-operator',
+      mspId: MSP,
+      orgRole: 'platform',
+      role: 'client',
+      authMethod: 'api-key',
+    };
     const disagree = new FakeFailure(
       status.ABORTED,
       'failed to collect enough transaction endorsements, see attached details for more info',

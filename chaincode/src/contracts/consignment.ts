@@ -18,6 +18,7 @@ import { commitPayload } from '../domain/merkle';
 import { assertPurpose } from '../domain/purposes';
 import { assertAllowed, type Action } from '../domain/roles';
 import {
+  BatchOperations,
   ConsignmentId,
   Decision,
   JoinKeys,
@@ -28,8 +29,10 @@ import {
   parseWith,
   recordKinds,
   SubjectType,
+  type BatchFunction,
   type RecordKind,
 } from '../domain/schemas';
+import { BatchConflict, BatchWrites } from './batch-context';
 import { nextStatus, recordsLocked, type ConsignmentStatus } from '../domain/state-machine';
 import {
   KeyType,
@@ -50,6 +53,8 @@ import {
 import {
   byTimeThenTx,
   type AccessRecord,
+  type BatchEvents,
+  type BatchOutcome,
   type ConsignmentRecord,
   type CustomsSeal,
   type DecisionRecord,
@@ -185,6 +190,52 @@ export class ConsignmentContract extends Contract {
     });
     return result(record);
   }
+
+  /**
+   * Many operations in one transaction, for throughput on Fabric, where a transaction's latency is
+   * mostly block cutting. operationsJson: [{fn, args}], fn one of create, submitOrder, submitPayment,
+   * submitLogistics, submitDeclaration, recordMovement, args as that transaction takes them; the
+   * payload and salt seed of operation i travel as transient 'payload.<i>' and 'saltSeed.<i>'. Each
+   * operation is checked exactly as its own transaction would be and is applied, refused (the
+   * others stand) or deferred (it touched state an earlier operation wrote; submit it again in a
+   * later transaction). The one event, BatchApplied, carries each applied operation's event.
+   */
+  @Transaction()
+  @Returns('string')
+  public async batch(ctx: Context, operationsJson: string): Promise<string> {
+    const operations = parseJsonWith(BatchOperations, 'operations', operationsJson);
+    const writes = new BatchWrites();
+    const outcomes: BatchOutcome[] = [];
+    const events: BatchEvents['events'][number][] = [];
+    for (const [index, operation] of operations.entries()) {
+      const staged = writes.stage(ctx, index);
+      try {
+        const value = await this.batchable[operation.fn].call(this, staged.ctx, ...operation.args);
+        await staged.commit();
+        outcomes.push({ index, status: 'applied', result: JSON.parse(value) as unknown });
+        const event = staged.event;
+        if (event)
+          events.push({ index, name: event.name, payload: JSON.parse(event.payload.toString('utf8')) });
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        outcomes.push({ index, status: error instanceof BatchConflict ? 'deferred' : 'refused', message });
+      }
+    }
+    if (events.length > 0) emitEvent(ctx, 'BatchApplied', { events });
+    return result({ outcomes });
+  }
+
+  private readonly batchable: Record<
+    BatchFunction,
+    (this: ConsignmentContract, ctx: Context, ...args: string[]) => Promise<string>
+  > = {
+    create: ConsignmentContract.prototype.create,
+    submitOrder: ConsignmentContract.prototype.submitOrder,
+    submitPayment: ConsignmentContract.prototype.submitPayment,
+    submitLogistics: ConsignmentContract.prototype.submitLogistics,
+    submitDeclaration: ConsignmentContract.prototype.submitDeclaration,
+    recordMovement: ConsignmentContract.prototype.recordMovement,
+  };
 
   /** decisionJson: {decision: release|hold|inspect|seize|return_to_sender|refer, reasonCodes: string[]}. */
   @Transaction()

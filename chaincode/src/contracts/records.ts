@@ -118,6 +118,19 @@ export interface FlagRecord {
   readonly txId: string;
 }
 
+/** What became of one operation of a batch transaction (in the transaction's result, so public). */
+export type BatchOutcome =
+  | { readonly index: number; readonly status: 'applied'; readonly result: unknown }
+  | { readonly index: number; readonly status: 'refused'; readonly message: string }
+  /** It touched state an earlier operation of the transaction wrote: run it in a later transaction. */
+  | { readonly index: number; readonly status: 'deferred'; readonly message: string };
+
+/** The payload of BatchApplied, the one event of a batch transaction: each applied operation's own event. */
+export interface BatchEvents {
+  readonly events: readonly { readonly index: number; readonly name: string; readonly payload: unknown }[];
+  readonly txId: string;
+}
+
 /** Chronological order for append-only records keyed by txId (txIds are random). */
 export function byTimeThenTx<T extends { readonly txId: string }>(
   time: (r: T) => string,

@@ -190,6 +190,39 @@ export const JoinKeys = z.strictObject({
 });
 export type JoinKeys = z.infer<typeof JoinKeys>;
 
+/**
+ * The transactions a batch may carry, with the number of arguments each takes after the context.
+ * Decisions and access records stay single transactions: each is an act of its own to audit.
+ */
+export const batchFunctionArity = {
+  create: 2,
+  submitOrder: 1,
+  submitPayment: 1,
+  submitLogistics: 1,
+  submitDeclaration: 1,
+  recordMovement: 2,
+} as const;
+export type BatchFunction = keyof typeof batchFunctionArity;
+
+/** At most this many operations in one transaction: bounds the block size and the endorsement time. */
+export const MAX_BATCH_OPERATIONS = 1000;
+
+export const BatchOperations = z
+  .array(
+    z
+      .strictObject({
+        fn: z.enum(Object.keys(batchFunctionArity) as [BatchFunction, ...BatchFunction[]]),
+        args: z.array(z.string()),
+      })
+      .refine((op) => op.args.length === batchFunctionArity[op.fn], {
+        message: 'wrong number of arguments for the function',
+        path: ['args'],
+      }),
+  )
+  .min(1)
+  .max(MAX_BATCH_OPERATIONS);
+export type BatchOperation = z.infer<typeof BatchOperations>[number];
+
 export const Movement = z.strictObject({
   type: z.enum(movementEvents),
   location: UnLocode,

@@ -1,57 +1,63 @@
-import { ConsignmentId, JoinKeys, Movement, payloadSchemas, type OrgRole } from '@customs-ledger/chaincode';
+import {
+  ConsignmentId,
+  JoinKeys,
+  MAX_BATCH_OPERATIONS,
+  Movement,
+  payloadSchemas,
+  type BatchFunction,
+  type BatchOutcome,
+  type OrgRole,
+  type RecordKind,
+} from '@customs-ledger/chaincode';
 import type { ZodType } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
-import { problemFromLedgerError } from '../http/ledger-errors.js';
+import { problemFromLedgerError, statusForRefusal } from '../http/ledger-errors.js';
 import { HttpProblem } from '../http/problem.js';
 import { z } from '../http/openapi.js';
-import type { ConsignmentService } from '../services/consignment-service.js';
+import type { BatchOperationInput, ConsignmentService } from '../services/consignment-service.js';
 import { JsonResult, NoQuery } from './schemas.js';
 
 const MAX_OPERATIONS = 500;
-/** Operations on different consignments run side by side; each consignment's run in order. */
-const CONCURRENCY = 64;
+/**
+ * A transaction's share of a batch: at most the chaincode's limit of operations, and about this many
+ * bytes of arguments and payloads, well inside Fabric's gRPC message and block limits.
+ */
+const TRANSACTION_BYTES = 4 * 1024 * 1024;
 
 interface OperationKind {
   readonly roles: readonly OrgRole[];
   readonly body: ZodType;
-  run(
-    service: ConsignmentService,
-    principal: Principal,
-    consignmentId: string,
-    body: unknown,
-  ): Promise<{ value: unknown; txId: string }>;
+  /** The chaincode operation for a validated body. */
+  operation(consignmentId: string, body: unknown): BatchOperationInput;
 }
 
 const CreateBody = JoinKeys.extend({ consignmentId: ConsignmentId });
+
+const submitRecord = (kind: RecordKind, fn: BatchFunction, roles: readonly OrgRole[]): OperationKind => ({
+  roles,
+  body: payloadSchemas[kind],
+  operation: (id, payload) => ({ fn, args: [id], payload }),
+});
 
 const OPERATIONS: Record<string, OperationKind> = {
   create: {
     roles: ['platform', 'post', 'express'],
     body: CreateBody,
-    run: (s, p, _id, body) => s.create(p, body as never),
+    operation: (id, body) => {
+      const { consignmentId: _, ...joinKeys } = body as z.infer<typeof CreateBody>;
+      return { fn: 'create', args: [id, JSON.stringify(joinKeys)] };
+    },
   },
-  order: {
-    roles: ['platform'],
-    body: payloadSchemas.order,
-    run: (s, p, id, b) => s.submitRecord(p, id, 'order', b),
-  },
-  payment: {
-    roles: ['payment', 'platform'],
-    body: payloadSchemas.payment,
-    run: (s, p, id, b) => s.submitRecord(p, id, 'payment', b),
-  },
-  logistics: {
+  order: submitRecord('order', 'submitOrder', ['platform']),
+  payment: submitRecord('payment', 'submitPayment', ['payment', 'platform']),
+  logistics: submitRecord('logistics', 'submitLogistics', ['post', 'express']),
+  declaration: submitRecord('declaration', 'submitDeclaration', ['platform', 'post', 'express']),
+  movement: {
     roles: ['post', 'express'],
-    body: payloadSchemas.logistics,
-    run: (s, p, id, b) => s.submitRecord(p, id, 'logistics', b),
+    body: Movement,
+    operation: (id, body) => ({ fn: 'recordMovement', args: [id, JSON.stringify(body)] }),
   },
-  declaration: {
-    roles: ['platform', 'post', 'express'],
-    body: payloadSchemas.declaration,
-    run: (s, p, id, b) => s.submitRecord(p, id, 'declaration', b),
-  },
-  movement: { roles: ['post', 'express'], body: Movement, run: (s, p, id, b) => s.recordMovement(p, id, b) },
 };
 
 const BatchRequest = z.strictObject({
@@ -79,6 +85,12 @@ interface OperationResult {
  * Many operations in one request, each validated and authorised as its single-request twin, each
  * answered on its own (one failing operation does not undo the others). A create's consignment id
  * is given by the client so later operations in the batch can refer to it.
+ *
+ * On Fabric a transaction's latency is mostly block cutting, so the operations go to the ledger in
+ * as few consignment:batch transactions as the limits allow: in rounds, each round taking the
+ * next operation of every consignment (the chaincode does not see its own transaction's writes,
+ * so a consignment's operations go in successive transactions). An operation the chaincode
+ * deferred, because it touched what an earlier one of its transaction wrote, goes in the next round.
  */
 export function batchRoutes(service: ConsignmentService): RouteDefinition[] {
   return [
@@ -94,29 +106,30 @@ export function batchRoutes(service: ConsignmentService): RouteDefinition[] {
       handler: async ({ principal, body, audit }) => {
         audit({ resource: `batch/${body.operations.length}` });
         const results = new Array<OperationResult>(body.operations.length);
-        const queues = new Map<string, number[]>();
+        const queues = new Map<string, Prepared[]>();
         body.operations.forEach((op, index) => {
+          const prepared = prepare(principal, index, op.op, op.consignmentId, op.body);
+          if ('status' in prepared) {
+            results[index] = prepared;
+            return;
+          }
           const queue = queues.get(op.consignmentId) ?? [];
-          queue.push(index);
+          queue.push(prepared);
           queues.set(op.consignmentId, queue);
         });
-        const pending = [...queues.values()];
-        const worker = async (): Promise<void> => {
-          for (let queue = pending.shift(); queue; queue = pending.shift()) {
-            for (const index of queue) {
-              const op = body.operations[index]!;
-              results[index] = await runOperation(
-                service,
-                principal,
-                index,
-                op.op,
-                op.consignmentId,
-                op.body,
-              );
-            }
+        while (queues.size > 0) {
+          const round = [...queues.values()].map((queue) => queue[0]!);
+          const answered = await Promise.all(
+            transactionsOf(round).map((operations) => applyTransaction(service, principal, operations)),
+          );
+          for (const result of answered.flat()) {
+            results[result.index] = result;
+            const consignmentId = body.operations[result.index]!.consignmentId;
+            const queue = queues.get(consignmentId)!;
+            queue.shift();
+            if (queue.length === 0) queues.delete(consignmentId);
           }
-        };
-        await Promise.all(Array.from({ length: Math.min(CONCURRENCY, pending.length) }, worker));
+        }
         const succeeded = results.filter((r) => r.status < 300).length;
         return { status: 200, body: { succeeded, failed: results.length - succeeded, results } };
       },
@@ -124,14 +137,20 @@ export function batchRoutes(service: ConsignmentService): RouteDefinition[] {
   ];
 }
 
-async function runOperation(
-  service: ConsignmentService,
+/** A validated, authorised operation waiting for its transaction. */
+interface Prepared {
+  readonly index: number;
+  readonly operation: BatchOperationInput;
+  readonly bytes: number;
+}
+
+function prepare(
   principal: Principal,
   index: number,
   opName: string,
   consignmentId: string,
   rawBody: unknown,
-): Promise<OperationResult> {
+): Prepared | OperationResult {
   const kind = OPERATIONS[opName]!;
   if (!kind.roles.includes(principal.orgRole)) {
     return {
@@ -154,12 +173,69 @@ async function runOperation(
       problem: { detail: `${errors[0]!.pointer}: ${errors[0]!.message}`, errors },
     };
   }
+  const operation = kind.operation(consignmentId, parsed.data);
+  const bytes =
+    operation.args.reduce((sum, arg) => sum + Buffer.byteLength(arg), 0) +
+    (operation.payload === undefined ? 0 : Buffer.byteLength(JSON.stringify(operation.payload)));
+  return { index, operation, bytes };
+}
+
+/** The round's operations cut into transactions within the operation and byte limits. */
+function transactionsOf(round: readonly Prepared[]): Prepared[][] {
+  const transactions: Prepared[][] = [];
+  let current: Prepared[] = [];
+  let bytes = 0;
+  for (const op of round) {
+    if (
+      current.length > 0 &&
+      (current.length === MAX_BATCH_OPERATIONS || bytes + op.bytes > TRANSACTION_BYTES)
+    ) {
+      transactions.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(op);
+    bytes += op.bytes;
+  }
+  if (current.length > 0) transactions.push(current);
+  return transactions;
+}
+
+/**
+ * One transaction's operations answered: applied (201, with the transaction id), refused (the
+ * status its single-request twin would get). A deferred operation gets no answer yet; a
+ * transaction that failed as a whole answers each of its operations with the failure.
+ */
+async function applyTransaction(
+  service: ConsignmentService,
+  principal: Principal,
+  operations: readonly Prepared[],
+): Promise<OperationResult[]> {
+  let outcomes: readonly BatchOutcome[];
+  let txId: string;
   try {
-    const { value, txId } = await kind.run(service, principal, consignmentId, parsed.data);
-    return { index, status: 201, txId, result: value };
+    ({ value: outcomes, txId } = await service.applyBatch(
+      principal,
+      operations.map((op) => op.operation),
+    ));
   } catch (error) {
     const problem = error instanceof HttpProblem ? error : problemFromLedgerError(error);
     if (!problem) throw error;
-    return { index, status: problem.status, problem: { detail: problem.detail } };
+    return operations.map(({ index }) => ({
+      index,
+      status: problem.status,
+      problem: { detail: problem.detail },
+    }));
   }
+  return outcomes.flatMap((outcome): OperationResult[] => {
+    const index = operations[outcome.index]!.index;
+    switch (outcome.status) {
+      case 'applied':
+        return [{ index, status: 201, txId, result: outcome.result }];
+      case 'refused':
+        return [{ index, status: statusForRefusal(outcome.message), problem: { detail: outcome.message } }];
+      case 'deferred':
+        return [];
+    }
+  });
 }

@@ -1,6 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type {
   AccessRecord,
+  BatchFunction,
+  BatchOutcome,
   ConsignmentRecord,
   DecisionRecord,
   JoinKeys,
@@ -38,6 +40,13 @@ export interface WriteResult<T> {
   readonly txId: string;
 }
 
+/** One operation of consignment:batch: a batchable transaction's arguments and, for a record, its payload. */
+export interface BatchOperationInput {
+  readonly fn: BatchFunction;
+  readonly args: readonly string[];
+  readonly payload?: unknown;
+}
+
 /** Salts are derived from a seed the client side draws; the chaincode must stay deterministic. */
 function newSaltSeed(): Uint8Array {
   return Buffer.from(randomBytes(32).toString('hex'), 'utf8');
@@ -70,6 +79,33 @@ export class ConsignmentService {
       endorsingOrganizations: [principal.mspId, this.network.customsMspId],
     });
     return { value, txId };
+  }
+
+  /**
+   * Operations in one transaction: each one's outcome. Payloads travel as transient data like
+   * submitRecord's; a principal's records all go to the same (own, customs) collection, so the
+   * same two organisations endorse.
+   */
+  async applyBatch(
+    principal: Principal,
+    operations: readonly BatchOperationInput[],
+  ): Promise<WriteResult<readonly BatchOutcome[]>> {
+    const transient: Record<string, Uint8Array> = {};
+    operations.forEach((op, i) => {
+      if (op.payload === undefined) return;
+      transient[`payload.${i}`] = Buffer.from(JSON.stringify(op.payload), 'utf8');
+      transient[`saltSeed.${i}`] = newSaltSeed();
+    });
+    const carriesRecords = Object.keys(transient).length > 0;
+    const { value, txId } = await this.ledger.submit<{ outcomes: BatchOutcome[] }>(
+      principal,
+      'consignment:batch',
+      [JSON.stringify(operations.map(({ fn, args }) => ({ fn, args })))],
+      carriesRecords
+        ? { transient, endorsingOrganizations: [principal.mspId, this.network.customsMspId] }
+        : {},
+    );
+    return { value: value.outcomes, txId };
   }
 
   async recordMovement(principal: Principal, id: string, movement: unknown): Promise<WriteResult<unknown>> {

@@ -5,7 +5,10 @@ import type { ChaincodeEvent, LedgerPort } from '../ledger/port.js';
 
 /** One event as delivered to a client. */
 export interface DeliveredEvent {
-  /** `<block>:<transaction id>`: increases along the stream; the client sends it back as Last-Event-ID. */
+  /**
+   * `<block>:<transaction id>`, or `<block>:<transaction id>:<n>` for the n-th event of a batch
+   * transaction: increases along the stream; the client sends it back as Last-Event-ID.
+   */
   readonly id: string;
   /** The chaincode event name, e.g. ConsignmentCreated. */
   readonly event: string;
@@ -22,29 +25,69 @@ export interface SubscribeOptions {
   readonly signal: AbortSignal;
 }
 
-/** The event ids this hub produces: decimal block number, colon, Fabric transaction id (64 hex digits). */
-export const EVENT_ID = /^(0|[1-9]\d{0,17}):([0-9a-f]{64})$/;
+/**
+ * The event ids this hub produces: decimal block number, colon, Fabric transaction id (64 hex
+ * digits), and for an event of a batch transaction, colon and its place among the batch's events.
+ */
+export const EVENT_ID = /^(0|[1-9]\d{0,17}):([0-9a-f]{64})(?::(0|[1-9]\d{0,3}))?$/;
+
+/** A ledger checkpoint: after this transaction, or after this event of a batch transaction. */
+interface Checkpoint {
+  readonly block: bigint;
+  readonly transactionId: string;
+  readonly sub?: number;
+}
 
 /** Parses a Last-Event-ID into the ledger checkpoint it names; HttpProblem 400 when malformed. */
-export function parseEventId(id: string): { block: bigint; transactionId: string } {
+export function parseEventId(id: string): Checkpoint {
   const match = EVENT_ID.exec(id);
   if (!match) {
     throw new HttpProblem(
       400,
-      'Last-Event-ID must be an event id this stream sent (<block number>:<transaction id>)',
+      'Last-Event-ID must be an event id this stream sent (<block number>:<transaction id>[:<n>])',
     );
   }
-  return { block: BigInt(match[1]!), transactionId: match[2]! };
+  return {
+    block: BigInt(match[1]!),
+    transactionId: match[2]!,
+    ...(match[3] === undefined ? {} : { sub: Number(match[3]) }),
+  };
 }
 
-/** Where an event is in the ledger: its block, and its place among the block's chaincode events. */
+/**
+ * Where an event is in the ledger: its block, its transaction's place among the block's chaincode
+ * events, and its place among the transaction's events (a batch transaction carries many).
+ */
 interface Position {
   readonly block: bigint;
   readonly seq: number;
+  readonly sub: number;
 }
 
 const atOrBefore = (a: Position, b: Position): boolean =>
-  a.block < b.block || (a.block === b.block && a.seq <= b.seq);
+  a.block < b.block || (a.block === b.block && (a.seq < b.seq || (a.seq === b.seq && a.sub <= b.sub)));
+
+/** The name of the one event of a batch transaction, whose payload lists its operations' events. */
+const BATCH_EVENT = 'BatchApplied';
+
+/** An event as clients know it: a transaction's own event, or one of a batch transaction's. */
+interface UnpackedEvent {
+  readonly name: string;
+  readonly data: Record<string, unknown>;
+  /** Its place among the batch's events; undefined for a transaction's own event. */
+  readonly sub: number | undefined;
+}
+
+function unpack(event: ChaincodeEvent): UnpackedEvent[] {
+  const data = parsePayload(event.payload);
+  if (!data) return [];
+  if (event.eventName !== BATCH_EVENT) return [{ name: event.eventName, data, sub: undefined }];
+  const events = Array.isArray(data.events) ? (data.events as unknown[]) : [];
+  return events.flatMap((item, sub): UnpackedEvent[] => {
+    const { name, payload } = (item ?? {}) as { name?: unknown; payload?: unknown };
+    return typeof name === 'string' && isRecord(payload) ? [{ name, data: payload, sub }] : [];
+  });
+}
 
 /** Organisations that see every event. */
 const SEE_ALL: ReadonlySet<OrgRole> = new Set<OrgRole>(['customs', 'auditor']);
@@ -146,7 +189,7 @@ export class EventHub {
   private async *stream(
     principal: Principal,
     startBlock: bigint | undefined,
-    after: { block: bigint; transactionId: string } | undefined,
+    after: Checkpoint | undefined,
     signal: AbortSignal,
   ): AsyncGenerator<DeliveredEvent> {
     if (signal.aborted) return;
@@ -162,17 +205,22 @@ export class EventHub {
       } else {
         seq++;
       }
+      // Events of the checkpoint's transaction after its batch event `sub` are still to come.
+      let skipThrough = -1;
       if (skipping) {
         if (event.blockNumber === skipping.block) {
-          if (event.transactionId === skipping.transactionId) skipping = undefined;
-          continue;
+          if (event.transactionId !== skipping.transactionId) continue;
+          skipThrough = skipping.sub ?? Number.POSITIVE_INFINITY;
         }
         skipping = undefined;
       }
       if (!(await this.learnt(event, signal, stopped))) return;
-      const data = parsePayload(event.payload);
-      if (data && this.visible(principal, event.eventName, data, { block, seq })) {
-        yield { id: `${event.blockNumber}:${event.transactionId}`, event: event.eventName, data };
+      for (const { name, data, sub } of unpack(event)) {
+        if ((sub ?? 0) <= skipThrough) continue;
+        if (this.visible(principal, name, data, { block, seq, sub: sub ?? 0 })) {
+          const id = `${event.blockNumber}:${event.transactionId}${sub === undefined ? '' : `:${sub}`}`;
+          yield { id, event: name, data };
+        }
       }
     }
   }
@@ -220,10 +268,10 @@ export class EventHub {
     }
     const { transactions } = this.indexed;
     if (transactions.has(event.transactionId)) return;
-    const position: Position = { block: event.blockNumber, seq: transactions.size };
-    transactions.set(event.transactionId, position.seq);
-    const data = parsePayload(event.payload);
-    if (data) {
+    const seq = transactions.size;
+    transactions.set(event.transactionId, seq);
+    for (const { name, data, sub } of unpack(event)) {
+      const position: Position = { block: event.blockNumber, seq, sub: sub ?? 0 };
       const consignmentId = data.consignmentId;
       if (typeof consignmentId === 'string') {
         for (const field of PARTICIPANT_FIELDS) {
@@ -231,7 +279,7 @@ export class EventHub {
           if (typeof mspId === 'string') join(this.participants, consignmentId, mspId, position);
         }
       }
-      if (event.eventName === 'PartyRegistered') {
+      if (name === 'PartyRegistered') {
         const { partyId, registeredBy } = data;
         if (typeof partyId === 'string' && typeof registeredBy === 'string') {
           join(this.registrants, partyId, registeredBy, position);
@@ -270,12 +318,14 @@ function join(index: Map<string, Map<string, Position>>, key: string, mspId: str
   if (!members.has(mspId)) members.set(mspId, at);
 }
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 function parsePayload(payload: Uint8Array): Record<string, unknown> | undefined {
   try {
     const data: unknown = JSON.parse(Buffer.from(payload).toString('utf8'));
-    return typeof data === 'object' && data !== null && !Array.isArray(data)
-      ? (data as Record<string, unknown>)
-      : undefined;
+    return isRecord(data) ? data : undefined;
   } catch {
     return undefined;
   }

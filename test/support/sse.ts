@@ -1,0 +1,61 @@
+import { expect } from 'vitest';
+import type { TestGateway } from './gateway.js';
+
+export interface SseEvent {
+  id: string;
+  event: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Reads Server-Sent Events from /v1/events over real HTTP as a demo user, from block 0 or after
+ * `lastEventId`, until `count` events or the timeout.
+ */
+export async function readSse(
+  t: TestGateway,
+  user: string,
+  count: number,
+  lastEventId?: string,
+  timeoutMs = 10_000,
+): Promise<SseEvent[]> {
+  const key = t.gateway.credentials.find((c) => c.user === user)!.apiKey;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const response = await fetch(`${t.gateway.url}/v1/events${lastEventId ? '' : '?startBlock=0'}`, {
+    headers: { Authorization: `Bearer ${key}`, ...(lastEventId ? { 'Last-Event-ID': lastEventId } : {}) },
+    signal: controller.signal,
+  });
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toContain('text/event-stream');
+  const events: SseEvent[] = [];
+  const decoder = new TextDecoder();
+  let buffer = '';
+  try {
+    for await (const chunk of response.body!) {
+      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const fields = Object.fromEntries(
+          block
+            .split('\n')
+            .filter((line) => !line.startsWith(':') && line.includes(':'))
+            .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trimStart()]),
+        );
+        if (fields.data !== undefined && fields.id !== undefined) {
+          events.push({ id: fields.id, event: fields.event ?? 'message', data: JSON.parse(fields.data) });
+        }
+        if (events.length >= count) {
+          controller.abort();
+          return events;
+        }
+      }
+    }
+  } catch (error) {
+    if (!controller.signal.aborted) throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  return events;
+}
