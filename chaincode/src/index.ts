@@ -1,9 +1,12 @@
+import { tuneShim } from './shim-tuning';
 import { AuditContract } from './contracts/audit';
 import { ConsignmentContract } from './contracts/consignment';
 import { OrganisationContract } from './contracts/organisation';
 import { PartyContract } from './contracts/party';
 
 export { AuditContract, ConsignmentContract, OrganisationContract, PartyContract };
+
+tuneShim();
 
 /** Picked up by fabric-chaincode-node (and the embedded ledger) as the chaincode's contracts. */
 export const contracts = [OrganisationContract, PartyContract, ConsignmentContract, AuditContract];

@@ -31,10 +31,22 @@ type StagedWrite =
 
 const privateId = (collection: string, key: string): string => `${collection}\u0000${key}`;
 
-/** The writes of a batch transaction so far: what later operations must not rely on reading. */
+/**
+ * The writes of a batch transaction so far, which later operations must not rely on reading, and
+ * the public values read so far: within one transaction an unwritten key cannot change, so each is
+ * fetched from the peer once (every operation reads the organisation registry, for one).
+ */
 export class BatchWrites {
   private readonly state = new Set<string>();
   private readonly privateKeys = new Set<string>();
+  private readonly reads = new Map<string, Promise<Uint8Array>>();
+
+  read(stub: ChaincodeStub, key: string): Promise<Uint8Array> {
+    this.assertUntouched(key);
+    let value = this.reads.get(key);
+    if (value === undefined) this.reads.set(key, (value = stub.getState(key)));
+    return value;
+  }
 
   /**
    * A context for operation `index`: transient `payload.<index>` and `saltSeed.<index>` appear as
@@ -87,10 +99,7 @@ export class StagedOperation {
     }
     const staged: Partial<ChaincodeStub> = {
       getTransient: () => transient,
-      getState: async (key) => {
-        batch.assertUntouched(key);
-        return stub.getState(key);
-      },
+      getState: (key) => batch.read(stub, key),
       getPrivateData: async (collection, key) => {
         batch.assertPrivateUntouched(collection, key);
         return stub.getPrivateData(collection, key);

@@ -1,5 +1,4 @@
 import { createRequire } from 'node:module';
-import { CHAINCODE_LOGGING_LEVEL } from './chaincode-logging.js';
 import type { TxSimulator, QueryPage, HistoryEntry } from './simulator.js';
 import { VALIDATION_PARAMETER } from './simulator.js';
 
@@ -53,58 +52,6 @@ ChaincodeStub.prototype.getMspID = function getMspID(this: { handler: unknown })
   return handler.peerMspId ?? originalGetMspID.call(this);
 };
 
-let shimTuned = false;
-
-type ShimLogger = Record<'debug' | 'info' | 'warn' | 'error', (...args: unknown[]) => unknown>;
-const SHIM_LOGGERS = {
-  'fabric-shim/lib/logger.js': [
-    'lib/handler.js',
-    'lib/stub.js',
-    'lib/iterators.js',
-    'lib/chaincode.js',
-    'contracts-spi/chaincodefromcontract.js',
-    'contracts-spi/datamarshall.js',
-  ],
-  'fabric-contract-api/lib/logger.js': ['./lib/contract.js', './lib/jsontransactionserializer.js'],
-};
-
-/**
- * Two process-wide adjustments that make the shim cheap to run in-process, without changing what
- * it does. (1) Its loggers format every debug message before any level filter (winston filters per
- * transport); on Fabric that cost sits in the chaincode container, here it would be most of the
- * time of a transaction, and refusals would flood the gateway's log. Unless
- * CORE_CHAINCODE_LOGGING_LEVEL asks for DEBUG or INFO, the shim's own loggers are muted; the chaincode's
- * ctx.logging loggers are untouched. (2) ClientIdentity parses the creator's certificate on every
- * invocation; parsing is pure, so parsed certificates are memoised by their PEM text.
- */
-function tuneShim(): void {
-  if (shimTuned) return;
-  shimTuned = true;
-  if (!/^(DEBUG|INFO)$/i.test(CHAINCODE_LOGGING_LEVEL)) {
-    const noop = (): undefined => undefined;
-    for (const [modulePath, names] of Object.entries(SHIM_LOGGERS)) {
-      const loggers = requireFromShim(modulePath) as { getLogger(name: string): ShimLogger };
-      for (const name of names) {
-        const logger = loggers.getLogger(name);
-        logger.debug = logger.info = logger.warn = logger.error = noop;
-      }
-    }
-  }
-  const { Certificate } = requireFromShim('@fidm/x509') as { Certificate: { fromPEM(pem: Buffer): unknown } };
-  const parse = Certificate.fromPEM.bind(Certificate);
-  const parsed = new Map<string, unknown>();
-  Certificate.fromPEM = (pem: Buffer): unknown => {
-    const key = pem.toString();
-    let certificate = parsed.get(key);
-    if (certificate === undefined) {
-      if (parsed.size >= 4096) parsed.clear();
-      certificate = parse(pem);
-      parsed.set(key, certificate);
-    }
-    return certificate;
-  };
-}
-
 /** One organisation's peer running the chaincode through fabric-shim's contract layer. */
 export class ChaincodeRuntime {
   private readonly pending = new Map<string, PendingTransaction>();
@@ -116,7 +63,6 @@ export class ChaincodeRuntime {
     readonly chaincodeName: string,
     contracts: readonly unknown[],
   ) {
-    tuneShim();
     // A copy: ChaincodeFromContract appends its system contract to the array it is given.
     const chaincode = new ChaincodeFromContract(
       [...contracts],
