@@ -16,6 +16,8 @@
  * 3,200 operations are in flight, one answer takes longer than a good part of the run, and
  * counting only the operations answered within the run understates the rate. As a cross-check, the
  * rate at which the ledger committed creates during each run (answered or not) is reported too.
+ * With LEDGER=fabric, (d) compares consignment:create with the network's reference key-value
+ * chaincode through the Fabric Gateway (bench/lib/fabric-reference.ts).
  * --idempotency adds an Idempotency-Key to every write (one durable store write more per request).
  */
 import '../gateway/src/ledger/embedded/chaincode-logging.js';
@@ -28,6 +30,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon, { type Request as CannonRequest } from 'autocannon';
+import { compareWithReference } from './lib/fabric-reference.js';
 
 type JobKind = 'hello' | 'single' | 'batch';
 
@@ -259,10 +262,10 @@ async function main(): Promise<void> {
     /** Creates the ledger committed per second while the run lasted (answered or not). */
     readonly ledgerOpsPerSec: number;
   }
-  /** Runs a job, then waits until the gateway has done the ledger work of every create it received. */
+  /** Runs a job, then waits until the gateway has done the ledger work of every write it received. */
   const measure = async (kind: JobKind, seconds: number, conns: number, label: string): Promise<Measured> => {
     process.stdout.write(`${label} (${seconds} s, ${conns} connections)… `);
-    const before = await gatewayCounts(gatewayUrl);
+    const before = await gatewayCounts(gatewayUrl, batchSize);
     const started = performance.now();
     const result = (await send({
       kind,
@@ -275,7 +278,7 @@ async function main(): Promise<void> {
       prefix: `B${run}${jobs++}`,
     }))!;
     const window = (performance.now() - started) / 1000;
-    const during = kind === 'hello' ? before : await gatewayCounts(gatewayUrl);
+    const during = kind === 'hello' ? before : await gatewayCounts(gatewayUrl, batchSize);
     let drain = '';
     if (kind !== 'hello') {
       const drainStarted = performance.now();
@@ -284,11 +287,12 @@ async function main(): Promise<void> {
         before,
         kind === 'single' ? '/v1/consignments' : '/v1/batch',
         kind === 'single' ? 1 : batchSize,
+        batchSize,
       );
       drain = ` (gateway ${settled ? 'caught up' : 'still busy'} ${((performance.now() - drainStarted) / 1000).toFixed(1)} s later)`;
     }
     console.log(`done${drain}`);
-    return { ...result, ledgerOpsPerSec: Math.round((during.creates - before.creates) / window) };
+    return { ...result, ledgerOpsPerSec: Math.round((during.operations - before.operations) / window) };
   };
 
   const loadAtStart = loadavg()[0]!;
@@ -308,6 +312,14 @@ async function main(): Promise<void> {
   child.disconnect();
   await new Promise<void>((resolve) => helloServer.close(() => resolve()));
   await gateway.close();
+  let fabric: Awaited<ReturnType<typeof compareWithReference>> | undefined;
+  if (config.ledger === 'fabric') {
+    process.stdout.write(
+      `(d) Fabric Gateway, no HTTP: consignment:create, then the reference kv:put (${duration} s each, ${connections} in flight)… `,
+    );
+    fabric = await compareWithReference(config.fabricProfileDir, duration, connections);
+    console.log('skipped' in fabric ? `skipped: ${fabric.skipped}` : 'done');
+  }
   if (!values.keep) await rm(dataDir, { recursive: true, force: true });
 
   const perSec = (count: number, seconds: number): number => Math.round(count / seconds);
@@ -328,6 +340,20 @@ async function main(): Promise<void> {
     batchNon2xx: batch.non2xx,
     batchFailedOperations: batch.operationsFailed,
     helloNon2xx: helloResult.non2xx,
+    ...(fabric === undefined
+      ? {}
+      : 'skipped' in fabric
+        ? { fabricReference: fabric.skipped }
+        : {
+            fabricCreateTxPerSec: fabric.create.txPerSec,
+            fabricCreateP50Ms: fabric.create.p50Ms,
+            fabricCreateP99Ms: fabric.create.p99Ms,
+            fabricReferenceTxPerSec: fabric.reference.txPerSec,
+            fabricReferenceP50Ms: fabric.reference.p50Ms,
+            fabricReferenceP99Ms: fabric.reference.p99Ms,
+            fabricWriteCostRatio: fabric.costRatio,
+            fabricErrors: fabric.create.errors + fabric.reference.errors,
+          }),
     connectionErrors: single.errors + batch.errors + helloResult.errors,
     timeouts: single.timeouts + batch.timeouts + helloResult.timeouts,
     ledger: config.ledger,
@@ -417,51 +443,55 @@ function jobSender(child: ChildProcess): (job: Job | undefined) => Promise<JobRe
 }
 
 interface GatewayCounts {
-  /** consignment:create submissions the ledger has finished (ok or not). */
-  readonly creates: number;
+  /** Operations the ledger has finished (ok or not): single creates, and operations of batch transactions. */
+  readonly operations: number;
   /** Requests received per route template (counted when answered or abandoned by the client). */
   readonly received: Readonly<Record<string, number>>;
 }
 
-/** Reads the gateway's Prometheus metrics. */
-async function gatewayCounts(url: string): Promise<GatewayCounts> {
+/**
+ * Reads the gateway's Prometheus metrics. A benchmark batch request (at most 1,000 creates of new
+ * consignments) is one consignment:batch transaction of `batchSize` operations.
+ */
+async function gatewayCounts(url: string, batchSize: number): Promise<GatewayCounts> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  let creates = 0;
+  let operations = 0;
   const received: Record<string, number> = {};
   for (const line of text.split('\n')) {
     const value = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (
-      line.startsWith('ledger_call_duration_seconds_count{') &&
-      line.includes('operation="submit"') &&
-      line.includes('transaction="consignment:create"')
-    ) {
-      creates += value;
+    const submitted =
+      line.startsWith('ledger_call_duration_seconds_count{') && line.includes('operation="submit"');
+    if (submitted && line.includes('transaction="consignment:create"')) {
+      operations += value;
+    } else if (submitted && line.includes('transaction="consignment:batch"')) {
+      operations += value * batchSize;
     } else if (line.startsWith('http_requests_total{') && line.includes('method="POST"')) {
       const route = /route="([^"]*)"/.exec(line)?.[1] ?? '';
       received[route] = (received[route] ?? 0) + value;
     }
   }
-  return { creates, received };
+  return { operations, received };
 }
 
 /**
  * autocannon stops with requests in flight; the gateway still commits them. Waits until the ledger
- * has finished every create the gateway received since `before` (route × creates per request), or
- * until nothing moved for 5 s, so that the next run does not pay for this one.
+ * has finished every operation the gateway received since `before` (route × operations per
+ * request), or until nothing moved for 5 s, so that the next run does not pay for this one.
  */
 async function waitForLedger(
   url: string,
   before: GatewayCounts,
   route: string,
-  createsPerRequest: number,
+  operationsPerRequest: number,
+  batchSize: number,
 ): Promise<boolean> {
   let last = -1;
   let lastChange = Date.now();
   const deadline = Date.now() + 180_000;
   while (Date.now() < deadline) {
-    const now = await gatewayCounts(url);
-    const expected = ((now.received[route] ?? 0) - (before.received[route] ?? 0)) * createsPerRequest;
-    const done = now.creates - before.creates;
+    const now = await gatewayCounts(url, batchSize);
+    const expected = ((now.received[route] ?? 0) - (before.received[route] ?? 0)) * operationsPerRequest;
+    const done = now.operations - before.operations;
     if (done >= expected) return true;
     if (done !== last) {
       last = done;

@@ -5,6 +5,7 @@
 #
 #   network/network.sh up [--docker]   crypto, channel, orderer, one peer per organisation
 #   network/network.sh deploy          chaincode as a service, lifecycle, org:init, readiness probe
+#   network/network.sh deploy-reference   a bare key-value chaincode beside it, for benchmarks
 #   network/network.sh down            stop every process (state kept; `up` resumes it)
 #   network/network.sh clean           stop, then remove every generated file
 #   network/network.sh generate [--docker]   only the files that need no Fabric binary
@@ -75,6 +76,8 @@ Commands:
                        organisation's peer can route transactions.
   down                 Stop every process of the network; ledgers and crypto are kept.
   clean                down, then delete every generated file (crypto, channel, ledgers, logs).
+  deploy-reference     Deploy the reference key-value chaincode (bench/reference-chaincode) beside the
+                       customs chaincode, for npm run bench:http to compare a write with (native only).
   generate [--docker]  Write the configuration that needs no Fabric binary (crypto-config.yaml,
                        configtx.yaml, collections, endorsement policy, env files, gateway profiles).
   status               Show what runs and where.
@@ -673,6 +676,8 @@ resume_network() {
       restarted=true
     fi
   done
+  package_id=$(read_state package-reference)
+  if [ -n "$package_id" ]; then start_reference_server "$package_id"; fi
   if [ "$restarted" = true ]; then
     wait_ready
   else
@@ -766,7 +771,8 @@ start_chaincode_server() {
 # Arguments shared by approveformyorg, checkcommitreadiness and commit.
 definition_flags() {
   printf '%s\n' --channelID "$CHANNEL" --name "$CC_NAME" --version "$CC_VERSION" --sequence "$1" \
-    --signature-policy "$POLICY" --collections-config "$COLLECTIONS_CONFIG"
+    --signature-policy "$POLICY"
+  if [ -n "$COLLECTIONS_CONFIG" ]; then printf '%s\n' --collections-config "$COLLECTIONS_CONFIG"; fi
 }
 
 # "sequence version" of the committed definition, or nothing.
@@ -936,6 +942,66 @@ cmd_deploy() {
   log "gateway connection profiles: ${GATEWAY_DIR#"$REPO_DIR"/}/ (see network/README.md to run the gateway with LEDGER=fabric)"
 }
 
+# The reference chaincode (bench/reference-chaincode, one putState per transaction) beside the
+# customs chaincode, under the same endorsement policy and with no collections: `npm run bench:http`
+# with LEDGER=fabric measures a customs write against it on the same network. One server serves
+# every peer (it does not call getMspID), so every organisation installs the same package.
+start_reference_server() {
+  local package_id=$1 cli started=$SECONDS env_file=$DATA_DIR/env/chaincode-reference.env
+  cli=$(chaincode_cli)
+  mkdir -p "$(dirname "$env_file")"
+  {
+    echo "CHAINCODE_SERVER_ADDRESS=$REFERENCE_CC_ADDRESS"
+    echo "CHAINCODE_ID=$package_id"
+    echo "CORE_CHAINCODE_LOGGING_LEVEL=${CHAINCODE_LOGGING_LEVEL:-WARNING}"
+  } >"$env_file"
+  stop_daemon chaincode-reference
+  start_daemon chaincode-reference "$env_file" "$REPO_DIR/bench/reference-chaincode" \
+    node "$cli" server --chaincode-address="$REFERENCE_CC_ADDRESS" --chaincode-id="$package_id"
+  until tcp_open "${REFERENCE_CC_ADDRESS%:*}" "${REFERENCE_CC_ADDRESS##*:}"; do
+    pid_alive chaincode-reference ||
+      die "the reference chaincode server exited (log: $LOG_DIR/chaincode-reference.log)"
+    [ $((SECONDS - started)) -lt "$START_TIMEOUT" ] ||
+      die "the reference chaincode server does not listen on $REFERENCE_CC_ADDRESS"
+    sleep 0.3
+  done
+}
+
+cmd_deploy_reference() {
+  require_node
+  MODE=$(read_state mode)
+  if [ -z "$MODE" ] || [ ! -f "$STATE_DIR/created" ]; then
+    die "no network: run network/network.sh up first"
+  fi
+  [ "$MODE" = native ] || die "deploy-reference is for the native network (the Compose file has no reference service)"
+  load_config
+  require_binaries
+  check_state_matches
+  [ "$(network_state)" = running ] || die "the network is not running: run network/network.sh up first"
+  acquire_lock
+  POLICY=$(head -n 1 "$POLICY_FILE")
+  CC_NAME=kv
+  CC_VERSION=1.0
+  CC_LABEL=kv_1.0
+  COLLECTIONS_CONFIG=
+  local dir=$DATA_DIR/chaincode/reference i package_ids=()
+  rm -rf "$dir"
+  mkdir -p "$dir/src/code"
+  printf '{"address":"%s","dial_timeout":"10s","tls_required":false}\n' "$REFERENCE_CC_ADDRESS" \
+    >"$dir/src/code/connection.json"
+  printf '{"type":"ccaas","label":"%s"}\n' "$CC_LABEL" >"$dir/src/metadata.json"
+  deterministic_tgz "$dir/src/code" "$dir/src/code.tar.gz" connection.json
+  deterministic_tgz "$dir/src" "$dir/$CC_LABEL.tar.gz" code.tar.gz metadata.json
+  for ((i = 0; i < ${#ORG_MSP[@]}; i++)); do
+    CC_PACKAGE_DIR[i]=$dir
+    package_ids[i]=$(install_chaincode "$i")
+  done
+  write_state package-reference "${package_ids[0]}"
+  start_reference_server "${package_ids[0]}"
+  approve_and_commit "${package_ids[@]}"
+  log "deployed: reference chaincode $CC_NAME $CC_VERSION on channel $CHANNEL (server $REFERENCE_CC_ADDRESS)"
+}
+
 # Needs no valid configuration: native processes are found by their pid files, containers by the
 # recorded Compose profiles.
 cmd_down() {
@@ -1034,6 +1100,10 @@ cmd_status() {
     if pid_alive "$name"; then state="running (pid $(head -n 1 "$PID_DIR/$name.pid"))"; else state=stopped; fi
     log "  $name: $state, peer ${PEER_HOST_ADDR[$i]}"
   done
+  if [ -n "$(read_state package-reference)" ]; then
+    if pid_alive chaincode-reference; then state="running (pid $(head -n 1 "$PID_DIR/chaincode-reference.pid"))"; else state=stopped; fi
+    log "  chaincode-reference: $state, $REFERENCE_CC_ADDRESS"
+  fi
 }
 
 # ------------------------------------------------------------------ main
@@ -1064,9 +1134,9 @@ done
 
 case $COMMAND in
   up) cmd_up ;;
-  deploy | down | clean | status)
+  deploy | down | clean | status | deploy-reference)
     [ "$MODE_FLAG_GIVEN" = false ] || die "$COMMAND uses the mode the network was created with; drop --docker/--native"
-    "cmd_$COMMAND"
+    "cmd_${COMMAND//-/_}"
     ;;
   generate) cmd_generate ;;
   help | -h | --help) usage ;;

@@ -49,6 +49,8 @@ const GOVERNANCE_ROLE = 'governance';
 
 // Port layout: orderer at base+50.., organisation i of config/organisations.json at base+100+10*i..
 const ORDERER_OFFSET = { listen: 50, admin: 53, operations: 54 };
+/** The reference key-value chaincode's server (network.sh deploy-reference), shared by every peer. */
+const REFERENCE_OFFSET = 90;
 const ORG_OFFSET = 100;
 const ORG_STRIDE = 10;
 const PEER_OFFSET = { listen: 0, chaincode: 1, operations: 2, chaincodeServer: 3 };
@@ -715,6 +717,7 @@ function shellVars(net) {
     `CC_NAME=${shq(c.chaincode.name)}`,
     `CC_VERSION=${shq(c.chaincode.version)}`,
     `CC_LABEL=${shq(c.chaincode.label)}`,
+    `REFERENCE_CC_ADDRESS=${shq(`127.0.0.1:${c.portBase + REFERENCE_OFFSET}`)}`,
     `CUSTOMS_MSP=${shq(c.customsMspId)}`,
     `KNOWN_MSPS=${shq(c.known.map((k) => k.mspId).join(' '))}`,
     `ORGS_DIR=${shq(net.orgsDir)}`,

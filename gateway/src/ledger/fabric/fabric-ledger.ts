@@ -61,6 +61,8 @@ export interface FabricLedgerOptions {
   readonly mspId: string;
   /** When given, `ledger.checkpoint` is a FileCheckpoint kept in this file. */
   readonly checkpointFile?: string;
+  /** The chaincode called (default: the profiles' chaincode); benchmarks call a reference chaincode. */
+  readonly chaincode?: string;
   /** The operator's profile user that reads chaincode events (default: the first non-admin user). */
   readonly eventsUser?: string;
   readonly deadlines?: Partial<FabricDeadlines>;
@@ -142,7 +144,7 @@ export class FabricLedger implements LedgerPort {
   }
 
   get chaincode(): string {
-    return this.profiles.network.chaincode;
+    return this.options.chaincode ?? this.profiles.network.chaincode;
   }
 
   /** Signs for gateway principals with the profiles' users (see ProfileIdentityProvider). */
