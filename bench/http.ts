@@ -10,7 +10,7 @@
  *
  *   npm run bench:http -- [--duration 10] [--connections 32] [--batch-size 100]
  *                         [--batch-connections 4] [--warmup 2] [--idempotency] [--keep]
- * Writes bench-results/http.json.
+ * Writes bench-results/http.json (bench-results/http-fabric.json with LEDGER=fabric, same fields).
  *
  * Batches run on fewer connections (default 4, so 400 operations in flight): with 32 connections
  * 3,200 operations are in flight, one answer takes longer than a good part of the run, and
@@ -368,8 +368,9 @@ async function main(): Promise<void> {
     loadAverage1mAtStart: Number(loadAtStart.toFixed(2)),
     date: new Date().toISOString(),
   };
+  const output = config.ledger === 'fabric' ? 'bench-results/http-fabric.json' : 'bench-results/http.json';
   await mkdir('bench-results', { recursive: true });
-  await writeFile('bench-results/http.json', JSON.stringify(results, null, 2) + '\n');
+  await writeFile(output, JSON.stringify(results, null, 2) + '\n');
 
   console.table({
     '(a) single write': {
@@ -404,7 +405,7 @@ async function main(): Promise<void> {
     },
   });
   console.log(
-    `ledger ${results.ledger}, node ${results.node}, ${results.cores} × ${results.cpu}, load average ${results.loadAverage1mAtStart} at start → bench-results/http.json`,
+    `ledger ${results.ledger}, node ${results.node}, ${results.cores} × ${results.cpu}, load average ${results.loadAverage1mAtStart} at start → ${output}`,
   );
   const failed =
     results.singleNon2xx + results.batchNon2xx + results.batchFailedOperations + results.helloNon2xx;
