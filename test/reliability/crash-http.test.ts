@@ -1,0 +1,232 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Level } from 'level';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { AuditAnchor } from '@customs-ledger/chaincode';
+import { AuditLog } from '../../gateway/src/audit/audit-log.js';
+import { openEmbeddedNetwork } from '../../gateway/src/ledger/embedded/network.js';
+import { client, type ApiClient } from '../support/gateway.js';
+import { orderPayload } from '../support/payloads.js';
+
+/*
+ * The gateway as users run it (`tsx gateway/src/main.ts`, its own process, real HTTP), killed with
+ * SIGKILL at a random moment while clients write, 20 times on the same data directory. Every write
+ * carries an Idempotency-Key. After the last kill the gateway starts once more and the test checks:
+ * every acknowledged write is there and its key replays the first answer; a write that got no
+ * answer is either wholly there (its retry replays the answer the gateway stored, or is refused
+ * as a duplicate) or not at all (its retry succeeds); the block chain verifies from genesis; no tree head anchored on the ledger is ahead
+ * of, or differs from, the gateway's audit log.
+ */
+
+const ROUNDS = 20;
+const WRITERS = 8;
+/** The kill lands this long after the round's first acknowledgement: 150 ms plus up to SPREAD. */
+const KILL_AFTER_MS = 150;
+const KILL_SPREAD_MS = 450;
+
+interface Write {
+  readonly user: string;
+  readonly path: string;
+  readonly body: unknown;
+  readonly key: string;
+  /** The answer the client saw, if any. */
+  answer?: { readonly status: number; readonly body: unknown };
+}
+
+let dataDir: string;
+let child: ChildProcess | undefined;
+afterAll(async () => {
+  child?.kill('SIGKILL');
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+/** Starts the gateway process; resolves with its URL once it listens. */
+function startGatewayProcess(): Promise<{ process: ChildProcess; url: string }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts'], {
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'error',
+      AUDIT_ANCHOR_EVERY: '25',
+      AUDIT_ANCHOR_SECONDS: '1',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child = proc;
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      const match = /Gateway listening on (http:\/\/\S+)/.exec(output);
+      if (match) {
+        proc.stdout!.off('data', onData);
+        resolve({ process: proc, url: match[1]!.replace('localhost', '127.0.0.1') });
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    proc.once('exit', (code) =>
+      reject(new Error(`gateway exited with ${code} before listening:\n${output}`)),
+    );
+  });
+}
+
+async function apiFor(url: string): Promise<(user: string) => ApiClient> {
+  const credentials = JSON.parse(await readFile(join(dataDir, 'dev-credentials.json'), 'utf8')) as {
+    user: string;
+    apiKey: string;
+  }[];
+  return (user) =>
+    client(url, { Authorization: `Bearer ${credentials.find((c) => c.user === user)!.apiKey}` });
+}
+
+const killed = (proc: ChildProcess): Promise<void> =>
+  new Promise((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+    proc.once('exit', () => resolve());
+    proc.kill('SIGKILL');
+  });
+
+describe('the gateway killed with SIGKILL while clients write over HTTP', () => {
+  it('loses no acknowledged write, leaves none half-written, and its chain and audit log verify', async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'crash-http-'));
+    const writes: Write[] = [];
+    const run = randomBytes(3).toString('hex').toUpperCase();
+
+    for (let round = 0; round < ROUNDS; round++) {
+      const { process: proc, url } = await startGatewayProcess();
+      const as = await apiFor(url);
+      let firstAck: (() => void) | undefined;
+      const acknowledged = new Promise<void>((resolve) => (firstAck = resolve));
+      let stop = false;
+      const send = async (write: Write): Promise<void> => {
+        writes.push(write);
+        const res = await as(write.user).post(write.path, write.body, { 'Idempotency-Key': write.key });
+        write.answer = { status: res.status, body: res.body };
+        firstAck?.();
+      };
+      const writer = async (w: number): Promise<void> => {
+        for (let n = 0; !stop; n++) {
+          const id = `CR-${run}-${round}-${w}-${n}`;
+          try {
+            await send({
+              user: 'platforma-operator',
+              path: '/v1/consignments',
+              body: {
+                consignmentId: id,
+                orderNumber: `ORD-${id}`,
+                originCountry: 'CN',
+                destinationCountry: 'FR',
+              },
+              key: `create-${id}`,
+            });
+            await send({
+              user: 'platforma-operator',
+              path: `/v1/consignments/${id}/order`,
+              body: orderPayload(`ORD-${id}`),
+              key: `order-${id}`,
+            });
+          } catch {
+            return; // the gateway died under this request: it stays unanswered
+          }
+        }
+      };
+      const writers = Array.from({ length: WRITERS }, (_, w) => writer(w));
+      await acknowledged;
+      await new Promise((resolve) => setTimeout(resolve, KILL_AFTER_MS + Math.random() * KILL_SPREAD_MS));
+      await killed(proc);
+      stop = true;
+      await Promise.all(writers);
+    }
+
+    const answered = writes.filter((w) => w.answer !== undefined);
+    const unanswered = writes.filter((w) => w.answer === undefined);
+    expect(answered.length).toBeGreaterThan(ROUNDS * WRITERS);
+    // Under this load every answered write succeeds: anything else would be a bug, not a crash effect.
+    expect(answered.filter((w) => w.answer!.status !== 201).map((w) => [w.path, w.answer])).toEqual([]);
+
+    const { process: last, url } = await startGatewayProcess();
+    const as = await apiFor(url);
+    for (const write of answered) {
+      const replay = await as(write.user).post(write.path, write.body, { 'Idempotency-Key': write.key });
+      expect({ path: write.path, status: replay.status, body: replay.body }).toEqual({
+        path: write.path,
+        status: write.answer!.status,
+        body: write.answer!.body,
+      });
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    }
+    for (const write of unanswered) {
+      const isCreate = write.path === '/v1/consignments';
+      const consignmentId = isCreate
+        ? (write.body as { consignmentId: string }).consignmentId
+        : write.path.split('/')[3]!;
+      const before = await as(write.user).get<{ records: { kind: string }[] }>(
+        `/v1/consignments/${consignmentId}`,
+      );
+      const committed = isCreate
+        ? before.status === 200
+        : before.status === 200 && before.body.records.some((r) => r.kind === 'order');
+      const retry = await as(write.user).post(write.path, write.body, { 'Idempotency-Key': write.key });
+      const replayed = retry.headers.get('idempotent-replayed') === 'true';
+      if (committed) {
+        // Wholly there. Either the gateway stored its answer before dying (the retry replays it) or
+        // it did not: then a create's retry is a duplicate and an order's is a correction.
+        if (replayed) expect(retry.status, retry.text).toBe(201);
+        else if (isCreate) expect(retry.status, retry.text).toBe(409);
+        else expect(retry.body, retry.text).toMatchObject({ kind: 'order', version: 2 });
+      } else if (isCreate) {
+        expect({ status: retry.status, replayed }, retry.text).toEqual({ status: 201, replayed: false });
+      }
+    }
+    await new Promise<void>((resolve) => {
+      last.once('exit', () => resolve());
+      last.kill('SIGTERM');
+    });
+    child = undefined;
+
+    const { ledger } = await openEmbeddedNetwork({
+      dataDir,
+      networkConfigPath: 'config/organisations.json',
+      collectionsConfigPath: 'chaincode/collections_config.json',
+    });
+    let anchors: AuditAnchor[];
+    try {
+      expect(await ledger.verifyChain()).toEqual({ ok: true, height: Number(ledger.height()) });
+      const auditor = await ledger.enrolUser('AuditorMSP', 'crash-test-auditor', { role: 'auditor' });
+      anchors = JSON.parse(
+        Buffer.from(
+          await ledger.evaluate(auditor, 'audit:getAnchors', { arguments: ['CustomsMSP'] }),
+        ).toString(),
+      ) as AuditAnchor[];
+    } finally {
+      await ledger.close();
+    }
+    // Anchoring runs beside the writes (every 25 entries or second): some rounds end before one.
+    expect(anchors.length).toBeGreaterThan(2);
+    const store = new Level<string, Uint8Array>(join(dataDir, 'gateway', 'store'), {
+      keyEncoding: 'utf8',
+      valueEncoding: 'view',
+    });
+    try {
+      const log = await AuditLog.open(store, {
+        mspId: 'CustomsMSP',
+        certificate: '',
+        sign: () => {
+          throw new Error('the check signs nothing');
+        },
+      });
+      for (const anchor of anchors) {
+        expect(anchor.treeSize).toBeLessThanOrEqual(log.size());
+        expect((await log.rootAt(anchor.treeSize)).toString('hex')).toBe(anchor.rootHash);
+      }
+    } finally {
+      await store.close();
+    }
+  }, 300_000);
+});
