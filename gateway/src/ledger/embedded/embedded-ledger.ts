@@ -559,8 +559,12 @@ export class EmbeddedLedger implements LedgerPort {
   }
 
   /**
-   * The block's batch was not written (a LevelDB batch is atomic), so none of its transactions
-   * happened: their submitters learn it, and the next block is cut on the unchanged tip.
+   * The store refused the block's batch. A LevelDB batch is atomic and this process's state and
+   * caches are unchanged, so the next block is cut on the unchanged tip. Whether the batch reached
+   * the disk is not known: when the write failed at fsync, after LevelDB logged it, LevelDB refuses
+   * every later write of this process and replays the block when the store is opened again. So
+   * submitters learn that their transaction is not confirmed (503-class), not that it did not
+   * happen; a retry of theirs is then answered by the chaincode's own duplicate checks.
    */
   private failBlock(batch: OrderedTransaction[], error: unknown): void {
     const reason = error instanceof Error ? error.message : String(error);
@@ -571,7 +575,7 @@ export class EmbeddedLedger implements LedgerPort {
         waiter.reject(
           new GatewayError(
             GrpcStatus.UNAVAILABLE,
-            `block could not be committed: ${reason}`,
+            `block could not be confirmed written (it may appear once the store is reopened): ${reason}`,
             [],
             tx.envelope.txId,
           ),
