@@ -419,6 +419,28 @@ const OBJ_KEYS: string[][] = [
   ['😀'],
 ];
 
+describe('2 range results across pages (the peer sends them 100 at a time)', () => {
+  const h = useLedger();
+  const key = (n: number): string => `page/${String(n).padStart(3, '0')}`;
+
+  beforeAll(async () => {
+    await h.ledger.submit(
+      h.platform,
+      'putMany',
+      args(JSON.stringify(Array.from({ length: 250 }, (_, n) => [key(n), 'v']))),
+    );
+  });
+
+  it('a range of exactly one page, one more, two pages and more comes back whole and in order', async () => {
+    for (const count of [99, 100, 101, 200, 250]) {
+      const keys = json<string[]>(
+        await h.ledger.evaluate(h.platform, 'range', args(key(0), count === 250 ? 'page0' : key(count))),
+      );
+      expect(keys, `${count} keys`).toEqual(Array.from({ length: count }, (_, n) => key(n)));
+    }
+  });
+});
+
 describe('2 keys and ranges', () => {
   const h = useLedger();
   const range = async (start: string, end: string): Promise<string[]> =>

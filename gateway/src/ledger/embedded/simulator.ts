@@ -147,19 +147,11 @@ export class TxSimulator {
     this.ranges.push(info);
     const iterator = this.ctx.store.range(this.ctx.store.state, startKey, endKey);
     return this.openQuery<{ key: string; value: Uint8Array }>({
-      next: async () => {
-        const results: { key: string; value: Uint8Array }[] = [];
-        while (results.length < QUERY_PAGE) {
-          const step = await iterator.next();
-          if (step.done) {
-            info.exhausted = true;
-            return { results, hasMore: false };
-          }
-          info.reads.push({ key: step.value.key, version: step.value.version });
-          results.push({ key: step.value.key, value: step.value.value });
-        }
-        return { results, hasMore: true };
-      },
+      next: pages(iterator, ({ key, value }) => ({ key, value }), {
+        // Fabric records every result its iterator yields, the one held for the next page too.
+        fetched: ({ key, version }) => info.reads.push({ key, version }),
+        exhausted: () => (info.exhausted = true),
+      }),
       close: () => void iterator.return(undefined),
     });
   }
@@ -196,15 +188,7 @@ export class TxSimulator {
     const end = endKey === '' ? collectionKey(collection, '\u{10ffff}') : prefix + endKey;
     const iterator = this.ctx.store.range(this.ctx.store.privateData, prefix + startKey, end);
     return this.openQuery({
-      next: async () => {
-        const results: { key: string; value: Uint8Array }[] = [];
-        while (results.length < QUERY_PAGE) {
-          const step = await iterator.next();
-          if (step.done) return { results, hasMore: false };
-          results.push({ key: step.value.key.slice(prefix.length), value: step.value.value });
-        }
-        return { results, hasMore: true };
-      },
+      next: pages(iterator, ({ key, value }) => ({ key: key.slice(prefix.length), value })),
       close: () => void iterator.return(undefined),
     });
   }
@@ -215,15 +199,7 @@ export class TxSimulator {
     const rows = this.ctx.store.history.iterator({ gte: prefix, lt: prefix + '\u{10ffff}', reverse: true });
     const iterator = rows[Symbol.asyncIterator]();
     return this.openQuery<HistoryEntry>({
-      next: async () => {
-        const results: HistoryEntry[] = [];
-        while (results.length < QUERY_PAGE) {
-          const step = await iterator.next();
-          if (step.done) return { results, hasMore: false };
-          results.push(decodeHistoryEntry(step.value[1]));
-        }
-        return { results, hasMore: true };
-      },
+      next: pages(iterator, ([, value]) => decodeHistoryEntry(value)),
       close: () => void iterator.return(undefined),
     });
   }
@@ -463,5 +439,38 @@ export function decodeHistoryEntry(bytes: Uint8Array): HistoryEntry {
     isDelete: header.d,
     timestamp: { seconds: header.s, nanos: header.n },
     value: buffer.subarray(newline + 1),
+  };
+}
+
+/**
+ * A query's pages of at most QUERY_PAGE results, as a Fabric peer answers them: it says there is
+ * more only when it already holds the next result, so a page after the first is never empty
+ * (fabric-shim's iterator would read past the end of an empty one).
+ */
+function pages<S, T>(
+  iterator: AsyncIterator<S>,
+  take: (item: S) => T,
+  hooks: { fetched?: (item: S) => void; exhausted?: () => void } = {},
+): () => Promise<{ results: T[]; hasMore: boolean }> {
+  let held: IteratorResult<S> | undefined;
+  const fetch = async (): Promise<IteratorResult<S>> => {
+    const step = await iterator.next();
+    if (step.done) hooks.exhausted?.();
+    else hooks.fetched?.(step.value);
+    return step;
+  };
+  return async () => {
+    const results: T[] = [];
+    let step = held ?? (await fetch());
+    held = undefined;
+    while (!step.done) {
+      if (results.length === QUERY_PAGE) {
+        held = step;
+        return { results, hasMore: true };
+      }
+      results.push(take(step.value));
+      step = await fetch();
+    }
+    return { results, hasMore: false };
   };
 }
