@@ -2,10 +2,12 @@
  * A realistic day through the HTTP API only. Platforms register their sellers and buyers; parcels
  * are announced by a platform or by the carrier; the platform sends the order, a payment provider
  * (sometimes the platform itself) the payment, the post or express carrier the waybill, a declarant
- * the declaration; the carrier scans dispatch and arrival; customs reads data for a stated purpose,
- * releases (sometimes before arrival), refers or inspects; released parcels are delivered. A few
- * parcels carry deliberate mismatches (accepted: matching comes later) and a few requests are
- * deliberately wrong (they must be refused with a 4xx problem document).
+ * the declaration; the carrier scans dispatch and arrival. Customs assesses each parcel as soon as
+ * its data is complete (three-way match, risk, duty) and its service identity releases those that
+ * match on the green lane, often before arrival; the rest wait in the officers' queue with their
+ * reasons, where an officer refers some (the platform answers and customs assesses again) and
+ * inspects others. Released parcels are delivered. A few parcels carry deliberate mismatches and a
+ * few requests are deliberately wrong (they must be refused with a 4xx problem document).
  *
  *   npm run demo -- [--consignments 300] [--concurrency 16] [--seed 20261128]
  *
@@ -141,6 +143,7 @@ const summary = {
   complete: 0,
   mismatched: 0,
   released: 0,
+  inQueue: 0,
   delivered: 0,
   referredOrInspected: 0,
   personalDataReads: 0,
@@ -192,7 +195,8 @@ function refused(reply: Reply, what: string, expectedStatus: number): void {
 
 type Carrier = 'post-operator' | 'express-operator';
 type Mismatch = 'none' | 'payment-amount' | 'consignee';
-type Decision = 'pre-arrival-release' | 'release' | 'refer' | 'inspect' | 'none';
+/** What an officer does with a parcel that was not released automatically. */
+type Decision = 'refer' | 'inspect' | 'none';
 
 const BAD_REQUESTS = [
   'unknown-field',
@@ -202,7 +206,7 @@ const BAD_REQUESTS = [
   'bad-locode',
   'platform-decides',
   'payment-sends-logistics',
-  'delivered-before-release',
+  'exit-before-return',
   'other-platform-reads',
   'idempotency-key-reused',
   'unknown-purpose',
@@ -312,18 +316,7 @@ function plan(n: number): Plan {
   const declarant = declarantIsCarrier ? carrier : platform.user;
 
   const roll = rng.next();
-  const decision: Decision =
-    mismatch !== 'none'
-      ? 'none'
-      : roll < 0.15
-        ? 'pre-arrival-release'
-        : roll < 0.75
-          ? 'release'
-          : roll < 0.8
-            ? 'refer'
-            : roll < 0.85
-              ? 'inspect'
-              : 'none';
+  const decision: Decision = roll < 0.25 ? 'refer' : roll < 0.4 ? 'inspect' : 'none';
 
   return {
     n,
@@ -422,7 +415,7 @@ function plan(n: number): Plan {
     deliveredAt: { type: 'delivered', location: destination.depot },
     mismatch,
     decision,
-    deliver: (decision === 'release' || decision === 'pre-arrival-release') && rng.chance(0.9),
+    deliver: rng.chance(0.9),
     customsReads: rng.chance(0.1),
     carrierReads: rng.chance(0.1),
     disclose: n % 50 === 1,
@@ -561,20 +554,23 @@ async function runConsignment(p: Plan): Promise<void> {
     return;
   expectedStatus.set(p.id, 'dispatched');
 
-  if (p.decision === 'pre-arrival-release') {
-    // Pre-arrival processing: low-risk goods released while still in transit (WCO standard 5).
-    if (!(await decide(p, 'release', ['PRE_ARRIVAL_LOW_RISK']))) return;
-  }
   if (!accepted(await api.post(p.carrier, `${base}/movements`, p.arrived), `${p.carrier} arrived ${p.id}`))
     return;
-  if (p.decision !== 'pre-arrival-release') expectedStatus.set(p.id, 'arrived');
 
   if (p.customsReads) await readDetails(CUSTOMS, p, 'order', 'risk_assessment');
-  if (p.decision === 'release' && !(await decide(p, 'release', ['LOW_RISK']))) return;
-  if (p.decision === 'refer') await decide(p, 'refer', ['REQUEST_INFORMATION', 'VALUE_QUERY']);
-  if (p.decision === 'inspect') await decide(p, 'inspect', ['RANDOM_SELECTION']);
+  const verdict = await customsVerdict(p);
+  if (!verdict) return;
+  if (verdict.released) {
+    summary.released++;
+    expectedStatus.set(p.id, 'released');
+  } else {
+    expectedStatus.set(p.id, 'arrived');
+    if (p.decision === 'refer') await referAndAnswer(p, verdict.number);
+    else if (p.decision === 'inspect') await decide(p, 'inspect', ['DOCUMENT_CHECK']);
+    else summary.inQueue++;
+  }
 
-  if (p.deliver) {
+  if (p.deliver && verdict.released) {
     if (p.carrierReads) await readDetails(p.carrier, p, 'logistics', 'delivery');
     const delivered = await api.post(p.carrier, `${base}/movements`, p.deliveredAt);
     if (accepted(delivered, `${p.carrier} delivered ${p.id}`)) {
@@ -595,14 +591,58 @@ async function runConsignment(p: Plan): Promise<void> {
 async function decide(p: Plan, decision: string, reasonCodes: string[]): Promise<boolean> {
   const reply = await api.post(CUSTOMS, `/v1/consignments/${p.id}/decision`, { decision, reasonCodes });
   if (!accepted(reply, `${CUSTOMS} ${decision} ${p.id}`)) return false;
-  if (decision === 'release') {
-    summary.released++;
-    expectedStatus.set(p.id, 'released');
-  } else {
-    summary.referredOrInspected++;
-    expectedStatus.set(p.id, decision === 'refer' ? 'referred' : 'inspection');
-  }
+  summary.referredOrInspected++;
+  expectedStatus.set(p.id, decision === 'refer' ? 'referred' : 'inspection');
   return true;
+}
+
+interface Verdict {
+  readonly number: number;
+  readonly released: boolean;
+}
+
+/**
+ * Customs' assessment of the parcel's final records, and the automatic release when it allows one:
+ * both follow the ledger's events, so they are waited for.
+ */
+async function customsVerdict(p: Plan): Promise<Verdict | undefined> {
+  const until = Date.now() + 60_000;
+  for (;;) {
+    const reply = await api.get(CUSTOMS, `/v1/customs/assessments/${p.id}`);
+    const body = reply.body as { number?: number; basis?: { declaration?: number }; releasable?: boolean };
+    if (reply.status === 200 && body.basis?.declaration !== undefined) {
+      if (!body.releasable) return { number: body.number ?? 0, released: false };
+      const view = await api.get(CUSTOMS, `/v1/consignments/${p.id}`);
+      if ((view.body.consignment as { status?: string } | undefined)?.status === 'released') {
+        return { number: body.number ?? 0, released: true };
+      }
+    } else if (reply.status !== 200 && reply.status !== 404) {
+      error(`${CUSTOMS} GET assessment of ${p.id} → ${describe(reply)}`);
+      return undefined;
+    }
+    if (Date.now() > until) {
+      error(`${p.id}: no complete customs assessment (and release when allowed) within a minute`);
+      return undefined;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** An officer asks for information; the platform answers; customs assesses the parcel again. */
+async function referAndAnswer(p: Plan, assessed: number): Promise<void> {
+  if (!(await decide(p, 'refer', ['REQUEST_INFORMATION', 'VALUE_QUERY']))) return;
+  const answer = await api.post(p.platform.user, `/v1/consignments/${p.id}/referral-answer`, {
+    message: 'Order confirmation and payment receipt attached; the price is the listed retail price.',
+    documents: [{ type: 'invoice', reference: `INV-${p.order.orderNumber as string}` }],
+  });
+  if (!accepted(answer, `${p.platform.user} POST referral-answer ${p.id}`)) return;
+  const until = Date.now() + 60_000;
+  while (Date.now() < until) {
+    const reply = await api.get(CUSTOMS, `/v1/customs/assessments/${p.id}`);
+    if (((reply.body as { number?: number }).number ?? 0) > assessed) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  error(`${p.id}: the referral answer was not assessed within a minute`);
 }
 
 async function readDetails(user: string, p: Plan, record: string, purpose: string): Promise<void> {
@@ -684,10 +724,10 @@ async function badRequest(
         'a payment provider submitting logistics data',
         403,
       );
-    case 'delivered-before-release':
+    case 'exit-before-return':
       return refused(
-        await api.post(p.carrier, `${base}/movements`, p.deliveredAt),
-        "'delivered' in status 'created' (before dispatch and release)",
+        await api.post(p.carrier, `${base}/movements`, { type: 'exited', location: p.seller.port }),
+        "'exited' for a parcel that was not returned to its sender",
         409,
       );
     case 'other-platform-reads': {
@@ -763,6 +803,20 @@ await Promise.all(
     if (actual !== status) error(`${id}: status on the ledger is '${actual}', expected '${status}'`);
   }),
 );
+// The officers' queue as customs sees it at the end of the day.
+const queued: { lane: string; reasonCodes: string[] }[] = [];
+for (let offset = 0; ; offset += 200) {
+  const reply = await api.get(CUSTOMS, `/v1/customs/queue?limit=200&offset=${offset}`);
+  if (!accepted(reply, `${CUSTOMS} GET /v1/customs/queue`)) break;
+  const page = reply.body as { total: number; items: { lane: string; reasonCodes: string[] }[] };
+  queued.push(...page.items);
+  if (offset + 200 >= page.total) break;
+}
+const tally = (values: string[]): string =>
+  [...values.reduce((m, v) => m.set(v, (m.get(v) ?? 0) + 1), new Map<string, number>())]
+    .sort((a, b) => b[1] - a[1])
+    .map(([v, n]) => `${v} ${n}`)
+    .join(', ');
 const elapsed = (performance.now() - started) / 1000;
 await events.stop();
 await closeGateway?.();
@@ -773,7 +827,8 @@ console.table({
   created: summary.created,
   'complete (order+payment+logistics)': summary.complete,
   'mismatched (accepted)': summary.mismatched,
-  released: summary.released,
+  'released automatically (customs-service)': summary.released,
+  "left in the officers' queue": summary.inQueue,
   delivered: summary.delivered,
   'referred or inspected': summary.referredOrInspected,
   'personal-data reads (with purpose)': summary.personalDataReads,
@@ -787,6 +842,13 @@ console.table({
   'latency p50 / p99 (ms)': `${Math.round(percentile(api.latencies, 50))} / ${Math.round(percentile(api.latencies, 99))}`,
   'ledger events streamed': events.total,
 });
+console.log(`officers' queue: ${queued.length} (${tally(queued.map((q) => q.lane))})`);
+if (queued.length > 0) console.log(`  reasons: ${tally(queued.flatMap((q) => q.reasonCodes))}`);
+if (summary.released * 2 < summary.complete) {
+  notes.push(
+    `only ${summary.released} of ${summary.complete} complete consignments were released automatically`,
+  );
+}
 if (events.total > 0) {
   console.log(`events: ${[...events.counts].map(([name, count]) => `${name} ${count}`).join(', ')}`);
 }

@@ -1,20 +1,29 @@
 import { tuneShim } from './shim-tuning';
 import { AuditContract } from './contracts/audit';
 import { ConsignmentContract } from './contracts/consignment';
+import { CustomsContract } from './contracts/customs';
 import { OrganisationContract } from './contracts/organisation';
 import { PartyContract } from './contracts/party';
 
-export { AuditContract, ConsignmentContract, OrganisationContract, PartyContract };
+export { tuneShim };
+export { AuditContract, ConsignmentContract, CustomsContract, OrganisationContract, PartyContract };
 
 tuneShim();
 
 /** Picked up by fabric-chaincode-node (and the embedded ledger) as the chaincode's contracts. */
-export const contracts = [OrganisationContract, PartyContract, ConsignmentContract, AuditContract];
+export const contracts = [
+  OrganisationContract,
+  PartyContract,
+  ConsignmentContract,
+  AuditContract,
+  CustomsContract,
+];
 
 // Pure domain modules the gateway shares with the chaincode.
 export * from './domain/canonical';
 export * from './domain/collections';
 export * from './domain/consignment';
+export * from './domain/customs';
 export * from './domain/customs-config';
 export * from './domain/matching';
 export * from './domain/merkle';
@@ -27,6 +36,8 @@ export * from './domain/state-machine';
 export { KeyType } from './contracts/context';
 export { auditTreeHeadMessage } from './contracts/audit';
 export type { AuditAnchor } from './contracts/audit';
+export { SERVICE_ROLE } from './contracts/customs';
+export type { AssessmentRecord } from './contracts/customs';
 export type {
   AccessRecord,
   BatchEvents,
@@ -37,6 +48,7 @@ export type {
   MovementRecord,
   PartyRegistration,
   PrivateEnvelope,
+  ReferralAnswerRecord,
   SubmissionRecord,
   TrustedTraderRecord,
   UniquenessRecord,

@@ -17,6 +17,8 @@ import { AuditLog } from './audit/audit-log.js';
 import { AuditAnchorer } from './audit/anchor.js';
 import { LevelIdempotencyStore } from './http/idempotency.js';
 import { EventHub } from './services/event-hub.js';
+import { CustomsService } from './services/customs-service.js';
+import { LedgerClient } from './services/ledger-client.js';
 
 export interface RunningGateway {
   readonly url: string;
@@ -61,6 +63,10 @@ export async function startGateway(
   const idempotency = new LevelIdempotencyStore(store);
   const events = new EventHub(instrumented, network);
   await events.start();
+  const customs = new CustomsService(new LedgerClient(instrumented, identities), network, logger);
+  // Automatic assessment and release act as customs' service identity: only customs' own gateway
+  // holds it (on Fabric, another organisation's gateway has no customs credentials).
+  if (config.gatewayMspId === network.customsMspId) customs.follow(events);
   let ready = false;
   const app = createApp({
     config,
@@ -72,6 +78,7 @@ export async function startGateway(
     idempotency,
     auditLog,
     events,
+    customs,
     metrics,
     partyIdKey:
       config.partyIdKey ?? (await persistentSecret(join(config.dataDir, 'gateway', 'party-id.key'))),

@@ -162,8 +162,9 @@ describe('function-level authorisation', () => {
     expectProblem(res, 403, /not allowed/);
   });
 
-  it('customs may call the assessment endpoint, which says it is not implemented yet', async () => {
-    expectProblem(await t.as('customs-officer').post('/v1/consignments/HOST-1/assessment', {}), 501);
+  it('customs may call the assessment endpoint; without order, payment and logistics data it is refused', async () => {
+    const refused = await t.as('customs-officer').post('/v1/consignments/HOST-1/assessment', {});
+    expectProblem(refused, 422);
   });
 });
 

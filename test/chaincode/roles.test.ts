@@ -20,6 +20,10 @@ const allowed: Record<Action, OrgRole[]> = {
   setTrustedTrader: ['customs'],
   flagParty: ['customs'],
   recordDecision: ['customs'],
+  manageCustomsConfig: ['customs'],
+  assessConsignment: ['customs'],
+  readAssessment: ['customs'],
+  answerReferral: ['platform', 'payment', 'post', 'express'],
   readConsignment: ['platform', 'payment', 'post', 'express', 'customs', 'auditor'],
   readParty: ['platform', 'payment', 'post', 'express', 'customs', 'auditor'],
 };

@@ -33,6 +33,7 @@ import {
   type RecordKind,
 } from '../domain/schemas';
 import { BatchConflict, BatchWrites } from './batch-context';
+import { automaticDecision } from './customs';
 import { nextStatus, recordsLocked, type ConsignmentStatus } from '../domain/state-machine';
 import {
   KeyType,
@@ -247,6 +248,7 @@ export class ConsignmentContract extends Contract {
     const id = consignment.consignmentId;
     const decision = parseJsonWith(Decision, 'decision', decisionJson);
     const statusAfter = nextStatus(consignment.status, decision.decision, id);
+    const automatic = await automaticDecision(ctx, caller, id, decision.decision);
     const record: DecisionRecord = {
       consignmentId: id,
       decision: decision.decision,
@@ -255,6 +257,7 @@ export class ConsignmentContract extends Contract {
       decidedAt: txTime(ctx),
       statusBefore: consignment.status,
       statusAfter,
+      automatic,
       txId: ctx.stub.getTxID(),
     };
     await putJson(ctx, compositeKey(ctx, KeyType.decision, [id, record.txId]), record);
@@ -265,6 +268,7 @@ export class ConsignmentContract extends Contract {
       decision: decision.decision,
       reasonCodes: decision.reasonCodes,
       status: statusAfter,
+      automatic,
     });
     return result(record);
   }

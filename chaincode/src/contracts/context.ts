@@ -44,6 +44,8 @@ export const KeyType = {
    * record one, even if other organisations' peers ran altered chaincode.
    */
   customsSeal: 'customsseal',
+  /** [consignmentId, txId] → ReferralAnswerRecord, append-only. */
+  referralAnswer: 'referralanswer',
   /** [gatewayMspId, zero-padded tree size] → AuditAnchor, append-only. */
   auditAnchor: 'auditanchor',
   /** [gatewayMspId] → the latest AuditAnchor of that gateway (written only by that gateway, serially). */

@@ -1,4 +1,5 @@
 import type { Participants } from '../domain/consignment';
+import type { PublicAssessment } from '../domain/customs';
 import type { ConsignmentStatus, DecisionEvent, MovementEvent } from '../domain/state-machine';
 import type { JoinKeys, PartyKind, RecordKind, SubjectType, VerificationLevel } from '../domain/schemas';
 
@@ -50,6 +51,8 @@ export interface CustomsSeal {
   readonly decisions: number;
   readonly lastDecisionTxId: string | null;
   readonly status: ConsignmentStatus;
+  /** The latest customs assessment's public part (customs:assess writes it). */
+  readonly assessment?: PublicAssessment;
 }
 
 export interface DecisionRecord {
@@ -60,6 +63,8 @@ export interface DecisionRecord {
   readonly decidedAt: string;
   readonly statusBefore: ConsignmentStatus;
   readonly statusAfter: ConsignmentStatus;
+  /** Recorded by customs' service identity on a releasable assessment, with no officer. */
+  readonly automatic?: boolean;
   readonly txId: string;
 }
 
@@ -115,6 +120,19 @@ export interface FlagRecord {
   readonly reasonCode: string;
   readonly flaggedBy: string;
   readonly flaggedAt: string;
+  readonly txId: string;
+}
+
+/** A trader's answer to a referral: its Merkle root; the answer itself is in the trader's collection with customs. */
+export interface ReferralAnswerRecord {
+  readonly consignmentId: string;
+  readonly answeredBy: string;
+  /** The referral (decision transaction) it answers. */
+  readonly referralTxId: string | null;
+  readonly collection: string;
+  readonly root: string;
+  readonly leafCount: number;
+  readonly answeredAt: string;
   readonly txId: string;
 }
 

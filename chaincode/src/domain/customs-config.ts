@@ -1,3 +1,4 @@
+import type { TariffSet } from './customs';
 import type { CurrencyRate, TariffConfig } from './revenue';
 import type { RuleSet } from './risk';
 
@@ -7,7 +8,9 @@ import type { RuleSet } from './risk';
  * The legal thresholds and dates follow public rules (DOMAIN.md): the EU abolished its 22 EUR
  * VAT exemption on 1 July 2021 and its 150 EUR duty relief on 1 July 2026, replacing it with a
  * flat 3 EUR per item category (HS6) until 1 July 2028; the US suspended its 800 USD de minimis
- * from 29 August 2025. Duty rates are per chapter, simplified from the published schedules
+ * from 29 August 2025; the UK relieves duty up to 135 GBP and charges VAT from the first pound;
+ * China's cross-border e-commerce retail imports pay no duty up to 5,000 CNY a transaction and
+ * 70 % of VAT and consumption tax (9.1 % on ordinary goods). Duty rates are per chapter, simplified from the published schedules
  * (US: MFN only, without Section 301 or other additional duties). Currency rates, reference
  * prices and risk weights are illustrative demo values, not official figures.
  */
@@ -26,6 +29,20 @@ export const EUR_RATES: readonly CurrencyRate[] = [
   { currency: 'CNY', rate: 0.121, validFrom: '2026-01-01' },
 ];
 
+/** Units of GBP per 1 unit of the currency. */
+export const GBP_RATES: readonly CurrencyRate[] = [
+  { currency: 'EUR', rate: 0.86, validFrom: '2020-01-01' },
+  { currency: 'USD', rate: 0.79, validFrom: '2020-01-01' },
+  { currency: 'CNY', rate: 0.11, validFrom: '2020-01-01' },
+];
+
+/** Units of CNY per 1 unit of the currency. */
+export const CNY_RATES: readonly CurrencyRate[] = [
+  { currency: 'EUR', rate: 7.8, validFrom: '2020-01-01' },
+  { currency: 'USD', rate: 7.2, validFrom: '2020-01-01' },
+  { currency: 'GBP', rate: 9.1, validFrom: '2020-01-01' },
+];
+
 /** Units of USD per 1 unit of the currency. */
 export const USD_RATES: readonly CurrencyRate[] = [
   { currency: 'EUR', rate: 1.12, validFrom: '2016-01-01' },
@@ -42,12 +59,19 @@ export const USD_RATES: readonly CurrencyRate[] = [
 
 /** EU Common Customs Tariff, simplified to chapters (heading 6403, leather footwear, shows a heading override). */
 export const EU_DUTY_RATES: Readonly<Record<string, number>> = {
+  '19': 0.09,
   '33': 0,
+  '39': 0.065,
   '42': 0.03,
+  '46': 0.037,
   '61': 0.12,
+  '62': 0.12,
   '64': 0.17,
   '6403': 0.08,
+  '69': 0.12,
   '71': 0.04,
+  '73': 0.032,
+  '82': 0.085,
   '84': 0,
   '85': 0.02,
   '95': 0,
@@ -92,11 +116,18 @@ export const FR_TARIFF_2021: TariffConfig = euTariff2021('FR', 0.2);
 
 /** US MFN rates by chapter (illustrative; additional duties not modelled). */
 export const US_DUTY_RATES: Readonly<Record<string, number>> = {
+  '19': 0.045,
   '33': 0,
+  '39': 0.053,
   '42': 0.176,
+  '46': 0.043,
   '61': 0.165,
+  '62': 0.084,
   '64': 0.2,
+  '69': 0.06,
   '71': 0.11,
+  '73': 0.034,
+  '82': 0.045,
   '84': 0,
   '85': 0.049,
   '95': 0,
@@ -122,11 +153,39 @@ export const US_TARIFF_2016: TariffConfig = {
   deMinimisDuty: 800,
 };
 
+/** United Kingdom from 1 January 2021: duty relief up to 135 GBP, VAT 20 % from the first pound. */
+export const GB_TARIFF: TariffConfig = {
+  country: 'GB',
+  validFrom: '2021-01-01',
+  currency: 'GBP',
+  deMinimisDuty: 135,
+  deMinimisVat: 0,
+  vatRate: 0.2,
+  dutyRates: { ...EU_DUTY_RATES },
+  currencyRates: [...GBP_RATES],
+};
+
+/**
+ * China, cross-border e-commerce retail imports from 1 January 2019: no duty up to 5,000 CNY, a
+ * comprehensive tax of 70 % of VAT (13 %); illustrative general-trade duty above the limit.
+ */
+export const CN_TARIFF: TariffConfig = {
+  country: 'CN',
+  validFrom: '2019-01-01',
+  currency: 'CNY',
+  deMinimisDuty: 5000,
+  deMinimisVat: 0,
+  vatRate: 0.091,
+  dutyRates: { ...EU_DUTY_RATES },
+  currencyRates: [...CNY_RATES],
+};
+
 /** Standard VAT rates of the demo's EU destinations. */
 export const EU_STANDARD_VAT: Readonly<Record<string, number>> = {
   DE: 0.19,
   ES: 0.21,
   FR: 0.2,
+  IE: 0.23,
   IT: 0.22,
   NL: 0.21,
   PL: 0.23,
@@ -139,7 +198,16 @@ export const DEFAULT_TARIFFS: readonly TariffConfig[] = [
   ),
   US_TARIFF_2016,
   US_TARIFF,
+  GB_TARIFF,
+  CN_TARIFF,
 ];
+
+/** The demo's tariff set: every default tariff; what no platform collected, the carrier collects. */
+export const DEFAULT_TARIFF_SET: TariffSet = {
+  version: 'demo-2026.1',
+  tariffs: [...DEFAULT_TARIFFS],
+  uncollectedBy: 'carrier',
+};
 
 // ---------------------------------------------------------------- risk rule set
 

@@ -67,6 +67,12 @@ export type RiskReasonCode = HardRuleCode | IndicatorCode | 'TRUSTED_TRADER' | '
 export const lanes = ['green', 'amber', 'red'] as const;
 export type Lane = (typeof lanes)[number];
 
+/**
+ * Customs stops counting a seller's consignments here: the count only matters while the seller is
+ * new, and a counter rewritten by every assessment of a busy seller would make them collide.
+ */
+export const SELLER_HISTORY_CAP = 100;
+
 const HsPrefix = z.string().regex(/^\d{2,10}$/, 'must be 2 to 10 digits');
 const Hs6 = z.string().regex(/^\d{6}$/, 'must be an HS6 subheading (6 digits)');
 const Fraction01 = z.number().min(0).max(1);
@@ -98,7 +104,11 @@ export const RuleSet = z
       currency: CurrencyCode,
     }),
     /** A seller with at most this many earlier consignments is new. */
-    newSellerMaxConsignments: z.number().int().min(0),
+    newSellerMaxConsignments: z
+      .number()
+      .int()
+      .min(0)
+      .max(SELLER_HISTORY_CAP - 1),
   })
   .superRefine((r, ctx) => {
     const once = (codes: string[], path: string) =>

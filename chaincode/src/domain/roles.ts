@@ -26,6 +26,12 @@ export const permissions = {
   setTrustedTrader: ['customs'],
   flagParty: ['customs'],
   recordDecision: ['customs'],
+  // Rule sets, tariffs, assessments and their reasons are customs' own.
+  manageCustomsConfig: ['customs'],
+  assessConsignment: ['customs'],
+  readAssessment: ['customs'],
+  // Participation in the referred consignment is checked separately.
+  answerReferral: ['platform', 'payment', 'post', 'express'],
   // Participation in the particular consignment is checked separately.
   readConsignment: ['platform', 'payment', 'post', 'express', 'customs', 'auditor'],
   // Party records are pseudonymous and non-personal on the public state.

@@ -11,7 +11,6 @@ import type { OrgRole } from '@customs-ledger/chaincode';
 import type { z, ZodType } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
-import { HttpProblem } from '../http/problem.js';
 import type { ConsignmentService, WriteResult } from '../services/consignment-service.js';
 import { ConsignmentIdParam, DetailsQuery, DisclosureRequest, JsonResult, NoQuery } from './schemas.js';
 
@@ -112,22 +111,7 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
       resource: 'decision',
       run: (principal, id, body) => service.recordDecision(principal, id, body),
     }),
-    defineRoute({
-      method: 'post',
-      path: '/v1/consignments/{id}/assessment',
-      summary: 'Run matching, risk and duty assessment (customs) — not implemented yet',
-      description:
-        'Reserved for customs. Three-way matching, risk and revenue assessment are not implemented yet: customs users get 501.',
-      tags: ['customs'],
-      roles: ['customs'],
-      params: ConsignmentIdParam,
-      query: NoQuery,
-      responses: { 501: { description: 'Not implemented yet' } },
-      handler: async ({ params, audit }) => {
-        audit({ resource: `consignment/${params.id}/assessment` });
-        throw new HttpProblem(501, 'customs assessment (matching, risk, duty) is not implemented yet');
-      },
-    }),
+    // POST /v1/consignments/{id}/assessment is customs' (api/customs.ts).
     defineRoute({
       method: 'get',
       path: '/v1/consignments/{id}',

@@ -15,7 +15,10 @@ import { auditTrail } from '../audit/audit-trail.js';
 import { auditRoutes } from '../audit/routes.js';
 import { apiRoutes } from '../api/index.js';
 import { eventRoutes } from '../api/events.js';
+import { accessLogRoutes } from '../api/access-log.js';
 import type { EventHub } from '../services/event-hub.js';
+import { customsRoutes } from '../api/customs.js';
+import type { CustomsService } from '../services/customs-service.js';
 import { mountRoutes, type IdempotencyStore } from './route.js';
 import { docsRouter } from './docs.js';
 import { HttpProblem, problemHandler } from './problem.js';
@@ -30,6 +33,7 @@ export interface AppDependencies {
   readonly idempotency: IdempotencyStore;
   readonly auditLog: AuditLog;
   readonly events: EventHub;
+  readonly customs: CustomsService;
   /** Key of the keyed hash that makes pseudonymous party ids. */
   readonly partyIdKey: string;
   readonly metrics: Metrics;
@@ -70,7 +74,13 @@ export function createApp(deps: AppDependencies): Express {
   v1.use(rateLimitPerPrincipal(deps.config.rateLimitPerMinute));
   mountRoutes(
     v1,
-    [...apiRoutes(deps), ...eventRoutes(deps.events), ...auditRoutes(deps.auditLog)],
+    [
+      ...apiRoutes(deps),
+      ...eventRoutes(deps.events),
+      ...auditRoutes(deps.auditLog),
+      ...accessLogRoutes(deps),
+      ...customsRoutes(deps.customs),
+    ],
     deps.idempotency,
   );
   app.use(v1);

@@ -1,4 +1,5 @@
 import { dataHash, decodeBlock, headerHash, type Block } from './block.js';
+import { blockKey, type LedgerStore } from './store.js';
 
 export type ChainVerification =
   | { readonly ok: true; readonly height: number }
@@ -40,4 +41,30 @@ export async function verifyChain(
     return { ok: false, blockNumber: height - 1, reason: 'last block header does not match the savepoint' };
   }
   return { ok: true, height };
+}
+
+/** The savepoint: how many blocks the store holds and the hash of the last block header. */
+export interface Savepoint {
+  readonly height: number;
+  readonly hash: string;
+}
+
+/** Reads the savepoint of a store (undefined when the store holds no ledger yet). */
+export async function readSavepoint(store: LedgerStore): Promise<Savepoint | undefined> {
+  const bytes = await store.savepoint.get('tip');
+  return bytes ? (JSON.parse(Buffer.from(bytes).toString()) as Savepoint) : undefined;
+}
+
+/**
+ * Verifies the chain of a store opened for reading only (no orderer, no peers): what an auditor
+ * runs on a stopped gateway's DATA_DIR or a copy of it. `readBlock` defaults to the stored bytes;
+ * a caller may wrap it to look at each block as it goes by.
+ */
+export async function verifyStoredChain(
+  store: LedgerStore,
+  savepoint: Savepoint,
+  onBlock?: (n: number) => void,
+  readBlock: (n: number) => Promise<Uint8Array | undefined> = (n) => store.blocks.get(blockKey(n)),
+): Promise<ChainVerification> {
+  return verifyChain(savepoint.height, readBlock, savepoint.hash, onBlock);
 }

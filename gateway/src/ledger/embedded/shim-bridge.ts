@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { tuneShim } from '@customs-ledger/chaincode';
 import type { TxSimulator, QueryPage, HistoryEntry } from './simulator.js';
 import { VALIDATION_PARAMETER } from './simulator.js';
 
@@ -63,6 +64,8 @@ export class ChaincodeRuntime {
     readonly chaincodeName: string,
     contracts: readonly unknown[],
   ) {
+    // Any chaincode run here (test fixtures too) gets the shim's cheap, quiet logging.
+    tuneShim();
     // A copy: ChaincodeFromContract appends its system contract to the array it is given.
     const chaincode = new ChaincodeFromContract(
       [...contracts],

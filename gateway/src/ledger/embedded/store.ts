@@ -65,6 +65,21 @@ export class LedgerStore {
     return new LedgerStore(db, cacheLimit);
   }
 
+  /**
+   * Opens a store that must already exist, for reading it offline (the auditor CLI): never creates
+   * an empty one in a mistyped directory. LevelDB allows one process per store, so this fails with
+   * cause code LEVEL_LOCKED while a gateway has it open.
+   */
+  static async openExisting(location: string): Promise<LedgerStore> {
+    const db = new Level<string, Uint8Array>(location, {
+      keyEncoding: 'utf8',
+      valueEncoding: 'view',
+      createIfMissing: false,
+    });
+    await db.open();
+    return new LedgerStore(db, 0);
+  }
+
   async close(): Promise<void> {
     await this.db.close();
   }

@@ -1,0 +1,112 @@
+import { verify, X509Certificate } from 'node:crypto';
+import { treeHeadMessage } from '../../../gateway/src/audit/audit-log.js';
+import { decodeBlock, isConfigData } from '../../../gateway/src/ledger/embedded/block.js';
+import { readSavepoint } from '../../../gateway/src/ledger/embedded/chain.js';
+import { isIssuedBy } from '../../../gateway/src/ledger/embedded/msp.js';
+import { blockKey, type LedgerStore } from '../../../gateway/src/ledger/embedded/store.js';
+import { TxValidationCode } from '../../../gateway/src/ledger/port.js';
+import { UnavailableError } from '../io.js';
+import type { Progress } from '../progress.js';
+
+/** The chaincode function that anchors a tree head (chaincode/src/contracts/audit.ts). */
+const ANCHOR_FUNCTION = 'audit:anchor';
+
+/** A signed tree head as a valid audit:anchor transaction put it on the ledger. */
+export interface AnchoredHead {
+  readonly blockNumber: number;
+  readonly txId: string;
+  /** The organisation whose gateway anchored it: the transaction creator's MSP. */
+  readonly gatewayMspId: string;
+  readonly treeSize: number;
+  readonly rootHash: string;
+  readonly timestamp: string;
+  /** Where the signature and the creator's certificate were found wanting; undefined when sound. */
+  readonly signatureProblem?: string;
+}
+
+/**
+ * Reads every anchored tree head from the blocks (not from world state: the blocks are what the
+ * chain check covers), keeping only transactions the committer marked VALID. Each head's
+ * signature is checked again here — over the same bytes the gateway signs — with the creator's
+ * certificate from the transaction, and that certificate against its organisation's CA as the
+ * genesis block records it, so the auditor trusts neither the gateway nor the chaincode run.
+ */
+export async function readAnchors(store: LedgerStore, progress: Progress): Promise<AnchoredHead[]> {
+  const savepoint = await readSavepoint(store);
+  if (!savepoint)
+    throw new UnavailableError('the ledger store holds no savepoint: no ledger to read anchors from');
+  const caByMsp = new Map<string, string>();
+  const anchors: AnchoredHead[] = [];
+  progress.start(savepoint.height, 'reading anchors');
+  try {
+    for (let n = 0; n < savepoint.height; n++) {
+      progress.tick();
+      const bytes = await store.blocks.get(blockKey(n));
+      if (!bytes) continue; // verify-chain names a missing block; here it just holds no anchor.
+      let block;
+      try {
+        block = decodeBlock(bytes);
+      } catch {
+        continue;
+      }
+      if (!block.data) continue;
+      if (isConfigData(block.data)) {
+        const organisations = (
+          block.data.config as { organisations?: { mspId: string; caCertificate: string }[] }
+        )?.organisations;
+        for (const org of organisations ?? []) caByMsp.set(org.mspId, org.caCertificate);
+        continue;
+      }
+      for (const [i, tx] of (block.data.transactions ?? []).entries()) {
+        if (block.metadata?.validationCodes?.[i] !== TxValidationCode.VALID) continue;
+        const args = (tx.args ?? []).map((a) => Buffer.from(a, 'base64').toString('utf8'));
+        if (args[0] !== ANCHOR_FUNCTION) continue;
+        const [, treeSize = '', rootHash = '', timestamp = '', signature = ''] = args;
+        const head = { treeSize: Number(treeSize), rootHash, timestamp };
+        anchors.push({
+          blockNumber: n,
+          txId: tx.txId,
+          gatewayMspId: tx.creator.mspId,
+          ...head,
+          signatureProblem: signatureProblem(
+            treeHeadMessage(head),
+            signature,
+            tx.creator.certificate,
+            caByMsp.get(tx.creator.mspId),
+            new Date(tx.timestamp),
+          ),
+        });
+      }
+    }
+  } finally {
+    progress.stop();
+  }
+  return anchors;
+}
+
+function signatureProblem(
+  message: Buffer,
+  signature: string,
+  certificatePem: string,
+  caPem: string | undefined,
+  at: Date,
+): string | undefined {
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(certificatePem);
+  } catch {
+    return 'the anchoring transaction carries no readable certificate';
+  }
+  let signed = false;
+  try {
+    signed = verify('sha256', message, certificate.publicKey, Buffer.from(signature, 'base64'));
+  } catch {
+    signed = false;
+  }
+  if (!signed) return 'the tree head signature does not verify with the anchoring identity’s certificate';
+  if (!caPem) return 'the genesis block names no CA for the anchoring organisation';
+  if (!isIssuedBy(certificatePem, caPem, at)) {
+    return 'the anchoring certificate was not issued by its organisation’s CA (as the genesis block records it)';
+  }
+  return undefined;
+}

@@ -1,0 +1,204 @@
+import type { Level } from 'level';
+import { AuditLog, type AuditEntry, type AuditSigner } from '../../../gateway/src/audit/audit-log.js';
+import { foldSubtrees, leafHash, nodeHash } from '../../../gateway/src/audit/merkle.js';
+import type { Progress } from '../progress.js';
+import type { AnchoredHead } from './anchors.js';
+
+/** An entry whose stored bytes are not what was appended. */
+export interface EntryProblem {
+  readonly index: number;
+  readonly reason: string;
+  /** What the stored entry says now, when it still parses. */
+  readonly storedEntry?: AuditEntry;
+}
+
+export type AnchorVerdict =
+  /** The root recomputed from the log's entries equals the anchored root; the signature is sound. */
+  | 'verified'
+  /** The entries no longer hash to the anchored root: some entry up to treeSize was changed. */
+  | 'root-mismatch'
+  /** The ledger anchored more entries than the log holds: the log was truncated or replaced. */
+  | 'beyond-log'
+  /** The anchored head's signature or certificate does not hold. */
+  | 'bad-signature';
+
+export interface AnchorCheck extends AnchoredHead {
+  readonly verdict: AnchorVerdict;
+  /** The root the log's entries give for this size (absent when the log is shorter). */
+  readonly recomputedRoot?: string;
+  readonly reason?: string;
+}
+
+export interface AuditLogReport {
+  readonly ok: boolean;
+  readonly gatewayMspId: string;
+  /** Entries the log says it holds. */
+  readonly logSize: number;
+  readonly entriesChecked: number;
+  /** The first entry found changed, missing or malformed. */
+  readonly firstBadEntry?: EntryProblem;
+  /** How many entries were found bad in all (each is also a leaf the anchors no longer match). */
+  readonly badEntries: number;
+  readonly anchors: readonly AnchorCheck[];
+  /** Entries after the largest verified anchor: not yet covered by any tree head on the ledger. */
+  readonly unanchoredEntries: number;
+  /** Problems of the log as a whole (it cannot be opened, its stored tree disagrees with its entries). */
+  readonly logProblem?: string;
+}
+
+/** The auditor never signs: it opens the log only to read it. */
+const readOnlySigner: AuditSigner = {
+  mspId: '',
+  certificate: '',
+  sign: () => Promise.reject(new Error('the auditor does not sign tree heads')),
+};
+
+/**
+ * Recomputes the audit log's RFC 6962 tree from its stored entries and checks it two ways: each
+ * entry's bytes against the leaf hash stored when it was appended (names an entry edited in place),
+ * and the root of the first treeSize entries against every tree head anchored on the ledger
+ * (catches a rewrite that also recomputed the stored tree, which only the ledger can refute).
+ * Streams the entries once, keeping only the O(log n) frontier of perfect subtrees.
+ */
+export async function checkAuditLog(
+  db: Level<string, Uint8Array>,
+  allAnchors: readonly AnchoredHead[],
+  gatewayMspId: string,
+  progress: Progress,
+): Promise<AuditLogReport> {
+  const anchors = allAnchors
+    .filter((a) => a.gatewayMspId === gatewayMspId)
+    .sort((a, b) => a.treeSize - b.treeSize);
+  let log: AuditLog;
+  try {
+    log = await AuditLog.open(db, readOnlySigner, { nodeCache: 0 });
+  } catch (error) {
+    return {
+      ok: false,
+      gatewayMspId,
+      logSize: 0,
+      entriesChecked: 0,
+      badEntries: 0,
+      anchors: anchors.map((a) => ({
+        ...a,
+        verdict: 'beyond-log' as const,
+        reason: 'the log cannot be opened',
+      })),
+      unanchoredEntries: 0,
+      logProblem: `the audit log cannot be opened: ${(error as Error).message}`,
+    };
+  }
+  const size = log.size();
+  const rootsAt = new Map<number, string>();
+  const wanted = new Set(anchors.map((a) => a.treeSize).filter((s) => s <= size));
+  // frontier[k] holds the k-th perfect subtree of the entries so far, with its height: folding them
+  // right to left is the RFC 6962 root of every entry read so far.
+  const frontier: { height: number; hash: Buffer }[] = [];
+  let firstBadEntry: EntryProblem | undefined;
+  let badEntries = 0;
+  progress.start(size, 'hashing entries');
+  try {
+    for (let index = 0; index < size; index++) {
+      progress.tick();
+      const [bytes, stored] = await Promise.all([
+        log.entryBytes(index),
+        log.leafHashAt(index).catch(() => undefined),
+      ]);
+      const problem = entryProblem(index, bytes, stored);
+      if (problem) {
+        badEntries += 1;
+        firstBadEntry ??= problem;
+      }
+      let node = { height: 0, hash: bytes ? leafHash(bytes) : Buffer.alloc(32) };
+      while (frontier.length > 0 && frontier[frontier.length - 1]!.height === node.height) {
+        const left = frontier.pop()!;
+        node = { height: node.height + 1, hash: nodeHash(left.hash, node.hash) };
+      }
+      frontier.push(node);
+      if (wanted.has(index + 1)) {
+        rootsAt.set(index + 1, foldSubtrees(frontier.map((f) => f.hash)).toString('hex'));
+      }
+    }
+  } finally {
+    progress.stop();
+  }
+
+  let logProblem: string | undefined;
+  if (size > 0) {
+    const recomputed = foldSubtrees(frontier.map((f) => f.hash)).toString('hex');
+    const storedRoot = await log.rootAt(size).then(
+      (root) => root.toString('hex'),
+      () => 'missing nodes',
+    );
+    if (recomputed !== storedRoot) {
+      logProblem = `the log's stored tree (root ${storedRoot}) does not match its entries (root ${recomputed})`;
+    }
+  }
+
+  const checks = anchors.map((anchor): AnchorCheck => {
+    if (anchor.signatureProblem)
+      return { ...anchor, verdict: 'bad-signature', reason: anchor.signatureProblem };
+    if (anchor.treeSize > size) {
+      return {
+        ...anchor,
+        verdict: 'beyond-log',
+        reason: `the ledger anchored ${anchor.treeSize} entries but the log holds ${size}: it was truncated or replaced`,
+      };
+    }
+    const root = rootsAt.get(anchor.treeSize)!;
+    if (root !== anchor.rootHash) {
+      return {
+        ...anchor,
+        verdict: 'root-mismatch',
+        recomputedRoot: root,
+        reason: `entries 0–${anchor.treeSize - 1} hash to ${root}, the anchored root is ${anchor.rootHash}`,
+      };
+    }
+    return { ...anchor, verdict: 'verified', recomputedRoot: root };
+  });
+  const lastVerified = Math.max(0, ...checks.filter((c) => c.verdict === 'verified').map((c) => c.treeSize));
+  const ok = !firstBadEntry && !logProblem && checks.every((c) => c.verdict === 'verified');
+  return {
+    ok,
+    gatewayMspId,
+    logSize: size,
+    entriesChecked: size,
+    firstBadEntry,
+    badEntries,
+    anchors: checks,
+    unanchoredEntries: size - lastVerified,
+    logProblem,
+  };
+}
+
+function entryProblem(
+  index: number,
+  bytes: Uint8Array | undefined,
+  stored: Buffer | undefined,
+): EntryProblem | undefined {
+  if (!bytes) return { index, reason: 'the entry is missing' };
+  if (!stored) return { index, reason: 'the leaf hash recorded when it was appended is missing' };
+  const actual = leafHash(bytes);
+  if (!actual.equals(stored)) {
+    return {
+      index,
+      storedEntry: tryParse(bytes),
+      reason: `its bytes hash to leaf ${actual.toString('hex')} but the log recorded leaf ${stored.toString('hex')} when it was appended: the entry was changed afterwards`,
+    };
+  }
+  const parsed = tryParse(bytes);
+  if (!parsed) return { index, reason: 'the entry is not valid JSON' };
+  if (parsed.index !== index) {
+    return { index, storedEntry: parsed, reason: `the entry says it is entry ${String(parsed.index)}` };
+  }
+  return undefined;
+}
+
+function tryParse(bytes: Uint8Array): AuditEntry | undefined {
+  try {
+    const parsed = JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
+    return typeof parsed === 'object' && parsed !== null ? (parsed as AuditEntry) : undefined;
+  } catch {
+    return undefined;
+  }
+}

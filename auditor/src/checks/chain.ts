@@ -1,0 +1,180 @@
+import { decodeBlock, isConfigData, type Block } from '../../../gateway/src/ledger/embedded/block.js';
+import { readSavepoint, verifyStoredChain } from '../../../gateway/src/ledger/embedded/chain.js';
+import { blockKey, type LedgerStore } from '../../../gateway/src/ledger/embedded/store.js';
+import { TxValidationCode } from '../../../gateway/src/ledger/port.js';
+import type { Progress } from '../progress.js';
+
+/** Where the chain stops being what was committed, and why. */
+export interface ChainProblem {
+  /** The block at fault; null when the ledger has no savepoint at all. */
+  readonly blockNumber: number | null;
+  /** The transaction within the block, when the fault is about one. */
+  readonly transaction?: { readonly index: number; readonly txId: string };
+  readonly reason: string;
+}
+
+export interface ChainReport {
+  readonly ok: boolean;
+  /** Blocks the savepoint says the ledger holds. */
+  readonly height: number;
+  /** Blocks read and found sound before the first problem (all of them when ok). */
+  readonly blocksVerified: number;
+  readonly transactions: number;
+  /** Hex hash of the last block header, as the savepoint records it. */
+  readonly tipHash: string;
+  readonly problem?: ChainProblem;
+}
+
+const CODE_NAMES = new Map<number, string>(
+  Object.entries(TxValidationCode).map(([name, code]) => [code, name]),
+);
+const codeName = (code: unknown): string =>
+  typeof code === 'number' ? (CODE_NAMES.get(code) ?? String(code)) : JSON.stringify(code);
+
+interface IndexEntry {
+  readonly block: number;
+  readonly tx: number;
+  readonly code: number;
+}
+
+/**
+ * Verifies the stored chain from genesis with the ledger's own check (decoding, block numbers,
+ * hash links, data hashes, the savepoint), and cross-checks what that check cannot cover: a
+ * block's metadata (its validation codes) is outside the hashed data, on Fabric as here, so each
+ * code is compared with the transaction index the same atomic commit wrote. Either store changed
+ * alone shows up, so a changed byte anywhere in a block value is named by its block.
+ */
+export async function checkChain(store: LedgerStore, progress: Progress): Promise<ChainReport> {
+  const savepoint = await readSavepoint(store);
+  if (!savepoint) {
+    const anyBlock = await store.blocks.get(blockKey(0));
+    return {
+      ok: false,
+      height: 0,
+      blocksVerified: 0,
+      transactions: 0,
+      tipHash: '',
+      problem: {
+        blockNumber: null,
+        reason: anyBlock
+          ? 'the savepoint (height and tip hash) is missing although blocks are stored'
+          : 'the ledger store holds no blocks and no savepoint',
+      },
+    };
+  }
+  let transactions = 0;
+  let verified = 0;
+  let indexProblem: ChainProblem | undefined;
+  const readBlock = async (n: number): Promise<Uint8Array | undefined> => {
+    const bytes = await store.blocks.get(blockKey(n));
+    if (bytes && !indexProblem) {
+      const block = tryDecode(bytes);
+      if (block) {
+        transactions += isConfigData(block.data) ? 0 : (block.data?.transactions?.length ?? 0);
+        indexProblem = await crossCheckIndex(store, n, block);
+      }
+    }
+    return bytes;
+  };
+  progress.start(savepoint.height, 'verifying blocks');
+  let result;
+  try {
+    result = await verifyStoredChain(
+      store,
+      savepoint,
+      (n) => {
+        verified = n + 1;
+        progress.tick();
+      },
+      readBlock,
+    );
+  } catch (error) {
+    // Hashing throws on a block whose JSON decodes but lost its structure (e.g. a renamed key).
+    result = {
+      ok: false as const,
+      blockNumber: verified,
+      reason: `block structure is broken: ${(error as Error).message}`,
+    };
+  } finally {
+    progress.stop();
+  }
+  const chainProblem: ChainProblem | undefined = result.ok
+    ? undefined
+    : { blockNumber: result.blockNumber, reason: result.reason };
+  // The earliest block at fault; at the same block the hash check is the more basic reason.
+  const problem =
+    indexProblem && (!chainProblem || indexProblem.blockNumber! < chainProblem.blockNumber!)
+      ? indexProblem
+      : chainProblem;
+  return {
+    ok: problem === undefined,
+    height: savepoint.height,
+    blocksVerified: problem?.blockNumber ?? verified,
+    transactions,
+    tipHash: savepoint.hash,
+    problem,
+  };
+}
+
+function tryDecode(bytes: Uint8Array): Block | undefined {
+  try {
+    return decodeBlock(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Compares block n's validation codes with the transaction index (txId → block, position, code). */
+async function crossCheckIndex(
+  store: LedgerStore,
+  n: number,
+  block: Block,
+): Promise<ChainProblem | undefined> {
+  if (!block.data || isConfigData(block.data)) return undefined;
+  const txs = Array.isArray(block.data.transactions) ? block.data.transactions : [];
+  const codes = block.metadata?.validationCodes;
+  if (!Array.isArray(codes) || codes.length !== txs.length) {
+    return {
+      blockNumber: n,
+      reason: `metadata holds ${Array.isArray(codes) ? codes.length : 'no'} validation codes for ${txs.length} transactions`,
+    };
+  }
+  for (const [i, tx] of txs.entries()) {
+    const txId = String(tx?.txId);
+    const at = { index: i, txId };
+    const stored = await store.transactions.get(txId);
+    if (!stored) {
+      return {
+        blockNumber: n,
+        transaction: at,
+        reason: `transaction ${txId} is not in the transaction index`,
+      };
+    }
+    let entry: IndexEntry;
+    try {
+      entry = JSON.parse(Buffer.from(stored).toString('utf8')) as IndexEntry;
+    } catch {
+      return { blockNumber: n, transaction: at, reason: `the transaction index entry of ${txId} is corrupt` };
+    }
+    const code = codes[i] as unknown;
+    if (code === TxValidationCode.DUPLICATE_TXID) {
+      // A duplicate is indexed where its first copy is: strictly before this position.
+      if (entry.block > n || (entry.block === n && entry.tx >= i)) {
+        return {
+          blockNumber: n,
+          transaction: at,
+          reason: `marked DUPLICATE_TXID but the transaction index has its first copy at block ${entry.block}, position ${entry.tx}`,
+        };
+      }
+    } else if (entry.block !== n || entry.tx !== i || entry.code !== code) {
+      return {
+        blockNumber: n,
+        transaction: at,
+        reason:
+          `the block's metadata marks it ${codeName(code)}, the transaction index ` +
+          `${codeName(entry.code)} at block ${entry.block}, position ${entry.tx}`,
+      };
+    }
+  }
+  return undefined;
+}

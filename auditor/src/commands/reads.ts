@@ -1,0 +1,69 @@
+import { Argument, type Command } from 'commander';
+import type { CommandContext } from '../cli.js';
+import { commonName, count, short, table } from '../format.js';
+import { ExitCode, type Outcome } from '../io.js';
+import { gatewayClient, withGateway, withOutputOptions, type GatewayOptions } from './options.js';
+
+/** One access record of consignment:accessLog (chaincode AccessRecord). */
+interface AccessRecord {
+  readonly recordKind: string;
+  readonly purpose: string;
+  readonly mspId: string;
+  readonly userId: string;
+  readonly at: string;
+  readonly txId: string;
+}
+
+const SUBJECTS = { consignment: 'consignments', party: 'parties' } as const;
+type Subject = keyof typeof SUBJECTS;
+
+export function registerReads(program: Command, context: CommandContext): void {
+  const command = program
+    .command('reads')
+    .summary("list who read a consignment's or a party's personal data, and why (through a gateway)")
+    .description(
+      "List who read a consignment's or a party's personal data and why, from the access records the " +
+        'chaincode commits before any personal data is handed out.',
+    )
+    .addArgument(new Argument('<subject>', 'what to list reads of').choices(Object.keys(SUBJECTS)))
+    .argument('<id>', 'the consignment id, or the party id (64 hex)');
+  withGateway(command);
+  withOutputOptions(command, false).action((subject: Subject, id: string, options: GatewayOptions) =>
+    context.run(options, () => readsCommand(context, subject, id, options)),
+  );
+}
+
+async function readsCommand(
+  context: CommandContext,
+  subject: Subject,
+  id: string,
+  options: GatewayOptions,
+): Promise<Outcome> {
+  const gateway = await gatewayClient(options, context.io);
+  const log = await gateway.getOk<{ entries: AccessRecord[] }>(
+    `/v1/${SUBJECTS[subject]}/${encodeURIComponent(id)}/access-log`,
+  );
+  const byPurpose = new Map<string, number>();
+  for (const e of log.entries) byPurpose.set(e.purpose, (byPurpose.get(e.purpose) ?? 0) + 1);
+  const entries = log.entries.map((e) => ({ ...e, user: commonName(e.userId) }));
+  return {
+    code: ExitCode.verified,
+    json: { command: 'reads', subjectType: subject, subjectId: id, entries },
+    text: [
+      `Personal-data reads of ${subject} ${id}: ${count(entries.length, 'read')}.`,
+      ...table(
+        entries.map((e) => [
+          e.at,
+          e.mspId,
+          e.user,
+          `${e.recordKind} record`,
+          `for ${e.purpose}`,
+          `tx ${short(e.txId)}`,
+        ]),
+      ),
+      ...(byPurpose.size > 0
+        ? [`By purpose: ${[...byPurpose].map(([purpose, n]) => `${purpose} ${n}`).join(', ')}.`]
+        : []),
+    ],
+  };
+}

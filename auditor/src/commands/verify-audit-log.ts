@@ -1,0 +1,140 @@
+import type { Command } from 'commander';
+import { readAnchors } from '../checks/anchors.js';
+import { checkAuditLog, type AnchorCheck, type AuditLogReport } from '../checks/audit-log.js';
+import type { CommandContext } from '../cli.js';
+import { openGatewayStore, openLedgerStore } from '../data-dir.js';
+import { count, range, short, table } from '../format.js';
+import { ExitCode, type Outcome } from '../io.js';
+import { progressBar } from '../progress.js';
+import { dataDirOf, withDataDir, withOutputOptions, type DataDirOptions } from './options.js';
+
+/** The gateway's default operator, as in gateway/src/config.ts (GATEWAY_MSP). */
+const DEFAULT_GATEWAY_MSP = 'CustomsMSP';
+
+interface AuditLogOptions extends DataDirOptions {
+  readonly gatewayMsp?: string;
+}
+
+export function registerVerifyAuditLog(program: Command, context: CommandContext): void {
+  const command = program
+    .command('verify-audit-log')
+    .summary('verify the gateway audit log against the tree heads anchored on the ledger (offline)')
+    .description(
+      "Verify the gateway's audit log against the signed tree heads anchored on the ledger (offline): " +
+        'recompute the RFC 6962 tree from the stored entries, check each entry against the leaf hash ' +
+        "recorded when it was appended, and each anchor's root, size, signature and certificate. " +
+        'Names the first entry and the anchors that do not match.',
+    );
+  withDataDir(command, "a stopped gateway's data directory, or a copy of it");
+  command.option(
+    '--gateway-msp <mspId>',
+    `the organisation operating the gateway, whose anchors to check (default: $GATEWAY_MSP, else ${DEFAULT_GATEWAY_MSP})`,
+  );
+  withOutputOptions(command, true).action((options: AuditLogOptions) =>
+    context.run(options, () => verifyAuditLogCommand(context, options)),
+  );
+}
+
+async function verifyAuditLogCommand(context: CommandContext, options: AuditLogOptions): Promise<Outcome> {
+  const dataDir = dataDirOf(options, context.io);
+  const gatewayMspId = options.gatewayMsp ?? context.io.env.GATEWAY_MSP ?? DEFAULT_GATEWAY_MSP;
+  const progress = progressBar(context.io, options.progress === true);
+  const ledger = await openLedgerStore(dataDir);
+  let anchors;
+  try {
+    anchors = await readAnchors(ledger, progress);
+  } finally {
+    await ledger.close();
+  }
+  const gateway = await openGatewayStore(dataDir);
+  let report: AuditLogReport;
+  try {
+    report = await checkAuditLog(gateway, anchors, gatewayMspId, progress);
+  } finally {
+    await gateway.close();
+  }
+  const otherMsps = [...new Set(anchors.map((a) => a.gatewayMspId))].filter((m) => m !== gatewayMspId);
+  const json = { command: 'verify-audit-log', dataDir, ...report };
+  const text = [
+    `Audit log of ${gatewayMspId}'s gateway in ${dataDir}: ${count(report.logSize, 'entry', 'entries')}, ` +
+      `${count(report.anchors.length, 'tree head')} anchored on the ledger.`,
+    ...anchorTable(report.anchors),
+  ];
+  if (report.anchors.length === 0 && otherMsps.length > 0) {
+    text.push(`  (the ledger holds anchors of ${otherMsps.join(', ')}: try --gateway-msp)`);
+  }
+  if (report.ok) {
+    text.push(
+      report.anchors.length === 0
+        ? 'VERIFIED (entries only): every entry matches its recorded leaf hash, but no tree head is anchored yet, so a rewrite of the whole log could not be detected.'
+        : `VERIFIED: every entry matches its leaf hash and every anchored tree head matches the log.`,
+    );
+    if (report.unanchoredEntries > 0 && report.anchors.length > 0) {
+      text.push(
+        `  entries ${range(report.logSize - report.unanchoredEntries, report.logSize - 1)} are not covered by an anchor yet (the gateway anchors every AUDIT_ANCHOR_EVERY entries or AUDIT_ANCHOR_SECONDS).`,
+      );
+    }
+    text.push('  Anchors are read from the blocks: run verify-chain to check the blocks themselves.');
+    return { code: ExitCode.verified, json, text };
+  }
+  if (report.firstBadEntry) {
+    const { index, reason, storedEntry: e } = report.firstBadEntry;
+    text.push(`TAMPERED: audit entry ${index}: ${reason}.`);
+    if (e) {
+      text.push(
+        `  entry ${index} now reads: ${e.time} ${e.method} ${e.route} by ${e.user || '(unauthenticated)'} (${e.mspId || '-'}) → ${e.outcome}` +
+          (e.resource ? `, resource ${e.resource}` : '') +
+          (e.purpose ? `, purpose ${e.purpose}` : ''),
+      );
+    }
+    if (report.badEntries > 1)
+      text.push(`  ${count(report.badEntries - 1, 'more entry', 'more entries')} also changed`);
+  } else {
+    text.push('TAMPERED: the audit log does not match what was anchored on the ledger.');
+  }
+  const firstBadAnchor = report.anchors.find((a) => a.verdict !== 'verified');
+  if (firstBadAnchor) {
+    const previous = report.anchors.filter(
+      (a) => a.verdict === 'verified' && a.treeSize < firstBadAnchor.treeSize,
+    );
+    const from = Math.max(0, ...previous.map((a) => a.treeSize));
+    text.push(
+      `  first anchor that does not match: ${firstBadAnchor.treeSize} entries (tx ${short(firstBadAnchor.txId, 16)}, block ${firstBadAnchor.blockNumber}): ${firstBadAnchor.reason}`,
+    );
+    if (firstBadAnchor.verdict === 'root-mismatch' && !report.firstBadEntry) {
+      text.push(
+        `  every entry still matches its stored leaf hash, so the stored tree was rewritten too: the change is among entries ${range(from, firstBadAnchor.treeSize - 1)}`,
+      );
+    }
+  }
+  if (report.logProblem) text.push(`  ${report.logProblem}`);
+  return { code: ExitCode.mismatch, json, text };
+}
+
+/** Beyond this many anchors, only the failing ones and the last few are listed. */
+const MAX_ANCHOR_ROWS = 20;
+
+function anchorTable(anchors: readonly AnchorCheck[]): string[] {
+  if (anchors.length <= MAX_ANCHOR_ROWS) return table(anchors.map(anchorRow));
+  const last = anchors.slice(-5);
+  const failing = anchors
+    .filter((a) => a.verdict !== 'verified' && !last.includes(a))
+    .slice(0, MAX_ANCHOR_ROWS);
+  const hidden = anchors.length - last.length - failing.length;
+  return [
+    ...table([...failing, ...last].map(anchorRow)),
+    `  … and ${count(hidden, 'other anchor')} (--json lists them all)`,
+  ];
+}
+
+function anchorRow(anchor: AnchorCheck): string[] {
+  const verdict =
+    anchor.verdict === 'verified' ? 'root, size and signature verified' : `MISMATCH (${anchor.verdict})`;
+  return [
+    `${count(anchor.treeSize, 'entry', 'entries')}`,
+    `root ${short(anchor.rootHash)}`,
+    `block ${anchor.blockNumber}`,
+    `tx ${short(anchor.txId)}`,
+    verdict,
+  ];
+}

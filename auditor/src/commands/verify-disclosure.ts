@@ -1,0 +1,140 @@
+import '../../../gateway/src/ledger/embedded/chaincode-logging.js';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { verifyDisclosure, type DisclosurePackage, type DisclosureVerdict } from '@customs-ledger/chaincode';
+import type { CommandContext } from '../cli.js';
+import { count, short } from '../format.js';
+import { ExitCode, UsageError, type Outcome } from '../io.js';
+import { gatewayClient, withGateway, withOutputOptions, type GatewayOptions } from './options.js';
+
+interface DisclosureOptions extends GatewayOptions {
+  readonly consignment?: string;
+  readonly record?: string;
+}
+
+/** What POST /v1/verify takes; the disclosures endpoint's answer has these fields and more. */
+interface VerifyRequest {
+  readonly consignmentId: string;
+  readonly record: string;
+  readonly disclosure: DisclosurePackage;
+}
+
+type VerifyAnswer = (
+  | { readonly verified: true }
+  | { readonly verified: false; readonly code?: string; readonly path?: string; readonly reason?: string }
+) & { readonly committed?: { readonly root: string; readonly leafCount: number; readonly txId: string } };
+
+export function registerVerifyDisclosure(program: Command, context: CommandContext): void {
+  const command = program
+    .command('verify-disclosure')
+    .summary('verify a selective-disclosure package against the ledger (through a gateway)')
+    .description(
+      'Verify a selective-disclosure package against the commitment on the ledger: through the ' +
+        "gateway's POST /v1/verify, and again here with the same pure check against the committed " +
+        "root the gateway reports, so the verdict does not rest on the gateway's word alone.",
+    )
+    .argument(
+      '<file>',
+      'the JSON answer of POST /v1/consignments/{id}/disclosures (or {consignmentId, record, disclosure}); - for stdin',
+    )
+    .option('--consignment <id>', 'the consignment, when the file holds only the package')
+    .option(
+      '--record <kind>',
+      'the record kind (order, payment, logistics, declaration), when the file holds only the package',
+    );
+  withGateway(command);
+  withOutputOptions(command, false).action((file: string, options: DisclosureOptions) =>
+    context.run(options, () => verifyDisclosureCommand(context, file, options)),
+  );
+}
+
+async function verifyDisclosureCommand(
+  context: CommandContext,
+  file: string,
+  options: DisclosureOptions,
+): Promise<Outcome> {
+  const request = await readRequest(file === '-' ? '/dev/stdin' : resolve(context.io.cwd, file), options);
+  const gateway = await gatewayClient(options, context.io);
+  const answer = await gateway.post<VerifyAnswer & { detail?: string }>('/v1/verify', request);
+  const subject = `the ${request.record} record of consignment ${request.consignmentId}`;
+  const fields = request.disclosure.fields;
+  if (answer.status === 400 || answer.status === 404) {
+    // The package names no record the ledger has, or is malformed: a verdict, not an outage.
+    const reason = answer.body?.detail ?? `HTTP ${answer.status}`;
+    return notVerified(request, `the gateway refused it: ${reason}`, 'refused');
+  }
+  if (answer.status !== 200) throw gateway.refusal('POST', '/v1/verify', answer);
+  const committed = answer.body.committed;
+  const local: DisclosureVerdict = committed
+    ? verifyDisclosure(request.disclosure, committed)
+    : { ok: false, code: 'root', reason: 'the gateway reported no committed root' };
+  if (local.ok !== answer.body.verified) {
+    return notVerified(
+      request,
+      `the gateway says ${answer.body.verified ? 'verified' : 'not verified'} but the local check says ` +
+        (local.ok ? 'verified' : `not verified (${local.reason})`),
+      'disagreement',
+    );
+  }
+  if (!local.ok) {
+    return notVerified(request, `${local.path ? `field ${local.path}: ` : ''}${local.reason}`, local.code);
+  }
+  return {
+    code: ExitCode.verified,
+    json: { command: 'verify-disclosure', verified: true, ...request, committed },
+    text: [
+      `VERIFIED: ${count(fields.length, 'disclosed field')} of ${subject} match the commitment on the ledger.`,
+      `  root ${committed!.root} over ${count(committed!.leafCount, 'field')}, committed in tx ${short(committed!.txId, 16)}`,
+      ...fields.map((f) => `  ${f.path} = ${JSON.stringify(f.value)}`),
+    ],
+  };
+}
+
+function notVerified(request: VerifyRequest, reason: string, code: string): Outcome {
+  return {
+    code: ExitCode.mismatch,
+    json: {
+      command: 'verify-disclosure',
+      verified: false,
+      code,
+      reason,
+      consignmentId: request.consignmentId,
+      record: request.record,
+    },
+    text: [
+      `NOT VERIFIED: the disclosure of the ${request.record} record of consignment ${request.consignmentId}: ${reason}.`,
+    ],
+  };
+}
+
+/** Reads the file and finds the request in it, refusing (usage error) what is no disclosure at all. */
+async function readRequest(path: string, options: DisclosureOptions): Promise<VerifyRequest> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`cannot read a JSON disclosure from ${path}: ${(error as Error).message}`);
+  }
+  const document = (parsed ?? {}) as Partial<VerifyRequest> & Partial<DisclosurePackage>;
+  const disclosure = (document.disclosure ?? (Array.isArray(document.fields) ? document : undefined)) as
+    DisclosurePackage | undefined;
+  const consignmentId = options.consignment ?? document.consignmentId;
+  const record = options.record ?? document.record;
+  if (!disclosure || !Array.isArray(disclosure.fields)) {
+    throw new UsageError(
+      `${path} holds no disclosure package (expected "disclosure": {root, leafCount, fields})`,
+    );
+  }
+  if (typeof consignmentId !== 'string' || typeof record !== 'string') {
+    throw new UsageError(
+      `${path} does not say which consignment and record it discloses: pass --consignment and --record`,
+    );
+  }
+  // Only what POST /v1/verify accepts: the disclosures answer also carries txId and accessTxId.
+  return {
+    consignmentId,
+    record,
+    disclosure: { root: disclosure.root, leafCount: disclosure.leafCount, fields: disclosure.fields },
+  };
+}

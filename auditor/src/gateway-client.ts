@@ -1,0 +1,112 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UnavailableError, UsageError } from './io.js';
+
+/** The demo user the gateway creates for auditors (AuditorMSP). */
+export const DEFAULT_AUDITOR = 'auditor';
+export const DEFAULT_GATEWAY = 'http://localhost:8080';
+const TIMEOUT_MS = 30_000;
+
+export interface GatewayResponse<T> {
+  readonly status: number;
+  readonly body: T;
+}
+
+/** An RFC 9457 problem document as the gateway sends it. */
+interface Problem {
+  readonly title?: string;
+  readonly detail?: string;
+}
+
+/**
+ * Finds the auditor's API key: --api-key, else AUDIT_API_KEY, else the `auditor` demo user in
+ * <data-dir>/dev-credentials.json (written by a gateway on first start; development only).
+ */
+export async function resolveApiKey(
+  option: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  dataDir: string,
+): Promise<string> {
+  const given = option ?? env.AUDIT_API_KEY;
+  if (given) return given;
+  const path = join(dataDir, 'dev-credentials.json');
+  let credentials: { user?: string; apiKey?: string }[];
+  try {
+    credentials = JSON.parse(await readFile(path, 'utf8')) as typeof credentials;
+  } catch {
+    throw new UsageError(
+      `no API key: pass --api-key, set AUDIT_API_KEY, or point --data-dir at a gateway's data (${path} not found)`,
+    );
+  }
+  const auditor = Array.isArray(credentials)
+    ? credentials.find((c) => c.user === DEFAULT_AUDITOR)
+    : undefined;
+  if (!auditor?.apiKey) throw new UsageError(`no '${DEFAULT_AUDITOR}' user in ${path}: pass --api-key`);
+  return auditor.apiKey;
+}
+
+/** The few gateway calls the CLI makes, as the auditor, with the gateway's errors made readable. */
+export class GatewayClient {
+  private readonly base: string;
+
+  constructor(
+    gatewayUrl: string,
+    private readonly apiKey: string,
+  ) {
+    try {
+      this.base = new URL(gatewayUrl).toString().replace(/\/$/, '');
+    } catch {
+      throw new UsageError(`--gateway must be a URL such as ${DEFAULT_GATEWAY}, got '${gatewayUrl}'`);
+    }
+  }
+
+  get<T>(path: string): Promise<GatewayResponse<T>> {
+    return this.call<T>('GET', path);
+  }
+
+  post<T>(path: string, body: unknown): Promise<GatewayResponse<T>> {
+    return this.call<T>('POST', path, body);
+  }
+
+  /** Like get, but any status other than 200 is an UnavailableError naming the gateway's reason. */
+  async getOk<T>(path: string): Promise<T> {
+    const response = await this.get<T>(path);
+    if (response.status !== 200) throw this.refusal('GET', path, response);
+    return response.body;
+  }
+
+  refusal(method: string, path: string, response: GatewayResponse<unknown>): UnavailableError {
+    const problem = response.body as Problem | undefined;
+    const why = problem?.detail ?? problem?.title ?? `HTTP ${response.status}`;
+    return new UnavailableError(`${method} ${path}: the gateway answered ${response.status}: ${why}`);
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<GatewayResponse<T>> {
+    let response: Response;
+    try {
+      response = await fetch(this.base + path, {
+        method,
+        headers: {
+          Authorization: `Bearer ${this.apiKey}`,
+          Accept: 'application/json',
+          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
+      throw new UnavailableError(
+        `cannot reach the gateway at ${this.base} (${cause}): is it running? (--gateway URL)`,
+      );
+    }
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      parsed = { detail: text.slice(0, 200) };
+    }
+    return { status: response.status, body: parsed as T };
+  }
+}

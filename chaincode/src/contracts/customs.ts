@@ -1,0 +1,632 @@
+import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+
+import { canonicalJson, fromBytes } from '../domain/canonical';
+import { customsCollection, traderCollection } from '../domain/collections';
+import { canSeeConsignment, participantMspIds } from '../domain/consignment';
+import {
+  assessConsignment,
+  automaticDecisionRefusal,
+  CustomsSecret,
+  declaredValue,
+  fileInIndex,
+  nextSellerCount,
+  QueueFilter,
+  recentFromIndex,
+  ReconciliationFilter,
+  reconcileCollections,
+  ReferralAnswer,
+  splitIndexKeys,
+  TariffSet,
+  workQueue,
+  type ConsignmentAssessment,
+  type PublicAssessment,
+  type QueueItem,
+  type RecordVersions,
+  type SplitEntry,
+} from '../domain/customs';
+import { commitPayload } from '../domain/merkle';
+import { RuleSet, SELLER_HISTORY_CAP } from '../domain/risk';
+import { assertAllowed } from '../domain/roles';
+import {
+  ConsignmentId,
+  parseJsonWith,
+  parseWith,
+  SaltSeed,
+  type DeclarationPayload,
+  type LogisticsPayload,
+  type OrderPayload,
+  type PaymentPayload,
+  type RecordKind,
+} from '../domain/schemas';
+import { recordsLocked, type DecisionEvent } from '../domain/state-machine';
+import {
+  KeyType,
+  compositeKey,
+  emitEvent,
+  listByPartialKey,
+  privateKey,
+  putJson,
+  putPrivateJson,
+  readJson,
+  readPrivateJson,
+  resolveCaller,
+  result,
+  transientBytes,
+  transientString,
+  txTime,
+  type Caller,
+} from './context';
+import type {
+  ConsignmentRecord,
+  CustomsSeal,
+  FlagRecord,
+  PartyRegistration,
+  PrivateEnvelope,
+  ReferralAnswerRecord,
+  SubmissionRecord,
+  TrustedTraderRecord,
+  UniquenessRecord,
+} from './records';
+
+/*
+ * Customs' side of a consignment: three-way matching, risk and revenue assessment, the rule sets and
+ * tariffs they run on, the officers' work queue, reconciliation, and traders' answers to referrals.
+ *
+ * Endorsement. An assessment reads the order, payment and logistics data from three trader
+ * collections, of which customs alone is a member of all: only the customs peer can endorse it. So
+ * it writes only what customs alone may write: its own collection (whose endorsement policy is the
+ * customs peer), and the consignment's customs seal (a key-level policy naming customs), which
+ * carries the public part of the assessment. The lane, score and risk reasons never leave customs'
+ * collection; the seal says only whether the match passed (with reason codes) and whether customs'
+ * service identity may release, which the release itself would reveal anyway.
+ */
+
+/** The user role of customs' automatic-release service identity. */
+export const SERVICE_ROLE = 'service';
+
+/** Keys in customs' own collection. */
+const customsKey = {
+  config: (kind: ConfigKind, version?: string) =>
+    version === undefined ? `${kind}~current` : `${kind}~version~${version}`,
+  secret: 'secret~customs',
+  assessment: (consignmentId: string) => `assessment~${consignmentId}`,
+  seller: (sellerId: string) => `sellerhistory~${sellerId}`,
+  split: (mac: string) => `split~${mac}`,
+};
+/** Consignment ids are printable ASCII, so every assessment key sorts below this end. */
+const ASSESSMENTS = { start: 'assessment~', end: 'assessment~\u007f' } as const;
+/** Earlier assessments kept in a record for the explanation view. */
+const HISTORY_KEPT = 20;
+
+type ConfigKind = 'ruleset' | 'tariffs';
+
+interface StoredConfig<T> {
+  readonly value: T;
+  readonly setBy: string;
+  readonly setByUser: string;
+  readonly setAt: string;
+  readonly txId: string;
+}
+
+interface EarlierAssessment {
+  readonly number: number;
+  readonly assessedAt: string;
+  readonly txId: string;
+  readonly lane: string;
+  readonly score: number;
+  readonly matchResult: string;
+  readonly releasable: boolean;
+}
+
+/** An assessment as customs keeps it, with everything that explains it. */
+export interface AssessmentRecord extends ConsignmentAssessment {
+  readonly consignmentId: string;
+  readonly number: number;
+  readonly platformMspId?: string;
+  readonly destinationCountry: string;
+  readonly ruleSetVersion: string;
+  readonly tariffSetVersion: string;
+  readonly basis: RecordVersions;
+  readonly decisionsSoFar: number;
+  readonly referralAnswers: number;
+  /** Fixed at the first assessment, so re-assessing does not count the consignment twice. */
+  readonly sellerConsignmentsBefore: number;
+  readonly firstAssessedAt: string;
+  readonly assessedAt: string;
+  readonly assessedBy: string;
+  readonly txId: string;
+  readonly earlier: readonly EarlierAssessment[];
+}
+
+function versionsOf(records: readonly SubmissionRecord[]): RecordVersions {
+  return Object.fromEntries(records.map((r) => [r.kind, r.version])) as RecordVersions;
+}
+
+function sealKey(ctx: Context, id: string): string {
+  return compositeKey(ctx, KeyType.customsSeal, [id]);
+}
+
+async function loadConsignment(ctx: Context, consignmentId: string): Promise<ConsignmentRecord> {
+  const id = parseWith(ConsignmentId, 'consignmentId', consignmentId);
+  const consignment = await readJson<ConsignmentRecord>(ctx, compositeKey(ctx, KeyType.consignment, [id]));
+  if (!consignment) throw new Error(`consignment ${id} does not exist`);
+  return consignment;
+}
+
+/**
+ * For consignment:recordDecision: whether the decision is automatic, that is recorded by customs'
+ * service identity, which may only release on a releasable assessment of the records as they stand.
+ * Reads public keys only, so any two endorsers can check it.
+ */
+export async function automaticDecision(
+  ctx: Context,
+  caller: Caller,
+  consignmentId: string,
+  decision: DecisionEvent,
+): Promise<boolean> {
+  if (caller.role !== 'customs' || caller.userRole !== SERVICE_ROLE) return false;
+  const seal = await readJson<CustomsSeal>(ctx, sealKey(ctx, consignmentId));
+  const records = await listByPartialKey<SubmissionRecord>(ctx, KeyType.record, [consignmentId]);
+  const refusal = automaticDecisionRefusal({
+    decision,
+    assessment: seal?.assessment,
+    currentBasis: versionsOf(records),
+    decisionsSoFar: seal?.decisions ?? 0,
+  });
+  if (refusal !== undefined) {
+    throw new Error(`customs' service identity cannot decide on consignment ${consignmentId}: ${refusal}`);
+  }
+  return true;
+}
+
+@Info({
+  title: 'CustomsContract',
+  description:
+    'Customs: three-way matching, risk and revenue assessment, rule sets and tariffs, the work queue, reconciliation and referral answers',
+})
+export class CustomsContract extends Contract {
+  constructor() {
+    super('customs');
+  }
+
+  /**
+   * A new risk rule set version becomes current. Transient 'ruleSet' (RuleSet JSON), and 'secret'
+   * (32 bytes hex) the first time: the seed of random selection and of the split-shipment index keys,
+   * set once. A version label keeps its content forever; putting an old version again reinstates it.
+   */
+  @Transaction()
+  @Returns('string')
+  public async putRuleSet(ctx: Context): Promise<string> {
+    const caller = await this.customsCaller(ctx, 'manageCustomsConfig');
+    const ruleSet = parseJsonWith(RuleSet, 'rule set', transientBytes(ctx, 'ruleSet'));
+    await this.keepSecret(ctx, caller);
+    return this.putConfig(ctx, caller, 'ruleset', ruleSet);
+  }
+
+  /** A new tariff set version becomes current. Transient 'tariffs' (TariffSet JSON). */
+  @Transaction()
+  @Returns('string')
+  public async putTariffs(ctx: Context): Promise<string> {
+    const caller = await this.customsCaller(ctx, 'manageCustomsConfig');
+    const tariffs = parseJsonWith(TariffSet, 'tariff set', transientBytes(ctx, 'tariffs'));
+    return this.putConfig(ctx, caller, 'tariffs', tariffs);
+  }
+
+  /** The current rule set, or the given version; null when none. Customs only (evaluate). */
+  @Transaction(false)
+  @Returns('string')
+  public async getRuleSet(ctx: Context, version: string): Promise<string> {
+    return this.getConfig(ctx, 'ruleset', version);
+  }
+
+  /** The current tariff set, or the given version; null when none. Customs only (evaluate). */
+  @Transaction(false)
+  @Returns('string')
+  public async getTariffs(ctx: Context, version: string): Promise<string> {
+    return this.getConfig(ctx, 'tariffs', version);
+  }
+
+  /**
+   * Matches, risk-assesses and assesses duty on a consignment whose order, payment and logistics
+   * data are all present, as often as its records change. Endorsed by customs alone (see above).
+   * Returns, and publishes in the seal and the ConsignmentAssessed event, the public part only.
+   */
+  @Transaction()
+  @Returns('string')
+  public async assess(ctx: Context, consignmentId: string): Promise<string> {
+    const caller = await this.customsCaller(ctx, 'assessConsignment');
+    const customs = customsCollection(caller.network.customsMspId);
+    const consignment = await loadConsignment(ctx, consignmentId);
+    const id = consignment.consignmentId;
+    if (recordsLocked(consignment.status)) {
+      throw new Error(`consignment ${id} is ${consignment.status}: its records are final, nothing to assess`);
+    }
+    const records = await listByPartialKey<SubmissionRecord>(ctx, KeyType.record, [id]);
+    const missing = (['order', 'payment', 'logistics'] as const).filter(
+      (k) => !records.some((r) => r.kind === k),
+    );
+    if (missing.length > 0) {
+      throw new Error(
+        `consignment ${id} has no ${missing.join(', ')} data yet: the assessment needs order, payment and logistics`,
+      );
+    }
+    const payload = async <T>(kind: RecordKind): Promise<T | undefined> => {
+      const record = records.find((r) => r.kind === kind);
+      if (!record) return undefined;
+      // Fabric checked the private value against the hash committed with the record; no re-commit needed.
+      const envelope = await readPrivateJson<PrivateEnvelope<T>>(
+        ctx,
+        record.collection,
+        privateKey.record(kind, id),
+      );
+      if (!envelope) throw new Error(`the ${kind} data of consignment ${id} is not available on this peer`);
+      return envelope.payload;
+    };
+    const order = (await payload<OrderPayload>('order'))!;
+    const payment = (await payload<PaymentPayload>('payment'))!;
+    const logistics = (await payload<LogisticsPayload>('logistics'))!;
+    const declaration = await payload<DeclarationPayload>('declaration');
+
+    const ruleSet = await this.requireConfig<RuleSet>(ctx, customs, 'ruleset', 'customs:putRuleSet');
+    const tariffSet = await this.requireConfig<TariffSet>(ctx, customs, 'tariffs', 'customs:putTariffs');
+    const secret = await readPrivateJson<{ secret: string }>(ctx, customs, customsKey.secret);
+    if (!secret) throw new Error('customs has no secret yet; it comes with the first customs:putRuleSet');
+
+    const seal = await readJson<CustomsSeal>(ctx, sealKey(ctx, id));
+    if (!seal) throw new Error(`consignment ${id} has no customs seal; it cannot be assessed`);
+    const previous = await readPrivateJson<AssessmentRecord>(ctx, customs, customsKey.assessment(id));
+    const sellerId = order.seller.id;
+    const buyerId = order.buyer.id;
+    const trusted = await readJson<TrustedTraderRecord>(ctx, compositeKey(ctx, KeyType.trusted, [sellerId]));
+    const watched = async (partyId: string) =>
+      (await readPrivateJson<FlagRecord>(ctx, customs, privateKey.flag(partyId)))?.watchlisted === true;
+    const buyerRegistration = consignment.platformMspId
+      ? await readJson<PartyRegistration>(
+          ctx,
+          compositeKey(ctx, KeyType.party, [buyerId, consignment.platformMspId]),
+        )
+      : undefined;
+    const claimedElsewhere = async (
+      type: typeof KeyType.orderNumber | typeof KeyType.trackingNumber,
+      owner: string | undefined,
+      value: string,
+    ) => {
+      if (owner === undefined) return false;
+      const claim = await readJson<UniquenessRecord>(ctx, compositeKey(ctx, type, [owner, value]));
+      return claim !== undefined && claim.consignmentId !== id;
+    };
+
+    const sellerKey = customsKey.seller(sellerId);
+    const sellerCount = previous
+      ? undefined
+      : ((await readPrivateJson<{ consignments: number }>(ctx, customs, sellerKey))?.consignments ?? 0);
+    const sellerConsignmentsBefore = previous?.sellerConsignmentsBefore ?? sellerCount ?? 0;
+    const splitKeys = splitIndexKeys(secret.secret, sellerId, buyerId, order.consignee).map(customsKey.split);
+    const splitLists = await Promise.all(
+      splitKeys.map(
+        async (key) => (await readPrivateJson<{ entries: SplitEntry[] }>(ctx, customs, key))?.entries ?? [],
+      ),
+    );
+    const answers = await listByPartialKey<ReferralAnswerRecord>(ctx, KeyType.referralAnswer, [id]);
+
+    const now = txTime(ctx);
+    const assessment = assessConsignment({
+      consignmentId: id,
+      destinationCountry: consignment.joinKeys.destinationCountry,
+      order,
+      payment,
+      logistics,
+      ...(declaration ? { declaration } : {}),
+      buyerVerification: buyerRegistration?.verificationLevel ?? 'none',
+      orderNumberTakenByOtherConsignment: await claimedElsewhere(
+        KeyType.orderNumber,
+        consignment.platformMspId,
+        order.orderNumber,
+      ),
+      trackingNumberTakenByOtherConsignment: await claimedElsewhere(
+        KeyType.trackingNumber,
+        consignment.carrierMspId,
+        logistics.trackingNumber,
+      ),
+      ruleSet: ruleSet.value,
+      tariffSet: tariffSet.value,
+      secret: secret.secret,
+      assessedAt: now,
+      seller: {
+        trustedTrader: trusted?.trusted === true,
+        watchlisted: await watched(sellerId),
+        consignmentsSoFar: sellerConsignmentsBefore,
+      },
+      buyer: { watchlisted: await watched(buyerId) },
+      recentConsignments: recentFromIndex(splitLists, id),
+      decisionsSoFar: seal.decisions,
+    });
+
+    const txId = ctx.stub.getTxID();
+    const record: AssessmentRecord = {
+      consignmentId: id,
+      number: (previous?.number ?? 0) + 1,
+      ...(consignment.platformMspId ? { platformMspId: consignment.platformMspId } : {}),
+      destinationCountry: consignment.joinKeys.destinationCountry,
+      ruleSetVersion: ruleSet.value.version,
+      tariffSetVersion: tariffSet.value.version,
+      basis: versionsOf(records),
+      decisionsSoFar: seal.decisions,
+      referralAnswers: answers.length,
+      sellerConsignmentsBefore,
+      firstAssessedAt: previous?.firstAssessedAt ?? now,
+      assessedAt: now,
+      assessedBy: caller.userId,
+      txId,
+      earlier: previous
+        ? [
+            {
+              number: previous.number,
+              assessedAt: previous.assessedAt,
+              txId: previous.txId,
+              lane: previous.risk.lane,
+              score: previous.risk.score,
+              matchResult: previous.match.result,
+              releasable: previous.releasable,
+            },
+            ...previous.earlier,
+          ].slice(0, HISTORY_KEPT)
+        : [],
+      ...assessment,
+    };
+    await putPrivateJson(ctx, customs, customsKey.assessment(id), record);
+    if (sellerCount !== undefined && sellerCount < SELLER_HISTORY_CAP) {
+      await putPrivateJson(ctx, customs, sellerKey, { consignments: nextSellerCount(sellerCount) });
+    }
+    const declared = declaredValue(order, declaration);
+    const entry: SplitEntry = { consignmentId: id, ...declared, at: order.orderedAt };
+    for (const [i, key] of splitKeys.entries()) {
+      const before = splitLists[i] ?? [];
+      const after = fileInIndex(before, entry, ruleSet.value.splitShipment.windowHours);
+      // An unchanged list is not rewritten, so re-assessing does not collide with the buyer's other parcels.
+      if (canonicalJson(after) !== canonicalJson(before)) {
+        await putPrivateJson(ctx, customs, key, { entries: after });
+      }
+    }
+    const publicPart: PublicAssessment = {
+      number: record.number,
+      assessedAt: now,
+      txId,
+      match: { result: assessment.match.result, reasons: assessment.match.reasons },
+      releasable: assessment.releasable,
+      basis: record.basis,
+      decisionsSoFar: seal.decisions,
+    };
+    await putJson(ctx, sealKey(ctx, id), { ...seal, assessment: publicPart } satisfies CustomsSeal);
+    emitEvent(ctx, 'ConsignmentAssessed', {
+      consignmentId: id,
+      assessment: record.number,
+      match: publicPart.match.result,
+      matchReasons: publicPart.match.reasons,
+      releasable: publicPart.releasable,
+    });
+    return result({ consignmentId: id, ...publicPart });
+  }
+
+  /** The latest assessment with its explanation, earlier ones, and referral answers. Customs only (evaluate). */
+  @Transaction(false)
+  @Returns('string')
+  public async getAssessment(ctx: Context, consignmentId: string): Promise<string> {
+    const caller = await this.customsCaller(ctx, 'readAssessment');
+    const consignment = await loadConsignment(ctx, consignmentId);
+    const id = consignment.consignmentId;
+    const record = await readPrivateJson<AssessmentRecord>(
+      ctx,
+      customsCollection(caller.network.customsMspId),
+      customsKey.assessment(id),
+    );
+    if (!record) throw new Error(`consignment ${id} has no assessment record yet`);
+    const answers = await listByPartialKey<ReferralAnswerRecord>(ctx, KeyType.referralAnswer, [id]);
+    const referralAnswers = await Promise.all(
+      answers.map(async (a) => {
+        const envelope = await readPrivateJson<PrivateEnvelope<ReferralAnswer>>(
+          ctx,
+          a.collection,
+          referralAnswerKey(id, a.txId),
+        );
+        return { ...a, answer: envelope?.payload ?? null };
+      }),
+    );
+    return result({ ...record, status: consignment.status, referralAnswers });
+  }
+
+  /** The public match result, for those who may see the consignment (evaluate). */
+  @Transaction(false)
+  @Returns('string')
+  public async getMatch(ctx: Context, consignmentId: string): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    assertAllowed('readConsignment', caller);
+    const consignment = await loadConsignment(ctx, consignmentId);
+    if (!canSeeConsignment(caller, consignment)) {
+      throw new Error(`consignment ${consignment.consignmentId} is not visible to ${caller.mspId}`);
+    }
+    const seal = await readJson<CustomsSeal>(ctx, sealKey(ctx, consignment.consignmentId));
+    return result({ consignmentId: consignment.consignmentId, assessment: seal?.assessment ?? null });
+  }
+
+  /** The officers' work queue. filterJson: QueueFilter. Customs only (evaluate). */
+  @Transaction(false)
+  @Returns('string')
+  public async workQueue(ctx: Context, filterJson: string): Promise<string> {
+    const caller = await this.customsCaller(ctx, 'readAssessment');
+    const filter = parseJsonWith(QueueFilter, 'queue filter', filterJson);
+    const items: QueueItem[] = [];
+    for (const record of await this.assessments(ctx, caller)) {
+      const consignment = await readJson<ConsignmentRecord>(
+        ctx,
+        compositeKey(ctx, KeyType.consignment, [record.consignmentId]),
+      );
+      if (!consignment) continue;
+      items.push({
+        consignmentId: record.consignmentId,
+        status: consignment.status,
+        destinationCountry: record.destinationCountry,
+        lane: record.risk.lane,
+        score: record.risk.score,
+        matchResult: record.match.result,
+        reasonCodes: [...record.risk.reasons.map((r) => r.code), ...record.blockers],
+        releasable: record.releasable,
+        firstAssessedAt: record.firstAssessedAt,
+        assessedAt: record.assessedAt,
+        assessments: record.number,
+        referralAnswers: record.referralAnswers,
+      });
+    }
+    return result(workQueue(items, filter, txTime(ctx)));
+  }
+
+  /** Declared-collected against assessed VAT per platform and month. filterJson: ReconciliationFilter. Customs only. */
+  @Transaction(false)
+  @Returns('string')
+  public async reconciliation(ctx: Context, filterJson: string): Promise<string> {
+    const caller = await this.customsCaller(ctx, 'readAssessment');
+    const filter = parseJsonWith(ReconciliationFilter, 'reconciliation filter', filterJson);
+    const rows = reconcileCollections(await this.assessments(ctx, caller), filter);
+    return result({ rows });
+  }
+
+  /**
+   * A participant's answer to a referral (request for information), while the consignment is
+   * referred. Transient 'payload' (ReferralAnswer) and 'saltSeed': the answer goes to the trader's
+   * collection with customs, its Merkle root on public state. Customs then assesses again.
+   */
+  @Transaction()
+  @Returns('string')
+  public async answerReferral(ctx: Context, consignmentId: string): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    assertAllowed('answerReferral', caller);
+    const consignment = await loadConsignment(ctx, consignmentId);
+    const id = consignment.consignmentId;
+    if (!participantMspIds(consignment).includes(caller.mspId)) {
+      throw new Error(`${caller.mspId} takes no part in consignment ${id}; it cannot answer its referral`);
+    }
+    if (consignment.status !== 'referred') {
+      throw new Error(
+        `consignment ${id} is ${consignment.status}, not referred: there is no referral to answer`,
+      );
+    }
+    const answer = parseJsonWith(ReferralAnswer, 'referral answer', transientBytes(ctx, 'payload'));
+    const saltSeed = parseWith(SaltSeed, 'saltSeed', transientString(ctx, 'saltSeed')).toLowerCase();
+    const collection = traderCollection(caller.mspId, caller.network.customsMspId);
+    const txId = ctx.stub.getTxID();
+    const commitment = commitPayload(answer, saltSeed);
+    await putPrivateJson(ctx, collection, referralAnswerKey(id, txId), {
+      payload: answer,
+      saltSeed,
+    } satisfies PrivateEnvelope);
+    const seal = await readJson<CustomsSeal>(ctx, sealKey(ctx, id));
+    const record: ReferralAnswerRecord = {
+      consignmentId: id,
+      answeredBy: caller.mspId,
+      referralTxId: seal?.lastDecisionTxId ?? null,
+      collection,
+      root: commitment.root,
+      leafCount: commitment.leafCount,
+      answeredAt: txTime(ctx),
+      txId,
+    };
+    await putJson(ctx, compositeKey(ctx, KeyType.referralAnswer, [id, txId]), record);
+    emitEvent(ctx, 'ReferralAnswered', { consignmentId: id, answeredBy: caller.mspId, root: record.root });
+    return result(record);
+  }
+
+  // ---------------------------------------------------------------- helpers (not transactions)
+
+  private async customsCaller(
+    ctx: Context,
+    action: 'manageCustomsConfig' | 'assessConsignment' | 'readAssessment',
+  ): Promise<Caller> {
+    const caller = await resolveCaller(ctx);
+    assertAllowed(action, caller);
+    return caller;
+  }
+
+  /** Every assessment record, in consignment id order. Private range query: evaluate only. */
+  private async assessments(ctx: Context, caller: Caller): Promise<AssessmentRecord[]> {
+    const out: AssessmentRecord[] = [];
+    const collection = customsCollection(caller.network.customsMspId);
+    for await (const kv of ctx.stub.getPrivateDataByRange(collection, ASSESSMENTS.start, ASSESSMENTS.end)) {
+      if (kv.value.length > 0) out.push(fromBytes(kv.value) as AssessmentRecord);
+    }
+    return out;
+  }
+
+  private async keepSecret(ctx: Context, caller: Caller): Promise<void> {
+    const collection = customsCollection(caller.network.customsMspId);
+    const stored = await readPrivateJson<{ secret: string }>(ctx, collection, customsKey.secret);
+    const given = ctx.stub.getTransient().get('secret');
+    if (given === undefined || given.length === 0) {
+      if (!stored) throw new Error("the first rule set needs transient 'secret' (32 bytes, hex)");
+      return;
+    }
+    const secret = parseWith(CustomsSecret, 'secret', Buffer.from(given).toString('utf8').toLowerCase());
+    if (stored && stored.secret !== secret) {
+      // Changing it would re-key the split-shipment index and lose its history.
+      throw new Error('the customs secret is set once and cannot change');
+    }
+    if (!stored) await putPrivateJson(ctx, collection, customsKey.secret, { secret });
+  }
+
+  private async putConfig<T extends { readonly version: string }>(
+    ctx: Context,
+    caller: Caller,
+    kind: ConfigKind,
+    value: T,
+  ): Promise<string> {
+    const collection = customsCollection(caller.network.customsMspId);
+    const archived = await readPrivateJson<StoredConfig<T>>(
+      ctx,
+      collection,
+      customsKey.config(kind, value.version),
+    );
+    if (archived && canonicalJson(archived.value) !== canonicalJson(value)) {
+      throw new Error(
+        `${kind} version ${value.version} already exists with other content; use a new version label`,
+      );
+    }
+    const stored: StoredConfig<T> = archived ?? {
+      value,
+      setBy: caller.mspId,
+      setByUser: caller.userId,
+      setAt: txTime(ctx),
+      txId: ctx.stub.getTxID(),
+    };
+    if (!archived) await putPrivateJson(ctx, collection, customsKey.config(kind, value.version), stored);
+    await putPrivateJson(ctx, collection, customsKey.config(kind), stored);
+    // Public: only that customs changed its configuration, not what.
+    emitEvent(ctx, 'CustomsConfigChanged', { kind });
+    return result({ kind, version: value.version, txId: ctx.stub.getTxID() });
+  }
+
+  private async getConfig(ctx: Context, kind: ConfigKind, version: string): Promise<string> {
+    const caller = await this.customsCaller(ctx, 'manageCustomsConfig');
+    const stored = await readPrivateJson<StoredConfig<unknown>>(
+      ctx,
+      customsCollection(caller.network.customsMspId),
+      customsKey.config(kind, version === '' ? undefined : version),
+    );
+    return result(stored ?? null);
+  }
+
+  private async requireConfig<T>(
+    ctx: Context,
+    collection: string,
+    kind: ConfigKind,
+    how: string,
+  ): Promise<StoredConfig<T>> {
+    const stored = await readPrivateJson<StoredConfig<T>>(ctx, collection, customsKey.config(kind));
+    if (!stored)
+      throw new Error(`customs has no ${kind === 'ruleset' ? 'risk rule set' : 'tariff set'} yet (${how})`);
+    return stored;
+  }
+}
+
+/** In the answering trader's collection; the transaction id keeps every answer. */
+function referralAnswerKey(consignmentId: string, txId: string): string {
+  return `referralanswer~${consignmentId}~${txId}`;
+}

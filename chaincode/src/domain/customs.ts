@@ -1,0 +1,515 @@
+import { createHmac } from 'node:crypto';
+
+import { z } from 'zod';
+
+import { canonicalJson } from './canonical';
+import { normaliseText, threeWayMatch, type MatchResult } from './matching';
+import {
+  assessDuty,
+  periodOf,
+  rateTable,
+  reconcile,
+  selectTariff,
+  TariffConfig,
+  utcDate,
+  type CollectionModel,
+  type CollectionRecord,
+  type DutyAssessment,
+  type DutyLineInput,
+  type RateTable,
+  type ReconciliationRow,
+} from './revenue';
+import {
+  assessRisk,
+  lanes,
+  RuleSet,
+  selectionDraw,
+  SELLER_HISTORY_CAP,
+  type Lane,
+  type RecentConsignment,
+  type RiskAssessment,
+  type RiskLine,
+} from './risk';
+import {
+  CountryCode,
+  ReasonCode,
+  type DeclarationPayload,
+  type LogisticsPayload,
+  type OrderPayload,
+  type PaymentPayload,
+  type RecordKind,
+  type VerificationLevel,
+} from './schemas';
+import { statuses, type ConsignmentStatus, type DecisionEvent } from './state-machine';
+
+/*
+ * A customs assessment of one consignment: three-way match, risk and revenue combined, and whether
+ * customs' service identity may release it with no officer. Pure: the contract gathers the data
+ * (private records, party status, history) and records what comes out.
+ *
+ * Choices worth knowing:
+ * - Risk looks at the order lines (they carry quantities, which undervaluation needs); the value
+ *   declared is the declaration's when it has one currency, else the order's goods value.
+ * - The split-shipment window is measured on order times, not on when customs happens to assess.
+ * - Duty is computed on the declaration lines when there is a declaration (what is declared is what
+ *   is taxed), else on the order lines, on the day of the assessment.
+ * - The collection model is 'platform' exactly when the declaration carries a collection number
+ *   (IOSS-like); otherwise the tariff set says who collects at import.
+ * - Automatic release needs a passed match, the green lane, a revenue assessment, and no customs
+ *   decision yet: once an officer has acted (referral, hold, inspection), an officer decides.
+ */
+
+const ConfigVersion = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/, 'must be a short version label');
+
+/** The destination tariffs customs applies, as one versioned document. */
+export const TariffSet = z
+  .strictObject({
+    version: ConfigVersion,
+    tariffs: z.array(TariffConfig).min(1).max(500),
+    /** Who collects at import what no platform collected at checkout under a collection number. */
+    uncollectedBy: z.enum(['carrier', 'buyer']),
+  })
+  .superRefine((set, ctx) => {
+    const seen = new Set<string>();
+    set.tariffs.forEach((t, i) => {
+      const key = `${t.country} ${t.validFrom}`;
+      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['tariffs', i], message: `${key} twice` });
+      seen.add(key);
+    });
+  });
+export type TariffSet = z.infer<typeof TariffSet>;
+
+/** Customs' secret for random selection and for the keys of its split-shipment index: 32 bytes, hex. */
+export const CustomsSecret = z.string().regex(/^[0-9a-f]{64}$/, 'must be 32 bytes of lowercase hex');
+
+/** What a trader sends in answer to a referral (request for information). */
+export const ReferralAnswer = z.strictObject({
+  message: z
+    .string()
+    .min(1)
+    .max(4000)
+    .regex(/^\S(?:[\s\S]*\S)?$/, 'must not be blank or start or end with whitespace'),
+  documents: z
+    .array(
+      z.strictObject({
+        type: z.enum(['invoice', 'payment_proof', 'product_description', 'licence', 'certificate', 'other']),
+        reference: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._:/-]{0,127}$/, 'must be a short reference'),
+      }),
+    )
+    .max(20)
+    .default([]),
+});
+export type ReferralAnswer = z.infer<typeof ReferralAnswer>;
+
+// ---------------------------------------------------------------- inputs derived from the records
+
+export function riskLines(order: OrderPayload): RiskLine[] {
+  return order.lines.map((l) => ({
+    lineNo: l.lineNo,
+    hsCode: l.hsCode,
+    description: l.description,
+    value: l.lineValue,
+    currency: order.currency,
+    quantity: l.quantity,
+  }));
+}
+
+export function declaredValue(
+  order: OrderPayload,
+  declaration: DeclarationPayload | undefined,
+): { value: number; currency: string } {
+  const currencies = new Set(declaration?.lines.map((l) => l.currency));
+  if (declaration === undefined || currencies.size !== 1) {
+    return { value: order.goodsValue, currency: order.currency };
+  }
+  const cents = declaration.lines.reduce((sum, l) => sum + Math.round(l.value * 100), 0);
+  return { value: cents / 100, currency: declaration.lines[0]!.currency };
+}
+
+export function dutyLines(order: OrderPayload, declaration: DeclarationPayload | undefined): DutyLineInput[] {
+  return declaration
+    ? declaration.lines.map((l) => ({ hsCode: l.hsCode, value: l.value, currency: l.currency }))
+    : order.lines.map((l) => ({ hsCode: l.hsCode, value: l.lineValue, currency: order.currency }));
+}
+
+export function collectionModelFor(
+  declaration: DeclarationPayload | undefined,
+  uncollectedBy: TariffSet['uncollectedBy'],
+): CollectionModel {
+  return declaration?.vatCollectionNumber !== undefined ? 'platform' : uncollectedBy;
+}
+
+// ---------------------------------------------------------------- split-shipment index
+
+/** One consignment as the split-shipment index remembers it (customs-only). */
+export interface SplitEntry extends RecentConsignment {
+  readonly consignmentId: string;
+}
+
+/**
+ * The two index keys a consignment files under: same seller and buyer, same seller and consignee.
+ * Keyed hashes, so the key hashes that reach the blocks cannot be tested against guessed names.
+ */
+export function splitIndexKeys(
+  secret: string,
+  sellerId: string,
+  buyerId: string,
+  consignee: OrderPayload['consignee'],
+): [string, string] {
+  const mac = (parts: readonly string[]) =>
+    createHmac('sha256', Buffer.from(secret, 'hex')).update(canonicalJson(parts), 'utf8').digest('hex');
+  const a = consignee.address;
+  const place = [a.line1, a.line2 ?? '', a.city, a.postcode, a.country].map(normaliseText);
+  return [
+    mac(['buyer', sellerId, buyerId]),
+    mac(['consignee', sellerId, normaliseText(consignee.name), ...place]),
+  ];
+}
+
+/** The other consignments of the index lists, each once. */
+export function recentFromIndex(lists: readonly (readonly SplitEntry[])[], selfId: string): SplitEntry[] {
+  const byId = new Map<string, SplitEntry>();
+  for (const entry of lists.flat()) if (entry.consignmentId !== selfId) byId.set(entry.consignmentId, entry);
+  return [...byId.values()].sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));
+}
+
+/**
+ * An index list with this consignment in it (replacing an earlier entry of it), without entries
+ * that no split window can reach any more: older than the window before the latest order.
+ */
+export function fileInIndex(
+  entries: readonly SplitEntry[],
+  entry: SplitEntry,
+  windowHours: number,
+): SplitEntry[] {
+  const all = [...entries.filter((e) => e.consignmentId !== entry.consignmentId), entry];
+  const latest = Math.max(...all.map((e) => Date.parse(e.at)));
+  const from = latest - Math.round(windowHours * 3_600_000);
+  return all
+    .filter((e) => Date.parse(e.at) >= from)
+    .sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : x.consignmentId < y.consignmentId ? -1 : 1));
+}
+
+export function nextSellerCount(count: number): number {
+  return Math.min(count + 1, SELLER_HISTORY_CAP);
+}
+
+// ---------------------------------------------------------------- the assessment
+
+export const releaseBlockers = [
+  'DECLARATION_MISSING',
+  'MATCH_FAILED',
+  'LANE_AMBER',
+  'LANE_RED',
+  'REVENUE_NOT_ASSESSED',
+  'CUSTOMS_DECISION_TAKEN',
+] as const;
+export type ReleaseBlocker = (typeof releaseBlockers)[number];
+
+export interface AssessConsignmentInput {
+  readonly consignmentId: string;
+  readonly destinationCountry: string;
+  readonly order: OrderPayload;
+  readonly payment: PaymentPayload;
+  readonly logistics: LogisticsPayload;
+  readonly declaration?: DeclarationPayload;
+  readonly buyerVerification: VerificationLevel;
+  readonly orderNumberTakenByOtherConsignment: boolean;
+  readonly trackingNumberTakenByOtherConsignment: boolean;
+  readonly ruleSet: RuleSet;
+  readonly tariffSet: TariffSet;
+  readonly secret: string;
+  /** Transaction time, ISO 8601 with offset. */
+  readonly assessedAt: string;
+  readonly seller: {
+    readonly trustedTrader: boolean;
+    readonly watchlisted: boolean;
+    readonly consignmentsSoFar: number;
+  };
+  readonly buyer: { readonly watchlisted: boolean };
+  readonly recentConsignments: readonly RecentConsignment[];
+  /** Customs decisions already recorded on the consignment. */
+  readonly decisionsSoFar: number;
+}
+
+export type RevenueOutcome =
+  | {
+      readonly assessed: true;
+      readonly tariff: { readonly country: string; readonly validFrom: string };
+      readonly duty: DutyAssessment;
+    }
+  | { readonly assessed: false; readonly error: string };
+
+export interface ConsignmentAssessment {
+  readonly match: MatchResult;
+  readonly risk: RiskAssessment;
+  readonly collectionModel: CollectionModel;
+  readonly revenue: RevenueOutcome;
+  readonly releasable: boolean;
+  /** Why it is not releasable, in the order of releaseBlockers; empty when it is. */
+  readonly blockers: ReleaseBlocker[];
+}
+
+function assessRevenue(input: AssessConsignmentInput, collectionModel: CollectionModel): RevenueOutcome {
+  const date = utcDate(input.assessedAt);
+  try {
+    const tariff = selectTariff(input.tariffSet.tariffs, input.destinationCountry, date);
+    const duty = assessDuty({
+      tariff,
+      lines: dutyLines(input.order, input.declaration),
+      freight: input.order.freight,
+      insurance: input.order.insurance,
+      chargesCurrency: input.order.currency,
+      date,
+      collectionModel,
+      vatCollected: input.order.taxCollected,
+    });
+    return { assessed: true, tariff: { country: tariff.country, validFrom: tariff.validFrom }, duty };
+  } catch (error) {
+    // A tariff gap (no tariff for the country, no rate for a chapter) is for an officer, not a failure.
+    return { assessed: false, error: (error as Error).message };
+  }
+}
+
+/**
+ * Currency rates for risk (reference prices, the split threshold): the destination's tariff, else
+ * any tariff kept in the consignment's currency; with neither, only same-currency comparisons work.
+ */
+function riskRates(tariffSet: TariffSet, country: string, date: string, currency: string): RateTable {
+  let tariff: TariffConfig | undefined;
+  try {
+    tariff = selectTariff(tariffSet.tariffs, country, date);
+  } catch {
+    tariff = tariffSet.tariffs.find((t) => t.currency === currency);
+  }
+  return tariff ? rateTable(tariff) : { base: currency, rates: [] };
+}
+
+export function assessConsignment(input: AssessConsignmentInput): ConsignmentAssessment {
+  const { order, declaration } = input;
+  const match = threeWayMatch(input);
+  const tariffSet = TariffSet.parse(input.tariffSet);
+  const declared = declaredValue(order, declaration);
+  const rates = riskRates(tariffSet, input.destinationCountry, utcDate(input.assessedAt), declared.currency);
+  const risk = assessRisk({
+    ruleSet: input.ruleSet,
+    match,
+    lines: riskLines(order),
+    declaredValue: declared.value,
+    currency: declared.currency,
+    date: order.orderedAt,
+    rates,
+    seller: input.seller,
+    buyer: input.buyer,
+    recentConsignments: input.recentConsignments,
+    randomDraw: selectionDraw(input.consignmentId, input.ruleSet.version, input.secret),
+  });
+  const collectionModel = collectionModelFor(declaration, tariffSet.uncollectedBy);
+  const revenue = assessRevenue(input, collectionModel);
+  const blockers: ReleaseBlocker[] = [];
+  if (declaration === undefined) blockers.push('DECLARATION_MISSING');
+  if (match.result !== 'pass') blockers.push('MATCH_FAILED');
+  if (risk.lane === 'amber') blockers.push('LANE_AMBER');
+  if (risk.lane === 'red') blockers.push('LANE_RED');
+  if (!revenue.assessed) blockers.push('REVENUE_NOT_ASSESSED');
+  if (input.decisionsSoFar > 0) blockers.push('CUSTOMS_DECISION_TAKEN');
+  return { match, risk, collectionModel, revenue, releasable: blockers.length === 0, blockers };
+}
+
+// ---------------------------------------------------------------- what is public, and automatic release
+
+/** Versions of the records an assessment was made on (public: SubmissionRecord versions). */
+export type RecordVersions = Partial<Record<RecordKind, number>>;
+
+/**
+ * The part of an assessment on the public state, in the customs seal: the match outcome and its
+ * reason codes (never the values compared), and whether customs' service may release. The lane,
+ * score and risk reasons stay in customs' own collection.
+ */
+export interface PublicAssessment {
+  readonly number: number;
+  readonly assessedAt: string;
+  readonly txId: string;
+  readonly match: { readonly result: MatchResult['result']; readonly reasons: readonly string[] };
+  readonly releasable: boolean;
+  readonly basis: RecordVersions;
+  readonly decisionsSoFar: number;
+}
+
+export function sameVersions(a: RecordVersions, b: RecordVersions): boolean {
+  const kinds = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<RecordKind>;
+  return [...kinds].every((k) => a[k] === b[k]);
+}
+
+/**
+ * Why customs' service identity may not record this decision, or undefined when it may: it only
+ * releases, and only on a releasable assessment of the records as they stand, with no decision since.
+ */
+export function automaticDecisionRefusal(input: {
+  readonly decision: DecisionEvent;
+  readonly assessment: PublicAssessment | undefined;
+  readonly currentBasis: RecordVersions;
+  readonly decisionsSoFar: number;
+}): string | undefined {
+  const { assessment } = input;
+  if (input.decision !== 'release')
+    return `an automatic decision can only be 'release', not '${input.decision}'`;
+  if (assessment === undefined) return 'no assessment to release on';
+  if (!assessment.releasable) return `assessment ${assessment.number} does not allow automatic release`;
+  if (!sameVersions(assessment.basis, input.currentBasis)) {
+    return `records changed since assessment ${assessment.number}; assess again`;
+  }
+  if (input.decisionsSoFar !== assessment.decisionsSoFar) {
+    return `a customs decision was recorded since assessment ${assessment.number}`;
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------- the officers' work queue
+
+/** Statuses in which a consignment waits for customs. */
+export const openStatuses: readonly ConsignmentStatus[] = [
+  'created',
+  'dispatched',
+  'arrived',
+  'referred',
+  'held',
+  'inspection',
+];
+
+const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+/** Filters and paging of the work queue; strings as they come in a query string, or typed. */
+export const QueueFilter = z.strictObject({
+  lane: z.enum(lanes).optional(),
+  status: z.enum(statuses).optional(),
+  matchResult: z.enum(['pass', 'fail']).optional(),
+  /** A risk reason or release blocker code. */
+  reason: ReasonCode.optional(),
+  destinationCountry: CountryCode.optional(),
+  /** Waiting at least this long since the first assessment. */
+  minAgeHours: z.coerce.number().min(0).max(100_000).optional(),
+  /** Also consignments customs no longer has to act on (released, final, or about to be released). */
+  includeClosed: z.union([z.boolean(), flag]).optional(),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+export type QueueFilter = z.infer<typeof QueueFilter>;
+
+export interface QueueItem {
+  readonly consignmentId: string;
+  readonly status: ConsignmentStatus;
+  readonly destinationCountry: string;
+  readonly lane: Lane;
+  readonly score: number;
+  readonly matchResult: MatchResult['result'];
+  /** Risk reason codes, then release blockers. */
+  readonly reasonCodes: readonly string[];
+  readonly releasable: boolean;
+  readonly firstAssessedAt: string;
+  readonly assessedAt: string;
+  readonly assessments: number;
+  readonly referralAnswers: number;
+}
+
+export interface QueuePage {
+  readonly total: number;
+  readonly offset: number;
+  readonly limit: number;
+  readonly items: (QueueItem & { readonly ageHours: number })[];
+}
+
+const hoursBetween = (from: string, to: string): number =>
+  Math.floor((Date.parse(to) - Date.parse(from)) / 36_000) / 100;
+
+/** The filtered page, oldest first (then by id), with each item's age at `now`. */
+export function workQueue(
+  items: readonly QueueItem[],
+  filter: z.input<typeof QueueFilter>,
+  now: string,
+): QueuePage {
+  const f = QueueFilter.parse(filter);
+  const open = (i: QueueItem) => openStatuses.includes(i.status) && !i.releasable;
+  const matching = items
+    .filter((i) => f.includeClosed === true || f.status !== undefined || open(i))
+    .filter((i) => f.status === undefined || i.status === f.status)
+    .filter((i) => f.lane === undefined || i.lane === f.lane)
+    .filter((i) => f.matchResult === undefined || i.matchResult === f.matchResult)
+    .filter((i) => f.reason === undefined || i.reasonCodes.includes(f.reason))
+    .filter((i) => f.destinationCountry === undefined || i.destinationCountry === f.destinationCountry)
+    .filter((i) => f.minAgeHours === undefined || hoursBetween(i.firstAssessedAt, now) >= f.minAgeHours)
+    .sort((a, b) =>
+      a.firstAssessedAt !== b.firstAssessedAt
+        ? a.firstAssessedAt < b.firstAssessedAt
+          ? -1
+          : 1
+        : a.consignmentId < b.consignmentId
+          ? -1
+          : 1,
+    );
+  return {
+    total: matching.length,
+    offset: f.offset,
+    limit: f.limit,
+    items: matching
+      .slice(f.offset, f.offset + f.limit)
+      .map((i) => ({ ...i, ageHours: hoursBetween(i.firstAssessedAt, now) })),
+  };
+}
+
+// ---------------------------------------------------------------- reconciliation
+
+export const ReconciliationFilter = z.strictObject({
+  platformMspId: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+$/)
+    .optional(),
+  period: z
+    .string()
+    .regex(/^\d{4}-(?:0[1-9]|1[0-2])$/, 'must be YYYY-MM')
+    .optional(),
+});
+export type ReconciliationFilter = z.infer<typeof ReconciliationFilter>;
+
+/** One assessed consignment, as the reconciliation needs it. */
+export interface AssessedCollection {
+  readonly platformMspId?: string;
+  readonly assessedAt: string;
+  readonly revenue: RevenueOutcome;
+}
+
+/**
+ * Declared-collected against assessed VAT, per platform, period (month of the assessment) and
+ * currency, for consignments whose tax the platform collected at checkout.
+ */
+export function reconcileCollections(
+  assessed: readonly AssessedCollection[],
+  filter: z.input<typeof ReconciliationFilter>,
+): ReconciliationRow[] {
+  const f = ReconciliationFilter.parse(filter);
+  const records: CollectionRecord[] = assessed.flatMap((a) => {
+    if (
+      !a.revenue.assessed ||
+      a.revenue.duty.collectionModel !== 'platform' ||
+      a.platformMspId === undefined
+    ) {
+      return [];
+    }
+    return [
+      {
+        platformMspId: a.platformMspId,
+        period: periodOf(a.assessedAt),
+        currency: a.revenue.duty.currency,
+        declaredCollected: a.revenue.duty.collectedAtCheckout,
+        assessedVat: a.revenue.duty.vat,
+      },
+    ];
+  });
+  return reconcile(
+    records.filter(
+      (r) =>
+        (f.platformMspId === undefined || r.platformMspId === f.platformMspId) &&
+        (f.period === undefined || r.period === f.period),
+    ),
+  );
+}

@@ -1,0 +1,69 @@
+import type { AccessRecord } from '@customs-ledger/chaincode';
+import { defineRoute, type RouteDefinition } from '../http/route.js';
+import type { IdentityProvider } from '../ledger/identities.js';
+import type { LedgerPort } from '../ledger/port.js';
+import { LedgerClient } from '../services/ledger-client.js';
+import { ConsignmentIdParam, JsonResult, NoQuery, PartyIdParam } from './schemas.js';
+
+export interface AccessLogDependencies {
+  readonly ledger: LedgerPort;
+  readonly identities: IdentityProvider;
+}
+
+/** What consignment:accessLog returns: every personal-data read of the subject, oldest first. */
+export interface AccessLog {
+  readonly subjectType: 'consignment' | 'party';
+  readonly subjectId: string;
+  readonly entries: readonly AccessRecord[];
+}
+
+const DESCRIPTION =
+  'Each entry is an access record the chaincode committed before the personal data was handed out: organisation, user, record, declared purpose, time and transaction. Visibility is the chaincode’s: participants of the subject, customs and auditors.';
+
+/**
+ * Who read a subject's personal data and why (chaincode consignment:accessLog), for auditors and
+ * the auditor CLI's `reads` command. Read-only: evaluated on a peer, nothing is submitted.
+ */
+export function accessLogRoutes(deps: AccessLogDependencies): RouteDefinition[] {
+  const client = new LedgerClient(deps.ledger, deps.identities);
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/v1/consignments/{id}/access-log',
+      summary: 'Who read the personal data of a consignment, and why',
+      description: DESCRIPTION,
+      tags: ['audit'],
+      roles: 'any',
+      params: ConsignmentIdParam,
+      query: NoQuery,
+      responses: { 200: { description: 'The access records, oldest first', schema: JsonResult } },
+      handler: async ({ principal, params, audit }) => {
+        audit({ resource: `consignment/${params.id}` });
+        const log = await client.evaluate<AccessLog>(principal, 'consignment:accessLog', [
+          'consignment',
+          params.id,
+        ]);
+        return { status: 200, body: log };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/parties/{id}/access-log',
+      summary: 'Who read the personal data of a party, and why',
+      description: DESCRIPTION,
+      tags: ['audit'],
+      roles: 'any',
+      params: PartyIdParam,
+      query: NoQuery,
+      responses: { 200: { description: 'The access records, oldest first', schema: JsonResult } },
+      handler: async ({ principal, params, audit }) => {
+        audit({ resource: `party/${params.id}` });
+        const log = await client.evaluate<AccessLog>(principal, 'consignment:accessLog', [
+          'party',
+          params.id,
+        ]);
+        return { status: 200, body: log };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,218 @@
+import { lanes, ReferralAnswer, RuleSet, statuses, TariffSet } from '@customs-ledger/chaincode';
+import { defineRoute, type RouteDefinition } from '../http/route.js';
+import { z } from '../http/openapi.js';
+import type { CustomsService } from '../services/customs-service.js';
+import { ConsignmentIdParam, JsonResult, NoQuery } from './schemas.js';
+
+const TAGS = ['customs'];
+
+const VersionQuery = z.strictObject({
+  version: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/)
+    .optional()
+    .openapi({ description: 'A version label; the current version when absent' }),
+});
+
+const QueueQuery = z.strictObject({
+  lane: z.enum(lanes).optional(),
+  status: z.enum(statuses).optional(),
+  matchResult: z.enum(['pass', 'fail']).optional(),
+  reason: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9_]{0,47}$/)
+    .optional()
+    .openapi({ description: 'A risk reason code or release blocker, e.g. SPLIT_SHIPMENT or LANE_RED' }),
+  destinationCountry: z
+    .string()
+    .regex(/^[A-Z]{2}$/)
+    .optional(),
+  minAgeHours: z.coerce.number().min(0).max(100_000).optional(),
+  includeClosed: z.enum(['true', 'false']).optional().openapi({
+    description: 'Also released, final and about-to-be-released consignments',
+  }),
+  offset: z.coerce.number().int().min(0).max(1_000_000).optional(),
+  limit: z.coerce.number().int().min(1).max(200).optional(),
+});
+
+const ReconciliationQuery = z.strictObject({
+  platformMspId: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+$/)
+    .optional(),
+  period: z
+    .string()
+    .regex(/^\d{4}-(?:0[1-9]|1[0-2])$/, 'must be YYYY-MM')
+    .optional(),
+});
+
+/** Customs' API: assessments and their explanation, the work queue, rules, tariffs, reconciliation, referrals. */
+export function customsRoutes(service: CustomsService): RouteDefinition[] {
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/consignments/{id}/assessment',
+      summary: 'Match, risk-assess and assess duty on a consignment now',
+      description:
+        'Customs assesses on its own as soon as order, payment and logistics data are all present, and again when a record changes or a referral is answered; this runs it on demand. A releasable assessment (match passed, green lane, duty assessed, no decision yet) is followed by an automatic release by customs’ service identity.',
+      tags: TAGS,
+      roles: ['customs'],
+      params: ConsignmentIdParam,
+      query: NoQuery,
+      responses: { 201: { description: 'The assessment, with its explanation', schema: JsonResult } },
+      handler: async ({ principal, params, audit }) => {
+        audit({ resource: `consignment/${params.id}/assessment` });
+        const outcome = await service.assess(principal, params.id);
+        audit({ txId: outcome.assessment.txId });
+        return { status: 201, body: outcome, headers: { 'X-Transaction-Id': outcome.assessment.txId } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/customs/assessments/{id}',
+      summary: 'The latest assessment of a consignment, explained',
+      description:
+        'Match result and reasons, lane, score, every risk reason with its weight and detail, duty and VAT per line, why it was or was not released automatically, earlier assessments and referral answers.',
+      tags: TAGS,
+      roles: ['customs'],
+      params: ConsignmentIdParam,
+      query: NoQuery,
+      responses: { 200: { description: 'The assessment', schema: JsonResult } },
+      handler: async ({ principal, params, audit }) => {
+        audit({ resource: `consignment/${params.id}/assessment` });
+        return { status: 200, body: await service.getAssessment(principal, params.id) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/consignments/{id}/match',
+      summary: 'The public three-way match result (pass or fail with reason codes)',
+      description: 'For the consignment’s participants, customs and auditors. Never the values compared.',
+      tags: TAGS,
+      roles: 'any',
+      params: ConsignmentIdParam,
+      query: NoQuery,
+      responses: { 200: { description: 'The match result, null before any assessment', schema: JsonResult } },
+      handler: async ({ principal, params, audit }) => {
+        audit({ resource: `consignment/${params.id}/match` });
+        return {
+          status: 200,
+          body: (await service.getMatch(principal, params.id)) as Record<string, unknown>,
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/customs/queue',
+      summary: 'The officers’ work queue',
+      description:
+        'Assessed consignments that wait for an officer (not releasable and not decided for good), oldest first, with lane, score and reason codes; filters and paging.',
+      tags: TAGS,
+      roles: ['customs'],
+      query: QueueQuery,
+      responses: { 200: { description: '{ total, offset, limit, items }', schema: JsonResult } },
+      handler: async ({ principal, query, audit }) => {
+        audit({ resource: 'customs/queue' });
+        return { status: 200, body: (await service.workQueue(principal, query)) as Record<string, unknown> };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/customs/reconciliation',
+      summary: 'VAT declared as collected at checkout against VAT assessed, per platform and month',
+      tags: TAGS,
+      roles: ['customs'],
+      query: ReconciliationQuery,
+      responses: { 200: { description: '{ rows }', schema: JsonResult } },
+      handler: async ({ principal, query, audit }) => {
+        audit({ resource: 'customs/reconciliation' });
+        return {
+          status: 200,
+          body: (await service.reconciliation(principal, query)) as Record<string, unknown>,
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/customs/rule-set',
+      summary: 'The current risk rule set (or a given version)',
+      tags: TAGS,
+      roles: ['customs'],
+      query: VersionQuery,
+      responses: { 200: { description: 'The rule set with who set it and when', schema: JsonResult } },
+      handler: async ({ principal, query, audit }) => {
+        audit({ resource: 'customs/rule-set' });
+        const stored = await service.getRuleSet(principal, query.version);
+        return { status: 200, body: { ruleSet: stored } };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/customs/rule-set',
+      summary: 'Put a new version of the risk rule set',
+      description:
+        'Kept in customs’ own private data collection. A version label keeps its content for good; putting an earlier version again makes it current.',
+      tags: TAGS,
+      roles: ['customs'],
+      query: NoQuery,
+      body: RuleSet,
+      responses: { 201: { description: 'The version is current', schema: JsonResult } },
+      handler: async ({ principal, body, audit }) => {
+        audit({ resource: 'customs/rule-set' });
+        const { value, txId } = await service.putRuleSet(principal, body);
+        audit({ txId });
+        return { status: 201, body: value, headers: { 'X-Transaction-Id': txId } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/customs/tariffs',
+      summary: 'The current tariff set (or a given version)',
+      tags: TAGS,
+      roles: ['customs'],
+      query: VersionQuery,
+      responses: { 200: { description: 'The tariff set with who set it and when', schema: JsonResult } },
+      handler: async ({ principal, query, audit }) => {
+        audit({ resource: 'customs/tariffs' });
+        return { status: 200, body: { tariffs: await service.getTariffs(principal, query.version) } };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/customs/tariffs',
+      summary: 'Put a new version of the tariff set',
+      description:
+        'Per destination: de minimis for duty and VAT, VAT rates, duty by HS chapter or heading, flat duty per item category, dated currency rates; and who collects what no platform collected.',
+      tags: TAGS,
+      roles: ['customs'],
+      query: NoQuery,
+      body: TariffSet,
+      responses: { 201: { description: 'The version is current', schema: JsonResult } },
+      handler: async ({ principal, body, audit }) => {
+        audit({ resource: 'customs/tariffs' });
+        const { value, txId } = await service.putTariffs(principal, body);
+        audit({ txId });
+        return { status: 201, body: value, headers: { 'X-Transaction-Id': txId } };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/consignments/{id}/referral-answer',
+      summary: 'Answer customs’ request for information on a referred consignment',
+      description:
+        'For the consignment’s platform, payment provider or carrier. The answer goes to the answering organisation’s private data collection with customs (its Merkle root on the ledger); customs then assesses the consignment again.',
+      tags: TAGS,
+      roles: ['platform', 'payment', 'post', 'express'],
+      params: ConsignmentIdParam,
+      query: NoQuery,
+      body: ReferralAnswer,
+      responses: { 201: { description: 'The answer is recorded (no personal data)', schema: JsonResult } },
+      handler: async ({ principal, params, body, audit }) => {
+        audit({ resource: `consignment/${params.id}/referral-answer` });
+        const { value, txId } = await service.answerReferral(principal, params.id, body);
+        audit({ txId });
+        return { status: 201, body: value, headers: { 'X-Transaction-Id': txId } };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,207 @@
+/**
+ * Customs over HTTP: consignments assessed as soon as their data is complete and released with no
+ * officer when everything matches and the lane is green; the rest in the officers' queue with
+ * reasons; referrals answered and assessed again; customs-only routes refused to traders.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
+
+let t: TestGateway;
+const OFFICER = 'customs-officer';
+const PLATFORM = 'platforma-operator';
+const RUN = randomBytes(3).toString('hex').toUpperCase();
+
+beforeAll(async () => {
+  t = await startTestGateway();
+  // No random selection: the lanes below follow from the data.
+  const put = await t
+    .as(OFFICER)
+    .post('/v1/customs/rule-set', { ...DEFAULT_RULE_SET, version: 'api-test-1', randomSelectionRate: 0 });
+  expect(put.status, put.text).toBe(201);
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+/** A consignment whose buyer pays; `paid` other than 52.8 makes the payment disagree with the order. */
+async function parcel(id: string, paid = 52.8): Promise<void> {
+  const orderNumber = `ORD-${id}`;
+  const document = { type: 'passport', number: `P-${id}`, country: 'FR' };
+  const base = orderPayload(orderNumber);
+  const buyer = { id: randomBytes(32).toString('hex'), name: base.buyer.name, document };
+  const steps: [string, string, unknown][] = [
+    [PLATFORM, '', { consignmentId: id, orderNumber, originCountry: 'CN', destinationCountry: 'FR' }],
+    [PLATFORM, '/order', { ...base, buyer }],
+    [
+      'payment-operator',
+      '/payment',
+      {
+        ...paymentPayload(orderNumber, `PAY-${id}`),
+        payer: { name: buyer.name, document },
+        amountPaid: paid,
+      },
+    ],
+    ['post-operator', '/logistics', logisticsPayload(orderNumber, `RR${id.replace(/\W/g, '')}FR`)],
+    [PLATFORM, '/declaration', declarationPayload()],
+  ];
+  for (const [user, path, body] of steps) {
+    const res = await t
+      .as(user)
+      .post(path === '' ? '/v1/consignments' : `/v1/consignments/${id}${path}`, body);
+    expect(res.status, res.text).toBe(201);
+  }
+}
+
+/** Polls until the condition holds (the pipeline follows the ledger's events, asynchronously). */
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  const until = Date.now() + 30_000;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > until) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const assessment = (id: string) =>
+  t.as(OFFICER).get<{
+    number?: number;
+    basis?: Record<string, number>;
+    releasable?: boolean;
+    risk?: { lane: string };
+    referralAnswers?: unknown[];
+  }>(`/v1/customs/assessments/${id}`);
+const status = async (id: string) =>
+  (await t.as(OFFICER).get<{ consignment: { status: string } }>(`/v1/consignments/${id}`)).body.consignment
+    ?.status ?? 'none';
+
+describe('automatic assessment and release', () => {
+  it('a matched, green consignment is released by customs-service with no officer', async () => {
+    const id = `CUS-GREEN-${RUN}`;
+    await parcel(id);
+    expect(
+      await eventually(
+        () => status(id),
+        (s) => s === 'released',
+      ),
+    ).toBe('released');
+    const view = await t.as(OFFICER).get<{ decisions: Record<string, unknown>[] }>(`/v1/consignments/${id}`);
+    expect(view.body.decisions).toEqual([
+      expect.objectContaining({
+        decision: 'release',
+        automatic: true,
+        reasonCodes: ['AUTO_RELEASE_GREEN_LANE'],
+      }),
+    ]);
+    const explained = await assessment(id);
+    expect(explained.body).toMatchObject({ releasable: true, risk: { lane: 'green' } });
+    const match = await t.as(PLATFORM).get(`/v1/consignments/${id}/match`);
+    expect(match.body).toMatchObject({ assessment: { match: { result: 'pass', reasons: [] } } });
+    expect(match.text).not.toContain('lane');
+  });
+
+  it('a mismatch waits in the officers’ queue with its reasons; a referral answered is assessed again', async () => {
+    const id = `CUS-AMBER-${RUN}`;
+    await parcel(id, 40);
+    // Assessed once the three records are in, and again with the declaration.
+    const first = await eventually(
+      () => assessment(id),
+      (r) => r.body.basis?.declaration === 1,
+    );
+    expect(first.body).toMatchObject({ releasable: false, risk: { lane: 'amber' } });
+    expect(await status(id)).toBe('created');
+
+    const queue = await t
+      .as(OFFICER)
+      .get<{ items: { consignmentId: string; reasonCodes: string[] }[] }>(
+        '/v1/customs/queue?lane=amber&limit=200',
+      );
+    expect(queue.status, queue.text).toBe(200);
+    expect(queue.body.items.find((i) => i.consignmentId === id)?.reasonCodes).toContain(
+      'MATCH_PAYMENT_AMOUNT',
+    );
+    const match = await t.as(PLATFORM).get(`/v1/consignments/${id}/match`);
+    expect(match.body).toMatchObject({
+      assessment: { match: { result: 'fail', reasons: ['PAYMENT_AMOUNT'] } },
+    });
+
+    const refer = await t
+      .as(OFFICER)
+      .post(`/v1/consignments/${id}/decision`, { decision: 'refer', reasonCodes: ['REQUEST_INFORMATION'] });
+    expect(refer.status, refer.text).toBe(201);
+    const answer = await t.as(PLATFORM).post(`/v1/consignments/${id}/referral-answer`, {
+      message: 'Partial refund before capture; invoice sent.',
+    });
+    expect(answer.status, answer.text).toBe(201);
+    const again = first.body.number! + 1;
+    const second = await eventually(
+      () => assessment(id),
+      (r) => r.body.number === again,
+    );
+    expect(second.body).toMatchObject({
+      number: again,
+      referralAnswers: [expect.objectContaining({ answeredBy: 'PlatformAMSP' })],
+    });
+    expect(await status(id)).toBe('referred');
+  });
+
+  it('customs can run an assessment on demand; incomplete data is refused', async () => {
+    const id = `CUS-DEMAND-${RUN}`;
+    const created = await t.as(PLATFORM).post('/v1/consignments', {
+      consignmentId: id,
+      orderNumber: `ORD-${id}`,
+      originCountry: 'CN',
+      destinationCountry: 'FR',
+    });
+    expect(created.status).toBe(201);
+    const early = await t.as(OFFICER).post(`/v1/consignments/${id}/assessment`, undefined);
+    expect(early.status).toBe(422);
+    expect(early.headers.get('content-type')).toContain('application/problem+json');
+    expect(early.body.detail).toMatch(/has no order, payment, logistics data yet/);
+  });
+});
+
+describe('customs-only routes', () => {
+  it.each([
+    ['get', '/v1/customs/queue'],
+    ['get', '/v1/customs/rule-set'],
+    ['get', '/v1/customs/tariffs'],
+    ['get', '/v1/customs/reconciliation'],
+    ['get', `/v1/customs/assessments/CUS-GREEN-${RUN}`],
+    ['post', `/v1/consignments/CUS-GREEN-${RUN}/assessment`],
+    ['post', '/v1/customs/rule-set'],
+  ])('a trader gets 403 for %s %s', async (method, path) => {
+    const res =
+      method === 'get' ? await t.as(PLATFORM).get(path) : await t.as(PLATFORM).post(path, DEFAULT_RULE_SET);
+    expect(res.status).toBe(403);
+  });
+
+  it('a bad rule set or filter is a 400 problem and changes nothing', async () => {
+    const before = await t.as(OFFICER).get('/v1/customs/rule-set');
+    for (const body of [
+      { ...DEFAULT_RULE_SET, version: 'bad-1', thresholds: { amber: 70, red: 60 } },
+      { ...DEFAULT_RULE_SET, version: 'bad-2', astrology: true },
+      { ...DEFAULT_RULE_SET, version: 'bad 3' },
+    ]) {
+      const res = await t.as(OFFICER).post('/v1/customs/rule-set', body);
+      expect(res.status, res.text).toBe(400);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+    }
+    expect((await t.as(OFFICER).get('/v1/customs/rule-set')).body).toEqual(before.body);
+    expect((await t.as(OFFICER).get('/v1/customs/queue?lane=purple')).status).toBe(400);
+    expect((await t.as(OFFICER).get('/v1/customs/queue?limit=0')).status).toBe(400);
+    const answer = await t
+      .as(PLATFORM)
+      .post(`/v1/consignments/CUS-GREEN-${RUN}/referral-answer`, { message: '' });
+    expect(answer.status).toBe(400);
+  });
+
+  it('the current rule set and tariffs are customs’ to read', async () => {
+    const rules = await t.as(OFFICER).get('/v1/customs/rule-set');
+    expect(rules.body).toMatchObject({ ruleSet: { value: { version: 'api-test-1' } } });
+    const tariffs = await t.as(OFFICER).get('/v1/customs/tariffs');
+    expect(tariffs.body).toMatchObject({ tariffs: { value: { version: 'demo-2026.1' } } });
+  });
+});

@@ -1,0 +1,95 @@
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import { runCli } from '../../auditor/src/cli.js';
+import type { TestGateway } from '../support/gateway.js';
+import { orderPayload } from '../support/payloads.js';
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** stdout parsed, for runs with --json. */
+  json<T = Record<string, unknown>>(): T;
+}
+
+/**
+ * Runs the auditor CLI in-process, as `customs-audit <args>` would, with its output captured and
+ * only the given environment (never the test process's DATA_DIR or keys).
+ */
+export async function audit(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    stderrIsTTY: false,
+    env,
+    cwd: root,
+  });
+  return { code, stdout, stderr, json: <T>() => JSON.parse(stdout) as T };
+}
+
+export const PLATFORM = 'platforma-operator';
+export const CUSTOMS = 'customs-officer';
+
+export interface Consignment {
+  readonly id: string;
+  /** The transaction of customs' purpose-bound read of the order record. */
+  readonly readTxId: string;
+}
+
+/** A consignment with an order record that customs has read for risk assessment. */
+export async function consignmentReadByCustoms(t: TestGateway, id: string): Promise<Consignment> {
+  const created = await t.as(PLATFORM).post('/v1/consignments', {
+    consignmentId: id,
+    orderNumber: `ORD-${id}`,
+    originCountry: 'CN',
+    destinationCountry: 'FR',
+  });
+  expect(created.status, created.text).toBe(201);
+  const order = await t.as(PLATFORM).post(`/v1/consignments/${id}/order`, orderPayload(`ORD-${id}`));
+  expect(order.status, order.text).toBe(201);
+  const read = await t
+    .as(CUSTOMS)
+    .get<{ accessTxId: string }>(`/v1/consignments/${id}/details?record=order&purpose=risk_assessment`);
+  expect(read.status, read.text).toBe(200);
+  return { id, readTxId: read.body.accessTxId };
+}
+
+/**
+ * Waits until the gateway has anchored a tree head of at least `treeSize` entries on the ledger,
+ * watching the AuditAnchored chaincode events as customs (the gateway's operator) sees them.
+ */
+export async function waitForAnchor(t: TestGateway, treeSize: number, timeoutMs = 20_000): Promise<void> {
+  const key = t.gateway.credentials.find((c) => c.user === CUSTOMS)!.apiKey;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    const response = await fetch(`${t.gateway.url}/v1/events?startBlock=0`, {
+      headers: { Authorization: `Bearer ${key}` },
+      signal: controller.signal,
+    });
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of response.body!) {
+      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const frame = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (!frame.includes('event: AuditAnchored')) continue;
+        const data = JSON.parse(/^data: (.*)$/m.exec(frame)![1]!) as { treeSize: number };
+        if (data.treeSize >= treeSize) return;
+      }
+    }
+  } catch (error) {
+    if (!controller.signal.aborted) throw error;
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+  throw new Error(`no tree head of ${treeSize} entries was anchored within ${timeoutMs} ms`);
+}

@@ -1,0 +1,442 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_RULE_SET, DEFAULT_TARIFF_SET, type RuleSet } from '@customs-ledger/chaincode';
+import { committedTransactions, openTestNetwork, type TestNetwork } from '../support/network.js';
+import {
+  declarationPayload,
+  logisticsPayload,
+  orderPayload,
+  paymentPayload,
+  PERSONAL,
+} from '../support/payloads.js';
+
+/*
+ * The customs contract on the embedded ledger: assessments endorsed by customs alone, each lane from
+ * crafted data, split shipments across consignments, automatic release only on a releasable
+ * assessment, referral answers, and traders refused by the chaincode itself.
+ */
+
+let net: TestNetwork;
+const TRADERS = ['platformA', 'platformB', 'payment', 'post', 'express', 'auditor'];
+/** No random selection, so every lane below follows from the data alone. */
+const RULES: RuleSet = { ...DEFAULT_RULE_SET, version: 'test-1', randomSelectionRate: 0 };
+const json = (value: unknown) => Buffer.from(JSON.stringify(value));
+const hex = (n: number) => randomBytes(n).toString('hex');
+
+interface Change {
+  order?: Record<string, unknown>;
+  payment?: Record<string, unknown>;
+  declaration?: Record<string, unknown> | null;
+  buyer?: { id: string; name: string };
+}
+
+/** A consignment with order, payment, logistics (and by default a declaration); the buyer pays. */
+async function parcel(id: string, change: Change = {}): Promise<void> {
+  const orderNumber = `ORD-${id}`;
+  const buyer = change.buyer ?? { id: hex(32), name: `Buyer ${id}` };
+  const document = { type: 'passport', number: `P-${id}`, country: 'FR' };
+  const base = orderPayload(orderNumber);
+  const consignee = { ...base.consignee, name: buyer.name };
+  await net.submit('platformA', 'consignment:create', [
+    id,
+    JSON.stringify({ orderNumber, originCountry: 'CN', destinationCountry: 'FR' }),
+  ]);
+  await net.submit('platformA', 'consignment:submitOrder', [id], {
+    ...base,
+    buyer: { id: buyer.id, name: buyer.name, document },
+    consignee,
+    ...change.order,
+  });
+  await net.submit('payment', 'consignment:submitPayment', [id], {
+    ...paymentPayload(orderNumber, `PAY-${id}`),
+    payer: { name: buyer.name, document },
+    ...change.payment,
+  });
+  await net.submit('post', 'consignment:submitLogistics', [id], {
+    ...logisticsPayload(orderNumber, `RR${id.replace(/\W/g, '')}FR`),
+    consignee,
+  });
+  if (change.declaration !== null) {
+    await net.submit('platformA', 'consignment:submitDeclaration', [id], {
+      ...declarationPayload(),
+      ...change.declaration,
+    });
+  }
+}
+
+const assess = (id: string, user = 'customs') => net.submit(user, 'customs:assess', [id]);
+interface Explained {
+  number: number;
+  releasable: boolean;
+  blockers: string[];
+  match: { result: string; reasons: string[] };
+  risk: { lane: string; score: number; reasons: { code: string; detail: string }[] };
+  revenue: { assessed: boolean; duty?: Record<string, unknown> };
+  referralAnswers: { answer: unknown }[];
+  earlier: unknown[];
+}
+const explain = async (id: string) =>
+  (await net.evaluate('customs', 'customs:getAssessment', [id])) as Explained;
+const codes = (e: Explained) => e.risk.reasons.map((r) => r.code);
+const decide = (user: string, id: string, decision: string, reasonCodes: string[] = []) =>
+  net.submit(user, 'consignment:recordDecision', [id, JSON.stringify({ decision, reasonCodes })]);
+
+beforeAll(async () => {
+  net = await openTestNetwork();
+  await net.enrol('customsService', 'CustomsMSP', { role: 'service' });
+  await net.submit('customs', 'customs:putRuleSet', [], undefined, {
+    transientData: { ruleSet: json(RULES), secret: Buffer.from(hex(32)) },
+  });
+  await net.submit('customs', 'customs:putTariffs', [], undefined, {
+    transientData: { tariffs: json(DEFAULT_TARIFF_SET) },
+  });
+}, 120_000);
+afterAll(async () => {
+  await net?.close();
+});
+
+describe('rules, assessments and decisions are customs-only, in the chaincode', () => {
+  it.each(TRADERS)('%s cannot read or change rules, assess, read assessments or decide', async (user) => {
+    await parcel(`DENY-${user}`);
+    const refusals = await Promise.all([
+      net.outcome(
+        net.submit(user, 'customs:putRuleSet', [], undefined, { transientData: { ruleSet: json(RULES) } }),
+      ),
+      net.outcome(net.evaluate(user, 'customs:getRuleSet', [''])),
+      net.outcome(net.evaluate(user, 'customs:getTariffs', [''])),
+      net.outcome(net.submit(user, 'customs:assess', [`DENY-${user}`])),
+      net.outcome(net.evaluate(user, 'customs:getAssessment', [`DENY-${user}`])),
+      net.outcome(net.evaluate(user, 'customs:workQueue', ['{}'])),
+      net.outcome(net.evaluate(user, 'customs:reconciliation', ['{}'])),
+      net.outcome(decide(user, `DENY-${user}`, 'release')),
+    ]);
+    for (const refusal of refusals) expect(refusal).toMatch(/is not allowed for/);
+  });
+
+  it('customs reads its rule set back; a version keeps its content; the secret is set once', async () => {
+    expect(await net.evaluate('customs', 'customs:getRuleSet', [''])).toMatchObject({
+      value: { version: 'test-1' },
+      setBy: 'CustomsMSP',
+    });
+    expect(
+      await net.outcome(
+        net.submit('customs', 'customs:putRuleSet', [], undefined, {
+          transientData: { ruleSet: json({ ...RULES, randomSelectionRate: 0.5 }) },
+        }),
+      ),
+    ).toMatch(/version test-1 already exists with other content/);
+    expect(
+      await net.outcome(
+        net.submit('customs', 'customs:putRuleSet', [], undefined, {
+          transientData: { ruleSet: json(RULES), secret: Buffer.from(hex(32)) },
+        }),
+      ),
+    ).toMatch(/set once/);
+    expect(
+      await net.outcome(
+        net.submit('customs', 'customs:putRuleSet', [], undefined, {
+          transientData: { ruleSet: json({ ...RULES, version: 'bad', thresholds: { amber: 70, red: 60 } }) },
+        }),
+      ),
+    ).toMatch(/amber must not exceed red/);
+  });
+
+  it('an assessment waits for order, payment and logistics', async () => {
+    await net.submit('platformA', 'consignment:create', [
+      'INCOMPLETE-1',
+      JSON.stringify({ orderNumber: 'ORD-INCOMPLETE-1', originCountry: 'CN', destinationCountry: 'FR' }),
+    ]);
+    await net.submit(
+      'platformA',
+      'consignment:submitOrder',
+      ['INCOMPLETE-1'],
+      orderPayload('ORD-INCOMPLETE-1'),
+    );
+    expect(await net.outcome(assess('INCOMPLETE-1'))).toMatch(/has no payment, logistics data yet/);
+  });
+});
+
+describe('a clean parcel: matched, green, released by the service identity', () => {
+  it('is assessed by customs alone, publishes only the match outcome, and is released automatically', async () => {
+    await parcel('GREEN-1');
+    const outcome = (await assess('GREEN-1')) as Record<string, unknown>;
+    expect(outcome).toMatchObject({
+      consignmentId: 'GREEN-1',
+      number: 1,
+      match: { result: 'pass', reasons: [] },
+    });
+    expect(outcome.releasable).toBe(true);
+    const text = JSON.stringify(outcome);
+    for (const hidden of ['lane', 'score', 'green', PERSONAL.street, 'Buyer GREEN-1']) {
+      expect(text).not.toContain(hidden);
+    }
+
+    const explained = await explain('GREEN-1');
+    expect(explained).toMatchObject({ releasable: true, blockers: [], risk: { lane: 'green' } });
+    expect(explained.revenue).toMatchObject({
+      assessed: true,
+      duty: { currency: 'EUR', dutyBasis: 'flat', duty: 3, collectionModel: 'carrier' },
+    });
+
+    // The assessment transaction carries customs' endorsement only, and is valid.
+    const txs = await committedTransactions(net.ledger);
+    const tx = txs.find((t) => t.fn === 'customs:assess' && t.valid);
+    const block = await net.ledger.getBlock(tx!.blockNumber);
+    const envelope =
+      'transactions' in block.data
+        ? block.data.transactions.find((t) => t.txId === tx!.transactionId)
+        : undefined;
+    expect(envelope!.endorsements.map((e) => e.mspId)).toEqual(['CustomsMSP']);
+
+    // Traders see the public match result; it names no personal value.
+    const match = await net.evaluate('platformA', 'customs:getMatch', ['GREEN-1']);
+    expect(match).toMatchObject({ assessment: { match: { result: 'pass' }, releasable: true } });
+    expect(await net.outcome(net.evaluate('platformB', 'customs:getMatch', ['GREEN-1']))).toMatch(
+      /not visible/,
+    );
+
+    // The service may not hold it, but may release it, and that decision says it was automatic.
+    expect(await net.outcome(decide('customsService', 'GREEN-1', 'hold'))).toMatch(/can only be 'release'/);
+    const released = (await decide('customsService', 'GREEN-1', 'release', ['AUTO_RELEASE'])) as Record<
+      string,
+      unknown
+    >;
+    expect(released).toMatchObject({ statusAfter: 'released', automatic: true });
+  });
+
+  it('an officer decision is not automatic, and the service cannot release after one', async () => {
+    await parcel('GREEN-2');
+    await assess('GREEN-2');
+    expect(await decide('customs', 'GREEN-2', 'hold', ['DOCS'])).toMatchObject({ automatic: false });
+    expect(await net.outcome(decide('customsService', 'GREEN-2', 'release'))).toMatch(
+      /customs decision was recorded since assessment 1/,
+    );
+    // Assessed again, it is no longer releasable: an officer has taken it over.
+    await assess('GREEN-2');
+    expect(await explain('GREEN-2')).toMatchObject({
+      number: 2,
+      releasable: false,
+      blockers: ['CUSTOMS_DECISION_TAKEN'],
+      earlier: [expect.objectContaining({ number: 1, releasable: true })],
+    });
+  });
+
+  it('a record corrected after the assessment stops the automatic release until assessed again', async () => {
+    await parcel('GREEN-3');
+    await assess('GREEN-3');
+    await net.submit('platformA', 'consignment:submitDeclaration', ['GREEN-3'], declarationPayload());
+    expect(await net.outcome(decide('customsService', 'GREEN-3', 'release'))).toMatch(/records changed/);
+    await assess('GREEN-3');
+    expect(await net.outcome(decide('customsService', 'GREEN-3', 'release'))).toBe('ok');
+  });
+
+  it('the platform collection model follows the collection number; reconciliation compares it', async () => {
+    await parcel('IOSS-1', { declaration: { vatCollectionNumber: 'IM3720001234' } });
+    await assess('IOSS-1');
+    const explained = await explain('IOSS-1');
+    expect(explained.revenue.duty).toMatchObject({ collectionModel: 'platform', collectedAtCheckout: 8.8 });
+    const { rows } = (await net.evaluate('customs', 'customs:reconciliation', [
+      JSON.stringify({ platformMspId: 'PlatformAMSP' }),
+    ])) as { rows: { platformMspId: string; consignments: number; declared: number }[] };
+    expect(rows).toEqual([
+      expect.objectContaining({ platformMspId: 'PlatformAMSP', consignments: 1, declared: 8.8 }),
+    ]);
+  });
+});
+
+describe('each lane from crafted data', () => {
+  it.each<[string, Change, string, string[], string]>([
+    [
+      'a payment of another amount',
+      { payment: { amountPaid: 40 } },
+      'amber',
+      ['MATCH_PAYMENT_AMOUNT'],
+      'fail',
+    ],
+    [
+      'a vague description and a nominal value',
+      {
+        order: {
+          goodsValue: 1,
+          amountPaid: 13.8,
+          lines: [{ ...orderPayload('x').lines[0], description: 'gift', unitPrice: 0.5, lineValue: 1 }],
+        },
+        payment: { amountPaid: 13.8 },
+        declaration: null,
+      },
+      'red',
+      ['NOMINAL_VALUE', 'VAGUE_DESCRIPTION', 'UNDERVALUATION'],
+      'pass',
+    ],
+    [
+      'a restricted HS code (lithium accumulators)',
+      { order: { lines: [{ ...orderPayload('x').lines[0], hsCode: '850760' }] }, declaration: null },
+      'amber',
+      ['RESTRICTED_HS'],
+      'pass',
+    ],
+    [
+      'a prohibited HS code (arms), whatever the score',
+      { order: { lines: [{ ...orderPayload('x').lines[0], hsCode: '930200' }] }, declaration: null },
+      'red',
+      ['PROHIBITED_HS'],
+      'pass',
+    ],
+  ])('%s → %s', async (_name, change, lane, expectedCodes, matchResult) => {
+    const id = `LANE-${lane}-${hex(3)}`;
+    await parcel(id, change);
+    const outcome = (await assess(id)) as { match: { result: string }; releasable: boolean };
+    expect(outcome.match.result).toBe(matchResult);
+    expect(outcome.releasable).toBe(false);
+    const explained = await explain(id);
+    expect(explained.risk.lane).toBe(lane);
+    expect(codes(explained)).toEqual(expect.arrayContaining(expectedCodes));
+    expect(await net.outcome(decide('customsService', id, 'release'))).toMatch(
+      /does not allow automatic release/,
+    );
+  });
+
+  it('a watch-listed seller is red; a trusted trader scores lower', async () => {
+    const seller = hex(32);
+    await net.submit('customs', 'party:flagParty', [seller], {
+      watchlisted: true,
+      reasonCode: 'REPEAT_OFFENDER',
+    });
+    await parcel('WATCH-1', { order: { seller: { id: seller, name: 'Watched Seller' } } });
+    await assess('WATCH-1');
+    expect(await explain('WATCH-1')).toMatchObject({ risk: { lane: 'red' } });
+
+    // Restricted goods (30, amber) from a trusted trader: halved to 15, green.
+    const trustedSeller = hex(32);
+    await net.submit('platformA', 'party:register', [trustedSeller, 'seller', 'verified'], {
+      name: 'Trusted Seller',
+      document: { type: 'tax_id', number: 'TT-1', country: 'CN' },
+    });
+    await net.submit('customs', 'party:setTrustedTrader', [trustedSeller, 'true', 'AEO-CN-1']);
+    await parcel('TRUSTED-1', {
+      order: {
+        seller: { id: trustedSeller, name: 'Trusted Seller' },
+        lines: [{ ...orderPayload('x').lines[0], hsCode: '850760' }],
+      },
+      declaration: null,
+    });
+    await assess('TRUSTED-1');
+    const explained = await explain('TRUSTED-1');
+    expect(explained.risk).toMatchObject({ lane: 'green' });
+    expect(codes(explained)).toContain('TRUSTED_TRADER');
+  });
+});
+
+describe('split shipments across consignments', () => {
+  it('the same buyer, or the same consignee, from one seller within the window, together over 150 EUR', async () => {
+    const buyer = { id: hex(32), name: 'Splitting Buyer' };
+    const lanes: string[] = [];
+    for (const n of [1, 2, 3, 4]) {
+      const id = `SPLIT-${n}`;
+      await parcel(id, { buyer, order: { orderedAt: `2026-11-20T1${n}:00:00Z` }, declaration: null });
+      await assess(id);
+      const explained = await explain(id);
+      lanes.push(codes(explained).includes('SPLIT_SHIPMENT') ? 'split' : 'single');
+    }
+    // 40 EUR each: 120 after three, 160 with the fourth.
+    expect(lanes).toEqual(['single', 'single', 'single', 'split']);
+
+    // Another buyer id, same consignee name and address: still the same destination of the goods.
+    await parcel('SPLIT-5', {
+      buyer: { id: hex(32), name: 'Splitting Buyer' },
+      order: { orderedAt: '2026-11-20T15:00:00Z' },
+      declaration: null,
+    });
+    await assess('SPLIT-5');
+    expect(codes(await explain('SPLIT-5'))).toContain('SPLIT_SHIPMENT');
+
+    // Re-assessing does not count a consignment twice, and another seller's parcels are apart.
+    await assess('SPLIT-3');
+    expect(codes(await explain('SPLIT-3'))).not.toContain('SPLIT_SHIPMENT');
+    await parcel('SPLIT-6', {
+      buyer,
+      order: { seller: { id: hex(32), name: 'Other Seller' }, orderedAt: '2026-11-20T16:00:00Z' },
+      declaration: null,
+    });
+    await assess('SPLIT-6');
+    expect(codes(await explain('SPLIT-6'))).not.toContain('SPLIT_SHIPMENT');
+  });
+
+  it('orders outside the window are not added up', async () => {
+    const buyer = { id: hex(32), name: 'Patient Buyer' };
+    for (const [n, day] of [
+      [1, '01'],
+      [2, '05'],
+      [3, '09'],
+      [4, '13'],
+    ] as const) {
+      await parcel(`APART-${n}`, {
+        buyer,
+        order: { orderedAt: `2026-11-${day}T10:00:00Z` },
+        declaration: null,
+      });
+      await assess(`APART-${n}`);
+      expect(codes(await explain(`APART-${n}`))).not.toContain('SPLIT_SHIPMENT');
+    }
+  });
+});
+
+describe('referrals', () => {
+  it('a participant answers a referral; customs assesses again with the answer', async () => {
+    await parcel('REFER-1', { payment: { amountPaid: 40 } });
+    await assess('REFER-1');
+    const answer = {
+      message: 'The price was reduced after payment; invoice attached.',
+      documents: [{ type: 'invoice', reference: 'INV-77' }],
+    };
+    expect(await net.outcome(net.submit('platformA', 'customs:answerReferral', ['REFER-1'], answer))).toMatch(
+      /not referred/,
+    );
+    await decide('customs', 'REFER-1', 'refer', ['REQUEST_INFORMATION']);
+    expect(await net.outcome(net.submit('platformB', 'customs:answerReferral', ['REFER-1'], answer))).toMatch(
+      /takes no part/,
+    );
+    expect(
+      await net.outcome(net.submit('platformA', 'customs:answerReferral', ['REFER-1'], { message: ' ' })),
+    ).toMatch(/invalid referral answer/);
+    const answered = await net.submit('platformA', 'customs:answerReferral', ['REFER-1'], answer);
+    expect(answered).toMatchObject({ consignmentId: 'REFER-1', answeredBy: 'PlatformAMSP' });
+    expect(JSON.stringify(answered)).not.toContain('invoice attached');
+
+    await assess('REFER-1');
+    const explained = await explain('REFER-1');
+    expect(explained).toMatchObject({ number: 2, referralAnswers: [{ answer }] });
+    const queue = (await net.evaluate('customs', 'customs:workQueue', [
+      JSON.stringify({ status: 'referred' }),
+    ])) as {
+      items: { consignmentId: string; referralAnswers: number }[];
+    };
+    expect(queue.items).toContainEqual(
+      expect.objectContaining({ consignmentId: 'REFER-1', referralAnswers: 1 }),
+    );
+  });
+});
+
+describe('the work queue', () => {
+  it('lists what waits for an officer, with reasons, by lane, oldest first, in pages', async () => {
+    const queue = async (filter: Record<string, unknown>) =>
+      (await net.evaluate('customs', 'customs:workQueue', [JSON.stringify(filter)])) as {
+        total: number;
+        items: { consignmentId: string; lane: string; reasonCodes: string[]; firstAssessedAt: string }[];
+      };
+    const all = await queue({ limit: 200 });
+    const ids = all.items.map((i) => i.consignmentId);
+    expect(ids).not.toContain('GREEN-1'); // released
+    expect(ids).toContain('WATCH-1');
+    expect(all.items.map((i) => i.firstAssessedAt)).toEqual(
+      [...all.items.map((i) => i.firstAssessedAt)].sort(),
+    );
+    const red = await queue({ lane: 'red', limit: 200 });
+    expect(red.items.every((i) => i.lane === 'red')).toBe(true);
+    expect(red.items.find((i) => i.consignmentId === 'WATCH-1')?.reasonCodes).toContain('WATCHLISTED_SELLER');
+    const page = await queue({ limit: 2, offset: 1 });
+    expect(page.total).toBe(all.total);
+    expect(page.items.map((i) => i.consignmentId)).toEqual(ids.slice(1, 3));
+    expect(await net.outcome(queue({ lane: 'purple' }))).toMatch(/invalid queue filter/);
+  });
+});

@@ -1,0 +1,302 @@
+import { describe, expect, it } from 'vitest';
+import {
+  assessConsignment,
+  automaticDecisionRefusal,
+  collectionModelFor,
+  declaredValue,
+  fileInIndex,
+  nextSellerCount,
+  recentFromIndex,
+  reconcileCollections,
+  splitIndexKeys,
+  TariffSet,
+  workQueue,
+  type AssessConsignmentInput,
+  type PublicAssessment,
+  type QueueItem,
+} from '../../chaincode/src/domain/customs.js';
+import { DEFAULT_RULE_SET, DEFAULT_TARIFF_SET } from '../../chaincode/src/domain/customs-config.js';
+import type { DecisionEvent } from '../../chaincode/src/domain/state-machine.js';
+import type {
+  DeclarationPayload,
+  LogisticsPayload,
+  OrderPayload,
+  PaymentPayload,
+} from '../../chaincode/src/domain/schemas.js';
+import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
+
+const order = orderPayload('ORD-1') as OrderPayload;
+const declaration = declarationPayload() as DeclarationPayload;
+const input: AssessConsignmentInput = {
+  consignmentId: 'CN-1',
+  destinationCountry: 'FR',
+  order,
+  payment: {
+    ...paymentPayload('ORD-1', 'PAY-1'),
+    payer: { name: order.buyer.name, document: order.buyer.document },
+  } as PaymentPayload,
+  logistics: logisticsPayload('ORD-1', 'RR123456785FR') as LogisticsPayload,
+  declaration,
+  buyerVerification: 'none',
+  orderNumberTakenByOtherConsignment: false,
+  trackingNumberTakenByOtherConsignment: false,
+  ruleSet: { ...DEFAULT_RULE_SET, randomSelectionRate: 0 },
+  tariffSet: DEFAULT_TARIFF_SET,
+  secret: 'ab'.repeat(32),
+  assessedAt: '2026-11-28T12:00:00Z',
+  seller: { trustedTrader: false, watchlisted: false, consignmentsSoFar: 50 },
+  buyer: { watchlisted: false },
+  recentConsignments: [],
+  decisionsSoFar: 0,
+};
+
+describe('assessConsignment: release blockers', () => {
+  it.each<[string, Partial<AssessConsignmentInput>, string[]]>([
+    ['clean', {}, []],
+    ['no declaration', { declaration: undefined }, ['DECLARATION_MISSING']],
+    [
+      'payer is not the buyer',
+      { buyerVerification: 'basic', payment: paymentPayload('ORD-1', 'P') as PaymentPayload },
+      ['MATCH_FAILED'],
+    ],
+    [
+      'a verified buyer may have another payer',
+      { buyerVerification: 'verified', payment: paymentPayload('ORD-1', 'P') as PaymentPayload },
+      [],
+    ],
+    ['watch-listed buyer', { buyer: { watchlisted: true } }, ['LANE_RED']],
+    ['a decision already taken', { decisionsSoFar: 1 }, ['CUSTOMS_DECISION_TAKEN']],
+    ['no tariff for the destination', { destinationCountry: 'JP' }, ['REVENUE_NOT_ASSESSED']],
+    ['random selection', { ruleSet: { ...DEFAULT_RULE_SET, randomSelectionRate: 1 } }, ['LANE_AMBER']],
+  ])('%s', (_name, change, blockers) => {
+    const a = assessConsignment({ ...input, ...change });
+    expect(a.blockers).toEqual(blockers);
+    expect(a.releasable).toBe(blockers.length === 0);
+  });
+
+  it('assesses duty on the declaration lines on the day of the assessment', () => {
+    const a = assessConsignment(input);
+    expect(a.revenue).toMatchObject({
+      assessed: true,
+      tariff: { country: 'FR', validFrom: '2026-07-01' },
+      duty: {
+        dutyBasis: 'flat',
+        duty: 3,
+        collectionModel: 'carrier',
+        toCollect: a.revenue.assessed ? a.revenue.duty.totalDue : 0,
+      },
+    });
+  });
+});
+
+describe('derived inputs', () => {
+  it.each<[string, DeclarationPayload | undefined, string]>([
+    ['a collection number', { ...declaration, vatCollectionNumber: 'IM3720001234' }, 'platform'],
+    ['none', declaration, 'carrier'],
+    ['no declaration', undefined, 'carrier'],
+  ])('collection model with %s', (_name, decl, model) => {
+    expect(collectionModelFor(decl, 'carrier')).toBe(model);
+  });
+
+  it('the declared value is the declaration’s in one currency, else the order’s', () => {
+    expect(declaredValue(order, declaration)).toEqual({ value: 40, currency: 'EUR' });
+    const mixed = {
+      ...declaration,
+      lines: [...declaration.lines, { ...declaration.lines[0]!, currency: 'USD' }],
+    };
+    expect(declaredValue(order, mixed)).toEqual({ value: 40, currency: 'EUR' });
+    expect(declaredValue(order, undefined)).toEqual({ value: 40, currency: 'EUR' });
+    const two = { ...declaration, lines: [...declaration.lines, { ...declaration.lines[0]!, value: 0.1 }] };
+    expect(declaredValue(order, two)).toEqual({ value: 40.1, currency: 'EUR' });
+  });
+
+  it('the default tariff set is valid and covers the demo destinations', () => {
+    expect(TariffSet.safeParse(DEFAULT_TARIFF_SET).error).toBeUndefined();
+    const countries = new Set(DEFAULT_TARIFF_SET.tariffs.map((t) => t.country));
+    for (const c of ['FR', 'DE', 'ES', 'NL', 'IT', 'PL', 'IE', 'US', 'GB', 'CN'])
+      expect(countries).toContain(c);
+  });
+
+  it('a seller count stops at the cap', () => {
+    expect([0, 5, 99, 100].map(nextSellerCount)).toEqual([1, 6, 100, 100]);
+  });
+});
+
+describe('split-shipment index', () => {
+  const e = (id: string, at: string, value = 40) => ({ consignmentId: id, value, currency: 'EUR', at });
+
+  it('keys are keyed hashes: the same buyer or consignee and seller, whatever the spelling', () => {
+    const c = order.consignee;
+    const [buyer, consignee] = splitIndexKeys('ab'.repeat(32), 'a'.repeat(64), 'b'.repeat(64), c);
+    const respelt = { ...c, name: `  ${c.name.toUpperCase()} `, address: { ...c.address, city: 'LYON' } };
+    expect(splitIndexKeys('ab'.repeat(32), 'a'.repeat(64), 'c'.repeat(64), respelt)[1]).toBe(consignee);
+    expect(splitIndexKeys('cd'.repeat(32), 'a'.repeat(64), 'b'.repeat(64), c)[0]).not.toBe(buyer);
+    expect(buyer).toMatch(/^[0-9a-f]{64}$/);
+    expect(buyer).not.toBe(consignee);
+  });
+
+  it('files an entry once, replaces it, and forgets what no window reaches', () => {
+    const list = [e('A', '2026-11-01T00:00:00Z'), e('B', '2026-11-05T00:00:00Z')];
+    expect(fileInIndex(list, e('C', '2026-11-05T12:00:00Z'), 72).map((x) => x.consignmentId)).toEqual([
+      'B',
+      'C',
+    ]);
+    expect(fileInIndex(list, e('B', '2026-11-05T00:00:00Z', 99), 200)).toEqual([
+      e('A', '2026-11-01T00:00:00Z'),
+      e('B', '2026-11-05T00:00:00Z', 99),
+    ]);
+  });
+
+  it('recent consignments are the others, once each, in time order', () => {
+    const a = e('A', '2026-11-02T00:00:00Z');
+    const b = e('B', '2026-11-01T00:00:00Z');
+    expect(
+      recentFromIndex(
+        [
+          [a, e('SELF', '2026-11-03T00:00:00Z')],
+          [a, b],
+        ],
+        'SELF',
+      ),
+    ).toEqual([b, a]);
+  });
+});
+
+describe('automatic decisions', () => {
+  const assessment: PublicAssessment = {
+    number: 2,
+    assessedAt: '2026-11-28T12:00:00Z',
+    txId: 'tx',
+    match: { result: 'pass', reasons: [] },
+    releasable: true,
+    basis: { order: 1, payment: 1, logistics: 1, declaration: 1 },
+    decisionsSoFar: 0,
+  };
+  const ok = {
+    decision: 'release' as DecisionEvent,
+    assessment,
+    currentBasis: assessment.basis,
+    decisionsSoFar: 0,
+  };
+  it.each<[string, Partial<typeof ok>, string | undefined]>([
+    ['a releasable, current assessment', {}, undefined],
+    ['another decision', { decision: 'hold' }, "an automatic decision can only be 'release', not 'hold'"],
+    ['no assessment', { assessment: undefined }, 'no assessment to release on'],
+    [
+      'not releasable',
+      { assessment: { ...assessment, releasable: false } },
+      'assessment 2 does not allow automatic release',
+    ],
+    [
+      'a corrected record',
+      { currentBasis: { ...assessment.basis, order: 2 } },
+      'records changed since assessment 2; assess again',
+    ],
+    [
+      'a record added',
+      { currentBasis: { order: 1, payment: 1, logistics: 1 } },
+      'records changed since assessment 2; assess again',
+    ],
+    ['a decision since', { decisionsSoFar: 1 }, 'a customs decision was recorded since assessment 2'],
+  ])('%s', (_name, change, refusal) => {
+    expect(automaticDecisionRefusal({ ...ok, ...change })).toBe(refusal);
+  });
+});
+
+describe('work queue', () => {
+  const item = (id: string, change: Partial<QueueItem> = {}): QueueItem => ({
+    consignmentId: id,
+    status: 'arrived',
+    destinationCountry: 'FR',
+    lane: 'amber',
+    score: 30,
+    matchResult: 'pass',
+    reasonCodes: ['RESTRICTED_HS', 'LANE_AMBER'],
+    releasable: false,
+    firstAssessedAt: '2026-11-28T10:00:00Z',
+    assessedAt: '2026-11-28T10:00:00Z',
+    assessments: 1,
+    referralAnswers: 0,
+    ...change,
+  });
+  const items = [
+    item('C', {
+      firstAssessedAt: '2026-11-28T08:00:00Z',
+      lane: 'red',
+      reasonCodes: ['PROHIBITED_HS', 'LANE_RED'],
+    }),
+    item('A'),
+    item('B', { status: 'released', lane: 'green', releasable: true }),
+    item('D', { status: 'referred', matchResult: 'fail', destinationCountry: 'DE' }),
+    item('E', { releasable: true, lane: 'green' }),
+  ];
+  const ids = (filter: Record<string, unknown>) =>
+    workQueue(items, filter, '2026-11-28T12:00:00Z').items.map((i) => i.consignmentId);
+  it.each<[string, Record<string, unknown>, string[]]>([
+    ['open ones, oldest first', {}, ['C', 'A', 'D']],
+    ['all', { includeClosed: 'true' }, ['C', 'A', 'B', 'D', 'E']],
+    ['by lane', { lane: 'red' }, ['C']],
+    ['by status', { status: 'released' }, ['B']],
+    ['by match result', { matchResult: 'fail' }, ['D']],
+    ['by reason', { reason: 'PROHIBITED_HS' }, ['C']],
+    ['by destination', { destinationCountry: 'DE' }, ['D']],
+    ['by age', { minAgeHours: '3' }, ['C']],
+    ['a page', { offset: '1', limit: '1' }, ['A']],
+  ])('%s', (_name, filter, expected) => {
+    expect(ids(filter)).toEqual(expected);
+  });
+  it('counts the total before paging and gives each item its age', () => {
+    const page = workQueue(items, { limit: 1 }, '2026-11-28T12:00:00Z');
+    expect(page).toMatchObject({
+      total: 3,
+      offset: 0,
+      limit: 1,
+      items: [{ consignmentId: 'C', ageHours: 4 }],
+    });
+  });
+  it('refuses a bad filter', () => {
+    expect(() => workQueue(items, { lane: 'purple' as never }, '2026-11-28T12:00:00Z')).toThrow();
+    expect(() => workQueue(items, { limit: 0 }, '2026-11-28T12:00:00Z')).toThrow();
+  });
+});
+
+describe('reconciliation', () => {
+  it('compares platform-collected VAT with assessed VAT per platform and month', () => {
+    const platform = assessConsignment({
+      ...input,
+      declaration: { ...declaration, vatCollectionNumber: 'IM3720001234' },
+    });
+    const carrier = assessConsignment(input);
+    const rows = reconcileCollections(
+      [
+        { platformMspId: 'PlatformAMSP', assessedAt: '2026-11-28T12:00:00Z', revenue: platform.revenue },
+        { platformMspId: 'PlatformAMSP', assessedAt: '2026-12-01T12:00:00Z', revenue: platform.revenue },
+        { platformMspId: 'PlatformAMSP', assessedAt: '2026-11-28T12:00:00Z', revenue: carrier.revenue },
+        { platformMspId: 'PlatformBMSP', assessedAt: '2026-11-28T12:00:00Z', revenue: platform.revenue },
+      ],
+      { platformMspId: 'PlatformAMSP' },
+    );
+    const vat = platform.revenue.assessed ? platform.revenue.duty.vat : NaN;
+    expect(rows).toEqual([
+      {
+        platformMspId: 'PlatformAMSP',
+        period: '2026-11',
+        currency: 'EUR',
+        consignments: 1,
+        declared: 8.8,
+        assessed: vat,
+        difference: Number((8.8 - vat).toFixed(2)),
+      },
+      {
+        platformMspId: 'PlatformAMSP',
+        period: '2026-12',
+        currency: 'EUR',
+        consignments: 1,
+        declared: 8.8,
+        assessed: vat,
+        difference: Number((8.8 - vat).toFixed(2)),
+      },
+    ]);
+    expect(reconcileCollections([], { period: '2026-11' })).toEqual([]);
+  });
+});
