@@ -29,6 +29,9 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+/** About one block interval plus commit on a small Fabric network (BatchTimeout 100 ms). */
+const FABRIC_BLOCK_MS = 250;
+
 /** The user (in the gateway operator's organisation) that signs and anchors the audit log's tree heads. */
 const AUDIT_SIGNER = 'gateway-audit';
 
@@ -63,7 +66,17 @@ export async function startGateway(
   const idempotency = new LevelIdempotencyStore(store);
   const events = new EventHub(instrumented, network);
   await events.start();
-  const customs = new CustomsService(new LedgerClient(instrumented, identities), network, logger);
+  const client = new LedgerClient(
+    instrumented,
+    identities,
+    config.ledger === 'fabric'
+      ? {
+          conflictBackoffMs: FABRIC_BLOCK_MS,
+          staleReads: { pauseMs: FABRIC_BLOCK_MS },
+        }
+      : {},
+  );
+  const customs = new CustomsService(client, network, logger);
   // Automatic assessment and release act as customs' service identity: only customs' own gateway
   // holds it (on Fabric, another organisation's gateway has no customs credentials).
   if (config.gatewayMspId === network.customsMspId) customs.follow(events);
@@ -79,6 +92,7 @@ export async function startGateway(
     auditLog,
     events,
     customs,
+    client,
     metrics,
     partyIdKey:
       config.partyIdKey ?? (await persistentSecret(join(config.dataDir, 'gateway', 'party-id.key'))),

@@ -42,6 +42,14 @@ import { createTestPki, writeTestProfiles, type TestPki } from '../fabric/suppor
 
 const TX = 'a'.repeat(64);
 const MSP = 'PlatformAMSP';
+/** A gateway principal whose profile user is the test profile's 'client'. */
+const principal: Principal = {
+  user: 'platforma-operator',
+  mspId: MSP,
+  orgRole: 'platform',
+  role: 'client',
+  authMethod: 'api-key',
+};
 
 /** A ServiceError as @grpc/grpc-js builds it for a failed call: message `<code> <NAME>: <details>`. */
 function serviceError(code: status, details: string): ServiceError {
@@ -547,13 +555,6 @@ describe('FabricLedger over the Fabric Gateway protocol (a fake peer)', () => {
 
   it('endorsers that simulated on different heights: the services retry with a new proposal; a refusal is not retried', async () => {
     const client = new LedgerClient(ledger, ledger.identityProvider());
-    const principal: Principal = {
-      user: 'platforma-operator',
-      mspId: MSP,
-      orgRole: 'platform',
-      role: 'client',
-      authMethod: 'api-key',
-    };
     const disagree = new FakeFailure(
       status.ABORTED,
       'failed to collect enough transaction endorsements, see attached details for more info',
@@ -569,19 +570,63 @@ describe('FabricLedger over the Fabric Gateway protocol (a fake peer)', () => {
 
     // Endorsers that keep disagreeing: a bounded number of proposals, then 409.
     peer.onEndorse = () => disagree;
-    const error = await client.submit(principal, 'consignment:submitOrder', ['CN-1']).catch((e: unknown) => e);
+    const error = await client
+      .submit(principal, 'consignment:submitOrder', ['CN-1'])
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EndorseError);
     expect(problemFromLedgerError(error)?.status).toBe(409);
-    expect(peer.proposals).toHaveLength(6);
+    expect(peer.proposals).toHaveLength(7);
 
     peer.onEndorse = () =>
       new FakeFailure(status.ABORTED, 'failed to endorse transaction, see attached details for more info', [
-        { address: '127.0.0.1:7051', mspId: MSP, message: 'chaincode response 500, consignment CN-1 does not exist' },
+        {
+          address: '127.0.0.1:7051',
+          mspId: MSP,
+          message: 'chaincode response 500, consignment CN-1 does not exist',
+        },
       ]);
     await expect(client.submit(principal, 'consignment:submitOrder', ['CN-1'])).rejects.toBeInstanceOf(
       EndorseError,
     );
+    expect(peer.proposals).toHaveLength(8);
+  });
+
+  it('on Fabric a refusal that something is absent is proposed again after pauses (an endorser may lag a block); others are not', async () => {
+    const refusal = (message: string) =>
+      new FakeFailure(status.ABORTED, 'failed to endorse transaction, see attached details for more info', [
+        { address: '127.0.0.1:7130', mspId: 'PostMSP', message: `chaincode response 500, ${message}` },
+      ]);
+    const absent = refusal('consignment CN-1 does not exist');
+    peer.onCommitStatus = () => ({ code: 0, blockNumber: 4 });
+    const client = new LedgerClient(ledger, ledger.identityProvider(), { staleReads: { pauseMs: 1 } });
+    peer.onEndorse = () => (peer.proposals.length === 1 ? absent : Buffer.from('{"kind":"order"}'));
+    await expect(client.submit(principal, 'consignment:submitOrder', ['CN-1'])).resolves.toMatchObject({
+      value: { kind: 'order' },
+    });
+    expect(peer.proposals).toHaveLength(2);
+
+    // Lasting: four more proposals, then the refusal as it is.
+    peer.onEndorse = () => absent;
+    const lasting = await client
+      .submit(principal, 'consignment:submitOrder', ['CN-1'])
+      .catch((e: unknown) => e);
+    expect(chaincodeMessage(lasting as EndorseError)).toBe('consignment CN-1 does not exist');
     expect(peer.proposals).toHaveLength(7);
+
+    // Any other refusal stands at once.
+    peer.onEndorse = () => refusal('consignment CN-1 already exists');
+    await expect(client.submit(principal, 'consignment:submitOrder', ['CN-1'])).rejects.toBeInstanceOf(
+      EndorseError,
+    );
+    expect(peer.proposals).toHaveLength(8);
+    // On the embedded ledger (no option) nothing is retried.
+    peer.onEndorse = () => absent;
+    await expect(
+      new LedgerClient(ledger, ledger.identityProvider()).submit(principal, 'consignment:submitOrder', [
+        'CN-1',
+      ]),
+    ).rejects.toBeInstanceOf(EndorseError);
+    expect(peer.proposals).toHaveLength(9);
   });
 
   it('an invalid commit: submit throws CommitError; the low-level getStatus reports it without throwing', async () => {

@@ -1,13 +1,10 @@
 import type { AccessRecord } from '@customs-ledger/chaincode';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
-import type { IdentityProvider } from '../ledger/identities.js';
-import type { LedgerPort } from '../ledger/port.js';
-import { LedgerClient } from '../services/ledger-client.js';
+import type { LedgerClient } from '../services/ledger-client.js';
 import { ConsignmentIdParam, JsonResult, NoQuery, PartyIdParam } from './schemas.js';
 
 export interface AccessLogDependencies {
-  readonly ledger: LedgerPort;
-  readonly identities: IdentityProvider;
+  readonly client: LedgerClient;
 }
 
 /** What consignment:accessLog returns: every personal-data read of the subject, oldest first. */
@@ -25,7 +22,7 @@ const DESCRIPTION =
  * the auditor CLI's `reads` command. Read-only: evaluated on a peer, nothing is submitted.
  */
 export function accessLogRoutes(deps: AccessLogDependencies): RouteDefinition[] {
-  const client = new LedgerClient(deps.ledger, deps.identities);
+  const { client } = deps;
   return [
     defineRoute({
       method: 'get',

@@ -1,4 +1,11 @@
-import { lanes, ReferralAnswer, RuleSet, statuses, TariffSet } from '@customs-ledger/chaincode';
+import {
+  lanes,
+  ReconciliationFilter,
+  ReferralAnswer,
+  RuleSet,
+  statuses,
+  TariffSet,
+} from '@customs-ledger/chaincode';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { z } from '../http/openapi.js';
 import type { CustomsService } from '../services/customs-service.js';
@@ -33,17 +40,6 @@ const QueueQuery = z.strictObject({
   }),
   offset: z.coerce.number().int().min(0).max(1_000_000).optional(),
   limit: z.coerce.number().int().min(1).max(200).optional(),
-});
-
-const ReconciliationQuery = z.strictObject({
-  platformMspId: z
-    .string()
-    .regex(/^[A-Za-z0-9.-]+$/)
-    .optional(),
-  period: z
-    .string()
-    .regex(/^\d{4}-(?:0[1-9]|1[0-2])$/, 'must be YYYY-MM')
-    .optional(),
 });
 
 /** Customs' API: assessments and their explanation, the work queue, rules, tariffs, reconciliation, referrals. */
@@ -122,7 +118,7 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
       summary: 'VAT declared as collected at checkout against VAT assessed, per platform and month',
       tags: TAGS,
       roles: ['customs'],
-      query: ReconciliationQuery,
+      query: ReconciliationFilter,
       responses: { 200: { description: '{ rows }', schema: JsonResult } },
       handler: async ({ principal, query, audit }) => {
         audit({ resource: 'customs/reconciliation' });

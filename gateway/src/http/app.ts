@@ -19,6 +19,7 @@ import { accessLogRoutes } from '../api/access-log.js';
 import type { EventHub } from '../services/event-hub.js';
 import { customsRoutes } from '../api/customs.js';
 import type { CustomsService } from '../services/customs-service.js';
+import type { LedgerClient } from '../services/ledger-client.js';
 import { mountRoutes, type IdempotencyStore } from './route.js';
 import { docsRouter } from './docs.js';
 import { HttpProblem, problemHandler } from './problem.js';
@@ -34,6 +35,8 @@ export interface AppDependencies {
   readonly auditLog: AuditLog;
   readonly events: EventHub;
   readonly customs: CustomsService;
+  /** The services' one way to the ledger (one bound on submissions in flight for the gateway). */
+  readonly client: LedgerClient;
   /** Key of the keyed hash that makes pseudonymous party ids. */
   readonly partyIdKey: string;
   readonly metrics: Metrics;

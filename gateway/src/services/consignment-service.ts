@@ -121,10 +121,6 @@ export class ConsignmentService {
   }
 
   /**
-   * A purpose-bound read of personal data: the access record is committed on the ledger before
-   * the data is read, so no read goes unrecorded; if it cannot be written, nothing is returned.
-   */
-  /**
    * A selective-disclosure package for chosen fields of a record: values, salts and Merkle proofs
    * that anyone can verify against the ledger's commitment without seeing the other fields. Reading
    * the record to build it is itself a purpose-bound, recorded access.
@@ -182,6 +178,10 @@ export class ConsignmentService {
     return txId;
   }
 
+  /**
+   * A purpose-bound read of personal data: the access record is committed on the ledger before
+   * the data is read, so no read goes unrecorded; if it cannot be written, nothing is returned.
+   */
   async details(
     principal: Principal,
     id: string,

@@ -1,17 +1,33 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Principal } from '../auth/principal.js';
-import { isRetryableConflict } from '../http/ledger-errors.js';
+import { isRetryableConflict, statusForRefusal } from '../http/ledger-errors.js';
 import type { IdentityProvider } from '../ledger/identities.js';
-import type { LedgerPort } from '../ledger/port.js';
+import { chaincodeMessage, EndorseError, type LedgerPort } from '../ledger/port.js';
 import { Semaphore } from './semaphore.js';
 
 /** An MVCC conflict means the state changed between simulation and commit: simulate again, a few times. */
-const MAX_ATTEMPTS = 4;
-/**
- * Upper bound of the random pause before attempt n+1 is n times this: long enough for a peer that
- * lagged one block behind its peers to commit it (Fabric), short next to a block interval.
- */
-const RETRY_BACKOFF_MS = 40;
+const MAX_ATTEMPTS = 5;
+
+export interface LedgerClientOptions {
+  /** Submissions in flight at once (default 256). */
+  readonly maxSubmissionsInFlight?: number;
+  /**
+   * The random pause before attempt n+1 after a conflict is at most n times this (default 40 ms):
+   * about a block interval, so that the writes the proposal collided with are committed by then.
+   */
+  readonly conflictBackoffMs?: number;
+  /**
+   * Fabric only. Each peer commits blocks on its own, and the gateway waits for the commit on one
+   * peer only: right after a write, another peer may not have that block yet, and a proposal it
+   * endorses is refused as if the write had not happened ("consignment … does not exist"). A
+   * refusal that something is absent is therefore proposed again after growing pauses (pauseMs,
+   * 2 × pauseMs, …), at most four times, before it is reported as it is; a peer starved of CPU was
+   * seen to lag by more than a second.
+   */
+  readonly staleReads?: { readonly pauseMs: number };
+}
+
+const STALE_READ_RETRIES = 4;
 
 export interface Submitted<T> {
   readonly value: T;
@@ -35,9 +51,9 @@ export class LedgerClient {
   constructor(
     private readonly ledger: LedgerPort,
     private readonly identities: IdentityProvider,
-    maxSubmissionsInFlight = 256,
+    private readonly options: LedgerClientOptions = {},
   ) {
-    this.submissions = new Semaphore(maxSubmissionsInFlight);
+    this.submissions = new Semaphore(options.maxSubmissionsInFlight ?? 256);
   }
 
   async submit<T>(
@@ -48,6 +64,7 @@ export class LedgerClient {
   ): Promise<Submitted<T>> {
     const identity = await this.identities.identityFor(principal);
     return this.submissions.run(async () => {
+      let staleRetries = 0;
       for (let attempt = 1; ; attempt++) {
         try {
           const { result, transactionId, blockNumber } = await this.ledger.submit(identity, transaction, {
@@ -57,8 +74,14 @@ export class LedgerClient {
           });
           return { value: parse<T>(result), txId: transactionId, blockNumber };
         } catch (error) {
+          const staleReads = this.options.staleReads;
+          if (staleReads && staleRetries < STALE_READ_RETRIES && refusedAsAbsent(error)) {
+            staleRetries++;
+            await sleep(staleReads.pauseMs * staleRetries);
+            continue;
+          }
           if (attempt >= MAX_ATTEMPTS || !isRetryableConflict(error)) throw error;
-          await sleep(Math.random() * RETRY_BACKOFF_MS * attempt);
+          await sleep(Math.random() * (this.options.conflictBackoffMs ?? 40) * attempt);
         }
       }
     });
@@ -68,6 +91,12 @@ export class LedgerClient {
     const identity = await this.identities.identityFor(principal);
     return parse<T>(await this.ledger.evaluate(identity, transaction, { arguments: args }));
   }
+}
+
+/** A chaincode refusal at endorsement saying that something does not exist (a 404 refusal). */
+function refusedAsAbsent(error: unknown): boolean {
+  const refusal = error instanceof EndorseError ? chaincodeMessage(error) : undefined;
+  return refusal !== undefined && statusForRefusal(refusal) === 404;
 }
 
 function parse<T>(bytes: Uint8Array): T {
