@@ -903,7 +903,8 @@ wait_ready() {
     die "the network did not become ready within ${READY_TIMEOUT} s"
 }
 
-cmd_deploy() {
+# The running network, its configuration loaded and its lock held: what deploy commands start from.
+require_running_network() {
   require_node
   MODE=$(read_state mode)
   if [ -z "$MODE" ] || [ ! -f "$STATE_DIR/created" ]; then
@@ -914,6 +915,10 @@ cmd_deploy() {
   check_state_matches
   [ "$(network_state)" = running ] || die "the network is not running: run network/network.sh up first"
   acquire_lock
+}
+
+cmd_deploy() {
+  require_running_network
   if [ "$MODE" = docker ] && ! service_running tools; then compose up -d tools; fi
 
   if [ "${NETWORK_SKIP_BUILD:-}" != 1 ]; then
@@ -968,17 +973,8 @@ start_reference_server() {
 }
 
 cmd_deploy_reference() {
-  require_node
-  MODE=$(read_state mode)
-  if [ -z "$MODE" ] || [ ! -f "$STATE_DIR/created" ]; then
-    die "no network: run network/network.sh up first"
-  fi
+  require_running_network
   [ "$MODE" = native ] || die "deploy-reference is for the native network (the Compose file has no reference service)"
-  load_config
-  require_binaries
-  check_state_matches
-  [ "$(network_state)" = running ] || die "the network is not running: run network/network.sh up first"
-  acquire_lock
   POLICY=$(head -n 1 "$POLICY_FILE")
   CC_NAME=kv
   CC_VERSION=1.0
