@@ -65,7 +65,8 @@ export class LedgerClient {
     const identity = await this.identities.identityFor(principal);
     return this.submissions.run(async () => {
       let staleRetries = 0;
-      for (let attempt = 1; ; attempt++) {
+      let attempt = 1;
+      for (;;) {
         try {
           const { result, transactionId, blockNumber } = await this.ledger.submit(identity, transaction, {
             arguments: args,
@@ -82,6 +83,7 @@ export class LedgerClient {
           }
           if (attempt >= MAX_ATTEMPTS || !isRetryableConflict(error)) throw error;
           await sleep(Math.random() * (this.options.conflictBackoffMs ?? 40) * attempt);
+          attempt++;
         }
       }
     });
