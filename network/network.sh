@@ -752,6 +752,9 @@ start_chaincode_server() {
     compose up -d --force-recreate "${CC_SERVICE[$i]}"
   else
     stop_daemon "chaincode-${ORG_MSP[$i]}"
+    # Otherwise a stray process on the port would pass for the new server, which would die unseen.
+    ! tcp_open "${CC_LISTEN[$i]%:*}" "${CC_LISTEN[$i]##*:}" ||
+      die "${CC_LISTEN[$i]} is in use by a process this network did not start; stop it, or change ports.base"
     start_daemon "chaincode-${ORG_MSP[$i]}" "${CC_ENV[$i]}" "$REPO_DIR/chaincode" \
       node "$cli" server --chaincode-address="${CC_LISTEN[$i]}" --chaincode-id="$package_id"
   fi
@@ -961,6 +964,8 @@ start_reference_server() {
     echo "CORE_CHAINCODE_LOGGING_LEVEL=${CHAINCODE_LOGGING_LEVEL:-WARNING}"
   } >"$env_file"
   stop_daemon chaincode-reference
+  ! tcp_open "${REFERENCE_CC_ADDRESS%:*}" "${REFERENCE_CC_ADDRESS##*:}" ||
+    die "$REFERENCE_CC_ADDRESS is in use by a process this network did not start; stop it, or change ports.base"
   start_daemon chaincode-reference "$env_file" "$REPO_DIR/bench/reference-chaincode" \
     node "$cli" server --chaincode-address="$REFERENCE_CC_ADDRESS" --chaincode-id="$package_id"
   until tcp_open "${REFERENCE_CC_ADDRESS%:*}" "${REFERENCE_CC_ADDRESS##*:}"; do
