@@ -29,6 +29,9 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+/** Key in the gateway's store of the last event the automatic customs pipeline took. */
+const CUSTOMS_CHECKPOINT_KEY = 'checkpoint~customs-service';
+
 /** About one block interval plus commit on a small Fabric network (BatchTimeout 100 ms). */
 const FABRIC_BLOCK_MS = 250;
 
@@ -79,7 +82,16 @@ export async function startGateway(
   const customs = new CustomsService(client, network, logger);
   // Automatic assessment and release act as customs' service identity: only customs' own gateway
   // holds it (on Fabric, another organisation's gateway has no customs credentials).
-  if (config.gatewayMspId === network.customsMspId) customs.follow(events);
+  const following =
+    config.gatewayMspId === network.customsMspId
+      ? customs.follow(events, {
+          load: async () => {
+            const bytes = await store.get(CUSTOMS_CHECKPOINT_KEY);
+            return bytes === undefined ? undefined : Buffer.from(bytes).toString('utf8');
+          },
+          save: (eventId) => store.put(CUSTOMS_CHECKPOINT_KEY, Buffer.from(eventId, 'utf8')),
+        })
+      : undefined;
   let ready = false;
   const app = createApp({
     config,
@@ -116,6 +128,7 @@ export async function startGateway(
       (closing ??= (async () => {
         ready = false;
         events.close();
+        await following;
         // Long-lived event streams would hold the server open; in-flight requests may finish.
         server.closeIdleConnections();
         await new Promise<void>((resolve) => {

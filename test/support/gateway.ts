@@ -50,8 +50,12 @@ export interface ApiClient {
  * A real gateway on a free port with its data in a temporary directory, over a fresh embedded
  * ledger unless `env` names another backend (see scenarioBackend).
  */
-export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'gateway-test-'));
+export async function startTestGateway(
+  env: Record<string, string> = {},
+  /** An existing data directory, kept on close (the caller removes it); default a fresh one, removed. */
+  existingDataDir?: string,
+): Promise<TestGateway> {
+  const dataDir = existingDataDir ?? (await mkdtemp(join(tmpdir(), 'gateway-test-')));
   const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env });
   const gateway = await startGateway(config, pino({ level: env.LOG_LEVEL ?? 'silent' }));
   const keyOf = (user: string): string => {
@@ -66,7 +70,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     has: (user) => gateway.credentials.some((c) => c.user === user),
     close: async () => {
       await gateway.close();
-      await rm(dataDir, { recursive: true, force: true });
+      if (existingDataDir === undefined) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

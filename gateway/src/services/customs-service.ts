@@ -28,6 +28,12 @@ const MAX_TRIES = 5;
 const REQUIRED_RECORDS = ['order', 'payment', 'logistics'] as const;
 export const AUTO_RELEASE_REASON = 'AUTO_RELEASE_GREEN_LANE';
 
+/** Where the automatic pipeline is in the event stream (an event id of the hub). */
+export interface EventCheckpoint {
+  load(): Promise<string | undefined>;
+  save(eventId: string): Promise<void>;
+}
+
 export interface AssessmentOutcome {
   readonly assessment: AssessmentRecord & { readonly status: ConsignmentStatus };
   /** The automatic release's transaction, when the assessment allowed one. */
@@ -62,15 +68,28 @@ export class CustomsService {
     };
   }
 
-  /** Follows the ledger's events until the hub closes, assessing consignments as they complete. */
-  follow(events: EventHub): void {
+  /**
+   * Follows the ledger's events until the hub closes, assessing consignments as they complete.
+   * With a checkpoint it resumes after the last event it took, so records committed while customs'
+   * gateway was down are assessed when it is back (an assessment cut short by a stop waits for its
+   * consignment's next event). Resolves when the subscription has ended.
+   */
+  async follow(events: EventHub, checkpoint?: EventCheckpoint): Promise<void> {
     const stop = new AbortController();
-    void (async () => {
-      for await (const event of events.subscribe(this.serviceUser, { signal: stop.signal })) {
+    try {
+      const lastEventId = await checkpoint?.load();
+      const subscription = events.subscribe(this.serviceUser, {
+        signal: stop.signal,
+        ...(lastEventId === undefined ? {} : { lastEventId }),
+      });
+      for await (const event of subscription) {
         const id = event.data.consignmentId;
         if (TRIGGERS.has(event.event) && typeof id === 'string') this.enqueue(id);
+        await checkpoint?.save(event.id);
       }
-    })().catch((error: unknown) => this.logger.warn({ err: error }, 'customs event subscription ended'));
+    } catch (error) {
+      this.logger.warn({ err: error }, 'customs event subscription ended');
+    }
   }
 
   // ---------------------------------------------------------------- configuration
