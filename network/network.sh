@@ -595,14 +595,18 @@ check_state_matches() {
   fi
 }
 
-cmd_up() {
+# The configuration, in the mode of an existing network unless --docker/--native chose one.
+load_config_for_mode() {
   require_node
-  # The mode of an existing network wins over the default.
   local recorded
   recorded=$(read_state mode)
   if [ "$MODE_FLAG_GIVEN" = false ] && [ -n "$recorded" ]; then MODE=$recorded; fi
   load_config
   if [ -f "$STATE_DIR/created" ]; then check_state_matches; fi
+}
+
+cmd_up() {
+  load_config_for_mode
   if [ "$MODE" = docker ]; then require_docker; fi
 
   if [ -f "$STATE_DIR/created" ]; then
@@ -1058,12 +1062,7 @@ cmd_clean() {
 }
 
 cmd_generate() {
-  require_node
-  local recorded
-  recorded=$(read_state mode)
-  if [ "$MODE_FLAG_GIVEN" = false ] && [ -n "$recorded" ]; then MODE=$recorded; fi
-  load_config
-  if [ -f "$STATE_DIR/created" ]; then check_state_matches; fi
+  load_config_for_mode
   generate_config
   local dir
   if [ "$MODE" = native ] && dir=$(find_config_dir); then

@@ -26,6 +26,7 @@ import {
   selectionDraw,
   SELLER_HISTORY_CAP,
   type Lane,
+  type AssessRiskInput,
   type RecentConsignment,
   type RiskAssessment,
   type RiskLine,
@@ -221,13 +222,9 @@ export interface AssessConsignmentInput {
   readonly secret: string;
   /** Transaction time, ISO 8601 with offset. */
   readonly assessedAt: string;
-  readonly seller: {
-    readonly trustedTrader: boolean;
-    readonly watchlisted: boolean;
-    readonly consignmentsSoFar: number;
-  };
-  readonly buyer: { readonly watchlisted: boolean };
-  readonly recentConsignments: readonly RecentConsignment[];
+  readonly seller: AssessRiskInput['seller'];
+  readonly buyer: AssessRiskInput['buyer'];
+  readonly recentConsignments: AssessRiskInput['recentConsignments'];
   /** Customs decisions already recorded on the consignment. */
   readonly decisionsSoFar: number;
 }
