@@ -4,9 +4,17 @@ import { ConsignmentContract } from './contracts/consignment';
 import { CustomsContract } from './contracts/customs';
 import { OrganisationContract } from './contracts/organisation';
 import { PartyContract } from './contracts/party';
+import { ProvenanceContract } from './contracts/provenance';
 
 export { tuneShim };
-export { AuditContract, ConsignmentContract, CustomsContract, OrganisationContract, PartyContract };
+export {
+  AuditContract,
+  ConsignmentContract,
+  CustomsContract,
+  OrganisationContract,
+  PartyContract,
+  ProvenanceContract,
+};
 
 tuneShim();
 
@@ -17,6 +25,7 @@ export const contracts = [
   ConsignmentContract,
   AuditContract,
   CustomsContract,
+  ProvenanceContract,
 ];
 
 // Pure domain modules the gateway shares with the chaincode.
@@ -38,6 +47,7 @@ export { auditTreeHeadMessage } from './contracts/audit';
 export type { AuditAnchor } from './contracts/audit';
 export { SERVICE_ROLE } from './contracts/customs';
 export type { AssessmentRecord } from './contracts/customs';
+export type { ProvenanceEntry, StateKeyRef } from './contracts/provenance';
 export type {
   AccessRecord,
   BatchEvents,

@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,11 +43,13 @@ describe('an auditor following the README', () => {
     const trace = await audit(['trace', consignment.id, ...online]);
     expect(trace.code, trace.stderr).toBe(0);
     expect(trace.stdout).toContain(`Consignment ${consignment.id}: CN → FR, status created`);
-    expect(trace.stdout).toMatch(/created\s+PlatformAMSP/);
-    expect(trace.stdout).toMatch(/order_submitted\s+PlatformAMSP\s+tx [0-9a-f]{12}…\s+version 1, root/);
+    expect(trace.stdout).toMatch(/block \d+\s+\S+\s+created\s+PlatformAMSP \(platform\)/);
+    expect(trace.stdout).toMatch(
+      /order_submitted\s+PlatformAMSP \(platform\)\s+tx [0-9a-f]{12}…\s+version 1, root/,
+    );
     expect(trace.stdout).toMatch(
       new RegExp(
-        `personal_data_read\\s+CustomsMSP\\s+tx ${consignment.readTxId.slice(0, 12)}…\\s+order record read for risk_assessment by customs-officer`,
+        `personal_data_read\\s+CustomsMSP \\(customs\\)\\s+tx ${consignment.readTxId.slice(0, 12)}…\\s+order record read for risk_assessment by customs-officer`,
       ),
     );
     const json = (await audit(['trace', consignment.id, ...online, '--json'])).json<{
@@ -55,6 +57,15 @@ describe('an auditor following the README', () => {
     }>();
     expect(json.entries.map((e) => e.type)).toEqual(
       expect.arrayContaining(['created', 'order_submitted', 'personal_data_read']),
+    );
+
+    // The running gateway holds its store's lock: the auditor checks the blocks of a copy.
+    const copy = join(t.dataDir, 'copy');
+    await cp(join(t.dataDir, 'ledger'), join(copy, 'ledger'), { recursive: true });
+    const checked = await audit(['trace', consignment.id, ...online, '--check-blocks', copy]);
+    expect(checked.code, checked.stdout + checked.stderr).toBe(0);
+    expect(checked.stdout).toMatch(
+      /VERIFIED: each of the \d+ entries is a valid transaction in the blocks of /,
     );
   });
 

@@ -251,6 +251,10 @@ describe('metrics', () => {
           submit: () => Promise.reject(new Error('n/a')),
         };
       },
+      blockOf: async (_identity, txId) => {
+        calls.push(`blockOf ${txId}`);
+        return 3n;
+      },
       events: () => {
         calls.push('events');
         return (async function* () {})();
@@ -269,12 +273,14 @@ describe('metrics', () => {
     await expect(ledger.endorse(identity, 'consignment:decide')).resolves.toMatchObject({
       transactionId: 'tx2',
     });
+    await expect(ledger.blockOf(identity, 'tx1')).resolves.toBe(3n);
     ledger.events();
     await ledger.close();
     expect(calls).toEqual([
       'submit consignment:create',
       'evaluate consignment:get',
       'endorse consignment:decide',
+      'blockOf tx1',
       'events',
       'close',
     ]);
@@ -289,6 +295,9 @@ describe('metrics', () => {
     );
     expect(text).toMatch(
       /ledger_call_duration_seconds_count\{operation="endorse",transaction="consignment:decide",outcome="ok"\} 1/,
+    );
+    expect(text).toMatch(
+      /ledger_call_duration_seconds_count\{operation="query",transaction="qscc:GetBlockByTxID",outcome="ok"\} 1/,
     );
   });
 });

@@ -1,16 +1,20 @@
 import type { Command } from 'commander';
+import { checkProvenance, type ClaimedEntry, type ProvenanceReport } from '../checks/provenance.js';
 import type { CommandContext } from '../cli.js';
+import { openLedgerStore } from '../data-dir.js';
 import { commonName, count, short, table } from '../format.js';
 import { ExitCode, type Outcome } from '../io.js';
 import { gatewayClient, withGateway, withOutputOptions, type GatewayOptions } from './options.js';
 
 /** One line of GET /v1/consignments/{id}/history. */
-interface HistoryEntry {
-  readonly type: string;
+interface HistoryEntry extends ClaimedEntry {
   readonly at: string;
-  readonly by: string;
-  readonly txId: string;
+  readonly by: { readonly mspId: string; readonly role: string; readonly user?: string };
   readonly detail?: Record<string, unknown>;
+}
+
+interface TraceOptions extends GatewayOptions {
+  readonly checkBlocks?: string;
 }
 
 interface ConsignmentView {
@@ -29,14 +33,19 @@ export function registerTrace(program: Command, context: CommandContext): void {
         'commitment, movements, customs decisions and every personal-data read, in time order, each ' +
         'with its organisation and ledger transaction.',
     )
-    .argument('<consignmentId>', 'the consignment to trace');
+    .argument('<consignmentId>', 'the consignment to trace')
+    .option(
+      '--check-blocks <dir>',
+      "also check each entry against the blocks in a stopped gateway's data directory, or a copy of " +
+        'it: the named block holds the transaction, it is valid, and it wrote the value the hash commits to',
+    );
   withGateway(command);
-  withOutputOptions(command, false).action((id: string, options: GatewayOptions) =>
+  withOutputOptions(command, false).action((id: string, options: TraceOptions) =>
     context.run(options, () => traceCommand(context, id, options)),
   );
 }
 
-async function traceCommand(context: CommandContext, id: string, options: GatewayOptions): Promise<Outcome> {
+async function traceCommand(context: CommandContext, id: string, options: TraceOptions): Promise<Outcome> {
   const gateway = await gatewayClient(options, context.io);
   const path = `/v1/consignments/${encodeURIComponent(id)}`;
   const [view, history] = await Promise.all([
@@ -48,26 +57,64 @@ async function traceCommand(context: CommandContext, id: string, options: Gatewa
   const route = c?.joinKeys
     ? ` ${c.joinKeys.originCountry ?? '?'} → ${c.joinKeys.destinationCountry ?? '?'},`
     : '';
+  const check =
+    options.checkBlocks === undefined ? undefined : await againstBlocks(options.checkBlocks, history.entries);
   return {
-    code: ExitCode.verified,
-    json: { command: 'trace', consignmentId: id, status: c?.status, entries: history.entries },
+    code: check === undefined || check.ok ? ExitCode.verified : ExitCode.mismatch,
+    json: { command: 'trace', consignmentId: id, status: c?.status, entries: history.entries, blocks: check },
     text: [
       `Consignment ${id}:${route} status ${c?.status ?? 'unknown'}; ${count(history.entries.length, 'event')}, ${count(reads, 'personal-data read')}.`,
-      ...table(history.entries.map((e) => [e.at, e.type, e.by, `tx ${short(e.txId)}`, describe(e)])),
+      ...table(
+        history.entries.map((e) => [
+          `block ${e.block ?? '?'}`,
+          e.at,
+          e.type,
+          `${e.by.mspId} (${e.by.role})`,
+          `tx ${short(e.txId)}`,
+          describe(e),
+        ]),
+      ),
+      ...(check === undefined ? [] : blocksVerdict(check, options.checkBlocks!)),
     ],
   };
+}
+
+async function againstBlocks(dataDir: string, entries: readonly HistoryEntry[]): Promise<ProvenanceReport> {
+  const store = await openLedgerStore(dataDir);
+  try {
+    return await checkProvenance(store, entries);
+  } finally {
+    await store.close();
+  }
+}
+
+function blocksVerdict(report: ProvenanceReport, dataDir: string): string[] {
+  if (report.ok) {
+    return [
+      `VERIFIED: each of the ${count(report.checked, 'entry', 'entries')} is a valid transaction in the blocks of ${dataDir}, writing the value its hash commits to.`,
+    ];
+  }
+  return [
+    `MISMATCH: ${count(report.problems.length, 'entry', 'entries')} of ${report.checked} disagree with the blocks of ${dataDir}:`,
+    ...report.problems.map((p) => `  entry ${p.index} (${p.type}, tx ${short(p.txId)}): ${p.reason}`),
+  ];
 }
 
 /** The detail that matters per kind of event, in words. */
 function describe(entry: HistoryEntry): string {
   const d = entry.detail ?? {};
   if (entry.type === 'personal_data_read') {
-    return `${String(d.record)} record read for ${String(d.purpose)} by ${commonName(String(d.user))}`;
+    return `${String(d.record)} record read for ${String(d.purpose)} by ${commonName(entry.by.user ?? '?')}`;
   }
   if (entry.type.endsWith('_submitted')) {
     return `version ${String(d.version)}, root ${short(String(d.root))} over ${String(d.leafCount)} fields`;
   }
   if (entry.type.startsWith('movement_')) return `at ${String(d.location)} → ${String(d.statusAfter)}`;
-  if (entry.type.startsWith('decision_')) return `→ ${String(d.statusAfter)}`;
+  if (entry.type.startsWith('decision_')) {
+    return `→ ${String(d.statusAfter)}${d.automatic === true ? ' (automatic)' : ''}`;
+  }
+  if (entry.type === 'assessed') {
+    return `assessment ${String(d.number)}: match ${String(d.match)}, ${d.releasable === true ? 'releasable' : 'not releasable'}`;
+  }
   return '';
 }

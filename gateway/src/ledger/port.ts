@@ -109,6 +109,11 @@ export interface LedgerPort {
     transactionName: string,
     options?: ProposalOptions,
   ): Promise<EndorsedTransaction>;
+  /**
+   * The number of the block that holds a committed transaction, or undefined if none does: how
+   * provenance answers "when" in ledger terms, since transaction times are chosen by clients.
+   */
+  blockOf(identity: ClientIdentity, transactionId: string): Promise<bigint | undefined>;
   /** Chaincode events in commit order, from a checkpoint; ends when the signal aborts or the ledger closes. */
   events(options?: EventsOptions): AsyncIterable<ChaincodeEvent>;
   close(): Promise<void>;

@@ -12,7 +12,7 @@ export interface Metrics {
   instrumentLedger(port: LedgerPort): LedgerPort;
 }
 
-type LedgerOperation = 'submit' | 'evaluate' | 'endorse';
+type LedgerOperation = 'submit' | 'evaluate' | 'endorse' | 'query';
 
 /** The matched route template (`/v1/consignments/:id`), or 'unmatched' when no route handled the request. */
 function routeTemplate(req: Request): string {
@@ -96,6 +96,8 @@ export function createMetrics(): Metrics {
         timed('evaluate', name, () => port.evaluate(identity, name, options)),
       endorse: (identity, name: string, options?: ProposalOptions) =>
         timed('endorse', name, () => port.endorse(identity, name, options)),
+      blockOf: (identity, transactionId) =>
+        timed('query', 'qscc:GetBlockByTxID', () => port.blockOf(identity, transactionId)),
       events: (options) => port.events(options),
       close: () => port.close(),
     }),

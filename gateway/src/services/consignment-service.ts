@@ -1,12 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type {
-  AccessRecord,
   BatchFunction,
   BatchOutcome,
-  ConsignmentRecord,
-  DecisionRecord,
   JoinKeys,
-  MovementRecord,
   NetworkConfig,
   RecordKind,
   SubmissionRecord,
@@ -16,6 +12,7 @@ import {
   purposeAllowed,
   purposesForRole,
   type DisclosurePackage,
+  type ProvenanceEntry,
   type Purpose,
 } from '@customs-ledger/chaincode';
 import type { Principal } from '../auth/principal.js';
@@ -211,67 +208,38 @@ export class ConsignmentService {
   }
 
   /**
-   * The consignment's trail in time order: creation, each record version, movements, decisions
-   * and every personal-data access, each with who, when and the transaction id.
+   * Provenance: every version of every record of the consignment as the ledger holds it (who,
+   * with which registered role, which transaction, the hash of what it wrote), in commit order:
+   * by block, then by transaction time within a block.
    */
   async history(
     principal: Principal,
     id: string,
   ): Promise<{ consignmentId: string; entries: HistoryEntry[] }> {
-    const view = (await this.get(principal, id)) as ConsignmentChaincodeView;
-    const { entries: accesses } = await this.ledger.evaluate<{ entries: AccessRecord[] }>(
+    const trail = await this.ledger.evaluate<{ consignmentId: string; entries: ProvenanceEntry[] }>(
       principal,
-      'consignment:accessLog',
-      ['consignment', id],
+      'provenance:history',
+      [id],
     );
-    const c = view.consignment;
-    const entries: HistoryEntry[] = [
-      { type: 'created', at: c.createdAt, by: c.createdBy, txId: c.txId, detail: { status: 'created' } },
-      ...view.records.map((r) => ({
-        type: `${r.kind}_submitted`,
-        at: r.submittedAt,
-        by: r.submittedBy,
-        txId: r.txId,
-        detail: { version: r.version, root: r.root, leafCount: r.leafCount, collection: r.collection },
-      })),
-      ...view.movements.map((m) => ({
-        type: `movement_${m.type}`,
-        at: m.recordedAt,
-        by: m.recordedBy,
-        txId: m.txId,
-        detail: { location: m.location, occurredAt: m.occurredAt, statusAfter: m.statusAfter },
-      })),
-      ...view.decisions.map((d) => ({
-        type: `decision_${d.decision}`,
-        at: d.decidedAt,
-        by: d.decidedBy,
-        txId: d.txId,
-        detail: { statusAfter: d.statusAfter, ...(d.reasonCodes ? { reasonCodes: d.reasonCodes } : {}) },
-      })),
-      ...accesses.map((a) => ({
-        type: 'personal_data_read',
-        at: a.at,
-        by: a.mspId,
-        txId: a.txId,
-        detail: { record: a.recordKind, purpose: a.purpose, user: a.userId },
-      })),
-    ];
-    entries.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-    return { consignmentId: id, entries };
+    const blocks = await this.ledger.blocksOf(
+      principal,
+      trail.entries.map((e) => e.txId),
+    );
+    const entries = trail.entries.map((e) => {
+      const block = blocks.get(e.txId);
+      return { ...e, block: block === undefined ? null : Number(block) };
+    });
+    entries.sort(
+      (a, b) => (a.block ?? Infinity) - (b.block ?? Infinity) || (a.at < b.at ? -1 : a.at > b.at ? 1 : 0),
+    );
+    return { consignmentId: trail.consignmentId, entries };
   }
 }
 
-export interface HistoryEntry {
-  readonly type: string;
-  readonly at: string;
-  readonly by: string;
-  readonly txId: string;
-  readonly detail: Record<string, unknown>;
-}
+/** A provenance entry with the block that holds its transaction (null if the peer asked has none yet). */
+export type HistoryEntry = ProvenanceEntry & { readonly block: number | null };
 
+/** The part of consignment:get that commitment() reads. */
 interface ConsignmentChaincodeView {
-  readonly consignment: ConsignmentRecord;
   readonly records: readonly SubmissionRecord[];
-  readonly movements: readonly MovementRecord[];
-  readonly decisions: readonly (Omit<DecisionRecord, 'reasonCodes'> & { reasonCodes?: readonly string[] })[];
 }

@@ -93,7 +93,22 @@ export class LedgerClient {
     const identity = await this.identities.identityFor(principal);
     return parse<T>(await this.ledger.evaluate(identity, transaction, { arguments: args }));
   }
+
+  async blocksOf(principal: Principal, transactionIds: readonly string[]): Promise<BlockIndex> {
+    const identity = await this.identities.identityFor(principal);
+    const unique = [...new Set(transactionIds)];
+    const blocks = await Promise.all(unique.map((txId) => this.ledger.blockOf(identity, txId)));
+    const index = new Map<string, bigint>();
+    unique.forEach((txId, i) => {
+      const block = blocks[i];
+      if (block !== undefined) index.set(txId, block);
+    });
+    return index;
+  }
 }
+
+/** Block numbers of committed transactions (each asked once); a transaction no block holds is absent. */
+export type BlockIndex = ReadonlyMap<string, bigint>;
 
 /** A chaincode refusal at endorsement saying that something does not exist (a 404 refusal). */
 function refusedAsAbsent(error: unknown): boolean {

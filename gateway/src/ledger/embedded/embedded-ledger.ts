@@ -329,6 +329,10 @@ export class EmbeddedLedger implements LedgerPort {
     };
   }
 
+  async blockOf(_identity: ClientIdentity, transactionId: string): Promise<bigint | undefined> {
+    return (await this.getTransactionStatus(transactionId))?.blockNumber;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -165,6 +165,25 @@ export class FabricLedger implements LedgerPort {
     }
   }
 
+  async blockOf(identity: ClientIdentity, transactionId: string): Promise<bigint | undefined> {
+    this.assertOpen();
+    const qscc = this.gatewayFor(identity).getNetwork(this.channel).getContract('qscc');
+    try {
+      const bytes = await qscc.evaluate('GetBlockByTxID', { arguments: [this.channel, transactionId] });
+      return BigInt(common.Block.deserializeBinary(bytes).getHeader()?.getNumber() ?? 0);
+    } catch (error) {
+      const mapped = toLedgerError(error);
+      // qscc's answer for a transaction id its block index does not hold.
+      if (
+        mapped instanceof GatewayError &&
+        /no such transaction ID/i.test(mapped.message + JSON.stringify(mapped.details))
+      ) {
+        return undefined;
+      }
+      throw mapped;
+    }
+  }
+
   async endorse(
     identity: ClientIdentity,
     transactionName: string,

@@ -1,0 +1,241 @@
+import { createHash } from 'node:crypto';
+import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+
+import type { OrgRole } from '../domain/collections';
+import type { PublicAssessment } from '../domain/customs';
+import { recordKinds } from '../domain/schemas';
+import { loadVisibleConsignment } from './consignment-state';
+import { KeyType, orgKey, readJson, resolveCaller, result, type OrganisationRecord } from './context';
+import type {
+  AccessRecord,
+  ConsignmentRecord,
+  CustomsSeal,
+  DecisionRecord,
+  MovementRecord,
+  ReferralAnswerRecord,
+  SubmissionRecord,
+} from './records';
+
+type KeyTypeName = (typeof KeyType)[keyof typeof KeyType];
+
+/** Where a provenance entry's value lives on the public state: the composite key's parts. */
+export interface StateKeyRef {
+  readonly objectType: KeyTypeName;
+  readonly attributes: readonly string[];
+}
+
+/**
+ * One thing that happened to a consignment, as the ledger holds it: the transaction, its time,
+ * the organisation (and its registered role) that wrote it, the state key it wrote and the
+ * SHA-256 of the exact bytes written there, so an auditor can match the entry to the block.
+ */
+export interface ProvenanceEntry {
+  readonly type: string;
+  readonly at: string;
+  readonly txId: string;
+  readonly by: { readonly mspId: string; readonly role: OrgRole | 'unregistered'; readonly user?: string };
+  readonly stateKey: StateKeyRef;
+  readonly valueHash: string;
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+/** A value written to a key: its bytes (for the hash), parsed, and the writing transaction. */
+interface Written<T> {
+  readonly bytes: Uint8Array;
+  readonly value: T;
+  readonly txId: string;
+  readonly at: string;
+}
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+@Info({
+  title: 'ProvenanceContract',
+  description: "A consignment's full history across every record it has on the public state",
+})
+export class ProvenanceContract extends Contract {
+  constructor() {
+    super('provenance');
+  }
+
+  /**
+   * Every version of every record of a consignment, oldest first by transaction time: creation,
+   * each submission and correction of its order, payment, logistics and declaration records,
+   * movements, customs assessments and decisions, referral answers and personal-data accesses.
+   * Visible to whoever may see the consignment; holds no personal data (roots and hashes only).
+   */
+  @Transaction(false)
+  @Returns('string')
+  public async history(ctx: Context, consignmentId: string): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    const consignment = await loadVisibleConsignment(ctx, caller, consignmentId);
+    const id = consignment.consignmentId;
+    const roles = new RoleBook(ctx);
+    const entries: ProvenanceEntry[] = [];
+    const add = async (
+      type: string,
+      ref: StateKeyRef,
+      written: Written<unknown>,
+      mspId: string,
+      detail: Record<string, unknown>,
+      user?: string,
+    ): Promise<void> => {
+      entries.push({
+        type,
+        at: written.at,
+        txId: written.txId,
+        by: { mspId, role: await roles.of(mspId), ...(user === undefined ? {} : { user }) },
+        stateKey: ref,
+        valueHash: sha256Hex(written.bytes),
+        detail,
+      });
+    };
+
+    const consignmentRef = { objectType: KeyType.consignment, attributes: [id] };
+    const versions = await versionsOf<ConsignmentRecord>(ctx, consignmentRef);
+    const created = versions[0];
+    if (created) {
+      await add('created', consignmentRef, created, created.value.createdBy, {
+        status: created.value.status,
+        joinKeys: created.value.joinKeys,
+      });
+    }
+
+    for (const kind of recordKinds) {
+      const ref = { objectType: KeyType.record, attributes: [id, kind] };
+      for (const v of await versionsOf<SubmissionRecord>(ctx, ref)) {
+        await add(`${kind}_submitted`, ref, v, v.value.submittedBy, {
+          version: v.value.version,
+          root: v.value.root,
+          leafCount: v.value.leafCount,
+          collection: v.value.collection,
+        });
+      }
+    }
+
+    for (const m of await appendOnly<MovementRecord>(ctx, KeyType.movement, [id], (m) => m.recordedAt)) {
+      await add(`movement_${m.value.type}`, m.ref, m, m.value.recordedBy, {
+        location: m.value.location,
+        ...(m.value.occurredAt === undefined ? {} : { occurredAt: m.value.occurredAt }),
+        statusBefore: m.value.statusBefore,
+        statusAfter: m.value.statusAfter,
+      });
+    }
+
+    const sealRef = { objectType: KeyType.customsSeal, attributes: [id] };
+    let lastAssessment: number | undefined;
+    for (const v of await versionsOf<CustomsSeal>(ctx, sealRef)) {
+      const assessment: PublicAssessment | undefined = v.value.assessment;
+      if (assessment === undefined || assessment.number === lastAssessment) continue;
+      lastAssessment = assessment.number;
+      await add('assessed', sealRef, v, v.value.customsMspId, {
+        number: assessment.number,
+        match: assessment.match.result,
+        reasons: assessment.match.reasons,
+        releasable: assessment.releasable,
+        basis: assessment.basis,
+      });
+    }
+
+    for (const d of await appendOnly<DecisionRecord>(ctx, KeyType.decision, [id], (d) => d.decidedAt)) {
+      await add(`decision_${d.value.decision}`, d.ref, d, d.value.decidedBy, {
+        reasonCodes: d.value.reasonCodes,
+        statusBefore: d.value.statusBefore,
+        statusAfter: d.value.statusAfter,
+        automatic: d.value.automatic === true,
+      });
+    }
+
+    for (const a of await appendOnly<ReferralAnswerRecord>(
+      ctx,
+      KeyType.referralAnswer,
+      [id],
+      (a) => a.answeredAt,
+    )) {
+      await add('referral_answered', a.ref, a, a.value.answeredBy, {
+        referralTxId: a.value.referralTxId,
+        root: a.value.root,
+        leafCount: a.value.leafCount,
+      });
+    }
+
+    for (const a of await appendOnly<AccessRecord>(ctx, KeyType.access, ['consignment', id], (a) => a.at)) {
+      await add(
+        'personal_data_read',
+        a.ref,
+        a,
+        a.value.mspId,
+        { record: a.value.recordKind, purpose: a.value.purpose },
+        a.value.userId,
+      );
+    }
+
+    entries.sort((a, b) =>
+      a.at < b.at ? -1 : a.at > b.at ? 1 : a.txId < b.txId ? -1 : a.txId > b.txId ? 1 : 0,
+    );
+    return result({ consignmentId: id, entries });
+  }
+}
+
+/** Registered roles by MSP id, read once per organisation. */
+class RoleBook {
+  private readonly known = new Map<string, OrgRole | 'unregistered'>();
+  constructor(private readonly ctx: Context) {}
+
+  async of(mspId: string): Promise<OrgRole | 'unregistered'> {
+    let role = this.known.get(mspId);
+    if (role === undefined) {
+      role = (await readJson<OrganisationRecord>(this.ctx, orgKey(this.ctx, mspId)))?.role ?? 'unregistered';
+      this.known.set(mspId, role);
+    }
+    return role;
+  }
+}
+
+/** Every committed version of a key, oldest first (Fabric's history database answers newest first). */
+async function versionsOf<T>(ctx: Context, ref: StateKeyRef): Promise<Written<T>[]> {
+  const key = ctx.stub.createCompositeKey(ref.objectType, [...ref.attributes]);
+  const out: Written<T>[] = [];
+  for await (const modification of ctx.stub.getHistoryForKey(key)) {
+    if (modification.isDelete || modification.value.length === 0) continue;
+    const value = JSON.parse(Buffer.from(modification.value).toString('utf8')) as T;
+    out.push({
+      bytes: modification.value,
+      value,
+      txId: modification.txId,
+      at: historyTime(modification.timestamp),
+    });
+  }
+  return out.reverse();
+}
+
+/** Values of append-only keys (one write each, by the transaction named in the value). */
+async function appendOnly<T extends { readonly txId: string }>(
+  ctx: Context,
+  objectType: KeyTypeName,
+  prefix: string[],
+  timeOf: (value: T) => string,
+): Promise<(Written<T> & { readonly ref: StateKeyRef })[]> {
+  const out: (Written<T> & { readonly ref: StateKeyRef })[] = [];
+  for await (const kv of ctx.stub.getStateByPartialCompositeKey(objectType, prefix)) {
+    if (kv.value.length === 0) continue;
+    const value = JSON.parse(Buffer.from(kv.value).toString('utf8')) as T;
+    const { attributes } = ctx.stub.splitCompositeKey(kv.key);
+    out.push({
+      bytes: kv.value,
+      value,
+      txId: value.txId,
+      at: timeOf(value),
+      ref: { objectType, attributes },
+    });
+  }
+  return out;
+}
+
+/** The history database's timestamp is the transaction's, as txTime() records it elsewhere. */
+function historyTime(timestamp: { seconds: number | { toNumber(): number }; nanos: number }): string {
+  const seconds = typeof timestamp.seconds === 'number' ? timestamp.seconds : timestamp.seconds.toNumber();
+  return new Date(seconds * 1000 + Math.floor(timestamp.nanos / 1e6)).toISOString();
+}
