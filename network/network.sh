@@ -81,6 +81,9 @@ Commands:
   generate [--docker]  Write the configuration that needs no Fabric binary (crypto-config.yaml,
                        configtx.yaml, collections, endorsement policy, env files, gateway profiles).
   status               Show what runs and where.
+  stop-node NAME       Stop one node (orderer, or a peer as status names it), keeping its ledger.
+  start-node NAME      Start that node again and wait until it is healthy (the orderer: until Raft
+                       has a leader again). For fault drills: npm run test:fabric uses both.
 
 Configuration: network/network.config.json (or \$FABRIC_NETWORK_CONFIG).
 Environment: FABRIC_BIN (folder of peer, orderer, configtxgen, cryptogen, osnadmin),
@@ -508,23 +511,30 @@ start_orderer() {
   wait_healthy orderer "$ORDERER_OPS_ADDR"
 }
 
+# launch_peer INDEX: starts the peer process (or container) without waiting for it.
+launch_peer() {
+  local i=$1
+  mkdir -p "${PEER_DATA_DIR[$i]}"
+  if [ "$MODE" = docker ]; then
+    compose up -d "${PEER_SERVICE[$i]}"
+  else
+    start_daemon "${PEER_NAME[$i]}" "${PEER_ENV[$i]}" "$DATA_DIR" "$(bin_path peer)" node start
+  fi
+}
+
+wait_peer_healthy() {
+  local i=$1
+  if [ "$MODE" = docker ]; then
+    wait_healthy "${PEER_SERVICE[$i]}" "${PEER_OPS_ADDR[$i]}"
+  else
+    wait_healthy "${PEER_NAME[$i]}" "${PEER_OPS_ADDR[$i]}"
+  fi
+}
+
 start_peers() {
   local i
-  for ((i = 0; i < ${#ORG_MSP[@]}; i++)); do
-    mkdir -p "${PEER_DATA_DIR[$i]}"
-    if [ "$MODE" = docker ]; then
-      compose up -d "${PEER_SERVICE[$i]}"
-    else
-      start_daemon "${PEER_NAME[$i]}" "${PEER_ENV[$i]}" "$DATA_DIR" "$(bin_path peer)" node start
-    fi
-  done
-  for ((i = 0; i < ${#ORG_MSP[@]}; i++)); do
-    if [ "$MODE" = docker ]; then
-      wait_healthy "${PEER_SERVICE[$i]}" "${PEER_OPS_ADDR[$i]}"
-    else
-      wait_healthy "${PEER_NAME[$i]}" "${PEER_OPS_ADDR[$i]}"
-    fi
-  done
+  for ((i = 0; i < ${#ORG_MSP[@]}; i++)); do launch_peer "$i"; done
+  for ((i = 0; i < ${#ORG_MSP[@]}; i++)); do wait_peer_healthy "$i"; done
 }
 
 osnadmin_flags() {
@@ -1106,9 +1116,58 @@ cmd_status() {
   fi
 }
 
+# node_index NAME: the organisation index of a peer named as `status` lists it; fails for others.
+node_index() {
+  local i
+  for ((i = 0; i < ${#ORG_MSP[@]}; i++)); do
+    if [ "${PEER_NAME[$i]}" = "$1" ] || [ "${PEER_SERVICE[$i]}" = "$1" ]; then
+      printf '%s\n' "$i"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# stop-node / start-node: one orderer or peer down and up again, for fault drills (the ledgers stay).
+cmd_stop_node() {
+  [ -n "$NODE" ] || die "stop-node needs a node name: orderer or a peer as network/network.sh status lists it"
+  MODE=$(read_state mode)
+  [ -n "$MODE" ] || die "no network (network/network.sh up creates one)"
+  require_node
+  load_config
+  local i
+  if [ "$NODE" != orderer ] && ! i=$(node_index "$NODE"); then die "no node '$NODE' in this network"; fi
+  if [ "$MODE" = docker ]; then
+    require_docker
+    compose stop "$( [ "$NODE" = orderer ] && echo orderer || echo "${PEER_SERVICE[$i]}")"
+  else
+    stop_daemon "$( [ "$NODE" = orderer ] && echo orderer || echo "${PEER_NAME[$i]}")"
+  fi
+}
+
+cmd_start_node() {
+  [ -n "$NODE" ] || die "start-node needs a node name: orderer or a peer as network/network.sh status lists it"
+  MODE=$(read_state mode)
+  [ -n "$MODE" ] || die "no network (network/network.sh up creates one)"
+  require_node
+  load_config_for_mode
+  if [ "$MODE" = docker ]; then require_docker; else require_binaries; fi
+  local i leaders
+  if [ "$NODE" = orderer ]; then
+    leaders=$(raft_leader_count)
+    start_orderer
+    wait_raft_leader "$leaders"
+    return 0
+  fi
+  i=$(node_index "$NODE") || die "no node '$NODE' in this network"
+  launch_peer "$i"
+  wait_peer_healthy "$i"
+}
+
 # ------------------------------------------------------------------ main
 
 MODE_FLAG_GIVEN=false
+NODE=
 if [ $# -gt 0 ]; then
   COMMAND=$1
   shift
@@ -1127,14 +1186,20 @@ while [ $# -gt 0 ]; do
       usage
       exit 0
       ;;
-    *) die "unknown option '$1' (network/network.sh help)" ;;
+    -*) die "unknown option '$1' (network/network.sh help)" ;;
+    *)
+      case $COMMAND in
+        stop-node | start-node) [ -z "${NODE:-}" ] || die "one node at a time"; NODE=$1 ;;
+        *) die "unexpected argument '$1' (network/network.sh help)" ;;
+      esac
+      ;;
   esac
   shift
 done
 
 case $COMMAND in
   up) cmd_up ;;
-  deploy | down | clean | status | deploy-reference)
+  deploy | down | clean | status | deploy-reference | stop-node | start-node)
     [ "$MODE_FLAG_GIVEN" = false ] || die "$COMMAND uses the mode the network was created with; drop --docker/--native"
     "cmd_${COMMAND//-/_}"
     ;;
