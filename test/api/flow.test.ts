@@ -99,8 +99,15 @@ describe('the whole flow over HTTP', () => {
 
     const history = await t
       .as(CUSTOMS)
-      .get<{ entries: { type: string }[] }>(`/v1/consignments/${id}/history`);
+      .get<{ entries: { type: string; block: number | null; by: { role: string } }[] }>(
+        `/v1/consignments/${id}/history`,
+      );
     expect(history.status).toBe(200);
+    // Every entry is placed in its block (qscc on Fabric) and names the writer's registered role.
+    const blocks = history.body.entries.map((e) => e.block);
+    expect(blocks.every((b) => typeof b === 'number')).toBe(true);
+    expect([...blocks].sort((a, b) => a! - b!)).toEqual(blocks);
+    expect(history.body.entries[0]).toMatchObject({ type: 'created', by: { role: 'platform' } });
     expect(history.body.entries.map((e) => e.type)).toEqual(
       expect.arrayContaining([
         'created',
