@@ -43,7 +43,7 @@ export * from './domain/roles';
 export * from './domain/schemas';
 export * from './domain/state-machine';
 export { KeyType } from './contracts/context';
-export { auditTreeHeadMessage } from './contracts/audit';
+export { AUDIT_LOG_ID, auditTreeHeadMessage } from './contracts/audit';
 export type { AuditAnchor } from './contracts/audit';
 export { SERVICE_ROLE } from './contracts/customs';
 export type { AssessmentRecord } from './contracts/customs';

@@ -214,7 +214,10 @@ describe('on the stopped gateway’s data directory', () => {
         entries.push(JSON.parse(Buffer.from(value).toString()) as AuditEntry);
       }
       const target = entries.findIndex((e) => e.purpose === 'risk_assessment');
+      const logId = await store.get('id');
       await store.clear();
+      // Rewritten in place: the log keeps its id, so its anchors still apply to it.
+      await store.put('id', logId!);
       // A consistent log (entries, leaf hashes, tree nodes, size) with one entry changed.
       const signer = { mspId: '', certificate: '', sign: () => Promise.reject(new Error('unused')) };
       const log = await AuditLog.open(db, signer, { sync: false });
@@ -231,5 +234,45 @@ describe('on the stopped gateway’s data directory', () => {
     expect(among, run.stdout).not.toBeNull();
     expect(Number(among![1])).toBeLessThanOrEqual(target);
     expect(Number(among![2])).toBeGreaterThanOrEqual(target);
+  });
+
+  it('does not take a fresh log (a new id) for the gateway’s: it was replaced, or is to be confirmed with --log-id', async () => {
+    const original = await withAuditStore(async (db) => {
+      const store = auditSublevel(db);
+      const id = Buffer.from((await store.get('id'))!).toString();
+      await store.clear();
+      const signer = { mspId: '', certificate: '', sign: () => Promise.reject(new Error('unused')) };
+      const fresh = await AuditLog.open(db, signer, { sync: false });
+      await fresh.append({
+        time: new Date().toISOString(),
+        requestId: 'r',
+        user: 'customs-officer',
+        mspId: 'CustomsMSP',
+        role: 'officer',
+        method: 'GET',
+        route: '/healthz',
+        resource: '',
+        purpose: '',
+        outcome: 200,
+        txId: '',
+      });
+      expect(fresh.logId).not.toBe(id);
+      return id;
+    });
+
+    const run = await audit(['verify-audit-log', '--data-dir', dataDir]);
+    expect(run.code, run.stdout).toBe(1);
+    expect(run.stdout).toContain(`other log of CustomsMSP: ${original}`);
+    expect(run.stdout).toMatch(/^NOT VERIFIED: this log has no anchor on the ledger/m);
+    const replaced = await audit(['verify-audit-log', '--data-dir', dataDir, '--log-id', original]);
+    expect(replaced.code).toBe(1);
+    expect(replaced.stdout).toContain(`not ${original}: it was replaced`);
+    // Told this is the log to expect (a new gateway's), its entries are checked on their own.
+    const fresh = (await audit(['verify-audit-log', '--data-dir', dataDir, '--json'])).json<{
+      logId: string;
+    }>();
+    const confirmed = await audit(['verify-audit-log', '--data-dir', dataDir, '--log-id', fresh.logId]);
+    expect(confirmed.code, confirmed.stdout).toBe(0);
+    expect(confirmed.stdout).toContain('VERIFIED (entries only)');
   });
 });

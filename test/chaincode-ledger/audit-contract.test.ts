@@ -45,15 +45,15 @@ const signerOf = (identity: ClientIdentity) => ({
 });
 
 const parse = <T>(bytes: Uint8Array): T => JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
-const anchorArgs = (head: Pick<TreeHead, 'treeSize' | 'rootHash' | 'timestamp' | 'signature'>) => ({
-  arguments: [String(head.treeSize), head.rootHash, head.timestamp, head.signature],
+const anchorArgs = (head: Pick<TreeHead, 'logId' | 'treeSize' | 'rootHash' | 'timestamp' | 'signature'>) => ({
+  arguments: [head.logId, String(head.treeSize), head.rootHash, head.timestamp, head.signature],
 });
 const anchor = async (identity: ClientIdentity, head: TreeHead) =>
   ledger.submit(identity, 'audit:anchor', anchorArgs(head));
-const anchors = async (mspId: string) =>
-  parse<AuditAnchor[]>(await ledger.evaluate(gw, 'audit:getAnchors', { arguments: [mspId] }));
-const latest = async (mspId: string) =>
-  parse<AuditAnchor | null>(await ledger.evaluate(gw, 'audit:latestAnchor', { arguments: [mspId] }));
+const anchors = async (mspId: string, logId = log.logId!) =>
+  parse<AuditAnchor[]>(await ledger.evaluate(gw, 'audit:getAnchors', { arguments: [mspId, logId] }));
+const latest = async (mspId: string, logId = log.logId!) =>
+  parse<AuditAnchor | null>(await ledger.evaluate(gw, 'audit:latestAnchor', { arguments: [mspId, logId] }));
 
 /** The chaincode's refusal, or 'ok'. */
 async function outcome(call: Promise<unknown>): Promise<string> {
@@ -64,6 +64,12 @@ async function outcome(call: Promise<unknown>): Promise<string> {
     if (error instanceof GatewayError) return chaincodeMessage(error) ?? error.message;
     throw error;
   }
+}
+
+/** Writes the shared log's id into another store, as someone rewriting that log's store would keep it. */
+async function keepLogId(db: Level<string, Uint8Array>): Promise<void> {
+  const audit = db.sublevel<string, Uint8Array>('audit', { keyEncoding: 'utf8', valueEncoding: 'view' });
+  await audit.put('id', Buffer.from(log.logId!, 'utf8'));
 }
 
 async function appendN(target: AuditLog, n: number): Promise<void> {
@@ -103,6 +109,7 @@ describe('audit:anchor', () => {
     const record = parse<AuditAnchor>(submitted.result);
     expect(record).toEqual({
       gatewayMspId: 'CustomsMSP',
+      logId: log.logId,
       treeSize: 5,
       rootHash: first.rootHash,
       timestamp: first.timestamp,
@@ -130,6 +137,7 @@ describe('audit:anchor', () => {
     expect(event?.eventName).toBe('AuditAnchored');
     expect(parse(event!.payload)).toEqual({
       gatewayMspId: 'CustomsMSP',
+      logId: log.logId,
       treeSize: 5,
       rootHash: first.rootHash,
       previousTreeSize: 0,
@@ -140,17 +148,21 @@ describe('audit:anchor', () => {
   it('refuses a tree size that does not exceed the caller’s last anchor, changing nothing', async () => {
     const height = ledger.height();
     expect(await outcome(anchor(gw, await log.treeHead()))).toMatch(
-      'tree size 5 does not exceed the last anchored size 5 of CustomsMSP',
+      `tree size 5 does not exceed the last anchored size 5 of log ${log.logId} of CustomsMSP`,
     );
     // A head of an earlier size, genuinely signed, is refused too.
     const earlierRoot = (await log.rootAt(3)).toString('hex');
     const timestamp = new Date().toISOString();
     const signature = Buffer.from(
-      await gw.sign(Buffer.from(`{"rootHash":"${earlierRoot}","timestamp":"${timestamp}","treeSize":3}`)),
+      await gw.sign(
+        Buffer.from(
+          `{"logId":"${log.logId}","rootHash":"${earlierRoot}","timestamp":"${timestamp}","treeSize":3}`,
+        ),
+      ),
     ).toString('base64');
     expect(
       await outcome(anchor(gw, { ...first, treeSize: 3, rootHash: earlierRoot, timestamp, signature })),
-    ).toMatch('tree size 3 does not exceed the last anchored size 5 of CustomsMSP');
+    ).toMatch(`tree size 3 does not exceed the last anchored size 5 of log ${log.logId} of CustomsMSP`);
     expect(ledger.height()).toBe(height);
     expect((await anchors('CustomsMSP')).map((a) => a.treeSize)).toEqual([5]);
   });
@@ -177,17 +189,22 @@ describe('audit:anchor', () => {
   ])('refuses treeSize %s', async (treeSize, message) => {
     const head = await log.treeHead();
     const call = ledger.submit(gw, 'audit:anchor', {
-      arguments: [treeSize, head.rootHash, head.timestamp, head.signature],
+      arguments: [head.logId, treeSize, head.rootHash, head.timestamp, head.signature],
     });
     expect(await outcome(call)).toMatch(message);
   });
 
-  it('refuses a malformed root, timestamp or signature', async () => {
+  it('refuses a malformed log id, root, timestamp or signature', async () => {
     const head = await log.treeHead();
-    const args = (rootHash: string, timestamp: string, signature: string) => ({
-      arguments: [String(head.treeSize), rootHash, timestamp, signature],
+    const args = (rootHash: string, timestamp: string, signature: string, logId = head.logId) => ({
+      arguments: [logId, String(head.treeSize), rootHash, timestamp, signature],
     });
     const refusal = (a: ReturnType<typeof args>) => outcome(ledger.submit(gw, 'audit:anchor', a));
+    for (const logId of ['', 'A'.repeat(32), 'f'.repeat(31), `${'f'.repeat(31)}\u0000`]) {
+      expect(await refusal(args(head.rootHash, head.timestamp, head.signature, logId))).toMatch(
+        'logId must be 32 lowercase hex characters',
+      );
+    }
     expect(await refusal(args(head.rootHash.toUpperCase(), head.timestamp, head.signature))).toMatch(
       'rootHash must be',
     );
@@ -226,13 +243,42 @@ describe('audit:anchor', () => {
       await appendN(platformLog, 2);
       const record = parse<AuditAnchor>((await anchor(platformGw, await platformLog.treeHead())).result);
       expect(record).toMatchObject({ gatewayMspId: 'PlatformAMSP', treeSize: 2 });
-      expect((await anchors('PlatformAMSP')).map((a) => a.treeSize)).toEqual([2]);
+      expect((await anchors('PlatformAMSP', platformLog.logId)).map((a) => a.treeSize)).toEqual([2]);
+      expect(await anchors('PlatformAMSP')).toEqual([]);
       expect((await anchors('CustomsMSP')).map((a) => a.treeSize)).toEqual([5, 8, 10]);
       expect(await anchors('PostMSP')).toEqual([]);
       expect(await latest('PostMSP')).toBeNull();
       expect(
-        await outcome(ledger.evaluate(gw, 'audit:getAnchors', { arguments: ['Customs MSP; DROP'] })),
+        await outcome(
+          ledger.evaluate(gw, 'audit:getAnchors', { arguments: ['Customs MSP; DROP', log.logId!] }),
+        ),
       ).toMatch('gatewayMspId must be an MSP id');
+    } finally {
+      await db.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keys anchors by log too: a second gateway of the same organisation anchors its own, smaller log', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'audit-second-gateway-'));
+    const db = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
+    await db.open();
+    try {
+      const second = await AuditLog.open(db, signerOf(gw), { sync: false });
+      expect(second.logId).not.toBe(log.logId);
+      await appendN(second, 3);
+      const head = await second.treeHead();
+      expect(parse<AuditAnchor>((await anchor(gw, head)).result)).toMatchObject({
+        gatewayMspId: 'CustomsMSP',
+        logId: second.logId,
+        treeSize: 3,
+      });
+      expect((await anchors('CustomsMSP', second.logId)).map((a) => a.treeSize)).toEqual([3]);
+      expect((await anchors('CustomsMSP')).map((a) => a.treeSize)).toEqual([5, 8, 10]);
+      // A head of one log cannot be anchored as another's: the log id is signed.
+      expect(await outcome(anchor(gw, { ...head, logId: log.logId!, treeSize: 30 }))).toMatch(
+        'signature does not verify',
+      );
     } finally {
       await db.close();
       await rm(dir, { recursive: true, force: true });
@@ -293,8 +339,10 @@ describe('AuditAnchorer on the ledger', () => {
     const db = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
     await db.open();
     try {
-      // Same organisation, same size as anchored, different entries: a rewritten log.
+      // The same log (its id kept), as many entries as anchored, different ones: rewritten in place.
+      await keepLogId(db);
       const rewritten = await AuditLog.open(db, signerOf(gw), { sync: false });
+      expect(rewritten.logId).toBe(log.logId);
       for (let i = 0; i < 19; i++) await rewritten.append({ ...entry(i), outcome: 403 });
       const error = vi.fn();
       const watched = { ...logger, error, warn: vi.fn(), info: vi.fn() } as unknown as typeof logger;
@@ -310,13 +358,14 @@ describe('AuditAnchorer on the ledger', () => {
       expect(error).toHaveBeenCalledTimes(1);
       await anchorer.stop();
 
-      // An empty log (a lost or replaced store) under the same organisation.
+      // The same log emptied (entries lost, id kept).
       const emptyDb = new Level<string, Uint8Array>(join(dir, '..', `${dir.split('/').pop()}-empty`), {
         keyEncoding: 'utf8',
         valueEncoding: 'view',
       });
       await emptyDb.open();
       try {
+        await keepLogId(emptyDb);
         const empty = await AuditLog.open(emptyDb, signerOf(gw), { sync: false });
         const truncated = new AuditAnchorer(empty, ledger, gw, { everyEntries: 1, everySeconds: 1 }, watched);
         await truncated.start();

@@ -43,11 +43,13 @@ class FakeLedger {
       this.failSubmit -= 1;
       throw new Error('14 UNAVAILABLE: no peer');
     }
-    const [treeSize, rootHash, timestamp, signature] = options!.arguments as string[];
+    const [logId, treeSize, rootHash, timestamp, signature] = options!.arguments as string[];
+    expect(logId).toMatch(/^[0-9a-f]{32}$/);
     const last = this.anchors.at(-1);
     if (last && Number(treeSize) <= last.treeSize) throw new Error(`tree size ${treeSize} does not exceed`);
     const record: AnchorRecord = {
       gatewayMspId: 'CustomsMSP',
+      logId: logId!,
       treeSize: Number(treeSize),
       rootHash: rootHash!,
       timestamp: timestamp!,
@@ -61,7 +63,7 @@ class FakeLedger {
   });
   readonly evaluate = vi.fn(async (_id: ClientIdentity, fn: string, options?: ProposalOptions) => {
     expect(fn).toBe('audit:latestAnchor');
-    expect(options?.arguments).toEqual(['CustomsMSP']);
+    expect(options?.arguments).toEqual(['CustomsMSP', expect.stringMatching(/^[0-9a-f]{32}$/)]);
     if (this.failEvaluate > 0) {
       this.failEvaluate -= 1;
       throw new Error('14 UNAVAILABLE: no peer');
@@ -144,6 +146,7 @@ describe('AuditAnchorer', () => {
     await vi.waitFor(() => expect(ledger.anchors.map((a) => a.treeSize)).toEqual([3]));
     const head = ledger.submit.mock.calls[0]![2]!.arguments!;
     expect(head).toEqual([
+      log.logId,
       '3',
       (await log.rootAt(3)).toString('hex'),
       expect.any(String),

@@ -9,7 +9,6 @@ import {
   AuditLog,
   AuditRangeError,
   entryBytes,
-  treeHeadMessage,
   type AuditEntryInput,
   type TreeHead,
 } from '../../gateway/src/audit/audit-log.js';
@@ -163,24 +162,36 @@ describe('the audit log in LevelDB', () => {
     expect(pairs.length).toBeGreaterThan(1000);
   });
 
-  it('signs tree heads over the same bytes the audit contract verifies', async () => {
+  it('signs tree heads, naming its own log, over the bytes the audit contract verifies', async () => {
     const head = await log.treeHead();
     expect(head).toMatchObject({ treeSize: N, rootHash: roots[N], signerMspId: 'CustomsMSP' });
+    expect(head.logId).toMatch(/^[0-9a-f]{32}$/);
+    expect(head.logId).toBe(log.logId);
     expect(head.signerCertificate).toBe(signer.certificate);
-    const message = treeHeadMessage(head);
+    const message = auditTreeHeadMessage(head);
     expect(message.toString()).toBe(
-      `{"rootHash":"${head.rootHash}","timestamp":"${head.timestamp}","treeSize":${N}}`,
+      `{"logId":"${head.logId}","rootHash":"${head.rootHash}","timestamp":"${head.timestamp}","treeSize":${N}}`,
     );
-    expect(message.equals(auditTreeHeadMessage(head))).toBe(true);
     expect(verify('sha256', message, publicKey, Buffer.from(head.signature, 'base64'))).toBe(true);
-    expect(
-      verify(
-        'sha256',
-        treeHeadMessage({ ...head, treeSize: N - 1 }),
-        publicKey,
-        Buffer.from(head.signature, 'base64'),
-      ),
-    ).toBe(false);
+    for (const changed of [{ treeSize: N - 1 }, { logId: 'f'.repeat(32) }]) {
+      const other = auditTreeHeadMessage({ ...head, ...changed });
+      expect(verify('sha256', other, publicKey, Buffer.from(head.signature, 'base64'))).toBe(false);
+    }
+  });
+
+  it('keeps its id across reopening; a read-only open of a log without one gives it none', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'audit-id-'));
+    const db = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
+    try {
+      expect((await AuditLog.open(db, signer, { readOnly: true })).logId).toBeUndefined();
+      const first = (await AuditLog.open(db, signer)).logId;
+      expect(first).toMatch(/^[0-9a-f]{32}$/);
+      expect((await AuditLog.open(db, signer)).logId).toBe(first);
+      expect((await AuditLog.open(db, signer, { readOnly: true })).logId).toBe(first);
+    } finally {
+      await db.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads entries in pages and refuses sizes and indices outside the log', async () => {

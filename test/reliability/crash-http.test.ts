@@ -190,37 +190,43 @@ describe('the gateway killed with SIGKILL while clients write over HTTP', () => 
     });
     child = undefined;
 
-    const { ledger } = await openEmbeddedNetwork({
-      dataDir,
-      networkConfigPath: 'config/organisations.json',
-      collectionsConfigPath: 'chaincode/collections_config.json',
-    });
-    let anchors: AuditAnchor[];
-    try {
-      expect(await ledger.verifyChain()).toEqual({ ok: true, height: Number(ledger.height()) });
-      const auditor = await ledger.enrolUser('AuditorMSP', 'crash-test-auditor', { role: 'auditor' });
-      anchors = JSON.parse(
-        Buffer.from(
-          await ledger.evaluate(auditor, 'audit:getAnchors', { arguments: ['CustomsMSP'] }),
-        ).toString(),
-      ) as AuditAnchor[];
-    } finally {
-      await ledger.close();
-    }
-    // Anchoring runs beside the writes (every 25 entries or second): some rounds end before one.
-    expect(anchors.length).toBeGreaterThan(0);
+    // The log keeps one id through every restart: all its anchors are under it.
     const store = new Level<string, Uint8Array>(join(dataDir, 'gateway', 'store'), {
       keyEncoding: 'utf8',
       valueEncoding: 'view',
     });
     try {
-      const log = await AuditLog.open(store, {
-        mspId: 'CustomsMSP',
-        certificate: '',
-        sign: () => {
-          throw new Error('the check signs nothing');
+      const log = await AuditLog.open(
+        store,
+        {
+          mspId: 'CustomsMSP',
+          certificate: '',
+          sign: () => {
+            throw new Error('the check signs nothing');
+          },
         },
+        { readOnly: true },
+      );
+      expect(log.logId).toMatch(/^[0-9a-f]{32}$/);
+      const { ledger } = await openEmbeddedNetwork({
+        dataDir,
+        networkConfigPath: 'config/organisations.json',
+        collectionsConfigPath: 'chaincode/collections_config.json',
       });
+      let anchors: AuditAnchor[];
+      try {
+        expect(await ledger.verifyChain()).toEqual({ ok: true, height: Number(ledger.height()) });
+        const auditor = await ledger.enrolUser('AuditorMSP', 'crash-test-auditor', { role: 'auditor' });
+        anchors = JSON.parse(
+          Buffer.from(
+            await ledger.evaluate(auditor, 'audit:getAnchors', { arguments: ['CustomsMSP', log.logId!] }),
+          ).toString(),
+        ) as AuditAnchor[];
+      } finally {
+        await ledger.close();
+      }
+      // Anchoring runs beside the writes (every 25 entries or second): some rounds end before one.
+      expect(anchors.length).toBeGreaterThan(0);
       for (const anchor of anchors) {
         expect(anchor.treeSize).toBeLessThanOrEqual(log.size());
         expect((await log.rootAt(anchor.treeSize)).toString('hex')).toBe(anchor.rootHash);

@@ -1,5 +1,5 @@
 import { verify, X509Certificate } from 'node:crypto';
-import { treeHeadMessage } from '../../../gateway/src/audit/audit-log.js';
+import { auditTreeHeadMessage } from '@customs-ledger/chaincode';
 import { decodeBlock, isConfigData } from '../../../gateway/src/ledger/embedded/block.js';
 import { readSavepoint } from '../../../gateway/src/ledger/embedded/chain.js';
 import { isIssuedBy } from '../../../gateway/src/ledger/embedded/msp.js';
@@ -17,6 +17,8 @@ export interface AnchoredHead {
   readonly txId: string;
   /** The organisation whose gateway anchored it: the transaction creator's MSP. */
   readonly gatewayMspId: string;
+  /** The anchored log (an organisation may run several gateways, each with its own log). */
+  readonly logId: string;
   readonly treeSize: number;
   readonly rootHash: string;
   readonly timestamp: string;
@@ -61,15 +63,15 @@ export async function readAnchors(store: LedgerStore, progress: Progress): Promi
         if (block.metadata?.validationCodes?.[i] !== TxValidationCode.VALID) continue;
         const args = (tx.args ?? []).map((a) => Buffer.from(a, 'base64').toString('utf8'));
         if (args[0] !== ANCHOR_FUNCTION) continue;
-        const [, treeSize = '', rootHash = '', timestamp = '', signature = ''] = args;
-        const head = { treeSize: Number(treeSize), rootHash, timestamp };
+        const [, logId = '', treeSize = '', rootHash = '', timestamp = '', signature = ''] = args;
+        const head = { logId, treeSize: Number(treeSize), rootHash, timestamp };
         anchors.push({
           blockNumber: n,
           txId: tx.txId,
           gatewayMspId: tx.creator.mspId,
           ...head,
           signatureProblem: signatureProblem(
-            treeHeadMessage(head),
+            auditTreeHeadMessage(head),
             signature,
             tx.creator.certificate,
             caByMsp.get(tx.creator.mspId),

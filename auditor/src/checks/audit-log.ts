@@ -32,6 +32,8 @@ export interface AnchorCheck extends AnchoredHead {
 export interface AuditLogReport {
   readonly ok: boolean;
   readonly gatewayMspId: string;
+  /** The log's id as its store records it (undefined for a log no gateway of this version wrote). */
+  readonly logId?: string;
   /** Entries the log says it holds. */
   readonly logSize: number;
   readonly entriesChecked: number;
@@ -65,13 +67,13 @@ export async function checkAuditLog(
   allAnchors: readonly AnchoredHead[],
   gatewayMspId: string,
   progress: Progress,
+  /** The log the auditor was told this gateway keeps (its id from the operator's records), if any. */
+  expectedLogId?: string,
 ): Promise<AuditLogReport> {
-  const anchors = allAnchors
-    .filter((a) => a.gatewayMspId === gatewayMspId)
-    .sort((a, b) => a.treeSize - b.treeSize);
+  const ofMsp = allAnchors.filter((a) => a.gatewayMspId === gatewayMspId);
   let log: AuditLog;
   try {
-    log = await AuditLog.open(db, readOnlySigner, { nodeCache: 0 });
+    log = await AuditLog.open(db, readOnlySigner, { nodeCache: 0, readOnly: true });
   } catch (error) {
     return {
       ok: false,
@@ -79,7 +81,7 @@ export async function checkAuditLog(
       logSize: 0,
       entriesChecked: 0,
       badEntries: 0,
-      anchors: anchors.map((a) => ({
+      anchors: ofMsp.map((a) => ({
         ...a,
         verdict: 'beyond-log' as const,
         reason: 'the log cannot be opened',
@@ -88,6 +90,8 @@ export async function checkAuditLog(
       logProblem: `the audit log cannot be opened: ${(error as Error).message}`,
     };
   }
+  const logId = log.logId;
+  const anchors = ofMsp.filter((a) => a.logId === logId).sort((a, b) => a.treeSize - b.treeSize);
   const size = log.size();
   const rootsAt = new Map<number, string>();
   const wanted = new Set(anchors.map((a) => a.treeSize).filter((s) => s <= size));
@@ -123,8 +127,11 @@ export async function checkAuditLog(
     progress.stop();
   }
 
-  let logProblem: string | undefined;
-  if (size > 0) {
+  let logProblem: string | undefined =
+    expectedLogId !== undefined && expectedLogId !== logId
+      ? `the audit log in this data directory is log ${logId ?? '(without an id)'}, not ${expectedLogId}: it was replaced`
+      : undefined;
+  if (size > 0 && logProblem === undefined) {
     const recomputed = foldSubtrees(frontier.map((f) => f.hash)).toString('hex');
     const storedRoot = await log.rootAt(size).then(
       (root) => root.toString('hex'),
@@ -161,6 +168,7 @@ export async function checkAuditLog(
   return {
     ok,
     gatewayMspId,
+    logId,
     logSize: size,
     entriesChecked: size,
     firstBadEntry,

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { readAnchors } from '../checks/anchors.js';
+import { readAnchors, type AnchoredHead } from '../checks/anchors.js';
 import { checkAuditLog, type AnchorCheck, type AuditLogReport } from '../checks/audit-log.js';
 import type { CommandContext } from '../cli.js';
 import { openGatewayStore, openLedgerStore } from '../data-dir.js';
@@ -13,6 +13,7 @@ const DEFAULT_GATEWAY_MSP = 'CustomsMSP';
 
 interface AuditLogOptions extends DataDirOptions {
   readonly gatewayMsp?: string;
+  readonly logId?: string;
 }
 
 export function registerVerifyAuditLog(program: Command, context: CommandContext): void {
@@ -29,6 +30,11 @@ export function registerVerifyAuditLog(program: Command, context: CommandContext
   command.option(
     '--gateway-msp <mspId>',
     `the organisation operating the gateway, whose anchors to check (default: $GATEWAY_MSP, else ${DEFAULT_GATEWAY_MSP})`,
+  );
+  command.option(
+    '--log-id <id>',
+    "require the data directory's log to be this one (the gateway's log id from the operator's records: GET /v1/audit/tree-head shows it); " +
+      'without it, a log replaced by a fresh one would have no anchors to be checked against',
   );
   withOutputOptions(command, true).action((options: AuditLogOptions) =>
     context.run(options, () => verifyAuditLogCommand(context, options)),
@@ -49,19 +55,35 @@ async function verifyAuditLogCommand(context: CommandContext, options: AuditLogO
   const gateway = await openGatewayStore(dataDir);
   let report: AuditLogReport;
   try {
-    report = await checkAuditLog(gateway, anchors, gatewayMspId, progress);
+    report = await checkAuditLog(gateway, anchors, gatewayMspId, progress, options.logId);
   } finally {
     await gateway.close();
   }
   const otherMsps = [...new Set(anchors.map((a) => a.gatewayMspId))].filter((m) => m !== gatewayMspId);
-  const json = { command: 'verify-audit-log', dataDir, ...report };
+  const otherLogs = otherLogsOf(anchors, gatewayMspId, report.logId);
+  const json = { command: 'verify-audit-log', dataDir, ...report, otherLogs };
   const text = [
-    `Audit log of ${gatewayMspId}'s gateway in ${dataDir}: ${count(report.logSize, 'entry', 'entries')}, ` +
+    `Audit log ${report.logId ?? '(without an id)'} of ${gatewayMspId}'s gateway in ${dataDir}: ${count(report.logSize, 'entry', 'entries')}, ` +
       `${count(report.anchors.length, 'tree head')} anchored on the ledger.`,
     ...anchorTable(report.anchors),
   ];
-  if (report.anchors.length === 0 && otherMsps.length > 0) {
+  if (report.anchors.length === 0 && otherMsps.length > 0 && otherLogs.length === 0) {
     text.push(`  (the ledger holds anchors of ${otherMsps.join(', ')}: try --gateway-msp)`);
+  }
+  if (otherLogs.length > 0) {
+    text.push(
+      `  The ledger also holds anchors of ${count(otherLogs.length, 'other log')} of ${gatewayMspId}: ` +
+        otherLogs.map((l) => `${l.logId} (up to ${count(l.treeSize, 'entry', 'entries')})`).join(', ') +
+        '. Another gateway of the organisation, or this gateway’s log replaced by a fresh one: --log-id requires the one expected.',
+    );
+  }
+  if (report.ok && report.anchors.length === 0 && otherLogs.length > 0 && options.logId === undefined) {
+    text.push(
+      `NOT VERIFIED: this log has no anchor on the ledger, while ${count(otherLogs.length, 'other log')} of ${gatewayMspId} ` +
+        'has: a new gateway whose log is not anchored yet, or this gateway’s log replaced by a fresh one. ' +
+        `Pass --log-id ${report.logId ?? '<id>'} if that is the log this gateway should keep.`,
+    );
+    return { code: ExitCode.mismatch, json: { ...json, ok: false }, text };
   }
   if (report.ok) {
     text.push(
@@ -109,6 +131,20 @@ async function verifyAuditLogCommand(context: CommandContext, options: AuditLogO
   }
   if (report.logProblem) text.push(`  ${report.logProblem}`);
   return { code: ExitCode.mismatch, json, text };
+}
+
+/** Logs of the organisation, other than the one checked, with the largest size anchored for each. */
+function otherLogsOf(
+  anchors: readonly AnchoredHead[],
+  gatewayMspId: string,
+  checked: string | undefined,
+): { logId: string; treeSize: number }[] {
+  const sizes = new Map<string, number>();
+  for (const a of anchors) {
+    if (a.gatewayMspId !== gatewayMspId || a.logId === checked) continue;
+    sizes.set(a.logId, Math.max(sizes.get(a.logId) ?? 0, a.treeSize));
+  }
+  return [...sizes].map(([logId, treeSize]) => ({ logId, treeSize }));
 }
 
 /** Beyond this many anchors, only the failing ones and the last few are listed. */

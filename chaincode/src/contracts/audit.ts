@@ -21,6 +21,8 @@ import {
 export interface AuditAnchor {
   /** The organisation operating the gateway: the caller's MSP. */
   readonly gatewayMspId: string;
+  /** The log's own id: an organisation may run several gateways, each with its own log. */
+  readonly logId: string;
   readonly treeSize: number;
   /** Hex SHA-256 Merkle root of the first treeSize entries. */
   readonly rootHash: string;
@@ -43,15 +45,26 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 /** A DER ECDSA signature is at most 72 bytes for P-256, 139 for P-521; RSA-4096 is 512. */
 const MAX_SIGNATURE_BYTES = 512;
 const MSP_ID = /^[A-Za-z0-9.-]{1,64}$/;
+/** 128 random bits in hex, drawn by the gateway when its log is created. */
+export const AUDIT_LOG_ID = /^[0-9a-f]{32}$/;
 
-/** The bytes a tree head signature covers: canonical JSON (RFC 8785) of {rootHash, timestamp, treeSize}. */
+/**
+ * The bytes a tree head signature covers: canonical JSON (RFC 8785) of {logId, rootHash, timestamp,
+ * treeSize}. The log id is signed so a head of one log can never be presented as another's.
+ */
 export function auditTreeHeadMessage(head: {
+  logId: string;
   treeSize: number;
   rootHash: string;
   timestamp: string;
 }): Buffer {
   return Buffer.from(
-    canonicalJson({ treeSize: head.treeSize, rootHash: head.rootHash, timestamp: head.timestamp }),
+    canonicalJson({
+      logId: head.logId,
+      treeSize: head.treeSize,
+      rootHash: head.rootHash,
+      timestamp: head.timestamp,
+    }),
     'utf8',
   );
 }
@@ -70,6 +83,11 @@ function checkMspId(gatewayMspId: string): string {
   return gatewayMspId;
 }
 
+function checkLogId(logId: string): string {
+  if (!AUDIT_LOG_ID.test(logId)) throw new Error(`logId must be 32 lowercase hex characters, got '${logId}'`);
+  return logId;
+}
+
 @Info({
   title: 'AuditContract',
   description: 'Anchors of the gateways’ audit logs: signed Merkle tree heads, strictly increasing in size',
@@ -80,13 +98,13 @@ export class AuditContract extends Contract {
   }
 
   /**
-   * Records a signed tree head of the caller organisation's gateway log. Any registered
-   * organisation may anchor its own gateway's log, and only its own: the log is keyed by the
-   * caller's MSP, and the head must be signed by the calling identity. Sizes only grow, so a
+   * Records a signed tree head of one of the caller organisation's gateway logs. Any registered
+   * organisation may anchor its own gateways' logs, and only its own: a log is keyed by the
+   * caller's MSP and the log's id, and the head must be signed by the calling identity. Sizes only grow, so a
    * rewritten log would need a head inconsistent with an anchored one, which an auditor detects.
    *
-   * The last anchor is kept under its own key ('audithead', msp) as well as in the append-only
-   * series ('auditanchor', msp, size): a point read, so the check is O(1) and two concurrent
+   * The last anchor is kept under its own key ('audithead', msp, log) as well as in the append-only
+   * series ('auditanchor', msp, log, size): a point read, so the check is O(1) and two concurrent
    * anchors conflict on its version (MVCC) instead of a range read that grows with every anchor
    * and is re-executed at validation (phantom check). Fabric has no read-your-writes, so the
    * previous anchor is read before anything is written.
@@ -95,12 +113,14 @@ export class AuditContract extends Contract {
   @Returns('string')
   public async anchor(
     ctx: Context,
+    logId: string,
     treeSize: string,
     rootHash: string,
     timestamp: string,
     signature: string,
   ): Promise<string> {
     const caller = await resolveCaller(ctx);
+    checkLogId(logId);
     if (!TREE_SIZE.test(treeSize)) {
       throw new Error(
         `treeSize must be a positive integer of at most ${TREE_SIZE_DIGITS} digits, got '${treeSize}'`,
@@ -121,19 +141,26 @@ export class AuditContract extends Contract {
     ) {
       throw new Error('signature must be a base64 DER signature');
     }
-    if (!signedByCaller(ctx, auditTreeHeadMessage({ treeSize: size, rootHash, timestamp }), signatureBytes)) {
+    if (
+      !signedByCaller(
+        ctx,
+        auditTreeHeadMessage({ logId, treeSize: size, rootHash, timestamp }),
+        signatureBytes,
+      )
+    ) {
       throw new Error('signature does not verify: the tree head must be signed by the calling identity');
     }
 
-    const headKey = compositeKey(ctx, KeyType.auditHead, [caller.mspId]);
+    const headKey = compositeKey(ctx, KeyType.auditHead, [caller.mspId, logId]);
     const previous = await readJson<AuditAnchor>(ctx, headKey);
     if (previous && size <= previous.treeSize) {
       throw new Error(
-        `tree size ${size} does not exceed the last anchored size ${previous.treeSize} of ${caller.mspId}`,
+        `tree size ${size} does not exceed the last anchored size ${previous.treeSize} of log ${logId} of ${caller.mspId}`,
       );
     }
     const anchor: AuditAnchor = {
       gatewayMspId: caller.mspId,
+      logId,
       treeSize: size,
       rootHash,
       timestamp,
@@ -144,13 +171,18 @@ export class AuditContract extends Contract {
     };
     await putJson(
       ctx,
-      compositeKey(ctx, KeyType.auditAnchor, [caller.mspId, String(size).padStart(TREE_SIZE_DIGITS, '0')]),
+      compositeKey(ctx, KeyType.auditAnchor, [
+        caller.mspId,
+        logId,
+        String(size).padStart(TREE_SIZE_DIGITS, '0'),
+      ]),
       anchor,
     );
     await putJson(ctx, headKey, anchor);
     // Public and non-personal: no signer id, only the organisation, the size and the root.
     emitEvent(ctx, 'AuditAnchored', {
       gatewayMspId: caller.mspId,
+      logId,
       treeSize: size,
       rootHash,
       previousTreeSize: previous?.treeSize ?? 0,
@@ -161,17 +193,22 @@ export class AuditContract extends Contract {
   /** Every anchor of a gateway's log, by increasing tree size. Any registered organisation may read. */
   @Transaction(false)
   @Returns('string')
-  public async getAnchors(ctx: Context, gatewayMspId: string): Promise<string> {
+  public async getAnchors(ctx: Context, gatewayMspId: string, logId: string): Promise<string> {
     await resolveCaller(ctx);
-    return result(await listByPartialKey<AuditAnchor>(ctx, KeyType.auditAnchor, [checkMspId(gatewayMspId)]));
+    return result(
+      await listByPartialKey<AuditAnchor>(ctx, KeyType.auditAnchor, [
+        checkMspId(gatewayMspId),
+        checkLogId(logId),
+      ]),
+    );
   }
 
   /** The last anchor of a gateway's log, or null. */
   @Transaction(false)
   @Returns('string')
-  public async latestAnchor(ctx: Context, gatewayMspId: string): Promise<string> {
+  public async latestAnchor(ctx: Context, gatewayMspId: string, logId: string): Promise<string> {
     await resolveCaller(ctx);
-    const key = compositeKey(ctx, KeyType.auditHead, [checkMspId(gatewayMspId)]);
+    const key = compositeKey(ctx, KeyType.auditHead, [checkMspId(gatewayMspId), checkLogId(logId)]);
     return result((await readJson<AuditAnchor>(ctx, key)) ?? null);
   }
 }

@@ -46,9 +46,9 @@ export const KeyType = {
   customsSeal: 'customsseal',
   /** [consignmentId, txId] → ReferralAnswerRecord, append-only. */
   referralAnswer: 'referralanswer',
-  /** [gatewayMspId, zero-padded tree size] → AuditAnchor, append-only. */
+  /** [gatewayMspId, logId, zero-padded tree size] → AuditAnchor, append-only. */
   auditAnchor: 'auditanchor',
-  /** [gatewayMspId] → the latest AuditAnchor of that gateway (written only by that gateway, serially). */
+  /** [gatewayMspId, logId] → the latest AuditAnchor of that log (written only by its gateway, serially). */
   auditHead: 'audithead',
 } as const;
 

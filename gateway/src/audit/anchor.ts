@@ -120,7 +120,7 @@ export class AuditAnchorer {
       const head = await this.log.treeHead();
       if (head.treeSize <= anchored) return undefined;
       const submitted = await this.ledger.submit(this.identity, 'audit:anchor', {
-        arguments: [String(head.treeSize), head.rootHash, head.timestamp, head.signature],
+        arguments: [head.logId, String(head.treeSize), head.rootHash, head.timestamp, head.signature],
       });
       const record = JSON.parse(Buffer.from(submitted.result).toString('utf8')) as AnchorRecord;
       this.anchoredSize = head.treeSize;
@@ -150,10 +150,10 @@ export class AuditAnchorer {
     }
   }
 
-  /** Reads this gateway's last anchor and checks it against the local log. */
+  /** Reads the last anchor of this gateway's log and checks it against the local log. */
   private async refresh(): Promise<void> {
     const bytes = await this.ledger.evaluate(this.identity, 'audit:latestAnchor', {
-      arguments: [this.identity.mspId],
+      arguments: [this.identity.mspId, this.log.logId ?? ''],
     });
     const text = Buffer.from(bytes).toString('utf8');
     const latest = text === '' ? null : (JSON.parse(text) as AnchorRecord | null);

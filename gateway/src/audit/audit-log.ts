@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import canonicalizeModule from 'canonicalize';
 import type { AbstractSublevel } from 'abstract-level';
+import { auditTreeHeadMessage } from '@customs-ledger/chaincode';
 import type { Level } from 'level';
 import {
   consistencyProof,
@@ -57,11 +59,13 @@ export interface AuditSigner {
 
 /** A signed tree head: the log's size and root at a moment, signed by the gateway operator. */
 export interface TreeHead {
+  /** The log's id (AUDIT_LOG_ID): each gateway's log has its own, so one organisation may run several. */
+  readonly logId: string;
   readonly treeSize: number;
   /** Hex RFC 6962 root of the first treeSize entries. */
   readonly rootHash: string;
   readonly timestamp: string;
-  /** Base64 DER signature over treeHeadMessage({ treeSize, rootHash, timestamp }). */
+  /** Base64 DER signature over auditTreeHeadMessage({ logId, treeSize, rootHash, timestamp }). */
   readonly signature: string;
   readonly signerMspId: string;
   readonly signerCertificate: string;
@@ -77,19 +81,13 @@ export interface AuditLogOptions {
    * Stored nodes never change, so a cached node is always the stored one.
    */
   readonly nodeCache?: number;
+  /** Open to read only (the auditor): a log without an id is not given one. */
+  readonly readOnly?: boolean;
 }
 
 /** A size, index or range outside the log: the caller's mistake, not a fault of the log. */
 export class AuditRangeError extends RangeError {
   override readonly name = 'AuditRangeError';
-}
-
-/** The bytes a tree head signature covers: canonical JSON of { rootHash, timestamp, treeSize }. */
-export function treeHeadMessage(head: Pick<TreeHead, 'treeSize' | 'rootHash' | 'timestamp'>): Buffer {
-  return Buffer.from(
-    canonicalize({ treeSize: head.treeSize, rootHash: head.rootHash, timestamp: head.timestamp })!,
-    'utf8',
-  );
 }
 
 /** The canonical bytes of an entry, i.e. the leaf data. Only the known fields, in JCS order. */
@@ -118,6 +116,7 @@ const entryKey = (index: number): string => `e:${hex16(index)}`;
 const nodeKey = (height: number, index: number): string =>
   `n:${height.toString(16).padStart(2, '0')}:${hex16(index)}`;
 const SIZE_KEY = 'size';
+const ID_KEY = 'id';
 
 type Store = AbstractSublevel<Level<string, Uint8Array>, string | Buffer | Uint8Array, string, Uint8Array>;
 
@@ -149,6 +148,7 @@ export class AuditLog {
   /** Settles when the last append requested so far has been written or has failed (FIFO). */
   private last: Promise<unknown> = Promise.resolve();
   private readonly cache = new Map<string, Buffer>();
+  private id: string | undefined;
 
   private constructor(
     private readonly db: Level<string, Uint8Array>,
@@ -183,7 +183,19 @@ export class AuditLog {
     if (log.treeSize > 0 && (await store.get(entryKey(log.treeSize - 1))) === undefined) {
       throw new Error(`audit log: entry ${log.treeSize - 1} is missing`);
     }
+    const id = await store.get(ID_KEY);
+    log.id = id === undefined ? undefined : Buffer.from(id).toString('utf8');
+    if (log.id === undefined && options.readOnly !== true) {
+      log.id = randomBytes(16).toString('hex');
+      // Not synced on its own: the first synced append, which any anchored head follows, makes it durable.
+      await store.put(ID_KEY, Buffer.from(log.id, 'utf8'));
+    }
     return log;
+  }
+
+  /** The log's id, drawn when it was first opened to write; undefined only for a log never written by this version. */
+  get logId(): string | undefined {
+    return this.id;
   }
 
   /** The number of entries durably written. */
@@ -257,8 +269,12 @@ export class AuditLog {
     const treeSize = this.treeSize;
     const rootHash = (await this.rootAt(treeSize)).toString('hex');
     const timestamp = new Date().toISOString();
-    const signature = await this.signer.sign(treeHeadMessage({ treeSize, rootHash, timestamp }));
+    const logId = this.id;
+    if (logId === undefined)
+      throw new Error('audit log: a log opened to read only has no tree heads to sign');
+    const signature = await this.signer.sign(auditTreeHeadMessage({ logId, treeSize, rootHash, timestamp }));
     return {
+      logId,
       treeSize,
       rootHash,
       timestamp,

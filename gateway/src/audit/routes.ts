@@ -25,12 +25,15 @@ const Size = (description: string, required = true) => integer(1, description, r
 
 const TreeHeadSchema = z
   .object({
+    logId: z.string().openapi({
+      description: "This gateway's log id: anchors on the ledger are kept per organisation and log",
+    }),
     treeSize: z.number().int(),
     rootHash: Hash,
     timestamp: z.string().openapi({ description: 'When the head was signed (ISO 8601)' }),
     signature: z.string().openapi({
       description:
-        'Base64 DER ECDSA (SHA-256) signature over the canonical JSON (RFC 8785) of {rootHash, timestamp, treeSize}',
+        'Base64 DER ECDSA (SHA-256) signature over the canonical JSON (RFC 8785) of {logId, rootHash, timestamp, treeSize}',
     }),
     signerMspId: z.string(),
     signerCertificate: z.string().openapi({ description: 'PEM certificate of the signing identity' }),
