@@ -13,17 +13,32 @@ interface DisclosureOptions extends GatewayOptions {
   readonly record?: string;
 }
 
-/** What POST /v1/verify takes; the disclosures endpoint's answer has these fields and more. */
+/** What POST /v1/verify takes: the disclosures endpoint's answer, or just its record and disclosure. */
 interface VerifyRequest {
   readonly consignmentId: string;
   readonly record: string;
+  /** The transaction that wrote the disclosed version, and its block, as the package claims them. */
+  readonly txId?: string;
+  readonly block?: number | null;
   readonly disclosure: DisclosurePackage;
+}
+
+interface Committed {
+  readonly root: string;
+  readonly leafCount: number;
+  readonly txId: string;
+  readonly version: number;
+  readonly latestVersion: number;
+  readonly block: number | null;
 }
 
 type VerifyAnswer = (
   | { readonly verified: true }
   | { readonly verified: false; readonly code?: string; readonly path?: string; readonly reason?: string }
-) & { readonly committed?: { readonly root: string; readonly leafCount: number; readonly txId: string } };
+) & { readonly committed?: Committed };
+
+/** Claims about where the ledger holds the version: only the ledger (through the gateway) can check them. */
+const PLACEMENT_CODES = ['transaction', 'block'];
 
 export function registerVerifyDisclosure(program: Command, context: CommandContext): void {
   const command = program
@@ -65,6 +80,9 @@ async function verifyDisclosureCommand(
     return notVerified(request, `the gateway refused it: ${reason}`, 'refused');
   }
   if (answer.status !== 200) throw gateway.refusal('POST', '/v1/verify', answer);
+  if (!answer.body.verified && PLACEMENT_CODES.includes(answer.body.code ?? '')) {
+    return notVerified(request, answer.body.reason ?? 'the ledger holds it elsewhere', answer.body.code!);
+  }
   const committed = answer.body.committed;
   const local: DisclosureVerdict = committed
     ? verifyDisclosure(request.disclosure, committed)
@@ -85,7 +103,10 @@ async function verifyDisclosureCommand(
     json: { command: 'verify-disclosure', verified: true, ...request, committed },
     text: [
       `VERIFIED: ${count(fields.length, 'disclosed field')} of ${subject} match the commitment on the ledger.`,
-      `  root ${committed!.root} over ${count(committed!.leafCount, 'field')}, committed in tx ${short(committed!.txId, 16)}`,
+      `  root ${committed!.root} over ${count(committed!.leafCount, 'field')}, version ${committed!.version} committed in tx ${short(committed!.txId, 16)}, block ${committed!.block ?? '?'}`,
+      ...(committed!.version < committed!.latestVersion
+        ? [`  (the record was corrected since: the latest version is ${committed!.latestVersion})`]
+        : []),
       ...fields.map((f) => `  ${f.path} = ${JSON.stringify(f.value)}`),
     ],
   };
@@ -131,10 +152,12 @@ async function readRequest(path: string, options: DisclosureOptions): Promise<Ve
       `${path} does not say which consignment and record it discloses: pass --consignment and --record`,
     );
   }
-  // Only what POST /v1/verify accepts: the disclosures answer also carries txId and accessTxId.
+  // The version's transaction and block are verified too; the access record is the maker's, not the package's.
   return {
     consignmentId,
     record,
+    ...(typeof document.txId === 'string' ? { txId: document.txId } : {}),
+    ...(typeof document.block === 'number' ? { block: document.block } : {}),
     disclosure: { root: disclosure.root, leafCount: disclosure.leafCount, fields: disclosure.fields },
   };
 }

@@ -5,13 +5,14 @@ import type {
   JoinKeys,
   NetworkConfig,
   RecordKind,
-  SubmissionRecord,
 } from '@customs-ledger/chaincode';
 import {
   disclose,
+  verifyDisclosure,
   purposeAllowed,
   purposesForRole,
   type DisclosurePackage,
+  type DisclosureVerdict as MerkleVerdict,
   type ProvenanceEntry,
   type Purpose,
 } from '@customs-ledger/chaincode';
@@ -131,27 +132,35 @@ export class ConsignmentService {
   ): Promise<{
     consignmentId: string;
     record: RecordKind;
+    version: number;
     txId: string;
+    block: number | null;
     disclosure: DisclosurePackage;
     accessTxId: string;
   }> {
     const access = await this.recordAccess(principal, id, kind, purpose);
-    const record = await this.ledger.evaluate<{ payload: unknown; saltSeed: string; txId: string }>(
-      principal,
-      'consignment:getPrivateRecord',
-      [id, kind],
-    );
+    const record = await this.ledger.evaluate<{
+      payload: unknown;
+      saltSeed: string;
+      txId: string;
+      version: number;
+    }>(principal, 'consignment:getPrivateRecord', [id, kind]);
+    let disclosure: DisclosurePackage;
     try {
-      return {
-        consignmentId: id,
-        record: kind,
-        txId: record.txId,
-        disclosure: disclose(record.payload, record.saltSeed, paths),
-        accessTxId: access,
-      };
+      disclosure = disclose(record.payload, record.saltSeed, paths);
     } catch (error) {
       throw new HttpProblem(400, (error as Error).message);
     }
+    const block = (await this.ledger.blocksOf(principal, [record.txId])).get(record.txId);
+    return {
+      consignmentId: id,
+      record: kind,
+      version: record.version,
+      txId: record.txId,
+      block: block === undefined ? null : Number(block),
+      disclosure,
+      accessTxId: access,
+    };
   }
 
   private async recordAccess(
@@ -195,16 +204,46 @@ export class ConsignmentService {
     return { record: summary, payload: filterPersonalData(kind, purpose, payload), accessTxId };
   }
 
-  /** The root and leaf count committed on the ledger for the latest version of a record. */
-  async commitment(
+  /**
+   * Checks a disclosure package against the record version the ledger holds: the one its
+   * transaction wrote (a package made before a correction still verifies, and says it was
+   * superseded), else the latest. A transaction that wrote no version of the record, or a block
+   * that does not hold it, fails like a changed value does, with the reason.
+   */
+  async verifyDisclosure(
     principal: Principal,
-    id: string,
-    kind: RecordKind,
-  ): Promise<{ root: string; leafCount: number; txId: string }> {
-    const view = (await this.ledger.evaluate(principal, 'consignment:get', [id])) as ConsignmentChaincodeView;
-    const record = view.records.find((r) => r.kind === kind);
-    if (!record) throw new HttpProblem(404, `consignment ${id} has no ${kind} record`);
-    return { root: record.root, leafCount: record.leafCount, txId: record.txId };
+    request: DisclosureClaim,
+  ): Promise<DisclosureVerdict & { readonly committed?: RecordCommitment }> {
+    const { consignmentId: id, record: kind } = request;
+    const { entries } = await this.history(principal, id);
+    const versions = entries.filter((e) => e.type === `${kind}_submitted`);
+    const latest = versions.at(-1);
+    if (!latest) throw new HttpProblem(404, `consignment ${id} has no ${kind} record`);
+    const chosen = request.txId === undefined ? latest : versions.find((v) => v.txId === request.txId);
+    if (!chosen) {
+      return {
+        ok: false,
+        code: 'transaction',
+        reason: `transaction ${request.txId} wrote no version of the ${kind} record of consignment ${id}`,
+      };
+    }
+    const committed: RecordCommitment = {
+      root: String(chosen.detail.root),
+      leafCount: Number(chosen.detail.leafCount),
+      version: Number(chosen.detail.version),
+      txId: chosen.txId,
+      block: chosen.block,
+      latestVersion: Number(latest.detail.version),
+    };
+    if (request.block !== undefined && request.block !== committed.block) {
+      return {
+        ok: false,
+        code: 'block',
+        reason: `the package places transaction ${committed.txId} in block ${request.block}; the ledger has it in block ${committed.block}`,
+        committed,
+      };
+    }
+    return { ...verifyDisclosure(request.disclosure, committed), committed };
   }
 
   /**
@@ -239,7 +278,25 @@ export class ConsignmentService {
 /** A provenance entry with the block that holds its transaction (null if the peer asked has none yet). */
 export type HistoryEntry = ProvenanceEntry & { readonly block: number | null };
 
-/** The part of consignment:get that commitment() reads. */
-interface ConsignmentChaincodeView {
-  readonly records: readonly SubmissionRecord[];
+/** What a disclosure package claims: a record version's fields, and where the ledger holds it. */
+export interface DisclosureClaim {
+  readonly consignmentId: string;
+  readonly record: RecordKind;
+  readonly txId?: string;
+  readonly block?: number;
+  readonly disclosure: DisclosurePackage;
 }
+
+/** A record version's commitment on the ledger, and which version is the latest. */
+export interface RecordCommitment {
+  readonly root: string;
+  readonly leafCount: number;
+  readonly version: number;
+  readonly txId: string;
+  readonly block: number | null;
+  readonly latestVersion: number;
+}
+
+/** Why a package does not verify: the Merkle check's reasons, or a transaction or block it misnames. */
+export type DisclosureVerdict =
+  MerkleVerdict | { readonly ok: false; readonly code: 'transaction' | 'block'; readonly reason: string };
