@@ -2,7 +2,7 @@ import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-a
 
 import { canonicalJson, fromBytes } from '../domain/canonical';
 import { customsCollection, traderCollection } from '../domain/collections';
-import { canSeeConsignment, participantMspIds } from '../domain/consignment';
+import { participantMspIds } from '../domain/consignment';
 import {
   assessConsignment,
   automaticDecisionRefusal,
@@ -28,7 +28,6 @@ import { commitPayload } from '../domain/merkle';
 import { RuleSet, SELLER_HISTORY_CAP } from '../domain/risk';
 import { assertAllowed } from '../domain/roles';
 import {
-  ConsignmentId,
   parseJsonWith,
   parseWith,
   SaltSeed,
@@ -39,6 +38,7 @@ import {
   type RecordKind,
 } from '../domain/schemas';
 import { recordsLocked, type DecisionEvent } from '../domain/state-machine';
+import { loadConsignment, loadVisibleConsignment } from './consignment-state';
 import {
   KeyType,
   compositeKey,
@@ -144,13 +144,6 @@ function versionsOf(records: readonly SubmissionRecord[]): RecordVersions {
 
 function sealKey(ctx: Context, id: string): string {
   return compositeKey(ctx, KeyType.customsSeal, [id]);
-}
-
-async function loadConsignment(ctx: Context, consignmentId: string): Promise<ConsignmentRecord> {
-  const id = parseWith(ConsignmentId, 'consignmentId', consignmentId);
-  const consignment = await readJson<ConsignmentRecord>(ctx, compositeKey(ctx, KeyType.consignment, [id]));
-  if (!consignment) throw new Error(`consignment ${id} does not exist`);
-  return consignment;
 }
 
 /**
@@ -440,11 +433,7 @@ export class CustomsContract extends Contract {
   @Returns('string')
   public async getMatch(ctx: Context, consignmentId: string): Promise<string> {
     const caller = await resolveCaller(ctx);
-    assertAllowed('readConsignment', caller);
-    const consignment = await loadConsignment(ctx, consignmentId);
-    if (!canSeeConsignment(caller, consignment)) {
-      throw new Error(`consignment ${consignment.consignmentId} is not visible to ${caller.mspId}`);
-    }
+    const consignment = await loadVisibleConsignment(ctx, caller, consignmentId);
     const seal = await readJson<CustomsSeal>(ctx, sealKey(ctx, consignment.consignmentId));
     return result({ consignmentId: consignment.consignmentId, assessment: seal?.assessment ?? null });
   }
