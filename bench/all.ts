@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
+import { FLAT_RSS_MB_PER_MIN } from './lib/gateway-process.js';
 
 interface Row {
   readonly benchmark: string;
@@ -13,7 +14,7 @@ interface Row {
   readonly met: boolean;
 }
 
-for (const script of ['bench/ledger.ts', 'bench/http.ts', 'bench/customs.ts']) {
+for (const script of ['bench/ledger.ts', 'bench/http.ts', 'bench/customs.ts', 'bench/store.ts']) {
   console.log(`\n=== ${script}`);
   execFileSync(process.execPath, ['--import', 'tsx', script], { stdio: 'inherit', env: process.env });
 }
@@ -24,6 +25,41 @@ const ledger = await read('ledger');
 const http = await read('http');
 const customs = await read('customs');
 const n = (value: number | string | undefined): number => Number(value ?? Number.NaN);
+/** bench/store.ts's result (nested). */
+interface StoreResult {
+  readonly events: number;
+  readonly load: {
+    readonly seconds: number;
+    readonly costGrowth: number;
+    readonly scaling: readonly { storedEvents: number; eventsPerSec: number; cpuMsPerEvent: number }[];
+  };
+  readonly reads: Record<string, number>;
+  readonly coldStart: Record<string, number>;
+  readonly memory: Record<string, number>;
+}
+const store = JSON.parse(await readFile('bench-results/store.json', 'utf8')) as StoreResult;
+const atSize = `${store.events.toLocaleString('en')} events`;
+const fullSize = store.events >= 1_000_000;
+/** The soak is not part of `npm run bench` (10 minutes); its last result is shown when there is one. */
+const soak = await readFile('bench-results/soak.json', 'utf8').then(
+  (text) =>
+    JSON.parse(text) as {
+      minutes: number;
+      rate: number;
+      errors: number;
+      p99MsWorstInterval: number;
+      rss: {
+        firstMb: number;
+        lastMb: number;
+        maxMb: number;
+        slopeMbPerMin: number;
+        maxGrowthMbPerMin: number;
+      };
+      passed: boolean;
+      date: string;
+    },
+  () => undefined,
+);
 
 const rows: Row[] = [
   {
@@ -55,6 +91,57 @@ const rows: Row[] = [
     target: '≥ 146 assessments/s',
     met: n(customs.assessmentsPerSec) >= 146,
   },
+  {
+    benchmark: `provenance reads GET /v1/consignments/{id}/history, ${atSize}`,
+    figure: `p50 ${store.reads.historyP50Ms} ms, p99 ${store.reads.historyP99Ms} ms (${store.reads.connections} clients)`,
+    reference: '',
+    target: 'p99 ≤ 10 ms at 1M events',
+    met: fullSize && store.reads.historyP99Ms! <= 10,
+  },
+  {
+    benchmark: `status reads GET /v1/consignments/{id}, ${atSize}`,
+    figure: `p50 ${store.reads.statusP50Ms} ms, p99 ${store.reads.statusP99Ms} ms (${store.reads.connections} clients)`,
+    reference: `raw level get, same keys: p50 ${store.reads.rawLevelP50Ms} ms, p99 ${store.reads.rawLevelP99Ms} ms (status read ${store.reads.statusVsRawLevelP50}× at p50)`,
+    target: 'p99 ≤ 10 ms at 1M events',
+    met: fullSize && store.reads.statusP99Ms! <= 10,
+  },
+  {
+    benchmark: `gateway cold start (spawn → /readyz 200), ${atSize}`,
+    figure: `${store.coldStart.ms} ms (+ ${store.coldStart.settleSeconds} s of start-up work after ready)`,
+    reference: `empty store ${store.coldStart.emptyStoreMs} ms`,
+    target: '≤ 2 s at 1M events',
+    met: fullSize && store.coldStart.ms! <= 2000,
+  },
+  {
+    benchmark: `gateway RSS, ${atSize}`,
+    figure: `${store.memory.rssMb} MB after the reads (first ${store.memory.firstMb}, max ${store.memory.maxMb}, ${store.memory.slopeMbPerMin} MB/min over the reads)`,
+    reference: `empty store ${store.memory.emptyStoreRssMb} MB`,
+    target: `≤ 400 MB at 1M events, growth ≤ ${FLAT_RSS_MB_PER_MIN} MB/min`,
+    met: fullSize && store.memory.rssMb! <= 400 && store.memory.slopeMbPerMin! <= FLAT_RSS_MB_PER_MIN,
+  },
+  {
+    benchmark: 'ledger port: consignment:batch load, cost per event as the store grows',
+    figure: store.load.scaling
+      .map(
+        (s) =>
+          `${s.storedEvents.toLocaleString('en')}: ${s.eventsPerSec} events/s, ${s.cpuMsPerEvent} CPU ms/event`,
+      )
+      .join('; '),
+    reference: `loaded in ${store.load.seconds} s`,
+    target: 'CPU ms/event at the end ≤ 1.25 × at 10k',
+    met: store.load.costGrowth <= 1.25,
+  },
+  ...(soak === undefined
+    ? []
+    : [
+        {
+          benchmark: `soak (npm run soak, ${soak.date.slice(0, 10)}): ${soak.minutes} min at ${soak.rate} req/s`,
+          figure: `worst interval p99 ${soak.p99MsWorstInterval} ms, ${soak.errors} errors, RSS ${soak.rss.firstMb} → ${soak.rss.lastMb} MB (max ${soak.rss.maxMb}), ${soak.rss.slopeMbPerMin} MB/min`,
+          reference: '',
+          target: `no errors, growth ≤ ${soak.rss.maxGrowthMbPerMin} MB/min over the last 2/3`,
+          met: soak.passed,
+        },
+      ]),
 ];
 
 const table = [

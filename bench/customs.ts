@@ -10,8 +10,8 @@
  */
 import '../gateway/src/ledger/embedded/chaincode-logging.js';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_RULE_SET, DEFAULT_TARIFF_SET } from '@customs-ledger/chaincode';
@@ -23,7 +23,8 @@ import {
   orderPayload,
   paymentPayload,
 } from '../test/support/payloads.js';
-import { percentile } from './lib/stats.js';
+import { machine, writeResult } from './lib/results.js';
+import { percentile, round } from './lib/stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -39,7 +40,6 @@ const positiveInt = (name: string, text: string): number => {
 };
 const n = positiveInt('n', values.n);
 const concurrency = positiveInt('concurrency', values.concurrency);
-const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
@@ -147,12 +147,9 @@ try {
     p50Ms: round(percentile(latencies, 50)),
     p99Ms: round(percentile(latencies, 99)),
     elapsedS: round(elapsedS),
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    node: process.version,
+    ...machine(),
   };
-  await mkdir('bench-results', { recursive: true });
-  await writeFile(values.out, JSON.stringify(results, null, 2) + '\n');
+  await writeResult(values.out, results);
   console.log(results);
   console.log(`→ ${values.out}`);
 } finally {

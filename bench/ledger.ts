@@ -10,16 +10,17 @@
  * through fabric-shim, endorsement, ordering, validation, blocks, history and the transaction index.
  */
 import '../gateway/src/ledger/embedded/chaincode-logging.js';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
 import { Level } from 'level';
-import { isConfigData } from '../gateway/src/ledger/embedded/block.js';
 import { openEmbeddedNetwork } from '../gateway/src/ledger/embedded/network.js';
-import { CommitError, TxValidationCode } from '../gateway/src/ledger/port.js';
-import { percentile } from './lib/stats.js';
+import { CommitError } from '../gateway/src/ledger/port.js';
+import { committedWrites, SYNC_WRITE } from './lib/ledger-writes.js';
+import { machine, writeResult } from './lib/results.js';
+import { percentile, round } from './lib/stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -37,8 +38,6 @@ const positiveInt = (name: string, text: string, min: number): number => {
 const n = positiveInt('n', values.n, 1);
 const concurrency = positiveInt('concurrency', values.concurrency, 1);
 const warmup = positiveInt('warmup', values.warmup, 0);
-
-const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
 
 const workDir = await mkdtemp(join(tmpdir(), 'bench-ledger-'));
 try {
@@ -105,20 +104,11 @@ try {
   bar.stop();
 
   // The reference workload: the public write sets of the measured blocks, as the blocks hold them.
-  const blocks: { key: string; value: Buffer }[][] = [];
+  const blocks: (readonly { key: string; value: Buffer }[])[] = [];
   let transactions = 0;
-  for (let b = firstBlock; b < Number(ledger.height()); b++) {
-    const block = await ledger.getBlock(b);
-    if (isConfigData(block.data)) continue;
-    const writes: { key: string; value: Buffer }[] = [];
-    for (const [i, tx] of block.data.transactions.entries()) {
-      if (block.metadata.validationCodes[i] !== TxValidationCode.VALID)
-        throw new Error(`transaction ${tx.txId} in block ${b} is invalid`);
-      transactions += 1;
-      for (const w of tx.rwset.writes)
-        if (w.value !== null) writes.push({ key: w.key, value: Buffer.from(w.value, 'base64') });
-    }
-    blocks.push(writes);
+  for await (const block of committedWrites(ledger, firstBlock)) {
+    transactions += block.transactions;
+    blocks.push(block.writes);
   }
   await ledger.close();
   if (transactions !== n) throw new Error(`the measured blocks hold ${transactions} transactions, not ${n}`);
@@ -128,13 +118,11 @@ try {
     valueEncoding: 'buffer',
   });
   await raw.open();
-  // The same option the ledger's store passes (`level` in Node is classic-level, which honours it).
-  const syncWrite = { sync: true };
   const rawStarted = performance.now();
   for (const writes of blocks) {
     await raw.batch(
       writes.map(({ key, value }) => ({ type: 'put' as const, key, value })),
-      syncWrite,
+      SYNC_WRITE,
     );
   }
   const rawElapsedS = (performance.now() - rawStarted) / 1000;
@@ -158,13 +146,10 @@ try {
     warmup,
     elapsedS: round(elapsedS),
     rawLevelElapsedS: round(rawElapsedS, 3),
-    node: process.version,
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
+    ...machine(),
     date: new Date().toISOString(),
   };
-  await mkdir(join(values.out, '..'), { recursive: true });
-  await writeFile(values.out, JSON.stringify(result, null, 2) + '\n');
+  await writeResult(values.out, result);
 
   console.log();
   console.table({

@@ -1,0 +1,190 @@
+/*
+ * The gateway as users run it (`node --import tsx gateway/src/main.ts`, its own process, real
+ * HTTP), so that its start-up time and its memory are its own and not the benchmark's. Memory and
+ * CPU time are read from /proc (Linux).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { slope } from './stats.js';
+
+export interface GatewayProcess {
+  readonly pid: number;
+  readonly url: string;
+  /** Spawn → first 200 from /readyz, in milliseconds. */
+  readonly coldStartMs: number;
+  /** The bearer header of a demo user (by user name, e.g. 'platforma-operator'). */
+  auth(user: string): Record<string, string>;
+  /** SIGTERM (the gateway closes its stores), SIGKILL after 30 s. */
+  stop(): Promise<void>;
+}
+
+/** Starts the gateway on `dataDir` and resolves once /readyz answers 200. */
+export async function startGatewayProcess(
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<GatewayProcess> {
+  const spawnedAt = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts'], {
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'error',
+      // The limiter stays in the path but must not refuse a benchmark's steady load.
+      RATE_LIMIT_PER_MINUTE: '100000000',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const url = await listeningUrl(child);
+  for (;;) {
+    const res = await fetch(`${url}/readyz`).catch(() => undefined);
+    if (res?.status === 200) break;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const coldStartMs = performance.now() - spawnedAt;
+  const credentials = JSON.parse(await readFile(join(dataDir, 'dev-credentials.json'), 'utf8')) as {
+    user: string;
+    apiKey: string;
+  }[];
+  return {
+    pid: child.pid!,
+    url,
+    coldStartMs,
+    auth: (user) => {
+      const credential = credentials.find((c) => c.user === user);
+      if (!credential) throw new Error(`no demo user ${user}`);
+      return { authorization: `Bearer ${credential.apiKey}` };
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        child.once('exit', () => {
+          clearTimeout(kill);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+function listeningUrl(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      const match = /Gateway listening on (http:\/\/\S+)/.exec(output);
+      if (match) {
+        child.stdout!.off('data', onData);
+        // Keep draining, or a chatty gateway would block on a full pipe.
+        child.stdout!.resume();
+        resolve(match[1]!.replace('localhost', '127.0.0.1'));
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.length > 100_000) output = output.slice(-50_000);
+    });
+    child.once('exit', (code) =>
+      reject(new Error(`gateway exited with ${code} before listening:\n${output}`)),
+    );
+  });
+}
+
+/** Resident set size of a process, in MB. */
+export async function rssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
+  if (kb === undefined) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(kb) / 1024;
+}
+
+/** User + system CPU time a process has used, in seconds. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime and stime are the 14th and 15th of the line.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+/** USER_HZ: 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS = 100;
+
+/**
+ * Waits until the process has used less than `busyShare` of one core over a whole second (the
+ * gateway's background work after start, such as the event hub's replay of the ledger, is done).
+ * Resolves with the seconds waited; gives up after `timeoutS`.
+ */
+export async function waitUntilIdle(pid: number, timeoutS = 600, busyShare = 0.1): Promise<number> {
+  const started = performance.now();
+  let before = await cpuSeconds(pid);
+  while ((performance.now() - started) / 1000 < timeoutS) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const now = await cpuSeconds(pid);
+    if (now - before < busyShare) break;
+    before = now;
+  }
+  return (performance.now() - started) / 1000;
+}
+
+/**
+ * RSS growth that still counts as flat, in MB a minute (least squares). Bounded caches filling and
+ * the heap settling stay under it over a few minutes; a leak of 2 MB/min (about 3 GB a day) is
+ * already one an operator would see.
+ */
+export const FLAT_RSS_MB_PER_MIN = 2;
+
+export interface RssSample {
+  /** Seconds since the sampler started. */
+  readonly t: number;
+  readonly mb: number;
+}
+
+/** Samples a process's RSS at a fixed period until stopped. */
+export class RssSampler {
+  readonly samples: RssSample[] = [];
+  private readonly started = performance.now();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly pid: number,
+    periodMs: number,
+  ) {
+    this.timer = setInterval(() => void this.sample(), periodMs);
+    void this.sample();
+  }
+
+  async sample(): Promise<RssSample | undefined> {
+    const mb = await rssMb(this.pid).catch(() => undefined);
+    if (mb === undefined) return undefined;
+    const sample = { t: (performance.now() - this.started) / 1000, mb };
+    this.samples.push(sample);
+    return sample;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** First, last and max RSS, and the growth in MB a minute (least squares) of the samples from `fromT` on. */
+  summary(fromT = 0): {
+    firstMb: number;
+    lastMb: number;
+    maxMb: number;
+    slopeMbPerMin: number;
+    samples: number;
+  } {
+    const window = this.samples.filter((s) => s.t >= fromT);
+    const mbs = window.map((s) => s.mb);
+    return {
+      firstMb: Number((mbs[0] ?? 0).toFixed(1)),
+      lastMb: Number((mbs.at(-1) ?? 0).toFixed(1)),
+      maxMb: Number(Math.max(0, ...mbs).toFixed(1)),
+      slopeMbPerMin: Number(slope(window.map((s) => ({ x: s.t / 60, y: s.mb }))).toFixed(2)),
+      samples: window.length,
+    };
+  }
+}

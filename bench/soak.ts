@@ -1,0 +1,266 @@
+/*
+ * npm run soak -- [--minutes 10] [--rate 100] [--interval 30] [--max-growth 2] [--max-in-flight 1000]
+ *
+ * The gateway process (`node --import tsx gateway/src/main.ts`, fresh data directory) under a
+ * steady request rate below its capacity for a given time, open loop: requests leave on schedule
+ * whether or not earlier ones were answered, and a latency counts from the scheduled moment, so a
+ * stall shows in the figures instead of slowing the load down. The mix, per request:
+ *   10 % creates (POST /v1/consignments, platform),
+ *   30 % record submissions (declaration and order by the platform, payment by the payment
+ *        provider, logistics by the post, in that order for each consignment; after logistics the
+ *        gateway's customs pipeline assesses and may release the consignment on its own),
+ *   40 % status reads (GET /v1/consignments/{id}) and 20 % history reads (…/history) of a random
+ *        consignment created so far.
+ * Reports p50/p99 per interval, RSS every 5 s and errors, to bench-results/soak.json and
+ * bench-results/soak.md. Exits 1 if any request failed (not 2xx, a network error, or more than
+ * --max-in-flight waiting) or if memory grew: the least-squares slope of RSS over the last two
+ * thirds of the run (the first third is start-up and heap sizing) above --max-growth MB/min.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Presets, SingleBar } from 'cli-progress';
+import { Command } from 'commander';
+import { positiveInt, positiveNumber } from './lib/cli.js';
+import { FLAT_RSS_MB_PER_MIN, RssSampler, startGatewayProcess } from './lib/gateway-process.js';
+import { parcel } from './lib/parcels.js';
+import { machine, writeResult } from './lib/results.js';
+import { percentile, round } from './lib/stats.js';
+
+const options = new Command()
+  .name('soak')
+  .option('--minutes <m>', 'how long', positiveNumber, 10)
+  .option('--rate <n>', 'requests per second', positiveNumber, 100)
+  .option('--interval <s>', 'seconds per reported interval', positiveNumber, 30)
+  .option(
+    '--max-growth <mb>',
+    'allowed RSS growth over the last 2/3 of the run, MB/min',
+    positiveNumber,
+    FLAT_RSS_MB_PER_MIN,
+  )
+  .option('--max-in-flight <n>', 'requests waiting at once before one counts as an error', positiveInt, 1000)
+  .option('--out <file>', 'result file (and the .md beside it)', 'bench-results/soak.json')
+  .parse()
+  .opts<{
+    minutes: number;
+    rate: number;
+    interval: number;
+    maxGrowth: number;
+    maxInFlight: number;
+    out: string;
+  }>();
+
+type Kind = 'create' | 'record' | 'status' | 'history';
+const MIX: readonly [Kind, number][] = [
+  ['create', 0.1],
+  ['record', 0.3],
+  ['status', 0.4],
+  ['history', 0.2],
+];
+/** A consignment's records in the order they are sent, and who sends each. */
+const RECORDS = [
+  ['declaration', 'platforma-operator'],
+  ['order', 'platforma-operator'],
+  ['payment', 'payment-operator'],
+  ['logistics', 'post-operator'],
+] as const;
+
+interface Interval {
+  readonly fromS: number;
+  latencies: number[];
+  reads: number[];
+  writes: number[];
+  errors: number;
+}
+
+const run = randomBytes(3).toString('hex').toUpperCase();
+const dataDir = await mkdtemp(join(tmpdir(), 'bench-soak-'));
+const gateway = await startGatewayProcess(dataDir);
+try {
+  const rss = new RssSampler(gateway.pid, 5000);
+  const durationS = options.minutes * 60;
+  const intervals: Interval[] = [];
+  const intervalAt = (s: number): Interval => {
+    const index = Math.min(Math.floor(s / options.interval), Math.ceil(durationS / options.interval) - 1);
+    for (let i = intervals.length; i <= index; i++)
+      intervals.push({ fromS: i * options.interval, latencies: [], reads: [], writes: [], errors: 0 });
+    return intervals[index]!;
+  };
+  const errorSamples: string[] = [];
+
+  /** Consignments created, and the next record of those whose records are not all sent and not in flight. */
+  let created = 0;
+  let nextParcel = 0;
+  const waiting: { n: number; step: number }[] = [];
+
+  const request = async (kind: Kind): Promise<void> => {
+    const call = async (user: string, path: string, body?: unknown): Promise<void> => {
+      const res = await fetch(gateway.url + path, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: {
+          ...gateway.auth(user),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      if (res.status >= 300)
+        throw new Error(
+          `${body === undefined ? 'GET' : 'POST'} ${path} → ${res.status} ${text.slice(0, 200)}`,
+        );
+    };
+    const record = kind === 'record' ? waiting.shift() : undefined;
+    if (record !== undefined) {
+      const p = parcel(record.n, run);
+      const [name, user] = RECORDS[record.step]!;
+      await call(user, `/v1/consignments/${p.consignmentId}/${name}`, p[name]);
+      if (record.step + 1 < RECORDS.length) waiting.push({ n: record.n, step: record.step + 1 });
+      return;
+    }
+    // A record with none waiting, or a read before anything exists, is a create.
+    if ((kind !== 'status' && kind !== 'history') || created === 0) {
+      const n = nextParcel++;
+      const p = parcel(n, run);
+      await call('platforma-operator', '/v1/consignments', { consignmentId: p.consignmentId, ...p.joinKeys });
+      created = Math.max(created, n + 1);
+      waiting.push({ n, step: 0 });
+      return;
+    }
+    const id = parcel(Math.floor(Math.random() * created), run).consignmentId;
+    await call(
+      'platforma-operator',
+      kind === 'status' ? `/v1/consignments/${id}` : `/v1/consignments/${id}/history`,
+    );
+  };
+
+  const pick = (): Kind => {
+    let r = Math.random();
+    for (const [kind, share] of MIX) if ((r -= share) < 0) return kind;
+    return 'status';
+  };
+
+  const bar = new SingleBar(
+    {
+      format:
+        'soak   [{bar}] {percentage}% | {value}/{total} s | {requests} requests | {errors} errors | RSS {rss} MB',
+    },
+    Presets.shades_classic,
+  );
+  bar.start(Math.round(durationS), 0, { requests: 0, errors: 0, rss: '-' });
+  const started = performance.now();
+  let sent = 0;
+  let inFlight = 0;
+  let errors = 0;
+  const pending = new Set<Promise<void>>();
+  const fail = (interval: Interval, message: string): void => {
+    interval.errors++;
+    errors++;
+    if (errorSamples.length < 5) errorSamples.push(message);
+  };
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const elapsedS = (performance.now() - started) / 1000;
+      const due = Math.min(Math.floor(elapsedS * options.rate), Math.floor(durationS * options.rate));
+      for (; sent < due; sent++) {
+        const scheduledMs = started + (sent / options.rate) * 1000;
+        const interval = intervalAt(scheduledMs / 1000 - started / 1000);
+        if (inFlight >= options.maxInFlight) {
+          fail(interval, `more than ${options.maxInFlight} requests waiting`);
+          continue;
+        }
+        const kind = pick();
+        inFlight++;
+        const done = request(kind).then(
+          () => {
+            const ms = performance.now() - scheduledMs;
+            interval.latencies.push(ms);
+            (kind === 'status' || kind === 'history' ? interval.reads : interval.writes).push(ms);
+          },
+          (error: unknown) => fail(interval, (error as Error).message),
+        );
+        const tracked = done.finally(() => {
+          inFlight--;
+          pending.delete(tracked);
+        });
+        pending.add(tracked);
+      }
+      bar.update(Math.min(Math.round(elapsedS), Math.round(durationS)), {
+        requests: sent,
+        errors,
+        rss: rss.samples.at(-1)?.mb.toFixed(0) ?? '-',
+      });
+      if (sent >= Math.floor(durationS * options.rate)) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 10);
+  });
+  await Promise.all(pending);
+  await rss.sample();
+  rss.stop();
+  bar.stop();
+
+  const rows = intervals.map((i) => {
+    const endS = i.fromS + options.interval;
+    const atEnd = rss.samples.filter((s) => s.t <= endS).at(-1);
+    return {
+      fromS: i.fromS,
+      requests: i.latencies.length + i.errors,
+      errors: i.errors,
+      p50Ms: round(percentile(i.latencies, 50), 1),
+      p99Ms: round(percentile(i.latencies, 99), 1),
+      readP99Ms: round(percentile(i.reads, 99), 1),
+      writeP99Ms: round(percentile(i.writes, 99), 1),
+      rssMb: round(atEnd?.mb ?? 0, 1),
+    };
+  });
+  const growth = rss.summary(durationS / 3);
+  const all = rss.summary();
+  const result = {
+    minutes: options.minutes,
+    rate: options.rate,
+    mix: Object.fromEntries(MIX),
+    requests: sent,
+    errors,
+    errorSamples,
+    consignmentsCreated: created,
+    p99MsWorstInterval: Math.max(0, ...rows.map((r) => r.p99Ms)),
+    rss: {
+      firstMb: all.firstMb,
+      lastMb: all.lastMb,
+      maxMb: all.maxMb,
+      /** Least squares over the last two thirds of the run. */
+      slopeMbPerMin: growth.slopeMbPerMin,
+      maxGrowthMbPerMin: options.maxGrowth,
+      samples: rss.samples.map((s) => ({ t: round(s.t, 1), mb: round(s.mb, 1) })),
+    },
+    intervals: rows,
+    flat: growth.slopeMbPerMin <= options.maxGrowth,
+    passed: errors === 0 && growth.slopeMbPerMin <= options.maxGrowth,
+    date: new Date().toISOString(),
+    ...machine(),
+  };
+  await writeResult(options.out, result);
+  const table = [
+    `Soak ${result.date}: ${options.minutes} min at ${options.rate} req/s (10 % creates, 30 % records, 40 % status, 20 % history reads), ${sent} requests, ${errors} errors.`,
+    `RSS ${all.firstMb} → ${all.lastMb} MB (max ${all.maxMb}); growth over the last 2/3: ${growth.slopeMbPerMin} MB/min (bound ${options.maxGrowth}) — ${result.passed ? 'passed' : 'FAILED'}.`,
+    '',
+    '| From (s) | Requests | Errors | p50 ms | p99 ms | Reads p99 ms | Writes p99 ms | RSS MB |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.fromS} | ${r.requests} | ${r.errors} | ${r.p50Ms} | ${r.p99Ms} | ${r.readP99Ms} | ${r.writeP99Ms} | ${r.rssMb} |`,
+    ),
+    '',
+  ].join('\n');
+  const markdown = options.out.replace(/\.json$/, '') + '.md';
+  await writeFile(markdown, table);
+  console.log(`\n${table}`);
+  for (const sample of errorSamples) console.warn(`  ${sample}`);
+  console.log(`→ ${options.out}, ${markdown}`);
+  if (!result.passed) process.exitCode = 1;
+} finally {
+  await gateway.stop();
+  await rm(dataDir, { recursive: true, force: true });
+}

@@ -1,0 +1,363 @@
+/*
+ * npm run bench:store -- [--events 1000000] [--wave 500] [--concurrency 2] [--window 7000]
+ *                        [--reads 3000] [--read-connections 4] [--keep]
+ *
+ * The gateway on a big store, in three parts:
+ *
+ * 1. Load. --events chaincode events (as the event hub streams them: a BatchApplied of n operations
+ *    counts n) go into a fresh embedded ledger through the ledger port, in this process, as
+ *    consignment:batch transactions: waves of --wave consignments, each consignment taken through
+ *    the seven steps of a parcel (create, order, payment, logistics, declaration by platform,
+ *    payment provider and post, then two movement scans), one transaction of the whole wave per
+ *    step, --concurrency waves at a time. At 10k, 100k and 1M events (and at the end) the last
+ *    --window events are timed: events/s and CPU ms per event (process.cpuUsage) — the cost of an
+ *    event must not grow with the events stored.
+ * 2. Reference and cold start. The blocks' public write sets go into a plain `level` store (the
+ *    same keys and values: the reference for status reads). Then the gateway is spawned on the
+ *    loaded data directory as users run it (`node --import tsx gateway/src/main.ts`): spawn →
+ *    /readyz 200, then the time until its background start-up work (the event hub's replay of the
+ *    ledger) is done. Before the load, the same on an empty store, as the cold-start reference.
+ * 3. Reads over HTTP against that process: GET /v1/consignments/{id}/history and
+ *    GET /v1/consignments/{id} of one consignment, --reads each from --read-connections clients;
+ *    the same number of raw `level` gets of that consignment's state key from as many loops.
+ *    The gateway's RSS is sampled every 500 ms from spawn to the end.
+ *
+ * Writes bench-results/store.json.
+ */
+import '../gateway/src/ledger/embedded/chaincode-logging.js';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Presets, SingleBar } from 'cli-progress';
+import { Command } from 'commander';
+import { Level } from 'level';
+import { KeyType, MAX_BATCH_OPERATIONS, type BatchFunction } from '@customs-ledger/chaincode';
+import { loadConfig } from '../gateway/src/config.js';
+import { openEmbeddedNetwork } from '../gateway/src/ledger/embedded/network.js';
+import { CommitError, type ClientIdentity } from '../gateway/src/ledger/port.js';
+import { positiveInt } from './lib/cli.js';
+import {
+  RssSampler,
+  startGatewayProcess,
+  waitUntilIdle,
+  type GatewayProcess,
+} from './lib/gateway-process.js';
+import { committedWrites } from './lib/ledger-writes.js';
+import { parcel } from './lib/parcels.js';
+import { machine, writeResult } from './lib/results.js';
+import { percentile, round } from './lib/stats.js';
+import { closedLoop, getOk } from './lib/timed.js';
+
+const options = new Command()
+  .name('bench:store')
+  .option('--events <n>', 'chaincode events to store', positiveInt, 1_000_000)
+  .option(
+    '--wave <n>',
+    `consignments per wave, = operations per transaction (≤ ${MAX_BATCH_OPERATIONS})`,
+    positiveInt,
+    500,
+  )
+  .option('--concurrency <n>', 'waves in flight', positiveInt, 2)
+  .option('--window <n>', 'events timed before each mark (rounded up to whole waves)', positiveInt, 7_000)
+  .option('--reads <n>', 'requests of each kind of read', positiveInt, 3_000)
+  .option('--read-connections <n>', 'concurrent readers', positiveInt, 4)
+  .option('--out <file>', 'result file', 'bench-results/store.json')
+  .option('--keep', 'keep the data directory')
+  .parse()
+  .opts<{
+    events: number;
+    wave: number;
+    concurrency: number;
+    window: number;
+    reads: number;
+    readConnections: number;
+    out: string;
+    keep?: boolean;
+  }>();
+if (options.wave > MAX_BATCH_OPERATIONS) throw new Error(`--wave must be ≤ ${MAX_BATCH_OPERATIONS}`);
+
+/** A consignment's steps: one batch operation each, in this order (each needs the one before). */
+interface Step {
+  readonly fn: BatchFunction;
+  readonly by: 'platform' | 'payment' | 'post';
+  /** Arguments after the consignment id; a record's payload travels as transient data. */
+  readonly args?: (i: number) => string[];
+  readonly payload?: (i: number) => unknown;
+}
+const run = randomBytes(3).toString('hex').toUpperCase();
+const STEPS: readonly Step[] = [
+  { fn: 'create', by: 'platform', args: (i) => [JSON.stringify(parcel(i, run).joinKeys)] },
+  { fn: 'submitOrder', by: 'platform', payload: (i) => parcel(i, run).order },
+  { fn: 'submitPayment', by: 'payment', payload: (i) => parcel(i, run).payment },
+  { fn: 'submitLogistics', by: 'post', payload: (i) => parcel(i, run).logistics },
+  { fn: 'submitDeclaration', by: 'platform', payload: (i) => parcel(i, run).declaration },
+  {
+    fn: 'recordMovement',
+    by: 'post',
+    args: () => [JSON.stringify({ type: 'dispatched', location: 'CNSHA' })],
+  },
+  { fn: 'recordMovement', by: 'post', args: () => [JSON.stringify({ type: 'arrived', location: 'FRCDG' })] },
+];
+
+const consignmentId = (i: number): string => parcel(i, run).consignmentId;
+const consignments = Math.ceil(options.events / STEPS.length);
+const marks = [10_000, 100_000, 1_000_000].filter((m) => m < options.events).concat(options.events);
+/** The window in whole waves. */
+const windowConsignments = Math.ceil(options.window / STEPS.length / options.wave) * options.wave;
+if (windowConsignments * STEPS.length > marks[0]!)
+  throw new Error(
+    `--window (${windowConsignments * STEPS.length} events in whole waves) must be ≤ the first mark, ${marks[0]} events`,
+  );
+
+const workDir = await mkdtemp(join(tmpdir(), 'bench-store-'));
+const dataDir = join(workDir, 'gateway');
+let gateway: GatewayProcess | undefined;
+try {
+  // ------------------------------------------------------------ cold-start reference: an empty store
+  console.log('cold start on an empty store (reference)…');
+  const empty = await startGatewayProcess(join(workDir, 'empty'));
+  const emptySettleS = await waitUntilIdle(empty.pid);
+  const emptyRss = new RssSampler(empty.pid, 60_000);
+  const emptyRssMb = (await emptyRss.sample())!.mb;
+  emptyRss.stop();
+  await empty.stop();
+
+  // ------------------------------------------------------------ 1. load through the ledger port
+  const config = loadConfig({ ...process.env, DATA_DIR: dataDir });
+  const { ledger, network } = await openEmbeddedNetwork({
+    dataDir,
+    networkConfigPath: config.networkConfigPath,
+    collectionsConfigPath: config.collectionsConfigPath,
+    batchTimeoutMs: config.batchTimeoutMs,
+    maxBatchSize: config.maxBatchSize,
+  });
+  const users: Record<Step['by'], ClientIdentity> = {
+    platform: await ledger.enrolUser('PlatformAMSP', 'bench-platform', { role: 'operator' }),
+    payment: await ledger.enrolUser('PaymentMSP', 'bench-payment', { role: 'operator' }),
+    post: await ledger.enrolUser('PostMSP', 'bench-post', { role: 'operator' }),
+  };
+
+  /** One step of consignments [from, to) in one consignment:batch; resolves with the events applied. */
+  const applyStep = async (step: Step, from: number, to: number): Promise<number> => {
+    const identity = users[step.by];
+    const operations: { fn: BatchFunction; args: string[] }[] = [];
+    const transient: Record<string, Uint8Array> = {};
+    for (let i = from; i < to; i++) {
+      operations.push({ fn: step.fn, args: [consignmentId(i), ...(step.args?.(i) ?? [])] });
+      if (step.payload) {
+        const n = i - from;
+        transient[`payload.${n}`] = Buffer.from(JSON.stringify(step.payload(i)));
+        transient[`saltSeed.${n}`] = Buffer.from(randomBytes(32).toString('hex'));
+      }
+    }
+    const endorsed = await ledger.endorse(identity, 'consignment:batch', {
+      arguments: [JSON.stringify(operations)],
+      ...(step.payload
+        ? { transientData: transient, endorsingOrganizations: [identity.mspId, network.customsMspId] }
+        : {}),
+    });
+    const status = await (await endorsed.submit()).getStatus();
+    if (!status.successful) throw new CommitError(status.transactionId, status.code);
+    const { outcomes } = JSON.parse(Buffer.from(endorsed.result).toString('utf8')) as {
+      outcomes: { status: string; message?: string }[];
+    };
+    const failed = outcomes.find((o) => o.status !== 'applied');
+    if (failed) throw new Error(`${step.fn} was ${failed.status}: ${failed.message}`);
+    return outcomes.length;
+  };
+
+  let events = 0;
+  const loadStarted = performance.now();
+  const bar = new SingleBar(
+    {
+      format: 'load   [{bar}] {percentage}% | {value}/{total} events | {rate} events/s | ETA {eta_formatted}',
+      etaBuffer: 50,
+    },
+    Presets.shades_classic,
+  );
+  bar.start(consignments * STEPS.length, 0, { rate: '-' });
+  /** Consignments [from, to) through every step, in waves, `concurrency` waves at a time. */
+  const load = async (from: number, to: number): Promise<void> => {
+    let next = from;
+    await Promise.all(
+      Array.from({ length: options.concurrency }, async () => {
+        for (let wave = next; wave < to; wave = next) {
+          next = Math.min(to, wave + options.wave);
+          for (const step of STEPS) {
+            const applied = await applyStep(step, wave, Math.min(to, wave + options.wave));
+            events += applied;
+            bar.update(events, { rate: Math.round(events / ((performance.now() - loadStarted) / 1000)) });
+          }
+        }
+      }),
+    );
+  };
+  // Each mark's window is whole waves timed on their own, so that it holds every step in the same
+  // mix whatever the mark, and the pipeline is full from its start.
+  const scaling: { storedEvents: number; events: number; eventsPerSec: number; cpuMsPerEvent: number }[] = [];
+  let loaded = 0;
+  for (const mark of marks) {
+    const end = Math.min(consignments, Math.ceil(mark / STEPS.length));
+    const windowStart = Math.max(loaded, end - windowConsignments);
+    await load(loaded, windowStart);
+    const before = events;
+    const cpu = process.cpuUsage();
+    const t0 = performance.now();
+    await load(windowStart, end);
+    const used = process.cpuUsage(cpu);
+    const n = events - before;
+    scaling.push({
+      storedEvents: events,
+      events: n,
+      eventsPerSec: round(n / ((performance.now() - t0) / 1000), 0),
+      cpuMsPerEvent: round((used.user + used.system) / 1000 / n, 3),
+    });
+    loaded = end;
+  }
+  const loadS = (performance.now() - loadStarted) / 1000;
+  bar.stop();
+
+  // ------------------------------------------------------------ 2. reference store, then cold start
+  console.log('copying the public write sets into a plain level store (reference)…');
+  const raw = new Level<string, Buffer>(join(workDir, 'raw-level'), {
+    keyEncoding: 'utf8',
+    valueEncoding: 'buffer',
+  });
+  await raw.open();
+  const rawStarted = performance.now();
+  let rawKeysWritten = 0;
+  for await (const block of committedWrites(ledger, 0)) {
+    await raw.batch(block.writes.map(({ key, value }) => ({ type: 'put' as const, key, value })));
+    rawKeysWritten += block.writes.length;
+  }
+  const rawCopyS = (performance.now() - rawStarted) / 1000;
+  const height = Number(ledger.height());
+  await ledger.close();
+  const storeMb = await directoryMb(dataDir);
+
+  console.log(`cold start on the loaded store (${events} events, ${round(storeMb, 0)} MB)…`);
+  gateway = await startGatewayProcess(dataDir);
+  const coldStartMs = gateway.coldStartMs;
+  const rss = new RssSampler(gateway.pid, 500);
+  const settleS = await waitUntilIdle(gateway.pid);
+  const readsFromT = rss.samples.at(-1)?.t ?? 0;
+
+  // ------------------------------------------------------------ 3. reads
+  const target = Math.floor(consignments / 2);
+  const path = `/v1/consignments/${consignmentId(target)}`;
+  const headers = gateway.auth('platforma-operator');
+  const url = gateway.url;
+  const readLoop = (route: string): Promise<number[]> =>
+    closedLoop(options.reads, options.readConnections, () => getOk(url + route, headers));
+  console.log(
+    `reads of consignment ${consignmentId(target)}: ${options.reads} each, ${options.readConnections} clients…`,
+  );
+  // Warm-up (JIT, connection pool, the store's read cache), not measured.
+  await closedLoop(200, options.readConnections, () => getOk(url + path, headers));
+  await closedLoop(200, options.readConnections, () => getOk(`${url}${path}/history`, headers));
+  const history = await readLoop(`${path}/history`);
+  const status = await readLoop(path);
+  const historyEntries = (
+    (await (await fetch(`${url}${path}/history`, { headers })).json()) as { entries: unknown[] }
+  ).entries.length;
+  await rss.sample();
+  rss.stop();
+  await gateway.stop();
+  gateway = undefined;
+
+  const stateKey = `\u0000${KeyType.consignment}\u0000${consignmentId(target)}\u0000`;
+  if ((await raw.get(stateKey)) === undefined)
+    throw new Error('the reference store lacks the consignment key');
+  await closedLoop(200, options.readConnections, () => raw.get(stateKey).then(() => undefined));
+  const rawReads = await closedLoop(options.reads, options.readConnections, () =>
+    raw.get(stateKey).then(() => undefined),
+  );
+  await raw.close();
+
+  const memory = rss.summary(readsFromT);
+  const ms = (values: number[], p: number): number => round(percentile(values, p), 3);
+  const result = {
+    events,
+    consignments,
+    eventsPerConsignment: STEPS.length,
+    blocks: height,
+    storeMb: round(storeMb, 1),
+    load: {
+      seconds: round(loadS, 1),
+      eventsPerSec: round(events / loadS, 0),
+      wave: options.wave,
+      concurrency: options.concurrency,
+      windowEvents: windowConsignments * STEPS.length,
+      scaling,
+      /** CPU ms per event at the last mark ÷ at the first: > 1 means an event costs more in a bigger store. */
+      costGrowth: round(scaling.at(-1)!.cpuMsPerEvent / scaling[0]!.cpuMsPerEvent, 2),
+    },
+    reads: {
+      consignment: consignmentId(target),
+      historyEntries,
+      requests: options.reads,
+      connections: options.readConnections,
+      historyP50Ms: ms(history, 50),
+      historyP99Ms: ms(history, 99),
+      statusP50Ms: ms(status, 50),
+      statusP99Ms: ms(status, 99),
+      rawLevelP50Ms: ms(rawReads, 50),
+      rawLevelP99Ms: ms(rawReads, 99),
+      /** How many times a raw level get one status read takes (p50). */
+      statusVsRawLevelP50: round(percentile(status, 50) / percentile(rawReads, 50), 0),
+      rawLevelKeysWritten: rawKeysWritten,
+      rawLevelCopySeconds: round(rawCopyS, 1),
+    },
+    coldStart: {
+      ms: round(coldStartMs, 0),
+      emptyStoreMs: round(empty.coldStartMs, 0),
+      /** After /readyz: until the gateway's background start-up work is done (under 10 % of a core for 1 s). */
+      settleSeconds: round(settleS, 1),
+      emptyStoreSettleSeconds: round(emptySettleS, 1),
+    },
+    memory: {
+      /** RSS at the end: the 1M-event store opened, the event hub's index built, the reads done. */
+      rssMb: memory.lastMb,
+      emptyStoreRssMb: round(emptyRssMb, 1),
+      /** Over the reads (from the end of start-up work on): least-squares growth. */
+      ...memory,
+      maxSinceSpawnMb: rss.summary().maxMb,
+    },
+    date: new Date().toISOString(),
+    ...machine(),
+  };
+  await writeResult(options.out, result);
+  console.table(
+    Object.fromEntries(
+      scaling.map((s) => [
+        `load at ${s.storedEvents} events`,
+        { 'events/s': s.eventsPerSec, 'CPU ms/event': s.cpuMsPerEvent },
+      ]),
+    ),
+  );
+  console.table({
+    'GET …/history': { 'p50 ms': result.reads.historyP50Ms, 'p99 ms': result.reads.historyP99Ms },
+    'GET /v1/consignments/{id}': { 'p50 ms': result.reads.statusP50Ms, 'p99 ms': result.reads.statusP99Ms },
+    'raw level get (reference)': {
+      'p50 ms': result.reads.rawLevelP50Ms,
+      'p99 ms': result.reads.rawLevelP99Ms,
+    },
+  });
+  console.log(result.coldStart, result.memory);
+  console.log(
+    `${events} events in ${result.load.seconds} s (${result.load.eventsPerSec} events/s) → ${options.out}`,
+  );
+} finally {
+  await gateway?.stop();
+  if (options.keep) console.log(`data kept in ${workDir}`);
+  else await rm(workDir, { recursive: true, force: true });
+}
+
+async function directoryMb(dir: string): Promise<number> {
+  let bytes = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) bytes += (await stat(join(entry.parentPath, entry.name))).size;
+  }
+  return bytes / 1024 / 1024;
+}
