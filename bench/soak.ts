@@ -1,7 +1,7 @@
 /*
  * npm run soak -- [--minutes 10] [--rate 100] [--interval 30] [--max-growth 2] [--max-in-flight 1000]
  *
- * The gateway process (`node --import tsx gateway/src/main.ts`, fresh data directory) under a
+ * The gateway process (`node gateway/dist/main.js`, as `npm start` runs it, fresh data directory) under a
  * steady request rate below its capacity for a given time, open loop: requests leave on schedule
  * whether or not earlier ones were answered, and a latency counts from the scheduled moment, so a
  * stall shows in the figures instead of slowing the load down. The mix, per request:

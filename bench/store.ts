@@ -14,7 +14,7 @@
  *    event must not grow with the events stored.
  * 2. Reference and cold start. The blocks' public write sets go into a plain `level` store (the
  *    same keys and values: the reference for status reads). Then the gateway is spawned on the
- *    loaded data directory as users run it (`node --import tsx gateway/src/main.ts`): spawn →
+ *    loaded data directory as users run it (`node gateway/dist/main.js`, as `npm start` runs it): spawn →
  *    /readyz 200, then the time until its background start-up work (the event hub's replay of the
  *    ledger) is done. Before the load, the same on an empty store, as the cold-start reference.
  * 3. Reads over HTTP against that process: GET /v1/consignments/{id}/history and

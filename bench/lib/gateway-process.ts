@@ -1,6 +1,7 @@
 /*
- * The gateway as users run it (`node --import tsx gateway/src/main.ts`, its own process, real
- * HTTP), so that its start-up time and its memory are its own and not the benchmark's. Memory and
+ * The gateway as `npm start` runs it (`node --enable-source-maps gateway/dist/main.js`, built by
+ * `npm run build:gateway`; its own process, real HTTP), so that its start-up time and its memory
+ * are its own and not the benchmark's. Memory and
  * CPU time are read from /proc (Linux).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -25,7 +26,7 @@ export async function startGatewayProcess(
   env: Record<string, string> = {},
 ): Promise<GatewayProcess> {
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts'], {
+  const child = spawn(process.execPath, ['--enable-source-maps', 'gateway/dist/main.js'], {
     env: {
       ...process.env,
       DATA_DIR: dataDir,

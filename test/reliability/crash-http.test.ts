@@ -12,8 +12,8 @@ import { client, type ApiClient } from '../support/gateway.js';
 import { orderPayload } from '../support/payloads.js';
 
 /*
- * The gateway as users run it (`tsx gateway/src/main.ts`, its own process, real HTTP), killed with
- * SIGKILL at a random moment while clients write, 20 times on the same data directory. Every write
+ * The gateway as users run it (`node gateway/dist/main.js`, as `npm start` does after building it;
+ * its own process, real HTTP), killed with SIGKILL at a random moment while clients write, 20 times on the same data directory. Every write
  * carries an Idempotency-Key. After the last kill the gateway starts once more and the test checks:
  * every acknowledged write is there and its key replays the first answer; a write that got no
  * answer is either wholly there (its retry replays the answer the gateway stored, or is refused
@@ -45,7 +45,7 @@ afterAll(async () => {
 
 /** Starts the gateway process; resolves with its URL once it listens. */
 function startGatewayProcess(): Promise<{ process: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts'], {
+  const proc = spawn(process.execPath, ['--enable-source-maps', 'gateway/dist/main.js'], {
     env: {
       ...process.env,
       DATA_DIR: dataDir,

@@ -1,6 +1,11 @@
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import express, { Router } from 'express';
-import { getAbsoluteFSPath } from 'swagger-ui-dist';
 import { openApiDocument } from './openapi.js';
+
+// The assets' folder, found without loading the package: its main module evaluates the 1.5 MB
+// bundle (≈ 0.3 s of every gateway start) only to export what the browser loads from here anyway.
+const SWAGGER_UI_ASSETS = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -32,6 +37,6 @@ export function docsRouter(): Router {
   router.get('/docs/init.js', (_req, res) => {
     res.type('application/javascript').send(INIT);
   });
-  router.use('/docs/assets', express.static(getAbsoluteFSPath(), { index: false, maxAge: '1h' }));
+  router.use('/docs/assets', express.static(SWAGGER_UI_ASSETS, { index: false, maxAge: '1h' }));
   return router;
 }
