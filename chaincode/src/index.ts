@@ -5,6 +5,7 @@ import { CustomsContract } from './contracts/customs';
 import { OrganisationContract } from './contracts/organisation';
 import { PartyContract } from './contracts/party';
 import { ProvenanceContract } from './contracts/provenance';
+import { ReturnsContract } from './contracts/returns';
 
 export { tuneShim };
 export {
@@ -14,6 +15,7 @@ export {
   OrganisationContract,
   PartyContract,
   ProvenanceContract,
+  ReturnsContract,
 };
 
 tuneShim();
@@ -26,6 +28,7 @@ export const contracts = [
   AuditContract,
   CustomsContract,
   ProvenanceContract,
+  ReturnsContract,
 ];
 
 // Pure domain modules the gateway shares with the chaincode.
@@ -37,6 +40,7 @@ export * from './domain/customs-config';
 export * from './domain/matching';
 export * from './domain/merkle';
 export * from './domain/purposes';
+export * from './domain/returns';
 export * from './domain/revenue';
 export * from './domain/risk';
 export * from './domain/roles';
@@ -48,6 +52,7 @@ export type { AuditAnchor } from './contracts/audit';
 export { SERVICE_ROLE } from './contracts/customs';
 export type { AssessmentRecord } from './contracts/customs';
 export type { ProvenanceEntry, StateKeyRef } from './contracts/provenance';
+export type { ReturnRecord } from './contracts/returns';
 export type {
   AccessRecord,
   BatchEvents,

@@ -76,6 +76,12 @@ const valid: Record<PayloadKind, Record<string, unknown>> = {
   },
   party: { name: 'Marie Curie', document, address },
   flag: { watchlisted: true, reasonCode: 'REPEAT_UNDERVALUATION' },
+  refund: {
+    refundTransactionId: 'RF-2026-0001',
+    amount: 20,
+    currency: 'EUR',
+    refundedAt: '2026-03-20T09:00:00Z',
+  },
 };
 
 // Mutators poke arbitrary nested fields of deliberately invalid payloads.

@@ -46,6 +46,8 @@ export const KeyType = {
   customsSeal: 'customsseal',
   /** [consignmentId, txId] → ReferralAnswerRecord, append-only. */
   referralAnswer: 'referralanswer',
+  /** [consignmentId, returnId] → ReturnRecord, rewritten at each step of the return. */
+  return: 'return',
   /** [gatewayMspId, logId, zero-padded tree size] → AuditAnchor, append-only. */
   auditAnchor: 'auditanchor',
   /** [gatewayMspId, logId] → the latest AuditAnchor of that log (written only by its gateway, serially). */

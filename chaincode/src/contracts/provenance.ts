@@ -15,6 +15,7 @@ import type {
   ReferralAnswerRecord,
   SubmissionRecord,
 } from './records';
+import type { ReturnRecord } from './returns';
 
 type KeyTypeName = (typeof KeyType)[keyof typeof KeyType];
 
@@ -161,6 +162,13 @@ export class ProvenanceContract extends Contract {
       });
     }
 
+    for (const r of await appendOnly<ReturnRecord>(ctx, KeyType.return, [id], (r) => r.requestedAt)) {
+      for (const v of await versionsOf<ReturnRecord>(ctx, r.ref)) {
+        const by = RETURN_STEP_BY[v.value.step](v.value);
+        await add(`return_${RETURN_STEP_TYPE[v.value.step]}`, r.ref, v, by, returnDetail(v.value));
+      }
+    }
+
     for (const a of await appendOnly<AccessRecord>(ctx, KeyType.access, ['consignment', id], (a) => a.at)) {
       await add(
         'personal_data_read',
@@ -176,6 +184,48 @@ export class ProvenanceContract extends Contract {
       a.at < b.at ? -1 : a.at > b.at ? 1 : a.txId < b.txId ? -1 : a.txId > b.txId ? 1 : 0,
     );
     return result({ consignmentId: id, entries });
+  }
+}
+
+const RETURN_STEP_TYPE: Record<ReturnRecord['step'], string> = {
+  request: 'requested',
+  ship: 'shipped',
+  scan: 'scanned',
+  refund: 'refunded',
+  decide: 'decided',
+};
+
+/** Who wrote a version of a return, from what that step recorded. */
+const RETURN_STEP_BY: Record<ReturnRecord['step'], (r: ReturnRecord) => string> = {
+  request: (r) => r.requestedBy,
+  ship: (r) => r.shipment!.carrierMspId,
+  scan: (r) => r.proof!.scannedBy,
+  refund: (r) => r.refund!.refundedBy,
+  decide: (r) => r.decision!.decidedBy,
+};
+
+/** What each step of a return adds, for the trail. */
+function returnDetail(r: ReturnRecord): Record<string, unknown> {
+  const base = { returnId: r.returnId, status: r.status };
+  switch (r.step) {
+    case 'request':
+      return {
+        ...base,
+        reason: r.reason,
+        lines: r.lines,
+        authorisation: r.authorisation,
+        deadlines: r.deadlines,
+      };
+    case 'ship':
+      return { ...base, trackingNumber: r.shipment!.trackingNumber };
+    case 'scan':
+      return { ...base, type: r.proof!.type, location: r.proof!.location };
+    case 'refund':
+      return { ...base, root: r.refund!.root, leafCount: r.refund!.leafCount };
+    case 'decide': {
+      const { decidedBy: _by, decidedAt: _at, ...decision } = r.decision!;
+      return { ...base, ...decision };
+    }
   }
 }
 

@@ -53,6 +53,9 @@ export interface CustomsSeal {
   readonly status: ConsignmentStatus;
   /** The latest customs assessment's public part (customs:assess writes it). */
   readonly assessment?: PublicAssessment;
+  /** Customs decisions on returns of the consignment (returns:decide). */
+  readonly returnDecisions?: number;
+  readonly lastReturnDecisionTxId?: string;
 }
 
 export interface DecisionRecord {

@@ -22,6 +22,12 @@ export const permissions = {
   submitLogistics: ['post', 'express'],
   recordMovement: ['post', 'express'],
   submitDeclaration: ['platform', 'post', 'express'],
+  // Returns: each step by the role that owns it; participation is checked separately.
+  requestReturn: ['platform'],
+  shipReturn: ['post', 'express'],
+  scanReturn: ['post', 'express'],
+  refundReturn: ['payment', 'platform'],
+  decideReturn: ['customs'],
   registerParty: ['platform'],
   setTrustedTrader: ['customs'],
   flagParty: ['customs'],

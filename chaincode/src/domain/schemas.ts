@@ -164,6 +164,15 @@ export const FlagPayload = z.strictObject({
 });
 export type FlagPayload = z.infer<typeof FlagPayload>;
 
+/** The refund of a return to the buyer: the refunder's transaction is personal financial data. */
+export const RefundPayload = z.strictObject({
+  refundTransactionId: PaymentTransactionId,
+  amount: Money,
+  currency: CurrencyCode,
+  refundedAt: IsoDateTime,
+});
+export type RefundPayload = z.infer<typeof RefundPayload>;
+
 export const payloadSchemas = {
   order: OrderPayload,
   payment: PaymentPayload,
@@ -171,6 +180,7 @@ export const payloadSchemas = {
   declaration: DeclarationPayload,
   party: PartyPayload,
   flag: FlagPayload,
+  refund: RefundPayload,
 } as const;
 export type PayloadKind = keyof typeof payloadSchemas;
 export type PayloadOf<K extends PayloadKind> = z.infer<(typeof payloadSchemas)[K]>;

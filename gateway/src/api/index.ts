@@ -3,9 +3,11 @@ import type { RouteDefinition } from '../http/route.js';
 import { ConsignmentService } from '../services/consignment-service.js';
 import type { LedgerClient } from '../services/ledger-client.js';
 import { PartyService } from '../services/party-service.js';
+import { ReturnsService } from '../services/returns-service.js';
 import { batchRoutes } from './batch.js';
 import { consignmentRoutes } from './consignments.js';
 import { partyRoutes } from './parties.js';
+import { returnsRoutes } from './returns.js';
 import { verifyRoutes } from './verify.js';
 
 export interface ApiDependencies {
@@ -14,12 +16,13 @@ export interface ApiDependencies {
   readonly partyIdKey: string;
 }
 
-/** The stakeholder API: consignments and their records, parties, batches and verification. */
+/** The stakeholder API: consignments and their records, returns, parties, batches and verification. */
 export function apiRoutes(deps: ApiDependencies): RouteDefinition[] {
   const consignments = new ConsignmentService(deps.client, deps.network);
   const parties = new PartyService(deps.client, deps.network, deps.partyIdKey);
   return [
     ...consignmentRoutes(consignments),
+    ...returnsRoutes(new ReturnsService(deps.client, deps.network)),
     ...partyRoutes(parties),
     ...batchRoutes(consignments),
     ...verifyRoutes(consignments),

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type {
   BatchFunction,
   BatchOutcome,
@@ -21,6 +21,7 @@ import { HttpProblem } from '../http/problem.js';
 import { filterPersonalData } from '../policy/field-filter.js';
 import { publicView } from '../policy/public-view.js';
 import type { LedgerClient } from './ledger-client.js';
+import { newSaltSeed, privateTransient } from './private-payload.js';
 
 const SUBMIT_FUNCTION: Record<RecordKind, string> = {
   order: 'consignment:submitOrder',
@@ -43,11 +44,6 @@ export interface BatchOperationInput {
   readonly fn: BatchFunction;
   readonly args: readonly string[];
   readonly payload?: unknown;
-}
-
-/** Salts are derived from a seed the client side draws; the chaincode must stay deterministic. */
-function newSaltSeed(): Uint8Array {
-  return Buffer.from(randomBytes(32).toString('hex'), 'utf8');
 }
 
 export class ConsignmentService {
@@ -73,7 +69,7 @@ export class ConsignmentService {
     payload: unknown,
   ): Promise<WriteResult<unknown>> {
     const { value, txId } = await this.ledger.submit(principal, SUBMIT_FUNCTION[kind], [id], {
-      transient: { payload: Buffer.from(JSON.stringify(payload), 'utf8'), saltSeed: newSaltSeed() },
+      transient: privateTransient(payload),
       endorsingOrganizations: [principal.mspId, this.network.customsMspId],
     });
     return { value, txId };

@@ -17,6 +17,7 @@ import type { Principal } from '../auth/principal.js';
 import { isRetryableConflict } from '../http/ledger-errors.js';
 import type { EventHub } from './event-hub.js';
 import type { LedgerClient } from './ledger-client.js';
+import { privateTransient } from './private-payload.js';
 import type { WriteResult } from './consignment-service.js';
 
 /** Events after which a consignment may be ready for (another) assessment. */
@@ -178,7 +179,7 @@ export class CustomsService {
     answer: ReferralAnswer,
   ): Promise<WriteResult<unknown>> {
     return this.ledger.submit(principal, 'customs:answerReferral', [id], {
-      transient: { payload: json(answer), saltSeed: Buffer.from(randomBytes(32).toString('hex')) },
+      transient: privateTransient(answer),
       endorsingOrganizations: [principal.mspId, this.network.customsMspId],
     });
   }

@@ -1,0 +1,230 @@
+import { z } from 'zod';
+import { CountryCode, CurrencyCode, Money, ReasonCode, Reference, TrackingNumber, UnLocode } from './schemas';
+
+/*
+ * Returns and refunds as pure rules (DOMAIN.md "Returns and refunds"): the deadlines a destination
+ * sets from the release date, which order lines and quantities may still be returned, and the order
+ * of a return's steps. The chaincode applies them; nothing here reads the ledger.
+ */
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** What a destination allows: days after release for each step, and whether it keeps a buyer quota. */
+export interface ReturnPolicy {
+  /** The platform must request the return within this many days of release. */
+  readonly requestDays: number;
+  /** The goods must leave the country (exit scan) or arrive back at origin within this many days of release. */
+  readonly arrivalDays: number;
+  /** Customs may refund duty/VAT or invalidate the declaration within this many days of release. */
+  readonly decisionDays: number;
+  /** The buyer's annual cross-border quota, restored on a return (China), if the destination keeps one. */
+  readonly annualQuota?: { readonly amount: number; readonly currency: string };
+}
+
+/** EU member states: one customs territory, one rule for invalidating an import declaration. */
+export const EU_MEMBER_STATES: readonly string[] = [
+  'AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR', 'HU', 'IE',
+  'IT', 'LV', 'LT', 'LU', 'MT', 'NL', 'PL', 'PT', 'RO', 'SK', 'SI', 'ES', 'SE',
+]; // prettier-ignore
+
+/**
+ * China: request within 30 days of release, goods back within 45, tax not levied and the annual
+ * quota (26,000 CNY) restored. EU: a declaration can be invalidated within 90 days when the goods
+ * leave again with proof of exit. Elsewhere the EU's periods are taken as a default.
+ */
+export const RETURN_POLICIES: Readonly<Record<string, ReturnPolicy>> = {
+  CN: {
+    requestDays: 30,
+    arrivalDays: 45,
+    decisionDays: 90,
+    annualQuota: { amount: 26_000, currency: 'CNY' },
+  },
+  EU: { requestDays: 90, arrivalDays: 90, decisionDays: 90 },
+  default: { requestDays: 90, arrivalDays: 90, decisionDays: 90 },
+};
+
+export function returnPolicyFor(destinationCountry: string): ReturnPolicy {
+  return (
+    RETURN_POLICIES[destinationCountry] ??
+    (EU_MEMBER_STATES.includes(destinationCountry) ? RETURN_POLICIES.EU : undefined) ??
+    RETURN_POLICIES.default!
+  );
+}
+
+export const returnDeadlineNames = ['request', 'arrival', 'decision'] as const;
+export type ReturnDeadlineName = (typeof returnDeadlineNames)[number];
+
+const DEADLINE_LABEL: Record<ReturnDeadlineName, string> = {
+  request: 'return request deadline',
+  arrival: 'return arrival deadline',
+  decision: 'duty refund and invalidation deadline',
+};
+
+export interface ReturnDeadlines {
+  readonly releasedAt: string;
+  readonly request: string;
+  readonly arrival: string;
+  readonly decision: string;
+}
+
+/** The three deadlines, as instants, from the release decision's time. */
+export function returnDeadlines(policy: ReturnPolicy, releasedAt: string): ReturnDeadlines {
+  const released = Date.parse(releasedAt);
+  const after = (days: number) => new Date(released + days * DAY_MS).toISOString();
+  return {
+    releasedAt,
+    request: after(policy.requestDays),
+    arrival: after(policy.arrivalDays),
+    decision: after(policy.decisionDays),
+  };
+}
+
+/**
+ * Refuses a step taken after its deadline, saying which deadline it was, when it passed and what
+ * it was counted from. A step exactly at the deadline is in time.
+ */
+export function assertBeforeDeadline(
+  name: ReturnDeadlineName,
+  deadlines: ReturnDeadlines,
+  policy: ReturnPolicy,
+  destinationCountry: string,
+  now: string,
+): void {
+  const deadline = deadlines[name];
+  if (Date.parse(now) <= Date.parse(deadline)) return;
+  const days = { request: policy.requestDays, arrival: policy.arrivalDays, decision: policy.decisionDays }[
+    name
+  ];
+  throw new Error(
+    `${DEADLINE_LABEL[name]} for ${destinationCountry} passed on ${deadline} (${days} days after release on ${deadlines.releasedAt})`,
+  );
+}
+
+// ---------------------------------------------------------------- what may be returned
+
+export const ReturnLine = z.strictObject({
+  lineNo: z.number().int().positive(),
+  quantity: z.number().positive(),
+});
+export type ReturnLine = z.infer<typeof ReturnLine>;
+
+export interface OrderedLine {
+  readonly lineNo: number;
+  readonly quantity: number;
+}
+
+/**
+ * Checks a return's lines against the order and the returns already requested: partial returns
+ * add up to at most what was ordered, line by line.
+ */
+export function assertReturnable(
+  ordered: readonly OrderedLine[],
+  alreadyReturned: readonly ReturnLine[],
+  lines: readonly ReturnLine[],
+): void {
+  const seen = new Set<number>();
+  for (const line of lines) {
+    if (seen.has(line.lineNo)) throw new Error(`the return lists order line ${line.lineNo} twice`);
+    seen.add(line.lineNo);
+    const order = ordered.find((o) => o.lineNo === line.lineNo);
+    if (!order) throw new Error(`the order has no line ${line.lineNo}`);
+    const before = alreadyReturned
+      .filter((r) => r.lineNo === line.lineNo)
+      .reduce((n, r) => n + r.quantity, 0);
+    const left = order.quantity - before;
+    if (line.quantity > left) {
+      throw new Error(
+        `order line ${line.lineNo}: ${line.quantity} cannot be returned; ${order.quantity} ordered, ${before} already returned, ${left} left`,
+      );
+    }
+  }
+}
+
+// ---------------------------------------------------------------- steps
+
+export const returnStatuses = ['requested', 'shipped', 'returned', 'closed'] as const;
+export type ReturnStatus = (typeof returnStatuses)[number];
+
+export const ReturnReason = z.enum([
+  'not_as_described',
+  'defective',
+  'damaged',
+  'wrong_item',
+  'changed_mind',
+  'other',
+]);
+
+export const ReturnRequest = z.strictObject({
+  returnId: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_" or "-"')
+    .optional(),
+  reason: ReturnReason,
+  lines: z.array(ReturnLine).min(1).max(999),
+  /** The platform's return authorisation (RMA) number. */
+  authorisation: Reference,
+});
+export type ReturnRequest = z.infer<typeof ReturnRequest>;
+
+export const ReturnShipment = z.strictObject({ trackingNumber: TrackingNumber });
+
+/** Proof the goods left: an exit scan at the border, or the arrival scan back at origin. */
+export const ReturnScan = z.strictObject({
+  type: z.enum(['exited', 'arrived_at_origin']),
+  location: UnLocode,
+  country: CountryCode,
+});
+
+export const ReturnDecision = z
+  .strictObject({
+    outcome: z.enum(['duty_refunded', 'declaration_invalidated', 'refused']),
+    dutyRefund: Money,
+    vatRefund: Money,
+    currency: CurrencyCode,
+    /** For a destination with a buyer quota: the amount given back to the buyer's annual quota. */
+    quotaRestored: Money.optional(),
+    reasonCodes: z.array(ReasonCode).max(20),
+  })
+  .refine((d) => d.outcome !== 'refused' || (d.dutyRefund === 0 && d.vatRefund === 0 && !d.quotaRestored), {
+    message: 'a refused return refunds nothing',
+  });
+export type ReturnDecision = z.infer<typeof ReturnDecision>;
+
+export type ReturnStep = 'ship' | 'scan' | 'refund' | 'decide';
+
+/**
+ * Which step may come in which status: the carrier ships a requested return, scans it once it is
+ * shipped; the refund may follow the shipment; customs decides once the goods have left. A return
+ * closes when refunded and decided.
+ */
+export function assertStep(
+  step: ReturnStep,
+  state: { readonly status: ReturnStatus; readonly refunded: boolean; readonly decided: boolean },
+  returnId: string,
+): void {
+  const allowed: Record<ReturnStep, readonly ReturnStatus[]> = {
+    ship: ['requested'],
+    scan: ['shipped'],
+    refund: ['shipped', 'returned'],
+    decide: ['returned'],
+  };
+  const already = (step === 'refund' && state.refunded) || (step === 'decide' && state.decided);
+  if (already)
+    throw new Error(`return ${returnId} was already ${step === 'refund' ? 'refunded' : 'decided'}`);
+  if (!allowed[step].includes(state.status)) {
+    throw new Error(
+      `cannot apply '${step}' to return ${returnId} in status '${state.status}'; it needs status ${allowed[step].join(' or ')}`,
+    );
+  }
+}
+
+/** The status after a step: closed once the goods are back, the buyer refunded and customs decided. */
+export function statusAfter(
+  step: ReturnStep,
+  state: { readonly status: ReturnStatus; readonly refunded: boolean; readonly decided: boolean },
+): ReturnStatus {
+  const status: ReturnStatus = step === 'ship' ? 'shipped' : step === 'scan' ? 'returned' : state.status;
+  const refunded = state.refunded || step === 'refund';
+  const decided = state.decided || step === 'decide';
+  return status === 'returned' && refunded && decided ? 'closed' : status;
+}

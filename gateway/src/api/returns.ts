@@ -1,0 +1,132 @@
+import {
+  RefundPayload,
+  ReturnDecision,
+  ReturnRequest,
+  ReturnScan,
+  ReturnShipment,
+} from '@customs-ledger/chaincode';
+import type { OrgRole } from '@customs-ledger/chaincode';
+import type { ZodType, z as zod } from 'zod';
+import type { Principal } from '../auth/principal.js';
+import { z } from '../http/openapi.js';
+import { defineRoute, type RouteDefinition } from '../http/route.js';
+import type { Submitted } from '../services/ledger-client.js';
+import type { ReturnsService } from '../services/returns-service.js';
+import { ConsignmentIdParam, JsonResult, NoQuery } from './schemas.js';
+
+const TAGS = ['returns'];
+
+const ReturnParams = ConsignmentIdParam.extend({
+  returnId: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_" or "-"')
+    .openapi({ param: { name: 'returnId', in: 'path' }, example: 'RT-2026-0001' }),
+});
+
+const DEADLINES =
+  'Deadlines count from the release decision and depend on the destination: China 30 days to request, 45 for the goods to be back, the buyer’s annual quota restored; EU 90 days to invalidate the declaration once the goods have left; elsewhere 90 days each. A step after its deadline is refused (422) with the deadline, when it passed and what it counted from.';
+
+/** One step of a return: a write on one return, audited, answering the return as it now stands. */
+function returnStep<B extends ZodType>(spec: {
+  readonly path: string;
+  readonly summary: string;
+  readonly roles: readonly OrgRole[];
+  readonly body: B;
+  readonly run: (
+    principal: Principal,
+    id: string,
+    returnId: string,
+    body: zod.infer<B>,
+  ) => Promise<Submitted<unknown>>;
+}): RouteDefinition {
+  return defineRoute({
+    method: 'post',
+    path: `/v1/consignments/{id}/returns/{returnId}/${spec.path}`,
+    summary: spec.summary,
+    description: DEADLINES,
+    tags: TAGS,
+    roles: spec.roles,
+    params: ReturnParams,
+    query: NoQuery,
+    body: spec.body,
+    responses: { 201: { description: 'The return after this step (no personal data)', schema: JsonResult } },
+    handler: async ({ principal, params, body, audit }) => {
+      audit({ resource: `consignment/${params.id}/return/${params.returnId}/${spec.path}` });
+      const { value, txId } = await spec.run(principal, params.id, params.returnId, body);
+      audit({ txId });
+      return { status: 201, body: value as Record<string, unknown>, headers: { 'X-Transaction-Id': txId } };
+    },
+  });
+}
+
+/** Returns and refunds: each step by the role that owns it, within the destination's deadlines. */
+export function returnsRoutes(service: ReturnsService): RouteDefinition[] {
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/consignments/{id}/returns',
+      summary: 'Request the return of some or all of a released consignment’s order lines',
+      description: `By the consignment's platform, with the reason and its return authorisation. Partial returns add up to at most what was ordered. ${DEADLINES}`,
+      tags: TAGS,
+      roles: ['platform'],
+      params: ConsignmentIdParam,
+      query: NoQuery,
+      body: ReturnRequest,
+      responses: { 201: { description: 'The return requested', schema: JsonResult } },
+      handler: async ({ principal, params, body, audit }) => {
+        const { value, txId } = await service.request(principal, params.id, body);
+        audit({ resource: `consignment/${params.id}/return/${value.returnId}`, txId });
+        return {
+          status: 201,
+          body: value as unknown as Record<string, unknown>,
+          headers: {
+            'X-Transaction-Id': txId,
+            Location: `/v1/consignments/${params.id}/returns/${value.returnId}`,
+          },
+        };
+      },
+    }),
+    returnStep({
+      path: 'shipment',
+      summary: 'Take the return: its new tracking number, linked to the original consignment',
+      roles: ['post', 'express'],
+      body: ReturnShipment,
+      run: (principal, id, returnId, body) => service.ship(principal, id, returnId, body),
+    }),
+    returnStep({
+      path: 'scan',
+      summary: 'Proof the goods left: exit scan in the destination, or arrival scan back at origin',
+      roles: ['post', 'express'],
+      body: ReturnScan,
+      run: (principal, id, returnId, body) => service.scan(principal, id, returnId, body),
+    }),
+    returnStep({
+      path: 'refund',
+      summary: 'The refund to the buyer (personal: kept in the refunder’s collection with customs)',
+      roles: ['payment', 'platform'],
+      body: RefundPayload,
+      run: (principal, id, returnId, body) => service.refund(principal, id, returnId, body),
+    }),
+    returnStep({
+      path: 'decision',
+      summary: 'Customs’ decision: duty/VAT refunded, declaration invalidated or refused; quota restored',
+      roles: ['customs'],
+      body: ReturnDecision,
+      run: (principal, id, returnId, body) => service.decide(principal, id, returnId, body),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/consignments/{id}/returns',
+      summary: 'The consignment’s returns, with their steps and deadlines',
+      tags: TAGS,
+      roles: 'any',
+      params: ConsignmentIdParam,
+      query: NoQuery,
+      responses: { 200: { description: 'The returns, oldest first', schema: JsonResult } },
+      handler: async ({ principal, params, audit }) => {
+        audit({ resource: `consignment/${params.id}/returns` });
+        return { status: 200, body: await service.list(principal, params.id) };
+      },
+    }),
+  ];
+}
