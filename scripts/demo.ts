@@ -6,7 +6,8 @@
  * its data is complete (three-way match, risk, duty) and its service identity releases those that
  * match on the green lane, often before arrival; the rest wait in the officers' queue with their
  * reasons, where an officer refers some (the platform answers and customs assesses again) and
- * inspects others. Released parcels are delivered. A few parcels carry deliberate mismatches and a
+ * inspects others. Released parcels are delivered, and some come back: returned in whole or in part,
+the buyer refunded, the duty and VAT refunded by customs. A few parcels carry deliberate mismatches and a
  * few requests are deliberately wrong (they must be refused with a 4xx problem document).
  *
  *   npm run demo -- [--consignments 300] [--concurrency 16] [--seed 20261128]
@@ -145,6 +146,8 @@ const summary = {
   released: 0,
   inQueue: 0,
   delivered: 0,
+  returned: 0,
+  partlyReturned: 0,
   referredOrInspected: 0,
   personalDataReads: 0,
   disclosuresVerified: 0,
@@ -240,6 +243,8 @@ interface Plan {
   readonly mismatch: Mismatch;
   readonly decision: Decision;
   readonly deliver: boolean;
+  /** Some delivered parcels come back: all of them, or part of the first line. */
+  readonly returnGoods: 'none' | 'all' | 'part';
   readonly customsReads: boolean;
   readonly carrierReads: boolean;
   readonly disclose: boolean;
@@ -416,6 +421,7 @@ function plan(n: number): Plan {
     mismatch,
     decision,
     deliver: rng.chance(0.9),
+    returnGoods: rng.chance(0.08) ? (rng.chance(0.5) ? 'all' : 'part') : 'none',
     customsReads: rng.chance(0.1),
     carrierReads: rng.chance(0.1),
     disclose: n % 50 === 1,
@@ -576,6 +582,7 @@ async function runConsignment(p: Plan): Promise<void> {
     if (accepted(delivered, `${p.carrier} delivered ${p.id}`)) {
       summary.delivered++;
       expectedStatus.set(p.id, 'delivered');
+      if (p.returnGoods !== 'none') await returnGoods(p);
     }
   }
 
@@ -586,6 +593,69 @@ async function runConsignment(p: Plan): Promise<void> {
     accepted(await api.get(CUSTOMS, `/v1/parties/${sellerId}`), `${CUSTOMS} GET /v1/parties/{seller}`);
   }
   if (p.disclose) await discloseAndVerify(p);
+}
+
+const RETURN_REASONS = ['not_as_described', 'defective', 'changed_mind', 'wrong_item'] as const;
+
+/**
+ * A return after delivery: the platform authorises it, the carrier takes it back out of the
+ * country, the payer refunds the buyer and customs refunds the VAT and duty in proportion.
+ */
+async function returnGoods(p: Plan): Promise<void> {
+  const base = `/v1/consignments/${p.id}`;
+  const lines = p.order.lines as { lineNo: number; quantity: number; unitPrice: number; lineValue: number }[];
+  const returned =
+    p.returnGoods === 'all'
+      ? lines.map((l) => ({ lineNo: l.lineNo, quantity: l.quantity }))
+      : [{ lineNo: lines[0]!.lineNo, quantity: 1 }];
+  const value = returned.reduce(
+    (sum, r) => sum + lines.find((l) => l.lineNo === r.lineNo)!.unitPrice * r.quantity,
+    0,
+  );
+  const goodsValue = lines.reduce((sum, l) => sum + l.lineValue, 0);
+  const request = await api.post(p.platform.user, `${base}/returns`, {
+    reason: RETURN_REASONS[p.n % RETURN_REASONS.length],
+    lines: returned,
+    authorisation: `RMA-${p.id}`,
+  });
+  if (!accepted(request, `${p.platform.user} POST ${base}/returns`)) return;
+  const step = `${base}/returns/${String(request.body.returnId)}`;
+  const destination = (p.create as { destinationCountry: string }).destinationCountry;
+  const steps: [string, string, Record<string, unknown>][] = [
+    [p.carrier, 'shipment', { trackingNumber: `RT${String(p.logistics.trackingNumber).slice(2)}` }],
+    [p.carrier, 'scan', { type: 'exited', location: String(p.deliveredAt.location), country: destination }],
+    [
+      p.payer,
+      'refund',
+      {
+        refundTransactionId: `RF-${String(p.payment.paymentTransactionId)}`,
+        amount: round2(value),
+        currency: p.order.currency,
+        refundedAt: new Date().toISOString(),
+      },
+    ],
+  ];
+  for (const [user, path, body] of steps) {
+    if (!accepted(await api.post(user, `${step}/${path}`, body), `${user} POST ${step}/${path}`)) return;
+  }
+  // Customs gives back the share of the duty and VAT it assessed that the returned goods bore.
+  const assessment = await api.get(CUSTOMS, `/v1/customs/assessments/${p.id}`);
+  if (!accepted(assessment, `${CUSTOMS} GET /v1/customs/assessments/${p.id}`)) return;
+  const revenue = assessment.body.revenue as {
+    assessed: boolean;
+    duty?: { duty: number; vat: number; currency: string };
+  };
+  const share = goodsValue > 0 ? value / goodsValue : 0;
+  const decision = await api.post(CUSTOMS, `${step}/decision`, {
+    outcome: 'duty_refunded',
+    dutyRefund: round2((revenue.duty?.duty ?? 0) * share),
+    vatRefund: round2((revenue.duty?.vat ?? 0) * share),
+    currency: revenue.duty?.currency ?? p.order.currency,
+    reasonCodes: ['GOODS_EXITED'],
+  });
+  if (!accepted(decision, `${CUSTOMS} POST ${step}/decision`)) return;
+  if (p.returnGoods === 'all') summary.returned++;
+  else summary.partlyReturned++;
 }
 
 async function decide(p: Plan, decision: string, reasonCodes: string[]): Promise<boolean> {
@@ -830,6 +900,8 @@ console.table({
   'released automatically (customs-service)': summary.released,
   "left in the officers' queue": summary.inQueue,
   delivered: summary.delivered,
+  'returned (refund and customs duty refund)': summary.returned,
+  'partly returned': summary.partlyReturned,
   'referred or inspected': summary.referredOrInspected,
   'personal-data reads (with purpose)': summary.personalDataReads,
   'disclosures verified': summary.disclosuresVerified,
