@@ -113,6 +113,7 @@ function describe(entry: HistoryEntry): string {
   if (entry.type.startsWith('decision_')) {
     return `→ ${String(d.statusAfter)}${d.automatic === true ? ' (automatic)' : ''}`;
   }
+  if (entry.type.startsWith('return_')) return `return ${String(d.returnId)} → ${String(d.status)}`;
   if (entry.type === 'assessed') {
     return `assessment ${String(d.number)}: match ${String(d.match)}, ${d.releasable === true ? 'releasable' : 'not releasable'}`;
   }
