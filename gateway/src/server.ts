@@ -82,16 +82,18 @@ export async function startGateway(
   const customs = new CustomsService(client, network, logger);
   // Automatic assessment and release act as customs' service identity: only customs' own gateway
   // holds it (on Fabric, another organisation's gateway has no customs credentials).
-  const following =
-    config.gatewayMspId === network.customsMspId
-      ? customs.follow(events, {
-          load: async () => {
-            const bytes = await store.get(CUSTOMS_CHECKPOINT_KEY);
-            return bytes === undefined ? undefined : Buffer.from(bytes).toString('utf8');
-          },
-          save: (eventId) => store.put(CUSTOMS_CHECKPOINT_KEY, Buffer.from(eventId, 'utf8')),
-        })
-      : undefined;
+  const customsGateway = config.gatewayMspId === network.customsMspId;
+  // Before the first request, so that no request (even a refused one) is what installs them.
+  if (customsGateway) await customs.configure();
+  const following = customsGateway
+    ? customs.follow(events, {
+        load: async () => {
+          const bytes = await store.get(CUSTOMS_CHECKPOINT_KEY);
+          return bytes === undefined ? undefined : Buffer.from(bytes).toString('utf8');
+        },
+        save: (eventId) => store.put(CUSTOMS_CHECKPOINT_KEY, Buffer.from(eventId, 'utf8')),
+      })
+    : undefined;
   let ready = false;
   const app = createApp({
     config,

@@ -120,9 +120,17 @@ export class CustomsService {
   }
 
   /**
-   * The demo's rule set and tariffs, with a fresh secret, the first time anything is assessed on a
-   * ledger that has none; customs replaces them through the API whenever it likes.
+   * The demo's rule set and tariffs, with a fresh secret, on a ledger that has none: customs'
+   * gateway does it at start, and any customs write does it first if that failed (ledger down);
+   * customs replaces them through the API whenever it likes. Never rejects: a failure is logged
+   * and tried again by the next write.
    */
+  async configure(): Promise<void> {
+    await this.ensureConfigured().catch((error: unknown) =>
+      this.logger.warn({ err: error }, 'could not install the default customs configuration yet'),
+    );
+  }
+
   private ensureConfigured(): Promise<void> {
     this.configured ??= (async () => {
       if ((await this.getRuleSet(this.serviceUser)) === null) {
