@@ -9,6 +9,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { committedSubmissions } from '../security/support.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
 type Schema = {
@@ -223,14 +224,6 @@ async function send(
   };
 }
 
-/** Ledger submissions committed so far (the gateway's own metric). */
-async function committedSubmissions(): Promise<number> {
-  const text = await (await fetch(`${t.gateway.url}/metrics`)).text();
-  return [
-    ...text.matchAll(/^ledger_call_duration_seconds_count\{operation="submit",[^}]*outcome="ok"\} (\d+)/gm),
-  ].reduce((sum, m) => sum + Number(m[1]), 0);
-}
-
 const STACK = /\n\s+at |node_modules|\.ts:\d+|\/work\/|\/gateway\/src\//;
 
 describe('every documented operation, fuzzed from its schema', () => {
@@ -245,7 +238,7 @@ describe('every documented operation, fuzzed from its schema', () => {
       seen.set(`${op.method.toUpperCase()} ${op.path}`, statuses);
       await fc.assert(
         fc.asyncProperty(requestFor(op), async (r) => {
-          const before = await committedSubmissions();
+          const before = await committedSubmissions(t);
           const res = await send(op, r);
           statuses.add(res.status);
           expect(
@@ -255,7 +248,7 @@ describe('every documented operation, fuzzed from its schema', () => {
           expect(res.text).not.toMatch(STACK);
           if (res.status >= 400) {
             expect(res.contentType).toContain('application/problem+json');
-            expect(await committedSubmissions(), `${op.method} ${r.path} committed although refused`).toBe(
+            expect(await committedSubmissions(t), `${op.method} ${r.path} committed although refused`).toBe(
               before,
             );
           }

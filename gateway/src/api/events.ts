@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { z } from '../http/openapi.js';
 import type { EventHub } from '../services/event-hub.js';
+import { jsonText } from '../http/json.js';
 
 export interface EventRoutesOptions {
   /** Interval of the comment lines that keep proxies from closing an idle stream (default 15 s). */
@@ -77,7 +78,7 @@ export function eventRoutes(hub: EventHub, options: EventRoutesOptions = {}): Ro
           for await (const { id, event, data } of events) {
             // JSON has no raw line breaks; the name is the chaincode's, so it is kept to one line too.
             const name = event.replace(/[\r\n]/g, '');
-            const frame = `id: ${id}\nevent: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+            const frame = `id: ${id}\nevent: ${name}\ndata: ${jsonText(data)}\n\n`;
             if (!res.write(frame) && !(await drained(res, controller.signal, slowClientMs))) break;
           }
         } finally {

@@ -52,6 +52,8 @@ export function createApp(deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  // <, > and & in JSON strings as \u escapes: data other organisations wrote can never read as markup.
+  app.set('json escape', true);
   app.use(requestContext());
   app.use(httpLogger(deps.logger));
   app.use(deps.metrics.httpMiddleware);

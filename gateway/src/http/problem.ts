@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
+import { jsonText } from './json.js';
 
 /** RFC 9457 problem details: every error the API returns has this shape. */
 export interface ProblemBody {
@@ -55,7 +56,7 @@ export function sendProblem(res: Response, problem: HttpProblem, instance?: stri
     ...problem.options.extensions,
   };
   for (const [name, value] of Object.entries(problem.options.headers ?? {})) res.setHeader(name, value);
-  res.status(problem.status).type('application/problem+json').send(JSON.stringify(body));
+  res.status(problem.status).type('application/problem+json').send(jsonText(body));
 }
 
 /** Errors thrown by body-parser carry a `type`; each gets a precise client error. */

@@ -8,6 +8,7 @@ import type { Principal } from '../auth/principal.js';
 import { problemFromLedgerError } from './ledger-errors.js';
 import { HttpProblem, sendProblem } from './problem.js';
 import { documentedSchema, ProblemSchema, registry, z as documentedZod } from './openapi.js';
+import { jsonText } from './json.js';
 
 const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
 
@@ -225,7 +226,7 @@ function send(res: Response, result: RouteResult): void {
   }
   res.status(result.status);
   if (res.getHeader('Content-Type') === undefined) res.type('application/json');
-  res.send(JSON.stringify(result.body));
+  res.send(jsonText(result.body));
 }
 
 function parse(schema: ZodType | undefined, value: unknown, where: string): unknown {
@@ -270,6 +271,8 @@ function registerOpenApi(route: RouteDefinition): void {
       .filter(Boolean)
       .join('\n\n'),
     tags: [...route.tags],
+    // Machine-readable too, for clients (and tests) that derive who may call what.
+    'x-roles': route.roles === 'any' ? 'any' : [...route.roles],
     request: {
       ...(route.params ? { params: route.params } : {}),
       ...(route.query ? { query: route.query } : {}),

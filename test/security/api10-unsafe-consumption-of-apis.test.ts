@@ -1,0 +1,79 @@
+/**
+ * OWASP API10:2023 Unsafe Consumption of APIs: what comes back from the ledger (values other
+ * organisations wrote, chaincode messages) is treated as data: always JSON-encoded with a JSON
+ * content type and nosniff, never interpreted as markup or headers, and event data is one JSON
+ * line per event, so a value cannot inject events into the stream.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { readSse } from '../support/sse.js';
+import { orderPayload } from '../support/payloads.js';
+
+const HOSTILE = '</script><script>alert(1)</script>\r\n\r\nevent: fake\ndata: {"x":1}';
+let t: TestGateway;
+
+beforeAll(async () => {
+  t = await startTestGateway();
+  const platform = t.as('platforma-operator');
+  expect(
+    (
+      await platform.post('/v1/consignments', {
+        consignmentId: 'UC-1',
+        orderNumber: 'ORD-UC-1',
+        originCountry: 'CN',
+        destinationCountry: 'FR',
+      })
+    ).status,
+  ).toBe(201);
+  const order = orderPayload('ORD-UC-1');
+  const lines = (order.lines as Record<string, unknown>[]).map((l) => ({ ...l, description: HOSTILE }));
+  const res = await platform.post('/v1/consignments/UC-1/order', { ...order, lines });
+  expect(res.status, res.text).toBe(201);
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('ledger data on the way out', () => {
+  it('a value another organisation wrote comes back JSON-encoded, as JSON, with nosniff', async () => {
+    const res = await fetch(
+      `${t.gateway.url}/v1/consignments/UC-1/details?record=order&purpose=risk_assessment`,
+      {
+        headers: {
+          Authorization: `Bearer ${t.gateway.credentials.find((c) => c.user === 'customs-officer')!.apiKey}`,
+        },
+      },
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    const text = await res.text();
+    expect(text).not.toContain('\r\n');
+    expect(text).not.toContain('</script><script>');
+    expect(
+      (JSON.parse(text) as { payload: { lines: { description: string }[] } }).payload.lines[0]!.description,
+    ).toBe(HOSTILE);
+  });
+
+  it('a chaincode refusal comes back as a problem document, not raw text', async () => {
+    const res = await t
+      .as('post-operator')
+      .post('/v1/consignments/UC-1/movements', { type: 'delivered', location: 'FRCDG' });
+    expect(res.status).toBe(422);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(res.body).toMatchObject({
+      status: 422,
+      detail: 'consignment UC-1 has no carrier yet; its carrier binds by creating it or submitting logistics',
+    });
+  });
+
+  it('each event is one id, one event name and one JSON data line', async () => {
+    const events = await readSse(t, 'customs-officer', 2);
+    expect(events.length).toBe(2);
+    for (const e of events) {
+      expect(e.id).toMatch(/^\d+:[0-9a-f]{64}(:\d+)?$/);
+      expect(e.event).toMatch(/^[A-Za-z]+$/);
+      expect(JSON.stringify(e.data)).not.toContain('alert(1)');
+    }
+  });
+});

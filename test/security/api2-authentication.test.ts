@@ -1,0 +1,80 @@
+/**
+ * OWASP API2:2023 Broken Authentication: every /v1 route needs a known API key or a valid JWT;
+ * expired, unsigned, forged and wrong-scheme credentials are refused with 401 problem+json.
+ * (The verifiers themselves, JWKS and key storage: test/gateway/auth.test.ts.)
+ */
+import { createHmac } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { client, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { expectProblem } from './support.js';
+
+const JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256!';
+let t: TestGateway;
+
+beforeAll(async () => {
+  t = await startTestGateway({ JWT_SECRET });
+  const res = await t.as('platforma-operator').post('/v1/consignments', {
+    consignmentId: 'AUTH-1',
+    orderNumber: 'ORD-AUTH-1',
+    originCountry: 'CN',
+    destinationCountry: 'FR',
+  });
+  expect(res.status, res.text).toBe(201);
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+function hs256(
+  payload: Record<string, unknown>,
+  header: Record<string, unknown> = { alg: 'HS256', typ: 'JWT' },
+): string {
+  const unsigned = `${b64url(header)}.${b64url(payload)}`;
+  return `${unsigned}.${createHmac('sha256', JWT_SECRET).update(unsigned).digest('base64url')}`;
+}
+const now = (): number => Math.floor(Date.now() / 1000);
+const as = (authorization: string) => client(t.gateway.url, { Authorization: authorization });
+
+describe('authentication', () => {
+  it('refuses a missing header, another scheme, an unknown key and a key in the query string', async () => {
+    expectProblem(await client(t.gateway.url).get('/v1/consignments/AUTH-1'), 401);
+    expectProblem(await as('Basic dXNlcjpwYXNz').get('/v1/consignments/AUTH-1'), 401);
+    expectProblem(await as('Bearer clk_not-a-real-key').get('/v1/consignments/AUTH-1'), 401);
+    const key = t.gateway.credentials.find((c) => c.user === 'platforma-operator')!.apiKey;
+    expectProblem(await client(t.gateway.url).get(`/v1/consignments/AUTH-1?api_key=${key}`), 401);
+  });
+
+  it('accepts a valid HS256 JWT and refuses an expired one, alg none, a forged signature and a foreign audience', async () => {
+    const claims = {
+      sub: 'jwt-user',
+      org: 'PlatformAMSP',
+      role: 'operator',
+      aud: 'customs-ledger',
+      exp: now() + 300,
+    };
+    const ok = await as(`Bearer ${hs256(claims)}`).get('/v1/consignments/AUTH-1');
+    expect(ok.status, ok.text).toBe(200);
+    expectProblem(
+      await as(`Bearer ${hs256({ ...claims, exp: now() - 600 })}`).get('/v1/consignments/AUTH-1'),
+      401,
+    );
+    const none = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(claims)}.`;
+    expectProblem(await as(`Bearer ${none}`).get('/v1/consignments/AUTH-1'), 401);
+    const forged = hs256({ ...claims, org: 'CustomsMSP' }).replace(/\.[^.]+$/, '.' + 'A'.repeat(43));
+    expectProblem(await as(`Bearer ${forged}`).get('/v1/consignments/AUTH-1'), 401);
+    expectProblem(
+      await as(`Bearer ${hs256({ ...claims, aud: 'another-api' })}`).get('/v1/consignments/AUTH-1'),
+      401,
+    );
+  });
+
+  it('leaves only operations endpoints open', async () => {
+    const anonymous = client(t.gateway.url);
+    for (const open of ['/healthz', '/readyz', '/openapi.json'])
+      expect((await anonymous.get(open)).status, open).toBe(200);
+    for (const closed of ['/v1/events', '/v1/audit/tree-head', '/v1/customs/queue']) {
+      expectProblem(await anonymous.get(closed), 401);
+    }
+  });
+});

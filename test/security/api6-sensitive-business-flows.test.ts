@@ -1,0 +1,77 @@
+/**
+ * OWASP API6:2023 Unrestricted Access to Sensitive Business Flows: a replayed write is answered
+ * from the first response and commits nothing more; a key reused for another request is refused;
+ * a consignment, an order number or a return cannot be recorded twice; and customs' automatic
+ * release cannot be invoked by a trader.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { committedSubmissions, expectProblem, settled } from './support.js';
+
+let t: TestGateway;
+
+beforeAll(async () => {
+  t = await startTestGateway();
+  await settled(t);
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('replays and duplicates', () => {
+  it('replays the first response for the same key and body, with no second transaction', async () => {
+    const platform = t.as('platforma-operator');
+    const body = { consignmentId: 'IDEM-1', originCountry: 'CN', destinationCountry: 'FR' };
+    const first = await platform.post('/v1/consignments', body, { 'Idempotency-Key': 'idem-key-0001' });
+    expect(first.status, first.text).toBe(201);
+    const committed = await committedSubmissions(t);
+    const again = await platform.post('/v1/consignments', body, { 'Idempotency-Key': 'idem-key-0001' });
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.headers.get('x-transaction-id')).toBe(first.headers.get('x-transaction-id'));
+    expect(again.body).toEqual(first.body);
+    expect(await committedSubmissions(t)).toBe(committed);
+    const other = await platform.post(
+      '/v1/consignments',
+      { ...body, destinationCountry: 'DE' },
+      { 'Idempotency-Key': 'idem-key-0001' },
+    );
+    expectProblem(other, 422, /different request/);
+  });
+
+  it('keys are per user: another user’s identical key is its own request', async () => {
+    const body = { consignmentId: 'IDEM-OTHER', originCountry: 'CN', destinationCountry: 'FR' };
+    const res = await t
+      .as('platformb-operator')
+      .post('/v1/consignments', body, { 'Idempotency-Key': 'idem-key-0001' });
+    expect(res.status, res.text).toBe(201);
+    expect(res.headers.get('idempotent-replayed')).toBeNull();
+  });
+
+  it('refuses a duplicate consignment and a reused order number', async () => {
+    const platform = t.as('platforma-operator');
+    const body = {
+      consignmentId: 'DUP-1',
+      orderNumber: 'ORD-DUP',
+      originCountry: 'CN',
+      destinationCountry: 'FR',
+    };
+    expect((await platform.post('/v1/consignments', body)).status).toBe(201);
+    expectProblem(await platform.post('/v1/consignments', body), 409, /already exists/);
+    expectProblem(
+      await platform.post('/v1/consignments', { ...body, consignmentId: 'DUP-2' }),
+      409,
+      /order number ORD-DUP of PlatformAMSP is already used by consignment DUP-1/,
+    );
+  });
+
+  it('customs’ automatic release is customs’ service identity’s alone', async () => {
+    // A trader cannot record a decision at all; customs' decisions by a person are never automatic.
+    expectProblem(
+      await t
+        .as('platforma-operator')
+        .post('/v1/consignments/DUP-1/decision', { decision: 'release', reasonCodes: [] }),
+      403,
+    );
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * OWASP API8:2023 Security Misconfiguration: security headers on every answer, no framework
+ * banner, no CORS grant to foreign origins, unknown routes and methods answered with a problem,
+ * and errors that say what is wrong without internals.
+ */
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { expectProblem } from './support.js';
+
+let t: TestGateway;
+
+beforeAll(async () => {
+  t = await startTestGateway();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('configuration as a client sees it', () => {
+  it('sets security headers and no banner, on answers and on refusals', async () => {
+    for (const res of [
+      await t.as('platforma-operator').get('/v1/consignments/NONE-1'),
+      await fetch(`${t.gateway.url}/healthz`),
+    ]) {
+      const headers = 'headers' in res ? res.headers : new Headers();
+      expect(headers.get('x-content-type-options')).toBe('nosniff');
+      expect(headers.get('x-powered-by')).toBeNull();
+      expect(headers.get('content-security-policy')).toContain("default-src 'self'");
+    }
+  });
+
+  it('grants no cross-origin access to a foreign origin', async () => {
+    const preflight = await fetch(`${t.gateway.url}/v1/consignments`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' },
+    });
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    const get = await fetch(`${t.gateway.url}/openapi.json`, { headers: { Origin: 'https://evil.example' } });
+    expect(get.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('answers unknown routes and methods with a problem, not a framework page', async () => {
+    expectProblem(await t.as('platforma-operator').get('/v1/nothing-here'), 404);
+    const key = t.gateway.credentials.find((c) => c.user === 'customs-officer')!.apiKey;
+    for (const method of ['PUT', 'DELETE', 'PATCH']) {
+      const res = await fetch(`${t.gateway.url}/v1/consignments/NONE-1`, {
+        method,
+        headers: { Authorization: `Bearer ${key}` },
+      });
+      expect([404, 405], method).toContain(res.status);
+      expect(res.headers.get('content-type'), method).toContain('application/problem+json');
+      expect(await res.text()).not.toMatch(/<html|Cannot (PUT|DELETE|PATCH)/i);
+    }
+    // TRACE would echo the request (credentials included) back: cross-site tracing.
+    const trace = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        `${t.gateway.url}/v1/consignments/NONE-1`,
+        { method: 'TRACE', headers: { Authorization: `Bearer ${key}` } },
+        (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect([404, 405]).toContain(trace.status);
+    expect(trace.body).not.toContain(key);
+  });
+});

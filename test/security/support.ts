@@ -1,0 +1,59 @@
+import { expect } from 'vitest';
+import type { ApiResponse, TestGateway } from '../support/gateway.js';
+import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
+
+/*
+ * Shared by the OWASP API Security Top 10 (2023) suites in this folder, one file per item that
+ * applies to this API.
+ */
+
+/** A refusal as the API promises it: the status, problem+json, the detail, and no internals. */
+export function expectProblem(res: ApiResponse<unknown>, status: number, detail?: RegExp | string): void {
+  expect(res.status, res.text).toBe(status);
+  expect(res.headers.get('content-type')).toContain('application/problem+json');
+  const body = res.body as { status: number; detail: string };
+  expect(body.status).toBe(status);
+  if (detail) expect(body.detail).toMatch(detail);
+  expect(res.text).not.toMatch(/\bat .*\.(ts|js):\d+|node_modules|\/gateway\/src\//);
+}
+
+/** A consignment of Platform A with all four records, paid through the payment provider, carried by the post. */
+export async function consignmentOfPlatformA(t: TestGateway, id: string): Promise<void> {
+  const orderNumber = `ORD-${id}`;
+  const steps: [string, string, unknown][] = [
+    [
+      'platforma-operator',
+      '',
+      { consignmentId: id, orderNumber, originCountry: 'CN', destinationCountry: 'FR' },
+    ],
+    ['platforma-operator', '/order', orderPayload(orderNumber)],
+    ['payment-operator', '/payment', paymentPayload(orderNumber, `PAY-${id}`)],
+    ['post-operator', '/logistics', logisticsPayload(orderNumber, `RR${id.replace(/\W/g, '')}FR`)],
+    ['platforma-operator', '/declaration', declarationPayload()],
+  ];
+  for (const [user, path, body] of steps) {
+    const res = await t
+      .as(user)
+      .post(path === '' ? '/v1/consignments' : `/v1/consignments/${id}${path}`, body);
+    expect(res.status, res.text).toBe(201);
+  }
+}
+
+/** Ledger submissions committed so far, from the gateway's own metrics: a refused request adds none. */
+export async function committedSubmissions(t: TestGateway): Promise<number> {
+  const text = await (await fetch(`${t.gateway.url}/metrics`)).text();
+  return [
+    ...text.matchAll(/^ledger_call_duration_seconds_count\{operation="submit",[^}]*outcome="ok"\} (\d+)/gm),
+  ].reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
+/** Waits until customs' pipeline has finished with what the set-up wrote: no commit for 1.5 s. */
+export async function settled(t: TestGateway): Promise<void> {
+  let last = await committedSubmissions(t);
+  for (let quiet = 0; quiet < 3;) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = await committedSubmissions(t);
+    quiet = now === last ? quiet + 1 : 0;
+    last = now;
+  }
+}
