@@ -22,6 +22,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
+import { assessedShare, returnedShare } from '@customs-ledger/chaincode';
 import {
   ApiClient,
   gatewayAnswers,
@@ -608,11 +609,7 @@ async function returnGoods(p: Plan): Promise<void> {
     p.returnGoods === 'all'
       ? lines.map((l) => ({ lineNo: l.lineNo, quantity: l.quantity }))
       : [{ lineNo: lines[0]!.lineNo, quantity: 1 }];
-  const value = returned.reduce(
-    (sum, r) => sum + lines.find((l) => l.lineNo === r.lineNo)!.unitPrice * r.quantity,
-    0,
-  );
-  const goodsValue = lines.reduce((sum, l) => sum + l.lineValue, 0);
+  const share = returnedShare(lines, returned);
   const request = await api.post(p.platform.user, `${base}/returns`, {
     reason: RETURN_REASONS[p.n % RETURN_REASONS.length],
     lines: returned,
@@ -629,8 +626,8 @@ async function returnGoods(p: Plan): Promise<void> {
       'refund',
       {
         refundTransactionId: `RF-${String(p.payment.paymentTransactionId)}`,
-        amount: round2(value),
-        currency: p.order.currency,
+        amount: round2(Number(p.payment.amountPaid) * share),
+        currency: p.payment.currency,
         refundedAt: new Date().toISOString(),
       },
     ],
@@ -638,19 +635,21 @@ async function returnGoods(p: Plan): Promise<void> {
   for (const [user, path, body] of steps) {
     if (!accepted(await api.post(user, `${step}/${path}`, body), `${user} POST ${step}/${path}`)) return;
   }
-  // Customs gives back the share of the duty and VAT it assessed that the returned goods bore.
+  // Customs gives back the share of the duty and VAT it assessed that the returned goods bore, and
+  // where the destination keeps a buyer quota (China), their customs value to the buyer's quota.
   const assessment = await api.get(CUSTOMS, `/v1/customs/assessments/${p.id}`);
   if (!accepted(assessment, `${CUSTOMS} GET /v1/customs/assessments/${p.id}`)) return;
   const revenue = assessment.body.revenue as {
     assessed: boolean;
-    duty?: { duty: number; vat: number; currency: string };
+    duty?: { duty: number; vat: number; customsValue: number; currency: string };
   };
-  const share = goodsValue > 0 ? value / goodsValue : 0;
+  const duty = revenue.duty ?? { duty: 0, vat: 0, customsValue: 0, currency: String(p.order.currency) };
   const decision = await api.post(CUSTOMS, `${step}/decision`, {
     outcome: 'duty_refunded',
-    dutyRefund: round2((revenue.duty?.duty ?? 0) * share),
-    vatRefund: round2((revenue.duty?.vat ?? 0) * share),
-    currency: revenue.duty?.currency ?? p.order.currency,
+    dutyRefund: assessedShare(duty.duty, share),
+    vatRefund: assessedShare(duty.vat, share),
+    currency: duty.currency,
+    ...(destination === 'CN' ? { quotaRestored: assessedShare(duty.customsValue, share) } : {}),
     reasonCodes: ['GOODS_EXITED'],
   });
   if (!accepted(decision, `${CUSTOMS} POST ${step}/decision`)) return;

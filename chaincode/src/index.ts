@@ -52,7 +52,7 @@ export type { AuditAnchor } from './contracts/audit';
 export { SERVICE_ROLE } from './contracts/customs';
 export type { AssessmentRecord } from './contracts/customs';
 export type { ProvenanceEntry, StateKeyRef } from './contracts/provenance';
-export type { ReturnRecord } from './contracts/returns';
+export type { ReturnRecord, StoredReturnPolicySet } from './contracts/returns';
 export type {
   AccessRecord,
   BatchEvents,

@@ -1,13 +1,15 @@
 /**
  * Returns and refunds over HTTP: a full return with the buyer's refund and customs' duty refund;
- * partial returns that add up to no more than was ordered; each deadline on its last millisecond
- * and one millisecond later; each step refused to the roles and organisations that do not own it.
+ * partial returns that add up to no more than was ordered, refunds bounded by what was paid and
+ * what customs assessed; each deadline on its last millisecond and one millisecond later, under
+ * the built-in policy and one customs puts in force; each step refused to the roles and
+ * organisations that do not own it.
  * The clock is the process's Date, moved forward (the embedded ledger stamps proposals with it,
  * as a Fabric client does), so deadlines weeks apart are tested in seconds.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
+import { assessedShare, DEFAULT_RETURN_POLICY_SET, DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
 import { startTestGateway, type ApiResponse, type TestGateway } from '../support/gateway.js';
 import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
 
@@ -29,8 +31,17 @@ const TWO_LINES = [
   { lineNo: 2, description: 'Canvas tote bag', hsCode: '420222', quantity: 1, unit: 'pcs', unitPrice: 12, lineValue: 12, originCountry: 'CN' },
 ]; // prettier-ignore
 
-/** A consignment released by customs at T0 and delivered; returns its id. */
-async function released(destinationCountry: 'FR' | 'CN'): Promise<string> {
+interface Assessed {
+  readonly duty: number;
+  readonly vat: number;
+  readonly customsValue: number;
+  readonly currency: string;
+}
+/** What customs assessed on each consignment released here. */
+const assessed = new Map<string, Assessed>();
+
+/** A consignment assessed and released by the officer at T0, and delivered. */
+async function released(destinationCountry: 'FR' | 'CN' | 'DE'): Promise<string> {
   const id = `RET-${RUN}-${++n}`;
   const orderNumber = `ORD-${id}`;
   clockAt(-1);
@@ -46,6 +57,10 @@ async function released(destinationCountry: 'FR' | 'CN'): Promise<string> {
     expect(res.status, res.text).toBe(201);
   }
   clockAt(0);
+  const assessment = await t.as(OFFICER).post<{ assessment: { revenue: { duty: Assessed } }; automaticRelease?: string }>(`/v1/consignments/${id}/assessment`, undefined);
+  expect(assessment.status, assessment.text).toBe(201);
+  expect(assessment.body.automaticRelease).toBeUndefined();
+  assessed.set(id, assessment.body.assessment.revenue.duty);
   const release = await t.as(OFFICER).post(`/v1/consignments/${id}/decision`, { decision: 'release', reasonCodes: [] });
   expect(release.status, release.text).toBe(201);
   clockAt(1);
@@ -54,11 +69,13 @@ async function released(destinationCountry: 'FR' | 'CN'): Promise<string> {
   return id;
 } // prettier-ignore
 
+/** The parcels came by post; the platform authorises the express carrier to take them back. */
 const request = (id: string, lines: { lineNo: number; quantity: number }[], user = PLATFORM) =>
   t.as(user).post<{ returnId: string; status: string }>(`/v1/consignments/${id}/returns`, {
     reason: 'not_as_described',
     lines,
     authorisation: `RMA-${id}`,
+    carrierMspId: 'ExpressMSP',
   });
 const step = (id: string, returnId: string, path: string, user: string, body: unknown) =>
   t.as(user).post<{ status: string }>(`/v1/consignments/${id}/returns/${returnId}/${path}`, body);
@@ -66,6 +83,7 @@ const ship = (id: string, rid: string, user = 'express-operator') =>
   step(id, rid, 'shipment', user, { trackingNumber: `EX${randomBytes(4).toString('hex').toUpperCase()}` });
 const scan = (id: string, rid: string, country: string, user = 'express-operator') =>
   step(id, rid, 'scan', user, { type: 'exited', location: country === 'CN' ? 'CNSHA' : 'FRCDG', country });
+const round2 = (n: number) => Math.round(n * 100) / 100;
 const REFUND = {
   refundTransactionId: 'RF-7741-ZETA',
   amount: 52.8,
@@ -73,14 +91,19 @@ const REFUND = {
   refundedAt: '2026-12-20T10:00:00Z',
 };
 const refund = (id: string, rid: string, user = 'payment-operator') => step(id, rid, 'refund', user, REFUND);
-const DUTY_REFUND = {
-  outcome: 'duty_refunded',
-  dutyRefund: 0,
-  vatRefund: 8.8,
-  currency: 'EUR',
-  reasonCodes: ['GOODS_EXITED'],
-};
-const decide = (id: string, rid: string, body: unknown = DUTY_REFUND, user = OFFICER) =>
+/** Customs' refund of the returned goods' share of what it assessed on consignment `id`. */
+function dutyRefund(id: string, share = 1, change: Record<string, unknown> = {}): Record<string, unknown> {
+  const a = assessed.get(id)!;
+  return {
+    outcome: 'duty_refunded',
+    dutyRefund: assessedShare(a.duty, share),
+    vatRefund: assessedShare(a.vat, share),
+    currency: a.currency,
+    reasonCodes: ['GOODS_EXITED'],
+    ...change,
+  };
+}
+const decide = (id: string, rid: string, body: unknown = dutyRefund(id), user = OFFICER) =>
   step(id, rid, 'decision', user, body);
 
 function refused(res: ApiResponse, status: number, detail: RegExp | string): void {
@@ -91,9 +114,14 @@ function refused(res: ApiResponse, status: number, detail: RegExp | string): voi
 
 beforeAll(async () => {
   t = await startTestGateway();
-  const rules = await t
-    .as(OFFICER)
-    .post('/v1/customs/rule-set', { ...DEFAULT_RULE_SET, version: `returns-${RUN}`, randomSelectionRate: 0 });
+  // Every parcel in the amber lane: customs' automatic pipeline (which follows the events
+  // asynchronously) never releases one on its own, so each is released by the officer at T0.
+  const rules = await t.as(OFFICER).post('/v1/customs/rule-set', {
+    ...DEFAULT_RULE_SET,
+    version: `returns-${RUN}`,
+    randomSelectionRate: 0,
+    thresholds: { amber: 0, red: 1000 },
+  });
   expect(rules.status, rules.text).toBe(201);
   vi.useFakeTimers({ toFake: ['Date'] });
 });
@@ -133,9 +161,17 @@ describe('a full return', () => {
     clockAt(30);
     const decided = await decide(id, rid);
     expect(decided.status, decided.text).toBe(201);
+    expect(assessed.get(id)!.vat).toBeGreaterThan(0);
     expect(decided.body).toMatchObject({
       status: 'closed',
-      decision: { outcome: 'duty_refunded', vatRefund: 8.8, decidedBy: 'CustomsMSP' },
+      decision: { outcome: 'duty_refunded', vatRefund: assessed.get(id)!.vat, decidedBy: 'CustomsMSP' },
+    });
+    const one = await t.as('post-operator').get(`/v1/consignments/${id}/returns/${rid}`);
+    expect(one.status, one.text).toBe(200);
+    expect(one.body).toMatchObject({
+      returnId: rid,
+      status: 'closed',
+      policy: { version: DEFAULT_RETURN_POLICY_SET.version, entry: 'EU', requestDays: 90 },
     });
 
     const list = await t
@@ -177,6 +213,7 @@ describe('partial returns', () => {
     clockAt(5);
     const first = await request(id, [{ lineNo: 1, quantity: 1 }]);
     expect(first.status, first.text).toBe(201);
+    clockAt(6);
     const second = await request(id, [
       { lineNo: 1, quantity: 1 },
       { lineNo: 2, quantity: 1 },
@@ -192,14 +229,18 @@ describe('partial returns', () => {
     const rid = first.body.returnId;
     await ship(id, rid);
     await scan(id, rid, 'CN');
-    const decided = await decide(id, rid, {
-      ...DUTY_REFUND,
-      currency: 'CNY',
-      vatRefund: 2.3,
-      quotaRestored: 139,
-    });
+    // One of two T-shirts: 20 of the order lines' 52.
+    const share = 20 / 52;
+    const quota = assessedShare(assessed.get(id)!.customsValue, share);
+    expect(assessed.get(id)!.currency).toBe('CNY');
+    refused(
+      await decide(id, rid, dutyRefund(id, share, { quotaRestored: round2(quota + 0.01) })),
+      422,
+      /^quota restored of [\d.]+ CNY exceeds this return's share: at most [\d.]+ CNY \(38\.5% of the [\d.]+ CNY assessed\)$/,
+    );
+    const decided = await decide(id, rid, dutyRefund(id, share, { quotaRestored: quota }));
     expect(decided.status, decided.text).toBe(201);
-    expect(decided.body).toMatchObject({ status: 'returned', decision: { quotaRestored: 139 } });
+    expect(decided.body).toMatchObject({ status: 'returned', decision: { quotaRestored: quota } });
     const returns = await t
       .as(PLATFORM)
       .get<{ returns: { returnId: string }[] }>(`/v1/consignments/${id}/returns`);
@@ -212,10 +253,49 @@ describe('partial returns', () => {
     await ship(id, rid);
     await scan(id, rid, 'FR');
     refused(
-      await decide(id, rid, { ...DUTY_REFUND, quotaRestored: 12 }),
+      await decide(id, rid, dutyRefund(id, 12 / 52, { quotaRestored: 12 })),
       422,
       'FR keeps no annual buyer quota',
     );
+  });
+
+  it('refunds the buyer no more than was paid, and customs no more than it assessed on what came back', async () => {
+    const id = await released('FR');
+    const first = (await request(id, [{ lineNo: 1, quantity: 2 }])).body.returnId;
+    const second = (await request(id, [{ lineNo: 2, quantity: 1 }])).body.returnId;
+    for (const rid of [first, second]) {
+      await ship(id, rid);
+      await scan(id, rid, 'FR');
+    }
+    expect((await step(id, first, 'refund', 'payment-operator', { ...REFUND, amount: 40 })).status).toBe(201);
+    refused(
+      await step(id, second, 'refund', 'payment-operator', { ...REFUND, amount: 12.81 }),
+      422,
+      'a refund of 12.81 EUR exceeds what is left to refund: 52.80 EUR paid, 40.00 EUR refunded on earlier returns, 12.80 EUR left',
+    );
+    refused(
+      await step(id, second, 'refund', 'payment-operator', { ...REFUND, amount: 12, currency: 'USD' }),
+      422,
+      'the refund is in USD but the payment was in EUR',
+    );
+    expect((await step(id, second, 'refund', 'payment-operator', { ...REFUND, amount: 12.8 })).status).toBe(
+      201,
+    );
+
+    const vat = assessed.get(id)!.vat;
+    const firstVat = assessedShare(vat, 40 / 52);
+    refused(
+      await decide(id, first, dutyRefund(id, 40 / 52, { vatRefund: round2(firstVat + 0.01) })),
+      422,
+      `VAT refund of ${(firstVat + 0.01).toFixed(2)} EUR exceeds this return's share: at most ${firstVat.toFixed(2)} EUR (76.9% of the ${vat.toFixed(2)} EUR assessed)`,
+    );
+    refused(
+      await decide(id, first, dutyRefund(id, 40 / 52, { currency: 'USD' })),
+      422,
+      `the decision is in USD but customs assessed consignment ${id} in EUR`,
+    );
+    expect((await decide(id, first, dutyRefund(id, 40 / 52))).body.status).toBe('closed');
+    expect((await decide(id, second, dutyRefund(id, 12 / 52))).body.status).toBe('closed');
   });
 });
 
@@ -261,12 +341,12 @@ describe('deadlines, on their last millisecond and one after', () => {
       await scan(id, rid, 'FR');
       rids.push(rid);
     }
-    const invalidate = { ...DUTY_REFUND, outcome: 'declaration_invalidated' };
+    const invalidate = (id: string) => dutyRefund(id, 20 / 52, { outcome: 'declaration_invalidated' });
     clockAt(90);
-    expect((await decide(ids[0]!, rids[0]!, invalidate)).status).toBe(201);
+    expect((await decide(ids[0]!, rids[0]!, invalidate(ids[0]!))).status).toBe(201);
     clockAt(90, 1);
     refused(
-      await decide(ids[1]!, rids[1]!, invalidate),
+      await decide(ids[1]!, rids[1]!, invalidate(ids[1]!)),
       422,
       /^duty refund and invalidation deadline for FR passed on /,
     );
@@ -296,6 +376,11 @@ describe('each step only by the role and organisation that own it', () => {
     refused(await scan(id, rid, 'FR'), 409, `cannot apply 'scan' to return ${rid} in status 'requested'`);
     refused(await ship(id, rid, PLATFORM), 403, /role/);
     refused(await ship(id, rid, OFFICER), 403, /role/);
+    refused(
+      await ship(id, rid, 'post-operator'),
+      403,
+      `only the carrier of return ${rid} (ExpressMSP) may ship it`,
+    );
     expect((await ship(id, rid)).status).toBe(201);
 
     refused(await scan(id, rid, 'FR', 'payment-operator'), 403, /role/);
@@ -310,11 +395,11 @@ describe('each step only by the role and organisation that own it', () => {
 
     refused(await refund(id, rid, 'express-operator'), 403, /role/);
     refused(await refund(id, rid, PLATFORM), 403, /^only the payment provider of consignment /);
-    refused(await decide(id, rid, DUTY_REFUND, PLATFORM), 403, /role/);
-    refused(await decide(id, rid, DUTY_REFUND, 'auditor'), 403, /role/);
+    refused(await decide(id, rid, dutyRefund(id, 20 / 52), PLATFORM), 403, /role/);
+    refused(await decide(id, rid, dutyRefund(id, 20 / 52), 'auditor'), 403, /role/);
     expect((await refund(id, rid)).status).toBe(201);
     refused(await refund(id, rid), 409, `return ${rid} was already refunded`);
-    expect((await decide(id, rid)).body.status).toBe('closed');
+    expect((await decide(id, rid, dutyRefund(id, 20 / 52))).body.status).toBe('closed');
 
     const outsider = await t.as('platformb-operator').get(`/v1/consignments/${id}/returns`);
     expect(outsider.status).toBe(404);
@@ -333,6 +418,59 @@ describe('each step only by the role and organisation that own it', () => {
       await request(id, [{ lineNo: 1, quantity: 1 }]),
       422,
       `consignment ${id} in status 'created' cannot be returned; it must be released or delivered`,
+    );
+  });
+});
+
+describe('the return policy customs puts in force', () => {
+  it('applies to returns requested from then on, with the deadline its entry sets', async () => {
+    const before = await released('DE');
+    clockAt(2);
+    const early = await request(before, [{ lineNo: 2, quantity: 1 }]);
+    expect(early.body).toMatchObject({ policy: { version: DEFAULT_RETURN_POLICY_SET.version, entry: 'EU' } });
+
+    const version = `returns-${RUN}`;
+    const policySet = {
+      version,
+      policies: {
+        ...DEFAULT_RETURN_POLICY_SET.policies,
+        DE: { requestDays: 14, arrivalDays: 30, decisionDays: 60 },
+      },
+    };
+    refused(await t.as(PLATFORM).post('/v1/customs/return-policy', policySet), 403, /role/);
+    const put = await t.as(OFFICER).post('/v1/customs/return-policy', policySet);
+    expect(put.status, put.text).toBe(201);
+    refused(
+      await t
+        .as(OFFICER)
+        .post('/v1/customs/return-policy', { ...policySet, policies: DEFAULT_RETURN_POLICY_SET.policies }),
+      409,
+      `return policy version ${version} already exists with other content; use a new version label`,
+    );
+    const current = await t.as('express-operator').get<{ policySet: unknown }>('/v1/return-policy');
+    expect(current.status, current.text).toBe(200);
+    expect(current.body).toMatchObject({ policySet, setBy: 'CustomsMSP' });
+
+    const inTime = await released('DE');
+    const late = await released('DE');
+    clockAt(14);
+    const ok = await request(inTime, [{ lineNo: 1, quantity: 1 }]);
+    expect(ok.body).toMatchObject({ policy: { version, entry: 'DE', requestDays: 14 } });
+    clockAt(14, 1);
+    refused(
+      await request(late, [{ lineNo: 1, quantity: 1 }]),
+      422,
+      `return request deadline for DE passed on ${new Date(T0 + 14 * DAY).toISOString()} (14 days after release on ${new Date(T0).toISOString()})`,
+    );
+    // A return already requested keeps the policy it was requested under.
+    const kept = await t.as(PLATFORM).get(`/v1/consignments/${before}/returns/${early.body.returnId}`);
+    expect(kept.body).toMatchObject({ policy: { entry: 'EU', requestDays: 90 } });
+    expect(
+      (await t.as('platformb-operator').get(`/v1/consignments/${before}/returns/${early.body.returnId}`))
+        .status,
+    ).toBe(404);
+    expect((await t.as(OFFICER).post('/v1/customs/return-policy', DEFAULT_RETURN_POLICY_SET)).status).toBe(
+      201,
     );
   });
 });

@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
   assertBeforeDeadline,
+  assertRefundWithinPaid,
   assertReturnable,
   assertStep,
+  assertWithinAssessedShare,
+  assessedShare,
+  DEFAULT_RETURN_POLICY_SET,
   returnDeadlines,
+  returnedShare,
   returnPolicyFor,
   ReturnDecision,
+  ReturnPolicySet,
   statusAfter,
   type ReturnDeadlineName,
   type ReturnStatus,
@@ -18,14 +24,16 @@ const at = (days: number, ms = 0) => new Date(Date.parse(RELEASED) + days * DAY 
 
 describe('return policies by destination', () => {
   it.each([
-    ['CN', 30, 45, 90, { amount: 26_000, currency: 'CNY' }],
-    ['FR', 90, 90, 90, undefined],
-    ['DE', 90, 90, 90, undefined],
-    ['US', 90, 90, 90, undefined],
+    ['CN', 'CN', 30, 45, 90, { amount: 26_000, currency: 'CNY' }],
+    ['FR', 'EU', 90, 90, 90, undefined],
+    ['DE', 'EU', 90, 90, 90, undefined],
+    ['US', 'default', 90, 90, 90, undefined],
   ])(
-    '%s: request %i days, arrival %i, decision %i, quota %o',
-    (country, request, arrival, decision, quota) => {
+    '%s (entry %s): request %i days, arrival %i, decision %i, quota %o',
+    (country, entry, request, arrival, decision, quota) => {
       expect(returnPolicyFor(country)).toEqual({
+        version: DEFAULT_RETURN_POLICY_SET.version,
+        entry,
         requestDays: request,
         arrivalDays: arrival,
         decisionDays: decision,
@@ -33,6 +41,38 @@ describe('return policies by destination', () => {
       });
     },
   );
+
+  it('a policy set customs installs: a country entry beats the EU entry, which beats the default', () => {
+    const set = ReturnPolicySet.parse({
+      version: 'returns-2027.1',
+      policies: {
+        DE: { requestDays: 14, arrivalDays: 30, decisionDays: 60 },
+        EU: { requestDays: 60, arrivalDays: 60, decisionDays: 90 },
+        default: { requestDays: 20, arrivalDays: 40, decisionDays: 40 },
+      },
+    });
+    expect(returnPolicyFor('DE', set)).toMatchObject({
+      entry: 'DE',
+      requestDays: 14,
+      version: 'returns-2027.1',
+    });
+    expect(returnPolicyFor('FR', set)).toMatchObject({ entry: 'EU', requestDays: 60 });
+    expect(returnPolicyFor('CN', set)).toMatchObject({ entry: 'default', requestDays: 20 });
+    expect(returnPolicyFor('CN', set).annualQuota).toBeUndefined();
+  });
+
+  it.each([
+    [{ version: 'v1', policies: { CN: { requestDays: 30, arrivalDays: 45, decisionDays: 90 } } }, "must have a 'default' policy"],
+    [{ version: 'v1', policies: { default: { requestDays: 30, arrivalDays: 20, decisionDays: 90 } } }, 'arrivalDays must be at least requestDays'],
+    [{ version: 'v1', policies: { default: { requestDays: 0, arrivalDays: 20, decisionDays: 90 } } }, 'Too small'],
+    [{ version: 'v1', policies: { cn: { requestDays: 1, arrivalDays: 1, decisionDays: 1 }, default: { requestDays: 1, arrivalDays: 1, decisionDays: 1 } } }, "must be a country code, 'EU' or 'default'"],
+    [{ version: 'v 1', policies: { default: { requestDays: 1, arrivalDays: 1, decisionDays: 1 } } }, 'must be a short version label'],
+    [{ version: 'v1', policies: { default: { requestDays: 1, arrivalDays: 1, decisionDays: 1, annualQuota: { amount: 0, currency: 'CNY' } } } }, 'must be positive'],
+  ])('refuses the policy set %j', (set, message) => {
+    const parsed = ReturnPolicySet.safeParse(set);
+    expect(parsed.success).toBe(false);
+    expect(JSON.stringify(parsed.error?.issues)).toContain(message);
+  }); // prettier-ignore
 
   it('counts each deadline from the release', () => {
     expect(returnDeadlines(returnPolicyFor('CN'), RELEASED)).toEqual({
@@ -98,6 +138,52 @@ describe('what may be returned', () => {
     ],
   ])('refuses %o', (lines, message) => {
     expect(() => assertReturnable(ordered, [], lines)).toThrow(message);
+  });
+});
+
+describe('amounts: what the buyer and customs give back', () => {
+  const ordered = [
+    { lineNo: 1, quantity: 2, lineValue: 40 },
+    { lineNo: 2, quantity: 1, lineValue: 12 },
+  ];
+
+  it.each([
+    [[{ lineNo: 1, quantity: 2 }, { lineNo: 2, quantity: 1 }], 1],
+    [[{ lineNo: 1, quantity: 1 }], 20 / 52],
+    [[{ lineNo: 2, quantity: 1 }], 12 / 52],
+  ])('lines %j take back %d of the order’s value', (lines, share) => {
+    expect(returnedShare(ordered, lines)).toBeCloseTo(share, 12);
+  }); // prettier-ignore
+
+  it('the share of an assessed amount rounds half-up to the cent', () => {
+    expect(assessedShare(10.4, 1)).toBe(10.4);
+    expect(assessedShare(10.4, 20 / 52)).toBe(4);
+    expect(assessedShare(0.05, 0.5)).toBe(0.03);
+  });
+
+  const within = (asked: number, earlier = 0, share = 20 / 52) =>
+    assertWithinAssessedShare({ what: 'VAT refund', currency: 'EUR', assessed: 10.4, share, asked, earlier });
+  it('customs refunds at most the returned goods’ share of what it assessed, over all returns', () => {
+    expect(() => within(4)).not.toThrow();
+    expect(() => within(4.01)).toThrow(
+      "VAT refund of 4.01 EUR exceeds this return's share: at most 4.00 EUR (38.5% of the 10.40 EUR assessed)",
+    );
+    expect(() => within(6.4, 4, 32 / 52)).not.toThrow();
+    expect(() => within(6.41, 4, 1)).toThrow(
+      'VAT refund of 6.41 EUR with 4.00 EUR on earlier returns exceeds the 10.40 EUR assessed',
+    );
+  });
+
+  it('the buyer is refunded at most what was paid, in its currency, over all returns', () => {
+    const paid = { amount: 52.8, currency: 'EUR' };
+    expect(() => assertRefundWithinPaid({ amount: 52.8, currency: 'EUR' }, paid, 0)).not.toThrow();
+    expect(() => assertRefundWithinPaid({ amount: 32.8, currency: 'EUR' }, paid, 20)).not.toThrow();
+    expect(() => assertRefundWithinPaid({ amount: 32.81, currency: 'EUR' }, paid, 20)).toThrow(
+      'a refund of 32.81 EUR exceeds what is left to refund: 52.80 EUR paid, 20.00 EUR refunded on earlier returns, 32.80 EUR left',
+    );
+    expect(() => assertRefundWithinPaid({ amount: 1, currency: 'USD' }, paid, 0)).toThrow(
+      'the refund is in USD but the payment was in EUR',
+    );
   });
 });
 

@@ -48,6 +48,8 @@ export const KeyType = {
   referralAnswer: 'referralanswer',
   /** [consignmentId, returnId] → ReturnRecord, rewritten at each step of the return. */
   return: 'return',
+  /** ['current'] and ['version', version] → StoredReturnPolicySet, written by customs (returns:putPolicy). */
+  returnPolicy: 'returnpolicy',
   /** [gatewayMspId, logId, zero-padded tree size] → AuditAnchor, append-only. */
   auditAnchor: 'auditanchor',
   /** [gatewayMspId, logId] → the latest AuditAnchor of that log (written only by its gateway, serially). */

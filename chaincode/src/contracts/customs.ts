@@ -84,8 +84,8 @@ import type {
 /** The user role of customs' automatic-release service identity. */
 export const SERVICE_ROLE = 'service';
 
-/** Keys in customs' own collection. */
-const customsKey = {
+/** Keys in customs' own collection; the returns contract reads the assessment to bound refunds. */
+export const customsKey = {
   config: (kind: ConfigKind, version?: string) =>
     version === undefined ? `${kind}~current` : `${kind}~version~${version}`,
   secret: 'secret~customs',

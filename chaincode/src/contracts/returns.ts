@@ -1,26 +1,42 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { KeyEndorsementPolicy } from 'fabric-shim';
 
-import { traderCollection } from '../domain/collections';
+import { canonicalJson } from '../domain/canonical';
+import { customsCollection, traderCollection } from '../domain/collections';
 import { commitPayload } from '../domain/merkle';
 import {
   assertBeforeDeadline,
+  assertRefundWithinPaid,
   assertReturnable,
   assertStep,
+  assertWithinAssessedShare,
+  DEFAULT_RETURN_POLICY_SET,
   returnDeadlines,
+  returnedShare,
   returnPolicyFor,
   ReturnDecision,
+  ReturnPolicySet,
   ReturnRequest,
   ReturnScan,
   ReturnShipment,
   statusAfter,
+  type AppliedReturnPolicy,
   type ReturnDeadlines,
   type ReturnLine,
   type ReturnStatus,
   type ReturnStep,
 } from '../domain/returns';
 import { assertAllowed } from '../domain/roles';
-import { ConsignmentId, parseJsonWith, parseWith, type OrderPayload } from '../domain/schemas';
+import {
+  ConsignmentId,
+  parseJsonWith,
+  parseWith,
+  type OrderPayload,
+  type PaymentPayload,
+  type RefundPayload,
+} from '../domain/schemas';
 import { loadConsignment, loadVisibleConsignment } from './consignment-state';
+import { customsKey, type AssessmentRecord } from './customs';
 import {
   compositeKey,
   emitEvent,
@@ -36,6 +52,7 @@ import {
   transientPayload,
   txTime,
   type Caller,
+  type OrganisationRecord,
 } from './context';
 import {
   byTimeThenTx,
@@ -60,7 +77,11 @@ export interface ReturnRecord {
   readonly reason: string;
   readonly lines: readonly ReturnLine[];
   readonly authorisation: string;
+  /** The only carrier that may ship and scan the return: named by the platform, else the consignment's. */
+  readonly carrierMspId: string;
   readonly destinationCountry: string;
+  /** The policy in force when the return was requested; later policy changes do not move its deadlines. */
+  readonly policy: AppliedReturnPolicy;
   readonly deadlines: ReturnDeadlines;
   readonly requestedBy: string;
   readonly requestedAt: string;
@@ -89,7 +110,16 @@ export interface ReturnRecord {
   readonly txId: string;
 }
 
+/** A return policy set as customs installed it (public: traders must know the deadlines they work to). */
+export interface StoredReturnPolicySet {
+  readonly policySet: ReturnPolicySet;
+  readonly setBy: string;
+  readonly setAt: string;
+  readonly txId: string;
+}
+
 const ReturnIdArg = ReturnRequest.shape.returnId.unwrap();
+const PolicyVersionArg = ReturnPolicySet.shape.version;
 
 @Info({
   title: 'ReturnsContract',
@@ -131,12 +161,14 @@ export class ReturnsContract extends Contract {
       throw new Error(`return ${rid} of consignment ${id} already exists`);
     const releasedAt = await releaseTime(ctx, consignment);
     const country = consignment.joinKeys.destinationCountry;
-    const policy = returnPolicyFor(country);
+    const installed = await readJson<StoredReturnPolicySet>(ctx, policyKey(ctx));
+    const policy = returnPolicyFor(country, installed?.policySet ?? DEFAULT_RETURN_POLICY_SET);
     const deadlines = returnDeadlines(policy, releasedAt);
     const now = txTime(ctx);
     assertBeforeDeadline('request', deadlines, policy, country, now);
 
-    const order = await this.order(ctx, caller, consignment);
+    const carrierMspId = await returnCarrier(ctx, consignment, request.carrierMspId);
+    const order = await this.privateRecord<OrderPayload>(ctx, caller, consignment, 'order');
     const earlier = await listByPartialKey<ReturnRecord>(ctx, KeyType.return, [id]);
     assertReturnable(
       order.lines,
@@ -151,7 +183,9 @@ export class ReturnsContract extends Contract {
       reason: request.reason,
       lines: request.lines,
       authorisation: request.authorisation,
+      carrierMspId,
       destinationCountry: country,
+      policy,
       deadlines,
       requestedBy: caller.mspId,
       requestedAt: now,
@@ -159,6 +193,7 @@ export class ReturnsContract extends Contract {
       txId: ctx.stub.getTxID(),
     };
     await putJson(ctx, returnKey(ctx, id, rid), record);
+    await customsMustEndorse(ctx, returnKey(ctx, id, rid), caller.network.customsMspId);
     emitEvent(ctx, 'ReturnRequested', {
       consignmentId: id,
       returnId: rid,
@@ -168,7 +203,10 @@ export class ReturnsContract extends Contract {
     return result(record);
   }
 
-  /** A carrier takes the return: its new tracking number, unique for that carrier, links to the original. */
+  /**
+   * The return's carrier takes it: its new tracking number, unique for that carrier, links to the
+   * original consignment.
+   */
   @Transaction()
   @Returns('string')
   public async ship(
@@ -180,9 +218,17 @@ export class ReturnsContract extends Contract {
     const caller = await resolveCaller(ctx);
     assertAllowed('shipReturn', caller);
     const current = await this.load(ctx, consignmentId, returnId);
+    if (current.carrierMspId !== caller.mspId) {
+      throw new Error(`only the carrier of return ${current.returnId} (${current.carrierMspId}) may ship it`);
+    }
     assertStep('ship', stateOf(current), current.returnId);
-    const policy = returnPolicyFor(current.destinationCountry);
-    assertBeforeDeadline('arrival', current.deadlines, policy, current.destinationCountry, txTime(ctx));
+    assertBeforeDeadline(
+      'arrival',
+      current.deadlines,
+      current.policy,
+      current.destinationCountry,
+      txTime(ctx),
+    );
     const { trackingNumber } = parseJsonWith(ReturnShipment, 'return shipment', shipmentJson);
     const claim = compositeKey(ctx, KeyType.trackingNumber, [caller.mspId, trackingNumber]);
     const taken = await readJson<UniquenessRecord>(ctx, claim);
@@ -224,15 +270,12 @@ export class ReturnsContract extends Contract {
     const caller = await resolveCaller(ctx);
     assertAllowed('scanReturn', caller);
     const current = await this.load(ctx, consignmentId, returnId);
-    if (current.shipment && current.shipment.carrierMspId !== caller.mspId) {
-      throw new Error(
-        `only the carrier of return ${current.returnId} (${current.shipment.carrierMspId}) may scan it`,
-      );
+    if (current.carrierMspId !== caller.mspId) {
+      throw new Error(`only the carrier of return ${current.returnId} (${current.carrierMspId}) may scan it`);
     }
     assertStep('scan', stateOf(current), current.returnId);
-    const policy = returnPolicyFor(current.destinationCountry);
     const now = txTime(ctx);
-    assertBeforeDeadline('arrival', current.deadlines, policy, current.destinationCountry, now);
+    assertBeforeDeadline('arrival', current.deadlines, current.policy, current.destinationCountry, now);
     const scan = parseJsonWith(ReturnScan, 'return scan', scanJson);
     const consignment = await loadConsignment(ctx, current.consignmentId);
     const expected = scan.type === 'exited' ? current.destinationCountry : consignment.joinKeys.originCountry;
@@ -275,6 +318,24 @@ export class ReturnsContract extends Contract {
     assertStep('refund', stateOf(current), current.returnId);
     const { payload, saltSeed } = transientPayload(ctx, 'refund');
     const collection = traderCollection(caller.mspId, caller.network.customsMspId);
+    const payment = await this.privateRecord<PaymentPayload>(ctx, caller, consignment, 'payment');
+    const earlier = await listByPartialKey<ReturnRecord>(ctx, KeyType.return, [current.consignmentId]);
+    let refundedBefore = 0;
+    for (const other of earlier) {
+      if (!other.refund) continue;
+      const envelope = await readPrivateJson<PrivateEnvelope<RefundPayload>>(
+        ctx,
+        other.refund.collection,
+        refundKey(other),
+      );
+      if (!envelope) throw new Error(`the refund of return ${other.returnId} is not available on this peer`);
+      refundedBefore += envelope.payload.amount;
+    }
+    assertRefundWithinPaid(
+      payload,
+      { amount: payment.amountPaid, currency: payment.currency },
+      Math.round(refundedBefore * 100) / 100,
+    );
     const commitment = commitPayload(payload, saltSeed);
     await putPrivateJson(ctx, collection, refundKey(current), {
       payload,
@@ -317,7 +378,7 @@ export class ReturnsContract extends Contract {
     const current = await this.load(ctx, consignmentId, returnId);
     assertStep('decide', stateOf(current), current.returnId);
     const decision = parseJsonWith(ReturnDecision, 'return decision', decisionJson);
-    const policy = returnPolicyFor(current.destinationCountry);
+    const { policy } = current;
     const now = txTime(ctx);
     if (decision.outcome !== 'refused') {
       assertBeforeDeadline('decision', current.deadlines, policy, current.destinationCountry, now);
@@ -327,6 +388,12 @@ export class ReturnsContract extends Contract {
         `${current.destinationCountry} keeps no annual buyer quota; quotaRestored does not apply`,
       );
     }
+    if (decision.quotaRestored !== undefined && decision.currency !== policy.annualQuota!.currency) {
+      throw new Error(
+        `the buyer quota of ${current.destinationCountry} is kept in ${policy.annualQuota!.currency}; the decision is in ${decision.currency}`,
+      );
+    }
+    if (decision.outcome !== 'refused') await this.assertWithinAssessment(ctx, caller, current, decision);
     const sealKey = compositeKey(ctx, KeyType.customsSeal, [current.consignmentId]);
     const seal = await readJson<CustomsSeal>(ctx, sealKey);
     if (!seal)
@@ -363,6 +430,63 @@ export class ReturnsContract extends Contract {
     });
   }
 
+  /** One return of a consignment, for its participants, customs and auditors. */
+  @Transaction(false)
+  @Returns('string')
+  public async get(ctx: Context, consignmentId: string, returnId: string): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    await loadVisibleConsignment(ctx, caller, consignmentId);
+    return result(await this.load(ctx, consignmentId, returnId));
+  }
+
+  /**
+   * Customs puts a return policy set in force for returns requested from now on. A version label
+   * keeps its content forever; putting an old version again reinstates it.
+   */
+  @Transaction()
+  @Returns('string')
+  public async putPolicy(ctx: Context, policyJson: string): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    assertAllowed('manageCustomsConfig', caller);
+    const policySet = parseJsonWith(ReturnPolicySet, 'return policy set', policyJson);
+    const versionKey = policyKey(ctx, policySet.version);
+    const archived = await readJson<StoredReturnPolicySet>(ctx, versionKey);
+    if (archived && canonicalJson(archived.policySet) !== canonicalJson(policySet)) {
+      throw new Error(
+        `return policy version ${policySet.version} already exists with other content; use a new version label`,
+      );
+    }
+    const stored: StoredReturnPolicySet = archived ?? {
+      policySet,
+      setBy: caller.mspId,
+      setAt: txTime(ctx),
+      txId: ctx.stub.getTxID(),
+    };
+    if (!archived) {
+      await putJson(ctx, versionKey, stored);
+      await customsMustEndorse(ctx, versionKey, caller.network.customsMspId);
+    }
+    await putJson(ctx, policyKey(ctx), stored);
+    await customsMustEndorse(ctx, policyKey(ctx), caller.network.customsMspId);
+    emitEvent(ctx, 'CustomsConfigChanged', { kind: 'returnpolicy', version: policySet.version });
+    return result(stored);
+  }
+
+  /** The return policy set in force (or the given version); the built-in one until customs puts its own. */
+  @Transaction(false)
+  @Returns('string')
+  public async getPolicy(ctx: Context, version: string): Promise<string> {
+    await resolveCaller(ctx);
+    if (version === '') {
+      const current = await readJson<StoredReturnPolicySet>(ctx, policyKey(ctx));
+      return result(current ?? { policySet: DEFAULT_RETURN_POLICY_SET, builtIn: true });
+    }
+    const v = parseWith(PolicyVersionArg, 'version', version);
+    const stored = await readJson<StoredReturnPolicySet>(ctx, policyKey(ctx, v));
+    if (!stored) throw new Error(`return policy version ${v} does not exist`);
+    return result(stored);
+  }
+
   // ---------------------------------------------------------------- helpers (not transactions)
 
   private async load(ctx: Context, consignmentId: string, returnId: string): Promise<ReturnRecord> {
@@ -391,19 +515,93 @@ export class ReturnsContract extends Contract {
     return record;
   }
 
-  /** The order as its platform submitted it, from the platform's collection (with customs). */
-  private async order(ctx: Context, caller: Caller, consignment: ConsignmentRecord): Promise<OrderPayload> {
+  /** A record as its submitter committed it, from the submitter's collection with customs. */
+  private async privateRecord<T>(
+    ctx: Context,
+    caller: Caller,
+    consignment: ConsignmentRecord,
+    kind: 'order' | 'payment',
+  ): Promise<T> {
     const id = consignment.consignmentId;
-    const record = await readJson<SubmissionRecord>(ctx, compositeKey(ctx, KeyType.record, [id, 'order']));
-    if (!record) throw new Error(`consignment ${id} has no order record`);
-    const envelope = await readPrivateJson<PrivateEnvelope<OrderPayload>>(
+    const record = await readJson<SubmissionRecord>(ctx, compositeKey(ctx, KeyType.record, [id, kind]));
+    if (!record) throw new Error(`consignment ${id} has no ${kind} record`);
+    const envelope = await readPrivateJson<PrivateEnvelope<T>>(
       ctx,
       traderCollection(record.submittedBy, caller.network.customsMspId),
-      privateKey.record('order', id),
+      privateKey.record(kind, id),
     );
-    if (!envelope) throw new Error(`the order of consignment ${id} is not available on this peer`);
+    if (!envelope) throw new Error(`the ${kind} of consignment ${id} is not available on this peer`);
     return envelope.payload;
   }
+
+  /**
+   * Customs refunds at most the duty and VAT it assessed on the goods that came back, in the
+   * assessment's currency, and restores at most their customs value to a buyer quota. Reads its
+   * own assessment and the order (in the platform's collection, of which customs is a member).
+   */
+  private async assertWithinAssessment(
+    ctx: Context,
+    caller: Caller,
+    current: ReturnRecord,
+    decision: ReturnDecision,
+  ): Promise<void> {
+    const id = current.consignmentId;
+    const asked = decision.dutyRefund + decision.vatRefund + (decision.quotaRestored ?? 0);
+    if (asked === 0) return;
+    const assessment = await readPrivateJson<AssessmentRecord>(
+      ctx,
+      customsCollection(caller.network.customsMspId),
+      customsKey.assessment(id),
+    );
+    if (!assessment?.revenue.assessed) {
+      throw new Error(
+        `consignment ${id} has no revenue assessment; customs can refund only what it assessed`,
+      );
+    }
+    const { duty } = assessment.revenue;
+    if (decision.currency !== duty.currency) {
+      throw new Error(
+        `the decision is in ${decision.currency} but customs assessed consignment ${id} in ${duty.currency}`,
+      );
+    }
+    const consignment = await loadConsignment(ctx, id);
+    const order = await this.privateRecord<OrderPayload>(ctx, caller, consignment, 'order');
+    const share = returnedShare(order.lines, current.lines);
+    const others = (await listByPartialKey<ReturnRecord>(ctx, KeyType.return, [id])).filter(
+      (r) => r.returnId !== current.returnId && r.decision,
+    );
+    const earlier = (pick: (d: ReturnDecision) => number) =>
+      Math.round(others.reduce((n, r) => n + pick(r.decision!), 0) * 100) / 100;
+    const check = (what: string, assessed: number, asked: number, pick: (d: ReturnDecision) => number) =>
+      assertWithinAssessedShare({
+        what,
+        currency: duty.currency,
+        assessed,
+        share,
+        asked,
+        earlier: earlier(pick),
+      });
+    check('duty refund', duty.duty, decision.dutyRefund, (d) => d.dutyRefund);
+    check('VAT refund', duty.vat, decision.vatRefund, (d) => d.vatRefund);
+    if (decision.quotaRestored !== undefined) {
+      check('quota restored', duty.customsValue, decision.quotaRestored, (d) => d.quotaRestored ?? 0);
+    }
+  }
+}
+
+/**
+ * A key-level endorsement policy naming customs: every later write of a return or of the return
+ * policy needs the customs peer's endorsement, so no two traders can forge a step, and customs'
+ * peer alone (which alone holds the assessment that bounds refunds) can endorse its decision.
+ */
+async function customsMustEndorse(ctx: Context, key: string, customsMspId: string): Promise<void> {
+  const policy = new KeyEndorsementPolicy();
+  policy.addOrgs('PEER', customsMspId);
+  await ctx.stub.setStateValidationParameter(key, policy.getPolicy());
+}
+
+function policyKey(ctx: Context, version?: string): string {
+  return compositeKey(ctx, KeyType.returnPolicy, version === undefined ? ['current'] : ['version', version]);
 }
 
 function returnKey(ctx: Context, consignmentId: string, returnId: string): string {
@@ -420,6 +618,25 @@ function stateOf(record: ReturnRecord): { status: ReturnStatus; refunded: boolea
     refunded: record.refund !== undefined,
     decided: record.decision !== undefined,
   };
+}
+
+/** The carrier the platform names, which must be a registered carrier, else the consignment's own. */
+async function returnCarrier(
+  ctx: Context,
+  consignment: ConsignmentRecord,
+  named: string | undefined,
+): Promise<string> {
+  if (named === undefined) {
+    if (!consignment.carrierMspId) {
+      throw new Error(`consignment ${consignment.consignmentId} has no carrier; name the return's carrier`);
+    }
+    return consignment.carrierMspId;
+  }
+  const org = await readJson<OrganisationRecord>(ctx, compositeKey(ctx, KeyType.org, [named]));
+  if (org?.role !== 'post' && org?.role !== 'express') {
+    throw new Error(`${named} is not a registered carrier; a return is taken back by post or express`);
+  }
+  return named;
 }
 
 /** When customs released the consignment: the deadlines count from it. */

@@ -60,7 +60,9 @@ import { statuses, type ConsignmentStatus, type DecisionEvent } from './state-ma
  *   decision yet: once an officer has acted (referral, hold, inspection), an officer decides.
  */
 
-const ConfigVersion = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/, 'must be a short version label');
+export const ConfigVersion = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/, 'must be a short version label');
 
 /** The destination tariffs customs applies, as one versioned document. */
 export const TariffSet = z

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ConfigVersion } from './customs';
+import { fromCents, toCents } from './revenue';
 import { CountryCode, CurrencyCode, Money, ReasonCode, Reference, TrackingNumber, UnLocode } from './schemas';
 
 /*
@@ -9,17 +11,48 @@ import { CountryCode, CurrencyCode, Money, ReasonCode, Reference, TrackingNumber
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+const Days = z.number().int().min(1).max(3650);
+
 /** What a destination allows: days after release for each step, and whether it keeps a buyer quota. */
-export interface ReturnPolicy {
-  /** The platform must request the return within this many days of release. */
-  readonly requestDays: number;
-  /** The goods must leave the country (exit scan) or arrive back at origin within this many days of release. */
-  readonly arrivalDays: number;
-  /** Customs may refund duty/VAT or invalidate the declaration within this many days of release. */
-  readonly decisionDays: number;
-  /** The buyer's annual cross-border quota, restored on a return (China), if the destination keeps one. */
-  readonly annualQuota?: { readonly amount: number; readonly currency: string };
-}
+export const ReturnPolicy = z
+  .strictObject({
+    /** The platform must request the return within this many days of release. */
+    requestDays: Days,
+    /** The goods must leave the country (exit scan) or arrive back at origin within this many days of release. */
+    arrivalDays: Days,
+    /** Customs may refund duty/VAT or invalidate the declaration within this many days of release. */
+    decisionDays: Days,
+    /** The buyer's annual cross-border quota, restored on a return (China), if the destination keeps one. */
+    annualQuota: z.strictObject({ amount: Money.refine((n) => n > 0, 'must be positive'), currency: CurrencyCode }).optional(),
+  })
+  .refine((p) => p.arrivalDays >= p.requestDays, {
+    message: 'arrivalDays must be at least requestDays: goods cannot be due back before the return may be requested',
+  }); // prettier-ignore
+export type ReturnPolicy = z.infer<typeof ReturnPolicy>;
+
+/**
+ * The return policies customs has in force, by destination: an ISO country code, 'EU' for every
+ * member state without its own entry, and 'default' for every other destination.
+ */
+export const ReturnPolicySet = z.strictObject({
+  version: ConfigVersion,
+  policies: z
+    .record(
+      z.string().regex(/^([A-Z]{2}|default)$/, "must be a country code, 'EU' or 'default'"),
+      ReturnPolicy,
+    )
+    .refine((p) => p.default !== undefined, "must have a 'default' policy")
+    .refine((p) => Object.keys(p).length <= 300, 'at most 300 policies'),
+});
+export type ReturnPolicySet = z.infer<typeof ReturnPolicySet>;
+
+/** A policy as applied to a return: fixed on the return when requested, with where it came from. */
+export type AppliedReturnPolicy = ReturnPolicy & {
+  /** The policy set's version. */
+  readonly version: string;
+  /** Which entry applied: the country, 'EU' or 'default'. */
+  readonly entry: string;
+};
 
 /** EU member states: one customs territory, one rule for invalidating an import declaration. */
 export const EU_MEMBER_STATES: readonly string[] = [
@@ -28,27 +61,33 @@ export const EU_MEMBER_STATES: readonly string[] = [
 ]; // prettier-ignore
 
 /**
- * China: request within 30 days of release, goods back within 45, tax not levied and the annual
- * quota (26,000 CNY) restored. EU: a declaration can be invalidated within 90 days when the goods
- * leave again with proof of exit. Elsewhere the EU's periods are taken as a default.
+ * In force until customs installs its own (returns:putPolicy). China: request within 30 days of
+ * release, goods back within 45, tax not levied and the annual quota (26,000 CNY) restored. EU: a
+ * declaration can be invalidated within 90 days when the goods leave again with proof of exit.
+ * Elsewhere the EU's periods are taken as a default.
  */
-export const RETURN_POLICIES: Readonly<Record<string, ReturnPolicy>> = {
-  CN: {
-    requestDays: 30,
-    arrivalDays: 45,
-    decisionDays: 90,
-    annualQuota: { amount: 26_000, currency: 'CNY' },
+export const DEFAULT_RETURN_POLICY_SET: ReturnPolicySet = {
+  version: 'default-2026',
+  policies: {
+    CN: {
+      requestDays: 30,
+      arrivalDays: 45,
+      decisionDays: 90,
+      annualQuota: { amount: 26_000, currency: 'CNY' },
+    },
+    EU: { requestDays: 90, arrivalDays: 90, decisionDays: 90 },
+    default: { requestDays: 90, arrivalDays: 90, decisionDays: 90 },
   },
-  EU: { requestDays: 90, arrivalDays: 90, decisionDays: 90 },
-  default: { requestDays: 90, arrivalDays: 90, decisionDays: 90 },
 };
 
-export function returnPolicyFor(destinationCountry: string): ReturnPolicy {
-  return (
-    RETURN_POLICIES[destinationCountry] ??
-    (EU_MEMBER_STATES.includes(destinationCountry) ? RETURN_POLICIES.EU : undefined) ??
-    RETURN_POLICIES.default!
-  );
+/** The policy for a destination: its own entry, else the EU's for a member state, else the default. */
+export function returnPolicyFor(
+  destinationCountry: string,
+  set: ReturnPolicySet = DEFAULT_RETURN_POLICY_SET,
+): AppliedReturnPolicy {
+  const eu = EU_MEMBER_STATES.includes(destinationCountry) ? 'EU' : undefined;
+  const entry = [destinationCountry, eu, 'default'].find((k) => k !== undefined && set.policies[k]);
+  return { ...set.policies[entry!]!, version: set.version, entry: entry! };
 }
 
 export const returnDeadlineNames = ['request', 'arrival', 'decision'] as const;
@@ -68,7 +107,10 @@ export interface ReturnDeadlines {
 }
 
 /** The three deadlines, as instants, from the release decision's time. */
-export function returnDeadlines(policy: ReturnPolicy, releasedAt: string): ReturnDeadlines {
+export function returnDeadlines(
+  policy: Pick<ReturnPolicy, 'requestDays' | 'arrivalDays' | 'decisionDays'>,
+  releasedAt: string,
+): ReturnDeadlines {
   const released = Date.parse(releasedAt);
   const after = (days: number) => new Date(released + days * DAY_MS).toISOString();
   return {
@@ -86,7 +128,7 @@ export function returnDeadlines(policy: ReturnPolicy, releasedAt: string): Retur
 export function assertBeforeDeadline(
   name: ReturnDeadlineName,
   deadlines: ReturnDeadlines,
-  policy: ReturnPolicy,
+  policy: Pick<ReturnPolicy, 'requestDays' | 'arrivalDays' | 'decisionDays'>,
   destinationCountry: string,
   now: string,
 ): void {
@@ -140,6 +182,81 @@ export function assertReturnable(
   }
 }
 
+// ---------------------------------------------------------------- amounts
+
+export interface ValuedLine extends OrderedLine {
+  readonly lineValue: number;
+}
+
+/** The part of the order's value a return takes back: its lines' value over all lines' value. */
+export function returnedShare(ordered: readonly ValuedLine[], lines: readonly ReturnLine[]): number {
+  const total = ordered.reduce((n, o) => n + o.lineValue, 0);
+  if (total === 0) return lines.length > 0 ? 1 : 0;
+  const back = lines.reduce((n, l) => {
+    const o = ordered.find((x) => x.lineNo === l.lineNo);
+    return o ? n + (o.lineValue * l.quantity) / o.quantity : n;
+  }, 0);
+  return Math.min(1, back / total);
+}
+
+const money = (cents: number, currency: string) => `${fromCents(cents).toFixed(2)} ${currency}`;
+
+/** A return's share of an assessed amount, rounded half-up to the cent: the most customs refunds for it. */
+export function assessedShare(assessed: number, share: number): number {
+  return fromCents(Math.round(toCents(assessed) * share));
+}
+
+/**
+ * Customs refunds at most what it assessed for the goods that came back: for each amount, this
+ * return's share of the assessed amount (rounded half-up to the cent), and with the earlier
+ * returns' refunds never more than the assessed amount itself.
+ */
+export function assertWithinAssessedShare(input: {
+  readonly what: string;
+  readonly currency: string;
+  readonly assessed: number;
+  readonly share: number;
+  readonly asked: number;
+  readonly earlier: number;
+}): void {
+  const { what, currency } = input;
+  const assessed = toCents(input.assessed);
+  const asked = toCents(input.asked);
+  const earlier = toCents(input.earlier);
+  const cap = toCents(assessedShare(input.assessed, input.share));
+  if (asked > cap) {
+    throw new Error(
+      `${what} of ${money(asked, currency)} exceeds this return's share: at most ${money(cap, currency)} (${(input.share * 100).toFixed(1)}% of the ${money(assessed, currency)} assessed)`,
+    );
+  }
+  if (earlier + asked > assessed) {
+    throw new Error(
+      `${what} of ${money(asked, currency)} with ${money(earlier, currency)} on earlier returns exceeds the ${money(assessed, currency)} assessed`,
+    );
+  }
+}
+
+/** The buyer is refunded at most what was paid, in the payment's currency, over all returns. */
+export function assertRefundWithinPaid(
+  refund: { readonly amount: number; readonly currency: string },
+  paid: { readonly amount: number; readonly currency: string },
+  earlierRefunds: number,
+): void {
+  if (refund.currency !== paid.currency) {
+    throw new Error(`the refund is in ${refund.currency} but the payment was in ${paid.currency}`);
+  }
+  const [amount, total, earlier] = [refund.amount, paid.amount, earlierRefunds].map(toCents) as [
+    number,
+    number,
+    number,
+  ];
+  if (amount + earlier > total) {
+    throw new Error(
+      `a refund of ${money(amount, paid.currency)} exceeds what is left to refund: ${money(total, paid.currency)} paid, ${money(earlier, paid.currency)} refunded on earlier returns, ${money(total - earlier, paid.currency)} left`,
+    );
+  }
+}
+
 // ---------------------------------------------------------------- steps
 
 export const returnStatuses = ['requested', 'shipped', 'returned', 'closed'] as const;
@@ -163,6 +280,11 @@ export const ReturnRequest = z.strictObject({
   lines: z.array(ReturnLine).min(1).max(999),
   /** The platform's return authorisation (RMA) number. */
   authorisation: Reference,
+  /** The carrier the platform authorises to take the goods back; the consignment's carrier when absent. */
+  carrierMspId: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]{1,64}$/, 'must be an MSP id')
+    .optional(),
 });
 export type ReturnRequest = z.infer<typeof ReturnRequest>;
 

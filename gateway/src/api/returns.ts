@@ -1,6 +1,8 @@
 import {
+  ConfigVersion,
   RefundPayload,
   ReturnDecision,
+  ReturnPolicySet,
   ReturnRequest,
   ReturnScan,
   ReturnShipment,
@@ -24,7 +26,11 @@ const ReturnParams = ConsignmentIdParam.extend({
 });
 
 const DEADLINES =
-  'Deadlines count from the release decision and depend on the destination: China 30 days to request, 45 for the goods to be back, the buyer’s annual quota restored; EU 90 days to invalidate the declaration once the goods have left; elsewhere 90 days each. A step after its deadline is refused (422) with the deadline, when it passed and what it counted from.';
+  'Deadlines count from the release decision and depend on the destination, under the return policy in force when the return was requested (GET /v1/return-policy; by default China 30 days to request, 45 for the goods to be back, the buyer’s annual quota restored; EU 90 days to invalidate the declaration once the goods have left; elsewhere 90 days each). A step after its deadline is refused (422) with the deadline, when it passed and what it counted from.';
+
+const PolicyVersionQuery = z.strictObject({
+  version: ConfigVersion.optional().describe('A version label; the policy in force when absent'),
+});
 
 /** One step of a return: a write on one return, audited, answering the return as it now stands. */
 function returnStep<B extends ZodType>(spec: {
@@ -113,6 +119,62 @@ export function returnsRoutes(service: ReturnsService): RouteDefinition[] {
       roles: ['customs'],
       body: ReturnDecision,
       run: (principal, id, returnId, body) => service.decide(principal, id, returnId, body),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/consignments/{id}/returns/{returnId}',
+      summary: 'One return of the consignment, as it now stands, with its policy and deadlines',
+      tags: TAGS,
+      roles: 'any',
+      params: ReturnParams,
+      query: NoQuery,
+      responses: { 200: { description: 'The return (no personal data)', schema: JsonResult } },
+      handler: async ({ principal, params, audit }) => {
+        audit({ resource: `consignment/${params.id}/return/${params.returnId}` });
+        const value = await service.get(principal, params.id, params.returnId);
+        return { status: 200, body: value as unknown as Record<string, unknown> };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/return-policy',
+      summary:
+        'The return policy set in force (or a given version): deadlines and buyer quotas by destination',
+      description:
+        'Public, so every party knows the deadlines it works to. Entries are by destination country, "EU" for member states without their own entry, and "default". The built-in set applies until customs puts its own.',
+      tags: TAGS,
+      roles: 'any',
+      query: PolicyVersionQuery,
+      responses: { 200: { description: 'The policy set with who set it and when', schema: JsonResult } },
+      handler: async ({ principal, query, audit }) => {
+        audit({ resource: 'return-policy' });
+        return {
+          status: 200,
+          body: (await service.getPolicy(principal, query.version)) as Record<string, unknown>,
+        };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/customs/return-policy',
+      summary: 'Put a new version of the return policy set in force',
+      description:
+        'Applies to returns requested from then on; a return keeps the policy it was requested under. A version label keeps its content for good; putting an earlier version again makes it current.',
+      tags: TAGS,
+      roles: ['customs'],
+      query: NoQuery,
+      body: ReturnPolicySet,
+      responses: { 201: { description: 'The version is in force', schema: JsonResult } },
+      handler: async ({ principal, body, audit }) => {
+        audit({ resource: 'customs/return-policy' });
+        const { value, txId } = await service.putPolicy(principal, body);
+        audit({ txId });
+        return {
+          status: 201,
+          body: value as unknown as Record<string, unknown>,
+          headers: { 'X-Transaction-Id': txId },
+        };
+      },
     }),
     defineRoute({
       method: 'get',

@@ -1,13 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import type { NetworkConfig, RefundPayload, ReturnRecord, ReturnRequest } from '@customs-ledger/chaincode';
+import type {
+  NetworkConfig,
+  RefundPayload,
+  ReturnPolicySet,
+  ReturnRecord,
+  ReturnRequest,
+  StoredReturnPolicySet,
+} from '@customs-ledger/chaincode';
 import type { Principal } from '../auth/principal.js';
 import type { LedgerClient, Submitted } from './ledger-client.js';
 import { privateTransient } from './private-payload.js';
 
 /**
  * Returns and refunds: each step is one transaction of the returns contract, which checks the
- * role, the participant and the destination's deadlines. The request and the refund read or write
- * a trader's collection with customs, so those two organisations endorse them.
+ * role, the participant and the deadlines of the return's policy. A return's key names customs in
+ * its endorsement policy, so every step is endorsed by the acting organisation and customs, and
+ * customs' decision (which reads its own assessment) by customs alone.
  */
 export class ReturnsService {
   constructor(
@@ -33,11 +41,15 @@ export class ReturnsService {
     returnId: string,
     shipment: unknown,
   ): Promise<Submitted<ReturnRecord>> {
-    return this.ledger.submit(principal, 'returns:ship', [id, returnId, JSON.stringify(shipment)]);
+    return this.ledger.submit(principal, 'returns:ship', [id, returnId, JSON.stringify(shipment)], {
+      endorsingOrganizations: [principal.mspId, this.network.customsMspId],
+    });
   }
 
   scan(principal: Principal, id: string, returnId: string, scan: unknown): Promise<Submitted<ReturnRecord>> {
-    return this.ledger.submit(principal, 'returns:scan', [id, returnId, JSON.stringify(scan)]);
+    return this.ledger.submit(principal, 'returns:scan', [id, returnId, JSON.stringify(scan)], {
+      endorsingOrganizations: [principal.mspId, this.network.customsMspId],
+    });
   }
 
   /** The refund is personal: transient data only, into the refunder's collection with customs. */
@@ -53,16 +65,32 @@ export class ReturnsService {
     });
   }
 
+  /** Reads customs' assessment and the order: only customs' peer holds both, so it alone endorses. */
   decide(
     principal: Principal,
     id: string,
     returnId: string,
     decision: unknown,
   ): Promise<Submitted<ReturnRecord>> {
-    return this.ledger.submit(principal, 'returns:decide', [id, returnId, JSON.stringify(decision)]);
+    return this.ledger.submit(principal, 'returns:decide', [id, returnId, JSON.stringify(decision)], {
+      endorsingOrganizations: [this.network.customsMspId],
+    });
   }
 
   list(principal: Principal, id: string): Promise<{ consignmentId: string; returns: ReturnRecord[] }> {
     return this.ledger.evaluate(principal, 'returns:list', [id]);
+  }
+
+  get(principal: Principal, id: string, returnId: string): Promise<ReturnRecord> {
+    return this.ledger.evaluate(principal, 'returns:get', [id, returnId]);
+  }
+
+  /** Public state only: any endorsers will do, as long as customs' own identity submits it. */
+  putPolicy(principal: Principal, policySet: ReturnPolicySet): Promise<Submitted<StoredReturnPolicySet>> {
+    return this.ledger.submit(principal, 'returns:putPolicy', [JSON.stringify(policySet)]);
+  }
+
+  getPolicy(principal: Principal, version: string | undefined): Promise<unknown> {
+    return this.ledger.evaluate(principal, 'returns:getPolicy', [version ?? '']);
   }
 }

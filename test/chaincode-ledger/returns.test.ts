@@ -1,0 +1,272 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  assessedShare,
+  DEFAULT_RULE_SET,
+  DEFAULT_TARIFF_SET,
+  type ReturnRecord,
+} from '@customs-ledger/chaincode';
+import { TxValidationCode } from '../../gateway/src/ledger/port.js';
+import { openTestNetwork, type TestNetwork } from '../support/network.js';
+import { logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
+
+/*
+ * The returns contract on the embedded ledger, without the gateway: every step refused by the
+ * chaincode itself to the roles that do not own it; a full return committed with the endorsements
+ * the return's key-level policy asks for (customs on every step, customs alone for its decision)
+ * and a forged step without customs invalid; deadlines on their last millisecond and one after;
+ * partial returns and the refund kept in the payer's collection. The proposal timestamps come from
+ * Date, which the tests move.
+ */
+
+let net: TestNetwork;
+const DAY = 24 * 60 * 60 * 1000;
+/** Tomorrow, whole hour: within the test users' certificates' validity. */
+const T0 = Math.ceil((Date.now() + DAY) / 3_600_000) * 3_600_000;
+const clockAt = (days: number, ms = 0) => vi.setSystemTime(T0 + days * DAY + ms);
+const json = (value: unknown) => Buffer.from(JSON.stringify(value));
+const RUN = randomBytes(3).toString('hex').toUpperCase();
+let n = 0;
+
+const LINES = [
+  { lineNo: 1, description: 'Cotton T-shirt, printed', hsCode: '610910', quantity: 2, unit: 'pcs', unitPrice: 20, lineValue: 40, originCountry: 'CN' },
+  { lineNo: 2, description: 'Canvas tote bag', hsCode: '420222', quantity: 1, unit: 'pcs', unitPrice: 12, lineValue: 12, originCountry: 'CN' },
+]; // prettier-ignore
+
+interface Duty {
+  duty: number;
+  vat: number;
+  customsValue: number;
+  currency: string;
+}
+const assessedDuty = new Map<string, Duty>();
+
+/** A consignment to `destination`, assessed and released by customs at T0, delivered a day later. */
+async function released(destination: 'FR' | 'CN'): Promise<string> {
+  const id = `CRT-${RUN}-${++n}`;
+  const orderNumber = `ORD-${id}`;
+  const origin = destination === 'CN' ? 'US' : 'CN';
+  clockAt(-1);
+  await net.submit('platformA', 'consignment:create', [
+    id,
+    JSON.stringify({ orderNumber, originCountry: origin, destinationCountry: destination }),
+  ]);
+  await net.submit('platformA', 'consignment:submitOrder', [id], orderPayload(orderNumber, { goodsValue: 52, lines: LINES })); // prettier-ignore
+  await net.submit('payment', 'consignment:submitPayment', [id], paymentPayload(orderNumber, `PAY-${id}`));
+  await net.submit(
+    'post',
+    'consignment:submitLogistics',
+    [id],
+    logisticsPayload(orderNumber, `RR${RUN}${n}XX`),
+  );
+  clockAt(0);
+  await net.submit('customs', 'customs:assess', [id]);
+  const assessment = (await net.evaluate('customs', 'customs:getAssessment', [id])) as {
+    revenue: { duty: Duty };
+  };
+  assessedDuty.set(id, assessment.revenue.duty);
+  await net.submit('customs', 'consignment:recordDecision', [id, JSON.stringify({ decision: 'release', reasonCodes: [] })]); // prettier-ignore
+  clockAt(1);
+  await net.submit('post', 'consignment:recordMovement', [id, JSON.stringify({ type: 'delivered', location: destination === 'CN' ? 'CNSHA' : 'FRLYS' })]); // prettier-ignore
+  return id;
+}
+
+/** By default the platform names the express carrier to take the goods back (the parcel came by post); null names none. */
+const requestReturn = (id: string, rid: string, lines: { lineNo: number; quantity: number }[], user = 'platformA', carrier: string | null = 'ExpressMSP') =>
+  net.submit(user, 'returns:request', [id, rid, JSON.stringify({ reason: 'defective', lines, authorisation: `RMA-${rid}`, ...(carrier ? { carrierMspId: carrier } : {}) })]) as Promise<ReturnRecord>; // prettier-ignore
+const ship = (id: string, rid: string, user = 'express') =>
+  net.submit(user, 'returns:ship', [id, rid, JSON.stringify({ trackingNumber: `EX${randomBytes(4).toString('hex').toUpperCase()}` })]) as Promise<ReturnRecord>; // prettier-ignore
+const scan = (id: string, rid: string, country: string, user = 'express') =>
+  net.submit(user, 'returns:scan', [id, rid, JSON.stringify({ type: 'exited', location: country === 'CN' ? 'CNSHA' : 'FRCDG', country })]) as Promise<ReturnRecord>; // prettier-ignore
+const REFUND = {
+  refundTransactionId: 'RF-CC-0001',
+  amount: 52.8,
+  currency: 'EUR',
+  refundedAt: '2026-12-01T10:00:00Z',
+};
+const refund = (id: string, rid: string, user = 'payment', refundPayload: unknown = REFUND) =>
+  net.submit(user, 'returns:refund', [id, rid], refundPayload) as Promise<ReturnRecord>;
+function decision(id: string, share: number, change: Record<string, unknown> = {}): string {
+  const d = assessedDuty.get(id)!;
+  return JSON.stringify({
+    outcome: 'duty_refunded',
+    dutyRefund: assessedShare(d.duty, share),
+    vatRefund: assessedShare(d.vat, share),
+    currency: d.currency,
+    reasonCodes: ['GOODS_EXITED'],
+    ...change,
+  });
+}
+const decide = (id: string, rid: string, body: string, user = 'customs') =>
+  net.submit(user, 'returns:decide', [id, rid, body]) as Promise<ReturnRecord>;
+
+beforeAll(async () => {
+  net = await openTestNetwork();
+  await net.submit('customs', 'customs:putRuleSet', [], undefined, {
+    transientData: {
+      ruleSet: json({ ...DEFAULT_RULE_SET, version: 'returns-1', randomSelectionRate: 0 }),
+      secret: Buffer.from(randomBytes(32).toString('hex')),
+    },
+  });
+  await net.submit('customs', 'customs:putTariffs', [], undefined, {
+    transientData: { tariffs: json(DEFAULT_TARIFF_SET) },
+  });
+  vi.useFakeTimers({ toFake: ['Date'] });
+});
+afterAll(async () => {
+  vi.useRealTimers();
+  await net?.close();
+});
+
+describe('a full return, each step by its owner and endorsed with customs', () => {
+  it('commits request, shipment, exit, refund and customs’ decision; the refund stays private', async () => {
+    const id = await released('FR');
+    const rid = 'RT-FULL';
+    clockAt(5);
+    const requested = await requestReturn(id, rid, [
+      { lineNo: 1, quantity: 2 },
+      { lineNo: 2, quantity: 1 },
+    ]);
+    expect(requested).toMatchObject({
+      status: 'requested',
+      policy: { entry: 'EU', requestDays: 90 },
+      deadlines: { releasedAt: new Date(T0).toISOString() },
+    });
+    expect((await ship(id, rid)).status).toBe('shipped');
+    expect((await scan(id, rid, 'FR')).status).toBe('returned');
+    const refunded = await refund(id, rid);
+    expect(refunded.refund).toMatchObject({
+      refundedBy: 'PaymentMSP',
+      root: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    expect(JSON.stringify(refunded)).not.toContain(REFUND.refundTransactionId);
+    const decided = await decide(id, rid, decision(id, 1));
+    expect(decided).toMatchObject({ status: 'closed', decision: { decidedBy: 'CustomsMSP' } });
+    const got = (await net.evaluate('auditor', 'returns:get', [id, rid])) as ReturnRecord;
+    expect(got).toEqual(decided);
+    expect(await net.outcome(net.evaluate('platformB', 'returns:get', [id, rid]))).toMatch(
+      /is not visible to PlatformBMSP/,
+    );
+  });
+
+  it('a step endorsed by two trader peers without customs is committed invalid', async () => {
+    const id = await released('FR');
+    clockAt(5);
+    await requestReturn(id, 'RT-FORGE', [{ lineNo: 2, quantity: 1 }]);
+    const forged = await net.ledger.endorse(net.users.express!, 'returns:ship', {
+      arguments: [id, 'RT-FORGE', JSON.stringify({ trackingNumber: `EXFORGE${RUN}` })],
+      endorsingOrganizations: ['ExpressMSP', 'PostMSP'],
+    });
+    expect((await (await forged.submit()).getStatus()).code).toBe(
+      TxValidationCode.ENDORSEMENT_POLICY_FAILURE,
+    );
+    const after = (await net.evaluate('customs', 'returns:get', [id, 'RT-FORGE'])) as ReturnRecord;
+    expect(after.status).toBe('requested');
+  });
+});
+
+describe('each step refused by the chaincode to the roles and organisations that do not own it', () => {
+  it('request, ship, scan, refund and decide', async () => {
+    const id = await released('FR');
+    const rid = 'RT-ROLES';
+    clockAt(3);
+    const lines = [{ lineNo: 1, quantity: 1 }];
+    expect(await net.outcome(requestReturn(id, rid, lines, 'post'))).toMatch(/^requestReturn is not allowed for PostMSP/);
+    expect(await net.outcome(requestReturn(id, rid, lines, 'customs'))).toMatch(/^requestReturn is not allowed for CustomsMSP/);
+    expect(await net.outcome(requestReturn(id, rid, lines, 'platformB'))).toBe(
+      `only the platform of consignment ${id} (PlatformAMSP) may request its return`,
+    );
+    expect(await net.outcome(requestReturn(id, rid, lines, 'platformA', 'PaymentMSP'))).toBe(
+      'PaymentMSP is not a registered carrier; a return is taken back by post or express',
+    );
+    // No carrier named: the consignment's own (post) takes it back.
+    expect(await requestReturn(id, rid, lines, 'platformA', null)).toMatchObject({ carrierMspId: 'PostMSP' });
+    expect(await net.outcome(ship(id, rid, 'platformA'))).toMatch(/^shipReturn is not allowed for PlatformAMSP/);
+    expect(await net.outcome(ship(id, rid, 'payment'))).toMatch(/^shipReturn is not allowed for PaymentMSP/);
+    expect(await net.outcome(ship(id, rid, 'express'))).toBe(`only the carrier of return ${rid} (PostMSP) may ship it`);
+    await ship(id, rid, 'post');
+    expect(await net.outcome(scan(id, rid, 'FR', 'customs'))).toMatch(/^scanReturn is not allowed for CustomsMSP/);
+    expect(await net.outcome(scan(id, rid, 'FR', 'express'))).toBe(
+      `only the carrier of return ${rid} (PostMSP) may scan it`,
+    );
+    await scan(id, rid, 'FR', 'post');
+    expect(await net.outcome(refund(id, rid, 'post'))).toMatch(/^refundReturn is not allowed for PostMSP/);
+    expect(await net.outcome(refund(id, rid, 'platformA'))).toBe(
+      `only the payment provider of consignment ${id} (PaymentMSP) may refund it`,
+    );
+    for (const user of ['platformA', 'payment', 'auditor']) {
+      expect(await net.outcome(decide(id, rid, decision(id, 20 / 52), user))).toMatch(/^decideReturn is not allowed for /);
+    }
+    expect(await net.outcome(net.submit('platformA', 'returns:putPolicy', [JSON.stringify({ version: 'x', policies: {} })]))).toMatch(
+      /^manageCustomsConfig is not allowed for PlatformAMSP/,
+    );
+    expect((await decide(id, rid, decision(id, 20 / 52))).status).toBe('returned');
+    expect((await refund(id, rid, 'payment', { ...REFUND, amount: 20 })).status).toBe('closed');
+  }); // prettier-ignore
+});
+
+describe('deadlines from the release, on their last millisecond and one after', () => {
+  it('China: request within 30 days, shipment and proof of exit within 45', async () => {
+    const [a, b] = [await released('CN'), await released('CN')];
+    clockAt(30);
+    await requestReturn(a, 'RT-A', [{ lineNo: 1, quantity: 1 }]);
+    clockAt(30, 1);
+    expect(await net.outcome(requestReturn(b, 'RT-B', [{ lineNo: 1, quantity: 1 }]))).toBe(
+      `return request deadline for CN passed on ${new Date(T0 + 30 * DAY).toISOString()} (30 days after release on ${new Date(T0).toISOString()})`,
+    );
+    clockAt(45);
+    await ship(a, 'RT-A');
+    await scan(a, 'RT-A', 'CN');
+    const c = await released('CN');
+    clockAt(29);
+    await requestReturn(c, 'RT-C', [{ lineNo: 2, quantity: 1 }]);
+    clockAt(45, 1);
+    expect(await net.outcome(ship(c, 'RT-C'))).toBe(
+      `return arrival deadline for CN passed on ${new Date(T0 + 45 * DAY).toISOString()} (45 days after release on ${new Date(T0).toISOString()})`,
+    );
+  });
+
+  it('not before release', async () => {
+    const id = `CRT-${RUN}-open`;
+    await net.submit('platformA', 'consignment:create', [
+      id,
+      JSON.stringify({ orderNumber: `ORD-${id}`, originCountry: 'CN', destinationCountry: 'FR' }),
+    ]);
+    expect(await net.outcome(requestReturn(id, 'RT-OPEN', [{ lineNo: 1, quantity: 1 }]))).toBe(
+      `consignment ${id} in status 'created' cannot be returned; it must be released or delivered`,
+    );
+  });
+});
+
+describe('partial returns', () => {
+  it('a second partial return takes what is left, no more; ids and tracking numbers are unique', async () => {
+    const id = await released('CN');
+    clockAt(4);
+    await requestReturn(id, 'RT-P1', [{ lineNo: 1, quantity: 1 }]);
+    expect(await net.outcome(requestReturn(id, 'RT-P1', [{ lineNo: 2, quantity: 1 }]))).toBe(
+      `return RT-P1 of consignment ${id} already exists`,
+    );
+    expect(await net.outcome(requestReturn(id, 'RT-P2', [{ lineNo: 1, quantity: 2 }]))).toBe(
+      'order line 1: 2 cannot be returned; 2 ordered, 1 already returned, 1 left',
+    );
+    clockAt(6);
+    await requestReturn(id, 'RT-P2', [
+      { lineNo: 1, quantity: 1 },
+      { lineNo: 2, quantity: 1 },
+    ]);
+    expect(await net.outcome(requestReturn(id, 'RT-P3', [{ lineNo: 2, quantity: 0.5 }]))).toBe(
+      'order line 2: 0.5 cannot be returned; 1 ordered, 1 already returned, 0 left',
+    );
+    const tracking = JSON.stringify({ trackingNumber: `EXP${RUN}` });
+    await net.submit('express', 'returns:ship', [id, 'RT-P1', tracking]);
+    expect(await net.outcome(net.submit('express', 'returns:ship', [id, 'RT-P2', tracking]))).toBe(
+      `tracking number EXP${RUN} of ExpressMSP is already used by consignment ${id}`,
+    );
+    // Oldest first.
+    const list = (await net.evaluate('platformA', 'returns:list', [id])) as { returns: ReturnRecord[] };
+    expect(list.returns.map((r) => [r.returnId, r.status])).toEqual([
+      ['RT-P1', 'shipped'],
+      ['RT-P2', 'requested'],
+    ]);
+  });
+});
