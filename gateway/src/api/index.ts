@@ -8,6 +8,7 @@ import { batchRoutes } from './batch.js';
 import { consignmentRoutes } from './consignments.js';
 import { partyRoutes } from './parties.js';
 import { returnsRoutes } from './returns.js';
+import { sessionRoutes } from './session.js';
 import { verifyRoutes } from './verify.js';
 
 export interface ApiDependencies {
@@ -26,5 +27,6 @@ export function apiRoutes(deps: ApiDependencies): RouteDefinition[] {
     ...partyRoutes(parties),
     ...batchRoutes(consignments),
     ...verifyRoutes(consignments),
+    ...sessionRoutes(),
   ];
 }

@@ -22,6 +22,7 @@ import type { CustomsService } from '../services/customs-service.js';
 import type { LedgerClient } from '../services/ledger-client.js';
 import { mountRoutes, type IdempotencyStore } from './route.js';
 import { docsRouter } from './docs.js';
+import { consoleRouter } from './console.js';
 import { HttpProblem, problemHandler } from './problem.js';
 
 export interface AppDependencies {
@@ -70,6 +71,7 @@ export function createApp(deps: AppDependencies): Express {
     res.type(deps.metrics.contentType).send(await deps.metrics.render());
   });
   app.use(docsRouter());
+  app.use(consoleRouter());
 
   const v1 = Router();
   // The trail first, so requests the body parser refuses (malformed JSON, 413) are recorded too.

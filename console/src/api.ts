@@ -1,0 +1,134 @@
+/** The gateway's API as the console uses it: one bearer token, problem documents as errors. */
+
+export interface Me {
+  readonly user: string;
+  readonly mspId: string;
+  /** The organisation's role on the network: platform, payment, post, express, customs, auditor. */
+  readonly orgRole: string;
+  /** The user's role within the organisation: operator, officer, service, auditor, governance. */
+  readonly role: string;
+  readonly authMethod: 'api-key' | 'jwt';
+}
+
+/** An RFC 9457 problem document (or what stood in for one), thrown for every non-2xx answer. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail: string,
+  ) {
+    super(detail || title);
+  }
+}
+
+export interface LedgerEvent {
+  readonly id: string;
+  readonly event: string;
+  readonly data: Record<string, unknown>;
+}
+
+export class Api {
+  constructor(private readonly token: string) {}
+
+  get<T>(path: string, signal?: AbortSignal): Promise<T> {
+    return this.call<T>('GET', path, undefined, signal);
+  }
+
+  post<T>(path: string, body: unknown): Promise<T> {
+    return this.call<T>('POST', path, body);
+  }
+
+  private async call<T>(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+    const response = await fetch(path, {
+      method,
+      signal,
+      headers: {
+        Authorization: `Bearer ${this.token}`,
+        Accept: 'application/json',
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (!response.ok) {
+      const problem = (parsed ?? {}) as { title?: string; detail?: string };
+      throw new ApiError(response.status, problem.title ?? response.statusText, problem.detail ?? text);
+    }
+    return parsed as T;
+  }
+
+  /**
+   * Follows GET /v1/events. EventSource cannot send an Authorization header, so the stream is read
+   * with fetch; after a drop it reconnects with Last-Event-ID and so misses nothing.
+   */
+  async events(
+    onEvent: (event: LedgerEvent) => void,
+    signal: AbortSignal,
+    options: { startBlock?: number } = {},
+  ): Promise<void> {
+    let lastEventId: string | undefined;
+    while (!signal.aborted) {
+      try {
+        const query =
+          lastEventId === undefined && options.startBlock !== undefined
+            ? `?startBlock=${options.startBlock}`
+            : '';
+        const response = await fetch(`/v1/events${query}`, {
+          signal,
+          headers: {
+            Authorization: `Bearer ${this.token}`,
+            Accept: 'text/event-stream',
+            ...(lastEventId === undefined ? {} : { 'Last-Event-ID': lastEventId }),
+          },
+        });
+        if (!response.ok || !response.body) throw new ApiError(response.status, response.statusText, '');
+        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value;
+          let end: number;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const frame = parseFrame(buffer.slice(0, end));
+            buffer = buffer.slice(end + 2);
+            if (frame) {
+              lastEventId = frame.id;
+              onEvent(frame);
+            }
+          }
+        }
+      } catch (error) {
+        if (signal.aborted) return;
+        if (error instanceof ApiError && error.status >= 400 && error.status < 500) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  }
+}
+
+function parseFrame(frame: string): LedgerEvent | undefined {
+  let id = '';
+  let event = '';
+  let data = '';
+  for (const line of frame.split('\n')) {
+    if (line.startsWith('id: ')) id = line.slice(4);
+    else if (line.startsWith('event: ')) event = line.slice(7);
+    else if (line.startsWith('data: ')) data += line.slice(6);
+  }
+  if (!event || !data) return undefined;
+  try {
+    return { id, event, data: JSON.parse(data) as Record<string, unknown> };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Path segment for ids typed or pasted by a user. */
+export const seg = (value: string): string => encodeURIComponent(value);

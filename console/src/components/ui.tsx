@@ -1,0 +1,137 @@
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+import { ApiError } from '../api';
+
+export interface Loaded<T> {
+  readonly data: T | undefined;
+  readonly error: Error | undefined;
+  readonly loading: boolean;
+  reload(): void;
+}
+
+/** Loads on mount and whenever `key` changes; a newer load wins over a slower older one. */
+export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, key: string): Loaded<T> {
+  const [state, setState] = useState<{ data?: T; error?: Error; loading: boolean }>({ loading: true });
+  const [tick, setTick] = useState(0);
+  const loader = useRef(load);
+  loader.current = load;
+  useEffect(() => {
+    const controller = new AbortController();
+    setState((s) => ({ ...s, loading: true }));
+    loader.current(controller.signal).then(
+      (data) => !controller.signal.aborted && setState({ data, loading: false }),
+      (error: Error) => !controller.signal.aborted && setState({ error, loading: false }),
+    );
+    return () => controller.abort();
+  }, [key, tick]);
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  return { data: state.data, error: state.error, loading: state.loading, reload };
+}
+
+export function ErrorNote({ error }: { error: Error | undefined }) {
+  if (!error) return null;
+  const status = error instanceof ApiError ? `${error.status} ${error.title}: ` : '';
+  return (
+    <p className="error" role="alert">
+      {status}
+      {error.message}
+    </p>
+  );
+}
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <p className="muted" role="status">
+      Loading {what}…
+    </p>
+  );
+}
+
+export function Section({ title, children, id }: { title: string; children: ReactNode; id?: string }) {
+  const headingId = `${id ?? title.toLowerCase().replace(/\W+/g, '-')}-heading`;
+  return (
+    <section className="card" aria-labelledby={headingId}>
+      <h2 id={headingId}>{title}</h2>
+      {children}
+    </section>
+  );
+}
+
+export function Badge({ kind, value }: { kind: 'lane' | 'status' | 'match' | 'ok'; value: string }) {
+  return <span className={`badge ${kind}-${value.replace(/\W/g, '_')}`}>{value.replace(/_/g, ' ')}</span>;
+}
+
+export const formatTime = (iso: unknown): string =>
+  typeof iso === 'string' && iso
+    ? new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'medium' })
+    : '—';
+
+export const formatMoney = (amount: unknown, currency: string): string =>
+  typeof amount === 'number' ? `${amount.toFixed(2)} ${currency}` : '—';
+
+/** A shortened hash or transaction id, the full one in the tooltip. */
+export function Hash({ value }: { value: unknown }) {
+  if (typeof value !== 'string' || !value) return <span>—</span>;
+  return <code title={value}>{value.slice(0, 12)}…</code>;
+}
+
+/**
+ * Asks before a consequential action. The native modal dialog traps focus, closes on Escape and
+ * gives focus back to the button that opened it.
+ */
+export function ConfirmButton({
+  label,
+  title,
+  children,
+  onConfirm,
+  className,
+  disabled,
+}: {
+  label: string;
+  title: string;
+  children?: ReactNode;
+  onConfirm: () => Promise<void>;
+  className?: string;
+  disabled?: boolean;
+}) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<Error>();
+  const confirm = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await onConfirm();
+      dialog.current?.close();
+    } catch (e) {
+      setError(e as Error);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const headingId = `confirm-${label.replace(/\W+/g, '-').toLowerCase()}`;
+  return (
+    <>
+      <button
+        type="button"
+        className={className}
+        disabled={disabled}
+        onClick={() => dialog.current?.showModal()}
+      >
+        {label}
+      </button>
+      <dialog ref={dialog} aria-labelledby={headingId}>
+        <h2 id={headingId}>{title}</h2>
+        {children}
+        <ErrorNote error={error} />
+        <div className="row">
+          <button type="button" className="primary" disabled={busy} onClick={() => void confirm()}>
+            {busy ? 'Working…' : `Confirm: ${label}`}
+          </button>
+          <button type="button" onClick={() => dialog.current?.close()}>
+            Cancel
+          </button>
+        </div>
+      </dialog>
+    </>
+  );
+}

@@ -1,0 +1,769 @@
+import { useState, type FormEvent } from 'react';
+import { ApiError, seg } from '../api';
+import { Link } from '../router';
+import { audienceOf, useSession } from '../session';
+import {
+  Badge,
+  ConfirmButton,
+  ErrorNote,
+  formatMoney,
+  formatTime,
+  Hash,
+  Loading,
+  Section,
+  useLoad,
+} from '../components/ui';
+
+interface Consignment {
+  readonly consignment: {
+    readonly consignmentId: string;
+    readonly status: string;
+    readonly createdAt: string;
+    readonly createdBy: string;
+    readonly platformMspId?: string;
+    readonly paymentMspId?: string;
+    readonly carrierMspId?: string;
+    readonly joinKeys: Record<string, string>;
+  };
+  /** Reason codes are customs' own: the API leaves them out for traders. */
+  readonly decisions?: readonly {
+    decision: string;
+    reasonCodes?: string[];
+    decidedAt: string;
+    automatic: boolean;
+  }[];
+  readonly records?: readonly { kind: string; version: number; submittedBy: string; submittedAt: string }[];
+}
+
+interface HistoryEntry {
+  readonly at: string;
+  readonly type: string;
+  readonly by: { mspId: string; role: string; user?: string };
+  readonly block?: number;
+  readonly txId: string;
+  readonly valueHash?: string;
+  readonly detail?: Record<string, unknown>;
+}
+
+interface Assessment {
+  readonly number: number;
+  readonly assessedAt: string;
+  readonly status: string;
+  readonly releasable: boolean;
+  readonly blockers: readonly string[];
+  readonly collectionModel: string;
+  readonly match: { result: string; reasons: readonly string[]; complete: boolean };
+  readonly risk: {
+    lane: string;
+    score: number;
+    ruleSetVersion: string;
+    selectedAtRandom: boolean;
+    reasons: readonly { code: string; weight: number; detail: string }[];
+  };
+  readonly revenue: {
+    assessed: boolean;
+    duty?: {
+      currency: string;
+      customsValue: number;
+      duty: number;
+      vat: number;
+      totalDue: number;
+      toCollect: number;
+      collectedAtCheckout: number;
+      collectionModel: string;
+      dutyBasis: string;
+      vatBasis: string;
+      lines: readonly {
+        hsCode: string;
+        customsValue: number;
+        dutyRate: number | null;
+        duty: number;
+        vatRate: number;
+        vat: number;
+      }[];
+    };
+  };
+  readonly referralAnswers: readonly { answeredBy?: string; answeredAt?: string; documents?: unknown[] }[];
+}
+
+interface ReturnView {
+  readonly returnId: string;
+  readonly status: string;
+  readonly step: string;
+  readonly reason: string;
+  readonly requestedAt: string;
+  readonly lines: readonly { lineNo: number; quantity: number }[];
+  readonly deadlines: Record<string, string>;
+}
+
+/** One consignment, each part shown only to those the API lets read it. */
+export function ConsignmentPage({ id }: { id: string }) {
+  const { api, me } = useSession();
+  const audience = audienceOf(me);
+  const consignment = useLoad((s) => api.get<Consignment>(`/v1/consignments/${seg(id)}`, s), id);
+  const [version, setVersion] = useState(0);
+  const refresh = () => {
+    consignment.reload();
+    setVersion((v) => v + 1);
+  };
+
+  if (consignment.error) {
+    const hidden = consignment.error instanceof ApiError && [403, 404].includes(consignment.error.status);
+    return (
+      <>
+        <h1>Consignment {id}</h1>
+        {hidden ? (
+          <p className="error" role="alert" data-testid="not-visible">
+            You cannot open this consignment: it does not exist or your organisation takes no part in it. (
+            {consignment.error.message})
+          </p>
+        ) : (
+          <ErrorNote error={consignment.error} />
+        )}
+      </>
+    );
+  }
+  if (!consignment.data) return <Loading what={`consignment ${id}`} />;
+  const c = consignment.data.consignment;
+  const participant = [c.platformMspId, c.paymentMspId, c.carrierMspId, c.createdBy].includes(me.mspId);
+  const key = `${id}:${version}`;
+
+  return (
+    <>
+      <h1>
+        Consignment {c.consignmentId} <Badge kind="status" value={c.status} />
+      </h1>
+      <div className="grid">
+        <Section title="Summary">
+          <dl className="facts">
+            <dt>Status</dt>
+            <dd data-testid="status">{c.status}</dd>
+            <dt>Created</dt>
+            <dd>
+              {formatTime(c.createdAt)} by {c.createdBy}
+            </dd>
+            <dt>Platform</dt>
+            <dd>{c.platformMspId ?? '—'}</dd>
+            <dt>Payment</dt>
+            <dd>{c.paymentMspId ?? '—'}</dd>
+            <dt>Carrier</dt>
+            <dd>{c.carrierMspId ?? '—'}</dd>
+            {Object.entries(c.joinKeys).map(([k, v]) => (
+              <FactRow key={k} term={k.replace(/([A-Z])/g, ' $1').toLowerCase()} value={v} />
+            ))}
+          </dl>
+        </Section>
+        {audience === 'customs' && (
+          <CustomsActions id={id} status={c.status} onDone={refresh} assessmentKey={key} />
+        )}
+        {audience === 'trader' && participant && c.status === 'referred' && (
+          <ReferralAnswerForm id={id} decisions={consignment.data.decisions ?? []} onDone={refresh} />
+        )}
+        <MatchSection id={id} reloadKey={key} />
+      </div>
+      {audience === 'customs' && <AssessmentSection id={id} reloadKey={key} />}
+      <Timeline id={id} reloadKey={key} />
+      <ReturnsSection
+        id={id}
+        reloadKey={key}
+        canStart={audience === 'trader' && c.platformMspId === me.mspId}
+        onDone={refresh}
+      />
+      <AccessLogSection id={id} reloadKey={key} />
+      {audience === 'trader' && participant && <DisclosureForm id={id} />}
+    </>
+  );
+}
+
+function FactRow({ term, value }: { term: string; value: string }) {
+  return (
+    <>
+      <dt>{term}</dt>
+      <dd>{value}</dd>
+    </>
+  );
+}
+
+const DECISIONS = [
+  ['release', 'Release', 'OFFICER_RELEASE'],
+  ['hold', 'Hold', 'OFFICER_HOLD'],
+  ['inspect', 'Inspect', 'PHYSICAL_INSPECTION'],
+] as const;
+
+/** Questions an officer can refer a consignment with; the trader answers in free text and documents. */
+const QUESTIONS = [
+  ['VALUE_QUERY', 'Is the declared value right? Send the invoice.'],
+  ['ORIGIN_QUERY', 'Where were the goods made?'],
+  ['DESCRIPTION_QUERY', 'What exactly are the goods?'],
+  ['DOCUMENT_REQUEST', 'Send a licence or certificate for the goods.'],
+] as const;
+
+function CustomsActions({
+  id,
+  status,
+  onDone,
+  assessmentKey,
+}: {
+  id: string;
+  status: string;
+  onDone: () => void;
+  assessmentKey: string;
+}) {
+  const { api } = useSession();
+  const assessment = useLoad(
+    (s) => api.get<Assessment>(`/v1/customs/assessments/${seg(id)}`, s).catch(() => undefined),
+    assessmentKey,
+  );
+  const riskCodes = assessment.data?.risk.reasons.map((r) => r.code) ?? [];
+  const [question, setQuestion] = useState<string>(QUESTIONS[0][0]);
+  const [done, setDone] = useState<string>();
+  const decide = (decision: string, reasonCodes: string[]) => async () => {
+    await api.post(`/v1/consignments/${seg(id)}/decision`, {
+      decision,
+      reasonCodes: [...new Set(reasonCodes)].slice(0, 20),
+    });
+    setDone(`Recorded: ${decision}.`);
+    onDone();
+  };
+  return (
+    <Section title="Officer actions">
+      <p className="muted">
+        Current status: <strong>{status}</strong>. Each action is recorded on the ledger with your name;
+        reason codes are the assessment&apos;s risk reasons ({riskCodes.join(', ') || 'none'}) and the action.
+      </p>
+      <div className="row wrap">
+        {DECISIONS.map(([decision, label, code]) => (
+          <ConfirmButton
+            key={decision}
+            label={label}
+            title={`${label} consignment ${id}?`}
+            className={decision === 'release' ? 'primary' : undefined}
+            onConfirm={decide(decision, [code, ...riskCodes])}
+          >
+            <p>
+              Reason codes: <code>{[code, ...riskCodes].join(', ')}</code>
+            </p>
+          </ConfirmButton>
+        ))}
+      </div>
+      <div className="field">
+        <label htmlFor="refer-question">Question for the trader</label>
+        <select id="refer-question" value={question} onChange={(e) => setQuestion(e.target.value)}>
+          {QUESTIONS.map(([code, text]) => (
+            <option key={code} value={code}>
+              {text}
+            </option>
+          ))}
+        </select>
+      </div>
+      <ConfirmButton
+        label="Refer"
+        title={`Refer consignment ${id} with a question?`}
+        onConfirm={decide('refer', ['REQUEST_INFORMATION', question])}
+      >
+        <p>
+          The platform, payment provider and carrier see the question <code>{question}</code> and can answer
+          it; customs then assesses again.
+        </p>
+      </ConfirmButton>
+      <p role="status" className="ok">
+        {done}
+      </p>
+    </Section>
+  );
+}
+
+function ReferralAnswerForm({
+  id,
+  decisions,
+  onDone,
+}: {
+  id: string;
+  decisions: Consignment['decisions'] & object;
+  onDone: () => void;
+}) {
+  const { api } = useSession();
+  const referral = [...decisions].reverse().find((d) => d.decision === 'refer');
+  const question = (referral?.reasonCodes ?? []).filter((c) => c !== 'REQUEST_INFORMATION').join(', ');
+  const [message, setMessage] = useState('');
+  const [docType, setDocType] = useState('invoice');
+  const [reference, setReference] = useState('');
+  const [error, setError] = useState<Error>();
+  const [sent, setSent] = useState(false);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(undefined);
+    try {
+      const documents = reference.trim() ? [{ type: docType, reference: reference.trim() }] : [];
+      await api.post(`/v1/consignments/${seg(id)}/referral-answer`, { message: message.trim(), documents });
+      setSent(true);
+      onDone();
+    } catch (e) {
+      setError(e as Error);
+    }
+  };
+  return (
+    <Section title="Answer customs' referral">
+      <p>
+        Customs asks for information
+        {question ? (
+          <>
+            : <strong>{question}</strong>
+          </>
+        ) : (
+          ''
+        )}{' '}
+        (referred {formatTime(referral?.decidedAt)}).
+      </p>
+      <form onSubmit={(e) => void submit(e)}>
+        <label htmlFor="answer-message">Your answer</label>
+        <textarea
+          id="answer-message"
+          required
+          rows={4}
+          value={message}
+          onChange={(e) => setMessage(e.target.value)}
+        />
+        <div className="row wrap">
+          <div className="field">
+            <label htmlFor="answer-doc-type">Document type</label>
+            <select id="answer-doc-type" value={docType} onChange={(e) => setDocType(e.target.value)}>
+              {['invoice', 'payment_proof', 'product_description', 'licence', 'certificate', 'other'].map(
+                (t) => (
+                  <option key={t}>{t}</option>
+                ),
+              )}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="answer-doc-ref">Document reference (optional)</label>
+            <input id="answer-doc-ref" value={reference} onChange={(e) => setReference(e.target.value)} />
+          </div>
+        </div>
+        <button type="submit" className="primary" disabled={message.trim() === ''}>
+          Send answer
+        </button>
+      </form>
+      <ErrorNote error={error} />
+      <p role="status" className="ok">
+        {sent ? 'Answer recorded; customs assesses the consignment again.' : ''}
+      </p>
+    </Section>
+  );
+}
+
+function MatchSection({ id, reloadKey }: { id: string; reloadKey: string }) {
+  const { api } = useSession();
+  const match = useLoad(
+    (s) =>
+      api.get<{
+        assessment: {
+          match: { result: string; reasons: string[] };
+          number: number;
+          releasable: boolean;
+        } | null;
+      }>(`/v1/consignments/${seg(id)}/match`, s),
+    reloadKey,
+  );
+  const m = match.data?.assessment;
+  return (
+    <Section title="Three-way match">
+      <ErrorNote error={match.error} />
+      {match.data &&
+        (m ? (
+          <p>
+            Order, payment and logistics data: <Badge kind="match" value={m.match.result} />{' '}
+            {m.match.reasons.length ? `(${m.match.reasons.join(', ')})` : '— every compared field agrees'}.
+            Assessment #{m.number}
+            {m.releasable ? ', releasable.' : ', not releasable.'}
+          </p>
+        ) : (
+          <p>Not assessed yet (customs assesses when order, payment and logistics data are all present).</p>
+        ))}
+    </Section>
+  );
+}
+
+function AssessmentSection({ id, reloadKey }: { id: string; reloadKey: string }) {
+  const { api } = useSession();
+  const a = useLoad((s) => api.get<Assessment>(`/v1/customs/assessments/${seg(id)}`, s), reloadKey);
+  if (a.error)
+    return (
+      <Section title="Risk and revenue">
+        {a.error instanceof ApiError && a.error.status === 404 ? (
+          <p>Not assessed yet.</p>
+        ) : (
+          <ErrorNote error={a.error} />
+        )}
+      </Section>
+    );
+  if (!a.data) return <Loading what="the assessment" />;
+  const { risk, revenue, blockers } = a.data;
+  const duty = revenue.duty;
+  return (
+    <div className="grid">
+      <Section title="Risk">
+        <p>
+          Lane <Badge kind="lane" value={risk.lane} />, score{' '}
+          <strong data-testid="risk-score">{risk.score}</strong> (rule set {risk.ruleSetVersion}
+          {risk.selectedAtRandom ? ', selected at random' : ''}); assessment #{a.data.number} at{' '}
+          {formatTime(a.data.assessedAt)}.
+        </p>
+        <table>
+          <caption>Risk reasons</caption>
+          <thead>
+            <tr>
+              <th scope="col">Reason</th>
+              <th scope="col">Weight</th>
+              <th scope="col">Why</th>
+            </tr>
+          </thead>
+          <tbody data-testid="risk-reasons">
+            {risk.reasons.map((r) => (
+              <tr key={r.code}>
+                <th scope="row">
+                  <code>{r.code}</code>
+                </th>
+                <td>{r.weight}</td>
+                <td>{r.detail}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <p>
+          {a.data.releasable
+            ? 'Releasable automatically.'
+            : `Not released automatically: ${blockers.join(', ') || '—'}.`}
+          {a.data.referralAnswers.length
+            ? ` ${a.data.referralAnswers.length} referral answer(s) received.`
+            : ''}
+        </p>
+      </Section>
+      <Section title="Duty and VAT">
+        {duty ? (
+          <>
+            <dl className="facts">
+              <dt>Customs value</dt>
+              <dd>{formatMoney(duty.customsValue, duty.currency)}</dd>
+              <dt>Duty</dt>
+              <dd>
+                {formatMoney(duty.duty, duty.currency)} ({duty.dutyBasis.replace(/_/g, ' ')})
+              </dd>
+              <dt>VAT</dt>
+              <dd>
+                {formatMoney(duty.vat, duty.currency)} ({duty.vatBasis.replace(/_/g, ' ')})
+              </dd>
+              <dt>Collected at checkout</dt>
+              <dd>{formatMoney(duty.collectedAtCheckout, duty.currency)}</dd>
+              <dt>To collect</dt>
+              <dd>{formatMoney(duty.toCollect, duty.currency)}</dd>
+              <dt>Collection model</dt>
+              <dd data-testid="collection-model">{a.data.collectionModel.replace(/_/g, ' ')}</dd>
+            </dl>
+            <div className="table-wrap" tabIndex={0}>
+              <table>
+                <caption>Per line</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">HS code</th>
+                    <th scope="col">Customs value</th>
+                    <th scope="col">Duty</th>
+                    <th scope="col">VAT</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {duty.lines.map((l, i) => (
+                    <tr key={i}>
+                      <th scope="row">{l.hsCode}</th>
+                      <td>{l.customsValue.toFixed(2)}</td>
+                      <td>
+                        {l.duty.toFixed(2)}
+                        {l.dutyRate === null ? '' : ` (${(l.dutyRate * 100).toFixed(1)} %)`}
+                      </td>
+                      <td>
+                        {l.vat.toFixed(2)} ({(l.vatRate * 100).toFixed(0)} %)
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </>
+        ) : (
+          <p>Duty not assessed (data missing or no tariff for the destination).</p>
+        )}
+      </Section>
+    </div>
+  );
+}
+
+/** Every version of every record, movement, assessment, decision and personal-data read, in time order. */
+function Timeline({ id, reloadKey }: { id: string; reloadKey: string }) {
+  const { api } = useSession();
+  const h = useLoad(
+    (s) => api.get<{ entries: HistoryEntry[] }>(`/v1/consignments/${seg(id)}/history`, s),
+    reloadKey,
+  );
+  return (
+    <Section title="Provenance timeline">
+      <ErrorNote error={h.error} />
+      {h.data ? (
+        <ol className="timeline" data-testid="timeline">
+          {h.data.entries.map((e, i) => (
+            <li key={`${e.txId}-${i}`}>
+              <div className="when">{formatTime(e.at)}</div>
+              <div>
+                <strong>{e.type.replace(/_/g, ' ')}</strong> by {e.by.mspId} ({e.by.role}
+                {e.by.user ? `, ${userName(e.by.user)}` : ''})
+                <div className="muted small">
+                  block {e.block ?? '—'} · tx <Hash value={e.txId} /> · value hash{' '}
+                  <Hash value={e.valueHash} />
+                </div>
+                {e.detail && <div className="small">{summarise(e.detail)}</div>}
+              </div>
+            </li>
+          ))}
+        </ol>
+      ) : (
+        !h.error && <Loading what="the history" />
+      )}
+    </Section>
+  );
+}
+
+/** The CN of an x509::<subject>::<issuer> Fabric user id. */
+export const userName = (userId: string): string => /CN=([^/:]+)/.exec(userId)?.[1] ?? userId;
+
+function summarise(detail: Record<string, unknown>): string {
+  return Object.entries(detail)
+    .filter(([k]) => !['root', 'collection', 'deadlines'].includes(k))
+    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .join(' · ');
+}
+
+function ReturnsSection({
+  id,
+  reloadKey,
+  canStart,
+  onDone,
+}: {
+  id: string;
+  reloadKey: string;
+  canStart: boolean;
+  onDone: () => void;
+}) {
+  const { api } = useSession();
+  const r = useLoad(
+    (s) => api.get<{ returns: ReturnView[] }>(`/v1/consignments/${seg(id)}/returns`, s),
+    reloadKey,
+  );
+  return (
+    <Section title="Returns">
+      <ErrorNote error={r.error} />
+      {r.data && r.data.returns.length === 0 && <p>No return.</p>}
+      {r.data && r.data.returns.length > 0 && (
+        <div className="table-wrap" tabIndex={0}>
+          <table>
+            <caption className="visually-hidden">Returns of this consignment</caption>
+            <thead>
+              <tr>
+                <th scope="col">Return</th>
+                <th scope="col">Status</th>
+                <th scope="col">Step</th>
+                <th scope="col">Reason</th>
+                <th scope="col">Lines</th>
+                <th scope="col">Requested</th>
+                <th scope="col">Arrival deadline</th>
+              </tr>
+            </thead>
+            <tbody>
+              {r.data.returns.map((ret) => (
+                <tr key={ret.returnId}>
+                  <th scope="row">{ret.returnId}</th>
+                  <td>
+                    <Badge kind="status" value={ret.status} />
+                  </td>
+                  <td>{ret.step}</td>
+                  <td>{ret.reason.replace(/_/g, ' ')}</td>
+                  <td>{ret.lines.map((l) => `#${l.lineNo} × ${l.quantity}`).join(', ')}</td>
+                  <td>{formatTime(ret.requestedAt)}</td>
+                  <td>{formatTime(ret.deadlines.arrival)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {canStart && <StartReturn id={id} onDone={onDone} />}
+    </Section>
+  );
+}
+
+function StartReturn({ id, onDone }: { id: string; onDone: () => void }) {
+  const { api } = useSession();
+  const [reason, setReason] = useState('not_as_described');
+  const [lines, setLines] = useState('1:1');
+  const [authorisation, setAuthorisation] = useState(`RMA-${id}`);
+  const parsed = lines
+    .split(',')
+    .map((part) => part.trim().split(':').map(Number))
+    .filter(([lineNo, quantity]) => Number.isInteger(lineNo) && (lineNo ?? 0) > 0 && (quantity ?? 0) > 0)
+    .map(([lineNo, quantity]) => ({ lineNo: lineNo!, quantity: quantity! }));
+  return (
+    <details>
+      <summary>Start a return</summary>
+      <div className="row wrap">
+        <div className="field">
+          <label htmlFor="return-reason">Reason</label>
+          <select id="return-reason" value={reason} onChange={(e) => setReason(e.target.value)}>
+            {['not_as_described', 'defective', 'damaged', 'wrong_item', 'changed_mind', 'other'].map((r) => (
+              <option key={r} value={r}>
+                {r.replace(/_/g, ' ')}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="return-lines">Order lines (line:quantity, comma separated)</label>
+          <input id="return-lines" value={lines} onChange={(e) => setLines(e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor="return-auth">Return authorisation</label>
+          <input id="return-auth" value={authorisation} onChange={(e) => setAuthorisation(e.target.value)} />
+        </div>
+      </div>
+      <ConfirmButton
+        label="Request return"
+        title={`Request a return of ${id}?`}
+        disabled={parsed.length === 0}
+        onConfirm={async () => {
+          await api.post(`/v1/consignments/${seg(id)}/returns`, { reason, lines: parsed, authorisation });
+          onDone();
+        }}
+      >
+        <p>
+          Lines {parsed.map((l) => `#${l.lineNo} × ${l.quantity}`).join(', ')}, reason{' '}
+          {reason.replace(/_/g, ' ')}. The carrier then ships it back and the payment provider refunds.
+        </p>
+      </ConfirmButton>
+    </details>
+  );
+}
+
+export interface AccessEntry {
+  readonly at: string;
+  readonly mspId: string;
+  readonly userId: string;
+  readonly purpose: string;
+  readonly recordKind?: string;
+  readonly txId: string;
+}
+
+export function AccessTable({ entries, caption }: { entries: readonly AccessEntry[]; caption: string }) {
+  if (entries.length === 0) return <p>No one has read this personal data.</p>;
+  return (
+    <div className="table-wrap" tabIndex={0}>
+      <table>
+        <caption>{caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">When</th>
+            <th scope="col">Organisation</th>
+            <th scope="col">User</th>
+            <th scope="col">Record</th>
+            <th scope="col">Purpose</th>
+            <th scope="col">Transaction</th>
+          </tr>
+        </thead>
+        <tbody>
+          {entries.map((e) => (
+            <tr key={e.txId}>
+              <td>{formatTime(e.at)}</td>
+              <td>{e.mspId}</td>
+              <td>{userName(e.userId)}</td>
+              <td>{e.recordKind ?? '—'}</td>
+              <td>{e.purpose.replace(/_/g, ' ')}</td>
+              <td>
+                <Hash value={e.txId} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function AccessLogSection({ id, reloadKey }: { id: string; reloadKey: string }) {
+  const { api } = useSession();
+  const log = useLoad(
+    (s) => api.get<{ entries: AccessEntry[] }>(`/v1/consignments/${seg(id)}/access-log`, s),
+    reloadKey,
+  );
+  return (
+    <Section title="Who read personal data, and why">
+      <ErrorNote error={log.error} />
+      {log.data && (
+        <AccessTable entries={log.data.entries} caption="Personal-data reads of this consignment" />
+      )}
+    </Section>
+  );
+}
+
+/** A record holder discloses chosen fields to a third party (an auditor checks them on the audit page). */
+function DisclosureForm({ id }: { id: string }) {
+  const { api } = useSession();
+  const [record, setRecord] = useState('order');
+  const [fields, setFields] = useState('/currency');
+  const [pkg, setPkg] = useState<string>();
+  const [error, setError] = useState<Error>();
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(undefined);
+    try {
+      const body = {
+        record,
+        purpose: 'audit',
+        fields: fields
+          .split(',')
+          .map((f) => f.trim())
+          .filter(Boolean),
+      };
+      setPkg(JSON.stringify(await api.post(`/v1/consignments/${seg(id)}/disclosures`, body), null, 2));
+    } catch (e) {
+      setError(e as Error);
+    }
+  };
+  return (
+    <Section title="Disclose fields to an auditor">
+      <form onSubmit={(e) => void submit(e)} className="row wrap">
+        <div className="field">
+          <label htmlFor="disclose-record">Record</label>
+          <select id="disclose-record" value={record} onChange={(e) => setRecord(e.target.value)}>
+            {['order', 'payment', 'logistics', 'declaration'].map((r) => (
+              <option key={r}>{r}</option>
+            ))}
+          </select>
+        </div>
+        <div className="field grow">
+          <label htmlFor="disclose-fields">Fields (JSON pointers, comma separated)</label>
+          <input id="disclose-fields" value={fields} onChange={(e) => setFields(e.target.value)} />
+        </div>
+        <button type="submit">Make disclosure package</button>
+      </form>
+      <ErrorNote error={error} />
+      {pkg && (
+        <>
+          <label htmlFor="disclosure-package">
+            Package (give it to the auditor; it reveals only these fields)
+          </label>
+          <textarea id="disclosure-package" readOnly rows={8} value={pkg} />
+        </>
+      )}
+      <p className="muted small">
+        Making a package reads your own record&apos;s personal data for the purpose &quot;audit&quot;; the
+        read is recorded. <Link to="/mine">Back to your consignments</Link>
+      </p>
+    </Section>
+  );
+}

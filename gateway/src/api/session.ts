@@ -1,0 +1,38 @@
+import { defineRoute, type RouteDefinition } from '../http/route.js';
+import { z } from '../http/openapi.js';
+import { NoQuery } from './schemas.js';
+
+const MeSchema = z
+  .object({
+    user: z.string(),
+    mspId: z.string(),
+    orgRole: z
+      .string()
+      .openapi({
+        description: 'The organisation’s role: platform, payment, post, express, customs, auditor',
+      }),
+    role: z
+      .string()
+      .openapi({ description: 'The user’s role within the organisation: operator, officer, service, …' }),
+    authMethod: z.enum(['api-key', 'jwt']),
+  })
+  .openapi('Session', { description: 'Who the presented credential authenticates' });
+
+/** Who am I: what a client (the web console) needs to show only what the caller's role may do. */
+export function sessionRoutes(): RouteDefinition[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/v1/me',
+      summary: 'The user, organisation and roles of the presented API key or JWT',
+      tags: ['session'],
+      roles: 'any',
+      query: NoQuery,
+      responses: { 200: { description: 'The caller', schema: MeSchema } },
+      handler: async ({ principal }) => {
+        const { user, mspId, orgRole, role, authMethod } = principal;
+        return { status: 200, body: { user, mspId, orgRole, role, authMethod } };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,346 @@
+/**
+ * The web console end to end: a real gateway on the embedded ledger serving the built console at
+ * /console, driven in Debian's Chromium (playwright-core, headless, no browser download). Each
+ * role's journey from the issue, an accessibility check (axe-core) on each page, a tablet-sized
+ * run, and a screenshot of every page in test-output/console/.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const SHOTS = join(root, 'test-output', 'console');
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium)
+  console.warn(`console browser tests skipped: ${CHROMIUM} is missing (.ci/run installs it with apt)`);
+
+const OFFICER = 'customs-officer';
+const PLATFORM_A = 'platforma-operator';
+const PLATFORM_B = 'platformb-operator';
+const RUN = randomBytes(3).toString('hex').toUpperCase();
+const RED = `UI-RED-${RUN}`;
+const REFERRED = `UI-REF-${RUN}`;
+
+let t: TestGateway;
+let browser: Browser;
+let axeSource: string;
+
+/** Builds console/dist when it is missing or older than a source file (npm install builds it too). */
+function buildConsole(): void {
+  const index = join(root, 'console', 'dist', 'index.html');
+  const newest = (dir: string): number =>
+    Math.max(
+      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+        e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
+      ),
+    );
+  if (existsSync(index) && statSync(index).mtimeMs >= newest(join(root, 'console', 'src'))) return;
+  execFileSync('npm', ['run', 'build', '--workspace', 'console'], { cwd: root, stdio: 'inherit' });
+}
+
+/** A consignment of platform A with all four records; `paid` other than 52.8 fails the three-way match. */
+async function parcel(id: string, paid: number): Promise<void> {
+  const orderNumber = `ORD-${id}`;
+  const document = { type: 'passport', number: `P-${id}`, country: 'FR' };
+  const base = orderPayload(orderNumber);
+  const buyer = { id: randomBytes(32).toString('hex'), name: base.buyer.name, document };
+  const payment = {
+    ...paymentPayload(orderNumber, `PAY-${id}`),
+    payer: { name: buyer.name, document },
+    amountPaid: paid,
+  };
+  const steps: [string, string, unknown][] = [
+    [PLATFORM_A, '', { consignmentId: id, orderNumber, originCountry: 'CN', destinationCountry: 'FR' }],
+    [PLATFORM_A, '/order', { ...base, buyer }],
+    ['payment-operator', '/payment', payment],
+    ['post-operator', '/logistics', logisticsPayload(orderNumber, `RR${id.replace(/\W/g, '')}FR`)],
+    [PLATFORM_A, '/declaration', declarationPayload()],
+  ];
+  for (const [user, path, body] of steps) {
+    const res = await t
+      .as(user)
+      .post(path === '' ? '/v1/consignments' : `/v1/consignments/${id}${path}`, body);
+    expect(res.status, res.text).toBe(201);
+  }
+}
+
+/** Customs assesses on its own, following the ledger's events: wait until it has seen all four records. */
+async function assessed(id: string): Promise<void> {
+  const until = Date.now() + 20_000;
+  for (;;) {
+    const res = await t
+      .as(OFFICER)
+      .get<{ basis?: { declaration?: number } }>(`/v1/customs/assessments/${id}`);
+    if (res.body.basis?.declaration === 1) return;
+    if (Date.now() > until) throw new Error(`${id} was not assessed: ${res.text}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const apiKey = (user: string): string => t.gateway.credentials.find((c) => c.user === user)!.apiKey;
+
+/** A fresh browser context (its own session storage), signed in as a demo user through the sign-in form. */
+async function signIn(user: string, options: BrowserContextOptions = {}): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, ...options });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+  page.on('pageerror', (e) => problems.push(e.message));
+  (page as Page & { problems: string[] }).problems = problems;
+  await page.goto(`${t.gateway.url}/console/`);
+  await page.getByLabel('API key or JWT').fill(apiKey(user));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect.poll(() => page.getByTestId('who').textContent()).toContain(user);
+  return page;
+}
+
+/** No script error and no Content-Security-Policy violation on the page so far (401/404 answers are expected). */
+function expectNoScriptErrors(page: Page): void {
+  const problems = (page as Page & { problems: string[] }).problems;
+  expect(problems.filter((p) => !/status of (401|403|404)/.test(p))).toEqual([]);
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** axe-core in the page (evaluated, not injected as a script tag, so the console's CSP stays on). */
+async function expectAccessible(page: Page): Promise<void> {
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const axe = (
+      window as unknown as {
+        axe: {
+          run(): Promise<{ violations: { id: string; impact: string; nodes: { target: unknown }[] }[] }>;
+        };
+      }
+    ).axe;
+    const result = await axe.run();
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
+  });
+  expect(violations).toEqual([]);
+}
+
+describe.skipIf(!hasChromium)('web console in Chromium', () => {
+  beforeAll(async () => {
+    buildConsole();
+    await mkdir(SHOTS, { recursive: true });
+    axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+    [t, browser] = await Promise.all([
+      startTestGateway(),
+      chromium.launch({ executablePath: CHROMIUM, headless: true }),
+    ]);
+    // Lanes that follow from the data alone: a failed match (30) with a new seller (15) is red.
+    const put = await t.as(OFFICER).post('/v1/customs/rule-set', {
+      ...DEFAULT_RULE_SET,
+      version: 'console-test-1',
+      randomSelectionRate: 0,
+      thresholds: { amber: 10, red: 40 },
+    });
+    expect(put.status, put.text).toBe(201);
+    await Promise.all([parcel(RED, 40), parcel(REFERRED, 41)]);
+    await Promise.all([assessed(RED), assessed(REFERRED)]);
+    const refer = await t.as(OFFICER).post(`/v1/consignments/${REFERRED}/decision`, {
+      decision: 'refer',
+      reasonCodes: ['REQUEST_INFORMATION', 'VALUE_QUERY'],
+    });
+    expect(refer.status, refer.text).toBe(201);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('serves the console at /console with a self-only Content-Security-Policy, and client routes on reload', async () => {
+    const page = await fetch(`${t.gateway.url}/console/consignments/ANY`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root">');
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect((await fetch(`${t.gateway.url}/console`, { redirect: 'manual' })).headers.get('location')).toBe(
+      '/console/',
+    );
+    expect((await fetch(`${t.gateway.url}/console/assets/missing.js`)).status).toBe(404);
+    const escape = await fetch(`${t.gateway.url}/console/assets/%2e%2e/%2e%2e/%2e%2e/package.json`);
+    expect(await escape.text()).not.toContain('"workspaces"');
+  });
+
+  it('an officer signs in, finds the red-lane parcel, reads its reasons and holds it; the queue updates live', async () => {
+    const page = await signIn(OFFICER);
+    await expect.poll(() => page.url()).toContain('/console/queue');
+    await expect.poll(() => page.getByText(/Live: \d+ new/).textContent()).toContain('Live: 0 new');
+    await screenshot(page, 'signed-in-queue');
+    await expectAccessible(page);
+
+    await page.getByLabel('Lane').selectOption('red');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => page.url()).toContain('lane=red');
+    const row = page.locator('tr', { has: page.getByRole('link', { name: RED }) });
+    await row.waitFor();
+    expect(
+      await page
+        .locator('tbody tr[data-lane]')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-lane'))),
+    ).toEqual(expect.arrayContaining(['red']));
+    expect(
+      new Set(
+        await page
+          .locator('tbody tr[data-lane]')
+          .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-lane'))),
+      ),
+    ).toEqual(new Set(['red']));
+    await screenshot(page, 'queue-red-lane');
+
+    // A consignment created now reaches the open queue through the event stream.
+    const created = await t.as(PLATFORM_A).post('/v1/consignments', {
+      consignmentId: `UI-LIVE-${RUN}`,
+      orderNumber: `ORD-LIVE-${RUN}`,
+      originCountry: 'CN',
+      destinationCountry: 'FR',
+    });
+    expect(created.status, created.text).toBe(201);
+    await expect
+      .poll(() => page.getByText(/Live: \d+ new consignment/).textContent(), { timeout: 10_000 })
+      .toMatch(/Live: [1-9]/);
+
+    await row.getByRole('link', { name: RED }).click();
+    await page.getByTestId('risk-reasons').waitFor();
+    const reasons = await page.getByTestId('risk-reasons').innerText();
+    expect(reasons).toContain('MATCH_PAYMENT_AMOUNT');
+    expect(reasons).toContain('three-way match: PAYMENT_AMOUNT');
+    expect(await page.getByRole('heading', { name: 'Duty and VAT' }).isVisible()).toBe(true);
+    expect(await page.getByTestId('collection-model').textContent()).not.toBe('');
+    expect(await page.getByTestId('timeline').locator('li').count()).toBeGreaterThanOrEqual(5);
+    await screenshot(page, 'officer-consignment');
+    await expectAccessible(page);
+
+    await page.getByRole('button', { name: 'Hold', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: `Hold consignment ${RED}?` });
+    expect(await dialog.isVisible()).toBe(true);
+    await screenshot(page, 'officer-confirm-hold');
+    await dialog.getByRole('button', { name: 'Confirm: Hold' }).click();
+    await expect.poll(() => page.getByTestId('status').textContent(), { timeout: 10_000 }).toBe('held');
+    const view = await t
+      .as(OFFICER)
+      .get<{ consignment: { status: string }; decisions: { decision: string; reasonCodes: string[] }[] }>(
+        `/v1/consignments/${RED}`,
+      );
+    expect(view.body.consignment.status).toBe('held');
+    expect(view.body.decisions.at(-1)).toMatchObject({
+      decision: 'hold',
+      reasonCodes: expect.arrayContaining(['OFFICER_HOLD', 'MATCH_PAYMENT_AMOUNT']),
+    });
+
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await page.getByText('Automatic-release rate').waitFor();
+    expect(await page.locator('canvas[role="img"]').count()).toBe(2);
+    await screenshot(page, 'dashboard');
+    expectNoScriptErrors(page);
+    await page.context().close();
+  });
+
+  it('a trader sees its open referral and answers it; customs receives the answer', async () => {
+    const page = await signIn(PLATFORM_A);
+    await expect.poll(() => page.url()).toContain('/console/mine');
+    const referrals = page.getByTestId('referrals');
+    await expect.poll(() => referrals.textContent(), { timeout: 10_000 }).toContain(REFERRED);
+    expect(await referrals.textContent()).toContain('VALUE_QUERY');
+    await expect.poll(() => page.getByTestId('my-consignments').textContent()).toContain(RED);
+    await screenshot(page, 'trader-home');
+    await expectAccessible(page);
+
+    await referrals.getByRole('link', { name: REFERRED }).click();
+    await page
+      .getByLabel('Your answer')
+      .fill('The buyer paid 41 EUR after a voucher; invoice INV-77 attached.');
+    await page.getByLabel('Document reference (optional)').fill('INV-77');
+    await screenshot(page, 'trader-referral');
+    await page.getByRole('button', { name: 'Send answer' }).click();
+    await page.getByText('Answer recorded').waitFor();
+    const answered = await t
+      .as(OFFICER)
+      .get<{ referralAnswers?: unknown[] }>(`/v1/customs/assessments/${REFERRED}`);
+    expect(answered.body.referralAnswers?.length ?? 0).toBeGreaterThanOrEqual(1);
+    expectNoScriptErrors(page);
+    await page.context().close();
+  });
+
+  it('an auditor verifies a disclosure package, sees a tampered one fail, and checks the audit log in the browser', async () => {
+    const disclosure = await t.as(PLATFORM_A).post(`/v1/consignments/${RED}/disclosures`, {
+      record: 'order',
+      fields: ['/currency', '/goodsValue'],
+      purpose: 'audit',
+    });
+    expect(disclosure.status, disclosure.text).toBe(201);
+    const page = await signIn('auditor');
+    await expect.poll(() => page.url()).toContain('/console/audit');
+
+    await page.getByLabel('Disclosure package (JSON)').fill(JSON.stringify(disclosure.body, null, 2));
+    await page.getByRole('button', { name: 'Verify', exact: true }).click();
+    await expect.poll(() => page.getByTestId('verdict').textContent()).toContain('Verified.');
+    await screenshot(page, 'auditor-verified');
+
+    const tampered = structuredClone(disclosure.body) as {
+      disclosure: { fields: { path: string; value: unknown }[] };
+    };
+    tampered.disclosure.fields.find((f) => f.path === '/currency')!.value = 'USD';
+    await page.getByLabel('Disclosure package (JSON)').fill(JSON.stringify(tampered, null, 2));
+    await page.getByRole('button', { name: 'Verify', exact: true }).click();
+    await expect.poll(() => page.getByTestId('verdict').textContent()).toContain('Verification failed');
+    expect(await page.getByTestId('verdict').textContent()).toContain('/currency');
+    await expect.poll(() => page.getByTestId('inclusion').textContent()).toContain('verified');
+    await screenshot(page, 'auditor-tampered');
+    await expectAccessible(page);
+
+    await page.getByLabel('Consignment id').fill(RED);
+    await page.getByRole('button', { name: 'Open' }).click();
+    await page.getByTestId('timeline').waitFor();
+    const timeline = await page.getByTestId('timeline').innerText();
+    expect(timeline).toMatch(/decision hold by CustomsMSP/);
+    expect(timeline).toMatch(/personal data read by PlatformAMSP/);
+    expect(await page.getByRole('heading', { name: 'Risk' }).count()).toBe(0); // customs' explanation is not the auditor's
+    await screenshot(page, 'auditor-provenance');
+    expectNoScriptErrors(page);
+    await page.context().close();
+  });
+
+  it("a trader cannot open another trader's consignment page", async () => {
+    const page = await signIn(PLATFORM_B);
+    await page.goto(`${t.gateway.url}/console/consignments/${RED}`);
+    await page.getByTestId('not-visible').waitFor();
+    expect(await page.getByTestId('timeline').count()).toBe(0);
+    expect(await page.locator('body').innerText()).not.toContain('MATCH_PAYMENT_AMOUNT');
+    await screenshot(page, 'trader-forbidden');
+    await page.context().close();
+  });
+
+  it('works on a tablet: the consignment page fits a 820×1180 touch screen', async () => {
+    const page = await signIn(OFFICER, {
+      viewport: { width: 820, height: 1180 },
+      hasTouch: true,
+      isMobile: true,
+    });
+    await page.goto(`${t.gateway.url}/console/consignments/${RED}`);
+    await page.getByTestId('risk-reasons').waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await screenshot(page, 'tablet-consignment');
+    await expectAccessible(page);
+    await page.context().close();
+  });
+});
