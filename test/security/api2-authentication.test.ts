@@ -1,5 +1,6 @@
 /**
- * OWASP API2:2023 Broken Authentication: every /v1 route needs a known API key or a valid JWT;
+ * OWASP API2:2023 Broken Authentication: every documented operation but the operations endpoints
+ * needs a known API key or a valid JWT (taken from /openapi.json, so a new route is covered);
  * expired, unsigned, forged and wrong-scheme credentials are refused with 401 problem+json.
  * (The verifiers themselves, JWKS and key storage: test/gateway/auth.test.ts.)
  */
@@ -12,7 +13,7 @@ const JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256!';
 let t: TestGateway;
 
 beforeAll(async () => {
-  t = await startTestGateway({ JWT_SECRET });
+  t = await startTestGateway({ JWT_SECRET, JWT_ISSUER: 'https://idp.example' });
   const res = await t.as('platforma-operator').post('/v1/consignments', {
     consignmentId: 'AUTH-1',
     orderNumber: 'ORD-AUTH-1',
@@ -45,12 +46,13 @@ describe('authentication', () => {
     expectProblem(await client(t.gateway.url).get(`/v1/consignments/AUTH-1?api_key=${key}`), 401);
   });
 
-  it('accepts a valid HS256 JWT and refuses an expired one, alg none, a forged signature and a foreign audience', async () => {
+  it('accepts a valid HS256 JWT and refuses an expired one, alg none, a forged signature, a foreign audience or issuer', async () => {
     const claims = {
       sub: 'jwt-user',
       org: 'PlatformAMSP',
       role: 'operator',
       aud: 'customs-ledger',
+      iss: 'https://idp.example',
       exp: now() + 300,
     };
     const ok = await as(`Bearer ${hs256(claims)}`).get('/v1/consignments/AUTH-1');
@@ -67,14 +69,29 @@ describe('authentication', () => {
       await as(`Bearer ${hs256({ ...claims, aud: 'another-api' })}`).get('/v1/consignments/AUTH-1'),
       401,
     );
+    for (const iss of ['https://evil.example', undefined]) {
+      expectProblem(await as(`Bearer ${hs256({ ...claims, iss })}`).get('/v1/consignments/AUTH-1'), 401);
+    }
   });
 
-  it('leaves only operations endpoints open', async () => {
-    const anonymous = client(t.gateway.url);
-    for (const open of ['/healthz', '/readyz', '/openapi.json'])
-      expect((await anonymous.get(open)).status, open).toBe(200);
-    for (const closed of ['/v1/events', '/v1/audit/tree-head', '/v1/customs/queue']) {
-      expectProblem(await anonymous.get(closed), 401);
+  it('answers every documented operation anonymously only where it declares no security', async () => {
+    const doc = await client(t.gateway.url).get<{
+      paths: Record<string, Record<string, { security?: unknown[] }>>;
+    }>('/openapi.json');
+    const open: string[] = [];
+    for (const [path, methods] of Object.entries(doc.body.paths)) {
+      const concrete = path.replace(/\{[^}]+\}/g, 'AUTH-1');
+      for (const [method, op] of Object.entries(methods)) {
+        const anonymous = client(t.gateway.url);
+        const res = method === 'get' ? await anonymous.get(concrete) : await anonymous.post(concrete, {});
+        if (op.security?.length === 0) {
+          open.push(path);
+          expect(res.status, path).toBe(200);
+        } else {
+          expectProblem(res, 401, /authentication|Authorization/i);
+        }
+      }
     }
+    expect(open.sort()).toEqual(['/docs', '/healthz', '/metrics', '/openapi.json', '/readyz']);
   });
 });

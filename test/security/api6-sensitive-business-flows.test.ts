@@ -1,12 +1,13 @@
 /**
  * OWASP API6:2023 Unrestricted Access to Sensitive Business Flows: a replayed write is answered
  * from the first response and commits nothing more; a key reused for another request is refused;
- * a consignment, an order number or a return cannot be recorded twice; and customs' automatic
- * release cannot be invoked by a trader.
+ * a consignment, an order number or more returned goods than were ordered cannot be recorded; a
+ * client cannot choose or replay a transaction id (the ledger refuses a duplicate one below HTTP:
+ * test/embedded/fidelity.test.ts 3i); and customs' release cannot be invoked by a trader.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { committedSubmissions, expectProblem, settled } from './support.js';
+import { committedSubmissions, expectProblem, releasedWithReturn, settled } from './support.js';
 
 let t: TestGateway;
 
@@ -62,6 +63,51 @@ describe('replays and duplicates', () => {
       await platform.post('/v1/consignments', { ...body, consignmentId: 'DUP-2' }),
       409,
       /order number ORD-DUP of PlatformAMSP is already used by consignment DUP-1/,
+    );
+  });
+
+  it('refuses a second return of goods already returned', async () => {
+    // The order has 2 units of line 1; releasedWithReturn returned 1 of them.
+    await releasedWithReturn(t, 'DUP-R');
+    await settled(t);
+    const again = (quantity: number) =>
+      t.as('platforma-operator').post('/v1/consignments/DUP-R/returns', {
+        reason: 'not_as_described',
+        lines: [{ lineNo: 1, quantity }],
+        authorisation: `RMA-DUP-R-${quantity}`,
+      });
+    const before = await committedSubmissions(t);
+    expectProblem(await again(2), 422, /line 1/);
+    expect(await committedSubmissions(t)).toBe(before);
+    expect((await again(1)).status).toBe(201);
+    expectProblem(await again(1), 422, /line 1/);
+  });
+
+  it('takes no transaction id from the client: a replayed one is ignored and a new one assigned', async () => {
+    const platform = t.as('platforma-operator');
+    const first = await platform.post('/v1/consignments', {
+      consignmentId: 'TXID-1',
+      originCountry: 'CN',
+      destinationCountry: 'FR',
+    });
+    const txId = first.headers.get('x-transaction-id')!;
+    expect(txId).toMatch(/^[0-9a-f]{64}$/);
+    const second = await platform.post(
+      '/v1/consignments',
+      { consignmentId: 'TXID-2', originCountry: 'CN', destinationCountry: 'FR' },
+      { 'X-Transaction-Id': txId },
+    );
+    expect(second.status).toBe(201);
+    expect(second.headers.get('x-transaction-id')).not.toBe(txId);
+    expectProblem(
+      await platform.post('/v1/consignments', {
+        consignmentId: 'TXID-3',
+        originCountry: 'CN',
+        destinationCountry: 'FR',
+        txId,
+      }),
+      400,
+      /unknown field 'txId'/,
     );
   });
 

@@ -1,8 +1,10 @@
 /**
- * OWASP API9:2023 Improper Inventory Management: the OpenAPI document is the inventory. Every
- * operation it lists is served, and nothing it does not list answers: likely leftovers (admin,
- * debug, other versions, files) are 404 problems.
+ * OWASP API9:2023 Improper Inventory Management: the OpenAPI document is the inventory (the
+ * operations endpoints included). Every operation it lists is served, and nothing it does not list
+ * answers: another method on a documented path, likely leftovers (admin, debug, other versions,
+ * files, other spellings of the docs) and paths escaping the docs' static files are 404 problems.
  */
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { expectProblem } from './support.js';
@@ -45,6 +47,62 @@ describe('the inventory', () => {
     expect(operations).toBeGreaterThan(30);
   });
 
+  it('answers no method a documented path does not list', async () => {
+    const key = t.gateway.credentials.find((c) => c.user === 'customs-officer')!.apiKey;
+    let probed = 0;
+    for (const [path, methods] of Object.entries(paths)) {
+      const concrete = path.replace(/\{index\}/, '0').replace(/\{[^}]+\}/g, 'X-1');
+      for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']) {
+        if (methods[method.toLowerCase()]) continue;
+        const res = await fetch(`${t.gateway.url}${concrete}`, {
+          method,
+          headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+          body: method === 'GET' ? undefined : '{}',
+        });
+        expect([404, 405], `${method} ${path}`).toContain(res.status);
+        expect(res.headers.get('content-type'), `${method} ${path}`).toContain('application/problem+json');
+        await res.arrayBuffer();
+        probed++;
+      }
+    }
+    expect(probed).toBeGreaterThan(150);
+  });
+
+  it('serves the docs page’s assets and no other file, however the path is spelled', async () => {
+    const key = t.gateway.credentials.find((c) => c.user === 'customs-officer')!.apiKey;
+    // Raw paths: fetch would resolve the dot segments before sending.
+    for (const path of [
+      '/docs/assets/../../../package.json',
+      '/docs/assets/%2e%2e/%2e%2e/%2e%2e/package.json',
+      '/docs/assets/..%2f..%2f..%2fpackage.json',
+      '/docs/assets/%2e%2e%5c%2e%2e%5cpackage.json',
+      '/docs/assets/package.json',
+      '/docs/assets/index.html',
+      '/docs/assets/oauth2-redirect.html',
+      '/docs/assets/',
+    ]) {
+      const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(
+          `${t.gateway.url}${path}`,
+          { headers: { Authorization: `Bearer ${key}` } },
+          (r) => {
+            let body = '';
+            r.on('data', (chunk: Buffer) => (body += chunk.toString()));
+            r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
+          },
+        );
+        req.path = path;
+        req.on('error', reject);
+        req.end();
+      });
+      expect([400, 403, 404], path).toContain(res.status);
+      expect(res.body, path).not.toMatch(/"name"|<html/i);
+    }
+    for (const asset of ['/docs/assets/swagger-ui.css', '/docs/assets/swagger-ui-bundle.js']) {
+      expect((await fetch(`${t.gateway.url}${asset}`)).status, asset).toBe(200);
+    }
+  });
+
   it.each([
     ['GET', '/admin'],
     ['GET', '/v1/admin/users'],
@@ -56,6 +114,21 @@ describe('the inventory', () => {
     ['DELETE', '/v1/consignments/X-1'],
     ['PUT', '/v1/parties/X-1'],
     ['GET', '/v1/internal/ledger'],
+    ['GET', '/v1/openapi.json'],
+    ['GET', '/swagger.json'],
+    ['GET', '/api-docs'],
+    ['GET', '/v1/health'],
+    ['GET', '/server-status'],
+    ['GET', '/.git/config'],
+    ['GET', '/v1/consignments/X-1/raw'],
+    ['GET', '/v1/parties'],
+    ['GET', '/v1/users'],
+    ['GET', '/v1/keys'],
+    ['POST', '/v1/chaincode/invoke'],
+    ['GET', '/V1/consignments/X-1'],
+    ['GET', '/v1/Consignments/X-1'],
+    ['GET', '/v1/consignments/X-1/'],
+    ['GET', '/v1/audit/tree-head/'],
   ])('%s %s is not there', async (method, path) => {
     const res = await fetch(`${t.gateway.url}${path}`, {
       method,
@@ -65,9 +138,11 @@ describe('the inventory', () => {
     });
     expect([404, 405]).toContain(res.status);
     expect(paths[path]?.[method.toLowerCase()]).toBeUndefined();
+    // Not a route that answered with its own 404 ("consignment … does not exist"): no route at all.
     expectProblem(
       { status: res.status, headers: res.headers, body: JSON.parse(await res.text()), text: '' },
       res.status,
+      /^no route for /,
     );
   });
 });

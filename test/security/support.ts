@@ -39,6 +39,47 @@ export async function consignmentOfPlatformA(t: TestGateway, id: string): Promis
   }
 }
 
+/**
+ * consignmentOfPlatformA, then assessed and released by customs (automatically or by the officer),
+ * delivered, and with a return of one unit requested by the platform; gives the return's id.
+ */
+export async function releasedWithReturn(t: TestGateway, id: string): Promise<string> {
+  const created = (res: ApiResponse<unknown>) => expect(res.status, res.text).toBe(201);
+  await consignmentOfPlatformA(t, id);
+  const officer = t.as('customs-officer');
+  const assessment = await officer.post<{ automaticRelease?: string }>(
+    `/v1/consignments/${id}/assessment`,
+    {},
+  );
+  created(assessment);
+  if (!assessment.body.automaticRelease) {
+    created(await officer.post(`/v1/consignments/${id}/decision`, { decision: 'release', reasonCodes: [] }));
+  }
+  created(
+    await t
+      .as('post-operator')
+      .post(`/v1/consignments/${id}/movements`, { type: 'delivered', location: 'FRLYS' }),
+  );
+  const ret = await t.as('platforma-operator').post<{ returnId: string }>(`/v1/consignments/${id}/returns`, {
+    reason: 'not_as_described',
+    lines: [{ lineNo: 1, quantity: 1 }],
+    authorisation: `RMA-${id}`,
+  });
+  created(ret);
+  return ret.body.returnId;
+}
+
+/** A buyer registered by Platform A; gives its pseudonymous party id. */
+export async function partyOfPlatformA(t: TestGateway, documentNumber: string): Promise<string> {
+  const party = await t.as('platforma-operator').post<{ partyId: string }>('/v1/parties', {
+    kind: 'buyer',
+    verificationLevel: 'basic',
+    party: { name: 'Ida Bolander', document: { type: 'passport', number: documentNumber, country: 'FR' } },
+  });
+  expect(party.status, party.text).toBe(201);
+  return party.body.partyId;
+}
+
 /** Ledger submissions committed so far, from the gateway's own metrics: a refused request adds none. */
 export async function committedSubmissions(t: TestGateway): Promise<number> {
   const text = await (await fetch(`${t.gateway.url}/metrics`)).text();
@@ -47,11 +88,11 @@ export async function committedSubmissions(t: TestGateway): Promise<number> {
   ].reduce((sum, m) => sum + Number(m[1]), 0);
 }
 
-/** Waits until customs' pipeline has finished with what the set-up wrote: no commit for 1.5 s. */
-export async function settled(t: TestGateway): Promise<void> {
+/** Waits until customs' pipeline has finished with what was written: no commit for 3 × intervalMs. */
+export async function settled(t: TestGateway, intervalMs = 500): Promise<void> {
   let last = await committedSubmissions(t);
   for (let quiet = 0; quiet < 3;) {
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, intervalMs));
     const now = await committedSubmissions(t);
     quiet = now === last ? quiet + 1 : 0;
     last = now;

@@ -24,6 +24,30 @@ import { mountRoutes, type IdempotencyStore } from './route.js';
 import { docsRouter } from './docs.js';
 import { consoleRouter } from './console.js';
 import { HttpProblem, problemHandler } from './problem.js';
+import { registry, z } from './openapi.js';
+
+/**
+ * The operations endpoints answer without credentials; documented like every route so that the
+ * OpenAPI document stays the whole inventory of what answers (the static files of the docs page
+ * under /docs/ and of the console under /console/ aside).
+ */
+// prettier-ignore
+for (const [path, summary, content] of [
+  ['/healthz', 'Liveness: the process answers', { 'application/json': { schema: z.object({ status: z.literal('ok'), ledger: z.string() }) } }],
+  ['/readyz', 'Readiness: 200 once the gateway takes requests, 503 before', { 'application/json': { schema: z.object({ status: z.enum(['ready', 'starting']) }) } }],
+  ['/metrics', 'Prometheus metrics (route templates and counts, no identifiers)', { 'text/plain': { schema: z.string() } }],
+  ['/openapi.json', 'This document', { 'application/json': { schema: z.looseObject({}) } }],
+  ['/docs', 'The API documentation page', { 'text/html': { schema: z.string() } }],
+] as const) {
+  registry.registerPath({
+    method: 'get',
+    path,
+    summary,
+    tags: ['operations'],
+    security: [],
+    responses: { 200: { description: summary, content } },
+  });
+}
 
 export interface AppDependencies {
   readonly config: GatewayConfig;
@@ -73,7 +97,9 @@ export function createApp(deps: AppDependencies): Express {
   app.use(docsRouter());
   app.use(consoleRouter());
 
-  const v1 = Router();
+  // One spelling per route, as documented: /V1/… or a trailing slash must not reach a route that a
+  // proxy's path rules (e.g. keeping /v1/audit internal) were written for under its documented name.
+  const v1 = Router({ caseSensitive: true, strict: true });
   // The trail first, so requests the body parser refuses (malformed JSON, 413) are recorded too.
   v1.use(auditTrail(deps.auditLog, deps.logger));
   v1.use(express.json({ limit: deps.config.bodyLimit, strict: true, type: 'application/json' }));

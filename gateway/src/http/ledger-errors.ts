@@ -17,8 +17,12 @@ const REFUSALS: readonly [RegExp, number][] = [
     / is not allowed for | cannot read the | is not a member of collection |governance identity|not a governance/,
     403,
   ],
-  // A role may act, but not on this consignment: "only the carrier of consignment X (PostMSP) may …".
-  [/^only the [a-z ]+ of (consignment|return) /, 403],
+  // A role may act, but not on this consignment: "only the carrier of consignment X (PostMSP) may …",
+  // "… is bound to platform A; B cannot act as its platform", "B takes no part in consignment X".
+  [
+    /^only the [a-z ]+ of (consignment|return) | cannot act as its | takes no part in consignment | may submit payments only for its own consignments/,
+    403,
+  ],
   [/ is not visible to /, 404],
   [/ does not exist| is not registered|has no \w+ record/, 404],
   [/ already exists| is already used by |already initialised| was already (refunded|decided)$/, 409],
