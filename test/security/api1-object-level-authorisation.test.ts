@@ -129,6 +129,8 @@ describe("another trader's consignment", () => {
     // Valid bodies, so that what refuses them is the ownership check and not validation.
     const writes: [string, string, unknown][] = [
       ['platformb-operator', `${OPEN}/order`, orderPayload(`ORD-${OPEN}`)],
+      // Delivered, so its records are locked: the stranger is refused as a stranger, not told the status.
+      ['platformb-operator', `${ID}/order`, orderPayload(`ORD-${ID}`)],
       ['platformb-operator', `${OPEN}/declaration`, declarationPayload()],
       ['platformb-operator', `${OPEN}/payment`, paymentPayload(`ORD-${OPEN}`, 'PAY-BOLA-B')],
       ['platformb-operator', `${OPEN}/referral-answer`, { message: 'Invoice attached', documents: [] }],

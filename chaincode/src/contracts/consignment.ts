@@ -515,11 +515,12 @@ export class ConsignmentContract extends Contract {
     assertAllowed(submitAction[kind], caller);
     const consignment = await this.load(ctx, consignmentId);
     const id = consignment.consignmentId;
+    // Who may write first: a stranger must not learn the consignment's status from the refusal.
+    assertPaymentSubmitter(kind, caller, participantsOf(consignment), id);
+    const bound = bindParticipant(participantsOf(consignment), slotFor(kind, caller.role), caller.mspId, id);
     if (recordsLocked(consignment.status)) {
       throw new Error(`records of consignment ${id} cannot change in status '${consignment.status}'`);
     }
-    assertPaymentSubmitter(kind, caller, participantsOf(consignment), id);
-    const bound = bindParticipant(participantsOf(consignment), slotFor(kind, caller.role), caller.mspId, id);
     const { payload, saltSeed } = transientPayload(ctx, kind);
     const merged = mergeJoinKeys(consignment.joinKeys, payloadJoinKeys(kind, payload), id, kind);
 
