@@ -2,6 +2,7 @@ import { tuneShim } from './shim-tuning';
 import { AuditContract } from './contracts/audit';
 import { ConsignmentContract } from './contracts/consignment';
 import { CustomsContract } from './contracts/customs';
+import { ErasureContract } from './contracts/erasure';
 import { OrganisationContract } from './contracts/organisation';
 import { PartyContract } from './contracts/party';
 import { ProvenanceContract } from './contracts/provenance';
@@ -12,6 +13,7 @@ export {
   AuditContract,
   ConsignmentContract,
   CustomsContract,
+  ErasureContract,
   OrganisationContract,
   PartyContract,
   ProvenanceContract,
@@ -28,6 +30,7 @@ export const contracts = [
   AuditContract,
   CustomsContract,
   ProvenanceContract,
+  ErasureContract,
   ReturnsContract,
 ];
 
@@ -37,6 +40,7 @@ export * from './domain/collections';
 export * from './domain/consignment';
 export * from './domain/customs';
 export * from './domain/customs-config';
+export * from './domain/erasure';
 export * from './domain/matching';
 export * from './domain/merkle';
 export * from './domain/purposes';

@@ -22,6 +22,7 @@ const allowed: Record<Action, OrgRole[]> = {
   refundReturn: ['platform', 'payment'],
   decideReturn: ['customs'],
   registerParty: ['platform'],
+  erasePersonalData: ['platform', 'payment', 'post', 'express'],
   setTrustedTrader: ['customs'],
   flagParty: ['customs'],
   recordDecision: ['customs'],

@@ -106,6 +106,10 @@ function describe(entry: HistoryEntry): string {
   if (entry.type === 'personal_data_read') {
     return `${String(d.record)} record read for ${String(d.purpose)} by ${commonName(entry.by.user ?? '?')}`;
   }
+  if (entry.type === 'personal_data_erased') {
+    const fields = Array.isArray(d.fields) ? d.fields.length : 0;
+    return `${String(d.record)} record: ${fields} field(s) erased (${String(d.reason)}) by ${commonName(entry.by.user ?? '?')}`;
+  }
   if (entry.type.endsWith('_submitted')) {
     return `version ${String(d.version)}, root ${short(String(d.root))} over ${String(d.leafCount)} fields`;
   }

@@ -34,6 +34,8 @@ import {
 } from '../domain/schemas';
 import { BatchConflict, BatchWrites } from './batch-context';
 import { automaticDecision } from './customs';
+import type { ErasureRecord } from '../domain/erasure';
+import { heldConsignmentRecord, readCommittedEnvelope, readHeldLeaves } from './private-records';
 import { nextStatus, recordsLocked, type ConsignmentStatus } from '../domain/state-machine';
 import {
   KeyType,
@@ -44,7 +46,6 @@ import {
   putJson,
   putPrivateJson,
   readJson,
-  readPrivateJson,
   resolveCaller,
   result,
   transientPayload,
@@ -314,9 +315,11 @@ export class ConsignmentContract extends Contract {
     const records = await listByPartialKey<SubmissionRecord>(ctx, KeyType.record, [id]);
     const movements = await listByPartialKey<MovementRecord>(ctx, KeyType.movement, [id]);
     const decisions = await listByPartialKey<DecisionRecord>(ctx, KeyType.decision, [id]);
+    const erasures = await listByPartialKey<ErasureRecord>(ctx, KeyType.erasure, ['consignment', id]);
     return result({
       consignment,
       records,
+      erasures,
       movements: movements.sort(byTimeThenTx((m) => m.recordedAt)),
       decisions: decisions.sort(byTimeThenTx((d) => d.decidedAt)),
     });
@@ -330,30 +333,33 @@ export class ConsignmentContract extends Contract {
   @Transaction(false)
   @Returns('string')
   public async getPrivateRecord(ctx: Context, consignmentId: string, kind: string): Promise<string> {
+    const record = await this.memberRecord(ctx, consignmentId, kind);
+    const envelope = await readCommittedEnvelope(ctx, heldConsignmentRecord(record));
+    return result({ ...record, payload: envelope.payload, saltSeed: envelope.saltSeed });
+  }
+
+  /**
+   * A record's Merkle leaves as its collection holds them, for selective disclosure: every
+   * field's value and salt, or after an erasure the kept fields' values and salts and the erased
+   * fields' hashes, with the erasure. Members of the record's collection only; evaluate only.
+   */
+  @Transaction(false)
+  @Returns('string')
+  public async getRecordLeaves(ctx: Context, consignmentId: string, kind: string): Promise<string> {
+    const record = await this.memberRecord(ctx, consignmentId, kind);
+    const { leaves, mark } = await readHeldLeaves(ctx, heldConsignmentRecord(record));
+    return result({ ...record, leaves, ...(mark ? { erasure: mark } : {}) });
+  }
+
+  /** A record of a consignment the caller may see, if the caller is a member of its collection. */
+  private async memberRecord(ctx: Context, consignmentId: string, kind: string): Promise<SubmissionRecord> {
     const caller = await resolveCaller(ctx);
     const consignment = await this.loadVisible(ctx, caller, consignmentId);
-    const id = consignment.consignmentId;
-    const recordKind = this.parseRecordKind(kind);
-    const record = await this.requireRecord(ctx, id, recordKind);
+    const record = await this.requireRecord(ctx, consignment.consignmentId, this.parseRecordKind(kind));
     if (!collectionMembers(record.submittedBy, caller.network.customsMspId).includes(caller.mspId)) {
       throw new Error(`${caller.mspId} is not a member of collection ${record.collection}`);
     }
-    const envelope = await readPrivateJson<PrivateEnvelope>(
-      ctx,
-      record.collection,
-      privateKey.record(recordKind, id),
-    );
-    if (!envelope)
-      throw new Error(
-        `private data of the ${recordKind} record of consignment ${id} is not available on this peer`,
-      );
-    const commitment = commitPayload(envelope.payload, envelope.saltSeed);
-    if (commitment.root !== record.root) {
-      throw new Error(
-        `private data of the ${recordKind} record of consignment ${id} does not match its committed root`,
-      );
-    }
-    return result({ ...record, payload: envelope.payload, saltSeed: envelope.saltSeed });
+    return record;
   }
 
   /**

@@ -54,6 +54,11 @@ export const KeyType = {
   auditAnchor: 'auditanchor',
   /** [gatewayMspId, logId] → the latest AuditAnchor of that log (written only by its gateway, serially). */
   auditHead: 'audithead',
+  /**
+   * [subjectType, subjectId, recordKind, holderMspId] → ErasureRecord: which fields of a private
+   * record were purged, when and why (domain/erasure.ts).
+   */
+  erasure: 'erasure',
 } as const;
 
 export function compositeKey(

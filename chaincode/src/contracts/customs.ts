@@ -67,6 +67,7 @@ import type {
   TrustedTraderRecord,
   UniquenessRecord,
 } from './records';
+import { heldConsignmentRecord, readEnvelope } from './private-records';
 
 /*
  * Customs' side of a consignment: three-way matching, risk and revenue assessment, the rule sets and
@@ -247,13 +248,7 @@ export class CustomsContract extends Contract {
       const record = records.find((r) => r.kind === kind);
       if (!record) return undefined;
       // Fabric checked the private value against the hash committed with the record; no re-commit needed.
-      const envelope = await readPrivateJson<PrivateEnvelope<T>>(
-        ctx,
-        record.collection,
-        privateKey.record(kind, id),
-      );
-      if (!envelope) throw new Error(`the ${kind} data of consignment ${id} is not available on this peer`);
-      return envelope.payload;
+      return (await readEnvelope<T>(ctx, heldConsignmentRecord(record))).payload;
     };
     const order = (await payload<OrderPayload>('order'))!;
     const payment = (await payload<PaymentPayload>('payment'))!;

@@ -21,6 +21,8 @@ import {
   transientPayload,
   txTime,
 } from './context';
+import { heldPartyRegistration, readCommittedEnvelope } from './private-records';
+import type { ErasureRecord } from '../domain/erasure';
 import type { FlagRecord, PartyRegistration, PrivateEnvelope, TrustedTraderRecord } from './records';
 
 function asBoolean(value: unknown, name: string): boolean {
@@ -158,7 +160,8 @@ export class PartyContract extends Contract {
     const id = parseWith(PartyId, 'partyId', partyId);
     const registrations = await this.requireRegistrations(ctx, id);
     const trusted = await readJson<TrustedTraderRecord>(ctx, compositeKey(ctx, KeyType.trusted, [id]));
-    return result({ partyId: id, registrations, trusted: trusted ?? null });
+    const erasures = await listByPartialKey<ErasureRecord>(ctx, KeyType.erasure, ['party', id]);
+    return result({ partyId: id, registrations, trusted: trusted ?? null, erasures });
   }
 
   /** Customs' note on a party, for customs only (evaluate). */
@@ -194,16 +197,7 @@ export class PartyContract extends Contract {
     if (!collectionMembers(registration.registeredBy, caller.network.customsMspId).includes(caller.mspId)) {
       throw new Error(`${caller.mspId} is not a member of collection ${registration.collection}`);
     }
-    const envelope = await readPrivateJson<PrivateEnvelope>(
-      ctx,
-      registration.collection,
-      privateKey.party(id),
-    );
-    if (!envelope) throw new Error(`private data of party ${id} is not available on this peer`);
-    const commitment = commitPayload(envelope.payload, envelope.saltSeed);
-    if (commitment.root !== registration.root) {
-      throw new Error(`private data of party ${id} does not match its committed root`);
-    }
+    const envelope = await readCommittedEnvelope(ctx, heldPartyRegistration(registration));
     return result({ ...registration, payload: envelope.payload, saltSeed: envelope.saltSeed });
   }
 

@@ -3,6 +3,7 @@ import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-a
 
 import type { OrgRole } from '../domain/collections';
 import type { PublicAssessment } from '../domain/customs';
+import type { ErasureRecord } from '../domain/erasure';
 import { recordKinds } from '../domain/schemas';
 import { loadVisibleConsignment } from './consignment-state';
 import { KeyType, orgKey, readJson, resolveCaller, result, type OrganisationRecord } from './context';
@@ -64,7 +65,8 @@ export class ProvenanceContract extends Contract {
   /**
    * Every version of every record of a consignment, oldest first by transaction time: creation,
    * each submission and correction of its order, payment, logistics and declaration records,
-   * movements, customs assessments and decisions, referral answers and personal-data accesses.
+   * movements, customs assessments and decisions, referral answers, personal-data accesses and
+   * erasures.
    * Visible to whoever may see the consignment; holds no personal data (roots and hashes only).
    */
   @Transaction(false)
@@ -178,6 +180,31 @@ export class ProvenanceContract extends Contract {
         { record: a.value.recordKind, purpose: a.value.purpose },
         a.value.userId,
       );
+    }
+
+    // A mark is rewritten by each erasure of its record: every version is one erasure.
+    for (const m of await appendOnly<ErasureRecord>(
+      ctx,
+      KeyType.erasure,
+      ['consignment', id],
+      (m) => m.txId,
+    )) {
+      for (const v of await versionsOf<ErasureRecord>(ctx, m.ref)) {
+        const step = v.value.erasures.at(-1)!;
+        await add(
+          'personal_data_erased',
+          m.ref,
+          v,
+          step.erasedBy,
+          {
+            record: v.value.recordKind,
+            fields: step.paths,
+            reason: step.reason,
+            ...(step.reference === undefined ? {} : { reference: step.reference }),
+          },
+          step.userId,
+        );
+      }
     }
 
     entries.sort((a, b) =>

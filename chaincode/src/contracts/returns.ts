@@ -63,6 +63,7 @@ import {
   type SubmissionRecord,
   type UniquenessRecord,
 } from './records';
+import { heldConsignmentRecord, readEnvelope } from './private-records';
 
 /**
  * A return of some or all of a consignment's goods, on the public state: no personal data (the
@@ -525,13 +526,7 @@ export class ReturnsContract extends Contract {
     const id = consignment.consignmentId;
     const record = await readJson<SubmissionRecord>(ctx, compositeKey(ctx, KeyType.record, [id, kind]));
     if (!record) throw new Error(`consignment ${id} has no ${kind} record`);
-    const envelope = await readPrivateJson<PrivateEnvelope<T>>(
-      ctx,
-      traderCollection(record.submittedBy, caller.network.customsMspId),
-      privateKey.record(kind, id),
-    );
-    if (!envelope) throw new Error(`the ${kind} of consignment ${id} is not available on this peer`);
-    return envelope.payload;
+    return (await readEnvelope<T>(ctx, heldConsignmentRecord(record))).payload;
   }
 
   /**

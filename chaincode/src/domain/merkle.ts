@@ -215,16 +215,37 @@ export function verifyInclusion(
 }
 
 /**
+ * A committed leaf as its holder keeps it: with its value and salt, or, once erased, its hash
+ * alone. The hashes keep the root computable, so the fields kept stay disclosable.
+ */
+export type HeldLeaf =
+  | { readonly path: string; readonly hash: string; readonly value: LeafValue; readonly salt: string }
+  | { readonly path: string; readonly hash: string; readonly erased: true };
+
+export function isErased(leaf: HeldLeaf): leaf is Extract<HeldLeaf, { erased: true }> {
+  return 'erased' in leaf;
+}
+
+/** Whether a leaf lies at or under a path ('' is the whole payload), as disclose() selects. */
+export function underPath(leafPath: string, path: string): boolean {
+  return path === '' || leafPath === path || leafPath.startsWith(`${path}/`);
+}
+
+/**
  * Discloses the leaves at the given paths, or under them when a path names an object or
  * array (e.g. '/consignee/address' discloses every address field).
  */
 export function disclose(payload: unknown, saltSeedHex: string, paths: readonly string[]): DisclosurePackage {
-  const commitment = commitPayload(payload, saltSeedHex);
+  return discloseLeaves(commitPayload(payload, saltSeedHex).leaves, paths);
+}
+
+/** disclose() over held leaves: an erased leaf cannot be disclosed, the others can as before. */
+export function discloseLeaves(leaves: readonly HeldLeaf[], paths: readonly string[]): DisclosurePackage {
   const chosen = new Set<number>();
   for (const p of paths) {
     let found = false;
-    commitment.leaves.forEach((leaf, i) => {
-      if (leaf.path === p || leaf.path.startsWith(`${p}/`) || p === '') {
+    leaves.forEach((leaf, i) => {
+      if (underPath(leaf.path, p)) {
         chosen.add(i);
         found = true;
       }
@@ -234,17 +255,18 @@ export function disclose(payload: unknown, saltSeedHex: string, paths: readonly 
   const fields = [...chosen]
     .sort((a, b) => a - b)
     .map((index): DisclosedField => {
-      const leaf = commitment.leaves[index] as Leaf;
+      const leaf = leaves[index] as HeldLeaf;
+      if (isErased(leaf)) throw new Error(`field '${leaf.path}' was erased: only its hash remains`);
       return {
         index,
         path: leaf.path,
         value: leaf.value,
         salt: leaf.salt,
         hash: leaf.hash,
-        proof: inclusionProof(commitment.leaves, index),
+        proof: inclusionProof(leaves, index),
       };
     });
-  return { root: commitment.root, leafCount: commitment.leafCount, fields };
+  return { root: merkleRoot(leaves), leafCount: leaves.length, fields };
 }
 
 function isPointer(p: unknown): p is string {

@@ -29,6 +29,8 @@ export const permissions = {
   refundReturn: ['payment', 'platform'],
   decideReturn: ['customs'],
   registerParty: ['platform'],
+  // The controller of a private record (its submitter) erases it; customs holds copies, not control.
+  erasePersonalData: ['platform', 'payment', 'post', 'express'],
   setTrustedTrader: ['customs'],
   flagParty: ['customs'],
   recordDecision: ['customs'],

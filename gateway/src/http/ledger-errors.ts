@@ -23,9 +23,14 @@ const REFUSALS: readonly [RegExp, number][] = [
     /^only the [a-z ]+ of (consignment|return) | cannot act as its | takes no part in consignment | may submit payments only for its own consignments/,
     403,
   ],
+  // Personal data purged at the end of its retention or on request: the commitment stays, the data is gone.
+  [/ was erased \(transaction /, 410],
   [/ is not visible to /, 404],
   [/ does not exist| is not registered|has no \w+ record/, 404],
-  [/ already exists| is already used by |already initialised| was already (refunded|decided)$/, 409],
+  [
+    / already exists| is already used by |already initialised| was already (refunded|decided)$| has already been erased$/,
+    409,
+  ],
   [/^cannot apply | cannot change in status /, 409],
 ];
 

@@ -47,6 +47,11 @@ export interface RouteDefinition<
   readonly query?: Q;
   readonly body?: B;
   readonly responses: Readonly<Record<number, { readonly description: string; readonly schema?: ZodType }>>;
+  /**
+   * The response carries personal data. It is never kept for Idempotency-Key replays: a copy in the
+   * gateway's store would outlive an erasure of the data. Each call is its own recorded access.
+   */
+  readonly returnsPersonalData?: boolean;
   /** A regular JSON route. */
   readonly handler?: (ctx: RouteContext<z.infer<P>, z.infer<Q>, z.infer<B>>) => Promise<RouteResult>;
   /** A streaming route (Server-Sent Events): writes the response itself. */
@@ -155,7 +160,7 @@ async function handle(
   }
   const run = async (): Promise<RouteResult> => route.handler!(ctx as never);
   const key = req.get('Idempotency-Key');
-  if (route.method === 'get' || key === undefined) {
+  if (route.method === 'get' || key === undefined || route.returnsPersonalData) {
     send(res, await run());
     return;
   }
@@ -284,7 +289,7 @@ function registerOpenApi(route: RouteDefinition): void {
             },
           }
         : {}),
-      ...(route.method === 'post' ? { headers: IdempotencyHeader } : {}),
+      ...(route.method === 'post' && !route.returnsPersonalData ? { headers: IdempotencyHeader } : {}),
     } as RouteConfig['request'],
     responses,
   });

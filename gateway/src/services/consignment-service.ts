@@ -7,12 +7,14 @@ import type {
   RecordKind,
 } from '@customs-ledger/chaincode';
 import {
-  disclose,
+  discloseLeaves,
   verifyDisclosure,
   purposeAllowed,
   purposesForRole,
   type DisclosurePackage,
   type DisclosureVerdict as MerkleVerdict,
+  type ErasureRecord,
+  type HeldLeaf,
   type ProvenanceEntry,
   type Purpose,
 } from '@customs-ledger/chaincode';
@@ -117,7 +119,9 @@ export class ConsignmentService {
   /**
    * A selective-disclosure package for chosen fields of a record: values, salts and Merkle proofs
    * that anyone can verify against the ledger's commitment without seeing the other fields. Reading
-   * the record to build it is itself a purpose-bound, recorded access.
+   * the record to build it is itself a purpose-bound, recorded access. After an erasure the kept
+   * fields can still be disclosed (their proofs run through the erased fields' hashes); an erased
+   * field cannot (400, naming it).
    */
   async disclose(
     principal: Principal,
@@ -134,19 +138,20 @@ export class ConsignmentService {
     disclosure: DisclosurePackage;
     accessTxId: string;
   }> {
-    const access = await this.recordAccess(principal, id, kind, purpose);
+    assertPurpose(principal, purpose);
     const record = await this.ledger.evaluate<{
-      payload: unknown;
-      saltSeed: string;
+      leaves: HeldLeaf[];
       txId: string;
       version: number;
-    }>(principal, 'consignment:getPrivateRecord', [id, kind]);
+      erasure?: ErasureRecord;
+    }>(principal, 'consignment:getRecordLeaves', [id, kind]);
     let disclosure: DisclosurePackage;
     try {
-      disclosure = disclose(record.payload, record.saltSeed, paths);
+      disclosure = discloseLeaves(record.leaves, paths);
     } catch (error) {
       throw new HttpProblem(400, (error as Error).message);
     }
+    const access = await this.recordAccess(principal, id, kind, purpose);
     const block = (await this.ledger.blocksOf(principal, [record.txId])).get(record.txId);
     return {
       consignmentId: id,
@@ -165,12 +170,6 @@ export class ConsignmentService {
     kind: RecordKind,
     purpose: Purpose,
   ): Promise<string> {
-    if (!purposeAllowed(purpose, principal.orgRole)) {
-      throw new HttpProblem(
-        403,
-        `purpose '${purpose}' is not allowed for role ${principal.orgRole}; allowed: ${purposesForRole(principal.orgRole).join(', ') || 'none'}`,
-      );
-    }
     const { txId } = await this.ledger.submit(principal, 'consignment:recordAccess', [
       'consignment',
       id,
@@ -182,7 +181,8 @@ export class ConsignmentService {
 
   /**
    * A purpose-bound read of personal data: the access record is committed on the ledger before
-   * the data is read, so no read goes unrecorded; if it cannot be written, nothing is returned.
+   * the data is returned, so no read goes unrecorded; if it cannot be written, nothing is returned.
+   * The record is read first so that a refused read (not a member, erased: 410) records nothing.
    */
   async details(
     principal: Principal,
@@ -190,12 +190,13 @@ export class ConsignmentService {
     kind: RecordKind,
     purpose: Purpose,
   ): Promise<{ record: unknown; payload: unknown; accessTxId: string }> {
-    const accessTxId = await this.recordAccess(principal, id, kind, purpose);
+    assertPurpose(principal, purpose);
     const record = await this.ledger.evaluate<{ payload: unknown; saltSeed?: unknown }>(
       principal,
       'consignment:getPrivateRecord',
       [id, kind],
     );
+    const accessTxId = await this.recordAccess(principal, id, kind, purpose);
     const { payload, saltSeed: _seed, ...summary } = record;
     return { record: summary, payload: filterPersonalData(kind, purpose, payload), accessTxId };
   }
@@ -296,3 +297,13 @@ export interface RecordCommitment {
 /** Why a package does not verify: the Merkle check's reasons, or a transaction or block it misnames. */
 export type DisclosureVerdict =
   MerkleVerdict | { readonly ok: false; readonly code: 'transaction' | 'block'; readonly reason: string };
+
+/** Refuses a purpose the caller's role may not state (403), before anything is read or recorded. */
+function assertPurpose(principal: Principal, purpose: Purpose): void {
+  if (!purposeAllowed(purpose, principal.orgRole)) {
+    throw new HttpProblem(
+      403,
+      `purpose '${purpose}' is not allowed for role ${principal.orgRole}; allowed: ${purposesForRole(principal.orgRole).join(', ') || 'none'}`,
+    );
+  }
+}

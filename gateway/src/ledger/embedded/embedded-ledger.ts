@@ -592,6 +592,9 @@ export class EmbeddedLedger implements LedgerPort {
     const number = this.tip.height;
     const validated = await this.validator.validate(number, this.tip.hash, batch);
     await this.store.write(validated.ops);
+    // Fabric purges earlier versions from its private data store in the background; here it is done
+    // before the commit is reported, so a client that saw the purge commit knows the data is gone.
+    if (validated.purgedKeys.length > 0) await this.store.compactPrivateData(validated.purgedKeys);
     this.tip = { height: number + 1, hash: validated.hash };
     const codes = validated.block.metadata.validationCodes;
     for (const [txNum, tx] of batch.entries()) {

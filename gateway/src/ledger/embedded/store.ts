@@ -1,6 +1,7 @@
 import { Level } from 'level';
 import type { AbstractSublevel } from 'abstract-level';
 import { decodeVersioned, type Version } from './version.js';
+import { compactKeys } from '../../storage/compaction.js';
 
 type Sub = AbstractSublevel<Level<string, Uint8Array>, string | Buffer | Uint8Array, string, Uint8Array>;
 
@@ -82,6 +83,14 @@ export class LedgerStore {
 
   async close(): Promise<void> {
     await this.db.close();
+  }
+
+  /** After a committed purge: no earlier version of a purged private value may stay in the files. */
+  async compactPrivateData(keys: readonly string[]): Promise<void> {
+    await compactKeys(
+      this.db,
+      keys.map((key) => this.privateData.prefix + key),
+    );
   }
 
   async write(ops: StoreOp[]): Promise<void> {

@@ -39,6 +39,8 @@ export interface ValidatedBlock {
   readonly bytes: Uint8Array;
   readonly hash: string;
   readonly ops: StoreOp[];
+  /** Private data keys (in the private data sublevel) that valid transactions purged: to compact away. */
+  readonly purgedKeys: readonly string[];
 }
 
 export interface ValidationPolicies {
@@ -76,6 +78,7 @@ export class BlockValidator {
     const ops: StoreOp[] = [];
     const codes: number[] = [];
     const seen = new Set<string>();
+    const purgedKeys: string[] = [];
     for (const [txNum, tx] of transactions.entries()) {
       const { envelope } = tx;
       let code: number = TxValidationCode.VALID;
@@ -97,7 +100,10 @@ export class BlockValidator {
           value: Buffer.from(JSON.stringify({ block: number, tx: txNum, code })),
         });
       }
-      if (code === TxValidationCode.VALID) this.apply(tx, { blockNum: number, txNum }, overlay, ops);
+      if (code === TxValidationCode.VALID) {
+        this.apply(tx, { blockNum: number, txNum }, overlay, ops);
+        for (const w of tx.privateWrites) if (w.isPurge) purgedKeys.push(collectionKey(w.collection, w.key));
+      }
       codes.push(code);
     }
     const data = { transactions: transactions.map((t) => t.envelope) };
@@ -115,7 +121,7 @@ export class BlockValidator {
       key: 'tip',
       value: Buffer.from(JSON.stringify({ height: number + 1, hash })),
     });
-    return { block, bytes, hash, ops };
+    return { block, bytes, hash, ops, purgedKeys };
   }
 
   private validEndorsements(envelope: TransactionEnvelope): TransactionEnvelope['endorsements'] {

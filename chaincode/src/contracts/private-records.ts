@@ -1,0 +1,120 @@
+import type { Context } from 'fabric-contract-api';
+
+import {
+  describeRecord,
+  erasedMessage,
+  redactedKey,
+  type ErasableRecord,
+  type ErasureRecord,
+  type RedactedEnvelope,
+} from '../domain/erasure';
+import { commitPayload, type HeldLeaf } from '../domain/merkle';
+import { compositeKey, KeyType, privateKey, readJson, readPrivateJson } from './context';
+import type { PartyRegistration, PrivateEnvelope, SubmissionRecord } from './records';
+
+/**
+ * A private record as its holder's collection keeps it: located by its public commitment, and
+ * read either whole (the envelope the submitter wrote) or, after an erasure, as the redacted
+ * version that replaced it.
+ */
+export interface HeldRecord {
+  readonly subjectType: 'consignment' | 'party';
+  /** The consignment id, or the party id for a registration. */
+  readonly subjectId: string;
+  readonly recordKind: ErasableRecord;
+  readonly collection: string;
+  /** The organisation that submitted it: the collection's owner with customs. */
+  readonly holder: string;
+  readonly originalKey: string;
+  readonly root: string;
+  readonly leafCount: number;
+}
+
+export function heldConsignmentRecord(record: SubmissionRecord): HeldRecord {
+  return {
+    subjectType: 'consignment',
+    subjectId: record.consignmentId,
+    recordKind: record.kind,
+    collection: record.collection,
+    holder: record.submittedBy,
+    originalKey: privateKey.record(record.kind, record.consignmentId),
+    root: record.root,
+    leafCount: record.leafCount,
+  };
+}
+
+export function heldPartyRegistration(registration: PartyRegistration): HeldRecord {
+  return {
+    subjectType: 'party',
+    subjectId: registration.partyId,
+    recordKind: 'party',
+    collection: registration.collection,
+    holder: registration.registeredBy,
+    originalKey: privateKey.party(registration.partyId),
+    root: registration.root,
+    leafCount: registration.leafCount,
+  };
+}
+
+/**
+ * The envelope of a record as submitted, checked against its public commitment (what a reader is
+ * given must be what was committed).
+ */
+export async function readCommittedEnvelope<P>(ctx: Context, held: HeldRecord): Promise<PrivateEnvelope<P>> {
+  const envelope = await readEnvelope<P>(ctx, held);
+  if (commitPayload(envelope.payload, envelope.saltSeed).root !== held.root) {
+    throw new Error(`private data of ${describeRecord(held)} does not match its committed root`);
+  }
+  return envelope;
+}
+
+/** The public key of a record's erasure mark. */
+export function erasureMarkKey(ctx: Context, held: HeldRecord): string {
+  return compositeKey(ctx, KeyType.erasure, [held.subjectType, held.subjectId, held.recordKind, held.holder]);
+}
+
+export async function readErasureMark(ctx: Context, held: HeldRecord): Promise<ErasureRecord | undefined> {
+  return readJson<ErasureRecord>(ctx, erasureMarkKey(ctx, held));
+}
+
+/**
+ * The envelope of a record as it was submitted. Where it is gone, says whether it was erased (the
+ * gateway answers 410) or is simply not on this peer (a non-member, or a peer still reconciling).
+ */
+export async function readEnvelope<P>(ctx: Context, held: HeldRecord): Promise<PrivateEnvelope<P>> {
+  const envelope = await readPrivateJson<PrivateEnvelope<P>>(ctx, held.collection, held.originalKey);
+  if (envelope) return envelope;
+  const mark = await readErasureMark(ctx, held);
+  if (mark) throw new Error(erasedMessage(mark));
+  throw new Error(`private data of ${describeRecord(held)} is not available on this peer`);
+}
+
+/**
+ * The record's leaves as its collection holds them now: every value and salt of the original
+ * envelope (checked against the committed root), or the latest redacted version's kept values
+ * and erased fields' hashes. `key` is where they were read from, the key a further erasure purges.
+ */
+export async function readHeldLeaves(
+  ctx: Context,
+  held: HeldRecord,
+): Promise<{
+  readonly leaves: readonly HeldLeaf[];
+  readonly key: string;
+  readonly mark: ErasureRecord | undefined;
+  readonly steps: RedactedEnvelope['erasures'];
+}> {
+  const mark = await readErasureMark(ctx, held);
+  const original = await readPrivateJson<PrivateEnvelope>(ctx, held.collection, held.originalKey);
+  if (original) {
+    const commitment = commitPayload(original.payload, original.saltSeed);
+    if (commitment.root !== held.root) {
+      throw new Error(`private data of ${describeRecord(held)} does not match its committed root`);
+    }
+    return { leaves: commitment.leaves, key: held.originalKey, mark, steps: [] };
+  }
+  if (!mark) throw new Error(`private data of ${describeRecord(held)} is not available on this peer`);
+  const key = redactedKey(held.originalKey, mark.redactedVersion);
+  const redacted = await readPrivateJson<RedactedEnvelope>(ctx, held.collection, key);
+  if (!redacted) throw new Error(`redacted data of ${describeRecord(held)} is not available on this peer`);
+  return { leaves: redacted.leaves, key, mark, steps: redacted.erasures };
+}
