@@ -8,10 +8,9 @@
  * retention period not yet run, an erasure repeated.
  */
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
+import { filesContaining } from '../support/files.js';
 import { startTestGateway, type ApiResponse, type TestGateway } from '../support/gateway.js';
 import {
   declarationPayload,
@@ -40,21 +39,6 @@ function buyer() {
 }
 type Buyer = ReturnType<typeof buyer>;
 const controlValues = (b: Buyer) => [b.name, b.document.number, b.street, b.payer];
-
-/** Every (file, value) of the data directory where one of the values appears, as text or base64. */
-async function filesContaining(dir: string, values: readonly string[]): Promise<string[]> {
-  const hits: string[] = [];
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const path = join(entry.parentPath, entry.name);
-    const bytes = await readFile(path);
-    for (const value of values) {
-      const forms = [Buffer.from(value), ...[0, 1, 2].map((k) => Buffer.from(Buffer.from(value).subarray(k).toString('base64').slice(0, -4)))];
-      if (forms.some((form) => bytes.includes(form))) hits.push(`${path}: ${value}`);
-    }
-  }
-  return hits;
-} // prettier-ignore
 
 async function register(b: Buyer): Promise<string> {
   const res = await t.as(PLATFORM).post<{ partyId: string }>('/v1/parties', {
@@ -212,11 +196,9 @@ describe('a buyer’s erasure request, honoured by every holder', () => {
       expect(mark.root).toBe(view.body.records.find((r) => r.kind === mark.recordKind)!.root);
       expect(mark.erasures[0]).toMatchObject({ reason: 'erasure_request', reference: `DSR-${RUN}` });
     }
-    const history = await t
-      .as('auditor')
-      .get<{
-        entries: { type: string; by: { mspId: string }; detail: { record: string; reason: string } }[];
-      }>(`/v1/consignments/${id}/history`);
+    const history = await t.as('auditor').get<{
+      entries: { type: string; by: { mspId: string }; detail: { record: string; reason: string } }[];
+    }>(`/v1/consignments/${id}/history`);
     const erased = history.body.entries.filter((e) => e.type === 'personal_data_erased');
     expect(erased.map((e) => `${e.detail.record}/${e.by.mspId}/${e.detail.reason}`).sort()).toEqual([
       'logistics/PostMSP/erasure_request',

@@ -591,10 +591,12 @@ export class EmbeddedLedger implements LedgerPort {
   private async commitBlock(batch: OrderedTransaction[]): Promise<void> {
     const number = this.tip.height;
     const validated = await this.validator.validate(number, this.tip.hash, batch);
+    if (validated.purgedKeys.length > 0) await this.store.flushBeforePurge(validated.purgedKeys);
     await this.store.write(validated.ops);
     // Fabric purges earlier versions from its private data store in the background; here it is done
-    // before the commit is reported, so a client that saw the purge commit knows the data is gone.
-    if (validated.purgedKeys.length > 0) await this.store.compactPrivateData(validated.purgedKeys);
+    // before the commit is reported, so a client that saw the purge commit knows the data is gone
+    // (and, after a crash in between, when the store is next opened).
+    if (validated.purgedKeys.length > 0) await this.store.compactPurged();
     this.tip = { height: number + 1, hash: validated.hash };
     const codes = validated.block.metadata.validationCodes;
     for (const [txNum, tx] of batch.entries()) {

@@ -3,6 +3,9 @@ import type { AbstractSublevel } from 'abstract-level';
 import { decodeVersioned, type Version } from './version.js';
 import { compactKeys } from '../../storage/compaction.js';
 
+/** The savepoint key under which a block that purged private data leaves the keys to compact. */
+const PENDING_PURGES = 'purged';
+
 type Sub = AbstractSublevel<Level<string, Uint8Array>, string | Buffer | Uint8Array, string, Uint8Array>;
 
 /** One `level` batch operation; a whole block is committed as one atomic batch of these. */
@@ -63,7 +66,10 @@ export class LedgerStore {
   static async open(location: string, { cacheLimit = 100_000 } = {}): Promise<LedgerStore> {
     const db = new Level<string, Uint8Array>(location, { keyEncoding: 'utf8', valueEncoding: 'view' });
     await db.open();
-    return new LedgerStore(db, cacheLimit);
+    const store = new LedgerStore(db, cacheLimit);
+    // A crash between a purge's commit and its compaction left the purged values in the files.
+    await store.compactPurged();
+    return store;
   }
 
   /**
@@ -85,12 +91,45 @@ export class LedgerStore {
     await this.db.close();
   }
 
-  /** After a committed purge: no earlier version of a purged private value may stay in the files. */
-  async compactPrivateData(keys: readonly string[]): Promise<void> {
+  /**
+   * Before a block that purges these keys of the private data sublevel is written: moves their
+   * values out of the memtable into table files. LevelDB never rewrites the deepest table file
+   * holding a key, so a value flushed into one table together with its deletion would stay there
+   * for good; flushed first, it lies below the deletion, and compaction merges the two.
+   */
+  async flushBeforePurge(keys: readonly string[]): Promise<void> {
     await compactKeys(
       this.db,
       keys.map((key) => this.privateData.prefix + key),
     );
+  }
+
+  /**
+   * The operation that records, in the same atomic batch as a block that purges private data,
+   * which keys (of the private data sublevel) still have to be compacted away.
+   */
+  pendingPurgeOp(keys: readonly string[]): StoreOp {
+    return {
+      type: 'put',
+      sublevel: this.savepoint,
+      key: PENDING_PURGES,
+      value: Buffer.from(JSON.stringify(keys)),
+    };
+  }
+
+  /**
+   * Compacts the keys of the last purge recorded by pendingPurgeOp, then forgets them: only then is
+   * no earlier version of a purged private value left in the log or table files.
+   */
+  async compactPurged(): Promise<void> {
+    const pending = await this.savepoint.get(PENDING_PURGES);
+    if (pending === undefined) return;
+    const keys = JSON.parse(Buffer.from(pending).toString('utf8')) as string[];
+    await compactKeys(
+      this.db,
+      keys.map((key) => this.privateData.prefix + key),
+    );
+    await this.savepoint.del(PENDING_PURGES);
   }
 
   async write(ops: StoreOp[]): Promise<void> {

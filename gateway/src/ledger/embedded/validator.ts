@@ -121,6 +121,7 @@ export class BlockValidator {
       key: 'tip',
       value: Buffer.from(JSON.stringify({ height: number + 1, hash })),
     });
+    if (purgedKeys.length > 0) ops.push(this.store.pendingPurgeOp(purgedKeys));
     return { block, bytes, hash, ops, purgedKeys };
   }
 
