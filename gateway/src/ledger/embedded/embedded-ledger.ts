@@ -318,7 +318,7 @@ export class EmbeddedLedger implements LedgerPort {
 
   /** The commit status of a transaction already in a block (the first copy, as Fabric reports it). */
   async getTransactionStatus(txId: string): Promise<CommitStatus | undefined> {
-    const entry = await this.store.transactions.get(txId);
+    const entry = await this.store.read(this.store.transactions, txId);
     if (!entry) return undefined;
     const { block, code } = JSON.parse(Buffer.from(entry).toString()) as { block: number; code: number };
     return {

@@ -11,7 +11,7 @@ import type {
   RangeQueryInfo,
   SimulationResult,
 } from './rwset.js';
-import { collectionKey, historyPrefix, type LedgerStore, type RangeEntry } from './store.js';
+import { collectionKey, type LedgerStore, type RangeEntry } from './store.js';
 import type { Version } from './version.js';
 
 export const VALIDATION_PARAMETER = 'VALIDATION_PARAMETER';
@@ -194,12 +194,11 @@ export class TxSimulator {
   }
 
   getHistoryForKey(key: string): Promise<QueryPage<HistoryEntry>> {
-    const prefix = historyPrefix(key);
-    // Newest first, as Fabric's history database answers.
-    const rows = this.ctx.store.history.iterator({ gte: prefix, lt: prefix + '\u{10ffff}', reverse: true });
-    const iterator = rows[Symbol.asyncIterator]();
+    const iterator = (async function* (rows: Promise<readonly Uint8Array[]>) {
+      yield* await rows;
+    })(this.ctx.store.historyOf(key));
     return this.openQuery<HistoryEntry>({
-      next: pages(iterator, ([, value]) => decodeHistoryEntry(value)),
+      next: pages(iterator, (value) => decodeHistoryEntry(value)),
       close: () => void iterator.return(undefined),
     });
   }

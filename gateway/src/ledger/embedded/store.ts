@@ -1,4 +1,5 @@
 import { Level } from 'level';
+import { LRUCache } from 'lru-cache';
 import type { AbstractSublevel } from 'abstract-level';
 import { decodeVersioned, type Version } from './version.js';
 import { compactKeys } from '../../storage/compaction.js';
@@ -38,14 +39,25 @@ export class LedgerStore {
   readonly transactions: Sub;
   readonly savepoint: Sub;
 
-  /** Read-through caches of the sublevels every transaction reads; only `write` changes them. */
-  private readonly caches = new Map<Sub, Map<string, Uint8Array | null>>();
+  /**
+   * Read-through caches, bounded in bytes, of the sublevels every transaction reads (a missing key
+   * is cached as null); only `write` changes them.
+   */
+  private readonly caches = new Map<Sub, LRUCache<string, Uint8Array | typeof ABSENT>>();
+  /**
+   * Partial composite key queries of public state (a consignment's records, movements, decisions…),
+   * by start key: every read of a consignment makes several. A write drops the queries whose prefix
+   * its key extends.
+   */
+  private readonly ranges: LRUCache<string, readonly RangeEntry[]>;
+  /** A key's history rows, newest first, by history prefix: a write of the key drops them. */
+  private readonly histories: LRUCache<string, readonly Uint8Array[]>;
   /** Bumped by every write, so a read that raced a commit never caches what it read before it. */
   private epoch = 0;
 
   private constructor(
     readonly db: Level<string, Uint8Array>,
-    private readonly cacheLimit: number,
+    cacheBytes: number,
   ) {
     const sub = (name: string): Sub =>
       db.sublevel<string, Uint8Array>(name, { keyEncoding: 'utf8', valueEncoding: 'view' });
@@ -58,15 +70,40 @@ export class LedgerStore {
     this.blocks = sub('blocks');
     this.transactions = sub('txids');
     this.savepoint = sub('savepoint');
-    for (const cached of [this.state, this.metadata, this.privateMetadata, this.privateHashes]) {
-      this.caches.set(cached, new Map());
+    // The transaction index is read by every history (the block of each entry) and never changes.
+    const cached = [this.state, this.metadata, this.privateMetadata, this.privateHashes, this.transactions];
+    // Half the budget for point reads (mostly public state), a quarter each for range queries and histories.
+    const share = Math.max(1, Math.floor(cacheBytes / 2 / cached.length));
+    for (const sublevel of cached) {
+      this.caches.set(
+        sublevel,
+        new LRUCache({
+          maxSize: share,
+          sizeCalculation: (value, key) =>
+            ENTRY_OVERHEAD + key.length * 2 + (value === ABSENT ? 0 : value.byteLength),
+        }),
+      );
     }
+    this.histories = new LRUCache({
+      maxSize: Math.max(1, Math.floor(cacheBytes / 4)),
+      sizeCalculation: (rows, prefix) =>
+        rows.reduce((n, row) => n + ENTRY_OVERHEAD + row.byteLength, ENTRY_OVERHEAD + prefix.length * 2),
+    });
+    this.ranges = new LRUCache({
+      maxSize: Math.max(1, Math.floor(cacheBytes / 4)),
+      sizeCalculation: (entries, start) =>
+        entries.reduce(
+          (n, e) => n + ENTRY_OVERHEAD + e.key.length * 2 + e.value.byteLength,
+          ENTRY_OVERHEAD + start.length * 2,
+        ),
+    });
   }
 
-  static async open(location: string, { cacheLimit = 100_000 } = {}): Promise<LedgerStore> {
+  /** `cacheBytes`: what the read caches may hold in all, roughly (keys, values and bookkeeping). */
+  static async open(location: string, { cacheBytes = 64 * 1024 * 1024 } = {}): Promise<LedgerStore> {
     const db = new Level<string, Uint8Array>(location, { keyEncoding: 'utf8', valueEncoding: 'view' });
     await db.open();
-    const store = new LedgerStore(db, cacheLimit);
+    const store = new LedgerStore(db, cacheBytes);
     // A crash between a purge's commit and its compaction left the purged values in the files.
     await store.compactPurged();
     return store;
@@ -84,7 +121,7 @@ export class LedgerStore {
       createIfMissing: false,
     });
     await db.open();
-    return new LedgerStore(db, 0);
+    return new LedgerStore(db, 1);
   }
 
   async close(): Promise<void> {
@@ -137,8 +174,11 @@ export class LedgerStore {
     await this.db.batch(ops as never, { sync: true });
     this.epoch += 1;
     for (const op of ops) {
-      const cache = this.caches.get(op.sublevel);
-      if (cache) this.remember(cache, op.key, op.type === 'put' ? op.value : null);
+      this.caches.get(op.sublevel)?.set(op.key, op.type === 'put' ? op.value : ABSENT);
+      if (op.sublevel === this.state) {
+        for (const prefix of compositePrefixes(op.key)) this.ranges.delete(prefix);
+      }
+      if (op.sublevel === this.history) this.histories.delete(op.key.slice(0, -HISTORY_VERSION_LENGTH));
     }
   }
 
@@ -147,10 +187,10 @@ export class LedgerStore {
     const cache = this.caches.get(sub);
     if (!cache) return sub.get(key);
     const cached = cache.get(key);
-    if (cached !== undefined) return cached ?? undefined;
+    if (cached !== undefined) return cached === ABSENT ? undefined : cached;
     const epoch = this.epoch;
     const bytes = await sub.get(key);
-    if (epoch === this.epoch) this.remember(cache, key, bytes ?? null);
+    if (epoch === this.epoch) cache.set(key, bytes ?? ABSENT);
     return bytes;
   }
 
@@ -159,29 +199,73 @@ export class LedgerStore {
     return bytes === undefined ? undefined : decodeVersioned(bytes);
   }
 
-  private remember(cache: Map<string, Uint8Array | null>, key: string, value: Uint8Array | null): void {
-    cache.delete(key);
-    cache.set(key, value);
-    // Maps iterate in insertion order, so the first keys are the least recently written or missed.
-    if (cache.size > this.cacheLimit) {
-      for (const oldest of cache.keys()) {
-        cache.delete(oldest);
-        if (cache.size <= this.cacheLimit * 0.9) break;
-      }
-    }
+  /** What the read caches hold now, in the bytes their budget counts. */
+  cachedBytes(): number {
+    let bytes = this.ranges.calculatedSize + this.histories.calculatedSize;
+    for (const cache of this.caches.values()) bytes += cache.calculatedSize;
+    return bytes;
+  }
+
+  /** The history rows of a state key, newest first (as Fabric's history database answers). */
+  async historyOf(key: string): Promise<readonly Uint8Array[]> {
+    const prefix = historyPrefix(key);
+    const cached = this.histories.get(prefix);
+    if (cached) return cached;
+    const epoch = this.epoch;
+    const rows = await this.history
+      .values({ gte: prefix, lt: prefix + MAX_UNICODE_RUNE, reverse: true })
+      .all();
+    if (epoch === this.epoch) this.histories.set(prefix, rows);
+    return rows;
   }
 
   /** Iterates [start, end) in byte order; an empty end means unbounded. */
   async *range(sub: Sub, start: string, end: string, limit = -1): AsyncGenerator<RangeEntry> {
+    const cacheable =
+      sub === this.state && limit === -1 && end === start + MAX_UNICODE_RUNE && start.endsWith(SEPARATOR);
+    if (cacheable) {
+      const cached = this.ranges.get(start);
+      if (cached) {
+        yield* cached;
+        return;
+      }
+    }
+    const epoch = this.epoch;
+    const seen: RangeEntry[] = [];
     const options: { gte: string; lt?: string; limit: number } = { gte: start, limit };
     if (end !== '') options.lt = end;
     for await (const [key, bytes] of sub.iterator(options)) {
-      yield { key, ...decodeVersioned(bytes) };
+      const entry = { key, ...decodeVersioned(bytes) };
+      if (cacheable && seen.length < MAX_CACHED_RANGE) seen.push(entry);
+      yield entry;
     }
+    // Cached only when read to the end, whole, with no commit in between.
+    if (cacheable && seen.length < MAX_CACHED_RANGE && epoch === this.epoch) this.ranges.set(start, seen);
   }
 }
 
 export type Sublevel = Sub;
+
+/** A cached miss (lru-cache holds no null or undefined). */
+const ABSENT = Symbol('absent');
+/** What a cache entry costs besides its key and value, roughly (objects, map slot, list links). */
+const ENTRY_OVERHEAD = 96;
+/** Larger query results are not cached (a consignment has a handful of each kind of key). */
+const MAX_CACHED_RANGE = 1_000;
+/** Fabric composite keys: U+0000, the object type and each attribute followed by U+0000. */
+const SEPARATOR = '\u0000';
+/** The end Fabric gives a partial composite key query: its start followed by the highest rune. */
+const MAX_UNICODE_RUNE = '\u{10FFFF}';
+
+/** The partial composite key queries whose results a write of `key` changes: each prefix of it. */
+function compositePrefixes(key: string): string[] {
+  if (!key.startsWith(SEPARATOR)) return [];
+  const prefixes: string[] = [];
+  for (let i = key.indexOf(SEPARATOR, 1); i !== -1; i = key.indexOf(SEPARATOR, i + 1)) {
+    prefixes.push(key.slice(0, i + 1));
+  }
+  return prefixes;
+}
 
 /** Fixed-width, order-preserving encodings used inside store keys. */
 export const blockKey = (n: bigint | number): string => BigInt(n).toString(16).padStart(16, '0');
@@ -190,6 +274,9 @@ export const blockKey = (n: bigint | number): string => BigInt(n).toString(16).p
  * History rows sort by key, then by height; the key is length-prefixed because Fabric keys may
  * contain U+0000, so no separator character could be unambiguous.
  */
+/** The block and transaction numbers that end a history row's key. */
+const HISTORY_VERSION_LENGTH = 16 + 8;
+
 export function historyKey(key: string, version: Version): string {
   return `${historyPrefix(key)}${blockKey(version.blockNum)}${version.txNum.toString(16).padStart(8, '0')}`;
 }

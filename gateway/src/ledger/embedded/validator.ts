@@ -82,7 +82,10 @@ export class BlockValidator {
     for (const [txNum, tx] of transactions.entries()) {
       const { envelope } = tx;
       let code: number = TxValidationCode.VALID;
-      if (seen.has(envelope.txId) || (await this.store.transactions.get(envelope.txId)) !== undefined) {
+      if (
+        seen.has(envelope.txId) ||
+        (await this.store.read(this.store.transactions, envelope.txId)) !== undefined
+      ) {
         code = TxValidationCode.DUPLICATE_TXID;
       } else if (!(await this.endorsementSatisfied(tx, overlay))) {
         code = TxValidationCode.ENDORSEMENT_POLICY_FAILURE;
