@@ -3,8 +3,6 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { parseNetworkConfig, type NetworkConfig } from '@customs-ledger/chaincode';
 import type { GatewayConfig } from '../config.js';
-import { openEmbeddedNetwork } from './embedded/network.js';
-import { FabricLedger } from './fabric/fabric-ledger.js';
 import { EnrollingIdentityProvider, type IdentityProvider } from './identities.js';
 import type { LedgerPort } from './port.js';
 
@@ -17,7 +15,9 @@ export interface OpenLedger {
 
 /** Opens the backend LEDGER names: the embedded ledger in DATA_DIR, or a Fabric network from its profiles. */
 export async function openLedger(config: GatewayConfig, logger: Logger): Promise<OpenLedger> {
+  // Only the chosen backend's modules are loaded: the other's cost start-up time for nothing.
   if (config.ledger === 'embedded') {
+    const { openEmbeddedNetwork } = await import('./embedded/network.js');
     const { ledger, network } = await openEmbeddedNetwork({
       dataDir: config.dataDir,
       networkConfigPath: config.networkConfigPath,
@@ -30,6 +30,7 @@ export async function openLedger(config: GatewayConfig, logger: Logger): Promise
     );
     return { ledger, network, identities };
   }
+  const { FabricLedger } = await import('./fabric/fabric-ledger.js');
   const ledger = await FabricLedger.open({
     profileDir: config.fabricProfileDir,
     mspId: config.gatewayMspId,
