@@ -87,6 +87,26 @@ describe('the ledger store read caches', () => {
     expect(await store.read(store.state, key)).toBeUndefined();
   });
 
+  it('keeps cached values in buffers of their own, never views that pin a shared buffer', async () => {
+    const key = composite('consignment', 'C-3');
+    const pooled = Buffer.from('small value'); // a slice of Node's shared 8 KiB pool
+    expect(pooled.buffer.byteLength).toBeGreaterThan(pooled.byteLength);
+    await store.write([{ type: 'put', sublevel: store.transactions, key, value: pooled }]);
+    const cached = (await store.read(store.transactions, key))!;
+    expect(Buffer.from(cached).toString()).toBe('small value');
+    expect(cached.buffer.byteLength).toBe(cached.byteLength);
+    await commit({ [composite('record', 'C-3', 'order')]: 'o' });
+    for (let i = 0; i < 2; i++) {
+      for await (const entry of store.range(
+        store.state,
+        composite('record', 'C-3'),
+        composite('record', 'C-3') + MAX_RUNE,
+      )) {
+        if (i === 1) expect(entry.value.buffer.byteLength).toBe(entry.value.byteLength);
+      }
+    }
+  });
+
   it('stays within its byte budget however many keys are read', async () => {
     const big = 'x'.repeat(4096);
     for (let i = 0; i < 50; i++) {

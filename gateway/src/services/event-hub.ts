@@ -2,6 +2,7 @@ import type { NetworkConfig, OrgRole } from '@customs-ledger/chaincode';
 import type { Principal } from '../auth/principal.js';
 import { HttpProblem } from '../http/problem.js';
 import type { ChaincodeEvent, LedgerPort } from '../ledger/port.js';
+import { atOrBefore, JoinIndex, type Position } from './join-index.js';
 
 /** One event as delivered to a client. */
 export interface DeliveredEvent {
@@ -53,19 +54,6 @@ export function parseEventId(id: string): Checkpoint {
     ...(match[3] === undefined ? {} : { sub: Number(match[3]) }),
   };
 }
-
-/**
- * Where an event is in the ledger: its block, its transaction's place among the block's chaincode
- * events, and its place among the transaction's events (a batch transaction carries many).
- */
-interface Position {
-  readonly block: bigint;
-  readonly seq: number;
-  readonly sub: number;
-}
-
-const atOrBefore = (a: Position, b: Position): boolean =>
-  a.block < b.block || (a.block === b.block && (a.seq < b.seq || (a.seq === b.seq && a.sub <= b.sub)));
 
 /** The name of the one event of a batch transaction, whose payload lists its operations' events. */
 const BATCH_EVENT = 'BatchApplied';
@@ -130,9 +118,9 @@ const RETRY_MAX_MS = 30_000;
  */
 export class EventHub {
   /** consignment id → MSP id → where it joined the consignment. */
-  private readonly participants = new Map<string, Map<string, Position>>();
+  private readonly participants = new JoinIndex();
   /** party id → MSP id → where it first registered the party. */
-  private readonly registrants = new Map<string, Map<string, Position>>();
+  private readonly registrants = new JoinIndex();
   private readonly roles: ReadonlyMap<string, OrgRole>;
   private readonly abort = new AbortController();
   /** How far the index goes: every event of blocks before `block`, and these of `block` (in order). */
@@ -174,11 +162,6 @@ export class EventHub {
     }
     void this.start();
     return this.stream(principal, startBlock, after, AbortSignal.any([options.signal, this.abort.signal]));
-  }
-
-  /** Number of consignments in the index. */
-  get consignmentCount(): number {
-    return this.participants.size;
   }
 
   /**
@@ -276,13 +259,13 @@ export class EventHub {
       if (typeof consignmentId === 'string') {
         for (const field of PARTICIPANT_FIELDS) {
           const mspId = data[field];
-          if (typeof mspId === 'string') join(this.participants, consignmentId, mspId, position);
+          if (typeof mspId === 'string') this.participants.join(consignmentId, mspId, position);
         }
       }
       if (name === 'PartyRegistered') {
         const { partyId, registeredBy } = data;
         if (typeof partyId === 'string' && typeof registeredBy === 'string') {
-          join(this.registrants, partyId, registeredBy, position);
+          this.registrants.join(partyId, registeredBy, position);
         }
       }
     }
@@ -301,21 +284,14 @@ export class EventHub {
     if (role === undefined) return false;
     if (SEE_ALL.has(role)) return true;
     const mspId = principal.mspId;
-    const joinedBy = (index: Map<string, Map<string, Position>>, key: unknown): boolean => {
-      const joined = typeof key === 'string' ? index.get(key)?.get(mspId) : undefined;
+    const joinedBy = (index: JoinIndex, key: unknown): boolean => {
+      const joined = typeof key === 'string' ? index.joinedAt(key, mspId) : undefined;
       return joined !== undefined && atOrBefore(joined, at);
     };
     if (data.consignmentId !== undefined) return joinedBy(this.participants, data.consignmentId);
     if (eventName === 'TrustedTraderSet') return joinedBy(this.registrants, data.partyId);
     return ORGANISATION_FIELDS.some((field) => data[field] === mspId);
   }
-}
-
-/** Records where an organisation joined, keeping the first time. */
-function join(index: Map<string, Map<string, Position>>, key: string, mspId: string, at: Position): void {
-  let members = index.get(key);
-  if (!members) index.set(key, (members = new Map()));
-  if (!members.has(mspId)) members.set(mspId, at);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
