@@ -26,7 +26,7 @@ afterEach(async () => {
 
 /** Commits puts (value) and deletes (null) of public state, with their history rows, as a block would. */
 async function commit(writes: Record<string, string | null>): Promise<void> {
-  const version = { blockNum: BigInt(++block), txNum: 0 };
+  const version = { blockNum: ++block, txNum: 0 };
   const ops: StoreOp[] = [];
   for (const [key, value] of Object.entries(writes)) {
     ops.push(
