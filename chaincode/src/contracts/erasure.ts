@@ -105,7 +105,7 @@ export class ErasureContract extends Contract {
     }
     if (marks.length === 0) {
       throw new Error(
-        `the personal data of party ${subject.partyId} in ${subject.target.type === 'party' ? 'its registration' : `the records of consignment ${subjectId}`} held by ${caller.mspId} has already been erased`,
+        `${subject.target.type === 'party' ? `the registration of party ${subject.partyId}` : `the records of consignment ${subjectId}`} held by ${caller.mspId} hold no personal data of party ${subject.partyId} left to erase (already erased, or none of its fields are in them)`,
       );
     }
     // Consignment erasures reach the consignment's participants; a registration's, its registrant.

@@ -28,7 +28,7 @@ const REFUSALS: readonly [RegExp, number][] = [
   [/ is not visible to /, 404],
   [/ does not exist| is not registered|has no \w+ record/, 404],
   [
-    / already exists| is already used by |already initialised| was already (refunded|decided)$| has already been erased$/,
+    / already exists| is already used by |already initialised| was already (refunded|decided)$| left to erase \(already erased/,
     409,
   ],
   [/^cannot apply | cannot change in status /, 409],
