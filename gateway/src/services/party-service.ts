@@ -1,8 +1,9 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import canonicalizeModule from 'canonicalize';
 import type { NetworkConfig, PartyPayload } from '@customs-ledger/chaincode';
 import type { Principal } from '../auth/principal.js';
 import type { LedgerClient, Submitted } from './ledger-client.js';
+import { privateTransient } from './private-payload.js';
 
 const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
 
@@ -37,10 +38,7 @@ export class PartyService {
     const { kind, verificationLevel, party: payload } = input;
     const partyId = pseudonymousPartyId(this.partyIdKey, payload.document);
     return this.ledger.submit(principal, 'party:register', [partyId, kind, verificationLevel], {
-      transient: {
-        payload: Buffer.from(JSON.stringify(payload), 'utf8'),
-        saltSeed: Buffer.from(randomBytes(32).toString('hex'), 'utf8'),
-      },
+      transient: privateTransient(payload),
       endorsingOrganizations: [principal.mspId, this.network.customsMspId],
     });
   }
