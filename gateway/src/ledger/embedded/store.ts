@@ -135,10 +135,7 @@ export class LedgerStore {
    * for good; flushed first, it lies below the deletion, and compaction merges the two.
    */
   async flushBeforePurge(keys: readonly string[]): Promise<void> {
-    await compactKeys(
-      this.db,
-      keys.map((key) => this.privateData.prefix + key),
-    );
+    await this.compactPrivateData(keys);
   }
 
   /**
@@ -162,11 +159,16 @@ export class LedgerStore {
     const pending = await this.savepoint.get(PENDING_PURGES);
     if (pending === undefined) return;
     const keys = JSON.parse(Buffer.from(pending).toString('utf8')) as string[];
+    await this.compactPrivateData(keys);
+    await this.savepoint.del(PENDING_PURGES);
+  }
+
+  /** Compacts keys of the private data sublevel (flushing the memtable first, as LevelDB does). */
+  private async compactPrivateData(keys: readonly string[]): Promise<void> {
     await compactKeys(
       this.db,
       keys.map((key) => this.privateData.prefix + key),
     );
-    await this.savepoint.del(PENDING_PURGES);
   }
 
   async write(ops: StoreOp[]): Promise<void> {
