@@ -89,8 +89,11 @@ try {
   };
   const errorSamples: string[] = [];
 
-  /** Consignments created, and the next record of those whose records are not all sent and not in flight. */
-  let created = 0;
+  /**
+   * Parcels whose create was acknowledged (reads pick among these: creates complete out of order
+   * under a stall), and the next record of those whose records are not all sent and not in flight.
+   */
+  const created: number[] = [];
   let nextParcel = 0;
   const waiting: { n: number; step: number }[] = [];
 
@@ -119,15 +122,15 @@ try {
       return;
     }
     // A record with none waiting, or a read before anything exists, is a create.
-    if ((kind !== 'status' && kind !== 'history') || created === 0) {
+    if ((kind !== 'status' && kind !== 'history') || created.length === 0) {
       const n = nextParcel++;
       const p = parcel(n, run);
       await call('platforma-operator', '/v1/consignments', { consignmentId: p.consignmentId, ...p.joinKeys });
-      created = Math.max(created, n + 1);
+      created.push(n);
       waiting.push({ n, step: 0 });
       return;
     }
-    const id = parcel(Math.floor(Math.random() * created), run).consignmentId;
+    const id = parcel(created[Math.floor(Math.random() * created.length)]!, run).consignmentId;
     await call(
       'platforma-operator',
       kind === 'status' ? `/v1/consignments/${id}` : `/v1/consignments/${id}/history`,

@@ -17,6 +17,7 @@ import { AuditLog } from './audit/audit-log.js';
 import { AuditAnchorer } from './audit/anchor.js';
 import { LevelIdempotencyStore } from './http/idempotency.js';
 import { EventHub } from './services/event-hub.js';
+import { JoinStore } from './services/join-store.js';
 import { CustomsService } from './services/customs-service.js';
 import { LedgerClient } from './services/ledger-client.js';
 
@@ -67,7 +68,7 @@ export async function startGateway(
   });
   const anchorer = new AuditAnchorer(auditLog, instrumented, auditIdentity, config.auditAnchor, logger);
   const idempotency = new LevelIdempotencyStore(store);
-  const events = new EventHub(instrumented, network);
+  const events = new EventHub(instrumented, network, new JoinStore(store));
   await events.start();
   const client = new LedgerClient(
     instrumented,

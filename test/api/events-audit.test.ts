@@ -1,4 +1,9 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Level } from 'level';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JoinStore } from '../../gateway/src/services/join-store.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { readSse } from '../support/sse.js';
 
@@ -46,6 +51,54 @@ describe('Server-Sent Events', () => {
   it('refuses a malformed Last-Event-ID', async () => {
     const res = await t.as('customs-officer').get('/v1/events', { 'Last-Event-ID': 'garbage' });
     expect(res.status).toBe(400);
+  });
+
+  it('after a restart, filters as before from the index kept in the gateway store', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'events-restart-'));
+    try {
+      const first = await startTestGateway({}, dataDir);
+      const createAs = async (user: string, id: string): Promise<void> => {
+        const res = await first
+          .as(user)
+          .post('/v1/consignments', { consignmentId: id, originCountry: 'CN', destinationCountry: 'FR' });
+        expect(res.status, res.text).toBe(201);
+      };
+      await createAs('platforma-operator', 'EVR-A0');
+      await createAs('platformb-operator', 'EVR-B0');
+      await createAs('platforma-operator', 'EVR-A1');
+      const before = await readSse(first, 'platforma-operator', 2);
+      expect(before.map((e) => e.data.consignmentId)).toEqual(['EVR-A0', 'EVR-A1']);
+      await first.close();
+
+      const store = new Level<string, Uint8Array>(join(dataDir, 'gateway', 'store'), {
+        keyEncoding: 'utf8',
+        valueEncoding: 'view',
+      });
+      const saved = await new JoinStore(store).checkpoint();
+      await store.close();
+      expect(saved?.nextBlock).toBeGreaterThan(0n);
+
+      const second = await startTestGateway({}, dataDir);
+      try {
+        const res = await second
+          .as('platformb-operator')
+          .post('/v1/consignments', {
+            consignmentId: 'EVR-B1',
+            originCountry: 'CN',
+            destinationCountry: 'FR',
+          });
+        expect(res.status, res.text).toBe(201);
+        // Waits long enough to see EVR-B1 if it were let through.
+        const after = await readSse(second, 'platforma-operator', 3, undefined, 2_000);
+        expect(after).toEqual(before);
+        const platformB = await readSse(second, 'platformb-operator', 2);
+        expect(platformB.map((e) => e.data.consignmentId)).toEqual(['EVR-B0', 'EVR-B1']);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Level } from 'level';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseNetworkConfig, type NetworkConfig, type OrgRole } from '@customs-ledger/chaincode';
 import type { Principal } from '../../gateway/src/auth/principal.js';
@@ -15,6 +16,7 @@ import type {
   LedgerPort,
 } from '../../gateway/src/ledger/port.js';
 import { EventHub, type DeliveredEvent } from '../../gateway/src/services/event-hub.js';
+import { JoinStore } from '../../gateway/src/services/join-store.js';
 import { logisticsPayload } from '../support/payloads.js';
 
 let dataDir: string;
@@ -22,6 +24,19 @@ let ledger: EmbeddedLedger;
 let network: NetworkConfig;
 let hub: EventHub;
 const users: Record<string, ClientIdentity> = {};
+const stores: Level<string, Uint8Array>[] = [];
+
+/** A gateway store of its own (LevelDB in the test's data directory), closed after the suite. */
+async function gatewayStore(): Promise<Level<string, Uint8Array>> {
+  const store = new Level<string, Uint8Array>(join(dataDir, `gateway-store-${stores.length}`), {
+    keyEncoding: 'utf8',
+    valueEncoding: 'view',
+  });
+  await store.open();
+  stores.push(store);
+  return store;
+}
+const freshJoins = async (): Promise<JoinStore> => new JoinStore(await gatewayStore());
 
 const principal = (user: string, mspId: string, orgRole: OrgRole, role = 'operator'): Principal => ({
   user,
@@ -55,12 +70,13 @@ beforeAll(async () => {
   ] as const) {
     users[name] = await ledger.enrolUser(mspId, name, { role: 'operator' });
   }
-  hub = new EventHub(ledger, network);
+  hub = new EventHub(ledger, network, await freshJoins());
   await hub.start();
 });
 afterAll(async () => {
   hub?.close();
   await ledger?.close();
+  for (const store of stores) await store.close();
   await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -235,7 +251,7 @@ describe('EventHub filtering', () => {
   });
 
   it('judges each event as of its place in the ledger: a new hub, still indexing, agrees with a warm one', async () => {
-    const fresh = new EventHub(ledger, network);
+    const fresh = new EventHub(ledger, network, await freshJoins());
     try {
       const controller = new AbortController();
       const view: DeliveredEvent[] = [];
@@ -333,7 +349,7 @@ describe('EventHub resume', () => {
   });
 
   it('close() ends every subscription', async () => {
-    const closing = new EventHub(ledger, network);
+    const closing = new EventHub(ledger, network, await freshJoins());
     await closing.start();
     const seen: DeliveredEvent[] = [];
     const done = (async () => {
@@ -408,12 +424,15 @@ describe('EventHub with a scripted ledger', () => {
     who: Principal,
     options: { lastEventId?: string; startBlock?: bigint } = { startBlock: 0n },
     timeoutMs = 300,
+    joins?: JoinStore,
   ): Promise<string[]> {
-    const scriptedHub = new EventHub(ledger, network);
+    const scriptedHub = new EventHub(ledger, network, joins ?? (await freshJoins()));
     try {
-      // The index's stream is the ledger's first.
+      // The index's stream is the ledger's first (it opens once it has read its store).
       await scriptedHub.start();
-      await new Promise((resolve) => setImmediate(resolve));
+      while ((ledger as Partial<{ calls: unknown[] }>).calls?.length === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
       const controller = new AbortController();
       const seen: string[] = [];
       const timer = setTimeout(() => controller.abort(), timeoutMs);
@@ -474,6 +493,31 @@ describe('EventHub with a scripted ledger', () => {
       [0n, undefined],
       [1n, tx('a')],
       [2n, tx('b')],
+    ]);
+  });
+
+  it('a hub on a store that has learnt the ledger takes up after its checkpoint, and judges as before', async () => {
+    const joins = await freshJoins();
+    const first = await view(scripted(block), post, { startBlock: 0n }, 300, joins);
+    const again = scripted(block);
+    expect(await view(again, post, { startBlock: 0n }, 300, joins)).toEqual(first);
+    // The subscriber's stream from 0; the index's: the ledger's first event (is it the same
+    // ledger?), then on from block 4, the last block it had seen, whose end it could not know.
+    expect(again.calls.map((c) => String(c.startBlock)).sort()).toEqual(['0', '0', '4']);
+  });
+
+  it('forgets a store learnt from another ledger and learns this one from block 0', async () => {
+    const joins = await freshJoins();
+    await view(scripted(block), platformA, { startBlock: 0n }, 300, joins);
+    // A re-created network: the same consignment id, created by another platform.
+    const other = [
+      event(1n, '5', 'ConsignmentCreated', { consignmentId: 'X', createdBy: 'PlatformBMSP' }),
+      event(2n, '6', 'MovementRecorded', { consignmentId: 'X', type: 'dispatched' }),
+    ];
+    expect(await view(scripted(other), platformA, { startBlock: 0n }, 300, joins)).toEqual([]);
+    expect(await view(scripted(other), platformB, { startBlock: 0n }, 300, joins)).toEqual([
+      '1:5 ConsignmentCreated',
+      '2:6 MovementRecorded',
     ]);
   });
 });

@@ -2,7 +2,7 @@ import type { NetworkConfig, OrgRole } from '@customs-ledger/chaincode';
 import type { Principal } from '../auth/principal.js';
 import { HttpProblem } from '../http/problem.js';
 import type { ChaincodeEvent, LedgerPort } from '../ledger/port.js';
-import { atOrBefore, JoinIndex, type Position } from './join-index.js';
+import { atOrBefore, type JoinKind, type JoinStore, type Position } from './join-store.js';
 
 /** One event as delivered to a client. */
 export interface DeliveredEvent {
@@ -109,34 +109,36 @@ const RETRY_MAX_MS = 30_000;
  *   to customs and auditors only;
  * - an organisation not in the network configuration sees nothing.
  *
- * Who joined what, and where in the ledger, is learnt from the events themselves and kept in
- * memory: `start()` replays the ledger's events from block 0 and then follows new blocks. Each
+ * Who joined what, and where in the ledger, is learnt from the events themselves and kept in the
+ * gateway's store (`JoinStore`): `start()` resumes after the last block stored (from block 0 the
+ * first time, or when the store was learnt from another ledger) and then follows new blocks. Each
  * event is judged against the participants as they were at that event, so what a client sees does
  * not depend on when it asks: a live stream, a replay and a resumed stream agree event for event.
  * For that a subscriber's ledger stream never runs ahead of the index: before judging an event it
  * waits until the hub has learnt it.
  */
 export class EventHub {
-  /** consignment id → MSP id → where it joined the consignment. */
-  private readonly participants = new JoinIndex();
-  /** party id → MSP id → where it first registered the party. */
-  private readonly registrants = new JoinIndex();
   private readonly roles: ReadonlyMap<string, OrgRole>;
   private readonly abort = new AbortController();
   /** How far the index goes: every event of blocks before `block`, and these of `block` (in order). */
   private indexed = { block: -1n, transactions: new Map<string, number>() };
+  /** The first transaction on the ledger with an event, once known (see JoinCheckpoint.origin). */
+  private origin: string | undefined;
+  private resumed = false;
   private progress = deferred();
   private following: Promise<void> | undefined;
 
   constructor(
     private readonly ledger: LedgerPort,
     network: NetworkConfig,
+    /** consignment id / party id → MSP id → where it joined the consignment or first registered the party. */
+    private readonly joins: JoinStore,
   ) {
     this.roles = new Map(network.organisations.map((o) => [o.mspId, o.role]));
   }
 
   /**
-   * Starts building the index from block 0 and following new blocks, in the background (a failed
+   * Starts bringing the index up to date and following new blocks, in the background (a failed
    * ledger stream is reopened where it stopped, with backoff). Returns at once: subscribers wait
    * for the index where they need it. Calling it again does nothing; `subscribe` calls it too.
    */
@@ -200,7 +202,7 @@ export class EventHub {
       if (!(await this.learnt(event, signal, stopped))) return;
       for (const { name, data, sub } of unpack(event)) {
         if ((sub ?? 0) <= skipThrough) continue;
-        if (this.visible(principal, name, data, { block, seq, sub: sub ?? 0 })) {
+        if (await this.visible(principal, name, data, { block, seq, sub: sub ?? 0 })) {
           const id = `${event.blockNumber}:${event.transactionId}${sub === undefined ? '' : `:${sub}`}`;
           yield { id, event: name, data };
         }
@@ -224,15 +226,16 @@ export class EventHub {
     const signal = this.abort.signal;
     const stopped = aborted(signal);
     while (!signal.aborted) {
-      // Resumes right after the last event learnt (from block 0 the first time).
-      const last = [...this.indexed.transactions.keys()].at(-1);
-      const from =
-        last === undefined
-          ? { startBlock: 0n }
-          : { startBlock: this.indexed.block, afterTransactionId: last };
       try {
+        if (!this.resumed) await this.resume(signal);
+        // Resumes right after the last event learnt (from the stored checkpoint, or block 0).
+        const last = [...this.indexed.transactions.keys()].at(-1);
+        const from =
+          last === undefined
+            ? { startBlock: this.indexed.block < 0n ? 0n : this.indexed.block }
+            : { startBlock: this.indexed.block, afterTransactionId: last };
         for await (const event of this.ledger.events({ ...from, signal })) {
-          this.learn(event);
+          await this.learn(event);
           delay = RETRY_MIN_MS;
         }
         // The ledger closed: so did every subscriber's stream; nothing more will come.
@@ -245,51 +248,75 @@ export class EventHub {
     }
   }
 
-  private learn(event: ChaincodeEvent): void {
+  /**
+   * Takes up the stored index where it stopped, unless it was learnt from another ledger (whose
+   * first event is not this ledger's): then it is forgotten and learnt again from block 0.
+   */
+  private async resume(signal: AbortSignal): Promise<void> {
+    const saved = await this.joins.checkpoint();
+    if (saved !== undefined) {
+      const first = await firstEvent(this.ledger, signal);
+      if (first?.transactionId === saved.origin) {
+        this.origin = saved.origin;
+        this.indexed = { block: saved.nextBlock, transactions: new Map() };
+      } else if (first !== undefined) {
+        await this.joins.clear();
+      } else {
+        return;
+      }
+    }
+    this.resumed = true;
+  }
+
+  private async learn(event: ChaincodeEvent): Promise<void> {
+    this.origin ??= event.transactionId;
     if (event.blockNumber !== this.indexed.block) {
+      // The blocks before this one are complete.
+      await this.joins.commit({ nextBlock: event.blockNumber, origin: this.origin });
       this.indexed = { block: event.blockNumber, transactions: new Map() };
     }
     const { transactions } = this.indexed;
     if (transactions.has(event.transactionId)) return;
     const seq = transactions.size;
-    transactions.set(event.transactionId, seq);
     for (const { name, data, sub } of unpack(event)) {
       const position: Position = { block: event.blockNumber, seq, sub: sub ?? 0 };
       const consignmentId = data.consignmentId;
       if (typeof consignmentId === 'string') {
         for (const field of PARTICIPANT_FIELDS) {
           const mspId = data[field];
-          if (typeof mspId === 'string') this.participants.join(consignmentId, mspId, position);
+          if (typeof mspId === 'string') await this.joins.join('consignment', consignmentId, mspId, position);
         }
       }
       if (name === 'PartyRegistered') {
         const { partyId, registeredBy } = data;
         if (typeof partyId === 'string' && typeof registeredBy === 'string') {
-          this.registrants.join(partyId, registeredBy, position);
+          await this.joins.join('party', partyId, registeredBy, position);
         }
       }
     }
+    // Learnt only once its joins are: a subscriber waiting for this event may judge it now.
+    transactions.set(event.transactionId, seq);
     const reached = this.progress;
     this.progress = deferred();
     reached.resolve();
   }
 
-  private visible(
+  private async visible(
     principal: Principal,
     eventName: string,
     data: Record<string, unknown>,
     at: Position,
-  ): boolean {
+  ): Promise<boolean> {
     const role = this.roles.get(principal.mspId);
     if (role === undefined) return false;
     if (SEE_ALL.has(role)) return true;
     const mspId = principal.mspId;
-    const joinedBy = (index: JoinIndex, key: unknown): boolean => {
-      const joined = typeof key === 'string' ? index.joinedAt(key, mspId) : undefined;
+    const joinedBy = async (kind: JoinKind, key: unknown): Promise<boolean> => {
+      const joined = typeof key === 'string' ? await this.joins.joinedAt(kind, key, mspId) : undefined;
       return joined !== undefined && atOrBefore(joined, at);
     };
-    if (data.consignmentId !== undefined) return joinedBy(this.participants, data.consignmentId);
-    if (eventName === 'TrustedTraderSet') return joinedBy(this.registrants, data.partyId);
+    if (data.consignmentId !== undefined) return joinedBy('consignment', data.consignmentId);
+    if (eventName === 'TrustedTraderSet') return joinedBy('party', data.partyId);
     return ORGANISATION_FIELDS.some((field) => data[field] === mspId);
   }
 }
@@ -305,6 +332,12 @@ function parsePayload(payload: Uint8Array): Record<string, unknown> | undefined 
   } catch {
     return undefined;
   }
+}
+
+/** The ledger's first chaincode event, waiting for one if there is none yet; undefined if the signal aborted. */
+async function firstEvent(ledger: LedgerPort, signal: AbortSignal): Promise<ChaincodeEvent | undefined> {
+  for await (const event of ledger.events({ startBlock: 0n, signal })) return event;
+  return undefined;
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
