@@ -13,6 +13,8 @@ const EnvSchema = z.object({
   /** Block cutting of the embedded orderer (Fabric's BatchTimeout / MaxMessageCount). */
   BATCH_TIMEOUT_MS: z.coerce.number().int().min(0).max(10_000).default(2),
   MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  /** What the embedded ledger's read caches may hold in all, in MiB (default: the store's, 64). */
+  LEDGER_CACHE_MB: z.coerce.number().int().min(1).max(65_536).optional(),
   BODY_LIMIT: z
     .string()
     .regex(/^\d+(b|kb|mb)$/, 'a size such as 256kb or 1mb')
@@ -26,7 +28,6 @@ const EnvSchema = z.object({
   JWT_AUDIENCE: z.string().min(1).default('customs-ledger'),
   /** Key of the keyed hash that turns an identity document into a pseudonymous party id. */
   PARTY_ID_KEY: z.string().min(32).optional(),
-  /** Anchor a signed audit tree head on the ledger every N entries or T seconds. */
   /** With LEDGER=fabric: the connection profiles written by network/network.sh. */
   FABRIC_PROFILE_DIR: z.string().min(1).default('./network/organizations/gateway'),
   /** The organisation that operates this gateway: it signs and anchors the audit log. */
@@ -34,6 +35,7 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9.-]+$/)
     .default('CustomsMSP'),
+  /** Anchor a signed audit tree head on the ledger every N entries or T seconds. */
   AUDIT_ANCHOR_EVERY: z.coerce.number().int().min(1).default(1000),
   AUDIT_ANCHOR_SECONDS: z.coerce.number().int().min(1).default(60),
 });
@@ -48,6 +50,7 @@ export interface GatewayConfig {
   readonly logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   readonly batchTimeoutMs: number;
   readonly maxBatchSize: number;
+  readonly ledgerCacheBytes?: number;
   readonly bodyLimit: string;
   readonly rateLimitPerMinute: number;
   readonly jwt: {
@@ -84,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     logLevel: e.LOG_LEVEL,
     batchTimeoutMs: e.BATCH_TIMEOUT_MS,
     maxBatchSize: e.MAX_BATCH_SIZE,
+    ledgerCacheBytes: e.LEDGER_CACHE_MB === undefined ? undefined : e.LEDGER_CACHE_MB * 1024 * 1024,
     bodyLimit: e.BODY_LIMIT,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     jwt: { secret: e.JWT_SECRET, jwks: e.JWT_JWKS, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },

@@ -24,6 +24,7 @@ export async function openLedger(config: GatewayConfig, logger: Logger): Promise
       collectionsConfigPath: config.collectionsConfigPath,
       batchTimeoutMs: config.batchTimeoutMs,
       maxBatchSize: config.maxBatchSize,
+      cacheBytes: config.ledgerCacheBytes,
     });
     const identities = new EnrollingIdentityProvider((mspId, user, attrs) =>
       ledger.enrolUser(mspId, user, attrs),

@@ -60,6 +60,8 @@ export interface EmbeddedLedgerOptions {
   /** Block cutting: a block is cut when it has maxBatchSize transactions or batchTimeoutMs after its first. */
   readonly batchTimeoutMs?: number;
   readonly maxBatchSize?: number;
+  /** What the ledger store's read caches may hold in all (default: LedgerStore's). */
+  readonly cacheBytes?: number;
 }
 
 const FAILED_TO_ENDORSE = 'failed to endorse transaction, see attached details for more info';
@@ -132,7 +134,10 @@ export class EmbeddedLedger implements LedgerPort {
       ]),
     );
     const msp = await MspStore.open(join(options.dataDir, 'msp'), options.organisations);
-    const store = await LedgerStore.open(join(options.dataDir, 'ledger'));
+    const store = await LedgerStore.open(
+      join(options.dataDir, 'ledger'),
+      options.cacheBytes === undefined ? {} : { cacheBytes: options.cacheBytes },
+    );
     try {
       let tip = await readTip(store);
       if (!tip) tip = await writeGenesis(store, options, msp);
@@ -195,7 +200,7 @@ export class EmbeddedLedger implements LedgerPort {
   ): Promise<Uint8Array> {
     const proposal = await this.propose(identity, transactionName, options);
     const target = this.availablePeer(options.endorsingOrganizations?.[0] ?? identity.mspId);
-    const outcome = await target.simulate(proposal);
+    const outcome = await target.execute(proposal);
     if (!outcome.ok) {
       throw new GatewayError(
         GrpcStatus.UNKNOWN,
@@ -383,7 +388,7 @@ export class EmbeddedLedger implements LedgerPort {
         proposal.transactionId,
       );
     }
-    const outcomes = await Promise.all(orgs.map((org) => this.peer(org).simulate(proposal)));
+    const outcomes = await Promise.all(orgs.map((org) => this.peer(org).endorse(proposal)));
     const details = outcomes.flatMap((o) => (o.ok ? [] : [o.detail]));
     const reference = outcomes.find((o) => o.ok);
     for (const o of outcomes) {
@@ -415,7 +420,7 @@ export class EmbeddedLedger implements LedgerPort {
         proposal.transactionId,
       );
     }
-    const first = await gatewayPeer.simulate(proposal);
+    const first = await gatewayPeer.endorse(proposal);
     if (!first.ok)
       throw new EndorseError(GrpcStatus.ABORTED, FAILED_TO_ENDORSE, [first.detail], proposal.transactionId);
     const written = first.encodedRwSet.collections
@@ -467,11 +472,11 @@ export class EmbeddedLedger implements LedgerPort {
       else endorsed.push(outcome);
     };
     const planned = layout.filter((org) => !(keepFirst && org === gatewayMspId));
-    for (const outcome of await Promise.all(planned.map((org) => this.peer(org).simulate(proposal))))
+    for (const outcome of await Promise.all(planned.map((org) => this.peer(org).endorse(proposal))))
       accept(outcome);
     for (const org of available.filter((o) => !layout.includes(o))) {
       if (satisfies(endorsed.map((o) => o.mspId))) break;
-      accept(await this.peer(org).simulate(proposal));
+      accept(await this.peer(org).endorse(proposal));
     }
     if (!satisfies(endorsed.map((o) => o.mspId))) {
       throw new EndorseError(GrpcStatus.ABORTED, FAILED_TO_COLLECT, details, proposal.transactionId);

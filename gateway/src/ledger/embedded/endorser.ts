@@ -21,6 +21,16 @@ export interface PeerContext {
   readonly isMemberIdentity: (mspId: string, certificate: string) => boolean;
 }
 
+/** A proposal run against the peer's state: the chaincode's response and what it read and wrote. */
+export type ExecutionOutcome =
+  | {
+      readonly ok: true;
+      readonly mspId: string;
+      readonly response: ChaincodeResponse;
+      readonly simulation: SimulationResult;
+    }
+  | { readonly ok: false; readonly mspId: string; readonly detail: ErrorDetail };
+
 export type EndorsementOutcome =
   | {
       readonly ok: true;
@@ -49,7 +59,7 @@ export function endorsementMessage(responsePayload: string, endorserCertificate:
   return Buffer.concat([Buffer.from(responsePayload, 'utf8'), Buffer.from(endorserCertificate, 'utf8')]);
 }
 
-/** One organisation's peer: checks a proposal, simulates it, and signs the result. */
+/** One organisation's peer: checks a proposal, simulates it, and (to endorse it) signs the result. */
 export class Peer {
   available = true;
   private readonly key: KeyObject;
@@ -64,8 +74,12 @@ export class Peer {
     this.key = createPrivateKey(identity.privateKeyPem);
   }
 
-  async simulate(proposal: DecodedProposal): Promise<EndorsementOutcome> {
-    const fail = (message: string): EndorsementOutcome => ({
+  /**
+   * Checks and simulates the proposal. An evaluation stops here: Fabric's peer signs its response
+   * too, but the gateway hands the client only the payload, so the signature would never be read.
+   */
+  async execute(proposal: DecodedProposal): Promise<ExecutionOutcome> {
+    const fail = (message: string): ExecutionOutcome => ({
       ok: false,
       mspId: this.mspId,
       detail: { address: this.address, mspId: this.mspId, message },
@@ -95,7 +109,14 @@ export class Peer {
     );
     if (response.status >= ERROR_THRESHOLD)
       return fail(`chaincode response ${response.status}, ${response.message}`);
-    const simulation = simulator.result();
+    return { ok: true, mspId: this.mspId, response, simulation: simulator.result() };
+  }
+
+  /** Executes the proposal and signs the proposal response, as an endorsement. */
+  async endorse(proposal: DecodedProposal): Promise<EndorsementOutcome> {
+    const executed = await this.execute(proposal);
+    if (!executed.ok) return executed;
+    const { response, simulation } = executed;
     const encodedRwSet = encodeRwSet(simulation.rwset);
     const responsePayload = proposalResponsePayload(
       proposal.transactionId,

@@ -15,6 +15,8 @@ export interface EmbeddedNetworkOptions {
   readonly collectionsConfigPath: string;
   readonly batchTimeoutMs?: number;
   readonly maxBatchSize?: number;
+  /** What the ledger store's read caches may hold in all (default: LedgerStore's). */
+  readonly cacheBytes?: number;
 }
 
 export interface EmbeddedNetwork {
@@ -40,6 +42,7 @@ export async function openEmbeddedNetwork(options: EmbeddedNetworkOptions): Prom
     endorsementPolicy: chaincodeEndorsementPolicy(network),
     batchTimeoutMs: options.batchTimeoutMs,
     maxBatchSize: options.maxBatchSize,
+    cacheBytes: options.cacheBytes,
   });
   try {
     await ensureRegistry(ledger, network);
