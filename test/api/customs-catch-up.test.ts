@@ -46,14 +46,12 @@ it('assesses and releases what was submitted while customs’ gateway was down',
     .as(OFFICER)
     .post('/v1/customs/rule-set', { ...DEFAULT_RULE_SET, version: 'catch-up-1', randomSelectionRate: 0 });
   expect(put.status, put.text).toBe(201);
-  const created = await running
-    .as(PLATFORM)
-    .post('/v1/consignments', {
-      consignmentId: id,
-      orderNumber,
-      originCountry: 'CN',
-      destinationCountry: 'FR',
-    });
+  const created = await running.as(PLATFORM).post('/v1/consignments', {
+    consignmentId: id,
+    orderNumber,
+    originCountry: 'CN',
+    destinationCountry: 'FR',
+  });
   expect(created.status, created.text).toBe(201);
   await running.close();
 

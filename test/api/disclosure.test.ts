@@ -46,13 +46,11 @@ let second: Package;
 let paymentTxId: string;
 
 const disclose = async (): Promise<Package> => {
-  const res = await t
-    .as(PLATFORM)
-    .post<Package>(`/v1/consignments/${id}/disclosures`, {
-      record: 'order',
-      fields: FIELDS,
-      purpose: 'dispute_resolution',
-    });
+  const res = await t.as(PLATFORM).post<Package>(`/v1/consignments/${id}/disclosures`, {
+    record: 'order',
+    fields: FIELDS,
+    purpose: 'dispute_resolution',
+  });
   expect(res.status, res.text).toBe(201);
   return res.body;
 };
@@ -65,14 +63,12 @@ const copy = (pkg: Package): Package => structuredClone(pkg);
 
 beforeAll(async () => {
   t = await startTestGateway();
-  const created = await t
-    .as(PLATFORM)
-    .post('/v1/consignments', {
-      consignmentId: id,
-      orderNumber,
-      originCountry: 'CN',
-      destinationCountry: 'FR',
-    });
+  const created = await t.as(PLATFORM).post('/v1/consignments', {
+    consignmentId: id,
+    orderNumber,
+    originCountry: 'CN',
+    destinationCountry: 'FR',
+  });
   expect(created.status, created.text).toBe(201);
   const v1 = await t
     .as(PLATFORM)

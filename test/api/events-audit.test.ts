@@ -80,13 +80,11 @@ describe('Server-Sent Events', () => {
 
       const second = await startTestGateway({}, dataDir);
       try {
-        const res = await second
-          .as('platformb-operator')
-          .post('/v1/consignments', {
-            consignmentId: 'EVR-B1',
-            originCountry: 'CN',
-            destinationCountry: 'FR',
-          });
+        const res = await second.as('platformb-operator').post('/v1/consignments', {
+          consignmentId: 'EVR-B1',
+          originCountry: 'CN',
+          destinationCountry: 'FR',
+        });
         expect(res.status, res.text).toBe(201);
         // Waits long enough to see EVR-B1 if it were let through.
         const after = await readSse(second, 'platforma-operator', 3, undefined, 2_000);

@@ -48,9 +48,7 @@ describe('the whole flow over HTTP', () => {
     expect(created.headers.get('location')).toBe(`/v1/consignments/${id}`);
     expect(created.headers.get('x-transaction-id')).toMatch(/^[0-9a-f]{64}$/);
 
-    const order = await t
-      .as(PLATFORM)
-      .post(`/v1/consignments/${id}/order`, orderPayload(`ORD-${id}`));
+    const order = await t.as(PLATFORM).post(`/v1/consignments/${id}/order`, orderPayload(`ORD-${id}`));
     expect(order.status, order.text).toBe(201);
     expect(order.body).toMatchObject({ kind: 'order', consignmentId: id, version: 1 });
     expect(order.text).not.toContain('Zebulon');
@@ -66,15 +64,11 @@ describe('the whole flow over HTTP', () => {
         logisticsPayload(`ORD-${id}`, `RR${id.replace(/\W/g, '')}CN`),
       );
     expect(logistics.status, logistics.text).toBe(201);
-    const declaration = await t
-      .as(PLATFORM)
-      .post(`/v1/consignments/${id}/declaration`, declarationPayload());
+    const declaration = await t.as(PLATFORM).post(`/v1/consignments/${id}/declaration`, declarationPayload());
     expect(declaration.status, declaration.text).toBe(201);
 
     for (const type of ['dispatched', 'arrived']) {
-      const moved = await t
-        .as(POST)
-        .post(`/v1/consignments/${id}/movements`, { type, location: 'FRCDG' });
+      const moved = await t.as(POST).post(`/v1/consignments/${id}/movements`, { type, location: 'FRCDG' });
       expect(moved.status, moved.text).toBe(201);
     }
     const decision = await t.as(CUSTOMS).post(`/v1/consignments/${id}/decision`, {
@@ -138,9 +132,7 @@ describe('personal data: purpose-bound, recorded, filtered', () => {
   const id = `PD-1-${RUN}`;
   beforeAll(async () => {
     await createConsignment(id);
-    const order = await t
-      .as(PLATFORM)
-      .post(`/v1/consignments/${id}/order`, orderPayload(`ORD-${id}`));
+    const order = await t.as(PLATFORM).post(`/v1/consignments/${id}/order`, orderPayload(`ORD-${id}`));
     expect(order.status, order.text).toBe(201);
   });
 

@@ -35,18 +35,16 @@ const dataDir = (): string => join(mountPoint, 'data');
 const filler = (): string => join(mountPoint, 'filler');
 
 const create = (n: string, key?: string): Promise<ApiResponse> =>
-  t
-    .as(PLATFORM)
-    .post(
-      '/v1/consignments',
-      {
-        consignmentId: `FULL-${RUN}-${n}`,
-        orderNumber: `ORD-FULL-${RUN}-${n}`,
-        originCountry: 'CN',
-        destinationCountry: 'FR',
-      },
-      key === undefined ? {} : { 'Idempotency-Key': key },
-    );
+  t.as(PLATFORM).post(
+    '/v1/consignments',
+    {
+      consignmentId: `FULL-${RUN}-${n}`,
+      orderNumber: `ORD-FULL-${RUN}-${n}`,
+      originCountry: 'CN',
+      destinationCountry: 'FR',
+    },
+    key === undefined ? {} : { 'Idempotency-Key': key },
+  );
 const exists = async (n: string): Promise<number> =>
   (await t.as(PLATFORM).get(`/v1/consignments/FULL-${RUN}-${n}`)).status;
 

@@ -6,11 +6,9 @@ const MeSchema = z
   .object({
     user: z.string(),
     mspId: z.string(),
-    orgRole: z
-      .string()
-      .openapi({
-        description: 'The organisation’s role: platform, payment, post, express, customs, auditor',
-      }),
+    orgRole: z.string().openapi({
+      description: 'The organisation’s role: platform, payment, post, express, customs, auditor',
+    }),
     role: z
       .string()
       .openapi({ description: 'The user’s role within the organisation: operator, officer, service, …' }),
