@@ -11,7 +11,8 @@
  *        gateway's customs pipeline assesses and may release the consignment on its own),
  *   40 % status reads (GET /v1/consignments/{id}) and 20 % history reads (…/history) of a random
  *        consignment created so far.
- * Reports p50/p99 per interval, RSS every 5 s and errors, to bench-results/soak.json and
+ * Reports p50/p99 per interval, RSS every 5 s, the V8 heap and external memory per interval (from
+ * /metrics) and errors, to bench-results/soak.json and
  * bench-results/soak.md. Exits 1 if any request failed (not 2xx, a network error, or more than
  * --max-in-flight waiting) or if memory grew: the least-squares slope of RSS over the last two
  * thirds of the run (the first third is start-up and heap sizing) above --max-growth MB/min.
@@ -79,6 +80,7 @@ const dataDir = await mkdtemp(join(tmpdir(), 'bench-soak-'));
 const gateway = await startGatewayProcess(dataDir);
 try {
   const rss = new RssSampler(gateway.pid, 5000);
+  const started = performance.now();
   const durationS = options.minutes * 60;
   const intervals: Interval[] = [];
   const intervalAt = (s: number): Interval => {
@@ -88,6 +90,12 @@ try {
     return intervals[index]!;
   };
   const errorSamples: string[] = [];
+  /** Where the memory is, from the gateway's /metrics at the end of each interval. */
+  const heap: { t: number; heapUsedMb: number; heapTotalMb: number; externalMb: number }[] = [];
+  const heapTimer = setInterval(() => {
+    const t = (performance.now() - started) / 1000;
+    void v8Memory(gateway.url).then((m) => m && heap.push({ t, ...m }));
+  }, options.interval * 1000);
 
   /**
    * Parcels whose create was acknowledged (reads pick among these: creates complete out of order
@@ -151,7 +159,6 @@ try {
     Presets.shades_classic,
   );
   bar.start(Math.round(durationS), 0, { requests: 0, errors: 0, rss: '-' });
-  const started = performance.now();
   let sent = 0;
   let inFlight = 0;
   let errors = 0;
@@ -202,11 +209,13 @@ try {
   await Promise.all(pending);
   await rss.sample();
   rss.stop();
+  clearInterval(heapTimer);
   bar.stop();
 
   const rows = intervals.map((i) => {
     const endS = i.fromS + options.interval;
     const atEnd = rss.samples.filter((s) => s.t <= endS).at(-1);
+    const v8 = heap.filter((h) => h.t <= endS + 1).at(-1);
     return {
       fromS: i.fromS,
       requests: i.latencies.length + i.errors,
@@ -216,6 +225,9 @@ try {
       readP99Ms: round(percentile(i.reads, 99), 1),
       writeP99Ms: round(percentile(i.writes, 99), 1),
       rssMb: round(atEnd?.mb ?? 0, 1),
+      heapUsedMb: v8?.heapUsedMb,
+      heapTotalMb: v8?.heapTotalMb,
+      externalMb: v8?.externalMb,
     };
   });
   const growth = rss.summary(durationS / 3);
@@ -227,7 +239,7 @@ try {
     requests: sent,
     errors,
     errorSamples,
-    consignmentsCreated: created,
+    consignmentsCreated: created.length,
     p99MsWorstInterval: Math.max(0, ...rows.map((r) => r.p99Ms)),
     rss: {
       firstMb: all.firstMb,
@@ -249,11 +261,11 @@ try {
     `Soak ${result.date}: ${options.minutes} min at ${options.rate} req/s (10 % creates, 30 % records, 40 % status, 20 % history reads), ${sent} requests, ${errors} errors.`,
     `RSS ${all.firstMb} → ${all.lastMb} MB (max ${all.maxMb}); growth over the last 2/3: ${growth.slopeMbPerMin} MB/min (bound ${options.maxGrowth}) — ${result.passed ? 'passed' : 'FAILED'}.`,
     '',
-    '| From (s) | Requests | Errors | p50 ms | p99 ms | Reads p99 ms | Writes p99 ms | RSS MB |',
-    '|---|---|---|---|---|---|---|---|',
+    '| From (s) | Requests | Errors | p50 ms | p99 ms | Reads p99 ms | Writes p99 ms | RSS MB | V8 heap used / total MB | External MB |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.fromS} | ${r.requests} | ${r.errors} | ${r.p50Ms} | ${r.p99Ms} | ${r.readP99Ms} | ${r.writeP99Ms} | ${r.rssMb} |`,
+        `| ${r.fromS} | ${r.requests} | ${r.errors} | ${r.p50Ms} | ${r.p99Ms} | ${r.readP99Ms} | ${r.writeP99Ms} | ${r.rssMb} | ${r.heapUsedMb ?? '-'} / ${r.heapTotalMb ?? '-'} | ${r.externalMb ?? '-'} |`,
     ),
     '',
   ].join('\n');
@@ -266,4 +278,23 @@ try {
 } finally {
   await gateway.stop();
   await rm(dataDir, { recursive: true, force: true });
+}
+
+/** The gateway's V8 heap and external memory, in MB, from its Prometheus metrics; undefined if unreadable. */
+async function v8Memory(
+  url: string,
+): Promise<{ heapUsedMb: number; heapTotalMb: number; externalMb: number } | undefined> {
+  const text = await fetch(`${url}/metrics`)
+    .then((res) => res.text())
+    .catch(() => undefined);
+  if (text === undefined) return undefined;
+  const mb = (name: string): number => {
+    const value = new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1];
+    return round(Number(value) / 1024 / 1024, 1);
+  };
+  return {
+    heapUsedMb: mb('nodejs_heap_size_used_bytes'),
+    heapTotalMb: mb('nodejs_heap_size_total_bytes'),
+    externalMb: mb('nodejs_external_memory_bytes'),
+  };
 }

@@ -1,8 +1,8 @@
 /*
  * The gateway as `npm start` runs it (`node --enable-source-maps gateway/dist/main.js`, built by
  * `npm run build:gateway`; its own process, real HTTP), so that its start-up time and its memory
- * are its own and not the benchmark's. Memory and
- * CPU time are read from /proc (Linux).
+ * are its own and not the benchmark's, and so that it can be killed (the reliability tests use it
+ * too). Memory and CPU time are read from /proc (Linux).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -18,9 +18,11 @@ export interface GatewayProcess {
   auth(user: string): Record<string, string>;
   /** SIGTERM (the gateway closes its stores), SIGKILL after 30 s. */
   stop(): Promise<void>;
+  /** SIGKILL: the gateway dies where it is, as in a crash. */
+  kill(): Promise<void>;
 }
 
-/** Starts the gateway on `dataDir` and resolves once /readyz answers 200. */
+/** Starts the gateway on `dataDir` (`env` adds to or overrides its settings) and resolves once /readyz answers 200. */
 export async function startGatewayProcess(
   dataDir: string,
   env: Record<string, string> = {},
@@ -50,6 +52,17 @@ export async function startGatewayProcess(
     user: string;
     apiKey: string;
   }[];
+  const exited = (signal: NodeJS.Signals, killAfterMs?: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const kill =
+        killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+      child.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      child.kill(signal);
+    });
   return {
     pid: child.pid!,
     url,
@@ -59,16 +72,8 @@ export async function startGatewayProcess(
       if (!credential) throw new Error(`no demo user ${user}`);
       return { authorization: `Bearer ${credential.apiKey}` };
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
-        child.once('exit', () => {
-          clearTimeout(kill);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
+    stop: () => exited('SIGTERM', 30_000),
+    kill: () => exited('SIGKILL'),
   };
 }
 

@@ -1,6 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
@@ -8,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { AuditAnchor } from '@customs-ledger/chaincode';
 import { AuditLog } from '../../gateway/src/audit/audit-log.js';
 import { openEmbeddedNetwork } from '../../gateway/src/ledger/embedded/network.js';
+import { startGatewayProcess, type GatewayProcess } from '../../bench/lib/gateway-process.js';
 import { client, type ApiClient } from '../support/gateway.js';
 import { orderPayload } from '../support/payloads.js';
 
@@ -37,60 +37,18 @@ interface Write {
 }
 
 let dataDir: string;
-let child: ChildProcess | undefined;
+let gateway: GatewayProcess | undefined;
 afterAll(async () => {
-  child?.kill('SIGKILL');
+  await gateway?.kill();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-/** Starts the gateway process; resolves with its URL once it listens. */
-function startGatewayProcess(): Promise<{ process: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, ['--enable-source-maps', 'gateway/dist/main.js'], {
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'error',
-      AUDIT_ANCHOR_EVERY: '25',
-      AUDIT_ANCHOR_SECONDS: '1',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child = proc;
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      const match = /Gateway listening on (http:\/\/\S+)/.exec(output);
-      if (match) {
-        proc.stdout!.off('data', onData);
-        resolve({ process: proc, url: match[1]!.replace('localhost', '127.0.0.1') });
-      }
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    proc.once('exit', (code) =>
-      reject(new Error(`gateway exited with ${code} before listening:\n${output}`)),
-    );
-  });
+/** Starts the gateway process on the test's data directory, anchoring its audit log often. */
+async function start(): Promise<{ gateway: GatewayProcess; as: (user: string) => ApiClient }> {
+  gateway = await startGatewayProcess(dataDir, { AUDIT_ANCHOR_EVERY: '25', AUDIT_ANCHOR_SECONDS: '1' });
+  const started = gateway;
+  return { gateway: started, as: (user) => client(started.url, started.auth(user)) };
 }
-
-async function apiFor(url: string): Promise<(user: string) => ApiClient> {
-  const credentials = JSON.parse(await readFile(join(dataDir, 'dev-credentials.json'), 'utf8')) as {
-    user: string;
-    apiKey: string;
-  }[];
-  return (user) =>
-    client(url, { Authorization: `Bearer ${credentials.find((c) => c.user === user)!.apiKey}` });
-}
-
-const killed = (proc: ChildProcess): Promise<void> =>
-  new Promise((resolve) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-    proc.once('exit', () => resolve());
-    proc.kill('SIGKILL');
-  });
 
 describe('the gateway killed with SIGKILL while clients write over HTTP', () => {
   it('loses no acknowledged write, leaves none half-written, and its chain and audit log verify', async () => {
@@ -99,8 +57,7 @@ describe('the gateway killed with SIGKILL while clients write over HTTP', () => 
     const run = randomBytes(3).toString('hex').toUpperCase();
 
     for (let round = 0; round < ROUNDS; round++) {
-      const { process: proc, url } = await startGatewayProcess();
-      const as = await apiFor(url);
+      const { gateway: running, as } = await start();
       let firstAck: (() => void) | undefined;
       const acknowledged = new Promise<void>((resolve) => (firstAck = resolve));
       let stop = false;
@@ -139,7 +96,7 @@ describe('the gateway killed with SIGKILL while clients write over HTTP', () => 
       const writers = Array.from({ length: WRITERS }, (_, w) => writer(w));
       await acknowledged;
       await new Promise((resolve) => setTimeout(resolve, KILL_AFTER_MS + Math.random() * KILL_SPREAD_MS));
-      await killed(proc);
+      await running.kill();
       stop = true;
       await Promise.all(writers);
     }
@@ -150,8 +107,7 @@ describe('the gateway killed with SIGKILL while clients write over HTTP', () => 
     // Under this load every answered write succeeds: anything else would be a bug, not a crash effect.
     expect(answered.filter((w) => w.answer!.status !== 201).map((w) => [w.path, w.answer])).toEqual([]);
 
-    const { process: last, url } = await startGatewayProcess();
-    const as = await apiFor(url);
+    const { gateway: last, as } = await start();
     for (const write of answered) {
       const replay = await as(write.user).post(write.path, write.body, { 'Idempotency-Key': write.key });
       expect({ path: write.path, status: replay.status, body: replay.body }).toEqual({
@@ -184,11 +140,8 @@ describe('the gateway killed with SIGKILL while clients write over HTTP', () => 
         expect({ status: retry.status, replayed }, retry.text).toEqual({ status: 201, replayed: false });
       }
     }
-    await new Promise<void>((resolve) => {
-      last.once('exit', () => resolve());
-      last.kill('SIGTERM');
-    });
-    child = undefined;
+    await last.stop();
+    gateway = undefined;
 
     // The log keeps one id through every restart: all its anchors are under it.
     const store = new Level<string, Uint8Array>(join(dataDir, 'gateway', 'store'), {

@@ -6,7 +6,6 @@ import {
   assertPaymentSubmitter,
   bindParticipant,
   canReadPrivateRecord,
-  canSeeConsignment,
   collectionMembers,
   mergeJoinKeys,
   payloadJoinKeys,
@@ -33,6 +32,7 @@ import {
   type RecordKind,
 } from '../domain/schemas';
 import { BatchConflict, BatchWrites } from './batch-context';
+import { loadConsignment, loadVisibleConsignment } from './consignment-state';
 import { automaticDecision } from './customs';
 import type { ErasureRecord } from '../domain/erasure';
 import { heldConsignmentRecord, readCommittedEnvelope, readHeldLeaves } from './private-records';
@@ -50,7 +50,6 @@ import {
   result,
   transientPayload,
   txTime,
-  type Caller,
 } from './context';
 import {
   byTimeThenTx,
@@ -157,7 +156,7 @@ export class ConsignmentContract extends Contract {
   public async recordMovement(ctx: Context, consignmentId: string, movementJson: string): Promise<string> {
     const caller = await resolveCaller(ctx);
     assertAllowed('recordMovement', caller);
-    const consignment = await this.load(ctx, consignmentId);
+    const consignment = await loadConsignment(ctx, consignmentId);
     const id = consignment.consignmentId;
     if (consignment.carrierMspId === undefined) {
       throw new Error(
@@ -245,7 +244,7 @@ export class ConsignmentContract extends Contract {
   public async recordDecision(ctx: Context, consignmentId: string, decisionJson: string): Promise<string> {
     const caller = await resolveCaller(ctx);
     assertAllowed('recordDecision', caller);
-    const consignment = await this.load(ctx, consignmentId);
+    const consignment = await loadConsignment(ctx, consignmentId);
     const id = consignment.consignmentId;
     const decision = parseJsonWith(Decision, 'decision', decisionJson);
     const statusAfter = nextStatus(consignment.status, decision.decision, id);
@@ -310,7 +309,7 @@ export class ConsignmentContract extends Contract {
   @Returns('string')
   public async get(ctx: Context, consignmentId: string): Promise<string> {
     const caller = await resolveCaller(ctx);
-    const consignment = await this.loadVisible(ctx, caller, consignmentId);
+    const consignment = await loadVisibleConsignment(ctx, caller, consignmentId);
     const id = consignment.consignmentId;
     const records = await listByPartialKey<SubmissionRecord>(ctx, KeyType.record, [id]);
     const movements = await listByPartialKey<MovementRecord>(ctx, KeyType.movement, [id]);
@@ -354,7 +353,7 @@ export class ConsignmentContract extends Contract {
   /** A record of a consignment the caller may see, if the caller is a member of its collection. */
   private async memberRecord(ctx: Context, consignmentId: string, kind: string): Promise<SubmissionRecord> {
     const caller = await resolveCaller(ctx);
-    const consignment = await this.loadVisible(ctx, caller, consignmentId);
+    const consignment = await loadVisibleConsignment(ctx, caller, consignmentId);
     const record = await this.requireRecord(ctx, consignment.consignmentId, this.parseRecordKind(kind));
     if (!collectionMembers(record.submittedBy, caller.network.customsMspId).includes(caller.mspId)) {
       throw new Error(`${caller.mspId} is not a member of collection ${record.collection}`);
@@ -381,7 +380,7 @@ export class ConsignmentContract extends Contract {
     let id: string;
     let members: string[];
     if (type === 'consignment') {
-      const consignment = await this.loadVisible(ctx, caller, subjectId);
+      const consignment = await loadVisibleConsignment(ctx, caller, subjectId);
       id = consignment.consignmentId;
       const record = await this.requireRecord(ctx, id, this.parseRecordKind(recordKind));
       members = collectionMembers(record.submittedBy, caller.network.customsMspId);
@@ -427,7 +426,7 @@ export class ConsignmentContract extends Contract {
     const type = parseWith(SubjectType, 'subjectType', subjectType);
     let id: string;
     if (type === 'consignment') {
-      id = (await this.loadVisible(ctx, caller, subjectId)).consignmentId;
+      id = (await loadVisibleConsignment(ctx, caller, subjectId)).consignmentId;
     } else {
       id = parseWith(PartyId, 'subjectId', subjectId);
       if (caller.role !== 'customs' && caller.role !== 'auditor') {
@@ -453,22 +452,6 @@ export class ConsignmentContract extends Contract {
       throw new Error(`invalid record kind '${kind}'; expected one of ${recordKinds.join(', ')}`);
     }
     return kind as RecordKind;
-  }
-
-  private async load(ctx: Context, consignmentId: string): Promise<ConsignmentRecord> {
-    const id = parseWith(ConsignmentId, 'consignmentId', consignmentId);
-    const consignment = await readJson<ConsignmentRecord>(ctx, this.consignmentKey(ctx, id));
-    if (!consignment) throw new Error(`consignment ${id} does not exist`);
-    return consignment;
-  }
-
-  private async loadVisible(ctx: Context, caller: Caller, consignmentId: string): Promise<ConsignmentRecord> {
-    assertAllowed('readConsignment', caller);
-    const consignment = await this.load(ctx, consignmentId);
-    if (!canSeeConsignment(caller, consignment)) {
-      throw new Error(`consignment ${consignment.consignmentId} is not visible to ${caller.mspId}`);
-    }
-    return consignment;
   }
 
   private async requireRecord(ctx: Context, id: string, kind: RecordKind): Promise<SubmissionRecord> {
@@ -519,7 +502,7 @@ export class ConsignmentContract extends Contract {
   private async submit(ctx: Context, consignmentId: string, kind: RecordKind): Promise<string> {
     const caller = await resolveCaller(ctx);
     assertAllowed(submitAction[kind], caller);
-    const consignment = await this.load(ctx, consignmentId);
+    const consignment = await loadConsignment(ctx, consignmentId);
     const id = consignment.consignmentId;
     // Who may write first: a stranger must not learn the consignment's status from the refusal.
     assertPaymentSubmitter(kind, caller, participantsOf(consignment), id);

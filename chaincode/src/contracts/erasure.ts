@@ -35,6 +35,7 @@ import {
   heldConsignmentRecord,
   heldPartyRegistration,
   readHeldLeaves,
+  type HeldLeaves,
   type HeldRecord,
 } from './private-records';
 import type { DecisionRecord, PartyRegistration, SubmissionRecord } from './records';
@@ -96,10 +97,12 @@ export class ErasureContract extends Contract {
         statusSince: consignment.updatedAt,
         ...(releasedAt ? { releasedAt } : {}),
       });
-      const role = await this.roleOfParty(ctx, caller, subject, records);
+      const { role, heldOrder } = await this.roleOfParty(ctx, caller, subject, records);
       for (const record of mine) {
         const held = heldConsignmentRecord(record);
-        const mark = await this.redact(ctx, caller, held, personalPaths(record.kind, role), subject);
+        const paths = personalPaths(record.kind, role);
+        const read = record.kind === 'order' ? heldOrder : undefined;
+        const mark = await this.redact(ctx, caller, held, paths, subject, read);
         if (mark) marks.push(mark);
       }
     }
@@ -126,20 +129,23 @@ export class ErasureContract extends Contract {
   /**
    * The party's role in the consignment's order: from the order itself when the caller holds it,
    * else from a disclosure of /buyer/id or /seller/id checked against the order's public commitment.
+   * With the order's leaves as read, when the caller holds it (it redacts them next).
    */
   private async roleOfParty(
     ctx: Context,
     caller: Caller,
     subject: Subject,
     records: readonly SubmissionRecord[],
-  ): Promise<PartyKind> {
+  ): Promise<{ role: PartyKind; heldOrder?: HeldLeaves }> {
     const target = subject.target as Extract<Subject['target'], { type: 'consignment' }>;
     const id = target.consignmentId;
     const order = records.find((r) => r.kind === 'order');
     if (!order) throw new Error(`consignment ${id} has no order record naming its buyer and seller`);
     let leaves: readonly HeldLeaf[];
+    let heldOrder: HeldLeaves | undefined;
     if (order.submittedBy === caller.mspId) {
-      leaves = (await readHeldLeaves(ctx, heldConsignmentRecord(order))).leaves;
+      heldOrder = await readHeldLeaves(ctx, heldConsignmentRecord(order));
+      leaves = heldOrder.leaves;
     } else {
       if (!target.orderProof) {
         throw new Error(
@@ -153,12 +159,13 @@ export class ErasureContract extends Contract {
     }
     const role = roleInOrder(leaves, subject.partyId);
     if (!role) throw new Error(`the order of consignment ${id} does not name party ${subject.partyId}`);
-    return role;
+    return heldOrder ? { role, heldOrder } : { role };
   }
 
   /**
    * Erases the subject's fields of one record: writes the next redacted version under a new key,
    * purges the key that held them, and updates the public mark. Undefined when nothing was left.
+   * `read`: the record's leaves, when this transaction has read them already.
    */
   private async redact(
     ctx: Context,
@@ -166,9 +173,10 @@ export class ErasureContract extends Contract {
     held: HeldRecord,
     paths: readonly string[],
     subject: Subject,
+    read?: HeldLeaves,
   ): Promise<ErasureRecord | undefined> {
     if (paths.length === 0) return undefined;
-    const { leaves, key, mark, steps } = await readHeldLeaves(ctx, held);
+    const { leaves, key, mark, steps } = read ?? (await readHeldLeaves(ctx, held));
     const redaction = redactLeaves(leaves, paths);
     if (!redaction) return undefined;
     const txId = ctx.stub.getTxID();

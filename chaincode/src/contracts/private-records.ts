@@ -94,15 +94,15 @@ export async function readEnvelope<P>(ctx: Context, held: HeldRecord): Promise<P
  * envelope (checked against the committed root), or the latest redacted version's kept values
  * and erased fields' hashes. `key` is where they were read from, the key a further erasure purges.
  */
-export async function readHeldLeaves(
-  ctx: Context,
-  held: HeldRecord,
-): Promise<{
+export interface HeldLeaves {
   readonly leaves: readonly HeldLeaf[];
+  /** The private key that holds them: the original, or the latest redacted version. */
   readonly key: string;
   readonly mark: ErasureRecord | undefined;
   readonly steps: RedactedEnvelope['erasures'];
-}> {
+}
+
+export async function readHeldLeaves(ctx: Context, held: HeldRecord): Promise<HeldLeaves> {
   const mark = await readErasureMark(ctx, held);
   const original = await readPrivateJson<PrivateEnvelope>(ctx, held.collection, held.originalKey);
   if (original) {
