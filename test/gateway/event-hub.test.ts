@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import type {
   EventsOptions,
   LedgerPort,
 } from '../../gateway/src/ledger/port.js';
-import { EventHub, type DeliveredEvent } from '../../gateway/src/services/event-hub.js';
+import { EventHub, untilAborted, type DeliveredEvent } from '../../gateway/src/services/event-hub.js';
 import { JoinStore } from '../../gateway/src/services/join-store.js';
 import { logisticsPayload } from '../support/payloads.js';
 
@@ -519,5 +520,17 @@ describe('EventHub with a scripted ledger', () => {
       '1:5 ConsignmentCreated',
       '2:6 MovementRecorded',
     ]);
+  });
+});
+
+describe('waiting for the index', () => {
+  it('leaves nothing on a long-lived subscription’s signal once the wait is over, and ends on abort', async () => {
+    const controller = new AbortController();
+    for (let i = 0; i < 100; i++) await untilAborted(Promise.resolve(), controller.signal);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    const waiting = untilAborted(new Promise<void>(() => {}), controller.signal);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    controller.abort();
+    await waiting;
   });
 });

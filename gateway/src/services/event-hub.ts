@@ -178,7 +178,6 @@ export class EventHub {
     signal: AbortSignal,
   ): AsyncGenerator<DeliveredEvent> {
     if (signal.aborted) return;
-    const stopped = aborted(signal);
     let skipping = after;
     let block = -1n;
     let seq = -1;
@@ -199,7 +198,7 @@ export class EventHub {
         }
         skipping = undefined;
       }
-      if (!(await this.learnt(event, signal, stopped))) return;
+      if (!(await this.learnt(event, signal))) return;
       for (const { name, data, sub } of unpack(event)) {
         if ((sub ?? 0) <= skipThrough) continue;
         if (await this.visible(principal, name, data, { block, seq, sub: sub ?? 0 })) {
@@ -211,12 +210,12 @@ export class EventHub {
   }
 
   /** Waits until the index has learnt the event; false when the signal aborted first. */
-  private async learnt(event: ChaincodeEvent, signal: AbortSignal, stopped: Promise<void>): Promise<boolean> {
+  private async learnt(event: ChaincodeEvent, signal: AbortSignal): Promise<boolean> {
     while (!signal.aborted) {
       const { block, transactions } = this.indexed;
       if (event.blockNumber < block) return true;
       if (event.blockNumber === block && transactions.has(event.transactionId)) return true;
-      await Promise.race([this.progress.promise, stopped]);
+      await untilAborted(this.progress.promise, signal);
     }
     return false;
   }
@@ -224,7 +223,6 @@ export class EventHub {
   private async follow(): Promise<void> {
     let delay = RETRY_MIN_MS;
     const signal = this.abort.signal;
-    const stopped = aborted(signal);
     while (!signal.aborted) {
       try {
         if (!this.resumed) await this.resume(signal);
@@ -242,7 +240,7 @@ export class EventHub {
         return;
       } catch {
         if (signal.aborted) return;
-        await Promise.race([sleep(delay), stopped]);
+        await untilAborted(sleep(delay), signal);
         delay = Math.min(delay * 2, RETRY_MAX_MS);
       }
     }
@@ -346,9 +344,22 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
-function aborted(signal: AbortSignal): Promise<void> {
+/**
+ * Resolves when `promise` does or the signal aborts, whichever comes first, leaving nothing
+ * attached to either afterwards but a reaction on `promise`. (Racing against one long-lived
+ * promise instead adds a reaction to it at every wait, kept until it settles: a subscription that
+ * stays open for days held one per event it waited for.)
+ */
+export function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  return new Promise((resolve) => {
+    const onAbort = (): void => resolve();
+    signal.addEventListener('abort', onAbort, { once: true });
+    void promise.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
 }
 
 function sleep(ms: number): Promise<void> {
