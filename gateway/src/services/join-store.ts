@@ -29,7 +29,7 @@ export interface JoinCheckpoint {
 }
 
 /** Name of the sublevel of the gateway's own store that holds the joins. */
-export const JOIN_SUBLEVEL = 'event-joins';
+const JOIN_SUBLEVEL = 'event-joins';
 /** Its checkpoint's key: no join key starts with '~' (they start with a kind). */
 const CHECKPOINT_KEY = '~checkpoint';
 /** Keys looked up recently, with their joins ('' when none): what every streamed event asks. */
