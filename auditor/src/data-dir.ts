@@ -1,7 +1,11 @@
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Level } from 'level';
 import { LedgerStore } from '../../gateway/src/ledger/embedded/store.js';
+import {
+  gatewayStorePath,
+  openGatewayStore as openStore,
+  type GatewayStore,
+} from '../../gateway/src/storage/gateway-store.js';
 import { UnavailableError, type Io } from './io.js';
 
 /*
@@ -12,7 +16,6 @@ import { UnavailableError, type Io } from './io.js';
  */
 
 export const ledgerPath = (dataDir: string): string => join(dataDir, 'ledger');
-export const gatewayStorePath = (dataDir: string): string => join(dataDir, 'gateway', 'store');
 
 /** DATA_DIR as the gateway resolves it: the option, else the environment, else ./data. */
 export function resolveDataDir(option: string | undefined, env: Io['env'], cwd: string): string {
@@ -31,20 +34,14 @@ export async function openLedgerStore(dataDir: string): Promise<LedgerStore> {
 }
 
 /** Opens the gateway's store (where the audit log lives) without creating anything. */
-export async function openGatewayStore(dataDir: string): Promise<Level<string, Uint8Array>> {
+export async function openGatewayStore(dataDir: string): Promise<GatewayStore> {
   const location = gatewayStorePath(dataDir);
   await mustExist(location, `no gateway store in ${dataDir} (expected ${location})`);
-  const db = new Level<string, Uint8Array>(location, {
-    keyEncoding: 'utf8',
-    valueEncoding: 'view',
-    createIfMissing: false,
-  });
   try {
-    await db.open();
+    return await openStore(location, { createIfMissing: false });
   } catch (error) {
     throw explainOpenFailure(error, location);
   }
-  return db;
 }
 
 async function mustExist(path: string, message: string): Promise<void> {

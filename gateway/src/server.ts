@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Level } from 'level';
 import { pino, type Logger } from 'pino';
 import type { GatewayConfig } from './config.js';
 import { createApp } from './http/app.js';
@@ -20,6 +19,7 @@ import { EventHub } from './services/event-hub.js';
 import { JoinStore } from './services/join-store.js';
 import { CustomsService } from './services/customs-service.js';
 import { LedgerClient } from './services/ledger-client.js';
+import { gatewayStorePath, openGatewayStore } from './storage/gateway-store.js';
 
 export interface RunningGateway {
   readonly url: string;
@@ -45,11 +45,7 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   await mkdir(join(config.dataDir, 'gateway'), { recursive: true, mode: 0o700 });
   const { ledger, network, identities } = await openLedger(config, logger);
-  const store = new Level<string, Uint8Array>(join(config.dataDir, 'gateway', 'store'), {
-    keyEncoding: 'utf8',
-    valueEncoding: 'view',
-  });
-  await store.open();
+  const store = await openGatewayStore(gatewayStorePath(config.dataDir));
   const metrics = createMetrics();
   const instrumented = metrics.instrumentLedger(ledger);
   const apiKeys = await ApiKeyStore.open(config.dataDir, network);

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { Level } from 'level';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUYERS, SELLERS } from '../../scripts/lib/demo-data.js';
+import { gatewayStorePath, openGatewayStore } from '../../gateway/src/storage/gateway-store.js';
 
 const run = promisify(execFile);
 const personalValues = [
@@ -75,11 +76,7 @@ describe('after the demo', () => {
     } finally {
       await ledger.close();
     }
-    const gateway = new Level<string, Uint8Array>(join(dataDir, 'gateway', 'store'), {
-      keyEncoding: 'utf8',
-      valueEncoding: 'view',
-    });
-    await gateway.open();
+    const gateway = await openGatewayStore(gatewayStorePath(dataDir));
     try {
       // The audit log and the stored first responses of idempotent writes.
       let entries = 0;

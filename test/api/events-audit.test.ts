@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Level } from 'level';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JoinStore } from '../../gateway/src/services/join-store.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { readSse } from '../support/sse.js';
+import { gatewayStorePath, openGatewayStore } from '../../gateway/src/storage/gateway-store.js';
 
 let t: TestGateway;
 
@@ -70,10 +70,7 @@ describe('Server-Sent Events', () => {
       expect(before.map((e) => e.data.consignmentId)).toEqual(['EVR-A0', 'EVR-A1']);
       await first.close();
 
-      const store = new Level<string, Uint8Array>(join(dataDir, 'gateway', 'store'), {
-        keyEncoding: 'utf8',
-        valueEncoding: 'view',
-      });
+      const store = await openGatewayStore(gatewayStorePath(dataDir));
       const saved = await new JoinStore(store).checkpoint();
       await store.close();
       expect(saved?.nextBlock).toBeGreaterThan(0n);

@@ -5,12 +5,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { Level } from 'level';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog, type AuditEntry } from '../../gateway/src/audit/audit-log.js';
 import { blockKey, LedgerStore } from '../../gateway/src/ledger/embedded/store.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { audit, consignmentReadByCustoms, waitForAnchor, type Consignment } from './helpers.js';
+import {
+  gatewayStorePath,
+  openGatewayStore,
+  type GatewayStore,
+} from '../../gateway/src/storage/gateway-store.js';
 
 let t: TestGateway;
 let consignment: Consignment;
@@ -44,12 +48,8 @@ async function withLedgerStore<T>(use: (store: LedgerStore) => Promise<T>): Prom
   }
 }
 
-async function withAuditStore<T>(use: (db: Level<string, Uint8Array>) => Promise<T>): Promise<T> {
-  const db = new Level<string, Uint8Array>(join(dataDir, 'gateway', 'store'), {
-    keyEncoding: 'utf8',
-    valueEncoding: 'view',
-  });
-  await db.open();
+async function withAuditStore<T>(use: (db: GatewayStore) => Promise<T>): Promise<T> {
+  const db = await openGatewayStore(gatewayStorePath(dataDir));
   try {
     return await use(db);
   } finally {
@@ -57,7 +57,7 @@ async function withAuditStore<T>(use: (db: Level<string, Uint8Array>) => Promise
   }
 }
 
-const auditSublevel = (db: Level<string, Uint8Array>) =>
+const auditSublevel = (db: GatewayStore) =>
   db.sublevel<string, Uint8Array>('audit', { keyEncoding: 'utf8', valueEncoding: 'view' });
 const entryKey = (index: number): string => `e:${index.toString(16).padStart(16, '0')}`;
 

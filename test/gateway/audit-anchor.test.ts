@@ -2,12 +2,12 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Level } from 'level';
 import type { Logger } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AuditLog, type AuditEntryInput } from '../../gateway/src/audit/audit-log.js';
 import { AuditAnchorer, type AnchorRecord } from '../../gateway/src/audit/anchor.js';
 import type { ClientIdentity, LedgerPort, ProposalOptions } from '../../gateway/src/ledger/port.js';
+import { openGatewayStore, type GatewayStore } from '../../gateway/src/storage/gateway-store.js';
 
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const identity: ClientIdentity = {
@@ -76,7 +76,7 @@ class FakeLedger {
 }
 
 let dir: string;
-let db: Level<string, Uint8Array>;
+let db: GatewayStore;
 let log: AuditLog;
 let ledger: FakeLedger;
 let logger: {
@@ -116,11 +116,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
-  db = new Level<string, Uint8Array>(join(dir, `store-${dbCount++}`), {
-    keyEncoding: 'utf8',
-    valueEncoding: 'view',
-  });
-  await db.open();
+  db = await openGatewayStore(join(dir, `store-${dbCount++}`));
   log = await AuditLog.open(db, identity, { sync: false });
   ledger = new FakeLedger();
   logger = { info: vi.fn(), warn: vi.fn(), error: vi.fn() };

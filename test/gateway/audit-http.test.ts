@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express, { Router, type RequestHandler } from 'express';
-import { Level } from 'level';
 import { pino, type Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { OrgRole } from '@customs-ledger/chaincode';
@@ -15,6 +14,7 @@ import { auditRoutes } from '../../gateway/src/audit/routes.js';
 import { leafHash, verifyConsistency, verifyInclusion } from '../../gateway/src/audit/merkle.js';
 import { mountRoutes, type IdempotencyStore } from '../../gateway/src/http/route.js';
 import { HttpProblem, problemHandler } from '../../gateway/src/http/problem.js';
+import { openGatewayStore, type GatewayStore } from '../../gateway/src/storage/gateway-store.js';
 
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const signer = {
@@ -98,7 +98,7 @@ async function serve(log: AuditLog, logger: Logger = silent): Promise<Served> {
 }
 
 let dir: string;
-let db: Level<string, Uint8Array>;
+let db: GatewayStore;
 let log: AuditLog;
 let app: Served;
 
@@ -128,8 +128,7 @@ async function entryOf(id: string): Promise<AuditEntry> {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'audit-http-'));
-  db = new Level<string, Uint8Array>(join(dir, 'store'), { keyEncoding: 'utf8', valueEncoding: 'view' });
-  await db.open();
+  db = await openGatewayStore(join(dir, 'store'));
   log = await AuditLog.open(db, signer, { sync: false });
   app = await serve(log);
 });

@@ -2,7 +2,6 @@ import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Level } from 'level';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { auditTreeHeadMessage } from '@customs-ledger/chaincode';
 import {
@@ -19,6 +18,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '../../gateway/src/audit/merkle.js';
+import { openGatewayStore, type GatewayStore } from '../../gateway/src/storage/gateway-store.js';
 
 /** MTH straight from RFC 6962's definition, over leaf hashes. */
 function naiveRoot(leaves: readonly Buffer[]): Buffer {
@@ -54,15 +54,14 @@ const N = 300;
 const sizesUpTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
-async function openDb(path: string): Promise<Level<string, Uint8Array>> {
-  const db = new Level<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view' });
-  await db.open();
+async function openDb(path: string): Promise<GatewayStore> {
+  const db = await openGatewayStore(path);
   return db;
 }
 
 describe('the audit log in LevelDB', () => {
   let dir: string;
-  let db: Level<string, Uint8Array>;
+  let db: GatewayStore;
   let log: AuditLog;
   /** Leaf hashes as the reference computes them from the entries appended. */
   const leaves: Buffer[] = [];
@@ -181,7 +180,7 @@ describe('the audit log in LevelDB', () => {
 
   it('keeps its id across reopening; a read-only open of a log without one gives it none', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'audit-id-'));
-    const db = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
+    const db = await openGatewayStore(dir);
     try {
       expect((await AuditLog.open(db, signer, { readOnly: true })).logId).toBeUndefined();
       const first = (await AuditLog.open(db, signer)).logId;

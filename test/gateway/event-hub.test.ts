@@ -3,7 +3,6 @@ import { getEventListeners } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Level } from 'level';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseNetworkConfig, type NetworkConfig, type OrgRole } from '@customs-ledger/chaincode';
 import type { Principal } from '../../gateway/src/auth/principal.js';
@@ -19,21 +18,18 @@ import type {
 import { EventHub, untilAborted, type DeliveredEvent } from '../../gateway/src/services/event-hub.js';
 import { JoinStore } from '../../gateway/src/services/join-store.js';
 import { logisticsPayload } from '../support/payloads.js';
+import { openGatewayStore, type GatewayStore } from '../../gateway/src/storage/gateway-store.js';
 
 let dataDir: string;
 let ledger: EmbeddedLedger;
 let network: NetworkConfig;
 let hub: EventHub;
 const users: Record<string, ClientIdentity> = {};
-const stores: Level<string, Uint8Array>[] = [];
+const stores: GatewayStore[] = [];
 
 /** A gateway store of its own (LevelDB in the test's data directory), closed after the suite. */
-async function gatewayStore(): Promise<Level<string, Uint8Array>> {
-  const store = new Level<string, Uint8Array>(join(dataDir, `gateway-store-${stores.length}`), {
-    keyEncoding: 'utf8',
-    valueEncoding: 'view',
-  });
-  await store.open();
+async function gatewayStore(): Promise<GatewayStore> {
+  const store = await openGatewayStore(join(dataDir, `gateway-store-${stores.length}`));
   stores.push(store);
   return store;
 }

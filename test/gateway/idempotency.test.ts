@@ -1,20 +1,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Level } from 'level';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LevelIdempotencyStore } from '../../gateway/src/http/idempotency.js';
 import type { StoredResponse } from '../../gateway/src/http/route.js';
+import { openGatewayStore, type GatewayStore } from '../../gateway/src/storage/gateway-store.js';
 
 let dir: string;
-let db: Level<string, Uint8Array>;
+let db: GatewayStore;
 
-async function openDb(): Promise<Level<string, Uint8Array>> {
-  const level = new Level<string, Uint8Array>(join(dir, 'store'), {
-    keyEncoding: 'utf8',
-    valueEncoding: 'view',
-  });
-  await level.open();
+async function openDb(): Promise<GatewayStore> {
+  const level = await openGatewayStore(join(dir, 'store'));
   return level;
 }
 

@@ -1,17 +1,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Level } from 'level';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { atOrBefore, JoinStore } from '../../gateway/src/services/join-store.js';
+import { openGatewayStore, type GatewayStore } from '../../gateway/src/storage/gateway-store.js';
 
 const at = (block: number, seq = 0, sub = 0) => ({ block: BigInt(block), seq, sub });
 
 let dir: string;
-let db: Level<string, Uint8Array>;
-const open = async (): Promise<Level<string, Uint8Array>> => {
-  const level = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
-  await level.open();
+let db: GatewayStore;
+const open = async (): Promise<GatewayStore> => {
+  const level = await openGatewayStore(dir);
   return level;
 };
 beforeEach(async () => {

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Level } from 'level';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AuditAnchor } from '@customs-ledger/chaincode';
 import { AuditLog } from '../../gateway/src/audit/audit-log.js';
@@ -10,6 +9,7 @@ import { openEmbeddedNetwork } from '../../gateway/src/ledger/embedded/network.j
 import { startGatewayProcess, type GatewayProcess } from '../../bench/lib/gateway-process.js';
 import { client, type ApiClient } from '../support/gateway.js';
 import { orderPayload } from '../support/payloads.js';
+import { gatewayStorePath, openGatewayStore } from '../../gateway/src/storage/gateway-store.js';
 
 /*
  * The gateway as users run it (`node gateway/dist/main.js`, as `npm start` does after building it;
@@ -144,10 +144,7 @@ describe('the gateway killed with SIGKILL while clients write over HTTP', () => 
     gateway = undefined;
 
     // The log keeps one id through every restart: all its anchors are under it.
-    const store = new Level<string, Uint8Array>(join(dataDir, 'gateway', 'store'), {
-      keyEncoding: 'utf8',
-      valueEncoding: 'view',
-    });
+    const store = await openGatewayStore(gatewayStorePath(dataDir));
     try {
       const log = await AuditLog.open(
         store,
