@@ -357,6 +357,7 @@ async function main(): Promise<void> {
     connectionErrors: single.errors + batch.errors + helloResult.errors,
     timeouts: single.timeouts + batch.timeouts + helloResult.timeouts,
     ledger: config.ledger,
+    ledgerThread: config.ledgerThread,
     durationSec: duration,
     connections,
     batchConnections,

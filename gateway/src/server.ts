@@ -44,7 +44,9 @@ export async function startGateway(
   logger: Logger = pino({ level: config.logLevel }),
 ): Promise<RunningGateway> {
   await mkdir(join(config.dataDir, 'gateway'), { recursive: true, mode: 0o700 });
-  const { ledger, network, identities } = await openLedger(config, logger);
+  /** Set if the ledger's thread stops: the gateway cannot serve until it is restarted. */
+  let ledgerStopped = false;
+  const { ledger, network, identities } = await openLedger(config, logger, () => (ledgerStopped = true));
   const store = await openGatewayStore(gatewayStorePath(config.dataDir));
   const metrics = createMetrics();
   const instrumented = metrics.instrumentLedger(ledger);
@@ -107,7 +109,7 @@ export async function startGateway(
     metrics,
     partyIdKey:
       config.partyIdKey ?? (await persistentSecret(join(config.dataDir, 'gateway', 'party-id.key'))),
-    isReady: () => ready,
+    readiness: () => (ledgerStopped ? 'ledger unavailable' : ready ? 'ready' : 'starting'),
   });
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {

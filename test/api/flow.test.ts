@@ -2,7 +2,8 @@
  * The consignment flow over HTTP, on both backends: the embedded ledger in `npm test`, and a real
  * Fabric network in `npm run test:fabric` (LEDGER=fabric). The cast is whoever the network has: the
  * default Fabric network has no payment provider, express carrier or second platform, so the
- * platform takes the payment and the post carries.
+ * platform takes the payment and the post carries. On the embedded ledger this suite runs it on its
+ * own worker thread (LEDGER_THREAD=worker); the other HTTP suites run it on the gateway's thread.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +21,7 @@ let carrier: string;
 let outsider: string;
 
 beforeAll(async () => {
-  t = await startTestGateway(scenarioBackend());
+  t = await startTestGateway({ LEDGER_THREAD: 'worker', ...scenarioBackend() });
   payer = t.has('payment-operator') ? 'payment-operator' : PLATFORM;
   carrier = t.has('express-operator') ? 'express-operator' : POST;
   outsider = t.has('platformb-operator') ? 'platformb-operator' : POST;

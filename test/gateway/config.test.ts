@@ -7,6 +7,12 @@ describe('gateway configuration', () => {
     expect(loadConfig({}).ledgerCacheBytes).toBeUndefined();
   });
 
+  it('runs the embedded ledger on the gateway thread unless LEDGER_THREAD=worker', () => {
+    expect(loadConfig({}).ledgerThread).toBe('main');
+    expect(loadConfig({ LEDGER_THREAD: 'worker' }).ledgerThread).toBe('worker');
+    expect(() => loadConfig({ LEDGER_THREAD: 'thread' })).toThrow(/LEDGER_THREAD/);
+  });
+
   it('refuses a setting out of range, naming it', () => {
     expect(() => loadConfig({ LEDGER_CACHE_MB: '0' })).toThrow(ConfigError);
     expect(() => loadConfig({ LEDGER_CACHE_MB: 'lots' })).toThrow(/LEDGER_CACHE_MB/);

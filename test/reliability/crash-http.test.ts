@@ -13,7 +13,9 @@ import { gatewayStorePath, openGatewayStore } from '../../gateway/src/storage/ga
 
 /*
  * The gateway as users run it (`node gateway/dist/main.js`, as `npm start` does after building it;
- * its own process, real HTTP), killed with SIGKILL at a random moment while clients write, 20 times on the same data directory. Every write
+ * its own process, real HTTP), killed with SIGKILL at a random moment while clients write, 20 times on the same data directory,
+ * with the embedded ledger on the gateway's thread in even rounds and on its worker thread in odd ones
+ * (LEDGER_THREAD). Every write
  * carries an Idempotency-Key. After the last kill the gateway starts once more and the test checks:
  * every acknowledged write is there and its key replays the first answer; a write that got no
  * answer is either wholly there (its retry replays the answer the gateway stored, or is refused
@@ -44,8 +46,14 @@ afterAll(async () => {
 });
 
 /** Starts the gateway process on the test's data directory, anchoring its audit log often. */
-async function start(): Promise<{ gateway: GatewayProcess; as: (user: string) => ApiClient }> {
-  gateway = await startGatewayProcess(dataDir, { AUDIT_ANCHOR_EVERY: '25', AUDIT_ANCHOR_SECONDS: '1' });
+async function start(
+  ledgerThread: 'main' | 'worker',
+): Promise<{ gateway: GatewayProcess; as: (user: string) => ApiClient }> {
+  gateway = await startGatewayProcess(dataDir, {
+    AUDIT_ANCHOR_EVERY: '25',
+    AUDIT_ANCHOR_SECONDS: '1',
+    LEDGER_THREAD: ledgerThread,
+  });
   const started = gateway;
   return { gateway: started, as: (user) => client(started.url, started.auth(user)) };
 }
@@ -57,7 +65,7 @@ describe('the gateway killed with SIGKILL while clients write over HTTP', () => 
     const run = randomBytes(3).toString('hex').toUpperCase();
 
     for (let round = 0; round < ROUNDS; round++) {
-      const { gateway: running, as } = await start();
+      const { gateway: running, as } = await start(round % 2 === 0 ? 'main' : 'worker');
       let firstAck: (() => void) | undefined;
       const acknowledged = new Promise<void>((resolve) => (firstAck = resolve));
       let stop = false;
@@ -107,7 +115,7 @@ describe('the gateway killed with SIGKILL while clients write over HTTP', () => 
     // Under this load every answered write succeeds: anything else would be a bug, not a crash effect.
     expect(answered.filter((w) => w.answer!.status !== 201).map((w) => [w.path, w.answer])).toEqual([]);
 
-    const { gateway: last, as } = await start();
+    const { gateway: last, as } = await start('worker');
     for (const write of answered) {
       const replay = await as(write.user).post(write.path, write.body, { 'Idempotency-Key': write.key });
       expect({ path: write.path, status: replay.status, body: replay.body }).toEqual({

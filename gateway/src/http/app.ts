@@ -34,7 +34,7 @@ import { registry, z } from './openapi.js';
 // prettier-ignore
 for (const [path, summary, content] of [
   ['/healthz', 'Liveness: the process answers', { 'application/json': { schema: z.object({ status: z.literal('ok'), ledger: z.string() }) } }],
-  ['/readyz', 'Readiness: 200 once the gateway takes requests, 503 before', { 'application/json': { schema: z.object({ status: z.enum(['ready', 'starting']) }) } }],
+  ['/readyz', 'Readiness: 200 once the gateway takes requests, 503 before and if its ledger thread has stopped', { 'application/json': { schema: z.object({ status: z.enum(['ready', 'starting', 'ledger unavailable']) }) } }],
   ['/metrics', 'Prometheus metrics (route templates and counts, no identifiers)', { 'text/plain': { schema: z.string() } }],
   ['/openapi.json', 'This document', { 'application/json': { schema: z.looseObject({}) } }],
   ['/docs', 'The API documentation page', { 'text/html': { schema: z.string() } }],
@@ -65,7 +65,7 @@ export interface AppDependencies {
   /** Key of the keyed hash that makes pseudonymous party ids. */
   readonly partyIdKey: string;
   readonly metrics: Metrics;
-  readonly isReady: () => boolean;
+  readonly readiness: () => 'ready' | 'starting' | 'ledger unavailable';
 }
 
 /**
@@ -88,8 +88,8 @@ export function createApp(deps: AppDependencies): Express {
     res.json({ status: 'ok', ledger: deps.config.ledger });
   });
   app.get('/readyz', (_req, res) => {
-    const ready = deps.isReady();
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'starting' });
+    const status = deps.readiness();
+    res.status(status === 'ready' ? 200 : 503).json({ status });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.contentType).send(await deps.metrics.render());

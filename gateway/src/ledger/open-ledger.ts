@@ -13,19 +13,40 @@ export interface OpenLedger {
   readonly identities: IdentityProvider;
 }
 
-/** Opens the backend LEDGER names: the embedded ledger in DATA_DIR, or a Fabric network from its profiles. */
-export async function openLedger(config: GatewayConfig, logger: Logger): Promise<OpenLedger> {
+/**
+ * Opens the backend LEDGER names: the embedded ledger in DATA_DIR (on a worker thread of its own
+ * with LEDGER_THREAD=worker), or a Fabric network from its profiles.
+ */
+export async function openLedger(
+  config: GatewayConfig,
+  logger: Logger,
+  /** Called if the embedded ledger's thread stops while open (every ledger call then answers UNAVAILABLE). */
+  onStopped: () => void = () => undefined,
+): Promise<OpenLedger> {
   // Only the chosen backend's modules are loaded: the other's cost start-up time for nothing.
   if (config.ledger === 'embedded') {
-    const { openEmbeddedNetwork } = await import('./embedded/network.js');
-    const { ledger, network } = await openEmbeddedNetwork({
+    const options = {
       dataDir: config.dataDir,
       networkConfigPath: config.networkConfigPath,
       collectionsConfigPath: config.collectionsConfigPath,
       batchTimeoutMs: config.batchTimeoutMs,
       maxBatchSize: config.maxBatchSize,
       cacheBytes: config.ledgerCacheBytes,
-    });
+    };
+    if (config.ledgerThread === 'worker') {
+      const { WorkerLedger } = await import('./thread/worker-ledger.js');
+      return WorkerLedger.open(options, {
+        onStopped: (error) => {
+          logger.fatal(
+            { err: error },
+            'the ledger thread stopped: the ledger answers 503 until the gateway restarts',
+          );
+          onStopped();
+        },
+      });
+    }
+    const { openEmbeddedNetwork } = await import('./embedded/network.js');
+    const { ledger, network } = await openEmbeddedNetwork(options);
     const identities = new EnrollingIdentityProvider((mspId, user, attrs) =>
       ledger.enrolUser(mspId, user, attrs),
     );

@@ -143,7 +143,8 @@ export class GatewayError extends Error {
   override readonly name: string = 'GatewayError';
   constructor(
     readonly code: number,
-    detail: string,
+    /** The message without its gRPC code prefix. */
+    readonly detail: string,
     readonly details: readonly ErrorDetail[] = [],
     readonly transactionId?: string,
   ) {

@@ -1,0 +1,190 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  chaincodeMessage,
+  EndorseError,
+  GatewayError,
+  GrpcStatus,
+  type ChaincodeEvent,
+  type ClientIdentity,
+} from '../../gateway/src/ledger/port.js';
+import { WorkerLedger } from '../../gateway/src/ledger/thread/worker-ledger.js';
+
+/*
+ * The embedded ledger on its own worker thread (LEDGER_THREAD=worker, the default): the gateway's
+ * side must behave as the ledger does in-process (results, error classes and their fields, events
+ * in order and each once, however many), and a thread that stops must turn into UNAVAILABLE for
+ * everything waiting on it, never into a request that hangs.
+ */
+
+const RUN = randomBytes(3).toString('hex').toUpperCase();
+const dataDirs: string[] = [];
+
+async function openThread(options: { onStopped?: (error: Error) => void; networkConfigPath?: string } = {}) {
+  const dataDir = await mkdtemp(join(tmpdir(), 'ledger-thread-'));
+  dataDirs.push(dataDir);
+  return WorkerLedger.open(
+    {
+      dataDir,
+      networkConfigPath: options.networkConfigPath ?? 'config/organisations.json',
+      collectionsConfigPath: 'chaincode/collections_config.json',
+      batchTimeoutMs: 20,
+    },
+    { onStopped: options.onStopped },
+  );
+}
+
+const joinKeys = (id: string): string =>
+  JSON.stringify({ orderNumber: `ORD-${id}`, originCountry: 'CN', destinationCountry: 'FR' });
+const json = (bytes: Uint8Array): Record<string, unknown> =>
+  JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown>;
+
+afterAll(async () => {
+  await Promise.all(dataDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+describe('the embedded ledger on a worker thread', () => {
+  let ledger: WorkerLedger;
+  let platform: ClientIdentity;
+  let post: ClientIdentity;
+
+  beforeAll(async () => {
+    ({ ledger } = await openThread());
+    platform = await ledger.enrolUser('PlatformAMSP', 'platforma-operator', { role: 'operator' });
+    post = await ledger.enrolUser('PostMSP', 'post-operator', { role: 'operator' });
+  });
+  afterAll(async () => {
+    await ledger?.close();
+  });
+
+  it('submits and evaluates as the ledger does, with the block of each transaction', async () => {
+    const id = `WT-${RUN}-1`;
+    const submitted = await ledger.submit(platform, 'consignment:create', { arguments: [id, joinKeys(id)] });
+    expect(json(submitted.result)).toMatchObject({ consignmentId: id, status: 'created' });
+    expect(typeof submitted.blockNumber).toBe('bigint');
+    expect(await ledger.blockOf(platform, submitted.transactionId)).toBe(submitted.blockNumber);
+    expect(await ledger.blockOf(platform, 'no-such-transaction')).toBeUndefined();
+    const read = json(await ledger.evaluate(platform, 'consignment:get', { arguments: [id] }));
+    expect(read).toMatchObject({ consignment: { consignmentId: id, status: 'created' } });
+  });
+
+  it("keeps the ledger's error classes and fields across the thread", async () => {
+    const id = `WT-${RUN}-2`;
+    await ledger.submit(platform, 'consignment:create', { arguments: [id, joinKeys(id)] });
+    const refusal = await ledger
+      .submit(platform, 'consignment:create', { arguments: [id, joinKeys(id)] })
+      .catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(EndorseError);
+    expect((refusal as EndorseError).details.length).toBeGreaterThan(0);
+    expect(chaincodeMessage(refusal as EndorseError)).toMatch(/already exists/);
+
+    const unknown = await ledger
+      .evaluate(platform, 'consignment:get', { arguments: [`WT-${RUN}-none`] })
+      .catch((error: unknown) => error);
+    expect(unknown).toBeInstanceOf(GatewayError);
+    expect(unknown).not.toBeInstanceOf(EndorseError);
+    expect((unknown as GatewayError).code).toBe(GrpcStatus.UNKNOWN);
+    expect(chaincodeMessage(unknown as GatewayError)).toMatch(/does not exist/);
+  });
+
+  it('endorses, then submits on request, once', async () => {
+    const id = `WT-${RUN}-3`;
+    const endorsed = await ledger.endorse(platform, 'consignment:create', { arguments: [id, joinKeys(id)] });
+    expect(json(endorsed.result)).toMatchObject({ consignmentId: id });
+    const commit = await endorsed.submit();
+    const status = await commit.getStatus();
+    expect(status).toMatchObject({ transactionId: endorsed.transactionId, successful: true });
+    expect(await commit.getStatus()).toEqual(status);
+    await expect(endorsed.submit()).rejects.toThrow(/already submitted/);
+  });
+
+  it('signs with the identity it issued, and refuses one it did not issue', async () => {
+    const signature = await post.sign(Buffer.from('message'));
+    expect(signature.length).toBeGreaterThan(60);
+    const foreign: ClientIdentity = { ...post };
+    await expect(ledger.evaluate(foreign, 'org:listOrganisations')).rejects.toThrow(
+      /was not issued by this ledger/,
+    );
+  });
+
+  it('streams more events than its credit, in commit order and each once, and stops on abort', async () => {
+    const ids = Array.from({ length: 300 }, (_, i) => `WT-${RUN}-E${i}`);
+    const from = await ledger.submit(platform, 'consignment:create', {
+      arguments: [`WT-${RUN}-E-first`, joinKeys(`WT-${RUN}-E-first`)],
+    });
+    await Promise.all(
+      ids.map((id) => ledger.submit(post, 'consignment:create', { arguments: [id, trackingKeys(id)] })),
+    );
+    const stop = new AbortController();
+    const seen: ChaincodeEvent[] = [];
+    for await (const event of ledger.events({
+      startBlock: from.blockNumber,
+      afterTransactionId: from.transactionId,
+      signal: stop.signal,
+    })) {
+      seen.push(event);
+      if (seen.length === ids.length) stop.abort();
+    }
+    const created = seen.map((e) => json(e.payload).consignmentId);
+    expect(new Set(created)).toEqual(new Set(ids));
+    expect(created).toHaveLength(ids.length);
+    const positions = seen.map((e) => e.blockNumber);
+    expect([...positions].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(positions);
+  });
+});
+
+const trackingKeys = (id: string): string =>
+  JSON.stringify({
+    trackingNumber: `T${id.replaceAll('-', '')}`,
+    originCountry: 'CN',
+    destinationCountry: 'FR',
+  });
+
+describe('when the ledger thread stops', () => {
+  it('fails what waits on it, and every later call, as UNAVAILABLE, and says so once', async () => {
+    const stops: Error[] = [];
+    const { ledger } = await openThread({ onStopped: (error) => stops.push(error) });
+    const platform = await ledger.enrolUser('PlatformAMSP', 'platforma-operator', { role: 'operator' });
+    const stream = ledger.events({ startBlock: 0n })[Symbol.asyncIterator]();
+    await stream.next();
+    const streamEnd = (async () => {
+      for (;;) if ((await stream.next()).done) return;
+    })().catch((error: unknown) => error);
+    const waiting = ledger
+      .submit(platform, 'consignment:create', { arguments: [`WT-${RUN}-S`, joinKeys(`WT-${RUN}-S`)] })
+      .catch((error: unknown) => error);
+
+    // A crash of the thread, as an uncaught error in it would end it.
+    await (ledger as unknown as { worker: Worker }).worker.terminate();
+
+    for (const error of [await waiting, await streamEnd]) {
+      expect(error).toBeInstanceOf(GatewayError);
+      expect((error as GatewayError).code).toBe(GrpcStatus.UNAVAILABLE);
+    }
+    const later = await ledger.evaluate(platform, 'org:listOrganisations').catch((error: unknown) => error);
+    expect((later as GatewayError).code).toBe(GrpcStatus.UNAVAILABLE);
+    expect(stops).toHaveLength(1);
+    await ledger.close();
+  });
+
+  it('is not a failure when the ledger is closed', async () => {
+    const stops: Error[] = [];
+    const { ledger } = await openThread({ onStopped: (error) => stops.push(error) });
+    const platform = await ledger.enrolUser('PlatformAMSP', 'platforma-operator', { role: 'operator' });
+    await ledger.close();
+    await ledger.close();
+    expect(stops).toEqual([]);
+    const later = await ledger.evaluate(platform, 'org:listOrganisations').catch((error: unknown) => error);
+    expect((later as GatewayError).code).toBe(GrpcStatus.UNAVAILABLE);
+  });
+
+  it('reports a network that cannot be opened as the error the thread met', async () => {
+    await expect(openThread({ networkConfigPath: 'config/no-such-file.json' })).rejects.toThrow(
+      /no-such-file\.json/,
+    );
+  });
+});
