@@ -1,5 +1,6 @@
 /*
  * npm run soak -- [--minutes 10] [--rate 100] [--interval 30] [--max-growth 2] [--max-in-flight 1000]
+ *                  [--preload 0]
  *
  * The gateway process (`node gateway/dist/main.js`, as `npm start` runs it, fresh data directory) under a
  * steady request rate below its capacity for a given time, open loop: requests leave on schedule
@@ -11,6 +12,9 @@
  *        gateway's customs pipeline assesses and may release the consignment on its own),
  *   40 % status reads (GET /v1/consignments/{id}) and 20 % history reads (…/history) of a random
  *        consignment created so far.
+ * --preload n creates n consignments (POST /v1/batch, untimed) before the clock starts, and the
+ * reads pick among them too: with more parcels than the ledger's read caches hold, the caches are
+ * full early and stay full, so that their filling up is not mistaken for growth.
  * Reports p50/p99 per interval, RSS every 5 s, the V8 heap and external memory per interval (from
  * /metrics) and errors, to bench-results/soak.json and
  * bench-results/soak.md. Exits 1 if any request failed (not 2xx, a network error, or more than
@@ -23,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { Command } from 'commander';
-import { positiveInt, positiveNumber } from './lib/cli.js';
+import { nonNegativeInt, positiveInt, positiveNumber } from './lib/cli.js';
 import { FLAT_RSS_MB_PER_MIN, RssSampler, startGatewayProcess } from './lib/gateway-process.js';
 import { parcel } from './lib/parcels.js';
 import { machine, writeResult } from './lib/results.js';
@@ -41,6 +45,7 @@ const options = new Command()
     FLAT_RSS_MB_PER_MIN,
   )
   .option('--max-in-flight <n>', 'requests waiting at once before one counts as an error', positiveInt, 1000)
+  .option('--preload <n>', 'consignments created before the run, read during it', nonNegativeInt, 0)
   .option('--out <file>', 'result file (and the .md beside it)', 'bench-results/soak.json')
   .parse()
   .opts<{
@@ -49,6 +54,7 @@ const options = new Command()
     interval: number;
     maxGrowth: number;
     maxInFlight: number;
+    preload: number;
     out: string;
   }>();
 
@@ -79,6 +85,7 @@ const run = randomBytes(3).toString('hex').toUpperCase();
 const dataDir = await mkdtemp(join(tmpdir(), 'bench-soak-'));
 const gateway = await startGatewayProcess(dataDir);
 try {
+  const preloaded = await preload(options.preload);
   const rss = new RssSampler(gateway.pid, 5000);
   const started = performance.now();
   const durationS = options.minutes * 60;
@@ -101,8 +108,8 @@ try {
    * Parcels whose create was acknowledged (reads pick among these: creates complete out of order
    * under a stall), and the next record of those whose records are not all sent and not in flight.
    */
-  const created: number[] = [];
-  let nextParcel = 0;
+  const created: number[] = [...preloaded];
+  let nextParcel = preloaded.length;
   const waiting: { n: number; step: number }[] = [];
 
   const request = async (kind: Kind): Promise<void> => {
@@ -239,7 +246,8 @@ try {
     requests: sent,
     errors,
     errorSamples,
-    consignmentsCreated: created.length,
+    consignmentsPreloaded: preloaded.length,
+    consignmentsCreated: created.length - preloaded.length,
     p99MsWorstInterval: Math.max(0, ...rows.map((r) => r.p99Ms)),
     rss: {
       firstMb: all.firstMb,
@@ -258,7 +266,7 @@ try {
   };
   await writeResult(options.out, result);
   const table = [
-    `Soak ${result.date}: ${options.minutes} min at ${options.rate} req/s (10 % creates, 30 % records, 40 % status, 20 % history reads), ${sent} requests, ${errors} errors.`,
+    `Soak ${result.date}: ${options.minutes} min at ${options.rate} req/s (10 % creates, 30 % records, 40 % status, 20 % history reads)${preloaded.length ? ` over ${preloaded.length} preloaded consignments` : ''}, ${sent} requests, ${errors} errors.`,
     `RSS ${all.firstMb} → ${all.lastMb} MB (max ${all.maxMb}); growth over the last 2/3: ${growth.slopeMbPerMin} MB/min (bound ${options.maxGrowth}) — ${result.passed ? 'passed' : 'FAILED'}.`,
     '',
     '| From (s) | Requests | Errors | p50 ms | p99 ms | Reads p99 ms | Writes p99 ms | RSS MB | V8 heap used / total MB | External MB |',
@@ -297,4 +305,34 @@ async function v8Memory(
     heapTotalMb: mb('nodejs_heap_size_total_bytes'),
     externalMb: mb('nodejs_external_memory_bytes'),
   };
+}
+
+/** Consignments 0 … n-1 created through POST /v1/batch, 100 a request, 4 requests at a time. */
+async function preload(n: number): Promise<number[]> {
+  if (n === 0) return [];
+  const BATCH = 100;
+  console.log(`preloading ${n} consignments…`);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (next < n) {
+        const from = next;
+        next = Math.min(n, next + BATCH);
+        const operations = [];
+        for (let i = from; i < next; i++) {
+          const p = parcel(i, run);
+          operations.push({ op: 'create', consignmentId: p.consignmentId, body: p.joinKeys });
+        }
+        const res = await fetch(`${gateway.url}/v1/batch`, {
+          method: 'POST',
+          headers: { ...gateway.auth('platforma-operator'), 'content-type': 'application/json' },
+          body: JSON.stringify({ operations }),
+        });
+        if (res.status !== 200)
+          throw new Error(`preload: POST /v1/batch → ${res.status} ${await res.text()}`);
+        await res.text();
+      }
+    }),
+  );
+  return Array.from({ length: n }, (_, i) => i);
 }

@@ -14,3 +14,10 @@ export function positiveNumber(text: string): number {
     throw new InvalidArgumentError(`'${text}' is not a positive number`);
   return value;
 }
+
+export function nonNegativeInt(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new InvalidArgumentError(`'${text}' is not a whole number ≥ 0`);
+  return value;
+}

@@ -6,8 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { NetworkConfig } from '@customs-ledger/chaincode';
-import type { IdentityProvider } from '../identities.js';
-import { EnrollingIdentityProvider } from '../identities.js';
+import { EnrollingIdentityProvider, type IdentityProvider } from '../identities.js';
 import {
   GatewayError,
   GrpcStatus,
