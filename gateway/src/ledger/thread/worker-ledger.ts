@@ -6,6 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { NetworkConfig } from '@customs-ledger/chaincode';
+import { AsyncQueue } from '../embedded/async-queue.js';
 import { EnrollingIdentityProvider, type IdentityProvider } from '../identities.js';
 import {
   GatewayError,
@@ -165,47 +166,32 @@ export class WorkerLedger implements LedgerPort {
     if (this.stopped) throw unavailable(this.stopped);
     if (signal?.aborted) return;
     const stream = ++this.nextId;
-    const queue: ChaincodeEvent[] = [];
+    const queue = new AsyncQueue<ChaincodeEvent>();
     let ended: { error?: Error } | undefined;
-    let wake: (() => void) | undefined;
-    const notify = (): void => {
-      wake?.();
-      wake = undefined;
-    };
     this.subscriptions.set(stream, {
-      push: (event) => {
-        queue.push(event);
-        notify();
-      },
+      push: (event) => queue.push(event),
       end: (error) => {
         ended = { error };
-        notify();
+        queue.close();
       },
     });
-    signal?.addEventListener('abort', notify);
+    const abort = (): void => queue.close();
+    signal?.addEventListener('abort', abort);
     this.post({ kind: 'subscribe', stream, options: wanted, credit: EVENT_CREDIT });
     let consumed = 0;
     try {
-      for (;;) {
+      for await (const event of queue) {
         if (signal?.aborted) return;
-        const event = queue.shift();
-        if (event) {
-          // Credit goes back in halves, so that the thread rarely waits and a message carries many.
-          if (++consumed === EVENT_CREDIT / 2) {
-            this.post({ kind: 'credit', stream, credit: consumed });
-            consumed = 0;
-          }
-          yield event;
-          continue;
+        // Credit goes back in halves, so that the thread rarely waits and a message carries many.
+        if (++consumed === EVENT_CREDIT / 2) {
+          this.post({ kind: 'credit', stream, credit: consumed });
+          consumed = 0;
         }
-        if (ended) {
-          if (ended.error) throw ended.error;
-          return;
-        }
-        await new Promise<void>((resolve) => (wake = resolve));
+        yield event;
       }
+      if (ended?.error && !signal?.aborted) throw ended.error;
     } finally {
-      signal?.removeEventListener('abort', notify);
+      signal?.removeEventListener('abort', abort);
       this.subscriptions.delete(stream);
       if (!ended && !this.stopped) this.post({ kind: 'unsubscribe', stream });
     }
