@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import { parseNetworkConfig, type NetworkConfig } from '@customs-ledger/chaincode';
 import type { GatewayConfig } from '../config.js';
 import { EnrollingIdentityProvider, type IdentityProvider } from './identities.js';
-import type { LedgerPort } from './port.js';
+import type { EmbeddedNetworkOptions } from './embedded/network.js';
+import type { ClientIdentity, LedgerPort } from './port.js';
 
 /** A ledger backend ready for the gateway: the port, the network it serves, and who signs for users. */
 export interface OpenLedger {
@@ -33,20 +34,13 @@ export async function openLedger(
       maxBatchSize: config.maxBatchSize,
       cacheBytes: config.ledgerCacheBytes,
     };
-    if (config.ledgerThread === 'worker') {
-      const { WorkerLedger } = await import('./thread/worker-ledger.js');
-      return WorkerLedger.open(options, {
-        onStopped: (error) => {
-          logger.fatal(
-            { err: error },
-            'the ledger thread stopped: the ledger answers 503 until the gateway restarts',
-          );
-          onStopped();
-        },
-      });
-    }
-    const { openEmbeddedNetwork } = await import('./embedded/network.js');
-    const { ledger, network } = await openEmbeddedNetwork(options);
+    const { ledger, network } = await openEmbedded(config.ledgerThread, options, (error) => {
+      logger.fatal(
+        { err: error },
+        'the ledger thread stopped: the ledger answers 503 until the gateway restarts',
+      );
+      onStopped();
+    });
     const identities = new EnrollingIdentityProvider((mspId, user, attrs) =>
       ledger.enrolUser(mspId, user, attrs),
     );
@@ -64,4 +58,23 @@ export async function openLedger(
   const networkFile = ledger.profiles.network.organisationsConfig ?? config.networkConfigPath;
   const network = parseNetworkConfig(JSON.parse(await readFile(networkFile, 'utf8')));
   return { ledger, network, identities: ledger.identityProvider() };
+}
+
+/** An embedded ledger issues its users' certificates itself (keys in DATA_DIR/msp). */
+interface UserEnrolment {
+  enrolUser(mspId: string, user: string, attrs: Readonly<Record<string, string>>): Promise<ClientIdentity>;
+}
+
+/** The embedded ledger on the gateway's thread, or on a worker thread of its own. */
+async function openEmbedded(
+  thread: GatewayConfig['ledgerThread'],
+  options: EmbeddedNetworkOptions,
+  onStopped: (error: Error) => void,
+): Promise<{ ledger: LedgerPort & UserEnrolment; network: NetworkConfig }> {
+  if (thread === 'worker') {
+    const { WorkerLedger } = await import('./thread/worker-ledger.js');
+    return WorkerLedger.open(options, { onStopped });
+  }
+  const { openEmbeddedNetwork } = await import('./embedded/network.js');
+  return openEmbeddedNetwork(options);
 }

@@ -7,7 +7,6 @@
 import { Worker } from 'node:worker_threads';
 import type { NetworkConfig } from '@customs-ledger/chaincode';
 import { AsyncQueue } from '../embedded/async-queue.js';
-import { EnrollingIdentityProvider, type IdentityProvider } from '../identities.js';
 import {
   GatewayError,
   GrpcStatus,
@@ -79,17 +78,14 @@ export class WorkerLedger implements LedgerPort {
   static async open(
     data: LedgerThreadData,
     options: WorkerLedgerOptions = {},
-  ): Promise<{ ledger: WorkerLedger; network: NetworkConfig; identities: IdentityProvider }> {
+  ): Promise<{ ledger: WorkerLedger; network: NetworkConfig }> {
     const worker = startLedgerThread(data);
     const ledger = new WorkerLedger(worker, options);
     const network = await ledger.started.catch(async (error: unknown) => {
       await worker.terminate();
       throw error;
     });
-    const identities = new EnrollingIdentityProvider((mspId, user, attrs) =>
-      ledger.enrolUser(mspId, user, attrs),
-    );
-    return { ledger, network, identities };
+    return { ledger, network };
   }
 
   /** Issues (or loads) a user's identity in the ledger thread; its key stays there. */
