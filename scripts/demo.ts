@@ -636,7 +636,7 @@ async function returnGoods(p: Plan): Promise<void> {
     if (!accepted(await api.post(user, `${step}/${path}`, body), `${user} POST ${step}/${path}`)) return;
   }
   // Customs gives back the share of the duty and VAT it assessed that the returned goods bore, and
-  // where the destination keeps a buyer quota (China), their customs value to the buyer's quota.
+  // where the purchase counted against the buyer's annual limit (China), their customs value to it.
   const assessment = await api.get(CUSTOMS, `/v1/customs/assessments/${p.id}`);
   if (!accepted(assessment, `${CUSTOMS} GET /v1/customs/assessments/${p.id}`)) return;
   const revenue = assessment.body.revenue as {
@@ -649,7 +649,7 @@ async function returnGoods(p: Plan): Promise<void> {
     dutyRefund: assessedShare(duty.duty, share),
     vatRefund: assessedShare(duty.vat, share),
     currency: duty.currency,
-    ...(destination === 'CN' ? { quotaRestored: assessedShare(duty.customsValue, share) } : {}),
+    ...(assessment.body.buyerQuota ? { quotaRestored: assessedShare(duty.customsValue, share) } : {}),
     reasonCodes: ['GOODS_EXITED'],
   });
   if (!accepted(decision, `${CUSTOMS} POST ${step}/decision`)) return;

@@ -247,7 +247,7 @@ describe('partial returns', () => {
     expect(returns.body.returns.map((r) => r.returnId)).toEqual([first.body.returnId, second.body.returnId]);
   });
 
-  it('restores no quota where the destination keeps none', async () => {
+  it('restores no quota where the destination sets no annual buyer limit', async () => {
     const id = await released('FR');
     const rid = (await request(id, [{ lineNo: 2, quantity: 1 }])).body.returnId;
     await ship(id, rid);
@@ -255,7 +255,7 @@ describe('partial returns', () => {
     refused(
       await decide(id, rid, dutyRefund(id, 12 / 52, { quotaRestored: 12 })),
       422,
-      'FR keeps no annual buyer quota',
+      `the tariff customs applied to FR sets no annual buyer limit; quotaRestored does not apply to consignment ${id}`,
     );
   });
 

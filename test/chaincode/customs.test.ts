@@ -47,6 +47,7 @@ const input: AssessConsignmentInput = {
   seller: { trustedTrader: false, watchlisted: false, consignmentsSoFar: 50 },
   buyer: { watchlisted: false },
   recentConsignments: [],
+  buyerYear: [],
   decisionsSoFar: 0,
 };
 
@@ -86,6 +87,69 @@ describe('assessConsignment: release blockers', () => {
         toCollect: a.revenue.assessed ? a.revenue.duty.totalDue : 0,
       },
     });
+  });
+});
+
+describe('assessConsignment: per-buyer limits (the demo tariff: China, 5,000 CNY a purchase, 26,000 a year)', () => {
+  const toChina = { ...input, destinationCountry: 'CN' };
+  const purchase = (a: ReturnType<typeof assessConsignment>) => a.buyerLimits!.purchase;
+  const yearOf = (value: number, status: 'released' | 'seized' = 'released') => [
+    { consignmentId: 'CN-0', value, currency: 'CNY', restored: 0, status },
+  ];
+
+  it('counts the customs value in the tariff’s currency against both limits', () => {
+    const a = assessConsignment(toChina);
+    expect(a.revenue.assessed && a.revenue.duty.currency).toBe('CNY');
+    expect(a.buyerLimits).toEqual({
+      currency: 'CNY',
+      perPurchase: 5000,
+      perYear: 26_000,
+      purchase: a.revenue.assessed ? a.revenue.duty.customsValue : NaN,
+      usedBefore: 0,
+      reasons: [],
+    });
+    expect(a.match.result).toBe('pass');
+    expect(a.blockers).toEqual([]);
+  });
+
+  it('a purchase that takes the year exactly to the limit passes; a cent more fails the match', () => {
+    const price = purchase(assessConsignment(toChina));
+    const atLimit = assessConsignment({ ...toChina, buyerYear: yearOf(26_000 - price) });
+    expect(atLimit.buyerLimits).toMatchObject({ usedBefore: 26_000 - price, reasons: [] });
+    expect(atLimit.releasable).toBe(true);
+    const over = assessConsignment({ ...toChina, buyerYear: yearOf(26_000 - price + 0.01) });
+    expect(over.match).toEqual({ complete: true, result: 'fail', reasons: ['BUYER_ANNUAL_LIMIT'] });
+    expect(over.risk.reasons.map((r) => r.code)).toContain('MATCH_BUYER_ANNUAL_LIMIT');
+    expect(over.blockers).toContain('MATCH_FAILED');
+  });
+
+  it('a seized parcel of the year does not count', () => {
+    const a = assessConsignment({ ...toChina, buyerYear: yearOf(26_000, 'seized') });
+    expect(a.buyerLimits).toMatchObject({ usedBefore: 0, reasons: [] });
+  });
+
+  it('a purchase above 5,000 CNY fails however little the buyer bought before', () => {
+    const lines = order.lines.map((l) => ({ ...l, unitPrice: 700, lineValue: 700 * l.quantity }));
+    const goodsValue = lines.reduce((n, l) => n + l.lineValue, 0);
+    const dear = {
+      ...order,
+      lines,
+      goodsValue,
+      amountPaid: goodsValue + order.freight + order.insurance + order.taxCollected - order.discount,
+    };
+    const a = assessConsignment({
+      ...toChina,
+      order: dear,
+      payment: { ...input.payment, amountPaid: dear.amountPaid },
+      declaration: undefined,
+    });
+    expect(purchase(a)).toBeGreaterThan(5000);
+    expect(a.match.reasons).toEqual(['BUYER_PURCHASE_LIMIT']);
+  });
+
+  it('destinations without limits, and consignments without a revenue assessment, are not checked', () => {
+    expect(assessConsignment(input).buyerLimits).toBeNull();
+    expect(assessConsignment({ ...input, destinationCountry: 'JP' }).buyerLimits).toBeNull();
   });
 });
 

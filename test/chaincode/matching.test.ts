@@ -349,7 +349,11 @@ describe('three-way match: reasons', () => {
           p.logistics.consignee.phone = '+1 555 0100';
           p.logistics.consignee.address.city = 'Nice';
         },
-        { orderNumberTakenByOtherConsignment: true, trackingNumberTakenByOtherConsignment: true },
+        {
+          orderNumberTakenByOtherConsignment: true,
+          trackingNumberTakenByOtherConsignment: true,
+          buyerLimitsExceeded: ['BUYER_ANNUAL_LIMIT', 'BUYER_PURCHASE_LIMIT'],
+        },
       ),
     );
     expect(result.result).toBe('fail');

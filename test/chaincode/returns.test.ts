@@ -24,20 +24,19 @@ const at = (days: number, ms = 0) => new Date(Date.parse(RELEASED) + days * DAY 
 
 describe('return policies by destination', () => {
   it.each([
-    ['CN', 'CN', 30, 45, 90, { amount: 26_000, currency: 'CNY' }],
-    ['FR', 'EU', 90, 90, 90, undefined],
-    ['DE', 'EU', 90, 90, 90, undefined],
-    ['US', 'default', 90, 90, 90, undefined],
+    ['CN', 'CN', 30, 45, 90],
+    ['FR', 'EU', 90, 90, 90],
+    ['DE', 'EU', 90, 90, 90],
+    ['US', 'default', 90, 90, 90],
   ])(
-    '%s (entry %s): request %i days, arrival %i, decision %i, quota %o',
-    (country, entry, request, arrival, decision, quota) => {
+    '%s (entry %s): request %i days, arrival %i, decision %i',
+    (country, entry, request, arrival, decision) => {
       expect(returnPolicyFor(country)).toEqual({
         version: DEFAULT_RETURN_POLICY_SET.version,
         entry,
         requestDays: request,
         arrivalDays: arrival,
         decisionDays: decision,
-        ...(quota ? { annualQuota: quota } : {}),
       });
     },
   );
@@ -58,7 +57,6 @@ describe('return policies by destination', () => {
     });
     expect(returnPolicyFor('FR', set)).toMatchObject({ entry: 'EU', requestDays: 60 });
     expect(returnPolicyFor('CN', set)).toMatchObject({ entry: 'default', requestDays: 20 });
-    expect(returnPolicyFor('CN', set).annualQuota).toBeUndefined();
   });
 
   it.each([
@@ -67,7 +65,8 @@ describe('return policies by destination', () => {
     [{ version: 'v1', policies: { default: { requestDays: 0, arrivalDays: 20, decisionDays: 90 } } }, 'Too small'],
     [{ version: 'v1', policies: { cn: { requestDays: 1, arrivalDays: 1, decisionDays: 1 }, default: { requestDays: 1, arrivalDays: 1, decisionDays: 1 } } }, "must be a country code, 'EU' or 'default'"],
     [{ version: 'v 1', policies: { default: { requestDays: 1, arrivalDays: 1, decisionDays: 1 } } }, 'must be a short version label'],
-    [{ version: 'v1', policies: { default: { requestDays: 1, arrivalDays: 1, decisionDays: 1, annualQuota: { amount: 0, currency: 'CNY' } } } }, 'must be positive'],
+    // The buyer's annual limit is the tariff's (revenue.ts BuyerLimits), not the return policy's.
+    [{ version: 'v1', policies: { default: { requestDays: 1, arrivalDays: 1, decisionDays: 1, annualQuota: { amount: 1, currency: 'CNY' } } } }, 'Unrecognized key: \\"annualQuota\\"'],
   ])('refuses the policy set %j', (set, message) => {
     const parsed = ReturnPolicySet.safeParse(set);
     expect(parsed.success).toBe(false);

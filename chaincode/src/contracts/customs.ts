@@ -1,5 +1,6 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 
+import { buyerQuotaKey, fileQuotaEntry, type QuotaEntry } from '../domain/buyer-limits';
 import { canonicalJson, fromBytes } from '../domain/canonical';
 import { customsCollection, traderCollection } from '../domain/collections';
 import { participantMspIds } from '../domain/consignment';
@@ -93,7 +94,12 @@ export const customsKey = {
   assessment: (consignmentId: string) => `assessment~${consignmentId}`,
   seller: (sellerId: string) => `sellerhistory~${sellerId}`,
   split: (mac: string) => `split~${mac}`,
+  /** A buyer's purchases of a calendar year counted against the per-buyer limits (QuotaEntry[]). */
+  buyerYear: (filing: BuyerQuotaFiling) => `buyeryear~${filing.buyer}~${filing.year}`,
 };
+
+/** Where a purchase is filed against its buyer's annual limit: buyer-limits.ts buyerQuotaKey. */
+export type BuyerQuotaFiling = ReturnType<typeof buyerQuotaKey>;
 /** Consignment ids are printable ASCII, so every assessment key sorts below this end. */
 const ASSESSMENTS = { start: 'assessment~', end: 'assessment~\u007f' } as const;
 /** Earlier assessments kept in a record for the explanation view. */
@@ -130,6 +136,8 @@ export interface AssessmentRecord extends ConsignmentAssessment {
   readonly basis: RecordVersions;
   readonly decisionsSoFar: number;
   readonly referralAnswers: number;
+  /** Where the purchase counts against its buyer's annual limit; absent when it does not count. */
+  readonly buyerQuota?: BuyerQuotaFiling;
   /** Fixed at the first assessment, so re-assessing does not count the consignment twice. */
   readonly sellerConsignmentsBefore: number;
   readonly firstAssessedAt: string;
@@ -296,6 +304,13 @@ export class CustomsContract extends Contract {
       ),
     );
     const answers = await listByPartialKey<ReferralAnswerRecord>(ctx, KeyType.referralAnswer, [id]);
+    const buyerQuota = buyerQuotaKey(secret.secret, order.buyer.document, order.orderedAt);
+    const buyerPurchases = await readBuyerYear(ctx, customs, buyerQuota);
+    const buyerYear = await Promise.all(
+      buyerPurchases
+        .filter((e) => e.consignmentId !== id)
+        .map(async (e) => ({ ...e, status: (await loadConsignment(ctx, e.consignmentId)).status })),
+    );
 
     const now = txTime(ctx);
     const assessment = assessConsignment({
@@ -327,8 +342,14 @@ export class CustomsContract extends Contract {
       },
       buyer: { watchlisted: await watched(buyerId) },
       recentConsignments: recentFromIndex(splitLists, id),
+      buyerYear,
       decisionsSoFar: seal.decisions,
     });
+    // A purchase over a limit is not counted: it cannot clear as a cross-border retail import.
+    const counted =
+      assessment.buyerLimits?.perYear !== undefined && assessment.buyerLimits.reasons.length === 0
+        ? assessment.buyerLimits
+        : undefined;
 
     const txId = ctx.stub.getTxID();
     const record: AssessmentRecord = {
@@ -341,6 +362,7 @@ export class CustomsContract extends Contract {
       basis: versionsOf(records),
       decisionsSoFar: seal.decisions,
       referralAnswers: answers.length,
+      ...(counted ? { buyerQuota } : {}),
       sellerConsignmentsBefore,
       firstAssessedAt: previous?.firstAssessedAt ?? now,
       assessedAt: now,
@@ -375,6 +397,26 @@ export class CustomsContract extends Contract {
       if (canonicalJson(after) !== canonicalJson(before)) {
         await putPrivateJson(ctx, customs, key, { entries: after });
       }
+    }
+    if (previous?.buyerQuota && (!counted || !sameFiling(previous.buyerQuota, buyerQuota))) {
+      const before = await readBuyerYear(ctx, customs, previous.buyerQuota);
+      await writeBuyerYear(
+        ctx,
+        customs,
+        previous.buyerQuota,
+        before,
+        before.filter((e) => e.consignmentId !== id),
+      );
+    }
+    if (counted) {
+      const purchase = { consignmentId: id, value: counted.purchase, currency: counted.currency };
+      await writeBuyerYear(
+        ctx,
+        customs,
+        buyerQuota,
+        buyerPurchases,
+        fileQuotaEntry(buyerPurchases, purchase),
+      );
     }
     const publicPart: PublicAssessment = {
       number: record.number,
@@ -608,6 +650,34 @@ export class CustomsContract extends Contract {
       throw new Error(`customs has no ${kind === 'ruleset' ? 'risk rule set' : 'tariff set'} yet (${how})`);
     return stored;
   }
+}
+
+export async function readBuyerYear(
+  ctx: Context,
+  collection: string,
+  filing: BuyerQuotaFiling,
+): Promise<QuotaEntry[]> {
+  return (
+    (await readPrivateJson<{ entries: QuotaEntry[] }>(ctx, collection, customsKey.buyerYear(filing)))
+      ?.entries ?? []
+  );
+}
+
+/** Rewrites a buyer's year only when it changed, so re-assessing does not collide with the buyer's other parcels. */
+export async function writeBuyerYear(
+  ctx: Context,
+  collection: string,
+  filing: BuyerQuotaFiling,
+  before: readonly QuotaEntry[],
+  after: readonly QuotaEntry[],
+): Promise<void> {
+  if (canonicalJson(after) !== canonicalJson(before)) {
+    await putPrivateJson(ctx, collection, customsKey.buyerYear(filing), { entries: after });
+  }
+}
+
+function sameFiling(a: BuyerQuotaFiling, b: BuyerQuotaFiling): boolean {
+  return a.buyer === b.buyer && a.year === b.year;
 }
 
 /** In the answering trader's collection; the transaction id keeps every answer. */

@@ -1,6 +1,7 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { KeyEndorsementPolicy } from 'fabric-shim';
 
+import { restoreQuota } from '../domain/buyer-limits';
 import { canonicalJson } from '../domain/canonical';
 import { customsCollection, traderCollection } from '../domain/collections';
 import { commitPayload } from '../domain/merkle';
@@ -36,7 +37,7 @@ import {
   type RefundPayload,
 } from '../domain/schemas';
 import { loadConsignment, loadVisibleConsignment } from './consignment-state';
-import { customsKey, type AssessmentRecord } from './customs';
+import { customsKey, readBuyerYear, writeBuyerYear, type AssessmentRecord } from './customs';
 import {
   compositeKey,
   emitEvent,
@@ -362,9 +363,10 @@ export class ReturnsContract extends Contract {
 
   /**
    * Customs decides on the returned goods: duty and VAT refunded, the declaration invalidated, or
-   * refused; for a destination with a buyer quota, how much of it is restored. Within the decision
-   * deadline, unless refused. Also updates the customs seal, whose key-level policy makes the
-   * customs peer's endorsement necessary.
+   * refused; for a purchase counted against its buyer's annual limit, how much of it is restored
+   * (given back to the buyer's year in customs' collection). Within the decision deadline, unless
+   * refused. Also updates the customs seal, whose key-level policy makes the customs peer's
+   * endorsement necessary.
    */
   @Transaction()
   @Returns('string')
@@ -383,16 +385,6 @@ export class ReturnsContract extends Contract {
     const now = txTime(ctx);
     if (decision.outcome !== 'refused') {
       assertBeforeDeadline('decision', current.deadlines, policy, current.destinationCountry, now);
-    }
-    if (decision.quotaRestored !== undefined && !policy.annualQuota) {
-      throw new Error(
-        `${current.destinationCountry} keeps no annual buyer quota; quotaRestored does not apply`,
-      );
-    }
-    if (decision.quotaRestored !== undefined && decision.currency !== policy.annualQuota!.currency) {
-      throw new Error(
-        `the buyer quota of ${current.destinationCountry} is kept in ${policy.annualQuota!.currency}; the decision is in ${decision.currency}`,
-      );
     }
     if (decision.outcome !== 'refused') await this.assertWithinAssessment(ctx, caller, current, decision);
     const sealKey = compositeKey(ctx, KeyType.customsSeal, [current.consignmentId]);
@@ -531,8 +523,9 @@ export class ReturnsContract extends Contract {
 
   /**
    * Customs refunds at most the duty and VAT it assessed on the goods that came back, in the
-   * assessment's currency, and restores at most their customs value to a buyer quota. Reads its
-   * own assessment and the order (in the platform's collection, of which customs is a member).
+   * assessment's currency, and restores at most their customs value to the buyer's annual limit,
+   * where the purchase counted against one. Reads its own assessment and the order (in the
+   * platform's collection, of which customs is a member); writes the buyer's year.
    */
   private async assertWithinAssessment(
     ctx: Context,
@@ -579,7 +572,19 @@ export class ReturnsContract extends Contract {
     check('duty refund', duty.duty, decision.dutyRefund, (d) => d.dutyRefund);
     check('VAT refund', duty.vat, decision.vatRefund, (d) => d.vatRefund);
     if (decision.quotaRestored !== undefined) {
+      const filing = assessment.buyerQuota;
+      if (filing === undefined) {
+        const limits = assessment.buyerLimits;
+        const why =
+          limits?.perYear === undefined
+            ? `the tariff customs applied to ${current.destinationCountry} sets no annual buyer limit`
+            : `the purchase exceeded the buyer's limits (${limits.reasons.join(', ')}) and was not counted`;
+        throw new Error(`${why}; quotaRestored does not apply to consignment ${id}`);
+      }
       check('quota restored', duty.customsValue, decision.quotaRestored, (d) => d.quotaRestored ?? 0);
+      const collection = customsCollection(caller.network.customsMspId);
+      const year = await readBuyerYear(ctx, collection, filing);
+      await writeBuyerYear(ctx, collection, filing, year, restoreQuota(year, id, decision.quotaRestored));
     }
   }
 }

@@ -167,7 +167,8 @@ export const GB_TARIFF: TariffConfig = {
 
 /**
  * China, cross-border e-commerce retail imports from 1 January 2019: no duty up to 5,000 CNY, a
- * comprehensive tax of 70 % of VAT (13 %); illustrative general-trade duty above the limit.
+ * comprehensive tax of 70 % of VAT (13 %); illustrative general-trade duty above the limit. A
+ * buyer may import 5,000 CNY a purchase and 26,000 CNY a calendar year this way.
  */
 export const CN_TARIFF: TariffConfig = {
   country: 'CN',
@@ -177,6 +178,7 @@ export const CN_TARIFF: TariffConfig = {
   deMinimisVat: 0,
   vatRate: 0.091,
   dutyRates: { ...EU_DUTY_RATES },
+  buyerLimits: { perPurchase: 5000, perYear: 26_000 },
   currencyRates: [...CNY_RATES],
 };
 
@@ -230,6 +232,8 @@ export const DEFAULT_RULE_SET: RuleSet = {
     { code: 'MATCH_BUYER_NOT_VERIFIED_OR_PAYER', weight: 25 },
     { code: 'MATCH_DUPLICATE_ORDER_NUMBER', weight: 50 },
     { code: 'MATCH_DUPLICATE_TRACKING_NUMBER', weight: 50 },
+    { code: 'MATCH_BUYER_PURCHASE_LIMIT', weight: 30 },
+    { code: 'MATCH_BUYER_ANNUAL_LIMIT', weight: 30 },
     { code: 'MATCH_INCOMPLETE', weight: 10 },
     { code: 'UNDERVALUATION', weight: 40 },
     { code: 'NOMINAL_VALUE', weight: 35 },

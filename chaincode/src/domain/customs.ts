@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 
 import { z } from 'zod';
 
+import { checkBuyerLimits, type BuyerLimitInput, type BuyerLimitOutcome } from './buyer-limits';
 import { canonicalJson } from './canonical';
 import { normaliseText, threeWayMatch, type MatchResult } from './matching';
 import {
@@ -58,6 +59,9 @@ import { statuses, type ConsignmentStatus, type DecisionEvent } from './state-ma
  *   (IOSS-like); otherwise the tariff set says who collects at import.
  * - Automatic release needs a passed match, the green lane, a revenue assessment, and no customs
  *   decision yet: once an officer has acted (referral, hold, inspection), an officer decides.
+ * - The per-buyer limits of the destination's tariff are part of the match, checked on the customs
+ *   value the revenue assessment found; without a revenue assessment they are not checked (and
+ *   the consignment is not releasable anyway).
  */
 
 export const ConfigVersion = z
@@ -227,6 +231,8 @@ export interface AssessConsignmentInput {
   readonly seller: AssessRiskInput['seller'];
   readonly buyer: AssessRiskInput['buyer'];
   readonly recentConsignments: AssessRiskInput['recentConsignments'];
+  /** The buyer's purchases filed for the order's year, with their consignments' statuses. */
+  readonly buyerYear: BuyerLimitInput['year'];
   /** Customs decisions already recorded on the consignment. */
   readonly decisionsSoFar: number;
 }
@@ -241,6 +247,8 @@ export type RevenueOutcome =
 
 export interface ConsignmentAssessment {
   readonly match: MatchResult;
+  /** null when the destination's tariff sets no per-buyer limits or revenue was not assessed. */
+  readonly buyerLimits: BuyerLimitOutcome | null;
   readonly risk: RiskAssessment;
   readonly collectionModel: CollectionModel;
   readonly revenue: RevenueOutcome;
@@ -249,10 +257,14 @@ export interface ConsignmentAssessment {
   readonly blockers: ReleaseBlocker[];
 }
 
-function assessRevenue(input: AssessConsignmentInput, collectionModel: CollectionModel): RevenueOutcome {
+function assessRevenue(
+  input: AssessConsignmentInput,
+  tariffSet: TariffSet,
+  collectionModel: CollectionModel,
+): { readonly revenue: RevenueOutcome; readonly tariff?: TariffConfig } {
   const date = utcDate(input.assessedAt);
   try {
-    const tariff = selectTariff(input.tariffSet.tariffs, input.destinationCountry, date);
+    const tariff = selectTariff(tariffSet.tariffs, input.destinationCountry, date);
     const duty = assessDuty({
       tariff,
       lines: dutyLines(input.order, input.declaration),
@@ -263,11 +275,31 @@ function assessRevenue(input: AssessConsignmentInput, collectionModel: Collectio
       collectionModel,
       vatCollected: input.order.taxCollected,
     });
-    return { assessed: true, tariff: { country: tariff.country, validFrom: tariff.validFrom }, duty };
+    return {
+      revenue: { assessed: true, tariff: { country: tariff.country, validFrom: tariff.validFrom }, duty },
+      tariff,
+    };
   } catch (error) {
     // A tariff gap (no tariff for the country, no rate for a chapter) is for an officer, not a failure.
-    return { assessed: false, error: (error as Error).message };
+    return { revenue: { assessed: false, error: (error as Error).message } };
   }
+}
+
+function assessBuyerLimits(
+  input: AssessConsignmentInput,
+  revenue: RevenueOutcome,
+  tariff: TariffConfig | undefined,
+): BuyerLimitOutcome | null {
+  if (!revenue.assessed || tariff?.buyerLimits === undefined) return null;
+  return checkBuyerLimits({
+    limits: tariff.buyerLimits,
+    currency: revenue.duty.currency,
+    purchase: revenue.duty.customsValue,
+    year: input.buyerYear,
+    consignmentId: input.consignmentId,
+    rates: rateTable(tariff),
+    date: utcDate(input.assessedAt),
+  });
 }
 
 /**
@@ -286,8 +318,11 @@ function riskRates(tariffSet: TariffSet, country: string, date: string, currency
 
 export function assessConsignment(input: AssessConsignmentInput): ConsignmentAssessment {
   const { order, declaration } = input;
-  const match = threeWayMatch(input);
   const tariffSet = TariffSet.parse(input.tariffSet);
+  const collectionModel = collectionModelFor(declaration, tariffSet.uncollectedBy);
+  const { revenue, tariff } = assessRevenue(input, tariffSet, collectionModel);
+  const buyerLimits = assessBuyerLimits(input, revenue, tariff);
+  const match = threeWayMatch({ ...input, buyerLimitsExceeded: buyerLimits?.reasons ?? [] });
   const declared = declaredValue(order, declaration);
   const rates = riskRates(tariffSet, input.destinationCountry, utcDate(input.assessedAt), declared.currency);
   const risk = assessRisk({
@@ -303,8 +338,6 @@ export function assessConsignment(input: AssessConsignmentInput): ConsignmentAss
     recentConsignments: input.recentConsignments,
     randomDraw: selectionDraw(input.consignmentId, input.ruleSet.version, input.secret),
   });
-  const collectionModel = collectionModelFor(declaration, tariffSet.uncollectedBy);
-  const revenue = assessRevenue(input, collectionModel);
   const blockers: ReleaseBlocker[] = [];
   if (declaration === undefined) blockers.push('DECLARATION_MISSING');
   if (match.result !== 'pass') blockers.push('MATCH_FAILED');
@@ -312,7 +345,7 @@ export function assessConsignment(input: AssessConsignmentInput): ConsignmentAss
   if (risk.lane === 'red') blockers.push('LANE_RED');
   if (!revenue.assessed) blockers.push('REVENUE_NOT_ASSESSED');
   if (input.decisionsSoFar > 0) blockers.push('CUSTOMS_DECISION_TAKEN');
-  return { match, risk, collectionModel, revenue, releasable: blockers.length === 0, blockers };
+  return { match, buyerLimits, risk, collectionModel, revenue, releasable: blockers.length === 0, blockers };
 }
 
 // ---------------------------------------------------------------- what is public, and automatic release

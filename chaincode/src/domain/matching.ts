@@ -14,6 +14,8 @@ import type { LogisticsPayload, OrderPayload, PaymentPayload, VerificationLevel 
  * - Text is compared after NFC, trimming, collapsing whitespace and lower-casing; phones by
  *   their digits only (so '+33 6…' and '0033 6…' differ); identity document numbers also
  *   ignore spaces and hyphens.
+ * - The per-buyer limits need the customs value and the buyer's other purchases of the year, so
+ *   they are checked by buyer-limits.ts; the match reports what that check found.
  */
 
 export const matchReasonCodes = [
@@ -27,8 +29,12 @@ export const matchReasonCodes = [
   'BUYER_NOT_VERIFIED_OR_PAYER',
   'DUPLICATE_ORDER_NUMBER',
   'DUPLICATE_TRACKING_NUMBER',
+  'BUYER_PURCHASE_LIMIT',
+  'BUYER_ANNUAL_LIMIT',
 ] as const;
 export type MatchReasonCode = (typeof matchReasonCodes)[number];
+/** Found by checkBuyerLimits (buyer-limits.ts), which needs the revenue assessment's customs value. */
+export type BuyerLimitCode = Extract<MatchReasonCode, `BUYER_${string}_LIMIT`>;
 
 export type MatchOutcome = 'pass' | 'fail' | 'incomplete';
 
@@ -42,6 +48,8 @@ export interface MatchInput {
   readonly orderNumberTakenByOtherConsignment: boolean;
   /** The tracking number is already claimed by another consignment of the same carrier. */
   readonly trackingNumberTakenByOtherConsignment: boolean;
+  /** The per-buyer limits this purchase exceeds; none when the destination sets none. */
+  readonly buyerLimitsExceeded?: readonly BuyerLimitCode[];
 }
 
 export interface MatchResult {
@@ -67,7 +75,8 @@ export function normalisePhone(value: string): string {
   return value.replace(/\D/g, '');
 }
 
-function normaliseDocumentNumber(value: string): string {
+/** Identity document numbers also ignore spaces and hyphens. */
+export function normaliseDocumentNumber(value: string): string {
   return normaliseText(value).replace(/[\s-]/g, '');
 }
 
@@ -135,6 +144,7 @@ export function threeWayMatch(input: MatchInput): MatchResult {
 
   if (input.orderNumberTakenByOtherConsignment) found.add('DUPLICATE_ORDER_NUMBER');
   if (input.trackingNumberTakenByOtherConsignment) found.add('DUPLICATE_TRACKING_NUMBER');
+  for (const code of input.buyerLimitsExceeded ?? []) found.add(code);
 
   const complete = order !== undefined && payment !== undefined && logistics !== undefined;
   const reasons = matchReasonCodes.filter((code) => found.has(code));

@@ -13,7 +13,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 const Days = z.number().int().min(1).max(3650);
 
-/** What a destination allows: days after release for each step, and whether it keeps a buyer quota. */
+/** What a destination allows: days after release for each step. */
 export const ReturnPolicy = z
   .strictObject({
     /** The platform must request the return within this many days of release. */
@@ -22,8 +22,6 @@ export const ReturnPolicy = z
     arrivalDays: Days,
     /** Customs may refund duty/VAT or invalidate the declaration within this many days of release. */
     decisionDays: Days,
-    /** The buyer's annual cross-border quota, restored on a return (China), if the destination keeps one. */
-    annualQuota: z.strictObject({ amount: Money.refine((n) => n > 0, 'must be positive'), currency: CurrencyCode }).optional(),
   })
   .refine((p) => p.arrivalDays >= p.requestDays, {
     message: 'arrivalDays must be at least requestDays: goods cannot be due back before the return may be requested',
@@ -62,19 +60,15 @@ export const EU_MEMBER_STATES: readonly string[] = [
 
 /**
  * In force until customs installs its own (returns:putPolicy). China: request within 30 days of
- * release, goods back within 45, tax not levied and the annual quota (26,000 CNY) restored. EU: a
+ * release, goods back within 45, tax not levied (the buyer's annual limit, restored by customs'
+ * decision, is in the tariff: customs-config.ts). EU: a
  * declaration can be invalidated within 90 days when the goods leave again with proof of exit.
  * Elsewhere the EU's periods are taken as a default.
  */
 export const DEFAULT_RETURN_POLICY_SET: ReturnPolicySet = {
   version: 'default-2026',
   policies: {
-    CN: {
-      requestDays: 30,
-      arrivalDays: 45,
-      decisionDays: 90,
-      annualQuota: { amount: 26_000, currency: 'CNY' },
-    },
+    CN: { requestDays: 30, arrivalDays: 45, decisionDays: 90 },
     EU: { requestDays: 90, arrivalDays: 90, decisionDays: 90 },
     default: { requestDays: 90, arrivalDays: 90, decisionDays: 90 },
   },
@@ -303,7 +297,7 @@ export const ReturnDecision = z
     dutyRefund: Money,
     vatRefund: Money,
     currency: CurrencyCode,
-    /** For a destination with a buyer quota: the amount given back to the buyer's annual quota. */
+    /** For a purchase counted against its buyer's annual limit: the amount given back to it. */
     quotaRestored: Money.optional(),
     reasonCodes: z.array(ReasonCode).max(20),
   })

@@ -192,6 +192,17 @@ export const FlatDutyPerItemCategory = z
   .refine((f) => f.from < f.until, { message: 'from must be before until', path: ['until'] });
 export type FlatDutyPerItemCategory = z.infer<typeof FlatDutyPerItemCategory>;
 
+/** Per-buyer limits on cross-border e-commerce retail imports, in the tariff's currency (buyer-limits.ts). */
+export const BuyerLimits = z
+  .strictObject({
+    /** The customs value one purchase may have. */
+    perPurchase: Money.refine((n) => n > 0, 'must be positive').optional(),
+    /** The customs value a buyer's purchases of a calendar year may have together. */
+    perYear: Money.refine((n) => n > 0, 'must be positive').optional(),
+  })
+  .refine((l) => l.perPurchase !== undefined || l.perYear !== undefined, 'must set perPurchase or perYear');
+export type BuyerLimits = z.infer<typeof BuyerLimits>;
+
 export const TariffConfig = z
   .strictObject({
     /** Destination country. */
@@ -214,6 +225,8 @@ export const TariffConfig = z
     /** Rate for goods in no listed chapter or heading; absent = such goods are refused. */
     defaultDutyRate: Ratio.optional(),
     flatDutyPerItemCategory: FlatDutyPerItemCategory.optional(),
+    /** Absent: the destination sets no per-buyer limits. */
+    buyerLimits: BuyerLimits.optional(),
     currencyRates: z.array(CurrencyRate),
   })
   .superRefine((t, ctx) => checkRates(t.currency, t.currencyRates, ctx, ['currencyRates']));

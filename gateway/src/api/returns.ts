@@ -26,7 +26,7 @@ const ReturnParams = ConsignmentIdParam.extend({
 });
 
 const DEADLINES =
-  'Deadlines count from the release decision and depend on the destination, under the return policy in force when the return was requested (GET /v1/return-policy; by default China 30 days to request, 45 for the goods to be back, the buyer’s annual quota restored; EU 90 days to invalidate the declaration once the goods have left; elsewhere 90 days each). A step after its deadline is refused (422) with the deadline, when it passed and what it counted from.';
+  'Deadlines count from the release decision and depend on the destination, under the return policy in force when the return was requested (GET /v1/return-policy; by default China 30 days to request and 45 for the goods to be back; EU 90 days to invalidate the declaration once the goods have left; elsewhere 90 days each). A step after its deadline is refused (422) with the deadline, when it passed and what it counted from.';
 
 const PolicyVersionQuery = z.strictObject({
   version: ConfigVersion.optional().describe('A version label; the policy in force when absent'),
@@ -115,7 +115,8 @@ export function returnsRoutes(service: ReturnsService): RouteDefinition[] {
     }),
     returnStep({
       path: 'decision',
-      summary: 'Customs’ decision: duty/VAT refunded, declaration invalidated or refused; quota restored',
+      summary:
+        'Customs’ decision: duty/VAT refunded, declaration invalidated or refused; buyer’s annual limit restored',
       roles: ['customs'],
       body: ReturnDecision,
       run: (principal, id, returnId, body) => service.decide(principal, id, returnId, body),
@@ -138,8 +139,7 @@ export function returnsRoutes(service: ReturnsService): RouteDefinition[] {
     defineRoute({
       method: 'get',
       path: '/v1/return-policy',
-      summary:
-        'The return policy set in force (or a given version): deadlines and buyer quotas by destination',
+      summary: 'The return policy set in force (or a given version): deadlines by destination',
       description:
         'Public, so every party knows the deadlines it works to. Entries are by destination country, "EU" for member states without their own entry, and "default". The built-in set applies until customs puts its own.',
       tags: TAGS,

@@ -1,0 +1,176 @@
+/**
+ * China's per-buyer limits over HTTP (DOMAIN.md: 5,000 CNY a purchase, 26,000 CNY a calendar
+ * year), as the demo tariff sets them: a buyer's purchases on every platform count together; a
+ * purchase over a limit fails the match, is not counted and is not released automatically; a
+ * parcel returned to the sender stops counting; a return gives back what customs' decision restores.
+ * Orders are in CNY with no freight or insurance, so a purchase's customs value is its goods value.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
+
+const OFFICER = 'customs-officer';
+const RUN = randomBytes(3).toString('hex').toUpperCase();
+
+let t: TestGateway;
+let n = 0;
+
+interface Assessment {
+  match: { result: string; reasons: string[] };
+  buyerLimits: { currency: string; purchase: number; usedBefore: number; reasons: string[] } | null;
+  releasable: boolean;
+}
+
+/** A buyer: one identity document, a different platform account on each platform. */
+const buyer = (tag: string) => ({ type: 'national_id', number: `3101151980${RUN}${tag}`, country: 'CN' });
+
+/** One purchase of `value` CNY to China, by the buyer with `document`, through `platform`; then assessed. */
+async function purchase(
+  document: ReturnType<typeof buyer>,
+  value: number,
+  platform: 'platforma' | 'platformb' = 'platforma',
+): Promise<{ id: string; assessment: Assessment }> {
+  const id = `BL-${RUN}-${++n}`;
+  const orderNumber = `ORD-${id}`;
+  const base = orderPayload(orderNumber);
+  const order = {
+    ...base,
+    buyer: { id: randomBytes(32).toString('hex'), name: '李伟', document },
+    goodsValue: value,
+    freight: 0,
+    insurance: 0,
+    discount: 0,
+    taxCollected: 0,
+    amountPaid: value,
+    currency: 'CNY',
+    lines: [{ ...base.lines[0]!, quantity: 1, unitPrice: value, lineValue: value }],
+  };
+  const payment = {
+    ...paymentPayload(orderNumber, `PAY-${id}`),
+    payer: { name: '李伟', document },
+    amountPaid: value,
+    currency: 'CNY',
+  };
+  const steps: [string, string, unknown][] = [
+    [`${platform}-operator`, '', { consignmentId: id, orderNumber, originCountry: 'US', destinationCountry: 'CN' }],
+    [`${platform}-operator`, '/order', order],
+    ['payment-operator', '/payment', payment],
+    ['post-operator', '/logistics', logisticsPayload(orderNumber, `RR${RUN}${n}CN`)],
+  ]; // prettier-ignore
+  for (const [user, path, body] of steps) {
+    const res = await t
+      .as(user)
+      .post(path === '' ? '/v1/consignments' : `/v1/consignments/${id}${path}`, body);
+    expect(res.status, res.text).toBe(201);
+  }
+  return { id, assessment: await assess(id) };
+}
+
+async function assess(id: string): Promise<Assessment> {
+  const res = await t
+    .as(OFFICER)
+    .post<{ assessment: Assessment }>(`/v1/consignments/${id}/assessment`, undefined);
+  expect(res.status, res.text).toBe(201);
+  return res.body.assessment;
+}
+
+const decide = async (id: string, decision: string) => {
+  const res = await t.as(OFFICER).post(`/v1/consignments/${id}/decision`, { decision, reasonCodes: [] });
+  expect(res.status, res.text).toBe(201);
+};
+
+beforeAll(async () => {
+  t = await startTestGateway();
+  // Every parcel in the amber lane, so that no parcel is released but by the officer here.
+  const rules = await t.as(OFFICER).post('/v1/customs/rule-set', {
+    ...DEFAULT_RULE_SET,
+    version: `limits-${RUN}`,
+    randomSelectionRate: 0,
+    thresholds: { amber: 0, red: 1000 },
+  });
+  expect(rules.status, rules.text).toBe(201);
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('per-buyer limits', () => {
+  it('counts a buyer’s purchases on every platform together against 26,000 CNY a year', async () => {
+    const document = buyer('A');
+    const first: string[] = [];
+    for (const [i, platform] of (['platforma', 'platformb', 'platforma', 'platformb', 'platforma'] as const).entries()) {
+      const { id, assessment } = await purchase(document, 5000, platform);
+      expect(assessment.buyerLimits).toMatchObject({ currency: 'CNY', purchase: 5000, usedBefore: 5000 * i, reasons: [] });
+      expect(assessment.match).toMatchObject({ result: 'pass', reasons: [] });
+      first.push(id);
+    } // prettier-ignore
+
+    const over = await purchase(document, 1000.01, 'platformb');
+    expect(over.assessment.match).toMatchObject({ result: 'fail', reasons: ['BUYER_ANNUAL_LIMIT'] });
+    expect(over.assessment.buyerLimits).toMatchObject({
+      usedBefore: 25_000,
+      reasons: ['BUYER_ANNUAL_LIMIT'],
+    });
+    // The platform sees why (a code, no amounts); customs' service identity may not release it.
+    const seen = await t
+      .as('platformb-operator')
+      .get<{ assessment: { match: { reasons: string[] }; releasable: boolean } }>(
+        `/v1/consignments/${over.id}/match`,
+      );
+    expect(seen.status, seen.text).toBe(200);
+    expect(seen.body.assessment).toMatchObject({
+      match: { reasons: ['BUYER_ANNUAL_LIMIT'] },
+      releasable: false,
+    });
+    expect(seen.text).not.toContain('25000');
+
+    // The purchase over the limit was not counted: 1,000 CNY still fit, to the cent.
+    const fits = await purchase(document, 1000);
+    expect(fits.assessment.buyerLimits).toMatchObject({ usedBefore: 25_000, reasons: [] });
+
+    // A parcel returned to the sender was never imported: it stops counting.
+    await decide(first[0]!, 'return_to_sender');
+    const again = await assess(over.id);
+    expect(again.match).toMatchObject({ result: 'pass', reasons: [] });
+    expect(again.buyerLimits).toMatchObject({ usedBefore: 21_000, reasons: [] });
+  });
+
+  it('fails a purchase above 5,000 CNY whatever the buyer bought before, and does not count it', async () => {
+    const document = buyer('B');
+    const dear = await purchase(document, 5000.01);
+    expect(dear.assessment.match).toMatchObject({ result: 'fail', reasons: ['BUYER_PURCHASE_LIMIT'] });
+    const next = await purchase(document, 10);
+    expect(next.assessment.buyerLimits).toMatchObject({ usedBefore: 0, reasons: [] });
+  });
+
+  it('gives back to the buyer’s year what customs restores on a return', async () => {
+    const document = buyer('C');
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i += 1) ids.push((await purchase(document, 5000)).id);
+    expect((await purchase(document, 1000.01)).assessment.match.reasons).toEqual(['BUYER_ANNUAL_LIMIT']);
+
+    const id = ids[0]!;
+    await decide(id, 'release');
+    const delivered = await t.as('post-operator').post(`/v1/consignments/${id}/movements`, { type: 'delivered', location: 'CNSHA' });
+    expect(delivered.status, delivered.text).toBe(201);
+    const requested = await t.as('platforma-operator').post<{ returnId: string }>(`/v1/consignments/${id}/returns`, {
+      reason: 'not_as_described',
+      lines: [{ lineNo: 1, quantity: 1 }],
+      authorisation: `RMA-${id}`,
+    });
+    expect(requested.status, requested.text).toBe(201);
+    const step = async (path: string, user: string, body: unknown) => {
+      const res = await t.as(user).post(`/v1/consignments/${id}/returns/${requested.body.returnId}/${path}`, body);
+      expect(res.status, res.text).toBe(201);
+    };
+    await step('shipment', 'post-operator', { trackingNumber: `RT${RUN}${n}CN` });
+    await step('scan', 'post-operator', { type: 'exited', location: 'CNSHA', country: 'CN' });
+    await step('decision', OFFICER, { outcome: 'duty_refunded', dutyRefund: 0, vatRefund: 0, currency: 'CNY', quotaRestored: 3000, reasonCodes: ['GOODS_EXITED'] });
+
+    const after = await purchase(document, 3000);
+    expect(after.assessment.buyerLimits).toMatchObject({ usedBefore: 22_000, reasons: [] });
+    expect((await purchase(document, 1000.01)).assessment.match.reasons).toEqual(['BUYER_ANNUAL_LIMIT']);
+  }); // prettier-ignore
+});
