@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   buyerQuotaKey,
   checkBuyerLimits,
+  countsAgainstYear,
   fileQuotaEntry,
   restoreQuota,
   type BuyerLimitInput,
@@ -82,6 +83,21 @@ describe('checkBuyerLimits', () => {
     const parsed = BuyerLimits.safeParse(limits);
     expect(parsed.success).toBe(false);
     expect(JSON.stringify(parsed.error?.issues)).toContain(message);
+  });
+});
+
+describe('countsAgainstYear', () => {
+  it.each<[string, Partial<BuyerLimitInput>, boolean]>([
+    ['within both limits', {}, true],
+    ['over the purchase limit', { purchase: 5000.01 }, false],
+    ['over the annual limit', { year: [entry('C-1', 25_000.01)] }, false],
+    ['no annual limit to count against', { limits: { perPurchase: 5000 } }, false],
+  ])('%s', (_name, change, counts) => {
+    expect(countsAgainstYear(checkBuyerLimits({ ...china, ...change }))).toBe(counts);
+  });
+
+  it('nothing checked, nothing counted', () => {
+    expect(countsAgainstYear(null)).toBe(false);
   });
 });
 

@@ -1,6 +1,6 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 
-import { buyerQuotaKey, fileQuotaEntry, type QuotaEntry } from '../domain/buyer-limits';
+import { buyerQuotaKey, countsAgainstYear, fileQuotaEntry, type QuotaEntry } from '../domain/buyer-limits';
 import { canonicalJson, fromBytes } from '../domain/canonical';
 import { customsCollection, traderCollection } from '../domain/collections';
 import { participantMspIds } from '../domain/consignment';
@@ -345,11 +345,7 @@ export class CustomsContract extends Contract {
       buyerYear,
       decisionsSoFar: seal.decisions,
     });
-    // A purchase over a limit is not counted: it cannot clear as a cross-border retail import.
-    const counted =
-      assessment.buyerLimits?.perYear !== undefined && assessment.buyerLimits.reasons.length === 0
-        ? assessment.buyerLimits
-        : undefined;
+    const counted = countsAgainstYear(assessment.buyerLimits) ? assessment.buyerLimits : undefined;
 
     const txId = ctx.stub.getTxID();
     const record: AssessmentRecord = {

@@ -37,7 +37,13 @@ import {
   type RefundPayload,
 } from '../domain/schemas';
 import { loadConsignment, loadVisibleConsignment } from './consignment-state';
-import { customsKey, readBuyerYear, writeBuyerYear, type AssessmentRecord } from './customs';
+import {
+  customsKey,
+  readBuyerYear,
+  writeBuyerYear,
+  type AssessmentRecord,
+  type BuyerQuotaFiling,
+} from './customs';
 import {
   compositeKey,
   emitEvent,
@@ -386,7 +392,16 @@ export class ReturnsContract extends Contract {
     if (decision.outcome !== 'refused') {
       assertBeforeDeadline('decision', current.deadlines, policy, current.destinationCountry, now);
     }
-    if (decision.outcome !== 'refused') await this.assertWithinAssessment(ctx, caller, current, decision);
+    const restoreTo =
+      decision.outcome !== 'refused'
+        ? await this.assertWithinAssessment(ctx, caller, current, decision)
+        : undefined;
+    if (restoreTo !== undefined) {
+      const collection = customsCollection(caller.network.customsMspId);
+      const year = await readBuyerYear(ctx, collection, restoreTo);
+      const after = restoreQuota(year, current.consignmentId, decision.quotaRestored ?? 0);
+      await writeBuyerYear(ctx, collection, restoreTo, year, after);
+    }
     const sealKey = compositeKey(ctx, KeyType.customsSeal, [current.consignmentId]);
     const seal = await readJson<CustomsSeal>(ctx, sealKey);
     if (!seal)
@@ -525,17 +540,18 @@ export class ReturnsContract extends Contract {
    * Customs refunds at most the duty and VAT it assessed on the goods that came back, in the
    * assessment's currency, and restores at most their customs value to the buyer's annual limit,
    * where the purchase counted against one. Reads its own assessment and the order (in the
-   * platform's collection, of which customs is a member); writes the buyer's year.
+   * platform's collection, of which customs is a member). Returns the buyer's year the quota
+   * restored goes back to, when the decision restores some.
    */
   private async assertWithinAssessment(
     ctx: Context,
     caller: Caller,
     current: ReturnRecord,
     decision: ReturnDecision,
-  ): Promise<void> {
+  ): Promise<BuyerQuotaFiling | undefined> {
     const id = current.consignmentId;
     const asked = decision.dutyRefund + decision.vatRefund + (decision.quotaRestored ?? 0);
-    if (asked === 0) return;
+    if (asked === 0) return undefined;
     const assessment = await readPrivateJson<AssessmentRecord>(
       ctx,
       customsCollection(caller.network.customsMspId),
@@ -582,10 +598,9 @@ export class ReturnsContract extends Contract {
         throw new Error(`${why}; quotaRestored does not apply to consignment ${id}`);
       }
       check('quota restored', duty.customsValue, decision.quotaRestored, (d) => d.quotaRestored ?? 0);
-      const collection = customsCollection(caller.network.customsMspId);
-      const year = await readBuyerYear(ctx, collection, filing);
-      await writeBuyerYear(ctx, collection, filing, year, restoreQuota(year, id, decision.quotaRestored));
+      return filing;
     }
+    return undefined;
   }
 }
 

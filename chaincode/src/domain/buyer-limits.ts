@@ -22,6 +22,8 @@ import type { ConsignmentStatus } from './state-machine';
  *   side could otherwise each pass a limit that together they exceed. It stops counting when its
  *   consignment ends without import (seized, returned to sender, exited), and a return gives back
  *   what customs' return decision restores.
+ * - A purchase over a limit is not counted at all: it cannot clear as a cross-border retail
+ *   import, and whatever an officer then decides on it is outside the buyer's quota.
  * - At the limit passes; over it fails.
  */
 
@@ -87,6 +89,11 @@ export function checkBuyerLimits(input: BuyerLimitInput): BuyerLimitOutcome {
     usedBefore: fromCents(usedCents),
     reasons,
   };
+}
+
+/** Whether the purchase is filed in its buyer's year: an annual limit applies and it is within every limit. */
+export function countsAgainstYear(outcome: BuyerLimitOutcome | null): outcome is BuyerLimitOutcome {
+  return outcome !== null && outcome.perYear !== undefined && outcome.reasons.length === 0;
 }
 
 /** Where a buyer's purchases of a year are filed: a keyed hash of the identity document, and the year. */
