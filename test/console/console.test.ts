@@ -30,6 +30,8 @@ const PLATFORM_B = 'platformb-operator';
 const RUN = randomBytes(3).toString('hex').toUpperCase();
 const RED = `UI-RED-${RUN}`;
 const REFERRED = `UI-REF-${RUN}`;
+/** To China, 1,400 EUR of goods: over its 5,000 CNY a purchase. */
+const DEAR = `UI-CN-${RUN}`;
 
 let t: TestGateway;
 let browser: Browser;
@@ -48,23 +50,41 @@ function buildConsole(): void {
   execFileSync('npm', ['run', 'build', '--workspace', 'console'], { cwd: root, stdio: 'inherit' });
 }
 
-/** A consignment of platform A with all four records; `paid` other than 52.8 fails the three-way match. */
-async function parcel(id: string, paid: number): Promise<void> {
+/**
+ * A consignment of platform A with all four records: two T-shirts worth `goodsValue` EUR to
+ * `destination`; `paid` other than the order's amount fails the three-way match.
+ */
+async function parcel(id: string, paid: number, destination = 'FR', goodsValue = 40): Promise<void> {
   const orderNumber = `ORD-${id}`;
   const document = { type: 'passport', number: `P-${id}`, country: 'FR' };
   const base = orderPayload(orderNumber);
+  const lines = base.lines.map((l) => ({ ...l, unitPrice: goodsValue / 2, lineValue: goodsValue }));
+  const amountPaid = base.amountPaid - base.goodsValue + goodsValue;
   const buyer = { id: randomBytes(32).toString('hex'), name: base.buyer.name, document };
+  const declaration = declarationPayload();
   const payment = {
     ...paymentPayload(orderNumber, `PAY-${id}`),
     payer: { name: buyer.name, document },
     amountPaid: paid,
   };
   const steps: [string, string, unknown][] = [
-    [PLATFORM_A, '', { consignmentId: id, orderNumber, originCountry: 'CN', destinationCountry: 'FR' }],
-    [PLATFORM_A, '/order', { ...base, buyer }],
+    [
+      PLATFORM_A,
+      '',
+      { consignmentId: id, orderNumber, originCountry: 'CN', destinationCountry: destination },
+    ],
+    [PLATFORM_A, '/order', { ...base, buyer, lines, goodsValue, amountPaid }],
     ['payment-operator', '/payment', payment],
     ['post-operator', '/logistics', logisticsPayload(orderNumber, `RR${id.replace(/\W/g, '')}FR`)],
-    [PLATFORM_A, '/declaration', declarationPayload()],
+    [
+      PLATFORM_A,
+      '/declaration',
+      {
+        ...declaration,
+        destinationCountry: destination,
+        lines: declaration.lines.map((l) => ({ ...l, value: goodsValue })),
+      },
+    ],
   ];
   for (const [user, path, body] of steps) {
     const res = await t
@@ -150,8 +170,8 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
       thresholds: { amber: 10, red: 40 },
     });
     expect(put.status, put.text).toBe(201);
-    await Promise.all([parcel(RED, 40), parcel(REFERRED, 41)]);
-    await Promise.all([assessed(RED), assessed(REFERRED)]);
+    await Promise.all([parcel(RED, 40), parcel(REFERRED, 41), parcel(DEAR, 1412.8, 'CN', 1400)]);
+    await Promise.all([assessed(RED), assessed(REFERRED), assessed(DEAR)]);
     const refer = await t.as(OFFICER).post(`/v1/consignments/${REFERRED}/decision`, {
       decision: 'refer',
       reasonCodes: ['REQUEST_INFORMATION', 'VALUE_QUERY'],
@@ -315,6 +335,21 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     expect(timeline).toMatch(/personal data read by PlatformAMSP/);
     expect(await page.getByRole('heading', { name: 'Risk' }).count()).toBe(0); // customs' explanation is not the auditor's
     await screenshot(page, 'auditor-provenance');
+    expectNoScriptErrors(page);
+    await page.context().close();
+  });
+
+  it('an officer sees a purchase over China’s per-buyer limit, with the amounts', async () => {
+    const page = await signIn(OFFICER);
+    await page.goto(`${t.gateway.url}/console/consignments/${DEAR}`);
+    await page.getByTestId('buyer-limits').waitFor();
+    const limits = await page.getByTestId('buyer-limits').innerText();
+    expect(limits).toContain(
+      'this purchase 10966.80 CNY (limit 5000.00 CNY); already this year 0.00 CNY (limit 26000.00 CNY)',
+    );
+    expect(limits).toContain('exceeded: BUYER_PURCHASE_LIMIT');
+    expect(await page.getByTestId('risk-reasons').innerText()).toContain('MATCH_BUYER_PURCHASE_LIMIT');
+    await screenshot(page, 'officer-buyer-limit');
     expectNoScriptErrors(page);
     await page.context().close();
   });

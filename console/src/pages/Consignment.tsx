@@ -52,6 +52,15 @@ interface Assessment {
   readonly releasable: boolean;
   readonly blockers: readonly string[];
   readonly collectionModel: string;
+  /** The destination's per-buyer limits, when its tariff sets any. */
+  readonly buyerLimits: {
+    currency: string;
+    perPurchase?: number;
+    perYear?: number;
+    purchase: number;
+    usedBefore: number;
+    reasons: readonly string[];
+  } | null;
   readonly match: { result: string; reasons: readonly string[]; complete: boolean };
   readonly risk: {
     lane: string;
@@ -459,6 +468,7 @@ function AssessmentSection({ id, reloadKey }: { id: string; reloadKey: string })
               <dd>{formatMoney(duty.toCollect, duty.currency)}</dd>
               <dt>Collection model</dt>
               <dd data-testid="collection-model">{a.data.collectionModel.replace(/_/g, ' ')}</dd>
+              {a.data.buyerLimits ? <BuyerLimitsFact limits={a.data.buyerLimits} /> : null}
             </dl>
             <div className="table-wrap" tabIndex={0}>
               <table>
@@ -765,5 +775,22 @@ function DisclosureForm({ id }: { id: string }) {
         read is recorded. <Link to="/mine">Back to your consignments</Link>
       </p>
     </Section>
+  );
+}
+
+/** What this purchase and the buyer's year came to against the destination's per-buyer limits. */
+function BuyerLimitsFact({ limits: l }: { limits: NonNullable<Assessment['buyerLimits']> }) {
+  const limit = (amount: number | undefined) =>
+    amount === undefined ? '' : ` (limit ${formatMoney(amount, l.currency)})`;
+  return (
+    <>
+      <dt>Buyer’s limits</dt>
+      <dd data-testid="buyer-limits">
+        this purchase {formatMoney(l.purchase, l.currency)}
+        {limit(l.perPurchase)}; already this year {formatMoney(l.usedBefore, l.currency)}
+        {limit(l.perYear)}
+        {l.reasons.length ? ` — exceeded: ${l.reasons.join(', ')}` : ' — within the limits'}
+      </dd>
+    </>
   );
 }
