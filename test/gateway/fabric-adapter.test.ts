@@ -629,6 +629,40 @@ describe('FabricLedger over the Fabric Gateway protocol (a fake peer)', () => {
     expect(peer.proposals).toHaveLength(9);
   });
 
+  it('on Fabric a refusal by some of the organisations asked, the others having endorsed, is proposed again; one by all stands', async () => {
+    const refusedBy = (...mspIds: string[]) =>
+      new FakeFailure(
+        status.ABORTED,
+        'failed to collect enough transaction endorsements, see attached details for more info',
+        mspIds.map((mspId) => ({
+          address: '127.0.0.1:7150',
+          mspId,
+          message: 'chaincode response 500, PlatformAMSP may submit payments only for its own consignments; consignment CN-1 belongs to no platform yet',
+        })),
+      );
+    peer.onCommitStatus = () => ({ code: 0, blockNumber: 5 });
+    const client = new LedgerClient(ledger, ledger.identityProvider(), { staleReads: { pauseMs: 1 } });
+    const asked = { endorsingOrganizations: [MSP, 'CustomsMSP'] };
+    // Customs' peer has not committed the order yet; the platform's has.
+    peer.onEndorse = () => (peer.proposals.length === 1 ? refusedBy('CustomsMSP') : Buffer.from('{"kind":"payment"}'));
+    await expect(client.submit(principal, 'consignment:submitPayment', ['CN-1'], asked)).resolves.toMatchObject({
+      value: { kind: 'payment' },
+    });
+    expect(peer.proposals).toHaveLength(2);
+
+    // Both refuse: the refusal stands at once.
+    peer.onEndorse = () => refusedBy(MSP, 'CustomsMSP');
+    await expect(client.submit(principal, 'consignment:submitPayment', ['CN-1'], asked)).rejects.toBeInstanceOf(EndorseError);
+    expect(peer.proposals).toHaveLength(3);
+    // Endorsers left to Fabric's gateway: nothing to compare with, the refusal stands.
+    peer.onEndorse = () => refusedBy('CustomsMSP');
+    await expect(client.submit(principal, 'consignment:submitPayment', ['CN-1'])).rejects.toBeInstanceOf(EndorseError);
+    expect(peer.proposals).toHaveLength(4);
+    // Lasting disagreement: four more proposals, then the refusal as it is.
+    await expect(client.submit(principal, 'consignment:submitPayment', ['CN-1'], asked)).rejects.toBeInstanceOf(EndorseError);
+    expect(peer.proposals).toHaveLength(9);
+  }); // prettier-ignore
+
   it('an invalid commit: submit throws CommitError; the low-level getStatus reports it without throwing', async () => {
     peer.onCommitStatus = () => ({ code: 11, blockNumber: 12 });
     const error = (await ledger

@@ -19,10 +19,12 @@ export interface LedgerClientOptions {
   /**
    * Fabric only. Each peer commits blocks on its own, and the gateway waits for the commit on one
    * peer only: right after a write, another peer may not have that block yet, and a proposal it
-   * endorses is refused as if the write had not happened ("consignment … does not exist"). A
-   * refusal that something is absent is therefore proposed again after growing pauses (pauseMs,
-   * 2 × pauseMs, …), at most four times, before it is reported as it is; a peer starved of CPU was
-   * seen to lag by more than a second.
+   * endorses is refused as if the write had not happened ("consignment … does not exist", "…
+   * belongs to no platform yet", "… needs status shipped"). Two kinds of refusal are therefore
+   * proposed again after growing pauses (pauseMs, 2 × pauseMs, …), at most four times, before they
+   * are reported as they are: a refusal that something is absent, and a refusal by some of the
+   * organisations asked to endorse while the others endorsed (the chaincode is deterministic, so
+   * their peers' states differ). A peer starved of CPU was seen to lag by more than a second.
    */
   readonly staleReads?: { readonly pauseMs: number };
 }
@@ -76,7 +78,9 @@ export class LedgerClient {
           return { value: parse<T>(result), txId: transactionId, blockNumber };
         } catch (error) {
           const staleReads = this.options.staleReads;
-          if (staleReads && staleRetries < STALE_READ_RETRIES && refusedAsAbsent(error)) {
+          const mayBeStale =
+            refusedAsAbsent(error) || refusedBySomeEndorsers(error, options.endorsingOrganizations);
+          if (staleReads && staleRetries < STALE_READ_RETRIES && mayBeStale) {
             staleRetries++;
             await sleep(staleReads.pauseMs * staleRetries);
             continue;
@@ -114,6 +118,16 @@ export type BlockIndex = ReadonlyMap<string, bigint>;
 function refusedAsAbsent(error: unknown): boolean {
   const refusal = error instanceof EndorseError ? chaincodeMessage(error) : undefined;
   return refusal !== undefined && statusForRefusal(refusal) === 404;
+}
+
+/**
+ * A chaincode refusal from some of the organisations asked to endorse, the others having endorsed:
+ * Fabric's gateway reports only the endorsers that failed.
+ */
+function refusedBySomeEndorsers(error: unknown, asked: readonly string[] | undefined): boolean {
+  if (!(error instanceof EndorseError) || chaincodeMessage(error) === undefined) return false;
+  const refusing = new Set(error.details.map((d) => d.mspId));
+  return (asked ?? []).some((mspId) => !refusing.has(mspId)) && refusing.size > 0;
 }
 
 function parse<T>(bytes: Uint8Array): T {
