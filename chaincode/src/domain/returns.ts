@@ -60,10 +60,10 @@ export const EU_MEMBER_STATES: readonly string[] = [
 
 /**
  * In force until customs installs its own (returns:putPolicy). China: request within 30 days of
- * release, goods back within 45, tax not levied (the buyer's annual limit, restored by customs'
- * decision, is in the tariff: customs-config.ts). EU: a
- * declaration can be invalidated within 90 days when the goods leave again with proof of exit.
- * Elsewhere the EU's periods are taken as a default.
+ * release, goods back within 45, tax not levied. EU: a declaration can be invalidated within 90
+ * days when the goods leave again with proof of exit. Elsewhere the EU's periods are taken as a
+ * default. The buyer's annual limit, which customs' decision restores, is the tariff's
+ * (revenue.ts BuyerLimits).
  */
 export const DEFAULT_RETURN_POLICY_SET: ReturnPolicySet = {
   version: 'default-2026',
