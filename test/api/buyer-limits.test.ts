@@ -7,7 +7,7 @@
  * On both backends, as the flow suite: the embedded ledger in `npm test`, a real network in
  * `npm run test:fabric`, whose default cast has one platform, which takes the payments itself.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
 import { scenarioBackend, startTestGateway, type TestGateway } from '../support/gateway.js';
@@ -32,18 +32,13 @@ interface Assessment {
 /** A buyer: one identity document, a different platform account on each platform. */
 const buyer = (tag: string) => ({ type: 'national_id', number: `3101151980${RUN}${tag}`, country: 'CN' });
 
-/** One purchase of `value` CNY to China, by the buyer with `document`, through `platform`; then assessed. */
-async function purchase(
-  document: ReturnType<typeof buyer>,
-  value: number,
-  platform = 'platforma-operator',
-): Promise<{ id: string; assessment: Assessment }> {
-  const id = `BL-${RUN}-${++n}`;
-  const orderNumber = `ORD-${id}`;
+/** An order of one line worth `value` CNY, with no freight, insurance, discount or tax. */
+function orderOf(orderNumber: string, document: ReturnType<typeof buyer>, value: number) {
   const base = orderPayload(orderNumber);
-  const order = {
+  return {
     ...base,
-    buyer: { id: randomBytes(32).toString('hex'), name: '李伟', document },
+    // The platform's pseudonymous party id of the buyer (a different one on each platform in reality).
+    buyer: { id: createHash('sha256').update(document.number).digest('hex'), name: '李伟', document },
     goodsValue: value,
     freight: 0,
     insurance: 0,
@@ -53,6 +48,17 @@ async function purchase(
     currency: 'CNY',
     lines: [{ ...base.lines[0]!, quantity: 1, unitPrice: value, lineValue: value }],
   };
+}
+
+/** One purchase of `value` CNY to China, by the buyer with `document`, through `platform`; then assessed. */
+async function purchase(
+  document: ReturnType<typeof buyer>,
+  value: number,
+  platform = 'platforma-operator',
+): Promise<{ id: string; assessment: Assessment }> {
+  const id = `BL-${RUN}-${++n}`;
+  const orderNumber = `ORD-${id}`;
+  const order = orderOf(orderNumber, document, value);
   const payment = {
     ...paymentPayload(orderNumber, `PAY-${id}`),
     payer: { name: '李伟', document },
@@ -157,6 +163,15 @@ describe('per-buyer limits', () => {
     expect(dear.assessment.match).toMatchObject({ result: 'fail', reasons: ['BUYER_PURCHASE_LIMIT'] });
     const next = await purchase(document, 10);
     expect(next.assessment.buyerLimits).toMatchObject({ usedBefore: 0, reasons: [] });
+
+    // A counted purchase whose order is corrected above the limit leaves the buyer's year.
+    const corrected = await t
+      .as('platforma-operator')
+      .post(`/v1/consignments/${next.id}/order`, orderOf(`ORD-${next.id}`, document, 5000.01));
+    expect(corrected.status, corrected.text).toBe(201);
+    expect((await assess(next.id)).match.reasons).toContain('BUYER_PURCHASE_LIMIT');
+    const after = await purchase(document, 20);
+    expect(after.assessment.buyerLimits).toMatchObject({ usedBefore: 0, reasons: [] });
   });
 
   it('gives back to the buyer’s year what customs restores on a return', async () => {

@@ -395,7 +395,9 @@ export class CustomsContract extends Contract {
       }
     }
     if (previous?.buyerQuota && (!counted || !sameFiling(previous.buyerQuota, buyerQuota))) {
-      const before = await readBuyerYear(ctx, customs, previous.buyerQuota);
+      const before = sameFiling(previous.buyerQuota, buyerQuota)
+        ? buyerPurchases
+        : await readBuyerYear(ctx, customs, previous.buyerQuota);
       await writeBuyerYear(
         ctx,
         customs,
