@@ -127,7 +127,7 @@ function refusedAsAbsent(error: unknown): boolean {
 function refusedBySomeEndorsers(error: unknown, asked: readonly string[] | undefined): boolean {
   if (!(error instanceof EndorseError) || chaincodeMessage(error) === undefined) return false;
   const refusing = new Set(error.details.map((d) => d.mspId));
-  return (asked ?? []).some((mspId) => !refusing.has(mspId)) && refusing.size > 0;
+  return (asked ?? []).some((mspId) => !refusing.has(mspId));
 }
 
 function parse<T>(bytes: Uint8Array): T {
