@@ -178,7 +178,11 @@ describe('per-buyer limits', () => {
     const document = buyer('C');
     const ids: string[] = [];
     for (let i = 0; i < 5; i += 1) ids.push((await purchase(document, 5000)).id);
-    expect((await purchase(document, 1000.01)).assessment.match.reasons).toEqual(['BUYER_ANNUAL_LIMIT']);
+    const over = await purchase(document, 1000.01);
+    expect(over.assessment.match.reasons).toEqual(['BUYER_ANNUAL_LIMIT']);
+    // Sent back, so that customs' pipeline assessing it again once quota is restored (it would then
+    // fit, and count) cannot change the figures below.
+    await decide(over.id, 'return_to_sender');
 
     const id = ids[0]!;
     await decide(id, 'release');
