@@ -121,8 +121,30 @@ const sha256Hex = (text: string): string => createHash('sha256').update(text).di
 export const dataHash = (data: Block['data']): string => sha256Hex(canonical(data));
 export const headerHash = (header: BlockHeader): string => sha256Hex(canonical(header));
 
-export function encodeBlock(block: Block): Uint8Array {
-  return Buffer.from(canonical(block), 'utf8');
+export interface SealedBlock {
+  readonly block: Block;
+  /** The stored form: the canonical encoding of the whole block. */
+  readonly bytes: Uint8Array;
+  /** Hex sha256 of the header, which the next block links to. */
+  readonly hash: string;
+}
+
+/**
+ * Makes the block of `data` that follows `previousHash`. The data, nearly all of a block, is
+ * canonicalised once for both its hash and the stored bytes: RFC 8785 orders the block's members
+ * data, header, metadata, so the whole encoding is the three canonical parts in that order.
+ */
+export function sealBlock(
+  number: number,
+  previousHash: string,
+  data: Block['data'],
+  validationCodes: readonly number[],
+): SealedBlock {
+  const dataText = canonical(data);
+  const header: BlockHeader = { number, previousHash, dataHash: sha256Hex(dataText) };
+  const metadata = { validationCodes };
+  const text = `{"data":${dataText},"header":${canonical(header)},"metadata":${canonical(metadata)}}`;
+  return { block: { header, data, metadata }, bytes: Buffer.from(text, 'utf8'), hash: headerHash(header) };
 }
 
 export function decodeBlock(bytes: Uint8Array): Block {

@@ -1,13 +1,5 @@
 import { join } from 'node:path';
-import {
-  dataHash,
-  decodeBlock,
-  encodeBlock,
-  headerHash,
-  isConfigData,
-  type Block,
-  type TransactionEnvelope,
-} from './block.js';
+import { decodeBlock, isConfigData, sealBlock, type Block, type TransactionEnvelope } from './block.js';
 import { loadCollectionsConfig, type CollectionDefinition } from './collections.js';
 import { Peer, type EndorsementOutcome } from './endorser.js';
 import { isIssuedBy, MspStore, newClientIdentity, verifySignature, type OrgSpec } from './msp.js';
@@ -323,7 +315,7 @@ export class EmbeddedLedger implements LedgerPort {
 
   /** The commit status of a transaction already in a block (the first copy, as Fabric reports it). */
   async getTransactionStatus(txId: string): Promise<CommitStatus | undefined> {
-    const entry = await this.store.read(this.store.transactions, txId);
+    const entry = this.store.read(this.store.transactions, txId);
     if (!entry) return undefined;
     const { block, code } = JSON.parse(Buffer.from(entry).toString()) as { block: number; code: number };
     return {
@@ -430,7 +422,7 @@ export class EmbeddedLedger implements LedgerPort {
     const eligible = this.orgIds.filter((org) =>
       interest.every((name) => this.collections.get(name)?.members.has(org) ?? false),
     );
-    const required = await this.requiredPolicies(first);
+    const required = this.requiredPolicies(first);
     const satisfies = (orgs: readonly string[]): boolean =>
       required.every((policy) =>
         evaluatePolicy(
@@ -489,7 +481,7 @@ export class EmbeddedLedger implements LedgerPort {
   }
 
   /** Which policies the writes of a simulation must satisfy, from committed key-level policies. */
-  private async requiredPolicies(outcome: EndorsementOutcome & { ok: true }): Promise<EndorsementPolicy[]> {
+  private requiredPolicies(outcome: EndorsementOutcome & { ok: true }): EndorsementPolicy[] {
     const rwset = outcome.encodedRwSet;
     const policies: EndorsementPolicy[] = [];
     let chaincodeLevel = false;
@@ -497,7 +489,7 @@ export class EmbeddedLedger implements LedgerPort {
       ...rwset.writes.map((w) => w.key),
       ...rwset.metadataWrites.map((w) => w.key),
     ])) {
-      const param = await this.store.read(this.store.metadata, key);
+      const param = this.store.read(this.store.metadata, key);
       if (param && param.length > 0) policies.push(decodeValidationParameter(param));
       else chaincodeLevel = true;
     }
@@ -506,7 +498,7 @@ export class EmbeddedLedger implements LedgerPort {
         ...c.hashedWrites.map((w) => w.keyHash),
         ...c.metadataWrites.map((w) => w.keyHash),
       ])) {
-        const param = await this.store.read(this.store.privateMetadata, collectionKey(c.collection, keyHash));
+        const param = this.store.read(this.store.privateMetadata, collectionKey(c.collection, keyHash));
         const collectionPolicy = this.collectionPolicies.get(c.collection);
         if (param && param.length > 0) policies.push(decodeValidationParameter(param));
         else if (collectionPolicy) policies.push(collectionPolicy);
@@ -702,14 +694,9 @@ async function writeGenesis(store: LedgerStore, options: EmbeddedLedgerOptions, 
       })),
     },
   };
-  const block: Block = {
-    header: { number: 0, previousHash: '', dataHash: dataHash(data) },
-    data,
-    metadata: { validationCodes: [] },
-  };
-  const hash = headerHash(block.header);
+  const { bytes, hash } = sealBlock(0, '', data, []);
   await store.write([
-    { type: 'put', sublevel: store.blocks, key: blockKey(0), value: encodeBlock(block) },
+    { type: 'put', sublevel: store.blocks, key: blockKey(0), value: bytes },
     {
       type: 'put',
       sublevel: store.savepoint,

@@ -81,7 +81,7 @@ export class TxSimulator {
   constructor(private readonly ctx: SimulationContext) {}
 
   async getState(key: string): Promise<Uint8Array> {
-    const entry = await this.ctx.store.getVersioned(this.ctx.store.state, key);
+    const entry = this.ctx.store.getVersioned(this.ctx.store.state, key);
     if (!this.reads.has(key)) this.reads.set(key, entry?.version);
     return entry?.value ?? EMPTY;
   }
@@ -100,11 +100,11 @@ export class TxSimulator {
     const result = new Map<string, Uint8Array>();
     if (collection === '') {
       await this.getState(key);
-      const param = await this.ctx.store.read(this.ctx.store.metadata, key);
+      const param = this.ctx.store.read(this.ctx.store.metadata, key);
       if (param && param.length > 0) result.set(VALIDATION_PARAMETER, param);
     } else {
       await this.getPrivateDataHash(collection, key);
-      const param = await this.ctx.store.read(
+      const param = this.ctx.store.read(
         this.ctx.store.privateMetadata,
         collectionKey(collection, sha256Hex(key)),
       );
@@ -227,10 +227,7 @@ export class TxSimulator {
         `private data matching public hash version is not available. Public hash version = {BlockNum: ${hashed.version.blockNum}, TxNum: ${hashed.version.txNum}}, Private data version = <nil>`,
       );
     }
-    const entry = await this.ctx.store.getVersioned(
-      this.ctx.store.privateData,
-      collectionKey(collection, key),
-    );
+    const entry = this.ctx.store.getVersioned(this.ctx.store.privateData, collectionKey(collection, key));
     return entry?.value ?? EMPTY;
   }
 
@@ -333,7 +330,7 @@ export class TxSimulator {
     key: string,
   ): Promise<{ version: Version; value: Uint8Array } | undefined> {
     const keyHash = sha256Hex(key);
-    const entry = await this.ctx.store.getVersioned(
+    const entry = this.ctx.store.getVersioned(
       this.ctx.store.privateHashes,
       collectionKey(collection, keyHash),
     );

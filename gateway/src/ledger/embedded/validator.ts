@@ -1,12 +1,5 @@
 import { verifySignature } from './msp.js';
-import {
-  dataHash,
-  encodeBlock,
-  headerHash,
-  type Block,
-  type EncodedRwSet,
-  type TransactionEnvelope,
-} from './block.js';
+import { sealBlock, type Block, type EncodedRwSet, type TransactionEnvelope } from './block.js';
 import { endorsementMessage, proposalResponsePayload } from './endorser.js';
 import { evaluatePolicy, decodeValidationParameter, type EndorsementPolicy } from './policy.js';
 import type { PrivateWrite } from './rwset.js';
@@ -82,14 +75,11 @@ export class BlockValidator {
     for (const [txNum, tx] of transactions.entries()) {
       const { envelope } = tx;
       let code: number = TxValidationCode.VALID;
-      if (
-        seen.has(envelope.txId) ||
-        (await this.store.read(this.store.transactions, envelope.txId)) !== undefined
-      ) {
+      if (seen.has(envelope.txId) || this.store.read(this.store.transactions, envelope.txId) !== undefined) {
         code = TxValidationCode.DUPLICATE_TXID;
-      } else if (!(await this.endorsementSatisfied(tx, overlay))) {
+      } else if (!this.endorsementSatisfied(tx, overlay)) {
         code = TxValidationCode.ENDORSEMENT_POLICY_FAILURE;
-      } else if (await this.hasReadConflict(envelope.rwset, overlay)) {
+      } else if (this.hasReadConflict(envelope.rwset, overlay)) {
         code = TxValidationCode.MVCC_READ_CONFLICT;
       } else if (await this.hasPhantomRead(envelope.rwset, overlay)) {
         code = TxValidationCode.PHANTOM_READ_CONFLICT;
@@ -109,14 +99,12 @@ export class BlockValidator {
       }
       codes.push(code);
     }
-    const data = { transactions: transactions.map((t) => t.envelope) };
-    const block: Block = {
-      header: { number, previousHash, dataHash: dataHash(data) },
-      data,
-      metadata: { validationCodes: codes },
-    };
-    const bytes = encodeBlock(block);
-    const hash = headerHash(block.header);
+    const { block, bytes, hash } = sealBlock(
+      number,
+      previousHash,
+      { transactions: transactions.map((t) => t.envelope) },
+      codes,
+    );
     ops.push({ type: 'put', sublevel: this.store.blocks, key: blockKey(number), value: bytes });
     ops.push({
       type: 'put',
@@ -147,7 +135,7 @@ export class BlockValidator {
     );
   }
 
-  private async endorsementSatisfied(tx: OrderedTransaction, overlay: BlockOverlay): Promise<boolean> {
+  private endorsementSatisfied(tx: OrderedTransaction, overlay: BlockOverlay): boolean {
     const { envelope } = tx;
     const endorsements = tx.endorsedInProcess ? envelope.endorsements : this.validEndorsements(envelope);
     const endorsers = endorsements.map((e) => ({ mspId: e.mspId, role: 'peer' as const }));
@@ -159,7 +147,7 @@ export class BlockValidator {
       ...rwset.metadataWrites.map((w) => w.key),
     ]);
     for (const key of publicKeys) {
-      const param = await overlay.metadata(key);
+      const param = overlay.metadata(key);
       if (param && param.length > 0) keyPolicies.push(decodeValidationParameter(param));
       else needsChaincodePolicy = true;
     }
@@ -169,7 +157,7 @@ export class BlockValidator {
         ...c.metadataWrites.map((w) => w.keyHash),
       ]);
       for (const keyHash of keyHashes) {
-        const param = await overlay.metadata(privateMetaKey(collectionKey(c.collection, keyHash)));
+        const param = overlay.metadata(privateMetaKey(collectionKey(c.collection, keyHash)));
         const collectionPolicy = this.policies.collections.get(c.collection);
         if (param && param.length > 0) keyPolicies.push(decodeValidationParameter(param));
         else if (collectionPolicy) keyPolicies.push(collectionPolicy);
@@ -182,13 +170,13 @@ export class BlockValidator {
     return keyPolicies.every((policy) => evaluatePolicy(policy, endorsers));
   }
 
-  private async hasReadConflict(rwset: EncodedRwSet, overlay: BlockOverlay): Promise<boolean> {
+  private hasReadConflict(rwset: EncodedRwSet, overlay: BlockOverlay): boolean {
     for (const read of rwset.reads) {
-      if (!sameVersion(toVersion(read.version), await overlay.version(read.key))) return true;
+      if (!sameVersion(toVersion(read.version), overlay.version(read.key))) return true;
     }
     for (const c of rwset.collections) {
       for (const read of c.hashedReads) {
-        const current = await overlay.hashVersion(collectionKey(c.collection, read.keyHash));
+        const current = overlay.hashVersion(collectionKey(c.collection, read.keyHash));
         if (!sameVersion(toVersion(read.version), current)) return true;
       }
     }
@@ -323,20 +311,20 @@ class BlockOverlay {
 
   constructor(private readonly store: LedgerStore) {}
 
-  async version(key: string): Promise<Version | undefined> {
+  version(key: string): Version | undefined {
     const local = this.state.get(key);
     if (local) return local.value === undefined ? undefined : local.version;
-    return (await this.store.getVersioned(this.store.state, key))?.version;
+    return this.store.getVersioned(this.store.state, key)?.version;
   }
 
-  async hashVersion(key: string): Promise<Version | undefined> {
+  hashVersion(key: string): Version | undefined {
     const local = this.hashes.get(key);
     if (local) return local.valueHash === undefined ? undefined : local.version;
-    return (await this.store.getVersioned(this.store.privateHashes, key))?.version;
+    return this.store.getVersioned(this.store.privateHashes, key)?.version;
   }
 
   /** Public keys as they are; private ones through privateMetaKey, so the two never collide. */
-  async metadata(key: string): Promise<Uint8Array | undefined> {
+  metadata(key: string): Uint8Array | undefined {
     if (this.meta.has(key)) return this.meta.get(key);
     if (key.startsWith(PRIVATE_META))
       return this.store.read(this.store.privateMetadata, key.slice(PRIVATE_META.length));
