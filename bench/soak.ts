@@ -17,7 +17,9 @@
  * full early and stay full, so that their filling up is not mistaken for growth.
  * Reports p50/p99 per interval, RSS every 5 s, the V8 heap and external memory per interval (from
  * /metrics) and errors, to bench-results/soak.json and
- * bench-results/soak.md. Exits 1 if any request failed (not 2xx, a network error, or more than
+ * bench-results/soak.md. Beside the p99 the client saw, each interval has the p99 the gateway's own
+ * histogram of /v1 requests gives and its event loop's longest delay (both from /metrics): time a
+ * client waited beyond the first was spent before the gateway read the request or after it answered. Exits 1 if any request failed (not 2xx, a network error, or more than
  * --max-in-flight waiting) or if memory grew: the least-squares slope of RSS over the last two
  * thirds of the run (the first third is start-up and heap sizing) above --max-growth MB/min.
  */
@@ -31,7 +33,7 @@ import { nonNegativeInt, positiveInt, positiveNumber } from './lib/cli.js';
 import { FLAT_RSS_MB_PER_MIN, RssSampler, startGatewayProcess } from './lib/gateway-process.js';
 import { parcel } from './lib/parcels.js';
 import { machine, writeResult } from './lib/results.js';
-import { percentile, round } from './lib/stats.js';
+import { histogramDelta, histogramQuantile, percentile, round, type Histogram } from './lib/stats.js';
 
 const options = new Command()
   .name('soak')
@@ -86,6 +88,8 @@ const dataDir = await mkdtemp(join(tmpdir(), 'bench-soak-'));
 const gateway = await startGatewayProcess(dataDir);
 try {
   const preloaded = await preload(options.preload);
+  // Counted from here: the gateway's histograms and its event loop's delay, as they were after the preload.
+  const baseline = await gatewayMetrics(gateway.url);
   const rss = new RssSampler(gateway.pid, 5000);
   const started = performance.now();
   const durationS = options.minutes * 60;
@@ -97,11 +101,11 @@ try {
     return intervals[index]!;
   };
   const errorSamples: string[] = [];
-  /** Where the memory is, from the gateway's /metrics at the end of each interval. */
-  const heap: { t: number; heapUsedMb: number; heapTotalMb: number; externalMb: number }[] = [];
+  /** The gateway's own figures, from its /metrics at the end of each interval. */
+  const scrapes: ({ t: number } & GatewayMetrics)[] = baseline ? [{ t: 0, ...baseline }] : [];
   const heapTimer = setInterval(() => {
     const t = (performance.now() - started) / 1000;
-    void v8Memory(gateway.url).then((m) => m && heap.push({ t, ...m }));
+    void gatewayMetrics(gateway.url).then((m) => m && scrapes.push({ t, ...m }));
   }, options.interval * 1000);
 
   /**
@@ -222,7 +226,11 @@ try {
   const rows = intervals.map((i) => {
     const endS = i.fromS + options.interval;
     const atEnd = rss.samples.filter((s) => s.t <= endS).at(-1);
-    const v8 = heap.filter((h) => h.t <= endS + 1).at(-1);
+    const at = scrapes.filter((m) => m.t <= endS + 1).length - 1;
+    const scrape = scrapes[at];
+    const previous = scrapes[at - 1];
+    // Scrape 0 is the baseline: what it reports happened during the preload.
+    const gatewayP99 = previous && histogramQuantile(histogramDelta(previous.http, scrape!.http), 0.99);
     return {
       fromS: i.fromS,
       requests: i.latencies.length + i.errors,
@@ -231,10 +239,12 @@ try {
       p99Ms: round(percentile(i.latencies, 99), 1),
       readP99Ms: round(percentile(i.reads, 99), 1),
       writeP99Ms: round(percentile(i.writes, 99), 1),
+      gatewayP99Ms: gatewayP99 === undefined ? undefined : round(gatewayP99 * 1000, 1),
+      eventLoopDelayMaxMs: previous && scrape!.eventLoopDelayMaxMs,
       rssMb: round(atEnd?.mb ?? 0, 1),
-      heapUsedMb: v8?.heapUsedMb,
-      heapTotalMb: v8?.heapTotalMb,
-      externalMb: v8?.externalMb,
+      heapUsedMb: scrape?.heapUsedMb,
+      heapTotalMb: scrape?.heapTotalMb,
+      externalMb: scrape?.externalMb,
     };
   });
   const growth = rss.summary(durationS / 3);
@@ -269,11 +279,11 @@ try {
     `Soak ${result.date}: ${options.minutes} min at ${options.rate} req/s (10 % creates, 30 % records, 40 % status, 20 % history reads)${preloaded.length ? ` over ${preloaded.length} preloaded consignments` : ''}, ${sent} requests, ${errors} errors.`,
     `RSS ${all.firstMb} → ${all.lastMb} MB (max ${all.maxMb}); growth over the last 2/3: ${growth.slopeMbPerMin} MB/min (bound ${options.maxGrowth}) — ${result.passed ? 'passed' : 'FAILED'}.`,
     '',
-    '| From (s) | Requests | Errors | p50 ms | p99 ms | Reads p99 ms | Writes p99 ms | RSS MB | V8 heap used / total MB | External MB |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| From (s) | Requests | Errors | p50 ms | p99 ms | Reads p99 ms | Writes p99 ms | Gateway p99 ms | Event loop delay max ms | RSS MB | V8 heap used / total MB | External MB |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.fromS} | ${r.requests} | ${r.errors} | ${r.p50Ms} | ${r.p99Ms} | ${r.readP99Ms} | ${r.writeP99Ms} | ${r.rssMb} | ${r.heapUsedMb ?? '-'} / ${r.heapTotalMb ?? '-'} | ${r.externalMb ?? '-'} |`,
+        `| ${r.fromS} | ${r.requests} | ${r.errors} | ${r.p50Ms} | ${r.p99Ms} | ${r.readP99Ms} | ${r.writeP99Ms} | ${r.gatewayP99Ms ?? '-'} | ${r.eventLoopDelayMaxMs ?? '-'} | ${r.rssMb} | ${r.heapUsedMb ?? '-'} / ${r.heapTotalMb ?? '-'} | ${r.externalMb ?? '-'} |`,
     ),
     '',
   ].join('\n');
@@ -288,22 +298,37 @@ try {
   await rm(dataDir, { recursive: true, force: true });
 }
 
-/** The gateway's V8 heap and external memory, in MB, from its Prometheus metrics; undefined if unreadable. */
-async function v8Memory(
-  url: string,
-): Promise<{ heapUsedMb: number; heapTotalMb: number; externalMb: number } | undefined> {
+interface GatewayMetrics {
+  readonly heapUsedMb: number;
+  readonly heapTotalMb: number;
+  readonly externalMb: number;
+  /** The longest event-loop delay since the previous scrape (prom-client resets it at each). */
+  readonly eventLoopDelayMaxMs: number;
+  /** Durations of /v1 requests, all routes and statuses together, since the gateway started. */
+  readonly http: Histogram;
+}
+
+/** The gateway's own figures from its Prometheus metrics; undefined if unreadable. */
+async function gatewayMetrics(url: string): Promise<GatewayMetrics | undefined> {
   const text = await fetch(`${url}/metrics`)
     .then((res) => res.text())
     .catch(() => undefined);
   if (text === undefined) return undefined;
-  const mb = (name: string): number => {
-    const value = new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1];
-    return round(Number(value) / 1024 / 1024, 1);
-  };
+  const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+  const mb = (name: string): number => round(value(name) / 1024 / 1024, 1);
+  const http = new Map<number, number>();
+  for (const [, labels, count] of text.matchAll(/^http_request_duration_seconds_bucket\{(.*)\} (\S+)$/gm)) {
+    if (!/route="\/v1\//.test(labels!)) continue;
+    const le = /le="([^"]+)"/.exec(labels!)![1]!;
+    const bound = le === '+Inf' ? Infinity : Number(le);
+    http.set(bound, (http.get(bound) ?? 0) + Number(count));
+  }
   return {
     heapUsedMb: mb('nodejs_heap_size_used_bytes'),
     heapTotalMb: mb('nodejs_heap_size_total_bytes'),
     externalMb: mb('nodejs_external_memory_bytes'),
+    eventLoopDelayMaxMs: round(value('nodejs_eventloop_lag_max_seconds') * 1000, 1),
+    http,
   };
 }
 

@@ -22,3 +22,34 @@ export function slope(points: readonly { readonly x: number; readonly y: number 
   }
   return variance === 0 ? 0 : covariance / variance;
 }
+
+/** A Prometheus histogram: cumulative counts by upper bound (`le`), +Inf included. */
+export type Histogram = ReadonlyMap<number, number>;
+
+/** What a histogram counted between two scrapes of it. */
+export function histogramDelta(before: Histogram, after: Histogram): Histogram {
+  return new Map([...after].map(([le, count]) => [le, count - (before.get(le) ?? 0)]));
+}
+
+/**
+ * The q-quantile (0…1) of a histogram, as Prometheus' histogram_quantile estimates it: linear
+ * within the bucket that holds it, the highest finite bound if that bucket is +Inf; undefined when
+ * nothing was counted.
+ */
+export function histogramQuantile(histogram: Histogram, q: number): number | undefined {
+  const buckets = [...histogram].sort(([a], [b]) => a - b);
+  const total = buckets.at(-1)?.[1] ?? 0;
+  if (total <= 0) return undefined;
+  const rank = q * total;
+  let lower = 0;
+  let below = 0;
+  for (const [le, count] of buckets) {
+    if (count >= rank) {
+      if (le === Infinity) return lower;
+      return count === below ? le : lower + ((le - lower) * (rank - below)) / (count - below);
+    }
+    lower = le;
+    below = count;
+  }
+  return lower;
+}
