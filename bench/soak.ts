@@ -16,12 +16,13 @@
  * reads pick among them too: with more parcels than the ledger's read caches hold, the caches are
  * full early and stay full, so that their filling up is not mistaken for growth.
  * Reports p50/p99 per interval, RSS every 5 s, the V8 heap and external memory per interval (from
- * /metrics) and errors, to bench-results/soak.json and
- * bench-results/soak.md. Beside the p99 the client saw, each interval has the p99 the gateway's own
- * histogram of /v1 requests gives and its event loop's longest delay (both from /metrics): time a
- * client waited beyond the first was spent before the gateway read the request or after it answered. Exits 1 if any request failed (not 2xx, a network error, or more than
- * --max-in-flight waiting) or if memory grew: the least-squares slope of RSS over the last two
- * thirds of the run (the first third is start-up and heap sizing) above --max-growth MB/min.
+ * /metrics) and errors, to bench-results/soak.json and bench-results/soak.md. Beside the p99 the
+ * client saw, each interval has the p99 the gateway's own histogram of /v1 requests gives and its
+ * event loop's longest delay (both from /metrics): time a client waited beyond the first was spent
+ * before the gateway read the request or after it answered.
+ * Exits 1 if any request failed (not 2xx, a network error, or more than --max-in-flight waiting)
+ * or if memory grew: the least-squares slope of RSS over the last two thirds of the run (the first
+ * third is start-up and heap sizing) above --max-growth MB/min.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -103,7 +104,7 @@ try {
   const errorSamples: string[] = [];
   /** The gateway's own figures, from its /metrics at the end of each interval. */
   const scrapes: ({ t: number } & GatewayMetrics)[] = baseline ? [{ t: 0, ...baseline }] : [];
-  const heapTimer = setInterval(() => {
+  const scrapeTimer = setInterval(() => {
     const t = (performance.now() - started) / 1000;
     void gatewayMetrics(gateway.url).then((m) => m && scrapes.push({ t, ...m }));
   }, options.interval * 1000);
@@ -220,7 +221,7 @@ try {
   await Promise.all(pending);
   await rss.sample();
   rss.stop();
-  clearInterval(heapTimer);
+  clearInterval(scrapeTimer);
   bar.stop();
 
   const rows = intervals.map((i) => {

@@ -52,7 +52,10 @@ export class LedgerStore {
   private readonly ranges: LRUCache<string, readonly RangeEntry[]>;
   /** A key's history rows, newest first, by history prefix: a write of the key drops them. */
   private readonly histories: LRUCache<string, readonly Uint8Array[]>;
-  /** Bumped by every write, so a range or history read that raced a commit never caches what it read before it. */
+  /**
+   * Bumped by every write, so that a range or history read (an iterator, which a commit can
+   * overtake) never caches what it read before that commit.
+   */
   private epoch = 0;
 
   private constructor(
