@@ -1451,3 +1451,53 @@ describe('blocks are hash-chained', () => {
     expect(typeof verdict.reason).toBe('string');
   });
 });
+
+describe("the endorser authenticates the proposal's creator", () => {
+  const h = useLedger();
+  let foreignDir = '';
+  afterAll(async () => {
+    if (foreignDir) await rm(foreignDir, { recursive: true, force: true });
+  });
+
+  const refusal = /^access denied: creator PlatformMSP could not be authenticated$/;
+
+  async function expectRefused(identity: ClientIdentity): Promise<void> {
+    const height = h.ledger.height();
+    for (const attempt of [
+      () => h.ledger.evaluate(identity, 'get', args('auth-k')),
+      () => h.ledger.submit(identity, 'put', args('auth-k', 'forged')),
+    ]) {
+      const error = await attempt().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(GatewayError);
+      expect((error as GatewayError).code).toBe(10);
+      expect((error as GatewayError).detail).toMatch(refusal);
+    }
+    expect(h.ledger.height()).toBe(height);
+  }
+
+  it("refuses a signature by a key that is not the certificate's, every time, though that certificate's own identity was accepted before", async () => {
+    await h.ledger.submit(h.platform, 'put', args('auth-k', 'genuine'));
+    const dave = await h.ledger.enrolUser(PLATFORM, 'dave', { role: 'operator' });
+    const forged: ClientIdentity = {
+      mspId: PLATFORM,
+      certificate: h.platform.certificate,
+      sign: (message) => dave.sign(message),
+    };
+    await expectRefused(forged);
+    await expectRefused(forged);
+    expect(text(await h.ledger.evaluate(h.platform, 'get', args('auth-k')))).toBe('genuine');
+  });
+
+  it("refuses a certificate its organisation's CA did not issue, with a signature that matches it", async () => {
+    foreignDir = await mkdtemp(path.join(os.tmpdir(), 'fidelity-foreign-'));
+    const foreign = await EmbeddedLedger.open(ledgerOptions(foreignDir));
+    try {
+      await expectRefused(await foreign.enrolUser(PLATFORM, 'mallory', { role: 'operator' }));
+    } finally {
+      await foreign.close();
+    }
+  });
+});

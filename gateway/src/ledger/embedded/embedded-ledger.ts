@@ -9,12 +9,7 @@ import {
   parseEndorsementPolicy,
   type EndorsementPolicy,
 } from './policy.js';
-import {
-  buildSignedProposal,
-  computeTransactionId,
-  decodeSignedProposal,
-  type DecodedProposal,
-} from './proposal.js';
+import { buildSignedProposal, type Proposal } from './proposal.js';
 import { ChaincodeRuntime } from './shim-bridge.js';
 import { blockKey, collectionKey, LedgerStore } from './store.js';
 import { BlockValidator, type OrderedTransaction } from './validator.js';
@@ -85,6 +80,8 @@ export class EmbeddedLedger implements LedgerPort {
   private readonly orgIds: string[];
   /** Certificate chain checks by (MSP, certificate): each identity is checked once, not per transaction. */
   private readonly trusted = new Map<string, boolean>();
+  /** Identities whose signature matched their certificate (see `isAuthentic`). */
+  private readonly authenticIdentities = new WeakSet<ClientIdentity>();
   private commitChain: Promise<void> = Promise.resolve();
   private blocksInFlight = 0;
   private closed = false;
@@ -347,20 +344,22 @@ export class EmbeddedLedger implements LedgerPort {
     identity: ClientIdentity,
     transactionName: string,
     options: ProposalOptions,
-  ): Promise<DecodedProposal> {
+  ): Promise<Proposal> {
     this.assertOpen();
     const args = [transactionName, ...(options.arguments ?? [])].map((a) =>
       typeof a === 'string' ? Buffer.from(a, 'utf8') : a,
     );
-    const built = await buildSignedProposal({
+    const proposal = await buildSignedProposal({
       channel: this.options.channel,
       chaincode: this.options.chaincode.name,
       identity,
       args,
       transient: options.transientData,
     });
-    const proposal = decodeSignedProposal(built.signedProposal);
-    if (!this.isMemberIdentity(proposal.mspId, proposal.certificate) || !verifyProposal(proposal)) {
+    if (
+      !this.isMemberIdentity(proposal.mspId, proposal.certificate) ||
+      !this.isAuthentic(identity, proposal)
+    ) {
       throw new GatewayError(
         GrpcStatus.ABORTED,
         `access denied: creator ${proposal.mspId} could not be authenticated`,
@@ -370,7 +369,7 @@ export class EmbeddedLedger implements LedgerPort {
   }
 
   /** Endorsement on the organisations the client named: every one must endorse, with equal results. */
-  private async endorseOn(proposal: DecodedProposal, orgs: readonly string[]): Promise<EndorsementOutcome[]> {
+  private async endorseOn(proposal: Proposal, orgs: readonly string[]): Promise<EndorsementOutcome[]> {
     const missing = orgs.filter((org) => !this.peers.get(org)?.available);
     if (missing.length > 0) {
       throw new EndorseError(
@@ -399,10 +398,7 @@ export class EmbeddedLedger implements LedgerPort {
    * of those collections may endorse: transient data must not reach other organisations, and
    * other peers do not hold the data.
    */
-  private async endorseWithPlan(
-    proposal: DecodedProposal,
-    gatewayMspId: string,
-  ): Promise<EndorsementOutcome[]> {
+  private async endorseWithPlan(proposal: Proposal, gatewayMspId: string): Promise<EndorsementOutcome[]> {
     const gatewayPeer = this.peers.get(gatewayMspId);
     if (!gatewayPeer?.available) {
       throw new EndorseError(
@@ -540,6 +536,18 @@ export class EmbeddedLedger implements LedgerPort {
     return ok;
   }
 
+  /**
+   * The endorser's check of the client's signature. This process built and signed the proposal one
+   * call before, so what can fail is only the identity's key not matching its certificate: checked
+   * on an identity's first proposal, and remembered only when it passes.
+   */
+  private isAuthentic(identity: ClientIdentity, proposal: Proposal): boolean {
+    if (this.authenticIdentities.has(identity)) return true;
+    if (!verifySignature(proposal.certificate, proposal.proposalBytes, proposal.signature)) return false;
+    this.authenticIdentities.add(identity);
+    return true;
+  }
+
   private waitForCommit(txId: string): Promise<CommitStatus> {
     return new Promise((resolve, reject) => {
       const waiters = this.commitWaiters.get(txId) ?? [];
@@ -619,14 +627,6 @@ export class EmbeddedLedger implements LedgerPort {
       for (const listener of this.listeners) listener.push(event);
     }
   }
-}
-
-/** The endorser's authentication of the client: a valid signature and the transaction id derived as Fabric derives it. */
-function verifyProposal(proposal: DecodedProposal): boolean {
-  return (
-    verifySignature(proposal.certificate, proposal.proposalBytes, proposal.signature) &&
-    computeTransactionId(proposal.nonce, proposal.creatorBytes) === proposal.transactionId
-  );
 }
 
 /** Events of the valid transactions of a block, in order: what a Fabric event service delivers. */

@@ -1,7 +1,7 @@
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { b64, canonical, encodeRwSet, type Endorsement, type EncodedRwSet } from './block.js';
 import type { CollectionDefinition } from './collections.js';
-import type { DecodedProposal } from './proposal.js';
+import type { Proposal } from './proposal.js';
 import type { ChaincodeResponse, ChaincodeRuntime } from './shim-bridge.js';
 import { TxSimulator } from './simulator.js';
 import type { SimulationResult } from './rwset.js';
@@ -78,7 +78,7 @@ export class Peer {
    * Checks and simulates the proposal. An evaluation stops here: Fabric's peer signs its response
    * too, but the gateway hands the client only the payload, so the signature would never be read.
    */
-  async execute(proposal: DecodedProposal): Promise<ExecutionOutcome> {
+  async execute(proposal: Proposal): Promise<ExecutionOutcome> {
     const fail = (message: string): ExecutionOutcome => ({
       ok: false,
       mspId: this.mspId,
@@ -113,7 +113,7 @@ export class Peer {
   }
 
   /** Executes the proposal and signs the proposal response, as an endorsement. */
-  async endorse(proposal: DecodedProposal): Promise<EndorsementOutcome> {
+  async endorse(proposal: Proposal): Promise<EndorsementOutcome> {
     const executed = await this.execute(proposal);
     if (!executed.ok) return executed;
     const { response, simulation } = executed;

@@ -48,27 +48,21 @@ export interface ProposalSpec {
   readonly nonce?: Uint8Array;
 }
 
-export interface BuiltProposal {
-  readonly transactionId: string;
-  readonly signedProposal: SignedProposal;
-  readonly proposalBytes: Uint8Array;
-  readonly chaincodeInput: ChaincodeInput;
-}
-
-export interface DecodedProposal {
+/**
+ * A signed proposal with the fields a peer reads from it. The embedded ledger builds every proposal in
+ * the process that endorses it, so it keeps these fields rather than decode its own bytes again;
+ * fabric-shim's ChaincodeStub still decodes `signedProposal`, as it does on a peer.
+ */
+export interface Proposal {
   readonly transactionId: string;
   readonly channel: string;
   readonly chaincode: string;
   readonly mspId: string;
   /** PEM certificate of the creator (the SerializedIdentity id_bytes). */
   readonly certificate: string;
-  /** The serialized SerializedIdentity: what the transaction ID is computed over. */
-  readonly creatorBytes: Uint8Array;
-  readonly nonce: Uint8Array;
   readonly timestamp: Date;
-  readonly txTimestamp: TxTimestamp;
-  readonly args: Uint8Array[];
-  readonly transient: Map<string, Uint8Array>;
+  readonly args: readonly Uint8Array[];
+  readonly transient: ReadonlyMap<string, Uint8Array>;
   readonly proposalBytes: Uint8Array;
   readonly signature: Uint8Array;
   readonly signedProposal: SignedProposal;
@@ -103,7 +97,7 @@ function splitDate(date: Date): { seconds: number; nanos: number } {
   return { seconds, nanos: (ms - seconds * 1000) * 1_000_000 };
 }
 
-export async function buildSignedProposal(spec: ProposalSpec): Promise<BuiltProposal> {
+export async function buildSignedProposal(spec: ProposalSpec): Promise<Proposal> {
   const nonce = spec.nonce ?? randomBytes(NONCE_LENGTH);
   const creator = serializeIdentity(spec.identity.mspId, spec.identity.certificate);
   const transactionId = computeTransactionId(nonce, creator);
@@ -148,120 +142,33 @@ export async function buildSignedProposal(spec: ProposalSpec): Promise<BuiltProp
 
   const payload = new peer.ChaincodeProposalPayload();
   payload.setInput(invocationSpec.serializeBinary());
+  const transient = new Map(Object.entries(spec.transient ?? {}));
   const transientMap = payload.getTransientmapMap();
-  for (const [key, value] of Object.entries(spec.transient ?? {})) transientMap.set(key, value);
+  for (const [key, value] of transient) transientMap.set(key, value);
 
   const proposal = new peer.Proposal();
   proposal.setHeader(header.serializeBinary());
   proposal.setPayload(payload.serializeBinary());
   const proposalBytes = proposal.serializeBinary();
 
+  const signature = await spec.identity.sign(proposalBytes);
   const signedProposal = new peer.SignedProposal();
   signedProposal.setProposalBytes(proposalBytes);
-  signedProposal.setSignature(await spec.identity.sign(proposalBytes));
-
-  return { transactionId, signedProposal, proposalBytes, chaincodeInput };
-}
-
-/** Decodes a signed proposal, checking its structure as a peer's endorser does (not its signature). */
-export function decodeSignedProposal(input: SignedProposal | Uint8Array): DecodedProposal {
-  const signedProposal =
-    input instanceof Uint8Array
-      ? decode('SignedProposal', () => peer.SignedProposal.deserializeBinary(input))
-      : input;
-  const proposalBytes = signedProposal.getProposalBytes_asU8();
-  const signature = signedProposal.getSignature_asU8();
-  if (proposalBytes.length === 0) throw malformed('proposal bytes are empty');
-
-  const proposal = decode('Proposal', () => peer.Proposal.deserializeBinary(proposalBytes));
-  const headerBytes = proposal.getHeader_asU8();
-  if (headerBytes.length === 0) throw malformed('proposal header is empty');
-  const payloadBytes = proposal.getPayload_asU8();
-  if (payloadBytes.length === 0) throw malformed('proposal payload is empty');
-
-  const header = decode('Header', () => common.Header.deserializeBinary(headerBytes));
-  const channelHeader = decode('ChannelHeader', () =>
-    common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8()),
-  );
-  const signatureHeader = decode('SignatureHeader', () =>
-    common.SignatureHeader.deserializeBinary(header.getSignatureHeader_asU8()),
-  );
-
-  if (channelHeader.getType() !== common.HeaderType.ENDORSER_TRANSACTION) {
-    throw malformed(`invalid header type ${channelHeader.getType()}`);
-  }
-  const transactionId = channelHeader.getTxId();
-  if (!transactionId) throw malformed('transaction ID is empty');
-  const channel = channelHeader.getChannelId();
-  if (!channel) throw malformed('channel ID is empty');
-  const protoTimestamp = channelHeader.getTimestamp() as TimestampMessage | undefined;
-  if (!protoTimestamp) throw malformed('channel header has no timestamp');
-  const seconds = protoTimestamp.getSeconds();
-  const nanos = protoTimestamp.getNanos();
-  if (nanos < 0 || nanos >= 1_000_000_000) throw malformed(`invalid timestamp nanos ${nanos}`);
-
-  const extension = decode('ChaincodeHeaderExtension', () =>
-    peer.ChaincodeHeaderExtension.deserializeBinary(channelHeader.getExtension_asU8()),
-  );
-  const chaincode = extension.getChaincodeId()?.getName();
-  if (!chaincode) throw malformed('ChaincodeHeaderExtension has no chaincode name');
-
-  const nonce = signatureHeader.getNonce_asU8();
-  if (nonce.length === 0) throw malformed('nonce is empty');
-  const creatorBytes = signatureHeader.getCreator_asU8();
-  if (creatorBytes.length === 0) throw malformed('creator is empty');
-  const creator = decode('SerializedIdentity', () => msp.SerializedIdentity.deserializeBinary(creatorBytes));
-  const mspId = creator.getMspid();
-  if (!mspId) throw malformed('creator has no MSP ID');
-  let certificate: string;
-  try {
-    certificate = new TextDecoder('utf-8', { fatal: true }).decode(creator.getIdBytes_asU8());
-  } catch {
-    throw malformed('creator certificate is not UTF-8 PEM');
-  }
-  if (!certificate.includes('-----BEGIN CERTIFICATE-----')) throw malformed('creator has no PEM certificate');
-
-  const payload = decode('ChaincodeProposalPayload', () =>
-    peer.ChaincodeProposalPayload.deserializeBinary(payloadBytes),
-  );
-  const invocation = decode('ChaincodeInvocationSpec', () =>
-    peer.ChaincodeInvocationSpec.deserializeBinary(payload.getInput_asU8()),
-  );
-  const chaincodeInput = invocation.getChaincodeSpec()?.getInput();
-  if (!chaincodeInput) throw malformed('ChaincodeInvocationSpec has no chaincode input');
-
-  const transient = new Map<string, Uint8Array>();
-  payload.getTransientmapMap().forEach((value: Uint8Array | string, key: string) => {
-    transient.set(key, typeof value === 'string' ? Buffer.from(value, 'base64') : value);
-  });
+  signedProposal.setSignature(signature);
 
   return {
     transactionId,
-    channel,
-    chaincode,
-    mspId,
-    certificate,
-    creatorBytes,
-    nonce,
-    timestamp: new Date(seconds * 1000 + Math.floor(nanos / 1_000_000)),
-    txTimestamp: { seconds: LongClass.fromNumber(seconds, true), nanos },
-    args: chaincodeInput.getArgsList_asU8(),
+    channel: spec.channel,
+    chaincode: spec.chaincode,
+    mspId: spec.identity.mspId,
+    certificate: spec.identity.certificate,
+    // What a peer reads back from the Timestamp: whole milliseconds.
+    timestamp: new Date(seconds * 1000 + nanos / 1_000_000),
+    args: spec.args,
     transient,
     proposalBytes,
     signature,
     signedProposal,
     chaincodeInput,
   };
-}
-
-function malformed(detail: string): Error {
-  return new Error(`Malformed signed proposal: ${detail}`);
-}
-
-function decode<T>(what: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    throw malformed(`cannot decode ${what}: ${error instanceof Error ? error.message : String(error)}`);
-  }
 }
