@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   chaincodeMessage,
   EndorseError,
@@ -13,6 +13,7 @@ import {
   type ClientIdentity,
 } from '../../gateway/src/ledger/port.js';
 import { WorkerLedger } from '../../gateway/src/ledger/thread/worker-ledger.js';
+import { startTestGateway } from '../support/gateway.js';
 
 /*
  * The embedded ledger on its own worker thread (LEDGER_THREAD=worker, the default): the gateway's
@@ -169,6 +170,46 @@ describe('when the ledger thread stops', () => {
     expect((later as GatewayError).code).toBe(GrpcStatus.UNAVAILABLE);
     expect(stops).toHaveLength(1);
     await ledger.close();
+  });
+
+  it('over HTTP: /readyz answers 503 "ledger unavailable", and API calls 503 problem+json', async () => {
+    // The gateway's own ledger, caught as it opens, so that its thread can be ended as a crash would.
+    const opened: WorkerLedger[] = [];
+    const open = WorkerLedger.open.bind(WorkerLedger);
+    const spy = vi.spyOn(WorkerLedger, 'open').mockImplementation(async (...args) => {
+      const result = await open(...args);
+      opened.push(result.ledger);
+      return result;
+    });
+    const t = await startTestGateway({ LEDGER_THREAD: 'worker' }).finally(() => spy.mockRestore());
+    try {
+      expect(opened).toHaveLength(1);
+      const readiness = async () => {
+        const res = await fetch(`${t.gateway.url}/readyz`);
+        return { status: res.status, body: (await res.json()) as unknown };
+      };
+      expect(await readiness()).toEqual({ status: 200, body: { status: 'ready' } });
+      const id = `WT-${RUN}-H`;
+      const create = () =>
+        t.as('platforma-operator').post('/v1/consignments', {
+          consignmentId: id,
+          orderNumber: `ORD-${id}`,
+          originCountry: 'CN',
+          destinationCountry: 'FR',
+        });
+
+      await (opened[0] as unknown as { worker: Worker }).worker.terminate();
+
+      expect(await readiness()).toEqual({ status: 503, body: { status: 'ledger unavailable' } });
+      for (const res of [await create(), await t.as('platforma-operator').get(`/v1/consignments/${id}`)]) {
+        expect(res.status).toBe(503);
+        expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        expect(res.headers.get('retry-after')).not.toBeNull();
+        expect(res.text).not.toMatch(/at .*\.(js|ts):\d+/);
+      }
+    } finally {
+      await t.close();
+    }
   });
 
   it('is not a failure when the ledger is closed', async () => {
