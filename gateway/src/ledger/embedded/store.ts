@@ -242,10 +242,21 @@ export class LedgerStore {
     const seen: RangeEntry[] = [];
     const options: { gte: string; lt?: string; limit: number } = { gte: start, limit };
     if (end !== '') options.lt = end;
-    for await (const [key, bytes] of sub.iterator(options)) {
-      const entry = { key, ...decodeVersioned(bytes) };
-      if (cacheable && seen.length < MAX_CACHED_RANGE) seen.push({ ...entry, value: owned(entry.value) });
-      yield entry;
+    // Page by page: iterated entry by entry, classic-level fetches one entry and then a thousand,
+    // two trips to LevelDB's thread pool for even a small range, at about three times the CPU.
+    const iterator = sub.iterator(options);
+    try {
+      for (;;) {
+        const page = await iterator.nextv(RANGE_PAGE);
+        if (page.length === 0) break;
+        for (const [key, bytes] of page) {
+          const entry = { key, ...decodeVersioned(bytes) };
+          if (cacheable && seen.length < MAX_CACHED_RANGE) seen.push({ ...entry, value: owned(entry.value) });
+          yield entry;
+        }
+      }
+    } finally {
+      await iterator.close();
     }
     // Cached only when read to the end, whole, with no commit in between.
     if (cacheable && seen.length < MAX_CACHED_RANGE && epoch === this.epoch) this.ranges.set(start, seen);
@@ -260,6 +271,8 @@ const ABSENT = Symbol('absent');
 const ENTRY_OVERHEAD = 96;
 /** Larger query results are not cached (a consignment has a handful of each kind of key). */
 const MAX_CACHED_RANGE = 1_000;
+/** Entries a range reads from LevelDB at a time. */
+const RANGE_PAGE = 1_000;
 /** Fabric composite keys: U+0000, the object type and each attribute followed by U+0000. */
 const SEPARATOR = '\u0000';
 /** The end Fabric gives a partial composite key query: its start followed by the highest rune. */
