@@ -33,7 +33,7 @@ interface StoreResult {
     readonly costGrowth: number;
     readonly scaling: readonly { storedEvents: number; eventsPerSec: number; cpuMsPerEvent: number }[];
   };
-  readonly reads: Record<string, number>;
+  readonly reads: Record<string, number> & { readonly spread: Record<string, number> };
   readonly coldStart: Record<string, number>;
   readonly memory: Record<string, number>;
 }
@@ -93,17 +93,17 @@ const rows: Row[] = [
   },
   {
     benchmark: `provenance reads GET /v1/consignments/{id}/history, ${atSize}`,
-    figure: `p50 ${store.reads.historyP50Ms} ms, p99 ${store.reads.historyP99Ms} ms (${store.reads.connections} clients)`,
+    figure: `one consignment: p50 ${store.reads.historyP50Ms} ms, p99 ${store.reads.historyP99Ms} ms; spread over the store: p50 ${store.reads.spread.historyP50Ms} ms, p99 ${store.reads.spread.historyP99Ms} ms (${store.reads.connections} clients)`,
     reference: '',
     target: 'p99 ≤ 10 ms at 1M events',
-    met: fullSize && store.reads.historyP99Ms! <= 10,
+    met: fullSize && Math.max(store.reads.historyP99Ms!, store.reads.spread.historyP99Ms!) <= 10,
   },
   {
     benchmark: `status reads GET /v1/consignments/{id}, ${atSize}`,
-    figure: `p50 ${store.reads.statusP50Ms} ms, p99 ${store.reads.statusP99Ms} ms (${store.reads.connections} clients)`,
-    reference: `raw level get, same keys: p50 ${store.reads.rawLevelP50Ms} ms, p99 ${store.reads.rawLevelP99Ms} ms (status read ${store.reads.statusVsRawLevelP50}× at p50)`,
+    figure: `one consignment: p50 ${store.reads.statusP50Ms} ms, p99 ${store.reads.statusP99Ms} ms; spread over the store: p50 ${store.reads.spread.statusP50Ms} ms, p99 ${store.reads.spread.statusP99Ms} ms (${store.reads.connections} clients)`,
+    reference: `raw level get, same keys: one p50 ${store.reads.rawLevelP50Ms} ms, p99 ${store.reads.rawLevelP99Ms} ms (status read ${store.reads.statusVsRawLevelP50}× at p50); spread p50 ${store.reads.spread.rawLevelP50Ms} ms, p99 ${store.reads.spread.rawLevelP99Ms} ms`,
     target: 'p99 ≤ 10 ms at 1M events',
-    met: fullSize && store.reads.statusP99Ms! <= 10,
+    met: fullSize && Math.max(store.reads.statusP99Ms!, store.reads.spread.statusP99Ms!) <= 10,
   },
   {
     benchmark: `gateway cold start (spawn → /readyz 200), ${atSize}`,

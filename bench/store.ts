@@ -20,8 +20,10 @@
  *    again, as after any restart, and that start is the cold start measured. Before the load, the
  *    same on an empty store, as the cold-start reference.
  * 3. Reads over HTTP against that process: GET /v1/consignments/{id}/history and
- *    GET /v1/consignments/{id} of one consignment, --reads each from --read-connections clients;
- *    the same number of raw `level` gets of that consignment's state key from as many loops.
+ *    GET /v1/consignments/{id}, --reads each from --read-connections clients, first of one
+ *    consignment (its keys cached after a warm-up), then each of a different consignment, evenly
+ *    spread over the store (status and history on disjoint sets); the same number of raw `level`
+ *    gets of the state keys read, one key and spread, from as many loops.
  *    The gateway's RSS is sampled every 500 ms from spawn to the end.
  *
  * Writes bench-results/store.json.
@@ -251,20 +253,31 @@ try {
   const readsFromT = rss.samples.at(-1)?.t ?? 0;
 
   // ------------------------------------------------------------ 3. reads
+  // First one consignment again and again (after the warm-up its keys are in the ledger's caches),
+  // then reads spread over the whole store, each of a consignment not read before (the caches miss;
+  // LevelDB finds its keys in its tables). Status and history reads take disjoint spreads.
   const target = Math.floor(consignments / 2);
   const path = `/v1/consignments/${consignmentId(target)}`;
+  const spread = (offset: number): string[] =>
+    Array.from({ length: options.reads }, (_, i) =>
+      consignmentId(Math.floor(((i + offset) * consignments) / options.reads)),
+    );
+  const statusSpread = spread(0);
+  const historySpread = spread(0.5);
   const headers = gateway.auth('platforma-operator');
   const url = gateway.url;
-  const readLoop = (route: string): Promise<number[]> =>
-    closedLoop(options.reads, options.readConnections, () => getOk(url + route, headers));
+  const readLoop = (routeOf: (i: number) => string): Promise<number[]> =>
+    closedLoop(options.reads, options.readConnections, (i) => getOk(url + routeOf(i), headers));
   console.log(
-    `reads of consignment ${consignmentId(target)}: ${options.reads} each, ${options.readConnections} clients…`,
+    `reads of consignment ${consignmentId(target)}, then of ${options.reads} consignments across the store: ${options.reads} each, ${options.readConnections} clients…`,
   );
   // Warm-up (JIT, connection pool, the store's read cache), not measured.
   await closedLoop(200, options.readConnections, () => getOk(url + path, headers));
   await closedLoop(200, options.readConnections, () => getOk(`${url}${path}/history`, headers));
-  const history = await readLoop(`${path}/history`);
-  const status = await readLoop(path);
+  const history = await readLoop(() => `${path}/history`);
+  const status = await readLoop(() => path);
+  const historySpreadReads = await readLoop((i) => `/v1/consignments/${historySpread[i]}/history`);
+  const statusSpreadReads = await readLoop((i) => `/v1/consignments/${statusSpread[i]}`);
   const historyEntries = (
     (await (await fetch(`${url}${path}/history`, { headers })).json()) as { entries: unknown[] }
   ).entries.length;
@@ -273,13 +286,16 @@ try {
   await gateway.stop();
   gateway = undefined;
 
-  const stateKey = `\u0000${KeyType.consignment}\u0000${consignmentId(target)}\u0000`;
-  if ((await raw.get(stateKey)) === undefined)
+  const stateKey = (id: string): string => `\u0000${KeyType.consignment}\u0000${id}\u0000`;
+  if ((await raw.get(stateKey(consignmentId(target)))) === undefined)
     throw new Error('the reference store lacks the consignment key');
-  await closedLoop(200, options.readConnections, () => raw.get(stateKey).then(() => undefined));
-  const rawReads = await closedLoop(options.reads, options.readConnections, () =>
-    raw.get(stateKey).then(() => undefined),
+  const rawLoop = (keyOf: (i: number) => string): Promise<number[]> =>
+    closedLoop(options.reads, options.readConnections, (i) => raw.get(keyOf(i)).then(() => undefined));
+  await closedLoop(200, options.readConnections, () =>
+    raw.get(stateKey(consignmentId(target))).then(() => undefined),
   );
+  const rawReads = await rawLoop(() => stateKey(consignmentId(target)));
+  const rawSpreadReads = await rawLoop((i) => stateKey(statusSpread[i]!));
   await raw.close();
 
   const memory = rss.summary(readsFromT);
@@ -311,6 +327,16 @@ try {
       statusP99Ms: ms(status, 99),
       rawLevelP50Ms: ms(rawReads, 50),
       rawLevelP99Ms: ms(rawReads, 99),
+      /** Each read of a different consignment, evenly spaced over the store (status and history disjoint). */
+      spread: {
+        consignments: new Set([...statusSpread, ...historySpread]).size,
+        historyP50Ms: ms(historySpreadReads, 50),
+        historyP99Ms: ms(historySpreadReads, 99),
+        statusP50Ms: ms(statusSpreadReads, 50),
+        statusP99Ms: ms(statusSpreadReads, 99),
+        rawLevelP50Ms: ms(rawSpreadReads, 50),
+        rawLevelP99Ms: ms(rawSpreadReads, 99),
+      },
       /** How many times a raw level get one status read takes (p50). */
       statusVsRawLevelP50: round(percentile(status, 50) / percentile(rawReads, 50), 0),
       rawLevelKeysWritten: rawKeysWritten,
@@ -347,12 +373,25 @@ try {
       ]),
     ),
   );
+  const { reads } = result;
   console.table({
-    'GET …/history': { 'p50 ms': result.reads.historyP50Ms, 'p99 ms': result.reads.historyP99Ms },
-    'GET /v1/consignments/{id}': { 'p50 ms': result.reads.statusP50Ms, 'p99 ms': result.reads.statusP99Ms },
+    'GET …/history': {
+      'one: p50 ms': reads.historyP50Ms,
+      'one: p99 ms': reads.historyP99Ms,
+      'spread: p50 ms': reads.spread.historyP50Ms,
+      'spread: p99 ms': reads.spread.historyP99Ms,
+    },
+    'GET /v1/consignments/{id}': {
+      'one: p50 ms': reads.statusP50Ms,
+      'one: p99 ms': reads.statusP99Ms,
+      'spread: p50 ms': reads.spread.statusP50Ms,
+      'spread: p99 ms': reads.spread.statusP99Ms,
+    },
     'raw level get (reference)': {
-      'p50 ms': result.reads.rawLevelP50Ms,
-      'p99 ms': result.reads.rawLevelP99Ms,
+      'one: p50 ms': reads.rawLevelP50Ms,
+      'one: p99 ms': reads.rawLevelP99Ms,
+      'spread: p50 ms': reads.spread.rawLevelP50Ms,
+      'spread: p99 ms': reads.spread.rawLevelP99Ms,
     },
   });
   console.log(result.coldStart, result.memory);
