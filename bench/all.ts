@@ -114,7 +114,7 @@ const rows: Row[] = [
   },
   {
     benchmark: `gateway RSS, ${atSize}`,
-    figure: `${store.memory.rssMb} MB after the reads (first ${store.memory.firstMb}, max ${store.memory.maxMb}, ${store.memory.slopeMbPerMin} MB/min over the reads)`,
+    figure: `${store.memory.rssMb} MB after the reads (anonymous ${store.memory.lastAnonMb}, file-backed ${store.memory.lastFileMb}; first ${store.memory.firstMb}, max ${store.memory.maxMb}, ${store.memory.slopeMbPerMin} MB/min over the reads)`,
     reference: `empty store ${store.memory.emptyStoreRssMb} MB`,
     target: `≤ 400 MB at 1M events, growth ≤ ${FLAT_RSS_MB_PER_MIN} MB/min`,
     met: fullSize && store.memory.rssMb! <= 400 && store.memory.slopeMbPerMin! <= FLAT_RSS_MB_PER_MIN,

@@ -101,12 +101,19 @@ function listeningUrl(child: ChildProcess): Promise<string> {
   });
 }
 
-/** Resident set size of a process, in MB. */
-export async function rssMb(pid: number): Promise<number> {
+/**
+ * A process's resident memory in MB: all of it (RSS), its anonymous part (heaps, stacks) and its
+ * file-backed part (the binary, libraries, and LevelDB's tables, which it maps into memory: the
+ * pages a read touched count until the kernel reclaims them).
+ */
+export async function residentMb(pid: number): Promise<{ rss: number; anon: number; file: number }> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
-  if (kb === undefined) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(kb) / 1024;
+  const mb = (field: string): number => {
+    const kb = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1];
+    if (kb === undefined) throw new Error(`no ${field} for process ${pid}`);
+    return Number(kb) / 1024;
+  };
+  return { rss: mb('VmRSS'), anon: mb('RssAnon'), file: mb('RssFile') };
 }
 
 /** User + system CPU time a process has used, in seconds. */
@@ -147,6 +154,8 @@ export interface RssSample {
   /** Seconds since the sampler started. */
   readonly t: number;
   readonly mb: number;
+  readonly anonMb: number;
+  readonly fileMb: number;
 }
 
 /** Samples a process's RSS at a fixed period until stopped. */
@@ -164,9 +173,14 @@ export class RssSampler {
   }
 
   async sample(): Promise<RssSample | undefined> {
-    const mb = await rssMb(this.pid).catch(() => undefined);
-    if (mb === undefined) return undefined;
-    const sample = { t: (performance.now() - this.started) / 1000, mb };
+    const resident = await residentMb(this.pid).catch(() => undefined);
+    if (resident === undefined) return undefined;
+    const sample = {
+      t: (performance.now() - this.started) / 1000,
+      mb: resident.rss,
+      anonMb: resident.anon,
+      fileMb: resident.file,
+    };
     this.samples.push(sample);
     return sample;
   }
@@ -179,6 +193,9 @@ export class RssSampler {
   summary(fromT = 0): {
     firstMb: number;
     lastMb: number;
+    /** The last sample's anonymous and file-backed parts. */
+    lastAnonMb: number;
+    lastFileMb: number;
     maxMb: number;
     slopeMbPerMin: number;
     samples: number;
@@ -188,6 +205,8 @@ export class RssSampler {
     return {
       firstMb: Number((mbs[0] ?? 0).toFixed(1)),
       lastMb: Number((mbs.at(-1) ?? 0).toFixed(1)),
+      lastAnonMb: Number((window.at(-1)?.anonMb ?? 0).toFixed(1)),
+      lastFileMb: Number((window.at(-1)?.fileMb ?? 0).toFixed(1)),
       maxMb: Number(Math.max(0, ...mbs).toFixed(1)),
       slopeMbPerMin: Number(slope(window.map((s) => ({ x: s.t / 60, y: s.mb }))).toFixed(2)),
       samples: window.length,
