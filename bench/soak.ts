@@ -243,6 +243,8 @@ try {
       gatewayP99Ms: gatewayP99 === undefined ? undefined : round(gatewayP99 * 1000, 1),
       eventLoopDelayMaxMs: previous && scrape!.eventLoopDelayMaxMs,
       rssMb: round(atEnd?.mb ?? 0, 1),
+      anonMb: round(atEnd?.anonMb ?? 0, 1),
+      fileMb: round(atEnd?.fileMb ?? 0, 1),
       heapUsedMb: scrape?.heapUsedMb,
       heapTotalMb: scrape?.heapTotalMb,
       externalMb: scrape?.externalMb,
@@ -266,6 +268,9 @@ try {
       maxMb: all.maxMb,
       /** Least squares over the last two thirds of the run. */
       slopeMbPerMin: growth.slopeMbPerMin,
+      /** The same for RSS's anonymous and file-backed (LevelDB's mapped tables) parts. */
+      anonSlopeMbPerMin: growth.anonSlopeMbPerMin,
+      fileSlopeMbPerMin: growth.fileSlopeMbPerMin,
       maxGrowthMbPerMin: options.maxGrowth,
       samples: rss.samples.map((s) => ({ t: round(s.t, 1), mb: round(s.mb, 1) })),
     },
@@ -278,13 +283,13 @@ try {
   await writeResult(options.out, result);
   const table = [
     `Soak ${result.date}: ${options.minutes} min at ${options.rate} req/s (10 % creates, 30 % records, 40 % status, 20 % history reads)${preloaded.length ? ` over ${preloaded.length} preloaded consignments` : ''}, ${sent} requests, ${errors} errors.`,
-    `RSS ${all.firstMb} → ${all.lastMb} MB (max ${all.maxMb}); growth over the last 2/3: ${growth.slopeMbPerMin} MB/min (bound ${options.maxGrowth}) — ${result.passed ? 'passed' : 'FAILED'}.`,
+    `RSS ${all.firstMb} → ${all.lastMb} MB (max ${all.maxMb}); growth over the last 2/3: ${growth.slopeMbPerMin} MB/min (bound ${options.maxGrowth}; anonymous ${growth.anonSlopeMbPerMin}, file-backed ${growth.fileSlopeMbPerMin}) — ${result.passed ? 'passed' : 'FAILED'}.`,
     '',
-    '| From (s) | Requests | Errors | p50 ms | p99 ms | Reads p99 ms | Writes p99 ms | Gateway p99 ms | Event loop delay max ms | RSS MB | V8 heap used / total MB | External MB |',
+    '| From (s) | Requests | Errors | p50 ms | p99 ms | Reads p99 ms | Writes p99 ms | Gateway p99 ms | Event loop delay max ms | RSS (anonymous / file-backed) MB | V8 heap used / total MB | External MB |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.fromS} | ${r.requests} | ${r.errors} | ${r.p50Ms} | ${r.p99Ms} | ${r.readP99Ms} | ${r.writeP99Ms} | ${r.gatewayP99Ms ?? '-'} | ${r.eventLoopDelayMaxMs ?? '-'} | ${r.rssMb} | ${r.heapUsedMb ?? '-'} / ${r.heapTotalMb ?? '-'} | ${r.externalMb ?? '-'} |`,
+        `| ${r.fromS} | ${r.requests} | ${r.errors} | ${r.p50Ms} | ${r.p99Ms} | ${r.readP99Ms} | ${r.writeP99Ms} | ${r.gatewayP99Ms ?? '-'} | ${r.eventLoopDelayMaxMs ?? '-'} | ${r.rssMb} (${r.anonMb} / ${r.fileMb}) | ${r.heapUsedMb ?? '-'} / ${r.heapTotalMb ?? '-'} | ${r.externalMb ?? '-'} |`,
     ),
     '',
   ].join('\n');

@@ -198,17 +198,24 @@ export class RssSampler {
     lastFileMb: number;
     maxMb: number;
     slopeMbPerMin: number;
+    /** The growth of the anonymous and the file-backed part alone. */
+    anonSlopeMbPerMin: number;
+    fileSlopeMbPerMin: number;
     samples: number;
   } {
     const window = this.samples.filter((s) => s.t >= fromT);
     const mbs = window.map((s) => s.mb);
+    const growth = (mb: (s: RssSample) => number): number =>
+      Number(slope(window.map((s) => ({ x: s.t / 60, y: mb(s) }))).toFixed(2));
     return {
       firstMb: Number((mbs[0] ?? 0).toFixed(1)),
       lastMb: Number((mbs.at(-1) ?? 0).toFixed(1)),
       lastAnonMb: Number((window.at(-1)?.anonMb ?? 0).toFixed(1)),
       lastFileMb: Number((window.at(-1)?.fileMb ?? 0).toFixed(1)),
       maxMb: Number(Math.max(0, ...mbs).toFixed(1)),
-      slopeMbPerMin: Number(slope(window.map((s) => ({ x: s.t / 60, y: s.mb }))).toFixed(2)),
+      slopeMbPerMin: growth((s) => s.mb),
+      anonSlopeMbPerMin: growth((s) => s.anonMb),
+      fileSlopeMbPerMin: growth((s) => s.fileMb),
       samples: window.length,
     };
   }
