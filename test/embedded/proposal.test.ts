@@ -15,6 +15,7 @@ import {
   type SignedProposal,
 } from '../../gateway/src/ledger/embedded/proposal.js';
 import type { ClientIdentity } from '../../gateway/src/ledger/port.js';
+import { openSignedProposal } from '../support/signed-proposal.js';
 
 interface ShimStub {
   getTxID(): string;
@@ -50,39 +51,27 @@ const ORG = { mspId: 'PlatformAMSP', domain: 'platforma.example.com' };
 
 /** What a peer reads from a signed proposal's bytes, decoded with fabric-protos (not with our builder). */
 function readBack(bytes: Uint8Array) {
-  const { common, msp, peer } = protos;
-  const signed = peer.SignedProposal.deserializeBinary(bytes);
-  const proposal = peer.Proposal.deserializeBinary(signed.getProposalBytes_asU8());
-  const header = common.Header.deserializeBinary(proposal.getHeader_asU8());
-  const channelHeader = common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8());
-  const signatureHeader = common.SignatureHeader.deserializeBinary(header.getSignatureHeader_asU8());
-  const creator = msp.SerializedIdentity.deserializeBinary(signatureHeader.getCreator_asU8());
-  const extension = peer.ChaincodeHeaderExtension.deserializeBinary(channelHeader.getExtension_asU8());
-  const payload = peer.ChaincodeProposalPayload.deserializeBinary(proposal.getPayload_asU8());
-  const invocation = peer.ChaincodeInvocationSpec.deserializeBinary(payload.getInput_asU8());
+  const { channelHeader, signatureHeader, creator, certificate, spec, transient, proposalBytes, signature } =
+    openSignedProposal(protos.peer.SignedProposal.deserializeBinary(bytes));
+  const extension = protos.peer.ChaincodeHeaderExtension.deserializeBinary(channelHeader.getExtension_asU8());
   const timestamp = channelHeader.getTimestamp()!;
-  const transient: [string, Buffer][] = [];
-  payload.getTransientmapMap().forEach((value: Uint8Array | string, key: string) => {
-    transient.push([key, Buffer.from(value as Uint8Array)]);
-  });
   return {
     type: channelHeader.getType(),
     transactionId: channelHeader.getTxId(),
     channel: channelHeader.getChannelId(),
     chaincode: extension.getChaincodeId()?.getName(),
     mspId: creator.getMspid(),
-    certificate: Buffer.from(creator.getIdBytes_asU8()).toString('utf8'),
+    certificate,
     creatorBytes: signatureHeader.getCreator_asU8(),
     nonce: signatureHeader.getNonce_asU8(),
     timestampMs: timestamp.getSeconds() * 1000 + timestamp.getNanos() / 1_000_000,
-    args: invocation
-      .getChaincodeSpec()!
+    args: spec!
       .getInput()!
       .getArgsList_asU8()
       .map((a) => Buffer.from(a)),
-    transient,
-    proposalBytes: signed.getProposalBytes_asU8(),
-    signature: signed.getSignature_asU8(),
+    transient: [...transient],
+    proposalBytes,
+    signature,
   };
 }
 describe('signed proposals', () => {

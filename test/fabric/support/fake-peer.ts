@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { common, gateway, google, msp, peer } from '@hyperledger/fabric-protos';
 import { verify, X509Certificate } from 'node:crypto';
+import { openSignedProposal } from '../../support/signed-proposal.js';
 import type { TestPki } from './pki.js';
 
 /**
@@ -237,33 +238,19 @@ function decodeProposal(
   request: { transactionId: string; organizations: string[] },
 ): SeenProposal {
   if (!signed) throw new Error('no signed proposal');
-  const proposalBytes = signed.getProposalBytes_asU8();
-  const proposal = peer.Proposal.deserializeBinary(proposalBytes);
-  const header = common.Header.deserializeBinary(proposal.getHeader_asU8());
-  const channelHeader = common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8());
-  const signatureHeader = common.SignatureHeader.deserializeBinary(header.getSignatureHeader_asU8());
-  const creator = msp.SerializedIdentity.deserializeBinary(signatureHeader.getCreator_asU8());
-  const payload = peer.ChaincodeProposalPayload.deserializeBinary(proposal.getPayload_asU8());
-  const invocation = peer.ChaincodeInvocationSpec.deserializeBinary(payload.getInput_asU8());
-  const spec = invocation.getChaincodeSpec();
-  const transient: Record<string, string> = {};
-  for (const [key, value] of payload.getTransientmapMap().entries() as Iterable<
-    [string, Uint8Array | string]
-  >) {
-    transient[key] = Buffer.from(value).toString('utf8');
-  }
-  const certificate = Buffer.from(creator.getIdBytes_asU8()).toString('utf8');
+  const { proposalBytes, signature, channelHeader, creator, certificate, spec, transient } =
+    openSignedProposal(signed);
   return {
     method,
     transactionId: request.transactionId,
     channel: channelHeader.getChannelId(),
     chaincode: spec?.getChaincodeId()?.getName() ?? '',
     args: (spec?.getInput()?.getArgsList_asU8() ?? []).map((a) => Buffer.from(a).toString('utf8')),
-    transient,
+    transient: Object.fromEntries([...transient].map(([key, value]) => [key, value.toString('utf8')])),
     organizations: request.organizations,
     mspId: creator.getMspid(),
     certificate,
-    signatureValid: verifies(certificate, proposalBytes, signed.getSignature_asU8()),
+    signatureValid: verifies(certificate, proposalBytes, signature),
   };
 }
 
