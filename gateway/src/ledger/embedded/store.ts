@@ -83,21 +83,21 @@ export class LedgerStore {
         new LRUCache({
           maxSize: share,
           sizeCalculation: (value, key) =>
-            ENTRY_OVERHEAD + key.length * 2 + (value === ABSENT ? 0 : value.byteLength),
+            ENTRY_BYTES + key.length + (value === ABSENT ? 0 : VALUE_BYTES + value.byteLength),
         }),
       );
     }
     this.histories = new LRUCache({
       maxSize: Math.max(1, Math.floor(cacheBytes / 4)),
       sizeCalculation: (rows, prefix) =>
-        rows.reduce((n, row) => n + ENTRY_OVERHEAD + row.byteLength, ENTRY_OVERHEAD + prefix.length * 2),
+        rows.reduce((n, row) => n + HISTORY_ROW_BYTES + row.byteLength, ENTRY_BYTES + prefix.length),
     });
     this.ranges = new LRUCache({
       maxSize: Math.max(1, Math.floor(cacheBytes / 4)),
       sizeCalculation: (entries, start) =>
         entries.reduce(
-          (n, e) => n + ENTRY_OVERHEAD + e.key.length * 2 + e.value.byteLength,
-          ENTRY_OVERHEAD + start.length * 2,
+          (n, e) => n + RANGE_ROW_BYTES + e.key.length + e.value.byteLength,
+          RANGE_BYTES + start.length,
         ),
     });
   }
@@ -267,8 +267,19 @@ export type Sublevel = Sub;
 
 /** A cached miss (lru-cache holds no null or undefined). */
 const ABSENT = Symbol('absent');
-/** What a cache entry costs besides its key and value, roughly (objects, map slot, list links). */
-const ENTRY_OVERHEAD = 96;
+/*
+ * What the caches' entries cost in memory besides the characters of their keys (one byte each: V8
+ * keeps Latin-1 strings so) and the bytes of their values, measured on Node 20 with forced
+ * collections (test/embedded/store-cache-memory.test.ts holds the budget to it): an entry's slot in
+ * the LRU's map and lists with its key's string header; the same for a range query's result, which
+ * costs more; a Uint8Array with an ArrayBuffer of its own; a history row (as LevelDB returned it);
+ * a range row (its object, version, key and value).
+ */
+const ENTRY_BYTES = 230;
+const RANGE_BYTES = 320;
+const VALUE_BYTES = 200;
+const HISTORY_ROW_BYTES = 300;
+const RANGE_ROW_BYTES = 410;
 /** Larger query results are not cached (a consignment has a handful of each kind of key). */
 const MAX_CACHED_RANGE = 1_000;
 /** Entries a range reads from LevelDB at a time. */
