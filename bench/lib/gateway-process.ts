@@ -1,8 +1,8 @@
 /*
  * The gateway as `npm start` runs it (`node` with GATEWAY_NODE_FLAGS on `gateway/dist/main.js`,
- * built by `npm run build:gateway`; its own process, real HTTP), so that its start-up time and its memory
- * are its own and not the benchmark's, and so that it can be killed (the reliability tests use it
- * too). Memory and CPU time are read from /proc (Linux).
+ * built by `npm run build:gateway`; its own process, real HTTP), so that its start-up time and its
+ * memory are its own and not the benchmark's, and so that it can be killed (the reliability tests
+ * use it too). Memory and CPU time are read from /proc (Linux).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
