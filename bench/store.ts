@@ -287,14 +287,13 @@ try {
   gateway = undefined;
 
   const stateKey = (id: string): string => `\u0000${KeyType.consignment}\u0000${id}\u0000`;
-  if ((await raw.get(stateKey(consignmentId(target)))) === undefined)
+  const targetKey = stateKey(consignmentId(target));
+  if ((await raw.get(targetKey)) === undefined)
     throw new Error('the reference store lacks the consignment key');
   const rawLoop = (keyOf: (i: number) => string): Promise<number[]> =>
     closedLoop(options.reads, options.readConnections, (i) => raw.get(keyOf(i)).then(() => undefined));
-  await closedLoop(200, options.readConnections, () =>
-    raw.get(stateKey(consignmentId(target))).then(() => undefined),
-  );
-  const rawReads = await rawLoop(() => stateKey(consignmentId(target)));
+  await closedLoop(200, options.readConnections, () => raw.get(targetKey).then(() => undefined));
+  const rawReads = await rawLoop(() => targetKey);
   const rawSpreadReads = await rawLoop((i) => stateKey(statusSpread[i]!));
   await raw.close();
 
