@@ -15,8 +15,9 @@
  * --preload n creates n consignments (POST /v1/batch, untimed) before the clock starts, and the
  * reads pick among them too: with more parcels than the ledger's read caches hold, the caches are
  * full early and stay full, so that their filling up is not mistaken for growth.
- * Reports p50/p99 per interval, RSS every 5 s, the V8 heap and external memory per interval (from
- * /metrics) and errors, to bench-results/soak.json and bench-results/soak.md. Beside the p99 the
+ * Reports p50/p99 per interval, RSS every 5 s, the V8 heap, external memory and what the ledger's
+ * read caches hold per interval (from /metrics; caches that stop at their budget are not growth) and
+ * errors, to bench-results/soak.json and bench-results/soak.md. Beside the p99 the
  * client saw, each interval has the p99 the gateway's own histogram of /v1 requests gives and its
  * event loop's longest delay (both from /metrics): time a client waited beyond the first was spent
  * before the gateway read the request or after it answered.
@@ -248,6 +249,7 @@ try {
       heapUsedMb: scrape?.heapUsedMb,
       heapTotalMb: scrape?.heapTotalMb,
       externalMb: scrape?.externalMb,
+      ledgerCacheMb: scrape?.ledgerCacheMb,
     };
   });
   const growth = rss.summary(durationS / 3);
@@ -285,11 +287,11 @@ try {
     `Soak ${result.date}: ${options.minutes} min at ${options.rate} req/s (10 % creates, 30 % records, 40 % status, 20 % history reads)${preloaded.length ? ` over ${preloaded.length} preloaded consignments` : ''}, ${sent} requests, ${errors} errors.`,
     `RSS ${all.firstMb} → ${all.lastMb} MB (max ${all.maxMb}); growth over the last 2/3: ${growth.slopeMbPerMin} MB/min (bound ${options.maxGrowth}; anonymous ${growth.anonSlopeMbPerMin}, file-backed ${growth.fileSlopeMbPerMin}) — ${result.passed ? 'passed' : 'FAILED'}.`,
     '',
-    '| From (s) | Requests | Errors | p50 ms | p99 ms | Reads p99 ms | Writes p99 ms | Gateway p99 ms | Event loop delay max ms | RSS (anonymous / file-backed) MB | V8 heap used / total MB | External MB |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| From (s) | Requests | Errors | p50 ms | p99 ms | Reads p99 ms | Writes p99 ms | Gateway p99 ms | Event loop delay max ms | RSS (anonymous / file-backed) MB | V8 heap used / total MB | External MB | Ledger caches MB |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.fromS} | ${r.requests} | ${r.errors} | ${r.p50Ms} | ${r.p99Ms} | ${r.readP99Ms} | ${r.writeP99Ms} | ${r.gatewayP99Ms ?? '-'} | ${r.eventLoopDelayMaxMs ?? '-'} | ${r.rssMb} (${r.anonMb} / ${r.fileMb}) | ${r.heapUsedMb ?? '-'} / ${r.heapTotalMb ?? '-'} | ${r.externalMb ?? '-'} |`,
+        `| ${r.fromS} | ${r.requests} | ${r.errors} | ${r.p50Ms} | ${r.p99Ms} | ${r.readP99Ms} | ${r.writeP99Ms} | ${r.gatewayP99Ms ?? '-'} | ${r.eventLoopDelayMaxMs ?? '-'} | ${r.rssMb} (${r.anonMb} / ${r.fileMb}) | ${r.heapUsedMb ?? '-'} / ${r.heapTotalMb ?? '-'} | ${r.externalMb ?? '-'} | ${r.ledgerCacheMb ?? '-'} |`,
     ),
     '',
   ].join('\n');
@@ -308,6 +310,8 @@ interface GatewayMetrics {
   readonly heapUsedMb: number;
   readonly heapTotalMb: number;
   readonly externalMb: number;
+  /** What the ledger's read caches hold, as their budget (LEDGER_CACHE_MB) counts it. */
+  readonly ledgerCacheMb: number;
   /** The longest event-loop delay since the previous scrape (prom-client resets it at each). */
   readonly eventLoopDelayMaxMs: number;
   /** Durations of /v1 requests, all routes and statuses together, since the gateway started. */
@@ -333,6 +337,7 @@ async function gatewayMetrics(url: string): Promise<GatewayMetrics | undefined> 
     heapUsedMb: mb('nodejs_heap_size_used_bytes'),
     heapTotalMb: mb('nodejs_heap_size_total_bytes'),
     externalMb: mb('nodejs_external_memory_bytes'),
+    ledgerCacheMb: mb('ledger_read_cache_bytes'),
     eventLoopDelayMaxMs: round(value('nodejs_eventloop_lag_max_seconds') * 1000, 1),
     http,
   };

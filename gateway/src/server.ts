@@ -46,9 +46,13 @@ export async function startGateway(
   await mkdir(join(config.dataDir, 'gateway'), { recursive: true, mode: 0o700 });
   /** Set if the ledger's thread stops: the gateway cannot serve until it is restarted. */
   let ledgerStopped = false;
-  const { ledger, network, identities } = await openLedger(config, logger, () => (ledgerStopped = true));
+  const { ledger, network, identities, cachedBytes } = await openLedger(
+    config,
+    logger,
+    () => (ledgerStopped = true),
+  );
   const store = await openGatewayStore(gatewayStorePath(config.dataDir));
-  const metrics = createMetrics();
+  const metrics = createMetrics({ ledgerCacheBytes: cachedBytes });
   const instrumented = metrics.instrumentLedger(ledger);
   const apiKeys = await ApiKeyStore.open(config.dataDir, network);
   const credentials = await ensureDemoUsers({ dataDir: config.dataDir, network, apiKeys });

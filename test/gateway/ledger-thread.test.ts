@@ -16,7 +16,7 @@ import { WorkerLedger } from '../../gateway/src/ledger/thread/worker-ledger.js';
 import { startTestGateway } from '../support/gateway.js';
 
 /*
- * The embedded ledger on its own worker thread (LEDGER_THREAD=worker, the default): the gateway's
+ * The embedded ledger on its own worker thread (LEDGER_THREAD=worker): the gateway's
  * side must behave as the ledger does in-process (results, error classes and their fields, events
  * in order and each once, however many), and a thread that stops must turn into UNAVAILABLE for
  * everything waiting on it, never into a request that hangs.

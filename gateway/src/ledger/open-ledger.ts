@@ -12,6 +12,11 @@ export interface OpenLedger {
   readonly ledger: LedgerPort;
   readonly network: NetworkConfig;
   readonly identities: IdentityProvider;
+  /**
+   * What the embedded ledger's read caches hold now, in the bytes LEDGER_CACHE_MB bounds; absent on
+   * Fabric, whose peers keep their caches to themselves.
+   */
+  readonly cachedBytes?: () => Promise<number>;
 }
 
 /**
@@ -44,7 +49,7 @@ export async function openLedger(
     const identities = new EnrollingIdentityProvider((mspId, user, attrs) =>
       ledger.enrolUser(mspId, user, attrs),
     );
-    return { ledger, network, identities };
+    return { ledger, network, identities, cachedBytes: async () => ledger.cachedBytes() };
   }
   const { FabricLedger } = await import('./fabric/fabric-ledger.js');
   const ledger = await FabricLedger.open({
@@ -60,9 +65,11 @@ export async function openLedger(
   return { ledger, network, identities: ledger.identityProvider() };
 }
 
-/** An embedded ledger issues its users' certificates itself (keys in DATA_DIR/msp). */
-interface UserEnrolment {
+/** What the embedded ledger offers besides the port, on either thread. */
+interface EmbeddedExtras {
+  /** It issues its users' certificates itself (keys in DATA_DIR/msp). */
   enrolUser(mspId: string, user: string, attrs: Readonly<Record<string, string>>): Promise<ClientIdentity>;
+  cachedBytes(): number | Promise<number>;
 }
 
 /** The embedded ledger on the gateway's thread, or on a worker thread of its own. */
@@ -70,7 +77,7 @@ async function openEmbedded(
   thread: GatewayConfig['ledgerThread'],
   options: EmbeddedNetworkOptions,
   onStopped: (error: Error) => void,
-): Promise<{ ledger: LedgerPort & UserEnrolment; network: NetworkConfig }> {
+): Promise<{ ledger: LedgerPort & EmbeddedExtras; network: NetworkConfig }> {
   if (thread === 'worker') {
     const { WorkerLedger } = await import('./thread/worker-ledger.js');
     return WorkerLedger.open(options, { onStopped });

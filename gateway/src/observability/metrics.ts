@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { LedgerPort, ProposalOptions } from '../ledger/port.js';
 
 export interface Metrics {
@@ -22,13 +22,31 @@ function routeTemplate(req: Request): string {
   return `${req.baseUrl ?? ''}${typeof path === 'string' ? path : String(path)}`;
 }
 
+export interface MetricsSources {
+  /** What the embedded ledger's read caches hold, in bytes (OpenLedger.cachedBytes). */
+  readonly ledgerCacheBytes?: () => Promise<number>;
+}
+
 /**
  * Prometheus metrics in a registry of their own, so several gateways (or tests) can live in one process:
- * the default process metrics, HTTP latency and count per route template, and ledger call latency.
+ * the default process metrics, HTTP latency and count per route template, ledger call latency, and
+ * what the embedded ledger's read caches hold (full caches are not a leak: they stop at their budget).
  */
-export function createMetrics(): Metrics {
+export function createMetrics(sources: MetricsSources = {}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const { ledgerCacheBytes } = sources;
+  if (ledgerCacheBytes) {
+    new Gauge({
+      name: 'ledger_read_cache_bytes',
+      help: "What the embedded ledger's read caches hold, in the bytes LEDGER_CACHE_MB bounds",
+      registers: [registry],
+      async collect() {
+        // A ledger thread that stopped took its caches with it.
+        this.set(await ledgerCacheBytes().catch(() => 0));
+      },
+    });
+  }
   const httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration by method, route template and status',

@@ -327,6 +327,11 @@ export class EmbeddedLedger implements LedgerPort {
     return (await this.getTransactionStatus(transactionId))?.blockNumber;
   }
 
+  /** What the store's read caches hold now, in the bytes their budget (`cacheBytes`) counts. */
+  cachedBytes(): number {
+    return this.store.cachedBytes();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

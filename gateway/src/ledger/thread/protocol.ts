@@ -45,6 +45,7 @@ export interface LedgerThreadCalls {
     result: IdentityHandle;
   };
   sign: { args: [identity: number, message: Uint8Array]; result: Uint8Array };
+  cachedBytes: { args: []; result: number };
   close: { args: []; result: null };
 }
 export type LedgerThreadMethod = keyof LedgerThreadCalls;

@@ -157,6 +157,11 @@ export class WorkerLedger implements LedgerPort {
     return this.call('blockOf', this.ref(identity), transactionId);
   }
 
+  /** What the ledger thread's store caches hold now, in the bytes their budget counts. */
+  cachedBytes(): Promise<number> {
+    return this.call('cachedBytes');
+  }
+
   async *events(options: EventsOptions = {}): AsyncIterable<ChaincodeEvent> {
     const { signal, ...wanted } = options;
     if (this.stopped) throw unavailable(this.stopped);
