@@ -16,11 +16,12 @@
  * reads pick among them too: with more parcels than the ledger's read caches hold, the caches are
  * full early and stay full, so that their filling up is not mistaken for growth.
  * Reports p50/p99 per interval, RSS every 5 s, the V8 heap, external memory and what the ledger's
- * read caches hold per interval (from /metrics; caches that stop at their budget are not growth) and
- * errors, to bench-results/soak.json and bench-results/soak.md. Beside the p99 the
- * client saw, each interval has the p99 the gateway's own histogram of /v1 requests gives and its
- * event loop's longest delay (both from /metrics): time a client waited beyond the first was spent
- * before the gateway read the request or after it answered.
+ * read caches hold per interval (from /metrics), when those caches were full and how RSS grew from
+ * then on (caches that stop at their budget are not growth), and errors, to
+ * bench-results/soak.json and bench-results/soak.md. Beside the p99 the client saw, each interval
+ * has the p99 the gateway's own histogram of /v1 requests gives and its event loop's longest delay
+ * (both from /metrics): time a client waited beyond the first was spent before the gateway read the
+ * request or after it answered.
  * Exits 1 if any request failed (not 2xx, a network error, or more than --max-in-flight waiting)
  * or if memory grew: the least-squares slope of RSS over the last two thirds of the run (the first
  * third is start-up and heap sizing) above --max-growth MB/min.
@@ -254,6 +255,25 @@ try {
   });
   const growth = rss.summary(durationS / 3);
   const all = rss.summary();
+  // The caches stop at their budget: what RSS gains once they are full, something else takes.
+  const lastScrape = scrapes.at(-1);
+  const cachesFullAtS = scrapes.find(
+    (m) => m.t > 0 && m.ledgerCacheBudgetMb > 0 && m.ledgerCacheMb >= 0.99 * m.ledgerCacheBudgetMb,
+  )?.t;
+  // A slope over less than a minute of samples (one each 5 s) says nothing.
+  const sinceFull = cachesFullAtS === undefined ? undefined : rss.summary(cachesFullAtS);
+  const measuredSinceFull = sinceFull && sinceFull.samples >= 12 ? sinceFull : undefined;
+  const ledgerCaches = lastScrape?.ledgerCacheBudgetMb
+    ? {
+        budgetMb: lastScrape.ledgerCacheBudgetMb,
+        lastMb: lastScrape.ledgerCacheMb,
+        fullAtS: cachesFullAtS === undefined ? undefined : round(cachesFullAtS, 0),
+        /** RSS growth (least squares) from the moment the caches were full to the end. */
+        rssSlopeSinceFullMbPerMin: measuredSinceFull?.slopeMbPerMin,
+        anonSlopeSinceFullMbPerMin: measuredSinceFull?.anonSlopeMbPerMin,
+        fileSlopeSinceFullMbPerMin: measuredSinceFull?.fileSlopeMbPerMin,
+      }
+    : undefined;
   const result = {
     minutes: options.minutes,
     rate: options.rate,
@@ -276,6 +296,7 @@ try {
       maxGrowthMbPerMin: options.maxGrowth,
       samples: rss.samples.map((s) => ({ t: round(s.t, 1), mb: round(s.mb, 1) })),
     },
+    ledgerCaches,
     intervals: rows,
     flat: growth.slopeMbPerMin <= options.maxGrowth,
     passed: errors === 0 && growth.slopeMbPerMin <= options.maxGrowth,
@@ -286,6 +307,11 @@ try {
   const table = [
     `Soak ${result.date}: ${options.minutes} min at ${options.rate} req/s (10 % creates, 30 % records, 40 % status, 20 % history reads)${preloaded.length ? ` over ${preloaded.length} preloaded consignments` : ''}, ${sent} requests, ${errors} errors.`,
     `RSS ${all.firstMb} → ${all.lastMb} MB (max ${all.maxMb}); growth over the last 2/3: ${growth.slopeMbPerMin} MB/min (bound ${options.maxGrowth}; anonymous ${growth.anonSlopeMbPerMin}, file-backed ${growth.fileSlopeMbPerMin}) — ${result.passed ? 'passed' : 'FAILED'}.`,
+    ledgerCaches === undefined
+      ? 'Ledger read caches: not reported (not the embedded ledger).'
+      : ledgerCaches.fullAtS === undefined
+        ? `Ledger read caches not full by the end (${ledgerCaches.lastMb} of ${ledgerCaches.budgetMb} MB).`
+        : `Ledger read caches full (${ledgerCaches.budgetMb} MB) from ${ledgerCaches.fullAtS} s; RSS growth since then: ${ledgerCaches.rssSlopeSinceFullMbPerMin ?? '- (under a minute)'} MB/min (anonymous ${ledgerCaches.anonSlopeSinceFullMbPerMin ?? '-'}, file-backed ${ledgerCaches.fileSlopeSinceFullMbPerMin ?? '-'}).`,
     '',
     '| From (s) | Requests | Errors | p50 ms | p99 ms | Reads p99 ms | Writes p99 ms | Gateway p99 ms | Event loop delay max ms | RSS (anonymous / file-backed) MB | V8 heap used / total MB | External MB | Ledger caches MB |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
@@ -310,8 +336,9 @@ interface GatewayMetrics {
   readonly heapUsedMb: number;
   readonly heapTotalMb: number;
   readonly externalMb: number;
-  /** What the ledger's read caches hold, as their budget (LEDGER_CACHE_MB) counts it. */
+  /** What the ledger's read caches hold, as their budget counts it, and that budget (LEDGER_CACHE_MB). */
   readonly ledgerCacheMb: number;
+  readonly ledgerCacheBudgetMb: number;
   /** The longest event-loop delay since the previous scrape (prom-client resets it at each). */
   readonly eventLoopDelayMaxMs: number;
   /** Durations of /v1 requests, all routes and statuses together, since the gateway started. */
@@ -338,6 +365,7 @@ async function gatewayMetrics(url: string): Promise<GatewayMetrics | undefined> 
     heapTotalMb: mb('nodejs_heap_size_total_bytes'),
     externalMb: mb('nodejs_external_memory_bytes'),
     ledgerCacheMb: mb('ledger_read_cache_bytes'),
+    ledgerCacheBudgetMb: mb('ledger_read_cache_budget_bytes'),
     eventLoopDelayMaxMs: round(value('nodejs_eventloop_lag_max_seconds') * 1000, 1),
     http,
   };

@@ -46,13 +46,13 @@ export async function startGateway(
   await mkdir(join(config.dataDir, 'gateway'), { recursive: true, mode: 0o700 });
   /** Set if the ledger's thread stops: the gateway cannot serve until it is restarted. */
   let ledgerStopped = false;
-  const { ledger, network, identities, cachedBytes } = await openLedger(
+  const { ledger, network, identities, cacheUsage } = await openLedger(
     config,
     logger,
     () => (ledgerStopped = true),
   );
   const store = await openGatewayStore(gatewayStorePath(config.dataDir));
-  const metrics = createMetrics({ ledgerCacheBytes: cachedBytes });
+  const metrics = createMetrics({ ledgerCacheUsage: cacheUsage });
   const instrumented = metrics.instrumentLedger(ledger);
   const apiKeys = await ApiKeyStore.open(config.dataDir, network);
   const credentials = await ensureDemoUsers({ dataDir: config.dataDir, network, apiKeys });

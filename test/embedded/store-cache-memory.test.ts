@@ -72,7 +72,7 @@ describe('the ledger store read caches in memory', () => {
         store.read(store.state, composite('absent', id(n)));
       }
       const held = heapBytes() - before;
-      const counted = store.cachedBytes();
+      const counted = store.cacheUsage().bytes;
       // The caches are full: only the four sublevels never read here leave their shares unused.
       expect(counted).toBeGreaterThan(BUDGET * 0.55);
       expect(held).toBeLessThanOrEqual(counted * 1.2);

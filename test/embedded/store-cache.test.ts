@@ -118,7 +118,7 @@ describe('the ledger store read caches', () => {
     for (let i = 0; i < 50; i++)
       for (let j = 0; j < 20; j++) await store.read(store.state, composite('k', `${i}-${j}`));
     // 1000 values of 4 KiB were read (4 MiB, twice over); the caches hold at most their 1 MiB.
-    expect(store.cachedBytes()).toBeLessThanOrEqual(1024 * 1024);
-    expect(store.cachedBytes()).toBeGreaterThan(0);
+    expect(store.cacheUsage().bytes).toBeLessThanOrEqual(1024 * 1024);
+    expect(store.cacheUsage().bytes).toBeGreaterThan(0);
   });
 });

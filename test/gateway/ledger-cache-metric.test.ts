@@ -3,21 +3,25 @@ import { createMetrics } from '../../gateway/src/observability/metrics.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
 /*
- * `ledger_read_cache_bytes` on /metrics: what the embedded ledger's read caches hold, so that an
- * operator (and the soak) can tell caches filling up to LEDGER_CACHE_MB from memory that grows.
+ * `ledger_read_cache_bytes` and `ledger_read_cache_budget_bytes` on /metrics: what the embedded
+ * ledger's read caches hold and may hold, so that an operator (and the soak) can tell caches filling
+ * up to LEDGER_CACHE_MB from memory that grows.
  */
 
 const BUDGET_MB = 1;
 
-async function cacheBytes(t: TestGateway): Promise<number> {
+async function cacheGauges(t: TestGateway): Promise<{ bytes: number; budget: number }> {
   const text = await (await fetch(`${t.gateway.url}/metrics`)).text();
-  expect(text).toContain('# TYPE ledger_read_cache_bytes gauge');
-  const value = /^ledger_read_cache_bytes (\S+)$/m.exec(text)?.[1];
-  expect(value).toBeDefined();
-  return Number(value);
+  const gauge = (name: string): number => {
+    expect(text).toContain(`# TYPE ${name} gauge`);
+    const value = new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1];
+    expect(value).toBeDefined();
+    return Number(value);
+  };
+  return { bytes: gauge('ledger_read_cache_bytes'), budget: gauge('ledger_read_cache_budget_bytes') };
 }
 
-describe.each(['main', 'worker'] as const)('ledger_read_cache_bytes, ledger on the %s thread', (thread) => {
+describe.each(['main', 'worker'] as const)('the ledger cache gauges, ledger on the %s thread', (thread) => {
   let t: TestGateway | undefined;
   afterEach(async () => {
     await t?.close();
@@ -38,19 +42,22 @@ describe.each(['main', 'worker'] as const)('ledger_read_cache_bytes, ledger on t
     });
     expect(batch.status).toBe(200);
 
-    const before = await cacheBytes(t);
+    const before = await cacheGauges(t);
     for (const id of ids) expect((await platform.get(`/v1/consignments/${id}/history`)).status).toBe(200);
-    const after = await cacheBytes(t);
+    const after = await cacheGauges(t);
 
-    expect(after).toBeGreaterThan(before);
-    expect(after).toBeLessThanOrEqual(BUDGET_MB * 1024 * 1024);
+    expect(after.bytes).toBeGreaterThan(before.bytes);
+    expect(after.budget).toBe(BUDGET_MB * 1024 * 1024);
+    expect(after.bytes).toBeLessThanOrEqual(after.budget);
   });
 });
 
-describe('ledger_read_cache_bytes without an embedded ledger', () => {
+describe('the ledger cache gauges without an embedded ledger', () => {
   it('is absent when nothing reports it (Fabric), and 0 when its source fails (a stopped ledger thread)', async () => {
-    expect(await createMetrics().render()).not.toContain('ledger_read_cache_bytes');
-    const failing = createMetrics({ ledgerCacheBytes: () => Promise.reject(new Error('thread stopped')) });
-    expect(await failing.render()).toMatch(/^ledger_read_cache_bytes 0$/m);
+    expect(await createMetrics().render()).not.toContain('ledger_read_cache');
+    const failing = createMetrics({ ledgerCacheUsage: () => Promise.reject(new Error('thread stopped')) });
+    const text = await failing.render();
+    expect(text).toMatch(/^ledger_read_cache_bytes 0$/m);
+    expect(text).toMatch(/^ledger_read_cache_budget_bytes 0$/m);
   });
 });

@@ -5,6 +5,7 @@ import { parseNetworkConfig, type NetworkConfig } from '@customs-ledger/chaincod
 import type { GatewayConfig } from '../config.js';
 import { EnrollingIdentityProvider, type IdentityProvider } from './identities.js';
 import type { EmbeddedNetworkOptions } from './embedded/network.js';
+import type { CacheUsage } from './embedded/store.js';
 import type { ClientIdentity, LedgerPort } from './port.js';
 
 /** A ledger backend ready for the gateway: the port, the network it serves, and who signs for users. */
@@ -13,10 +14,10 @@ export interface OpenLedger {
   readonly network: NetworkConfig;
   readonly identities: IdentityProvider;
   /**
-   * What the embedded ledger's read caches hold now, in the bytes LEDGER_CACHE_MB bounds; absent on
-   * Fabric, whose peers keep their caches to themselves.
+   * What the embedded ledger's read caches hold now, and what LEDGER_CACHE_MB lets them hold;
+   * absent on Fabric, whose peers keep their caches to themselves.
    */
-  readonly cachedBytes?: () => Promise<number>;
+  readonly cacheUsage?: () => Promise<CacheUsage>;
 }
 
 /**
@@ -49,7 +50,7 @@ export async function openLedger(
     const identities = new EnrollingIdentityProvider((mspId, user, attrs) =>
       ledger.enrolUser(mspId, user, attrs),
     );
-    return { ledger, network, identities, cachedBytes: async () => ledger.cachedBytes() };
+    return { ledger, network, identities, cacheUsage: async () => ledger.cacheUsage() };
   }
   const { FabricLedger } = await import('./fabric/fabric-ledger.js');
   const ledger = await FabricLedger.open({
@@ -69,7 +70,7 @@ export async function openLedger(
 interface EmbeddedExtras {
   /** It issues its users' certificates itself (keys in DATA_DIR/msp). */
   enrolUser(mspId: string, user: string, attrs: Readonly<Record<string, string>>): Promise<ClientIdentity>;
-  cachedBytes(): number | Promise<number>;
+  cacheUsage(): CacheUsage | Promise<CacheUsage>;
 }
 
 /** The embedded ledger on the gateway's thread, or on a worker thread of its own. */

@@ -23,27 +23,37 @@ function routeTemplate(req: Request): string {
 }
 
 export interface MetricsSources {
-  /** What the embedded ledger's read caches hold, in bytes (OpenLedger.cachedBytes). */
-  readonly ledgerCacheBytes?: () => Promise<number>;
+  /** What the embedded ledger's read caches hold, and their budget, in bytes (OpenLedger.cacheUsage). */
+  readonly ledgerCacheUsage?: () => Promise<{ readonly bytes: number; readonly budgetBytes: number }>;
 }
 
 /**
  * Prometheus metrics in a registry of their own, so several gateways (or tests) can live in one process:
  * the default process metrics, HTTP latency and count per route template, ledger call latency, and
- * what the embedded ledger's read caches hold (full caches are not a leak: they stop at their budget).
+ * what the embedded ledger's read caches hold against their budget (caches that grow to their
+ * budget are working, not leaking).
  */
 export function createMetrics(sources: MetricsSources = {}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const { ledgerCacheBytes } = sources;
-  if (ledgerCacheBytes) {
+  const { ledgerCacheUsage } = sources;
+  if (ledgerCacheUsage) {
+    // A ledger thread that stopped took its caches with it: both read 0.
+    const usage = () => ledgerCacheUsage().catch(() => ({ bytes: 0, budgetBytes: 0 }));
     new Gauge({
       name: 'ledger_read_cache_bytes',
       help: "What the embedded ledger's read caches hold, in the bytes LEDGER_CACHE_MB bounds",
       registers: [registry],
       async collect() {
-        // A ledger thread that stopped took its caches with it.
-        this.set(await ledgerCacheBytes().catch(() => 0));
+        this.set((await usage()).bytes);
+      },
+    });
+    new Gauge({
+      name: 'ledger_read_cache_budget_bytes',
+      help: "What the embedded ledger's read caches may hold (LEDGER_CACHE_MB)",
+      registers: [registry],
+      async collect() {
+        this.set((await usage()).budgetBytes);
       },
     });
   }

@@ -11,7 +11,7 @@ import {
 } from './policy.js';
 import { buildSignedProposal, type Proposal } from './proposal.js';
 import { ChaincodeRuntime } from './shim-bridge.js';
-import { blockKey, collectionKey, LedgerStore } from './store.js';
+import { blockKey, collectionKey, LedgerStore, type CacheUsage } from './store.js';
 import { BlockValidator, type OrderedTransaction } from './validator.js';
 import { Orderer } from './orderer.js';
 import { AsyncQueue } from './async-queue.js';
@@ -327,9 +327,9 @@ export class EmbeddedLedger implements LedgerPort {
     return (await this.getTransactionStatus(transactionId))?.blockNumber;
   }
 
-  /** What the store's read caches hold now, in the bytes their budget (`cacheBytes`) counts. */
-  cachedBytes(): number {
-    return this.store.cachedBytes();
+  /** What the store's read caches hold now, and their budget (`cacheBytes`). */
+  cacheUsage(): CacheUsage {
+    return this.store.cacheUsage();
   }
 
   async close(): Promise<void> {

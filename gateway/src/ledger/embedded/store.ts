@@ -23,6 +23,12 @@ export interface RangeEntry extends VersionedValue {
   readonly key: string;
 }
 
+/** What the read caches hold now, and what they may hold, in the bytes their budget counts. */
+export interface CacheUsage {
+  readonly bytes: number;
+  readonly budgetBytes: number;
+}
+
 /**
  * The peer's persistent stores, each a sublevel of one LevelDB so that a block commits atomically:
  * public state, state metadata (key-level endorsement policies), private data, private data hashes,
@@ -60,7 +66,7 @@ export class LedgerStore {
 
   private constructor(
     readonly db: Level<string, Uint8Array>,
-    cacheBytes: number,
+    private readonly cacheBytes: number,
   ) {
     const sub = (name: string): Sub =>
       db.sublevel<string, Uint8Array>(name, { keyEncoding: 'utf8', valueEncoding: 'view' });
@@ -207,11 +213,10 @@ export class LedgerStore {
     return bytes === undefined ? undefined : decodeVersioned(bytes);
   }
 
-  /** What the read caches hold now, in the bytes their budget counts. */
-  cachedBytes(): number {
+  cacheUsage(): CacheUsage {
     let bytes = this.ranges.calculatedSize + this.histories.calculatedSize;
     for (const cache of this.caches.values()) bytes += cache.calculatedSize;
-    return bytes;
+    return { bytes, budgetBytes: this.cacheBytes };
   }
 
   /** The history rows of a state key, newest first (as Fabric's history database answers). */

@@ -90,7 +90,7 @@ function serve(ledger: EmbeddedLedger, network: NetworkConfig): void {
       return { ref, mspId: enrolled.mspId, certificate: enrolled.certificate };
     },
     sign: (ref, message) => identity(ref).sign(message),
-    cachedBytes: async () => ledger.cachedBytes(),
+    cacheUsage: async () => ledger.cacheUsage(),
     close: async () => {
       await ledger.close();
       return null;

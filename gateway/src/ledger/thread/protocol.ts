@@ -5,6 +5,7 @@
  */
 import type { NetworkConfig } from '@customs-ledger/chaincode';
 import type { EmbeddedNetworkOptions } from '../embedded/network.js';
+import type { CacheUsage } from '../embedded/store.js';
 import {
   CommitError,
   EndorseError,
@@ -45,7 +46,7 @@ export interface LedgerThreadCalls {
     result: IdentityHandle;
   };
   sign: { args: [identity: number, message: Uint8Array]; result: Uint8Array };
-  cachedBytes: { args: []; result: number };
+  cacheUsage: { args: []; result: CacheUsage };
   close: { args: []; result: null };
 }
 export type LedgerThreadMethod = keyof LedgerThreadCalls;

@@ -7,6 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import type { NetworkConfig } from '@customs-ledger/chaincode';
 import { AsyncQueue } from '../embedded/async-queue.js';
+import type { CacheUsage } from '../embedded/store.js';
 import {
   GatewayError,
   GrpcStatus,
@@ -157,9 +158,9 @@ export class WorkerLedger implements LedgerPort {
     return this.call('blockOf', this.ref(identity), transactionId);
   }
 
-  /** What the ledger thread's store caches hold now, in the bytes their budget counts. */
-  cachedBytes(): Promise<number> {
-    return this.call('cachedBytes');
+  /** What the ledger thread's store caches hold now, and their budget. */
+  cacheUsage(): Promise<CacheUsage> {
+    return this.call('cacheUsage');
   }
 
   async *events(options: EventsOptions = {}): AsyncIterable<ChaincodeEvent> {
