@@ -213,6 +213,7 @@ export class LedgerStore {
     return bytes === undefined ? undefined : decodeVersioned(bytes);
   }
 
+  /** What the read caches hold now, against their budget. */
   cacheUsage(): CacheUsage {
     let bytes = this.ranges.calculatedSize + this.histories.calculatedSize;
     for (const cache of this.caches.values()) bytes += cache.calculatedSize;
