@@ -53,7 +53,7 @@ describe.each(['main', 'worker'] as const)('the ledger cache gauges, ledger on t
 });
 
 describe('the ledger cache gauges without an embedded ledger', () => {
-  it('is absent when nothing reports it (Fabric), and 0 when its source fails (a stopped ledger thread)', async () => {
+  it('are absent when nothing reports them (Fabric), and 0 when their source fails (a stopped ledger thread)', async () => {
     expect(await createMetrics().render()).not.toContain('ledger_read_cache');
     const failing = createMetrics({ ledgerCacheUsage: () => Promise.reject(new Error('thread stopped')) });
     const text = await failing.render();
