@@ -1,5 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CacheUsage } from '../ledger/embedded/store.js';
 import type { LedgerPort, ProposalOptions } from '../ledger/port.js';
 
 export interface Metrics {
@@ -24,7 +25,7 @@ function routeTemplate(req: Request): string {
 
 export interface MetricsSources {
   /** What the embedded ledger's read caches hold, and their budget, in bytes (OpenLedger.cacheUsage). */
-  readonly ledgerCacheUsage?: () => Promise<{ readonly bytes: number; readonly budgetBytes: number }>;
+  readonly ledgerCacheUsage?: () => Promise<CacheUsage>;
 }
 
 /**
@@ -39,7 +40,7 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
   const { ledgerCacheUsage } = sources;
   if (ledgerCacheUsage) {
     // A ledger thread that stopped took its caches with it: both read 0.
-    const usage = () => ledgerCacheUsage().catch(() => ({ bytes: 0, budgetBytes: 0 }));
+    const usage = (): Promise<CacheUsage> => ledgerCacheUsage().catch(() => ({ bytes: 0, budgetBytes: 0 }));
     new Gauge({
       name: 'ledger_read_cache_bytes',
       help: "What the embedded ledger's read caches hold, in the bytes LEDGER_CACHE_MB bounds",
