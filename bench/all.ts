@@ -1,9 +1,13 @@
 /*
  * `npm run bench`: every benchmark in turn (each in its own process, so none warms another's
  * caches), then one markdown table of the figures against their targets in bench-results/summary.md.
+ * With LEDGER=fabric every benchmark measures the running network instead (FABRIC_PROFILE_DIR),
+ * reads and writes the `-fabric` result files, and the table goes to summary-fabric.md.
  */
 import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
+import { loadConfig } from '../gateway/src/config.js';
+import { resultFile } from './lib/bench-ledger.js';
 import { FLAT_RSS_MB_PER_MIN } from './lib/gateway-process.js';
 
 interface Row {
@@ -19,8 +23,10 @@ for (const script of ['bench/ledger.ts', 'bench/http.ts', 'bench/customs.ts', 'b
   execFileSync(process.execPath, ['--import', 'tsx', script], { stdio: 'inherit', env: process.env });
 }
 
+const backend = loadConfig().ledger;
+const onFabric = backend === 'fabric';
 const read = async (name: string): Promise<Record<string, number | string>> =>
-  JSON.parse(await readFile(`bench-results/${name}.json`, 'utf8')) as Record<string, number | string>;
+  JSON.parse(await readFile(resultFile(name, backend), 'utf8')) as Record<string, number | string>;
 const ledger = await read('ledger');
 const http = await read('http');
 const customs = await read('customs');
@@ -37,11 +43,11 @@ interface StoreResult {
   readonly coldStart: Record<string, number>;
   readonly memory: Record<string, number>;
 }
-const store = JSON.parse(await readFile('bench-results/store.json', 'utf8')) as StoreResult;
+const store = JSON.parse(await readFile(resultFile('store', backend), 'utf8')) as StoreResult;
 const atSize = `${store.events.toLocaleString('en')} events`;
 const fullSize = store.events >= 1_000_000;
 /** The soak is not part of `npm run bench` (10 minutes); its last result is shown when there is one. */
-const soak = await readFile('bench-results/soak.json', 'utf8').then(
+const soak = await readFile(resultFile('soak', backend), 'utf8').then(
   (text) =>
     JSON.parse(text) as {
       minutes: number;
@@ -65,9 +71,21 @@ const rows: Row[] = [
   {
     benchmark: 'ledger port: consignment:create, 2 endorsers',
     figure: `${n(ledger.txPerSec)} tx/s, p50 ${n(ledger.p50Ms)} ms, p99 ${n(ledger.p99Ms)} ms`,
-    reference: `raw level ${n(ledger.rawLevelTxPerSec)} tx/s (ratio ${n(ledger.ratio)})`,
-    target: '≥ 5,000 tx/s, ratio ≥ 0.2',
-    met: n(ledger.txPerSec) >= 5000 && n(ledger.ratio) >= 0.2,
+    ...(onFabric
+      ? {
+          reference:
+            ledger.kvPutTxPerSec === undefined
+              ? `kv:put skipped: ${String(ledger.kvPutSkipped)}`
+              : `kv:put of the reference chaincode ${n(ledger.kvPutTxPerSec)} tx/s (ratio ${n(ledger.ratio)})`,
+          // [3/7]'s target on Fabric: a customs write costs at most 1.25 times the bare write.
+          target: 'a create costs ≤ 1.25 × a kv:put (ratio ≥ 0.8)',
+          met: n(ledger.ratio) >= 0.8,
+        }
+      : {
+          reference: `raw level ${n(ledger.rawLevelTxPerSec)} tx/s (ratio ${n(ledger.ratio)})`,
+          target: '≥ 5,000 tx/s, ratio ≥ 0.2',
+          met: n(ledger.txPerSec) >= 5000 && n(ledger.ratio) >= 0.2,
+        }),
   },
   {
     benchmark: 'HTTP single writes',
@@ -80,8 +98,9 @@ const rows: Row[] = [
     benchmark: 'HTTP batch writes',
     figure: `${n(http.batchEventsPerSec)} events/s, p99 ${n(http.batchP99Ms)} ms`,
     reference: '',
-    target: '≥ 10,000 events/s',
-    met: n(http.batchEventsPerSec) >= 10_000,
+    // On Fabric, [3/7]'s target: block cutting and two endorsements per transaction bound it lower.
+    target: onFabric ? '≥ 2,000 events/s' : '≥ 10,000 events/s',
+    met: n(http.batchEventsPerSec) >= (onFabric ? 2_000 : 10_000),
   },
   {
     benchmark: 'customs:assess, customs endorsing alone',
@@ -101,21 +120,23 @@ const rows: Row[] = [
   {
     benchmark: `status reads GET /v1/consignments/{id}, ${atSize}`,
     figure: `one consignment: p50 ${store.reads.statusP50Ms} ms, p99 ${store.reads.statusP99Ms} ms; spread over the store: p50 ${store.reads.spread.statusP50Ms} ms, p99 ${store.reads.spread.statusP99Ms} ms (${store.reads.connections} clients)`,
-    reference: `raw level get, same keys: one p50 ${store.reads.rawLevelP50Ms} ms, p99 ${store.reads.rawLevelP99Ms} ms (status read ${store.reads.statusVsRawLevelP50}× at p50); spread p50 ${store.reads.spread.rawLevelP50Ms} ms, p99 ${store.reads.spread.rawLevelP99Ms} ms`,
+    reference: onFabric
+      ? ''
+      : `raw level get, same keys: one p50 ${store.reads.rawLevelP50Ms} ms, p99 ${store.reads.rawLevelP99Ms} ms (status read ${store.reads.statusVsRawLevelP50}× at p50); spread p50 ${store.reads.spread.rawLevelP50Ms} ms, p99 ${store.reads.spread.rawLevelP99Ms} ms`,
     target: 'p99 ≤ 10 ms at 1M events',
     met: fullSize && Math.max(store.reads.statusP99Ms!, store.reads.spread.statusP99Ms!) <= 10,
   },
   {
     benchmark: `gateway cold start (spawn → /readyz 200), ${atSize}`,
     figure: `${store.coldStart.ms} ms (+ ${store.coldStart.settleSeconds} s of start-up work after ready)`,
-    reference: `empty store ${store.coldStart.emptyStoreMs} ms`,
+    reference: `${onFabric ? 'new data directory' : 'empty store'} ${store.coldStart.emptyStoreMs} ms`,
     target: '≤ 2 s at 1M events',
     met: fullSize && store.coldStart.ms! <= 2000,
   },
   {
-    benchmark: `gateway RSS, ${atSize}`,
+    benchmark: `gateway RSS, ${atSize}${onFabric ? ' (the ledger is in the peers)' : ''}`,
     figure: `${store.memory.rssMb} MB after the reads (anonymous ${store.memory.lastAnonMb}, file-backed ${store.memory.lastFileMb}; first ${store.memory.firstMb}, max ${store.memory.maxMb}, ${store.memory.slopeMbPerMin} MB/min over the reads)`,
-    reference: `empty store ${store.memory.emptyStoreRssMb} MB`,
+    reference: `${onFabric ? 'new data directory' : 'empty store'} ${store.memory.emptyStoreRssMb} MB`,
     target: `≤ 400 MB at 1M events, growth ≤ ${FLAT_RSS_MB_PER_MIN} MB/min`,
     met: fullSize && store.memory.rssMb! <= 400 && store.memory.slopeMbPerMin! <= FLAT_RSS_MB_PER_MIN,
   },
@@ -124,7 +145,7 @@ const rows: Row[] = [
     figure: store.load.scaling
       .map(
         (s) =>
-          `${s.storedEvents.toLocaleString('en')}: ${s.eventsPerSec} events/s, ${s.cpuMsPerEvent} CPU ms/event`,
+          `${s.storedEvents.toLocaleString('en')}: ${s.eventsPerSec} events/s, ${s.cpuMsPerEvent} ${onFabric ? 'machine ' : ''}CPU ms/event`,
       )
       .join('; '),
     reference: `loaded in ${store.load.seconds} s`,
@@ -145,7 +166,7 @@ const rows: Row[] = [
 ];
 
 const table = [
-  `Measured ${new Date().toISOString()} on ${String(ledger.cpu)} × ${String(ledger.cores)}, Node ${String(ledger.node)}, ledger ${String(http.ledger ?? 'embedded')}.`,
+  `Measured ${new Date().toISOString()} on ${String(ledger.cpu)} × ${String(ledger.cores)}, Node ${String(ledger.node)}, ledger ${backend}.`,
   '',
   '| Benchmark | Result | Reference (same run) | Target | Met |',
   '|---|---|---|---|---|',
@@ -154,5 +175,6 @@ const table = [
   ),
   '',
 ].join('\n');
-await writeFile('bench-results/summary.md', table);
-console.log(`\n${table}\n→ bench-results/summary.md`);
+const summary = resultFile('summary', backend, 'md');
+await writeFile(summary, table);
+console.log(`\n${table}\n→ ${summary}`);

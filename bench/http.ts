@@ -30,6 +30,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon, { type Request as CannonRequest } from 'autocannon';
+import { resultFile } from './lib/bench-ledger.js';
 import { compareWithReference } from './lib/fabric-reference.js';
 
 type JobKind = 'hello' | 'single' | 'batch';
@@ -369,7 +370,7 @@ async function main(): Promise<void> {
     loadAverage1mAtStart: Number(loadAtStart.toFixed(2)),
     date: new Date().toISOString(),
   };
-  const output = config.ledger === 'fabric' ? 'bench-results/http-fabric.json' : 'bench-results/http.json';
+  const output = resultFile('http', config.ledger);
   await mkdir('bench-results', { recursive: true });
   await writeFile(output, JSON.stringify(results, null, 2) + '\n');
 

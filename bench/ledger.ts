@@ -3,31 +3,49 @@
  *
  * Commits N chaincode transactions through the ledger port, without HTTP: consignment:create with
  * unique ids and order numbers by a platform user (the first write of every parcel; two state keys,
- * endorsed by two organisations), from C concurrent clients. Then, in the same run, writes the very
- * same write sets (keys and value bytes of the committed blocks' public writes, block by block, one
- * synchronous `level` batch per block, as the ledger commits) into a fresh LevelDB. The ratio shows
- * what the Fabric semantics cost on top of the storage itself: proposals and signatures, simulation
- * through fabric-shim, endorsement, ordering, validation, blocks, history and the transaction index.
+ * endorsed by two organisations), from C concurrent clients. Then, in the same run, the reference:
+ *
+ * - embedded ledger (the default): the very same write sets (keys and value bytes of the committed
+ *   blocks' public writes, block by block, one synchronous `level` batch per block, as the ledger
+ *   commits) into a fresh LevelDB. The ratio shows what the Fabric semantics cost on top of the
+ *   storage itself: proposals and signatures, simulation through fabric-shim, endorsement,
+ *   ordering, validation, blocks, history and the transaction index.
+ * - LEDGER=fabric (a running network, FABRIC_PROFILE_DIR): N kv:put of the reference chaincode
+ *   (network.sh deploy-reference; one putState), by the same platform, from as many clients. The
+ *   ratio shows what our chaincode and policies cost on top of the network's cheapest transaction.
+ *   Defaults there: 1,000 transactions, 32 clients, 50 to warm up.
+ *
+ * Writes bench-results/ledger.json (ledger-fabric.json on Fabric).
  */
 import '../gateway/src/ledger/embedded/chaincode-logging.js';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
 import { Level } from 'level';
-import { openEmbeddedNetwork } from '../gateway/src/ledger/embedded/network.js';
+import { loadConfig } from '../gateway/src/config.js';
+import type { EmbeddedLedger } from '../gateway/src/ledger/embedded/embedded-ledger.js';
 import { CommitError } from '../gateway/src/ledger/port.js';
+import { openBenchLedger, resultFile } from './lib/bench-ledger.js';
+import { openReference } from './lib/fabric-reference.js';
 import { committedWrites, SYNC_WRITE } from './lib/ledger-writes.js';
 import { machine, writeResult } from './lib/results.js';
 import { percentile, round } from './lib/stats.js';
 
+const config = loadConfig();
+const onFabric = config.ledger === 'fabric';
 const { values } = parseArgs({
   options: {
-    n: { type: 'string', default: process.env.BENCH_N ?? '20000' },
-    concurrency: { type: 'string', short: 'c', default: process.env.BENCH_CONCURRENCY ?? '256' },
-    warmup: { type: 'string', default: '500' },
-    out: { type: 'string', default: 'bench-results/ledger.json' },
+    n: { type: 'string', default: process.env.BENCH_N ?? (onFabric ? '1000' : '20000') },
+    concurrency: {
+      type: 'string',
+      short: 'c',
+      default: process.env.BENCH_CONCURRENCY ?? (onFabric ? '32' : '256'),
+    },
+    warmup: { type: 'string', default: onFabric ? '50' : '500' },
+    out: { type: 'string', default: resultFile('ledger', config.ledger) },
   },
 });
 const positiveInt = (name: string, text: string, min: number): number => {
@@ -39,14 +57,21 @@ const n = positiveInt('n', values.n, 1);
 const concurrency = positiveInt('concurrency', values.concurrency, 1);
 const warmup = positiveInt('warmup', values.warmup, 0);
 
+/** The reference measured in the same run: its rate and figures, or why it was skipped. */
+interface Reference {
+  readonly name: string;
+  readonly txPerSec?: number;
+  readonly skipped?: string;
+  readonly figures: Readonly<Record<string, number | string>>;
+}
+
 const workDir = await mkdtemp(join(tmpdir(), 'bench-ledger-'));
 try {
-  const { ledger } = await openEmbeddedNetwork({
-    dataDir: join(workDir, 'ledger'),
-    networkConfigPath: 'config/organisations.json',
-    collectionsConfigPath: 'chaincode/collections_config.json',
-  });
-  const user = await ledger.enrolUser('PlatformAMSP', 'bench', { role: 'operator' });
+  const bench = await openBenchLedger(join(workDir, 'ledger'));
+  const { ledger } = bench;
+  const user = await bench.user(bench.cast.platform, 'bench', 'operator');
+  // A network keeps its ledger between runs: ids unique to this run.
+  const runId = randomBytes(3).toString('hex').toUpperCase();
 
   /** One client transaction, timed as the port's submit is: endorse → submit → commit status. */
   const createConsignment = async (id: string): Promise<{ totalMs: number; commitMs: number }> => {
@@ -62,7 +87,7 @@ try {
     return { totalMs: t2 - t0, commitMs: t2 - t1 };
   };
 
-  /** Runs `count` transactions from `clients` concurrent loops; ids are `${prefix}-${i}`. */
+  /** Runs `count` transactions from `clients` concurrent loops; ids are `${runId}-${prefix}-${i}`. */
   const run = async (prefix: string, count: number, clients: number, onDone: () => void) => {
     const total: number[] = [];
     const commit: number[] = [];
@@ -70,7 +95,7 @@ try {
     await Promise.all(
       Array.from({ length: Math.min(clients, count) }, async () => {
         for (let i = next++; i < count; i = next++) {
-          const { totalMs, commitMs } = await createConsignment(`${prefix}-${i}`);
+          const { totalMs, commitMs } = await createConsignment(`${runId}-${prefix}-${i}`);
           total.push(totalMs);
           commit.push(commitMs);
           onDone();
@@ -82,7 +107,7 @@ try {
 
   // Warm-up (JIT, chaincode and certificate caches), not measured and not in the comparison.
   if (warmup > 0) await run('WARM', warmup, concurrency, () => {});
-  const firstBlock = Number(ledger.height());
+  const firstBlock = bench.embedded ? Number(bench.embedded.height()) : 0;
 
   const bar = new SingleBar(
     {
@@ -103,49 +128,27 @@ try {
   const elapsedS = (performance.now() - started) / 1000;
   bar.stop();
 
-  // The reference workload: the public write sets of the measured blocks, as the blocks hold them.
-  const blocks: (readonly { key: string; value: Buffer }[])[] = [];
-  let transactions = 0;
-  for await (const block of committedWrites(ledger, firstBlock)) {
-    transactions += block.transactions;
-    blocks.push(block.writes);
-  }
-  await ledger.close();
-  if (transactions !== n) throw new Error(`the measured blocks hold ${transactions} transactions, not ${n}`);
-
-  const raw = new Level<string, Buffer>(join(workDir, 'raw-level'), {
-    keyEncoding: 'utf8',
-    valueEncoding: 'buffer',
-  });
-  await raw.open();
-  const rawStarted = performance.now();
-  for (const writes of blocks) {
-    await raw.batch(
-      writes.map(({ key, value }) => ({ type: 'put' as const, key, value })),
-      SYNC_WRITE,
-    );
-  }
-  const rawElapsedS = (performance.now() - rawStarted) / 1000;
-  await raw.close();
+  const reference = bench.embedded
+    ? await rawLevelReference(bench.embedded, firstBlock)
+    : await kvPutReference(config.fabricProfileDir, bench.cast.platform);
+  await bench.close();
 
   const txPerSec = n / elapsedS;
-  const rawLevelTxPerSec = n / rawElapsedS;
   const result = {
+    backend: bench.backend,
     txPerSec: round(txPerSec, 1),
     p50Ms: round(percentile(latencies.total, 50)),
     p99Ms: round(percentile(latencies.total, 99)),
-    rawLevelTxPerSec: round(rawLevelTxPerSec, 1),
-    ratio: round(txPerSec / rawLevelTxPerSec, 4),
+    reference: reference.name,
+    ...reference.figures,
+    ratio: reference.txPerSec === undefined ? undefined : round(txPerSec / reference.txPerSec, 4),
     n,
     concurrency,
-    blocks: blocks.length,
-    meanBlockSize: round(n / blocks.length, 1),
     /** Part of the latency after endorsement: ordering, validation and the block's commit. */
     commitP50Ms: round(percentile(latencies.commit, 50)),
     commitP99Ms: round(percentile(latencies.commit, 99)),
     warmup,
     elapsedS: round(elapsedS),
-    rawLevelElapsedS: round(rawElapsedS, 3),
     ...machine(),
     date: new Date().toISOString(),
   };
@@ -153,19 +156,87 @@ try {
 
   console.log();
   console.table({
-    'ledger port (submit → commit status)': {
+    [`ledger port on ${bench.backend} (submit → commit status)`]: {
       'tx/s': result.txPerSec,
       'p50 ms': result.p50Ms,
       'p99 ms': result.p99Ms,
       'commit p50 ms': result.commitP50Ms,
       'commit p99 ms': result.commitP99Ms,
     },
-    'raw level, same write sets and blocks': { 'tx/s': result.rawLevelTxPerSec },
+    [reference.name]: { 'tx/s': reference.txPerSec === undefined ? 'skipped' : round(reference.txPerSec, 1) },
   });
   console.log(
-    `ratio ${result.ratio}: ${n} tx from ${concurrency} clients in ${result.blocks} blocks ` +
-      `(mean ${result.meanBlockSize} tx/block) → ${values.out}`,
+    `ratio ${result.ratio ?? '-'}: ${n} tx from ${concurrency} clients${reference.skipped === undefined ? '' : ` (reference skipped: ${reference.skipped})`} → ${values.out}`,
   );
+
+  /** The measured blocks' public write sets into a fresh LevelDB, one synchronous batch per block. */
+  async function rawLevelReference(embedded: EmbeddedLedger, from: number): Promise<Reference> {
+    const blocks: (readonly { key: string; value: Buffer }[])[] = [];
+    let transactions = 0;
+    for await (const block of committedWrites(embedded, from)) {
+      transactions += block.transactions;
+      blocks.push(block.writes);
+    }
+    if (transactions !== n)
+      throw new Error(`the measured blocks hold ${transactions} transactions, not ${n}`);
+    const raw = new Level<string, Buffer>(join(workDir, 'raw-level'), {
+      keyEncoding: 'utf8',
+      valueEncoding: 'buffer',
+    });
+    await raw.open();
+    const rawStarted = performance.now();
+    for (const writes of blocks) {
+      await raw.batch(
+        writes.map(({ key, value }) => ({ type: 'put' as const, key, value })),
+        SYNC_WRITE,
+      );
+    }
+    const rawElapsedS = (performance.now() - rawStarted) / 1000;
+    await raw.close();
+    return {
+      name: 'raw level, same write sets and blocks',
+      txPerSec: n / rawElapsedS,
+      figures: {
+        rawLevelTxPerSec: round(n / rawElapsedS, 1),
+        rawLevelElapsedS: round(rawElapsedS, 3),
+        blocks: blocks.length,
+        meanBlockSize: round(n / blocks.length, 1),
+      },
+    };
+  }
+
+  /** As many kv:put of the network's reference chaincode, by the same organisation, from as many clients. */
+  async function kvPutReference(profileDir: string, mspId: string): Promise<Reference> {
+    const name = 'kv:put of the reference chaincode, same clients';
+    const kv = await openReference(profileDir, mspId);
+    if ('skipped' in kv) return { name, skipped: kv.skipped, figures: { kvPutSkipped: kv.skipped } };
+    try {
+      const put: number[] = [];
+      let next = 0;
+      const putStarted = performance.now();
+      await Promise.all(
+        Array.from({ length: Math.min(concurrency, n) }, async () => {
+          for (let i = next++; i < n; i = next++) {
+            const t = performance.now();
+            await kv.put(`kv-${runId}-${i}`, `value ${i}`);
+            put.push(performance.now() - t);
+          }
+        }),
+      );
+      const putElapsedS = (performance.now() - putStarted) / 1000;
+      return {
+        name,
+        txPerSec: n / putElapsedS,
+        figures: {
+          kvPutTxPerSec: round(n / putElapsedS, 1),
+          kvPutP50Ms: round(percentile(put, 50)),
+          kvPutP99Ms: round(percentile(put, 99)),
+        },
+      };
+    } finally {
+      await kv.close();
+    }
+  }
 } finally {
   await rm(workDir, { recursive: true, force: true });
 }

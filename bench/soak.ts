@@ -8,8 +8,9 @@
  * stall shows in the figures instead of slowing the load down. The mix, per request:
  *   10 % creates (POST /v1/consignments, platform),
  *   30 % record submissions (declaration and order by the platform, payment by the payment
- *        provider, logistics by the post, in that order for each consignment; after logistics the
- *        gateway's customs pipeline assesses and may release the consignment on its own),
+ *        provider (the platform where the network has none), logistics by the post, in that order
+ *        for each consignment; after logistics the gateway's customs pipeline assesses and may
+ *        release the consignment on its own),
  *   40 % status reads (GET /v1/consignments/{id}) and 20 % history reads (…/history) of a random
  *        consignment created so far.
  * --preload n creates n consignments (POST /v1/batch, untimed) before the clock starts, and the
@@ -18,7 +19,8 @@
  * Reports p50/p99 per interval, RSS every 5 s, the V8 heap, external memory and what the ledger's
  * read caches hold per interval (from /metrics), when those caches were full and how RSS grew from
  * then on (caches that stop at their budget are not growth), and errors, to
- * bench-results/soak.json and bench-results/soak.md. Beside the p99 the client saw, each interval
+ * bench-results/soak.json and bench-results/soak.md (soak-fabric.* with LEDGER=fabric: the gateway
+ * then uses the running network, and the ledger's caches are the peers'). Beside the p99 the client saw, each interval
  * has the p99 the gateway's own histogram of /v1 requests gives and its event loop's longest delay
  * (both from /metrics): time a client waited beyond the first was spent before the gateway read the
  * request or after it answered.
@@ -32,6 +34,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { Command } from 'commander';
+import { loadConfig } from '../gateway/src/config.js';
+import { resultFile } from './lib/bench-ledger.js';
 import { nonNegativeInt, positiveInt, positiveNumber } from './lib/cli.js';
 import { FLAT_RSS_MB_PER_MIN, RssSampler, startGatewayProcess } from './lib/gateway-process.js';
 import { parcel } from './lib/parcels.js';
@@ -51,7 +55,7 @@ const options = new Command()
   )
   .option('--max-in-flight <n>', 'requests waiting at once before one counts as an error', positiveInt, 1000)
   .option('--preload <n>', 'consignments created before the run, read during it', nonNegativeInt, 0)
-  .option('--out <file>', 'result file (and the .md beside it)', 'bench-results/soak.json')
+  .option('--out <file>', 'result file (and the .md beside it)', resultFile('soak', loadConfig().ledger))
   .parse()
   .opts<{
     minutes: number;
@@ -70,13 +74,6 @@ const MIX: readonly [Kind, number][] = [
   ['status', 0.4],
   ['history', 0.2],
 ];
-/** A consignment's records in the order they are sent, and who sends each. */
-const RECORDS = [
-  ['declaration', 'platforma-operator'],
-  ['order', 'platforma-operator'],
-  ['payment', 'payment-operator'],
-  ['logistics', 'post-operator'],
-] as const;
 
 interface Interval {
   readonly fromS: number;
@@ -89,6 +86,16 @@ interface Interval {
 const run = randomBytes(3).toString('hex').toUpperCase();
 const dataDir = await mkdtemp(join(tmpdir(), 'bench-soak-'));
 const gateway = await startGatewayProcess(dataDir);
+/**
+ * A consignment's records in the order they are sent, and who sends each: on a network without a
+ * payment provider (the default Fabric network), the platform takes the payment.
+ */
+const RECORDS = [
+  ['declaration', 'platforma-operator'],
+  ['order', 'platforma-operator'],
+  ['payment', gateway.has('payment-operator') ? 'payment-operator' : 'platforma-operator'],
+  ['logistics', 'post-operator'],
+] as const;
 try {
   const preloaded = await preload(options.preload);
   // Counted from here: the gateway's histograms and its event loop's delay, as they were after the preload.

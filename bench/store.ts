@@ -10,7 +10,8 @@
  *    the seven steps of a parcel (create, order, payment, logistics, declaration by platform,
  *    payment provider and post, then two movement scans), one transaction of the whole wave per
  *    step, --concurrency waves at a time. At 10k, 100k and 1M events (and at the end) the last
- *    --window events are timed: events/s and CPU ms per event (process.cpuUsage) — the cost of an
+ *    --window events are timed: events/s and CPU ms per event (process.cpuUsage; on Fabric the whole
+ *    machine's, from /proc/stat, since the peers, orderer and chaincode servers do the work) — the cost of an
  *    event must not grow with the events stored.
  * 2. Reference and cold start. The blocks' public write sets go into a plain `level` store (the
  *    same keys and values: the reference for status reads). Then the gateway is spawned on the
@@ -26,11 +27,14 @@
  *    gets of the state keys read, one key and spread, from as many loops.
  *    The gateway's RSS is sampled every 500 ms from spawn to the end.
  *
- * Writes bench-results/store.json.
+ * With LEDGER=fabric the load goes to the running network (FABRIC_PROFILE_DIR) with the network's
+ * cast, 20,000 events by default; the spawned gateways use the network too (their data directory
+ * holds only the gateway's own stores), and there is no raw `level` reference: the peers keep the
+ * ledger. Writes bench-results/store.json (store-fabric.json on Fabric).
  */
 import '../gateway/src/ledger/embedded/chaincode-logging.js';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
@@ -38,8 +42,9 @@ import { Command } from 'commander';
 import { Level } from 'level';
 import { KeyType, MAX_BATCH_OPERATIONS, type BatchFunction } from '@customs-ledger/chaincode';
 import { loadConfig } from '../gateway/src/config.js';
-import { openEmbeddedNetwork } from '../gateway/src/ledger/embedded/network.js';
-import { CommitError, type ClientIdentity } from '../gateway/src/ledger/port.js';
+import type { EmbeddedLedger } from '../gateway/src/ledger/embedded/embedded-ledger.js';
+import type { Signer } from '../gateway/src/ledger/identities.js';
+import { openBenchLedger, resultFile } from './lib/bench-ledger.js';
 import { positiveInt } from './lib/cli.js';
 import {
   RssSampler,
@@ -53,9 +58,10 @@ import { machine, writeResult } from './lib/results.js';
 import { percentile, round } from './lib/stats.js';
 import { closedLoop, getOk } from './lib/timed.js';
 
+const backend = loadConfig().ledger;
 const options = new Command()
   .name('bench:store')
-  .option('--events <n>', 'chaincode events to store', positiveInt, 1_000_000)
+  .option('--events <n>', 'chaincode events to store', positiveInt, backend === 'fabric' ? 20_000 : 1_000_000)
   .option(
     '--wave <n>',
     `consignments per wave, = operations per transaction (≤ ${MAX_BATCH_OPERATIONS})`,
@@ -66,7 +72,7 @@ const options = new Command()
   .option('--window <n>', 'events timed before each mark (rounded up to whole waves)', positiveInt, 7_000)
   .option('--reads <n>', 'requests of each kind of read', positiveInt, 3_000)
   .option('--read-connections <n>', 'concurrent readers', positiveInt, 4)
-  .option('--out <file>', 'result file', 'bench-results/store.json')
+  .option('--out <file>', 'result file', resultFile('store', backend))
   .option('--keep', 'keep the data directory')
   .parse()
   .opts<{
@@ -128,23 +134,17 @@ try {
   await empty.stop();
 
   // ------------------------------------------------------------ 1. load through the ledger port
-  const config = loadConfig({ ...process.env, DATA_DIR: dataDir });
-  const { ledger, network } = await openEmbeddedNetwork({
-    dataDir,
-    networkConfigPath: config.networkConfigPath,
-    collectionsConfigPath: config.collectionsConfigPath,
-    batchTimeoutMs: config.batchTimeoutMs,
-    maxBatchSize: config.maxBatchSize,
-  });
-  const users: Record<Step['by'], ClientIdentity> = {
-    platform: await ledger.enrolUser('PlatformAMSP', 'bench-platform', { role: 'operator' }),
-    payment: await ledger.enrolUser('PaymentMSP', 'bench-payment', { role: 'operator' }),
-    post: await ledger.enrolUser('PostMSP', 'bench-post', { role: 'operator' }),
+  const bench = await openBenchLedger(dataDir);
+  const { client, network, cast } = bench;
+  const users: Record<Step['by'], Signer> = {
+    platform: { user: 'bench-platform', mspId: cast.platform, role: 'operator' },
+    payment: { user: 'bench-payment', mspId: cast.payment, role: 'operator' },
+    post: { user: 'bench-post', mspId: cast.post, role: 'operator' },
   };
 
   /** One step of consignments [from, to) in one consignment:batch; resolves with the events applied. */
   const applyStep = async (step: Step, from: number, to: number): Promise<number> => {
-    const identity = users[step.by];
+    const principal = users[step.by];
     const operations: { fn: BatchFunction; args: string[] }[] = [];
     const transient: Record<string, Uint8Array> = {};
     for (let i = from; i < to; i++) {
@@ -155,17 +155,14 @@ try {
         transient[`saltSeed.${n}`] = Buffer.from(randomBytes(32).toString('hex'));
       }
     }
-    const endorsed = await ledger.endorse(identity, 'consignment:batch', {
-      arguments: [JSON.stringify(operations)],
-      ...(step.payload
-        ? { transientData: transient, endorsingOrganizations: [identity.mspId, network.customsMspId] }
-        : {}),
-    });
-    const status = await (await endorsed.submit()).getStatus();
-    if (!status.successful) throw new CommitError(status.transactionId, status.code);
-    const { outcomes } = JSON.parse(Buffer.from(endorsed.result).toString('utf8')) as {
-      outcomes: { status: string; message?: string }[];
-    };
+    const {
+      value: { outcomes },
+    } = await client.submit<{ outcomes: { status: string; message?: string }[] }>(
+      principal,
+      'consignment:batch',
+      [JSON.stringify(operations)],
+      step.payload ? { transient, endorsingOrganizations: [principal.mspId, network.customsMspId] } : {},
+    );
     const failed = outcomes.find((o) => o.status !== 'applied');
     if (failed) throw new Error(`${step.fn} was ${failed.status}: ${failed.message}`);
     return outcomes.length;
@@ -206,16 +203,16 @@ try {
     const windowStart = Math.max(loaded, end - windowConsignments);
     await load(loaded, windowStart);
     const before = events;
-    const cpu = process.cpuUsage();
+    const cpu = await cpuMs();
     const t0 = performance.now();
     await load(windowStart, end);
-    const used = process.cpuUsage(cpu);
+    const usedMs = (await cpuMs()) - cpu;
     const n = events - before;
     scaling.push({
       storedEvents: events,
       events: n,
       eventsPerSec: round(n / ((performance.now() - t0) / 1000), 0),
-      cpuMsPerEvent: round((used.user + used.system) / 1000 / n, 3),
+      cpuMsPerEvent: round(usedMs / n, 3),
     });
     loaded = end;
   }
@@ -223,24 +220,14 @@ try {
   bar.stop();
 
   // ------------------------------------------------------------ 2. reference store, then cold start
-  console.log('copying the public write sets into a plain level store (reference)…');
-  const raw = new Level<string, Buffer>(join(workDir, 'raw-level'), {
-    keyEncoding: 'utf8',
-    valueEncoding: 'buffer',
-  });
-  await raw.open();
-  const rawStarted = performance.now();
-  let rawKeysWritten = 0;
-  for await (const block of committedWrites(ledger, 0)) {
-    await raw.batch(block.writes.map(({ key, value }) => ({ type: 'put' as const, key, value })));
-    rawKeysWritten += block.writes.length;
-  }
-  const rawCopyS = (performance.now() - rawStarted) / 1000;
-  const height = Number(ledger.height());
-  await ledger.close();
-  const storeMb = await directoryMb(dataDir);
+  const reference = bench.embedded && (await copyToRawLevel(bench.embedded, join(workDir, 'raw-level')));
+  const height = bench.embedded && Number(bench.embedded.height());
+  await bench.close();
+  const storeMb = bench.embedded && (await directoryMb(dataDir));
 
-  console.log(`first start on the loaded store (${events} events, ${round(storeMb, 0)} MB)…`);
+  console.log(
+    `first start on the loaded store (${events} events${storeMb === undefined ? ', on Fabric' : `, ${round(storeMb, 0)} MB`})…`,
+  );
   gateway = await startGatewayProcess(dataDir);
   const firstStartMs = gateway.coldStartMs;
   const firstSettleS = await waitUntilIdle(gateway.pid);
@@ -286,25 +273,17 @@ try {
   await gateway.stop();
   gateway = undefined;
 
-  const stateKey = (id: string): string => `\u0000${KeyType.consignment}\u0000${id}\u0000`;
-  const targetKey = stateKey(consignmentId(target));
-  if ((await raw.get(targetKey)) === undefined)
-    throw new Error('the reference store lacks the consignment key');
-  const rawLoop = (keyOf: (i: number) => string): Promise<number[]> =>
-    closedLoop(options.reads, options.readConnections, (i) => raw.get(keyOf(i)).then(() => undefined));
-  await closedLoop(200, options.readConnections, () => raw.get(targetKey).then(() => undefined));
-  const rawReads = await rawLoop(() => targetKey);
-  const rawSpreadReads = await rawLoop((i) => stateKey(statusSpread[i]!));
-  await raw.close();
+  const rawLevel = reference && (await rawLevelReads(reference.raw, statusSpread, consignmentId(target)));
 
   const memory = rss.summary(readsFromT);
   const ms = (values: number[], p: number): number => round(percentile(values, p), 3);
   const result = {
+    backend,
     events,
     consignments,
     eventsPerConsignment: STEPS.length,
     blocks: height,
-    storeMb: round(storeMb, 1),
+    storeMb: storeMb && round(storeMb, 1),
     load: {
       seconds: round(loadS, 1),
       eventsPerSec: round(events / loadS, 0),
@@ -324,8 +303,8 @@ try {
       historyP99Ms: ms(history, 99),
       statusP50Ms: ms(status, 50),
       statusP99Ms: ms(status, 99),
-      rawLevelP50Ms: ms(rawReads, 50),
-      rawLevelP99Ms: ms(rawReads, 99),
+      rawLevelP50Ms: rawLevel && ms(rawLevel.one, 50),
+      rawLevelP99Ms: rawLevel && ms(rawLevel.one, 99),
       /** Each read of a different consignment, evenly spaced over the store (status and history disjoint). */
       spread: {
         consignments: new Set([...statusSpread, ...historySpread]).size,
@@ -333,13 +312,13 @@ try {
         historyP99Ms: ms(historySpreadReads, 99),
         statusP50Ms: ms(statusSpreadReads, 50),
         statusP99Ms: ms(statusSpreadReads, 99),
-        rawLevelP50Ms: ms(rawSpreadReads, 50),
-        rawLevelP99Ms: ms(rawSpreadReads, 99),
+        rawLevelP50Ms: rawLevel && ms(rawLevel.spread, 50),
+        rawLevelP99Ms: rawLevel && ms(rawLevel.spread, 99),
       },
       /** How many times a raw level get one status read takes (p50). */
-      statusVsRawLevelP50: round(percentile(status, 50) / percentile(rawReads, 50), 0),
-      rawLevelKeysWritten: rawKeysWritten,
-      rawLevelCopySeconds: round(rawCopyS, 1),
+      statusVsRawLevelP50: rawLevel && round(percentile(status, 50) / percentile(rawLevel.one, 50), 0),
+      rawLevelKeysWritten: reference?.keysWritten,
+      rawLevelCopySeconds: reference && round(reference.copySeconds, 1),
     },
     coldStart: {
       /** Spawn → /readyz 200 on the loaded store, as after any restart. */
@@ -386,12 +365,14 @@ try {
       'spread: p50 ms': reads.spread.statusP50Ms,
       'spread: p99 ms': reads.spread.statusP99Ms,
     },
-    'raw level get (reference)': {
-      'one: p50 ms': reads.rawLevelP50Ms,
-      'one: p99 ms': reads.rawLevelP99Ms,
-      'spread: p50 ms': reads.spread.rawLevelP50Ms,
-      'spread: p99 ms': reads.spread.rawLevelP99Ms,
-    },
+    ...(rawLevel && {
+      'raw level get (reference)': {
+        'one: p50 ms': reads.rawLevelP50Ms,
+        'one: p99 ms': reads.rawLevelP99Ms,
+        'spread: p50 ms': reads.spread.rawLevelP50Ms,
+        'spread: p99 ms': reads.spread.rawLevelP99Ms,
+      },
+    }),
   });
   console.log(result.coldStart, result.memory);
   console.log(
@@ -401,6 +382,59 @@ try {
   await gateway?.stop();
   if (options.keep) console.log(`data kept in ${workDir}`);
   else await rm(workDir, { recursive: true, force: true });
+}
+
+/** CPU time used so far: by this process, or on Fabric by the whole machine (the network runs on it). */
+async function cpuMs(): Promise<number> {
+  if (backend === 'embedded') {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  }
+  // /proc/stat's first line: time all CPUs spent in each state, in USER_HZ ticks (100 a second):
+  // user, nice, system, idle, iowait, irq, softirq, steal, guest (already in user), guest_nice.
+  const [user, nice, system, , , irq, softirq] = (await readFile('/proc/stat', 'utf8'))
+    .split('\n')[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return (user! + nice! + system! + irq! + softirq!) * 10;
+}
+
+/** The blocks' public write sets, block by block, into a plain `level` store: the reference for status reads. */
+async function copyToRawLevel(
+  ledger: EmbeddedLedger,
+  location: string,
+): Promise<{ raw: Level<string, Buffer>; keysWritten: number; copySeconds: number }> {
+  console.log('copying the public write sets into a plain level store (reference)…');
+  const raw = new Level<string, Buffer>(location, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
+  await raw.open();
+  const started = performance.now();
+  let keysWritten = 0;
+  for await (const block of committedWrites(ledger, 0)) {
+    await raw.batch(block.writes.map(({ key, value }) => ({ type: 'put' as const, key, value })));
+    keysWritten += block.writes.length;
+  }
+  return { raw, keysWritten, copySeconds: (performance.now() - started) / 1000 };
+}
+
+/** Raw `level` gets of the consignments' state keys: one key again and again, then spread; closes the store. */
+async function rawLevelReads(
+  raw: Level<string, Buffer>,
+  spread: readonly string[],
+  target: string,
+): Promise<{ one: number[]; spread: number[] }> {
+  const stateKey = (id: string): string => `\u0000${KeyType.consignment}\u0000${id}\u0000`;
+  const targetKey = stateKey(target);
+  if ((await raw.get(targetKey)) === undefined)
+    throw new Error('the reference store lacks the consignment key');
+  const loop = (keyOf: (i: number) => string): Promise<number[]> =>
+    closedLoop(options.reads, options.readConnections, (i) => raw.get(keyOf(i)).then(() => undefined));
+  await closedLoop(200, options.readConnections, () => raw.get(targetKey).then(() => undefined));
+  const one = await loop(() => targetKey);
+  const spreadReads = await loop((i) => stateKey(spread[i]!));
+  await raw.close();
+  return { one, spread: spreadReads };
 }
 
 async function directoryMb(dir: string): Promise<number> {

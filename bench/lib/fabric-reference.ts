@@ -28,27 +28,48 @@ export interface ReferenceComparison {
 
 const PLATFORM = { user: 'platforma-operator', mspId: 'PlatformAMSP', role: 'operator' } as const;
 
+/** The reference chaincode's one transaction, kv:put, as a platform user submits it through the Fabric Gateway. */
+export interface ReferenceChaincode {
+  put(key: string, value: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Connects to the reference chaincode; `skipped` with the reason when it is not deployed. */
+export async function openReference(
+  profileDir: string,
+  mspId: string,
+): Promise<ReferenceChaincode | { readonly skipped: string }> {
+  const reference = await FabricLedger.open({ profileDir, mspId, chaincode: 'kv' });
+  const identity = await reference.identityProvider().identityFor({ ...PLATFORM, mspId });
+  const put = async (key: string, value: string): Promise<void> => {
+    await reference.submit(identity, 'kv:put', { arguments: [key, value] });
+  };
+  try {
+    await put(`probe-${randomBytes(4).toString('hex')}`, '1');
+  } catch (error) {
+    await reference.close();
+    if (error instanceof GatewayError) {
+      return {
+        skipped: `reference chaincode kv not deployed (network/network.sh deploy-reference): ${error.message}`,
+      };
+    }
+    throw error;
+  }
+  return { put, close: () => reference.close() };
+}
+
 /** `skipped` with the reason when the reference chaincode is not deployed. */
 export async function compareWithReference(
   profileDir: string,
   seconds: number,
   concurrency: number,
 ): Promise<ReferenceComparison | { readonly skipped: string }> {
+  const reference = await openReference(profileDir, PLATFORM.mspId);
+  if ('skipped' in reference) return reference;
   const customs = await FabricLedger.open({ profileDir, mspId: PLATFORM.mspId });
-  const reference = await FabricLedger.open({ profileDir, mspId: PLATFORM.mspId, chaincode: 'kv' });
   try {
     const identity = await customs.identityProvider().identityFor(PLATFORM);
     const run = randomBytes(4).toString('hex').toUpperCase();
-    try {
-      await reference.submit(identity, 'kv:put', { arguments: [`probe-${run}`, '1'] });
-    } catch (error) {
-      if (error instanceof GatewayError) {
-        return {
-          skipped: `reference chaincode kv not deployed (network/network.sh deploy-reference): ${error.message}`,
-        };
-      }
-      throw error;
-    }
     const created = await loop(seconds, concurrency, (n) =>
       customs.submit(identity, 'consignment:create', {
         arguments: [
@@ -57,9 +78,7 @@ export async function compareWithReference(
         ],
       }),
     );
-    const put = await loop(seconds, concurrency, (n) =>
-      reference.submit(identity, 'kv:put', { arguments: [`kv-${run}-${n}`, `value ${n}`] }),
-    );
+    const put = await loop(seconds, concurrency, (n) => reference.put(`kv-${run}-${n}`, `value ${n}`));
     return {
       create: created,
       reference: put,

@@ -24,6 +24,8 @@ export interface GatewayProcess {
   readonly coldStartMs: number;
   /** The bearer header of a demo user (by user name, e.g. 'platforma-operator'). */
   auth(user: string): Record<string, string>;
+  /** Whether the gateway made that demo user (a Fabric network has only its own organisations'). */
+  has(user: string): boolean;
   /** SIGTERM (the gateway closes its stores), SIGKILL after 30 s. */
   stop(): Promise<void>;
   /** SIGKILL: the gateway dies where it is, as in a crash. */
@@ -75,6 +77,7 @@ export async function startGatewayProcess(
     pid: child.pid!,
     url,
     coldStartMs,
+    has: (user) => credentials.some((c) => c.user === user),
     auth: (user) => {
       const credential = credentials.find((c) => c.user === user);
       if (!credential) throw new Error(`no demo user ${user}`);

@@ -18,7 +18,7 @@ import { LevelIdempotencyStore } from './http/idempotency.js';
 import { EventHub } from './services/event-hub.js';
 import { JoinStore } from './services/join-store.js';
 import { CustomsService } from './services/customs-service.js';
-import { LedgerClient } from './services/ledger-client.js';
+import { LedgerClient, ledgerClientOptions } from './services/ledger-client.js';
 import { gatewayStorePath, openGatewayStore } from './storage/gateway-store.js';
 
 export interface RunningGateway {
@@ -32,9 +32,6 @@ export interface RunningGateway {
 
 /** Key in the gateway's store of the last event the automatic customs pipeline took. */
 const CUSTOMS_CHECKPOINT_KEY = 'checkpoint~customs-service';
-
-/** About one block interval plus commit on a small Fabric network (BatchTimeout 100 ms). */
-const FABRIC_BLOCK_MS = 250;
 
 /** The user (in the gateway operator's organisation) that signs and anchors the audit log's tree heads. */
 const AUDIT_SIGNER = 'gateway-audit';
@@ -72,16 +69,7 @@ export async function startGateway(
   const idempotency = new LevelIdempotencyStore(store);
   const events = new EventHub(instrumented, network, new JoinStore(store));
   await events.start();
-  const client = new LedgerClient(
-    instrumented,
-    identities,
-    config.ledger === 'fabric'
-      ? {
-          conflictBackoffMs: FABRIC_BLOCK_MS,
-          staleReads: { pauseMs: FABRIC_BLOCK_MS },
-        }
-      : {},
-  );
+  const client = new LedgerClient(instrumented, identities, ledgerClientOptions(config.ledger));
   const customs = new CustomsService(client, network, logger);
   // Automatic assessment and release act as customs' service identity: only customs' own gateway
   // holds it (on Fabric, another organisation's gateway has no customs credentials).

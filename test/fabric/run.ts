@@ -1,7 +1,7 @@
 /**
  * `npm run test:fabric`: the Fabric scenario on a real network. Brings the local network up
- * (network/network.sh up && deploy), runs the vitest suite in test/fabric with LEDGER=fabric, always
- * takes the network down, and exits with the suite's code. Without Fabric binaries (no `peer` on
+ * (network/network.sh up && deploy && deploy-reference), runs the vitest suite in test/fabric with
+ * LEDGER=fabric, always takes the network down, and exits with the suite's code. Without Fabric binaries (no `peer` on
  * PATH and FABRIC_BIN unset) it says so and succeeds, so CI without Fabric stays green.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -67,6 +67,8 @@ const network = (action: string): Promise<number> => run('bash', [join('network'
 
 let code = await network('up');
 if (code === 0 && !interrupted) code = await network('deploy');
+// The benchmarks' suite compares creates with the network's bare key-value chaincode.
+if (code === 0 && !interrupted) code = await network('deploy-reference');
 if (code === 0 && !interrupted) {
   code = await run(
     process.execPath,

@@ -4,8 +4,8 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Run by `npm run test:fabric` (test/fabric/run.ts) against a live network: the Fabric-only suites
- * and the HTTP suites that `npm test` also runs on the embedded ledger: the consignment flow and
- * the per-buyer limits.
+ * (the benchmarks' among them) and the HTTP suites that `npm test` also runs on the embedded
+ * ledger: the consignment flow and the per-buyer limits.
  */
 export default defineConfig({
   root: resolve(dirname(fileURLToPath(import.meta.url)), '../..'),

@@ -1,9 +1,12 @@
 import type { Principal } from '../auth/principal.js';
 import type { ClientIdentity } from './port.js';
 
+/** What of a principal decides the identity that signs for it. */
+export type Signer = Pick<Principal, 'user' | 'mspId' | 'role'>;
+
 /** Gives the ledger identity that signs for a principal: the user's own X.509 identity in its organisation. */
 export interface IdentityProvider {
-  identityFor(principal: Pick<Principal, 'user' | 'mspId' | 'role'>): Promise<ClientIdentity>;
+  identityFor(principal: Signer): Promise<ClientIdentity>;
 }
 
 /** Embedded ledger: each gateway user gets a certificate from its organisation's CA (kept in DATA_DIR/msp). */
@@ -18,7 +21,7 @@ export class EnrollingIdentityProvider implements IdentityProvider {
     ) => Promise<ClientIdentity>,
   ) {}
 
-  identityFor(principal: Pick<Principal, 'user' | 'mspId' | 'role'>): Promise<ClientIdentity> {
+  identityFor(principal: Signer): Promise<ClientIdentity> {
     const key = `${principal.mspId}\u0000${principal.user}`;
     let identity = this.cache.get(key);
     if (!identity) {

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Principal } from '../auth/principal.js';
 import { isRetryableConflict, statusForRefusal } from '../http/ledger-errors.js';
-import type { IdentityProvider } from '../ledger/identities.js';
+import type { IdentityProvider, Signer } from '../ledger/identities.js';
 import { chaincodeMessage, EndorseError, type LedgerPort } from '../ledger/port.js';
 import { Semaphore } from './semaphore.js';
 
@@ -31,6 +30,16 @@ export interface LedgerClientOptions {
 
 const STALE_READ_RETRIES = 4;
 
+/** About one block interval plus commit on a small Fabric network (BatchTimeout 100 ms). */
+const FABRIC_BLOCK_MS = 250;
+
+/** How the gateway's services submit on each backend: on Fabric, paced by its blocks, and retrying stale reads. */
+export function ledgerClientOptions(ledger: 'embedded' | 'fabric'): LedgerClientOptions {
+  return ledger === 'fabric'
+    ? { conflictBackoffMs: FABRIC_BLOCK_MS, staleReads: { pauseMs: FABRIC_BLOCK_MS } }
+    : {};
+}
+
 export interface Submitted<T> {
   readonly value: T;
   readonly txId: string;
@@ -59,7 +68,7 @@ export class LedgerClient {
   }
 
   async submit<T>(
-    principal: Principal,
+    principal: Signer,
     transaction: string,
     args: readonly string[],
     options: { transient?: Record<string, Uint8Array>; endorsingOrganizations?: readonly string[] } = {},
@@ -93,12 +102,12 @@ export class LedgerClient {
     });
   }
 
-  async evaluate<T>(principal: Principal, transaction: string, args: readonly string[]): Promise<T> {
+  async evaluate<T>(principal: Signer, transaction: string, args: readonly string[]): Promise<T> {
     const identity = await this.identities.identityFor(principal);
     return parse<T>(await this.ledger.evaluate(identity, transaction, { arguments: args }));
   }
 
-  async blocksOf(principal: Principal, transactionIds: readonly string[]): Promise<BlockIndex> {
+  async blocksOf(principal: Signer, transactionIds: readonly string[]): Promise<BlockIndex> {
     const identity = await this.identities.identityFor(principal);
     const unique = [...new Set(transactionIds)];
     const blocks = await Promise.all(unique.map((txId) => this.ledger.blockOf(identity, txId)));

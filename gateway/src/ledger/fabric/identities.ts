@@ -1,8 +1,7 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { Principal } from '../../auth/principal.js';
 import { newClientIdentity } from '../embedded/msp.js';
-import type { IdentityProvider } from '../identities.js';
+import type { IdentityProvider, Signer } from '../identities.js';
 import type { ClientIdentity } from '../port.js';
 import { ConnectionProfileError, type OrgProfile } from './connection-profile.js';
 
@@ -74,7 +73,7 @@ export class ProfileIdentityProvider implements IdentityProvider {
 
   constructor(private readonly profiles: ReadonlyMap<string, OrgProfile>) {}
 
-  identityFor(principal: Pick<Principal, 'user' | 'mspId' | 'role'>): Promise<ClientIdentity> {
+  identityFor(principal: Signer): Promise<ClientIdentity> {
     const profile = this.profiles.get(principal.mspId);
     if (!profile) {
       return Promise.reject(
