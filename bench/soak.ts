@@ -189,10 +189,12 @@ try {
     errors++;
     if (errorSamples.length < 5) errorSamples.push(message);
   };
+  const total = Math.floor(durationS * options.rate);
   await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
+    const tick = (): void => {
       const elapsedS = (performance.now() - started) / 1000;
-      const due = Math.min(Math.floor(elapsedS * options.rate), Math.floor(durationS * options.rate));
+      // Request k is scheduled at k / rate seconds: those up to now, request 0 at once.
+      const due = Math.min(Math.floor(elapsedS * options.rate) + 1, total);
       for (; sent < due; sent++) {
         const scheduledMs = started + (sent / options.rate) * 1000;
         const interval = intervalAt(scheduledMs / 1000 - started / 1000);
@@ -221,11 +223,11 @@ try {
         errors,
         rss: rss.samples.at(-1)?.mb.toFixed(0) ?? '-',
       });
-      if (sent >= Math.floor(durationS * options.rate)) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 10);
+      if (sent >= total) return resolve();
+      // Woken for the next request's moment (timers fire a millisecond or so late at best).
+      setTimeout(tick, Math.max(0, started + (sent / options.rate) * 1000 - performance.now()));
+    };
+    tick();
   });
   await Promise.all(pending);
   await rss.sample();
@@ -265,7 +267,12 @@ try {
   // The caches stop at their budget: what RSS gains once they are full, something else takes.
   const lastScrape = scrapes.at(-1);
   const cachesFullAtS = scrapes.find(
-    (m) => m.t > 0 && m.ledgerCacheBudgetMb > 0 && m.ledgerCacheMb >= 0.99 * m.ledgerCacheBudgetMb,
+    (m) =>
+      m.t > 0 &&
+      m.ledgerCacheBudgetMb !== undefined &&
+      m.ledgerCacheBudgetMb > 0 &&
+      m.ledgerCacheMb !== undefined &&
+      m.ledgerCacheMb >= 0.99 * m.ledgerCacheBudgetMb,
   )?.t;
   // A slope over less than a minute of samples (one each 5 s) says nothing.
   const sinceFull = cachesFullAtS === undefined ? undefined : rss.summary(cachesFullAtS);
@@ -343,9 +350,12 @@ interface GatewayMetrics {
   readonly heapUsedMb: number;
   readonly heapTotalMb: number;
   readonly externalMb: number;
-  /** What the ledger's read caches hold, as their budget counts it, and that budget (LEDGER_CACHE_MB). */
-  readonly ledgerCacheMb: number;
-  readonly ledgerCacheBudgetMb: number;
+  /**
+   * What the ledger's read caches hold, as their budget counts it, and that budget (LEDGER_CACHE_MB);
+   * absent on Fabric, whose peers keep the caches.
+   */
+  readonly ledgerCacheMb?: number;
+  readonly ledgerCacheBudgetMb?: number;
   /** The longest event-loop delay since the previous scrape (prom-client resets it at each). */
   readonly eventLoopDelayMaxMs: number;
   /** Durations of /v1 requests, all routes and statuses together, since the gateway started. */
@@ -360,6 +370,7 @@ async function gatewayMetrics(url: string): Promise<GatewayMetrics | undefined> 
   if (text === undefined) return undefined;
   const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
   const mb = (name: string): number => round(value(name) / 1024 / 1024, 1);
+  const optionalMb = (name: string): number | undefined => (Number.isNaN(value(name)) ? undefined : mb(name));
   const http = new Map<number, number>();
   for (const [, labels, count] of text.matchAll(/^http_request_duration_seconds_bucket\{(.*)\} (\S+)$/gm)) {
     if (!/route="\/v1\//.test(labels!)) continue;
@@ -371,8 +382,8 @@ async function gatewayMetrics(url: string): Promise<GatewayMetrics | undefined> 
     heapUsedMb: mb('nodejs_heap_size_used_bytes'),
     heapTotalMb: mb('nodejs_heap_size_total_bytes'),
     externalMb: mb('nodejs_external_memory_bytes'),
-    ledgerCacheMb: mb('ledger_read_cache_bytes'),
-    ledgerCacheBudgetMb: mb('ledger_read_cache_budget_bytes'),
+    ledgerCacheMb: optionalMb('ledger_read_cache_bytes'),
+    ledgerCacheBudgetMb: optionalMb('ledger_read_cache_budget_bytes'),
     eventLoopDelayMaxMs: round(value('nodejs_eventloop_lag_max_seconds') * 1000, 1),
     http,
   };
