@@ -5,14 +5,15 @@
  * The gateway on a big store, in three parts:
  *
  * 1. Load. --events chaincode events (as the event hub streams them: a BatchApplied of n operations
- *    counts n) go into a fresh embedded ledger through the ledger port, in this process, as
- *    consignment:batch transactions: waves of --wave consignments, each consignment taken through
- *    the seven steps of a parcel (create, order, payment, logistics, declaration by platform,
- *    payment provider and post, then two movement scans), one transaction of the whole wave per
- *    step, --concurrency waves at a time. At 10k, 100k and 1M events (and at the end) the last
- *    --window events are timed: events/s and CPU ms per event (process.cpuUsage; on Fabric the whole
- *    machine's, from /proc/stat, since the peers, orderer and chaincode servers do the work) — the cost of an
- *    event must not grow with the events stored.
+ *    counts n) go into a fresh embedded ledger through the ledger port (by the gateway's ledger
+ *    client), in this process, as consignment:batch transactions: waves of --wave consignments,
+ *    each consignment taken through the seven steps of a parcel (create, order, payment,
+ *    logistics, declaration by platform, payment provider and post, then two movement scans), one
+ *    transaction of the whole wave per step, --concurrency waves at a time. At 10k, 100k and 1M
+ *    events (and at the end) the last --window events are timed: events/s and CPU ms per event
+ *    (process.cpuUsage; on Fabric the whole machine's, from /proc/stat, since the peers, orderer
+ *    and chaincode servers do the work) — the cost of an event must not grow with the events
+ *    stored.
  * 2. Reference and cold start. The blocks' public write sets go into a plain `level` store (the
  *    same keys and values: the reference for status reads). Then the gateway is spawned on the
  *    loaded data directory as users run it (`node gateway/dist/main.js`, as `npm start` runs it): spawn →
