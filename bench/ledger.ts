@@ -33,6 +33,7 @@ import { openReference } from './lib/fabric-reference.js';
 import { committedWrites, SYNC_WRITE } from './lib/ledger-writes.js';
 import { machine, writeResult } from './lib/results.js';
 import { percentile, round } from './lib/stats.js';
+import { closedLoop } from './lib/timed.js';
 
 const config = loadConfig();
 const onFabric = config.ledger === 'fabric';
@@ -211,18 +212,8 @@ try {
     const kv = await openReference(profileDir, mspId);
     if ('skipped' in kv) return { name, skipped: kv.skipped, figures: { kvPutSkipped: kv.skipped } };
     try {
-      const put: number[] = [];
-      let next = 0;
       const putStarted = performance.now();
-      await Promise.all(
-        Array.from({ length: Math.min(concurrency, n) }, async () => {
-          for (let i = next++; i < n; i = next++) {
-            const t = performance.now();
-            await kv.put(`kv-${runId}-${i}`, `value ${i}`);
-            put.push(performance.now() - t);
-          }
-        }),
-      );
+      const put = await closedLoop(n, concurrency, (i) => kv.put(`kv-${runId}-${i}`, `value ${i}`));
       const putElapsedS = (performance.now() - putStarted) / 1000;
       return {
         name,

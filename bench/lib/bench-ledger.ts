@@ -14,7 +14,7 @@ import { loadConfig } from '../../gateway/src/config.js';
 import type { EmbeddedLedger } from '../../gateway/src/ledger/embedded/embedded-ledger.js';
 import { openEmbeddedNetwork } from '../../gateway/src/ledger/embedded/network.js';
 import { EnrollingIdentityProvider, type IdentityProvider } from '../../gateway/src/ledger/identities.js';
-import { openLedger } from '../../gateway/src/ledger/open-ledger.js';
+import { embeddedNetworkOptions, openLedger } from '../../gateway/src/ledger/open-ledger.js';
 import type { ClientIdentity, LedgerPort } from '../../gateway/src/ledger/port.js';
 import { LedgerClient, ledgerClientOptions } from '../../gateway/src/services/ledger-client.js';
 
@@ -47,13 +47,7 @@ export interface BenchLedger {
 export async function openBenchLedger(dataDir: string): Promise<BenchLedger> {
   const config = loadConfig({ ...process.env, DATA_DIR: dataDir });
   if (config.ledger === 'embedded') {
-    const { ledger, network } = await openEmbeddedNetwork({
-      dataDir,
-      networkConfigPath: config.networkConfigPath,
-      collectionsConfigPath: config.collectionsConfigPath,
-      batchTimeoutMs: config.batchTimeoutMs,
-      maxBatchSize: config.maxBatchSize,
-    });
+    const { ledger, network } = await openEmbeddedNetwork(embeddedNetworkOptions(config));
     const identities = new EnrollingIdentityProvider((mspId, user, attrs) =>
       ledger.enrolUser(mspId, user, attrs),
     );

@@ -32,14 +32,7 @@ export async function openLedger(
 ): Promise<OpenLedger> {
   // Only the chosen backend's modules are loaded: the other's cost start-up time for nothing.
   if (config.ledger === 'embedded') {
-    const options = {
-      dataDir: config.dataDir,
-      networkConfigPath: config.networkConfigPath,
-      collectionsConfigPath: config.collectionsConfigPath,
-      batchTimeoutMs: config.batchTimeoutMs,
-      maxBatchSize: config.maxBatchSize,
-      cacheBytes: config.ledgerCacheBytes,
-    };
+    const options = embeddedNetworkOptions(config);
     const { ledger, network } = await openEmbedded(config.ledgerThread, options, (error) => {
       logger.fatal(
         { err: error },
@@ -64,6 +57,18 @@ export async function openLedger(
   const networkFile = ledger.profiles.network.organisationsConfig ?? config.networkConfigPath;
   const network = parseNetworkConfig(JSON.parse(await readFile(networkFile, 'utf8')));
   return { ledger, network, identities: ledger.identityProvider() };
+}
+
+/** The embedded network the gateway's configuration describes, in its DATA_DIR. */
+export function embeddedNetworkOptions(config: GatewayConfig): EmbeddedNetworkOptions {
+  return {
+    dataDir: config.dataDir,
+    networkConfigPath: config.networkConfigPath,
+    collectionsConfigPath: config.collectionsConfigPath,
+    batchTimeoutMs: config.batchTimeoutMs,
+    maxBatchSize: config.maxBatchSize,
+    cacheBytes: config.ledgerCacheBytes,
+  };
 }
 
 /** What the embedded ledger offers besides the port, on either thread. */
