@@ -10,7 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { NetworkConfig, OrgRole } from '@customs-ledger/chaincode';
-import { loadConfig } from '../../gateway/src/config.js';
+import { loadConfig, type GatewayConfig } from '../../gateway/src/config.js';
 import type { EmbeddedLedger } from '../../gateway/src/ledger/embedded/embedded-ledger.js';
 import { openEmbeddedNetwork } from '../../gateway/src/ledger/embedded/network.js';
 import { EnrollingIdentityProvider, type IdentityProvider } from '../../gateway/src/ledger/identities.js';
@@ -18,7 +18,7 @@ import { embeddedNetworkOptions, openLedger } from '../../gateway/src/ledger/ope
 import type { ClientIdentity, LedgerPort } from '../../gateway/src/ledger/port.js';
 import { LedgerClient, ledgerClientOptions } from '../../gateway/src/services/ledger-client.js';
 
-export type Backend = 'embedded' | 'fabric';
+export type Backend = GatewayConfig['ledger'];
 
 /** Who submits what: the network's organisations, by the role each step needs. */
 export interface Cast {
@@ -48,9 +48,7 @@ export async function openBenchLedger(dataDir: string): Promise<BenchLedger> {
   const config = loadConfig({ ...process.env, DATA_DIR: dataDir });
   if (config.ledger === 'embedded') {
     const { ledger, network } = await openEmbeddedNetwork(embeddedNetworkOptions(config));
-    const identities = new EnrollingIdentityProvider((mspId, user, attrs) =>
-      ledger.enrolUser(mspId, user, attrs),
-    );
+    const identities = new EnrollingIdentityProvider(ledger);
     return { ...common('embedded', ledger, network, identities), embedded: ledger };
   }
   // The Fabric ledger keeps its event checkpoint there, as the gateway does.

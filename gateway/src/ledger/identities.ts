@@ -9,23 +9,22 @@ export interface IdentityProvider {
   identityFor(principal: Signer): Promise<ClientIdentity>;
 }
 
+/** A ledger that issues its users' certificates itself: the embedded ledger, on either thread. */
+export interface EnrollingLedger {
+  enrolUser(mspId: string, user: string, attrs: Readonly<Record<string, string>>): Promise<ClientIdentity>;
+}
+
 /** Embedded ledger: each gateway user gets a certificate from its organisation's CA (kept in DATA_DIR/msp). */
 export class EnrollingIdentityProvider implements IdentityProvider {
   private readonly cache = new Map<string, Promise<ClientIdentity>>();
 
-  constructor(
-    private readonly enrol: (
-      mspId: string,
-      user: string,
-      attrs: Record<string, string>,
-    ) => Promise<ClientIdentity>,
-  ) {}
+  constructor(private readonly ledger: EnrollingLedger) {}
 
   identityFor(principal: Signer): Promise<ClientIdentity> {
     const key = `${principal.mspId}\u0000${principal.user}`;
     let identity = this.cache.get(key);
     if (!identity) {
-      identity = this.enrol(principal.mspId, principal.user, { role: principal.role });
+      identity = this.ledger.enrolUser(principal.mspId, principal.user, { role: principal.role });
       identity.catch(() => this.cache.delete(key));
       this.cache.set(key, identity);
     }

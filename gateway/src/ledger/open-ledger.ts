@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { parseNetworkConfig, type NetworkConfig } from '@customs-ledger/chaincode';
 import type { GatewayConfig } from '../config.js';
-import { EnrollingIdentityProvider, type IdentityProvider } from './identities.js';
+import { EnrollingIdentityProvider, type EnrollingLedger, type IdentityProvider } from './identities.js';
 import type { EmbeddedNetworkOptions } from './embedded/network.js';
 import type { CacheUsage } from './embedded/store.js';
-import type { ClientIdentity, LedgerPort } from './port.js';
+import type { LedgerPort } from './port.js';
 
 /** A ledger backend ready for the gateway: the port, the network it serves, and who signs for users. */
 export interface OpenLedger {
@@ -40,9 +40,7 @@ export async function openLedger(
       );
       onStopped();
     });
-    const identities = new EnrollingIdentityProvider((mspId, user, attrs) =>
-      ledger.enrolUser(mspId, user, attrs),
-    );
+    const identities = new EnrollingIdentityProvider(ledger);
     return { ledger, network, identities, cacheUsage: async () => ledger.cacheUsage() };
   }
   const { FabricLedger } = await import('./fabric/fabric-ledger.js');
@@ -72,9 +70,7 @@ export function embeddedNetworkOptions(config: GatewayConfig): EmbeddedNetworkOp
 }
 
 /** What the embedded ledger offers besides the port, on either thread. */
-interface EmbeddedExtras {
-  /** It issues its users' certificates itself (keys in DATA_DIR/msp). */
-  enrolUser(mspId: string, user: string, attrs: Readonly<Record<string, string>>): Promise<ClientIdentity>;
+interface EmbeddedExtras extends EnrollingLedger {
   cacheUsage(): CacheUsage | Promise<CacheUsage>;
 }
 

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { GatewayConfig } from '../config.js';
 import { isRetryableConflict, statusForRefusal } from '../http/ledger-errors.js';
 import type { IdentityProvider, Signer } from '../ledger/identities.js';
 import { chaincodeMessage, EndorseError, type LedgerPort } from '../ledger/port.js';
@@ -34,7 +35,7 @@ const STALE_READ_RETRIES = 4;
 const FABRIC_BLOCK_MS = 250;
 
 /** How the gateway's services submit on each backend: on Fabric, paced by its blocks, and retrying stale reads. */
-export function ledgerClientOptions(ledger: 'embedded' | 'fabric'): LedgerClientOptions {
+export function ledgerClientOptions(ledger: GatewayConfig['ledger']): LedgerClientOptions {
   return ledger === 'fabric'
     ? { conflictBackoffMs: FABRIC_BLOCK_MS, staleReads: { pauseMs: FABRIC_BLOCK_MS } }
     : {};
