@@ -181,8 +181,22 @@ export class LedgerStore {
   }
 
   async write(ops: StoreOp[]): Promise<void> {
+    // A chained batch, not an array: abstract-level copies and re-encodes each operation of an
+    // array, and classic-level reads it back property by property, about 5 µs an operation on the
+    // event loop against 1 µs (a block holding one batch of 100 creates makes about 700).
+    const batch = this.db.batch();
+    try {
+      for (const op of ops) {
+        const key = op.sublevel.prefix + op.key;
+        if (op.type === 'put') batch.put(key, op.value);
+        else batch.del(key);
+      }
+    } catch (error) {
+      await batch.close();
+      throw error;
+    }
     // sync: an acknowledged block must survive a crash of the machine, not only of the process.
-    await this.db.batch(ops as never, { sync: true });
+    await batch.write({ sync: true });
     this.epoch += 1;
     for (const op of ops) {
       this.caches.get(op.sublevel)?.set(op.key, op.type === 'put' ? owned(op.value) : ABSENT);
