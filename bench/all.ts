@@ -82,7 +82,9 @@ const rows: Row[] = [
           met: n(ledger.ratio) >= 0.8,
         }
       : {
-          reference: `raw level ${n(ledger.rawLevelTxPerSec)} tx/s (ratio ${n(ledger.ratio)})`,
+          reference:
+            `raw level ${n(ledger.rawLevelTxPerSec)} tx/s (ratio ${n(ledger.ratio)}); ` +
+            `kv:put of the reference chaincode on the same ledger ${n(ledger.kvPutTxPerSec)} tx/s (ratio ${n(ledger.kvPutRatio)})`,
           target: '≥ 5,000 tx/s, ratio ≥ 0.2',
           met: n(ledger.txPerSec) >= 5000 && n(ledger.ratio) >= 0.2,
         }),

@@ -4,19 +4,25 @@
  * running Fabric network of FABRIC_PROFILE_DIR. On both, the cast is the network's: the default
  * Fabric network has no payment provider, so its platform takes payments (as the flow suite does).
  * Besides the port, the gateway's own ledger client, which on Fabric retries a proposal that a
- * peer still behind on the last block refused.
+ * peer still behind on the last block refused; and the reference chaincode on the same backend.
  */
 import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { NetworkConfig, OrgRole } from '@customs-ledger/chaincode';
 import { loadConfig, type GatewayConfig } from '../../gateway/src/config.js';
 import type { EmbeddedLedger } from '../../gateway/src/ledger/embedded/embedded-ledger.js';
-import { openEmbeddedNetwork } from '../../gateway/src/ledger/embedded/network.js';
+import {
+  openEmbeddedLedger,
+  openEmbeddedNetwork,
+  type EmbeddedNetworkOptions,
+} from '../../gateway/src/ledger/embedded/network.js';
 import { EnrollingIdentityProvider, type IdentityProvider } from '../../gateway/src/ledger/identities.js';
 import { embeddedNetworkOptions, openLedger } from '../../gateway/src/ledger/open-ledger.js';
 import type { ClientIdentity, LedgerPort } from '../../gateway/src/ledger/port.js';
 import { LedgerClient, ledgerClientOptions } from '../../gateway/src/services/ledger-client.js';
+import { openReference, type ReferenceChaincode } from './fabric-reference.js';
 
 export type Backend = GatewayConfig['ledger'];
 
@@ -40,6 +46,12 @@ export interface BenchLedger {
   readonly embedded?: EmbeddedLedger;
   /** A user of an organisation with a role: enrolled on the embedded ledger, from the network's profiles on Fabric. */
   user(mspId: string, name: string, role: string): Promise<ClientIdentity>;
+  /**
+   * kv:put of the reference chaincode (one putState) as the platform submits it, under the same
+   * endorsement policy: the cheapest transaction of the backend. On Fabric, the network's (`skipped`
+   * unless network.sh deploy-reference ran); embedded, a second embedded ledger of the same network.
+   */
+  referenceChaincode(): Promise<ReferenceChaincode | { readonly skipped: string }>;
   close(): Promise<void>;
 }
 
@@ -47,14 +59,47 @@ export interface BenchLedger {
 export async function openBenchLedger(dataDir: string): Promise<BenchLedger> {
   const config = loadConfig({ ...process.env, DATA_DIR: dataDir });
   if (config.ledger === 'embedded') {
-    const { ledger, network } = await openEmbeddedNetwork(embeddedNetworkOptions(config));
+    const options = embeddedNetworkOptions(config);
+    const { ledger, network } = await openEmbeddedNetwork(options);
     const identities = new EnrollingIdentityProvider(ledger);
-    return { ...common('embedded', ledger, network, identities), embedded: ledger };
+    const bench = common('embedded', ledger, network, identities);
+    return {
+      ...bench,
+      embedded: ledger,
+      referenceChaincode: () => openEmbeddedReference(options, network, bench.cast.platform),
+    };
   }
   // The Fabric ledger keeps its event checkpoint there, as the gateway does.
   await mkdir(join(dataDir, 'gateway'), { recursive: true });
   const { ledger, network, identities } = await openLedger(config, pino({ level: 'warn' }));
-  return common('fabric', ledger, network, identities);
+  const bench = common('fabric', ledger, network, identities);
+  return { ...bench, referenceChaincode: () => openReference(config.fabricProfileDir, bench.cast.platform) };
+}
+
+/** The reference chaincode, bench/reference-chaincode, on an embedded ledger of its own beside the benchmark's. */
+async function openEmbeddedReference(
+  options: EmbeddedNetworkOptions,
+  network: NetworkConfig,
+  mspId: string,
+): Promise<ReferenceChaincode> {
+  const { contracts } = createRequire(import.meta.url)('../reference-chaincode/index.cjs') as {
+    contracts: unknown[];
+  };
+  const ledger = await openEmbeddedLedger(
+    { ...options, dataDir: join(options.dataDir, 'kv-reference') },
+    network,
+    {
+      name: 'kv',
+      contracts,
+    },
+  );
+  const user = await ledger.enrolUser(mspId, 'bench', { role: 'operator' });
+  return {
+    put: async (key, value) => {
+      await ledger.submit(user, 'kv:put', { arguments: [key, value] });
+    },
+    close: () => ledger.close(),
+  };
 }
 
 function common(
@@ -62,7 +107,7 @@ function common(
   ledger: LedgerPort,
   network: NetworkConfig,
   identities: IdentityProvider,
-): BenchLedger {
+): Omit<BenchLedger, 'referenceChaincode'> {
   return {
     backend,
     ledger,

@@ -1,11 +1,16 @@
 /**
  * The benchmarks' cast and result files: on a network without a payment provider (the default
  * Fabric network) the platform takes payments, and figures measured on Fabric never overwrite the
- * embedded ledger's.
+ * embedded ledger's. And bench:ledger on the embedded ledger, in a few transactions, with both of
+ * its references (test/fabric/bench.fabric.test.ts runs it on Fabric).
  */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parseNetworkConfig, type NetworkConfig } from '@customs-ledger/chaincode';
-import { readFile } from 'node:fs/promises';
 import { castOf, resultFile } from '../../bench/lib/bench-ledger.js';
 
 const embeddedNetwork = async (): Promise<NetworkConfig> =>
@@ -42,5 +47,42 @@ describe('the result files', () => {
     expect(resultFile('ledger', 'embedded')).toBe('bench-results/ledger.json');
     expect(resultFile('ledger', 'fabric')).toBe('bench-results/ledger-fabric.json');
     expect(resultFile('summary', 'fabric', 'md')).toBe('bench-results/summary-fabric.md');
+  });
+});
+
+describe('bench:ledger on the embedded ledger', () => {
+  it('measures creates against raw LevelDB and against kv:put of the reference chaincode', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bench-ledger-test-'));
+    try {
+      const out = join(dir, 'ledger.json');
+      await promisify(execFile)(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'bench/ledger.ts',
+          '--n',
+          '40',
+          '--warmup',
+          '4',
+          '--concurrency',
+          '8',
+          '--out',
+          out,
+        ],
+        { env: { ...process.env, LEDGER: 'embedded' } },
+      );
+      const result = JSON.parse(await readFile(out, 'utf8')) as Record<string, number | string>;
+      expect(result).toMatchObject({ backend: 'embedded', n: 40, blocks: expect.any(Number) });
+      const rate = (field: string): number => {
+        expect(result[field]).toBeGreaterThan(0);
+        return Number(result[field]);
+      };
+      expect(result.ratio).toBeCloseTo(rate('txPerSec') / rate('rawLevelTxPerSec'), 3);
+      expect(result.kvPutRatio).toBeCloseTo(rate('txPerSec') / rate('kvPutTxPerSec'), 3);
+      expect(result).not.toHaveProperty('kvPutSkipped');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

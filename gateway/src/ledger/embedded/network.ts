@@ -6,7 +6,7 @@ import {
   parseNetworkConfig,
   type NetworkConfig,
 } from '@customs-ledger/chaincode';
-import { EmbeddedLedger } from './embedded-ledger.js';
+import { EmbeddedLedger, type EmbeddedLedgerOptions } from './embedded-ledger.js';
 import { chaincodeMessage, GatewayError } from '../port.js';
 
 export interface EmbeddedNetworkOptions {
@@ -33,17 +33,7 @@ export const GOVERNANCE_USER = 'governance';
  */
 export async function openEmbeddedNetwork(options: EmbeddedNetworkOptions): Promise<EmbeddedNetwork> {
   const network = parseNetworkConfig(JSON.parse(await readFile(options.networkConfigPath, 'utf8')));
-  const ledger = await EmbeddedLedger.open({
-    dataDir: options.dataDir,
-    channel: network.channel,
-    organisations: network.organisations.map(({ mspId, domain }) => ({ mspId, domain })),
-    collections: options.collectionsConfigPath,
-    chaincode: { name: network.chaincode, contracts },
-    endorsementPolicy: chaincodeEndorsementPolicy(network),
-    batchTimeoutMs: options.batchTimeoutMs,
-    maxBatchSize: options.maxBatchSize,
-    cacheBytes: options.cacheBytes,
-  });
+  const ledger = await openEmbeddedLedger(options, network, { name: network.chaincode, contracts });
   try {
     await ensureRegistry(ledger, network);
   } catch (error) {
@@ -51,6 +41,28 @@ export async function openEmbeddedNetwork(options: EmbeddedNetworkOptions): Prom
     throw error;
   }
   return { ledger, network };
+}
+
+/**
+ * The network's channel, organisations, collections and endorsement policy, running `chaincode`:
+ * the project's own, or (the ledger benchmark's reference) another one under the same policy.
+ */
+export function openEmbeddedLedger(
+  options: EmbeddedNetworkOptions,
+  network: NetworkConfig,
+  chaincode: EmbeddedLedgerOptions['chaincode'],
+): Promise<EmbeddedLedger> {
+  return EmbeddedLedger.open({
+    dataDir: options.dataDir,
+    channel: network.channel,
+    organisations: network.organisations.map(({ mspId, domain }) => ({ mspId, domain })),
+    collections: options.collectionsConfigPath,
+    chaincode,
+    endorsementPolicy: chaincodeEndorsementPolicy(network),
+    batchTimeoutMs: options.batchTimeoutMs,
+    maxBatchSize: options.maxBatchSize,
+    cacheBytes: options.cacheBytes,
+  });
 }
 
 async function ensureRegistry(ledger: EmbeddedLedger, network: NetworkConfig): Promise<void> {
