@@ -85,15 +85,13 @@ async function openEmbeddedReference(
   const { contracts } = createRequire(import.meta.url)('../reference-chaincode/index.cjs') as {
     contracts: unknown[];
   };
-  const ledger = await openEmbeddedLedger(
-    { ...options, dataDir: join(options.dataDir, 'kv-reference') },
-    network,
-    {
-      name: 'kv',
-      contracts,
-    },
-  );
-  const user = await ledger.enrolUser(mspId, 'bench', { role: 'operator' });
+  const reference = { name: 'kv', contracts };
+  const dataDir = join(options.dataDir, 'kv-reference');
+  const ledger = await openEmbeddedLedger({ ...options, dataDir }, network, reference);
+  const user = await ledger.enrolUser(mspId, 'bench', { role: 'operator' }).catch(async (error: unknown) => {
+    await ledger.close();
+    throw error;
+  });
   return {
     put: async (key, value) => {
       await ledger.submit(user, 'kv:put', { arguments: [key, value] });
