@@ -28,7 +28,7 @@ export interface ReferenceComparison {
 
 const PLATFORM = { user: 'platforma-operator', mspId: 'PlatformAMSP', role: 'operator' } as const;
 
-/** The reference chaincode's one transaction, kv:put, as a platform user submits it through the Fabric Gateway. */
+/** The reference chaincode's one transaction, kv:put, as a platform user submits it (here, through the Fabric Gateway). */
 export interface ReferenceChaincode {
   put(key: string, value: string): Promise<void>;
   close(): Promise<void>;
