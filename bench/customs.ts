@@ -4,11 +4,12 @@
  * Customs assessments through the ledger port, by the gateway's ledger client, without HTTP: N
  * consignments are prepared with order, payment, logistics and declaration data (not measured),
  * then customs:assess runs on each from C concurrent clients, as customs' service identity and
- * endorsed by the customs peer alone, as the gateway's pipeline does. Each assessment reads three trader collections, the rule set and
- * tariffs, party status and the split-shipment index, and writes customs' collection and the seal.
- * Different buyers and sellers, so the figure is the assessment's own cost, not hot-key retries.
- * With LEDGER=fabric it runs on the running network (FABRIC_PROFILE_DIR) with the network's cast,
- * 100 consignments by default, and writes bench-results/customs-fabric.json.
+ * endorsed by the customs peer alone, as the gateway's pipeline does. Each assessment reads three
+ * trader collections, the rule set and tariffs, party status and the split-shipment index, and
+ * writes customs' collection and the seal. Different buyers and sellers, so the figure is the
+ * assessment's own cost, not hot-key retries. With LEDGER=fabric it runs on the running network
+ * (FABRIC_PROFILE_DIR) with the network's cast, 100 consignments by default, and writes
+ * bench-results/customs-fabric.json.
  */
 import '../gateway/src/ledger/embedded/chaincode-logging.js';
 import { randomBytes } from 'node:crypto';

@@ -18,9 +18,9 @@
  * full early and stay full, so that their filling up is not mistaken for growth.
  * Reports p50/p99 per interval, RSS every 5 s, the V8 heap, external memory and what the ledger's
  * read caches hold per interval (from /metrics), when those caches were full and how RSS grew from
- * then on (caches that stop at their budget are not growth), and errors, to
- * bench-results/soak.json and bench-results/soak.md (soak-fabric.* with LEDGER=fabric: the gateway
- * then uses the running network, and the ledger's caches are the peers'). Beside the p99 the client saw, each interval
+ * then on (caches that stop at their budget are not growth), and errors, to bench-results/soak.json
+ * and bench-results/soak.md (soak-fabric.* with LEDGER=fabric: the gateway then uses the running
+ * network, and the ledger's caches are the peers'). Beside the p99 the client saw, each interval
  * has the p99 the gateway's own histogram of /v1 requests gives and its event loop's longest delay
  * (both from /metrics): time a client waited beyond the first was spent before the gateway read the
  * request or after it answered.

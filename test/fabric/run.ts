@@ -1,8 +1,9 @@
 /**
  * `npm run test:fabric`: the Fabric scenario on a real network. Brings the local network up
  * (network/network.sh up && deploy && deploy-reference), runs the vitest suite in test/fabric with
- * LEDGER=fabric, always takes the network down, and exits with the suite's code. Without Fabric binaries (no `peer` on
- * PATH and FABRIC_BIN unset) it says so and succeeds, so CI without Fabric stays green.
+ * LEDGER=fabric, always takes the network down, and exits with the suite's code. Without Fabric
+ * binaries (no `peer` on PATH and FABRIC_BIN unset) it says so and succeeds, so CI without Fabric
+ * stays green.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
