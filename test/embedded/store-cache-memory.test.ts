@@ -19,11 +19,12 @@ const minorGc = (): void => gc({ type: 'minor' });
 
 const MAX_RUNE = '\u{10FFFF}';
 const BUDGET = 8 * 1024 * 1024;
-/** Enough consignments to fill every cache several times over. */
+/**
+ * Enough consignments to fill every cache several times over; each is read with a range query and
+ * three histories.
+ */
 const CONSIGNMENTS = 4_000;
 const KINDS = ['order', 'payment', 'logistics'];
-/** Consignments read (a range query and three histories each) for what the queries leave behind. */
-const READ_CONSIGNMENTS = 4_000;
 const composite = (...parts: string[]) => `\u0000${parts.join('\u0000')}\u0000`;
 const id = (n: number) => `CN${String(n).padStart(10, '0')}`;
 
@@ -112,7 +113,7 @@ describe('the ledger store queries outside the heap', () => {
       try {
         gc();
         const before = await outsideHeapBytes();
-        for (let from = 0; from < READ_CONSIGNMENTS; from += 100) {
+        for (let from = 0; from < CONSIGNMENTS; from += 100) {
           const reads = Array.from({ length: 100 }, (_, i) => read(from + i));
           minorGc();
           minorGc();
