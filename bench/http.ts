@@ -16,8 +16,8 @@
  * 3,200 operations are in flight, one answer takes longer than a good part of the run, and
  * counting only the operations answered within the run understates the rate. As a cross-check, the
  * rate at which the ledger committed creates during each run (answered or not) is reported too.
- * With LEDGER=fabric, (d) compares consignment:create with the network's reference key-value
- * chaincode through the Fabric Gateway (bench/lib/fabric-reference.ts).
+ * What a write costs the network against its reference key-value chaincode, without HTTP, is
+ * bench:ledger's to measure.
  * --idempotency adds an Idempotency-Key to every write (one durable store write more per request).
  */
 import '../gateway/src/ledger/embedded/chaincode-logging.js';
@@ -31,7 +31,6 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon, { type Request as CannonRequest } from 'autocannon';
 import { resultFile } from './lib/bench-ledger.js';
-import { compareWithReference } from './lib/fabric-reference.js';
 
 type JobKind = 'hello' | 'single' | 'batch';
 
@@ -313,14 +312,6 @@ async function main(): Promise<void> {
   child.disconnect();
   await new Promise<void>((resolve) => helloServer.close(() => resolve()));
   await gateway.close();
-  let fabric: Awaited<ReturnType<typeof compareWithReference>> | undefined;
-  if (config.ledger === 'fabric') {
-    process.stdout.write(
-      `(d) Fabric Gateway, no HTTP: consignment:create, then the reference kv:put (${duration} s each, ${connections} in flight)… `,
-    );
-    fabric = await compareWithReference(config.fabricProfileDir, duration, connections);
-    console.log('skipped' in fabric ? `skipped: ${fabric.skipped}` : 'done');
-  }
   if (!values.keep) await rm(dataDir, { recursive: true, force: true });
 
   const perSec = (count: number, seconds: number): number => Math.round(count / seconds);
@@ -341,20 +332,6 @@ async function main(): Promise<void> {
     batchNon2xx: batch.non2xx,
     batchFailedOperations: batch.operationsFailed,
     helloNon2xx: helloResult.non2xx,
-    ...(fabric === undefined
-      ? {}
-      : 'skipped' in fabric
-        ? { fabricReference: fabric.skipped }
-        : {
-            fabricCreateTxPerSec: fabric.create.txPerSec,
-            fabricCreateP50Ms: fabric.create.p50Ms,
-            fabricCreateP99Ms: fabric.create.p99Ms,
-            fabricReferenceTxPerSec: fabric.reference.txPerSec,
-            fabricReferenceP50Ms: fabric.reference.p50Ms,
-            fabricReferenceP99Ms: fabric.reference.p99Ms,
-            fabricWriteCostRatio: fabric.costRatio,
-            fabricErrors: fabric.create.errors + fabric.reference.errors,
-          }),
     connectionErrors: single.errors + batch.errors + helloResult.errors,
     timeouts: single.timeouts + batch.timeouts + helloResult.timeouts,
     ledger: config.ledger,
