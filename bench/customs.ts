@@ -11,7 +11,7 @@
  * (FABRIC_PROFILE_DIR) with the network's cast, 100 consignments by default, and writes
  * bench-results/customs-fabric.json.
  */
-import '../gateway/src/ledger/embedded/chaincode-logging.js';
+import '../gateway/src/ledger/chaincode-logging.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

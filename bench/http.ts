@@ -20,7 +20,7 @@
  * bench:ledger's to measure.
  * --idempotency adds an Idempotency-Key to every write (one durable store write more per request).
  */
-import '../gateway/src/ledger/embedded/chaincode-logging.js';
+import '../gateway/src/ledger/chaincode-logging.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';

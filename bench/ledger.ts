@@ -21,7 +21,7 @@
  *
  * Writes bench-results/ledger.json (ledger-fabric.json on Fabric).
  */
-import '../gateway/src/ledger/embedded/chaincode-logging.js';
+import '../gateway/src/ledger/chaincode-logging.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -33,7 +33,7 @@
  * holds only the gateway's own stores), and there is no raw `level` reference: the peers keep the
  * ledger. Writes bench-results/store.json (store-fabric.json on Fabric).
  */
-import '../gateway/src/ledger/embedded/chaincode-logging.js';
+import '../gateway/src/ledger/chaincode-logging.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

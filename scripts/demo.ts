@@ -17,7 +17,7 @@ the buyer refunded, the duty and VAT refunded by customs. A few parcels carry de
  * there it starts a gateway in-process on DATA_DIR and closes it at the end.
  * Exits with 1 when anything unexpected happened (a 5xx, a network error, a bad request accepted).
  */
-import '../gateway/src/ledger/embedded/chaincode-logging.js';
+import '../gateway/src/ledger/chaincode-logging.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';

@@ -1,4 +1,4 @@
-import './ledger/embedded/chaincode-logging.js';
+import './ledger/chaincode-logging.js';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from './config.js';
 import { startGateway } from './server.js';

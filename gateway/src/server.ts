@@ -1,4 +1,4 @@
-import './ledger/embedded/chaincode-logging.js';
+import './ledger/chaincode-logging.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';

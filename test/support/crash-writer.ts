@@ -9,7 +9,7 @@
  * Any failure is printed to stderr and ends the process with status 1: under this load every
  * submit must succeed.
  */
-import '../../gateway/src/ledger/embedded/chaincode-logging.js';
+import '../../gateway/src/ledger/chaincode-logging.js';
 import { openEmbeddedNetwork } from '../../gateway/src/ledger/embedded/network.js';
 
 export interface CrashAck {

@@ -1,4 +1,4 @@
-import '../../../gateway/src/ledger/embedded/chaincode-logging.js';
+import '../../../gateway/src/ledger/chaincode-logging.js';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';

@@ -1,4 +1,4 @@
-import './chaincode-logging.js';
+import '../chaincode-logging.js';
 import { readFile } from 'node:fs/promises';
 import {
   chaincodeEndorsementPolicy,

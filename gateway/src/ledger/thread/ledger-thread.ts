@@ -4,7 +4,7 @@
  * gateway's thread serves HTTP. It answers the calls of protocol.ts; the gateway's side is
  * worker-ledger.ts.
  */
-import '../embedded/chaincode-logging.js';
+import '../chaincode-logging.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openEmbeddedNetwork } from '../embedded/network.js';
 import type { NetworkConfig } from '@customs-ledger/chaincode';
