@@ -13,7 +13,7 @@ import { slope } from './stats.js';
  * Node's flags for the gateway, as package.json's `start` passes them. Below 2 GB, V8's heap limit
  * also sets how far V8 lets its heap grow past the live data after a full collection: at most
  * about 1.8 times with this limit, against 4 times under the default limit on a machine with this
- * much memory (README "Performance": the soak's memory).
+ * much memory (bench/README.md, session 10).
  */
 export const GATEWAY_NODE_FLAGS = ['--enable-source-maps', '--max-old-space-size=1536'];
 
