@@ -11,6 +11,7 @@ import { ApiKeyStore } from './auth/api-keys.js';
 import { BearerAuthenticator } from './auth/authenticate.js';
 import { JwtVerifier } from './auth/jwt.js';
 import { ensureDemoUsers, type DemoCredential } from './auth/demo-users.js';
+import { AUDIT_SIGNER } from './auth/principal.js';
 import { createMetrics } from './observability/metrics.js';
 import { AuditLog } from './audit/audit-log.js';
 import { AuditAnchorer } from './audit/anchor.js';
@@ -32,9 +33,6 @@ export interface RunningGateway {
 
 /** Key in the gateway's store of the last event the automatic customs pipeline took. */
 const CUSTOMS_CHECKPOINT_KEY = 'checkpoint~customs-service';
-
-/** The user (in the gateway operator's organisation) that signs and anchors the audit log's tree heads. */
-const AUDIT_SIGNER = 'gateway-audit';
 
 export async function startGateway(
   config: GatewayConfig,

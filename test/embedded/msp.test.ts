@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtemp, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +56,16 @@ describe('MspStore', () => {
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
   });
+
+  /** The folder under <msp>/users that holds this certificate (they are named by a digest). */
+  async function userDir(mspId: string, certificate: string): Promise<string> {
+    const users = join(dir, mspId, 'users');
+    for (const name of await readdir(users)) {
+      const held = await readFile(join(users, name, 'cert.pem'), 'utf8').catch(() => undefined);
+      if (held === certificate) return join(users, name);
+    }
+    throw new Error(`no folder of ${mspId} holds that certificate`);
+  }
 
   it('lays out CA and peer material per organisation, keys private', async () => {
     for (const { mspId } of ORGS) {
@@ -120,9 +130,9 @@ describe('MspStore', () => {
     const nodeExt = new X509Certificate(alice.certificate);
     expect(nodeExt.ca).toBe(false);
 
-    const files = (await readdir(join(dir, 'Org1MSP', 'users', 'alice'))).sort();
-    expect(files).toEqual(['cert.pem', 'key.pem']);
-    expect((await stat(join(dir, 'Org1MSP', 'users', 'alice', 'key.pem'))).mode & 0o777).toBe(0o600);
+    const aliceDir = await userDir('Org1MSP', alice.certificate);
+    expect((await readdir(aliceDir)).sort()).toEqual(['cert.pem', 'key.pem']);
+    expect((await stat(join(aliceDir, 'key.pem'))).mode & 0o777).toBe(0o600);
   });
 
   it('omits the attribute extension without attributes and marks admins with OU=admin', async () => {
@@ -137,7 +147,8 @@ describe('MspStore', () => {
 
   it('returns the existing user instead of re-enrolling, also for concurrent calls', async () => {
     const first = await store.enrolUser('Org1MSP', 'alice', { role: 'other' });
-    expect(first).toEqual(store.getUser('Org1MSP', 'alice'));
+    expect(first).toEqual(store.getUser('Org1MSP', 'alice', { role: 'other' }));
+    expect(await store.enrolUser('Org1MSP', 'alice', { role: 'other' })).toEqual(first);
     const [a, b] = await Promise.all([
       store.enrolUser('Org1MSP', 'bob', { role: 'x' }),
       store.enrolUser('Org1MSP', 'bob', { role: 'x' }),
@@ -148,10 +159,29 @@ describe('MspStore', () => {
     expect(store.getUser('NoSuchMSP', 'alice')).toBeUndefined();
   });
 
-  it('refuses names that would escape the directory, and unknown organisations', async () => {
-    await expect(store.enrolUser('Org1MSP', '../evil', {})).rejects.toThrow(/Invalid userName/);
-    await expect(store.enrolUser('Org1MSP', '.hidden', {})).rejects.toThrow(/Invalid userName/);
-    await expect(store.enrolUser('Org1MSP', 'a/b', {})).rejects.toThrow(/Invalid userName/);
+  it('issues a certificate per role a user signs with, and keeps each', async () => {
+    const asOfficer = await store.enrolUser('Org1MSP', 'erin', { role: 'officer' });
+    const asService = await store.enrolUser('Org1MSP', 'erin', { role: 'service' });
+    expect(asService.certificate).not.toBe(asOfficer.certificate);
+    const attrsOf = (pem: string): unknown => {
+      const ext = Certificate.fromPEM(Buffer.from(pem)).extensions.find((e) => e.oid === FABRIC_ATTRS_OID);
+      return JSON.parse(ext!.value.toString());
+    };
+    expect(attrsOf(asService.certificate)).toEqual({ attrs: { role: 'service' } });
+    expect(await store.enrolUser('Org1MSP', 'erin', { role: 'officer' })).toEqual(asOfficer);
+    const again = await MspStore.open(dir, ORGS);
+    expect(await again.enrolUser('Org1MSP', 'erin', { role: 'officer' })).toEqual(asOfficer);
+    expect(await again.enrolUser('Org1MSP', 'erin', { role: 'service' })).toEqual(asService);
+  });
+
+  it('keeps any printable user name inside its folder; refuses control characters and unknown organisations', async () => {
+    const evil = await store.enrolUser('Org1MSP', '../evil', {});
+    expect(new X509Certificate(evil.certificate).subject).toContain('CN=../evil@org1.example.com');
+    expect(await userDir('Org1MSP', evil.certificate)).toMatch(/\/Org1MSP\/users\/u-[0-9a-f]{32}$/);
+    expect(await readdir(join(dir, 'Org1MSP'))).not.toContain('evil');
+    await expect(store.enrolUser('Org1MSP', '', {})).rejects.toThrow(/Invalid userName/);
+    await expect(store.enrolUser('Org1MSP', 'a\nb', {})).rejects.toThrow(/Invalid userName/);
+    await expect(store.enrolUser('Org1MSP', ' leading space', {})).rejects.toThrow(/Invalid userName/);
     await expect(store.enrolUser('NoSuchMSP', 'carol', {})).rejects.toThrow(/Unknown MSP/);
     expect(() => store.peerIdentity('NoSuchMSP')).toThrow(/Unknown MSP/);
   });
@@ -164,23 +194,32 @@ describe('MspStore', () => {
       expect(again.caCertificate(mspId)).toBe(store.caCertificate(mspId));
       expect(again.peerIdentity(mspId)).toEqual(store.peerIdentity(mspId));
     }
-    expect(again.getUser('Org1MSP', 'alice')).toEqual(store.getUser('Org1MSP', 'alice'));
-    expect(again.listUsers('Org1MSP')).toEqual(['alice', 'bob']);
+    expect(again.getUser('Org1MSP', 'alice', { role: 'other' })).toEqual(
+      store.getUser('Org1MSP', 'alice', { role: 'other' }),
+    );
+    expect(again.listUsers('Org1MSP')).toEqual(['../evil', 'alice', 'bob', 'erin']);
     expect(again.listUsers('Org2MSP')).toEqual(['admin']);
     expect((await stat(keyPath)).mtimeMs).toBe(before);
   });
 
   it('recovers from an enrolment interrupted before the certificate was written', async () => {
-    const userDir = join(dir, 'Org2MSP', 'users', 'dave');
     const dave = await store.enrolUser('Org2MSP', 'dave', {});
-    await unlink(join(userDir, 'cert.pem'));
-    await writeFile(join(userDir, '.key.pem.1.abc.tmp'), 'half a key');
+    const daveDir = await userDir('Org2MSP', dave.certificate);
+    await unlink(join(daveDir, 'cert.pem'));
+    await writeFile(join(daveDir, '.key.pem.1.abc.tmp'), 'half a key');
     const again = await MspStore.open(dir, ORGS);
     expect(again.getUser('Org2MSP', 'dave')).toBeUndefined();
-    expect(await readdir(userDir)).toEqual(['key.pem']);
+    expect(await readdir(daveDir)).toEqual(['key.pem']);
     const redone = await again.enrolUser('Org2MSP', 'dave', {});
     expect(redone.certificate).not.toBe(dave.certificate);
     expect(isIssuedBy(redone.certificate, again.caCertificate('Org2MSP'))).toBe(true);
+  });
+
+  it('loads users from folders named by user name, as stores made before role-keyed enrolment have them', async () => {
+    const frank = await store.enrolUser('Org2MSP', 'frank', { role: 'operator' });
+    await rename(await userDir('Org2MSP', frank.certificate), join(dir, 'Org2MSP', 'users', 'frank'));
+    const again = await MspStore.open(dir, ORGS);
+    expect(await again.enrolUser('Org2MSP', 'frank', { role: 'operator' })).toEqual(frank);
   });
 
   it('refuses to replace a missing CA once certificates were issued', async () => {

@@ -74,6 +74,56 @@ describe('authentication', () => {
     }
   });
 
+  it('signs for a JWT user with the role its token names now, not the role of its first request', async () => {
+    const customs = (sub: string, role: string): string =>
+      `Bearer ${hs256({ sub, org: 'CustomsMSP', role, aud: 'customs-ledger', iss: 'https://idp.example', exp: now() + 300 })}`;
+    // Customs' service identity may only release (on a releasable assessment); an officer may hold.
+    const hold = { decision: 'hold', reasonCodes: ['DOCUMENTS_REQUESTED'] };
+    const serviceOnly = /can only be 'release'/;
+    expectProblem(
+      await as(customs('carol', 'service')).post('/v1/consignments/AUTH-1/decision', hold),
+      422,
+      serviceOnly,
+    );
+    const held = await as(customs('carol', 'officer')).post('/v1/consignments/AUTH-1/decision', hold);
+    expect(held.status, held.text).toBe(201);
+    expectProblem(
+      await as(customs('carol', 'service')).post('/v1/consignments/AUTH-1/decision', {
+        decision: 'inspect',
+        reasonCodes: ['DOCUMENTS_REQUESTED'],
+      }),
+      422,
+      serviceOnly,
+    );
+  });
+
+  it("refuses a JWT naming the gateway's audit signer, whose ledger identity signs the audit log", async () => {
+    const jwt = hs256({
+      sub: 'gateway-audit',
+      org: 'PlatformAMSP',
+      role: 'service',
+      aud: 'customs-ledger',
+      iss: 'https://idp.example',
+      exp: now() + 300,
+    });
+    expectProblem(await as(`Bearer ${jwt}`).get('/v1/consignments/AUTH-1'), 401, /audit signer/);
+  });
+
+  it('enrols JWT users whose names are not file names', async () => {
+    for (const sub of ['Alice Smith', '../etc/passwd', "o'brien@example.org"]) {
+      const jwt = hs256({
+        sub,
+        org: 'PlatformAMSP',
+        role: 'operator',
+        aud: 'customs-ledger',
+        iss: 'https://idp.example',
+        exp: now() + 300,
+      });
+      const res = await as(`Bearer ${jwt}`).get('/v1/consignments/AUTH-1');
+      expect(res.status, `${sub}: ${res.text}`).toBe(200);
+    }
+  });
+
   it('answers every documented operation anonymously only where it declares no security', async () => {
     const doc = await client(t.gateway.url).get<{
       paths: Record<string, Record<string, { security?: unknown[] }>>;

@@ -15,7 +15,7 @@ import type { NetworkConfig } from '@customs-ledger/chaincode';
 import { ConfigError, type GatewayConfig } from '../config.js';
 import { HttpProblem } from '../http/problem.js';
 import { unauthorized } from './authenticate.js';
-import type { Principal } from './principal.js';
+import { AUDIT_SIGNER, type Principal } from './principal.js';
 
 /** Exactly these: `none`, other HMAC sizes, PS*, EdDSA … are all refused before any key is looked up. */
 export const JWT_ALGORITHMS = ['HS256', 'RS256', 'ES256'] as const;
@@ -64,6 +64,7 @@ export class JwtVerifier {
     if (typeof sub !== 'string' || !USER_NAME.test(sub)) {
       throw unauthorized("JWT claim 'sub' must be a user name (1-128 printable characters)");
     }
+    if (sub === AUDIT_SIGNER) throw unauthorized(`JWT claim 'sub' names the gateway's own audit signer`);
     if (typeof org !== 'string') throw unauthorized("JWT claim 'org' must be an MSP id string");
     if (typeof role !== 'string' || !ROLE_NAME.test(role)) {
       throw unauthorized("JWT claim 'role' must be a role name (letters, digits, '.', '_', '-')");

@@ -1,5 +1,11 @@
 import type { OrgRole } from '@customs-ledger/chaincode';
 
+/**
+ * The user (in the gateway operator's organisation) that signs and anchors the audit log's tree
+ * heads. No caller may be that user: its ledger identity would be the audit log's.
+ */
+export const AUDIT_SIGNER = 'gateway-audit';
+
 /** Who is calling: one user of one organisation, as established by an API key or a JWT. */
 export interface Principal {
   readonly user: string;

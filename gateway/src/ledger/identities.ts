@@ -21,7 +21,8 @@ export class EnrollingIdentityProvider implements IdentityProvider {
   constructor(private readonly ledger: EnrollingLedger) {}
 
   identityFor(principal: Signer): Promise<ClientIdentity> {
-    const key = `${principal.mspId}\u0000${principal.user}`;
+    // The role is in the certificate, and the chaincode acts on it: one identity per role held.
+    const key = JSON.stringify([principal.mspId, principal.user, principal.role]);
     let identity = this.cache.get(key);
     if (!identity) {
       identity = this.ledger.enrolUser(principal.mspId, principal.user, { role: principal.role });

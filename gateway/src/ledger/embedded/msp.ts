@@ -6,6 +6,7 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import {
+  createHash,
   createPrivateKey,
   createPublicKey,
   randomBytes,
@@ -46,6 +47,8 @@ const TEN_YEARS_MS = 3650 * 24 * 3600 * 1000;
 // Backdated like cryptogen, so a freshly issued certificate is valid on hosts whose clocks lag slightly.
 const BACKDATE_MS = 5 * 60 * 1000;
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
+// A user name is the certificate's CN (before "@<domain>"), as a JWT's `sub` may give it: printable.
+const USER_NAME_PATTERN = /^[^\p{Cc}\s][^\p{Cc}]{0,127}$/u;
 const TEMP_SUFFIX = '.tmp';
 
 const subtleCrypto = webcrypto as unknown as Crypto;
@@ -57,9 +60,15 @@ interface OrgState {
   readonly caCert: x509.X509Certificate;
   readonly caSigningKey: CryptoKey;
   readonly peer: StoredIdentity;
-  readonly users: Map<string, StoredIdentity>;
-  /** In-flight enrolments, so concurrent calls for one user issue a single certificate. */
+  /** Issued users by `enrolmentKey`: one certificate per user, attributes and admin flag. */
+  readonly users: Map<string, StoredUser>;
+  /** In-flight enrolments, so concurrent calls for one enrolment issue a single certificate. */
   readonly pending: Map<string, Promise<StoredIdentity>>;
+}
+
+interface StoredUser {
+  readonly userName: string;
+  readonly identity: StoredIdentity;
 }
 
 export class MspStore {
@@ -83,7 +92,11 @@ export class MspStore {
     return [...this.orgs.keys()];
   }
 
-  /** Returns the existing user unchanged if enrolled before (attrs and admin are then ignored), else issues one. */
+  /**
+   * Returns the certificate issued before for this user with these attributes (and admin flag), else
+   * issues one. The attributes are what the chaincode trusts (the role), so a user whose role changes
+   * gets a certificate for the new role; the earlier one stays valid for what it signed.
+   */
   async enrolUser(
     mspId: string,
     userName: string,
@@ -91,20 +104,25 @@ export class MspStore {
     options: EnrolOptions = {},
   ): Promise<StoredIdentity> {
     const org = this.org(mspId);
-    assertName('userName', userName);
-    const existing = org.users.get(userName);
-    if (existing) return existing;
-    const inFlight = org.pending.get(userName);
+    if (!USER_NAME_PATTERN.test(userName)) throw new Error(`Invalid userName ${JSON.stringify(userName)}`);
+    const admin = options.admin === true;
+    const key = enrolmentKey(userName, attrs, admin);
+    const existing = org.users.get(key);
+    if (existing) return existing.identity;
+    const inFlight = org.pending.get(key);
     if (inFlight) return inFlight;
-    const created = issueUser(org, userName, attrs, options.admin === true).finally(() =>
-      org.pending.delete(userName),
-    );
-    org.pending.set(userName, created);
+    const created = issueUser(org, key, userName, attrs, admin).finally(() => org.pending.delete(key));
+    org.pending.set(key, created);
     return created;
   }
 
-  getUser(mspId: string, userName: string): StoredIdentity | undefined {
-    return this.orgs.get(mspId)?.users.get(userName);
+  getUser(
+    mspId: string,
+    userName: string,
+    attrs: Readonly<Record<string, string>> = {},
+    options: EnrolOptions = {},
+  ): StoredIdentity | undefined {
+    return this.orgs.get(mspId)?.users.get(enrolmentKey(userName, attrs, options.admin === true))?.identity;
   }
 
   peerIdentity(mspId: string): StoredIdentity {
@@ -116,7 +134,7 @@ export class MspStore {
   }
 
   listUsers(mspId: string): string[] {
-    return [...this.org(mspId).users.keys()].sort();
+    return [...new Set([...this.org(mspId).users.values()].map((u) => u.userName))].sort();
   }
 
   private org(mspId: string): OrgState {
@@ -161,14 +179,16 @@ async function loadOrg(root: string, spec: OrgSpec): Promise<OrgState> {
     peer = await issueLeaf(base, peerDir, name, {});
   }
 
-  const users = new Map<string, StoredIdentity>();
-  for (const userName of await listIdentityDirs(usersDir)) {
-    const userDir = join(usersDir, userName);
-    const user = await readIdentity(userDir, spec.mspId);
+  const users = new Map<string, StoredUser>();
+  for (const dirName of await listIdentityDirs(usersDir)) {
+    const userDir = join(usersDir, dirName);
+    const identity = await readIdentity(userDir, spec.mspId);
     // A user without a certificate is an enrolment that crashed half-way: enrolUser will redo it.
-    if (!user) continue;
-    assertIssued(user, ca.certificate, userDir);
-    users.set(userName, user);
+    if (!identity) continue;
+    assertIssued(identity, ca.certificate, userDir);
+    // Keyed by what the certificate says, so stores whose user folders were named by user name load too.
+    const { userName, attrs, admin } = enrolmentOf(identity.certificate, spec.domain, userDir);
+    users.set(enrolmentKey(userName, attrs, admin), { userName, identity });
   }
   return { ...base, peer, users, pending: new Map() };
 }
@@ -236,19 +256,47 @@ async function issueLeaf(
 
 async function issueUser(
   org: OrgState,
+  key: string,
   userName: string,
   attrs: Readonly<Record<string, string>>,
   admin: boolean,
 ): Promise<StoredIdentity> {
-  const dir = join(org.dir, 'users', userName);
+  // Named by a digest of the enrolment: any printable user name, one folder per role it signs with.
+  const dir = join(org.dir, 'users', `u-${createHash('sha256').update(key).digest('hex').slice(0, 32)}`);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const name: x509.JsonName = [
     { OU: [admin ? 'admin' : 'client'] },
     { CN: [`${userName}@${org.spec.domain}`] },
   ];
-  const user = await issueLeaf(org, dir, name, attrs);
-  org.users.set(userName, user);
-  return user;
+  const identity = await issueLeaf(org, dir, name, attrs);
+  org.users.set(key, { userName, identity });
+  return identity;
+}
+
+function enrolmentKey(userName: string, attrs: Readonly<Record<string, string>>, admin: boolean): string {
+  return JSON.stringify([userName, new TextDecoder().decode(encodeAttrs(attrs)), admin]);
+}
+
+/** The user name, attributes and admin flag an issued user certificate carries. */
+function enrolmentOf(
+  certificate: string,
+  domain: string,
+  dir: string,
+): { userName: string; attrs: Record<string, string>; admin: boolean } {
+  const cert = new x509.X509Certificate(certificate);
+  const cn = cert.subjectName.getField('CN')[0] ?? '';
+  const suffix = `@${domain}`;
+  if (!cn.endsWith(suffix))
+    throw new Error(`${dir}: certificate CN ${JSON.stringify(cn)} is not a user of ${domain}`);
+  const extension = cert.getExtension(FABRIC_ATTRS_OID);
+  const attrs = extension
+    ? (JSON.parse(new TextDecoder().decode(extension.value)) as { attrs: Record<string, string> }).attrs
+    : {};
+  return {
+    userName: cn.slice(0, -suffix.length),
+    attrs,
+    admin: cert.subjectName.getField('OU').includes('admin'),
+  };
 }
 
 /** Fabric CA's encoding: the extension value is the raw UTF-8 JSON, not wrapped in another ASN.1 type. */
