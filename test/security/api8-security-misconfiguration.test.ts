@@ -69,4 +69,28 @@ describe('configuration as a client sees it', () => {
     expect([404, 405]).toContain(trace.status);
     expect(trace.body).not.toContain(key);
   });
+
+  it('answers a path that is not percent-encoding and a body that does not decompress with 400, not 500', async () => {
+    const key = t.gateway.credentials.find((c) => c.user === 'platforma-operator')!.apiKey;
+    const auth = { Authorization: `Bearer ${key}` };
+    for (const path of ['/v1/consignments/%E0%A4%A', '/console/%E0%A4%A']) {
+      const res = await fetch(`${t.gateway.url}${path}`, { headers: auth });
+      expect(res.status, path).toBe(400);
+      expect(res.headers.get('content-type'), path).toContain('application/problem+json');
+      expect(((await res.json()) as { detail: string }).detail, path).toBe(
+        'request path is not valid percent-encoding',
+      );
+    }
+    for (const encoding of ['gzip', 'deflate']) {
+      const res = await fetch(`${t.gateway.url}/v1/consignments`, {
+        method: 'POST',
+        headers: { ...auth, 'Content-Type': 'application/json', 'Content-Encoding': encoding },
+        body: '{"consignmentId":"GZ-1"}',
+      });
+      expect(res.status, encoding).toBe(400);
+      expect(res.headers.get('content-type'), encoding).toContain('application/problem+json');
+      expect(await res.text(), encoding).not.toMatch(/zlib|at \w+ \(/);
+    }
+    expectProblem(await t.as('platforma-operator').get('/v1/consignments/GZ-1'), 404);
+  });
 });

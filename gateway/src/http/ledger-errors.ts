@@ -72,6 +72,7 @@ const RETRY_AFTER_SECONDS = '2';
 export function problemFromLedgerError(error: unknown): HttpProblem | undefined {
   if (isRetryableConflict(error)) {
     return new HttpProblem(409, 'the record was changed by a concurrent transaction; retry the request', {
+      headers: { 'Retry-After': '0' },
       extensions: { txId: (error as CommitError | EndorseError).transactionId },
     });
   }

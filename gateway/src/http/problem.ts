@@ -46,8 +46,9 @@ export class HttpProblem extends Error {
   }
 }
 
-export function sendProblem(res: Response, problem: HttpProblem, instance?: string): void {
-  const body: ProblemBody = {
+/** The body of a problem as the API answers it, and as an idempotent replay answers it again. */
+export function problemBody(problem: HttpProblem, instance?: string): ProblemBody {
+  return {
     type: 'about:blank',
     title: TITLES[problem.status] ?? 'Error',
     status: problem.status,
@@ -56,12 +57,31 @@ export function sendProblem(res: Response, problem: HttpProblem, instance?: stri
     ...(problem.options.errors ? { errors: problem.options.errors } : {}),
     ...problem.options.extensions,
   };
-  for (const [name, value] of Object.entries(problem.options.headers ?? {})) res.setHeader(name, value);
-  res.status(problem.status).type('application/problem+json').send(jsonText(body));
 }
 
-/** Errors thrown by body-parser carry a `type`; each gets a precise client error. */
-function fromBodyParser(error: { type?: string; limit?: number }): HttpProblem | undefined {
+export function sendProblem(res: Response, problem: HttpProblem, instance?: string): void {
+  for (const [name, value] of Object.entries(problem.options.headers ?? {})) res.setHeader(name, value);
+  res
+    .status(problem.status)
+    .type('application/problem+json')
+    .send(jsonText(problemBody(problem, instance)));
+}
+
+interface ClientError {
+  readonly type?: string;
+  readonly limit?: number;
+  readonly status?: number;
+  readonly expose?: boolean;
+  readonly message?: string;
+}
+
+/**
+ * Errors of the HTTP stack below our routes: body-parser's carry a `type`, each with a precise
+ * client error; the router's (a path that is not valid percent-encoding), body-parser's others (a
+ * body that does not decompress) and serve-static's carry a 4xx `status`, and a message that is safe
+ * to show only when `expose` says so.
+ */
+function fromHttpStack(error: ClientError): HttpProblem | undefined {
   switch (error.type) {
     case 'entity.too.large':
       return new HttpProblem(413, `request body is larger than the limit of ${error.limit} bytes`);
@@ -70,9 +90,14 @@ function fromBodyParser(error: { type?: string; limit?: number }): HttpProblem |
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new HttpProblem(415, 'request body must be UTF-8 JSON');
-    default:
-      return undefined;
   }
+  const status = error.status;
+  if (status === undefined || status < 400 || status > 499) return undefined;
+  if (error instanceof URIError) return new HttpProblem(status, 'request path is not valid percent-encoding');
+  return new HttpProblem(
+    status,
+    error.expose && error.message ? error.message : 'the request could not be read as sent',
+  );
 }
 
 /**
@@ -81,8 +106,7 @@ function fromBodyParser(error: { type?: string; limit?: number }): HttpProblem |
  */
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    const problem =
-      error instanceof HttpProblem ? error : fromBodyParser(error as { type?: string; limit?: number });
+    const problem = error instanceof HttpProblem ? error : fromHttpStack((error ?? {}) as ClientError);
     if (problem) {
       sendProblem(res, problem, req.originalUrl);
       return;

@@ -6,7 +6,7 @@ import type { z, ZodType } from 'zod';
 import type { OrgRole } from '@customs-ledger/chaincode';
 import type { Principal } from '../auth/principal.js';
 import { problemFromLedgerError } from './ledger-errors.js';
-import { HttpProblem, sendProblem } from './problem.js';
+import { HttpProblem, problemBody, sendProblem } from './problem.js';
 import { documentedSchema, ProblemSchema, registry, z as documentedZod } from './openapi.js';
 import { jsonText } from './json.js';
 
@@ -192,8 +192,9 @@ async function handle(
     result = await run();
   } catch (error) {
     const problem = error instanceof HttpProblem ? error : problemFromLedgerError(error);
-    // A refusal is the request's answer and is replayed too; a server-side failure is not.
-    if (problem && problem.status < 500) {
+    // A refusal is the request's answer and is replayed too; a server-side failure is not, nor is a
+    // refusal that asks to be retried (Retry-After): its retry under the same key must run again.
+    if (problem && problem.status < 500 && problem.options.headers?.['Retry-After'] === undefined) {
       await idempotency.complete(scope, key, requestHash, problemResponse(problem, req.originalUrl));
     } else {
       await idempotency.abandon(scope, key);
@@ -211,14 +212,7 @@ async function handle(
 function problemResponse(problem: HttpProblem, instance: string): StoredResponse {
   return {
     status: problem.status,
-    body: {
-      type: 'about:blank',
-      status: problem.status,
-      detail: problem.detail,
-      instance,
-      ...(problem.options.errors ? { errors: problem.options.errors } : {}),
-      ...problem.options.extensions,
-    },
+    body: problemBody(problem, instance),
     headers: { 'Content-Type': 'application/problem+json', ...problem.options.headers },
   };
 }
