@@ -82,15 +82,18 @@ describe('POST /v1/batch', () => {
         { op: 'logistics', consignmentId: 'BAT-P1', body: logisticsPayload('ORD-BAT-P', 'RRBATP1CN') },
         { op: 'create', consignmentId: 'bad id!', body: { originCountry: 'CN', destinationCountry: 'FR' } },
         { op: 'movement', consignmentId: 'BAT-P1', body: { type: 'teleported', location: 'CNSHA' } },
+        // Refused by the gateway, as its single request would be: no transaction carries it.
+        { op: 'order', consignmentId: 'BAT\u0000P3', body: orderPayload('ORD-BAT-P3') },
       ],
     });
     expect(res.status, res.text).toBe(200);
-    expect(res.body.results.map((r) => r.status)).toEqual([201, 409, 201, 201, 403, 400, 403]);
+    expect(res.body.results.map((r) => r.status)).toEqual([201, 409, 201, 201, 403, 400, 403, 400]);
+    expect(res.body.results[7]!.problem!.detail).toMatch(/^\/consignmentId: must be 1-64 characters/);
     expect(res.body.results[1]!.problem!.detail).toBe(
       'order number ORD-BAT-P of PlatformAMSP is already used by consignment BAT-P1',
     );
     expect(res.body.results[4]!.problem!.detail).toMatch(/logistics is not allowed for role platform/);
-    expect(res.body).toMatchObject({ succeeded: 3, failed: 4 });
+    expect(res.body).toMatchObject({ succeeded: 3, failed: 5 });
     const p2 = await t.as('customs-officer').get('/v1/consignments/BAT-P2');
     expect(p2.status).toBe(404);
     const p1 = await t

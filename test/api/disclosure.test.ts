@@ -168,6 +168,9 @@ describe('a disclosure package', () => {
     const malformed = await t.as('auditor').post('/v1/verify', { ...second, disclosure: { root: 'x' } });
     expect(malformed.status).toBe(400);
     expect(malformed.headers.get('content-type')).toContain('application/problem+json');
+    const badId = await t.as('auditor').post('/v1/verify', { ...second, consignmentId: 'a\u0000b' });
+    expect(badId.status, badId.text).toBe(400);
+    expect(badId.body).toMatchObject({ errors: [{ pointer: '/body/consignmentId' }] });
     const missing = await t.as('auditor').post('/v1/verify', { ...second, record: 'declaration' });
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({ detail: `consignment ${id} has no declaration record` });

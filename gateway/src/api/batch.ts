@@ -9,7 +9,7 @@ import {
   type OrgRole,
   type RecordKind,
 } from '@customs-ledger/chaincode';
-import type { ZodType } from 'zod';
+import type { ZodError, ZodType } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { problemFromLedgerError, statusForRefusal } from '../http/ledger-errors.js';
@@ -159,25 +159,26 @@ function prepare(
       problem: { detail: `${opName} is not allowed for role ${principal.orgRole}` },
     };
   }
+  const id = ConsignmentId.safeParse(consignmentId);
+  if (!id.success) return invalid(index, '/consignmentId', id.error);
   const parsed = kind.body.safeParse(
     opName === 'create' ? { ...(rawBody as object), consignmentId } : rawBody,
   );
-  if (!parsed.success) {
-    const errors = parsed.error.issues.map((i) => ({
-      pointer: `/body/${i.path.join('/')}`,
-      message: i.message,
-    }));
-    return {
-      index,
-      status: 400,
-      problem: { detail: `${errors[0]!.pointer}: ${errors[0]!.message}`, errors },
-    };
-  }
+  if (!parsed.success) return invalid(index, '/body', parsed.error);
   const operation = kind.operation(consignmentId, parsed.data);
   const bytes =
     operation.args.reduce((sum, arg) => sum + Buffer.byteLength(arg), 0) +
     (operation.payload === undefined ? 0 : Buffer.byteLength(JSON.stringify(operation.payload)));
   return { index, operation, bytes };
+}
+
+/** An operation refused by validation, as its single request would be: 400 naming the fields. */
+function invalid(index: number, at: string, error: ZodError): OperationResult {
+  const errors = error.issues.map((i) => ({
+    pointer: [at, ...i.path].join('/'),
+    message: i.message,
+  }));
+  return { index, status: 400, problem: { detail: `${errors[0]!.pointer}: ${errors[0]!.message}`, errors } };
 }
 
 /** The round's operations cut into transactions within the operation and byte limits. */

@@ -1,4 +1,4 @@
-import { recordKinds, type DisclosurePackage } from '@customs-ledger/chaincode';
+import { ConsignmentId, recordKinds, type DisclosurePackage } from '@customs-ledger/chaincode';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { z } from '../http/openapi.js';
 import type { ConsignmentService } from '../services/consignment-service.js';
@@ -8,7 +8,7 @@ const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 
 /** A package as POST /v1/consignments/{id}/disclosures produced it, or just its record and disclosure. */
 const VerifyRequest = z.strictObject({
-  consignmentId: z.string().min(1).max(64),
+  consignmentId: ConsignmentId,
   record: z.enum(recordKinds),
   version: z
     .number()
