@@ -69,6 +69,18 @@ describe('the ledger store read caches', () => {
     expect(await query(composite('record'))).toEqual(['record/C-1/order=o2', 'record/C-10/order=x']);
   });
 
+  it('a range over a plain key ending in U+0000, bounded as a partial composite key query, sees a later put under it', async () => {
+    const start = 'plain\u0000';
+    const keysIn = async (): Promise<string[]> => {
+      const keys: string[] = [];
+      for await (const entry of store.range(store.state, start, start + MAX_RUNE)) keys.push(entry.key);
+      return keys;
+    };
+    expect(await keysIn()).toEqual([]);
+    await commit({ 'plain\u0000x': 'v1' });
+    expect(await keysIn()).toEqual(['plain\u0000x']);
+  });
+
   it('a key’s history gains each new version, newest first', async () => {
     const key = composite('consignment', 'C-1');
     await commit({ [key]: 'v1' });

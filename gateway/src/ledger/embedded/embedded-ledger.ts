@@ -55,6 +55,8 @@ const FAILED_TO_ENDORSE = 'failed to endorse transaction, see attached details f
 const FAILED_TO_COLLECT =
   'failed to collect enough transaction endorsements, see attached details for more info';
 const PAYLOADS_DO_NOT_MATCH = 'ProposalResponsePayloads do not match';
+/** The code of the process warning logged when a committed purge could not be compacted yet. */
+export const PURGE_COMPACTION_FAILED = 'LEDGER_PURGE_COMPACTION_FAILED';
 
 interface CommitWaiter {
   resolve(status: CommitStatus): void;
@@ -603,11 +605,20 @@ export class EmbeddedLedger implements LedgerPort {
     const validated = await this.validator.validate(number, this.tip.hash, batch);
     if (validated.purgedKeys.length > 0) await this.store.flushBeforePurge(validated.purgedKeys);
     await this.store.write(validated.ops);
-    // Fabric purges earlier versions from its private data store in the background; here it is done
-    // before the commit is reported, so a client that saw the purge commit knows the data is gone
-    // (and, after a crash in between, when the store is next opened).
-    if (validated.purgedKeys.length > 0) await this.store.compactPurged();
+    // The block is durable from here: whatever fails next, the next block must be cut on top of it.
     this.tip = { height: number + 1, hash: validated.hash };
+    // Fabric purges earlier versions from its private data store in the background; here it is done
+    // before the commit is reported, so a client that saw the purge commit knows the data is gone.
+    // If compaction fails, the keys stay recorded and are compacted with the next purge or when the
+    // store is next opened; the block is committed all the same, and its clients are told so.
+    if (validated.purgedKeys.length > 0) {
+      await this.store.compactPurged().catch((error: unknown) => {
+        process.emitWarning(
+          `block ${number} is committed, but compacting its purged private data failed (retried with the next purge and when the store is opened): ${error instanceof Error ? error.message : String(error)}`,
+          { code: PURGE_COMPACTION_FAILED },
+        );
+      });
+    }
     const codes = validated.block.metadata.validationCodes;
     for (const [txNum, tx] of batch.entries()) {
       const txId = tx.envelope.txId;

@@ -182,8 +182,15 @@ export class TxSimulator {
     startKey: string,
     endKey: string,
   ): Promise<QueryPage<{ key: string; value: Uint8Array }>> {
+    const definition = this.collectionFor(collection);
     this.checkPrivateReadAccess(collection);
     this.privateReadCollections.add(collection);
+    // A peer outside the collection holds none of its private data. Fabric scans only the peer's
+    // own private store here (unlike getPrivateData, there is no public hash to check against), so
+    // such a peer answers an empty range, not an error.
+    if (!definition.members.has(this.ctx.peerMspId)) {
+      return this.openQuery({ next: async () => ({ results: [], hasMore: false }), close: () => undefined });
+    }
     const prefix = collectionKey(collection, '');
     const end = endKey === '' ? collectionKey(collection, '\u{10ffff}') : prefix + endKey;
     const iterator = this.ctx.store.range(this.ctx.store.privateData, prefix + startKey, end);

@@ -159,26 +159,29 @@ export class LedgerStore {
 
   /**
    * The operation that records, in the same atomic batch as a block that purges private data,
-   * which keys (of the private data sublevel) still have to be compacted away.
+   * which keys (of the private data sublevel) still have to be compacted away: these, and those of
+   * an earlier purge whose compaction failed, which this record would otherwise overwrite.
    */
   pendingPurgeOp(keys: readonly string[]): StoreOp {
+    const stillPending = this.savepoint.getSync(PENDING_PURGES);
+    const all = new Set([...(stillPending === undefined ? [] : decodeKeys(stillPending)), ...keys]);
     return {
       type: 'put',
       sublevel: this.savepoint,
       key: PENDING_PURGES,
-      value: Buffer.from(JSON.stringify(keys)),
+      value: Buffer.from(JSON.stringify([...all])),
     };
   }
 
   /**
-   * Compacts the keys of the last purge recorded by pendingPurgeOp, then forgets them: only then is
-   * no earlier version of a purged private value left in the log or table files.
+   * Compacts the keys that pendingPurgeOp recorded, then forgets them: only then is no earlier
+   * version of a purged private value left in the log or table files. If it fails, they stay
+   * recorded, for the next purge or the next open.
    */
   async compactPurged(): Promise<void> {
     const pending = await this.savepoint.get(PENDING_PURGES);
     if (pending === undefined) return;
-    const keys = JSON.parse(Buffer.from(pending).toString('utf8')) as string[];
-    await this.compactPrivateData(keys);
+    await this.compactPrivateData(decodeKeys(pending));
     await this.savepoint.del(PENDING_PURGES);
   }
 
@@ -263,8 +266,7 @@ export class LedgerStore {
 
   /** Iterates [start, end) in byte order; an empty end means unbounded. */
   async *range(sub: Sub, start: string, end: string, limit = -1): AsyncGenerator<RangeEntry> {
-    const cacheable =
-      sub === this.state && limit === -1 && end === start + MAX_UNICODE_RUNE && start.endsWith(SEPARATOR);
+    const cacheable = sub === this.state && limit === -1 && isPartialCompositeKeyQuery(start, end);
     if (cacheable) {
       const cached = this.ranges.get(start);
       if (cached) {
@@ -350,6 +352,21 @@ async function* pages<T>(iterator: {
   }
 }
 
+/**
+ * Whether [start, end) is a partial composite key query, the only kind of range a write drops from
+ * the cache (its start is one of compositePrefixes of every key in it), and so the only kind cached.
+ * getStateByRange may be given a plain key ending in U+0000 and the same end: no write under it
+ * would ever drop it.
+ */
+function isPartialCompositeKeyQuery(start: string, end: string): boolean {
+  return (
+    start.length > 1 &&
+    start.startsWith(SEPARATOR) &&
+    start.endsWith(SEPARATOR) &&
+    end === start + MAX_UNICODE_RUNE
+  );
+}
+
 /** The partial composite key queries whose results a write of `key` changes: each prefix of it. */
 function compositePrefixes(key: string): string[] {
   if (!key.startsWith(SEPARATOR)) return [];
@@ -358,6 +375,11 @@ function compositePrefixes(key: string): string[] {
     prefixes.push(key.slice(0, i + 1));
   }
   return prefixes;
+}
+
+/** The keys of a pending purge, as pendingPurgeOp records them. */
+function decodeKeys(bytes: Uint8Array): string[] {
+  return JSON.parse(Buffer.from(bytes).toString('utf8')) as string[];
 }
 
 /** Fixed-width, order-preserving encodings used inside store keys. */

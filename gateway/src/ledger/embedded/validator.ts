@@ -172,12 +172,12 @@ export class BlockValidator {
 
   private hasReadConflict(rwset: EncodedRwSet, overlay: BlockOverlay): boolean {
     for (const read of rwset.reads) {
-      if (!sameVersion(toVersion(read.version), overlay.version(read.key))) return true;
+      if (!overlay.isCurrentRead(read.key, toVersion(read.version))) return true;
     }
     for (const c of rwset.collections) {
       for (const read of c.hashedReads) {
-        const current = overlay.hashVersion(collectionKey(c.collection, read.keyHash));
-        if (!sameVersion(toVersion(read.version), current)) return true;
+        const key = collectionKey(c.collection, read.keyHash);
+        if (!overlay.isCurrentHashedRead(key, toVersion(read.version))) return true;
       }
     }
     return false;
@@ -247,13 +247,12 @@ export class BlockValidator {
     for (const c of envelope.rwset.collections) {
       for (const write of c.hashedWrites) {
         const key = collectionKey(c.collection, write.keyHash);
+        overlay.addWrittenHash(key);
         if (write.valueHash === null) {
-          overlay.setHash(key, version, undefined);
           ops.push({ type: 'del', sublevel: store.privateHashes, key });
           overlay.setMetadata(privateMetaKey(key), undefined);
           ops.push({ type: 'del', sublevel: store.privateMetadata, key });
         } else {
-          overlay.setHash(key, version, write.valueHash);
           ops.push({
             type: 'put',
             sublevel: store.privateHashes,
@@ -306,21 +305,26 @@ export class BlockValidator {
 /** Committed state as seen by the validator: the store plus the valid writes earlier in this block. */
 class BlockOverlay {
   private readonly state = new Map<string, { version: Version; value: Uint8Array | undefined }>();
-  private readonly hashes = new Map<string, { version: Version; valueHash: string | undefined }>();
+  /** Private key hashes (by collection) that earlier valid transactions of this block wrote or deleted. */
+  private readonly writtenHashes = new Set<string>();
   private readonly meta = new Map<string, Uint8Array | undefined>();
 
   constructor(private readonly store: LedgerStore) {}
 
-  version(key: string): Version | undefined {
-    const local = this.state.get(key);
-    if (local) return local.value === undefined ? undefined : local.version;
-    return this.store.getVersioned(this.store.state, key)?.version;
+  /**
+   * Whether a read of a public key at `readVersion` still holds. As Fabric's validateKVRead does, a
+   * read of a key that an earlier transaction of this block wrote or deleted fails before versions
+   * are compared: a delete leaves no version, and a read of the missing key would match that.
+   */
+  isCurrentRead(key: string, readVersion: Version | undefined): boolean {
+    if (this.state.has(key)) return false;
+    return sameVersion(readVersion, this.store.getVersioned(this.store.state, key)?.version);
   }
 
-  hashVersion(key: string): Version | undefined {
-    const local = this.hashes.get(key);
-    if (local) return local.valueHash === undefined ? undefined : local.version;
-    return this.store.getVersioned(this.store.privateHashes, key)?.version;
+  /** The same for a hashed (private) read, by collection and key hash (validateKVReadHash). */
+  isCurrentHashedRead(key: string, readVersion: Version | undefined): boolean {
+    if (this.writtenHashes.has(key)) return false;
+    return sameVersion(readVersion, this.store.getVersioned(this.store.privateHashes, key)?.version);
   }
 
   /** Public keys as they are; private ones through privateMetaKey, so the two never collide. */
@@ -349,8 +353,8 @@ class BlockOverlay {
     this.state.set(key, { version, value });
   }
 
-  setHash(key: string, version: Version, valueHash: string | undefined): void {
-    this.hashes.set(key, { version, valueHash });
+  addWrittenHash(key: string): void {
+    this.writtenHashes.add(key);
   }
 
   setMetadata(key: string, param: Uint8Array | undefined): void {

@@ -1,0 +1,258 @@
+/**
+ * The embedded ledger's commit path and validator where the conformance table of FABRIC-SEMANTICS.md
+ * is silent, checked against Fabric 2.5's source: a block is committed once its batch is written;
+ * a read of a key an earlier transaction of the same block wrote is a conflict; a private query on a
+ * peer outside the collection finds nothing; a range over plain keys sees every commit. Each group
+ * opens a real ledger on LevelDB, with the fidelity suite's probe chaincode.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { Contract, type Context } from 'fabric-contract-api';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  EmbeddedLedger,
+  PURGE_COMPACTION_FAILED,
+  type EmbeddedLedgerOptions,
+} from '../../gateway/src/ledger/embedded/embedded-ledger.js';
+import type { LedgerStore } from '../../gateway/src/ledger/embedded/store.js';
+import {
+  TxValidationCode,
+  type ClientIdentity,
+  type CommitStatus,
+  type EndorsedTransaction,
+  type ProposalOptions,
+} from '../../gateway/src/ledger/port.js';
+import { filesContaining } from '../support/files.js';
+
+const COLLECTION = 'PlatformCustomsCollection';
+const PLATFORM = 'PlatformMSP';
+const POST = 'PostMSP';
+const CUSTOMS = 'CustomsMSP';
+
+const kvChaincode = createRequire(import.meta.url)('../fixtures/kv-chaincode.cjs') as {
+  contracts: EmbeddedLedgerOptions['chaincode']['contracts'];
+};
+
+/** What the probe chaincode lacks: a purge, and a read-only private partial composite key query. */
+class PrivateProbe extends Contract {
+  constructor() {
+    super('pvt');
+  }
+
+  async purge(ctx: Context, key: string): Promise<void> {
+    await ctx.stub.purgePrivateData(COLLECTION, key);
+  }
+
+  async putComposite(ctx: Context, objectType: string, attribute: string, value: string): Promise<void> {
+    await ctx.stub.putPrivateData(
+      COLLECTION,
+      ctx.stub.createCompositeKey(objectType, [attribute]),
+      Buffer.from(value),
+    );
+  }
+
+  /** getPrivateDataByPartialCompositeKey(objectType, []): [attribute, value] pairs, as JSON. */
+  async partial(ctx: Context, objectType: string): Promise<string> {
+    const found: [string, string][] = [];
+    for await (const { key, value } of ctx.stub.getPrivateDataByPartialCompositeKey(
+      COLLECTION,
+      objectType,
+      [],
+    )) {
+      found.push([ctx.stub.splitCompositeKey(key).attributes[0]!, Buffer.from(value).toString('utf8')]);
+    }
+    return JSON.stringify(found);
+  }
+}
+
+function ledgerOptions(dataDir: string): EmbeddedLedgerOptions {
+  return {
+    dataDir,
+    channel: 'mychannel',
+    organisations: [
+      { mspId: PLATFORM, domain: 'platform.example.com' },
+      { mspId: POST, domain: 'post.example.com' },
+      { mspId: CUSTOMS, domain: 'customs.example.com' },
+    ],
+    collections: [
+      {
+        name: COLLECTION,
+        policy: "OR('PlatformMSP.member','CustomsMSP.member')",
+        requiredPeerCount: 0,
+        maxPeerCount: 1,
+        blockToLive: 0,
+        memberOnlyRead: true,
+        memberOnlyWrite: true,
+      },
+    ],
+    // fabric-shim's ChaincodeFromContract appends its system contract to the array it is given: pass a copy.
+    chaincode: { name: 'kv', contracts: [...kvChaincode.contracts, PrivateProbe] },
+    endorsementPolicy: 'MAJORITY Endorsement',
+    batchTimeoutMs: 20,
+    maxBatchSize: 500,
+  };
+}
+
+interface Harness {
+  ledger: EmbeddedLedger;
+  dataDir: string;
+  platform: ClientIdentity;
+  post: ClientIdentity;
+}
+
+/** A fresh ledger for the enclosing describe. */
+function useLedger(): Harness {
+  const h = {} as Harness;
+  beforeAll(async () => {
+    h.dataDir = await mkdtemp(path.join(os.tmpdir(), 'commit-'));
+    h.ledger = await EmbeddedLedger.open(ledgerOptions(h.dataDir));
+    h.platform = await h.ledger.enrolUser(PLATFORM, 'alice');
+    h.post = await h.ledger.enrolUser(POST, 'bob');
+  });
+  afterAll(async () => {
+    await h.ledger?.close();
+    if (h.dataDir) await rm(h.dataDir, { recursive: true, force: true });
+  });
+  return h;
+}
+
+const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');
+const args = (...a: string[]): ProposalOptions => ({ arguments: a });
+/** Private writes endorsed by the collection's members, whatever the planner would choose. */
+const byMembers = (...a: string[]): ProposalOptions => ({
+  arguments: a,
+  endorsingOrganizations: [PLATFORM, CUSTOMS],
+});
+
+/** Submits endorsed transactions back to back (same block), then waits for all statuses. */
+async function submitTogether(...txs: EndorsedTransaction[]): Promise<CommitStatus[]> {
+  const commits = [];
+  for (const tx of txs) commits.push(await tx.submit());
+  return Promise.all(commits.map((c) => c.getStatus()));
+}
+
+describe('a block whose purge compaction fails after its batch is written', () => {
+  const h = useLedger();
+  afterEach(() => vi.restoreAllMocks());
+
+  it('is committed: its client gets its validation code, the next block goes on top of it, and the purged value leaves the files when the store is reopened', async () => {
+    const secret = `purged-${randomBytes(8).toString('hex')}`;
+    await h.ledger.submit(h.platform, 'privFromTransient', {
+      ...byMembers('pk'),
+      transientData: { value: Buffer.from(secret) },
+    });
+    const store = (h.ledger as unknown as { store: LedgerStore }).store;
+    vi.spyOn(store, 'compactPurged').mockRejectedValueOnce(new Error('simulated EIO during compaction'));
+    const warnings = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    const purgeBlock = h.ledger.height();
+
+    const purge = await h.ledger.endorse(h.platform, 'pvt:purge', byMembers('pk'));
+    const purged = await (await purge.submit()).getStatus();
+    expect(purged).toEqual({
+      transactionId: purge.transactionId,
+      code: TxValidationCode.VALID,
+      successful: true,
+      blockNumber: purgeBlock,
+    });
+    expect(h.ledger.height()).toBe(purgeBlock + 1n);
+    expect(warnings).toHaveBeenCalledWith(
+      expect.stringContaining('simulated EIO during compaction'),
+      expect.objectContaining({ code: PURGE_COMPACTION_FAILED }),
+    );
+
+    const next = await h.ledger.submit(h.platform, 'put', args('after-purge', '1'));
+    expect(BigInt(next.blockNumber)).toBe(purgeBlock + 1n);
+    const { data } = await h.ledger.getBlock(purgeBlock);
+    expect('transactions' in data && data.transactions.map((tx) => tx.txId)).toEqual([purge.transactionId]);
+    expect((await h.ledger.verifyChain()).ok).toBe(true);
+    expect(text(await h.ledger.evaluate(h.platform, 'privGet', args('pk')))).toBe('');
+
+    expect(await filesContaining(h.dataDir, [secret])).not.toEqual([]);
+    await h.ledger.close();
+    h.ledger = await EmbeddedLedger.open(ledgerOptions(h.dataDir));
+    expect(await filesContaining(h.dataDir, [secret])).toEqual([]);
+  });
+});
+
+describe('reads of keys that an earlier transaction of the same block wrote', () => {
+  const h = useLedger();
+
+  it('a read of a missing key that an earlier transaction deleted: 0, 11 (Fabric fails any read of a key in the block’s updates)', async () => {
+    const deletes = await h.ledger.endorse(h.platform, 'del', args('deleted-in-block'));
+    const reads = await h.ledger.endorse(h.platform, 'rw', args('deleted-in-block', 'v'));
+    const [deleted, read] = await submitTogether(deletes, reads);
+    expect(deleted!.code).toBe(TxValidationCode.VALID);
+    expect(read!.code).toBe(TxValidationCode.MVCC_READ_CONFLICT);
+    expect(read!.blockNumber).toBe(deleted!.blockNumber);
+  });
+
+  it('the same for a hashed read of a missing private key that an earlier transaction deleted: 0, 11', async () => {
+    const deletes = await h.ledger.endorse(h.platform, 'privDel', byMembers('private-deleted-in-block'));
+    const reads = await h.ledger.endorse(h.platform, 'privRw', byMembers('private-deleted-in-block', 'v'));
+    const [deleted, read] = await submitTogether(deletes, reads);
+    expect(deleted!.code).toBe(TxValidationCode.VALID);
+    expect(read!.code).toBe(TxValidationCode.MVCC_READ_CONFLICT);
+    expect(read!.blockNumber).toBe(deleted!.blockNumber);
+  });
+});
+
+describe('private queries on a peer outside the collection', () => {
+  const h = useLedger();
+
+  beforeAll(async () => {
+    await h.ledger.submit(h.platform, 'privPut', byMembers('pk', 'secret-range'));
+    await h.ledger.submit(h.platform, 'pvt:putComposite', byMembers('ptype', 'a', 'secret-partial'));
+  });
+
+  it('getPrivateDataByRange by a member client: the data on a member peer, nothing on the Post peer', async () => {
+    const onPeer = async (mspId: string): Promise<string[]> =>
+      JSON.parse(
+        text(await h.ledger.evaluate(h.platform, 'privRange', { endorsingOrganizations: [mspId] })),
+      ) as string[];
+    expect(await onPeer(PLATFORM)).toEqual(['pk']);
+    expect(await onPeer(POST)).toEqual([]);
+  });
+
+  it('getPrivateDataByPartialCompositeKey by a member client: the data on a member peer, nothing on the Post peer', async () => {
+    const onPeer = async (mspId: string): Promise<string> =>
+      text(
+        await h.ledger.evaluate(h.platform, 'pvt:partial', {
+          arguments: ['ptype'],
+          endorsingOrganizations: [mspId],
+        }),
+      );
+    expect(await onPeer(CUSTOMS)).toBe(JSON.stringify([['a', 'secret-partial']]));
+    expect(await onPeer(POST)).toBe('[]');
+  });
+
+  it('a non-member client is still refused read access first, as for getPrivateData', async () => {
+    await expect(h.ledger.evaluate(h.post, 'privRange')).rejects.toThrow(
+      /tx creator does not have read access permission on privatedata in chaincodeName:kv collectionName: PlatformCustomsCollection/,
+    );
+  });
+});
+
+describe('range queries over plain keys ending in U+0000', () => {
+  const h = useLedger();
+  /** The bounds of a partial composite key query, on a plain key: getStateByRange allows them. */
+  const rangeOf = (key: string): [string, string] => [`${key}\u0000`, `${key}\u0000\u{10FFFF}`];
+
+  it('getStateByRange sees a key committed after the same range was read', async () => {
+    const range = rangeOf('read');
+    expect(text(await h.ledger.evaluate(h.platform, 'range', args(...range)))).toBe('[]');
+    await h.ledger.submit(h.platform, 'put', args('read\u0000x', '1'));
+    expect(text(await h.ledger.evaluate(h.platform, 'range', args(...range)))).toBe(
+      JSON.stringify(['read\u0000x']),
+    );
+  });
+
+  it('a key committed into the range after endorsement is a phantom read: 12', async () => {
+    const ranged = await h.ledger.endorse(h.platform, 'rangeThenPut', args(...rangeOf('phantom'), 'out'));
+    expect(text(ranged.result)).toBe('[]');
+    await h.ledger.submit(h.platform, 'put', args('phantom\u0000x', '1'));
+    expect((await (await ranged.submit()).getStatus()).code).toBe(TxValidationCode.PHANTOM_READ_CONFLICT);
+  });
+});
