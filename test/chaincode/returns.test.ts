@@ -138,6 +138,25 @@ describe('what may be returned', () => {
   ])('refuses %o', (lines, message) => {
     expect(() => assertReturnable(ordered, [], lines)).toThrow(message);
   });
+
+  it('counts fractional quantities exactly, and says what is left as written', () => {
+    const kilos = [{ lineNo: 1, quantity: 0.7 }];
+    const earlier = [
+      { lineNo: 1, quantity: 0.1 },
+      { lineNo: 1, quantity: 0.2 },
+    ];
+    expect(() => assertReturnable(kilos, earlier, [{ lineNo: 1, quantity: 0.4 }])).not.toThrow();
+    expect(() =>
+      assertReturnable(
+        [{ lineNo: 1, quantity: 0.3 }],
+        [{ lineNo: 1, quantity: 0.1 }],
+        [{ lineNo: 1, quantity: 0.2 }],
+      ),
+    ).not.toThrow();
+    expect(() => assertReturnable(kilos, earlier, [{ lineNo: 1, quantity: 0.41 }])).toThrow(
+      'order line 1: 0.41 cannot be returned; 0.7 ordered, 0.3 already returned, 0.4 left',
+    );
+  });
 });
 
 describe('amounts: what the buyer and customs give back', () => {

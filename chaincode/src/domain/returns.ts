@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigVersion } from './customs';
-import { fromCents, toCents } from './revenue';
+import { decimalFraction, fromCents, toCents } from './revenue';
 import { CountryCode, CurrencyCode, Money, ReasonCode, Reference, TrackingNumber, UnLocode } from './schemas';
 
 /*
@@ -150,8 +150,30 @@ export interface OrderedLine {
 }
 
 /**
+ * Quantities as the decimals they were written as, on one power-of-ten scale: the schemas bound
+ * neither the order's nor a return's decimals, and float sums and differences would refuse a
+ * return of exactly what is left (0.3 ordered, 0.1 returned, 0.2 asked).
+ */
+function onOneScale(quantities: readonly number[]): {
+  readonly scaled: bigint[];
+  readonly show: (v: bigint) => string;
+} {
+  const fractions = quantities.map(decimalFraction);
+  const scale = fractions.reduce((max, f) => (f.d > max ? f.d : max), 1n);
+  const digits = scale.toString().length - 1;
+  return {
+    scaled: fractions.map((f) => f.n * (scale / f.d)),
+    show: (v) => {
+      const abs = v < 0n ? -v : v;
+      const fraction = (abs % scale).toString().padStart(digits, '0').replace(/0+$/, '');
+      return `${v < 0n ? '-' : ''}${abs / scale}${fraction === '' ? '' : `.${fraction}`}`;
+    },
+  };
+}
+
+/**
  * Checks a return's lines against the order and the returns already requested: partial returns
- * add up to at most what was ordered, line by line.
+ * add up to at most what was ordered, line by line, exactly.
  */
 export function assertReturnable(
   ordered: readonly OrderedLine[],
@@ -164,13 +186,14 @@ export function assertReturnable(
     seen.add(line.lineNo);
     const order = ordered.find((o) => o.lineNo === line.lineNo);
     if (!order) throw new Error(`the order has no line ${line.lineNo}`);
-    const before = alreadyReturned
-      .filter((r) => r.lineNo === line.lineNo)
-      .reduce((n, r) => n + r.quantity, 0);
-    const left = order.quantity - before;
-    if (line.quantity > left) {
+    const earlier = alreadyReturned.filter((r) => r.lineNo === line.lineNo).map((r) => r.quantity);
+    const { scaled, show } = onOneScale([order.quantity, line.quantity, ...earlier]);
+    const [quantity, asked, ...returned] = scaled as [bigint, bigint, ...bigint[]];
+    const before = returned.reduce((n, q) => n + q, 0n);
+    const left = quantity - before;
+    if (asked > left) {
       throw new Error(
-        `order line ${line.lineNo}: ${line.quantity} cannot be returned; ${order.quantity} ordered, ${before} already returned, ${left} left`,
+        `order line ${line.lineNo}: ${show(asked)} cannot be returned; ${show(quantity)} ordered, ${show(before)} already returned, ${show(left)} left`,
       );
     }
   }
