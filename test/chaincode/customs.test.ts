@@ -68,11 +68,32 @@ describe('assessConsignment: release blockers', () => {
     ['watch-listed buyer', { buyer: { watchlisted: true } }, ['LANE_RED']],
     ['a decision already taken', { decisionsSoFar: 1 }, ['CUSTOMS_DECISION_TAKEN']],
     ['no tariff for the destination', { destinationCountry: 'JP' }, ['REVENUE_NOT_ASSESSED']],
+    [
+      'an earlier parcel in a currency without a rate: the split check is not made',
+      { recentConsignments: [{ value: 10, currency: 'JPY', at: '2026-11-19T10:00:00Z' }] },
+      ['RISK_INCOMPLETE'],
+    ],
     ['random selection', { ruleSet: { ...DEFAULT_RULE_SET, randomSelectionRate: 1 } }, ['LANE_AMBER']],
   ])('%s', (_name, change, blockers) => {
     const a = assessConsignment({ ...input, ...change });
     expect(a.blockers).toEqual(blockers);
     expect(a.releasable).toBe(blockers.length === 0);
+  });
+
+  it('an order in a currency the tariff has no rate for waits for an officer instead of failing', () => {
+    const inGbp = {
+      ...input,
+      order: { ...order, currency: 'GBP' },
+      payment: { ...input.payment, currency: 'GBP' },
+      declaration: { ...declaration, lines: declaration.lines.map((l) => ({ ...l, currency: 'GBP' })) },
+    };
+    const a = assessConsignment(inGbp);
+    expect(a.risk.reasons).toContainEqual({
+      code: 'RATE_MISSING',
+      detail: 'line 1 (HS6 610910): undervaluation not checked: no GBP rate against EUR valid on 2026-11-20',
+    });
+    expect(a.blockers).toEqual(['RISK_INCOMPLETE', 'REVENUE_NOT_ASSESSED']);
+    expect(a.releasable).toBe(false);
   });
 
   it('assesses duty on the declaration lines on the day of the assessment', () => {

@@ -525,6 +525,49 @@ describe('random selection (rate 0.02)', () => {
   });
 });
 
+describe('a comparison that needs a rate the table lacks', () => {
+  const gap = (what: string) => `${what} not checked: no GBP rate against EUR valid on 2026-07-10`;
+  const trusted = { ...clean.seller, trustedTrader: true };
+  it.each<[string, Partial<AssessRiskInput>, string, string[]]>([
+    [
+      'an undervalued line in GBP',
+      { lines: line({ value: 7.19, currency: 'GBP' }) },
+      gap('line 1 (HS6 610910): undervaluation'),
+      ['RATE_MISSING'],
+    ],
+    [
+      'an earlier consignment in GBP',
+      { recentConsignments: [{ value: 500, currency: 'GBP', at: '2026-07-09T00:00:00Z' }] },
+      gap('split shipment'),
+      ['RATE_MISSING'],
+    ],
+    [
+      'a declared value in GBP, with the other comparisons still made',
+      {
+        currency: 'GBP',
+        lines: line({ value: 7.19 }),
+        recentConsignments: [
+          { value: 500, currency: 'EUR', at: '2026-07-09T00:00:00Z' },
+          { value: 500, currency: 'GBP', at: '2026-07-09T01:00:00Z' },
+        ],
+      },
+      gap('split shipment'),
+      ['UNDERVALUATION', 'RATE_MISSING'],
+    ],
+    [
+      'a trusted trader: not clean while a comparison is missing',
+      { seller: trusted, lines: line({ currency: 'GBP' }) },
+      gap('line 1 (HS6 610910): undervaluation'),
+      ['RATE_MISSING'],
+    ],
+  ])('%s is skipped and named, for an officer', (_name, change, detail, codes) => {
+    const a = assessRisk({ ...clean, ...change });
+    expect(a.reasons.map((r) => r.code)).toEqual(codes);
+    expect(a.reasons.find((r) => r.code === 'RATE_MISSING')).toEqual({ code: 'RATE_MISSING', detail });
+    expect(a.hardRule).toBeUndefined();
+  });
+});
+
 describe('input and privacy', () => {
   it.each<[string, Partial<AssessRiskInput>, string]>([
     [
@@ -537,11 +580,6 @@ describe('input and privacy', () => {
       'a recent consignment without a zone',
       { recentConsignments: [{ value: 1, currency: 'EUR', at: 'yesterday' }] },
       "recent consignment time 'yesterday'",
-    ],
-    [
-      'a line currency without a rate',
-      { lines: line({ currency: 'GBP' }) },
-      'no GBP rate against EUR valid on 2026-07-10',
     ],
     [
       'a rate table with the base rate',

@@ -57,8 +57,10 @@ import { statuses, type ConsignmentStatus, type DecisionEvent } from './state-ma
  *   is taxed), else on the order lines, on the day of the assessment.
  * - The collection model is 'platform' exactly when the declaration carries a collection number
  *   (IOSS-like); otherwise the tariff set says who collects at import.
- * - Automatic release needs a passed match, the green lane, a revenue assessment, and no customs
- *   decision yet: once an officer has acted (referral, hold, inspection), an officer decides.
+ * - Automatic release needs a passed match, the green lane, every risk comparison made (a missing
+ *   currency rate leaves one to an officer, as a tariff gap leaves revenue), a revenue assessment,
+ *   and no customs decision yet: once an officer has acted (referral, hold, inspection), an officer
+ *   decides.
  * - The per-buyer limits of the destination's tariff are part of the match, checked on the customs
  *   value the revenue assessment found; without a revenue assessment they are not checked (and
  *   the consignment is not releasable anyway).
@@ -208,6 +210,7 @@ export const releaseBlockers = [
   'MATCH_FAILED',
   'LANE_AMBER',
   'LANE_RED',
+  'RISK_INCOMPLETE',
   'REVENUE_NOT_ASSESSED',
   'CUSTOMS_DECISION_TAKEN',
 ] as const;
@@ -304,7 +307,8 @@ function assessBuyerLimits(
 
 /**
  * Currency rates for risk (reference prices, the split threshold): the destination's tariff, else
- * any tariff kept in the consignment's currency; with neither, only same-currency comparisons work.
+ * any tariff kept in the consignment's currency; with neither, only same-currency comparisons are
+ * made and the others are left to an officer.
  */
 function riskRates(tariffSet: TariffSet, country: string, date: string, currency: string): RateTable {
   let tariff: TariffConfig | undefined;
@@ -343,6 +347,7 @@ export function assessConsignment(input: AssessConsignmentInput): ConsignmentAss
   if (match.result !== 'pass') blockers.push('MATCH_FAILED');
   if (risk.lane === 'amber') blockers.push('LANE_AMBER');
   if (risk.lane === 'red') blockers.push('LANE_RED');
+  if (risk.reasons.some((r) => r.code === 'RATE_MISSING')) blockers.push('RISK_INCOMPLETE');
   if (!revenue.assessed) blockers.push('REVENUE_NOT_ASSESSED');
   if (input.decisionsSoFar > 0) blockers.push('CUSTOMS_DECISION_TAKEN');
   return { match, buyerLimits, risk, collectionModel, revenue, releasable: blockers.length === 0, blockers };

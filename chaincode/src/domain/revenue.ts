@@ -252,6 +252,9 @@ export function selectTariff(tariffs: readonly TariffConfig[], country: string, 
 
 // ---------------------------------------------------------------- currency conversion
 
+/** A rate table without the rate a conversion needs: a gap in the configuration, not bad input. */
+export class MissingRateError extends Error {}
+
 function rateOn(currency: string, date: string, table: RateTable): DecimalFraction {
   if (currency === table.base) return { n: 1n, d: 1n };
   let best: CurrencyRate | undefined;
@@ -266,7 +269,7 @@ function rateOn(currency: string, date: string, table: RateTable): DecimalFracti
     }
   }
   if (best === undefined) {
-    throw new Error(`no ${currency} rate against ${table.base} valid on ${date}`);
+    throw new MissingRateError(`no ${currency} rate against ${table.base} valid on ${date}`);
   }
   if (ties > 0)
     throw new Error(`more than one ${currency} rate against ${table.base} from ${best.validFrom}`);

@@ -4,7 +4,15 @@ import { z } from 'zod';
 
 import { canonicalJson } from './canonical';
 import type { MatchReasonCode, MatchResult } from './matching';
-import { applyRate, convertCents, decimalFraction, RateTable, toCents, utcDate } from './revenue';
+import {
+  applyRate,
+  convertCents,
+  decimalFraction,
+  MissingRateError,
+  RateTable,
+  toCents,
+  utcDate,
+} from './revenue';
 import { CurrencyCode, IsoDateTime, Money, parseWith } from './schemas';
 
 /*
@@ -25,6 +33,9 @@ import { CurrencyCode, IsoDateTime, Money, parseWith } from './schemas';
  * - Scores are exact to 2 decimals (half-up after the trusted-trader factor); a score equal to
  *   a threshold reaches that lane.
  * - Random selection also applies to a green decided by a hard rule (compliance measurement).
+ * - A comparison that needs a currency rate the table lacks (a reference price, the split
+ *   threshold) is not made: one RATE_MISSING reason names each one skipped, and no trusted-trader
+ *   clean rule fires, so an officer makes it (customs.ts blocks automatic release on it).
  */
 
 export const hardRuleCodes = [
@@ -64,7 +75,8 @@ export function matchIndicator(reason: MatchReasonCode): IndicatorCode {
   return `MATCH_${reason}`;
 }
 
-export type RiskReasonCode = HardRuleCode | IndicatorCode | 'TRUSTED_TRADER' | 'RANDOM_SELECTION';
+export type RiskReasonCode =
+  HardRuleCode | IndicatorCode | 'TRUSTED_TRADER' | 'RANDOM_SELECTION' | 'RATE_MISSING';
 
 export const lanes = ['green', 'amber', 'red'] as const;
 export type Lane = (typeof lanes)[number];
@@ -253,6 +265,16 @@ export function assessRisk(input: AssessRiskInput): RiskAssessment {
   // ------------------------------------------------ indicators
   const fired = new Map<IndicatorCode, string[]>();
   const fire = (code: IndicatorCode, detail: string) => fired.set(code, [...(fired.get(code) ?? []), detail]);
+  const skipped = new Set<string>();
+  const convert = (cents: number, from: string, to: string, what: string): number | undefined => {
+    try {
+      return convertCents(cents, from, to, rateDate, rates);
+    } catch (error) {
+      if (!(error instanceof MissingRateError)) throw error;
+      skipped.add(`${what} not checked: ${error.message}`);
+      return undefined;
+    }
+  };
 
   for (const reason of input.match.reasons) fire(matchIndicator(reason), `three-way match: ${reason}`);
   if (!input.match.complete) fire('MATCH_INCOMPLETE', 'order, payment or logistics data missing');
@@ -278,15 +300,22 @@ export function assessRisk(input: AssessRiskInput): RiskAssessment {
     if (hs === undefined) return;
 
     const reference = rules.referencePrices[hs.slice(0, 6)];
-    if (reference !== undefined) {
-      const value = convertCents(valueCents, line.currency, reference.currency, rateDate, rates);
-      // value < ratio × price × quantity, exactly.
-      if (productLess([value], [rules.undervaluationRatio, toCents(reference.price), line.quantity ?? 1])) {
-        fire(
-          'UNDERVALUATION',
-          `line ${n} (HS6 ${hs.slice(0, 6)}): under ${rules.undervaluationRatio} × the reference unit price`,
-        );
-      }
+    if (reference === undefined) return;
+    const value = convert(
+      valueCents,
+      line.currency,
+      reference.currency,
+      `line ${n} (HS6 ${hs.slice(0, 6)}): undervaluation`,
+    );
+    // value < ratio × price × quantity, exactly.
+    if (
+      value !== undefined &&
+      productLess([value], [rules.undervaluationRatio, toCents(reference.price), line.quantity ?? 1])
+    ) {
+      fire(
+        'UNDERVALUATION',
+        `line ${n} (HS6 ${hs.slice(0, 6)}): under ${rules.undervaluationRatio} × the reference unit price`,
+      );
     }
   });
 
@@ -298,11 +327,14 @@ export function assessRisk(input: AssessRiskInput): RiskAssessment {
   });
   if (inWindow.length > 0) {
     const threshold = toCents(split.threshold);
-    const inThresholdCurrency = (value: number, currency: string) =>
-      convertCents(toCents(value), currency, split.currency, rateDate, rates);
-    const current = inThresholdCurrency(input.declaredValue, input.currency);
-    const total = inWindow.reduce((s, c) => s + inThresholdCurrency(c.value, c.currency), current);
-    if (current <= threshold && total > threshold) {
+    const [current, ...earlier] = [{ value: input.declaredValue, currency: input.currency }, ...inWindow].map(
+      (c) => convert(toCents(c.value), c.currency, split.currency, 'split shipment'),
+    );
+    const total = earlier.reduce<number | undefined>(
+      (s, v) => (s === undefined || v === undefined ? undefined : s + v),
+      current,
+    );
+    if (current !== undefined && total !== undefined && current <= threshold && total > threshold) {
       fire(
         'SPLIT_SHIPMENT',
         `${inWindow.length} earlier consignment(s) within ${split.windowHours} h bring the total over ${split.threshold} ${split.currency}`,
@@ -359,7 +391,8 @@ export function assessRisk(input: AssessRiskInput): RiskAssessment {
           trusted &&
           input.match.complete &&
           input.match.reasons.length === 0 &&
-          indicatorReasons.length === 0
+          indicatorReasons.length === 0 &&
+          skipped.size === 0
         ) {
           detail = 'trusted trader, full three-way match, no indicator';
         }
@@ -373,6 +406,7 @@ export function assessRisk(input: AssessRiskInput): RiskAssessment {
     ...hardFired.map((h) => ({ code: h.code, detail: h.detail })),
     ...indicatorReasons,
   ];
+  if (skipped.size > 0) reasons.push({ code: 'RATE_MISSING', detail: [...skipped].join('; ') });
   if (trusted && rawCents > 0) {
     reasons.push({
       code: 'TRUSTED_TRADER',
