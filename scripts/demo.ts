@@ -626,7 +626,7 @@ async function returnGoods(p: Plan): Promise<void> {
       'refund',
       {
         refundTransactionId: `RF-${String(p.payment.paymentTransactionId)}`,
-        amount: round2(Number(p.payment.amountPaid) * share),
+        amount: assessedShare(Number(p.payment.amountPaid), share),
         currency: p.payment.currency,
         refundedAt: new Date().toISOString(),
       },

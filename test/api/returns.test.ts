@@ -9,7 +9,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { assessedShare, DEFAULT_RETURN_POLICY_SET, DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
+import {
+  assessedShare,
+  DEFAULT_RETURN_POLICY_SET,
+  DEFAULT_RULE_SET,
+  type DecimalFraction,
+} from '@customs-ledger/chaincode';
 import { startTestGateway, type ApiResponse, type TestGateway } from '../support/gateway.js';
 import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
 
@@ -91,8 +96,14 @@ const REFUND = {
   refundedAt: '2026-12-20T10:00:00Z',
 };
 const refund = (id: string, rid: string, user = 'payment-operator') => step(id, rid, 'refund', user, REFUND);
+/** n / d of the order lines' value. */
+const part = (n: number, d: number): DecimalFraction => ({ n: BigInt(n), d: BigInt(d) });
 /** Customs' refund of the returned goods' share of what it assessed on consignment `id`. */
-function dutyRefund(id: string, share = 1, change: Record<string, unknown> = {}): Record<string, unknown> {
+function dutyRefund(
+  id: string,
+  share: DecimalFraction = part(1, 1),
+  change: Record<string, unknown> = {},
+): Record<string, unknown> {
   const a = assessed.get(id)!;
   return {
     outcome: 'duty_refunded',
@@ -230,7 +241,7 @@ describe('partial returns', () => {
     await ship(id, rid);
     await scan(id, rid, 'CN');
     // One of two T-shirts: 20 of the order lines' 52.
-    const share = 20 / 52;
+    const share = part(20, 52);
     const quota = assessedShare(assessed.get(id)!.customsValue, share);
     expect(assessed.get(id)!.currency).toBe('CNY');
     refused(
@@ -253,7 +264,7 @@ describe('partial returns', () => {
     await ship(id, rid);
     await scan(id, rid, 'FR');
     refused(
-      await decide(id, rid, dutyRefund(id, 12 / 52, { quotaRestored: 12 })),
+      await decide(id, rid, dutyRefund(id, part(12, 52), { quotaRestored: 12 })),
       422,
       `the tariff customs applied to FR sets no annual buyer limit; quotaRestored does not apply to consignment ${id}`,
     );
@@ -283,19 +294,19 @@ describe('partial returns', () => {
     );
 
     const vat = assessed.get(id)!.vat;
-    const firstVat = assessedShare(vat, 40 / 52);
+    const firstVat = assessedShare(vat, part(40, 52));
     refused(
-      await decide(id, first, dutyRefund(id, 40 / 52, { vatRefund: round2(firstVat + 0.01) })),
+      await decide(id, first, dutyRefund(id, part(40, 52), { vatRefund: round2(firstVat + 0.01) })),
       422,
       `VAT refund of ${(firstVat + 0.01).toFixed(2)} EUR exceeds this return's share: at most ${firstVat.toFixed(2)} EUR (76.9% of the ${vat.toFixed(2)} EUR assessed)`,
     );
     refused(
-      await decide(id, first, dutyRefund(id, 40 / 52, { currency: 'USD' })),
+      await decide(id, first, dutyRefund(id, part(40, 52), { currency: 'USD' })),
       422,
       `the decision is in USD but customs assessed consignment ${id} in EUR`,
     );
-    expect((await decide(id, first, dutyRefund(id, 40 / 52))).body.status).toBe('closed');
-    expect((await decide(id, second, dutyRefund(id, 12 / 52))).body.status).toBe('closed');
+    expect((await decide(id, first, dutyRefund(id, part(40, 52)))).body.status).toBe('closed');
+    expect((await decide(id, second, dutyRefund(id, part(12, 52)))).body.status).toBe('closed');
   });
 });
 
@@ -341,7 +352,7 @@ describe('deadlines, on their last millisecond and one after', () => {
       await scan(id, rid, 'FR');
       rids.push(rid);
     }
-    const invalidate = (id: string) => dutyRefund(id, 20 / 52, { outcome: 'declaration_invalidated' });
+    const invalidate = (id: string) => dutyRefund(id, part(20, 52), { outcome: 'declaration_invalidated' });
     clockAt(90);
     expect((await decide(ids[0]!, rids[0]!, invalidate(ids[0]!))).status).toBe(201);
     clockAt(90, 1);
@@ -395,11 +406,11 @@ describe('each step only by the role and organisation that own it', () => {
 
     refused(await refund(id, rid, 'express-operator'), 403, /role/);
     refused(await refund(id, rid, PLATFORM), 403, /^only the payment provider of consignment /);
-    refused(await decide(id, rid, dutyRefund(id, 20 / 52), PLATFORM), 403, /role/);
-    refused(await decide(id, rid, dutyRefund(id, 20 / 52), 'auditor'), 403, /role/);
+    refused(await decide(id, rid, dutyRefund(id, part(20, 52)), PLATFORM), 403, /role/);
+    refused(await decide(id, rid, dutyRefund(id, part(20, 52)), 'auditor'), 403, /role/);
     expect((await refund(id, rid)).status).toBe(201);
     refused(await refund(id, rid), 409, `return ${rid} was already refunded`);
-    expect((await decide(id, rid, dutyRefund(id, 20 / 52))).body.status).toBe('closed');
+    expect((await decide(id, rid, dutyRefund(id, part(20, 52)))).body.status).toBe('closed');
 
     const outsider = await t.as('platformb-operator').get(`/v1/consignments/${id}/returns`);
     expect(outsider.status).toBe(404);

@@ -86,7 +86,12 @@ const REFUND = {
 };
 const refund = (id: string, rid: string, user = 'payment', refundPayload: unknown = REFUND) =>
   net.submit(user, 'returns:refund', [id, rid], refundPayload) as Promise<ReturnRecord>;
-function decision(id: string, share: number, change: Record<string, unknown> = {}): string {
+function decision(
+  id: string,
+  [returned, of]: [number, number],
+  change: Record<string, unknown> = {},
+): string {
+  const share = { n: BigInt(returned), d: BigInt(of) };
   const d = assessedDuty.get(id)!;
   return JSON.stringify({
     outcome: 'duty_refunded',
@@ -140,7 +145,7 @@ describe('a full return, each step by its owner and endorsed with customs', () =
       root: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
     expect(JSON.stringify(refunded)).not.toContain(REFUND.refundTransactionId);
-    const decided = await decide(id, rid, decision(id, 1));
+    const decided = await decide(id, rid, decision(id, [1, 1]));
     expect(decided).toMatchObject({ status: 'closed', decision: { decidedBy: 'CustomsMSP' } });
     const got = (await net.evaluate('auditor', 'returns:get', [id, rid])) as ReturnRecord;
     expect(got).toEqual(decided);
@@ -195,12 +200,12 @@ describe('each step refused by the chaincode to the roles and organisations that
       `only the payment provider of consignment ${id} (PaymentMSP) may refund it`,
     );
     for (const user of ['platformA', 'payment', 'auditor']) {
-      expect(await net.outcome(decide(id, rid, decision(id, 20 / 52), user))).toMatch(/^decideReturn is not allowed for /);
+      expect(await net.outcome(decide(id, rid, decision(id, [20, 52]), user))).toMatch(/^decideReturn is not allowed for /);
     }
     expect(await net.outcome(net.submit('platformA', 'returns:putPolicy', [JSON.stringify({ version: 'x', policies: {} })]))).toMatch(
       /^manageCustomsConfig is not allowed for PlatformAMSP/,
     );
-    expect((await decide(id, rid, decision(id, 20 / 52))).status).toBe('returned');
+    expect((await decide(id, rid, decision(id, [20, 52]))).status).toBe('returned');
     expect((await refund(id, rid, 'payment', { ...REFUND, amount: 20 })).status).toBe('closed');
   }); // prettier-ignore
 });

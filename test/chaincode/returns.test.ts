@@ -160,34 +160,53 @@ describe('what may be returned', () => {
 });
 
 describe('amounts: what the buyer and customs give back', () => {
+  const part = (n: number, d: number) => ({ n: BigInt(n), d: BigInt(d) });
   const ordered = [
     { lineNo: 1, quantity: 2, lineValue: 40 },
     { lineNo: 2, quantity: 1, lineValue: 12 },
   ];
 
   it.each([
-    [[{ lineNo: 1, quantity: 2 }, { lineNo: 2, quantity: 1 }], 1],
-    [[{ lineNo: 1, quantity: 1 }], 20 / 52],
-    [[{ lineNo: 2, quantity: 1 }], 12 / 52],
-  ])('lines %j take back %d of the order’s value', (lines, share) => {
-    expect(returnedShare(ordered, lines)).toBeCloseTo(share, 12);
+    [[{ lineNo: 1, quantity: 2 }, { lineNo: 2, quantity: 1 }], 1, 1],
+    [[{ lineNo: 1, quantity: 1 }], 20, 52],
+    [[{ lineNo: 2, quantity: 1 }], 12, 52],
+  ])('lines %j take back %d / %d of the order’s value', (lines, n, d) => {
+    const share = returnedShare(ordered, lines);
+    expect(share.n * BigInt(d)).toBe(BigInt(n) * share.d);
   }); // prettier-ignore
 
   it('the share of an assessed amount rounds half-up to the cent', () => {
-    expect(assessedShare(10.4, 1)).toBe(10.4);
-    expect(assessedShare(10.4, 20 / 52)).toBe(4);
-    expect(assessedShare(0.05, 0.5)).toBe(0.03);
+    expect(assessedShare(10.4, part(1, 1))).toBe(10.4);
+    expect(assessedShare(10.4, part(20, 52))).toBe(4);
+    expect(assessedShare(0.05, part(1, 2))).toBe(0.03);
   });
 
-  const within = (asked: number, earlier = 0, share = 20 / 52) =>
+  it('caps at the exact share, rounded half-up: 7 of a 10 order’s value, of 0.45 assessed, is 0.315, so 0.32', () => {
+    const tenths = [
+      { lineNo: 1, quantity: 1, lineValue: 7 },
+      { lineNo: 2, quantity: 1, lineValue: 3 },
+    ];
+    const share = returnedShare(tenths, [{ lineNo: 1, quantity: 1 }]);
+    expect(assessedShare(0.45, share)).toBe(0.32);
+    const refund = { what: 'VAT refund', currency: 'EUR', assessed: 0.45, share, earlier: 0 };
+    expect(() => assertWithinAssessedShare({ ...refund, asked: 0.32 })).not.toThrow();
+    expect(() => assertWithinAssessedShare({ ...refund, asked: 0.33 })).toThrow(
+      "VAT refund of 0.33 EUR exceeds this return's share: at most 0.32 EUR (70.0% of the 0.45 EUR assessed)",
+    );
+    // 1 of 6 kilos of a line worth 0.18: 0.03 of the order's value, and of 0.03 assessed exactly half a cent.
+    const kilos = [{ lineNo: 1, quantity: 0.6, lineValue: 0.18 }];
+    expect(assessedShare(0.03, returnedShare(kilos, [{ lineNo: 1, quantity: 0.1 }]))).toBe(0.01);
+  });
+
+  const within = (asked: number, earlier = 0, share = part(20, 52)) =>
     assertWithinAssessedShare({ what: 'VAT refund', currency: 'EUR', assessed: 10.4, share, asked, earlier });
   it('customs refunds at most the returned goods’ share of what it assessed, over all returns', () => {
     expect(() => within(4)).not.toThrow();
     expect(() => within(4.01)).toThrow(
       "VAT refund of 4.01 EUR exceeds this return's share: at most 4.00 EUR (38.5% of the 10.40 EUR assessed)",
     );
-    expect(() => within(6.4, 4, 32 / 52)).not.toThrow();
-    expect(() => within(6.41, 4, 1)).toThrow(
+    expect(() => within(6.4, 4, part(32, 52))).not.toThrow();
+    expect(() => within(6.41, 4, part(1, 1))).toThrow(
       'VAT refund of 6.41 EUR with 4.00 EUR on earlier returns exceeds the 10.40 EUR assessed',
     );
   });

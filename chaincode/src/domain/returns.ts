@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigVersion } from './customs';
-import { decimalFraction, fromCents, toCents } from './revenue';
+import { applyFraction, decimalFraction, fromCents, toCents, type DecimalFraction } from './revenue';
 import { CountryCode, CurrencyCode, Money, ReasonCode, Reference, TrackingNumber, UnLocode } from './schemas';
 
 /*
@@ -205,22 +205,34 @@ export interface ValuedLine extends OrderedLine {
   readonly lineValue: number;
 }
 
-/** The part of the order's value a return takes back: its lines' value over all lines' value. */
-export function returnedShare(ordered: readonly ValuedLine[], lines: readonly ReturnLine[]): number {
-  const total = ordered.reduce((n, o) => n + o.lineValue, 0);
-  if (total === 0) return lines.length > 0 ? 1 : 0;
-  const back = lines.reduce((n, l) => {
-    const o = ordered.find((x) => x.lineNo === l.lineNo);
-    return o ? n + (o.lineValue * l.quantity) / o.quantity : n;
-  }, 0);
-  return Math.min(1, back / total);
+/**
+ * The part of the order's value a return takes back, as an exact fraction (line values in cents,
+ * quantities as the decimals they were written as): its lines' value over all lines' value, at
+ * most the whole. A float share would round a refund cap off the cent the README promises.
+ */
+export function returnedShare(ordered: readonly ValuedLine[], lines: readonly ReturnLine[]): DecimalFraction {
+  const total = ordered.reduce((n, o) => n + BigInt(toCents(o.lineValue)), 0n);
+  if (total === 0n) return { n: lines.length > 0 ? 1n : 0n, d: 1n };
+  const back = lines.reduce<DecimalFraction>(
+    (sum, l) => {
+      const o = ordered.find((x) => x.lineNo === l.lineNo);
+      if (!o) return sum;
+      const returned = decimalFraction(l.quantity);
+      const of = decimalFraction(o.quantity);
+      const n = BigInt(toCents(o.lineValue)) * returned.n * of.d;
+      const d = returned.d * of.n;
+      return { n: sum.n * d + n * sum.d, d: sum.d * d };
+    },
+    { n: 0n, d: 1n },
+  );
+  return back.n >= back.d * total ? { n: 1n, d: 1n } : { n: back.n, d: back.d * total };
 }
 
 const money = (cents: number, currency: string) => `${fromCents(cents).toFixed(2)} ${currency}`;
 
 /** A return's share of an assessed amount, rounded half-up to the cent: the most customs refunds for it. */
-export function assessedShare(assessed: number, share: number): number {
-  return fromCents(Math.round(toCents(assessed) * share));
+export function assessedShare(assessed: number, share: DecimalFraction): number {
+  return fromCents(applyFraction(toCents(assessed), share));
 }
 
 /**
@@ -232,7 +244,7 @@ export function assertWithinAssessedShare(input: {
   readonly what: string;
   readonly currency: string;
   readonly assessed: number;
-  readonly share: number;
+  readonly share: DecimalFraction;
   readonly asked: number;
   readonly earlier: number;
 }): void {
@@ -243,7 +255,7 @@ export function assertWithinAssessedShare(input: {
   const cap = toCents(assessedShare(input.assessed, input.share));
   if (asked > cap) {
     throw new Error(
-      `${what} of ${money(asked, currency)} exceeds this return's share: at most ${money(cap, currency)} (${(input.share * 100).toFixed(1)}% of the ${money(assessed, currency)} assessed)`,
+      `${what} of ${money(asked, currency)} exceeds this return's share: at most ${money(cap, currency)} (${(applyFraction(1000, input.share) / 10).toFixed(1)}% of the ${money(assessed, currency)} assessed)`,
     );
   }
   if (earlier + asked > assessed) {

@@ -72,10 +72,14 @@ export function fromCents(cents: number): number {
   return cents / 100;
 }
 
+/** cents × n / d, rounded half-up to the cent. */
+export function applyFraction(cents: number, fraction: DecimalFraction): number {
+  return toSafeNumber(roundHalfUp(BigInt(cents) * fraction.n, fraction.d));
+}
+
 /** cents × rate, rounded half-up to the cent. */
 export function applyRate(cents: number, rate: number): number {
-  const r = decimalFraction(rate);
-  return toSafeNumber(roundHalfUp(BigInt(cents) * r.n, r.d));
+  return applyFraction(cents, decimalFraction(rate));
 }
 
 /**
