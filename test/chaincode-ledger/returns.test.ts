@@ -4,19 +4,21 @@ import {
   assessedShare,
   DEFAULT_RULE_SET,
   DEFAULT_TARIFF_SET,
+  discloseLeaves,
+  type HeldLeaf,
   type ReturnRecord,
 } from '@customs-ledger/chaincode';
 import { TxValidationCode } from '../../gateway/src/ledger/port.js';
 import { openTestNetwork, type TestNetwork } from '../support/network.js';
-import { logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
+import { BUYER_ID, logisticsPayload, orderPayload, paymentPayload, PERSONAL } from '../support/payloads.js';
 
 /*
  * The returns contract on the embedded ledger, without the gateway: every step refused by the
  * chaincode itself to the roles that do not own it; a full return committed with the endorsements
  * the return's key-level policy asks for (customs on every step, customs alone for its decision)
  * and a forged step without customs invalid; deadlines on their last millisecond and one after;
- * partial returns and the refund kept in the payer's collection. The proposal timestamps come from
- * Date, which the tests move.
+ * partial returns and the refund kept in the payer's collection; a return that goes on after the
+ * buyer's data was erased. The proposal timestamps come from Date, which the tests move.
  */
 
 let net: TestNetwork;
@@ -273,5 +275,74 @@ describe('partial returns', () => {
       ['RT-P1', 'shipped'],
       ['RT-P2', 'requested'],
     ]);
+  });
+});
+
+describe('erasure of the buyer’s data while the consignment can still be returned', () => {
+  /** The holder erases the buyer's data from its records of the consignment, endorsed with customs. */
+  const erase = (user: 'platformA' | 'payment', mspId: string, id: string, orderProof?: unknown) =>
+    net.ledger.submit(net.users[user]!, 'erasure:erase', {
+      arguments: [],
+      transientData: {
+        subject: json({
+          reason: 'erasure_request',
+          partyId: BUYER_ID,
+          target: { type: 'consignment', consignmentId: id, ...(orderProof ? { orderProof } : {}) },
+        }),
+      },
+      endorsingOrganizations: [mspId, 'CustomsMSP'],
+    });
+
+  it('an open return is refunded and decided from the kept fields, a new one can be requested, and the erased fields stay gone', async () => {
+    const id = await released('FR');
+    clockAt(5);
+    await requestReturn(id, 'RT-E1', [{ lineNo: 1, quantity: 1 }]);
+    await ship(id, 'RT-E1');
+    await scan(id, 'RT-E1', 'FR');
+
+    clockAt(6);
+    await erase('platformA', 'PlatformAMSP', id);
+    const { leaves } = (await net.evaluate('platformA', 'consignment:getRecordLeaves', [id, 'order'])) as {
+      leaves: HeldLeaf[];
+    };
+    await erase('payment', 'PaymentMSP', id, discloseLeaves(leaves, ['/buyer/id']));
+
+    // The refund is bounded by the payment's kept amount, customs' decision by the order's kept lines.
+    expect(await net.outcome(refund(id, 'RT-E1', 'payment', { ...REFUND, amount: 52.81 }))).toBe(
+      'a refund of 52.81 EUR exceeds what is left to refund: 52.80 EUR paid, 0.00 EUR refunded on earlier returns, 52.80 EUR left',
+    );
+    expect((await refund(id, 'RT-E1', 'payment', { ...REFUND, amount: 20 })).status).toBe('returned');
+    expect((await decide(id, 'RT-E1', decision(id, [20, 52]))).status).toBe('closed');
+
+    clockAt(7);
+    expect(await net.outcome(requestReturn(id, 'RT-E2', [{ lineNo: 1, quantity: 2 }]))).toBe(
+      'order line 1: 2 cannot be returned; 2 ordered, 1 already returned, 1 left',
+    );
+    expect(
+      await requestReturn(id, 'RT-E2', [
+        { lineNo: 1, quantity: 1 },
+        { lineNo: 2, quantity: 1 },
+      ]),
+    ).toMatchObject({ status: 'requested' });
+
+    for (const [user, kind] of [
+      ['platformA', 'order'],
+      ['customs', 'order'],
+      ['payment', 'payment'],
+      ['customs', 'payment'],
+    ] as const) {
+      expect(await net.outcome(net.evaluate(user, 'consignment:getPrivateRecord', [id, kind]))).toMatch(
+        new RegExp(`^the ${kind} record of consignment ${id} was erased \\(transaction `),
+      );
+      const held = JSON.stringify(await net.evaluate(user, 'consignment:getRecordLeaves', [id, kind]));
+      for (const value of [PERSONAL.buyerName, PERSONAL.buyerDocument, PERSONAL.payerName, PERSONAL.street]) {
+        expect(held).not.toContain(value);
+      }
+    }
+    expect(leaves.find((l) => l.path === '/buyer/name')).toEqual({
+      path: '/buyer/name',
+      hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      erased: true,
+    });
   });
 });

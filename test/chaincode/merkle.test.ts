@@ -8,6 +8,7 @@ import {
   disclose,
   flatten,
   inclusionProof,
+  keptPayload,
   leafHash,
   merkleRoot,
   parseSaltSeed,
@@ -265,4 +266,24 @@ describe('selective disclosure', () => {
       expect(verdict.reason.length).toBeGreaterThan(0);
     }
   });
+});
+
+describe('kept payload (flatten undone over held leaves)', () => {
+  const payload = {
+    orderNumber: 'PA-1',
+    'a/b~c': { empty: {}, none: [] },
+    buyer: { id: 'b1', name: 'Ana Silva' },
+    lines: Array.from({ length: 12 }, (_, i) => ({ lineNo: i + 1, lineValue: i * 1.5 })),
+  };
+  const { leaves } = commitPayload(payload, SEED);
+
+  it('rebuilds the payload from every leaf: arrays in index order (10 sorts before 2), escaped keys, empty containers', () => {
+    expect(keptPayload(leaves)).toEqual(payload);
+  });
+
+  it('leaves erased fields out and keeps the rest', () => {
+    const held = leaves.map((l) => (l.path === '/buyer/name' ? { path: l.path, hash: l.hash, erased: true as const } : l));
+    expect(keptPayload(held)).toEqual({ ...payload, buyer: { id: 'b1' } });
+    expect(keptPayload(leaves.map((l) => ({ path: l.path, hash: l.hash, erased: true as const })))).toEqual({});
+  }); // prettier-ignore
 });

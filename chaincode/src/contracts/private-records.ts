@@ -8,7 +8,7 @@ import {
   type ErasureRecord,
   type RedactedEnvelope,
 } from '../domain/erasure';
-import { commitPayload, type HeldLeaf } from '../domain/merkle';
+import { commitPayload, keptPayload, type HeldLeaf } from '../domain/merkle';
 import { compositeKey, KeyType, privateKey, readJson, readPrivateJson } from './context';
 import type { PartyRegistration, PrivateEnvelope, SubmissionRecord } from './records';
 
@@ -112,6 +112,27 @@ export async function readHeldLeaves(ctx: Context, held: HeldRecord): Promise<He
     }
     return { leaves: commitment.leaves, key: held.originalKey, mark, steps: [] };
   }
+  return readRedactedLeaves(ctx, held, mark);
+}
+
+/**
+ * A record's payload for a step that needs only fields an erasure keeps (goods, amounts,
+ * currency): the payload as submitted or, once the original is purged, the kept fields of the
+ * latest redacted version with the erased ones absent. The caller validates what it uses.
+ */
+export async function readKeptPayload(ctx: Context, held: HeldRecord): Promise<unknown> {
+  const original = await readPrivateJson<PrivateEnvelope>(ctx, held.collection, held.originalKey);
+  if (original) return original.payload;
+  const { leaves } = await readRedactedLeaves(ctx, held, await readErasureMark(ctx, held));
+  return keptPayload(leaves);
+}
+
+/** The latest redacted version of a record whose original key is gone. */
+async function readRedactedLeaves(
+  ctx: Context,
+  held: HeldRecord,
+  mark: ErasureRecord | undefined,
+): Promise<HeldLeaves> {
   if (!mark) throw new Error(`private data of ${describeRecord(held)} is not available on this peer`);
   const key = redactedKey(held.originalKey, mark.redactedVersion);
   const redacted = await readPrivateJson<RedactedEnvelope>(ctx, held.collection, key);

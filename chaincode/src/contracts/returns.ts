@@ -1,5 +1,6 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { KeyEndorsementPolicy } from 'fabric-shim';
+import { z } from 'zod';
 
 import { restoreQuota } from '../domain/buyer-limits';
 import { canonicalJson } from '../domain/canonical';
@@ -30,10 +31,10 @@ import {
 import { assertAllowed } from '../domain/roles';
 import {
   ConsignmentId,
+  OrderPayload,
   parseJsonWith,
   parseWith,
-  type OrderPayload,
-  type PaymentPayload,
+  PaymentPayload,
   type RefundPayload,
 } from '../domain/schemas';
 import { loadConsignment, loadVisibleConsignment } from './consignment-state';
@@ -70,7 +71,7 @@ import {
   type SubmissionRecord,
   type UniquenessRecord,
 } from './records';
-import { heldConsignmentRecord, readEnvelope } from './private-records';
+import { heldConsignmentRecord, readKeptPayload } from './private-records';
 
 /**
  * A return of some or all of a consignment's goods, on the public state: no personal data (the
@@ -129,6 +130,16 @@ export interface StoredReturnPolicySet {
 const ReturnIdArg = ReturnRequest.shape.returnId.unwrap();
 const PolicyVersionArg = ReturnPolicySet.shape.version;
 
+/**
+ * What the return steps read of the order and of the payment: no personal data, so an erasure of
+ * the buyer's data keeps them (z.object, not strict: the record's other kept fields are ignored).
+ */
+const OrderLines = z.object({ lines: OrderPayload.shape.lines });
+const AmountPaid = z.object({
+  amountPaid: PaymentPayload.shape.amountPaid,
+  currency: PaymentPayload.shape.currency,
+});
+
 @Info({
   title: 'ReturnsContract',
   description: 'Returns and refunds: request, return shipment, proof of exit, refund, customs decision',
@@ -176,7 +187,7 @@ export class ReturnsContract extends Contract {
     assertBeforeDeadline('request', deadlines, policy, country, now);
 
     const carrierMspId = await returnCarrier(ctx, consignment, request.carrierMspId);
-    const order = await this.privateRecord<OrderPayload>(ctx, caller, consignment, 'order');
+    const order = await this.keptFields(ctx, consignment, 'order', OrderLines);
     const earlier = await listByPartialKey<ReturnRecord>(ctx, KeyType.return, [id]);
     assertReturnable(
       order.lines,
@@ -326,7 +337,7 @@ export class ReturnsContract extends Contract {
     assertStep('refund', stateOf(current), current.returnId);
     const { payload, saltSeed } = transientPayload(ctx, 'refund');
     const collection = traderCollection(caller.mspId, caller.network.customsMspId);
-    const payment = await this.privateRecord<PaymentPayload>(ctx, caller, consignment, 'payment');
+    const payment = await this.keptFields(ctx, consignment, 'payment', AmountPaid);
     const earlier = await listByPartialKey<ReturnRecord>(ctx, KeyType.return, [current.consignmentId]);
     let refundedBefore = 0;
     for (const other of earlier) {
@@ -523,17 +534,23 @@ export class ReturnsContract extends Contract {
     return record;
   }
 
-  /** A record as its submitter committed it, from the submitter's collection with customs. */
-  private async privateRecord<T>(
+  /**
+   * The fields a step needs of a record, from its submitter's collection with customs: as
+   * submitted, or from what an erasure kept. A delivered consignment's buyer may have their data
+   * erased while it can still be returned; lines, amounts and currency are not theirs to erase,
+   * so the return and the buyer's refund go on.
+   */
+  private async keptFields<S extends z.ZodType>(
     ctx: Context,
-    caller: Caller,
     consignment: ConsignmentRecord,
     kind: 'order' | 'payment',
-  ): Promise<T> {
+    schema: S,
+  ): Promise<z.infer<S>> {
     const id = consignment.consignmentId;
     const record = await readJson<SubmissionRecord>(ctx, compositeKey(ctx, KeyType.record, [id, kind]));
     if (!record) throw new Error(`consignment ${id} has no ${kind} record`);
-    return (await readEnvelope<T>(ctx, heldConsignmentRecord(record))).payload;
+    const payload = await readKeptPayload(ctx, heldConsignmentRecord(record));
+    return parseWith(schema, `${kind} record of consignment ${id}`, payload);
   }
 
   /**
@@ -569,7 +586,7 @@ export class ReturnsContract extends Contract {
       );
     }
     const consignment = await loadConsignment(ctx, id);
-    const order = await this.privateRecord<OrderPayload>(ctx, caller, consignment, 'order');
+    const order = await this.keptFields(ctx, consignment, 'order', OrderLines);
     const share = returnedShare(order.lines, current.lines);
     const others = (await listByPartialKey<ReturnRecord>(ctx, KeyType.return, [id])).filter(
       (r) => r.returnId !== current.returnId && r.decision,

@@ -103,6 +103,8 @@ export function assertConsignmentErasure(
     }
     return;
   }
+  // A delivered consignment can still be returned; the return steps read only fields an erasure
+  // keeps (lines, amounts, currency), so erasing the buyer's data does not stop a return or refund.
   if (!isFinal(c.status)) {
     throw new Error(
       `erasure request for ${subject} is refused while it is in status '${c.status}': its personal data is needed until the consignment is delivered or has left the country (exited)`,

@@ -226,6 +226,46 @@ export function isErased(leaf: HeldLeaf): leaf is Extract<HeldLeaf, { erased: tr
   return 'erased' in leaf;
 }
 
+/**
+ * The payload that held leaves still carry: flatten() undone over the kept leaves, the erased
+ * ones absent. A container whose keys are exactly 0..n-1 reads as an array; callers validate the
+ * fields they use with their own schema.
+ */
+export function keptPayload(leaves: readonly HeldLeaf[]): unknown {
+  type Branch = Map<string, Branch | { readonly value: LeafValue }>;
+  const top: Branch = new Map();
+  for (const leaf of leaves) {
+    if (isErased(leaf)) continue;
+    // A payload that is itself a single leaf (an empty object) has the path ''.
+    if (leaf.path === '') return leaf.value;
+    const tokens = leaf.path
+      .slice(1)
+      .split('/')
+      .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+    let branch = top;
+    for (const token of tokens.slice(0, -1)) {
+      let next = branch.get(token);
+      if (!(next instanceof Map)) {
+        next = new Map();
+        branch.set(token, next);
+      }
+      branch = next;
+    }
+    branch.set(tokens.at(-1) as string, { value: leaf.value });
+  }
+  const build = (node: Branch | { readonly value: LeafValue }): unknown => {
+    if (!(node instanceof Map)) return node.value;
+    const keys = [...node.keys()];
+    if (keys.length > 0 && keys.every((k) => /^(0|[1-9][0-9]*)$/.test(k) && Number(k) < keys.length)) {
+      const items: unknown[] = [];
+      for (const [k, child] of node) items[Number(k)] = build(child);
+      return items;
+    }
+    return Object.fromEntries([...node].map(([k, child]) => [k, build(child)]));
+  };
+  return build(top);
+}
+
 /** Whether a leaf lies at or under a path ('' is the whole payload), as disclose() selects. */
 export function underPath(leafPath: string, path: string): boolean {
   return path === '' || leafPath === path || leafPath.startsWith(`${path}/`);
