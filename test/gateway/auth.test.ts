@@ -12,9 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseNetworkConfig, type NetworkConfig } from '../../chaincode/src/domain/collections.js';
 import { ApiKeyStore } from '../../gateway/src/auth/api-keys.js';
 import {
-  authenticate,
-  BearerAuthenticator,
   type Authenticator,
+  BearerAuthenticator,
+  identify,
+  requireAuthentication,
 } from '../../gateway/src/auth/authenticate.js';
 import { JwtVerifier } from '../../gateway/src/auth/jwt.js';
 import { problemHandler } from '../../gateway/src/http/problem.js';
@@ -35,7 +36,7 @@ interface TestServer {
 /** A tiny app: authentication, one protected route that returns the principal, the problem handler. */
 async function serve(authenticator: Authenticator): Promise<TestServer> {
   const app = express();
-  app.use(authenticate(authenticator));
+  app.use(identify(authenticator), requireAuthentication);
   app.get('/whoami', (req, res) => {
     res.json(req.principal);
   });

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseNetworkConfig, type NetworkConfig } from '../../chaincode/src/domain/collections.js';
 import { ApiKeyStore } from '../../gateway/src/auth/api-keys.js';
-import { authenticate, BearerAuthenticator } from '../../gateway/src/auth/authenticate.js';
+import { BearerAuthenticator, identify, requireAuthentication } from '../../gateway/src/auth/authenticate.js';
 import { ensureDemoUsers, type DemoCredential } from '../../gateway/src/auth/demo-users.js';
 import { problemHandler } from '../../gateway/src/http/problem.js';
 
@@ -36,7 +36,7 @@ let first: DemoCredential[];
 /** Calls a tiny authenticated app over HTTP with each key and returns the principals it saw. */
 async function whoAre(store: ApiKeyStore, keys: readonly string[]): Promise<unknown[]> {
   const app = express();
-  app.use(authenticate(new BearerAuthenticator(store)));
+  app.use(identify(new BearerAuthenticator(store)), requireAuthentication);
   app.get('/whoami', (req, res) => {
     res.json(req.principal);
   });

@@ -4,7 +4,12 @@ import { Writable } from 'node:stream';
 import express from 'express';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authenticate, unauthorized, type Authenticator } from '../../gateway/src/auth/authenticate.js';
+import {
+  type Authenticator,
+  identify,
+  requireAuthentication,
+  unauthorized,
+} from '../../gateway/src/auth/authenticate.js';
 import type { Principal } from '../../gateway/src/auth/principal.js';
 import { rateLimitPerPrincipal } from '../../gateway/src/auth/rate-limit.js';
 import { problemHandler } from '../../gateway/src/http/problem.js';
@@ -71,7 +76,7 @@ beforeAll(async () => {
     res.type(metrics.contentType).send(await metrics.render());
   });
   const api = express.Router();
-  api.use(authenticate(tableAuthenticator));
+  api.use(identify(tableAuthenticator), requireAuthentication);
   api.use(rateLimitPerPrincipal(LIMIT));
   api.get('/v1/items/:id', (req, res) => {
     res.json({ id: req.params.id, requestId: req.requestId });

@@ -1,9 +1,11 @@
 /**
  * OWASP API4:2023 Unrestricted Resource Consumption: bodies are capped (413), each caller is
- * rate limited (429 with Retry-After), pages and batches have upper bounds (400 past them).
+ * rate limited (429 with Retry-After), and so is each client address for requests without valid
+ * credentials, before they reach the audit log; pages and batches have upper bounds (400 past them).
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { client, startTestGateway, type ApiResponse, type TestGateway } from '../support/gateway.js';
 import { expectProblem } from './support.js';
 
 const PER_MINUTE = 40;
@@ -51,5 +53,98 @@ describe('resource limits', () => {
     expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
     // Another caller is not held back by the first one's volume.
     expect((await t.as('payment-operator').get('/v1/consignments/NONE-1')).status).toBe(404);
+  });
+});
+
+describe('requests without valid credentials', () => {
+  const LIMIT = 5;
+  let g: TestGateway;
+
+  beforeAll(async () => {
+    g = await startTestGateway({ RATE_LIMIT_PER_MINUTE: String(LIMIT) });
+  });
+  afterAll(async () => {
+    await g?.close();
+  });
+
+  const KINDS = ['unknown key', 'no header', 'other scheme', 'forged JWT'] as const;
+  /**
+   * The i-th of a flood from this test's one address, cycling through the kinds of bad credentials,
+   * each with another forged X-Forwarded-For: a fresh value must not buy a fresh budget.
+   */
+  function unauthenticated(i: number): Promise<ApiResponse> {
+    const authorization = {
+      'unknown key': `Bearer clk_${randomBytes(32).toString('base64url')}`,
+      'no header': undefined,
+      'other scheme': 'Basic dXNlcjpwYXNz',
+      'forged JWT': 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl',
+    }[KINDS[i % KINDS.length]!];
+    return client(g.gateway.url).get('/v1/consignments/NONE-1', {
+      ...(authorization === undefined ? {} : { Authorization: authorization }),
+      'X-Forwarded-For': `203.0.113.${i % 256}`,
+    });
+  }
+
+  async function flood(count: number): Promise<ApiResponse[]> {
+    const responses: ApiResponse[] = [];
+    for (let i = 0; i < count; i++) responses.push(await unauthenticated(i));
+    return responses;
+  }
+
+  /** Whatever earlier tests left of this address's budget, spends it and gives the first 429. */
+  async function holdBackThisAddress(): Promise<ApiResponse> {
+    const responses = await flood(LIMIT + 1);
+    const limited = responses.find((res) => res.status === 429);
+    expect(limited, `statuses ${responses.map((res) => res.status).join(',')}`).toBeDefined();
+    return limited!;
+  }
+
+  // Each call is itself appended to the audit log once answered; the route first waits for the
+  // appends already requested, so its size counts every request answered before it.
+  const auditTreeSize = async (): Promise<number> => {
+    const head = await g.as('auditor').get<{ treeSize: number }>('/v1/audit/tree-head');
+    expect(head.status, head.text).toBe(200);
+    return head.body.treeSize;
+  };
+
+  it('are limited per client address with 429 problem+json and Retry-After, and past the limit no longer grow the audit log', async () => {
+    const before = await auditTreeSize();
+    const responses = await flood(LIMIT + 10);
+    expect(responses.map((res) => res.status)).toEqual([
+      ...Array<number>(LIMIT).fill(401),
+      ...Array<number>(10).fill(429),
+    ]);
+    for (const limited of responses.slice(LIMIT)) {
+      expectProblem(limited, 429, /rate limit of 5 requests per minute exceeded/);
+      const retryAfter = Number(limited.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+      expect(limited.text).not.toMatch(/clk_|Basic|eyJ/);
+    }
+    // The 401s within the budget are recorded (and the first tree-head call); the 429s are not.
+    const afterFlood = await auditTreeSize();
+    expect(afterFlood).toBe(before + 1 + LIMIT);
+    expect((await flood(20)).every((res) => res.status === 429)).toBe(true);
+    expect(await auditTreeSize()).toBe(afterFlood + 1);
+  });
+
+  it('leave a user with good credentials at the same address to its own budget', async () => {
+    await holdBackThisAddress();
+    const operator = g.as('express-operator');
+    const first = await operator.get('/v1/consignments/NONE-1');
+    expectProblem(first, 404);
+    expect(first.headers.get('ratelimit')).toMatch(new RegExp(`limit=${LIMIT}, remaining=${LIMIT - 1}\\b`));
+    const statuses = [first.status];
+    for (let i = 1; i <= LIMIT; i++) statuses.push((await operator.get('/v1/consignments/NONE-1')).status);
+    expect(statuses).toEqual([...Array<number>(LIMIT).fill(404), 429]);
+  });
+
+  it('leave the probes, metrics and docs answering to a held-back address', async () => {
+    await holdBackThisAddress();
+    const anonymous = client(g.gateway.url);
+    for (const path of ['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs']) {
+      const res = await anonymous.get(path);
+      expect(res.status, `${path}: ${res.text.slice(0, 200)}`).toBe(200);
+    }
   });
 });

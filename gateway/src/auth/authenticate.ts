@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { HttpProblem } from '../http/problem.js';
 import type { ApiKeyStore } from './api-keys.js';
 import type { JwtVerifier } from './jwt.js';
@@ -56,15 +56,32 @@ export class BearerAuthenticator implements Authenticator {
   }
 }
 
-/** Sets req.principal, or passes the 401 problem on to the problem handler. */
-export function authenticate(authenticator: Authenticator): RequestHandler {
+/** Why identify could not set req.principal, until requireAuthentication sends it. */
+const refusals = new WeakMap<Request, unknown>();
+
+/**
+ * Sets req.principal when the credentials are good; otherwise keeps the refusal for
+ * requireAuthentication, so that what runs in between (the limit on clients without valid
+ * credentials, ahead of the audit trail) can tell who is calling before anything is sent.
+ */
+export function identify(authenticator: Authenticator): RequestHandler {
   return (req, _res, next) => {
     authenticator.authenticate(req.get('Authorization')).then(
       (principal) => {
         req.principal = principal;
         next();
       },
-      (error: unknown) => next(error),
+      (error: unknown) => {
+        refusals.set(req, error);
+        next();
+      },
     );
   };
 }
+
+/** Lets a caller with a principal through; passes the refusal identify kept on to the problem handler. */
+export const requireAuthentication: RequestHandler = (req, _res, next) => {
+  if (req.principal) return next();
+  // Without identify before it there is no refusal to send: fail closed all the same.
+  next(refusals.get(req) ?? unauthorized('authentication required'));
+};

@@ -5,8 +5,8 @@ import type { NetworkConfig } from '@customs-ledger/chaincode';
 import type { GatewayConfig } from '../config.js';
 import type { LedgerPort } from '../ledger/port.js';
 import type { IdentityProvider } from '../ledger/identities.js';
-import { authenticate, type Authenticator } from '../auth/authenticate.js';
-import { rateLimitPerPrincipal } from '../auth/rate-limit.js';
+import { identify, requireAuthentication, type Authenticator } from '../auth/authenticate.js';
+import { rateLimitPerPrincipal, rateLimitUnauthenticated } from '../auth/rate-limit.js';
 import { requestContext } from '../observability/request-context.js';
 import { httpLogger } from '../observability/http-logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -70,12 +70,16 @@ export interface AppDependencies {
 
 /**
  * The HTTP application. Every request flows one way: request id → log and metrics → security
- * headers → audit trail (records the outcome of every request, refused ones too) → body limit →
- * authentication → rate limit → route (role check → validation → idempotency → service → ledger).
+ * headers → identification → rate limit of clients without valid credentials (per address) → audit
+ * trail (records the outcome of every request past that limit, refused ones too) → body limit →
+ * authentication → rate limit per user → route (role check → validation → idempotency → service →
+ * ledger). The operations endpoints, the docs and the console answer before all of it.
  */
 export function createApp(deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
+  // req.ip is the peer's address: X-Forwarded-For is the client's to write, and trusting it would give
+  // every forged value a fresh budget of unauthenticated requests. Behind a proxy, its clients share one.
   app.set('trust proxy', false);
   // <, > and & in JSON strings as \u escapes: data other organisations wrote can never read as markup.
   app.set('json escape', true);
@@ -100,10 +104,16 @@ export function createApp(deps: AppDependencies): Express {
   // One spelling per route, as documented: /V1/… or a trailing slash must not reach a route that a
   // proxy's path rules (e.g. keeping /v1/audit internal) were written for under its documented name.
   const v1 = Router({ caseSensitive: true, strict: true });
-  // The trail first, so requests the body parser refuses (malformed JSON, 413) are recorded too.
+  // Clients without valid credentials are held to their address's budget before the trail: past it,
+  // a flood of guessed keys or bare requests is refused without growing the audit log, whose
+  // entries for them could name no one. Within it, their 401s are recorded like every refusal; a
+  // user's own 429s are recorded too, as they name who sent them.
+  v1.use(identify(deps.authenticator));
+  v1.use(rateLimitUnauthenticated(deps.config.rateLimitPerMinute));
+  // The trail before the body parser, so requests it refuses (malformed JSON, 413) are recorded too.
   v1.use(auditTrail(deps.auditLog, deps.logger));
   v1.use(express.json({ limit: deps.config.bodyLimit, strict: true, type: 'application/json' }));
-  v1.use(authenticate(deps.authenticator));
+  v1.use(requireAuthentication);
   v1.use(rateLimitPerPrincipal(deps.config.rateLimitPerMinute));
   mountRoutes(
     v1,
