@@ -2,8 +2,10 @@
  * The embedded ledger's commit path and validator where the conformance table of FABRIC-SEMANTICS.md
  * is silent, checked against Fabric 2.5's source: a block is committed once its batch is written;
  * a read of a key an earlier transaction of the same block wrote is a conflict; a private query on a
- * peer outside the collection finds nothing; a range over plain keys sees every commit. Each group
- * opens a real ledger on LevelDB, with the fidelity suite's probe chaincode.
+ * peer outside the collection finds nothing; a range over plain keys sees every commit; a key-level
+ * endorsement policy is stored together with its key's value, and one that an earlier transaction of
+ * the block writes is not used. Each group opens a real ledger on LevelDB, with the fidelity suite's
+ * probe chaincode.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,6 +13,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { Contract, type Context } from 'fabric-contract-api';
+import { KeyEndorsementPolicy } from 'fabric-shim';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   EmbeddedLedger,
@@ -68,6 +71,38 @@ class PrivateProbe extends Contract {
   }
 }
 
+/** A policy requiring a peer of `org`, as the probe chaincode's sbeSet writes it. */
+function peerOf(org: string): Uint8Array {
+  const policy = new KeyEndorsementPolicy();
+  policy.addOrgs('PEER', org);
+  return policy.getPolicy();
+}
+
+/** What the probe chaincode lacks: validation parameters written without the key's value. */
+class ParameterProbe extends Contract {
+  constructor() {
+    super('sbe');
+  }
+
+  async set(ctx: Context, key: string, org: string): Promise<void> {
+    await ctx.stub.setStateValidationParameter(key, peerOf(org));
+  }
+
+  async deleteAndSet(ctx: Context, key: string, org: string): Promise<void> {
+    await ctx.stub.deleteState(key);
+    await ctx.stub.setStateValidationParameter(key, peerOf(org));
+  }
+
+  async readThenSet(ctx: Context, readKey: string, key: string, org: string): Promise<void> {
+    await ctx.stub.getState(readKey);
+    await ctx.stub.setStateValidationParameter(key, peerOf(org));
+  }
+
+  async setPrivate(ctx: Context, key: string, org: string): Promise<void> {
+    await ctx.stub.setPrivateDataValidationParameter(COLLECTION, key, peerOf(org));
+  }
+}
+
 function ledgerOptions(dataDir: string): EmbeddedLedgerOptions {
   return {
     dataDir,
@@ -89,7 +124,7 @@ function ledgerOptions(dataDir: string): EmbeddedLedgerOptions {
       },
     ],
     // fabric-shim's ChaincodeFromContract appends its system contract to the array it is given: pass a copy.
-    chaincode: { name: 'kv', contracts: [...kvChaincode.contracts, PrivateProbe] },
+    chaincode: { name: 'kv', contracts: [...kvChaincode.contracts, PrivateProbe, ParameterProbe] },
     endorsementPolicy: 'MAJORITY Endorsement',
     batchTimeoutMs: 20,
     maxBatchSize: 500,
@@ -126,6 +161,12 @@ const byMembers = (...a: string[]): ProposalOptions => ({
   arguments: a,
   endorsingOrganizations: [PLATFORM, CUSTOMS],
 });
+
+const endorsedBy = (orgs: string[], ...a: string[]): ProposalOptions => ({
+  arguments: a,
+  endorsingOrganizations: orgs,
+});
+const statusOf = async (tx: EndorsedTransaction): Promise<CommitStatus> => (await tx.submit()).getStatus();
 
 /** Submits endorsed transactions back to back (same block), then waits for all statuses. */
 async function submitTogether(...txs: EndorsedTransaction[]): Promise<CommitStatus[]> {
@@ -254,5 +295,128 @@ describe('range queries over plain keys ending in U+0000', () => {
     expect(text(ranged.result)).toBe('[]');
     await h.ledger.submit(h.platform, 'put', args('phantom\u0000x', '1'));
     expect((await (await ranged.submit()).getStatus()).code).toBe(TxValidationCode.PHANTOM_READ_CONFLICT);
+  });
+});
+
+describe('a validation parameter written without the key’s value (Fabric’s prepareTxOps merges the two)', () => {
+  const h = useLedger();
+  const orgsOf = async (key: string): Promise<string[]> =>
+    (JSON.parse(text(await h.ledger.evaluate(h.platform, 'sbeGet', args(key)))) as { orgs: string[] }).orgs;
+
+  it('rewrites the key at the transaction’s height: a read of it gets 11, a range over it 12; value and history stay', async () => {
+    await h.ledger.submit(h.platform, 'put', args('param-only', 'v'));
+    const reader = await h.ledger.endorse(h.platform, 'readOnly', args('param-only'));
+    const ranged = await h.ledger.endorse(
+      h.platform,
+      'rangeThenPut',
+      args('param-only', 'param-only\u0000', 'param-only-out'),
+    );
+    const set = await h.ledger.endorse(h.platform, 'sbe:set', byMembers('param-only', CUSTOMS));
+    expect((await statusOf(set)).code).toBe(TxValidationCode.VALID);
+    expect((await statusOf(reader)).code).toBe(TxValidationCode.MVCC_READ_CONFLICT);
+    expect((await statusOf(ranged)).code).toBe(TxValidationCode.PHANTOM_READ_CONFLICT);
+    expect(text(await h.ledger.evaluate(h.platform, 'get', args('param-only')))).toBe('v');
+    expect(await orgsOf('param-only')).toEqual([CUSTOMS]);
+    const history = JSON.parse(text(await h.ledger.evaluate(h.platform, 'history', args('param-only'))));
+    expect(history).toHaveLength(1);
+  });
+
+  it('the same for a private key: a transaction that read it gets 11', async () => {
+    await h.ledger.submit(h.platform, 'privPut', byMembers('param-only-pvt', 'pv'));
+    const reader = await h.ledger.endorse(h.platform, 'privGet', byMembers('param-only-pvt'));
+    const set = await h.ledger.endorse(h.platform, 'sbe:setPrivate', byMembers('param-only-pvt', CUSTOMS));
+    expect((await statusOf(set)).code).toBe(TxValidationCode.VALID);
+    expect((await statusOf(reader)).code).toBe(TxValidationCode.MVCC_READ_CONFLICT);
+    expect(text(await h.ledger.evaluate(h.platform, 'privGet', args('param-only-pvt')))).toBe('pv');
+  });
+
+  it('on a missing key is dropped: creating the key then needs only the chaincode policy', async () => {
+    await h.ledger.submit(h.platform, 'sbe:set', byMembers('never-written', CUSTOMS));
+    expect(await orgsOf('never-written')).toEqual([]);
+    const create = await h.ledger.endorse(
+      h.platform,
+      'put',
+      endorsedBy([PLATFORM, POST], 'never-written', 'x'),
+    );
+    expect((await statusOf(create)).code).toBe(TxValidationCode.VALID);
+  });
+
+  it('in the transaction that deletes the key goes with it: re-creating the key needs only the chaincode policy', async () => {
+    await h.ledger.submit(h.platform, 'put', args('deleted-with-param', 'v'));
+    await h.ledger.submit(h.platform, 'sbe:deleteAndSet', byMembers('deleted-with-param', CUSTOMS));
+    expect(await orgsOf('deleted-with-param')).toEqual([]);
+    expect(text(await h.ledger.evaluate(h.platform, 'get', args('deleted-with-param')))).toBe('');
+    const create = await h.ledger.endorse(
+      h.platform,
+      'put',
+      endorsedBy([PLATFORM, POST], 'deleted-with-param', 'x'),
+    );
+    expect((await statusOf(create)).code).toBe(TxValidationCode.VALID);
+  });
+});
+
+describe('a key whose validation parameter an earlier transaction of the same block writes', () => {
+  const h = useLedger();
+
+  it('a later write of the key is 10 (ValidationParameterUpdatedError), even one its new policy allows', async () => {
+    const set = await h.ledger.endorse(h.platform, 'sbeSet', byMembers('updated-in-block', CUSTOMS));
+    const put = await h.ledger.endorse(h.platform, 'put', byMembers('updated-in-block', 'y'));
+    const [first, second] = await submitTogether(set, put);
+    expect(first!.code).toBe(TxValidationCode.VALID);
+    expect(second!.code).toBe(TxValidationCode.ENDORSEMENT_POLICY_FAILURE);
+    expect(second!.blockNumber).toBe(first!.blockNumber);
+    expect(text(await h.ledger.evaluate(h.platform, 'get', args('updated-in-block')))).toBe('sbe');
+  });
+
+  it('the same for a private key: 0, 10', async () => {
+    await h.ledger.submit(h.platform, 'privPut', byMembers('pvt-updated-in-block', 'a'));
+    const set = await h.ledger.endorse(
+      h.platform,
+      'sbe:setPrivate',
+      byMembers('pvt-updated-in-block', CUSTOMS),
+    );
+    const put = await h.ledger.endorse(h.platform, 'privPut', byMembers('pvt-updated-in-block', 'b'));
+    const [first, second] = await submitTogether(set, put);
+    expect([first!.code, second!.code]).toEqual([
+      TxValidationCode.VALID,
+      TxValidationCode.ENDORSEMENT_POLICY_FAILURE,
+    ]);
+    expect(text(await h.ledger.evaluate(h.platform, 'privGet', args('pvt-updated-in-block')))).toBe('a');
+  });
+
+  it('counts once the earlier transaction’s endorsement holds, though MVCC then invalidates it: 0, 11, 10', async () => {
+    await h.ledger.submit(h.platform, 'put', args('stale-read', 'v'));
+    const stale = await h.ledger.endorse(
+      h.platform,
+      'sbe:readThenSet',
+      byMembers('stale-read', 'set-by-invalid', CUSTOMS),
+    );
+    const rewrite = await h.ledger.endorse(h.platform, 'put', args('stale-read', 'w'));
+    const put = await h.ledger.endorse(
+      h.platform,
+      'put',
+      endorsedBy([PLATFORM, POST], 'set-by-invalid', 'x'),
+    );
+    const codes = (await submitTogether(rewrite, stale, put)).map((s) => s.code);
+    expect(codes).toEqual([
+      TxValidationCode.VALID,
+      TxValidationCode.MVCC_READ_CONFLICT,
+      TxValidationCode.ENDORSEMENT_POLICY_FAILURE,
+    ]);
+  });
+
+  it('does not count when the earlier transaction fails its own endorsement policy: 10, 0', async () => {
+    const set = await h.ledger.endorse(
+      h.platform,
+      'sbeSet',
+      endorsedBy([PLATFORM], 'set-unendorsed', CUSTOMS),
+    );
+    const put = await h.ledger.endorse(
+      h.platform,
+      'put',
+      endorsedBy([PLATFORM, POST], 'set-unendorsed', 'x'),
+    );
+    const codes = (await submitTogether(set, put)).map((s) => s.code);
+    expect(codes).toEqual([TxValidationCode.ENDORSEMENT_POLICY_FAILURE, TxValidationCode.VALID]);
   });
 });

@@ -72,17 +72,22 @@ export class BlockValidator {
     const codes: number[] = [];
     const seen = new Set<string>();
     const purgedKeys: string[] = [];
+    /** Keys (private ones through privateMetaKey) whose parameter an earlier transaction of the block writes. */
+    const parametersWritten = new Set<string>();
     for (const [txNum, tx] of transactions.entries()) {
       const { envelope } = tx;
       let code: number = TxValidationCode.VALID;
       if (seen.has(envelope.txId) || this.store.read(this.store.transactions, envelope.txId) !== undefined) {
         code = TxValidationCode.DUPLICATE_TXID;
-      } else if (!this.endorsementSatisfied(tx, overlay)) {
+      } else if (!this.endorsementSatisfied(tx, parametersWritten)) {
         code = TxValidationCode.ENDORSEMENT_POLICY_FAILURE;
-      } else if (this.hasReadConflict(envelope.rwset, overlay)) {
-        code = TxValidationCode.MVCC_READ_CONFLICT;
-      } else if (await this.hasPhantomRead(envelope.rwset, overlay)) {
-        code = TxValidationCode.PHANTOM_READ_CONFLICT;
+      } else {
+        // Fabric's vpmanagerimpl.go waitForValidationResults waits on the endorsement (VSCC) result
+        // of the earlier transaction only: its parameter writes count even if MVCC then rejects it.
+        for (const key of parameterKeys(envelope.rwset)) parametersWritten.add(key);
+        if (this.hasReadConflict(envelope.rwset, overlay)) code = TxValidationCode.MVCC_READ_CONFLICT;
+        else if (await this.hasPhantomRead(envelope.rwset, overlay))
+          code = TxValidationCode.PHANTOM_READ_CONFLICT;
       }
       if (code !== TxValidationCode.DUPLICATE_TXID) {
         seen.add(envelope.txId);
@@ -135,7 +140,12 @@ export class BlockValidator {
     );
   }
 
-  private endorsementSatisfied(tx: OrderedTransaction, overlay: BlockOverlay): boolean {
+  /**
+   * Key-level policies are those committed before this block, as Fabric's validation reads them
+   * (GetValidationParameterForKey): a parameter that an earlier transaction of the block writes is
+   * never used; writing such a key fails instead (ValidationParameterUpdatedError, a policy error).
+   */
+  private endorsementSatisfied(tx: OrderedTransaction, parametersWritten: ReadonlySet<string>): boolean {
     const { envelope } = tx;
     const endorsements = tx.endorsedInProcess ? envelope.endorsements : this.validEndorsements(envelope);
     const endorsers = endorsements.map((e) => ({ mspId: e.mspId, role: 'peer' as const }));
@@ -147,7 +157,8 @@ export class BlockValidator {
       ...rwset.metadataWrites.map((w) => w.key),
     ]);
     for (const key of publicKeys) {
-      const param = overlay.metadata(key);
+      if (parametersWritten.has(key)) return false;
+      const param = this.store.read(this.store.metadata, key);
       if (param && param.length > 0) keyPolicies.push(decodeValidationParameter(param));
       else needsChaincodePolicy = true;
     }
@@ -157,7 +168,9 @@ export class BlockValidator {
         ...c.metadataWrites.map((w) => w.keyHash),
       ]);
       for (const keyHash of keyHashes) {
-        const param = overlay.metadata(privateMetaKey(collectionKey(c.collection, keyHash)));
+        const key = collectionKey(c.collection, keyHash);
+        if (parametersWritten.has(privateMetaKey(key))) return false;
+        const param = this.store.read(this.store.privateMetadata, key);
         const collectionPolicy = this.policies.collections.get(c.collection);
         if (param && param.length > 0) keyPolicies.push(decodeValidationParameter(param));
         else if (collectionPolicy) keyPolicies.push(collectionPolicy);
@@ -207,26 +220,27 @@ export class BlockValidator {
     const store = this.store;
     const ms = Date.parse(envelope.timestamp);
     const timestamp = { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 };
-    for (const write of envelope.rwset.writes) {
-      const value = write.value === null ? undefined : Buffer.from(write.value, 'base64');
-      overlay.setState(write.key, version, value);
-      if (value === undefined) {
-        ops.push({ type: 'del', sublevel: store.state, key: write.key });
-        // Deleting a key also removes its key-level endorsement policy, as on Fabric.
-        overlay.setMetadata(write.key, undefined);
-        ops.push({ type: 'del', sublevel: store.metadata, key: write.key });
-      } else {
-        ops.push({
-          type: 'put',
-          sublevel: store.state,
-          key: write.key,
-          value: encodeVersioned(version, value),
-        });
-      }
+    const writes = new Map(
+      envelope.rwset.writes.map((w) => [
+        w.key,
+        w.value === null ? undefined : Buffer.from(w.value, 'base64'),
+      ]),
+    );
+    this.applyKeyOps(
+      { values: store.state, parameters: store.metadata, latest: (key) => overlay.latestState(key) },
+      writes,
+      new Map(
+        envelope.rwset.metadataWrites.map((w) => [w.key, Buffer.from(w.validationParameter, 'base64')]),
+      ),
+      (key, value) => overlay.setState(key, version, value),
+      version,
+      ops,
+    );
+    for (const [key, value] of writes) {
       ops.push({
         type: 'put',
         sublevel: store.history,
-        key: historyKey(write.key, version),
+        key: historyKey(key, version),
         value: encodeHistoryEntry({
           txId: envelope.txId,
           value: value ?? new Uint8Array(),
@@ -235,41 +249,25 @@ export class BlockValidator {
         }),
       });
     }
-    for (const write of envelope.rwset.metadataWrites) {
-      this.applyMetadata(
-        store.metadata,
-        write.key,
-        Buffer.from(write.validationParameter, 'base64'),
-        overlay,
+    for (const c of envelope.rwset.collections) {
+      const key = (keyHash: string): string => collectionKey(c.collection, keyHash);
+      this.applyKeyOps(
+        {
+          values: store.privateHashes,
+          parameters: store.privateMetadata,
+          latest: (k) => overlay.latestHash(k),
+        },
+        new Map(
+          c.hashedWrites.map((w) => [
+            key(w.keyHash),
+            w.valueHash === null ? undefined : Buffer.from(w.valueHash, 'hex'),
+          ]),
+        ),
+        new Map(c.metadataWrites.map((w) => [key(w.keyHash), Buffer.from(w.validationParameter, 'base64')])),
+        (k, value) => overlay.setHash(k, value),
+        version,
         ops,
       );
-    }
-    for (const c of envelope.rwset.collections) {
-      for (const write of c.hashedWrites) {
-        const key = collectionKey(c.collection, write.keyHash);
-        overlay.addWrittenHash(key);
-        if (write.valueHash === null) {
-          ops.push({ type: 'del', sublevel: store.privateHashes, key });
-          overlay.setMetadata(privateMetaKey(key), undefined);
-          ops.push({ type: 'del', sublevel: store.privateMetadata, key });
-        } else {
-          ops.push({
-            type: 'put',
-            sublevel: store.privateHashes,
-            key,
-            value: encodeVersioned(version, Buffer.from(write.valueHash, 'hex')),
-          });
-        }
-      }
-      for (const write of c.metadataWrites) {
-        this.applyMetadata(
-          store.privateMetadata,
-          collectionKey(c.collection, write.keyHash),
-          Buffer.from(write.validationParameter, 'base64'),
-          overlay,
-          ops,
-        );
-      }
     }
     for (const write of tx.privateWrites) {
       const key = collectionKey(write.collection, write.key);
@@ -284,20 +282,37 @@ export class BlockValidator {
     }
   }
 
-  private applyMetadata(
-    sublevel: Sublevel,
-    key: string,
-    param: Uint8Array,
-    overlay: BlockOverlay,
+  /**
+   * One transaction's value and parameter writes to a key space, merged per key as Fabric's
+   * prepareTxOps (tx_ops.go) and applyWriteSet do: a delete removes the key with its parameter,
+   * even one the transaction also sets; a parameter written without the value is stored with the
+   * key's latest value rewritten at this transaction's height (a new version, which later reads
+   * and range queries conflict with), or dropped when the key does not exist.
+   */
+  private applyKeyOps(
+    space: { values: Sublevel; parameters: Sublevel; latest: (key: string) => Uint8Array | undefined },
+    writes: ReadonlyMap<string, Uint8Array | undefined>,
+    parameters: ReadonlyMap<string, Uint8Array>,
+    setOverlay: (key: string, value: Uint8Array | undefined) => void,
+    version: Version,
     ops: StoreOp[],
   ): void {
-    const overlayKey = sublevel === this.store.metadata ? key : privateMetaKey(key);
-    if (param.length === 0) {
-      overlay.setMetadata(overlayKey, undefined);
-      ops.push({ type: 'del', sublevel, key });
-    } else {
-      overlay.setMetadata(overlayKey, param);
-      ops.push({ type: 'put', sublevel, key, value: param });
+    for (const key of new Set([...writes.keys(), ...parameters.keys()])) {
+      const written = writes.has(key);
+      const value = written ? writes.get(key) : space.latest(key);
+      // Also for a key an earlier transaction of this block deleted (on which Fabric 2.5 panics, in
+      // UpdateBatch.PutValAndMetadata, as retrieveLatestState returns that delete's nil value).
+      if (!written && value === undefined) continue;
+      const param = parameters.get(key);
+      if (value === undefined) {
+        ops.push({ type: 'del', sublevel: space.values, key });
+        ops.push({ type: 'del', sublevel: space.parameters, key });
+      } else {
+        ops.push({ type: 'put', sublevel: space.values, key, value: encodeVersioned(version, value) });
+        if (param?.length === 0) ops.push({ type: 'del', sublevel: space.parameters, key });
+        else if (param) ops.push({ type: 'put', sublevel: space.parameters, key, value: param });
+      }
+      setOverlay(key, value);
     }
   }
 }
@@ -305,9 +320,8 @@ export class BlockValidator {
 /** Committed state as seen by the validator: the store plus the valid writes earlier in this block. */
 class BlockOverlay {
   private readonly state = new Map<string, { version: Version; value: Uint8Array | undefined }>();
-  /** Private key hashes (by collection) that earlier valid transactions of this block wrote or deleted. */
-  private readonly writtenHashes = new Set<string>();
-  private readonly meta = new Map<string, Uint8Array | undefined>();
+  /** Value hashes of the private keys (by collection and key hash) that earlier valid transactions of this block wrote, undefined where deleted. */
+  private readonly hashes = new Map<string, Uint8Array | undefined>();
 
   constructor(private readonly store: LedgerStore) {}
 
@@ -323,16 +337,19 @@ class BlockOverlay {
 
   /** The same for a hashed (private) read, by collection and key hash (validateKVReadHash). */
   isCurrentHashedRead(key: string, readVersion: Version | undefined): boolean {
-    if (this.writtenHashes.has(key)) return false;
+    if (this.hashes.has(key)) return false;
     return sameVersion(readVersion, this.store.getVersioned(this.store.privateHashes, key)?.version);
   }
 
-  /** Public keys as they are; private ones through privateMetaKey, so the two never collide. */
-  metadata(key: string): Uint8Array | undefined {
-    if (this.meta.has(key)) return this.meta.get(key);
-    if (key.startsWith(PRIVATE_META))
-      return this.store.read(this.store.privateMetadata, key.slice(PRIVATE_META.length));
-    return this.store.read(this.store.metadata, key);
+  latestState(key: string): Uint8Array | undefined {
+    if (this.state.has(key)) return this.state.get(key)!.value;
+    return this.store.getVersioned(this.store.state, key)?.value;
+  }
+
+  /** The value hash of a private key, by collection and key hash. */
+  latestHash(key: string): Uint8Array | undefined {
+    if (this.hashes.has(key)) return this.hashes.get(key);
+    return this.store.getVersioned(this.store.privateHashes, key)?.value;
   }
 
   async range(startKey: string, endKey: string): Promise<{ key: string; version: Version }[]> {
@@ -353,11 +370,17 @@ class BlockOverlay {
     this.state.set(key, { version, value });
   }
 
-  addWrittenHash(key: string): void {
-    this.writtenHashes.add(key);
+  setHash(key: string, value: Uint8Array | undefined): void {
+    this.hashes.set(key, value);
   }
+}
 
-  setMetadata(key: string, param: Uint8Array | undefined): void {
-    this.meta.set(key, param);
-  }
+/** The keys whose validation parameter a transaction writes, private ones through privateMetaKey. */
+function parameterKeys(rwset: EncodedRwSet): string[] {
+  return [
+    ...rwset.metadataWrites.map((w) => w.key),
+    ...rwset.collections.flatMap((c) =>
+      c.metadataWrites.map((w) => privateMetaKey(collectionKey(c.collection, w.keyHash))),
+    ),
+  ];
 }
