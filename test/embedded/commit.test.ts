@@ -9,7 +9,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { Contract, type Context } from 'fabric-contract-api';
@@ -18,7 +17,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import {
   EmbeddedLedger,
   PURGE_COMPACTION_FAILED,
-  type EmbeddedLedgerOptions,
 } from '../../gateway/src/ledger/embedded/embedded-ledger.js';
 import type { LedgerStore } from '../../gateway/src/ledger/embedded/store.js';
 import {
@@ -29,15 +27,7 @@ import {
   type ProposalOptions,
 } from '../../gateway/src/ledger/port.js';
 import { filesContaining } from '../support/files.js';
-
-const COLLECTION = 'PlatformCustomsCollection';
-const PLATFORM = 'PlatformMSP';
-const POST = 'PostMSP';
-const CUSTOMS = 'CustomsMSP';
-
-const kvChaincode = createRequire(import.meta.url)('../fixtures/kv-chaincode.cjs') as {
-  contracts: EmbeddedLedgerOptions['chaincode']['contracts'];
-};
+import { COLLECTION, CUSTOMS, PLATFORM, POST, probeLedgerOptions } from '../support/probe-ledger.js';
 
 /** What the probe chaincode lacks: a purge, and a read-only private partial composite key query. */
 class PrivateProbe extends Contract {
@@ -103,34 +93,6 @@ class ParameterProbe extends Contract {
   }
 }
 
-function ledgerOptions(dataDir: string): EmbeddedLedgerOptions {
-  return {
-    dataDir,
-    channel: 'mychannel',
-    organisations: [
-      { mspId: PLATFORM, domain: 'platform.example.com' },
-      { mspId: POST, domain: 'post.example.com' },
-      { mspId: CUSTOMS, domain: 'customs.example.com' },
-    ],
-    collections: [
-      {
-        name: COLLECTION,
-        policy: "OR('PlatformMSP.member','CustomsMSP.member')",
-        requiredPeerCount: 0,
-        maxPeerCount: 1,
-        blockToLive: 0,
-        memberOnlyRead: true,
-        memberOnlyWrite: true,
-      },
-    ],
-    // fabric-shim's ChaincodeFromContract appends its system contract to the array it is given: pass a copy.
-    chaincode: { name: 'kv', contracts: [...kvChaincode.contracts, PrivateProbe, ParameterProbe] },
-    endorsementPolicy: 'MAJORITY Endorsement',
-    batchTimeoutMs: 20,
-    maxBatchSize: 500,
-  };
-}
-
 interface Harness {
   ledger: EmbeddedLedger;
   dataDir: string;
@@ -143,7 +105,7 @@ function useLedger(): Harness {
   const h = {} as Harness;
   beforeAll(async () => {
     h.dataDir = await mkdtemp(path.join(os.tmpdir(), 'commit-'));
-    h.ledger = await EmbeddedLedger.open(ledgerOptions(h.dataDir));
+    h.ledger = await EmbeddedLedger.open(probeLedgerOptions(h.dataDir, [PrivateProbe, ParameterProbe]));
     h.platform = await h.ledger.enrolUser(PLATFORM, 'alice');
     h.post = await h.ledger.enrolUser(POST, 'bob');
   });
@@ -213,7 +175,7 @@ describe('a block whose purge compaction fails after its batch is written', () =
 
     expect(await filesContaining(h.dataDir, [secret])).not.toEqual([]);
     await h.ledger.close();
-    h.ledger = await EmbeddedLedger.open(ledgerOptions(h.dataDir));
+    h.ledger = await EmbeddedLedger.open(probeLedgerOptions(h.dataDir, [PrivateProbe, ParameterProbe]));
     expect(await filesContaining(h.dataDir, [secret])).toEqual([]);
   });
 });

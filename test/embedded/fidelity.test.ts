@@ -8,7 +8,6 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { Level } from 'level';
@@ -26,52 +25,14 @@ import {
   type EndorsedTransaction,
   type ProposalOptions,
 } from '../../gateway/src/ledger/port.js';
+import { COLLECTION, CUSTOMS, PLATFORM, POST, probeLedgerOptions } from '../support/probe-ledger.js';
 
 /** Key prefix of the blocks sublevel inside the ledger's LevelDB (`<dataDir>/ledger`). */
 const BLOCK_KEY_PREFIX = '!blocks!';
 /** The ledger's LevelDB, relative to dataDir. */
 const LEDGER_DB_DIR = 'ledger';
 
-const COLLECTION = 'PlatformCustomsCollection';
-const PLATFORM = 'PlatformMSP';
-const POST = 'PostMSP';
-const CUSTOMS = 'CustomsMSP';
-
-type LedgerOptions = Parameters<typeof EmbeddedLedger.open>[0];
 type Ledger = Awaited<ReturnType<typeof EmbeddedLedger.open>>;
-
-const requireCjs = createRequire(import.meta.url);
-const kvChaincode = requireCjs('../fixtures/kv-chaincode.cjs') as {
-  contracts: LedgerOptions['chaincode']['contracts'];
-};
-
-function ledgerOptions(dataDir: string): LedgerOptions {
-  return {
-    dataDir,
-    channel: 'mychannel',
-    organisations: [
-      { mspId: PLATFORM, domain: 'platform.example.com' },
-      { mspId: POST, domain: 'post.example.com' },
-      { mspId: CUSTOMS, domain: 'customs.example.com' },
-    ],
-    collections: [
-      {
-        name: COLLECTION,
-        policy: "OR('PlatformMSP.member','CustomsMSP.member')",
-        requiredPeerCount: 0,
-        maxPeerCount: 1,
-        blockToLive: 0,
-        memberOnlyRead: true,
-        memberOnlyWrite: true,
-      },
-    ],
-    // fabric-shim's ChaincodeFromContract appends its system contract to the array it is given: pass a copy.
-    chaincode: { name: 'kv', contracts: [...kvChaincode.contracts] },
-    endorsementPolicy: 'MAJORITY Endorsement',
-    batchTimeoutMs: 20,
-    maxBatchSize: 500,
-  };
-}
 
 interface Harness {
   ledger: Ledger;
@@ -82,7 +43,7 @@ interface Harness {
 }
 
 async function openHarness(dataDir: string): Promise<Harness> {
-  const ledger = await EmbeddedLedger.open(ledgerOptions(dataDir));
+  const ledger = await EmbeddedLedger.open(probeLedgerOptions(dataDir));
   return {
     ledger,
     dataDir,
@@ -1440,7 +1401,7 @@ describe('blocks are hash-chained', () => {
       await db.close();
     }
 
-    reopened = await EmbeddedLedger.open(ledgerOptions(dataDir));
+    reopened = await EmbeddedLedger.open(probeLedgerOptions(dataDir));
     const verdict = (await reopened.verifyChain()) as {
       ok: boolean;
       blockNumber?: bigint | number;
@@ -1493,7 +1454,7 @@ describe("the endorser authenticates the proposal's creator", () => {
 
   it("refuses a certificate its organisation's CA did not issue, with a signature that matches it", async () => {
     foreignDir = await mkdtemp(path.join(os.tmpdir(), 'fidelity-foreign-'));
-    const foreign = await EmbeddedLedger.open(ledgerOptions(foreignDir));
+    const foreign = await EmbeddedLedger.open(probeLedgerOptions(foreignDir));
     try {
       await expectRefused(await foreign.enrolUser(PLATFORM, 'mallory', { role: 'operator' }));
     } finally {
