@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { orderPayload, PERSONAL } from '../support/payloads.js';
-import { consignmentOfPlatformA, expectProblem } from './support.js';
+import { readSseUntil, type SseEvent } from '../support/sse.js';
+import { consignmentOfPlatformA, expectProblem, releasedWithReturn } from './support.js';
 
 let t: TestGateway;
 
@@ -128,5 +129,175 @@ describe('reading properties', () => {
     expect(revenue.status).toBe(200);
     expect(revenue.body.payload.buyer.document).toBeUndefined();
     expect(revenue.text).not.toContain(PERSONAL.buyerDocument);
+  });
+});
+
+describe('reading properties beyond the consignment view: history, events and returns', () => {
+  // PROP-HOLD is held by the officer with a reason; PROP-RET is released and returned, and customs
+  // refuses the return with a reason before the payment provider refunds.
+  const HOLD_REASON = 'UNDERVALUATION_SUSPECTED';
+  const RETURN_REASON = 'EXIT_NOT_PROVEN';
+  const RETURN_TRACKING = 'RRPROPRET01CN';
+  let returnId: string;
+  let refundText: string;
+
+  const created = (res: { status: number; text: string }): void => expect(res.status, res.text).toBe(201);
+  const history = async (user: string, id: string) => {
+    const res = await t
+      .as(user)
+      .get<{ entries: { type: string; detail: Record<string, unknown> }[] }>(
+        `/v1/consignments/${id}/history`,
+      );
+    expect(res.status, res.text).toBe(200);
+    const entry = (type: string) => res.body.entries.find((e) => e.type === type)?.detail;
+    return { text: res.text, entry };
+  };
+  /** Every event this user may see, from block 0 up to customs' decision on PROP-RET's return. */
+  const events = (user: string): Promise<SseEvent[]> =>
+    readSseUntil(t, user, (seen) =>
+      seen.some((e) => e.event === 'ReturnDecided' && e.data.consignmentId === 'PROP-RET'),
+    );
+  const eventOf = (seen: SseEvent[], name: string, id: string) =>
+    seen.find((e) => e.event === name && e.data.consignmentId === id)?.data;
+
+  beforeAll(async () => {
+    await consignmentOfPlatformA(t, 'PROP-HOLD');
+    await consignmentOfPlatformA(t, 'PROP-REFER');
+    const officer = t.as('customs-officer');
+    created(
+      await officer.post('/v1/consignments/PROP-REFER/decision', {
+        decision: 'refer',
+        reasonCodes: ['VALUE_QUERY'],
+      }),
+    );
+    created(
+      await officer.post('/v1/consignments/PROP-HOLD/decision', {
+        decision: 'hold',
+        reasonCodes: [HOLD_REASON],
+      }),
+    );
+    returnId = await releasedWithReturn(t, 'PROP-RET');
+    const base = `/v1/consignments/PROP-RET/returns/${returnId}`;
+    const post = t.as('post-operator');
+    created(await post.post(`${base}/shipment`, { trackingNumber: RETURN_TRACKING }));
+    created(await post.post(`${base}/scan`, { type: 'exited', location: 'FRCDG', country: 'FR' }));
+    created(
+      await officer.post(`${base}/decision`, {
+        outcome: 'refused',
+        dutyRefund: 0,
+        vatRefund: 0,
+        currency: 'EUR',
+        reasonCodes: [RETURN_REASON],
+      }),
+    );
+    const refund = await t.as('payment-operator').post(`${base}/refund`, {
+      refundTransactionId: 'RF-PROP-RET',
+      amount: 10,
+      currency: 'EUR',
+      refundedAt: '2026-12-20T10:00:00Z',
+    });
+    created(refund);
+    refundText = refund.text;
+  });
+
+  it("the platform's history has no reason codes of customs' decisions", async () => {
+    const held = await history('platforma-operator', 'PROP-HOLD');
+    expect(held.entry('decision_hold')).toMatchObject({ statusAfter: 'held' });
+    expect(held.entry('decision_hold')).not.toHaveProperty('reasonCodes');
+    expect(held.text).not.toContain(HOLD_REASON);
+    const returned = await history('platforma-operator', 'PROP-RET');
+    expect(returned.entry('return_decided')).toMatchObject({ outcome: 'refused' });
+    expect(returned.text).not.toContain(RETURN_REASON);
+    // The platform may know the order and the return's tracking number.
+    expect(returned.entry('created')).toMatchObject({ joinKeys: { orderNumber: 'ORD-PROP-RET' } });
+    expect(returned.entry('return_shipped')).toMatchObject({ trackingNumber: RETURN_TRACKING });
+  });
+
+  it("the auditor's history has neither the join keys nor the return's tracking number nor reason codes", async () => {
+    const returned = await history('auditor', 'PROP-RET');
+    expect(returned.entry('created')).toMatchObject({
+      joinKeys: { originCountry: 'CN', destinationCountry: 'FR' },
+    });
+    expect(returned.entry('created')?.joinKeys).not.toHaveProperty('orderNumber');
+    expect(returned.entry('return_shipped')).toMatchObject({ returnId });
+    expect(returned.entry('return_shipped')).not.toHaveProperty('trackingNumber');
+    for (const leak of ['ORD-PROP-RET', RETURN_TRACKING, RETURN_REASON])
+      expect(returned.text).not.toContain(leak);
+    expect((await history('auditor', 'PROP-HOLD')).text).not.toContain(HOLD_REASON);
+  });
+
+  it('customs sees all of it in the history', async () => {
+    const held = await history('customs-officer', 'PROP-HOLD');
+    expect(held.entry('decision_hold')).toMatchObject({ reasonCodes: [HOLD_REASON] });
+    const returned = await history('customs-officer', 'PROP-RET');
+    expect(returned.entry('created')).toMatchObject({ joinKeys: { orderNumber: 'ORD-PROP-RET' } });
+    expect(returned.entry('return_shipped')).toMatchObject({ trackingNumber: RETURN_TRACKING });
+    expect(returned.entry('return_decided')).toMatchObject({ reasonCodes: [RETURN_REASON] });
+  });
+
+  it('the event stream (a replay from block 0) withholds the same properties', async () => {
+    const [platform, auditor, customs] = await Promise.all([
+      events('platforma-operator'),
+      events('auditor'),
+      events('customs-officer'),
+    ]);
+    expect(eventOf(platform, 'DecisionRecorded', 'PROP-HOLD')).toMatchObject({ decision: 'hold' });
+    expect(eventOf(platform, 'DecisionRecorded', 'PROP-HOLD')).not.toHaveProperty('reasonCodes');
+    expect(eventOf(platform, 'ReturnShipped', 'PROP-RET')).toMatchObject({ trackingNumber: RETURN_TRACKING });
+    expect(JSON.stringify(platform)).not.toContain(HOLD_REASON);
+
+    expect(eventOf(auditor, 'DecisionRecorded', 'PROP-HOLD')).not.toHaveProperty('reasonCodes');
+    expect(eventOf(auditor, 'ReturnShipped', 'PROP-RET')).toMatchObject({ returnId });
+    expect(eventOf(auditor, 'ReturnShipped', 'PROP-RET')).not.toHaveProperty('trackingNumber');
+    for (const leak of ['ORD-PROP-', RETURN_TRACKING, HOLD_REASON]) {
+      expect(JSON.stringify(auditor)).not.toContain(leak);
+    }
+
+    expect(eventOf(customs, 'DecisionRecorded', 'PROP-HOLD')).toMatchObject({ reasonCodes: [HOLD_REASON] });
+    expect(eventOf(customs, 'ReturnShipped', 'PROP-RET')).toMatchObject({ trackingNumber: RETURN_TRACKING });
+  });
+
+  it("the returns withhold the return's tracking number from the auditor and reason codes from all but customs", async () => {
+    const read = async (user: string) => {
+      const list = await t
+        .as(user)
+        .get<{ returns: Record<string, Record<string, unknown>>[] }>('/v1/consignments/PROP-RET/returns');
+      const one = await t
+        .as(user)
+        .get<Record<string, Record<string, unknown>>>(`/v1/consignments/PROP-RET/returns/${returnId}`);
+      expect(list.status, list.text).toBe(200);
+      expect(one.status, one.text).toBe(200);
+      return [list.body.returns[0]!, one.body];
+    };
+    for (const auditor of await read('auditor')) {
+      expect(auditor.shipment).toMatchObject({ carrierMspId: 'PostMSP' });
+      expect(auditor.shipment).not.toHaveProperty('trackingNumber');
+      expect(auditor.decision).toMatchObject({ outcome: 'refused' });
+      expect(auditor.decision).not.toHaveProperty('reasonCodes');
+    }
+    for (const platform of await read('platforma-operator')) {
+      expect(platform.shipment).toMatchObject({ trackingNumber: RETURN_TRACKING });
+      expect(platform.decision).not.toHaveProperty('reasonCodes');
+    }
+    for (const customs of await read('customs-officer')) {
+      expect(customs.shipment).toMatchObject({ trackingNumber: RETURN_TRACKING });
+      expect(customs.decision).toMatchObject({ reasonCodes: [RETURN_REASON] });
+    }
+    // A step answers with the whole return: the refund after customs' decision carries no reasons.
+    expect(refundText).toContain('"outcome":"refused"');
+    expect(refundText).not.toContain(RETURN_REASON);
+  });
+
+  it("a referral's reason codes are the trader's questions: the platform sees them in the view, the history and the events", async () => {
+    const view = await t
+      .as('platforma-operator')
+      .get<{ decisions: { decision: string; reasonCodes?: string[] }[] }>('/v1/consignments/PROP-REFER');
+    expect(view.body.decisions).toMatchObject([{ decision: 'refer', reasonCodes: ['VALUE_QUERY'] }]);
+    const referred = await history('platforma-operator', 'PROP-REFER');
+    expect(referred.entry('decision_refer')).toMatchObject({ reasonCodes: ['VALUE_QUERY'] });
+    expect(eventOf(await events('platforma-operator'), 'DecisionRecorded', 'PROP-REFER')).toMatchObject({
+      decision: 'refer',
+      reasonCodes: ['VALUE_QUERY'],
+    });
   });
 });

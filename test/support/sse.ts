@@ -11,10 +11,21 @@ export interface SseEvent {
  * Reads Server-Sent Events from /v1/events over real HTTP as a demo user, from block 0 or after
  * `lastEventId`, until `count` events or the timeout.
  */
-export async function readSse(
+export function readSse(
   t: TestGateway,
   user: string,
   count: number,
+  lastEventId?: string,
+  timeoutMs = 10_000,
+): Promise<SseEvent[]> {
+  return readSseUntil(t, user, (events) => events.length >= count, lastEventId, timeoutMs);
+}
+
+/** Like readSse, until the events read so far are `enough`, or the timeout. */
+export async function readSseUntil(
+  t: TestGateway,
+  user: string,
+  enough: (events: readonly SseEvent[]) => boolean,
   lastEventId?: string,
   timeoutMs = 10_000,
 ): Promise<SseEvent[]> {
@@ -46,7 +57,7 @@ export async function readSse(
         if (fields.data !== undefined && fields.id !== undefined) {
           events.push({ id: fields.id, event: fields.event ?? 'message', data: JSON.parse(fields.data) });
         }
-        if (events.length >= count) {
+        if (enough(events)) {
           controller.abort();
           return events;
         }

@@ -176,6 +176,8 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
       method: 'get',
       path: '/v1/consignments/{id}/history',
       summary: 'Provenance: records, movements, decisions and personal-data accesses in time order',
+      description:
+        'Filtered by role like the consignment: customs’ reason codes are for customs, join keys not for auditors.',
       tags: TAGS,
       roles: 'any',
       params: ConsignmentIdParam,

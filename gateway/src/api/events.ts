@@ -31,7 +31,7 @@ const EventsQuery = z.strictObject({
 
 const DESCRIPTION = `Server-Sent Events (\`text/event-stream\`) of the ledger's chaincode events, in commit order.
 
-The stream starts with \`retry: ${RETRY_MS}\`; each event is \`id: <block>:<transaction id>\`, \`event: <chaincode event name>\` (ConsignmentCreated, RecordSubmitted, MovementRecorded, DecisionRecorded, PartyRegistered, PersonalDataAccessed, …) and \`data: <the event's JSON payload>\`; a comment line (heartbeat) is sent every 15 seconds.
+The stream starts with \`retry: ${RETRY_MS}\`; each event is \`id: <block>:<transaction id>\`, \`event: <chaincode event name>\` (ConsignmentCreated, RecordSubmitted, MovementRecorded, DecisionRecorded, PartyRegistered, PersonalDataAccessed, …) and \`data: <the event's JSON payload>\` (less what the caller's role may not see, as on GET /v1/consignments/{id}: customs' reason codes are for customs alone; order, tracking and payment ids are not for auditors); a comment line (heartbeat) is sent every 15 seconds.
 
 Reconnecting with the \`Last-Event-ID\` header (or the \`lastEventId\` query parameter) resumes right after that event, with no gap and no duplicate; a malformed id is refused with 400. Customs and auditors see every event; any other organisation sees the events of consignments it takes part in (created, or submitted one of their records) and events naming its own organisation.`;
 

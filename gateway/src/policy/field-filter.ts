@@ -1,4 +1,5 @@
 import type { Purpose, RecordKind } from '@customs-ledger/chaincode';
+import { removePointer } from './json-pointer.js';
 
 /**
  * Data minimisation: each purpose sees only the personal fields it needs. Paths are JSON pointers
@@ -25,14 +26,6 @@ export function filterPersonalData(_kind: RecordKind, purpose: Purpose, payload:
   const exclusions = EXCLUDED[purpose];
   if (exclusions.length === 0) return payload;
   const copy = structuredClone(payload);
-  for (const pointer of exclusions) removePath(copy, pointer.split('/').slice(1));
+  for (const pointer of exclusions) removePointer(copy, pointer);
   return copy;
-}
-
-function removePath(target: unknown, tokens: readonly string[]): void {
-  if (typeof target !== 'object' || target === null || tokens.length === 0) return;
-  const [head, ...rest] = tokens as [string, ...string[]];
-  const record = target as Record<string, unknown>;
-  if (rest.length === 0) delete record[head];
-  else removePath(record[head], rest);
 }

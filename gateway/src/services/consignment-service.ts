@@ -113,7 +113,11 @@ export class ConsignmentService {
   }
 
   async get(principal: Principal, id: string): Promise<unknown> {
-    return publicView(principal, await this.ledger.evaluate(principal, 'consignment:get', [id]));
+    return publicView(
+      principal,
+      'consignment',
+      await this.ledger.evaluate(principal, 'consignment:get', [id]),
+    );
   }
 
   /**
@@ -268,7 +272,7 @@ export class ConsignmentService {
     entries.sort(
       (a, b) => (a.block ?? Infinity) - (b.block ?? Infinity) || (a.at < b.at ? -1 : a.at > b.at ? 1 : 0),
     );
-    return { consignmentId: trail.consignmentId, entries };
+    return publicView(principal, 'history', { consignmentId: trail.consignmentId, entries });
   }
 }
 

@@ -1,6 +1,7 @@
 import type { NetworkConfig, OrgRole } from '@customs-ledger/chaincode';
 import type { Principal } from '../auth/principal.js';
 import { HttpProblem } from '../http/problem.js';
+import { publicEvent } from '../policy/public-view.js';
 import type { ChaincodeEvent, LedgerPort } from '../ledger/port.js';
 import { atOrBefore, type JoinKind, type JoinStore, type Position } from './join-store.js';
 
@@ -13,7 +14,7 @@ export interface DeliveredEvent {
   readonly id: string;
   /** The chaincode event name, e.g. ConsignmentCreated. */
   readonly event: string;
-  /** The event's JSON payload, as the chaincode emitted it. */
+  /** The event's JSON payload, as the chaincode emitted it less what the subscriber may not see. */
   readonly data: Record<string, unknown>;
 }
 
@@ -109,6 +110,9 @@ const RETRY_MAX_MS = 30_000;
  *   to customs and auditors only;
  * - an organisation not in the network configuration sees nothing.
  *
+ * An event delivered carries only what the subscriber's role may see of it (policy/public-view):
+ * the same properties the consignment view withholds.
+ *
  * Who joined what, and where in the ledger, is learnt from the events themselves and kept in the
  * gateway's store (`JoinStore`): `start()` resumes after the last block stored (from block 0 the
  * first time, or when the store was learnt from another ledger) and then follows new blocks. Each
@@ -203,7 +207,7 @@ export class EventHub {
         if ((sub ?? 0) <= skipThrough) continue;
         if (await this.visible(principal, name, data, { block, seq, sub: sub ?? 0 })) {
           const id = `${event.blockNumber}:${event.transactionId}${sub === undefined ? '' : `:${sub}`}`;
-          yield { id, event: name, data };
+          yield { id, event: name, data: publicEvent(principal, name, data) };
         }
       }
     }

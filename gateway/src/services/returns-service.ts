@@ -8,6 +8,7 @@ import type {
   StoredReturnPolicySet,
 } from '@customs-ledger/chaincode';
 import type { Principal } from '../auth/principal.js';
+import { publicView } from '../policy/public-view.js';
 import type { LedgerClient, Submitted } from './ledger-client.js';
 import { privateTransient } from './private-payload.js';
 
@@ -25,14 +26,9 @@ export class ReturnsService {
 
   request(principal: Principal, id: string, request: ReturnRequest): Promise<Submitted<ReturnRecord>> {
     const returnId = request.returnId ?? `RT-${randomUUID()}`;
-    return this.ledger.submit(
-      principal,
-      'returns:request',
-      [id, returnId, JSON.stringify({ ...request, returnId })],
-      {
-        endorsingOrganizations: [principal.mspId, this.network.customsMspId],
-      },
-    );
+    return this.step(principal, 'returns:request', [id, returnId, JSON.stringify({ ...request, returnId })], {
+      endorsingOrganizations: [principal.mspId, this.network.customsMspId],
+    });
   }
 
   ship(
@@ -41,13 +37,13 @@ export class ReturnsService {
     returnId: string,
     shipment: unknown,
   ): Promise<Submitted<ReturnRecord>> {
-    return this.ledger.submit(principal, 'returns:ship', [id, returnId, JSON.stringify(shipment)], {
+    return this.step(principal, 'returns:ship', [id, returnId, JSON.stringify(shipment)], {
       endorsingOrganizations: [principal.mspId, this.network.customsMspId],
     });
   }
 
   scan(principal: Principal, id: string, returnId: string, scan: unknown): Promise<Submitted<ReturnRecord>> {
-    return this.ledger.submit(principal, 'returns:scan', [id, returnId, JSON.stringify(scan)], {
+    return this.step(principal, 'returns:scan', [id, returnId, JSON.stringify(scan)], {
       endorsingOrganizations: [principal.mspId, this.network.customsMspId],
     });
   }
@@ -59,7 +55,7 @@ export class ReturnsService {
     returnId: string,
     refund: RefundPayload,
   ): Promise<Submitted<ReturnRecord>> {
-    return this.ledger.submit(principal, 'returns:refund', [id, returnId], {
+    return this.step(principal, 'returns:refund', [id, returnId], {
       transient: privateTransient(refund),
       endorsingOrganizations: [principal.mspId, this.network.customsMspId],
     });
@@ -72,17 +68,21 @@ export class ReturnsService {
     returnId: string,
     decision: unknown,
   ): Promise<Submitted<ReturnRecord>> {
-    return this.ledger.submit(principal, 'returns:decide', [id, returnId, JSON.stringify(decision)], {
+    return this.step(principal, 'returns:decide', [id, returnId, JSON.stringify(decision)], {
       endorsingOrganizations: [this.network.customsMspId],
     });
   }
 
-  list(principal: Principal, id: string): Promise<{ consignmentId: string; returns: ReturnRecord[] }> {
-    return this.ledger.evaluate(principal, 'returns:list', [id]);
+  async list(principal: Principal, id: string): Promise<{ consignmentId: string; returns: ReturnRecord[] }> {
+    return publicView(principal, 'returns', await this.ledger.evaluate(principal, 'returns:list', [id]));
   }
 
-  get(principal: Principal, id: string, returnId: string): Promise<ReturnRecord> {
-    return this.ledger.evaluate(principal, 'returns:get', [id, returnId]);
+  async get(principal: Principal, id: string, returnId: string): Promise<ReturnRecord> {
+    return publicView(
+      principal,
+      'return',
+      await this.ledger.evaluate(principal, 'returns:get', [id, returnId]),
+    );
   }
 
   /** Public state only: any endorsers will do, as long as customs' own identity submits it. */
@@ -92,5 +92,19 @@ export class ReturnsService {
 
   getPolicy(principal: Principal, version: string | undefined): Promise<unknown> {
     return this.ledger.evaluate(principal, 'returns:getPolicy', [version ?? '']);
+  }
+
+  /**
+   * A step answers with the return as it now stands, which may hold what the actor may not see
+   * (a payment provider refunding after customs decided gets no decision reasons).
+   */
+  private async step(
+    principal: Principal,
+    fn: string,
+    args: readonly string[],
+    options: Parameters<LedgerClient['submit']>[3],
+  ): Promise<Submitted<ReturnRecord>> {
+    const submitted = await this.ledger.submit<ReturnRecord>(principal, fn, args, options);
+    return { ...submitted, value: publicView(principal, 'return', submitted.value) };
   }
 }
