@@ -109,6 +109,28 @@ describe('the status machine through real transactions', () => {
     expect(await net.outcome(decide(id, 'seize', ['IPR']))).toBe(
       `cannot apply 'seize' to consignment ${id} in status 'dispatched'; allowed: arrived, release, hold, inspect, return_to_sender, refer`,
     );
+    // Nor after a hold decided in transit, which keeps no trace of arrival in the status.
+    await decide(id, 'hold', ['IPR']);
+    expect(await net.outcome(decide(id, 'seize', ['IPR']))).toBe(
+      `cannot apply 'seize' to consignment ${id} before its arrival scan: the goods are not in customs custody`,
+    );
+    await decide(id, 'release', []);
+    expect(await status(id)).toBe('released');
+  });
+
+  it('seizes after the arrival scan, also from a hold decided in transit', async () => {
+    const id = 'SM-SEIZE';
+    await net.submit('express', 'consignment:create', [id, joinKeys({ trackingNumber: 'EE000000009CN' })]);
+    await move('express', id, 'dispatched', 'CNSZX');
+    await decide(id, 'hold', ['IPR']);
+    await move('express', id, 'arrived');
+    expect(((await decide(id, 'seize', ['IPR'])) as DecisionRecord).statusAfter).toBe('seized');
+  });
+
+  it('refuses a delivery or exit scan that does not fit the status', async () => {
+    const id = 'SM-SCANS';
+    await net.submit('express', 'consignment:create', [id, joinKeys({ trackingNumber: 'EE000000010CN' })]);
+    await move('express', id, 'dispatched', 'CNSZX');
     await move('express', id, 'arrived');
     expect(await net.outcome(move('express', id, 'exited'))).toBe(
       `cannot apply 'exited' to consignment ${id} in status 'arrived'; allowed: release, hold, inspect, seize, return_to_sender, refer`,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import {
+  assertInCustody,
   allowedEvents,
   consignmentEvents,
   isFinal,
@@ -71,6 +72,17 @@ describe('consignment state machine', () => {
     expect(() => nextStatus('delivered', 'release')).toThrow(
       "cannot apply 'release' to consignment in status 'delivered'; allowed: none (final status)",
     );
+  });
+
+  it('seizes only goods in custody: after an arrival scan, whatever the status says', () => {
+    expect(() => assertInCustody('seize', ['dispatched'], 'C1')).toThrow(
+      "cannot apply 'seize' to consignment C1 before its arrival scan: the goods are not in customs custody",
+    );
+    expect(() => assertInCustody('seize', [], 'C1')).toThrow(/before its arrival scan/);
+    expect(() => assertInCustody('seize', ['dispatched', 'arrived'], 'C1')).not.toThrow();
+    for (const event of ['release', 'hold', 'inspect', 'refer', 'return_to_sender'] as const) {
+      expect(() => assertInCustody(event, [], 'C1')).not.toThrow();
+    }
   });
 
   it('treats seized, delivered and exited as final', () => {

@@ -36,7 +36,7 @@ import { loadConsignment, loadVisibleConsignment } from './consignment-state';
 import { automaticDecision } from './customs';
 import type { ErasureRecord } from '../domain/erasure';
 import { heldConsignmentRecord, readCommittedEnvelope, readHeldLeaves } from './private-records';
-import { nextStatus, recordsLocked, type ConsignmentStatus } from '../domain/state-machine';
+import { assertInCustody, nextStatus, recordsLocked, type ConsignmentStatus } from '../domain/state-machine';
 import {
   KeyType,
   compositeKey,
@@ -248,6 +248,14 @@ export class ConsignmentContract extends Contract {
     const id = consignment.consignmentId;
     const decision = parseJsonWith(Decision, 'decision', decisionJson);
     const statusAfter = nextStatus(consignment.status, decision.decision, id);
+    if (decision.decision === 'seize') {
+      const movements = await listByPartialKey<MovementRecord>(ctx, KeyType.movement, [id]);
+      assertInCustody(
+        decision.decision,
+        movements.map((m) => m.type),
+        id,
+      );
+    }
     const automatic = await automaticDecision(ctx, caller, id, decision.decision);
     const record: DecisionRecord = {
       consignmentId: id,

@@ -139,6 +139,23 @@ export function recordsLocked(status: ConsignmentStatus): boolean {
   return recordsLockedStatuses.includes(status);
 }
 
+/**
+ * Seizure is physical control and needs the goods in customs custody: an arrival scan. The table
+ * refuses it in 'created' and 'dispatched', but a hold, referral or inspection decided before
+ * arrival keeps no trace of arrival in the status, so a seizure also needs the scan itself.
+ */
+export function assertInCustody(
+  event: ConsignmentEvent,
+  movements: readonly MovementEvent[],
+  consignmentId: string,
+): void {
+  if (event === 'seize' && !movements.includes('arrived')) {
+    throw new Error(
+      `cannot apply 'seize' to consignment ${consignmentId} before its arrival scan: the goods are not in customs custody`,
+    );
+  }
+}
+
 export function nextStatus(
   status: ConsignmentStatus,
   event: ConsignmentEvent,
