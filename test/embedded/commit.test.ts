@@ -4,7 +4,8 @@
  * a read of a key an earlier transaction of the same block wrote is a conflict; a private query on a
  * peer outside the collection finds nothing; a range over plain keys sees every commit; a key-level
  * endorsement policy is stored together with its key's value, and one that an earlier transaction of
- * the block writes is not used. Each group opens a real ledger on LevelDB, with the fidelity suite's
+ * the block writes is not used; a paginated query, which a submitted read-only transaction may make,
+ * is re-checked for phantom reads. Each group opens a real ledger on LevelDB, with the fidelity suite's
  * probe chaincode.
  */
 import { randomBytes } from 'node:crypto';
@@ -93,6 +94,30 @@ class ParameterProbe extends Contract {
   }
 }
 
+/** What the probe chaincode lacks: a paginated partial composite key query. */
+class PageProbe extends Contract {
+  constructor() {
+    super('page');
+  }
+
+  /** A page of getStateByPartialCompositeKeyWithPagination(objectType, []): the first attributes and the bookmark, as JSON. */
+  async partial(ctx: Context, objectType: string, pageSize: string, bookmark: string): Promise<string> {
+    const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(
+      objectType,
+      [],
+      Number.parseInt(pageSize, 10),
+      bookmark,
+    );
+    const attributes: string[] = [];
+    for await (const { key } of { [Symbol.asyncIterator]: () => iterator }) {
+      attributes.push(ctx.stub.splitCompositeKey(key).attributes[0]!);
+    }
+    return JSON.stringify({ attributes, bookmark: metadata.bookmark });
+  }
+}
+
+const CONTRACTS = [PrivateProbe, ParameterProbe, PageProbe];
+
 interface Harness {
   ledger: EmbeddedLedger;
   dataDir: string;
@@ -105,7 +130,7 @@ function useLedger(): Harness {
   const h = {} as Harness;
   beforeAll(async () => {
     h.dataDir = await mkdtemp(path.join(os.tmpdir(), 'commit-'));
-    h.ledger = await EmbeddedLedger.open(probeLedgerOptions(h.dataDir, [PrivateProbe, ParameterProbe]));
+    h.ledger = await EmbeddedLedger.open(probeLedgerOptions(h.dataDir, CONTRACTS));
     h.platform = await h.ledger.enrolUser(PLATFORM, 'alice');
     h.post = await h.ledger.enrolUser(POST, 'bob');
   });
@@ -175,7 +200,7 @@ describe('a block whose purge compaction fails after its batch is written', () =
 
     expect(await filesContaining(h.dataDir, [secret])).not.toEqual([]);
     await h.ledger.close();
-    h.ledger = await EmbeddedLedger.open(probeLedgerOptions(h.dataDir, [PrivateProbe, ParameterProbe]));
+    h.ledger = await EmbeddedLedger.open(probeLedgerOptions(h.dataDir, CONTRACTS));
     expect(await filesContaining(h.dataDir, [secret])).toEqual([]);
   });
 });
@@ -380,5 +405,71 @@ describe('a key whose validation parameter an earlier transaction of the same bl
     );
     const codes = (await submitTogether(set, put)).map((s) => s.code);
     expect(codes).toEqual([TxValidationCode.ENDORSEMENT_POLICY_FAILURE, TxValidationCode.VALID]);
+  });
+});
+
+describe('paginated queries (row 5f: a submitted read-only transaction) are re-checked for phantom reads', () => {
+  const h = useLedger();
+  const page = (start: string, pageSize: number, bookmark = ''): Promise<EndorsedTransaction> =>
+    h.ledger.endorse(h.platform, 'paginated', args(start, `${start}~`, String(pageSize), bookmark));
+  const keysOf = (tx: EndorsedTransaction): string[] =>
+    (JSON.parse(text(tx.result)) as { keys: string[] }).keys;
+  const putMany = (...keys: string[]): Promise<unknown> =>
+    h.ledger.submit(h.platform, 'putMany', args(JSON.stringify(keys.map((k) => [k, 'v']))));
+
+  it('a full page whose key is updated after endorsement: 12', async () => {
+    await putMany('pg1/a', 'pg1/b', 'pg1/c');
+    const tx = await page('pg1/', 2);
+    expect(keysOf(tx)).toEqual(['pg1/a', 'pg1/b']);
+    await putMany('pg1/a');
+    expect((await statusOf(tx)).code).toBe(TxValidationCode.PHANTOM_READ_CONFLICT);
+  });
+
+  it('a full page is a range not exhausted, ending at its last key: a key inserted after it is 0, one inside it 12', async () => {
+    await putMany('pg2/a', 'pg2/c');
+    const [after, inside] = [await page('pg2/', 2), await page('pg2/', 2)];
+    expect(keysOf(after)).toEqual(['pg2/a', 'pg2/c']);
+    await putMany('pg2/d');
+    expect((await statusOf(after)).code).toBe(TxValidationCode.VALID);
+    await putMany('pg2/b');
+    expect((await statusOf(inside)).code).toBe(TxValidationCode.PHANTOM_READ_CONFLICT);
+  });
+
+  it('a short page ran to the query’s end key: a key inserted anywhere before it is 12', async () => {
+    await putMany('pg3/a');
+    const tx = await page('pg3/', 2);
+    expect(keysOf(tx)).toEqual(['pg3/a']);
+    await putMany('pg3/z');
+    expect((await statusOf(tx)).code).toBe(TxValidationCode.PHANTOM_READ_CONFLICT);
+  });
+
+  it('a page from a bookmark starts there: a key updated before the bookmark is 0, one in the page 12', async () => {
+    await putMany('pg4/a', 'pg4/b', 'pg4/c', 'pg4/d');
+    const [before, inPage] = [await page('pg4/', 2, 'pg4/c'), await page('pg4/', 2, 'pg4/c')];
+    expect(keysOf(before)).toEqual(['pg4/c', 'pg4/d']);
+    await putMany('pg4/b');
+    expect((await statusOf(before)).code).toBe(TxValidationCode.VALID);
+    await putMany('pg4/c');
+    expect((await statusOf(inPage)).code).toBe(TxValidationCode.PHANTOM_READ_CONFLICT);
+  });
+
+  it('getStateByPartialCompositeKeyWithPagination: the same, for a first page and a page from its bookmark', async () => {
+    const putComposites = (...attributes: string[]): Promise<unknown> =>
+      h.ledger.submit(h.platform, 'putComposites', args(JSON.stringify(attributes.map((a) => ['pgc', [a]]))));
+    const partial = (bookmark: string): Promise<EndorsedTransaction> =>
+      h.ledger.endorse(h.platform, 'page:partial', args('pgc', '2', bookmark));
+    const pageOf = (tx: EndorsedTransaction): { attributes: string[]; bookmark: string } =>
+      JSON.parse(text(tx.result)) as { attributes: string[]; bookmark: string };
+    await putComposites('a', 'b', 'c');
+    const first = await partial('');
+    expect(pageOf(first).attributes).toEqual(['a', 'b']);
+    const { bookmark } = pageOf(first);
+    const [second, secondAgain] = [await partial(bookmark), await partial(bookmark)];
+    expect(pageOf(second)).toEqual({ attributes: ['c'], bookmark: '' });
+    await putComposites('a');
+    expect((await statusOf(first)).code).toBe(TxValidationCode.PHANTOM_READ_CONFLICT);
+    expect((await statusOf(second)).code).toBe(TxValidationCode.VALID);
+    await putComposites('d');
+    expect((await statusOf(secondAgain)).code).toBe(TxValidationCode.PHANTOM_READ_CONFLICT);
   });
 });

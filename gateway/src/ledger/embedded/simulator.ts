@@ -167,6 +167,16 @@ export class TxSimulator {
       entries.push(entry);
     const page = entries.slice(0, pageSize);
     const next = entries[pageSize];
+    // As Fabric's resultsItr (query_executor.go) records it: the handler stops calling Next once it
+    // has pageSize results, so a full page is a range not exhausted, re-checked up to its last key;
+    // a short page ran into the end. The entry read for the bookmark (GetBookmarkAndClose, on the
+    // state database's iterator) is not recorded.
+    this.ranges.push({
+      startKey: from,
+      endKey,
+      exhausted: page.length < pageSize,
+      reads: page.map(({ key, version }) => ({ key, version })),
+    });
     const results = page.map((e) => ({ key: e.key, value: e.value }));
     const id = this.nextQueryId();
     return {
