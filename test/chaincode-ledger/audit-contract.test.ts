@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Level } from 'level';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { AuditAnchor } from '@customs-ledger/chaincode';
+import { auditTreeHeadMessage, type AuditAnchor } from '@customs-ledger/chaincode';
 import { openEmbeddedNetwork } from '../../gateway/src/ledger/embedded/network.js';
 import type { EmbeddedLedger } from '../../gateway/src/ledger/embedded/embedded-ledger.js';
 import {
@@ -178,6 +178,38 @@ describe('audit:anchor', () => {
     expect(await outcome(anchor(gw, { ...head, timestamp: new Date(0).toISOString() }))).toMatch(
       'signature does not verify',
     );
+  });
+
+  it('refuses an anchor of a log by any identity but the one that made its first anchor, changing nothing', async () => {
+    const height = ledger.height();
+    const officer = await ledger.enrolUser('CustomsMSP', 'customs-officer', { role: 'officer' });
+    const otherService = await ledger.enrolUser('CustomsMSP', 'other-service', { role: 'service' });
+    /** A head genuinely signed by the caller, of a size the gateway's log never reached. */
+    const signedBy = async (identity: ClientIdentity, logId = log.logId!, treeSize = 999_999_999_999_999) => {
+      const head = { logId, treeSize, rootHash: 'ab'.repeat(32), timestamp: new Date().toISOString() };
+      const signature = Buffer.from(await identity.sign(auditTreeHeadMessage(head))).toString('base64');
+      return anchorArgs({ ...head, signature });
+    };
+    const refusal = new RegExp(
+      `^log ${log.logId} of CustomsMSP is anchored by x509::.*CN=gw.*: only the identity that made its first anchor may anchor it, not x509::`,
+    );
+    for (const identity of [officer, otherService]) {
+      expect(await outcome(ledger.submit(identity, 'audit:anchor', await signedBy(identity)))).toMatch(
+        refusal,
+      );
+    }
+    expect(ledger.height()).toBe(height);
+    expect((await anchors('CustomsMSP')).map((a) => [a.treeSize, a.signerId])).toEqual([
+      [5, expect.stringMatching(/CN=gw/)],
+    ]);
+
+    // The rule is the identity, not the role: a log first anchored by another identity is its.
+    const logId = 'c'.repeat(32);
+    await ledger.submit(otherService, 'audit:anchor', await signedBy(otherService, logId, 1));
+    expect(await outcome(ledger.submit(gw, 'audit:anchor', await signedBy(gw, logId, 2)))).toMatch(
+      `log ${logId} of CustomsMSP is anchored by x509::`,
+    );
+    expect((await anchors('CustomsMSP', logId)).map((a) => a.treeSize)).toEqual([1]);
   });
 
   it.each([

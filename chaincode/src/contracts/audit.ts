@@ -30,7 +30,10 @@ export interface AuditAnchor {
   readonly timestamp: string;
   /** Base64 DER ECDSA signature over auditTreeHeadMessage, by the calling identity. */
   readonly signature: string;
-  /** The caller's Fabric user id (x509::subject::issuer) of the gateway's service identity. */
+  /**
+   * The caller's Fabric user id (x509::subject::issuer) of the gateway's service identity: the same
+   * in every anchor of a log, that of its first anchor.
+   */
   readonly signerId: string;
   readonly txId: string;
   /** The transaction timestamp. */
@@ -102,6 +105,11 @@ export class AuditContract extends Contract {
    * organisation may anchor its own gateways' logs, and only its own: a log is keyed by the
    * caller's MSP and the log's id, and the head must be signed by the calling identity. Sizes only grow, so a
    * rewritten log would need a head inconsistent with an anchored one, which an auditor detects.
+   * A log belongs to the identity that first anchored it (its gateway's audit signer): any other
+   * identity of the organisation could otherwise anchor a size the log never reached and so stop
+   * the gateway from ever anchoring again. Every anchor checks against the last one, so by
+   * induction its signer is the first anchor's. The signer's user role is not checked: on a
+   * cryptogen network identities carry no role attribute, the gateway's included.
    *
    * The last anchor is kept under its own key ('audithead', msp, log) as well as in the append-only
    * series ('auditanchor', msp, log, size): a point read, so the check is O(1) and two concurrent
@@ -153,6 +161,11 @@ export class AuditContract extends Contract {
 
     const headKey = compositeKey(ctx, KeyType.auditHead, [caller.mspId, logId]);
     const previous = await readJson<AuditAnchor>(ctx, headKey);
+    if (previous && previous.signerId !== caller.userId) {
+      throw new Error(
+        `log ${logId} of ${caller.mspId} is anchored by ${previous.signerId}: only the identity that made its first anchor may anchor it, not ${caller.userId}`,
+      );
+    }
     if (previous && size <= previous.treeSize) {
       throw new Error(
         `tree size ${size} does not exceed the last anchored size ${previous.treeSize} of log ${logId} of ${caller.mspId}`,
