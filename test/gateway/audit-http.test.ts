@@ -317,6 +317,32 @@ describe('the audit routes', () => {
     }
   });
 
+  it('refuse an integer parameter that is empty or not written in decimal digits, never reading it as another number', async () => {
+    const cases: [string, string][] = [];
+    for (const bad of ['', '%20', '0x1', '1e2', '1.0', '+1', '-0', '0b1', '1%20']) {
+      cases.push(
+        [`/v1/audit/entries/${bad}`, '/params/index'],
+        [`/v1/audit/entries?from=${bad}`, '/query/from'],
+        [`/v1/audit/entries?limit=${bad}`, '/query/limit'],
+        [`/v1/audit/proofs/inclusion?index=${bad}`, '/query/index'],
+        [`/v1/audit/proofs/inclusion?index=0&treeSize=${bad}`, '/query/treeSize'],
+        [`/v1/audit/proofs/consistency?from=${bad}`, '/query/from'],
+        [`/v1/audit/proofs/consistency?from=1&to=${bad}`, '/query/to'],
+      );
+    }
+    // An empty path segment is another route: /v1/audit/entries/ is the list.
+    for (const [path, pointer] of cases.filter(([p]) => p !== '/v1/audit/entries/')) {
+      const res = await call(path, 'auditor');
+      expect(res.status, path).toBe(400);
+      expect(res.body.detail, path).toBe(`${pointer}: must be a decimal integer`);
+    }
+    // Decimal digits are read as they are written.
+    const entry = await get<{ entry: { index: number } }>('/v1/audit/entries/1');
+    expect(entry.body.entry.index).toBe(1);
+    const page = await get<{ from: number; entries: unknown[] }>('/v1/audit/entries?from=01&limit=2');
+    expect([page.body.from, page.body.entries.length]).toEqual([1, 2]);
+  });
+
   it('default to the current size when treeSize or to is omitted', async () => {
     const inclusion = await get<{ treeSize: number }>('/v1/audit/proofs/inclusion?index=0');
     const consistency = await get<{ to: number }>('/v1/audit/proofs/consistency?from=1');

@@ -32,6 +32,16 @@ describe('resource limits', () => {
   it('bounds pages and batches', async () => {
     expectProblem(await t.as('customs-officer').get('/v1/customs/queue?limit=201'), 400, /limit/);
     expectProblem(await t.as('auditor').get('/v1/audit/entries?from=0&limit=100000'), 400, /limit/);
+    // Numbers in a query are decimal digits: an empty value, hex or an exponent is not 0, 1 or 100.
+    for (const query of ['limit=', 'offset=0x1', 'limit=1e2', 'minAgeHours=%20']) {
+      expectProblem(
+        await t.as('customs-officer').get(`/v1/customs/queue?${query}`),
+        400,
+        /must be a decimal/,
+      );
+    }
+    expect((await t.as('customs-officer').get('/v1/customs/queue?limit=5&minAgeHours=0.5')).status).toBe(200);
+    expectProblem(await t.as('auditor').get('/v1/events?startBlock=1e0'), 400, /must be a decimal integer/);
     const operations = Array.from({ length: 501 }, (_, i) => ({
       op: 'create',
       consignmentId: `B-${i}`,

@@ -9,7 +9,7 @@ import {
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { z } from '../http/openapi.js';
 import type { CustomsService } from '../services/customs-service.js';
-import { ConsignmentIdParam, JsonResult, NoQuery } from './schemas.js';
+import { ConsignmentIdParam, JsonResult, NoQuery, NumberParam } from './schemas.js';
 
 const TAGS = ['customs'];
 
@@ -34,12 +34,12 @@ const QueueQuery = z.strictObject({
     .string()
     .regex(/^[A-Z]{2}$/)
     .optional(),
-  minAgeHours: z.coerce.number().min(0).max(100_000).optional(),
+  minAgeHours: NumberParam({ min: 0, max: 100_000, fraction: true }).optional(),
   includeClosed: z.enum(['true', 'false']).optional().openapi({
     description: 'Also released, final and about-to-be-released consignments',
   }),
-  offset: z.coerce.number().int().min(0).max(1_000_000).optional(),
-  limit: z.coerce.number().int().min(1).max(200).optional(),
+  offset: NumberParam({ min: 0, max: 1_000_000 }).optional(),
+  limit: NumberParam({ min: 1, max: 200 }).optional(),
 });
 
 /** Customs' API: assessments and their explanation, the work queue, rules, tariffs, reconciliation, referrals. */

@@ -4,6 +4,7 @@ import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { z } from '../http/openapi.js';
 import type { EventHub } from '../services/event-hub.js';
 import { jsonText } from '../http/json.js';
+import { NumberParam } from './schemas.js';
 
 export interface EventRoutesOptions {
   /** Interval of the comment lines that keep proxies from closing an idle stream (default 15 s). */
@@ -23,10 +24,12 @@ const EventsQuery = z.strictObject({
     description:
       'Resume after this event id, for clients that reconnect by URL; the Last-Event-ID header takes precedence.',
   }),
-  startBlock: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().openapi({
+  startBlock: NumberParam({
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
     description:
       'Without Last-Event-ID: replay from this block (0: from the beginning). Default: only events committed from now on.',
-  }),
+  }).optional(),
 });
 
 const DESCRIPTION = `Server-Sent Events (\`text/event-stream\`) of the ledger's chaincode events, in commit order.

@@ -34,6 +34,37 @@ export const DetailsQuery = z.strictObject({
 
 export const NoQuery = z.strictObject({});
 
+/**
+ * A number in a query string or a path: decimal digits (and a fraction where allowed) only, since
+ * a coerced number would read '' and ' ' as 0, '0x1' as 1 and '1e2' as 100. The OpenAPI generator
+ * sees the string the value starts as, so the schema says its type, bounds and whether it is
+ * required explicitly.
+ */
+export function NumberParam(options: {
+  readonly min: number;
+  readonly max: number;
+  readonly description?: string;
+  readonly required?: boolean;
+  readonly fraction?: boolean;
+}) {
+  const { min, max, description, required = false, fraction = false } = options;
+  return z
+    .string()
+    .regex(
+      fraction ? /^[0-9]+(\.[0-9]+)?$/ : /^[0-9]+$/,
+      fraction ? 'must be a decimal number' : 'must be a decimal integer',
+    )
+    .transform(Number)
+    .pipe(z.number().min(min).max(max))
+    .openapi({
+      ...(description ? { description } : {}),
+      type: fraction ? 'number' : 'integer',
+      minimum: min,
+      maximum: max,
+      param: { required },
+    });
+}
+
 export const JsonResult = z.record(z.string(), z.unknown()).openapi({ type: 'object' });
 
 export const DisclosureRequest = z.strictObject({

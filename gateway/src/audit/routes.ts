@@ -2,6 +2,7 @@ import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { HttpProblem } from '../http/problem.js';
 import { z } from '../http/openapi.js';
 import { AuditRangeError, type AuditLog } from './audit-log.js';
+import { NumberParam } from '../api/schemas.js';
 
 const TAGS = ['audit'];
 const ROLES = ['auditor', 'customs'] as const;
@@ -11,17 +12,10 @@ const Hash = z
   .string()
   .regex(/^[0-9a-f]{64}$/)
   .openapi({ description: 'SHA-256 hash, lowercase hex' });
-// Query and path integers arrive as strings; the OpenAPI generator cannot tell that a coerced
-// number is required, so the schemas say it (and integer, not nullable) explicitly.
-const integer = (min: number, description: string, required: boolean) =>
-  z.coerce
-    .number()
-    .int()
-    .min(min)
-    .max(Number.MAX_SAFE_INTEGER)
-    .openapi({ description, type: 'integer', minimum: min, param: { required } });
-const Count = (description: string, required = true) => integer(0, description, required);
-const Size = (description: string, required = true) => integer(1, description, required);
+const Count = (description: string, required = true) =>
+  NumberParam({ min: 0, max: Number.MAX_SAFE_INTEGER, description, required });
+const Size = (description: string, required = true) =>
+  NumberParam({ min: 1, max: Number.MAX_SAFE_INTEGER, description, required });
 
 const TreeHeadSchema = z
   .object({
@@ -135,17 +129,11 @@ export function auditRoutes(log: AuditLog): RouteDefinition[] {
       roles: ROLES,
       query: z.strictObject({
         from: Count('Index of the first entry; default 0', false).default(0),
-        limit: z.coerce
-          .number()
-          .int()
-          .min(1)
-          .max(MAX_ENTRIES)
-          .default(100)
-          .openapi({
-            description: `At most ${MAX_ENTRIES}; default 100`,
-            type: 'integer',
-            param: { required: false },
-          }),
+        limit: NumberParam({
+          min: 1,
+          max: MAX_ENTRIES,
+          description: `At most ${MAX_ENTRIES}; default 100`,
+        }).default(100),
       }),
       responses: { 200: { description: 'A page of entries', schema: EntriesSchema } },
       handler: async ({ query }) => {
