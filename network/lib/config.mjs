@@ -46,6 +46,12 @@ const DURATION = /^[0-9]+(ms|s)$/;
 const USER_ROLE = /^[a-z][a-z0-9-]*$/;
 /** The user role that maps to the organisation's cryptogen admin (OU=admin), as the chaincode expects. */
 const GOVERNANCE_ROLE = 'governance';
+/**
+ * The user role whose identity signs a gateway's audit log (its audit signer: gateway/src/server.ts),
+ * whichever organisation runs the gateway. Every organisation gets a user for it, listed or not in
+ * userRoles: without one its gateway cannot start, and the audit log must not sign as the operators.
+ */
+const AUDIT_SIGNER_ROLE = 'service';
 
 // Port layout: orderer at base+50.., organisation i of config/organisations.json at base+100+10*i..
 const ORDERER_OFFSET = { listen: 50, admin: 53, operations: 54 };
@@ -198,14 +204,17 @@ export function loadConfig(path = configPath()) {
   const organisations = known
     .map((org, index) => ({ ...org, index }))
     .filter((org) => seen.has(org.mspId))
-    .map((org) => ({
-      mspId: org.mspId,
-      role: org.role,
-      name: org.name,
-      domain: org.domain,
-      index: org.index,
-      userRoles: userRoles[org.role] ?? ['operator'],
-    }));
+    .map((org) => {
+      const roles = userRoles[org.role] ?? ['operator'];
+      return {
+        mspId: org.mspId,
+        role: org.role,
+        name: org.name,
+        domain: org.domain,
+        index: org.index,
+        userRoles: roles.includes(AUDIT_SIGNER_ROLE) ? roles : [...roles, AUDIT_SIGNER_ROLE],
+      };
+    });
 
   return {
     path,
@@ -343,7 +352,8 @@ export function layout(config, mode) {
 
 // ------------------------------------------------------------------ generated files
 
-function cryptoConfig(net) {
+/** crypto-config.yaml for cryptogen: one peer and `userCount` users per organisation. */
+export function cryptoConfig(net) {
   const sans = ['127.0.0.1', 'localhost'];
   return {
     OrdererOrgs: [
@@ -540,7 +550,8 @@ function envFile(vars) {
   );
 }
 
-function gatewayProfile(net, org) {
+/** The gateway's connection profile of one organisation (`<MSPID>.json`): its peer and its users by role. */
+export function gatewayProfile(net, org) {
   return {
     mspId: org.mspId,
     peerEndpoint: org.peer.hostAddress,

@@ -1,4 +1,4 @@
-import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { Client, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import {
   CommitError as FabricCommitError,
   CommitStatusError as FabricCommitStatusError,
@@ -20,7 +20,11 @@ import {
 } from '../../gateway/src/ledger/fabric/connection-profile.js';
 import { toLedgerError } from '../../gateway/src/ledger/fabric/errors.js';
 import { FabricLedger, type FabricLedgerOptions } from '../../gateway/src/ledger/fabric/fabric-ledger.js';
-import { loadUserIdentity, ProfileIdentityProvider } from '../../gateway/src/ledger/fabric/identities.js';
+import {
+  loadUserIdentity,
+  profileUserFor,
+  ProfileIdentityProvider,
+} from '../../gateway/src/ledger/fabric/identities.js';
 import { LedgerClient } from '../../gateway/src/services/ledger-client.js';
 import type { Principal } from '../../gateway/src/auth/principal.js';
 import {
@@ -42,12 +46,12 @@ import { createTestPki, writeTestProfiles, type TestPki } from '../fabric/suppor
 
 const TX = 'a'.repeat(64);
 const MSP = 'PlatformAMSP';
-/** A gateway principal whose profile user is the test profile's 'client'. */
+/** A gateway principal whose profile user is the fake peer's profile's 'operator'. */
 const principal: Principal = {
   user: 'platforma-operator',
   mspId: MSP,
   orgRole: 'platform',
-  role: 'client',
+  role: 'operator',
   authMethod: 'api-key',
 };
 
@@ -388,6 +392,26 @@ describe('connection profiles', () => {
     );
   });
 
+  it('maps only the roles the gateway knows to profile users: the admin user is governance’s alone', async () => {
+    const dir = await tempDir();
+    await writeTestProfiles(dir, pki, {
+      mspId: MSP,
+      peerEndpoint: '127.0.0.1:7051',
+      roles: ['operator', 'admin', 'default'],
+    });
+    const organisations = (await loadConnectionProfiles(dir)).organisations;
+    const org = organisations.get(MSP)!;
+    expect(profileUserFor(org, 'governance')).toBe('admin');
+    expect(profileUserFor(org, 'operator')).toBe('operator');
+    expect(profileUserFor(org, 'officer')).toBe('default');
+    // A JWT or an API key may name any role; these must not reach the admin, nor the default user.
+    for (const role of ['admin', 'client', 'root']) expect(profileUserFor(org, role)).toBeUndefined();
+    const provider = new ProfileIdentityProvider(organisations);
+    await expect(provider.identityFor({ user: 'mallory', mspId: MSP, role: 'admin' })).rejects.toThrow(
+      /^mallory of PlatformAMSP has role admin, which no profile user signs for \(the gateway's roles: .*governance/,
+    );
+  });
+
   it('open() names the operator profile file when the gateway organisation has none', async () => {
     const dir = await tempDir();
     await writeTestProfiles(dir, pki, { mspId: MSP, peerEndpoint: '127.0.0.1:7051' });
@@ -442,9 +466,9 @@ describe('FabricLedger over the Fabric Gateway protocol (a fake peer)', () => {
   beforeEach(async () => {
     peer = await FakeGatewayPeer.start(pki);
     dir = await tempDir();
-    await writeTestProfiles(dir, pki, { mspId: MSP, peerEndpoint: peer.endpoint });
+    await writeTestProfiles(dir, pki, { mspId: MSP, peerEndpoint: peer.endpoint, roles: ['operator'] });
     ledger = await openLedger();
-    identity = await loadUserIdentity(await loadOrgProfile(dir, MSP), 'client');
+    identity = await loadUserIdentity(await loadOrgProfile(dir, MSP), 'operator');
   });
 
   afterEach(async () => {
@@ -686,7 +710,7 @@ describe('FabricLedger over the Fabric Gateway protocol (a fake peer)', () => {
     });
   });
 
-  it('a failure to order is a GatewayError with the transaction id', async () => {
+  it('a failure to order is a GatewayError with the transaction id, after the same transaction was sent again a few times', async () => {
     peer.onSubmit = () => new FakeFailure(status.UNAVAILABLE, 'no orderers available', []);
     const endorsed = await ledger.endorse(identity, 'consignment:create');
     const error = (await endorsed.submit().catch((e: unknown) => e)) as GatewayError;
@@ -694,6 +718,57 @@ describe('FabricLedger over the Fabric Gateway protocol (a fake peer)', () => {
     expect(error).not.toBeInstanceOf(EndorseError);
     expect(error.code).toBe(14);
     expect(error.transactionId).toBe(endorsed.transactionId);
+    expect(peer.submitted.map((s) => s.transactionId)).toEqual(Array(5).fill(endorsed.transactionId));
+  });
+
+  it('a submission that may have reached the orderer is sent again as the same signed transaction, never endorsed anew', async () => {
+    const failures = [
+      new FakeFailure(
+        status.DEADLINE_EXCEEDED,
+        'submit timeout expired while broadcasting to ordering service',
+      ),
+      new FakeFailure(status.UNAVAILABLE, 'no orderers could successfully process transaction'),
+    ];
+    peer.onSubmit = () => failures.shift();
+    const result = await ledger.submit(identity, 'consignment:recordMovement', { arguments: ['CN-1', '{}'] });
+    expect(result.blockNumber).toBe(2n);
+    expect(peer.submitted).toEqual(
+      Array(3).fill({ transactionId: result.transactionId, signatureValid: true }),
+    );
+    expect(peer.proposals.filter((p) => p.method === 'endorse')).toHaveLength(1);
+    expect(peer.commitStatusRequests).toEqual([result.transactionId]);
+  });
+
+  it('an orderer’s refusal is an answer: the transaction is not sent again', async () => {
+    peer.onSubmit = () =>
+      new FakeFailure(status.ABORTED, 'received unsuccessful response from orderer: SERVICE_UNAVAILABLE');
+    const error = (await ledger
+      .submit(identity, 'consignment:create')
+      .catch((e: unknown) => e)) as GatewayError;
+    expect(error).toBeInstanceOf(GatewayError);
+    expect(error.code).toBe(10);
+    expect(peer.submitted).toHaveLength(1);
+    expect(peer.commitStatusRequests).toEqual([]);
+  });
+
+  it('a commit status that could not be read is asked again for the same transaction, which is not submitted twice', async () => {
+    let failures = 2;
+    peer.onCommitStatus = () =>
+      failures-- > 0 ? new FakeFailure(status.UNAVAILABLE, 'peer restarting') : { code: 0, blockNumber: 3 };
+    const result = await ledger.submit(identity, 'consignment:recordMovement', { arguments: ['CN-1', '{}'] });
+    expect(result.blockNumber).toBe(3n);
+    expect(peer.submitted).toHaveLength(1);
+    expect(peer.commitStatusRequests).toEqual(Array(3).fill(result.transactionId));
+
+    // A commit status that timed out already waited its whole deadline: it is reported, not asked again.
+    peer.onCommitStatus = () => new FakeFailure(status.DEADLINE_EXCEEDED, 'context deadline exceeded');
+    const error = (await ledger
+      .submit(identity, 'consignment:create')
+      .catch((e: unknown) => e)) as GatewayError;
+    expect(error).toBeInstanceOf(GatewayError);
+    expect(error.code).toBe(4);
+    expect(error.transactionId).toBe(peer.submitted[1]?.transactionId);
+    expect(peer.commitStatusRequests).toHaveLength(4);
   });
 
   it('every call has its deadline: an endorser that never answers gives EndorseError 4', async () => {
@@ -768,6 +843,43 @@ describe('FabricLedger over the Fabric Gateway protocol (a fake peer)', () => {
       args: ['GetChainInfo', 'customs'],
       signatureValid: true,
     });
+  });
+
+  it('events: with no start block, a failed read of the chain height is retried; the stream never opens at "next"', async () => {
+    // The first GetChainInfo fails as the gRPC client reports a peer that is briefly unreachable.
+    let failures = 1;
+    const makeUnaryRequest = Client.prototype.makeUnaryRequest;
+    Client.prototype.makeUnaryRequest = function (this: Client, ...args: unknown[]) {
+      if (args[0] === '/gateway.Gateway/Evaluate' && failures > 0) {
+        failures -= 1;
+        const callback = args.at(-1) as (error: ServiceError) => void;
+        setImmediate(() => callback(serviceError(status.UNAVAILABLE, 'Connection dropped')));
+        return undefined;
+      }
+      return (makeUnaryRequest as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof makeUnaryRequest;
+    try {
+      const retries: unknown[] = [];
+      await ledger.close();
+      ledger = await openLedger({ onEventsRetry: (error) => retries.push(error) });
+      peer.height = 9;
+      peer.onChaincodeEvents = (request, stream) => {
+        if (peer.eventRequests.length === 1) {
+          peer.height = 11; // blocks 9 and 10 commit while the stream is down
+          failStream(stream, new FakeFailure(status.UNAVAILABLE, 'down'));
+          return;
+        }
+        if (request.start === 'next' || request.start <= 9n)
+          sendBlockEvents(stream, 9n, 'customs', [{ transactionId: 'x' }]);
+        sendBlockEvents(stream, 11n, 'customs', [{ transactionId: 'later' }]);
+      };
+      const events = await take(ledger.events(), 1);
+      expect(events.map((e) => `${e.blockNumber}:${e.transactionId}`)).toEqual(['9:x']);
+      expect(peer.eventRequests.map((r) => r.start)).toEqual([9n, 9n]);
+      expect(retries.map((e) => (e as GatewayError).code)).toEqual([14, 14]);
+    } finally {
+      Client.prototype.makeUnaryRequest = makeUnaryRequest;
+    }
   });
 
   it('events: survive a peer restart on the same endpoint', async () => {

@@ -106,18 +106,37 @@ export function unavailable(detail: string, cause?: unknown): GatewayError {
   return error;
 }
 
+/** The gRPC code of a fabric-gateway error, a port error or a bare gRPC ServiceError. */
+function codeOf(error: unknown): number | undefined {
+  if (error instanceof FabricGatewayError || error instanceof GatewayError) return error.code;
+  return isServiceErrorLike(error) ? error.code : undefined;
+}
+
+/**
+ * Whether a Submit or CommitStatus call that failed with this error leaves the transaction's outcome
+ * unknown: a deadline, a connection that failed or dropped, a peer or orderer that failed inside
+ * may all have come after the orderer accepted the transaction. An orderer's own refusal (ABORTED)
+ * and a malformed or forbidden request are answers.
+ */
+export function isOutcomeUnknown(error: unknown): boolean {
+  const code = codeOf(error);
+  const unknown: readonly (number | undefined)[] = [
+    GrpcCode.CANCELLED,
+    GrpcCode.UNKNOWN,
+    GrpcCode.DEADLINE_EXCEEDED,
+    GrpcCode.INTERNAL,
+    GrpcCode.UNAVAILABLE,
+  ];
+  return unknown.includes(code);
+}
+
 /**
  * Whether an event stream that failed with this error may be reopened: transport failures and a
  * peer shutting down (Fabric returns ABORTED when its ledger iterator closes) are transient;
  * permission, argument and not-found errors are not.
  */
 export function isTransientStreamError(error: unknown): boolean {
-  const code =
-    error instanceof FabricGatewayError || error instanceof GatewayError
-      ? error.code
-      : isServiceErrorLike(error)
-        ? error.code
-        : undefined;
+  const code = codeOf(error);
   if (code === undefined) return false;
   const transient: readonly number[] = [
     GrpcCode.CANCELLED,

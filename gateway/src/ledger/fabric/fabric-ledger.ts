@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   connect,
+  GatewayError as FabricGatewayError,
   hash,
   type ChaincodeEvent as FabricChaincodeEvent,
   type CloseableAsyncIterable,
@@ -9,7 +10,6 @@ import {
   type Network,
   type ProposalOptions as FabricProposalOptions,
   type Status,
-  type SubmittedTransaction,
   type Transaction,
 } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
@@ -35,7 +35,7 @@ import {
   type OrgProfile,
   type PeerConnection,
 } from './connection-profile.js';
-import { isTransientStreamError, toLedgerError, unavailable } from './errors.js';
+import { isOutcomeUnknown, isTransientStreamError, toLedgerError, unavailable } from './errors.js';
 import { loadUserIdentity, ProfileIdentityProvider } from './identities.js';
 
 /** Per-call gRPC deadlines, in milliseconds. */
@@ -68,7 +68,10 @@ export interface FabricLedgerOptions {
   readonly deadlines?: Partial<FabricDeadlines>;
   /** How long open() waits for the operator's peer to accept a connection (default 10 s). */
   readonly connectTimeoutMs?: number;
-  /** Backoff between event stream reconnections (default 250 ms doubling up to 10 s). */
+  /**
+   * Backoff between reconnections (default 250 ms doubling up to 10 s): of the event stream, and of
+   * a Submit or CommitStatus call that failed leaving the transaction's outcome unknown.
+   */
   readonly reconnect?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number };
   /** Told about each event stream failure that will be retried (for logging). */
   readonly onEventsRetry?: (error: unknown, delayMs: number) => void;
@@ -76,6 +79,12 @@ export interface FabricLedgerOptions {
 
 /** At most this many Gateway objects are cached (one per client identity). */
 const GATEWAY_CACHE_LIMIT = 1024;
+
+/**
+ * How many times a Submit or CommitStatus call is made while its failure leaves the outcome unknown:
+ * with the default backoff, its pauses add up to 3.75 s.
+ */
+const OUTCOME_ATTEMPTS = 5;
 
 /** Preferred profile users for reading events, before any other non-admin user. */
 const EVENTS_USERS = ['service', 'client', 'user', 'default'];
@@ -202,25 +211,50 @@ export class FabricLedger implements LedgerPort {
       result: transaction.getResult(),
       submit: async (): Promise<Commit> => {
         this.assertOpen();
-        let submitted: SubmittedTransaction;
-        try {
-          submitted = await transaction.submit();
-        } catch (error) {
-          throw toLedgerError(error);
-        }
+        const submitted = await this.untilKnown(() => transaction.submit(), isOutcomeUnknown);
         let status: Promise<CommitStatus> | undefined;
         return {
           transactionId,
           getStatus: () => {
-            status ??= submitted.getStatus().then(toCommitStatus, (error: unknown) => {
-              status = undefined;
-              throw toLedgerError(error);
-            });
+            status ??= this.untilKnown(() => submitted.getStatus(), mayLearnStatus).then(
+              toCommitStatus,
+              (error: unknown) => {
+                status = undefined;
+                throw error;
+              },
+            );
             return status;
           },
         };
       },
     };
+  }
+
+  /**
+   * Makes a Submit or CommitStatus call, and makes it again (with the reconnection backoff, at most
+   * OUTCOME_ATTEMPTS times) while its failure leaves the transaction's outcome unknown: answering
+   * with that failure would have the client submit a new transaction while the first one may commit.
+   * Submitting the same signed transaction again cannot write twice: Fabric keeps only the first
+   * valid copy of a transaction id (later ones are DUPLICATE_TXID) and its commit status reports that
+   * copy (FABRIC-SEMANTICS 3i).
+   */
+  private async untilKnown<T>(call: () => Promise<T>, askAgain: (error: unknown) => boolean): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (error) {
+        if (attempt >= OUTCOME_ATTEMPTS || !askAgain(error)) throw toLedgerError(error);
+        await sleep(this.backoff(attempt - 1), this.shutdown.signal);
+        this.assertOpen();
+      }
+    }
+  }
+
+  /** The pause before a reconnection after this many failures in a row. */
+  private backoff(failures: number): number {
+    const initialDelay = this.options.reconnect?.initialDelayMs ?? 250;
+    const maxDelay = this.options.reconnect?.maxDelayMs ?? 10_000;
+    return Math.min(maxDelay, initialDelay * 2 ** failures);
   }
 
   async submit(
@@ -235,7 +269,8 @@ export class FabricLedger implements LedgerPort {
    * Chaincode events of this ledger's chaincode in commit order, read through the operator's peer.
    * When the stream fails (a peer restart ends it with an error) it is reopened, with backoff, from
    * the block of the last event delivered, and events already delivered from that block are
-   * skipped: nothing is lost or repeated. Ends when the signal aborts or the ledger closes.
+   * skipped: nothing is lost or repeated. With no start block, it starts at the chain height read
+   * before the first stream opens. Ends when the signal aborts or the ledger closes.
    */
   async *events(options: EventsOptions = {}): AsyncIterable<ChaincodeEvent> {
     this.assertOpen();
@@ -243,8 +278,6 @@ export class FabricLedger implements LedgerPort {
       ? AbortSignal.any([options.signal, this.shutdown.signal])
       : this.shutdown.signal;
     const network = this.gatewayFor(this.eventsIdentity).getNetwork(this.channel);
-    const initialDelay = this.options.reconnect?.initialDelayMs ?? 250;
-    const maxDelay = this.options.reconnect?.maxDelayMs ?? 10_000;
 
     let start = options.startBlock;
     /** Within the start block, events up to and including this transaction are skipped. */
@@ -255,12 +288,13 @@ export class FabricLedger implements LedgerPort {
     let failures = 0;
 
     while (!signal.aborted) {
-      // With no start block, "the next block to be committed" is fixed once, so that a reconnection
-      // before the first event does not move it forward.
-      if (start === undefined && lastBlock === undefined) start = await this.chainHeight(network);
       let stream: CloseableAsyncIterable<FabricChaincodeEvent> | undefined;
       const closeStream = (): void => stream?.close();
       try {
+        // With no start block, "the next block to be committed" is read and fixed before the first
+        // stream opens: a stream opened at "next" and reopened after a failure would skip the blocks
+        // committed in between. A failure to read it is retried like a stream failure.
+        start ??= await this.chainHeight(network);
         stream = await network.getChaincodeEvents(this.chaincode, { startBlock: lastBlock ?? start });
         signal.addEventListener('abort', closeStream, { once: true });
         if (signal.aborted) return;
@@ -292,7 +326,7 @@ export class FabricLedger implements LedgerPort {
       } catch (error) {
         if (signal.aborted) return;
         if (!isTransientStreamError(error)) throw toLedgerError(error);
-        const delay = Math.min(maxDelay, initialDelay * 2 ** failures);
+        const delay = this.backoff(failures);
         failures += 1;
         this.options.onEventsRetry?.(toLedgerError(error), delay);
         // Close the failed stream before waiting, not after.
@@ -394,21 +428,28 @@ export class FabricLedger implements LedgerPort {
 
   /**
    * The channel height (= the next block to be committed), from qscc (Fabric's gateway evaluates
-   * system chaincodes since 2.4.4); undefined if it cannot be read.
+   * system chaincodes since 2.4.4).
    */
-  private async chainHeight(network: Network): Promise<bigint | undefined> {
-    try {
-      // On the operator's own peer, the one the event stream is read from.
-      const bytes = await network.getContract('qscc').evaluate('GetChainInfo', {
-        arguments: [this.channel],
-        endorsingOrganizations: [this.operator.mspId],
-      });
-      return BigInt(common.BlockchainInfo.deserializeBinary(bytes).getHeight());
-    } catch {
-      // Without it the stream starts at the next commit as fabric-gateway defines it.
-      return undefined;
-    }
+  private async chainHeight(network: Network): Promise<bigint> {
+    // On the operator's own peer, the one the event stream is read from.
+    const bytes = await network.getContract('qscc').evaluate('GetChainInfo', {
+      arguments: [this.channel],
+      endorsingOrganizations: [this.operator.mspId],
+    });
+    return BigInt(common.BlockchainInfo.deserializeBinary(bytes).getHeight());
   }
+}
+
+/**
+ * Whether a failed CommitStatus call is worth making again: the outcome is unknown, and the call did
+ * not time out (it already waited the whole commitStatusMs; asking again would make the caller wait
+ * as long again).
+ */
+function mayLearnStatus(error: unknown): boolean {
+  return (
+    isOutcomeUnknown(error) &&
+    !(error instanceof FabricGatewayError && error.code === GrpcStatus.DEADLINE_EXCEEDED)
+  );
 }
 
 function eventsUserOf(profile: OrgProfile): string {

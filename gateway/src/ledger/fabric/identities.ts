@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { DEMO_ROLES } from '../../auth/demo-users.js';
 import { newClientIdentity } from '../embedded/msp.js';
 import type { IdentityProvider, Signer } from '../identities.js';
 import type { ClientIdentity } from '../port.js';
@@ -50,23 +51,33 @@ export async function loadUserIdentity(profile: OrgProfile, role: string): Promi
   return newClientIdentity({ mspId: profile.mspId, certificate, privateKeyPem });
 }
 
-/** Which profile user signs for a gateway user role when the profile has no user of that name. */
-const ROLE_FALLBACKS: Readonly<Record<string, readonly string[]>> = {
-  governance: ['admin'],
-};
+/**
+ * The user roles the gateway knows, those it makes users of. Only these name profile users: a JWT or
+ * an API key may carry any role, and a profile also holds users that are no role's own, such as the
+ * organisation's `admin`.
+ */
+const KNOWN_ROLES: ReadonlySet<string> = new Set(Object.values(DEMO_ROLES).flat());
 
-/** The profile user name for a gateway role: the role itself, a known alias, else `default`. */
+/**
+ * The one role that may sign as the organisation's admin (OU admin), which the chaincode takes for
+ * a governance identity.
+ */
+const GOVERNANCE_ROLE = 'governance';
+
+/**
+ * The profile user name for a gateway role: the role itself, else (governance only) `admin`, else
+ * `default`; none for a role the gateway does not know.
+ */
 export function profileUserFor(profile: OrgProfile, role: string): string | undefined {
-  for (const name of [role, ...(ROLE_FALLBACKS[role] ?? []), 'default']) {
-    if (profile.users[name]) return name;
-  }
-  return undefined;
+  if (!KNOWN_ROLES.has(role)) return undefined;
+  const names = role === GOVERNANCE_ROLE ? [role, 'admin', 'default'] : [role, 'default'];
+  return names.find((name) => profile.users[name] !== undefined);
 }
 
 /**
  * On Fabric, each gateway principal signs with its organisation's identity for its role, as given
- * by the connection profiles: `users.<role>` (governance falls back to `admin`, any role to
- * `default`). Identities are loaded once and cached.
+ * by the connection profiles: `users.<role>` for a role the gateway knows (governance falls back to
+ * `admin`, any known role to `default`). Identities are loaded once and cached.
  */
 export class ProfileIdentityProvider implements IdentityProvider {
   private readonly cache = new Map<string, Promise<ClientIdentity>>();
@@ -78,6 +89,13 @@ export class ProfileIdentityProvider implements IdentityProvider {
     if (!profile) {
       return Promise.reject(
         new Error(`no connection profile for ${principal.mspId}: cannot sign for ${principal.user}`),
+      );
+    }
+    if (!KNOWN_ROLES.has(principal.role)) {
+      return Promise.reject(
+        new Error(
+          `${principal.user} of ${principal.mspId} has role ${principal.role}, which no profile user signs for (the gateway's roles: ${[...KNOWN_ROLES].join(', ')})`,
+        ),
       );
     }
     const name = profileUserFor(profile, principal.role);
