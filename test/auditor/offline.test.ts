@@ -4,9 +4,19 @@
  * attacker with write access to the stores changed.
  */
 import { randomBytes } from 'node:crypto';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditTreeHeadMessage } from '@customs-ledger/chaincode';
 import { AuditLog, type AuditEntry } from '../../gateway/src/audit/audit-log.js';
+import {
+  decodeBlock,
+  headerHash,
+  sealBlock,
+  type TransactionEnvelope,
+} from '../../gateway/src/ledger/embedded/block.js';
+import { MspStore, newClientIdentity } from '../../gateway/src/ledger/embedded/msp.js';
 import { blockKey, LedgerStore } from '../../gateway/src/ledger/embedded/store.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { audit, consignmentReadByCustoms, waitForAnchor, type Consignment } from './helpers.js';
@@ -34,13 +44,24 @@ beforeAll(async () => {
   await waitForAnchor(t, anchoredSize);
 });
 
+/** Copies of the stopped gateway's data directory, for changes that are not undone. */
+const copies: string[] = [];
+
 afterAll(async () => {
   await t?.close();
+  await Promise.all(copies.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-/** Runs a change on one of the stopped gateway's stores and undoes it afterwards. */
-async function withLedgerStore<T>(use: (store: LedgerStore) => Promise<T>): Promise<T> {
-  const store = await LedgerStore.openExisting(join(dataDir, 'ledger'));
+async function copyOfDataDir(): Promise<string> {
+  const copy = await mkdtemp(join(tmpdir(), 'audit-copy-'));
+  copies.push(copy);
+  await cp(dataDir, copy, { recursive: true });
+  return copy;
+}
+
+/** Runs a change on one of the stopped gateway's stores (or a copy's) and undoes it afterwards. */
+async function withLedgerStore<T>(use: (store: LedgerStore) => Promise<T>, dir = dataDir): Promise<T> {
+  const store = await LedgerStore.openExisting(join(dir, 'ledger'));
   try {
     return await use(store);
   } finally {
@@ -69,9 +90,20 @@ interface ChainJson {
 
 interface AuditJson {
   ok: boolean;
+  logId: string;
   logSize: number;
   firstBadEntry?: { index: number; reason: string };
-  anchors: { treeSize: number; verdict: string }[];
+  anchors: {
+    treeSize: number;
+    rootHash: string;
+    timestamp: string;
+    txId: string;
+    blockNumber: number;
+    gatewayMspId: string;
+    signerId: string;
+    verdict: string;
+    reason?: string;
+  }[];
 }
 
 describe('while the gateway runs', () => {
@@ -170,6 +202,194 @@ describe('on the stopped gateway’s data directory', () => {
     expect((await audit(['verify-chain', '--data-dir', dataDir])).code).toBe(0);
   });
 
+  it('does not let a savepoint moved back, or not a savepoint at all, hide blocks and anchors', async () => {
+    const copy = await copyOfDataDir();
+    const log = (await audit(['verify-audit-log', '--data-dir', copy, '--json'])).json<AuditJson>();
+    // Moved back to before the first anchor: a check that stops at the savepoint sees none.
+    const height = Math.min(...log.anchors.map((a) => a.blockNumber)) - 1;
+    const { original, last, rollback, hidden } = await withLedgerStore(async (store) => {
+      const previous = decodeBlock((await store.blocks.get(blockKey(height - 1)))!);
+      const hidden = new Map<string, Uint8Array>();
+      for await (const [key, value] of store.blocks.iterator({ gte: blockKey(height) }))
+        hidden.set(key, value);
+      return {
+        original: (await store.savepoint.get('tip'))!,
+        last: height + hidden.size - 1,
+        rollback: JSON.stringify({ height, hash: headerHash(previous.header) }),
+        hidden,
+      };
+    }, copy);
+    expect(last).toBeGreaterThan(height);
+    const setSavepoint = (value: string | Uint8Array) =>
+      withLedgerStore((store) => store.savepoint.put('tip', Buffer.from(value)), copy);
+    const verifyBoth = async () => ({
+      chain: await audit(['verify-chain', '--data-dir', copy]),
+      log: await audit(['verify-audit-log', '--data-dir', copy]),
+    });
+
+    await setSavepoint(rollback);
+    let { chain, log: logRun } = await verifyBoth();
+    expect(chain.code, chain.stdout).toBe(1);
+    expect(chain.stdout).toContain(
+      `TAMPERED: block ${height}: blocks ${height}–${last} are stored beyond the savepoint, which counts ${height} blocks`,
+    );
+    expect(logRun.code, logRun.stdout).toBe(1);
+    expect(logRun.stdout).toContain(
+      `TAMPERED: the ledger's savepoint cannot be trusted: block ${height}: blocks ${height}–${last} are stored beyond the savepoint`,
+    );
+    // The anchors are read from every stored block all the same.
+    const json = (await audit(['verify-audit-log', '--data-dir', copy, '--json'])).json<AuditJson>();
+    expect(json.ok).toBe(false);
+    expect(json.anchors.length).toBe(log.anchors.length);
+    expect(json.anchors.every((a) => a.verdict === 'verified')).toBe(true);
+
+    // The blocks after it removed too: the transaction index still places their transactions.
+    await withLedgerStore(async (store) => {
+      for (const key of hidden.keys()) await store.blocks.del(key);
+    }, copy);
+    ({ chain, log: logRun } = await verifyBoth());
+    expect(chain.code, chain.stdout).toBe(1);
+    expect(chain.stdout).toMatch(
+      /^TAMPERED: block \d+, transaction \d+ \(tx [0-9a-f]{16}…\): the transaction index places transaction [0-9a-f]{64} in block \d+, beyond the savepoint, which counts/m,
+    );
+    expect(logRun.code, logRun.stdout).toBe(1);
+    expect(logRun.stdout).toContain("TAMPERED: the ledger's savepoint cannot be trusted: block");
+    await withLedgerStore(async (store) => {
+      for (const [key, value] of hidden) await store.blocks.put(key, value);
+    }, copy);
+
+    const malformed: [string, RegExp][] = [
+      [
+        JSON.stringify({ height: 0, hash: '' }),
+        /the savepoint counts 0 blocks, but a ledger always holds its genesis block/,
+      ],
+      [JSON.stringify({ height: -3, hash: '' }), /the savepoint counts -3 blocks/],
+      ['not json', /the savepoint is not JSON: "not json"/],
+      [JSON.stringify({ height: String(height) }), /the savepoint is not \{height: integer, hash: string\}/],
+      ['null', /the savepoint is not \{height: integer, hash: string\}/],
+    ];
+    for (const [value, reason] of malformed) {
+      await setSavepoint(value);
+      ({ chain, log: logRun } = await verifyBoth());
+      for (const run of [chain, logRun]) {
+        expect(run.code, `${value}: ${run.stdout}${run.stderr}`).toBe(1);
+        expect(run.stdout, value).toMatch(/^TAMPERED: /m);
+        expect(run.stdout, value).toMatch(reason);
+        expect(run.stderr, value).toBe('');
+      }
+    }
+
+    await setSavepoint(original);
+    ({ chain, log: logRun } = await verifyBoth());
+    expect(chain.code, chain.stdout).toBe(0);
+    expect(logRun.code, logRun.stdout).toBe(0);
+  });
+
+  it('takes an anchor of the gateway’s log made by any other identity for forged, and names it', async () => {
+    // An attacker with write access to the stores and identities of two organisations (the
+    // chaincode let any identity of the log's organisation anchor it before it kept each log to its
+    // first signer): a block of true tree heads of the gateway's log, hash-linked to the chain.
+    const copy = await copyOfDataDir();
+    const before = (await audit(['verify-audit-log', '--data-dir', copy, '--json'])).json<AuditJson>();
+    const genuine = before.anchors.at(-1)!;
+    const msp = await MspStore.open(join(copy, 'msp'), [
+      { mspId: 'CustomsMSP', domain: 'customs.example.com' },
+      { mspId: 'PlatformAMSP', domain: 'platforma.example.com' },
+    ]);
+    const forgers = [
+      newClientIdentity(await msp.enrolUser('CustomsMSP', 'customs-clerk', { role: 'officer' })),
+      newClientIdentity(await msp.enrolUser('PlatformAMSP', 'platforma-clerk', { role: 'operator' })),
+    ];
+    const { block, forgedTxIds, recordedSignerId } = await withLedgerStore(async (store) => {
+      const savepoint = JSON.parse(Buffer.from((await store.savepoint.get('tip'))!).toString()) as {
+        height: number;
+        hash: string;
+      };
+      const anchorBlock = decodeBlock((await store.blocks.get(blockKey(genuine.blockNumber)))!);
+      const anchorTx = (anchorBlock.data as { transactions: TransactionEnvelope[] }).transactions.find(
+        (tx) => tx.txId === genuine.txId,
+      )!;
+      // What the chaincode recorded as the anchor's signer, in the transaction's write set.
+      const recordedSignerId = anchorTx.rwset.writes
+        .map((w) => JSON.parse(Buffer.from(w.value!, 'base64').toString()) as { signerId?: string })
+        .find((anchor) => anchor.signerId)!.signerId!;
+      const head = {
+        logId: before.logId,
+        treeSize: genuine.treeSize,
+        rootHash: genuine.rootHash,
+        timestamp: genuine.timestamp,
+      };
+      const transactions: TransactionEnvelope[] = [];
+      for (const forger of forgers) {
+        const signature = Buffer.from(await forger.sign(auditTreeHeadMessage(head))).toString('base64');
+        transactions.push({
+          ...anchorTx,
+          txId: randomBytes(32).toString('hex'),
+          timestamp: new Date().toISOString(),
+          creator: { mspId: forger.mspId, certificate: forger.certificate },
+          args: [
+            'audit:anchor',
+            head.logId,
+            String(head.treeSize),
+            head.rootHash,
+            head.timestamp,
+            signature,
+          ].map((arg) => Buffer.from(arg).toString('base64')),
+        });
+      }
+      const sealed = sealBlock(savepoint.height, savepoint.hash, { transactions }, [0, 0]);
+      await store.blocks.put(blockKey(savepoint.height), sealed.bytes);
+      for (const [tx, { txId }] of transactions.entries()) {
+        await store.transactions.put(
+          txId,
+          Buffer.from(JSON.stringify({ block: savepoint.height, tx, code: 0 })),
+        );
+      }
+      await store.savepoint.put(
+        'tip',
+        Buffer.from(JSON.stringify({ height: savepoint.height + 1, hash: sealed.hash })),
+      );
+      return { block: savepoint.height, forgedTxIds: transactions.map((tx) => tx.txId), recordedSignerId };
+    }, copy);
+
+    // The chain itself is sound: only the rule of the log's signer catches the block.
+    const chain = await audit(['verify-chain', '--data-dir', copy]);
+    expect(chain.code, chain.stdout).toBe(0);
+
+    const run = await audit(['verify-audit-log', '--data-dir', copy]);
+    expect(run.code, run.stdout).toBe(1);
+    expect(run.stdout).toContain('TAMPERED: 2 anchors of this log forged');
+    const named = [
+      ['customs-clerk@customs.example.com', 'CustomsMSP'],
+      ['platforma-clerk@platforma.example.com', 'PlatformAMSP'],
+    ];
+    for (const [i, [commonName, mspId]] of named.entries()) {
+      const line = run.stdout
+        .split('\n')
+        .find((l) =>
+          l.startsWith(
+            `  forged anchor of ${genuine.treeSize} entries (tx ${forgedTxIds[i]!.slice(0, 16)}…, block ${block}): made by x509::`,
+          ),
+        );
+      expect(line, run.stdout).toBeDefined();
+      expect(line).toContain(`/CN=${commonName}::`);
+      expect(line).toContain(
+        ` of ${mspId}, not by ${recordedSignerId} of CustomsMSP, who made the log's first anchor`,
+      );
+    }
+    const json = (await audit(['verify-audit-log', '--data-dir', copy, '--json'])).json<AuditJson>();
+    expect(
+      json.anchors
+        .filter((a) => a.verdict === 'forged')
+        .map((a) => a.txId)
+        .sort(),
+    ).toEqual([...forgedTxIds].sort());
+    // The gateway's own anchors still verify, and the auditor names their signer as the chaincode did.
+    const own = json.anchors.filter((a) => !forgedTxIds.includes(a.txId));
+    expect(own.length).toBe(before.anchors.length);
+    expect(own.every((a) => a.verdict === 'verified' && a.signerId === recordedSignerId)).toBe(true);
+  });
+
   it('names an audit entry rewritten in place, and the anchors it breaks', async () => {
     const { index, original } = await withAuditStore(async (db) => {
       const store = auditSublevel(db);
@@ -234,6 +454,21 @@ describe('on the stopped gateway’s data directory', () => {
     expect(among, run.stdout).not.toBeNull();
     expect(Number(among![1])).toBeLessThanOrEqual(target);
     expect(Number(among![2])).toBeGreaterThanOrEqual(target);
+
+    // Naming another organisation as the gateway's hides none of the anchors of the log's id.
+    const otherMsp = await audit([
+      'verify-audit-log',
+      '--data-dir',
+      dataDir,
+      '--gateway-msp',
+      'PlatformAMSP',
+    ]);
+    expect(otherMsp.code, otherMsp.stdout).toBe(1);
+    expect(otherMsp.stdout).toContain(
+      'TAMPERED: the audit log does not match what was anchored on the ledger.',
+    );
+    expect(otherMsp.stdout).toContain('(CustomsMSP anchored this log, not PlatformAMSP as --gateway-msp');
+    expect(otherMsp.stdout).toMatch(/the change is among entries \d+–\d+/);
   });
 
   it('does not take a fresh log (a new id) for the gateway’s: it was replaced, or is to be confirmed with --log-id', async () => {

@@ -115,6 +115,34 @@ describe('an auditor following the README', () => {
     expect(missing.json()).toMatchObject({ verified: false, code: 'refused' });
   });
 
+  it('refuses a package whose transaction or block claim is malformed, rather than drop the claim', async () => {
+    const original = JSON.parse(await readFile(disclosureFile, 'utf8')) as Record<string, unknown>;
+    expect(typeof original.block).toBe('number');
+    const claims: [Record<string, unknown>, string][] = [
+      [
+        { block: `${String(original.block)}x` },
+        `its block "${String(original.block)}x" is not a block number`,
+      ],
+      [{ block: -1 }, 'its block -1 is not a block number'],
+      [{ txId: 5 }, 'its txId 5 is not a transaction id'],
+      [{ txId: 'not-a-tx' }, 'its txId "not-a-tx" is not a transaction id'],
+    ];
+    for (const [claim, reason] of claims) {
+      const file = join(t.dataDir, 'malformed.json');
+      await writeFile(file, JSON.stringify({ ...original, ...claim }));
+      const run = await audit(['verify-disclosure', file, ...online, '--json']);
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      expect(run.json()).toMatchObject({ verified: false, code: 'malformed' });
+      const text = await audit(['verify-disclosure', file, ...online]);
+      expect(text.stdout).toMatch(new RegExp(`^NOT VERIFIED: .*: ${reason.replace(/[()]/g, '\\$&')}`));
+    }
+    // A block the maker did not know (null) is no claim: the package verifies on its transaction.
+    const unknownBlock = join(t.dataDir, 'unknown-block.json');
+    await writeFile(unknownBlock, JSON.stringify({ ...original, block: null }));
+    const run = await audit(['verify-disclosure', unknownBlock, ...online]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+  });
+
   it('keeps verdicts apart from usage errors and unreachable gateways', async () => {
     expect((await audit(['reads', 'vessel', 'X', ...online])).code).toBe(2);
     expect((await audit(['verify-disclosure', join(t.dataDir, 'nope.json'), ...online])).code).toBe(2);

@@ -1,11 +1,10 @@
 import { verify, X509Certificate } from 'node:crypto';
 import { auditTreeHeadMessage } from '@customs-ledger/chaincode';
 import { decodeBlock, isConfigData } from '../../../gateway/src/ledger/embedded/block.js';
-import { readSavepoint } from '../../../gateway/src/ledger/embedded/chain.js';
+import { storedBlockExtent } from '../../../gateway/src/ledger/embedded/chain.js';
 import { isIssuedBy } from '../../../gateway/src/ledger/embedded/msp.js';
 import { blockKey, type LedgerStore } from '../../../gateway/src/ledger/embedded/store.js';
 import { TxValidationCode } from '../../../gateway/src/ledger/port.js';
-import { UnavailableError } from '../io.js';
 import type { Progress } from '../progress.js';
 
 /** The chaincode function that anchors a tree head (chaincode/src/contracts/audit.ts). */
@@ -17,6 +16,11 @@ export interface AnchoredHead {
   readonly txId: string;
   /** The organisation whose gateway anchored it: the transaction creator's MSP. */
   readonly gatewayMspId: string;
+  /**
+   * The anchoring identity: the creator's Fabric user id (x509::<subject>::<issuer>), which the
+   * chaincode records as the anchor's signerId; '' when the certificate does not parse.
+   */
+  readonly signerId: string;
   /** The anchored log (an organisation may run several gateways, each with its own log). */
   readonly logId: string;
   readonly treeSize: number;
@@ -28,20 +32,20 @@ export interface AnchoredHead {
 
 /**
  * Reads every anchored tree head from the blocks (not from world state: the blocks are what the
- * chain check covers), keeping only transactions the committer marked VALID. Each head's
- * signature is checked again here — over the same bytes the gateway signs — with the creator's
- * certificate from the transaction, and that certificate against its organisation's CA as the
- * genesis block records it, so the auditor trusts neither the gateway nor the chaincode run.
+ * chain check covers), in block order, keeping only transactions the committer marked VALID.
+ * Every stored block is read, not only those the savepoint counts, so a savepoint moved back
+ * hides no anchor. Each head's signature is checked again here — over the same bytes the gateway
+ * signs — with the creator's certificate from the transaction, and that certificate against its
+ * organisation's CA as the genesis block records it, so the auditor trusts neither the gateway
+ * nor the chaincode run.
  */
 export async function readAnchors(store: LedgerStore, progress: Progress): Promise<AnchoredHead[]> {
-  const savepoint = await readSavepoint(store);
-  if (!savepoint)
-    throw new UnavailableError('the ledger store holds no savepoint: no ledger to read anchors from');
+  const extent = await storedBlockExtent(store);
   const caByMsp = new Map<string, string>();
   const anchors: AnchoredHead[] = [];
-  progress.start(savepoint.height, 'reading anchors');
+  progress.start(extent, 'reading anchors');
   try {
-    for (let n = 0; n < savepoint.height; n++) {
+    for (let n = 0; n < extent; n++) {
       progress.tick();
       const bytes = await store.blocks.get(blockKey(n));
       if (!bytes) continue; // verify-chain names a missing block; here it just holds no anchor.
@@ -53,9 +57,13 @@ export async function readAnchors(store: LedgerStore, progress: Progress): Promi
       }
       if (!block.data) continue;
       if (isConfigData(block.data)) {
-        const organisations = (
-          block.data.config as { organisations?: { mspId: string; caCertificate: string }[] }
-        )?.organisations;
+        // Only the genesis block's: a configuration block appended later (or stored beyond the
+        // savepoint) must not vouch for a CA of its writer's choosing.
+        const organisations =
+          n === 0
+            ? (block.data.config as { organisations?: { mspId: string; caCertificate: string }[] })
+                ?.organisations
+            : undefined;
         for (const org of organisations ?? []) caByMsp.set(org.mspId, org.caCertificate);
         continue;
       }
@@ -69,6 +77,7 @@ export async function readAnchors(store: LedgerStore, progress: Progress): Promi
           blockNumber: n,
           txId: tx.txId,
           gatewayMspId: tx.creator.mspId,
+          signerId: fabricUserId(tx.creator.certificate),
           ...head,
           signatureProblem: signatureProblem(
             auditTreeHeadMessage(head),
@@ -84,6 +93,30 @@ export async function readAnchors(store: LedgerStore, progress: Progress): Promi
     progress.stop();
   }
   return anchors;
+}
+
+/**
+ * The Fabric user id of a certificate in the form fabric-shim's ClientIdentity gives it, which the
+ * chaincode records as signerId: each name's attributes as /<short name>=<value>, a value's first
+ * '/' escaped. Node prints names with RFC 2253 escapes (of ',', '+' and the like) where the shim
+ * prints none, so for such names the two ids differ in form, not in which identity they name.
+ */
+function fabricUserId(certificatePem: string): string {
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(certificatePem);
+  } catch {
+    return '';
+  }
+  const name = (lines: string): string =>
+    lines
+      .split('\n')
+      .map((attribute) => {
+        const at = attribute.indexOf('=');
+        return `/${attribute.slice(0, at)}=${attribute.slice(at + 1).replace('/', '\\/')}`;
+      })
+      .join('');
+  return `x509::${name(certificate.subject)}::${name(certificate.issuer)}`;
 }
 
 function signatureProblem(

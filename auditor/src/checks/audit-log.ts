@@ -20,7 +20,9 @@ export type AnchorVerdict =
   /** The ledger anchored more entries than the log holds: the log was truncated or replaced. */
   | 'beyond-log'
   /** The anchored head's signature or certificate does not hold. */
-  | 'bad-signature';
+  | 'bad-signature'
+  /** Made by an identity other than the one that made the log's first anchor. */
+  | 'forged';
 
 export interface AnchorCheck extends AnchoredHead {
   readonly verdict: AnchorVerdict;
@@ -42,6 +44,8 @@ export interface AuditLogReport {
   /** How many entries were found bad in all (each is also a leaf the anchors no longer match). */
   readonly badEntries: number;
   readonly anchors: readonly AnchorCheck[];
+  /** The log's first anchor: whose identity every anchor of the log must carry. */
+  readonly firstAnchor?: AnchoredHead;
   /** Entries after the largest verified anchor: not yet covered by any tree head on the ledger. */
   readonly unanchoredEntries: number;
   /** Problems of the log as a whole (it cannot be opened, its stored tree disagrees with its entries). */
@@ -59,7 +63,8 @@ const readOnlySigner: AuditSigner = {
  * Recomputes the audit log's RFC 6962 tree from its stored entries and checks it two ways: each
  * entry's bytes against the leaf hash stored when it was appended (names an entry edited in place),
  * and the root of the first treeSize entries against every tree head anchored on the ledger
- * (catches a rewrite that also recomputed the stored tree, which only the ledger can refute).
+ * (catches a rewrite that also recomputed the stored tree, which only the ledger can refute),
+ * each anchor made by the identity that made the log's first anchor.
  * Streams the entries once, keeping only the O(log n) frontier of perfect subtrees.
  */
 export async function checkAuditLog(
@@ -70,7 +75,6 @@ export async function checkAuditLog(
   /** The log the auditor was told this gateway keeps (its id from the operator's records), if any. */
   expectedLogId?: string,
 ): Promise<AuditLogReport> {
-  const ofMsp = allAnchors.filter((a) => a.gatewayMspId === gatewayMspId);
   let log: AuditLog;
   try {
     log = await AuditLog.open(db, readOnlySigner, { nodeCache: 0, readOnly: true });
@@ -81,17 +85,26 @@ export async function checkAuditLog(
       logSize: 0,
       entriesChecked: 0,
       badEntries: 0,
-      anchors: ofMsp.map((a) => ({
-        ...a,
-        verdict: 'beyond-log' as const,
-        reason: 'the log cannot be opened',
-      })),
+      // Without the log's id, the organisation's anchors are the ones it cannot be checked against.
+      anchors: allAnchors
+        .filter((a) => a.gatewayMspId === gatewayMspId)
+        .map((a) => ({
+          ...a,
+          verdict: 'beyond-log' as const,
+          reason: 'the log cannot be opened',
+        })),
       unanchoredEntries: 0,
       logProblem: `the audit log cannot be opened: ${(error as Error).message}`,
     };
   }
   const logId = log.logId;
-  const anchors = ofMsp.filter((a) => a.logId === logId).sort((a, b) => a.treeSize - b.treeSize);
+  // Log ids are random and unique: every anchor of this log is checked, whichever organisation
+  // made it, so naming the wrong one cannot hide the anchors that refute a rewritten log.
+  const anchors = allAnchors.filter((a) => a.logId === logId).sort((a, b) => a.treeSize - b.treeSize);
+  // The log belongs to the identity that anchored it first: the chaincode keeps that rule within
+  // an organisation, and the ids being unique, an anchor by any other identity of any
+  // organisation vouches for nothing. readAnchors lists anchors in block order.
+  const firstAnchor = allAnchors.find((a) => a.logId === logId);
   const size = log.size();
   const rootsAt = new Map<number, string>();
   const wanted = new Set(anchors.map((a) => a.treeSize).filter((s) => s <= size));
@@ -143,6 +156,19 @@ export async function checkAuditLog(
   }
 
   const checks = anchors.map((anchor): AnchorCheck => {
+    if (
+      firstAnchor &&
+      (anchor.gatewayMspId !== firstAnchor.gatewayMspId || anchor.signerId !== firstAnchor.signerId)
+    ) {
+      return {
+        ...anchor,
+        verdict: 'forged',
+        reason:
+          `made by ${anchor.signerId || '(no readable certificate)'} of ${anchor.gatewayMspId}, not by ` +
+          `${firstAnchor.signerId} of ${firstAnchor.gatewayMspId}, who made the log's first anchor ` +
+          `(block ${firstAnchor.blockNumber}, tx ${firstAnchor.txId}): only that identity anchors this log`,
+      };
+    }
     if (anchor.signatureProblem)
       return { ...anchor, verdict: 'bad-signature', reason: anchor.signatureProblem };
     if (anchor.treeSize > size) {
@@ -174,6 +200,7 @@ export async function checkAuditLog(
     firstBadEntry,
     badEntries,
     anchors: checks,
+    firstAnchor,
     unanchoredEntries: size - lastVerified,
     logProblem,
   };

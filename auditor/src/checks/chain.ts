@@ -1,7 +1,15 @@
 import { decodeBlock, isConfigData, type Block } from '../../../gateway/src/ledger/embedded/block.js';
-import { readSavepoint, verifyStoredChain } from '../../../gateway/src/ledger/embedded/chain.js';
+import {
+  checkSavepoint,
+  readSavepoint,
+  SavepointError,
+  verifyStoredChain,
+  type ChainVerification,
+  type Savepoint,
+} from '../../../gateway/src/ledger/embedded/chain.js';
 import { blockKey, type LedgerStore } from '../../../gateway/src/ledger/embedded/store.js';
 import { TxValidationCode } from '../../../gateway/src/ledger/port.js';
+import { short } from '../format.js';
 import type { Progress } from '../progress.js';
 
 /** Where the chain stops being what was committed, and why. */
@@ -25,6 +33,16 @@ export interface ChainReport {
   readonly problem?: ChainProblem;
 }
 
+/** Where a problem is, for people: the ledger as a whole, a block, or a transaction in it. */
+export function placeOf(problem: ChainProblem): string {
+  if (problem.blockNumber === null) return 'the ledger';
+  const { transaction } = problem;
+  return (
+    `block ${problem.blockNumber}` +
+    (transaction ? `, transaction ${transaction.index} (tx ${short(transaction.txId, 16)})` : '')
+  );
+}
+
 const CODE_NAMES = new Map<number, string>(
   Object.entries(TxValidationCode).map(([name, code]) => [code, name]),
 );
@@ -38,29 +56,53 @@ interface IndexEntry {
 }
 
 /**
+ * The store's savepoint, or why there is none to go by: missing (with or without blocks) or not a
+ * savepoint at all. Either is a verdict about the store, reported like a changed block.
+ */
+async function savepointOf(store: LedgerStore): Promise<Savepoint | ChainProblem> {
+  let savepoint: Savepoint | undefined;
+  try {
+    savepoint = await readSavepoint(store);
+  } catch (error) {
+    if (error instanceof SavepointError) return { blockNumber: null, reason: error.message };
+    throw error;
+  }
+  if (savepoint) return savepoint;
+  const anyBlock = await store.blocks.get(blockKey(0));
+  return {
+    blockNumber: null,
+    reason: anyBlock
+      ? 'the savepoint (height and tip hash) is missing although blocks are stored'
+      : 'the ledger store holds no blocks and no savepoint',
+  };
+}
+
+/**
+ * Whether the savepoint can be trusted to say what the store holds: well formed, counting the
+ * genesis block, naming the last header it counts, and nothing stored beyond it. For checks that
+ * read the blocks for something else and need the savepoint to hide none of them.
+ */
+export async function savepointProblem(store: LedgerStore): Promise<ChainProblem | undefined> {
+  const savepoint = await savepointOf(store);
+  if (!('height' in savepoint)) return savepoint;
+  const failure = await checkSavepoint(store, savepoint);
+  return (
+    failure && { blockNumber: failure.blockNumber, transaction: failure.transaction, reason: failure.reason }
+  );
+}
+
+/**
  * Verifies the stored chain from genesis with the ledger's own check (decoding, block numbers,
- * hash links, data hashes, the savepoint), and cross-checks what that check cannot cover: a
- * block's metadata (its validation codes) is outside the hashed data, on Fabric as here, so each
- * code is compared with the transaction index the same atomic commit wrote. Either store changed
- * alone shows up, so a changed byte anywhere in a block value is named by its block.
+ * hash links, data hashes, the savepoint, nothing stored beyond it), and cross-checks what that
+ * check cannot cover: a block's metadata (its validation codes) is outside the hashed data, on
+ * Fabric as here, so each code is compared with the transaction index the same atomic commit
+ * wrote. Either store changed alone shows up, so a changed byte anywhere in a block value is
+ * named by its block.
  */
 export async function checkChain(store: LedgerStore, progress: Progress): Promise<ChainReport> {
-  const savepoint = await readSavepoint(store);
-  if (!savepoint) {
-    const anyBlock = await store.blocks.get(blockKey(0));
-    return {
-      ok: false,
-      height: 0,
-      blocksVerified: 0,
-      transactions: 0,
-      tipHash: '',
-      problem: {
-        blockNumber: null,
-        reason: anyBlock
-          ? 'the savepoint (height and tip hash) is missing although blocks are stored'
-          : 'the ledger store holds no blocks and no savepoint',
-      },
-    };
+  const savepoint = await savepointOf(store);
+  if (!('height' in savepoint)) {
+    return { ok: false, height: 0, blocksVerified: 0, transactions: 0, tipHash: '', problem: savepoint };
   }
   let transactions = 0;
   let verified = 0;
@@ -76,8 +118,8 @@ export async function checkChain(store: LedgerStore, progress: Progress): Promis
     }
     return bytes;
   };
-  progress.start(savepoint.height, 'verifying blocks');
-  let result;
+  progress.start(Math.max(0, savepoint.height), 'verifying blocks');
+  let result: ChainVerification;
   try {
     result = await verifyStoredChain(
       store,
@@ -91,7 +133,7 @@ export async function checkChain(store: LedgerStore, progress: Progress): Promis
   } catch (error) {
     // Hashing throws on a block whose JSON decodes but lost its structure (e.g. a renamed key).
     result = {
-      ok: false as const,
+      ok: false,
       blockNumber: verified,
       reason: `block structure is broken: ${(error as Error).message}`,
     };
@@ -100,7 +142,7 @@ export async function checkChain(store: LedgerStore, progress: Progress): Promis
   }
   const chainProblem: ChainProblem | undefined = result.ok
     ? undefined
-    : { blockNumber: result.blockNumber, reason: result.reason };
+    : { blockNumber: result.blockNumber, transaction: result.transaction, reason: result.reason };
   // The earliest block at fault; at the same block the hash check is the more basic reason.
   const problem =
     indexProblem && (!chainProblem || indexProblem.blockNumber! < chainProblem.blockNumber!)
@@ -109,7 +151,8 @@ export async function checkChain(store: LedgerStore, progress: Progress): Promis
   return {
     ok: problem === undefined,
     height: savepoint.height,
-    blocksVerified: problem?.blockNumber ?? verified,
+    // A problem beyond the savepoint leaves the blocks up to it verified.
+    blocksVerified: Math.min(problem?.blockNumber ?? verified, verified),
     transactions,
     tipHash: savepoint.hash,
     problem,

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { readAnchors, type AnchoredHead } from '../checks/anchors.js';
 import { checkAuditLog, type AnchorCheck, type AuditLogReport } from '../checks/audit-log.js';
+import { placeOf, savepointProblem, type ChainProblem } from '../checks/chain.js';
 import type { CommandContext } from '../cli.js';
 import { openGatewayStore, openLedgerStore } from '../data-dir.js';
-import { count, range, short, table } from '../format.js';
+import { commonName, count, range, short, table } from '../format.js';
 import { ExitCode, type Outcome } from '../io.js';
 import { progressBar } from '../progress.js';
 import { dataDirOf, withDataDir, withOutputOptions, type DataDirOptions } from './options.js';
@@ -23,13 +24,16 @@ export function registerVerifyAuditLog(program: Command, context: CommandContext
     .description(
       "Verify the gateway's audit log against the signed tree heads anchored on the ledger (offline): " +
         'recompute the RFC 6962 tree from the stored entries, check each entry against the leaf hash ' +
-        "recorded when it was appended, and each anchor's root, size, signature and certificate. " +
+        "recorded when it was appended, and each anchor's root, size, signature and certificate, and " +
+        'that every anchor of the log was made by the identity that made its first (whatever its organisation). ' +
+        "Anchors are read from every stored block, and the ledger's savepoint must not hide any. " +
         'Names the first entry and the anchors that do not match.',
     );
   withDataDir(command, "a stopped gateway's data directory, or a copy of it");
   command.option(
     '--gateway-msp <mspId>',
-    `the organisation operating the gateway, whose anchors to check (default: $GATEWAY_MSP, else ${DEFAULT_GATEWAY_MSP})`,
+    `the organisation operating the gateway, whose other logs' anchors tell a replaced log (default: $GATEWAY_MSP, else ${DEFAULT_GATEWAY_MSP}); ` +
+      "the anchors of the data directory's log are checked whichever organisation made them",
   );
   command.option(
     '--log-id <id>',
@@ -47,7 +51,9 @@ async function verifyAuditLogCommand(context: CommandContext, options: AuditLogO
   const progress = progressBar(context.io, options.progress === true);
   const ledger = await openLedgerStore(dataDir);
   let anchors;
+  let savepoint: ChainProblem | undefined;
   try {
+    savepoint = await savepointProblem(ledger);
     anchors = await readAnchors(ledger, progress);
   } finally {
     await ledger.close();
@@ -61,12 +67,19 @@ async function verifyAuditLogCommand(context: CommandContext, options: AuditLogO
   }
   const otherMsps = [...new Set(anchors.map((a) => a.gatewayMspId))].filter((m) => m !== gatewayMspId);
   const otherLogs = otherLogsOf(anchors, gatewayMspId, report.logId);
-  const json = { command: 'verify-audit-log', dataDir, ...report, otherLogs };
+  const first = report.firstAnchor;
   const text = [
-    `Audit log ${report.logId ?? '(without an id)'} of ${gatewayMspId}'s gateway in ${dataDir}: ${count(report.logSize, 'entry', 'entries')}, ` +
-      `${count(report.anchors.length, 'tree head')} anchored on the ledger.`,
+    `Audit log ${report.logId ?? '(without an id)'} in ${dataDir}: ${count(report.logSize, 'entry', 'entries')}, ` +
+      `${count(report.anchors.length, 'tree head')} anchored on the ledger` +
+      (first ? ` (first by ${commonName(first.signerId)} of ${first.gatewayMspId}).` : '.'),
     ...anchorTable(report.anchors),
   ];
+  if (first && first.gatewayMspId !== gatewayMspId) {
+    text.push(
+      `  (${first.gatewayMspId} anchored this log, not ${gatewayMspId} as --gateway-msp or $GATEWAY_MSP says: ` +
+        'every anchor carrying its id is checked, whichever organisation made it)',
+    );
+  }
   if (report.anchors.length === 0 && otherMsps.length > 0 && otherLogs.length === 0) {
     text.push(`  (the ledger holds anchors of ${otherMsps.join(', ')}: try --gateway-msp)`);
   }
@@ -77,60 +90,107 @@ async function verifyAuditLogCommand(context: CommandContext, options: AuditLogO
         '. Another gateway of the organisation, or this gateway’s log replaced by a fresh one: --log-id requires the one expected.',
     );
   }
-  if (report.ok && report.anchors.length === 0 && otherLogs.length > 0 && options.logId === undefined) {
-    text.push(
-      `NOT VERIFIED: this log has no anchor on the ledger, while ${count(otherLogs.length, 'other log')} of ${gatewayMspId} ` +
-        'has: a new gateway whose log is not anchored yet, or this gateway’s log replaced by a fresh one. ' +
-        `Pass --log-id ${report.logId ?? '<id>'} if that is the log this gateway should keep.`,
-    );
-    return { code: ExitCode.mismatch, json: { ...json, ok: false }, text };
+  const verdict = logVerdict(report, gatewayMspId, otherLogs.length, options.logId);
+  const json = {
+    command: 'verify-audit-log',
+    dataDir,
+    ...report,
+    ok: verdict.code === ExitCode.verified && !savepoint,
+    savepointProblem: savepoint,
+    otherLogs,
+  };
+  if (!savepoint) return { code: verdict.code, json, text: [...text, ...verdict.lines] };
+  // The anchors were read from every stored block, so the savepoint hid none; but a ledger whose
+  // savepoint does not fit its blocks was tampered with, whatever the log says.
+  const ledgerLine = `the ledger's savepoint cannot be trusted: ${placeOf(savepoint)}: ${savepoint.reason}`;
+  return {
+    code: ExitCode.mismatch,
+    json,
+    text:
+      verdict.code === ExitCode.verified
+        ? [
+            ...text,
+            `TAMPERED: ${ledgerLine}.`,
+            '  The log matches every tree head anchored in the stored blocks, all of them read, beyond the savepoint too; run verify-chain.',
+          ]
+        : [...text, ...verdict.lines, `  TAMPERED as well: ${ledgerLine}.`],
+  };
+}
+
+/** The verdict on the log and its anchors, and the lines that give it. */
+function logVerdict(
+  report: AuditLogReport,
+  gatewayMspId: string,
+  otherLogs: number,
+  expectedLogId: string | undefined,
+): { code: ExitCode; lines: string[] } {
+  if (report.ok && report.anchors.length === 0 && otherLogs > 0 && expectedLogId === undefined) {
+    return {
+      code: ExitCode.mismatch,
+      lines: [
+        `NOT VERIFIED: this log has no anchor on the ledger, while ${count(otherLogs, 'other log')} of ${gatewayMspId} ` +
+          'has: a new gateway whose log is not anchored yet, or this gateway’s log replaced by a fresh one. ' +
+          `Pass --log-id ${report.logId ?? '<id>'} if that is the log this gateway should keep.`,
+      ],
+    };
   }
   if (report.ok) {
-    text.push(
+    const lines = [
       report.anchors.length === 0
         ? 'VERIFIED (entries only): every entry matches its recorded leaf hash, but no tree head is anchored yet, so a rewrite of the whole log could not be detected.'
         : `VERIFIED: every entry matches its leaf hash and every anchored tree head matches the log.`,
-    );
+    ];
     if (report.unanchoredEntries > 0 && report.anchors.length > 0) {
-      text.push(
+      lines.push(
         `  entries ${range(report.logSize - report.unanchoredEntries, report.logSize - 1)} are not covered by an anchor yet (the gateway anchors every AUDIT_ANCHOR_EVERY entries or AUDIT_ANCHOR_SECONDS).`,
       );
     }
-    text.push('  Anchors are read from the blocks: run verify-chain to check the blocks themselves.');
-    return { code: ExitCode.verified, json, text };
+    lines.push('  Anchors are read from the blocks: run verify-chain to check the blocks themselves.');
+    return { code: ExitCode.verified, lines };
   }
+  const lines: string[] = [];
+  const forged = report.anchors.filter((a) => a.verdict === 'forged');
+  const firstBadAnchor = report.anchors.find((a) => a.verdict !== 'verified' && a.verdict !== 'forged');
   if (report.firstBadEntry) {
     const { index, reason, storedEntry: e } = report.firstBadEntry;
-    text.push(`TAMPERED: audit entry ${index}: ${reason}.`);
+    lines.push(`TAMPERED: audit entry ${index}: ${reason}.`);
     if (e) {
-      text.push(
+      lines.push(
         `  entry ${index} now reads: ${e.time} ${e.method} ${e.route} by ${e.user || '(unauthenticated)'} (${e.mspId || '-'}) → ${e.outcome}` +
           (e.resource ? `, resource ${e.resource}` : '') +
           (e.purpose ? `, purpose ${e.purpose}` : ''),
       );
     }
     if (report.badEntries > 1)
-      text.push(`  ${count(report.badEntries - 1, 'more entry', 'more entries')} also changed`);
+      lines.push(`  ${count(report.badEntries - 1, 'more entry', 'more entries')} also changed`);
+  } else if (forged.length > 0 && !firstBadAnchor && !report.logProblem) {
+    lines.push(
+      `TAMPERED: ${count(forged.length, 'anchor')} of this log forged: made by another identity than the one that made its first anchor.`,
+    );
   } else {
-    text.push('TAMPERED: the audit log does not match what was anchored on the ledger.');
+    lines.push('TAMPERED: the audit log does not match what was anchored on the ledger.');
   }
-  const firstBadAnchor = report.anchors.find((a) => a.verdict !== 'verified');
+  for (const anchor of forged) {
+    lines.push(
+      `  forged anchor of ${count(anchor.treeSize, 'entry', 'entries')} (tx ${short(anchor.txId, 16)}, block ${anchor.blockNumber}): ${anchor.reason}`,
+    );
+  }
   if (firstBadAnchor) {
     const previous = report.anchors.filter(
       (a) => a.verdict === 'verified' && a.treeSize < firstBadAnchor.treeSize,
     );
     const from = Math.max(0, ...previous.map((a) => a.treeSize));
-    text.push(
+    lines.push(
       `  first anchor that does not match: ${firstBadAnchor.treeSize} entries (tx ${short(firstBadAnchor.txId, 16)}, block ${firstBadAnchor.blockNumber}): ${firstBadAnchor.reason}`,
     );
     if (firstBadAnchor.verdict === 'root-mismatch' && !report.firstBadEntry) {
-      text.push(
+      lines.push(
         `  every entry still matches its stored leaf hash, so the stored tree was rewritten too: the change is among entries ${range(from, firstBadAnchor.treeSize - 1)}`,
       );
     }
   }
-  if (report.logProblem) text.push(`  ${report.logProblem}`);
-  return { code: ExitCode.mismatch, json, text };
+  if (report.logProblem) lines.push(`  ${report.logProblem}`);
+  return { code: ExitCode.mismatch, lines };
 }
 
 /** Logs of the organisation, other than the one checked, with the largest size anchored for each. */
@@ -171,6 +231,7 @@ function anchorRow(anchor: AnchorCheck): string[] {
     `root ${short(anchor.rootHash)}`,
     `block ${anchor.blockNumber}`,
     `tx ${short(anchor.txId)}`,
+    `by ${commonName(anchor.signerId)} (${anchor.gatewayMspId})`,
     verdict,
   ];
 }

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { checkChain } from '../checks/chain.js';
+import { checkChain, placeOf } from '../checks/chain.js';
 import type { CommandContext } from '../cli.js';
 import { openLedgerStore } from '../data-dir.js';
-import { count, range, short } from '../format.js';
+import { count, range } from '../format.js';
 import { ExitCode, type Outcome } from '../io.js';
 import { progressBar } from '../progress.js';
 import { dataDirOf, withDataDir, withOutputOptions, type DataDirOptions } from './options.js';
@@ -14,7 +14,8 @@ export function registerVerifyChain(program: Command, context: CommandContext): 
     .description(
       'Verify the embedded block chain from genesis (offline): every block decodes and carries its number, ' +
         'links to the previous header hash, its data matches its data hash, the last header matches the ' +
-        'savepoint, and each validation code matches the transaction index. Names the first block at fault.',
+        'savepoint, no block or transaction-index entry lies beyond the savepoint, and each validation code ' +
+        'matches the transaction index. Names the first block at fault.',
     );
   withDataDir(command, "a stopped gateway's data directory, or a copy of it");
   withOutputOptions(command, true).action((options: DataDirOptions) =>
@@ -44,21 +45,14 @@ async function verifyChainCommand(context: CommandContext, options: DataDirOptio
     };
   }
   const problem = report.problem!;
-  const where =
-    problem.blockNumber === null
-      ? 'the ledger'
-      : `block ${problem.blockNumber}` +
-        (problem.transaction
-          ? `, transaction ${problem.transaction.index} (tx ${short(problem.transaction.txId, 16)})`
-          : '');
   return {
     code: ExitCode.mismatch,
     json,
     text: [
-      `TAMPERED: ${where}: ${problem.reason}.`,
+      `TAMPERED: ${placeOf(problem)}: ${problem.reason}.`,
       problem.blockNumber === null
         ? `  nothing in ${dataDir} can be trusted`
-        : `  blocks ${range(0, problem.blockNumber - 1)} verified; block ${problem.blockNumber} and every later block (height ${report.height}) cannot be trusted`,
+        : `  blocks ${range(0, report.blocksVerified - 1)} verified; block ${report.blocksVerified} and every later block cannot be trusted (the savepoint counts ${count(report.height, 'block')})`,
     ],
   };
 }

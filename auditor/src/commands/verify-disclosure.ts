@@ -37,6 +37,9 @@ type VerifyAnswer = (
   | { readonly verified: false; readonly code?: string; readonly path?: string; readonly reason?: string }
 ) & { readonly committed?: Committed };
 
+/** A transaction id as the ledger gives it. */
+const TX_ID = /^[0-9a-f]{64}$/;
+
 /** Claims about where the ledger holds the version: only the ledger (through the gateway) can check them. */
 const PLACEMENT_CODES = ['transaction', 'block'];
 
@@ -69,7 +72,11 @@ async function verifyDisclosureCommand(
   file: string,
   options: DisclosureOptions,
 ): Promise<Outcome> {
-  const request = await readRequest(file === '-' ? '/dev/stdin' : resolve(context.io.cwd, file), options);
+  const { request, malformed } = await readRequest(
+    file === '-' ? '/dev/stdin' : resolve(context.io.cwd, file),
+    options,
+  );
+  if (malformed) return notVerified(request, malformed, 'malformed');
   const gateway = await gatewayClient(options, context.io);
   const answer = await gateway.post<VerifyAnswer & { detail?: string }>('/v1/verify', request);
   const subject = `the ${request.record} record of consignment ${request.consignmentId}`;
@@ -129,8 +136,14 @@ function notVerified(request: VerifyRequest, reason: string, code: string): Outc
   };
 }
 
-/** Reads the file and finds the request in it, refusing (usage error) what is no disclosure at all. */
-async function readRequest(path: string, options: DisclosureOptions): Promise<VerifyRequest> {
+/**
+ * Reads the file and finds the request in it, refusing (usage error) what is no disclosure at all;
+ * `malformed` says why a disclosure's placement claim cannot be checked.
+ */
+async function readRequest(
+  path: string,
+  options: DisclosureOptions,
+): Promise<{ request: VerifyRequest; malformed?: string }> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(await readFile(path, 'utf8'));
@@ -152,12 +165,38 @@ async function readRequest(path: string, options: DisclosureOptions): Promise<Ve
       `${path} does not say which consignment and record it discloses: pass --consignment and --record`,
     );
   }
-  // The version's transaction and block are verified too; the access record is the maker's, not the package's.
+  const placement = placementOf(document.txId, document.block);
+  // The access record is the maker's, not the package's: only the version's placement is checked.
   return {
-    consignmentId,
-    record,
-    ...(typeof document.txId === 'string' ? { txId: document.txId } : {}),
-    ...(typeof document.block === 'number' ? { block: document.block } : {}),
-    disclosure: { root: disclosure.root, leafCount: disclosure.leafCount, fields: disclosure.fields },
+    request: {
+      consignmentId,
+      record,
+      ...(typeof placement === 'string' ? {} : placement),
+      disclosure: { root: disclosure.root, leafCount: disclosure.leafCount, fields: disclosure.fields },
+    },
+    malformed: typeof placement === 'string' ? placement : undefined,
+  };
+}
+
+/**
+ * The package's claim of where the ledger holds the version (its transaction and block), or why
+ * it cannot be checked. A claim dropped for its form would let a package name any transaction or
+ * block and still verify, so a malformed one is a verdict on the package, like a changed value
+ * (the gateway answers such a package 400). A null block is no claim: the maker did not know it.
+ */
+function placementOf(txId: unknown, block: unknown): Pick<VerifyRequest, 'txId' | 'block'> | string {
+  if (txId !== undefined && (typeof txId !== 'string' || !TX_ID.test(txId))) {
+    return `its txId ${JSON.stringify(txId)} is not a transaction id (64 lowercase hex characters)`;
+  }
+  if (
+    block !== undefined &&
+    block !== null &&
+    !(typeof block === 'number' && Number.isSafeInteger(block) && block >= 0)
+  ) {
+    return `its block ${JSON.stringify(block)} is not a block number`;
+  }
+  return {
+    ...(txId === undefined ? {} : { txId }),
+    ...(typeof block === 'number' ? { block } : {}),
   };
 }

@@ -3,7 +3,26 @@ import { blockKey, type LedgerStore } from './store.js';
 
 export type ChainVerification =
   | { readonly ok: true; readonly height: number }
-  | { readonly ok: false; readonly blockNumber: number; readonly reason: string };
+  | {
+      readonly ok: false;
+      readonly blockNumber: number;
+      /** The transaction at fault, when it is one (a transaction-index entry): its position and id. */
+      readonly transaction?: { readonly index: number; readonly txId: string };
+      readonly reason: string;
+    };
+
+type ChainFailure = Extract<ChainVerification, { ok: false }>;
+
+/** A ledger is created with its genesis block: a height below 1 describes no chain, it hides one. */
+function genesisProblem(height: number): ChainFailure | undefined {
+  return Number.isSafeInteger(height) && height >= 1
+    ? undefined
+    : {
+        ok: false,
+        blockNumber: 0,
+        reason: `the savepoint counts ${height} blocks, but a ledger always holds its genesis block`,
+      };
+}
 
 /**
  * Verifies a stored chain from genesis: each block decodes, carries its own number, links to the
@@ -16,6 +35,8 @@ export async function verifyChain(
   tipHash: string,
   onBlock?: (n: number) => void,
 ): Promise<ChainVerification> {
+  const noGenesis = genesisProblem(height);
+  if (noGenesis) return noGenesis;
   let previousHash = '';
   for (let n = 0; n < height; n++) {
     const bytes = await readBlock(n);
@@ -37,7 +58,7 @@ export async function verifyChain(
     previousHash = headerHash(block.header);
     onBlock?.(n);
   }
-  if (height > 0 && previousHash !== tipHash) {
+  if (previousHash !== tipHash) {
     return { ok: false, blockNumber: height - 1, reason: 'last block header does not match the savepoint' };
   }
   return { ok: true, height };
@@ -49,16 +70,115 @@ export interface Savepoint {
   readonly hash: string;
 }
 
-/** Reads the savepoint of a store (undefined when the store holds no ledger yet). */
+/** A stored savepoint that is not {height, hash}: a verdict about the store, not a fault of the reader. */
+export class SavepointError extends Error {
+  override readonly name = 'SavepointError';
+}
+
+/**
+ * Reads the savepoint of a store (undefined when the store holds no ledger yet). Throws a
+ * SavepointError when what is stored is not a savepoint; whether its values fit the blocks is
+ * for verifyStoredChain or checkSavepoint to say.
+ */
 export async function readSavepoint(store: LedgerStore): Promise<Savepoint | undefined> {
   const bytes = await store.savepoint.get('tip');
-  return bytes ? (JSON.parse(Buffer.from(bytes).toString()) as Savepoint) : undefined;
+  if (!bytes) return undefined;
+  const text = Buffer.from(bytes).toString('utf8');
+  const shown = JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new SavepointError(`the savepoint is not JSON: ${shown}`);
+  }
+  const { height, hash } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<
+    string,
+    unknown
+  >;
+  if (typeof height !== 'number' || !Number.isSafeInteger(height) || typeof hash !== 'string') {
+    throw new SavepointError(`the savepoint is not {height: integer, hash: string}: ${shown}`);
+  }
+  return { height, hash };
+}
+
+/** One past the highest block number stored, whatever the savepoint says; 0 when none is. */
+export async function storedBlockExtent(store: LedgerStore): Promise<number> {
+  const [last] = await store.blocks.keys({ reverse: true, limit: 1 }).all();
+  return last === undefined ? 0 : Number.parseInt(last, 16) + 1;
+}
+
+/**
+ * A block or transaction-index entry at or beyond the savepoint's height. There is none on a
+ * ledger as it committed: each block is written with its index entries and the new savepoint in
+ * one atomic batch. One there means the savepoint was moved back, hiding what follows from any
+ * check that stops at it, or that blocks were added after it.
+ */
+async function storedBeyond(store: LedgerStore, height: number): Promise<ChainFailure | undefined> {
+  const [first] = await store.blocks.keys({ gte: blockKey(height), limit: 1 }).all();
+  if (first !== undefined) {
+    const from = Number.parseInt(first, 16);
+    const to = (await storedBlockExtent(store)) - 1;
+    return {
+      ok: false,
+      blockNumber: from,
+      reason:
+        `${from === to ? `block ${from} is` : `blocks ${from}–${to} are`} stored beyond the savepoint, ` +
+        `which counts ${height} blocks: it was moved back, or blocks were added after it`,
+    };
+  }
+  for await (const [txId, value] of store.transactions.iterator()) {
+    let entry: { block?: unknown; tx?: unknown };
+    try {
+      entry = JSON.parse(Buffer.from(value).toString('utf8')) as typeof entry;
+    } catch {
+      // It places nothing anywhere; checking each block against the index names a corrupt entry.
+      continue;
+    }
+    if (typeof entry?.block === 'number' && entry.block >= height) {
+      return {
+        ok: false,
+        blockNumber: entry.block,
+        transaction: { index: Number(entry.tx), txId },
+        reason:
+          `the transaction index places transaction ${txId} in block ${entry.block}, beyond the savepoint, ` +
+          `which counts ${height} blocks: it was moved back and the blocks after it removed`,
+      };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Checks a savepoint against the store without walking the chain: it counts the genesis block,
+ * names the header hash of the last block it counts, and nothing is stored beyond it. For a
+ * check that reads the blocks for something else (the audit log's anchors) and must know that
+ * the savepoint hides none of them.
+ */
+export async function checkSavepoint(
+  store: LedgerStore,
+  savepoint: Savepoint,
+): Promise<ChainFailure | undefined> {
+  const { height, hash } = savepoint;
+  const noGenesis = genesisProblem(height);
+  if (noGenesis) return noGenesis;
+  const bytes = await store.blocks.get(blockKey(height - 1));
+  let lastHash: string | undefined;
+  try {
+    lastHash = bytes && headerHash(decodeBlock(bytes).header);
+  } catch {
+    lastHash = undefined;
+  }
+  if (lastHash !== hash) {
+    return { ok: false, blockNumber: height - 1, reason: 'last block header does not match the savepoint' };
+  }
+  return storedBeyond(store, height);
 }
 
 /**
  * Verifies the chain of a store opened for reading only (no orderer, no peers): what an auditor
- * runs on a stopped gateway's DATA_DIR or a copy of it. `readBlock` defaults to the stored bytes;
- * a caller may wrap it to look at each block as it goes by.
+ * runs on a stopped gateway's DATA_DIR or a copy of it. Also checks that nothing is stored beyond
+ * the savepoint, which a check that stops at the savepoint could not otherwise see. `readBlock`
+ * defaults to the stored bytes; a caller may wrap it to look at each block as it goes by.
  */
 export async function verifyStoredChain(
   store: LedgerStore,
@@ -66,5 +186,6 @@ export async function verifyStoredChain(
   onBlock?: (n: number) => void,
   readBlock: (n: number) => Promise<Uint8Array | undefined> = (n) => store.blocks.get(blockKey(n)),
 ): Promise<ChainVerification> {
-  return verifyChain(savepoint.height, readBlock, savepoint.hash, onBlock);
+  const verdict = await verifyChain(savepoint.height, readBlock, savepoint.hash, onBlock);
+  return verdict.ok ? ((await storedBeyond(store, savepoint.height)) ?? verdict) : verdict;
 }
