@@ -502,11 +502,22 @@ generate_genesis_block() {
 
 # ------------------------------------------------------------------ network lifecycle
 
+# start_node_daemon NAME OPS_ADDRESS ENV_FILE COMMAND...: starts a peer or the orderer. A process
+# this network did not start, on the node's operations port, would answer the node's health check
+# while the node itself failed to bind and died unseen.
+start_node_daemon() {
+  local name=$1 address=$2 env_file=$3
+  shift 3
+  ! tcp_open "${address%:*}" "${address##*:}" ||
+    die "$address ($name's operations port) is in use by a process this network did not start; stop it, or change ports.base"
+  start_daemon "$name" "$env_file" "$DATA_DIR" "$@"
+}
+
 start_orderer() {
   if [ "$MODE" = docker ]; then
     compose up -d orderer
   else
-    start_daemon orderer "$ORDERER_ENV" "$DATA_DIR" "$(bin_path orderer)"
+    start_node_daemon orderer "$ORDERER_OPS_ADDR" "$ORDERER_ENV" "$(bin_path orderer)"
   fi
   wait_healthy orderer "$ORDERER_OPS_ADDR"
 }
@@ -518,7 +529,7 @@ launch_peer() {
   if [ "$MODE" = docker ]; then
     compose up -d "${PEER_SERVICE[$i]}"
   else
-    start_daemon "${PEER_NAME[$i]}" "${PEER_ENV[$i]}" "$DATA_DIR" "$(bin_path peer)" node start
+    start_node_daemon "${PEER_NAME[$i]}" "${PEER_OPS_ADDR[$i]}" "${PEER_ENV[$i]}" "$(bin_path peer)" node start
   fi
 }
 
@@ -1152,14 +1163,25 @@ cmd_start_node() {
   require_node
   load_config_for_mode
   if [ "$MODE" = docker ]; then require_docker; else require_binaries; fi
-  local i leaders
+  local i leaders name service
+  if [ "$NODE" = orderer ]; then
+    name=orderer service=orderer
+  else
+    i=$(node_index "$NODE") || die "no node '$NODE' in this network"
+    name=${PEER_NAME[$i]} service=${PEER_SERVICE[$i]}
+  fi
+  # A second copy would fail to bind while the first answered for it, and its pid would replace the
+  # first's, which down would then leave running.
+  if { [ "$MODE" = native ] && pid_alive "$name"; } || { [ "$MODE" = docker ] && service_running "$service"; }; then
+    log "$name is already running; nothing to do"
+    return 0
+  fi
   if [ "$NODE" = orderer ]; then
     leaders=$(raft_leader_count)
     start_orderer
     wait_raft_leader "$leaders"
     return 0
   fi
-  i=$(node_index "$NODE") || die "no node '$NODE' in this network"
   launch_peer "$i"
   wait_peer_healthy "$i"
 }
