@@ -22,7 +22,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
-import { assessedShare, returnedShare } from '@customs-ledger/chaincode';
+import { assessedOnReturn, assessedShare, returnedShare, type AssessedLine } from '@customs-ledger/chaincode';
 import {
   ApiClient,
   gatewayAnswers,
@@ -600,11 +600,12 @@ const RETURN_REASONS = ['not_as_described', 'defective', 'changed_mind', 'wrong_
 
 /**
  * A return after delivery: the platform authorises it, the carrier takes it back out of the
- * country, the payer refunds the buyer and customs refunds the VAT and duty in proportion.
+ * country, the payer refunds the buyer in proportion and customs refunds the VAT and duty it
+ * assessed on the returned goods.
  */
 async function returnGoods(p: Plan): Promise<void> {
   const base = `/v1/consignments/${p.id}`;
-  const lines = p.order.lines as { lineNo: number; quantity: number; unitPrice: number; lineValue: number }[];
+  const lines = p.order.lines as { lineNo: number; hsCode: string; quantity: number; lineValue: number }[];
   const returned =
     p.returnGoods === 'all'
       ? lines.map((l) => ({ lineNo: l.lineNo, quantity: l.quantity }))
@@ -635,21 +636,19 @@ async function returnGoods(p: Plan): Promise<void> {
   for (const [user, path, body] of steps) {
     if (!accepted(await api.post(user, `${step}/${path}`, body), `${user} POST ${step}/${path}`)) return;
   }
-  // Customs gives back the share of the duty and VAT it assessed that the returned goods bore, and
-  // where the purchase counted against the buyer's annual limit (China), their customs value to it.
+  // Customs gives back the duty and VAT it assessed on the returned goods, and where the purchase
+  // counted against the buyer's annual limit (China), their customs value to it.
   const assessment = await api.get(CUSTOMS, `/v1/customs/assessments/${p.id}`);
   if (!accepted(assessment, `${CUSTOMS} GET /v1/customs/assessments/${p.id}`)) return;
-  const revenue = assessment.body.revenue as {
-    assessed: boolean;
-    duty?: { duty: number; vat: number; customsValue: number; currency: string };
-  };
-  const duty = revenue.duty ?? { duty: 0, vat: 0, customsValue: 0, currency: String(p.order.currency) };
+  // Without a revenue assessment there is nothing to refund (lines: none), only the return to decide.
+  const { duty } = assessment.body.revenue as { duty?: { currency: string; lines: AssessedLine[] } };
+  const onReturn = assessedOnReturn(lines, duty?.lines ?? [], returned);
   const decision = await api.post(CUSTOMS, `${step}/decision`, {
     outcome: 'duty_refunded',
-    dutyRefund: assessedShare(duty.duty, share),
-    vatRefund: assessedShare(duty.vat, share),
-    currency: duty.currency,
-    ...(assessment.body.buyerQuota ? { quotaRestored: assessedShare(duty.customsValue, share) } : {}),
+    dutyRefund: onReturn.duty,
+    vatRefund: onReturn.vat,
+    currency: duty?.currency ?? String(p.order.currency),
+    ...(assessment.body.buyerQuota ? { quotaRestored: onReturn.customsValue } : {}),
     reasonCodes: ['GOODS_EXITED'],
   });
   if (!accepted(decision, `${CUSTOMS} POST ${step}/decision`)) return;

@@ -10,10 +10,11 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  assessedOnReturn,
   assessedShare,
   DEFAULT_RETURN_POLICY_SET,
   DEFAULT_RULE_SET,
-  type DecimalFraction,
+  type DutyAssessment,
 } from '@customs-ledger/chaincode';
 import { startTestGateway, type ApiResponse, type TestGateway } from '../support/gateway.js';
 import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
@@ -36,14 +37,8 @@ const TWO_LINES = [
   { lineNo: 2, description: 'Canvas tote bag', hsCode: '420222', quantity: 1, unit: 'pcs', unitPrice: 12, lineValue: 12, originCountry: 'CN' },
 ]; // prettier-ignore
 
-interface Assessed {
-  readonly duty: number;
-  readonly vat: number;
-  readonly customsValue: number;
-  readonly currency: string;
-}
 /** What customs assessed on each consignment released here. */
-const assessed = new Map<string, Assessed>();
+const assessed = new Map<string, DutyAssessment>();
 
 /** A consignment assessed and released by the officer at T0, and delivered. */
 async function released(destinationCountry: 'FR' | 'CN' | 'DE'): Promise<string> {
@@ -62,7 +57,7 @@ async function released(destinationCountry: 'FR' | 'CN' | 'DE'): Promise<string>
     expect(res.status, res.text).toBe(201);
   }
   clockAt(0);
-  const assessment = await t.as(OFFICER).post<{ assessment: { revenue: { duty: Assessed } }; automaticRelease?: string }>(`/v1/consignments/${id}/assessment`, undefined);
+  const assessment = await t.as(OFFICER).post<{ assessment: { revenue: { duty: DutyAssessment } }; automaticRelease?: string }>(`/v1/consignments/${id}/assessment`, undefined);
   expect(assessment.status, assessment.text).toBe(201);
   expect(assessment.body.automaticRelease).toBeUndefined();
   assessed.set(id, assessment.body.assessment.revenue.duty);
@@ -96,20 +91,29 @@ const REFUND = {
   refundedAt: '2026-12-20T10:00:00Z',
 };
 const refund = (id: string, rid: string, user = 'payment-operator') => step(id, rid, 'refund', user, REFUND);
-/** n / d of the order lines' value. */
-const part = (n: number, d: number): DecimalFraction => ({ n: BigInt(n), d: BigInt(d) });
-/** Customs' refund of the returned goods' share of what it assessed on consignment `id`. */
+type Lines = { lineNo: number; quantity: number }[];
+const EVERYTHING: Lines = [
+  { lineNo: 1, quantity: 2 },
+  { lineNo: 2, quantity: 1 },
+];
+const TSHIRTS: Lines = [{ lineNo: 1, quantity: 2 }];
+const ONE_TSHIRT: Lines = [{ lineNo: 1, quantity: 1 }];
+const TOTE_BAG: Lines = [{ lineNo: 2, quantity: 1 }];
+/** What customs assessed on the `returned` lines of consignment `id`. */
+const onReturn = (id: string, returned: Lines) =>
+  assessedOnReturn(TWO_LINES, assessed.get(id)!.lines, returned);
+/** Customs' refund of the duty and VAT it assessed on the `returned` lines of consignment `id`. */
 function dutyRefund(
   id: string,
-  share: DecimalFraction = part(1, 1),
+  returned: Lines = EVERYTHING,
   change: Record<string, unknown> = {},
 ): Record<string, unknown> {
-  const a = assessed.get(id)!;
+  const a = onReturn(id, returned);
   return {
     outcome: 'duty_refunded',
-    dutyRefund: assessedShare(a.duty, share),
-    vatRefund: assessedShare(a.vat, share),
-    currency: a.currency,
+    dutyRefund: a.duty,
+    vatRefund: a.vat,
+    currency: assessed.get(id)!.currency,
     reasonCodes: ['GOODS_EXITED'],
     ...change,
   };
@@ -146,10 +150,7 @@ describe('a full return', () => {
   it('goes from request to shipment, exit, refund and customs’ duty refund, each step by its owner', async () => {
     const id = await released('FR');
     clockAt(10);
-    const requested = await request(id, [
-      { lineNo: 1, quantity: 2 },
-      { lineNo: 2, quantity: 1 },
-    ]);
+    const requested = await request(id, EVERYTHING);
     expect(requested.status, requested.text).toBe(201);
     const rid = requested.body.returnId;
     expect(requested.headers.get('location')).toBe(`/v1/consignments/${id}/returns/${rid}`);
@@ -240,16 +241,18 @@ describe('partial returns', () => {
     const rid = first.body.returnId;
     await ship(id, rid);
     await scan(id, rid, 'CN');
-    // One of two T-shirts: 20 of the order lines' 52.
-    const share = part(20, 52);
-    const quota = assessedShare(assessed.get(id)!.customsValue, share);
+    // One of two T-shirts, the only goods declared: half the customs value counted against the
+    // buyer's year (not 20 of the order lines' 52, which counts the undeclared tote bag).
+    const { customsValue } = assessed.get(id)!;
+    const quota = onReturn(id, ONE_TSHIRT).customsValue;
+    expect(quota).toBe(assessedShare(customsValue, { n: 1n, d: 2n }));
     expect(assessed.get(id)!.currency).toBe('CNY');
     refused(
-      await decide(id, rid, dutyRefund(id, share, { quotaRestored: round2(quota + 0.01) })),
+      await decide(id, rid, dutyRefund(id, ONE_TSHIRT, { quotaRestored: round2(quota + 0.01) })),
       422,
-      /^quota restored of [\d.]+ CNY exceeds this return's share: at most [\d.]+ CNY \(38\.5% of the [\d.]+ CNY assessed\)$/,
+      `quota restored of ${round2(quota + 0.01).toFixed(2)} CNY exceeds what customs assessed on the returned goods: at most ${quota.toFixed(2)} CNY (of the ${customsValue.toFixed(2)} CNY assessed)`,
     );
-    const decided = await decide(id, rid, dutyRefund(id, share, { quotaRestored: quota }));
+    const decided = await decide(id, rid, dutyRefund(id, ONE_TSHIRT, { quotaRestored: quota }));
     expect(decided.status, decided.text).toBe(201);
     expect(decided.body).toMatchObject({ status: 'returned', decision: { quotaRestored: quota } });
     const returns = await t
@@ -264,7 +267,7 @@ describe('partial returns', () => {
     await ship(id, rid);
     await scan(id, rid, 'FR');
     refused(
-      await decide(id, rid, dutyRefund(id, part(12, 52), { quotaRestored: 12 })),
+      await decide(id, rid, dutyRefund(id, TOTE_BAG, { quotaRestored: 12 })),
       422,
       `the tariff customs applied to FR sets no annual buyer limit; quotaRestored does not apply to consignment ${id}`,
     );
@@ -272,8 +275,8 @@ describe('partial returns', () => {
 
   it('refunds the buyer no more than was paid, and customs no more than it assessed on what came back', async () => {
     const id = await released('FR');
-    const first = (await request(id, [{ lineNo: 1, quantity: 2 }])).body.returnId;
-    const second = (await request(id, [{ lineNo: 2, quantity: 1 }])).body.returnId;
+    const first = (await request(id, TSHIRTS)).body.returnId;
+    const second = (await request(id, TOTE_BAG)).body.returnId;
     for (const rid of [first, second]) {
       await ship(id, rid);
       await scan(id, rid, 'FR');
@@ -293,20 +296,27 @@ describe('partial returns', () => {
       201,
     );
 
-    const vat = assessed.get(id)!.vat;
-    const firstVat = assessedShare(vat, part(40, 52));
+    // The declaration declared the T-shirts only: all the duty and VAT are theirs, none the tote bag's.
+    const { duty, vat } = assessed.get(id)!;
+    expect(onReturn(id, TSHIRTS)).toMatchObject({ duty, vat });
+    expect(onReturn(id, TOTE_BAG)).toMatchObject({ duty: 0, vat: 0 });
     refused(
-      await decide(id, first, dutyRefund(id, part(40, 52), { vatRefund: round2(firstVat + 0.01) })),
+      await decide(id, first, dutyRefund(id, TSHIRTS, { vatRefund: round2(vat + 0.01) })),
       422,
-      `VAT refund of ${(firstVat + 0.01).toFixed(2)} EUR exceeds this return's share: at most ${firstVat.toFixed(2)} EUR (76.9% of the ${vat.toFixed(2)} EUR assessed)`,
+      `VAT refund of ${round2(vat + 0.01).toFixed(2)} EUR exceeds what customs assessed on the returned goods: at most ${vat.toFixed(2)} EUR (of the ${vat.toFixed(2)} EUR assessed)`,
     );
     refused(
-      await decide(id, first, dutyRefund(id, part(40, 52), { currency: 'USD' })),
+      await decide(id, first, dutyRefund(id, TSHIRTS, { currency: 'USD' })),
       422,
       `the decision is in USD but customs assessed consignment ${id} in EUR`,
     );
-    expect((await decide(id, first, dutyRefund(id, part(40, 52)))).body.status).toBe('closed');
-    expect((await decide(id, second, dutyRefund(id, part(12, 52)))).body.status).toBe('closed');
+    expect((await decide(id, first, dutyRefund(id, TSHIRTS))).body.status).toBe('closed');
+    refused(
+      await decide(id, second, dutyRefund(id, TOTE_BAG, { dutyRefund: 0.01 })),
+      422,
+      `duty refund of 0.01 EUR exceeds what customs assessed on the returned goods: at most 0.00 EUR (of the ${duty.toFixed(2)} EUR assessed)`,
+    );
+    expect((await decide(id, second, dutyRefund(id, TOTE_BAG))).body.status).toBe('closed');
   });
 });
 
@@ -352,7 +362,7 @@ describe('deadlines, on their last millisecond and one after', () => {
       await scan(id, rid, 'FR');
       rids.push(rid);
     }
-    const invalidate = (id: string) => dutyRefund(id, part(20, 52), { outcome: 'declaration_invalidated' });
+    const invalidate = (id: string) => dutyRefund(id, ONE_TSHIRT, { outcome: 'declaration_invalidated' });
     clockAt(90);
     expect((await decide(ids[0]!, rids[0]!, invalidate(ids[0]!))).status).toBe(201);
     clockAt(90, 1);
@@ -406,11 +416,11 @@ describe('each step only by the role and organisation that own it', () => {
 
     refused(await refund(id, rid, 'express-operator'), 403, /role/);
     refused(await refund(id, rid, PLATFORM), 403, /^only the payment provider of consignment /);
-    refused(await decide(id, rid, dutyRefund(id, part(20, 52)), PLATFORM), 403, /role/);
-    refused(await decide(id, rid, dutyRefund(id, part(20, 52)), 'auditor'), 403, /role/);
+    refused(await decide(id, rid, dutyRefund(id, ONE_TSHIRT), PLATFORM), 403, /role/);
+    refused(await decide(id, rid, dutyRefund(id, ONE_TSHIRT), 'auditor'), 403, /role/);
     expect((await refund(id, rid)).status).toBe(201);
     refused(await refund(id, rid), 409, `return ${rid} was already refunded`);
-    expect((await decide(id, rid, dutyRefund(id, part(20, 52)))).body.status).toBe('closed');
+    expect((await decide(id, rid, dutyRefund(id, ONE_TSHIRT))).body.status).toBe('closed');
 
     const outsider = await t.as('platformb-operator').get(`/v1/consignments/${id}/returns`);
     expect(outsider.status).toBe(404);

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
-  assessedShare,
+  assessedOnReturn,
   DEFAULT_RULE_SET,
   DEFAULT_TARIFF_SET,
   discloseLeaves,
+  type DutyAssessment,
   type HeldLeaf,
   type ReturnRecord,
 } from '@customs-ledger/chaincode';
@@ -35,13 +36,7 @@ const LINES = [
   { lineNo: 2, description: 'Canvas tote bag', hsCode: '420222', quantity: 1, unit: 'pcs', unitPrice: 12, lineValue: 12, originCountry: 'CN' },
 ]; // prettier-ignore
 
-interface Duty {
-  duty: number;
-  vat: number;
-  customsValue: number;
-  currency: string;
-}
-const assessedDuty = new Map<string, Duty>();
+const assessedDuty = new Map<string, DutyAssessment>();
 
 /** A consignment to `destination`, assessed and released by customs at T0, delivered a day later. */
 async function released(destination: 'FR' | 'CN'): Promise<string> {
@@ -64,7 +59,7 @@ async function released(destination: 'FR' | 'CN'): Promise<string> {
   clockAt(0);
   await net.submit('customs', 'customs:assess', [id]);
   const assessment = (await net.evaluate('customs', 'customs:getAssessment', [id])) as {
-    revenue: { duty: Duty };
+    revenue: { duty: DutyAssessment };
   };
   assessedDuty.set(id, assessment.revenue.duty);
   await net.submit('customs', 'consignment:recordDecision', [id, JSON.stringify({ decision: 'release', reasonCodes: [] })]); // prettier-ignore
@@ -88,17 +83,18 @@ const REFUND = {
 };
 const refund = (id: string, rid: string, user = 'payment', refundPayload: unknown = REFUND) =>
   net.submit(user, 'returns:refund', [id, rid], refundPayload) as Promise<ReturnRecord>;
+/** Customs' refund of the duty and VAT it assessed on the `returned` lines of consignment `id`. */
 function decision(
   id: string,
-  [returned, of]: [number, number],
+  returned: { lineNo: number; quantity: number }[],
   change: Record<string, unknown> = {},
 ): string {
-  const share = { n: BigInt(returned), d: BigInt(of) };
   const d = assessedDuty.get(id)!;
+  const onReturn = assessedOnReturn(LINES, d.lines, returned);
   return JSON.stringify({
     outcome: 'duty_refunded',
-    dutyRefund: assessedShare(d.duty, share),
-    vatRefund: assessedShare(d.vat, share),
+    dutyRefund: onReturn.duty,
+    vatRefund: onReturn.vat,
     currency: d.currency,
     reasonCodes: ['GOODS_EXITED'],
     ...change,
@@ -130,10 +126,11 @@ describe('a full return, each step by its owner and endorsed with customs', () =
     const id = await released('FR');
     const rid = 'RT-FULL';
     clockAt(5);
-    const requested = await requestReturn(id, rid, [
+    const everything = [
       { lineNo: 1, quantity: 2 },
       { lineNo: 2, quantity: 1 },
-    ]);
+    ];
+    const requested = await requestReturn(id, rid, everything);
     expect(requested).toMatchObject({
       status: 'requested',
       policy: { entry: 'EU', requestDays: 90 },
@@ -147,7 +144,7 @@ describe('a full return, each step by its owner and endorsed with customs', () =
       root: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
     expect(JSON.stringify(refunded)).not.toContain(REFUND.refundTransactionId);
-    const decided = await decide(id, rid, decision(id, [1, 1]));
+    const decided = await decide(id, rid, decision(id, everything));
     expect(decided).toMatchObject({ status: 'closed', decision: { decidedBy: 'CustomsMSP' } });
     const got = (await net.evaluate('auditor', 'returns:get', [id, rid])) as ReturnRecord;
     expect(got).toEqual(decided);
@@ -202,12 +199,16 @@ describe('each step refused by the chaincode to the roles and organisations that
       `only the payment provider of consignment ${id} (PaymentMSP) may refund it`,
     );
     for (const user of ['platformA', 'payment', 'auditor']) {
-      expect(await net.outcome(decide(id, rid, decision(id, [20, 52]), user))).toMatch(/^decideReturn is not allowed for /);
+      expect(await net.outcome(decide(id, rid, decision(id, [{ lineNo: 1, quantity: 1 }]), user))).toMatch(/^decideReturn is not allowed for /);
     }
     expect(await net.outcome(net.submit('platformA', 'returns:putPolicy', [JSON.stringify({ version: 'x', policies: {} })]))).toMatch(
       /^manageCustomsConfig is not allowed for PlatformAMSP/,
     );
-    expect((await decide(id, rid, decision(id, [20, 52]))).status).toBe('returned');
+    // One of the two T-shirts: half the flat 3 EUR on their subheading, nothing of the tote bag's.
+    expect(await net.outcome(decide(id, rid, decision(id, [{ lineNo: 1, quantity: 1 }], { dutyRefund: 1.51 })))).toBe(
+      'duty refund of 1.51 EUR exceeds what customs assessed on the returned goods: at most 1.50 EUR (of the 6.00 EUR assessed)',
+    );
+    expect((await decide(id, rid, decision(id, [{ lineNo: 1, quantity: 1 }]))).status).toBe('returned');
     expect((await refund(id, rid, 'payment', { ...REFUND, amount: 20 })).status).toBe('closed');
   }); // prettier-ignore
 });
@@ -312,7 +313,7 @@ describe('erasure of the buyer’s data while the consignment can still be retur
       'a refund of 52.81 EUR exceeds what is left to refund: 52.80 EUR paid, 0.00 EUR refunded on earlier returns, 52.80 EUR left',
     );
     expect((await refund(id, 'RT-E1', 'payment', { ...REFUND, amount: 20 })).status).toBe('returned');
-    expect((await decide(id, 'RT-E1', decision(id, [20, 52]))).status).toBe('closed');
+    expect((await decide(id, 'RT-E1', decision(id, [{ lineNo: 1, quantity: 1 }]))).status).toBe('closed');
 
     clockAt(7);
     expect(await net.outcome(requestReturn(id, 'RT-E2', [{ lineNo: 1, quantity: 2 }]))).toBe(

@@ -4,7 +4,8 @@ import {
   assertRefundWithinPaid,
   assertReturnable,
   assertStep,
-  assertWithinAssessedShare,
+  assertWithinAssessed,
+  assessedOnReturn,
   assessedShare,
   DEFAULT_RETURN_POLICY_SET,
   returnDeadlines,
@@ -17,6 +18,8 @@ import {
   type ReturnStatus,
   type ReturnStep,
 } from '../../chaincode/src/domain/returns.js';
+import { FR_TARIFF, FR_TARIFF_2021 } from '../../chaincode/src/domain/customs-config.js';
+import { assessDuty } from '../../chaincode/src/domain/revenue.js';
 
 const RELEASED = '2026-03-01T10:00:00.000Z';
 const DAY = 24 * 60 * 60 * 1000;
@@ -175,38 +178,33 @@ describe('amounts: what the buyer and customs give back', () => {
     expect(share.n * BigInt(d)).toBe(BigInt(n) * share.d);
   }); // prettier-ignore
 
-  it('the share of an assessed amount rounds half-up to the cent', () => {
+  it('lines worth nothing together weigh the same each', () => {
+    const free = [
+      { lineNo: 1, quantity: 1, lineValue: 0 },
+      { lineNo: 2, quantity: 2, lineValue: 0 },
+    ];
+    const share = returnedShare(free, [{ lineNo: 2, quantity: 1 }]);
+    expect(share.n * 4n).toBe(share.d);
+  });
+
+  it('the share of an amount rounds half-up to the cent', () => {
     expect(assessedShare(10.4, part(1, 1))).toBe(10.4);
     expect(assessedShare(10.4, part(20, 52))).toBe(4);
     expect(assessedShare(0.05, part(1, 2))).toBe(0.03);
-  });
-
-  it('caps at the exact share, rounded half-up: 7 of a 10 order’s value, of 0.45 assessed, is 0.315, so 0.32', () => {
-    const tenths = [
-      { lineNo: 1, quantity: 1, lineValue: 7 },
-      { lineNo: 2, quantity: 1, lineValue: 3 },
-    ];
-    const share = returnedShare(tenths, [{ lineNo: 1, quantity: 1 }]);
-    expect(assessedShare(0.45, share)).toBe(0.32);
-    const refund = { what: 'VAT refund', currency: 'EUR', assessed: 0.45, share, earlier: 0 };
-    expect(() => assertWithinAssessedShare({ ...refund, asked: 0.32 })).not.toThrow();
-    expect(() => assertWithinAssessedShare({ ...refund, asked: 0.33 })).toThrow(
-      "VAT refund of 0.33 EUR exceeds this return's share: at most 0.32 EUR (70.0% of the 0.45 EUR assessed)",
-    );
-    // 1 of 6 kilos of a line worth 0.18: 0.03 of the order's value, and of 0.03 assessed exactly half a cent.
+    // 1 of 6 kilos of a line worth 0.18: 0.03 of the order's value, and of 0.03 exactly half a cent.
     const kilos = [{ lineNo: 1, quantity: 0.6, lineValue: 0.18 }];
     expect(assessedShare(0.03, returnedShare(kilos, [{ lineNo: 1, quantity: 0.1 }]))).toBe(0.01);
   });
 
-  const within = (asked: number, earlier = 0, share = part(20, 52)) =>
-    assertWithinAssessedShare({ what: 'VAT refund', currency: 'EUR', assessed: 10.4, share, asked, earlier });
-  it('customs refunds at most the returned goods’ share of what it assessed, over all returns', () => {
+  const within = (asked: number, earlier = 0, onReturn = 4) =>
+    assertWithinAssessed({ what: 'VAT refund', currency: 'EUR', assessed: 10.4, onReturn, asked, earlier });
+  it('customs refunds at most what it assessed on the returned goods, and over all returns what it assessed', () => {
     expect(() => within(4)).not.toThrow();
     expect(() => within(4.01)).toThrow(
-      "VAT refund of 4.01 EUR exceeds this return's share: at most 4.00 EUR (38.5% of the 10.40 EUR assessed)",
+      'VAT refund of 4.01 EUR exceeds what customs assessed on the returned goods: at most 4.00 EUR (of the 10.40 EUR assessed)',
     );
-    expect(() => within(6.4, 4, part(32, 52))).not.toThrow();
-    expect(() => within(6.41, 4, part(1, 1))).toThrow(
+    expect(() => within(6.4, 4, 6.4)).not.toThrow();
+    expect(() => within(6.41, 4, 10.4)).toThrow(
       'VAT refund of 6.41 EUR with 4.00 EUR on earlier returns exceeds the 10.40 EUR assessed',
     );
   });
@@ -254,5 +252,122 @@ describe('the steps of a return', () => {
     expect(ReturnDecision.safeParse({ ...base, outcome: 'duty_refunded', vatRefund: 8.8 }).success).toBe(
       true,
     );
+  });
+});
+
+describe('what customs assessed on the returned goods', () => {
+  const tshirt = { lineNo: 1, hsCode: '610910', quantity: 1, lineValue: 100 };
+  const laptop = { lineNo: 2, hsCode: '847130', quantity: 1, lineValue: 100 };
+  /** The assessment of `lines` as customs makes it: per line, in the tariff's currency. */
+  const assess = (lines: readonly { hsCode: string; lineValue: number }[], tariff = FR_TARIFF_2021, date = '2026-03-01') =>
+    assessDuty({
+      tariff,
+      lines: lines.map((l) => ({ hsCode: l.hsCode, value: l.lineValue, currency: 'EUR' })),
+      freight: 0,
+      insurance: 0,
+      date,
+      collectionModel: 'carrier',
+    }).lines; // prettier-ignore
+
+  it('a T-shirt at 12 % duty and a laptop at 0 %: each return gets back the duty and VAT on its own line', () => {
+    const assessed = assess([tshirt, laptop]);
+    expect(assessed.map((l) => [l.duty, l.vat])).toEqual([
+      [12, 22.4],
+      [0, 20],
+    ]);
+    const order = [tshirt, laptop];
+    expect(assessedOnReturn(order, assessed, [{ lineNo: 1, quantity: 1 }])).toEqual({ duty: 12, vat: 22.4, customsValue: 100 });
+    expect(assessedOnReturn(order, assessed, [{ lineNo: 2, quantity: 1 }])).toEqual({ duty: 0, vat: 20, customsValue: 100 });
+    expect(assessedOnReturn(order, assessed, [{ lineNo: 1, quantity: 1 }, { lineNo: 2, quantity: 1 }])).toEqual({ duty: 12, vat: 42.4, customsValue: 200 });
+    const duty = (lineNo: number, asked: number) => () =>
+      assertWithinAssessed({
+        what: 'duty refund',
+        currency: 'EUR',
+        assessed: 12,
+        onReturn: assessedOnReturn(order, assessed, [{ lineNo, quantity: 1 }]).duty,
+        asked,
+        earlier: 0,
+      });
+    expect(duty(1, 12)).not.toThrow();
+    expect(duty(2, 0.01)).toThrow(
+      'duty refund of 0.01 EUR exceeds what customs assessed on the returned goods: at most 0.00 EUR (of the 12.00 EUR assessed)',
+    );
+  }); // prettier-ignore
+
+  it.each([
+    // 1 of 3 T-shirts: 12.00 / 3 duty, 22.40 / 3 = 7.4666… VAT.
+    [3, 1, 4, 7.47, 33.33],
+    [3, 2, 8, 14.93, 66.67],
+    [3, 3, 12, 22.4, 100],
+    // 0.3 of 0.7 kg: 12 × 3 / 7 = 5.142…, 22.40 × 3 / 7 = 9.6.
+    [0.7, 0.3, 5.14, 9.6, 42.86],
+  ])('%s ordered, %s returned: duty %s, VAT %s, customs value %s', (quantity, returned, duty, vat, customsValue) => {
+    const order = [{ ...tshirt, quantity }, laptop];
+    expect(assessedOnReturn(order, assess(order), [{ lineNo: 1, quantity: returned }])).toEqual({ duty, vat, customsValue });
+  }); // prettier-ignore
+
+  it('rounds half-up to the cent, once on the exact total of the lines', () => {
+    const line = (hs6: string, duty: number) => ({ hs6, duty, vat: 0, customsValue: 1 });
+    const order = [
+      { lineNo: 1, hsCode: '610910', quantity: 2, lineValue: 1 },
+      { lineNo: 2, hsCode: '420222', quantity: 2, lineValue: 1 },
+    ];
+    const assessed = [line('610910', 0.05), line('420222', 0.01)];
+    // 0.025: half a cent up.
+    expect(assessedOnReturn(order, assessed, [{ lineNo: 1, quantity: 1 }]).duty).toBe(0.03);
+    // 0.005: half a cent up, not 0.
+    expect(assessedOnReturn(order, assessed, [{ lineNo: 2, quantity: 1 }]).duty).toBe(0.01);
+    // 0.025 + 0.005 = 0.03 exactly, not 0.03 + 0.01 rounded line by line.
+    expect(assessedOnReturn(order, assessed, [{ lineNo: 1, quantity: 1 }, { lineNo: 2, quantity: 1 }]).duty).toBe(0.03);
+  }); // prettier-ignore
+
+  it('a declaration of only some of the order’s goods: nothing was assessed on the others', () => {
+    const order = [
+      { lineNo: 1, hsCode: '610910', quantity: 2, lineValue: 40 },
+      { lineNo: 2, hsCode: '420222', quantity: 1, lineValue: 12 },
+    ];
+    const assessed = assess([{ hsCode: '6109100010', lineValue: 40 }]);
+    expect(assessedOnReturn(order, assessed, [{ lineNo: 2, quantity: 1 }])).toEqual({ duty: 0, vat: 0, customsValue: 0 });
+    expect(assessedOnReturn(order, assessed, [{ lineNo: 1, quantity: 1 }])).toEqual({
+      duty: assessedShare(assessed[0]!.duty, { n: 1n, d: 2n }),
+      vat: assessedShare(assessed[0]!.vat, { n: 1n, d: 2n }),
+      customsValue: 20,
+    });
+  }); // prettier-ignore
+
+  it('the flat duty per subheading is spread over the subheading’s lines by value', () => {
+    const order = [
+      { lineNo: 1, hsCode: '610910', quantity: 1, lineValue: 30 },
+      { lineNo: 2, hsCode: '610910', quantity: 1, lineValue: 10 },
+      { lineNo: 3, hsCode: '420222', quantity: 1, lineValue: 12 },
+    ];
+    const assessed = assess(order, FR_TARIFF, '2026-08-01');
+    // 3 EUR per subheading, booked on its first line; VAT on value plus duty.
+    expect(assessed.map((l) => [l.duty, l.vat])).toEqual([[3, 6.6], [0, 2], [3, 3]]);
+    expect(assessedOnReturn(order, assessed, [{ lineNo: 2, quantity: 1 }])).toEqual({ duty: 0.75, vat: 2.15, customsValue: 10 });
+    expect(assessedOnReturn(order, assessed, [{ lineNo: 1, quantity: 1 }])).toEqual({ duty: 2.25, vat: 6.45, customsValue: 30 });
+    expect(assessedOnReturn(order, assessed, [{ lineNo: 3, quantity: 1 }])).toEqual({ duty: 3, vat: 3, customsValue: 12 });
+  }); // prettier-ignore
+
+  it('what was assessed on a subheading the order does not have is spread over the order by value', () => {
+    const order = [
+      { lineNo: 1, hsCode: '610910', quantity: 1, lineValue: 30 },
+      { lineNo: 2, hsCode: '420222', quantity: 1, lineValue: 10 },
+    ];
+    // The declarant classified the tote bag as a T-shirt of another subheading.
+    const assessed = [
+      { hs6: '610910', duty: 3.6, vat: 6.72, customsValue: 30 },
+      { hs6: '611020', duty: 1.2, vat: 2.24, customsValue: 10 },
+    ];
+    expect(assessedOnReturn(order, assessed, [{ lineNo: 2, quantity: 1 }])).toEqual({ duty: 0.3, vat: 0.56, customsValue: 2.5 });
+    expect(assessedOnReturn(order, assessed, [{ lineNo: 1, quantity: 1 }])).toEqual({ duty: 4.5, vat: 8.4, customsValue: 37.5 });
+  }); // prettier-ignore
+
+  it('nothing assessed, nothing to give back', () => {
+    expect(assessedOnReturn([tshirt], [], [{ lineNo: 1, quantity: 1 }])).toEqual({
+      duty: 0,
+      vat: 0,
+      customsValue: 0,
+    });
   });
 });

@@ -11,10 +11,10 @@ import {
   assertRefundWithinPaid,
   assertReturnable,
   assertStep,
-  assertWithinAssessedShare,
+  assertWithinAssessed,
+  assessedOnReturn,
   DEFAULT_RETURN_POLICY_SET,
   returnDeadlines,
-  returnedShare,
   returnPolicyFor,
   ReturnDecision,
   ReturnPolicySet,
@@ -23,6 +23,7 @@ import {
   ReturnShipment,
   statusAfter,
   type AppliedReturnPolicy,
+  type AssessedOnReturn,
   type ReturnDeadlines,
   type ReturnLine,
   type ReturnStatus,
@@ -554,11 +555,11 @@ export class ReturnsContract extends Contract {
   }
 
   /**
-   * Customs refunds at most the duty and VAT it assessed on the goods that came back, in the
-   * assessment's currency, and restores at most their customs value to the buyer's annual limit,
-   * where the purchase counted against one. Reads its own assessment and the order (in the
-   * platform's collection, of which customs is a member). Returns the buyer's year the quota
-   * restored goes back to, when the decision restores some.
+   * Customs refunds at most the duty and VAT it assessed on the goods that came back (by order line,
+   * returns.ts assessedOnReturn), in the assessment's currency, and restores at most their customs
+   * value to the buyer's annual limit, where the purchase counted against one. Reads its own
+   * assessment and the order (in the platform's collection, of which customs is a member). Returns
+   * the buyer's year the quota restored goes back to, when the decision restores some.
    */
   private async assertWithinAssessment(
     ctx: Context,
@@ -587,23 +588,28 @@ export class ReturnsContract extends Contract {
     }
     const consignment = await loadConsignment(ctx, id);
     const order = await this.keptFields(ctx, consignment, 'order', OrderLines);
-    const share = returnedShare(order.lines, current.lines);
+    const onReturn = assessedOnReturn(order.lines, duty.lines, current.lines);
     const others = (await listByPartialKey<ReturnRecord>(ctx, KeyType.return, [id])).filter(
       (r) => r.returnId !== current.returnId && r.decision,
     );
     const earlier = (pick: (d: ReturnDecision) => number) =>
       Math.round(others.reduce((n, r) => n + pick(r.decision!), 0) * 100) / 100;
-    const check = (what: string, assessed: number, asked: number, pick: (d: ReturnDecision) => number) =>
-      assertWithinAssessedShare({
+    const check = (
+      what: string,
+      amount: keyof AssessedOnReturn,
+      asked: number,
+      pick: (d: ReturnDecision) => number,
+    ) =>
+      assertWithinAssessed({
         what,
         currency: duty.currency,
-        assessed,
-        share,
+        assessed: duty[amount],
+        onReturn: onReturn[amount],
         asked,
         earlier: earlier(pick),
       });
-    check('duty refund', duty.duty, decision.dutyRefund, (d) => d.dutyRefund);
-    check('VAT refund', duty.vat, decision.vatRefund, (d) => d.vatRefund);
+    check('duty refund', 'duty', decision.dutyRefund, (d) => d.dutyRefund);
+    check('VAT refund', 'vat', decision.vatRefund, (d) => d.vatRefund);
     if (decision.quotaRestored !== undefined) {
       const filing = assessment.buyerQuota;
       if (filing === undefined) {
@@ -614,7 +620,7 @@ export class ReturnsContract extends Contract {
             : `the purchase exceeded the buyer's limits (${limits.reasons.join(', ')}) and was not counted`;
         throw new Error(`${why}; quotaRestored does not apply to consignment ${id}`);
       }
-      check('quota restored', duty.customsValue, decision.quotaRestored, (d) => d.quotaRestored ?? 0);
+      check('quota restored', 'customsValue', decision.quotaRestored, (d) => d.quotaRestored ?? 0);
       return filing;
     }
     return undefined;

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { ConfigVersion } from './customs';
-import { applyFraction, decimalFraction, fromCents, toCents, type DecimalFraction } from './revenue';
+import {
+  applyFraction,
+  decimalFraction,
+  fromCents,
+  toCents,
+  type DecimalFraction,
+  type DutyAssessmentLine,
+} from './revenue';
 import { CountryCode, CurrencyCode, Money, ReasonCode, Reference, TrackingNumber, UnLocode } from './schemas';
 
 /*
@@ -205,57 +212,127 @@ export interface ValuedLine extends OrderedLine {
   readonly lineValue: number;
 }
 
-/**
- * The part of the order's value a return takes back, as an exact fraction (line values in cents,
- * quantities as the decimals they were written as): its lines' value over all lines' value, at
- * most the whole. A float share would round a refund cap off the cent the README promises.
- */
-export function returnedShare(ordered: readonly ValuedLine[], lines: readonly ReturnLine[]): DecimalFraction {
-  const total = ordered.reduce((n, o) => n + BigInt(toCents(o.lineValue)), 0n);
-  if (total === 0n) return { n: lines.length > 0 ? 1n : 0n, d: 1n };
-  const back = lines.reduce<DecimalFraction>(
-    (sum, l) => {
-      const o = ordered.find((x) => x.lineNo === l.lineNo);
-      if (!o) return sum;
-      const returned = decimalFraction(l.quantity);
-      const of = decimalFraction(o.quantity);
-      const n = BigInt(toCents(o.lineValue)) * returned.n * of.d;
-      const d = returned.d * of.n;
-      return { n: sum.n * d + n * sum.d, d: sum.d * d };
-    },
-    { n: 0n, d: 1n },
-  );
-  return back.n >= back.d * total ? { n: 1n, d: 1n } : { n: back.n, d: back.d * total };
+const ZERO: DecimalFraction = { n: 0n, d: 1n };
+const ONE: DecimalFraction = { n: 1n, d: 1n };
+
+function gcd(a: bigint, b: bigint): bigint {
+  return b === 0n ? a : gcd(b, a % b);
 }
 
-const money = (cents: number, currency: string) => `${fromCents(cents).toFixed(2)} ${currency}`;
+/** a + b, reduced: a sum over hundreds of lines would otherwise carry the product of their denominators. */
+function add(a: DecimalFraction, b: DecimalFraction): DecimalFraction {
+  const n = a.n * b.d + b.n * a.d;
+  const d = a.d * b.d;
+  const g = gcd(n < 0n ? -n : n, d);
+  return { n: n / g, d: d / g };
+}
 
-/** A return's share of an assessed amount, rounded half-up to the cent: the most customs refunds for it. */
+/**
+ * The part of the lines' value a return takes back, as an exact fraction (line values in cents,
+ * quantities as the decimals they were written as): its lines' value over all lines' value, at
+ * most the whole; lines not among them count for nothing. Lines worth nothing together weigh the
+ * same each, as revenue.ts apportions charges over them. A float share would round a refund cap
+ * off the cent the README promises.
+ */
+export function returnedShare(ordered: readonly ValuedLine[], lines: readonly ReturnLine[]): DecimalFraction {
+  const values = ordered.reduce((n, o) => n + BigInt(toCents(o.lineValue)), 0n);
+  const total = values === 0n ? BigInt(ordered.length) : values;
+  if (total === 0n) return ZERO;
+  const back = lines.reduce<DecimalFraction>((sum, l) => {
+    const o = ordered.find((x) => x.lineNo === l.lineNo);
+    if (!o) return sum;
+    const weight = values === 0n ? 1n : BigInt(toCents(o.lineValue));
+    const returned = decimalFraction(l.quantity);
+    const of = decimalFraction(o.quantity);
+    return add(sum, { n: weight * returned.n * of.d, d: returned.d * of.n });
+  }, ZERO);
+  return back.n >= back.d * total ? ONE : { n: back.n, d: back.d * total };
+}
+
+/** An amount's share, rounded half-up to the cent. */
 export function assessedShare(assessed: number, share: DecimalFraction): number {
   return fromCents(applyFraction(toCents(assessed), share));
 }
 
+/** An order line as the refund caps read it: its HS code ties it to the assessed lines. */
+export interface ClassifiedLine extends ValuedLine {
+  readonly hsCode: string;
+}
+
+/** What the revenue assessment put on one of its lines, in the tariff's currency. */
+export type AssessedLine = Pick<DutyAssessmentLine, 'hs6' | 'duty' | 'vat' | 'customsValue'>;
+
+export interface AssessedOnReturn {
+  readonly duty: number;
+  readonly vat: number;
+  readonly customsValue: number;
+}
+
+const AMOUNTS = ['duty', 'vat', 'customsValue'] as const;
+
 /**
- * Customs refunds at most what it assessed for the goods that came back: for each amount, this
- * return's share of the assessed amount (rounded half-up to the cent), and with the earlier
- * returns' refunds never more than the assessed amount itself.
+ * What the revenue assessment put on the goods a return takes back: the most customs refunds of
+ * duty and VAT for it, and restores to the buyer's annual limit.
+ *
+ * The assessed lines are the declaration's when there was one, and carry no order line numbers, so
+ * they are tied to the order lines by HS6 subheading: within one, duty and VAT rates are the same
+ * (they are set by heading or chapter), and the flat duty is charged once per subheading. Each
+ * subheading's assessed amounts are spread over the order lines of that subheading by value and
+ * prorated by the quantity returned; with one order line per subheading, that is exactly what the
+ * assessment put on the line. What was assessed on a subheading the order does not have (the
+ * declarant classified the goods otherwise) cannot be tied to lines, and is spread over all order
+ * lines by value. Exact fractions, rounded half-up to the cent once per amount.
  */
-export function assertWithinAssessedShare(input: {
+export function assessedOnReturn(
+  ordered: readonly ClassifiedLine[],
+  assessed: readonly AssessedLine[],
+  lines: readonly ReturnLine[],
+): AssessedOnReturn {
+  const total = { duty: ZERO, vat: ZERO, customsValue: ZERO };
+  const accrue = (on: readonly AssessedLine[], share: DecimalFraction) => {
+    for (const amount of AMOUNTS) {
+      const cents = on.reduce((n, l) => n + BigInt(toCents(l[amount])), 0n);
+      total[amount] = add(total[amount], { n: cents * share.n, d: share.d });
+    }
+  };
+  const unmatched: AssessedLine[] = [];
+  for (const hs6 of new Set(assessed.map((l) => l.hs6))) {
+    const on = assessed.filter((l) => l.hs6 === hs6);
+    const orderLines = ordered.filter((o) => o.hsCode.slice(0, 6) === hs6);
+    if (orderLines.length === 0) unmatched.push(...on);
+    else accrue(on, returnedShare(orderLines, lines));
+  }
+  accrue(unmatched, returnedShare(ordered, lines));
+  // The totals are in cents: one cent times each, rounded half-up.
+  const rounded = (f: DecimalFraction) => fromCents(applyFraction(1, f));
+  return { duty: rounded(total.duty), vat: rounded(total.vat), customsValue: rounded(total.customsValue) };
+}
+
+const money = (cents: number, currency: string) => `${fromCents(cents).toFixed(2)} ${currency}`;
+
+/**
+ * Customs refunds at most what it assessed on the goods that came back (assessedOnReturn), and
+ * with the earlier returns' refunds never more than the assessed amount itself.
+ */
+export function assertWithinAssessed(input: {
   readonly what: string;
   readonly currency: string;
   readonly assessed: number;
-  readonly share: DecimalFraction;
+  /** What the assessment put on this return's goods. */
+  readonly onReturn: number;
   readonly asked: number;
   readonly earlier: number;
 }): void {
   const { what, currency } = input;
-  const assessed = toCents(input.assessed);
-  const asked = toCents(input.asked);
-  const earlier = toCents(input.earlier);
-  const cap = toCents(assessedShare(input.assessed, input.share));
-  if (asked > cap) {
+  const [assessed, onReturn, asked, earlier] = [
+    input.assessed,
+    input.onReturn,
+    input.asked,
+    input.earlier,
+  ].map(toCents) as [number, number, number, number];
+  if (asked > onReturn) {
     throw new Error(
-      `${what} of ${money(asked, currency)} exceeds this return's share: at most ${money(cap, currency)} (${(applyFraction(1000, input.share) / 10).toFixed(1)}% of the ${money(assessed, currency)} assessed)`,
+      `${what} of ${money(asked, currency)} exceeds what customs assessed on the returned goods: at most ${money(onReturn, currency)} (of the ${money(assessed, currency)} assessed)`,
     );
   }
   if (earlier + asked > assessed) {
