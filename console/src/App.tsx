@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Api, type Me } from './api';
 import { Link, navigate, usePath } from './router';
 import { audienceOf, SessionContext, storedToken, storeToken, type Audience } from './session';
@@ -25,16 +25,26 @@ export function App() {
   const [token, setToken] = useState(storedToken);
   const [me, setMe] = useState<Me>();
   const [error, setError] = useState<Error>();
-  const api = useMemo(() => (token ? new Api(token) : undefined), [token]);
+  /** Forgets the credential; the sign-in page shows `reason`. */
+  const endSession = useCallback((reason?: Error) => {
+    storeToken(null);
+    setToken(null);
+    setMe(undefined);
+    setError(reason);
+  }, []);
+  const api = useMemo(() => {
+    if (!token) return undefined;
+    // Any call or event stream refused with 401 ends the session, e.g. when a JWT expires; an answer
+    // that arrives after this credential was signed out or replaced leaves the next session alone.
+    return new Api(token, (refusal) => {
+      if (storedToken() === token) endSession(refusal);
+    });
+  }, [token, endSession]);
 
   useEffect(() => {
     if (!api) return;
-    api.get<Me>('/v1/me').then(setMe, (e: Error) => {
-      storeToken(null);
-      setToken(null);
-      setError(e);
-    });
-  }, [api]);
+    api.get<Me>('/v1/me').then(setMe, endSession);
+  }, [api, endSession]);
 
   const signIn = async (credential: string) => {
     const candidate = new Api(credential);
@@ -46,9 +56,7 @@ export function App() {
     navigate(HOME[audienceOf(who)], true);
   };
   const signOut = () => {
-    storeToken(null);
-    setToken(null);
-    setMe(undefined);
+    endSession();
     navigate('/', true);
   };
 

@@ -28,7 +28,11 @@ export interface LedgerEvent {
 }
 
 export class Api {
-  constructor(private readonly token: string) {}
+  constructor(
+    private readonly token: string,
+    /** Told of every 401: the credential is no longer accepted (expired, or its key removed). */
+    private readonly onUnauthorized?: (error: ApiError) => void,
+  ) {}
 
   get<T>(path: string, signal?: AbortSignal): Promise<T> {
     return this.call<T>('GET', path, undefined, signal);
@@ -50,17 +54,16 @@ export class Api {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    if (!response.ok) {
-      const problem = (parsed ?? {}) as { title?: string; detail?: string };
-      throw new ApiError(response.status, problem.title ?? response.statusText, problem.detail ?? text);
-    }
-    return parsed as T;
+    if (!response.ok) throw this.refusal(response, text);
+    return parseJson(text) as T;
+  }
+
+  /** The error for a non-2xx answer, from its problem document; a 401 also ends the session. */
+  private refusal(response: Response, text: string): ApiError {
+    const problem = (parseJson(text) ?? {}) as { title?: string; detail?: string };
+    const error = new ApiError(response.status, problem.title ?? response.statusText, problem.detail ?? text);
+    if (error.status === 401) this.onUnauthorized?.(error);
+    return error;
   }
 
   /**
@@ -87,7 +90,8 @@ export class Api {
             ...(lastEventId === undefined ? {} : { 'Last-Event-ID': lastEventId }),
           },
         });
-        if (!response.ok || !response.body) throw new ApiError(response.status, response.statusText, '');
+        if (!response.ok) throw this.refusal(response, await response.text());
+        if (!response.body) throw new Error('the event stream has no body');
         const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
         let buffer = '';
         for (;;) {
@@ -110,6 +114,14 @@ export class Api {
       }
       await new Promise((resolve) => setTimeout(resolve, 2000));
     }
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text === '' ? undefined : JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 

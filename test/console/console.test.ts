@@ -15,6 +15,7 @@ import { chromium, type Browser, type BrowserContextOptions, type Page } from 'p
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { hs256, now, TEST_JWT_SECRET } from '../support/jwt.js';
 import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -109,16 +110,23 @@ async function assessed(id: string): Promise<void> {
 
 const apiKey = (user: string): string => t.gateway.credentials.find((c) => c.user === user)!.apiKey;
 
-/** A fresh browser context (its own session storage), signed in as a demo user through the sign-in form. */
-async function signIn(user: string, options: BrowserContextOptions = {}): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, ...options });
+/**
+ * A fresh browser context (its own session storage), signed in through the sign-in form as a demo
+ * user, or as the user of another credential (a JWT).
+ */
+async function signIn(
+  user: string,
+  options: BrowserContextOptions & { credential?: string } = {},
+): Promise<Page> {
+  const { credential = apiKey(user), ...contextOptions } = options;
+  const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, ...contextOptions });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
   page.on('pageerror', (e) => problems.push(e.message));
   (page as Page & { problems: string[] }).problems = problems;
   await page.goto(`${t.gateway.url}/console/`);
-  await page.getByLabel('API key or JWT').fill(apiKey(user));
+  await page.getByLabel('API key or JWT').fill(credential);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect.poll(() => page.getByTestId('who').textContent()).toContain(user);
   return page;
@@ -159,7 +167,7 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await mkdir(SHOTS, { recursive: true });
     axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
     [t, browser] = await Promise.all([
-      startTestGateway(),
+      startTestGateway({ JWT_SECRET: TEST_JWT_SECRET }),
       chromium.launch({ executablePath: CHROMIUM, headless: true }),
     ]);
     // Lanes that follow from the data alone: a failed match (30) with a new seller (15) is red.
@@ -361,6 +369,94 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     expect(await page.getByTestId('timeline').count()).toBe(0);
     expect(await page.locator('body').innerText()).not.toContain('MATCH_PAYMENT_AMOUNT');
     await screenshot(page, 'trader-forbidden');
+    await page.context().close();
+  });
+
+  it('signs out when the JWT expires: the event stream ends, and the sign-in page says why', async () => {
+    // The gateway allows 30 s of clock skew: a token whose exp was 24 s ago is good for 6 to 7 s more.
+    const jwt = hs256({
+      sub: 'jwt-trader',
+      org: 'PlatformAMSP',
+      role: 'operator',
+      aud: 'customs-ledger',
+      exp: now() - 24,
+    });
+    const page = await signIn('jwt-trader', { credential: jwt });
+    await expect.poll(() => page.url()).toContain('/console/mine');
+    // The trader's page only follows the event stream: nothing but the stream's end can sign it out.
+    await page.getByLabel('API key or JWT').waitFor({ timeout: 20_000 });
+    expect(await page.getByRole('alert').textContent()).toBe('401 Unauthorized: JWT has expired');
+    expect(await page.evaluate(() => sessionStorage.getItem('customs-console-token'))).toBeNull();
+    await screenshot(page, 'session-expired');
+    await expectAccessible(page);
+    expectNoScriptErrors(page);
+    await page.context().close();
+  });
+
+  it('does not call a trader up to date once its event stream is refused, and says why', async () => {
+    const page = await signIn(PLATFORM_B);
+    await page.route('**/v1/events*', (route) =>
+      route.fulfill({
+        status: 429,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({
+          title: 'Too Many Requests',
+          status: 429,
+          detail: 'too many requests; retry later',
+        }),
+      }),
+    );
+    await page.reload();
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toBe(
+      '429 Too Many Requests: too many requests; retry later',
+    );
+    // Past the second in which the page would otherwise have settled on "up to date".
+    await page.waitForTimeout(2000);
+    const status = await page.getByText(/consignments? of PlatformBMSP/).textContent();
+    expect(status).toContain('Live updates have stopped');
+    expect(status).not.toContain('Up to date');
+    await page.context().close();
+  });
+
+  it('a trader makes a disclosure package; the page then shows the read it recorded', async () => {
+    const page = await signIn(PLATFORM_A);
+    await page.goto(`${t.gateway.url}/console/consignments/${DEAR}`);
+    const reads = page
+      .getByRole('table', { name: 'Personal-data reads of this consignment' })
+      .locator('tbody tr');
+    // Loaded when it shows either the reads or that there are none.
+    await page
+      .getByRole('table', { name: 'Personal-data reads of this consignment' })
+      .or(page.getByText('No one has read this personal data.'))
+      .waitFor();
+    const before = await reads.count();
+    await page.getByRole('button', { name: 'Make disclosure package' }).click();
+    await expect.poll(() => page.locator('#disclosure-package').inputValue()).toContain('"disclosure"');
+    await expect.poll(() => reads.count(), { timeout: 10_000 }).toBe(before + 1);
+    expectNoScriptErrors(page);
+    await page.context().close();
+  });
+
+  it('counts consignments per hour of the browser’s time zone on the dashboard', async () => {
+    const page = await signIn(OFFICER, { timezoneId: 'Asia/Tokyo' });
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    const chart = page.getByRole('img', { name: /Consignments first assessed per hour/ });
+    await chart.waitFor();
+    const queue = await t
+      .as(OFFICER)
+      .get<{ items: { firstAssessedAt: string }[] }>('/v1/customs/queue?includeClosed=true&limit=200');
+    const perHour = new Map<string, number>();
+    for (const { firstAssessedAt } of queue.body.items) {
+      // Tokyo is UTC+9 all year.
+      const hour = new Date(Date.parse(firstAssessedAt) + 9 * 3600_000).toISOString().slice(0, 13);
+      perHour.set(hour, (perHour.get(hour) ?? 0) + 1);
+    }
+    const expected = [...perHour.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([hour, n]) => `${hour.slice(11)}h ${n}`)
+      .join(', ');
+    expect(await chart.getAttribute('aria-label')).toBe(`Consignments first assessed per hour: ${expected}`);
     await page.context().close();
   });
 

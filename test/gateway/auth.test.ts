@@ -204,9 +204,10 @@ describe('API keys', () => {
 });
 
 describe('JWT bearer tokens', () => {
-  it('accepts a valid HS256 token and maps its claims to a principal', async () => {
+  it('accepts a valid HS256 token and maps its claims to a principal, with when it stops being accepted', async () => {
+    const exp = now() + 300;
     const res = await call(
-      `Bearer ${await hs256(claims({ org: 'CustomsMSP', role: 'officer', sub: 'bob' }))}`,
+      `Bearer ${await hs256(claims({ org: 'CustomsMSP', role: 'officer', sub: 'bob', exp }))}`,
     );
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
@@ -215,6 +216,8 @@ describe('JWT bearer tokens', () => {
       orgRole: 'customs',
       role: 'officer',
       authMethod: 'jwt',
+      // exp plus the 30 s of clock skew allowed, in milliseconds.
+      expiresAt: (exp + 30) * 1000,
     });
   });
 

@@ -4,16 +4,16 @@
  * expired, unsigned, forged and wrong-scheme credentials are refused with 401 problem+json.
  * (The verifiers themselves, JWKS and key storage: test/gateway/auth.test.ts.)
  */
-import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { b64url, hs256, now, TEST_JWT_SECRET } from '../support/jwt.js';
+import { readSseUntil } from '../support/sse.js';
 import { expectProblem } from './support.js';
 
-const JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256!';
 let t: TestGateway;
 
 beforeAll(async () => {
-  t = await startTestGateway({ JWT_SECRET, JWT_ISSUER: 'https://idp.example' });
+  t = await startTestGateway({ JWT_SECRET: TEST_JWT_SECRET, JWT_ISSUER: 'https://idp.example' });
   const res = await t.as('platforma-operator').post('/v1/consignments', {
     consignmentId: 'AUTH-1',
     orderNumber: 'ORD-AUTH-1',
@@ -26,15 +26,6 @@ afterAll(async () => {
   await t?.close();
 });
 
-const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
-function hs256(
-  payload: Record<string, unknown>,
-  header: Record<string, unknown> = { alg: 'HS256', typ: 'JWT' },
-): string {
-  const unsigned = `${b64url(header)}.${b64url(payload)}`;
-  return `${unsigned}.${createHmac('sha256', JWT_SECRET).update(unsigned).digest('base64url')}`;
-}
-const now = (): number => Math.floor(Date.now() / 1000);
 const as = (authorization: string) => client(t.gateway.url, { Authorization: authorization });
 
 describe('authentication', () => {
@@ -122,6 +113,40 @@ describe('authentication', () => {
       const res = await as(`Bearer ${jwt}`).get('/v1/consignments/AUTH-1');
       expect(res.status, `${sub}: ${res.text}`).toBe(200);
     }
+  });
+
+  it('ends an event stream when the JWT it was opened with expires, and refuses the reconnection', async () => {
+    // The verifier allows 30 s of clock skew: a token whose exp was 27 s ago is good for 2 to 3 s more.
+    const exp = now() - 27;
+    const expiresAt = (exp + 30) * 1000;
+    const jwt = `Bearer ${hs256({ sub: 'jwt-listener', org: 'CustomsMSP', role: 'officer', aud: 'customs-ledger', iss: 'https://idp.example', exp })}`;
+    // An API key has no expiry: its stream, open meanwhile, must still deliver afterwards.
+    const keyed = readSseUntil(
+      t,
+      'customs-officer',
+      (events) => events.some((e) => e.data.consignmentId === 'AUTH-EXP'),
+      undefined,
+      20_000,
+    );
+    const stream = await fetch(`${t.gateway.url}/v1/events`, {
+      headers: { Authorization: jwt },
+      signal: AbortSignal.timeout(15_000),
+    });
+    expect(stream.status).toBe(200);
+    await stream.text(); // resolves when the gateway ends the stream
+    // Not before the token expired (timers may round by a millisecond or so), and not long after.
+    expect(Date.now()).toBeGreaterThanOrEqual(expiresAt - 50);
+    expect(Date.now()).toBeLessThan(expiresAt + 2000);
+    expectProblem(await as(jwt).get('/v1/events'), 401, 'JWT has expired');
+
+    const created = await t.as('platforma-operator').post('/v1/consignments', {
+      consignmentId: 'AUTH-EXP',
+      orderNumber: 'ORD-AUTH-EXP',
+      originCountry: 'CN',
+      destinationCountry: 'FR',
+    });
+    expect(created.status, created.text).toBe(201);
+    expect((await keyed).map((e) => e.data.consignmentId)).toContain('AUTH-EXP');
   });
 
   it('answers every documented operation anonymously only where it declares no security', async () => {

@@ -179,7 +179,7 @@ export function ConsignmentPage({ id }: { id: string }) {
         onDone={refresh}
       />
       <AccessLogSection id={id} reloadKey={key} />
-      {audience === 'trader' && participant && <DisclosureForm id={id} />}
+      {audience === 'trader' && participant && <DisclosureForm id={id} onDone={refresh} />}
     </>
   );
 }
@@ -720,8 +720,11 @@ function AccessLogSection({ id, reloadKey }: { id: string; reloadKey: string }) 
   );
 }
 
-/** A record holder discloses chosen fields to a third party (an auditor checks them on the audit page). */
-function DisclosureForm({ id }: { id: string }) {
+/**
+ * A record holder discloses chosen fields to a third party (an auditor checks them on the audit
+ * page). Making the package reads the record, a recorded access: the page reloads to show it.
+ */
+function DisclosureForm({ id, onDone }: { id: string; onDone: () => void }) {
   const { api } = useSession();
   const [record, setRecord] = useState('order');
   const [fields, setFields] = useState('/currency');
@@ -740,6 +743,7 @@ function DisclosureForm({ id }: { id: string }) {
           .filter(Boolean),
       };
       setPkg(JSON.stringify(await api.post(`/v1/consignments/${seg(id)}/disclosures`, body), null, 2));
+      onDone();
     } catch (e) {
       setError(e as Error);
     }

@@ -43,7 +43,8 @@ async function loadStats(api: Api, signal: AbortSignal): Promise<Stats> {
   const hours = new Map<string, number>();
   const lanes: Record<string, number> = { green: 0, amber: 0, red: 0 };
   for (const item of items) {
-    const hour = item.firstAssessedAt.slice(0, 13);
+    // The browser's local hour, as every other time in the console is shown.
+    const hour = localHour(item.firstAssessedAt);
     hours.set(hour, (hours.get(hour) ?? 0) + 1);
     lanes[item.lane] = (lanes[item.lane] ?? 0) + 1;
   }
@@ -172,4 +173,11 @@ function Kpi({ label, value, hint }: { label: string; value: string; hint?: stri
       {hint && <div className="muted small">{hint}</div>}
     </div>
   );
+}
+
+/** `YYYY-MM-DDTHH` of an instant in the browser's time zone, sortable like the ISO form. */
+function localHour(iso: string): string {
+  const at = new Date(iso);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())}T${two(at.getHours())}`;
 }

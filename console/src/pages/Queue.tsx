@@ -227,11 +227,11 @@ function QueueTable({ page }: { page: QueuePage }) {
 function useLiveCount(reload: () => void): string {
   const { api } = useSession();
   const [arrived, setArrived] = useState(0);
-  const [connected, setConnected] = useState(false);
+  const [failure, setFailure] = useState<Error>();
   const pending = useRef<ReturnType<typeof setTimeout>>(undefined);
   useEffect(() => {
     const controller = new AbortController();
-    setConnected(true);
+    setFailure(undefined);
     api
       .events((event) => {
         if (event.event === 'ConsignmentCreated') setArrived((n) => n + 1);
@@ -242,12 +242,12 @@ function useLiveCount(reload: () => void): string {
           }, 2000);
         }
       }, controller.signal)
-      .catch(() => setConnected(false));
+      .catch((e: Error) => setFailure(e));
     return () => {
       controller.abort();
       clearTimeout(pending.current);
     };
   }, [api, reload]);
-  if (!connected) return 'Live updates are off (the event stream refused).';
+  if (failure) return `Live updates have stopped (${failure.message}); reload the page to resume them.`;
   return `Live: ${arrived} new consignment${arrived === 1 ? '' : 's'} since you opened this page.`;
 }

@@ -56,7 +56,11 @@ export function TraderHome() {
     <>
       <h1>My consignments</h1>
       <p className="muted" role="status">
-        {settled ? 'Up to date; new events appear as they are committed.' : 'Reading the ledger’s events…'}{' '}
+        {error
+          ? 'Live updates have stopped (see below); reload the page to resume them.'
+          : settled
+            ? 'Up to date; new events appear as they are committed.'
+            : 'Reading the ledger’s events…'}{' '}
         {all.length} consignment
         {all.length === 1 ? '' : 's'} of {me.mspId}.
       </p>

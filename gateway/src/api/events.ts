@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { Response } from 'express';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { z } from '../http/openapi.js';
+import { CLOCK_TOLERANCE_SECONDS } from '../auth/jwt.js';
 import type { EventHub } from '../services/event-hub.js';
 import { jsonText } from '../http/json.js';
 import { NumberParam } from './schemas.js';
@@ -18,6 +19,8 @@ export interface EventRoutesOptions {
 
 /** What the client's EventSource waits before reconnecting, in milliseconds. */
 const RETRY_MS = 2000;
+/** The longest delay setTimeout keeps (about 24.8 days); a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const EventsQuery = z.strictObject({
   lastEventId: z.string().max(100).optional().openapi({
@@ -36,7 +39,7 @@ const DESCRIPTION = `Server-Sent Events (\`text/event-stream\`) of the ledger's 
 
 The stream starts with \`retry: ${RETRY_MS}\`; each event is \`id: <block>:<transaction id>\`, \`event: <chaincode event name>\` (ConsignmentCreated, RecordSubmitted, MovementRecorded, DecisionRecorded, PartyRegistered, PersonalDataAccessed, …) and \`data: <the event's JSON payload>\` (less what the caller's role may not see, as on GET /v1/consignments/{id}: customs' reason codes are for customs alone; order, tracking and payment ids are not for auditors); a comment line (heartbeat) is sent every 15 seconds.
 
-Reconnecting with the \`Last-Event-ID\` header (or the \`lastEventId\` query parameter) resumes right after that event, with no gap and no duplicate; a malformed id is refused with 400. Customs and auditors see every event; any other organisation sees the events of consignments it takes part in (created, or submitted one of their records) and events naming its own organisation.`;
+Reconnecting with the \`Last-Event-ID\` header (or the \`lastEventId\` query parameter) resumes right after that event, with no gap and no duplicate; a malformed id is refused with 400. A stream opened with a JWT ends when that token expires (its \`exp\` plus ${CLOCK_TOLERANCE_SECONDS} seconds of clock tolerance), so reconnecting needs a valid token: the expired one is refused with 401. Customs and auditors see every event; any other organisation sees the events of consignments it takes part in (created, or submitted one of their records) and events naming its own organisation.`;
 
 /** Chaincode events as Server-Sent Events, resumable with Last-Event-ID, filtered by organisation. */
 export function eventRoutes(hub: EventHub, options: EventRoutesOptions = {}): RouteDefinition[] {
@@ -77,6 +80,12 @@ export function eventRoutes(hub: EventHub, options: EventRoutesOptions = {}): Ro
         });
         res.write(`retry: ${RETRY_MS}\n\n`);
         const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
+        // The token was checked when the stream opened: it must not deliver past the token's expiry.
+        // A token valid for longer than a timer can wait ends its stream early; the client resumes.
+        const expiry =
+          principal.expiresAt === undefined
+            ? undefined
+            : setTimeout(stop, Math.min(principal.expiresAt - Date.now(), MAX_TIMER_MS));
         try {
           for await (const { id, event, data } of events) {
             // JSON has no raw line breaks; the name is the chaincode's, so it is kept to one line too.
@@ -86,6 +95,7 @@ export function eventRoutes(hub: EventHub, options: EventRoutesOptions = {}): Ro
           }
         } finally {
           clearInterval(heartbeat);
+          clearTimeout(expiry);
           req.off('close', stop);
           res.off('close', stop);
           controller.abort();

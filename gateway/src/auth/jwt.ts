@@ -19,7 +19,8 @@ import { AUDIT_SIGNER, type Principal } from './principal.js';
 
 /** Exactly these: `none`, other HMAC sizes, PS*, EdDSA … are all refused before any key is looked up. */
 export const JWT_ALGORITHMS = ['HS256', 'RS256', 'ES256'] as const;
-const CLOCK_TOLERANCE_SECONDS = 30;
+/** How far past `exp` (and before `nbf`) a token is still accepted, for clocks that disagree. */
+export const CLOCK_TOLERANCE_SECONDS = 30;
 // Claim values become ledger enrolment names and log fields: printable, bounded.
 const USER_NAME = /^[^\p{Cc}\s][^\p{Cc}]{0,127}$/u;
 const ROLE_NAME = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/;
@@ -60,7 +61,7 @@ export class JwtVerifier {
     } catch (error) {
       throw this.problemFor(error, token);
     }
-    const { sub, org, role } = payload;
+    const { sub, org, role, exp } = payload;
     if (typeof sub !== 'string' || !USER_NAME.test(sub)) {
       throw unauthorized("JWT claim 'sub' must be a user name (1-128 printable characters)");
     }
@@ -73,7 +74,15 @@ export class JwtVerifier {
     if (!organisation) {
       throw unauthorized(`JWT claim 'org' names an unknown organisation: not in the network configuration`);
     }
-    return { user: sub, mspId: organisation.mspId, orgRole: organisation.role, role, authMethod: 'jwt' };
+    return {
+      user: sub,
+      mspId: organisation.mspId,
+      orgRole: organisation.role,
+      role,
+      authMethod: 'jwt',
+      // The moment jose starts refusing it (it compares whole seconds); exp is required and numeric.
+      expiresAt: (Math.ceil(exp!) + CLOCK_TOLERANCE_SECONDS) * 1000,
+    };
   }
 
   private async key(

@@ -15,6 +15,12 @@ export interface Principal {
   /** The user's role within the organisation: operator, officer, service, auditor, governance. */
   readonly role: string;
   readonly authMethod: 'api-key' | 'jwt';
+  /**
+   * When the credential stops being accepted, in milliseconds since the epoch: a JWT's `exp` plus the
+   * verifier's clock tolerance. API keys have none (they last until removed). What outlives the
+   * request it was authenticated for, the event stream, must end then.
+   */
+  readonly expiresAt?: number;
 }
 
 declare global {
