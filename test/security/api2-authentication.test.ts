@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, startTestGateway, type TestGateway } from '../support/gateway.js';
-import { b64url, hs256, now, TEST_JWT_SECRET } from '../support/jwt.js';
+import { b64url, bearerJwt, hs256, now, TEST_JWT_SECRET } from '../support/jwt.js';
 import { readSseUntil } from '../support/sse.js';
 import { expectProblem } from './support.js';
 
@@ -66,8 +66,7 @@ describe('authentication', () => {
   });
 
   it('signs for a JWT user with the role its token names now, not the role of its first request', async () => {
-    const customs = (sub: string, role: string): string =>
-      `Bearer ${hs256({ sub, org: 'CustomsMSP', role, aud: 'customs-ledger', iss: 'https://idp.example', exp: now() + 300 })}`;
+    const customs = (sub: string, role: string): string => bearerJwt({ sub, org: 'CustomsMSP', role });
     // Customs' service identity may only release (on a releasable assessment); an officer may hold.
     const hold = { decision: 'hold', reasonCodes: ['DOCUMENTS_REQUESTED'] };
     const serviceOnly = /can only be 'release'/;
@@ -89,28 +88,15 @@ describe('authentication', () => {
   });
 
   it("refuses a JWT naming the gateway's audit signer, whose ledger identity signs the audit log", async () => {
-    const jwt = hs256({
-      sub: 'gateway-audit',
-      org: 'PlatformAMSP',
-      role: 'service',
-      aud: 'customs-ledger',
-      iss: 'https://idp.example',
-      exp: now() + 300,
-    });
-    expectProblem(await as(`Bearer ${jwt}`).get('/v1/consignments/AUTH-1'), 401, /audit signer/);
+    const jwt = bearerJwt({ sub: 'gateway-audit', org: 'PlatformAMSP', role: 'service' });
+    expectProblem(await as(jwt).get('/v1/consignments/AUTH-1'), 401, /audit signer/);
   });
 
   it('enrols JWT users whose names are not file names', async () => {
     for (const sub of ['Alice Smith', '../etc/passwd', "o'brien@example.org"]) {
-      const jwt = hs256({
-        sub,
-        org: 'PlatformAMSP',
-        role: 'operator',
-        aud: 'customs-ledger',
-        iss: 'https://idp.example',
-        exp: now() + 300,
-      });
-      const res = await as(`Bearer ${jwt}`).get('/v1/consignments/AUTH-1');
+      const res = await as(bearerJwt({ sub, org: 'PlatformAMSP', role: 'operator' })).get(
+        '/v1/consignments/AUTH-1',
+      );
       expect(res.status, `${sub}: ${res.text}`).toBe(200);
     }
   });
@@ -119,7 +105,7 @@ describe('authentication', () => {
     // The verifier allows 30 s of clock skew: a token whose exp was 27 s ago is good for 2 to 3 s more.
     const exp = now() - 27;
     const expiresAt = (exp + 30) * 1000;
-    const jwt = `Bearer ${hs256({ sub: 'jwt-listener', org: 'CustomsMSP', role: 'officer', aud: 'customs-ledger', iss: 'https://idp.example', exp })}`;
+    const jwt = bearerJwt({ sub: 'jwt-listener', org: 'CustomsMSP', role: 'officer', exp });
     // An API key has no expiry: its stream, open meanwhile, must still deliver afterwards.
     const keyed = readSseUntil(
       t,

@@ -17,3 +17,11 @@ export function hs256(
 
 /** The current time as JWTs count it (exp, nbf, iat): whole seconds since the epoch. */
 export const now = (): number => Math.floor(Date.now() / 1000);
+
+/**
+ * An Authorization header the test gateways accept for this user: their audience and issuer, and a
+ * token valid for five minutes unless `exp` says otherwise.
+ */
+export function bearerJwt(user: { sub: string; org: string; role: string; exp?: number }): string {
+  return `Bearer ${hs256({ aud: 'customs-ledger', iss: 'https://idp.example', exp: now() + 300, ...user })}`;
+}
