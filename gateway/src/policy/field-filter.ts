@@ -1,5 +1,5 @@
 import type { Purpose, RecordKind } from '@customs-ledger/chaincode';
-import { removePointer } from './json-pointer.js';
+import { withoutPointer } from './json-pointer.js';
 
 /**
  * Data minimisation: each purpose sees only the personal fields it needs. Paths are JSON pointers
@@ -21,11 +21,7 @@ export function excludedPaths(purpose: Purpose): readonly string[] {
   return EXCLUDED[purpose];
 }
 
-/** A copy of the payload without the fields the purpose does not need. */
+/** The payload without the fields the purpose does not need (the payload itself is left as it is). */
 export function filterPersonalData(_kind: RecordKind, purpose: Purpose, payload: unknown): unknown {
-  const exclusions = EXCLUDED[purpose];
-  if (exclusions.length === 0) return payload;
-  const copy = structuredClone(payload);
-  for (const pointer of exclusions) removePointer(copy, pointer);
-  return copy;
+  return EXCLUDED[purpose].reduce((filtered, pointer) => withoutPointer(filtered, pointer), payload);
 }

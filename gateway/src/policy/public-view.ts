@@ -1,6 +1,6 @@
 import { JoinKeys, type OrgRole } from '@customs-ledger/chaincode';
 import type { Principal } from '../auth/principal.js';
-import { removePointer } from './json-pointer.js';
+import { withoutPointer } from './json-pointer.js';
 
 type Property = 'reasonCodes' | 'joinKeys';
 
@@ -33,7 +33,7 @@ const isReferral = (item: unknown): boolean => {
 };
 const SPARED: Partial<Record<Property, (item: unknown) => boolean>> = { reasonCodes: isReferral };
 
-/** Where the protected properties sit in one shape of data: JSON pointers (see removePointer). */
+/** Where the protected properties sit in one shape of data: JSON pointers (see withoutPointer). */
 type Locations = Partial<Record<Property, readonly string[]>>;
 
 /** The countries route the consignment and stay public; a join key added later is protected. */
@@ -79,17 +79,16 @@ const EVENTS: ReadonlyMap<string, Locations> = new Map([
   ['ReturnShipped', { joinKeys: ['/trackingNumber'] }],
 ]);
 
-/** A copy of the value without what the principal's role may not see (the value itself if nothing). */
+/** The value without what the principal's role may not see; the value itself is left as it is. */
 function withheld<T>(principal: Principal, locations: Locations, value: T): T {
   const hidden = Object.entries(locations).filter(
     ([property]) => !SEEN_BY[property as Property].includes(principal.orgRole),
   );
-  if (hidden.length === 0) return value;
-  const copy = structuredClone(value);
+  let seen = value;
   for (const [property, pointers] of hidden) {
-    for (const pointer of pointers) removePointer(copy, pointer, SPARED[property as Property]);
+    for (const pointer of pointers) seen = withoutPointer(seen, pointer, SPARED[property as Property]);
   }
-  return copy;
+  return seen;
 }
 
 /**
