@@ -555,8 +555,8 @@ export class ReturnsContract extends Contract {
   }
 
   /**
-   * Customs refunds at most the duty and VAT it assessed on the goods that came back (by order line,
-   * returns.ts assessedOnReturn), in the assessment's currency, and restores at most their customs
+   * Customs refunds at most the duty and VAT it assessed on the goods that came back (by HS6
+   * subheading and quantity returned, returns.ts assessedOnReturn), in the assessment's currency, and restores at most their customs
    * value to the buyer's annual limit, where the purchase counted against one. Reads its own
    * assessment and the order (in the platform's collection, of which customs is a member). Returns
    * the buyer's year the quota restored goes back to, when the decision restores some.
