@@ -116,7 +116,45 @@ class PageProbe extends Contract {
   }
 }
 
-const CONTRACTS = [PrivateProbe, ParameterProbe, PageProbe];
+/** A point in a simulation where it stops until the test lets it go on. */
+class Pause {
+  private reachedResolve: () => void = () => undefined;
+  private releaseResolve: () => void = () => undefined;
+  reached: Promise<void> = Promise.resolve();
+  private released: Promise<void> = Promise.resolve();
+
+  arm(): void {
+    this.reached = new Promise((resolve) => (this.reachedResolve = resolve));
+    this.released = new Promise((resolve) => (this.releaseResolve = resolve));
+  }
+
+  release(): void {
+    this.releaseResolve();
+  }
+
+  async here(): Promise<void> {
+    this.reachedResolve();
+    await this.released;
+  }
+}
+
+const pause = new Pause();
+
+/** What the probe chaincode lacks: two reads with the test's pause between them. */
+class PairProbe extends Contract {
+  constructor() {
+    super('pair');
+  }
+
+  async read(ctx: Context, first: string, second: string, paused: string): Promise<string> {
+    const a = Buffer.from(await ctx.stub.getState(first)).toString('utf8');
+    if (paused === 'paused') await pause.here();
+    const b = Buffer.from(await ctx.stub.getState(second)).toString('utf8');
+    return JSON.stringify([a, b]);
+  }
+}
+
+const CONTRACTS = [PrivateProbe, ParameterProbe, PageProbe, PairProbe];
 
 interface Harness {
   ledger: EmbeddedLedger;
@@ -161,6 +199,43 @@ async function submitTogether(...txs: EndorsedTransaction[]): Promise<CommitStat
   for (const tx of txs) commits.push(await tx.submit());
   return Promise.all(commits.map((c) => c.getStatus()));
 }
+
+describe('a simulation and a block that commits meanwhile (Fabric’s commit lock)', () => {
+  const h = useLedger();
+  const pair = async (paused: boolean): Promise<string[]> =>
+    JSON.parse(
+      text(
+        await h.ledger.evaluate(h.platform, 'pair:read', args('pair/a', 'pair/b', paused ? 'paused' : '')),
+      ),
+    ) as string[];
+  const putPair = (value: string): Promise<EndorsedTransaction> =>
+    h.ledger.endorse(
+      h.platform,
+      'putMany',
+      args(
+        JSON.stringify([
+          ['pair/a', value],
+          ['pair/b', value],
+        ]),
+      ),
+    );
+
+  it('a simulation reads all from before the block or all from after it: the block waits for it, and a simulation that starts meanwhile waits for the block', async () => {
+    await statusOf(await putPair('1'));
+    pause.arm();
+    const during = pair(true);
+    await pause.reached;
+    const committed = statusOf(await putPair('2'));
+    // Time for the block to be cut and reach the commit (20 ms batch timeout): without the lock it
+    // would be written by now, and the second read of the paused simulation would see it.
+    await Promise.race([committed, new Promise((resolve) => setTimeout(resolve, 300))]);
+    const after = pair(false);
+    pause.release();
+    expect(await during).toEqual(['1', '1']);
+    expect((await committed).code).toBe(TxValidationCode.VALID);
+    expect(await after).toEqual(['2', '2']);
+  });
+});
 
 describe('a block whose purge compaction fails after its batch is written', () => {
   const h = useLedger();

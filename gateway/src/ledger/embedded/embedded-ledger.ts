@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { decodeBlock, isConfigData, sealBlock, type Block, type TransactionEnvelope } from './block.js';
 import { loadCollectionsConfig, type CollectionDefinition } from './collections.js';
+import { CommitLock } from './commit-lock.js';
 import { Peer, type EndorsementOutcome } from './endorser.js';
 import { isIssuedBy, MspStore, newClientIdentity, verifySignature, type OrgSpec } from './msp.js';
 import {
@@ -84,6 +85,7 @@ export class EmbeddedLedger implements LedgerPort {
   private readonly trusted = new Map<string, boolean>();
   /** Identities whose signature matched their certificate (see `isAuthentic`). */
   private readonly authenticIdentities = new WeakSet<ClientIdentity>();
+  private readonly commitLock = new CommitLock();
   private commitChain: Promise<void> = Promise.resolve();
   private blocksInFlight = 0;
   private closed = false;
@@ -147,6 +149,7 @@ export class EmbeddedLedger implements LedgerPort {
           org.mspId,
           new Peer(org.mspId, `peer0.${org.domain}:7051`, msp.peerIdentity(org.mspId), runtime, {
             store,
+            commitLock: ledger.commitLock,
             channel: options.channel,
             chaincode: options.chaincode.name,
             collections,
@@ -604,7 +607,7 @@ export class EmbeddedLedger implements LedgerPort {
     const number = this.tip.height;
     const validated = await this.validator.validate(number, this.tip.hash, batch);
     if (validated.purgedKeys.length > 0) await this.store.flushBeforePurge(validated.purgedKeys);
-    await this.store.write(validated.ops);
+    await this.commitLock.exclusive(() => this.store.write(validated.ops));
     // The block is durable from here: whatever fails next, the next block must be cut on top of it.
     this.tip = { height: number + 1, hash: validated.hash };
     // Fabric purges earlier versions from its private data store in the background; here it is done

@@ -1,6 +1,7 @@
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { b64, canonical, encodeRwSet, type Endorsement, type EncodedRwSet } from './block.js';
 import type { CollectionDefinition } from './collections.js';
+import type { CommitLock } from './commit-lock.js';
 import type { Proposal } from './proposal.js';
 import type { ChaincodeResponse, ChaincodeRuntime } from './shim-bridge.js';
 import { TxSimulator } from './simulator.js';
@@ -14,6 +15,8 @@ const ERROR_THRESHOLD = 400;
 
 export interface PeerContext {
   readonly store: LedgerStore;
+  /** Held shared for the whole simulation, as a Fabric peer's simulator holds its ledger's. */
+  readonly commitLock: CommitLock;
   readonly channel: string;
   readonly chaincode: string;
   readonly collections: ReadonlyMap<string, CollectionDefinition>;
@@ -100,12 +103,14 @@ export class Peer {
       creatorMspId: proposal.mspId,
       collections: this.ctx.collections,
     });
-    const response = await this.runtime.execute(
-      proposal.channel,
-      proposal.transactionId,
-      proposal.chaincodeInput,
-      proposal.signedProposal,
-      simulator,
+    const response = await this.ctx.commitLock.shared(() =>
+      this.runtime.execute(
+        proposal.channel,
+        proposal.transactionId,
+        proposal.chaincodeInput,
+        proposal.signedProposal,
+        simulator,
+      ),
     );
     if (response.status >= ERROR_THRESHOLD)
       return fail(`chaincode response ${response.status}, ${response.message}`);
