@@ -100,12 +100,12 @@ export class Api {
           buffer += value;
           let end: number;
           while ((end = buffer.indexOf('\n\n')) >= 0) {
-            const frame = parseFrame(buffer.slice(0, end));
+            const { id, event } = parseFrame(buffer.slice(0, end));
             buffer = buffer.slice(end + 2);
-            if (frame) {
-              lastEventId = frame.id;
-              onEvent(frame);
-            }
+            // The stream's first frame is an id alone (where it starts): a drop before any event
+            // resumes there, as EventSource would.
+            if (id !== undefined) lastEventId = id;
+            if (event) onEvent(event);
           }
         }
       } catch (error) {
@@ -125,21 +125,23 @@ function parseJson(text: string): unknown {
   }
 }
 
-function parseFrame(frame: string): LedgerEvent | undefined {
-  let id = '';
-  let event = '';
+/** A frame's id (if it has one) and its event (if it is one). */
+function parseFrame(frame: string): { id?: string; event?: LedgerEvent } {
+  let id: string | undefined;
+  let name = '';
   let data = '';
   for (const line of frame.split('\n')) {
     if (line.startsWith('id: ')) id = line.slice(4);
-    else if (line.startsWith('event: ')) event = line.slice(7);
+    else if (line.startsWith('event: ')) name = line.slice(7);
     else if (line.startsWith('data: ')) data += line.slice(6);
   }
-  if (!event || !data) return undefined;
-  try {
-    return { id, event, data: JSON.parse(data) as Record<string, unknown> };
-  } catch {
-    return undefined;
-  }
+  const payload = name ? parseJson(data) : undefined;
+  return {
+    ...(id === undefined ? {} : { id }),
+    ...(payload === undefined
+      ? {}
+      : { event: { id: id ?? '', event: name, data: payload as Record<string, unknown> } }),
+  };
 }
 
 /** Path segment for ids typed or pasted by a user. */

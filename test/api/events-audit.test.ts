@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JoinStore } from '../../gateway/src/services/join-store.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { readSse } from '../support/sse.js';
+import { openingFrame, readSse } from '../support/sse.js';
 import { gatewayStorePath, openGatewayStore } from '../../gateway/src/storage/gateway-store.js';
 
 let t: TestGateway;
@@ -46,6 +46,17 @@ describe('Server-Sent Events', () => {
     const ids = [...first, ...rest].map((e) => e.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(JSON.stringify(rest)).not.toContain('EVB-0');
+  });
+
+  it('starts with the position it streams from, so a client that drops before any event misses nothing', async () => {
+    const opening = await openingFrame(t, 'platforma-operator');
+    const position = /^id: (\d+)$/m.exec(opening)?.[1];
+    expect(opening.startsWith('retry: 2000\n'), opening).toBe(true);
+    expect(position, opening).toBeDefined();
+    // Committed while the client is away, before it has had a single event.
+    await create('platforma-operator', 'EV-AWAY');
+    const resumed = await readEvents('platforma-operator', 1, position);
+    expect(resumed.map((e) => e.data.consignmentId)).toEqual(['EV-AWAY']);
   });
 
   it('refuses a malformed Last-Event-ID', async () => {

@@ -17,6 +17,7 @@ import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { hs256, now, TEST_JWT_SECRET } from '../support/jwt.js';
 import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
+import { openingFrame } from '../support/sse.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -416,6 +417,31 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     const status = await page.getByText(/consignments? of PlatformBMSP/).textContent();
     expect(status).toContain('Live updates have stopped');
     expect(status).not.toContain('Up to date');
+    await page.context().close();
+  });
+
+  it('misses no consignment created while its event stream was down before its first event', async () => {
+    const page = await signIn(OFFICER);
+    let dropped = false;
+    await page.route('**/v1/events*', async (route) => {
+      if (dropped) return route.continue();
+      dropped = true;
+      // The stream's opening, then the connection ends; a consignment is created meanwhile.
+      const opening = await openingFrame(t, OFFICER);
+      const created = await t.as(PLATFORM_A).post('/v1/consignments', {
+        consignmentId: `UI-AWAY-${RUN}`,
+        orderNumber: `ORD-AWAY-${RUN}`,
+        originCountry: 'CN',
+        destinationCountry: 'FR',
+      });
+      expect(created.status, created.text).toBe(201);
+      await route.fulfill({ status: 200, contentType: 'text/event-stream', body: opening });
+    });
+    await page.reload();
+    await expect
+      .poll(() => page.getByText(/Live: \d+ new consignment/).textContent(), { timeout: 10_000 })
+      .toContain('Live: 1 new consignment');
+    expectNoScriptErrors(page);
     await page.context().close();
   });
 

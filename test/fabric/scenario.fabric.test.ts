@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FileCheckpoint } from '../../gateway/src/ledger/fabric/checkpoint.js';
 import { FabricLedger } from '../../gateway/src/ledger/fabric/fabric-ledger.js';
 import {
@@ -83,6 +83,8 @@ describe.skipIf(process.env.LEDGER !== 'fabric')('the ledger port on Fabric', ()
       status: 'created',
       createdBy: PLATFORM_MSP,
     });
+    // The chain height (qscc GetChainInfo on the operator's peer, which may commit a moment later).
+    await vi.waitFor(async () => expect(await ledger.chainHeight()).toBeGreaterThan(created.blockNumber));
   });
 
   it('submits an order as transient data, endorsed by the platform and customs', async () => {

@@ -325,7 +325,23 @@ describe('EventHub resume', () => {
     expect(step.value).toMatchObject({ event: 'ConsignmentCreated', data: { consignmentId: 'EH-LIVE' } });
   });
 
-  it.each(['garbage', '12', '12:', ':' + 'a'.repeat(64), '-1:' + 'a'.repeat(64), '01:' + 'a'.repeat(64)])(
+  it('position: by default the chain height, from which a stream opened later still delivers what was committed meanwhile', async () => {
+    const from = await hub.position({});
+    expect(from).toBe(String(ledger.height()));
+    await create('platformA', 'EH-POS');
+    const events = await read(platformA, { lastEventId: from }, () => true);
+    expect(events.map((e) => e.data.consignmentId)).toEqual(['EH-POS']);
+    expect(BigInt(events[0]!.id.split(':')[0]!)).toBeGreaterThanOrEqual(BigInt(from));
+  });
+
+  it('position: otherwise the start block or the Last-Event-ID asked for; a malformed id is 400', async () => {
+    await expect(hub.position({ startBlock: 3n })).resolves.toBe('3');
+    const id = `3:${'a'.repeat(64)}:2`;
+    await expect(hub.position({ lastEventId: id, startBlock: 5n })).resolves.toBe(id);
+    await expect(hub.position({ lastEventId: '3:' })).rejects.toBeInstanceOf(HttpProblem);
+  });
+
+  it.each(['garbage', '12:', ':' + 'a'.repeat(64), '-1:' + 'a'.repeat(64), '01:' + 'a'.repeat(64)])(
     'refuses the malformed Last-Event-ID %j with 400, before streaming',
     (lastEventId) => {
       let error: unknown;

@@ -69,6 +69,8 @@ describe('the embedded ledger on a worker thread', () => {
     expect(typeof submitted.blockNumber).toBe('bigint');
     expect(await ledger.blockOf(platform, submitted.transactionId)).toBe(submitted.blockNumber);
     expect(await ledger.blockOf(platform, 'no-such-transaction')).toBeUndefined();
+    // The chain height, as the event hub fixes a stream's start by it: past the block just committed.
+    expect(await ledger.chainHeight()).toBe(submitted.blockNumber + 1n);
     const read = json(await ledger.evaluate(platform, 'consignment:get', { arguments: [id] }));
     expect(read).toMatchObject({ consignment: { consignmentId: id, status: 'created' } });
   });

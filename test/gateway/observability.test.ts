@@ -260,6 +260,10 @@ describe('metrics', () => {
         calls.push(`blockOf ${txId}`);
         return 3n;
       },
+      chainHeight: async () => {
+        calls.push('chainHeight');
+        return 9n;
+      },
       events: () => {
         calls.push('events');
         return (async function* () {})();
@@ -279,6 +283,7 @@ describe('metrics', () => {
       transactionId: 'tx2',
     });
     await expect(ledger.blockOf(identity, 'tx1')).resolves.toBe(3n);
+    await expect(ledger.chainHeight()).resolves.toBe(9n);
     ledger.events();
     await ledger.close();
     expect(calls).toEqual([
@@ -286,6 +291,7 @@ describe('metrics', () => {
       'evaluate consignment:get',
       'endorse consignment:decide',
       'blockOf tx1',
+      'chainHeight',
       'events',
       'close',
     ]);

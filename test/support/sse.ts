@@ -70,3 +70,22 @@ export async function readSseUntil(
   }
   return events;
 }
+
+/**
+ * Opens /v1/events as a demo user with no position, reads the stream's opening frame (up to its
+ * blank line) and closes it: what a client that drops before any event has been told.
+ */
+export async function openingFrame(t: TestGateway, user: string): Promise<string> {
+  const key = t.gateway.credentials.find((c) => c.user === user)!.apiKey;
+  const controller = new AbortController();
+  const response = await fetch(`${t.gateway.url}/v1/events`, {
+    headers: { Authorization: `Bearer ${key}` },
+    signal: controller.signal,
+  });
+  expect(response.status).toBe(200);
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let opening = '';
+  while (!opening.includes('\n\n')) opening += (await reader.read()).value ?? '';
+  controller.abort();
+  return opening.slice(0, opening.indexOf('\n\n') + 2);
+}

@@ -114,6 +114,8 @@ export interface LedgerPort {
    * provenance answers "when" in ledger terms, since transaction times are chosen by clients.
    */
   blockOf(identity: ClientIdentity, transactionId: string): Promise<bigint | undefined>;
+  /** The number of the next block to be committed (the channel height, as qscc's GetChainInfo gives it). */
+  chainHeight(): Promise<bigint>;
   /** Chaincode events in commit order, from a checkpoint; ends when the signal aborts or the ledger closes. */
   events(options?: EventsOptions): AsyncIterable<ChaincodeEvent>;
   close(): Promise<void>;

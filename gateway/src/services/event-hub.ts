@@ -30,13 +30,14 @@ export interface SubscribeOptions {
 /**
  * The event ids this hub produces: decimal block number, colon, Fabric transaction id (64 hex
  * digits), and for an event of a batch transaction, colon and its place among the batch's events.
+ * A block number alone is where a stream starts (see `position`): before that block's events.
  */
-export const EVENT_ID = /^(0|[1-9]\d{0,17}):([0-9a-f]{64})(?::(0|[1-9]\d{0,3}))?$/;
+export const EVENT_ID = /^(0|[1-9]\d{0,17})(?::([0-9a-f]{64})(?::(0|[1-9]\d{0,3}))?)?$/;
 
-/** A ledger checkpoint: after this transaction, or after this event of a batch transaction. */
+/** A ledger checkpoint: the start of a block, or after this transaction, or after this event of a batch transaction. */
 interface Checkpoint {
   readonly block: bigint;
-  readonly transactionId: string;
+  readonly transactionId?: string;
   readonly sub?: number;
 }
 
@@ -46,12 +47,12 @@ export function parseEventId(id: string): Checkpoint {
   if (!match) {
     throw new HttpProblem(
       400,
-      'Last-Event-ID must be an event id this stream sent (<block number>:<transaction id>[:<n>])',
+      'Last-Event-ID must be an event id this stream sent (<block number>[:<transaction id>[:<n>]])',
     );
   }
   return {
     block: BigInt(match[1]!),
-    transactionId: match[2]!,
+    ...(match[2] === undefined ? {} : { transactionId: match[2] }),
     ...(match[3] === undefined ? {} : { sub: Number(match[3]) }),
   };
 }
@@ -156,6 +157,20 @@ export class EventHub {
   }
 
   /**
+   * Where a stream with these options starts, as an event id a client can resume from: its
+   * Last-Event-ID, or the block it starts at (startBlock, or by default the chain height, so that
+   * "from now on" is a fixed point a client can come back to before it has received any event).
+   * A malformed `lastEventId` throws HttpProblem(400).
+   */
+  async position(options: Omit<SubscribeOptions, 'signal'>): Promise<string> {
+    if (options.lastEventId !== undefined) {
+      parseEventId(options.lastEventId);
+      return options.lastEventId;
+    }
+    return String(options.startBlock ?? (await this.ledger.chainHeight()));
+  }
+
+  /**
    * The events this principal may see, in commit order, from a checkpoint, until the signal
    * aborts, the hub closes or the ledger closes. A malformed `lastEventId` throws HttpProblem(400)
    * here, synchronously, before anything is streamed.
@@ -182,7 +197,7 @@ export class EventHub {
     signal: AbortSignal,
   ): AsyncGenerator<DeliveredEvent> {
     if (signal.aborted) return;
-    let skipping = after;
+    let skipping = after?.transactionId === undefined ? undefined : after;
     let block = -1n;
     let seq = -1;
     const events = this.ledger.events({ ...(startBlock !== undefined ? { startBlock } : {}), signal });

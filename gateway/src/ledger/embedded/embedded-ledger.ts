@@ -182,6 +182,10 @@ export class EmbeddedLedger implements LedgerPort {
     return BigInt(this.tip.height);
   }
 
+  async chainHeight(): Promise<bigint> {
+    return this.height();
+  }
+
   /** Simulates a peer (and so its organisation's endorsements) being down or back up. */
   setPeerAvailable(mspId: string, available: boolean): void {
     this.peer(mspId).available = available;

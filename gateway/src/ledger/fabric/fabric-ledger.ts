@@ -294,7 +294,7 @@ export class FabricLedger implements LedgerPort {
         // With no start block, "the next block to be committed" is read and fixed before the first
         // stream opens: a stream opened at "next" and reopened after a failure would skip the blocks
         // committed in between. A failure to read it is retried like a stream failure.
-        start ??= await this.chainHeight(network);
+        start ??= await this.heightOn(network);
         stream = await network.getChaincodeEvents(this.chaincode, { startBlock: lastBlock ?? start });
         signal.addEventListener('abort', closeStream, { once: true });
         if (signal.aborted) return;
@@ -426,11 +426,16 @@ export class FabricLedger implements LedgerPort {
     });
   }
 
+  chainHeight(): Promise<bigint> {
+    this.assertOpen();
+    return this.heightOn(this.gatewayFor(this.eventsIdentity).getNetwork(this.channel));
+  }
+
   /**
    * The channel height (= the next block to be committed), from qscc (Fabric's gateway evaluates
    * system chaincodes since 2.4.4).
    */
-  private async chainHeight(network: Network): Promise<bigint> {
+  private async heightOn(network: Network): Promise<bigint> {
     // On the operator's own peer, the one the event stream is read from.
     const bytes = await network.getContract('qscc').evaluate('GetChainInfo', {
       arguments: [this.channel],

@@ -41,6 +41,7 @@ export interface LedgerThreadCalls {
   /** Forgets an endorsed or submitted transaction the gateway no longer holds. */
   discard: { args: [transactionId: string]; result: null };
   blockOf: { args: [identity: number, transactionId: string]; result: bigint | undefined };
+  chainHeight: { args: []; result: bigint };
   enrolUser: {
     args: [mspId: string, user: string, attrs: Record<string, string>];
     result: IdentityHandle;

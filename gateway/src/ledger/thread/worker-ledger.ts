@@ -158,6 +158,10 @@ export class WorkerLedger implements LedgerPort {
     return this.call('blockOf', this.ref(identity), transactionId);
   }
 
+  chainHeight(): Promise<bigint> {
+    return this.call('chainHeight');
+  }
+
   /** What the ledger thread's store caches hold now, and their budget. */
   cacheUsage(): Promise<CacheUsage> {
     return this.call('cacheUsage');
