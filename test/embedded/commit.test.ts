@@ -528,6 +528,17 @@ describe('paginated queries (row 5f: a submitted read-only transaction) are re-c
     expect((await statusOf(inPage)).code).toBe(TxValidationCode.PHANTOM_READ_CONFLICT);
   });
 
+  it('page size 0 with a bookmark: the rest of the range from the bookmark, with no bookmark after it; re-checked to the end key', async () => {
+    await putMany('pg5/a', 'pg5/b', 'pg5/c', 'pg5/d');
+    const tx = await page('pg5/', 0, 'pg5/b');
+    expect(JSON.parse(text(tx.result))).toMatchObject({
+      keys: ['pg5/b', 'pg5/c', 'pg5/d'],
+      metadata: { fetchedRecordsCount: 3, bookmark: '' },
+    });
+    await putMany('pg5/e');
+    expect((await statusOf(tx)).code).toBe(TxValidationCode.PHANTOM_READ_CONFLICT);
+  });
+
   it('getStateByPartialCompositeKeyWithPagination: the same, for a first page and a page from its bookmark', async () => {
     const putComposites = (...attributes: string[]): Promise<unknown> =>
       h.ledger.submit(h.platform, 'putComposites', args(JSON.stringify(attributes.map((a) => ['pgc', [a]]))));

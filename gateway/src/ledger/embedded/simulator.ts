@@ -162,11 +162,19 @@ export class TxSimulator {
     { pageSize, bookmark }: { pageSize: number; bookmark: string },
   ): Promise<QueryPage<{ key: string; value: Uint8Array }>> {
     const from = bookmark !== '' ? bookmark : startKey;
+    // Page size 0 (with a bookmark: without one, the shim sends no pagination) sets no limit on a
+    // Fabric peer's iterator: the rest of the range from the bookmark, as one page.
+    const limited = pageSize > 0;
     const entries: RangeEntry[] = [];
-    for await (const entry of this.ctx.store.range(this.ctx.store.state, from, endKey, pageSize + 1))
+    for await (const entry of this.ctx.store.range(
+      this.ctx.store.state,
+      from,
+      endKey,
+      limited ? pageSize + 1 : -1,
+    ))
       entries.push(entry);
-    const page = entries.slice(0, pageSize);
-    const next = entries[pageSize];
+    const page = limited ? entries.slice(0, pageSize) : entries;
+    const next = limited ? entries[pageSize] : undefined;
     // As Fabric's resultsItr (query_executor.go) records it: the handler stops calling Next once it
     // has pageSize results, so a full page is a range not exhausted, re-checked up to its last key;
     // a short page ran into the end. The entry read for the bookmark (GetBookmarkAndClose, on the
@@ -174,7 +182,7 @@ export class TxSimulator {
     this.ranges.push({
       startKey: from,
       endKey,
-      exhausted: page.length < pageSize,
+      exhausted: !limited || page.length < pageSize,
       reads: page.map(({ key, version }) => ({ key, version })),
     });
     const results = page.map((e) => ({ key: e.key, value: e.value }));
