@@ -1,5 +1,37 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+
+/** Express's names for address ranges in `trust proxy`. */
+const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address, a CIDR subnet, or one of Express's named ranges. */
+function isProxyAddress(item: string): boolean {
+  if (NAMED_RANGES.has(item)) return true;
+  const [address = '', prefix, ...rest] = item.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * Whose X-Forwarded-For to believe (Express's `trust proxy`): a number of proxy hops, or the
+ * proxies' addresses and subnets separated by commas.
+ */
+const TrustProxy = z.string().transform((value, ctx): number | string[] => {
+  if (/^\d{1,2}$/.test(value.trim()) && Number(value) > 0) return Number(value);
+  const items = value.split(',').map((item) => item.trim());
+  const wrong = items.filter((item) => !isProxyAddress(item));
+  if (wrong.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${wrong.map((w) => JSON.stringify(w)).join(', ')}: not an IP address, a CIDR subnet, loopback, linklocal or uniquelocal (or give a number of proxy hops, 1 to 99)`,
+    });
+    return z.NEVER;
+  }
+  return items;
+});
 
 /** Every setting comes from the environment and is validated at start; a bad value names itself. */
 const EnvSchema = z.object({
@@ -26,6 +58,12 @@ const EnvSchema = z.object({
     .regex(/^\d+(b|kb|mb)$/, 'a size such as 256kb or 1mb')
     .default('1mb'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60_000),
+  /**
+   * The reverse proxies in front of the gateway, whose X-Forwarded-For gives the client's address
+   * (for the unauthenticated rate limit and the logs). Unset: none is believed, and behind a proxy
+   * all of its clients share its address.
+   */
+  TRUST_PROXY: TrustProxy.optional(),
   /** HS256 shared secret for JWT bearer tokens (at least 32 characters); JWTs are refused when unset. */
   JWT_SECRET: z.string().min(32).optional(),
   /** Public keys for RS256/ES256 JWTs: a JWKS file path or an https URL. */
@@ -60,6 +98,8 @@ export interface GatewayConfig {
   readonly ledgerThread: 'worker' | 'main';
   readonly bodyLimit: string;
   readonly rateLimitPerMinute: number;
+  /** Express's `trust proxy`: false, a number of hops, or proxy addresses and subnets. */
+  readonly trustProxy: false | number | readonly string[];
   readonly jwt: {
     readonly secret?: string;
     readonly jwks?: string;
@@ -98,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     ledgerThread: e.LEDGER_THREAD,
     bodyLimit: e.BODY_LIMIT,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    trustProxy: e.TRUST_PROXY ?? false,
     jwt: { secret: e.JWT_SECRET, jwks: e.JWT_JWKS, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
     partyIdKey: e.PARTY_ID_KEY,
     gatewayMspId: e.GATEWAY_MSP,

@@ -13,6 +13,20 @@ describe('gateway configuration', () => {
     expect(() => loadConfig({ LEDGER_THREAD: 'thread' })).toThrow(/LEDGER_THREAD/);
   });
 
+  it('believes no X-Forwarded-For unless TRUST_PROXY names the proxies or counts their hops', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::/8,192.0.2.7' }).trustProxy).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      'fd00::/8',
+      '192.0.2.7',
+    ]);
+    for (const wrong of ['everyone', '10.0.0.0/33', '10.0.0/8', 'true', '0', '::1/129', '1.2.3.4/8/8']) {
+      expect(() => loadConfig({ TRUST_PROXY: wrong }), wrong).toThrow(/TRUST_PROXY/);
+    }
+  });
+
   it('refuses a setting out of range, naming it', () => {
     expect(() => loadConfig({ LEDGER_CACHE_MB: '0' })).toThrow(ConfigError);
     expect(() => loadConfig({ LEDGER_CACHE_MB: 'lots' })).toThrow(/LEDGER_CACHE_MB/);

@@ -158,3 +158,29 @@ describe('requests without valid credentials', () => {
     }
   });
 });
+
+describe('requests without valid credentials behind a trusted proxy (TRUST_PROXY)', () => {
+  const LIMIT = 3;
+  let g: TestGateway;
+
+  beforeAll(async () => {
+    // The test client connects over loopback: it plays the proxy.
+    g = await startTestGateway({ RATE_LIMIT_PER_MINUTE: String(LIMIT), TRUST_PROXY: 'loopback' });
+  });
+  afterAll(async () => {
+    await g?.close();
+  });
+
+  const from = (address: string): Promise<ApiResponse> =>
+    client(g.gateway.url).get('/v1/consignments/NONE-1', { 'X-Forwarded-For': address });
+
+  it('are limited per client address the proxy forwards, not as one client', async () => {
+    const first: number[] = [];
+    for (let i = 0; i <= LIMIT; i++) first.push((await from('203.0.113.10')).status);
+    expect(first).toEqual([...Array<number>(LIMIT).fill(401), 429]);
+    expect((await from('203.0.113.11')).status).toBe(401);
+    // A client cannot slip past by adding its own X-Forwarded-For: the proxy appends the address it
+    // saw, and the nearest untrusted address is the client's.
+    expect((await from('198.51.100.1, 203.0.113.10')).status).toBe(429);
+  });
+});

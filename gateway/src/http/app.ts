@@ -78,9 +78,11 @@ export interface AppDependencies {
 export function createApp(deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
-  // req.ip is the peer's address: X-Forwarded-For is the client's to write, and trusting it would give
-  // every forged value a fresh budget of unauthenticated requests. Behind a proxy, its clients share one.
-  app.set('trust proxy', false);
+  // req.ip is the peer's address unless TRUST_PROXY names the proxies in front: X-Forwarded-For is
+  // the client's to write, and trusting any sender's would give every forged value a fresh budget
+  // of unauthenticated requests.
+  const { trustProxy } = deps.config;
+  app.set('trust proxy', typeof trustProxy === 'object' ? [...trustProxy] : trustProxy);
   // <, > and & in JSON strings as \u escapes: data other organisations wrote can never read as markup.
   app.set('json escape', true);
   app.use(requestContext());
