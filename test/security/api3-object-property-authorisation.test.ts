@@ -208,12 +208,13 @@ describe('reading properties beyond the consignment view: history, events and re
     const returned = await history('platforma-operator', 'PROP-RET');
     expect(returned.entry('return_decided')).toMatchObject({ outcome: 'refused' });
     expect(returned.text).not.toContain(RETURN_REASON);
-    // The platform may know the order and the return's tracking number.
+    // The platform may know the order and the return's RMA and tracking numbers.
     expect(returned.entry('created')).toMatchObject({ joinKeys: { orderNumber: 'ORD-PROP-RET' } });
+    expect(returned.entry('return_requested')).toMatchObject({ authorisation: 'RMA-PROP-RET' });
     expect(returned.entry('return_shipped')).toMatchObject({ trackingNumber: RETURN_TRACKING });
   });
 
-  it("the auditor's history has neither the join keys nor the return's tracking number nor reason codes", async () => {
+  it("the auditor's history has neither the join keys nor the return's RMA and tracking numbers nor reason codes", async () => {
     const returned = await history('auditor', 'PROP-RET');
     expect(returned.entry('created')).toMatchObject({
       joinKeys: { originCountry: 'CN', destinationCountry: 'FR' },
@@ -221,7 +222,9 @@ describe('reading properties beyond the consignment view: history, events and re
     expect(returned.entry('created')?.joinKeys).not.toHaveProperty('orderNumber');
     expect(returned.entry('return_shipped')).toMatchObject({ returnId });
     expect(returned.entry('return_shipped')).not.toHaveProperty('trackingNumber');
-    for (const leak of ['ORD-PROP-RET', RETURN_TRACKING, RETURN_REASON])
+    expect(returned.entry('return_requested')).toMatchObject({ returnId, reason: expect.any(String) });
+    expect(returned.entry('return_requested')).not.toHaveProperty('authorisation');
+    for (const leak of ['ORD-PROP-RET', 'RMA-PROP-RET', RETURN_TRACKING, RETURN_REASON])
       expect(returned.text).not.toContain(leak);
     expect((await history('auditor', 'PROP-HOLD')).text).not.toContain(HOLD_REASON);
   });
@@ -232,6 +235,7 @@ describe('reading properties beyond the consignment view: history, events and re
     const returned = await history('customs-officer', 'PROP-RET');
     expect(returned.entry('created')).toMatchObject({ joinKeys: { orderNumber: 'ORD-PROP-RET' } });
     expect(returned.entry('return_shipped')).toMatchObject({ trackingNumber: RETURN_TRACKING });
+    expect(returned.entry('return_requested')).toMatchObject({ authorisation: 'RMA-PROP-RET' });
     expect(returned.entry('return_decided')).toMatchObject({ reasonCodes: [RETURN_REASON] });
   });
 
@@ -257,7 +261,7 @@ describe('reading properties beyond the consignment view: history, events and re
     expect(eventOf(customs, 'ReturnShipped', 'PROP-RET')).toMatchObject({ trackingNumber: RETURN_TRACKING });
   });
 
-  it("the returns withhold the return's tracking number from the auditor and reason codes from all but customs", async () => {
+  it("the returns withhold the return's RMA and tracking numbers from the auditor and reason codes from all but customs", async () => {
     const read = async (user: string) => {
       const list = await t
         .as(user)
@@ -272,11 +276,14 @@ describe('reading properties beyond the consignment view: history, events and re
     for (const auditor of await read('auditor')) {
       expect(auditor.shipment).toMatchObject({ carrierMspId: 'PostMSP' });
       expect(auditor.shipment).not.toHaveProperty('trackingNumber');
+      expect(auditor).toMatchObject({ returnId, status: 'closed' });
+      expect(auditor).not.toHaveProperty('authorisation');
       expect(auditor.decision).toMatchObject({ outcome: 'refused' });
       expect(auditor.decision).not.toHaveProperty('reasonCodes');
     }
     for (const platform of await read('platforma-operator')) {
       expect(platform.shipment).toMatchObject({ trackingNumber: RETURN_TRACKING });
+      expect(platform).toMatchObject({ authorisation: 'RMA-PROP-RET' });
       expect(platform.decision).not.toHaveProperty('reasonCodes');
     }
     for (const customs of await read('customs-officer')) {

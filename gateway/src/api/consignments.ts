@@ -177,7 +177,7 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
       path: '/v1/consignments/{id}/history',
       summary: 'Provenance: records, movements, decisions and personal-data accesses in time order',
       description:
-        'Filtered by role like the consignment: customs’ reason codes are for customs, join keys not for auditors.',
+        'Filtered by role like the consignment: customs’ reason codes are for customs, join keys and a return’s RMA and tracking numbers not for auditors.',
       tags: TAGS,
       roles: 'any',
       params: ConsignmentIdParam,

@@ -2,7 +2,7 @@ import { JoinKeys, type OrgRole } from '@customs-ledger/chaincode';
 import type { Principal } from '../auth/principal.js';
 import { withoutPointer } from './json-pointer.js';
 
-type Property = 'reasonCodes' | 'joinKeys';
+type Property = 'reasonCodes' | 'commercialReferences';
 
 /**
  * Role-based filtering of the public data about a consignment (ids, statuses and commitments, no
@@ -17,10 +17,11 @@ const SEEN_BY: Record<Property, readonly OrgRole[]> = {
    */
   reasonCodes: ['customs'],
   /**
-   * The commercial join keys (order number, tracking numbers, payment transaction id) identify the
-   * order: an auditor checks commitments and provenance without them.
+   * The traders' own references (the join keys: order number, tracking numbers, payment
+   * transaction id; and a return's authorisation (RMA) number) find the order and its buyer in
+   * their systems: an auditor checks commitments and provenance without them.
    */
-  joinKeys: ['platform', 'payment', 'post', 'express', 'customs'],
+  commercialReferences: ['platform', 'payment', 'post', 'express', 'customs'],
 };
 
 /**
@@ -43,7 +44,10 @@ const joinKeysUnder = (pointer: string): string[] =>
     .filter((key) => !ROUTING_KEYS.has(key))
     .map((key) => `${pointer}/${key}`);
 
-const RETURN: Locations = { reasonCodes: ['/decision/reasonCodes'], joinKeys: ['/shipment/trackingNumber'] };
+const RETURN: Locations = {
+  reasonCodes: ['/decision/reasonCodes'],
+  commercialReferences: ['/authorisation', '/shipment/trackingNumber'],
+};
 
 const under = (prefix: string, locations: Locations): Locations =>
   Object.fromEntries(
@@ -55,12 +59,16 @@ const VIEWS = {
   /** consignment:get */
   consignment: {
     reasonCodes: ['/decisions/*/reasonCodes'],
-    joinKeys: joinKeysUnder('/consignment/joinKeys'),
+    commercialReferences: joinKeysUnder('/consignment/joinKeys'),
   },
-  /** provenance:history: decisions' and return decisions' reasons, creation's join keys, a return's tracking number. */
+  /** provenance:history: decisions' and return decisions' reasons, creation's join keys, a return's RMA and tracking numbers. */
   history: {
     reasonCodes: ['/entries/*/detail/reasonCodes'],
-    joinKeys: [...joinKeysUnder('/entries/*/detail/joinKeys'), '/entries/*/detail/trackingNumber'],
+    commercialReferences: [
+      ...joinKeysUnder('/entries/*/detail/joinKeys'),
+      '/entries/*/detail/authorisation',
+      '/entries/*/detail/trackingNumber',
+    ],
   },
   /** returns:get, and each return step's result */
   return: RETURN,
@@ -76,7 +84,7 @@ export type PublicView = keyof typeof VIEWS;
  */
 const EVENTS: ReadonlyMap<string, Locations> = new Map([
   ['DecisionRecorded', { reasonCodes: ['/reasonCodes'] }],
-  ['ReturnShipped', { joinKeys: ['/trackingNumber'] }],
+  ['ReturnShipped', { commercialReferences: ['/trackingNumber'] }],
 ]);
 
 /** The value without what the principal's role may not see; the value itself is left as it is. */
