@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { NetworkConfig, OrgRole } from '@customs-ledger/chaincode';
+import type { NetworkConfig } from '@customs-ledger/chaincode';
 import { writeFileAtomic, type ApiKeyStore } from './api-keys.js';
+import { USER_ROLES } from './principal.js';
 
 export interface DemoCredential {
   readonly user: string;
@@ -11,19 +12,6 @@ export interface DemoCredential {
   readonly role: string;
   readonly apiKey: string;
 }
-
-/**
- * The demo users of each kind of organisation. Customs has an officer, the automatic-release service
- * identity and a governance user; the auditor organisation one auditor.
- */
-export const DEMO_ROLES: Readonly<Record<OrgRole, readonly string[]>> = {
-  platform: ['operator'],
-  payment: ['operator'],
-  post: ['operator'],
-  express: ['operator'],
-  customs: ['officer', 'service', 'governance'],
-  auditor: ['auditor'],
-};
 
 /** `PlatformAMSP` + `operator` → `platforma-operator`; `AuditorMSP` + `auditor` → `auditor`. */
 export function demoUserName(mspId: string, role: string): string {
@@ -82,7 +70,7 @@ export async function ensureDemoUsers(options: {
   const credentials: DemoCredential[] = [];
   const users = new Set<string>();
   for (const org of network.organisations) {
-    for (const role of DEMO_ROLES[org.role]) {
+    for (const role of USER_ROLES[org.role]) {
       const user = demoUserName(org.mspId, role);
       if (users.has(user)) throw new Error(`demo user name ${user} would be used twice (${org.mspId})`);
       users.add(user);

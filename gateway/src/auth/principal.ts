@@ -6,6 +6,20 @@ import type { OrgRole } from '@customs-ledger/chaincode';
  */
 export const AUDIT_SIGNER = 'gateway-audit';
 
+/**
+ * The user roles of each kind of organisation, one demo user each: customs has officers, the
+ * automatic-release service identity and governance; the auditor organisation auditors; traders
+ * operators. On Fabric, only these roles sign as a connection profile's users.
+ */
+export const USER_ROLES: Readonly<Record<OrgRole, readonly string[]>> = {
+  platform: ['operator'],
+  payment: ['operator'],
+  post: ['operator'],
+  express: ['operator'],
+  customs: ['officer', 'service', 'governance'],
+  auditor: ['auditor'],
+};
+
 /** Who is calling: one user of one organisation, as established by an API key or a JWT. */
 export interface Principal {
   readonly user: string;

@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { DEMO_ROLES } from '../../auth/demo-users.js';
+import { USER_ROLES } from '../../auth/principal.js';
 import { newClientIdentity } from '../embedded/msp.js';
 import type { IdentityProvider, Signer } from '../identities.js';
 import type { ClientIdentity } from '../port.js';
@@ -56,7 +56,7 @@ export async function loadUserIdentity(profile: OrgProfile, role: string): Promi
  * an API key may carry any role, and a profile also holds users that are no role's own, such as the
  * organisation's `admin`.
  */
-const KNOWN_ROLES: ReadonlySet<string> = new Set(Object.values(DEMO_ROLES).flat());
+const KNOWN_ROLES: ReadonlySet<string> = new Set(Object.values(USER_ROLES).flat());
 
 /**
  * The one role that may sign as the organisation's admin (OU admin), which the chaincode takes for
