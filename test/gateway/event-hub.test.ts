@@ -326,19 +326,43 @@ describe('EventHub resume', () => {
   });
 
   it('position: by default the chain height, from which a stream opened later still delivers what was committed meanwhile', async () => {
-    const from = await hub.position({});
+    const from = await hub.position({ signal: new AbortController().signal });
     expect(from).toBe(String(ledger.height()));
     await create('platformA', 'EH-POS');
-    const events = await read(platformA, { lastEventId: from }, () => true);
+    const events = await read(platformA, { lastEventId: from! }, () => true);
     expect(events.map((e) => e.data.consignmentId)).toEqual(['EH-POS']);
-    expect(BigInt(events[0]!.id.split(':')[0]!)).toBeGreaterThanOrEqual(BigInt(from));
+    expect(BigInt(events[0]!.id.split(':')[0]!)).toBeGreaterThanOrEqual(BigInt(from!));
   });
 
-  it('position: otherwise the start block or the Last-Event-ID asked for; a malformed id is 400', async () => {
-    await expect(hub.position({ startBlock: 3n })).resolves.toBe('3');
+  it('position: otherwise the start block or the Last-Event-ID asked for; a malformed id is 400, at once', async () => {
+    const { signal } = new AbortController();
+    await expect(hub.position({ startBlock: 3n, signal })).resolves.toBe('3');
     const id = `3:${'a'.repeat(64)}:2`;
-    await expect(hub.position({ lastEventId: id, startBlock: 5n })).resolves.toBe(id);
-    await expect(hub.position({ lastEventId: '3:' })).rejects.toBeInstanceOf(HttpProblem);
+    await expect(hub.position({ lastEventId: id, startBlock: 5n, signal })).resolves.toBe(id);
+    expect(() => hub.position({ lastEventId: '3:', signal })).toThrow(HttpProblem);
+  });
+
+  it('position: reads the chain height again while the ledger does not answer, until the signal aborts', async () => {
+    let calls = 0;
+    const flaky = {
+      events: (options: EventsOptions) => ledger.events(options),
+      chainHeight: async () => {
+        if (++calls < 3) throw new Error('14 UNAVAILABLE: no peer');
+        return 42n;
+      },
+    } as unknown as LedgerPort;
+    const waiting = new EventHub(flaky, network, await freshJoins());
+    try {
+      await expect(waiting.position({ signal: new AbortController().signal })).resolves.toBe('42');
+      expect(calls).toBe(3);
+      const controller = new AbortController();
+      calls = -100;
+      const pending = waiting.position({ signal: controller.signal });
+      controller.abort();
+      await expect(pending).resolves.toBeUndefined();
+    } finally {
+      waiting.close();
+    }
   });
 
   it.each(['garbage', '12:', ':' + 'a'.repeat(64), '-1:' + 'a'.repeat(64), '01:' + 'a'.repeat(64)])(

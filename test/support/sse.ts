@@ -72,8 +72,8 @@ export async function readSseUntil(
 }
 
 /**
- * Opens /v1/events as a demo user with no position, reads the stream's opening frame (up to its
- * blank line) and closes it: what a client that drops before any event has been told.
+ * Opens /v1/events as a demo user with no position, reads the stream's opening up to its position
+ * (the first `id:` frame) and closes it: what a client that drops before any event has been told.
  */
 export async function openingFrame(t: TestGateway, user: string): Promise<string> {
   const key = t.gateway.credentials.find((c) => c.user === user)!.apiKey;
@@ -85,7 +85,9 @@ export async function openingFrame(t: TestGateway, user: string): Promise<string
   expect(response.status).toBe(200);
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
   let opening = '';
-  while (!opening.includes('\n\n')) opening += (await reader.read()).value ?? '';
+  const position = /^id: .*\n\n/m;
+  let match: RegExpExecArray | null;
+  while (!(match = position.exec(opening))) opening += (await reader.read()).value ?? '';
   controller.abort();
-  return opening.slice(0, opening.indexOf('\n\n') + 2);
+  return opening.slice(0, match.index + match[0].length);
 }

@@ -25,7 +25,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const EventsQuery = z.strictObject({
   lastEventId: z.string().max(100).optional().openapi({
     description:
-      'Resume after this event id, for clients that reconnect by URL; the Last-Event-ID header takes precedence.',
+      'Resume after this event id (or from the start of a block, for a block number alone), for clients that reconnect by URL; the Last-Event-ID header takes precedence.',
   }),
   startBlock: NumberParam({
     min: 0,
@@ -37,7 +37,7 @@ const EventsQuery = z.strictObject({
 
 const DESCRIPTION = `Server-Sent Events (\`text/event-stream\`) of the ledger's chaincode events, in commit order.
 
-The stream starts with \`retry: ${RETRY_MS}\` and \`id: <position>\` (no event): where the stream starts, the block number it starts at (the next block to be committed unless \`startBlock\` says otherwise) or the Last-Event-ID it resumes from. A client that loses the stream before any event resumes from there; EventSource does so by itself. Each event is \`id: <block>:<transaction id>\`, \`event: <chaincode event name>\` (ConsignmentCreated, RecordSubmitted, MovementRecorded, DecisionRecorded, PartyRegistered, PersonalDataAccessed, …) and \`data: <the event's JSON payload>\` (less what the caller's role may not see, as on GET /v1/consignments/{id}: customs' reason codes are for customs alone; order, tracking and payment ids are not for auditors); a comment line (heartbeat) is sent every 15 seconds.
+The stream starts with \`retry: ${RETRY_MS}\`, then \`id: <position>\` (no event): where the stream starts, the block number it starts at (the next block to be committed unless \`startBlock\` says otherwise) or the Last-Event-ID it resumes from. A client that loses the stream before any event resumes from there; EventSource does so by itself. Each event is \`id: <block>:<transaction id>\`, \`event: <chaincode event name>\` (ConsignmentCreated, RecordSubmitted, MovementRecorded, DecisionRecorded, PartyRegistered, PersonalDataAccessed, …) and \`data: <the event's JSON payload>\` (less what the caller's role may not see, as on GET /v1/consignments/{id}: customs' reason codes are for customs alone; order, tracking and payment ids are not for auditors); a comment line (heartbeat) is sent every 15 seconds.
 
 Reconnecting with the \`Last-Event-ID\` header (or the \`lastEventId\` query parameter) resumes right after that event (or at the start of that block, for a block number), with no gap and no duplicate; a malformed id is refused with 400. A stream opened with a JWT ends when that token expires (its \`exp\` plus ${CLOCK_TOLERANCE_SECONDS} seconds of clock tolerance), so reconnecting needs a valid token: the expired one is refused with 401. Customs and auditors see every event; any other organisation sees the events of consignments it takes part in (created, or submitted one of their records) and events naming its own organisation.`;
 
@@ -57,7 +57,7 @@ export function eventRoutes(hub: EventHub, options: EventRoutesOptions = {}): Ro
       responses: {
         200: {
           description:
-            'Content-Type: text/event-stream. Frames `id: <block>:<transaction id>`, `event: <name>`, `data: <JSON payload>`, separated by a blank line; comment lines (`: …`) are heartbeats.',
+            'Content-Type: text/event-stream. First `retry: <ms>`, then `id: <position>` alone (where the stream starts); then events, each `id: <block>:<transaction id>`, `event: <name>`, `data: <JSON payload>`; frames are separated by a blank line; comment lines (`: …`) are heartbeats.',
         },
       },
       stream: async ({ principal, query }, req, res) => {
@@ -66,21 +66,22 @@ export function eventRoutes(hub: EventHub, options: EventRoutesOptions = {}): Ro
         // The response's 'close' fires when the client goes away (or the response ends).
         req.on('close', stop);
         res.on('close', stop);
-        // Fixed before anything is sent (a malformed id is 400, an unreachable ledger 503), and sent
-        // first as the stream's id: a client that loses the stream before its first event resumes
-        // from here, not from a later "now".
-        const from = await hub.position({
+        // A malformed Last-Event-ID throws 400 here, before anything is sent. The position is sent
+        // first, as the stream's id: a client that loses the stream before its first event resumes
+        // from there, not from a later "now". Reading the chain height for it waits out a ledger
+        // that does not answer, behind heartbeats, as the stream itself would.
+        const position = hub.position({
           lastEventId: req.get('Last-Event-ID') ?? query.lastEventId,
           startBlock: query.startBlock === undefined ? undefined : BigInt(query.startBlock),
+          signal: controller.signal,
         });
-        const events = hub.subscribe(principal, { lastEventId: from, signal: controller.signal });
         res.writeHead(200, {
           'Content-Type': 'text/event-stream',
           'Cache-Control': 'no-cache',
           'X-Accel-Buffering': 'no',
           Connection: 'keep-alive',
         });
-        res.write(`retry: ${RETRY_MS}\nid: ${from}\n\n`);
+        res.write(`retry: ${RETRY_MS}\n\n`);
         const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
         // The token was checked when the stream opened: it must not deliver past the token's expiry.
         // A token valid for longer than a timer can wait ends its stream early; the client resumes.
@@ -89,6 +90,10 @@ export function eventRoutes(hub: EventHub, options: EventRoutesOptions = {}): Ro
             ? undefined
             : setTimeout(stop, Math.min(principal.expiresAt - Date.now(), MAX_TIMER_MS));
         try {
+          const from = await position;
+          if (from === undefined) return;
+          res.write(`id: ${from}\n\n`);
+          const events = hub.subscribe(principal, { lastEventId: from, signal: controller.signal });
           for await (const { id, event, data } of events) {
             // JSON has no raw line breaks; the name is the chaincode's, so it is kept to one line too.
             const name = event.replace(/[\r\n]/g, '');

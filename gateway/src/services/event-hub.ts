@@ -160,14 +160,29 @@ export class EventHub {
    * Where a stream with these options starts, as an event id a client can resume from: its
    * Last-Event-ID, or the block it starts at (startBlock, or by default the chain height, so that
    * "from now on" is a fixed point a client can come back to before it has received any event).
-   * A malformed `lastEventId` throws HttpProblem(400).
+   * The chain height is read again, with backoff, while the ledger does not answer; undefined when
+   * the signal aborts first. A malformed `lastEventId` throws HttpProblem(400) here, synchronously.
    */
-  async position(options: Omit<SubscribeOptions, 'signal'>): Promise<string> {
+  position(options: SubscribeOptions): Promise<string | undefined> {
     if (options.lastEventId !== undefined) {
       parseEventId(options.lastEventId);
-      return options.lastEventId;
+      return Promise.resolve(options.lastEventId);
     }
-    return String(options.startBlock ?? (await this.ledger.chainHeight()));
+    if (options.startBlock !== undefined) return Promise.resolve(String(options.startBlock));
+    return this.chainHeight(AbortSignal.any([options.signal, this.abort.signal]));
+  }
+
+  private async chainHeight(signal: AbortSignal): Promise<string | undefined> {
+    let delay = RETRY_MIN_MS;
+    while (!signal.aborted) {
+      try {
+        return String(await this.ledger.chainHeight());
+      } catch {
+        await untilAborted(sleep(delay), signal);
+        delay = Math.min(delay * 2, RETRY_MAX_MS);
+      }
+    }
+    return undefined;
   }
 
   /**

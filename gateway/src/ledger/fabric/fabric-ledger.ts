@@ -426,9 +426,13 @@ export class FabricLedger implements LedgerPort {
     });
   }
 
-  chainHeight(): Promise<bigint> {
+  async chainHeight(): Promise<bigint> {
     this.assertOpen();
-    return this.heightOn(this.gatewayFor(this.eventsIdentity).getNetwork(this.channel));
+    try {
+      return await this.heightOn(this.gatewayFor(this.eventsIdentity).getNetwork(this.channel));
+    } catch (error) {
+      throw toLedgerError(error);
+    }
   }
 
   /**
