@@ -78,11 +78,15 @@ export class CustomsService {
   async follow(events: EventHub, checkpoint?: EventCheckpoint): Promise<void> {
     const stop = new AbortController();
     try {
-      const lastEventId = await checkpoint?.load();
-      const subscription = events.subscribe(this.serviceUser, {
-        signal: stop.signal,
-        ...(lastEventId === undefined ? {} : { lastEventId }),
-      });
+      // The first time, "now" is fixed and kept at once: a stop before the first event must not
+      // move it to a later "now" and skip what was committed meanwhile.
+      let from = await checkpoint?.load();
+      if (from === undefined) {
+        from = await events.position({ signal: stop.signal });
+        if (from === undefined) return;
+        await checkpoint?.save(from);
+      }
+      const subscription = events.subscribe(this.serviceUser, { signal: stop.signal, lastEventId: from });
       for await (const event of subscription) {
         const id = event.data.consignmentId;
         if (TRIGGERS.has(event.event) && typeof id === 'string') this.enqueue(id);
