@@ -22,7 +22,17 @@ describe('gateway configuration', () => {
       'fd00::/8',
       '192.0.2.7',
     ]);
-    for (const wrong of ['everyone', '10.0.0.0/33', '10.0.0/8', 'true', '0', '::1/129', '1.2.3.4/8/8']) {
+    for (const wrong of [
+      'everyone',
+      '10.0.0.0/33',
+      '10.0.0/8',
+      'true',
+      '0',
+      '::1/129',
+      '1.2.3.4/8/8',
+      '0.0.0.0/0',
+      '::/0',
+    ]) {
       expect(() => loadConfig({ TRUST_PROXY: wrong }), wrong).toThrow(/TRUST_PROXY/);
     }
   });
