@@ -19,6 +19,7 @@ import {
   EmbeddedLedger,
   PURGE_COMPACTION_FAILED,
 } from '../../gateway/src/ledger/embedded/embedded-ledger.js';
+import { CommitLock } from '../../gateway/src/ledger/embedded/commit-lock.js';
 import type { LedgerStore } from '../../gateway/src/ledger/embedded/store.js';
 import {
   TxValidationCode,
@@ -225,10 +226,20 @@ describe('a simulation and a block that commits meanwhile (Fabric’s commit loc
     pause.arm();
     const during = pair(true);
     await pause.reached;
+    // The block's write reaches the lock (the real one, spied on only to know when).
+    const exclusive = CommitLock.prototype.exclusive;
+    let reached!: () => void;
+    const atLock = new Promise<void>((resolve) => (reached = resolve));
+    const spy = vi.spyOn(CommitLock.prototype, 'exclusive').mockImplementation(function (
+      this: CommitLock,
+      commit,
+    ) {
+      reached();
+      return exclusive.call(this, commit);
+    });
     const committed = statusOf(await putPair('2'));
-    // Time for the block to be cut and reach the commit (20 ms batch timeout): without the lock it
-    // would be written by now, and the second read of the paused simulation would see it.
-    await Promise.race([committed, new Promise((resolve) => setTimeout(resolve, 300))]);
+    await atLock;
+    spy.mockRestore();
     const after = pair(false);
     pause.release();
     expect(await during).toEqual(['1', '1']);

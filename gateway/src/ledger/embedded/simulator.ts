@@ -162,8 +162,9 @@ export class TxSimulator {
     { pageSize, bookmark }: { pageSize: number; bookmark: string },
   ): Promise<QueryPage<{ key: string; value: Uint8Array }>> {
     const from = bookmark !== '' ? bookmark : startKey;
-    // Page size 0 (with a bookmark: without one, the shim sends no pagination) sets no limit on a
-    // Fabric peer's iterator: the rest of the range from the bookmark, as one page.
+    // Page size 0 (with a bookmark: without one, the shim sends no pagination) sets no page limit on
+    // a Fabric peer's iterator: the rest of the range from the bookmark, as one page. (A peer still
+    // stops at its totalQueryLimit, 100,000 results by default; this ledger sets none on any query.)
     const limited = pageSize > 0;
     const entries: RangeEntry[] = [];
     for await (const entry of this.ctx.store.range(
