@@ -102,6 +102,45 @@ describe('a disclosure package', () => {
     expect(second.disclosure.leafCount).toBeGreaterThan(FIELDS.length);
   });
 
+  it('is on the access log with the fields it revealed: a pointer to a subtree names each of its leaves', async () => {
+    interface Access {
+      txId: string;
+      purpose: string;
+      recordKind: string;
+      fields?: string[];
+    }
+    const log = async (): Promise<Access[]> => {
+      const res = await t.as('auditor').get<{ entries: Access[] }>(`/v1/consignments/${id}/access-log`);
+      expect(res.status, res.text).toBe(200);
+      return res.body.entries;
+    };
+    expect((await log()).find((e) => e.txId === second.accessTxId)).toMatchObject({
+      recordKind: 'order',
+      purpose: 'dispute_resolution',
+      fields: FIELDS,
+    });
+    const buyer = await t.as(PLATFORM).post<Package>(`/v1/consignments/${id}/disclosures`, {
+      record: 'order',
+      fields: ['/buyer'],
+      purpose: 'audit',
+    });
+    expect(buyer.status, buyer.text).toBe(201);
+    const revealed = buyer.body.disclosure.fields.map((f) => f.path);
+    expect(revealed).toEqual(expect.arrayContaining(['/buyer/id', '/buyer/name']));
+    expect((await log()).find((e) => e.txId === buyer.body.accessTxId)).toMatchObject({
+      purpose: 'audit',
+      fields: revealed,
+    });
+    // The same in the provenance: a read of the whole record names no fields.
+    const history = await t
+      .as('auditor')
+      .get<{ entries: { type: string; txId: string; detail: Record<string, unknown> }[] }>(
+        `/v1/consignments/${id}/history`,
+      );
+    const reads = history.body.entries.filter((e) => e.type === 'personal_data_read');
+    expect(reads.find((e) => e.txId === buyer.body.accessTxId)?.detail).toMatchObject({ fields: revealed });
+  });
+
   it('verifies against the ledger, for anyone, as it was produced', async () => {
     expect(await verify(second)).toMatchObject({
       verified: true,

@@ -52,6 +52,9 @@ describe('an auditor following the README', () => {
         `personal_data_read\\s+CustomsMSP \\(customs\\)\\s+tx ${consignment.readTxId.slice(0, 12)}…\\s+order record read for risk_assessment by customs-officer`,
       ),
     );
+    expect(trace.stdout).toMatch(
+      /personal_data_read\s+PlatformAMSP \(platform\)\s+tx [0-9a-f]{12}…\s+order record: 2 field\(s\) disclosed for dispute_resolution by platforma-operator/,
+    );
     const json = (await audit(['trace', consignment.id, ...online, '--json'])).json<{
       entries: { type: string }[];
     }>();
@@ -82,11 +85,17 @@ describe('an auditor following the README', () => {
         purpose: 'risk_assessment',
         txId: consignment.readTxId,
       }),
-      // Building a disclosure package is itself a recorded read.
-      expect.objectContaining({ mspId: 'PlatformAMSP', purpose: 'dispute_resolution' }),
+      // Building a disclosure package is itself a recorded read, with the fields it revealed.
+      expect.objectContaining({
+        mspId: 'PlatformAMSP',
+        purpose: 'dispute_resolution',
+        fields: ['/goodsValue', '/lines/0/hsCode'],
+      }),
     ]);
     const text = await audit(['reads', 'consignment', consignment.id, ...online]);
     expect(text.stdout).toContain('By purpose: risk_assessment 1, dispute_resolution 1.');
+    // A disclosure names what it revealed.
+    expect(text.stdout).toContain('order record, disclosed /goodsValue /lines/0/hsCode');
 
     const none = await audit(['reads', 'party', 'c'.repeat(64), ...online]);
     expect(none.code, none.stderr).toBe(0);

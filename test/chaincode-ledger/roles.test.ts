@@ -522,6 +522,45 @@ describe('participation in a consignment', () => {
       'ExpressMSP:delivery',
     ]);
   });
+
+  it('a disclosure is recorded with the fields it revealed, by a holder of the record only', async () => {
+    const disclose = (user: string, kind: string, purpose: string, fields: unknown) =>
+      net.outcome(
+        net.submit(user, 'consignment:recordDisclosure', [ID, kind, purpose, JSON.stringify(fields)]),
+      );
+    expect(
+      await disclose('platformA', 'order', 'dispute_resolution', ['/goodsValue', '/lines/0/hsCode']),
+    ).toBe(OK);
+    expect(await disclose('customs', 'payment', 'audit', ['/amountPaid'])).toBe(OK);
+    expect(await disclose('auditor', 'order', 'audit', ['/goodsValue'])).toBe(
+      `AuditorMSP holds no copy of the order record of consignment ${ID}: only its holders (PlatformAMSP, CustomsMSP) disclose it`,
+    );
+    expect(await disclose('express', 'order', 'audit', ['/goodsValue'])).toBe(
+      `ExpressMSP cannot read the order record of consignment ${ID}`,
+    );
+    expect(await disclose('platformA', 'order', 'risk_assessment', ['/goodsValue'])).toMatch(
+      /^purpose 'risk_assessment' is not allowed for PlatformAMSP/,
+    );
+    expect(await disclose('platformA', 'order', 'audit', [])).toMatch(/^invalid fields/);
+    expect(await disclose('platformA', 'order', 'audit', ['goodsValue'])).toMatch(/must be a JSON pointer/);
+    const log = (await net.evaluate('auditor', 'consignment:accessLog', ['consignment', ID])) as {
+      entries: { mspId: string; purpose: string; recordKind: string; fields?: string[] }[];
+    };
+    expect(log.entries.filter((e) => e.fields !== undefined)).toEqual([
+      expect.objectContaining({
+        mspId: 'PlatformAMSP',
+        recordKind: 'order',
+        purpose: 'dispute_resolution',
+        fields: ['/goodsValue', '/lines/0/hsCode'],
+      }),
+      expect.objectContaining({
+        mspId: 'CustomsMSP',
+        recordKind: 'payment',
+        purpose: 'audit',
+        fields: ['/amountPaid'],
+      }),
+    ]);
+  });
 });
 
 describe('governance of the organisation registry', () => {

@@ -445,7 +445,7 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await page.context().close();
   });
 
-  it('a trader makes a disclosure package; the page then shows the read it recorded', async () => {
+  it('a trader makes a disclosure package; the page then shows the read it recorded, with the field it revealed', async () => {
     const page = await signIn(PLATFORM_A);
     await page.goto(`${t.gateway.url}/console/consignments/${DEAR}`);
     const reads = page
@@ -460,6 +460,7 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await page.getByRole('button', { name: 'Make disclosure package' }).click();
     await expect.poll(() => page.locator('#disclosure-package').inputValue()).toContain('"disclosure"');
     await expect.poll(() => reads.count(), { timeout: 10_000 }).toBe(before + 1);
+    expect(await reads.filter({ hasText: 'disclosed /currency' }).count()).toBe(1);
     expectNoScriptErrors(page);
     await page.context().close();
   });

@@ -12,6 +12,15 @@ interface AccessRecord {
   readonly userId: string;
   readonly at: string;
   readonly txId: string;
+  /** A disclosure's fields: what it revealed of the record. */
+  readonly fields?: readonly string[];
+}
+
+/** The record read, and for a disclosure the fields it revealed (the first three by name). */
+function whatWasRead(e: AccessRecord): string {
+  if (e.fields === undefined) return `${e.recordKind} record`;
+  const more = e.fields.length > 3 ? ` and ${e.fields.length - 3} more` : '';
+  return `${e.recordKind} record, disclosed ${e.fields.slice(0, 3).join(' ')}${more}`;
 }
 
 const SUBJECTS = { consignment: 'consignments', party: 'parties' } as const;
@@ -56,7 +65,7 @@ async function readsCommand(
           e.at,
           e.mspId,
           e.user,
-          `${e.recordKind} record`,
+          whatWasRead(e),
           `for ${e.purpose}`,
           `tx ${short(e.txId)}`,
         ]),

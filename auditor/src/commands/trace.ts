@@ -104,7 +104,11 @@ function blocksVerdict(report: ProvenanceReport, dataDir: string): string[] {
 function describe(entry: HistoryEntry): string {
   const d = entry.detail ?? {};
   if (entry.type === 'personal_data_read') {
-    return `${String(d.record)} record read for ${String(d.purpose)} by ${commonName(entry.by.user ?? '?')}`;
+    const by = commonName(entry.by.user ?? '?');
+    if (Array.isArray(d.fields)) {
+      return `${String(d.record)} record: ${d.fields.length} field(s) disclosed for ${String(d.purpose)} by ${by}`;
+    }
+    return `${String(d.record)} record read for ${String(d.purpose)} by ${by}`;
   }
   if (entry.type === 'personal_data_erased') {
     const fields = Array.isArray(d.fields) ? d.fields.length : 0;

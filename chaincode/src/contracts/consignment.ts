@@ -19,6 +19,7 @@ import { assertAllowed, type Action } from '../domain/roles';
 import {
   BatchOperations,
   ConsignmentId,
+  DisclosedFields,
   Decision,
   JoinKeys,
   Movement,
@@ -382,6 +383,36 @@ export class ConsignmentContract extends Contract {
     recordKind: string,
     purpose: string,
   ): Promise<string> {
+    return this.leaveAccessRecord(ctx, subjectType, subjectId, recordKind, purpose, undefined);
+  }
+
+  /**
+   * Leaves the access record for a selective disclosure of a consignment record: which holder (its
+   * submitter or customs) disclosed which fields (fieldsJson: the JSON pointers of the package's
+   * leaves), under which purpose. The holder names them; the access log then says what left its
+   * collection, not only that it was read.
+   */
+  @Transaction()
+  @Returns('string')
+  public async recordDisclosure(
+    ctx: Context,
+    consignmentId: string,
+    recordKind: string,
+    purpose: string,
+    fieldsJson: string,
+  ): Promise<string> {
+    const fields = parseJsonWith(DisclosedFields, 'fields', fieldsJson);
+    return this.leaveAccessRecord(ctx, 'consignment', consignmentId, recordKind, purpose, fields);
+  }
+
+  private async leaveAccessRecord(
+    ctx: Context,
+    subjectType: string,
+    subjectId: string,
+    recordKind: string,
+    purpose: string,
+    fields: readonly string[] | undefined,
+  ): Promise<string> {
     const caller = await resolveCaller(ctx);
     const type = parseWith(SubjectType, 'subjectType', subjectType);
     const allowedPurpose = assertPurpose(purpose, caller);
@@ -405,6 +436,12 @@ export class ConsignmentContract extends Contract {
     if (!canReadPrivateRecord(caller, members, allowedPurpose)) {
       throw new Error(`${caller.mspId} cannot read the ${recordKind} record of ${type} ${id}`);
     }
+    // Only a holder can build a package (an auditor records the audit of one it was handed).
+    if (fields !== undefined && !members.includes(caller.mspId)) {
+      throw new Error(
+        `${caller.mspId} holds no copy of the ${recordKind} record of ${type} ${id}: only its holders (${members.join(', ')}) disclose it`,
+      );
+    }
     const access: AccessRecord = {
       subjectType: type,
       subjectId: id,
@@ -414,6 +451,7 @@ export class ConsignmentContract extends Contract {
       userId: caller.userId,
       at: txTime(ctx),
       txId: ctx.stub.getTxID(),
+      ...(fields === undefined ? {} : { fields }),
     };
     await putJson(ctx, compositeKey(ctx, KeyType.access, [type, id, access.txId]), access);
     emitEvent(ctx, 'PersonalDataAccessed', {
@@ -422,6 +460,7 @@ export class ConsignmentContract extends Contract {
       recordKind,
       purpose: allowedPurpose,
       mspId: caller.mspId,
+      ...(fields === undefined ? {} : { fields }),
     });
     return result(access);
   }

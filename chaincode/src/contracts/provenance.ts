@@ -177,7 +177,11 @@ export class ProvenanceContract extends Contract {
         a.ref,
         a,
         a.value.mspId,
-        { record: a.value.recordKind, purpose: a.value.purpose },
+        {
+          record: a.value.recordKind,
+          purpose: a.value.purpose,
+          ...(a.value.fields === undefined ? {} : { fields: a.value.fields }),
+        },
         a.value.userId,
       );
     }

@@ -109,6 +109,11 @@ export interface AccessRecord {
   readonly userId: string;
   readonly at: string;
   readonly txId: string;
+  /**
+   * A selective disclosure's fields (JSON pointers of the leaves its package revealed): what left
+   * the holder's collection. Absent for a read of the record, which gets its purpose's fields.
+   */
+  readonly fields?: readonly string[];
 }
 
 /** What a private collection holds for a committed payload: enough to recompute every salt and the root. */

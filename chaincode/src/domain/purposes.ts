@@ -7,9 +7,9 @@ import type { OrgRole } from './collections';
  * Audit: auditors are members of no personal-data collection; they work from roots, proofs
  * and the access log. When the audit of a specific access needs the data itself, the holder
  * (the submitting trader or customs) reads it under purpose 'audit' and hands the auditor a
- * selective-disclosure package of just the fields in question, which the auditor verifies
- * against the on-chain root and records under 'audit' too. Both sides of that exchange are
- * therefore on the access log.
+ * selective-disclosure package of just the fields in question (its access record names them),
+ * which the auditor verifies against the on-chain root and records under 'audit' too. Both sides
+ * of that exchange are therefore on the access log.
  */
 export const purposes = {
   risk_assessment: ['customs'],

@@ -254,6 +254,16 @@ export const SubjectType = z.enum(['consignment', 'party']);
 export type SubjectType = z.infer<typeof SubjectType>;
 export const PartyRecordKind = z.enum(['party', 'flag']);
 export const PurposeName = z.enum(purposeNames as [string, ...string[]]);
+/** The fields a selective disclosure revealed: the JSON pointers of its leaves (an order of 999 lines has about 6,000). */
+export const DisclosedFields = z
+  .array(
+    z
+      .string()
+      .max(1024)
+      .regex(/^(\/[^/]*)+$/, 'must be a JSON pointer such as /buyer/id'),
+  )
+  .min(1)
+  .max(10_000);
 export const SaltSeed = z.string().regex(/^(?:[0-9a-fA-F]{2}){16,256}$/, 'must be 16-256 bytes of hex');
 /** A short free-text public reference, such as an AEO certificate number. */
 export const Reference = z

@@ -667,6 +667,14 @@ export interface AccessEntry {
   readonly purpose: string;
   readonly recordKind?: string;
   readonly txId: string;
+  /** A disclosure's fields: what it revealed of the record. */
+  readonly fields?: readonly string[];
+}
+
+/** The fields a disclosure revealed, the first few by name. */
+function disclosed(fields: readonly string[]): string {
+  const shown = fields.slice(0, 5).join(', ');
+  return fields.length > 5 ? `${shown} and ${fields.length - 5} more` : shown;
 }
 
 export function AccessTable({ entries, caption }: { entries: readonly AccessEntry[]; caption: string }) {
@@ -691,7 +699,10 @@ export function AccessTable({ entries, caption }: { entries: readonly AccessEntr
               <td>{formatTime(e.at)}</td>
               <td>{e.mspId}</td>
               <td>{userName(e.userId)}</td>
-              <td>{e.recordKind ?? '—'}</td>
+              <td>
+                {e.recordKind ?? '—'}
+                {e.fields && <span className="muted small"> (disclosed {disclosed(e.fields)})</span>}
+              </td>
               <td>{e.purpose.replace(/_/g, ' ')}</td>
               <td>
                 <Hash value={e.txId} />

@@ -151,7 +151,7 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
       path: '/v1/consignments/{id}/disclosures',
       summary: 'Produce a selective-disclosure package for chosen fields of a record',
       description:
-        'For the holders of the record (its submitter and customs). The package carries the chosen fields with their salts and Merkle proofs; POST /v1/verify checks it against the ledger. Building it is a recorded, purpose-bound access; it is never replayed from an Idempotency-Key (the gateway keeps no copy of personal data). After an erasure the kept fields can still be disclosed; an erased field cannot (400).',
+        'For the holders of the record (its submitter and customs). The package carries the chosen fields with their salts and Merkle proofs; POST /v1/verify checks it against the ledger. Building it is a purpose-bound access, recorded on the access log with each field it reveals; it is never replayed from an Idempotency-Key (the gateway keeps no copy of personal data). After an erasure the kept fields can still be disclosed; an erased field cannot (400).',
       tags: ['verification'],
       roles: 'any',
       params: ConsignmentIdParam,

@@ -122,8 +122,8 @@ export class ConsignmentService {
 
   /**
    * A selective-disclosure package for chosen fields of a record: values, salts and Merkle proofs
-   * that anyone can verify against the ledger's commitment without seeing the other fields. Reading
-   * the record to build it is itself a purpose-bound, recorded access. After an erasure the kept
+   * that anyone can verify against the ledger's commitment without seeing the other fields. Building
+   * it is a purpose-bound access, recorded with the fields it reveals. After an erasure the kept
    * fields can still be disclosed (their proofs run through the erased fields' hashes); an erased
    * field cannot (400, naming it).
    */
@@ -155,7 +155,12 @@ export class ConsignmentService {
     } catch (error) {
       throw new HttpProblem(400, (error as Error).message);
     }
-    const access = await this.recordAccess(principal, id, kind, purpose);
+    const { txId: access } = await this.ledger.submit(principal, 'consignment:recordDisclosure', [
+      id,
+      kind,
+      purpose,
+      JSON.stringify(disclosure.fields.map((field) => field.path)),
+    ]);
     const block = (await this.ledger.blocksOf(principal, [record.txId])).get(record.txId);
     return {
       consignmentId: id,
