@@ -39,11 +39,8 @@ export async function consignmentOfPlatformA(t: TestGateway, id: string): Promis
   }
 }
 
-/**
- * consignmentOfPlatformA, then assessed and released by customs (automatically or by the officer),
- * delivered, and with a return of one unit requested by the platform; gives the return's id.
- */
-export async function releasedWithReturn(t: TestGateway, id: string): Promise<string> {
+/** consignmentOfPlatformA, then assessed and released by customs (automatically or by the officer), and delivered. */
+export async function releasedAndDelivered(t: TestGateway, id: string): Promise<void> {
   const created = (res: ApiResponse<unknown>) => expect(res.status, res.text).toBe(201);
   await consignmentOfPlatformA(t, id);
   const officer = t.as('customs-officer');
@@ -60,12 +57,17 @@ export async function releasedWithReturn(t: TestGateway, id: string): Promise<st
       .as('post-operator')
       .post(`/v1/consignments/${id}/movements`, { type: 'delivered', location: 'FRLYS' }),
   );
+}
+
+/** releasedAndDelivered, with a return of one unit (of two) requested by the platform; gives the return's id. */
+export async function releasedWithReturn(t: TestGateway, id: string): Promise<string> {
+  await releasedAndDelivered(t, id);
   const ret = await t.as('platforma-operator').post<{ returnId: string }>(`/v1/consignments/${id}/returns`, {
     reason: 'not_as_described',
     lines: [{ lineNo: 1, quantity: 1 }],
     authorisation: `RMA-${id}`,
   });
-  created(ret);
+  expect(ret.status, ret.text).toBe(201);
   return ret.body.returnId;
 }
 

@@ -75,14 +75,14 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
       path: '/v1/consignments',
       summary: 'Create a consignment with its join keys',
       description:
-        'The creator (a platform, post or express carrier) is bound to the consignment. Order numbers are unique per platform and tracking numbers per carrier.',
+        'The creator (a platform, post or express carrier) is bound to the consignment. Order numbers are unique per platform and tracking numbers per carrier. Without a consignmentId the gateway chooses one: derived from the Idempotency-Key when the request has one (a retry names the same consignment), else random.',
       tags: TAGS,
       roles: ['platform', 'post', 'express'],
       query: NoQuery,
       body: CreateConsignment,
       responses: { 201: { description: 'Consignment created', schema: JsonResult } },
-      handler: async ({ principal, body, audit }) => {
-        const { value, txId } = await service.create(principal, body);
+      handler: async ({ principal, body, audit, idempotencyKey }) => {
+        const { value, txId } = await service.create(principal, body, idempotencyKey);
         const id = (value as { consignmentId?: string }).consignmentId;
         audit({ resource: `consignment/${id}`, txId });
         return {

@@ -75,15 +75,15 @@ export function returnsRoutes(service: ReturnsService): RouteDefinition[] {
       method: 'post',
       path: '/v1/consignments/{id}/returns',
       summary: 'Request the return of some or all of a released consignment’s order lines',
-      description: `By the consignment's platform, with the reason and its return authorisation. Partial returns add up to at most what was ordered. ${DEADLINES}`,
+      description: `By the consignment's platform, with the reason and its return authorisation. Partial returns add up to at most what was ordered. Without a returnId the gateway chooses one: derived from the Idempotency-Key when the request has one (a retry names the same return), else random. ${DEADLINES}`,
       tags: TAGS,
       roles: ['platform'],
       params: ConsignmentIdParam,
       query: NoQuery,
       body: ReturnRequest,
       responses: { 201: { description: 'The return requested', schema: JsonResult } },
-      handler: async ({ principal, params, body, audit }) => {
-        const { value, txId } = await service.request(principal, params.id, body);
+      handler: async ({ principal, params, body, audit, idempotencyKey }) => {
+        const { value, txId } = await service.request(principal, params.id, body, idempotencyKey);
         audit({ resource: `consignment/${params.id}/return/${value.returnId}`, txId });
         return {
           status: 201,

@@ -33,9 +33,10 @@ export const IDEMPOTENCY_SUBLEVEL = 'idempotency';
  * - Records expire after `ttlMs` (24 h by default): checked on every read, and optionally deleted
  *   by a periodic sweep (`sweepIntervalMs`, or call `sweep()`); `close()` stops the sweep.
  * - "In flight" is known only in memory, in this process. After a crash nothing is in flight, so
- *   the client's retry is processed again; the chaincode's own uniqueness rules (consignment ids,
- *   order, tracking and payment numbers, one record per kind and submitter) then refuse a duplicate
- *   create, so a retry can never create a record twice. Several gateway processes sharing one
+ *   the client's retry is processed again; the chaincode's own uniqueness rules (consignment and
+ *   return ids, order, tracking and payment numbers, one record per kind and submitter) then refuse
+ *   a duplicate create, so a retry can never create a record twice. Ids the gateway chooses are
+ *   derived from the key for that reason (services/record-id.ts). Several gateway processes sharing one
  *   store would not see each other's in-flight requests, but they cannot share a LevelDB anyway.
  * - Scope and key are untrusted strings: the record key is the JSON array `[scope, key]`, so no
  *   choice of either can produce another pair's key.

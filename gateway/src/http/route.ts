@@ -18,6 +18,11 @@ export interface RouteContext<P, Q, B> {
   readonly body: B;
   readonly principal: Principal;
   readonly requestId: string;
+  /**
+   * The request's Idempotency-Key, on a write that has a valid one: ids the gateway chooses are
+   * derived from it (services/record-id.ts).
+   */
+  readonly idempotencyKey?: string;
   /** Adds to what the audit trail records for this request (resource, purpose, txId). */
   audit(fields: { resource?: string; purpose?: string; txId?: string }): void;
 }
@@ -158,10 +163,9 @@ async function handle(
     await route.stream(ctx as never, req, res);
     return;
   }
-  const run = async (): Promise<RouteResult> => route.handler!(ctx as never);
   const key = req.get('Idempotency-Key');
   if (route.method === 'get' || key === undefined || route.returnsPersonalData) {
-    send(res, await run());
+    send(res, await route.handler!(ctx as never));
     return;
   }
   if (!IDEMPOTENCY_KEY.test(key)) {
@@ -170,6 +174,7 @@ async function handle(
       'Idempotency-Key must be 8 to 128 characters of letters, digits, ".", "_", ":" or "-"',
     );
   }
+  const run = async (): Promise<RouteResult> => route.handler!({ ...ctx, idempotencyKey: key } as never);
   const scope = `${principal.mspId}/${principal.user}`;
   const requestHash = createHash('sha256')
     .update(`${route.method} ${req.originalUrl.split('?')[0]} ${canonicalize(body ?? null)}`)

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type {
   NetworkConfig,
   RefundPayload,
@@ -11,6 +10,7 @@ import type { Principal } from '../auth/principal.js';
 import { publicView } from '../policy/public-view.js';
 import type { LedgerClient, Submitted } from './ledger-client.js';
 import { privateTransient } from './private-payload.js';
+import { newRecordId } from './record-id.js';
 
 /**
  * Returns and refunds: each step is one transaction of the returns contract, which checks the
@@ -24,8 +24,13 @@ export class ReturnsService {
     private readonly network: NetworkConfig,
   ) {}
 
-  request(principal: Principal, id: string, request: ReturnRequest): Promise<Submitted<ReturnRecord>> {
-    const returnId = request.returnId ?? `RT-${randomUUID()}`;
+  request(
+    principal: Principal,
+    id: string,
+    request: ReturnRequest,
+    idempotencyKey?: string,
+  ): Promise<Submitted<ReturnRecord>> {
+    const returnId = request.returnId ?? newRecordId('RT', principal, idempotencyKey);
     return this.step(principal, 'returns:request', [id, returnId, JSON.stringify({ ...request, returnId })], {
       endorsingOrganizations: [principal.mspId, this.network.customsMspId],
     });
