@@ -543,6 +543,13 @@ describe('participation in a consignment', () => {
     );
     expect(await disclose('platformA', 'order', 'audit', [])).toMatch(/^invalid fields/);
     expect(await disclose('platformA', 'order', 'audit', ['goodsValue'])).toMatch(/must be a JSON pointer/);
+    // The fields go into public state: only names of the record's fields, never free text.
+    expect(await disclose('platformA', 'order', 'audit', ['/buyer/name/Jane Doe, 12 Rue de Rivoli'])).toBe(
+      "'/buyer/name/Jane Doe, 12 Rue de Rivoli' is not a field of the order record",
+    );
+    expect(await disclose('customs', 'payment', 'audit', ['/amountPaid/x'])).toBe(
+      "'/amountPaid/x' is not a field of the payment record",
+    );
     const log = (await net.evaluate('auditor', 'consignment:accessLog', ['consignment', ID])) as {
       entries: { mspId: string; purpose: string; recordKind: string; fields?: string[] }[];
     };

@@ -20,6 +20,7 @@ import {
   BatchOperations,
   ConsignmentId,
   DisclosedFields,
+  isPayloadLeafPath,
   Decision,
   JoinKeys,
   Movement,
@@ -401,8 +402,12 @@ export class ConsignmentContract extends Contract {
     purpose: string,
     fieldsJson: string,
   ): Promise<string> {
+    const kind = this.parseRecordKind(recordKind);
     const fields = parseJsonWith(DisclosedFields, 'fields', fieldsJson);
-    return this.leaveAccessRecord(ctx, 'consignment', consignmentId, recordKind, purpose, fields);
+    // They go into public state: names of the kind's fields, never free text.
+    const unknown = fields.find((field) => !isPayloadLeafPath(kind, field));
+    if (unknown !== undefined) throw new Error(`'${unknown}' is not a field of the ${kind} record`);
+    return this.leaveAccessRecord(ctx, 'consignment', consignmentId, kind, purpose, fields);
   }
 
   private async leaveAccessRecord(

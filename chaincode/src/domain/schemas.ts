@@ -185,6 +185,40 @@ export const payloadSchemas = {
 export type PayloadKind = keyof typeof payloadSchemas;
 export type PayloadOf<K extends PayloadKind> = z.infer<(typeof payloadSchemas)[K]>;
 
+const ARRAY_INDEX = /^(0|[1-9]\d{0,3})$/;
+
+/**
+ * Whether a JSON pointer names a value a payload of this kind can hold: each token a property of
+ * the strict object at that depth, or an index into the array there, down to a value that is
+ * neither. Such a path names a field and carries nothing of its content: no payload has an object
+ * keyed by data.
+ */
+export function isPayloadLeafPath(kind: PayloadKind, pointer: string): boolean {
+  if (!pointer.startsWith('/')) return false;
+  let schema: z.ZodType = payloadSchemas[kind];
+  for (const token of pointer.slice(1).split('/')) {
+    schema = unwrapOptional(schema);
+    if (schema instanceof z.ZodObject) {
+      const shape = schema.shape as Record<string, z.ZodType>;
+      if (!Object.hasOwn(shape, token)) return false;
+      schema = shape[token]!;
+    } else if (schema instanceof z.ZodArray) {
+      if (!ARRAY_INDEX.test(token)) return false;
+      schema = schema.element as z.ZodType;
+    } else {
+      return false;
+    }
+  }
+  schema = unwrapOptional(schema);
+  return !(schema instanceof z.ZodObject || schema instanceof z.ZodArray);
+}
+
+function unwrapOptional(schema: z.ZodType): z.ZodType {
+  let inner = schema;
+  while (inner instanceof z.ZodOptional) inner = inner.unwrap() as z.ZodType;
+  return inner;
+}
+
 /** The four records submitted against a consignment. */
 export const recordKinds = ['order', 'payment', 'logistics', 'declaration'] as const;
 export type RecordKind = (typeof recordKinds)[number];
@@ -254,12 +288,15 @@ export const SubjectType = z.enum(['consignment', 'party']);
 export type SubjectType = z.infer<typeof SubjectType>;
 export const PartyRecordKind = z.enum(['party', 'flag']);
 export const PurposeName = z.enum(purposeNames as [string, ...string[]]);
-/** The fields a selective disclosure revealed: the JSON pointers of its leaves (an order of 999 lines has about 6,000). */
+/**
+ * The fields a selective disclosure revealed: the JSON pointers of its leaves (an order of 999
+ * lines has about 9,000). Each must also be a field of the record's kind (isPayloadLeafPath).
+ */
 export const DisclosedFields = z
   .array(
     z
       .string()
-      .max(1024)
+      .max(256)
       .regex(/^(\/[^/]*)+$/, 'must be a JSON pointer such as /buyer/id'),
   )
   .min(1)

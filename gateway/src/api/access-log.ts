@@ -15,7 +15,7 @@ export interface AccessLog {
 }
 
 const DESCRIPTION =
-  'Each entry is an access record the chaincode committed before the personal data was handed out: organisation, user, record, declared purpose, time and transaction. Visibility is the chaincode’s: participants of the subject, customs and auditors.';
+  'Each entry is an access record the chaincode committed before the personal data was handed out: organisation, user, record, declared purpose, time and transaction, and for a disclosure the fields it revealed. Visibility is the chaincode’s: participants of the subject, customs and auditors.';
 
 /**
  * Who read a subject's personal data and why (chaincode consignment:accessLog), for auditors and
