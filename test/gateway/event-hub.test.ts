@@ -342,7 +342,7 @@ describe('EventHub resume', () => {
     expect(() => hub.position({ lastEventId: '3:', signal })).toThrow(HttpProblem);
   });
 
-  it('position: reads the chain height again while the ledger does not answer, until the signal aborts', async () => {
+  it('position: reads the chain height again while the ledger does not answer, until the signal aborts or the attempts run out', async () => {
     let calls = 0;
     const flaky = {
       events: (options: EventsOptions) => ledger.events(options),
@@ -360,6 +360,11 @@ describe('EventHub resume', () => {
       const pending = waiting.position({ signal: controller.signal });
       controller.abort();
       await expect(pending).resolves.toBeUndefined();
+      calls = -100;
+      await expect(
+        waiting.position({ signal: new AbortController().signal, attempts: 2 }),
+      ).resolves.toBeUndefined();
+      expect(calls).toBe(-98);
     } finally {
       waiting.close();
     }

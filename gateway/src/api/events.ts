@@ -19,6 +19,8 @@ export interface EventRoutesOptions {
 
 /** What the client's EventSource waits before reconnecting, in milliseconds. */
 const RETRY_MS = 2000;
+/** Reads of the chain height for a stream's position before it ends (about 15 s with the hub's backoff). */
+const POSITION_ATTEMPTS = 5;
 /** The longest delay setTimeout keeps (about 24.8 days); a longer one would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -69,11 +71,13 @@ export function eventRoutes(hub: EventHub, options: EventRoutesOptions = {}): Ro
         // A malformed Last-Event-ID throws 400 here, before anything is sent. The position is sent
         // first, as the stream's id: a client that loses the stream before its first event resumes
         // from there, not from a later "now". Reading the chain height for it waits out a ledger
-        // that does not answer, behind heartbeats, as the stream itself would.
+        // that does not answer for a while, behind heartbeats; then the stream ends, and the
+        // client reconnects (a ledger thread that stopped never answers again).
         const position = hub.position({
           lastEventId: req.get('Last-Event-ID') ?? query.lastEventId,
           startBlock: query.startBlock === undefined ? undefined : BigInt(query.startBlock),
           signal: controller.signal,
+          attempts: POSITION_ATTEMPTS,
         });
         res.writeHead(200, {
           'Content-Type': 'text/event-stream',

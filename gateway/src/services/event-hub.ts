@@ -160,24 +160,27 @@ export class EventHub {
    * Where a stream with these options starts, as an event id a client can resume from: its
    * Last-Event-ID, or the block it starts at (startBlock, or by default the chain height, so that
    * "from now on" is a fixed point a client can come back to before it has received any event).
-   * The chain height is read again, with backoff, while the ledger does not answer; undefined when
-   * the signal aborts first. A malformed `lastEventId` throws HttpProblem(400) here, synchronously.
+   * The chain height is read again, with backoff, while the ledger does not answer (at most
+   * `attempts` times); undefined when the signal aborts or the attempts run out first. A malformed
+   * `lastEventId` throws HttpProblem(400) here, synchronously.
    */
-  position(options: SubscribeOptions): Promise<string | undefined> {
+  position(options: SubscribeOptions & { readonly attempts?: number }): Promise<string | undefined> {
     if (options.lastEventId !== undefined) {
       parseEventId(options.lastEventId);
       return Promise.resolve(options.lastEventId);
     }
     if (options.startBlock !== undefined) return Promise.resolve(String(options.startBlock));
-    return this.chainHeight(AbortSignal.any([options.signal, this.abort.signal]));
+    const signal = AbortSignal.any([options.signal, this.abort.signal]);
+    return this.chainHeight(signal, options.attempts ?? Number.POSITIVE_INFINITY);
   }
 
-  private async chainHeight(signal: AbortSignal): Promise<string | undefined> {
+  private async chainHeight(signal: AbortSignal, attempts: number): Promise<string | undefined> {
     let delay = RETRY_MIN_MS;
-    while (!signal.aborted) {
+    for (let attempt = 1; !signal.aborted; attempt++) {
       try {
         return String(await this.ledger.chainHeight());
       } catch {
+        if (attempt >= attempts) return undefined;
         await untilAborted(sleep(delay), signal);
         delay = Math.min(delay * 2, RETRY_MAX_MS);
       }
