@@ -16,7 +16,10 @@ export class EventCounter {
     private readonly apiKey: string,
   ) {}
 
-  /** Resolves once the stream is open (200 and the first frame's headers), or failed to open. */
+  /**
+   * Resolves once the stream has its position (the gateway's opening `id:` frame: every event
+   * committed from then on is counted), or failed to open.
+   */
   async start(): Promise<boolean> {
     let response: Response;
     try {
@@ -32,8 +35,11 @@ export class EventCounter {
       this.failure = `GET /v1/events answered ${response.status} ${await response.text().catch(() => '')}`;
       return false;
     }
-    this.done = this.read(response.body);
-    return true;
+    let positioned!: () => void;
+    const atPosition = new Promise<void>((resolve) => (positioned = resolve));
+    this.done = this.read(response.body, positioned);
+    await Promise.race([atPosition, this.done]);
+    return this.failure === undefined;
   }
 
   /** Waits until no event came for quietMs (at most maxMs), then closes the stream. */
@@ -46,9 +52,10 @@ export class EventCounter {
     await this.done?.catch(() => undefined);
   }
 
-  private async read(body: ReadableStream<Uint8Array>): Promise<void> {
+  private async read(body: ReadableStream<Uint8Array>, positioned: () => void): Promise<void> {
     const decoder = new TextDecoder();
     let buffer = '';
+    let hasPosition = false;
     this.lastEventAt = Date.now();
     try {
       for await (const chunk of body) {
@@ -57,6 +64,10 @@ export class EventCounter {
         while ((end = buffer.indexOf('\n\n')) >= 0) {
           const frame = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
+          if (frame.split('\n').some((line) => line.startsWith('id:'))) {
+            hasPosition = true;
+            positioned();
+          }
           const name = frame
             .split('\n')
             .find((line) => line.startsWith('event:'))
@@ -68,6 +79,7 @@ export class EventCounter {
           this.lastEventAt = Date.now();
         }
       }
+      if (!hasPosition) this.failure = 'the event stream ended before it had a position';
     } catch (error) {
       if (!this.controller.signal.aborted)
         this.failure = `event stream broke off: ${(error as Error).message}`;
