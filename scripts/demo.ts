@@ -489,6 +489,9 @@ async function registerParties(): Promise<void> {
 /** The status each consignment should have at the end, to compare with the ledger. */
 const expectedStatus = new Map<string, string>();
 
+/** A consignment of Platform A delivered and not returned, with its buyer: for the README's returns and erasure examples. */
+let example: { readonly id: string; readonly buyerId: string } | undefined;
+
 async function runConsignment(p: Plan): Promise<void> {
   const base = `/v1/consignments/${p.id}`;
   const sellerId = partyIds.get(partyKey(p.platform, p.seller.taxId));
@@ -584,6 +587,7 @@ async function runConsignment(p: Plan): Promise<void> {
       summary.delivered++;
       expectedStatus.set(p.id, 'delivered');
       if (p.returnGoods !== 'none') await returnGoods(p);
+      else if (p.platform.user === 'platforma-operator') example ??= { id: p.id, buyerId };
     }
   }
 
@@ -921,6 +925,11 @@ if (summary.released * 2 < summary.complete) {
 }
 if (events.total > 0) {
   console.log(`events: ${[...events.counts].map(([name, count]) => `${name} ${count}`).join(', ')}`);
+}
+if (example) {
+  console.log(
+    `for the README's returns and erasure examples, a delivered consignment of Platform A and its buyer:\n  ID=${example.id} BUYER=${example.buyerId}`,
+  );
 }
 for (const note of notes.slice(0, 10)) console.log(`  note: ${note}`);
 if (notes.length > 10) console.log(`  … ${notes.length - 10} more notes`);
