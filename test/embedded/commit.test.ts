@@ -18,6 +18,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import {
   EmbeddedLedger,
   PURGE_COMPACTION_FAILED,
+  type EmbeddedLedgerOptions,
 } from '../../gateway/src/ledger/embedded/embedded-ledger.js';
 import { CommitLock } from '../../gateway/src/ledger/embedded/commit-lock.js';
 import type { LedgerStore } from '../../gateway/src/ledger/embedded/store.js';
@@ -155,7 +156,19 @@ class PairProbe extends Contract {
   }
 }
 
-const CONTRACTS = [PrivateProbe, ParameterProbe, PageProbe, PairProbe];
+/** What the probe chaincode lacks: a transaction that never completes (a chaincode bug). */
+class HangProbe extends Contract {
+  constructor() {
+    super('hang');
+  }
+
+  async forever(ctx: Context): Promise<void> {
+    await ctx.stub.getState('hang');
+    await new Promise(() => undefined);
+  }
+}
+
+const CONTRACTS = [PrivateProbe, ParameterProbe, PageProbe, PairProbe, HangProbe];
 
 interface Harness {
   ledger: EmbeddedLedger;
@@ -165,11 +178,11 @@ interface Harness {
 }
 
 /** A fresh ledger for the enclosing describe. */
-function useLedger(): Harness {
+function useLedger(options: Partial<EmbeddedLedgerOptions> = {}): Harness {
   const h = {} as Harness;
   beforeAll(async () => {
     h.dataDir = await mkdtemp(path.join(os.tmpdir(), 'commit-'));
-    h.ledger = await EmbeddedLedger.open(probeLedgerOptions(h.dataDir, CONTRACTS));
+    h.ledger = await EmbeddedLedger.open({ ...probeLedgerOptions(h.dataDir, CONTRACTS), ...options });
     h.platform = await h.ledger.enrolUser(PLATFORM, 'alice');
     h.post = await h.ledger.enrolUser(POST, 'bob');
   });
@@ -245,6 +258,18 @@ describe('a simulation and a block that commits meanwhile (Fabric’s commit loc
     expect(await during).toEqual(['1', '1']);
     expect((await committed).code).toBe(TxValidationCode.VALID);
     expect(await after).toEqual(['2', '2']);
+  });
+});
+
+describe('a simulation that never completes', () => {
+  const h = useLedger({ executeTimeoutMs: 300 });
+
+  it('fails at the execute timeout, as on a Fabric peer, and holds back no commit', async () => {
+    const hung = h.ledger.evaluate(h.platform, 'hang:forever', args());
+    const put = h.ledger.submit(h.platform, 'put', args('after-hang', '1'));
+    await expect(hung).rejects.toThrow(/timeout expired while executing transaction/);
+    await expect(put).resolves.toMatchObject({ blockNumber: expect.any(BigInt) });
+    expect(text(await h.ledger.evaluate(h.platform, 'get', args('after-hang')))).toBe('1');
   });
 });
 

@@ -50,6 +50,8 @@ export interface EmbeddedLedgerOptions {
   readonly maxBatchSize?: number;
   /** What the ledger store's read caches may hold in all (default: LedgerStore's). */
   readonly cacheBytes?: number;
+  /** How long a simulation may run before its peer gives up (Fabric's chaincode.executetimeout, 30 s). */
+  readonly executeTimeoutMs?: number;
 }
 
 const FAILED_TO_ENDORSE = 'failed to endorse transaction, see attached details for more info';
@@ -144,7 +146,12 @@ export class EmbeddedLedger implements LedgerPort {
         tip,
       );
       for (const org of options.organisations) {
-        const runtime = new ChaincodeRuntime(org.mspId, options.chaincode.name, options.chaincode.contracts);
+        const runtime = new ChaincodeRuntime(
+          org.mspId,
+          options.chaincode.name,
+          options.chaincode.contracts,
+          options.executeTimeoutMs,
+        );
         ledger.peers.set(
           org.mspId,
           new Peer(org.mspId, `peer0.${org.domain}:7051`, msp.peerIdentity(org.mspId), runtime, {

@@ -3,7 +3,7 @@ import { b64, canonical, encodeRwSet, type Endorsement, type EncodedRwSet } from
 import type { CollectionDefinition } from './collections.js';
 import type { CommitLock } from './commit-lock.js';
 import type { Proposal } from './proposal.js';
-import type { ChaincodeResponse, ChaincodeRuntime } from './shim-bridge.js';
+import { ExecuteTimeoutError, type ChaincodeResponse, type ChaincodeRuntime } from './shim-bridge.js';
 import { TxSimulator } from './simulator.js';
 import type { SimulationResult } from './rwset.js';
 import type { LedgerStore } from './store.js';
@@ -103,15 +103,21 @@ export class Peer {
       creatorMspId: proposal.mspId,
       collections: this.ctx.collections,
     });
-    const response = await this.ctx.commitLock.shared(() =>
-      this.runtime.execute(
-        proposal.channel,
-        proposal.transactionId,
-        proposal.chaincodeInput,
-        proposal.signedProposal,
-        simulator,
-      ),
-    );
+    let response: ChaincodeResponse;
+    try {
+      response = await this.ctx.commitLock.shared(() =>
+        this.runtime.execute(
+          proposal.channel,
+          proposal.transactionId,
+          proposal.chaincodeInput,
+          proposal.signedProposal,
+          simulator,
+        ),
+      );
+    } catch (error) {
+      if (error instanceof ExecuteTimeoutError) return fail(`error in simulation: ${error.message}`);
+      throw error;
+    }
     if (response.status >= ERROR_THRESHOLD)
       return fail(`chaincode response ${response.status}, ${response.message}`);
     return { ok: true, mspId: this.mspId, response, simulation: simulator.result() };

@@ -53,6 +53,17 @@ ChaincodeStub.prototype.getMspID = function getMspID(this: { handler: unknown })
   return handler.peerMspId ?? originalGetMspID.call(this);
 };
 
+/** Fabric's default `chaincode.executetimeout`. */
+const DEFAULT_EXECUTE_TIMEOUT_MS = 30_000;
+
+/** A simulation the peer gave up on: the chaincode did not complete within the execute timeout. */
+export class ExecuteTimeoutError extends Error {
+  override readonly name = 'ExecuteTimeoutError';
+  constructor() {
+    super('timeout expired while executing transaction');
+  }
+}
+
 /** One organisation's peer running the chaincode through fabric-shim's contract layer. */
 export class ChaincodeRuntime {
   private readonly pending = new Map<string, PendingTransaction>();
@@ -63,6 +74,11 @@ export class ChaincodeRuntime {
     readonly peerMspId: string,
     readonly chaincodeName: string,
     contracts: readonly unknown[],
+    /**
+     * How long a simulation may run before the peer gives up on it, as Fabric's peer does: it holds
+     * the commit lock meanwhile, so a chaincode that never completes would hold back every commit.
+     */
+    private readonly executeTimeoutMs = DEFAULT_EXECUTE_TIMEOUT_MS,
   ) {
     // Any chaincode run here (test fixtures too) gets the shim's cheap, quiet logging.
     tuneShim();
@@ -88,7 +104,10 @@ export class ChaincodeRuntime {
     this.handler.chat(register);
   }
 
-  /** Runs one transaction proposal; resolves with the chaincode's response, whatever its status. */
+  /**
+   * Runs one transaction proposal; resolves with the chaincode's response, whatever its status, or
+   * rejects with ExecuteTimeoutError (the simulator is closed: what the chaincode does later is lost).
+   */
   execute(
     channel: string,
     txId: string,
@@ -100,7 +119,9 @@ export class ChaincodeRuntime {
     if (this.pending.has(contextId)) {
       return Promise.reject(new Error(`transaction ${txId} is already being simulated on ${this.peerMspId}`));
     }
+    let timer: NodeJS.Timeout | undefined;
     return new Promise<ChaincodeResponse>((resolve, reject) => {
+      timer = setTimeout(() => reject(new ExecuteTimeoutError()), this.executeTimeoutMs);
       this.pending.set(contextId, { simulator, resolve, reject });
       const message = new peer.ChaincodeMessage();
       message.setType(Type.TRANSACTION);
@@ -110,6 +131,7 @@ export class ChaincodeRuntime {
       message.setProposal(signedProposal);
       this.send(message);
     }).finally(() => {
+      clearTimeout(timer);
       this.pending.delete(contextId);
       simulator.close();
     });
