@@ -29,6 +29,7 @@ import {
   type EndorsedTransaction,
   type ProposalOptions,
 } from '../../gateway/src/ledger/port.js';
+import { problemFromLedgerError } from '../../gateway/src/http/ledger-errors.js';
 import { filesContaining } from '../support/files.js';
 import { COLLECTION, CUSTOMS, PLATFORM, POST, probeLedgerOptions } from '../support/probe-ledger.js';
 
@@ -156,7 +157,10 @@ class PairProbe extends Contract {
   }
 }
 
-/** What the probe chaincode lacks: a transaction that never completes (a chaincode bug). */
+/** How the last slow simulation's late read ended. */
+let lateRead: Promise<string> = Promise.resolve('');
+
+/** What the probe chaincode lacks: a transaction that never completes (a chaincode bug), or late. */
 class HangProbe extends Contract {
   constructor() {
     super('hang');
@@ -165,6 +169,19 @@ class HangProbe extends Contract {
   async forever(ctx: Context): Promise<void> {
     await ctx.stub.getState('hang');
     await new Promise(() => undefined);
+  }
+
+  /** Reads once more after `ms`, past the execute timeout. */
+  async late(ctx: Context, ms: string): Promise<void> {
+    let settle: (outcome: string) => void = () => undefined;
+    lateRead = new Promise((resolve) => (settle = resolve));
+    await new Promise((resolve) => setTimeout(resolve, Number(ms)));
+    try {
+      await ctx.stub.getState('late');
+      settle('read');
+    } catch (error) {
+      settle((error as Error).message);
+    }
   }
 }
 
@@ -270,6 +287,24 @@ describe('a simulation that never completes', () => {
     await expect(hung).rejects.toThrow(/timeout expired while executing transaction/);
     await expect(put).resolves.toMatchObject({ blockNumber: expect.any(BigInt) });
     expect(text(await h.ledger.evaluate(h.platform, 'get', args('after-hang')))).toBe('1');
+  });
+
+  it('is answered over HTTP as 504 with Retry-After, for an evaluation and for a submission', async () => {
+    for (const failed of [
+      h.ledger.evaluate(h.platform, 'hang:forever', args()),
+      h.ledger.submit(h.platform, 'hang:forever', args()),
+    ]) {
+      const problem = problemFromLedgerError(await failed.catch((error: unknown) => error));
+      expect(problem?.status).toBe(504);
+      expect(problem?.options.headers).toEqual({ 'Retry-After': '2' });
+    }
+  });
+
+  it('a simulation given up on that calls the peer again is refused, as by a Fabric peer, and ends', async () => {
+    await expect(h.ledger.evaluate(h.platform, 'hang:late', args('600'))).rejects.toThrow(
+      /timeout expired while executing transaction/,
+    );
+    expect(await lateRead).toMatch(/GET_STATE failed: transaction ID: [0-9a-f]{64}: no ledger context/);
   });
 });
 

@@ -65,6 +65,12 @@ export function isRetryableConflict(error: unknown): boolean {
 
 const RETRY_AFTER_SECONDS = '2';
 
+/** A peer gave up on a simulation (Fabric's execute timeout): nothing was endorsed or ordered. */
+const EXECUTE_TIMEOUT = 'timeout expired while executing transaction';
+
+const timedOut = (error: GatewayError): boolean =>
+  error.detail.includes(EXECUTE_TIMEOUT) || error.details.some((d) => d.message.includes(EXECUTE_TIMEOUT));
+
 /**
  * Ledger errors as HTTP problems: a chaincode refusal is the client's problem (4xx with the
  * chaincode's own words); a ledger that cannot be reached is 503 with Retry-After.
@@ -87,6 +93,15 @@ export function problemFromLedgerError(error: unknown): HttpProblem | undefined 
   if (error instanceof GatewayError) {
     const refusal = chaincodeMessage(error);
     if (refusal !== undefined) return new HttpProblem(statusForRefusal(refusal), refusal);
+    if (timedOut(error)) {
+      return new HttpProblem(
+        504,
+        'the ledger did not complete the transaction in time; nothing was written; retry later',
+        {
+          headers: { 'Retry-After': RETRY_AFTER_SECONDS },
+        },
+      );
+    }
     if (
       error.code === GrpcStatus.UNAVAILABLE ||
       error.code === GrpcStatus.DEADLINE_EXCEEDED ||

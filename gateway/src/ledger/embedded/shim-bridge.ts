@@ -160,7 +160,15 @@ export class ChaincodeRuntime {
     const txId: string = msg.getTxid();
     const channel: string = msg.getChannelId();
     const transaction = this.pending.get(channel + txId);
-    if (!transaction) return;
+    if (!transaction) {
+      // A simulation given up on (execute timeout) goes on calling: answered as a Fabric peer does,
+      // so that its calls fail and it ends, instead of waiting for ever with what it holds.
+      if (type !== Type.COMPLETED && type !== Type.ERROR) {
+        const refusal = `${messageTypeName(type)} failed: transaction ID: ${txId}: no ledger context`;
+        queueMicrotask(() => this.reply(msg, Type.ERROR, Buffer.from(refusal)));
+      }
+      return;
+    }
     if (type === Type.COMPLETED || type === Type.ERROR) {
       transaction.resolve(this.completed(msg));
       return;
