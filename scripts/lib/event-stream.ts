@@ -2,6 +2,9 @@
  * Listens to GET /v1/events (Server-Sent Events) and counts the events by name, to show that what
  * the demo writes also comes out of the ledger's event stream.
  */
+/** How long start() waits for the stream's position frame. */
+const POSITION_WAIT_MS = 20_000;
+
 export class EventCounter {
   readonly counts = new Map<string, number>();
   total = 0;
@@ -38,7 +41,17 @@ export class EventCounter {
     let positioned!: () => void;
     const atPosition = new Promise<void>((resolve) => (positioned = resolve));
     this.done = this.read(response.body, positioned);
-    await Promise.race([atPosition, this.done]);
+    // A proxy that buffers the stream would hold the position back: the demo goes on without it.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.failure = `no position from the event stream within ${POSITION_WAIT_MS / 1000} s`;
+        this.controller.abort();
+        resolve();
+      }, POSITION_WAIT_MS);
+    });
+    await Promise.race([atPosition, this.done, late]);
+    clearTimeout(timer);
     return this.failure === undefined;
   }
 

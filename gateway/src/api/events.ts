@@ -19,7 +19,7 @@ export interface EventRoutesOptions {
 
 /** What the client's EventSource waits before reconnecting, in milliseconds. */
 const RETRY_MS = 2000;
-/** Reads of the chain height for a stream's position before it ends (about 15 s with the hub's backoff). */
+/** Reads of the chain height for a stream's position before it ends (7.5 s of the hub's backoff between them). */
 const POSITION_ATTEMPTS = 5;
 /** The longest delay setTimeout keeps (about 24.8 days); a longer one would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -39,7 +39,7 @@ const EventsQuery = z.strictObject({
 
 const DESCRIPTION = `Server-Sent Events (\`text/event-stream\`) of the ledger's chaincode events, in commit order.
 
-The stream starts with \`retry: ${RETRY_MS}\`, then \`id: <position>\` (no event): where the stream starts, the block number it starts at (the next block to be committed unless \`startBlock\` says otherwise) or the Last-Event-ID it resumes from. A client that loses the stream before any event resumes from there; EventSource does so by itself. Each event is \`id: <block>:<transaction id>\`, \`event: <chaincode event name>\` (ConsignmentCreated, RecordSubmitted, MovementRecorded, DecisionRecorded, PartyRegistered, PersonalDataAccessed, …) and \`data: <the event's JSON payload>\` (less what the caller's role may not see, as on GET /v1/consignments/{id}: customs' reason codes are for customs alone; order, tracking and payment ids are not for auditors); a comment line (heartbeat) is sent every 15 seconds.
+The stream starts with \`retry: ${RETRY_MS}\`, then \`id: <position>\` (no event): where the stream starts, the block number it starts at (the next block to be committed unless \`startBlock\` says otherwise) or the Last-Event-ID it resumes from. A client that loses the stream before any event resumes from there; EventSource does so by itself. When the ledger does not answer, the stream ends after \`retry:\` alone, within seconds, and the client reconnects. Each event is \`id: <block>:<transaction id>\`, \`event: <chaincode event name>\` (ConsignmentCreated, RecordSubmitted, MovementRecorded, DecisionRecorded, PartyRegistered, PersonalDataAccessed, …) and \`data: <the event's JSON payload>\` (less what the caller's role may not see, as on GET /v1/consignments/{id}: customs' reason codes are for customs alone; order, tracking and payment ids are not for auditors); a comment line (heartbeat) is sent every 15 seconds.
 
 Reconnecting with the \`Last-Event-ID\` header (or the \`lastEventId\` query parameter) resumes right after that event (or at the start of that block, for a block number), with no gap and no duplicate; a malformed id is refused with 400. A stream opened with a JWT ends when that token expires (its \`exp\` plus ${CLOCK_TOLERANCE_SECONDS} seconds of clock tolerance), so reconnecting needs a valid token: the expired one is refused with 401. Customs and auditors see every event; any other organisation sees the events of consignments it takes part in (created, or submitted one of their records) and events naming its own organisation.`;
 
@@ -59,7 +59,7 @@ export function eventRoutes(hub: EventHub, options: EventRoutesOptions = {}): Ro
       responses: {
         200: {
           description:
-            'Content-Type: text/event-stream. First `retry: <ms>`, then `id: <position>` alone (where the stream starts); then events, each `id: <block>:<transaction id>`, `event: <name>`, `data: <JSON payload>`; frames are separated by a blank line; comment lines (`: …`) are heartbeats.',
+            'Content-Type: text/event-stream. First `retry: <ms>`, then `id: <position>` alone (where the stream starts; the stream ends before it if the ledger does not answer); then events, each `id: <block>:<transaction id>`, `event: <name>`, `data: <JSON payload>`; frames are separated by a blank line; comment lines (`: …`) are heartbeats.',
         },
       },
       stream: async ({ principal, query }, req, res) => {
