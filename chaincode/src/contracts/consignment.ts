@@ -19,9 +19,9 @@ import { assertAllowed, type Action } from '../domain/roles';
 import {
   BatchOperations,
   ConsignmentId,
+  Decision,
   DisclosedFields,
   isPayloadLeafPath,
-  Decision,
   JoinKeys,
   Movement,
   PartyId,
