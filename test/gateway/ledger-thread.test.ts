@@ -209,6 +209,29 @@ describe('when the ledger thread stops', () => {
         expect(res.headers.get('retry-after')).not.toBeNull();
         expect(res.text).not.toMatch(/at .*\.(js|ts):\d+/);
       }
+      // A batch answers each operation so, with when to send it again (in a new batch).
+      const batch = await t.as('platforma-operator').post<{ results: unknown[] }>(
+        '/v1/batch',
+        {
+          operations: [
+            {
+              op: 'create',
+              consignmentId: id,
+              body: { orderNumber: `ORD-${id}`, originCountry: 'CN', destinationCountry: 'FR' },
+            },
+          ],
+        },
+        { 'Idempotency-Key': `batch-${id}` },
+      );
+      expect(batch.status, batch.text).toBe(200);
+      expect(batch.body.results).toEqual([
+        {
+          index: 0,
+          status: 503,
+          problem: { detail: 'the ledger is not available; retry later' },
+          retryAfter: '2',
+        },
+      ]);
     } finally {
       await t.close();
     }

@@ -79,6 +79,12 @@ interface OperationResult {
   readonly txId?: string;
   readonly result?: unknown;
   readonly problem?: { readonly detail: string; readonly errors?: unknown };
+  /**
+   * Seconds after which to send the operation again, when the ledger could not take it now (503,
+   * 504, a conflict). The batch's answer is kept under its Idempotency-Key like any other, so that
+   * what was applied is never applied twice: such operations go again in a new batch, with a new key.
+   */
+  readonly retryAfter?: string;
 }
 
 /**
@@ -98,6 +104,8 @@ export function batchRoutes(service: ConsignmentService): RouteDefinition[] {
       method: 'post',
       path: '/v1/batch',
       summary: 'Submit many operations (create, order, payment, logistics, declaration, movement) at once',
+      description:
+        'Each operation is validated and authorised like its single request and answered on its own, in request order (status, and txId or problem). An operation the ledger could not take now (503, 504) carries retryAfter (seconds): the answer is kept under the batch’s Idempotency-Key like any other, so that nothing applied is applied twice, and such operations go again in a new batch with a new key.',
       tags: ['batch'],
       roles: 'any',
       query: NoQuery,
@@ -222,10 +230,12 @@ async function applyTransaction(
   } catch (error) {
     const problem = error instanceof HttpProblem ? error : problemFromLedgerError(error);
     if (!problem) throw error;
+    const retryAfter = problem.options.headers?.['Retry-After'];
     return operations.map(({ index }) => ({
       index,
       status: problem.status,
       problem: { detail: problem.detail },
+      ...(retryAfter === undefined ? {} : { retryAfter }),
     }));
   }
   return outcomes.flatMap((outcome): OperationResult[] => {
