@@ -439,4 +439,23 @@ describe('the work queue', () => {
     expect(page.items.map((i) => i.consignmentId)).toEqual(ids.slice(1, 3));
     expect(await net.outcome(queue({ lane: 'purple' }))).toMatch(/invalid queue filter/);
   });
+
+  it('shows a releasable parcel again once an officer decided on it, or a record changed, since its assessment', async () => {
+    const queued = async (id: string) =>
+      (
+        (await net.evaluate('customs', 'customs:workQueue', [JSON.stringify({ limit: 200 })])) as {
+          items: { consignmentId: string; releasable: boolean }[];
+        }
+      ).items.find((i) => i.consignmentId === id);
+    for (const id of ['STALE-HOLD', 'STALE-RECORD']) {
+      await parcel(id);
+      expect(await assess(id)).toMatchObject({ releasable: true });
+      // The service's to release: not in the officers' queue.
+      expect(await queued(id)).toBeUndefined();
+    }
+    await decide('customs', 'STALE-HOLD', 'hold', ['OFFICER_HOLD']);
+    expect(await queued('STALE-HOLD')).toMatchObject({ releasable: false });
+    await net.submit('platformA', 'consignment:submitDeclaration', ['STALE-RECORD'], declarationPayload());
+    expect(await queued('STALE-RECORD')).toMatchObject({ releasable: false });
+  });
 });

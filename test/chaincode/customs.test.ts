@@ -313,13 +313,16 @@ describe('work queue', () => {
     item('A'),
     item('B', { status: 'released', lane: 'green', releasable: true }),
     item('D', { status: 'referred', matchResult: 'fail', destinationCountry: 'DE' }),
-    item('E', { releasable: true, lane: 'green' }),
+    // Releasable a moment ago: the service's to release.
+    item('E', { releasable: true, lane: 'green', assessedAt: '2026-11-28T11:58:00Z' }),
+    // Releasable, but not released two hours on: the release failed; an officer's now.
+    item('F', { releasable: true, lane: 'green' }),
   ];
   const ids = (filter: Record<string, unknown>) =>
     workQueue(items, filter, '2026-11-28T12:00:00Z').items.map((i) => i.consignmentId);
   it.each<[string, Record<string, unknown>, string[]]>([
-    ['open ones, oldest first', {}, ['C', 'A', 'D']],
-    ['all', { includeClosed: 'true' }, ['C', 'A', 'B', 'D', 'E']],
+    ['open ones, oldest first', {}, ['C', 'A', 'D', 'F']],
+    ['all', { includeClosed: 'true' }, ['C', 'A', 'B', 'D', 'E', 'F']],
     ['by lane', { lane: 'red' }, ['C']],
     ['by status', { status: 'released' }, ['B']],
     ['by match result', { matchResult: 'fail' }, ['D']],
@@ -333,7 +336,7 @@ describe('work queue', () => {
   it('counts the total before paging and gives each item its age', () => {
     const page = workQueue(items, { limit: 1 }, '2026-11-28T12:00:00Z');
     expect(page).toMatchObject({
-      total: 3,
+      total: 4,
       offset: 0,
       limit: 1,
       items: [{ consignmentId: 'C', ageHours: 4 }],

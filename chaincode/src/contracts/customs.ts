@@ -167,18 +167,27 @@ export async function automaticDecision(
   decision: DecisionEvent,
 ): Promise<boolean> {
   if (caller.role !== 'customs' || caller.userRole !== SERVICE_ROLE) return false;
+  const refusal = await refusalOfAutomatic(ctx, consignmentId, decision);
+  if (refusal !== undefined) {
+    throw new Error(`customs' service identity cannot decide on consignment ${consignmentId}: ${refusal}`);
+  }
+  return true;
+}
+
+/** Why customs' service identity may not take this decision now (undefined: it may), from public keys. */
+async function refusalOfAutomatic(
+  ctx: Context,
+  consignmentId: string,
+  decision: DecisionEvent,
+): Promise<string | undefined> {
   const seal = await readJson<CustomsSeal>(ctx, sealKey(ctx, consignmentId));
   const records = await listByPartialKey<SubmissionRecord>(ctx, KeyType.record, [consignmentId]);
-  const refusal = automaticDecisionRefusal({
+  return automaticDecisionRefusal({
     decision,
     assessment: seal?.assessment,
     currentBasis: versionsOf(records),
     decisionsSoFar: seal?.decisions ?? 0,
   });
-  if (refusal !== undefined) {
-    throw new Error(`customs' service identity cannot decide on consignment ${consignmentId}: ${refusal}`);
-  }
-  return true;
 }
 
 @Info({
@@ -494,7 +503,9 @@ export class CustomsContract extends Contract {
         score: record.risk.score,
         matchResult: record.match.result,
         reasonCodes: [...record.risk.reasons.map((r) => r.code), ...record.blockers],
-        releasable: record.releasable,
+        // Still releasable by the service: a decision or a changed record since makes it the officers'.
+        releasable:
+          record.releasable && (await refusalOfAutomatic(ctx, record.consignmentId, 'release')) === undefined,
         firstAssessedAt: record.firstAssessedAt,
         assessedAt: record.assessedAt,
         assessments: record.number,

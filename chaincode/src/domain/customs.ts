@@ -442,6 +442,7 @@ export interface QueueItem {
   readonly matchResult: MatchResult['result'];
   /** Risk reason codes, then release blockers. */
   readonly reasonCodes: readonly string[];
+  /** Customs' service may still release it: its latest assessment allows it, and nothing changed since. */
   readonly releasable: boolean;
   readonly firstAssessedAt: string;
   readonly assessedAt: string;
@@ -459,6 +460,13 @@ export interface QueuePage {
 const hoursBetween = (from: string, to: string): number =>
   Math.floor((Date.parse(to) - Date.parse(from)) / 36_000) / 100;
 
+/**
+ * A consignment customs' service may release is the service's: it releases within seconds of the
+ * assessment. One still unreleased this long after it (the release failed, or the gateway stopped
+ * in between) waits for an officer.
+ */
+export const AUTOMATIC_RELEASE_HOURS = 1 / 6;
+
 /** The filtered page, oldest first (then by id), with each item's age at `now`. */
 export function workQueue(
   items: readonly QueueItem[],
@@ -466,7 +474,9 @@ export function workQueue(
   now: string,
 ): QueuePage {
   const f = QueueFilter.parse(filter);
-  const open = (i: QueueItem) => openStatuses.includes(i.status) && !i.releasable;
+  const open = (i: QueueItem) =>
+    openStatuses.includes(i.status) &&
+    !(i.releasable && hoursBetween(i.assessedAt, now) < AUTOMATIC_RELEASE_HOURS);
   const matching = items
     .filter((i) => f.includeClosed === true || f.status !== undefined || open(i))
     .filter((i) => f.status === undefined || i.status === f.status)

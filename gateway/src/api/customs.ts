@@ -102,7 +102,7 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
       path: '/v1/customs/queue',
       summary: 'The officers’ work queue',
       description:
-        'Assessed consignments that wait for an officer (not releasable and not decided for good), oldest first, with lane, score and reason codes; filters and paging.',
+        'Assessed consignments that wait for an officer (not decided for good, and not about to be released automatically: a releasable assessment is the service’s unless a decision or a record change came since, or it is still unreleased 10 minutes on), oldest first, with lane, score and reason codes; filters and paging.',
       tags: TAGS,
       roles: ['customs'],
       query: QueueQuery,
