@@ -332,3 +332,33 @@ describe('the end of a registration’s retention period', () => {
     }
   });
 });
+
+describe('a person registered by two platforms', () => {
+  it('is shown to each platform with its own registration and erasure marks only; customs and auditors see all', async () => {
+    const b = buyer();
+    const partyId = await register(b);
+    const erased = await t.as(PLATFORM).post(`/v1/parties/${partyId}/erasure`, { reason: 'erasure_request' });
+    expect(erased.status, erased.text).toBe(201);
+    // Platform B knows the document number: registering it gives it the same pseudonymous id.
+    const again = await t.as('platformb-operator').post<{ partyId: string }>('/v1/parties', {
+      kind: 'buyer',
+      verificationLevel: 'basic',
+      party: { name: 'Any Name', document: b.document },
+    });
+    expect(again.status, again.text).toBe(201);
+    expect(again.body.partyId).toBe(partyId);
+    type PartyView = { registrations: { registeredBy: string }[]; erasures: { holder: string }[] };
+    const view = async (user: string) => (await t.as(user).get<PartyView>(`/v1/parties/${partyId}`)).body;
+    const seen = (v: PartyView) => [
+      v.registrations.map((r) => r.registeredBy),
+      v.erasures.map((e) => e.holder),
+    ];
+    expect(seen(await view('platformb-operator'))).toEqual([['PlatformBMSP'], []]);
+    expect(seen(await view(PLATFORM))).toEqual([['PlatformAMSP'], ['PlatformAMSP']]);
+    for (const user of [OFFICER, 'auditor']) {
+      const all = seen(await view(user));
+      expect(all[0]!.sort()).toEqual(['PlatformAMSP', 'PlatformBMSP']);
+      expect(all[1]).toEqual(['PlatformAMSP']);
+    }
+  });
+});

@@ -523,6 +523,30 @@ describe('participation in a consignment', () => {
     ]);
   });
 
+  it("a party's access log shows a registrant its own reads only; customs and auditors all of them", async () => {
+    const shared = partyId('shared-buyer');
+    for (const platform of ['platformA', 'platformB']) {
+      await net.submit(platform, 'party:register', [shared, 'buyer', 'basic'], partyPayload('B'));
+      await net.submit(platform, 'consignment:recordAccess', [
+        'party',
+        shared,
+        'party',
+        'dispute_resolution',
+      ]);
+    }
+    const readers = async (user: string) =>
+      (
+        (await net.evaluate(user, 'consignment:accessLog', ['party', shared])) as {
+          entries: { mspId: string }[];
+        }
+      ).entries.map((e) => e.mspId);
+    expect(await readers('platformB')).toEqual(['PlatformBMSP']);
+    expect(await readers('platformA')).toEqual(['PlatformAMSP']);
+    for (const user of ['customs', 'auditor']) {
+      expect((await readers(user)).sort()).toEqual(['PlatformAMSP', 'PlatformBMSP']);
+    }
+  });
+
   it('a disclosure is recorded with the fields it revealed, by a holder of the record only', async () => {
     const disclose = (user: string, kind: string, purpose: string, fields: unknown) =>
       net.outcome(

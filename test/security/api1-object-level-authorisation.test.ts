@@ -30,7 +30,7 @@ let reads: { path: string; concrete: string; missing: string }[];
 /** Reads that are public by design, and why. */
 const PUBLIC: Record<string, string> = {
   '/v1/parties/{id}':
-    "a party's registrations and trusted-trader status, without personal data: any platform may check a seller it is about to register",
+    "a party's trusted-trader status, without personal data: any platform may check a seller it is about to register (other platforms' registrations are for customs and auditors only)",
 };
 
 /** Values for required query parameters: the first of each enumeration, or a purpose platforms have. */

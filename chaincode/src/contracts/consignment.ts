@@ -489,7 +489,11 @@ export class ConsignmentContract extends Contract {
         if (!mine) throw new Error(`access log of party ${id} is not visible to ${caller.mspId}`);
       }
     }
-    const entries = await listByPartialKey<AccessRecord>(ctx, KeyType.access, [type, id]);
+    let entries = await listByPartialKey<AccessRecord>(ctx, KeyType.access, [type, id]);
+    // A party's registrant sees its own reads: the others' would tell it who else holds the person.
+    if (type === 'party' && caller.role !== 'customs' && caller.role !== 'auditor') {
+      entries = entries.filter((e) => e.mspId === caller.mspId);
+    }
     return result({ subjectType: type, subjectId: id, entries: entries.sort(byTimeThenTx((a) => a.at)) });
   }
 

@@ -151,7 +151,12 @@ export class PartyContract extends Contract {
     return result({ txId: flag.txId });
   }
 
-  /** Public view: registrations (one per platform) and trusted-trader status. */
+  /**
+   * Public view: trusted-trader status, and the registrations (one per platform) and their erasure
+   * marks. Customs and auditors see every platform's; any other organisation its own only: that
+   * another platform registered the same person (found by registering a known document number,
+   * since the id is the document's keyed hash) would tell it whose customer that person is.
+   */
   @Transaction(false)
   @Returns('string')
   public async get(ctx: Context, partyId: string): Promise<string> {
@@ -161,7 +166,13 @@ export class PartyContract extends Contract {
     const registrations = await this.requireRegistrations(ctx, id);
     const trusted = await readJson<TrustedTraderRecord>(ctx, compositeKey(ctx, KeyType.trusted, [id]));
     const erasures = await listByPartialKey<ErasureRecord>(ctx, KeyType.erasure, ['party', id]);
-    return result({ partyId: id, registrations, trusted: trusted ?? null, erasures });
+    const seesAll = caller.role === 'customs' || caller.role === 'auditor';
+    return result({
+      partyId: id,
+      registrations: seesAll ? registrations : registrations.filter((r) => r.registeredBy === caller.mspId),
+      trusted: trusted ?? null,
+      erasures: seesAll ? erasures : erasures.filter((e) => e.holder === caller.mspId),
+    });
   }
 
   /** Customs' note on a party, for customs only (evaluate). */

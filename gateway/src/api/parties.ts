@@ -36,6 +36,8 @@ export function partyRoutes(service: PartyService): RouteDefinition[] {
       method: 'get',
       path: '/v1/parties/{id}',
       summary: 'A party’s registrations and trusted-trader status (no personal data)',
+      description:
+        'Trusted-trader status for anyone; registrations and their erasure marks: customs and auditors see every platform’s, any other organisation its own only (that another platform registered the same person would tell whose customer the person is).',
       tags: TAGS,
       roles: 'any',
       params: PartyIdParam,
