@@ -346,4 +346,32 @@ describe('erasure of the buyer’s data while the consignment can still be retur
       erased: true,
     });
   });
+
+  it('a read whose access record commits after the erasure is refused, so what it read is not handed out', async () => {
+    const id = await released('FR');
+    // The gateway reads first, then records the read: here the erasure commits in between.
+    await net.evaluate('platformA', 'consignment:getPrivateRecord', [id, 'order']);
+    const access = ['consignment', id, 'order', 'dispute_resolution'];
+    const inFlight = await net.ledger.endorse(net.users.platformA!, 'consignment:recordAccess', {
+      arguments: access,
+    });
+    clockAt(6);
+    await erase('platformA', 'PlatformAMSP', id);
+    expect((await (await inFlight.submit()).getStatus()).code).toBe(TxValidationCode.MVCC_READ_CONFLICT);
+    expect(await net.outcome(net.submit('platformA', 'consignment:recordAccess', access))).toMatch(
+      new RegExp(`^the order record of consignment ${id} was erased \\(transaction `),
+    );
+    // A disclosure of kept fields is still recorded; one of an erased field is not.
+    const disclose = (fields: string[]) =>
+      net.outcome(
+        net.submit('platformA', 'consignment:recordDisclosure', [
+          id,
+          'order',
+          'audit',
+          JSON.stringify(fields),
+        ]),
+      );
+    expect(await disclose(['/lines/0/hsCode'])).toBe('ok');
+    expect(await disclose(['/lines/0/hsCode', '/buyer/name'])).toMatch(/ was erased \(transaction /);
+  });
 });

@@ -36,8 +36,13 @@ import {
 import { BatchConflict, BatchWrites } from './batch-context';
 import { loadConsignment, loadVisibleConsignment } from './consignment-state';
 import { automaticDecision } from './customs';
-import type { ErasureRecord } from '../domain/erasure';
-import { heldConsignmentRecord, readCommittedEnvelope, readHeldLeaves } from './private-records';
+import { erasedMessage, type ErasureRecord } from '../domain/erasure';
+import {
+  heldConsignmentRecord,
+  readCommittedEnvelope,
+  readErasureMark,
+  readHeldLeaves,
+} from './private-records';
 import { assertInCustody, nextStatus, recordsLocked, type ConsignmentStatus } from '../domain/state-machine';
 import {
   KeyType,
@@ -428,6 +433,15 @@ export class ConsignmentContract extends Contract {
       id = consignment.consignmentId;
       const record = await this.requireRecord(ctx, id, this.parseRecordKind(recordKind));
       members = collectionMembers(record.submittedBy, caller.network.customsMspId);
+      if (members.includes(caller.mspId)) {
+        // A holder records the read of data it has already read: an erasure committed since must
+        // stop the data from being handed out. Reading the mark puts it in this transaction's read
+        // set, so an erasure that commits meanwhile fails it (MVCC) and its retry lands here.
+        const mark = await readErasureMark(ctx, heldConsignmentRecord(record));
+        if (mark && (fields === undefined || fields.some((f) => mark.erasedPaths.includes(f)))) {
+          throw new Error(erasedMessage(mark));
+        }
+      }
     } else {
       id = parseWith(PartyId, 'subjectId', subjectId);
       const kind = parseWith(PartyRecordKind, 'recordKind', recordKind);
