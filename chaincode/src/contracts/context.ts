@@ -137,9 +137,28 @@ export async function listByPartialKey<T>(
   return out;
 }
 
-/** The transaction time chosen by the client: identical on every endorser, unlike the local clock. */
+/**
+ * How far a proposal's timestamp may be from the endorsing peer's clock. Every time rule (return
+ * deadlines, retention and legal hold, a buyer's year) reads the proposal's time, which its client
+ * chooses: unbounded, a client signing its own proposals could date one years ahead or back. Peers'
+ * clocks agree to well within it, so endorsers agree too; only a proposal at the very edge could be
+ * endorsed by one and refused by another, and then it collects too few endorsements.
+ */
+export const PROPOSAL_CLOCK_TOLERANCE_MINUTES = 10;
+
+/**
+ * The transaction time chosen by the client: identical on every endorser, unlike the local clock,
+ * and refused when further than PROPOSAL_CLOCK_TOLERANCE_MINUTES from it.
+ */
 export function txTime(ctx: Context): string {
-  return ctx.stub.getDateTimestamp().toISOString();
+  const at = ctx.stub.getDateTimestamp();
+  const minutesOff = Math.abs(at.getTime() - Date.now()) / 60_000;
+  if (!(minutesOff <= PROPOSAL_CLOCK_TOLERANCE_MINUTES)) {
+    throw new Error(
+      `the proposal's timestamp ${at.toISOString()} is ${Math.round(minutesOff)} minutes from this peer's clock; at most ${PROPOSAL_CLOCK_TOLERANCE_MINUTES} are accepted`,
+    );
+  }
+  return at.toISOString();
 }
 
 /** Transaction results are canonical JSON so every endorser returns identical bytes. */
