@@ -3,7 +3,7 @@ import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-a
 import { customsCollection, traderCollection } from '../domain/collections';
 import { collectionMembers } from '../domain/consignment';
 import { commitPayload } from '../domain/merkle';
-import { assertAllowed } from '../domain/roles';
+import { assertAllowed, seesEveryOrganisation } from '../domain/roles';
 import { PartyId, PartyKind, parsePayload, parseWith, Reference, VerificationLevel } from '../domain/schemas';
 import {
   KeyType,
@@ -166,7 +166,7 @@ export class PartyContract extends Contract {
     const registrations = await this.requireRegistrations(ctx, id);
     const trusted = await readJson<TrustedTraderRecord>(ctx, compositeKey(ctx, KeyType.trusted, [id]));
     const erasures = await listByPartialKey<ErasureRecord>(ctx, KeyType.erasure, ['party', id]);
-    const seesAll = caller.role === 'customs' || caller.role === 'auditor';
+    const seesAll = seesEveryOrganisation(caller.role);
     return result({
       partyId: id,
       registrations: seesAll ? registrations : registrations.filter((r) => r.registeredBy === caller.mspId),

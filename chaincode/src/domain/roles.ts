@@ -10,6 +10,11 @@ export function isCarrierRole(role: OrgRole): boolean {
   return (carrierRoles as readonly OrgRole[]).includes(role);
 }
 
+/** Customs and auditors oversee every organisation's records; the others see their own part. */
+export function seesEveryOrganisation(role: OrgRole): boolean {
+  return role === 'customs' || role === 'auditor';
+}
+
 /**
  * Which organisation role may attempt which action. The chaincode checks finer conditions
  * afterwards (e.g. that a carrier is the consignment's own carrier); this table is the first gate.

@@ -159,12 +159,13 @@ export class ConsignmentService {
     } catch (error) {
       throw new HttpProblem(400, (error as Error).message);
     }
-    const { txId: access } = await this.ledger.submit(principal, 'consignment:recordDisclosure', [
+    const access = await this.recordAccess(
+      principal,
       id,
       kind,
       purpose,
-      JSON.stringify(disclosure.fields.map((field) => field.path)),
-    ]);
+      disclosure.fields.map((field) => field.path),
+    );
     const block = (await this.ledger.blocksOf(principal, [record.txId])).get(record.txId);
     return {
       consignmentId: id,
@@ -177,18 +178,23 @@ export class ConsignmentService {
     };
   }
 
+  /** Commits the access record of a read, or of a disclosure with the fields it reveals. */
   private async recordAccess(
     principal: Principal,
     id: string,
     kind: RecordKind,
     purpose: Purpose,
+    disclosedFields?: readonly string[],
   ): Promise<string> {
-    const { txId } = await this.ledger.submit(principal, 'consignment:recordAccess', [
-      'consignment',
-      id,
-      kind,
-      purpose,
-    ]);
+    const { txId } =
+      disclosedFields === undefined
+        ? await this.ledger.submit(principal, 'consignment:recordAccess', ['consignment', id, kind, purpose])
+        : await this.ledger.submit(principal, 'consignment:recordDisclosure', [
+            id,
+            kind,
+            purpose,
+            JSON.stringify(disclosedFields),
+          ]);
     return txId;
   }
 

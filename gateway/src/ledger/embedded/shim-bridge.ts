@@ -64,6 +64,11 @@ export class ExecuteTimeoutError extends Error {
   }
 }
 
+/** A peer's answer to a chaincode call it refuses, worded as Fabric's handler words it. */
+function failure(type: number, txId: string, reason: string): Buffer {
+  return Buffer.from(`${messageTypeName(type)} failed: transaction ID: ${txId}: ${reason}`);
+}
+
 /** One organisation's peer running the chaincode through fabric-shim's contract layer. */
 export class ChaincodeRuntime {
   private readonly pending = new Map<string, PendingTransaction>();
@@ -164,8 +169,7 @@ export class ChaincodeRuntime {
       // A simulation given up on (execute timeout) goes on calling: answered as a Fabric peer does,
       // so that its calls fail and it ends, instead of waiting for ever with what it holds.
       if (type !== Type.COMPLETED && type !== Type.ERROR) {
-        const refusal = `${messageTypeName(type)} failed: transaction ID: ${txId}: no ledger context`;
-        queueMicrotask(() => this.reply(msg, Type.ERROR, Buffer.from(refusal)));
+        queueMicrotask(() => this.reply(msg, Type.ERROR, failure(type, txId, 'no ledger context')));
       }
       return;
     }
@@ -175,12 +179,7 @@ export class ChaincodeRuntime {
     }
     this.answer(transaction.simulator, msg).then(
       (payload) => this.reply(msg, Type.RESPONSE, payload),
-      (error: Error) =>
-        this.reply(
-          msg,
-          Type.ERROR,
-          Buffer.from(`${messageTypeName(type)} failed: transaction ID: ${txId}: ${error.message}`),
-        ),
+      (error: Error) => this.reply(msg, Type.ERROR, failure(type, txId, error.message)),
     );
   }
 
