@@ -1452,6 +1452,29 @@ describe("the endorser authenticates the proposal's creator", () => {
     expect(text(await h.ledger.evaluate(h.platform, 'get', args('auth-k')))).toBe('genuine');
   });
 
+  it('signs every submission, and an evaluation only until the identity has proven its key', async () => {
+    const messages: Uint8Array[] = [];
+    const counted: ClientIdentity = {
+      mspId: PLATFORM,
+      certificate: h.platform.certificate,
+      sign: (message) => {
+        messages.push(message);
+        return h.platform.sign(message);
+      },
+    };
+    await h.ledger.submit(h.platform, 'put', args('auth-s', 'v1'));
+    expect(text(await h.ledger.evaluate(counted, 'get', args('auth-s')))).toBe('v1');
+    expect(messages).toHaveLength(1);
+    expect(text(await h.ledger.evaluate(counted, 'get', args('auth-s')))).toBe('v1');
+    expect(text(await h.ledger.evaluate(counted, 'get', args('auth-s')))).toBe('v1');
+    expect(messages).toHaveLength(1);
+    await h.ledger.submit(counted, 'put', args('auth-s', 'v2'));
+    await h.ledger.submit(counted, 'put', args('auth-s', 'v3'));
+    expect(messages).toHaveLength(3);
+    expect(text(await h.ledger.evaluate(counted, 'get', args('auth-s')))).toBe('v3');
+    expect(messages).toHaveLength(3);
+  });
+
   it("refuses a certificate its organisation's CA did not issue, with a signature that matches it", async () => {
     foreignDir = await mkdtemp(path.join(os.tmpdir(), 'fidelity-foreign-'));
     const foreign = await EmbeddedLedger.open(probeLedgerOptions(foreignDir));
