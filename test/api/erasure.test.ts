@@ -248,6 +248,79 @@ describe('a buyer’s erasure request, honoured by every holder', () => {
   }); // prettier-ignore
 });
 
+describe('a referral answer that names the buyer', () => {
+  const b = buyer();
+  const message = `Gift from ${b.name}, who asked for it to be sent to her sister.`;
+  let partyId: string;
+  let id: string;
+  let answerTxId: string;
+
+  type AnswerView = {
+    txId: string;
+    answeredBy: string;
+    answer: unknown;
+    erased?: { reason: string; txId: string };
+  };
+  const answers = async () =>
+    (await t.as(OFFICER).get<{ referralAnswers: AnswerView[] }>(`/v1/customs/assessments/${id}`)).body
+      .referralAnswers;
+
+  beforeAll(async () => {
+    partyId = await register(b);
+    id = await consignment(partyId, b, false);
+    const steps: [string, string, unknown][] = [
+      [OFFICER, '/assessment', undefined],
+      [OFFICER, '/decision', { decision: 'refer', reasonCodes: ['REQUEST_INFORMATION'] }],
+      [PLATFORM, '/referral-answer', { message, documents: [{ type: 'invoice', reference: `INV-${RUN}` }] }],
+      [OFFICER, '/decision', { decision: 'release', reasonCodes: [] }],
+      ['post-operator', '/movements', { type: 'delivered', location: 'FRLYS' }],
+    ]; // prettier-ignore
+    for (const [user, path, body] of steps) {
+      const res = await t.as(user).post<{ txId: string }>(`/v1/consignments/${id}${path}`, body);
+      expect(res.status, res.text).toBe(201);
+      if (path === '/referral-answer') answerTxId = res.body.txId;
+    }
+  });
+
+  it('is held whole before the erasure', async () => {
+    expect((await answers()).map((a) => a.answer)).toEqual([expect.objectContaining({ message })]);
+    expect(await filesContaining(t.dataDir, [message])).not.toEqual([]);
+  });
+
+  it('goes whole with the platform’s erasure of the buyer, named by its transaction', async () => {
+    const platform = await erase(id, PLATFORM, { partyId });
+    expect(platform.status, platform.text).toBe(201);
+    expect(platform.body.erased).toEqual([
+      { recordKind: 'order', paths: expect.arrayContaining(['/buyer/name']) },
+      { recordKind: 'referral_answer', recordTxId: answerTxId, paths: expect.arrayContaining(['/message', '/documents/0/reference']) },
+    ]); // prettier-ignore
+    // The name is still in the registration, which this erasure leaves; the answer's text is gone.
+    expect(await filesContaining(t.dataDir, [message])).toEqual([]);
+  });
+
+  it('shows customs the answer as erased, and the erasure in the history', async () => {
+    expect(await answers()).toEqual([
+      expect.objectContaining({
+        txId: answerTxId,
+        answeredBy: 'PlatformAMSP',
+        answer: null,
+        erased: expect.objectContaining({ reason: 'erasure_request' }),
+      }),
+    ]);
+    const history = await t.as('auditor').get<{
+      entries: { type: string; detail: { record: string } }[];
+    }>(`/v1/consignments/${id}/history`);
+    const erased = history.body.entries.filter((e) => e.type === 'personal_data_erased');
+    expect(erased.map((e) => e.detail.record).sort()).toEqual(['order', 'referral_answer']);
+  });
+
+  it('is not erased again by the seller’s erasure, which takes only the seller’s name', async () => {
+    const seller = await erase(id, PLATFORM, { partyId: SELLER_ID });
+    expect(seller.status, seller.text).toBe(201);
+    expect(seller.body.erased).toEqual([{ recordKind: 'order', paths: ['/seller/name'] }]);
+  });
+});
+
 describe('who may erase what, and when', () => {
   const b = buyer();
   let partyId: string;

@@ -128,6 +128,19 @@ describe('redaction', () => {
     expect(redactLeaves(commitment.leaves, personalPaths('declaration', 'buyer'))).toBeUndefined();
   });
 
+  it('erases a referral answer whole for either party, keeping its root', () => {
+    const answer = commitPayload(
+      { message: 'Sent as a gift by the buyer', documents: [{ type: 'invoice', reference: 'INV-1' }] },
+      SEED,
+    );
+    for (const role of ['buyer', 'seller'] as const) {
+      const redaction = redactLeaves(answer.leaves, personalPaths('referral_answer', role))!;
+      expect(redaction.erased.sort()).toEqual(answer.leaves.map((l) => l.path).sort());
+      expect(merkleRoot(redaction.leaves)).toBe(answer.root);
+      expect(redactLeaves(redaction.leaves, personalPaths('referral_answer', role))).toBeUndefined();
+    }
+  });
+
   it('finds the party’s role in the order from its leaves, erased or not', () => {
     const leaves: readonly HeldLeaf[] = commitment.leaves;
     expect(roleInOrder(leaves, BUYER_ID)).toBe('buyer');

@@ -74,6 +74,8 @@ export const privateKey = {
   record: (kind: string, consignmentId: string) => `${kind}~${consignmentId}`,
   party: (partyId: string) => `party~${partyId}`,
   flag: (partyId: string) => `flag~${partyId}`,
+  /** In the answering trader's collection; the transaction id keeps every answer. */
+  referralAnswer: (consignmentId: string, txId: string) => `referralanswer~${consignmentId}~${txId}`,
 };
 
 // ---------------------------------------------------------------- records shared across contracts

@@ -40,6 +40,7 @@ import {
 } from '../domain/schemas';
 import { recordsLocked, type DecisionEvent } from '../domain/state-machine';
 import { loadConsignment, loadVisibleConsignment } from './consignment-state';
+import { heldReferralAnswer, readErasureMark } from './private-records';
 import {
   KeyType,
   compositeKey,
@@ -464,9 +465,17 @@ export class CustomsContract extends Contract {
         const envelope = await readPrivateJson<PrivateEnvelope<ReferralAnswer>>(
           ctx,
           a.collection,
-          referralAnswerKey(id, a.txId),
+          privateKey.referralAnswer(id, a.txId),
         );
-        return { ...a, answer: envelope?.payload ?? null };
+        if (envelope) return { ...a, answer: envelope.payload };
+        // Erased with the consignment's personal data: the answer is gone, the fact stays.
+        const mark = await readErasureMark(ctx, heldReferralAnswer(a));
+        const erasure = mark?.erasures.at(-1);
+        return {
+          ...a,
+          answer: null,
+          ...(erasure ? { erased: { txId: erasure.txId, at: erasure.at, reason: erasure.reason } } : {}),
+        };
       }),
     );
     return result({ ...record, status: consignment.status, referralAnswers });
@@ -550,7 +559,7 @@ export class CustomsContract extends Contract {
     const collection = traderCollection(caller.mspId, caller.network.customsMspId);
     const txId = ctx.stub.getTxID();
     const commitment = commitPayload(answer, saltSeed);
-    await putPrivateJson(ctx, collection, referralAnswerKey(id, txId), {
+    await putPrivateJson(ctx, collection, privateKey.referralAnswer(id, txId), {
       payload: answer,
       saltSeed,
     } satisfies PrivateEnvelope);
@@ -687,9 +696,4 @@ export async function writeBuyerYear(
 
 function sameFiling(a: BuyerQuotaFiling, b: BuyerQuotaFiling): boolean {
   return a.buyer === b.buyer && a.year === b.year;
-}
-
-/** In the answering trader's collection; the transaction id keeps every answer. */
-function referralAnswerKey(consignmentId: string, txId: string): string {
-  return `referralanswer~${consignmentId}~${txId}`;
 }

@@ -34,11 +34,12 @@ import {
   erasureMarkKey,
   heldConsignmentRecord,
   heldPartyRegistration,
+  heldReferralAnswer,
   readHeldLeaves,
   type HeldLeaves,
   type HeldRecord,
 } from './private-records';
-import type { DecisionRecord, PartyRegistration, SubmissionRecord } from './records';
+import type { DecisionRecord, PartyRegistration, ReferralAnswerRecord, SubmissionRecord } from './records';
 
 @Info({
   title: 'ErasureContract',
@@ -105,6 +106,17 @@ export class ErasureContract extends Contract {
         const mark = await this.redact(ctx, caller, held, paths, subject, read);
         if (mark) marks.push(mark);
       }
+      const answers = await listByPartialKey<ReferralAnswerRecord>(ctx, KeyType.referralAnswer, [subjectId]);
+      for (const answer of answers.filter((a) => a.answeredBy === caller.mspId)) {
+        const mark = await this.redact(
+          ctx,
+          caller,
+          heldReferralAnswer(answer),
+          personalPaths('referral_answer', role),
+          subject,
+        );
+        if (mark) marks.push(mark);
+      }
     }
     if (marks.length === 0) {
       throw new Error(
@@ -121,7 +133,11 @@ export class ErasureContract extends Contract {
     return result({
       subjectType: subject.target.type,
       subjectId,
-      erased: marks.map((m) => ({ recordKind: m.recordKind, paths: m.erasures.at(-1)?.paths ?? [] })),
+      erased: marks.map((m) => ({
+        recordKind: m.recordKind,
+        ...(m.recordTxId === undefined ? {} : { recordTxId: m.recordTxId }),
+        paths: m.erasures.at(-1)?.paths ?? [],
+      })),
       txId: ctx.stub.getTxID(),
     });
   }
@@ -194,6 +210,7 @@ export class ErasureContract extends Contract {
       subjectType: held.subjectType,
       subjectId: held.subjectId,
       recordKind: held.recordKind,
+      ...(held.recordTxId === undefined ? {} : { recordTxId: held.recordTxId }),
       holder: caller.mspId,
       collection: held.collection,
       root: held.root,

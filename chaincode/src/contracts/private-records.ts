@@ -10,7 +10,7 @@ import {
 } from '../domain/erasure';
 import { commitPayload, keptPayload, type HeldLeaf } from '../domain/merkle';
 import { compositeKey, KeyType, privateKey, readJson, readPrivateJson } from './context';
-import type { PartyRegistration, PrivateEnvelope, SubmissionRecord } from './records';
+import type { PartyRegistration, PrivateEnvelope, ReferralAnswerRecord, SubmissionRecord } from './records';
 
 /**
  * A private record as its holder's collection keeps it: located by its public commitment, and
@@ -22,6 +22,8 @@ export interface HeldRecord {
   /** The consignment id, or the party id for a registration. */
   readonly subjectId: string;
   readonly recordKind: ErasableRecord;
+  /** The transaction that wrote it, for a kind a consignment holds several of (referral answers). */
+  readonly recordTxId?: string;
   readonly collection: string;
   /** The organisation that submitted it: the collection's owner with customs. */
   readonly holder: string;
@@ -40,6 +42,20 @@ export function heldConsignmentRecord(record: SubmissionRecord): HeldRecord {
     originalKey: privateKey.record(record.kind, record.consignmentId),
     root: record.root,
     leafCount: record.leafCount,
+  };
+}
+
+export function heldReferralAnswer(answer: ReferralAnswerRecord): HeldRecord {
+  return {
+    subjectType: 'consignment',
+    subjectId: answer.consignmentId,
+    recordKind: 'referral_answer',
+    recordTxId: answer.txId,
+    collection: answer.collection,
+    holder: answer.answeredBy,
+    originalKey: privateKey.referralAnswer(answer.consignmentId, answer.txId),
+    root: answer.root,
+    leafCount: answer.leafCount,
   };
 }
 
@@ -70,7 +86,13 @@ export async function readCommittedEnvelope<P>(ctx: Context, held: HeldRecord): 
 
 /** The public key of a record's erasure mark. */
 export function erasureMarkKey(ctx: Context, held: HeldRecord): string {
-  return compositeKey(ctx, KeyType.erasure, [held.subjectType, held.subjectId, held.recordKind, held.holder]);
+  return compositeKey(ctx, KeyType.erasure, [
+    held.subjectType,
+    held.subjectId,
+    held.recordKind,
+    held.holder,
+    ...(held.recordTxId === undefined ? [] : [held.recordTxId]),
+  ]);
 }
 
 export async function readErasureMark(ctx: Context, held: HeldRecord): Promise<ErasureRecord | undefined> {

@@ -12,8 +12,11 @@ import { isFinal, type ConsignmentStatus } from './state-machine';
 export const erasureReasons = ['retention_expired', 'erasure_request'] as const;
 export type ErasureReason = (typeof erasureReasons)[number];
 
-/** The private records that hold personal data: the four consignment records and party registrations. */
-export type ErasableRecord = RecordKind | 'party';
+/**
+ * The private records that hold personal data: the four consignment records, a trader's answers to
+ * customs' referrals on a consignment, and party registrations.
+ */
+export type ErasableRecord = RecordKind | 'referral_answer' | 'party';
 
 /**
  * The personal data of a buyer or seller in each record, as JSON pointers (a pointer covers its
@@ -22,7 +25,8 @@ export type ErasableRecord = RecordKind | 'party';
  * payer. Kept: ids (pseudonyms that the public commitments refer to), amounts, goods, HS codes,
  * dates, order, tracking and payment numbers, which customs must keep for its records. A seller is
  * a business; its name is erasable, its registration entirely. The declaration names the declarant
- * (the filing organisation), not the parties.
+ * (the filing organisation), not the parties. A referral answer is free text for customs' question
+ * (and the references of the documents it names): it may name either party, so it goes whole.
  */
 export const PERSONAL_DATA: Readonly<Record<ErasableRecord, Readonly<Record<PartyKind, readonly string[]>>>> =
   {
@@ -30,6 +34,7 @@ export const PERSONAL_DATA: Readonly<Record<ErasableRecord, Readonly<Record<Part
     payment: { buyer: ['/payer'], seller: [] },
     logistics: { buyer: ['/consignee'], seller: [] },
     declaration: { buyer: [], seller: [] },
+    referral_answer: { buyer: [''], seller: [''] },
     party: { buyer: [''], seller: [''] },
   };
 
@@ -255,6 +260,8 @@ export interface ErasureRecord {
   /** The consignment id, or the party id for a registration. */
   readonly subjectId: string;
   readonly recordKind: ErasableRecord;
+  /** The transaction that wrote the record, for a kind a consignment holds several of (referral answers). */
+  readonly recordTxId?: string;
   /** The organisation whose collection (with customs) held the record. */
   readonly holder: string;
   readonly collection: string;
@@ -282,11 +289,14 @@ export function describeRecord(r: {
   readonly subjectType: 'consignment' | 'party';
   readonly subjectId: string;
   readonly recordKind: ErasableRecord;
+  readonly recordTxId?: string;
   readonly holder: string;
 }): string {
-  return r.subjectType === 'party'
-    ? `the registration of party ${r.subjectId} by ${r.holder}`
-    : `the ${r.recordKind} record of consignment ${r.subjectId}`;
+  if (r.subjectType === 'party') return `the registration of party ${r.subjectId} by ${r.holder}`;
+  if (r.recordKind === 'referral_answer') {
+    return `the referral answer of consignment ${r.subjectId} by ${r.holder} (transaction ${r.recordTxId})`;
+  }
+  return `the ${r.recordKind} record of consignment ${r.subjectId}`;
 }
 
 /** The refusal for a read of erased data; the gateway answers it with 410 Gone. */

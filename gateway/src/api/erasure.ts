@@ -32,7 +32,7 @@ export function erasureRoutes(service: ErasureService): RouteDefinition[] {
       method: 'post',
       path: '/v1/consignments/{id}/erasure',
       summary: 'Erase a party’s personal data from the records of a consignment the caller submitted',
-      description: `By each organisation for the records it submitted (the platform: order and declaration; the payment provider: payment; the carrier: logistics). Only the party's fields go: for a buyer, name, identity document, consignee and payer; for a seller, its name. The platform finds the party in its own order; another holder proves it with \`orderProof\`, a disclosure of the order's /buyer/id or /seller/id from the platform (POST /v1/consignments/{id}/disclosures). ${RULES}`,
+      description: `By each organisation for the records it submitted (the platform: order and declaration; the payment provider: payment; the carrier: logistics). Only the party's fields go: for a buyer, name, identity document, consignee and payer; for a seller, its name. The organisation's answers to customs' referrals on the consignment go whole (free text that may name either party), each named by its transaction in \`erased\` (\`recordKind\` \`referral_answer\`, \`recordTxId\`); customs then sees the answer as erased. The platform finds the party in its own order; another holder proves it with \`orderProof\`, a disclosure of the order's /buyer/id or /seller/id from the platform (POST /v1/consignments/{id}/disclosures). ${RULES}`,
       tags: TAGS,
       roles: ['platform', 'payment', 'post', 'express'],
       params: ConsignmentIdParam,

@@ -10,8 +10,15 @@ import type { LedgerClient, Submitted } from './ledger-client.js';
 export interface ErasureOutcome {
   readonly subjectType: 'party' | 'consignment';
   readonly subjectId: string;
-  /** The records whose fields this erasure removed, and which fields (JSON pointers). */
-  readonly erased: readonly { readonly recordKind: string; readonly paths: readonly string[] }[];
+  /**
+   * The records whose fields this erasure removed, and which fields (JSON pointers); a referral
+   * answer is named by the transaction that wrote it.
+   */
+  readonly erased: readonly {
+    readonly recordKind: string;
+    readonly recordTxId?: string;
+    readonly paths: readonly string[];
+  }[];
   readonly txId: string;
 }
 
