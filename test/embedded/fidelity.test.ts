@@ -16,6 +16,7 @@ import { EmbeddedLedger } from '../../gateway/src/ledger/embedded/embedded-ledge
 import {
   chaincodeMessage,
   CommitError,
+  duplicateTransactionId,
   EndorseError,
   GatewayError,
   TxValidationCode,
@@ -605,6 +606,58 @@ describe('3 MVCC', () => {
     expect(copies[1]!.blockNumber).toBeGreaterThan(first.blockNumber);
     expect(copies[1]!.code).toBe(TxValidationCode.DUPLICATE_TXID);
     expect(await get('k3i')).toBe('v');
+  });
+});
+
+describe("a proposal whose transaction is already on the ledger (Fabric's endorser, preProcess)", () => {
+  const h = useLedger();
+  const nonce = (): Uint8Array => randomBytes(24);
+
+  it('is refused at endorsement, naming the transaction and its creator; nothing is ordered', async () => {
+    const chosen = nonce();
+    const first = await h.ledger.submit(h.platform, 'put', { ...args('kdup', 'v1'), nonce: chosen });
+    const height = h.ledger.height();
+    const error = await caught(h.ledger.submit(h.platform, 'put', { ...args('kdup', 'v2'), nonce: chosen }));
+    expect(error).toBeInstanceOf(EndorseError);
+    expect((error as EndorseError).code).toBe(10);
+    expect((error as EndorseError).details.map((d) => d.message)).toEqual([
+      expect.stringMatching(
+        new RegExp(`^duplicate transaction found \\[${first.transactionId}\\]\\. Creator \\[[0-9a-f]+\\]$`),
+      ),
+    ]);
+    expect(duplicateTransactionId(error)).toBe(first.transactionId);
+    expect(h.ledger.height()).toBe(height);
+    expect(text(await h.ledger.evaluate(h.platform, 'get', args('kdup')))).toBe('v1');
+  });
+
+  it('names the same transaction id for the same nonce and creator, another for another creator', async () => {
+    const chosen = nonce();
+    const [a, b] = [
+      await h.ledger.endorse(h.platform, 'get', { ...args('kdup'), nonce: chosen }),
+      await h.ledger.endorse(h.post, 'get', { ...args('kdup'), nonce: chosen }),
+    ];
+    expect(
+      (await h.ledger.endorse(h.platform, 'get', { ...args('kdup'), nonce: chosen })).transactionId,
+    ).toBe(a.transactionId);
+    expect(b.transactionId).not.toBe(a.transactionId);
+  });
+
+  it('is found with its validation code, block and result: valid or not; an id no block holds is not', async () => {
+    await h.ledger.submit(h.platform, 'put', args('kdup2', 'v0'));
+    const winner = await h.ledger.endorse(h.platform, 'rw', { ...args('kdup2', 'A'), nonce: nonce() });
+    const loser = await h.ledger.endorse(h.platform, 'rw', { ...args('kdup2', 'B'), nonce: nonce() });
+    const [won, lost] = await submitTogether(winner, loser);
+    expect(await h.ledger.committedTransaction(h.platform, winner.transactionId)).toEqual({
+      transactionId: winner.transactionId,
+      blockNumber: won!.blockNumber,
+      code: TxValidationCode.VALID,
+      result: Buffer.from('v0'),
+    });
+    expect(await h.ledger.committedTransaction(h.platform, loser.transactionId)).toMatchObject({
+      blockNumber: lost!.blockNumber,
+      code: TxValidationCode.MVCC_READ_CONFLICT,
+    });
+    expect(await h.ledger.committedTransaction(h.platform, 'f'.repeat(64))).toBeUndefined();
   });
 });
 

@@ -260,6 +260,10 @@ describe('metrics', () => {
         calls.push(`blockOf ${txId}`);
         return 3n;
       },
+      committedTransaction: async (_identity, txId) => {
+        calls.push(`committedTransaction ${txId}`);
+        return { transactionId: txId, blockNumber: 3n, code: 0, result: new Uint8Array([2]) };
+      },
       chainHeight: async () => {
         calls.push('chainHeight');
         return 9n;
@@ -283,6 +287,7 @@ describe('metrics', () => {
       transactionId: 'tx2',
     });
     await expect(ledger.blockOf(identity, 'tx1')).resolves.toBe(3n);
+    await expect(ledger.committedTransaction(identity, 'tx1')).resolves.toMatchObject({ code: 0 });
     await expect(ledger.chainHeight()).resolves.toBe(9n);
     ledger.events();
     await ledger.close();
@@ -291,6 +296,7 @@ describe('metrics', () => {
       'evaluate consignment:get',
       'endorse consignment:decide',
       'blockOf tx1',
+      'committedTransaction tx1',
       'chainHeight',
       'events',
       'close',

@@ -81,8 +81,8 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
       query: NoQuery,
       body: CreateConsignment,
       responses: { 201: { description: 'Consignment created', schema: JsonResult } },
-      handler: async ({ principal, body, audit, idempotencyKey }) => {
-        const { value, txId } = await service.create(principal, body, idempotencyKey);
+      handler: async ({ principal, body, audit }) => {
+        const { value, txId } = await service.create(principal, body);
         const id = (value as { consignmentId?: string }).consignmentId;
         audit({ resource: `consignment/${id}`, txId });
         return {

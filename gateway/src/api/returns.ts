@@ -82,8 +82,8 @@ export function returnsRoutes(service: ReturnsService): RouteDefinition[] {
       query: NoQuery,
       body: ReturnRequest,
       responses: { 201: { description: 'The return requested', schema: JsonResult } },
-      handler: async ({ principal, params, body, audit, idempotencyKey }) => {
-        const { value, txId } = await service.request(principal, params.id, body, idempotencyKey);
+      handler: async ({ principal, params, body, audit }) => {
+        const { value, txId } = await service.request(principal, params.id, body);
         audit({ resource: `consignment/${params.id}/return/${value.returnId}`, txId });
         return {
           status: 201,

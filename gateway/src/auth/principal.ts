@@ -1,4 +1,5 @@
 import type { OrgRole } from '@customs-ledger/chaincode';
+import type { KeyedWrite } from '../services/keyed-write.js';
 
 /**
  * The user (in the gateway operator's organisation) that signs and anchors the audit log's tree
@@ -35,6 +36,11 @@ export interface Principal {
    * request it was authenticated for, the event stream, must end then.
    */
   readonly expiresAt?: number;
+  /**
+   * On a write with an Idempotency-Key, set by the route for the request's handler: the ids of the
+   * records the request creates and of the transactions it submits derive from the key.
+   */
+  readonly keyedWrite?: KeyedWrite;
 }
 
 declare global {

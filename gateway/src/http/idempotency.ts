@@ -33,11 +33,11 @@ export const IDEMPOTENCY_SUBLEVEL = 'idempotency';
  * - Records expire after `ttlMs` (24 h by default): checked on every read, and optionally deleted
  *   by a periodic sweep (`sweepIntervalMs`, or call `sweep()`); `close()` stops the sweep.
  * - "In flight" is known only in memory, in this process. After a crash nothing is in flight, so
- *   the client's retry is processed again; the chaincode's own uniqueness rules (consignment and
- *   return ids, order, tracking and payment numbers, one record per kind and submitter) then refuse
- *   a duplicate create, so a retry can never create a record twice. Ids the gateway chooses are
- *   derived from the key for that reason (services/record-id.ts). Several gateway processes sharing one
- *   store would not see each other's in-flight requests, but they cannot share a LevelDB anyway.
+ *   the client's retry is processed again. It proposes the same transaction ids as the first run
+ *   (services/keyed-write.ts), which the ledger refuses to commit twice: where the first run's
+ *   transaction committed, the retry is answered from it (services/ledger-client.ts), as the first
+ *   run would have been. Several gateway processes sharing one store would not see each other's
+ *   in-flight requests, but they cannot share a LevelDB anyway.
  * - Scope and key are untrusted strings: the record key is the JSON array `[scope, key]`, so no
  *   choice of either can produce another pair's key.
  * - All operations on one (scope, key) are serialised in this process, so a `begin` can never read

@@ -9,6 +9,7 @@ import { problemFromLedgerError } from './ledger-errors.js';
 import { HttpProblem, problemBody, sendProblem } from './problem.js';
 import { documentedSchema, ProblemSchema, registry, z as documentedZod } from './openapi.js';
 import { jsonText } from './json.js';
+import { KeyedWrite } from '../services/keyed-write.js';
 
 const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
 
@@ -18,11 +19,6 @@ export interface RouteContext<P, Q, B> {
   readonly body: B;
   readonly principal: Principal;
   readonly requestId: string;
-  /**
-   * The request's Idempotency-Key, on a write that has a valid one: ids the gateway chooses are
-   * derived from it (services/record-id.ts).
-   */
-  readonly idempotencyKey?: string;
   /** Adds to what the audit trail records for this request (resource, purpose, txId). */
   audit(fields: { resource?: string; purpose?: string; txId?: string }): void;
 }
@@ -174,11 +170,15 @@ async function handle(
       'Idempotency-Key must be 8 to 128 characters of letters, digits, ".", "_", ":" or "-"',
     );
   }
-  const run = async (): Promise<RouteResult> => route.handler!({ ...ctx, idempotencyKey: key } as never);
   const scope = `${principal.mspId}/${principal.user}`;
   const requestHash = createHash('sha256')
     .update(`${route.method} ${req.originalUrl.split('?')[0]} ${canonicalize(body ?? null)}`)
     .digest('hex');
+  const run = async (): Promise<RouteResult> =>
+    route.handler!({
+      ...ctx,
+      principal: { ...principal, keyedWrite: new KeyedWrite(principal, key, requestHash) },
+    } as never);
   const state = await idempotency.begin(scope, key, requestHash);
   if (state.kind === 'replay') {
     send(res, { ...state.response, headers: { ...state.response.headers, 'Idempotent-Replayed': 'true' } });

@@ -2,7 +2,7 @@ import type { Principal } from '../auth/principal.js';
 import type { ClientIdentity } from './port.js';
 
 /** What of a principal decides the identity that signs for it. */
-export type Signer = Pick<Principal, 'user' | 'mspId' | 'role'>;
+export type Signer = Pick<Principal, 'user' | 'mspId' | 'role' | 'keyedWrite'>;
 
 /** Gives the ledger identity that signs for a principal: the user's own X.509 identity in its organisation. */
 export interface IdentityProvider {

@@ -19,6 +19,12 @@ export interface ProposalOptions {
   readonly transientData?: Readonly<Record<string, Uint8Array>>;
   /** Organisations whose peers must endorse; when absent the ledger chooses, as a Fabric gateway does. */
   readonly endorsingOrganizations?: readonly string[];
+  /**
+   * The proposal's nonce (24 random bytes by default). The transaction id is the hash of the nonce and
+   * the creator, so a chosen nonce names the transaction in advance; a peer refuses to endorse a
+   * proposal whose transaction is already on the ledger (see `duplicateTransactionId`).
+   */
+  readonly nonce?: Uint8Array;
 }
 
 /** Fabric's TxValidationCode values (peer/transaction.proto), so any commit failure is named. */
@@ -76,6 +82,16 @@ export interface Commit {
   getStatus(): Promise<CommitStatus>;
 }
 
+/** A transaction as its block holds it (the first copy of its id). */
+export interface CommittedTransaction {
+  readonly transactionId: string;
+  readonly blockNumber: bigint;
+  /** Its validation code (TxValidationCode): only a valid transaction changed the state. */
+  readonly code: number;
+  /** The chaincode's response payload, as endorsed. */
+  readonly result: Uint8Array;
+}
+
 export interface SubmitResult {
   readonly result: Uint8Array;
   readonly transactionId: string;
@@ -114,6 +130,11 @@ export interface LedgerPort {
    * provenance answers "when" in ledger terms, since transaction times are chosen by clients.
    */
   blockOf(identity: ClientIdentity, transactionId: string): Promise<bigint | undefined>;
+  /** A transaction on the ledger with its validation code and result, or undefined if no block holds it. */
+  committedTransaction(
+    identity: ClientIdentity,
+    transactionId: string,
+  ): Promise<CommittedTransaction | undefined>;
   /** The number of the next block to be committed (the channel height, as qscc's GetChainInfo gives it). */
   chainHeight(): Promise<bigint>;
   /** Chaincode events in commit order, from a checkpoint; ends when the signal aborts or the ledger closes. */
@@ -181,6 +202,19 @@ export async function commitEndorsed(transaction: EndorsedTransaction): Promise<
     transactionId: transaction.transactionId,
     blockNumber: status.blockNumber,
   };
+}
+
+/**
+ * The transaction id of a proposal a peer refused because that transaction is already on the
+ * ledger (Fabric's endorser: "duplicate transaction found [<id>]. Creator [<hex>]"), else undefined.
+ */
+export function duplicateTransactionId(error: unknown): string | undefined {
+  if (!(error instanceof GatewayError)) return undefined;
+  for (const message of [error.detail, ...error.details.map((d) => d.message)]) {
+    const m = /duplicate transaction found \[([0-9a-f]{64})\]/.exec(message);
+    if (m) return m[1];
+  }
+  return undefined;
 }
 
 /** The chaincode's own message inside a ledger error, e.g. a refusal such as "caller PostMSP may not …". */

@@ -127,6 +127,8 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
         timed('endorse', name, () => port.endorse(identity, name, options)),
       blockOf: (identity, transactionId) =>
         timed('query', 'qscc:GetBlockByTxID', () => port.blockOf(identity, transactionId)),
+      committedTransaction: (identity, transactionId) =>
+        timed('query', 'qscc:GetTransactionByID', () => port.committedTransaction(identity, transactionId)),
       chainHeight: () => timed('query', 'qscc:GetChainInfo', () => port.chainHeight()),
       events: (options) => port.events(options),
       close: () => port.close(),

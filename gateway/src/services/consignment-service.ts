@@ -23,7 +23,7 @@ import { filterPersonalData } from '../policy/field-filter.js';
 import { publicView } from '../policy/public-view.js';
 import type { LedgerClient } from './ledger-client.js';
 import { newSaltSeed, privateTransient } from './private-payload.js';
-import { newRecordId } from './record-id.js';
+import { newRecordId } from './keyed-write.js';
 
 const SUBMIT_FUNCTION: Record<RecordKind, string> = {
   order: 'consignment:submitOrder',
@@ -54,12 +54,8 @@ export class ConsignmentService {
     private readonly network: NetworkConfig,
   ) {}
 
-  async create(
-    principal: Principal,
-    input: CreateConsignmentInput,
-    idempotencyKey?: string,
-  ): Promise<WriteResult<unknown>> {
-    const { consignmentId = newRecordId('CN', principal, idempotencyKey), ...joinKeys } = input;
+  async create(principal: Principal, input: CreateConsignmentInput): Promise<WriteResult<unknown>> {
+    const { consignmentId = newRecordId('CN', principal.keyedWrite), ...joinKeys } = input;
     const { value, txId } = await this.ledger.submit(principal, 'consignment:create', [
       consignmentId,
       JSON.stringify(joinKeys),

@@ -2,7 +2,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { GatewayConfig } from '../config.js';
 import { isRetryableConflict, statusForRefusal } from '../http/ledger-errors.js';
 import type { IdentityProvider, Signer } from '../ledger/identities.js';
-import { chaincodeMessage, EndorseError, type LedgerPort } from '../ledger/port.js';
+import {
+  chaincodeMessage,
+  CommitError,
+  duplicateTransactionId,
+  EndorseError,
+  TxValidationCode,
+  type LedgerPort,
+} from '../ledger/port.js';
 import { Semaphore } from './semaphore.js';
 
 /** An MVCC conflict means the state changed between simulation and commit: simulate again, a few times. */
@@ -50,7 +57,9 @@ export interface Submitted<T> {
 /**
  * The services' view of the ledger: calls chaincode functions as the principal's own identity,
  * with JSON in and out, and retries a conflicting submission with a new proposal (never the same
- * one: a resubmitted transaction id would only be marked a duplicate).
+ * one: a resubmitted transaction id would only be marked a duplicate). A keyed write's proposals
+ * have transaction ids derived from its Idempotency-Key (services/keyed-write.ts); one the ledger
+ * already holds is answered with that transaction's outcome.
  */
 export class LedgerClient {
   /**
@@ -75,22 +84,42 @@ export class LedgerClient {
     options: { transient?: Record<string, Uint8Array>; endorsingOrganizations?: readonly string[] } = {},
   ): Promise<Submitted<T>> {
     const identity = await this.identities.identityFor(principal);
+    const nonceOf = principal.keyedWrite?.nextSubmission();
     return this.submissions.run(async () => {
       let staleRetries = 0;
       let attempt = 1;
+      /** Proposals whose transaction may be on the ledger: each needs a transaction id of its own. */
+      let proposal = 0;
       for (;;) {
+        const nonce = nonceOf?.(proposal);
         try {
           const { result, transactionId, blockNumber } = await this.ledger.submit(identity, transaction, {
             arguments: args,
             transientData: options.transient,
             endorsingOrganizations: options.endorsingOrganizations,
+            nonce,
           });
           return { value: parse<T>(result), txId: transactionId, blockNumber };
         } catch (error) {
+          const duplicate = nonce && duplicateTransactionId(error);
+          if (duplicate) {
+            // An earlier run of this request (its answer lost) proposed this very transaction: its
+            // outcome is this request's, whatever simulating again would give now.
+            const earlier = await this.ledger.committedTransaction(identity, duplicate);
+            if (!earlier) throw error;
+            if (earlier.code === TxValidationCode.VALID) {
+              return { value: parse<T>(earlier.result), txId: duplicate, blockNumber: earlier.blockNumber };
+            }
+            const refused = new CommitError(duplicate, earlier.code);
+            if (!isRetryableConflict(refused)) throw refused;
+            proposal++;
+            continue;
+          }
           const staleReads = this.options.staleReads;
           const mayBeStale =
             refusedAsAbsent(error) || refusedBySomeEndorsers(error, options.endorsingOrganizations);
           if (staleReads && staleRetries < STALE_READ_RETRIES && mayBeStale) {
+            // Refused at endorsement: nothing was ordered, so the same transaction id is proposed again.
             staleRetries++;
             await sleep(staleReads.pauseMs * staleRetries);
             continue;
@@ -98,6 +127,7 @@ export class LedgerClient {
           if (attempt >= MAX_ATTEMPTS || !isRetryableConflict(error)) throw error;
           await sleep(Math.random() * (this.options.conflictBackoffMs ?? 40) * attempt);
           attempt++;
+          proposal++;
         }
       }
     });

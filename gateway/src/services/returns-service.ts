@@ -10,7 +10,7 @@ import type { Principal } from '../auth/principal.js';
 import { publicView } from '../policy/public-view.js';
 import type { LedgerClient, Submitted } from './ledger-client.js';
 import { privateTransient } from './private-payload.js';
-import { newRecordId } from './record-id.js';
+import { newRecordId } from './keyed-write.js';
 
 /**
  * Returns and refunds: each step is one transaction of the returns contract, which checks the
@@ -24,13 +24,8 @@ export class ReturnsService {
     private readonly network: NetworkConfig,
   ) {}
 
-  request(
-    principal: Principal,
-    id: string,
-    request: ReturnRequest,
-    idempotencyKey?: string,
-  ): Promise<Submitted<ReturnRecord>> {
-    const returnId = request.returnId ?? newRecordId('RT', principal, idempotencyKey);
+  request(principal: Principal, id: string, request: ReturnRequest): Promise<Submitted<ReturnRecord>> {
+    const returnId = request.returnId ?? newRecordId('RT', principal.keyedWrite);
     return this.step(principal, 'returns:request', [id, returnId, JSON.stringify({ ...request, returnId })], {
       endorsingOrganizations: [principal.mspId, this.network.customsMspId],
     });

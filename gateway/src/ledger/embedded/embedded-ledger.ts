@@ -10,7 +10,7 @@ import {
   parseEndorsementPolicy,
   type EndorsementPolicy,
 } from './policy.js';
-import { buildSignedProposal, type Proposal } from './proposal.js';
+import { buildSignedProposal, serializeIdentity, type Proposal } from './proposal.js';
 import { ChaincodeRuntime } from './shim-bridge.js';
 import { blockKey, collectionKey, LedgerStore, type CacheUsage } from './store.js';
 import { BlockValidator, type OrderedTransaction } from './validator.js';
@@ -27,6 +27,7 @@ import {
   type ClientIdentity,
   type Commit,
   type CommitStatus,
+  type CommittedTransaction,
   type EndorsedTransaction,
   type ErrorDetail,
   type EventsOptions,
@@ -229,6 +230,24 @@ export class EmbeddedLedger implements LedgerPort {
   ): Promise<EndorsedTransaction> {
     this.assertOpen();
     const proposal = await this.propose(identity, transactionName, options);
+    // Fabric's endorser refuses a transaction id already on the ledger. Only a chosen nonce can
+    // repeat one (a random one never does), so only then is the transaction index asked.
+    if (options.nonce !== undefined && (await this.getTransactionStatus(proposal.transactionId))) {
+      const peer = this.peer(options.endorsingOrganizations?.[0] ?? identity.mspId);
+      const creator = Buffer.from(serializeIdentity(proposal.mspId, proposal.certificate)).toString('hex');
+      throw new EndorseError(
+        GrpcStatus.ABORTED,
+        FAILED_TO_ENDORSE,
+        [
+          {
+            address: peer.address,
+            mspId: peer.mspId,
+            message: `duplicate transaction found [${proposal.transactionId}]. Creator [${creator}]`,
+          },
+        ],
+        proposal.transactionId,
+      );
+    }
     const outcomes = options.endorsingOrganizations
       ? await this.endorseOn(proposal, options.endorsingOrganizations)
       : await this.endorseWithPlan(proposal, identity.mspId);
@@ -348,6 +367,25 @@ export class EmbeddedLedger implements LedgerPort {
     return (await this.getTransactionStatus(transactionId))?.blockNumber;
   }
 
+  async committedTransaction(
+    _identity: ClientIdentity,
+    transactionId: string,
+  ): Promise<CommittedTransaction | undefined> {
+    const status = await this.getTransactionStatus(transactionId);
+    if (!status) return undefined;
+    const { data } = await this.getBlock(status.blockNumber);
+    const envelope = isConfigData(data)
+      ? undefined
+      : data.transactions.find((tx) => tx.txId === transactionId);
+    if (!envelope) throw new Error(`block ${status.blockNumber} does not hold transaction ${transactionId}`);
+    return {
+      transactionId,
+      blockNumber: status.blockNumber,
+      code: status.code,
+      result: Buffer.from(envelope.response.payload, 'base64'),
+    };
+  }
+
   /** What the store's read caches hold now, and their budget (`cacheBytes`). */
   cacheUsage(): CacheUsage {
     return this.store.cacheUsage();
@@ -382,6 +420,7 @@ export class EmbeddedLedger implements LedgerPort {
       identity,
       args,
       transient: options.transientData,
+      nonce: options.nonce,
       unsigned,
     });
     if (

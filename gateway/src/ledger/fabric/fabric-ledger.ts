@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import {
   connect,
@@ -8,11 +9,12 @@ import {
   type Contract,
   type Gateway,
   type Network,
+  type Proposal as FabricProposal,
   type ProposalOptions as FabricProposalOptions,
   type Status,
   type Transaction,
 } from '@hyperledger/fabric-gateway';
-import { common } from '@hyperledger/fabric-protos';
+import { common, gateway as gatewayProtos, peer } from '@hyperledger/fabric-protos';
 import {
   commitEndorsed,
   GatewayError,
@@ -21,6 +23,7 @@ import {
   type ClientIdentity,
   type Commit,
   type CommitStatus,
+  type CommittedTransaction,
   type EndorsedTransaction,
   type EventsOptions,
   type LedgerPort,
@@ -175,11 +178,37 @@ export class FabricLedger implements LedgerPort {
   }
 
   async blockOf(identity: ClientIdentity, transactionId: string): Promise<bigint | undefined> {
+    const bytes = await this.byTransactionId(identity, 'GetBlockByTxID', transactionId);
+    return bytes && BigInt(common.Block.deserializeBinary(bytes).getHeader()?.getNumber() ?? 0);
+  }
+
+  async committedTransaction(
+    identity: ClientIdentity,
+    transactionId: string,
+  ): Promise<CommittedTransaction | undefined> {
+    const bytes = await this.byTransactionId(identity, 'GetTransactionByID', transactionId);
+    if (!bytes) return undefined;
+    const processed = peer.ProcessedTransaction.deserializeBinary(bytes);
+    const blockNumber = await this.blockOf(identity, transactionId);
+    if (blockNumber === undefined) return undefined;
+    return {
+      transactionId,
+      blockNumber,
+      code: processed.getValidationcode(),
+      result: chaincodeResult(processed),
+    };
+  }
+
+  /** A qscc query by transaction id; undefined when the peer's block index does not hold the id. */
+  private async byTransactionId(
+    identity: ClientIdentity,
+    query: 'GetBlockByTxID' | 'GetTransactionByID',
+    transactionId: string,
+  ): Promise<Uint8Array | undefined> {
     this.assertOpen();
     const qscc = this.gatewayFor(identity).getNetwork(this.channel).getContract('qscc');
     try {
-      const bytes = await qscc.evaluate('GetBlockByTxID', { arguments: [this.channel, transactionId] });
-      return BigInt(common.Block.deserializeBinary(bytes).getHeader()?.getNumber() ?? 0);
+      return await qscc.evaluate(query, { arguments: [this.channel, transactionId] });
     } catch (error) {
       const mapped = toLedgerError(error);
       // qscc's answer for a transaction id its block index does not hold.
@@ -198,7 +227,11 @@ export class FabricLedger implements LedgerPort {
     transactionName: string,
     options: ProposalOptions = {},
   ): Promise<EndorsedTransaction> {
-    const proposal = this.contractFor(identity).newProposal(transactionName, fabricProposalOptions(options));
+    const built = this.contractFor(identity).newProposal(transactionName, fabricProposalOptions(options));
+    const proposal =
+      options.nonce === undefined
+        ? built
+        : this.gatewayFor(identity).newProposal(withNonce(built, options.nonce));
     let transaction: Transaction;
     try {
       transaction = await proposal.endorse();
@@ -458,6 +491,51 @@ function mayLearnStatus(error: unknown): boolean {
   return (
     isOutcomeUnknown(error) &&
     !(error instanceof FabricGatewayError && error.code === GrpcStatus.DEADLINE_EXCEEDED)
+  );
+}
+
+/**
+ * The proposal with another nonce, and so another transaction id (the hash of nonce and creator),
+ * as serialized ProposedTransaction bytes: fabric-gateway draws a random nonce and has no option
+ * to choose it. Unsigned: the Proposal made from these bytes signs them when it is endorsed.
+ */
+function withNonce(proposal: FabricProposal, nonce: Uint8Array): Uint8Array {
+  const proposed = gatewayProtos.ProposedTransaction.deserializeBinary(proposal.getBytes());
+  const signed = proposed.getProposal()!;
+  const body = peer.Proposal.deserializeBinary(signed.getProposalBytes_asU8());
+  const header = common.Header.deserializeBinary(body.getHeader_asU8());
+  const signatureHeader = common.SignatureHeader.deserializeBinary(header.getSignatureHeader_asU8());
+  signatureHeader.setNonce(nonce);
+  const transactionId = createHash('sha256')
+    .update(nonce)
+    .update(signatureHeader.getCreator_asU8())
+    .digest('hex');
+  const channelHeader = common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8());
+  channelHeader.setTxId(transactionId);
+  header.setSignatureHeader(signatureHeader.serializeBinary());
+  header.setChannelHeader(channelHeader.serializeBinary());
+  body.setHeader(header.serializeBinary());
+  signed.setProposalBytes(body.serializeBinary());
+  signed.setSignature(new Uint8Array());
+  proposed.setProposal(signed);
+  proposed.setTransactionId(transactionId);
+  return proposed.serializeBinary();
+}
+
+/** The chaincode's response payload inside a committed transaction, as its endorsers returned it. */
+function chaincodeResult(processed: peer.ProcessedTransaction): Uint8Array {
+  const envelope = processed.getTransactionenvelope();
+  if (!envelope) return new Uint8Array();
+  const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
+  const transaction = peer.Transaction.deserializeBinary(payload.getData_asU8());
+  const action = transaction.getActionsList()[0];
+  if (!action) return new Uint8Array();
+  const endorsed = peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8()).getAction();
+  if (!endorsed) return new Uint8Array();
+  const response = peer.ProposalResponsePayload.deserializeBinary(endorsed.getProposalResponsePayload_asU8());
+  return (
+    peer.ChaincodeAction.deserializeBinary(response.getExtension_asU8()).getResponse()?.getPayload_asU8() ??
+    new Uint8Array()
   );
 }
 

@@ -83,6 +83,7 @@ function serve(ledger: EmbeddedLedger, network: NetworkConfig): void {
       return null;
     },
     blockOf: (ref, transactionId) => ledger.blockOf(identity(ref), transactionId),
+    committedTransaction: (ref, transactionId) => ledger.committedTransaction(identity(ref), transactionId),
     chainHeight: () => ledger.chainHeight(),
     enrolUser: async (mspId, user, attrs) => {
       const enrolled = await ledger.enrolUser(mspId, user, attrs);

@@ -11,6 +11,7 @@ import {
   EndorseError,
   GatewayError,
   type CommitStatus,
+  type CommittedTransaction,
   type ErrorDetail,
   type EventsOptions,
   type ProposalOptions,
@@ -41,6 +42,10 @@ export interface LedgerThreadCalls {
   /** Forgets an endorsed or submitted transaction the gateway no longer holds. */
   discard: { args: [transactionId: string]; result: null };
   blockOf: { args: [identity: number, transactionId: string]; result: bigint | undefined };
+  committedTransaction: {
+    args: [identity: number, transactionId: string];
+    result: CommittedTransaction | undefined;
+  };
   chainHeight: { args: []; result: bigint };
   enrolUser: {
     args: [mspId: string, user: string, attrs: Record<string, string>];

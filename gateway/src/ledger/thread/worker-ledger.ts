@@ -15,6 +15,7 @@ import {
   type ClientIdentity,
   type Commit,
   type CommitStatus,
+  type CommittedTransaction,
   type EndorsedTransaction,
   type EventsOptions,
   type LedgerPort,
@@ -156,6 +157,13 @@ export class WorkerLedger implements LedgerPort {
 
   async blockOf(identity: ClientIdentity, transactionId: string): Promise<bigint | undefined> {
     return this.call('blockOf', this.ref(identity), transactionId);
+  }
+
+  committedTransaction(
+    identity: ClientIdentity,
+    transactionId: string,
+  ): Promise<CommittedTransaction | undefined> {
+    return this.call('committedTransaction', this.ref(identity), transactionId);
   }
 
   chainHeight(): Promise<bigint> {
