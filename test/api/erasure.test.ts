@@ -248,12 +248,17 @@ describe('a buyer’s erasure request, honoured by every holder', () => {
   }); // prettier-ignore
 });
 
-describe('a referral answer that names the buyer', () => {
+describe('referral answers that name the buyer', () => {
   const b = buyer();
-  const message = `Gift from ${b.name}, who asked for it to be sent to her sister.`;
+  // Two answers by the platform, one by the payment provider: each holder erases its own.
+  const texts = {
+    first: `Gift from ${b.name}, who asked for it to be sent to her sister.`,
+    second: `${b.name} confirmed the price by phone on ${RUN}.`,
+    payment: `Paid by ${b.payer} with a card ending ${RUN}.`,
+  };
   let partyId: string;
   let id: string;
-  let answerTxId: string;
+  const txIds: Record<keyof typeof texts, string> = { first: '', second: '', payment: '' };
 
   type AnswerView = {
     txId: string;
@@ -264,57 +269,79 @@ describe('a referral answer that names the buyer', () => {
   const answers = async () =>
     (await t.as(OFFICER).get<{ referralAnswers: AnswerView[] }>(`/v1/customs/assessments/${id}`)).body
       .referralAnswers;
+  const answerOf = async (key: keyof typeof texts) => (await answers()).find((a) => a.txId === txIds[key])!;
+  type Erased = { type: string; detail: { record: string; recordTxId?: string } };
+  const erasedInHistory = async () =>
+    (await t.as('auditor').get<{ entries: Erased[] }>(`/v1/consignments/${id}/history`)).body.entries
+      .filter((e) => e.type === 'personal_data_erased')
+      .map((e) => `${e.detail.record}${e.detail.recordTxId ? `:${e.detail.recordTxId}` : ''}`)
+      .sort();
 
   beforeAll(async () => {
     partyId = await register(b);
     id = await consignment(partyId, b, false);
-    const steps: [string, string, unknown][] = [
-      [OFFICER, '/assessment', undefined],
-      [OFFICER, '/decision', { decision: 'refer', reasonCodes: ['REQUEST_INFORMATION'] }],
-      [PLATFORM, '/referral-answer', { message, documents: [{ type: 'invoice', reference: `INV-${RUN}` }] }],
-      [OFFICER, '/decision', { decision: 'release', reasonCodes: [] }],
-      ['post-operator', '/movements', { type: 'delivered', location: 'FRLYS' }],
+    const steps: [string, string, unknown, keyof typeof texts | undefined][] = [
+      [OFFICER, '/assessment', undefined, undefined],
+      [OFFICER, '/decision', { decision: 'refer', reasonCodes: ['REQUEST_INFORMATION'] }, undefined],
+      [PLATFORM, '/referral-answer', { message: texts.first, documents: [{ type: 'invoice', reference: `INV-${RUN}` }] }, 'first'],
+      [PLATFORM, '/referral-answer', { message: texts.second }, 'second'],
+      ['payment-operator', '/referral-answer', { message: texts.payment }, 'payment'],
+      [OFFICER, '/decision', { decision: 'release', reasonCodes: [] }, undefined],
+      ['post-operator', '/movements', { type: 'delivered', location: 'FRLYS' }, undefined],
     ]; // prettier-ignore
-    for (const [user, path, body] of steps) {
+    for (const [user, path, body, answer] of steps) {
       const res = await t.as(user).post<{ txId: string }>(`/v1/consignments/${id}${path}`, body);
       expect(res.status, res.text).toBe(201);
-      if (path === '/referral-answer') answerTxId = res.body.txId;
+      if (answer) txIds[answer] = res.body.txId;
     }
   });
 
-  it('is held whole before the erasure', async () => {
-    expect((await answers()).map((a) => a.answer)).toEqual([expect.objectContaining({ message })]);
-    expect(await filesContaining(t.dataDir, [message])).not.toEqual([]);
+  it('are held whole before the erasure', async () => {
+    expect((await answers()).map((a) => (a.answer as { message: string }).message).sort()).toEqual(
+      Object.values(texts).sort(),
+    );
+    expect(await filesContaining(t.dataDir, Object.values(texts))).not.toEqual([]);
   });
 
-  it('goes whole with the platform’s erasure of the buyer, named by its transaction', async () => {
+  it('go whole with their holder’s erasure of the buyer, each named by its transaction; the others’ stay', async () => {
     const platform = await erase(id, PLATFORM, { partyId });
     expect(platform.status, platform.text).toBe(201);
-    expect(platform.body.erased).toEqual([
+    expect(platform.body.erased).toHaveLength(3);
+    expect(platform.body.erased).toEqual(expect.arrayContaining([
       { recordKind: 'order', paths: expect.arrayContaining(['/buyer/name']) },
-      { recordKind: 'referral_answer', recordTxId: answerTxId, paths: expect.arrayContaining(['/message', '/documents/0/reference']) },
-    ]); // prettier-ignore
-    // The name is still in the registration, which this erasure leaves; the answer's text is gone.
-    expect(await filesContaining(t.dataDir, [message])).toEqual([]);
-  });
+      { recordKind: 'referral_answer', recordTxId: txIds.first, paths: expect.arrayContaining(['/message', '/documents/0/reference']) },
+      { recordKind: 'referral_answer', recordTxId: txIds.second, paths: ['/documents', '/message'] },
+    ])); // prettier-ignore
+    // The name is still in the registration, which this erasure leaves; the answers' texts are gone.
+    expect(await filesContaining(t.dataDir, [texts.first, texts.second])).toEqual([]);
+    expect((await answerOf('payment')).answer).toEqual(expect.objectContaining({ message: texts.payment }));
 
-  it('shows customs the answer as erased, and the erasure in the history', async () => {
-    expect(await answers()).toEqual([
-      expect.objectContaining({
-        txId: answerTxId,
-        answeredBy: 'PlatformAMSP',
-        answer: null,
-        erased: expect.objectContaining({ reason: 'erasure_request' }),
-      }),
+    const proof = await disclose(id, 'order', ['/buyer/id']);
+    const payment = await erase(id, 'payment-operator', { partyId, orderProof: proof.body.disclosure });
+    expect(payment.status, payment.text).toBe(201);
+    expect(payment.body.erased).toEqual([
+      { recordKind: 'payment', paths: expect.arrayContaining(['/payer/name']) },
+      { recordKind: 'referral_answer', recordTxId: txIds.payment, paths: ['/documents', '/message'] },
     ]);
-    const history = await t.as('auditor').get<{
-      entries: { type: string; detail: { record: string } }[];
-    }>(`/v1/consignments/${id}/history`);
-    const erased = history.body.entries.filter((e) => e.type === 'personal_data_erased');
-    expect(erased.map((e) => e.detail.record).sort()).toEqual(['order', 'referral_answer']);
+    expect(await filesContaining(t.dataDir, [texts.payment])).toEqual([]);
   });
 
-  it('is not erased again by the seller’s erasure, which takes only the seller’s name', async () => {
+  it('show customs each answer as erased, and each erasure in the history', async () => {
+    for (const key of ['first', 'second', 'payment'] as const) {
+      expect(await answerOf(key)).toEqual(
+        expect.objectContaining({ answer: null, erased: expect.objectContaining({ reason: 'erasure_request' }) }),
+      );
+    }
+    expect(await erasedInHistory()).toEqual(
+      ['order', 'payment', ...Object.values(txIds).map((tx) => `referral_answer:${tx}`)].sort(),
+    );
+    const view = await t.as('auditor').get<{ erasures: { recordKind: string; recordTxId?: string }[] }>(`/v1/consignments/${id}`);
+    expect(view.body.erasures.filter((e) => e.recordKind === 'referral_answer').map((e) => e.recordTxId).sort()).toEqual(
+      Object.values(txIds).sort(),
+    );
+  }); // prettier-ignore
+
+  it('are not erased again by the seller’s erasure, which takes only the seller’s name', async () => {
     const seller = await erase(id, PLATFORM, { partyId: SELLER_ID });
     expect(seller.status, seller.text).toBe(201);
     expect(seller.body.erased).toEqual([{ recordKind: 'order', paths: ['/seller/name'] }]);

@@ -126,18 +126,14 @@ export class ErasureContract extends Contract {
     // Consignment erasures reach the consignment's participants; a registration's, its registrant.
     emitEvent(ctx, 'PersonalDataErased', {
       ...(subject.target.type === 'party' ? { partyId: subjectId } : { consignmentId: subjectId }),
-      records: marks.map((m) => m.recordKind),
+      records: marks.map(markedRecord),
       reason: subject.reason,
       mspId: caller.mspId,
     });
     return result({
       subjectType: subject.target.type,
       subjectId,
-      erased: marks.map((m) => ({
-        recordKind: m.recordKind,
-        ...(m.recordTxId === undefined ? {} : { recordTxId: m.recordTxId }),
-        paths: m.erasures.at(-1)?.paths ?? [],
-      })),
+      erased: marks.map((m) => ({ ...markedRecord(m), paths: m.erasures.at(-1)?.paths ?? [] })),
       txId: ctx.stub.getTxID(),
     });
   }
@@ -234,4 +230,12 @@ export class ErasureContract extends Contract {
     await putJson(ctx, erasureMarkKey(ctx, held), updated);
     return updated;
   }
+}
+
+/** Which record a mark is of: its kind, and for a referral answer the transaction that wrote it. */
+function markedRecord(mark: ErasureRecord): { recordKind: string; recordTxId?: string } {
+  return {
+    recordKind: mark.recordKind,
+    ...(mark.recordTxId === undefined ? {} : { recordTxId: mark.recordTxId }),
+  };
 }

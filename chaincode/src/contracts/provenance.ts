@@ -202,6 +202,7 @@ export class ProvenanceContract extends Contract {
           step.erasedBy,
           {
             record: v.value.recordKind,
+            ...(v.value.recordTxId === undefined ? {} : { recordTxId: v.value.recordTxId }),
             fields: step.paths,
             reason: step.reason,
             ...(step.reference === undefined ? {} : { reference: step.reference }),

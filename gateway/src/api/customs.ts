@@ -68,7 +68,7 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
       path: '/v1/customs/assessments/{id}',
       summary: 'The latest assessment of a consignment, explained',
       description:
-        'Match result and reasons, lane, score, every risk reason with its weight and detail, duty and VAT per line, why it was or was not released automatically, earlier assessments and referral answers.',
+        'Match result and reasons, lane, score, every risk reason with its weight and detail, duty and VAT per line, why it was or was not released automatically, earlier assessments and referral answers. An answer erased with the consignment’s personal data is `answer: null` with `erased` (its transaction, time and reason).',
       tags: TAGS,
       roles: ['customs'],
       params: ConsignmentIdParam,

@@ -604,9 +604,10 @@ export class EmbeddedLedger implements LedgerPort {
   }
 
   /**
-   * The endorser's check of the client's signature. This process built and signed the proposal one
-   * call before, so what can fail is only the identity's key not matching its certificate: checked
-   * on an identity's first proposal, and remembered only when it passes.
+   * The endorser's check of the client's signature. This process built the proposal one call before,
+   * so what can fail is only the identity's key not matching its certificate: checked on an
+   * identity's first proposal, and remembered only when it passes. Later evaluations by a proven
+   * identity are not signed at all (evaluate).
    */
   private isAuthentic(identity: ClientIdentity, proposal: Proposal): boolean {
     if (this.authenticIdentities.has(identity)) return true;

@@ -47,8 +47,9 @@ export interface ProposalSpec {
   /** Defaults to 24 random bytes, as fabric-gateway uses. */
   readonly nonce?: Uint8Array;
   /**
-   * Leave the proposal unsigned (an empty signature). Only for a proposal that never leaves the
-   * process and is checked against a key already proven to match the identity's certificate.
+   * Leave the proposal unsigned (an empty signature, which is what the chaincode's stub then holds).
+   * Only for a proposal that never leaves the process, by an identity whose key the endorser has
+   * already proven to match its certificate (EmbeddedLedger's isAuthentic), so nothing checks it.
    */
   readonly unsigned?: boolean;
 }
