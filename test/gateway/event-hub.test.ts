@@ -564,6 +564,36 @@ describe('EventHub with a scripted ledger', () => {
   });
 });
 
+describe('the hub’s own signal, which lives as long as the hub', () => {
+  /** Node keeps the signals combined with a signal by AbortSignal.any here, and never prunes them (v20). */
+  const dependants = (signal: AbortSignal): number => {
+    const symbol = Object.getOwnPropertySymbols(signal).find((s) => s.description === 'kDependantSignals');
+    return symbol === undefined
+      ? 0
+      : ((signal as unknown as Record<symbol, Set<unknown>>)[symbol]?.size ?? 0);
+  };
+
+  it('holds nothing for streams and position reads that have ended', async () => {
+    const own = new EventHub(ledger, network, await freshJoins());
+    await own.start();
+    try {
+      const [listeners, combined] = [getEventListeners(own.closing, 'abort').length, dependants(own.closing)];
+      for (let i = 0; i < 200; i++) {
+        const controller = new AbortController();
+        const stream = own.subscribe(customs, { signal: controller.signal })[Symbol.asyncIterator]();
+        const next = stream.next();
+        controller.abort();
+        await next;
+        await own.position({ signal: new AbortController().signal, startBlock: undefined, attempts: 1 });
+      }
+      expect(getEventListeners(own.closing, 'abort')).toHaveLength(listeners);
+      expect(dependants(own.closing)).toBe(combined);
+    } finally {
+      own.close();
+    }
+  });
+});
+
 describe('waiting for the index', () => {
   it('leaves nothing on a long-lived subscription’s signal once the wait is over, and ends on abort', async () => {
     const controller = new AbortController();

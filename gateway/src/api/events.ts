@@ -6,6 +6,7 @@ import { CLOCK_TOLERANCE_SECONDS } from '../auth/jwt.js';
 import type { EventHub } from '../services/event-hub.js';
 import { jsonText } from '../http/json.js';
 import { NumberParam } from './schemas.js';
+import { linkedSignal } from '../signals.js';
 
 export interface EventRoutesOptions {
   /** Interval of the comment lines that keep proxies from closing an idle stream (default 15 s). */
@@ -120,10 +121,13 @@ export function eventRoutes(hub: EventHub, options: EventRoutesOptions = {}): Ro
 /** Waits for the socket's buffer to drain; false when the client left or was too slow. */
 async function drained(res: Response, signal: AbortSignal, timeoutMs: number): Promise<boolean> {
   if (signal.aborted) return false;
+  const waiting = linkedSignal(signal, AbortSignal.timeout(timeoutMs));
   try {
-    await once(res, 'drain', { signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) });
+    await once(res, 'drain', { signal: waiting.signal });
     return true;
   } catch {
     return false;
+  } finally {
+    waiting.release();
   }
 }

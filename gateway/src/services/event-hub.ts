@@ -1,5 +1,6 @@
 import type { NetworkConfig, OrgRole } from '@customs-ledger/chaincode';
 import type { Principal } from '../auth/principal.js';
+import { linkedSignal } from '../signals.js';
 import { HttpProblem } from '../http/problem.js';
 import { publicEvent } from '../policy/public-view.js';
 import type { ChaincodeEvent, LedgerPort } from '../ledger/port.js';
@@ -156,6 +157,11 @@ export class EventHub {
     this.abort.abort();
   }
 
+  /** Aborted when the hub closes. */
+  get closing(): AbortSignal {
+    return this.abort.signal;
+  }
+
   /**
    * Where a stream with these options starts, as an event id a client can resume from: its
    * Last-Event-ID, or the block it starts at (startBlock, or by default the chain height, so that
@@ -170,8 +176,8 @@ export class EventHub {
       return Promise.resolve(options.lastEventId);
     }
     if (options.startBlock !== undefined) return Promise.resolve(String(options.startBlock));
-    const signal = AbortSignal.any([options.signal, this.abort.signal]);
-    return this.chainHeight(signal, options.attempts ?? Number.POSITIVE_INFINITY);
+    const { signal, release } = linkedSignal(options.signal, this.abort.signal);
+    return this.chainHeight(signal, options.attempts ?? Number.POSITIVE_INFINITY).finally(release);
   }
 
   private async chainHeight(signal: AbortSignal, attempts: number): Promise<string | undefined> {
@@ -200,7 +206,7 @@ export class EventHub {
       throw new HttpProblem(400, 'startBlock must not be negative');
     }
     void this.start();
-    return this.stream(principal, startBlock, after, AbortSignal.any([options.signal, this.abort.signal]));
+    return this.stream(principal, startBlock, after, options.signal);
   }
 
   /**
@@ -209,6 +215,20 @@ export class EventHub {
    * skipped here, with the ledger's own rule: up to and including its transaction.
    */
   private async *stream(
+    principal: Principal,
+    startBlock: bigint | undefined,
+    after: Checkpoint | undefined,
+    ended: AbortSignal,
+  ): AsyncGenerator<DeliveredEvent> {
+    const { signal, release } = linkedSignal(ended, this.abort.signal);
+    try {
+      yield* this.events(principal, startBlock, after, signal);
+    } finally {
+      release();
+    }
+  }
+
+  private async *events(
     principal: Principal,
     startBlock: bigint | undefined,
     after: Checkpoint | undefined,

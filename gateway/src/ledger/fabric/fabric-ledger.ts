@@ -40,6 +40,7 @@ import {
 } from './connection-profile.js';
 import { isOutcomeUnknown, isTransientStreamError, toLedgerError, unavailable } from './errors.js';
 import { loadUserIdentity, ProfileIdentityProvider } from './identities.js';
+import { linkedSignal } from '../../signals.js';
 
 /** Per-call gRPC deadlines, in milliseconds. */
 export interface FabricDeadlines {
@@ -307,9 +308,15 @@ export class FabricLedger implements LedgerPort {
    */
   async *events(options: EventsOptions = {}): AsyncIterable<ChaincodeEvent> {
     this.assertOpen();
-    const signal = options.signal
-      ? AbortSignal.any([options.signal, this.shutdown.signal])
-      : this.shutdown.signal;
+    const linked = options.signal ? linkedSignal(options.signal, this.shutdown.signal) : undefined;
+    try {
+      yield* this.eventsUntil(options, linked?.signal ?? this.shutdown.signal);
+    } finally {
+      linked?.release();
+    }
+  }
+
+  private async *eventsUntil(options: EventsOptions, signal: AbortSignal): AsyncGenerator<ChaincodeEvent> {
     const network = this.gatewayFor(this.eventsIdentity).getNetwork(this.channel);
 
     let start = options.startBlock;
