@@ -19,6 +19,7 @@ import { LevelIdempotencyStore } from './http/idempotency.js';
 import { EventHub } from './services/event-hub.js';
 import { JoinStore } from './services/join-store.js';
 import { CustomsService } from './services/customs-service.js';
+import { StoredPipelineState } from './services/customs-pipeline-state.js';
 import { LedgerClient, ledgerClientOptions } from './services/ledger-client.js';
 import { gatewayStorePath, openGatewayStore } from './storage/gateway-store.js';
 
@@ -32,7 +33,6 @@ export interface RunningGateway {
 }
 
 /** Key in the gateway's store of the last event the automatic customs pipeline took. */
-const CUSTOMS_CHECKPOINT_KEY = 'checkpoint~customs-service';
 
 export async function startGateway(
   config: GatewayConfig,
@@ -74,15 +74,7 @@ export async function startGateway(
   const customsGateway = config.gatewayMspId === network.customsMspId;
   // Before the first request, so that no request (even a refused one) is what installs them.
   if (customsGateway) await customs.configure();
-  const following = customsGateway
-    ? customs.follow(events, {
-        load: async () => {
-          const bytes = await store.get(CUSTOMS_CHECKPOINT_KEY);
-          return bytes === undefined ? undefined : Buffer.from(bytes).toString('utf8');
-        },
-        save: (eventId) => store.put(CUSTOMS_CHECKPOINT_KEY, Buffer.from(eventId, 'utf8')),
-      })
-    : undefined;
+  const following = customsGateway ? customs.follow(events, new StoredPipelineState(store)) : undefined;
   let ready = false;
   const app = createApp({
     config,

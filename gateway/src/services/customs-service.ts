@@ -14,8 +14,9 @@ import {
   type TariffSet,
 } from '@customs-ledger/chaincode';
 import type { Principal } from '../auth/principal.js';
-import { isRetryableConflict } from '../http/ledger-errors.js';
-import type { EventHub } from './event-hub.js';
+import { isRetryableConflict, problemFromLedgerError } from '../http/ledger-errors.js';
+import type { PipelineState } from './customs-pipeline-state.js';
+import { untilAborted, type EventHub } from './event-hub.js';
 import type { LedgerClient } from './ledger-client.js';
 import { privateTransient } from './private-payload.js';
 import type { WriteResult } from './consignment-service.js';
@@ -26,14 +27,14 @@ const TRIGGERS = new Set(['RecordSubmitted', 'ReferralAnswered']);
 const WORKERS = 4;
 /** Tries of one consignment's assessment when it keeps colliding with other transactions. */
 const MAX_TRIES = 5;
+/** Pauses before a consignment the ledger could not take is tried again: doubling from the first. */
+const RETRY_MIN_MS = 1_000;
+const RETRY_MAX_MS = 60_000;
+/** Pauses before customs' subscription is opened again after it failed: doubling from the first. */
+const RESUBSCRIBE_MIN_MS = 500;
+const RESUBSCRIBE_MAX_MS = 30_000;
 const REQUIRED_RECORDS = ['order', 'payment', 'logistics'] as const;
 export const AUTO_RELEASE_REASON = 'AUTO_RELEASE_GREEN_LANE';
-
-/** Where the automatic pipeline is in the event stream (an event id of the hub). */
-export interface EventCheckpoint {
-  load(): Promise<string | undefined>;
-  save(eventId: string): Promise<void>;
-}
 
 export interface AssessmentOutcome {
   readonly assessment: AssessmentRecord & { readonly status: ConsignmentStatus };
@@ -50,10 +51,19 @@ export interface AssessmentOutcome {
 export class CustomsService {
   private readonly serviceUser: Principal;
   private configured: Promise<void> | undefined;
-  /** Consignments waiting or being assessed; 'again' when a trigger came during the assessment. */
-  private readonly pending = new Map<string, 'queued' | 'running' | 'again'>();
-  private readonly waiting: string[] = [];
-  private running = 0;
+  /**
+   * Consignments in the pipeline: queued, being assessed ('again' when a trigger came meanwhile), or
+   * waiting to be tried again after the ledger could not take them.
+   */
+  private readonly pending = new Map<string, 'queued' | 'running' | 'again' | 'waiting'>();
+  private readonly queue: string[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  /** Failures in a row by consignment, for the pause before the next try. */
+  private readonly failures = new Map<string, number>();
+  /** The state of the pipeline while it follows; work starts only then. */
+  private state: PipelineState | undefined;
+  private following = false;
 
   constructor(
     private readonly ledger: LedgerClient,
@@ -71,30 +81,64 @@ export class CustomsService {
 
   /**
    * Follows the ledger's events until the hub closes, assessing consignments as they complete.
-   * With a checkpoint it resumes after the last event it took, so records committed while customs'
-   * gateway was down are assessed when it is back (an assessment cut short by a stop waits for its
-   * consignment's next event). Resolves when the subscription has ended.
+   * With a state it resumes where it stopped: after the last event it took, and with the
+   * consignments it had taken but not dealt with (queued, being assessed, or waiting to be tried
+   * again after the ledger could not take them), so nothing committed while customs' gateway was
+   * down or busy is missed. A failed subscription is opened again, with backoff, from the last
+   * event taken. Resolves when the hub has closed and the assessments in progress have settled.
    */
-  async follow(events: EventHub, checkpoint?: EventCheckpoint): Promise<void> {
-    const stop = new AbortController();
+  async follow(events: EventHub, state?: PipelineState): Promise<void> {
+    this.state = state;
+    this.following = true;
     try {
+      const saved = (await state?.load()) ?? { pending: [] };
+      for (const id of saved.pending) this.enqueue(id);
       // The first time, "now" is fixed and kept at once: a stop before the first event must not
       // move it to a later "now" and skip what was committed meanwhile.
-      let from = await checkpoint?.load();
-      if (from === undefined) {
-        from = await events.position({ signal: stop.signal });
-        if (from === undefined) return;
-        await checkpoint?.save(from);
+      let position = saved.position;
+      if (position === undefined) {
+        position = await events.position({ signal: events.closing });
+        if (position === undefined) return;
+        await state?.advance(position);
       }
-      const subscription = events.subscribe(this.serviceUser, { signal: stop.signal, lastEventId: from });
-      for await (const event of subscription) {
-        const id = event.data.consignmentId;
-        if (TRIGGERS.has(event.event) && typeof id === 'string') this.enqueue(id);
-        await checkpoint?.save(event.id);
+      let pause = RESUBSCRIBE_MIN_MS;
+      while (!events.closing.aborted) {
+        try {
+          const subscription = events.subscribe(this.serviceUser, {
+            signal: events.closing,
+            lastEventId: position,
+          });
+          for await (const event of subscription) {
+            const id = event.data.consignmentId;
+            const consignmentId = TRIGGERS.has(event.event) && typeof id === 'string' ? id : undefined;
+            // In memory first, then in the store: see settle() for why the order matters.
+            if (consignmentId !== undefined) this.enqueue(consignmentId);
+            await state?.advance(event.id, consignmentId);
+            position = event.id;
+            pause = RESUBSCRIBE_MIN_MS;
+          }
+        } catch (error) {
+          this.logger.warn({ err: error, retryInMs: pause }, 'customs event subscription failed');
+          await untilAborted(sleep(pause), events.closing);
+          pause = Math.min(pause * 2, RESUBSCRIBE_MAX_MS);
+        }
       }
     } catch (error) {
-      this.logger.warn({ err: error }, 'customs event subscription ended');
+      this.logger.warn({ err: error }, 'customs pipeline could not read or keep its state');
+    } finally {
+      await this.stopFollowing();
     }
+  }
+
+  /** Lets the assessments in progress finish; what is queued or waiting stays on the stored list. */
+  private async stopFollowing(): Promise<void> {
+    this.following = false;
+    for (const timer of this.retryTimers.values()) clearTimeout(timer);
+    this.retryTimers.clear();
+    await Promise.all(this.inFlight);
+    this.queue.length = 0;
+    this.pending.clear();
+    this.failures.clear();
   }
 
   // ---------------------------------------------------------------- configuration
@@ -209,30 +253,74 @@ export class CustomsService {
   // ---------------------------------------------------------------- the automatic pipeline
 
   private enqueue(id: string): void {
-    const state = this.pending.get(id);
-    if (state === 'running') this.pending.set(id, 'again');
-    if (state !== undefined) return;
+    const stage = this.pending.get(id);
+    if (stage === 'running') this.pending.set(id, 'again');
+    if (stage !== undefined && stage !== 'waiting') return;
+    // A new trigger for a consignment waiting to be tried again: now, then.
+    clearTimeout(this.retryTimers.get(id));
+    this.retryTimers.delete(id);
     this.pending.set(id, 'queued');
-    this.waiting.push(id);
+    this.queue.push(id);
     this.drain();
   }
 
   private drain(): void {
-    while (this.running < WORKERS && this.waiting.length > 0) {
-      const id = this.waiting.shift()!;
-      this.running++;
+    while (this.following && this.inFlight.size < WORKERS && this.queue.length > 0) {
+      const id = this.queue.shift()!;
       this.pending.set(id, 'running');
-      void this.process(id).finally(() => {
-        this.running--;
-        const again = this.pending.get(id) === 'again';
-        this.pending.delete(id);
-        if (again) this.enqueue(id);
+      const work = this.process(id).then((outcome) => this.settle(id, outcome));
+      this.inFlight.add(work);
+      void work.finally(() => {
+        this.inFlight.delete(work);
         this.drain();
       });
     }
   }
 
-  private async process(id: string): Promise<void> {
+  /**
+   * After a consignment's turn: again at once if a trigger came meanwhile; later if the ledger could
+   * not take it; else off the stored list. The stored list is only ever shortened here, after the
+   * turn, and a trigger puts the consignment back in memory (enqueue) before the store (advance):
+   * so a trigger that arrives as a turn ends is never lost between the two.
+   */
+  private settle(id: string, outcome: 'done' | 'retry'): void {
+    const again = this.pending.get(id) === 'again';
+    this.pending.delete(id);
+    if (again) {
+      this.enqueue(id);
+      return;
+    }
+    if (outcome === 'retry') {
+      const failures = (this.failures.get(id) ?? 0) + 1;
+      this.failures.set(id, failures);
+      // After a stop it is still on the stored list, and tried at the next start.
+      if (!this.following) return;
+      this.pending.set(id, 'waiting');
+      const pause = Math.min(RETRY_MIN_MS * 2 ** (failures - 1), RETRY_MAX_MS);
+      this.retryTimers.set(
+        id,
+        setTimeout(() => {
+          this.retryTimers.delete(id);
+          this.pending.delete(id);
+          this.enqueue(id);
+        }, pause),
+      );
+      return;
+    }
+    this.failures.delete(id);
+    this.state
+      ?.done(id)
+      .catch((error: unknown) =>
+        this.logger.warn({ err: error, consignmentId: id }, 'could not take a consignment off customs’ list'),
+      );
+  }
+
+  /**
+   * Assesses a consignment if it is ready, and releases it when the assessment allows. 'retry' when
+   * the ledger could not take it now (unavailable, timed out, still colliding); a refusal is an
+   * answer, and ends its turn.
+   */
+  private async process(id: string): Promise<'done' | 'retry'> {
     for (let attempt = 1; ; attempt++) {
       try {
         const view = await this.ledger.evaluate<{
@@ -240,20 +328,31 @@ export class CustomsService {
           records: SubmissionRecord[];
         }>(this.serviceUser, 'consignment:get', [id]);
         const kinds = new Set(view.records.map((r) => r.kind));
-        if (recordsLocked(view.consignment.status) || !REQUIRED_RECORDS.every((k) => kinds.has(k))) return;
+        if (recordsLocked(view.consignment.status) || !REQUIRED_RECORDS.every((k) => kinds.has(k))) {
+          return 'done';
+        }
         const { assessment, automaticRelease } = await this.assess(this.serviceUser, id);
         this.logger.debug(
           { consignmentId: id, number: assessment.number, automaticRelease },
           'consignment assessed',
         );
-        return;
+        return 'done';
       } catch (error) {
         if (attempt < MAX_TRIES && isRetryableConflict(error)) continue;
-        this.logger.warn({ err: error, consignmentId: id }, 'automatic assessment failed');
-        return;
+        const problem = problemFromLedgerError(error);
+        const refused = problem !== undefined && problem.status < 500 && !isRetryableConflict(error);
+        this.logger.warn(
+          { err: error, consignmentId: id },
+          refused ? 'automatic assessment refused' : 'automatic assessment failed; it will be tried again',
+        );
+        return refused ? 'done' : 'retry';
       }
     }
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function json(value: unknown): Uint8Array {

@@ -1,0 +1,51 @@
+import type { GatewayStore } from '../storage/gateway-store.js';
+
+/** The stream position reached (an event id of the hub), under the key it has had since it was first kept. */
+const POSITION_KEY = 'checkpoint~customs-service';
+/** Consignments taken from the stream and not yet dealt with, one key each. */
+const PENDING_SUBLEVEL = 'customs-pending';
+
+/** What customs' automatic pipeline keeps between runs of its gateway. */
+export interface PipelineState {
+  /** The stream position reached, and the consignments taken from the stream but not yet dealt with. */
+  load(): Promise<{ readonly position?: string; readonly pending: readonly string[] }>;
+  /** Keeps the position reached, with the consignment its event put on the list, in one write. */
+  advance(eventId: string, consignmentId?: string): Promise<void>;
+  /** The consignment is dealt with: assessed (and released when allowed), or refused for good. */
+  done(consignmentId: string): Promise<void>;
+}
+
+/**
+ * The pipeline's state in the gateway's store. A consignment goes on the list in the same batch as
+ * the position past the event that put it there, and comes off only once dealt with: whatever a
+ * stop interrupts (waiting, being assessed, waiting to be tried again) is taken up at the next start.
+ */
+export class StoredPipelineState implements PipelineState {
+  private readonly pending;
+
+  constructor(private readonly store: GatewayStore) {
+    this.pending = store.sublevel<string, Uint8Array>(PENDING_SUBLEVEL, {
+      keyEncoding: 'utf8',
+      valueEncoding: 'view',
+    });
+  }
+
+  async load(): Promise<{ position?: string; pending: string[] }> {
+    const bytes = await this.store.get(POSITION_KEY);
+    const pending = await this.pending.keys().all();
+    return bytes === undefined ? { pending } : { position: Buffer.from(bytes).toString('utf8'), pending };
+  }
+
+  async advance(eventId: string, consignmentId?: string): Promise<void> {
+    const position = { type: 'put', key: POSITION_KEY, value: Buffer.from(eventId, 'utf8') } as const;
+    await this.store.batch(
+      consignmentId === undefined
+        ? [position]
+        : [position, { type: 'put', sublevel: this.pending, key: consignmentId, value: new Uint8Array() }],
+    );
+  }
+
+  async done(consignmentId: string): Promise<void> {
+    await this.pending.del(consignmentId);
+  }
+}
