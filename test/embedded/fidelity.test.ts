@@ -935,6 +935,40 @@ interface HistoryEntry {
   secondsType: string;
 }
 
+describe('a reader that falls behind the event stream', () => {
+  const h = useLedger();
+
+  it('still gets every event once, in commit order, while the ledger holds at most a bounded queue for it', async () => {
+    const from = h.ledger.height();
+    const stream = h.ledger.events({ startBlock: from })[Symbol.asyncIterator]();
+    // It reads one event, then nothing while 600 more are committed.
+    const first = await h.ledger.submit(h.platform, 'putWithEvent', args('kslow', 'v', 'Slow', 'slow-0'));
+    expect((await stream.next()).value).toMatchObject({ transactionId: first.transactionId });
+    const expected = [first.transactionId];
+    for (let wave = 0; wave < 6; wave++) {
+      const txs = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          h.ledger.submit(
+            h.platform,
+            'putWithEvent',
+            args(`kslow-${wave}-${i}`, 'v', 'Slow', `slow-${wave}-${i}`),
+          ),
+        ),
+      );
+      expected.push(...txs.map((t) => t.transactionId));
+    }
+    const queued = (h.ledger as unknown as { listeners: Set<{ items: unknown[] }> }).listeners;
+    for (const queue of queued) expect(queue.items.length).toBeLessThanOrEqual(256);
+    const received: { transactionId: string; blockNumber: bigint }[] = [first];
+    while (received.length < expected.length) received.push((await stream.next()).value as ChaincodeEvent);
+    await stream.return?.();
+    expect(new Set(received.map((e) => e.transactionId)).size).toBe(expected.length);
+    expect(received.map((e) => e.transactionId).sort()).toEqual([...expected].sort());
+    const order = received.map((e) => Number(e.blockNumber));
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+  });
+});
+
 describe('8 history', () => {
   const h = useLedger();
   const history = async (k: string): Promise<HistoryEntry[]> =>

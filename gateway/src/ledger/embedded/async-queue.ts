@@ -1,11 +1,24 @@
-/** An unbounded async queue: producers push, one consumer iterates until closed. */
+/**
+ * An async queue: producers push, one consumer iterates until closed. With a limit, a push that
+ * finds it full drops what it holds and closes it, marked `overflowed`: a consumer that fell that
+ * far behind reads from where the items are kept instead (see EmbeddedLedger.events).
+ */
 export class AsyncQueue<T> implements AsyncIterable<T> {
-  private readonly items: T[] = [];
+  private items: T[] = [];
   private waiter: ((result: IteratorResult<T>) => void) | undefined;
   private closed = false;
+  overflowed = false;
+
+  constructor(private readonly limit = Number.POSITIVE_INFINITY) {}
 
   push(item: T): void {
     if (this.closed) return;
+    if (this.items.length >= this.limit) {
+      this.items = [];
+      this.overflowed = true;
+      this.close();
+      return;
+    }
     const waiter = this.waiter;
     if (waiter) {
       this.waiter = undefined;

@@ -55,6 +55,8 @@ export interface EmbeddedLedgerOptions {
   readonly executeTimeoutMs?: number;
 }
 
+/** Events a stream's reader may fall behind the ledger before it reads them from the store instead. */
+const LIVE_EVENTS_LIMIT = 256;
 const FAILED_TO_ENDORSE = 'failed to endorse transaction, see attached details for more info';
 const FAILED_TO_COLLECT =
   'failed to collect enough transaction endorsements, see attached details for more info';
@@ -301,37 +303,60 @@ export class EmbeddedLedger implements LedgerPort {
   }
 
   async *events(options: EventsOptions = {}): AsyncIterable<ChaincodeEvent> {
-    const live = new AsyncQueue<ChaincodeEvent>();
-    this.listeners.add(live);
-    const abort = (): void => live.close();
-    options.signal?.addEventListener('abort', abort);
-    try {
+    /** Where the stream is: events of blocks before `block` are passed, and these of `block`. */
+    let block = Number(options.startBlock ?? this.tip.height);
+    let passedInBlock = new Set<string>();
+    /** Within `block`, read from its start: events up to and including this transaction are skipped. */
+    let skipThrough = options.afterTransactionId;
+    const passed = (event: ChaincodeEvent): boolean => {
+      const n = Number(event.blockNumber);
+      if (n !== block) return n < block;
+      if (passedInBlock.has(event.transactionId)) return true;
+      if (skipThrough === undefined) return false;
+      passedInBlock.add(event.transactionId);
+      if (event.transactionId === skipThrough) skipThrough = undefined;
+      return true;
+    };
+    const reached = (n: number): void => {
+      if (n === block) return;
+      block = n;
+      passedInBlock = new Set();
+      skipThrough = undefined;
+    };
+    const delivered = (event: ChaincodeEvent): void => {
+      reached(Number(event.blockNumber));
+      passedInBlock.add(event.transactionId);
+    };
+    while (!options.signal?.aborted && !this.closed) {
       // Subscribe first, then replay the stored blocks: an event committed meanwhile is either in the
-      // replay or in the live queue; the block number tells which, so none is lost or repeated.
-      const replayUntil = this.tip.height;
-      let skipUntilTx = options.afterTransactionId;
-      const start = Number(options.startBlock ?? BigInt(replayUntil));
-      for (let n = start; n < replayUntil; n++) {
-        if (options.signal?.aborted) return;
-        for (const event of eventsOf(await this.getBlock(n), this.options.chaincode.name)) {
-          if (skipUntilTx !== undefined && n === start) {
-            if (event.transactionId === skipUntilTx) skipUntilTx = undefined;
-            continue;
+      // replay or in the live queue; its position tells which, so none is lost or repeated. A reader
+      // that falls LIVE_EVENTS_LIMIT events behind loses its live queue and replays again from the
+      // store, so a slow one costs a block read, not memory.
+      const live = new AsyncQueue<ChaincodeEvent>(LIVE_EVENTS_LIMIT);
+      this.listeners.add(live);
+      const abort = (): void => live.close();
+      options.signal?.addEventListener('abort', abort);
+      try {
+        const replayUntil = this.tip.height;
+        for (let n = block; n < replayUntil; n++) {
+          if (options.signal?.aborted) return;
+          for (const event of eventsOf(await this.getBlock(n), this.options.chaincode.name)) {
+            if (passed(event)) continue;
+            yield event;
+            delivered(event);
           }
+        }
+        if (replayUntil > block) reached(replayUntil);
+        for await (const event of live) {
+          if (passed(event)) continue;
           yield event;
+          delivered(event);
         }
+        if (!live.overflowed) return;
+      } finally {
+        options.signal?.removeEventListener('abort', abort);
+        this.listeners.delete(live);
       }
-      for await (const event of live) {
-        if (Number(event.blockNumber) < Math.max(start, replayUntil)) continue;
-        if (skipUntilTx !== undefined && Number(event.blockNumber) === start) {
-          if (event.transactionId === skipUntilTx) skipUntilTx = undefined;
-          continue;
-        }
-        yield event;
-      }
-    } finally {
-      options.signal?.removeEventListener('abort', abort);
-      this.listeners.delete(live);
     }
   }
 
