@@ -32,7 +32,8 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** Key in the gateway's store of the last event the automatic customs pipeline took. */
+/** How often answers kept for Idempotency-Key replays past their 24 hours are deleted. */
+const IDEMPOTENCY_SWEEP_MS = 60 * 60 * 1000;
 
 export async function startGateway(
   config: GatewayConfig,
@@ -64,7 +65,8 @@ export async function startGateway(
     sign: (message) => auditIdentity.sign(message),
   });
   const anchorer = new AuditAnchorer(auditLog, instrumented, auditIdentity, config.auditAnchor, logger);
-  const idempotency = new LevelIdempotencyStore(store);
+  // Expired answers are only treated as absent until swept: without it they would stay on disk for good.
+  const idempotency = new LevelIdempotencyStore(store, { sweepIntervalMs: IDEMPOTENCY_SWEEP_MS });
   const events = new EventHub(instrumented, network, new JoinStore(store));
   await events.start();
   const client = new LedgerClient(instrumented, identities, ledgerClientOptions(config.ledger));
@@ -119,6 +121,7 @@ export async function startGateway(
           setTimeout(() => server.closeAllConnections(), 5_000).unref();
         });
         await anchorer.stop();
+        idempotency.close();
         await auditLog.drain();
         await ledger.close();
         await store.close();

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LevelIdempotencyStore } from '../../gateway/src/http/idempotency.js';
 import type { StoredResponse } from '../../gateway/src/http/route.js';
 import { openGatewayStore, type GatewayStore } from '../../gateway/src/storage/gateway-store.js';
@@ -113,6 +113,16 @@ describe('LevelIdempotencyStore', () => {
     expect((await store.begin(SCOPE, 'idem-key-fresh', HASH)).kind).toBe('replay');
     now += 30_000;
     expect((await store.begin(SCOPE, 'idem-key-fresh', HASH)).kind).toBe('new');
+  });
+
+  it('with a sweep interval, deletes expired records on its own until closed', async () => {
+    const store = new LevelIdempotencyStore(db, { ttlMs: 20, sweepIntervalMs: 10 });
+    await store.begin(SCOPE, 'idem-key-swept', HASH);
+    await store.complete(SCOPE, 'idem-key-swept', HASH, CREATED);
+    const stored = async () => (await db.keys().all()).filter((k) => k.includes('idem-key-swept'));
+    expect(await stored()).toHaveLength(1);
+    await vi.waitFor(async () => expect(await stored()).toEqual([]), { timeout: 2_000 });
+    store.close();
   });
 
   it('never confuses one scope with another, whatever the scope and key contain', async () => {
