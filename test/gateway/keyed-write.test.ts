@@ -12,11 +12,24 @@ describe('what the gateway derives from a write’s Idempotency-Key', () => {
     expect(write().recordId('RT')).toBe(write().recordId('RT'));
     expect(write().recordId('RT')).toMatch(/^RT-[0-9a-f]{32}$/);
     const [first, retry] = [write(), write()];
-    for (let submission = 0; submission < 3; submission++) {
-      const [a, b] = [first.nextSubmission(), retry.nextSubmission()];
+    for (const args of [['CN-1'], ['CN-2'], ['CN-1']]) {
+      const [a, b] = [
+        first.submission('consignment:create', args),
+        retry.submission('consignment:create', args),
+      ];
       expect(hex(a(0))).toBe(hex(b(0)));
       expect(hex(a(1))).toBe(hex(b(1)));
     }
+  });
+
+  it('names a submission by what it submits, not by when: a retry whose steps went otherwise meets no other content', () => {
+    const [first, retry] = [write(), write()];
+    const a1 = first.submission('consignment:batch', ['[round 1]']);
+    const b1 = first.submission('consignment:batch', ['[round 2]']);
+    const b2 = retry.submission('consignment:batch', ['[round 2]']);
+    const c2 = retry.submission('consignment:batch', ['[another round 2]']);
+    expect(hex(b2(0))).toBe(hex(b1(0)));
+    expect([hex(a1(0)), hex(b1(0))]).not.toContain(hex(c2(0)));
   });
 
   it('differs by key, sender, organisation and request, as the keys are scoped', () => {
@@ -35,9 +48,14 @@ describe('what the gateway derives from a write’s Idempotency-Key', () => {
 
   it('gives each submission of a request, and each proposal of a submission, a nonce of its own', () => {
     const w = write();
-    const [first, second] = [w.nextSubmission(), w.nextSubmission()];
-    const nonces = [first(0), first(1), second(0), second(1)].map(hex);
-    expect(new Set(nonces).size).toBe(4);
+    // The same content twice in one request, and another content.
+    const [first, second, other] = [
+      w.submission('consignment:recordDecision', ['CN-1', '{"decision":"refer"}']),
+      w.submission('consignment:recordDecision', ['CN-1', '{"decision":"refer"}']),
+      w.submission('consignment:recordDecision', ['CN-2', '{"decision":"refer"}']),
+    ];
+    const nonces = [first(0), first(1), second(0), second(1), other(0)].map(hex);
+    expect(new Set(nonces).size).toBe(5);
     for (const nonce of nonces) expect(nonce).toMatch(/^[0-9a-f]{48}$/);
   });
 

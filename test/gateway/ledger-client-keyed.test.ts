@@ -56,7 +56,7 @@ describe('a keyed write run again', () => {
 
   it('passes over its proposals committed invalid (a read conflict) to the one that committed', async () => {
     await client.submit(run('k-4'), 'put', ['key2', json('v0')]);
-    const nonces = run('k-5').keyedWrite.nextSubmission();
+    const nonces = run('k-5').keyedWrite.submission('rw', ['key2', json('A')]);
     // The request's first proposal loses a read conflict; its second commits.
     const lost = await ledger.endorse(identity, 'rw', { arguments: ['key2', json('A')], nonce: nonces(0) });
     const other = await ledger.endorse(identity, 'rw', { arguments: ['key2', json('X')] });
@@ -74,7 +74,7 @@ describe('a keyed write run again', () => {
     // A key only customs may change (state-based endorsement), changed with the platform's endorsement.
     await ledger.submit(identity, 'sbeSet', { arguments: ['key3', CUSTOMS] });
     const asked = { endorsingOrganizations: [PLATFORM] };
-    const nonces = run('k-6').keyedWrite.nextSubmission();
+    const nonces = run('k-6').keyedWrite.submission('put', ['key3', json('v')]);
     const first = await ledger.endorse(identity, 'put', {
       arguments: ['key3', json('v')],
       nonce: nonces(0),

@@ -16,7 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDEMPOTENCY_SUBLEVEL } from '../../gateway/src/http/idempotency.js';
 import { gatewayStorePath, openGatewayStore } from '../../gateway/src/storage/gateway-store.js';
 import { startTestGateway, type ApiResponse, type TestGateway } from '../support/gateway.js';
-import { orderPayload } from '../support/payloads.js';
+import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
+import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
 import { releasedAndDelivered } from '../security/support.js';
 
 const RUN = randomBytes(3).toString('hex').toUpperCase();
@@ -141,4 +142,55 @@ describe('a write retried under the same Idempotency-Key after its answer was lo
       .post(w.path, { decision: 'refer', reasonCodes: ['VALUE_QUERY'] }, { 'Idempotency-Key': w.key });
     expect(mismatch.status, mismatch.text).toBe(422);
   });
+});
+
+describe('an officer’s assessment retried after its answer was lost', () => {
+  // A gateway customs does not operate: no automatic pipeline, so the officer's assessment is the
+  // one that assesses, and the automatic release that follows it is part of the officer's request.
+  const env = { GATEWAY_MSP: 'PlatformAMSP' };
+  const id = `LOST-${RUN}-A`;
+  let dir = '';
+  let gateway: TestGateway | undefined;
+  afterAll(async () => {
+    await gateway?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('is answered as the first time, its release included, not refused as a second release', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lost-assessment-'));
+    gateway = await startTestGateway(env, dir);
+    const rules = await gateway
+      .as('customs-officer')
+      .post('/v1/customs/rule-set', { ...DEFAULT_RULE_SET, version: `lost-${RUN}`, randomSelectionRate: 0 });
+    expect(rules.status, rules.text).toBe(201);
+    const orderNumber = `ORD-${id}`;
+    // A buyer identified alike in the order and the payment: the match passes, the lane is green.
+    const order = orderPayload(orderNumber);
+    const document = { type: 'passport', number: `P-${id}`, country: 'FR' };
+    const buyer = { id: randomBytes(32).toString('hex'), name: order.buyer.name, document };
+    const payment = { ...paymentPayload(orderNumber, `PAY-${id}`), payer: { name: buyer.name, document } };
+    const steps: [string, string, unknown][] = [
+      ['platforma-operator', '', { consignmentId: id, orderNumber, originCountry: 'CN', destinationCountry: 'FR' }],
+      ['platforma-operator', '/order', { ...order, buyer }],
+      ['payment-operator', '/payment', payment],
+      ['post-operator', '/logistics', logisticsPayload(orderNumber, `RR${RUN}LA`)],
+      ['platforma-operator', '/declaration', declarationPayload()],
+    ]; // prettier-ignore
+    for (const [user, path, body] of steps) {
+      const res = await gateway.as(user).post(path === '' ? '/v1/consignments' : `/v1/consignments/${id}${path}`, body);
+      expect(res.status, res.text).toBe(201);
+    }
+    const assess = (g: TestGateway) =>
+      g.as('customs-officer').post(`/v1/consignments/${id}/assessment`, {}, { 'Idempotency-Key': `lost-${RUN}-assess` });
+    const first = await assess(gateway);
+    expect(first.status, first.text).toBe(201);
+    expect(first.body).toMatchObject({ automaticRelease: expect.any(String) });
+    await gateway.close();
+    gateway = undefined;
+    await loseAnswers(dir);
+
+    gateway = await startTestGateway(env, dir);
+    const retry = await assess(gateway);
+    expect({ status: retry.status, body: retry.body }, retry.text).toEqual({ status: 201, body: first.body });
+  }); // prettier-ignore
 });

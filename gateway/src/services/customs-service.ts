@@ -117,6 +117,8 @@ export class CustomsService {
             position = event.id;
             pause = RESUBSCRIBE_MIN_MS;
           }
+          // Only the hub closing ends it for good; anything else (the ledger closed first) is a failure.
+          if (!events.closing.aborted) throw new Error('customs event subscription ended');
         } catch (error) {
           this.logger.warn({ err: error, retryInMs: pause }, 'customs event subscription failed');
           await untilAborted(sleep(pause), events.closing);
@@ -209,7 +211,7 @@ export class CustomsService {
     await this.ledger.submit(principal, 'customs:assess', [id], {
       endorsingOrganizations: [this.network.customsMspId],
     });
-    return this.releaseIfAllowed(id);
+    return this.releaseIfAllowed(id, principal);
   }
 
   async getAssessment(principal: Principal, id: string): Promise<AssessmentOutcome['assessment']> {
@@ -240,10 +242,18 @@ export class CustomsService {
     });
   }
 
-  private async releaseIfAllowed(id: string): Promise<AssessmentOutcome> {
+  /**
+   * The release that follows a releasable assessment, by customs' service identity. Part of the
+   * request that asked for the assessment: under its Idempotency-Key (a retry whose answer was
+   * lost meets the release already made, not a second one the chaincode would refuse).
+   */
+  private async releaseIfAllowed(id: string, requester: Principal): Promise<AssessmentOutcome> {
     const assessment = await this.getAssessment(this.serviceUser, id);
     if (!assessment.releasable) return { assessment };
-    const { txId } = await this.ledger.submit(this.serviceUser, 'consignment:recordDecision', [
+    const releaser = requester.keyedWrite
+      ? { ...this.serviceUser, keyedWrite: requester.keyedWrite }
+      : this.serviceUser;
+    const { txId } = await this.ledger.submit(releaser, 'consignment:recordDecision', [
       id,
       JSON.stringify({ decision: 'release', reasonCodes: [AUTO_RELEASE_REASON] }),
     ]);

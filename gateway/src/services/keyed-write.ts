@@ -14,7 +14,8 @@ const NONCE_LENGTH = 24;
  */
 export class KeyedWrite {
   private readonly seed: Buffer;
-  private submissions = 0;
+  /** Submissions made so far, by what they submit. */
+  private readonly submissions = new Map<string, number>();
 
   constructor(sender: { readonly mspId: string; readonly user: string }, key: string, requestHash: string) {
     this.seed = createHash('sha256')
@@ -28,13 +29,19 @@ export class KeyedWrite {
   }
 
   /**
-   * The nonces of the request's next submission, one per proposal: a proposal made again after its
-   * transaction was committed invalid (a read conflict) needs a new transaction id. Submissions are
-   * numbered in the order the request makes them, which a retry repeats.
+   * The nonces of the request's next submission of this transaction with these arguments, one per
+   * proposal: a proposal made again after its transaction was committed invalid (a read conflict)
+   * needs a new transaction id. Derived from what is submitted, not from the order of submissions:
+   * a retry whose earlier steps went otherwise (a batch whose rounds hold other operations) must not
+   * meet the first run's transaction for another content. The same content submitted twice in one
+   * request is told apart by its count.
    */
-  nextSubmission(): (proposal: number) => Uint8Array {
-    const submission = this.submissions++;
-    return (proposal) => this.derive('nonce', String(submission), String(proposal)).subarray(0, NONCE_LENGTH);
+  submission(transaction: string, args: readonly string[]): (proposal: number) => Uint8Array {
+    const content = JSON.stringify([transaction, args]);
+    const count = this.submissions.get(content) ?? 0;
+    this.submissions.set(content, count + 1);
+    return (proposal) =>
+      this.derive('nonce', content, String(count), String(proposal)).subarray(0, NONCE_LENGTH);
   }
 
   private derive(...parts: string[]): Buffer {

@@ -84,7 +84,7 @@ export class LedgerClient {
     options: { transient?: Record<string, Uint8Array>; endorsingOrganizations?: readonly string[] } = {},
   ): Promise<Submitted<T>> {
     const identity = await this.identities.identityFor(principal);
-    const nonceOf = principal.keyedWrite?.nextSubmission();
+    const nonceOf = principal.keyedWrite?.submission(transaction, args);
     return this.submissions.run(async () => {
       let staleRetries = 0;
       let attempt = 1;

@@ -1,0 +1,122 @@
+/**
+ * A keyed batch run twice (its first answer lost), where the runs' rounds hold different operations:
+ * in the first run a transaction the ledger could not take leaves its operations answered 503,
+ * while a later round commits; in the second it commits and defers an operation to a later round.
+ * A transaction id names one content, so the second run is answered from the first run's
+ * transaction only where it submits the same operations: no operation is answered with another's
+ * transaction. Where the rounds differ, an operation the first run applied is applied again (see
+ * the README, "A lost answer"). The batch route's handler over a real embedded network, each run
+ * with a new KeyedWrite from the same key, sender and body, as http/route.ts makes them.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { NetworkConfig } from '@customs-ledger/chaincode';
+import { batchRoutes } from '../../gateway/src/api/batch.js';
+import type { Principal } from '../../gateway/src/auth/principal.js';
+import type { EmbeddedLedger } from '../../gateway/src/ledger/embedded/embedded-ledger.js';
+import { openEmbeddedNetwork } from '../../gateway/src/ledger/embedded/network.js';
+import { EnrollingIdentityProvider } from '../../gateway/src/ledger/identities.js';
+import { GatewayError, GrpcStatus, type LedgerPort } from '../../gateway/src/ledger/port.js';
+import { ConsignmentService } from '../../gateway/src/services/consignment-service.js';
+import { KeyedWrite } from '../../gateway/src/services/keyed-write.js';
+import { LedgerClient } from '../../gateway/src/services/ledger-client.js';
+import { declarationPayload, orderPayload } from '../support/payloads.js';
+
+let dataDir: string;
+let ledger: EmbeddedLedger;
+let network: NetworkConfig;
+let service: ConsignmentService;
+let readers: LedgerClient;
+/** While set, the batch transaction that creates RB-Y1 meets a peer that is down: nothing is ordered. */
+const peerDown = { on: false };
+const platform: Principal = {
+  user: 'operator',
+  mspId: 'PlatformAMSP',
+  orgRole: 'platform',
+  role: 'operator',
+  authMethod: 'api-key',
+};
+const officer: Principal = { ...platform, mspId: 'CustomsMSP', orgRole: 'customs', role: 'officer' };
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'keyed-batch-'));
+  ({ ledger, network } = await openEmbeddedNetwork({
+    dataDir,
+    networkConfigPath: 'config/organisations.json',
+    collectionsConfigPath: 'chaincode/collections_config.json',
+  }));
+  const identities = new EnrollingIdentityProvider(ledger);
+  const flaky: LedgerPort = new Proxy(ledger as LedgerPort, {
+    get: (target, name, receiver) => {
+      const value = Reflect.get(target, name, receiver) as unknown;
+      if (name !== 'submit') return typeof value === 'function' ? value.bind(target) : value;
+      return (...args: [unknown, string, { arguments?: readonly string[] }]) =>
+        peerDown.on && args[1] === 'consignment:batch' && args[2].arguments?.[0]?.includes('RB-Y1')
+          ? Promise.reject(new GatewayError(GrpcStatus.UNAVAILABLE, 'failed to find any endorsing peers for org(s): CustomsMSP'))
+          : (value as (...a: unknown[]) => unknown).apply(target, args);
+    },
+  }); // prettier-ignore
+  service = new ConsignmentService(new LedgerClient(flaky, identities), network);
+  readers = new LedgerClient(ledger, identities);
+  await service.create(platform, {
+    consignmentId: 'RB-D',
+    orderNumber: 'ORD-RB-D',
+    originCountry: 'CN',
+    destinationCountry: 'FR',
+  });
+});
+afterAll(async () => {
+  await ledger?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+type Results = { results: { index: number; status: number; txId?: string }[] };
+
+it('answers each operation from the transaction that holds it', async () => {
+  // Y2 has Y1's order number: with Y1 in the same round it is deferred to the next one.
+  const same = { orderNumber: 'ORD-RB-SAME', originCountry: 'CN', destinationCountry: 'FR' };
+  const body = {
+    operations: [
+      { op: 'create', consignmentId: 'RB-Y1', body: same },
+      { op: 'create', consignmentId: 'RB-Y2', body: same },
+      { op: 'declaration', consignmentId: 'RB-D', body: declarationPayload() },
+      { op: 'order', consignmentId: 'RB-D', body: orderPayload('ORD-RB-D') },
+    ],
+  };
+  const handler = batchRoutes(service)[0]!.handler!;
+  const run = async () =>
+    (
+      await handler({
+        params: undefined,
+        query: undefined,
+        body,
+        requestId: 'keyed-batch',
+        audit: () => undefined,
+        principal: { ...platform, keyedWrite: new KeyedWrite(platform, 'batch-key-0001', 'b'.repeat(64)) },
+      } as never)
+    ).body as Results;
+
+  peerDown.on = true;
+  const first = await run();
+  peerDown.on = false;
+  expect(first.results.map((r) => r.status)).toEqual([503, 503, 503, 201]);
+  const again = await run();
+
+  expect(again.results.map((r) => r.status)).toEqual([201, 409, 201, 201]);
+  // Y2's create is refused now that Y1 holds the order number; it is not reported as made.
+  await expect(readers.evaluate(officer, 'consignment:get', ['RB-Y2'])).rejects.toThrow(/does not exist/);
+  // Each operation answered 201 is answered with the transaction that wrote it.
+  const d = await readers.evaluate<{ records: { kind: string; version: number; txId: string }[] }>(
+    officer,
+    'consignment:get',
+    ['RB-D'],
+  );
+  const txOf = (kind: string) => d.records.find((r) => r.kind === kind)!.txId;
+  expect(again.results[2]!.txId).toBe(txOf('declaration'));
+  expect(again.results[3]!.txId).toBe(txOf('order'));
+  // Known limit: the order shares its round with another operation in this run, not in the first,
+  // so its transaction is another content and the order is written again (a second version).
+  expect(d.records.find((r) => r.kind === 'order')!.version).toBe(2);
+});
