@@ -416,6 +416,12 @@ describe('each step only by the role and organisation that own it', () => {
 
     refused(await refund(id, rid, 'express-operator'), 403, /role/);
     refused(await refund(id, rid, PLATFORM), 403, /^only the payment provider of consignment /);
+    // A refund of nothing is refused and leaves the return's refund step for the real one.
+    refused(
+      await step(id, rid, 'refund', 'payment-operator', { ...REFUND, amount: 0 }),
+      400,
+      '/body/amount: must be more than 0',
+    );
     refused(await decide(id, rid, dutyRefund(id, ONE_TSHIRT), PLATFORM), 403, /role/);
     refused(await decide(id, rid, dutyRefund(id, ONE_TSHIRT), 'auditor'), 403, /role/);
     expect((await refund(id, rid)).status).toBe(201);

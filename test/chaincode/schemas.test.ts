@@ -148,6 +148,8 @@ describe('private payload schemas', () => {
     ['declaration', 'line currency', (p) => (p.lines[0].currency = 'E'), '/lines/0/currency:'],
     ['party', 'address field', (p) => (p.address.zip = '1'), '/address/zip: unknown field'],
     ['flag', 'lower-case code', (p) => (p.reasonCode = 'bad'), '/reasonCode: must be an upper-case code'],
+    // A refund of nothing would use up the return's one refund step.
+    ['refund', 'zero amount', (p) => (p.amount = 0), '/amount: must be more than 0'],
   ])('%s payload: %s', (kind, _name, change, message) => {
     const p = clone(valid[kind]);
     change(p);

@@ -167,7 +167,8 @@ export type FlagPayload = z.infer<typeof FlagPayload>;
 /** The refund of a return to the buyer: the refunder's transaction is personal financial data. */
 export const RefundPayload = z.strictObject({
   refundTransactionId: PaymentTransactionId,
-  amount: Money,
+  // A return is refunded once: a refund of nothing would use up that step and refuse the real one.
+  amount: Money.refine((n) => n > 0, 'must be more than 0'),
   currency: CurrencyCode,
   refundedAt: IsoDateTime,
 });
