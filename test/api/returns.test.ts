@@ -465,6 +465,21 @@ describe('the return policy customs puts in force', () => {
       },
     };
     refused(await t.as(PLATFORM).post('/v1/customs/return-policy', policySet), 403, /role/);
+    // Customs could not decide on goods back on the last day they may be: refused, nothing stored.
+    const inconsistent = {
+      version: `returns-short-${RUN}`,
+      policies: { ...policySet.policies, EU: { requestDays: 30, arrivalDays: 60, decisionDays: 45 } },
+    };
+    refused(
+      await t.as(OFFICER).post('/v1/customs/return-policy', inconsistent),
+      400,
+      '/body/policies/EU: decisionDays (45) for EU must be at least its arrivalDays (60)',
+    );
+    refused(
+      await t.as(OFFICER).get(`/v1/return-policy?version=${inconsistent.version}`),
+      404,
+      /does not exist/,
+    );
     const put = await t.as(OFFICER).post('/v1/customs/return-policy', policySet);
     expect(put.status, put.text).toBe(201);
     refused(

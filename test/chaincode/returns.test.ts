@@ -44,6 +44,13 @@ describe('return policies by destination', () => {
     },
   );
 
+  it('accepts a decision deadline on the same day as the arrival deadline', () => {
+    const same = { requestDays: 30, arrivalDays: 45, decisionDays: 45 };
+    expect(ReturnPolicySet.safeParse({ version: 'v1', policies: { CN: same, default: same } }).success).toBe(
+      true,
+    );
+  });
+
   it('a policy set customs installs: a country entry beats the EU entry, which beats the default', () => {
     const set = ReturnPolicySet.parse({
       version: 'returns-2027.1',
@@ -64,7 +71,10 @@ describe('return policies by destination', () => {
 
   it.each([
     [{ version: 'v1', policies: { CN: { requestDays: 30, arrivalDays: 45, decisionDays: 90 } } }, "must have a 'default' policy"],
-    [{ version: 'v1', policies: { default: { requestDays: 30, arrivalDays: 20, decisionDays: 90 } } }, 'arrivalDays must be at least requestDays'],
+    [{ version: 'v1', policies: { default: { requestDays: 30, arrivalDays: 20, decisionDays: 90 } } }, 'arrivalDays (20) for default must be at least its requestDays (30)'],
+    // Goods back on the last day of arrivalDays would be past customs' deadline to refund or invalidate.
+    [{ version: 'v1', policies: { CN: { requestDays: 30, arrivalDays: 45, decisionDays: 44 }, default: { requestDays: 1, arrivalDays: 1, decisionDays: 1 } } }, 'decisionDays (44) for CN must be at least its arrivalDays (45)'],
+    [{ version: 'v1', policies: { default: { requestDays: 90, arrivalDays: 90, decisionDays: 30 } } }, 'decisionDays (30) for default must be at least its arrivalDays (90)'],
     [{ version: 'v1', policies: { default: { requestDays: 0, arrivalDays: 20, decisionDays: 90 } } }, 'Too small'],
     [{ version: 'v1', policies: { cn: { requestDays: 1, arrivalDays: 1, decisionDays: 1 }, default: { requestDays: 1, arrivalDays: 1, decisionDays: 1 } } }, "must be a country code, 'EU' or 'default'"],
     [{ version: 'v 1', policies: { default: { requestDays: 1, arrivalDays: 1, decisionDays: 1 } } }, 'must be a short version label'],

@@ -21,19 +21,24 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const Days = z.number().int().min(1).max(3650);
 
 /** What a destination allows: days after release for each step. */
-export const ReturnPolicy = z
-  .strictObject({
-    /** The platform must request the return within this many days of release. */
-    requestDays: Days,
-    /** The goods must leave the country (exit scan) or arrive back at origin within this many days of release. */
-    arrivalDays: Days,
-    /** Customs may refund duty/VAT or invalidate the declaration within this many days of release. */
-    decisionDays: Days,
-  })
-  .refine((p) => p.arrivalDays >= p.requestDays, {
-    message: 'arrivalDays must be at least requestDays: goods cannot be due back before the return may be requested',
-  }); // prettier-ignore
+export const ReturnPolicy = z.strictObject({
+  /** The platform must request the return within this many days of release. */
+  requestDays: Days,
+  /** The goods must leave the country (exit scan) or arrive back at origin within this many days of release. */
+  arrivalDays: Days,
+  /** Customs may refund duty/VAT or invalidate the declaration within this many days of release. */
+  decisionDays: Days,
+});
 export type ReturnPolicy = z.infer<typeof ReturnPolicy>;
+
+/**
+ * Each deadline at or after the one before it: a step due before the step it follows could only be
+ * taken in time by luck, and customs could not refund goods that came back on their last day.
+ */
+const DEADLINE_ORDER: readonly [keyof ReturnPolicy, keyof ReturnPolicy, string][] = [
+  ['arrivalDays', 'requestDays', 'goods cannot be due back before the return may be requested'],
+  ['decisionDays', 'arrivalDays', 'customs must be able to decide on goods that are back on their last day'],
+];
 
 /**
  * The return policies customs has in force, by destination: an ISO country code, 'EU' for every
@@ -47,6 +52,18 @@ export const ReturnPolicySet = z.strictObject({
       ReturnPolicy,
     )
     .refine((p) => p.default !== undefined, "must have a 'default' policy")
+    .superRefine((policies, ctx) => {
+      for (const [entry, policy] of Object.entries(policies)) {
+        for (const [later, earlier, why] of DEADLINE_ORDER) {
+          if (policy[later] >= policy[earlier]) continue;
+          ctx.addIssue({
+            code: 'custom',
+            path: [entry],
+            message: `${later} (${policy[later]}) for ${entry} must be at least its ${earlier} (${policy[earlier]}): ${why}`,
+          });
+        }
+      }
+    })
     .refine((p) => Object.keys(p).length <= 300, 'at most 300 policies'),
 });
 export type ReturnPolicySet = z.infer<typeof ReturnPolicySet>;

@@ -163,7 +163,7 @@ export function returnsRoutes(service: ReturnsService): RouteDefinition[] {
       path: '/v1/customs/return-policy',
       summary: 'Put a new version of the return policy set in force',
       description:
-        'Applies to returns requested from then on; a return keeps the policy it was requested under. A version label keeps its content for good; putting an earlier version again makes it current.',
+        'Applies to returns requested from then on; a return keeps the policy it was requested under. In each entry requestDays ≤ arrivalDays ≤ decisionDays (400 naming the entry otherwise): customs must be able to decide on goods that are back on their last day. A version label keeps its content for good; putting an earlier version again makes it current.',
       tags: TAGS,
       roles: ['customs'],
       query: NoQuery,
