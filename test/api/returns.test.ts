@@ -489,6 +489,19 @@ describe('the return policy customs puts in force', () => {
       409,
       `return policy version ${version} already exists with other content; use a new version label`,
     );
+    // The built-in set's label is taken too, though the built-in set is not on the ledger.
+    refused(
+      await t
+        .as(OFFICER)
+        .post('/v1/customs/return-policy', { ...policySet, version: DEFAULT_RETURN_POLICY_SET.version }),
+      409,
+      `return policy version ${DEFAULT_RETURN_POLICY_SET.version} already exists with other content; use a new version label`,
+    );
+    const builtIn = await t
+      .as(PLATFORM)
+      .get(`/v1/return-policy?version=${DEFAULT_RETURN_POLICY_SET.version}`);
+    expect(builtIn.status, builtIn.text).toBe(200);
+    expect(builtIn.body).toMatchObject({ policySet: DEFAULT_RETURN_POLICY_SET, builtIn: true });
     const current = await t.as('express-operator').get<{ policySet: unknown }>('/v1/return-policy');
     expect(current.status, current.text).toBe(200);
     expect(current.body).toMatchObject({ policySet, setBy: 'CustomsMSP' });
@@ -511,8 +524,11 @@ describe('the return policy customs puts in force', () => {
       (await t.as('platformb-operator').get(`/v1/consignments/${before}/returns/${early.body.returnId}`))
         .status,
     ).toBe(404);
+    // The built-in set put again, as it is: in force again.
     expect((await t.as(OFFICER).post('/v1/customs/return-policy', DEFAULT_RETURN_POLICY_SET)).status).toBe(
       201,
     );
+    const reinstated = await t.as(PLATFORM).get('/v1/return-policy');
+    expect(reinstated.body).toMatchObject({ policySet: DEFAULT_RETURN_POLICY_SET, setBy: 'CustomsMSP' });
   });
 });

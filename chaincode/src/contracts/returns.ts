@@ -461,7 +461,9 @@ export class ReturnsContract extends Contract {
 
   /**
    * Customs puts a return policy set in force for returns requested from now on. A version label
-   * keeps its content forever; putting an old version again reinstates it.
+   * keeps its content forever; putting an old version again reinstates it. The built-in set's label
+   * counts as taken although it is not stored: returns requested under it name it, and must not
+   * come to mean other deadlines.
    */
   @Transaction()
   @Returns('string')
@@ -471,7 +473,8 @@ export class ReturnsContract extends Contract {
     const policySet = parseJsonWith(ReturnPolicySet, 'return policy set', policyJson);
     const versionKey = policyKey(ctx, policySet.version);
     const archived = await readJson<StoredReturnPolicySet>(ctx, versionKey);
-    if (archived && canonicalJson(archived.policySet) !== canonicalJson(policySet)) {
+    const taken = archived?.policySet ?? builtInPolicySet(policySet.version);
+    if (taken && canonicalJson(taken) !== canonicalJson(policySet)) {
       throw new Error(
         `return policy version ${policySet.version} already exists with other content; use a new version label`,
       );
@@ -503,8 +506,10 @@ export class ReturnsContract extends Contract {
     }
     const v = parseWith(PolicyVersionArg, 'version', version);
     const stored = await readJson<StoredReturnPolicySet>(ctx, policyKey(ctx, v));
-    if (!stored) throw new Error(`return policy version ${v} does not exist`);
-    return result(stored);
+    if (stored) return result(stored);
+    const builtIn = builtInPolicySet(v);
+    if (!builtIn) throw new Error(`return policy version ${v} does not exist`);
+    return result({ policySet: builtIn, builtIn: true });
   }
 
   // ---------------------------------------------------------------- helpers (not transactions)
@@ -636,6 +641,10 @@ async function customsMustEndorse(ctx: Context, key: string, customsMspId: strin
   const policy = new KeyEndorsementPolicy();
   policy.addOrgs('PEER', customsMspId);
   await ctx.stub.setStateValidationParameter(key, policy.getPolicy());
+}
+
+function builtInPolicySet(version: string): ReturnPolicySet | undefined {
+  return version === DEFAULT_RETURN_POLICY_SET.version ? DEFAULT_RETURN_POLICY_SET : undefined;
 }
 
 function policyKey(ctx: Context, version?: string): string {

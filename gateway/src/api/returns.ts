@@ -1,5 +1,6 @@
 import {
   ConfigVersion,
+  DEFAULT_RETURN_POLICY_SET,
   RefundPayload,
   ReturnDecision,
   ReturnPolicySet,
@@ -145,7 +146,7 @@ export function returnsRoutes(service: ReturnsService): RouteDefinition[] {
       path: '/v1/return-policy',
       summary: 'The return policy set in force (or a given version): deadlines by destination',
       description:
-        'Public, so every party knows the deadlines it works to. Entries are by destination country, "EU" for member states without their own entry, and "default". The built-in set applies until customs puts its own.',
+        'Public, so every party knows the deadlines it works to. Entries are by destination country, "EU" for member states without their own entry, and "default". The built-in set applies until customs puts its own, and answers to its version label.',
       tags: TAGS,
       roles: 'any',
       query: PolicyVersionQuery,
@@ -162,8 +163,7 @@ export function returnsRoutes(service: ReturnsService): RouteDefinition[] {
       method: 'post',
       path: '/v1/customs/return-policy',
       summary: 'Put a new version of the return policy set in force',
-      description:
-        'Applies to returns requested from then on; a return keeps the policy it was requested under. In each entry requestDays ≤ arrivalDays ≤ decisionDays (400 naming the entry otherwise): customs must be able to decide on goods that are back on their last day. A version label keeps its content for good; putting an earlier version again makes it current.',
+      description: `Applies to returns requested from then on; a return keeps the policy it was requested under. In each entry requestDays ≤ arrivalDays ≤ decisionDays (400 naming the entry otherwise): customs must be able to decide on goods that are back on their last day. A version label keeps its content for good, the built-in set’s (${DEFAULT_RETURN_POLICY_SET.version}) included: other content under a used label is refused (409); putting an earlier version again makes it current.`,
       tags: TAGS,
       roles: ['customs'],
       query: NoQuery,
