@@ -69,14 +69,18 @@ async function released(destinationCountry: 'FR' | 'CN' | 'DE'): Promise<string>
   return id;
 } // prettier-ignore
 
-/** The parcels came by post; the platform authorises the express carrier to take them back. */
-const request = (id: string, lines: { lineNo: number; quantity: number }[], user = PLATFORM) =>
+let rma = 0;
+/**
+ * The parcels came by post; the platform authorises the express carrier to take them back, each
+ * return under an RMA of its own.
+ */
+const request = (id: string, lines: { lineNo: number; quantity: number }[], user = PLATFORM, authorisation = `RMA-${id}-${++rma}`) =>
   t.as(user).post<{ returnId: string; status: string }>(`/v1/consignments/${id}/returns`, {
     reason: 'not_as_described',
     lines,
-    authorisation: `RMA-${id}`,
+    authorisation,
     carrierMspId: 'ExpressMSP',
-  });
+  }); // prettier-ignore
 const step = (id: string, returnId: string, path: string, user: string, body: unknown) =>
   t.as(user).post<{ status: string }>(`/v1/consignments/${id}/returns/${returnId}/${path}`, body);
 const ship = (id: string, rid: string, user = 'express-operator') =>
@@ -260,6 +264,22 @@ describe('partial returns', () => {
       .get<{ returns: { returnId: string }[] }>(`/v1/consignments/${id}/returns`);
     expect(returns.body.returns.map((r) => r.returnId)).toEqual([first.body.returnId, second.body.returnId]);
   });
+
+  it('each under its own return authorisation: an RMA already used on the consignment is refused', async () => {
+    const id = await released('CN');
+    const authorisation = `RMA-ONCE-${RUN}`;
+    const once = await request(id, [{ lineNo: 1, quantity: 1 }], PLATFORM, authorisation);
+    expect(once.status, once.text).toBe(201);
+    refused(
+      await request(id, [{ lineNo: 1, quantity: 1 }], PLATFORM, authorisation),
+      409,
+      `return authorisation ${authorisation} is already used by return ${once.body.returnId} of consignment ${id}`,
+    );
+    const returns = await t.as(PLATFORM).get<{ returns: { returnId: string }[] }>(`/v1/consignments/${id}/returns`);
+    expect(returns.body.returns.map((r) => r.returnId)).toEqual([once.body.returnId]);
+    // The same RMA on another consignment is that consignment's business.
+    expect((await request(await released('CN'), [{ lineNo: 1, quantity: 1 }], PLATFORM, authorisation)).status).toBe(201);
+  }); // prettier-ignore
 
   it('restores no quota where the destination sets no annual buyer limit', async () => {
     const id = await released('FR');

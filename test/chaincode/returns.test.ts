@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  assertAuthorisationUnused,
   assertBeforeDeadline,
   assertRefundWithinPaid,
   assertReturnable,
@@ -169,6 +170,23 @@ describe('what may be returned', () => {
     expect(() => assertReturnable(kilos, earlier, [{ lineNo: 1, quantity: 0.41 }])).toThrow(
       'order line 1: 0.41 cannot be returned; 0.7 ordered, 0.3 already returned, 0.4 left',
     );
+  });
+});
+
+describe('a return authorisation (RMA) admits one return of the consignment', () => {
+  const earlier = [
+    { returnId: 'RT-1', authorisation: 'RMA-0001' },
+    { returnId: 'RT-2', authorisation: 'RMA-0002' },
+  ];
+  it.each([
+    [[], 'RMA-0001', undefined],
+    [earlier, 'RMA-0003', undefined],
+    [earlier, 'RMA-0002', 'return authorisation RMA-0002 is already used by return RT-2 of consignment C-1'],
+    [earlier, 'RMA-0001', 'return authorisation RMA-0001 is already used by return RT-1 of consignment C-1'],
+  ])('after %j, %s: %s', (returns, authorisation, message) => {
+    const check = () => assertAuthorisationUnused('C-1', returns, authorisation);
+    if (message === undefined) expect(check).not.toThrow();
+    else expect(check).toThrow(message);
   });
 });
 

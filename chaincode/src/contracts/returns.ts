@@ -7,6 +7,7 @@ import { canonicalJson } from '../domain/canonical';
 import { customsCollection, traderCollection } from '../domain/collections';
 import { commitPayload } from '../domain/merkle';
 import {
+  assertAuthorisationUnused,
   assertBeforeDeadline,
   assertRefundWithinPaid,
   assertReturnable,
@@ -195,6 +196,7 @@ export class ReturnsContract extends Contract {
       earlier.flatMap((r) => r.lines),
       request.lines,
     );
+    assertAuthorisationUnused(id, earlier, request.authorisation);
     const record: ReturnRecord = {
       consignmentId: id,
       returnId: rid,

@@ -223,6 +223,23 @@ export function assertReturnable(
   }
 }
 
+/**
+ * The platform's return authorisation (RMA) admits one return: the same number on a second return
+ * of the consignment would be a second return the platform did not authorise.
+ */
+export function assertAuthorisationUnused(
+  consignmentId: string,
+  earlier: readonly { readonly returnId: string; readonly authorisation: string }[],
+  authorisation: string,
+): void {
+  const user = earlier.find((r) => r.authorisation === authorisation);
+  if (user) {
+    throw new Error(
+      `return authorisation ${authorisation} is already used by return ${user.returnId} of consignment ${consignmentId}`,
+    );
+  }
+}
+
 // ---------------------------------------------------------------- amounts
 
 export interface ValuedLine extends OrderedLine {

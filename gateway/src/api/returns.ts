@@ -76,7 +76,7 @@ export function returnsRoutes(service: ReturnsService): RouteDefinition[] {
       method: 'post',
       path: '/v1/consignments/{id}/returns',
       summary: 'Request the return of some or all of a released consignment’s order lines',
-      description: `By the consignment's platform, with the reason and its return authorisation. Partial returns add up to at most what was ordered. Without a returnId the gateway chooses one: derived from the Idempotency-Key when the request has one (a retry names the same return), else random. ${DEADLINES}`,
+      description: `By the consignment's platform, with the reason and its return authorisation (RMA), which admits one return: an authorisation already on a return of the consignment is refused (409). Partial returns add up to at most what was ordered. Without a returnId the gateway chooses one: derived from the Idempotency-Key when the request has one (a retry names the same return), else random. ${DEADLINES}`,
       tags: TAGS,
       roles: ['platform'],
       params: ConsignmentIdParam,
