@@ -229,6 +229,17 @@ describe('partial returns', () => {
     clockAt(5);
     const first = await request(id, [{ lineNo: 1, quantity: 1 }]);
     expect(first.status, first.text).toBe(201);
+    // The tote bag is counted in pcs: a thousandth of one would keep its line open for good.
+    refused(
+      await request(id, [{ lineNo: 2, quantity: 0.001 }]),
+      422,
+      'order line 2: 0.001 cannot be returned; a quantity in pcs is a whole number',
+    );
+    refused(
+      await request(id, [{ lineNo: 2, quantity: 1e308 }]),
+      422,
+      'order line 2: 1e+308 cannot be returned; 1 ordered, 0 already returned, 1 left',
+    );
     clockAt(6);
     const second = await request(id, [
       { lineNo: 1, quantity: 1 },

@@ -262,8 +262,12 @@ describe('partial returns', () => {
       { lineNo: 1, quantity: 1 },
       { lineNo: 2, quantity: 1 },
     ]);
-    expect(await net.outcome(requestReturn(id, 'RT-P3', [{ lineNo: 2, quantity: 0.5 }]))).toBe(
-      'order line 2: 0.5 cannot be returned; 1 ordered, 1 already returned, 0 left',
+    expect(await net.outcome(requestReturn(id, 'RT-P3', [{ lineNo: 2, quantity: 1 }]))).toBe(
+      'order line 2: 1 cannot be returned; 1 ordered, 1 already returned, 0 left',
+    );
+    // The T-shirts are counted in pcs: half of one is no return.
+    expect(await net.outcome(requestReturn(id, 'RT-P3', [{ lineNo: 1, quantity: 0.5 }]))).toBe(
+      'order line 1: 0.5 cannot be returned; a quantity in pcs is a whole number',
     );
     const tracking = JSON.stringify({ trackingNumber: `EXP${RUN}` });
     await net.submit('express', 'returns:ship', [id, 'RT-P1', tracking]);

@@ -153,6 +153,39 @@ describe('what may be returned', () => {
     expect(() => assertReturnable(ordered, [], lines)).toThrow(message);
   });
 
+  const pcs = [{ lineNo: 1, quantity: 3, unit: 'pcs' }];
+  const kg = [{ lineNo: 1, quantity: 2, unit: 'kg' }];
+  it.each([
+    // Counted goods come back whole: a thousandth of a T-shirt would leave the line unreturnable for good.
+    [pcs, 0.5, 'order line 1: 0.5 cannot be returned; a quantity in pcs is a whole number'],
+    [pcs, 0.001, 'order line 1: 0.001 cannot be returned; a quantity in pcs is a whole number'],
+    [pcs, 5e-324, 'order line 1: 5e-324 cannot be returned; a quantity in pcs is a whole number'],
+    [[{ lineNo: 1, quantity: 3, unit: 'PCE' }], 1.5, 'order line 1: 1.5 cannot be returned; a quantity in PCE is a whole number'],
+    [[{ lineNo: 1, quantity: 3, unit: 'H87' }], 2.5, 'order line 1: 2.5 cannot be returned; a quantity in H87 is a whole number'],
+    [kg, 0.0001, 'order line 1: 0.0001 cannot be returned; a quantity in kg has at most 3 decimals'],
+    [kg, 5e-324, 'order line 1: 5e-324 cannot be returned; a quantity in kg has at most 3 decimals'],
+    [[{ lineNo: 1, quantity: 2 }], 0.0001, 'order line 1: 0.0001 cannot be returned; a quantity has at most 3 decimals'],
+    // An order line measured finer than that can still come back whole, to its own decimals.
+    [[{ lineNo: 1, quantity: 0.2505, unit: 'kg' }], 0.00001, 'order line 1: 0.00001 cannot be returned; a quantity in kg has at most 4 decimals'],
+    // Said as written, not as 309 digits.
+    [pcs, 1e308, 'order line 1: 1e+308 cannot be returned; 3 ordered, 0 already returned, 3 left'],
+    [kg, 2.001, 'order line 1: 2.001 cannot be returned; 2 ordered, 0 already returned, 2 left'],
+  ])('a line of %j: refuses %s', (ordered, quantity, message) => {
+    expect(() => assertReturnable(ordered, [], [{ lineNo: 1, quantity }])).toThrow(message);
+  }); // prettier-ignore
+
+  it.each([
+    [pcs, 3],
+    [pcs, 1],
+    [[{ lineNo: 1, quantity: 3, unit: 'Piece' }], 2],
+    [kg, 0.001],
+    [kg, 1.999],
+    [[{ lineNo: 1, quantity: 0.2505, unit: 'kg' }], 0.2505],
+    [[{ lineNo: 1, quantity: 2.5, unit: 'pcs' }], 2.5],
+  ])('a line of %j: takes %s', (ordered, quantity) => {
+    expect(() => assertReturnable(ordered, [], [{ lineNo: 1, quantity }])).not.toThrow();
+  });
+
   it('counts fractional quantities exactly, and says what is left as written', () => {
     const kilos = [{ lineNo: 1, quantity: 0.7 }];
     const earlier = [

@@ -171,6 +171,39 @@ export type ReturnLine = z.infer<typeof ReturnLine>;
 export interface OrderedLine {
   readonly lineNo: number;
   readonly quantity: number;
+  /** As the order gives it (free text, schemas.ts OrderLine). */
+  readonly unit?: string;
+}
+
+/**
+ * Units that count whole articles: UN/ECE Recommendation 20 codes (H87 piece, C62 one, EA each,
+ * NAR articles, PR pair, SET, PK pack, BX box, NMB number, NPR pairs; PCE its former piece) and
+ * the words platforms write for them.
+ */
+const COUNT_UNITS = new Set([
+  'h87', 'c62', 'ea', 'nar', 'pr', 'set', 'pk', 'bx', 'nmb', 'npr', 'pce',
+  'pc', 'pcs', 'piece', 'pieces', 'each', 'unit', 'units', 'item', 'items', 'article', 'articles',
+  'pair', 'pairs', 'sets', 'pack', 'packs', 'box', 'boxes',
+]); // prettier-ignore
+
+/** Finer than a gram or millilitre is no quantity a parcel's goods come back in. */
+const RETURN_DECIMALS = 3;
+
+const decimalsOf = (quantity: number) => decimalFraction(quantity).d.toString().length - 1;
+
+/**
+ * How finely a line's goods may come back: whole articles for a count unit, else to the thousandth;
+ * never finer than is needed to return what was ordered. A return of a sliver (0.001 of a T-shirt,
+ * 5e-324) would take nothing back and leave the line never quite returned.
+ */
+function assertQuantityFits(order: OrderedLine, quantity: number): void {
+  const counted = order.unit !== undefined && COUNT_UNITS.has(order.unit.toLowerCase());
+  const allowed = Math.max(counted ? 0 : RETURN_DECIMALS, decimalsOf(order.quantity));
+  if (decimalsOf(quantity) <= allowed) return;
+  const what = `a quantity${order.unit === undefined ? '' : ` in ${order.unit}`}`;
+  throw new Error(
+    `order line ${order.lineNo}: ${quantity} cannot be returned; ${what} ${allowed === 0 ? 'is a whole number' : `has at most ${allowed} decimals`}`,
+  );
 }
 
 /**
@@ -210,14 +243,16 @@ export function assertReturnable(
     seen.add(line.lineNo);
     const order = ordered.find((o) => o.lineNo === line.lineNo);
     if (!order) throw new Error(`the order has no line ${line.lineNo}`);
+    assertQuantityFits(order, line.quantity);
     const earlier = alreadyReturned.filter((r) => r.lineNo === line.lineNo).map((r) => r.quantity);
     const { scaled, show } = onOneScale([order.quantity, line.quantity, ...earlier]);
     const [quantity, asked, ...returned] = scaled as [bigint, bigint, ...bigint[]];
     const before = returned.reduce((n, q) => n + q, 0n);
     const left = quantity - before;
     if (asked > left) {
+      // As written: 1e+308 scaled would print as 309 digits.
       throw new Error(
-        `order line ${line.lineNo}: ${show(asked)} cannot be returned; ${show(quantity)} ordered, ${show(before)} already returned, ${show(left)} left`,
+        `order line ${line.lineNo}: ${line.quantity} cannot be returned; ${show(quantity)} ordered, ${show(before)} already returned, ${show(left)} left`,
       );
     }
   }
