@@ -39,7 +39,7 @@ const LINES = [
 const assessedDuty = new Map<string, DutyAssessment>();
 
 /** A consignment to `destination`, assessed and released by customs at T0, delivered a day later. */
-async function released(destination: 'FR' | 'CN'): Promise<string> {
+async function released(destination: 'FR' | 'CN', lines = LINES): Promise<string> {
   const id = `CRT-${RUN}-${++n}`;
   const orderNumber = `ORD-${id}`;
   const origin = destination === 'CN' ? 'US' : 'CN';
@@ -48,7 +48,7 @@ async function released(destination: 'FR' | 'CN'): Promise<string> {
     id,
     JSON.stringify({ orderNumber, originCountry: origin, destinationCountry: destination }),
   ]);
-  await net.submit('platformA', 'consignment:submitOrder', [id], orderPayload(orderNumber, { goodsValue: 52, lines: LINES })); // prettier-ignore
+  await net.submit('platformA', 'consignment:submitOrder', [id], orderPayload(orderNumber, { goodsValue: 52, lines })); // prettier-ignore
   await net.submit('payment', 'consignment:submitPayment', [id], paymentPayload(orderNumber, `PAY-${id}`));
   await net.submit(
     'post',
@@ -281,6 +281,30 @@ describe('partial returns', () => {
       ['RT-P2', 'requested'],
     ]);
   });
+});
+
+describe('a return in parts', () => {
+  it('gets back over its parts exactly the VAT customs assessed on the whole', async () => {
+    // Three T-shirts: 3.00 flat duty and 9.52 VAT on their line; a third of the VAT is 3.1733….
+    const lines = [{ ...LINES[0]!, quantity: 3, unitPrice: 13.33, lineValue: 40 }, LINES[1]!];
+    const id = await released('FR', lines);
+    const assessed = assessedDuty.get(id)!;
+    expect(assessed.lines[0]).toMatchObject({ hs6: '610910', duty: 3, vat: 9.52 });
+    clockAt(5);
+    const refund = (dutyRefund: number, vatRefund: number) =>
+      JSON.stringify({ outcome: 'duty_refunded', dutyRefund, vatRefund, currency: 'EUR', reasonCodes: ['GOODS_EXITED'] }); // prettier-ignore
+    // Rounded each on its own, the thirds would be 3.17 three times: 9.51.
+    for (const [rid, vat] of [['RT-THIRD-1', 3.17], ['RT-THIRD-2', 3.18], ['RT-THIRD-3', 3.17]] as const) {
+      await requestReturn(id, rid, [{ lineNo: 1, quantity: 1 }]);
+      await ship(id, rid);
+      await scan(id, rid, 'FR');
+      const more = Math.round(vat * 100 + 1) / 100;
+      expect(await net.outcome(decide(id, rid, refund(1, more)))).toBe(
+        `VAT refund of ${more.toFixed(2)} EUR exceeds what customs assessed on the returned goods: at most ${vat.toFixed(2)} EUR (of the 12.80 EUR assessed)`,
+      );
+      expect((await decide(id, rid, refund(1, vat))).decision).toMatchObject({ dutyRefund: 1, vatRefund: vat });
+    }
+  }); // prettier-ignore
 });
 
 describe('erasure of the buyer’s data while the consignment can still be returned', () => {

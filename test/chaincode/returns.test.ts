@@ -15,7 +15,10 @@ import {
   ReturnDecision,
   ReturnPolicySet,
   statusAfter,
+  type AssessedLine,
+  type ClassifiedLine,
   type ReturnDeadlineName,
+  type ReturnLine,
   type ReturnStatus,
   type ReturnStep,
 } from '../../chaincode/src/domain/returns.js';
@@ -423,6 +426,66 @@ describe('what customs assessed on the returned goods', () => {
     expect(assessedOnReturn(order, assessed, [{ lineNo: 2, quantity: 1 }])).toEqual({ duty: 0.3, vat: 0.56, customsValue: 2.5 });
     expect(assessedOnReturn(order, assessed, [{ lineNo: 1, quantity: 1 }])).toEqual({ duty: 4.5, vat: 8.4, customsValue: 37.5 });
   }); // prettier-ignore
+
+  describe('a return in parts gets back exactly what the whole would', () => {
+    const AMOUNTS = ['duty', 'vat', 'customsValue'] as const;
+    const cents = (n: number) => Math.round(n * 100);
+    /** Each part's figure after the parts before it, in turn. */
+    const inParts = (
+      order: readonly ClassifiedLine[],
+      assessed: readonly AssessedLine[],
+      parts: ReturnLine[][],
+    ) => {
+      let earlier: ReturnLine[] = [];
+      return parts.map((lines) => {
+        const figure = assessedOnReturn(order, assessed, lines, earlier);
+        earlier = [...earlier, ...lines];
+        return figure;
+      });
+    };
+    // 0.10 of duty on 3 units: a third each is 0.0333…, which rounded on its own would give back 0.09.
+    const three = [{ lineNo: 1, hsCode: '610910', quantity: 3, lineValue: 30 }];
+    const onThree = [{ hs6: '610910', duty: 0.1, vat: 6.02, customsValue: 30.01 }];
+    const units = (...quantities: number[]) => quantities.map((quantity) => [{ lineNo: 1, quantity }]);
+    it.each([
+      [[1, 1, 1], [0.03, 0.04, 0.03], [2.01, 2, 2.01]],
+      [[2, 1], [0.07, 0.03], [4.01, 2.01]],
+      [[1, 2], [0.03, 0.07], [2.01, 4.01]],
+      [[3], [0.1], [6.02]],
+    ])('%j of 3 units: duty %j, VAT %j, adding up to the whole', (quantities, duty, vat) => {
+      const figures = inParts(three, onThree, units(...quantities));
+      expect(figures.map((f) => f.duty)).toEqual(duty);
+      expect(figures.map((f) => f.vat)).toEqual(vat);
+      const whole = assessedOnReturn(three, onThree, [{ lineNo: 1, quantity: 3 }]);
+      for (const amount of AMOUNTS) {
+        expect(figures.reduce((n, f) => n + cents(f[amount]), 0), amount).toBe(cents(whole[amount]));
+      }
+    }); // prettier-ignore
+
+    it('over several lines and subheadings, in any order of parts', () => {
+      const order = [
+        { lineNo: 1, hsCode: '610910', quantity: 3, lineValue: 30 },
+        { lineNo: 2, hsCode: '610910', quantity: 7, lineValue: 10 },
+        { lineNo: 3, hsCode: '420222', quantity: 0.7, lineValue: 12 },
+      ];
+      const assessed = [
+        { hs6: '610910', duty: 3, vat: 8.61, customsValue: 40.03 },
+        { hs6: '420222', duty: 1.01, vat: 2.59, customsValue: 12.07 },
+      ];
+      const all = [{ lineNo: 1, quantity: 3 }, { lineNo: 2, quantity: 7 }, { lineNo: 3, quantity: 0.7 }];
+      const whole = assessedOnReturn(order, assessed, all);
+      expect(whole).toEqual({ duty: 4.01, vat: 11.2, customsValue: 52.1 });
+      for (const parts of [
+        [[{ lineNo: 1, quantity: 1 }, { lineNo: 3, quantity: 0.1 }], [{ lineNo: 2, quantity: 3 }], [{ lineNo: 1, quantity: 2 }, { lineNo: 2, quantity: 4 }, { lineNo: 3, quantity: 0.6 }]],
+        [[{ lineNo: 2, quantity: 1 }], [{ lineNo: 2, quantity: 1 }], [{ lineNo: 3, quantity: 0.3 }], [{ lineNo: 1, quantity: 3 }, { lineNo: 2, quantity: 5 }, { lineNo: 3, quantity: 0.4 }]],
+      ]) {
+        const figures = inParts(order, assessed, parts);
+        for (const amount of AMOUNTS) {
+          expect(figures.reduce((n, f) => n + cents(f[amount]), 0), amount).toBe(cents(whole[amount]));
+        }
+      }
+    }); // prettier-ignore
+  });
 
   it('nothing assessed, nothing to give back', () => {
     expect(assessedOnReturn([tshirt], [], [{ lineNo: 1, quantity: 1 }])).toEqual({

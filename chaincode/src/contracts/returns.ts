@@ -563,7 +563,8 @@ export class ReturnsContract extends Contract {
 
   /**
    * Customs refunds at most the duty and VAT it assessed on the goods that came back (by HS6
-   * subheading and quantity returned, returns.ts assessedOnReturn), in the assessment's currency, and restores at most their customs
+   * subheading and quantity returned, after the returns already decided, returns.ts
+   * assessedOnReturn), in the assessment's currency, and restores at most their customs
    * value to the buyer's annual limit, where the purchase counted against one. Reads its own
    * assessment and the order (in the platform's collection, of which customs is a member). Returns
    * the buyer's year the quota restored goes back to, when the decision restores some.
@@ -595,9 +596,16 @@ export class ReturnsContract extends Contract {
     }
     const consignment = await loadConsignment(ctx, id);
     const order = await this.keptFields(ctx, consignment, 'order', OrderLines);
-    const onReturn = assessedOnReturn(order.lines, duty.lines, current.lines);
     const others = (await listByPartialKey<ReturnRecord>(ctx, KeyType.return, [id])).filter(
       (r) => r.returnId !== current.returnId && r.decision,
+    );
+    // After the returns already decided (refused ones too: their goods' share is spent), so the
+    // parts of a return in several add up to what it would get back in one.
+    const onReturn = assessedOnReturn(
+      order.lines,
+      duty.lines,
+      current.lines,
+      others.flatMap((r) => r.lines),
     );
     const earlier = (pick: (d: ReturnDecision) => number) =>
       Math.round(others.reduce((n, r) => n + pick(r.decision!), 0) * 100) / 100;

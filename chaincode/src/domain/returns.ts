@@ -343,6 +343,11 @@ const AMOUNTS = ['duty', 'vat', 'customsValue'] as const;
  * What the revenue assessment put on the goods a return takes back: the most customs refunds of
  * duty and VAT for it, and restores to the buyer's annual limit.
  *
+ * After earlier returns (their lines, which may name the same order lines again), it is what was
+ * assessed on their goods and this return's together, less what was assessed on theirs alone, each
+ * rounded once: a return in parts then gets back exactly what it would in one, where parts rounded
+ * each on its own would not (three thirds of 0.10 are 0.03 each, 0.09).
+ *
  * The assessed lines are the declaration's when there was one, and carry no order line numbers, so
  * they are tied to the order lines by HS6 subheading: within one, duty and VAT rates are the same
  * (they are set by heading or chapter), and the flat duty is charged once per subheading. Each
@@ -353,6 +358,19 @@ const AMOUNTS = ['duty', 'vat', 'customsValue'] as const;
  * lines by value. Exact fractions, rounded half-up to the cent once per amount.
  */
 export function assessedOnReturn(
+  ordered: readonly ClassifiedLine[],
+  assessed: readonly AssessedLine[],
+  lines: readonly ReturnLine[],
+  earlier: readonly ReturnLine[] = [],
+): AssessedOnReturn {
+  const before = assessedOn(ordered, assessed, earlier);
+  const through = assessedOn(ordered, assessed, [...earlier, ...lines]);
+  const less = (amount: keyof AssessedOnReturn) =>
+    fromCents(toCents(through[amount]) - toCents(before[amount]));
+  return { duty: less('duty'), vat: less('vat'), customsValue: less('customsValue') };
+}
+
+function assessedOn(
   ordered: readonly ClassifiedLine[],
   assessed: readonly AssessedLine[],
   lines: readonly ReturnLine[],
