@@ -441,9 +441,25 @@ describe('each step only by the role and organisation that own it', () => {
       403,
       `only the carrier of return ${rid} (ExpressMSP) may scan it`,
     );
-    refused(await scan(id, rid, 'CN'), 422, "a scan of type 'exited' must be in FR");
+    refused(
+      await scan(id, rid, 'CN'),
+      422,
+      "a scan of type 'exited' must be in an EU member state (the destination FR is one), not CN",
+    );
+    refused(
+      await step(id, rid, 'scan', 'express-operator', { type: 'exited', location: 'USJFK', country: 'FR' }),
+      422,
+      'the scan says country FR but its location USJFK is in US',
+    );
     refused(await decide(id, rid), 409, `cannot apply 'decide' to return ${rid} in status 'shipped'`);
-    expect((await scan(id, rid, 'FR')).status).toBe(201);
+    // Out of the EU through another member state: the EU is one customs territory.
+    const exit = await step(id, rid, 'scan', 'express-operator', {
+      type: 'exited',
+      location: 'BEBRU',
+      country: 'BE',
+    });
+    expect(exit.status, exit.text).toBe(201);
+    expect(exit.body).toMatchObject({ status: 'returned', proof: { location: 'BEBRU', country: 'BE' } });
 
     refused(await refund(id, rid, 'express-operator'), 403, /role/);
     refused(await refund(id, rid, PLATFORM), 403, /^only the payment provider of consignment /);

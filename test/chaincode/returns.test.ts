@@ -4,6 +4,7 @@ import {
   assertBeforeDeadline,
   assertRefundWithinPaid,
   assertReturnable,
+  assertScanPlace,
   assertStep,
   assertWithinAssessed,
   assessedOnReturn,
@@ -207,6 +208,47 @@ describe('what may be returned', () => {
       'order line 1: 0.41 cannot be returned; 0.7 ordered, 0.3 already returned, 0.4 left',
     );
   });
+});
+
+describe('where a scan proves the goods left', () => {
+  type Scan = Parameters<typeof assertScanPlace>[0];
+  const exited = (location: string, country = location.slice(0, 2)): Scan => ({
+    type: 'exited',
+    location,
+    country,
+  });
+  const arrived = (location: string, country = location.slice(0, 2)): Scan => ({
+    type: 'arrived_at_origin',
+    location,
+    country,
+  });
+  const toFR = { destinationCountry: 'FR', originCountry: 'CN' };
+  const toCN = { destinationCountry: 'CN', originCountry: 'US' };
+  const toUS = { destinationCountry: 'US', originCountry: 'DE' };
+  it.each([
+    // The EU is one customs territory: goods leave it through any member state.
+    [exited('FRCDG'), toFR, undefined],
+    [exited('DEFRA'), toFR, undefined],
+    [exited('BEBRU'), toFR, undefined],
+    [exited('CNSHA'), toFR, "a scan of type 'exited' must be in an EU member state (the destination FR is one), not CN"],
+    [exited('GBLHR'), toFR, "a scan of type 'exited' must be in an EU member state (the destination FR is one), not GB"],
+    [exited('CNSHA'), toCN, undefined],
+    [exited('HKHKG'), toCN, "a scan of type 'exited' must be in CN (destination), not HK"],
+    [exited('USJFK'), toUS, undefined],
+    [exited('CAYVR'), toUS, "a scan of type 'exited' must be in US (destination), not CA"],
+    // Back at origin means the origin country itself, even a member state.
+    [arrived('USLAX'), toCN, undefined],
+    [arrived('DEFRA'), toUS, undefined],
+    [arrived('FRCDG'), toUS, "a scan of type 'arrived_at_origin' must be in DE (origin), not FR"],
+    [arrived('CNSHA'), toFR, undefined],
+    // The country is the location's: a UN/LOCODE begins with its country's code.
+    [exited('USJFK', 'FR'), toFR, 'the scan says country FR but its location USJFK is in US'],
+    [arrived('FRCDG', 'CN'), toFR, 'the scan says country CN but its location FRCDG is in FR'],
+  ])('%j on %j: %s', (scan, route, message) => {
+    const check = () => assertScanPlace(scan, route);
+    if (message === undefined) expect(check).not.toThrow();
+    else expect(check).toThrow(message);
+  }); // prettier-ignore
 });
 
 describe('a return authorisation (RMA) admits one return of the consignment', () => {

@@ -11,6 +11,7 @@ import {
   assertBeforeDeadline,
   assertRefundWithinPaid,
   assertReturnable,
+  assertScanPlace,
   assertStep,
   assertWithinAssessed,
   assessedOnReturn,
@@ -278,8 +279,8 @@ export class ReturnsContract extends Contract {
   }
 
   /**
-   * The return's carrier records the proof the goods left: the exit scan in the destination country
-   * or the arrival scan back in the country of origin, within the arrival deadline.
+   * The return's carrier records the proof the goods left: the exit scan in the destination's
+   * customs territory or the arrival scan back in the country of origin, within the arrival deadline.
    */
   @Transaction()
   @Returns('string')
@@ -300,12 +301,10 @@ export class ReturnsContract extends Contract {
     assertBeforeDeadline('arrival', current.deadlines, current.policy, current.destinationCountry, now);
     const scan = parseJsonWith(ReturnScan, 'return scan', scanJson);
     const consignment = await loadConsignment(ctx, current.consignmentId);
-    const expected = scan.type === 'exited' ? current.destinationCountry : consignment.joinKeys.originCountry;
-    if (scan.country !== expected) {
-      throw new Error(
-        `a scan of type '${scan.type}' must be in ${expected} (${scan.type === 'exited' ? 'destination' : 'origin'}), not ${scan.country}`,
-      );
-    }
+    assertScanPlace(scan, {
+      destinationCountry: current.destinationCountry,
+      originCountry: consignment.joinKeys.originCountry,
+    });
     const record = await this.advance(ctx, current, 'scan', {
       proof: { ...scan, scannedBy: caller.mspId, scannedAt: now },
     });

@@ -489,6 +489,37 @@ export const ReturnScan = z.strictObject({
   location: UnLocode,
   country: CountryCode,
 });
+export type ReturnScan = z.infer<typeof ReturnScan>;
+
+/**
+ * Where a scan proves the goods left: an exit from the destination's customs territory (for a
+ * member state, the EU's: goods leave it through any member state), or arrival back in the origin
+ * country itself. The place is the location's: a UN/LOCODE begins with its country's code, so a
+ * country that differs from it is the carrier's word against its own location.
+ */
+export function assertScanPlace(
+  scan: ReturnScan,
+  route: { readonly destinationCountry: string; readonly originCountry: string },
+): void {
+  const at = scan.location.slice(0, 2);
+  if (scan.country !== at) {
+    throw new Error(`the scan says country ${scan.country} but its location ${scan.location} is in ${at}`);
+  }
+  if (scan.type === 'arrived_at_origin') {
+    if (at === route.originCountry) return;
+    throw new Error(`a scan of type '${scan.type}' must be in ${route.originCountry} (origin), not ${at}`);
+  }
+  const destination = route.destinationCountry;
+  if (EU_MEMBER_STATES.includes(destination)) {
+    if (EU_MEMBER_STATES.includes(at)) return;
+    throw new Error(
+      `a scan of type '${scan.type}' must be in an EU member state (the destination ${destination} is one), not ${at}`,
+    );
+  }
+  if (at !== destination) {
+    throw new Error(`a scan of type '${scan.type}' must be in ${destination} (destination), not ${at}`);
+  }
+}
 
 export const ReturnDecision = z
   .strictObject({

@@ -105,7 +105,8 @@ export function returnsRoutes(service: ReturnsService): RouteDefinition[] {
     }),
     returnStep({
       path: 'scan',
-      summary: 'Proof the goods left: exit scan in the destination, or arrival scan back at origin',
+      summary:
+        'Proof the goods left: exit scan in the destination (any EU member state for one), or arrival scan back at origin; country as its UN/LOCODE’s',
       roles: ['post', 'express'],
       body: ReturnScan,
       run: (principal, id, returnId, body) => service.scan(principal, id, returnId, body),
