@@ -18,6 +18,7 @@ import {
 } from '@customs-ledger/chaincode';
 import { startTestGateway, type ApiResponse, type TestGateway } from '../support/gateway.js';
 import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
+import { readSseUntil, type SseEvent } from '../support/sse.js';
 
 const PLATFORM = 'platforma-operator';
 const OFFICER = 'customs-officer';
@@ -148,6 +149,40 @@ afterEach(() => clockAt(1));
 afterAll(async () => {
   vi.useRealTimers();
   await t?.close();
+});
+
+describe('the carrier the platform names for a return', () => {
+  it('reads that return, and neither the consignment nor its other returns', async () => {
+    const id = await released('FR');
+    clockAt(3);
+    const named = await request(id, ONE_TSHIRT);
+    expect(named.status, named.text).toBe(201);
+    const own = await t.as(PLATFORM).post<{ returnId: string }>(`/v1/consignments/${id}/returns`, {
+      reason: 'defective',
+      lines: TOTE_BAG,
+      authorisation: `RMA-${id}-OWN`,
+    });
+    expect(own.status, own.text).toBe(201);
+    const express = t.as('express-operator');
+    const one = await express.get(`/v1/consignments/${id}/returns/${named.body.returnId}`);
+    expect(one.status, one.text).toBe(200);
+    expect(one.body).toMatchObject({ returnId: named.body.returnId, carrierMspId: 'ExpressMSP', authorisation: `RMA-${id}-${rma}` });
+    const list = await express.get<{ returns: { returnId: string }[] }>(`/v1/consignments/${id}/returns`);
+    expect(list.status, list.text).toBe(200);
+    expect(list.body.returns.map((r) => r.returnId)).toEqual([named.body.returnId]);
+    refused(await express.get(`/v1/consignments/${id}/returns/${own.body.returnId}`), 404, `consignment ${id} is not visible to ExpressMSP`);
+    refused(await express.get(`/v1/consignments/${id}`), 404, /not visible|does not exist/);
+
+    // Its events: that return's, from its request on.
+    expect((await ship(id, named.body.returnId)).status).toBe(201);
+    expect((await step(id, own.body.returnId, 'shipment', 'post-operator', { trackingNumber: `RR${RUN}OWN` })).status).toBe(201);
+    const ofThis = (events: readonly SseEvent[]) => events.filter((e) => e.data.consignmentId === id);
+    const events = ofThis(await readSseUntil(t, 'express-operator', (seen) => ofThis(seen).some((e) => e.event === 'ReturnShipped'), undefined, 5_000));
+    expect(events.map((e) => [e.event, e.data.returnId])).toEqual([
+      ['ReturnRequested', named.body.returnId],
+      ['ReturnShipped', named.body.returnId],
+    ]);
+  }); // prettier-ignore
 });
 
 describe('a full return', () => {

@@ -169,6 +169,31 @@ describe('a full return, each step by its owner and endorsed with customs', () =
   });
 });
 
+describe('the carrier the platform names for a return', () => {
+  it('reads that return, and neither the consignment nor its other returns', async () => {
+    const id = await released('FR');
+    clockAt(5);
+    await requestReturn(id, 'RT-NAMED', [{ lineNo: 1, quantity: 1 }]);
+    clockAt(6);
+    await requestReturn(id, 'RT-OWN', [{ lineNo: 2, quantity: 1 }], 'platformA', null);
+    const named = (await net.evaluate('express', 'returns:get', [id, 'RT-NAMED'])) as ReturnRecord;
+    expect(named).toMatchObject({ returnId: 'RT-NAMED', carrierMspId: 'ExpressMSP', status: 'requested' });
+    const list = (await net.evaluate('express', 'returns:list', [id])) as { returns: ReturnRecord[] };
+    expect(list.returns.map((r) => r.returnId)).toEqual(['RT-NAMED']);
+    // Another return, one that does not exist, the consignment: as to any organisation not in it.
+    for (const read of [
+      net.evaluate('express', 'returns:get', [id, 'RT-OWN']),
+      net.evaluate('express', 'returns:get', [id, 'RT-NONE']),
+      net.evaluate('express', 'consignment:get', [id]),
+    ]) {
+      expect(await net.outcome(read)).toBe(`consignment ${id} is not visible to ExpressMSP`);
+    }
+    // The consignment's own carrier reads both.
+    const all = (await net.evaluate('post', 'returns:list', [id])) as { returns: ReturnRecord[] };
+    expect(all.returns.map((r) => r.returnId)).toEqual(['RT-NAMED', 'RT-OWN']);
+  });
+});
+
 describe('each step refused by the chaincode to the roles and organisations that do not own it', () => {
   it('request, ship, scan, refund and decide', async () => {
     const id = await released('FR');

@@ -13,6 +13,7 @@ import {
   returnDeadlines,
   returnedShare,
   returnPolicyFor,
+  returnsReadableBy,
   ReturnDecision,
   ReturnPolicySet,
   statusAfter,
@@ -249,6 +250,23 @@ describe('where a scan proves the goods left', () => {
     if (message === undefined) expect(check).not.toThrow();
     else expect(check).toThrow(message);
   }); // prettier-ignore
+});
+
+describe('who reads a consignment’s returns', () => {
+  const returns = [
+    { returnId: 'RT-1', carrierMspId: 'ExpressMSP' },
+    { returnId: 'RT-2', carrierMspId: 'PostMSP' },
+    { returnId: 'RT-3', carrierMspId: 'ExpressMSP' },
+  ];
+  it.each([
+    ['PostMSP', true, ['RT-1', 'RT-2', 'RT-3']],
+    ['CustomsMSP', true, ['RT-1', 'RT-2', 'RT-3']],
+    // Not in the consignment: only the returns the platform named it to take back.
+    ['ExpressMSP', false, ['RT-1', 'RT-3']],
+    ['OtherPostMSP', false, []],
+  ] as const)('%s (sees the consignment: %s): %j', (mspId, seesConsignment, ids) => {
+    expect(returnsReadableBy(mspId, seesConsignment, returns).map((r) => r.returnId)).toEqual(ids);
+  });
 });
 
 describe('a return authorisation (RMA) admits one return of the consignment', () => {

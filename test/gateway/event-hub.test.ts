@@ -509,6 +509,27 @@ describe('EventHub with a scripted ledger', () => {
     expect(await view(scripted(block), customs)).toHaveLength(block.length);
   });
 
+  it('the carrier a return names sees that return’s events from its request on, and no other of the consignment', async () => {
+    const express = principal('express-operator', 'ExpressMSP', 'express');
+    const returns = [
+      ...block,
+      event(5n, '4', 'ReturnRequested', { consignmentId: 'X', returnId: 'R1', carrierMspId: 'ExpressMSP' }),
+      event(5n, '5', 'ReturnRequested', { consignmentId: 'X', returnId: 'R2', carrierMspId: 'PostMSP' }),
+      event(6n, '6', 'ReturnShipped', { consignmentId: 'X', returnId: 'R1', carrierMspId: 'ExpressMSP', trackingNumber: 'EX1' }),
+      event(6n, '7', 'ReturnShipped', { consignmentId: 'X', returnId: 'R2', carrierMspId: 'PostMSP', trackingNumber: 'RR2' }),
+      event(6n, '8', 'MovementRecorded', { consignmentId: 'X', type: 'delivered' }),
+      event(7n, '9', 'ReturnDecided', { consignmentId: 'X', returnId: 'R1', outcome: 'refused', status: 'returned' }),
+      // Another consignment's return of the same id.
+      event(7n, 'a', 'ReturnDecided', { consignmentId: 'Y', returnId: 'R1', outcome: 'refused', status: 'returned' }),
+    ]; // prettier-ignore
+    expect(await view(scripted(returns), express)).toEqual([
+      '5:4 ReturnRequested',
+      '6:6 ReturnShipped',
+      '7:9 ReturnDecided',
+    ]);
+    expect(await view(scripted(returns), post)).toEqual(expect.arrayContaining(['5:5 ReturnRequested', '6:6 ReturnShipped', '7:9 ReturnDecided']));
+  }); // prettier-ignore
+
   it('resuming mid-block judges events exactly as the unbroken stream does', async () => {
     expect(await view(scripted(block), post, { lastEventId: `2:${tx('c')}` })).toEqual([
       '2:d RecordSubmitted',

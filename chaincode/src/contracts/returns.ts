@@ -18,6 +18,7 @@ import {
   DEFAULT_RETURN_POLICY_SET,
   returnDeadlines,
   returnPolicyFor,
+  returnsReadableBy,
   ReturnDecision,
   ReturnPolicySet,
   ReturnRequest,
@@ -40,7 +41,8 @@ import {
   PaymentPayload,
   type RefundPayload,
 } from '../domain/schemas';
-import { loadConsignment, loadVisibleConsignment } from './consignment-state';
+import { canSeeConsignment } from '../domain/consignment';
+import { loadConsignment } from './consignment-state';
 import {
   customsKey,
   readBuyerYear,
@@ -220,6 +222,8 @@ export class ReturnsContract extends Contract {
     emitEvent(ctx, 'ReturnRequested', {
       consignmentId: id,
       returnId: rid,
+      // Named here so that gateways pass the return's events to its carrier from its request on.
+      carrierMspId,
       reason: request.reason,
       deadlines,
     });
@@ -438,26 +442,41 @@ export class ReturnsContract extends Contract {
     return result(record);
   }
 
-  /** The consignment's returns, oldest first: for its participants, customs and auditors. */
+  /**
+   * The consignment's returns, oldest first: for its participants, customs and auditors; for a
+   * carrier named to take some back, those.
+   */
   @Transaction(false)
   @Returns('string')
   public async list(ctx: Context, consignmentId: string): Promise<string> {
     const caller = await resolveCaller(ctx);
-    const consignment = await loadVisibleConsignment(ctx, caller, consignmentId);
-    const returns = await listByPartialKey<ReturnRecord>(ctx, KeyType.return, [consignment.consignmentId]);
-    return result({
-      consignmentId: consignment.consignmentId,
-      returns: returns.sort(byTimeThenTx((r) => r.requestedAt)),
-    });
+    const { consignment, sees } = await readingConsignment(ctx, caller, consignmentId);
+    const id = consignment.consignmentId;
+    const returns = returnsReadableBy(
+      caller.mspId,
+      sees,
+      await listByPartialKey<ReturnRecord>(ctx, KeyType.return, [id]),
+    );
+    if (!sees && returns.length === 0) throw notVisible(id, caller);
+    return result({ consignmentId: id, returns: returns.sort(byTimeThenTx((r) => r.requestedAt)) });
   }
 
-  /** One return of a consignment, for its participants, customs and auditors. */
+  /** One return of a consignment, for its participants, customs and auditors, and its named carrier. */
   @Transaction(false)
   @Returns('string')
   public async get(ctx: Context, consignmentId: string, returnId: string): Promise<string> {
     const caller = await resolveCaller(ctx);
-    await loadVisibleConsignment(ctx, caller, consignmentId);
-    return result(await this.load(ctx, consignmentId, returnId));
+    const { consignment, sees } = await readingConsignment(ctx, caller, consignmentId);
+    const id = consignment.consignmentId;
+    if (sees) return result(await this.load(ctx, id, returnId));
+    // Answered as for any outsider unless it names the caller, so no one learns which returns exist.
+    const record = await readJson<ReturnRecord>(
+      ctx,
+      returnKey(ctx, id, parseWith(ReturnIdArg, 'returnId', returnId)),
+    );
+    const [readable] = returnsReadableBy(caller.mspId, sees, record ? [record] : []);
+    if (!readable) throw notVisible(id, caller);
+    return result(readable);
   }
 
   /**
@@ -674,6 +693,21 @@ function stateOf(record: ReturnRecord): { status: ReturnStatus; refunded: boolea
     refunded: record.refund !== undefined,
     decided: record.decision !== undefined,
   };
+}
+
+/** The consignment a return is read from, and whether the caller sees all of it (its returns included). */
+async function readingConsignment(
+  ctx: Context,
+  caller: Caller,
+  consignmentId: string,
+): Promise<{ consignment: ConsignmentRecord; sees: boolean }> {
+  assertAllowed('readConsignment', caller);
+  const consignment = await loadConsignment(ctx, consignmentId);
+  return { consignment, sees: canSeeConsignment(caller, consignment) };
+}
+
+function notVisible(consignmentId: string, caller: Caller): Error {
+  return new Error(`consignment ${consignmentId} is not visible to ${caller.mspId}`);
 }
 
 /** The carrier the platform names, which must be a registered carrier, else the consignment's own. */

@@ -160,6 +160,19 @@ export function assertBeforeDeadline(
   );
 }
 
+/**
+ * The returns of a consignment an organisation may read: all of them when it sees the consignment;
+ * else those it was named to take back. That carrier needs the return (its lines, deadlines and
+ * authorisation) to carry it, and nothing else of the consignment: not its other returns.
+ */
+export function returnsReadableBy<R extends { readonly carrierMspId: string }>(
+  mspId: string,
+  seesConsignment: boolean,
+  returns: readonly R[],
+): R[] {
+  return seesConsignment ? [...returns] : returns.filter((r) => r.carrierMspId === mspId);
+}
+
 // ---------------------------------------------------------------- what may be returned
 
 export const ReturnLine = z.strictObject({

@@ -91,6 +91,9 @@ const SEE_ALL: ReadonlySet<OrgRole> = new Set<OrgRole>(['customs', 'auditor']);
  */
 const PARTICIPANT_FIELDS = ['createdBy', 'submittedBy'] as const;
 
+/** A return's join key: return ids are unique within their consignment, and neither id holds '/'. */
+const returnKey = (consignmentId: string, returnId: string): string => `${consignmentId}/${returnId}`;
+
 /** Payload fields naming the organisation an event without a consignment is about. */
 const ORGANISATION_FIELDS = ['mspId', 'registeredBy', 'gatewayMspId'] as const;
 
@@ -104,6 +107,8 @@ const RETRY_MAX_MS = 30_000;
  * - customs and auditors see every event;
  * - a trader organisation (platform, payment provider, carrier) sees the events of a consignment
  *   from the event by which it joined it (creating it, or submitting one of its records) on;
+ * - a carrier the platform names for a return, not otherwise in the consignment, sees that
+ *   return's events from its request (ReturnRequested names it) on, and no other of the consignment;
  * - events that are not about a consignment (party registrations, personal-data access records,
  *   organisation changes, audit anchors) only when its own MSP id is named in the payload
  *   (`mspId`, `registeredBy`, `gatewayMspId`) — never another platform's or carrier's;
@@ -342,6 +347,15 @@ export class EventHub {
           if (typeof mspId === 'string') await this.joins.join('consignment', consignmentId, mspId, position);
         }
       }
+      const { returnId, carrierMspId } = data;
+      if (
+        name === 'ReturnRequested' &&
+        typeof consignmentId === 'string' &&
+        typeof returnId === 'string' &&
+        typeof carrierMspId === 'string'
+      ) {
+        await this.joins.join('return', returnKey(consignmentId, returnId), carrierMspId, position);
+      }
       if (name === 'PartyRegistered') {
         const { partyId, registeredBy } = data;
         if (typeof partyId === 'string' && typeof registeredBy === 'string') {
@@ -370,7 +384,15 @@ export class EventHub {
       const joined = typeof key === 'string' ? await this.joins.joinedAt(kind, key, mspId) : undefined;
       return joined !== undefined && atOrBefore(joined, at);
     };
-    if (data.consignmentId !== undefined) return joinedBy('consignment', data.consignmentId);
+    const { consignmentId, returnId } = data;
+    if (consignmentId !== undefined) {
+      if (await joinedBy('consignment', consignmentId)) return true;
+      return (
+        typeof consignmentId === 'string' &&
+        typeof returnId === 'string' &&
+        joinedBy('return', returnKey(consignmentId, returnId))
+      );
+    }
     if (eventName === 'TrustedTraderSet') return joinedBy('party', data.partyId);
     return ORGANISATION_FIELDS.some((field) => data[field] === mspId);
   }

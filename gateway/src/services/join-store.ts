@@ -14,8 +14,11 @@ export interface Position {
 export const atOrBefore = (a: Position, b: Position): boolean =>
   a.block < b.block || (a.block === b.block && (a.seq < b.seq || (a.seq === b.seq && a.sub <= b.sub)));
 
-/** What organisations join: a consignment (by creating it or submitting a record), a party (registering it). */
-export type JoinKind = 'consignment' | 'party';
+/**
+ * What organisations join: a consignment (by creating it or submitting a record), a party
+ * (registering it), a return (by being named its carrier; keyed "consignment id/return id").
+ */
+export type JoinKind = 'consignment' | 'party' | 'return';
 
 /** How far the stored joins go, and on which ledger. */
 export interface JoinCheckpoint {
