@@ -9,7 +9,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedLedger } from '../../gateway/src/ledger/embedded/embedded-ledger.js';
-import { CommitError, TxValidationCode, type ClientIdentity } from '../../gateway/src/ledger/port.js';
+import {
+  CommitError,
+  GatewayError,
+  GrpcStatus,
+  TxValidationCode,
+  type ClientIdentity,
+  type LedgerPort,
+} from '../../gateway/src/ledger/port.js';
 import { KeyedWrite } from '../../gateway/src/services/keyed-write.js';
 import { LedgerClient } from '../../gateway/src/services/ledger-client.js';
 import { CUSTOMS, PLATFORM, probeLedgerOptions } from '../support/probe-ledger.js';
@@ -89,6 +96,22 @@ describe('a keyed write run again', () => {
       code: TxValidationCode.ENDORSEMENT_POLICY_FAILURE,
     });
     expect(ledger.height()).toBe(height);
+  });
+
+  it('asks to retry (UNAVAILABLE) when the transaction is not yet readable where it was looked up', async () => {
+    await client.submit(run('k-8'), 'put', ['key5', json('v')]);
+    const lagging = new LedgerClient(
+      new Proxy(ledger as LedgerPort, {
+        get: (target, name, receiver) =>
+          name === 'committedTransaction'
+            ? async () => undefined
+            : (Reflect.get(target, name, receiver) as (...a: unknown[]) => unknown).bind(target),
+      }),
+      { identityFor: async () => identity },
+    );
+    const error = await lagging.submit(run('k-8'), 'put', ['key5', json('v')]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GatewayError);
+    expect(error).toMatchObject({ code: GrpcStatus.UNAVAILABLE });
   });
 
   it('makes a new transaction for another key, and for no key', async () => {

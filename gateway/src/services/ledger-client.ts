@@ -7,6 +7,8 @@ import {
   CommitError,
   duplicateTransactionId,
   EndorseError,
+  GatewayError,
+  GrpcStatus,
   TxValidationCode,
   type LedgerPort,
 } from '../ledger/port.js';
@@ -106,7 +108,15 @@ export class LedgerClient {
             // An earlier run of this request (its answer lost) proposed this very transaction: its
             // outcome is this request's, whatever simulating again would give now.
             const earlier = await this.ledger.committedTransaction(identity, duplicate);
-            if (!earlier) throw error;
+            if (!earlier) {
+              // Another peer holds it and the one asked has not committed its block yet (Fabric).
+              throw new GatewayError(
+                GrpcStatus.UNAVAILABLE,
+                `transaction ${duplicate} is on the ledger but not yet readable here; retry`,
+                [],
+                duplicate,
+              );
+            }
             if (earlier.code === TxValidationCode.VALID) {
               return { value: parse<T>(earlier.result), txId: duplicate, blockNumber: earlier.blockNumber };
             }
