@@ -604,16 +604,25 @@ function ReturnsSection({
           </table>
         </div>
       )}
-      {canStart && <StartReturn id={id} onDone={onDone} />}
+      {canStart && (
+        // Keyed by the returns so far: a new return's form proposes a new authorisation number.
+        <StartReturn
+          key={r.data?.returns.length ?? 0}
+          id={id}
+          next={(r.data?.returns.length ?? 0) + 1}
+          onDone={onDone}
+        />
+      )}
     </Section>
   );
 }
 
-function StartReturn({ id, onDone }: { id: string; onDone: () => void }) {
+/** `next`: the return's number on the consignment; an authorisation (RMA) admits one return. */
+function StartReturn({ id, next, onDone }: { id: string; next: number; onDone: () => void }) {
   const { api } = useSession();
   const [reason, setReason] = useState('not_as_described');
   const [lines, setLines] = useState('1:1');
-  const [authorisation, setAuthorisation] = useState(`RMA-${id}`);
+  const [authorisation, setAuthorisation] = useState(`RMA-${id}-${next}`);
   const parsed = lines
     .split(',')
     .map((part) => part.trim().split(':').map(Number))
