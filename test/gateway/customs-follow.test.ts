@@ -33,6 +33,8 @@ let store: GatewayStore;
 let customs: CustomsService;
 let traders: ConsignmentService;
 let state: StoredPipelineState;
+/** The transaction id of the ledger's first event: the ledger the kept state is of. */
+let origin: string;
 /** While shut, customs' own ledger calls fail as they do when its peer is down. */
 const door = { shut: false };
 
@@ -57,6 +59,10 @@ beforeAll(async () => {
   }));
   store = await openGatewayStore(join(dataDir, 'gateway-store'));
   state = new StoredPipelineState(store);
+  for await (const event of ledger.events({ startBlock: 0n })) {
+    origin = event.transactionId;
+    break;
+  }
   const identities = new EnrollingIdentityProvider(ledger);
   const unavailable = () =>
     new GatewayError(GrpcStatus.UNAVAILABLE, 'failed to find any endorsing peers for org(s): CustomsMSP');
@@ -116,16 +122,18 @@ describe('customs’ automatic pipeline', () => {
     const height = ledger.height();
     // Stopped before any event: it has still kept its starting position, the chain height.
     await run(async () => {
-      await vi.waitFor(async () => expect((await state.load()).position).toBeDefined());
+      await vi.waitFor(async () => expect((await state.load(origin)).position).toBeDefined());
     });
-    expect(await state.load()).toEqual({ position: String(height), pending: [] });
+    expect(await state.load(origin)).toEqual({ position: String(height), pending: [] });
 
     await complete('FOLLOW-1');
     // Started again: it takes up from there, and assesses the consignment completed while it was stopped.
     await run(async () => {
       await vi.waitFor(async () => expect(await assessed('FOLLOW-1')).toBe(true), { timeout: 10_000 });
       // Each of its records was a trigger: off the list once the last one is dealt with.
-      await vi.waitFor(async () => expect((await state.load()).pending).toEqual([]), { timeout: 10_000 });
+      await vi.waitFor(async () => expect((await state.load(origin)).pending).toEqual([]), {
+        timeout: 10_000,
+      });
     });
   });
 
@@ -133,11 +141,13 @@ describe('customs’ automatic pipeline', () => {
     await run(async () => {
       door.shut = true;
       await complete('FOLLOW-2');
-      await vi.waitFor(async () => expect((await state.load()).pending).toEqual(['FOLLOW-2']));
+      await vi.waitFor(async () => expect((await state.load(origin)).pending).toEqual(['FOLLOW-2']));
       await new Promise((resolve) => setTimeout(resolve, 300));
       door.shut = false;
       await vi.waitFor(async () => expect(await assessed('FOLLOW-2')).toBe(true), { timeout: 10_000 });
-      await vi.waitFor(async () => expect((await state.load()).pending).toEqual([]), { timeout: 10_000 });
+      await vi.waitFor(async () => expect((await state.load(origin)).pending).toEqual([]), {
+        timeout: 10_000,
+      });
     });
   });
 
@@ -145,14 +155,30 @@ describe('customs’ automatic pipeline', () => {
     await run(async () => {
       door.shut = true;
       await complete('FOLLOW-3');
-      await vi.waitFor(async () => expect((await state.load()).pending).toEqual(['FOLLOW-3']));
+      await vi.waitFor(async () => expect((await state.load(origin)).pending).toEqual(['FOLLOW-3']));
     });
     door.shut = false;
     expect(await assessed('FOLLOW-3')).toBe(false);
     // Its event is behind the kept position: only the kept list brings it back.
     await run(async () => {
       await vi.waitFor(async () => expect(await assessed('FOLLOW-3')).toBe(true), { timeout: 10_000 });
-      await vi.waitFor(async () => expect((await state.load()).pending).toEqual([]), { timeout: 10_000 });
+      await vi.waitFor(async () => expect((await state.load(origin)).pending).toEqual([]), {
+        timeout: 10_000,
+      });
+    });
+  });
+
+  it('drops what it kept for another ledger, and reads this one from its first block', async () => {
+    // As a Fabric network re-created under a kept data directory leaves it: a position far ahead
+    // and a consignment on the list, of a ledger whose first event was another transaction.
+    await state.load('f'.repeat(64));
+    await state.advance('999999', 'GHOST-1');
+    await complete('FOLLOW-5');
+    await run(async () => {
+      await vi.waitFor(async () => expect(await assessed('FOLLOW-5')).toBe(true), { timeout: 10_000 });
+      await vi.waitFor(async () => expect((await state.load(origin)).pending).toEqual([]), {
+        timeout: 10_000,
+      });
     });
   });
 
@@ -179,7 +205,9 @@ describe('customs’ automatic pipeline', () => {
     await run(async () => {
       await complete('FOLLOW-4');
       await vi.waitFor(async () => expect(await assessed('FOLLOW-4')).toBe(true), { timeout: 10_000 });
-      await vi.waitFor(async () => expect((await state.load()).pending).toEqual([]), { timeout: 10_000 });
+      await vi.waitFor(async () => expect((await state.load(origin)).pending).toEqual([]), {
+        timeout: 10_000,
+      });
     }, failingOnce);
     expect(failures).toBe(1);
   });

@@ -2,13 +2,19 @@ import type { GatewayStore } from '../storage/gateway-store.js';
 
 /** The stream position reached (an event id of the hub), under the key it has had since it was first kept. */
 const POSITION_KEY = 'checkpoint~customs-service';
+/** The ledger the position and the list are of: the transaction id of its first event. */
+const ORIGIN_KEY = 'checkpoint~customs-service~origin';
 /** Consignments taken from the stream and not yet dealt with, one key each. */
 const PENDING_SUBLEVEL = 'customs-pending';
 
 /** What customs' automatic pipeline keeps between runs of its gateway. */
 export interface PipelineState {
-  /** The stream position reached, and the consignments taken from the stream but not yet dealt with. */
-  load(): Promise<{ readonly position?: string; readonly pending: readonly string[] }>;
+  /**
+   * The stream position reached, and the consignments taken from the stream but not yet dealt with,
+   * on the ledger whose first event is `origin`. What was kept for another ledger (a Fabric network
+   * re-created under a kept data directory) is dropped: that ledger is read from its first block.
+   */
+  load(origin: string): Promise<{ readonly position?: string; readonly pending: readonly string[] }>;
   /** Keeps the position reached, with the consignment its event put on the list, in one write. */
   advance(eventId: string, consignmentId?: string): Promise<void>;
   /** The consignment is dealt with: assessed (and released when allowed), or refused for good. */
@@ -30,7 +36,21 @@ export class StoredPipelineState implements PipelineState {
     });
   }
 
-  async load(): Promise<{ position?: string; pending: string[] }> {
+  async load(origin: string): Promise<{ position?: string; pending: string[] }> {
+    const kept = await this.store.get(ORIGIN_KEY);
+    const keptFor = kept === undefined ? undefined : Buffer.from(kept).toString('utf8');
+    if (keptFor !== undefined && keptFor !== origin) {
+      // Another ledger's: this one is read from its first block. (A crash between the two writes
+      // finds the old origin again and does the same.)
+      await this.pending.clear();
+      await this.store.batch([
+        { type: 'put', key: ORIGIN_KEY, value: Buffer.from(origin, 'utf8') },
+        { type: 'put', key: POSITION_KEY, value: Buffer.from('0', 'utf8') },
+      ]);
+      return { position: '0', pending: [] };
+    }
+    // The first start, or a state kept before origins were: this ledger's.
+    if (keptFor === undefined) await this.store.put(ORIGIN_KEY, Buffer.from(origin, 'utf8'));
     const bytes = await this.store.get(POSITION_KEY);
     const pending = await this.pending.keys().all();
     return bytes === undefined ? { pending } : { position: Buffer.from(bytes).toString('utf8'), pending };

@@ -91,7 +91,12 @@ export class CustomsService {
     this.state = state;
     this.following = true;
     try {
-      const saved = (await state?.load()) ?? { pending: [] };
+      let saved: { readonly position?: string; readonly pending: readonly string[] } = { pending: [] };
+      if (state) {
+        const origin = await events.ledgerOrigin();
+        if (origin === undefined) return;
+        saved = await state.load(origin);
+      }
       for (const id of saved.pending) this.enqueue(id);
       // The first time, "now" is fixed and kept at once: a stop before the first event must not
       // move it to a later "now" and skip what was committed meanwhile.

@@ -137,6 +137,7 @@ export class EventHub {
   private origin: string | undefined;
   private resumed = false;
   private progress = deferred();
+  private readonly originKnown = deferred();
   private following: Promise<void> | undefined;
 
   constructor(
@@ -165,6 +166,16 @@ export class EventHub {
   /** Aborted when the hub closes. */
   get closing(): AbortSignal {
     return this.abort.signal;
+  }
+
+  /**
+   * The transaction id of the ledger's first event, once the hub knows it (undefined if the hub
+   * closes first): what tells this ledger from another kept under the same data directory.
+   */
+  async ledgerOrigin(): Promise<string | undefined> {
+    void this.start();
+    await untilAborted(this.originKnown.promise, this.abort.signal);
+    return this.origin;
   }
 
   /**
@@ -318,6 +329,7 @@ export class EventHub {
       const first = await firstEvent(this.ledger, signal);
       if (first?.transactionId === saved.origin) {
         this.origin = saved.origin;
+        this.originKnown.resolve();
         this.indexed = { block: saved.nextBlock, transactions: new Map() };
       } else if (first !== undefined) {
         await this.joins.clear();
@@ -329,7 +341,10 @@ export class EventHub {
   }
 
   private async learn(event: ChaincodeEvent): Promise<void> {
-    this.origin ??= event.transactionId;
+    if (this.origin === undefined) {
+      this.origin = event.transactionId;
+      this.originKnown.resolve();
+    }
     if (event.blockNumber !== this.indexed.block) {
       // The blocks before this one are complete.
       await this.joins.commit({ nextBlock: event.blockNumber, origin: this.origin });
