@@ -479,7 +479,7 @@ describe('each step only by the role and organisation that own it', () => {
     refused(
       await scan(id, rid, 'CN'),
       422,
-      "a scan of type 'exited' must be in an EU member state (the destination FR is one), not CN",
+      "a scan of type 'exited' must be in the EU (the destination FR is in it), not CN",
     );
     refused(
       await step(id, rid, 'scan', 'express-operator', { type: 'exited', location: 'USJFK', country: 'FR' }),

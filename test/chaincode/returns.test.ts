@@ -191,6 +191,15 @@ describe('what may be returned', () => {
     expect(() => assertReturnable(ordered, [], [{ lineNo: 1, quantity }])).not.toThrow();
   });
 
+  it('takes exactly what is left, however finely earlier returns (recorded before the rule) cut the line', () => {
+    const one = [{ lineNo: 1, quantity: 1, unit: 'pcs' }];
+    expect(() => assertReturnable(one, [{ lineNo: 1, quantity: 0.5 }], [{ lineNo: 1, quantity: 0.5 }])).not.toThrow();
+    const kilo = [{ lineNo: 1, quantity: 1, unit: 'kg' }];
+    expect(() => assertReturnable(kilo, [{ lineNo: 1, quantity: 0.0001 }], [{ lineNo: 1, quantity: 0.9999 }])).not.toThrow();
+    // Anything but the rest still comes back to the unit's precision.
+    expect(() => assertReturnable(one, [{ lineNo: 1, quantity: 0.5 }], [{ lineNo: 1, quantity: 0.25 }])).toThrow(/a whole number/);
+  }); // prettier-ignore
+
   it('counts fractional quantities exactly, and says what is left as written', () => {
     const kilos = [{ lineNo: 1, quantity: 0.7 }];
     const earlier = [
@@ -231,17 +240,27 @@ describe('where a scan proves the goods left', () => {
     [exited('FRCDG'), toFR, undefined],
     [exited('DEFRA'), toFR, undefined],
     [exited('BEBRU'), toFR, undefined],
-    [exited('CNSHA'), toFR, "a scan of type 'exited' must be in an EU member state (the destination FR is one), not CN"],
-    [exited('GBLHR'), toFR, "a scan of type 'exited' must be in an EU member state (the destination FR is one), not GB"],
+    [exited('CNSHA'), toFR, "a scan of type 'exited' must be in the EU (the destination FR is in it), not CN"],
+    [exited('GBLHR'), toFR, "a scan of type 'exited' must be in the EU (the destination FR is in it), not GB"],
+    // Monaco and the French outermost regions are in the EU's customs territory; San Marino in its union.
+    [exited('MCMON'), toFR, undefined],
+    [exited('RERUN'), toFR, undefined],
+    [exited('FRNCE'), { destinationCountry: 'MC', originCountry: 'CN' }, undefined],
+    [exited('ITBLQ'), { destinationCountry: 'SM', originCountry: 'CN' }, undefined],
+    [exited('LIVDZ'), { destinationCountry: 'CH', originCountry: 'CN' }, undefined],
+    [exited('FRMLH'), { destinationCountry: 'CH', originCountry: 'CN' }, "a scan of type 'exited' must be in Switzerland and Liechtenstein (the destination CH is in it), not FR"],
     [exited('CNSHA'), toCN, undefined],
     [exited('HKHKG'), toCN, "a scan of type 'exited' must be in CN (destination), not HK"],
     [exited('USJFK'), toUS, undefined],
     [exited('CAYVR'), toUS, "a scan of type 'exited' must be in US (destination), not CA"],
-    // Back at origin means the origin country itself, even a member state.
+    // Back at origin means back in the origin's customs territory: the EU's for a member state.
     [arrived('USLAX'), toCN, undefined],
     [arrived('DEFRA'), toUS, undefined],
-    [arrived('FRCDG'), toUS, "a scan of type 'arrived_at_origin' must be in DE (origin), not FR"],
+    [arrived('NLAMS'), { destinationCountry: 'GB', originCountry: 'DE' }, undefined],
+    [arrived('GBLHR'), toUS, "a scan of type 'arrived_at_origin' must be in the EU (the origin DE is in it), not GB"],
     [arrived('CNSHA'), toFR, undefined],
+    // Hong Kong is a customs territory of its own.
+    [arrived('HKHKG'), toFR, "a scan of type 'arrived_at_origin' must be in CN (origin), not HK"],
     // The country is the location's: a UN/LOCODE begins with its country's code.
     [exited('USJFK', 'FR'), toFR, 'the scan says country FR but its location USJFK is in US'],
     [arrived('FRCDG', 'CN'), toFR, 'the scan says country CN but its location FRCDG is in FR'],

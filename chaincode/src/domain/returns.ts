@@ -256,12 +256,14 @@ export function assertReturnable(
     seen.add(line.lineNo);
     const order = ordered.find((o) => o.lineNo === line.lineNo);
     if (!order) throw new Error(`the order has no line ${line.lineNo}`);
-    assertQuantityFits(order, line.quantity);
     const earlier = alreadyReturned.filter((r) => r.lineNo === line.lineNo).map((r) => r.quantity);
     const { scaled, show } = onOneScale([order.quantity, line.quantity, ...earlier]);
     const [quantity, asked, ...returned] = scaled as [bigint, bigint, ...bigint[]];
     const before = returned.reduce((n, q) => n + q, 0n);
     const left = quantity - before;
+    // Exactly what is left may always go back, however finely earlier returns (some recorded before
+    // this rule) cut the line.
+    if (asked !== left) assertQuantityFits(order, line.quantity);
     if (asked > left) {
       // As written: 1e+308 scaled would print as 309 digits.
       throw new Error(
@@ -505,10 +507,21 @@ export const ReturnScan = z.strictObject({
 export type ReturnScan = z.infer<typeof ReturnScan>;
 
 /**
- * Where a scan proves the goods left: an exit from the destination's customs territory (for a
- * member state, the EU's: goods leave it through any member state), or arrival back in the origin
- * country itself. The place is the location's: a UN/LOCODE begins with its country's code, so a
- * country that differs from it is the carrier's word against its own location.
+ * Customs territories larger than one country, by the country codes that share one: goods leave it,
+ * or come back into it, through any of them. The EU's: its member states, Monaco (inside it), San
+ * Marino (customs union) and the French outermost regions that have codes of their own. Switzerland
+ * and Liechtenstein (customs treaty). Hong Kong is not China's: a separate customs territory.
+ */
+const CUSTOMS_TERRITORIES: readonly { readonly name: string; readonly countries: readonly string[] }[] = [
+  { name: 'the EU', countries: [...EU_MEMBER_STATES, 'MC', 'SM', 'GF', 'GP', 'MQ', 'RE', 'YT'] },
+  { name: 'Switzerland and Liechtenstein', countries: ['CH', 'LI'] },
+];
+
+/**
+ * Where a scan proves the goods left: an exit from the destination's customs territory, or arrival
+ * back in the origin's (`CUSTOMS_TERRITORIES`, else the country itself). The place is the
+ * location's: a UN/LOCODE begins with its country's code, so a country that differs from it is the
+ * carrier's word against its own location.
  */
 export function assertScanPlace(
   scan: ReturnScan,
@@ -518,20 +531,14 @@ export function assertScanPlace(
   if (scan.country !== at) {
     throw new Error(`the scan says country ${scan.country} but its location ${scan.location} is in ${at}`);
   }
-  if (scan.type === 'arrived_at_origin') {
-    if (at === route.originCountry) return;
-    throw new Error(`a scan of type '${scan.type}' must be in ${route.originCountry} (origin), not ${at}`);
-  }
-  const destination = route.destinationCountry;
-  if (EU_MEMBER_STATES.includes(destination)) {
-    if (EU_MEMBER_STATES.includes(at)) return;
-    throw new Error(
-      `a scan of type '${scan.type}' must be in an EU member state (the destination ${destination} is one), not ${at}`,
-    );
-  }
-  if (at !== destination) {
-    throw new Error(`a scan of type '${scan.type}' must be in ${destination} (destination), not ${at}`);
-  }
+  const [country, role] =
+    scan.type === 'arrived_at_origin'
+      ? [route.originCountry, 'origin']
+      : [route.destinationCountry, 'destination'];
+  const territory = CUSTOMS_TERRITORIES.find((t) => t.countries.includes(country));
+  if (territory ? territory.countries.includes(at) : at === country) return;
+  const where = territory ? `${territory.name} (the ${role} ${country} is in it)` : `${country} (${role})`;
+  throw new Error(`a scan of type '${scan.type}' must be in ${where}, not ${at}`);
 }
 
 export const ReturnDecision = z

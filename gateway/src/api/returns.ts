@@ -106,7 +106,7 @@ export function returnsRoutes(service: ReturnsService): RouteDefinition[] {
     returnStep({
       path: 'scan',
       summary:
-        'Proof the goods left: exit scan in the destination (any EU member state for one), or arrival scan back at origin; country as its UN/LOCODE’s',
+        'Proof the goods left: exit scan in the destination’s customs territory (the EU’s for a member state), or arrival scan back in the origin’s; country as its UN/LOCODE’s',
       roles: ['post', 'express'],
       body: ReturnScan,
       run: (principal, id, returnId, body) => service.scan(principal, id, returnId, body),
