@@ -172,6 +172,11 @@ describe('the carrier the platform names for a return', () => {
     expect(list.body.returns.map((r) => r.returnId)).toEqual([named.body.returnId]);
     refused(await express.get(`/v1/consignments/${id}/returns/${own.body.returnId}`), 404, `consignment ${id} is not visible to ExpressMSP`);
     refused(await express.get(`/v1/consignments/${id}`), 404, /not visible|does not exist/);
+    // A step on another return is answered as on one that does not exist: nothing tells them apart.
+    for (const rid of [own.body.returnId, 'RT-NO-SUCH-RETURN']) {
+      refused(await ship(id, rid), 404, `consignment ${id} is not visible to ExpressMSP`);
+      refused(await scan(id, rid, 'FR'), 404, `consignment ${id} is not visible to ExpressMSP`);
+    }
 
     // Its events: that return's, from its request on.
     expect((await ship(id, named.body.returnId)).status).toBe(201);

@@ -34,7 +34,6 @@ import {
 } from '../domain/returns';
 import { assertAllowed } from '../domain/roles';
 import {
-  ConsignmentId,
   OrderPayload,
   parseJsonWith,
   parseWith,
@@ -244,7 +243,7 @@ export class ReturnsContract extends Contract {
   ): Promise<string> {
     const caller = await resolveCaller(ctx);
     assertAllowed('shipReturn', caller);
-    const current = await this.load(ctx, consignmentId, returnId);
+    const current = await this.load(ctx, caller, consignmentId, returnId);
     if (current.carrierMspId !== caller.mspId) {
       throw new Error(`only the carrier of return ${current.returnId} (${current.carrierMspId}) may ship it`);
     }
@@ -296,7 +295,7 @@ export class ReturnsContract extends Contract {
   ): Promise<string> {
     const caller = await resolveCaller(ctx);
     assertAllowed('scanReturn', caller);
-    const current = await this.load(ctx, consignmentId, returnId);
+    const current = await this.load(ctx, caller, consignmentId, returnId);
     if (current.carrierMspId !== caller.mspId) {
       throw new Error(`only the carrier of return ${current.returnId} (${current.carrierMspId}) may scan it`);
     }
@@ -332,7 +331,7 @@ export class ReturnsContract extends Contract {
   public async refund(ctx: Context, consignmentId: string, returnId: string): Promise<string> {
     const caller = await resolveCaller(ctx);
     assertAllowed('refundReturn', caller);
-    const current = await this.load(ctx, consignmentId, returnId);
+    const current = await this.load(ctx, caller, consignmentId, returnId);
     const consignment = await loadConsignment(ctx, current.consignmentId);
     const refunder = consignment.paymentMspId ?? consignment.platformMspId;
     if (refunder !== caller.mspId) {
@@ -401,7 +400,7 @@ export class ReturnsContract extends Contract {
   ): Promise<string> {
     const caller = await resolveCaller(ctx);
     assertAllowed('decideReturn', caller);
-    const current = await this.load(ctx, consignmentId, returnId);
+    const current = await this.load(ctx, caller, consignmentId, returnId);
     assertStep('decide', stateOf(current), current.returnId);
     const decision = parseJsonWith(ReturnDecision, 'return decision', decisionJson);
     const { policy } = current;
@@ -466,17 +465,7 @@ export class ReturnsContract extends Contract {
   @Returns('string')
   public async get(ctx: Context, consignmentId: string, returnId: string): Promise<string> {
     const caller = await resolveCaller(ctx);
-    const { consignment, sees } = await readingConsignment(ctx, caller, consignmentId);
-    const id = consignment.consignmentId;
-    if (sees) return result(await this.load(ctx, id, returnId));
-    // Answered as for any outsider unless it names the caller, so no one learns which returns exist.
-    const record = await readJson<ReturnRecord>(
-      ctx,
-      returnKey(ctx, id, parseWith(ReturnIdArg, 'returnId', returnId)),
-    );
-    const [readable] = returnsReadableBy(caller.mspId, sees, record ? [record] : []);
-    if (!readable) throw notVisible(id, caller);
-    return result(readable);
+    return result(await this.load(ctx, caller, consignmentId, returnId));
   }
 
   /**
@@ -534,11 +523,26 @@ export class ReturnsContract extends Contract {
 
   // ---------------------------------------------------------------- helpers (not transactions)
 
-  private async load(ctx: Context, consignmentId: string, returnId: string): Promise<ReturnRecord> {
-    const id = parseWith(ConsignmentId, 'consignmentId', consignmentId);
+  /**
+   * A return as `caller` may read it or take a step on it. To a caller that neither sees the
+   * consignment nor is the return's named carrier it is not visible, exactly as a missing return
+   * would be, so that no one learns which returns exist from a refusal.
+   */
+  private async load(
+    ctx: Context,
+    caller: Caller,
+    consignmentId: string,
+    returnId: string,
+  ): Promise<ReturnRecord> {
+    const { consignment, sees } = await readingConsignment(ctx, caller, consignmentId);
+    const id = consignment.consignmentId;
     const rid = parseWith(ReturnIdArg, 'returnId', returnId);
     const record = await readJson<ReturnRecord>(ctx, returnKey(ctx, id, rid));
-    if (!record) throw new Error(`return ${rid} of consignment ${id} does not exist`);
+    if (!record) {
+      if (sees) throw new Error(`return ${rid} of consignment ${id} does not exist`);
+      throw notVisible(id, caller);
+    }
+    if (returnsReadableBy(caller.mspId, sees, [record]).length === 0) throw notVisible(id, caller);
     return record;
   }
 
