@@ -105,7 +105,7 @@ export function batchRoutes(service: ConsignmentService): RouteDefinition[] {
       path: '/v1/batch',
       summary: 'Submit many operations (create, order, payment, logistics, declaration, movement) at once',
       description:
-        'Each operation is validated and authorised like its single request and answered on its own, in request order (status, and txId or problem). An operation the ledger could not take now (503, 504) carries retryAfter (seconds): the answer is kept under the batch’s Idempotency-Key like any other, so that nothing applied is applied twice, and such operations go again in a new batch with a new key.',
+        'Each operation is validated and authorised like its single request and answered on its own, in request order (status, and txId or problem). An operation the ledger could not take now (503, 504) carries retryAfter (seconds), and so do the operations of later rounds, which are then not tried: the answer is kept under the batch’s Idempotency-Key like any other, so that nothing applied is applied twice, and such operations go again in a new batch with a new key.',
       tags: ['batch'],
       roles: 'any',
       query: NoQuery,
@@ -127,15 +127,34 @@ export function batchRoutes(service: ConsignmentService): RouteDefinition[] {
         });
         while (queues.size > 0) {
           const round = [...queues.values()].map((queue) => queue[0]!);
-          const answered = await Promise.all(
-            transactionsOf(round).map((operations) => applyTransaction(service, principal, operations)),
-          );
-          for (const result of answered.flat()) {
+          const answered = (
+            await Promise.all(
+              transactionsOf(round).map((operations) => applyTransaction(service, principal, operations)),
+            )
+          ).flat();
+          for (const result of answered) {
             results[result.index] = result;
             const consignmentId = body.operations[result.index]!.consignmentId;
             const queue = queues.get(consignmentId)!;
             queue.shift();
             if (queue.length === 0) queues.delete(consignmentId);
+          }
+          // The ledger could not take part of this round: the later rounds are not tried. They would
+          // likely fail alike, and a retry of the batch (its answer lost) must meet the same rounds
+          // as this run, so that what this run committed is answered from it, not applied again.
+          const notNow = answered.find((r) => r.retryAfter !== undefined);
+          if (notNow) {
+            for (const op of [...queues.values()].flat()) {
+              results[op.index] = {
+                index: op.index,
+                status: 503,
+                problem: {
+                  detail: 'not tried: the ledger could not take an earlier operation of this batch',
+                },
+                retryAfter: notNow.retryAfter,
+              };
+            }
+            break;
           }
         }
         const succeeded = results.filter((r) => r.status < 300).length;
