@@ -259,6 +259,10 @@ describe('where a scan proves the goods left', () => {
     [arrived('NLAMS'), { destinationCountry: 'GB', originCountry: 'DE' }, undefined],
     [arrived('GBLHR'), toUS, "a scan of type 'arrived_at_origin' must be in the EU (the origin DE is in it), not GB"],
     [arrived('CNSHA'), toFR, undefined],
+    // Within one territory, back at origin means the origin country itself: the destination is in it too.
+    [arrived('FRPAR'), { destinationCountry: 'FR', originCountry: 'DE' }, "a scan of type 'arrived_at_origin' must be in DE (origin), not FR"],
+    [arrived('DEFRA'), { destinationCountry: 'FR', originCountry: 'DE' }, undefined],
+    [arrived('CHZRH'), { destinationCountry: 'CH', originCountry: 'LI' }, "a scan of type 'arrived_at_origin' must be in LI (origin), not CH"],
     // Hong Kong is a customs territory of its own.
     [arrived('HKHKG'), toFR, "a scan of type 'arrived_at_origin' must be in CN (origin), not HK"],
     // The country is the location's: a UN/LOCODE begins with its country's code.

@@ -72,7 +72,7 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-type Results = { results: { index: number; status: number; txId?: string }[] };
+type Results = { results: { index: number; status: number; txId?: string; retryAfter?: string }[] };
 
 /** One run of the batch route's handler for this body, as route.ts runs a keyed request. */
 const runBatch = async (body: unknown, key: string) =>
@@ -101,8 +101,13 @@ it('answers each operation from the transaction that holds it, and applies nothi
   peerDown.on = true;
   const first = await runBatch(body, 'batch-key-0001');
   peerDown.on = false;
-  // The order, in the next round, is not tried.
-  expect(first.results.map((r) => r.status)).toEqual([503, 503, 503, 503]);
+  // The order, in the next round, is not tried, and is to be sent again as late as the others.
+  expect(first.results.map((r) => [r.status, r.retryAfter])).toEqual([
+    [503, '2'],
+    [503, '2'],
+    [503, '2'],
+    [503, '2'],
+  ]);
   const again = await runBatch(body, 'batch-key-0001');
 
   expect(again.results.map((r) => r.status)).toEqual([201, 409, 201, 201]);

@@ -535,7 +535,13 @@ export function assertScanPlace(
     scan.type === 'arrived_at_origin'
       ? [route.originCountry, 'origin']
       : [route.destinationCountry, 'destination'];
-  const territory = CUSTOMS_TERRITORIES.find((t) => t.countries.includes(country));
+  const territoryOf = (c: string) => CUSTOMS_TERRITORIES.find((t) => t.countries.includes(c));
+  // Back "home" inside the destination's own territory (a German seller's parcel to France) proves
+  // nothing left it: then only the origin country itself will do.
+  const territory =
+    scan.type === 'arrived_at_origin' && territoryOf(country) === territoryOf(route.destinationCountry)
+      ? undefined
+      : territoryOf(country);
   if (territory ? territory.countries.includes(at) : at === country) return;
   const where = territory ? `${territory.name} (the ${role} ${country} is in it)` : `${country} (${role})`;
   throw new Error(`a scan of type '${scan.type}' must be in ${where}, not ${at}`);

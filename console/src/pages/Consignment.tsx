@@ -622,7 +622,8 @@ function StartReturn({ id, next, onDone }: { id: string; next: number; onDone: (
   const { api } = useSession();
   const [reason, setReason] = useState('not_as_described');
   const [lines, setLines] = useState('1:1');
-  const [authorisation, setAuthorisation] = useState(`RMA-${id}-${next}`);
+  // A reference holds 64 characters: the number first, so a long id cut short keeps it apart.
+  const [authorisation, setAuthorisation] = useState(`RMA-${next}-${id}`.slice(0, 64));
   const parsed = lines
     .split(',')
     .map((part) => part.trim().split(':').map(Number))

@@ -105,7 +105,7 @@ export function batchRoutes(service: ConsignmentService): RouteDefinition[] {
       path: '/v1/batch',
       summary: 'Submit many operations (create, order, payment, logistics, declaration, movement) at once',
       description:
-        'Each operation is validated and authorised like its single request and answered on its own, in request order (status, and txId or problem). An operation the ledger could not take now (503, 504) carries retryAfter (seconds), and so do the operations of later rounds, which are then not tried: the answer is kept under the batch’s Idempotency-Key like any other, so that nothing applied is applied twice, and such operations go again in a new batch with a new key.',
+        'Each operation is validated and authorised like its single request and answered on its own, in request order (status, and txId or problem). An operation the ledger could not take now (503, 504, or a conflict it kept losing: 409) carries retryAfter (seconds), and so do the operations of later rounds, which are then not tried (503, with the round’s longest retryAfter): the answer is kept under the batch’s Idempotency-Key like any other, so that nothing applied is applied twice, and such operations go again in a new batch with a new key.',
       tags: ['batch'],
       roles: 'any',
       query: NoQuery,
@@ -142,8 +142,10 @@ export function batchRoutes(service: ConsignmentService): RouteDefinition[] {
           // The ledger could not take part of this round: the later rounds are not tried. They would
           // likely fail alike, and a retry of the batch (its answer lost) must meet the same rounds
           // as this run, so that what this run committed is answered from it, not applied again.
-          const notNow = answered.find((r) => r.retryAfter !== undefined);
-          if (notNow) {
+          const waits = answered.flatMap((r) => (r.retryAfter === undefined ? [] : [Number(r.retryAfter)]));
+          if (waits.length > 0) {
+            // The longest wait of the round: a conflict's is 0, a ledger that is down asks for more.
+            const retryAfter = String(Math.max(...waits));
             for (const op of [...queues.values()].flat()) {
               results[op.index] = {
                 index: op.index,
@@ -151,7 +153,7 @@ export function batchRoutes(service: ConsignmentService): RouteDefinition[] {
                 problem: {
                   detail: 'not tried: the ledger could not take an earlier operation of this batch',
                 },
-                retryAfter: notNow.retryAfter,
+                retryAfter,
               };
             }
             break;

@@ -76,7 +76,7 @@ export function returnsRoutes(service: ReturnsService): RouteDefinition[] {
       method: 'post',
       path: '/v1/consignments/{id}/returns',
       summary: 'Request the return of some or all of a released consignment’s order lines',
-      description: `By the consignment's platform, with the reason and its return authorisation (RMA), which admits one return: an authorisation already on a return of the consignment is refused (409). Partial returns add up to at most what was ordered; a quantity is whole for a line counted in articles (pcs, PCE, H87, pair, set, …), else has at most 3 decimals (or the ordered quantity’s own, if finer); otherwise 422 naming the order line. Without a returnId the gateway chooses one: derived from the Idempotency-Key when the request has one (a retry names the same return), else random. ${DEADLINES}`,
+      description: `By the consignment's platform, with the reason and its return authorisation (RMA), which admits one return: an authorisation already on a return of the consignment is refused (409). Partial returns add up to at most what was ordered; a quantity is whole for a line counted in articles (pcs, PCE, H87, pair, set, …), else has at most 3 decimals (or the ordered quantity’s own, if finer), unless it is exactly what is left of the line; otherwise 422 naming the order line. Without a returnId the gateway chooses one: derived from the Idempotency-Key when the request has one (a retry names the same return), else random. ${DEADLINES}`,
       tags: TAGS,
       roles: ['platform'],
       params: ConsignmentIdParam,
