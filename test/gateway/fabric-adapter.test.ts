@@ -628,6 +628,15 @@ describe('FabricLedger over the Fabric Gateway protocol (a fake peer)', () => {
       value: { kind: 'order' },
     });
     expect(peer.proposals).toHaveLength(2);
+    // So is customs' refusal to assess records it does not see yet (a 422, not a 404).
+    const notYet = refusal(
+      'consignment CN-1 has no logistics data yet: the assessment needs order, payment and logistics',
+    );
+    peer.onEndorse = () => (peer.proposals.length === 3 ? notYet : Buffer.from('{"kind":"order"}'));
+    await expect(client.submit(principal, 'customs:assess', ['CN-1'])).resolves.toMatchObject({
+      value: { kind: 'order' },
+    });
+    expect(peer.proposals).toHaveLength(4);
 
     // Lasting: four more proposals, then the refusal as it is.
     peer.onEndorse = () => absent;
@@ -635,14 +644,14 @@ describe('FabricLedger over the Fabric Gateway protocol (a fake peer)', () => {
       .submit(principal, 'consignment:submitOrder', ['CN-1'])
       .catch((e: unknown) => e);
     expect(chaincodeMessage(lasting as EndorseError)).toBe('consignment CN-1 does not exist');
-    expect(peer.proposals).toHaveLength(7);
+    expect(peer.proposals).toHaveLength(9);
 
     // Any other refusal stands at once.
     peer.onEndorse = () => refusal('consignment CN-1 already exists');
     await expect(client.submit(principal, 'consignment:submitOrder', ['CN-1'])).rejects.toBeInstanceOf(
       EndorseError,
     );
-    expect(peer.proposals).toHaveLength(8);
+    expect(peer.proposals).toHaveLength(10);
     // On the embedded ledger (no option) nothing is retried.
     peer.onEndorse = () => absent;
     await expect(
@@ -650,7 +659,7 @@ describe('FabricLedger over the Fabric Gateway protocol (a fake peer)', () => {
         'CN-1',
       ]),
     ).rejects.toBeInstanceOf(EndorseError);
-    expect(peer.proposals).toHaveLength(9);
+    expect(peer.proposals).toHaveLength(11);
   });
 
   it('on Fabric a refusal by some of the organisations asked, the others having endorsed, is proposed again; one by all stands', async () => {

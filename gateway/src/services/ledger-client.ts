@@ -164,10 +164,16 @@ export class LedgerClient {
 /** Block numbers of committed transactions (each asked once); a transaction no block holds is absent. */
 export type BlockIndex = ReadonlyMap<string, bigint>;
 
-/** A chaincode refusal at endorsement saying that something does not exist (a 404 refusal). */
+/** Customs' refusal to assess a consignment whose order, payment or logistics it does not see yet. */
+const RECORDS_NOT_YET = / has no [a-z, ]+ data yet: /;
+
+/**
+ * A chaincode refusal at endorsement saying that something does not exist (a 404 refusal), or that
+ * a consignment's records are not all there yet: what a peer a block behind says.
+ */
 function refusedAsAbsent(error: unknown): boolean {
   const refusal = error instanceof EndorseError ? chaincodeMessage(error) : undefined;
-  return refusal !== undefined && statusForRefusal(refusal) === 404;
+  return refusal !== undefined && (statusForRefusal(refusal) === 404 || RECORDS_NOT_YET.test(refusal));
 }
 
 /**
