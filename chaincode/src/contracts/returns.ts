@@ -243,7 +243,7 @@ export class ReturnsContract extends Contract {
   ): Promise<string> {
     const caller = await resolveCaller(ctx);
     assertAllowed('shipReturn', caller);
-    const current = await this.load(ctx, caller, consignmentId, returnId);
+    const { current } = await this.load(ctx, caller, consignmentId, returnId);
     if (current.carrierMspId !== caller.mspId) {
       throw new Error(`only the carrier of return ${current.returnId} (${current.carrierMspId}) may ship it`);
     }
@@ -295,7 +295,7 @@ export class ReturnsContract extends Contract {
   ): Promise<string> {
     const caller = await resolveCaller(ctx);
     assertAllowed('scanReturn', caller);
-    const current = await this.load(ctx, caller, consignmentId, returnId);
+    const { current, consignment } = await this.load(ctx, caller, consignmentId, returnId);
     if (current.carrierMspId !== caller.mspId) {
       throw new Error(`only the carrier of return ${current.returnId} (${current.carrierMspId}) may scan it`);
     }
@@ -303,7 +303,6 @@ export class ReturnsContract extends Contract {
     const now = txTime(ctx);
     assertBeforeDeadline('arrival', current.deadlines, current.policy, current.destinationCountry, now);
     const scan = parseJsonWith(ReturnScan, 'return scan', scanJson);
-    const consignment = await loadConsignment(ctx, current.consignmentId);
     assertScanPlace(scan, {
       destinationCountry: current.destinationCountry,
       originCountry: consignment.joinKeys.originCountry,
@@ -331,8 +330,7 @@ export class ReturnsContract extends Contract {
   public async refund(ctx: Context, consignmentId: string, returnId: string): Promise<string> {
     const caller = await resolveCaller(ctx);
     assertAllowed('refundReturn', caller);
-    const current = await this.load(ctx, caller, consignmentId, returnId);
-    const consignment = await loadConsignment(ctx, current.consignmentId);
+    const { current, consignment } = await this.load(ctx, caller, consignmentId, returnId);
     const refunder = consignment.paymentMspId ?? consignment.platformMspId;
     if (refunder !== caller.mspId) {
       throw new Error(
@@ -400,7 +398,7 @@ export class ReturnsContract extends Contract {
   ): Promise<string> {
     const caller = await resolveCaller(ctx);
     assertAllowed('decideReturn', caller);
-    const current = await this.load(ctx, caller, consignmentId, returnId);
+    const { current, consignment } = await this.load(ctx, caller, consignmentId, returnId);
     assertStep('decide', stateOf(current), current.returnId);
     const decision = parseJsonWith(ReturnDecision, 'return decision', decisionJson);
     const { policy } = current;
@@ -410,7 +408,7 @@ export class ReturnsContract extends Contract {
     }
     const restoreTo =
       decision.outcome !== 'refused'
-        ? await this.assertWithinAssessment(ctx, caller, current, decision)
+        ? await this.assertWithinAssessment(ctx, caller, current, consignment, decision)
         : undefined;
     if (restoreTo !== undefined) {
       const collection = customsCollection(caller.network.customsMspId);
@@ -465,7 +463,7 @@ export class ReturnsContract extends Contract {
   @Returns('string')
   public async get(ctx: Context, consignmentId: string, returnId: string): Promise<string> {
     const caller = await resolveCaller(ctx);
-    return result(await this.load(ctx, caller, consignmentId, returnId));
+    return result((await this.load(ctx, caller, consignmentId, returnId)).current);
   }
 
   /**
@@ -524,16 +522,16 @@ export class ReturnsContract extends Contract {
   // ---------------------------------------------------------------- helpers (not transactions)
 
   /**
-   * A return as `caller` may read it or take a step on it. To a caller that neither sees the
-   * consignment nor is the return's named carrier it is not visible, exactly as a missing return
-   * would be, so that no one learns which returns exist from a refusal.
+   * A return as `caller` may read it or take a step on it, with its consignment. To a caller that
+   * neither sees the consignment nor is the return's named carrier it is not visible, exactly as a
+   * missing return would be, so that no one learns which returns exist from a refusal.
    */
   private async load(
     ctx: Context,
     caller: Caller,
     consignmentId: string,
     returnId: string,
-  ): Promise<ReturnRecord> {
+  ): Promise<{ current: ReturnRecord; consignment: ConsignmentRecord }> {
     const { consignment, sees } = await readingConsignment(ctx, caller, consignmentId);
     const id = consignment.consignmentId;
     const rid = parseWith(ReturnIdArg, 'returnId', returnId);
@@ -543,7 +541,7 @@ export class ReturnsContract extends Contract {
       throw notVisible(id, caller);
     }
     if (returnsReadableBy(caller.mspId, sees, [record]).length === 0) throw notVisible(id, caller);
-    return record;
+    return { current: record, consignment };
   }
 
   private async advance(
@@ -595,6 +593,7 @@ export class ReturnsContract extends Contract {
     ctx: Context,
     caller: Caller,
     current: ReturnRecord,
+    consignment: ConsignmentRecord,
     decision: ReturnDecision,
   ): Promise<BuyerQuotaFiling | undefined> {
     const id = current.consignmentId;
@@ -616,7 +615,6 @@ export class ReturnsContract extends Contract {
         `the decision is in ${decision.currency} but customs assessed consignment ${id} in ${duty.currency}`,
       );
     }
-    const consignment = await loadConsignment(ctx, id);
     const order = await this.keptFields(ctx, consignment, 'order', OrderLines);
     const others = (await listByPartialKey<ReturnRecord>(ctx, KeyType.return, [id])).filter(
       (r) => r.returnId !== current.returnId && r.decision,
