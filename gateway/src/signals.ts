@@ -24,3 +24,26 @@ export function linkedSignal(a: AbortSignal, b: AbortSignal): { signal: AbortSig
     },
   };
 }
+
+/**
+ * Resolves when `promise` does or the signal aborts, whichever comes first, leaving nothing
+ * attached to either afterwards but a reaction on `promise`. (Racing against one long-lived
+ * promise instead adds a reaction to it at every wait, kept until it settles: a subscription that
+ * stays open for days held one per event it waited for.)
+ */
+export function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const onAbort = (): void => resolve();
+    signal.addEventListener('abort', onAbort, { once: true });
+    void promise.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
+}
+
+/** A pause that does not keep the process alive. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

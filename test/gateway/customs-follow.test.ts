@@ -24,6 +24,7 @@ import { EventHub } from '../../gateway/src/services/event-hub.js';
 import { JoinStore } from '../../gateway/src/services/join-store.js';
 import { LedgerClient } from '../../gateway/src/services/ledger-client.js';
 import { openGatewayStore, type GatewayStore } from '../../gateway/src/storage/gateway-store.js';
+import { ledgerWith } from '../support/ledger-with.js';
 import { logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
 
 let dataDir: string;
@@ -66,14 +67,10 @@ beforeAll(async () => {
   const identities = new EnrollingIdentityProvider(ledger);
   const unavailable = () =>
     new GatewayError(GrpcStatus.UNAVAILABLE, 'failed to find any endorsing peers for org(s): CustomsMSP');
-  const customsLedger: LedgerPort = new Proxy(ledger as LedgerPort, {
-    get: (target, name, receiver) => {
-      const value = Reflect.get(target, name, receiver) as unknown;
-      if (name !== 'submit' && name !== 'evaluate') return typeof value === 'function' ? value.bind(target) : value;
-      return (...args: unknown[]) =>
-        door.shut ? Promise.reject(unavailable()) : (value as (...a: unknown[]) => unknown).apply(target, args);
-    },
-  }); // prettier-ignore
+  const customsLedger = ledgerWith(ledger, {
+    submit: (...args) => (door.shut ? Promise.reject(unavailable()) : ledger.submit(...args)),
+    evaluate: (...args) => (door.shut ? Promise.reject(unavailable()) : ledger.evaluate(...args)),
+  });
   customs = new CustomsService(
     new LedgerClient(customsLedger, identities),
     network,
@@ -186,20 +183,14 @@ describe('customs’ automatic pipeline', () => {
     let failures = 0;
     // The hub's own index reads the ledger first; customs' subscription is the second stream.
     let streams = 0;
-    const failingOnce: LedgerPort = new Proxy(ledger as LedgerPort, {
-      get: (target, name, receiver) => {
-        const value = Reflect.get(target, name, receiver) as unknown;
-        if (name !== 'events') return typeof value === 'function' ? value.bind(target) : value;
-        return (...args: unknown[]) => {
-          if (++streams === 2) {
-            failures++;
-            // eslint-disable-next-line require-yield
-            return (async function* () {
-              throw new GatewayError(7, 'access denied');
-            })();
-          }
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
+    const failingOnce = ledgerWith(ledger, {
+      events: (options) => {
+        if (++streams !== 2) return ledger.events(options);
+        failures++;
+        // eslint-disable-next-line require-yield
+        return (async function* () {
+          throw new GatewayError(7, 'access denied');
+        })();
       },
     });
     await run(async () => {

@@ -15,7 +15,8 @@ import type {
   EventsOptions,
   LedgerPort,
 } from '../../gateway/src/ledger/port.js';
-import { EventHub, untilAborted, type DeliveredEvent } from '../../gateway/src/services/event-hub.js';
+import { EventHub, type DeliveredEvent } from '../../gateway/src/services/event-hub.js';
+import { untilAborted } from '../../gateway/src/signals.js';
 import { JoinStore } from '../../gateway/src/services/join-store.js';
 import { logisticsPayload } from '../support/payloads.js';
 import { openGatewayStore, type GatewayStore } from '../../gateway/src/storage/gateway-store.js';

@@ -18,10 +18,11 @@ import type { Principal } from '../../gateway/src/auth/principal.js';
 import type { EmbeddedLedger } from '../../gateway/src/ledger/embedded/embedded-ledger.js';
 import { openEmbeddedNetwork } from '../../gateway/src/ledger/embedded/network.js';
 import { EnrollingIdentityProvider } from '../../gateway/src/ledger/identities.js';
-import { GatewayError, GrpcStatus, type LedgerPort } from '../../gateway/src/ledger/port.js';
+import { GatewayError, GrpcStatus } from '../../gateway/src/ledger/port.js';
 import { ConsignmentService } from '../../gateway/src/services/consignment-service.js';
 import { KeyedWrite } from '../../gateway/src/services/keyed-write.js';
 import { LedgerClient } from '../../gateway/src/services/ledger-client.js';
+import { ledgerWith } from '../support/ledger-with.js';
 import { declarationPayload, orderPayload } from '../support/payloads.js';
 
 let dataDir: string;
@@ -48,15 +49,11 @@ beforeAll(async () => {
     collectionsConfigPath: 'chaincode/collections_config.json',
   }));
   const identities = new EnrollingIdentityProvider(ledger);
-  const flaky: LedgerPort = new Proxy(ledger as LedgerPort, {
-    get: (target, name, receiver) => {
-      const value = Reflect.get(target, name, receiver) as unknown;
-      if (name !== 'submit') return typeof value === 'function' ? value.bind(target) : value;
-      return (...args: [unknown, string, { arguments?: readonly string[] }]) =>
-        peerDown.on && args[1] === 'consignment:batch' && args[2].arguments?.[0]?.includes('RB-Y1')
-          ? Promise.reject(new GatewayError(GrpcStatus.UNAVAILABLE, 'failed to find any endorsing peers for org(s): CustomsMSP'))
-          : (value as (...a: unknown[]) => unknown).apply(target, args);
-    },
+  const flaky = ledgerWith(ledger, {
+    submit: (identity, name, options) =>
+      peerDown.on && name === 'consignment:batch' && String(options?.arguments?.[0]).includes('RB-Y1')
+        ? Promise.reject(new GatewayError(GrpcStatus.UNAVAILABLE, 'failed to find any endorsing peers for org(s): CustomsMSP'))
+        : ledger.submit(identity, name, options),
   }); // prettier-ignore
   service = new ConsignmentService(new LedgerClient(flaky, identities), network);
   readers = new LedgerClient(ledger, identities);

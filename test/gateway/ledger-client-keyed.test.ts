@@ -15,10 +15,10 @@ import {
   GrpcStatus,
   TxValidationCode,
   type ClientIdentity,
-  type LedgerPort,
 } from '../../gateway/src/ledger/port.js';
 import { KeyedWrite } from '../../gateway/src/services/keyed-write.js';
 import { LedgerClient } from '../../gateway/src/services/ledger-client.js';
+import { ledgerWith } from '../support/ledger-with.js';
 import { CUSTOMS, PLATFORM, probeLedgerOptions } from '../support/probe-ledger.js';
 
 let dataDir = '';
@@ -100,15 +100,9 @@ describe('a keyed write run again', () => {
 
   it('asks to retry (UNAVAILABLE) when the transaction is not yet readable where it was looked up', async () => {
     await client.submit(run('k-8'), 'put', ['key5', json('v')]);
-    const lagging = new LedgerClient(
-      new Proxy(ledger as LedgerPort, {
-        get: (target, name, receiver) =>
-          name === 'committedTransaction'
-            ? async () => undefined
-            : (Reflect.get(target, name, receiver) as (...a: unknown[]) => unknown).bind(target),
-      }),
-      { identityFor: async () => identity },
-    );
+    const lagging = new LedgerClient(ledgerWith(ledger, { committedTransaction: async () => undefined }), {
+      identityFor: async () => identity,
+    });
     const error = await lagging.submit(run('k-8'), 'put', ['key5', json('v')]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GatewayError);
     expect(error).toMatchObject({ code: GrpcStatus.UNAVAILABLE });

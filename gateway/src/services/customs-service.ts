@@ -16,7 +16,8 @@ import {
 import type { Principal } from '../auth/principal.js';
 import { isRetryableConflict, problemFromLedgerError } from '../http/ledger-errors.js';
 import type { PipelineState } from './customs-pipeline-state.js';
-import { untilAborted, type EventHub } from './event-hub.js';
+import type { EventHub } from './event-hub.js';
+import { sleep, untilAborted } from '../signals.js';
 import type { LedgerClient } from './ledger-client.js';
 import { privateTransient } from './private-payload.js';
 import type { WriteResult } from './consignment-service.js';
@@ -364,10 +365,6 @@ export class CustomsService {
       }
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function json(value: unknown): Uint8Array {

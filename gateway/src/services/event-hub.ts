@@ -1,6 +1,6 @@
 import type { NetworkConfig, OrgRole } from '@customs-ledger/chaincode';
 import type { Principal } from '../auth/principal.js';
-import { linkedSignal } from '../signals.js';
+import { linkedSignal, sleep, untilAborted } from '../signals.js';
 import { HttpProblem } from '../http/problem.js';
 import { publicEvent } from '../policy/public-view.js';
 import type { ChaincodeEvent, LedgerPort } from '../ledger/port.js';
@@ -436,26 +436,4 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
   const promise = new Promise<void>((r) => (resolve = r));
   return { promise, resolve };
-}
-
-/**
- * Resolves when `promise` does or the signal aborts, whichever comes first, leaving nothing
- * attached to either afterwards but a reaction on `promise`. (Racing against one long-lived
- * promise instead adds a reaction to it at every wait, kept until it settles: a subscription that
- * stays open for days held one per event it waited for.)
- */
-export function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const onAbort = (): void => resolve();
-    signal.addEventListener('abort', onAbort, { once: true });
-    void promise.then(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    });
-  });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
