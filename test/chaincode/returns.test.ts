@@ -242,9 +242,12 @@ describe('where a scan proves the goods left', () => {
     [exited('BEBRU'), toFR, undefined],
     [exited('CNSHA'), toFR, "a scan of type 'exited' must be in the EU (the destination FR is in it), not CN"],
     [exited('GBLHR'), toFR, "a scan of type 'exited' must be in the EU (the destination FR is in it), not GB"],
-    // Monaco and the French outermost regions are in the EU's customs territory; San Marino in its union.
+    // Monaco, the French outermost regions and Åland are in the EU's customs territory; San Marino in its union.
     [exited('MCMON'), toFR, undefined],
     [exited('RERUN'), toFR, undefined],
+    [exited('MFMAR'), toFR, undefined],
+    [exited('AXMHQ'), { destinationCountry: 'FI', originCountry: 'CN' }, undefined],
+    [exited('BLSBH'), toFR, "a scan of type 'exited' must be in the EU (the destination FR is in it), not BL"],
     [exited('FRNCE'), { destinationCountry: 'MC', originCountry: 'CN' }, undefined],
     [exited('ITBLQ'), { destinationCountry: 'SM', originCountry: 'CN' }, undefined],
     [exited('LIVDZ'), { destinationCountry: 'CH', originCountry: 'CN' }, undefined],

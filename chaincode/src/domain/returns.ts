@@ -509,11 +509,12 @@ export type ReturnScan = z.infer<typeof ReturnScan>;
 /**
  * Customs territories larger than one country, by the country codes that share one: goods leave it,
  * or come back into it, through any of them. The EU's: its member states, Monaco (inside it), San
- * Marino (customs union) and the French outermost regions that have codes of their own. Switzerland
- * and Liechtenstein (customs treaty). Hong Kong is not China's: a separate customs territory.
+ * Marino (customs union), the French outermost regions that have codes of their own (Saint-Martin
+ * among them; Saint-Barthélemy left the EU in 2012) and Åland (outside the EU's VAT area, inside its
+ * customs territory). Switzerland and Liechtenstein (customs treaty). Hong Kong is not China's: a separate customs territory.
  */
 const CUSTOMS_TERRITORIES: readonly { readonly name: string; readonly countries: readonly string[] }[] = [
-  { name: 'the EU', countries: [...EU_MEMBER_STATES, 'MC', 'SM', 'GF', 'GP', 'MQ', 'RE', 'YT'] },
+  { name: 'the EU', countries: [...EU_MEMBER_STATES, 'MC', 'SM', 'GF', 'GP', 'MQ', 'RE', 'YT', 'MF', 'AX'] },
   { name: 'Switzerland and Liechtenstein', countries: ['CH', 'LI'] },
 ];
 
