@@ -34,6 +34,8 @@ export interface RunningGateway {
 
 /** How often answers kept for Idempotency-Key replays past their 24 hours are deleted. */
 const IDEMPOTENCY_SWEEP_MS = 60 * 60 * 1000;
+/** The first such sweep: after start-up's own work, yet within the life of a short-lived gateway. */
+const IDEMPOTENCY_FIRST_SWEEP_MS = 60 * 1000;
 
 export async function startGateway(
   config: GatewayConfig,
@@ -66,7 +68,10 @@ export async function startGateway(
   });
   const anchorer = new AuditAnchorer(auditLog, instrumented, auditIdentity, config.auditAnchor, logger);
   // Expired answers are only treated as absent until swept: without it they would stay on disk for good.
-  const idempotency = new LevelIdempotencyStore(store, { sweepIntervalMs: IDEMPOTENCY_SWEEP_MS });
+  const idempotency = new LevelIdempotencyStore(store, {
+    sweepIntervalMs: IDEMPOTENCY_SWEEP_MS,
+    firstSweepAfterMs: IDEMPOTENCY_FIRST_SWEEP_MS,
+  });
   const events = new EventHub(instrumented, network, new JoinStore(store));
   await events.start();
   const client = new LedgerClient(instrumented, identities, ledgerClientOptions(config.ledger));

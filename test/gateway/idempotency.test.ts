@@ -125,6 +125,24 @@ describe('LevelIdempotencyStore', () => {
     store.close();
   });
 
+  it('sweeps first when told, not a whole interval after opening', async () => {
+    let now = 0;
+    const earlier = new LevelIdempotencyStore(db, { ttlMs: 1_000, now: () => now });
+    await earlier.begin(SCOPE, 'idem-key-old', HASH);
+    await earlier.complete(SCOPE, 'idem-key-old', HASH, CREATED);
+    now = 1_000;
+    // As a gateway restarted more often than hourly: the first sweep comes soon after start.
+    const store = new LevelIdempotencyStore(db, {
+      ttlMs: 1_000,
+      now: () => now,
+      sweepIntervalMs: 60 * 60 * 1000,
+      firstSweepAfterMs: 10,
+    });
+    const stored = async () => (await db.keys().all()).filter((k) => k.includes('idem-key-old'));
+    await vi.waitFor(async () => expect(await stored()).toEqual([]), { timeout: 2_000 });
+    store.close();
+  });
+
   it('never confuses one scope with another, whatever the scope and key contain', async () => {
     const store = new LevelIdempotencyStore(db);
     // Pairs that a naive `${scope}/${key}` or `${scope}:${key}` would map to the same record.

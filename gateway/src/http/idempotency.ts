@@ -15,6 +15,11 @@ export interface IdempotencyStoreOptions {
   readonly ttlMs?: number;
   /** When set, expired records are deleted this often (the timer does not keep the process alive). */
   readonly sweepIntervalMs?: number;
+  /**
+   * When the first sweep runs (default: one interval after the store opens). A gateway restarted
+   * more often than the interval would otherwise never sweep.
+   */
+  readonly firstSweepAfterMs?: number;
   /** The clock, for tests. */
   readonly now?: () => number;
 }
@@ -31,7 +36,8 @@ export const IDEMPOTENCY_SUBLEVEL = 'idempotency';
  * - A record is written with `sync: true` (fsync) before the response is sent: once a client has
  *   seen an answer, a retry gets the same answer even after a machine crash.
  * - Records expire after `ttlMs` (24 h by default): checked on every read, and optionally deleted
- *   by a periodic sweep (`sweepIntervalMs`, or call `sweep()`); `close()` stops the sweep.
+ *   by a periodic sweep (`sweepIntervalMs`, first after `firstSweepAfterMs`, or call `sweep()`);
+ *   `close()` stops the sweep.
  * - "In flight" is known only in memory, in this process. After a crash nothing is in flight, so
  *   the client's retry is processed again. It proposes the same transaction ids as the first run
  *   (services/keyed-write.ts), which the ledger refuses to commit twice: where the first run's
@@ -49,7 +55,7 @@ export class LevelIdempotencyStore implements IdempotencyStore {
   private readonly now: () => number;
   private readonly inFlight = new Set<string>();
   private readonly locks = new Map<string, Promise<unknown>>();
-  private readonly sweeper: NodeJS.Timeout | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(db: Level<string, Uint8Array>, options: IdempotencyStoreOptions = {}) {
     this.ttlMs = options.ttlMs ?? DAY_MS;
@@ -59,9 +65,19 @@ export class LevelIdempotencyStore implements IdempotencyStore {
       keyEncoding: 'utf8',
       valueEncoding: 'utf8',
     });
-    if (options.sweepIntervalMs !== undefined) {
-      this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), options.sweepIntervalMs);
-      this.sweeper.unref();
+    const interval = options.sweepIntervalMs;
+    if (interval !== undefined) {
+      const sweepThenWait = (delay: number) => {
+        this.sweeper = setTimeout(() => {
+          void this.sweep()
+            .catch(() => undefined)
+            .finally(() => {
+              if (this.sweeper) sweepThenWait(interval);
+            });
+        }, delay);
+        this.sweeper.unref();
+      };
+      sweepThenWait(options.firstSweepAfterMs ?? interval);
     }
   }
 
@@ -124,7 +140,8 @@ export class LevelIdempotencyStore implements IdempotencyStore {
 
   /** Stops the periodic sweep. The database itself belongs to the caller. */
   close(): void {
-    if (this.sweeper) clearInterval(this.sweeper);
+    clearTimeout(this.sweeper);
+    this.sweeper = undefined;
   }
 
   private async read(id: string): Promise<StoredRecord | undefined> {
