@@ -198,7 +198,7 @@ function refused(reply: Reply, what: string, expectedStatus: number): void {
 // ------------------------------------------------------------------ the day's plan
 
 type Carrier = 'post-operator' | 'express-operator';
-type Mismatch = 'none' | 'payment-amount' | 'consignee';
+type Mismatch = 'none' | 'payment-amount' | 'consignee' | 'under-declared';
 /** What an officer does with a parcel that was not released automatically. */
 type Decision = 'refer' | 'inspect' | 'none';
 
@@ -316,7 +316,13 @@ function plan(n: number): Plan {
     phone: buyer.phone,
     address: { line1: buyer.line1, city: buyer.city, postcode: buyer.postcode, country: buyer.country },
   };
-  const mismatch: Mismatch = rng.chance(0.04) ? 'payment-amount' : rng.chance(0.03) ? 'consignee' : 'none';
+  const mismatch: Mismatch = rng.chance(0.04)
+    ? 'payment-amount'
+    : rng.chance(0.03)
+      ? 'consignee'
+      : rng.chance(0.03)
+        ? 'under-declared'
+        : 'none';
   const bonded = buyer.country === 'CN' && rng.chance(0.3);
   const declarantIsCarrier = express || rng.chance(0.5);
   const declarant = declarantIsCarrier ? carrier : platform.user;
@@ -403,7 +409,8 @@ function plan(n: number): Plan {
       lines: lines.map((l) => ({
         hsCode: l.line.hsCode,
         description: l.line.description,
-        value: l.line.lineValue,
+        // A mismatch as seen in practice: the declaration states a fraction of the price paid.
+        value: mismatch === 'under-declared' ? round2(l.line.lineValue * 0.3) : l.line.lineValue,
         currency,
       })),
       ...(collectsTax && destination.usesIoss ? { vatCollectionNumber: platform.ioss } : {}),
@@ -551,7 +558,7 @@ async function runConsignment(p: Plan): Promise<void> {
   if (
     !accepted(
       await api.post(p.declarant, `${base}/declaration`, p.declaration),
-      `${p.declarant} POST ${base}/declaration`,
+      `${p.declarant} POST ${base}/declaration${p.mismatch === 'under-declared' ? ' (under-declared)' : ''}`,
     )
   ) {
     return;

@@ -29,6 +29,7 @@ const order = orderPayload('ORD-1') as OrderPayload;
 const declaration = declarationPayload() as DeclarationPayload;
 const input: AssessConsignmentInput = {
   consignmentId: 'CN-1',
+  originCountry: 'CN',
   destinationCountry: 'FR',
   order,
   payment: {
@@ -67,7 +68,11 @@ describe('assessConsignment: release blockers', () => {
     ],
     ['watch-listed buyer', { buyer: { watchlisted: true } }, ['LANE_RED']],
     ['a decision already taken', { decisionsSoFar: 1 }, ['CUSTOMS_DECISION_TAKEN']],
-    ['no tariff for the destination', { destinationCountry: 'JP' }, ['REVENUE_NOT_ASSESSED']],
+    [
+      'no tariff for the destination',
+      { destinationCountry: 'JP', declaration: { ...declaration, destinationCountry: 'JP' } },
+      ['REVENUE_NOT_ASSESSED'],
+    ],
     [
       'an earlier parcel in a currency without a rate: the split check is not made',
       { recentConsignments: [{ value: 10, currency: 'JPY', at: '2026-11-19T10:00:00Z' }] },
@@ -78,6 +83,40 @@ describe('assessConsignment: release blockers', () => {
     const a = assessConsignment({ ...input, ...change });
     expect(a.blockers).toEqual(blockers);
     expect(a.releasable).toBe(blockers.length === 0);
+  });
+
+  it('a declaration that says less than the order fails the match: duty would follow the declaration', () => {
+    const underDeclared = { ...declaration, lines: [{ ...declaration.lines[0]!, value: 20 }] };
+    const a = assessConsignment({ ...input, declaration: underDeclared });
+    expect(a.match).toEqual({ complete: true, result: 'fail', reasons: ['DECLARATION_VALUE'] });
+    expect(a.risk.reasons).toContainEqual({
+      code: 'MATCH_DECLARATION_VALUE',
+      weight: 40,
+      detail: 'three-way match: DECLARATION_VALUE',
+    });
+    expect(a.blockers).toEqual(['MATCH_FAILED', 'LANE_AMBER']);
+  });
+
+  it('a declaration in a currency without a rate leaves the value comparison to an officer', () => {
+    const inUsd = { ...declaration, lines: [{ ...declaration.lines[0]!, currency: 'JPY' }] };
+    const a = assessConsignment({ ...input, declaration: inUsd });
+    expect(a.match.result).toBe('pass');
+    expect(a.risk.reasons.find((r) => r.code === 'RATE_MISSING')?.detail).toContain(
+      "declared values not compared with the order's: no JPY rate against EUR",
+    );
+    expect(a.blockers).toContain('RISK_INCOMPLETE');
+  });
+
+  it('checks the declaration’s and the waybill’s descriptions for vagueness, as the order’s', () => {
+    const vague = (a: ReturnType<typeof assessConsignment>) =>
+      a.risk.reasons.find((r) => r.code === 'VAGUE_DESCRIPTION')?.detail;
+    expect(vague(assessConsignment(input))).toBeUndefined();
+    const gift = { ...declaration, lines: [{ ...declaration.lines[0]!, description: 'Gift' }] };
+    expect(vague(assessConsignment({ ...input, declaration: gift }))).toBe(
+      'declaration line 1: vague description',
+    );
+    const waybill = { ...input.logistics, goodsDescription: 'clothes' };
+    expect(vague(assessConsignment({ ...input, logistics: waybill }))).toBe('waybill: vague description');
   });
 
   it('an order in a currency the tariff has no rate for waits for an officer instead of failing', () => {
@@ -112,7 +151,12 @@ describe('assessConsignment: release blockers', () => {
 });
 
 describe('assessConsignment: per-buyer limits (the demo tariff: China, 5,000 CNY a purchase, 26,000 a year)', () => {
-  const toChina = { ...input, destinationCountry: 'CN' };
+  const toChina = {
+    ...input,
+    originCountry: 'FR',
+    destinationCountry: 'CN',
+    declaration: { ...declaration, originCountry: 'FR', destinationCountry: 'CN' },
+  };
   const purchase = (a: ReturnType<typeof assessConsignment>) => a.buyerLimits!.purchase;
   const yearOf = (value: number, status: 'released' | 'seized' = 'released') => [
     { consignmentId: 'CN-0', value, currency: 'CNY', restored: 0, status },

@@ -68,7 +68,7 @@ describe('rule sets', () => {
     [
       'an unknown indicator',
       (r) => r.indicators.push({ code: 'ASTROLOGY', weight: 1 }),
-      '/indicators/20/code',
+      '/indicators/23/code',
     ],
     ['a hard rule to amber', (r) => (r.hardRules[0].lane = 'amber'), '/hardRules/0/lane'],
     ['amber above red', (r) => (r.thresholds = { amber: 61, red: 60 }), 'amber must not exceed red'],
@@ -93,7 +93,7 @@ describe('rule sets', () => {
 describe('a clean consignment', () => {
   it('goes green with no reason', () => {
     expect(assessRisk(clean)).toEqual({
-      ruleSetVersion: 'demo-2026.1',
+      ruleSetVersion: 'demo-2026.2',
       lane: 'green',
       score: 0,
       reasons: [],

@@ -325,6 +325,7 @@ export class CustomsContract extends Contract {
     const now = txTime(ctx);
     const assessment = assessConsignment({
       consignmentId: id,
+      originCountry: consignment.joinKeys.originCountry,
       destinationCountry: consignment.joinKeys.destinationCountry,
       order,
       payment,

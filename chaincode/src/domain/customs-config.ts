@@ -214,7 +214,8 @@ export const DEFAULT_TARIFF_SET: TariffSet = {
 // ---------------------------------------------------------------- risk rule set
 
 export const DEFAULT_RULE_SET: RuleSet = {
-  version: 'demo-2026.1',
+  // A label always names the same content: a ledger that installed an earlier one keeps it.
+  version: 'demo-2026.2',
   hardRules: [
     { code: 'PROHIBITED_HS', lane: 'red' },
     { code: 'WATCHLISTED_SELLER', lane: 'red' },
@@ -234,6 +235,9 @@ export const DEFAULT_RULE_SET: RuleSet = {
     { code: 'MATCH_DUPLICATE_TRACKING_NUMBER', weight: 50 },
     { code: 'MATCH_BUYER_PURCHASE_LIMIT', weight: 30 },
     { code: 'MATCH_BUYER_ANNUAL_LIMIT', weight: 30 },
+    { code: 'MATCH_DECLARATION_ROUTE', weight: 30 },
+    { code: 'MATCH_DECLARATION_HS_CODES', weight: 30 },
+    { code: 'MATCH_DECLARATION_VALUE', weight: 40 },
     { code: 'MATCH_INCOMPLETE', weight: 10 },
     { code: 'UNDERVALUATION', weight: 40 },
     { code: 'NOMINAL_VALUE', weight: 35 },

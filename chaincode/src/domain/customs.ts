@@ -4,6 +4,7 @@ import { z } from 'zod';
 
 import { checkBuyerLimits, type BuyerLimitInput, type BuyerLimitOutcome } from './buyer-limits';
 import { canonicalJson } from './canonical';
+import { checkDeclaration, type DeclarationCheck } from './declaration-check';
 import { normaliseText, threeWayMatch, type MatchResult } from './matching';
 import {
   assessDuty,
@@ -51,7 +52,9 @@ import { statuses, type ConsignmentStatus, type DecisionEvent } from './state-ma
  *
  * Choices worth knowing:
  * - Risk looks at the order lines (they carry quantities, which undervaluation needs); the value
- *   declared is the declaration's when it has one currency, else the order's goods value.
+ *   declared is the declaration's when it has one currency, else the order's goods value. The
+ *   declaration must say what the order says (declaration-check.ts, part of the match), and its
+ *   and the waybill's descriptions are checked for vagueness too.
  * - The split-shipment window is measured on order times, not on when customs happens to assess.
  * - Duty is computed on the declaration lines when there is a declaration (what is declared is what
  *   is taxed), else on the order lines, on the day of the assessment.
@@ -218,6 +221,7 @@ export type ReleaseBlocker = (typeof releaseBlockers)[number];
 
 export interface AssessConsignmentInput {
   readonly consignmentId: string;
+  readonly originCountry: string;
   readonly destinationCountry: string;
   readonly order: OrderPayload;
   readonly payment: PaymentPayload;
@@ -321,14 +325,20 @@ function riskRates(tariffSet: TariffSet, country: string, date: string, currency
 }
 
 export function assessConsignment(input: AssessConsignmentInput): ConsignmentAssessment {
-  const { order, declaration } = input;
+  const { order, logistics, declaration } = input;
   const tariffSet = TariffSet.parse(input.tariffSet);
   const collectionModel = collectionModelFor(declaration, tariffSet.uncollectedBy);
   const { revenue, tariff } = assessRevenue(input, tariffSet, collectionModel);
   const buyerLimits = assessBuyerLimits(input, revenue, tariff);
-  const match = threeWayMatch({ ...input, buyerLimitsExceeded: buyerLimits?.reasons ?? [] });
   const declared = declaredValue(order, declaration);
   const rates = riskRates(tariffSet, input.destinationCountry, utcDate(input.assessedAt), declared.currency);
+  const declarationCheck: DeclarationCheck | undefined =
+    declaration && checkDeclaration({ order, declaration, route: input, rates });
+  const match = threeWayMatch({
+    ...input,
+    buyerLimitsExceeded: buyerLimits?.reasons ?? [],
+    declarationMismatches: declarationCheck?.reasons ?? [],
+  });
   const risk = assessRisk({
     ruleSet: input.ruleSet,
     match,
@@ -341,6 +351,14 @@ export function assessConsignment(input: AssessConsignmentInput): ConsignmentAss
     buyer: input.buyer,
     recentConsignments: input.recentConsignments,
     randomDraw: selectionDraw(input.consignmentId, input.ruleSet.version, input.secret),
+    otherDescriptions: [
+      ...(declaration?.lines ?? []).map((l, i) => ({
+        where: `declaration line ${i + 1}`,
+        description: l.description,
+      })),
+      { where: 'waybill', description: logistics.goodsDescription },
+    ],
+    comparisonsNotMade: declarationCheck?.notCompared !== undefined ? [declarationCheck.notCompared] : [],
   });
   const blockers: ReleaseBlocker[] = [];
   if (declaration === undefined) blockers.push('DECLARATION_MISSING');

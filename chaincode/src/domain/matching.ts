@@ -1,3 +1,4 @@
+import { declarationMismatchCodes, type DeclarationMismatchCode } from './declaration-check';
 import type { LogisticsPayload, OrderPayload, PaymentPayload, VerificationLevel } from './schemas';
 
 /*
@@ -15,7 +16,8 @@ import type { LogisticsPayload, OrderPayload, PaymentPayload, VerificationLevel 
  *   their digits only (so '+33 6…' and '0033 6…' differ); identity document numbers also
  *   ignore spaces and hyphens.
  * - The per-buyer limits need the customs value and the buyer's other purchases of the year, so
- *   they are checked by buyer-limits.ts; the match reports what that check found.
+ *   they are checked by buyer-limits.ts; the match reports what that check found. So for the
+ *   declaration, which must say what the order says (declaration-check.ts).
  */
 
 export const matchReasonCodes = [
@@ -31,6 +33,7 @@ export const matchReasonCodes = [
   'DUPLICATE_TRACKING_NUMBER',
   'BUYER_PURCHASE_LIMIT',
   'BUYER_ANNUAL_LIMIT',
+  ...declarationMismatchCodes,
 ] as const;
 export type MatchReasonCode = (typeof matchReasonCodes)[number];
 /** Found by checkBuyerLimits (buyer-limits.ts), which needs the revenue assessment's customs value. */
@@ -50,6 +53,8 @@ export interface MatchInput {
   readonly trackingNumberTakenByOtherConsignment: boolean;
   /** The per-buyer limits this purchase exceeds; none when the destination sets none. */
   readonly buyerLimitsExceeded?: readonly BuyerLimitCode[];
+  /** Where the declaration departs from the order; none when there is no declaration yet. */
+  readonly declarationMismatches?: readonly DeclarationMismatchCode[];
 }
 
 export interface MatchResult {
@@ -145,6 +150,7 @@ export function threeWayMatch(input: MatchInput): MatchResult {
   if (input.orderNumberTakenByOtherConsignment) found.add('DUPLICATE_ORDER_NUMBER');
   if (input.trackingNumberTakenByOtherConsignment) found.add('DUPLICATE_TRACKING_NUMBER');
   for (const code of input.buyerLimitsExceeded ?? []) found.add(code);
+  for (const code of input.declarationMismatches ?? []) found.add(code);
 
   const complete = order !== undefined && payment !== undefined && logistics !== undefined;
   const reasons = matchReasonCodes.filter((code) => found.has(code));

@@ -60,6 +60,9 @@ export const indicatorCodes = [
   'MATCH_DUPLICATE_TRACKING_NUMBER',
   'MATCH_BUYER_PURCHASE_LIMIT',
   'MATCH_BUYER_ANNUAL_LIMIT',
+  'MATCH_DECLARATION_ROUTE',
+  'MATCH_DECLARATION_HS_CODES',
+  'MATCH_DECLARATION_VALUE',
   'MATCH_INCOMPLETE',
   'UNDERVALUATION',
   'NOMINAL_VALUE',
@@ -180,6 +183,10 @@ export interface AssessRiskInput {
   readonly recentConsignments: readonly RecentConsignment[];
   /** In [0, 1); see selectionDraw. */
   readonly randomDraw: number;
+  /** The goods' other descriptions (the declaration's lines, the waybill's), checked for vagueness. */
+  readonly otherDescriptions?: readonly { readonly where: string; readonly description: string }[];
+  /** Comparisons the caller could not make for want of a rate: each a RATE_MISSING note, as ours. */
+  readonly comparisonsNotMade?: readonly string[];
 }
 
 export interface RiskReason {
@@ -265,7 +272,7 @@ export function assessRisk(input: AssessRiskInput): RiskAssessment {
   // ------------------------------------------------ indicators
   const fired = new Map<IndicatorCode, string[]>();
   const fire = (code: IndicatorCode, detail: string) => fired.set(code, [...(fired.get(code) ?? []), detail]);
-  const skipped = new Set<string>();
+  const skipped = new Set<string>(input.comparisonsNotMade);
   const convert = (cents: number, from: string, to: string, what: string): number | undefined => {
     try {
       return convertCents(cents, from, to, rateDate, rates);
@@ -318,6 +325,11 @@ export function assessRisk(input: AssessRiskInput): RiskAssessment {
       );
     }
   });
+
+  for (const { where, description } of input.otherDescriptions ?? []) {
+    if (isVagueDescription(description, rules.vagueDescriptions))
+      fire('VAGUE_DESCRIPTION', `${where}: vague description`);
+  }
 
   const split = rules.splitShipment;
   const windowStart = now - Math.round(split.windowHours * 3_600_000);
