@@ -264,6 +264,17 @@ describe('JWT bearer tokens', () => {
     await expect401(`Bearer ${await hs256(claims({ org: 'EvilMSP' }))}`, /unknown organisation/);
   });
 
+  it('requires a role that users of the organisation have: no customs "superuser", no officer on a platform', async () => {
+    await expect401(
+      `Bearer ${await hs256(claims({ org: 'CustomsMSP', role: 'superuser' }))}`,
+      /'role' must be a user role of a customs organisation \(officer, service, governance\), not 'superuser'/,
+    );
+    await expect401(
+      `Bearer ${await hs256(claims({ org: 'PlatformAMSP', role: 'officer' }))}`,
+      /'role' must be a user role of a platform organisation \(operator\), not 'officer'/,
+    );
+  });
+
   it('verifies RS256 and ES256 tokens with keys from a JWKS file', async () => {
     const rs = await call(`Bearer ${await signed(claims({ sub: 'carol' }), 'RS256', rsaPrivate, 'rsa-1')}`);
     expect(rs.status).toBe(200);

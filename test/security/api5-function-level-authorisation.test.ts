@@ -18,15 +18,30 @@ afterAll(async () => {
   await t?.close();
 });
 
-/** Who may call each documented write, from the route definitions' x-roles in the OpenAPI document. */
-async function writeRoutes(): Promise<{ path: string; roles: string[] }[]> {
+interface WriteRoute {
+  readonly path: string;
+  readonly roles: string[];
+  /** Within those organisations, the user roles allowed; absent, any. */
+  readonly userRoles?: string[];
+}
+
+/** Who may call each documented write, from x-roles and x-user-roles in the OpenAPI document. */
+async function writeRoutes(): Promise<WriteRoute[]> {
   const doc = (await (await fetch(`${t.gateway.url}/openapi.json`)).json()) as {
-    paths: Record<string, Record<string, { 'x-roles'?: string[] | 'any' }>>;
+    paths: Record<string, Record<string, { 'x-roles'?: string[] | 'any'; 'x-user-roles'?: string[] }>>;
   };
   return Object.entries(doc.paths).flatMap(([path, ops]) =>
-    ops.post && Array.isArray(ops.post['x-roles']) ? [{ path, roles: ops.post['x-roles'] }] : [],
+    ops.post && Array.isArray(ops.post['x-roles'])
+      ? [{ path, roles: ops.post['x-roles'], userRoles: ops.post['x-user-roles'] }]
+      : [],
   );
 }
+
+const concretePath = (path: string) =>
+  path
+    .replace('{id}', 'BFLA-1')
+    .replace('{returnId}', 'RT-1')
+    .replace(/\{[^}]+\}/g, 'a'.repeat(64));
 
 const USER_OF_ROLE: Record<string, string> = {
   platform: 'platforma-operator',
@@ -48,18 +63,43 @@ describe('role-restricted writes', () => {
     const before = await committedSubmissions(t);
     let refusals = 0;
     for (const { path, roles } of await writeRoutes()) {
-      const concrete = path
-        .replace('{id}', 'BFLA-1')
-        .replace('{returnId}', 'RT-1')
-        .replace(/\{[^}]+\}/g, 'a'.repeat(64));
       for (const [role, user] of Object.entries(USER_OF_ROLE)) {
         if (roles.includes(role)) continue;
-        const res = await t.as(user).post(concrete, {});
+        const res = await t.as(user).post(concretePath(path), {});
         expectProblem(res, 403, /not allowed/);
         refusals++;
       }
     }
     expect(refusals).toBeGreaterThan(60);
+    expect(await committedSubmissions(t)).toBe(before);
+  });
+
+  it("customs' decisions are its officers', its rules its officers' or governance's; never its service identity's", async () => {
+    const routes = await writeRoutes();
+    const userRolesOf = (path: string) => routes.find((r) => r.path === path)?.userRoles;
+    expect(userRolesOf('/v1/consignments/{id}/decision')).toEqual(['officer']);
+    expect(userRolesOf('/v1/consignments/{id}/returns/{returnId}/decision')).toEqual(['officer']);
+    expect(userRolesOf('/v1/parties/{id}/trusted-trader')).toEqual(['officer']);
+    expect(userRolesOf('/v1/customs/rule-set')).toEqual(['officer', 'governance']);
+    const before = await committedSubmissions(t);
+    let refusals = 0;
+    for (const { path, userRoles } of routes) {
+      if (!userRoles) continue;
+      for (const [role, user] of [
+        ['governance', 'customs-governance'],
+        ['service', 'customs-service'],
+      ] as const) {
+        if (userRoles.includes(role)) continue;
+        const res = await t.as(user).post(concretePath(path), {});
+        expectProblem(
+          res,
+          403,
+          new RegExp(`user role ${role}\\); allowed user roles: ${userRoles.join(', ')}`),
+        );
+        refusals++;
+      }
+    }
+    expect(refusals).toBeGreaterThanOrEqual(10);
     expect(await committedSubmissions(t)).toBe(before);
   });
 

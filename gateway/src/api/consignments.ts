@@ -9,7 +9,7 @@ import {
 } from '@customs-ledger/chaincode';
 import type { OrgRole } from '@customs-ledger/chaincode';
 import type { z, ZodType } from 'zod';
-import type { Principal } from '../auth/principal.js';
+import { DECIDING_USER_ROLES, type Principal } from '../auth/principal.js';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import type { ConsignmentService, WriteResult } from '../services/consignment-service.js';
 import { ConsignmentIdParam, DetailsQuery, DisclosureRequest, JsonResult, NoQuery } from './schemas.js';
@@ -31,6 +31,7 @@ function consignmentWrite<B extends ZodType>(spec: {
   readonly description?: string;
   readonly tags: readonly string[];
   readonly roles: readonly OrgRole[];
+  readonly userRoles?: readonly string[];
   readonly body: B;
   readonly resource: string;
   readonly run: (principal: Principal, id: string, body: z.infer<B>) => Promise<WriteResult<unknown>>;
@@ -42,6 +43,7 @@ function consignmentWrite<B extends ZodType>(spec: {
     description: spec.description,
     tags: spec.tags,
     roles: spec.roles,
+    ...(spec.userRoles ? { userRoles: spec.userRoles } : {}),
     params: ConsignmentIdParam,
     query: NoQuery,
     body: spec.body,
@@ -107,6 +109,7 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
       summary: 'Record a customs clearance decision',
       tags: ['customs'],
       roles: ['customs'],
+      userRoles: DECIDING_USER_ROLES,
       body: Decision,
       resource: 'decision',
       run: (principal, id, body) => service.recordDecision(principal, id, body),

@@ -6,6 +6,7 @@ import {
   statuses,
   TariffSet,
 } from '@customs-ledger/chaincode';
+import { CONFIGURING_USER_ROLES, DECIDING_USER_ROLES } from '../auth/principal.js';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { z } from '../http/openapi.js';
 import type { CustomsService } from '../services/customs-service.js';
@@ -53,6 +54,7 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
         'Customs assesses on its own as soon as order, payment and logistics data are all present, and again when a record changes or a referral is answered; this runs it on demand. A releasable assessment (match passed, green lane, every risk comparison made, duty assessed, no decision yet) is followed by an automatic release by customs’ service identity.',
       tags: TAGS,
       roles: ['customs'],
+      userRoles: DECIDING_USER_ROLES,
       params: ConsignmentIdParam,
       query: NoQuery,
       responses: { 201: { description: 'The assessment, with its explanation', schema: JsonResult } },
@@ -150,6 +152,7 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
         'Kept in customs’ own private data collection. A version label keeps its content for good; putting an earlier version again makes it current.',
       tags: TAGS,
       roles: ['customs'],
+      userRoles: CONFIGURING_USER_ROLES,
       query: NoQuery,
       body: RuleSet,
       responses: { 201: { description: 'The version is current', schema: JsonResult } },
@@ -181,6 +184,7 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
         'Per destination: de minimis for duty and VAT, VAT rates, duty by HS chapter or heading, flat duty per item category, dated currency rates; and who collects what no platform collected.',
       tags: TAGS,
       roles: ['customs'],
+      userRoles: CONFIGURING_USER_ROLES,
       query: NoQuery,
       body: TariffSet,
       responses: { 201: { description: 'The version is current', schema: JsonResult } },

@@ -1,4 +1,5 @@
 import { PartyPayload } from '@customs-ledger/chaincode';
+import { DECIDING_USER_ROLES } from '../auth/principal.js';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { z } from '../http/openapi.js';
 import type { PartyService } from '../services/party-service.js';
@@ -54,6 +55,7 @@ export function partyRoutes(service: PartyService): RouteDefinition[] {
       summary: 'Grant or withdraw trusted-trader (AEO) status',
       tags: ['customs'],
       roles: ['customs'],
+      userRoles: DECIDING_USER_ROLES,
       params: PartyIdParam,
       query: NoQuery,
       body: z.strictObject({ trusted: z.boolean(), reference: z.string().min(1).max(64) }),

@@ -10,7 +10,7 @@ import {
 } from '@customs-ledger/chaincode';
 import type { OrgRole } from '@customs-ledger/chaincode';
 import type { ZodType, z as zod } from 'zod';
-import type { Principal } from '../auth/principal.js';
+import { CONFIGURING_USER_ROLES, DECIDING_USER_ROLES, type Principal } from '../auth/principal.js';
 import { z } from '../http/openapi.js';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import type { Submitted } from '../services/ledger-client.js';
@@ -41,6 +41,7 @@ function returnStep<B extends ZodType>(spec: {
   readonly path: string;
   readonly summary: string;
   readonly roles: readonly OrgRole[];
+  readonly userRoles?: readonly string[];
   readonly body: B;
   readonly run: (
     principal: Principal,
@@ -56,6 +57,7 @@ function returnStep<B extends ZodType>(spec: {
     description: DEADLINES,
     tags: TAGS,
     roles: spec.roles,
+    ...(spec.userRoles ? { userRoles: spec.userRoles } : {}),
     params: ReturnParams,
     query: NoQuery,
     body: spec.body,
@@ -123,6 +125,7 @@ export function returnsRoutes(service: ReturnsService): RouteDefinition[] {
       summary:
         'Customs’ decision: duty/VAT refunded, declaration invalidated or refused; buyer’s annual limit restored',
       roles: ['customs'],
+      userRoles: DECIDING_USER_ROLES,
       body: ReturnDecision,
       run: (principal, id, returnId, body) => service.decide(principal, id, returnId, body),
     }),
@@ -167,6 +170,7 @@ export function returnsRoutes(service: ReturnsService): RouteDefinition[] {
       description: `Applies to returns requested from then on; a return keeps the policy it was requested under. In each entry requestDays ≤ arrivalDays ≤ decisionDays (400 naming the entry otherwise): customs must be able to decide on goods that are back on their last day. A version label keeps its content for good, the built-in set’s (${DEFAULT_RETURN_POLICY_SET.version}) included: other content under a used label is refused (409); putting an earlier version again makes it current.`,
       tags: TAGS,
       roles: ['customs'],
+      userRoles: CONFIGURING_USER_ROLES,
       query: NoQuery,
       body: ReturnPolicySet,
       responses: { 201: { description: 'The version is in force', schema: JsonResult } },

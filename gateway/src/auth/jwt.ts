@@ -15,7 +15,7 @@ import type { NetworkConfig } from '@customs-ledger/chaincode';
 import { ConfigError, type GatewayConfig } from '../config.js';
 import { HttpProblem } from '../http/problem.js';
 import { unauthorized } from './authenticate.js';
-import { AUDIT_SIGNER, type Principal } from './principal.js';
+import { AUDIT_SIGNER, USER_ROLES, type Principal } from './principal.js';
 
 /** Exactly these: `none`, other HMAC sizes, PS*, EdDSA … are all refused before any key is looked up. */
 export const JWT_ALGORITHMS = ['HS256', 'RS256', 'ES256'] as const;
@@ -73,6 +73,12 @@ export class JwtVerifier {
     const organisation = this.network.organisations.find((o) => o.mspId === org);
     if (!organisation) {
       throw unauthorized(`JWT claim 'org' names an unknown organisation: not in the network configuration`);
+    }
+    const roles = USER_ROLES[organisation.role];
+    if (!roles.includes(role)) {
+      throw unauthorized(
+        `JWT claim 'role' must be a user role of a ${organisation.role} organisation (${roles.join(', ')}), not '${role}'`,
+      );
     }
     return {
       user: sub,

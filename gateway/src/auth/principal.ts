@@ -21,6 +21,14 @@ export const USER_ROLES: Readonly<Record<OrgRole, readonly string[]>> = {
   auditor: ['auditor'],
 };
 
+/**
+ * Customs' user roles for its writes: decisions on consignments, returns and parties are its
+ * officers'; the rules, tariffs and return policies they apply, its officers' or its governance's.
+ * Never its service identity's, which releases only what an assessment allows (chaincode).
+ */
+export const DECIDING_USER_ROLES: readonly string[] = ['officer'];
+export const CONFIGURING_USER_ROLES: readonly string[] = ['officer', 'governance'];
+
 /** Who is calling: one user of one organisation, as established by an API key or a JWT. */
 export interface Principal {
   readonly user: string;

@@ -44,6 +44,8 @@ export interface RouteDefinition<
   readonly tags: readonly string[];
   /** The organisation roles allowed to call the route (function-level authorisation). */
   readonly roles: 'any' | readonly OrgRole[];
+  /** Within those organisations, the user roles allowed (auth/principal.ts); absent, any. */
+  readonly userRoles?: readonly string[];
   readonly params?: P;
   readonly query?: Q;
   readonly body?: B;
@@ -137,6 +139,12 @@ async function handle(
     throw new HttpProblem(
       403,
       `${route.method.toUpperCase()} ${route.path} is not allowed for ${principal.mspId} (role ${principal.orgRole}); allowed roles: ${route.roles.join(', ')}`,
+    );
+  }
+  if (route.userRoles && !route.userRoles.includes(principal.role)) {
+    throw new HttpProblem(
+      403,
+      `${route.method.toUpperCase()} ${route.path} is not allowed for user ${principal.user} of ${principal.mspId} (user role ${principal.role}); allowed user roles: ${route.userRoles.join(', ')}`,
     );
   }
   const params = parse(route.params, req.params, '/params');
@@ -271,12 +279,14 @@ function registerOpenApi(route: RouteDefinition): void {
     description: [
       route.description,
       `Allowed organisation roles: ${route.roles === 'any' ? 'any authenticated user' : route.roles.join(', ')}.`,
+      route.userRoles && `Allowed user roles: ${route.userRoles.join(', ')}.`,
     ]
       .filter(Boolean)
       .join('\n\n'),
     tags: [...route.tags],
     // Machine-readable too, for clients (and tests) that derive who may call what.
     'x-roles': route.roles === 'any' ? 'any' : [...route.roles],
+    ...(route.userRoles ? { 'x-user-roles': [...route.userRoles] } : {}),
     request: {
       ...(route.params ? { params: route.params } : {}),
       ...(route.query ? { query: route.query } : {}),
