@@ -103,6 +103,17 @@ describe('role-restricted writes', () => {
     expect(await committedSubmissions(t)).toBe(before);
   });
 
+  it("customs' governance and service users read no personal data; its officers do, for a purpose", async () => {
+    const details = '/v1/consignments/BFLA-1/details?record=order&purpose=risk_assessment';
+    for (const user of ['customs-governance', 'customs-service']) {
+      expectProblem(await t.as(user).get(details), 403, /allowed user roles: operator, officer, auditor/);
+      const disclosure = { record: 'order', purpose: 'audit', fields: ['/goodsValue'] };
+      const res = await t.as(user).post('/v1/consignments/BFLA-1/disclosures', disclosure);
+      expectProblem(res, 403, /allowed user roles: operator, officer, auditor/);
+    }
+    expect((await t.as('customs-officer').get(details)).status).toBe(200);
+  });
+
   it('the chaincode refuses a role the gateway would have let through: a customs decision by a platform', async () => {
     // The same rule holds below the gateway: see test/chaincode-ledger/roles.test.ts for every function.
     const res = await t

@@ -9,7 +9,7 @@ import {
 } from '@customs-ledger/chaincode';
 import type { OrgRole } from '@customs-ledger/chaincode';
 import type { z, ZodType } from 'zod';
-import { DECIDING_USER_ROLES, type Principal } from '../auth/principal.js';
+import { DECIDING_USER_ROLES, PERSONAL_DATA_USER_ROLES, type Principal } from '../auth/principal.js';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import type { ConsignmentService, WriteResult } from '../services/consignment-service.js';
 import { ConsignmentIdParam, DetailsQuery, DisclosureRequest, JsonResult, NoQuery } from './schemas.js';
@@ -139,6 +139,7 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
         'Leaves an access record on the ledger (who, which record, purpose, when) before the data is read; if that record cannot be written the read is refused. Fields the purpose does not need are removed.',
       tags: TAGS,
       roles: 'any',
+      userRoles: PERSONAL_DATA_USER_ROLES,
       params: ConsignmentIdParam,
       query: DetailsQuery,
       responses: { 200: { description: 'The record and its (filtered) payload', schema: JsonResult } },
@@ -157,6 +158,7 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
         'For the holders of the record (its submitter and customs). The package carries the chosen fields with their salts and Merkle proofs; POST /v1/verify checks it against the ledger. Building it is a purpose-bound access, recorded on the access log with each field it reveals; it is never replayed from an Idempotency-Key (the gateway keeps no copy of personal data). After an erasure the kept fields can still be disclosed; an erased field cannot (400).',
       tags: ['verification'],
       roles: 'any',
+      userRoles: PERSONAL_DATA_USER_ROLES,
       params: ConsignmentIdParam,
       query: NoQuery,
       body: DisclosureRequest,

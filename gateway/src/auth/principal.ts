@@ -28,6 +28,11 @@ export const USER_ROLES: Readonly<Record<OrgRole, readonly string[]>> = {
  */
 export const DECIDING_USER_ROLES: readonly string[] = ['officer'];
 export const CONFIGURING_USER_ROLES: readonly string[] = ['officer', 'governance'];
+/**
+ * Who may read personal data (a purpose still decides what): traders' operators, customs' officers
+ * and auditors, never customs' governance or service users, whose work needs none over HTTP.
+ */
+export const PERSONAL_DATA_USER_ROLES: readonly string[] = ['operator', 'officer', 'auditor'];
 
 /** Who is calling: one user of one organisation, as established by an API key or a JWT. */
 export interface Principal {
