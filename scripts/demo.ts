@@ -22,7 +22,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
-import { assessedOnReturn, assessedShare, returnedShare, type AssessedLine } from '@customs-ledger/chaincode';
+import {
+  assessedOnReturn,
+  assessedShare,
+  collectedAtCheckout,
+  returnedShare,
+  type DutyAssessment,
+} from '@customs-ledger/chaincode';
 import {
   ApiClient,
   gatewayAnswers,
@@ -647,13 +653,20 @@ async function returnGoods(p: Plan): Promise<void> {
   for (const [user, path, body] of steps) {
     if (!accepted(await api.post(user, `${step}/${path}`, body), `${user} POST ${step}/${path}`)) return;
   }
-  // Customs gives back the duty and VAT it assessed on the returned goods, and where the purchase
-  // counted against the buyer's annual limit (China), their customs value to it.
+  // Customs gives back the duty and VAT it assessed on the returned goods, less what the platform
+  // collected at checkout (IOSS: the refund above gave it back with the price), and where the
+  // purchase counted against the buyer's annual limit (China), their customs value to it.
   const assessment = await api.get(CUSTOMS, `/v1/customs/assessments/${p.id}`);
   if (!accepted(assessment, `${CUSTOMS} GET /v1/customs/assessments/${p.id}`)) return;
   // Without a revenue assessment there is nothing to refund (lines: none), only the return to decide.
-  const { duty } = assessment.body.revenue as { duty?: { currency: string; lines: AssessedLine[] } };
-  const onReturn = assessedOnReturn(lines, duty?.lines ?? [], returned);
+  const { duty } = assessment.body.revenue as { duty?: DutyAssessment };
+  const onReturn = assessedOnReturn(
+    lines,
+    duty?.lines ?? [],
+    returned,
+    [],
+    duty && collectedAtCheckout(duty),
+  );
   const decision = await api.post(CUSTOMS, `${step}/decision`, {
     outcome: 'duty_refunded',
     dutyRefund: onReturn.duty,

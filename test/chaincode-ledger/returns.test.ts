@@ -11,7 +11,14 @@ import {
 } from '@customs-ledger/chaincode';
 import { TxValidationCode } from '../../gateway/src/ledger/port.js';
 import { openTestNetwork, type TestNetwork } from '../support/network.js';
-import { BUYER_ID, logisticsPayload, orderPayload, paymentPayload, PERSONAL } from '../support/payloads.js';
+import {
+  BUYER_ID,
+  declarationPayload,
+  logisticsPayload,
+  orderPayload,
+  paymentPayload,
+  PERSONAL,
+} from '../support/payloads.js';
 
 /*
  * The returns contract on the embedded ledger, without the gateway: every step refused by the
@@ -38,8 +45,15 @@ const LINES = [
 
 const assessedDuty = new Map<string, DutyAssessment>();
 
-/** A consignment to `destination`, assessed and released by customs at T0, delivered a day later. */
-async function released(destination: 'FR' | 'CN', lines = LINES): Promise<string> {
+/**
+ * A consignment to `destination`, assessed and released by customs at T0, delivered a day later;
+ * assessed on the order's lines, or on a declaration with `declaration`'s changes.
+ */
+async function released(
+  destination: 'FR' | 'CN',
+  lines = LINES,
+  declaration?: Record<string, unknown>,
+): Promise<string> {
   const id = `CRT-${RUN}-${++n}`;
   const orderNumber = `ORD-${id}`;
   const origin = destination === 'CN' ? 'US' : 'CN';
@@ -56,6 +70,12 @@ async function released(destination: 'FR' | 'CN', lines = LINES): Promise<string
     [id],
     logisticsPayload(orderNumber, `RR${RUN}${n}XX`),
   );
+  if (declaration) {
+    await net.submit('platformA', 'consignment:submitDeclaration', [id], {
+      ...declarationPayload(),
+      ...declaration,
+    });
+  }
   clockAt(0);
   await net.submit('customs', 'customs:assess', [id]);
   const assessment = (await net.evaluate('customs', 'customs:getAssessment', [id])) as {
@@ -327,6 +347,34 @@ describe('a return in parts', () => {
         `VAT refund of ${more.toFixed(2)} EUR exceeds what customs assessed on the returned goods: at most ${vat.toFixed(2)} EUR (of the 12.80 EUR assessed)`,
       );
       expect((await decide(id, rid, refund(1, vat))).decision).toMatchObject({ dutyRefund: 1, vatRefund: vat });
+    }
+  }); // prettier-ignore
+});
+
+describe('a return of goods whose VAT the platform collected at checkout (IOSS)', () => {
+  it('customs refunds only the VAT it collected itself at the border, in parts that add up to it', async () => {
+    const id = await released('FR', LINES, {
+      vatCollectionNumber: 'IM2500000001',
+      lines: LINES.map((l) => ({ hsCode: l.hsCode, description: l.description, value: l.lineValue, currency: 'EUR' })),
+    });
+    // The order's 8.80 of tax, collected at checkout and refunded by the seller with the price, is
+    // VAT: customs collected the other 4.00 of VAT, and the duty, at the border.
+    expect(assessedDuty.get(id)).toMatchObject({ collectionModel: 'platform', duty: 6, vat: 12.8, collectedAtCheckout: 8.8, toCollect: 10 });
+    clockAt(5);
+    const refund = (vatRefund: number) =>
+      JSON.stringify({ outcome: 'duty_refunded', dutyRefund: 3, vatRefund, currency: 'EUR', reasonCodes: ['GOODS_EXITED'] }); // prettier-ignore
+    // The T-shirts carried 9.52 of the VAT, the tote bag 3.28: customs' 4.00 in proportion.
+    for (const [rid, lines, assessed, own] of [
+      ['RT-IOSS-1', [{ lineNo: 1, quantity: 2 }], 9.52, 2.98],
+      ['RT-IOSS-2', [{ lineNo: 2, quantity: 1 }], 3.28, 1.02],
+    ] as const) {
+      await requestReturn(id, rid, [...lines]);
+      await ship(id, rid);
+      await scan(id, rid, 'FR');
+      expect(await net.outcome(decide(id, rid, refund(assessed)))).toBe(
+        `VAT refund of ${assessed.toFixed(2)} EUR exceeds what customs collected on the returned goods: at most ${own.toFixed(2)} EUR (of the 12.80 EUR assessed, customs collected 4.00 EUR at the border; the platform collected 8.80 EUR at checkout under IOSS, which the seller refunds with the price)`,
+      );
+      expect((await decide(id, rid, refund(own))).decision).toMatchObject({ dutyRefund: 3, vatRefund: own });
     }
   }); // prettier-ignore
 });

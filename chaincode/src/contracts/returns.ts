@@ -15,6 +15,7 @@ import {
   assertStep,
   assertWithinAssessed,
   assessedOnReturn,
+  collectedAtCheckout,
   DEFAULT_RETURN_POLICY_SET,
   returnDeadlines,
   returnPolicyFor,
@@ -584,7 +585,8 @@ export class ReturnsContract extends Contract {
   /**
    * Customs refunds at most the duty and VAT it assessed on the goods that came back (by HS6
    * subheading and quantity returned, after the returns already decided, returns.ts
-   * assessedOnReturn), in the assessment's currency, and restores at most their customs
+   * assessedOnReturn), less what the platform collected of it at checkout (IOSS; the seller refunds
+   * that with the price), in the assessment's currency, and restores at most their customs
    * value to the buyer's annual limit, where the purchase counted against one. Reads its own
    * assessment and the order (in the platform's collection, of which customs is a member). Returns
    * the buyer's year the quota restored goes back to, when the decision restores some.
@@ -619,6 +621,7 @@ export class ReturnsContract extends Contract {
     const others = (await listByPartialKey<ReturnRecord>(ctx, KeyType.return, [id])).filter(
       (r) => r.returnId !== current.returnId && r.decision,
     );
+    const atCheckout = collectedAtCheckout(duty);
     // After the returns already decided (refused ones too: their goods' share is spent), so the
     // parts of a return in several add up to what it would get back in one.
     const onReturn = assessedOnReturn(
@@ -626,6 +629,7 @@ export class ReturnsContract extends Contract {
       duty.lines,
       current.lines,
       others.flatMap((r) => r.lines),
+      atCheckout,
     );
     const earlier = (pick: (d: ReturnDecision) => number) =>
       Math.round(others.reduce((n, r) => n + pick(r.decision!), 0) * 100) / 100;
@@ -639,6 +643,7 @@ export class ReturnsContract extends Contract {
         what,
         currency: duty.currency,
         assessed: duty[amount],
+        atCheckout: amount === 'customsValue' ? 0 : atCheckout[amount],
         onReturn: onReturn[amount],
         asked,
         earlier: earlier(pick),
