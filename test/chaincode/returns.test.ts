@@ -37,6 +37,16 @@ describe('return policies by destination', () => {
     ['CN', 'CN', 30, 45, 90],
     ['FR', 'EU', 90, 90, 90],
     ['DE', 'EU', 90, 90, 90],
+    // Inside the EU's customs territory without being member states.
+    ['MC', 'EU', 90, 90, 90],
+    ['SM', 'EU', 90, 90, 90],
+    ['GP', 'EU', 90, 90, 90],
+    ['RE', 'EU', 90, 90, 90],
+    ['MF', 'EU', 90, 90, 90],
+    ['AX', 'EU', 90, 90, 90],
+    // Outside it: Saint-Barthélemy left in 2012; Switzerland has its own.
+    ['BL', 'default', 90, 90, 90],
+    ['CH', 'default', 90, 90, 90],
     ['US', 'default', 90, 90, 90],
   ])(
     '%s (entry %s): request %i days, arrival %i, decision %i',
@@ -73,6 +83,7 @@ describe('return policies by destination', () => {
       version: 'returns-2027.1',
     });
     expect(returnPolicyFor('FR', set)).toMatchObject({ entry: 'EU', requestDays: 60 });
+    expect(returnPolicyFor('MC', set)).toMatchObject({ entry: 'EU', requestDays: 60 });
     expect(returnPolicyFor('CN', set)).toMatchObject({ entry: 'default', requestDays: 20 });
   });
 

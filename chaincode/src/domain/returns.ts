@@ -43,7 +43,8 @@ const DEADLINE_ORDER: readonly [keyof ReturnPolicy, keyof ReturnPolicy, string][
 
 /**
  * The return policies customs has in force, by destination: an ISO country code, 'EU' for every
- * member state without its own entry, and 'default' for every other destination.
+ * country in the EU's customs territory without its own entry, and 'default' for every other
+ * destination.
  */
 export const ReturnPolicySet = z.strictObject({
   version: ConfigVersion,
@@ -77,10 +78,22 @@ export type AppliedReturnPolicy = ReturnPolicy & {
   readonly entry: string;
 };
 
-/** EU member states: one customs territory, one rule for invalidating an import declaration. */
+/** EU member states. */
 export const EU_MEMBER_STATES: readonly string[] = [
   'AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR', 'HU', 'IE',
   'IT', 'LV', 'LT', 'LU', 'MT', 'NL', 'PL', 'PT', 'RO', 'SK', 'SI', 'ES', 'SE',
+]; // prettier-ignore
+
+/**
+ * The EU's customs territory, by the country codes in it: one customs territory, one rule for
+ * invalidating an import declaration (the Union Customs Code's). Its member states, Monaco (inside
+ * it), San Marino (customs union), the French outermost regions that have codes of their own
+ * (Saint-Martin among them; Saint-Barthélemy left the EU in 2012) and Åland (outside the EU's VAT
+ * area, inside its customs territory).
+ */
+export const EU_CUSTOMS_TERRITORY: readonly string[] = [
+  ...EU_MEMBER_STATES,
+  'MC', 'SM', 'GF', 'GP', 'MQ', 'RE', 'YT', 'MF', 'AX',
 ]; // prettier-ignore
 
 /**
@@ -99,12 +112,15 @@ export const DEFAULT_RETURN_POLICY_SET: ReturnPolicySet = {
   },
 };
 
-/** The policy for a destination: its own entry, else the EU's for a member state, else the default. */
+/**
+ * The policy for a destination: its own entry, else the EU's for a country in the EU's customs
+ * territory, else the default.
+ */
 export function returnPolicyFor(
   destinationCountry: string,
   set: ReturnPolicySet = DEFAULT_RETURN_POLICY_SET,
 ): AppliedReturnPolicy {
-  const eu = EU_MEMBER_STATES.includes(destinationCountry) ? 'EU' : undefined;
+  const eu = EU_CUSTOMS_TERRITORY.includes(destinationCountry) ? 'EU' : undefined;
   const entry = [destinationCountry, eu, 'default'].find((k) => k !== undefined && set.policies[k]);
   return { ...set.policies[entry!]!, version: set.version, entry: entry! };
 }
@@ -561,13 +577,11 @@ export type ReturnScan = z.infer<typeof ReturnScan>;
 
 /**
  * Customs territories larger than one country, by the country codes that share one: goods leave it,
- * or come back into it, through any of them. The EU's: its member states, Monaco (inside it), San
- * Marino (customs union), the French outermost regions that have codes of their own (Saint-Martin
- * among them; Saint-Barthélemy left the EU in 2012) and Åland (outside the EU's VAT area, inside its
- * customs territory). Switzerland and Liechtenstein (customs treaty). Hong Kong is not China's: a separate customs territory.
+ * or come back into it, through any of them. The EU's (EU_CUSTOMS_TERRITORY); Switzerland and
+ * Liechtenstein (customs treaty). Hong Kong is not China's: a separate customs territory.
  */
 const CUSTOMS_TERRITORIES: readonly { readonly name: string; readonly countries: readonly string[] }[] = [
-  { name: 'the EU', countries: [...EU_MEMBER_STATES, 'MC', 'SM', 'GF', 'GP', 'MQ', 'RE', 'YT', 'MF', 'AX'] },
+  { name: 'the EU', countries: EU_CUSTOMS_TERRITORY },
   { name: 'Switzerland and Liechtenstein', countries: ['CH', 'LI'] },
 ];
 

@@ -150,7 +150,7 @@ export function returnsRoutes(service: ReturnsService): RouteDefinition[] {
       path: '/v1/return-policy',
       summary: 'The return policy set in force (or a given version): deadlines by destination',
       description:
-        'Public, so every party knows the deadlines it works to. Entries are by destination country, "EU" for member states without their own entry, and "default". The built-in set applies until customs puts its own, and answers to its version label.',
+        'Public, so every party knows the deadlines it works to. Entries are by destination country, "EU" for the countries of the EU’s customs territory (its member states, Monaco, San Marino, Åland, the French outermost regions) without their own entry, and "default". The built-in set applies until customs puts its own, and answers to its version label.',
       tags: TAGS,
       roles: 'any',
       query: PolicyVersionQuery,
