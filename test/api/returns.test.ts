@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import {
   assessedOnReturn,
   assessedShare,
+  BUILT_IN_RETURN_POLICY_SETS,
   DEFAULT_RETURN_POLICY_SET,
   DEFAULT_RULE_SET,
   type DutyAssessment,
@@ -204,7 +205,7 @@ describe('a full return', () => {
       deadlines: {
         releasedAt: new Date(T0).toISOString(),
         request: new Date(T0 + 90 * DAY).toISOString(),
-        decision: new Date(T0 + 90 * DAY).toISOString(),
+        decision: new Date(T0 + 210 * DAY).toISOString(),
       },
     });
     clockAt(12);
@@ -423,24 +424,28 @@ describe('deadlines, on their last millisecond and one after', () => {
     refused(await scan(ids[1]!, rids[1]!, 'CN'), 422, /^return arrival deadline for CN passed on /);
   });
 
-  it('decision: the EU’s 90 days to invalidate a declaration; a refusal may come later', async () => {
-    const ids = [await released('FR'), await released('FR')];
+  it('decision: goods out of the EU within 90 days, customs decides within 120 more; a refusal may come later', async () => {
+    const ids = [await released('FR'), await released('FR'), await released('FR')];
     const rids: string[] = [];
     for (const id of ids) {
       clockAt(10);
       const rid = (await request(id, [{ lineNo: 1, quantity: 1 }])).body.returnId;
       await ship(id, rid);
+      clockAt(89);
       await scan(id, rid, 'FR');
       rids.push(rid);
     }
     const invalidate = (id: string) => dutyRefund(id, ONE_TSHIRT, { outcome: 'declaration_invalidated' });
-    clockAt(90);
+    // Out on day 89: past the 90 days, customs can still decide.
+    clockAt(91);
     expect((await decide(ids[0]!, rids[0]!, invalidate(ids[0]!))).status).toBe(201);
-    clockAt(90, 1);
+    clockAt(210);
+    expect((await decide(ids[1]!, rids[1]!, invalidate(ids[1]!))).status).toBe(201);
+    clockAt(210, 1);
     refused(
-      await decide(ids[1]!, rids[1]!, invalidate(ids[1]!)),
+      await decide(ids[2]!, rids[2]!, invalidate(ids[2]!)),
       422,
-      /^duty refund and invalidation deadline for FR passed on /,
+      `duty refund and invalidation deadline for FR passed on ${new Date(T0 + 210 * DAY).toISOString()} (210 days after release on ${new Date(T0).toISOString()})`,
     );
     const refusal = {
       outcome: 'refused',
@@ -449,7 +454,7 @@ describe('deadlines, on their last millisecond and one after', () => {
       currency: 'EUR',
       reasonCodes: ['LATE'],
     };
-    expect((await decide(ids[1]!, rids[1]!, refusal)).status).toBe(201);
+    expect((await decide(ids[2]!, rids[2]!, refusal)).status).toBe(201);
   });
 });
 
@@ -589,6 +594,16 @@ describe('the return policy customs puts in force', () => {
       .get(`/v1/return-policy?version=${DEFAULT_RETURN_POLICY_SET.version}`);
     expect(builtIn.status, builtIn.text).toBe(200);
     expect(builtIn.body).toMatchObject({ policySet: DEFAULT_RETURN_POLICY_SET, builtIn: true });
+    // So is an earlier built-in set's, which returns requested under it name: it still answers with it.
+    const earlier = BUILT_IN_RETURN_POLICY_SETS[0]!;
+    refused(
+      await t.as(OFFICER).post('/v1/customs/return-policy', { ...policySet, version: earlier.version }),
+      409,
+      `return policy version ${earlier.version} already exists with other content; use a new version label`,
+    );
+    const replaced = await t.as(PLATFORM).get(`/v1/return-policy?version=${earlier.version}`);
+    expect(replaced.status, replaced.text).toBe(200);
+    expect(replaced.body).toEqual({ policySet: earlier, builtIn: true });
     const current = await t.as('express-operator').get<{ policySet: unknown }>('/v1/return-policy');
     expect(current.status, current.text).toBe(200);
     expect(current.body).toMatchObject({ policySet, setBy: 'CustomsMSP' });

@@ -9,6 +9,7 @@ import {
   assertWithinAssessed,
   assessedOnReturn,
   assessedShare,
+  BUILT_IN_RETURN_POLICY_SETS,
   collectedAtCheckout,
   DEFAULT_RETURN_POLICY_SET,
   returnDeadlines,
@@ -35,19 +36,19 @@ const at = (days: number, ms = 0) => new Date(Date.parse(RELEASED) + days * DAY 
 describe('return policies by destination', () => {
   it.each([
     ['CN', 'CN', 30, 45, 90],
-    ['FR', 'EU', 90, 90, 90],
-    ['DE', 'EU', 90, 90, 90],
+    ['FR', 'EU', 90, 90, 210],
+    ['DE', 'EU', 90, 90, 210],
     // Inside the EU's customs territory without being member states.
-    ['MC', 'EU', 90, 90, 90],
-    ['SM', 'EU', 90, 90, 90],
-    ['GP', 'EU', 90, 90, 90],
-    ['RE', 'EU', 90, 90, 90],
-    ['MF', 'EU', 90, 90, 90],
-    ['AX', 'EU', 90, 90, 90],
+    ['MC', 'EU', 90, 90, 210],
+    ['SM', 'EU', 90, 90, 210],
+    ['GP', 'EU', 90, 90, 210],
+    ['RE', 'EU', 90, 90, 210],
+    ['MF', 'EU', 90, 90, 210],
+    ['AX', 'EU', 90, 90, 210],
     // Outside it: Saint-Barthélemy left in 2012; Switzerland has its own.
-    ['BL', 'default', 90, 90, 90],
-    ['CH', 'default', 90, 90, 90],
-    ['US', 'default', 90, 90, 90],
+    ['BL', 'default', 90, 90, 210],
+    ['CH', 'default', 90, 90, 210],
+    ['US', 'default', 90, 90, 210],
   ])(
     '%s (entry %s): request %i days, arrival %i, decision %i',
     (country, entry, request, arrival, decision) => {
@@ -60,6 +61,27 @@ describe('return policies by destination', () => {
       });
     },
   );
+
+  it('goods that left on the EU’s 89th day can still be decided on, after the 90 days', () => {
+    const policy = returnPolicyFor('FR');
+    const deadlines = returnDeadlines(policy, RELEASED);
+    expect(() => assertBeforeDeadline('arrival', deadlines, policy, 'FR', at(89))).not.toThrow();
+    expect(() => assertBeforeDeadline('decision', deadlines, policy, 'FR', at(91))).not.toThrow();
+  });
+
+  it('each built-in set keeps its label and content: returns requested under one name it', () => {
+    expect(BUILT_IN_RETURN_POLICY_SETS.map((set) => ReturnPolicySet.parse(set).version)).toEqual(['default-2026', 'default-2026.2']);
+    expect(BUILT_IN_RETURN_POLICY_SETS.at(-1)).toBe(DEFAULT_RETURN_POLICY_SET);
+    // As it was in force until customs' decision deadline became 210 days.
+    expect(BUILT_IN_RETURN_POLICY_SETS[0]).toEqual({
+      version: 'default-2026',
+      policies: {
+        CN: { requestDays: 30, arrivalDays: 45, decisionDays: 90 },
+        EU: { requestDays: 90, arrivalDays: 90, decisionDays: 90 },
+        default: { requestDays: 90, arrivalDays: 90, decisionDays: 90 },
+      },
+    });
+  }); // prettier-ignore
 
   it('accepts a decision deadline on the same day as the arrival deadline', () => {
     const same = { requestDays: 30, arrivalDays: 45, decisionDays: 45 };
@@ -118,7 +140,9 @@ describe('deadlines, just inside and just outside', () => {
   const cases: [string, ReturnDeadlineName, number, string][] = [
     ['CN', 'request', 30, 'return request deadline for CN passed on 2026-03-31T10:00:00.000Z (30 days after release on 2026-03-01T10:00:00.000Z)'],
     ['CN', 'arrival', 45, 'return arrival deadline for CN passed on 2026-04-15T10:00:00.000Z (45 days after release on 2026-03-01T10:00:00.000Z)'],
-    ['FR', 'decision', 90, 'duty refund and invalidation deadline for FR passed on 2026-05-30T10:00:00.000Z (90 days after release on 2026-03-01T10:00:00.000Z)'],
+    // The goods leave and the application is made within 90 days; customs has 120 more to decide.
+    ['FR', 'decision', 210, 'duty refund and invalidation deadline for FR passed on 2026-09-27T10:00:00.000Z (210 days after release on 2026-03-01T10:00:00.000Z)'],
+    ['FR', 'arrival', 90, 'return arrival deadline for FR passed on 2026-05-30T10:00:00.000Z (90 days after release on 2026-03-01T10:00:00.000Z)'],
     ['FR', 'request', 90, 'return request deadline for FR passed on 2026-05-30T10:00:00.000Z (90 days after release on 2026-03-01T10:00:00.000Z)'],
   ]; // prettier-ignore
   it.each(cases)(

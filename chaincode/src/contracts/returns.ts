@@ -15,6 +15,7 @@ import {
   assertStep,
   assertWithinAssessed,
   assessedOnReturn,
+  BUILT_IN_RETURN_POLICY_SETS,
   collectedAtCheckout,
   DEFAULT_RETURN_POLICY_SET,
   returnDeadlines,
@@ -469,9 +470,9 @@ export class ReturnsContract extends Contract {
 
   /**
    * Customs puts a return policy set in force for returns requested from now on. A version label
-   * keeps its content forever; putting an old version again reinstates it. The built-in set's label
-   * counts as taken although it is not stored: returns requested under it name it, and must not
-   * come to mean other deadlines.
+   * keeps its content forever; putting an old version again reinstates it. The built-in sets'
+   * labels, earlier ones included, count as taken although they are not stored: returns requested
+   * under them name them, and must not come to mean other deadlines.
    */
   @Transaction()
   @Returns('string')
@@ -679,7 +680,7 @@ async function customsMustEndorse(ctx: Context, key: string, customsMspId: strin
 }
 
 function builtInPolicySet(version: string): ReturnPolicySet | undefined {
-  return version === DEFAULT_RETURN_POLICY_SET.version ? DEFAULT_RETURN_POLICY_SET : undefined;
+  return BUILT_IN_RETURN_POLICY_SETS.find((set) => set.version === version);
 }
 
 function policyKey(ctx: Context, version?: string): string {

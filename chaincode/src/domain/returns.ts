@@ -98,19 +98,39 @@ export const EU_CUSTOMS_TERRITORY: readonly string[] = [
 
 /**
  * In force until customs installs its own (returns:putPolicy). China: request within 30 days of
- * release, goods back within 45, tax not levied. EU: a declaration can be invalidated within 90
- * days when the goods leave again with proof of exit. Elsewhere the EU's periods are taken as a
- * default. The buyer's annual limit, which customs' decision restores, is the tariff's
- * (revenue.ts BuyerLimits).
+ * release, goods back within 45, tax not levied. EU: the goods must leave, with proof of exit, and
+ * the declaration's invalidation be applied for within 90 days (Delegated Regulation (EU)
+ * 2015/2446 Art. 148); customs then has up to 120 days from accepting the application to decide
+ * (Union Customs Code Art. 22(3)), so 90 + 120 = 210 days to decide. Elsewhere the EU's periods
+ * are taken as a default. The buyer's annual limit, which customs' decision restores, is the
+ * tariff's (revenue.ts BuyerLimits).
  */
 export const DEFAULT_RETURN_POLICY_SET: ReturnPolicySet = {
-  version: 'default-2026',
+  version: 'default-2026.2',
   policies: {
     CN: { requestDays: 30, arrivalDays: 45, decisionDays: 90 },
-    EU: { requestDays: 90, arrivalDays: 90, decisionDays: 90 },
-    default: { requestDays: 90, arrivalDays: 90, decisionDays: 90 },
+    EU: { requestDays: 90, arrivalDays: 90, decisionDays: 210 },
+    default: { requestDays: 90, arrivalDays: 90, decisionDays: 210 },
   },
 };
+
+/**
+ * Every built-in set, the one in force last. A version label always names the same content, and
+ * returns requested under an earlier built-in set name it: its label must still answer with it,
+ * and never be put with other content. The first one gave customs only the 90 days the goods had
+ * to leave in to decide as well.
+ */
+export const BUILT_IN_RETURN_POLICY_SETS: readonly ReturnPolicySet[] = [
+  {
+    version: 'default-2026',
+    policies: {
+      CN: { requestDays: 30, arrivalDays: 45, decisionDays: 90 },
+      EU: { requestDays: 90, arrivalDays: 90, decisionDays: 90 },
+      default: { requestDays: 90, arrivalDays: 90, decisionDays: 90 },
+    },
+  },
+  DEFAULT_RETURN_POLICY_SET,
+];
 
 /**
  * The policy for a destination: its own entry, else the EU's for a country in the EU's customs

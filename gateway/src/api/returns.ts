@@ -27,7 +27,7 @@ const ReturnParams = ConsignmentIdParam.extend({
 });
 
 const DEADLINES =
-  'Deadlines count from the release decision and depend on the destination, under the return policy in force when the return was requested (GET /v1/return-policy; by default China 30 days to request and 45 for the goods to be back; EU 90 days to invalidate the declaration once the goods have left; elsewhere 90 days each). A step after its deadline is refused (422) with the deadline, when it passed and what it counted from.';
+  'Deadlines count from the release decision and depend on the destination, under the return policy in force when the return was requested (GET /v1/return-policy; by default China 30 days to request and 45 for the goods to be back; EU 90 days to request and for the goods to leave, and 210 for customs to refund or invalidate the declaration; elsewhere the same). A step after its deadline is refused (422) with the deadline, when it passed and what it counted from.';
 
 const FILTERED =
   'For the consignment’s participants, customs and auditors, and for the carrier the platform named to take a return back: that return only (the list then holds only those), not the consignment. Filtered by role like the consignment: customs’ reason codes are for customs, the return’s authorisation (RMA) and tracking numbers not for auditors.';
