@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   collectionsConfigFor,
   customsCollection,
+  customsToCarrierCollection,
   parseNetworkConfig,
   traderCollection,
   type NetworkConfig,
@@ -19,16 +20,24 @@ const organisationsJson = JSON.parse(
 ) as unknown;
 const network = parseNetworkConfig(organisationsJson);
 const TRADERS = ['PlatformAMSP', 'PlatformBMSP', 'PaymentMSP', 'PostMSP', 'ExpressMSP'];
+const CARRIERS = ['PostMSP', 'ExpressMSP'];
 
 describe('collection names', () => {
   it('pairs each trader with customs, and gives customs its own', () => {
     expect(traderCollection('PlatformAMSP', 'CustomsMSP')).toBe('PlatformAMSP-CustomsMSP');
     expect(customsCollection('CustomsMSP')).toBe('CustomsMSP-only');
+    expect(customsToCarrierCollection('PostMSP', 'CustomsMSP')).toBe('CustomsMSP-to-PostMSP');
   });
 
   it('rejects names Fabric would reject, and customs paired with itself', () => {
     expect(() => traderCollection('org1.example', 'CustomsMSP')).toThrow(/only letters, digits and '-'/);
     expect(() => traderCollection('CustomsMSP', 'CustomsMSP')).toThrow(/cannot be the customs organisation/);
+    expect(() => customsToCarrierCollection('post.example', 'CustomsMSP')).toThrow(
+      /only letters, digits and '-'/,
+    );
+    expect(() => customsToCarrierCollection('CustomsMSP', 'CustomsMSP')).toThrow(
+      /cannot be the customs organisation/,
+    );
   });
 });
 
@@ -36,8 +45,12 @@ describe('collectionsConfigFor(config/organisations.json)', () => {
   const config = collectionsConfigFor(network);
   const byName = new Map(config.map((c) => [c.name, c]));
 
-  it('has one collection per trader organisation plus customs-only', () => {
-    expect(config.map((c) => c.name)).toEqual([...TRADERS.map((t) => `${t}-CustomsMSP`), 'CustomsMSP-only']);
+  it('has one collection per trader organisation, customs-only, and one from customs to each carrier', () => {
+    expect(config.map((c) => c.name)).toEqual([
+      ...TRADERS.map((t) => `${t}-CustomsMSP`),
+      'CustomsMSP-only',
+      ...CARRIERS.map((c) => `CustomsMSP-to-${c}`),
+    ]);
   });
 
   it("never lets one trader into another trader's collection, and always includes customs", () => {
@@ -55,7 +68,7 @@ describe('collectionsConfigFor(config/organisations.json)', () => {
     expect(platformB && isMember(platformB, 'PlatformAMSP')).toBe(false);
   });
 
-  it('is member-only, never expires by default, and has no collection endorsement policy', () => {
+  it('is member-only, never expires by default, and has no collection endorsement policy for a trader pair', () => {
     expect(byName.get('PlatformAMSP-CustomsMSP')).toEqual({
       name: 'PlatformAMSP-CustomsMSP',
       policy: "OR('PlatformAMSP.member','CustomsMSP.member')",
@@ -66,6 +79,16 @@ describe('collectionsConfigFor(config/organisations.json)', () => {
       memberOnlyWrite: true,
     });
     expect(byName.get('CustomsMSP-only')?.policy).toBe("OR('CustomsMSP.member')");
+    expect(byName.get('CustomsMSP-to-ExpressMSP')).toEqual({
+      name: 'CustomsMSP-to-ExpressMSP',
+      policy: "OR('CustomsMSP.member','ExpressMSP.member')",
+      requiredPeerCount: 0,
+      maxPeerCount: 1,
+      blockToLive: 0,
+      memberOnlyRead: true,
+      memberOnlyWrite: true,
+      endorsementPolicy: { signaturePolicy: "OR('CustomsMSP.peer')" },
+    });
     expect(collectionsConfigFor(network, { blockToLive: 1000 }).every((c) => c.blockToLive === 1000)).toBe(
       true,
     );
@@ -82,6 +105,17 @@ describe('collectionsConfigFor(config/organisations.json)', () => {
     expect(evaluatePolicy(parseEndorsementPolicy('MAJORITY Endorsement', channelOrgs), endorsers)).toBe(
       false,
     );
+  });
+
+  it("lets customs' peer alone write a carrier's instructions, and never the carrier's", () => {
+    const channelOrgs = network.organisations.map((o) => o.mspId);
+    const definition = loadCollectionsConfig(config).find((d) => d.name === 'CustomsMSP-to-PostMSP');
+    const policy = parseEndorsementPolicy(definition?.endorsementPolicy ?? '', channelOrgs);
+    const peers = (...mspIds: string[]) => mspIds.map((mspId) => ({ mspId, role: 'peer' as const }));
+    expect(definition && [...definition.members]).toEqual(['CustomsMSP', 'PostMSP']);
+    expect(evaluatePolicy(policy, peers('CustomsMSP'))).toBe(true);
+    expect(evaluatePolicy(policy, peers('PostMSP'))).toBe(false);
+    expect(evaluatePolicy(policy, peers('PostMSP', 'PlatformAMSP'))).toBe(false);
   });
 
   it('matches the committed chaincode/collections_config.json (regenerate, do not edit by hand)', () => {

@@ -1,7 +1,9 @@
 /**
  * The private data collection naming rule shared by the chaincode, the embedded ledger and the Fabric
  * network scripts: one collection per (trader organisation, customs) pair, so no trader can read another
- * trader's private data, plus customs' own collection for material no trader may see.
+ * trader's private data, customs' own collection for material no trader may see, and one collection per
+ * carrier that only customs writes to, for what customs instructs that carrier (the duty and tax to
+ * collect at delivery).
  *
  * Pure and dependency-free so the gateway and scripts can import the TypeScript source directly.
  */
@@ -32,7 +34,7 @@ export interface CollectionConfigEntry {
   readonly blockToLive: number;
   readonly memberOnlyRead: boolean;
   readonly memberOnlyWrite: boolean;
-  /** Only on customs' own collection: see collectionsConfigFor. */
+  /** Only on the collections customs alone writes: see collectionsConfigFor. */
   readonly endorsementPolicy?: { readonly signaturePolicy: string };
 }
 
@@ -41,11 +43,15 @@ export const ORG_ROLES: readonly OrgRole[] = ['platform', 'payment', 'post', 'ex
 /** Roles whose organisations hold personal data about their own customers and so get a collection with customs. */
 export const TRADER_ROLES: readonly OrgRole[] = ['platform', 'payment', 'post', 'express'];
 
+/** Roles that carry parcels to the buyer, and so may collect duty and tax at delivery. */
+export const carrierRoles = ['post', 'express'] as const satisfies readonly OrgRole[];
+
 // Fabric's own rule for collection names; an MSP id that breaks it cannot be part of one.
 const COLLECTION_NAME = /^[A-Za-z0-9-]+$/;
 // Fabric's policy DSL reads a principal as `<mspId>.<role>` with the MSP id made of alphanumerics, '.' and '-'.
 const MSP_ID = /^[A-Za-z0-9.-]+$/;
 const CUSTOMS_ONLY_SUFFIX = '-only';
+const CUSTOMS_TO = '-to-';
 
 const NETWORK_FIELDS = ['channel', 'chaincode', 'customsMspId', 'governanceMspIds', 'organisations'];
 const ORGANISATION_FIELDS = ['mspId', 'role', 'name', 'domain'];
@@ -160,8 +166,22 @@ export function customsCollection(customsMspId: string): string {
   return checkCollectionName(`${customsMspId}${CUSTOMS_ONLY_SUFFIX}`);
 }
 
+/**
+ * What customs instructs one carrier, e.g. `CustomsMSP-to-PostMSP`: the carrier reads it, only customs
+ * writes it (its endorsement policy names customs' peer alone).
+ */
+export function customsToCarrierCollection(carrierMspId: string, customsMspId: string): string {
+  if (carrierMspId === customsMspId)
+    throw new Error(`carrier "${carrierMspId}" cannot be the customs organisation`);
+  return checkCollectionName(`${customsMspId}${CUSTOMS_TO}${carrierMspId}`);
+}
+
 export function isTraderRole(role: OrgRole): boolean {
   return TRADER_ROLES.includes(role);
+}
+
+export function isCarrierRole(role: OrgRole): boolean {
+  return (carrierRoles as readonly OrgRole[]).includes(role);
 }
 
 function memberPolicy(mspIds: readonly string[]): string {
@@ -193,7 +213,10 @@ function collectionEntry(
   };
 }
 
-/** Fabric's collections_config.json for the network: one collection per trader organisation, then customs-only. */
+/**
+ * Fabric's collections_config.json for the network: one collection per trader organisation, customs-only,
+ * then one from customs to each carrier.
+ */
 export function collectionsConfigFor(
   network: NetworkConfig,
   { blockToLive = 0 }: { blockToLive?: number } = {},
@@ -211,9 +234,23 @@ export function collectionsConfigFor(
   // data must not reach other organisations); the chaincode-level "any two" could never be met.
   entries.push({
     ...collectionEntry(customsCollection(customs), [customs], blockToLive),
-    endorsementPolicy: { signaturePolicy: `OR('${customs}.peer')` },
+    endorsementPolicy: customsEndorses(customs),
   });
+  // Customs writes a carrier's instructions in its assessment, which only customs' peer can endorse (it
+  // alone holds the order and payment it reads). Under the chaincode-level "any two" the carrier's peer
+  // would have to endorse too, so the collection names customs alone; and a carrier, though a member,
+  // cannot write its own instructions, since no endorsement of its peer satisfies that policy.
+  for (const org of network.organisations.filter((o) => isCarrierRole(o.role))) {
+    entries.push({
+      ...collectionEntry(customsToCarrierCollection(org.mspId, customs), [customs, org.mspId], blockToLive),
+      endorsementPolicy: customsEndorses(customs),
+    });
+  }
   return entries;
+}
+
+function customsEndorses(customsMspId: string): { readonly signaturePolicy: string } {
+  return { signaturePolicy: `OR('${customsMspId}.peer')` };
 }
 
 /**

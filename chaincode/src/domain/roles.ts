@@ -4,12 +4,6 @@ export function isOrgRole(value: string): value is OrgRole {
   return (ORG_ROLES as readonly string[]).includes(value);
 }
 
-export const carrierRoles = ['post', 'express'] as const satisfies readonly OrgRole[];
-
-export function isCarrierRole(role: OrgRole): boolean {
-  return (carrierRoles as readonly OrgRole[]).includes(role);
-}
-
 /** Customs and auditors oversee every organisation's records; the others see their own part. */
 export function seesEveryOrganisation(role: OrgRole): boolean {
   return role === 'customs' || role === 'auditor';
