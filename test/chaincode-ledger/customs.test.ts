@@ -187,6 +187,18 @@ describe('a clean parcel: matched, green, released by the service identity', () 
         ? block.data.transactions.find((t) => t.txId === tx!.transactionId)
         : undefined;
     expect(envelope!.endorsements.map((e) => e.mspId)).toEqual(['CustomsMSP']);
+    // It tells the carrier what to collect in the collection from customs to that carrier alone.
+    expect(
+      envelope!.rwset.collections.filter((c) => c.hashedWrites.length > 0).map((c) => c.collection),
+    ).toEqual(['CustomsMSP-only', 'CustomsMSP-to-PostMSP']);
+    expect(await net.evaluate('post', 'customs:getCollectionInstruction', ['GREEN-1'])).toMatchObject({
+      instruction: { carrierMspId: 'PostMSP', currency: 'EUR', duty: 3, assessment: { number: 1 } },
+    });
+    for (const user of ['platformA', 'payment', 'express', 'auditor']) {
+      expect(await net.outcome(net.evaluate(user, 'customs:getCollectionInstruction', ['GREEN-1']))).toMatch(
+        / is not visible to /,
+      );
+    }
 
     // Traders see the public match result; it names no personal value.
     const match = await net.evaluate('platformA', 'customs:getMatch', ['GREEN-1']);

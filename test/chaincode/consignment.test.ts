@@ -7,6 +7,7 @@ import {
   canSeeConsignment,
   mergeJoinKeys,
   payloadJoinKeys,
+  readsCollectionInstruction,
   slotFor,
   uniquenessClaims,
 } from '../../chaincode/src/domain/consignment.js';
@@ -58,6 +59,27 @@ describe('participant binding', () => {
       paymentMspId: 'PaymentMSP',
     };
     expect(canSeeConsignment({ mspId, role }, participants)).toBe(visible);
+  });
+
+  it.each<[string, OrgRole, boolean]>([
+    ['PostMSP', 'post', true],
+    ['CustomsMSP', 'customs', true],
+    ['ExpressMSP', 'express', false],
+    ['PlatformAMSP', 'platform', false],
+    ['PaymentMSP', 'payment', false],
+    ['AuditorMSP', 'auditor', false],
+  ])('the collection instruction for %s (%s): %s', (mspId, role, reads) => {
+    const participants = {
+      platformMspId: 'PlatformAMSP',
+      carrierMspId: 'PostMSP',
+      paymentMspId: 'PaymentMSP',
+    };
+    expect(readsCollectionInstruction({ mspId, role }, participants)).toBe(reads);
+  });
+
+  it('no carrier reads the collection instruction of a consignment with no carrier yet; customs does', () => {
+    expect(readsCollectionInstruction({ mspId: 'PostMSP', role: 'post' }, {})).toBe(false);
+    expect(readsCollectionInstruction({ mspId: 'CustomsMSP', role: 'customs' }, {})).toBe(true);
   });
 });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   assessConsignment,
   automaticDecisionRefusal,
+  carrierCollection,
   collectionModelFor,
   declaredValue,
   fileInIndex,
@@ -248,6 +249,28 @@ describe('derived inputs', () => {
 
   it('a seller count stops at the cap', () => {
     expect([0, 5, 99, 100].map(nextSellerCount)).toEqual([1, 6, 100, 100]);
+  });
+});
+
+describe('what the carrier collects at delivery', () => {
+  // France from July 2026: a flat 3 EUR duty on the one HS6 subheading, VAT 20 % on 46 + 3.
+  const owed = { currency: 'EUR', duty: 3, vat: 9.8, collectedAtCheckout: 0, toCollect: 12.8 };
+  it.each<[string, Partial<AssessConsignmentInput>, typeof owed | undefined]>([
+    ['the carrier collects what no platform collected', {}, owed],
+    [
+      'the platform collected at checkout under a collection number',
+      { declaration: { ...declaration, vatCollectionNumber: 'IM3720001234' } },
+      undefined,
+    ],
+    ['the buyer pays customs', { tariffSet: { ...DEFAULT_TARIFF_SET, uncollectedBy: 'buyer' } }, undefined],
+    [
+      'nothing is due (the United States’ 800 USD de minimis, before August 2025)',
+      { destinationCountry: 'US', assessedAt: '2025-06-02T12:00:00Z' },
+      undefined,
+    ],
+    ['revenue is not assessed (no tariff for the destination)', { destinationCountry: 'JP' }, undefined],
+  ])('%s', (_name, change, expected) => {
+    expect(carrierCollection(assessConsignment({ ...input, ...change }))).toEqual(expected);
   });
 });
 

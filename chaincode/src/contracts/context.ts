@@ -76,6 +76,8 @@ export const privateKey = {
   flag: (partyId: string) => `flag~${partyId}`,
   /** In the answering trader's collection; the transaction id keeps every answer. */
   referralAnswer: (consignmentId: string, txId: string) => `referralanswer~${consignmentId}~${txId}`,
+  /** In the customs-to-carrier collection; the latest assessment's replaces the one before. */
+  collectionInstruction: (consignmentId: string) => `collect~${consignmentId}`,
 };
 
 // ---------------------------------------------------------------- records shared across contracts

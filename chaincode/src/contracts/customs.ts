@@ -2,11 +2,12 @@ import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-a
 
 import { buyerQuotaKey, countsAgainstYear, fileQuotaEntry, type QuotaEntry } from '../domain/buyer-limits';
 import { canonicalJson, fromBytes } from '../domain/canonical';
-import { customsCollection, traderCollection } from '../domain/collections';
-import { participantMspIds } from '../domain/consignment';
+import { customsCollection, customsToCarrierCollection, traderCollection } from '../domain/collections';
+import { participantMspIds, readsCollectionInstruction } from '../domain/consignment';
 import {
   assessConsignment,
   automaticDecisionRefusal,
+  carrierCollection,
   CustomsSecret,
   declaredValue,
   fileInIndex,
@@ -19,6 +20,7 @@ import {
   splitIndexKeys,
   TariffSet,
   workQueue,
+  type CarrierCollection,
   type ConsignmentAssessment,
   type PublicAssessment,
   type QueueItem,
@@ -78,10 +80,12 @@ import { heldConsignmentRecord, readEnvelope } from './private-records';
  * Endorsement. An assessment reads the order, payment and logistics data from three trader
  * collections, of which customs alone is a member of all: only the customs peer can endorse it. So
  * it writes only what customs alone may write: its own collection (whose endorsement policy is the
- * customs peer), and the consignment's customs seal (a key-level policy naming customs), which
- * carries the public part of the assessment. The lane, score and risk reasons never leave customs'
- * collection; the seal says only whether the match passed (with reason codes) and whether customs'
- * service identity may release, which the release itself would reveal anyway.
+ * customs peer), the consignment's customs seal (a key-level policy naming customs), which carries
+ * the public part of the assessment, and the duty and tax the carrier is to collect, in the
+ * collection from customs to that carrier (whose endorsement policy is the customs peer too). The
+ * lane, score and risk reasons never leave customs' collection; the seal says only whether the match
+ * passed (with reason codes) and whether customs' service identity may release, which the release
+ * itself would reveal anyway; the amounts reach the carrier alone.
  */
 
 /** The user role of customs' automatic-release service identity. */
@@ -146,6 +150,17 @@ export interface AssessmentRecord extends ConsignmentAssessment {
   readonly assessedBy: string;
   readonly txId: string;
   readonly earlier: readonly EarlierAssessment[];
+}
+
+/**
+ * What customs instructs a consignment's carrier to collect from the buyer at delivery, in the
+ * collection from customs to that carrier. Written by the assessment it comes from, replaced by the
+ * next, and deleted by one that leaves the carrier nothing to collect.
+ */
+export interface CollectionInstruction extends CarrierCollection {
+  readonly consignmentId: string;
+  readonly carrierMspId: string;
+  readonly assessment: { readonly number: number; readonly txId: string; readonly assessedAt: string };
 }
 
 function versionsOf(records: readonly SubmissionRecord[]): RecordVersions {
@@ -392,6 +407,7 @@ export class CustomsContract extends Contract {
       ...assessment,
     };
     await putPrivateJson(ctx, customs, customsKey.assessment(id), record);
+    await instructCarrier(ctx, caller, consignment, record, previous);
     if (sellerCount !== undefined && sellerCount < SELLER_HISTORY_CAP) {
       await putPrivateJson(ctx, customs, sellerKey, { consignments: nextSellerCount(sellerCount) });
     }
@@ -490,6 +506,33 @@ export class CustomsContract extends Contract {
     const consignment = await loadVisibleConsignment(ctx, caller, consignmentId);
     const seal = await readJson<CustomsSeal>(ctx, sealKey(ctx, consignment.consignmentId));
     return result({ consignmentId: consignment.consignmentId, assessment: seal?.assessment ?? null });
+  }
+
+  /**
+   * What the consignment's carrier is to collect at delivery: { consignmentId, instruction }, null
+   * when customs' latest assessment left it nothing (or there is none yet). For that carrier and
+   * customs; to anyone else it is not visible, whether or not there is one (evaluate).
+   */
+  @Transaction(false)
+  @Returns('string')
+  public async getCollectionInstruction(ctx: Context, consignmentId: string): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    const consignment = await loadVisibleConsignment(ctx, caller, consignmentId);
+    const id = consignment.consignmentId;
+    if (!readsCollectionInstruction(caller, consignment)) {
+      throw new Error(`the collection instruction of consignment ${id} is not visible to ${caller.mspId}`);
+    }
+    const carrier = consignment.carrierMspId;
+    if (carrier === undefined) return result({ consignmentId: id, instruction: null });
+    const collection = customsToCarrierCollection(carrier, caller.network.customsMspId);
+    const key = privateKey.collectionInstruction(id);
+    const instruction = await readPrivateJson<CollectionInstruction>(ctx, collection, key);
+    // The hash commits with the block even where the value has not reached this peer yet: that is
+    // not "nothing to collect", and a carrier told so would hand the parcel over unpaid.
+    if (!instruction && (await ctx.stub.getPrivateDataHash(collection, key)).length > 0) {
+      throw new Error(`the collection instruction of consignment ${id} is not available on this peer yet`);
+    }
+    return result({ consignmentId: id, instruction: instruction ?? null });
   }
 
   /** The officers' work queue. filterJson: QueueFilter. Customs only (evaluate). */
@@ -692,6 +735,35 @@ export async function writeBuyerYear(
 ): Promise<void> {
   if (canonicalJson(after) !== canonicalJson(before)) {
     await putPrivateJson(ctx, collection, customsKey.buyerYear(filing), { entries: after });
+  }
+}
+
+/**
+ * Gives the carrier the amount the assessment leaves it to collect, replacing an earlier one, or
+ * withdraws the earlier one when this assessment leaves nothing (a collection number now declared,
+ * a tariff gap, nothing due).
+ */
+async function instructCarrier(
+  ctx: Context,
+  caller: Caller,
+  consignment: ConsignmentRecord,
+  record: AssessmentRecord,
+  previous: AssessmentRecord | undefined,
+): Promise<void> {
+  // Bound by the logistics record, without which there is no assessment.
+  const carrierMspId = consignment.carrierMspId!;
+  const collection = customsToCarrierCollection(carrierMspId, caller.network.customsMspId);
+  const key = privateKey.collectionInstruction(record.consignmentId);
+  const owed = carrierCollection(record);
+  if (owed) {
+    await putPrivateJson(ctx, collection, key, {
+      consignmentId: record.consignmentId,
+      carrierMspId,
+      ...owed,
+      assessment: { number: record.number, txId: record.txId, assessedAt: record.assessedAt },
+    } satisfies CollectionInstruction);
+  } else if (previous && carrierCollection(previous)) {
+    await ctx.stub.deletePrivateData(collection, key);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { OrgRole } from './collections';
+import { isCarrierRole, type OrgRole } from './collections';
 import type { JoinKeys, PayloadOf, RecordKind } from './schemas';
 import { seesEveryOrganisation } from './roles';
 
@@ -64,6 +64,19 @@ export function canSeeConsignment(
   participants: Participants,
 ): boolean {
   return seesEveryOrganisation(caller.role) || participantMspIds(participants).includes(caller.mspId);
+}
+
+/**
+ * What customs instructs a consignment's carrier to collect is revenue data: for that carrier and
+ * customs, not for the platform, the payment provider or auditors, who see the rest of the consignment.
+ */
+export function readsCollectionInstruction(
+  caller: { readonly mspId: string; readonly role: OrgRole },
+  participants: Participants,
+): boolean {
+  return (
+    caller.role === 'customs' || (isCarrierRole(caller.role) && participants.carrierMspId === caller.mspId)
+  );
 }
 
 type JoinKeyName = keyof JoinKeys;

@@ -371,6 +371,33 @@ export function assessConsignment(input: AssessConsignmentInput): ConsignmentAss
   return { match, buyerLimits, risk, collectionModel, revenue, releasable: blockers.length === 0, blockers };
 }
 
+// ---------------------------------------------------------------- what the carrier collects
+
+/** What the consignment's carrier is to collect from the buyer at delivery, in the tariff's currency. */
+export interface CarrierCollection {
+  readonly currency: string;
+  readonly duty: number;
+  readonly vat: number;
+  /** Always 0 under the 'carrier' model; kept so that toCollect = duty + vat − collectedAtCheckout reads whole. */
+  readonly collectedAtCheckout: number;
+  readonly toCollect: number;
+}
+
+/**
+ * The carrier collects only under the 'carrier' model, and only a positive amount: under 'platform'
+ * the tax was collected at checkout (a shortfall is the platform's, settled in reconciliation), under
+ * 'buyer' the buyer pays customs, and without a revenue assessment there is no amount to give.
+ */
+export function carrierCollection(
+  assessment: Pick<ConsignmentAssessment, 'revenue'>,
+): CarrierCollection | undefined {
+  const { revenue } = assessment;
+  if (!revenue.assessed) return undefined;
+  const { collectionModel, currency, duty, vat, collectedAtCheckout, toCollect } = revenue.duty;
+  if (collectionModel !== 'carrier' || toCollect <= 0) return undefined;
+  return { currency, duty, vat, collectedAtCheckout, toCollect };
+}
+
 // ---------------------------------------------------------------- what is public, and automatic release
 
 /** Versions of the records an assessment was made on (public: SubmissionRecord versions). */
