@@ -101,6 +101,30 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
     }),
     defineRoute({
       method: 'get',
+      path: '/v1/consignments/{id}/collection-instruction',
+      summary: 'The duty and tax the consignment’s carrier is to collect from the buyer at delivery',
+      description:
+        'For the consignment’s carrier and customs; anyone else gets 404, as for a consignment it does not see. Written by the customs assessment that leaves the carrier something to collect (the tariff set has the carrier collect what no platform collected at checkout under a collection number, and something is due): amount, currency, what it covers (duty, VAT, less what was collected at checkout) and the assessment it comes from. A later assessment replaces it, or withdraws it when it leaves nothing to collect: `instruction` is then null, as before any assessment. Revenue data: it is kept in the private data collection from customs to that carrier, which only customs writes.',
+      tags: TAGS,
+      roles: 'any',
+      params: ConsignmentIdParam,
+      query: NoQuery,
+      responses: {
+        200: {
+          description: '{ consignmentId, instruction }, instruction null when nothing is to collect',
+          schema: JsonResult,
+        },
+      },
+      handler: async ({ principal, params, audit }) => {
+        audit({ resource: `consignment/${params.id}/collection-instruction` });
+        return {
+          status: 200,
+          body: (await service.getCollectionInstruction(principal, params.id)) as Record<string, unknown>,
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get',
       path: '/v1/customs/queue',
       summary: 'The officers’ work queue',
       description:

@@ -228,6 +228,10 @@ export class CustomsService {
     return this.ledger.evaluate(principal, 'customs:getMatch', [id]);
   }
 
+  async getCollectionInstruction(principal: Principal, id: string): Promise<unknown> {
+    return this.ledger.evaluate(principal, 'customs:getCollectionInstruction', [id]);
+  }
+
   async workQueue(principal: Principal, filter: Record<string, unknown>): Promise<unknown> {
     return this.ledger.evaluate(principal, 'customs:workQueue', [JSON.stringify(filter)]);
   }

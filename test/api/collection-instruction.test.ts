@@ -1,0 +1,205 @@
+/**
+ * The duty and tax a carrier collects at delivery, over HTTP: the consignment's carrier reads what
+ * customs' assessment (automatic or an officer's) left it to collect; another carrier, the platform,
+ * the payment provider and auditors get the 404 of a consignment they do not see; a re-assessment
+ * replaces the instruction, and one that leaves nothing to collect withdraws it.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
+import { startTestGateway, type ApiResponse, type TestGateway } from '../support/gateway.js';
+import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
+
+let t: TestGateway;
+const OFFICER = 'customs-officer';
+const PLATFORM = 'platforma-operator';
+const CARRIER = 'post-operator';
+const RUN = randomBytes(3).toString('hex').toUpperCase();
+
+beforeAll(async () => {
+  t = await startTestGateway();
+  // No random selection: the lanes below follow from the data.
+  const put = await t
+    .as(OFFICER)
+    .post('/v1/customs/rule-set', { ...DEFAULT_RULE_SET, version: 'collect-test-1', randomSelectionRate: 0 });
+  expect(put.status, put.text).toBe(201);
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+/** A parcel to France carried by the post; `paid` other than 52.8 fails the match, so no release. */
+async function parcel(id: string, paid = 52.8): Promise<void> {
+  const orderNumber = `ORD-${id}`;
+  const document = { type: 'passport', number: `P-${id}`, country: 'FR' };
+  const base = orderPayload(orderNumber);
+  const buyer = { id: randomBytes(32).toString('hex'), name: base.buyer.name, document };
+  const steps: [string, string, unknown][] = [
+    [PLATFORM, '', { consignmentId: id, orderNumber, originCountry: 'CN', destinationCountry: 'FR' }],
+    [PLATFORM, '/order', { ...base, buyer }],
+    [
+      'payment-operator',
+      '/payment',
+      {
+        ...paymentPayload(orderNumber, `PAY-${id}`),
+        payer: { name: buyer.name, document },
+        amountPaid: paid,
+      },
+    ],
+    [CARRIER, '/logistics', logisticsPayload(orderNumber, `RR${id.replace(/\W/g, '')}FR`)],
+    [PLATFORM, '/declaration', declarationPayload()],
+  ];
+  for (const [user, path, body] of steps) {
+    const res = await t
+      .as(user)
+      .post(path === '' ? '/v1/consignments' : `/v1/consignments/${id}${path}`, body);
+    expect(res.status, res.text).toBe(201);
+  }
+}
+
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  const until = Date.now() + 30_000;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > until) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+interface Duty {
+  currency: string;
+  duty: number;
+  vat: number;
+  collectedAtCheckout: number;
+  toCollect: number;
+}
+interface Explained {
+  number: number;
+  txId: string;
+  assessedAt: string;
+  basis: Record<string, number>;
+  revenue: { assessed: boolean; duty: Duty };
+}
+interface Instruction extends Duty {
+  consignmentId: string;
+  carrierMspId: string;
+  assessment: { number: number; txId: string; assessedAt: string };
+}
+
+const explained = (id: string) => t.as(OFFICER).get<Explained>(`/v1/customs/assessments/${id}`);
+const instruction = (id: string, user = CARRIER) =>
+  t
+    .as(user)
+    .get<{ consignmentId: string; instruction: Instruction | null }>(
+      `/v1/consignments/${id}/collection-instruction`,
+    );
+const status = async (id: string) =>
+  (await t.as(OFFICER).get<{ consignment?: { status: string } }>(`/v1/consignments/${id}`)).body.consignment
+    ?.status;
+
+/** The instruction the carrier must have been given by this assessment. */
+function expectedFrom(id: string, a: Explained): Instruction {
+  const { currency, duty, vat, collectedAtCheckout, toCollect } = a.revenue.duty;
+  return {
+    consignmentId: id,
+    carrierMspId: 'PostMSP',
+    currency,
+    duty,
+    vat,
+    collectedAtCheckout,
+    toCollect,
+    assessment: { number: a.number, txId: a.txId, assessedAt: a.assessedAt },
+  };
+}
+
+function expectNotFound(res: ApiResponse): void {
+  expect(res.status, res.text).toBe(404);
+  expect(res.headers.get('content-type')).toContain('application/problem+json');
+}
+
+describe('the collection instruction', () => {
+  it('tells the carrier of a parcel customs-service released what to collect, and no one else', async () => {
+    const id = `COL-GREEN-${RUN}`;
+    await parcel(id);
+    expect(
+      await eventually(
+        () => status(id),
+        (s) => s === 'released',
+      ),
+    ).toBe('released');
+    const assessed = (await explained(id)).body;
+    // The demo tariff set has the carrier collect what no platform collected at checkout.
+    expect(assessed.revenue.duty.toCollect).toBeGreaterThan(0);
+
+    const read = await instruction(id);
+    expect(read.status, read.text).toBe(200);
+    expect(read.body).toEqual({ consignmentId: id, instruction: expectedFrom(id, assessed) });
+    const { duty, vat, collectedAtCheckout, toCollect } = read.body.instruction!;
+    expect(Math.round((duty + vat - collectedAtCheckout) * 100)).toBe(Math.round(toCollect * 100));
+    expect((await instruction(id, OFFICER)).body).toEqual(read.body);
+
+    // The platform, payment provider and auditor see the consignment, but not the amount; another
+    // carrier does not see the consignment at all. All of them get what a missing one gets.
+    const missing = await instruction(`COL-NONE-${RUN}`);
+    expectNotFound(missing);
+    for (const user of ['express-operator', PLATFORM, 'platformb-operator', 'payment-operator', 'auditor']) {
+      const res = await instruction(id, user);
+      expectNotFound(res);
+      expect(Object.keys(res.body).sort()).toEqual(Object.keys(missing.body).sort());
+      expect(res.text).not.toContain(String(toCollect));
+    }
+  });
+
+  it('is replaced by an officer’s assessment and a corrected declaration’s, and withdrawn once nothing is to collect', async () => {
+    const id = `COL-AMBER-${RUN}`;
+    await parcel(id, 40);
+    const first = await eventually(
+      () => explained(id),
+      (r) => r.body.basis?.declaration === 1,
+    );
+    expect(await status(id)).toBe('created');
+    expect(
+      (
+        await eventually(
+          () => instruction(id),
+          (r) => r.body.instruction?.assessment.number === first.body.number,
+        )
+      ).body.instruction,
+    ).toEqual(expectedFrom(id, first.body));
+
+    const officer = await t
+      .as(OFFICER)
+      .post<{ assessment: Explained }>(`/v1/consignments/${id}/assessment`, {});
+    expect(officer.status, officer.text).toBe(201);
+    expect(officer.body.assessment.number).toBe(first.body.number + 1);
+    expect((await instruction(id)).body.instruction).toEqual(expectedFrom(id, officer.body.assessment));
+
+    // Dearer goods: more duty and VAT, assessed again on the corrected declaration.
+    const dearer = declarationPayload();
+    const corrected = await t.as(PLATFORM).post(`/v1/consignments/${id}/declaration`, {
+      ...dearer,
+      lines: dearer.lines.map((l) => ({ ...l, value: 400 })),
+    });
+    expect(corrected.status, corrected.text).toBe(201);
+    const second = await eventually(
+      () => explained(id),
+      (r) => r.body.basis?.declaration === 2,
+    );
+    const replaced = (await instruction(id)).body.instruction;
+    expect(replaced).toEqual(expectedFrom(id, second.body));
+    expect(replaced!.toCollect).toBeGreaterThan(officer.body.assessment.revenue.duty.toCollect);
+
+    // The platform collected the tax at checkout under a collection number: nothing left for the carrier.
+    const ioss = await t.as(PLATFORM).post(`/v1/consignments/${id}/declaration`, {
+      ...declarationPayload(),
+      vatCollectionNumber: 'IM2500000042',
+    });
+    expect(ioss.status, ioss.text).toBe(201);
+    const third = await eventually(
+      () => explained(id),
+      (r) => r.body.basis?.declaration === 3,
+    );
+    expect(third.body.revenue.duty).toMatchObject({ collectionModel: 'platform' });
+    expect((await instruction(id)).body).toEqual({ consignmentId: id, instruction: null });
+  });
+});
