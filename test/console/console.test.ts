@@ -363,6 +363,29 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await page.context().close();
   });
 
+  it('the carrier sees on the consignment page the duty and tax to collect at delivery; its platform does not', async () => {
+    const assessment = await t
+      .as(OFFICER)
+      .get<{ revenue: { duty: { toCollect: number; currency: string } } }>(`/v1/customs/assessments/${RED}`);
+    const { toCollect, currency } = assessment.body.revenue.duty;
+    expect(toCollect).toBeGreaterThan(0);
+    const page = await signIn('post-operator');
+    await page.goto(`${t.gateway.url}/console/consignments/${RED}`);
+    await expect
+      .poll(() => page.getByTestId('to-collect').textContent())
+      .toBe(`${toCollect.toFixed(2)} ${currency}`);
+    await screenshot(page, 'carrier-collection');
+    await expectAccessible(page);
+    expectNoScriptErrors(page);
+    await page.context().close();
+
+    const platform = await signIn(PLATFORM_A);
+    await platform.goto(`${t.gateway.url}/console/consignments/${RED}`);
+    await platform.getByTestId('timeline').waitFor();
+    expect(await platform.getByTestId('to-collect').count()).toBe(0);
+    await platform.context().close();
+  });
+
   it("a trader cannot open another trader's consignment page", async () => {
     const page = await signIn(PLATFORM_B);
     await page.goto(`${t.gateway.url}/console/consignments/${RED}`);

@@ -169,6 +169,9 @@ export function ConsignmentPage({ id }: { id: string }) {
           <ReferralAnswerForm id={id} decisions={consignment.data.decisions ?? []} onDone={refresh} />
         )}
         <MatchSection id={id} reloadKey={key} />
+        {audience === 'trader' && c.carrierMspId === me.mspId && (
+          <CollectionSection id={id} reloadKey={key} />
+        )}
       </div>
       {audience === 'customs' && <AssessmentSection id={id} reloadKey={key} />}
       <Timeline id={id} reloadKey={key} />
@@ -388,6 +391,57 @@ function MatchSection({ id, reloadKey }: { id: string; reloadKey: string }) {
           </p>
         ) : (
           <p>Not assessed yet (customs assesses when order, payment and logistics data are all present).</p>
+        ))}
+    </Section>
+  );
+}
+
+/** For the consignment's carrier: what customs' latest assessment has it collect from the buyer at delivery. */
+function CollectionSection({ id, reloadKey }: { id: string; reloadKey: string }) {
+  const { api } = useSession();
+  const read = useLoad(
+    (s) =>
+      api.get<{
+        instruction: {
+          currency: string;
+          duty: number;
+          vat: number;
+          collectedAtCheckout: number;
+          toCollect: number;
+          assessment: { number: number; assessedAt: string };
+        } | null;
+      }>(`/v1/consignments/${seg(id)}/collection-instruction`, s),
+    reloadKey,
+  );
+  const i = read.data?.instruction;
+  return (
+    <Section title="Duty to collect at delivery">
+      <ErrorNote error={read.error} />
+      {read.data &&
+        (i ? (
+          <>
+            <p>
+              Collect <strong data-testid="to-collect">{formatMoney(i.toCollect, i.currency)}</strong> from
+              the buyer before handing the parcel over.
+            </p>
+            <dl className="facts">
+              <dt>Duty</dt>
+              <dd>{formatMoney(i.duty, i.currency)}</dd>
+              <dt>VAT</dt>
+              <dd>{formatMoney(i.vat, i.currency)}</dd>
+              <dt>Collected at checkout</dt>
+              <dd>{formatMoney(i.collectedAtCheckout, i.currency)}</dd>
+              <dt>Assessed</dt>
+              <dd>
+                #{i.assessment.number}, {formatTime(i.assessment.assessedAt)}
+              </dd>
+            </dl>
+          </>
+        ) : (
+          <p data-testid="to-collect">
+            Nothing for you to collect: customs has not assessed it yet, or its last assessment leaves the
+            carrier nothing to collect.
+          </p>
         ))}
     </Section>
   );
