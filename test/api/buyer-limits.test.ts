@@ -11,7 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
 import { scenarioBackend, startTestGateway, type TestGateway } from '../support/gateway.js';
-import { logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
+import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
 
 const OFFICER = 'customs-officer';
 const RUN = randomBytes(3).toString('hex').toUpperCase();
@@ -185,6 +185,15 @@ describe('per-buyer limits', () => {
     await decide(over.id, 'return_to_sender');
 
     const id = ids[0]!;
+    // Customs releases under a declaration: the order's, line for line.
+    const declaration = {
+      ...declarationPayload(),
+      originCountry: 'US',
+      destinationCountry: 'CN',
+      lines: [{ hsCode: '610910', description: 'Cotton T-shirts', value: 5000, currency: 'CNY' }],
+    };
+    const declared = await t.as('platforma-operator').post(`/v1/consignments/${id}/declaration`, declaration);
+    expect(declared.status, declared.text).toBe(201);
     await decide(id, 'release');
     const delivered = await t.as('post-operator').post(`/v1/consignments/${id}/movements`, { type: 'delivered', location: 'CNSHA' });
     expect(delivered.status, delivered.text).toBe(201);

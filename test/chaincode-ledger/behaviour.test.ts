@@ -128,6 +128,7 @@ describe('the consignment state machine through real transactions', () => {
     await move('dispatched');
     await move('arrived');
     expect(await net.outcome(move('delivered'))).toMatch(/in status 'arrived'/);
+    await net.submit('post', 'consignment:submitDeclaration', ['SM-1'], declarationPayload());
     await net.submit('customs', 'consignment:recordDecision', [
       'SM-1',
       JSON.stringify({ decision: 'release', reasonCodes: [] }),

@@ -45,6 +45,9 @@ const move = (carrier: string, id: string, type: string, location = 'FRCDG') =>
   net.submit(carrier, 'consignment:recordMovement', [id, JSON.stringify({ type, location })]);
 const decide = (id: string, decision: string, reasonCodes: string[] = []) =>
   net.submit('customs', 'consignment:recordDecision', [id, JSON.stringify({ decision, reasonCodes })]);
+/** The declaration customs releases under, by the consignment's carrier acting as declarant. */
+const declare = (carrier: string, id: string) =>
+  net.submit(carrier, 'consignment:submitDeclaration', [id], declarationPayload());
 
 beforeAll(async () => {
   net = await openTestNetwork();
@@ -58,6 +61,13 @@ describe('the status machine through real transactions', () => {
     const id = 'SM-MAIN';
     await net.submit('post', 'consignment:create', [id, joinKeys({ trackingNumber: 'RR000000001CN' })]);
     expect(await status(id)).toBe('created');
+    // Goods are released under a declaration: none yet, no release, and nothing changes.
+    const height = net.ledger.height();
+    expect(await net.outcome(decide(id, 'release'))).toBe(
+      `cannot apply 'release' to consignment ${id} before its declaration is recorded: goods are released under a declaration`,
+    );
+    expect(net.ledger.height()).toBe(height);
+    await declare('post', id);
 
     const steps: [string, () => Promise<unknown>, string][] = [
       ['dispatched', () => move('post', id, 'dispatched', 'CNSHA'), 'dispatched'],
@@ -90,11 +100,11 @@ describe('the status machine through real transactions', () => {
     const refusals: [() => Promise<unknown>, string][] = [
       [
         () => move('express', id, 'delivered'),
-        `cannot apply 'delivered' to consignment ${id} in status 'created'; allowed: dispatched, release, hold, return_to_sender, refer`,
+        `cannot apply 'delivered' to consignment ${id} in status 'created'; allowed: decisions release, hold, return_to_sender, refer; movements dispatched`,
       ],
       [
         () => decide(id, 'inspect', ['RANDOM']),
-        `cannot apply 'inspect' to consignment ${id} in status 'created'; allowed: dispatched, release, hold, return_to_sender, refer`,
+        `cannot apply 'inspect' to consignment ${id} in status 'created'; allowed: decisions release, hold, return_to_sender, refer; movements dispatched`,
       ],
     ];
     for (const [call, message] of refusals) {
@@ -107,13 +117,14 @@ describe('the status machine through real transactions', () => {
     await move('express', id, 'dispatched', 'CNSZX');
     // Physical control needs the goods in customs custody: no seizure before arrival.
     expect(await net.outcome(decide(id, 'seize', ['IPR']))).toBe(
-      `cannot apply 'seize' to consignment ${id} in status 'dispatched'; allowed: arrived, release, hold, inspect, return_to_sender, refer`,
+      `cannot apply 'seize' to consignment ${id} in status 'dispatched'; allowed: decisions release, hold, inspect, return_to_sender, refer; movements arrived`,
     );
     // Nor after a hold decided in transit, which keeps no trace of arrival in the status.
     await decide(id, 'hold', ['IPR']);
     expect(await net.outcome(decide(id, 'seize', ['IPR']))).toBe(
       `cannot apply 'seize' to consignment ${id} before its arrival scan: the goods are not in customs custody`,
     );
+    await declare('express', id);
     await decide(id, 'release', []);
     expect(await status(id)).toBe('released');
   });
@@ -133,7 +144,7 @@ describe('the status machine through real transactions', () => {
     await move('express', id, 'dispatched', 'CNSZX');
     await move('express', id, 'arrived');
     expect(await net.outcome(move('express', id, 'exited'))).toBe(
-      `cannot apply 'exited' to consignment ${id} in status 'arrived'; allowed: release, hold, inspect, seize, return_to_sender, refer`,
+      `cannot apply 'exited' to consignment ${id} in status 'arrived'; allowed: decisions release, hold, inspect, seize, return_to_sender, refer; no movements`,
     );
     expect(await status(id)).toBe('arrived');
   });
@@ -141,6 +152,7 @@ describe('the status machine through real transactions', () => {
   it('releases before arrival (pre-arrival processing); later scans keep the release', async () => {
     const id = 'SM-PREARRIVAL';
     await net.submit('post', 'consignment:create', [id, joinKeys({ trackingNumber: 'RR000000002CN' })]);
+    await declare('post', id);
     expect(((await decide(id, 'release', [])) as DecisionRecord).statusAfter).toBe('released');
     expect(((await move('post', id, 'dispatched', 'CNSHA')) as MovementRecord).statusAfter).toBe('released');
     expect(((await move('post', id, 'arrived')) as MovementRecord).statusAfter).toBe('released');
@@ -152,6 +164,7 @@ describe('the status machine through real transactions', () => {
       joinKeys({ trackingNumber: 'RR000000003CN' }),
     ]);
     await move('post', inTransit, 'dispatched', 'CNSHA');
+    await declare('post', inTransit);
     await decide(inTransit, 'release');
     expect(await status(inTransit)).toBe('released');
   });
@@ -165,7 +178,7 @@ describe('the status machine through real transactions', () => {
     await decide(id, 'refer', ['RFI']);
     await decide(id, 'return_to_sender', ['PROHIBITED']);
     expect(await net.outcome(move('post', id, 'delivered'))).toBe(
-      `cannot apply 'delivered' to consignment ${id} in status 'returned_to_sender'; allowed: exited`,
+      `cannot apply 'delivered' to consignment ${id} in status 'returned_to_sender'; allowed: no decisions; movements exited`,
     );
     await move('post', id, 'exited');
     expect((await view(id)).decisions.map((d) => `${d.statusBefore}→${d.statusAfter}`)).toEqual([
@@ -342,6 +355,7 @@ describe('records', () => {
       orderPayload(orderNumber),
     )) as SubmissionRecord;
     expect(corrected.version).toBe(2);
+    await net.submit('platformA', 'consignment:submitDeclaration', [id], declarationPayload());
     await decide(id, 'release');
 
     const before = await view(id);

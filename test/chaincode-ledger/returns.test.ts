@@ -46,13 +46,13 @@ const LINES = [
 const assessedDuty = new Map<string, DutyAssessment>();
 
 /**
- * A consignment to `destination`, assessed and released by customs at T0, delivered a day later;
- * assessed on the order's lines, or on a declaration with `declaration`'s changes.
+ * A consignment to `destination`, assessed and released by customs at T0, delivered a day later,
+ * under a declaration that says what the order says, with `declared`'s changes.
  */
 async function released(
   destination: 'FR' | 'CN',
   lines = LINES,
-  declaration?: Record<string, unknown>,
+  declared: Record<string, unknown> = {},
 ): Promise<string> {
   const id = `CRT-${RUN}-${++n}`;
   const orderNumber = `ORD-${id}`;
@@ -70,12 +70,18 @@ async function released(
     [id],
     logisticsPayload(orderNumber, `RR${RUN}${n}XX`),
   );
-  if (declaration) {
-    await net.submit('platformA', 'consignment:submitDeclaration', [id], {
-      ...declarationPayload(),
-      ...declaration,
-    });
-  }
+  await net.submit('platformA', 'consignment:submitDeclaration', [id], {
+    ...declarationPayload(),
+    originCountry: origin,
+    destinationCountry: destination,
+    lines: lines.map((l) => ({
+      hsCode: l.hsCode,
+      description: l.description,
+      value: l.lineValue,
+      currency: 'EUR',
+    })),
+    ...declared,
+  });
   clockAt(0);
   await net.submit('customs', 'customs:assess', [id]);
   const assessment = (await net.evaluate('customs', 'customs:getAssessment', [id])) as {
@@ -353,10 +359,7 @@ describe('a return in parts', () => {
 
 describe('a return of goods whose VAT the platform collected at checkout (IOSS)', () => {
   it('customs refunds only the VAT it collected itself at the border, in parts that add up to it', async () => {
-    const id = await released('FR', LINES, {
-      vatCollectionNumber: 'IM2500000001',
-      lines: LINES.map((l) => ({ hsCode: l.hsCode, description: l.description, value: l.lineValue, currency: 'EUR' })),
-    });
+    const id = await released('FR', LINES, { vatCollectionNumber: 'IM2500000001' });
     // The order's 8.80 of tax, collected at checkout and refunded by the seller with the price, is
     // VAT: customs collected the other 4.00 of VAT, and the duty, at the border.
     expect(assessedDuty.get(id)).toMatchObject({ collectionModel: 'platform', duty: 6, vat: 12.8, collectedAtCheckout: 8.8, toCollect: 10 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import {
+  assertDeclared,
   assertInCustody,
   allowedEvents,
   consignmentEvents,
@@ -59,15 +60,23 @@ describe('consignment state machine', () => {
 
   it.each(cells.filter(([, , target]) => target === undefined))("%s + '%s' is refused", (status, event) => {
     const allowed = allowedEvents(status);
-    const list = allowed.length > 0 ? allowed.join(', ') : 'none (final status)';
-    expect(() => nextStatus(status, event, 'C1')).toThrow(
-      `cannot apply '${event}' to consignment C1 in status '${status}'; allowed: ${list}`,
-    );
+    const error = (() => {
+      try {
+        nextStatus(status, event, 'C1');
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })();
+    expect(error).toMatch(`cannot apply '${event}' to consignment C1 in status '${status}'; allowed: `);
+    for (const e of allowed) expect(error).toMatch(new RegExp(`[ ,]${e}(,|;|$)`));
   });
 
   it('names the allowed events in the error', () => {
     expect(() => nextStatus('created', 'seize', 'PX-9')).toThrow(
-      "cannot apply 'seize' to consignment PX-9 in status 'created'; allowed: dispatched, release, hold, return_to_sender, refer",
+      "cannot apply 'seize' to consignment PX-9 in status 'created'; allowed: decisions release, hold, return_to_sender, refer; movements dispatched",
+    );
+    expect(() => nextStatus('released', 'seize', 'PX-9')).toThrow(
+      "cannot apply 'seize' to consignment PX-9 in status 'released'; allowed: no decisions; movements dispatched, arrived, delivered",
     );
     expect(() => nextStatus('delivered', 'release')).toThrow(
       "cannot apply 'release' to consignment in status 'delivered'; allowed: none (final status)",
@@ -82,6 +91,16 @@ describe('consignment state machine', () => {
     expect(() => assertInCustody('seize', ['dispatched', 'arrived'], 'C1')).not.toThrow();
     for (const event of ['release', 'hold', 'inspect', 'refer', 'return_to_sender'] as const) {
       expect(() => assertInCustody(event, [], 'C1')).not.toThrow();
+    }
+  });
+
+  it('releases only under a declaration; every other decision may come first', () => {
+    expect(() => assertDeclared('release', false, 'C1')).toThrow(
+      "cannot apply 'release' to consignment C1 before its declaration is recorded: goods are released under a declaration",
+    );
+    expect(() => assertDeclared('release', true, 'C1')).not.toThrow();
+    for (const event of ['hold', 'inspect', 'seize', 'refer', 'return_to_sender'] as const) {
+      expect(() => assertDeclared(event, false, 'C1')).not.toThrow();
     }
   });
 

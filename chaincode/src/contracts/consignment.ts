@@ -43,7 +43,13 @@ import {
   readErasureMark,
   readHeldLeaves,
 } from './private-records';
-import { assertInCustody, nextStatus, recordsLocked, type ConsignmentStatus } from '../domain/state-machine';
+import {
+  assertDeclared,
+  assertInCustody,
+  nextStatus,
+  recordsLocked,
+  type ConsignmentStatus,
+} from '../domain/state-machine';
 import {
   KeyType,
   compositeKey,
@@ -264,6 +270,13 @@ export class ConsignmentContract extends Contract {
       );
     }
     const automatic = await automaticDecision(ctx, caller, id, decision.decision);
+    if (decision.decision === 'release') {
+      const declaration = await readJson<SubmissionRecord>(
+        ctx,
+        compositeKey(ctx, KeyType.record, [id, 'declaration']),
+      );
+      assertDeclared(decision.decision, declaration !== undefined, id);
+    }
     const record: DecisionRecord = {
       consignmentId: id,
       decision: decision.decision,

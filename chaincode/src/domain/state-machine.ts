@@ -156,6 +156,19 @@ export function assertInCustody(
   }
 }
 
+/**
+ * Release lets goods into free circulation under a declaration. Pre-arrival release (WCO standard 5)
+ * is release on advance data, not without it: an officer's release with no declaration on file
+ * would clear goods nobody declared, with nothing to assess duty on.
+ */
+export function assertDeclared(event: ConsignmentEvent, declared: boolean, consignmentId: string): void {
+  if (event === 'release' && !declared) {
+    throw new Error(
+      `cannot apply 'release' to consignment ${consignmentId} before its declaration is recorded: goods are released under a declaration`,
+    );
+  }
+}
+
 export function nextStatus(
   status: ConsignmentStatus,
   event: ConsignmentEvent,
@@ -165,9 +178,12 @@ export function nextStatus(
   if (target !== undefined) return target;
   const allowed = allowedEvents(status);
   const subject = consignmentId === undefined ? 'consignment' : `consignment ${consignmentId}`;
-  throw new Error(
-    `cannot apply '${event}' to ${subject} in status '${status}'; allowed: ${
-      allowed.length > 0 ? allowed.join(', ') : 'none (final status)'
-    }`,
-  );
+  // Customs and carriers read this: each is told what it, and the other, may still do.
+  const group = (name: string, events: readonly ConsignmentEvent[]) =>
+    events.length > 0 ? `${name} ${events.join(', ')}` : `no ${name}`;
+  const next =
+    allowed.length === 0
+      ? 'none (final status)'
+      : `${group('decisions', allowed.filter(isDecisionEvent))}; ${group('movements', allowed.filter(isMovementEvent))}`;
+  throw new Error(`cannot apply '${event}' to ${subject} in status '${status}'; allowed: ${next}`);
 }
