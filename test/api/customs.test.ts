@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
+import { DEFAULT_RULE_SET, DEFAULT_TARIFF_SET } from '@customs-ledger/chaincode';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
 
@@ -202,6 +202,6 @@ describe('customs-only routes', () => {
     const rules = await t.as(OFFICER).get('/v1/customs/rule-set');
     expect(rules.body).toMatchObject({ ruleSet: { value: { version: 'api-test-1' } } });
     const tariffs = await t.as(OFFICER).get('/v1/customs/tariffs');
-    expect(tariffs.body).toMatchObject({ tariffs: { value: { version: 'demo-2026.1' } } });
+    expect(tariffs.body).toMatchObject({ tariffs: { value: { version: DEFAULT_TARIFF_SET.version } } });
   });
 });

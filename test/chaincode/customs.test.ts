@@ -252,6 +252,56 @@ describe('derived inputs', () => {
   });
 });
 
+describe('a collection number honoured only where the destination’s checkout scheme covers the goods', () => {
+  const ioss = { ...declaration, vatCollectionNumber: 'IM2500000001' };
+  const withNumber = { ...input, declaration: ioss };
+  it('IOSS to France, 40 EUR of goods: the platform collected the VAT at checkout', () => {
+    const a = assessConsignment(withNumber);
+    expect(a.collectionModel).toBe('platform');
+    expect(a.revenue).toMatchObject({
+      assessed: true,
+      duty: { collectionModel: 'platform', collectedAtCheckout: 8.8 },
+    });
+    expect(a.revenue.assessed && a.revenue.collectionNumberRefused).toBeUndefined();
+  });
+
+  it('IOSS past 150 EUR: VAT at import, collected by the carrier, whatever the checkout took', () => {
+    const laptop = { ...ioss, lines: [{ ...ioss.lines[0]!, hsCode: '847130', value: 500 }] };
+    const expensive = {
+      ...order,
+      goodsValue: 500,
+      amountPaid: 512.8,
+      lines: [{ ...order.lines[0]!, hsCode: '847130', unitPrice: 250, lineValue: 500 }],
+    };
+    const a = assessConsignment({ ...withNumber, order: expensive, declaration: laptop });
+    expect(a.collectionModel).toBe('carrier');
+    expect(a.revenue).toMatchObject({
+      assessed: true,
+      collectionNumberRefused:
+        'IOSS covers goods of at most 150 EUR, not 500 EUR: VAT is collected at import',
+      duty: { collectionModel: 'carrier', collectedAtCheckout: 0 },
+    });
+    expect(a.revenue.assessed && a.revenue.duty.toCollect).toBe(
+      a.revenue.assessed && a.revenue.duty.totalDue,
+    );
+  });
+
+  it('an EU collection number on a parcel to the United States changes nothing', () => {
+    const toUs = {
+      ...withNumber,
+      originCountry: 'CN',
+      destinationCountry: 'US',
+      declaration: { ...ioss, destinationCountry: 'US' },
+    };
+    const a = assessConsignment(toUs);
+    expect(a.collectionModel).toBe('carrier');
+    expect(a.revenue).toMatchObject({
+      collectionNumberRefused: 'US takes no VAT collected at checkout: it is collected at import',
+      duty: { collectedAtCheckout: 0 },
+    });
+  });
+});
+
 describe('what the carrier collects at delivery', () => {
   // France from July 2026: a flat 3 EUR duty on the one HS6 subheading, VAT 20 % on 46 + 3.
   const owed = { currency: 'EUR', duty: 3, vat: 9.8, collectedAtCheckout: 0, toCollect: 12.8 };

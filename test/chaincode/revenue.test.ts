@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_TARIFFS,
   FR_TARIFF,
+  GB_TARIFF,
   FR_TARIFF_2021,
   US_TARIFF,
   US_TARIFF_2016,
@@ -11,6 +12,7 @@ import {
   apportionCents,
   applyRate,
   assessDuty,
+  checkoutCollectionRefusal,
   convert,
   convertCents,
   periodOf,
@@ -516,6 +518,18 @@ describe('duty and VAT: collection models', () => {
     });
     expect(a.collectedAtCheckout).toBe(17.2); // 20 USD × 0.86
   });
+});
+
+describe('collection numbers: which destinations take VAT collected at checkout, and up to what', () => {
+  it.each<[string, Parameters<typeof checkoutCollectionRefusal>[0], number, string | undefined]>([
+    ['IOSS, at the limit', FR_TARIFF, 150, undefined],
+    ['IOSS, a cent over', FR_TARIFF, 150.01, 'IOSS covers goods of at most 150 EUR, not 150.01 EUR: VAT is collected at import'],
+    ['IOSS before July 2026 too', FR_TARIFF_2021, 20, undefined],
+    ['no scheme (the US)', US_TARIFF, 20, 'US takes no VAT collected at checkout: it is collected at import'],
+    ['no scheme (the UK charges its VAT at the sale)', GB_TARIFF, 20, 'GB takes no VAT collected at checkout: it is collected at import'],
+  ])('%s', (_name, tariff, intrinsicValue, refusal) => {
+    expect(checkoutCollectionRefusal(tariff, intrinsicValue)).toBe(refusal);
+  }); // prettier-ignore
 });
 
 describe('duty and VAT: refused input', () => {

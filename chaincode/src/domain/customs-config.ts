@@ -77,6 +77,9 @@ export const EU_DUTY_RATES: Readonly<Record<string, number>> = {
   '95': 0,
 };
 
+/** The EU's Import One-Stop Shop since 1 July 2021: VAT collected at checkout up to 150 EUR. */
+const IOSS = { scheme: 'IOSS', maxIntrinsicValue: 150 } as const;
+
 /** EU rules from 1 July 2021: no VAT exemption, duty relief up to 150 EUR intrinsic value. */
 export function euTariff2021(country: string, vatRate: number): TariffConfig {
   return {
@@ -87,6 +90,7 @@ export function euTariff2021(country: string, vatRate: number): TariffConfig {
     deMinimisVat: 0,
     vatRate,
     dutyRates: { ...EU_DUTY_RATES },
+    checkoutCollection: { ...IOSS },
     currencyRates: [...EUR_RATES],
   };
 }
@@ -105,6 +109,7 @@ export function euTariff2026(country: string, vatRate: number): TariffConfig {
     vatRate,
     dutyRates: { ...EU_DUTY_RATES },
     flatDutyPerItemCategory: { amount: 3, from: '2026-07-01', until: '2028-07-01', maxIntrinsicValue: 150 },
+    checkoutCollection: { ...IOSS },
     currencyRates: [...EUR_RATES],
   };
 }
@@ -153,13 +158,17 @@ export const US_TARIFF_2016: TariffConfig = {
   deMinimisDuty: 800,
 };
 
-/** United Kingdom from 1 January 2021: duty relief up to 135 GBP, VAT 20 % from the first pound. */
+/**
+ * United Kingdom from 1 January 2021: up to 135 GBP no duty, and no import VAT either, since the
+ * seller or marketplace charges the UK's VAT at the sale (no collection number travels with the
+ * parcel); above that, duty and 20 % import VAT at the border.
+ */
 export const GB_TARIFF: TariffConfig = {
   country: 'GB',
   validFrom: '2021-01-01',
   currency: 'GBP',
   deMinimisDuty: 135,
-  deMinimisVat: 0,
+  deMinimisVat: 135,
   vatRate: 0.2,
   dutyRates: { ...EU_DUTY_RATES },
   currencyRates: [...GBP_RATES],
@@ -206,7 +215,8 @@ export const DEFAULT_TARIFFS: readonly TariffConfig[] = [
 
 /** The demo's tariff set: every default tariff; what no platform collected, the carrier collects. */
 export const DEFAULT_TARIFF_SET: TariffSet = {
-  version: 'demo-2026.1',
+  // A label always names the same content: a ledger that installed an earlier one keeps it.
+  version: 'demo-2026.2',
   tariffs: [...DEFAULT_TARIFFS],
   uncollectedBy: 'carrier',
 };

@@ -8,6 +8,7 @@ import { checkDeclaration, type DeclarationCheck } from './declaration-check';
 import { normaliseText, threeWayMatch, type MatchResult } from './matching';
 import {
   assessDuty,
+  checkoutCollectionRefusal,
   periodOf,
   rateTable,
   reconcile,
@@ -58,8 +59,9 @@ import { statuses, type ConsignmentStatus, type DecisionEvent } from './state-ma
  * - The split-shipment window is measured on order times, not on when customs happens to assess.
  * - Duty is computed on the declaration lines when there is a declaration (what is declared is what
  *   is taxed), else on the order lines, on the day of the assessment.
- * - The collection model is 'platform' exactly when the declaration carries a collection number
- *   (IOSS-like); otherwise the tariff set says who collects at import.
+ * - The collection model is 'platform' when the declaration carries a collection number (IOSS-like)
+ *   and the destination's checkout scheme covers the goods (revenue.ts checkoutCollectionRefusal);
+ *   otherwise the tariff set says who collects at import.
  * - Automatic release needs a passed match, the green lane, every risk comparison made (a missing
  *   currency rate leaves one to an officer, as a tariff gap leaves revenue), a revenue assessment,
  *   and no customs decision yet: once an officer has acted (referral, hold, inspection), an officer
@@ -144,6 +146,7 @@ export function dutyLines(order: OrderPayload, declaration: DeclarationPayload |
     : order.lines.map((l) => ({ hsCode: l.hsCode, value: l.lineValue, currency: order.currency }));
 }
 
+/** The model the declaration claims: the destination's scheme may still refuse it (assessRevenue). */
 export function collectionModelFor(
   declaration: DeclarationPayload | undefined,
   uncollectedBy: TariffSet['uncollectedBy'],
@@ -249,6 +252,8 @@ export type RevenueOutcome =
       readonly assessed: true;
       readonly tariff: { readonly country: string; readonly validFrom: string };
       readonly duty: DutyAssessment;
+      /** Why the declaration's collection number was not honoured, when it was not. */
+      readonly collectionNumberRefused?: string;
     }
   | { readonly assessed: false; readonly error: string };
 
@@ -267,23 +272,33 @@ export interface ConsignmentAssessment {
 function assessRevenue(
   input: AssessConsignmentInput,
   tariffSet: TariffSet,
-  collectionModel: CollectionModel,
 ): { readonly revenue: RevenueOutcome; readonly tariff?: TariffConfig } {
   const date = utcDate(input.assessedAt);
   try {
     const tariff = selectTariff(tariffSet.tariffs, input.destinationCountry, date);
-    const duty = assessDuty({
-      tariff,
-      lines: dutyLines(input.order, input.declaration),
-      freight: input.order.freight,
-      insurance: input.order.insurance,
-      chargesCurrency: input.order.currency,
-      date,
-      collectionModel,
-      vatCollected: input.order.taxCollected,
-    });
+    const assess = (collectionModel: CollectionModel) =>
+      assessDuty({
+        tariff,
+        lines: dutyLines(input.order, input.declaration),
+        freight: input.order.freight,
+        insurance: input.order.insurance,
+        chargesCurrency: input.order.currency,
+        date,
+        collectionModel,
+        vatCollected: input.order.taxCollected,
+      });
+    const claimed = collectionModelFor(input.declaration, tariffSet.uncollectedBy);
+    let duty = assess(claimed);
+    const refused =
+      claimed === 'platform' ? checkoutCollectionRefusal(tariff, duty.intrinsicValue) : undefined;
+    if (refused !== undefined) duty = assess(tariffSet.uncollectedBy);
     return {
-      revenue: { assessed: true, tariff: { country: tariff.country, validFrom: tariff.validFrom }, duty },
+      revenue: {
+        assessed: true,
+        tariff: { country: tariff.country, validFrom: tariff.validFrom },
+        duty,
+        ...(refused !== undefined ? { collectionNumberRefused: refused } : {}),
+      },
       tariff,
     };
   } catch (error) {
@@ -327,8 +342,10 @@ function riskRates(tariffSet: TariffSet, country: string, date: string, currency
 export function assessConsignment(input: AssessConsignmentInput): ConsignmentAssessment {
   const { order, logistics, declaration } = input;
   const tariffSet = TariffSet.parse(input.tariffSet);
-  const collectionModel = collectionModelFor(declaration, tariffSet.uncollectedBy);
-  const { revenue, tariff } = assessRevenue(input, tariffSet, collectionModel);
+  const { revenue, tariff } = assessRevenue(input, tariffSet);
+  const collectionModel = revenue.assessed
+    ? revenue.duty.collectionModel
+    : collectionModelFor(declaration, tariffSet.uncollectedBy);
   const buyerLimits = assessBuyerLimits(input, revenue, tariff);
   const declared = declaredValue(order, declaration);
   const rates = riskRates(tariffSet, input.destinationCountry, utcDate(input.assessedAt), declared.currency);

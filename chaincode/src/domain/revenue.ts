@@ -231,6 +231,14 @@ export const TariffConfig = z
     flatDutyPerItemCategory: FlatDutyPerItemCategory.optional(),
     /** Absent: the destination sets no per-buyer limits. */
     buyerLimits: BuyerLimits.optional(),
+    /**
+     * The destination takes the import VAT a platform collected at checkout under a collection
+     * number (the EU's IOSS: consignments of at most 150 EUR intrinsic value). Absent: it has no
+     * such scheme, and a number on the declaration changes nothing: VAT is collected at import.
+     */
+    checkoutCollection: z
+      .strictObject({ scheme: z.string().regex(/^[A-Za-z0-9 -]{1,32}$/), maxIntrinsicValue: Money })
+      .optional(),
     currencyRates: z.array(CurrencyRate),
   })
   .superRefine((t, ctx) => checkRates(t.currency, t.currencyRates, ctx, ['currencyRates']));
@@ -495,6 +503,25 @@ export function assessDuty(input: AssessDutyInput): DutyAssessment {
       vat: fromCents(vats[i] ?? 0),
     })),
   };
+}
+
+/**
+ * Why a declared collection number does not put a consignment under the platform model, or
+ * undefined when it does: the destination has no checkout scheme, or the goods are worth more than
+ * the scheme covers (IOSS past 150 EUR: the VAT is due at import, whatever the checkout took).
+ */
+export function checkoutCollectionRefusal(
+  tariff: Pick<TariffConfig, 'country' | 'currency' | 'checkoutCollection'>,
+  intrinsicValue: number,
+): string | undefined {
+  const scheme = tariff.checkoutCollection;
+  if (scheme === undefined) {
+    return `${tariff.country} takes no VAT collected at checkout: it is collected at import`;
+  }
+  if (toCents(intrinsicValue) > toCents(scheme.maxIntrinsicValue)) {
+    return `${scheme.scheme} covers goods of at most ${scheme.maxIntrinsicValue} ${tariff.currency}, not ${intrinsicValue} ${tariff.currency}: VAT is collected at import`;
+  }
+  return undefined;
 }
 
 // ---------------------------------------------------------------- reconciliation
