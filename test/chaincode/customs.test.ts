@@ -302,6 +302,46 @@ describe('a collection number honoured only where the destination’s checkout s
   });
 });
 
+describe('split shipments against the destination’s own relief thresholds', () => {
+  // The same buyer and seller, an hour apart.
+  const earlier = (value: number, currency: string) => [{ value, currency, at: '2026-11-20T09:00:00Z' }];
+  const to = (country: string, currency: string, value: number): AssessConsignmentInput => ({
+    ...input,
+    originCountry: 'FR',
+    destinationCountry: country,
+    order: {
+      ...order,
+      goodsValue: value,
+      amountPaid: value + 13.8 - 2,
+      currency,
+      lines: [{ ...order.lines[0]!, unitPrice: value / 2, lineValue: value }],
+    },
+    declaration: {
+      ...declaration,
+      originCountry: 'FR',
+      destinationCountry: country,
+      lines: [{ ...declaration.lines[0]!, value, currency }],
+    },
+  });
+  const split = (a: ReturnType<typeof assessConsignment>) =>
+    a.risk.reasons.find((r) => r.code === 'SPLIT_SHIPMENT')?.detail;
+
+  it('China: two parcels of 3,000 CNY together over the 5,000 CNY a purchase', () => {
+    const a = assessConsignment({ ...to('CN', 'CNY', 3000), recentConsignments: earlier(3000, 'CNY') });
+    expect(split(a)).toBe('1 earlier consignment(s) within 72 h bring the total over 5000 CNY');
+  });
+
+  it('the United States, with no de minimis since August 2025: nothing to gain by splitting', () => {
+    const a = assessConsignment({ ...to('US', 'USD', 100), recentConsignments: earlier(100, 'USD') });
+    expect(split(a)).toBeUndefined();
+  });
+
+  it('France: two parcels of 100 EUR together over the 150 EUR of the flat duty and IOSS', () => {
+    const a = assessConsignment({ ...to('FR', 'EUR', 100), recentConsignments: earlier(100, 'EUR') });
+    expect(split(a)).toBe('1 earlier consignment(s) within 72 h bring the total over 150 EUR');
+  });
+});
+
 describe('what the carrier collects at delivery', () => {
   // France from July 2026: a flat 3 EUR duty on the one HS6 subheading, VAT 20 % on 46 + 3.
   const owed = { currency: 'EUR', duty: 3, vat: 9.8, collectedAtCheckout: 0, toCollect: 12.8 };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import {
+  CN_TARIFF,
   DEFAULT_TARIFFS,
   FR_TARIFF,
   GB_TARIFF,
@@ -13,6 +14,7 @@ import {
   applyRate,
   assessDuty,
   checkoutCollectionRefusal,
+  reliefThresholds,
   convert,
   convertCents,
   periodOf,
@@ -530,6 +532,21 @@ describe('collection numbers: which destinations take VAT collected at checkout,
   ])('%s', (_name, tariff, intrinsicValue, refusal) => {
     expect(checkoutCollectionRefusal(tariff, intrinsicValue)).toBe(refusal);
   }); // prettier-ignore
+});
+
+describe('relief thresholds: what a split shipment would stay under', () => {
+  it.each<[string, TariffConfig, string, number[]]>([
+    ['the EU from July 2026: the flat duty’s cap and IOSS', FR_TARIFF, '2026-11-20', [150]],
+    ['the EU after the flat duty ends: IOSS still', FR_TARIFF, '2028-07-01', [150]],
+    ['the EU before: the duty de minimis and IOSS', FR_TARIFF_2021, '2025-01-01', [150]],
+    ['the US since August 2025: nothing', US_TARIFF, '2026-11-20', []],
+    ['the US before: 800 USD', US_TARIFF_2016, '2025-01-01', [800]],
+    ['the UK: 135 GBP', GB_TARIFF, '2026-11-20', [135]],
+    ['China: 5,000 CNY a purchase', CN_TARIFF, '2026-11-20', [5000]],
+    ['two thresholds, smaller first', { ...FR_TARIFF_2021, deMinimisVat: 22 }, '2025-01-01', [22, 150]],
+  ])('%s', (_name, tariff, date, thresholds) => {
+    expect(reliefThresholds(tariff, date)).toEqual(thresholds);
+  });
 });
 
 describe('duty and VAT: refused input', () => {

@@ -237,6 +237,34 @@ describe('weighted indicators, one at a time (amber from 30, red from 60)', () =
       null,
       'green',
     ],
+    // the destination's own relief thresholds, given, replace the rule set's 150 EUR
+    [
+      'a destination with nothing to split for (no relief)',
+      { splitThresholds: [], recentConsignments: [recent(500, '2026-07-09T00:00:00Z')] },
+      null,
+      'green',
+    ],
+    [
+      'under the lower of two thresholds, and together over it',
+      {
+        splitThresholds: [
+          { value: 30, currency: 'EUR' },
+          { value: 1000, currency: 'EUR' },
+        ],
+        recentConsignments: [recent(6.01, '2026-07-09T00:00:00Z')],
+      },
+      'SPLIT_SHIPMENT',
+      'amber',
+    ],
+    [
+      'together still under a destination’s threshold',
+      {
+        splitThresholds: [{ value: 1000, currency: 'EUR' }],
+        recentConsignments: [recent(200, '2026-07-09T00:00:00Z')],
+      },
+      null,
+      'green',
+    ],
 
     // restricted goods and new sellers
     [

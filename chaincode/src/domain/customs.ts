@@ -10,6 +10,7 @@ import {
   assessDuty,
   checkoutCollectionRefusal,
   periodOf,
+  reliefThresholds,
   rateTable,
   reconcile,
   selectTariff,
@@ -56,7 +57,9 @@ import { statuses, type ConsignmentStatus, type DecisionEvent } from './state-ma
  *   declared is the declaration's when it has one currency, else the order's goods value. The
  *   declaration must say what the order says (declaration-check.ts, part of the match), and its
  *   and the waybill's descriptions are checked for vagueness too.
- * - The split-shipment window is measured on order times, not on when customs happens to assess.
+ * - The split-shipment window is measured on order times, not on when customs happens to assess;
+ *   a split stays under one of the destination's relief thresholds (revenue.ts reliefThresholds),
+ *   the rule set's threshold only where the destination has no tariff.
  * - Duty is computed on the declaration lines when there is a declaration (what is declared is what
  *   is taxed), else on the order lines, on the day of the assessment.
  * - The collection model is 'platform' when the declaration carries a collection number (IOSS-like)
@@ -324,18 +327,22 @@ function assessBuyerLimits(
   });
 }
 
+/** The destination's tariff on a date, if the tariff set has one. */
+function destinationTariff(tariffSet: TariffSet, country: string, date: string): TariffConfig | undefined {
+  try {
+    return selectTariff(tariffSet.tariffs, country, date);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Currency rates for risk (reference prices, the split threshold): the destination's tariff, else
  * any tariff kept in the consignment's currency; with neither, only same-currency comparisons are
  * made and the others are left to an officer.
  */
-function riskRates(tariffSet: TariffSet, country: string, date: string, currency: string): RateTable {
-  let tariff: TariffConfig | undefined;
-  try {
-    tariff = selectTariff(tariffSet.tariffs, country, date);
-  } catch {
-    tariff = tariffSet.tariffs.find((t) => t.currency === currency);
-  }
+function riskRates(tariffSet: TariffSet, destination: TariffConfig | undefined, currency: string): RateTable {
+  const tariff = destination ?? tariffSet.tariffs.find((t) => t.currency === currency);
   return tariff ? rateTable(tariff) : { base: currency, rates: [] };
 }
 
@@ -348,7 +355,9 @@ export function assessConsignment(input: AssessConsignmentInput): ConsignmentAss
     : collectionModelFor(declaration, tariffSet.uncollectedBy);
   const buyerLimits = assessBuyerLimits(input, revenue, tariff);
   const declared = declaredValue(order, declaration);
-  const rates = riskRates(tariffSet, input.destinationCountry, utcDate(input.assessedAt), declared.currency);
+  const date = utcDate(input.assessedAt);
+  const destination = destinationTariff(tariffSet, input.destinationCountry, date);
+  const rates = riskRates(tariffSet, destination, declared.currency);
   const declarationCheck: DeclarationCheck | undefined =
     declaration && checkDeclaration({ order, declaration, route: input, rates });
   const match = threeWayMatch({
@@ -376,6 +385,12 @@ export function assessConsignment(input: AssessConsignmentInput): ConsignmentAss
       { where: 'waybill', description: logistics.goodsDescription },
     ],
     comparisonsNotMade: declarationCheck?.notCompared !== undefined ? [declarationCheck.notCompared] : [],
+    ...(destination && {
+      splitThresholds: reliefThresholds(destination, date).map((value) => ({
+        value,
+        currency: destination.currency,
+      })),
+    }),
   });
   const blockers: ReleaseBlocker[] = [];
   if (declaration === undefined) blockers.push('DECLARATION_MISSING');

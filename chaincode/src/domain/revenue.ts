@@ -506,6 +506,26 @@ export function assessDuty(input: AssessDutyInput): DutyAssessment {
 }
 
 /**
+ * The intrinsic values at or under which a parcel to this destination gets relief it would lose
+ * above them, in the tariff's currency: the duty and VAT de minimis, the flat duty's cap while it is
+ * in force, the checkout scheme's cap, the per-purchase limit. Splitting an order into parcels under
+ * one of them is what the split-shipment check looks for; where there is none (the US since August
+ * 2025), nothing is gained by splitting.
+ */
+export function reliefThresholds(tariff: TariffConfig, date: string): number[] {
+  const flat = tariff.flatDutyPerItemCategory;
+  const inForce = flat !== undefined && flat.from <= date && date < flat.until;
+  const all = [
+    tariff.deMinimisDuty,
+    tariff.deMinimisVat,
+    inForce ? flat.maxIntrinsicValue : undefined,
+    tariff.checkoutCollection?.maxIntrinsicValue,
+    tariff.buyerLimits?.perPurchase,
+  ];
+  return [...new Set(all.filter((v): v is number => v !== undefined && v > 0))].sort((a, b) => a - b);
+}
+
+/**
  * Why a declared collection number does not put a consignment under the platform model, or
  * undefined when it does: the destination has no checkout scheme, or the goods are worth more than
  * the scheme covers (IOSS past 150 EUR: the VAT is due at import, whatever the checkout took).

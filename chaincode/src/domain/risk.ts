@@ -117,6 +117,7 @@ export const RuleSet = z
     restrictedHsPrefixes: z.array(HsPrefix),
     splitShipment: z.strictObject({
       windowHours: z.number().positive().finite(),
+      /** For a destination whose tariff is not known; else its relief thresholds (AssessRiskInput). */
       threshold: Money,
       currency: CurrencyCode,
     }),
@@ -187,6 +188,11 @@ export interface AssessRiskInput {
   readonly otherDescriptions?: readonly { readonly where: string; readonly description: string }[];
   /** Comparisons the caller could not make for want of a rate: each a RATE_MISSING note, as ours. */
   readonly comparisonsNotMade?: readonly string[];
+  /**
+   * The destination's relief thresholds (revenue.ts reliefThresholds), which a split shipment would
+   * stay under; absent (no tariff known), the rule set's threshold; empty, nothing to split for.
+   */
+  readonly splitThresholds?: readonly { readonly value: number; readonly currency: string }[];
 }
 
 export interface RiskReason {
@@ -337,20 +343,22 @@ export function assessRisk(input: AssessRiskInput): RiskAssessment {
     const t = epochMs(c.at, 'recent consignment time');
     return t >= windowStart && t <= now;
   });
-  if (inWindow.length > 0) {
-    const threshold = toCents(split.threshold);
+  const thresholds = input.splitThresholds ?? [{ value: split.threshold, currency: split.currency }];
+  for (const threshold of inWindow.length > 0 ? thresholds : []) {
     const [current, ...earlier] = [{ value: input.declaredValue, currency: input.currency }, ...inWindow].map(
-      (c) => convert(toCents(c.value), c.currency, split.currency, 'split shipment'),
+      (c) => convert(toCents(c.value), c.currency, threshold.currency, 'split shipment'),
     );
     const total = earlier.reduce<number | undefined>(
       (s, v) => (s === undefined || v === undefined ? undefined : s + v),
       current,
     );
-    if (current !== undefined && total !== undefined && current <= threshold && total > threshold) {
+    const limit = toCents(threshold.value);
+    if (current !== undefined && total !== undefined && current <= limit && total > limit) {
       fire(
         'SPLIT_SHIPMENT',
-        `${inWindow.length} earlier consignment(s) within ${split.windowHours} h bring the total over ${split.threshold} ${split.currency}`,
+        `${inWindow.length} earlier consignment(s) within ${split.windowHours} h bring the total over ${threshold.value} ${threshold.currency}`,
       );
+      break;
     }
   }
 
