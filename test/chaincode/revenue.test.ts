@@ -27,6 +27,7 @@ import {
   type AssessDutyInput,
   type RateTable,
 } from '../../chaincode/src/domain/revenue.js';
+import { MAX_MONEY } from '../../chaincode/src/domain/schemas.js';
 
 describe('exact money arithmetic', () => {
   it.each([
@@ -242,6 +243,28 @@ const base: AssessDutyInput = {
   date: '2026-07-01',
   collectionModel: 'carrier',
 };
+
+describe('the largest amounts the schemas accept', () => {
+  it('are assessed under the highest rates a tariff may set, in safe integer cents', () => {
+    const a = assessDuty({
+      ...base,
+      tariff: {
+        ...FR_TARIFF,
+        flatDutyPerItemCategory: undefined,
+        dutyRates: {},
+        defaultDutyRate: 10,
+        vatRate: 10,
+        vatRates: {},
+      },
+      lines: Array.from({ length: 999 }, () => ({ hsCode: '610910', value: MAX_MONEY, currency: 'EUR' })),
+      freight: MAX_MONEY,
+      insurance: MAX_MONEY,
+    });
+    // 1001 × MAX_MONEY of customs value, 10× in duty and 110× in VAT: whole cents, no rounding.
+    expect(a.totalDue).toBe(1001 * MAX_MONEY * 120);
+    expect(Number.isSafeInteger(toCents(a.totalDue) * 7)).toBe(true);
+  });
+});
 
 describe('duty and VAT: worked examples', () => {
   it('ad valorem on CIF value, freight and insurance apportioned by value, half-up per line', () => {

@@ -6,6 +6,10 @@ import {
   Decision,
   isPayloadLeafPath,
   JoinKeys,
+  MAX_GROSS_WEIGHT_KG,
+  MAX_MONEY,
+  MAX_PACKAGES,
+  MAX_QUANTITY,
   Money,
   Movement,
   PartyId,
@@ -142,7 +146,26 @@ describe('private payload schemas', () => {
       (p) => (p.payer.document.type = 'library_card'),
       '/payer/document/type:',
     ],
+    [
+      'order',
+      'money over the bound',
+      (p) => (p.goodsValue = MAX_MONEY + 0.01),
+      '/goodsValue: must be at most',
+    ],
+    [
+      'order',
+      'quantity over the bound',
+      (p) => (p.lines[0].quantity = MAX_QUANTITY + 1),
+      '/lines/0/quantity:',
+    ],
     ['logistics', 'zero weight', (p) => (p.grossWeightKg = 0), '/grossWeightKg:'],
+    [
+      'logistics',
+      'weight over the bound',
+      (p) => (p.grossWeightKg = MAX_GROSS_WEIGHT_KG + 0.1),
+      '/grossWeightKg:',
+    ],
+    ['logistics', 'packages over the bound', (p) => (p.packages = MAX_PACKAGES + 1), '/packages:'],
     ['logistics', 'fractional packages', (p) => (p.packages = 1.5), '/packages:'],
     ['declaration', 'unknown mode', (p) => (p.mode = 'smuggled'), '/mode:'],
     ['declaration', 'line currency', (p) => (p.lines[0].currency = 'E'), '/lines/0/currency:'],
@@ -173,12 +196,27 @@ describe('private payload schemas', () => {
 });
 
 describe('money', () => {
-  it.each([0, 1, 19.99, 0.1, 1234567.89, 0.07])('accepts %s', (n) =>
+  it.each([0, 1, 19.99, 0.1, 1234567.89, 0.07, MAX_MONEY, MAX_MONEY - 0.01])('accepts %s', (n) =>
     expect(Money.safeParse(n).success).toBe(true),
   );
-  it.each([-0.01, 0.001, 1.005, Number.NaN, Number.POSITIVE_INFINITY])('refuses %s', (n) =>
-    expect(Money.safeParse(n).success).toBe(false),
+  it.each([-0.01, 0.001, 1.005, Number.NaN, Number.POSITIVE_INFINITY, MAX_MONEY + 0.01, 1e300])(
+    'refuses %s',
+    (n) => expect(Money.safeParse(n).success).toBe(false),
   );
+});
+
+describe('bounded quantities', () => {
+  it.each<[PayloadKind, (p: Loose) => void]>([
+    ['order', (p) => (p.lines[0].quantity = MAX_QUANTITY)],
+    ['logistics', (p) => (p.grossWeightKg = MAX_GROSS_WEIGHT_KG)],
+    ['logistics', (p) => (p.packages = MAX_PACKAGES)],
+    ['refund', (p) => (p.amount = MAX_MONEY)],
+    ['refund', (p) => (p.amount = 0.01)],
+  ])('%s payload at the bound is accepted', (kind, change) => {
+    const p = clone(valid[kind]);
+    change(p);
+    expect(() => parsePayload(kind, json(p))).not.toThrow();
+  });
 });
 
 describe('public argument schemas', () => {

@@ -9,7 +9,16 @@ import {
   type DutyAssessment,
   type DutyAssessmentLine,
 } from './revenue';
-import { CountryCode, CurrencyCode, Money, ReasonCode, Reference, TrackingNumber, UnLocode } from './schemas';
+import {
+  CountryCode,
+  CurrencyCode,
+  Money,
+  Quantity,
+  ReasonCode,
+  Reference,
+  TrackingNumber,
+  UnLocode,
+} from './schemas';
 
 /*
  * Returns and refunds as pure rules (DOMAIN.md "Returns and refunds"): the deadlines a destination
@@ -214,7 +223,7 @@ export function returnsReadableBy<R extends { readonly carrierMspId: string }>(
 
 export const ReturnLine = z.strictObject({
   lineNo: z.number().int().positive(),
-  quantity: z.number().positive(),
+  quantity: Quantity,
 });
 export type ReturnLine = z.infer<typeof ReturnLine>;
 

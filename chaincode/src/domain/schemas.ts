@@ -34,13 +34,34 @@ export const UnLocode = z.string().regex(/^[A-Z]{2}[A-Z2-9]{3}$/, 'must be a 5-c
 /** Upper-case reason or risk code, e.g. UNDERVALUATION. */
 export const ReasonCode = z.string().regex(/^[A-Z][A-Z0-9_]{0,47}$/, 'must be an upper-case code');
 
-/** Money: a non-negative finite number with at most two decimals. */
+/**
+ * The most any amount of money may be: 100 million units of its currency. Duty and VAT are
+ * computed in integer cents, which must stay safe integers (revenue.ts); at this bound a
+ * declaration of 999 lines, with freight and insurance, each at the most, under the highest rates
+ * a tariff may set (1000 % duty, then 1000 % VAT on value and duty), is due 1.2e15 cents, under
+ * 2^53 (9.0e15) with room for a conversion into a currency worth up to seven times less. A larger
+ * amount was stored, then could not be assessed: the consignment escaped customs' risk checks.
+ */
+export const MAX_MONEY = 100_000_000;
+
+/** Money: a non-negative finite number up to MAX_MONEY with at most two decimals. */
 export const Money = z
   .number()
   .nonnegative()
+  .max(MAX_MONEY, `must be at most ${MAX_MONEY}`)
   .refine((n) => Number.isFinite(n) && Math.round(n * 100) / 100 === n, 'must have at most 2 decimals');
 
-const positive = z.number().positive().finite();
+/**
+ * The most an order line may count (pieces, or grams and millilitres of goods sold by measure),
+ * and the most a waybill may weigh or hold: far beyond any parcel, and bounded so that nothing
+ * derived from them (a reference price times a quantity, risk.ts) is out of all proportion.
+ */
+export const MAX_QUANTITY = 1_000_000;
+export const MAX_GROSS_WEIGHT_KG = 100_000;
+export const MAX_PACKAGES = 10_000;
+
+/** An order line's quantity, or what a return takes back of it. */
+export const Quantity = z.number().positive().max(MAX_QUANTITY, `must be at most ${MAX_QUANTITY}`);
 
 export const CONSIGNMENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const ConsignmentId = z
@@ -83,7 +104,7 @@ export const OrderLine = z.strictObject({
   lineNo: z.number().int().positive(),
   description: text(500),
   hsCode: HsCode,
-  quantity: positive,
+  quantity: Quantity,
   unit: text(16),
   unitPrice: Money,
   lineValue: Money,
@@ -124,8 +145,8 @@ export const LogisticsPayload = z.strictObject({
   masterBill: text(64).optional(),
   orderNumber: OrderNumber,
   consignee: Consignee,
-  grossWeightKg: positive,
-  packages: z.number().int().positive(),
+  grossWeightKg: z.number().positive().max(MAX_GROSS_WEIGHT_KG, `must be at most ${MAX_GROSS_WEIGHT_KG}`),
+  packages: z.number().int().positive().max(MAX_PACKAGES, `must be at most ${MAX_PACKAGES}`),
   freight: Money,
   insurance: Money,
   goodsDescription: text(500),
@@ -168,7 +189,7 @@ export type FlagPayload = z.infer<typeof FlagPayload>;
 export const RefundPayload = z.strictObject({
   refundTransactionId: PaymentTransactionId,
   // A return is refunded once: a refund of nothing would use up that step and refuse the real one.
-  amount: Money.refine((n) => n > 0, 'must be more than 0'),
+  amount: Money.positive('must be more than 0'),
   currency: CurrencyCode,
   refundedAt: IsoDateTime,
 });
