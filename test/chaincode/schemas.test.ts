@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ReferralAnswer } from '../../chaincode/src/domain/customs.js';
 import { flatten } from '../../chaincode/src/domain/merkle.js';
 
 import {
@@ -193,6 +194,55 @@ describe('private payload schemas', () => {
       /^invalid party payload: not JSON/,
     );
   });
+});
+
+describe('free text', () => {
+  const description = (value: string) => {
+    const p = clone(valid.order) as Loose;
+    p.lines[0].description = value;
+    return () => parsePayload('order', json(p));
+  };
+
+  it('refuses a description that would show in a console as other text than it is', () =>
+    expect(description('Shirt\u202Eevil\u0000 end')).toThrow(
+      'invalid order payload: /lines/0/description: must not contain U+202E: control and bidirectional formatting characters are refused',
+    ));
+
+  it.each([
+    ['NUL', '\u0000'],
+    ['bell', '\u0007'],
+    ['tab', '\t'],
+    ['line feed', '\n'],
+    ['carriage return', '\r'],
+    ['escape', '\u001B'],
+    ['delete', '\u007F'],
+    ['next line (C1)', '\u0085'],
+    ['last C1', '\u009F'],
+    ['left-to-right embedding', '\u202A'],
+    ['right-to-left override', '\u202E'],
+    ['left-to-right isolate', '\u2066'],
+    ['pop directional isolate', '\u2069'],
+  ])('refuses %s in one line of text', (_name, c) =>
+    expect(description(`Cotton${c}shirt`)).toThrow(
+      `must not contain U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`,
+    ),
+  );
+
+  it.each([
+    'Café crème – “naïve” T-shirt',
+    'חולצה\u200F כותנה', // a right-to-left mark stays: right-to-left text needs it
+    '棉质T恤 💥',
+    'No\u00A0break',
+  ])('accepts %j', (value) => expect(description(value)).not.toThrow());
+
+  it.each([
+    ['tab and line feed', 'Invoice attached.\n\tLine 1: 40 EUR', true],
+    ['carriage return', 'Invoice attached.\r\nThanks', false],
+    ['NUL', 'Invoice\u0000attached', false],
+    ['right-to-left override', 'Invoice \u202Eattached', false],
+  ])('a referral answer with %s: %s', (_name, message, ok) =>
+    expect(ReferralAnswer.safeParse({ message }).success).toBe(ok),
+  );
 });
 
 describe('money', () => {

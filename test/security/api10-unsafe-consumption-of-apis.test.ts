@@ -9,7 +9,8 @@ import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { readSse } from '../support/sse.js';
 import { orderPayload } from '../support/payloads.js';
 
-const HOSTILE = '</script><script>alert(1)</script>\r\n\r\nevent: fake\ndata: {"x":1}';
+// One line: line breaks, which could add header lines or events, are refused in one line of text.
+const HOSTILE = '</script><script>alert(1)</script> event: fake data: {"x":1}';
 let t: TestGateway;
 
 beforeAll(async () => {
@@ -48,11 +49,21 @@ describe('ledger data on the way out', () => {
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     const text = await res.text();
-    expect(text).not.toContain('\r\n');
     expect(text).not.toContain('</script><script>');
     expect(
       (JSON.parse(text) as { payload: { lines: { description: string }[] } }).payload.lines[0]!.description,
     ).toBe(HOSTILE);
+  });
+
+  it('a value with line breaks is not taken as one line of text', async () => {
+    const order = orderPayload('ORD-UC-2');
+    const lines = (order.lines as Record<string, unknown>[]).map((l) => ({
+      ...l,
+      description: 'Shirt\r\n\r\nevent: fake\ndata: {"x":1}',
+    }));
+    const res = await t.as('platforma-operator').post('/v1/consignments/UC-1/order', { ...order, lines });
+    expect(res.status, res.text).toBe(400);
+    expect(res.text).toContain('must not contain U+000D');
   });
 
   it('a chaincode refusal comes back as a problem document, not raw text', async () => {

@@ -37,6 +37,7 @@ import {
 } from './risk';
 import {
   CountryCode,
+  multiLineText,
   ReasonCode,
   type DeclarationPayload,
   type LogisticsPayload,
@@ -101,11 +102,7 @@ export const CustomsSecret = z.string().regex(/^[0-9a-f]{64}$/, 'must be 32 byte
 
 /** What a trader sends in answer to a referral (request for information). */
 export const ReferralAnswer = z.strictObject({
-  message: z
-    .string()
-    .min(1)
-    .max(4000)
-    .regex(/^\S(?:[\s\S]*\S)?$/, 'must not be blank or start or end with whitespace'),
+  message: multiLineText(4000),
   documents: z
     .array(
       z.strictObject({

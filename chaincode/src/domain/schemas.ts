@@ -12,13 +12,34 @@ import { decisionEvents, movementEvents } from './state-machine';
 
 // ---------------------------------------------------------------- building blocks
 
+/**
+ * What free text may not hold: C0 and C1 control characters (a NUL ends a string early for C
+ * readers, an escape sequence restyles a terminal) and the bidirectional embeddings, overrides and
+ * isolates, with which "Shirt\u202Eevil" shows in a console as other text than it is (CVE-2021-42574).
+ * Multi-line text keeps tab and line feed; marks such as U+200F stay, as right-to-left names need them.
+ */
+const UNSAFE_IN_LINE = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
+const UNSAFE_IN_LINES = /(?![\t\n])[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
+
 // Refused rather than trimmed: the stored payload must be exactly what the client committed to.
-const text = (max: number) =>
+const freeText = (max: number, unsafe: RegExp) =>
   z
     .string()
     .min(1)
     .max(max)
-    .regex(/^\S(?:[\s\S]*\S)?$/, 'must not be blank or start or end with whitespace');
+    .regex(/^\S(?:[\s\S]*\S)?$/, 'must not be blank or start or end with whitespace')
+    .refine((s) => !unsafe.test(s), {
+      error: (issue) => {
+        const c = unsafe.exec(String(issue.input))?.[0] ?? '';
+        const code = `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+        return `must not contain ${code}: control and bidirectional formatting characters are refused`;
+      },
+    });
+
+/** One line of free text: a name, a description, an address line. */
+const text = (max: number) => freeText(max, UNSAFE_IN_LINE);
+/** Free text of several lines, such as a trader's answer to customs. */
+export const multiLineText = (max: number) => freeText(max, UNSAFE_IN_LINES);
 
 /** ISO 3166-1 alpha-2. */
 export const CountryCode = z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code');
