@@ -50,6 +50,29 @@ describe('resource limits', () => {
     expectProblem(await t.as('post-operator').post('/v1/batch', { operations }), 400, /operations/);
   });
 
+  it('refuses a body nested deeper than 64 levels with 400, before anything walks it', async () => {
+    const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+    // Fields that take any JSON, under an Idempotency-Key, whose canonical hash recursed: 500 at depth 10,000.
+    const batch = `{"operations":[{"op":"create","consignmentId":"DEEP-1","body":{"a":${nested(20_000)}}}]}`;
+    const verify = `{"consignmentId":"DEEP-2","record":"order","disclosure":{"root":"${'a'.repeat(64)}","leafCount":1,"fields":[{"path":"/goodsValue","value":${nested(20_000)},"salt":"00","index":0,"hash":"${'a'.repeat(64)}","proof":[]}]}}`;
+    for (const [path, body] of [
+      ['/v1/batch', batch],
+      ['/v1/verify', verify],
+    ]) {
+      const res = await t
+        .as('post-operator')
+        .post(path!, body, { 'Idempotency-Key': `deep-${randomBytes(6).toString('hex')}` });
+      expectProblem(res, 400, 'request body nests arrays and objects deeper than 64 levels');
+    }
+    // At 64 levels the body goes on to validation, which names what the create lacks.
+    const atBound = `{"operations":[{"op":"create","consignmentId":"DEEP-3","body":{"a":${nested(60)}}}]}`;
+    const res = await t.as('post-operator').post('/v1/batch', atBound, {
+      'Idempotency-Key': `deep-${randomBytes(6).toString('hex')}`,
+    });
+    expect(res.status, res.text).toBe(200);
+    expect(res.text).toContain('/body/originCountry');
+  });
+
   it('limits each caller’s requests per minute, with Retry-After, and not the others', async () => {
     const statuses: number[] = [];
     let limited;

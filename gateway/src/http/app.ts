@@ -24,6 +24,7 @@ import { mountRoutes, type IdempotencyStore } from './route.js';
 import { docsRouter } from './docs.js';
 import { consoleRouter } from './console.js';
 import { HttpProblem, problemHandler } from './problem.js';
+import { refuseDeepJson } from './request-checks.js';
 import { registry, z } from './openapi.js';
 
 /**
@@ -71,7 +72,7 @@ export interface AppDependencies {
 /**
  * The HTTP application. Every request flows one way: request id → log and metrics → security
  * headers → identification → rate limit of clients without valid credentials (per address) → audit
- * trail (records the outcome of every request past that limit, refused ones too) → body limit →
+ * trail (records the outcome of every request past that limit, refused ones too) → body (size, then depth) →
  * authentication → rate limit per user → route (role check → validation → idempotency → service →
  * ledger). The operations endpoints, the docs and the console answer before all of it.
  */
@@ -115,6 +116,7 @@ export function createApp(deps: AppDependencies): Express {
   // The trail before the body parser, so requests it refuses (malformed JSON, 413) are recorded too.
   v1.use(auditTrail(deps.auditLog, deps.logger));
   v1.use(express.json({ limit: deps.config.bodyLimit, strict: true, type: 'application/json' }));
+  v1.use(refuseDeepJson);
   v1.use(requireAuthentication);
   v1.use(rateLimitPerPrincipal(deps.config.rateLimitPerMinute));
   mountRoutes(
