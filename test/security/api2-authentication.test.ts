@@ -4,6 +4,7 @@
  * expired, unsigned, forged and wrong-scheme credentials are refused with 401 problem+json.
  * (The verifiers themselves, JWKS and key storage: test/gateway/auth.test.ts.)
  */
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { b64url, bearerJwt, hs256, now, TEST_JWT_SECRET } from '../support/jwt.js';
@@ -35,6 +36,56 @@ describe('authentication', () => {
     expectProblem(await as('Bearer clk_not-a-real-key').get('/v1/consignments/AUTH-1'), 401);
     const key = t.gateway.credentials.find((c) => c.user === 'platforma-operator')!.apiKey;
     expectProblem(await client(t.gateway.url).get(`/v1/consignments/AUTH-1?api_key=${key}`), 401);
+  });
+
+  it('refuses a request with more than one Authorization header, or Idempotency-Key, with 400', async () => {
+    const keyOf = (user: string) => t.gateway.credentials.find((c) => c.user === user)!.apiKey;
+    // fetch joins repeated headers into one; node:http sends each of an array's values on its own line.
+    const send = (method: string, headers: Record<string, string | string[]>, body?: string) =>
+      new Promise<{ status: number; type: string; detail: string }>((resolve, reject) => {
+        const req = request(`${t.gateway.url}/v1/consignments${method === 'GET' ? '/AUTH-1' : ''}`, {
+          method,
+        });
+        for (const [name, value] of Object.entries(headers)) req.setHeader(name, value);
+        req.on('response', (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode!,
+              type: res.headers['content-type'] ?? '',
+              detail: (JSON.parse(text) as { detail: string }).detail,
+            }),
+          );
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    const platformA = `Bearer ${keyOf('platforma-operator')}`;
+    const platformB = `Bearer ${keyOf('platformb-operator')}`;
+    for (const authorization of [
+      [platformB, platformA],
+      [platformA, platformA],
+      [platformA, 'Bearer clk_not-a-real-key'],
+    ]) {
+      const res = await send('GET', { Authorization: authorization });
+      expect(res).toEqual({
+        status: 400,
+        type: expect.stringContaining('application/problem+json') as string,
+        detail: 'send one Authorization header, not several',
+      });
+    }
+    const res = await send(
+      'POST',
+      {
+        Authorization: platformA,
+        'Content-Type': 'application/json',
+        'Idempotency-Key': ['dup-key-0001', 'dup-key-0002'],
+      },
+      JSON.stringify({ consignmentId: 'AUTH-DUP', originCountry: 'CN', destinationCountry: 'FR' }),
+    );
+    expect([res.status, res.detail]).toEqual([400, 'send one Idempotency-Key header, not several']);
+    expectProblem(await t.as('platforma-operator').get('/v1/consignments/AUTH-DUP'), 404);
   });
 
   it('accepts a valid HS256 JWT and refuses an expired one, alg none, a forged signature, a foreign audience or issuer', async () => {

@@ -1,5 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import { HttpProblem } from '../http/problem.js';
+import { headerCount } from '../http/request-checks.js';
 import type { ApiKeyStore } from './api-keys.js';
 import type { JwtVerifier } from './jwt.js';
 import type { Principal } from './principal.js';
@@ -66,6 +67,12 @@ const refusals = new WeakMap<Request, unknown>();
  */
 export function identify(authenticator: Authenticator): RequestHandler {
   return (req, _res, next) => {
+    if (headerCount(req, 'authorization') > 1) {
+      // Node takes the first; a proxy in front that took the last would have let another user in.
+      refusals.set(req, new HttpProblem(400, 'send one Authorization header, not several'));
+      next();
+      return;
+    }
     authenticator.authenticate(req.get('Authorization')).then(
       (principal) => {
         req.principal = principal;

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
 import { HttpProblem } from './problem.js';
 
@@ -29,3 +30,16 @@ export const refuseDeepJson: RequestHandler = (req, _res, next) => {
   }
   next();
 };
+
+/**
+ * How many times a header was sent. Node keeps the first of some repeated headers (Authorization)
+ * and joins others with ', ' (Idempotency-Key): a proxy in front that reads another of them would
+ * act on a different value than the gateway.
+ */
+export function headerCount(req: IncomingMessage, name: string): number {
+  let count = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    if (req.rawHeaders[i]!.toLowerCase() === name) count += 1;
+  }
+  return count;
+}

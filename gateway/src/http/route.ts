@@ -9,6 +9,7 @@ import { problemFromLedgerError } from './ledger-errors.js';
 import { HttpProblem, problemBody, sendProblem } from './problem.js';
 import { documentedSchema, ProblemSchema, registry, z as documentedZod } from './openapi.js';
 import { jsonText } from './json.js';
+import { headerCount } from './request-checks.js';
 import { KeyedWrite } from '../services/keyed-write.js';
 
 const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
@@ -171,6 +172,9 @@ async function handle(
   if (route.method === 'get' || key === undefined || route.returnsPersonalData) {
     send(res, await route.handler!(ctx as never));
     return;
+  }
+  if (headerCount(req, 'idempotency-key') > 1) {
+    throw new HttpProblem(400, 'send one Idempotency-Key header, not several');
   }
   if (!IDEMPOTENCY_KEY.test(key)) {
     throw new HttpProblem(
