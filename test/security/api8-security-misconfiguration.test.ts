@@ -89,8 +89,48 @@ describe('configuration as a client sees it', () => {
       });
       expect(res.status, encoding).toBe(400);
       expect(res.headers.get('content-type'), encoding).toContain('application/problem+json');
-      expect(await res.text(), encoding).not.toMatch(/zlib|at \w+ \(/);
+      const text = await res.text();
+      expect(text, encoding).not.toMatch(/zlib|incorrect header check|at \w+ \(/);
+      expect((JSON.parse(text) as { detail: string }).detail).toBe(
+        'request body could not be decompressed as its Content-Encoding says',
+      );
     }
     expectProblem(await t.as('platforma-operator').get('/v1/consignments/GZ-1'), 404);
+  });
+
+  it('answers a JSON body in another charset than UTF-8 with 415, and a missing one with 400', async () => {
+    const key = t.gateway.credentials.find((c) => c.user === 'platforma-operator')!.apiKey;
+    const post = (headers: Record<string, string>, body?: string) =>
+      t
+        .as('platforma-operator')
+        .post('/v1/consignments', body, { Authorization: `Bearer ${key}`, ...headers });
+    const create = '{"consignmentId":"CS-1","originCountry":"CN","destinationCountry":"FR"}';
+    for (const charset of ['UTF-16', 'utf-16le', 'UTF-32', 'latin1']) {
+      expectProblem(
+        await post({ 'Content-Type': `application/json; charset=${charset}` }, create),
+        415,
+        'request body must be UTF-8 JSON',
+      );
+    }
+    // No body, and an empty one: neither is JSON of another type, nor an empty object.
+    expectProblem(
+      await post({ 'Content-Type': 'application/json' }),
+      400,
+      'request body is empty; this operation takes a JSON body',
+    );
+    expectProblem(
+      await post({ 'Content-Type': 'application/json' }, ''),
+      400,
+      'request body is empty; this operation takes a JSON body',
+    );
+    expectProblem(await post({}), 400, 'request body is empty; this operation takes a JSON body');
+    expectProblem(await post({ 'Content-Type': 'text/plain' }, create), 415);
+    for (const charset of ['utf-8', 'UTF-8']) {
+      const res = await post(
+        { 'Content-Type': `application/json; charset=${charset}` },
+        create.replace('CS-1', `CS-${charset}`),
+      );
+      expect(res.status, res.text).toBe(201);
+    }
   });
 });

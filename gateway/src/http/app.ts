@@ -24,7 +24,7 @@ import { mountRoutes, type IdempotencyStore } from './route.js';
 import { docsRouter } from './docs.js';
 import { consoleRouter } from './console.js';
 import { HttpProblem, problemHandler } from './problem.js';
-import { refuseDeepJson } from './request-checks.js';
+import { refuseDeepJson, utf8Only } from './request-checks.js';
 import { registry, z } from './openapi.js';
 
 /**
@@ -115,7 +115,9 @@ export function createApp(deps: AppDependencies): Express {
   v1.use(rateLimitUnauthenticated(deps.config.rateLimitPerMinute));
   // The trail before the body parser, so requests it refuses (malformed JSON, 413) are recorded too.
   v1.use(auditTrail(deps.auditLog, deps.logger));
-  v1.use(express.json({ limit: deps.config.bodyLimit, strict: true, type: 'application/json' }));
+  v1.use(
+    express.json({ limit: deps.config.bodyLimit, strict: true, type: 'application/json', verify: utf8Only }),
+  );
   v1.use(refuseDeepJson);
   v1.use(requireAuthentication);
   v1.use(rateLimitPerPrincipal(deps.config.rateLimitPerMinute));

@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { jsonText } from './json.js';
 
@@ -78,10 +78,10 @@ interface ClientError {
 /**
  * Errors of the HTTP stack below our routes: body-parser's carry a `type`, each with a precise
  * client error; the router's (a path that is not valid percent-encoding), body-parser's others (a
- * body that does not decompress) and serve-static's carry a 4xx `status`, and a message that is safe
- * to show only when `expose` says so.
+ * body that does not decompress: zlib's own words, such as 'incorrect header check') and
+ * serve-static's carry a 4xx `status`, and a message that is safe to show only when `expose` says so.
  */
-function fromHttpStack(error: ClientError): HttpProblem | undefined {
+function fromHttpStack(error: ClientError, req: Request): HttpProblem | undefined {
   switch (error.type) {
     case 'entity.too.large':
       return new HttpProblem(413, `request body is larger than the limit of ${error.limit} bytes`);
@@ -94,6 +94,10 @@ function fromHttpStack(error: ClientError): HttpProblem | undefined {
   const status = error.status;
   if (status === undefined || status < 400 || status > 499) return undefined;
   if (error instanceof URIError) return new HttpProblem(status, 'request path is not valid percent-encoding');
+  const encoding = req.get('Content-Encoding');
+  if (error.type === undefined && encoding !== undefined && encoding.toLowerCase() !== 'identity') {
+    return new HttpProblem(400, 'request body could not be decompressed as its Content-Encoding says');
+  }
   return new HttpProblem(
     status,
     error.expose && error.message ? error.message : 'the request could not be read as sent',
@@ -106,7 +110,7 @@ function fromHttpStack(error: ClientError): HttpProblem | undefined {
  */
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    const problem = error instanceof HttpProblem ? error : fromHttpStack((error ?? {}) as ClientError);
+    const problem = error instanceof HttpProblem ? error : fromHttpStack((error ?? {}) as ClientError, req);
     if (problem) {
       sendProblem(res, problem, req.originalUrl);
       return;

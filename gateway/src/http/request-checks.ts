@@ -32,6 +32,19 @@ export const refuseDeepJson: RequestHandler = (req, _res, next) => {
 };
 
 /**
+ * The body parser's `verify`, which sees the charset it is about to decode with: it takes any
+ * UTF-*, but JSON between systems is UTF-8 (RFC 8259 §8.1), and a body declared UTF-16 was decoded
+ * to garbage and refused as not valid JSON. Refused as the unsupported charset it is (problem.ts).
+ */
+export function utf8Only(_req: IncomingMessage, _res: unknown, _body: Buffer, charset: string): void {
+  if (charset === 'utf-8') return;
+  throw Object.assign(new Error(`unsupported charset ${charset}`), {
+    status: 415,
+    type: 'charset.unsupported',
+  });
+}
+
+/**
  * How many times a header was sent. Node keeps the first of some repeated headers (Authorization)
  * and joins others with ', ' (Idempotency-Key): a proxy in front that reads another of them would
  * act on a different value than the gateway.

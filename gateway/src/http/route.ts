@@ -150,6 +150,11 @@ async function handle(
   }
   const params = parse(route.params, req.params, '/params');
   const query = parse(route.query, req.query, '/query');
+  // No body at all would otherwise be refused as not JSON (415), and Content-Length: 0 as '{}'.
+  const bodyless = req.get('Transfer-Encoding') === undefined && !(Number(req.get('Content-Length')) > 0);
+  if (route.body && bodyless) {
+    throw new HttpProblem(400, 'request body is empty; this operation takes a JSON body');
+  }
   if (route.body && !req.is('application/json')) {
     throw new HttpProblem(415, 'request body must be JSON (Content-Type: application/json)');
   }
