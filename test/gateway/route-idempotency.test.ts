@@ -23,7 +23,7 @@ let dir: string;
 let db: GatewayStore;
 let server: Server;
 let url: string;
-const calls = { conflictOnce: 0, refused: 0 };
+const calls = { conflictOnce: 0, refused: 0, items: 0 };
 
 const route = (path: string, handler: () => Promise<{ status: number; body: unknown }>) =>
   defineRoute({
@@ -32,6 +32,7 @@ const route = (path: string, handler: () => Promise<{ status: number; body: unkn
     summary: 'test route',
     tags: ['test'],
     roles: 'any',
+    ...(path.includes('{id}') ? { params: z.object({ id: z.string() }) } : {}),
     body: z.strictObject({ n: z.number() }),
     responses: { 201: { description: 'done' } },
     handler,
@@ -61,6 +62,7 @@ beforeAll(async () => {
           throw new CommitError('ab'.repeat(32), TxValidationCode.MVCC_READ_CONFLICT);
         return { status: 201, body: { done: calls.conflictOnce } };
       }),
+      route('/test/items/{id}/declaration', async () => ({ status: 201, body: { call: ++calls.items } })),
       route('/test/refused', async () => {
         calls.refused++;
         throw new HttpProblem(409, 'consignment T-1 already exists');
@@ -114,5 +116,20 @@ describe('Idempotency-Key at the route layer', () => {
     expect(body).toMatchObject({ title: 'Conflict', status: 409, detail: 'consignment T-1 already exists' });
     expect(await again.json()).toEqual(body);
     expect(calls.refused).toBe(1);
+  });
+
+  it('hashes the request target as routed: a path spelled with percent-escapes is the same request', async () => {
+    const plain = await post('/test/items/IP-MX1/declaration', 'spelling-key-1');
+    expect(plain.status).toBe(201);
+    const first = await plain.text();
+    for (const spelling of ['/test/items/IP%2DMX1/declaration', '/test/items/%49P-MX1/declaration']) {
+      const again = await post(spelling, 'spelling-key-1');
+      expect(again.status, spelling).toBe(201);
+      expect(again.headers.get('idempotent-replayed'), spelling).toBe('true');
+      expect(await again.text()).toBe(first);
+    }
+    // Another target under the key is another request.
+    expect((await post('/test/items/IP-MX2/declaration', 'spelling-key-1')).status).toBe(422);
+    expect(calls.items).toBe(1);
   });
 });

@@ -113,6 +113,8 @@ export function mountRoutes(
   idempotency: IdempotencyStore,
 ): void {
   for (const route of routes) {
+    // An Idempotency-Key's request hash spells the path from the parsed parameters.
+    if (route.path.includes('{') && !route.params) throw new Error(`${route.path} declares no params`);
     registerOpenApi(route);
     const expressPath = route.path.replace(/\{(\w+)\}/g, ':$1');
     router[route.method](expressPath, async (req: Request, res: Response) => {
@@ -188,8 +190,13 @@ async function handle(
     );
   }
   const scope = `${principal.mspId}/${principal.user}`;
+  // The target as routed, from its decoded parameters: /IP%2DMX… and /IP-MX… are one request. For
+  // a path spelled plainly this is the path as sent, so keys already stored keep their hash.
+  const target = route.path.replace(/\{(\w+)\}/g, (_, name: string) =>
+    encodeURIComponent(String((params as Record<string, unknown>)[name])),
+  );
   const requestHash = createHash('sha256')
-    .update(`${route.method} ${req.originalUrl.split('?')[0]} ${canonicalize(body ?? null)}`)
+    .update(`${route.method} ${target} ${canonicalize(body ?? null)}`)
     .digest('hex');
   const run = async (): Promise<RouteResult> =>
     route.handler!({
