@@ -94,7 +94,7 @@ const REFUND = {
   refundTransactionId: 'RF-7741-ZETA',
   amount: 52.8,
   currency: 'EUR',
-  refundedAt: '2026-12-20T10:00:00Z',
+  refundedAt: '2026-12-01T10:00:00Z',
 };
 const refund = (id: string, rid: string, user = 'payment-operator') => step(id, rid, 'refund', user, REFUND);
 type Lines = { lineNo: number; quantity: number }[];

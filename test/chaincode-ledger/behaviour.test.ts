@@ -141,6 +141,37 @@ describe('the consignment state machine through real transactions', () => {
     expect(await net.outcome(move('dispatched'))).toMatch(/none \(final status\)/);
   });
 
+  it('refuses a stated time later than the transaction, and takes earlier ones in any order', async () => {
+    await net.submit('platformA', 'consignment:create', ['TIME-1', joinKeys('ORD-TIME-1')]);
+    await net.submit(
+      'post',
+      'consignment:submitLogistics',
+      ['TIME-1'],
+      logisticsPayload('ORD-TIME-1', 'RR000000077CN'),
+    );
+    const later =
+      /: 2099-01-01T00:00:00Z is later than the transaction recording it \(.*\), by more than the 10 minutes clocks may differ$/;
+    const move = (type: string, occurredAt: string) =>
+      net.outcome(
+        net.submit('post', 'consignment:recordMovement', [
+          'TIME-1',
+          JSON.stringify({ type, location: 'FRCDG', occurredAt }),
+        ]),
+      );
+    expect(await move('dispatched', '2099-01-01T00:00:00Z')).toMatch(/^invalid movement: \/occurredAt/);
+    expect(await move('dispatched', new Date(Date.now() - 3_600_000).toISOString())).toBe('ok');
+    // Scans reach the carrier late and out of order: an arrival dated before the dispatch is recorded.
+    expect(await move('arrived', '1971-01-01T00:00:00Z')).toBe('ok');
+    const order = orderPayload('ORD-TIME-1', { orderedAt: '2099-01-01T00:00:00Z' });
+    const outcome = await net.outcome(net.submit('platformA', 'consignment:submitOrder', ['TIME-1'], order));
+    expect(outcome).toMatch(/^invalid order payload: \/orderedAt/);
+    expect(outcome).toMatch(later);
+    const payment = { ...paymentPayload('ORD-TIME-1', 'PAY-TIME-1'), paidAt: '2099-01-01T00:00:00Z' };
+    expect(
+      await net.outcome(net.submit('payment', 'consignment:submitPayment', ['TIME-1'], payment)),
+    ).toMatch(later);
+  });
+
   it('join keys are unique per platform and per carrier', async () => {
     await net.submit('platformA', 'consignment:create', ['UQ-1', joinKeys('ORD-UQ')]);
     expect(

@@ -1,6 +1,7 @@
 import type { Context } from 'fabric-contract-api';
 import { describe, expect, it } from 'vitest';
-import { PROPOSAL_CLOCK_TOLERANCE_MINUTES, txTime } from '../../chaincode/src/contracts/context.js';
+import { txTime } from '../../chaincode/src/contracts/context.js';
+import { PROPOSAL_CLOCK_TOLERANCE_MINUTES } from '../../chaincode/src/domain/clock.js';
 
 /** A transaction context whose proposal is stamped `offsetMinutes` from this clock. */
 const proposedAt = (offsetMinutes: number): Context =>

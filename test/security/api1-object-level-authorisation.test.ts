@@ -147,7 +147,7 @@ describe("another trader's consignment", () => {
       ['express-operator', `${OPEN}/logistics`, logisticsPayload(`ORD-${OPEN}`, 'EX123456789')],
       ['express-operator', `${OPEN}/movements`, { type: 'dispatched', location: 'CNSHA' }],
       ['platformb-operator', `${ID}/returns`, { reason: 'defective', lines: [{ lineNo: 1, quantity: 1 }], authorisation: 'RMA-B' }],
-      ['platformb-operator', `${ID}/returns/{returnId}/refund`, { refundTransactionId: 'RF-B', amount: 1, currency: 'EUR', refundedAt: '2026-12-20T10:00:00Z' }],
+      ['platformb-operator', `${ID}/returns/{returnId}/refund`, { refundTransactionId: 'RF-B', amount: 1, currency: 'EUR', refundedAt: '2026-12-01T10:00:00Z' }],
       ['express-operator', `${ID}/returns/{returnId}/shipment`, { trackingNumber: 'EX987654321' }],
     ]; // prettier-ignore
     for (const [user, path, body] of writes) {

@@ -194,7 +194,7 @@ describe('reading properties beyond the consignment view: history, events and re
       refundTransactionId: 'RF-PROP-RET',
       amount: 10,
       currency: 'EUR',
-      refundedAt: '2026-12-20T10:00:00Z',
+      refundedAt: '2026-12-01T10:00:00Z',
     });
     created(refund);
     refundText = refund.text;

@@ -1,6 +1,7 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { KeyEndorsementPolicy } from 'fabric-shim';
 
+import { assertNotLaterThanTransaction } from '../domain/clock';
 import { traderCollection } from '../domain/collections';
 import {
   assertPaymentSubmitter,
@@ -182,6 +183,9 @@ export class ConsignmentContract extends Contract {
       );
     }
     const movement = parseJsonWith(Movement, 'movement', movementJson);
+    if (movement.occurredAt !== undefined) {
+      assertNotLaterThanTransaction('invalid movement: /occurredAt', movement.occurredAt, txTime(ctx));
+    }
     const statusAfter = nextStatus(consignment.status, movement.type, id);
     const record: MovementRecord = {
       consignmentId: id,

@@ -1,6 +1,7 @@
 import type { Context } from 'fabric-contract-api';
 
 import { canonicalJson, fromBytes, toBytes } from '../domain/canonical';
+import { assertNotLaterThanTransaction, PROPOSAL_CLOCK_TOLERANCE_MINUTES } from '../domain/clock';
 import type { OrgRole } from '../domain/collections';
 import { parsePayload, parseWith, SaltSeed, type PayloadKind, type PayloadOf } from '../domain/schemas';
 
@@ -142,15 +143,6 @@ export async function listByPartialKey<T>(
 }
 
 /**
- * How far a proposal's timestamp may be from the endorsing peer's clock. Every time rule (return
- * deadlines, retention and legal hold, a buyer's year) reads the proposal's time, which its client
- * chooses: unbounded, a client signing its own proposals could date one years ahead or back. Peers'
- * clocks agree to well within it, so endorsers agree too; only a proposal at the very edge could be
- * endorsed by one and refused by another, and then it collects too few endorsements.
- */
-export const PROPOSAL_CLOCK_TOLERANCE_MINUTES = 10;
-
-/**
  * The transaction time chosen by the client: identical on every endorser, unlike the local clock,
  * and refused when further than PROPOSAL_CLOCK_TOLERANCE_MINUTES from it.
  */
@@ -183,6 +175,9 @@ export function transientString(ctx: Context, key: string): string {
   return Buffer.from(transientBytes(ctx, key)).toString('utf8');
 }
 
+/** The field in which a payload states when its event happened (clock.ts). */
+const STATED_TIMES = { order: 'orderedAt', payment: 'paidAt', refund: 'refundedAt' } as const;
+
 /**
  * A private payload and its salt seed from transient data (keys 'payload' and 'saltSeed'),
  * validated. The seed is normalised to lowercase so its stored form is canonical.
@@ -192,6 +187,11 @@ export function transientPayload<K extends PayloadKind>(
   kind: K,
 ): { payload: PayloadOf<K>; saltSeed: string } {
   const payload = parsePayload(kind, transientBytes(ctx, 'payload'));
+  const stated = STATED_TIMES[kind as keyof typeof STATED_TIMES];
+  if (stated !== undefined) {
+    const at = (payload as Record<string, unknown>)[stated] as string;
+    assertNotLaterThanTransaction(`invalid ${kind} payload: /${stated}`, at, txTime(ctx));
+  }
   const saltSeed = parseWith(SaltSeed, 'saltSeed', transientString(ctx, 'saltSeed')).toLowerCase();
   return { payload, saltSeed };
 }
