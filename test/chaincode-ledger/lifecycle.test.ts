@@ -254,9 +254,7 @@ describe('join keys', () => {
       await net.outcome(
         net.submit('payment', 'consignment:submitPayment', ['JK-1'], paymentPayload('ORD-OTHER', 'PAY-JK-1')),
       ),
-    ).toBe(
-      "payment payload orderNumber 'ORD-OTHER' does not match consignment JK-1 (orderNumber 'ORD-JK-1')",
-    );
+    ).toBe("payment payload orderNumber 'ORD-OTHER' does not match the orderNumber of consignment JK-1");
   });
 });
 

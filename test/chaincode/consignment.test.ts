@@ -123,7 +123,7 @@ describe('join keys', () => {
 
   it('refuses disagreeing keys', () => {
     expect(() => mergeJoinKeys(base, { orderNumber: 'O-2' }, 'C1', 'payment')).toThrow(
-      "payment payload orderNumber 'O-2' does not match consignment C1 (orderNumber 'O-1')",
+      "payment payload orderNumber 'O-2' does not match the orderNumber of consignment C1",
     );
     expect(() => mergeJoinKeys(base, { destinationCountry: 'DE' }, 'C1', 'declaration')).toThrow(
       /destinationCountry 'DE'/,

@@ -120,8 +120,10 @@ export function mergeJoinKeys(
       merged[name] = value;
       changed = true;
     } else if (existing !== value) {
+      // Not the stored value: whoever fails the match may not know it, and a participant reads it
+      // from the consignment.
       throw new Error(
-        `${kind} payload ${name} '${value}' does not match consignment ${consignmentId} (${name} '${existing}')`,
+        `${kind} payload ${name} '${value}' does not match the ${name} of consignment ${consignmentId}`,
       );
     }
   }
