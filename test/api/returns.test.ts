@@ -171,12 +171,12 @@ describe('the carrier the platform names for a return', () => {
     const list = await express.get<{ returns: { returnId: string }[] }>(`/v1/consignments/${id}/returns`);
     expect(list.status, list.text).toBe(200);
     expect(list.body.returns.map((r) => r.returnId)).toEqual([named.body.returnId]);
-    refused(await express.get(`/v1/consignments/${id}/returns/${own.body.returnId}`), 404, `consignment ${id} is not visible to ExpressMSP`);
+    refused(await express.get(`/v1/consignments/${id}/returns/${own.body.returnId}`), 404, `consignment ${id} does not exist or is not visible to ExpressMSP`);
     refused(await express.get(`/v1/consignments/${id}`), 404, /not visible|does not exist/);
     // A step on another return is answered as on one that does not exist: nothing tells them apart.
     for (const rid of [own.body.returnId, 'RT-NO-SUCH-RETURN']) {
-      refused(await ship(id, rid), 404, `consignment ${id} is not visible to ExpressMSP`);
-      refused(await scan(id, rid, 'FR'), 404, `consignment ${id} is not visible to ExpressMSP`);
+      refused(await ship(id, rid), 404, `consignment ${id} does not exist or is not visible to ExpressMSP`);
+      refused(await scan(id, rid, 'FR'), 404, `consignment ${id} does not exist or is not visible to ExpressMSP`);
     }
 
     // Its events: that return's, from its request on.
@@ -470,8 +470,8 @@ describe('each step only by the role and organisation that own it', () => {
     refused(await request(id, [{ lineNo: 1, quantity: 1 }], 'post-operator'), 403, /role/);
     refused(
       await request(id, [{ lineNo: 1, quantity: 1 }], 'platformb-operator'),
-      403,
-      /^only the platform of consignment /,
+      404,
+      `consignment ${id} does not exist or is not visible to PlatformBMSP`,
     );
     const rid = (await request(id, [{ lineNo: 1, quantity: 1 }])).body.returnId;
 

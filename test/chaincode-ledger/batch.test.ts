@@ -117,7 +117,7 @@ describe('consignment:batch: many operations in one transaction', () => {
     ]);
     expect(outcomes.map((o) => o.status)).toEqual(['applied', 'refused', 'refused', 'refused']);
     expect(outcomes[1]).toMatchObject({
-      message: 'consignment B-1 has no carrier yet; its carrier binds by creating it or submitting logistics',
+      message: 'consignment B-1 does not exist or is not visible to PostMSP',
     });
     expect(outcomes[2]).toMatchObject({ message: expect.stringMatching(/^invalid logistics payload: /) });
     expect(outcomes[3]).toMatchObject({ message: "transient data must contain 'payload'" });

@@ -405,8 +405,8 @@ describe('referrals', () => {
       /not referred/,
     );
     await decide('customs', 'REFER-1', 'refer', ['REQUEST_INFORMATION']);
-    expect(await net.outcome(net.submit('platformB', 'customs:answerReferral', ['REFER-1'], answer))).toMatch(
-      /takes no part/,
+    expect(await net.outcome(net.submit('platformB', 'customs:answerReferral', ['REFER-1'], answer))).toBe(
+      'consignment REFER-1 does not exist or is not visible to PlatformBMSP',
     );
     expect(
       await net.outcome(net.submit('platformA', 'customs:answerReferral', ['REFER-1'], { message: ' ' })),

@@ -212,7 +212,9 @@ describe('the carrier the platform names for a return', () => {
       net.evaluate('express', 'returns:get', [id, 'RT-NONE']),
       net.evaluate('express', 'consignment:get', [id]),
     ]) {
-      expect(await net.outcome(read)).toBe(`consignment ${id} is not visible to ExpressMSP`);
+      expect(await net.outcome(read)).toBe(
+        `consignment ${id} does not exist or is not visible to ExpressMSP`,
+      );
     }
     // The consignment's own carrier reads both.
     const all = (await net.evaluate('post', 'returns:list', [id])) as { returns: ReturnRecord[] };
@@ -229,7 +231,7 @@ describe('each step refused by the chaincode to the roles and organisations that
     expect(await net.outcome(requestReturn(id, rid, lines, 'post'))).toMatch(/^requestReturn is not allowed for PostMSP/);
     expect(await net.outcome(requestReturn(id, rid, lines, 'customs'))).toMatch(/^requestReturn is not allowed for CustomsMSP/);
     expect(await net.outcome(requestReturn(id, rid, lines, 'platformB'))).toBe(
-      `only the platform of consignment ${id} (PlatformAMSP) may request its return`,
+      `consignment ${id} does not exist or is not visible to PlatformBMSP`,
     );
     expect(await net.outcome(requestReturn(id, rid, lines, 'platformA', 'PaymentMSP'))).toBe(
       'PaymentMSP is not a registered carrier; a return is taken back by post or express',
@@ -239,10 +241,10 @@ describe('each step refused by the chaincode to the roles and organisations that
     expect(await net.outcome(ship(id, rid, 'platformA'))).toMatch(/^shipReturn is not allowed for PlatformAMSP/);
     expect(await net.outcome(ship(id, rid, 'payment'))).toMatch(/^shipReturn is not allowed for PaymentMSP/);
     // An organisation not in the consignment, and not named for the return, learns nothing of it.
-    expect(await net.outcome(ship(id, rid, 'express'))).toBe(`consignment ${id} is not visible to ExpressMSP`);
+    expect(await net.outcome(ship(id, rid, 'express'))).toBe(`consignment ${id} does not exist or is not visible to ExpressMSP`);
     await ship(id, rid, 'post');
     expect(await net.outcome(scan(id, rid, 'FR', 'customs'))).toMatch(/^scanReturn is not allowed for CustomsMSP/);
-    expect(await net.outcome(scan(id, rid, 'FR', 'express'))).toBe(`consignment ${id} is not visible to ExpressMSP`);
+    expect(await net.outcome(scan(id, rid, 'FR', 'express'))).toBe(`consignment ${id} does not exist or is not visible to ExpressMSP`);
     await scan(id, rid, 'FR', 'post');
     expect(await net.outcome(refund(id, rid, 'post'))).toMatch(/^refundReturn is not allowed for PostMSP/);
     expect(await net.outcome(refund(id, rid, 'platformA'))).toBe(

@@ -125,8 +125,7 @@ const cases: WriteCase[] = [
     observe: consignmentView,
     expected: {
       platformA: OK,
-      platformB: (c, id) =>
-        `consignment ${id} is bound to platform PlatformAMSP; ${MSP[c]} cannot act as its platform`,
+      platformB: (c, id) => `consignment ${id} does not exist or is not visible to ${MSP[c]}`,
       payment: roleRefusal('submitOrder', 'platform'),
       post: roleRefusal('submitOrder', 'platform'),
       express: roleRefusal('submitOrder', 'platform'),
@@ -145,8 +144,7 @@ const cases: WriteCase[] = [
     expected: {
       // A marketplace may collect the payment for its own orders (DOMAIN: the PSP may be the platform).
       platformA: OK,
-      platformB: (c, id) =>
-        `${MSP[c]} may submit payments only for its own consignments; consignment ${id} belongs to PlatformAMSP`,
+      platformB: (c, id) => `consignment ${id} does not exist or is not visible to ${MSP[c]}`,
       payment: OK,
       post: roleRefusal('submitPayment', 'payment, platform'),
       express: roleRefusal('submitPayment', 'payment, platform'),
@@ -182,8 +180,7 @@ const cases: WriteCase[] = [
     observe: consignmentView,
     expected: {
       platformA: OK,
-      platformB: (c, id) =>
-        `consignment ${id} is bound to platform PlatformAMSP; ${MSP[c]} cannot act as its platform`,
+      platformB: (c, id) => `consignment ${id} does not exist or is not visible to ${MSP[c]}`,
       payment: roleRefusal('submitDeclaration', 'platform, post, express'),
       // A carrier declaring (postal or express declarant) binds itself as the consignment's carrier.
       post: OK,
@@ -205,7 +202,7 @@ const cases: WriteCase[] = [
       platformB: roleRefusal('recordMovement', 'post, express'),
       payment: roleRefusal('recordMovement', 'post, express'),
       post: OK,
-      express: (_c, id) => `only the carrier of consignment ${id} (PostMSP) may record its movements`,
+      express: (c, id) => `consignment ${id} does not exist or is not visible to ${MSP[c]}`,
       customs: roleRefusal('recordMovement', 'post, express'),
       auditor: roleRefusal('recordMovement', 'post, express'),
       governance: roleRefusal('recordMovement', 'post, express'),
@@ -414,7 +411,7 @@ describe('participation in a consignment', () => {
       await net.outcome(
         net.submit('platformB', 'consignment:submitOrder', [ID], orderPayload('ORD-PART-A1')),
       ),
-    ).toBe(`consignment ${ID} is bound to platform PlatformAMSP; PlatformBMSP cannot act as its platform`);
+    ).toBe(`consignment ${ID} does not exist or is not visible to PlatformBMSP`);
     expect(await consignmentView(ID)).toEqual(before);
     expect(net.ledger.height()).toBe(height);
   });
@@ -428,30 +425,28 @@ describe('participation in a consignment', () => {
         ]),
       );
     // The carrier bound by submitting logistics, not by creating.
-    expect(await move('post', ID)).toBe(
-      `only the carrier of consignment ${ID} (ExpressMSP) may record its movements`,
-    );
+    expect(await move('post', ID)).toBe(`consignment ${ID} does not exist or is not visible to PostMSP`);
     await net.submit('platformA', 'consignment:create', [
       'PART-A2',
       joinKeys({ orderNumber: 'ORD-PART-A2' }),
     ]);
     expect(await move('post', 'PART-A2')).toBe(
-      'consignment PART-A2 has no carrier yet; its carrier binds by creating it or submitting logistics',
+      'consignment PART-A2 does not exist or is not visible to PostMSP',
     );
     expect(await move('express', ID)).toBe(OK);
   });
 
   it('PlatformB can neither read PlatformA’s consignment nor its private records', async () => {
     expect(await net.outcome(net.evaluate('platformB', 'consignment:get', [ID]))).toBe(
-      `consignment ${ID} is not visible to PlatformBMSP`,
+      `consignment ${ID} does not exist or is not visible to PlatformBMSP`,
     );
     for (const kind of ['order', 'payment', 'logistics']) {
       expect(await net.outcome(net.evaluate('platformB', 'consignment:getPrivateRecord', [ID, kind]))).toBe(
-        `consignment ${ID} is not visible to PlatformBMSP`,
+        `consignment ${ID} does not exist or is not visible to PlatformBMSP`,
       );
     }
     expect(await net.outcome(net.evaluate('platformB', 'consignment:accessLog', ['consignment', ID]))).toBe(
-      `consignment ${ID} is not visible to PlatformBMSP`,
+      `consignment ${ID} does not exist or is not visible to PlatformBMSP`,
     );
     expect(
       await net.outcome(
@@ -462,7 +457,7 @@ describe('participation in a consignment', () => {
           'dispute_resolution',
         ]),
       ),
-    ).toBe(`consignment ${ID} is not visible to PlatformBMSP`);
+    ).toBe(`consignment ${ID} does not exist or is not visible to PlatformBMSP`);
     expect(
       await net.outcome(
         net.evaluate('platformB', 'party:getPrivateRecord', [partyId('seller-A'), 'PlatformAMSP']),
@@ -470,7 +465,7 @@ describe('participation in a consignment', () => {
     ).toBe('PlatformBMSP is not a member of collection PlatformAMSP-CustomsMSP');
     // The uninvolved carrier is just as blind.
     expect(await net.outcome(net.evaluate('post', 'consignment:get', [ID]))).toBe(
-      `consignment ${ID} is not visible to PostMSP`,
+      `consignment ${ID} does not exist or is not visible to PostMSP`,
     );
   });
 

@@ -10,6 +10,7 @@ import {
   readsCollectionInstruction,
   slotFor,
   uniquenessClaims,
+  unknownConsignment,
 } from '../../chaincode/src/domain/consignment.js';
 import type { OrgRole } from '../../chaincode/src/domain/collections.js';
 import type { PayloadOf } from '../../chaincode/src/domain/schemas.js';
@@ -30,18 +31,40 @@ describe('participant binding', () => {
   });
 
   it('binds an unbound slot, accepts the bound caller and refuses others', () => {
-    const first = bindParticipant({ platformMspId: 'PlatformAMSP' }, 'carrierMspId', 'PostMSP', 'C1');
+    const post = { mspId: 'PostMSP', role: 'post' } as const;
+    const first = bindParticipant({ platformMspId: 'PlatformAMSP' }, 'carrierMspId', post, 'C1');
     expect(first).toEqual({
       participants: { platformMspId: 'PlatformAMSP', carrierMspId: 'PostMSP' },
       changed: true,
     });
-    expect(bindParticipant(first.participants, 'carrierMspId', 'PostMSP', 'C1').changed).toBe(false);
-    expect(() => bindParticipant(first.participants, 'carrierMspId', 'ExpressMSP', 'C1')).toThrow(
-      'consignment C1 is bound to carrier PostMSP; ExpressMSP cannot act as its carrier',
+    expect(bindParticipant(first.participants, 'carrierMspId', post, 'C1').changed).toBe(false);
+    // An outsider is told what it would be told of a consignment that does not exist.
+    expect(() =>
+      bindParticipant(first.participants, 'carrierMspId', { mspId: 'ExpressMSP', role: 'express' }, 'C1'),
+    ).toThrow('consignment C1 does not exist or is not visible to ExpressMSP');
+    expect(() =>
+      bindParticipant(first.participants, 'platformMspId', { mspId: 'PlatformBMSP', role: 'platform' }, 'C1'),
+    ).toThrow('consignment C1 does not exist or is not visible to PlatformBMSP');
+    // A participant is told who holds the slot.
+    expect(() =>
+      bindParticipant(
+        { ...first.participants, paymentMspId: 'PaymentMSP' },
+        'paymentMspId',
+        { mspId: 'PlatformAMSP', role: 'platform' },
+        'C1',
+      ),
+    ).toThrow(
+      'consignment C1 is bound to payment provider PaymentMSP; PlatformAMSP cannot act as its payment provider',
     );
-    expect(() => bindParticipant(first.participants, 'platformMspId', 'PlatformBMSP', 'C1')).toThrow(
-      'consignment C1 is bound to platform PlatformAMSP; PlatformBMSP cannot act as its platform',
-    );
+  });
+
+  it.each<[string, OrgRole, string]>([
+    ['PlatformBMSP', 'platform', 'consignment C1 does not exist or is not visible to PlatformBMSP'],
+    ['PostMSP', 'post', 'consignment C1 does not exist or is not visible to PostMSP'],
+    ['CustomsMSP', 'customs', 'consignment C1 does not exist'],
+    ['AuditorMSP', 'auditor', 'consignment C1 does not exist'],
+  ])('an unknown consignment, to %s (%s): %s', (mspId, role, message) => {
+    expect(unknownConsignment('C1', { mspId, role }).message).toBe(message);
   });
 
   it.each<[string, OrgRole, boolean]>([
@@ -173,6 +196,6 @@ describe('assertPaymentSubmitter', () => {
   ] as const)('%s by %s (%s) allowed: %s', (kind, mspId, role, allowed) => {
     const call = () => assertPaymentSubmitter(kind, { mspId, role }, participants, 'C-1');
     if (allowed) expect(call).not.toThrow();
-    else expect(call).toThrow(/only for its own consignments; consignment C-1 belongs to PlatformAMSP/);
+    else expect(call).toThrow('consignment C-1 does not exist or is not visible to PlatformBMSP');
   });
 });

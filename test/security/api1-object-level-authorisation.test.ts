@@ -25,7 +25,16 @@ const OPEN = 'BOLA-2';
 let returnId: string;
 let partyId: string;
 /** Every documented read of one object that a platform may call, made concrete for A's objects. */
-let reads: { path: string; concrete: string; missing: string }[];
+let reads: { path: string; concrete: string; missing: string; id: string; missingId: string }[];
+const MISSING = 'NO-SUCH-1';
+
+/**
+ * A problem as its reader sees it, with the object's id in a placeholder: an outsider's answer
+ * about someone else's object must be this, byte for byte, of an object that does not exist.
+ */
+function answer(res: { status: number; text: string }, id: string): string {
+  return `${res.status} ${res.text.replaceAll(id, '{id}')}`;
+}
 
 /** Reads that are public by design, and why. */
 const PUBLIC: Record<string, string> = {
@@ -72,11 +81,10 @@ beforeAll(async () => {
         .map((p) => [p.name, QUERY[p.name] ?? p.schema.enum?.[0] ?? '1']),
     ).toString();
     const id = path.startsWith('/v1/parties/') ? partyId : ID;
+    const missingId = path.startsWith('/v1/parties/') ? 'f'.repeat(64) : MISSING;
     const at = (objectId: string) =>
       path.replace('{id}', objectId).replace('{returnId}', returnId) + (query ? `?${query}` : '');
-    return [
-      { path, concrete: at(id), missing: at(path.startsWith('/v1/parties/') ? 'f'.repeat(64) : 'NO-SUCH-1') },
-    ];
+    return [{ path, concrete: at(id), missing: at(missingId), id, missingId }];
   });
 }, 60_000);
 afterAll(async () => {
@@ -112,12 +120,12 @@ describe("another trader's consignment", () => {
   });
 
   it('platform B cannot read any of them, nor tell them from objects that do not exist', async () => {
-    for (const { concrete, missing } of reads) {
+    for (const { concrete, missing, id, missingId } of reads) {
       const res = await t.as('platformb-operator').get(concrete);
       expect([403, 404], `${concrete}: ${res.text}`).toContain(res.status);
       expectProblem(res, res.status);
       const absent = await t.as('platformb-operator').get(missing);
-      expect(absent.status, missing).toBe(res.status);
+      expect(answer(res, id), concrete).toBe(answer(absent, missingId));
     }
   });
 
@@ -133,28 +141,48 @@ describe("another trader's consignment", () => {
     }
   });
 
-  it('platform B and the express carrier cannot write to it (403 or 404), and nothing is committed', async () => {
+  it('platform B and the express carrier cannot write to it, nor tell it from one that does not exist, and nothing is committed', async () => {
     const before = await committedSubmissions(t);
-    // Valid bodies, so that what refuses them is the ownership check and not validation.
+    // Valid bodies, so that what refuses them is the ownership check and not validation. The join
+    // keys are the consignment's own: knowing them proves no part in it.
     const writes: [string, string, unknown][] = [
       ['platformb-operator', `${OPEN}/order`, orderPayload(`ORD-${OPEN}`)],
       // Delivered, so its records are locked: the stranger is refused as a stranger, not told the status.
       ['platformb-operator', `${ID}/order`, orderPayload(`ORD-${ID}`)],
       ['platformb-operator', `${OPEN}/declaration`, declarationPayload()],
-      ['platformb-operator', `${OPEN}/payment`, paymentPayload(`ORD-${OPEN}`, 'PAY-BOLA-B')],
+      ['platformb-operator', `${OPEN}/payment`, paymentPayload(`ORD-${OPEN}`, `PAY-${OPEN}`)],
       ['platformb-operator', `${OPEN}/referral-answer`, { message: 'Invoice attached', documents: [] }],
       ['platformb-operator', `${OPEN}/disclosures`, { record: 'order', fields: ['/goodsValue'], purpose: 'dispute_resolution' }],
       ['express-operator', `${OPEN}/logistics`, logisticsPayload(`ORD-${OPEN}`, 'EX123456789')],
+      ['express-operator', `${OPEN}/declaration`, declarationPayload()],
       ['express-operator', `${OPEN}/movements`, { type: 'dispatched', location: 'CNSHA' }],
       ['platformb-operator', `${ID}/returns`, { reason: 'defective', lines: [{ lineNo: 1, quantity: 1 }], authorisation: 'RMA-B' }],
       ['platformb-operator', `${ID}/returns/{returnId}/refund`, { refundTransactionId: 'RF-B', amount: 1, currency: 'EUR', refundedAt: '2026-12-01T10:00:00Z' }],
       ['express-operator', `${ID}/returns/{returnId}/shipment`, { trackingNumber: 'EX987654321' }],
+      ['express-operator', `${ID}/returns/{returnId}/scan`, { type: 'exited', location: 'FRCDG', country: 'FR' }],
     ]; // prettier-ignore
+    const post = (user: string, path: string, body: unknown) =>
+      t.as(user).post(`/v1/consignments/${path.replace('{returnId}', returnId)}`, body);
     for (const [user, path, body] of writes) {
-      const res = await t.as(user).post(`/v1/consignments/${path.replace('{returnId}', returnId)}`, body);
+      const res = await post(user, path, body);
       expect([403, 404], `${user} ${path}: ${res.text}`).toContain(res.status);
       expectProblem(res, res.status);
+      const id = path.startsWith(OPEN) ? OPEN : ID;
+      const absent = await post(user, path.replace(id, MISSING), body);
+      expect(answer(res, id), `${user} ${path}`).toBe(answer(absent, MISSING));
     }
+    // A disclosure package of A's order, as B would be handed a forged one to verify.
+    const verify = (consignmentId: string) =>
+      t.as('platformb-operator').post('/v1/verify', {
+        consignmentId,
+        record: 'order',
+        disclosure: {
+          root: 'a'.repeat(64),
+          leafCount: 2,
+          fields: [{ path: '/goodsValue', value: 40, salt: 's', index: 0, hash: 'b'.repeat(64), proof: ['c'.repeat(64)] }],
+        },
+      }); // prettier-ignore
+    expect(answer(await verify(OPEN), OPEN)).toBe(answer(await verify(MISSING), MISSING));
     expect(await committedSubmissions(t)).toBe(before);
     const view = await t
       .as('customs-officer')

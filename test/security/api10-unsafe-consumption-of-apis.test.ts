@@ -68,13 +68,13 @@ describe('ledger data on the way out', () => {
 
   it('a chaincode refusal comes back as a problem document, not raw text', async () => {
     const res = await t
-      .as('post-operator')
-      .post('/v1/consignments/UC-1/movements', { type: 'delivered', location: 'FRCDG' });
+      .as('platforma-operator')
+      .post('/v1/consignments/UC-1/order', orderPayload('ORD-OTHER'));
     expect(res.status).toBe(422);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
     expect(res.body).toMatchObject({
       status: 422,
-      detail: 'consignment UC-1 has no carrier yet; its carrier binds by creating it or submitting logistics',
+      detail: "order payload orderNumber 'ORD-OTHER' does not match the orderNumber of consignment UC-1",
     });
   });
 

@@ -1,16 +1,23 @@
 import type { Context } from 'fabric-contract-api';
 
-import { canSeeConsignment } from '../domain/consignment';
+import { canSeeConsignment, unknownConsignment } from '../domain/consignment';
 import { assertAllowed } from '../domain/roles';
 import { ConsignmentId, parseWith } from '../domain/schemas';
 import { compositeKey, KeyType, readJson, type Caller } from './context';
 import type { ConsignmentRecord } from './records';
 
-/** A consignment's public record, or a 404-class refusal naming it. */
-export async function loadConsignment(ctx: Context, consignmentId: string): Promise<ConsignmentRecord> {
+/**
+ * A consignment's public record, or a 404-class refusal naming it: the caller's refusal for a
+ * consignment it takes no part in, which a caller that is not its participant must get too.
+ */
+export async function loadConsignment(
+  ctx: Context,
+  caller: Caller,
+  consignmentId: string,
+): Promise<ConsignmentRecord> {
   const id = parseWith(ConsignmentId, 'consignmentId', consignmentId);
   const consignment = await readJson<ConsignmentRecord>(ctx, compositeKey(ctx, KeyType.consignment, [id]));
-  if (!consignment) throw new Error(`consignment ${id} does not exist`);
+  if (!consignment) throw unknownConsignment(id, caller);
   return consignment;
 }
 
@@ -21,9 +28,7 @@ export async function loadVisibleConsignment(
   consignmentId: string,
 ): Promise<ConsignmentRecord> {
   assertAllowed('readConsignment', caller);
-  const consignment = await loadConsignment(ctx, consignmentId);
-  if (!canSeeConsignment(caller, consignment)) {
-    throw new Error(`consignment ${consignment.consignmentId} is not visible to ${caller.mspId}`);
-  }
+  const consignment = await loadConsignment(ctx, caller, consignmentId);
+  if (!canSeeConsignment(caller, consignment)) throw unknownConsignment(consignment.consignmentId, caller);
   return consignment;
 }

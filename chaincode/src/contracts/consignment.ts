@@ -12,6 +12,7 @@ import {
   payloadJoinKeys,
   slotFor,
   uniquenessClaims,
+  unknownConsignment,
   type Participants,
 } from '../domain/consignment';
 import { commitPayload } from '../domain/merkle';
@@ -111,7 +112,7 @@ export class ConsignmentContract extends Contract {
     const joinKeys = parseJsonWith(JoinKeys, 'joinKeys', joinKeysJson);
     const key = this.consignmentKey(ctx, id);
     if (await readJson<ConsignmentRecord>(ctx, key)) throw new Error(`consignment ${id} already exists`);
-    const { participants } = bindParticipant({}, slotFor('create', caller.role), caller.mspId, id);
+    const { participants } = bindParticipant({}, slotFor('create', caller.role), caller, id);
     const now = txTime(ctx);
     const record: ConsignmentRecord = {
       consignmentId: id,
@@ -170,18 +171,10 @@ export class ConsignmentContract extends Contract {
   public async recordMovement(ctx: Context, consignmentId: string, movementJson: string): Promise<string> {
     const caller = await resolveCaller(ctx);
     assertAllowed('recordMovement', caller);
-    const consignment = await loadConsignment(ctx, consignmentId);
+    const consignment = await loadConsignment(ctx, caller, consignmentId);
     const id = consignment.consignmentId;
-    if (consignment.carrierMspId === undefined) {
-      throw new Error(
-        `consignment ${id} has no carrier yet; its carrier binds by creating it or submitting logistics`,
-      );
-    }
-    if (consignment.carrierMspId !== caller.mspId) {
-      throw new Error(
-        `only the carrier of consignment ${id} (${consignment.carrierMspId}) may record its movements`,
-      );
-    }
+    // A carrier takes part in a consignment only as its carrier.
+    if (consignment.carrierMspId !== caller.mspId) throw unknownConsignment(id, caller);
     const movement = parseJsonWith(Movement, 'movement', movementJson);
     if (movement.occurredAt !== undefined) {
       assertNotLaterThanTransaction('invalid movement: /occurredAt', movement.occurredAt, txTime(ctx));
@@ -261,7 +254,7 @@ export class ConsignmentContract extends Contract {
   public async recordDecision(ctx: Context, consignmentId: string, decisionJson: string): Promise<string> {
     const caller = await resolveCaller(ctx);
     assertAllowed('recordDecision', caller);
-    const consignment = await loadConsignment(ctx, consignmentId);
+    const consignment = await loadConsignment(ctx, caller, consignmentId);
     const id = consignment.consignmentId;
     const decision = parseJsonWith(Decision, 'decision', decisionJson);
     const statusAfter = nextStatus(consignment.status, decision.decision, id);
@@ -590,11 +583,11 @@ export class ConsignmentContract extends Contract {
   private async submit(ctx: Context, consignmentId: string, kind: RecordKind): Promise<string> {
     const caller = await resolveCaller(ctx);
     assertAllowed(submitAction[kind], caller);
-    const consignment = await loadConsignment(ctx, consignmentId);
+    const consignment = await loadConsignment(ctx, caller, consignmentId);
     const id = consignment.consignmentId;
     // Who may write first: a stranger must not learn the consignment's status from the refusal.
     assertPaymentSubmitter(kind, caller, participantsOf(consignment), id);
-    const bound = bindParticipant(participantsOf(consignment), slotFor(kind, caller.role), caller.mspId, id);
+    const bound = bindParticipant(participantsOf(consignment), slotFor(kind, caller.role), caller, id);
     if (recordsLocked(consignment.status)) {
       throw new Error(`records of consignment ${id} cannot change in status '${consignment.status}'`);
     }

@@ -3,7 +3,7 @@ import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-a
 import { buyerQuotaKey, countsAgainstYear, fileQuotaEntry, type QuotaEntry } from '../domain/buyer-limits';
 import { canonicalJson, fromBytes } from '../domain/canonical';
 import { customsCollection, customsToCarrierCollection, traderCollection } from '../domain/collections';
-import { participantMspIds, readsCollectionInstruction } from '../domain/consignment';
+import { participantMspIds, readsCollectionInstruction, unknownConsignment } from '../domain/consignment';
 import {
   assessConsignment,
   automaticDecisionRefusal,
@@ -263,7 +263,7 @@ export class CustomsContract extends Contract {
   public async assess(ctx: Context, consignmentId: string): Promise<string> {
     const caller = await this.customsCaller(ctx, 'assessConsignment');
     const customs = customsCollection(caller.network.customsMspId);
-    const consignment = await loadConsignment(ctx, consignmentId);
+    const consignment = await loadConsignment(ctx, caller, consignmentId);
     const id = consignment.consignmentId;
     if (recordsLocked(consignment.status)) {
       throw new Error(`consignment ${id} is ${consignment.status}: its records are final, nothing to assess`);
@@ -334,7 +334,7 @@ export class CustomsContract extends Contract {
     const buyerYear = await Promise.all(
       buyerPurchases
         .filter((e) => e.consignmentId !== id)
-        .map(async (e) => ({ ...e, status: (await loadConsignment(ctx, e.consignmentId)).status })),
+        .map(async (e) => ({ ...e, status: (await loadConsignment(ctx, caller, e.consignmentId)).status })),
     );
 
     const now = txTime(ctx);
@@ -468,7 +468,7 @@ export class CustomsContract extends Contract {
   @Returns('string')
   public async getAssessment(ctx: Context, consignmentId: string): Promise<string> {
     const caller = await this.customsCaller(ctx, 'readAssessment');
-    const consignment = await loadConsignment(ctx, consignmentId);
+    const consignment = await loadConsignment(ctx, caller, consignmentId);
     const id = consignment.consignmentId;
     const record = await readPrivateJson<AssessmentRecord>(
       ctx,
@@ -588,11 +588,9 @@ export class CustomsContract extends Contract {
   public async answerReferral(ctx: Context, consignmentId: string): Promise<string> {
     const caller = await resolveCaller(ctx);
     assertAllowed('answerReferral', caller);
-    const consignment = await loadConsignment(ctx, consignmentId);
+    const consignment = await loadConsignment(ctx, caller, consignmentId);
     const id = consignment.consignmentId;
-    if (!participantMspIds(consignment).includes(caller.mspId)) {
-      throw new Error(`${caller.mspId} takes no part in consignment ${id}; it cannot answer its referral`);
-    }
+    if (!participantMspIds(consignment).includes(caller.mspId)) throw unknownConsignment(id, caller);
     if (consignment.status !== 'referred') {
       throw new Error(
         `consignment ${id} is ${consignment.status}, not referred: there is no referral to answer`,

@@ -42,7 +42,7 @@ import {
   PaymentPayload,
   type RefundPayload,
 } from '../domain/schemas';
-import { canSeeConsignment } from '../domain/consignment';
+import { canSeeConsignment, unknownConsignment } from '../domain/consignment';
 import { loadConsignment } from './consignment-state';
 import {
   customsKey,
@@ -170,13 +170,10 @@ export class ReturnsContract extends Contract {
   ): Promise<string> {
     const caller = await resolveCaller(ctx);
     assertAllowed('requestReturn', caller);
-    const consignment = await loadConsignment(ctx, consignmentId);
+    const consignment = await loadConsignment(ctx, caller, consignmentId);
     const id = consignment.consignmentId;
-    if (consignment.platformMspId !== caller.mspId) {
-      throw new Error(
-        `only the platform of consignment ${id} (${consignment.platformMspId ?? 'none'}) may request its return`,
-      );
-    }
+    // A platform takes part in a consignment only as its platform (and payer of its own orders).
+    if (consignment.platformMspId !== caller.mspId) throw unknownConsignment(id, caller);
     const rid = parseWith(ReturnIdArg, 'returnId', returnId);
     const request = parseJsonWith(ReturnRequest, 'return request', requestJson);
     if (request.returnId !== undefined && request.returnId !== rid) {
@@ -456,7 +453,7 @@ export class ReturnsContract extends Contract {
       sees,
       await listByPartialKey<ReturnRecord>(ctx, KeyType.return, [id]),
     );
-    if (!sees && returns.length === 0) throw notVisible(id, caller);
+    if (!sees && returns.length === 0) throw unknownConsignment(id, caller);
     return result({ consignmentId: id, returns: returns.sort(byTimeThenTx((r) => r.requestedAt)) });
   }
 
@@ -534,15 +531,16 @@ export class ReturnsContract extends Contract {
     consignmentId: string,
     returnId: string,
   ): Promise<{ current: ReturnRecord; consignment: ConsignmentRecord }> {
+    // Before the consignment is read: a malformed return id is refused alike whether it exists or not.
+    const rid = parseWith(ReturnIdArg, 'returnId', returnId);
     const { consignment, sees } = await readingConsignment(ctx, caller, consignmentId);
     const id = consignment.consignmentId;
-    const rid = parseWith(ReturnIdArg, 'returnId', returnId);
     const record = await readJson<ReturnRecord>(ctx, returnKey(ctx, id, rid));
     if (!record) {
       if (sees) throw new Error(`return ${rid} of consignment ${id} does not exist`);
-      throw notVisible(id, caller);
+      throw unknownConsignment(id, caller);
     }
-    if (returnsReadableBy(caller.mspId, sees, [record]).length === 0) throw notVisible(id, caller);
+    if (returnsReadableBy(caller.mspId, sees, [record]).length === 0) throw unknownConsignment(id, caller);
     return { current: record, consignment };
   }
 
@@ -710,12 +708,8 @@ async function readingConsignment(
   consignmentId: string,
 ): Promise<{ consignment: ConsignmentRecord; sees: boolean }> {
   assertAllowed('readConsignment', caller);
-  const consignment = await loadConsignment(ctx, consignmentId);
+  const consignment = await loadConsignment(ctx, caller, consignmentId);
   return { consignment, sees: canSeeConsignment(caller, consignment) };
-}
-
-function notVisible(consignmentId: string, caller: Caller): Error {
-  return new Error(`consignment ${consignmentId} is not visible to ${caller.mspId}`);
 }
 
 /** The carrier the platform names, which must be a registered carrier, else the consignment's own. */

@@ -1,6 +1,6 @@
 import { isCarrierRole, type OrgRole } from './collections';
 import type { JoinKeys, PayloadOf, RecordKind } from './schemas';
-import { seesEveryOrganisation } from './roles';
+import { seesEveryOrganisation, type RoleHolder } from './roles';
 
 /*
  * Pure rules about who takes part in a consignment and how its join keys
@@ -36,26 +36,46 @@ export function slotFor(kind: RecordKind | 'create', role: OrgRole): Participant
   }
 }
 
-/** Binds an unbound slot to the caller, accepts the already-bound caller, and refuses anyone else. */
+/**
+ * Binds an unbound slot to the caller, accepts the already-bound caller, and refuses anyone else:
+ * a participant is told who holds the slot, an outsider only what it would be told of a missing
+ * consignment.
+ */
 export function bindParticipant(
   participants: Participants,
   slot: ParticipantSlot,
-  mspId: string,
+  caller: RoleHolder,
   consignmentId: string,
 ): { participants: Participants; changed: boolean } {
   const bound = participants[slot];
-  if (bound === mspId) return { participants, changed: false };
+  if (bound === caller.mspId) return { participants, changed: false };
   if (bound !== undefined) {
+    if (!participantMspIds(participants).includes(caller.mspId))
+      throw unknownConsignment(consignmentId, caller);
     throw new Error(
-      `consignment ${consignmentId} is bound to ${slotLabel[slot]} ${bound}; ${mspId} cannot act as its ${slotLabel[slot]}`,
+      `consignment ${consignmentId} is bound to ${slotLabel[slot]} ${bound}; ${caller.mspId} cannot act as its ${slotLabel[slot]}`,
     );
   }
-  return { participants: { ...participants, [slot]: mspId }, changed: true };
+  return { participants: { ...participants, [slot]: caller.mspId }, changed: true };
 }
 
 export function participantMspIds(participants: Participants): string[] {
   const ids = [participants.platformMspId, participants.carrierMspId, participants.paymentMspId];
   return [...new Set(ids.filter((id): id is string => id !== undefined))];
+}
+
+/**
+ * What a caller is told of a consignment it takes no part in: word for word what it is told of one
+ * that does not exist, on reads and writes alike, so that no refusal tells an outsider which ids are
+ * in use, by whom, or how far the consignment has got. Customs and auditors see every consignment,
+ * so for them a missing one simply does not exist.
+ */
+export function unknownConsignment(consignmentId: string, caller: RoleHolder): Error {
+  return new Error(
+    seesEveryOrganisation(caller.role)
+      ? `consignment ${consignmentId} does not exist`
+      : `consignment ${consignmentId} does not exist or is not visible to ${caller.mspId}`,
+  );
 }
 
 /** Participants, customs and auditors may see a consignment's public record. */
@@ -194,16 +214,14 @@ export function canReadPrivateRecord(
 
 /**
  * A platform may act as the payment provider of its own orders (DOMAIN: the PSP may be the
- * platform), never of another platform's consignment.
+ * platform), never of another platform's consignment: one it takes no part in.
  */
 export function assertPaymentSubmitter(
   kind: RecordKind,
-  caller: { readonly mspId: string; readonly role: OrgRole },
+  caller: RoleHolder,
   participants: Participants,
   consignmentId: string,
 ): void {
   if (kind !== 'payment' || caller.role !== 'platform' || participants.platformMspId === caller.mspId) return;
-  throw new Error(
-    `${caller.mspId} may submit payments only for its own consignments; consignment ${consignmentId} belongs to ${participants.platformMspId ?? 'no platform yet'}`,
-  );
+  throw unknownConsignment(consignmentId, caller);
 }

@@ -17,12 +17,10 @@ const REFUSALS: readonly [RegExp, number][] = [
     / is not allowed for | cannot read the | is not a member of collection |governance identity|not a governance/,
     403,
   ],
-  // A role may act, but not on this consignment: "only the carrier of consignment X (PostMSP) may …",
-  // "… is bound to platform A; B cannot act as its platform", "B takes no part in consignment X".
-  [
-    /^only the [a-z ]+ of (consignment|return) | cannot act as its | takes no part in consignment | may submit payments only for its own consignments/,
-    403,
-  ],
+  // A participant may act, but not in this part of the consignment: "only the carrier of return R
+  // (PostMSP) may …", "… is bound to payment provider P; A cannot act as its payment provider". An
+  // organisation that takes no part in it is told it does not exist or is not visible (404).
+  [/^only the [a-z ]+ of (consignment|return) | cannot act as its /, 403],
   // Personal data purged at the end of its retention or on request: the commitment stays, the data is gone.
   [/ was erased \(transaction /, 410],
   [/ is not visible to /, 404],

@@ -28,12 +28,13 @@ export interface LedgerClientOptions {
   /**
    * Fabric only. Each peer commits blocks on its own, and the gateway waits for the commit on one
    * peer only: right after a write, another peer may not have that block yet, and a proposal it
-   * endorses is refused as if the write had not happened ("consignment … does not exist", "…
-   * belongs to no platform yet", "… needs status shipped"). Two kinds of refusal are therefore
-   * proposed again after growing pauses (pauseMs, 2 × pauseMs, …), at most four times, before they
-   * are reported as they are: a refusal that something is absent, and a refusal by some of the
-   * organisations asked to endorse while the others endorsed (the chaincode is deterministic, so
-   * their peers' states differ). A peer starved of CPU was seen to lag by more than a second.
+   * endorses is refused as if the write had not happened ("consignment … does not exist", "… is
+   * not visible to A" before the record that bound A, "… needs status shipped"). Two kinds of
+   * refusal are therefore proposed again after growing pauses (pauseMs, 2 × pauseMs, …), at most
+   * four times, before they are reported as they are: a refusal that something is absent, and a
+   * refusal by some of the organisations asked to endorse while the others endorsed (the chaincode
+   * is deterministic, so their peers' states differ). A peer starved of CPU was seen to lag by more
+   * than a second.
    */
   readonly staleReads?: { readonly pauseMs: number };
 }
