@@ -96,9 +96,16 @@ try {
     const base = orderPayload(orderNumber);
     const document = { type: 'passport', number: `P-${run}-${i}`, country: 'FR' };
     const buyer = { id: hex(32), name: `Buyer ${i}`, document };
+    const trackingNumber = `RR${run}${String(i).padStart(9, '0')}FR`;
     await submit(platform, 'consignment:create', [
       id,
-      JSON.stringify({ orderNumber, originCountry: 'CN', destinationCountry: 'FR' }),
+      JSON.stringify({
+        orderNumber,
+        trackingNumber,
+        paymentTransactionId: `PAY-${id}`,
+        originCountry: 'CN',
+        destinationCountry: 'FR',
+      }),
     ]);
     await record(platform, 'consignment:submitOrder', id, {
       ...base,
@@ -111,7 +118,7 @@ try {
       payer: { name: buyer.name, document },
     });
     await record(post, 'consignment:submitLogistics', id, {
-      ...logisticsPayload(orderNumber, `RR${run}${String(i).padStart(9, '0')}FR`),
+      ...logisticsPayload(orderNumber, trackingNumber),
       consignee: { ...base.consignee, name: buyer.name },
     });
     await record(platform, 'consignment:submitDeclaration', id, declarationPayload());

@@ -515,11 +515,12 @@ async function runConsignment(p: Plan): Promise<void> {
     seller: { ...(p.order.seller as object), id: sellerId },
     buyer: { ...(p.order.buyer as object), id: buyerId },
   };
+  // The creator names the join key of each party it deals with: holding it is how the others bind.
   const createBody = {
     ...p.create,
-    ...(p.createdBy === p.platform.user
-      ? { orderNumber: p.order.orderNumber }
-      : { trackingNumber: p.logistics.trackingNumber }),
+    orderNumber: p.order.orderNumber,
+    trackingNumber: p.logistics.trackingNumber,
+    paymentTransactionId: p.payment.paymentTransactionId,
   };
 
   const createKey = randomUUID();

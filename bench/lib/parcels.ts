@@ -14,17 +14,26 @@ const party = (prefix: string, n: number): string => `${prefix}${n.toString(16).
 
 export function parcel(n: number, run: string) {
   const orderNumber = `ORD-${run}-${n}`;
+  const trackingNumber = `RR${run}${n.toString(36).padStart(8, '0')}`;
+  const paymentTransactionId = `PAY-${run}-${n}`;
   const base = orderPayload(orderNumber);
   return {
     consignmentId: `P${run}-${n}`,
-    joinKeys: { orderNumber, originCountry: 'CN', destinationCountry: 'FR' },
+    // Every party's key, as the payment provider and the carrier bind by them.
+    joinKeys: {
+      orderNumber,
+      trackingNumber,
+      paymentTransactionId,
+      originCountry: 'CN',
+      destinationCountry: 'FR',
+    },
     order: {
       ...base,
       seller: { ...base.seller, id: party('a', n) },
       buyer: { ...base.buyer, id: party('b', n) },
     },
-    payment: paymentPayload(orderNumber, `PAY-${run}-${n}`),
-    logistics: logisticsPayload(orderNumber, `RR${run}${n.toString(36).padStart(8, '0')}`),
+    payment: paymentPayload(orderNumber, paymentTransactionId),
+    logistics: logisticsPayload(orderNumber, trackingNumber),
     declaration: declarationPayload(),
   };
 }

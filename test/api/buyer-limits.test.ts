@@ -66,7 +66,7 @@ async function purchase(
     currency: 'CNY',
   };
   const steps: [string, string, unknown][] = [
-    [platform, '', { consignmentId: id, orderNumber, originCountry: 'US', destinationCountry: 'CN' }],
+    [platform, '', { consignmentId: id, orderNumber, trackingNumber: `RR${RUN}${n}CN`, paymentTransactionId: `PAY-${id}`, originCountry: 'US', destinationCountry: 'CN' }],
     [platform, '/order', order],
     [payer === 'payment-operator' ? payer : platform, '/payment', payment],
     ['post-operator', '/logistics', logisticsPayload(orderNumber, `RR${RUN}${n}CN`)],

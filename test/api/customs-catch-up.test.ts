@@ -49,6 +49,8 @@ it('assesses and releases what was submitted while customs’ gateway was down',
   const created = await running.as(PLATFORM).post('/v1/consignments', {
     consignmentId: id,
     orderNumber,
+    trackingNumber: `RR${id.replace(/\W/g, '')}FR`,
+    paymentTransactionId: `PAY-${id}`,
     originCountry: 'CN',
     destinationCountry: 'FR',
   });

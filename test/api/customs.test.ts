@@ -33,7 +33,18 @@ async function parcel(id: string, paid = 52.8): Promise<void> {
   const base = orderPayload(orderNumber);
   const buyer = { id: randomBytes(32).toString('hex'), name: base.buyer.name, document };
   const steps: [string, string, unknown][] = [
-    [PLATFORM, '', { consignmentId: id, orderNumber, originCountry: 'CN', destinationCountry: 'FR' }],
+    [
+      PLATFORM,
+      '',
+      {
+        consignmentId: id,
+        orderNumber,
+        trackingNumber: `RR${id.replace(/\W/g, '')}FR`,
+        paymentTransactionId: `PAY-${id}`,
+        originCountry: 'CN',
+        destinationCountry: 'FR',
+      },
+    ],
     [PLATFORM, '/order', { ...base, buyer }],
     [
       'payment-operator',

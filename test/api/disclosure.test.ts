@@ -66,6 +66,7 @@ beforeAll(async () => {
   const created = await t.as(PLATFORM).post('/v1/consignments', {
     consignmentId: id,
     orderNumber,
+    paymentTransactionId: `PAY-${id}`,
     originCountry: 'CN',
     destinationCountry: 'FR',
   });

@@ -57,7 +57,7 @@ async function consignment(partyId: string, b: Buyer, deliver = true): Promise<s
   const consignee = { name: b.name, phone: '+33 6 00 00 00 00', address: { line1: b.street, city: 'Lyon', postcode: '69002', country: 'FR' } };
   const payment = paymentPayload(orderNumber, `PAY-${id}`);
   const steps: [string, string, unknown][] = [
-    [PLATFORM, '', { consignmentId: id, orderNumber, originCountry: 'CN', destinationCountry: 'FR' }],
+    [PLATFORM, '', { consignmentId: id, orderNumber, trackingNumber: `RR${RUN}${n}EE`, paymentTransactionId: `PAY-${id}`, originCountry: 'CN', destinationCountry: 'FR' }],
     [PLATFORM, '/order', orderPayload(orderNumber, { buyer: { id: partyId, name: b.name, document: b.document }, consignee })],
     ['payment-operator', '/payment', { ...payment, payer: { ...payment.payer, name: b.payer } }],
     ['post-operator', '/logistics', { ...logisticsPayload(orderNumber, `RR${RUN}${n}EE`), consignee }],

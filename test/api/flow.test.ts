@@ -34,6 +34,8 @@ async function createConsignment(id: string, by = PLATFORM, extra: Record<string
   const res = await t.as(by).post('/v1/consignments', {
     consignmentId: id,
     orderNumber: `ORD-${id}`,
+    trackingNumber: `RR${id.replace(/\W/g, '')}CN`,
+    paymentTransactionId: `PAY-${id}`,
     originCountry: 'CN',
     destinationCountry: 'FR',
     ...extra,

@@ -66,7 +66,14 @@ beforeAll(async () => {
   await write(
     PLATFORM,
     '/v1/consignments',
-    { consignmentId: id, orderNumber, originCountry: 'CN', destinationCountry: 'FR' },
+    {
+      consignmentId: id,
+      orderNumber,
+      trackingNumber: `RR${RUN}FR`,
+      paymentTransactionId: `PAY-${id}`,
+      originCountry: 'CN',
+      destinationCountry: 'FR',
+    },
     'create',
   );
   await write(PLATFORM, `${base}/order`, orderPayload(orderNumber, { goodsValue: 41 }), 'order v1');

@@ -48,7 +48,7 @@ async function released(destinationCountry: 'FR' | 'CN' | 'DE'): Promise<string>
   const orderNumber = `ORD-${id}`;
   clockAt(-1);
   const steps: [string, string, unknown][] = [
-    [PLATFORM, '', { consignmentId: id, orderNumber, originCountry: destinationCountry === 'CN' ? 'US' : 'CN', destinationCountry }],
+    [PLATFORM, '', { consignmentId: id, orderNumber, trackingNumber: `RR${RUN}${n}XX`, paymentTransactionId: `PAY-${id}`, originCountry: destinationCountry === 'CN' ? 'US' : 'CN', destinationCountry }],
     [PLATFORM, '/order', orderPayload(orderNumber, { goodsValue: 52, lines: TWO_LINES })],
     ['payment-operator', '/payment', paymentPayload(orderNumber, `PAY-${id}`)],
     ['post-operator', '/logistics', logisticsPayload(orderNumber, `RR${RUN}${n}XX`)],

@@ -5,8 +5,9 @@ import { openTestNetwork, type TestNetwork } from '../support/network.js';
 import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
 
 let net: TestNetwork;
-const joinKeys = (order: string) =>
-  JSON.stringify({ orderNumber: order, originCountry: 'CN', destinationCountry: 'FR' });
+const joinKeys = (order: string, keys: Record<string, string> = {}) =>
+  JSON.stringify({ orderNumber: order, ...keys, originCountry: 'CN', destinationCountry: 'FR' });
+const tracking = (id: string) => `TRK${id.replace(/\W/g, '')}`;
 
 beforeAll(async () => {
   net = await openTestNetwork();
@@ -24,7 +25,7 @@ describe('who may write what, checked in chaincode by MSP and role', () => {
     [
       'consignment:submitLogistics',
       'submitLogistics',
-      (id) => [[id], logisticsPayload(`ORD-${id}`, `TRK${id.replace(/\W/g, '')}`)],
+      (id) => [[id], logisticsPayload(`ORD-${id}`, tracking(id))],
     ],
     ['consignment:submitDeclaration', 'submitDeclaration', (id) => [[id], declarationPayload()]],
     [
@@ -47,9 +48,20 @@ describe('who may write what, checked in chaincode by MSP and role', () => {
     for (const user of everyone) {
       const expected = allowed[action]!.includes(user);
       it(`${user} ${expected ? 'may' : 'may not'} ${fn}`, async () => {
-        // A fresh consignment per case, created by the platform, so cases do not interact.
+        // A fresh consignment per case, created by the platform naming its carrier's and payment
+        // provider's keys, so cases do not interact.
         const id = `R-${action}-${user}`;
-        await net.submit('platformA', 'consignment:create', [id, joinKeys(`ORD-${id}`)]);
+        const keys = { trackingNumber: tracking(id), paymentTransactionId: `PAY-${id}` };
+        await net.submit('platformA', 'consignment:create', [id, joinKeys(`ORD-${id}`, keys)]);
+        // A carrier declares (as broker) a consignment it carries.
+        if (action === 'submitDeclaration' && (user === 'post' || user === 'express')) {
+          await net.submit(
+            user,
+            'consignment:submitLogistics',
+            [id],
+            logisticsPayload(`ORD-${id}`, tracking(id)),
+          );
+        }
         const heightBefore = net.ledger.height();
         const [args, transient] = build(id);
         const outcome = await net.outcome(net.submit(user, fn, args, transient));

@@ -39,7 +39,13 @@ async function parcel(id: string, change: Change = {}): Promise<void> {
   const consignee = { ...base.consignee, name: buyer.name };
   await net.submit('platformA', 'consignment:create', [
     id,
-    JSON.stringify({ orderNumber, originCountry: 'CN', destinationCountry: 'FR' }),
+    JSON.stringify({
+      orderNumber,
+      trackingNumber: `RR${id.replace(/\W/g, '')}FR`,
+      paymentTransactionId: `PAY-${id}`,
+      originCountry: 'CN',
+      destinationCountry: 'FR',
+    }),
   ]);
   await net.submit('platformA', 'consignment:submitOrder', [id], {
     ...base,

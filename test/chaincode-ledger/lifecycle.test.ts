@@ -224,7 +224,10 @@ describe('join keys', () => {
         net.submit('post', 'consignment:create', ['UQ-P2', joinKeys({ trackingNumber: 'RR123456785CN' })]),
       ),
     ).toBe('tracking number RR123456785CN of PostMSP is already used by consignment UQ-P1');
-    await net.submit('platformA', 'consignment:create', ['UQ-P3', joinKeys({ orderNumber: 'ORD-UQ-P3' })]);
+    await net.submit('platformA', 'consignment:create', [
+      'UQ-P3',
+      joinKeys({ orderNumber: 'ORD-UQ-P3', trackingNumber: 'RR123456785CN' }),
+    ]);
     expect(
       await net.outcome(
         net.submit(
@@ -249,7 +252,10 @@ describe('join keys', () => {
   });
 
   it('a payload whose join key disagrees with the consignment is refused', async () => {
-    await net.submit('platformA', 'consignment:create', ['JK-1', joinKeys({ orderNumber: 'ORD-JK-1' })]);
+    await net.submit('platformA', 'consignment:create', [
+      'JK-1',
+      joinKeys({ orderNumber: 'ORD-JK-1', paymentTransactionId: 'PAY-JK-1' }),
+    ]);
     expect(
       await net.outcome(
         net.submit('payment', 'consignment:submitPayment', ['JK-1'], paymentPayload('ORD-OTHER', 'PAY-JK-1')),
@@ -274,7 +280,10 @@ describe('records', () => {
       const orderNumber = `ORD-ANY-${n}`;
       const tracking = `RR00000${n}ANYCN`;
       const paymentId = `PAY-ANY-${n}`;
-      await net.submit('platformA', 'consignment:create', [id, joinKeys({ orderNumber })]);
+      await net.submit('platformA', 'consignment:create', [
+        id,
+        joinKeys({ orderNumber, trackingNumber: tracking, paymentTransactionId: paymentId }),
+      ]);
       const submitters: Record<string, () => Promise<unknown>> = {
         order: () => net.submit('platformA', 'consignment:submitOrder', [id], orderPayload(orderNumber)),
         payment: () =>
@@ -301,7 +310,10 @@ describe('records', () => {
 
   it('a correction bumps the version and the root; only the original submitter may correct', async () => {
     const id = 'CORR-1';
-    await net.submit('platformA', 'consignment:create', [id, joinKeys({ orderNumber: 'ORD-CORR-1' })]);
+    await net.submit('platformA', 'consignment:create', [
+      id,
+      joinKeys({ orderNumber: 'ORD-CORR-1', trackingNumber: 'RR0000CORRCN' }),
+    ]);
     const first = (await net.submit(
       'platformA',
       'consignment:submitOrder',
@@ -324,8 +336,14 @@ describe('records', () => {
     ])) as PrivateRecord;
     expect((opened.payload as { goodsValue: number }).goodsValue).toBe(41);
 
-    // The declaration slot is open to the platform and to a carrier; the record belongs to whoever filed it.
+    // The declaration is open to the platform and to its carrier; the record belongs to whoever filed it.
     await net.submit('platformA', 'consignment:submitDeclaration', [id], declarationPayload());
+    await net.submit(
+      'post',
+      'consignment:submitLogistics',
+      [id],
+      logisticsPayload('ORD-CORR-1', 'RR0000CORRCN'),
+    );
     expect(
       await net.outcome(net.submit('post', 'consignment:submitDeclaration', [id], declarationPayload())),
     ).toBe(
@@ -336,7 +354,10 @@ describe('records', () => {
   it('records may change while held, and no longer once released', async () => {
     const id = 'LOCK-1';
     const orderNumber = 'ORD-LOCK-1';
-    await net.submit('platformA', 'consignment:create', [id, joinKeys({ orderNumber })]);
+    await net.submit('platformA', 'consignment:create', [
+      id,
+      joinKeys({ orderNumber, trackingNumber: 'RR00000LOCKCN', paymentTransactionId: 'PAY-LOCK-1' }),
+    ]);
     await net.submit('platformA', 'consignment:submitOrder', [id], orderPayload(orderNumber));
     await net.submit(
       'post',

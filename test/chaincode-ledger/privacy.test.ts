@@ -209,7 +209,10 @@ async function runScenario(): Promise<void> {
   await net.submit('customs', 'consignment:recordAccess', ['party', buyerA, 'party', 'legal_request']);
 
   // C1: platform A, payment provider, post; released and delivered.
-  await net.submit('platformA', 'consignment:create', ['PRIV-C1', joinKeys({ orderNumber: 'ORD-P-1' })]);
+  await net.submit('platformA', 'consignment:create', [
+    'PRIV-C1',
+    joinKeys({ orderNumber: 'ORD-P-1', trackingNumber: 'RR100000001CN', paymentTransactionId: 'PSP-TX-1' }),
+  ]);
   await net.submit('platformA', 'consignment:submitOrder', ['PRIV-C1'], order('ORD-P-1', 'A'));
   await net.submit('payment', 'consignment:submitPayment', ['PRIV-C1'], payment('ORD-P-1', 'PSP-TX-1', 'A'));
   await net.submit(
@@ -279,7 +282,10 @@ async function runScenario(): Promise<void> {
   ]);
 
   // C3: platform A with the post; only order and logistics so far; a return is being processed.
-  await net.submit('platformA', 'consignment:create', ['PRIV-C3', joinKeys({ orderNumber: 'ORD-P-3' })]);
+  await net.submit('platformA', 'consignment:create', [
+    'PRIV-C3',
+    joinKeys({ orderNumber: 'ORD-P-3', trackingNumber: 'RR100000003CN' }),
+  ]);
   await net.submit(
     'post',
     'consignment:submitLogistics',

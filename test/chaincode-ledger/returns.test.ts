@@ -60,7 +60,13 @@ async function released(
   clockAt(-1);
   await net.submit('platformA', 'consignment:create', [
     id,
-    JSON.stringify({ orderNumber, originCountry: origin, destinationCountry: destination }),
+    JSON.stringify({
+      orderNumber,
+      trackingNumber: `RR${RUN}${n}XX`,
+      paymentTransactionId: `PAY-${id}`,
+      originCountry: origin,
+      destinationCountry: destination,
+    }),
   ]);
   await net.submit('platformA', 'consignment:submitOrder', [id], orderPayload(orderNumber, { goodsValue: 52, lines })); // prettier-ignore
   await net.submit('payment', 'consignment:submitPayment', [id], paymentPayload(orderNumber, `PAY-${id}`));

@@ -96,8 +96,12 @@ async function read(user: string, fn: string, args: string[]): Promise<unknown> 
 }
 const consignmentView = (id: string) => read('customs', 'consignment:get', [id]);
 
+/** Naming its carrier's tracking number and its payment provider's transaction id, as they bind by them. */
 async function createByPlatformA(id: string): Promise<void> {
-  await net.submit('platformA', 'consignment:create', [id, joinKeys({ orderNumber: `ORD-${id}` })]);
+  await net.submit('platformA', 'consignment:create', [
+    id,
+    joinKeys({ orderNumber: `ORD-${id}`, trackingNumber: `TRK-${id}`, paymentTransactionId: `PAY-${id}` }),
+  ]);
 }
 
 const cases: WriteCase[] = [
@@ -182,9 +186,9 @@ const cases: WriteCase[] = [
       platformA: OK,
       platformB: (c, id) => `consignment ${id} does not exist or is not visible to ${MSP[c]}`,
       payment: roleRefusal('submitDeclaration', 'platform, post, express'),
-      // A carrier declaring (postal or express declarant) binds itself as the consignment's carrier.
-      post: OK,
-      express: OK,
+      // A carrier declares (as postal or express declarant) a consignment it carries: a declaration binds no one.
+      post: (c, id) => `consignment ${id} does not exist or is not visible to ${MSP[c]}`,
+      express: (c, id) => `consignment ${id} does not exist or is not visible to ${MSP[c]}`,
       customs: roleRefusal('submitDeclaration', 'platform, post, express'),
       auditor: roleRefusal('submitDeclaration', 'platform, post, express'),
       governance: roleRefusal('submitDeclaration', 'platform, post, express'),
@@ -387,7 +391,10 @@ describe('participation in a consignment', () => {
   const ID = 'PART-A1';
 
   beforeAll(async () => {
-    await net.submit('platformA', 'consignment:create', [ID, joinKeys({ orderNumber: 'ORD-PART-A1' })]);
+    await net.submit('platformA', 'consignment:create', [
+      ID,
+      joinKeys({ orderNumber: 'ORD-PART-A1', trackingNumber: 'EXP-PA1', paymentTransactionId: 'PAY-PA1' }),
+    ]);
     await net.submit('platformA', 'consignment:submitOrder', [ID], orderPayload('ORD-PART-A1'));
     await net.submit('payment', 'consignment:submitPayment', [ID], paymentPayload('ORD-PART-A1', 'PAY-PA1'));
     await net.submit(

@@ -1,19 +1,22 @@
 import { describe, expect, it } from 'vitest';
 
 import {
-  assertPaymentSubmitter,
   bindParticipant,
   canReadPrivateRecord,
   canSeeConsignment,
   mergeJoinKeys,
+  participantsOf,
   payloadJoinKeys,
   readsCollectionInstruction,
   slotFor,
   uniquenessClaims,
   unknownConsignment,
+  type Participants,
+  type ParticipantSlot,
 } from '../../chaincode/src/domain/consignment.js';
 import type { OrgRole } from '../../chaincode/src/domain/collections.js';
-import type { PayloadOf } from '../../chaincode/src/domain/schemas.js';
+import type { RoleHolder } from '../../chaincode/src/domain/roles.js';
+import type { JoinKeys, PayloadOf } from '../../chaincode/src/domain/schemas.js';
 
 describe('participant binding', () => {
   it.each<[Parameters<typeof slotFor>[0], OrgRole, string]>([
@@ -30,32 +33,64 @@ describe('participant binding', () => {
     expect(slotFor(kind, role)).toBe(slot);
   });
 
-  it('binds an unbound slot, accepts the bound caller and refuses others', () => {
-    const post = { mspId: 'PostMSP', role: 'post' } as const;
-    const first = bindParticipant({ platformMspId: 'PlatformAMSP' }, 'carrierMspId', post, 'C1');
-    expect(first).toEqual({
-      participants: { platformMspId: 'PlatformAMSP', carrierMspId: 'PostMSP' },
-      changed: true,
-    });
-    expect(bindParticipant(first.participants, 'carrierMspId', post, 'C1').changed).toBe(false);
-    // An outsider is told what it would be told of a consignment that does not exist.
-    expect(() =>
-      bindParticipant(first.participants, 'carrierMspId', { mspId: 'ExpressMSP', role: 'express' }, 'C1'),
-    ).toThrow('consignment C1 does not exist or is not visible to ExpressMSP');
-    expect(() =>
-      bindParticipant(first.participants, 'platformMspId', { mspId: 'PlatformBMSP', role: 'platform' }, 'C1'),
-    ).toThrow('consignment C1 does not exist or is not visible to PlatformBMSP');
-    // A participant is told who holds the slot.
-    expect(() =>
-      bindParticipant(
-        { ...first.participants, paymentMspId: 'PaymentMSP' },
-        'paymentMspId',
-        { mspId: 'PlatformAMSP', role: 'platform' },
-        'C1',
-      ),
-    ).toThrow(
-      'consignment C1 is bound to payment provider PaymentMSP; PlatformAMSP cannot act as its payment provider',
-    );
+  const A = { mspId: 'PlatformAMSP', role: 'platform' } as const;
+  const B = { mspId: 'PlatformBMSP', role: 'platform' } as const;
+  const POST = { mspId: 'PostMSP', role: 'post' } as const;
+  const EXPRESS = { mspId: 'ExpressMSP', role: 'express' } as const;
+  const PSP = { mspId: 'PaymentMSP', role: 'payment' } as const;
+  const route = { originCountry: 'CN', destinationCountry: 'FR' };
+  /** Created by platform A naming all three keys; by the post naming its tracking number only. */
+  const byA = {
+    consignmentId: 'C1',
+    platformMspId: 'PlatformAMSP',
+    joinKeys: { ...route, orderNumber: 'O-1', trackingNumber: 'T-1', paymentTransactionId: 'P-1' },
+  };
+  const byPost = {
+    consignmentId: 'C1',
+    carrierMspId: 'PostMSP',
+    joinKeys: { ...route, trackingNumber: 'T-1' },
+  };
+  const bare = {
+    consignmentId: 'C1',
+    platformMspId: 'PlatformAMSP',
+    joinKeys: { ...route, orderNumber: 'O-1' },
+  };
+  const outsider = (mspId: string) => `consignment C1 does not exist or is not visible to ${mspId}`;
+  const order = { orderNumber: 'O-1' };
+  const logistics = { orderNumber: 'O-1', trackingNumber: 'T-1' };
+  const payment = { orderNumber: 'O-1', paymentTransactionId: 'P-1' };
+  const declaration = route;
+
+  it.each<[string, Parameters<typeof bindParticipant>[0], ParticipantSlot, RoleHolder, Partial<JoinKeys>, Participants | string]>([
+    // Proof of a link: the slot's own key as the consignment holds it.
+    ['the post by the tracking number A named', byA, 'carrierMspId', POST, logistics, { carrierMspId: 'PostMSP' }],
+    ['the payment provider by the payment id A named', byA, 'paymentMspId', PSP, payment, { platformMspId: 'PlatformAMSP', paymentMspId: 'PaymentMSP' }],
+    ['platform A by the order number the post named', { ...byPost, joinKeys: { ...byPost.joinKeys, orderNumber: 'O-1' } }, 'platformMspId', A, order, { carrierMspId: 'PostMSP', platformMspId: 'PlatformAMSP' }],
+    ['platform A paying its own order', bare, 'paymentMspId', A, { orderNumber: 'O-1', paymentTransactionId: 'P-9' }, { platformMspId: 'PlatformAMSP', paymentMspId: 'PlatformAMSP' }],
+    // No proof: an id and a guessable order number are not a link.
+    ['a carrier by the order number alone', bare, 'carrierMspId', EXPRESS, { orderNumber: 'O-1', trackingNumber: 'T-9' }, outsider('ExpressMSP')],
+    ['a carrier by another tracking number', byA, 'carrierMspId', EXPRESS, { orderNumber: 'O-1', trackingNumber: 'T-9' }, outsider('ExpressMSP')],
+    ['a carrier declaring', byA, 'carrierMspId', EXPRESS, declaration, outsider('ExpressMSP')],
+    ['a platform declaring', byPost, 'platformMspId', B, declaration, outsider('PlatformBMSP')],
+    ['a platform whose order the consignment does not name', byPost, 'platformMspId', B, order, outsider('PlatformBMSP')],
+    ['the payment provider by the order number alone', bare, 'paymentMspId', PSP, payment, outsider('PaymentMSP')],
+    ['another platform paying', bare, 'paymentMspId', B, payment, outsider('PlatformBMSP')],
+    ['another platform paying, even with the payment id', byA, 'paymentMspId', B, payment, outsider('PlatformBMSP')],
+    ['a platform paying where it takes no part', byPost, 'paymentMspId', B, payment, outsider('PlatformBMSP')],
+    // A bound slot: its holder goes on, an outsider learns nothing, a participant is told who holds it.
+    ['the bound platform again', bare, 'platformMspId', A, declaration, { platformMspId: 'PlatformAMSP' }],
+    ['another platform on a bound slot, even with the order number', bare, 'platformMspId', B, order, outsider('PlatformBMSP')],
+    ['another carrier on a bound slot, even with the tracking number', byPost, 'carrierMspId', EXPRESS, logistics, outsider('ExpressMSP')],
+    ['the platform where a payment provider is bound', { ...byA, paymentMspId: 'PaymentMSP' }, 'paymentMspId', A, payment, 'consignment C1 is bound to payment provider PaymentMSP; PlatformAMSP cannot act as its payment provider'],
+  ])('%s', (_case, consignment, slot, caller, carried, expected) => {
+    const bind = () => bindParticipant(consignment, slot, caller, carried);
+    if (typeof expected === 'string') expect(bind).toThrow(expected);
+    else expect(bind().participants).toEqual({ ...participantsOf(consignment), ...expected });
+  }); // prettier-ignore
+
+  it('reports whether the slot changed', () => {
+    expect(bindParticipant(byA, 'carrierMspId', POST, logistics).changed).toBe(true);
+    expect(bindParticipant(byA, 'platformMspId', A, order).changed).toBe(false);
   });
 
   it.each<[string, OrgRole, string]>([
@@ -183,19 +218,5 @@ describe('private record readers', () => {
     ['AuditorMSP', 'auditor', 'clearance', false],
   ])('%s (%s) for %s: %s', (mspId, role, purpose, ok) => {
     expect(canReadPrivateRecord({ mspId, role }, members, purpose)).toBe(ok);
-  });
-});
-
-describe('assertPaymentSubmitter', () => {
-  const participants = { platformMspId: 'PlatformAMSP' };
-  it.each([
-    ['payment', 'PlatformAMSP', 'platform', true],
-    ['payment', 'PlatformBMSP', 'platform', false],
-    ['payment', 'PaymentMSP', 'payment', true],
-    ['order', 'PlatformBMSP', 'platform', true],
-  ] as const)('%s by %s (%s) allowed: %s', (kind, mspId, role, allowed) => {
-    const call = () => assertPaymentSubmitter(kind, { mspId, role }, participants, 'C-1');
-    if (allowed) expect(call).not.toThrow();
-    else expect(call).toThrow('consignment C-1 does not exist or is not visible to PlatformBMSP');
   });
 });

@@ -73,7 +73,14 @@ async function parcel(id: string, paid: number, destination = 'FR', goodsValue =
     [
       PLATFORM_A,
       '',
-      { consignmentId: id, orderNumber, originCountry: 'CN', destinationCountry: destination },
+      {
+        consignmentId: id,
+        orderNumber,
+        trackingNumber: `RR${id.replace(/\W/g, '')}FR`,
+        paymentTransactionId: `PAY-${id}`,
+        originCountry: 'CN',
+        destinationCountry: destination,
+      },
     ],
     [PLATFORM_A, '/order', { ...base, buyer, lines, goodsValue, amountPaid }],
     ['payment-operator', '/payment', payment],

@@ -36,7 +36,11 @@ describe.skipIf(process.env.LEDGER !== 'fabric')('erasure on Fabric', () => {
       document: { type: 'passport', number: `FE${RUN}`, country: 'FR' },
     };
     const steps: [string, string, unknown][] = [
-      [PLATFORM, '', { consignmentId: id, orderNumber, originCountry: 'CN', destinationCountry: 'FR' }],
+      [
+        PLATFORM,
+        '',
+        { consignmentId: id, orderNumber, trackingNumber: `RR${RUN}FE`, originCountry: 'CN', destinationCountry: 'FR' },
+      ],
       [PLATFORM, '/order', orderPayload(orderNumber, { buyer })],
       [PLATFORM, '/payment', paymentPayload(orderNumber, `PAY-${id}`)],
       [POST, '/logistics', logisticsPayload(orderNumber, `RR${RUN}FE`)],

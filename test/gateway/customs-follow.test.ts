@@ -102,7 +102,14 @@ async function run(whileRunning: () => Promise<void>, hubLedger: LedgerPort = le
 /** A consignment with order, payment and logistics: complete, so customs assesses it. */
 async function complete(id: string): Promise<void> {
   const orderNumber = `ORD-${id}`;
-  await traders.create(platform, { consignmentId: id, orderNumber, originCountry: 'CN', destinationCountry: 'FR' });
+  await traders.create(platform, {
+    consignmentId: id,
+    orderNumber,
+    trackingNumber: `RR${id.replace(/\W/g, '')}FR`,
+    paymentTransactionId: `PAY-${id}`,
+    originCountry: 'CN',
+    destinationCountry: 'FR',
+  });
   await traders.submitRecord(platform, id, 'order', orderPayload(orderNumber));
   await traders.submitRecord(payment, id, 'payment', paymentPayload(orderNumber, `PAY-${id}`));
   await traders.submitRecord(post, id, 'logistics', logisticsPayload(orderNumber, `RR${id.replace(/\W/g, '')}FR`));

@@ -97,7 +97,12 @@ async function submit(
 const create = (user: string, id: string): Promise<string> =>
   submit(user, 'consignment:create', [
     id,
-    JSON.stringify({ orderNumber: `ORD-${id}`, originCountry: 'CN', destinationCountry: 'FR' }),
+    JSON.stringify({
+      orderNumber: `ORD-${id}`,
+      trackingNumber: `TRK${id.replace(/\W/g, '')}`,
+      originCountry: 'CN',
+      destinationCountry: 'FR',
+    }),
   ]);
 
 /**

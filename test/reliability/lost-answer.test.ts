@@ -170,7 +170,7 @@ describe('an officer’s assessment retried after its answer was lost', () => {
     const buyer = { id: randomBytes(32).toString('hex'), name: order.buyer.name, document };
     const payment = { ...paymentPayload(orderNumber, `PAY-${id}`), payer: { name: buyer.name, document } };
     const steps: [string, string, unknown][] = [
-      ['platforma-operator', '', { consignmentId: id, orderNumber, originCountry: 'CN', destinationCountry: 'FR' }],
+      ['platforma-operator', '', { consignmentId: id, orderNumber, trackingNumber: `RR${RUN}LA`, paymentTransactionId: `PAY-${id}`, originCountry: 'CN', destinationCountry: 'FR' }],
       ['platforma-operator', '/order', { ...order, buyer }],
       ['payment-operator', '/payment', payment],
       ['post-operator', '/logistics', logisticsPayload(orderNumber, `RR${RUN}LA`)],

@@ -190,3 +190,67 @@ describe("another trader's consignment", () => {
     expect(view.body.consignment).toMatchObject({ platformMspId: 'PlatformAMSP', carrierMspId: 'PostMSP' });
   });
 });
+
+describe('an empty part of a consignment', () => {
+  const post = (user: string, path: string, body: unknown) =>
+    t.as(user).post(path === '' ? '/v1/consignments' : `/v1/consignments/${path}`, body);
+  const parts = async (id: string) =>
+    (await t.as('customs-officer').get<{ consignment: Record<string, unknown> }>(`/v1/consignments/${id}`))
+      .body.consignment;
+  /** Refused exactly as on a missing consignment, and nothing committed. */
+  async function refusedAsMissing(user: string, id: string, path: string, body: unknown): Promise<void> {
+    const before = await committedSubmissions(t);
+    const res = await post(user, `${id}/${path}`, body);
+    expectProblem(res, 404);
+    expect(answer(res, id), `${user} ${path}`).toBe(
+      answer(await post(user, `${MISSING}/${path}`, body), MISSING),
+    );
+    expect(await committedSubmissions(t)).toBe(before);
+  }
+
+  it('is not taken by a carrier or payment provider the creator did not name, by declaring or with the order number', async () => {
+    const id = 'BOLA-EMPTY-1';
+    const order = `ORD-${id}`;
+    const created = await post('platforma-operator', '', { consignmentId: id, orderNumber: order, trackingNumber: 'RRBOLAEMPTY1FR', paymentTransactionId: `PAY-${id}`, originCountry: 'CN', destinationCountry: 'FR' });
+    expect(created.status, created.text).toBe(201);
+    await refusedAsMissing('express-operator', id, 'declaration', declarationPayload());
+    await refusedAsMissing('express-operator', id, 'logistics', logisticsPayload(order, 'EX000000001'));
+    await refusedAsMissing('payment-operator', id, 'payment', paymentPayload(order, 'PAY-GUESSED'));
+    await refusedAsMissing('platformb-operator', id, 'payment', paymentPayload(order, `PAY-${id}`));
+    expect(await parts(id)).not.toHaveProperty('carrierMspId');
+    expect(await parts(id)).not.toHaveProperty('paymentMspId');
+    // The named ones bind by the keys the creator gave them.
+    expect((await post('post-operator', `${id}/logistics`, logisticsPayload(order, 'RRBOLAEMPTY1FR'))).status).toBe(201);
+    expect((await post('payment-operator', `${id}/payment`, paymentPayload(order, `PAY-${id}`))).status).toBe(201);
+    expect((await post('post-operator', `${id}/declaration`, declarationPayload())).status).toBe(201);
+    expect(await parts(id)).toMatchObject({ platformMspId: 'PlatformAMSP', carrierMspId: 'PostMSP', paymentMspId: 'PaymentMSP' });
+  }); // prettier-ignore
+
+  it('is not taken by a carrier when the creator named no tracking number', async () => {
+    const id = 'BOLA-EMPTY-2';
+    const order = `ORD-${id}`;
+    const created = await post('platforma-operator', '', { consignmentId: id, orderNumber: order, originCountry: 'CN', destinationCountry: 'FR' });
+    expect(created.status, created.text).toBe(201);
+    await refusedAsMissing('express-operator', id, 'logistics', logisticsPayload(order, 'EX000000002'));
+    await refusedAsMissing('express-operator', id, 'declaration', declarationPayload());
+    await refusedAsMissing('express-operator', id, 'movements', { type: 'dispatched', location: 'CNSHA' });
+    expect(await parts(id)).not.toHaveProperty('carrierMspId');
+    expect((await post('platforma-operator', `${id}/order`, orderPayload(order))).status).toBe(201);
+  }); // prettier-ignore
+
+  it("is not taken by a platform on a carrier's consignment before the carrier names its order", async () => {
+    const id = 'BOLA-EMPTY-3';
+    const order = `ORD-${id}`;
+    const created = await post('post-operator', '', { consignmentId: id, trackingNumber: 'RRBOLAEMPTY3FR', originCountry: 'CN', destinationCountry: 'FR' });
+    expect(created.status, created.text).toBe(201);
+    await refusedAsMissing('platformb-operator', id, 'order', orderPayload(order));
+    await refusedAsMissing('platformb-operator', id, 'declaration', declarationPayload());
+    expect(await parts(id)).not.toHaveProperty('platformMspId');
+    // The post's waybill names the order; its platform then binds by it, and reads what it takes part in.
+    expect((await post('post-operator', `${id}/logistics`, logisticsPayload(order, 'RRBOLAEMPTY3FR'))).status).toBe(201);
+    expect((await post('platforma-operator', `${id}/order`, orderPayload(order))).status).toBe(201);
+    expect((await post('platforma-operator', `${id}/declaration`, declarationPayload())).status).toBe(201);
+    expect(await parts(id)).toMatchObject({ platformMspId: 'PlatformAMSP', carrierMspId: 'PostMSP' });
+    expect((await t.as('platforma-operator').get(`/v1/consignments/${id}`)).status).toBe(200);
+  }); // prettier-ignore
+});

@@ -24,7 +24,14 @@ export async function consignmentOfPlatformA(t: TestGateway, id: string): Promis
     [
       'platforma-operator',
       '',
-      { consignmentId: id, orderNumber, originCountry: 'CN', destinationCountry: 'FR' },
+      {
+        consignmentId: id,
+        orderNumber,
+        trackingNumber: `RR${id.replace(/\W/g, '')}FR`,
+        paymentTransactionId: `PAY-${id}`,
+        originCountry: 'CN',
+        destinationCountry: 'FR',
+      },
     ],
     ['platforma-operator', '/order', orderPayload(orderNumber)],
     ['payment-operator', '/payment', paymentPayload(orderNumber, `PAY-${id}`)],

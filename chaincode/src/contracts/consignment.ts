@@ -4,16 +4,15 @@ import { KeyEndorsementPolicy } from 'fabric-shim';
 import { assertNotLaterThanTransaction } from '../domain/clock';
 import { traderCollection } from '../domain/collections';
 import {
-  assertPaymentSubmitter,
   bindParticipant,
   canReadPrivateRecord,
   collectionMembers,
   mergeJoinKeys,
+  participantsOf,
   payloadJoinKeys,
   slotFor,
   uniquenessClaims,
   unknownConsignment,
-  type Participants,
 } from '../domain/consignment';
 import { commitPayload } from '../domain/merkle';
 import { assertPurpose } from '../domain/purposes';
@@ -88,10 +87,6 @@ const submitAction: Record<RecordKind, Action> = {
   declaration: 'submitDeclaration',
 };
 
-function participantsOf(c: Participants): Participants {
-  return { platformMspId: c.platformMspId, carrierMspId: c.carrierMspId, paymentMspId: c.paymentMspId };
-}
-
 @Info({
   title: 'ConsignmentContract',
   description:
@@ -112,7 +107,8 @@ export class ConsignmentContract extends Contract {
     const joinKeys = parseJsonWith(JoinKeys, 'joinKeys', joinKeysJson);
     const key = this.consignmentKey(ctx, id);
     if (await readJson<ConsignmentRecord>(ctx, key)) throw new Error(`consignment ${id} already exists`);
-    const { participants } = bindParticipant({}, slotFor('create', caller.role), caller, id);
+    // The creator takes its own part; the others bind by the join keys it names for them.
+    const participants = { [slotFor('create', caller.role)]: caller.mspId };
     const now = txTime(ctx);
     const record: ConsignmentRecord = {
       consignmentId: id,
@@ -583,16 +579,17 @@ export class ConsignmentContract extends Contract {
   private async submit(ctx: Context, consignmentId: string, kind: RecordKind): Promise<string> {
     const caller = await resolveCaller(ctx);
     assertAllowed(submitAction[kind], caller);
+    // Before the consignment is read: a malformed payload is refused alike whether it exists or not.
+    const { payload, saltSeed } = transientPayload(ctx, kind);
     const consignment = await loadConsignment(ctx, caller, consignmentId);
     const id = consignment.consignmentId;
+    const carried = payloadJoinKeys(kind, payload);
     // Who may write first: a stranger must not learn the consignment's status from the refusal.
-    assertPaymentSubmitter(kind, caller, participantsOf(consignment), id);
-    const bound = bindParticipant(participantsOf(consignment), slotFor(kind, caller.role), caller, id);
+    const bound = bindParticipant(consignment, slotFor(kind, caller.role), caller, carried);
     if (recordsLocked(consignment.status)) {
       throw new Error(`records of consignment ${id} cannot change in status '${consignment.status}'`);
     }
-    const { payload, saltSeed } = transientPayload(ctx, kind);
-    const merged = mergeJoinKeys(consignment.joinKeys, payloadJoinKeys(kind, payload), id, kind);
+    const merged = mergeJoinKeys(consignment.joinKeys, carried, id, kind);
 
     const recordKey = compositeKey(ctx, KeyType.record, [id, kind]);
     const previous = await readJson<SubmissionRecord>(ctx, recordKey);

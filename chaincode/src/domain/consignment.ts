@@ -36,26 +36,51 @@ export function slotFor(kind: RecordKind | 'create', role: OrgRole): Participant
   }
 }
 
+export function participantsOf(c: Participants): Participants {
+  return { platformMspId: c.platformMspId, carrierMspId: c.carrierMspId, paymentMspId: c.paymentMspId };
+}
+
+/** The join key each slot's holder issues: holding it is what links an organisation to the consignment. */
+const slotKey: Record<ParticipantSlot, 'orderNumber' | 'trackingNumber' | 'paymentTransactionId'> = {
+  platformMspId: 'orderNumber',
+  carrierMspId: 'trackingNumber',
+  paymentMspId: 'paymentTransactionId',
+};
+
 /**
- * Binds an unbound slot to the caller, accepts the already-bound caller, and refuses anyone else:
- * a participant is told who holds the slot, an outsider only what it would be told of a missing
+ * Binds the caller to its slot from a record it submits, accepts the caller already bound there,
+ * and refuses anyone else. An empty slot is taken only by proof of a link: the record carries the
+ * slot's own join key as the consignment already holds it (named by its creator, or by a
+ * participant's earlier record); a payment by a platform binds only the consignment's own platform.
+ * A declaration carries none of them, so it binds no one. An id alone proves nothing: whoever knew
+ * one could otherwise make itself the carrier or platform, read everything and lock the real one
+ * out. A participant is told who holds a slot; an outsider only what it is told of a missing
  * consignment.
  */
 export function bindParticipant(
-  participants: Participants,
+  consignment: Participants & { readonly consignmentId: string; readonly joinKeys: JoinKeys },
   slot: ParticipantSlot,
   caller: RoleHolder,
-  consignmentId: string,
+  carried: Partial<JoinKeys>,
 ): { participants: Participants; changed: boolean } {
+  const participants = participantsOf(consignment);
+  const id = consignment.consignmentId;
   const bound = participants[slot];
   if (bound === caller.mspId) return { participants, changed: false };
   if (bound !== undefined) {
-    if (!participantMspIds(participants).includes(caller.mspId))
-      throw unknownConsignment(consignmentId, caller);
+    if (!participantMspIds(participants).includes(caller.mspId)) throw unknownConsignment(id, caller);
     throw new Error(
-      `consignment ${consignmentId} is bound to ${slotLabel[slot]} ${bound}; ${caller.mspId} cannot act as its ${slotLabel[slot]}`,
+      `consignment ${id} is bound to ${slotLabel[slot]} ${bound}; ${caller.mspId} cannot act as its ${slotLabel[slot]}`,
     );
   }
+  const held = consignment.joinKeys[slotKey[slot]];
+  // A platform collects payments only for its own orders (DOMAIN: the PSP may be the platform).
+  const linked =
+    slot === 'paymentMspId' && caller.role === 'platform'
+      ? participants.platformMspId === caller.mspId
+      : held !== undefined && carried[slotKey[slot]] === held;
+  // Each role fills one slot only (a platform also its own payment's), so the unlinked caller takes no part.
+  if (!linked) throw unknownConsignment(id, caller);
   return { participants: { ...participants, [slot]: caller.mspId }, changed: true };
 }
 
@@ -210,18 +235,4 @@ export function canReadPrivateRecord(
   purpose: string,
 ): boolean {
   return members.includes(caller.mspId) || (caller.role === 'auditor' && purpose === 'audit');
-}
-
-/**
- * A platform may act as the payment provider of its own orders (DOMAIN: the PSP may be the
- * platform), never of another platform's consignment: one it takes no part in.
- */
-export function assertPaymentSubmitter(
-  kind: RecordKind,
-  caller: RoleHolder,
-  participants: Participants,
-  consignmentId: string,
-): void {
-  if (kind !== 'payment' || caller.role !== 'platform' || participants.platformMspId === caller.mspId) return;
-  throw unknownConsignment(consignmentId, caller);
 }

@@ -77,7 +77,7 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
       path: '/v1/consignments',
       summary: 'Create a consignment with its join keys',
       description:
-        'The creator (a platform, post or express carrier) is bound to the consignment. Order numbers are unique per platform and tracking numbers per carrier. Without a consignmentId the gateway chooses one: derived from the Idempotency-Key when the request has one (a retry names the same consignment), else random.',
+        "The creator (a platform, post or express carrier) is bound to the consignment. The others bind by the join key of theirs that it names: the platform by an order with the order number, the carrier by logistics with the tracking number, the payment provider by a payment with the payment transaction id (a platform pays its own orders); a key a participant's record fills in (the carrier's waybill names the order) serves as well. Nothing else binds, a declaration included. Order numbers are unique per platform and tracking numbers per carrier. Without a consignmentId the gateway chooses one: derived from the Idempotency-Key when the request has one (a retry names the same consignment), else random.",
       tags: TAGS,
       roles: ['platform', 'post', 'express'],
       query: NoQuery,
