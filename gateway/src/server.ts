@@ -32,6 +32,8 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+/** How long a graceful stop waits for the ledger to anchor the audit log's last entries. */
+const STOP_ANCHOR_TIMEOUT_MS = 10_000;
 /** How often answers kept for Idempotency-Key replays past their 24 hours are deleted. */
 const IDEMPOTENCY_SWEEP_MS = 60 * 60 * 1000;
 /** The first such sweep: after start-up's own work, yet within the life of a short-lived gateway. */
@@ -125,9 +127,11 @@ export async function startGateway(
           server.close(() => resolve());
           setTimeout(() => server.closeAllConnections(), 5_000).unref();
         });
-        await anchorer.stop();
-        idempotency.close();
+        // Every request has ended: its entry is appended once drained, then anchored before the
+        // ledger closes.
         await auditLog.drain();
+        await anchorer.stopAndAnchor(STOP_ANCHOR_TIMEOUT_MS);
+        idempotency.close();
         await ledger.close();
         await store.close();
       })()),

@@ -235,4 +235,38 @@ describe('AuditAnchorer', () => {
     ledger.failSubmit = 1;
     await expect(anchorer.anchorNow()).resolves.toBeUndefined();
   });
+
+  it('stopAndAnchor() anchors what was appended since the last anchor, before the schedule would', async () => {
+    anchorer = newAnchorer(1000, 3600);
+    await anchorer.start();
+    await append(3);
+    await anchorer.stopAndAnchor(5000);
+    expect(ledger.anchors.map((a) => a.treeSize)).toEqual([3]);
+    // Nothing new: no second anchor.
+    anchorer = newAnchorer(1000, 3600);
+    await anchorer.start();
+    await anchorer.stopAndAnchor(5000);
+    expect(ledger.submit).toHaveBeenCalledTimes(1);
+    expect(logger.info).toHaveBeenLastCalledWith(
+      { treeSize: 3 },
+      'no audit entries since the last anchor: nothing to anchor on stopping',
+    );
+  });
+
+  it('stopAndAnchor() gives up after its timeout when the ledger does not answer, and says so', async () => {
+    anchorer = newAnchorer(1000, 3600);
+    await anchorer.start();
+    await append(2);
+    let release!: () => void;
+    ledger.hold = new Promise<void>((resolve) => (release = resolve));
+    const started = performance.now();
+    await anchorer.stopAndAnchor(200);
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(ledger.anchors).toEqual([]);
+    expect(logger.warn).toHaveBeenCalledWith(
+      { treeSize: 2, anchoredSize: 0, timeoutMs: 200 },
+      expect.stringContaining('anchored after the next start'),
+    );
+    release();
+  });
 });

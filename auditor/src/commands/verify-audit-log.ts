@@ -113,7 +113,9 @@ async function verifyAuditLogCommand(context: CommandContext, options: AuditLogO
             `TAMPERED: ${ledgerLine}.`,
             '  The log matches every tree head anchored in the stored blocks, all of them read, beyond the savepoint too; run verify-chain.',
           ]
-        : [...text, ...verdict.lines, `  TAMPERED as well: ${ledgerLine}.`],
+        : verdict.code === ExitCode.unavailable
+          ? [...text, `TAMPERED: ${ledgerLine}.`, ...verdict.lines]
+          : [...text, ...verdict.lines, `  TAMPERED as well: ${ledgerLine}.`],
   };
 }
 
@@ -134,13 +136,27 @@ function logVerdict(
       ],
     };
   }
+  if (report.ok && report.anchors.length === 0 && report.logSize > 0) {
+    // The leaf hashes are the log's own: whoever rewrites the log recomputes them. Only an anchor
+    // can refute a rewrite, so without one the check that matters could not be made (exit 3, as
+    // for a locked store): neither tampering found nor a log verified.
+    return {
+      code: ExitCode.unavailable,
+      lines: [
+        'NOT VERIFIED: no tree head of this log is anchored on the ledger, so a rewrite of the whole log could not be detected ' +
+          '(every entry matches its recorded leaf hash, but a rewrite would recompute those).',
+        '  The gateway anchors every AUDIT_ANCHOR_EVERY entries or AUDIT_ANCHOR_SECONDS, and when it stops; ' +
+          'one killed before its first anchor leaves none. Start the gateway and stop it (Ctrl-C), then verify again.',
+      ],
+    };
+  }
   if (report.ok) {
     const lines = [
       report.anchors.length === 0
-        ? 'VERIFIED (entries only): every entry matches its recorded leaf hash, but no tree head is anchored yet, so a rewrite of the whole log could not be detected.'
+        ? 'VERIFIED: the log has no entries yet.'
         : `VERIFIED: every entry matches its leaf hash and every anchored tree head matches the log.`,
     ];
-    if (report.unanchoredEntries > 0 && report.anchors.length > 0) {
+    if (report.unanchoredEntries > 0) {
       lines.push(
         `  entries ${range(report.logSize - report.unanchoredEntries, report.logSize - 1)} are not covered by an anchor yet (the gateway anchors every AUDIT_ANCHOR_EVERY entries or AUDIT_ANCHOR_SECONDS).`,
       );

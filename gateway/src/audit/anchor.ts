@@ -72,6 +72,37 @@ export class AuditAnchorer {
   }
 
   /**
+   * For a graceful stop, once no request can append any more: stops the timer and anchors the
+   * entries appended since the last anchor. Without it a gateway stopped within
+   * AUDIT_ANCHOR_SECONDS of its start left its whole log unanchored, and any gateway its last
+   * entries, which a rewrite could then change undetected. Waits at most `timeoutMs`, so a ledger
+   * that does not answer cannot hold the stop; those entries are then anchored after the next start.
+   */
+  async stopAndAnchor(timeoutMs: number): Promise<void> {
+    await this.stop();
+    const size = this.log.size();
+    if (this.anchoredSize !== undefined && size <= this.anchoredSize) {
+      this.logger.info(
+        { treeSize: size },
+        'no audit entries since the last anchor: nothing to anchor on stopping',
+      );
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timed out'>((resolve) => {
+      timer = setTimeout(() => resolve('timed out'), timeoutMs);
+    });
+    const outcome = await Promise.race([this.anchorNow(), timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timed out') {
+      this.logger.warn(
+        { treeSize: size, anchoredSize: this.anchoredSize, timeoutMs },
+        'the ledger did not anchor the audit log in time for the stop: its last entries are anchored after the next start',
+      );
+    }
+  }
+
+  /**
    * Anchors the current tree head now (after any anchor in flight); resolves with the stored anchor,
    * or undefined when there was nothing new to anchor or the ledger failed (logged). Never rejects.
    */
@@ -144,7 +175,9 @@ export class AuditAnchorer {
       this.nextAttemptAt = Date.now() + Math.min(backoff, MAX_BACKOFF_MS);
       this.logger.warn(
         { err: error, failures: this.failures },
-        'anchoring the audit log on the ledger failed; retrying at a later tick',
+        this.timer
+          ? 'anchoring the audit log on the ledger failed; retrying at a later tick'
+          : 'anchoring the audit log on the ledger failed; its entries are anchored after the next start',
       );
       return undefined;
     }
