@@ -6,6 +6,7 @@ import {
   openGatewayStore as openStore,
   type GatewayStore,
 } from '../../gateway/src/storage/gateway-store.js';
+import { isLockedStore, lockedStoreMessage } from '../../gateway/src/storage/store-lock.js';
 import { UnavailableError, type Io } from './io.js';
 
 /*
@@ -53,13 +54,15 @@ async function mustExist(path: string, message: string): Promise<void> {
 }
 
 function explainOpenFailure(error: unknown, location: string): Error {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  if (cause?.code === 'LEVEL_LOCKED') {
+  if (isLockedStore(error)) {
     return new UnavailableError(
-      `${location} is locked by a running gateway (LevelDB allows one process per store): ` +
+      lockedStoreMessage(
+        location,
         'stop the gateway, or verify a copy of its data directory (--data-dir <copy>)',
+      ),
     );
   }
+  const cause = (error as { cause?: { message?: string } }).cause;
   return new UnavailableError(
     `cannot open ${location}: ${cause?.message ?? (error as Error).message ?? String(error)}`,
   );

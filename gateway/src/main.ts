@@ -1,12 +1,21 @@
 import './ledger/chaincode-logging.js';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { ConfigError, loadConfig } from './config.js';
 import { startGateway } from './server.js';
+import { explainStartupFailure, StartupFailure } from './startup-failure.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const logger = pino({ level: config.logLevel });
   const started = performance.now();
-  const gateway = await startGateway(config);
+  const gateway = await startGateway(config, logger).catch((error: unknown) => {
+    const explained = explainStartupFailure(error, config);
+    if (explained === undefined) throw error;
+    // The stack and the paths inside node_modules tell the operator nothing to act on; kept for debugging.
+    logger.debug({ err: error }, 'start-up failed');
+    throw new StartupFailure(explained);
+  });
   gateway.logger.info(
     { port: gateway.port, dataDir: config.dataDir, startMs: Math.round(performance.now() - started) },
     'gateway ready',
@@ -35,7 +44,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
-  if (!(error instanceof ConfigError)) console.error(error);
+  if (!(error instanceof ConfigError || error instanceof StartupFailure)) console.error(error);
   console.error(`gateway failed to start: ${message}`);
   process.exit(1);
 });

@@ -1,28 +1,83 @@
 /**
  * The gateway as `npm start` runs it (gateway/dist/main.js in a process of its own): a graceful
- * stop anchors the audit log's last entries.
+ * stop anchors the audit log's last entries, and the start-up failures an operator causes (a data
+ * directory another gateway holds, a port in use) are one line saying what to do, without a stack.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGatewayProcess, type GatewayProcess } from '../../bench/lib/gateway-process.js';
+import {
+  GATEWAY_NODE_FLAGS,
+  startGatewayProcess,
+  type GatewayProcess,
+} from '../../bench/lib/gateway-process.js';
 import { audit } from '../auditor/helpers.js';
 
 let dataDir: string;
+let otherDir: string;
 let gateway: GatewayProcess;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'gateway-process-'));
+  otherDir = await mkdtemp(join(tmpdir(), 'gateway-process-other-'));
   // Anchoring on its schedule would be long after this test: only the stop can anchor.
   gateway = await startGatewayProcess(dataDir, { AUDIT_ANCHOR_SECONDS: '3600' });
 });
 afterAll(async () => {
   await gateway?.kill();
   await rm(dataDir, { recursive: true, force: true });
+  await rm(otherDir, { recursive: true, force: true });
 });
 
+/** Runs the built gateway until it exits (it must fail to start); its exit code and its output. */
+function failedStart(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, 'gateway/dist/main.js'], {
+      env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+/** The lines a person reads: not pino's JSON lines. */
+const plainLines = (output: string): string[] =>
+  output.split('\n').filter((line) => line !== '' && !line.startsWith('{"level"'));
+
 describe('the gateway process', () => {
+  // With the ledger on its own thread, LevelDB's refusal crosses threads before it is explained.
+  it.each(['main', 'worker'])(
+    'refuses a second gateway on the same data directory in one line, as the auditor CLI says it (LEDGER_THREAD=%s)',
+    async (thread) => {
+      const { code, output } = await failedStart({ DATA_DIR: dataDir, PORT: '0', LEDGER_THREAD: thread });
+      expect(code).toBe(1);
+      expect(plainLines(output)).toEqual([
+        `gateway failed to start: ${dataDir} is locked by a running gateway (LevelDB allows one process per store): stop that gateway, or start this one with another DATA_DIR`,
+      ]);
+      expect(output).not.toMatch(/node_modules|NotOpenError|\n\s+at /);
+    },
+  );
+
+  it('refuses a port in use in one line', async () => {
+    const port = new URL(gateway.url).port;
+    const { code, output } = await failedStart({ DATA_DIR: otherDir, PORT: port });
+    expect(code).toBe(1);
+    expect(plainLines(output)).toEqual([
+      `gateway failed to start: 127.0.0.1 port ${port} is already in use (another gateway, or another program): stop it, or set PORT to a free port`,
+    ]);
+    expect(output).not.toMatch(/EADDRINUSE|\n\s+at /);
+  });
+
   it('anchors the audit log on a graceful stop (SIGINT), so that it verifies to its last entry', async () => {
     for (const user of ['platforma-operator', 'auditor', 'customs-officer']) {
       const res = await fetch(`${gateway.url}/v1/me`, { headers: gateway.auth(user) });

@@ -110,6 +110,8 @@ export type WireError =
       readonly message: string;
       readonly code?: string;
       readonly stack?: string;
+      /** What it was caused by (LevelDB's open failure carries LEVEL_LOCKED there). */
+      readonly cause?: WireError;
     };
 
 export function toWire(error: unknown): WireError {
@@ -134,6 +136,7 @@ export function toWire(error: unknown): WireError {
     message: e.message,
     code: typeof code === 'string' ? code : undefined,
     stack: e.stack,
+    ...(e.cause === undefined ? {} : { cause: toWire(e.cause) }),
   };
 }
 
@@ -151,7 +154,10 @@ export function fromWire(wire: WireError): Error {
       error = new CommitError(wire.transactionId, wire.code);
       break;
     default:
-      error = Object.assign(new Error(wire.message), wire.code === undefined ? {} : { code: wire.code });
+      error = Object.assign(
+        new Error(wire.message, wire.cause === undefined ? {} : { cause: fromWire(wire.cause) }),
+        wire.code === undefined ? {} : { code: wire.code },
+      );
       error.name = wire.name;
   }
   if (wire.stack !== undefined) error.stack = wire.stack;

@@ -252,10 +252,14 @@ export class WorkerLedger implements LedgerPort {
         this.startup?.resolve(message.network);
         this.startup = undefined;
         return;
-      case 'failed':
-        this.startup?.reject(fromWire(message.error));
+      case 'failed': {
+        const error = fromWire(message.error);
+        // The thread exits next; that exit is this failure to open, not the stop of an open ledger.
+        this.stopped = error;
+        this.startup?.reject(error);
         this.startup = undefined;
         return;
+      }
       case 'result':
       case 'error': {
         const call = this.calls.get(message.id);
