@@ -25,7 +25,8 @@ async function main(): Promise<void> {
       `Gateway listening on ${gateway.url} (ledger: ${config.ledger})`,
       `  API docs:         ${gateway.url}/docs   (OpenAPI: ${gateway.url}/openapi.json)`,
       `  Demo credentials: ${join(config.dataDir, 'dev-credentials.json')}`,
-      `  Try:              curl -H "Authorization: Bearer $(node -p "require('${join(config.dataDir, 'dev-credentials.json')}')[0].apiKey")" ${gateway.url}/v1/events`,
+      // A request that answers: /v1/events is a stream, which curl would wait on for good.
+      `  Try:              curl -H "Authorization: Bearer $(node -p "require('${join(config.dataDir, 'dev-credentials.json')}')[0].apiKey")" ${gateway.url}/v1/me`,
     ].join('\n'),
   );
   const shutdown = (signal: string): void => {

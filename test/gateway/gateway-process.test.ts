@@ -1,12 +1,14 @@
 /**
  * The gateway as `npm start` runs it (gateway/dist/main.js in a process of its own): a graceful
  * stop anchors the audit log's last entries, and the start-up failures an operator causes (a data
- * directory another gateway holds, a port in use) are one line saying what to do, without a stack.
+ * directory another gateway holds, a port in use) are one line saying what to do, without a stack;
+ * the first request it suggests answers.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   GATEWAY_NODE_FLAGS,
@@ -76,6 +78,29 @@ describe('the gateway process', () => {
       `gateway failed to start: 127.0.0.1 port ${port} is already in use (another gateway, or another program): stop it, or set PORT to a free port`,
     ]);
     expect(output).not.toMatch(/EADDRINUSE|\n\s+at /);
+  });
+
+  it('suggests a first request that answers', async () => {
+    const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, 'gateway/dist/main.js'], {
+      env: { ...process.env, DATA_DIR: otherDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      let output = '';
+      const command = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          const match = /^ {2}Try: +(.+)$/m.exec(output);
+          if (match) resolve(match[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`gateway exited with ${code}:\n${output}`)));
+      });
+      // As a user pastes it into a shell; a stream would never end and time out instead.
+      const { stdout } = await promisify(execFile)('sh', ['-c', command], { timeout: 10_000 });
+      expect(JSON.parse(stdout)).toMatchObject({ user: 'platforma-operator' });
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('anchors the audit log on a graceful stop (SIGINT), so that it verifies to its last entry', async () => {
