@@ -27,6 +27,9 @@ describe('the inventory', () => {
     const docs = await client(t.gateway.url).get('/docs');
     expect(docs.status).toBe(200);
     expect(docs.text).toContain('swagger-ui');
+    // The one spelling a person may mistype is sent to the page; every other spelling is not there.
+    const slash = await fetch(`${t.gateway.url}/docs/`, { redirect: 'manual' });
+    expect([slash.status, slash.headers.get('location')]).toEqual([301, '/docs']);
   });
 
   it('serves every documented operation (none answers "no such route")', async () => {
@@ -129,6 +132,16 @@ describe('the inventory', () => {
     ['GET', '/v1/Consignments/X-1'],
     ['GET', '/v1/consignments/X-1/'],
     ['GET', '/v1/audit/tree-head/'],
+    ['GET', '/healthz/'],
+    ['GET', '/readyz/'],
+    ['GET', '/metrics/'],
+    ['GET', '/openapi.json/'],
+    ['GET', '/docs/init.js/'],
+    ['GET', '/DOCS'],
+    ['GET', '/Healthz'],
+    ['GET', '/OPENAPI.JSON'],
+    ['GET', '/Docs/assets/swagger-ui.css'],
+    ['GET', '/CONSOLE/'],
   ])('%s %s is not there', async (method, path) => {
     const res = await fetch(`${t.gateway.url}${path}`, {
       method,

@@ -79,6 +79,10 @@ export interface AppDependencies {
 export function createApp(deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
+  // One spelling per path, as documented: /healthz/ or /DOCS must not answer as /healthz or /docs
+  // (the routers mounted below are made so too).
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
   // req.ip is the peer's address unless TRUST_PROXY names the proxies in front: X-Forwarded-For is
   // the client's to write, and trusting any sender's would give every forged value a fresh budget
   // of unauthenticated requests.

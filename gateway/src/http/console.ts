@@ -38,12 +38,9 @@ const consoleHeaders: RequestHandler = helmet({
  * it only to /v1, so they need no authentication.
  */
 export function consoleRouter(dist = CONSOLE_DIST): Router {
-  const router = Router();
+  const router = Router({ caseSensitive: true, strict: true });
   router.use('/console', consoleHeaders);
-  // Express matches /console/ here too (non-strict routing): only the bare path is redirected.
-  router.get('/console', (req, res, next) =>
-    req.path.endsWith('/') ? next() : res.redirect(301, '/console/'),
-  );
+  router.get('/console', (_req, res) => res.redirect(301, '/console/'));
   router.use(
     '/console/assets',
     express.static(join(dist, 'assets'), { index: false, immutable: true, maxAge: '365d' }),

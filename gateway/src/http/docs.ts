@@ -35,13 +35,16 @@ const INIT = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swag
 
 /** The OpenAPI document and a docs page rendering it, served from local assets (no CDN). */
 export function docsRouter(): Router {
-  const router = Router();
+  const router = Router({ caseSensitive: true, strict: true });
   router.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument());
   });
   router.get('/docs', (_req, res) => {
     res.type('html').send(PAGE);
   });
+  // A person's page, often typed with a slash: sent to its one spelling rather than answered 401
+  // (for want of credentials) as every other unknown path is.
+  router.get('/docs/', (_req, res) => res.redirect(301, '/docs'));
   router.get('/docs/init.js', (_req, res) => {
     res.type('application/javascript').send(INIT);
   });
