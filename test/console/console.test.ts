@@ -212,6 +212,17 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
       '/console/',
     );
     expect((await fetch(`${t.gateway.url}/console/assets/missing.js`)).status).toBe(404);
+    // A file the build does not have is missing, not the page; a consignment id may hold dots.
+    for (const path of ['/console/nope.js', '/console/favicon.ico', '/console/queue/app.css']) {
+      const missing = await fetch(`${t.gateway.url}${path}`);
+      expect(missing.status, path).toBe(404);
+      expect(await missing.text(), path).not.toContain('<div id="root">');
+    }
+    for (const path of ['/console/queue', '/console/consignments/CN.2026.07']) {
+      const route = await fetch(`${t.gateway.url}${path}`);
+      expect(route.status, path).toBe(200);
+      expect(await route.text(), path).toContain('<div id="root">');
+    }
     const escape = await fetch(`${t.gateway.url}/console/assets/%2e%2e/%2e%2e/%2e%2e/package.json`);
     expect(await escape.text()).not.toContain('"workspaces"');
   });

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import express, { Router, type RequestHandler } from 'express';
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
 
 /** console/dist, from gateway/src/http (tsx) and gateway/dist/http (built) alike. */
@@ -31,11 +31,23 @@ const consoleHeaders: RequestHandler = helmet({
   referrerPolicy: { policy: 'no-referrer' },
 });
 
+/** A file name's extension at the end of a path: what the console's client routes do not have. */
+const EXTENSION = /\.[A-Za-z0-9]+$/;
+/** The console's one client route that may end in one: a consignment's page (ids may hold dots). */
+const CONSIGNMENT_PAGE = /^\/console\/consignments\/[^/]+$/;
+
+function noSuchFile(_req: Request, res: Response): void {
+  res.status(404).type('text/plain').send('no such console file');
+}
+
 /**
  * The web console (console/, built by `npm install` or `npm start`) at /console: hashed assets
- * cached for good, every other path under /console answered with index.html so that the
- * console's own routes survive a reload. The token never reaches these routes: the console sends
- * it only to /v1, so they need no authentication.
+ * cached for good (their source map too: the console is open source, and the map holds nothing
+ * that its repository does not), every other path under /console answered with index.html so that
+ * the console's own routes survive a reload, except a file name the build does not have (a
+ * missing script answered with the page would fail in the browser as a script that is HTML). The
+ * token never reaches these routes: the console sends it only to /v1, so they need no
+ * authentication.
  */
 export function consoleRouter(dist = CONSOLE_DIST): Router {
   const router = Router({ caseSensitive: true, strict: true });
@@ -44,9 +56,13 @@ export function consoleRouter(dist = CONSOLE_DIST): Router {
   router.use(
     '/console/assets',
     express.static(join(dist, 'assets'), { index: false, immutable: true, maxAge: '365d' }),
-    (_req, res) => res.status(404).type('text/plain').send('no such console asset'),
+    noSuchFile,
   );
-  router.get('/console/{*path}', (_req, res) => {
+  router.get('/console/{*path}', (req, res) => {
+    if (EXTENSION.test(req.path) && !CONSIGNMENT_PAGE.test(req.path)) {
+      noSuchFile(req, res);
+      return;
+    }
     const index = join(dist, 'index.html');
     if (!existsSync(index)) {
       res
