@@ -1,35 +1,11 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import express, { Router, type Request, type RequestHandler, type Response } from 'express';
-import helmet from 'helmet';
+import express, { Router, type Request, type Response } from 'express';
+import { pageHeaders } from './page-headers.js';
 
 /** console/dist, from gateway/src/http (tsx) and gateway/dist/http (built) alike. */
 export const CONSOLE_DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../../../console/dist');
-
-/**
- * Stricter than the gateway's default policy: the console is its own bundle, so nothing but this
- * origin, no inline style or script, and no framing (clickjacking of the officers' actions).
- */
-const consoleHeaders: RequestHandler = helmet({
-  contentSecurityPolicy: {
-    useDefaults: false,
-    directives: {
-      defaultSrc: ["'self'"],
-      scriptSrc: ["'self'"],
-      styleSrc: ["'self'"],
-      imgSrc: ["'self'", 'data:'],
-      fontSrc: ["'self'"],
-      connectSrc: ["'self'"],
-      objectSrc: ["'none'"],
-      baseUri: ["'self'"],
-      formAction: ["'self'"],
-      frameAncestors: ["'none'"],
-    },
-  },
-  frameguard: { action: 'deny' },
-  referrerPolicy: { policy: 'no-referrer' },
-});
 
 /** A file name's extension at the end of a path: what the console's client routes do not have. */
 const EXTENSION = /\.[A-Za-z0-9]+$/;
@@ -51,7 +27,7 @@ function noSuchFile(_req: Request, res: Response): void {
  */
 export function consoleRouter(dist = CONSOLE_DIST): Router {
   const router = Router({ caseSensitive: true, strict: true });
-  router.use('/console', consoleHeaders);
+  router.use('/console', pageHeaders);
   router.get('/console', (_req, res) => res.redirect(301, '/console/'));
   router.use(
     '/console/assets',

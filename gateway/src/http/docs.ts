@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Router } from 'express';
 import { openApiDocument } from './openapi.js';
+import { pageHeaders } from './page-headers.js';
 
 // The assets' folder, found without loading the package: its main module evaluates the 1.5 MB
 // bundle (≈ 0.3 s of every gateway start) only to export what the browser loads from here anyway.
@@ -30,7 +31,7 @@ const PAGE = `<!doctype html>
 </body>
 </html>`;
 
-// A separate file, so the page needs no inline script and the default Content-Security-Policy holds.
+// A separate file, so the page needs no inline script and its Content-Security-Policy holds.
 const INIT = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui', deepLinking: true, persistAuthorization: true });`;
 
 /** The OpenAPI document and a docs page rendering it, served from local assets (no CDN). */
@@ -39,6 +40,7 @@ export function docsRouter(): Router {
   router.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument());
   });
+  router.use('/docs', pageHeaders);
   router.get('/docs', (_req, res) => {
     res.type('html').send(PAGE);
   });
