@@ -60,6 +60,12 @@ const EnvSchema = z.object({
     .default('1mb'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60_000),
   /**
+   * Event streams (GET /v1/events) one user may hold open at once. The rate limit counts a stream
+   * as one request however long it stays open, and each one costs the gateway memory and a share of
+   * every event's work (a user opening thousands slowed /healthz to seconds).
+   */
+  EVENT_STREAMS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(16),
+  /**
    * The reverse proxies in front of the gateway, whose X-Forwarded-For gives the client's address
    * (for the unauthenticated rate limit and the logs). Unset: none is believed, and behind a proxy
    * all of its clients share its address.
@@ -99,6 +105,7 @@ export interface GatewayConfig {
   readonly ledgerThread: 'worker' | 'main';
   readonly bodyLimit: string;
   readonly rateLimitPerMinute: number;
+  readonly eventStreamsPerUser: number;
   /** Express's `trust proxy`: false, a number of hops, or proxy addresses and subnets. */
   readonly trustProxy: false | number | readonly string[];
   readonly jwt: {
@@ -139,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     ledgerThread: e.LEDGER_THREAD,
     bodyLimit: e.BODY_LIMIT,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    eventStreamsPerUser: e.EVENT_STREAMS_PER_USER,
     trustProxy: e.TRUST_PROXY ?? false,
     jwt: { secret: e.JWT_SECRET, jwks: e.JWT_JWKS, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
     partyIdKey: e.PARTY_ID_KEY,

@@ -37,6 +37,14 @@ describe('gateway configuration', () => {
     }
   });
 
+  it('lets a user hold 16 event streams open unless EVENT_STREAMS_PER_USER says otherwise', () => {
+    expect(loadConfig({}).eventStreamsPerUser).toBe(16);
+    expect(loadConfig({ EVENT_STREAMS_PER_USER: '4' }).eventStreamsPerUser).toBe(4);
+    for (const wrong of ['0', '-1', '2.5', 'many']) {
+      expect(() => loadConfig({ EVENT_STREAMS_PER_USER: wrong }), wrong).toThrow(/EVENT_STREAMS_PER_USER/);
+    }
+  });
+
   it('refuses a setting out of range, naming it', () => {
     expect(() => loadConfig({ LEDGER_CACHE_MB: '0' })).toThrow(ConfigError);
     expect(() => loadConfig({ LEDGER_CACHE_MB: 'lots' })).toThrow(/LEDGER_CACHE_MB/);

@@ -1,7 +1,8 @@
 /**
  * OWASP API4:2023 Unrestricted Resource Consumption: bodies are capped (413), each caller is
  * rate limited (429 with Retry-After), and so is each client address for requests without valid
- * credentials, before they reach the audit log; pages and batches have upper bounds (400 past them).
+ * credentials, before they reach the audit log; pages and batches have upper bounds (400 past them);
+ * each user's open event streams are bounded (429 past them).
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -205,5 +206,61 @@ describe('requests without valid credentials behind a trusted proxy (TRUST_PROXY
     // A client cannot slip past by adding its own X-Forwarded-For: the proxy appends the address it
     // saw, and the nearest untrusted address is the client's.
     expect((await from('198.51.100.1, 203.0.113.10')).status).toBe(429);
+  });
+});
+
+describe('event streams', () => {
+  const STREAMS = 3;
+  let g: TestGateway;
+  const streams: AbortController[] = [];
+
+  beforeAll(async () => {
+    g = await startTestGateway({ EVENT_STREAMS_PER_USER: String(STREAMS) });
+  });
+  afterAll(async () => {
+    for (const stream of streams) stream.abort();
+    await g?.close();
+  });
+
+  /** Opens /v1/events as the user from block 0 and leaves it open; the answer's status and headers. */
+  async function openStream(user: string): Promise<Response> {
+    const controller = new AbortController();
+    streams.push(controller);
+    const key = g.gateway.credentials.find((c) => c.user === user)!.apiKey;
+    return fetch(`${g.gateway.url}/v1/events?startBlock=0`, {
+      headers: { Authorization: `Bearer ${key}` },
+      signal: controller.signal,
+    });
+  }
+
+  it('are limited per user (429 with Retry-After), not for the others, and a closed one frees its place', async () => {
+    const open = await Promise.all(Array.from({ length: STREAMS }, () => openStream('platformb-operator')));
+    expect(open.map((r) => r.status)).toEqual(Array(STREAMS).fill(200));
+    const refused = await openStream('platformb-operator');
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expectProblem(
+      {
+        status: refused.status,
+        headers: refused.headers,
+        body: JSON.parse(await refused.text()),
+        text: '',
+      },
+      429,
+      `PlatformBMSP/platformb-operator has ${STREAMS} event streams open, as many as one user may (EVENT_STREAMS_PER_USER): close one first`,
+    );
+    // Another user of the same organisation has streams of its own.
+    expect((await openStream('platforma-operator')).status).toBe(200);
+    // A stream refused once it had taken its place (a malformed Last-Event-ID) gives it back.
+    const key = g.gateway.credentials.find((c) => c.user === 'platforma-operator')!.apiKey;
+    for (let i = 0; i < STREAMS; i++) {
+      const malformed = await fetch(`${g.gateway.url}/v1/events`, {
+        headers: { Authorization: `Bearer ${key}`, 'Last-Event-ID': 'not-an-event-id' },
+      });
+      expect(malformed.status).toBe(400);
+    }
+    expect((await openStream('platforma-operator')).status).toBe(200);
+    streams[0]!.abort();
+    await expect.poll(async () => (await openStream('platformb-operator')).status).toBe(200);
   });
 });

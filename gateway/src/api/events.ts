@@ -5,10 +5,13 @@ import { z } from '../http/openapi.js';
 import { CLOCK_TOLERANCE_SECONDS } from '../auth/jwt.js';
 import type { EventHub } from '../services/event-hub.js';
 import { jsonText } from '../http/json.js';
+import { HttpProblem } from '../http/problem.js';
 import { NumberParam } from './schemas.js';
 import { linkedSignal } from '../signals.js';
 
 export interface EventRoutesOptions {
+  /** Streams one user (organisation and user name) may hold open at once; past it, 429. */
+  readonly streamsPerUser: number;
   /** Interval of the comment lines that keep proxies from closing an idle stream (default 15 s). */
   readonly heartbeatMs?: number;
   /**
@@ -18,6 +21,8 @@ export interface EventRoutesOptions {
   readonly slowClientMs?: number;
 }
 
+/** What a user holding all the streams it may is told to wait before trying again, in seconds. */
+const STREAMS_RETRY_AFTER_S = 30;
 /** What the client's EventSource waits before reconnecting, in milliseconds. */
 const RETRY_MS = 2000;
 /** Reads of the chain height for a stream's position before it ends (7.5 s of the hub's backoff between them). */
@@ -42,12 +47,16 @@ const DESCRIPTION = `Server-Sent Events (\`text/event-stream\`) of the ledger's 
 
 The stream starts with \`retry: ${RETRY_MS}\`, then \`id: <position>\` (no event): where the stream starts, the block number it starts at (the next block to be committed unless \`startBlock\` says otherwise) or the Last-Event-ID it resumes from. A client that loses the stream before any event resumes from there; EventSource does so by itself. When the ledger does not answer, the stream ends after \`retry:\` alone, within seconds, and the client reconnects. Each event is \`id: <block>:<transaction id>\`, \`event: <chaincode event name>\` (ConsignmentCreated, RecordSubmitted, MovementRecorded, DecisionRecorded, PartyRegistered, PersonalDataAccessed, …) and \`data: <the event's JSON payload>\` (less what the caller's role may not see, as on GET /v1/consignments/{id}: customs' reason codes are for customs alone; order, tracking and payment ids are not for auditors); a comment line (heartbeat) is sent every 15 seconds.
 
-Reconnecting with the \`Last-Event-ID\` header (or the \`lastEventId\` query parameter) resumes right after that event (or at the start of that block, for a block number), with no gap and no duplicate; a malformed id is refused with 400. A stream opened with a JWT ends when that token expires (its \`exp\` plus ${CLOCK_TOLERANCE_SECONDS} seconds of clock tolerance), so reconnecting needs a valid token: the expired one is refused with 401. Customs and auditors see every event; any other organisation sees the events of consignments it takes part in (created, or submitted one of their records), a carrier named for a return the events of that return from its request on, and events naming its own organisation.`;
+Reconnecting with the \`Last-Event-ID\` header (or the \`lastEventId\` query parameter) resumes right after that event (or at the start of that block, for a block number), with no gap and no duplicate; a malformed id is refused with 400. A stream opened with a JWT ends when that token expires (its \`exp\` plus ${CLOCK_TOLERANCE_SECONDS} seconds of clock tolerance), so reconnecting needs a valid token: the expired one is refused with 401. Customs and auditors see every event; any other organisation sees the events of consignments it takes part in (created, or submitted one of their records), a carrier named for a return the events of that return from its request on, and events naming its own organisation.
+
+A user may hold a number of streams open at once (the gateway's EVENT_STREAMS_PER_USER, 16 unless set otherwise); one more is refused with 429 and Retry-After until one of them closes.`;
 
 /** Chaincode events as Server-Sent Events, resumable with Last-Event-ID, filtered by organisation. */
-export function eventRoutes(hub: EventHub, options: EventRoutesOptions = {}): RouteDefinition[] {
+export function eventRoutes(hub: EventHub, options: EventRoutesOptions): RouteDefinition[] {
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const slowClientMs = options.slowClientMs ?? 30_000;
+  /** Open streams by user. */
+  const open = new Map<string, number>();
   return [
     defineRoute({
       method: 'get',
@@ -64,6 +73,23 @@ export function eventRoutes(hub: EventHub, options: EventRoutesOptions = {}): Ro
         },
       },
       stream: async ({ principal, query }, req, res) => {
+        // The rate limit counts a stream once, however long it stays open: each user has a number
+        // of them, freed as its streams close, however they end.
+        const user = `${principal.mspId}/${principal.user}`;
+        const held = open.get(user) ?? 0;
+        if (held >= options.streamsPerUser) {
+          throw new HttpProblem(
+            429,
+            `${user} has ${held} event streams open, as many as one user may (EVENT_STREAMS_PER_USER): close one first`,
+            { headers: { 'Retry-After': String(STREAMS_RETRY_AFTER_S) } },
+          );
+        }
+        open.set(user, held + 1);
+        res.once('close', () => {
+          const left = (open.get(user) ?? 1) - 1;
+          if (left === 0) open.delete(user);
+          else open.set(user, left);
+        });
         const controller = new AbortController();
         const stop = (): void => controller.abort();
         // The response's 'close' fires when the client goes away (or the response ends).

@@ -129,7 +129,7 @@ export function createApp(deps: AppDependencies): Express {
     v1,
     [
       ...apiRoutes(deps),
-      ...eventRoutes(deps.events),
+      ...eventRoutes(deps.events, { streamsPerUser: deps.config.eventStreamsPerUser }),
       ...auditRoutes(deps.auditLog),
       ...accessLogRoutes(deps),
       ...customsRoutes(deps.customs),
