@@ -34,19 +34,30 @@ async function parcel(id: string, paid = 52.8): Promise<void> {
   const document = { type: 'passport', number: `P-${id}`, country: 'FR' };
   const base = orderPayload(orderNumber);
   const buyer = { id: randomBytes(32).toString('hex'), name: base.buyer.name, document };
+  const trackingNumber = `RR${id.replace(/\W/g, '')}FR`;
+  const paymentTransactionId = `PAY-${id}`;
+  // The platform names the keys its carrier and payment provider will prove their part with.
+  const create = {
+    consignmentId: id,
+    orderNumber,
+    trackingNumber,
+    paymentTransactionId,
+    originCountry: 'CN',
+    destinationCountry: 'FR',
+  };
   const steps: [string, string, unknown][] = [
-    [PLATFORM, '', { consignmentId: id, orderNumber, originCountry: 'CN', destinationCountry: 'FR' }],
+    [PLATFORM, '', create],
     [PLATFORM, '/order', { ...base, buyer }],
     [
       'payment-operator',
       '/payment',
       {
-        ...paymentPayload(orderNumber, `PAY-${id}`),
+        ...paymentPayload(orderNumber, paymentTransactionId),
         payer: { name: buyer.name, document },
         amountPaid: paid,
       },
     ],
-    [CARRIER, '/logistics', logisticsPayload(orderNumber, `RR${id.replace(/\W/g, '')}FR`)],
+    [CARRIER, '/logistics', logisticsPayload(orderNumber, trackingNumber)],
     [PLATFORM, '/declaration', declarationPayload()],
   ];
   for (const [user, path, body] of steps) {

@@ -152,7 +152,10 @@ describe('the consignment state machine through real transactions', () => {
   });
 
   it('refuses a stated time later than the transaction, and takes earlier ones in any order', async () => {
-    await net.submit('platformA', 'consignment:create', ['TIME-1', joinKeys('ORD-TIME-1')]);
+    await net.submit('platformA', 'consignment:create', [
+      'TIME-1',
+      joinKeys('ORD-TIME-1', { trackingNumber: 'RR000000077CN', paymentTransactionId: 'PAY-TIME-1' }),
+    ]);
     await net.submit(
       'post',
       'consignment:submitLogistics',
