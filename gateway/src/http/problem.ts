@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from 'pino';
+import { isStoreUnavailable } from '../storage/reopen.js';
 import { jsonText } from './json.js';
 
 /** RFC 9457 problem details: every error the API returns has this shape. */
@@ -105,12 +106,24 @@ function fromHttpStack(error: ClientError, req: Request): HttpProblem | undefine
 }
 
 /**
- * The last middleware: turns any error into problem+json. Client errors are reported as they are;
- * anything unexpected is logged with its stack and answered with a 500 that reveals nothing.
+ * The last middleware: turns any error into problem+json. Client errors are reported as they are; a
+ * store that cannot serve the request now is a 503; anything unexpected is logged with its stack
+ * and answered with a 500 that reveals nothing.
  */
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    const problem = error instanceof HttpProblem ? error : fromHttpStack((error ?? {}) as ClientError, req);
+    const problem =
+      error instanceof HttpProblem
+        ? error
+        : isStoreUnavailable(error)
+          ? new HttpProblem(
+              503,
+              'the gateway’s store is unavailable (a full disk, or reopening after one); retry shortly',
+              {
+                headers: { 'Retry-After': '1' },
+              },
+            )
+          : fromHttpStack((error ?? {}) as ClientError, req);
     if (problem) {
       sendProblem(res, problem, req.originalUrl);
       return;

@@ -662,11 +662,10 @@ export class EmbeddedLedger implements LedgerPort {
 
   /**
    * The store refused the block's batch. A LevelDB batch is atomic and this process's state and
-   * caches are unchanged, so the next block is cut on the unchanged tip. Whether the batch reached
-   * the disk is not known: when the write failed at fsync, after LevelDB logged it, LevelDB refuses
-   * every later write of this process and replays the block when the store is opened again. So
-   * submitters learn that their transaction is not confirmed (503-class), not that it did not
-   * happen; a retry of theirs is then answered by the chaincode's own duplicate checks.
+   * caches are unchanged. Whether the batch reached the disk is not known (it may have been logged
+   * before the write failed), so the store is reopened before the next block, which is then cut on
+   * the tip the store reports (reopenStore). So submitters learn that their transaction is not
+   * confirmed (503-class), not that it did not happen; a retry of theirs is answered from it.
    */
   private failBlock(batch: OrderedTransaction[], error: unknown): void {
     const reason = error instanceof Error ? error.message : String(error);
@@ -687,6 +686,7 @@ export class EmbeddedLedger implements LedgerPort {
   }
 
   private async commitBlock(batch: OrderedTransaction[]): Promise<void> {
+    if (this.store.needsReopen) await this.reopenStore();
     const number = this.tip.height;
     const validated = await this.validator.validate(number, this.tip.hash, batch);
     if (validated.purgedKeys.length > 0) await this.store.flushBeforePurge(validated.purgedKeys);
@@ -725,9 +725,27 @@ export class EmbeddedLedger implements LedgerPort {
         );
       }
     }
-    for (const event of eventsOf(validated.block, this.options.chaincode.name)) {
+    this.publish(validated.block);
+  }
+
+  private publish(block: Block): void {
+    for (const event of eventsOf(block, this.options.chaincode.name)) {
       for (const listener of this.listeners) listener.push(event);
     }
+  }
+
+  /**
+   * Reopens the store after a failed block write (storage/reopen.ts), before the next block. The
+   * failed block may have reached the log after all: it is then committed, on the tip the store
+   * reports, and its events go out as any block's (its submitters were told its outcome is not
+   * known, and a retry of theirs is answered from it).
+   */
+  private async reopenStore(): Promise<void> {
+    await this.commitLock.exclusive(() => this.store.reopen());
+    const tip = await readTip(this.store);
+    if (!tip) throw new Error('the reopened store has no tip');
+    for (let n = this.tip.height; n < tip.height; n++) this.publish(await this.getBlock(n));
+    this.tip = tip;
   }
 }
 

@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { AbstractSublevel } from 'abstract-level';
 import { decodeVersioned, type Version } from './version.js';
 import { compactKeys } from '../../storage/compaction.js';
+import { isWriteFailure, reopenStore } from '../../storage/reopen.js';
 
 /** The savepoint key under which a block that purged private data leaves the keys to compact. */
 const PENDING_PURGES = 'purged';
@@ -77,6 +78,8 @@ export class LedgerStore {
    * overtake) never caches what it read before that commit.
    */
   private epoch = 0;
+  /** A write failed on the disk since the store was opened: reopen it before the next (reopen). */
+  private writeFailed = false;
 
   private constructor(
     readonly db: Level<string, Uint8Array>,
@@ -147,6 +150,35 @@ export class LedgerStore {
     await this.db.close();
   }
 
+  /** Whether a write failed since the store was opened, so that it must be reopened first. */
+  get needsReopen(): boolean {
+    return this.writeFailed;
+  }
+
+  /**
+   * Reopens the store after a failed write (storage/reopen.ts says why) and forgets what the caches
+   * hold: the failed batch may or may not be in the reopened store. The caller holds the commit
+   * lock exclusively, so that no simulation reads the store while it is closed.
+   */
+  async reopen(): Promise<void> {
+    await reopenStore(this.db, this.db.location, [
+      this.state,
+      this.metadata,
+      this.privateMetadata,
+      this.privateData,
+      this.privateHashes,
+      this.history,
+      this.blocks,
+      this.transactions,
+      this.savepoint,
+    ]);
+    for (const cache of this.caches.values()) cache.clear();
+    this.ranges.clear();
+    this.histories.clear();
+    this.epoch += 1;
+    this.writeFailed = false;
+  }
+
   /**
    * Before a block that purges these keys of the private data sublevel is written: moves their
    * values out of the memtable into table files. LevelDB never rewrites the deepest table file
@@ -210,7 +242,12 @@ export class LedgerStore {
       throw error;
     }
     // sync: an acknowledged block must survive a crash of the machine, not only of the process.
-    await batch.write({ sync: true });
+    try {
+      await batch.write({ sync: true });
+    } catch (error) {
+      if (isWriteFailure(error)) this.writeFailed = true;
+      throw error;
+    }
     this.epoch += 1;
     for (const op of ops) {
       this.caches.get(op.sublevel)?.set(op.key, op.type === 'put' ? owned(op.value) : ABSENT);
