@@ -102,8 +102,22 @@ afterAll(async () => {
 
 describe('GET /v1/consignments/{id}/history', () => {
   it('lists every record, each version, in commit order', () => {
-    // The pipeline may assess more than once as records arrive.
+    // The pipeline may assess more than once as records arrive; each assessment's reads follow it.
+    const assessments = new Set(entries.filter((e) => e.type === 'assessed').map((e) => e.txId));
+    for (const txId of assessments) {
+      const at = entries.findIndex((e) => e.txId === txId);
+      const reads = entries.filter((e) => e.txId === txId && e.type === 'personal_data_read');
+      expect(entries.slice(at + 1, at + 1 + reads.length)).toEqual(reads);
+      expect(reads.map((e) => `${e.detail.record}:${e.detail.purpose}`)).toEqual(
+        expect.arrayContaining([
+          'order:risk_assessment',
+          'payment:risk_assessment',
+          'logistics:risk_assessment',
+        ]),
+      );
+    }
     const types = entries
+      .filter((e) => !(e.type === 'personal_data_read' && assessments.has(e.txId)))
       .map((e) => e.type)
       .filter((type, i, all) => type !== 'assessed' || all[i - 1] !== type);
     expect(types).toEqual([
@@ -155,9 +169,14 @@ describe('GET /v1/consignments/{id}/history', () => {
       statusBefore: 'created',
       statusAfter: 'released',
     });
-    const read = entries.find((e) => e.type === 'personal_data_read')!;
+    const read = entries.find((e) => e.type === 'personal_data_read' && e.txId === txOf.read)!;
     expect(read.by.user).toMatch(/CN=customs-officer/);
     expect(read.detail).toEqual({ record: 'order', purpose: 'risk_assessment' });
+    // The pipeline's assessments read as customs' service user.
+    const assessed = entries.find((e) => e.type === 'assessed')!;
+    const pipelineRead = entries.find((e) => e.type === 'personal_data_read' && e.txId === assessed.txId)!;
+    expect(pipelineRead.by).toMatchObject({ mspId: 'CustomsMSP', role: 'customs' });
+    expect(pipelineRead.by.user).toMatch(/CN=customs-service/);
   });
 
   it('carries no personal data', async () => {

@@ -71,6 +71,17 @@ async function parcel(id: string, change: Change = {}): Promise<void> {
 }
 
 const assess = (id: string, user = 'customs') => net.submit(user, 'customs:assess', [id]);
+interface Access {
+  recordKind: string;
+  recordTxId?: string;
+  purpose: string;
+  mspId: string;
+  userId: string;
+  at: string;
+  txId: string;
+}
+const accessLog = async (id: string, user = 'auditor') =>
+  ((await net.evaluate(user, 'consignment:accessLog', ['consignment', id])) as { entries: Access[] }).entries;
 interface Explained {
   number: number;
   releasable: boolean;
@@ -432,6 +443,71 @@ describe('referrals', () => {
     expect(queue.items).toContainEqual(
       expect.objectContaining({ consignmentId: 'REFER-1', referralAnswers: 1 }),
     );
+  });
+});
+
+describe('purpose limitation: what an assessment reads is on the access log', () => {
+  it('each assessment leaves one access record per record it read and purpose, naming the customs user', async () => {
+    const reads = (entries: Access[], txId: string) =>
+      entries
+        .filter((e) => e.txId === txId)
+        .map((e) => `${e.recordKind}:${e.purpose}`)
+        .sort();
+    await parcel('READS-1', { declaration: null });
+    const automatic = (await assess('READS-1', 'customsService')) as { txId: string };
+    expect(reads(await accessLog('READS-1'), automatic.txId)).toEqual([
+      'logistics:risk_assessment',
+      'order:revenue_assessment',
+      'order:risk_assessment',
+      'payment:risk_assessment',
+    ]);
+    await net.submit('platformA', 'consignment:submitDeclaration', ['READS-1'], declarationPayload());
+    const officers = (await assess('READS-1')) as { txId: string };
+    const log = await accessLog('READS-1');
+    expect(reads(log, officers.txId)).toEqual([
+      'declaration:revenue_assessment',
+      'declaration:risk_assessment',
+      'logistics:risk_assessment',
+      'order:revenue_assessment',
+      'order:risk_assessment',
+      'payment:risk_assessment',
+    ]);
+    // The reader: customs' service identity for the automatic one, the officer for the other.
+    const readers = (txId: string) => new Set(log.filter((e) => e.txId === txId).map((e) => e.userId));
+    expect([...readers(automatic.txId)]).toEqual([expect.stringMatching(/CN=customsService\b/)]);
+    expect([...readers(officers.txId)]).toEqual([expect.stringMatching(/CN=customs\b/)]);
+    expect(log.every((e) => e.mspId === 'CustomsMSP' && e.recordTxId === undefined)).toBe(true);
+    // The consignment's platform sees them too; the provenance lists each, as written to the seal
+    // (customs' peer alone endorses an assessment: it writes no key of its own for them).
+    expect((await accessLog('READS-1', 'platformA')).length).toBe(log.length);
+    const history = (await net.evaluate('auditor', 'provenance:history', ['READS-1'])) as {
+      entries: { type: string; txId: string; stateKey: { objectType: string }; detail: { record: string } }[];
+    };
+    const read = history.entries.filter((e) => e.type === 'personal_data_read' && e.txId === officers.txId);
+    expect(read.map((e) => e.detail.record).sort()).toEqual(
+      reads(log, officers.txId).map((r) => r.split(':')[0]),
+    );
+    expect(new Set(read.map((e) => e.stateKey.objectType))).toEqual(new Set(['customsseal']));
+    // A decision rewrites the seal and carries the assessment's reads on: they are not listed twice.
+    await decide('customs', 'READS-1', 'hold', ['VALUE_QUERY']);
+    expect(await accessLog('READS-1')).toHaveLength(log.length);
+  });
+
+  it('still one record per read transaction for consignment:recordAccess, listed with the assessment’s', async () => {
+    await parcel('READS-2');
+    const assessed = (await assess('READS-2')) as { txId: string };
+    const access = (await net.submit('customs', 'consignment:recordAccess', [
+      'consignment',
+      'READS-2',
+      'order',
+      'legal_request',
+    ])) as Access;
+    const log = await accessLog('READS-2');
+    expect(log.filter((e) => e.txId === access.txId)).toEqual([
+      expect.objectContaining({ recordKind: 'order', purpose: 'legal_request' }),
+    ]);
+    expect(log.filter((e) => e.txId === assessed.txId)).toHaveLength(6);
+    expect(log).toHaveLength(7);
   });
 });
 

@@ -34,6 +34,7 @@ import {
   type BatchFunction,
   type RecordKind,
 } from '../domain/schemas';
+import { assessmentAccessRecords } from './access-records';
 import { BatchConflict, BatchWrites } from './batch-context';
 import { loadConsignment, loadVisibleConsignment } from './consignment-state';
 import { automaticDecision } from './customs';
@@ -511,6 +512,8 @@ export class ConsignmentContract extends Contract {
       }
     }
     let entries = await listByPartialKey<AccessRecord>(ctx, KeyType.access, [type, id]);
+    // Customs' assessments keep theirs in the consignment's seal (access-records.ts).
+    if (type === 'consignment') entries.push(...(await assessmentAccessRecords(ctx, id)));
     // A party's registrant sees its own reads: the others' would tell it who else holds the person.
     if (type === 'party' && !seesAll) {
       entries = entries.filter((e) => e.mspId === caller.mspId);

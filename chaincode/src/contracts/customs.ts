@@ -41,6 +41,7 @@ import {
   type RecordKind,
 } from '../domain/schemas';
 import { recordsLocked, type DecisionEvent } from '../domain/state-machine';
+import { assessmentReads } from './access-records';
 import { loadConsignment, loadVisibleConsignment } from './consignment-state';
 import { heldReferralAnswer, readErasureMark } from './private-records';
 import {
@@ -452,7 +453,14 @@ export class CustomsContract extends Contract {
       basis: record.basis,
       decisionsSoFar: seal.decisions,
     };
-    await putJson(ctx, sealKey(ctx, id), { ...seal, assessment: publicPart } satisfies CustomsSeal);
+    // The access records of the reads above, in the seal this transaction writes (access-records.ts).
+    // No event of their own: a transaction has one, ConsignmentAssessed, which reaches the same
+    // organisations and stands for them (every assessment reads the records its basis lists).
+    await putJson(ctx, sealKey(ctx, id), {
+      ...seal,
+      assessment: publicPart,
+      assessmentReads: assessmentReads(ctx, caller, now, records),
+    } satisfies CustomsSeal);
     emitEvent(ctx, 'ConsignmentAssessed', {
       consignmentId: id,
       assessment: record.number,

@@ -5,6 +5,7 @@ import type { OrgRole } from '../domain/collections';
 import type { PublicAssessment } from '../domain/customs';
 import type { ErasureRecord } from '../domain/erasure';
 import { recordKinds } from '../domain/schemas';
+import { accessRecordsOfSealVersion } from './access-records';
 import { loadVisibleConsignment } from './consignment-state';
 import { KeyType, orgKey, readJson, resolveCaller, result, type OrganisationRecord } from './context';
 import type {
@@ -129,7 +130,12 @@ export class ProvenanceContract extends Contract {
 
     const sealRef = { objectType: KeyType.customsSeal, attributes: [id] };
     let lastAssessment: number | undefined;
+    const assessmentReads: { read: AccessRecord; version: Written<CustomsSeal> }[] = [];
     for (const v of await versionsOf<CustomsSeal>(ctx, sealRef)) {
+      // Listed with the other personal-data reads below (access-records.ts).
+      assessmentReads.push(
+        ...accessRecordsOfSealVersion(v.value, v.txId).map((read) => ({ read, version: v })),
+      );
       const assessment: PublicAssessment | undefined = v.value.assessment;
       if (assessment === undefined || assessment.number === lastAssessment) continue;
       lastAssessment = assessment.number;
@@ -171,6 +177,16 @@ export class ProvenanceContract extends Contract {
       }
     }
 
+    for (const { read, version } of assessmentReads) {
+      await add(
+        'personal_data_read',
+        sealRef,
+        version,
+        read.mspId,
+        { record: read.recordKind, purpose: read.purpose },
+        read.userId,
+      );
+    }
     for (const a of await appendOnly<AccessRecord>(ctx, KeyType.access, ['consignment', id], (a) => a.at)) {
       await add(
         'personal_data_read',

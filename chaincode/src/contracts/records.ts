@@ -1,6 +1,7 @@
 import type { Participants } from '../domain/consignment';
 import type { PublicAssessment } from '../domain/customs';
 import type { ConsignmentStatus, DecisionEvent, MovementEvent } from '../domain/state-machine';
+import type { Purpose } from '../domain/purposes';
 import type { JoinKeys, PartyKind, RecordKind, SubjectType, VerificationLevel } from '../domain/schemas';
 
 /*
@@ -56,6 +57,21 @@ export interface CustomsSeal {
   /** Customs decisions on returns of the consignment (returns:decide). */
   readonly returnDecisions?: number;
   readonly lastReturnDecisionTxId?: string;
+  /**
+   * The access records of the latest assessment's reads of personal data (access-records.ts): the
+   * assessment, endorsed by customs alone, can write no access record key of its own.
+   */
+  readonly assessmentReads?: AssessmentReads;
+}
+
+/** Who read which records of a consignment in one assessment, and for which purpose each. */
+export interface AssessmentReads {
+  readonly txId: string;
+  readonly at: string;
+  readonly mspId: string;
+  /** The reading customs user: its service identity, or the officer who asked for the assessment. */
+  readonly userId: string;
+  readonly reads: readonly { readonly recordKind: RecordKind; readonly purpose: Purpose }[];
 }
 
 export interface DecisionRecord {

@@ -6,6 +6,7 @@ import { checkBuyerLimits, type BuyerLimitInput, type BuyerLimitOutcome } from '
 import { canonicalJson } from './canonical';
 import { checkDeclaration, type DeclarationCheck } from './declaration-check';
 import { normaliseText, threeWayMatch, type MatchResult } from './matching';
+import type { Purpose } from './purposes';
 import {
   assessDuty,
   checkoutCollectionRefusal,
@@ -99,6 +100,21 @@ export type TariffSet = z.infer<typeof TariffSet>;
 
 /** Customs' secret for random selection and for the keys of its split-shipment index: 32 bytes, hex. */
 export const CustomsSecret = z.string().regex(/^[0-9a-f]{64}$/, 'must be 32 bytes of lowercase hex');
+
+/**
+ * What an assessment reads each consignment record for (purpose limitation), so each read is on the
+ * access log under the purpose it serves. Risk assessment (the three-way match, the declaration
+ * check, the risk rules and the split-shipment index) reads all four, names, identity documents and
+ * addresses included. Revenue assessment reads the order (values, charges, tax collected at checkout,
+ * and the buyer's identity document, under which the purchase counts against the buyer's limits) and
+ * the declaration (lines, collection number); never the payment or the waybill.
+ */
+export const ASSESSMENT_READS = {
+  order: ['risk_assessment', 'revenue_assessment'],
+  payment: ['risk_assessment'],
+  logistics: ['risk_assessment'],
+  declaration: ['risk_assessment', 'revenue_assessment'],
+} as const satisfies Record<RecordKind, readonly Purpose[]>;
 
 /** What a trader sends in answer to a referral (request for information). */
 export const ReferralAnswer = z.strictObject({

@@ -758,8 +758,9 @@ export function AccessTable({ entries, caption }: { entries: readonly AccessEntr
           </tr>
         </thead>
         <tbody>
-          {entries.map((e) => (
-            <tr key={e.txId}>
+          {/* An assessment reads several records in one transaction: the txId is not unique. */}
+          {entries.map((e, i) => (
+            <tr key={`${e.txId}-${i}`}>
               <td>{formatTime(e.at)}</td>
               <td>{e.mspId}</td>
               <td>{userName(e.userId)}</td>

@@ -1,0 +1,140 @@
+/**
+ * Purpose limitation of customs' reads over HTTP: the automatic assessment's reads of the order,
+ * payment, logistics and declaration are on the consignment's access log, with their purposes and
+ * customs' service user.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
+
+let t: TestGateway;
+const OFFICER = 'customs-officer';
+const PLATFORM = 'platforma-operator';
+const RUN = randomBytes(3).toString('hex').toUpperCase();
+
+interface Access {
+  recordKind: string;
+  recordTxId?: string;
+  purpose: string;
+  mspId: string;
+  userId: string;
+  txId: string;
+}
+
+beforeAll(async () => {
+  t = await startTestGateway();
+  // No random selection: the lanes below follow from the data.
+  const put = await t
+    .as(OFFICER)
+    .post('/v1/customs/rule-set', { ...DEFAULT_RULE_SET, version: 'reads-test-1', randomSelectionRate: 0 });
+  expect(put.status, put.text).toBe(201);
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+/** A consignment with all four records; a payment of another amount keeps it for an officer. */
+async function parcel(id: string, paid: number): Promise<void> {
+  const orderNumber = `ORD-${id}`;
+  const document = { type: 'passport', number: `P-${id}`, country: 'FR' };
+  const base = orderPayload(orderNumber);
+  const buyer = { id: randomBytes(32).toString('hex'), name: base.buyer.name, document };
+  const steps: [string, string, unknown][] = [
+    [PLATFORM, '', { consignmentId: id, orderNumber, originCountry: 'CN', destinationCountry: 'FR' }],
+    [PLATFORM, '/order', { ...base, buyer }],
+    [
+      'payment-operator',
+      '/payment',
+      {
+        ...paymentPayload(orderNumber, `PAY-${id}`),
+        payer: { name: buyer.name, document },
+        amountPaid: paid,
+      },
+    ],
+    ['post-operator', '/logistics', logisticsPayload(orderNumber, `RR${id.replace(/\W/g, '')}FR`)],
+    [PLATFORM, '/declaration', declarationPayload()],
+  ];
+  for (const [user, path, body] of steps) {
+    const res = await t
+      .as(user)
+      .post(path === '' ? '/v1/consignments' : `/v1/consignments/${id}${path}`, body);
+    expect(res.status, res.text).toBe(201);
+  }
+}
+
+/** Polls until the condition holds (the pipeline follows the ledger's events, asynchronously). */
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  const until = Date.now() + 30_000;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > until) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const accessLog = async (id: string, user = 'auditor'): Promise<Access[]> => {
+  const res = await t.as(user).get<{ entries: Access[] }>(`/v1/consignments/${id}/access-log`);
+  expect(res.status, res.text).toBe(200);
+  return res.body.entries;
+};
+const assessed = (id: string) =>
+  t.as(OFFICER).get<{ number?: number; txId?: string; assessedBy?: string }>(`/v1/customs/assessments/${id}`);
+
+describe("an automatic assessment's reads", () => {
+  it('are on the access log: each record read, under each purpose it was read for, by customs’ service user', async () => {
+    const id = `READS-AUTO-${RUN}`;
+    await parcel(id, 52.8);
+    const assessment = await eventually(
+      () => assessed(id),
+      (r) => r.status === 200,
+    );
+    expect(assessment.status, assessment.text).toBe(200);
+    expect(assessment.body.assessedBy).toMatch(/CN=customs-service\b/);
+    const txId = assessment.body.txId!;
+    const reads = (await accessLog(id)).filter((e) => e.txId === txId);
+    expect(reads.map((e) => `${e.recordKind}:${e.purpose}`).sort()).toEqual([
+      'declaration:revenue_assessment',
+      'declaration:risk_assessment',
+      'logistics:risk_assessment',
+      'order:revenue_assessment',
+      'order:risk_assessment',
+      'payment:risk_assessment',
+    ]);
+    for (const read of reads) {
+      expect(read).toMatchObject({
+        mspId: 'CustomsMSP',
+        userId: expect.stringMatching(/CN=customs-service\b/),
+      });
+    }
+    // The consignment's platform, whose buyer's data was read, sees them too; so does the history.
+    expect((await accessLog(id, PLATFORM)).filter((e) => e.txId === txId)).toHaveLength(6);
+    const history = await t
+      .as('auditor')
+      .get<{ entries: { type: string; txId: string; detail: { purpose: string } }[] }>(
+        `/v1/consignments/${id}/history`,
+      );
+    expect(
+      history.body.entries.filter((e) => e.type === 'personal_data_read' && e.txId === txId),
+    ).toHaveLength(6);
+  });
+
+  it('an officer’s assessment names the officer', async () => {
+    const id = `READS-OFFICER-${RUN}`;
+    await parcel(id, 40);
+    await eventually(
+      () => assessed(id),
+      (r) => r.status === 200,
+    );
+    const res = await t
+      .as(OFFICER)
+      .post<{ assessment: { txId: string } }>(`/v1/consignments/${id}/assessment`, undefined);
+    expect(res.status, res.text).toBe(201);
+    const reads = (await accessLog(id)).filter((e) => e.txId === res.body.assessment.txId);
+    expect(reads).toHaveLength(6);
+    expect(new Set(reads.map((e) => e.userId))).toEqual(
+      new Set([expect.stringMatching(/CN=customs-officer\b/)]),
+    );
+  });
+});
