@@ -1,7 +1,8 @@
 /**
  * Purpose limitation of customs' reads over HTTP: the automatic assessment's reads of the order,
  * payment, logistics and declaration are on the consignment's access log, with their purposes and
- * customs' service user.
+ * customs' service user; a referral answer's text is not in the assessment explained, and is read
+ * only through a purpose-bound read that the access log then lists.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -136,5 +137,77 @@ describe("an automatic assessment's reads", () => {
     expect(new Set(reads.map((e) => e.userId))).toEqual(
       new Set([expect.stringMatching(/CN=customs-officer\b/)]),
     );
+  });
+});
+
+describe('a referral answer', () => {
+  const id = `READS-REFER-${RUN}`;
+  const message = `Gift for my sister Anna Kowalska, Ul. Lipowa 7 (${RUN}); invoice attached.`;
+  let answerTxId: string;
+  const path = (purpose?: string, tx = answerTxId) =>
+    `/v1/consignments/${id}/referral-answers/${tx}${purpose ? `?purpose=${purpose}` : ''}`;
+
+  beforeAll(async () => {
+    await parcel(id, 40);
+    await eventually(
+      () => assessed(id),
+      (r) => r.status === 200,
+    );
+    const refer = await t
+      .as(OFFICER)
+      .post(`/v1/consignments/${id}/decision`, { decision: 'refer', reasonCodes: ['REQUEST_INFORMATION'] });
+    expect(refer.status, refer.text).toBe(201);
+    const answer = await t.as(PLATFORM).post<{ txId: string }>(`/v1/consignments/${id}/referral-answer`, {
+      message,
+      documents: [{ type: 'invoice', reference: `INV-${RUN}` }],
+    });
+    expect(answer.status, answer.text).toBe(201);
+    answerTxId = answer.body.txId;
+  });
+
+  it('is not handed out with the assessment: only who answered, when, and the commitment', async () => {
+    const explained = await eventually(
+      () => t.as(OFFICER).get<{ referralAnswers: { txId: string }[] }>(`/v1/customs/assessments/${id}`),
+      (r) => r.body.referralAnswers?.length === 1,
+    );
+    expect(explained.body.referralAnswers).toEqual([
+      expect.objectContaining({
+        txId: answerTxId,
+        answeredBy: 'PlatformAMSP',
+        answeredAt: expect.any(String),
+      }),
+    ]);
+    expect(explained.text).not.toContain('Kowalska');
+    expect(explained.text).not.toContain(`INV-${RUN}`);
+    const demanded = await t.as(OFFICER).post(`/v1/consignments/${id}/assessment`, undefined);
+    expect(demanded.status, demanded.text).toBe(201);
+    expect(demanded.text).not.toContain('Kowalska');
+  });
+
+  it('is read for a stated purpose, by an officer, and the read is on the access log first', async () => {
+    expect((await t.as(OFFICER).get(path())).status).toBe(400);
+    expect((await t.as(OFFICER).get(path('delivery'))).status).toBe(403);
+    expect((await t.as('customs-service').get(path('risk_assessment'))).status).toBe(403);
+    expect((await t.as(PLATFORM).get(path('audit'))).status).toBe(403);
+    expect((await t.as(OFFICER).get(path('risk_assessment', 'a'.repeat(64)))).status).toBe(404);
+    expect((await accessLog(id)).filter((e) => e.recordKind === 'referral_answer')).toEqual([]);
+
+    const read = await t
+      .as(OFFICER)
+      .get<{ answer: { message: string }; access: { txId: string; purpose: string } }>(
+        path('risk_assessment'),
+      );
+    expect(read.status, read.text).toBe(200);
+    expect(read.body.answer).toEqual({ message, documents: [{ type: 'invoice', reference: `INV-${RUN}` }] });
+    expect(read.body.access.purpose).toBe('risk_assessment');
+    expect((await accessLog(id)).filter((e) => e.recordKind === 'referral_answer')).toEqual([
+      expect.objectContaining({
+        recordTxId: answerTxId,
+        purpose: 'risk_assessment',
+        mspId: 'CustomsMSP',
+        userId: expect.stringMatching(/CN=customs-officer\b/),
+        txId: read.body.access.txId,
+      }),
+    ]);
   });
 });

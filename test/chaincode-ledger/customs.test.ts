@@ -89,7 +89,7 @@ interface Explained {
   match: { result: string; reasons: string[] };
   risk: { lane: string; score: number; reasons: { code: string; detail: string }[] };
   revenue: { assessed: boolean; duty?: Record<string, unknown> };
-  referralAnswers: { answer: unknown }[];
+  referralAnswers: { txId: string; answeredBy: string; answer?: unknown }[];
   earlier: unknown[];
 }
 const explain = async (id: string) =>
@@ -434,7 +434,10 @@ describe('referrals', () => {
 
     await assess('REFER-1');
     const explained = await explain('REFER-1');
-    expect(explained).toMatchObject({ number: 2, referralAnswers: [{ answer }] });
+    expect(explained).toMatchObject({
+      number: 2,
+      referralAnswers: [{ txId: (answered as { txId: string }).txId, answeredBy: 'PlatformAMSP' }],
+    });
     const queue = (await net.evaluate('customs', 'customs:workQueue', [
       JSON.stringify({ status: 'referred' }),
     ])) as {
@@ -508,6 +511,69 @@ describe('purpose limitation: what an assessment reads is on the access log', ()
     ]);
     expect(log.filter((e) => e.txId === assessed.txId)).toHaveLength(6);
     expect(log).toHaveLength(7);
+  });
+});
+
+describe('referral answers are read under a stated purpose, on the access log', () => {
+  const MESSAGE = 'Bought for my neighbour Jeanne Martin, 3 rue des Lilas; invoice INV-88 attached.';
+  let answerTxId: string;
+
+  beforeAll(async () => {
+    await parcel('ANSWER-1');
+    await assess('ANSWER-1');
+    await decide('customs', 'ANSWER-1', 'refer', ['REQUEST_INFORMATION']);
+    const answered = (await net.submit('platformA', 'customs:answerReferral', ['ANSWER-1'], {
+      message: MESSAGE,
+      documents: [{ type: 'invoice', reference: 'INV-88' }],
+    })) as { txId: string };
+    answerTxId = answered.txId;
+    await net.enrol('customsOfficer2', 'CustomsMSP', { role: 'officer' });
+  });
+
+  it('the assessment explained says who answered and when, not what', async () => {
+    const explained = await explain('ANSWER-1');
+    expect(explained.referralAnswers).toEqual([
+      expect.objectContaining({
+        txId: answerTxId,
+        answeredBy: 'PlatformAMSP',
+        answeredAt: expect.any(String),
+      }),
+    ]);
+    expect(JSON.stringify(explained)).not.toContain('Jeanne');
+    expect(JSON.stringify(explained)).not.toContain('INV-88');
+  });
+
+  it('customs has the answer only with an access record of its own, under a purpose customs has', async () => {
+    const read = (user: string, accessTxId: string) =>
+      net.evaluate(user, 'customs:readReferralAnswer', ['ANSWER-1', answerTxId, accessTxId]);
+    const record = (user: string, purpose: string, txId = answerTxId) =>
+      net.submit(user, 'customs:recordReferralAnswerRead', ['ANSWER-1', txId, purpose]);
+    const assessment = (await explain('ANSWER-1')) as unknown as { txId: string };
+    expect(await net.outcome(read('customs', assessment.txId))).toMatch(
+      /recorded no read of referral answer/,
+    );
+    expect(await net.outcome(record('customs', 'delivery'))).toMatch(/purpose 'delivery' is not allowed/);
+    expect(await net.outcome(record('platformA', 'audit'))).toMatch(/readAssessment is not allowed/);
+    expect(await net.outcome(record('customs', 'risk_assessment', 'f'.repeat(64)))).toMatch(/does not exist/);
+
+    const access = (await record('customs', 'risk_assessment')) as Access;
+    expect(access).toMatchObject({
+      recordKind: 'referral_answer',
+      recordTxId: answerTxId,
+      purpose: 'risk_assessment',
+      mspId: 'CustomsMSP',
+    });
+    expect(JSON.stringify(access)).not.toContain('Jeanne');
+    // Another officer cannot ride on this officer's read.
+    expect(await net.outcome(read('customsOfficer2', access.txId))).toMatch(/recorded no read/);
+    expect(await read('customs', access.txId)).toMatchObject({
+      txId: answerTxId,
+      answer: { message: MESSAGE, documents: [{ type: 'invoice', reference: 'INV-88' }] },
+      access: { txId: access.txId, purpose: 'risk_assessment' },
+    });
+    expect((await accessLog('ANSWER-1')).filter((e) => e.recordKind === 'referral_answer')).toEqual([
+      expect.objectContaining({ recordTxId: answerTxId, purpose: 'risk_assessment', txId: access.txId }),
+    ]);
   });
 });
 

@@ -7,6 +7,8 @@ import { gatewayClient, withGateway, withOutputOptions, type GatewayOptions } fr
 /** One access record of consignment:accessLog (chaincode AccessRecord). */
 interface AccessRecord {
   readonly recordKind: string;
+  /** For a referral answer: the transaction that recorded the answer read. */
+  readonly recordTxId?: string;
   readonly purpose: string;
   readonly mspId: string;
   readonly userId: string;
@@ -18,6 +20,7 @@ interface AccessRecord {
 
 /** The record read, and for a disclosure the fields it revealed (the first three by name). */
 function whatWasRead(e: AccessRecord): string {
+  if (e.recordTxId !== undefined) return `${e.recordKind.replace(/_/g, ' ')} of tx ${short(e.recordTxId)}`;
   if (e.fields === undefined) return `${e.recordKind} record`;
   const more = e.fields.length > 3 ? ` and ${e.fields.length - 3} more` : '';
   return `${e.recordKind} record, disclosed ${e.fields.slice(0, 3).join(' ')}${more}`;

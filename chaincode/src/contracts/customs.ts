@@ -27,7 +27,9 @@ import {
   type RecordVersions,
   type SplitEntry,
 } from '../domain/customs';
+import { erasedMessage } from '../domain/erasure';
 import { commitPayload } from '../domain/merkle';
+import { assertPurpose } from '../domain/purposes';
 import { RuleSet, SELLER_HISTORY_CAP } from '../domain/risk';
 import { assertAllowed } from '../domain/roles';
 import {
@@ -62,6 +64,7 @@ import {
   type Caller,
 } from './context';
 import type {
+  AccessRecord,
   ConsignmentRecord,
   CustomsSeal,
   FlagRecord,
@@ -110,6 +113,8 @@ export type BuyerQuotaFiling = ReturnType<typeof buyerQuotaKey>;
 const ASSESSMENTS = { start: 'assessment~', end: 'assessment~\u007f' } as const;
 /** Earlier assessments kept in a record for the explanation view. */
 const HISTORY_KEPT = 20;
+/** How long a recorded read of a referral answer lets its reader have the answer (readReferralAnswer). */
+export const REFERRAL_READ_VALID_MINUTES = 10;
 
 type ConfigKind = 'ruleset' | 'tariffs';
 
@@ -166,6 +171,11 @@ export interface CollectionInstruction extends CarrierCollection {
 
 function versionsOf(records: readonly SubmissionRecord[]): RecordVersions {
   return Object.fromEntries(records.map((r) => [r.kind, r.version])) as RecordVersions;
+}
+
+/** A consignment's access record written by a transaction that reads one record. */
+function accessKey(ctx: Context, consignmentId: string, txId: string): string {
+  return compositeKey(ctx, KeyType.access, ['consignment', consignmentId, txId]);
 }
 
 function sealKey(ctx: Context, id: string): string {
@@ -471,7 +481,13 @@ export class CustomsContract extends Contract {
     return result({ consignmentId: id, ...publicPart });
   }
 
-  /** The latest assessment with its explanation, earlier ones, and referral answers. Customs only (evaluate). */
+  /**
+   * The latest assessment with its explanation, earlier ones, and the referral answers received: who
+   * answered, when, which referral, the answer's commitment, and for an erased one the erasure. Not
+   * the answers themselves, which are personal data: readReferralAnswer gives an answer under a
+   * stated purpose once recordReferralAnswerRead has put the read on the access log. Customs only
+   * (evaluate).
+   */
   @Transaction(false)
   @Returns('string')
   public async getAssessment(ctx: Context, consignmentId: string): Promise<string> {
@@ -487,23 +503,114 @@ export class CustomsContract extends Contract {
     const answers = await listByPartialKey<ReferralAnswerRecord>(ctx, KeyType.referralAnswer, [id]);
     const referralAnswers = await Promise.all(
       answers.map(async (a) => {
-        const envelope = await readPrivateJson<PrivateEnvelope<ReferralAnswer>>(
-          ctx,
-          a.collection,
-          privateKey.referralAnswer(id, a.txId),
-        );
-        if (envelope) return { ...a, answer: envelope.payload };
-        // Erased with the consignment's personal data: the answer is gone, the fact stays.
-        const mark = await readErasureMark(ctx, heldReferralAnswer(a));
-        const erasure = mark?.erasures.at(-1);
+        // Erased with the consignment's personal data: the answer is gone, the fact stays. The
+        // mark is public; the answer itself is not read here.
+        const erasure = (await readErasureMark(ctx, heldReferralAnswer(a)))?.erasures.at(-1);
         return {
           ...a,
-          answer: null,
           ...(erasure ? { erased: { txId: erasure.txId, at: erasure.at, reason: erasure.reason } } : {}),
         };
       }),
     );
     return result({ ...record, status: consignment.status, referralAnswers });
+  }
+
+  /**
+   * Puts the read of a referral answer (answerTxId: the transaction that wrote it) on the
+   * consignment's access log, under a purpose customs may read personal data for: the access record
+   * names the answer, the customs user, the purpose and the time, and readReferralAnswer then gives
+   * that user the answer. Refused, and nothing recorded, for an answer that does not exist or was
+   * erased (reading the mark puts it in the read set, so an erasure committed meanwhile fails this
+   * transaction). Customs only; reads public state only, so any endorsers may endorse it.
+   */
+  @Transaction()
+  @Returns('string')
+  public async recordReferralAnswerRead(
+    ctx: Context,
+    consignmentId: string,
+    answerTxId: string,
+    purpose: string,
+  ): Promise<string> {
+    const caller = await this.customsCaller(ctx, 'readAssessment');
+    const allowedPurpose = assertPurpose(purpose, caller);
+    const answer = await this.referralAnswer(ctx, consignmentId, answerTxId);
+    const mark = await readErasureMark(ctx, heldReferralAnswer(answer));
+    if (mark) throw new Error(erasedMessage(mark));
+    const access: AccessRecord = {
+      subjectType: 'consignment',
+      subjectId: answer.consignmentId,
+      recordKind: 'referral_answer',
+      recordTxId: answer.txId,
+      purpose: allowedPurpose,
+      mspId: caller.mspId,
+      userId: caller.userId,
+      at: txTime(ctx),
+      txId: ctx.stub.getTxID(),
+    };
+    // One read in this transaction: keyed as consignment:recordAccess keys its records.
+    await putJson(ctx, accessKey(ctx, access.subjectId, access.txId), access);
+    emitEvent(ctx, 'PersonalDataAccessed', {
+      subjectType: access.subjectType,
+      subjectId: access.subjectId,
+      recordKind: access.recordKind,
+      recordTxId: access.recordTxId,
+      purpose: access.purpose,
+      mspId: access.mspId,
+    });
+    return result(access);
+  }
+
+  /**
+   * A referral answer's text and documents, for the customs user whose read of it
+   * recordReferralAnswerRead committed (accessTxId) less than REFERRAL_READ_VALID_MINUTES ago: the
+   * answer is never handed out without a purpose and an access record. Customs only (evaluate).
+   */
+  @Transaction(false)
+  @Returns('string')
+  public async readReferralAnswer(
+    ctx: Context,
+    consignmentId: string,
+    answerTxId: string,
+    accessTxId: string,
+  ): Promise<string> {
+    const caller = await this.customsCaller(ctx, 'readAssessment');
+    const answer = await this.referralAnswer(ctx, consignmentId, answerTxId);
+    const id = answer.consignmentId;
+    const access = /^[0-9a-f]{64}$/.test(accessTxId)
+      ? await readJson<AccessRecord>(ctx, accessKey(ctx, id, accessTxId))
+      : undefined;
+    if (
+      access?.recordKind !== 'referral_answer' ||
+      access.recordTxId !== answer.txId ||
+      access.userId !== caller.userId
+    ) {
+      throw new Error(
+        `transaction ${accessTxId} recorded no read of referral answer ${answer.txId} of consignment ${id} by this user; record the read first (customs:recordReferralAnswerRead)`,
+      );
+    }
+    const minutes = (Date.parse(txTime(ctx)) - Date.parse(access.at)) / 60_000;
+    if (!(minutes <= REFERRAL_READ_VALID_MINUTES)) {
+      throw new Error(
+        `the read of referral answer ${answer.txId} recorded by transaction ${accessTxId} is more than ${REFERRAL_READ_VALID_MINUTES} minutes old; record the read again`,
+      );
+    }
+    const envelope = await readPrivateJson<PrivateEnvelope<ReferralAnswer>>(
+      ctx,
+      answer.collection,
+      privateKey.referralAnswer(id, answer.txId),
+    );
+    if (!envelope) {
+      const mark = await readErasureMark(ctx, heldReferralAnswer(answer));
+      if (mark) throw new Error(erasedMessage(mark));
+      throw new Error(
+        `referral answer ${answer.txId} of consignment ${id} is not available on this peer yet`,
+      );
+    }
+    return result({
+      ...answer,
+      answer: envelope.payload,
+      access: { txId: access.txId, purpose: access.purpose, at: access.at },
+    });
   }
 
   /** The public match result, for those who may see the consignment (evaluate). */
@@ -630,6 +737,19 @@ export class CustomsContract extends Contract {
   }
 
   // ---------------------------------------------------------------- helpers (not transactions)
+
+  private async referralAnswer(
+    ctx: Context,
+    consignmentId: string,
+    answerTxId: string,
+  ): Promise<ReferralAnswerRecord> {
+    const id = (await loadConsignment(ctx, consignmentId)).consignmentId;
+    const answer = /^[0-9a-f]{64}$/.test(answerTxId)
+      ? await readJson<ReferralAnswerRecord>(ctx, compositeKey(ctx, KeyType.referralAnswer, [id, answerTxId]))
+      : undefined;
+    if (!answer) throw new Error(`referral answer ${answerTxId} of consignment ${id} does not exist`);
+    return answer;
+  }
 
   private async customsCaller(
     ctx: Context,

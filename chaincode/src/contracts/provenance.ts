@@ -195,6 +195,7 @@ export class ProvenanceContract extends Contract {
         a.value.mspId,
         {
           record: a.value.recordKind,
+          ...(a.value.recordTxId === undefined ? {} : { recordTxId: a.value.recordTxId }),
           purpose: a.value.purpose,
           ...(a.value.fields === undefined ? {} : { fields: a.value.fields }),
         },

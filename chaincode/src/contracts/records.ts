@@ -119,6 +119,8 @@ export interface AccessRecord {
   readonly subjectType: SubjectType;
   readonly subjectId: string;
   readonly recordKind: string;
+  /** For a kind a consignment holds several of (referral answers): the transaction that wrote the one read. */
+  readonly recordTxId?: string;
   readonly purpose: string;
   readonly mspId: string;
   /** The reading user (x509::subject::issuer): accountability needs the person, not only the organisation. */

@@ -92,7 +92,8 @@ interface Assessment {
       }[];
     };
   };
-  readonly referralAnswers: readonly { answeredBy?: string; answeredAt?: string; documents?: unknown[] }[];
+  /** Who answered and when; the text is personal data, read on its own for a purpose. */
+  readonly referralAnswers: readonly { txId: string; answeredBy: string; answeredAt: string }[];
 }
 
 interface ReturnView {
@@ -730,6 +731,8 @@ export interface AccessEntry {
   readonly userId: string;
   readonly purpose: string;
   readonly recordKind?: string;
+  /** For a referral answer: the transaction that recorded the answer read. */
+  readonly recordTxId?: string;
   readonly txId: string;
   /** A disclosure's fields: what it revealed of the record. */
   readonly fields?: readonly string[];
@@ -765,7 +768,10 @@ export function AccessTable({ entries, caption }: { entries: readonly AccessEntr
               <td>{e.mspId}</td>
               <td>{userName(e.userId)}</td>
               <td>
-                {e.recordKind ?? '—'}
+                {e.recordKind?.replace(/_/g, ' ') ?? '—'}
+                {e.recordTxId && (
+                  <span className="muted small"> (transaction {e.recordTxId.slice(0, 12)}…)</span>
+                )}
                 {e.fields && <span className="muted small"> (disclosed {disclosed(e.fields)})</span>}
               </td>
               <td>{e.purpose.replace(/_/g, ' ')}</td>

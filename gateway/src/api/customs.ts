@@ -1,12 +1,14 @@
 import {
   lanes,
+  purposeNames,
   ReconciliationFilter,
   ReferralAnswer,
   RuleSet,
   statuses,
   TariffSet,
+  type Purpose,
 } from '@customs-ledger/chaincode';
-import { CONFIGURING_USER_ROLES, DECIDING_USER_ROLES } from '../auth/principal.js';
+import { CONFIGURING_USER_ROLES, DECIDING_USER_ROLES, PERSONAL_DATA_USER_ROLES } from '../auth/principal.js';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { z } from '../http/openapi.js';
 import type { CustomsService } from '../services/customs-service.js';
@@ -20,6 +22,23 @@ const VersionQuery = z.strictObject({
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/)
     .optional()
     .openapi({ description: 'A version label; the current version when absent' }),
+});
+
+const ReferralAnswerParams = ConsignmentIdParam.extend({
+  answerTxId: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'must be a transaction id (64 lowercase hex)')
+    .openapi({
+      param: { name: 'answerTxId', in: 'path' },
+      description: 'The transaction that recorded the answer (`txId` of a referral answer in the assessment)',
+    }),
+});
+
+const PurposeQuery = z.strictObject({
+  purpose: z.enum(purposeNames as [string, ...string[]]).openapi({
+    description:
+      'Why the answer is read: a purpose customs may read personal data for (risk_assessment, revenue_assessment, clearance, legal_request, audit)',
+  }),
 });
 
 const QueueQuery = z.strictObject({
@@ -70,7 +89,7 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
       path: '/v1/customs/assessments/{id}',
       summary: 'The latest assessment of a consignment, explained',
       description:
-        'Match result and reasons, lane, score, every risk reason with its weight and detail, duty and VAT per line, why it was or was not released automatically, earlier assessments and referral answers. An answer erased with the consignment’s personal data is `answer: null` with `erased` (its transaction, time and reason).',
+        'Match result and reasons, lane, score, every risk reason with its weight and detail, duty and VAT per line, why it was or was not released automatically, earlier assessments, and the referral answers received: who answered, when, which referral (`referralTxId`), the transaction (`txId`) and the answer’s commitment (`root`, `leafCount`), not the answer itself, which is personal data: GET /v1/consignments/{id}/referral-answers/{answerTxId}?purpose= reads it, on the access log. An answer erased with the consignment’s personal data has `erased` (its transaction, time and reason).',
       tags: TAGS,
       roles: ['customs'],
       params: ConsignmentIdParam,
@@ -79,6 +98,39 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
       handler: async ({ principal, params, audit }) => {
         audit({ resource: `consignment/${params.id}/assessment` });
         return { status: 200, body: await service.getAssessment(principal, params.id) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/consignments/{id}/referral-answers/{answerTxId}',
+      summary: 'A trader’s answer to a referral (its text and documents), for a stated purpose',
+      description:
+        'For customs’ officers (not its service or governance users, who read no personal data). The answer is free text that may name the buyer or seller, so it is read as personal data: the access record (who, which answer, purpose, when) is committed on the ledger first, and the chaincode hands the answer only to the user whose committed read names it; if the record cannot be written, nothing is returned. The access log of the consignment lists it (`recordKind` referral_answer, `recordTxId` the answer). An erased answer is 410, an unknown one 404, and neither is recorded.',
+      tags: TAGS,
+      roles: ['customs'],
+      userRoles: PERSONAL_DATA_USER_ROLES,
+      params: ReferralAnswerParams,
+      query: PurposeQuery,
+      responses: {
+        200: {
+          description:
+            'The answer’s record, the answer (message, documents) and the access that let it out (`access.txId`)',
+          schema: JsonResult,
+        },
+      },
+      handler: async ({ principal, params, query, audit }) => {
+        audit({
+          resource: `consignment/${params.id}/referral-answer/${params.answerTxId}`,
+          purpose: query.purpose,
+        });
+        const read = await service.readReferralAnswer(
+          principal,
+          params.id,
+          params.answerTxId,
+          query.purpose as Purpose,
+        );
+        audit({ txId: read.access.txId });
+        return { status: 200, body: { ...read } };
       },
     }),
     defineRoute({

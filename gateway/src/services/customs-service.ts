@@ -8,7 +8,9 @@ import {
   type AssessmentRecord,
   type ConsignmentStatus,
   type NetworkConfig,
+  type Purpose,
   type ReferralAnswer,
+  type ReferralAnswerRecord,
   type RuleSet,
   type SubmissionRecord,
   type TariffSet,
@@ -36,6 +38,12 @@ const RESUBSCRIBE_MIN_MS = 500;
 const RESUBSCRIBE_MAX_MS = 30_000;
 const REQUIRED_RECORDS = ['order', 'payment', 'logistics'] as const;
 export const AUTO_RELEASE_REASON = 'AUTO_RELEASE_GREEN_LANE';
+
+/** customs:readReferralAnswer: the answer's public record, the answer, and the read that let it out. */
+export interface ReferralAnswerRead extends ReferralAnswerRecord {
+  readonly answer: ReferralAnswer;
+  readonly access: { readonly txId: string; readonly purpose: Purpose; readonly at: string };
+}
 
 export interface AssessmentOutcome {
   readonly assessment: AssessmentRecord & { readonly status: ConsignmentStatus };
@@ -222,6 +230,26 @@ export class CustomsService {
 
   async getAssessment(principal: Principal, id: string): Promise<AssessmentOutcome['assessment']> {
     return this.ledger.evaluate(principal, 'customs:getAssessment', [id]);
+  }
+
+  /**
+   * A referral answer's text, read for a purpose: the access record (customs:recordReferralAnswerRead)
+   * commits first, and the chaincode hands the answer only to the user whose committed read names it
+   * (customs:readReferralAnswer). A refused read (no such answer, erased, a purpose customs does not
+   * have) records nothing.
+   */
+  async readReferralAnswer(
+    principal: Principal,
+    id: string,
+    answerTxId: string,
+    purpose: Purpose,
+  ): Promise<ReferralAnswerRead> {
+    const { txId } = await this.ledger.submit(principal, 'customs:recordReferralAnswerRead', [
+      id,
+      answerTxId,
+      purpose,
+    ]);
+    return this.ledger.evaluate(principal, 'customs:readReferralAnswer', [id, answerTxId, txId]);
   }
 
   async getMatch(principal: Principal, id: string): Promise<unknown> {
