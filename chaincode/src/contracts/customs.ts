@@ -533,7 +533,7 @@ export class CustomsContract extends Contract {
   ): Promise<string> {
     const caller = await this.customsCaller(ctx, 'readAssessment');
     const allowedPurpose = assertPurpose(purpose, caller);
-    const answer = await this.referralAnswer(ctx, consignmentId, answerTxId);
+    const answer = await this.referralAnswer(ctx, caller, consignmentId, answerTxId);
     const mark = await readErasureMark(ctx, heldReferralAnswer(answer));
     if (mark) throw new Error(erasedMessage(mark));
     const access: AccessRecord = {
@@ -574,7 +574,7 @@ export class CustomsContract extends Contract {
     accessTxId: string,
   ): Promise<string> {
     const caller = await this.customsCaller(ctx, 'readAssessment');
-    const answer = await this.referralAnswer(ctx, consignmentId, answerTxId);
+    const answer = await this.referralAnswer(ctx, caller, consignmentId, answerTxId);
     const id = answer.consignmentId;
     const access = /^[0-9a-f]{64}$/.test(accessTxId)
       ? await readJson<AccessRecord>(ctx, accessKey(ctx, id, accessTxId))
@@ -740,10 +740,11 @@ export class CustomsContract extends Contract {
 
   private async referralAnswer(
     ctx: Context,
+    caller: Caller,
     consignmentId: string,
     answerTxId: string,
   ): Promise<ReferralAnswerRecord> {
-    const id = (await loadConsignment(ctx, consignmentId)).consignmentId;
+    const id = (await loadConsignment(ctx, caller, consignmentId)).consignmentId;
     const answer = /^[0-9a-f]{64}$/.test(answerTxId)
       ? await readJson<ReferralAnswerRecord>(ctx, compositeKey(ctx, KeyType.referralAnswer, [id, answerTxId]))
       : undefined;
