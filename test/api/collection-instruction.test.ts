@@ -7,8 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
+import { parcelToFrance } from '../support/parcel.js';
 import { startTestGateway, type ApiResponse, type TestGateway } from '../support/gateway.js';
-import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
+import { declarationPayload } from '../support/payloads.js';
 
 let t: TestGateway;
 const OFFICER = 'customs-officer';
@@ -28,45 +29,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-/** A parcel to France carried by the post; `paid` other than 52.8 fails the match, so no release. */
-async function parcel(id: string, paid = 52.8): Promise<void> {
-  const orderNumber = `ORD-${id}`;
-  const document = { type: 'passport', number: `P-${id}`, country: 'FR' };
-  const base = orderPayload(orderNumber);
-  const buyer = { id: randomBytes(32).toString('hex'), name: base.buyer.name, document };
-  const trackingNumber = `RR${id.replace(/\W/g, '')}FR`;
-  const paymentTransactionId = `PAY-${id}`;
-  // The platform names the keys its carrier and payment provider will prove their part with.
-  const create = {
-    consignmentId: id,
-    orderNumber,
-    trackingNumber,
-    paymentTransactionId,
-    originCountry: 'CN',
-    destinationCountry: 'FR',
-  };
-  const steps: [string, string, unknown][] = [
-    [PLATFORM, '', create],
-    [PLATFORM, '/order', { ...base, buyer }],
-    [
-      'payment-operator',
-      '/payment',
-      {
-        ...paymentPayload(orderNumber, paymentTransactionId),
-        payer: { name: buyer.name, document },
-        amountPaid: paid,
-      },
-    ],
-    [CARRIER, '/logistics', logisticsPayload(orderNumber, trackingNumber)],
-    [PLATFORM, '/declaration', declarationPayload()],
-  ];
-  for (const [user, path, body] of steps) {
-    const res = await t
-      .as(user)
-      .post(path === '' ? '/v1/consignments' : `/v1/consignments/${id}${path}`, body);
-    expect(res.status, res.text).toBe(201);
-  }
-}
+const parcel = (id: string, paid?: number): Promise<void> => parcelToFrance(t, id, paid);
 
 async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
   const until = Date.now() + 30_000;

@@ -7,8 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
+import { parcelToFrance } from '../support/parcel.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
 
 let t: TestGateway;
 const OFFICER = 'customs-officer';
@@ -36,34 +36,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-/** A consignment with all four records; a payment of another amount keeps it for an officer. */
-async function parcel(id: string, paid: number): Promise<void> {
-  const orderNumber = `ORD-${id}`;
-  const document = { type: 'passport', number: `P-${id}`, country: 'FR' };
-  const base = orderPayload(orderNumber);
-  const buyer = { id: randomBytes(32).toString('hex'), name: base.buyer.name, document };
-  const steps: [string, string, unknown][] = [
-    [PLATFORM, '', { consignmentId: id, orderNumber, originCountry: 'CN', destinationCountry: 'FR' }],
-    [PLATFORM, '/order', { ...base, buyer }],
-    [
-      'payment-operator',
-      '/payment',
-      {
-        ...paymentPayload(orderNumber, `PAY-${id}`),
-        payer: { name: buyer.name, document },
-        amountPaid: paid,
-      },
-    ],
-    ['post-operator', '/logistics', logisticsPayload(orderNumber, `RR${id.replace(/\W/g, '')}FR`)],
-    [PLATFORM, '/declaration', declarationPayload()],
-  ];
-  for (const [user, path, body] of steps) {
-    const res = await t
-      .as(user)
-      .post(path === '' ? '/v1/consignments' : `/v1/consignments/${id}${path}`, body);
-    expect(res.status, res.text).toBe(201);
-  }
-}
+const parcel = (id: string, paid?: number): Promise<void> => parcelToFrance(t, id, paid);
 
 /** Polls until the condition holds (the pipeline follows the ledger's events, asynchronously). */
 async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {

@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import { expect } from 'vitest';
+import type { TestGateway } from './gateway.js';
+import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from './payloads.js';
+
+/**
+ * A consignment of Platform A to France, carried by the post, its buyer (a person of its own, so
+ * that no two tests share a buyer's annual limit) paying through the payment provider: created
+ * with the keys its carrier and payment provider prove their part with, then order, payment,
+ * logistics and declaration, each answered 201. `paid` other than 52.8 makes the payment disagree
+ * with the order, so that the match fails and nothing is released automatically.
+ */
+export async function parcelToFrance(t: TestGateway, id: string, paid = 52.8): Promise<void> {
+  const orderNumber = `ORD-${id}`;
+  const trackingNumber = `RR${id.replace(/\W/g, '')}FR`;
+  const paymentTransactionId = `PAY-${id}`;
+  const document = { type: 'passport', number: `P-${id}`, country: 'FR' };
+  const base = orderPayload(orderNumber);
+  const buyer = { id: randomBytes(32).toString('hex'), name: base.buyer.name, document };
+  const platform = 'platforma-operator';
+  const steps: [string, string, unknown][] = [
+    [
+      platform,
+      '',
+      {
+        consignmentId: id,
+        orderNumber,
+        trackingNumber,
+        paymentTransactionId,
+        originCountry: 'CN',
+        destinationCountry: 'FR',
+      },
+    ],
+    [platform, '/order', { ...base, buyer }],
+    [
+      'payment-operator',
+      '/payment',
+      {
+        ...paymentPayload(orderNumber, paymentTransactionId),
+        payer: { name: buyer.name, document },
+        amountPaid: paid,
+      },
+    ],
+    ['post-operator', '/logistics', logisticsPayload(orderNumber, trackingNumber)],
+    [platform, '/declaration', declarationPayload()],
+  ];
+  for (const [user, path, body] of steps) {
+    const res = await t
+      .as(user)
+      .post(path === '' ? '/v1/consignments' : `/v1/consignments/${id}${path}`, body);
+    expect(res.status, res.text).toBe(201);
+  }
+}
