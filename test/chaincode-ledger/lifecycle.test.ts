@@ -264,6 +264,164 @@ describe('join keys', () => {
   });
 });
 
+describe('parts named at creation', () => {
+  const parts = async (id: string) => {
+    const { platformMspId, carrierMspId, paymentMspId, pendingClaims } = (await view(id)).consignment;
+    return { platformMspId, carrierMspId, paymentMspId, pendingClaims };
+  };
+  const outsider = (id: string, mspId: string) =>
+    `consignment ${id} does not exist or is not visible to ${mspId}`;
+
+  it('a named carrier and payment provider write with keys the creator did not know; no one else takes their parts', async () => {
+    const id = 'NAMED-1';
+    await net.submit('platformA', 'consignment:create', [
+      id,
+      joinKeys({ orderNumber: 'ORD-NAMED-1', carrierMspId: 'PostMSP', paymentMspId: 'PaymentMSP' }),
+    ]);
+    expect(await parts(id)).toEqual({
+      platformMspId: 'PlatformAMSP',
+      carrierMspId: 'PostMSP',
+      paymentMspId: 'PaymentMSP',
+      pendingClaims: ['carrierMspId', 'paymentMspId'],
+    });
+    // Another carrier, another payment provider's rival: refused as on a missing consignment, whatever they carry.
+    expect(
+      await net.outcome(
+        net.submit(
+          'express',
+          'consignment:submitLogistics',
+          [id],
+          logisticsPayload('ORD-NAMED-1', 'EX0000NAMED1'),
+        ),
+      ),
+    ).toBe(outsider(id, 'ExpressMSP'));
+    expect(
+      await net.outcome(
+        net.submit(
+          'platformB',
+          'consignment:submitPayment',
+          [id],
+          paymentPayload('ORD-NAMED-1', 'PAY-NAMED-1'),
+        ),
+      ),
+    ).toBe(outsider(id, 'PlatformBMSP'));
+    // The named ones: the post's waybill brings the tracking number, the payment its transaction id.
+    expect(
+      await net.outcome(
+        net.submit(
+          'post',
+          'consignment:submitLogistics',
+          [id],
+          logisticsPayload('ORD-NAMED-1', 'RR0NAMED1CN'),
+        ),
+      ),
+    ).toBe(OK);
+    expect(await net.outcome(move('post', id, 'dispatched', 'CNSHA'))).toBe(OK);
+    expect(
+      await net.outcome(
+        net.submit(
+          'payment',
+          'consignment:submitPayment',
+          [id],
+          paymentPayload('ORD-NAMED-1', 'PAY-NAMED-1'),
+        ),
+      ),
+    ).toBe(OK);
+    expect(await parts(id)).toEqual({
+      platformMspId: 'PlatformAMSP',
+      carrierMspId: 'PostMSP',
+      paymentMspId: 'PaymentMSP',
+      pendingClaims: undefined,
+    });
+    expect((await view(id)).consignment.joinKeys).toMatchObject({
+      trackingNumber: 'RR0NAMED1CN',
+      paymentTransactionId: 'PAY-NAMED-1',
+    });
+    // The tracking number is the post's from its waybill on.
+    expect(
+      await net.outcome(
+        net.submit('post', 'consignment:create', ['NAMED-1B', joinKeys({ trackingNumber: 'RR0NAMED1CN' })]),
+      ),
+    ).toBe('tracking number RR0NAMED1CN of PostMSP is already used by consignment NAMED-1');
+  });
+
+  it("a post names the platform that booked it: a rival platform with the order number is refused, the named one's order binds nothing new", async () => {
+    const id = 'NAMED-2';
+    await net.submit('post', 'consignment:create', [
+      id,
+      joinKeys({ orderNumber: 'ORD-NAMED-2', trackingNumber: 'RR0NAMED2CN', platformMspId: 'PlatformAMSP' }),
+    ]);
+    expect(
+      await net.outcome(
+        net.submit('platformB', 'consignment:submitOrder', [id], orderPayload('ORD-NAMED-2')),
+      ),
+    ).toBe(outsider(id, 'PlatformBMSP'));
+    expect(
+      await net.outcome(
+        net.submit('platformA', 'consignment:submitOrder', [id], orderPayload('ORD-NAMED-2')),
+      ),
+    ).toBe(OK);
+    expect(await parts(id)).toEqual({
+      platformMspId: 'PlatformAMSP',
+      carrierMspId: 'PostMSP',
+      paymentMspId: undefined,
+      pendingClaims: undefined,
+    });
+  });
+
+  it("naming claims nothing in the named organisation's numbering until it writes", async () => {
+    // Platform B names the post with a tracking number the post has not issued to it.
+    await net.submit('platformB', 'consignment:create', [
+      'NAMED-3',
+      joinKeys({ orderNumber: 'ORD-NAMED-3', trackingNumber: 'RR0NAMED3CN', carrierMspId: 'PostMSP' }),
+    ]);
+    // The post's own consignment under that number is not blocked by it...
+    expect(
+      await net.outcome(
+        net.submit('post', 'consignment:create', ['NAMED-3P', joinKeys({ trackingNumber: 'RR0NAMED3CN' })]),
+      ),
+    ).toBe(OK);
+    // ...and the post cannot carry one parcel under two consignments.
+    expect(
+      await net.outcome(
+        net.submit(
+          'post',
+          'consignment:submitLogistics',
+          ['NAMED-3'],
+          logisticsPayload('ORD-NAMED-3', 'RR0NAMED3CN'),
+        ),
+      ),
+    ).toBe('tracking number RR0NAMED3CN of PostMSP is already used by consignment NAMED-3P');
+  });
+
+  it("a name of the wrong role, or for the creator's own part, is refused and nothing is written", async () => {
+    const height = net.ledger.height();
+    const create = (caller: string, id: string, names: Record<string, string>) =>
+      net.outcome(
+        net.submit(caller, 'consignment:create', [id, joinKeys({ orderNumber: `ORD-${id}`, ...names })]),
+      );
+    expect(await create('platformA', 'NAMED-X1', { carrierMspId: 'PlatformBMSP' })).toBe(
+      'carrierMspId PlatformBMSP is not a registered carrier (post or express)',
+    );
+    expect(await create('platformA', 'NAMED-X2', { carrierMspId: 'NoSuchMSP' })).toBe(
+      'carrierMspId NoSuchMSP is not a registered carrier (post or express)',
+    );
+    expect(await create('platformA', 'NAMED-X3', { paymentMspId: 'PlatformBMSP' })).toBe(
+      "paymentMspId PlatformBMSP is neither a registered payment provider nor the consignment's platform",
+    );
+    expect(await create('platformA', 'NAMED-X4', { platformMspId: 'PlatformBMSP' })).toBe(
+      "platformMspId PlatformBMSP cannot be named: the consignment's platform is its creator PlatformAMSP",
+    );
+    expect(await create('post', 'NAMED-X5', { platformMspId: 'CustomsMSP' })).toBe(
+      'platformMspId CustomsMSP is not a registered platform',
+    );
+    expect(await create('post', 'NAMED-X6', { platformMspId: 'not an msp' })).toMatch(
+      /^invalid joinKeys: .*platformMspId/,
+    );
+    expect(net.ledger.height()).toBe(height);
+  });
+});
+
 describe('records', () => {
   const permutations: string[][] = [
     ['order', 'payment', 'logistics'],

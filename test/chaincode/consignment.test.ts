@@ -5,6 +5,7 @@ import {
   canReadPrivateRecord,
   canSeeConsignment,
   mergeJoinKeys,
+  participantsAtCreation,
   participantsOf,
   payloadJoinKeys,
   readsCollectionInstruction,
@@ -92,6 +93,85 @@ describe('participant binding', () => {
     expect(bindParticipant(byA, 'carrierMspId', POST, logistics).changed).toBe(true);
     expect(bindParticipant(byA, 'platformMspId', A, order).changed).toBe(false);
   });
+
+  /** Created by platform A with its order number only, naming the post and the payment provider. */
+  const naming = {
+    consignmentId: 'C1',
+    platformMspId: 'PlatformAMSP',
+    carrierMspId: 'PostMSP',
+    paymentMspId: 'PaymentMSP',
+    pendingClaims: ['carrierMspId', 'paymentMspId'] as ParticipantSlot[],
+    joinKeys: { ...route, orderNumber: 'O-1' },
+  };
+  /** Created by the post with its tracking number only, naming platform A (which takes the payment too). */
+  const postNaming = {
+    consignmentId: 'C1',
+    platformMspId: 'PlatformAMSP',
+    carrierMspId: 'PostMSP',
+    paymentMspId: 'PlatformAMSP',
+    pendingClaims: ['platformMspId', 'paymentMspId'] as ParticipantSlot[],
+    joinKeys: { ...route, trackingNumber: 'T-1' },
+  };
+  const all = { platformMspId: 'PlatformAMSP', carrierMspId: 'PostMSP', paymentMspId: 'PaymentMSP' };
+
+  it.each<[string, Parameters<typeof bindParticipant>[0], ParticipantSlot, RoleHolder, Partial<JoinKeys>, [Participants, ParticipantSlot[], boolean] | string]>([
+    // The naming is the proof: a named organisation writes with no key, or a key the consignment did not hold yet.
+    ['the named post, with a tracking number A did not know', naming, 'carrierMspId', POST, logistics, [all, ['paymentMspId'], true]],
+    ['the named post declaring', naming, 'carrierMspId', POST, declaration, [all, ['paymentMspId'], true]],
+    ['the named payment provider', naming, 'paymentMspId', PSP, payment, [all, ['carrierMspId'], true]],
+    ['the creator, which claimed its keys at creation', naming, 'platformMspId', A, order, [all, ['carrierMspId', 'paymentMspId'], false]],
+    ['platform A named by the post, for both its parts', postNaming, 'platformMspId', A, order, [participantsOf(postNaming), [], true]],
+    // A named part is taken: no one else has it, whatever keys it carries.
+    ['another carrier on the named carrier part, with the tracking number', { ...naming, joinKeys: { ...naming.joinKeys, trackingNumber: 'T-1' } }, 'carrierMspId', EXPRESS, logistics, outsider('ExpressMSP')],
+    ['another platform on the named platform part, with the order number', { ...postNaming, joinKeys: { ...postNaming.joinKeys, orderNumber: 'O-1' } }, 'platformMspId', B, order, outsider('PlatformBMSP')],
+    ['a payment provider where the platform was named for the payment', { ...naming, paymentMspId: 'PlatformAMSP' }, 'paymentMspId', { mspId: 'PSP2', role: 'payment' }, payment, outsider('PSP2')],
+    ['the platform where it named a payment provider', naming, 'paymentMspId', A, payment, 'consignment C1 is bound to payment provider PaymentMSP; PlatformAMSP cannot act as its payment provider'],
+    // An unnamed part keeps the rule of proof.
+    ['the payment provider A did not name, by its payment id', { ...naming, paymentMspId: undefined, pendingClaims: ['carrierMspId'], joinKeys: { ...naming.joinKeys, paymentTransactionId: 'P-1' } }, 'paymentMspId', PSP, payment, [all, ['carrierMspId'], true]],
+    ['the payment provider A did not name, without it', { ...naming, paymentMspId: undefined, pendingClaims: ['carrierMspId'] }, 'paymentMspId', PSP, payment, outsider('PaymentMSP')],
+  ])('%s', (_case, consignment, slot, caller, carried, expected) => {
+    const bind = () => bindParticipant(consignment, slot, caller, carried);
+    if (typeof expected === 'string') return expect(bind).toThrow(expected);
+    const [participants, pendingClaims, changed] = expected;
+    expect(bind()).toEqual({ participants: { ...participantsOf(consignment), ...participants }, pendingClaims, changed });
+  }); // prettier-ignore
+
+  const registry: Record<string, OrgRole> = {
+    PlatformAMSP: 'platform',
+    PlatformBMSP: 'platform',
+    PostMSP: 'post',
+    ExpressMSP: 'express',
+    PaymentMSP: 'payment',
+    CustomsMSP: 'customs',
+    AuditorMSP: 'auditor',
+  };
+  const roleOf = (mspId: string): OrgRole | undefined => registry[mspId];
+
+  it.each<[string, RoleHolder, Participants, [Participants, ParticipantSlot[]] | string]>([
+    ['a platform naming no one', A, {}, [{ platformMspId: 'PlatformAMSP' }, []]],
+    ['a platform naming its carrier and payment provider', A, { carrierMspId: 'PostMSP', paymentMspId: 'PaymentMSP' }, [all, ['carrierMspId', 'paymentMspId']]],
+    ['a platform naming an express carrier', A, { carrierMspId: 'ExpressMSP' }, [{ platformMspId: 'PlatformAMSP', carrierMspId: 'ExpressMSP' }, ['carrierMspId']]],
+    ['a platform naming itself, for its own part and the payment it takes', A, { platformMspId: 'PlatformAMSP', paymentMspId: 'PlatformAMSP' }, [{ platformMspId: 'PlatformAMSP', paymentMspId: 'PlatformAMSP' }, []]],
+    ['a post naming the platform that booked it', POST, { platformMspId: 'PlatformAMSP' }, [{ carrierMspId: 'PostMSP', platformMspId: 'PlatformAMSP' }, ['platformMspId']]],
+    ['a post naming the platform for the payment it takes', POST, { platformMspId: 'PlatformAMSP', paymentMspId: 'PlatformAMSP' }, [{ carrierMspId: 'PostMSP', platformMspId: 'PlatformAMSP', paymentMspId: 'PlatformAMSP' }, ['platformMspId', 'paymentMspId']]],
+    // Names are of the part's role, registered on the channel.
+    ['a platform naming a platform as carrier', A, { carrierMspId: 'PlatformBMSP' }, 'carrierMspId PlatformBMSP is not a registered carrier (post or express)'],
+    ['a platform naming customs as carrier', A, { carrierMspId: 'CustomsMSP' }, 'carrierMspId CustomsMSP is not a registered carrier (post or express)'],
+    ['a platform naming an unregistered carrier', A, { carrierMspId: 'NoSuchMSP' }, 'carrierMspId NoSuchMSP is not a registered carrier (post or express)'],
+    ['a post naming a carrier as platform', POST, { platformMspId: 'ExpressMSP' }, 'platformMspId ExpressMSP is not a registered platform'],
+    ['a platform naming a carrier as payment provider', A, { paymentMspId: 'PostMSP' }, "paymentMspId PostMSP is neither a registered payment provider nor the consignment's platform"],
+    ['a platform naming another platform as payment provider', A, { paymentMspId: 'PlatformBMSP' }, "paymentMspId PlatformBMSP is neither a registered payment provider nor the consignment's platform"],
+    ['a post naming a platform as payment provider, not its platform', POST, { platformMspId: 'PlatformAMSP', paymentMspId: 'PlatformBMSP' }, "paymentMspId PlatformBMSP is neither a registered payment provider nor the consignment's platform"],
+    ['a post naming a platform as payment provider, naming no platform', POST, { paymentMspId: 'PlatformAMSP' }, "paymentMspId PlatformAMSP is neither a registered payment provider nor the consignment's platform"],
+    ['a post naming itself as payment provider', POST, { paymentMspId: 'PostMSP' }, "paymentMspId PostMSP is neither a registered payment provider nor the consignment's platform"],
+    // The creator's own part is its own.
+    ['a platform naming another platform for its own part', A, { platformMspId: 'PlatformBMSP' }, "platformMspId PlatformBMSP cannot be named: the consignment's platform is its creator PlatformAMSP"],
+    ['a post naming another carrier for its own part', POST, { carrierMspId: 'ExpressMSP' }, "carrierMspId ExpressMSP cannot be named: the consignment's carrier is its creator PostMSP"],
+  ])('at creation, %s', (_case, creator, named, expected) => {
+    const create = () => participantsAtCreation(creator, named, roleOf);
+    if (typeof expected === 'string') return expect(create).toThrow(expected);
+    expect(create()).toEqual({ participants: expected[0], pendingClaims: expected[1] });
+  }); // prettier-ignore
 
   it.each<[string, OrgRole, string]>([
     ['PlatformBMSP', 'platform', 'consignment C1 does not exist or is not visible to PlatformBMSP'],
@@ -203,6 +283,18 @@ describe('join keys', () => {
       ['ordernum', 'PlatformAMSP', 'O-1'],
       ['tracking', 'PostMSP', 'T-1'],
       ['paytx', 'PaymentMSP', 'P-1'],
+    ]);
+  });
+
+  it("claims nothing in a named organisation's name until it writes", () => {
+    const keys = { ...base, trackingNumber: 'T-1', paymentTransactionId: 'P-1' };
+    const parts = { platformMspId: 'PlatformAMSP', carrierMspId: 'PostMSP', paymentMspId: 'PaymentMSP' };
+    expect(
+      uniquenessClaims(parts, keys, ['carrierMspId', 'paymentMspId']).map((c) => [c.type, c.owner]),
+    ).toEqual([['ordernum', 'PlatformAMSP']]);
+    expect(uniquenessClaims(parts, keys, ['paymentMspId']).map((c) => [c.type, c.owner])).toEqual([
+      ['ordernum', 'PlatformAMSP'],
+      ['tracking', 'PostMSP'],
     ]);
   });
 });

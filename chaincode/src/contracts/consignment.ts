@@ -2,12 +2,13 @@ import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-a
 import { KeyEndorsementPolicy } from 'fabric-shim';
 
 import { assertNotLaterThanTransaction } from '../domain/clock';
-import { traderCollection } from '../domain/collections';
+import { traderCollection, type OrgRole } from '../domain/collections';
 import {
   bindParticipant,
   canReadPrivateRecord,
   collectionMembers,
   mergeJoinKeys,
+  participantsAtCreation,
   participantsOf,
   payloadJoinKeys,
   slotFor,
@@ -20,10 +21,10 @@ import { assertAllowed, seesEveryOrganisation, type Action } from '../domain/rol
 import {
   BatchOperations,
   ConsignmentId,
+  CreateConsignment,
   Decision,
   DisclosedFields,
   isPayloadLeafPath,
-  JoinKeys,
   Movement,
   PartyId,
   PartyRecordKind,
@@ -57,6 +58,7 @@ import {
   compositeKey,
   emitEvent,
   listByPartialKey,
+  orgKey,
   privateKey,
   putJson,
   putPrivateJson,
@@ -65,6 +67,7 @@ import {
   result,
   transientPayload,
   txTime,
+  type OrganisationRecord,
 } from './context';
 import {
   byTimeThenTx,
@@ -98,23 +101,41 @@ export class ConsignmentContract extends Contract {
     super('consignment');
   }
 
-  /** joinKeysJson: {orderNumber?, trackingNumber?, paymentTransactionId?, originCountry, destinationCountry}. */
+  /**
+   * joinKeysJson: {orderNumber?, trackingNumber?, paymentTransactionId?, originCountry,
+   * destinationCountry, platformMspId?, carrierMspId?, paymentMspId?}: the join keys, and the
+   * organisations the creator names for the other parts, each bound from creation.
+   */
   @Transaction()
   @Returns('string')
   public async create(ctx: Context, consignmentId: string, joinKeysJson: string): Promise<string> {
     const caller = await resolveCaller(ctx);
     assertAllowed('createConsignment', caller);
     const id = parseWith(ConsignmentId, 'consignmentId', consignmentId);
-    const joinKeys = parseJsonWith(JoinKeys, 'joinKeys', joinKeysJson);
+    const { platformMspId, carrierMspId, paymentMspId, ...joinKeys } = parseJsonWith(
+      CreateConsignment,
+      'joinKeys',
+      joinKeysJson,
+    );
+    // The creator takes its own part, and the organisations it names theirs; the parts it leaves
+    // unnamed are taken by proof of a link (bindParticipant).
+    const named = { platformMspId, carrierMspId, paymentMspId };
+    const roles = new Map<string, OrgRole | undefined>();
+    for (const mspId of new Set(Object.values(named))) {
+      if (mspId === undefined || mspId === caller.mspId) continue;
+      roles.set(mspId, (await readJson<OrganisationRecord>(ctx, orgKey(ctx, mspId)))?.role);
+    }
+    const { participants, pendingClaims } = participantsAtCreation(caller, named, (mspId) =>
+      mspId === caller.mspId ? caller.role : roles.get(mspId),
+    );
     const key = this.consignmentKey(ctx, id);
     if (await readJson<ConsignmentRecord>(ctx, key)) throw new Error(`consignment ${id} already exists`);
-    // The creator takes its own part; the others bind by the join keys it names for them.
-    const participants = { [slotFor('create', caller.role)]: caller.mspId };
     const now = txTime(ctx);
     const record: ConsignmentRecord = {
       consignmentId: id,
       status: 'created',
       ...participants,
+      ...(pendingClaims.length > 0 ? { pendingClaims } : {}),
       joinKeys,
       createdBy: caller.mspId,
       createdAt: now,
@@ -124,10 +145,15 @@ export class ConsignmentContract extends Contract {
     await this.claimJoinKeys(ctx, record);
     await putJson(ctx, key, record);
     await this.createCustomsSeal(ctx, id, caller.network.customsMspId);
+    // The named organisations join the consignment here (the gateway's event filter learns them from it).
+    const others = Object.fromEntries(
+      Object.entries(participants).filter(([, mspId]) => mspId !== caller.mspId),
+    );
     emitEvent(ctx, 'ConsignmentCreated', {
       consignmentId: id,
       status: record.status,
       createdBy: caller.mspId,
+      ...(Object.keys(others).length > 0 ? { named: others } : {}),
       originCountry: joinKeys.originCountry,
       destinationCountry: joinKeys.destinationCountry,
     });
@@ -545,7 +571,8 @@ export class ConsignmentContract extends Contract {
    * concurrent claims of the same order or tracking number collide on MVCC: exactly one commits.
    */
   private async claimJoinKeys(ctx: Context, consignment: ConsignmentRecord): Promise<void> {
-    for (const claim of uniquenessClaims(participantsOf(consignment), consignment.joinKeys)) {
+    const { joinKeys, pendingClaims } = consignment;
+    for (const claim of uniquenessClaims(participantsOf(consignment), joinKeys, pendingClaims)) {
       const key = compositeKey(ctx, claim.type, [claim.owner, claim.value]);
       const existing = await readJson<UniquenessRecord>(ctx, key);
       if (existing === undefined) {
@@ -623,9 +650,11 @@ export class ConsignmentContract extends Contract {
     // Only a new participant or a newly filled join key rewrites the consignment, keeping
     // concurrent submissions by the three traders from colliding needlessly.
     if (bound.changed || merged.changed) {
+      const { pendingClaims: _before, ...rest } = consignment;
       const updated: ConsignmentRecord = {
-        ...consignment,
+        ...rest,
         ...bound.participants,
+        ...(bound.pendingClaims.length > 0 ? { pendingClaims: bound.pendingClaims } : {}),
         joinKeys: merged.joinKeys,
         updatedAt: record.submittedAt,
         txId: record.txId,

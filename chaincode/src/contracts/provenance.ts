@@ -3,6 +3,7 @@ import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-a
 
 import type { OrgRole } from '../domain/collections';
 import type { PublicAssessment } from '../domain/customs';
+import { participantsOf } from '../domain/consignment';
 import type { ErasureRecord } from '../domain/erasure';
 import { recordKinds } from '../domain/schemas';
 import { accessRecordsOfSealVersion } from './access-records';
@@ -101,9 +102,16 @@ export class ProvenanceContract extends Contract {
     const versions = await versionsOf<ConsignmentRecord>(ctx, consignmentRef);
     const created = versions[0];
     if (created) {
+      // The organisations its creator named for the other parts, bound from creation.
+      const named = Object.fromEntries(
+        Object.entries(participantsOf(created.value)).filter(
+          ([, mspId]) => mspId !== undefined && mspId !== created.value.createdBy,
+        ),
+      );
       await add('created', consignmentRef, created, created.value.createdBy, {
         status: created.value.status,
         joinKeys: created.value.joinKeys,
+        ...(Object.keys(named).length > 0 ? { named } : {}),
       });
     }
 

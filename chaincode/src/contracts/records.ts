@@ -1,4 +1,4 @@
-import type { Participants } from '../domain/consignment';
+import type { ParticipantSlot, Participants } from '../domain/consignment';
 import type { PublicAssessment } from '../domain/customs';
 import type { ConsignmentStatus, DecisionEvent, MovementEvent } from '../domain/state-machine';
 import type { Purpose } from '../domain/purposes';
@@ -13,6 +13,11 @@ export interface ConsignmentRecord extends Participants {
   readonly consignmentId: string;
   readonly status: ConsignmentStatus;
   readonly joinKeys: JoinKeys;
+  /**
+   * Parts its creator named whose organisation has written no record yet: their join keys are not
+   * claimed in that organisation's name until it does (participantsAtCreation). Absent when none.
+   */
+  readonly pendingClaims?: readonly ParticipantSlot[];
   readonly createdBy: string;
   readonly createdAt: string;
   readonly updatedAt: string;

@@ -47,41 +47,119 @@ const slotKey: Record<ParticipantSlot, 'orderNumber' | 'trackingNumber' | 'payme
   paymentMspId: 'paymentTransactionId',
 };
 
+const SLOTS: readonly ParticipantSlot[] = ['platformMspId', 'carrierMspId', 'paymentMspId'];
+
+/** The roles an organisation named for each slot must have (the payment slot also admits the platform itself). */
+const slotRoles: Record<ParticipantSlot, readonly OrgRole[]> = {
+  platformMspId: ['platform'],
+  carrierMspId: ['post', 'express'],
+  paymentMspId: ['payment'],
+};
+
+const notOfSlot: Record<ParticipantSlot, string> = {
+  platformMspId: 'is not a registered platform',
+  carrierMspId: 'is not a registered carrier (post or express)',
+  paymentMspId: "is neither a registered payment provider nor the consignment's platform",
+};
+
+/** A consignment's parts, and those named at creation whose organisation has written no record yet. */
+export interface ConsignmentParts extends Participants {
+  readonly consignmentId: string;
+  readonly joinKeys: JoinKeys;
+  readonly pendingClaims?: readonly ParticipantSlot[];
+}
+
 /**
- * Binds the caller to its slot from a record it submits, accepts the caller already bound there,
- * and refuses anyone else. An empty slot is taken only by proof of a link: the record carries the
- * slot's own join key as the consignment already holds it (named by its creator, or by a
- * participant's earlier record); a payment by a platform binds only the consignment's own platform.
- * A declaration carries none of them, so it binds no one. An id alone proves nothing: whoever knew
- * one could otherwise make itself the carrier or platform, read everything and lock the real one
- * out. A participant is told who holds a slot; an outsider only what it is told of a missing
- * consignment.
+ * The parts of a new consignment: the creator takes its own, and each organisation it names for
+ * another part (its counterpart: the carrier it bought the label from, the payment provider it
+ * used, the platform that booked it) is bound to that part from creation. The naming is the proof
+ * of the link: a named organisation writes with no join key of its own, and no one else can take
+ * its part, however well it guesses the keys. A part left unnamed is taken by proof of a link, as
+ * bindParticipant says. A name must be a registered organisation of the part's role (the platform
+ * may be named for the payment when it takes it itself); the creator's own part is its own.
+ *
+ * `pendingClaims` are the named parts whose organisation is not the creator: their join keys are
+ * made unique in the named organisation's name only once it writes a record (bindParticipant), so
+ * that naming claims nothing in another organisation's numbering: a creator that named a carrier
+ * with tracking numbers it guessed would otherwise use them up before the carrier could.
+ */
+export function participantsAtCreation(
+  creator: RoleHolder,
+  named: Participants,
+  roleOf: (mspId: string) => OrgRole | undefined,
+): { participants: Participants; pendingClaims: ParticipantSlot[] } {
+  const own = slotFor('create', creator.role);
+  const participants: { -readonly [S in ParticipantSlot]?: string } = { [own]: creator.mspId };
+  const pendingClaims: ParticipantSlot[] = [];
+  for (const slot of SLOTS) {
+    const mspId = named[slot];
+    if (mspId === undefined) continue;
+    if (slot === own) {
+      if (mspId !== creator.mspId) {
+        throw new Error(
+          `${slot} ${mspId} cannot be named: the consignment's ${slotLabel[slot]} is its creator ${creator.mspId}`,
+        );
+      }
+      continue;
+    }
+    const role = roleOf(mspId);
+    const ownPayment = slot === 'paymentMspId' && role === 'platform' && mspId === participants.platformMspId;
+    if (!ownPayment && !(role !== undefined && slotRoles[slot].includes(role))) {
+      throw new Error(`${slot} ${mspId} ${notOfSlot[slot]}`);
+    }
+    participants[slot] = mspId;
+    if (mspId !== creator.mspId) pendingClaims.push(slot);
+  }
+  return { participants, pendingClaims };
+}
+
+/**
+ * Binds the caller to its slot from a record it submits, accepts the caller already bound there
+ * (named by the creator, or bound before), and refuses anyone else. An empty slot, one the creator
+ * did not name, is taken only by proof of a link: the record carries the slot's own join key as
+ * the consignment already holds it (named by its creator, or by a participant's earlier record); a
+ * payment by a platform binds only the consignment's own platform. A declaration carries none of
+ * them, so it binds no one. An id alone proves nothing: whoever knew one could otherwise make
+ * itself the carrier or platform, read everything and lock the real one out. A participant is told
+ * who holds a slot; an outsider only what it is told of a missing consignment.
+ *
+ * The caller's first record also ends the pending claims of the parts it was named for, so its
+ * join keys are claimed from then on (`changed`: the consignment is to be rewritten).
  */
 export function bindParticipant(
-  consignment: Participants & { readonly consignmentId: string; readonly joinKeys: JoinKeys },
+  consignment: ConsignmentParts,
   slot: ParticipantSlot,
   caller: RoleHolder,
   carried: Partial<JoinKeys>,
-): { participants: Participants; changed: boolean } {
+): { participants: Participants; pendingClaims: ParticipantSlot[]; changed: boolean } {
   const participants = participantsOf(consignment);
+  const pending = consignment.pendingClaims ?? [];
   const id = consignment.consignmentId;
   const bound = participants[slot];
-  if (bound === caller.mspId) return { participants, changed: false };
-  if (bound !== undefined) {
-    if (!participantMspIds(participants).includes(caller.mspId)) throw unknownConsignment(id, caller);
-    throw new Error(
-      `consignment ${id} is bound to ${slotLabel[slot]} ${bound}; ${caller.mspId} cannot act as its ${slotLabel[slot]}`,
-    );
+  let next = participants;
+  if (bound !== caller.mspId) {
+    if (bound !== undefined) {
+      if (!participantMspIds(participants).includes(caller.mspId)) throw unknownConsignment(id, caller);
+      throw new Error(
+        `consignment ${id} is bound to ${slotLabel[slot]} ${bound}; ${caller.mspId} cannot act as its ${slotLabel[slot]}`,
+      );
+    }
+    const held = consignment.joinKeys[slotKey[slot]];
+    // A platform collects payments only for its own orders (DOMAIN: the PSP may be the platform).
+    const linked =
+      slot === 'paymentMspId' && caller.role === 'platform'
+        ? participants.platformMspId === caller.mspId
+        : held !== undefined && carried[slotKey[slot]] === held;
+    // Each role fills one slot only (a platform also its own payment's), so the unlinked caller takes no part.
+    if (!linked) throw unknownConsignment(id, caller);
+    next = { ...participants, [slot]: caller.mspId };
   }
-  const held = consignment.joinKeys[slotKey[slot]];
-  // A platform collects payments only for its own orders (DOMAIN: the PSP may be the platform).
-  const linked =
-    slot === 'paymentMspId' && caller.role === 'platform'
-      ? participants.platformMspId === caller.mspId
-      : held !== undefined && carried[slotKey[slot]] === held;
-  // Each role fills one slot only (a platform also its own payment's), so the unlinked caller takes no part.
-  if (!linked) throw unknownConsignment(id, caller);
-  return { participants: { ...participants, [slot]: caller.mspId }, changed: true };
+  const pendingClaims = pending.filter((s) => next[s] !== caller.mspId);
+  return {
+    participants: next,
+    pendingClaims,
+    changed: next !== participants || pendingClaims.length < pending.length,
+  };
 }
 
 export function participantMspIds(participants: Participants): string[] {
@@ -188,9 +266,16 @@ export interface UniquenessClaim {
 /**
  * The uniqueness keys a consignment should hold: order number per platform, tracking number per
  * carrier, payment transaction id per payment provider. A claim needs both its value and its
- * owner, so one appears only once the owning organisation has bound.
+ * owner, so one appears only once the owning organisation has bound, and, for a part named at
+ * creation, once its organisation has written a record (`pending`: see participantsAtCreation).
  */
-export function uniquenessClaims(participants: Participants, joinKeys: JoinKeys): UniquenessClaim[] {
+export function uniquenessClaims(
+  bound: Participants,
+  joinKeys: JoinKeys,
+  pending: readonly ParticipantSlot[] = [],
+): UniquenessClaim[] {
+  const participants = participantsOf(bound);
+  for (const slot of pending) delete (participants as Record<ParticipantSlot, unknown>)[slot];
   const claims: UniquenessClaim[] = [];
   if (participants.platformMspId && joinKeys.orderNumber) {
     claims.push({

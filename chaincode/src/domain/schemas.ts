@@ -277,6 +277,26 @@ export const JoinKeys = z.strictObject({
 });
 export type JoinKeys = z.infer<typeof JoinKeys>;
 
+/** An organisation's MSP id, as Fabric names them: letters, digits, '.' and '-'. */
+export const MspId = z.string().regex(/^[A-Za-z0-9.-]{1,64}$/, 'must be an MSP id');
+
+/**
+ * What consignment:create takes: the join keys, and the organisations its creator names for the
+ * other parts (domain/consignment.ts, participantsAtCreation), each bound from creation.
+ */
+export const CreateConsignment = JoinKeys.extend({
+  platformMspId: MspId.optional().describe(
+    'The platform whose order it is, named by the carrier that creates the consignment: bound from creation, it writes with no join key and no other platform can take its part',
+  ),
+  carrierMspId: MspId.optional().describe(
+    'The post or express carrier, named by the platform that creates the consignment: bound from creation, it writes with no join key and no other carrier can take its part',
+  ),
+  paymentMspId: MspId.optional().describe(
+    "The payment provider, or the consignment's platform when it takes the payment itself: bound from creation, it writes with no join key and no one else can take its part",
+  ),
+});
+export type CreateConsignment = z.infer<typeof CreateConsignment>;
+
 /**
  * The transactions a batch may carry, with the number of arguments each takes after the context.
  * Decisions and access records stay single transactions: each is an act of its own to audit.
