@@ -23,7 +23,7 @@ afterAll(async () => {
 describe('writing properties', () => {
   it('refuses mass assignment: a client cannot set status, owner, risk or lane', async () => {
     const platform = t.as('platforma-operator');
-    for (const field of ['status', 'createdBy', 'platformMspId', 'txId', 'risk', 'lane']) {
+    for (const field of ['status', 'createdBy', 'pendingClaims', 'txId', 'risk', 'lane']) {
       const res = await platform.post('/v1/consignments', {
         consignmentId: `MASS-${field}`,
         originCountry: 'CN',
@@ -32,6 +32,17 @@ describe('writing properties', () => {
       });
       expectProblem(res, 400, new RegExp(`unknown field '${field}'`));
     }
+    // The parts are named by the creator for its counterparts: its own is its own.
+    expectProblem(
+      await platform.post('/v1/consignments', {
+        consignmentId: 'MASS-platformMspId',
+        originCountry: 'CN',
+        destinationCountry: 'FR',
+        platformMspId: 'PlatformBMSP',
+      }),
+      422,
+      "platformMspId PlatformBMSP cannot be named: the consignment's platform is its creator PlatformAMSP",
+    );
     expectProblem(
       await platform.post(
         '/v1/consignments/PROP-1/order',

@@ -1,6 +1,6 @@
 import {
   ConsignmentId,
-  JoinKeys,
+  CreateConsignment,
   MAX_BATCH_OPERATIONS,
   Movement,
   payloadSchemas,
@@ -32,7 +32,7 @@ interface OperationKind {
   operation(consignmentId: string, body: unknown): BatchOperationInput;
 }
 
-const CreateBody = JoinKeys.extend({ consignmentId: ConsignmentId });
+const CreateBody = CreateConsignment.extend({ consignmentId: ConsignmentId });
 
 const submitRecord = (kind: RecordKind, fn: BatchFunction, roles: readonly OrgRole[]): OperationKind => ({
   roles,
@@ -45,8 +45,8 @@ const OPERATIONS: Record<string, OperationKind> = {
     roles: ['platform', 'post', 'express'],
     body: CreateBody,
     operation: (id, body) => {
-      const { consignmentId: _, ...joinKeys } = body as z.infer<typeof CreateBody>;
-      return { fn: 'create', args: [id, JSON.stringify(joinKeys)] };
+      const { consignmentId: _, ...keysAndNames } = body as z.infer<typeof CreateBody>;
+      return { fn: 'create', args: [id, JSON.stringify(keysAndNames)] };
     },
   },
   order: submitRecord('order', 'submitOrder', ['platform']),

@@ -1,6 +1,6 @@
 import {
   Decision,
-  JoinKeys,
+  CreateConsignment,
   ConsignmentId,
   Movement,
   payloadSchemas,
@@ -22,7 +22,7 @@ const RECORD_ROLES: Record<RecordKind, readonly OrgRole[]> = {
 };
 
 const TAGS = ['consignments'];
-const CreateConsignment = JoinKeys.extend({ consignmentId: ConsignmentId.optional() });
+const CreateBody = CreateConsignment.extend({ consignmentId: ConsignmentId.optional() });
 
 /** A write on one consignment: the resource it touches is audited, and the transaction id returned. */
 function consignmentWrite<B extends ZodType>(spec: {
@@ -75,13 +75,13 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
     defineRoute({
       method: 'post',
       path: '/v1/consignments',
-      summary: 'Create a consignment with its join keys',
+      summary: 'Create a consignment with its join keys and the organisations that take part',
       description:
-        "The creator (a platform, post or express carrier) is bound to the consignment. The others bind by the join key of theirs that it names: the platform by an order with the order number, the carrier by logistics with the tracking number, the payment provider by a payment with the payment transaction id (a platform pays its own orders); a key a participant's record fills in (the carrier's waybill names the order) serves as well. Nothing else binds, a declaration included. Order numbers are unique per platform and tracking numbers per carrier. Without a consignmentId the gateway chooses one: derived from the Idempotency-Key when the request has one (a retry names the same consignment), else random.",
+        "The creator (a platform, post or express carrier) takes its own part of the consignment and names the organisations it deals with for the others: platformMspId (a platform), carrierMspId (a post or express carrier), paymentMspId (a payment provider, or the platform itself). A named organisation is bound from creation: it writes its records without any join key, and no other organisation can take its part. A name that is not a registered organisation of that role, or another organisation named for the creator's own part, is refused (422). A part left unnamed is taken by proof of a link, by the join key the consignment holds for it: the platform by an order with the order number, the carrier by logistics with the tracking number, the payment provider by a payment with the payment transaction id (a platform pays its own orders); a key a participant's record fills in (the carrier's waybill names the order) serves as well. Nothing else binds, a declaration included. Join keys are often guessable: name every counterpart you know. Order numbers are unique per platform, tracking numbers per carrier, payment transaction ids per payment provider; a named organisation's key is claimed in its name once it writes its first record. Without a consignmentId the gateway chooses one: derived from the Idempotency-Key when the request has one (a retry names the same consignment), else random.",
       tags: TAGS,
       roles: ['platform', 'post', 'express'],
       query: NoQuery,
-      body: CreateConsignment,
+      body: CreateBody,
       responses: { 201: { description: 'Consignment created', schema: JsonResult } },
       handler: async ({ principal, body, audit }) => {
         const { value, txId } = await service.create(principal, body);

@@ -1,7 +1,7 @@
 import type {
   BatchFunction,
   BatchOutcome,
-  JoinKeys,
+  CreateConsignment,
   NetworkConfig,
   RecordKind,
 } from '@customs-ledger/chaincode';
@@ -32,7 +32,7 @@ const SUBMIT_FUNCTION: Record<RecordKind, string> = {
   declaration: 'consignment:submitDeclaration',
 };
 
-export interface CreateConsignmentInput extends JoinKeys {
+export interface CreateConsignmentInput extends CreateConsignment {
   readonly consignmentId?: string;
 }
 
@@ -55,10 +55,10 @@ export class ConsignmentService {
   ) {}
 
   async create(principal: Principal, input: CreateConsignmentInput): Promise<WriteResult<unknown>> {
-    const { consignmentId = newRecordId('CN', principal.keyedWrite), ...joinKeys } = input;
+    const { consignmentId = newRecordId('CN', principal.keyedWrite), ...keysAndNames } = input;
     const { value, txId } = await this.ledger.submit(principal, 'consignment:create', [
       consignmentId,
-      JSON.stringify(joinKeys),
+      JSON.stringify(keysAndNames),
     ]);
     return { value, txId };
   }

@@ -85,11 +85,16 @@ const SEE_ALL: ReadonlySet<OrgRole> = new Set<OrgRole>(['customs', 'auditor']);
 
 /**
  * Payload fields by which an organisation joins the consignment named in the event: its creator
- * (platform or carrier) and the submitters of its records (platform, payment provider, carrier).
+ * (platform or carrier) and the submitters of its records (platform, payment provider, carrier);
+ * the organisations the creator names for the other parts join with ConsignmentCreated (`named`).
  * Movements can only be recorded by a carrier already bound this way, and decisions are customs';
  * their payloads name no organisation.
  */
 const PARTICIPANT_FIELDS = ['createdBy', 'submittedBy'] as const;
+
+/** The organisations a ConsignmentCreated event names for the parts its creator does not take. */
+const namedIn = (name: string, data: Record<string, unknown>): unknown[] =>
+  name === 'ConsignmentCreated' && isRecord(data.named) ? Object.values(data.named) : [];
 
 /** A return's join key: return ids are unique within their consignment, and neither id holds '/'. */
 const returnKey = (consignmentId: string, returnId: string): string => `${consignmentId}/${returnId}`;
@@ -106,7 +111,8 @@ const RETRY_MAX_MS = 30_000;
  *
  * - customs and auditors see every event;
  * - a trader organisation (platform, payment provider, carrier) sees the events of a consignment
- *   from the event by which it joined it (creating it, or submitting one of its records) on;
+ *   from the event by which it joined it (creating it, being named in its creation, or submitting
+ *   one of its records) on;
  * - a carrier the platform names for a return, not otherwise in the consignment, sees that
  *   return's events from its request (ReturnRequested names it) on, and no other of the consignment;
  * - events that are not about a consignment (party registrations, personal-data access records,
@@ -357,8 +363,7 @@ export class EventHub {
       const position: Position = { block: event.blockNumber, seq, sub: sub ?? 0 };
       const consignmentId = data.consignmentId;
       if (typeof consignmentId === 'string') {
-        for (const field of PARTICIPANT_FIELDS) {
-          const mspId = data[field];
+        for (const mspId of [...PARTICIPANT_FIELDS.map((field) => data[field]), ...namedIn(name, data)]) {
           if (typeof mspId === 'string') await this.joins.join('consignment', consignmentId, mspId, position);
         }
       }
