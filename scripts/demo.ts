@@ -129,6 +129,7 @@ const AUDITOR = 'auditor';
 const PAYMENT = 'payment-operator';
 const orgName = (user: string, fallback: string): string =>
   credentials.find((c) => c.user === user)?.org ?? fallback;
+const mspIdOf = (user: string): string => credentials.find((c) => c.user === user)!.mspId;
 // The cast is whoever this network has: the embedded ledger has every organisation, a Fabric
 // network those of network/network.config.json. Without a payment provider platforms take
 // payments themselves; without an express carrier the post carries everything.
@@ -515,13 +516,25 @@ async function runConsignment(p: Plan): Promise<void> {
     seller: { ...(p.order.seller as object), id: sellerId },
     buyer: { ...(p.order.buyer as object), id: buyerId },
   };
-  // The creator names the join key of each party it deals with: holding it is how the others bind.
-  const createBody = {
-    ...p.create,
-    orderNumber: p.order.orderNumber,
-    trackingNumber: p.logistics.trackingNumber,
-    paymentTransactionId: p.payment.paymentTransactionId,
-  };
+  // The creator names the organisations it deals with, which binds each to its part: a platform
+  // creating at checkout names the carrier it bought the label from and whom the buyer paid (it
+  // knows the order number, not yet the tracking number); a carrier names the platform that booked
+  // it and, from the booking, whom the buyer paid. Their records then bring the keys they issue.
+  const createBody =
+    p.createdBy === p.platform.user
+      ? {
+          ...p.create,
+          orderNumber: p.order.orderNumber,
+          carrierMspId: mspIdOf(p.carrier),
+          paymentMspId: mspIdOf(p.payer),
+        }
+      : {
+          ...p.create,
+          orderNumber: p.order.orderNumber,
+          trackingNumber: p.logistics.trackingNumber,
+          platformMspId: mspIdOf(p.platform.user),
+          paymentMspId: mspIdOf(p.payer),
+        };
 
   const createKey = randomUUID();
   const created = await api.post(p.createdBy, '/v1/consignments', createBody, { idempotencyKey: createKey });
