@@ -6,9 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
-import { parcelToFrance } from '../support/parcel.js';
-import { startTestGateway, type ApiResponse, type TestGateway } from '../support/gateway.js';
+import { eventually, parcelToFrance, startCustomsTestGateway } from '../support/parcel.js';
+import type { ApiResponse, TestGateway } from '../support/gateway.js';
 import { declarationPayload } from '../support/payloads.js';
 
 let t: TestGateway;
@@ -18,27 +17,13 @@ const CARRIER = 'post-operator';
 const RUN = randomBytes(3).toString('hex').toUpperCase();
 
 beforeAll(async () => {
-  t = await startTestGateway();
-  // No random selection: the lanes below follow from the data.
-  const put = await t
-    .as(OFFICER)
-    .post('/v1/customs/rule-set', { ...DEFAULT_RULE_SET, version: 'collect-test-1', randomSelectionRate: 0 });
-  expect(put.status, put.text).toBe(201);
+  t = await startCustomsTestGateway('collect-test-1');
 });
 afterAll(async () => {
   await t?.close();
 });
 
 const parcel = (id: string, paid?: number): Promise<void> => parcelToFrance(t, id, paid);
-
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  const until = Date.now() + 30_000;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > until) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 interface Duty {
   currency: string;

@@ -6,9 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
-import { parcelToFrance } from '../support/parcel.js';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { eventually, parcelToFrance, startCustomsTestGateway } from '../support/parcel.js';
+import type { TestGateway } from '../support/gateway.js';
 
 let t: TestGateway;
 const OFFICER = 'customs-officer';
@@ -25,28 +24,13 @@ interface Access {
 }
 
 beforeAll(async () => {
-  t = await startTestGateway();
-  // No random selection: the lanes below follow from the data.
-  const put = await t
-    .as(OFFICER)
-    .post('/v1/customs/rule-set', { ...DEFAULT_RULE_SET, version: 'reads-test-1', randomSelectionRate: 0 });
-  expect(put.status, put.text).toBe(201);
+  t = await startCustomsTestGateway('reads-test-1');
 });
 afterAll(async () => {
   await t?.close();
 });
 
 const parcel = (id: string, paid?: number): Promise<void> => parcelToFrance(t, id, paid);
-
-/** Polls until the condition holds (the pipeline follows the ledger's events, asynchronously). */
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  const until = Date.now() + 30_000;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > until) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const accessLog = async (id: string, user = 'auditor'): Promise<Access[]> => {
   const res = await t.as(user).get<{ entries: Access[] }>(`/v1/consignments/${id}/access-log`);

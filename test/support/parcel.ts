@@ -1,7 +1,31 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
-import type { TestGateway } from './gateway.js';
+import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
+import { startTestGateway, type TestGateway } from './gateway.js';
 import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from './payloads.js';
+
+/**
+ * A gateway whose customs rule set (`version`, otherwise the default) selects nothing at random, so
+ * that the lanes a test expects follow from its data.
+ */
+export async function startCustomsTestGateway(version: string): Promise<TestGateway> {
+  const t = await startTestGateway();
+  const put = await t
+    .as('customs-officer')
+    .post('/v1/customs/rule-set', { ...DEFAULT_RULE_SET, version, randomSelectionRate: 0 });
+  expect(put.status, put.text).toBe(201);
+  return t;
+}
+
+/** Polls until the condition holds, for 30 s (customs' pipeline follows the ledger's events). */
+export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  const until = Date.now() + 30_000;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > until) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 /**
  * A consignment of Platform A to France, carried by the post, its buyer (a person of its own, so
