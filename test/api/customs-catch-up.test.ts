@@ -10,7 +10,14 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
+import {
+  createPayload,
+  declarationPayload,
+  logisticsPayload,
+  orderPayload,
+  paymentPayload,
+  testKeys,
+} from '../support/payloads.js';
 
 let dataDir: string | undefined;
 let running: TestGateway | undefined;
@@ -46,14 +53,7 @@ it('assesses and releases what was submitted while customs’ gateway was down',
     .as(OFFICER)
     .post('/v1/customs/rule-set', { ...DEFAULT_RULE_SET, version: 'catch-up-1', randomSelectionRate: 0 });
   expect(put.status, put.text).toBe(201);
-  const created = await running.as(PLATFORM).post('/v1/consignments', {
-    consignmentId: id,
-    orderNumber,
-    trackingNumber: `RR${id.replace(/\W/g, '')}FR`,
-    paymentTransactionId: `PAY-${id}`,
-    originCountry: 'CN',
-    destinationCountry: 'FR',
-  });
+  const created = await running.as(PLATFORM).post('/v1/consignments', createPayload(id));
   expect(created.status, created.text).toBe(201);
   await running.close();
 
@@ -66,7 +66,7 @@ it('assesses and releases what was submitted while customs’ gateway was down',
       '/payment',
       { ...paymentPayload(orderNumber, `PAY-${id}`), payer: { name: buyer.name, document } },
     ],
-    ['post-operator', '/logistics', logisticsPayload(orderNumber, `RR${id.replace(/\W/g, '')}FR`)],
+    ['post-operator', '/logistics', logisticsPayload(orderNumber, testKeys(id).trackingNumber)],
     [PLATFORM, '/declaration', declarationPayload()],
   ];
   for (const [user, path, body] of steps) {

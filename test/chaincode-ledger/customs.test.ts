@@ -3,11 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RULE_SET, DEFAULT_TARIFF_SET, type RuleSet } from '@customs-ledger/chaincode';
 import { committedTransactions, openTestNetwork, type TestNetwork } from '../support/network.js';
 import {
+  PERSONAL,
   declarationPayload,
   logisticsPayload,
   orderPayload,
   paymentPayload,
-  PERSONAL,
+  testKeys,
 } from '../support/payloads.js';
 
 /*
@@ -39,13 +40,7 @@ async function parcel(id: string, change: Change = {}): Promise<void> {
   const consignee = { ...base.consignee, name: buyer.name };
   await net.submit('platformA', 'consignment:create', [
     id,
-    JSON.stringify({
-      orderNumber,
-      trackingNumber: `RR${id.replace(/\W/g, '')}FR`,
-      paymentTransactionId: `PAY-${id}`,
-      originCountry: 'CN',
-      destinationCountry: 'FR',
-    }),
+    JSON.stringify({ ...testKeys(id), originCountry: 'CN', destinationCountry: 'FR' }),
   ]);
   await net.submit('platformA', 'consignment:submitOrder', [id], {
     ...base,
@@ -59,7 +54,7 @@ async function parcel(id: string, change: Change = {}): Promise<void> {
     ...change.payment,
   });
   await net.submit('post', 'consignment:submitLogistics', [id], {
-    ...logisticsPayload(orderNumber, `RR${id.replace(/\W/g, '')}FR`),
+    ...logisticsPayload(orderNumber, testKeys(id).trackingNumber),
     consignee,
   });
   if (change.declaration !== null) {

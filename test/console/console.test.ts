@@ -16,7 +16,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { hs256, now, TEST_JWT_SECRET } from '../support/jwt.js';
-import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
+import {
+  createPayload,
+  declarationPayload,
+  logisticsPayload,
+  orderPayload,
+  paymentPayload,
+  testKeys,
+} from '../support/payloads.js';
 import { openingFrame } from '../support/sse.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -70,21 +77,10 @@ async function parcel(id: string, paid: number, destination = 'FR', goodsValue =
     amountPaid: paid,
   };
   const steps: [string, string, unknown][] = [
-    [
-      PLATFORM_A,
-      '',
-      {
-        consignmentId: id,
-        orderNumber,
-        trackingNumber: `RR${id.replace(/\W/g, '')}FR`,
-        paymentTransactionId: `PAY-${id}`,
-        originCountry: 'CN',
-        destinationCountry: destination,
-      },
-    ],
+    [PLATFORM_A, '', createPayload(id, destination)],
     [PLATFORM_A, '/order', { ...base, buyer, lines, goodsValue, amountPaid }],
     ['payment-operator', '/payment', payment],
-    ['post-operator', '/logistics', logisticsPayload(orderNumber, `RR${id.replace(/\W/g, '')}FR`)],
+    ['post-operator', '/logistics', logisticsPayload(orderNumber, testKeys(id).trackingNumber)],
     [
       PLATFORM_A,
       '/declaration',

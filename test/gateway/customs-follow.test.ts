@@ -25,7 +25,13 @@ import { JoinStore } from '../../gateway/src/services/join-store.js';
 import { LedgerClient } from '../../gateway/src/services/ledger-client.js';
 import { openGatewayStore, type GatewayStore } from '../../gateway/src/storage/gateway-store.js';
 import { ledgerWith } from '../support/ledger-with.js';
-import { logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
+import {
+  createPayload,
+  logisticsPayload,
+  orderPayload,
+  paymentPayload,
+  testKeys,
+} from '../support/payloads.js';
 
 let dataDir: string;
 let ledger: EmbeddedLedger;
@@ -102,17 +108,10 @@ async function run(whileRunning: () => Promise<void>, hubLedger: LedgerPort = le
 /** A consignment with order, payment and logistics: complete, so customs assesses it. */
 async function complete(id: string): Promise<void> {
   const orderNumber = `ORD-${id}`;
-  await traders.create(platform, {
-    consignmentId: id,
-    orderNumber,
-    trackingNumber: `RR${id.replace(/\W/g, '')}FR`,
-    paymentTransactionId: `PAY-${id}`,
-    originCountry: 'CN',
-    destinationCountry: 'FR',
-  });
+  await traders.create(platform, createPayload(id));
   await traders.submitRecord(platform, id, 'order', orderPayload(orderNumber));
   await traders.submitRecord(payment, id, 'payment', paymentPayload(orderNumber, `PAY-${id}`));
-  await traders.submitRecord(post, id, 'logistics', logisticsPayload(orderNumber, `RR${id.replace(/\W/g, '')}FR`));
+  await traders.submitRecord(post, id, 'logistics', logisticsPayload(orderNumber, testKeys(id).trackingNumber));
 } // prettier-ignore
 
 const assessed = (id: string): Promise<boolean> =>

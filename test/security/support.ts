@@ -1,6 +1,13 @@
 import { expect } from 'vitest';
 import type { ApiResponse, TestGateway } from '../support/gateway.js';
-import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
+import {
+  createPayload,
+  declarationPayload,
+  logisticsPayload,
+  orderPayload,
+  paymentPayload,
+  testKeys,
+} from '../support/payloads.js';
 
 /*
  * Shared by the OWASP API Security Top 10 (2023) suites in this folder, one file per item that
@@ -21,21 +28,10 @@ export function expectProblem(res: ApiResponse<unknown>, status: number, detail?
 export async function consignmentOfPlatformA(t: TestGateway, id: string): Promise<void> {
   const orderNumber = `ORD-${id}`;
   const steps: [string, string, unknown][] = [
-    [
-      'platforma-operator',
-      '',
-      {
-        consignmentId: id,
-        orderNumber,
-        trackingNumber: `RR${id.replace(/\W/g, '')}FR`,
-        paymentTransactionId: `PAY-${id}`,
-        originCountry: 'CN',
-        destinationCountry: 'FR',
-      },
-    ],
+    ['platforma-operator', '', createPayload(id)],
     ['platforma-operator', '/order', orderPayload(orderNumber)],
-    ['payment-operator', '/payment', paymentPayload(orderNumber, `PAY-${id}`)],
-    ['post-operator', '/logistics', logisticsPayload(orderNumber, `RR${id.replace(/\W/g, '')}FR`)],
+    ['payment-operator', '/payment', paymentPayload(orderNumber, testKeys(id).paymentTransactionId)],
+    ['post-operator', '/logistics', logisticsPayload(orderNumber, testKeys(id).trackingNumber)],
     ['platforma-operator', '/declaration', declarationPayload()],
   ];
   for (const [user, path, body] of steps) {

@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
 import { startTestGateway, type TestGateway } from './gateway.js';
-import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from './payloads.js';
+import {
+  createPayload,
+  declarationPayload,
+  logisticsPayload,
+  orderPayload,
+  paymentPayload,
+  testKeys,
+} from './payloads.js';
 
 /**
  * A gateway whose customs rule set (`version`, otherwise the default) selects nothing at random, so
@@ -35,26 +42,13 @@ export async function eventually<T>(read: () => Promise<T>, done: (value: T) => 
  * with the order, so that the match fails and nothing is released automatically.
  */
 export async function parcelToFrance(t: TestGateway, id: string, paid = 52.8): Promise<void> {
-  const orderNumber = `ORD-${id}`;
-  const trackingNumber = `RR${id.replace(/\W/g, '')}FR`;
-  const paymentTransactionId = `PAY-${id}`;
+  const { orderNumber, trackingNumber, paymentTransactionId } = testKeys(id);
   const document = { type: 'passport', number: `P-${id}`, country: 'FR' };
   const base = orderPayload(orderNumber);
   const buyer = { id: randomBytes(32).toString('hex'), name: base.buyer.name, document };
   const platform = 'platforma-operator';
   const steps: [string, string, unknown][] = [
-    [
-      platform,
-      '',
-      {
-        consignmentId: id,
-        orderNumber,
-        trackingNumber,
-        paymentTransactionId,
-        originCountry: 'CN',
-        destinationCountry: 'FR',
-      },
-    ],
+    [platform, '', createPayload(id)],
     [platform, '/order', { ...base, buyer }],
     [
       'payment-operator',

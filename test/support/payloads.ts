@@ -88,3 +88,17 @@ export function declarationPayload() {
     lines: [{ hsCode: '610910', description: 'Cotton T-shirts', value: 40, currency: 'EUR' }],
   };
 }
+
+/** The join keys of test consignment `id`: its order number, its post's tracking number, its payment. */
+export function testKeys(id: string) {
+  return {
+    orderNumber: `ORD-${id}`,
+    trackingNumber: `RR${id.replace(/\W/g, '')}FR`,
+    paymentTransactionId: `PAY-${id}`,
+  };
+}
+
+/** The create body of test consignment `id` from China to `destination`, naming every part's key. */
+export function createPayload(id: string, destination = 'FR') {
+  return { consignmentId: id, ...testKeys(id), originCountry: 'CN', destinationCountry: destination };
+}
