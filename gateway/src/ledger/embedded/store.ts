@@ -78,6 +78,8 @@ export class LedgerStore {
    * overtake) never caches what it read before that commit.
    */
   private epoch = 0;
+  /** Every sublevel above: reopen opens them again with the store. */
+  private readonly sublevels: Sub[] = [];
   /** A write failed on the disk since the store was opened: reopen it before the next (reopen). */
   private writeFailed = false;
 
@@ -85,8 +87,11 @@ export class LedgerStore {
     readonly db: Level<string, Uint8Array>,
     private readonly cacheBytes: number,
   ) {
-    const sub = (name: string): Sub =>
-      db.sublevel<string, Uint8Array>(name, { keyEncoding: 'utf8', valueEncoding: 'view' });
+    const sub = (name: string): Sub => {
+      const created = db.sublevel<string, Uint8Array>(name, { keyEncoding: 'utf8', valueEncoding: 'view' });
+      this.sublevels.push(created);
+      return created;
+    };
     this.state = sub('state');
     this.metadata = sub('meta');
     this.privateMetadata = sub('pvtmeta');
@@ -161,17 +166,7 @@ export class LedgerStore {
    * lock exclusively, so that no simulation reads the store while it is closed.
    */
   async reopen(): Promise<void> {
-    await reopenStore(this.db, this.db.location, [
-      this.state,
-      this.metadata,
-      this.privateMetadata,
-      this.privateData,
-      this.privateHashes,
-      this.history,
-      this.blocks,
-      this.transactions,
-      this.savepoint,
-    ]);
+    await reopenStore(this.db, this.db.location, this.sublevels);
     for (const cache of this.caches.values()) cache.clear();
     this.ranges.clear();
     this.histories.clear();
