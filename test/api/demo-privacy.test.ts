@@ -32,14 +32,36 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
+/**
+ * The personal values found in a key or value, each with the text around it: should one ever be
+ * found, the failure says which field of which record held it (a block is canonical JSON).
+ */
 function found(haystack: Uint8Array | string): string[] {
-  const bytes = typeof haystack === 'string' ? Buffer.from(haystack) : Buffer.from(haystack);
-  const base64 = bytes.toString('utf8');
-  return personalValues.filter(
-    (value) =>
-      bytes.includes(Buffer.from(value)) ||
-      base64.includes(Buffer.from(value).toString('base64').slice(1, -2)),
-  );
+  const text = typeof haystack === 'string' ? haystack : Buffer.from(haystack).toString('utf8');
+  const hits: string[] = [];
+  for (const value of personalValues) {
+    for (const needle of [value, ...inBase64(value)]) {
+      const at = text.indexOf(needle);
+      if (at >= 0) hits.push(`${value} in …${text.slice(Math.max(0, at - 120), at + needle.length + 120)}…`);
+    }
+  }
+  return hits;
+}
+
+/**
+ * How a value reads inside a longer base64 string, at each of the three byte alignments it can have
+ * there: the base64 of its whole 3-byte groups from that alignment on, which the bytes around it do
+ * not change. Needles shorter than 8 characters (48 bits) are left out: megabytes of signatures and
+ * hashes in base64 would hold them by chance.
+ */
+function inBase64(value: string): string[] {
+  const bytes = Buffer.from(value);
+  return [0, 1, 2]
+    .map((skip) => {
+      const groups = Math.floor((bytes.length - skip) / 3) * 3;
+      return bytes.subarray(skip, skip + groups).toString('base64');
+    })
+    .filter((needle) => needle.length >= 8);
 }
 
 describe('after the demo', () => {
