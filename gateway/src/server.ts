@@ -44,6 +44,29 @@ export async function startGateway(
   logger: Logger = pino({ level: config.logLevel }),
 ): Promise<RunningGateway> {
   await mkdir(join(config.dataDir, 'gateway'), { recursive: true, mode: 0o700 });
+  // What start-up has opened, undone newest first if a later step fails (a port in use, say): an
+  // embedding process, or the next start in it, would otherwise find the stores locked and the
+  // customs pipeline still writing.
+  const undo: (() => unknown)[] = [];
+  try {
+    return await openAndListen(config, logger, undo);
+  } catch (error) {
+    for (const step of undo.reverse()) {
+      await Promise.resolve()
+        .then(step)
+        .catch((closeError: unknown) =>
+          logger.warn({ err: closeError }, 'closing after a failed start failed'),
+        );
+    }
+    throw error;
+  }
+}
+
+async function openAndListen(
+  config: GatewayConfig,
+  logger: Logger,
+  undo: (() => unknown)[],
+): Promise<RunningGateway> {
   /** Set if the ledger's thread stops: the gateway cannot serve until it is restarted. */
   let ledgerStopped = false;
   const { ledger, network, identities, cacheUsage } = await openLedger(
@@ -51,7 +74,9 @@ export async function startGateway(
     logger,
     () => (ledgerStopped = true),
   );
+  undo.push(() => ledger.close());
   const store = await openGatewayStore(gatewayStorePath(config.dataDir));
+  undo.push(() => store.close());
   const metrics = createMetrics({ ledgerCacheUsage: cacheUsage });
   const instrumented = metrics.instrumentLedger(ledger);
   const apiKeys = await ApiKeyStore.open(config.dataDir, network);
@@ -68,13 +93,16 @@ export async function startGateway(
     certificate: auditIdentity.certificate,
     sign: (message) => auditIdentity.sign(message),
   });
+  undo.push(() => auditLog.drain());
   const anchorer = new AuditAnchorer(auditLog, instrumented, auditIdentity, config.auditAnchor, logger);
   // Expired answers are only treated as absent until swept: without it they would stay on disk for good.
   const idempotency = new LevelIdempotencyStore(store, {
     sweepIntervalMs: IDEMPOTENCY_SWEEP_MS,
     firstSweepAfterMs: IDEMPOTENCY_FIRST_SWEEP_MS,
   });
+  undo.push(() => idempotency.close());
   const events = new EventHub(instrumented, network, new JoinStore(store));
+  undo.push(() => events.close());
   await events.start();
   const client = new LedgerClient(instrumented, identities, ledgerClientOptions(config.ledger));
   const customs = new CustomsService(client, network, logger);
@@ -84,6 +112,11 @@ export async function startGateway(
   // Before the first request, so that no request (even a refused one) is what installs them.
   if (customsGateway) await customs.configure();
   const following = customsGateway ? customs.follow(events, new StoredPipelineState(store)) : undefined;
+  // Closing the hub is what ends the pipeline's following.
+  undo.push(async () => {
+    events.close();
+    await following;
+  });
   let ready = false;
   const app = createApp({
     config,
@@ -107,6 +140,7 @@ export async function startGateway(
     server.once('listening', resolve);
     server.once('error', reject);
   });
+  undo.push(() => new Promise((resolve) => server.close(resolve)));
   await anchorer.start();
   ready = true;
   const port = (server.address() as AddressInfo).port;
