@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, parcelToFrance, startCustomsTestGateway } from '../support/parcel.js';
 import type { TestGateway } from '../support/gateway.js';
+import { readSseUntil } from '../support/sse.js';
 
 let t: TestGateway;
 const OFFICER = 'customs-officer';
@@ -166,5 +167,31 @@ describe('a referral answer', () => {
         txId: read.body.access.txId,
       }),
     ]);
+  });
+
+  it('is told to the platform following its events, as the access log would tell it', async () => {
+    const readByCustoms = (e: { event: string; data: Record<string, unknown> }) =>
+      e.event === 'PersonalDataAccessed' &&
+      e.data.subjectId === id &&
+      e.data.recordKind === 'referral_answer';
+    const events = await readSseUntil(t, PLATFORM, (seen) => seen.some(readByCustoms));
+    expect(events.filter(readByCustoms)).toEqual([
+      expect.objectContaining({
+        data: expect.objectContaining({
+          subjectType: 'consignment',
+          mspId: 'CustomsMSP',
+          purpose: 'risk_assessment',
+        }),
+      }),
+    ]);
+    // An organisation not taking part is not.
+    const other = await readSseUntil(
+      t,
+      'platformb-operator',
+      (seen) => seen.some(readByCustoms),
+      undefined,
+      2_000,
+    );
+    expect(other.filter(readByCustoms)).toEqual([]);
   });
 });

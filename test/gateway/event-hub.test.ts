@@ -463,6 +463,7 @@ describe('EventHub with a scripted ledger', () => {
     event(3n, 'f', 'PersonalDataAccessed', { subjectType: 'consignment', subjectId: 'X', mspId: 'PostMSP' }),
     event(3n, '1', 'PartyRegistered', { partyId: tx('9'), registeredBy: 'PlatformAMSP' }),
     event(4n, '2', 'TrustedTraderSet', { partyId: tx('9'), trusted: true }),
+    event(4n, '0', 'PersonalDataAccessed', { subjectType: 'party', subjectId: tx('9'), mspId: 'CustomsMSP' }),
     event(4n, '3', 'PartyFlagged', {}),
   ];
   const payment = principal('payment-operator', 'PaymentMSP', 'payment');
@@ -494,6 +495,9 @@ describe('EventHub with a scripted ledger', () => {
     }
   }
 
+  // The post read the consignment's personal data at 3:f, and customs the party's at 4:0: the
+  // consignment's participants are told, as they may read its access log; the party's registrant
+  // is not, as it may read its own reads only.
   it('within a block, an organisation sees a consignment from the event by which it joined', async () => {
     expect(await view(scripted(block), post)).toEqual([
       '2:c RecordSubmitted',
@@ -501,13 +505,18 @@ describe('EventHub with a scripted ledger', () => {
       '2:e MovementRecorded',
       '3:f PersonalDataAccessed',
     ]);
-    expect(await view(scripted(block), payment)).toEqual(['2:d RecordSubmitted', '2:e MovementRecorded']);
+    expect(await view(scripted(block), payment)).toEqual([
+      '2:d RecordSubmitted',
+      '2:e MovementRecorded',
+      '3:f PersonalDataAccessed',
+    ]);
     expect(await view(scripted(block), platformA)).toEqual([
       '1:a ConsignmentCreated',
       '2:b RecordSubmitted',
       '2:c RecordSubmitted',
       '2:d RecordSubmitted',
       '2:e MovementRecorded',
+      '3:f PersonalDataAccessed',
       '3:1 PartyRegistered',
       '4:2 TrustedTraderSet',
     ]);
@@ -545,6 +554,7 @@ describe('EventHub with a scripted ledger', () => {
     expect(await view(scripted(block), payment, { lastEventId: `2:${tx('b')}` })).toEqual([
       '2:d RecordSubmitted',
       '2:e MovementRecorded',
+      '3:f PersonalDataAccessed',
     ]);
   });
 

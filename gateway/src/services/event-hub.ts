@@ -414,6 +414,12 @@ export class EventHub {
       );
     }
     if (eventName === 'TrustedTraderSet') return joinedBy('party', data.partyId);
+    // A consignment's participants may read its access log (GET …/access-log): the event tells them
+    // as it happens. Not a party's registrants: each sees its own reads only, since another
+    // platform's read would tell it that the person is that platform's customer too.
+    if (eventName === 'PersonalDataAccessed' && data.subjectType === 'consignment') {
+      if (await joinedBy('consignment', data.subjectId)) return true;
+    }
     return ORGANISATION_FIELDS.some((field) => data[field] === mspId);
   }
 }
