@@ -15,7 +15,12 @@ afterAll(async () => {
 interface BatchAnswer {
   succeeded: number;
   failed: number;
-  results: { index: number; status: number; txId?: string; problem?: { detail: string } }[];
+  results: {
+    index: number;
+    status: number;
+    txId?: string;
+    problem?: Record<string, unknown> & { detail: string };
+  }[];
 }
 
 const tracking = (n: number) => `RRBAT${String(n).padStart(4, '0')}CN`;
@@ -94,6 +99,22 @@ describe('POST /v1/batch', () => {
     );
     expect(res.body.results[4]!.problem!.detail).toMatch(/logistics is not allowed for role platform/);
     expect(res.body).toMatchObject({ succeeded: 3, failed: 5 });
+    // Each refusal is the RFC 9457 problem its single request answers, field errors included.
+    for (const r of res.body.results.filter((r) => r.status >= 400)) {
+      expect(r.problem).toMatchObject({ type: 'about:blank', title: expect.any(String), status: r.status });
+    }
+    expect(res.body.results[5]!.problem!.errors).toEqual([
+      expect.objectContaining({ pointer: expect.stringMatching(/^\/consignmentId/) }),
+    ]);
+    const single = await t.as('platforma-operator').post('/v1/consignments', {
+      consignmentId: 'BAT-P3',
+      orderNumber: 'ORD-BAT-P',
+      originCountry: 'CN',
+      destinationCountry: 'FR',
+    });
+    const { instance: _, ...singleProblem } = single.body;
+    expect(res.body.results[1]!.problem).toEqual(singleProblem);
+    expect(single.status).toBe(409);
     const p2 = await t.as('customs-officer').get('/v1/consignments/BAT-P2');
     expect(p2.status).toBe(404);
     const p1 = await t

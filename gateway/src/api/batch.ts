@@ -13,10 +13,10 @@ import type { ZodError, ZodType } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { problemFromLedgerError, statusForRefusal } from '../http/ledger-errors.js';
-import { HttpProblem } from '../http/problem.js';
-import { z } from '../http/openapi.js';
+import { HttpProblem, problemBody, type ProblemBody } from '../http/problem.js';
+import { ProblemSchema, z } from '../http/openapi.js';
 import type { BatchOperationInput, ConsignmentService } from '../services/consignment-service.js';
-import { JsonResult, NoQuery } from './schemas.js';
+import { NoQuery } from './schemas.js';
 
 const MAX_OPERATIONS = 500;
 /**
@@ -73,18 +73,39 @@ const BatchRequest = z.strictObject({
     .max(MAX_OPERATIONS),
 });
 
-interface OperationResult {
-  readonly index: number;
-  readonly status: number;
-  readonly txId?: string;
-  readonly result?: unknown;
-  readonly problem?: { readonly detail: string; readonly errors?: unknown };
-  /**
-   * Seconds after which to send the operation again, when the ledger could not take it now (503,
-   * 504, a conflict). The batch's answer is kept under its Idempotency-Key like any other, so that
-   * what was applied is never applied twice: such operations go again in a new batch, with a new key.
-   */
-  readonly retryAfter?: string;
+const OperationResult = z
+  .object({
+    index: z.number().int(),
+    status: z.number().int(),
+    txId: z.string().optional().openapi({ description: 'The transaction that applied it (201)' }),
+    result: z.unknown().optional().openapi({ description: 'What its single request answers (201)' }),
+    problem: ProblemSchema.optional().openapi({
+      description: 'Why it was not applied: the problem its single request would answer (4xx, 5xx)',
+    }),
+    // The batch's answer is kept under its Idempotency-Key like any other, so that what was applied
+    // is never applied twice: such operations go again in a new batch, with a new key.
+    retryAfter: z.string().optional().openapi({
+      description:
+        'Seconds after which to send it again, when the ledger could not take it now (503, 504, a conflict)',
+    }),
+  })
+  .openapi('BatchOperationResult');
+type OperationResult = Omit<z.infer<typeof OperationResult>, 'problem'> & { readonly problem?: ProblemBody };
+
+const BatchResponse = z.object({
+  succeeded: z.number().int(),
+  failed: z.number().int(),
+  results: z.array(OperationResult),
+});
+
+/** An operation not applied, answered with the problem its single request would answer. */
+function notApplied(index: number, problem: HttpProblem, retryAfter?: string): OperationResult {
+  return {
+    index,
+    status: problem.status,
+    problem: problemBody(problem),
+    ...(retryAfter === undefined ? {} : { retryAfter }),
+  };
 }
 
 /**
@@ -110,7 +131,9 @@ export function batchRoutes(service: ConsignmentService): RouteDefinition[] {
       roles: 'any',
       query: NoQuery,
       body: BatchRequest,
-      responses: { 200: { description: 'One result per operation, in request order', schema: JsonResult } },
+      responses: {
+        200: { description: 'One result per operation, in request order', schema: BatchResponse },
+      },
       handler: async ({ principal, body, audit }) => {
         audit({ resource: `batch/${body.operations.length}` });
         const results = new Array<OperationResult>(body.operations.length);
@@ -147,14 +170,14 @@ export function batchRoutes(service: ConsignmentService): RouteDefinition[] {
             // The longest wait of the round: a conflict's is 0, a ledger that is down asks for more.
             const retryAfter = String(Math.max(...waits));
             for (const op of [...queues.values()].flat()) {
-              results[op.index] = {
-                index: op.index,
-                status: 503,
-                problem: {
-                  detail: 'not tried: the ledger could not take an earlier operation of this batch',
-                },
+              results[op.index] = notApplied(
+                op.index,
+                new HttpProblem(
+                  503,
+                  'not tried: the ledger could not take an earlier operation of this batch',
+                ),
                 retryAfter,
-              };
+              );
             }
             break;
           }
@@ -182,11 +205,7 @@ function prepare(
 ): Prepared | OperationResult {
   const kind = OPERATIONS[opName]!;
   if (!kind.roles.includes(principal.orgRole)) {
-    return {
-      index,
-      status: 403,
-      problem: { detail: `${opName} is not allowed for role ${principal.orgRole}` },
-    };
+    return notApplied(index, new HttpProblem(403, `${opName} is not allowed for role ${principal.orgRole}`));
   }
   const id = ConsignmentId.safeParse(consignmentId);
   if (!id.success) return invalid(index, '/consignmentId', id.error);
@@ -207,7 +226,7 @@ function invalid(index: number, at: string, error: ZodError): OperationResult {
     pointer: [at, ...i.path].join('/'),
     message: i.message,
   }));
-  return { index, status: 400, problem: { detail: `${errors[0]!.pointer}: ${errors[0]!.message}`, errors } };
+  return notApplied(index, new HttpProblem(400, `${errors[0]!.pointer}: ${errors[0]!.message}`, { errors }));
 }
 
 /** The round's operations cut into transactions within the operation and byte limits. */
@@ -252,12 +271,7 @@ async function applyTransaction(
     const problem = error instanceof HttpProblem ? error : problemFromLedgerError(error);
     if (!problem) throw error;
     const retryAfter = problem.options.headers?.['Retry-After'];
-    return operations.map(({ index }) => ({
-      index,
-      status: problem.status,
-      problem: { detail: problem.detail },
-      ...(retryAfter === undefined ? {} : { retryAfter }),
-    }));
+    return operations.map(({ index }) => notApplied(index, problem, retryAfter));
   }
   return outcomes.flatMap((outcome): OperationResult[] => {
     const index = operations[outcome.index]!.index;
@@ -265,7 +279,7 @@ async function applyTransaction(
       case 'applied':
         return [{ index, status: 201, txId, result: outcome.result }];
       case 'refused':
-        return [{ index, status: statusForRefusal(outcome.message), problem: { detail: outcome.message } }];
+        return [notApplied(index, new HttpProblem(statusForRefusal(outcome.message), outcome.message))];
       case 'deferred':
         return [];
     }
