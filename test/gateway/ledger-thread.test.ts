@@ -228,7 +228,12 @@ describe('when the ledger thread stops', () => {
         {
           index: 0,
           status: 503,
-          problem: { detail: 'the ledger is not available; retry later' },
+          problem: {
+            type: 'about:blank',
+            title: 'Service Unavailable',
+            status: 503,
+            detail: 'the ledger is not available; retry later',
+          },
           retryAfter: '2',
         },
       ]);
