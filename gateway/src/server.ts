@@ -81,6 +81,10 @@ async function openAndListen(
   const instrumented = metrics.instrumentLedger(ledger);
   const apiKeys = await ApiKeyStore.open(config.dataDir, network);
   const credentials = await ensureDemoUsers({ dataDir: config.dataDir, network, apiKeys });
+  apiKeys.watch((error) =>
+    logger.error({ err: error }, 'API key file unreadable: keys issued or revoked since are not in effect'),
+  );
+  undo.push(() => apiKeys.close());
   const jwt = config.jwt.secret || config.jwt.jwks ? new JwtVerifier(config.jwt, network) : undefined;
   const authenticator = new BearerAuthenticator(apiKeys, jwt);
   const auditIdentity = await identities.identityFor({
@@ -166,6 +170,7 @@ async function openAndListen(
         await auditLog.drain();
         await anchorer.stopAndAnchor(STOP_ANCHOR_TIMEOUT_MS);
         idempotency.close();
+        apiKeys.close();
         await ledger.close();
         await store.close();
       })()),

@@ -139,6 +139,7 @@ describe('API keys', () => {
       orgRole: 'platform',
       role: 'operator',
       authMethod: 'api-key',
+      apiKeyId: createHash('sha256').update(platformKey).digest('hex').slice(0, 16),
     });
     // The scheme is case-insensitive (RFC 7235).
     expect((await call(`bearer ${platformKey}`)).status).toBe(200);

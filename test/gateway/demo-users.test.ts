@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, unlink } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -92,6 +93,7 @@ describe('demo users', () => {
         orgRole: network.organisations.find((o) => o.mspId === c.mspId)?.role,
         role: c.role,
         authMethod: 'api-key',
+        apiKeyId: createHash('sha256').update(c.apiKey).digest('hex').slice(0, 16),
       })),
     );
   });

@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { z } from '../http/openapi.js';
 import { CLOCK_TOLERANCE_SECONDS } from '../auth/jwt.js';
+import type { Principal } from '../auth/principal.js';
 import type { EventHub } from '../services/event-hub.js';
 import { jsonText } from '../http/json.js';
 import { HttpProblem } from '../http/problem.js';
@@ -19,6 +20,8 @@ export interface EventRoutesOptions {
    * the client reconnects with Last-Event-ID and loses nothing, and the gateway holds no backlog.
    */
   readonly slowClientMs?: number;
+  /** Whether the credential a stream was opened with is still accepted: asked before each event and heartbeat. */
+  readonly stillAccepts: (principal: Principal) => boolean;
 }
 
 /** What a user holding all the streams it may is told to wait before trying again, in seconds. */
@@ -113,7 +116,12 @@ export function eventRoutes(hub: EventHub, options: EventRoutesOptions): RouteDe
           Connection: 'keep-alive',
         });
         res.write(`retry: ${RETRY_MS}\n\n`);
-        const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
+        // A revoked API key's stream delivers nothing more and ends by the next heartbeat at the
+        // latest; its reconnection is refused.
+        const heartbeat = setInterval(() => {
+          if (options.stillAccepts(principal)) res.write(': heartbeat\n\n');
+          else stop();
+        }, heartbeatMs);
         // The token was checked when the stream opened: it must not deliver past the token's expiry.
         // A token valid for longer than a timer can wait ends its stream early; the client resumes.
         const expiry =
@@ -126,6 +134,7 @@ export function eventRoutes(hub: EventHub, options: EventRoutesOptions): RouteDe
           res.write(`id: ${from}\n\n`);
           const events = hub.subscribe(principal, { lastEventId: from, signal: controller.signal });
           for await (const { id, event, data } of events) {
+            if (!options.stillAccepts(principal)) break;
             // JSON has no raw line breaks; the name is the chaincode's, so it is kept to one line too.
             const name = event.replace(/[\r\n]/g, '');
             const frame = `id: ${id}\nevent: ${name}\ndata: ${jsonText(data)}\n\n`;

@@ -1,9 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { unwatchFile, watchFile, type Stats } from 'node:fs';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { NetworkConfig } from '@customs-ledger/chaincode';
+import { lock } from 'proper-lockfile';
 import { unauthorized } from './authenticate.js';
-import type { Principal } from './principal.js';
+import { USER_ROLES, type Principal } from './principal.js';
 
 export interface ApiKeyRecord {
   readonly user: string;
@@ -12,7 +14,25 @@ export interface ApiKeyRecord {
   /** Hex SHA-256 of the key: the key itself is never stored. */
   readonly keyHash: string;
   readonly createdAt: string;
+  /**
+   * When the key was revoked. The record stays: a key issued earlier and presented for registration
+   * again (the demo credentials, at every start) must not come back to life.
+   */
+  readonly revokedAt?: string;
 }
+
+/** A key's public name, for listing and revoking it: the start of its hash, which tells nothing of the key. */
+export function keyIdOf(record: Pick<ApiKeyRecord, 'keyHash'>): string {
+  return record.keyHash.slice(0, 16);
+}
+
+/** Which keys to revoke: one by its id, or every key of a user of an organisation. */
+export type KeySelector = { readonly keyId: string } | { readonly user: string; readonly mspId: string };
+
+/** How long the key file's lock may be held before another process takes it as abandoned. */
+const LOCK_STALE_MS = 10_000;
+/** How often a running gateway looks for keys issued or revoked by `npm run keys`. */
+export const KEY_FILE_POLL_MS = 1_000;
 
 const KEY_PREFIX = 'clk_';
 /** `clk_` and 32 random bytes in base64url (43 characters). */
@@ -62,19 +82,39 @@ function parseRecords(text: string, path: string): ApiKeyRecord[] {
     ) {
       throw new Error(`${path}[${index}] is not a valid API key record`);
     }
-    const { user, mspId, role, keyHash, createdAt } = record as ApiKeyRecord;
-    return { user, mspId, role, keyHash, createdAt };
+    if (record.revokedAt !== undefined && (typeof record.revokedAt !== 'string' || record.revokedAt === '')) {
+      throw new Error(`${path}[${index}].revokedAt must be a time`);
+    }
+    const { user, mspId, role, keyHash, createdAt, revokedAt } = record as ApiKeyRecord;
+    return { user, mspId, role, keyHash, createdAt, ...(revokedAt === undefined ? {} : { revokedAt }) };
   });
+}
+
+/** The key file as it is on disk now, by key hash; empty when there is none yet. */
+async function readKeyFile(path: string): Promise<Map<string, ApiKeyRecord>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    throw error;
+  }
+  return new Map(parseRecords(text, path).map((record) => [record.keyHash, record]));
 }
 
 /**
  * API keys, stored hashed in <dataDir>/gateway/api-keys.json. A presented key is hashed and the hash
  * looked up in a Map: the secret is never compared byte by byte, so the lookup leaks nothing about it.
+ *
+ * The gateway and `npm run keys` (issue, revoke) share the file: every change re-reads it and
+ * rewrites it under a lock, so that neither undoes the other's, and a running gateway picks up the
+ * changes within a second (watch).
  */
 export class ApiKeyStore {
-  private readonly byHash = new Map<string, ApiKeyRecord>();
-  /** Saves run one after another; each writes the whole current set. */
-  private saving: Promise<void> = Promise.resolve();
+  private byHash = new Map<string, ApiKeyRecord>();
+  /** Changes made by this process, one after another (the lock keeps other processes out). */
+  private changing: Promise<unknown> = Promise.resolve();
+  private watching?: () => void;
 
   private constructor(
     readonly path: string,
@@ -83,16 +123,33 @@ export class ApiKeyStore {
 
   static async open(dataDir: string, network: NetworkConfig): Promise<ApiKeyStore> {
     const store = new ApiKeyStore(join(dataDir, 'gateway', 'api-keys.json'), network);
-    let text: string | undefined;
-    try {
-      text = await readFile(store.path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    if (text !== undefined) {
-      for (const record of parseRecords(text, store.path)) store.byHash.set(record.keyHash, record);
-    }
+    await store.reload();
     return store;
+  }
+
+  /** Reads the file again: what `npm run keys` issued or revoked takes effect. */
+  async reload(): Promise<void> {
+    this.byHash = await readKeyFile(this.path);
+  }
+
+  /**
+   * Reloads whenever the file changes, until close. Polled rather than notified: fs.watch misses
+   * changes on network and container file systems. A file that cannot be read keeps the keys as
+   * they were, and `onError` says why.
+   */
+  watch(onError: (error: unknown) => void): void {
+    if (this.watching) return;
+    const changed = (now: Stats, before: Stats): void => {
+      if (now.mtimeMs === before.mtimeMs && now.ino === before.ino) return;
+      this.reload().catch(onError);
+    };
+    watchFile(this.path, { interval: KEY_FILE_POLL_MS, persistent: false }, changed);
+    this.watching = () => unwatchFile(this.path, changed);
+  }
+
+  close(): void {
+    this.watching?.();
+    this.watching = undefined;
   }
 
   /** Issues a key for a user of an organisation; the plaintext is returned once and never kept. */
@@ -104,24 +161,45 @@ export class ApiKeyStore {
 
   /**
    * Records the hash of a key issued earlier (e.g. the demo credentials, when the store was deleted but
-   * the credentials file kept), so it authenticates again.
+   * the credentials file kept), so it authenticates again; a revoked key stays revoked.
    */
   async register(key: string, user: string, mspId: string, role: string): Promise<void> {
     if (!KEY_FORMAT.test(key)) throw new Error('API key must be clk_ followed by 32 bytes in base64url');
-    if (user === '' || role === '') throw new Error('API key user and role must be non-empty');
-    if (!this.network.organisations.some((o) => o.mspId === mspId)) {
-      throw new Error(`unknown organisation ${mspId}: not in the network configuration`);
+    const org = this.network.organisations.find((o) => o.mspId === mspId);
+    if (!org) throw new Error(`unknown organisation ${mspId}: not in the network configuration`);
+    if (user === '') throw new Error('API key user must be non-empty');
+    if (!USER_ROLES[org.role].includes(role)) {
+      throw new Error(
+        `role ${role} is not one of ${mspId}'s user roles (${USER_ROLES[org.role].join(', ')})`,
+      );
     }
     const keyHash = hashKey(key);
-    if (this.byHash.has(keyHash)) return;
-    this.byHash.set(keyHash, { user, mspId, role, keyHash, createdAt: new Date().toISOString() });
-    try {
-      await this.save();
-    } catch (error) {
-      // A key that is not on disk must not work until the next restart only.
-      this.byHash.delete(keyHash);
-      throw error;
-    }
+    await this.change((records) => {
+      if (!records.has(keyHash)) {
+        records.set(keyHash, { user, mspId, role, keyHash, createdAt: new Date().toISOString() });
+      }
+    });
+  }
+
+  /** Revokes the selected keys that are not revoked yet; returns them. */
+  revoke(selector: KeySelector): Promise<ApiKeyRecord[]> {
+    const selected = (r: ApiKeyRecord): boolean =>
+      'keyId' in selector
+        ? keyIdOf(r) === selector.keyId
+        : r.user === selector.user && r.mspId === selector.mspId;
+    return this.change((records) => {
+      const revokedAt = new Date().toISOString();
+      const revoked = [...records.values()]
+        .filter((r) => selected(r) && r.revokedAt === undefined)
+        .map((r) => ({ ...r, revokedAt }));
+      for (const record of revoked) records.set(record.keyHash, record);
+      return revoked;
+    });
+  }
+
+  /** Every key record, revoked ones included, oldest first. */
+  list(): ApiKeyRecord[] {
+    return [...this.byHash.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
   /** The record of a key, or undefined when the key was never issued. */
@@ -136,7 +214,13 @@ export class ApiKeyStore {
     }
     const record = this.find(key);
     if (!record) throw unauthorized('unknown API key');
+    if (record.revokedAt !== undefined) throw unauthorized('this API key was revoked');
     return this.toPrincipal(record);
+  }
+
+  /** Whether the key a principal presented is still accepted: what outlives its request must end otherwise. */
+  accepts(keyId: string): boolean {
+    return [...this.byHash.values()].some((r) => keyIdOf(r) === keyId && r.revokedAt === undefined);
   }
 
   /** A record as a principal, with its organisation's role from the network configuration. */
@@ -153,13 +237,34 @@ export class ApiKeyStore {
       orgRole: org.role,
       role: record.role,
       authMethod: 'api-key',
+      apiKeyId: keyIdOf(record),
     };
   }
 
-  private save(): Promise<void> {
-    const write = (): Promise<void> =>
-      writeFileAtomic(this.path, JSON.stringify([...this.byHash.values()], null, 2) + '\n');
-    this.saving = this.saving.then(write, write);
-    return this.saving;
+  /**
+   * Applies a change to the file as it is now, under its lock, and takes the result as this
+   * process's keys: a key not on disk must not work until the next restart only.
+   */
+  private change<T>(apply: (records: Map<string, ApiKeyRecord>) => T): Promise<T> {
+    const run = async (): Promise<T> => {
+      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+      const release = await lock(this.path, {
+        realpath: false,
+        stale: LOCK_STALE_MS,
+        retries: { retries: 100, minTimeout: 10, maxTimeout: 200 },
+      });
+      try {
+        const records = await readKeyFile(this.path);
+        const outcome = apply(records);
+        await writeFileAtomic(this.path, JSON.stringify([...records.values()], null, 2) + '\n');
+        this.byHash = records;
+        return outcome;
+      } finally {
+        await release();
+      }
+    };
+    const next = this.changing.then(run, run);
+    this.changing = next.catch(() => undefined);
+    return next;
   }
 }

@@ -16,6 +16,11 @@ export function unauthorized(detail: string): HttpProblem {
 export interface Authenticator {
   /** The principal for an Authorization header; rejects with a 401 problem saying what is wrong. */
   authenticate(authorization: string | undefined): Promise<Principal>;
+  /**
+   * Whether the credential a principal presented is still accepted (a revoked API key is not), for
+   * what outlives the request it was checked for: an event stream. A JWT ends at its expiry instead.
+   */
+  stillAccepts(principal: Principal): boolean;
 }
 
 // RFC 6750 b64token: API keys (clk_ + base64url) and compact JWTs (base64url segments) both fit.
@@ -54,6 +59,10 @@ export class BearerAuthenticator implements Authenticator {
       return this.jwt.verify(token);
     }
     return this.apiKeys.authenticate(token);
+  }
+
+  stillAccepts(principal: Principal): boolean {
+    return principal.apiKeyId === undefined || this.apiKeys.accepts(principal.apiKeyId);
   }
 }
 

@@ -49,6 +49,8 @@ export interface Principal {
    * request it was authenticated for, the event stream, must end then.
    */
   readonly expiresAt?: number;
+  /** The API key's id (keyIdOf), for an API key: a revoked key ends the event streams it opened. */
+  readonly apiKeyId?: string;
   /**
    * On a write with an Idempotency-Key, set by the route for the request's handler: the ids of the
    * records the request creates and of the transactions it submits derive from the key.

@@ -129,7 +129,10 @@ export function createApp(deps: AppDependencies): Express {
     v1,
     [
       ...apiRoutes(deps),
-      ...eventRoutes(deps.events, { streamsPerUser: deps.config.eventStreamsPerUser }),
+      ...eventRoutes(deps.events, {
+        streamsPerUser: deps.config.eventStreamsPerUser,
+        stillAccepts: (principal) => deps.authenticator.stillAccepts(principal),
+      }),
       ...auditRoutes(deps.auditLog),
       ...accessLogRoutes(deps),
       ...customsRoutes(deps.customs),

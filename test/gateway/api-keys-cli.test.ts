@@ -1,0 +1,170 @@
+/**
+ * API keys over their life: `npm run keys` (runKeysCli, in-process) issues, lists and revokes them
+ * in the key file a running gateway reads; the gateway takes a change within a second, a revoked
+ * key is refused (401) and its open event stream delivers nothing more and ends; the demo
+ * credentials do not bring a revoked key back at the next start; and changes made side by side by
+ * two stores of the same file (the gateway and the CLI) keep each other's keys.
+ */
+import { readFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseNetworkConfig } from '@customs-ledger/chaincode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiKeyStore } from '../../gateway/src/auth/api-keys.js';
+import { runKeysCli } from '../../gateway/src/cli/api-keys.js';
+import { client, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { eventually } from '../support/parcel.js';
+
+let dataDir: string;
+let t: TestGateway;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'api-keys-cli-'));
+  t = await startTestGateway({}, dataDir);
+});
+afterAll(async () => {
+  await t?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+/** Runs `npm run keys -- …args` on the test gateway's data directory: exit code and output. */
+async function keys(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runKeysCli(
+    args,
+    { ...process.env, DATA_DIR: dataDir },
+    {
+      stdout: (text) => void (stdout += text),
+      stderr: (text) => void (stderr += text),
+    },
+  );
+  return { code, stdout, stderr };
+}
+
+const me = (key: string) => client(t.gateway.url, { Authorization: `Bearer ${key}` }).get('/v1/me');
+
+/** Reads an event stream until it ends (or the timeout): the consignment ids of its events, and whether it ended. */
+async function follow(key: string, until: Promise<unknown>): Promise<{ ids: string[]; ended: boolean }> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 20_000);
+  const response = await fetch(`${t.gateway.url}/v1/events`, {
+    headers: { Authorization: `Bearer ${key}` },
+    signal: controller.signal,
+  });
+  expect(response.status).toBe(200);
+  let text = '';
+  const reading = (async () => {
+    try {
+      for await (const chunk of response.body!) text += Buffer.from(chunk as Uint8Array).toString();
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  await until;
+  const ended = await reading;
+  clearTimeout(timer);
+  const ids = [...text.matchAll(/"consignmentId":"([^"]+)"/g)].map((m) => m[1]!);
+  return { ids, ended };
+}
+
+describe('npm run keys', () => {
+  it('issues a key the running gateway accepts, lists it without the key, and revokes it', async () => {
+    const issued = await keys('issue', '--org', 'PlatformAMSP', '--user', 'alice', '--role', 'operator');
+    expect(issued.code, issued.stderr).toBe(0);
+    const key = issued.stdout.trim();
+    expect(key).toMatch(/^clk_[A-Za-z0-9_-]{43}$/);
+    const accepted = await eventually(
+      () => me(key),
+      (r) => r.status === 200,
+    );
+    expect(accepted.body).toMatchObject({ user: 'alice', mspId: 'PlatformAMSP', role: 'operator' });
+
+    const listed = await keys('list', '--json');
+    const alice = (JSON.parse(listed.stdout) as { id: string; user: string; revokedAt?: string }[]).filter(
+      (r) => r.user === 'alice',
+    );
+    expect(alice).toEqual([expect.objectContaining({ id: expect.stringMatching(/^[0-9a-f]{16}$/) })]);
+    expect(listed.stdout).not.toContain(key);
+    expect(await readFile(join(dataDir, 'gateway', 'api-keys.json'), 'utf8')).not.toContain(key);
+
+    // The stream opened with the key gets the platform's events until the revocation, none after.
+    const platform = t.as('platforma-operator');
+    const create = async (id: string) => {
+      const res = await platform.post('/v1/consignments', {
+        consignmentId: id,
+        originCountry: 'CN',
+        destinationCountry: 'FR',
+      });
+      expect(res.status, res.text).toBe(201);
+    };
+    const stream = follow(
+      key,
+      (async () => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await create('KEYS-BEFORE');
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const revoked = await keys('revoke', alice[0]!.id);
+        expect(revoked.code, revoked.stderr).toBe(0);
+        expect(revoked.stdout).toMatch(new RegExp(`^revoked: ${alice[0]!.id} .* revoked `));
+        const refused = await eventually(
+          () => me(key),
+          (r) => r.status === 401,
+        );
+        expect(refused.body.detail).toBe('this API key was revoked');
+        await create('KEYS-AFTER');
+      })(),
+    );
+    const { ids, ended } = await stream;
+    expect(ids).toContain('KEYS-BEFORE');
+    expect(ids).not.toContain('KEYS-AFTER');
+    expect(ended).toBe(true);
+
+    const again = await keys('revoke', alice[0]!.id);
+    expect(again).toMatchObject({ code: 1, stderr: 'no active key matched: nothing revoked\n' });
+  }, 60_000);
+
+  it('refuses a role the organisation’s users do not have, an unknown organisation and a vague revoke, writing nothing', async () => {
+    const before = await readFile(join(dataDir, 'gateway', 'api-keys.json'), 'utf8');
+    const role = await keys('issue', '--org', 'PlatformAMSP', '--user', 'mallory', '--role', 'officer');
+    expect(role).toMatchObject({ code: 2, stdout: '' });
+    expect(role.stderr).toMatch(/role officer is not one of PlatformAMSP's user roles \(operator\)/);
+    const org = await keys('issue', '--org', 'NopeMSP', '--user', 'mallory', '--role', 'operator');
+    expect(org.stderr).toMatch(/unknown organisation NopeMSP/);
+    expect((await keys('revoke')).code).toBe(2);
+    expect((await keys('revoke', 'abc', '--org', 'PlatformAMSP', '--user', 'x')).code).toBe(2);
+    expect(await readFile(join(dataDir, 'gateway', 'api-keys.json'), 'utf8')).toBe(before);
+  });
+
+  it('keeps a revoked demo key revoked when the next start registers the demo credentials again', async () => {
+    const demoKey = t.gateway.credentials.find((c) => c.user === 'platformb-operator')!.apiKey;
+    const revoked = await keys('revoke', '--org', 'PlatformBMSP', '--user', 'platformb-operator');
+    expect(revoked.code, revoked.stderr).toBe(0);
+    await t.close();
+    t = await startTestGateway({}, dataDir);
+    expect((await me(demoKey)).status).toBe(401);
+    expect((await t.as('platforma-operator').get('/v1/me')).status).toBe(200);
+  });
+});
+
+describe('two stores of one key file', () => {
+  it('keep each other’s keys when they issue side by side', async () => {
+    const network = parseNetworkConfig(JSON.parse(await readFile('config/organisations.json', 'utf8')));
+    const dir = await mkdtemp(join(tmpdir(), 'api-keys-two-'));
+    try {
+      const [a, b] = await Promise.all([ApiKeyStore.open(dir, network), ApiKeyStore.open(dir, network)]);
+      const issued = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          (i % 2 === 0 ? a : b).create(`user-${i}`, 'PostMSP', 'operator'),
+        ),
+      );
+      const reread = await ApiKeyStore.open(dir, network);
+      expect(issued.filter((key) => reread.find(key) === undefined)).toEqual([]);
+      expect(reread.list()).toHaveLength(20);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
