@@ -35,6 +35,8 @@ interface Operation {
   readonly pathParams: string[];
   readonly query: Record<string, Schema>;
   readonly body?: Schema;
+  /** The statuses its document lists. */
+  readonly documented: ReadonlySet<number>;
 }
 interface Request {
   readonly user: string;
@@ -69,6 +71,7 @@ beforeAll(async () => {
         {
           parameters?: { in: string; name: string; schema: Schema }[];
           requestBody?: { content: Record<string, { schema: Schema }> };
+          responses: Record<string, unknown>;
         }
       >
     >;
@@ -84,6 +87,7 @@ beforeAll(async () => {
         (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => [p.name, p.schema]),
       ),
       body: op.requestBody?.content['application/json']?.schema,
+      documented: new Set(Object.keys(op.responses).map(Number)),
     })),
   );
   users = [...t.gateway.credentials.map((c) => c.user), '(none)', '(bad key)'];
@@ -298,6 +302,10 @@ describe('every documented operation, fuzzed from its schema', () => {
           const before = committed;
           committed = await committedSubmissions(t);
           statuses.add(res.status);
+          // A client generated from the document knows every answer it may get.
+          expect(op.documented, `${op.method} ${op.path} answered an undocumented ${res.status}`).toContain(
+            res.status,
+          );
           expect(
             res.status,
             `${op.method} ${r.path}?${r.query} as ${r.user}: ${res.text.slice(0, 300)}`,

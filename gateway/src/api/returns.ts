@@ -155,6 +155,8 @@ export function returnsRoutes(service: ReturnsService): RouteDefinition[] {
       roles: 'any',
       query: PolicyVersionQuery,
       responses: { 200: { description: 'The policy set with who set it and when', schema: JsonResult } },
+      // A version label that names no policy set.
+      problems: [404],
       handler: async ({ principal, query, audit }) => {
         audit({ resource: 'return-policy' });
         return {

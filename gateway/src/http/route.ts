@@ -52,6 +52,11 @@ export interface RouteDefinition<
   readonly body?: B;
   readonly responses: Readonly<Record<number, { readonly description: string; readonly schema?: ZodType }>>;
   /**
+   * Problem statuses only the handler knows it answers (e.g. 404 for a version named in the query);
+   * those that follow from the route's shape are documented anyway (problemStatuses).
+   */
+  readonly problems?: readonly ProblemStatus[];
+  /**
    * The response carries personal data. It is never kept for Idempotency-Key replays: a copy in the
    * gateway's store would outlive an erasure of the data. Each call is its own recorded access.
    */
@@ -272,6 +277,38 @@ function parse(schema: ZodType | undefined, value: unknown, where: string): unkn
   throw new HttpProblem(400, `${first.pointer}: ${first.message}`, { errors });
 }
 
+/** What each problem status means on this API, as the OpenAPI document says it. */
+const PROBLEM_MEANINGS = {
+  400: 'Malformed: the problem names each offending field (JSON pointer)',
+  401: 'No valid API key or JWT',
+  403: "The caller's organisation or user role may not do this",
+  404: 'Does not exist, or is not visible to the caller (the same answer for both)',
+  409: 'Conflicts with the current state (a status that does not allow it, a key already used, a concurrent change: retry) or an Idempotency-Key still in progress',
+  410: 'The personal data asked for was erased; its commitment stays on the ledger',
+  413: 'The body is larger than the limit (BODY_LIMIT)',
+  415: 'The body is not JSON, not UTF-8, or not decompressible',
+  422: 'A business rule refuses it, or the Idempotency-Key was used with another request',
+  429: 'Too many requests or event streams: Retry-After says when to try again',
+  503: 'The ledger or the gateway store cannot serve now: Retry-After says when to try again',
+  504: 'The ledger did not complete the transaction in time; nothing was written: retry',
+} as const;
+export type ProblemStatus = keyof typeof PROBLEM_MEANINGS;
+
+/**
+ * The problems a route may answer: those every route may (validation, authentication, roles, rate,
+ * an unavailable or slow ledger), those its shape brings (a path parameter names what may not be
+ * found; a body may be too large or not JSON; a write may conflict or break a rule; personal data
+ * may be erased), and those its definition adds. The fuzz test holds every answer to this list.
+ */
+function problemStatuses(route: RouteDefinition): ProblemStatus[] {
+  const statuses = new Set<ProblemStatus>([400, 401, 403, 429, 503, 504, ...(route.problems ?? [])]);
+  if (route.path.includes('{')) statuses.add(404);
+  if (route.body) for (const status of [413, 415] as const) statuses.add(status);
+  if (route.method === 'post') for (const status of [409, 422] as const) statuses.add(status);
+  if (route.returnsPersonalData) statuses.add(410);
+  return [...statuses].sort((a, b) => a - b);
+}
+
 function registerOpenApi(route: RouteDefinition): void {
   const responses: RouteConfig['responses'] = {};
   for (const [status, response] of Object.entries(route.responses)) {
@@ -282,9 +319,9 @@ function registerOpenApi(route: RouteDefinition): void {
         }
       : { description: response.description };
   }
-  for (const status of ['400', '401', '403', '429', '503']) {
+  for (const status of problemStatuses(route)) {
     responses[status] ??= {
-      description: 'Problem',
+      description: PROBLEM_MEANINGS[status],
       content: { 'application/problem+json': { schema: ProblemSchema } },
     };
   }
