@@ -41,6 +41,7 @@ export * from './domain/consignment';
 export * from './domain/customs';
 export * from './domain/customs-config';
 export * from './domain/erasure';
+export * from './domain/history';
 export * from './domain/matching';
 export * from './domain/merkle';
 export * from './domain/purposes';

@@ -16,6 +16,7 @@ import {
   unknownConsignment,
 } from '../domain/consignment';
 import { commitPayload } from '../domain/merkle';
+import { nextRecordVersion } from '../domain/history';
 import { assertPurpose } from '../domain/purposes';
 import { assertAllowed, seesEveryOrganisation, type Action } from '../domain/roles';
 import {
@@ -628,6 +629,7 @@ export class ConsignmentContract extends Contract {
         `the ${kind} record of consignment ${id} was submitted by ${previous.submittedBy}; only it may correct the record`,
       );
     }
+    const version = nextRecordVersion(id, kind, previous?.version);
     const collection = traderCollection(caller.mspId, caller.network.customsMspId);
     const commitment = commitPayload(payload, saltSeed);
     await putPrivateJson(ctx, collection, privateKey.record(kind, id), {
@@ -642,7 +644,7 @@ export class ConsignmentContract extends Contract {
       root: commitment.root,
       leafCount: commitment.leafCount,
       submittedAt: txTime(ctx),
-      version: (previous?.version ?? 0) + 1,
+      version,
       txId: ctx.stub.getTxID(),
     };
     await putJson(ctx, recordKey, record);
