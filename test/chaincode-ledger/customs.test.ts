@@ -478,7 +478,7 @@ describe('purpose limitation: what an assessment reads is on the access log', ()
     // The consignment's platform sees them too; the provenance lists each, as written to the seal
     // (customs' peer alone endorses an assessment: it writes no key of its own for them).
     expect((await accessLog('READS-1', 'platformA')).length).toBe(log.length);
-    const history = (await net.evaluate('auditor', 'provenance:history', ['READS-1'])) as {
+    const history = (await net.evaluate('auditor', 'provenance:history', ['READS-1', '{}'])) as {
       entries: { type: string; txId: string; stateKey: { objectType: string }; detail: { record: string } }[];
     };
     const read = history.entries.filter((e) => e.type === 'personal_data_read' && e.txId === officers.txId);

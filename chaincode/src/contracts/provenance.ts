@@ -5,7 +5,8 @@ import type { OrgRole } from '../domain/collections';
 import type { PublicAssessment } from '../domain/customs';
 import { participantsOf } from '../domain/consignment';
 import type { ErasureRecord } from '../domain/erasure';
-import { recordKinds } from '../domain/schemas';
+import { HistoryPageRequest, historyPage } from '../domain/history';
+import { parseJsonWith, recordKinds, type RecordKind } from '../domain/schemas';
 import { accessRecordsOfSealVersion } from './access-records';
 import { loadVisibleConsignment } from './consignment-state';
 import { KeyType, orgKey, readJson, resolveCaller, result, type OrganisationRecord } from './context';
@@ -57,7 +58,7 @@ function sha256Hex(bytes: Uint8Array): string {
 
 @Info({
   title: 'ProvenanceContract',
-  description: "A consignment's full history across every record it has on the public state",
+  description: "A consignment's history across every record it has on the public state, by pages",
 })
 export class ProvenanceContract extends Contract {
   constructor() {
@@ -65,182 +66,219 @@ export class ProvenanceContract extends Contract {
   }
 
   /**
-   * Every version of every record of a consignment, oldest first by transaction time: creation,
-   * each submission and correction of its order, payment, logistics and declaration records,
-   * movements, customs assessments and decisions, referral answers, personal-data accesses and
-   * erasures.
-   * Visible to whoever may see the consignment; holds no personal data (roots and hashes only).
+   * A page of every version of every record of a consignment, oldest first by transaction time
+   * (domain/history.ts): creation, each submission and correction of its order, payment, logistics
+   * and declaration records, movements, customs assessments and decisions, referral answers,
+   * personal-data accesses and erasures; or, with `record`, the versions of that record alone.
+   * pageJson: HistoryPageRequest. Visible to whoever may see the consignment; holds no personal
+   * data (roots and hashes only).
+   *
+   * Fabric lets a page bound what is returned, not all that is read: a key's history comes newest
+   * first and whole (GetHistoryForKey takes no start or page size), and the append-only records
+   * are keyed by transaction id, not time, so no range starts at a cursor. Every page therefore
+   * reads the consignment's keys; what it bounds is the hashing, the organisations' roles, the
+   * answer and the gateway's block look-ups. What is read is bounded where it can be: a record has
+   * at most MAX_RECORD_VERSIONS versions, and a walk of one record reads that record's key alone.
    */
   @Transaction(false)
   @Returns('string')
-  public async history(ctx: Context, consignmentId: string): Promise<string> {
+  public async history(ctx: Context, consignmentId: string, pageJson: string): Promise<string> {
+    const request = parseJsonWith(HistoryPageRequest, 'history page', pageJson);
     const caller = await resolveCaller(ctx);
     const consignment = await loadVisibleConsignment(ctx, caller, consignmentId);
     const id = consignment.consignmentId;
-    const roles = new RoleBook(ctx);
+    const trail = new Trail(ctx);
+    if (request.record === undefined) await gatherAll(ctx, trail, id);
+    else await gatherRecord(ctx, trail, id, request.record);
+    const page = historyPage(id, trail.candidates, request);
     const entries: ProvenanceEntry[] = [];
-    const add = async (
-      type: string,
-      ref: StateKeyRef,
-      written: Written<unknown>,
-      mspId: string,
-      detail: Record<string, unknown>,
-      user?: string,
-    ): Promise<void> => {
-      entries.push({
+    // One at a time, so that each organisation's role is read once.
+    for (const candidate of page.entries) entries.push(await candidate.entry());
+    return result({
+      consignmentId: id,
+      entries,
+      hasMore: page.hasMore,
+      next: page.next,
+    });
+  }
+}
+
+/** An entry as gathered: where it sorts, and how to make it if it is on the page. */
+interface Candidate {
+  readonly at: string;
+  readonly txId: string;
+  readonly entry: () => Promise<ProvenanceEntry>;
+}
+
+/** The entries of a history, each made (hashed, its writer's role read) only if it is on the page. */
+class Trail {
+  readonly candidates: Candidate[] = [];
+  private readonly roles: RoleBook;
+  constructor(ctx: Context) {
+    this.roles = new RoleBook(ctx);
+  }
+
+  add(
+    type: string,
+    ref: StateKeyRef,
+    written: Written<unknown>,
+    mspId: string,
+    detail: Record<string, unknown>,
+    user?: string,
+  ): void {
+    this.candidates.push({
+      at: written.at,
+      txId: written.txId,
+      entry: async () => ({
         type,
         at: written.at,
         txId: written.txId,
-        by: { mspId, role: await roles.of(mspId), ...(user === undefined ? {} : { user }) },
+        by: { mspId, role: await this.roles.of(mspId), ...(user === undefined ? {} : { user }) },
         stateKey: ref,
         valueHash: sha256Hex(written.bytes),
         detail,
-      });
-    };
+      }),
+    });
+  }
+}
 
-    const consignmentRef = { objectType: KeyType.consignment, attributes: [id] };
-    const versions = await versionsOf<ConsignmentRecord>(ctx, consignmentRef);
-    const created = versions[0];
-    if (created) {
-      // The organisations its creator named for the other parts, bound from creation.
-      const named = Object.fromEntries(
-        Object.entries(participantsOf(created.value)).filter(
-          ([, mspId]) => mspId !== undefined && mspId !== created.value.createdBy,
-        ),
-      );
-      await add('created', consignmentRef, created, created.value.createdBy, {
-        status: created.value.status,
-        joinKeys: created.value.joinKeys,
-        ...(Object.keys(named).length > 0 ? { named } : {}),
-      });
-    }
+/** Every version of one record of the consignment. */
+async function gatherRecord(ctx: Context, trail: Trail, id: string, kind: RecordKind): Promise<void> {
+  const ref = { objectType: KeyType.record, attributes: [id, kind] };
+  for (const v of await versionsOf<SubmissionRecord>(ctx, ref)) {
+    trail.add(`${kind}_submitted`, ref, v, v.value.submittedBy, {
+      version: v.value.version,
+      root: v.value.root,
+      leafCount: v.value.leafCount,
+      collection: v.value.collection,
+    });
+  }
+}
 
-    for (const kind of recordKinds) {
-      const ref = { objectType: KeyType.record, attributes: [id, kind] };
-      for (const v of await versionsOf<SubmissionRecord>(ctx, ref)) {
-        await add(`${kind}_submitted`, ref, v, v.value.submittedBy, {
-          version: v.value.version,
-          root: v.value.root,
-          leafCount: v.value.leafCount,
-          collection: v.value.collection,
-        });
-      }
-    }
-
-    for (const m of await appendOnly<MovementRecord>(ctx, KeyType.movement, [id], (m) => m.recordedAt)) {
-      await add(`movement_${m.value.type}`, m.ref, m, m.value.recordedBy, {
-        location: m.value.location,
-        ...(m.value.occurredAt === undefined ? {} : { occurredAt: m.value.occurredAt }),
-        statusBefore: m.value.statusBefore,
-        statusAfter: m.value.statusAfter,
-      });
-    }
-
-    const sealRef = { objectType: KeyType.customsSeal, attributes: [id] };
-    let lastAssessment: number | undefined;
-    const assessmentReads: { read: AccessRecord; version: Written<CustomsSeal> }[] = [];
-    for (const v of await versionsOf<CustomsSeal>(ctx, sealRef)) {
-      // Listed with the other personal-data reads below (access-records.ts).
-      assessmentReads.push(
-        ...accessRecordsOfSealVersion(v.value, v.txId).map((read) => ({ read, version: v })),
-      );
-      const assessment: PublicAssessment | undefined = v.value.assessment;
-      if (assessment === undefined || assessment.number === lastAssessment) continue;
-      lastAssessment = assessment.number;
-      await add('assessed', sealRef, v, v.value.customsMspId, {
-        number: assessment.number,
-        match: assessment.match.result,
-        reasons: assessment.match.reasons,
-        releasable: assessment.releasable,
-        basis: assessment.basis,
-      });
-    }
-
-    for (const d of await appendOnly<DecisionRecord>(ctx, KeyType.decision, [id], (d) => d.decidedAt)) {
-      await add(`decision_${d.value.decision}`, d.ref, d, d.value.decidedBy, {
-        reasonCodes: d.value.reasonCodes,
-        statusBefore: d.value.statusBefore,
-        statusAfter: d.value.statusAfter,
-        automatic: d.value.automatic === true,
-      });
-    }
-
-    for (const a of await appendOnly<ReferralAnswerRecord>(
-      ctx,
-      KeyType.referralAnswer,
-      [id],
-      (a) => a.answeredAt,
-    )) {
-      await add('referral_answered', a.ref, a, a.value.answeredBy, {
-        referralTxId: a.value.referralTxId,
-        root: a.value.root,
-        leafCount: a.value.leafCount,
-      });
-    }
-
-    for (const r of await appendOnly<ReturnRecord>(ctx, KeyType.return, [id], (r) => r.requestedAt)) {
-      for (const v of await versionsOf<ReturnRecord>(ctx, r.ref)) {
-        const by = RETURN_STEP_BY[v.value.step](v.value);
-        await add(`return_${RETURN_STEP_TYPE[v.value.step]}`, r.ref, v, by, returnDetail(v.value));
-      }
-    }
-
-    for (const { read, version } of assessmentReads) {
-      await add(
-        'personal_data_read',
-        sealRef,
-        version,
-        read.mspId,
-        { record: read.recordKind, purpose: read.purpose },
-        read.userId,
-      );
-    }
-    for (const a of await appendOnly<AccessRecord>(ctx, KeyType.access, ['consignment', id], (a) => a.at)) {
-      await add(
-        'personal_data_read',
-        a.ref,
-        a,
-        a.value.mspId,
-        {
-          record: a.value.recordKind,
-          ...(a.value.recordTxId === undefined ? {} : { recordTxId: a.value.recordTxId }),
-          purpose: a.value.purpose,
-          ...(a.value.fields === undefined ? {} : { fields: a.value.fields }),
-        },
-        a.value.userId,
-      );
-    }
-
-    // A mark is rewritten by each erasure of its record: every version is one erasure.
-    for (const m of await appendOnly<ErasureRecord>(
-      ctx,
-      KeyType.erasure,
-      ['consignment', id],
-      (m) => m.txId,
-    )) {
-      for (const v of await versionsOf<ErasureRecord>(ctx, m.ref)) {
-        const step = v.value.erasures.at(-1)!;
-        await add(
-          'personal_data_erased',
-          m.ref,
-          v,
-          step.erasedBy,
-          {
-            record: v.value.recordKind,
-            ...(v.value.recordTxId === undefined ? {} : { recordTxId: v.value.recordTxId }),
-            fields: step.paths,
-            reason: step.reason,
-            ...(step.reference === undefined ? {} : { reference: step.reference }),
-          },
-          step.userId,
-        );
-      }
-    }
-
-    entries.sort((a, b) =>
-      a.at < b.at ? -1 : a.at > b.at ? 1 : a.txId < b.txId ? -1 : a.txId > b.txId ? 1 : 0,
+/** Everything that happened to the consignment, each transaction's entries in this order. */
+async function gatherAll(ctx: Context, trail: Trail, id: string): Promise<void> {
+  const consignmentRef = { objectType: KeyType.consignment, attributes: [id] };
+  const versions = await versionsOf<ConsignmentRecord>(ctx, consignmentRef);
+  const created = versions[0];
+  if (created) {
+    // The organisations its creator named for the other parts, bound from creation.
+    const named = Object.fromEntries(
+      Object.entries(participantsOf(created.value)).filter(
+        ([, mspId]) => mspId !== undefined && mspId !== created.value.createdBy,
+      ),
     );
-    return result({ consignmentId: id, entries });
+    trail.add('created', consignmentRef, created, created.value.createdBy, {
+      status: created.value.status,
+      joinKeys: created.value.joinKeys,
+      ...(Object.keys(named).length > 0 ? { named } : {}),
+    });
+  }
+
+  for (const kind of recordKinds) await gatherRecord(ctx, trail, id, kind);
+
+  for (const m of await appendOnly<MovementRecord>(ctx, KeyType.movement, [id], (m) => m.recordedAt)) {
+    trail.add(`movement_${m.value.type}`, m.ref, m, m.value.recordedBy, {
+      location: m.value.location,
+      ...(m.value.occurredAt === undefined ? {} : { occurredAt: m.value.occurredAt }),
+      statusBefore: m.value.statusBefore,
+      statusAfter: m.value.statusAfter,
+    });
+  }
+
+  const sealRef = { objectType: KeyType.customsSeal, attributes: [id] };
+  let lastAssessment: number | undefined;
+  const assessmentReads: { read: AccessRecord; version: Written<CustomsSeal> }[] = [];
+  for (const v of await versionsOf<CustomsSeal>(ctx, sealRef)) {
+    // Listed with the other personal-data reads below (access-records.ts).
+    assessmentReads.push(
+      ...accessRecordsOfSealVersion(v.value, v.txId).map((read) => ({ read, version: v })),
+    );
+    const assessment: PublicAssessment | undefined = v.value.assessment;
+    if (assessment === undefined || assessment.number === lastAssessment) continue;
+    lastAssessment = assessment.number;
+    trail.add('assessed', sealRef, v, v.value.customsMspId, {
+      number: assessment.number,
+      match: assessment.match.result,
+      reasons: assessment.match.reasons,
+      releasable: assessment.releasable,
+      basis: assessment.basis,
+    });
+  }
+
+  for (const d of await appendOnly<DecisionRecord>(ctx, KeyType.decision, [id], (d) => d.decidedAt)) {
+    trail.add(`decision_${d.value.decision}`, d.ref, d, d.value.decidedBy, {
+      reasonCodes: d.value.reasonCodes,
+      statusBefore: d.value.statusBefore,
+      statusAfter: d.value.statusAfter,
+      automatic: d.value.automatic === true,
+    });
+  }
+
+  for (const a of await appendOnly<ReferralAnswerRecord>(
+    ctx,
+    KeyType.referralAnswer,
+    [id],
+    (a) => a.answeredAt,
+  )) {
+    trail.add('referral_answered', a.ref, a, a.value.answeredBy, {
+      referralTxId: a.value.referralTxId,
+      root: a.value.root,
+      leafCount: a.value.leafCount,
+    });
+  }
+
+  for (const r of await appendOnly<ReturnRecord>(ctx, KeyType.return, [id], (r) => r.requestedAt)) {
+    for (const v of await versionsOf<ReturnRecord>(ctx, r.ref)) {
+      const by = RETURN_STEP_BY[v.value.step](v.value);
+      trail.add(`return_${RETURN_STEP_TYPE[v.value.step]}`, r.ref, v, by, returnDetail(v.value));
+    }
+  }
+
+  for (const { read, version } of assessmentReads) {
+    trail.add(
+      'personal_data_read',
+      sealRef,
+      version,
+      read.mspId,
+      { record: read.recordKind, purpose: read.purpose },
+      read.userId,
+    );
+  }
+  for (const a of await appendOnly<AccessRecord>(ctx, KeyType.access, ['consignment', id], (a) => a.at)) {
+    trail.add(
+      'personal_data_read',
+      a.ref,
+      a,
+      a.value.mspId,
+      {
+        record: a.value.recordKind,
+        ...(a.value.recordTxId === undefined ? {} : { recordTxId: a.value.recordTxId }),
+        purpose: a.value.purpose,
+        ...(a.value.fields === undefined ? {} : { fields: a.value.fields }),
+      },
+      a.value.userId,
+    );
+  }
+
+  // A mark is rewritten by each erasure of its record: every version is one erasure.
+  for (const m of await appendOnly<ErasureRecord>(ctx, KeyType.erasure, ['consignment', id], (m) => m.txId)) {
+    for (const v of await versionsOf<ErasureRecord>(ctx, m.ref)) {
+      const step = v.value.erasures.at(-1)!;
+      trail.add(
+        'personal_data_erased',
+        m.ref,
+        v,
+        step.erasedBy,
+        {
+          record: v.value.recordKind,
+          ...(v.value.recordTxId === undefined ? {} : { recordTxId: v.value.recordTxId }),
+          fields: step.paths,
+          reason: step.reason,
+          ...(step.reference === undefined ? {} : { reference: step.reference }),
+        },
+        step.userId,
+      );
+    }
   }
 }
 

@@ -130,6 +130,8 @@ export const HistoryPageRequest = z.strictObject({
   record: z.enum(recordKinds).optional(),
 });
 export type HistoryPageRequest = z.infer<typeof HistoryPageRequest>;
+/** A page request as a client gives it: the limit may be left to its default. */
+export type HistoryPageInput = z.input<typeof HistoryPageRequest>;
 
 export interface HistoryPage<T> {
   readonly entries: readonly T[];

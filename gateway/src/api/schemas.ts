@@ -1,5 +1,9 @@
 import {
   CONSIGNMENT_ID_PATTERN,
+  HISTORY_CURSOR_MAX_LENGTH,
+  HISTORY_PAGE_LIMIT,
+  MAX_RECORD_VERSIONS,
+  ORG_ROLES,
   PARTY_ID_PATTERN,
   purposeNames,
   recordKinds,
@@ -33,6 +37,65 @@ export const DetailsQuery = z.strictObject({
 });
 
 export const NoQuery = z.strictObject({});
+
+export const HistoryQuery = z.strictObject({
+  limit: NumberParam({
+    min: 1,
+    max: HISTORY_PAGE_LIMIT.max,
+    description: `Entries on the page, ${HISTORY_PAGE_LIMIT.default} when not given`,
+  }).optional(),
+  after: z
+    .string()
+    .max(HISTORY_CURSOR_MAX_LENGTH)
+    .optional()
+    .openapi({ description: 'The `next` of the page before, as it came: the page starts after it' }),
+  record: z
+    .enum(recordKinds)
+    .optional()
+    .openapi({
+      description: `Only the versions of this record (at most ${MAX_RECORD_VERSIONS}, so one page)`,
+    }),
+});
+
+const HistoryEntry = z
+  .object({
+    type: z.string().openapi({
+      description:
+        'created, order_submitted … declaration_submitted, movement_<type>, assessed, decision_<decision>, referral_answered, return_<step>, personal_data_read, personal_data_erased',
+    }),
+    at: z.string().openapi({ format: 'date-time', description: 'The transaction time (its client’s)' }),
+    txId: z.string(),
+    block: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: 'The block holding the transaction; null if the peer asked has none yet' }),
+    by: z.object({
+      mspId: z.string(),
+      role: z.union([z.enum(ORG_ROLES), z.literal('unregistered')]),
+      user: z.string().optional(),
+    }),
+    stateKey: z
+      .object({ objectType: z.string(), attributes: z.array(z.string()) })
+      .openapi({ description: 'The public-state key written (a composite key’s parts)' }),
+    valueHash: z.string().openapi({ description: 'SHA-256 (hex) of the bytes the transaction wrote there' }),
+    detail: z
+      .record(z.string(), z.unknown())
+      .openapi({ description: 'What the entry’s type records; no personal data (roots and hashes only)' }),
+  })
+  .openapi('HistoryEntry');
+
+export const HistoryPage = z
+  .object({
+    consignmentId: z.string(),
+    entries: z.array(HistoryEntry),
+    hasMore: z.boolean().openapi({ description: 'Whether entries follow this page now' }),
+    next: z.string().nullable().openapi({
+      description:
+        'The cursor after the last entry (the request’s own after an empty page; null for an empty history): `after` of the next page, and later of what was appended since',
+    }),
+  })
+  .openapi('HistoryPage', { description: 'A page of a consignment’s provenance, oldest first' });
 
 /**
  * A number in a query string or a path: decimal digits (and a fraction where allowed) only, since

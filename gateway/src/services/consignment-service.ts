@@ -7,6 +7,7 @@ import type {
 } from '@customs-ledger/chaincode';
 import {
   discloseLeaves,
+  HISTORY_PAGE_LIMIT,
   verifyDisclosure,
   purposeAllowed,
   purposesForRole,
@@ -14,6 +15,7 @@ import {
   type DisclosureVerdict as MerkleVerdict,
   type ErasureRecord,
   type HeldLeaf,
+  type HistoryPageInput,
   type ProvenanceEntry,
   type Purpose,
 } from '@customs-ledger/chaincode';
@@ -227,8 +229,7 @@ export class ConsignmentService {
     request: DisclosureClaim,
   ): Promise<DisclosureVerdict & { readonly committed?: RecordCommitment }> {
     const { consignmentId: id, record: kind } = request;
-    const { entries } = await this.history(principal, id);
-    const versions = entries.filter((e) => e.type === `${kind}_submitted`);
+    const versions = await this.recordVersions(principal, id, kind);
     const latest = versions.at(-1);
     if (!latest) throw new HttpProblem(404, `consignment ${id} has no ${kind} record`);
     const chosen = request.txId === undefined ? latest : versions.find((v) => v.txId === request.txId);
@@ -259,36 +260,55 @@ export class ConsignmentService {
   }
 
   /**
-   * Provenance: every version of every record of the consignment as the ledger holds it (who,
-   * with which registered role, which transaction, the hash of what it wrote), in commit order:
-   * by block, then by transaction time within a block.
+   * A page of the consignment's provenance as the ledger holds it (who, with which registered
+   * role, which transaction, the hash of what it wrote), oldest first by transaction time, each
+   * entry with the block that holds its transaction. Pages are the chaincode's: a block number,
+   * known only here, could order a page but not a walk of pages.
    */
-  async history(
-    principal: Principal,
-    id: string,
-  ): Promise<{ consignmentId: string; entries: HistoryEntry[] }> {
-    const trail = await this.ledger.evaluate<{ consignmentId: string; entries: ProvenanceEntry[] }>(
-      principal,
-      'provenance:history',
-      [id],
-    );
+  async history(principal: Principal, id: string, request: HistoryPageInput): Promise<HistoryPageView> {
+    const page = await this.ledger.evaluate<{
+      consignmentId: string;
+      entries: ProvenanceEntry[];
+      hasMore: boolean;
+      next: string | null;
+    }>(principal, 'provenance:history', [id, JSON.stringify(request)]);
     const blocks = await this.ledger.blocksOf(
       principal,
-      trail.entries.map((e) => e.txId),
+      page.entries.map((e) => e.txId),
     );
-    const entries = trail.entries.map((e) => {
+    const entries = page.entries.map((e) => {
       const block = blocks.get(e.txId);
       return { ...e, block: block === undefined ? null : Number(block) };
     });
-    entries.sort(
-      (a, b) => (a.block ?? Infinity) - (b.block ?? Infinity) || (a.at < b.at ? -1 : a.at > b.at ? 1 : 0),
-    );
-    return publicView(principal, 'history', { consignmentId: trail.consignmentId, entries });
+    return publicView(principal, 'history', { ...page, entries });
+  }
+
+  /** Every version of one record of the consignment, oldest first (one page, but for ledgers older than the cap). */
+  private async recordVersions(principal: Principal, id: string, kind: RecordKind): Promise<HistoryEntry[]> {
+    const versions: HistoryEntry[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.history(principal, id, {
+        record: kind,
+        limit: HISTORY_PAGE_LIMIT.max,
+        ...(after === undefined ? {} : { after }),
+      });
+      versions.push(...page.entries);
+      if (!page.hasMore || page.next === null) return versions;
+      after = page.next;
+    }
   }
 }
 
 /** A provenance entry with the block that holds its transaction (null if the peer asked has none yet). */
 export type HistoryEntry = ProvenanceEntry & { readonly block: number | null };
+
+export interface HistoryPageView {
+  readonly consignmentId: string;
+  readonly entries: readonly HistoryEntry[];
+  readonly hasMore: boolean;
+  readonly next: string | null;
+}
 
 /** What a disclosure package claims: a record version's fields, and where the ledger holds it. */
 export interface DisclosureClaim {
