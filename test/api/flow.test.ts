@@ -96,14 +96,16 @@ describe('the whole flow over HTTP', () => {
 
     const history = await t
       .as(CUSTOMS)
-      .get<{ entries: { type: string; block: number | null; by: { role: string } }[] }>(
-        `/v1/consignments/${id}/history`,
-      );
+      .get<{
+        entries: { type: string; at: string; txId: string; block: number | null; by: { role: string } }[];
+      }>(`/v1/consignments/${id}/history`);
     expect(history.status).toBe(200);
-    // Every entry is placed in its block (qscc on Fabric) and names the writer's registered role.
+    // Every entry is placed in its block (qscc on Fabric) and names the writer's registered role,
+    // oldest first by transaction time.
     const blocks = history.body.entries.map((e) => e.block);
     expect(blocks.every((b) => typeof b === 'number')).toBe(true);
-    expect([...blocks].sort((a, b) => a! - b!)).toEqual(blocks);
+    const positions = history.body.entries.map((e) => `${e.at} ${e.txId}`);
+    expect([...positions].sort()).toEqual(positions);
     expect(history.body.entries[0]).toMatchObject({ type: 'created', by: { role: 'platform' } });
     expect(history.body.entries.map((e) => e.type)).toEqual(
       expect.arrayContaining([

@@ -1,6 +1,6 @@
 /**
  * Provenance over HTTP: GET /v1/consignments/{id}/history lists every version of every record of a
- * consignment in commit order, each with its organisation and registered role, transaction, block
+ * consignment in transaction-time order, each with its organisation and registered role, transaction, block
  * and the hash of what it wrote; each entry is then found, byte for byte, in the stored blocks.
  */
 import { randomBytes } from 'node:crypto';
@@ -101,7 +101,7 @@ afterAll(async () => {
 });
 
 describe('GET /v1/consignments/{id}/history', () => {
-  it('lists every record, each version, in commit order', () => {
+  it('lists every record, each version, in transaction-time order', () => {
     // The pipeline may assess more than once as records arrive; each assessment's reads follow it.
     const assessments = new Set(entries.filter((e) => e.type === 'assessed').map((e) => e.txId));
     for (const txId of assessments) {
@@ -145,9 +145,10 @@ describe('GET /v1/consignments/{id}/history', () => {
     const roots = entries.filter((e) => e.type === 'order_submitted').map((e) => e.detail.root);
     expect(roots[0]).not.toBe(roots[1]);
 
+    const positions = entries.map((e) => `${e.at} ${e.txId}`);
+    expect([...positions].sort()).toEqual(positions);
     const blocks = entries.map((e) => e.block);
     expect(blocks.every((b) => typeof b === 'number')).toBe(true);
-    expect([...blocks].sort((a, b) => a! - b!)).toEqual(blocks);
     // Sequential writes each waited for their commit, so each is in a later block than the one before.
     expect(new Set(blocks.slice(0, 6)).size).toBe(6);
   });

@@ -2,11 +2,14 @@
  * OWASP API4:2023 Unrestricted Resource Consumption: bodies are capped (413), each caller is
  * rate limited (429 with Retry-After), and so is each client address for requests without valid
  * credentials, before they reach the audit log; pages and batches have upper bounds (400 past them);
- * each user's open event streams are bounded (429 past them).
+ * each user's open event streams are bounded (429 past them); a consignment's history is read by
+ * pages of at most 500 entries, and none of its records takes more than 100 versions (422 past them).
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HISTORY_PAGE_LIMIT, MAX_RECORD_VERSIONS } from '@customs-ledger/chaincode';
 import { client, startTestGateway, type ApiResponse, type TestGateway } from '../support/gateway.js';
+import { createPayload, orderPayload, testKeys } from '../support/payloads.js';
 import { expectProblem } from './support.js';
 
 const PER_MINUTE = 40;
@@ -262,5 +265,73 @@ describe('event streams', () => {
     expect((await openStream('platforma-operator')).status).toBe(200);
     streams[0]!.abort();
     await expect.poll(async () => (await openStream('platformb-operator')).status).toBe(200);
+  });
+});
+
+describe("a consignment's history", () => {
+  // A probe corrected one record 3,000 times: the history was a 1.5 MB answer, made whole by the
+  // chaincode on every read, by every participant, customs and auditors too.
+  const id = `HIST-${randomBytes(3).toString('hex').toUpperCase()}`;
+  let g: TestGateway;
+
+  beforeAll(async () => {
+    g = await startTestGateway();
+    const created = await g.as('platforma-operator').post('/v1/consignments', createPayload(id));
+    expect(created.status, created.text).toBe(201);
+  });
+  afterAll(async () => {
+    await g?.close();
+  });
+
+  it(`takes at most ${MAX_RECORD_VERSIONS} versions of a record: the next correction is 422 naming the limit, and changes nothing`, async () => {
+    const { orderNumber } = testKeys(id);
+    for (let v = 1; v <= MAX_RECORD_VERSIONS; v++) {
+      const res = await g
+        .as('platforma-operator')
+        .post(`/v1/consignments/${id}/order`, orderPayload(orderNumber, { goodsValue: 10 + v }));
+      expect(res.status, res.text).toBe(201);
+    }
+    const view = async () => (await g.as('platforma-operator').get(`/v1/consignments/${id}`)).text;
+    const history = async () => (await g.as('auditor').get(`/v1/consignments/${id}/history?limit=500`)).text;
+    const [viewBefore, historyBefore] = [await view(), await history()];
+    const refused = await g
+      .as('platforma-operator')
+      .post(`/v1/consignments/${id}/order`, orderPayload(orderNumber, { goodsValue: 9 }));
+    expectProblem(
+      refused,
+      422,
+      `the order record of consignment ${id} has ${MAX_RECORD_VERSIONS} versions, the most a record may have (${MAX_RECORD_VERSIONS}); it takes no further correction`,
+    );
+    expect(await view()).toBe(viewBefore);
+    expect(await history()).toBe(historyBefore);
+    const versions = await g
+      .as('auditor')
+      .get<{ entries: { detail: { version: number } }[]; hasMore: boolean }>(
+        `/v1/consignments/${id}/history?record=order`,
+      );
+    expect(versions.body.entries.map((e) => e.detail.version).at(-1)).toBe(MAX_RECORD_VERSIONS);
+    expect(versions.body.hasMore).toBe(false);
+  });
+
+  it(`is read by pages: ${HISTORY_PAGE_LIMIT.default} entries unless asked, at most ${HISTORY_PAGE_LIMIT.max}`, async () => {
+    const first = await g
+      .as('customs-officer')
+      .get<{ entries: unknown[]; hasMore: boolean; next: string }>(`/v1/consignments/${id}/history`);
+    expect(first.status, first.text).toBe(200);
+    expect(first.body.entries).toHaveLength(HISTORY_PAGE_LIMIT.default);
+    expect(first.body.hasMore).toBe(true);
+    // The creation and a hundred versions: what the first page left is one more page.
+    const rest = await g
+      .as('customs-officer')
+      .get<{ entries: unknown[]; hasMore: boolean }>(
+        `/v1/consignments/${id}/history?after=${first.body.next}`,
+      );
+    expect(rest.body.entries).toHaveLength(MAX_RECORD_VERSIONS + 1 - HISTORY_PAGE_LIMIT.default);
+    expect(rest.body.hasMore).toBe(false);
+    expectProblem(
+      await g.as('customs-officer').get(`/v1/consignments/${id}/history?limit=${HISTORY_PAGE_LIMIT.max + 1}`),
+      400,
+      /limit/,
+    );
   });
 });
