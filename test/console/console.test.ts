@@ -524,6 +524,29 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await page.context().close();
   });
 
+  it('shows a long history a page at a time, the next on Show more', async () => {
+    const id = `UI-LONG-${RUN}`;
+    const created = await t.as(PLATFORM_A).post('/v1/consignments', createPayload(id));
+    expect(created.status, created.text).toBe(201);
+    // The creation and a hundred versions of the order: one entry more than a page.
+    for (let v = 1; v <= 100; v++) {
+      const res = await t
+        .as(PLATFORM_A)
+        .post(`/v1/consignments/${id}/order`, orderPayload(testKeys(id).orderNumber, { goodsValue: v }));
+      expect(res.status, res.text).toBe(201);
+    }
+    const page = await signIn('auditor');
+    await page.goto(`${t.gateway.url}/console/consignments/${id}`);
+    const entries = page.getByTestId('timeline').locator('li');
+    await expect.poll(() => entries.count()).toBe(100);
+    await page.getByRole('button', { name: 'Show more' }).click();
+    await expect.poll(() => entries.count()).toBe(101);
+    expect(await entries.last().innerText()).toMatch(/order submitted by PlatformAMSP/);
+    expect(await page.getByRole('button', { name: 'Show more' }).count()).toBe(0);
+    expectNoScriptErrors(page);
+    await page.context().close();
+  });
+
   it('works on a tablet: the consignment page fits a 820×1180 touch screen', async () => {
     const page = await signIn(OFFICER, {
       viewport: { width: 820, height: 1180 },

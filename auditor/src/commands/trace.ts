@@ -1,3 +1,4 @@
+import { HISTORY_PAGE_LIMIT } from '@customs-ledger/chaincode';
 import type { Command } from 'commander';
 import { checkProvenance, type ClaimedEntry, type ProvenanceReport } from '../checks/provenance.js';
 import type { CommandContext } from '../cli.js';
@@ -11,6 +12,13 @@ interface HistoryEntry extends ClaimedEntry {
   readonly at: string;
   readonly by: { readonly mspId: string; readonly role: string; readonly user?: string };
   readonly detail?: Record<string, unknown>;
+}
+
+/** A page of GET /v1/consignments/{id}/history. */
+interface HistoryPage {
+  readonly entries: HistoryEntry[];
+  readonly hasMore: boolean;
+  readonly next: string | null;
 }
 
 interface TraceOptions extends GatewayOptions {
@@ -50,7 +58,7 @@ async function traceCommand(context: CommandContext, id: string, options: TraceO
   const path = `/v1/consignments/${encodeURIComponent(id)}`;
   const [view, history] = await Promise.all([
     gateway.getOk<ConsignmentView>(path),
-    gateway.getOk<{ consignmentId: string; entries: HistoryEntry[] }>(`${path}/history`),
+    wholeHistory(gateway, path),
   ]);
   const c = view.consignment;
   const reads = history.entries.filter((e) => e.type === 'personal_data_read').length;
@@ -77,6 +85,23 @@ async function traceCommand(context: CommandContext, id: string, options: TraceO
       ...(check === undefined ? [] : blocksVerdict(check, options.checkBlocks!)),
     ],
   };
+}
+
+/** Every entry of the history: an auditor traces all of it, a page of the most the gateway gives at a time. */
+async function wholeHistory(
+  gateway: Awaited<ReturnType<typeof gatewayClient>>,
+  path: string,
+): Promise<{ entries: HistoryEntry[] }> {
+  const entries: HistoryEntry[] = [];
+  let after: string | null = null;
+  do {
+    const page: HistoryPage = await gateway.getOk<HistoryPage>(
+      `${path}/history?limit=${HISTORY_PAGE_LIMIT.max}${after === null ? '' : `&after=${encodeURIComponent(after)}`}`,
+    );
+    entries.push(...page.entries);
+    after = page.hasMore ? page.next : null;
+  } while (after !== null);
+  return { entries };
 }
 
 async function againstBlocks(dataDir: string, entries: readonly HistoryEntry[]): Promise<ProvenanceReport> {

@@ -562,33 +562,65 @@ function AssessmentSection({ id, reloadKey }: { id: string; reloadKey: string })
   );
 }
 
-/** Every version of every record, movement, assessment, decision and personal-data read, in time order. */
+/** A page of GET /v1/consignments/{id}/history. */
+interface HistoryPage {
+  readonly entries: readonly HistoryEntry[];
+  readonly hasMore: boolean;
+  readonly next: string | null;
+}
+
+/**
+ * Every version of every record, movement, assessment, decision and personal-data read, in time
+ * order: the history's first page, and the next ones when asked for.
+ */
 function Timeline({ id, reloadKey }: { id: string; reloadKey: string }) {
   const { api } = useSession();
-  const h = useLoad(
-    (s) => api.get<{ entries: HistoryEntry[] }>(`/v1/consignments/${seg(id)}/history`, s),
-    reloadKey,
-  );
+  const path = `/v1/consignments/${seg(id)}/history`;
+  const h = useLoad((s) => api.get<HistoryPage>(path, s), reloadKey);
+  // Pages after the first, kept with the first page they continue: a reload starts again.
+  const [later, setLater] = useState<{ after: HistoryPage; pages: HistoryPage[] }>();
+  const [moreError, setMoreError] = useState<Error>();
+  const pages = h.data ? [h.data, ...(later?.after === h.data ? later.pages : [])] : [];
+  const last = pages.at(-1);
+  const showMore = async () => {
+    if (!h.data || !last?.next) return;
+    setMoreError(undefined);
+    try {
+      const page = await api.get<HistoryPage>(`${path}?after=${encodeURIComponent(last.next)}`);
+      setLater({ after: h.data, pages: [...pages.slice(1), page] });
+    } catch (error) {
+      setMoreError(error as Error);
+    }
+  };
   return (
     <Section title="Provenance timeline">
-      <ErrorNote error={h.error} />
+      <ErrorNote error={h.error ?? moreError} />
       {h.data ? (
-        <ol className="timeline" data-testid="timeline">
-          {h.data.entries.map((e, i) => (
-            <li key={`${e.txId}-${i}`}>
-              <div className="when">{formatTime(e.at)}</div>
-              <div>
-                <strong>{e.type.replace(/_/g, ' ')}</strong> by {e.by.mspId} ({e.by.role}
-                {e.by.user ? `, ${userName(e.by.user)}` : ''})
-                <div className="muted small">
-                  block {e.block ?? '—'} · tx <Hash value={e.txId} /> · value hash{' '}
-                  <Hash value={e.valueHash} />
-                </div>
-                {e.detail && <div className="small">{summarise(e.detail)}</div>}
-              </div>
-            </li>
-          ))}
-        </ol>
+        <>
+          <ol className="timeline" data-testid="timeline">
+            {pages
+              .flatMap((p) => p.entries)
+              .map((e, i) => (
+                <li key={`${e.txId}-${i}`}>
+                  <div className="when">{formatTime(e.at)}</div>
+                  <div>
+                    <strong>{e.type.replace(/_/g, ' ')}</strong> by {e.by.mspId} ({e.by.role}
+                    {e.by.user ? `, ${userName(e.by.user)}` : ''})
+                    <div className="muted small">
+                      block {e.block ?? '—'} · tx <Hash value={e.txId} /> · value hash{' '}
+                      <Hash value={e.valueHash} />
+                    </div>
+                    {e.detail && <div className="small">{summarise(e.detail)}</div>}
+                  </div>
+                </li>
+              ))}
+          </ol>
+          {last?.hasMore && (
+            <button type="button" onClick={() => void showMore()}>
+              Show more
+            </button>
+          )}
+        </>
       ) : (
         !h.error && <Loading what="the history" />
       )}
