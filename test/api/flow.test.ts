@@ -94,11 +94,9 @@ describe('the whole flow over HTTP', () => {
     expect(auditorView.status).toBe(200);
     expect(auditorView.text).not.toContain(`ORD-${id}`);
 
-    const history = await t
-      .as(CUSTOMS)
-      .get<{
-        entries: { type: string; at: string; txId: string; block: number | null; by: { role: string } }[];
-      }>(`/v1/consignments/${id}/history`);
+    const history = await t.as(CUSTOMS).get<{
+      entries: { type: string; at: string; txId: string; block: number | null; by: { role: string } }[];
+    }>(`/v1/consignments/${id}/history`);
     expect(history.status).toBe(200);
     // Every entry is placed in its block (qscc on Fabric) and names the writer's registered role,
     // oldest first by transaction time.
