@@ -614,3 +614,72 @@ describe('the work queue', () => {
     expect(await queued('STALE-RECORD')).toMatchObject({ releasable: false });
   });
 });
+
+describe('an assessment that failed, recorded by customs', () => {
+  const failure = (id: string, user = 'customsService', report: unknown = REPORT) =>
+    net.submit(user, 'customs:recordAssessmentFailure', [id], undefined, {
+      transientData: { failure: json(report) },
+    });
+  /** An error as the pipeline may meet it, quoting a value of the order. */
+  const REPORT = { cause: 'refused', message: `cannot read ${PERSONAL.street} as a decimal` };
+  const queued = async (id: string) =>
+    (
+      (await net.evaluate('customs', 'customs:workQueue', [JSON.stringify({ limit: 200 })])) as {
+        items: Record<string, unknown>[];
+      }
+    ).items.find((i) => i.consignmentId === id);
+
+  it('puts the consignment in the queue and keeps the service from releasing it until assessed again', async () => {
+    await parcel('FAILED-1');
+    expect(await assess('FAILED-1')).toMatchObject({ releasable: true });
+    const recorded = (await failure('FAILED-1')) as Record<string, unknown>;
+    expect(recorded).toMatchObject({
+      code: 'ASSESSMENT_ERROR',
+      failures: 1,
+      recordedBy: expect.stringContaining('CN=customsService@'),
+    });
+    // Neither the record, nor the queue, nor the seal keeps what the error quoted.
+    expect(JSON.stringify(recorded)).not.toContain(PERSONAL.street);
+    expect(await queued('FAILED-1')).toMatchObject({
+      lane: 'green',
+      releasable: false,
+      reasonCodes: ['ASSESSMENT_FAILED'],
+      assessmentFailed: { code: 'ASSESSMENT_ERROR', failures: 1 },
+    });
+    expect(await explain('FAILED-1')).toMatchObject({ assessmentFailed: { code: 'ASSESSMENT_ERROR' } });
+    expect(await net.outcome(decide('customsService', 'FAILED-1', 'release'))).toMatch(
+      /its assessment failed \(ASSESSMENT_ERROR, transaction [0-9a-f]{64}\); an officer decides/,
+    );
+    // Endorsed by customs alone: its collection and the seal.
+    const txs = await committedTransactions(net.ledger);
+    const tx = txs.find((t) => t.fn === 'customs:recordAssessmentFailure' && t.valid);
+    expect(tx).toBeDefined();
+    // A second failure counts on; an assessment that succeeds takes the failure off.
+    expect(await failure('FAILED-1')).toMatchObject({ failures: 2 });
+    await assess('FAILED-1');
+    expect(await queued('FAILED-1')).toBeUndefined();
+    expect(await explain('FAILED-1')).toMatchObject({ assessmentFailed: null });
+    expect(await net.outcome(decide('customsService', 'FAILED-1', 'release'))).toBe('ok');
+  });
+
+  it('lists a consignment never assessed, and refuses what is not customs’, final or malformed', async () => {
+    await parcel('FAILED-2');
+    await failure('FAILED-2', 'customs', { cause: 'unavailable', message: 'timeout expired' });
+    expect(await queued('FAILED-2')).toMatchObject({
+      lane: null,
+      score: null,
+      assessments: 0,
+      releasable: false,
+      assessmentFailed: { code: 'LEDGER_UNAVAILABLE' },
+    });
+    for (const user of TRADERS) {
+      expect(await net.outcome(failure('FAILED-2', user))).not.toBe('ok');
+    }
+    expect(await net.outcome(failure('FAILED-2', 'customsService', { cause: 'refused' }))).toMatch(
+      /invalid assessment failure/,
+    );
+    await decide('customs', 'FAILED-2', 'release', ['OFFICER_RELEASE']);
+    expect(await net.outcome(failure('FAILED-2'))).toMatch(/records are final, nothing to assess/);
+    expect(await queued('FAILED-2')).toBeUndefined();
+  });
+});

@@ -7,6 +7,7 @@ import {
   declaredValue,
   fileInIndex,
   nextSellerCount,
+  queueItem,
   recentFromIndex,
   reconcileCollections,
   splitIndexKeys,
@@ -16,6 +17,10 @@ import {
   type PublicAssessment,
   type QueueItem,
 } from '../../chaincode/src/domain/customs.js';
+import type {
+  AssessmentFailureRecord,
+  PublicAssessmentFailure,
+} from '../../chaincode/src/domain/assessment-failure.js';
 import { DEFAULT_RULE_SET, DEFAULT_TARIFF_SET } from '../../chaincode/src/domain/customs-config.js';
 import type { DecisionEvent } from '../../chaincode/src/domain/state-machine.js';
 import type {
@@ -420,8 +425,28 @@ describe('automatic decisions', () => {
     currentBasis: assessment.basis,
     decisionsSoFar: 0,
   };
-  it.each<[string, Partial<typeof ok>, string | undefined]>([
+  it.each<[string, Partial<typeof ok> & { failure?: PublicAssessmentFailure }, string | undefined]>([
     ['a releasable, current assessment', {}, undefined],
+    [
+      'a failed assessment since, on the same records',
+      {
+        failure: {
+          code: 'ASSESSMENT_ERROR',
+          failedAt: '2026-11-28T12:05:00Z',
+          txId: 'tx2',
+          basis: assessment.basis,
+        },
+      },
+      'its assessment failed (ASSESSMENT_ERROR, transaction tx2); an officer decides',
+    ],
+    [
+      'a failed assessment and no assessment before it',
+      {
+        assessment: undefined,
+        failure: { code: 'LEDGER_UNAVAILABLE', failedAt: '2026-11-28T12:05:00Z', txId: 'tx2', basis: {} },
+      },
+      'its assessment failed (LEDGER_UNAVAILABLE, transaction tx2); an officer decides',
+    ],
     ['another decision', { decision: 'hold' }, "an automatic decision can only be 'release', not 'hold'"],
     ['no assessment', { assessment: undefined }, 'no assessment to release on'],
     [
@@ -459,7 +484,20 @@ describe('work queue', () => {
     assessedAt: '2026-11-28T10:00:00Z',
     assessments: 1,
     referralAnswers: 0,
+    assessmentFailed: null,
     ...change,
+  });
+  const failure = (id: string, failedAt: string): AssessmentFailureRecord => ({
+    consignmentId: id,
+    destinationCountry: 'FR',
+    code: 'ASSESSMENT_ERROR',
+    reason: 'no CNY rate against EUR valid on 2026-11-28',
+    basis: { order: 1, payment: 1, logistics: 1 },
+    failures: 1,
+    firstFailedAt: failedAt,
+    failedAt,
+    recordedBy: 'customs-service',
+    txId: `tx-${id}`,
   });
   const items = [
     item('C', {
@@ -474,12 +512,16 @@ describe('work queue', () => {
     item('E', { releasable: true, lane: 'green', assessedAt: '2026-11-28T11:58:00Z' }),
     // Releasable, but not released two hours on: the release failed; an officer's now.
     item('F', { releasable: true, lane: 'green' }),
+    // Never assessed: its assessment failed an hour and a half ago.
+    queueItem('arrived', { failure: failure('G', '2026-11-28T10:30:00Z') }),
   ];
   const ids = (filter: Record<string, unknown>) =>
     workQueue(items, filter, '2026-11-28T12:00:00Z').items.map((i) => i.consignmentId);
   it.each<[string, Record<string, unknown>, string[]]>([
-    ['open ones, oldest first', {}, ['C', 'A', 'D', 'F']],
-    ['all', { includeClosed: 'true' }, ['C', 'A', 'B', 'D', 'E', 'F']],
+    ['open ones, oldest first', {}, ['C', 'A', 'D', 'F', 'G']],
+    ['all', { includeClosed: 'true' }, ['C', 'A', 'B', 'D', 'E', 'F', 'G']],
+    ['failed assessments', { reason: 'ASSESSMENT_FAILED' }, ['G']],
+    ['by age since the first failure', { minAgeHours: '1.5' }, ['C', 'A', 'D', 'F', 'G']],
     ['by lane', { lane: 'red' }, ['C']],
     ['by status', { status: 'released' }, ['B']],
     ['by match result', { matchResult: 'fail' }, ['D']],
@@ -493,11 +535,65 @@ describe('work queue', () => {
   it('counts the total before paging and gives each item its age', () => {
     const page = workQueue(items, { limit: 1 }, '2026-11-28T12:00:00Z');
     expect(page).toMatchObject({
-      total: 4,
+      total: 5,
       offset: 0,
       limit: 1,
       items: [{ consignmentId: 'C', ageHours: 4 }],
     });
+  });
+  it('shows a consignment whose assessment failed, never assessed, as failed and not releasable', () => {
+    expect(queueItem('arrived', { failure: failure('G', '2026-11-28T10:30:00Z') })).toEqual({
+      consignmentId: 'G',
+      status: 'arrived',
+      destinationCountry: 'FR',
+      lane: null,
+      score: null,
+      matchResult: null,
+      reasonCodes: ['ASSESSMENT_FAILED'],
+      releasable: false,
+      firstAssessedAt: null,
+      assessedAt: null,
+      assessments: 0,
+      referralAnswers: 0,
+      assessmentFailed: {
+        code: 'ASSESSMENT_ERROR',
+        reason: 'no CNY rate against EUR valid on 2026-11-28',
+        failures: 1,
+        firstFailedAt: '2026-11-28T10:30:00Z',
+        failedAt: '2026-11-28T10:30:00Z',
+      },
+    });
+  });
+  it('keeps a failed re-assessment’s earlier lane, and makes it the officers’ even if that allowed release', () => {
+    const assessment = {
+      consignmentId: 'H',
+      destinationCountry: 'FR',
+      number: 1,
+      firstAssessedAt: '2026-11-28T11:59:00Z',
+      assessedAt: '2026-11-28T11:59:00Z',
+      referralAnswers: 0,
+      releasable: true,
+      blockers: [],
+      match: { result: 'pass' as const, complete: true, reasons: [] },
+      risk: { ruleSetVersion: 'v', lane: 'green' as const, score: 0, reasons: [], selectedAtRandom: false },
+    };
+    const releasable = queueItem('arrived', { assessment, stillReleasable: true });
+    expect(releasable).toMatchObject({ lane: 'green', releasable: true, assessmentFailed: null });
+    const failed = queueItem('arrived', {
+      assessment,
+      stillReleasable: true,
+      failure: failure('H', '2026-11-28T11:59:30Z'),
+    });
+    expect(failed).toMatchObject({
+      lane: 'green',
+      releasable: false,
+      reasonCodes: ['ASSESSMENT_FAILED'],
+      assessmentFailed: { code: 'ASSESSMENT_ERROR' },
+    });
+    // A releasable one a minute old is the service's; a failed one is the officers' at once.
+    const now = '2026-11-28T12:00:00Z';
+    expect(workQueue([releasable], {}, now).items).toEqual([]);
+    expect(workQueue([failed], {}, now).items.map((i) => i.consignmentId)).toEqual(['H']);
   });
   it('refuses a bad filter', () => {
     expect(() => workQueue(items, { lane: 'purple' as never }, '2026-11-28T12:00:00Z')).toThrow();

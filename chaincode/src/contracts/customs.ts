@@ -1,5 +1,11 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 
+import {
+  AssessmentFailureReport,
+  describeAssessmentFailure,
+  nextAssessmentFailure,
+  type AssessmentFailureRecord,
+} from '../domain/assessment-failure';
 import { buyerQuotaKey, countsAgainstYear, fileQuotaEntry, type QuotaEntry } from '../domain/buyer-limits';
 import { canonicalJson, fromBytes } from '../domain/canonical';
 import { customsCollection, customsToCarrierCollection, traderCollection } from '../domain/collections';
@@ -13,6 +19,7 @@ import {
   fileInIndex,
   nextSellerCount,
   QueueFilter,
+  queueItem,
   recentFromIndex,
   ReconciliationFilter,
   reconcileCollections,
@@ -23,7 +30,6 @@ import {
   type CarrierCollection,
   type ConsignmentAssessment,
   type PublicAssessment,
-  type QueueItem,
   type RecordVersions,
   type SplitEntry,
 } from '../domain/customs';
@@ -101,6 +107,8 @@ export const customsKey = {
     version === undefined ? `${kind}~current` : `${kind}~version~${version}`,
   secret: 'secret~customs',
   assessment: (consignmentId: string) => `assessment~${consignmentId}`,
+  /** A failed assessment since the latest that succeeded (AssessmentFailureRecord). */
+  assessmentFailure: (consignmentId: string) => `assessmentfailure~${consignmentId}`,
   seller: (sellerId: string) => `sellerhistory~${sellerId}`,
   split: (mac: string) => `split~${mac}`,
   /** A buyer's purchases of a calendar year counted against the per-buyer limits (QuotaEntry[]). */
@@ -111,6 +119,7 @@ export const customsKey = {
 export type BuyerQuotaFiling = ReturnType<typeof buyerQuotaKey>;
 /** Consignment ids are printable ASCII, so every assessment key sorts below this end. */
 const ASSESSMENTS = { start: 'assessment~', end: 'assessment~\u007f' } as const;
+const ASSESSMENT_FAILURES = { start: 'assessmentfailure~', end: 'assessmentfailure~\u007f' } as const;
 /** Earlier assessments kept in a record for the explanation view. */
 const HISTORY_KEPT = 20;
 /** How long a recorded read of a referral answer lets its reader have the answer (readReferralAnswer). */
@@ -212,6 +221,7 @@ async function refusalOfAutomatic(
   return automaticDecisionRefusal({
     decision,
     assessment: seal?.assessment,
+    ...(seal?.assessmentFailure ? { failure: seal.assessmentFailure } : {}),
     currentBasis: versionsOf(records),
     decisionsSoFar: seal?.decisions ?? 0,
   });
@@ -418,6 +428,8 @@ export class CustomsContract extends Contract {
       ...assessment,
     };
     await putPrivateJson(ctx, customs, customsKey.assessment(id), record);
+    // Assessed: a failure before is no longer the officers' concern. The seal's history keeps it.
+    if (seal.assessmentFailure) await ctx.stub.deletePrivateData(customs, customsKey.assessmentFailure(id));
     await instructCarrier(ctx, caller, consignment, record, previous);
     if (sellerCount !== undefined && sellerCount < SELLER_HISTORY_CAP) {
       await putPrivateJson(ctx, customs, sellerKey, { consignments: nextSellerCount(sellerCount) });
@@ -466,8 +478,9 @@ export class CustomsContract extends Contract {
     // The access records of the reads above, in the seal this transaction writes (access-records.ts).
     // No event of their own: a transaction has one, ConsignmentAssessed, which reaches the same
     // organisations and stands for them (every assessment reads the records its basis lists).
+    const { assessmentFailure: _failedBefore, ...sealBefore } = seal;
     await putJson(ctx, sealKey(ctx, id), {
-      ...seal,
+      ...sealBefore,
       assessment: publicPart,
       assessmentReads: assessmentReads(ctx, caller, now, records),
     } satisfies CustomsSeal);
@@ -479,6 +492,55 @@ export class CustomsContract extends Contract {
       releasable: publicPart.releasable,
     });
     return result({ consignmentId: id, ...publicPart });
+  }
+
+  /**
+   * Records that customs could not assess a consignment that is still open to assessment: customs'
+   * pipeline calls it when customs:assess failed on something other than the records not being
+   * there yet. Transient 'failure' (AssessmentFailureReport: the error as met, which is not kept;
+   * assessment-failure.ts keeps a code and a reason without personal data). The record goes to
+   * customs' collection, where the work queue finds it, and its public trace to the customs seal,
+   * where it keeps customs' service identity from releasing the consignment and tells auditors
+   * that customs knew. A later assessment that succeeds takes both off. Endorsed by customs alone
+   * (its collection, the seal's key-level policy), like the assessment.
+   */
+  @Transaction()
+  @Returns('string')
+  public async recordAssessmentFailure(ctx: Context, consignmentId: string): Promise<string> {
+    const caller = await this.customsCaller(ctx, 'assessConsignment');
+    const customs = customsCollection(caller.network.customsMspId);
+    const consignment = await loadConsignment(ctx, caller, consignmentId);
+    const id = consignment.consignmentId;
+    if (recordsLocked(consignment.status)) {
+      throw new Error(`consignment ${id} is ${consignment.status}: its records are final, nothing to assess`);
+    }
+    const report = parseJsonWith(
+      AssessmentFailureReport,
+      'assessment failure',
+      transientBytes(ctx, 'failure'),
+    );
+    const seal = await readJson<CustomsSeal>(ctx, sealKey(ctx, id));
+    if (!seal) throw new Error(`consignment ${id} has no customs seal; it cannot be assessed`);
+    const records = await listByPartialKey<SubmissionRecord>(ctx, KeyType.record, [id]);
+    const key = customsKey.assessmentFailure(id);
+    const txId = ctx.stub.getTxID();
+    const now = txTime(ctx);
+    const failure = nextAssessmentFailure(await readPrivateJson<AssessmentFailureRecord>(ctx, customs, key), {
+      consignmentId: id,
+      destinationCountry: consignment.joinKeys.destinationCountry,
+      ...describeAssessmentFailure(report),
+      basis: versionsOf(records),
+      failedAt: now,
+      recordedBy: caller.userId,
+      txId,
+    });
+    await putPrivateJson(ctx, customs, key, failure);
+    await putJson(ctx, sealKey(ctx, id), {
+      ...seal,
+      assessmentFailure: { code: failure.code, failedAt: now, txId, basis: failure.basis },
+    } satisfies CustomsSeal);
+    emitEvent(ctx, 'AssessmentFailed', { consignmentId: id, code: failure.code });
+    return result(failure);
   }
 
   /**
@@ -500,6 +562,11 @@ export class CustomsContract extends Contract {
       customsKey.assessment(id),
     );
     if (!record) throw new Error(`consignment ${id} has no assessment record yet`);
+    const failure = await readPrivateJson<AssessmentFailureRecord>(
+      ctx,
+      customsCollection(caller.network.customsMspId),
+      customsKey.assessmentFailure(id),
+    );
     const answers = await listByPartialKey<ReferralAnswerRecord>(ctx, KeyType.referralAnswer, [id]);
     const referralAnswers = await Promise.all(
       answers.map(async (a) => {
@@ -512,7 +579,12 @@ export class CustomsContract extends Contract {
         };
       }),
     );
-    return result({ ...record, status: consignment.status, referralAnswers });
+    return result({
+      ...record,
+      status: consignment.status,
+      referralAnswers,
+      assessmentFailed: failure ?? null,
+    });
   }
 
   /**
@@ -656,29 +728,36 @@ export class CustomsContract extends Contract {
   public async workQueue(ctx: Context, filterJson: string): Promise<string> {
     const caller = await this.customsCaller(ctx, 'readAssessment');
     const filter = parseJsonWith(QueueFilter, 'queue filter', filterJson);
-    const items: QueueItem[] = [];
-    for (const record of await this.assessments(ctx, caller)) {
-      const consignment = await readJson<ConsignmentRecord>(
-        ctx,
-        compositeKey(ctx, KeyType.consignment, [record.consignmentId]),
+    const failures = new Map(
+      (await this.privateRange<AssessmentFailureRecord>(ctx, caller, ASSESSMENT_FAILURES)).map((f) => [
+        f.consignmentId,
+        f,
+      ]),
+    );
+    const status = async (consignmentId: string) =>
+      (await readJson<ConsignmentRecord>(ctx, compositeKey(ctx, KeyType.consignment, [consignmentId])))
+        ?.status;
+    const items = [];
+    for (const assessment of await this.assessments(ctx, caller)) {
+      const now = await status(assessment.consignmentId);
+      if (now === undefined) continue;
+      const failure = failures.get(assessment.consignmentId);
+      failures.delete(assessment.consignmentId);
+      items.push(
+        queueItem(now, {
+          assessment,
+          // Still releasable by the service: a decision or a changed record since makes it the officers'.
+          stillReleasable:
+            assessment.releasable &&
+            (await refusalOfAutomatic(ctx, assessment.consignmentId, 'release')) === undefined,
+          ...(failure ? { failure } : {}),
+        }),
       );
-      if (!consignment) continue;
-      items.push({
-        consignmentId: record.consignmentId,
-        status: consignment.status,
-        destinationCountry: record.destinationCountry,
-        lane: record.risk.lane,
-        score: record.risk.score,
-        matchResult: record.match.result,
-        reasonCodes: [...record.risk.reasons.map((r) => r.code), ...record.blockers],
-        // Still releasable by the service: a decision or a changed record since makes it the officers'.
-        releasable:
-          record.releasable && (await refusalOfAutomatic(ctx, record.consignmentId, 'release')) === undefined,
-        firstAssessedAt: record.firstAssessedAt,
-        assessedAt: record.assessedAt,
-        assessments: record.number,
-        referralAnswers: record.referralAnswers,
-      });
+    }
+    // Never assessed: without these the queue, built from assessments, would not show them at all.
+    for (const failure of failures.values()) {
+      const now = await status(failure.consignmentId);
+      if (now !== undefined) items.push(queueItem(now, { failure }));
     }
     return result(workQueue(items, filter, txTime(ctx)));
   }
@@ -762,11 +841,20 @@ export class CustomsContract extends Contract {
   }
 
   /** Every assessment record, in consignment id order. Private range query: evaluate only. */
-  private async assessments(ctx: Context, caller: Caller): Promise<AssessmentRecord[]> {
-    const out: AssessmentRecord[] = [];
+  private assessments(ctx: Context, caller: Caller): Promise<AssessmentRecord[]> {
+    return this.privateRange<AssessmentRecord>(ctx, caller, ASSESSMENTS);
+  }
+
+  /** The values of a key range of customs' collection, in key order. Private range query: evaluate only. */
+  private async privateRange<T>(
+    ctx: Context,
+    caller: Caller,
+    range: { readonly start: string; readonly end: string },
+  ): Promise<T[]> {
+    const out: T[] = [];
     const collection = customsCollection(caller.network.customsMspId);
-    for await (const kv of ctx.stub.getPrivateDataByRange(collection, ASSESSMENTS.start, ASSESSMENTS.end)) {
-      if (kv.value.length > 0) out.push(fromBytes(kv.value) as AssessmentRecord);
+    for await (const kv of ctx.stub.getPrivateDataByRange(collection, range.start, range.end)) {
+      if (kv.value.length > 0) out.push(fromBytes(kv.value) as T);
     }
     return out;
   }

@@ -1,3 +1,4 @@
+import type { PublicAssessmentFailure } from '../domain/assessment-failure';
 import type { ParticipantSlot, Participants } from '../domain/consignment';
 import type { PublicAssessment } from '../domain/customs';
 import type { ConsignmentStatus, DecisionEvent, MovementEvent } from '../domain/state-machine';
@@ -59,6 +60,8 @@ export interface CustomsSeal {
   readonly status: ConsignmentStatus;
   /** The latest customs assessment's public part (customs:assess writes it). */
   readonly assessment?: PublicAssessment;
+  /** A failure of customs' assessment since the latest one (customs:recordAssessmentFailure). */
+  readonly assessmentFailure?: PublicAssessmentFailure;
   /** Customs decisions on returns of the consignment (returns:decide). */
   readonly returnDecisions?: number;
   readonly lastReturnDecisionTxId?: string;

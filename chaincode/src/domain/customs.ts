@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 
 import { z } from 'zod';
 
+import type { AssessmentFailureRecord, PublicAssessmentFailure } from './assessment-failure';
 import { checkBuyerLimits, type BuyerLimitInput, type BuyerLimitOutcome } from './buyer-limits';
 import { canonicalJson } from './canonical';
 import { checkDeclaration, type DeclarationCheck } from './declaration-check';
@@ -475,12 +476,19 @@ export function sameVersions(a: RecordVersions, b: RecordVersions): boolean {
 export function automaticDecisionRefusal(input: {
   readonly decision: DecisionEvent;
   readonly assessment: PublicAssessment | undefined;
+  /** A failure recorded since the latest assessment (an assessment that succeeds takes it off). */
+  readonly failure?: PublicAssessmentFailure;
   readonly currentBasis: RecordVersions;
   readonly decisionsSoFar: number;
 }): string | undefined {
-  const { assessment } = input;
+  const { assessment, failure } = input;
   if (input.decision !== 'release')
     return `an automatic decision can only be 'release', not '${input.decision}'`;
+  // Checked before the assessment: a parcel customs could not assess is held for an officer, even
+  // one whose earlier assessment of the same records allowed release.
+  if (failure !== undefined) {
+    return `its assessment failed (${failure.code}, transaction ${failure.txId}); an officer decides`;
+  }
   if (assessment === undefined) return 'no assessment to release on';
   if (!assessment.releasable) return `assessment ${assessment.number} does not allow automatic release`;
   if (!sameVersions(assessment.basis, input.currentBasis)) {
@@ -514,7 +522,7 @@ export const QueueFilter = z.strictObject({
   /** A risk reason or release blocker code. */
   reason: ReasonCode.optional(),
   destinationCountry: CountryCode.optional(),
-  /** Waiting at least this long since the first assessment. */
+  /** Waiting at least this long since the first assessment (or first failure, when none succeeded). */
   minAgeHours: z.coerce.number().min(0).max(100_000).optional(),
   /** Also consignments customs no longer has to act on (released, final, or about to be released). */
   includeClosed: z.union([z.boolean(), flag]).optional(),
@@ -527,17 +535,103 @@ export interface QueueItem {
   readonly consignmentId: string;
   readonly status: ConsignmentStatus;
   readonly destinationCountry: string;
-  readonly lane: Lane;
-  readonly score: number;
-  readonly matchResult: MatchResult['result'];
-  /** Risk reason codes, then release blockers. */
+  /** null when no assessment of the consignment has succeeded yet. */
+  readonly lane: Lane | null;
+  readonly score: number | null;
+  readonly matchResult: MatchResult['result'] | null;
+  /** Risk reason codes, then release blockers, then ASSESSMENT_FAILED when the latest try failed. */
   readonly reasonCodes: readonly string[];
   /** Customs' service may still release it: its latest assessment allows it, and nothing changed since. */
   readonly releasable: boolean;
-  readonly firstAssessedAt: string;
-  readonly assessedAt: string;
+  readonly firstAssessedAt: string | null;
+  readonly assessedAt: string | null;
   readonly assessments: number;
   readonly referralAnswers: number;
+  /** The latest assessment failed: what is known of why, with no personal data (assessment-failure.ts). */
+  readonly assessmentFailed: QueueFailure | null;
+}
+
+export type QueueFailure = Pick<
+  AssessmentFailureRecord,
+  'code' | 'reason' | 'failures' | 'firstFailedAt' | 'failedAt'
+>;
+
+/** What the queue shows of an assessment record (the contract's AssessmentRecord). */
+export type QueuedAssessment = Pick<ConsignmentAssessment, 'match' | 'risk' | 'blockers' | 'releasable'> & {
+  readonly consignmentId: string;
+  readonly destinationCountry: string;
+  readonly number: number;
+  readonly firstAssessedAt: string;
+  readonly assessedAt: string;
+  readonly referralAnswers: number;
+};
+
+export const ASSESSMENT_FAILED = 'ASSESSMENT_FAILED';
+
+/**
+ * A consignment's line in the queue, from its latest assessment, its failure since, or both. A
+ * failure makes it the officers' whatever the assessment before it allowed. `stillReleasable`: the
+ * service may still release on the assessment (no decision or record change since).
+ */
+export function queueItem(
+  status: ConsignmentStatus,
+  entry:
+    | {
+        readonly assessment: QueuedAssessment;
+        readonly stillReleasable: boolean;
+        readonly failure?: AssessmentFailureRecord;
+      }
+    | { readonly failure: AssessmentFailureRecord },
+): QueueItem {
+  const { failure } = entry;
+  const assessmentFailed: QueueFailure | null = failure
+    ? {
+        code: failure.code,
+        reason: failure.reason,
+        failures: failure.failures,
+        firstFailedAt: failure.firstFailedAt,
+        failedAt: failure.failedAt,
+      }
+    : null;
+  const failed = failure ? [ASSESSMENT_FAILED] : [];
+  if (!('assessment' in entry)) {
+    return {
+      consignmentId: entry.failure.consignmentId,
+      status,
+      destinationCountry: entry.failure.destinationCountry,
+      lane: null,
+      score: null,
+      matchResult: null,
+      reasonCodes: failed,
+      releasable: false,
+      firstAssessedAt: null,
+      assessedAt: null,
+      assessments: 0,
+      referralAnswers: 0,
+      assessmentFailed,
+    };
+  }
+  const { assessment } = entry;
+  return {
+    consignmentId: assessment.consignmentId,
+    status,
+    destinationCountry: assessment.destinationCountry,
+    lane: assessment.risk.lane,
+    score: assessment.risk.score,
+    matchResult: assessment.match.result,
+    reasonCodes: [...assessment.risk.reasons.map((r) => r.code), ...assessment.blockers, ...failed],
+    releasable: assessment.releasable && entry.stillReleasable && failure === undefined,
+    firstAssessedAt: assessment.firstAssessedAt,
+    assessedAt: assessment.assessedAt,
+    assessments: assessment.number,
+    referralAnswers: assessment.referralAnswers,
+    assessmentFailed,
+  };
+}
+
+/** Since when a consignment waits: its first assessment, or its first failure when none succeeded. */
+function waitingSince(item: QueueItem): string {
+  return item.firstAssessedAt ?? item.assessmentFailed?.firstFailedAt ?? '';
 }
 
 export interface QueuePage {
@@ -566,7 +660,7 @@ export function workQueue(
   const f = QueueFilter.parse(filter);
   const open = (i: QueueItem) =>
     openStatuses.includes(i.status) &&
-    !(i.releasable && hoursBetween(i.assessedAt, now) < AUTOMATIC_RELEASE_HOURS);
+    !(i.releasable && i.assessedAt !== null && hoursBetween(i.assessedAt, now) < AUTOMATIC_RELEASE_HOURS);
   const matching = items
     .filter((i) => f.includeClosed === true || f.status !== undefined || open(i))
     .filter((i) => f.status === undefined || i.status === f.status)
@@ -574,10 +668,10 @@ export function workQueue(
     .filter((i) => f.matchResult === undefined || i.matchResult === f.matchResult)
     .filter((i) => f.reason === undefined || i.reasonCodes.includes(f.reason))
     .filter((i) => f.destinationCountry === undefined || i.destinationCountry === f.destinationCountry)
-    .filter((i) => f.minAgeHours === undefined || hoursBetween(i.firstAssessedAt, now) >= f.minAgeHours)
+    .filter((i) => f.minAgeHours === undefined || hoursBetween(waitingSince(i), now) >= f.minAgeHours)
     .sort((a, b) =>
-      a.firstAssessedAt !== b.firstAssessedAt
-        ? a.firstAssessedAt < b.firstAssessedAt
+      waitingSince(a) !== waitingSince(b)
+        ? waitingSince(a) < waitingSince(b)
           ? -1
           : 1
         : a.consignmentId < b.consignmentId
@@ -590,7 +684,7 @@ export function workQueue(
     limit: f.limit,
     items: matching
       .slice(f.offset, f.offset + f.limit)
-      .map((i) => ({ ...i, ageHours: hoursBetween(i.firstAssessedAt, now) })),
+      .map((i) => ({ ...i, ageHours: hoursBetween(waitingSince(i), now) })),
   };
 }
 
