@@ -109,7 +109,7 @@ async function openAndListen(
   undo.push(() => events.close());
   await events.start();
   const client = new LedgerClient(instrumented, identities, ledgerClientOptions(config.ledger));
-  const customs = new CustomsService(client, network, logger);
+  const customs = new CustomsService(client, network, logger, metrics);
   // Automatic assessment and release act as customs' service identity: only customs' own gateway
   // holds it (on Fabric, another organisation's gateway has no customs credentials).
   const customsGateway = config.gatewayMspId === network.customsMspId;

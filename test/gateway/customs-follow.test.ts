@@ -17,6 +17,7 @@ import type { EmbeddedLedger } from '../../gateway/src/ledger/embedded/embedded-
 import { openEmbeddedNetwork } from '../../gateway/src/ledger/embedded/network.js';
 import { EnrollingIdentityProvider } from '../../gateway/src/ledger/identities.js';
 import { GatewayError, GrpcStatus, type LedgerPort } from '../../gateway/src/ledger/port.js';
+import { createMetrics } from '../../gateway/src/observability/metrics.js';
 import { ConsignmentService } from '../../gateway/src/services/consignment-service.js';
 import { StoredPipelineState } from '../../gateway/src/services/customs-pipeline-state.js';
 import { CustomsService } from '../../gateway/src/services/customs-service.js';
@@ -42,8 +43,15 @@ let traders: ConsignmentService;
 let state: StoredPipelineState;
 /** The transaction id of the ledger's first event: the ledger the kept state is of. */
 let origin: string;
-/** While shut, customs' own ledger calls fail as they do when its peer is down. */
-const door = { shut: false };
+/**
+ * While shut, customs' own ledger calls fail as they do when its peer is down; with `only`, just
+ * that transaction's (an assessment that times out every time, while everything else goes through).
+ */
+const door: { shut: boolean; only?: string } = { shut: false };
+const refused = (name: string) => door.shut && (door.only === undefined || door.only === name);
+/** What customs' pipeline logged, and the metrics it counted on. */
+const logs: Record<string, unknown>[] = [];
+const metrics = createMetrics();
 
 const principal = (mspId: string, orgRole: Principal['orgRole'], role = 'operator'): Principal => ({
   user: `${role}-${mspId}`,
@@ -74,13 +82,14 @@ beforeAll(async () => {
   const unavailable = () =>
     new GatewayError(GrpcStatus.UNAVAILABLE, 'failed to find any endorsing peers for org(s): CustomsMSP');
   const customsLedger = ledgerWith(ledger, {
-    submit: (...args) => (door.shut ? Promise.reject(unavailable()) : ledger.submit(...args)),
-    evaluate: (...args) => (door.shut ? Promise.reject(unavailable()) : ledger.evaluate(...args)),
+    submit: (...args) => (refused(args[1]) ? Promise.reject(unavailable()) : ledger.submit(...args)),
+    evaluate: (...args) => (refused(args[1]) ? Promise.reject(unavailable()) : ledger.evaluate(...args)),
   });
   customs = new CustomsService(
     new LedgerClient(customsLedger, identities),
     network,
-    pino({ level: 'silent' }),
+    pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) }),
+    metrics,
   );
   await customs.configure();
   // Every parcel waits for an officer: an automatic release would not change what is tested.
@@ -208,4 +217,46 @@ describe('customs’ automatic pipeline', () => {
     }, failingOnce);
     expect(failures).toBe(1);
   });
+
+  it('records for the officers a consignment whose assessment the ledger never takes, and keeps trying', async () => {
+    const queued = async () =>
+      (
+        (await customs.workQueue(officer, { limit: 200 })) as {
+          items: { consignmentId: string; releasable: boolean; assessmentFailed: unknown }[];
+        }
+      ).items.find((i) => i.consignmentId === 'FOLLOW-6');
+    await run(async () => {
+      Object.assign(door, { shut: true, only: 'customs:assess' });
+      try {
+        await complete('FOLLOW-6');
+        // Five tries, 1 + 2 + 4 + 8 s apart: then on the ledger, for the officers.
+        await vi.waitFor(
+          async () =>
+            expect(await queued()).toMatchObject({
+              releasable: false,
+              assessmentFailed: { code: 'LEDGER_UNAVAILABLE', failures: 1 },
+            }),
+          { timeout: 30_000, interval: 250 },
+        );
+        expect(logs).toContainEqual(
+          expect.objectContaining({ level: 50, consignmentId: 'FOLLOW-6', code: 'LEDGER_UNAVAILABLE' }),
+        );
+        expect(await metrics.render()).toMatch(
+          /^customs_assessment_failures_total\{code="LEDGER_UNAVAILABLE"\} 1$/m,
+        );
+        // Still on the stored list: it is tried again, whatever a stop would interrupt.
+        expect((await state.load(origin)).pending).toEqual(['FOLLOW-6']);
+      } finally {
+        Object.assign(door, { shut: false, only: undefined });
+      }
+      // A corrected order brings it forward: assessed, which takes the failure off.
+      await traders.submitRecord(platform, 'FOLLOW-6', 'order', orderPayload('ORD-FOLLOW-6'));
+      await vi.waitFor(async () => expect(await queued()).toMatchObject({ assessmentFailed: null }), {
+        timeout: 10_000,
+      });
+      await vi.waitFor(async () => expect((await state.load(origin)).pending).toEqual([]), {
+        timeout: 10_000,
+      });
+    });
+  }, 60_000);
 });

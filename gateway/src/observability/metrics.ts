@@ -1,5 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AssessmentFailureCode } from '@customs-ledger/chaincode';
 import type { CacheUsage } from '../ledger/embedded/store.js';
 import type { LedgerPort, ProposalOptions } from '../ledger/port.js';
 
@@ -11,6 +12,8 @@ export interface Metrics {
   render(): Promise<string>;
   /** The same port, timing every submit, evaluate and endorse. */
   instrumentLedger(port: LedgerPort): LedgerPort;
+  /** Counts an automatic assessment that failed for a reason other than data not there yet. */
+  assessmentFailed(code: AssessmentFailureCode): void;
 }
 
 type LedgerOperation = 'submit' | 'evaluate' | 'endorse' | 'query';
@@ -79,6 +82,13 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
     registers: [registry],
   });
 
+  const assessmentFailures = new Counter({
+    name: 'customs_assessment_failures_total',
+    help: "Customs' automatic assessments that failed, by code (ASSESSMENT_ERROR: the chaincode could not assess a complete consignment; LEDGER_UNAVAILABLE: the ledger did not take it, try after try); each such consignment waits in the officers' queue",
+    labelNames: ['code'] as const,
+    registers: [registry],
+  });
+
   const httpMiddleware: RequestHandler = (req, res, next) => {
     const started = process.hrtime.bigint();
     let recorded = false;
@@ -118,6 +128,7 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
     httpMiddleware,
     contentType: registry.contentType,
     render: () => registry.metrics(),
+    assessmentFailed: (code) => assessmentFailures.inc({ code }),
     instrumentLedger: (port) => ({
       submit: (identity, name: string, options?: ProposalOptions) =>
         timed('submit', name, () => port.submit(identity, name, options)),

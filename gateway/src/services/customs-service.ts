@@ -3,8 +3,11 @@ import type { Logger } from 'pino';
 import {
   DEFAULT_RULE_SET,
   DEFAULT_TARIFF_SET,
+  describeAssessmentFailure,
   recordsLocked,
   SERVICE_ROLE,
+  type AssessmentFailureCode,
+  type AssessmentFailureReport,
   type AssessmentRecord,
   type ConsignmentStatus,
   type NetworkConfig,
@@ -33,6 +36,13 @@ const MAX_TRIES = 5;
 /** Pauses before a consignment the ledger could not take is tried again: doubling from the first. */
 const RETRY_MIN_MS = 1_000;
 const RETRY_MAX_MS = 60_000;
+/**
+ * Tries in a row the ledger did not take before the failure is recorded for the officers (after
+ * about 15 s of pauses): long enough for a conflict storm or a brief outage to pass, short enough
+ * that a consignment whose assessment always times out does not wait unseen. It is still tried
+ * again, every minute, and the record goes once an assessment succeeds.
+ */
+const RECORD_UNAVAILABLE_AFTER = 5;
 /** Pauses before customs' subscription is opened again after it failed: doubling from the first. */
 const RESUBSCRIBE_MIN_MS = 500;
 const RESUBSCRIBE_MAX_MS = 30_000;
@@ -43,6 +53,11 @@ export const AUTO_RELEASE_REASON = 'AUTO_RELEASE_GREEN_LANE';
 export interface ReferralAnswerRead extends ReferralAnswerRecord {
   readonly answer: ReferralAnswer;
   readonly access: { readonly txId: string; readonly purpose: Purpose; readonly at: string };
+}
+
+/** Where the pipeline counts what operators watch (observability/metrics.ts). */
+export interface PipelineObserver {
+  assessmentFailed(code: AssessmentFailureCode): void;
 }
 
 export interface AssessmentOutcome {
@@ -70,6 +85,8 @@ export class CustomsService {
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   /** Failures in a row by consignment, for the pause before the next try. */
   private readonly failures = new Map<string, number>();
+  /** Consignments whose run of failures the ledger took a record of (LEDGER_UNAVAILABLE): once a run. */
+  private readonly recordedUnavailable = new Set<string>();
   /** The state of the pipeline while it follows; work starts only then. */
   private state: PipelineState | undefined;
   private following = false;
@@ -78,6 +95,7 @@ export class CustomsService {
     private readonly ledger: LedgerClient,
     private readonly network: NetworkConfig,
     private readonly logger: Logger,
+    private readonly observer?: PipelineObserver,
   ) {
     this.serviceUser = {
       user: 'customs-service',
@@ -155,6 +173,7 @@ export class CustomsService {
     this.queue.length = 0;
     this.pending.clear();
     this.failures.clear();
+    this.recordedUnavailable.clear();
   }
 
   // ---------------------------------------------------------------- configuration
@@ -356,6 +375,7 @@ export class CustomsService {
       return;
     }
     this.failures.delete(id);
+    this.recordedUnavailable.delete(id);
     this.state
       ?.done(id)
       .catch((error: unknown) =>
@@ -366,19 +386,13 @@ export class CustomsService {
   /**
    * Assesses a consignment if it is ready, and releases it when the assessment allows. 'retry' when
    * the ledger could not take it now (unavailable, timed out, still colliding); a refusal is an
-   * answer, and ends its turn.
+   * answer, and ends its turn: the records were not ready after all, or the assessment failed and
+   * its failure is on the ledger for the officers (see failed()).
    */
   private async process(id: string): Promise<'done' | 'retry'> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const view = await this.ledger.evaluate<{
-          consignment: { status: ConsignmentStatus };
-          records: SubmissionRecord[];
-        }>(this.serviceUser, 'consignment:get', [id]);
-        const kinds = new Set(view.records.map((r) => r.kind));
-        if (recordsLocked(view.consignment.status) || !REQUIRED_RECORDS.every((k) => kinds.has(k))) {
-          return 'done';
-        }
+        if (!(await this.ready(id))) return 'done';
         const { assessment, automaticRelease } = await this.assess(this.serviceUser, id);
         this.logger.debug(
           { consignmentId: id, number: assessment.number, automaticRelease },
@@ -387,14 +401,87 @@ export class CustomsService {
         return 'done';
       } catch (error) {
         if (attempt < MAX_TRIES && isRetryableConflict(error)) continue;
-        const problem = problemFromLedgerError(error);
-        const refused = problem !== undefined && problem.status < 500 && !isRetryableConflict(error);
-        this.logger.warn(
-          { err: error, consignmentId: id },
-          refused ? 'automatic assessment refused' : 'automatic assessment failed; it will be tried again',
-        );
-        return refused ? 'done' : 'retry';
+        return this.failed(id, error);
       }
+    }
+  }
+
+  /** Whether the consignment has what an assessment needs: order, payment and logistics, records not final. */
+  private async ready(id: string): Promise<boolean> {
+    const view = await this.ledger.evaluate<{
+      consignment: { status: ConsignmentStatus };
+      records: SubmissionRecord[];
+    }>(this.serviceUser, 'consignment:get', [id]);
+    const kinds = new Set(view.records.map((r) => r.kind));
+    return !recordsLocked(view.consignment.status) && REQUIRED_RECORDS.every((k) => kinds.has(k));
+  }
+
+  /**
+   * After a try that failed. A refusal of a consignment still ready is an assessment that cannot
+   * be made (an exception in the chaincode, a stored value it cannot read, a configuration it cannot
+   * apply): tried again it fails again, so it is recorded for the officers, and the next record
+   * change, referral answer or officer's assessment tries again. A refusal of one no longer ready (a
+   * decision came meanwhile) is an answer. The rest, the ledger not taking it, is tried again with
+   * backoff, and recorded too after RECORD_UNAVAILABLE_AFTER tries in a row.
+   */
+  private async failed(id: string, error: unknown): Promise<'done' | 'retry'> {
+    const problem = problemFromLedgerError(error);
+    if (problem === undefined || problem.status >= 500 || isRetryableConflict(error)) {
+      const tries = (this.failures.get(id) ?? 0) + 1;
+      this.logger.warn(
+        { err: error, consignmentId: id, tries },
+        'automatic assessment failed; it will be tried again',
+      );
+      if (tries >= RECORD_UNAVAILABLE_AFTER && !this.recordedUnavailable.has(id)) {
+        const report = { cause: 'unavailable', message: problem?.detail ?? String(error) } as const;
+        if (await this.recordFailure(id, report)) this.recordedUnavailable.add(id);
+      }
+      return 'retry';
+    }
+    let stillReady: boolean;
+    try {
+      stillReady = await this.ready(id);
+    } catch {
+      return 'retry';
+    }
+    if (!stillReady) {
+      this.logger.info({ consignmentId: id }, 'automatic assessment refused: records not ready or final');
+      return 'done';
+    }
+    return (await this.recordFailure(id, { cause: 'refused', message: problem.detail })) ? 'done' : 'retry';
+  }
+
+  /**
+   * Logs and counts a failed assessment, and records it on the ledger (customs:recordAssessmentFailure)
+   * so that the consignment waits in the officers' queue. False when the ledger did not take the
+   * record: the consignment stays on the pipeline's stored list and is tried again.
+   *
+   * Why the ledger and not this gateway's store: the queue is the ledger's (customs:workQueue, from
+   * customs' collection), so every customs gateway and console sees the failure; the chaincode itself
+   * then refuses an automatic release while it stands; and the seal's history shows auditors that
+   * customs knew, as it shows every assessment. Only the error's code and a reason free of personal
+   * data are kept (domain/assessment-failure.ts), and only they are logged: an officer's on-demand
+   * assessment shows the chaincode's own words.
+   */
+  private async recordFailure(id: string, report: AssessmentFailureReport): Promise<boolean> {
+    const { code, reason } = describeAssessmentFailure(report);
+    this.observer?.assessmentFailed(code);
+    this.logger.error(
+      { consignmentId: id, code, reason },
+      'automatic assessment failed: the consignment waits for an officer',
+    );
+    try {
+      await this.ledger.submit(this.serviceUser, 'customs:recordAssessmentFailure', [id], {
+        transient: { failure: json(report) },
+        endorsingOrganizations: [this.network.customsMspId],
+      });
+      return true;
+    } catch (error) {
+      this.logger.warn(
+        { consignmentId: id, code, error: problemFromLedgerError(error)?.status ?? 'unavailable' },
+        'could not record a failed assessment; it will be tried again',
+      );
+      return false;
     }
   }
 }

@@ -1,0 +1,179 @@
+/**
+ * A consignment whose automatic assessment fails does not vanish from customs' sight. Over real
+ * HTTP and the embedded ledger: customs installs a tariff set in which France sets an annual limit
+ * per buyer but has no CNY rate, so the buyer's earlier purchase to China, filed in CNY, cannot be
+ * counted against it and customs:assess throws for the buyer's parcel to France. That parcel waits
+ * in the officers' queue marked as failed, with a reason free of personal data, not releasable; the
+ * failure is counted on /metrics; it is still there after the gateway restarts; an officer can
+ * decide on it, and once the tariff is fixed, assess it on demand, which clears the failure.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_TARIFF_SET } from '@customs-ledger/chaincode';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { eventually, parcelToFrance } from '../support/parcel.js';
+import { logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
+
+const OFFICER = 'customs-officer';
+const RUN = randomBytes(3).toString('hex').toUpperCase();
+/** One buyer, by identity document, for a purchase to China and one to France. */
+const document = { type: 'national_id', number: `3101151980${RUN}`, country: 'CN' };
+
+/** The demo tariffs, but France limits each buyer's year and knows no CNY rate. */
+const gapTariffs = {
+  ...DEFAULT_TARIFF_SET,
+  version: `gap-${RUN}`,
+  tariffs: DEFAULT_TARIFF_SET.tariffs.map((tariff) =>
+    tariff.country !== 'FR'
+      ? tariff
+      : {
+          ...tariff,
+          buyerLimits: { perYear: 10_000 },
+          currencyRates: tariff.currencyRates.filter((r) => r.currency !== 'CNY'),
+        },
+  ),
+};
+
+interface QueueItem {
+  consignmentId: string;
+  status: string;
+  lane: string | null;
+  releasable: boolean;
+  reasonCodes: string[];
+  assessmentFailed: { code: string; reason: string; failures: number } | null;
+}
+
+let dataDir: string;
+let t: TestGateway;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'assessment-failure-'));
+  t = await startTestGateway({}, dataDir);
+});
+afterAll(async () => {
+  await t?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const queued = async (id: string): Promise<QueueItem | undefined> => {
+  const res = await t.as(OFFICER).get<{ items: QueueItem[] }>('/v1/customs/queue?limit=200');
+  expect(res.status, res.text).toBe(200);
+  return res.body.items.find((i) => i.consignmentId === id);
+};
+
+/** The buyer's purchase to China, in CNY, which customs' pipeline assesses and files in the buyer's year. */
+async function purchaseToChina(id: string): Promise<void> {
+  const orderNumber = `ORD-${id}`;
+  const trackingNumber = `RR${RUN}1CN`;
+  const base = orderPayload(orderNumber);
+  const value = 300;
+  const order = {
+    ...base,
+    buyer: { ...base.buyer, document },
+    goodsValue: value,
+    freight: 0,
+    insurance: 0,
+    discount: 0,
+    taxCollected: 0,
+    amountPaid: value,
+    currency: 'CNY',
+    lines: [{ ...base.lines[0]!, quantity: 1, unitPrice: value, lineValue: value }],
+  };
+  const payment = {
+    ...paymentPayload(orderNumber, `PAY-${id}`),
+    payer: { name: base.buyer.name, document },
+    amountPaid: value,
+    currency: 'CNY',
+  };
+  const steps: [string, string, unknown][] = [
+    ['platforma-operator', '', { consignmentId: id, orderNumber, trackingNumber, paymentTransactionId: `PAY-${id}`, originCountry: 'US', destinationCountry: 'CN' }],
+    ['platforma-operator', '/order', order],
+    ['payment-operator', '/payment', payment],
+    ['post-operator', '/logistics', logisticsPayload(orderNumber, trackingNumber)],
+  ]; // prettier-ignore
+  for (const [user, path, body] of steps) {
+    const res = await t
+      .as(user)
+      .post(path === '' ? '/v1/consignments' : `/v1/consignments/${id}${path}`, body);
+    expect(res.status, res.text).toBe(201);
+  }
+}
+
+describe('an automatic assessment that fails', () => {
+  const china = `AF-CN-${RUN}`;
+  const france = `AF-FR-${RUN}`;
+
+  it('puts the consignment in the officers’ queue, marked as failed, not releasable, and counts it', async () => {
+    const tariffs = await t.as(OFFICER).post('/v1/customs/tariffs', gapTariffs);
+    expect(tariffs.status, tariffs.text).toBe(201);
+    await purchaseToChina(china);
+    const filed = await eventually(
+      () => t.as(OFFICER).get<{ buyerLimits?: { currency: string } }>(`/v1/customs/assessments/${china}`),
+      (res) => res.status === 200,
+    );
+    expect(filed.body.buyerLimits, filed.text).toMatchObject({ currency: 'CNY' });
+
+    await parcelToFrance(t, france, 52.8, document);
+    const item = await eventually(
+      () => queued(france),
+      (i) => i !== undefined,
+    );
+    expect(item).toMatchObject({
+      status: 'created',
+      lane: null,
+      releasable: false,
+      reasonCodes: ['ASSESSMENT_FAILED'],
+      assessmentFailed: { code: 'ASSESSMENT_ERROR', failures: 1 },
+    });
+    // The reason names the configuration gap, which is what customs fixes, and nothing of the buyer.
+    expect(item!.assessmentFailed!.reason).toMatch(/^no CNY rate against EUR valid on \d{4}-\d{2}-\d{2}$/);
+    expect(JSON.stringify(item)).not.toContain(document.number);
+    const failedOnly = await t
+      .as(OFFICER)
+      .get<{ items: QueueItem[] }>('/v1/customs/queue?reason=ASSESSMENT_FAILED&limit=200');
+    expect(failedOnly.body.items.map((i) => i.consignmentId)).toContain(france);
+
+    const metrics = await fetch(`${t.gateway.url}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/^customs_assessment_failures_total\{code="ASSESSMENT_ERROR"\} [1-9]/m);
+  });
+
+  it('is still in the queue after the gateway restarts', async () => {
+    await t.close();
+    t = await startTestGateway({}, dataDir);
+    expect(await queued(france)).toMatchObject({
+      releasable: false,
+      assessmentFailed: { code: 'ASSESSMENT_ERROR' },
+    });
+  });
+
+  it('leaves the officer the decision, the chaincode’s words on demand, and a new assessment once fixed', async () => {
+    // On demand the officer reads what the chaincode said, as customs may.
+    const onDemand = await t.as(OFFICER).post(`/v1/consignments/${france}/assessment`, undefined);
+    expect(onDemand.status, onDemand.text).toBe(422);
+    expect(onDemand.body).toMatchObject({ detail: expect.stringContaining('no CNY rate against EUR') });
+
+    const hold = await t
+      .as(OFFICER)
+      .post(`/v1/consignments/${france}/decision`, { decision: 'hold', reasonCodes: ['ASSESSMENT_FAILED'] });
+    expect(hold.status, hold.text).toBe(201);
+    expect(await queued(france)).toMatchObject({
+      status: 'held',
+      assessmentFailed: { code: 'ASSESSMENT_ERROR' },
+    });
+
+    // The default tariffs again: France has no buyer limit, the parcel can be assessed.
+    const fixed = await t.as(OFFICER).post('/v1/customs/tariffs', DEFAULT_TARIFF_SET);
+    expect(fixed.status, fixed.text).toBe(201);
+    const assessed = await t.as(OFFICER).post(`/v1/consignments/${france}/assessment`, undefined);
+    expect(assessed.status, assessed.text).toBe(201);
+    const item = await queued(france);
+    expect(item).toMatchObject({ status: 'held', assessmentFailed: null });
+    expect(item!.lane).not.toBeNull();
+    expect(item!.reasonCodes).not.toContain('ASSESSMENT_FAILED');
+    const explained = await t.as(OFFICER).get(`/v1/customs/assessments/${france}`);
+    expect(explained.body).toMatchObject({ assessmentFailed: null });
+  });
+});
