@@ -910,11 +910,11 @@ await Promise.all(
   }),
 );
 // The officers' queue as customs sees it at the end of the day.
-const queued: { lane: string; reasonCodes: string[] }[] = [];
+const queued: { lane: string | null; reasonCodes: string[] }[] = [];
 for (let offset = 0; ; offset += 200) {
   const reply = await api.get(CUSTOMS, `/v1/customs/queue?limit=200&offset=${offset}`);
   if (!accepted(reply, `${CUSTOMS} GET /v1/customs/queue`)) break;
-  const page = reply.body as { total: number; items: { lane: string; reasonCodes: string[] }[] };
+  const page = reply.body as { total: number; items: { lane: string | null; reasonCodes: string[] }[] };
   queued.push(...page.items);
   if (offset + 200 >= page.total) break;
 }
@@ -950,7 +950,8 @@ console.table({
   'latency p50 / p99 (ms)': `${Math.round(percentile(api.latencies, 50))} / ${Math.round(percentile(api.latencies, 99))}`,
   'ledger events streamed': events.total,
 });
-console.log(`officers' queue: ${queued.length} (${tally(queued.map((q) => q.lane))})`);
+// No lane: no assessment succeeded (ASSESSMENT_FAILED among its reasons).
+console.log(`officers' queue: ${queued.length} (${tally(queued.map((q) => q.lane ?? 'not assessed'))})`);
 if (queued.length > 0) console.log(`  reasons: ${tally(queued.flatMap((q) => q.reasonCodes))}`);
 if (summary.released * 2 < summary.complete) {
   notes.push(

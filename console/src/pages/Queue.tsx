@@ -5,18 +5,21 @@ import { Badge, ErrorNote, Loading, useLoad } from '../components/ui';
 
 export interface QueueItem {
   readonly consignmentId: string;
-  readonly lane: string;
-  readonly score: number;
+  /** null, like score and matchResult, when no assessment of it succeeded yet. */
+  readonly lane: string | null;
+  readonly score: number | null;
   readonly status: string;
   readonly matchResult: string | null;
   readonly reasonCodes: readonly string[];
   readonly destinationCountry: string;
   readonly ageHours: number;
-  readonly assessedAt: string;
-  readonly firstAssessedAt: string;
+  readonly assessedAt: string | null;
+  readonly firstAssessedAt: string | null;
   readonly assessments: number;
   readonly referralAnswers: number;
   readonly releasable: boolean;
+  /** Its latest automatic assessment failed: held for an officer, never released automatically. */
+  readonly assessmentFailed: { readonly code: string; readonly reason: string } | null;
 }
 
 export interface QueuePage {
@@ -32,6 +35,7 @@ const PAGE_SIZE = 25;
 /** Events after which the queue may have changed. */
 const QUEUE_EVENTS = new Set([
   'ConsignmentAssessed',
+  'AssessmentFailed',
   'DecisionRecorded',
   'ReferralAnswered',
   'ConsignmentCreated',
@@ -70,7 +74,8 @@ export function Queue({ search }: { search: string }) {
     <>
       <h1>Work queue</h1>
       <p className="muted">
-        Assessed consignments waiting for an officer, oldest first. <span role="status">{live}</span>
+        Consignments waiting for an officer, oldest first, with those whose automatic assessment failed.{' '}
+        <span role="status">{live}</span>
       </p>
       <form className="filters" onSubmit={onSubmit} aria-label="Queue filters" key={search}>
         <Select name="lane" label="Lane" options={LANES} value={params.get('lane')} />
@@ -191,16 +196,20 @@ function QueueTable({ page }: { page: QueuePage }) {
         </thead>
         <tbody>
           {page.items.map((item) => (
-            <tr key={item.consignmentId} data-lane={item.lane}>
+            <tr key={item.consignmentId} data-lane={item.lane ?? undefined}>
               <th scope="row">
                 <Link to={`/consignments/${encodeURIComponent(item.consignmentId)}`}>
                   {item.consignmentId}
                 </Link>
+                {item.assessmentFailed && (
+                  <p className="assessment-failed">
+                    <Badge kind="ok" value="assessment failed" />{' '}
+                    <span title={item.assessmentFailed.code}>{item.assessmentFailed.reason}</span>
+                  </p>
+                )}
               </th>
-              <td>
-                <Badge kind="lane" value={item.lane} />
-              </td>
-              <td>{item.score}</td>
+              <td>{item.lane ? <Badge kind="lane" value={item.lane} /> : '—'}</td>
+              <td>{item.score ?? '—'}</td>
               <td>
                 <Badge kind="status" value={item.status} />
               </td>

@@ -1,4 +1,5 @@
 import {
+  assessmentFailureCodes,
   lanes,
   purposeNames,
   ReconciliationFilter,
@@ -61,6 +62,65 @@ const QueueQuery = z.strictObject({
   offset: NumberParam({ min: 0, max: 1_000_000 }).optional(),
   limit: NumberParam({ min: 1, max: 200 }).optional(),
 });
+
+const QueueFailureSchema = z
+  .strictObject({
+    code: z.enum(assessmentFailureCodes).openapi({
+      description:
+        'ASSESSMENT_ERROR: the chaincode could not assess the consignment though its records were complete (an exception, a stored value it cannot read, a configuration it cannot apply); LEDGER_UNAVAILABLE: the ledger did not take the assessment, try after try',
+    }),
+    reason: z.string().openapi({
+      description:
+        'Why, with no personal data: the error when it names configuration only (e.g. `no CNY rate against EUR valid on 2026-12-06`), else a fixed sentence; an officer’s on-demand assessment shows the chaincode’s own words',
+    }),
+    failures: z
+      .number()
+      .int()
+      .openapi({ description: 'Failures recorded since the last assessment that succeeded' }),
+    firstFailedAt: z.string(),
+    failedAt: z.string(),
+  })
+  .openapi('QueueFailure', {
+    description:
+      'The latest automatic assessment of the consignment failed: it is not released automatically and waits for an officer, who may decide on it or assess it on demand (which, when it succeeds, takes this off)',
+  });
+
+/** The documented shape of GET /v1/customs/queue (customs:workQueue, domain/customs.ts QueuePage). */
+export const QueuePageSchema = z
+  .strictObject({
+    total: z.number().int(),
+    offset: z.number().int(),
+    limit: z.number().int(),
+    items: z.array(
+      z
+        .strictObject({
+          consignmentId: z.string(),
+          status: z.enum(statuses),
+          destinationCountry: z.string(),
+          lane: z.enum(lanes).nullable().openapi({ description: 'null when no assessment succeeded yet' }),
+          score: z.number().nullable(),
+          matchResult: z.enum(['pass', 'fail']).nullable(),
+          reasonCodes: z.array(z.string()).openapi({
+            description:
+              'Risk reason codes, then release blockers, then ASSESSMENT_FAILED when the latest assessment failed',
+          }),
+          releasable: z.boolean().openapi({
+            description:
+              'Customs’ service identity may still release it automatically (never after a failed assessment)',
+          }),
+          firstAssessedAt: z.string().nullable(),
+          assessedAt: z.string().nullable(),
+          assessments: z.number().int(),
+          referralAnswers: z.number().int(),
+          assessmentFailed: QueueFailureSchema.nullable(),
+          ageHours: z
+            .number()
+            .openapi({ description: 'Since the first assessment, or the first failure when none succeeded' }),
+        })
+        .openapi('QueueItem'),
+    ),
+  })
+  .openapi('QueuePage');
 
 /** Customs' API: assessments and their explanation, the work queue, rules, tariffs, reconciliation, referrals. */
 export function customsRoutes(service: CustomsService): RouteDefinition[] {
@@ -180,11 +240,11 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
       path: '/v1/customs/queue',
       summary: 'The officers’ work queue',
       description:
-        'Assessed consignments that wait for an officer (not decided for good, and not about to be released automatically: a releasable assessment is the service’s unless a decision or a record change came since, or it is still unreleased 10 minutes on), oldest first, with lane, score and reason codes; filters and paging.',
+        'Consignments that wait for an officer (not decided for good, and not about to be released automatically: a releasable assessment is the service’s unless a decision or a record change came since, or it is still unreleased 10 minutes on), oldest first, with lane, score and reason codes; filters and paging. A consignment whose automatic assessment failed is here too, assessed before or not, with `assessmentFailed` and the reason code ASSESSMENT_FAILED (`reason=ASSESSMENT_FAILED` lists them), never releasable automatically.',
       tags: TAGS,
       roles: ['customs'],
       query: QueueQuery,
-      responses: { 200: { description: '{ total, offset, limit, items }', schema: JsonResult } },
+      responses: { 200: { description: 'A page of the queue', schema: QueuePageSchema } },
       handler: async ({ principal, query, audit }) => {
         audit({ resource: 'customs/queue' });
         return { status: 200, body: (await service.workQueue(principal, query)) as Record<string, unknown> };
