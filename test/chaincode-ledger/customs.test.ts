@@ -654,6 +654,13 @@ describe('an assessment that failed, recorded by customs', () => {
     const txs = await committedTransactions(net.ledger);
     const tx = txs.find((t) => t.fn === 'customs:recordAssessmentFailure' && t.valid);
     expect(tx).toBeDefined();
+    // The auditor sees in the history that customs knew, and nothing of why.
+    const history = (await net.evaluate('auditor', 'provenance:history', ['FAILED-1'])) as {
+      entries: { type: string; detail: Record<string, unknown> }[];
+    };
+    expect(history.entries.filter((e) => e.type === 'assessment_failed')).toEqual([
+      expect.objectContaining({ detail: { code: 'ASSESSMENT_ERROR', basis: expect.any(Object) } }),
+    ]);
     // A second failure counts on; an assessment that succeeds takes the failure off.
     expect(await failure('FAILED-1')).toMatchObject({ failures: 2 });
     await assess('FAILED-1');

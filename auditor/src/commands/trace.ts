@@ -150,5 +150,6 @@ function describe(entry: HistoryEntry): string {
   if (entry.type === 'assessed') {
     return `assessment ${String(d.number)}: match ${String(d.match)}, ${d.releasable === true ? 'releasable' : 'not releasable'}`;
   }
+  if (entry.type === 'assessment_failed') return `customs could not assess it (${String(d.code)})`;
   return '';
 }

@@ -68,8 +68,9 @@ export class ProvenanceContract extends Contract {
   /**
    * A page of every version of every record of a consignment, oldest first by transaction time
    * (domain/history.ts): creation, each submission and correction of its order, payment, logistics
-   * and declaration records, movements, customs assessments and decisions, referral answers,
-   * personal-data accesses and erasures; or, with `record`, the versions of that record alone.
+   * and declaration records, movements, customs assessments (and failures to assess) and
+   * decisions, referral answers, personal-data accesses and erasures; or, with `record`, the
+   * versions of that record alone.
    * pageJson: HistoryPageRequest. Visible to whoever may see the consignment; holds no personal
    * data (roots and hashes only).
    *
@@ -193,6 +194,14 @@ async function gatherAll(ctx: Context, trail: Trail, id: string): Promise<void> 
     assessmentReads.push(
       ...accessRecordsOfSealVersion(v.value, v.txId).map((read) => ({ read, version: v })),
     );
+    // Customs could not assess it (customs:recordAssessmentFailure): the version that failure wrote.
+    const failure = v.value.assessmentFailure;
+    if (failure !== undefined && failure.txId === v.txId) {
+      trail.add('assessment_failed', sealRef, v, v.value.customsMspId, {
+        code: failure.code,
+        basis: failure.basis,
+      });
+    }
     const assessment: PublicAssessment | undefined = v.value.assessment;
     if (assessment === undefined || assessment.number === lastAssessment) continue;
     lastAssessment = assessment.number;
