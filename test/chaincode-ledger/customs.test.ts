@@ -655,7 +655,7 @@ describe('an assessment that failed, recorded by customs', () => {
     const tx = txs.find((t) => t.fn === 'customs:recordAssessmentFailure' && t.valid);
     expect(tx).toBeDefined();
     // The auditor sees in the history that customs knew, and nothing of why.
-    const history = (await net.evaluate('auditor', 'provenance:history', ['FAILED-1'])) as {
+    const history = (await net.evaluate('auditor', 'provenance:history', ['FAILED-1', '{}'])) as {
       entries: { type: string; detail: Record<string, unknown> }[];
     };
     expect(history.entries.filter((e) => e.type === 'assessment_failed')).toEqual([
