@@ -117,6 +117,7 @@ describe('return policies by destination', () => {
     [{ version: 'v1', policies: { default: { requestDays: 90, arrivalDays: 90, decisionDays: 30 } } }, 'decisionDays (30) for default must be at least its arrivalDays (90)'],
     [{ version: 'v1', policies: { default: { requestDays: 0, arrivalDays: 20, decisionDays: 90 } } }, 'Too small'],
     [{ version: 'v1', policies: { cn: { requestDays: 1, arrivalDays: 1, decisionDays: 1 }, default: { requestDays: 1, arrivalDays: 1, decisionDays: 1 } } }, "must be a country code, 'EU' or 'default'"],
+    [{ version: 'v1', policies: { ZZ: { requestDays: 1, arrivalDays: 1, decisionDays: 1 }, default: { requestDays: 1, arrivalDays: 1, decisionDays: 1 } } }, "must be a country code, 'EU' or 'default'"],
     [{ version: 'v 1', policies: { default: { requestDays: 1, arrivalDays: 1, decisionDays: 1 } } }, 'must be a short version label'],
     // The buyer's annual limit is the tariff's (revenue.ts BuyerLimits), not the return policy's.
     [{ version: 'v1', policies: { default: { requestDays: 1, arrivalDays: 1, decisionDays: 1, annualQuota: { amount: 1, currency: 'CNY' } } } }, 'Unrecognized key: \\"annualQuota\\"'],

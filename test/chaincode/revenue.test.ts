@@ -456,7 +456,7 @@ describe('duty and VAT: thresholds', () => {
 
 describe('duty and VAT: rates by heading and chapter', () => {
   const tariff: TariffConfig = {
-    country: 'ZZ',
+    country: 'CH',
     validFrom: '2020-01-01',
     currency: 'EUR',
     deMinimisDuty: 0,
@@ -484,7 +484,7 @@ describe('duty and VAT: rates by heading and chapter', () => {
   it('refuses goods in an unlisted chapter unless the tariff has a default rate', () => {
     const lines = [{ hsCode: '392690', value: 100, currency: 'EUR' }];
     expect(() => assessDuty({ ...base, tariff, lines })).toThrow(
-      'line 1: no duty rate for HS heading 3926 or chapter 39 in the ZZ tariff',
+      'line 1: no duty rate for HS heading 3926 or chapter 39 in the CH tariff',
     );
     expect(assessDuty({ ...base, tariff: { ...tariff, defaultDutyRate: 0.065 }, lines }).duty).toBe(6.5);
   });

@@ -4,6 +4,7 @@ import { flatten } from '../../chaincode/src/domain/merkle.js';
 
 import {
   ConsignmentId,
+  CountryCode,
   Decision,
   isPayloadLeafPath,
   JoinKeys,
@@ -193,6 +194,25 @@ describe('private payload schemas', () => {
     expect(() => parsePayload('party', Buffer.from([0xff, 0xfe]))).toThrow(
       /^invalid party payload: not JSON/,
     );
+  });
+});
+
+describe('country codes', () => {
+  it.each(['FR', 'CN', 'GB', 'MF', 'AX', 'MC', 'XK'])(
+    'takes %s, an assigned code (or Kosovo, as customs use it)',
+    (code) => {
+      expect(CountryCode.safeParse(code).success).toBe(true);
+    },
+  );
+
+  it.each(['ZZ', 'XX', 'EU', 'QQ', 'UK', 'fr', 'FRA', ''])('refuses %s', (code) => {
+    expect(CountryCode.safeParse(code).success).toBe(false);
+  });
+
+  it('says which kind of code it wants', () => {
+    expect(() =>
+      parseJsonWith(JoinKeys, 'joinKeys', '{"originCountry":"CN","destinationCountry":"ZZ"}'),
+    ).toThrow('invalid joinKeys: /destinationCountry: is not an assigned ISO 3166-1 alpha-2 country code');
   });
 });
 

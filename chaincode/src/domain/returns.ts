@@ -59,7 +59,12 @@ export const ReturnPolicySet = z.strictObject({
   version: ConfigVersion,
   policies: z
     .record(
-      z.string().regex(/^([A-Z]{2}|default)$/, "must be a country code, 'EU' or 'default'"),
+      z
+        .string()
+        .refine(
+          (entry) => entry === 'EU' || entry === 'default' || CountryCode.safeParse(entry).success,
+          "must be a country code, 'EU' or 'default'",
+        ),
       ReturnPolicy,
     )
     .refine((p) => p.default !== undefined, "must have a 'default' policy")

@@ -1,3 +1,4 @@
+import { isValid as isIsoCountry } from 'i18n-iso-countries';
 import { z } from 'zod';
 
 import { bytesToString } from './canonical';
@@ -41,8 +42,14 @@ const text = (max: number) => freeText(max, UNSAFE_IN_LINE);
 /** Free text of several lines, such as a trader's answer to customs. */
 export const multiLineText = (max: number) => freeText(max, UNSAFE_IN_LINES);
 
-/** ISO 3166-1 alpha-2. */
-export const CountryCode = z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code');
+/**
+ * An assigned ISO 3166-1 alpha-2 code (and XK, Kosovo, as customs use it): a made-up code such as
+ * ZZ would find no tariff and no return policy of its own, and say nothing to anyone.
+ */
+export const CountryCode = z
+  .string()
+  .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code')
+  .refine((code) => isIsoCountry(code), 'is not an assigned ISO 3166-1 alpha-2 country code');
 /** ISO 4217. */
 export const CurrencyCode = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 currency code');
 export const HsCode = z.string().regex(/^\d{6,10}$/, 'must be 6 to 10 digits');
