@@ -8,9 +8,9 @@ import type { Principal } from './principal.js';
 /** The challenge sent with every 401 (RFC 6750 §3). */
 export const WWW_AUTHENTICATE = 'Bearer realm="customs-ledger"';
 
-/** A 401 problem with the Bearer challenge. The detail must never contain the presented credential. */
-export function unauthorized(detail: string): HttpProblem {
-  return new HttpProblem(401, detail, { headers: { 'WWW-Authenticate': WWW_AUTHENTICATE } });
+/** A 401 problem with a Bearer challenge. The detail must never contain the presented credential. */
+export function unauthorized(detail: string, challenge = WWW_AUTHENTICATE): HttpProblem {
+  return new HttpProblem(401, detail, { headers: { 'WWW-Authenticate': challenge } });
 }
 
 export interface Authenticator {
@@ -27,9 +27,49 @@ export interface Authenticator {
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /**
- * `Authorization: Bearer <token>`: a token with two dots is a JWT, anything else an API key.
- * Every refusal says what is wrong without repeating any part of the header.
+ * The token of `Authorization: Bearer <token>`, where `credential` names what the token should be
+ * (for the refusals) and `challenge` is the 401's WWW-Authenticate. Every refusal says what is
+ * wrong without repeating any part of the header.
  */
+export function bearerToken(
+  authorization: string | undefined,
+  credential: string,
+  challenge = WWW_AUTHENTICATE,
+): string {
+  const header = authorization?.trim() ?? '';
+  if (header === '') {
+    throw unauthorized(
+      `missing Authorization header; send 'Authorization: Bearer <${credential}>'`,
+      challenge,
+    );
+  }
+  const space = header.indexOf(' ');
+  // Without a space the whole header may be a bare credential: it is never echoed, not even as a "scheme".
+  const scheme = space < 0 ? header : header.slice(0, space);
+  if (scheme.toLowerCase() !== 'bearer') {
+    throw unauthorized(
+      `Authorization header must use the Bearer scheme: 'Bearer <${credential}>'`,
+      challenge,
+    );
+  }
+  const token = space < 0 ? '' : header.slice(space + 1).trim();
+  if (token === '') throw unauthorized('Bearer token is empty', challenge);
+  if (!B64TOKEN.test(token)) {
+    throw unauthorized('Bearer token is malformed: it must be a single token without spaces', challenge);
+  }
+  return token;
+}
+
+/** The request's one Authorization header; 400 for several. */
+export function authorizationOf(req: Request): string | undefined {
+  // Node takes the first; a proxy in front that took the last would have let another user in.
+  if (headerCount(req, 'authorization') > 1) {
+    throw new HttpProblem(400, 'send one Authorization header, not several');
+  }
+  return req.get('Authorization');
+}
+
+/** `Authorization: Bearer <token>`: a token with two dots is a JWT, anything else an API key. */
 export class BearerAuthenticator implements Authenticator {
   constructor(
     private readonly apiKeys: ApiKeyStore,
@@ -37,21 +77,7 @@ export class BearerAuthenticator implements Authenticator {
   ) {}
 
   async authenticate(authorization: string | undefined): Promise<Principal> {
-    const header = authorization?.trim() ?? '';
-    if (header === '') {
-      throw unauthorized("missing Authorization header; send 'Authorization: Bearer <API key or JWT>'");
-    }
-    const space = header.indexOf(' ');
-    // Without a space the whole header may be a bare credential: it is never echoed, not even as a "scheme".
-    const scheme = space < 0 ? header : header.slice(0, space);
-    if (scheme.toLowerCase() !== 'bearer') {
-      throw unauthorized("Authorization header must use the Bearer scheme: 'Bearer <API key or JWT>'");
-    }
-    const token = space < 0 ? '' : header.slice(space + 1).trim();
-    if (token === '') throw unauthorized('Bearer token is empty');
-    if (!B64TOKEN.test(token)) {
-      throw unauthorized('Bearer token is malformed: it must be a single token without spaces');
-    }
+    const token = bearerToken(authorization, 'API key or JWT');
     if (token.split('.').length === 3) {
       if (!this.jwt) {
         throw unauthorized('JWT bearer tokens are not accepted by this gateway (no JWT key is configured)');
@@ -76,13 +102,15 @@ const refusals = new WeakMap<Request, unknown>();
  */
 export function identify(authenticator: Authenticator): RequestHandler {
   return (req, _res, next) => {
-    if (headerCount(req, 'authorization') > 1) {
-      // Node takes the first; a proxy in front that took the last would have let another user in.
-      refusals.set(req, new HttpProblem(400, 'send one Authorization header, not several'));
+    let authorization: string | undefined;
+    try {
+      authorization = authorizationOf(req);
+    } catch (refusal) {
+      refusals.set(req, refusal);
       next();
       return;
     }
-    authenticator.authenticate(req.get('Authorization')).then(
+    authenticator.authenticate(authorization).then(
       (principal) => {
         req.principal = principal;
         next();
