@@ -249,6 +249,10 @@ async function main(): Promise<void> {
   });
   const helloUrl = `http://127.0.0.1:${(helloServer.address() as AddressInfo).port}`;
   const gatewayUrl = gateway.url.replace('localhost', '127.0.0.1');
+  const metrics: MetricsEndpoint = {
+    url: `${gatewayUrl}/metrics`,
+    headers: { authorization: `Bearer ${gateway.metricsToken}` },
+  };
 
   const child = fork(fileURLToPath(import.meta.url), [], {
     execArgv: process.execArgv,
@@ -265,7 +269,7 @@ async function main(): Promise<void> {
   /** Runs a job, then waits until the gateway has done the ledger work of every write it received. */
   const measure = async (kind: JobKind, seconds: number, conns: number, label: string): Promise<Measured> => {
     process.stdout.write(`${label} (${seconds} s, ${conns} connections)… `);
-    const before = await gatewayCounts(gatewayUrl, batchSize);
+    const before = await gatewayCounts(metrics, batchSize);
     const started = performance.now();
     const result = (await send({
       kind,
@@ -278,12 +282,12 @@ async function main(): Promise<void> {
       prefix: `B${run}${jobs++}`,
     }))!;
     const window = (performance.now() - started) / 1000;
-    const during = kind === 'hello' ? before : await gatewayCounts(gatewayUrl, batchSize);
+    const during = kind === 'hello' ? before : await gatewayCounts(metrics, batchSize);
     let drain = '';
     if (kind !== 'hello') {
       const drainStarted = performance.now();
       const settled = await waitForLedger(
-        gatewayUrl,
+        metrics,
         before,
         kind === 'single' ? '/v1/consignments' : '/v1/batch',
         kind === 'single' ? 1 : batchSize,
@@ -422,6 +426,12 @@ function jobSender(child: ChildProcess): (job: Job | undefined) => Promise<JobRe
     });
 }
 
+/** Where the gateway's metrics are, and the bearer header that reads them. */
+interface MetricsEndpoint {
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
 interface GatewayCounts {
   /** Operations the ledger has finished (ok or not): single creates, and operations of batch transactions. */
   readonly operations: number;
@@ -433,8 +443,11 @@ interface GatewayCounts {
  * Reads the gateway's Prometheus metrics. A benchmark batch request (at most 1,000 creates of new
  * consignments) is one consignment:batch transaction of `batchSize` operations.
  */
-async function gatewayCounts(url: string, batchSize: number): Promise<GatewayCounts> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+async function gatewayCounts(metrics: MetricsEndpoint, batchSize: number): Promise<GatewayCounts> {
+  const res = await fetch(metrics.url, { headers: metrics.headers });
+  // A refusal would read as no work done at all.
+  if (!res.ok) throw new Error(`${metrics.url} answered ${res.status}`);
+  const text = await res.text();
   let operations = 0;
   const received: Record<string, number> = {};
   for (const line of text.split('\n')) {
@@ -459,7 +472,7 @@ async function gatewayCounts(url: string, batchSize: number): Promise<GatewayCou
  * request), or until nothing moved for 5 s, so that the next run does not pay for this one.
  */
 async function waitForLedger(
-  url: string,
+  metrics: MetricsEndpoint,
   before: GatewayCounts,
   route: string,
   operationsPerRequest: number,
@@ -469,7 +482,7 @@ async function waitForLedger(
   let lastChange = Date.now();
   const deadline = Date.now() + 180_000;
   while (Date.now() < deadline) {
-    const now = await gatewayCounts(url, batchSize);
+    const now = await gatewayCounts(metrics, batchSize);
     const expected = ((now.received[route] ?? 0) - (before.received[route] ?? 0)) * operationsPerRequest;
     const done = now.operations - before.operations;
     if (done >= expected) return true;

@@ -37,7 +37,12 @@ import { Command } from 'commander';
 import { loadConfig } from '../gateway/src/config.js';
 import { resultFile } from './lib/bench-ledger.js';
 import { nonNegativeInt, positiveInt, positiveNumber } from './lib/cli.js';
-import { FLAT_RSS_MB_PER_MIN, RssSampler, startGatewayProcess } from './lib/gateway-process.js';
+import {
+  FLAT_RSS_MB_PER_MIN,
+  RssSampler,
+  startGatewayProcess,
+  type GatewayProcess,
+} from './lib/gateway-process.js';
 import { parcel } from './lib/parcels.js';
 import { machine, writeResult } from './lib/results.js';
 import { histogramDelta, histogramQuantile, percentile, round, type Histogram } from './lib/stats.js';
@@ -99,7 +104,9 @@ const RECORDS = [
 try {
   const preloaded = await preload(options.preload);
   // Counted from here: the gateway's histograms and its event loop's delay, as they were after the preload.
-  const baseline = await gatewayMetrics(gateway.url);
+  const baseline = await gatewayMetrics(gateway);
+  // Without it, every figure the gateway gives would be missing from the report, silently.
+  if (!baseline) throw new Error(`could not read the gateway's metrics at ${gateway.url}/metrics`);
   const rss = new RssSampler(gateway.pid, 5000);
   const started = performance.now();
   const durationS = options.minutes * 60;
@@ -112,10 +119,10 @@ try {
   };
   const errorSamples: string[] = [];
   /** The gateway's own figures, from its /metrics at the end of each interval. */
-  const scrapes: ({ t: number } & GatewayMetrics)[] = baseline ? [{ t: 0, ...baseline }] : [];
+  const scrapes: ({ t: number } & GatewayMetrics)[] = [{ t: 0, ...baseline }];
   const scrapeTimer = setInterval(() => {
     const t = (performance.now() - started) / 1000;
-    void gatewayMetrics(gateway.url).then((m) => m && scrapes.push({ t, ...m }));
+    void gatewayMetrics(gateway).then((m) => m && scrapes.push({ t, ...m }));
   }, options.interval * 1000);
 
   /**
@@ -362,10 +369,10 @@ interface GatewayMetrics {
   readonly http: Histogram;
 }
 
-/** The gateway's own figures from its Prometheus metrics; undefined if unreadable. */
-async function gatewayMetrics(url: string): Promise<GatewayMetrics | undefined> {
-  const text = await fetch(`${url}/metrics`)
-    .then((res) => res.text())
+/** The gateway's own figures from its Prometheus metrics; undefined if unreadable or refused. */
+async function gatewayMetrics(gateway: GatewayProcess): Promise<GatewayMetrics | undefined> {
+  const text = await fetch(`${gateway.url}/metrics`, { headers: gateway.metricsAuth })
+    .then((res) => (res.ok ? res.text() : undefined))
     .catch(() => undefined);
   if (text === undefined) return undefined;
   const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);

@@ -5,6 +5,7 @@
  * use it too). Memory and CPU time are read from /proc (Linux).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { slope } from './stats.js';
@@ -24,6 +25,8 @@ export interface GatewayProcess {
   readonly coldStartMs: number;
   /** The bearer header of a demo user (by user name, e.g. 'platforma-operator'). */
   auth(user: string): Record<string, string>;
+  /** The bearer header that reads /metrics. */
+  readonly metricsAuth: Record<string, string>;
   /** Whether the gateway made that demo user (a Fabric network has only its own organisations'). */
   has(user: string): boolean;
   /** SIGTERM (the gateway closes its stores), SIGKILL after 30 s. */
@@ -38,6 +41,8 @@ export async function startGatewayProcess(
   env: Record<string, string> = {},
 ): Promise<GatewayProcess> {
   const spawnedAt = performance.now();
+  // Given, rather than read from the data directory, so that one set in the environment is no obstacle.
+  const metricsToken = env.METRICS_TOKEN ?? randomBytes(32).toString('base64url');
   const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, 'gateway/dist/main.js'], {
     env: {
       ...process.env,
@@ -47,6 +52,7 @@ export async function startGatewayProcess(
       LOG_LEVEL: 'error',
       // The limiter stays in the path but must not refuse a benchmark's steady load.
       RATE_LIMIT_PER_MINUTE: '100000000',
+      METRICS_TOKEN: metricsToken,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -83,6 +89,7 @@ export async function startGatewayProcess(
       if (!credential) throw new Error(`no demo user ${user}`);
       return { authorization: `Bearer ${credential.apiKey}` };
     },
+    metricsAuth: { authorization: `Bearer ${metricsToken}` },
     stop: () => exited('SIGTERM', 30_000),
     kill: () => exited('SIGKILL'),
   };

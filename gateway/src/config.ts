@@ -34,6 +34,14 @@ const TrustProxy = z.string().transform((value, ctx): number | string[] => {
   return items;
 });
 
+/**
+ * What a metrics token must be: an RFC 6750 b64token (it travels in an Authorization header) of at
+ * least 32 characters, so that it cannot be guessed (/metrics has no rate limit).
+ */
+export const METRICS_TOKEN_RULE =
+  "at least 32 characters of A-Z a-z 0-9 - . _ ~ + /, then any '=' padding; `openssl rand -base64 32` makes one";
+export const isMetricsToken = (value: string): boolean => /^[A-Za-z0-9\-._~+/]{32,}=*$/.test(value);
+
 /** Every setting comes from the environment and is validated at start; a bad value names itself. */
 const EnvSchema = z.object({
   LEDGER: z.enum(['embedded', 'fabric']).default('embedded'),
@@ -77,6 +85,11 @@ const EnvSchema = z.object({
   JWT_JWKS: z.string().min(1).optional(),
   JWT_ISSUER: z.string().min(1).optional(),
   JWT_AUDIENCE: z.string().min(1).default('customs-ledger'),
+  /**
+   * The bearer token that reads /metrics (Prometheus: `authorization: { credentials_file: … }`).
+   * Unset: one generated on first start and kept in DATA_DIR/gateway/metrics-token.
+   */
+  METRICS_TOKEN: z.string().refine(isMetricsToken, METRICS_TOKEN_RULE).optional(),
   /** Key of the keyed hash that turns an identity document into a pseudonymous party id. */
   PARTY_ID_KEY: z.string().min(32).optional(),
   /** With LEDGER=fabric: the connection profiles written by network/network.sh. */
@@ -115,6 +128,8 @@ export interface GatewayConfig {
     readonly audience: string;
   };
   /** When unset the gateway generates one on first start and keeps it in the data directory. */
+  readonly metricsToken?: string;
+  /** When unset the gateway generates one on first start and keeps it in the data directory. */
   readonly partyIdKey?: string;
   readonly gatewayMspId: string;
   readonly fabricProfileDir: string;
@@ -149,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     eventStreamsPerUser: e.EVENT_STREAMS_PER_USER,
     trustProxy: e.TRUST_PROXY ?? false,
     jwt: { secret: e.JWT_SECRET, jwks: e.JWT_JWKS, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
+    metricsToken: e.METRICS_TOKEN,
     partyIdKey: e.PARTY_ID_KEY,
     gatewayMspId: e.GATEWAY_MSP,
     fabricProfileDir: resolve(e.FABRIC_PROFILE_DIR),

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { ConfigError, loadConfig } from './config.js';
 import { startGateway } from './server.js';
 import { explainStartupFailure, StartupFailure } from './startup-failure.js';
+import { metricsTokenFile } from './auth/metrics-token.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -27,6 +28,8 @@ async function main(): Promise<void> {
       `  Demo credentials: ${join(config.dataDir, 'dev-credentials.json')}`,
       // A request that answers: /v1/events is a stream, which curl would wait on for good.
       `  Try:              curl -H "Authorization: Bearer $(node -p "require('${join(config.dataDir, 'dev-credentials.json')}')[0].apiKey")" ${gateway.url}/v1/me`,
+      // The token itself stays out of the output, which often ends up in logs.
+      `  Metrics:          curl -H "Authorization: Bearer ${config.metricsToken === undefined ? `$(cat '${metricsTokenFile(config.dataDir)}')` : '$METRICS_TOKEN'}" ${gateway.url}/metrics`,
     ].join('\n'),
   );
   const shutdown = (signal: string): void => {

@@ -4,10 +4,11 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import type { GatewayConfig } from './config.js';
+import { ConfigError, isMetricsToken, METRICS_TOKEN_RULE, type GatewayConfig } from './config.js';
 import { createApp } from './http/app.js';
 import { openLedger } from './ledger/open-ledger.js';
 import { ApiKeyStore } from './auth/api-keys.js';
+import { metricsTokenFile } from './auth/metrics-token.js';
 import { BearerAuthenticator } from './auth/authenticate.js';
 import { JwtVerifier } from './auth/jwt.js';
 import { ensureDemoUsers, type DemoCredential } from './auth/demo-users.js';
@@ -27,6 +28,8 @@ export interface RunningGateway {
   readonly url: string;
   readonly port: number;
   readonly credentials: readonly DemoCredential[];
+  /** The bearer token that reads /metrics (METRICS_TOKEN, or the one kept in the data directory). */
+  readonly metricsToken: string;
   readonly logger: Logger;
   /** Stops accepting requests, finishes those in flight, then closes the ledger and stores. */
   close(): Promise<void>;
@@ -77,6 +80,9 @@ async function openAndListen(
   undo.push(() => ledger.close());
   const store = await openGatewayStore(gatewayStorePath(config.dataDir));
   undo.push(() => store.close());
+  // Under the store's lock: two gateways started at once on a new data directory would otherwise
+  // each generate one, and the one that goes on could hold a token the file no longer does.
+  const metricsToken = config.metricsToken ?? (await storedMetricsToken(config.dataDir));
   const metrics = createMetrics({ ledgerCacheUsage: cacheUsage });
   const instrumented = metrics.instrumentLedger(ledger);
   const apiKeys = await ApiKeyStore.open(config.dataDir, network);
@@ -137,6 +143,7 @@ async function openAndListen(
     metrics,
     partyIdKey:
       config.partyIdKey ?? (await persistentSecret(join(config.dataDir, 'gateway', 'party-id.key'))),
+    metricsToken,
     readiness: () => (ledgerStopped ? 'ledger unavailable' : ready ? 'ready' : 'starting'),
   });
   const server = app.listen(config.port, config.host);
@@ -153,6 +160,7 @@ async function openAndListen(
     url: `http://localhost:${port}`,
     port,
     credentials,
+    metricsToken,
     logger,
     close: () =>
       (closing ??= (async () => {
@@ -177,7 +185,22 @@ async function openAndListen(
   };
 }
 
-/** A random secret generated on first start and kept (mode 0600) so ids stay stable across restarts. */
+/**
+ * The metrics token generated on first start, kept so that a scraper's configuration outlives
+ * restarts. An operator may write the file (a mounted secret): what it holds must be a token.
+ */
+async function storedMetricsToken(dataDir: string): Promise<string> {
+  const file = metricsTokenFile(dataDir);
+  const token = await persistentSecret(file);
+  if (!isMetricsToken(token)) {
+    throw new ConfigError(
+      `${file} does not hold a metrics token (${METRICS_TOKEN_RULE}): correct it, delete it for a new one, or set METRICS_TOKEN`,
+    );
+  }
+  return token;
+}
+
+/** A random secret generated on first start and kept (mode 0600): the same after a restart. */
 async function persistentSecret(path: string): Promise<string> {
   try {
     return (await readFile(path, 'utf8')).trim();

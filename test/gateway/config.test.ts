@@ -45,6 +45,17 @@ describe('gateway configuration', () => {
     }
   });
 
+  it('takes a METRICS_TOKEN that is a long bearer token, or leaves it to the data directory', () => {
+    expect(loadConfig({}).metricsToken).toBeUndefined();
+    const token = 'Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Cg==';
+    expect(loadConfig({ METRICS_TOKEN: token }).metricsToken).toBe(token);
+    for (const wrong of ['', 'short', `${'a'.repeat(40)} b`, `${'a'.repeat(40)}\n`, `${'a'.repeat(40)}=a`]) {
+      expect(() => loadConfig({ METRICS_TOKEN: wrong }), JSON.stringify(wrong)).toThrow(
+        /^invalid configuration: METRICS_TOKEN: at least 32 characters/,
+      );
+    }
+  });
+
   it('refuses a setting out of range, naming it', () => {
     expect(() => loadConfig({ LEDGER_CACHE_MB: '0' })).toThrow(ConfigError);
     expect(() => loadConfig({ LEDGER_CACHE_MB: 'lots' })).toThrow(/LEDGER_CACHE_MB/);

@@ -5,9 +5,9 @@
  * the first request it suggests answers.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -80,24 +80,51 @@ describe('the gateway process', () => {
     expect(output).not.toMatch(/EADDRINUSE|\n\s+at /);
   });
 
-  it('suggests a first request that answers', async () => {
+  it('refuses a metrics token that is not one in one line, not repeating it', async () => {
+    const bad = await failedStart({ DATA_DIR: otherDir, PORT: '0', METRICS_TOKEN: 'secret but short' });
+    expect(bad.code).toBe(1);
+    expect(plainLines(bad.output)).toEqual([
+      "gateway failed to start: invalid configuration: METRICS_TOKEN: at least 32 characters of A-Z a-z 0-9 - . _ ~ + /, then any '=' padding; `openssl rand -base64 32` makes one",
+    ]);
+    const dir = await mkdtemp(join(tmpdir(), 'gateway-process-token-'));
+    try {
+      const file = join(dir, 'gateway', 'metrics-token');
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, 'secret but short\n');
+      const kept = await failedStart({ DATA_DIR: dir, PORT: '0' });
+      expect(kept.code).toBe(1);
+      expect(plainLines(kept.output)).toEqual([
+        `gateway failed to start: ${file} does not hold a metrics token (at least 32 characters of A-Z a-z 0-9 - . _ ~ + /, then any '=' padding; \`openssl rand -base64 32\` makes one): correct it, delete it for a new one, or set METRICS_TOKEN`,
+      ]);
+      expect(bad.output + kept.output).not.toMatch(/secret but short|\n\s+at /);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('suggests a first request and a scrape of its metrics that answer', async () => {
     const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, 'gateway/dist/main.js'], {
       env: { ...process.env, DATA_DIR: otherDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     try {
       let output = '';
-      const command = await new Promise<string>((resolve, reject) => {
+      const [first, metrics] = await new Promise<[string, string]>((resolve, reject) => {
         child.stdout.on('data', (chunk: Buffer) => {
           output += chunk.toString();
-          const match = /^ {2}Try: +(.+)$/m.exec(output);
-          if (match) resolve(match[1]!);
+          const suggested = (name: string) => new RegExp(`^ {2}${name}: +(.+)$`, 'm').exec(output)?.[1];
+          const [tryLine, metricsLine] = [suggested('Try'), suggested('Metrics')];
+          if (tryLine !== undefined && metricsLine !== undefined) resolve([tryLine, metricsLine]);
         });
         child.once('exit', (code) => reject(new Error(`gateway exited with ${code}:\n${output}`)));
       });
       // As a user pastes it into a shell; a stream would never end and time out instead.
-      const { stdout } = await promisify(execFile)('sh', ['-c', command], { timeout: 10_000 });
-      expect(JSON.parse(stdout)).toMatchObject({ user: 'platforma-operator' });
+      const shell = (command: string) => promisify(execFile)('sh', ['-c', command], { timeout: 10_000 });
+      expect(JSON.parse((await shell(first)).stdout)).toMatchObject({ user: 'platforma-operator' });
+      expect((await shell(metrics)).stdout).toMatch(/^# TYPE http_requests_total counter$/m);
+      // The token is read from its file when the command runs: never printed.
+      const token = (await readFile(join(otherDir, 'gateway', 'metrics-token'), 'utf8')).trim();
+      expect(output).not.toContain(token);
     } finally {
       child.kill('SIGKILL');
     }

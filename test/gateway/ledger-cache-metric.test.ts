@@ -11,7 +11,7 @@ import { startTestGateway, type TestGateway } from '../support/gateway.js';
 const BUDGET_MB = 1;
 
 async function cacheGauges(t: TestGateway): Promise<{ bytes: number; budget: number }> {
-  const text = await (await fetch(`${t.gateway.url}/metrics`)).text();
+  const text = await t.metrics();
   const gauge = (name: string): number => {
     expect(text).toContain(`# TYPE ${name} gauge`);
     const value = new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1];

@@ -194,6 +194,6 @@ describe('authentication', () => {
         }
       }
     }
-    expect(open.sort()).toEqual(['/docs', '/healthz', '/metrics', '/openapi.json', '/readyz']);
+    expect(open.sort()).toEqual(['/docs', '/healthz', '/openapi.json', '/readyz']);
   });
 });

@@ -1,11 +1,13 @@
 /**
  * OWASP API8:2023 Security Misconfiguration: security headers on every answer, no framework
  * banner, no CORS grant to foreign origins, unknown routes and methods answered with a problem,
- * and errors that say what is wrong without internals.
+ * errors that say what is wrong without internals, and metrics (business volumes) for the metrics
+ * token only.
  */
+import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { client, startTestGateway, type ApiResponse, type TestGateway } from '../support/gateway.js';
 import { expectProblem } from './support.js';
 
 let t: TestGateway;
@@ -132,5 +134,82 @@ describe('configuration as a client sees it', () => {
       );
       expect(res.status, res.text).toBe(201);
     }
+  });
+});
+
+describe('metrics', () => {
+  const CHALLENGE = 'Bearer realm="customs-ledger metrics"';
+  const scrape = (headers: Record<string, string> = {}): Promise<ApiResponse> =>
+    client(t.gateway.url).get('/metrics', headers);
+
+  /** A refusal that gives away neither a metric nor the token. */
+  function expectRefused(res: ApiResponse, challenge: string, detail: RegExp): void {
+    expectProblem(res, 401, detail);
+    expect(res.headers.get('www-authenticate')).toBe(challenge);
+    expect(res.text).not.toMatch(/# (HELP|TYPE)|http_requests_total|ledger_call|nodejs_/);
+    expect(res.text).not.toContain(t.gateway.metricsToken);
+  }
+
+  it('are refused to a client without credentials, with a Bearer challenge of their own realm', async () => {
+    expectRefused(
+      await scrape(),
+      CHALLENGE,
+      /^missing Authorization header; send 'Authorization: Bearer <metrics token>'$/,
+    );
+  });
+
+  it("are refused to any other token: a guess, a near miss, and every demo user's API key", async () => {
+    const token = t.gateway.metricsToken;
+    const others = [
+      randomBytes(32).toString('base64url'),
+      token.slice(0, -1),
+      `${token}A`,
+      ...t.gateway.credentials.map((c) => c.apiKey),
+    ];
+    for (const other of others) {
+      expectRefused(
+        await scrape({ Authorization: `Bearer ${other}` }),
+        `${CHALLENGE}, error="invalid_token"`,
+        /^Bearer token is not the metrics token$/,
+      );
+    }
+  });
+
+  it('are refused to the token in another scheme or without one, never repeating it', async () => {
+    const token = t.gateway.metricsToken;
+    for (const authorization of [token, `Basic ${Buffer.from(`prometheus:${token}`).toString('base64')}`]) {
+      expectRefused(await scrape({ Authorization: authorization }), CHALLENGE, /must use the Bearer scheme/);
+    }
+  });
+
+  it('are refused to two Authorization headers, even both with the token', async () => {
+    const authorization = `Bearer ${t.gateway.metricsToken}`;
+    const res = await new Promise<{ status: number; type: string; text: string }>((resolve, reject) => {
+      // fetch would join them into one; Node's client sends each on its own line.
+      const headers = { Authorization: [authorization, authorization] };
+      const req = request(`${t.gateway.url}/metrics`, { headers }, (answer) => {
+        let text = '';
+        answer.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        answer.on('end', () =>
+          resolve({ status: answer.statusCode ?? 0, type: answer.headers['content-type'] ?? '', text }),
+        );
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(res.status, res.text).toBe(400);
+    expect(res.type).toContain('application/problem+json');
+    expect((JSON.parse(res.text) as { detail: string }).detail).toBe(
+      'send one Authorization header, not several',
+    );
+  });
+
+  it('are the Prometheus text format for the metrics token', async () => {
+    const res = await scrape({ Authorization: `Bearer ${t.gateway.metricsToken}` });
+    expect(res.status, res.text).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(res.text).toMatch(/^# TYPE http_requests_total counter$/m);
+    // The refusals above are counted like every request, under the route template.
+    expect(res.text).toMatch(/^http_requests_total\{method="GET",route="\/metrics",status="401"\} \d+$/m);
   });
 });

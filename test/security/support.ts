@@ -87,7 +87,7 @@ export async function partyOfPlatformA(t: TestGateway, documentNumber: string): 
 
 /** Ledger submissions committed so far, from the gateway's own metrics: a refused request adds none. */
 export async function committedSubmissions(t: TestGateway): Promise<number> {
-  const text = await (await fetch(`${t.gateway.url}/metrics`)).text();
+  const text = await t.metrics();
   return [
     ...text.matchAll(/^ledger_call_duration_seconds_count\{operation="submit",[^}]*outcome="ok"\} (\d+)/gm),
   ].reduce((sum, m) => sum + Number(m[1]), 0);

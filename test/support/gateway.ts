@@ -13,6 +13,8 @@ export interface TestGateway {
   as(user: string): ApiClient;
   /** Whether this network has the demo user (a Fabric network may have fewer organisations). */
   has(user: string): boolean;
+  /** The Prometheus text of /metrics, read with the metrics token. */
+  metrics(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -68,6 +70,14 @@ export async function startTestGateway(
     dataDir,
     as: (user) => client(gateway.url, { Authorization: `Bearer ${keyOf(user)}` }),
     has: (user) => gateway.credentials.some((c) => c.user === user),
+    metrics: async () => {
+      const res = await fetch(`${gateway.url}/metrics`, {
+        headers: { Authorization: `Bearer ${gateway.metricsToken}` },
+      });
+      const text = await res.text();
+      if (res.status !== 200) throw new Error(`/metrics answered ${res.status}: ${text}`);
+      return text;
+    },
     close: async () => {
       await gateway.close();
       if (existingDataDir === undefined) await rm(dataDir, { recursive: true, force: true });

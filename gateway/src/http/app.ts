@@ -6,6 +6,7 @@ import type { GatewayConfig } from '../config.js';
 import type { LedgerPort } from '../ledger/port.js';
 import type { IdentityProvider } from '../ledger/identities.js';
 import { identify, requireAuthentication, type Authenticator } from '../auth/authenticate.js';
+import { requireMetricsToken } from '../auth/metrics-token.js';
 import { rateLimitPerPrincipal, rateLimitUnauthenticated } from '../auth/rate-limit.js';
 import { requestContext } from '../observability/request-context.js';
 import { httpLogger } from '../observability/http-logger.js';
@@ -25,18 +26,17 @@ import { docsRouter } from './docs.js';
 import { consoleRouter } from './console.js';
 import { HttpProblem, problemHandler } from './problem.js';
 import { refuseDeepJson, utf8Only } from './request-checks.js';
-import { registry, z } from './openapi.js';
+import { ProblemSchema, registry, z } from './openapi.js';
 
 /**
- * The operations endpoints answer without credentials; documented like every route so that the
- * OpenAPI document stays the whole inventory of what answers (the static files of the docs page
- * under /docs/ and of the console under /console/ aside).
+ * The operations endpoints, documented like every route so that the OpenAPI document stays the
+ * whole inventory of what answers (the static files of the docs page under /docs/ and of the
+ * console under /console/ aside). All but /metrics answer without credentials.
  */
 // prettier-ignore
 for (const [path, summary, content] of [
   ['/healthz', 'Liveness: the process answers', { 'application/json': { schema: z.object({ status: z.literal('ok'), ledger: z.string() }) } }],
   ['/readyz', 'Readiness: 200 once the gateway takes requests, 503 before and if its ledger thread has stopped', { 'application/json': { schema: z.object({ status: z.enum(['ready', 'starting', 'ledger unavailable']) }) } }],
-  ['/metrics', 'Prometheus metrics (route templates and counts, no identifiers)', { 'text/plain': { schema: z.string() } }],
   ['/openapi.json', 'This document', { 'application/json': { schema: z.looseObject({}) } }],
   ['/docs', 'The API documentation page', { 'text/html': { schema: z.string() } }],
 ] as const) {
@@ -49,6 +49,22 @@ for (const [path, summary, content] of [
     responses: { 200: { description: summary, content } },
   });
 }
+registry.registerPath({
+  method: 'get',
+  path: '/metrics',
+  summary: 'Prometheus metrics (route templates and counts, no identifiers), for the metrics token only',
+  tags: ['operations'],
+  // Request counts per route and ledger call counts are business volumes: not for anonymous
+  // clients, nor for every user of the API.
+  security: [{ metricsToken: [] }],
+  responses: {
+    200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } },
+    401: {
+      description: 'No metrics token, or another token',
+      content: { 'application/problem+json': { schema: ProblemSchema } },
+    },
+  },
+});
 
 export interface AppDependencies {
   readonly config: GatewayConfig;
@@ -65,6 +81,8 @@ export interface AppDependencies {
   readonly client: LedgerClient;
   /** Key of the keyed hash that makes pseudonymous party ids. */
   readonly partyIdKey: string;
+  /** The bearer token that reads /metrics. */
+  readonly metricsToken: string;
   readonly metrics: Metrics;
   readonly readiness: () => 'ready' | 'starting' | 'ledger unavailable';
 }
@@ -74,7 +92,8 @@ export interface AppDependencies {
  * headers → identification → rate limit of clients without valid credentials (per address) → audit
  * trail (records the outcome of every request past that limit, refused ones too) → body (size, then depth) →
  * authentication → rate limit per user → route (role check → validation → idempotency → service →
- * ledger). The operations endpoints, the docs and the console answer before all of it.
+ * ledger). The operations endpoints (/metrics behind its own token), the docs and the console
+ * answer before all of it.
  */
 export function createApp(deps: AppDependencies): Express {
   const app = express();
@@ -102,7 +121,7 @@ export function createApp(deps: AppDependencies): Express {
     const status = deps.readiness();
     res.status(status === 'ready' ? 200 : 503).json({ status });
   });
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', requireMetricsToken(deps.metricsToken), async (_req, res) => {
     res.type(deps.metrics.contentType).send(await deps.metrics.render());
   });
   app.use(docsRouter());

@@ -26,6 +26,13 @@ registry.registerComponent('securitySchemes', 'bearer', {
   description: 'An API key (see dev-credentials.json) or a JWT (HS256, RS256 or ES256)',
 });
 
+registry.registerComponent('securitySchemes', 'metricsToken', {
+  type: 'http',
+  scheme: 'bearer',
+  description:
+    "The gateway's metrics token: METRICS_TOKEN, or else the one it generated in DATA_DIR/gateway/metrics-token",
+});
+
 /**
  * A schema for the OpenAPI document. The chaincode package is CommonJS, so its payload schemas
  * come from zod's CommonJS build, a second zod instance that the OpenAPI extension cannot patch
