@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,6 +58,16 @@ describe('the metrics token', () => {
     await withGateway({ METRICS_TOKEN: configured }, async (t) => {
       expect((await scrape(t, configured)).status).toBe(200);
       expect((await scrape(t, generated)).status).toBe(401);
+    });
+  });
+
+  it('is refused when its file holds no token, and the failed start leaves the data directory free', async () => {
+    await writeFile(file(), 'short\n');
+    await expect(startTestGateway({}, dataDir)).rejects.toThrow(`${file()} does not hold a metrics token`);
+    await rm(file());
+    await withGateway({}, async (t) => {
+      expect(t.gateway.metricsToken).not.toBe(generated);
+      expect((await scrape(t, t.gateway.metricsToken)).status).toBe(200);
     });
   });
 });
