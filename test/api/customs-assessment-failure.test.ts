@@ -141,7 +141,7 @@ describe('an automatic assessment that fails', () => {
       .get<{ items: QueueItem[] }>('/v1/customs/queue?reason=ASSESSMENT_FAILED&limit=200');
     expect(failedOnly.body.items.map((i) => i.consignmentId)).toContain(france);
 
-    const metrics = await fetch(`${t.gateway.url}/metrics`).then((r) => r.text());
+    const metrics = await t.metrics();
     expect(metrics).toMatch(/^customs_assessment_failures_total\{code="ASSESSMENT_ERROR"\} [1-9]/m);
   });
 

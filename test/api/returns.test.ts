@@ -212,6 +212,9 @@ describe('a full return', () => {
     expect((await ship(id, rid)).body.status).toBe('shipped');
     clockAt(20);
     expect((await scan(id, rid, 'FR')).body.status).toBe('returned');
+    // The history orders transactions by their time, then by id: the frozen clock must move on
+    // for the refund to come after the scan, as a real one would.
+    clockAt(20, 1);
     const refunded = await refund(id, rid);
     expect(refunded.status, refunded.text).toBe(201);
     expect(refunded.text).not.toContain(REFUND.refundTransactionId);
