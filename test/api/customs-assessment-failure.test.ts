@@ -5,7 +5,8 @@
  * counted against it and customs:assess throws for the buyer's parcel to France. That parcel waits
  * in the officers' queue marked as failed, with a reason free of personal data, not releasable; the
  * failure is counted on /metrics; it is still there after the gateway restarts; an officer can
- * decide on it, and once the tariff is fixed, assess it on demand, which clears the failure.
+ * decide on it; once the tariff is fixed, the pipeline assesses it again by itself, which clears
+ * the failure, and the officer can assess it on demand too.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -169,9 +170,15 @@ describe('an automatic assessment that fails', () => {
       assessmentFailed: { code: 'ASSESSMENT_ERROR' },
     });
 
-    // The default tariffs again: France has no buyer limit, the parcel can be assessed.
+    // The default tariffs again: France has no buyer limit, the parcel can be assessed. The
+    // pipeline tries every failed assessment again on the change, without an officer asking.
     const fixed = await t.as(OFFICER).post('/v1/customs/tariffs', DEFAULT_TARIFF_SET);
     expect(fixed.status, fixed.text).toBe(201);
+    const retried = await eventually(
+      () => queued(france),
+      (queuedItem) => queuedItem?.assessmentFailed === null,
+    );
+    expect(retried).toMatchObject({ assessmentFailed: null, lane: expect.any(String) });
     const assessed = await t.as(OFFICER).post(`/v1/consignments/${france}/assessment`, undefined);
     expect(assessed.status, assessed.text).toBe(201);
     const item = await queued(france);

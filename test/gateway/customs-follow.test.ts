@@ -184,7 +184,7 @@ describe('customs’ automatic pipeline', () => {
     // As a Fabric network re-created under a kept data directory leaves it: a position far ahead
     // and a consignment on the list, of a ledger whose first event was another transaction.
     await state.load('f'.repeat(64));
-    await state.advance('999999', 'GHOST-1');
+    await state.advance('999999', ['GHOST-1']);
     await complete('FOLLOW-5');
     await run(async () => {
       await vi.waitFor(async () => expect(await assessed('FOLLOW-5')).toBe(true), { timeout: 10_000 });

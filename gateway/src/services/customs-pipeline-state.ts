@@ -15,8 +15,8 @@ export interface PipelineState {
    * re-created under a kept data directory) is dropped: that ledger is read from its first block.
    */
   load(origin: string): Promise<{ readonly position?: string; readonly pending: readonly string[] }>;
-  /** Keeps the position reached, with the consignment its event put on the list, in one write. */
-  advance(eventId: string, consignmentId?: string): Promise<void>;
+  /** Keeps the position reached, with the consignments its event put on the list, in one write. */
+  advance(eventId: string, consignmentIds?: readonly string[]): Promise<void>;
   /** The consignment is dealt with: assessed (and released when allowed), or refused for good. */
   done(consignmentId: string): Promise<void>;
 }
@@ -56,13 +56,13 @@ export class StoredPipelineState implements PipelineState {
     return bytes === undefined ? { pending } : { position: Buffer.from(bytes).toString('utf8'), pending };
   }
 
-  async advance(eventId: string, consignmentId?: string): Promise<void> {
-    const position = { type: 'put', key: POSITION_KEY, value: Buffer.from(eventId, 'utf8') } as const;
-    await this.store.batch(
-      consignmentId === undefined
-        ? [position]
-        : [position, { type: 'put', sublevel: this.pending, key: consignmentId, value: new Uint8Array() }],
-    );
+  async advance(eventId: string, consignmentIds: readonly string[] = []): Promise<void> {
+    await this.store.batch([
+      { type: 'put', key: POSITION_KEY, value: Buffer.from(eventId, 'utf8') },
+      ...consignmentIds.map(
+        (key) => ({ type: 'put', sublevel: this.pending, key, value: new Uint8Array() }) as const,
+      ),
+    ]);
   }
 
   async done(consignmentId: string): Promise<void> {

@@ -11,6 +11,7 @@ import {
   type AssessmentRecord,
   type ConsignmentStatus,
   type NetworkConfig,
+  type QueuePage,
   type Purpose,
   type ReferralAnswer,
   type ReferralAnswerRecord,
@@ -29,6 +30,8 @@ import type { WriteResult } from './consignment-service.js';
 
 /** Events after which a consignment may be ready for (another) assessment. */
 const TRIGGERS = new Set(['RecordSubmitted', 'ReferralAnswered']);
+/** Consignments with a failed assessment listed at a time, when a configuration change retries them. */
+const FAILED_PAGE = 200;
 /** Assessments at once: enough to keep the customs peer busy, few enough not to collide on hot keys. */
 const WORKERS = 4;
 /** Tries of one consignment's assessment when it keeps colliding with other transactions. */
@@ -141,11 +144,10 @@ export class CustomsService {
             lastEventId: position,
           });
           for await (const event of subscription) {
-            const id = event.data.consignmentId;
-            const consignmentId = TRIGGERS.has(event.event) && typeof id === 'string' ? id : undefined;
+            const ids = await this.triggeredBy(event);
             // In memory first, then in the store: see settle() for why the order matters.
-            if (consignmentId !== undefined) this.enqueue(consignmentId);
-            await state?.advance(event.id, consignmentId);
+            for (const id of ids) this.enqueue(id);
+            await state?.advance(event.id, ids);
             position = event.id;
             pause = RESUBSCRIBE_MIN_MS;
           }
@@ -161,6 +163,28 @@ export class CustomsService {
       this.logger.warn({ err: error }, 'customs pipeline could not read or keep its state');
     } finally {
       await this.stopFollowing();
+    }
+  }
+
+  /**
+   * The consignments an event gives the pipeline to assess: the one whose records or referral
+   * answers it brings; on a change of customs' configuration (a rule set, tariffs), every one whose
+   * assessment failed, since the change may be what it was waiting for (a missing currency rate).
+   * A failure to list them fails the subscription, which takes the event again.
+   */
+  private async triggeredBy(event: { event: string; data: Record<string, unknown> }): Promise<string[]> {
+    const id = event.data.consignmentId;
+    if (TRIGGERS.has(event.event) && typeof id === 'string') return [id];
+    if (event.event !== 'CustomsConfigChanged') return [];
+    const failed: string[] = [];
+    for (let offset = 0; ; offset += FAILED_PAGE) {
+      const page = (await this.workQueue(this.serviceUser, {
+        reason: 'ASSESSMENT_FAILED',
+        offset,
+        limit: FAILED_PAGE,
+      })) as QueuePage;
+      failed.push(...page.items.map((item) => item.consignmentId));
+      if (page.items.length < FAILED_PAGE) return failed;
     }
   }
 
