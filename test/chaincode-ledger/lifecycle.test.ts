@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { commitPayload, disclose, verifyDisclosure } from '@customs-ledger/chaincode';
 import type {
   ConsignmentRecord,
@@ -249,6 +249,55 @@ describe('join keys', () => {
         ),
       ),
     ).toBe(OK);
+  });
+
+  it('a tracking number is free again for its carrier six months after it was claimed, and only then', async () => {
+    const T0 = Date.parse('2026-01-31T10:00:00.000Z');
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(T0);
+      await net.submit('post', 'consignment:create', [
+        'UQ-R1',
+        joinKeys({ trackingNumber: 'RR987654321CN' }),
+      ]);
+      // Five months on the post cannot use it again; 31 July (six months on) it can.
+      vi.setSystemTime(Date.parse('2026-07-31T09:59:59.000Z'));
+      expect(
+        await net.outcome(
+          net.submit('post', 'consignment:create', ['UQ-R2', joinKeys({ trackingNumber: 'RR987654321CN' })]),
+        ),
+      ).toBe('tracking number RR987654321CN of PostMSP is already used by consignment UQ-R1');
+      vi.setSystemTime(Date.parse('2026-07-31T10:00:00.000Z'));
+      expect(
+        await net.outcome(
+          net.submit('post', 'consignment:create', ['UQ-R2', joinKeys({ trackingNumber: 'RR987654321CN' })]),
+        ),
+      ).toBe(OK);
+      // The number is the new consignment's now: the old one cannot claim it back.
+      await net.submit('platformA', 'consignment:create', [
+        'UQ-R3',
+        joinKeys({ orderNumber: 'ORD-UQ-R3', trackingNumber: 'RR987654321CN' }),
+      ]);
+      expect(
+        await net.outcome(
+          net.submit(
+            'post',
+            'consignment:submitLogistics',
+            ['UQ-R3'],
+            logisticsPayload('ORD-UQ-R3', 'RR987654321CN'),
+          ),
+        ),
+      ).toBe('tracking number RR987654321CN of PostMSP is already used by consignment UQ-R2');
+      // An order number is never free again.
+      vi.setSystemTime(Date.parse('2036-01-31T10:00:00.000Z'));
+      expect(
+        await net.outcome(
+          net.submit('platformA', 'consignment:create', ['UQ-R4', joinKeys({ orderNumber: 'ORD-UQ-R3' })]),
+        ),
+      ).toBe('order number ORD-UQ-R3 of PlatformAMSP is already used by consignment UQ-R3');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a payload whose join key disagrees with the consignment is refused', async () => {

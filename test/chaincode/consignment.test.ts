@@ -4,6 +4,7 @@ import {
   bindParticipant,
   canReadPrivateRecord,
   canSeeConsignment,
+  claimReusable,
   mergeJoinKeys,
   participantsAtCreation,
   participantsOf,
@@ -310,5 +311,18 @@ describe('private record readers', () => {
     ['AuditorMSP', 'auditor', 'clearance', false],
   ])('%s (%s) for %s: %s', (mspId, role, purpose, ok) => {
     expect(canReadPrivateRecord({ mspId, role }, members, purpose)).toBe(ok);
+  });
+});
+
+describe('a uniqueness key claimed by another consignment', () => {
+  it.each([
+    ['tracking', '2026-01-31T10:00:00.000Z', '2026-07-31T09:59:59.999Z', false],
+    ['tracking', '2026-01-31T10:00:00.000Z', '2026-07-31T10:00:00.000Z', true],
+    ['tracking', '2026-08-31T00:00:00.000Z', '2027-02-28T23:59:59.999Z', false],
+    ['tracking', '2026-08-31T00:00:00.000Z', '2027-03-03T00:00:00.000Z', true],
+    ['ordernum', '2016-01-01T00:00:00.000Z', '2026-12-06T00:00:00.000Z', false],
+    ['paytx', '2016-01-01T00:00:00.000Z', '2026-12-06T00:00:00.000Z', false],
+  ] as const)('%s claimed %s may be taken over on %s: %s', (type, claimedAt, now, reusable) => {
+    expect(claimReusable(type, claimedAt, now)).toBe(reusable);
   });
 });

@@ -6,6 +6,7 @@ import { traderCollection, type OrgRole } from '../domain/collections';
 import {
   bindParticipant,
   canReadPrivateRecord,
+  claimReusable,
   collectionMembers,
   mergeJoinKeys,
   participantsAtCreation,
@@ -568,15 +569,20 @@ export class ConsignmentContract extends Contract {
   }
 
   /**
-   * Claims the consignment's uniqueness keys. Reading an absent key and then writing it means two
-   * concurrent claims of the same order or tracking number collide on MVCC: exactly one commits.
+   * Claims the consignment's uniqueness keys, or takes over a tracking number whose earlier claim is
+   * past its six months (claimReusable). Reading a key and then writing it means two concurrent
+   * claims of the same order or tracking number collide on MVCC: exactly one commits.
    */
   private async claimJoinKeys(ctx: Context, consignment: ConsignmentRecord): Promise<void> {
     const { joinKeys, pendingClaims } = consignment;
     for (const claim of uniquenessClaims(participantsOf(consignment), joinKeys, pendingClaims)) {
       const key = compositeKey(ctx, claim.type, [claim.owner, claim.value]);
       const existing = await readJson<UniquenessRecord>(ctx, key);
-      if (existing === undefined) {
+      const free =
+        existing === undefined ||
+        (existing.consignmentId !== consignment.consignmentId &&
+          claimReusable(claim.type, existing.claimedAt, txTime(ctx)));
+      if (free) {
         const value: UniquenessRecord = {
           consignmentId: consignment.consignmentId,
           claimedAt: txTime(ctx),

@@ -42,7 +42,7 @@ import {
   PaymentPayload,
   type RefundPayload,
 } from '../domain/schemas';
-import { canSeeConsignment, unknownConsignment } from '../domain/consignment';
+import { canSeeConsignment, claimReusable, unknownConsignment } from '../domain/consignment';
 import { loadConsignment } from './consignment-state';
 import {
   customsKey,
@@ -257,7 +257,7 @@ export class ReturnsContract extends Contract {
     const { trackingNumber } = parseJsonWith(ReturnShipment, 'return shipment', shipmentJson);
     const claim = compositeKey(ctx, KeyType.trackingNumber, [caller.mspId, trackingNumber]);
     const taken = await readJson<UniquenessRecord>(ctx, claim);
-    if (taken) {
+    if (taken && !claimReusable('tracking', taken.claimedAt, txTime(ctx))) {
       throw new Error(
         `tracking number ${trackingNumber} of ${caller.mspId} is already used by consignment ${taken.consignmentId}`,
       );

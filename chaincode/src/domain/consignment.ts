@@ -264,6 +264,24 @@ export interface UniquenessClaim {
 }
 
 /**
+ * How long a carrier's tracking number stays its consignment's alone. Posts and express carriers
+ * reuse their S10 and HAWB numbers once a parcel is long delivered; the numbers must be unique for
+ * at least six months. Order numbers and payment transaction ids are never reused.
+ */
+export const TRACKING_NUMBER_UNIQUE_MONTHS = 6;
+
+/**
+ * Whether a new consignment may take over a uniqueness key another consignment claimed at
+ * `claimedAt`: a tracking number once its six months have passed, nothing else ever.
+ */
+export function claimReusable(type: UniquenessType, claimedAt: string, now: string): boolean {
+  if (type !== 'tracking') return false;
+  const freeFrom = new Date(claimedAt);
+  freeFrom.setUTCMonth(freeFrom.getUTCMonth() + TRACKING_NUMBER_UNIQUE_MONTHS);
+  return new Date(now).getTime() >= freeFrom.getTime();
+}
+
+/**
  * The uniqueness keys a consignment should hold: order number per platform, tracking number per
  * carrier, payment transaction id per payment provider. A claim needs both its value and its
  * owner, so one appears only once the owning organisation has bound, and, for a part named at
