@@ -11,7 +11,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
 import { scenarioBackend, startTestGateway, type TestGateway } from '../support/gateway.js';
-import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
+import {
+  cnyOrderPayload,
+  declarationPayload,
+  logisticsPayload,
+  paymentPayload,
+} from '../support/payloads.js';
 
 const OFFICER = 'customs-officer';
 const RUN = randomBytes(3).toString('hex').toUpperCase();
@@ -32,22 +37,11 @@ interface Assessment {
 /** A buyer: one identity document, a different platform account on each platform. */
 const buyer = (tag: string) => ({ type: 'national_id', number: `3101151980${RUN}${tag}`, country: 'CN' });
 
-/** An order of one line worth `value` CNY, with no freight, insurance, discount or tax. */
+/** An order of one line worth `value` CNY by the buyer with `document`. */
 function orderOf(orderNumber: string, document: ReturnType<typeof buyer>, value: number) {
-  const base = orderPayload(orderNumber);
-  return {
-    ...base,
-    // The platform's pseudonymous party id of the buyer (a different one on each platform in reality).
-    buyer: { id: createHash('sha256').update(document.number).digest('hex'), name: '李伟', document },
-    goodsValue: value,
-    freight: 0,
-    insurance: 0,
-    discount: 0,
-    taxCollected: 0,
-    amountPaid: value,
-    currency: 'CNY',
-    lines: [{ ...base.lines[0]!, quantity: 1, unitPrice: value, lineValue: value }],
-  };
+  // The platform's pseudonymous party id of the buyer (a different one on each platform in reality).
+  const id = createHash('sha256').update(document.number).digest('hex');
+  return cnyOrderPayload(orderNumber, { id, name: '李伟', document }, value);
 }
 
 /** One purchase of `value` CNY to China, by the buyer with `document`, through `platform`; then assessed. */

@@ -17,7 +17,7 @@ import { DEFAULT_TARIFF_SET } from '@customs-ledger/chaincode';
 import { QueuePageSchema } from '../../gateway/src/api/customs.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { eventually, parcelToFrance } from '../support/parcel.js';
-import { logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
+import { cnyOrderPayload, logisticsPayload, paymentPayload } from '../support/payloads.js';
 
 const OFFICER = 'customs-officer';
 const RUN = randomBytes(3).toString('hex').toUpperCase();
@@ -70,23 +70,11 @@ const queued = async (id: string): Promise<QueueItem | undefined> => {
 async function purchaseToChina(id: string): Promise<void> {
   const orderNumber = `ORD-${id}`;
   const trackingNumber = `RR${RUN}1CN`;
-  const base = orderPayload(orderNumber);
   const value = 300;
-  const order = {
-    ...base,
-    buyer: { ...base.buyer, document },
-    goodsValue: value,
-    freight: 0,
-    insurance: 0,
-    discount: 0,
-    taxCollected: 0,
-    amountPaid: value,
-    currency: 'CNY',
-    lines: [{ ...base.lines[0]!, quantity: 1, unitPrice: value, lineValue: value }],
-  };
+  const order = cnyOrderPayload(orderNumber, { document }, value);
   const payment = {
     ...paymentPayload(orderNumber, `PAY-${id}`),
-    payer: { name: base.buyer.name, document },
+    payer: { name: order.buyer.name, document },
     amountPaid: value,
     currency: 'CNY',
   };

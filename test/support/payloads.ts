@@ -51,6 +51,26 @@ export function orderPayload(orderNumber: string, overrides: Record<string, unkn
   };
 }
 
+/**
+ * An order of one line worth `value` CNY (no freight, insurance, discount or tax) by the buyer with
+ * `buyer`'s fields (an identity document, say), for the tests of limits per buyer.
+ */
+export function cnyOrderPayload(orderNumber: string, buyer: Record<string, unknown>, value: number) {
+  const base = orderPayload(orderNumber);
+  return {
+    ...base,
+    buyer: { ...base.buyer, ...buyer },
+    goodsValue: value,
+    freight: 0,
+    insurance: 0,
+    discount: 0,
+    taxCollected: 0,
+    amountPaid: value,
+    currency: 'CNY',
+    lines: [{ ...base.lines[0]!, quantity: 1, unitPrice: value, lineValue: value }],
+  };
+}
+
 export function paymentPayload(orderNumber: string, paymentTransactionId: string) {
   return {
     paymentTransactionId,

@@ -282,13 +282,9 @@ export class CustomsContract extends Contract {
   @Transaction()
   @Returns('string')
   public async assess(ctx: Context, consignmentId: string): Promise<string> {
-    const caller = await this.customsCaller(ctx, 'assessConsignment');
+    const { caller, consignment } = await this.openToAssessment(ctx, consignmentId);
     const customs = customsCollection(caller.network.customsMspId);
-    const consignment = await loadConsignment(ctx, caller, consignmentId);
     const id = consignment.consignmentId;
-    if (recordsLocked(consignment.status)) {
-      throw new Error(`consignment ${id} is ${consignment.status}: its records are final, nothing to assess`);
-    }
     const records = await listByPartialKey<SubmissionRecord>(ctx, KeyType.record, [id]);
     const missing = (['order', 'payment', 'logistics'] as const).filter(
       (k) => !records.some((r) => r.kind === k),
@@ -507,13 +503,9 @@ export class CustomsContract extends Contract {
   @Transaction()
   @Returns('string')
   public async recordAssessmentFailure(ctx: Context, consignmentId: string): Promise<string> {
-    const caller = await this.customsCaller(ctx, 'assessConsignment');
+    const { caller, consignment } = await this.openToAssessment(ctx, consignmentId);
     const customs = customsCollection(caller.network.customsMspId);
-    const consignment = await loadConsignment(ctx, caller, consignmentId);
     const id = consignment.consignmentId;
-    if (recordsLocked(consignment.status)) {
-      throw new Error(`consignment ${id} is ${consignment.status}: its records are final, nothing to assess`);
-    }
     const report = parseJsonWith(
       AssessmentFailureReport,
       'assessment failure',
@@ -829,6 +821,21 @@ export class CustomsContract extends Contract {
       : undefined;
     if (!answer) throw new Error(`referral answer ${answerTxId} of consignment ${id} does not exist`);
     return answer;
+  }
+
+  /** Customs' caller, and the consignment if its records are still open to assessment. */
+  private async openToAssessment(
+    ctx: Context,
+    consignmentId: string,
+  ): Promise<{ caller: Caller; consignment: ConsignmentRecord }> {
+    const caller = await this.customsCaller(ctx, 'assessConsignment');
+    const consignment = await loadConsignment(ctx, caller, consignmentId);
+    if (recordsLocked(consignment.status)) {
+      throw new Error(
+        `consignment ${consignment.consignmentId} is ${consignment.status}: its records are final, nothing to assess`,
+      );
+    }
+    return { caller, consignment };
   }
 
   private async customsCaller(
