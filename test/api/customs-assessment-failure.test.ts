@@ -16,28 +16,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_TARIFF_SET } from '@customs-ledger/chaincode';
 import { QueuePageSchema } from '../../gateway/src/api/customs.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { eventually, parcelToFrance } from '../support/parcel.js';
-import { cnyOrderPayload, logisticsPayload, paymentPayload } from '../support/payloads.js';
+import { eventually, parcelToFrance, purchaseToChina, tariffsWithoutCnyRate } from '../support/parcel.js';
 
 const OFFICER = 'customs-officer';
 const RUN = randomBytes(3).toString('hex').toUpperCase();
 /** One buyer, by identity document, for a purchase to China and one to France. */
 const document = { type: 'national_id', number: `3101151980${RUN}`, country: 'CN' };
 
-/** The demo tariffs, but France limits each buyer's year and knows no CNY rate. */
-const gapTariffs = {
-  ...DEFAULT_TARIFF_SET,
-  version: `gap-${RUN}`,
-  tariffs: DEFAULT_TARIFF_SET.tariffs.map((tariff) =>
-    tariff.country !== 'FR'
-      ? tariff
-      : {
-          ...tariff,
-          buyerLimits: { perYear: 10_000 },
-          currencyRates: tariff.currencyRates.filter((r) => r.currency !== 'CNY'),
-        },
-  ),
-};
+const gapTariffs = tariffsWithoutCnyRate(`gap-${RUN}`);
 
 interface QueueItem {
   consignmentId: string;
@@ -66,32 +52,6 @@ const queued = async (id: string): Promise<QueueItem | undefined> => {
   return res.body.items.find((i) => i.consignmentId === id);
 };
 
-/** The buyer's purchase to China, in CNY, which customs' pipeline assesses and files in the buyer's year. */
-async function purchaseToChina(id: string): Promise<void> {
-  const orderNumber = `ORD-${id}`;
-  const trackingNumber = `RR${RUN}1CN`;
-  const value = 300;
-  const order = cnyOrderPayload(orderNumber, { document }, value);
-  const payment = {
-    ...paymentPayload(orderNumber, `PAY-${id}`),
-    payer: { name: order.buyer.name, document },
-    amountPaid: value,
-    currency: 'CNY',
-  };
-  const steps: [string, string, unknown][] = [
-    ['platforma-operator', '', { consignmentId: id, orderNumber, trackingNumber, paymentTransactionId: `PAY-${id}`, originCountry: 'US', destinationCountry: 'CN' }],
-    ['platforma-operator', '/order', order],
-    ['payment-operator', '/payment', payment],
-    ['post-operator', '/logistics', logisticsPayload(orderNumber, trackingNumber)],
-  ]; // prettier-ignore
-  for (const [user, path, body] of steps) {
-    const res = await t
-      .as(user)
-      .post(path === '' ? '/v1/consignments' : `/v1/consignments/${id}${path}`, body);
-    expect(res.status, res.text).toBe(201);
-  }
-}
-
 describe('an automatic assessment that fails', () => {
   const china = `AF-CN-${RUN}`;
   const france = `AF-FR-${RUN}`;
@@ -99,7 +59,7 @@ describe('an automatic assessment that fails', () => {
   it('puts the consignment in the officers’ queue, marked as failed, not releasable, and counts it', async () => {
     const tariffs = await t.as(OFFICER).post('/v1/customs/tariffs', gapTariffs);
     expect(tariffs.status, tariffs.text).toBe(201);
-    await purchaseToChina(china);
+    await purchaseToChina(t, china, document);
     const filed = await eventually(
       () => t.as(OFFICER).get<{ buyerLimits?: { currency: string } }>(`/v1/customs/assessments/${china}`),
       (res) => res.status === 200,
@@ -122,6 +82,12 @@ describe('an automatic assessment that fails', () => {
     // The reason names the configuration gap, which is what customs fixes, and nothing of the buyer.
     expect(item!.assessmentFailed!.reason).toMatch(/^no CNY rate against EUR valid on \d{4}-\d{2}-\d{2}$/);
     expect(JSON.stringify(item)).not.toContain(document.number);
+    // Never assessed: asked for its assessment, customs is told why there is none.
+    const none = await t.as(OFFICER).get(`/v1/customs/assessments/${france}`);
+    expect(none.status).toBe(404);
+    expect(none.body.detail).toMatch(
+      /has no assessment record yet: its automatic assessment failed \(ASSESSMENT_ERROR, \d+ time\(s\), last at .+\): no CNY rate against EUR valid on /,
+    );
     // As the OpenAPI document describes it.
     const page = await t.as(OFFICER).get('/v1/customs/queue?limit=200');
     expect(QueuePageSchema.safeParse(page.body).error).toBeUndefined();

@@ -13,8 +13,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
+import { DEFAULT_RULE_SET, DEFAULT_TARIFF_SET } from '@customs-ledger/chaincode';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { parcelToFrance, purchaseToChina, tariffsWithoutCnyRate } from '../support/parcel.js';
 import { hs256, now, TEST_JWT_SECRET } from '../support/jwt.js';
 import {
   createPayload,
@@ -543,6 +544,75 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await expect.poll(() => entries.count()).toBe(101);
     expect(await entries.last().innerText()).toMatch(/order submitted by PlatformAMSP/);
     expect(await page.getByRole('button', { name: 'Show more' }).count()).toBe(0);
+    expectNoScriptErrors(page);
+    await page.context().close();
+  });
+
+  it('an officer sees why automatic assessments failed, in the queue and on the pages, until the tariff is fixed', async () => {
+    // One buyer's purchase to China in CNY, and two parcels of theirs to France: BEFORE assessed
+    // under the demo tariffs, NEVER sent under tariffs whose France limits each buyer's year with
+    // no CNY rate to count the Chinese purchase, which makes every assessment of theirs fail.
+    const document = { type: 'national_id', number: `3101151981${RUN}`, country: 'CN' };
+    const [china, before, never] = ['UI-CNY', 'UI-FAIL-1', 'UI-FAIL-2'].map((p) => `${p}-${RUN}`) as [
+      string,
+      string,
+      string,
+    ];
+    await purchaseToChina(t, china, document);
+    await parcelToFrance(t, before, 52.8, document);
+    await assessed(before);
+    // The Chinese purchase has no declaration: assessed is enough (it is filed in the buyer's year).
+    await expect
+      .poll(async () => (await t.as(OFFICER).get(`/v1/customs/assessments/${china}`)).status, {
+        timeout: 20_000,
+      })
+      .toBe(200);
+    const gap = await t.as(OFFICER).post('/v1/customs/tariffs', tariffsWithoutCnyRate(`console-gap-${RUN}`));
+    expect(gap.status, gap.text).toBe(201);
+    await parcelToFrance(t, never, 52.8, document);
+    // A corrected declaration has BEFORE assessed again, which fails now.
+    const corrected = await t
+      .as(PLATFORM_A)
+      .post(`/v1/consignments/${before}/declaration`, declarationPayload());
+    expect(corrected.status, corrected.text).toBe(201);
+    const failedIds = async () => {
+      const res = await t
+        .as(OFFICER)
+        .get<{ items: { consignmentId: string }[] }>('/v1/customs/queue?reason=ASSESSMENT_FAILED&limit=200');
+      return res.body.items.map((i) => i.consignmentId);
+    };
+    await expect.poll(failedIds, { timeout: 20_000 }).toEqual(expect.arrayContaining([before, never]));
+
+    const page = await signIn(OFFICER);
+    await page.goto(`${t.gateway.url}/console/queue`);
+    const row = page.getByRole('row').filter({ hasText: never });
+    await expect.poll(() => row.innerText()).toMatch(/assessment failed\s+no CNY rate against EUR valid on/i);
+
+    await page.goto(`${t.gateway.url}/console/consignments/${never}`);
+    const notice = page.getByTestId('assessment-failed');
+    await expect
+      .poll(() => notice.innerText())
+      .toMatch(
+        /^Not assessed: its automatic assessment failed \(ASSESSMENT_ERROR, \d+ time\(s\), last at .+\): no CNY rate against EUR valid on .+ Nothing is released automatically/,
+      );
+    await page.goto(`${t.gateway.url}/console/consignments/${before}`);
+    await expect
+      .poll(() => notice.innerText())
+      .toMatch(
+        /^The latest automatic assessment failed \(ASSESSMENT_ERROR, .+\): no CNY rate against EUR valid on .+ Shown below: assessment #\d+, the last that succeeded/,
+      );
+    await page.getByTestId('risk-reasons').waitFor();
+    await screenshot(page, 'officer-assessment-failed');
+    await expectAccessible(page);
+
+    // The demo tariffs again: the pipeline assesses both again by itself, and the notices go.
+    const fixed = await t.as(OFFICER).post('/v1/customs/tariffs', DEFAULT_TARIFF_SET);
+    expect(fixed.status, fixed.text).toBe(201);
+    await expect.poll(failedIds, { timeout: 20_000 }).not.toEqual(expect.arrayContaining([before]));
+    await expect.poll(failedIds, { timeout: 20_000 }).not.toEqual(expect.arrayContaining([never]));
+    await page.reload();
+    await page.getByTestId('risk-reasons').waitFor();
+    expect(await notice.count()).toBe(0);
     expectNoScriptErrors(page);
     await page.context().close();
   });

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
-import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
+import { DEFAULT_RULE_SET, DEFAULT_TARIFF_SET } from '@customs-ledger/chaincode';
 import { startTestGateway, type TestGateway } from './gateway.js';
 import {
+  cnyOrderPayload,
   createPayload,
   declarationPayload,
   logisticsPayload,
@@ -65,6 +66,60 @@ export async function parcelToFrance(
     ],
     ['post-operator', '/logistics', logisticsPayload(orderNumber, trackingNumber)],
     [platform, '/declaration', declarationPayload()],
+  ];
+  for (const [user, path, body] of steps) {
+    const res = await t
+      .as(user)
+      .post(path === '' ? '/v1/consignments' : `/v1/consignments/${id}${path}`, body);
+    expect(res.status, res.text).toBe(201);
+  }
+}
+
+/**
+ * Tariffs under which customs cannot assess a parcel to France of a buyer who bought in CNY before:
+ * the demo tariffs, but France limits each buyer's year and knows no CNY rate to count that
+ * purchase with, so customs:assess throws (an assessment failure, held for an officer).
+ */
+export function tariffsWithoutCnyRate(version: string): typeof DEFAULT_TARIFF_SET {
+  return {
+    ...DEFAULT_TARIFF_SET,
+    version,
+    tariffs: DEFAULT_TARIFF_SET.tariffs.map((tariff) =>
+      tariff.country !== 'FR'
+        ? tariff
+        : {
+            ...tariff,
+            buyerLimits: { perYear: 10_000 },
+            currencyRates: tariff.currencyRates.filter((r) => r.currency !== 'CNY'),
+          },
+    ),
+  };
+}
+
+/**
+ * A purchase of 300 CNY to China by the buyer with `document`, through Platform A, paid through
+ * the payment provider and carried by the post: customs' pipeline assesses it and files it in the
+ * buyer's year (China limits each buyer's year).
+ */
+export async function purchaseToChina(
+  t: TestGateway,
+  id: string,
+  document: { type: string; number: string; country: string },
+): Promise<void> {
+  const { orderNumber, trackingNumber, paymentTransactionId } = testKeys(id);
+  const value = 300;
+  const order = cnyOrderPayload(orderNumber, { document }, value);
+  const payment = {
+    ...paymentPayload(orderNumber, paymentTransactionId),
+    payer: { name: order.buyer.name, document },
+    amountPaid: value,
+    currency: 'CNY',
+  };
+  const steps: [string, string, unknown][] = [
+    ['platforma-operator', '', { ...createPayload(id, 'CN'), originCountry: 'US' }],
+    ['platforma-operator', '/order', order],
+    ['payment-operator', '/payment', payment],
+    ['post-operator', '/logistics', logisticsPayload(orderNumber, trackingNumber)],
   ];
   for (const [user, path, body] of steps) {
     const res = await t

@@ -553,12 +553,18 @@ export class CustomsContract extends Contract {
       customsCollection(caller.network.customsMspId),
       customsKey.assessment(id),
     );
-    if (!record) throw new Error(`consignment ${id} has no assessment record yet`);
     const failure = await readPrivateJson<AssessmentFailureRecord>(
       ctx,
       customsCollection(caller.network.customsMspId),
       customsKey.assessmentFailure(id),
     );
+    if (!record) {
+      // Customs' own words about its configuration (assessment-failure.ts keeps no personal data).
+      const why = failure
+        ? `: its automatic assessment failed (${failure.code}, ${failure.failures} time(s), last at ${failure.failedAt}): ${failure.reason}`
+        : '';
+      throw new Error(`consignment ${id} has no assessment record yet${why}`);
+    }
     const answers = await listByPartialKey<ReferralAnswerRecord>(ctx, KeyType.referralAnswer, [id]);
     const referralAnswers = await Promise.all(
       answers.map(async (a) => {

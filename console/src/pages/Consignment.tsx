@@ -94,6 +94,13 @@ interface Assessment {
   };
   /** Who answered and when; the text is personal data, read on its own for a purpose. */
   readonly referralAnswers: readonly { txId: string; answeredBy: string; answeredAt: string }[];
+  /** The automatic assessment's latest failure since this assessment, if any. */
+  readonly assessmentFailed: {
+    code: string;
+    reason: string;
+    failures: number;
+    failedAt: string;
+  } | null;
 }
 
 interface ReturnView {
@@ -451,21 +458,39 @@ function CollectionSection({ id, reloadKey }: { id: string; reloadKey: string })
 function AssessmentSection({ id, reloadKey }: { id: string; reloadKey: string }) {
   const { api } = useSession();
   const a = useLoad((s) => api.get<Assessment>(`/v1/customs/assessments/${seg(id)}`, s), reloadKey);
-  if (a.error)
+  if (a.error) {
+    // Never assessed: the answer says why when the automatic assessment failed.
+    const failed = a.error instanceof ApiError && /automatic assessment failed/.test(a.error.message);
     return (
       <Section title="Risk and revenue">
         {a.error instanceof ApiError && a.error.status === 404 ? (
-          <p>Not assessed yet.</p>
+          failed ? (
+            <p className="error" role="status" data-testid="assessment-failed">
+              Not assessed: {a.error.message.replace(/^.*?: its /, 'its ')}. Nothing is released automatically
+              until an assessment succeeds.
+            </p>
+          ) : (
+            <p>Not assessed yet.</p>
+          )
         ) : (
           <ErrorNote error={a.error} />
         )}
       </Section>
     );
+  }
   if (!a.data) return <Loading what="the assessment" />;
-  const { risk, revenue, blockers } = a.data;
+  const { risk, revenue, blockers, assessmentFailed } = a.data;
   const duty = revenue.duty;
   return (
     <div className="grid">
+      {assessmentFailed && (
+        <p className="error across" role="status" data-testid="assessment-failed">
+          The latest automatic assessment failed ({assessmentFailed.code}, {assessmentFailed.failures}{' '}
+          time(s), last at {formatTime(assessmentFailed.failedAt)}): {assessmentFailed.reason}. Shown below:
+          assessment #{a.data.number}, the last that succeeded; nothing is released automatically until one
+          succeeds again.
+        </p>
+      )}
       <Section title="Risk">
         <p>
           Lane <Badge kind="lane" value={risk.lane} />, score{' '}
