@@ -17,6 +17,7 @@ import { HttpProblem, problemBody, type ProblemBody } from '../http/problem.js';
 import { ProblemSchema, z } from '../http/openapi.js';
 import type { BatchOperationInput, ConsignmentService } from '../services/consignment-service.js';
 import { NoQuery } from './schemas.js';
+import { ConsignmentSchema, MovementSchema, RecordCommitmentSchema } from './responses.js';
 
 const MAX_OPERATIONS = 500;
 /**
@@ -78,7 +79,10 @@ const OperationResult = z
     index: z.number().int(),
     status: z.number().int(),
     txId: z.string().optional().openapi({ description: 'The transaction that applied it (201)' }),
-    result: z.unknown().optional().openapi({ description: 'What its single request answers (201)' }),
+    result: z
+      .union([ConsignmentSchema, RecordCommitmentSchema, MovementSchema])
+      .optional()
+      .openapi({ description: 'What its single request answers (201)' }),
     problem: ProblemSchema.optional().openapi({
       description: 'Why it was not applied: the problem its single request would answer (4xx, 5xx)',
     }),
@@ -90,7 +94,11 @@ const OperationResult = z
     }),
   })
   .openapi('BatchOperationResult');
-type OperationResult = Omit<z.infer<typeof OperationResult>, 'problem'> & { readonly problem?: ProblemBody };
+// The chaincode's answer is passed on as it came: the schema documents it, the gateway does not parse it.
+type OperationResult = Omit<z.infer<typeof OperationResult>, 'problem' | 'result'> & {
+  readonly problem?: ProblemBody;
+  readonly result?: unknown;
+};
 
 const BatchResponse = z.object({
   succeeded: z.number().int(),

@@ -21,9 +21,17 @@ import {
   DisclosureRequest,
   HistoryPage,
   HistoryQuery,
-  JsonResult,
   NoQuery,
 } from './schemas.js';
+import {
+  ConsignmentSchema,
+  ConsignmentViewSchema,
+  DecisionSchema,
+  DisclosureSchema,
+  MovementSchema,
+  RecordCommitmentSchema,
+  RecordDetailsSchema,
+} from './responses.js';
 
 const RECORD_ROLES: Record<RecordKind, readonly OrgRole[]> = {
   order: ['platform'],
@@ -44,6 +52,8 @@ function consignmentWrite<B extends ZodType>(spec: {
   readonly roles: readonly OrgRole[];
   readonly userRoles?: readonly string[];
   readonly body: B;
+  /** What the chaincode answers the write with. */
+  readonly response: ZodType;
   readonly resource: string;
   readonly run: (principal: Principal, id: string, body: z.infer<B>) => Promise<WriteResult<unknown>>;
 }): RouteDefinition {
@@ -58,7 +68,7 @@ function consignmentWrite<B extends ZodType>(spec: {
     params: ConsignmentIdParam,
     query: NoQuery,
     body: spec.body,
-    responses: { 201: { description: 'Committed on the ledger (no personal data)', schema: JsonResult } },
+    responses: { 201: { description: 'Committed on the ledger (no personal data)', schema: spec.response } },
     handler: async ({ principal, params, body, audit }) => {
       audit({ resource: `consignment/${params.id}/${spec.resource}` });
       const { value, txId } = await spec.run(principal, params.id, body);
@@ -77,6 +87,7 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
       tags: TAGS,
       roles: RECORD_ROLES[kind],
       body: payloadSchemas[kind],
+      response: RecordCommitmentSchema,
       resource: kind,
       run: (principal, id, body) => service.submitRecord(principal, id, kind, body),
     }),
@@ -93,7 +104,7 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
       roles: ['platform', 'post', 'express'],
       query: NoQuery,
       body: CreateBody,
-      responses: { 201: { description: 'Consignment created', schema: JsonResult } },
+      responses: { 201: { description: 'Consignment created', schema: ConsignmentSchema } },
       handler: async ({ principal, body, audit }) => {
         const { value, txId } = await service.create(principal, body);
         const id = (value as { consignmentId?: string }).consignmentId;
@@ -112,6 +123,7 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
       tags: TAGS,
       roles: ['post', 'express'],
       body: Movement,
+      response: MovementSchema,
       resource: 'movement',
       run: (principal, id, body) => service.recordMovement(principal, id, body),
     }),
@@ -122,6 +134,7 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
       roles: ['customs'],
       userRoles: DECIDING_USER_ROLES,
       body: Decision,
+      response: DecisionSchema,
       resource: 'decision',
       run: (principal, id, body) => service.recordDecision(principal, id, body),
     }),
@@ -136,7 +149,7 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
       roles: 'any',
       params: ConsignmentIdParam,
       query: NoQuery,
-      responses: { 200: { description: 'The consignment', schema: JsonResult } },
+      responses: { 200: { description: 'The consignment', schema: ConsignmentViewSchema } },
       handler: async ({ principal, params, audit }) => {
         audit({ resource: `consignment/${params.id}` });
         return { status: 200, body: await service.get(principal, params.id) };
@@ -153,7 +166,9 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
       userRoles: PERSONAL_DATA_USER_ROLES,
       params: ConsignmentIdParam,
       query: DetailsQuery,
-      responses: { 200: { description: 'The record and its (filtered) payload', schema: JsonResult } },
+      responses: {
+        200: { description: 'The record and its (filtered) payload', schema: RecordDetailsSchema },
+      },
       handler: async ({ principal, params, query, audit }) => {
         audit({ resource: `consignment/${params.id}/${query.record}`, purpose: query.purpose });
         const details = await service.details(principal, params.id, query.record, query.purpose as Purpose);
@@ -173,7 +188,7 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
       params: ConsignmentIdParam,
       query: NoQuery,
       body: DisclosureRequest,
-      responses: { 201: { description: 'The disclosure package', schema: JsonResult } },
+      responses: { 201: { description: 'The disclosure package', schema: DisclosureSchema } },
       returnsPersonalData: true,
       handler: async ({ principal, params, body, audit }) => {
         audit({ resource: `consignment/${params.id}/${body.record}`, purpose: body.purpose });

@@ -2,7 +2,8 @@ import { ConsignmentId, recordKinds, type DisclosurePackage } from '@customs-led
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { z } from '../http/openapi.js';
 import type { ConsignmentService } from '../services/consignment-service.js';
-import { JsonResult, NoQuery } from './schemas.js';
+import { NoQuery } from './schemas.js';
+import { VerdictSchema } from './responses.js';
 
 const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 
@@ -58,7 +59,9 @@ export function verifyRoutes(service: ConsignmentService): RouteDefinition[] {
       roles: 'any',
       query: NoQuery,
       body: VerifyRequest,
-      responses: { 200: { description: 'Verdict: verified, or the reason it failed', schema: JsonResult } },
+      responses: {
+        200: { description: 'Verdict: verified, or the reason it failed', schema: VerdictSchema },
+      },
       handler: async ({ principal, body, audit }) => {
         audit({ resource: `consignment/${body.consignmentId}/${body.record}` });
         const verdict = await service.verifyDisclosure(principal, {

@@ -40,10 +40,21 @@ registry.registerComponent('securitySchemes', 'metricsToken', {
  */
 export function documentedSchema(schema: ZodType): ZodType | Record<string, unknown> {
   if (typeof (schema as { openapi?: unknown }).openapi === 'function') return schema;
-  const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema, {
-    target: 'draft-2020-12',
-    io: 'input',
-  });
+  return jsonSchemaOf(schema, 'input');
+}
+
+/**
+ * A chaincode object schema inside a response schema, as the chaincode's values come out of it
+ * (defaults applied). The generator would walk the second instance's schema itself, but it writes
+ * a regular expression's flags into the pattern (`^…$/u`), which matches nothing meant; zod's own
+ * JSON Schema output spells patterns right.
+ */
+export function nestedChaincodeSchema(schema: ZodType) {
+  return z.looseObject({}).openapi(jsonSchemaOf(schema, 'output') as never);
+}
+
+function jsonSchemaOf(schema: ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema, { target: 'draft-2020-12', io });
   return jsonSchema;
 }
 

@@ -1,0 +1,213 @@
+import {
+  decisionEvents,
+  erasureReasons,
+  JoinKeys,
+  movementEvents,
+  recordKinds,
+  statuses,
+} from '@customs-ledger/chaincode';
+import { nestedChaincodeSchema, z } from '../http/openapi.js';
+
+/*
+ * What the gateway answers, as the chaincode returns it (chaincode/src/contracts/records.ts and the
+ * contracts' results) and the policy layer filters it (policy/public-view.ts): a property some roles
+ * do not see is optional here. Times are the transactions' (ISO 8601, UTC); organisations are named
+ * by MSP id. The chaincode's own schemas (join keys, rule and tariff sets, return lines…) are
+ * nested through nestedChaincodeSchema, so the document and the chaincode cannot drift apart.
+ */
+
+const TxId = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/)
+  .openapi({ description: 'A ledger transaction id (64 lowercase hex)' });
+const Hash = z.string().regex(/^[0-9a-f]{64}$/);
+const Time = z.iso.datetime({ offset: true });
+const MspId = z.string().openapi({ description: 'An organisation, by MSP id' });
+const ReasonCodes = z.array(z.string());
+
+const MerkleCommitment = {
+  collection: z.string().openapi({ description: 'The private data collection that holds the payload' }),
+  root: Hash.openapi({ description: 'Merkle root over the payload’s salted field hashes' }),
+  leafCount: z.number().int().min(1),
+};
+
+export const ConsignmentSchema = z
+  .object({
+    consignmentId: z.string(),
+    status: z.enum(statuses),
+    // Order, tracking and payment ids are withheld from auditors; the countries are for all.
+    joinKeys: nestedChaincodeSchema(JoinKeys),
+    platformMspId: MspId.optional(),
+    carrierMspId: MspId.optional(),
+    paymentMspId: MspId.optional(),
+    pendingClaims: z
+      .array(z.enum(['platformMspId', 'carrierMspId', 'paymentMspId']))
+      .optional()
+      .openapi({
+        description:
+          'Parts named at creation whose organisation has written no record yet (their join keys are not claimed in its name until it does); absent when none',
+      }),
+    createdBy: MspId,
+    createdAt: Time,
+    updatedAt: Time,
+    txId: TxId.openapi({ description: 'The transaction that last wrote it' }),
+  })
+  .openapi('Consignment', { description: 'A consignment’s public record: no personal data' });
+
+export const RecordCommitmentSchema = z
+  .object({
+    kind: z.enum(recordKinds),
+    consignmentId: z.string(),
+    submittedBy: MspId,
+    ...MerkleCommitment,
+    submittedAt: Time,
+    version: z
+      .number()
+      .int()
+      .min(1)
+      .openapi({ description: '1 for the first submission, +1 per correction' }),
+    txId: TxId,
+  })
+  .openapi('RecordCommitment', {
+    description: 'A record’s public commitment; its payload stays in the submitter’s collection with customs',
+  });
+
+export const MovementSchema = z
+  .object({
+    consignmentId: z.string(),
+    type: z.enum(movementEvents),
+    location: z.string().openapi({ description: 'UN/LOCODE' }),
+    occurredAt: z.string().optional().openapi({ description: 'When the scan says it happened, if given' }),
+    recordedBy: MspId,
+    recordedAt: Time,
+    statusBefore: z.enum(statuses),
+    statusAfter: z.enum(statuses),
+    txId: TxId,
+  })
+  .openapi('Movement');
+
+export const DecisionSchema = z
+  .object({
+    consignmentId: z.string(),
+    decision: z.enum(decisionEvents),
+    reasonCodes: ReasonCodes.optional().openapi({
+      description: 'For customs; the others see a referral’s only (the questions they are to answer)',
+    }),
+    decidedBy: MspId,
+    decidedAt: Time,
+    statusBefore: z.enum(statuses),
+    statusAfter: z.enum(statuses),
+    automatic: z.boolean().optional().openapi({
+      description: 'Recorded by customs’ service identity on a releasable assessment, with no officer',
+    }),
+    txId: TxId,
+  })
+  .openapi('Decision');
+
+export const ErasureMarkSchema = z
+  .object({
+    subjectType: z.enum(['consignment', 'party']),
+    subjectId: z.string().openapi({ description: 'The consignment id, or the party id for a registration' }),
+    recordKind: z.enum([...recordKinds, 'referral_answer', 'party']),
+    recordTxId: TxId.optional().openapi({
+      description: 'For a referral answer: the transaction that wrote it',
+    }),
+    holder: MspId.openapi({
+      description: 'The organisation whose collection (with customs) held the record',
+    }),
+    ...MerkleCommitment,
+    erasedPaths: z.array(z.string()).openapi({ description: 'Every field (JSON pointer) erased so far' }),
+    redactedVersion: z.number().int(),
+    erasures: z.array(
+      z.object({
+        txId: TxId,
+        at: Time,
+        reason: z.enum(erasureReasons),
+        reference: z.string().optional().openapi({ description: 'The controller’s case number' }),
+        erasedBy: MspId,
+        userId: z.string(),
+        paths: z.array(z.string()),
+      }),
+    ),
+    txId: TxId,
+  })
+  .openapi('ErasureMark', {
+    description: 'Who erased which fields of a record, when and why; the commitment stays',
+  });
+
+export const ConsignmentViewSchema = z
+  .object({
+    consignment: ConsignmentSchema,
+    records: z.array(RecordCommitmentSchema),
+    erasures: z.array(ErasureMarkSchema),
+    movements: z.array(MovementSchema).openapi({ description: 'Oldest first' }),
+    decisions: z.array(DecisionSchema).openapi({ description: 'Oldest first' }),
+  })
+  .openapi('ConsignmentView');
+
+export const RecordDetailsSchema = z
+  .object({
+    record: RecordCommitmentSchema,
+    payload: z.record(z.string(), z.unknown()).openapi({
+      description:
+        'The record as submitted (the schema of POST /v1/consignments/{id}/<record>), less the fields the purpose does not need and those erased',
+    }),
+    accessTxId: TxId.openapi({ description: 'The access record committed before the read' }),
+  })
+  .openapi('RecordDetails');
+
+export const DisclosurePackageSchema = z
+  .object({
+    root: Hash,
+    leafCount: z.number().int().min(1),
+    fields: z.array(
+      z.object({
+        path: z.string().openapi({ description: 'JSON pointer of the field' }),
+        value: z.unknown().openapi({ description: 'A scalar, or an empty object or array' }),
+        salt: z.string(),
+        index: z.number().int().min(0).openapi({ description: 'The leaf’s index in the tree' }),
+        hash: Hash.openapi({ description: 'The committed leaf hash' }),
+        proof: z.array(Hash).openapi({ description: 'Merkle proof, leaf end first' }),
+      }),
+    ),
+  })
+  .openapi('DisclosurePackage');
+
+export const DisclosureSchema = z
+  .object({
+    consignmentId: z.string(),
+    record: z.enum(recordKinds),
+    version: z.number().int().min(1),
+    txId: TxId.openapi({ description: 'The transaction that wrote the disclosed version' }),
+    block: z.number().int().nullable().openapi({ description: 'Its block; null if the peer has none yet' }),
+    disclosure: DisclosurePackageSchema,
+    accessTxId: TxId.openapi({ description: 'The access record of the disclosure, naming its fields' }),
+  })
+  .openapi('Disclosure', { description: 'A selective-disclosure package, as POST /v1/verify takes it' });
+
+export const VerdictSchema = z
+  .object({
+    verified: z.boolean(),
+    ok: z.boolean().openapi({ description: 'The same as verified' }),
+    code: z
+      .enum(['format', 'path', 'salt', 'value', 'leaf', 'proof', 'root', 'transaction', 'block'])
+      .optional()
+      .openapi({ description: 'What failed, when it failed' }),
+    path: z.string().optional().openapi({ description: 'The field that failed, when one did' }),
+    reason: z.string().optional(),
+    committed: z
+      .object({
+        root: Hash,
+        leafCount: z.number().int(),
+        version: z.number().int(),
+        txId: TxId,
+        block: z.number().int().nullable(),
+        latestVersion: z
+          .number()
+          .int()
+          .openapi({ description: 'Greater than version when the record was corrected since' }),
+      })
+      .optional()
+      .openapi({ description: 'The record version checked against; absent when none was found' }),
+  })
+  .openapi('DisclosureVerdict');
