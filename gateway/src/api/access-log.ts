@@ -1,7 +1,8 @@
 import type { AccessRecord } from '@customs-ledger/chaincode';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import type { LedgerClient } from '../services/ledger-client.js';
-import { ConsignmentIdParam, JsonResult, NoQuery, PartyIdParam } from './schemas.js';
+import { ConsignmentIdParam, NoQuery, PartyIdParam } from './schemas.js';
+import { AccessLogSchema } from './responses.js';
 
 export interface AccessLogDependencies {
   readonly client: LedgerClient;
@@ -33,7 +34,7 @@ export function accessLogRoutes(deps: AccessLogDependencies): RouteDefinition[] 
       roles: 'any',
       params: ConsignmentIdParam,
       query: NoQuery,
-      responses: { 200: { description: 'The access records, oldest first', schema: JsonResult } },
+      responses: { 200: { description: 'The access records, oldest first', schema: AccessLogSchema } },
       handler: async ({ principal, params, audit }) => {
         audit({ resource: `consignment/${params.id}` });
         const log = await client.evaluate<AccessLog>(principal, 'consignment:accessLog', [
@@ -52,7 +53,7 @@ export function accessLogRoutes(deps: AccessLogDependencies): RouteDefinition[] 
       roles: 'any',
       params: PartyIdParam,
       query: NoQuery,
-      responses: { 200: { description: 'The access records, oldest first', schema: JsonResult } },
+      responses: { 200: { description: 'The access records, oldest first', schema: AccessLogSchema } },
       handler: async ({ principal, params, audit }) => {
         audit({ resource: `party/${params.id}` });
         const log = await client.evaluate<AccessLog>(principal, 'consignment:accessLog', [

@@ -1,7 +1,8 @@
 import { ConsignmentErasureRequest, ErasureRequest, RETENTION } from '@customs-ledger/chaincode';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import type { ErasureService } from '../services/erasure-service.js';
-import { ConsignmentIdParam, JsonResult, NoQuery, PartyIdParam } from './schemas.js';
+import { ConsignmentIdParam, NoQuery, PartyIdParam } from './schemas.js';
+import { ErasureResultSchema } from './responses.js';
 
 const TAGS = ['erasure'];
 
@@ -20,7 +21,7 @@ export function erasureRoutes(service: ErasureService): RouteDefinition[] {
       params: PartyIdParam,
       query: NoQuery,
       body: ErasureRequest,
-      responses: { 201: { description: 'What was erased (no personal data)', schema: JsonResult } },
+      responses: { 201: { description: 'What was erased (no personal data)', schema: ErasureResultSchema } },
       handler: async ({ principal, params, body, audit }) => {
         audit({ resource: `party/${params.id}/erasure` });
         const { value, txId } = await service.eraseRegistration(principal, params.id, body);
@@ -38,7 +39,7 @@ export function erasureRoutes(service: ErasureService): RouteDefinition[] {
       params: ConsignmentIdParam,
       query: NoQuery,
       body: ConsignmentErasureRequest,
-      responses: { 201: { description: 'What was erased (no personal data)', schema: JsonResult } },
+      responses: { 201: { description: 'What was erased (no personal data)', schema: ErasureResultSchema } },
       handler: async ({ principal, params, body, audit }) => {
         audit({ resource: `consignment/${params.id}/erasure` });
         const { value, txId } = await service.eraseFromConsignment(principal, params.id, body);

@@ -3,7 +3,8 @@ import { DECIDING_USER_ROLES } from '../auth/principal.js';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { z } from '../http/openapi.js';
 import type { PartyService } from '../services/party-service.js';
-import { JsonResult, NoQuery, PartyIdParam } from './schemas.js';
+import { NoQuery, PartyIdParam } from './schemas.js';
+import { PartyRegistrationSchema, PartySchema, TrustedTraderSchema } from './responses.js';
 
 const TAGS = ['parties'];
 
@@ -25,7 +26,10 @@ export function partyRoutes(service: PartyService): RouteDefinition[] {
       query: NoQuery,
       body: Register,
       responses: {
-        201: { description: 'Party registered (pseudonymous id, no personal data)', schema: JsonResult },
+        201: {
+          description: 'Party registered (pseudonymous id, no personal data)',
+          schema: PartyRegistrationSchema,
+        },
       },
       handler: async ({ principal, body, audit }) => {
         const { value, txId } = await service.register(principal, body);
@@ -43,7 +47,7 @@ export function partyRoutes(service: PartyService): RouteDefinition[] {
       roles: 'any',
       params: PartyIdParam,
       query: NoQuery,
-      responses: { 200: { description: 'The party', schema: JsonResult } },
+      responses: { 200: { description: 'The party', schema: PartySchema } },
       handler: async ({ principal, params, audit }) => {
         audit({ resource: `party/${params.id}` });
         return { status: 200, body: await service.get(principal, params.id) };
@@ -59,7 +63,7 @@ export function partyRoutes(service: PartyService): RouteDefinition[] {
       params: PartyIdParam,
       query: NoQuery,
       body: z.strictObject({ trusted: z.boolean(), reference: z.string().min(1).max(64) }),
-      responses: { 201: { description: 'Status recorded', schema: JsonResult } },
+      responses: { 201: { description: 'Status recorded', schema: TrustedTraderSchema } },
       handler: async ({ principal, params, body, audit }) => {
         audit({ resource: `party/${params.id}` });
         const { value, txId } = await service.setTrustedTrader(

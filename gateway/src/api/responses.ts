@@ -3,7 +3,12 @@ import {
   erasureReasons,
   JoinKeys,
   movementEvents,
+  purposeNames,
   recordKinds,
+  ReturnLine,
+  ReturnPolicySet,
+  ReturnReason,
+  returnStatuses,
   statuses,
 } from '@customs-ledger/chaincode';
 import { nestedChaincodeSchema, z } from '../http/openapi.js';
@@ -23,6 +28,7 @@ const TxId = z
 const Hash = z.string().regex(/^[0-9a-f]{64}$/);
 const Time = z.iso.datetime({ offset: true });
 const MspId = z.string().openapi({ description: 'An organisation, by MSP id' });
+const Amount = z.number();
 const ReasonCodes = z.array(z.string());
 
 const MerkleCommitment = {
@@ -211,3 +217,164 @@ export const VerdictSchema = z
       .openapi({ description: 'The record version checked against; absent when none was found' }),
   })
   .openapi('DisclosureVerdict');
+
+const AppliedReturnPolicy = z.object({
+  requestDays: z.number().int(),
+  arrivalDays: z.number().int(),
+  decisionDays: z.number().int(),
+  version: z.string().openapi({ description: 'The policy set’s version' }),
+  entry: z.string().openapi({ description: 'Which entry applied: the country, EU or default' }),
+});
+
+export const ReturnSchema = z
+  .object({
+    consignmentId: z.string(),
+    returnId: z.string(),
+    status: z.enum(returnStatuses),
+    step: z
+      .enum(['request', 'ship', 'scan', 'refund', 'decide'])
+      .openapi({ description: 'The step that wrote this version' }),
+    reason: z.enum(ReturnReason.options),
+    lines: z.array(nestedChaincodeSchema(ReturnLine)),
+    authorisation: z.string().optional().openapi({ description: 'The RMA number; withheld from auditors' }),
+    carrierMspId: MspId.openapi({ description: 'The only carrier that may ship and scan the return' }),
+    destinationCountry: z.string(),
+    policy: AppliedReturnPolicy.openapi({ description: 'The policy in force when it was requested' }),
+    deadlines: z.object({ releasedAt: Time, request: Time, arrival: Time, decision: Time }),
+    requestedBy: MspId,
+    requestedAt: Time,
+    shipment: z
+      .object({
+        carrierMspId: MspId,
+        trackingNumber: z.string().optional().openapi({ description: 'Withheld from auditors' }),
+        shippedAt: Time,
+      })
+      .optional(),
+    proof: z
+      .object({
+        type: z.enum(['exited', 'arrived_at_origin']),
+        location: z.string(),
+        country: z.string(),
+        scannedBy: MspId,
+        scannedAt: Time,
+      })
+      .optional(),
+    refund: z
+      .object({ refundedBy: MspId, ...MerkleCommitment, recordedAt: Time })
+      .optional()
+      .openapi({ description: 'The refund’s commitment; the refund itself is in the refunder’s collection' }),
+    decision: z
+      .object({
+        outcome: z.enum(['duty_refunded', 'declaration_invalidated', 'refused']),
+        dutyRefund: Amount,
+        vatRefund: Amount,
+        currency: z.string(),
+        quotaRestored: Amount.optional().openapi({
+          description: 'What was given back to the buyer’s annual limit, for a purchase counted against it',
+        }),
+        reasonCodes: ReasonCodes.optional().openapi({ description: 'For customs alone' }),
+        decidedBy: MspId,
+        decidedAt: Time,
+      })
+      .optional(),
+    updatedAt: Time,
+    txId: TxId.openapi({ description: 'The transaction that wrote this version' }),
+  })
+  .openapi('Return', { description: 'A return as it now stands (no personal data)' });
+
+export const ReturnListSchema = z
+  .object({
+    consignmentId: z.string(),
+    returns: z.array(ReturnSchema).openapi({ description: 'Oldest first' }),
+  })
+  .openapi('ReturnList');
+
+export const StoredReturnPolicySetSchema = z
+  .object({ policySet: nestedChaincodeSchema(ReturnPolicySet), setBy: MspId, setAt: Time, txId: TxId })
+  .openapi('StoredReturnPolicySet', { description: 'A return policy set as customs put it' });
+
+export const ReturnPolicyInForceSchema = z
+  .union([
+    StoredReturnPolicySetSchema,
+    z.object({ policySet: nestedChaincodeSchema(ReturnPolicySet), builtIn: z.literal(true) }).openapi({
+      description: 'The built-in set, until customs puts its own (or asked for by its version)',
+    }),
+  ])
+  .openapi('ReturnPolicyInForce');
+
+export const PartyRegistrationSchema = z
+  .object({
+    partyId: z.string(),
+    kind: z.enum(['seller', 'buyer']),
+    verificationLevel: z.enum(['none', 'basic', 'verified']),
+    registeredBy: MspId,
+    ...MerkleCommitment,
+    registeredAt: Time,
+    version: z.number().int().min(1),
+    txId: TxId,
+  })
+  .openapi('PartyRegistration');
+
+export const TrustedTraderSchema = z
+  .object({
+    partyId: z.string(),
+    trusted: z.boolean(),
+    reference: z.string(),
+    setBy: MspId,
+    setAt: Time,
+    txId: TxId,
+  })
+  .openapi('TrustedTrader');
+
+export const PartySchema = z
+  .object({
+    partyId: z.string(),
+    registrations: z.array(PartyRegistrationSchema).openapi({
+      description: 'Customs and auditors see every platform’s; any other organisation its own',
+    }),
+    trusted: TrustedTraderSchema.nullable(),
+    erasures: z.array(ErasureMarkSchema),
+  })
+  .openapi('Party');
+
+export const ErasureResultSchema = z
+  .object({
+    subjectType: z.enum(['consignment', 'party']),
+    subjectId: z.string(),
+    erased: z.array(
+      z.object({
+        recordKind: z.enum([...recordKinds, 'referral_answer', 'party']),
+        recordTxId: TxId.optional().openapi({
+          description: 'For a referral answer: the transaction that wrote it',
+        }),
+        paths: z.array(z.string()).openapi({ description: 'The fields (JSON pointers) this erasure took' }),
+      }),
+    ),
+    txId: TxId,
+  })
+  .openapi('ErasureResult');
+
+export const AccessLogSchema = z
+  .object({
+    subjectType: z.enum(['consignment', 'party']),
+    subjectId: z.string(),
+    entries: z.array(
+      z
+        .object({
+          subjectType: z.enum(['consignment', 'party']),
+          subjectId: z.string(),
+          recordKind: z.enum([...recordKinds, 'referral_answer', 'party', 'flag']),
+          recordTxId: TxId.optional().openapi({ description: 'For a referral answer: the one read' }),
+          purpose: z.enum(purposeNames as [string, ...string[]]),
+          mspId: MspId,
+          userId: z.string().openapi({ description: 'The reading user (x509::subject::issuer)' }),
+          at: Time,
+          txId: TxId,
+          fields: z.array(z.string()).optional().openapi({
+            description: 'A disclosure’s fields (JSON pointers); absent for a read of the record',
+          }),
+        })
+        .openapi('AccessRecord'),
+    ),
+  })
+  .openapi('AccessLog');

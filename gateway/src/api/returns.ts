@@ -15,7 +15,13 @@ import { z } from '../http/openapi.js';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import type { Submitted } from '../services/ledger-client.js';
 import type { ReturnsService } from '../services/returns-service.js';
-import { ConsignmentIdParam, JsonResult, NoQuery } from './schemas.js';
+import { ConsignmentIdParam, NoQuery } from './schemas.js';
+import {
+  ReturnListSchema,
+  ReturnPolicyInForceSchema,
+  ReturnSchema,
+  StoredReturnPolicySetSchema,
+} from './responses.js';
 
 const TAGS = ['returns'];
 
@@ -61,7 +67,9 @@ function returnStep<B extends ZodType>(spec: {
     params: ReturnParams,
     query: NoQuery,
     body: spec.body,
-    responses: { 201: { description: 'The return after this step (no personal data)', schema: JsonResult } },
+    responses: {
+      201: { description: 'The return after this step (no personal data)', schema: ReturnSchema },
+    },
     handler: async ({ principal, params, body, audit }) => {
       audit({ resource: `consignment/${params.id}/return/${params.returnId}/${spec.path}` });
       const { value, txId } = await spec.run(principal, params.id, params.returnId, body);
@@ -84,7 +92,7 @@ export function returnsRoutes(service: ReturnsService): RouteDefinition[] {
       params: ConsignmentIdParam,
       query: NoQuery,
       body: ReturnRequest,
-      responses: { 201: { description: 'The return requested', schema: JsonResult } },
+      responses: { 201: { description: 'The return requested', schema: ReturnSchema } },
       handler: async ({ principal, params, body, audit }) => {
         const { value, txId } = await service.request(principal, params.id, body);
         audit({ resource: `consignment/${params.id}/return/${value.returnId}`, txId });
@@ -138,7 +146,7 @@ export function returnsRoutes(service: ReturnsService): RouteDefinition[] {
       roles: 'any',
       params: ReturnParams,
       query: NoQuery,
-      responses: { 200: { description: 'The return (no personal data)', schema: JsonResult } },
+      responses: { 200: { description: 'The return (no personal data)', schema: ReturnSchema } },
       handler: async ({ principal, params, audit }) => {
         audit({ resource: `consignment/${params.id}/return/${params.returnId}` });
         const value = await service.get(principal, params.id, params.returnId);
@@ -154,7 +162,9 @@ export function returnsRoutes(service: ReturnsService): RouteDefinition[] {
       tags: TAGS,
       roles: 'any',
       query: PolicyVersionQuery,
-      responses: { 200: { description: 'The policy set with who set it and when', schema: JsonResult } },
+      responses: {
+        200: { description: 'The policy set with who set it and when', schema: ReturnPolicyInForceSchema },
+      },
       // A version label that names no policy set.
       problems: [404],
       handler: async ({ principal, query, audit }) => {
@@ -175,7 +185,7 @@ export function returnsRoutes(service: ReturnsService): RouteDefinition[] {
       userRoles: CONFIGURING_USER_ROLES,
       query: NoQuery,
       body: ReturnPolicySet,
-      responses: { 201: { description: 'The version is in force', schema: JsonResult } },
+      responses: { 201: { description: 'The version is in force', schema: StoredReturnPolicySetSchema } },
       handler: async ({ principal, body, audit }) => {
         audit({ resource: 'customs/return-policy' });
         const { value, txId } = await service.putPolicy(principal, body);
@@ -196,7 +206,7 @@ export function returnsRoutes(service: ReturnsService): RouteDefinition[] {
       roles: 'any',
       params: ConsignmentIdParam,
       query: NoQuery,
-      responses: { 200: { description: 'The returns, oldest first', schema: JsonResult } },
+      responses: { 200: { description: 'The returns, oldest first', schema: ReturnListSchema } },
       handler: async ({ principal, params, audit }) => {
         audit({ resource: `consignment/${params.id}/returns` });
         return { status: 200, body: await service.list(principal, params.id) };
