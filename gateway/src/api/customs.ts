@@ -13,7 +13,19 @@ import { CONFIGURING_USER_ROLES, DECIDING_USER_ROLES, PERSONAL_DATA_USER_ROLES }
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { z } from '../http/openapi.js';
 import type { CustomsService } from '../services/customs-service.js';
-import { ConsignmentIdParam, JsonResult, NoQuery, NumberParam } from './schemas.js';
+import { ConsignmentIdParam, NoQuery, NumberParam } from './schemas.js';
+import {
+  AssessmentOutcomeSchema,
+  AssessmentSchema,
+  CollectionInstructionViewSchema,
+  ConfigVersionSetSchema,
+  MatchViewSchema,
+  ReconciliationSchema,
+  ReferralAnswerReadSchema,
+  ReferralAnswerRecordSchema,
+  RuleSetViewSchema,
+  TariffsViewSchema,
+} from './responses.js';
 
 const TAGS = ['customs'];
 
@@ -136,7 +148,9 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
       userRoles: DECIDING_USER_ROLES,
       params: ConsignmentIdParam,
       query: NoQuery,
-      responses: { 201: { description: 'The assessment, with its explanation', schema: JsonResult } },
+      responses: {
+        201: { description: 'The assessment, with its explanation', schema: AssessmentOutcomeSchema },
+      },
       handler: async ({ principal, params, audit }) => {
         audit({ resource: `consignment/${params.id}/assessment` });
         const outcome = await service.assess(principal, params.id);
@@ -154,7 +168,7 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
       roles: ['customs'],
       params: ConsignmentIdParam,
       query: NoQuery,
-      responses: { 200: { description: 'The assessment', schema: JsonResult } },
+      responses: { 200: { description: 'The assessment', schema: AssessmentSchema } },
       handler: async ({ principal, params, audit }) => {
         audit({ resource: `consignment/${params.id}/assessment` });
         return { status: 200, body: await service.getAssessment(principal, params.id) };
@@ -175,7 +189,7 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
         200: {
           description:
             'The answer’s record, the answer (message, documents) and the access that let it out (`access.txId`)',
-          schema: JsonResult,
+          schema: ReferralAnswerReadSchema,
         },
       },
       handler: async ({ principal, params, query, audit }) => {
@@ -202,7 +216,9 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
       roles: 'any',
       params: ConsignmentIdParam,
       query: NoQuery,
-      responses: { 200: { description: 'The match result, null before any assessment', schema: JsonResult } },
+      responses: {
+        200: { description: 'The match result, null before any assessment', schema: MatchViewSchema },
+      },
       handler: async ({ principal, params, audit }) => {
         audit({ resource: `consignment/${params.id}/match` });
         return {
@@ -224,7 +240,7 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
       responses: {
         200: {
           description: '{ consignmentId, instruction }, instruction null when nothing is to collect',
-          schema: JsonResult,
+          schema: CollectionInstructionViewSchema,
         },
       },
       handler: async ({ principal, params, audit }) => {
@@ -257,7 +273,7 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
       tags: TAGS,
       roles: ['customs'],
       query: ReconciliationFilter,
-      responses: { 200: { description: '{ rows }', schema: JsonResult } },
+      responses: { 200: { description: '{ rows }', schema: ReconciliationSchema } },
       handler: async ({ principal, query, audit }) => {
         audit({ resource: 'customs/reconciliation' });
         return {
@@ -273,7 +289,7 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
       tags: TAGS,
       roles: ['customs'],
       query: VersionQuery,
-      responses: { 200: { description: 'The rule set with who set it and when', schema: JsonResult } },
+      responses: { 200: { description: 'The rule set with who set it and when', schema: RuleSetViewSchema } },
       handler: async ({ principal, query, audit }) => {
         audit({ resource: 'customs/rule-set' });
         const stored = await service.getRuleSet(principal, query.version);
@@ -291,7 +307,7 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
       userRoles: CONFIGURING_USER_ROLES,
       query: NoQuery,
       body: RuleSet,
-      responses: { 201: { description: 'The version is current', schema: JsonResult } },
+      responses: { 201: { description: 'The version is current', schema: ConfigVersionSetSchema } },
       handler: async ({ principal, body, audit }) => {
         audit({ resource: 'customs/rule-set' });
         const { value, txId } = await service.putRuleSet(principal, body);
@@ -306,7 +322,9 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
       tags: TAGS,
       roles: ['customs'],
       query: VersionQuery,
-      responses: { 200: { description: 'The tariff set with who set it and when', schema: JsonResult } },
+      responses: {
+        200: { description: 'The tariff set with who set it and when', schema: TariffsViewSchema },
+      },
       handler: async ({ principal, query, audit }) => {
         audit({ resource: 'customs/tariffs' });
         return { status: 200, body: { tariffs: await service.getTariffs(principal, query.version) } };
@@ -323,7 +341,7 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
       userRoles: CONFIGURING_USER_ROLES,
       query: NoQuery,
       body: TariffSet,
-      responses: { 201: { description: 'The version is current', schema: JsonResult } },
+      responses: { 201: { description: 'The version is current', schema: ConfigVersionSetSchema } },
       handler: async ({ principal, body, audit }) => {
         audit({ resource: 'customs/tariffs' });
         const { value, txId } = await service.putTariffs(principal, body);
@@ -342,7 +360,9 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
       params: ConsignmentIdParam,
       query: NoQuery,
       body: ReferralAnswer,
-      responses: { 201: { description: 'The answer is recorded (no personal data)', schema: JsonResult } },
+      responses: {
+        201: { description: 'The answer is recorded (no personal data)', schema: ReferralAnswerRecordSchema },
+      },
       handler: async ({ principal, params, body, audit }) => {
         audit({ resource: `consignment/${params.id}/referral-answer` });
         const { value, txId } = await service.answerReferral(principal, params.id, body);

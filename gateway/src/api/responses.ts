@@ -1,15 +1,25 @@
 import {
+  assessmentFailureCodes,
+  collectionModels,
   decisionEvents,
   erasureReasons,
+  hardRuleCodes,
+  indicatorCodes,
   JoinKeys,
+  lanes,
+  matchReasonCodes,
   movementEvents,
   purposeNames,
   recordKinds,
+  ReferralAnswer,
+  releaseBlockers,
   ReturnLine,
   ReturnPolicySet,
   ReturnReason,
   returnStatuses,
+  RuleSet,
   statuses,
+  TariffSet,
 } from '@customs-ledger/chaincode';
 import { nestedChaincodeSchema, z } from '../http/openapi.js';
 
@@ -28,6 +38,7 @@ const TxId = z
 const Hash = z.string().regex(/^[0-9a-f]{64}$/);
 const Time = z.iso.datetime({ offset: true });
 const MspId = z.string().openapi({ description: 'An organisation, by MSP id' });
+const Count = z.number().int().min(0);
 const Amount = z.number();
 const ReasonCodes = z.array(z.string());
 
@@ -36,6 +47,10 @@ const MerkleCommitment = {
   root: Hash.openapi({ description: 'Merkle root over the payload’s salted field hashes' }),
   leafCount: z.number().int().min(1),
 };
+
+const RecordVersions = z
+  .object(Object.fromEntries(recordKinds.map((kind) => [kind, z.number().int().min(1).optional()])))
+  .openapi('RecordVersions', { description: 'The version of each record an assessment was made on' });
 
 export const ConsignmentSchema = z
   .object({
@@ -378,3 +393,257 @@ export const AccessLogSchema = z
     ),
   })
   .openapi('AccessLog');
+
+export const ConfigVersionSetSchema = z
+  .object({ kind: z.enum(['ruleset', 'tariffs']), version: z.string(), txId: TxId })
+  .openapi('ConfigVersionSet');
+
+/** A rule set or tariff set as customs keeps it. */
+function storedConfig(value: typeof RuleSet | typeof TariffSet, name: string) {
+  return z
+    .object({
+      value: nestedChaincodeSchema(value),
+      setBy: MspId,
+      setByUser: z.string().openapi({ description: 'The customs user who put it' }),
+      setAt: Time,
+      txId: TxId,
+    })
+    .nullable()
+    .openapi(name, { description: 'null when none is set' });
+}
+
+export const RuleSetViewSchema = z.object({ ruleSet: storedConfig(RuleSet, 'StoredRuleSet') });
+export const TariffsViewSchema = z.object({ tariffs: storedConfig(TariffSet, 'StoredTariffSet') });
+
+const MatchSchema = z.object({
+  complete: z.boolean().openapi({ description: 'Order, payment and logistics data are all present' }),
+  result: z.enum(['pass', 'fail', 'incomplete']),
+  reasons: z.array(z.enum(matchReasonCodes)),
+});
+
+const DutyAssessmentSchema = z
+  .object({
+    currency: z.string(),
+    collectionModel: z.enum(collectionModels),
+    intrinsicValue: Amount.openapi({ description: 'Goods only' }),
+    customsValue: Amount,
+    itemCategories: Count.openapi({ description: 'Distinct HS6 subheadings' }),
+    duty: Amount,
+    vat: Amount,
+    dutyBasis: z.enum(['flat', 'ad_valorem', 'de_minimis']),
+    vatBasis: z.enum(['standard', 'de_minimis']),
+    totalDue: Amount,
+    collectedAtCheckout: Amount,
+    toCollect: Amount,
+    lines: z.array(
+      z.object({
+        hsCode: z.string(),
+        hs6: z.string(),
+        value: Amount,
+        freight: Amount,
+        insurance: Amount,
+        customsValue: Amount,
+        dutyRate: z.number().nullable().openapi({ description: 'null under a flat duty or the de minimis' }),
+        duty: Amount,
+        vatRate: z.number().nullable().openapi({ description: 'null under the VAT de minimis' }),
+        vat: Amount,
+      }),
+    ),
+  })
+  .openapi('DutyAssessment', { description: 'All amounts in the tariff’s currency' });
+
+const ReferralAnswerRecordShape = {
+  consignmentId: z.string(),
+  answeredBy: MspId,
+  referralTxId: TxId.nullable().openapi({ description: 'The referral (decision transaction) it answers' }),
+  ...MerkleCommitment,
+  answeredAt: Time,
+  txId: TxId,
+};
+
+export const ReferralAnswerRecordSchema = z
+  .object(ReferralAnswerRecordShape)
+  .openapi('ReferralAnswerRecord', { description: 'An answer’s commitment; the answer is personal data' });
+
+export const ReferralAnswerReadSchema = z
+  .object({
+    ...ReferralAnswerRecordShape,
+    answer: nestedChaincodeSchema(ReferralAnswer),
+    access: z.object({ txId: TxId, purpose: z.enum(purposeNames as [string, ...string[]]), at: Time }),
+  })
+  .openapi('ReferralAnswerRead');
+
+export const AssessmentSchema = z
+  .object({
+    consignmentId: z.string(),
+    number: z.number().int().min(1),
+    status: z.enum(statuses).openapi({ description: 'The consignment’s status now' }),
+    platformMspId: MspId.optional(),
+    destinationCountry: z.string(),
+    ruleSetVersion: z.string(),
+    tariffSetVersion: z.string(),
+    basis: RecordVersions,
+    decisionsSoFar: Count,
+    match: MatchSchema,
+    buyerLimits: z
+      .object({
+        currency: z.string(),
+        perPurchase: Amount.optional(),
+        perYear: Amount.optional(),
+        purchase: Amount,
+        usedBefore: Amount.openapi({ description: 'The year’s other purchases that count, net of returns' }),
+        reasons: z.array(z.enum(matchReasonCodes)),
+      })
+      .nullable()
+      .openapi({ description: 'null when the tariff sets no per-buyer limits or revenue was not assessed' }),
+    risk: z.object({
+      ruleSetVersion: z.string(),
+      lane: z.enum(lanes),
+      score: z.number().openapi({ description: 'After the trusted-trader factor, 2 decimals' }),
+      reasons: z.array(
+        z.object({
+          code: z.enum([
+            ...hardRuleCodes,
+            ...indicatorCodes,
+            'TRUSTED_TRADER',
+            'RANDOM_SELECTION',
+            'RATE_MISSING',
+          ]),
+          weight: z.number().optional().openapi({ description: 'Indicators only' }),
+          detail: z.string(),
+        }),
+      ),
+      hardRule: z
+        .enum(hardRuleCodes)
+        .optional()
+        .openapi({ description: 'The hard rule that decided the lane' }),
+      selectedAtRandom: z.boolean(),
+    }),
+    collectionModel: z.enum(collectionModels),
+    revenue: z.union([
+      z.object({
+        assessed: z.literal(true),
+        tariff: z.object({ country: z.string(), validFrom: z.string() }),
+        duty: DutyAssessmentSchema,
+        collectionNumberRefused: z
+          .string()
+          .optional()
+          .openapi({ description: 'Why the declaration’s collection number was not honoured' }),
+      }),
+      z.object({ assessed: z.literal(false), error: z.string() }),
+    ]),
+    releasable: z.boolean(),
+    blockers: z
+      .array(z.enum(releaseBlockers))
+      .openapi({ description: 'Why it is not releasable; empty when it is' }),
+    buyerQuota: z
+      .object({ buyer: z.string(), year: z.string() })
+      .optional()
+      .openapi({ description: 'Where the purchase counts against its buyer’s annual limit (a keyed hash)' }),
+    sellerConsignmentsBefore: Count,
+    firstAssessedAt: Time,
+    assessedAt: Time,
+    assessedBy: z.string().openapi({ description: 'The assessing customs user' }),
+    txId: TxId,
+    earlier: z.array(
+      z.object({
+        number: z.number().int(),
+        assessedAt: Time,
+        txId: TxId,
+        lane: z.enum(lanes),
+        score: z.number(),
+        matchResult: z.enum(['pass', 'fail', 'incomplete']),
+        releasable: z.boolean(),
+      }),
+    ),
+    referralAnswers: z.array(
+      z.object({
+        ...ReferralAnswerRecordShape,
+        erased: z
+          .object({ txId: TxId, at: Time, reason: z.enum(erasureReasons) })
+          .optional()
+          .openapi({ description: 'The answer was erased with the consignment’s personal data' }),
+      }),
+    ),
+    assessmentFailed: z
+      .object({
+        consignmentId: z.string(),
+        destinationCountry: z.string(),
+        code: z.enum(assessmentFailureCodes),
+        reason: z.string(),
+        basis: RecordVersions,
+        failures: Count,
+        firstFailedAt: Time,
+        failedAt: Time,
+        recordedBy: z.string(),
+        txId: TxId,
+      })
+      .nullable()
+      .openapi({ description: 'A failure of an automatic assessment since this one' }),
+  })
+  .openapi('Assessment', { description: 'Customs’ latest assessment of a consignment, explained' });
+
+export const AssessmentOutcomeSchema = z
+  .object({
+    assessment: AssessmentSchema,
+    automaticRelease: TxId.optional().openapi({
+      description: 'The automatic release’s transaction, when the assessment allowed one',
+    }),
+  })
+  .openapi('AssessmentOutcome');
+
+export const MatchViewSchema = z
+  .object({
+    consignmentId: z.string(),
+    assessment: z
+      .object({
+        number: z.number().int(),
+        assessedAt: Time,
+        txId: TxId,
+        match: z.object({
+          result: z.enum(['pass', 'fail', 'incomplete']),
+          reasons: z.array(z.enum(matchReasonCodes)),
+        }),
+        releasable: z.boolean(),
+        basis: RecordVersions,
+        decisionsSoFar: Count,
+      })
+      .nullable()
+      .openapi({ description: 'The public part of the latest assessment; null before any' }),
+  })
+  .openapi('MatchView');
+
+export const CollectionInstructionViewSchema = z
+  .object({
+    consignmentId: z.string(),
+    instruction: z
+      .object({
+        consignmentId: z.string(),
+        carrierMspId: MspId,
+        currency: z.string(),
+        duty: Amount,
+        vat: Amount,
+        collectedAtCheckout: Amount,
+        toCollect: Amount.openapi({ description: 'duty + vat − collectedAtCheckout' }),
+        assessment: z.object({ number: z.number().int(), txId: TxId, assessedAt: Time }),
+      })
+      .nullable()
+      .openapi({ description: 'null when nothing is to collect' }),
+  })
+  .openapi('CollectionInstructionView');
+
+export const ReconciliationSchema = z
+  .object({
+    rows: z.array(
+      z.object({
+        platformMspId: MspId,
+        period: z.string().openapi({ description: 'YYYY-MM' }),
+        currency: z.string(),
+        consignments: Count,
+        declared: Amount.openapi({ description: 'VAT the platform declared as collected at checkout' }),
+        assessed: Amount.openapi({ description: 'VAT customs assessed' }),
+        difference: Amount.openapi({ description: 'declared − assessed' }),
+      }),
+    ),
+  })
+  .openapi('Reconciliation');

@@ -128,8 +128,6 @@ export function NumberParam(options: {
     });
 }
 
-export const JsonResult = z.record(z.string(), z.unknown()).openapi({ type: 'object' });
-
 export const DisclosureRequest = z.strictObject({
   record: z.enum(recordKinds),
   fields: z
