@@ -13,6 +13,7 @@ import {
   recordKinds,
   ReferralAnswer,
   releaseBlockers,
+  ReturnDecision,
   ReturnLine,
   ReturnPolicySet,
   ReturnReason,
@@ -278,9 +279,10 @@ export const ReturnSchema = z
       .object({ refundedBy: MspId, ...MerkleCommitment, recordedAt: Time })
       .optional()
       .openapi({ description: 'The refund’s commitment; the refund itself is in the refunder’s collection' }),
+    // ReturnDecision's fields as decided, with its reasons optional: they are for customs alone.
     decision: z
       .object({
-        outcome: z.enum(['duty_refunded', 'declaration_invalidated', 'refused']),
+        outcome: z.enum(ReturnDecision.shape.outcome.options),
         dutyRefund: Amount,
         vatRefund: Amount,
         currency: z.string(),
