@@ -24,6 +24,7 @@ async function main(): Promise<void> {
   console.log(
     [
       `Gateway listening on ${gateway.url} (ledger: ${config.ledger})`,
+      `  Web console:      ${gateway.url}/console/`,
       `  API docs:         ${gateway.url}/docs   (OpenAPI: ${gateway.url}/openapi.json)`,
       `  Demo credentials: ${join(config.dataDir, 'dev-credentials.json')}`,
       // A request that answers: /v1/events is a stream, which curl would wait on for good.

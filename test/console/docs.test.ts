@@ -37,6 +37,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the API docs page in Chromium', () => {
     // A request upgraded to https fails outright; one the policy refuses is reported as such.
     const failures: string[] = [];
     page.on('requestfailed', (request) => failures.push(`${request.url()}: ${request.failure()?.errorText}`));
+    // Nothing it loads is refused or missing.
+    page.on('response', (response) => {
+      if (response.status() >= 400) failures.push(`${response.url()}: ${response.status()}`);
+    });
     page.on('console', (message) => {
       if (/Content Security Policy/i.test(message.text())) failures.push(message.text());
     });

@@ -134,6 +134,8 @@ describe('npm run keys', () => {
     const org = await keys('issue', '--org', 'NopeMSP', '--user', 'mallory', '--role', 'operator');
     expect(org.stderr).toMatch(/unknown organisation NopeMSP/);
     expect((await keys('revoke')).code).toBe(2);
+    expect((await keys()).code).toBe(2);
+    expect((await keys('--help')).code).toBe(0);
     expect((await keys('revoke', 'abc', '--org', 'PlatformAMSP', '--user', 'x')).code).toBe(2);
     expect(await readFile(join(dataDir, 'gateway', 'api-keys.json'), 'utf8')).toBe(before);
   });

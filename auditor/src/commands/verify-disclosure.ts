@@ -109,7 +109,7 @@ async function verifyDisclosureCommand(
     code: ExitCode.verified,
     json: { command: 'verify-disclosure', verified: true, ...request, committed },
     text: [
-      `VERIFIED: ${count(fields.length, 'disclosed field')} of ${subject} match the commitment on the ledger.`,
+      `VERIFIED: ${count(fields.length, 'disclosed field')} of ${subject} ${fields.length === 1 ? 'matches' : 'match'} the commitment on the ledger.`,
       `  root ${committed!.root} over ${count(committed!.leafCount, 'field')}, version ${committed!.version} committed in tx ${short(committed!.txId, 16)}, block ${committed!.block ?? '?'}`,
       ...(committed!.version < committed!.latestVersion
         ? [`  (the record was corrected since: the latest version is ${committed!.latestVersion})`]

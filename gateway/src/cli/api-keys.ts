@@ -106,9 +106,9 @@ export async function runKeysCli(
     await program.parseAsync([...argv], { from: 'user' });
     return code;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.help' ? 0 : 2;
-    }
+    // Help asked for exits 0; help shown for a command line without a command, and any other
+    // misuse, exit 2.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     out.stderr(`keys: ${error instanceof Error ? error.message : String(error)}\n`);
     return 2;
   }

@@ -59,6 +59,10 @@ registry.registerPath({
   security: [{ metricsToken: [] }],
   responses: {
     200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } },
+    400: {
+      description: 'Several Authorization headers',
+      content: { 'application/problem+json': { schema: ProblemSchema } },
+    },
     401: {
       description: 'No metrics token, or another token',
       content: { 'application/problem+json': { schema: ProblemSchema } },
