@@ -934,7 +934,7 @@ console.table({
   'complete (order+payment+logistics)': summary.complete,
   'mismatched (accepted)': summary.mismatched,
   'released automatically (customs-service)': summary.released,
-  "left in the officers' queue": summary.inQueue,
+  'not released, left to an officer (no decision by the demo)': summary.inQueue,
   delivered: summary.delivered,
   'returned (refund and customs duty refund)': summary.returned,
   'partly returned': summary.partlyReturned,
@@ -951,7 +951,9 @@ console.table({
   'ledger events streamed': events.total,
 });
 // No lane: no assessment succeeded (ASSESSMENT_FAILED among its reasons).
-console.log(`officers' queue: ${queued.length} (${tally(queued.map((q) => q.lane ?? 'not assessed'))})`);
+console.log(
+  `officers' work queue at the end (all that waits for an officer: referred and inspected ones, earlier runs' too): ${queued.length} (${tally(queued.map((q) => q.lane ?? 'not assessed'))})`,
+);
 if (queued.length > 0) console.log(`  reasons: ${tally(queued.flatMap((q) => q.reasonCodes))}`);
 if (summary.released * 2 < summary.complete) {
   notes.push(
