@@ -212,6 +212,14 @@ describe('a full return', () => {
     expect((await ship(id, rid)).body.status).toBe('shipped');
     clockAt(20);
     expect((await scan(id, rid, 'FR')).body.status).toBe('returned');
+    // The payment provider reads what it took, to refund it: its own record, for the return.
+    const paid = await t
+      .as('payment-operator')
+      .get<{ payload: { amountPaid: number } }>(
+        `/v1/consignments/${id}/details?record=payment&purpose=return_processing`,
+      );
+    expect(paid.status, paid.text).toBe(200);
+    expect(paid.body.payload.amountPaid).toBeGreaterThan(0);
     // The history orders transactions by their time, then by id: the frozen clock must move on
     // for the refund to come after the scan, as a real one would.
     clockAt(20, 1);

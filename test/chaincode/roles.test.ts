@@ -63,7 +63,7 @@ describe('purposes', () => {
     clearance: ['customs'],
     legal_request: ['customs'],
     delivery: ['post', 'express'],
-    return_processing: ['platform', 'post', 'express'],
+    return_processing: ['platform', 'payment', 'post', 'express'],
     dispute_resolution: ['platform', 'payment'],
     audit: ['auditor', 'customs', 'platform', 'payment', 'post', 'express'],
   };

@@ -17,7 +17,8 @@ export const purposes = {
   clearance: ['customs'],
   legal_request: ['customs'],
   delivery: ['post', 'express'],
-  return_processing: ['platform', 'post', 'express'],
+  // The payment provider refunds what a returned purchase cost: it reads its own payment for that.
+  return_processing: ['platform', 'payment', 'post', 'express'],
   // Chargebacks are disputes too, handled by the payment provider.
   dispute_resolution: ['platform', 'payment'],
   audit: ['auditor', 'customs', 'platform', 'payment', 'post', 'express'],
