@@ -168,6 +168,19 @@ export interface AssessmentRecord extends ConsignmentAssessment {
 }
 
 /**
+ * customs:getAssessment's answer: the latest assessment with the consignment's status, the referral
+ * answers received in place of their count (who, when, which referral; not their text), and the
+ * failure that stands since, if any.
+ */
+export interface AssessmentView extends Omit<AssessmentRecord, 'referralAnswers'> {
+  readonly status: ConsignmentRecord['status'];
+  readonly referralAnswers: readonly (ReferralAnswerRecord & {
+    readonly erased?: { readonly txId: string; readonly at: string; readonly reason: string };
+  })[];
+  readonly assessmentFailed: AssessmentFailureRecord | null;
+}
+
+/**
  * What customs instructs a consignment's carrier to collect from the buyer at delivery, in the
  * collection from customs to that carrier. Written by the assessment it comes from, replaced by the
  * next, and deleted by one that leaves the carrier nothing to collect.
@@ -582,7 +595,7 @@ export class CustomsContract extends Contract {
       status: consignment.status,
       referralAnswers,
       assessmentFailed: failure ?? null,
-    });
+    } satisfies AssessmentView);
   }
 
   /**

@@ -8,7 +8,7 @@ import {
   SERVICE_ROLE,
   type AssessmentFailureCode,
   type AssessmentFailureReport,
-  type AssessmentRecord,
+  type AssessmentView,
   type ConsignmentStatus,
   type NetworkConfig,
   type QueuePage,
@@ -64,7 +64,7 @@ export interface PipelineObserver {
 }
 
 export interface AssessmentOutcome {
-  readonly assessment: AssessmentRecord & { readonly status: ConsignmentStatus };
+  readonly assessment: AssessmentView;
   /** The automatic release's transaction, when the assessment allowed one. */
   readonly automaticRelease?: string;
 }
