@@ -5,6 +5,7 @@
  * only through a purpose-bound read that the access log then lists.
  */
 import { randomBytes } from 'node:crypto';
+import type { AccessRecord } from '@customs-ledger/chaincode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, parcelToFrance, startCustomsTestGateway } from '../support/parcel.js';
 import type { TestGateway } from '../support/gateway.js';
@@ -15,15 +16,6 @@ const OFFICER = 'customs-officer';
 const PLATFORM = 'platforma-operator';
 const RUN = randomBytes(3).toString('hex').toUpperCase();
 
-interface Access {
-  recordKind: string;
-  recordTxId?: string;
-  purpose: string;
-  mspId: string;
-  userId: string;
-  txId: string;
-}
-
 beforeAll(async () => {
   t = await startCustomsTestGateway('reads-test-1');
 });
@@ -33,8 +25,8 @@ afterAll(async () => {
 
 const parcel = (id: string, paid?: number): Promise<void> => parcelToFrance(t, id, paid);
 
-const accessLog = async (id: string, user = 'auditor'): Promise<Access[]> => {
-  const res = await t.as(user).get<{ entries: Access[] }>(`/v1/consignments/${id}/access-log`);
+const accessLog = async (id: string, user = 'auditor'): Promise<AccessRecord[]> => {
+  const res = await t.as(user).get<{ entries: AccessRecord[] }>(`/v1/consignments/${id}/access-log`);
   expect(res.status, res.text).toBe(200);
   return res.body.entries;
 };

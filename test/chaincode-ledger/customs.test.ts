@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_RULE_SET, DEFAULT_TARIFF_SET, type RuleSet } from '@customs-ledger/chaincode';
+import {
+  DEFAULT_RULE_SET,
+  DEFAULT_TARIFF_SET,
+  type AccessRecord,
+  type RuleSet,
+} from '@customs-ledger/chaincode';
 import { committedTransactions, openTestNetwork, type TestNetwork } from '../support/network.js';
 import {
   PERSONAL,
@@ -66,17 +71,9 @@ async function parcel(id: string, change: Change = {}): Promise<void> {
 }
 
 const assess = (id: string, user = 'customs') => net.submit(user, 'customs:assess', [id]);
-interface Access {
-  recordKind: string;
-  recordTxId?: string;
-  purpose: string;
-  mspId: string;
-  userId: string;
-  at: string;
-  txId: string;
-}
 const accessLog = async (id: string, user = 'auditor') =>
-  ((await net.evaluate(user, 'consignment:accessLog', ['consignment', id])) as { entries: Access[] }).entries;
+  ((await net.evaluate(user, 'consignment:accessLog', ['consignment', id])) as { entries: AccessRecord[] })
+    .entries;
 interface Explained {
   number: number;
   releasable: boolean;
@@ -446,7 +443,7 @@ describe('referrals', () => {
 
 describe('purpose limitation: what an assessment reads is on the access log', () => {
   it('each assessment leaves one access record per record it read and purpose, naming the customs user', async () => {
-    const reads = (entries: Access[], txId: string) =>
+    const reads = (entries: AccessRecord[], txId: string) =>
       entries
         .filter((e) => e.txId === txId)
         .map((e) => `${e.recordKind}:${e.purpose}`)
@@ -499,7 +496,7 @@ describe('purpose limitation: what an assessment reads is on the access log', ()
       'READS-2',
       'order',
       'legal_request',
-    ])) as Access;
+    ])) as AccessRecord;
     const log = await accessLog('READS-2');
     expect(log.filter((e) => e.txId === access.txId)).toEqual([
       expect.objectContaining({ recordKind: 'order', purpose: 'legal_request' }),
@@ -551,7 +548,7 @@ describe('referral answers are read under a stated purpose, on the access log', 
     expect(await net.outcome(record('platformA', 'audit'))).toMatch(/readAssessment is not allowed/);
     expect(await net.outcome(record('customs', 'risk_assessment', 'f'.repeat(64)))).toMatch(/does not exist/);
 
-    const access = (await record('customs', 'risk_assessment')) as Access;
+    const access = (await record('customs', 'risk_assessment')) as AccessRecord;
     expect(access).toMatchObject({
       recordKind: 'referral_answer',
       recordTxId: answerTxId,
