@@ -112,6 +112,8 @@ async function readKeyFile(path: string): Promise<Map<string, ApiKeyRecord>> {
  */
 export class ApiKeyStore {
   private byHash = new Map<string, ApiKeyRecord>();
+  /** The ids of the keys not revoked: asked before every event an open stream sends. */
+  private activeIds = new Set<string>();
   /** Changes made by this process, one after another (the lock keeps other processes out). */
   private changing: Promise<unknown> = Promise.resolve();
   private watching?: () => void;
@@ -129,7 +131,7 @@ export class ApiKeyStore {
 
   /** Reads the file again: what `npm run keys` issued or revoked takes effect. */
   async reload(): Promise<void> {
-    this.byHash = await readKeyFile(this.path);
+    this.take(await readKeyFile(this.path));
   }
 
   /**
@@ -220,7 +222,7 @@ export class ApiKeyStore {
 
   /** Whether the key a principal presented is still accepted: what outlives its request must end otherwise. */
   accepts(keyId: string): boolean {
-    return [...this.byHash.values()].some((r) => keyIdOf(r) === keyId && r.revokedAt === undefined);
+    return this.activeIds.has(keyId);
   }
 
   /** A record as a principal, with its organisation's role from the network configuration. */
@@ -241,6 +243,12 @@ export class ApiKeyStore {
     };
   }
 
+  /** Takes the records as this process's keys. */
+  private take(records: Map<string, ApiKeyRecord>): void {
+    this.byHash = records;
+    this.activeIds = new Set([...records.values()].filter((r) => r.revokedAt === undefined).map(keyIdOf));
+  }
+
   /**
    * Applies a change to the file as it is now, under its lock, and takes the result as this
    * process's keys: a key not on disk must not work until the next restart only.
@@ -257,7 +265,7 @@ export class ApiKeyStore {
         const records = await readKeyFile(this.path);
         const outcome = apply(records);
         await writeFileAtomic(this.path, JSON.stringify([...records.values()], null, 2) + '\n');
-        this.byHash = records;
+        this.take(records);
         return outcome;
       } finally {
         await release();
