@@ -40,6 +40,14 @@ function buyer() {
 type Buyer = ReturnType<typeof buyer>;
 const controlValues = (b: Buyer) => [b.name, b.document.number, b.street, b.payer];
 
+/** The statuses the OpenAPI document lists for a GET operation. */
+async function documentedStatuses(path: string): Promise<string[]> {
+  const openapi = (await (await fetch(`${t.gateway.url}/openapi.json`)).json()) as {
+    paths: Record<string, { get: { responses: Record<string, unknown> } }>;
+  };
+  return Object.keys(openapi.paths[path]!.get.responses);
+}
+
 async function register(b: Buyer): Promise<string> {
   const res = await t.as(PLATFORM).post<{ partyId: string }>('/v1/parties', {
     kind: 'buyer',
@@ -179,6 +187,7 @@ describe('a buyer’s erasure request, honoured by every holder', () => {
       const res = await t.as(user).get(`/v1/consignments/${id}/details?record=${record}&purpose=audit`);
       refused(res, 410, new RegExp(`${record} record of consignment ${id} was erased .*erasure_request`));
     }
+    expect(await documentedStatuses('/v1/consignments/{id}/details')).toContain('410');
   });
 
   it('keeps the commitments and the fact of the erasure public', async () => {
@@ -346,6 +355,7 @@ describe('referral answers that name the buyer', () => {
       const gone = await read(key);
       expect(gone.status, gone.text).toBe(410);
     }
+    expect(await documentedStatuses('/v1/consignments/{id}/referral-answers/{answerTxId}')).toContain('410');
     expect(await erasedInHistory()).toEqual(
       ['order', 'payment', ...Object.values(txIds).map((tx) => `referral_answer:${tx}`)].sort(),
     );

@@ -2,9 +2,14 @@
  * OWASP API10:2023 Unsafe Consumption of APIs: what comes back from the ledger (values other
  * organisations wrote, chaincode messages) is treated as data: always JSON-encoded with a JSON
  * content type and nosniff, never interpreted as markup or headers, and event data is one JSON
- * line per event, so a value cannot inject events into the stream.
+ * line per event, so a value cannot inject events into the stream. Personal data whose stored copy
+ * no longer matches the commitment its block holds is not handed out at all.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LedgerStore } from '../../gateway/src/ledger/embedded/store.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { readSse } from '../support/sse.js';
 import { orderPayload } from '../support/payloads.js';
@@ -12,9 +17,11 @@ import { orderPayload } from '../support/payloads.js';
 // One line: line breaks, which could add header lines or events, are refused in one line of text.
 const HOSTILE = '</script><script>alert(1)</script> event: fake data: {"x":1}';
 let t: TestGateway;
+let dataDir: string;
 
 beforeAll(async () => {
-  t = await startTestGateway();
+  dataDir = await mkdtemp(join(tmpdir(), 'api10-'));
+  t = await startTestGateway({}, dataDir);
   const platform = t.as('platforma-operator');
   expect(
     (
@@ -33,6 +40,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await t?.close();
+  await rm(dataDir, { recursive: true, force: true });
 });
 
 describe('ledger data on the way out', () => {
@@ -86,5 +94,50 @@ describe('ledger data on the way out', () => {
       expect(e.event).toMatch(/^[A-Za-z]+$/);
       expect(JSON.stringify(e.data)).not.toContain('alert(1)');
     }
+  });
+});
+
+describe('personal data whose stored copy no longer matches its commitment', () => {
+  beforeAll(async () => {
+    await t.close();
+    // What an insider, or a damaged disk, could do: the order's private copies change, and neither
+    // the block nor the public commitment does.
+    const store = await LedgerStore.openExisting(join(dataDir, 'ledger'));
+    let altered = 0;
+    for await (const [key, value] of store.privateData.iterator()) {
+      const text = Buffer.from(value).toString('utf8');
+      if (!text.includes('alert(1)')) continue;
+      await store.privateData.put(key, Buffer.from(text.replaceAll('alert(1)', 'alert(2)'), 'utf8'));
+      altered += 1;
+    }
+    await store.close();
+    expect(altered).toBeGreaterThan(0);
+    t = await startTestGateway({}, dataDir);
+  });
+
+  it('a read answers a documented 500 naming the record, and hands out nothing', async () => {
+    const res = await t
+      .as('customs-officer')
+      .get('/v1/consignments/UC-1/details?record=order&purpose=risk_assessment');
+    expect(res.status, res.text).toBe(500);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(res.body).toMatchObject({
+      detail: 'private data of the order record of consignment UC-1 does not match its committed root',
+    });
+    expect(res.text).not.toContain('alert(');
+    const openapi = (await (await fetch(`${t.gateway.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    expect(Object.keys(openapi.paths['/v1/consignments/{id}/details']!.get!.responses)).toContain('500');
+  });
+
+  it('so does a disclosure of its fields', async () => {
+    const res = await t.as('platforma-operator').post('/v1/consignments/UC-1/disclosures', {
+      record: 'order',
+      fields: ['/lines/0/description'],
+      purpose: 'audit',
+    });
+    expect(res.status, res.text).toBe(500);
+    expect(res.text).not.toContain('alert(');
   });
 });

@@ -169,6 +169,7 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
       responses: {
         200: { description: 'The record and its (filtered) payload', schema: RecordDetailsSchema },
       },
+      returnsPersonalData: true,
       handler: async ({ principal, params, query, audit }) => {
         audit({ resource: `consignment/${params.id}/${query.record}`, purpose: query.purpose });
         const details = await service.details(principal, params.id, query.record, query.purpose as Purpose);

@@ -192,6 +192,7 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
           schema: ReferralAnswerReadSchema,
         },
       },
+      returnsPersonalData: true,
       handler: async ({ principal, params, query, audit }) => {
         audit({
           resource: `consignment/${params.id}/referral-answer/${params.answerTxId}`,

@@ -32,6 +32,9 @@ const REFUSALS: readonly [RegExp, number][] = [
     409,
   ],
   [/^cannot apply | cannot change in status /, 409],
+  // The peer's copy of private data no longer hashes to the root its block committed (a damaged or
+  // altered store): not the caller's doing, and nothing is handed out; the operator must look.
+  [/ does not match its committed root$/, 500],
 ];
 
 export function statusForRefusal(message: string): number {

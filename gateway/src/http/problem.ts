@@ -125,6 +125,9 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
             )
           : fromHttpStack((error ?? {}) as ClientError, req);
     if (problem) {
+      // A 500 answered on purpose names what failed (a record whose storage no longer matches its
+      // commitment); the request line alone would not tell the operator where to look.
+      if (problem.status === 500) logger.error({ requestId: req.requestId }, problem.detail);
       sendProblem(res, problem, req.originalUrl);
       return;
     }

@@ -288,6 +288,7 @@ const PROBLEM_MEANINGS = {
   413: 'The body is larger than the limit (BODY_LIMIT)',
   415: 'The body is not JSON, not UTF-8, or not decompressible',
   422: 'A business rule refuses it, or the Idempotency-Key was used with another request',
+  500: "The ledger's copy of the record no longer matches the commitment its block holds (damaged or altered storage, logged for the operator); nothing is returned",
   429: 'Too many requests or event streams: Retry-After says when to try again',
   503: 'The ledger or the gateway store cannot serve now: Retry-After says when to try again',
   504: 'The ledger did not complete the transaction in time; nothing was written: retry',
@@ -305,7 +306,7 @@ function problemStatuses(route: RouteDefinition): ProblemStatus[] {
   if (route.path.includes('{')) statuses.add(404);
   if (route.body) for (const status of [413, 415] as const) statuses.add(status);
   if (route.method === 'post') for (const status of [409, 422] as const) statuses.add(status);
-  if (route.returnsPersonalData) statuses.add(410);
+  if (route.returnsPersonalData) for (const status of [410, 500] as const) statuses.add(status);
   return [...statuses].sort((a, b) => a - b);
 }
 
