@@ -45,30 +45,54 @@ async function keys(...args: string[]): Promise<{ code: number; stdout: string; 
 
 const me = (key: string) => client(t.gateway.url, { Authorization: `Bearer ${key}` }).get('/v1/me');
 
-/** Reads an event stream until it ends (or the timeout): the consignment ids of its events, and whether it ended. */
-async function follow(key: string, until: Promise<unknown>): Promise<{ ids: string[]; ended: boolean }> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), 20_000);
+/** Creates a consignment of Platform A, whose events its keys' streams get. */
+async function create(id: string): Promise<void> {
+  const res = await t.as('platforma-operator').post('/v1/consignments', {
+    consignmentId: id,
+    originCountry: 'CN',
+    destinationCountry: 'FR',
+  });
+  expect(res.status, res.text).toBe(201);
+}
+
+interface OpenStream {
+  /** Once what the stream sent so far matches. */
+  reached(pattern: RegExp): Promise<void>;
+  /** Once the stream ends (or 30 s pass): the consignment ids of its events, and whether the gateway ended it. */
+  readonly end: Promise<{ ids: string[]; ended: boolean }>;
+}
+
+/** An event stream opened with `key`, from now on. */
+async function openStream(key: string): Promise<OpenStream> {
   const response = await fetch(`${t.gateway.url}/v1/events`, {
     headers: { Authorization: `Bearer ${key}` },
-    signal: controller.signal,
+    signal: AbortSignal.timeout(30_000),
   });
   expect(response.status).toBe(200);
   let text = '';
-  const reading = (async () => {
+  const end = (async () => {
+    let ended = true;
     try {
       for await (const chunk of response.body!) text += Buffer.from(chunk as Uint8Array).toString();
-      return true;
     } catch {
-      return false;
+      ended = false;
     }
+    return { ids: [...text.matchAll(/"consignmentId":"([^"]+)"/g)].map((m) => m[1]!), ended };
   })();
-  await until;
-  const ended = await reading;
-  clearTimeout(timer);
-  const ids = [...text.matchAll(/"consignmentId":"([^"]+)"/g)].map((m) => m[1]!);
-  return { ids, ended };
+  return {
+    reached: async (pattern) => {
+      await eventually(
+        async () => text,
+        (sent) => pattern.test(sent),
+      );
+      expect(text).toMatch(pattern);
+    },
+    end,
+  };
 }
+
+/** The stream's position (`id: <block>`, before any event): what is committed from here on reaches it. */
+const POSITION = /^id: \d+$/m;
 
 describe('npm run keys', () => {
   it('issues a key the running gateway accepts, lists it without the key, and revokes it', async () => {
@@ -91,33 +115,20 @@ describe('npm run keys', () => {
     expect(await readFile(join(dataDir, 'gateway', 'api-keys.json'), 'utf8')).not.toContain(key);
 
     // The stream opened with the key gets the platform's events until the revocation, none after.
-    const platform = t.as('platforma-operator');
-    const create = async (id: string) => {
-      const res = await platform.post('/v1/consignments', {
-        consignmentId: id,
-        originCountry: 'CN',
-        destinationCountry: 'FR',
-      });
-      expect(res.status, res.text).toBe(201);
-    };
-    const stream = follow(
-      key,
-      (async () => {
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        await create('KEYS-BEFORE');
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        const revoked = await keys('revoke', alice[0]!.id);
-        expect(revoked.code, revoked.stderr).toBe(0);
-        expect(revoked.stdout).toMatch(new RegExp(`^revoked: ${alice[0]!.id} .* revoked `));
-        const refused = await eventually(
-          () => me(key),
-          (r) => r.status === 401,
-        );
-        expect(refused.body.detail).toBe('this API key was revoked');
-        await create('KEYS-AFTER');
-      })(),
+    const stream = await openStream(key);
+    await stream.reached(POSITION);
+    await create('KEYS-BEFORE');
+    await stream.reached(/KEYS-BEFORE/);
+    const revoked = await keys('revoke', alice[0]!.id);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stdout).toMatch(new RegExp(`^revoked: ${alice[0]!.id} .* revoked `));
+    const refused = await eventually(
+      () => me(key),
+      (r) => r.status === 401,
     );
-    const { ids, ended } = await stream;
+    expect(refused.body.detail).toBe('this API key was revoked');
+    await create('KEYS-AFTER');
+    const { ids, ended } = await stream.end;
     expect(ids).toContain('KEYS-BEFORE');
     expect(ids).not.toContain('KEYS-AFTER');
     expect(ended).toBe(true);
