@@ -1,16 +1,18 @@
 /**
  * API keys over their life: `npm run keys` (runKeysCli, in-process) issues, lists and revokes them
  * in the key file a running gateway reads; the gateway takes a change within a second, a revoked
- * key is refused (401) and its open event stream delivers nothing more and ends; the demo
- * credentials do not bring a revoked key back at the next start; and changes made side by side by
- * two stores of the same file (the gateway and the CLI) keep each other's keys.
+ * or expired key is refused (401) and its open event stream delivers nothing more and ends; the
+ * demo credentials do not bring a revoked key back at the next start; and changes made side by side
+ * by two stores of the same file (the gateway and the CLI) keep each other's keys.
+ * A key's expiry is met by moving the process's Date (the gateway runs in it), as the returns
+ * tests move their deadlines.
  */
 import { readFile } from 'node:fs/promises';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseNetworkConfig } from '@customs-ledger/chaincode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ApiKeyStore } from '../../gateway/src/auth/api-keys.js';
 import { runKeysCli } from '../../gateway/src/cli/api-keys.js';
 import { client, startTestGateway, type TestGateway } from '../support/gateway.js';
@@ -43,9 +45,21 @@ async function keys(...args: string[]): Promise<{ code: number; stdout: string; 
   return { code, stdout, stderr };
 }
 
+/** A key as `list --json` shows it. */
+interface Listed {
+  readonly id: string;
+  readonly user: string;
+  readonly createdAt: string;
+  readonly expiresAt?: string;
+  readonly revokedAt?: string;
+  readonly state: 'active' | 'expired' | 'revoked';
+}
+
+const listed = async (): Promise<Listed[]> => JSON.parse((await keys('list', '--json')).stdout) as Listed[];
+
 const me = (key: string) => client(t.gateway.url, { Authorization: `Bearer ${key}` }).get('/v1/me');
 
-/** Creates a consignment of Platform A, whose events its keys' streams get. */
+/** Creates a consignment of Platform A (whose demo key never expires), whose events its keys' streams get. */
 async function create(id: string): Promise<void> {
   const res = await t.as('platforma-operator').post('/v1/consignments', {
     consignmentId: id,
@@ -106,12 +120,9 @@ describe('npm run keys', () => {
     );
     expect(accepted.body).toMatchObject({ user: 'alice', mspId: 'PlatformAMSP', role: 'operator' });
 
-    const listed = await keys('list', '--json');
-    const alice = (JSON.parse(listed.stdout) as { id: string; user: string; revokedAt?: string }[]).filter(
-      (r) => r.user === 'alice',
-    );
+    const alice = (await listed()).filter((r) => r.user === 'alice');
     expect(alice).toEqual([expect.objectContaining({ id: expect.stringMatching(/^[0-9a-f]{16}$/) })]);
-    expect(listed.stdout).not.toContain(key);
+    expect((await keys('list', '--json')).stdout).not.toContain(key);
     expect(await readFile(join(dataDir, 'gateway', 'api-keys.json'), 'utf8')).not.toContain(key);
 
     // The stream opened with the key gets the platform's events until the revocation, none after.
@@ -137,6 +148,89 @@ describe('npm run keys', () => {
     expect(again).toMatchObject({ code: 1, stderr: 'no active key matched: nothing revoked\n' });
   }, 60_000);
 
+  it('issues a key for 90 days unless told otherwise, and lists when each key expires', async () => {
+    const before = Date.now();
+    const issued = await keys('issue', '--org', 'PostMSP', '--user', 'bob', '--role', 'operator');
+    const after = Date.now();
+    expect(issued.code, issued.stderr).toBe(0);
+    const bob = (await listed()).find((r) => r.user === 'bob')!;
+    expect(bob.state).toBe('active');
+    const DAYS_90 = 90 * 24 * 60 * 60 * 1000;
+    expect(Date.parse(bob.expiresAt!)).toBeGreaterThanOrEqual(before + DAYS_90);
+    expect(Date.parse(bob.expiresAt!)).toBeLessThanOrEqual(after + DAYS_90);
+    expect(issued.stderr).toBe(
+      `issued: ${bob.id}  PostMSP  bob  operator  created ${bob.createdAt}  expires ${bob.expiresAt}  active\n`,
+    );
+    const lines = (await keys('list')).stdout.split('\n');
+    expect(lines).toContain(
+      `${bob.id}  PostMSP  bob  operator  created ${bob.createdAt}  expires ${bob.expiresAt}  active`,
+    );
+    // The demo users' keys never expire, as keys issued before keys had an expiry do not.
+    const demo = (await listed()).find((r) => r.user === 'post-operator')!;
+    expect(demo).not.toHaveProperty('expiresAt');
+    expect(lines).toContain(
+      `${demo.id}  PostMSP  post-operator  operator  created ${demo.createdAt}  expires never  active`,
+    );
+  });
+
+  it('refuses a key from the millisecond it expires, saying when, and ends its open event stream', async () => {
+    const issued = await keys(
+      'issue',
+      '--org',
+      'PlatformAMSP',
+      '--user',
+      'erin',
+      '--role',
+      'operator',
+      '--expires-in',
+      '1h',
+    );
+    expect(issued.code, issued.stderr).toBe(0);
+    const key = issued.stdout.trim();
+    expect(
+      (
+        await eventually(
+          () => me(key),
+          (r) => r.status === 200,
+        )
+      ).status,
+    ).toBe(200);
+    const erin = (await listed()).find((r) => r.user === 'erin')!;
+    const expiresAt = Date.parse(erin.expiresAt!);
+
+    const stream = await openStream(key);
+    await stream.reached(POSITION);
+    await create('EXPIRY-BEFORE');
+    await stream.reached(/EXPIRY-BEFORE/);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(expiresAt - 1);
+      expect((await me(key)).status).toBe(200);
+      vi.setSystemTime(expiresAt);
+      const refused = await me(key);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('content-type')).toContain('application/problem+json');
+      expect(refused.body.detail).toBe(`this API key expired at ${erin.expiresAt}`);
+      expect((await listed()).find((r) => r.user === 'erin')!.state).toBe('expired');
+      expect((await keys('list')).stdout).toContain(
+        `  erin  operator  created ${erin.createdAt}  expires ${erin.expiresAt}  expired\n`,
+      );
+      // The stream delivers nothing past the expiry, and ends.
+      await create('EXPIRY-AFTER');
+      const { ids, ended } = await stream.end;
+      expect(ids).toContain('EXPIRY-BEFORE');
+      expect(ids).not.toContain('EXPIRY-AFTER');
+      expect(ended).toBe(true);
+      const reconnected = await client(t.gateway.url, { Authorization: `Bearer ${key}` }).get('/v1/events');
+      expect([reconnected.status, reconnected.body.detail]).toEqual([
+        401,
+        `this API key expired at ${erin.expiresAt}`,
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
+  }, 60_000);
+
   it('refuses a role the organisation’s users do not have, an unknown organisation and a vague revoke, writing nothing', async () => {
     const before = await readFile(join(dataDir, 'gateway', 'api-keys.json'), 'utf8');
     const role = await keys('issue', '--org', 'PlatformAMSP', '--user', 'mallory', '--role', 'officer');
@@ -144,6 +238,26 @@ describe('npm run keys', () => {
     expect(role.stderr).toMatch(/role officer is not one of PlatformAMSP's user roles \(operator\)/);
     const org = await keys('issue', '--org', 'NopeMSP', '--user', 'mallory', '--role', 'operator');
     expect(org.stderr).toMatch(/unknown organisation NopeMSP/);
+    for (const [expiry, detail] of [
+      [['--expires-in', '90'], "keys: expiry '90' is not a lifetime"],
+      [['--expires-in', '366d'], 'days away, the longest a key may live'],
+      [['--expires-at', '2027-03-01T09:00:00'], "keys: expiry '2027-03-01T09:00:00' is not a time"],
+      [['--expires-at', '2020-01-01'], 'keys: expiry 2020-01-01T00:00:00.000Z is not in the future'],
+      [['--expires-in', '30d', '--expires-at', '2027-01-01'], 'not both'],
+    ] as const) {
+      const refused = await keys(
+        'issue',
+        '--org',
+        'PlatformAMSP',
+        '--user',
+        'mallory',
+        '--role',
+        'operator',
+        ...expiry,
+      );
+      expect(refused, detail).toMatchObject({ code: 2, stdout: '' });
+      expect(refused.stderr).toContain(detail);
+    }
     expect((await keys('revoke')).code).toBe(2);
     expect((await keys()).code).toBe(2);
     expect((await keys('--help')).code).toBe(0);

@@ -50,7 +50,7 @@ const DESCRIPTION = `Server-Sent Events (\`text/event-stream\`) of the ledger's 
 
 The stream starts with \`retry: ${RETRY_MS}\`, then \`id: <position>\` (no event): where the stream starts, the block number it starts at (the next block to be committed unless \`startBlock\` says otherwise) or the Last-Event-ID it resumes from. A client that loses the stream before any event resumes from there; EventSource does so by itself. When the ledger does not answer, the stream ends after \`retry:\` alone, within seconds, and the client reconnects. Each event is \`id: <block>:<transaction id>\`, \`event: <chaincode event name>\` (ConsignmentCreated, RecordSubmitted, MovementRecorded, DecisionRecorded, PartyRegistered, PersonalDataAccessed, …) and \`data: <the event's JSON payload>\` (less what the caller's role may not see, as on GET /v1/consignments/{id}: customs' reason codes are for customs alone; order, tracking and payment ids are not for auditors); a comment line (heartbeat) is sent every 15 seconds.
 
-Reconnecting with the \`Last-Event-ID\` header (or the \`lastEventId\` query parameter) resumes right after that event (or at the start of that block, for a block number), with no gap and no duplicate; a malformed id is refused with 400. A stream opened with a JWT ends when that token expires (its \`exp\` plus ${CLOCK_TOLERANCE_SECONDS} seconds of clock tolerance), so reconnecting needs a valid token: the expired one is refused with 401. Customs and auditors see every event; any other organisation sees the events of consignments it takes part in (created, or submitted one of their records), among them every read of their personal data (PersonalDataAccessed, as the consignment's access log lists it; a party's registrant sees its own reads of the party only), a carrier named for a return the events of that return from its request on, and events naming its own organisation.
+Reconnecting with the \`Last-Event-ID\` header (or the \`lastEventId\` query parameter) resumes right after that event (or at the start of that block, for a block number), with no gap and no duplicate; a malformed id is refused with 400. A stream opened with a JWT ends when that token expires (its \`exp\` plus ${CLOCK_TOLERANCE_SECONDS} seconds of clock tolerance), and one opened with an API key when the key expires, or by the next heartbeat after it is revoked, so reconnecting needs a valid credential: the expired or revoked one is refused with 401. Customs and auditors see every event; any other organisation sees the events of consignments it takes part in (created, or submitted one of their records), among them every read of their personal data (PersonalDataAccessed, as the consignment's access log lists it; a party's registrant sees its own reads of the party only), a carrier named for a return the events of that return from its request on, and events naming its own organisation.
 
 A user may hold a number of streams open at once (the gateway's EVENT_STREAMS_PER_USER, 16 unless set otherwise); one more is refused with 429 and Retry-After until one of them closes.`;
 
@@ -117,13 +117,14 @@ export function eventRoutes(hub: EventHub, options: EventRoutesOptions): RouteDe
         });
         res.write(`retry: ${RETRY_MS}\n\n`);
         // A revoked API key's stream delivers nothing more and ends by the next heartbeat at the
-        // latest; its reconnection is refused.
+        // latest, as does a stream whose credential expired; its reconnection is refused.
         const heartbeat = setInterval(() => {
           if (options.stillAccepts(principal)) res.write(': heartbeat\n\n');
           else stop();
         }, heartbeatMs);
-        // The token was checked when the stream opened: it must not deliver past the token's expiry.
-        // A token valid for longer than a timer can wait ends its stream early; the client resumes.
+        // The credential was checked when the stream opened: it must not deliver past its expiry (a
+        // JWT's, or an API key's). One valid for longer than a timer can wait ends its stream early;
+        // the client resumes.
         const expiry =
           principal.expiresAt === undefined
             ? undefined

@@ -4,6 +4,7 @@ import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { NetworkConfig } from '@customs-ledger/chaincode';
 import { lock } from 'proper-lockfile';
+import { z } from 'zod';
 import { unauthorized } from './authenticate.js';
 import { USER_ROLES, type Principal } from './principal.js';
 
@@ -15,6 +16,11 @@ export interface ApiKeyRecord {
   readonly keyHash: string;
   readonly createdAt: string;
   /**
+   * When the key stops being accepted. Absent on keys that never expire: those issued before keys
+   * had an expiry, and the demo users' (see ensureDemoUsers).
+   */
+  readonly expiresAt?: string;
+  /**
    * When the key was revoked. The record stays: a key issued earlier and presented for registration
    * again (the demo credentials, at every start) must not come back to life.
    */
@@ -24,6 +30,16 @@ export interface ApiKeyRecord {
 /** A key's public name, for listing and revoking it: the start of its hash, which tells nothing of the key. */
 export function keyIdOf(record: Pick<ApiKeyRecord, 'keyHash'>): string {
   return record.keyHash.slice(0, 16);
+}
+
+/** Whether a key is accepted at `now` (ms since the epoch); a revoked key is revoked, whatever its expiry. */
+export function keyState(
+  record: Pick<ApiKeyRecord, 'expiresAt' | 'revokedAt'>,
+  now: number,
+): 'active' | 'expired' | 'revoked' {
+  if (record.revokedAt !== undefined) return 'revoked';
+  if (record.expiresAt !== undefined && now >= Date.parse(record.expiresAt)) return 'expired';
+  return 'active';
 }
 
 /** Which keys to revoke: one by its id, or every key of a user of an organisation. */
@@ -38,6 +54,8 @@ const KEY_PREFIX = 'clk_';
 /** `clk_` and 32 random bytes in base64url (43 characters). */
 const KEY_FORMAT = /^clk_[A-Za-z0-9_-]{43}$/;
 const KEY_HASH = /^[0-9a-f]{64}$/;
+
+const TIME = z.iso.datetime({ offset: true });
 
 const hashKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
 
@@ -85,8 +103,20 @@ function parseRecords(text: string, path: string): ApiKeyRecord[] {
     if (record.revokedAt !== undefined && (typeof record.revokedAt !== 'string' || record.revokedAt === '')) {
       throw new Error(`${path}[${index}].revokedAt must be a time`);
     }
-    const { user, mspId, role, keyHash, createdAt, revokedAt } = record as ApiKeyRecord;
-    return { user, mspId, role, keyHash, createdAt, ...(revokedAt === undefined ? {} : { revokedAt }) };
+    // Compared with the clock on every request: a value that is no time would never expire.
+    if (record.expiresAt !== undefined && !TIME.safeParse(record.expiresAt).success) {
+      throw new Error(`${path}[${index}].expiresAt must be a time with its offset (ISO 8601)`);
+    }
+    const { user, mspId, role, keyHash, createdAt, expiresAt, revokedAt } = record as ApiKeyRecord;
+    return {
+      user,
+      mspId,
+      role,
+      keyHash,
+      createdAt,
+      ...(expiresAt === undefined ? {} : { expiresAt }),
+      ...(revokedAt === undefined ? {} : { revokedAt }),
+    };
   });
 }
 
@@ -154,10 +184,13 @@ export class ApiKeyStore {
     this.watching = undefined;
   }
 
-  /** Issues a key for a user of an organisation; the plaintext is returned once and never kept. */
-  async create(user: string, mspId: string, role: string): Promise<string> {
+  /**
+   * Issues a key for a user of an organisation, accepted until `expiresAt` (for good without one);
+   * the plaintext is returned once and never kept.
+   */
+  async create(user: string, mspId: string, role: string, expiresAt?: Date): Promise<string> {
     const key = `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
-    await this.register(key, user, mspId, role);
+    await this.register(key, user, mspId, role, expiresAt);
     return key;
   }
 
@@ -165,7 +198,7 @@ export class ApiKeyStore {
    * Records the hash of a key issued earlier (e.g. the demo credentials, when the store was deleted but
    * the credentials file kept), so it authenticates again; a revoked key stays revoked.
    */
-  async register(key: string, user: string, mspId: string, role: string): Promise<void> {
+  async register(key: string, user: string, mspId: string, role: string, expiresAt?: Date): Promise<void> {
     if (!KEY_FORMAT.test(key)) throw new Error('API key must be clk_ followed by 32 bytes in base64url');
     const org = this.network.organisations.find((o) => o.mspId === mspId);
     if (!org) throw new Error(`unknown organisation ${mspId}: not in the network configuration`);
@@ -178,7 +211,14 @@ export class ApiKeyStore {
     const keyHash = hashKey(key);
     await this.change((records) => {
       if (!records.has(keyHash)) {
-        records.set(keyHash, { user, mspId, role, keyHash, createdAt: new Date().toISOString() });
+        records.set(keyHash, {
+          user,
+          mspId,
+          role,
+          keyHash,
+          createdAt: new Date().toISOString(),
+          ...(expiresAt === undefined ? {} : { expiresAt: expiresAt.toISOString() }),
+        });
       }
     });
   }
@@ -216,11 +256,20 @@ export class ApiKeyStore {
     }
     const record = this.find(key);
     if (!record) throw unauthorized('unknown API key');
-    if (record.revokedAt !== undefined) throw unauthorized('this API key was revoked');
-    return this.toPrincipal(record);
+    switch (keyState(record, Date.now())) {
+      case 'revoked':
+        throw unauthorized('this API key was revoked');
+      case 'expired':
+        throw unauthorized(`this API key expired at ${record.expiresAt}`);
+      case 'active':
+        return this.toPrincipal(record);
+    }
   }
 
-  /** Whether the key a principal presented is still accepted: what outlives its request must end otherwise. */
+  /**
+   * Whether the key a principal presented is not revoked: what outlives its request must end
+   * otherwise (its expiry is the principal's).
+   */
   accepts(keyId: string): boolean {
     return this.activeIds.has(keyId);
   }
@@ -240,6 +289,7 @@ export class ApiKeyStore {
       role: record.role,
       authMethod: 'api-key',
       apiKeyId: keyIdOf(record),
+      ...(record.expiresAt === undefined ? {} : { expiresAt: Date.parse(record.expiresAt) }),
     };
   }
 

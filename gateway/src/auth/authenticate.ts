@@ -17,8 +17,9 @@ export interface Authenticator {
   /** The principal for an Authorization header; rejects with a 401 problem saying what is wrong. */
   authenticate(authorization: string | undefined): Promise<Principal>;
   /**
-   * Whether the credential a principal presented is still accepted (a revoked API key is not), for
-   * what outlives the request it was checked for: an event stream. A JWT ends at its expiry instead.
+   * Whether the credential a principal presented is still accepted (one past its expiry, a JWT's or
+   * an API key's, is not, nor is a revoked API key), for what outlives the request it was checked
+   * for: an event stream.
    */
   stillAccepts(principal: Principal): boolean;
 }
@@ -88,7 +89,10 @@ export class BearerAuthenticator implements Authenticator {
   }
 
   stillAccepts(principal: Principal): boolean {
-    return principal.apiKeyId === undefined || this.apiKeys.accepts(principal.apiKeyId);
+    return (
+      (principal.expiresAt === undefined || Date.now() < principal.expiresAt) &&
+      (principal.apiKeyId === undefined || this.apiKeys.accepts(principal.apiKeyId))
+    );
   }
 }
 

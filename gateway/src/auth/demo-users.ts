@@ -44,6 +44,8 @@ function parseCredentials(text: string, path: string): DemoCredential[] {
  * On first start, one demo user per organisation and role, with an API key each, listed (in plaintext,
  * mode 0600, for local use only) in <dataDir>/dev-credentials.json. Later starts return that file as it
  * is; a listed key the key store no longer knows (its file was removed) is registered again.
+ * Their keys never expire: nothing makes new ones for a data directory, so an expiry would leave a
+ * demo's ledger without its users; a gateway serving real users revokes them (`npm run keys`).
  */
 export async function ensureDemoUsers(options: {
   dataDir: string;

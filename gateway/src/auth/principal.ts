@@ -45,8 +45,8 @@ export interface Principal {
   readonly authMethod: 'api-key' | 'jwt';
   /**
    * When the credential stops being accepted, in milliseconds since the epoch: a JWT's `exp` plus the
-   * verifier's clock tolerance. API keys have none (they last until removed). What outlives the
-   * request it was authenticated for, the event stream, must end then.
+   * verifier's clock tolerance, or an API key's expiry (none for a key that never expires). What
+   * outlives the request it was authenticated for, the event stream, must end then.
    */
   readonly expiresAt?: number;
   /** The API key's id (keyIdOf), for an API key: a revoked key ends the event streams it opened. */

@@ -1,12 +1,13 @@
 /**
  * `npm run keys`: issue, list and revoke the gateway's API keys in DATA_DIR, while the gateway runs
- * or not. A running gateway takes the change within a second; a revoked key's open event streams
- * end. The organisations are those of NETWORK_CONFIG, as the gateway's.
+ * or not. A running gateway takes the change within a second; a revoked or expired key's open event
+ * streams end. The organisations are those of NETWORK_CONFIG, as the gateway's.
  */
 import { readFile } from 'node:fs/promises';
 import { parseNetworkConfig } from '@customs-ledger/chaincode';
 import { Command, CommanderError } from 'commander';
-import { ApiKeyStore, keyIdOf, type ApiKeyRecord } from '../auth/api-keys.js';
+import { ApiKeyStore, keyIdOf, keyState, type ApiKeyRecord } from '../auth/api-keys.js';
+import { DEFAULT_KEY_LIFETIME, keyExpiry, MAX_KEY_LIFETIME_DAYS } from '../auth/key-expiry.js';
 import { loadConfig } from '../config.js';
 
 export interface CliOutput {
@@ -25,9 +26,17 @@ async function openStore(env: NodeJS.ProcessEnv): Promise<ApiKeyStore> {
   return ApiKeyStore.open(config.dataDir, network);
 }
 
-function describe(record: ApiKeyRecord): string {
-  const state = record.revokedAt === undefined ? 'active' : `revoked ${record.revokedAt}`;
-  return `${keyIdOf(record)}  ${record.mspId}  ${record.user}  ${record.role}  created ${record.createdAt}  ${state}`;
+function describe(record: ApiKeyRecord, now: number): string {
+  const state = keyState(record, now);
+  return [
+    keyIdOf(record),
+    record.mspId,
+    record.user,
+    record.role,
+    `created ${record.createdAt}`,
+    `expires ${record.expiresAt ?? 'never'}`,
+    state === 'revoked' ? `revoked ${record.revokedAt}` : state,
+  ].join('  ');
 }
 
 /**
@@ -56,27 +65,48 @@ export async function runKeysCli(
       '--role <role>',
       "a role the organisation's users have (operator; customs: officer, service, governance)",
     )
-    .action(async (options: { org: string; user: string; role: string }) => {
-      const store = await openStore(env);
-      const key = await store.create(options.user, options.org, options.role);
-      out.stderr(`issued: ${describe(store.find(key)!)}\n`);
-      out.stdout(`${key}\n`);
-    });
+    .option(
+      '--expires-in <lifetime>',
+      `how long the key is accepted: minutes, hours, days or weeks, e.g. 12h, 30d (default ${DEFAULT_KEY_LIFETIME}, at most ${MAX_KEY_LIFETIME_DAYS}d)`,
+    )
+    .option(
+      '--expires-at <time>',
+      'when the key stops being accepted, instead: a date (midnight UTC) or a date and time with its offset, e.g. 2027-03-01T09:00:00Z',
+    )
+    .action(
+      async (options: {
+        org: string;
+        user: string;
+        role: string;
+        expiresIn?: string;
+        expiresAt?: string;
+      }) => {
+        const now = Date.now();
+        const expiresAt = keyExpiry(options, now);
+        const store = await openStore(env);
+        const key = await store.create(options.user, options.org, options.role, expiresAt);
+        out.stderr(`issued: ${describe(store.find(key)!, now)}\n`);
+        out.stdout(`${key}\n`);
+      },
+    );
 
   program
     .command('list')
-    .description('List the keys (never the keys themselves): id, organisation, user, role, created, state')
+    .description(
+      'List the keys (never the keys themselves): id, organisation, user, role, created, expiry, state (active, expired, revoked)',
+    )
     .option('--json', 'as JSON')
     .action(async (options: { json?: boolean }) => {
       const records = (await openStore(env)).list();
+      const now = Date.now();
       out.stdout(
         options.json
           ? JSON.stringify(
-              records.map((r) => ({ id: keyIdOf(r), ...r })),
+              records.map((r) => ({ id: keyIdOf(r), ...r, state: keyState(r, now) })),
               null,
               2,
             ) + '\n'
-          : records.map((r) => describe(r) + '\n').join(''),
+          : records.map((r) => describe(r, now) + '\n').join(''),
       );
     });
 
@@ -95,7 +125,8 @@ export async function runKeysCli(
       const revoked = await store.revoke(
         keyId !== undefined ? { keyId } : { user: options.user!, mspId: options.org! },
       );
-      for (const record of revoked) out.stdout(`revoked: ${describe(record)}\n`);
+      const now = Date.now();
+      for (const record of revoked) out.stdout(`revoked: ${describe(record, now)}\n`);
       if (revoked.length === 0) {
         out.stderr('no active key matched: nothing revoked\n');
         code = 1;

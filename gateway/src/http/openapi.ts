@@ -23,7 +23,8 @@ export const ProblemSchema = registry.register(
 registry.registerComponent('securitySchemes', 'bearer', {
   type: 'http',
   scheme: 'bearer',
-  description: 'An API key (see dev-credentials.json) or a JWT (HS256, RS256 or ES256)',
+  description:
+    'An API key (issued by `npm run keys`, accepted until it expires or is revoked; the demo users’ in dev-credentials.json never expire) or a JWT (HS256, RS256 or ES256)',
 });
 
 registry.registerComponent('securitySchemes', 'metricsToken', {

@@ -280,7 +280,7 @@ function parse(schema: ZodType | undefined, value: unknown, where: string): unkn
 /** What each problem status means on this API, as the OpenAPI document says it. */
 const PROBLEM_MEANINGS = {
   400: 'Malformed: the problem names each offending field (JSON pointer)',
-  401: 'No valid API key or JWT',
+  401: 'No valid API key or JWT: missing, malformed, unknown, revoked or expired (the detail says which, and when an expired API key expired)',
   403: "The caller's organisation or user role may not do this",
   404: 'Does not exist, or is not visible to the caller (the same answer for both)',
   409: 'Conflicts with the current state (a status that does not allow it, a key already used, a concurrent change: retry) or an Idempotency-Key still in progress',
