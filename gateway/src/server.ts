@@ -14,6 +14,7 @@ import { JwtVerifier } from './auth/jwt.js';
 import { ensureDemoUsers, type DemoCredential } from './auth/demo-users.js';
 import { AUDIT_SIGNER } from './auth/principal.js';
 import { createMetrics } from './observability/metrics.js';
+import { RefusedScrapesLog } from './observability/refused-scrapes.js';
 import { AuditLog } from './audit/audit-log.js';
 import { AuditAnchorer } from './audit/anchor.js';
 import { LevelIdempotencyStore } from './http/idempotency.js';
@@ -84,6 +85,8 @@ async function openAndListen(
   // each generate one, and the one that goes on could hold a token the file no longer does.
   const metricsToken = config.metricsToken ?? (await storedMetricsToken(config.dataDir));
   const metrics = createMetrics({ ledgerCacheUsage: cacheUsage });
+  const refusedScrapes = new RefusedScrapesLog(logger);
+  undo.push(() => refusedScrapes.close());
   const instrumented = metrics.instrumentLedger(ledger);
   const apiKeys = await ApiKeyStore.open(config.dataDir, network);
   const credentials = await ensureDemoUsers({ dataDir: config.dataDir, network, apiKeys });
@@ -144,6 +147,7 @@ async function openAndListen(
     partyIdKey:
       config.partyIdKey ?? (await persistentSecret(join(config.dataDir, 'gateway', 'party-id.key'))),
     metricsToken,
+    refusedScrapes,
     readiness: () => (ledgerStopped ? 'ledger unavailable' : ready ? 'ready' : 'starting'),
   });
   const server = app.listen(config.port, config.host);
@@ -179,6 +183,7 @@ async function openAndListen(
         await anchorer.stopAndAnchor(STOP_ANCHOR_TIMEOUT_MS);
         idempotency.close();
         apiKeys.close();
+        refusedScrapes.close();
         await ledger.close();
         await store.close();
       })()),

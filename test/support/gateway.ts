@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { loadConfig } from '../../gateway/src/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/src/server.js';
 
@@ -56,10 +56,12 @@ export async function startTestGateway(
   env: Record<string, string> = {},
   /** An existing data directory, kept on close (the caller removes it); default a fresh one, removed. */
   existingDataDir?: string,
+  /** Where the gateway logs; default stdout at LOG_LEVEL, silent unless `env` sets it. */
+  logger: Logger = pino({ level: env.LOG_LEVEL ?? 'silent' }),
 ): Promise<TestGateway> {
   const dataDir = existingDataDir ?? (await mkdtemp(join(tmpdir(), 'gateway-test-')));
   const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env });
-  const gateway = await startGateway(config, pino({ level: env.LOG_LEVEL ?? 'silent' }));
+  const gateway = await startGateway(config, logger);
   const keyOf = (user: string): string => {
     const credential = gateway.credentials.find((c) => c.user === user);
     if (!credential) throw new Error(`no demo user ${user}`);

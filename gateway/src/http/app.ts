@@ -11,6 +11,7 @@ import { rateLimitPerPrincipal, rateLimitUnauthenticated } from '../auth/rate-li
 import { requestContext } from '../observability/request-context.js';
 import { httpLogger } from '../observability/http-logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { RefusedScrapesLog } from '../observability/refused-scrapes.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { auditTrail } from '../audit/audit-trail.js';
 import { auditRoutes } from '../audit/routes.js';
@@ -88,6 +89,8 @@ export interface AppDependencies {
   /** The bearer token that reads /metrics. */
   readonly metricsToken: string;
   readonly metrics: Metrics;
+  /** Where refused scrapes of /metrics are told, for a warning in the log. */
+  readonly refusedScrapes: RefusedScrapesLog;
   readonly readiness: () => 'ready' | 'starting' | 'ledger unavailable';
 }
 
@@ -125,9 +128,13 @@ export function createApp(deps: AppDependencies): Express {
     const status = deps.readiness();
     res.status(status === 'ready' ? 200 : 503).json({ status });
   });
-  app.get('/metrics', requireMetricsToken(deps.metricsToken), async (_req, res) => {
-    res.type(deps.metrics.contentType).send(await deps.metrics.render());
-  });
+  app.get(
+    '/metrics',
+    requireMetricsToken(deps.metricsToken, (refusal) => deps.refusedScrapes.record(refusal)),
+    async (_req, res) => {
+      res.type(deps.metrics.contentType).send(await deps.metrics.render());
+    },
+  );
   app.use(docsRouter());
   app.use(consoleRouter());
 

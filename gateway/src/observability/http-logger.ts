@@ -4,7 +4,7 @@ import type { Request, RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Level, Logger } from 'pino';
 
-/** Probes and scrapes: not worth a log line each. */
+/** Probes and scrapes: not worth a log line each (refused scrapes are counted in refused-scrapes.ts). */
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 const pathOf = (url: string | undefined): string => (url ?? '').split('?')[0] ?? '';
