@@ -20,6 +20,14 @@ describe('what is kept of a failed assessment', () => {
     });
   });
 
+  it('keeps of a write to a collection the chaincode definition lacks the collection, not the call', () => {
+    const message = `PUT_STATE failed: transaction ID: ${'ab'.repeat(32)}: collection customs/customs/CustomsMSP-to-PostMSP could not be found`;
+    expect(describeAssessmentFailure({ cause: 'refused', message })).toEqual({
+      code: 'ASSESSMENT_ERROR',
+      reason: 'collection customs/customs/CustomsMSP-to-PostMSP could not be found',
+    });
+  });
+
   it.each<[string, string]>([
     ["'Jane Roe, 12 Rue X' is not an ISO 8601 date-time with an offset", 'a value quoted'],
     ['cannot read 0612345678 as a decimal', 'a number quoted'],

@@ -10,9 +10,10 @@ import type { RecordVersions } from './customs';
  *
  * The report carries the error as the pipeline met it, and an error may quote what it choked on: a
  * value of the order, a name, a document number. So the record keeps a code and a reason that is
- * either one of the messages known to name configuration only (currencies, dates, versions: what
- * customs fixes), or a fixed sentence. The error itself is not kept: an officer asking for the
- * assessment on demand reads the chaincode's own words, as customs may.
+ * either one of the messages known to name configuration only (currencies, dates, versions,
+ * collections: what customs or the network's operators fix), or a fixed sentence. The error itself
+ * is not kept: an officer asking for the assessment on demand reads the chaincode's own words, as
+ * customs may.
  */
 
 export const assessmentFailureCodes = [
@@ -31,13 +32,19 @@ export const AssessmentFailureReport = z.strictObject({
 });
 export type AssessmentFailureReport = z.infer<typeof AssessmentFailureReport>;
 
-/** Errors whose text names configuration only, never a value of the consignment's records. */
+/**
+ * Errors whose text names configuration only, never a value of the consignment's records; where a
+ * pattern has a `kept` group, only that part is kept.
+ */
 const CONFIGURATION_ERRORS: readonly RegExp[] = [
   /^no [A-Z]{3} rate against [A-Z]{3} valid on \d{4}-\d{2}-\d{2}$/,
   /^more than one [A-Z]{3} rate against [A-Z]{3} from \d{4}-\d{2}-\d{2}$/,
   /^[A-Z]{3} rate against [A-Z]{3} must be positive$/,
   /^\d+ tariffs for [A-Z]{2} from \d{4}-\d{2}-\d{2}$/,
   /^customs has no (risk rule set|tariff set|secret) yet\b[^\n]{0,120}$/,
+  // The peer's refusal of a write to a collection the chaincode definition lacks (committed without
+  // the collections its chaincode writes); the call and transaction it names give nothing to fix.
+  /^[A-Z_]+ failed: transaction ID: [0-9a-f]{64}: (?<kept>collection [A-Za-z0-9._-]+\/[A-Za-z0-9._-]+\/[A-Za-z0-9-]+ could not be found)$/,
 ];
 
 export const UNEXPECTED_ERROR_REASON =
@@ -51,8 +58,11 @@ export function describeAssessmentFailure(report: AssessmentFailureReport): {
 } {
   if (report.cause === 'unavailable') return { code: 'LEDGER_UNAVAILABLE', reason: UNAVAILABLE_REASON };
   const message = report.message.trim();
-  const known = CONFIGURATION_ERRORS.some((pattern) => pattern.test(message));
-  return { code: 'ASSESSMENT_ERROR', reason: known ? message : UNEXPECTED_ERROR_REASON };
+  for (const pattern of CONFIGURATION_ERRORS) {
+    const known = pattern.exec(message);
+    if (known) return { code: 'ASSESSMENT_ERROR', reason: known.groups?.kept ?? message };
+  }
+  return { code: 'ASSESSMENT_ERROR', reason: UNEXPECTED_ERROR_REASON };
 }
 
 /** A failure as customs keeps it, in its own collection, until an assessment of the consignment succeeds. */
