@@ -1,29 +1,33 @@
 /**
  * A consignment whose automatic assessment fails does not vanish from customs' sight. Over real
- * HTTP and the embedded ledger: customs installs a tariff set in which France sets an annual limit
- * per buyer but has no CNY rate, so the buyer's earlier purchase to China, filed in CNY, cannot be
- * counted against it and customs:assess throws for the buyer's parcel to France. That parcel waits
- * in the officers' queue marked as failed, with a reason free of personal data, not releasable; the
- * failure is counted on /metrics; it is still there after the gateway restarts; an officer can
- * decide on it; once the tariff is fixed, the pipeline assesses it again by itself, which clears
- * the failure, and the officer can assess it on demand too.
+ * HTTP and the embedded ledger, on a network whose chaincode definition was committed without the
+ * collections from customs to each carrier (as a network deployed before chaincode 1.1 keeps them
+ * when its upgrade is committed with its old collections): customs:assess cannot write what the
+ * carrier is to collect, so it fails for a parcel on which the carrier collects VAT at delivery.
+ * That parcel waits in the officers' queue marked as failed, with a reason free of personal data,
+ * not releasable; the failure is counted on /metrics; it is still there after the gateway restarts;
+ * an officer can decide on it; once the definition has the collections, the next change of customs'
+ * configuration has the pipeline assess it again by itself, which clears the failure, and the
+ * officer can assess it on demand too.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_TARIFF_SET } from '@customs-ledger/chaincode';
+import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
 import { QueuePageSchema } from '../../gateway/src/api/customs.js';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { eventually, parcelToFrance, purchaseToChina, tariffsWithoutCnyRate } from '../support/parcel.js';
+import {
+  collectionsBeforeCarrierInstructions,
+  startTestGateway,
+  type TestGateway,
+} from '../support/gateway.js';
+import { eventually, parcelToFrance } from '../support/parcel.js';
 
 const OFFICER = 'customs-officer';
 const RUN = randomBytes(3).toString('hex').toUpperCase();
-/** One buyer, by identity document, for a purchase to China and one to France. */
-const document = { type: 'national_id', number: `3101151980${RUN}`, country: 'CN' };
-
-const gapTariffs = tariffsWithoutCnyRate(`gap-${RUN}`);
+/** The collection the definition lacks, in the peer's words: what the network's operators fix. */
+const MISSING_COLLECTION = 'collection customs/customs/CustomsMSP-to-PostMSP could not be found';
 
 interface QueueItem {
   consignmentId: string;
@@ -35,11 +39,14 @@ interface QueueItem {
 }
 
 let dataDir: string;
+/** COLLECTIONS_CONFIG of the network before its definition has the collections its chaincode writes. */
+let before: Record<string, string>;
 let t: TestGateway;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'assessment-failure-'));
-  t = await startTestGateway({}, dataDir);
+  before = { COLLECTIONS_CONFIG: await collectionsBeforeCarrierInstructions(dataDir) };
+  t = await startTestGateway(before, dataDir);
 });
 afterAll(async () => {
   await t?.close();
@@ -53,20 +60,10 @@ const queued = async (id: string): Promise<QueueItem | undefined> => {
 };
 
 describe('an automatic assessment that fails', () => {
-  const china = `AF-CN-${RUN}`;
   const france = `AF-FR-${RUN}`;
 
   it('puts the consignment in the officers’ queue, marked as failed, not releasable, and counts it', async () => {
-    const tariffs = await t.as(OFFICER).post('/v1/customs/tariffs', gapTariffs);
-    expect(tariffs.status, tariffs.text).toBe(201);
-    await purchaseToChina(t, china, document);
-    const filed = await eventually(
-      () => t.as(OFFICER).get<{ buyerLimits?: { currency: string } }>(`/v1/customs/assessments/${china}`),
-      (res) => res.status === 200,
-    );
-    expect(filed.body.buyerLimits, filed.text).toMatchObject({ currency: 'CNY' });
-
-    await parcelToFrance(t, france, 52.8, document);
+    await parcelToFrance(t, france);
     const item = await eventually(
       () => queued(france),
       (i) => i !== undefined,
@@ -79,14 +76,14 @@ describe('an automatic assessment that fails', () => {
       // Once for its logistics, again if its declaration came after that try.
       assessmentFailed: { code: 'ASSESSMENT_ERROR', failures: expect.any(Number) },
     });
-    // The reason names the configuration gap, which is what customs fixes, and nothing of the buyer.
-    expect(item!.assessmentFailed!.reason).toMatch(/^no CNY rate against EUR valid on \d{4}-\d{2}-\d{2}$/);
-    expect(JSON.stringify(item)).not.toContain(document.number);
+    // The reason names the collection the definition lacks, and nothing of the buyer.
+    expect(item!.assessmentFailed!.reason).toBe(MISSING_COLLECTION);
+    expect(JSON.stringify(item)).not.toContain(`P-${france}`);
     // Never assessed: asked for its assessment, customs is told why there is none.
     const none = await t.as(OFFICER).get(`/v1/customs/assessments/${france}`);
     expect(none.status).toBe(404);
     expect(none.body.detail).toMatch(
-      /has no assessment record yet: its automatic assessment failed \(ASSESSMENT_ERROR, \d+ time\(s\), last at .+\): no CNY rate against EUR valid on /,
+      /has no assessment record yet: its automatic assessment failed \(ASSESSMENT_ERROR, \d+ time\(s\), last at .+\): collection customs\/customs\/CustomsMSP-to-PostMSP could not be found$/,
     );
     // As the OpenAPI document describes it.
     const page = await t.as(OFFICER).get('/v1/customs/queue?limit=200');
@@ -102,7 +99,7 @@ describe('an automatic assessment that fails', () => {
 
   it('is still in the queue after the gateway restarts', async () => {
     await t.close();
-    t = await startTestGateway({}, dataDir);
+    t = await startTestGateway(before, dataDir);
     expect(await queued(france)).toMatchObject({
       releasable: false,
       assessmentFailed: { code: 'ASSESSMENT_ERROR' },
@@ -113,7 +110,7 @@ describe('an automatic assessment that fails', () => {
     // On demand the officer reads what the chaincode said, as customs may.
     const onDemand = await t.as(OFFICER).post(`/v1/consignments/${france}/assessment`, undefined);
     expect(onDemand.status, onDemand.text).toBe(422);
-    expect(onDemand.body).toMatchObject({ detail: expect.stringContaining('no CNY rate against EUR') });
+    expect(onDemand.body).toMatchObject({ detail: expect.stringContaining(MISSING_COLLECTION) });
 
     const hold = await t
       .as(OFFICER)
@@ -124,10 +121,15 @@ describe('an automatic assessment that fails', () => {
       assessmentFailed: { code: 'ASSESSMENT_ERROR' },
     });
 
-    // The default tariffs again: France has no buyer limit, the parcel can be assessed. The
-    // pipeline tries every failed assessment again on the change, without an officer asking.
-    const fixed = await t.as(OFFICER).post('/v1/customs/tariffs', DEFAULT_TARIFF_SET);
-    expect(fixed.status, fixed.text).toBe(201);
+    // The definition committed with the collections: the gateway restarted on the network's own.
+    await t.close();
+    t = await startTestGateway({}, dataDir);
+    // The pipeline tries every failed assessment again on a change of customs' configuration,
+    // without an officer asking.
+    const rules = await t
+      .as(OFFICER)
+      .post('/v1/customs/rule-set', { ...DEFAULT_RULE_SET, version: `after-fix-${RUN}` });
+    expect(rules.status, rules.text).toBe(201);
     const retried = await eventually(
       () => queued(france),
       (queuedItem) => queuedItem?.assessmentFailed === null,

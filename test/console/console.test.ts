@@ -7,15 +7,20 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_RULE_SET, DEFAULT_TARIFF_SET } from '@customs-ledger/chaincode';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { parcelToFrance, purchaseToChina, tariffsWithoutCnyRate } from '../support/parcel.js';
+import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
+import {
+  collectionsBeforeCarrierInstructions,
+  startTestGateway,
+  type TestGateway,
+} from '../support/gateway.js';
+import { parcelToFrance } from '../support/parcel.js';
 import { hs256, now, TEST_JWT_SECRET } from '../support/jwt.js';
 import {
   createPayload,
@@ -113,24 +118,24 @@ async function assessed(id: string): Promise<void> {
   }
 }
 
-const apiKey = (user: string): string => t.gateway.credentials.find((c) => c.user === user)!.apiKey;
+const apiKey = (user: string, on = t): string => on.gateway.credentials.find((c) => c.user === user)!.apiKey;
 
 /**
  * A fresh browser context (its own session storage), signed in through the sign-in form as a demo
- * user, or as the user of another credential (a JWT).
+ * user, or as the user of another credential (a JWT), on the suite's gateway unless `on` names another.
  */
 async function signIn(
   user: string,
-  options: BrowserContextOptions & { credential?: string } = {},
+  options: BrowserContextOptions & { credential?: string; on?: TestGateway } = {},
 ): Promise<Page> {
-  const { credential = apiKey(user), ...contextOptions } = options;
+  const { on = t, credential = apiKey(user, on), ...contextOptions } = options;
   const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, ...contextOptions });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
   page.on('pageerror', (e) => problems.push(e.message));
   (page as Page & { problems: string[] }).problems = problems;
-  await page.goto(`${t.gateway.url}/console/`);
+  await page.goto(`${on.gateway.url}/console/`);
   await page.getByLabel('API key or JWT').fill(credential);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect.poll(() => page.getByTestId('who').textContent()).toContain(user);
@@ -548,73 +553,95 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await page.context().close();
   });
 
-  it('an officer sees why automatic assessments failed, in the queue and on the pages, until the tariff is fixed', async () => {
-    // One buyer's purchase to China in CNY, and two parcels of theirs to France: BEFORE assessed
-    // under the demo tariffs, NEVER sent under tariffs whose France limits each buyer's year with
-    // no CNY rate to count the Chinese purchase, which makes every assessment of theirs fail.
-    const document = { type: 'national_id', number: `3101151981${RUN}`, country: 'CN' };
-    const [china, before, never] = ['UI-CNY', 'UI-FAIL-1', 'UI-FAIL-2'].map((p) => `${p}-${RUN}`) as [
-      string,
-      string,
-      string,
-    ];
-    await purchaseToChina(t, china, document);
-    await parcelToFrance(t, before, 52.8, document);
-    await assessed(before);
-    // The Chinese purchase has no declaration: assessed is enough (it is filed in the buyer's year).
-    await expect
-      .poll(async () => (await t.as(OFFICER).get(`/v1/customs/assessments/${china}`)).status, {
-        timeout: 20_000,
-      })
-      .toBe(200);
-    const gap = await t.as(OFFICER).post('/v1/customs/tariffs', tariffsWithoutCnyRate(`console-gap-${RUN}`));
-    expect(gap.status, gap.text).toBe(201);
-    await parcelToFrance(t, never, 52.8, document);
-    // A corrected declaration has BEFORE assessed again, which fails now.
-    const corrected = await t
-      .as(PLATFORM_A)
-      .post(`/v1/consignments/${before}/declaration`, declarationPayload());
-    expect(corrected.status, corrected.text).toBe(201);
-    const failedIds = async () => {
-      const res = await t
-        .as(OFFICER)
-        .get<{ items: { consignmentId: string }[] }>('/v1/customs/queue?reason=ASSESSMENT_FAILED&limit=200');
-      return res.body.items.map((i) => i.consignmentId);
+  it('an officer sees why automatic assessments failed, in the queue and on the pages, until the network is fixed', async () => {
+    // A gateway on a network whose chaincode definition lacks the collections from customs to the
+    // carriers, so that customs cannot assess a parcel the post is to collect VAT on. BEFORE was
+    // assessed while its declaration carried a collection number (the platform collected the VAT),
+    // and fails once the declaration is corrected without it; NEVER fails from the start.
+    const dataDir = await mkdtemp(join(tmpdir(), 'console-failure-'));
+    const withoutCarrierCollections = {
+      COLLECTIONS_CONFIG: await collectionsBeforeCarrierInstructions(dataDir),
     };
-    await expect.poll(failedIds, { timeout: 20_000 }).toEqual(expect.arrayContaining([before, never]));
+    let g = await startTestGateway(withoutCarrierCollections, dataDir);
+    try {
+      const [before, never] = ['UI-FAIL-1', 'UI-FAIL-2'].map((p) => `${p}-${RUN}`) as [string, string];
+      // Paid short, so that the match fails and nothing is released before the correction.
+      const withCollectionNumber = { ...declarationPayload(), vatCollectionNumber: 'IM2500000042' };
+      await parcelToFrance(g, before, 40, undefined, withCollectionNumber);
+      await expect
+        .poll(
+          async () =>
+            (
+              await g
+                .as(OFFICER)
+                .get<{ basis?: { declaration?: number } }>(`/v1/customs/assessments/${before}`)
+            ).body.basis?.declaration,
+          { timeout: 20_000 },
+        )
+        .toBe(1);
+      await parcelToFrance(g, never);
+      const corrected = await g
+        .as(PLATFORM_A)
+        .post(`/v1/consignments/${before}/declaration`, declarationPayload());
+      expect(corrected.status, corrected.text).toBe(201);
+      const failedIds = async () => {
+        const res = await g
+          .as(OFFICER)
+          .get<{ items: { consignmentId: string }[] }>(
+            '/v1/customs/queue?reason=ASSESSMENT_FAILED&limit=200',
+          );
+        return res.body.items.map((i) => i.consignmentId);
+      };
+      await expect.poll(failedIds, { timeout: 20_000 }).toEqual(expect.arrayContaining([before, never]));
 
-    const page = await signIn(OFFICER);
-    await page.goto(`${t.gateway.url}/console/queue`);
-    const row = page.getByRole('row').filter({ hasText: never });
-    await expect.poll(() => row.innerText()).toMatch(/assessment failed\s+no CNY rate against EUR valid on/i);
+      const page = await signIn(OFFICER, { on: g });
+      await page.goto(`${g.gateway.url}/console/queue`);
+      const row = page.getByRole('row').filter({ hasText: never });
+      await expect
+        .poll(() => row.innerText())
+        .toMatch(
+          /assessment failed\s+collection customs\/customs\/CustomsMSP-to-PostMSP could not be found/i,
+        );
 
-    await page.goto(`${t.gateway.url}/console/consignments/${never}`);
-    const notice = page.getByTestId('assessment-failed');
-    await expect
-      .poll(() => notice.innerText())
-      .toMatch(
-        /^Not assessed: its automatic assessment failed \(ASSESSMENT_ERROR, \d+ time\(s\), last at .+\): no CNY rate against EUR valid on .+ Nothing is released automatically/,
-      );
-    await page.goto(`${t.gateway.url}/console/consignments/${before}`);
-    await expect
-      .poll(() => notice.innerText())
-      .toMatch(
-        /^The latest automatic assessment failed \(ASSESSMENT_ERROR, .+\): no CNY rate against EUR valid on .+ Shown below: assessment #\d+, the last that succeeded/,
-      );
-    await page.getByTestId('risk-reasons').waitFor();
-    await screenshot(page, 'officer-assessment-failed');
-    await expectAccessible(page);
+      await page.goto(`${g.gateway.url}/console/consignments/${never}`);
+      const notice = page.getByTestId('assessment-failed');
+      await expect
+        .poll(() => notice.innerText())
+        .toMatch(
+          /^Not assessed: its automatic assessment failed \(ASSESSMENT_ERROR, \d+ time\(s\), last at .+\): collection customs\/customs\/CustomsMSP-to-PostMSP could not be found\. Nothing is released automatically/,
+        );
+      await page.goto(`${g.gateway.url}/console/consignments/${before}`);
+      await expect
+        .poll(() => notice.innerText())
+        .toMatch(
+          /^The latest automatic assessment failed \(ASSESSMENT_ERROR, .+\): collection customs\/customs\/CustomsMSP-to-PostMSP could not be found\. Shown below: assessment #\d+, the last that succeeded/,
+        );
+      await page.getByTestId('risk-reasons').waitFor();
+      await screenshot(page, 'officer-assessment-failed');
+      await expectAccessible(page);
+      expectNoScriptErrors(page);
+      await page.context().close();
 
-    // The demo tariffs again: the pipeline assesses both again by itself, and the notices go.
-    const fixed = await t.as(OFFICER).post('/v1/customs/tariffs', DEFAULT_TARIFF_SET);
-    expect(fixed.status, fixed.text).toBe(201);
-    await expect.poll(failedIds, { timeout: 20_000 }).not.toEqual(expect.arrayContaining([before]));
-    await expect.poll(failedIds, { timeout: 20_000 }).not.toEqual(expect.arrayContaining([never]));
-    await page.reload();
-    await page.getByTestId('risk-reasons').waitFor();
-    expect(await notice.count()).toBe(0);
-    expectNoScriptErrors(page);
-    await page.context().close();
+      // The definition committed with its collections (the gateway restarted on the network's own),
+      // then a change of customs' configuration: the pipeline assesses both again by itself.
+      await g.close();
+      g = await startTestGateway({}, dataDir);
+      const rules = await g
+        .as(OFFICER)
+        .post('/v1/customs/rule-set', { ...DEFAULT_RULE_SET, version: `console-fix-${RUN}` });
+      expect(rules.status, rules.text).toBe(201);
+      await expect.poll(failedIds, { timeout: 20_000 }).not.toEqual(expect.arrayContaining([before]));
+      await expect.poll(failedIds, { timeout: 20_000 }).not.toEqual(expect.arrayContaining([never]));
+      const fixed = await signIn(OFFICER, { on: g });
+      await fixed.goto(`${g.gateway.url}/console/consignments/${never}`);
+      await fixed.getByTestId('risk-reasons').waitFor();
+      expect(await fixed.getByTestId('assessment-failed').count()).toBe(0);
+      expectNoScriptErrors(fixed);
+      await fixed.context().close();
+    } finally {
+      await g.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('works on a tablet: the consignment page fits a 820×1180 touch screen', async () => {

@@ -1,8 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
+import {
+  collectionsConfigFor,
+  customsToCarrierCollection,
+  isCarrierRole,
+  parseNetworkConfig,
+} from '@customs-ledger/chaincode';
 import { loadConfig } from '../../gateway/src/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/src/server.js';
 
@@ -30,6 +36,27 @@ export function scenarioBackend(): Record<string, string> {
     LEDGER: 'fabric',
     FABRIC_PROFILE_DIR: process.env.FABRIC_PROFILE_DIR ?? join(root, 'network', 'organizations', 'gateway'),
   };
+}
+
+/**
+ * The network's collections without those from customs to each carrier, as a network deployed before
+ * chaincode 1.1 has them, written to a file in `dir` (its path is returned). A gateway started with it
+ * (COLLECTIONS_CONFIG) runs today's chaincode on a definition that lacks them, as a network does
+ * whose upgrade was committed with its old collections: every assessment that leaves the carrier
+ * something to collect fails, writing where the definition has no collection.
+ */
+export async function collectionsBeforeCarrierInstructions(dir: string): Promise<string> {
+  const network = parseNetworkConfig(
+    JSON.parse(await readFile(join(root, 'config/organisations.json'), 'utf8')),
+  );
+  const carriers = new Set(
+    network.organisations
+      .filter((org) => isCarrierRole(org.role))
+      .map((org) => customsToCarrierCollection(org.mspId, network.customsMspId)),
+  );
+  const path = join(dir, 'collections-before-1.1.json');
+  await writeFile(path, JSON.stringify(collectionsConfigFor(network).filter((c) => !carriers.has(c.name))));
+  return path;
 }
 
 export interface ApiResponse<T = Record<string, unknown>> {

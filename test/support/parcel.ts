@@ -39,7 +39,7 @@ export async function eventually<T>(read: () => Promise<T>, done: (value: T) => 
  * A consignment of Platform A to France, carried by the post, its buyer (a person of its own, so
  * that no two tests share a buyer's annual limit, unless `document` names one) paying through the
  * payment provider: created with the keys its carrier and payment provider prove their part with,
- * then order, payment, logistics and declaration, each answered 201. `paid` other than 52.8 makes
+ * then order, payment, logistics and `declaration`, each answered 201. `paid` other than 52.8 makes
  * the payment disagree with the order, so that the match fails and nothing is released automatically.
  */
 export async function parcelToFrance(
@@ -47,6 +47,7 @@ export async function parcelToFrance(
   id: string,
   paid = 52.8,
   document = { type: 'passport', number: `P-${id}`, country: 'FR' },
+  declaration: Record<string, unknown> = declarationPayload(),
 ): Promise<void> {
   const { orderNumber, trackingNumber, paymentTransactionId } = testKeys(id);
   const base = orderPayload(orderNumber);
@@ -65,7 +66,7 @@ export async function parcelToFrance(
       },
     ],
     ['post-operator', '/logistics', logisticsPayload(orderNumber, trackingNumber)],
-    [platform, '/declaration', declarationPayload()],
+    [platform, '/declaration', declaration],
   ];
   for (const [user, path, body] of steps) {
     const res = await t
