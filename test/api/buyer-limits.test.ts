@@ -2,8 +2,10 @@
  * China's per-buyer limits over HTTP (DOMAIN.md: 5,000 CNY a purchase, 26,000 CNY a calendar
  * year), as the demo tariff sets them: a buyer's purchases on every platform count together; a
  * purchase over a limit fails the match, is not counted and is not released automatically; a
- * parcel returned to the sender stops counting; a return gives back what customs' decision restores.
- * Orders are in CNY with no freight or insurance, so a purchase's customs value is its goods value.
+ * parcel returned to the sender stops counting; a return gives back what customs' decision restores;
+ * a limit that a missing rate keeps from being checked goes to an officer, uncounted. Orders are in
+ * CNY (to France in EUR) with no freight or insurance, so a purchase's customs value is its goods
+ * value.
  * On both backends, as the flow suite: the embedded ledger in `npm test`, a real network in
  * `npm run test:fabric`, whose default cast has one platform, which takes the payments itself.
  */
@@ -11,6 +13,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
 import { scenarioBackend, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { tariffsWithoutCnyRate } from '../support/parcel.js';
 import {
   cnyOrderPayload,
   declarationPayload,
@@ -30,8 +33,17 @@ let rulesBefore: unknown;
 
 interface Assessment {
   match: { result: string; reasons: string[] };
-  buyerLimits: { currency: string; purchase: number; usedBefore: number; reasons: string[] } | null;
+  buyerLimits: {
+    currency: string;
+    purchase: number;
+    usedBefore?: number;
+    reasons: string[];
+    notChecked?: string;
+  } | null;
+  risk: { reasons: { code: string; detail: string }[] };
   releasable: boolean;
+  blockers: string[];
+  buyerQuota?: unknown;
 }
 
 /** A buyer: one identity document, a different platform account on each platform. */
@@ -44,23 +56,27 @@ function orderOf(orderNumber: string, document: ReturnType<typeof buyer>, value:
   return cnyOrderPayload(orderNumber, { id, name: '李伟', document }, value);
 }
 
-/** One purchase of `value` CNY to China, by the buyer with `document`, through `platform`; then assessed. */
+/**
+ * One purchase of `value` to China in CNY (or to France in EUR), by the buyer with `document`,
+ * through `platform`; then assessed.
+ */
 async function purchase(
   document: ReturnType<typeof buyer>,
   value: number,
-  platform = 'platforma-operator',
+  { platform = 'platforma-operator', to = 'CN' }: { platform?: string; to?: 'CN' | 'FR' } = {},
 ): Promise<{ id: string; assessment: Assessment }> {
   const id = `BL-${RUN}-${++n}`;
   const orderNumber = `ORD-${id}`;
-  const order = orderOf(orderNumber, document, value);
+  const currency = to === 'CN' ? 'CNY' : 'EUR';
+  const order = { ...orderOf(orderNumber, document, value), currency };
   const payment = {
     ...paymentPayload(orderNumber, `PAY-${id}`),
     payer: { name: '李伟', document },
     amountPaid: value,
-    currency: 'CNY',
+    currency,
   };
   const steps: [string, string, unknown][] = [
-    [platform, '', { consignmentId: id, orderNumber, trackingNumber: `RR${RUN}${n}CN`, paymentTransactionId: `PAY-${id}`, originCountry: 'US', destinationCountry: 'CN' }],
+    [platform, '', { consignmentId: id, orderNumber, trackingNumber: `RR${RUN}${n}CN`, paymentTransactionId: `PAY-${id}`, originCountry: 'US', destinationCountry: to }],
     [platform, '/order', order],
     [payer === 'payment-operator' ? payer : platform, '/payment', payment],
     ['post-operator', '/logistics', logisticsPayload(orderNumber, `RR${RUN}${n}CN`)],
@@ -115,13 +131,13 @@ describe('per-buyer limits', () => {
     const document = buyer('A');
     const first: string[] = [];
     for (let i = 0; i < 5; i += 1) {
-      const { id, assessment } = await purchase(document, 5000, platforms[i % platforms.length]);
+      const { id, assessment } = await purchase(document, 5000, { platform: platforms[i % platforms.length] });
       expect(assessment.buyerLimits).toMatchObject({ currency: 'CNY', purchase: 5000, usedBefore: 5000 * i, reasons: [] });
       expect(assessment.match).toMatchObject({ result: 'pass', reasons: [] });
       first.push(id);
     } // prettier-ignore
 
-    const over = await purchase(document, 1000.01, platforms.at(-1));
+    const over = await purchase(document, 1000.01, { platform: platforms.at(-1) });
     expect(over.assessment.match).toMatchObject({ result: 'fail', reasons: ['BUYER_ANNUAL_LIMIT'] });
     expect(over.assessment.buyerLimits).toMatchObject({
       usedBefore: 25_000,
@@ -208,5 +224,33 @@ describe('per-buyer limits', () => {
     const after = await purchase(document, 3000);
     expect(after.assessment.buyerLimits).toMatchObject({ usedBefore: 22_000, reasons: [] });
     expect((await purchase(document, 1000.01)).assessment.match.reasons).toEqual(['BUYER_ANNUAL_LIMIT']);
+  }); // prettier-ignore
+
+  it('leaves to an officer, uncounted, an annual limit that a missing rate keeps from being checked', async () => {
+    const document = buyer('D');
+    const china = await purchase(document, 300);
+    expect(china.assessment.buyerQuota).toBeDefined();
+    const tariffsBefore = (
+      await t.as(OFFICER).get<{ tariffs: { value: unknown } | null }>('/v1/customs/tariffs')
+    ).body.tariffs?.value;
+    // France limits each buyer's year, but cannot add up the buyer's purchase filed in CNY.
+    const gap = await t.as(OFFICER).post('/v1/customs/tariffs', tariffsWithoutCnyRate(`limits-${RUN}`));
+    expect(gap.status, gap.text).toBe(201);
+    try {
+      const { assessment } = await purchase(document, 40, { to: 'FR' });
+      const missing = /^buyer's annual limit not checked: no CNY rate against EUR valid on \d{4}-\d{2}-\d{2}$/;
+      expect(assessment.buyerLimits).toMatchObject({ currency: 'EUR', reasons: [], notChecked: expect.stringMatching(missing) });
+      expect(assessment.buyerLimits).not.toHaveProperty('usedBefore');
+      expect(assessment.match).toMatchObject({ result: 'pass', reasons: [] });
+      const rateMissing = assessment.risk.reasons.find((r) => r.code === 'RATE_MISSING');
+      expect(rateMissing?.detail.split('; ')).toContain(assessment.buyerLimits!.notChecked);
+      expect(assessment.blockers).toContain('RISK_INCOMPLETE');
+      expect(assessment.releasable).toBe(false);
+      // Not filed in the buyer's year as if within the limits.
+      expect(assessment).not.toHaveProperty('buyerQuota');
+    } finally {
+      const restored = await t.as(OFFICER).post('/v1/customs/tariffs', tariffsBefore);
+      expect(restored.status, restored.text).toBe(201);
+    }
   }); // prettier-ignore
 });

@@ -69,10 +69,39 @@ describe('checkBuyerLimits', () => {
     });
   });
 
-  it('an entry in a currency the tariff has no rate for is an error, not a silent zero', () => {
-    expect(() => checkBuyerLimits({ ...china, year: [entry('C-1', 10, { currency: 'JPY' })] })).toThrow(
-      'no JPY rate against CNY',
-    );
+  it('an entry in a currency the tariff has no rate for leaves the annual limit unchecked, not a silent zero', () => {
+    expect(
+      checkBuyerLimits({
+        ...china,
+        year: [entry('C-1', 3000, { currency: 'EUR' }), entry('C-2', 10, { currency: 'JPY' })],
+      }),
+    ).toEqual({
+      currency: 'CNY',
+      perPurchase: 5000,
+      perYear: 26_000,
+      purchase: 1000,
+      reasons: [],
+      notChecked: "buyer's annual limit not checked: no JPY rate against CNY valid on 2026-11-29",
+    });
+  });
+
+  it('still checks the purchase limit when the year cannot be added up', () => {
+    const outcome = checkBuyerLimits({
+      ...china,
+      purchase: 5000.01,
+      year: [entry('C-1', 10, { currency: 'JPY' })],
+    });
+    expect(outcome.reasons).toEqual(['BUYER_PURCHASE_LIMIT']);
+    expect(outcome.notChecked).toMatch(/^buyer's annual limit not checked: no JPY rate against CNY/);
+  });
+
+  it('a rate missing where no annual limit needs it leaves nothing unchecked', () => {
+    const outcome = checkBuyerLimits({
+      ...china,
+      limits: { perPurchase: 5000 },
+      year: [entry('C-1', 10, { currency: 'JPY' })],
+    });
+    expect(outcome).toEqual({ currency: 'CNY', perPurchase: 5000, purchase: 1000, reasons: [] });
   });
 
   it.each([
@@ -92,6 +121,11 @@ describe('countsAgainstYear', () => {
     ['over the purchase limit', { purchase: 5000.01 }, false],
     ['over the annual limit', { year: [entry('C-1', 25_000.01)] }, false],
     ['no annual limit to count against', { limits: { perPurchase: 5000 } }, false],
+    [
+      'the annual limit not checked for want of a rate',
+      { year: [entry('C-1', 10, { currency: 'JPY' })] },
+      false,
+    ],
   ])('%s', (_name, change, counts) => {
     expect(countsAgainstYear(checkBuyerLimits({ ...china, ...change }))).toBe(counts);
   });

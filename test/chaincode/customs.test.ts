@@ -218,6 +218,20 @@ describe('assessConsignment: per-buyer limits (the demo tariff: China, 5,000 CNY
     expect(a.match.reasons).toEqual(['BUYER_PURCHASE_LIMIT']);
   });
 
+  it('a year the tariff has no rate to add up leaves the annual limit to an officer, not released', () => {
+    const inYen = [
+      { consignmentId: 'CN-0', value: 100, currency: 'JPY', restored: 0, status: 'released' as const },
+    ];
+    const a = assessConsignment({ ...toChina, buyerYear: inYen });
+    const missing = "buyer's annual limit not checked: no JPY rate against CNY valid on 2026-11-28";
+    expect(a.buyerLimits).toMatchObject({ reasons: [], notChecked: missing });
+    expect(a.buyerLimits).not.toHaveProperty('usedBefore');
+    expect(a.match.result).toBe('pass');
+    expect(a.risk.reasons).toContainEqual({ code: 'RATE_MISSING', detail: missing });
+    expect(a.blockers).toEqual(['RISK_INCOMPLETE']);
+    expect(a.releasable).toBe(false);
+  });
+
   it('destinations without limits, and consignments without a revenue assessment, are not checked', () => {
     expect(assessConsignment(input).buyerLimits).toBeNull();
     expect(assessConsignment({ ...input, destinationCountry: 'JP' }).buyerLimits).toBeNull();

@@ -14,13 +14,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
+import { DEFAULT_RULE_SET, DEFAULT_TARIFF_SET } from '@customs-ledger/chaincode';
 import {
   collectionsBeforeCarrierInstructions,
   startTestGateway,
   type TestGateway,
 } from '../support/gateway.js';
-import { parcelToFrance } from '../support/parcel.js';
+import { parcelToFrance, purchaseToChina, tariffsWithoutCnyRate } from '../support/parcel.js';
 import { hs256, now, TEST_JWT_SECRET } from '../support/jwt.js';
 import {
   createPayload,
@@ -549,6 +549,43 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await expect.poll(() => entries.count()).toBe(101);
     expect(await entries.last().innerText()).toMatch(/order submitted by PlatformAMSP/);
     expect(await page.getByRole('button', { name: 'Show more' }).count()).toBe(0);
+    expectNoScriptErrors(page);
+    await page.context().close();
+  });
+
+  it('an officer sees a buyer’s annual limit that a missing rate left unchecked, and why', async () => {
+    // One buyer's purchase to China in CNY, then a parcel of theirs to France under tariffs whose
+    // France limits each buyer's year with no CNY rate to add up the Chinese purchase.
+    const document = { type: 'national_id', number: `3101151981${RUN}`, country: 'CN' };
+    const [china, france] = ['UI-CNY', 'UI-LIMIT'].map((p) => `${p}-${RUN}`) as [string, string];
+    await purchaseToChina(t, china, document);
+    // The Chinese purchase has no declaration: assessed is enough (it is filed in the buyer's year).
+    await expect
+      .poll(async () => (await t.as(OFFICER).get(`/v1/customs/assessments/${china}`)).status, {
+        timeout: 20_000,
+      })
+      .toBe(200);
+    const gap = await t.as(OFFICER).post('/v1/customs/tariffs', tariffsWithoutCnyRate(`console-gap-${RUN}`));
+    expect(gap.status, gap.text).toBe(201);
+    try {
+      await parcelToFrance(t, france, 52.8, document);
+      await assessed(france);
+    } finally {
+      const restored = await t.as(OFFICER).post('/v1/customs/tariffs', DEFAULT_TARIFF_SET);
+      expect(restored.status, restored.text).toBe(201);
+    }
+
+    const page = await signIn(OFFICER);
+    await page.goto(`${t.gateway.url}/console/consignments/${france}`);
+    await page.getByTestId('buyer-limits').waitFor();
+    expect(await page.getByTestId('buyer-limits').innerText()).toMatch(
+      /^this purchase 46\.00 EUR; already this year not known \(limit 10000\.00 EUR\) — buyer's annual limit not checked: no CNY rate against EUR valid on \d{4}-\d{2}-\d{2}, for an officer$/,
+    );
+    expect(await page.getByTestId('risk-reasons').innerText()).toMatch(
+      /RATE_MISSING\s+buyer's annual limit not checked: no CNY rate against EUR/,
+    );
+    expect(await page.getByText(/^Not released automatically: .*RISK_INCOMPLETE/).count()).toBe(1);
+    await screenshot(page, 'officer-buyer-limit-not-checked');
     expectNoScriptErrors(page);
     await page.context().close();
   });

@@ -77,9 +77,9 @@ export async function parcelToFrance(
 }
 
 /**
- * Tariffs under which customs cannot assess a parcel to France of a buyer who bought in CNY before:
- * the demo tariffs, but France limits each buyer's year and knows no CNY rate to count that
- * purchase with, so customs:assess throws (an assessment failure, held for an officer).
+ * Tariffs under which customs cannot check France's annual limit for a buyer who bought in CNY
+ * before: the demo tariffs, but France limits each buyer's year and knows no CNY rate to add up
+ * that purchase with, so the limit is left to an officer (RATE_MISSING, RISK_INCOMPLETE).
  */
 export function tariffsWithoutCnyRate(version: string): typeof DEFAULT_TARIFF_SET {
   return {

@@ -656,7 +656,9 @@ export class ReturnsContract extends Contract {
         const why =
           limits?.perYear === undefined
             ? `the tariff customs applied to ${current.destinationCountry} sets no annual buyer limit`
-            : `the purchase exceeded the buyer's limits (${limits.reasons.join(', ')}) and was not counted`;
+            : limits.notChecked !== undefined
+              ? `the purchase was not counted: ${limits.notChecked}`
+              : `the purchase exceeded the buyer's limits (${limits.reasons.join(', ')}) and was not counted`;
         throw new Error(`${why}; quotaRestored does not apply to consignment ${id}`);
       }
       check('quota restored', 'customsValue', decision.quotaRestored, (d) => d.quotaRestored ?? 0);

@@ -2,7 +2,15 @@ import { createHmac } from 'node:crypto';
 
 import { canonicalJson } from './canonical';
 import { normaliseDocumentNumber, type BuyerLimitCode } from './matching';
-import { convertCents, fromCents, toCents, utcDate, type BuyerLimits, type RateTable } from './revenue';
+import {
+  convertCents,
+  fromCents,
+  MissingRateError,
+  toCents,
+  utcDate,
+  type BuyerLimits,
+  type RateTable,
+} from './revenue';
 import type { OrderPayload } from './schemas';
 import type { ConsignmentStatus } from './state-machine';
 
@@ -25,6 +33,10 @@ import type { ConsignmentStatus } from './state-machine';
  * - A purchase over a limit is not counted at all: it cannot clear as a cross-border retail
  *   import, and whatever an officer then decides on it is outside the buyer's quota.
  * - At the limit passes; over it fails.
+ * - A purchase of the year filed in a currency the rates do not convert (the tariff changed its
+ *   currency, or lost a rate) cannot be added up: the annual limit is not checked, and `notChecked`
+ *   names the missing rate as risk.ts names one. Nothing is passed silently: the purchase is not
+ *   filed in the year, and the assessment leaves it to an officer (RATE_MISSING, customs.ts).
  */
 
 /** Statuses of a consignment whose goods were never imported: its purchase no longer counts. */
@@ -59,26 +71,27 @@ export interface BuyerLimitOutcome {
   readonly perPurchase?: number;
   readonly perYear?: number;
   readonly purchase: number;
-  /** The year's other purchases that still count, net of what returns restored. */
-  readonly usedBefore: number;
+  /**
+   * The year's other purchases that still count, net of what returns restored; absent when one of
+   * them is in a currency the rates do not convert.
+   */
+  readonly usedBefore?: number;
   /** Per purchase first, then per year; empty when within both limits. */
   readonly reasons: BuyerLimitCode[];
+  /** Why the annual limit was not checked, when it was not: the rate missing to add up the year. */
+  readonly notChecked?: string;
 }
 
 export function checkBuyerLimits(input: BuyerLimitInput): BuyerLimitOutcome {
   const { limits, currency } = input;
-  const usedCents = input.year
-    .filter((e) => e.consignmentId !== input.consignmentId && !notImportedStatuses.includes(e.status))
-    .reduce((sum, e) => {
-      const net = Math.max(0, toCents(e.value) - toCents(e.restored));
-      return sum + convertCents(net, e.currency, currency, input.date, input.rates);
-    }, 0);
+  const used = usedCents(input);
   const purchaseCents = toCents(input.purchase);
   const reasons: BuyerLimitCode[] = [];
   if (limits.perPurchase !== undefined && purchaseCents > toCents(limits.perPurchase)) {
     reasons.push('BUYER_PURCHASE_LIMIT');
   }
-  if (limits.perYear !== undefined && usedCents + purchaseCents > toCents(limits.perYear)) {
+  const annual = limits.perYear === undefined ? undefined : toCents(limits.perYear);
+  if (annual !== undefined && typeof used === 'number' && used + purchaseCents > annual) {
     reasons.push('BUYER_ANNUAL_LIMIT');
   }
   return {
@@ -86,14 +99,44 @@ export function checkBuyerLimits(input: BuyerLimitInput): BuyerLimitOutcome {
     ...(limits.perPurchase !== undefined ? { perPurchase: limits.perPurchase } : {}),
     ...(limits.perYear !== undefined ? { perYear: limits.perYear } : {}),
     purchase: input.purchase,
-    usedBefore: fromCents(usedCents),
+    ...(typeof used === 'number' ? { usedBefore: fromCents(used) } : {}),
     reasons,
+    ...(annual !== undefined && typeof used !== 'number'
+      ? { notChecked: `buyer's annual limit not checked: ${used.message}` }
+      : {}),
   };
 }
 
-/** Whether the purchase is filed in its buyer's year: an annual limit applies and it is within every limit. */
+/**
+ * The year's other purchases that still count, in cents of the limits' currency, or the rate
+ * missing to add them up.
+ */
+function usedCents(input: BuyerLimitInput): number | MissingRateError {
+  let sum = 0;
+  for (const e of input.year) {
+    if (e.consignmentId === input.consignmentId || notImportedStatuses.includes(e.status)) continue;
+    const net = Math.max(0, toCents(e.value) - toCents(e.restored));
+    try {
+      sum += convertCents(net, e.currency, input.currency, input.date, input.rates);
+    } catch (error) {
+      if (!(error instanceof MissingRateError)) throw error;
+      return error;
+    }
+  }
+  return sum;
+}
+
+/**
+ * Whether the purchase is filed in its buyer's year: an annual limit applies, it was checked, and the
+ * purchase is within every limit.
+ */
 export function countsAgainstYear(outcome: BuyerLimitOutcome | null): outcome is BuyerLimitOutcome {
-  return outcome !== null && outcome.perYear !== undefined && outcome.reasons.length === 0;
+  return (
+    outcome !== null &&
+    outcome.perYear !== undefined &&
+    outcome.notChecked === undefined &&
+    outcome.reasons.length === 0
+  );
 }
 
 /** Where a buyer's purchases of a year are filed: a keyed hash of the identity document, and the year. */

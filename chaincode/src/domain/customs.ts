@@ -74,7 +74,8 @@ import { statuses, type ConsignmentStatus, type DecisionEvent } from './state-ma
  *   decides.
  * - The per-buyer limits of the destination's tariff are part of the match, checked on the customs
  *   value the revenue assessment found; without a revenue assessment they are not checked (and
- *   the consignment is not releasable anyway).
+ *   the consignment is not releasable anyway). An annual limit a missing rate leaves unchecked is a
+ *   RATE_MISSING for an officer, as the declared values the declaration check could not compare are.
  */
 
 export const ConfigVersion = z
@@ -398,7 +399,9 @@ export function assessConsignment(input: AssessConsignmentInput): ConsignmentAss
       })),
       { where: 'waybill', description: logistics.goodsDescription },
     ],
-    comparisonsNotMade: declarationCheck?.notCompared !== undefined ? [declarationCheck.notCompared] : [],
+    comparisonsNotMade: [declarationCheck?.notCompared, buyerLimits?.notChecked].filter(
+      (note): note is string => note !== undefined,
+    ),
     ...(destination && {
       splitThresholds: reliefThresholds(destination, date).map((value) => ({
         value,

@@ -58,8 +58,10 @@ interface Assessment {
     perPurchase?: number;
     perYear?: number;
     purchase: number;
-    usedBefore: number;
+    /** Absent when the year could not be added up: `notChecked` says why. */
+    usedBefore?: number;
     reasons: readonly string[];
+    notChecked?: string;
   } | null;
   readonly match: { result: string; reasons: readonly string[]; complete: boolean };
   readonly risk: {
@@ -925,14 +927,19 @@ function DisclosureForm({ id, onDone }: { id: string; onDone: () => void }) {
 function BuyerLimitsFact({ limits: l }: { limits: NonNullable<Assessment['buyerLimits']> }) {
   const limit = (amount: number | undefined) =>
     amount === undefined ? '' : ` (limit ${formatMoney(amount, l.currency)})`;
+  const verdict = [
+    ...(l.reasons.length ? [`exceeded: ${l.reasons.join(', ')}`] : []),
+    ...(l.notChecked === undefined ? [] : [`${l.notChecked}, for an officer`]),
+  ];
   return (
     <>
       <dt>Buyer’s limits</dt>
       <dd data-testid="buyer-limits">
         this purchase {formatMoney(l.purchase, l.currency)}
-        {limit(l.perPurchase)}; already this year {formatMoney(l.usedBefore, l.currency)}
+        {limit(l.perPurchase)}; already this year{' '}
+        {l.usedBefore === undefined ? 'not known' : formatMoney(l.usedBefore, l.currency)}
         {limit(l.perYear)}
-        {l.reasons.length ? ` — exceeded: ${l.reasons.join(', ')}` : ' — within the limits'}
+        {verdict.length ? ` — ${verdict.join('; ')}` : ' — within the limits'}
       </dd>
     </>
   );

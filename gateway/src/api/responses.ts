@@ -493,8 +493,15 @@ export const AssessmentSchema = z
         perPurchase: Amount.optional(),
         perYear: Amount.optional(),
         purchase: Amount,
-        usedBefore: Amount.openapi({ description: 'The year’s other purchases that count, net of returns' }),
+        usedBefore: Amount.optional().openapi({
+          description:
+            'The year’s other purchases that count, net of returns; absent when one is in a currency the tariff has no rate for',
+        }),
         reasons: z.array(z.enum(matchReasonCodes)),
+        notChecked: z.string().optional().openapi({
+          description:
+            'Why the annual limit was not checked (a rate missing to add up the year): the risk reason RATE_MISSING says it too, and an officer decides',
+        }),
       })
       .nullable()
       .openapi({ description: 'null when the tariff sets no per-buyer limits or revenue was not assessed' }),
