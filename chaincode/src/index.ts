@@ -56,7 +56,7 @@ export { KeyType } from './contracts/context';
 export { AUDIT_LOG_ID, auditTreeHeadMessage } from './contracts/audit';
 export type { AuditAnchor } from './contracts/audit';
 export { SERVICE_ROLE } from './contracts/customs';
-export type { AssessmentRecord, AssessmentView, CollectionInstruction } from './contracts/customs';
+export type { AssessmentRecord, AssessmentView, CollectionInstruction, MatchView } from './contracts/customs';
 export type { ProvenanceEntry, StateKeyRef } from './contracts/provenance';
 export type { ReturnRecord, StoredReturnPolicySet } from './contracts/returns';
 export type {

@@ -5,10 +5,10 @@
  * when its upgrade is committed with its old collections): customs:assess cannot write what the
  * carrier is to collect, so it fails for a parcel on which the carrier collects VAT at delivery.
  * That parcel waits in the officers' queue marked as failed, with a reason free of personal data,
- * not releasable; the failure is counted on /metrics; it is still there after the gateway restarts;
- * an officer can decide on it; once the definition has the collections, the next change of customs'
- * configuration has the pipeline assess it again by itself, which clears the failure, and the
- * officer can assess it on demand too.
+ * not releasable, its match saying so to everyone who sees it; the failure is counted on /metrics;
+ * it is still there after the gateway restarts; an officer can decide on it; once the definition has
+ * the collections, the next change of customs' configuration has the pipeline assess it again by
+ * itself, which clears the failure, and the officer can assess it on demand too.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
 import { QueuePageSchema } from '../../gateway/src/api/customs.js';
+import { MatchViewSchema } from '../../gateway/src/api/responses.js';
 import {
   collectionsBeforeCarrierInstructions,
   startTestGateway,
@@ -85,7 +86,13 @@ describe('an automatic assessment that fails', () => {
     expect(none.body.detail).toMatch(
       /has no assessment record yet: its automatic assessment failed \(ASSESSMENT_ERROR, \d+ time\(s\), last at .+\): collection customs\/customs\/CustomsMSP-to-PostMSP could not be found$/,
     );
-    // As the OpenAPI document describes it.
+    // Its platform sees that customs could not assess it, and not why.
+    const match = await t.as('platforma-operator').get(`/v1/consignments/${france}/match`);
+    expect(match.status, match.text).toBe(200);
+    expect(match.body).toMatchObject({ assessment: null, assessmentFailed: { code: 'ASSESSMENT_ERROR' } });
+    expect(match.text).not.toContain('could not be found');
+    // As the OpenAPI document describes them.
+    expect(MatchViewSchema.safeParse(match.body).error).toBeUndefined();
     const page = await t.as(OFFICER).get('/v1/customs/queue?limit=200');
     expect(QueuePageSchema.safeParse(page.body).error).toBeUndefined();
     const failedOnly = await t
@@ -143,5 +150,7 @@ describe('an automatic assessment that fails', () => {
     expect(item!.reasonCodes).not.toContain('ASSESSMENT_FAILED');
     const explained = await t.as(OFFICER).get(`/v1/customs/assessments/${france}`);
     expect(explained.body).toMatchObject({ assessmentFailed: null });
+    const match = await t.as('platforma-operator').get(`/v1/consignments/${france}/match`);
+    expect(match.body).toMatchObject({ assessment: { number: expect.any(Number) }, assessmentFailed: null });
   });
 });

@@ -644,6 +644,18 @@ describe('an assessment that failed, recorded by customs', () => {
       assessmentFailed: { code: 'ASSESSMENT_ERROR', failures: 1 },
     });
     expect(await explain('FAILED-1')).toMatchObject({ assessmentFailed: { code: 'ASSESSMENT_ERROR' } });
+    // Its participants see that customs could not assess it since, and not why.
+    const match = await net.evaluate('platformA', 'customs:getMatch', ['FAILED-1']);
+    expect(match).toEqual({
+      consignmentId: 'FAILED-1',
+      assessment: expect.objectContaining({ number: 1, releasable: true }),
+      assessmentFailed: {
+        code: 'ASSESSMENT_ERROR',
+        failedAt: expect.any(String),
+        txId: expect.stringMatching(/^[0-9a-f]{64}$/),
+        basis: expect.any(Object),
+      },
+    });
     expect(await net.outcome(decide('customsService', 'FAILED-1', 'release'))).toMatch(
       /its assessment failed \(ASSESSMENT_ERROR, transaction [0-9a-f]{64}\); an officer decides/,
     );
@@ -663,6 +675,10 @@ describe('an assessment that failed, recorded by customs', () => {
     await assess('FAILED-1');
     expect(await queued('FAILED-1')).toBeUndefined();
     expect(await explain('FAILED-1')).toMatchObject({ assessmentFailed: null });
+    expect(await net.evaluate('platformA', 'customs:getMatch', ['FAILED-1'])).toMatchObject({
+      assessment: { number: 2 },
+      assessmentFailed: null,
+    });
     expect(await net.outcome(decide('customsService', 'FAILED-1', 'release'))).toBe('ok');
   });
 

@@ -642,10 +642,17 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
 
       await page.goto(`${g.gateway.url}/console/consignments/${never}`);
       const notice = page.getByTestId('assessment-failed');
+      const match = page.getByTestId('match');
       await expect
         .poll(() => notice.innerText())
         .toMatch(
           /^Not assessed: its automatic assessment failed \(ASSESSMENT_ERROR, \d+ time\(s\), last at .+\): collection customs\/customs\/CustomsMSP-to-PostMSP could not be found\. Nothing is released automatically/,
+        );
+      // The three-way match says it too, instead of waiting for data that are all there.
+      await expect
+        .poll(() => match.innerText())
+        .toMatch(
+          /^Not assessed: customs' automatic assessment failed \(ASSESSMENT_ERROR, .+\); nothing is released automatically until an assessment succeeds: an officer decides\.$/,
         );
       await page.goto(`${g.gateway.url}/console/consignments/${before}`);
       await expect
@@ -653,11 +660,24 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
         .toMatch(
           /^The latest automatic assessment failed \(ASSESSMENT_ERROR, .+\): collection customs\/customs\/CustomsMSP-to-PostMSP could not be found\. Shown below: assessment #\d+, the last that succeeded/,
         );
+      await expect
+        .poll(() => match.innerText())
+        .toMatch(
+          /Assessment #\d+, but customs' automatic assessment since failed \(ASSESSMENT_ERROR, .+\); nothing/,
+        );
       await page.getByTestId('risk-reasons').waitFor();
       await screenshot(page, 'officer-assessment-failed');
       await expectAccessible(page);
       expectNoScriptErrors(page);
       await page.context().close();
+      // Its platform sees in the match that customs could not assess it, though not why.
+      const platform = await signIn(PLATFORM_A, { on: g });
+      await platform.goto(`${g.gateway.url}/console/consignments/${never}`);
+      await expect
+        .poll(() => platform.getByTestId('match').innerText())
+        .toMatch(/^Not assessed: customs' automatic assessment failed \(ASSESSMENT_ERROR, /);
+      expect(await platform.getByTestId('match').innerText()).not.toContain('could not be found');
+      await platform.context().close();
 
       // The definition committed with its collections (the gateway restarted on the network's own),
       // then a change of customs' configuration: the pipeline assesses both again by itself.
@@ -673,6 +693,9 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
       await fixed.goto(`${g.gateway.url}/console/consignments/${never}`);
       await fixed.getByTestId('risk-reasons').waitFor();
       expect(await fixed.getByTestId('assessment-failed').count()).toBe(0);
+      expect(await fixed.getByTestId('match').innerText()).toMatch(
+        /^Order, payment and logistics data: .+ Assessment #\d+, (not )?releasable\.$/,
+      );
       expectNoScriptErrors(fixed);
       await fixed.context().close();
     } finally {

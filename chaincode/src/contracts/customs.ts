@@ -5,6 +5,7 @@ import {
   describeAssessmentFailure,
   nextAssessmentFailure,
   type AssessmentFailureRecord,
+  type PublicAssessmentFailure,
 } from '../domain/assessment-failure';
 import { buyerQuotaKey, countsAgainstYear, fileQuotaEntry, type QuotaEntry } from '../domain/buyer-limits';
 import { canonicalJson, fromBytes } from '../domain/canonical';
@@ -178,6 +179,13 @@ export interface AssessmentView extends Omit<AssessmentRecord, 'referralAnswers'
     readonly erased?: { readonly txId: string; readonly at: string; readonly reason: string };
   })[];
   readonly assessmentFailed: AssessmentFailureRecord | null;
+}
+
+/** customs:getMatch's answer: what the customs seal makes public of the assessments. */
+export interface MatchView {
+  readonly consignmentId: string;
+  readonly assessment: PublicAssessment | null;
+  readonly assessmentFailed: PublicAssessmentFailure | null;
 }
 
 /**
@@ -696,14 +704,23 @@ export class CustomsContract extends Contract {
     });
   }
 
-  /** The public match result, for those who may see the consignment (evaluate). */
+  /**
+   * The public part of the latest assessment, and the public trace of a failure to assess since
+   * (the reason stays in customs' collection), for those who may see the consignment (evaluate).
+   * Without the failure a consignment customs could not assess would read as one still waiting for
+   * its records, and one assessed before as still releasable.
+   */
   @Transaction(false)
   @Returns('string')
   public async getMatch(ctx: Context, consignmentId: string): Promise<string> {
     const caller = await resolveCaller(ctx);
     const consignment = await loadVisibleConsignment(ctx, caller, consignmentId);
     const seal = await readJson<CustomsSeal>(ctx, sealKey(ctx, consignment.consignmentId));
-    return result({ consignmentId: consignment.consignmentId, assessment: seal?.assessment ?? null });
+    return result({
+      consignmentId: consignment.consignmentId,
+      assessment: seal?.assessment ?? null,
+      assessmentFailed: seal?.assessmentFailure ?? null,
+    } satisfies MatchView);
   }
 
   /**

@@ -384,23 +384,37 @@ function MatchSection({ id, reloadKey }: { id: string; reloadKey: string }) {
           number: number;
           releasable: boolean;
         } | null;
+        assessmentFailed: { code: string; failedAt: string } | null;
       }>(`/v1/consignments/${seg(id)}/match`, s),
     reloadKey,
   );
   const m = match.data?.assessment;
+  const failed = match.data?.assessmentFailed;
+  // A failure since the assessment keeps customs' service from releasing, whatever it allowed.
+  const failure = failed && (
+    <>
+      customs&apos; automatic assessment {m ? 'since ' : ''}failed ({failed.code},{' '}
+      {formatTime(failed.failedAt)}); nothing is released automatically until an assessment succeeds: an
+      officer decides.
+    </>
+  );
   return (
     <Section title="Three-way match">
       <ErrorNote error={match.error} />
       {match.data &&
         (m ? (
-          <p>
+          <p data-testid="match">
             Order, payment and logistics data: <Badge kind="match" value={m.match.result} />{' '}
             {m.match.reasons.length ? `(${m.match.reasons.join(', ')})` : '— every compared field agrees'}.
             Assessment #{m.number}
-            {m.releasable ? ', releasable.' : ', not releasable.'}
+            {failure ? <>, but {failure}</> : m.releasable ? ', releasable.' : ', not releasable.'}
           </p>
+        ) : failure ? (
+          <p data-testid="match">Not assessed: {failure}</p>
         ) : (
-          <p>Not assessed yet (customs assesses when order, payment and logistics data are all present).</p>
+          <p data-testid="match">
+            Not assessed yet (customs assesses when order, payment and logistics data are all present).
+          </p>
         ))}
     </Section>
   );

@@ -212,7 +212,8 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
       method: 'get',
       path: '/v1/consignments/{id}/match',
       summary: 'The public three-way match result (pass or fail with reason codes)',
-      description: 'For the consignment’s participants, customs and auditors. Never the values compared.',
+      description:
+        'For the consignment’s participants, customs and auditors. Never the values compared. `assessmentFailed` is the public trace of a failure of customs’ assessment since the latest one (code, time, transaction, record versions; the reason is customs’ alone): while it stands nothing is released automatically and an officer decides.',
       tags: TAGS,
       roles: 'any',
       params: ConsignmentIdParam,
@@ -222,10 +223,7 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
       },
       handler: async ({ principal, params, audit }) => {
         audit({ resource: `consignment/${params.id}/match` });
-        return {
-          status: 200,
-          body: (await service.getMatch(principal, params.id)) as Record<string, unknown>,
-        };
+        return { status: 200, body: await service.getMatch(principal, params.id) };
       },
     }),
     defineRoute({

@@ -619,6 +619,18 @@ export const MatchViewSchema = z
       })
       .nullable()
       .openapi({ description: 'The public part of the latest assessment; null before any' }),
+    assessmentFailed: z
+      .object({
+        code: z.enum(assessmentFailureCodes),
+        failedAt: Time,
+        txId: TxId,
+        basis: RecordVersions,
+      })
+      .nullable()
+      .openapi({
+        description:
+          'A failure of customs’ assessment since the latest one (null when none stands): nothing is released automatically until an assessment succeeds',
+      }),
   })
   .openapi('MatchView');
 

@@ -10,6 +10,7 @@ import {
   type AssessmentFailureReport,
   type AssessmentView,
   type ConsignmentStatus,
+  type MatchView,
   type NetworkConfig,
   type QueuePage,
   type Purpose,
@@ -295,7 +296,7 @@ export class CustomsService {
     return this.ledger.evaluate(principal, 'customs:readReferralAnswer', [id, answerTxId, txId]);
   }
 
-  async getMatch(principal: Principal, id: string): Promise<unknown> {
+  async getMatch(principal: Principal, id: string): Promise<MatchView> {
     return this.ledger.evaluate(principal, 'customs:getMatch', [id]);
   }
 
