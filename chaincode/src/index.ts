@@ -35,6 +35,7 @@ export const contracts = [
 ];
 
 // Pure domain modules the gateway shares with the chaincode.
+export * from './domain/access';
 export * from './domain/assessment-failure';
 export * from './domain/canonical';
 export * from './domain/collections';

@@ -542,7 +542,7 @@ describe('referral answers are read under a stated purpose, on the access log', 
       net.submit(user, 'customs:recordReferralAnswerRead', ['ANSWER-1', txId, purpose]);
     const assessment = (await explain('ANSWER-1')) as unknown as { txId: string };
     expect(await net.outcome(read('customs', assessment.txId))).toMatch(
-      /recorded no read of referral answer/,
+      /recorded no read of the referral answer of consignment ANSWER-1 /,
     );
     expect(await net.outcome(record('customs', 'delivery'))).toMatch(/purpose 'delivery' is not allowed/);
     expect(await net.outcome(record('platformA', 'audit'))).toMatch(/readAssessment is not allowed/);

@@ -1,10 +1,123 @@
 import type { Context } from 'fabric-contract-api';
 
+import { ACCESS_VALID_MINUTES, accessRefusal, type ReadForm, type ReadTarget } from '../domain/access';
 import { ASSESSMENT_READS } from '../domain/customs';
-import { assertPurpose } from '../domain/purposes';
-import type { RecordKind } from '../domain/schemas';
-import { compositeKey, KeyType, type Caller } from './context';
+import { describeRecord } from '../domain/erasure';
+import { assertPurpose, type Purpose } from '../domain/purposes';
+import type { RecordKind, SubjectType } from '../domain/schemas';
+import { compositeKey, emitEvent, KeyType, putJson, readJson, txTime, type Caller } from './context';
+import type { HeldRecord } from './private-records';
 import type { AccessRecord, AssessmentReads, CustomsSeal } from './records';
+
+/*
+ * A read bound to its access record takes the id of the transaction that committed the record,
+ * and hands its data out only to the user that record names, for the record it names, within
+ * ACCESS_VALID_MINUTES. The recording transaction refuses whatever the read would refuse, so a
+ * refused read leaves nothing on the access log.
+ */
+
+/** A transaction that reads one record writes one access record, under the record's subject. */
+function accessKey(ctx: Context, subjectType: SubjectType, subjectId: string, txId: string): string {
+  return compositeKey(ctx, KeyType.access, [subjectType, subjectId, txId]);
+}
+
+/** What an access record names of a private record: the record, and which one where there are several. */
+export function targetOf(held: HeldRecord): ReadTarget {
+  return {
+    subjectType: held.subjectType,
+    subjectId: held.subjectId,
+    recordKind: held.recordKind,
+    ...(held.recordTxId === undefined ? {} : { recordTxId: held.recordTxId }),
+  };
+}
+
+/**
+ * Commits the access record of a read the caller is about to make (with `fields`, a disclosure of
+ * those fields), and this transaction's PersonalDataAccessed event.
+ */
+export async function commitAccessRecord(
+  ctx: Context,
+  caller: Caller,
+  target: ReadTarget,
+  purpose: Purpose,
+  fields?: readonly string[],
+): Promise<AccessRecord> {
+  const recordTxId = target.recordTxId === undefined ? {} : { recordTxId: target.recordTxId };
+  const disclosed = fields === undefined ? {} : { fields };
+  const access: AccessRecord = {
+    subjectType: target.subjectType,
+    subjectId: target.subjectId,
+    recordKind: target.recordKind,
+    ...recordTxId,
+    purpose,
+    mspId: caller.mspId,
+    userId: caller.userId,
+    at: txTime(ctx),
+    txId: ctx.stub.getTxID(),
+    ...disclosed,
+  };
+  await putJson(ctx, accessKey(ctx, access.subjectType, access.subjectId, access.txId), access);
+  emitEvent(ctx, 'PersonalDataAccessed', {
+    subjectType: access.subjectType,
+    subjectId: access.subjectId,
+    recordKind: access.recordKind,
+    ...recordTxId,
+    purpose,
+    mspId: caller.mspId,
+    ...disclosed,
+  });
+  return access;
+}
+
+/** A read that hands out personal data, as its refusals name it. */
+export interface BoundRead {
+  readonly target: ReadTarget;
+  readonly form: ReadForm;
+  /** What is read, in words ("the order record of consignment …"). */
+  readonly what: string;
+  /** The transaction that records such a read, which a refusal tells the caller to submit. */
+  readonly recordedBy: string;
+}
+
+/** A read (or disclosure) of a private record, recorded by `recordedBy`. */
+export function boundRead(held: HeldRecord, recordedBy: string, form: ReadForm = 'read'): BoundRead {
+  return { target: targetOf(held), form, what: describeRecord(held), recordedBy };
+}
+
+const TX_ID = /^[0-9a-f]{64}$/;
+
+/**
+ * The committed access record (transaction accessTxId) that lets the caller make this read now,
+ * or a refusal saying how to get one.
+ */
+export async function requireRecordedAccess(
+  ctx: Context,
+  caller: Caller,
+  read: BoundRead,
+  accessTxId: string,
+): Promise<AccessRecord> {
+  const { target } = read;
+  const access = TX_ID.test(accessTxId)
+    ? await readJson<AccessRecord>(ctx, accessKey(ctx, target.subjectType, target.subjectId, accessTxId))
+    : undefined;
+  const refusal = accessRefusal(access, {
+    target,
+    form: read.form,
+    mspId: caller.mspId,
+    userId: caller.userId,
+    at: txTime(ctx),
+  });
+  if (refusal === undefined) return access!;
+  const recording = `${read.form} of ${read.what}`;
+  if (refusal === 'stale') {
+    throw new Error(
+      `the ${recording} recorded by transaction ${accessTxId} is more than ${ACCESS_VALID_MINUTES} minutes old; record it again (${read.recordedBy}) and pass the new transaction's id`,
+    );
+  }
+  throw new Error(
+    `transaction '${accessTxId}' recorded no ${recording} by this user; record it first (${read.recordedBy}, under a purpose) and pass that transaction's id`,
+  );
+}
 
 /*
  * Access records that cannot be keys of their own.

@@ -50,9 +50,15 @@ import {
   type RecordKind,
 } from '../domain/schemas';
 import { recordsLocked, type DecisionEvent } from '../domain/state-machine';
-import { assessmentReads } from './access-records';
+import {
+  assessmentReads,
+  boundRead,
+  commitAccessRecord,
+  requireRecordedAccess,
+  targetOf,
+} from './access-records';
 import { loadConsignment, loadVisibleConsignment } from './consignment-state';
-import { heldReferralAnswer, readErasureMark } from './private-records';
+import { assertNotErased, heldReferralAnswer, readErasureMark } from './private-records';
 import {
   KeyType,
   compositeKey,
@@ -71,7 +77,6 @@ import {
   type Caller,
 } from './context';
 import type {
-  AccessRecord,
   ConsignmentRecord,
   CustomsSeal,
   FlagRecord,
@@ -123,9 +128,6 @@ const ASSESSMENTS = { start: 'assessment~', end: 'assessment~\u007f' } as const;
 const ASSESSMENT_FAILURES = { start: 'assessmentfailure~', end: 'assessmentfailure~\u007f' } as const;
 /** Earlier assessments kept in a record for the explanation view. */
 const HISTORY_KEPT = 20;
-/** How long a recorded read of a referral answer lets its reader have the answer (readReferralAnswer). */
-export const REFERRAL_READ_VALID_MINUTES = 10;
-
 type ConfigKind = 'ruleset' | 'tariffs';
 
 interface StoredConfig<T> {
@@ -201,11 +203,6 @@ export interface CollectionInstruction extends CarrierCollection {
 
 function versionsOf(records: readonly SubmissionRecord[]): RecordVersions {
   return Object.fromEntries(records.map((r) => [r.kind, r.version])) as RecordVersions;
-}
-
-/** A consignment's access record written by a transaction that reads one record. */
-function accessKey(ctx: Context, consignmentId: string, txId: string): string {
-  return compositeKey(ctx, KeyType.access, ['consignment', consignmentId, txId]);
 }
 
 function sealKey(ctx: Context, id: string): string {
@@ -611,8 +608,7 @@ export class CustomsContract extends Contract {
    * consignment's access log, under a purpose customs may read personal data for: the access record
    * names the answer, the customs user, the purpose and the time, and readReferralAnswer then gives
    * that user the answer. Refused, and nothing recorded, for an answer that does not exist or was
-   * erased (reading the mark puts it in the read set, so an erasure committed meanwhile fails this
-   * transaction). Customs only; reads public state only, so any endorsers may endorse it.
+   * erased. Customs only; reads public state only, so any endorsers may endorse it.
    */
   @Transaction()
   @Returns('string')
@@ -624,36 +620,14 @@ export class CustomsContract extends Contract {
   ): Promise<string> {
     const caller = await this.customsCaller(ctx, 'readAssessment');
     const allowedPurpose = assertPurpose(purpose, caller);
-    const answer = await this.referralAnswer(ctx, caller, consignmentId, answerTxId);
-    const mark = await readErasureMark(ctx, heldReferralAnswer(answer));
-    if (mark) throw new Error(erasedMessage(mark));
-    const access: AccessRecord = {
-      subjectType: 'consignment',
-      subjectId: answer.consignmentId,
-      recordKind: 'referral_answer',
-      recordTxId: answer.txId,
-      purpose: allowedPurpose,
-      mspId: caller.mspId,
-      userId: caller.userId,
-      at: txTime(ctx),
-      txId: ctx.stub.getTxID(),
-    };
-    // One read in this transaction: keyed as consignment:recordAccess keys its records.
-    await putJson(ctx, accessKey(ctx, access.subjectId, access.txId), access);
-    emitEvent(ctx, 'PersonalDataAccessed', {
-      subjectType: access.subjectType,
-      subjectId: access.subjectId,
-      recordKind: access.recordKind,
-      recordTxId: access.recordTxId,
-      purpose: access.purpose,
-      mspId: access.mspId,
-    });
-    return result(access);
+    const held = heldReferralAnswer(await this.referralAnswer(ctx, caller, consignmentId, answerTxId));
+    await assertNotErased(ctx, held);
+    return result(await commitAccessRecord(ctx, caller, targetOf(held), allowedPurpose));
   }
 
   /**
    * A referral answer's text and documents, for the customs user whose read of it
-   * recordReferralAnswerRead committed (accessTxId) less than REFERRAL_READ_VALID_MINUTES ago: the
+   * recordReferralAnswerRead committed (accessTxId) less than ACCESS_VALID_MINUTES ago: the
    * answer is never handed out without a purpose and an access record. Customs only (evaluate).
    */
   @Transaction(false)
@@ -667,24 +641,8 @@ export class CustomsContract extends Contract {
     const caller = await this.customsCaller(ctx, 'readAssessment');
     const answer = await this.referralAnswer(ctx, caller, consignmentId, answerTxId);
     const id = answer.consignmentId;
-    const access = /^[0-9a-f]{64}$/.test(accessTxId)
-      ? await readJson<AccessRecord>(ctx, accessKey(ctx, id, accessTxId))
-      : undefined;
-    if (
-      access?.recordKind !== 'referral_answer' ||
-      access.recordTxId !== answer.txId ||
-      access.userId !== caller.userId
-    ) {
-      throw new Error(
-        `transaction ${accessTxId} recorded no read of referral answer ${answer.txId} of consignment ${id} by this user; record the read first (customs:recordReferralAnswerRead)`,
-      );
-    }
-    const minutes = (Date.parse(txTime(ctx)) - Date.parse(access.at)) / 60_000;
-    if (!(minutes <= REFERRAL_READ_VALID_MINUTES)) {
-      throw new Error(
-        `the read of referral answer ${answer.txId} recorded by transaction ${accessTxId} is more than ${REFERRAL_READ_VALID_MINUTES} minutes old; record the read again`,
-      );
-    }
+    const read = boundRead(heldReferralAnswer(answer), 'customs:recordReferralAnswerRead');
+    const access = await requireRecordedAccess(ctx, caller, read, accessTxId);
     const envelope = await readPrivateJson<PrivateEnvelope<ReferralAnswer>>(
       ctx,
       answer.collection,

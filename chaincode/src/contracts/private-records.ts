@@ -100,6 +100,17 @@ export async function readErasureMark(ctx: Context, held: HeldRecord): Promise<E
 }
 
 /**
+ * Refuses the recording of a read of a record an erasure has touched: its original is purged, so
+ * the whole record cannot be handed out (readEnvelope refuses it). A registration made again since
+ * is a new commitment, held whole again. Reading the mark puts it in the transaction's read set, so
+ * an erasure that commits meanwhile fails the recording transaction (MVCC) and its retry lands here.
+ */
+export async function assertNotErased(ctx: Context, held: HeldRecord): Promise<void> {
+  const mark = await readErasureMark(ctx, held);
+  if (mark && mark.root === held.root) throw new Error(erasedMessage(mark));
+}
+
+/**
  * The envelope of a record as it was submitted. Where it is gone, says whether it was erased (the
  * gateway answers 410) or is simply not on this peer (a non-member, or a peer still reconciling).
  */
