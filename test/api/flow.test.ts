@@ -186,6 +186,59 @@ describe('personal data: purpose-bound, recorded, filtered', () => {
     expect(details.text).not.toContain('Zebulon');
   });
 
+  it('a read and a disclosure are each on the access log once; a refused one leaves nothing there', async () => {
+    interface Access {
+      txId: string;
+      recordKind: string;
+      purpose: string;
+      mspId: string;
+      fields?: string[];
+    }
+    const log = async (): Promise<Access[]> => {
+      const res = await t.as('auditor').get<{ entries: Access[] }>(`/v1/consignments/${id}/access-log`);
+      expect(res.status, res.text).toBe(200);
+      return res.body.entries;
+    };
+    const details = (user: string, record: string, purpose: string) =>
+      t.as(user).get(`/v1/consignments/${id}/details?record=${record}&purpose=${purpose}`);
+    const disclose = (fields: string[]) =>
+      t
+        .as(PLATFORM)
+        .post<{ accessTxId: string; disclosure: { fields: { path: string }[] } }>(
+          `/v1/consignments/${id}/disclosures`,
+          { record: 'order', fields, purpose: 'dispute_resolution' },
+        );
+    const before = await log();
+    const refusals: [() => Promise<{ status: number; text: string }>, number, RegExp][] = [
+      // An auditor holds no copy of any record: it audits disclosures.
+      [() => details('auditor', 'order', 'audit'), 403, /AuditorMSP is not a member of collection/],
+      [() => details(outsider, 'order', 'audit'), 404, /does not exist or is not visible/],
+      [() => details(CUSTOMS, 'declaration', 'clearance'), 404, /has no declaration record/],
+      [() => disclose(['/lines/3/hsCode']), 400, /no field at path '\/lines\/3\/hsCode'/],
+      [() => disclose(['/goodsValue', '/buyer/email']), 400, /no field at path '\/buyer\/email'/],
+    ];
+    for (const [call, status, detail] of refusals) {
+      const res = await call();
+      expect(res.status, res.text).toBe(status);
+      expect(res.text).toMatch(detail);
+      expect(res.text).not.toContain('Zebulon');
+    }
+    expect(await log()).toEqual(before);
+
+    const read = await details(PLATFORM, 'order', 'dispute_resolution');
+    expect(read.status, read.text).toBe(200);
+    const made = await disclose(['/goodsValue', '/consignee/address']);
+    expect(made.status, made.text).toBe(201);
+    const revealed = made.body.disclosure.fields.map((f) => f.path);
+    expect(revealed).toEqual(expect.arrayContaining(['/goodsValue', '/consignee/address/city']));
+    const added = (await log()).filter((e) => !before.some((b) => b.txId === e.txId));
+    const reader = { recordKind: 'order', purpose: 'dispute_resolution', mspId: 'PlatformAMSP' };
+    expect(added).toHaveLength(2);
+    expect(added[0]).toMatchObject({ ...reader, txId: (read.body as { accessTxId: string }).accessTxId });
+    expect(added[1]).toMatchObject({ ...reader, txId: made.body.accessTxId, fields: revealed });
+    expect(added[0]).not.toHaveProperty('fields');
+  });
+
   it('a disclosure of two fields verifies against the ledger and a changed value does not', async () => {
     const made = await t
       .as(PLATFORM)

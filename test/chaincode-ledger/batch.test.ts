@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchEvents, BatchOutcome } from '@customs-ledger/chaincode';
-import { eventsSoFar, newSaltSeed, openTestNetwork, type TestNetwork } from '../support/network.js';
+import {
+  eventsSoFar,
+  newSaltSeed,
+  openTestNetwork,
+  readPrivateRecord,
+  type TestNetwork,
+} from '../support/network.js';
 import { logisticsPayload, orderPayload } from '../support/payloads.js';
 
 let net: TestNetwork;
@@ -59,7 +65,7 @@ describe('consignment:batch: many operations in one transaction', () => {
     ]);
     expect(second.map((o) => o.status)).toEqual(['applied', 'applied']);
     // The private payload of operation 1 is in the platform's collection, under its own salt seed.
-    const record = (await net.evaluate('platformA', 'consignment:getPrivateRecord', ['B-2', 'order'])) as {
+    const record = (await readPrivateRecord(net, 'platformA', 'B-2', 'order')) as {
       payload: { orderNumber: string };
       version: number;
     };

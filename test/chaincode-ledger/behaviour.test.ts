@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commitPayload, disclose, verifyDisclosure } from '@customs-ledger/chaincode';
 import { TxValidationCode } from '../../gateway/src/ledger/port.js';
-import { openTestNetwork, type TestNetwork } from '../support/network.js';
+import { openTestNetwork, readPrivateRecord, type TestNetwork } from '../support/network.js';
 import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
 
 let net: TestNetwork;
@@ -204,7 +204,7 @@ describe('commitments', () => {
       records: { kind: string; root: string; leafCount: number }[];
     };
     const record = view.records.find((r) => r.kind === 'order')!;
-    const stored = (await net.evaluate('customs', 'consignment:getPrivateRecord', ['ROOT-1', 'order'])) as {
+    const stored = (await readPrivateRecord(net, 'customs', 'ROOT-1', 'order')) as {
       payload: unknown;
       saltSeed: string;
     };
@@ -215,9 +215,9 @@ describe('commitments', () => {
     expect(verifyDisclosure(pkg, record)).toEqual({ ok: true });
     const tampered = { ...pkg, fields: pkg.fields.map((f, i) => (i === 0 ? { ...f, value: 1 } : f)) };
     expect(verifyDisclosure(tampered, record).ok).toBe(false);
-    expect(
-      await net.outcome(net.evaluate('post', 'consignment:getPrivateRecord', ['ROOT-1', 'order'])),
-    ).toMatch(/not visible|not a member/);
+    expect(await net.outcome(readPrivateRecord(net, 'post', 'ROOT-1', 'order'))).toMatch(
+      /not visible|not a member/,
+    );
   });
 });
 

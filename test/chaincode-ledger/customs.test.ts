@@ -492,7 +492,6 @@ describe('purpose limitation: what an assessment reads is on the access log', ()
     await parcel('READS-2');
     const assessed = (await assess('READS-2')) as { txId: string };
     const access = (await net.submit('customs', 'consignment:recordAccess', [
-      'consignment',
       'READS-2',
       'order',
       'legal_request',

@@ -13,6 +13,7 @@ import {
   newSaltSeed,
   openTestNetwork,
   privateInput,
+  readPrivateRecord,
   type TestNetwork,
 } from '../support/network.js';
 import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
@@ -537,10 +538,7 @@ describe('records', () => {
     expect(second.root).not.toBe(first.root);
     const stored = (await view(id)).records.find((r) => r.kind === 'order')!;
     expect(stored).toMatchObject({ version: 2, root: second.root, txId: second.txId });
-    const opened = (await net.evaluate('platformA', 'consignment:getPrivateRecord', [
-      id,
-      'order',
-    ])) as PrivateRecord;
+    const opened = (await readPrivateRecord(net, 'platformA', id, 'order')) as PrivateRecord;
     expect((opened.payload as { goodsValue: number }).goodsValue).toBe(41);
 
     // The declaration is open to the platform and to its carrier; the record belongs to whoever filed it.
@@ -630,10 +628,7 @@ describe('records', () => {
     await net.submit('platformA', 'consignment:submitOrder', [id], orderPayload('ORD-SEED-1'), {
       saltSeed: seed,
     });
-    const opened = (await net.evaluate('customs', 'consignment:getPrivateRecord', [
-      id,
-      'order',
-    ])) as PrivateRecord;
+    const opened = (await readPrivateRecord(net, 'customs', id, 'order')) as PrivateRecord;
     expect(opened.saltSeed).toBe(seed.toLowerCase());
   });
 });
@@ -653,10 +648,7 @@ describe('commitments', () => {
 
   it('the public root and leaf count verify against the private data a collection member reads', async () => {
     for (const member of ['platformA', 'customs']) {
-      const opened = (await net.evaluate(member, 'consignment:getPrivateRecord', [
-        id,
-        'order',
-      ])) as PrivateRecord;
+      const opened = (await readPrivateRecord(net, member, id, 'order')) as PrivateRecord;
       expect(opened.payload).toEqual(orderPayload('ORD-ROOT-1'));
       expect(opened.saltSeed).toBe(seed);
       const commitment = commitPayload(opened.payload, opened.saltSeed);
@@ -670,10 +662,7 @@ describe('commitments', () => {
   });
 
   it('a disclosure of two fields verifies against the public record; a changed value does not', async () => {
-    const opened = (await net.evaluate('customs', 'consignment:getPrivateRecord', [
-      id,
-      'order',
-    ])) as PrivateRecord;
+    const opened = (await readPrivateRecord(net, 'customs', id, 'order')) as PrivateRecord;
     const pkg = disclose(opened.payload, opened.saltSeed, ['/goodsValue', '/lines/0/hsCode']);
     expect(pkg.fields.map((f) => [f.path, f.value])).toEqual([
       ['/goodsValue', 40],
@@ -729,6 +718,7 @@ describe('events', () => {
       'consignment:submitDeclaration': 'RecordSubmitted',
       'consignment:recordMovement': 'MovementRecorded',
       'consignment:recordDecision': 'DecisionRecorded',
+      'consignment:recordAccess': 'PersonalDataAccessed',
     };
     for (const [i, event] of events.entries()) {
       const tx = valid[i]!;

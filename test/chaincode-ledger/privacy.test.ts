@@ -3,7 +3,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { Level } from 'level';
-import { eventsSoFar, openTestNetwork, type TestNetwork } from '../support/network.js';
+import {
+  eventsSoFar,
+  openTestNetwork,
+  readDisclosure,
+  readPrivateRecord,
+  type TestNetwork,
+} from '../support/network.js';
 import { declarationPayload, orderPayload } from '../support/payloads.js';
 
 /*
@@ -206,7 +212,12 @@ async function runScenario(): Promise<void> {
     address: addressA,
   });
   await net.submit('customs', 'party:setTrustedTrader', [seller, 'true', 'AEO-CN-2026-0042']);
-  await net.submit('customs', 'consignment:recordAccess', ['party', buyerA, 'party', 'legal_request']);
+  const registrationRead = (await net.submit('customs', 'party:recordRegistrationRead', [
+    buyerA,
+    'PlatformAMSP',
+    'legal_request',
+  ])) as { txId: string };
+  await net.evaluate('customs', 'party:getPrivateRecord', [buyerA, 'PlatformAMSP', registrationRead.txId]);
 
   // C1: platform A, payment provider, post; released and delivered.
   await net.submit('platformA', 'consignment:create', [
@@ -223,22 +234,16 @@ async function runScenario(): Promise<void> {
   );
   await net.submit('platformA', 'consignment:submitDeclaration', ['PRIV-C1'], declarationPayload());
   await net.submit('post', 'consignment:recordMovement', ['PRIV-C1', movement('dispatched', 'CNSHA')]);
-  await net.submit('customs', 'consignment:recordAccess', [
-    'consignment',
-    'PRIV-C1',
-    'order',
-    'risk_assessment',
-  ]);
-  await net.evaluate('customs', 'consignment:getPrivateRecord', ['PRIV-C1', 'order']);
+  await readPrivateRecord(net, 'customs', 'PRIV-C1', 'order', 'risk_assessment');
   await net.submit('post', 'consignment:recordMovement', ['PRIV-C1', movement('arrived', 'FRCDG')]);
   await net.submit('customs', 'consignment:recordDecision', [
     'PRIV-C1',
     JSON.stringify({ decision: 'release', reasonCodes: [] }),
   ]);
-  await net.submit('post', 'consignment:recordAccess', ['consignment', 'PRIV-C1', 'logistics', 'delivery']);
-  await net.evaluate('post', 'consignment:getPrivateRecord', ['PRIV-C1', 'logistics']);
+  await readPrivateRecord(net, 'post', 'PRIV-C1', 'logistics', 'delivery');
   await net.submit('post', 'consignment:recordMovement', ['PRIV-C1', movement('delivered', 'FRLYS')]);
-  await net.submit('auditor', 'consignment:recordAccess', ['consignment', 'PRIV-C1', 'payment', 'audit']);
+  // What an auditor gets of a record: a holder's disclosure, with the fields it reveals on the log.
+  await readDisclosure(net, 'payment', 'PRIV-C1', 'payment', ['/amountPaid', '/payer/name'], 'audit');
 
   // C2: created by the express carrier; platform B takes the payment itself; held, order corrected.
   await net.submit('express', 'consignment:create', [
@@ -274,12 +279,7 @@ async function runScenario(): Promise<void> {
     ['PRIV-C2'],
     order('ORD-P-2', 'B', { goodsValue: 40 }),
   );
-  await net.submit('customs', 'consignment:recordAccess', [
-    'consignment',
-    'PRIV-C2',
-    'order',
-    'revenue_assessment',
-  ]);
+  await net.submit('customs', 'consignment:recordAccess', ['PRIV-C2', 'order', 'revenue_assessment']);
 
   // C3: platform A with the post; only order and logistics so far; a return is being processed.
   await net.submit('platformA', 'consignment:create', [
@@ -293,12 +293,7 @@ async function runScenario(): Promise<void> {
     logistics('ORD-P-3', 'RR100000003CN', 'A'),
   );
   await net.submit('platformA', 'consignment:submitOrder', ['PRIV-C3'], order('ORD-P-3', 'A'));
-  await net.submit('platformA', 'consignment:recordAccess', [
-    'consignment',
-    'PRIV-C3',
-    'order',
-    'return_processing',
-  ]);
+  await net.submit('platformA', 'consignment:recordAccess', ['PRIV-C3', 'order', 'return_processing']);
 
   // Refused attempts carrying personal data: nothing of them may be kept anywhere.
   const refusedOrder = order('ORD-P-1', 'A', {

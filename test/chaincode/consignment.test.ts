@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 
 import {
   bindParticipant,
-  canReadPrivateRecord,
   canSeeConsignment,
   claimReusable,
   mergeJoinKeys,
@@ -297,20 +296,6 @@ describe('join keys', () => {
       ['ordernum', 'PlatformAMSP'],
       ['tracking', 'PostMSP'],
     ]);
-  });
-});
-
-describe('private record readers', () => {
-  const members = ['PlatformAMSP', 'CustomsMSP'];
-  it.each<[string, OrgRole, string, boolean]>([
-    ['PlatformAMSP', 'platform', 'return_processing', true],
-    ['CustomsMSP', 'customs', 'risk_assessment', true],
-    ['PlatformBMSP', 'platform', 'return_processing', false],
-    ['PostMSP', 'post', 'delivery', false],
-    ['AuditorMSP', 'auditor', 'audit', true],
-    ['AuditorMSP', 'auditor', 'clearance', false],
-  ])('%s (%s) for %s: %s', (mspId, role, purpose, ok) => {
-    expect(canReadPrivateRecord({ mspId, role }, members, purpose)).toBe(ok);
   });
 });
 

@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ReferralAnswer } from '../../chaincode/src/domain/customs.js';
-import { flatten } from '../../chaincode/src/domain/merkle.js';
 
 import {
   ConsignmentId,
   CountryCode,
   Decision,
-  isPayloadLeafPath,
   JoinKeys,
   MAX_GROSS_WEIGHT_KG,
   MAX_MONEY,
@@ -340,34 +338,5 @@ describe('public argument schemas', () => {
     expect(() => parseJsonWith(JoinKeys, 'joinKeys', '{"originCountry":"CN"}')).toThrow(
       /^invalid joinKeys: \/destinationCountry: /,
     );
-  });
-});
-
-describe('payload leaf paths (the names of fields a disclosure may put on the public access log)', () => {
-  it('are every path a valid payload of each kind flattens to', () => {
-    for (const [kind, payload] of Object.entries(valid) as [PayloadKind, Record<string, unknown>][]) {
-      const paths = flatten(payload).map(([path]) => path);
-      expect(paths.length, kind).toBeGreaterThan(1);
-      for (const path of paths) expect(isPayloadLeafPath(kind, path), `${kind} ${path}`).toBe(true);
-    }
-    expect(isPayloadLeafPath('order', '/lines/998/productUrl')).toBe(true);
-    expect(isPayloadLeafPath('party', '/address/line2')).toBe(true);
-  });
-
-  it.each([
-    ['order', '/buyer/name/Jane Doe, 12 Rue de Rivoli'],
-    ['order', '/buyer'],
-    ['order', '/lines'],
-    ['order', '/lines/one/hsCode'],
-    ['order', '/lines/01/hsCode'],
-    ['order', '/buyer/passport'],
-    ['payment', '/amountPaid/x'],
-    ['payment', '/buyer/name'],
-    ['order', '/constructor'],
-    ['order', ''],
-    ['order', 'goodsValue'],
-    ['order', '/'],
-  ] as [PayloadKind, string][])('are not %s %j', (kind, pointer) => {
-    expect(isPayloadLeafPath(kind, pointer)).toBe(false);
   });
 });

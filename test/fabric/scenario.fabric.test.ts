@@ -110,8 +110,22 @@ describe.skipIf(process.env.LEDGER !== 'fabric')('the ledger port on Fabric', ()
     };
     expect(view.consignment.consignmentId).toBe(id);
     expect(view.records).toEqual([expect.objectContaining({ kind: 'order', txId: ordered.transactionId })]);
+    // Bound to a committed access record of this user: without one, nothing is handed out.
+    const unrecorded = await ledger
+      .evaluate(platform, 'consignment:getPrivateRecord', { arguments: [id, 'order', ''] })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(unrecorded).toBeInstanceOf(GatewayError);
+    expect(chaincodeMessage(unrecorded as GatewayError)).toMatch(/recorded no read of the order record /);
+    const access = await ledger.submit(platform, 'consignment:recordAccess', {
+      arguments: [id, 'order', 'audit'],
+    });
     const record = decode(
-      await ledger.evaluate(platform, 'consignment:getPrivateRecord', { arguments: [id, 'order'] }),
+      await ledger.evaluate(platform, 'consignment:getPrivateRecord', {
+        arguments: [id, 'order', access.transactionId],
+      }),
     ) as { payload: { buyer: { name: string } } };
     expect(record.payload.buyer.name).toBe(PERSONAL.buyerName);
   });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { DisclosurePackage } from '@customs-ledger/chaincode';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,6 +126,48 @@ export async function openTestNetwork(): Promise<TestNetwork> {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A record's private payload as a member of its collection reads it: the read is recorded first
+ * (consignment:recordAccess), and the chaincode hands the record out for that access record only.
+ */
+export async function readPrivateRecord(
+  net: TestNetwork,
+  user: string,
+  consignmentId: string,
+  kind: string,
+  purpose = 'audit',
+): Promise<unknown> {
+  const access = (await net.submit(user, 'consignment:recordAccess', [consignmentId, kind, purpose])) as {
+    txId: string;
+  };
+  return net.evaluate(user, 'consignment:getPrivateRecord', [consignmentId, kind, access.txId]);
+}
+
+/** A disclosure package of a record's fields, recorded first (consignment:recordDisclosure). */
+export async function readDisclosure(
+  net: TestNetwork,
+  user: string,
+  consignmentId: string,
+  kind: string,
+  paths: readonly string[],
+  purpose = 'audit',
+): Promise<DisclosurePackage> {
+  const access = (await net.submit(user, 'consignment:recordDisclosure', [
+    consignmentId,
+    kind,
+    purpose,
+    JSON.stringify(paths),
+  ])) as { txId: string };
+  const read = (await net.evaluate(user, 'consignment:getDisclosure', [
+    consignmentId,
+    kind,
+    access.txId,
+  ])) as {
+    disclosure: DisclosurePackage;
+  };
+  return read.disclosure;
 }
 
 /** A committed transaction as the blocks record it. */

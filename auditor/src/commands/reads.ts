@@ -7,7 +7,7 @@ import { gatewayClient, withGateway, withOutputOptions, type GatewayOptions } fr
 /** One access record of consignment:accessLog (chaincode AccessRecord). */
 interface AccessRecord {
   readonly recordKind: string;
-  /** For a referral answer: the transaction that recorded the answer read. */
+  /** For a referral answer or a party's registration: the transaction that wrote the one read. */
   readonly recordTxId?: string;
   readonly purpose: string;
   readonly mspId: string;

@@ -10,10 +10,12 @@ import type { HeldRecord } from './private-records';
 import type { AccessRecord, AssessmentReads, CustomsSeal } from './records';
 
 /*
- * A read bound to its access record takes the id of the transaction that committed the record,
- * and hands its data out only to the user that record names, for the record it names, within
- * ACCESS_VALID_MINUTES. The recording transaction refuses whatever the read would refuse, so a
- * refused read leaves nothing on the access log.
+ * Every function that hands out personal data (a private payload or its salt seed, a disclosure
+ * package, a referral answer, a watch-list flag) takes the id of the transaction that committed
+ * its access record, and hands it out only to the user that record names, for the record it names,
+ * within ACCESS_VALID_MINUTES. The recording transaction refuses whatever the read would refuse,
+ * so a refused read leaves nothing on the access log, and no application holding a member's
+ * identity can read around the log by calling the chaincode itself.
  */
 
 /** A transaction that reads one record writes one access record, under the record's subject. */

@@ -5,7 +5,6 @@ import { assertNotLaterThanTransaction } from '../domain/clock';
 import { traderCollection, type OrgRole } from '../domain/collections';
 import {
   bindParticipant,
-  canReadPrivateRecord,
   claimReusable,
   collectionMembers,
   mergeJoinKeys,
@@ -16,7 +15,7 @@ import {
   uniquenessClaims,
   unknownConsignment,
 } from '../domain/consignment';
-import { commitPayload } from '../domain/merkle';
+import { commitPayload, discloseLeaves } from '../domain/merkle';
 import { nextRecordVersion } from '../domain/history';
 import { assertPurpose } from '../domain/purposes';
 import { assertAllowed, seesEveryOrganisation, type Action } from '../domain/roles';
@@ -25,11 +24,9 @@ import {
   ConsignmentId,
   CreateConsignment,
   Decision,
-  DisclosedFields,
-  isPayloadLeafPath,
+  DisclosurePaths,
   Movement,
   PartyId,
-  PartyRecordKind,
   parseJsonWith,
   parseWith,
   recordKinds,
@@ -37,15 +34,21 @@ import {
   type BatchFunction,
   type RecordKind,
 } from '../domain/schemas';
-import { assessmentAccessRecords } from './access-records';
+import {
+  assessmentAccessRecords,
+  boundRead,
+  commitAccessRecord,
+  requireRecordedAccess,
+  targetOf,
+} from './access-records';
 import { BatchConflict, BatchWrites } from './batch-context';
 import { loadConsignment, loadVisibleConsignment } from './consignment-state';
 import { automaticDecision } from './customs';
-import { erasedMessage, type ErasureRecord } from '../domain/erasure';
+import type { ErasureRecord } from '../domain/erasure';
 import {
+  assertNotErased,
   heldConsignmentRecord,
   readCommittedEnvelope,
-  readErasureMark,
   readHeldLeaves,
 } from './private-records';
 import {
@@ -69,6 +72,7 @@ import {
   result,
   transientPayload,
   txTime,
+  type Caller,
   type OrganisationRecord,
 } from './context';
 import {
@@ -375,63 +379,59 @@ export class ConsignmentContract extends Contract {
   }
 
   /**
-   * The private payload of one record with its salt seed and root, for members of the record's
-   * collection (its submitter and customs). Evaluate only: submitted, the result would land in
-   * a block. The gateway pairs it with recordAccess, which is where the purpose is checked and logged.
-   */
-  @Transaction(false)
-  @Returns('string')
-  public async getPrivateRecord(ctx: Context, consignmentId: string, kind: string): Promise<string> {
-    const record = await this.memberRecord(ctx, consignmentId, kind);
-    const envelope = await readCommittedEnvelope(ctx, heldConsignmentRecord(record));
-    return result({ ...record, payload: envelope.payload, saltSeed: envelope.saltSeed });
-  }
-
-  /**
-   * A record's Merkle leaves as its collection holds them, for selective disclosure: every
-   * field's value and salt, or after an erasure the kept fields' values and salts and the erased
-   * fields' hashes, with the erasure. Members of the record's collection only; evaluate only.
-   */
-  @Transaction(false)
-  @Returns('string')
-  public async getRecordLeaves(ctx: Context, consignmentId: string, kind: string): Promise<string> {
-    const record = await this.memberRecord(ctx, consignmentId, kind);
-    const { leaves, mark } = await readHeldLeaves(ctx, heldConsignmentRecord(record));
-    return result({ ...record, leaves, ...(mark ? { erasure: mark } : {}) });
-  }
-
-  /** A record of a consignment the caller may see, if the caller is a member of its collection. */
-  private async memberRecord(ctx: Context, consignmentId: string, kind: string): Promise<SubmissionRecord> {
-    const caller = await resolveCaller(ctx);
-    const consignment = await loadVisibleConsignment(ctx, caller, consignmentId);
-    const record = await this.requireRecord(ctx, consignment.consignmentId, this.parseRecordKind(kind));
-    if (!collectionMembers(record.submittedBy, caller.network.customsMspId).includes(caller.mspId)) {
-      throw new Error(`${caller.mspId} is not a member of collection ${record.collection}`);
-    }
-    return record;
-  }
-
-  /**
-   * Leaves the access record for a read of personal data. subjectType 'consignment' with
-   * recordKind order|payment|logistics|declaration, or 'party' with recordKind party|flag.
+   * Puts a read of one record's personal data on the consignment's access log, under a purpose the
+   * caller's role has: getPrivateRecord then hands the record to this user. For members of the
+   * record's collection (its submitter and customs); refused, and nothing recorded, wherever the
+   * read would be refused: a consignment not visible, no such record, not a member, a record erased.
    */
   @Transaction()
   @Returns('string')
   public async recordAccess(
     ctx: Context,
-    subjectType: string,
-    subjectId: string,
+    consignmentId: string,
     recordKind: string,
     purpose: string,
   ): Promise<string> {
-    return this.leaveAccessRecord(ctx, subjectType, subjectId, recordKind, purpose, undefined);
+    const caller = await resolveCaller(ctx);
+    const allowedPurpose = assertPurpose(purpose, caller);
+    const held = heldConsignmentRecord(await this.memberRecord(ctx, caller, consignmentId, recordKind));
+    await assertNotErased(ctx, held);
+    return result(await commitAccessRecord(ctx, caller, targetOf(held), allowedPurpose));
   }
 
   /**
-   * Leaves the access record for a selective disclosure of a consignment record: which holder (its
-   * submitter or customs) disclosed which fields (fieldsJson: the JSON pointers of the package's
-   * leaves), under which purpose. The holder names them; the access log then says what left its
-   * collection, not only that it was read.
+   * The private payload of one record with its salt seed and root, for the user whose read of it
+   * recordAccess committed (accessTxId) less than ACCESS_VALID_MINUTES ago. Evaluate only:
+   * submitted, the result would land in a block.
+   */
+  @Transaction(false)
+  @Returns('string')
+  public async getPrivateRecord(
+    ctx: Context,
+    consignmentId: string,
+    kind: string,
+    accessTxId: string,
+  ): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    const record = await this.memberRecord(ctx, caller, consignmentId, kind);
+    const held = heldConsignmentRecord(record);
+    await requireRecordedAccess(ctx, caller, boundRead(held, 'consignment:recordAccess'), accessTxId);
+    const envelope = await readCommittedEnvelope(ctx, held);
+    return result({ ...record, payload: envelope.payload, saltSeed: envelope.saltSeed });
+  }
+
+  /**
+   * Puts a selective disclosure of a record on the consignment's access log: which holder (its
+   * submitter or customs) disclosed which fields, under which purpose. pathsJson: JSON pointers of
+   * the fields, or of objects or arrays whose every field goes. getDisclosure then gives this user
+   * the package. The access record names each field (leaf) the package reveals, so the log says
+   * what left the collection, not only that it was read.
+   *
+   * The package is built here, from the leaves the collection holds, and only its field names are
+   * kept: a request the package would be refused for (a path the record does not have, an erased
+   * field) is refused before anything is recorded, and what is recorded is what getDisclosure will
+   * reveal. The public state could not tell: the record's fields are committed as a Merkle root
+   * alone. Reading the collection makes its members (the holder and customs) the endorsers.
    */
   @Transaction()
   @Returns('string')
@@ -440,83 +440,54 @@ export class ConsignmentContract extends Contract {
     consignmentId: string,
     recordKind: string,
     purpose: string,
-    fieldsJson: string,
-  ): Promise<string> {
-    const kind = this.parseRecordKind(recordKind);
-    const fields = parseJsonWith(DisclosedFields, 'fields', fieldsJson);
-    // They go into public state: names of the kind's fields, never free text.
-    const unknown = fields.find((field) => !isPayloadLeafPath(kind, field));
-    if (unknown !== undefined) throw new Error(`'${unknown}' is not a field of the ${kind} record`);
-    return this.leaveAccessRecord(ctx, 'consignment', consignmentId, kind, purpose, fields);
-  }
-
-  private async leaveAccessRecord(
-    ctx: Context,
-    subjectType: string,
-    subjectId: string,
-    recordKind: string,
-    purpose: string,
-    fields: readonly string[] | undefined,
+    pathsJson: string,
   ): Promise<string> {
     const caller = await resolveCaller(ctx);
-    const type = parseWith(SubjectType, 'subjectType', subjectType);
     const allowedPurpose = assertPurpose(purpose, caller);
-    let id: string;
-    let members: string[];
-    if (type === 'consignment') {
-      const consignment = await loadVisibleConsignment(ctx, caller, subjectId);
-      id = consignment.consignmentId;
-      const record = await this.requireRecord(ctx, id, this.parseRecordKind(recordKind));
-      members = collectionMembers(record.submittedBy, caller.network.customsMspId);
-      if (members.includes(caller.mspId)) {
-        // A holder records the read of data it has already read: an erasure committed since must
-        // stop the data from being handed out. Reading the mark puts it in this transaction's read
-        // set, so an erasure that commits meanwhile fails it (MVCC) and its retry lands here.
-        const mark = await readErasureMark(ctx, heldConsignmentRecord(record));
-        if (mark && (fields === undefined || fields.some((f) => mark.erasedPaths.includes(f)))) {
-          throw new Error(erasedMessage(mark));
-        }
-      }
-    } else {
-      id = parseWith(PartyId, 'subjectId', subjectId);
-      const kind = parseWith(PartyRecordKind, 'recordKind', recordKind);
-      const registrations = await listByPartialKey<PartyRegistration>(ctx, KeyType.party, [id]);
-      if (registrations.length === 0) throw new Error(`party ${id} is not registered`);
-      members =
-        kind === 'flag'
-          ? [caller.network.customsMspId]
-          : [...registrations.map((r) => r.registeredBy), caller.network.customsMspId];
+    const paths = parseJsonWith(DisclosurePaths, 'fields', pathsJson);
+    const held = heldConsignmentRecord(await this.memberRecord(ctx, caller, consignmentId, recordKind));
+    const { fields } = discloseLeaves((await readHeldLeaves(ctx, held)).leaves, paths);
+    const revealed = fields.map((field) => field.path);
+    return result(await commitAccessRecord(ctx, caller, targetOf(held), allowedPurpose, revealed));
+  }
+
+  /**
+   * The selective-disclosure package of the fields recordDisclosure recorded (accessTxId), for the
+   * user who recorded it, less than ACCESS_VALID_MINUTES ago: each field's value, salt and Merkle
+   * proof against the record's root, with the record's public summary. After an erasure the kept
+   * fields are still disclosed, their proofs running through the erased fields' hashes.
+   * Evaluate only.
+   */
+  @Transaction(false)
+  @Returns('string')
+  public async getDisclosure(
+    ctx: Context,
+    consignmentId: string,
+    kind: string,
+    accessTxId: string,
+  ): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    const record = await this.memberRecord(ctx, caller, consignmentId, kind);
+    const held = heldConsignmentRecord(record);
+    const read = boundRead(held, 'consignment:recordDisclosure', 'disclosure');
+    const { fields } = await requireRecordedAccess(ctx, caller, read, accessTxId);
+    const { leaves } = await readHeldLeaves(ctx, held);
+    return result({ ...record, disclosure: discloseLeaves(leaves, fields!) });
+  }
+
+  /** A record of a consignment the caller may see, if the caller is a member of its collection. */
+  private async memberRecord(
+    ctx: Context,
+    caller: Caller,
+    consignmentId: string,
+    kind: string,
+  ): Promise<SubmissionRecord> {
+    const consignment = await loadVisibleConsignment(ctx, caller, consignmentId);
+    const record = await this.requireRecord(ctx, consignment.consignmentId, this.parseRecordKind(kind));
+    if (!collectionMembers(record.submittedBy, caller.network.customsMspId).includes(caller.mspId)) {
+      throw new Error(`${caller.mspId} is not a member of collection ${record.collection}`);
     }
-    if (!canReadPrivateRecord(caller, members, allowedPurpose)) {
-      throw new Error(`${caller.mspId} cannot read the ${recordKind} record of ${type} ${id}`);
-    }
-    // Only a holder can build a package (an auditor records the audit of one it was handed).
-    if (fields !== undefined && !members.includes(caller.mspId)) {
-      throw new Error(
-        `${caller.mspId} holds no copy of the ${recordKind} record of ${type} ${id}: only its holders (${members.join(', ')}) disclose it`,
-      );
-    }
-    const access: AccessRecord = {
-      subjectType: type,
-      subjectId: id,
-      recordKind,
-      purpose: allowedPurpose,
-      mspId: caller.mspId,
-      userId: caller.userId,
-      at: txTime(ctx),
-      txId: ctx.stub.getTxID(),
-      ...(fields === undefined ? {} : { fields }),
-    };
-    await putJson(ctx, compositeKey(ctx, KeyType.access, [type, id, access.txId]), access);
-    emitEvent(ctx, 'PersonalDataAccessed', {
-      subjectType: type,
-      subjectId: id,
-      recordKind,
-      purpose: allowedPurpose,
-      mspId: caller.mspId,
-      ...(fields === undefined ? {} : { fields }),
-    });
-    return result(access);
+    return record;
   }
 
   /** Access records of a subject, oldest first: for those who can see the subject, customs and auditors. */

@@ -3,6 +3,7 @@ import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-a
 import { customsCollection, traderCollection } from '../domain/collections';
 import { collectionMembers } from '../domain/consignment';
 import { commitPayload } from '../domain/merkle';
+import { assertPurpose } from '../domain/purposes';
 import { assertAllowed, seesEveryOrganisation } from '../domain/roles';
 import { PartyId, PartyKind, parsePayload, parseWith, Reference, VerificationLevel } from '../domain/schemas';
 import {
@@ -20,8 +21,10 @@ import {
   transientBytes,
   transientPayload,
   txTime,
+  type Caller,
 } from './context';
-import { heldPartyRegistration, readCommittedEnvelope } from './private-records';
+import { boundRead, commitAccessRecord, requireRecordedAccess, type BoundRead } from './access-records';
+import { assertNotErased, heldPartyRegistration, readCommittedEnvelope } from './private-records';
 import type { ErasureRecord } from '../domain/erasure';
 import type { FlagRecord, PartyRegistration, PrivateEnvelope, TrustedTraderRecord } from './records';
 
@@ -175,13 +178,33 @@ export class PartyContract extends Contract {
     });
   }
 
-  /** Customs' note on a party, for customs only (evaluate). */
+  /**
+   * Puts customs' read of its note on a party on the party's access log, under a purpose customs
+   * has: getFlag then gives this user the note. Whether a person is watch-listed, and why, is
+   * customs' data about that person. Not tied to a registration: customs may note a party id no
+   * platform registered (a seller known from orders alone).
+   */
+  @Transaction()
+  @Returns('string')
+  public async recordFlagRead(ctx: Context, partyId: string, purpose: string): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    assertAllowed('flagParty', caller);
+    const allowedPurpose = assertPurpose(purpose, caller);
+    const id = parseWith(PartyId, 'partyId', partyId);
+    return result(await commitAccessRecord(ctx, caller, flagRead(id).target, allowedPurpose));
+  }
+
+  /**
+   * Customs' note on a party (null when there is none), for the customs user whose read of it
+   * recordFlagRead committed (accessTxId) less than ACCESS_VALID_MINUTES ago. Evaluate only.
+   */
   @Transaction(false)
   @Returns('string')
-  public async getFlag(ctx: Context, partyId: string): Promise<string> {
+  public async getFlag(ctx: Context, partyId: string, accessTxId: string): Promise<string> {
     const caller = await resolveCaller(ctx);
     assertAllowed('flagParty', caller);
     const id = parseWith(PartyId, 'partyId', partyId);
+    await requireRecordedAccess(ctx, caller, flagRead(id), accessTxId);
     const flag = await readPrivateJson<FlagRecord>(
       ctx,
       customsCollection(caller.network.customsMspId),
@@ -191,14 +214,55 @@ export class PartyContract extends Contract {
   }
 
   /**
-   * The registered identity data, for members of the registering platform's collection
-   * (that platform and customs). Evaluate only: a submitted result would land in the block.
-   * The gateway records the read with consignment:recordAccess('party', partyId, 'party', purpose).
+   * Puts a read of a platform's registration of a party on the party's access log, under a purpose
+   * the caller's role has: getPrivateRecord then hands this user the registration. For members of
+   * the registering platform's collection (that platform and customs); refused, and nothing
+   * recorded, wherever the read would be refused: no such registration, not a member, erased.
+   */
+  @Transaction()
+  @Returns('string')
+  public async recordRegistrationRead(
+    ctx: Context,
+    partyId: string,
+    platformMspId: string,
+    purpose: string,
+  ): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    const allowedPurpose = assertPurpose(purpose, caller);
+    const registration = await this.memberRegistration(ctx, caller, partyId, platformMspId);
+    await assertNotErased(ctx, heldPartyRegistration(registration));
+    return result(
+      await commitAccessRecord(ctx, caller, registrationRead(registration).target, allowedPurpose),
+    );
+  }
+
+  /**
+   * The registered identity data, for the user whose read of this registration
+   * recordRegistrationRead committed (accessTxId) less than ACCESS_VALID_MINUTES ago. Evaluate
+   * only: a submitted result would land in the block.
    */
   @Transaction(false)
   @Returns('string')
-  public async getPrivateRecord(ctx: Context, partyId: string, platformMspId: string): Promise<string> {
+  public async getPrivateRecord(
+    ctx: Context,
+    partyId: string,
+    platformMspId: string,
+    accessTxId: string,
+  ): Promise<string> {
     const caller = await resolveCaller(ctx);
+    const registration = await this.memberRegistration(ctx, caller, partyId, platformMspId);
+    await requireRecordedAccess(ctx, caller, registrationRead(registration), accessTxId);
+    const envelope = await readCommittedEnvelope(ctx, heldPartyRegistration(registration));
+    return result({ ...registration, payload: envelope.payload, saltSeed: envelope.saltSeed });
+  }
+
+  /** A platform's registration of a party, if the caller is a member of its collection. */
+  private async memberRegistration(
+    ctx: Context,
+    caller: Caller,
+    partyId: string,
+    platformMspId: string,
+  ): Promise<PartyRegistration> {
     const id = parseWith(PartyId, 'partyId', partyId);
     const registration = await readJson<PartyRegistration>(
       ctx,
@@ -208,8 +272,7 @@ export class PartyContract extends Contract {
     if (!collectionMembers(registration.registeredBy, caller.network.customsMspId).includes(caller.mspId)) {
       throw new Error(`${caller.mspId} is not a member of collection ${registration.collection}`);
     }
-    const envelope = await readCommittedEnvelope(ctx, heldPartyRegistration(registration));
-    return result({ ...registration, payload: envelope.payload, saltSeed: envelope.saltSeed });
+    return registration;
   }
 
   private async requireRegistrations(ctx: Context, partyId: string): Promise<PartyRegistration[]> {
@@ -217,4 +280,22 @@ export class PartyContract extends Contract {
     if (registrations.length === 0) throw new Error(`party ${partyId} is not registered`);
     return registrations;
   }
+}
+
+/**
+ * A read of a registration. A party has one per registering platform, each rewritten by a
+ * re-registration: the access record names the version read by the transaction that wrote it.
+ */
+function registrationRead(registration: PartyRegistration): BoundRead {
+  const read = boundRead(heldPartyRegistration(registration), 'party:recordRegistrationRead');
+  return { ...read, target: { ...read.target, recordTxId: registration.txId } };
+}
+
+function flagRead(partyId: string): BoundRead {
+  return {
+    target: { subjectType: 'party', subjectId: partyId, recordKind: 'flag' },
+    form: 'read',
+    what: `customs' note on party ${partyId}`,
+    recordedBy: 'party:recordFlagRead',
+  };
 }

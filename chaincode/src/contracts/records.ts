@@ -127,7 +127,10 @@ export interface AccessRecord {
   readonly subjectType: SubjectType;
   readonly subjectId: string;
   readonly recordKind: string;
-  /** For a kind a consignment holds several of (referral answers): the transaction that wrote the one read. */
+  /**
+   * For a kind a subject holds several of (a consignment's referral answers, a party's registrations,
+   * one per platform): the transaction that wrote the one read.
+   */
   readonly recordTxId?: string;
   readonly purpose: string;
   readonly mspId: string;

@@ -326,16 +326,3 @@ export function uniquenessClaims(
 export function collectionMembers(submittedBy: string, customsMspId: string): string[] {
   return [submittedBy, customsMspId];
 }
-
-/**
- * Whether the caller can read a private record: a member of its collection, or an auditor
- * under purpose 'audit', who receives selected fields by disclosure rather than reading the
- * collection (see purposes.ts).
- */
-export function canReadPrivateRecord(
-  caller: { readonly mspId: string; readonly role: OrgRole },
-  members: readonly string[],
-  purpose: string,
-): boolean {
-  return members.includes(caller.mspId) || (caller.role === 'auditor' && purpose === 'audit');
-}

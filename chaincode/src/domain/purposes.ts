@@ -6,10 +6,10 @@ import type { OrgRole } from './collections';
  *
  * Audit: auditors are members of no personal-data collection; they work from roots, proofs
  * and the access log. When the audit of a specific access needs the data itself, the holder
- * (the submitting trader or customs) reads it under purpose 'audit' and hands the auditor a
- * selective-disclosure package of just the fields in question (its access record names them),
- * which the auditor verifies against the on-chain root and records under 'audit' too. Both sides
- * of that exchange are therefore on the access log.
+ * (the submitting trader or customs) discloses just the fields in question under purpose 'audit'
+ * (its access record names them) and hands the auditor the package, which the auditor verifies
+ * against the on-chain root. An access record stands for data handed out, so the auditor, who
+ * reads no collection, records none; its verification is in the gateway's audit log.
  */
 export const purposes = {
   risk_assessment: ['customs'],

@@ -235,40 +235,6 @@ export const payloadSchemas = {
 export type PayloadKind = keyof typeof payloadSchemas;
 export type PayloadOf<K extends PayloadKind> = z.infer<(typeof payloadSchemas)[K]>;
 
-const ARRAY_INDEX = /^(0|[1-9]\d{0,3})$/;
-
-/**
- * Whether a JSON pointer names a value a payload of this kind can hold: each token a property of
- * the strict object at that depth, or an index into the array there, down to a value that is
- * neither. Such a path names a field and carries nothing of its content: no payload has an object
- * keyed by data.
- */
-export function isPayloadLeafPath(kind: PayloadKind, pointer: string): boolean {
-  if (!pointer.startsWith('/')) return false;
-  let schema: z.ZodType = payloadSchemas[kind];
-  for (const token of pointer.slice(1).split('/')) {
-    schema = unwrapOptional(schema);
-    if (schema instanceof z.ZodObject) {
-      const shape = schema.shape as Record<string, z.ZodType>;
-      if (!Object.hasOwn(shape, token)) return false;
-      schema = shape[token]!;
-    } else if (schema instanceof z.ZodArray) {
-      if (!ARRAY_INDEX.test(token)) return false;
-      schema = schema.element as z.ZodType;
-    } else {
-      return false;
-    }
-  }
-  schema = unwrapOptional(schema);
-  return !(schema instanceof z.ZodObject || schema instanceof z.ZodArray);
-}
-
-function unwrapOptional(schema: z.ZodType): z.ZodType {
-  let inner = schema;
-  while (inner instanceof z.ZodOptional) inner = inner.unwrap() as z.ZodType;
-  return inner;
-}
-
 /** The four records submitted against a consignment. */
 export const recordKinds = ['order', 'payment', 'logistics', 'declaration'] as const;
 export type RecordKind = (typeof recordKinds)[number];
@@ -356,21 +322,24 @@ export const VerificationLevel = z.enum(['none', 'basic', 'verified']);
 export type VerificationLevel = z.infer<typeof VerificationLevel>;
 export const SubjectType = z.enum(['consignment', 'party']);
 export type SubjectType = z.infer<typeof SubjectType>;
-export const PartyRecordKind = z.enum(['party', 'flag']);
 export const PurposeName = z.enum(purposeNames as [string, ...string[]]);
-/**
- * The fields a selective disclosure revealed: the JSON pointers of its leaves (an order of 999
- * lines has about 9,000). Each must also be a field of the record's kind (isPayloadLeafPath).
- */
-export const DisclosedFields = z
+/** What a disclosure request may name: a field, or an object or array whose every field goes. */
+export const DISCLOSURE_PATH = {
+  pattern: /^(\/[^/]*)+$/,
+  maxLength: 256,
+  /** Paths in one request. */
+  maxCount: 100,
+} as const;
+/** The JSON pointers a selective disclosure is asked for. */
+export const DisclosurePaths = z
   .array(
     z
       .string()
-      .max(256)
-      .regex(/^(\/[^/]*)+$/, 'must be a JSON pointer such as /buyer/id'),
+      .max(DISCLOSURE_PATH.maxLength)
+      .regex(DISCLOSURE_PATH.pattern, 'must be a JSON pointer such as /buyer/id'),
   )
   .min(1)
-  .max(10_000);
+  .max(DISCLOSURE_PATH.maxCount);
 export const SaltSeed = z.string().regex(/^(?:[0-9a-fA-F]{2}){16,256}$/, 'must be 16-256 bytes of hex');
 /** A short free-text public reference, such as an AEO certificate number. */
 export const Reference = z

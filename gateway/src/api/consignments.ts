@@ -160,7 +160,7 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
       path: '/v1/consignments/{id}/details',
       summary: 'Personal data of one record, for a stated purpose',
       description:
-        'Leaves an access record on the ledger (who, which record, purpose, when) before the data is read; if that record cannot be written the read is refused. Fields the purpose does not need are removed.',
+        'Leaves an access record on the ledger (who, which record, purpose, when) before the data is read, and the chaincode hands the record only to the user that access record names; if it cannot be written the read is refused, and a read that would be refused (not a member of the record’s collection, erased: 410) records nothing. Fields the purpose does not need are removed.',
       tags: TAGS,
       roles: 'any',
       userRoles: PERSONAL_DATA_USER_ROLES,

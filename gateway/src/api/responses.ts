@@ -381,7 +381,10 @@ export const AccessLogSchema = z
           subjectType: z.enum(['consignment', 'party']),
           subjectId: z.string(),
           recordKind: z.enum([...recordKinds, 'referral_answer', 'party', 'flag']),
-          recordTxId: TxId.optional().openapi({ description: 'For a referral answer: the one read' }),
+          recordTxId: TxId.optional().openapi({
+            description:
+              'For a referral answer, or a party’s registration (one per platform): the transaction that wrote the one read',
+          }),
           purpose: z.enum(purposeNames as [string, ...string[]]),
           mspId: MspId,
           userId: z.string().openapi({ description: 'The reading user (x509::subject::issuer)' }),

@@ -1,5 +1,6 @@
 import {
   CONSIGNMENT_ID_PATTERN,
+  DISCLOSURE_PATH,
   HISTORY_CURSOR_MAX_LENGTH,
   HISTORY_PAGE_LIMIT,
   MAX_RECORD_VERSIONS,
@@ -131,9 +132,16 @@ export function NumberParam(options: {
 export const DisclosureRequest = z.strictObject({
   record: z.enum(recordKinds),
   fields: z
-    .array(z.string().regex(/^(\/[^/]*)+$/, 'must be a JSON pointer such as /lines/0/hsCode'))
+    .array(
+      z
+        .string()
+        .max(DISCLOSURE_PATH.maxLength)
+        .regex(DISCLOSURE_PATH.pattern, 'must be a JSON pointer such as /lines/0/hsCode'),
+    )
     .min(1)
-    .max(100)
-    .openapi({ description: 'JSON pointers of the fields to disclose' }),
+    .max(DISCLOSURE_PATH.maxCount)
+    .openapi({
+      description: 'JSON pointers of the fields to disclose, or of objects or arrays whose every field goes',
+    }),
   purpose: z.enum(purposeNames as [string, ...string[]]),
 });

@@ -6,15 +6,12 @@ import type {
   RecordKind,
 } from '@customs-ledger/chaincode';
 import {
-  discloseLeaves,
   HISTORY_PAGE_LIMIT,
   verifyDisclosure,
   purposeAllowed,
   purposesForRole,
   type DisclosurePackage,
   type DisclosureVerdict as MerkleVerdict,
-  type ErasureRecord,
-  type HeldLeaf,
   type HistoryPageInput,
   type ProvenanceEntry,
   type Purpose,
@@ -125,9 +122,11 @@ export class ConsignmentService {
   /**
    * A selective-disclosure package for chosen fields of a record: values, salts and Merkle proofs
    * that anyone can verify against the ledger's commitment without seeing the other fields. Building
-   * it is a purpose-bound access, recorded with the fields it reveals. After an erasure the kept
-   * fields can still be disclosed (their proofs run through the erased fields' hashes); an erased
-   * field cannot (400, naming it).
+   * it is a purpose-bound access: the disclosure, with each field it reveals, is committed on the
+   * ledger first (consignment:recordDisclosure, which refuses what the package would be refused
+   * for), and the chaincode builds the package only for the user that record names. After an
+   * erasure the kept fields can still be disclosed (their proofs run through the erased fields'
+   * hashes); an erased field cannot (400, naming it).
    */
   async disclose(
     principal: Principal,
@@ -145,25 +144,17 @@ export class ConsignmentService {
     accessTxId: string;
   }> {
     assertPurpose(principal, purpose);
-    const record = await this.ledger.evaluate<{
-      leaves: HeldLeaf[];
-      txId: string;
-      version: number;
-      erasure?: ErasureRecord;
-    }>(principal, 'consignment:getRecordLeaves', [id, kind]);
-    let disclosure: DisclosurePackage;
-    try {
-      disclosure = discloseLeaves(record.leaves, paths);
-    } catch (error) {
-      throw new HttpProblem(400, (error as Error).message);
-    }
-    const access = await this.recordAccess(
-      principal,
+    const { txId: accessTxId } = await this.ledger.submit(principal, 'consignment:recordDisclosure', [
       id,
       kind,
       purpose,
-      disclosure.fields.map((field) => field.path),
-    );
+      JSON.stringify(paths),
+    ]);
+    const record = await this.ledger.evaluate<{
+      txId: string;
+      version: number;
+      disclosure: DisclosurePackage;
+    }>(principal, 'consignment:getDisclosure', [id, kind, accessTxId]);
     const block = (await this.ledger.blocksOf(principal, [record.txId])).get(record.txId);
     return {
       consignmentId: id,
@@ -171,35 +162,16 @@ export class ConsignmentService {
       version: record.version,
       txId: record.txId,
       block: block === undefined ? null : Number(block),
-      disclosure,
-      accessTxId: access,
+      disclosure: record.disclosure,
+      accessTxId,
     };
   }
 
-  /** Commits the access record of a read, or of a disclosure with the fields it reveals. */
-  private async recordAccess(
-    principal: Principal,
-    id: string,
-    kind: RecordKind,
-    purpose: Purpose,
-    disclosedFields?: readonly string[],
-  ): Promise<string> {
-    const { txId } =
-      disclosedFields === undefined
-        ? await this.ledger.submit(principal, 'consignment:recordAccess', ['consignment', id, kind, purpose])
-        : await this.ledger.submit(principal, 'consignment:recordDisclosure', [
-            id,
-            kind,
-            purpose,
-            JSON.stringify(disclosedFields),
-          ]);
-    return txId;
-  }
-
   /**
-   * A purpose-bound read of personal data: the access record is committed on the ledger before
-   * the data is returned, so no read goes unrecorded; if it cannot be written, nothing is returned.
-   * The record is read first so that a refused read (not a member, erased: 410) records nothing.
+   * A purpose-bound read of personal data: the access record is committed on the ledger first
+   * (consignment:recordAccess, which refuses what the read would refuse: not a member, erased: 410,
+   * so a refused read records nothing), and the chaincode hands the record only to the user that
+   * record names. If the record cannot be written, nothing is returned.
    */
   async details(
     principal: Principal,
@@ -208,12 +180,16 @@ export class ConsignmentService {
     purpose: Purpose,
   ): Promise<{ record: unknown; payload: unknown; accessTxId: string }> {
     assertPurpose(principal, purpose);
+    const { txId: accessTxId } = await this.ledger.submit(principal, 'consignment:recordAccess', [
+      id,
+      kind,
+      purpose,
+    ]);
     const record = await this.ledger.evaluate<{ payload: unknown; saltSeed?: unknown }>(
       principal,
       'consignment:getPrivateRecord',
-      [id, kind],
+      [id, kind, accessTxId],
     );
-    const accessTxId = await this.recordAccess(principal, id, kind, purpose);
     const { payload, saltSeed: _seed, ...summary } = record;
     return { record: summary, payload: filterPersonalData(kind, purpose, payload), accessTxId };
   }
