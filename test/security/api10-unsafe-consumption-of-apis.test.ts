@@ -98,7 +98,18 @@ describe('ledger data on the way out', () => {
 });
 
 describe('personal data whose stored copy no longer matches its commitment', () => {
+  let answerTxId: string;
+
   beforeAll(async () => {
+    const refer = await t
+      .as('customs-officer')
+      .post('/v1/consignments/UC-1/decision', { decision: 'refer', reasonCodes: ['REQUEST_INFORMATION'] });
+    expect(refer.status, refer.text).toBe(201);
+    const answer = await t
+      .as('platforma-operator')
+      .post<{ txId: string }>('/v1/consignments/UC-1/referral-answer', { message: `As ordered: ${HOSTILE}` });
+    expect(answer.status, answer.text).toBe(201);
+    answerTxId = answer.body.txId;
     await t.close();
     // What an insider, or a damaged disk, could do: the order's private copies change, and neither
     // the block nor the public commitment does.
@@ -129,6 +140,17 @@ describe('personal data whose stored copy no longer matches its commitment', () 
       paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
     };
     expect(Object.keys(openapi.paths['/v1/consignments/{id}/details']!.get!.responses)).toContain('500');
+  });
+
+  it('so does a referral answer’s read', async () => {
+    const res = await t
+      .as('customs-officer')
+      .get(`/v1/consignments/UC-1/referral-answers/${answerTxId}?purpose=risk_assessment`);
+    expect(res.status, res.text).toBe(500);
+    expect(res.body).toMatchObject({
+      detail: `private data of the referral answer of consignment UC-1 by PlatformAMSP (transaction ${answerTxId}) does not match its committed root`,
+    });
+    expect(res.text).not.toContain('alert(');
   });
 
   it('so does a disclosure of its fields', async () => {

@@ -34,7 +34,6 @@ import {
   type RecordVersions,
   type SplitEntry,
 } from '../domain/customs';
-import { erasedMessage } from '../domain/erasure';
 import { commitPayload } from '../domain/merkle';
 import { assertPurpose } from '../domain/purposes';
 import { RuleSet, SELLER_HISTORY_CAP } from '../domain/risk';
@@ -58,7 +57,6 @@ import {
   targetOf,
 } from './access-records';
 import { loadConsignment, loadVisibleConsignment } from './consignment-state';
-import { assertNotErased, heldReferralAnswer, readErasureMark } from './private-records';
 import {
   KeyType,
   compositeKey,
@@ -87,7 +85,14 @@ import type {
   TrustedTraderRecord,
   UniquenessRecord,
 } from './records';
-import { heldConsignmentRecord, readEnvelope } from './private-records';
+import {
+  assertNotErased,
+  heldConsignmentRecord,
+  heldReferralAnswer,
+  readCommittedEnvelope,
+  readEnvelope,
+  readErasureMark,
+} from './private-records';
 
 /*
  * Customs' side of a consignment: three-way matching, risk and revenue assessment, the rule sets and
@@ -640,21 +645,15 @@ export class CustomsContract extends Contract {
   ): Promise<string> {
     const caller = await this.customsCaller(ctx, 'readAssessment');
     const answer = await this.referralAnswer(ctx, caller, consignmentId, answerTxId);
-    const id = answer.consignmentId;
-    const read = boundRead(heldReferralAnswer(answer), 'customs:recordReferralAnswerRead');
-    const access = await requireRecordedAccess(ctx, caller, read, accessTxId);
-    const envelope = await readPrivateJson<PrivateEnvelope<ReferralAnswer>>(
+    const held = heldReferralAnswer(answer);
+    const access = await requireRecordedAccess(
       ctx,
-      answer.collection,
-      privateKey.referralAnswer(id, answer.txId),
+      caller,
+      boundRead(held, 'customs:recordReferralAnswerRead'),
+      accessTxId,
     );
-    if (!envelope) {
-      const mark = await readErasureMark(ctx, heldReferralAnswer(answer));
-      if (mark) throw new Error(erasedMessage(mark));
-      throw new Error(
-        `referral answer ${answer.txId} of consignment ${id} is not available on this peer yet`,
-      );
-    }
+    // Checked against its committed root, as every record is: the trader's words as they were sent.
+    const envelope = await readCommittedEnvelope<ReferralAnswer>(ctx, held);
     return result({
       ...answer,
       answer: envelope.payload,
