@@ -67,8 +67,8 @@ export class BlockValidator {
     previousHash: string,
     transactions: readonly OrderedTransaction[],
   ): Promise<ValidatedBlock> {
-    const overlay = new BlockOverlay(this.store);
-    const ops: StoreOp[] = [];
+    const writer = new BlockWriter(this.store, number);
+    const { overlay, ops } = writer;
     const codes: number[] = [];
     const seen = new Set<string>();
     const purgedKeys: string[] = [];
@@ -89,17 +89,9 @@ export class BlockValidator {
         else if (await this.hasPhantomRead(envelope.rwset, overlay))
           code = TxValidationCode.PHANTOM_READ_CONFLICT;
       }
-      if (code !== TxValidationCode.DUPLICATE_TXID) {
-        seen.add(envelope.txId);
-        ops.push({
-          type: 'put',
-          sublevel: this.store.transactions,
-          key: envelope.txId,
-          value: Buffer.from(JSON.stringify({ block: number, tx: txNum, code })),
-        });
-      }
+      if (code !== TxValidationCode.DUPLICATE_TXID) seen.add(envelope.txId);
+      writer.add(txNum, envelope, tx.privateWrites, code);
       if (code === TxValidationCode.VALID) {
-        this.apply(tx, { blockNum: number, txNum }, overlay, ops);
         for (const w of tx.privateWrites) if (w.isPurge) purgedKeys.push(collectionKey(w.collection, w.key));
       }
       codes.push(code);
@@ -214,10 +206,51 @@ export class BlockValidator {
     }
     return false;
   }
+}
 
-  private apply(tx: OrderedTransaction, version: Version, overlay: BlockOverlay, ops: StoreOp[]): void {
-    const { envelope } = tx;
-    const store = this.store;
+/**
+ * What committing one block writes, transaction by transaction, as a committing peer does: each
+ * transaction's index entry (but a duplicate's: the index keeps its first copy's), and each valid
+ * one's state, key-level policies, history, private data hashes and private data, each seeing the
+ * valid writes before it in the block. The validator builds a block's batch with it, and the
+ * auditor replays stored blocks through it, so that both apply a write set the same way.
+ */
+export class BlockWriter {
+  readonly overlay: BlockOverlay;
+  readonly ops: StoreOp[] = [];
+
+  constructor(
+    private readonly store: LedgerStore,
+    private readonly blockNum: number,
+  ) {
+    this.overlay = new BlockOverlay(store);
+  }
+
+  /** Transaction txNum of the block, with the validation code the committer gave it. */
+  add(
+    txNum: number,
+    envelope: TransactionEnvelope,
+    privateWrites: readonly PrivateWrite[],
+    code: number,
+  ): void {
+    if (code !== TxValidationCode.DUPLICATE_TXID) {
+      this.ops.push({
+        type: 'put',
+        sublevel: this.store.transactions,
+        key: envelope.txId,
+        value: Buffer.from(JSON.stringify({ block: this.blockNum, tx: txNum, code })),
+      });
+    }
+    if (code === TxValidationCode.VALID)
+      this.apply(envelope, privateWrites, { blockNum: this.blockNum, txNum });
+  }
+
+  private apply(
+    envelope: TransactionEnvelope,
+    privateWrites: readonly PrivateWrite[],
+    version: Version,
+  ): void {
+    const { store, overlay, ops } = this;
     const ms = Date.parse(envelope.timestamp);
     const timestamp = { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 };
     const writes = new Map(
@@ -234,7 +267,6 @@ export class BlockValidator {
       ),
       (key, value) => overlay.setState(key, version, value),
       version,
-      ops,
     );
     for (const [key, value] of writes) {
       ops.push({
@@ -266,10 +298,9 @@ export class BlockValidator {
         new Map(c.metadataWrites.map((w) => [key(w.keyHash), Buffer.from(w.validationParameter, 'base64')])),
         (k, value) => overlay.setHash(k, value),
         version,
-        ops,
       );
     }
-    for (const write of tx.privateWrites) {
+    for (const write of privateWrites) {
       const key = collectionKey(write.collection, write.key);
       if (write.value === undefined) ops.push({ type: 'del', sublevel: store.privateData, key });
       else
@@ -295,8 +326,8 @@ export class BlockValidator {
     parameters: ReadonlyMap<string, Uint8Array>,
     setOverlay: (key: string, value: Uint8Array | undefined) => void,
     version: Version,
-    ops: StoreOp[],
   ): void {
+    const { ops } = this;
     for (const key of new Set([...writes.keys(), ...parameters.keys()])) {
       const written = writes.has(key);
       const value = written ? writes.get(key) : space.latest(key);
