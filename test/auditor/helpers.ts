@@ -1,7 +1,10 @@
-import { dirname, resolve } from 'node:path';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { runCli } from '../../auditor/src/cli.js';
+import { LedgerStore } from '../../gateway/src/ledger/embedded/store.js';
 import type { TestGateway } from '../support/gateway.js';
 import { orderPayload } from '../support/payloads.js';
 
@@ -92,4 +95,30 @@ export async function waitForAnchor(t: TestGateway, treeSize: number, timeoutMs 
     controller.abort();
   }
   throw new Error(`no tree head of ${treeSize} entries was anchored within ${timeoutMs} ms`);
+}
+
+/** Copies of a stopped gateway's data directory, for changes that are not undone. */
+export class DataDirCopies {
+  private readonly made: string[] = [];
+
+  async of(dataDir: string): Promise<string> {
+    const copy = await mkdtemp(join(tmpdir(), 'audit-copy-'));
+    this.made.push(copy);
+    await cp(dataDir, copy, { recursive: true });
+    return copy;
+  }
+
+  async removeAll(): Promise<void> {
+    await Promise.all(this.made.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  }
+}
+
+/** Runs a change on the ledger store of a stopped gateway's data directory (or a copy's), through the project's own store class. */
+export async function withLedgerStore<T>(use: (store: LedgerStore) => Promise<T>, dir: string): Promise<T> {
+  const store = await LedgerStore.openExisting(join(dir, 'ledger'));
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
 }

@@ -4,8 +4,6 @@
  * attacker with write access to the stores changed.
  */
 import { randomBytes } from 'node:crypto';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditTreeHeadMessage } from '@customs-ledger/chaincode';
@@ -17,9 +15,16 @@ import {
   type TransactionEnvelope,
 } from '../../gateway/src/ledger/embedded/block.js';
 import { MspStore, newClientIdentity } from '../../gateway/src/ledger/embedded/msp.js';
-import { blockKey, LedgerStore } from '../../gateway/src/ledger/embedded/store.js';
+import { blockKey } from '../../gateway/src/ledger/embedded/store.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { audit, consignmentReadByCustoms, waitForAnchor, type Consignment } from './helpers.js';
+import {
+  audit,
+  consignmentReadByCustoms,
+  DataDirCopies,
+  waitForAnchor,
+  withLedgerStore,
+  type Consignment,
+} from './helpers.js';
 import {
   gatewayStorePath,
   openGatewayStore,
@@ -44,30 +49,14 @@ beforeAll(async () => {
   await waitForAnchor(t, anchoredSize);
 });
 
-/** Copies of the stopped gateway's data directory, for changes that are not undone. */
-const copies: string[] = [];
+const copies = new DataDirCopies();
 
 afterAll(async () => {
   await t?.close();
-  await Promise.all(copies.map((dir) => rm(dir, { recursive: true, force: true })));
+  await copies.removeAll();
 });
 
-async function copyOfDataDir(): Promise<string> {
-  const copy = await mkdtemp(join(tmpdir(), 'audit-copy-'));
-  copies.push(copy);
-  await cp(dataDir, copy, { recursive: true });
-  return copy;
-}
-
-/** Runs a change on one of the stopped gateway's stores (or a copy's) and undoes it afterwards. */
-async function withLedgerStore<T>(use: (store: LedgerStore) => Promise<T>, dir = dataDir): Promise<T> {
-  const store = await LedgerStore.openExisting(join(dir, 'ledger'));
-  try {
-    return await use(store);
-  } finally {
-    await store.close();
-  }
-}
+const copyOfDataDir = (): Promise<string> => copies.of(dataDir);
 
 async function withAuditStore<T>(use: (db: GatewayStore) => Promise<T>): Promise<T> {
   const db = await openGatewayStore(gatewayStorePath(dataDir));
@@ -147,7 +136,7 @@ describe('on the stopped gateway’s data directory', () => {
       changed[at] = changed[at] === 0x61 ? 0x62 : 0x61;
       await store.blocks.put(blockKey(index.block), changed);
       return { block: index.block, original: bytes };
-    });
+    }, dataDir);
 
     const run = await audit(['verify-chain', '--data-dir', dataDir]);
     expect(run.code).toBe(1);
@@ -155,7 +144,7 @@ describe('on the stopped gateway’s data directory', () => {
     const json = (await audit(['verify-chain', '--data-dir', dataDir, '--json'])).json<ChainJson>();
     expect(json).toMatchObject({ ok: false, problem: { blockNumber: block } });
 
-    await withLedgerStore((store) => store.blocks.put(blockKey(block), original));
+    await withLedgerStore((store) => store.blocks.put(blockKey(block), original), dataDir);
     expect((await audit(['verify-chain', '--data-dir', dataDir])).code).toBe(0);
   });
 
@@ -165,8 +154,11 @@ describe('on the stopped gateway’s data directory', () => {
         Buffer.from((await store.transactions.get(consignment.readTxId))!).toString(),
       ) as { block: number };
       return index.block;
-    });
-    const original = await withLedgerStore(async (store) => (await store.blocks.get(blockKey(block)))!);
+    }, dataDir);
+    const original = await withLedgerStore(
+      async (store) => (await store.blocks.get(blockKey(block)))!,
+      dataDir,
+    );
     // Byte offsets, searched in the bytes themselves.
     const text = Buffer.from(original);
     const offsets = [
@@ -178,19 +170,19 @@ describe('on the stopped gateway’s data directory', () => {
     for (const offset of offsets) {
       const changed = Buffer.from(original);
       changed[offset] = changed[offset]! ^ 0x01;
-      await withLedgerStore((store) => store.blocks.put(blockKey(block), changed));
+      await withLedgerStore((store) => store.blocks.put(blockKey(block), changed), dataDir);
       const run = await audit(['verify-chain', '--data-dir', dataDir, '--json']);
       const where = `byte ${offset} ('${String.fromCharCode(original[offset]!)}'): ${run.stdout}`;
       expect(run.code, where).toBe(1);
       expect(run.json<ChainJson>().problem?.blockNumber, where).toBe(block);
     }
-    await withLedgerStore((store) => store.blocks.put(blockKey(block), original));
+    await withLedgerStore((store) => store.blocks.put(blockKey(block), original), dataDir);
 
     // The validation code is outside the hashed data: the transaction index is what refutes it.
     const codeAt = text.indexOf('"validationCodes":[') + '"validationCodes":['.length;
     const changed = Buffer.from(original);
     changed[codeAt] = '1'.charCodeAt(0);
-    await withLedgerStore((store) => store.blocks.put(blockKey(block), changed));
+    await withLedgerStore((store) => store.blocks.put(blockKey(block), changed), dataDir);
     const run = await audit(['verify-chain', '--data-dir', dataDir]);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(
@@ -198,7 +190,7 @@ describe('on the stopped gateway’s data directory', () => {
         `block ${block}, transaction 0 .*metadata marks it NIL_ENVELOPE, the transaction index VALID`,
       ),
     );
-    await withLedgerStore((store) => store.blocks.put(blockKey(block), original));
+    await withLedgerStore((store) => store.blocks.put(blockKey(block), original), dataDir);
     expect((await audit(['verify-chain', '--data-dir', dataDir])).code).toBe(0);
   });
 
