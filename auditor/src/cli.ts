@@ -10,6 +10,7 @@ import {
 } from './io.js';
 import { registerVerifyChain } from './commands/verify-chain.js';
 import { registerVerifyAuditLog } from './commands/verify-audit-log.js';
+import { registerVerifyState } from './commands/verify-state.js';
 import { registerTrace } from './commands/trace.js';
 import { registerVerifyDisclosure } from './commands/verify-disclosure.js';
 import { registerReads } from './commands/reads.js';
@@ -51,7 +52,7 @@ export async function runCli(argv: readonly string[], io: Io = processIo()): Pro
   };
   const program = new Command(PROGRAM)
     .description(
-      'Auditor tools for the customs ledger: verify the embedded block chain and the gateway audit log offline, ' +
+      'Auditor tools for the customs ledger: verify the embedded block chain, the stores against the blocks and the gateway audit log offline, ' +
         'trace consignments, verify disclosures and list personal-data reads through a gateway.',
     )
     .version('0.1.0')
@@ -71,6 +72,7 @@ export async function runCli(argv: readonly string[], io: Io = processIo()): Pro
     );
   registerVerifyChain(program, context);
   registerVerifyAuditLog(program, context);
+  registerVerifyState(program, context);
   registerTrace(program, context);
   registerVerifyDisclosure(program, context);
   registerReads(program, context);

@@ -46,7 +46,7 @@ export function placeOf(problem: ChainProblem): string {
 const CODE_NAMES = new Map<number, string>(
   Object.entries(TxValidationCode).map(([name, code]) => [code, name]),
 );
-const codeName = (code: unknown): string =>
+export const codeName = (code: unknown): string =>
   typeof code === 'number' ? (CODE_NAMES.get(code) ?? String(code)) : JSON.stringify(code);
 
 interface IndexEntry {

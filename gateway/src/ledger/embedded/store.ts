@@ -86,6 +86,7 @@ export class LedgerStore {
   private constructor(
     readonly db: Level<string, Uint8Array>,
     private readonly cacheBytes: number,
+    private readonly durable: boolean,
   ) {
     const sub = (name: string): Sub => {
       const created = db.sublevel<string, Uint8Array>(name, { keyEncoding: 'utf8', valueEncoding: 'view' });
@@ -130,11 +131,18 @@ export class LedgerStore {
     });
   }
 
-  /** `cacheBytes`: what the read caches may hold in all, roughly (keys, values and bookkeeping). */
-  static async open(location: string, { cacheBytes = 64 * 1024 * 1024 } = {}): Promise<LedgerStore> {
+  /**
+   * `cacheBytes`: what the read caches may hold in all, roughly (keys, values and bookkeeping).
+   * `durable: false` for a scratch store that is thrown away if the process dies (the auditor's
+   * replay of a ledger): syncing each batch to the disk would only slow it down.
+   */
+  static async open(
+    location: string,
+    { cacheBytes = 64 * 1024 * 1024, durable = true } = {},
+  ): Promise<LedgerStore> {
     const db = new Level<string, Uint8Array>(location, LEVEL_OPTIONS);
     await db.open();
-    const store = new LedgerStore(db, cacheBytes);
+    const store = new LedgerStore(db, cacheBytes, durable);
     // A crash between a purge's commit and its compaction left the purged values in the files.
     await store.compactPurged();
     return store;
@@ -148,7 +156,7 @@ export class LedgerStore {
   static async openExisting(location: string): Promise<LedgerStore> {
     const db = new Level<string, Uint8Array>(location, { ...LEVEL_OPTIONS, createIfMissing: false });
     await db.open();
-    return new LedgerStore(db, 1);
+    return new LedgerStore(db, 1, true);
   }
 
   async close(): Promise<void> {
@@ -238,7 +246,7 @@ export class LedgerStore {
     }
     // sync: an acknowledged block must survive a crash of the machine, not only of the process.
     try {
-      await batch.write({ sync: true });
+      await batch.write({ sync: this.durable });
     } catch (error) {
       if (isWriteFailure(error)) this.writeFailed = true;
       throw error;
@@ -369,7 +377,7 @@ function owned(bytes: Uint8Array): Uint8Array {
 }
 
 /** An iterator's entries to its end, page by page (FIRST_PAGE, then PAGE); closes it. */
-async function* pages<T>(iterator: {
+export async function* pages<T>(iterator: {
   nextv(size: number): Promise<T[]>;
   close(): Promise<void>;
 }): AsyncGenerator<T[]> {

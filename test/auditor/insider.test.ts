@@ -1,0 +1,225 @@
+/**
+ * What an insider with write access to a stopped gateway's data directory could change without
+ * touching a block, and the offline check that names it: verify-state replays the blocks and
+ * compares world state, the history and transaction indexes and private data with them. A real
+ * gateway writes a real data directory; each change is made on a copy through the project's own
+ * store classes.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compositeKey } from '../../auditor/src/checks/provenance.js';
+import { sha256Hex } from '../../gateway/src/ledger/embedded/simulator.js';
+import { blockKey, collectionKey, historyKey } from '../../gateway/src/ledger/embedded/store.js';
+import { decodeVersioned, encodeVersioned } from '../../gateway/src/ledger/embedded/version.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import {
+  audit,
+  consignmentReadByCustoms,
+  DataDirCopies,
+  PLATFORM,
+  withLedgerStore,
+  type Consignment,
+} from './helpers.js';
+
+/** Platform A's collection with customs, where its orders and registrations are kept. */
+const COLLECTION = 'PlatformAMSP-CustomsMSP';
+
+let t: TestGateway;
+let dataDir: string;
+let consignment: Consignment;
+/** A registration erased (its private value and hash purged by a valid transaction), and one kept. */
+let erased: string;
+let kept: string;
+const copies = new DataDirCopies();
+
+async function register(name: string): Promise<string> {
+  const res = await t.as(PLATFORM).post<{ partyId: string }>('/v1/parties', {
+    kind: 'buyer',
+    verificationLevel: 'basic',
+    party: {
+      name,
+      document: { type: 'passport', number: `P${randomBytes(5).toString('hex')}`, country: 'FR' },
+    },
+  });
+  expect(res.status, res.text).toBe(201);
+  return res.body.partyId;
+}
+
+beforeAll(async () => {
+  t = await startTestGateway();
+  dataDir = t.dataDir;
+  consignment = await consignmentReadByCustoms(t, `INS-${randomBytes(3).toString('hex').toUpperCase()}`);
+  erased = await register('Erased Example');
+  kept = await register('Kept Example');
+  const erasure = await t.as(PLATFORM).post(`/v1/parties/${erased}/erasure`, { reason: 'erasure_request' });
+  expect(erasure.status, erasure.text).toBe(201);
+  await t.gateway.close();
+});
+
+afterAll(async () => {
+  await t?.close();
+  await copies.removeAll();
+});
+
+interface StateJson {
+  ok: boolean;
+  compared: Record<string, number>;
+  differences: Record<string, number>;
+  discrepancies: { store: string; key: string; where: string; blocks: string; stored: string }[];
+}
+
+const verifyState = (dir: string, json = false) =>
+  audit(['verify-state', '--data-dir', dir, ...(json ? ['--json'] : [])]);
+
+describe('verify-state', () => {
+  it('verifies the untouched stores, a registration purged by a valid transaction included', async () => {
+    const run = await verifyState(dataDir);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(
+      /^VERIFIED: the stores in .* hold what the valid transactions of its \d+ blocks wrote, and nothing else\./,
+    );
+    const report = (await verifyState(dataDir, true)).json<StateJson>();
+    expect(report.ok).toBe(true);
+    for (const store of ['state', 'metadata', 'privateHashes', 'history', 'transactions', 'privateData']) {
+      expect(report.compared[store], store).toBeGreaterThan(0);
+    }
+  });
+
+  it('names an access record deleted from world state and the history index, blocks untouched', async () => {
+    const copy = await copies.of(dataDir);
+    const key = compositeKey('access', ['consignment', consignment.id, consignment.readTxId]);
+    const version = await withLedgerStore(async (store) => {
+      const { version } = decodeVersioned((await store.state.get(key))!);
+      await store.state.del(key);
+      await store.history.del(historyKey(key, version));
+      return version;
+    }, copy);
+
+    // The blocks are as committed: the chain check has nothing to say.
+    expect((await audit(['verify-chain', '--data-dir', copy])).code).toBe(0);
+    const run = await verifyState(copy);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    const at = `block ${version.blockNum}, position ${version.txNum}`;
+    const where = `access/consignment/${consignment.id}/${consignment.readTxId}`;
+    const tx = `tx ${consignment.readTxId.slice(0, 12)}…`;
+    expect(run.stdout).toMatch(
+      /^TAMPERED: 2 discrepancies between the stores in .* \(world state 1, history index 1\):/,
+    );
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `^  world state, ${where}: the blocks: \\{.*"purpose":"risk_assessment".* \\(written by ${tx} at ${at}\\); the store: nothing: the key is missing$`,
+        'm',
+      ),
+    );
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `^  history index, ${where} at ${at}: the blocks: \\{.*"purpose":"risk_assessment".* by ${tx}; the store: no row$`,
+        'm',
+      ),
+    );
+    const report = (await verifyState(copy, true)).json<StateJson>();
+    expect(report.discrepancies.map((d) => [d.store, d.key])).toEqual([
+      ['state', key],
+      ['history', historyKey(key, version)],
+    ]);
+  });
+
+  it('names a status changed in world state, and a key no transaction wrote', async () => {
+    const copy = await copies.of(dataDir);
+    const key = compositeKey('consignment', [consignment.id]);
+    const invented = compositeKey('consignment', ['INVENTED-1']);
+    await withLedgerStore(async (store) => {
+      const { version, value } = decodeVersioned((await store.state.get(key))!);
+      const record = JSON.parse(Buffer.from(value).toString()) as { status: string };
+      expect(record.status).toBe('created');
+      await store.state.put(
+        key,
+        encodeVersioned(version, Buffer.from(JSON.stringify({ ...record, status: 'released' }))),
+      );
+      await store.state.put(
+        invented,
+        encodeVersioned({ blockNum: 3, txNum: 0 }, Buffer.from('{"status":"released"}')),
+      );
+    }, copy);
+
+    const run = await verifyState(copy);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `^  world state, consignment/${consignment.id}: the blocks: status "created" \\(written by tx [0-9a-f]{12}… at block \\d+, position \\d+\\); the store: status "released"$`,
+        'm',
+      ),
+    );
+    expect(run.stdout).toContain(
+      '  world state, consignment/INVENTED-1: the blocks: nothing: no valid transaction wrote it; the store: {"status":"released"} at block 3, position 0',
+    );
+  });
+
+  it('checks each private value against the hash its block commits, where no purge removed it', async () => {
+    const copy = await copies.of(dataDir);
+    const order = collectionKey(COLLECTION, `order~${consignment.id}`);
+    const keptKey = collectionKey(COLLECTION, `party~${kept}`);
+    const { was, is, keptHash } = await withLedgerStore(async (store) => {
+      const { version, value } = decodeVersioned((await store.privateData.get(order))!);
+      const envelope = JSON.parse(Buffer.from(value).toString()) as { payload: { goodsValue: number } };
+      envelope.payload.goodsValue = 4;
+      const forged = Buffer.from(JSON.stringify(envelope));
+      await store.privateData.put(order, encodeVersioned(version, forged));
+      // A value put back where a valid transaction purged one, and one removed with no transaction.
+      await store.privateData.put(
+        collectionKey(COLLECTION, `party~${erased}`),
+        encodeVersioned(version, forged),
+      );
+      const keptHash = sha256Hex(decodeVersioned((await store.privateData.get(keptKey))!).value);
+      await store.privateData.del(keptKey);
+      return { was: sha256Hex(value), is: sha256Hex(forged), keptHash };
+    }, copy);
+
+    expect((await audit(['verify-chain', '--data-dir', copy])).code).toBe(0);
+    const run = await verifyState(copy);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stdout).toMatch(/\(private data 3\):/);
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `^  private data, collection ${COLLECTION}, key order~${consignment.id}: the blocks: value hash ${was} \\(written by tx [0-9a-f]{12}… at block \\d+, position \\d+\\); the store: a value hashing to ${is}$`,
+        'm',
+      ),
+    );
+    expect(run.stdout).toContain(
+      `  private data, collection ${COLLECTION}, key party~${erased}: the blocks: no hash: no valid transaction wrote the key, or one deleted or purged it; the store: a value hashing to ${is}`,
+    );
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `^  private data, collection ${COLLECTION}, key hash ${sha256Hex(`party~${kept}`)}: the blocks: value hash ${keptHash} \\(written by tx [0-9a-f]{12}… at block \\d+, position \\d+\\); the store: no value, though no valid transaction deleted or purged it$`,
+        'm',
+      ),
+    );
+  });
+
+  it('names a transaction-index entry removed, and replays no further than a missing block', async () => {
+    const copy = await copies.of(dataDir);
+    const entry = await withLedgerStore(async (store) => {
+      const entry = JSON.parse(
+        Buffer.from((await store.transactions.get(consignment.readTxId))!).toString(),
+      ) as {
+        block: number;
+        tx: number;
+      };
+      await store.transactions.del(consignment.readTxId);
+      return entry;
+    }, copy);
+    const run = await verifyState(copy);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stdout).toContain(
+      `  transaction index, transaction ${consignment.readTxId}: the blocks: block ${entry.block}, position ${entry.tx}, VALID; the store: no entry`,
+    );
+
+    const gap = await copies.of(dataDir);
+    await withLedgerStore((store) => store.blocks.del(blockKey(entry.block)), gap);
+    const missing = await verifyState(gap);
+    expect(missing.code, missing.stdout + missing.stderr).toBe(1);
+    expect(missing.stdout).toContain(
+      `TAMPERED: block ${entry.block}: block is missing, so it and the blocks after it cannot be replayed.`,
+    );
+  });
+});
