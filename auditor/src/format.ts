@@ -27,3 +27,9 @@ export function table(rows: readonly (readonly string[])[], indent = '  '): stri
     ).trimEnd(),
   );
 }
+
+/** A state key for people: a composite key as objectType/attribute/…, any other key quoted. */
+export function stateKeyText(key: string): string {
+  if (!key.startsWith('\u0000')) return JSON.stringify(key);
+  return key.slice(1, -1).split('\u0000').join('/');
+}

@@ -1,17 +1,26 @@
 /**
  * What an insider with write access to a stopped gateway's data directory could change without
- * touching a block, and the offline check that names it: verify-state replays the blocks and
- * compares world state, the history and transaction indexes and private data with them. A real
- * gateway writes a real data directory; each change is made on a copy through the project's own
- * store classes.
+ * touching a block, and the checks that name it: verify-state replays the blocks and compares world
+ * state, the history and transaction indexes and private data with them; verify-disclosure
+ * --check-blocks takes a package's root from its block, not from a gateway serving such a store.
+ * A real gateway writes a real data directory; each change is made on a copy through the project's
+ * own store classes.
  */
 import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commitPayload } from '@customs-ledger/chaincode';
 import { compositeKey } from '../../auditor/src/checks/provenance.js';
-import { sha256Hex } from '../../gateway/src/ledger/embedded/simulator.js';
+import {
+  decodeHistoryEntry,
+  encodeHistoryEntry,
+  sha256Hex,
+} from '../../gateway/src/ledger/embedded/simulator.js';
 import { blockKey, collectionKey, historyKey } from '../../gateway/src/ledger/embedded/store.js';
 import { decodeVersioned, encodeVersioned } from '../../gateway/src/ledger/embedded/version.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { orderPayload } from '../support/payloads.js';
 import {
   audit,
   consignmentReadByCustoms,
@@ -30,7 +39,21 @@ let consignment: Consignment;
 /** A registration erased (its private value and hash purged by a valid transaction), and one kept. */
 let erased: string;
 let kept: string;
+/** The answer of POST /disclosures for the order's goods value, made before any change. */
+let genuine: DisclosureAnswer;
 const copies = new DataDirCopies();
+
+interface DisclosureAnswer {
+  readonly block: number;
+  readonly disclosure: { readonly root: string; readonly fields: { path: string; value: unknown }[] };
+}
+
+const discloseGoodsValue = (gateway: TestGateway) =>
+  gateway.as(PLATFORM).post<DisclosureAnswer>(`/v1/consignments/${consignment.id}/disclosures`, {
+    record: 'order',
+    fields: ['/goodsValue'],
+    purpose: 'dispute_resolution',
+  });
 
 async function register(name: string): Promise<string> {
   const res = await t.as(PLATFORM).post<{ partyId: string }>('/v1/parties', {
@@ -53,6 +76,9 @@ beforeAll(async () => {
   kept = await register('Kept Example');
   const erasure = await t.as(PLATFORM).post(`/v1/parties/${erased}/erasure`, { reason: 'erasure_request' });
   expect(erasure.status, erasure.text).toBe(201);
+  const made = await discloseGoodsValue(t);
+  expect(made.status, made.text).toBe(201);
+  genuine = made.body;
   await t.gateway.close();
 });
 
@@ -221,5 +247,113 @@ describe('verify-state', () => {
     expect(missing.stdout).toContain(
       `TAMPERED: block ${entry.block}: block is missing, so it and the blocks after it cannot be replayed.`,
     );
+  });
+});
+
+/**
+ * The review's forgery: the order's goods value changed in private data, and its commitment
+ * recomputed in world state and the history index, the blocks untouched. A gateway on such a store
+ * makes packages of the forged value, and verifies them against the forged root.
+ */
+async function forgeGoodsValue(dir: string, goodsValue: number): Promise<void> {
+  await withLedgerStore(async (store) => {
+    const privateKey = collectionKey(COLLECTION, `order~${consignment.id}`);
+    const held = decodeVersioned((await store.privateData.get(privateKey))!);
+    const envelope = JSON.parse(Buffer.from(held.value).toString()) as {
+      payload: { goodsValue: number };
+      saltSeed: string;
+    };
+    envelope.payload.goodsValue = goodsValue;
+    await store.privateData.put(
+      privateKey,
+      encodeVersioned(held.version, Buffer.from(JSON.stringify(envelope))),
+    );
+    const { root } = commitPayload(envelope.payload, envelope.saltSeed);
+    const key = compositeKey('record', [consignment.id, 'order']);
+    const { version, value } = decodeVersioned((await store.state.get(key))!);
+    const record = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(value).toString()), root }));
+    await store.state.put(key, encodeVersioned(version, record));
+    const row = decodeHistoryEntry((await store.history.get(historyKey(key, version)))!);
+    await store.history.put(historyKey(key, version), encodeHistoryEntry({ ...row, value: record }));
+  }, dir);
+}
+
+describe('verify-disclosure --check-blocks', () => {
+  it('checks a package against the root its block holds, not the one a gateway reports', async () => {
+    const copy = await copies.of(dataDir);
+    await forgeGoodsValue(copy, 4);
+    const state = (await verifyState(copy, true)).json<StateJson>();
+    expect(state.discrepancies.map((d) => d.store)).toEqual(['state', 'history', 'privateData']);
+
+    const forged = await startTestGateway({}, copy);
+    try {
+      const made = await discloseGoodsValue(forged);
+      expect(made.status, made.text).toBe(201);
+      expect(made.body.disclosure.fields).toEqual([
+        expect.objectContaining({ path: '/goodsValue', value: 4 }),
+      ]);
+      const file = join(copy, 'forged.json');
+      await writeFile(file, made.text);
+      const online = ['--gateway', forged.gateway.url, '--data-dir', copy];
+
+      // On the gateway's word, the forgery holds: that mode proves no more than the gateway does.
+      const trusting = await audit(['verify-disclosure', file, ...online]);
+      expect(trusting.code, trusting.stdout + trusting.stderr).toBe(0);
+      expect(trusting.stdout).toContain(
+        '  against the root the gateway reports (--check-blocks <data dir> reads it from the block itself)',
+      );
+
+      const checked = await audit(['verify-disclosure', file, ...online, '--check-blocks', dataDir]);
+      expect(checked.code, checked.stdout + checked.stderr).toBe(1);
+      const forgedRoot = made.body.disclosure.root;
+      const root = genuine.disclosure.root;
+      expect(checked.stdout).toMatch(
+        new RegExp(
+          `^NOT VERIFIED: the disclosure of the order record of consignment ${consignment.id}: the gateway says verified ` +
+            `but block ${genuine.block} of ${dataDir} says not verified \\(package commits to root ${forgedRoot} over (\\d+) leaves, ` +
+            `not the committed ${root} over \\1\\); the gateway reports root ${forgedRoot} over \\1 leaves for tx [0-9a-f]{16}…, ` +
+            `block ${genuine.block} holds ${root} over \\1\\.$`,
+          'm',
+        ),
+      );
+      const json = await audit(['verify-disclosure', file, ...online, '--check-blocks', dataDir, '--json']);
+      expect(json.json()).toMatchObject({ verified: false, code: 'disagreement' });
+    } finally {
+      await forged.close();
+    }
+  });
+
+  it('verifies a genuine package against its block, and cannot check a block newer than the copy', async () => {
+    const copy = await copies.of(dataDir);
+    const live = await startTestGateway({}, copy);
+    try {
+      const online = ['--gateway', live.gateway.url, '--data-dir', copy];
+      const file = join(copy, 'genuine.json');
+      await writeFile(file, JSON.stringify({ consignmentId: consignment.id, record: 'order', ...genuine }));
+      const run = await audit(['verify-disclosure', file, ...online, '--check-blocks', dataDir]);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout).toContain(
+        `  read from block ${genuine.block} of ${dataDir}: the transaction is valid there and wrote this root to the record`,
+      );
+
+      // A correction committed after the copy named by --check-blocks was made: no verdict either way.
+      const corrected = await live
+        .as(PLATFORM)
+        .post(`/v1/consignments/${consignment.id}/order`, orderPayload(`ORD-${consignment.id}`));
+      expect(corrected.status, corrected.text).toBe(201);
+      const made = await discloseGoodsValue(live);
+      expect(made.status, made.text).toBe(201);
+      expect(made.body.block).toBeGreaterThan(genuine.block);
+      await writeFile(file, made.text);
+      const late = await audit(['verify-disclosure', file, ...online, '--check-blocks', dataDir]);
+      expect(late.code, late.stdout + late.stderr).toBe(3);
+      expect(late.stderr).toMatch(
+        new RegExp(
+          `cannot check: block ${made.body.block} is not in ${dataDir} yet \\(it holds blocks 0–\\d+\\): check a newer copy`,
+        ),
+      );
+    } finally {
+      await live.close();
+    }
   });
 });

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import { decodeBlock, isConfigData } from '../../../gateway/src/ledger/embedded/block.js';
-import { blockKey, type LedgerStore } from '../../../gateway/src/ledger/embedded/store.js';
-import { TxValidationCode } from '../../../gateway/src/ledger/port.js';
+import { sha256Hex } from '../../../gateway/src/ledger/embedded/simulator.js';
+import type { LedgerStore } from '../../../gateway/src/ledger/embedded/store.js';
+import { StoredBlocks } from './blocks.js';
 
 /** What a provenance entry claims: its transaction wrote a value with this hash to this state key, in this block. */
 export interface ClaimedEntry {
@@ -41,31 +40,22 @@ export async function checkProvenance(
   store: LedgerStore,
   entries: readonly ClaimedEntry[],
 ): Promise<ProvenanceReport> {
+  const blocks = await StoredBlocks.of(store);
   const problems: EntryProblem[] = [];
   for (const [index, entry] of entries.entries()) {
-    const reason = await problemWith(store, entry);
+    const reason = await problemWith(blocks, entry);
     if (reason !== undefined) problems.push({ index, type: entry.type, txId: entry.txId, reason });
   }
   return { ok: problems.length === 0, checked: entries.length, problems };
 }
 
-async function problemWith(store: LedgerStore, entry: ClaimedEntry): Promise<string | undefined> {
+async function problemWith(blocks: StoredBlocks, entry: ClaimedEntry): Promise<string | undefined> {
   if (entry.block === null) return 'the gateway named no block for its transaction';
-  const bytes = await store.blocks.get(blockKey(entry.block));
-  if (!bytes) return `block ${entry.block} is not in the data directory`;
-  const block = decodeBlock(bytes);
-  if (isConfigData(block.data)) return `block ${entry.block} is a configuration block`;
-  const txNum = block.data.transactions.findIndex((tx) => tx.txId === entry.txId);
-  if (txNum < 0) return `block ${entry.block} does not hold transaction ${entry.txId}`;
-  const code = block.metadata.validationCodes[txNum];
-  if (code !== TxValidationCode.VALID)
-    return `transaction is not valid in block ${entry.block} (code ${code})`;
   const key = compositeKey(entry.stateKey.objectType, entry.stateKey.attributes);
-  const write = block.data.transactions[txNum]!.rwset.writes.find((w) => w.key === key);
-  if (!write || write.value === null) {
-    return `the transaction wrote no value to ${entry.stateKey.objectType}/${entry.stateKey.attributes.join('/')}`;
-  }
-  const hash = createHash('sha256').update(Buffer.from(write.value, 'base64')).digest('hex');
+  const written = await blocks.written(entry.block, entry.txId, key);
+  if (written.found === 'newer') return `block ${entry.block} is not in the data directory`;
+  if (written.found === 'mismatch') return written.reason;
+  const hash = sha256Hex(written.value);
   if (hash !== entry.valueHash) return `the value written hashes to ${hash}, not ${entry.valueHash}`;
   return undefined;
 }

@@ -17,7 +17,7 @@ import {
   VERSION_BYTES,
   type Version,
 } from '../../../gateway/src/ledger/embedded/version.js';
-import { short } from '../format.js';
+import { short, stateKeyText } from '../format.js';
 import type { Progress } from '../progress.js';
 import { codeName, savepointProblem, type ChainProblem } from './chain.js';
 import { replayBlocks, type Replay } from './replay.js';
@@ -188,7 +188,7 @@ class Comparison {
     { key, expected, actual }: JoinedRow,
     render: (value: Uint8Array) => string,
   ): Promise<Omit<Discrepancy, 'store' | 'key'>> {
-    const where = store === 'privateHashes' ? privateKeyHashText(key) : keyText(key);
+    const where = store === 'privateHashes' ? privateKeyHashText(key) : stateKeyText(key);
     const e = expected && decodeVersioned(expected);
     const a = actual && versionedOrUndefined(actual);
     const blocks = e ? `${render(e.value)} (${this.writtenBy(e.version)})` : await this.absence(store, key);
@@ -446,12 +446,6 @@ function indexEntry({ key, expected, actual }: JoinedRow): Omit<Discrepancy, 'st
   };
 }
 
-/** A composite key as objectType/attribute/…; any other key as it is. */
-function keyText(key: string): string {
-  if (!key.startsWith('\u0000')) return JSON.stringify(key);
-  return key.slice(1, -1).split('\u0000').join('/');
-}
-
 function privateKeyHashText(key: string): string {
   const at = key.indexOf('\u0000');
   return `collection ${key.slice(0, at)}, key hash ${key.slice(at + 1)}`;
@@ -466,5 +460,5 @@ function historyKeyText(rowKey: string): string {
   if (!Number.isSafeInteger(block) || !Number.isSafeInteger(position) || rowKey.length !== 32 + length) {
     return JSON.stringify(rowKey);
   }
-  return `${keyText(key)} at ${heightText({ blockNum: block, txNum: position })}`;
+  return `${stateKeyText(key)} at ${heightText({ blockNum: block, txNum: position })}`;
 }

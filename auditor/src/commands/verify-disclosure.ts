@@ -2,15 +2,24 @@ import '../../../gateway/src/ledger/chaincode-logging.js';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { verifyDisclosure, type DisclosurePackage, type DisclosureVerdict } from '@customs-ledger/chaincode';
+import {
+  KeyType,
+  verifyDisclosure,
+  type DisclosurePackage,
+  type DisclosureVerdict,
+} from '@customs-ledger/chaincode';
+import { StoredBlocks } from '../checks/blocks.js';
+import { compositeKey } from '../checks/provenance.js';
 import type { CommandContext } from '../cli.js';
+import { openLedgerStore } from '../data-dir.js';
 import { count, short } from '../format.js';
-import { ExitCode, UsageError, type Outcome } from '../io.js';
+import { ExitCode, UnavailableError, UsageError, type Outcome } from '../io.js';
 import { gatewayClient, withGateway, withOutputOptions, type GatewayOptions } from './options.js';
 
 interface DisclosureOptions extends GatewayOptions {
   readonly consignment?: string;
   readonly record?: string;
+  readonly checkBlocks?: string;
 }
 
 /** What POST /v1/verify takes: the disclosures endpoint's answer, or just its record and disclosure. */
@@ -32,6 +41,15 @@ interface Committed {
   readonly block: number | null;
 }
 
+/** The commitment as the block itself holds it: what the version's transaction wrote to the record. */
+interface BlockCommitment {
+  readonly root: string;
+  readonly leafCount: number;
+  readonly version: number;
+  readonly block: number;
+  readonly dataDir: string;
+}
+
 type VerifyAnswer = (
   | { readonly verified: true }
   | { readonly verified: false; readonly code?: string; readonly path?: string; readonly reason?: string }
@@ -49,8 +67,9 @@ export function registerVerifyDisclosure(program: Command, context: CommandConte
     .summary('verify a selective-disclosure package against the ledger (through a gateway)')
     .description(
       'Verify a selective-disclosure package against the commitment on the ledger: through the ' +
-        "gateway's POST /v1/verify, and again here with the same pure check against the committed " +
-        "root the gateway reports, so the verdict does not rest on the gateway's word alone.",
+        "gateway's POST /v1/verify, and again here with the same pure check, against the committed " +
+        'root the gateway reports, or with --check-blocks against the root the named block itself ' +
+        "holds, read from a data directory, so that the verdict does not rest on the gateway's word.",
     )
     .argument(
       '<file>',
@@ -60,6 +79,11 @@ export function registerVerifyDisclosure(program: Command, context: CommandConte
     .option(
       '--record <kind>',
       'the record kind (order, payment, logistics, declaration), when the file holds only the package',
+    )
+    .option(
+      '--check-blocks <dir>',
+      "check the package against the root in the block, read from a stopped gateway's data directory " +
+        "or a copy of it: the version's transaction is valid in the block and wrote that root to the record",
     );
   withGateway(command);
   withOutputOptions(command, false).action((file: string, options: DisclosureOptions) =>
@@ -91,32 +115,106 @@ async function verifyDisclosureCommand(
     return notVerified(request, answer.body.reason ?? 'the ledger holds it elsewhere', answer.body.code!);
   }
   const committed = answer.body.committed;
-  const local: DisclosureVerdict = committed
-    ? verifyDisclosure(request.disclosure, committed)
+  const inBlock =
+    options.checkBlocks === undefined || !committed
+      ? undefined
+      : await commitmentInBlock(resolve(context.io.cwd, options.checkBlocks), request, committed);
+  if (typeof inBlock === 'string') return notVerified(request, inBlock, 'blocks');
+  const against = inBlock ?? committed;
+  const checker = inBlock ? `block ${inBlock.block} of ${inBlock.dataDir}` : 'the local check';
+  const local: DisclosureVerdict = against
+    ? verifyDisclosure(request.disclosure, against)
     : { ok: false, code: 'root', reason: 'the gateway reported no committed root' };
   if (local.ok !== answer.body.verified) {
+    const reported =
+      inBlock && committed && (inBlock.root !== committed.root || inBlock.leafCount !== committed.leafCount)
+        ? `; the gateway reports root ${committed.root} over ${committed.leafCount} leaves for tx ${short(committed.txId, 16)}, ` +
+          `block ${inBlock.block} holds ${inBlock.root} over ${inBlock.leafCount}`
+        : '';
     return notVerified(
       request,
-      `the gateway says ${answer.body.verified ? 'verified' : 'not verified'} but the local check says ` +
-        (local.ok ? 'verified' : `not verified (${local.reason})`),
+      `the gateway says ${answer.body.verified ? 'verified' : 'not verified'} but ${checker} says ` +
+        (local.ok ? 'verified' : `not verified (${local.reason})`) +
+        reported,
       'disagreement',
     );
   }
   if (!local.ok) {
     return notVerified(request, `${local.path ? `field ${local.path}: ` : ''}${local.reason}`, local.code);
   }
+  const c = committed!;
   return {
     code: ExitCode.verified,
-    json: { command: 'verify-disclosure', verified: true, ...request, committed },
+    json: {
+      command: 'verify-disclosure',
+      verified: true,
+      ...request,
+      committed,
+      checkedAgainst: inBlock ? 'block' : 'gateway',
+      ...(inBlock ? { block: inBlock } : {}),
+    },
     text: [
       `VERIFIED: ${count(fields.length, 'disclosed field')} of ${subject} ${fields.length === 1 ? 'matches' : 'match'} the commitment on the ledger.`,
-      `  root ${committed!.root} over ${count(committed!.leafCount, 'field')}, version ${committed!.version} committed in tx ${short(committed!.txId, 16)}, block ${committed!.block ?? '?'}`,
-      ...(committed!.version < committed!.latestVersion
-        ? [`  (the record was corrected since: the latest version is ${committed!.latestVersion})`]
+      `  root ${c.root} over ${count(c.leafCount, 'field')}, version ${inBlock?.version ?? c.version} committed in tx ${short(c.txId, 16)}, block ${inBlock?.block ?? c.block ?? '?'}`,
+      inBlock
+        ? `  read from block ${inBlock.block} of ${inBlock.dataDir}: the transaction is valid there and wrote this root to the record`
+        : '  against the root the gateway reports (--check-blocks <data dir> reads it from the block itself)',
+      ...(c.version < c.latestVersion
+        ? [`  (the record was corrected since: the latest version is ${c.latestVersion})`]
         : []),
       ...fields.map((f) => `  ${f.path} = ${JSON.stringify(f.value)}`),
     ],
   };
+}
+
+/**
+ * The root and leaf count that the version's transaction wrote to the record, as its block in
+ * `dataDir` holds them (the block the package names, else the gateway's, else the one the copy's
+ * transaction index gives), or why the block does not bear the gateway out. A block newer than
+ * the copy cannot be checked: that is no verdict (exit 3), a newer copy can tell.
+ */
+async function commitmentInBlock(
+  dataDir: string,
+  request: VerifyRequest,
+  committed: Committed,
+): Promise<BlockCommitment | string> {
+  const store = await openLedgerStore(dataDir);
+  try {
+    const blocks = await StoredBlocks.of(store);
+    const block = request.block ?? committed.block ?? (await blocks.blockOf(committed.txId));
+    if (block === undefined || block === null) {
+      throw new UnavailableError(
+        `neither the gateway nor the transaction index of ${dataDir} places transaction ${committed.txId} in a block: check a newer copy of the data directory`,
+      );
+    }
+    const key = compositeKey(KeyType.record, [request.consignmentId, request.record]);
+    const written = await blocks.written(block, committed.txId, key);
+    if (written.found === 'newer') {
+      throw new UnavailableError(
+        `block ${block} is not in ${dataDir} yet (it holds blocks 0–${written.height - 1}): check a newer copy of the data directory`,
+      );
+    }
+    if (written.found === 'mismatch')
+      return `the blocks of ${dataDir} do not bear the gateway out: ${written.reason}`;
+    let record: Partial<BlockCommitment> = {};
+    try {
+      record = JSON.parse(written.value.toString('utf8')) as Partial<BlockCommitment>;
+    } catch {
+      // Not JSON: no commitment, as below.
+    }
+    if (typeof record.root !== 'string' || !Number.isSafeInteger(record.leafCount)) {
+      return `block ${block} of ${dataDir}: transaction ${committed.txId} wrote no commitment to the ${request.record} record`;
+    }
+    return {
+      root: record.root,
+      leafCount: record.leafCount!,
+      version: Number(record.version),
+      block,
+      dataDir,
+    };
+  } finally {
+    await store.close();
+  }
 }
 
 function notVerified(request: VerifyRequest, reason: string, code: string): Outcome {
