@@ -17,6 +17,7 @@ import {
   encodeHistoryEntry,
   sha256Hex,
 } from '../../gateway/src/ledger/embedded/simulator.js';
+import { decodeBlock, headerHash } from '../../gateway/src/ledger/embedded/block.js';
 import { blockKey, collectionKey, historyKey } from '../../gateway/src/ledger/embedded/store.js';
 import { decodeVersioned, encodeVersioned } from '../../gateway/src/ledger/embedded/version.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
@@ -24,6 +25,7 @@ import { orderPayload } from '../support/payloads.js';
 import {
   audit,
   consignmentReadByCustoms,
+  CUSTOMS,
   DataDirCopies,
   PLATFORM,
   withLedgerStore,
@@ -352,6 +354,90 @@ describe('verify-disclosure --check-blocks', () => {
           `cannot check: block ${made.body.block} is not in ${dataDir} yet \\(it holds blocks 0–\\d+\\): check a newer copy`,
         ),
       );
+    } finally {
+      await live.close();
+    }
+  });
+});
+
+describe('trace --check-blocks', () => {
+  interface TraceJson {
+    entries: { type: string; txId: string; block: number }[];
+    blocks: {
+      ok: boolean;
+      checked: number;
+      height: number;
+      problems: unknown[];
+      newer: { index: number; type: string; txId: string; block: number }[];
+    };
+  }
+
+  it('sets entries newer than the copy apart, and still names a block missing from it', async () => {
+    const copy = await copies.of(dataDir);
+    const live = await startTestGateway({}, copy);
+    try {
+      const read = await live
+        .as(CUSTOMS)
+        .get<{ accessTxId: string }>(
+          `/v1/consignments/${consignment.id}/details?record=order&purpose=risk_assessment`,
+        );
+      expect(read.status, read.text).toBe(200);
+      const trace = (dir: string, json = false) =>
+        audit([
+          'trace',
+          consignment.id,
+          '--gateway',
+          live.gateway.url,
+          '--data-dir',
+          copy,
+          '--check-blocks',
+          dir,
+          ...(json ? ['--json'] : []),
+        ]);
+
+      // dataDir is the copy's past: the read just made is in a block it does not hold yet.
+      const run = await trace(dataDir, true);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      const { entries, blocks } = run.json<TraceJson>();
+      const index = entries.findIndex((e) => e.txId === read.body.accessTxId);
+      const block = entries[index]!.block;
+      expect(blocks).toMatchObject({ ok: true, problems: [], checked: entries.length - 1 });
+      expect(blocks.newer).toEqual([
+        { index, type: 'personal_data_read', txId: read.body.accessTxId, block },
+      ]);
+      const text = await trace(dataDir);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toContain(
+        `VERIFIED: each of the ${entries.length - 1} entries in the blocks of ${dataDir} is a valid transaction there, writing the value its hash commits to.`,
+      );
+      expect(text.stdout).toContain(
+        `  NOT YET IN THE COPY: 1 entry (${index}) in blocks ${block}, committed after ${dataDir} was copied (it holds blocks 0–${blocks.height - 1}): a newer copy checks them.`,
+      );
+
+      // A block missing below the copy's height is no newer block: still a mismatch.
+      const created = entries[0]!;
+      expect(created.type).toBe('created');
+      const gap = await copies.of(dataDir);
+      await withLedgerStore((store) => store.blocks.del(blockKey(created.block)), gap);
+      const missing = await trace(gap);
+      expect(missing.code, missing.stdout).toBe(1);
+      expect(missing.stdout).toContain(
+        `  entry 0 (created, tx ${created.txId.slice(0, 12)}…): block ${created.block} is not in the data directory`,
+      );
+
+      // A copy that ends before the consignment began holds none of its entries: no verdict.
+      const early = await copies.of(dataDir);
+      await withLedgerStore(async (store) => {
+        const previous = decodeBlock((await store.blocks.get(blockKey(created.block - 1)))!);
+        for (let n = created.block; n < blocks.height; n++) await store.blocks.del(blockKey(n));
+        await store.savepoint.put(
+          'tip',
+          Buffer.from(JSON.stringify({ height: created.block, hash: headerHash(previous.header) })),
+        );
+      }, early);
+      const none = await trace(early);
+      expect(none.code, none.stdout).toBe(3);
+      expect(none.stdout).toContain(`NOT CHECKED: no entry is in the blocks of ${early}.`);
     } finally {
       await live.close();
     }

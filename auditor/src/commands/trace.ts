@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { checkProvenance, type ClaimedEntry, type ProvenanceReport } from '../checks/provenance.js';
 import type { CommandContext } from '../cli.js';
 import { openLedgerStore } from '../data-dir.js';
-import { commonName, count, short, table } from '../format.js';
+import { commonName, count, range, short, table } from '../format.js';
 import { ExitCode, type Outcome } from '../io.js';
 import { gatewayClient, withGateway, withOutputOptions, type GatewayOptions } from './options.js';
 
@@ -45,7 +45,8 @@ export function registerTrace(program: Command, context: CommandContext): void {
     .option(
       '--check-blocks <dir>',
       "also check each entry against the blocks in a stopped gateway's data directory, or a copy of " +
-        'it: the named block holds the transaction, it is valid, and it wrote the value the hash commits to',
+        'it: the named block holds the transaction, it is valid, and it wrote the value the hash commits to ' +
+        '(an entry in a block newer than the copy is listed apart, for a newer copy to check)',
     );
   withGateway(command);
   withOutputOptions(command, false).action((id: string, options: TraceOptions) =>
@@ -68,7 +69,7 @@ async function traceCommand(context: CommandContext, id: string, options: TraceO
   const check =
     options.checkBlocks === undefined ? undefined : await againstBlocks(options.checkBlocks, history.entries);
   return {
-    code: check === undefined || check.ok ? ExitCode.verified : ExitCode.mismatch,
+    code: check === undefined ? ExitCode.verified : blocksCode(check),
     json: { command: 'trace', consignmentId: id, status: c?.status, entries: history.entries, blocks: check },
     text: [
       `Consignment ${id}:${route} status ${c?.status ?? 'unknown'}; ${count(history.entries.length, 'event')}, ${count(reads, 'personal-data read')}.`,
@@ -113,15 +114,38 @@ async function againstBlocks(dataDir: string, entries: readonly HistoryEntry[]):
   }
 }
 
+/**
+ * A mismatch fails; entries newer than the copy do not, but a copy that holds none of the entries
+ * checked nothing, which is no verdict either way.
+ */
+function blocksCode(report: ProvenanceReport): ExitCode {
+  if (!report.ok) return ExitCode.mismatch;
+  return report.checked === 0 && report.newer.length > 0 ? ExitCode.unavailable : ExitCode.verified;
+}
+
 function blocksVerdict(report: ProvenanceReport, dataDir: string): string[] {
-  if (report.ok) {
+  const { newer } = report;
+  const later =
+    newer.length === 0
+      ? []
+      : [
+          `  NOT YET IN THE COPY: ${count(newer.length, 'entry', 'entries')} (${newer.map((e) => e.index).join(', ')}) ` +
+            `in blocks ${range(Math.min(...newer.map((e) => e.block)), Math.max(...newer.map((e) => e.block)))}, committed after ${dataDir} was copied ` +
+            `(it holds blocks ${range(0, report.height - 1)}): a newer copy checks them.`,
+        ];
+  if (!report.ok) {
     return [
-      `VERIFIED: each of the ${count(report.checked, 'entry', 'entries')} is a valid transaction in the blocks of ${dataDir}, writing the value its hash commits to.`,
+      `MISMATCH: ${count(report.problems.length, 'entry', 'entries')} of ${report.checked} disagree with the blocks of ${dataDir}:`,
+      ...report.problems.map((p) => `  entry ${p.index} (${p.type}, tx ${short(p.txId)}): ${p.reason}`),
+      ...later,
     ];
   }
+  if (report.checked === 0 && newer.length > 0) {
+    return [`NOT CHECKED: no entry is in the blocks of ${dataDir}.`, ...later];
+  }
   return [
-    `MISMATCH: ${count(report.problems.length, 'entry', 'entries')} of ${report.checked} disagree with the blocks of ${dataDir}:`,
-    ...report.problems.map((p) => `  entry ${p.index} (${p.type}, tx ${short(p.txId)}): ${p.reason}`),
+    `VERIFIED: each of the ${count(report.checked, 'entry', 'entries')} ${newer.length > 0 ? `in the blocks of ${dataDir} ` : ''}is a valid transaction ${newer.length > 0 ? 'there' : `in the blocks of ${dataDir}`}, writing the value its hash commits to.`,
+    ...later,
   ];
 }
 
