@@ -17,7 +17,7 @@ import {
   encodeHistoryEntry,
   sha256Hex,
 } from '../../gateway/src/ledger/embedded/simulator.js';
-import { decodeBlock, headerHash } from '../../gateway/src/ledger/embedded/block.js';
+import { decodeBlock, headerHash, isConfigData, sealBlock } from '../../gateway/src/ledger/embedded/block.js';
 import { blockKey, collectionKey, historyKey } from '../../gateway/src/ledger/embedded/store.js';
 import { decodeVersioned, encodeVersioned } from '../../gateway/src/ledger/embedded/version.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
@@ -441,5 +441,119 @@ describe('trace --check-blocks', () => {
     } finally {
       await live.close();
     }
+  });
+});
+
+describe('verify-chain --expect', () => {
+  interface ChainJson {
+    tip: string;
+    height: number;
+    pins: { height: number; hash: string; verdict: string; stored?: string }[];
+  }
+
+  it('refutes, against a tip recorded earlier, a chain cut short with its savepoint or rewritten and re-hashed', async () => {
+    const recorded = (await audit(['verify-chain', '--data-dir', dataDir, '--json'])).json<ChainJson>();
+    const [height, hash] = recorded.tip.split(':') as [string, string];
+    expect(Number(height)).toBe(recorded.height);
+    expect((await audit(['verify-chain', '--data-dir', dataDir])).stdout).toContain(
+      `  tip ${recorded.tip}\n`,
+    );
+
+    // The last block dropped the way an insider would: with its index entries, the savepoint moved back.
+    const cut = await copies.of(dataDir);
+    await withLedgerStore(async (store) => {
+      const last = recorded.height - 1;
+      const block = decodeBlock((await store.blocks.get(blockKey(last)))!);
+      const previous = decodeBlock((await store.blocks.get(blockKey(last - 1)))!);
+      if (!isConfigData(block.data))
+        for (const tx of block.data.transactions) await store.transactions.del(tx.txId);
+      await store.blocks.del(blockKey(last));
+      await store.savepoint.put(
+        'tip',
+        Buffer.from(JSON.stringify({ height: last, hash: headerHash(previous.header) })),
+      );
+    }, cut);
+    expect((await audit(['verify-chain', '--data-dir', cut])).code).toBe(0);
+    const short = await audit(['verify-chain', '--data-dir', cut, '--expect', recorded.tip]);
+    expect(short.code, short.stdout).toBe(1);
+    expect(short.stdout).toContain(
+      `  height ${height} (${hash}): the chain holds ${recorded.height - 1} blocks, not block ${recorded.height - 1}: blocks were dropped from its end`,
+    );
+
+    // An access record's purpose changed inside its block, every later block and the savepoint re-hashed.
+    const rewritten = await copies.of(dataDir);
+    const key = compositeKey('access', ['consignment', consignment.id, consignment.readTxId]);
+    const changedAt = await withLedgerStore(async (store) => {
+      const { block: changedAt } = JSON.parse(
+        Buffer.from((await store.transactions.get(consignment.readTxId))!).toString(),
+      ) as { block: number };
+      let previousHash = decodeBlock((await store.blocks.get(blockKey(changedAt)))!).header.previousHash;
+      for (let n = changedAt; n < recorded.height; n++) {
+        const block = decodeBlock((await store.blocks.get(blockKey(n)))!);
+        let data = block.data;
+        if (n === changedAt && !isConfigData(data)) {
+          data = {
+            transactions: data.transactions.map((tx) => ({
+              ...tx,
+              rwset: {
+                ...tx.rwset,
+                writes: tx.rwset.writes.map((w) =>
+                  w.key === key
+                    ? {
+                        ...w,
+                        value: Buffer.from(
+                          Buffer.from(w.value!, 'base64').toString().replace('risk_assessment', 'audit'),
+                        ).toString('base64'),
+                      }
+                    : w,
+                ),
+              },
+            })),
+          };
+        }
+        const sealed = sealBlock(n, previousHash, data, block.metadata.validationCodes);
+        await store.blocks.put(blockKey(n), sealed.bytes);
+        previousHash = sealed.hash;
+      }
+      await store.savepoint.put(
+        'tip',
+        Buffer.from(JSON.stringify({ height: recorded.height, hash: previousHash })),
+      );
+      return changedAt;
+    }, rewritten);
+    expect((await audit(['verify-chain', '--data-dir', rewritten])).code).toBe(0);
+    // Tips recorded along the way, in a file: the one before the change still holds, the later one does not.
+    const beforeChange = await withLedgerStore(
+      async (store) => headerHash(decodeBlock((await store.blocks.get(blockKey(changedAt - 1)))!).header),
+      dataDir,
+    );
+    const pins = join(rewritten, 'tips.txt');
+    await writeFile(
+      pins,
+      `# tips recorded by the auditor\n${changedAt}:${beforeChange}\n\n${recorded.tip}  # at the last audit\n`,
+    );
+    const run = await audit(['verify-chain', '--data-dir', rewritten, '--expect-file', pins, '--json']);
+    expect(run.code, run.stdout).toBe(1);
+    const { pins: checked, tip } = run.json<ChainJson>();
+    expect(checked).toEqual([
+      { height: changedAt, hash: beforeChange, verdict: 'matches', stored: beforeChange },
+      { height: recorded.height, hash, verdict: 'differs', stored: tip.split(':')[1] },
+    ]);
+    const text = await audit(['verify-chain', '--data-dir', rewritten, '--expect-file', pins]);
+    expect(text.stdout).toContain(
+      `  height ${height}: block ${recorded.height - 1}'s header hash is ${tip.split(':')[1]}, not ${hash}: the chain was rewritten at or before block ${recorded.height - 1}`,
+    );
+  });
+
+  it('takes a malformed tip for a usage error', async () => {
+    const bad = await audit(['verify-chain', '--data-dir', dataDir, '--expect', '5:xyz']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("'5:xyz' is not <height>:<hash>");
+    const copy = await copies.of(dataDir);
+    const file = join(copy, 'tips.txt');
+    await writeFile(file, `# fine\n0:${'a'.repeat(64)}\n`);
+    const inFile = await audit(['verify-chain', '--data-dir', dataDir, '--expect-file', file]);
+    expect(inFile.code).toBe(2);
+    expect(inFile.stderr).toContain(`${file}, line 2: '0:${'a'.repeat(64)}' is not <height>:<hash>`);
   });
 });

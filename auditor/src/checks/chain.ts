@@ -1,4 +1,9 @@
-import { decodeBlock, isConfigData, type Block } from '../../../gateway/src/ledger/embedded/block.js';
+import {
+  decodeBlock,
+  headerHash,
+  isConfigData,
+  type Block,
+} from '../../../gateway/src/ledger/embedded/block.js';
 import {
   checkSavepoint,
   readSavepoint,
@@ -220,4 +225,41 @@ async function crossCheckIndex(
     }
   }
   return undefined;
+}
+
+/**
+ * A tip recorded earlier, outside the data directory: how many blocks the ledger held then, and
+ * the header hash of the last of them. Whoever holds the directory can rewrite a block and re-hash
+ * every later one, or drop the last blocks and move the savepoint back, and the chain still links
+ * from genesis: only a tip kept elsewhere refutes that.
+ */
+export interface PinnedTip {
+  readonly height: number;
+  readonly hash: string;
+}
+
+export interface PinCheck extends PinnedTip {
+  /** matches: block height − 1 has that header hash; missing: the ledger is shorter; differs: another hash. */
+  readonly verdict: 'matches' | 'missing' | 'differs';
+  /** The header hash block height − 1 has now, when it is stored. */
+  readonly stored?: string;
+}
+
+/** Each pinned tip against a chain checkChain verified, whose savepoint counts `height` blocks. */
+export async function checkPins(
+  store: LedgerStore,
+  height: number,
+  pins: readonly PinnedTip[],
+): Promise<PinCheck[]> {
+  const checks: PinCheck[] = [];
+  for (const pin of pins) {
+    if (pin.height > height) {
+      checks.push({ ...pin, verdict: 'missing' });
+      continue;
+    }
+    const bytes = (await store.blocks.get(blockKey(pin.height - 1)))!;
+    const stored = headerHash(decodeBlock(bytes).header);
+    checks.push({ ...pin, verdict: stored === pin.hash ? 'matches' : 'differs', stored });
+  }
+  return checks;
 }
