@@ -18,12 +18,24 @@ export interface Writable {
 
 export function processIo(): Io {
   return {
-    stdout: process.stdout,
-    stderr: process.stderr,
+    stdout: quietWhenReaderLeaves(process.stdout),
+    stderr: quietWhenReaderLeaves(process.stderr),
     stderrIsTTY: process.stderr.isTTY === true,
     env: process.env,
     cwd: process.cwd(),
   };
+}
+
+/**
+ * A reader that stops reading (`customs-audit trace … | head`) closes the pipe: the rest of the
+ * output has nowhere to go, which is no fault of the check, so it is dropped without a stack trace
+ * and the command still ends with its verdict's exit code. Any other write error stays fatal.
+ */
+function quietWhenReaderLeaves(stream: NodeJS.WriteStream): NodeJS.WriteStream {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+  return stream;
 }
 
 /**
