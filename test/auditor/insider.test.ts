@@ -111,6 +111,15 @@ describe('verify-state', () => {
     for (const store of ['state', 'metadata', 'privateHashes', 'history', 'transactions', 'privateData']) {
       expect(report.compared[store], store).toBeGreaterThan(0);
     }
+    const nowhere = await audit([
+      'verify-state',
+      '--data-dir',
+      dataDir,
+      '--work-dir',
+      join(dataDir, 'no', 'such'),
+    ]);
+    expect(nowhere.code).toBe(2);
+    expect(nowhere.stderr).toContain(`cannot make the scratch store in ${join(dataDir, 'no', 'such')}`);
   });
 
   it('names an access record deleted from world state and the history index, blocks untouched', async () => {

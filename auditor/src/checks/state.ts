@@ -18,6 +18,7 @@ import {
   type Version,
 } from '../../../gateway/src/ledger/embedded/version.js';
 import { short, stateKeyText } from '../format.js';
+import { UsageError } from '../io.js';
 import type { Progress } from '../progress.js';
 import { codeName, savepointProblem, type ChainProblem } from './chain.js';
 import { replayBlocks, type Replay } from './replay.js';
@@ -93,7 +94,12 @@ export async function checkState(
     return { ok: false, height: 0, compared, differences, discrepancies: [], problem: savepoint };
   }
   const { height } = (await readSavepoint(ledger))!;
-  const dir = await mkdtemp(join(workDir, 'customs-audit-replay-'));
+  let dir: string;
+  try {
+    dir = await mkdtemp(join(workDir, 'customs-audit-replay-'));
+  } catch (error) {
+    throw new UsageError(`cannot make the scratch store in ${workDir}: ${(error as Error).message}`);
+  }
   try {
     const scratch = await LedgerStore.open(dir, { cacheBytes: SCRATCH_CACHE_BYTES, durable: false });
     try {
