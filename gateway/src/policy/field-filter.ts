@@ -17,10 +17,6 @@ const EXCLUDED: Record<Purpose, readonly string[]> = {
   audit: ['/buyer', '/seller/name', '/payer', '/consignee'],
 };
 
-export function excludedPaths(purpose: Purpose): readonly string[] {
-  return EXCLUDED[purpose];
-}
-
 /** The payload without the fields the purpose does not need (the payload itself is left as it is). */
 export function filterPersonalData(_kind: RecordKind, purpose: Purpose, payload: unknown): unknown {
   return EXCLUDED[purpose].reduce((filtered, pointer) => withoutPointer(filtered, pointer), payload);
