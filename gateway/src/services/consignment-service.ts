@@ -8,8 +8,6 @@ import type {
 import {
   HISTORY_PAGE_LIMIT,
   verifyDisclosure,
-  purposeAllowed,
-  purposesForRole,
   type DisclosurePackage,
   type DisclosureVerdict as MerkleVerdict,
   type HistoryPageInput,
@@ -23,6 +21,7 @@ import { publicView } from '../policy/public-view.js';
 import type { LedgerClient } from './ledger-client.js';
 import { newSaltSeed, privateTransient } from './private-payload.js';
 import { newRecordId } from './keyed-write.js';
+import { recordedRead } from './recorded-read.js';
 
 const SUBMIT_FUNCTION: Record<RecordKind, string> = {
   order: 'consignment:submitOrder',
@@ -143,18 +142,17 @@ export class ConsignmentService {
     disclosure: DisclosurePackage;
     accessTxId: string;
   }> {
-    assertPurpose(principal, purpose);
-    const { txId: accessTxId } = await this.ledger.submit(principal, 'consignment:recordDisclosure', [
-      id,
-      kind,
-      purpose,
-      JSON.stringify(paths),
-    ]);
-    const record = await this.ledger.evaluate<{
+    const { value: record, accessTxId } = await recordedRead<{
       txId: string;
       version: number;
       disclosure: DisclosurePackage;
-    }>(principal, 'consignment:getDisclosure', [id, kind, accessTxId]);
+    }>(
+      this.ledger,
+      principal,
+      purpose,
+      { fn: 'consignment:recordDisclosure', args: [id, kind, purpose, JSON.stringify(paths)] },
+      { fn: 'consignment:getDisclosure', args: [id, kind] },
+    );
     const block = (await this.ledger.blocksOf(principal, [record.txId])).get(record.txId);
     return {
       consignmentId: id,
@@ -179,16 +177,12 @@ export class ConsignmentService {
     kind: RecordKind,
     purpose: Purpose,
   ): Promise<{ record: unknown; payload: unknown; accessTxId: string }> {
-    assertPurpose(principal, purpose);
-    const { txId: accessTxId } = await this.ledger.submit(principal, 'consignment:recordAccess', [
-      id,
-      kind,
-      purpose,
-    ]);
-    const record = await this.ledger.evaluate<{ payload: unknown; saltSeed?: unknown }>(
+    const { value: record, accessTxId } = await recordedRead<{ payload: unknown; saltSeed?: unknown }>(
+      this.ledger,
       principal,
-      'consignment:getPrivateRecord',
-      [id, kind, accessTxId],
+      purpose,
+      { fn: 'consignment:recordAccess', args: [id, kind, purpose] },
+      { fn: 'consignment:getPrivateRecord', args: [id, kind] },
     );
     const { payload, saltSeed: _seed, ...summary } = record;
     return { record: summary, payload: filterPersonalData(kind, purpose, payload), accessTxId };
@@ -308,13 +302,3 @@ export interface RecordCommitment {
 /** Why a package does not verify: the Merkle check's reasons, or a transaction or block it misnames. */
 export type DisclosureVerdict =
   MerkleVerdict | { readonly ok: false; readonly code: 'transaction' | 'block'; readonly reason: string };
-
-/** Refuses a purpose the caller's role may not state (403), before anything is read or recorded. */
-function assertPurpose(principal: Principal, purpose: Purpose): void {
-  if (!purposeAllowed(purpose, principal.orgRole)) {
-    throw new HttpProblem(
-      403,
-      `purpose '${purpose}' is not allowed for role ${principal.orgRole}; allowed: ${purposesForRole(principal.orgRole).join(', ') || 'none'}`,
-    );
-  }
-}

@@ -27,6 +27,7 @@ import type { EventHub } from './event-hub.js';
 import { sleep, untilAborted } from '../signals.js';
 import type { LedgerClient } from './ledger-client.js';
 import { privateTransient } from './private-payload.js';
+import { recordedRead } from './recorded-read.js';
 import type { WriteResult } from './consignment-service.js';
 
 /** Events after which a consignment may be ready for (another) assessment. */
@@ -288,12 +289,14 @@ export class CustomsService {
     answerTxId: string,
     purpose: Purpose,
   ): Promise<ReferralAnswerRead> {
-    const { txId } = await this.ledger.submit(principal, 'customs:recordReferralAnswerRead', [
-      id,
-      answerTxId,
+    const { value } = await recordedRead<ReferralAnswerRead>(
+      this.ledger,
+      principal,
       purpose,
-    ]);
-    return this.ledger.evaluate(principal, 'customs:readReferralAnswer', [id, answerTxId, txId]);
+      { fn: 'customs:recordReferralAnswerRead', args: [id, answerTxId, purpose] },
+      { fn: 'customs:readReferralAnswer', args: [id, answerTxId] },
+    );
+    return value;
   }
 
   async getMatch(principal: Principal, id: string): Promise<MatchView> {
