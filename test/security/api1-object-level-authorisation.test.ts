@@ -83,7 +83,10 @@ beforeAll(async () => {
     const id = path.startsWith('/v1/parties/') ? partyId : ID;
     const missingId = path.startsWith('/v1/parties/') ? 'f'.repeat(64) : MISSING;
     const at = (objectId: string) =>
-      path.replace('{id}', objectId).replace('{returnId}', returnId) + (query ? `?${query}` : '');
+      path
+        .replace('{id}', objectId)
+        .replace('{returnId}', returnId)
+        .replace('{platformMspId}', 'PlatformAMSP') + (query ? `?${query}` : '');
     return [{ path, concrete: at(id), missing: at(missingId), id, missingId }];
   });
 }, 60_000);
@@ -102,6 +105,7 @@ describe("another trader's consignment", () => {
       '/v1/consignments/{id}/collection-instruction',
       '/v1/consignments/{id}/returns/{returnId}',
       '/v1/parties/{id}/access-log',
+      '/v1/parties/{id}/registrations/{platformMspId}',
     ])
       expect(paths).toContain(expected);
   });

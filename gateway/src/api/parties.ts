@@ -1,12 +1,22 @@
-import { PartyPayload } from '@customs-ledger/chaincode';
-import { DECIDING_USER_ROLES } from '../auth/principal.js';
+import { FlagPayload, PartyPayload, type Purpose } from '@customs-ledger/chaincode';
+import { DECIDING_USER_ROLES, PERSONAL_DATA_USER_ROLES } from '../auth/principal.js';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { z } from '../http/openapi.js';
 import type { PartyService } from '../services/party-service.js';
-import { NoQuery, PartyIdParam } from './schemas.js';
-import { PartyRegistrationSchema, PartySchema, TrustedTraderSchema } from './responses.js';
+import { NoQuery, PartyIdParam, PartyRegistrationParams, PurposeQuery } from './schemas.js';
+import {
+  PartyRegistrationReadSchema,
+  PartyRegistrationSchema,
+  PartySchema,
+  TrustedTraderSchema,
+  WatchListReadSchema,
+  WatchListWriteSchema,
+} from './responses.js';
 
 const TAGS = ['parties'];
+
+const ACCESS_LOGGED =
+  'The access record (who, which record, purpose, when) is committed on the ledger first, on the party’s access log (GET /v1/parties/{id}/access-log), and the chaincode hands the data only to the user it names; if it cannot be written, nothing is returned, and a read that would be refused records nothing.';
 
 export function partyRoutes(service: PartyService): RouteDefinition[] {
   const Register = z.strictObject({
@@ -74,6 +84,78 @@ export function partyRoutes(service: PartyService): RouteDefinition[] {
         );
         audit({ txId });
         return { status: 201, body: value, headers: { 'X-Transaction-Id': txId } };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/parties/{id}/watch-list',
+      summary: 'Set or clear customs’ watch-list note on a party',
+      description:
+        'Customs’ own note (`watchlisted`, `reasonCode`), kept in its customs-only collection and replaced by the next: customs’ risk rules read it when they assess a consignment naming the party as seller or buyer (WATCHLISTED_SELLER, WATCHLISTED_BUYER). The party need not be registered: customs may note a seller known from orders alone. The note travels as transient data; the answer names the transaction only.',
+      tags: ['customs'],
+      roles: ['customs'],
+      userRoles: DECIDING_USER_ROLES,
+      params: PartyIdParam,
+      query: NoQuery,
+      body: FlagPayload,
+      responses: { 201: { description: 'Note recorded', schema: WatchListWriteSchema } },
+      handler: async ({ principal, params, body, audit }) => {
+        audit({ resource: `party/${params.id}/watch-list` });
+        const { txId } = await service.setWatchList(principal, params.id, body);
+        audit({ txId });
+        return { status: 201, body: { txId }, headers: { 'X-Transaction-Id': txId } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/parties/{id}/watch-list',
+      summary: 'Customs’ watch-list note on a party, for a stated purpose',
+      description: `For customs’ officers (not its service or governance users, who read no personal data): whether a person is watch-listed, and why, is customs’ data about that person. ${ACCESS_LOGGED} \`note\` is null when customs never noted the party.`,
+      tags: ['customs'],
+      roles: ['customs'],
+      userRoles: PERSONAL_DATA_USER_ROLES,
+      params: PartyIdParam,
+      query: PurposeQuery,
+      responses: {
+        200: { description: 'The note, and the access that let it out', schema: WatchListReadSchema },
+      },
+      handler: async ({ principal, params, query, audit }) => {
+        audit({ resource: `party/${params.id}/watch-list`, purpose: query.purpose });
+        const read = await service.readWatchList(principal, params.id, query.purpose as Purpose);
+        audit({ txId: read.accessTxId });
+        return { status: 200, body: read };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/parties/{id}/registrations/{platformMspId}',
+      summary: 'A platform’s registration of a party with its identity data, for a stated purpose',
+      description: `For the registering platform and customs, the members of its collection; another platform’s registration is answered 404, as one that does not exist (that another platform registered the person would tell whose customer the person is). ${ACCESS_LOGGED} Fields the purpose does not need are removed; an erased registration is 410.`,
+      tags: TAGS,
+      roles: ['platform', 'customs'],
+      userRoles: PERSONAL_DATA_USER_ROLES,
+      params: PartyRegistrationParams,
+      query: PurposeQuery,
+      responses: {
+        200: {
+          description: 'The registration and its (filtered) identity data',
+          schema: PartyRegistrationReadSchema,
+        },
+      },
+      returnsPersonalData: true,
+      handler: async ({ principal, params, query, audit }) => {
+        audit({
+          resource: `party/${params.id}/registration/${params.platformMspId}`,
+          purpose: query.purpose,
+        });
+        const read = await service.readRegistration(
+          principal,
+          params.id,
+          params.platformMspId,
+          query.purpose as Purpose,
+        );
+        audit({ txId: read.accessTxId });
+        return { status: 200, body: read };
       },
     }),
   ];

@@ -332,6 +332,41 @@ export const PartyRegistrationSchema = z
   })
   .openapi('PartyRegistration');
 
+export const PartyRegistrationReadSchema = z
+  .object({
+    registration: PartyRegistrationSchema,
+    payload: z.record(z.string(), z.unknown()).openapi({
+      description:
+        'The registered identity data (name, document, address: the schema of `party` in POST /v1/parties), less the fields the purpose does not need',
+    }),
+    accessTxId: TxId.openapi({ description: 'The access record committed before the read' }),
+  })
+  .openapi('PartyRegistrationRead');
+
+export const WatchListNoteSchema = z
+  .object({
+    partyId: z.string(),
+    watchlisted: z.boolean(),
+    reasonCode: z.string(),
+    flaggedBy: MspId,
+    flaggedAt: Time,
+    txId: TxId.openapi({ description: 'The transaction that set the note' }),
+  })
+  .openapi('WatchListNote');
+
+export const WatchListReadSchema = z
+  .object({
+    note: WatchListNoteSchema.nullable().openapi({ description: 'Null when customs never noted the party' }),
+    accessTxId: TxId.openapi({ description: 'The access record committed before the read' }),
+  })
+  .openapi('WatchListRead');
+
+export const WatchListWriteSchema = z
+  .object({
+    txId: TxId.openapi({ description: 'The transaction that set the note' }),
+  })
+  .openapi('WatchListWrite');
+
 export const TrustedTraderSchema = z
   .object({
     partyId: z.string(),

@@ -4,6 +4,7 @@ import {
   HISTORY_CURSOR_MAX_LENGTH,
   HISTORY_PAGE_LIMIT,
   MAX_RECORD_VERSIONS,
+  MspId,
   ORG_ROLES,
   PARTY_ID_PATTERN,
   purposeNames,
@@ -30,12 +31,29 @@ export const PartyIdParam = z.object({
     .openapi({ param: { name: 'id', in: 'path' }, description: 'Pseudonymous party id (64 hex)' }),
 });
 
+/** The chaincode's rule for an MSP id, on the gateway's zod so that the parameter is documented. */
+export const PartyRegistrationParams = PartyIdParam.extend({
+  platformMspId: z
+    .string()
+    .refine((value) => MspId.safeParse(value).success, 'must be an MSP id (1-64 letters, digits, . -)')
+    .openapi({
+      param: { name: 'platformMspId', in: 'path' },
+      description: 'The platform whose registration of the party is read',
+      example: 'PlatformAMSP',
+    }),
+});
+
+const Purpose = z
+  .enum(purposeNames as [string, ...string[]])
+  .openapi({ description: 'Why the personal data is read; each purpose is allowed only for some roles' });
+
 export const DetailsQuery = z.strictObject({
   record: z.enum(recordKinds).openapi({ description: 'Which record of the consignment to read' }),
-  purpose: z
-    .enum(purposeNames as [string, ...string[]])
-    .openapi({ description: 'Why the personal data is read; each purpose is allowed only for some roles' }),
+  purpose: Purpose,
 });
+
+/** A read of personal data that names its record in the path. */
+export const PurposeQuery = z.strictObject({ purpose: Purpose });
 
 export const NoQuery = z.strictObject({});
 
