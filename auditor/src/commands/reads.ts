@@ -32,10 +32,16 @@ type Subject = keyof typeof SUBJECTS;
 export function registerReads(program: Command, context: CommandContext): void {
   const command = program
     .command('reads')
-    .summary("list who read a consignment's or a party's personal data, and why (through a gateway)")
+    .summary(
+      "list who read a consignment's personal data, or a party's registrations and watch-list note, and why (through a gateway)",
+    )
     .description(
       "List who read a consignment's or a party's personal data and why, from the access records the " +
-        'chaincode commits before any personal data is handed out.',
+        "chaincode commits before any personal data is handed out. A party's log lists the reads of its " +
+        "registrations and of customs' watch-list note on it; reads of consignment records that name the " +
+        "person are on those consignments' logs, since nothing public links a party to its consignments. " +
+        "A data subject's access request is answered by the controller platform, which knows the person's " +
+        "consignments from its own orders and lists each consignment's reads.",
     )
     .addArgument(new Argument('<subject>', 'what to list reads of').choices(Object.keys(SUBJECTS)))
     .argument('<id>', 'the consignment id, or the party id (64 hex)');

@@ -273,7 +273,7 @@ function PartyReads() {
     }
   };
   return (
-    <Section title="Who read a party's personal data, and why">
+    <Section title="Who read a party's registrations and watch-list note, and why">
       <form className="row wrap" onSubmit={(e) => void submit(e)}>
         <div className="field grow">
           <label htmlFor="party-id">Party id (64 hex characters)</label>
@@ -289,7 +289,12 @@ function PartyReads() {
       </form>
       <ErrorNote error={error} />
       {result && <AccessTable entries={result.entries} caption={`Reads of party ${id.slice(0, 12)}…`} />}
-      <p className="muted small">A consignment&apos;s reads are on its page.</p>
+      <p className="muted small">
+        Reads of the party&apos;s registrations and of customs&apos; watch-list note on it. Reads of
+        consignment records that name the person are on each consignment&apos;s page, not here: nothing public
+        links a party to its consignments. A data subject&apos;s access request is answered by the platform
+        that holds the person&apos;s orders, from each of those consignments&apos; reads.
+      </p>
     </Section>
   );
 }
