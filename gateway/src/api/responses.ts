@@ -167,6 +167,9 @@ export const ConsignmentViewSchema = z
   })
   .openapi('ConsignmentView');
 
+/** What every purpose-bound read answers beside the data: the access record that let it out. */
+const ReadAccessTxId = TxId.openapi({ description: 'The access record committed before the read' });
+
 export const RecordDetailsSchema = z
   .object({
     record: RecordCommitmentSchema,
@@ -174,7 +177,7 @@ export const RecordDetailsSchema = z
       description:
         'The record as submitted (the schema of POST /v1/consignments/{id}/<record>), less the fields the purpose does not need and those erased',
     }),
-    accessTxId: TxId.openapi({ description: 'The access record committed before the read' }),
+    accessTxId: ReadAccessTxId,
   })
   .openapi('RecordDetails');
 
@@ -339,7 +342,7 @@ export const PartyRegistrationReadSchema = z
       description:
         'The registered identity data (name, document, address: the schema of `party` in POST /v1/parties), less the fields the purpose does not need',
     }),
-    accessTxId: TxId.openapi({ description: 'The access record committed before the read' }),
+    accessTxId: ReadAccessTxId,
   })
   .openapi('PartyRegistrationRead');
 
@@ -357,7 +360,7 @@ export const WatchListNoteSchema = z
 export const WatchListReadSchema = z
   .object({
     note: WatchListNoteSchema.nullable().openapi({ description: 'Null when customs never noted the party' }),
-    accessTxId: TxId.openapi({ description: 'The access record committed before the read' }),
+    accessTxId: ReadAccessTxId,
   })
   .openapi('WatchListRead');
 
