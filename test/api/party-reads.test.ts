@@ -249,3 +249,30 @@ describe('a platform’s registration of a party', () => {
     expect(await accessLog(partyId)).toEqual(before);
   });
 });
+
+describe('the purposes a user may state, as GET /v1/me lists them', () => {
+  const purposesOf = async (user: string): Promise<string[]> => {
+    const res = await t.as(user).get<{ purposes: string[] }>('/v1/me');
+    expect(res.status, res.text).toBe(200);
+    return res.body.purposes;
+  };
+
+  it('are each accepted for a read, and a purpose not listed is refused', async () => {
+    const partyId = newPartyId();
+    const listed = await purposesOf(OFFICER);
+    expect(listed).toEqual(['risk_assessment', 'revenue_assessment', 'clearance', 'legal_request', 'audit']);
+    for (const purpose of listed) expect((await readNote(partyId, purpose)).status).toBe(200);
+    refused(await readNote(partyId, 'delivery'), 403);
+  });
+
+  it('are none for user roles that read no personal data, whose reads are refused', async () => {
+    expect(await purposesOf('customs-service')).toEqual([]);
+    refused(await readNote(newPartyId(), 'risk_assessment', 'customs-service'), 403);
+  });
+
+  it('follow the organisation’s role', async () => {
+    expect(await purposesOf(PLATFORM)).toEqual(['return_processing', 'dispute_resolution', 'audit']);
+    expect(await purposesOf('post-operator')).toEqual(['delivery', 'return_processing', 'audit']);
+    expect(await purposesOf('auditor')).toEqual(['audit']);
+  });
+});

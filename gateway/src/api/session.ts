@@ -1,3 +1,5 @@
+import { purposeNames, purposesForRole } from '@customs-ledger/chaincode';
+import { PERSONAL_DATA_USER_ROLES, type Principal } from '../auth/principal.js';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { z } from '../http/openapi.js';
 import { NoQuery } from './schemas.js';
@@ -13,6 +15,10 @@ const MeSchema = z
       .string()
       .openapi({ description: 'The user’s role within the organisation: operator, officer, service, …' }),
     authMethod: z.enum(['api-key', 'jwt']),
+    purposes: z.array(z.enum(purposeNames as [string, ...string[]])).openapi({
+      description:
+        'The purposes this user may state when reading personal data (`?purpose=` and disclosures): those of the organisation’s role, none for user roles that read no personal data (service, governance)',
+    }),
   })
   .openapi('Session', { description: 'Who the presented credential authenticates' });
 
@@ -29,8 +35,16 @@ export function sessionRoutes(): RouteDefinition[] {
       responses: { 200: { description: 'The caller', schema: MeSchema } },
       handler: async ({ principal }) => {
         const { user, mspId, orgRole, role, authMethod } = principal;
-        return { status: 200, body: { user, mspId, orgRole, role, authMethod } };
+        return {
+          status: 200,
+          body: { user, mspId, orgRole, role, authMethod, purposes: statablePurposes(principal) },
+        };
       },
     }),
   ];
+}
+
+/** Asking for another purpose is refused (403), so a client offers only these. */
+function statablePurposes(principal: Principal): string[] {
+  return PERSONAL_DATA_USER_ROLES.includes(principal.role) ? purposesForRole(principal.orgRole) : [];
 }
