@@ -9,6 +9,7 @@ import { ConsignmentPage } from './pages/Consignment';
 import { TraderHome } from './pages/Trader';
 import { AuditorHome } from './pages/Auditor';
 import { Dashboard } from './pages/Dashboard';
+import { PartyLookup, PartyPage } from './pages/Parties';
 
 const HOME: Record<Audience, string> = { customs: '/queue', trader: '/mine', auditor: '/audit' };
 
@@ -20,6 +21,14 @@ const NAV: Record<Audience, readonly (readonly [string, string])[]> = {
   trader: [['/mine', 'My consignments']],
   auditor: [['/audit', 'Audit']],
 };
+
+/** Customs, and the platforms that register sellers and buyers, look parties up. */
+const seesParties = (me: Me): boolean => me.orgRole === 'customs' || me.orgRole === 'platform';
+
+function navOf(me: Me): readonly (readonly [string, string])[] {
+  const nav = NAV[audienceOf(me)];
+  return seesParties(me) ? [...nav, ['/parties', 'Parties']] : nav;
+}
 
 export function App() {
   const [token, setToken] = useState(storedToken);
@@ -72,7 +81,7 @@ export function App() {
         <span className="brand">Customs ledger</span>
         <nav aria-label="Main">
           <ul>
-            {NAV[audience].map(([to, label]) => (
+            {navOf(me).map(([to, label]) => (
               <li key={to}>
                 <Link to={to}>{label}</Link>
               </li>
@@ -87,16 +96,17 @@ export function App() {
         </button>
       </header>
       <main id="main" tabIndex={-1}>
-        <Routes audience={audience} />
+        <Routes audience={audience} parties={seesParties(me)} />
       </main>
     </SessionContext.Provider>
   );
 }
 
-function Routes({ audience }: { audience: Audience }) {
+function Routes({ audience, parties }: { audience: Audience; parties: boolean }) {
   const path = usePath();
   const [pathname, search = ''] = path.split('?');
   const consignment = /^\/consignments\/([^/]+)$/.exec(pathname ?? '');
+  const party = /^\/parties\/([^/]+)$/.exec(pathname ?? '');
   useEffect(() => {
     if (pathname === '/' || pathname === '') navigate(HOME[audience], true);
   }, [pathname, audience]);
@@ -109,6 +119,8 @@ function Routes({ audience }: { audience: Audience }) {
   if (pathname === '/dashboard' && audience === 'customs') return <Dashboard />;
   if (pathname === '/mine' && audience === 'trader') return <TraderHome />;
   if (pathname === '/audit' && audience === 'auditor') return <AuditorHome />;
+  if (pathname === '/parties' && parties) return <PartyLookup />;
+  if (party && parties) return <PartyPage id={decodeURIComponent(party[1]!)} />;
   if (pathname === '/' || pathname === '') return null;
   return (
     <>

@@ -8,6 +8,8 @@ export interface Me {
   /** The user's role within the organisation: operator, officer, service, auditor, governance. */
   readonly role: string;
   readonly authMethod: 'api-key' | 'jwt';
+  /** The purposes this user may state when reading personal data; none for service and governance users. */
+  readonly purposes: readonly string[];
 }
 
 /** An RFC 9457 problem document (or what stood in for one), thrown for every non-2xx answer. */

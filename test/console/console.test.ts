@@ -508,6 +508,80 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await page.context().close();
   });
 
+  it('an officer looks a party up, reads its identity data and watch-list note for a purpose and records a note; each read is on its log', async () => {
+    const person = {
+      name: `Vera Vendeuse ${RUN}`,
+      document: { type: 'passport', number: `VV${RUN}`, country: 'FR' },
+      address: { line1: '9 quai des Ventes', city: 'Nantes', postcode: '44000', country: 'FR' },
+    };
+    const registered = await t.as(PLATFORM_A).post<{ partyId: string }>('/v1/parties', {
+      kind: 'seller',
+      verificationLevel: 'verified',
+      party: person,
+    });
+    expect(registered.status, registered.text).toBe(201);
+    const { partyId } = registered.body;
+
+    const page = await signIn(OFFICER);
+    await page.getByRole('link', { name: 'Parties' }).click();
+    await page.getByLabel('Party id (64 hex characters)').fill(partyId);
+    await page.getByRole('button', { name: 'Open' }).click();
+    await page.getByLabel('Purpose of your reads').selectOption('revenue_assessment');
+    await page.getByRole('button', { name: 'Read identity data for revenue assessment' }).click();
+    const identity = page.getByTestId('identity');
+    await expect.poll(() => identity.textContent()).toContain(person.name);
+    expect(await identity.textContent()).toContain('9 quai des Ventes, 44000 Nantes, FR');
+    // Revenue assessment needs no identity document.
+    expect(await identity.textContent()).not.toContain(person.document.number);
+
+    await page.getByRole('button', { name: 'Read the note for revenue assessment' }).click();
+    await expect
+      .poll(() => page.getByTestId('watch-list-note').textContent())
+      .toBe('Customs has no note on this party.');
+    await page.getByLabel('Reason code').fill('REPEAT_UNDERVALUATION');
+    await page.getByRole('button', { name: 'Record note' }).click();
+    await page.getByRole('button', { name: 'Confirm: Record note' }).click();
+    await expect.poll(() => page.getByText(/Note recorded in transaction/).count()).toBe(1);
+    await page.getByRole('button', { name: 'Read the note for revenue assessment' }).click();
+    await expect
+      .poll(() => page.getByTestId('watch-list-note').textContent())
+      .toMatch(/^Watch-listed \(REPEAT_UNDERVALUATION\), by CustomsMSP/);
+
+    const reads = page.getByRole('table', { name: "Reads of the party's data" }).locator('tbody tr');
+    await expect.poll(() => reads.count(), { timeout: 10_000 }).toBe(3);
+    expect(await reads.filter({ hasText: 'revenue assessment' }).count()).toBe(3);
+    await screenshot(page, 'party');
+    await expectAccessible(page);
+    expectNoScriptErrors(page);
+    await page.context().close();
+
+    // The note went on the ledger: customs' risk rules read it.
+    const note = await t
+      .as(OFFICER)
+      .get<{ note: { watchlisted: boolean; reasonCode: string } }>(
+        `/v1/parties/${partyId}/watch-list?purpose=risk_assessment`,
+      );
+    expect(note.body.note).toMatchObject({ watchlisted: true, reasonCode: 'REPEAT_UNDERVALUATION' });
+
+    // The registering platform reads its own registration for its purposes; another platform has none.
+    const platform = await signIn(PLATFORM_A);
+    await platform.goto(`${t.gateway.url}/console/parties/${partyId}`);
+    await platform.getByLabel('Purpose of your reads').selectOption('dispute_resolution');
+    await platform.getByRole('button', { name: 'Read identity data for dispute resolution' }).click();
+    await expect.poll(() => platform.getByTestId('identity').textContent()).toContain(person.name);
+    expect(await platform.getByTestId('identity').textContent()).not.toContain(person.address.city);
+    expect(await platform.getByText('Watch-listed', { exact: false }).count()).toBe(0);
+    expectNoScriptErrors(platform);
+    await platform.context().close();
+    const other = await signIn(PLATFORM_B);
+    await other.goto(`${t.gateway.url}/console/parties/${partyId}`);
+    await expect
+      .poll(() => other.getByTestId('unregistered').textContent())
+      .toBe('Your organisation has not registered this party.');
+    expect(await other.getByRole('button', { name: /Read identity data/ }).count()).toBe(0);
+    await other.context().close();
+  });
+
   it('counts consignments per hour of the browser’s time zone on the dashboard', async () => {
     const page = await signIn(OFFICER, { timezoneId: 'Asia/Tokyo' });
     await page.getByRole('link', { name: 'Dashboard' }).click();
