@@ -102,6 +102,14 @@ const EnvSchema = z.object({
   /** Anchor a signed audit tree head on the ledger every N entries or T seconds. */
   AUDIT_ANCHOR_EVERY: z.coerce.number().int().min(1).default(1000),
   AUDIT_ANCHOR_SECONDS: z.coerce.number().int().min(1).default(60),
+  /**
+   * The id of an audit log that does not match its anchor on the ledger, to set aside for a new log
+   * (audit/new-log.ts): the operator's acknowledgement that the entries it lost are lost.
+   */
+  AUDIT_LOG_ABANDON: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/, "an audit log's id (32 lowercase hex characters), as /readyz names it")
+    .optional(),
 });
 
 export interface GatewayConfig {
@@ -134,6 +142,8 @@ export interface GatewayConfig {
   readonly gatewayMspId: string;
   readonly fabricProfileDir: string;
   readonly auditAnchor: { readonly everyEntries: number; readonly everySeconds: number };
+  /** AUDIT_LOG_ABANDON: the log the operator acknowledged setting aside for a new one. */
+  readonly abandonAuditLog?: string;
 }
 
 export class ConfigError extends Error {
@@ -169,5 +179,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     gatewayMspId: e.GATEWAY_MSP,
     fabricProfileDir: resolve(e.FABRIC_PROFILE_DIR),
     auditAnchor: { everyEntries: e.AUDIT_ANCHOR_EVERY, everySeconds: e.AUDIT_ANCHOR_SECONDS },
+    abandonAuditLog: e.AUDIT_LOG_ABANDON,
   };
 }

@@ -17,6 +17,7 @@ import { createMetrics } from './observability/metrics.js';
 import { RefusedScrapesLog } from './observability/refused-scrapes.js';
 import { AuditLog } from './audit/audit-log.js';
 import { AuditAnchorer } from './audit/anchor.js';
+import { abandonAuditLogIfAcknowledged } from './audit/new-log.js';
 import { LevelIdempotencyStore } from './http/idempotency.js';
 import { EventHub } from './services/event-hub.js';
 import { JoinStore } from './services/join-store.js';
@@ -84,7 +85,11 @@ async function openAndListen(
   // Under the store's lock: two gateways started at once on a new data directory would otherwise
   // each generate one, and the one that goes on could hold a token the file no longer does.
   const metricsToken = config.metricsToken ?? (await storedMetricsToken(config.dataDir));
-  const metrics = createMetrics({ ledgerCacheUsage: cacheUsage });
+  const metrics = createMetrics({
+    ledgerCacheUsage: cacheUsage,
+    // Scraped only once the gateway listens, by when the anchorer exists.
+    auditLogMismatch: () => anchorer.status().mismatch !== undefined,
+  });
   const refusedScrapes = new RefusedScrapesLog(logger);
   undo.push(() => refusedScrapes.close());
   const instrumented = metrics.instrumentLedger(ledger);
@@ -149,6 +154,17 @@ async function openAndListen(
     metricsToken,
     refusedScrapes,
     readiness: () => (ledgerStopped ? 'ledger unavailable' : ready ? 'ready' : 'starting'),
+    auditMismatch: () => anchorer.status().mismatch,
+  });
+  // Before listening: a log that does not match its anchor must not take a single request's entry.
+  await anchorer.start();
+  undo.push(() => anchorer.stop());
+  await abandonAuditLogIfAcknowledged({
+    acknowledged: config.abandonAuditLog,
+    dataDir: config.dataDir,
+    log: auditLog,
+    anchorer,
+    logger,
   });
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
@@ -156,7 +172,6 @@ async function openAndListen(
     server.once('error', reject);
   });
   undo.push(() => new Promise((resolve) => server.close(resolve)));
-  await anchorer.start();
   ready = true;
   const port = (server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;

@@ -386,7 +386,7 @@ describe('AuditAnchorer on the ledger', () => {
         watched,
       );
       await anchorer.start();
-      expect(anchorer.status().mismatch).toMatch('do not match the tree head anchored');
+      expect(anchorer.status().mismatch).toMatch(`do not match the tree head of log ${log.logId} anchored`);
       expect(error).toHaveBeenCalledTimes(1);
       await anchorer.stop();
 

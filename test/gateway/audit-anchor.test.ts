@@ -214,6 +214,35 @@ describe('AuditAnchorer', () => {
     expect(logger.error).toHaveBeenCalledTimes(1);
   });
 
+  it('reports no mismatch before it could read the anchor, and anchors nothing once the log mismatches it', async () => {
+    await append(3);
+    ledger.anchors.push({
+      gatewayMspId: 'CustomsMSP',
+      logId: log.logId!,
+      treeSize: 5,
+      rootHash: 'ab'.repeat(32),
+      timestamp: '2026-01-01T00:00:00.000Z',
+      signature: 'c2ln',
+      signerId: 'x509::CN=gw::CN=ca',
+      txId: 'tx-lost',
+      anchoredAt: '2026-01-01T00:00:01.000Z',
+    });
+    ledger.failEvaluate = 1;
+    anchorer = newAnchorer(1, 3600);
+    await anchorer.start();
+    // The ledger could not be read: unknown, not a mismatch.
+    expect(anchorer.status()).toMatchObject({ anchoredSize: undefined, mismatch: undefined });
+    await elapse(1000);
+    await vi.waitFor(() => expect(anchorer.status().mismatch).toMatch('has only 3'));
+    // Grown past the anchored size, it still contradicts the anchor: no head of it is anchored.
+    await append(4);
+    await elapse(3000);
+    expect(await anchorer.anchorNow()).toBeUndefined();
+    await anchorer.stopAndAnchor(1000);
+    expect(ledger.submit).not.toHaveBeenCalled();
+    expect(anchorer.status().mismatch).toMatch('has only 3');
+  });
+
   it('stop() clears the timer and waits for the anchor in flight; anchorNow never rejects', async () => {
     anchorer = newAnchorer(1, 3600);
     await anchorer.start();

@@ -18,7 +18,11 @@ export interface AnchorerStatus {
   readonly lastAnchorAt: string | undefined;
   /** Consecutive failed attempts (0 after a success). */
   readonly failures: number;
-  /** Set when the ledger's last anchor does not match the local log (truncated or rewritten). */
+  /**
+   * Set once the ledger's last anchor is known not to match the local log (truncated or
+   * rewritten): nothing is anchored then, and the gateway serves no request (mismatch-gate.ts).
+   * Undefined while the log matches, and while the anchor could not be read yet.
+   */
   readonly mismatch: string | undefined;
 }
 
@@ -30,7 +34,8 @@ const MAX_BACKOFF_MS = 60_000;
  * later log must be consistent (RFC 6962) with every anchored head. Skips when the log has not
  * grown since the last anchor. A ledger failure is logged and retried at a later tick (backing off
  * up to T seconds); anchoring never blocks or fails requests. On start, and after a failure, it
- * reads the gateway's last anchor from the ledger and checks that the local log still matches it.
+ * reads the gateway's last anchor from the ledger and checks that the local log still matches it;
+ * a log that does not is never anchored again: a head of it would contradict the anchored one.
  */
 export class AuditAnchorer {
   private timer: NodeJS.Timeout | undefined;
@@ -64,6 +69,21 @@ export class AuditAnchorer {
     this.timer.unref();
   }
 
+  /**
+   * Forgets what it knew of the log's anchor and reads it again: after the log was replaced by a
+   * new one (new-log.ts). Never throws for a ledger failure; the next tick reads it then.
+   */
+  async recheck(): Promise<void> {
+    while (this.inFlight) await this.inFlight;
+    this.mismatch = undefined;
+    this.anchoredSize = undefined;
+    try {
+      await this.refresh();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not read the last audit anchor; will retry at the next tick');
+    }
+  }
+
   /** Stops the timer and waits for an anchor in flight. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
@@ -80,6 +100,7 @@ export class AuditAnchorer {
    */
   async stopAndAnchor(timeoutMs: number): Promise<void> {
     await this.stop();
+    if (this.mismatch) return;
     const size = this.log.size();
     if (this.anchoredSize !== undefined && size <= this.anchoredSize) {
       this.logger.info(
@@ -129,7 +150,7 @@ export class AuditAnchorer {
   }
 
   private tick(): void {
-    if (this.inFlight || Date.now() < this.nextAttemptAt) return;
+    if (this.mismatch || this.inFlight || Date.now() < this.nextAttemptAt) return;
     if (this.anchoredSize === undefined || this.isDue()) void this.run(true);
   }
 
@@ -147,7 +168,7 @@ export class AuditAnchorer {
     try {
       if (this.anchoredSize === undefined) await this.refresh();
       const anchored = this.anchoredSize ?? 0;
-      if (this.log.size() <= anchored || (onlyIfDue && !this.isDue())) return undefined;
+      if (this.mismatch || this.log.size() <= anchored || (onlyIfDue && !this.isDue())) return undefined;
       const head = await this.log.treeHead();
       if (head.treeSize <= anchored) return undefined;
       const submitted = await this.ledger.submit(this.identity, 'audit:anchor', {
@@ -191,6 +212,7 @@ export class AuditAnchorer {
     const text = Buffer.from(bytes).toString('utf8');
     const latest = text === '' ? null : (JSON.parse(text) as AnchorRecord | null);
     if (latest) await this.check(latest);
+    else this.mismatch = undefined;
     this.anchoredSize = latest?.treeSize ?? 0;
   }
 
@@ -198,9 +220,9 @@ export class AuditAnchorer {
     const size = this.log.size();
     let problem: string | undefined;
     if (latest.treeSize > size) {
-      problem = `the ledger holds an anchor of ${latest.treeSize} entries (tx ${latest.txId}) but the audit log has only ${size}: it was truncated or replaced`;
+      problem = `the ledger holds an anchor of ${latest.treeSize} entries of log ${latest.logId} (tx ${latest.txId}) but the audit log has only ${size}: it was truncated or replaced`;
     } else if ((await this.log.rootAt(latest.treeSize)).toString('hex') !== latest.rootHash) {
-      problem = `the audit log's first ${latest.treeSize} entries do not match the tree head anchored in tx ${latest.txId}: the log was rewritten`;
+      problem = `the audit log's first ${latest.treeSize} entries do not match the tree head of log ${latest.logId} anchored in tx ${latest.txId}: the log was rewritten`;
     }
     this.mismatch = problem;
     if (problem && this.reportedMismatch !== latest.txId) {

@@ -314,6 +314,45 @@ export class AuditLog {
     return verifyInclusion(leafHash(bytes), index, treeSize, proof, root);
   }
 
+  /**
+   * Copies this log (entries, tree and id) into `archive`, a store of the gateway's layout, then
+   * starts a new, empty log with a new id in its place; resolves with the new id. For a log that
+   * no longer matches its anchor, on its operator's word only (new-log.ts). Not while appending.
+   * Each step may be run again after a crash: the copy is of the same keys with the same values,
+   * and the new id and the empty size are written together, before the old entries are deleted
+   * (an entry past the size is never read, and is overwritten by the append that reaches it).
+   */
+  async startNew(archive: Level<string, Uint8Array>): Promise<string> {
+    const target = archive.sublevel<string, Uint8Array>('audit', {
+      keyEncoding: 'utf8',
+      valueEncoding: 'view',
+    });
+    let ops: { type: 'put'; key: string; value: Uint8Array; sublevel: Store }[] = [];
+    for await (const [key, value] of this.store.iterator()) {
+      ops.push({ type: 'put', key, value, sublevel: target });
+      if (ops.length >= this.maxBatch) {
+        await archive.batch(ops);
+        ops = [];
+      }
+    }
+    await archive.batch(ops, { sync: true });
+    const id = randomBytes(16).toString('hex');
+    await this.db.batch(
+      [
+        { type: 'del', key: SIZE_KEY, sublevel: this.store },
+        { type: 'put', key: ID_KEY, value: Buffer.from(id, 'utf8'), sublevel: this.store },
+      ],
+      { sync: true },
+    );
+    this.id = id;
+    this.treeSize = 0;
+    this.frontier.length = 0;
+    this.cache.clear();
+    await this.store.clear({ gte: 'e:', lt: 'e;' });
+    await this.store.clear({ gte: 'n:', lt: 'n;' });
+    return id;
+  }
+
   // ---------------------------------------------------------------- writing
 
   private async flush(): Promise<void> {

@@ -15,6 +15,7 @@ import type { RefusedScrapesLog } from '../observability/refused-scrapes.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { auditTrail } from '../audit/audit-trail.js';
 import { auditRoutes } from '../audit/routes.js';
+import { auditMismatchDetail, refuseOnAuditMismatch } from '../audit/mismatch-gate.js';
 import { apiRoutes } from '../api/index.js';
 import { eventRoutes } from '../api/events.js';
 import { accessLogRoutes } from '../api/access-log.js';
@@ -37,7 +38,6 @@ import { ProblemSchema, registry, z } from './openapi.js';
 // prettier-ignore
 for (const [path, summary, content] of [
   ['/healthz', 'Liveness: the process answers', { 'application/json': { schema: z.object({ status: z.literal('ok'), ledger: z.string() }) } }],
-  ['/readyz', 'Readiness: 200 once the gateway takes requests, 503 before and if its ledger thread has stopped', { 'application/json': { schema: z.object({ status: z.enum(['ready', 'starting', 'ledger unavailable']) }) } }],
   ['/openapi.json', 'This document', { 'application/json': { schema: z.looseObject({}) } }],
   ['/docs', 'The API documentation page', { 'text/html': { schema: z.string() } }],
 ] as const) {
@@ -50,6 +50,25 @@ for (const [path, summary, content] of [
     responses: { 200: { description: summary, content } },
   });
 }
+const Readiness = z.object({
+  status: z.enum(['ready', 'starting', 'ledger unavailable', 'audit log mismatch']),
+  detail: z.string().optional().openapi({
+    description:
+      "With 'audit log mismatch': how the audit log differs from its last anchor on the ledger, and what the operator must do",
+  }),
+});
+registry.registerPath({
+  method: 'get',
+  path: '/readyz',
+  summary:
+    'Readiness: 200 once the gateway takes requests; 503 before, if its ledger thread has stopped, and while its audit log does not match its anchor on the ledger',
+  tags: ['operations'],
+  security: [],
+  responses: {
+    200: { description: 'Ready', content: { 'application/json': { schema: Readiness } } },
+    503: { description: 'Not ready, and why', content: { 'application/json': { schema: Readiness } } },
+  },
+});
 registry.registerPath({
   method: 'get',
   path: '/metrics',
@@ -92,11 +111,13 @@ export interface AppDependencies {
   /** Where refused scrapes of /metrics are told, for a warning in the log. */
   readonly refusedScrapes: RefusedScrapesLog;
   readonly readiness: () => 'ready' | 'starting' | 'ledger unavailable';
+  /** How the audit log differs from its last anchor on the ledger, once known; undefined while it matches. */
+  readonly auditMismatch: () => string | undefined;
 }
 
 /**
  * The HTTP application. Every request flows one way: request id → log and metrics → security
- * headers → identification → rate limit of clients without valid credentials (per address) → audit
+ * headers → refusal while the audit log does not match its ledger anchor → identification → rate limit of clients without valid credentials (per address) → audit
  * trail (records the outcome of every request past that limit, refused ones too) → body (size, then depth) →
  * authentication → rate limit per user → route (role check → validation → idempotency → service →
  * ledger). The operations endpoints (/metrics behind its own token), the docs and the console
@@ -125,6 +146,11 @@ export function createApp(deps: AppDependencies): Express {
     res.json({ status: 'ok', ledger: deps.config.ledger });
   });
   app.get('/readyz', (_req, res) => {
+    const mismatch = deps.auditMismatch();
+    if (mismatch !== undefined) {
+      res.status(503).json({ status: 'audit log mismatch', detail: auditMismatchDetail(mismatch) });
+      return;
+    }
     const status = deps.readiness();
     res.status(status === 'ready' ? 200 : 503).json({ status });
   });
@@ -141,6 +167,7 @@ export function createApp(deps: AppDependencies): Express {
   // One spelling per route, as documented: /V1/… or a trailing slash must not reach a route that a
   // proxy's path rules (e.g. keeping /v1/audit internal) were written for under its documented name.
   const v1 = Router({ caseSensitive: true, strict: true });
+  v1.use(refuseOnAuditMismatch(deps.auditMismatch));
   // Clients without valid credentials are held to their address's budget before the trail: past it,
   // a flood of guessed keys or bare requests is refused without growing the audit log, whose
   // entries for them could name no one. Within it, their 401s are recorded like every refusal; a

@@ -29,6 +29,8 @@ function routeTemplate(req: Request): string {
 export interface MetricsSources {
   /** What the embedded ledger's read caches hold, and their budget, in bytes (OpenLedger.cacheUsage). */
   readonly ledgerCacheUsage?: () => Promise<CacheUsage>;
+  /** Whether the audit log is known not to match its last anchor on the ledger (AuditAnchorer). */
+  readonly auditLogMismatch?: () => boolean;
 }
 
 /**
@@ -58,6 +60,17 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
       registers: [registry],
       async collect() {
         this.set((await usage()).budgetBytes);
+      },
+    });
+  }
+  const { auditLogMismatch } = sources;
+  if (auditLogMismatch) {
+    new Gauge({
+      name: 'audit_log_anchor_mismatch',
+      help: '1 while the audit log does not match its last anchor on the ledger (entries it anchored are gone, or were rewritten): the gateway refuses every /v1 request until its operator restores the log; else 0',
+      registers: [registry],
+      collect() {
+        this.set(auditLogMismatch() ? 1 : 0);
       },
     });
   }
