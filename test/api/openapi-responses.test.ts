@@ -334,6 +334,7 @@ describe('every 2xx body the gateway sends', () => {
     await ok(auditor.get('/v1/audit/entries/0'));
     await ok(auditor.get(`/v1/audit/proofs/inclusion?index=1&treeSize=${head.treeSize}`));
     await ok(auditor.get(`/v1/audit/proofs/consistency?from=1&to=${head.treeSize}`));
+    await ok(auditor.get('/v1/audit/anchors'));
 
     expect(mismatches).toEqual([]);
   }); // prettier-ignore

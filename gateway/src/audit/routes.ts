@@ -1,12 +1,16 @@
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { HttpProblem } from '../http/problem.js';
 import { z } from '../http/openapi.js';
+import type { AuditAnchor } from '@customs-ledger/chaincode';
 import { AuditRangeError, type AuditLog } from './audit-log.js';
 import { NumberParam } from '../api/schemas.js';
+import type { LedgerClient } from '../services/ledger-client.js';
 
 const TAGS = ['audit'];
 const ROLES = ['auditor', 'customs'] as const;
 const MAX_ENTRIES = 1000;
+/** Anchors per page: each is looked up in the ledger's block index. */
+const MAX_ANCHORS = 100;
 
 const Hash = z
   .string()
@@ -17,18 +21,23 @@ const Count = (description: string, required = true) =>
 const Size = (description: string, required = true) =>
   NumberParam({ min: 1, max: Number.MAX_SAFE_INTEGER, description, required });
 
+/** What a tree head signs, as the gateway serves it and as the ledger's anchors hold it. */
+const SignedHeadFields = {
+  logId: z.string().openapi({
+    description: "This gateway's log id: anchors on the ledger are kept per organisation and log",
+  }),
+  treeSize: z.number().int(),
+  rootHash: Hash,
+  timestamp: z.string().openapi({ description: 'When the head was signed (ISO 8601)' }),
+  signature: z.string().openapi({
+    description:
+      'Base64 DER ECDSA (SHA-256) signature over the canonical JSON (RFC 8785) of {logId, rootHash, timestamp, treeSize}',
+  }),
+};
+
 const TreeHeadSchema = z
   .object({
-    logId: z.string().openapi({
-      description: "This gateway's log id: anchors on the ledger are kept per organisation and log",
-    }),
-    treeSize: z.number().int(),
-    rootHash: Hash,
-    timestamp: z.string().openapi({ description: 'When the head was signed (ISO 8601)' }),
-    signature: z.string().openapi({
-      description:
-        'Base64 DER ECDSA (SHA-256) signature over the canonical JSON (RFC 8785) of {logId, rootHash, timestamp, treeSize}',
-    }),
+    ...SignedHeadFields,
     signerMspId: z.string(),
     signerCertificate: z.string().openapi({ description: 'PEM certificate of the signing identity' }),
   })
@@ -76,6 +85,31 @@ const ConsistencySchema = z.object({
   proof: z.array(Hash).openapi({ description: 'RFC 6962 §2.1.2 consistency proof' }),
   fromRoot: Hash,
   toRoot: Hash,
+});
+
+const AnchorSchema = z
+  .object({
+    gatewayMspId: z.string().openapi({ description: 'The organisation that anchored it' }),
+    ...SignedHeadFields,
+    signerId: z
+      .string()
+      .openapi({ description: 'Fabric id (x509::subject::issuer) of the anchoring identity' }),
+    txId: z.string(),
+    anchoredAt: z.string().openapi({ description: 'The transaction time (ISO 8601)' }),
+    block: z.number().int().nullable().openapi({
+      description: "The block holding the transaction; null if the ledger's block index does not say",
+    }),
+  })
+  .openapi('AuditAnchor', {
+    description:
+      "A signed tree head of the audit log as the ledger holds it, signed by the gateway's audit signer (the certificate of GET /v1/audit/tree-head)",
+  });
+
+const AnchorsSchema = z.object({
+  gatewayMspId: z.string(),
+  logId: z.string(),
+  anchors: z.array(AnchorSchema).openapi({ description: 'By increasing tree size' }),
+  next: z.number().int().nullable().openapi({ description: 'The `after` of the next page, null at the end' }),
 });
 
 const hex = (hashes: readonly Buffer[]): string[] => hashes.map((h) => h.toString('hex'));
@@ -260,6 +294,69 @@ export function auditRoutes(log: AuditLog): RouteDefinition[] {
             },
           };
         });
+      },
+    }),
+  ];
+}
+
+/**
+ * The anchors of this gateway's log as the ledger holds them (audit:getAnchors, read as the caller's
+ * own identity), with the block of each: an auditor online checks the tree heads and consistency
+ * proofs the gateway serves against what the ledger holds, rather than against the gateway's word.
+ * The contract answers every anchor of the log; the gateway pages them, so that a page costs at
+ * most MAX_ANCHORS block look-ups.
+ */
+export function auditAnchorRoutes(deps: {
+  readonly log: AuditLog;
+  readonly client: LedgerClient;
+  readonly gatewayMspId: string;
+}): RouteDefinition[] {
+  const { log, client, gatewayMspId } = deps;
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/v1/audit/anchors',
+      summary: "The ledger's anchors of this gateway's audit log",
+      description: `By increasing tree size, at most ${MAX_ANCHORS} a page; follow \`next\`. Check the latest against GET /v1/audit/proofs/consistency?from=<its treeSize> and the current tree head: the head extends what the ledger holds.`,
+      tags: TAGS,
+      roles: ROLES,
+      query: z.strictObject({
+        after: Count(
+          'Only anchors of a larger tree size (the `next` of the page before); default 0',
+          false,
+        ).default(0),
+        limit: NumberParam({
+          min: 1,
+          max: MAX_ANCHORS,
+          description: `At most ${MAX_ANCHORS}; default ${MAX_ANCHORS}`,
+        }).default(MAX_ANCHORS),
+      }),
+      responses: { 200: { description: 'A page of anchors', schema: AnchorsSchema } },
+      handler: async ({ principal, query }) => {
+        const logId = log.logId!;
+        const all = await client.evaluate<AuditAnchor[]>(principal, 'audit:getAnchors', [
+          gatewayMspId,
+          logId,
+        ]);
+        const after = all.filter((anchor) => anchor.treeSize > query.after);
+        const page = after.slice(0, query.limit);
+        const blocks = await client.blocksOf(
+          principal,
+          page.map((anchor) => anchor.txId),
+        );
+        const anchors = page.map((anchor) => {
+          const block = blocks.get(anchor.txId);
+          return { ...anchor, block: block === undefined ? null : Number(block) };
+        });
+        return {
+          status: 200,
+          body: {
+            gatewayMspId,
+            logId,
+            anchors,
+            next: after.length > page.length ? page.at(-1)!.treeSize : null,
+          },
+        };
       },
     }),
   ];

@@ -14,7 +14,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { RefusedScrapesLog } from '../observability/refused-scrapes.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { auditTrail } from '../audit/audit-trail.js';
-import { auditRoutes } from '../audit/routes.js';
+import { auditAnchorRoutes, auditRoutes } from '../audit/routes.js';
 import { auditMismatchDetail, refuseOnAuditMismatch } from '../audit/mismatch-gate.js';
 import { apiRoutes } from '../api/index.js';
 import { eventRoutes } from '../api/events.js';
@@ -191,6 +191,11 @@ export function createApp(deps: AppDependencies): Express {
         stillAccepts: (principal) => deps.authenticator.stillAccepts(principal),
       }),
       ...auditRoutes(deps.auditLog),
+      ...auditAnchorRoutes({
+        log: deps.auditLog,
+        client: deps.client,
+        gatewayMspId: deps.config.gatewayMspId,
+      }),
       ...accessLogRoutes(deps),
       ...customsRoutes(deps.customs),
     ],
