@@ -122,6 +122,9 @@ describe('npm run keys', () => {
 
     const alice = (await listed()).filter((r) => r.user === 'alice');
     expect(alice).toEqual([expect.objectContaining({ id: expect.stringMatching(/^[0-9a-f]{16}$/) })]);
+    // Issued for the default 90 days: /v1/me says until when, as `list` does.
+    expect(alice[0]!.expiresAt).toEqual(expect.any(String));
+    expect(accepted.body.expiresAt).toBe(new Date(alice[0]!.expiresAt!).toISOString());
     expect((await keys('list', '--json')).stdout).not.toContain(key);
     expect(await readFile(join(dataDir, 'gateway', 'api-keys.json'), 'utf8')).not.toContain(key);
 

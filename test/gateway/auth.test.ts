@@ -219,6 +219,7 @@ describe('JWT bearer tokens', () => {
       authMethod: 'jwt',
       // exp plus the 30 s of clock skew allowed, in milliseconds.
       expiresAt: (exp + 30) * 1000,
+      tokenExpiresAt: exp * 1000,
     });
   });
 

@@ -116,6 +116,22 @@ describe('authentication', () => {
     }
   });
 
+  it('says on GET /v1/me when the credential expires: a JWT its exp, a demo key never', async () => {
+    const exp = now() + 600;
+    const jwt = await as(bearerJwt({ sub: 'jwt-me', org: 'PostMSP', role: 'operator', exp })).get('/v1/me');
+    expect(jwt.status, jwt.text).toBe(200);
+    expect(jwt.body).toEqual({
+      user: 'jwt-me',
+      mspId: 'PostMSP',
+      orgRole: 'post',
+      role: 'operator',
+      authMethod: 'jwt',
+      expiresAt: new Date(exp * 1000).toISOString(),
+    });
+    const demo = await t.as('platforma-operator').get('/v1/me');
+    expect(demo.body).toMatchObject({ authMethod: 'api-key', expiresAt: null });
+  });
+
   it('signs for a JWT user with the role its token names now, not the role of its first request', async () => {
     const customs = (sub: string, role: string): string => bearerJwt({ sub, org: 'CustomsMSP', role });
     // carol's first ledger call is as customs' service identity, which the chaincode lets only release.

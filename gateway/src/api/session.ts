@@ -15,6 +15,10 @@ const MeSchema = z
       .string()
       .openapi({ description: 'The user’s role within the organisation: operator, officer, service, …' }),
     authMethod: z.enum(['api-key', 'jwt']),
+    expiresAt: z.string().nullable().openapi({
+      description:
+        'When the credential expires (ISO 8601): an API key’s expiry, null for a key that never expires (the demo users’ keys, and keys issued before keys had an expiry); a JWT’s `exp` (the gateway accepts it 30 s longer, for clocks that disagree)',
+    }),
     purposes: z.array(z.enum(purposeNames as [string, ...string[]])).openapi({
       description:
         'The purposes this user may state when reading personal data (`?purpose=` and disclosures): those of the organisation’s role, none for user roles that read no personal data (service, governance)',
@@ -28,16 +32,26 @@ export function sessionRoutes(): RouteDefinition[] {
     defineRoute({
       method: 'get',
       path: '/v1/me',
-      summary: 'The user, organisation and roles of the presented API key or JWT',
+      summary: 'The user, organisation and roles of the presented API key or JWT, and when it expires',
       tags: ['session'],
       roles: 'any',
       query: NoQuery,
       responses: { 200: { description: 'The caller', schema: MeSchema } },
       handler: async ({ principal }) => {
         const { user, mspId, orgRole, role, authMethod } = principal;
+        const expiry = authMethod === 'jwt' ? principal.tokenExpiresAt : principal.expiresAt;
+        const expiresAt = expiry === undefined ? null : new Date(expiry).toISOString();
         return {
           status: 200,
-          body: { user, mspId, orgRole, role, authMethod, purposes: statablePurposes(principal) },
+          body: {
+            user,
+            mspId,
+            orgRole,
+            role,
+            authMethod,
+            expiresAt,
+            purposes: statablePurposes(principal),
+          },
         };
       },
     }),

@@ -88,6 +88,7 @@ export class JwtVerifier {
       authMethod: 'jwt',
       // The moment jose starts refusing it (it compares whole seconds); exp is required and numeric.
       expiresAt: (Math.ceil(exp!) + CLOCK_TOLERANCE_SECONDS) * 1000,
+      tokenExpiresAt: exp! * 1000,
     };
   }
 

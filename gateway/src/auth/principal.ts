@@ -49,6 +49,8 @@ export interface Principal {
    * outlives the request it was authenticated for, the event stream, must end then.
    */
   readonly expiresAt?: number;
+  /** A JWT's own `exp`, in milliseconds since the epoch (expiresAt adds the clock tolerance). */
+  readonly tokenExpiresAt?: number;
   /** The API key's id (keyIdOf), for an API key: a revoked key ends the event streams it opened. */
   readonly apiKeyId?: string;
   /**
