@@ -99,6 +99,12 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9.-]+$/)
     .default('CustomsMSP'),
+  /**
+   * Whether a new data directory's first start makes the demo users, whose keys never expire (and
+   * lists them in DATA_DIR/dev-credentials.json): on for `npm start` to work as the README says,
+   * off for a real deployment.
+   */
+  DEMO_USERS: z.enum(['on', 'off']).default('on'),
   /** Anchor a signed audit tree head on the ledger every N entries or T seconds. */
   AUDIT_ANCHOR_EVERY: z.coerce.number().int().min(1).default(1000),
   AUDIT_ANCHOR_SECONDS: z.coerce.number().int().min(1).default(60),
@@ -140,6 +146,8 @@ export interface GatewayConfig {
   /** When unset the gateway generates one on first start and keeps it in the data directory. */
   readonly partyIdKey?: string;
   readonly gatewayMspId: string;
+  /** DEMO_USERS: whether the demo users are made (and their listed keys registered again). */
+  readonly demoUsers: boolean;
   readonly fabricProfileDir: string;
   readonly auditAnchor: { readonly everyEntries: number; readonly everySeconds: number };
   /** AUDIT_LOG_ABANDON: the log the operator acknowledged setting aside for a new one. */
@@ -177,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     metricsToken: e.METRICS_TOKEN,
     partyIdKey: e.PARTY_ID_KEY,
     gatewayMspId: e.GATEWAY_MSP,
+    demoUsers: e.DEMO_USERS === 'on',
     fabricProfileDir: resolve(e.FABRIC_PROFILE_DIR),
     auditAnchor: { everyEntries: e.AUDIT_ANCHOR_EVERY, everySeconds: e.AUDIT_ANCHOR_SECONDS },
     abandonAuditLog: e.AUDIT_LOG_ABANDON,

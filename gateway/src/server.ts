@@ -94,7 +94,12 @@ async function openAndListen(
   undo.push(() => refusedScrapes.close());
   const instrumented = metrics.instrumentLedger(ledger);
   const apiKeys = await ApiKeyStore.open(config.dataDir, network);
-  const credentials = await ensureDemoUsers({ dataDir: config.dataDir, network, apiKeys });
+  const credentials = await ensureDemoUsers({
+    dataDir: config.dataDir,
+    network,
+    apiKeys,
+    make: config.demoUsers,
+  });
   apiKeys.watch((error) =>
     logger.error({ err: error }, 'API key file unreadable: keys issued or revoked since are not in effect'),
   );

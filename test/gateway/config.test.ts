@@ -13,6 +13,12 @@ describe('gateway configuration', () => {
     expect(() => loadConfig({ LEDGER_THREAD: 'thread' })).toThrow(/LEDGER_THREAD/);
   });
 
+  it('makes the demo users unless DEMO_USERS=off', () => {
+    expect(loadConfig({}).demoUsers).toBe(true);
+    expect(loadConfig({ DEMO_USERS: 'off' }).demoUsers).toBe(false);
+    expect(() => loadConfig({ DEMO_USERS: 'no' })).toThrow(/DEMO_USERS/);
+  });
+
   it('believes no X-Forwarded-For unless TRUST_PROXY names the proxies or counts their hops', () => {
     expect(loadConfig({}).trustProxy).toBe(false);
     expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);

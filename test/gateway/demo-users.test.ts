@@ -13,6 +13,7 @@ import { ApiKeyStore } from '../../gateway/src/auth/api-keys.js';
 import { BearerAuthenticator, identify, requireAuthentication } from '../../gateway/src/auth/authenticate.js';
 import { ensureDemoUsers, type DemoCredential } from '../../gateway/src/auth/demo-users.js';
 import { problemHandler } from '../../gateway/src/http/problem.js';
+import { startTestGateway } from '../support/gateway.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const network: NetworkConfig = parseNetworkConfig(
@@ -60,7 +61,12 @@ async function whoAre(store: ApiKeyStore, keys: readonly string[]): Promise<unkn
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'gateway-demo-users-'));
-  first = await ensureDemoUsers({ dataDir, network, apiKeys: await ApiKeyStore.open(dataDir, network) });
+  first = await ensureDemoUsers({
+    dataDir,
+    network,
+    apiKeys: await ApiKeyStore.open(dataDir, network),
+    make: true,
+  });
 });
 
 afterAll(async () => {
@@ -105,6 +111,7 @@ describe('demo users', () => {
       dataDir,
       network,
       apiKeys: await ApiKeyStore.open(dataDir, network),
+      make: true,
     });
     expect(again).toEqual(first);
     expect(await readFile(keysFile, 'utf8')).toBe(before);
@@ -114,9 +121,43 @@ describe('demo users', () => {
   it('registers the listed keys again when the key store was removed', async () => {
     await unlink(join(dataDir, 'gateway', 'api-keys.json'));
     const store = await ApiKeyStore.open(dataDir, network);
-    const again = await ensureDemoUsers({ dataDir, network, apiKeys: store });
+    const again = await ensureDemoUsers({ dataDir, network, apiKeys: store, make: true });
     expect(again).toEqual(first);
     const principals = await whoAre(store, [first[0]!.apiKey]);
     expect(principals[0]).toMatchObject({ user: 'platforma-operator', mspId: 'PlatformAMSP' });
+  });
+
+  it('with DEMO_USERS=off, registers none of the listed keys again', async () => {
+    await unlink(join(dataDir, 'gateway', 'api-keys.json'));
+    const store = await ApiKeyStore.open(dataDir, network);
+    expect(await ensureDemoUsers({ dataDir, network, apiKeys: store, make: false })).toEqual(first);
+    expect(store.list()).toEqual([]);
+  });
+});
+
+describe('DEMO_USERS=off', () => {
+  it("makes no demo user at a new data directory's first start, nor at any later start", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gateway-no-demo-users-'));
+    try {
+      const real = await startTestGateway({ DEMO_USERS: 'off' }, dir);
+      try {
+        expect(real.gateway.credentials).toEqual([]);
+        expect(real.has('auditor')).toBe(false);
+        expect(await ApiKeyStore.open(dir, network).then((store) => store.list())).toEqual([]);
+        expect(JSON.parse(await readFile(join(dir, 'dev-credentials.json'), 'utf8'))).toEqual([]);
+      } finally {
+        await real.close();
+      }
+      // The setting left out later: the data directory stays without demo users.
+      const later = await startTestGateway({}, dir);
+      try {
+        expect(later.gateway.credentials).toEqual([]);
+        expect(await ApiKeyStore.open(dir, network).then((store) => store.list())).toEqual([]);
+      } finally {
+        await later.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

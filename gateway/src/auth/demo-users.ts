@@ -46,13 +46,18 @@ function parseCredentials(text: string, path: string): DemoCredential[] {
  * is; a listed key the key store no longer knows (its file was removed) is registered again.
  * Their keys never expire: nothing makes new ones for a data directory, so an expiry would leave a
  * demo's ledger without its users; a gateway serving real users revokes them (`npm run keys`).
+ *
+ * With `make` false (DEMO_USERS=off, for a real deployment) no key is made or registered again, and
+ * a first start writes an empty list: the data directory then has no demo users for good, even if a
+ * later start leaves the setting out.
  */
 export async function ensureDemoUsers(options: {
   dataDir: string;
   network: NetworkConfig;
   apiKeys: ApiKeyStore;
+  make: boolean;
 }): Promise<DemoCredential[]> {
-  const { dataDir, network, apiKeys } = options;
+  const { dataDir, network, apiKeys, make } = options;
   const path = join(dataDir, 'dev-credentials.json');
   let text: string | undefined;
   try {
@@ -62,6 +67,7 @@ export async function ensureDemoUsers(options: {
   }
   if (text !== undefined) {
     const existing = parseCredentials(text, path);
+    if (!make) return existing;
     for (const c of existing) {
       const known = network.organisations.some((o) => o.mspId === c.mspId);
       if (known && !apiKeys.find(c.apiKey)) await apiKeys.register(c.apiKey, c.user, c.mspId, c.role);
@@ -71,7 +77,7 @@ export async function ensureDemoUsers(options: {
 
   const credentials: DemoCredential[] = [];
   const users = new Set<string>();
-  for (const org of network.organisations) {
+  for (const org of make ? network.organisations : []) {
     for (const role of USER_ROLES[org.role]) {
       const user = demoUserName(org.mspId, role);
       if (users.has(user)) throw new Error(`demo user name ${user} would be used twice (${org.mspId})`);
