@@ -127,6 +127,7 @@ describe('authentication', () => {
       role: 'operator',
       authMethod: 'jwt',
       expiresAt: new Date(exp * 1000).toISOString(),
+      purposes: ['delivery', 'return_processing', 'audit'],
     });
     const demo = await t.as('platforma-operator').get('/v1/me');
     expect(demo.body).toMatchObject({ authMethod: 'api-key', expiresAt: null });
