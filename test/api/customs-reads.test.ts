@@ -5,8 +5,8 @@
  * only through a purpose-bound read that the access log then lists.
  */
 import { randomBytes } from 'node:crypto';
-import type { AccessRecord } from '@customs-ledger/chaincode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accessLog } from '../support/access-log.js';
 import { eventually, parcelToFrance, startCustomsTestGateway } from '../support/parcel.js';
 import type { TestGateway } from '../support/gateway.js';
 import { readSseUntil } from '../support/sse.js';
@@ -25,11 +25,6 @@ afterAll(async () => {
 
 const parcel = (id: string, paid?: number): Promise<void> => parcelToFrance(t, id, paid);
 
-const accessLog = async (id: string, user = 'auditor'): Promise<AccessRecord[]> => {
-  const res = await t.as(user).get<{ entries: AccessRecord[] }>(`/v1/consignments/${id}/access-log`);
-  expect(res.status, res.text).toBe(200);
-  return res.body.entries;
-};
 const assessed = (id: string) =>
   t.as(OFFICER).get<{ number?: number; txId?: string; assessedBy?: string }>(`/v1/customs/assessments/${id}`);
 
@@ -44,7 +39,7 @@ describe("an automatic assessment's reads", () => {
     expect(assessment.status, assessment.text).toBe(200);
     expect(assessment.body.assessedBy).toMatch(/CN=customs-service\b/);
     const txId = assessment.body.txId!;
-    const reads = (await accessLog(id)).filter((e) => e.txId === txId);
+    const reads = (await accessLog(t, 'consignment', id)).filter((e) => e.txId === txId);
     expect(reads.map((e) => `${e.recordKind}:${e.purpose}`).sort()).toEqual([
       'declaration:revenue_assessment',
       'declaration:risk_assessment',
@@ -60,7 +55,7 @@ describe("an automatic assessment's reads", () => {
       });
     }
     // The consignment's platform, whose buyer's data was read, sees them too; so does the history.
-    expect((await accessLog(id, PLATFORM)).filter((e) => e.txId === txId)).toHaveLength(6);
+    expect((await accessLog(t, 'consignment', id, PLATFORM)).filter((e) => e.txId === txId)).toHaveLength(6);
     const history = await t
       .as('auditor')
       .get<{ entries: { type: string; txId: string; detail: { purpose: string } }[] }>(
@@ -82,7 +77,7 @@ describe("an automatic assessment's reads", () => {
       .as(OFFICER)
       .post<{ assessment: { txId: string } }>(`/v1/consignments/${id}/assessment`, undefined);
     expect(res.status, res.text).toBe(201);
-    const reads = (await accessLog(id)).filter((e) => e.txId === res.body.assessment.txId);
+    const reads = (await accessLog(t, 'consignment', id)).filter((e) => e.txId === res.body.assessment.txId);
     expect(reads).toHaveLength(6);
     expect(new Set(reads.map((e) => e.userId))).toEqual(
       new Set([expect.stringMatching(/CN=customs-officer\b/)]),
@@ -140,7 +135,9 @@ describe('a referral answer', () => {
     expect((await t.as('customs-service').get(path('risk_assessment'))).status).toBe(403);
     expect((await t.as(PLATFORM).get(path('audit'))).status).toBe(403);
     expect((await t.as(OFFICER).get(path('risk_assessment', 'a'.repeat(64)))).status).toBe(404);
-    expect((await accessLog(id)).filter((e) => e.recordKind === 'referral_answer')).toEqual([]);
+    expect((await accessLog(t, 'consignment', id)).filter((e) => e.recordKind === 'referral_answer')).toEqual(
+      [],
+    );
 
     const read = await t
       .as(OFFICER)
@@ -150,15 +147,17 @@ describe('a referral answer', () => {
     expect(read.status, read.text).toBe(200);
     expect(read.body.answer).toEqual({ message, documents: [{ type: 'invoice', reference: `INV-${RUN}` }] });
     expect(read.body.access.purpose).toBe('risk_assessment');
-    expect((await accessLog(id)).filter((e) => e.recordKind === 'referral_answer')).toEqual([
-      expect.objectContaining({
-        recordTxId: answerTxId,
-        purpose: 'risk_assessment',
-        mspId: 'CustomsMSP',
-        userId: expect.stringMatching(/CN=customs-officer\b/),
-        txId: read.body.access.txId,
-      }),
-    ]);
+    expect((await accessLog(t, 'consignment', id)).filter((e) => e.recordKind === 'referral_answer')).toEqual(
+      [
+        expect.objectContaining({
+          recordTxId: answerTxId,
+          purpose: 'risk_assessment',
+          mspId: 'CustomsMSP',
+          userId: expect.stringMatching(/CN=customs-officer\b/),
+          txId: read.body.access.txId,
+        }),
+      ],
+    );
   });
 
   it('is told to the platform following its events, as the access log would tell it', async () => {

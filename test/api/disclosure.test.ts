@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accessLog } from '../support/access-log.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { orderPayload, paymentPayload } from '../support/payloads.js';
 
@@ -104,18 +105,7 @@ describe('a disclosure package', () => {
   });
 
   it('is on the access log with the fields it revealed: a pointer to a subtree names each of its leaves', async () => {
-    interface Access {
-      txId: string;
-      purpose: string;
-      recordKind: string;
-      fields?: string[];
-    }
-    const log = async (): Promise<Access[]> => {
-      const res = await t.as('auditor').get<{ entries: Access[] }>(`/v1/consignments/${id}/access-log`);
-      expect(res.status, res.text).toBe(200);
-      return res.body.entries;
-    };
-    expect((await log()).find((e) => e.txId === second.accessTxId)).toMatchObject({
+    expect((await accessLog(t, 'consignment', id)).find((e) => e.txId === second.accessTxId)).toMatchObject({
       recordKind: 'order',
       purpose: 'dispute_resolution',
       fields: FIELDS,
@@ -128,7 +118,9 @@ describe('a disclosure package', () => {
     expect(buyer.status, buyer.text).toBe(201);
     const revealed = buyer.body.disclosure.fields.map((f) => f.path);
     expect(revealed).toEqual(expect.arrayContaining(['/buyer/id', '/buyer/name']));
-    expect((await log()).find((e) => e.txId === buyer.body.accessTxId)).toMatchObject({
+    expect(
+      (await accessLog(t, 'consignment', id)).find((e) => e.txId === buyer.body.accessTxId),
+    ).toMatchObject({
       purpose: 'audit',
       fields: revealed,
     });

@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { accessLog } from '../support/access-log.js';
 import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
 import { filesContaining } from '../support/files.js';
 import { startTestGateway, type ApiResponse, type TestGateway } from '../support/gateway.js';
@@ -230,7 +231,7 @@ describe('a buyer’s erasure request, honoured by every holder', () => {
   });
 
   it('refuses to disclose an erased field (400, naming it) and records no access for it', async () => {
-    const log = async () => (await t.as(PLATFORM).get<{ entries: unknown[] }>(`/v1/consignments/${id}/access-log`)).body.entries.length;
+    const log = async () => (await accessLog(t, 'consignment', id, PLATFORM)).length;
     const accesses = await log();
     refused(await disclose(id, 'order', ['/buyer/name']), 400, /field '\/buyer\/name' was erased/);
     refused(await t.as(PLATFORM).get(`/v1/consignments/${id}/details?record=order&purpose=audit`), 410, /was erased/);

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accessLog } from '../support/access-log.js';
 import { scenarioBackend, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
 
@@ -187,18 +188,6 @@ describe('personal data: purpose-bound, recorded, filtered', () => {
   });
 
   it('a read and a disclosure are each on the access log once; a refused one leaves nothing there', async () => {
-    interface Access {
-      txId: string;
-      recordKind: string;
-      purpose: string;
-      mspId: string;
-      fields?: string[];
-    }
-    const log = async (): Promise<Access[]> => {
-      const res = await t.as('auditor').get<{ entries: Access[] }>(`/v1/consignments/${id}/access-log`);
-      expect(res.status, res.text).toBe(200);
-      return res.body.entries;
-    };
     const details = (user: string, record: string, purpose: string) =>
       t.as(user).get(`/v1/consignments/${id}/details?record=${record}&purpose=${purpose}`);
     const disclose = (fields: string[]) =>
@@ -208,7 +197,7 @@ describe('personal data: purpose-bound, recorded, filtered', () => {
           `/v1/consignments/${id}/disclosures`,
           { record: 'order', fields, purpose: 'dispute_resolution' },
         );
-    const before = await log();
+    const before = await accessLog(t, 'consignment', id);
     const refusals: [() => Promise<{ status: number; text: string }>, number, RegExp][] = [
       // An auditor holds no copy of any record: it audits disclosures.
       [() => details('auditor', 'order', 'audit'), 403, /AuditorMSP is not a member of collection/],
@@ -223,7 +212,7 @@ describe('personal data: purpose-bound, recorded, filtered', () => {
       expect(res.text).toMatch(detail);
       expect(res.text).not.toContain('Zebulon');
     }
-    expect(await log()).toEqual(before);
+    expect(await accessLog(t, 'consignment', id)).toEqual(before);
 
     const read = await details(PLATFORM, 'order', 'dispute_resolution');
     expect(read.status, read.text).toBe(200);
@@ -231,7 +220,9 @@ describe('personal data: purpose-bound, recorded, filtered', () => {
     expect(made.status, made.text).toBe(201);
     const revealed = made.body.disclosure.fields.map((f) => f.path);
     expect(revealed).toEqual(expect.arrayContaining(['/goodsValue', '/consignee/address/city']));
-    const added = (await log()).filter((e) => !before.some((b) => b.txId === e.txId));
+    const added = (await accessLog(t, 'consignment', id)).filter(
+      (e) => !before.some((b) => b.txId === e.txId),
+    );
     const reader = { recordKind: 'order', purpose: 'dispute_resolution', mspId: 'PlatformAMSP' };
     expect(added).toHaveLength(2);
     expect(added[0]).toMatchObject({ ...reader, txId: (read.body as { accessTxId: string }).accessTxId });

@@ -5,8 +5,8 @@
  * makes customs' next automatic assessment of its consignment carry WATCHLISTED_SELLER.
  */
 import { randomBytes } from 'node:crypto';
-import type { AccessRecord } from '@customs-ledger/chaincode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accessLog } from '../support/access-log.js';
 import { eventually, parcelToFrance, startCustomsTestGateway } from '../support/parcel.js';
 import type { ApiResponse, TestGateway } from '../support/gateway.js';
 import { SELLER_ID } from '../support/payloads.js';
@@ -24,12 +24,6 @@ afterAll(async () => {
 });
 
 const newPartyId = () => randomBytes(32).toString('hex');
-
-const accessLog = async (partyId: string, user = 'auditor'): Promise<AccessRecord[]> => {
-  const res = await t.as(user).get<{ entries: AccessRecord[] }>(`/v1/parties/${partyId}/access-log`);
-  expect(res.status, res.text).toBe(200);
-  return res.body.entries;
-};
 
 function refused(res: ApiResponse<unknown>, status: number, detail?: RegExp): void {
   expect(res.status, res.text).toBe(status);
@@ -64,7 +58,7 @@ describe('customs’ watch-list note on a party', () => {
       txId: set.body.txId,
     });
     for (const user of [OFFICER, 'auditor']) {
-      expect(await accessLog(partyId, user)).toEqual([
+      expect(await accessLog(t, 'party', partyId, user)).toEqual([
         expect.objectContaining({
           subjectType: 'party',
           subjectId: partyId,
@@ -87,17 +81,20 @@ describe('customs’ watch-list note on a party', () => {
       reasonCode: 'REVIEWED',
       txId: cleared.body.txId,
     });
-    expect((await accessLog(partyId)).map((e) => e.purpose)).toEqual(['risk_assessment', 'legal_request']);
+    expect((await accessLog(t, 'party', partyId)).map((e) => e.purpose)).toEqual([
+      'risk_assessment',
+      'legal_request',
+    ]);
 
     const unknown = newPartyId();
     const none = await readNote(unknown);
     expect(none.status, none.text).toBe(200);
     expect(none.body.note).toBeNull();
-    expect((await accessLog(unknown)).map((e) => e.txId)).toEqual([none.body.accessTxId]);
+    expect((await accessLog(t, 'party', unknown)).map((e) => e.txId)).toEqual([none.body.accessTxId]);
   });
 
   it('is refused to all but customs’ officers, and for a purpose customs lacks, recording nothing', async () => {
-    const before = await accessLog(partyId);
+    const before = await accessLog(t, 'party', partyId);
     for (const user of [PLATFORM, 'customs-service', 'customs-governance', 'auditor']) {
       refused(await readNote(partyId, 'audit', user), 403);
       refused(await setNote(partyId, { watchlisted: true, reasonCode: 'X' }, user), 403);
@@ -108,7 +105,7 @@ describe('customs’ watch-list note on a party', () => {
     refused(await setNote(partyId, { watchlisted: 'yes', reasonCode: 'X' }), 400);
     refused(await setNote(partyId, { watchlisted: true, reasonCode: 'lower case' }), 400);
     refused(await setNote('NOT-A-PARTY', { watchlisted: true, reasonCode: 'X' }), 400);
-    expect(await accessLog(partyId)).toEqual(before);
+    expect(await accessLog(t, 'party', partyId)).toEqual(before);
     expect((await readNote(partyId)).body.note).toMatchObject({ watchlisted: false, reasonCode: 'REVIEWED' });
   });
 });
@@ -198,7 +195,7 @@ describe('a platform’s registration of a party', () => {
       ['CustomsMSP', /CN=customs-officer\b/, 'risk_assessment'],
     ] as const;
     for (const user of [OFFICER, 'auditor']) {
-      const log = await accessLog(partyId, user);
+      const log = await accessLog(t, 'party', partyId, user);
       expect(log).toEqual(
         expected.map(([mspId, userId, purpose]) =>
           expect.objectContaining({
@@ -212,14 +209,14 @@ describe('a platform’s registration of a party', () => {
       );
     }
     // A registrant sees its own reads: customs' would tell it that customs looked at the person.
-    expect((await accessLog(partyId, PLATFORM)).map((e) => e.purpose)).toEqual([
+    expect((await accessLog(t, 'party', partyId, PLATFORM)).map((e) => e.purpose)).toEqual([
       'return_processing',
       'audit',
     ]);
   });
 
   it('is refused to another platform as one that does not exist, and to roles outside its collection, recording nothing', async () => {
-    const before = await accessLog(partyId);
+    const before = await accessLog(t, 'party', partyId);
     const other = await read('platformb-operator', 'dispute_resolution');
     refused(other, 404);
     const missing = await read('platformb-operator', 'dispute_resolution', 'PlatformAMSP', 'f'.repeat(64));
@@ -237,16 +234,16 @@ describe('a platform’s registration of a party', () => {
     refused(await read(PLATFORM, 'risk_assessment'), 403, /purpose 'risk_assessment' is not allowed/);
     refused(await read(PLATFORM, 'curiosity'), 400);
     refused(await read(PLATFORM, 'audit', 'Platform A'), 400);
-    expect(await accessLog(partyId)).toEqual(before);
+    expect(await accessLog(t, 'party', partyId)).toEqual(before);
   });
 
   it('answers 410 once the platform erased it, for the platform and for customs, recording nothing', async () => {
     const erased = await t.as(PLATFORM).post(`/v1/parties/${partyId}/erasure`, { reason: 'erasure_request' });
     expect(erased.status, erased.text).toBe(201);
-    const before = await accessLog(partyId);
+    const before = await accessLog(t, 'party', partyId);
     refused(await read(PLATFORM, 'dispute_resolution'), 410);
     refused(await read(OFFICER, 'legal_request'), 410);
-    expect(await accessLog(partyId)).toEqual(before);
+    expect(await accessLog(t, 'party', partyId)).toEqual(before);
   });
 });
 

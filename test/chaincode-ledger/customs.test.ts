@@ -6,6 +6,7 @@ import {
   type AccessRecord,
   type RuleSet,
 } from '@customs-ledger/chaincode';
+import { ledgerAccessLog } from '../support/access-log.js';
 import { committedTransactions, openTestNetwork, type TestNetwork } from '../support/network.js';
 import {
   PERSONAL,
@@ -71,9 +72,6 @@ async function parcel(id: string, change: Change = {}): Promise<void> {
 }
 
 const assess = (id: string, user = 'customs') => net.submit(user, 'customs:assess', [id]);
-const accessLog = async (id: string, user = 'auditor') =>
-  ((await net.evaluate(user, 'consignment:accessLog', ['consignment', id])) as { entries: AccessRecord[] })
-    .entries;
 interface Explained {
   number: number;
   releasable: boolean;
@@ -450,7 +448,7 @@ describe('purpose limitation: what an assessment reads is on the access log', ()
         .sort();
     await parcel('READS-1', { declaration: null });
     const automatic = (await assess('READS-1', 'customsService')) as { txId: string };
-    expect(reads(await accessLog('READS-1'), automatic.txId)).toEqual([
+    expect(reads(await ledgerAccessLog(net, 'consignment', 'READS-1'), automatic.txId)).toEqual([
       'logistics:risk_assessment',
       'order:revenue_assessment',
       'order:risk_assessment',
@@ -458,7 +456,7 @@ describe('purpose limitation: what an assessment reads is on the access log', ()
     ]);
     await net.submit('platformA', 'consignment:submitDeclaration', ['READS-1'], declarationPayload());
     const officers = (await assess('READS-1')) as { txId: string };
-    const log = await accessLog('READS-1');
+    const log = await ledgerAccessLog(net, 'consignment', 'READS-1');
     expect(reads(log, officers.txId)).toEqual([
       'declaration:revenue_assessment',
       'declaration:risk_assessment',
@@ -474,7 +472,7 @@ describe('purpose limitation: what an assessment reads is on the access log', ()
     expect(log.every((e) => e.mspId === 'CustomsMSP' && e.recordTxId === undefined)).toBe(true);
     // The consignment's platform sees them too; the provenance lists each, as written to the seal
     // (customs' peer alone endorses an assessment: it writes no key of its own for them).
-    expect((await accessLog('READS-1', 'platformA')).length).toBe(log.length);
+    expect((await ledgerAccessLog(net, 'consignment', 'READS-1', 'platformA')).length).toBe(log.length);
     const history = (await net.evaluate('auditor', 'provenance:history', ['READS-1', '{}'])) as {
       entries: { type: string; txId: string; stateKey: { objectType: string }; detail: { record: string } }[];
     };
@@ -485,7 +483,7 @@ describe('purpose limitation: what an assessment reads is on the access log', ()
     expect(new Set(read.map((e) => e.stateKey.objectType))).toEqual(new Set(['customsseal']));
     // A decision rewrites the seal and carries the assessment's reads on: they are not listed twice.
     await decide('customs', 'READS-1', 'hold', ['VALUE_QUERY']);
-    expect(await accessLog('READS-1')).toHaveLength(log.length);
+    expect(await ledgerAccessLog(net, 'consignment', 'READS-1')).toHaveLength(log.length);
   });
 
   it('still one record per read transaction for consignment:recordAccess, listed with the assessment’s', async () => {
@@ -496,7 +494,7 @@ describe('purpose limitation: what an assessment reads is on the access log', ()
       'order',
       'legal_request',
     ])) as AccessRecord;
-    const log = await accessLog('READS-2');
+    const log = await ledgerAccessLog(net, 'consignment', 'READS-2');
     expect(log.filter((e) => e.txId === access.txId)).toEqual([
       expect.objectContaining({ recordKind: 'order', purpose: 'legal_request' }),
     ]);
@@ -562,7 +560,11 @@ describe('referral answers are read under a stated purpose, on the access log', 
       answer: { message: MESSAGE, documents: [{ type: 'invoice', reference: 'INV-88' }] },
       access: { txId: access.txId, purpose: 'risk_assessment' },
     });
-    expect((await accessLog('ANSWER-1')).filter((e) => e.recordKind === 'referral_answer')).toEqual([
+    expect(
+      (await ledgerAccessLog(net, 'consignment', 'ANSWER-1')).filter(
+        (e) => e.recordKind === 'referral_answer',
+      ),
+    ).toEqual([
       expect.objectContaining({ recordTxId: answerTxId, purpose: 'risk_assessment', txId: access.txId }),
     ]);
   });

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DisclosurePackage } from '@customs-ledger/chaincode';
+import { ledgerAccessLog } from '../support/access-log.js';
 import { openTestNetwork, type TestNetwork } from '../support/network.js';
 import { orderPayload, paymentPayload, PERSONAL } from '../support/payloads.js';
 
@@ -43,10 +44,6 @@ const recordRead = (user: string, id: string, kind: string, purpose = 'audit') =
 const recordDisclosure = (user: string, id: string, kind: string, paths: string[], purpose = 'audit') =>
   record(user, 'consignment:recordDisclosure', [id, kind, purpose, JSON.stringify(paths)]);
 const refusal = (user: string, fn: string, args: string[]) => net.outcome(net.evaluate(user, fn, args));
-
-/** Entries on a subject's access log, as customs sees it. */
-const accessLog = async (type: 'consignment' | 'party', id: string) =>
-  ((await net.evaluate('customs', 'consignment:accessLog', [type, id])) as { entries: Access[] }).entries;
 
 beforeAll(async () => {
   net = await openTestNetwork();
@@ -223,7 +220,7 @@ describe("customs' watch-list note is handed out only against a record of readin
       reasonCode: 'REPEAT_OFFENDER',
     });
     expect(await refusal('customs2', 'party:getFlag', [FLAGGED, access.txId])).toMatch(/recorded no read/);
-    expect(await accessLog('party', FLAGGED)).toEqual([
+    expect(await ledgerAccessLog(net, 'party', FLAGGED, 'customs')).toEqual([
       expect.objectContaining({ recordKind: 'flag', purpose: 'risk_assessment', txId: access.txId }),
     ]);
   });
@@ -252,11 +249,11 @@ describe('a recording refused where its read would be refused leaves nothing', (
     ],
     ['an unknown kind', 'customs', [ID, 'invoice', 'audit'], /^invalid record kind 'invoice'/],
   ])('consignment:recordAccess: %s', async (_name, user, args, refused) => {
-    const before = await accessLog('consignment', ID);
+    const before = await ledgerAccessLog(net, 'consignment', ID, 'customs');
     const height = net.ledger.height();
     expect(await net.outcome(net.submit(user, 'consignment:recordAccess', args))).toMatch(refused);
     expect(net.ledger.height()).toBe(height);
-    expect(await accessLog('consignment', ID)).toEqual(before);
+    expect(await ledgerAccessLog(net, 'consignment', ID, 'customs')).toEqual(before);
   });
 
   it.each<[string, string[], RegExp]>([
@@ -268,7 +265,7 @@ describe('a recording refused where its read would be refused leaves nothing', (
       /^no field at path '\/buyer\/email'$/,
     ],
   ])('consignment:recordDisclosure: %s', async (_name, paths, refused) => {
-    const before = await accessLog('consignment', ID);
+    const before = await ledgerAccessLog(net, 'consignment', ID, 'customs');
     const height = net.ledger.height();
     expect(
       await net.outcome(
@@ -276,7 +273,7 @@ describe('a recording refused where its read would be refused leaves nothing', (
       ),
     ).toMatch(refused);
     expect(net.ledger.height()).toBe(height);
-    expect(await accessLog('consignment', ID)).toEqual(before);
+    expect(await ledgerAccessLog(net, 'consignment', ID, 'customs')).toEqual(before);
   });
 
   it.each<[string, string, string, string, RegExp]>([
@@ -302,12 +299,12 @@ describe('a recording refused where its read would be refused leaves nothing', (
       /^the registration of party e+ by PlatformAMSP was erased \(transaction /,
     ],
   ])('party:recordRegistrationRead: %s', async (_name, user, party, platform, refused) => {
-    const before = await accessLog('party', party);
+    const before = await ledgerAccessLog(net, 'party', party, 'customs');
     const height = net.ledger.height();
     expect(
       await net.outcome(net.submit(user, 'party:recordRegistrationRead', [party, platform, 'audit'])),
     ).toMatch(refused);
     expect(net.ledger.height()).toBe(height);
-    expect(await accessLog('party', party)).toEqual(before);
+    expect(await ledgerAccessLog(net, 'party', party, 'customs')).toEqual(before);
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { EndorseError } from '../../gateway/src/ledger/port.js';
+import { ledgerAccessLog } from '../support/access-log.js';
 import { openTestNetwork, readPrivateRecord, type TestNetwork } from '../support/network.js';
 import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
 
@@ -503,12 +504,7 @@ describe('participation in a consignment', () => {
   });
 
   it('reads of personal data are recorded only for an allowed purpose, by members of the collection', async () => {
-    const log = async () =>
-      (
-        (await net.evaluate('auditor', 'consignment:accessLog', ['consignment', ID])) as {
-          entries: { mspId: string; purpose: string; txId: string }[];
-        }
-      ).entries;
+    const log = () => ledgerAccessLog(net, 'consignment', ID);
     const before = new Set((await log()).map((e) => e.txId));
     const access = (user: string, kind: string, purpose: string) =>
       net.outcome(net.submit(user, 'consignment:recordAccess', [ID, kind, purpose]));
@@ -545,11 +541,7 @@ describe('participation in a consignment', () => {
       ]);
     }
     const readers = async (user: string) =>
-      (
-        (await net.evaluate(user, 'consignment:accessLog', ['party', shared])) as {
-          entries: { mspId: string }[];
-        }
-      ).entries.map((e) => e.mspId);
+      (await ledgerAccessLog(net, 'party', shared, user)).map((e) => e.mspId);
     expect(await readers('platformB')).toEqual(['PlatformBMSP']);
     expect(await readers('platformA')).toEqual(['PlatformAMSP']);
     for (const user of ['customs', 'auditor']) {
@@ -584,10 +576,7 @@ describe('participation in a consignment', () => {
     expect(await disclose('customs', 'payment', 'audit', ['/amountPaid/x'])).toBe(
       "no field at path '/amountPaid/x'",
     );
-    const log = (await net.evaluate('auditor', 'consignment:accessLog', ['consignment', ID])) as {
-      entries: { mspId: string; purpose: string; recordKind: string; fields?: string[] }[];
-    };
-    expect(log.entries.filter((e) => e.fields !== undefined)).toEqual([
+    expect((await ledgerAccessLog(net, 'consignment', ID)).filter((e) => e.fields !== undefined)).toEqual([
       expect.objectContaining({
         mspId: 'PlatformAMSP',
         recordKind: 'order',
