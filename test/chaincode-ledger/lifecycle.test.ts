@@ -218,38 +218,30 @@ describe('join keys', () => {
     ).toBe('order number ORD-SHARED of PlatformAMSP is already used by consignment UQ-A1');
   });
 
-  it('a tracking number is unique per carrier, whether claimed at creation or by logistics', async () => {
-    await net.submit('post', 'consignment:create', ['UQ-P1', joinKeys({ trackingNumber: 'RR123456785CN' })]);
-    expect(
-      await net.outcome(
-        net.submit('post', 'consignment:create', ['UQ-P2', joinKeys({ trackingNumber: 'RR123456785CN' })]),
-      ),
-    ).toBe('tracking number RR123456785CN of PostMSP is already used by consignment UQ-P1');
+  /** The outcome of the post creating `id` under `trackingNumber`. */
+  const postCreates = (id: string, trackingNumber: string) =>
+    net.outcome(net.submit('post', 'consignment:create', [id, joinKeys({ trackingNumber })]));
+  /** The outcome of `carrier`'s logistics claiming `trackingNumber` for `id` (order ORD-`id`). */
+  const logistics = (carrier: string, id: string, trackingNumber: string) =>
+    net.outcome(
+      net.submit(carrier, 'consignment:submitLogistics', [id], logisticsPayload(`ORD-${id}`, trackingNumber)),
+    );
+  /** Platform A creates `id` naming `trackingNumber`; then the post's logistics claims it: its outcome. */
+  const createThenClaim = async (id: string, trackingNumber: string) => {
     await net.submit('platformA', 'consignment:create', [
-      'UQ-P3',
-      joinKeys({ orderNumber: 'ORD-UQ-P3', trackingNumber: 'RR123456785CN' }),
+      id,
+      joinKeys({ orderNumber: `ORD-${id}`, trackingNumber }),
     ]);
-    expect(
-      await net.outcome(
-        net.submit(
-          'post',
-          'consignment:submitLogistics',
-          ['UQ-P3'],
-          logisticsPayload('ORD-UQ-P3', 'RR123456785CN'),
-        ),
-      ),
-    ).toBe('tracking number RR123456785CN of PostMSP is already used by consignment UQ-P1');
+    return logistics('post', id, trackingNumber);
+  };
+
+  it('a tracking number is unique per carrier, whether claimed at creation or by logistics', async () => {
+    const used = 'tracking number RR123456785CN of PostMSP is already used by consignment UQ-P1';
+    expect(await postCreates('UQ-P1', 'RR123456785CN')).toBe(OK);
+    expect(await postCreates('UQ-P2', 'RR123456785CN')).toBe(used);
+    expect(await createThenClaim('UQ-P3', 'RR123456785CN')).toBe(used);
     // Another carrier's numbering is its own.
-    expect(
-      await net.outcome(
-        net.submit(
-          'express',
-          'consignment:submitLogistics',
-          ['UQ-P3'],
-          logisticsPayload('ORD-UQ-P3', 'RR123456785CN'),
-        ),
-      ),
-    ).toBe(OK);
+    expect(await logistics('express', 'UQ-P3', 'RR123456785CN')).toBe(OK);
   });
 
   it('a tracking number is free again for its carrier six months after it was claimed, and only then', async () => {
@@ -257,38 +249,18 @@ describe('join keys', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     try {
       vi.setSystemTime(T0);
-      await net.submit('post', 'consignment:create', [
-        'UQ-R1',
-        joinKeys({ trackingNumber: 'RR987654321CN' }),
-      ]);
+      expect(await postCreates('UQ-R1', 'RR987654321CN')).toBe(OK);
       // Five months on the post cannot use it again; 31 July (six months on) it can.
       vi.setSystemTime(Date.parse('2026-07-31T09:59:59.000Z'));
-      expect(
-        await net.outcome(
-          net.submit('post', 'consignment:create', ['UQ-R2', joinKeys({ trackingNumber: 'RR987654321CN' })]),
-        ),
-      ).toBe('tracking number RR987654321CN of PostMSP is already used by consignment UQ-R1');
+      expect(await postCreates('UQ-R2', 'RR987654321CN')).toBe(
+        'tracking number RR987654321CN of PostMSP is already used by consignment UQ-R1',
+      );
       vi.setSystemTime(Date.parse('2026-07-31T10:00:00.000Z'));
-      expect(
-        await net.outcome(
-          net.submit('post', 'consignment:create', ['UQ-R2', joinKeys({ trackingNumber: 'RR987654321CN' })]),
-        ),
-      ).toBe(OK);
+      expect(await postCreates('UQ-R2', 'RR987654321CN')).toBe(OK);
       // The number is the new consignment's now: the old one cannot claim it back.
-      await net.submit('platformA', 'consignment:create', [
-        'UQ-R3',
-        joinKeys({ orderNumber: 'ORD-UQ-R3', trackingNumber: 'RR987654321CN' }),
-      ]);
-      expect(
-        await net.outcome(
-          net.submit(
-            'post',
-            'consignment:submitLogistics',
-            ['UQ-R3'],
-            logisticsPayload('ORD-UQ-R3', 'RR987654321CN'),
-          ),
-        ),
-      ).toBe('tracking number RR987654321CN of PostMSP is already used by consignment UQ-R2');
+      expect(await createThenClaim('UQ-R3', 'RR987654321CN')).toBe(
+        'tracking number RR987654321CN of PostMSP is already used by consignment UQ-R2',
+      );
       // An order number is never free again.
       vi.setSystemTime(Date.parse('2036-01-31T10:00:00.000Z'));
       expect(
