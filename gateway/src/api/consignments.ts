@@ -6,13 +6,13 @@ import {
   HISTORY_PAGE_LIMIT,
   Movement,
   payloadSchemas,
-  type Purpose,
   type RecordKind,
 } from '@customs-ledger/chaincode';
 import type { OrgRole } from '@customs-ledger/chaincode';
 import type { z, ZodType } from 'zod';
 import { DECIDING_USER_ROLES, PERSONAL_DATA_USER_ROLES, type Principal } from '../auth/principal.js';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
+import { recordedReadRoute } from './recorded-read-route.js';
 import type { ConsignmentService, WriteResult } from '../services/consignment-service.js';
 import { HttpProblem } from '../http/problem.js';
 import {
@@ -155,7 +155,7 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
         return { status: 200, body: await service.get(principal, params.id) };
       },
     }),
-    defineRoute({
+    recordedReadRoute({
       method: 'get',
       path: '/v1/consignments/{id}/details',
       summary: 'Personal data of one record, for a stated purpose',
@@ -170,14 +170,15 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
         200: { description: 'The record and its (filtered) payload', schema: RecordDetailsSchema },
       },
       returnsPersonalData: true,
-      handler: async ({ principal, params, query, audit }) => {
-        audit({ resource: `consignment/${params.id}/${query.record}`, purpose: query.purpose });
-        const details = await service.details(principal, params.id, query.record, query.purpose as Purpose);
-        audit({ txId: details.accessTxId });
-        return { status: 200, body: details };
-      },
+      reads: ({ params, query }) => ({
+        resource: `consignment/${params.id}/${query.record}`,
+        purpose: query.purpose,
+      }),
+      read: ({ principal, params, query }, purpose) =>
+        service.details(principal, params.id, query.record, purpose),
+      accessTxId: (details) => details.accessTxId,
     }),
-    defineRoute({
+    recordedReadRoute({
       method: 'post',
       path: '/v1/consignments/{id}/disclosures',
       summary: 'Produce a selective-disclosure package for chosen fields of a record',
@@ -191,18 +192,13 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
       body: DisclosureRequest,
       responses: { 201: { description: 'The disclosure package', schema: DisclosureSchema } },
       returnsPersonalData: true,
-      handler: async ({ principal, params, body, audit }) => {
-        audit({ resource: `consignment/${params.id}/${body.record}`, purpose: body.purpose });
-        const result = await service.disclose(
-          principal,
-          params.id,
-          body.record,
-          body.fields,
-          body.purpose as Purpose,
-        );
-        audit({ txId: result.accessTxId });
-        return { status: 201, body: result };
-      },
+      reads: ({ params, body }) => ({
+        resource: `consignment/${params.id}/${body.record}`,
+        purpose: body.purpose,
+      }),
+      read: ({ principal, params, body }, purpose) =>
+        service.disclose(principal, params.id, body.record, body.fields, purpose),
+      accessTxId: (disclosure) => disclosure.accessTxId,
     }),
     defineRoute({
       method: 'get',

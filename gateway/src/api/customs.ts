@@ -7,10 +7,10 @@ import {
   RuleSet,
   statuses,
   TariffSet,
-  type Purpose,
 } from '@customs-ledger/chaincode';
 import { CONFIGURING_USER_ROLES, DECIDING_USER_ROLES, PERSONAL_DATA_USER_ROLES } from '../auth/principal.js';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
+import { recordedReadRoute } from './recorded-read-route.js';
 import { z } from '../http/openapi.js';
 import type { CustomsService } from '../services/customs-service.js';
 import { ConsignmentIdParam, NoQuery, NumberParam } from './schemas.js';
@@ -174,7 +174,7 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
         return { status: 200, body: await service.getAssessment(principal, params.id) };
       },
     }),
-    defineRoute({
+    recordedReadRoute({
       method: 'get',
       path: '/v1/consignments/{id}/referral-answers/{answerTxId}',
       summary: 'A trader’s answer to a referral (its text and documents), for a stated purpose',
@@ -193,20 +193,13 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
         },
       },
       returnsPersonalData: true,
-      handler: async ({ principal, params, query, audit }) => {
-        audit({
-          resource: `consignment/${params.id}/referral-answer/${params.answerTxId}`,
-          purpose: query.purpose,
-        });
-        const read = await service.readReferralAnswer(
-          principal,
-          params.id,
-          params.answerTxId,
-          query.purpose as Purpose,
-        );
-        audit({ txId: read.access.txId });
-        return { status: 200, body: { ...read } };
-      },
+      reads: ({ params, query }) => ({
+        resource: `consignment/${params.id}/referral-answer/${params.answerTxId}`,
+        purpose: query.purpose,
+      }),
+      read: ({ principal, params }, purpose) =>
+        service.readReferralAnswer(principal, params.id, params.answerTxId, purpose),
+      accessTxId: (answer) => answer.access.txId,
     }),
     defineRoute({
       method: 'get',

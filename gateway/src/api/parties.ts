@@ -1,6 +1,7 @@
-import { FlagPayload, PartyPayload, type Purpose } from '@customs-ledger/chaincode';
+import { FlagPayload, PartyPayload } from '@customs-ledger/chaincode';
 import { DECIDING_USER_ROLES, PERSONAL_DATA_USER_ROLES } from '../auth/principal.js';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
+import { recordedReadRoute } from './recorded-read-route.js';
 import { z } from '../http/openapi.js';
 import type { PartyService } from '../services/party-service.js';
 import { NoQuery, PartyIdParam, PartyRegistrationParams, PurposeQuery } from './schemas.js';
@@ -106,7 +107,7 @@ export function partyRoutes(service: PartyService): RouteDefinition[] {
         return { status: 201, body: { txId }, headers: { 'X-Transaction-Id': txId } };
       },
     }),
-    defineRoute({
+    recordedReadRoute({
       method: 'get',
       path: '/v1/parties/{id}/watch-list',
       summary: 'Customs’ watch-list note on a party, for a stated purpose',
@@ -119,14 +120,11 @@ export function partyRoutes(service: PartyService): RouteDefinition[] {
       responses: {
         200: { description: 'The note, and the access that let it out', schema: WatchListReadSchema },
       },
-      handler: async ({ principal, params, query, audit }) => {
-        audit({ resource: `party/${params.id}/watch-list`, purpose: query.purpose });
-        const read = await service.readWatchList(principal, params.id, query.purpose as Purpose);
-        audit({ txId: read.accessTxId });
-        return { status: 200, body: read };
-      },
+      reads: ({ params, query }) => ({ resource: `party/${params.id}/watch-list`, purpose: query.purpose }),
+      read: ({ principal, params }, purpose) => service.readWatchList(principal, params.id, purpose),
+      accessTxId: (note) => note.accessTxId,
     }),
-    defineRoute({
+    recordedReadRoute({
       method: 'get',
       path: '/v1/parties/{id}/registrations/{platformMspId}',
       summary: 'A platform’s registration of a party with its identity data, for a stated purpose',
@@ -143,20 +141,13 @@ export function partyRoutes(service: PartyService): RouteDefinition[] {
         },
       },
       returnsPersonalData: true,
-      handler: async ({ principal, params, query, audit }) => {
-        audit({
-          resource: `party/${params.id}/registration/${params.platformMspId}`,
-          purpose: query.purpose,
-        });
-        const read = await service.readRegistration(
-          principal,
-          params.id,
-          params.platformMspId,
-          query.purpose as Purpose,
-        );
-        audit({ txId: read.accessTxId });
-        return { status: 200, body: read };
-      },
+      reads: ({ params, query }) => ({
+        resource: `party/${params.id}/registration/${params.platformMspId}`,
+        purpose: query.purpose,
+      }),
+      read: ({ principal, params }, purpose) =>
+        service.readRegistration(principal, params.id, params.platformMspId, purpose),
+      accessTxId: (registration) => registration.accessTxId,
     }),
   ];
 }
