@@ -11,9 +11,9 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
 import { scenarioBackend, startTestGateway, type TestGateway } from '../support/gateway.js';
-import { tariffsWithoutCnyRate } from '../support/parcel.js';
+import { testRuleSet } from '../support/customs-config.js';
+import { putRuleSet, tariffsWithoutCnyRate } from '../support/parcel.js';
 import {
   cnyOrderPayload,
   declarationPayload,
@@ -110,19 +110,10 @@ beforeAll(async () => {
   rulesBefore = (await t.as(OFFICER).get<{ ruleSet: { value: unknown } | null }>('/v1/customs/rule-set')).body
     .ruleSet?.value;
   // Every parcel in the amber lane, so that no parcel is released but by the officer here.
-  const rules = await t.as(OFFICER).post('/v1/customs/rule-set', {
-    ...DEFAULT_RULE_SET,
-    version: `limits-${RUN}`,
-    randomSelectionRate: 0,
-    thresholds: { amber: 0, red: 1000 },
-  });
-  expect(rules.status, rules.text).toBe(201);
+  await putRuleSet(t, testRuleSet(`limits-${RUN}`, { allAmber: true }));
 });
 afterAll(async () => {
-  if (rulesBefore !== undefined) {
-    const restored = await t.as(OFFICER).post('/v1/customs/rule-set', rulesBefore);
-    expect(restored.status, restored.text).toBe(201);
-  }
+  if (rulesBefore !== undefined) await putRuleSet(t, rulesBefore);
   await t?.close();
 });
 

@@ -8,8 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { startCustomsTestGateway } from '../support/parcel.js';
 import {
   createPayload,
   declarationPayload,
@@ -48,11 +48,7 @@ it('assesses and releases what was submitted while customs’ gateway was down',
   const buyer = { id: randomBytes(32).toString('hex'), name: base.buyer.name, document };
 
   // Customs' gateway: installs a rule set with no random selection, then stops.
-  running = await startTestGateway({}, dataDir);
-  const put = await running
-    .as(OFFICER)
-    .post('/v1/customs/rule-set', { ...DEFAULT_RULE_SET, version: 'catch-up-1', randomSelectionRate: 0 });
-  expect(put.status, put.text).toBe(201);
+  running = await startCustomsTestGateway('catch-up-1', { dataDir });
   const created = await running.as(PLATFORM).post('/v1/consignments', createPayload(id));
   expect(created.status, created.text).toBe(201);
   await running.close();

@@ -10,9 +10,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { accessLog } from '../support/access-log.js';
-import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
 import { filesContaining } from '../support/files.js';
-import { startTestGateway, type ApiResponse, type TestGateway } from '../support/gateway.js';
+import type { ApiResponse, TestGateway } from '../support/gateway.js';
+import { startCustomsTestGateway } from '../support/parcel.js';
 import {
   declarationPayload,
   logisticsPayload,
@@ -110,15 +110,8 @@ function refused(res: ApiResponse<unknown>, status: number, detail: RegExp): voi
 }
 
 beforeAll(async () => {
-  t = await startTestGateway();
   // Every parcel in the amber lane, so that customs' automatic pipeline never races the officer.
-  const rules = await t.as(OFFICER).post('/v1/customs/rule-set', {
-    ...DEFAULT_RULE_SET,
-    version: `erasure-${RUN}`,
-    randomSelectionRate: 0,
-    thresholds: { amber: 0, red: 1000 },
-  });
-  expect(rules.status, rules.text).toBe(201);
+  t = await startCustomsTestGateway(`erasure-${RUN}`, { allAmber: true });
 });
 afterAll(async () => {
   vi.useRealTimers();

@@ -8,10 +8,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
 import { checkProvenance } from '../../auditor/src/checks/provenance.js';
 import { LedgerStore } from '../../gateway/src/ledger/embedded/store.js';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import type { TestGateway } from '../support/gateway.js';
+import { startCustomsTestGateway } from '../support/parcel.js';
 import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
 
 interface Entry {
@@ -55,12 +55,8 @@ async function historyWith(wanted: (e: Entry) => boolean): Promise<Entry[]> {
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'provenance-'));
-  t = await startTestGateway({}, dataDir);
   // No random selection; the demo payer differs from the buyer, so the officer decides, not the pipeline.
-  const rules = await t
-    .as(OFFICER)
-    .post('/v1/customs/rule-set', { ...DEFAULT_RULE_SET, version: `prov-${RUN}`, randomSelectionRate: 0 });
-  expect(rules.status, rules.text).toBe(201);
+  t = await startCustomsTestGateway(`prov-${RUN}`, { dataDir });
 
   const base = `/v1/consignments/${id}`;
   await write(

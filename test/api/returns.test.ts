@@ -14,10 +14,10 @@ import {
   assessedShare,
   BUILT_IN_RETURN_POLICY_SETS,
   DEFAULT_RETURN_POLICY_SET,
-  DEFAULT_RULE_SET,
   type DutyAssessment,
 } from '@customs-ledger/chaincode';
-import { startTestGateway, type ApiResponse, type TestGateway } from '../support/gateway.js';
+import type { ApiResponse, TestGateway } from '../support/gateway.js';
+import { startCustomsTestGateway } from '../support/parcel.js';
 import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
 import { readSseUntil, type SseEvent } from '../support/sse.js';
 
@@ -134,16 +134,9 @@ function refused(res: ApiResponse, status: number, detail: RegExp | string): voi
 }
 
 beforeAll(async () => {
-  t = await startTestGateway();
   // Every parcel in the amber lane: customs' automatic pipeline (which follows the events
   // asynchronously) never releases one on its own, so each is released by the officer at T0.
-  const rules = await t.as(OFFICER).post('/v1/customs/rule-set', {
-    ...DEFAULT_RULE_SET,
-    version: `returns-${RUN}`,
-    randomSelectionRate: 0,
-    thresholds: { amber: 0, red: 1000 },
-  });
-  expect(rules.status, rules.text).toBe(201);
+  t = await startCustomsTestGateway(`returns-${RUN}`, { allAmber: true });
   vi.useFakeTimers({ toFake: ['Date'] });
 });
 afterEach(() => clockAt(1));

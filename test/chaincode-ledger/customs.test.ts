@@ -1,12 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DEFAULT_RULE_SET,
-  DEFAULT_TARIFF_SET,
-  type AccessRecord,
-  type RuleSet,
-} from '@customs-ledger/chaincode';
+import type { AccessRecord } from '@customs-ledger/chaincode';
 import { ledgerAccessLog } from '../support/access-log.js';
+import { configureCustoms, testRuleSet } from '../support/customs-config.js';
 import { committedTransactions, openTestNetwork, type TestNetwork } from '../support/network.js';
 import {
   PERSONAL,
@@ -26,7 +22,7 @@ import {
 let net: TestNetwork;
 const TRADERS = ['platformA', 'platformB', 'payment', 'post', 'express', 'auditor'];
 /** No random selection, so every lane below follows from the data alone. */
-const RULES: RuleSet = { ...DEFAULT_RULE_SET, version: 'test-1', randomSelectionRate: 0 };
+const RULES = testRuleSet('test-1');
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 const hex = (n: number) => randomBytes(n).toString('hex');
 
@@ -91,12 +87,7 @@ const decide = (user: string, id: string, decision: string, reasonCodes: string[
 beforeAll(async () => {
   net = await openTestNetwork();
   await net.enrol('customsService', 'CustomsMSP', { role: 'service' });
-  await net.submit('customs', 'customs:putRuleSet', [], undefined, {
-    transientData: { ruleSet: json(RULES), secret: Buffer.from(hex(32)) },
-  });
-  await net.submit('customs', 'customs:putTariffs', [], undefined, {
-    transientData: { tariffs: json(DEFAULT_TARIFF_SET) },
-  });
+  await configureCustoms(net, RULES);
 }, 120_000);
 afterAll(async () => {
   await net?.close();

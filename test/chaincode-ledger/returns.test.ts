@@ -1,13 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  assessedOnReturn,
-  DEFAULT_RULE_SET,
-  DEFAULT_TARIFF_SET,
-  type DutyAssessment,
-  type ReturnRecord,
-} from '@customs-ledger/chaincode';
+import { assessedOnReturn, type DutyAssessment, type ReturnRecord } from '@customs-ledger/chaincode';
 import { TxValidationCode } from '../../gateway/src/ledger/port.js';
+import { configureCustoms, testRuleSet } from '../support/customs-config.js';
 import { openTestNetwork, readDisclosure, readPrivateRecord, type TestNetwork } from '../support/network.js';
 import {
   BUYER_ID,
@@ -135,15 +130,7 @@ const decide = (id: string, rid: string, body: string, user = 'customs') =>
 
 beforeAll(async () => {
   net = await openTestNetwork();
-  await net.submit('customs', 'customs:putRuleSet', [], undefined, {
-    transientData: {
-      ruleSet: json({ ...DEFAULT_RULE_SET, version: 'returns-1', randomSelectionRate: 0 }),
-      secret: Buffer.from(randomBytes(32).toString('hex')),
-    },
-  });
-  await net.submit('customs', 'customs:putTariffs', [], undefined, {
-    transientData: { tariffs: json(DEFAULT_TARIFF_SET) },
-  });
+  await configureCustoms(net, testRuleSet('returns-1'));
   vi.useFakeTimers({ toFake: ['Date'] });
 });
 afterAll(async () => {

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDEMPOTENCY_SUBLEVEL } from '../../gateway/src/http/idempotency.js';
 import { gatewayStorePath, openGatewayStore } from '../../gateway/src/storage/gateway-store.js';
 import { startTestGateway, type ApiResponse, type TestGateway } from '../support/gateway.js';
-import { DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
+import { startCustomsTestGateway } from '../support/parcel.js';
 import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
 import { releasedAndDelivered } from '../security/support.js';
 
@@ -158,11 +158,7 @@ describe('an officer’s assessment retried after its answer was lost', () => {
 
   it('is answered as the first time, its release included, not refused as a second release', async () => {
     dir = await mkdtemp(join(tmpdir(), 'lost-assessment-'));
-    gateway = await startTestGateway(env, dir);
-    const rules = await gateway
-      .as('customs-officer')
-      .post('/v1/customs/rule-set', { ...DEFAULT_RULE_SET, version: `lost-${RUN}`, randomSelectionRate: 0 });
-    expect(rules.status, rules.text).toBe(201);
+    gateway = await startCustomsTestGateway(`lost-${RUN}`, { env, dataDir: dir });
     const orderNumber = `ORD-${id}`;
     // A buyer identified alike in the order and the payment: the match passes, the lane is green.
     const order = orderPayload(orderNumber);

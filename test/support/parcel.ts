@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
-import { DEFAULT_RULE_SET, DEFAULT_TARIFF_SET } from '@customs-ledger/chaincode';
+import { DEFAULT_TARIFF_SET } from '@customs-ledger/chaincode';
+import { testRuleSet } from './customs-config.js';
 import { startTestGateway, type TestGateway } from './gateway.js';
 import {
   cnyOrderPayload,
@@ -12,17 +13,32 @@ import {
   testKeys,
 } from './payloads.js';
 
+export interface CustomsTestGatewayOptions {
+  /** Every parcel in the amber lane, so that only an officer releases one (testRuleSet). */
+  readonly allAmber?: boolean;
+  /** The gateway's environment, as startTestGateway takes it. */
+  readonly env?: Record<string, string>;
+  /** An existing data directory, kept on close (the caller removes it). */
+  readonly dataDir?: string;
+}
+
 /**
- * A gateway whose customs rule set (`version`, otherwise the default) selects nothing at random, so
- * that the lanes a test expects follow from its data.
+ * A gateway whose customs rule set (`version`) selects nothing at random, so that the lanes a test
+ * expects follow from its data.
  */
-export async function startCustomsTestGateway(version: string): Promise<TestGateway> {
-  const t = await startTestGateway();
-  const put = await t
-    .as('customs-officer')
-    .post('/v1/customs/rule-set', { ...DEFAULT_RULE_SET, version, randomSelectionRate: 0 });
-  expect(put.status, put.text).toBe(201);
+export async function startCustomsTestGateway(
+  version: string,
+  { allAmber, env, dataDir }: CustomsTestGatewayOptions = {},
+): Promise<TestGateway> {
+  const t = await startTestGateway(env, dataDir);
+  await putRuleSet(t, testRuleSet(version, { allAmber }));
   return t;
+}
+
+/** Puts customs' rule set as its officer, answered 201. */
+export async function putRuleSet(t: TestGateway, ruleSet: unknown): Promise<void> {
+  const put = await t.as('customs-officer').post('/v1/customs/rule-set', ruleSet);
+  expect(put.status, put.text).toBe(201);
 }
 
 /** Polls until the condition holds, for 30 s (customs' pipeline follows the ledger's events). */
