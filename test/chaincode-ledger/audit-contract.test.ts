@@ -7,13 +7,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { auditTreeHeadMessage, type AuditAnchor } from '@customs-ledger/chaincode';
 import { openEmbeddedNetwork } from '../../gateway/src/ledger/embedded/network.js';
 import type { EmbeddedLedger } from '../../gateway/src/ledger/embedded/embedded-ledger.js';
-import {
-  chaincodeMessage,
-  GatewayError,
-  TxValidationCode,
-  type ChaincodeEvent,
-  type ClientIdentity,
-} from '../../gateway/src/ledger/port.js';
+import { TxValidationCode, type ChaincodeEvent, type ClientIdentity } from '../../gateway/src/ledger/port.js';
+import { outcome } from '../support/network.js';
 import { AuditLog, type AuditEntryInput, type TreeHead } from '../../gateway/src/audit/audit-log.js';
 import { AuditAnchorer } from '../../gateway/src/audit/anchor.js';
 
@@ -54,17 +49,6 @@ const anchors = async (mspId: string, logId = log.logId!) =>
   parse<AuditAnchor[]>(await ledger.evaluate(gw, 'audit:getAnchors', { arguments: [mspId, logId] }));
 const latest = async (mspId: string, logId = log.logId!) =>
   parse<AuditAnchor | null>(await ledger.evaluate(gw, 'audit:latestAnchor', { arguments: [mspId, logId] }));
-
-/** The chaincode's refusal, or 'ok'. */
-async function outcome(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-    return 'ok';
-  } catch (error) {
-    if (error instanceof GatewayError) return chaincodeMessage(error) ?? error.message;
-    throw error;
-  }
-}
 
 /** Writes the shared log's id into another store, as someone rewriting that log's store would keep it. */
 async function keepLogId(db: Level<string, Uint8Array>): Promise<void> {

@@ -16,6 +16,7 @@ import {
   verifyInclusion,
   type DisclosurePackage,
 } from '../../chaincode/src/domain/merkle.js';
+import { CT_LEAF_INPUTS, CT_ROOTS } from '../support/ct-vectors.js';
 
 const SEED = '000102030405060708090a0b0c0d0e0f';
 const OTHER_SEED = 'ffeeddccbbaa99887766554433221100';
@@ -52,33 +53,14 @@ describe('canonical JSON', () => {
 });
 
 describe('RFC 6962 tree', () => {
-  // Leaf inputs and roots from the Certificate Transparency reference test vectors.
-  const inputs = [
-    '',
-    '00',
-    '10',
-    '2021',
-    '3031',
-    '40414243',
-    '5051525354555657',
-    '606162636465666768696a6b6c6d6e6f',
-  ];
-  const roots = [
-    'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
-    '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
-    'fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125',
-    'aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77',
-    'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
-    '4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4',
-    '76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef',
-    'ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c',
-    '5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328',
-  ];
-  const leaves = inputs.map((hex) => ({ hash: sha256(Uint8Array.of(0), Buffer.from(hex, 'hex')) }));
+  const leaves = CT_LEAF_INPUTS.map((hex) => ({ hash: sha256(Uint8Array.of(0), Buffer.from(hex, 'hex')) }));
 
-  it.each(roots.map((root, n) => [n, root] as const))('root of the first %i reference leaves', (n, root) => {
-    expect(merkleRoot(leaves.slice(0, n))).toBe(root);
-  });
+  it.each(CT_ROOTS.map((root, n) => [n, root] as const))(
+    'root of the first %i reference leaves',
+    (n, root) => {
+      expect(merkleRoot(leaves.slice(0, n))).toBe(root);
+    },
+  );
 
   const sizes = [1, 2, 3, 4, 5, 6, 7, 8, 9];
   const treeOf = (n: number) =>

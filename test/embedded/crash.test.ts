@@ -9,12 +9,8 @@ import { openEmbeddedNetwork } from '../../gateway/src/ledger/embedded/network.j
 import { decodeHistoryEntry } from '../../gateway/src/ledger/embedded/simulator.js';
 import { blockKey, collectionKey, historyKey, LedgerStore } from '../../gateway/src/ledger/embedded/store.js';
 import { decodeVersioned } from '../../gateway/src/ledger/embedded/version.js';
-import {
-  chaincodeMessage,
-  GatewayError,
-  TxValidationCode,
-  type ClientIdentity,
-} from '../../gateway/src/ledger/port.js';
+import { TxValidationCode, type ClientIdentity } from '../../gateway/src/ledger/port.js';
+import { outcome } from '../support/network.js';
 import type { CrashAck } from '../support/crash-writer.js';
 
 /*
@@ -267,16 +263,6 @@ async function inBatches<T>(
   for (let i = 0; i < items.length; i += width) await Promise.all(items.slice(i, i + width).map(work));
 }
 
-async function refusal(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-    return 'ok';
-  } catch (error) {
-    if (error instanceof GatewayError) return chaincodeMessage(error) ?? error.message;
-    throw error;
-  }
-}
-
 /** The reopened ledger through its port: chain, acknowledged transactions, their state, new writes. */
 async function checkReopened(
   ledger: EmbeddedLedger,
@@ -314,8 +300,8 @@ async function checkReopened(
   );
   expect(ledger.height()).toBeGreaterThan(before);
   const last = acknowledged.at(-1)!;
-  expect(await refusal(create(last.id, `ORD-AGAIN-${round}`))).toBe(`consignment ${last.id} already exists`);
-  expect(await refusal(create(`AGAIN-R${round}`, `ORD-${last.id}`))).toMatch(
+  expect(await outcome(create(last.id, `ORD-AGAIN-${round}`))).toBe(`consignment ${last.id} already exists`);
+  expect(await outcome(create(`AGAIN-R${round}`, `ORD-${last.id}`))).toMatch(
     /is already used by consignment/,
   );
 }

@@ -108,15 +108,7 @@ export async function openTestNetwork(): Promise<TestNetwork> {
     },
     evaluate: async (name, fn, args = []) =>
       parse(await ledger.evaluate(user(name), fn, { arguments: args })),
-    outcome: async (call) => {
-      try {
-        await call;
-        return 'ok';
-      } catch (error) {
-        if (error instanceof GatewayError) return chaincodeMessage(error) ?? error.message;
-        throw error;
-      }
-    },
+    outcome,
     enrol: async (name, mspId, attrs, options = {}) => {
       users[name] = await ledger.enrolUser(mspId, name, attrs, options);
       return users[name];
@@ -126,6 +118,17 @@ export async function openTestNetwork(): Promise<TestNetwork> {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The chaincode's refusal message of a ledger call, or 'ok' when the call succeeded. */
+export async function outcome(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+    return 'ok';
+  } catch (error) {
+    if (error instanceof GatewayError) return chaincodeMessage(error) ?? error.message;
+    throw error;
+  }
 }
 
 /**
