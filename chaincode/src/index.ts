@@ -44,6 +44,7 @@ export * from './domain/customs';
 export * from './domain/customs-config';
 export * from './domain/erasure';
 export * from './domain/history';
+export * from './domain/json-pointer';
 export * from './domain/matching';
 export * from './domain/merkle';
 export * from './domain/purposes';

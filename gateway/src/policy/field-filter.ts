@@ -1,5 +1,4 @@
-import type { Purpose, RecordKind } from '@customs-ledger/chaincode';
-import { withoutPointer } from './json-pointer.js';
+import { withoutPointer, type Purpose, type RecordKind } from '@customs-ledger/chaincode';
 
 /** What personal data is read: one of a consignment's records, or a platform's registration of a party. */
 export type PersonalRecord = RecordKind | 'party';

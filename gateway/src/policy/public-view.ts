@@ -1,6 +1,5 @@
-import { JoinKeys, type OrgRole } from '@customs-ledger/chaincode';
+import { JoinKeys, withoutPointer, type OrgRole } from '@customs-ledger/chaincode';
 import type { Principal } from '../auth/principal.js';
-import { withoutPointer } from './json-pointer.js';
 
 type Property = 'reasonCodes' | 'commercialReferences';
 

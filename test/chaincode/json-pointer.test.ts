@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withoutPointer } from '../../gateway/src/policy/json-pointer.js';
+import { withoutPointer } from '../../chaincode/src/domain/json-pointer.js';
 
 describe('withoutPointer', () => {
   const history = () => ({
