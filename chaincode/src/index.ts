@@ -47,6 +47,7 @@ export * from './domain/history';
 export * from './domain/json-pointer';
 export * from './domain/matching';
 export * from './domain/merkle';
+export * from './domain/minimisation';
 export * from './domain/purposes';
 export * from './domain/returns';
 export * from './domain/revenue';

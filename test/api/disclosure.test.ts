@@ -110,18 +110,18 @@ describe('a disclosure package', () => {
       purpose: 'dispute_resolution',
       fields: FIELDS,
     });
-    const buyer = await t.as(PLATFORM).post<Package>(`/v1/consignments/${id}/disclosures`, {
+    const seller = await t.as(PLATFORM).post<Package>(`/v1/consignments/${id}/disclosures`, {
       record: 'order',
-      fields: ['/buyer'],
-      purpose: 'audit',
+      fields: ['/seller'],
+      purpose: 'return_processing',
     });
-    expect(buyer.status, buyer.text).toBe(201);
-    const revealed = buyer.body.disclosure.fields.map((f) => f.path);
-    expect(revealed).toEqual(expect.arrayContaining(['/buyer/id', '/buyer/name']));
+    expect(seller.status, seller.text).toBe(201);
+    const revealed = seller.body.disclosure.fields.map((f) => f.path);
+    expect(revealed).toEqual(['/seller/id', '/seller/name']);
     expect(
-      (await accessLog(t, 'consignment', id)).find((e) => e.txId === buyer.body.accessTxId),
+      (await accessLog(t, 'consignment', id)).find((e) => e.txId === seller.body.accessTxId),
     ).toMatchObject({
-      purpose: 'audit',
+      purpose: 'return_processing',
       fields: revealed,
     });
     // The same in the provenance: a read of the whole record names no fields.
@@ -131,8 +131,33 @@ describe('a disclosure package', () => {
         `/v1/consignments/${id}/history`,
       );
     const reads = history.body.entries.filter((e) => e.type === 'personal_data_read');
-    expect(reads.find((e) => e.txId === buyer.body.accessTxId)?.detail).toMatchObject({ fields: revealed });
+    expect(reads.find((e) => e.txId === seller.body.accessTxId)?.detail).toMatchObject({ fields: revealed });
   });
+
+  it('reveals nothing its purpose may not see: 403 problem+json naming path and purpose, and nothing recorded', async () => {
+    const before = await accessLog(t, 'consignment', id);
+    const audit = (fields: string[]) =>
+      t.as(PLATFORM).post(`/v1/consignments/${id}/disclosures`, { record: 'order', fields, purpose: 'audit' });
+    for (const [fields, detail] of [
+      [['/buyer/name'], "path '/buyer/name' may not be disclosed for purpose 'audit' (data minimisation): it is under /buyer, which audit does not need"],
+      [['/goodsValue', '/buyer/id'], "path '/buyer/id' may not be disclosed for purpose 'audit' (data minimisation): it is under /buyer, which audit does not need"],
+      [['/seller'], "path '/seller' may not be disclosed for purpose 'audit' (data minimisation): it holds /seller/name, which audit does not need"],
+    ] as const) {
+      const res = await audit([...fields]);
+      expect(res.status, res.text).toBe(403);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      expect(res.body).toMatchObject({ detail });
+      expect(res.text).not.toContain(orderPayload(orderNumber).buyer.name);
+    }
+    expect(await accessLog(t, 'consignment', id)).toEqual(before);
+    // What an audit details read of the same record leaves out, as before.
+    const read = await t
+      .as(PLATFORM)
+      .get<{ payload: Record<string, unknown> }>(`/v1/consignments/${id}/details?record=order&purpose=audit`);
+    expect(read.status, read.text).toBe(200);
+    expect(read.body.payload).not.toHaveProperty('buyer');
+    expect(read.body.payload.seller).toEqual({ id: orderPayload(orderNumber).seller.id });
+  }); // prettier-ignore
 
   it('verifies against the ledger, for anyone, as it was produced', async () => {
     expect(await verify(second)).toMatchObject({

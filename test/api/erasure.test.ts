@@ -95,13 +95,19 @@ const erase = (id: string, user: string, body: Record<string, unknown>) =>
     );
 
 interface DisclosureResult {
+  accessTxId: string;
   disclosure: { fields: { path: string; value: unknown }[] };
   [key: string]: unknown;
 }
-const disclose = (id: string, record: string, fields: string[], user = PLATFORM) =>
-  t
-    .as(user)
-    .post<DisclosureResult>(`/v1/consignments/${id}/disclosures`, { record, fields, purpose: 'audit' });
+const disclose = (id: string, record: string, fields: string[], purpose = 'dispute_resolution') =>
+  t.as(PLATFORM).post<DisclosureResult>(`/v1/consignments/${id}/disclosures`, { record, fields, purpose });
+
+/** The platform's proof for another holder that the order names the party: what the erasure takes. */
+async function orderProof(id: string, path = '/buyer/id', purpose = 'data_subject_request') {
+  const made = await disclose(id, 'order', [path], purpose);
+  expect(made.status, made.text).toBe(201);
+  return { accessTxId: made.body.accessTxId, disclosure: made.body.disclosure };
+}
 
 function refused(res: ApiResponse<unknown>, status: number, detail: RegExp): void {
   expect(res.status, res.text).toBe(status);
@@ -147,15 +153,13 @@ describe('a buyer’s erasure request, honoured by every holder', () => {
     ]); // prettier-ignore
     expect(platform.body.erased[0]!.paths).not.toContain('/buyer/id');
 
-    const proof = await disclose(id, 'order', ['/buyer/id']);
-    expect(proof.status, proof.text).toBe(201);
-    const orderProof = proof.body.disclosure;
-    const payment = await erase(id, 'payment-operator', { partyId, orderProof });
+    const proof = await orderProof(id);
+    const payment = await erase(id, 'payment-operator', { partyId, orderProof: proof });
     expect(payment.status, payment.text).toBe(201);
     expect(payment.body.erased).toEqual([
       { recordKind: 'payment', paths: expect.arrayContaining(['/payer/name']) },
     ]);
-    const logistics = await erase(id, 'post-operator', { partyId, orderProof });
+    const logistics = await erase(id, 'post-operator', { partyId, orderProof: proof });
     expect(logistics.status, logistics.text).toBe(201);
     expect(logistics.body.erased).toEqual([
       { recordKind: 'logistics', paths: expect.arrayContaining(['/consignee/address/line1']) },
@@ -331,8 +335,7 @@ describe('referral answers that name the buyer', () => {
     expect(await filesContaining(t.dataDir, [texts.first, texts.second])).toEqual([]);
     expect(await textOf('payment')).toBe(texts.payment);
 
-    const proof = await disclose(id, 'order', ['/buyer/id']);
-    const payment = await erase(id, 'payment-operator', { partyId, orderProof: proof.body.disclosure });
+    const payment = await erase(id, 'payment-operator', { partyId, orderProof: await orderProof(id) });
     expect(payment.status, payment.text).toBe(201);
     expect(payment.body.erased).toEqual([
       { recordKind: 'payment', paths: expect.arrayContaining(['/payer/name']) },
@@ -395,12 +398,33 @@ describe('who may erase what, and when', () => {
 
   it('refuses a holder without the order’s proof, or with a proof for another party', async () => {
     refused(await erase(delivered, 'payment-operator', { partyId }), 422, /needs an orderProof/);
-    const proof = await disclose(delivered, 'order', ['/buyer/id']);
+    const proof = await orderProof(delivered);
     const other = 'c'.repeat(64);
-    refused(await erase(delivered, 'payment-operator', { partyId: other, orderProof: proof.body.disclosure }), 422, /does not name party/);
-    const forged = structuredClone(proof.body.disclosure);
-    forged.fields[0]!.value = other;
+    refused(await erase(delivered, 'payment-operator', { partyId: other, orderProof: proof }), 422, /does not name party/);
+    const forged = structuredClone(proof);
+    forged.disclosure.fields[0]!.value = other;
     refused(await erase(delivered, 'payment-operator', { partyId: other, orderProof: forged }), 422, /orderProof .* does not verify/);
+    // The package alone, as before 1.4, is no proof: it must come with the transaction that recorded it.
+    refused(await erase(delivered, 'payment-operator', { partyId, orderProof: proof.disclosure }), 400, /orderProof/);
+  }); // prettier-ignore
+
+  it('takes an orderProof disclosed for a data subject’s request only', async () => {
+    // audit may no longer reveal the buyer at all (403, nothing recorded) ...
+    refused(await disclose(delivered, 'order', ['/buyer/id'], 'audit'), 403, /^path '\/buyer\/id' may not be disclosed for purpose 'audit' \(data minimisation\)/);
+    // ... and what it may reveal, the seller's id, is no proof for an erasure.
+    const audit = await orderProof(delivered, '/seller/id', 'audit');
+    refused(await erase(delivered, 'payment-operator', { partyId: SELLER_ID, orderProof: audit }), 422, /was disclosed for purpose 'audit'; an erasure takes a disclosure of the order's \/buyer\/id or \/seller\/id for purpose 'data_subject_request'/);
+    // Nor a package under another disclosure's transaction, or one that recorded none.
+    const proof = await orderProof(delivered, '/seller/id');
+    refused(await erase(delivered, 'payment-operator', { partyId: SELLER_ID, orderProof: { ...proof, accessTxId: audit.accessTxId } }), 422, /was disclosed for purpose 'audit'/);
+    refused(await erase(delivered, 'payment-operator', { partyId: SELLER_ID, orderProof: { ...proof, accessTxId: 'f'.repeat(64) } }), 422, /recorded no disclosure of its order record/);
+    // Another purpose the platform has, with fields beyond the ids, is refused too.
+    const dispute = await orderProof(delivered, '/seller/id', 'dispute_resolution');
+    refused(await erase(delivered, 'payment-operator', { partyId: SELLER_ID, orderProof: dispute }), 422, /was disclosed for purpose 'dispute_resolution'/);
+    // The platform cannot disclose more than the ids for that purpose.
+    refused(await disclose(delivered, 'order', ['/buyer'], 'data_subject_request'), 403, /it holds \/buyer\/name, which data_subject_request does not need/);
+    // The proof for the request is taken: a payment names no seller, so there is nothing to erase.
+    refused(await erase(delivered, 'payment-operator', { partyId: SELLER_ID, orderProof: proof }), 409, /hold no personal data of party .* left to erase/);
   }); // prettier-ignore
 
   it('refuses a party the order does not name', async () => {

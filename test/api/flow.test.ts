@@ -190,12 +190,12 @@ describe('personal data: purpose-bound, recorded, filtered', () => {
   it('a read and a disclosure are each on the access log once; a refused one leaves nothing there', async () => {
     const details = (user: string, record: string, purpose: string) =>
       t.as(user).get(`/v1/consignments/${id}/details?record=${record}&purpose=${purpose}`);
-    const disclose = (fields: string[]) =>
+    const disclose = (fields: string[], purpose = 'return_processing') =>
       t
         .as(PLATFORM)
         .post<{ accessTxId: string; disclosure: { fields: { path: string }[] } }>(
           `/v1/consignments/${id}/disclosures`,
-          { record: 'order', fields, purpose: 'dispute_resolution' },
+          { record: 'order', fields, purpose },
         );
     const before = await accessLog(t, 'consignment', id);
     const refusals: [() => Promise<{ status: number; text: string }>, number, RegExp][] = [
@@ -205,6 +205,17 @@ describe('personal data: purpose-bound, recorded, filtered', () => {
       [() => details(CUSTOMS, 'declaration', 'clearance'), 404, /has no declaration record/],
       [() => disclose(['/lines/3/hsCode']), 400, /no field at path '\/lines\/3\/hsCode'/],
       [() => disclose(['/goodsValue', '/buyer/email']), 400, /no field at path '\/buyer\/email'/],
+      // What the purpose's details read would remove, the chaincode will not disclose either.
+      [
+        () => disclose(['/goodsValue', '/consignee/name'], 'dispute_resolution'),
+        403,
+        /path '\/consignee\/name' may not be disclosed for purpose 'dispute_resolution'/,
+      ],
+      [
+        () => disclose(['/buyer'], 'return_processing'),
+        403,
+        /path '\/buyer' may not be disclosed for purpose 'return_processing' \(data minimisation\): it holds \/buyer\/document/,
+      ],
     ];
     for (const [call, status, detail] of refusals) {
       const res = await call();
@@ -214,7 +225,7 @@ describe('personal data: purpose-bound, recorded, filtered', () => {
     }
     expect(await accessLog(t, 'consignment', id)).toEqual(before);
 
-    const read = await details(PLATFORM, 'order', 'dispute_resolution');
+    const read = await details(PLATFORM, 'order', 'return_processing');
     expect(read.status, read.text).toBe(200);
     const made = await disclose(['/goodsValue', '/consignee/address']);
     expect(made.status, made.text).toBe(201);
@@ -223,7 +234,7 @@ describe('personal data: purpose-bound, recorded, filtered', () => {
     const added = (await accessLog(t, 'consignment', id)).filter(
       (e) => !before.some((b) => b.txId === e.txId),
     );
-    const reader = { recordKind: 'order', purpose: 'dispute_resolution', mspId: 'PlatformAMSP' };
+    const reader = { recordKind: 'order', purpose: 'return_processing', mspId: 'PlatformAMSP' };
     expect(added).toHaveLength(2);
     expect(added[0]).toMatchObject({ ...reader, txId: (read.body as { accessTxId: string }).accessTxId });
     expect(added[1]).toMatchObject({ ...reader, txId: made.body.accessTxId, fields: revealed });

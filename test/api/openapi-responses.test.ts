@@ -261,7 +261,7 @@ describe('every 2xx body the gateway sends', () => {
     const disclosed = await ok(
       platform.post<{ disclosure: unknown }>(`/v1/consignments/${id}/disclosures`, {
         record: 'order',
-        fields: ['/buyer/id', '/lines/0/hsCode'],
+        fields: ['/seller/id', '/lines/0/hsCode'],
         purpose: 'audit',
       }),
     );

@@ -204,7 +204,7 @@ describe('commitments', () => {
       records: { kind: string; root: string; leafCount: number }[];
     };
     const record = view.records.find((r) => r.kind === 'order')!;
-    const stored = (await readPrivateRecord(net, 'customs', 'ROOT-1', 'order')) as {
+    const stored = (await readPrivateRecord(net, 'customs', 'ROOT-1', 'order', 'risk_assessment')) as {
       payload: unknown;
       saltSeed: string;
     };

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { DisclosurePackage } from '@customs-ledger/chaincode';
+import { commitPayload, minimisedPayload, type DisclosurePackage } from '@customs-ledger/chaincode';
 import { ledgerAccessLog } from '../support/access-log.js';
 import { openTestNetwork, type TestNetwork } from '../support/network.js';
-import { orderPayload, paymentPayload, PERSONAL } from '../support/payloads.js';
+import { BUYER_ID, orderPayload, paymentPayload, PERSONAL, SELLER_ID } from '../support/payloads.js';
 
 /*
  * The chaincode hands out personal data only against a committed access record of the same user,
@@ -94,7 +94,6 @@ describe('a private record is handed out only against its access record', () => 
     const access = await recordRead('platformA', ID, 'order', 'dispute_resolution');
     expect(await read('platformA', access.txId)).toMatchObject({
       payload: { buyer: { name: PERSONAL.buyerName } },
-      saltSeed: expect.stringMatching(/^[0-9a-f]+$/),
     });
     expect(await net.outcome(read('platformA2', access.txId))).toMatch(
       /recorded no read of the order record/,
@@ -102,7 +101,7 @@ describe('a private record is handed out only against its access record', () => 
   });
 
   it('a record of another kind, another consignment or a disclosure opens no other record', async () => {
-    const payment = await recordRead('customs', ID, 'payment');
+    const payment = await recordRead('customs', ID, 'payment', 'risk_assessment');
     expect(await net.outcome(read('customs', payment.txId))).toMatch(/recorded no read of the order record/);
     expect(await read('customs', payment.txId, ID, 'payment')).toMatchObject({
       payload: { payer: { name: PERSONAL.payerName } },
@@ -139,7 +138,13 @@ describe('a disclosure package is built only for the fields its access record na
     }>;
 
   it('reveals what was recorded, each leaf of a subtree named on the log', async () => {
-    const access = await recordDisclosure('platformA', ID, 'order', ['/goodsValue', '/consignee/address']);
+    const access = await recordDisclosure(
+      'platformA',
+      ID,
+      'order',
+      ['/goodsValue', '/consignee/address'],
+      'return_processing',
+    );
     expect(access.fields).toEqual([
       '/consignee/address/city',
       '/consignee/address/country',
@@ -226,6 +231,57 @@ describe("customs' watch-list note is handed out only against a record of readin
   });
 });
 
+describe('a read hands out only the fields its access record’s purpose needs', () => {
+  interface Opened {
+    root: string;
+    payload: Record<string, unknown>;
+    saltSeed?: string;
+  }
+  const readOrder = async (user: string, purpose: string) => {
+    const access = await recordRead(user, ID, 'order', purpose);
+    return (await net.evaluate(user, 'consignment:getPrivateRecord', [ID, 'order', access.txId])) as Opened;
+  };
+  const readRegistration = async (user: string, purpose: string) => {
+    const access = await record(user, 'party:recordRegistrationRead', [PARTY, 'PlatformAMSP', purpose]);
+    return (await net.evaluate(user, 'party:getPrivateRecord', [
+      PARTY,
+      'PlatformAMSP',
+      access.txId,
+    ])) as Opened;
+  };
+
+  it('a purpose that needs the whole record gets it, with the seed that checks it against its root', async () => {
+    const whole = await readOrder('customs', 'risk_assessment');
+    expect(whole.payload).toEqual(orderPayload(`ORD-${ID}`));
+    expect(commitPayload(whole.payload, whole.saltSeed!).root).toBe(whole.root);
+  });
+
+  it('audit gets no buyer, consignee or seller name, and no seed to test guesses against the root', async () => {
+    const audit = await readOrder('platformA', 'audit');
+    expect(audit.payload).toEqual(minimisedPayload('order', 'audit', orderPayload(`ORD-${ID}`)));
+    expect(audit.payload).toMatchObject({ goodsValue: 40, seller: { id: SELLER_ID } });
+    expect(audit).not.toHaveProperty('saltSeed');
+    for (const value of [PERSONAL.buyerName, PERSONAL.buyerDocument, PERSONAL.sellerName, PERSONAL.street]) {
+      expect(JSON.stringify(audit)).not.toContain(value);
+    }
+  });
+
+  it('a data subject’s request gets the parties’ ids, and nothing of a registration', async () => {
+    const request = await readOrder('platformA', 'data_subject_request');
+    expect(request.payload.buyer).toEqual({ id: BUYER_ID });
+    expect(request.payload.seller).toEqual({ id: SELLER_ID });
+    expect(request.payload).not.toHaveProperty('consignee');
+    expect((await readRegistration('platformA', 'data_subject_request')).payload).toEqual({});
+  });
+
+  it('a registration read for revenue assessment has no identity document', async () => {
+    const revenue = await readRegistration('customs', 'revenue_assessment');
+    expect(revenue.payload).toEqual({ name: PERSONAL.buyerName });
+    expect(revenue).not.toHaveProperty('saltSeed');
+    expect((await readRegistration('customs', 'legal_request')).payload).toEqual(partyPayload);
+  });
+});
+
 describe('a recording refused where its read would be refused leaves nothing', () => {
   it.each<[string, string, string[], RegExp]>([
     ['not a participant', 'post', [ID, 'order', 'audit'], /does not exist or is not visible/],
@@ -256,20 +312,45 @@ describe('a recording refused where its read would be refused leaves nothing', (
     expect(await ledgerAccessLog(net, 'consignment', ID, 'customs')).toEqual(before);
   });
 
-  it.each<[string, string[], RegExp]>([
-    ['a path the record does not hold', ['/lines/3/hsCode'], /^no field at path '\/lines\/3\/hsCode'$/],
-    ['a path that is not a field', ['/buyer/name/Jane Doe'], /^no field at path /],
+  it.each<[string, string, string[], RegExp]>([
+    [
+      'a path the record does not hold',
+      'audit',
+      ['/lines/3/hsCode'],
+      /^no field at path '\/lines\/3\/hsCode'$/,
+    ],
+    ['a path that is not a field', 'risk_assessment', ['/buyer/name/Jane Doe'], /^no field at path /],
     [
       'one missing path among fields it holds',
+      'risk_assessment',
       ['/goodsValue', '/buyer/email'],
       /^no field at path '\/buyer\/email'$/,
     ],
-  ])('consignment:recordDisclosure: %s', async (_name, paths, refused) => {
+    // Data minimisation: what a details read for the purpose would remove cannot be disclosed either.
+    [
+      'a field the purpose may not see',
+      'audit',
+      ['/goodsValue', '/buyer/name'],
+      /^path '\/buyer\/name' may not be disclosed for purpose 'audit' \(data minimisation\): it is under \/buyer, which audit does not need$/,
+    ],
+    [
+      'an excluded field itself',
+      'revenue_assessment',
+      ['/buyer/document'],
+      /^path '\/buyer\/document' may not be disclosed for purpose 'revenue_assessment' \(data minimisation\): revenue_assessment does not need it$/,
+    ],
+    [
+      'an object holding an excluded field',
+      'revenue_assessment',
+      ['/buyer'],
+      /^path '\/buyer' may not be disclosed for purpose 'revenue_assessment' \(data minimisation\): it holds \/buyer\/document, which revenue_assessment does not need$/,
+    ],
+  ])('consignment:recordDisclosure: %s', async (_name, purpose, paths, refused) => {
     const before = await ledgerAccessLog(net, 'consignment', ID, 'customs');
     const height = net.ledger.height();
     expect(
       await net.outcome(
-        net.submit('customs', 'consignment:recordDisclosure', [ID, 'order', 'audit', JSON.stringify(paths)]),
+        net.submit('customs', 'consignment:recordDisclosure', [ID, 'order', purpose, JSON.stringify(paths)]),
       ),
     ).toMatch(refused);
     expect(net.ledger.height()).toBe(height);

@@ -3,7 +3,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { assessedOnReturn, type DutyAssessment, type ReturnRecord } from '@customs-ledger/chaincode';
 import { TxValidationCode } from '../../gateway/src/ledger/port.js';
 import { configureCustoms, testRuleSet } from '../support/customs-config.js';
-import { openTestNetwork, readDisclosure, readPrivateRecord, type TestNetwork } from '../support/network.js';
+import {
+  openTestNetwork,
+  readDisclosure,
+  readPrivateRecord,
+  recordedDisclosure,
+  type TestNetwork,
+} from '../support/network.js';
 import {
   BUYER_ID,
   declarationPayload,
@@ -403,7 +409,7 @@ describe('erasure of the buyer’s data while the consignment can still be retur
       'payment',
       'PaymentMSP',
       id,
-      await readDisclosure(net, 'platformA', id, 'order', ['/buyer/id']),
+      await recordedDisclosure(net, 'platformA', id, 'order', ['/buyer/id'], 'data_subject_request'),
     );
 
     // The refund is bounded by the payment's kept amount, customs' decision by the order's kept lines.
@@ -424,16 +430,17 @@ describe('erasure of the buyer’s data while the consignment can still be retur
       ]),
     ).toMatchObject({ status: 'requested' });
 
-    for (const [user, kind, erased] of [
-      ['platformA', 'order', '/buyer/name'],
-      ['customs', 'order', '/buyer/name'],
-      ['payment', 'payment', '/payer/name'],
-      ['customs', 'payment', '/payer/name'],
+    // Each under a purpose that may see the erased field: what refuses it is the erasure.
+    for (const [user, kind, erased, purpose] of [
+      ['platformA', 'order', '/buyer/name', 'dispute_resolution'],
+      ['customs', 'order', '/buyer/name', 'risk_assessment'],
+      ['payment', 'payment', '/payer/name', 'dispute_resolution'],
+      ['customs', 'payment', '/payer/name', 'risk_assessment'],
     ] as const) {
       expect(await net.outcome(readPrivateRecord(net, user, id, kind))).toMatch(
         new RegExp(`^the ${kind} record of consignment ${id} was erased \\(transaction `),
       );
-      expect(await net.outcome(readDisclosure(net, user, id, kind, [erased]))).toBe(
+      expect(await net.outcome(readDisclosure(net, user, id, kind, [erased], purpose))).toBe(
         `field '${erased}' was erased: only its hash remains`,
       );
       const kept = JSON.stringify(await readDisclosure(net, user, id, kind, ['/currency']));
@@ -468,7 +475,7 @@ describe('erasure of the buyer’s data while the consignment can still be retur
         net.submit('platformA', 'consignment:recordDisclosure', [
           id,
           'order',
-          'audit',
+          'dispute_resolution',
           JSON.stringify(fields),
         ]),
       );

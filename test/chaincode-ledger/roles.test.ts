@@ -518,7 +518,7 @@ describe('participation in a consignment', () => {
       'ExpressMSP is not a member of collection PlatformAMSP-CustomsMSP',
     );
     expect(await access('platformA', 'order', 'risk_assessment')).toBe(
-      "purpose 'risk_assessment' is not allowed for PlatformAMSP (role platform); allowed purposes: return_processing, dispute_resolution, audit",
+      "purpose 'risk_assessment' is not allowed for PlatformAMSP (role platform); allowed purposes: return_processing, dispute_resolution, audit, data_subject_request",
     );
     expect(await access('auditor', 'order', 'risk_assessment')).toMatch(
       /^purpose 'risk_assessment' is not allowed for AuditorMSP/,
@@ -570,9 +570,9 @@ describe('participation in a consignment', () => {
     expect(await disclose('platformA', 'order', 'audit', [])).toMatch(/^invalid fields/);
     expect(await disclose('platformA', 'order', 'audit', ['goodsValue'])).toMatch(/must be a JSON pointer/);
     // The fields go into public state: a path the record does not hold, free text included, is refused.
-    expect(await disclose('platformA', 'order', 'audit', ['/buyer/name/Jane Doe, 12 Rue de Rivoli'])).toBe(
-      "no field at path '/buyer/name/Jane Doe, 12 Rue de Rivoli'",
-    );
+    expect(
+      await disclose('platformA', 'order', 'dispute_resolution', ['/buyer/name/Jane Doe, 12 Rue de Rivoli']),
+    ).toBe("no field at path '/buyer/name/Jane Doe, 12 Rue de Rivoli'");
     expect(await disclose('customs', 'payment', 'audit', ['/amountPaid/x'])).toBe(
       "no field at path '/amountPaid/x'",
     );

@@ -6,6 +6,7 @@ import {
   assertPartyErasure,
   ConsignmentErasureRequest,
   ErasureSubject,
+  orderProofRefusal,
   personalPaths,
   redactLeaves,
   roleInOrder,
@@ -163,3 +164,32 @@ describe('erasure requests as arguments', () => {
     expect(ErasureSubject.safeParse({ ...ok, target: { type: 'consignment' } }).success).toBe(false);
   });
 });
+
+describe('an orderProof’s disclosure', () => {
+  const TX = 'e'.repeat(64);
+  const disclosure = discloseLeaves(commitPayload(orderPayload('ORD-1'), SEED).leaves, ['/buyer/id']);
+  const proof = { accessTxId: TX, disclosure };
+  const recorded = { recordKind: 'order', purpose: 'data_subject_request', fields: ['/buyer/id'] };
+
+  it('stands when the order’s disclosure was recorded for a data subject’s request, with its fields', () => {
+    expect(orderProofRefusal('C-1', proof, recorded)).toBeUndefined();
+    expect(ConsignmentErasureRequest.safeParse({ reason: 'erasure_request', partyId: BUYER_ID, orderProof: proof }).success).toBe(true);
+    expect(ConsignmentErasureRequest.safeParse({ reason: 'erasure_request', partyId: BUYER_ID, orderProof: disclosure }).success).toBe(false);
+  });
+
+  it('is refused under audit, even one made before audit was kept from the buyer', () => {
+    expect(orderProofRefusal('C-1', proof, { ...recorded, purpose: 'audit' })).toBe(
+      "orderProof of consignment C-1 was disclosed for purpose 'audit'; an erasure takes a disclosure of the order's /buyer/id or /seller/id for purpose 'data_subject_request'",
+    );
+  });
+
+  it('is refused without a disclosure of the order at that transaction, or with a field it did not disclose', () => {
+    const none = `orderProof of consignment C-1 names transaction ${TX}, which recorded no disclosure of its order record`;
+    expect(orderProofRefusal('C-1', proof, undefined)).toBe(none);
+    expect(orderProofRefusal('C-1', proof, { ...recorded, recordKind: 'payment' })).toBe(none);
+    expect(orderProofRefusal('C-1', proof, { recordKind: 'order', purpose: 'data_subject_request' })).toBe(none);
+    expect(orderProofRefusal('C-1', proof, { ...recorded, fields: ['/seller/id'] })).toBe(
+      `orderProof of consignment C-1 holds field '/buyer/id', which transaction ${TX} did not disclose`,
+    );
+  });
+}); // prettier-ignore

@@ -66,6 +66,7 @@ describe('purposes', () => {
     return_processing: ['platform', 'payment', 'post', 'express'],
     dispute_resolution: ['platform', 'payment'],
     audit: ['auditor', 'customs', 'platform', 'payment', 'post', 'express'],
+    data_subject_request: ['platform'],
   };
 
   it('lists the fixed purposes', () => {

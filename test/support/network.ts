@@ -148,15 +148,18 @@ export async function readPrivateRecord(
   return net.evaluate(user, 'consignment:getPrivateRecord', [consignmentId, kind, access.txId]);
 }
 
-/** A disclosure package of a record's fields, recorded first (consignment:recordDisclosure). */
-export async function readDisclosure(
+/**
+ * A disclosure package of a record's fields, and the transaction that recorded it first
+ * (consignment:recordDisclosure): what an erasure's orderProof carries.
+ */
+export async function recordedDisclosure(
   net: TestNetwork,
   user: string,
   consignmentId: string,
   kind: string,
   paths: readonly string[],
   purpose = 'audit',
-): Promise<DisclosurePackage> {
+): Promise<{ accessTxId: string; disclosure: DisclosurePackage }> {
   const access = (await net.submit(user, 'consignment:recordDisclosure', [
     consignmentId,
     kind,
@@ -170,7 +173,19 @@ export async function readDisclosure(
   ])) as {
     disclosure: DisclosurePackage;
   };
-  return read.disclosure;
+  return { accessTxId: access.txId, disclosure: read.disclosure };
+}
+
+/** A disclosure package of a record's fields, recorded first (consignment:recordDisclosure). */
+export async function readDisclosure(
+  net: TestNetwork,
+  user: string,
+  consignmentId: string,
+  kind: string,
+  paths: readonly string[],
+  purpose = 'audit',
+): Promise<DisclosurePackage> {
+  return (await recordedDisclosure(net, user, consignmentId, kind, paths, purpose)).disclosure;
 }
 
 /** A committed transaction as the blocks record it. */

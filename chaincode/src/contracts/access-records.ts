@@ -88,6 +88,18 @@ export function boundRead(held: HeldRecord, recordedBy: string, form: ReadForm =
 
 const TX_ID = /^[0-9a-f]{64}$/;
 
+/** The access record transaction `txId` wrote on the subject's log, if it wrote one. */
+export async function readAccessRecord(
+  ctx: Context,
+  subjectType: SubjectType,
+  subjectId: string,
+  txId: string,
+): Promise<AccessRecord | undefined> {
+  return TX_ID.test(txId)
+    ? readJson<AccessRecord>(ctx, accessKey(ctx, subjectType, subjectId, txId))
+    : undefined;
+}
+
 /**
  * The committed access record (transaction accessTxId) that lets the caller make this read now,
  * or a refusal saying how to get one.
@@ -99,9 +111,7 @@ export async function requireRecordedAccess(
   accessTxId: string,
 ): Promise<AccessRecord> {
   const { target } = read;
-  const access = TX_ID.test(accessTxId)
-    ? await readJson<AccessRecord>(ctx, accessKey(ctx, target.subjectType, target.subjectId, accessTxId))
-    : undefined;
+  const access = await readAccessRecord(ctx, target.subjectType, target.subjectId, accessTxId);
   const refusal = accessRefusal(access, {
     target,
     form: read.form,

@@ -17,6 +17,7 @@ import {
 } from '../domain/consignment';
 import { commitPayload, discloseLeaves } from '../domain/merkle';
 import { nextRecordVersion } from '../domain/history';
+import { assertDisclosable } from '../domain/minimisation';
 import { assertPurpose } from '../domain/purposes';
 import { assertAllowed, seesEveryOrganisation, type Action } from '../domain/roles';
 import {
@@ -45,12 +46,7 @@ import { BatchConflict, BatchWrites } from './batch-context';
 import { loadConsignment, loadVisibleConsignment } from './consignment-state';
 import { automaticDecision } from './customs';
 import type { ErasureRecord } from '../domain/erasure';
-import {
-  assertNotErased,
-  heldConsignmentRecord,
-  readCommittedEnvelope,
-  readHeldLeaves,
-} from './private-records';
+import { assertNotErased, heldConsignmentRecord, minimisedEnvelope, readHeldLeaves } from './private-records';
 import {
   assertDeclared,
   assertInCustody,
@@ -400,9 +396,10 @@ export class ConsignmentContract extends Contract {
   }
 
   /**
-   * The private payload of one record with its salt seed and root, for the user whose read of it
-   * recordAccess committed (accessTxId) less than ACCESS_VALID_MINUTES ago. Evaluate only:
-   * submitted, the result would land in a block.
+   * The private payload of one record, less the fields the access record's purpose does not need,
+   * for the user whose read of it recordAccess committed (accessTxId) less than
+   * ACCESS_VALID_MINUTES ago; its salt seed when nothing is withheld (private-records.ts
+   * minimisedEnvelope). Evaluate only: submitted, the result would land in a block.
    */
   @Transaction(false)
   @Returns('string')
@@ -415,9 +412,13 @@ export class ConsignmentContract extends Contract {
     const caller = await resolveCaller(ctx);
     const record = await this.memberRecord(ctx, caller, consignmentId, kind);
     const held = heldConsignmentRecord(record);
-    await requireRecordedAccess(ctx, caller, boundRead(held, 'consignment:recordAccess'), accessTxId);
-    const envelope = await readCommittedEnvelope(ctx, held);
-    return result({ ...record, payload: envelope.payload, saltSeed: envelope.saltSeed });
+    const access = await requireRecordedAccess(
+      ctx,
+      caller,
+      boundRead(held, 'consignment:recordAccess'),
+      accessTxId,
+    );
+    return result({ ...record, ...(await minimisedEnvelope(ctx, held, record.kind, access.purpose)) });
   }
 
   /**
@@ -430,7 +431,8 @@ export class ConsignmentContract extends Contract {
    * The package is built here, from the leaves the collection holds, and only its field names are
    * kept: a request the package would be refused for (a path the record does not have, an erased
    * field) is refused before anything is recorded, and what is recorded is what getDisclosure will
-   * reveal. The public state could not tell: the record's fields are committed as a Merkle root
+   * reveal. So is a path the purpose may not see (domain/minimisation.ts: an excluded field, one
+   * under an excluded object, or an object holding one), whoever calls: the gateway or not. The public state could not tell: the record's fields are committed as a Merkle root
    * alone. Reading the collection makes its members (the holder and customs) the endorsers.
    */
   @Transaction()
@@ -445,6 +447,8 @@ export class ConsignmentContract extends Contract {
     const caller = await resolveCaller(ctx);
     const allowedPurpose = assertPurpose(purpose, caller);
     const paths = parseJsonWith(DisclosurePaths, 'fields', pathsJson);
+    const kind = this.parseRecordKind(recordKind);
+    assertDisclosable(kind, allowedPurpose, paths);
     const held = heldConsignmentRecord(await this.memberRecord(ctx, caller, consignmentId, recordKind));
     const { fields } = discloseLeaves((await readHeldLeaves(ctx, held)).leaves, paths);
     const revealed = fields.map((field) => field.path);

@@ -4,6 +4,7 @@ import {
   assertConsignmentErasure,
   assertPartyErasure,
   ErasureSubject,
+  orderProofRefusal,
   personalPaths,
   redactedKey,
   redactLeaves,
@@ -15,6 +16,7 @@ import {
 import { verifyDisclosure, type DisclosurePackage, type HeldLeaf } from '../domain/merkle';
 import { assertAllowed } from '../domain/roles';
 import { parseJsonWith, type PartyKind } from '../domain/schemas';
+import { readAccessRecord } from './access-records';
 import { loadVisibleConsignment } from './consignment-state';
 import {
   KeyType,
@@ -140,7 +142,8 @@ export class ErasureContract extends Contract {
 
   /**
    * The party's role in the consignment's order: from the order itself when the caller holds it,
-   * else from a disclosure of /buyer/id or /seller/id checked against the order's public commitment.
+   * else from a disclosure of /buyer/id or /seller/id checked against the order's public commitment
+   * and against its access record: the platform's disclosure for purpose data_subject_request.
    * With the order's leaves as read, when the caller holds it (it redacts them next).
    */
   private async roleOfParty(
@@ -161,13 +164,20 @@ export class ErasureContract extends Contract {
     } else {
       if (!target.orderProof) {
         throw new Error(
-          `erasure of records of consignment ${id} needs an orderProof: a disclosure of /buyer/id or /seller/id of its order, from ${order.submittedBy}`,
+          `erasure of records of consignment ${id} needs an orderProof: a disclosure of /buyer/id or /seller/id of its order by ${order.submittedBy}, for purpose data_subject_request, with the transaction that recorded it`,
         );
       }
-      const proof = target.orderProof as DisclosurePackage;
-      const verdict = verifyDisclosure(proof, { root: order.root, leafCount: order.leafCount });
+      const proof = target.orderProof;
+      const refusal = orderProofRefusal(
+        id,
+        proof,
+        await readAccessRecord(ctx, 'consignment', id, proof.accessTxId),
+      );
+      if (refusal) throw new Error(refusal);
+      const disclosure = proof.disclosure as DisclosurePackage;
+      const verdict = verifyDisclosure(disclosure, { root: order.root, leafCount: order.leafCount });
       if (!verdict.ok) throw new Error(`orderProof of consignment ${id} does not verify: ${verdict.reason}`);
-      leaves = proof.fields;
+      leaves = disclosure.fields;
     }
     const role = roleInOrder(leaves, subject.partyId);
     if (!role) throw new Error(`the order of consignment ${id} does not name party ${subject.partyId}`);

@@ -24,7 +24,7 @@ import {
   type Caller,
 } from './context';
 import { boundRead, commitAccessRecord, requireRecordedAccess, type BoundRead } from './access-records';
-import { assertNotErased, heldPartyRegistration, readCommittedEnvelope } from './private-records';
+import { assertNotErased, heldPartyRegistration, minimisedEnvelope } from './private-records';
 import type { ErasureRecord } from '../domain/erasure';
 import type { FlagRecord, PartyRegistration, PrivateEnvelope, TrustedTraderRecord } from './records';
 
@@ -237,7 +237,8 @@ export class PartyContract extends Contract {
   }
 
   /**
-   * The registered identity data, for the user whose read of this registration
+   * The registered identity data, less the fields the access record's purpose does not need
+   * (private-records.ts minimisedEnvelope), for the user whose read of this registration
    * recordRegistrationRead committed (accessTxId) less than ACCESS_VALID_MINUTES ago. Evaluate
    * only: a submitted result would land in the block.
    */
@@ -251,9 +252,9 @@ export class PartyContract extends Contract {
   ): Promise<string> {
     const caller = await resolveCaller(ctx);
     const registration = await this.memberRegistration(ctx, caller, partyId, platformMspId);
-    await requireRecordedAccess(ctx, caller, registrationRead(registration), accessTxId);
-    const envelope = await readCommittedEnvelope(ctx, heldPartyRegistration(registration));
-    return result({ ...registration, payload: envelope.payload, saltSeed: envelope.saltSeed });
+    const access = await requireRecordedAccess(ctx, caller, registrationRead(registration), accessTxId);
+    const held = heldPartyRegistration(registration);
+    return result({ ...registration, ...(await minimisedEnvelope(ctx, held, 'party', access.purpose)) });
   }
 
   /** A platform's registration of a party, if the caller is a member of its collection. */

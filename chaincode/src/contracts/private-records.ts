@@ -9,6 +9,8 @@ import {
   type RedactedEnvelope,
 } from '../domain/erasure';
 import { commitPayload, keptPayload, type HeldLeaf } from '../domain/merkle';
+import { excludedFields, minimisedPayload, type PersonalRecord } from '../domain/minimisation';
+import type { Purpose } from '../domain/purposes';
 import { compositeKey, KeyType, privateKey, readJson, readPrivateJson } from './context';
 import type { PartyRegistration, PrivateEnvelope, ReferralAnswerRecord, SubmissionRecord } from './records';
 
@@ -82,6 +84,26 @@ export async function readCommittedEnvelope<P>(ctx: Context, held: HeldRecord): 
     throw new Error(`private data of ${describeRecord(held)} does not match its committed root`);
   }
   return envelope;
+}
+
+/**
+ * What a purpose-bound read hands out of a record: its payload less the fields the purpose does not
+ * need (domain/minimisation.ts). The whole envelope is checked against the record's committed root
+ * first (readCommittedEnvelope), so what is handed out is part of what was committed; the reader
+ * relies on that check, as it relies on the chaincode for the read itself. The salt seed goes with a
+ * whole payload only, which its reader can check against the root again: beside a payload with
+ * fields withheld the seed proves nothing the chaincode has not checked, and would let the reader
+ * test guesses of the withheld values against the public root.
+ */
+export async function minimisedEnvelope(
+  ctx: Context,
+  held: HeldRecord,
+  record: PersonalRecord,
+  purpose: Purpose,
+): Promise<{ readonly payload: unknown; readonly saltSeed?: string }> {
+  const envelope = await readCommittedEnvelope(ctx, held);
+  if (excludedFields(record, purpose).length === 0) return envelope;
+  return { payload: minimisedPayload(record, purpose, envelope.payload) };
 }
 
 /** The public key of a record's erasure mark. */

@@ -132,7 +132,7 @@ export interface AccessRecord {
    * one per platform): the transaction that wrote the one read.
    */
   readonly recordTxId?: string;
-  readonly purpose: string;
+  readonly purpose: Purpose;
   readonly mspId: string;
   /** The reading user (x509::subject::issuer): accountability needs the person, not only the organisation. */
   readonly userId: string;

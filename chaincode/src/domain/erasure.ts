@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { isErased, merkleRoot, underPath, type HeldLeaf } from './merkle';
+import { isErased, merkleRoot, underPath, type DisclosurePackage, type HeldLeaf } from './merkle';
 import { ConsignmentId, PartyId, Reference, type PartyKind, type RecordKind } from './schemas';
 import { isFinal, type ConsignmentStatus } from './state-machine';
 
@@ -154,6 +154,41 @@ export function roleInOrder(leaves: readonly HeldLeaf[], partyId: string): Party
   return undefined;
 }
 
+/** What of the access record of an orderProof's disclosure the erasure checks. */
+export interface ProofDisclosure {
+  readonly recordKind: string;
+  readonly purpose: string;
+  readonly fields?: readonly string[];
+}
+
+/**
+ * Why an orderProof's disclosure does not stand for a data subject's request (undefined: it does).
+ * `access` is the access record of the transaction the proof names on the consignment's log. The
+ * disclosure must be of the order, for purpose data_subject_request, and hold no field that
+ * transaction did not disclose. An audit disclosure does not do, not even one made before 1.4,
+ * when audit could still reveal /buyer/id: the data minimisation rule no longer lets audit see the
+ * buyer, and honouring such a package would keep using what the rule now refuses; the platform
+ * discloses the id again, for this purpose.
+ */
+export function orderProofRefusal(
+  consignmentId: string,
+  proof: { readonly accessTxId: string; readonly disclosure: Pick<DisclosurePackage, 'fields'> },
+  access: ProofDisclosure | undefined,
+): string | undefined {
+  const named = `orderProof of consignment ${consignmentId}`;
+  if (access === undefined || access.recordKind !== 'order' || access.fields === undefined) {
+    return `${named} names transaction ${proof.accessTxId}, which recorded no disclosure of its order record`;
+  }
+  if (access.purpose !== 'data_subject_request') {
+    return `${named} was disclosed for purpose '${access.purpose}'; an erasure takes a disclosure of the order's /buyer/id or /seller/id for purpose 'data_subject_request'`;
+  }
+  const undisclosed = proof.disclosure.fields.find((field) => !access.fields!.includes(field.path));
+  if (undisclosed) {
+    return `${named} holds field '${undisclosed.path}', which transaction ${proof.accessTxId} did not disclose`;
+  }
+  return undefined;
+}
+
 export interface ErasureStep {
   readonly erasedAt: string;
   readonly txId: string;
@@ -226,10 +261,18 @@ export const ErasureRequest = z.strictObject({
   reference: Reference.optional(),
 });
 
+/**
+ * A holder's proof of which party an order names: a disclosure package of the order's /buyer/id or
+ * /seller/id, and the transaction that recorded the disclosure (the answer of POST
+ * /v1/consignments/{id}/disclosures gives both), whose purpose must be data_subject_request.
+ */
+export const OrderProof = z.strictObject({ accessTxId: Hex64, disclosure: DisclosureShape });
+export type OrderProof = z.infer<typeof OrderProof>;
+
 /** An erasure of a party's data from one consignment's records; see ErasureSubject for orderProof. */
 export const ConsignmentErasureRequest = ErasureRequest.extend({
   partyId: PartyId,
-  orderProof: DisclosureShape.optional(),
+  orderProof: OrderProof.optional(),
 });
 export type ConsignmentErasureRequest = z.infer<typeof ConsignmentErasureRequest>;
 export type ErasureRequest = z.infer<typeof ErasureRequest>;
@@ -239,7 +282,8 @@ export type ErasureRequest = z.infer<typeof ErasureRequest>;
  * consignments never reaches a block. One target per transaction: the party's registration, or
  * one consignment's records held by the caller. `orderProof` lets a holder that is not the order's
  * platform (payment provider, carrier) show that the consignment's order names the party: a
- * disclosure of /buyer/id or /seller/id checked against the order's public commitment.
+ * disclosure of /buyer/id or /seller/id checked against the order's public commitment, made by the
+ * platform for purpose data_subject_request (orderProofRefusal).
  */
 export const ErasureSubject = ErasureRequest.extend({
   partyId: PartyId,
@@ -248,7 +292,7 @@ export const ErasureSubject = ErasureRequest.extend({
     z.strictObject({
       type: z.literal('consignment'),
       consignmentId: ConsignmentId,
-      orderProof: DisclosureShape.optional(),
+      orderProof: OrderProof.optional(),
     }),
   ]),
 });

@@ -22,6 +22,10 @@ export const purposes = {
   // Chargebacks are disputes too, handled by the payment provider.
   dispute_resolution: ['platform', 'payment'],
   audit: ['auditor', 'customs', 'platform', 'payment', 'post', 'express'],
+  // A data subject's erasure request: the platform, the order's holder, shows another holder of
+  // the consignment's records which party the order names (a disclosure of /buyer/id or /seller/id,
+  // the erasure's orderProof), so that the other holder can erase the party's data too.
+  data_subject_request: ['platform'],
 } as const satisfies Record<string, readonly OrgRole[]>;
 
 export type Purpose = keyof typeof purposes;

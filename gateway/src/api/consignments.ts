@@ -160,7 +160,7 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
       path: '/v1/consignments/{id}/details',
       summary: 'Personal data of one record, for a stated purpose',
       description:
-        'Leaves an access record on the ledger (who, which record, purpose, when) before the data is read, and the chaincode hands the record only to the user that access record names; if it cannot be written the read is refused, and a read that would be refused (not a member of the record’s collection, erased: 410) records nothing. Fields the purpose does not need are removed.',
+        'Leaves an access record on the ledger (who, which record, purpose, when) before the data is read, and the chaincode hands the record only to the user that access record names; if it cannot be written the read is refused, and a read that would be refused (not a member of the record’s collection, erased: 410) records nothing. The chaincode removes the fields the purpose does not need, after checking the whole record against its committed root.',
       tags: TAGS,
       roles: 'any',
       userRoles: PERSONAL_DATA_USER_ROLES,
@@ -183,7 +183,7 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
       path: '/v1/consignments/{id}/disclosures',
       summary: 'Produce a selective-disclosure package for chosen fields of a record',
       description:
-        'For the holders of the record (its submitter and customs). The package carries the chosen fields with their salts and Merkle proofs; POST /v1/verify checks it against the ledger. Building it is a purpose-bound access, recorded on the access log with each field it reveals; it is never replayed from an Idempotency-Key (the gateway keeps no copy of personal data). After an erasure the kept fields can still be disclosed; an erased field cannot (400).',
+        'For the holders of the record (its submitter and customs). The package carries the chosen fields with their salts and Merkle proofs; POST /v1/verify checks it against the ledger. Building it is a purpose-bound access, recorded on the access log with each field it reveals; a field the purpose does not need (the fields a details read for that purpose removes), an object holding one, or one under it is refused (403) and records nothing. It is never replayed from an Idempotency-Key (the gateway keeps no copy of personal data). After an erasure the kept fields can still be disclosed; an erased field cannot (400).',
       tags: ['verification'],
       roles: 'any',
       userRoles: PERSONAL_DATA_USER_ROLES,

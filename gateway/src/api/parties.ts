@@ -128,7 +128,7 @@ export function partyRoutes(service: PartyService): RouteDefinition[] {
       method: 'get',
       path: '/v1/parties/{id}/registrations/{platformMspId}',
       summary: 'A platform’s registration of a party with its identity data, for a stated purpose',
-      description: `For the registering platform and customs, the members of its collection; another platform’s registration is answered 404, as one that does not exist (that another platform registered the person would tell whose customer the person is). ${ACCESS_LOGGED} Fields the purpose does not need are removed; an erased registration is 410.`,
+      description: `For the registering platform and customs, the members of its collection; another platform’s registration is answered 404, as one that does not exist (that another platform registered the person would tell whose customer the person is). ${ACCESS_LOGGED} The chaincode removes the fields the purpose does not need; an erased registration is 410.`,
       tags: TAGS,
       roles: ['platform', 'customs'],
       userRoles: PERSONAL_DATA_USER_ROLES,

@@ -23,6 +23,8 @@ const REFUSALS: readonly [RegExp, number][] = [
   // (PostMSP) may …", "… is bound to payment provider P; A cannot act as its payment provider". An
   // organisation that takes no part in it is told it does not exist or is not visible (404).
   [/^only the [a-z ]+ of (consignment|return) | cannot act as its /, 403],
+  // A disclosure of a field its purpose does not need (domain/minimisation.ts assertDisclosable).
+  [/ may not be disclosed for purpose /, 403],
   // A disclosure asked for a path its record does not hold, or for a field an erasure took (merkle.ts discloseLeaves).
   [/^no field at path |^field '.*' was erased: only its hash remains$/, 400],
   // Personal data purged at the end of its retention or on request: the commitment stays, the data is gone.

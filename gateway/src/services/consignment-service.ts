@@ -16,7 +16,6 @@ import {
 } from '@customs-ledger/chaincode';
 import type { Principal } from '../auth/principal.js';
 import { HttpProblem } from '../http/problem.js';
-import { filterPersonalData } from '../policy/field-filter.js';
 import { publicView } from '../policy/public-view.js';
 import type { LedgerClient } from './ledger-client.js';
 import { newSaltSeed, privateTransient } from './private-payload.js';
@@ -123,7 +122,8 @@ export class ConsignmentService {
    * that anyone can verify against the ledger's commitment without seeing the other fields. Building
    * it is a purpose-bound access: the disclosure, with each field it reveals, is committed on the
    * ledger first (consignment:recordDisclosure, which refuses what the package would be refused
-   * for), and the chaincode builds the package only for the user that record names. After an
+   * for, a field the purpose may not see included: 403), and the chaincode builds the package only
+   * for the user that record names. After an
    * erasure the kept fields can still be disclosed (their proofs run through the erased fields'
    * hashes); an erased field cannot (400, naming it).
    */
@@ -169,7 +169,9 @@ export class ConsignmentService {
    * A purpose-bound read of personal data: the access record is committed on the ledger first
    * (consignment:recordAccess, which refuses what the read would refuse: not a member, erased: 410,
    * so a refused read records nothing), and the chaincode hands the record only to the user that
-   * record names. If the record cannot be written, nothing is returned.
+   * record names, less the fields the purpose does not need (the chaincode minimises it, after
+   * checking the whole record against its committed root). If the record cannot be written,
+   * nothing is returned.
    */
   async details(
     principal: Principal,
@@ -185,7 +187,7 @@ export class ConsignmentService {
       { fn: 'consignment:getPrivateRecord', args: [id, kind] },
     );
     const { payload, saltSeed: _seed, ...summary } = record;
-    return { record: summary, payload: filterPersonalData(kind, purpose, payload), accessTxId };
+    return { record: summary, payload, accessTxId };
   }
 
   /**

@@ -10,7 +10,6 @@ import type {
 } from '@customs-ledger/chaincode';
 import type { Principal } from '../auth/principal.js';
 import { HttpProblem } from '../http/problem.js';
-import { filterPersonalData } from '../policy/field-filter.js';
 import type { LedgerClient, Submitted } from './ledger-client.js';
 import { privateTransient } from './private-payload.js';
 import { recordedRead } from './recorded-read.js';
@@ -95,9 +94,10 @@ export class PartyService {
 
   /**
    * A platform's registration of a party with its identity data, read on the party's access log,
-   * less what the purpose does not need. A platform reads its own registrations only: another's is
-   * answered as one that does not exist, since telling them apart would tell it whose customer the
-   * person is (party:get hides them for the same reason); the chaincode would refuse it anyway.
+   * less what the purpose does not need (the chaincode minimises it). A platform reads its own
+   * registrations only: another's is answered as one that does not exist, since telling them apart
+   * would tell it whose customer the person is (party:get hides them for the same reason); the
+   * chaincode would refuse it anyway.
    */
   async readRegistration(
     principal: Principal,
@@ -109,7 +109,7 @@ export class PartyService {
       throw new HttpProblem(404, `party ${partyId} is not registered by ${platformMspId}`);
     }
     const { value, accessTxId } = await recordedRead<
-      PartyRegistration & { payload: unknown; saltSeed: unknown }
+      PartyRegistration & { payload: unknown; saltSeed?: unknown }
     >(
       this.ledger,
       principal,
@@ -118,6 +118,6 @@ export class PartyService {
       { fn: 'party:getPrivateRecord', args: [partyId, platformMspId] },
     );
     const { payload, saltSeed: _seed, ...registration } = value;
-    return { registration, payload: filterPersonalData('party', purpose, payload), accessTxId };
+    return { registration, payload, accessTxId };
   }
 }
