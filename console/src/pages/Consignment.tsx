@@ -931,7 +931,8 @@ function DisclosureForm({ id, onDone }: { id: string; onDone: () => void }) {
       )}
       <p className="muted small">
         Making a package reads your own record&apos;s personal data for the purpose &quot;audit&quot;; the
-        read is recorded. <Link to="/mine">Back to your consignments</Link>
+        read is recorded. An audit package cannot reveal the buyer, the payer, the consignee or the
+        seller&apos;s name: the ledger refuses those fields. <Link to="/mine">Back to your consignments</Link>
       </p>
     </Section>
   );
