@@ -6,7 +6,7 @@ import { Level } from 'level';
 import {
   eventsSoFar,
   openTestNetwork,
-  readDisclosure,
+  recordedDisclosure,
   readPrivateRecord,
   type TestNetwork,
 } from '../support/network.js';
@@ -243,7 +243,7 @@ async function runScenario(): Promise<void> {
   await readPrivateRecord(net, 'post', 'PRIV-C1', 'logistics', 'delivery');
   await net.submit('post', 'consignment:recordMovement', ['PRIV-C1', movement('delivered', 'FRLYS')]);
   // What an auditor gets of a record: a holder's disclosure, with the fields it reveals on the log.
-  await readDisclosure(net, 'payment', 'PRIV-C1', 'payment', ['/amountPaid', '/currency'], 'audit');
+  await recordedDisclosure(net, 'payment', 'PRIV-C1', 'payment', ['/amountPaid', '/currency'], 'audit');
 
   // C2: created by the express carrier; platform B takes the payment itself; held, order corrected.
   await net.submit('express', 'consignment:create', [

@@ -5,9 +5,8 @@ import { TxValidationCode } from '../../gateway/src/ledger/port.js';
 import { configureCustoms, testRuleSet } from '../support/customs-config.js';
 import {
   openTestNetwork,
-  readDisclosure,
-  readPrivateRecord,
   recordedDisclosure,
+  readPrivateRecord,
   type TestNetwork,
 } from '../support/network.js';
 import {
@@ -440,10 +439,10 @@ describe('erasure of the buyer’s data while the consignment can still be retur
       expect(await net.outcome(readPrivateRecord(net, user, id, kind))).toMatch(
         new RegExp(`^the ${kind} record of consignment ${id} was erased \\(transaction `),
       );
-      expect(await net.outcome(readDisclosure(net, user, id, kind, [erased], purpose))).toBe(
+      expect(await net.outcome(recordedDisclosure(net, user, id, kind, [erased], purpose))).toBe(
         `field '${erased}' was erased: only its hash remains`,
       );
-      const kept = JSON.stringify(await readDisclosure(net, user, id, kind, ['/currency']));
+      const kept = JSON.stringify(await recordedDisclosure(net, user, id, kind, ['/currency']));
       for (const value of [PERSONAL.buyerName, PERSONAL.buyerDocument, PERSONAL.payerName, PERSONAL.street]) {
         expect(kept).not.toContain(value);
       }

@@ -150,7 +150,7 @@ export async function readPrivateRecord(
 
 /**
  * A disclosure package of a record's fields, and the transaction that recorded it first
- * (consignment:recordDisclosure): what an erasure's orderProof carries.
+ * (consignment:recordDisclosure): what an erasure's orderProof carries, `{ accessTxId, disclosure }`.
  */
 export async function recordedDisclosure(
   net: TestNetwork,
@@ -174,18 +174,6 @@ export async function recordedDisclosure(
     disclosure: DisclosurePackage;
   };
   return { accessTxId: access.txId, disclosure: read.disclosure };
-}
-
-/** A disclosure package of a record's fields, recorded first (consignment:recordDisclosure). */
-export async function readDisclosure(
-  net: TestNetwork,
-  user: string,
-  consignmentId: string,
-  kind: string,
-  paths: readonly string[],
-  purpose = 'audit',
-): Promise<DisclosurePackage> {
-  return (await recordedDisclosure(net, user, consignmentId, kind, paths, purpose)).disclosure;
 }
 
 /** A committed transaction as the blocks record it. */
