@@ -21,7 +21,12 @@ export interface TransactionEnvelope {
   readonly creator: { readonly mspId: string; readonly certificate: string };
   /** Function name and arguments, base64: public, as on Fabric. */
   readonly args: readonly string[];
-  /** The client's signature over the proposal, base64. */
+  /**
+   * The creator's signature over the envelope (envelopeSigningBytes: every other member), base64,
+   * as Fabric's Envelope.signature covers its payload: endorsements and results included, so an
+   * auditor holding only the block can check who submitted what. The proposal's own signature is
+   * not kept: it covers the transient data, which never reaches a block.
+   */
   readonly signature: string;
   readonly response: { readonly status: number; readonly message: string; readonly payload: string };
   readonly event?: { readonly name: string; readonly payload: string };
@@ -145,6 +150,12 @@ export function sealBlock(
   const metadata = { validationCodes };
   const text = `{"data":${dataText},"header":${canonical(header)},"metadata":${canonical(metadata)}}`;
   return { block: { header, data, metadata }, bytes: Buffer.from(text, 'utf8'), hash: headerHash(header) };
+}
+
+/** What a transaction's creator signs: the canonical encoding of its envelope without the signature. */
+export function envelopeSigningBytes(envelope: Omit<TransactionEnvelope, 'signature'>): Buffer {
+  const { signature: _signature, ...signed } = envelope as TransactionEnvelope;
+  return Buffer.from(canonical(signed), 'utf8');
 }
 
 export function decodeBlock(bytes: Uint8Array): Block {

@@ -1,5 +1,12 @@
 import { join } from 'node:path';
-import { decodeBlock, isConfigData, sealBlock, type Block, type TransactionEnvelope } from './block.js';
+import {
+  decodeBlock,
+  envelopeSigningBytes,
+  isConfigData,
+  sealBlock,
+  type Block,
+  type TransactionEnvelope,
+} from './block.js';
 import { loadCollectionsConfig, type CollectionDefinition } from './collections.js';
 import { CommitLock } from './commit-lock.js';
 import { Peer, type EndorsementOutcome } from './endorser.js';
@@ -7,13 +14,12 @@ import { isIssuedBy, MspStore, newClientIdentity, verifySignature, type OrgSpec 
 import {
   evaluatePolicy,
   decodeValidationParameter,
-  parseEndorsementPolicy,
   type EndorsementPolicy,
 } from './policy.js';
 import { buildSignedProposal, serializeIdentity, type Proposal } from './proposal.js';
 import { ChaincodeRuntime } from './shim-bridge.js';
 import { blockKey, collectionKey, LedgerStore, type CacheUsage } from './store.js';
-import { BlockValidator, type OrderedTransaction } from './validator.js';
+import { BlockValidator, configuredPolicies, type OrderedTransaction } from './validator.js';
 import { Orderer } from './orderer.js';
 import { AsyncQueue } from './async-queue.js';
 import { verifyChain, type ChainVerification } from './chain.js';
@@ -55,6 +61,8 @@ export interface EmbeddedLedgerOptions {
   readonly executeTimeoutMs?: number;
 }
 
+/** Fabric's default chaincode-level policy: the channel's. */
+const DEFAULT_ENDORSEMENT_POLICY = 'MAJORITY Endorsement';
 /** Events a stream's reader may fall behind the ledger before it reads them from the store instead. */
 const LIVE_EVENTS_LIMIT = 256;
 const FAILED_TO_ENDORSE = 'failed to endorse transaction, see attached details for more info';
@@ -121,15 +129,10 @@ export class EmbeddedLedger implements LedgerPort {
     const orgIds = options.organisations.map((o) => o.mspId);
     const definitions = loadCollectionsConfig(options.collections);
     const collections = new Map(definitions.map((c) => [c.name, c]));
-    const chaincodePolicy = parseEndorsementPolicy(
-      options.endorsementPolicy ?? 'MAJORITY Endorsement',
+    const { chaincode: chaincodePolicy, collections: collectionPolicies } = configuredPolicies(
+      options.endorsementPolicy ?? DEFAULT_ENDORSEMENT_POLICY,
       orgIds,
-    );
-    const collectionPolicies = new Map(
-      definitions.map((c) => [
-        c.name,
-        c.endorsementPolicy ? parseEndorsementPolicy(c.endorsementPolicy, orgIds) : undefined,
-      ]),
+      definitions,
     );
     const msp = await MspStore.open(join(options.dataDir, 'msp'), options.organisations);
     const store = await LedgerStore.open(
@@ -206,9 +209,7 @@ export class EmbeddedLedger implements LedgerPort {
     transactionName: string,
     options: ProposalOptions = {},
   ): Promise<Uint8Array> {
-    // An evaluation's proposal goes from this process to its own endorser and is then dropped, so
-    // once the identity has proven its key (isAuthentic) signing it again proves nothing; a tenth of
-    // a read's CPU. Submitted proposals stay signed: their signature is kept in the block.
+    // Unsigned once the identity has proven its key, as in endorse: nothing outside reads it.
     const proposal = await this.propose(identity, transactionName, options, {
       unsigned: this.authenticIdentities.has(identity),
     });
@@ -231,7 +232,12 @@ export class EmbeddedLedger implements LedgerPort {
     options: ProposalOptions = {},
   ): Promise<EndorsedTransaction> {
     this.assertOpen();
-    const proposal = await this.propose(identity, transactionName, options);
+    // A proposal goes from this process to its own endorsers and is then dropped (the block keeps
+    // the signature over the envelope instead, which leaves out the transient data the proposal
+    // holds), so once the identity has proven its key (isAuthentic) signing it again proves nothing.
+    const proposal = await this.propose(identity, transactionName, options, {
+      unsigned: this.authenticIdentities.has(identity),
+    });
     // Fabric's endorser refuses a transaction id already on the ledger. Only a chosen nonce can
     // repeat one (a random one never does), so only then is the transaction index asked.
     if (options.nonce !== undefined && (await this.getTransactionStatus(proposal.transactionId))) {
@@ -255,14 +261,13 @@ export class EmbeddedLedger implements LedgerPort {
       : await this.endorseWithPlan(proposal, identity.mspId);
     const first = outcomes[0]!;
     if (!first.ok) throw new Error('unreachable: endorsement outcomes are checked');
-    const envelope: TransactionEnvelope = {
+    const unsigned: Omit<TransactionEnvelope, 'signature'> = {
       txId: proposal.transactionId,
       channel: proposal.channel,
       chaincode: proposal.chaincode,
       timestamp: proposal.timestamp.toISOString(),
       creator: { mspId: proposal.mspId, certificate: proposal.certificate },
       args: proposal.args.map((a) => Buffer.from(a).toString('base64')),
-      signature: Buffer.from(proposal.signature).toString('base64'),
       response: {
         status: first.response.status,
         message: first.response.message,
@@ -277,6 +282,9 @@ export class EmbeddedLedger implements LedgerPort {
       rwset: first.encodedRwSet,
       endorsements: outcomes.map((o) => (o.ok ? o.endorsement : undefined)).filter((e) => e !== undefined),
     };
+    // The client signs the transaction it submits, as fabric-gateway's client does before ordering.
+    const signature = Buffer.from(await identity.sign(envelopeSigningBytes(unsigned))).toString('base64');
+    const envelope: TransactionEnvelope = { ...unsigned, signature };
     const ordered: OrderedTransaction = {
       envelope,
       privateWrites: first.simulation.privateWrites,
@@ -807,7 +815,7 @@ async function writeGenesis(store: LedgerStore, options: EmbeddedLedgerOptions, 
     config: {
       organisations: options.organisations.map((o) => ({ ...o, caCertificate: msp.caCertificate(o.mspId) })),
       chaincode: options.chaincode.name,
-      endorsementPolicy: options.endorsementPolicy ?? 'MAJORITY Endorsement',
+      endorsementPolicy: options.endorsementPolicy ?? DEFAULT_ENDORSEMENT_POLICY,
       collections: loadCollectionsConfig(options.collections).map((c) => ({
         ...c,
         members: [...c.members].sort(),

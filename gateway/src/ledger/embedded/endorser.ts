@@ -1,5 +1,12 @@
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
-import { b64, canonical, encodeRwSet, type Endorsement, type EncodedRwSet } from './block.js';
+import {
+  b64,
+  canonical,
+  encodeRwSet,
+  type Endorsement,
+  type EncodedRwSet,
+  type TransactionEnvelope,
+} from './block.js';
 import type { CollectionDefinition } from './collections.js';
 import type { CommitLock } from './commit-lock.js';
 import type { Proposal } from './proposal.js';
@@ -8,7 +15,7 @@ import { TxSimulator } from './simulator.js';
 import type { SimulationResult } from './rwset.js';
 import type { LedgerStore } from './store.js';
 import type { ErrorDetail } from '../port.js';
-import { toLowS, type StoredIdentity } from './msp.js';
+import { toLowS, verifySignature, type StoredIdentity } from './msp.js';
 
 /** Fabric's endorser refuses any chaincode response with status ≥ 400. */
 const ERROR_THRESHOLD = 400;
@@ -60,6 +67,43 @@ export function proposalResponsePayload(
 
 export function endorsementMessage(responsePayload: string, endorserCertificate: string): Buffer {
   return Buffer.concat([Buffer.from(responsePayload, 'utf8'), Buffer.from(endorserCertificate, 'utf8')]);
+}
+
+/**
+ * Why an endorsement of `responsePayload` does not count, or undefined when it does: its
+ * certificate must be issued by its organisation's CA, and its signature verify. The committer
+ * counts only endorsements without a fault; the auditor names the faults.
+ */
+export function endorsementFault(
+  responsePayload: string,
+  endorsement: Endorsement,
+  isMemberIdentity: (mspId: string, certificate: string) => boolean,
+): string | undefined {
+  const { mspId, certificate, signature } = endorsement;
+  if (!isMemberIdentity(mspId, certificate)) {
+    return `the endorser's certificate is not issued by a CA of ${mspId} in the channel configuration`;
+  }
+  if (
+    !verifySignature(
+      certificate,
+      endorsementMessage(responsePayload, certificate),
+      Buffer.from(signature, 'base64'),
+    )
+  ) {
+    return `the endorser's signature (${mspId}) does not verify over the proposal response payload`;
+  }
+  return undefined;
+}
+
+/** The proposal response payload a stored transaction's endorsers signed, re-derived from its envelope. */
+export function envelopeResponsePayload(envelope: TransactionEnvelope): string {
+  return proposalResponsePayload(
+    envelope.txId,
+    envelope.chaincode,
+    envelope.response,
+    envelope.event,
+    envelope.rwset,
+  );
 }
 
 /** One organisation's peer: checks a proposal, simulates it, and (to endorse it) signs the result. */

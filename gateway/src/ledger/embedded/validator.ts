@@ -1,7 +1,11 @@
-import { verifySignature } from './msp.js';
 import { sealBlock, type Block, type EncodedRwSet, type TransactionEnvelope } from './block.js';
-import { endorsementMessage, proposalResponsePayload } from './endorser.js';
-import { evaluatePolicy, decodeValidationParameter, type EndorsementPolicy } from './policy.js';
+import { endorsementFault, envelopeResponsePayload } from './endorser.js';
+import {
+  evaluatePolicy,
+  decodeValidationParameter,
+  parseEndorsementPolicy,
+  type EndorsementPolicy,
+} from './policy.js';
 import type { PrivateWrite } from './rwset.js';
 import { encodeHistoryEntry } from './simulator.js';
 import {
@@ -43,6 +47,26 @@ export interface ValidationPolicies {
   readonly isMemberIdentity: (mspId: string, certificate: string) => boolean;
 }
 
+/**
+ * The endorsement policies a channel configuration sets: the chaincode's (`endorsementPolicy`, in
+ * parseEndorsementPolicy's text form) and each collection's own, where it has one.
+ */
+export function configuredPolicies(
+  endorsementPolicy: string,
+  orgIds: readonly string[],
+  collections: readonly { readonly name: string; readonly endorsementPolicy?: string }[],
+): Pick<ValidationPolicies, 'chaincode' | 'collections'> {
+  return {
+    chaincode: parseEndorsementPolicy(endorsementPolicy, orgIds),
+    collections: new Map(
+      collections.map((c) => [
+        c.name,
+        c.endorsementPolicy ? parseEndorsementPolicy(c.endorsementPolicy, orgIds) : undefined,
+      ]),
+    ),
+  };
+}
+
 // No Fabric key starts with two U+0000 (a composite key has a non-empty object type), so no clash.
 const PRIVATE_META = '\u0000\u0000pvt\u0000';
 const privateMetaKey = (key: string): string => PRIVATE_META + key;
@@ -67,6 +91,33 @@ export class BlockValidator {
     previousHash: string,
     transactions: readonly OrderedTransaction[],
   ): Promise<ValidatedBlock> {
+    const { codes, ops, purgedKeys } = await this.derive(number, transactions);
+    const { block, bytes, hash } = sealBlock(
+      number,
+      previousHash,
+      { transactions: transactions.map((t) => t.envelope) },
+      codes,
+    );
+    ops.push({ type: 'put', sublevel: this.store.blocks, key: blockKey(number), value: bytes });
+    ops.push({
+      type: 'put',
+      sublevel: this.store.savepoint,
+      key: 'tip',
+      value: Buffer.from(JSON.stringify({ height: number + 1, hash })),
+    });
+    if (purgedKeys.length > 0) ops.push(this.store.pendingPurgeOp(purgedKeys));
+    return { block, bytes, hash, ops, purgedKeys };
+  }
+
+  /**
+   * The validation code of each transaction of block `number`, and what the valid ones write, as
+   * the committer derives them before it seals the block; the auditor derives them again from a
+   * stored block's transactions to check the codes its metadata carries.
+   */
+  async derive(
+    number: number,
+    transactions: readonly OrderedTransaction[],
+  ): Promise<{ codes: number[]; ops: StoreOp[]; purgedKeys: string[] }> {
     const writer = new BlockWriter(this.store, number);
     const { overlay, ops } = writer;
     const codes: number[] = [];
@@ -96,39 +147,13 @@ export class BlockValidator {
       }
       codes.push(code);
     }
-    const { block, bytes, hash } = sealBlock(
-      number,
-      previousHash,
-      { transactions: transactions.map((t) => t.envelope) },
-      codes,
-    );
-    ops.push({ type: 'put', sublevel: this.store.blocks, key: blockKey(number), value: bytes });
-    ops.push({
-      type: 'put',
-      sublevel: this.store.savepoint,
-      key: 'tip',
-      value: Buffer.from(JSON.stringify({ height: number + 1, hash })),
-    });
-    if (purgedKeys.length > 0) ops.push(this.store.pendingPurgeOp(purgedKeys));
-    return { block, bytes, hash, ops, purgedKeys };
+    return { codes, ops, purgedKeys };
   }
 
   private validEndorsements(envelope: TransactionEnvelope): TransactionEnvelope['endorsements'] {
-    const payload = proposalResponsePayload(
-      envelope.txId,
-      envelope.chaincode,
-      envelope.response,
-      envelope.event,
-      envelope.rwset,
-    );
+    const payload = envelopeResponsePayload(envelope);
     return envelope.endorsements.filter(
-      (e) =>
-        this.policies.isMemberIdentity(e.mspId, e.certificate) &&
-        verifySignature(
-          e.certificate,
-          endorsementMessage(payload, e.certificate),
-          Buffer.from(e.signature, 'base64'),
-        ),
+      (e) => endorsementFault(payload, e, this.policies.isMemberIdentity) === undefined,
     );
   }
 
