@@ -1,10 +1,20 @@
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { createPrivateKey, sign } from 'node:crypto';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { runCli } from '../../auditor/src/cli.js';
-import { LedgerStore } from '../../gateway/src/ledger/embedded/store.js';
+import {
+  decodeBlock,
+  envelopeSigningBytes,
+  sealBlock,
+  type Block,
+  type TransactionEnvelope,
+} from '../../gateway/src/ledger/embedded/block.js';
+import { endorsementMessage, envelopeResponsePayload } from '../../gateway/src/ledger/embedded/endorser.js';
+import { toLowS } from '../../gateway/src/ledger/embedded/msp.js';
+import { blockKey, LedgerStore } from '../../gateway/src/ledger/embedded/store.js';
 import type { TestGateway } from '../support/gateway.js';
 import { orderPayload } from '../support/payloads.js';
 
@@ -121,4 +131,65 @@ export async function withLedgerStore<T>(use: (store: LedgerStore) => Promise<T>
   } finally {
     await store.close();
   }
+}
+
+/**
+ * Replaces the data of block `at` with what `change` makes of it, then re-seals it and every later
+ * block and moves the savepoint to the new tip: the chain still links from genesis, as an insider
+ * re-hashing it would leave it.
+ */
+export async function rewriteChain(
+  dir: string,
+  at: number,
+  change: (data: Block['data']) => Block['data'],
+): Promise<void> {
+  await withLedgerStore(async (store) => {
+    const { height } = JSON.parse(Buffer.from((await store.savepoint.get('tip'))!).toString()) as {
+      height: number;
+    };
+    let previousHash = decodeBlock((await store.blocks.get(blockKey(at)))!).header.previousHash;
+    for (let n = at; n < height; n++) {
+      const block = decodeBlock((await store.blocks.get(blockKey(n)))!);
+      const data = n === at ? change(block.data) : block.data;
+      const sealed = sealBlock(n, previousHash, data, block.metadata.validationCodes);
+      await store.blocks.put(blockKey(n), sealed.bytes);
+      previousHash = sealed.hash;
+    }
+    await store.savepoint.put('tip', Buffer.from(JSON.stringify({ height, hash: previousHash })));
+  }, dir);
+}
+
+/** The private keys a data directory's msp/ folder holds (every CA, peer and user), by certificate. */
+export async function keysByCertificate(dir: string): Promise<Map<string, string>> {
+  const keys = new Map<string, string>();
+  const walk = async (folder: string): Promise<void> => {
+    const entries = await readdir(folder, { withFileTypes: true });
+    if (entries.some((e) => e.name === 'cert.pem')) {
+      keys.set(
+        await readFile(join(folder, 'cert.pem'), 'utf8'),
+        await readFile(join(folder, 'key.pem'), 'utf8'),
+      );
+    }
+    for (const e of entries) if (e.isDirectory()) await walk(join(folder, e.name));
+  };
+  await walk(join(dir, 'msp'));
+  return keys;
+}
+
+/** An ECDSA signature as the ledger's signers make one: SHA-256, DER, low S. */
+export const signWith = (privateKeyPem: string, message: Uint8Array): string =>
+  Buffer.from(toLowS(sign('sha256', message, createPrivateKey(privateKeyPem)))).toString('base64');
+
+/**
+ * A transaction signed again with the keys of its signers' certificates (endorsements whose key is
+ * not among `keys` kept as they are), its envelope last, as the envelope signature covers them.
+ */
+export function resign(tx: TransactionEnvelope, keys: ReadonlyMap<string, string>): TransactionEnvelope {
+  const payload = envelopeResponsePayload(tx);
+  const endorsements = tx.endorsements.map((e) => {
+    const key = keys.get(e.certificate);
+    return key ? { ...e, signature: signWith(key, endorsementMessage(payload, e.certificate)) } : e;
+  });
+  const signed = { ...tx, endorsements };
+  return { ...signed, signature: signWith(keys.get(tx.creator.certificate)!, envelopeSigningBytes(signed)) };
 }

@@ -6,7 +6,9 @@
  * A real gateway writes a real data directory; each change is made on a copy through the project's
  * own store classes.
  */
-import { randomBytes } from 'node:crypto';
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,8 +19,17 @@ import {
   encodeHistoryEntry,
   sha256Hex,
 } from '../../gateway/src/ledger/embedded/simulator.js';
-import { decodeBlock, headerHash, isConfigData, sealBlock } from '../../gateway/src/ledger/embedded/block.js';
+import {
+  decodeBlock,
+  headerHash,
+  isConfigData,
+  type TransactionEnvelope,
+} from '../../gateway/src/ledger/embedded/block.js';
+import { endorsementMessage, envelopeResponsePayload } from '../../gateway/src/ledger/embedded/endorser.js';
+import { openEmbeddedNetwork } from '../../gateway/src/ledger/embedded/network.js';
 import { blockKey, collectionKey, historyKey } from '../../gateway/src/ledger/embedded/store.js';
+import { BlockWriter } from '../../gateway/src/ledger/embedded/validator.js';
+import { TxValidationCode } from '../../gateway/src/ledger/port.js';
 import { decodeVersioned, encodeVersioned } from '../../gateway/src/ledger/embedded/version.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { orderPayload } from '../support/payloads.js';
@@ -27,7 +38,12 @@ import {
   consignmentReadByCustoms,
   CUSTOMS,
   DataDirCopies,
+  keysByCertificate,
   PLATFORM,
+  resign,
+  rewriteChain,
+  root,
+  signWith,
   withLedgerStore,
   type Consignment,
 } from './helpers.js';
@@ -489,47 +505,47 @@ describe('verify-chain --expect', () => {
       `  height ${height} (${hash}): the chain holds ${recorded.height - 1} blocks, not block ${recorded.height - 1}: blocks were dropped from its end`,
     );
 
-    // An access record's purpose changed inside its block, every later block and the savepoint re-hashed.
+    // An access record's purpose changed inside its block, the transaction signed again, every later
+    // block and the savepoint re-hashed.
     const rewritten = await copies.of(dataDir);
     const key = compositeKey('access', ['consignment', consignment.id, consignment.readTxId]);
     const changedAt = await withLedgerStore(async (store) => {
-      const { block: changedAt } = JSON.parse(
-        Buffer.from((await store.transactions.get(consignment.readTxId))!).toString(),
-      ) as { block: number };
-      let previousHash = decodeBlock((await store.blocks.get(blockKey(changedAt)))!).header.previousHash;
-      for (let n = changedAt; n < recorded.height; n++) {
-        const block = decodeBlock((await store.blocks.get(blockKey(n)))!);
-        let data = block.data;
-        if (n === changedAt && !isConfigData(data)) {
-          data = {
-            transactions: data.transactions.map((tx) => ({
-              ...tx,
-              rwset: {
-                ...tx.rwset,
-                writes: tx.rwset.writes.map((w) =>
-                  w.key === key
-                    ? {
-                        ...w,
-                        value: Buffer.from(
-                          Buffer.from(w.value!, 'base64').toString().replace('risk_assessment', 'audit'),
-                        ).toString('base64'),
-                      }
-                    : w,
-                ),
-              },
-            })),
-          };
-        }
-        const sealed = sealBlock(n, previousHash, data, block.metadata.validationCodes);
-        await store.blocks.put(blockKey(n), sealed.bytes);
-        previousHash = sealed.hash;
-      }
-      await store.savepoint.put(
-        'tip',
-        Buffer.from(JSON.stringify({ height: recorded.height, hash: previousHash })),
-      );
-      return changedAt;
+      const entry = Buffer.from((await store.transactions.get(consignment.readTxId))!).toString();
+      return (JSON.parse(entry) as { block: number }).block;
     }, rewritten);
+    // Signed again with the keys the data directory's msp/ folder holds: its holder can sign as anyone.
+    const keys = await keysByCertificate(rewritten);
+    await rewriteChain(rewritten, changedAt, (data) =>
+      isConfigData(data)
+        ? data
+        : {
+            transactions: data.transactions.map((tx) =>
+              tx.txId !== consignment.readTxId
+                ? tx
+                : resign(
+                    {
+                      ...tx,
+                      rwset: {
+                        ...tx.rwset,
+                        writes: tx.rwset.writes.map((w) =>
+                          w.key === key
+                            ? {
+                                ...w,
+                                value: Buffer.from(
+                                  Buffer.from(w.value!, 'base64')
+                                    .toString()
+                                    .replace('risk_assessment', 'audit'),
+                                ).toString('base64'),
+                              }
+                            : w,
+                        ),
+                      },
+                    },
+                    keys,
+                  ),
+            ),
+          },
+    );
     expect((await audit(['verify-chain', '--data-dir', rewritten])).code).toBe(0);
     // Tips recorded along the way, in a file: the one before the change still holds, the later one does not.
     const beforeChange = await withLedgerStore(
@@ -564,5 +580,191 @@ describe('verify-chain --expect', () => {
     const inFile = await audit(['verify-chain', '--data-dir', dataDir, '--expect-file', file]);
     expect(inFile.code).toBe(2);
     expect(inFile.stderr).toContain(`${file}, line 2: '0:${'a'.repeat(64)}' is not <height>:<hash>`);
+  });
+});
+
+/** Node's WebCrypto as @peculiar/x509 types it (the DOM's Crypto), as the ledger's msp.ts passes it. */
+const subtleCrypto = webcrypto as unknown as Crypto;
+
+describe('signatures and validation codes', () => {
+  /** A copy with a transaction the committer found invalid for real: a key-level policy failed. */
+  let conflicted: string;
+  let lost: { block: number; index: number; txId: string };
+
+  interface ChainJson {
+    ok: boolean;
+    problem?: { blockNumber: number; transaction?: { index: number; txId: string }; reason: string };
+  }
+
+  /** The transaction at `at` of a copy, changed by `change` and the chain re-hashed after it. */
+  const rewriteTransaction = (
+    dir: string,
+    at: { block: number; index: number },
+    change: (tx: TransactionEnvelope) => TransactionEnvelope,
+  ) =>
+    rewriteChain(dir, at.block, (data) =>
+      isConfigData(data)
+        ? data
+        : { transactions: data.transactions.map((tx, i) => (i === at.index ? change(tx) : tx)) },
+    );
+
+  beforeAll(async () => {
+    conflicted = await copies.of(dataDir);
+    const { ledger } = await openEmbeddedNetwork({
+      dataDir: conflicted,
+      networkConfigPath: join(root, 'config/organisations.json'),
+      collectionsConfigPath: join(root, 'chaincode/collections_config.json'),
+    });
+    let lostTxId: string;
+    try {
+      const identity = await ledger.enrolUser('PlatformAMSP', PLATFORM, { role: 'operator' });
+      const id = `POL-${randomBytes(3).toString('hex').toUpperCase()}`;
+      const create = (order: string) =>
+        ledger.endorse(identity, 'consignment:create', {
+          arguments: [
+            id,
+            JSON.stringify({ orderNumber: order, originCountry: 'CN', destinationCountry: 'FR' }),
+          ],
+        });
+      // Both simulated before either commits, on the same consignment key.
+      const [won, lostTx] = [await create('ORD-1'), await create('ORD-2')];
+      expect((await (await won.submit()).getStatus()).code).toBe(TxValidationCode.VALID);
+      // The first one set the consignment key's own endorsement policy, which the second's endorsers
+      // do not satisfy: the committer checks that before its read of the key (Fabric's order).
+      const { code } = await (await lostTx.submit()).getStatus();
+      expect(code).toBe(TxValidationCode.ENDORSEMENT_POLICY_FAILURE);
+      lostTxId = lostTx.transactionId;
+    } finally {
+      await ledger.close();
+    }
+    const entry = await withLedgerStore(
+      async (store) =>
+        JSON.parse(Buffer.from((await store.transactions.get(lostTxId))!).toString()) as {
+          block: number;
+          tx: number;
+        },
+      conflicted,
+    );
+    lost = { block: entry.block, index: entry.tx, txId: lostTxId };
+  });
+
+  const expectNamed = async (dir: string, reason: string, at = lost) => {
+    const run = await audit(['verify-chain', '--data-dir', dir]);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stdout).toContain(
+      `TAMPERED: block ${at.block}, transaction ${at.index} (tx ${at.txId.slice(0, 16)}…): ${reason}`,
+    );
+    const json = (await audit(['verify-chain', '--data-dir', dir, '--json'])).json<ChainJson>();
+    expect(json.problem?.transaction).toEqual({ index: at.index, txId: at.txId });
+  };
+
+  it('verifies every signature and re-derives every code of the untouched copy, the invalid transaction included', async () => {
+    const chain = await audit(['verify-chain', '--data-dir', conflicted]);
+    expect(chain.code, chain.stdout + chain.stderr).toBe(0);
+    expect(chain.stdout).toMatch(/transactions: each creator's signature and \d+ endorsements verified/);
+    const state = await verifyState(conflicted);
+    expect(state.code, state.stdout + state.stderr).toBe(0);
+    expect(state.stdout).toMatch(
+      /\d+ transactions validated again .*: each code agrees with its block's metadata/,
+    );
+  });
+
+  it("names a transaction whose creator's signature was changed, the chain re-hashed after it", async () => {
+    const copy = await copies.of(conflicted);
+    await rewriteTransaction(copy, lost, (tx) => {
+      const signature = Buffer.from(tx.signature, 'base64');
+      signature[signature.length - 1]! ^= 1;
+      return { ...tx, signature: signature.toString('base64') };
+    });
+    await expectNamed(
+      copy,
+      "the creator's signature (PlatformAMSP) does not verify over the transaction envelope.",
+    );
+  });
+
+  it("names an endorsement signed again by a key no CA of the endorser's organisation issued", async () => {
+    const copy = await copies.of(conflicted);
+    const keys = await keysByCertificate(copy);
+    // A CA and peer of the same names as Platform A's, made outside the channel configuration.
+    const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+    const caKeys = await subtleCrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
+    const ca = await x509.X509CertificateGenerator.createSelfSigned(
+      {
+        name: 'CN=ca.platforma.example.com, O=platforma.example.com, C=US',
+        keys: caKeys,
+        signingAlgorithm: algorithm,
+        extensions: [new x509.BasicConstraintsExtension(true, undefined, true)],
+      },
+      subtleCrypto,
+    );
+    const peerKeys = await subtleCrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
+    const peer = await x509.X509CertificateGenerator.create(
+      {
+        subject: 'CN=peer0.platforma.example.com, OU=peer, O=platforma.example.com, C=US',
+        issuer: ca.subject,
+        publicKey: peerKeys.publicKey,
+        signingKey: caKeys.privateKey,
+        signingAlgorithm: algorithm,
+      },
+      subtleCrypto,
+    );
+    const peerPem = peer.toString('pem');
+    const pkcs8 = Buffer.from(await subtleCrypto.subtle.exportKey('pkcs8', peerKeys.privateKey));
+    const peerKey = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' })
+      .export({ type: 'pkcs8', format: 'pem' })
+      .toString();
+    let forged = -1;
+    await rewriteTransaction(copy, lost, (tx) => {
+      forged = tx.endorsements.findIndex((e) => e.mspId === 'PlatformAMSP');
+      const payload = envelopeResponsePayload(tx);
+      const endorsements = tx.endorsements.map((e, j) =>
+        j === forged
+          ? {
+              mspId: 'PlatformAMSP',
+              certificate: peerPem,
+              signature: signWith(peerKey, endorsementMessage(payload, peerPem)),
+            }
+          : e,
+      );
+      // The creator's signature made again over the new endorsement: only the endorser is at fault.
+      return resign(
+        { ...tx, endorsements },
+        new Map([[tx.creator.certificate, keys.get(tx.creator.certificate)!]]),
+      );
+    });
+    expect(forged).toBeGreaterThanOrEqual(0);
+    await expectNamed(
+      copy,
+      `endorsement ${forged}: the endorser's certificate is not issued by a CA of PlatformAMSP in the channel configuration.`,
+    );
+  });
+
+  it('names a transaction flipped from invalid to valid in its metadata and the transaction index, its writes applied', async () => {
+    const copy = await copies.of(conflicted);
+    await withLedgerStore(async (store) => {
+      const block = decodeBlock((await store.blocks.get(blockKey(lost.block)))!);
+      const codes = [...block.metadata.validationCodes];
+      codes[lost.index] = TxValidationCode.VALID;
+      // The metadata is outside the hashed data: the block keeps its hash, the chain its links.
+      const text = Buffer.from((await store.blocks.get(blockKey(lost.block)))!).toString();
+      await store.blocks.put(
+        blockKey(lost.block),
+        Buffer.from(
+          text.replace(/"metadata":\{.*\}\}$/, `"metadata":{"validationCodes":${JSON.stringify(codes)}}}`),
+        ),
+      );
+      // Its writes applied as the committer applies a valid transaction's: state, history, index entry.
+      if (isConfigData(block.data)) throw new Error('not a transaction block');
+      const writer = new BlockWriter(store, lost.block);
+      writer.add(lost.index, block.data.transactions[lost.index]!, [], TxValidationCode.VALID);
+      await store.write(writer.ops);
+    }, copy);
+    // The block's hashes, signatures and index all agree: only validating the transaction again tells.
+    expect((await audit(['verify-chain', '--data-dir', copy])).code).toBe(0);
+    const run = await verifyState(copy);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stdout).toContain(
+      `  block ${lost.block}, transaction ${lost.index} (tx ${lost.txId.slice(0, 16)}…): the metadata marks it VALID, validated again it is ENDORSEMENT_POLICY_FAILURE`,
+    );
   });
 });

@@ -21,6 +21,8 @@ import {
   audit,
   consignmentReadByCustoms,
   DataDirCopies,
+  keysByCertificate,
+  resign,
   waitForAnchor,
   withLedgerStore,
   type Consignment,
@@ -292,6 +294,7 @@ describe('on the stopped gateway’s data directory', () => {
       newClientIdentity(await msp.enrolUser('CustomsMSP', 'customs-clerk', { role: 'officer' })),
       newClientIdentity(await msp.enrolUser('PlatformAMSP', 'platforma-clerk', { role: 'operator' })),
     ];
+    const keys = await keysByCertificate(copy);
     const { block, forgedTxIds, recordedSignerId } = await withLedgerStore(async (store) => {
       const savepoint = JSON.parse(Buffer.from((await store.savepoint.get('tip'))!).toString()) as {
         height: number;
@@ -314,7 +317,8 @@ describe('on the stopped gateway’s data directory', () => {
       const transactions: TransactionEnvelope[] = [];
       for (const forger of forgers) {
         const signature = Buffer.from(await forger.sign(auditTreeHeadMessage(head))).toString('base64');
-        transactions.push({
+        // Endorsed and signed with the peers' and the forger's keys, which the msp/ folder holds.
+        const forged: TransactionEnvelope = {
           ...anchorTx,
           txId: randomBytes(32).toString('hex'),
           timestamp: new Date().toISOString(),
@@ -327,7 +331,8 @@ describe('on the stopped gateway’s data directory', () => {
             head.timestamp,
             signature,
           ].map((arg) => Buffer.from(arg).toString('base64')),
-        });
+        };
+        transactions.push(resign(forged, keys));
       }
       const sealed = sealBlock(savepoint.height, savepoint.hash, { transactions }, [0, 0]);
       await store.blocks.put(blockKey(savepoint.height), sealed.bytes);
@@ -344,7 +349,7 @@ describe('on the stopped gateway’s data directory', () => {
       return { block: savepoint.height, forgedTxIds: transactions.map((tx) => tx.txId), recordedSignerId };
     }, copy);
 
-    // The chain itself is sound: only the rule of the log's signer catches the block.
+    // The chain itself is sound, its signatures included: only the rule of the log's signer catches the block.
     const chain = await audit(['verify-chain', '--data-dir', copy]);
     expect(chain.code, chain.stdout).toBe(0);
 

@@ -15,6 +15,7 @@ import {
 import { blockKey, type LedgerStore } from '../../../gateway/src/ledger/embedded/store.js';
 import { TxValidationCode } from '../../../gateway/src/ledger/port.js';
 import { short } from '../format.js';
+import { ChannelConfig } from './channel.js';
 import type { Progress } from '../progress.js';
 
 /** Where the chain stops being what was committed, and why. */
@@ -33,13 +34,15 @@ export interface ChainReport {
   /** Blocks read and found sound before the first problem (all of them when ok). */
   readonly blocksVerified: number;
   readonly transactions: number;
+  /** Endorsements of those transactions, each one's certificate and signature checked. */
+  readonly endorsements: number;
   /** Hex hash of the last block header, as the savepoint records it. */
   readonly tipHash: string;
   readonly problem?: ChainProblem;
 }
 
 /** Where a problem is, for people: the ledger as a whole, a block, or a transaction in it. */
-export function placeOf(problem: ChainProblem): string {
+export function placeOf(problem: Pick<ChainProblem, 'blockNumber' | 'transaction'>): string {
   if (problem.blockNumber === null) return 'the ledger';
   const { transaction } = problem;
   return (
@@ -98,8 +101,9 @@ export async function savepointProblem(store: LedgerStore): Promise<ChainProblem
 
 /**
  * Verifies the stored chain from genesis with the ledger's own check (decoding, block numbers,
- * hash links, data hashes, the savepoint, nothing stored beyond it), and cross-checks what that
- * check cannot cover: a block's metadata (its validation codes) is outside the hashed data, on
+ * hash links, data hashes, the savepoint, nothing stored beyond it) and every transaction's
+ * signatures against the channel configuration on the chain (SignatureCheck), and cross-checks
+ * what the hashes cannot cover: a block's metadata (its validation codes) is outside the hashed data, on
  * Fabric as here, so each code is compared with the transaction index the same atomic commit
  * wrote. Either store changed alone shows up, so a changed byte anywhere in a block value is
  * named by its block.
@@ -107,18 +111,32 @@ export async function savepointProblem(store: LedgerStore): Promise<ChainProblem
 export async function checkChain(store: LedgerStore, progress: Progress): Promise<ChainReport> {
   const savepoint = await savepointOf(store);
   if (!('height' in savepoint)) {
-    return { ok: false, height: 0, blocksVerified: 0, transactions: 0, tipHash: '', problem: savepoint };
+    return {
+      ok: false,
+      height: 0,
+      blocksVerified: 0,
+      transactions: 0,
+      endorsements: 0,
+      tipHash: '',
+      problem: savepoint,
+    };
   }
   let transactions = 0;
+  let endorsements = 0;
   let verified = 0;
-  let indexProblem: ChainProblem | undefined;
+  let blockProblem: ChainProblem | undefined;
+  const signatures = new SignatureCheck();
   const readBlock = async (n: number): Promise<Uint8Array | undefined> => {
     const bytes = await store.blocks.get(blockKey(n));
-    if (bytes && !indexProblem) {
+    if (bytes && !blockProblem) {
       const block = tryDecode(bytes);
       if (block) {
-        transactions += isConfigData(block.data) ? 0 : (block.data?.transactions?.length ?? 0);
-        indexProblem = await crossCheckIndex(store, n, block);
+        if (!isConfigData(block.data)) {
+          const txs = block.data?.transactions ?? [];
+          transactions += txs.length;
+          for (const tx of txs) endorsements += Array.isArray(tx?.endorsements) ? tx.endorsements.length : 0;
+        }
+        blockProblem = signatures.check(n, block) ?? (await crossCheckIndex(store, n, block));
       }
     }
     return bytes;
@@ -150,8 +168,8 @@ export async function checkChain(store: LedgerStore, progress: Progress): Promis
     : { blockNumber: result.blockNumber, transaction: result.transaction, reason: result.reason };
   // The earliest block at fault; at the same block the hash check is the more basic reason.
   const problem =
-    indexProblem && (!chainProblem || indexProblem.blockNumber! < chainProblem.blockNumber!)
-      ? indexProblem
+    blockProblem && (!chainProblem || blockProblem.blockNumber! < chainProblem.blockNumber!)
+      ? blockProblem
       : chainProblem;
   return {
     ok: problem === undefined,
@@ -159,6 +177,7 @@ export async function checkChain(store: LedgerStore, progress: Progress): Promis
     // A problem beyond the savepoint leaves the blocks up to it verified.
     blocksVerified: Math.min(problem?.blockNumber ?? verified, verified),
     transactions,
+    endorsements,
     tipHash: savepoint.hash,
     problem,
   };
@@ -168,6 +187,42 @@ function tryDecode(bytes: Uint8Array): Block | undefined {
   try {
     return decodeBlock(bytes);
   } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The signatures of every transaction, checked against the channel configuration the chain
+ * itself carries (its latest configuration block): the creator's over the envelope, each
+ * endorser's over the proposal response payload, every certificate against its organisation's CA.
+ * The embedded ledger's orderer signs no blocks: the hash chain and a pinned tip stand for that.
+ */
+class SignatureCheck {
+  private channel: ChannelConfig | undefined;
+
+  check(n: number, block: Block): ChainProblem | undefined {
+    if (isConfigData(block.data)) {
+      try {
+        this.channel = ChannelConfig.of(block.data);
+      } catch (error) {
+        return { blockNumber: n, reason: (error as Error).message };
+      }
+      return undefined;
+    }
+    const txs = Array.isArray(block.data?.transactions) ? block.data.transactions : [];
+    for (const [i, tx] of txs.entries()) {
+      const at = { index: i, txId: String(tx?.txId) };
+      if (!this.channel) {
+        return { blockNumber: n, transaction: at, reason: 'no configuration block precedes it' };
+      }
+      let faults: string[];
+      try {
+        faults = this.channel.signatureFaults(tx);
+      } catch (error) {
+        faults = [`the transaction's signatures cannot be read: ${(error as Error).message}`];
+      }
+      if (faults.length > 0) return { blockNumber: n, transaction: at, reason: faults.join('; ') };
+    }
     return undefined;
   }
 }

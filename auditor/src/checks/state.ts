@@ -75,8 +75,9 @@ const zeroes = (): Record<StoreName, number> =>
   Object.fromEntries(Object.keys(STORES).map((name) => [name, 0])) as Record<StoreName, number>;
 
 /**
- * Replays every valid transaction of the blocks the savepoint counts into a scratch LevelDB in
- * `workDir` (removed afterwards), then walks each store of the ledger beside its replayed
+ * Replays the blocks the savepoint counts into a scratch LevelDB in `workDir` (removed
+ * afterwards), validating each transaction again rather than taking its code from the block's
+ * metadata (replayBlocks), and applying the valid ones; then walks each store of the ledger beside its replayed
  * counterpart in key order — world state, key-level policies, private data hashes, history and
  * transaction index, every key both ways — and checks each private value against the hash the
  * blocks commit for its key. Memory stays flat whatever the ledger's size: both sides are
@@ -110,7 +111,7 @@ export async function checkState(
       const comparison = new Comparison(ledger, scratch, compared, differences);
       await comparison.run(progress);
       return {
-        ok: comparison.discrepancies.length === 0,
+        ok: comparison.discrepancies.length === 0 && replay.disagreeing === 0,
         height,
         replay,
         compared,

@@ -58,8 +58,11 @@ export function registerVerifyChain(program: Command, context: CommandContext): 
     .description(
       'Verify the embedded block chain from genesis (offline): every block decodes and carries its number, ' +
         'links to the previous header hash, its data matches its data hash, the last header matches the ' +
-        'savepoint, no block or transaction-index entry lies beyond the savepoint, and each validation code ' +
-        'matches the transaction index. Names the first block at fault, and prints the tip it verified ' +
+        'savepoint, no block or transaction-index entry lies beyond the savepoint, each validation code ' +
+        "matches the transaction index, and every transaction's signatures verify: its creator's over the " +
+        "envelope and each endorser's over the proposal response payload, each certificate issued by its " +
+        "organisation's CA as the channel configuration block records it. Names the first block (and " +
+        'transaction) at fault, and prints the tip it verified ' +
         '(<height>:<hash>). A chain rewritten and re-hashed to its end, or cut short with its savepoint, ' +
         'still links: only a tip recorded outside the data directory and given back with --expect refutes it.',
     )
@@ -108,7 +111,8 @@ async function verifyChainCommand(context: CommandContext, options: ChainOptions
   }
   const failed = pinned.filter((p) => p.verdict !== 'matches');
   const summary = [
-    `  ${count(report.height, 'block')} (${range(0, report.height - 1)}), ${count(report.transactions, 'transaction')}`,
+    `  ${count(report.height, 'block')} (${range(0, report.height - 1)}), ${count(report.transactions, 'transaction')}: ` +
+      `each creator's signature and ${count(report.endorsements, 'endorsement')} verified against the channel configuration's CAs`,
     `  tip ${tip}`,
   ];
   if (failed.length === 0) {

@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { placeOf } from '../checks/chain.js';
+import { codeName, placeOf } from '../checks/chain.js';
 import { checkState, MAX_LISTED, STORES, type StateReport, type StoreName } from '../checks/state.js';
 import type { CommandContext } from '../cli.js';
 import { openLedgerStore } from '../data-dir.js';
@@ -32,7 +32,10 @@ export function registerVerifyState(program: Command, context: CommandContext): 
     .command('verify-state')
     .summary('verify state, history, indexes and private data against what the blocks wrote (offline)')
     .description(
-      "Replay every valid transaction's write set from the blocks, in order, into a scratch store, " +
+      'Replay the blocks, in order, into a scratch store, validating every transaction again with the ' +
+        "committer's rules (duplicate ids, endorsement signatures and policies, key-level ones included, " +
+        "MVCC and phantom reads against the state replayed so far) instead of trusting the codes in the blocks' " +
+        'metadata, naming each transaction whose recorded code differs; apply the valid ones, ' +
         'and compare the result with the stores the gateway serves from (offline): world state and ' +
         'key-level endorsement policies (every key, both ways), private data hashes, the history ' +
         'index and the transaction index; and each private value against the hash the blocks commit ' +
@@ -81,12 +84,38 @@ async function verifyStateCommand(context: CommandContext, options: StateOptions
       json,
       text: [
         `VERIFIED: the stores in ${dataDir} hold what ${blocks} wrote, and nothing else.`,
+        `  ${count(report.replay!.transactions, 'transaction')} validated again (endorsement signatures and policies, MVCC and phantom reads): ` +
+          "each code agrees with its block's metadata",
         `  ${figures}`,
         '  The blocks themselves: run verify-chain (with --expect, against a tip recorded earlier).',
       ],
     };
   }
+  const replay = report.replay!;
   const total = Object.values(report.differences).reduce((a, b) => a + b, 0);
+  if (replay.disagreeing > 0) {
+    const shown = replay.disagreements.slice(0, MAX_PRINTED);
+    return {
+      code: ExitCode.mismatch,
+      json,
+      text: [
+        `TAMPERED: ${count(replay.disagreeing, 'transaction')} of ${dataDir} ${replay.disagreeing === 1 ? 'has' : 'have'} a validation code in ${replay.disagreeing === 1 ? 'its' : 'their'} block's metadata that validating ${replay.disagreeing === 1 ? 'it' : 'them'} again does not give:`,
+        ...shown.map(
+          (d) =>
+            `  ${placeOf({ blockNumber: d.blockNumber, transaction: { index: d.index, txId: d.txId } })}: ` +
+            `the metadata marks it ${codeName(d.recorded)}, validated again it is ${codeName(d.derived)}`,
+        ),
+        ...(replay.disagreeing > shown.length
+          ? [
+              `  … and ${count(replay.disagreeing - shown.length, 'more')} (--json lists the first ${count(replay.disagreements.length, 'transaction')})`,
+            ]
+          : []),
+        total === 0
+          ? '  the stores match what the re-validated transactions wrote'
+          : `  and ${count(total, 'discrepancy', 'discrepancies')} between the stores and what the re-validated transactions wrote (--json lists them)`,
+      ],
+    };
+  }
   const perStore = (Object.keys(STORES) as StoreName[])
     .filter((name) => report.differences[name] > 0)
     .map((name) => `${STORES[name]} ${report.differences[name]}`)
