@@ -207,12 +207,13 @@ function AuditLogState() {
               </dd>
             </dl>
             <p className="muted small">
-              What this page cannot check: that the block chain links from genesis, that what the gateway
-              serves (state, history, private data) is what the blocks wrote, that every entry of the log is
-              intact, and that the tree heads anchored on the ledger match the log. Those run offline, on the
-              gateway&apos;s data directory: <code>npm run audit -- verify-chain</code>,{' '}
-              <code>npm run audit -- verify-state</code> and <code>npm run audit -- verify-audit-log</code>{' '}
-              (see the README&apos;s Auditor CLI).
+              What this page cannot check: that the block chain links from genesis and every transaction in it
+              is signed by its creator and endorsers, that each transaction's validity holds when validated
+              again, that what the gateway serves (state, history, private data) is what the blocks wrote,
+              that every entry of the log is intact, and that the tree heads anchored on the ledger match the
+              log. Those run offline, on the gateway&apos;s data directory:{' '}
+              <code>npm run audit -- verify-chain</code>, <code>npm run audit -- verify-state</code> and{' '}
+              <code>npm run audit -- verify-audit-log</code> (see the README&apos;s Auditor CLI).
             </p>
             <button type="button" onClick={state.reload}>
               Check again

@@ -11,11 +11,7 @@ import { loadCollectionsConfig, type CollectionDefinition } from './collections.
 import { CommitLock } from './commit-lock.js';
 import { Peer, type EndorsementOutcome } from './endorser.js';
 import { isIssuedBy, MspStore, newClientIdentity, verifySignature, type OrgSpec } from './msp.js';
-import {
-  evaluatePolicy,
-  decodeValidationParameter,
-  type EndorsementPolicy,
-} from './policy.js';
+import { evaluatePolicy, decodeValidationParameter, type EndorsementPolicy } from './policy.js';
 import { buildSignedProposal, serializeIdentity, type Proposal } from './proposal.js';
 import { ChaincodeRuntime } from './shim-bridge.js';
 import { blockKey, collectionKey, LedgerStore, type CacheUsage } from './store.js';
@@ -639,8 +635,8 @@ export class EmbeddedLedger implements LedgerPort {
   /**
    * The endorser's check of the client's signature. This process built the proposal one call before,
    * so what can fail is only the identity's key not matching its certificate: checked on an
-   * identity's first proposal, and remembered only when it passes. Later evaluations by a proven
-   * identity are not signed at all (evaluate).
+   * identity's first proposal, and remembered only when it passes. Later proposals by a proven
+   * identity are not signed at all (evaluate, endorse): the block keeps the envelope's signature.
    */
   private isAuthentic(identity: ClientIdentity, proposal: Proposal): boolean {
     if (this.authenticIdentities.has(identity)) return true;
