@@ -67,7 +67,8 @@ export async function runCli(argv: readonly string[], io: Io = processIo()): Pro
       [
         '',
         'Exit codes: 0 verified, 1 tampering or mismatch found (the output names the block or entry),',
-        '            2 usage error, 3 the check could not be made (gateway unreachable, data directory locked).',
+        '            2 usage error (a consignment or file that does not exist included),',
+        '            3 the check could not be made (gateway unreachable, data directory locked).',
       ].join('\n'),
     );
   registerVerifyChain(program, context);

@@ -68,17 +68,24 @@ export class GatewayClient {
     return this.call<T>('POST', path, body);
   }
 
-  /** Like get, but any status other than 200 is an UnavailableError naming the gateway's reason. */
-  async getOk<T>(path: string): Promise<T> {
+  /**
+   * Like get, but any status other than 200 is an UnavailableError naming the gateway's reason;
+   * except, when the caller says what the path names (`notFound`, e.g. "no such consignment: X"),
+   * a 404: the command line named something that does not exist, a usage error like a missing file.
+   */
+  async getOk<T>(path: string, notFound?: string): Promise<T> {
     const response = await this.get<T>(path);
+    if (response.status === 404 && notFound !== undefined) {
+      throw new UsageError(`${notFound} (the gateway answered 404: ${reasonOf(response)})`);
+    }
     if (response.status !== 200) throw this.refusal('GET', path, response);
     return response.body;
   }
 
   refusal(method: string, path: string, response: GatewayResponse<unknown>): UnavailableError {
-    const problem = response.body as Problem | undefined;
-    const why = problem?.detail ?? problem?.title ?? `HTTP ${response.status}`;
-    return new UnavailableError(`${method} ${path}: the gateway answered ${response.status}: ${why}`);
+    return new UnavailableError(
+      `${method} ${path}: the gateway answered ${response.status}: ${reasonOf(response)}`,
+    );
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<GatewayResponse<T>> {
@@ -109,4 +116,10 @@ export class GatewayClient {
     }
     return { status: response.status, body: parsed as T };
   }
+}
+
+/** The gateway's reason for a refusal, from its problem document. */
+function reasonOf(response: GatewayResponse<unknown>): string {
+  const problem = response.body as Problem | undefined;
+  return problem?.detail ?? problem?.title ?? `HTTP ${response.status}`;
 }

@@ -47,7 +47,7 @@ export const ExitCode = {
   verified: 0,
   /** Tampering or a mismatch was found; the output says exactly where. */
   mismatch: 1,
-  /** The command line was wrong (unknown command or option, missing argument, bad value). */
+  /** The command line was wrong (unknown command or option, missing argument, bad value, a file or consignment that does not exist). */
   usage: 2,
   /** The check could not be made: gateway unreachable or refusing, data directory missing or locked. */
   unavailable: 3,

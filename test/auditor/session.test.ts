@@ -155,6 +155,11 @@ describe('an auditor following the README', () => {
   it('keeps verdicts apart from usage errors and unreachable gateways', async () => {
     expect((await audit(['reads', 'vessel', 'X', ...online])).code).toBe(2);
     expect((await audit(['verify-disclosure', join(t.dataDir, 'nope.json'), ...online])).code).toBe(2);
+    const nope = await audit(['trace', 'NOPE', ...online]);
+    expect(nope.code, nope.stdout + nope.stderr).toBe(2);
+    expect(nope.stderr).toMatch(
+      /^customs-audit: error: no such consignment: NOPE \(the gateway answered 404: /,
+    );
     const noKey = ['--gateway', t.gateway.url, '--data-dir', join(t.dataDir, 'no-credentials-here')];
     expect((await audit(['trace', consignment.id, ...noKey])).code).toBe(2);
     const down = await audit(['trace', consignment.id, ...online, '--gateway', 'http://127.0.0.1:9']);

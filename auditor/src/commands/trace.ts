@@ -57,9 +57,10 @@ export function registerTrace(program: Command, context: CommandContext): void {
 async function traceCommand(context: CommandContext, id: string, options: TraceOptions): Promise<Outcome> {
   const gateway = await gatewayClient(options, context.io);
   const path = `/v1/consignments/${encodeURIComponent(id)}`;
+  const notFound = `no such consignment: ${id}`;
   const [view, history] = await Promise.all([
-    gateway.getOk<ConsignmentView>(path),
-    wholeHistory(gateway, path),
+    gateway.getOk<ConsignmentView>(path, notFound),
+    wholeHistory(gateway, path, notFound),
   ]);
   const c = view.consignment;
   const reads = history.entries.filter((e) => e.type === 'personal_data_read').length;
@@ -92,12 +93,14 @@ async function traceCommand(context: CommandContext, id: string, options: TraceO
 async function wholeHistory(
   gateway: Awaited<ReturnType<typeof gatewayClient>>,
   path: string,
+  notFound: string,
 ): Promise<{ entries: HistoryEntry[] }> {
   const entries: HistoryEntry[] = [];
   let after: string | null = null;
   do {
     const page: HistoryPage = await gateway.getOk<HistoryPage>(
       `${path}/history?limit=${HISTORY_PAGE_LIMIT.max}${after === null ? '' : `&after=${encodeURIComponent(after)}`}`,
+      notFound,
     );
     entries.push(...page.entries);
     after = page.hasMore ? page.next : null;
