@@ -12,7 +12,7 @@ import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commitPayload } from '@customs-ledger/chaincode';
+import { commitPayload, DEFAULT_RULE_SET } from '@customs-ledger/chaincode';
 import { compositeKey } from '../../auditor/src/checks/provenance.js';
 import {
   decodeHistoryEntry,
@@ -32,7 +32,7 @@ import { BlockWriter } from '../../gateway/src/ledger/embedded/validator.js';
 import { TxValidationCode } from '../../gateway/src/ledger/port.js';
 import { decodeVersioned, encodeVersioned } from '../../gateway/src/ledger/embedded/version.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { orderPayload } from '../support/payloads.js';
+import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
 import {
   audit,
   consignmentReadByCustoms,
@@ -73,8 +73,10 @@ const discloseGoodsValue = (gateway: TestGateway) =>
     purpose: 'dispute_resolution',
   });
 
-async function register(name: string): Promise<string> {
-  const res = await t.as(PLATFORM).post<{ partyId: string }>('/v1/parties', {
+const register = (name: string): Promise<string> => registerOn(t, name);
+
+async function registerOn(gateway: TestGateway, name: string): Promise<string> {
+  const res = await gateway.as(PLATFORM).post<{ partyId: string }>('/v1/parties', {
     kind: 'buyer',
     verificationLevel: 'basic',
     party: {
@@ -379,6 +381,74 @@ describe('verify-disclosure --check-blocks', () => {
           `cannot check: block ${made.body.block} is not in ${dataDir} yet \\(it holds blocks 0–\\d+\\): check a newer copy`,
         ),
       );
+    } finally {
+      await live.close();
+    }
+  });
+});
+
+describe('verify-disclosure --check-blocks, after an erasure', () => {
+  it('says which disclosed fields an erasure on the chain has erased since the package was made', async () => {
+    const copy = await copies.of(dataDir);
+    const live = await startTestGateway({}, copy);
+    const file = join(copy, 'before-erasure.json');
+    try {
+      const rules = await live.as(CUSTOMS).post('/v1/customs/rule-set', {
+        ...DEFAULT_RULE_SET,
+        version: `insider-${randomBytes(3).toString('hex')}`,
+        randomSelectionRate: 0,
+        thresholds: { amber: 0, red: 1000 },
+      });
+      expect(rules.status, rules.text).toBe(201);
+      const partyId = await registerOn(live, 'Erased Buyer');
+      const id = `ERS-${randomBytes(3).toString('hex').toUpperCase()}`;
+      const orderNumber = `ORD-${id}`;
+      const tracking = `RR${randomBytes(3).toString('hex').toUpperCase()}EE`;
+      const steps: [string, string, unknown][] = [
+        [PLATFORM, '', { consignmentId: id, orderNumber, trackingNumber: tracking, paymentTransactionId: `PAY-${id}`, originCountry: 'CN', destinationCountry: 'FR' }],
+        [PLATFORM, '/order', orderPayload(orderNumber, { buyer: { id: partyId, name: 'Erased Buyer', document: { type: 'passport', number: 'P1234567', country: 'FR' } } })],
+        ['payment-operator', '/payment', paymentPayload(orderNumber, `PAY-${id}`)],
+        ['post-operator', '/logistics', logisticsPayload(orderNumber, tracking)],
+        [PLATFORM, '/declaration', declarationPayload()],
+        [CUSTOMS, '/assessment', undefined],
+        [CUSTOMS, '/decision', { decision: 'release', reasonCodes: [] }],
+        ['post-operator', '/movements', { type: 'delivered', location: 'FRLYS' }],
+      ]; // prettier-ignore
+      for (const [user, path, body] of steps) {
+        const res = await live.as(user).post(path === '' ? '/v1/consignments' : `/v1/consignments/${id}${path}`, body);
+        expect(res.status, `${path}: ${res.text}`).toBe(201);
+      } // prettier-ignore
+      const made = await live.as(PLATFORM).post(`/v1/consignments/${id}/disclosures`, {
+        record: 'order',
+        fields: ['/buyer/name', '/orderNumber'],
+        purpose: 'dispute_resolution',
+      });
+      expect(made.status, made.text).toBe(201);
+      await writeFile(file, made.text);
+      const erased = await live
+        .as(PLATFORM)
+        .post<{ txId: string }>(`/v1/consignments/${id}/erasure`, { reason: 'erasure_request', partyId });
+      expect(erased.status, erased.text).toBe(201);
+      const online = ['--gateway', live.gateway.url, '--data-dir', copy];
+      // Without the blocks, the package verifies and says nothing of the erasure.
+      const trusting = await audit(['verify-disclosure', file, ...online]);
+      expect(trusting.code, trusting.stdout + trusting.stderr).toBe(0);
+      expect(trusting.stdout).not.toContain('erased since');
+      await live.gateway.close();
+      const blocks = await copies.of(copy);
+      const restarted = await startTestGateway({}, copy);
+      try {
+        const again = ['--gateway', restarted.gateway.url, '--data-dir', copy];
+        const run = await audit(['verify-disclosure', file, ...again, '--check-blocks', blocks]);
+        expect(run.code, run.stdout + run.stderr).toBe(0);
+        expect(run.stdout).toContain(
+          `  /buyer/name = "Erased Buyer" (erased since: tx ${erased.body.txId.slice(0, 16)}… at `,
+        );
+        expect(run.stdout).toMatch(/, erasure_request; the ledger no longer holds it\)$/m);
+        expect(run.stdout).toMatch(/^ {2}\/orderNumber = "[^"]+"$/m);
+      } finally {
+        await restarted.close();
+      }
     } finally {
       await live.close();
     }

@@ -2,7 +2,9 @@ import { decodeBlock, isConfigData, type Block } from '../../../gateway/src/ledg
 import { readSavepoint, storedBlockExtent } from '../../../gateway/src/ledger/embedded/chain.js';
 import { blockKey, type LedgerStore } from '../../../gateway/src/ledger/embedded/store.js';
 import { TxValidationCode } from '../../../gateway/src/ledger/port.js';
+import { KeyType } from '@customs-ledger/chaincode';
 import { stateKeyText } from '../format.js';
+import { compositeKey } from './provenance.js';
 
 /** What a block of a data directory says a transaction wrote to a state key. */
 export type BlockWrite =
@@ -10,6 +12,14 @@ export type BlockWrite =
   /** The block is beyond the copy's height: committed after the copy was made, if at all. */
   | { readonly found: 'newer'; readonly height: number }
   | { readonly found: 'mismatch'; readonly reason: string };
+
+/** An erasure of a consignment record's fields, as the erasure mark on the chain records it. */
+export interface RecordErasure {
+  readonly txId: string;
+  readonly at: string;
+  readonly reason: string;
+  readonly paths: readonly string[];
+}
 
 /**
  * The blocks of a stopped gateway's data directory, or of a copy of it, as the ground a gateway's
@@ -34,6 +44,24 @@ export class StoredBlocks {
     if (!entry) return undefined;
     const { block } = JSON.parse(Buffer.from(entry).toString('utf8')) as { block?: unknown };
     return typeof block === 'number' ? block : undefined;
+  }
+
+  /**
+   * The erasures of a consignment record's fields by any of its holders: each holder's erasure
+   * mark is found through the copy's world state, and read from the block its last erasure
+   * transaction wrote it in (verify-state checks that the state hides no mark).
+   */
+  async erasuresOf(consignmentId: string, record: string): Promise<RecordErasure[]> {
+    const prefix = compositeKey(KeyType.erasure, ['consignment', consignmentId, record]);
+    const erasures: RecordErasure[] = [];
+    for await (const entry of this.store.range(this.store.state, prefix, `${prefix}\uffff`)) {
+      const { txId } = JSON.parse(Buffer.from(entry.value).toString('utf8')) as { txId?: unknown };
+      const written = await this.written(entry.version.blockNum, String(txId), entry.key);
+      if (written.found !== 'value') continue;
+      const mark = JSON.parse(written.value.toString('utf8')) as { erasures?: RecordErasure[] };
+      erasures.push(...(mark.erasures ?? []));
+    }
+    return erasures;
   }
 
   /** The value transaction `txId` wrote to `key` according to block `blockNumber`, if it is valid there. */

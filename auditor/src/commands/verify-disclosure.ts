@@ -8,7 +8,7 @@ import {
   type DisclosurePackage,
   type DisclosureVerdict,
 } from '@customs-ledger/chaincode';
-import { StoredBlocks } from '../checks/blocks.js';
+import { StoredBlocks, type RecordErasure } from '../checks/blocks.js';
 import { compositeKey } from '../checks/provenance.js';
 import type { CommandContext } from '../cli.js';
 import { openLedgerStore } from '../data-dir.js';
@@ -48,6 +48,13 @@ interface BlockCommitment {
   readonly version: number;
   readonly block: number;
   readonly dataDir: string;
+  /** The disclosed fields erased since (after the version's transaction) by an erasure on the chain. */
+  readonly erasedSince: readonly ErasedField[];
+}
+
+interface ErasedField {
+  readonly path: string;
+  readonly erasure: RecordErasure;
 }
 
 type VerifyAnswer = (
@@ -162,7 +169,15 @@ async function verifyDisclosureCommand(
       ...(c.version < c.latestVersion
         ? [`  (the record was corrected since: the latest version is ${c.latestVersion})`]
         : []),
-      ...fields.map((f) => `  ${f.path} = ${JSON.stringify(f.value)}`),
+      ...fields.map((f) => {
+        const erased = inBlock?.erasedSince.find((e) => e.path === f.path)?.erasure;
+        return (
+          `  ${f.path} = ${JSON.stringify(f.value)}` +
+          (erased
+            ? ` (erased since: tx ${short(erased.txId, 16)} at ${erased.at}, ${erased.reason}; the ledger no longer holds it)`
+            : '')
+        );
+      }),
     ],
   };
 }
@@ -205,12 +220,18 @@ async function commitmentInBlock(
     if (typeof record.root !== 'string' || !Number.isSafeInteger(record.leafCount)) {
       return `block ${block} of ${dataDir}: transaction ${committed.txId} wrote no commitment to the ${request.record} record`;
     }
+    const erasures = await blocks.erasuresOf(request.consignmentId, request.record);
+    const erasedSince = request.disclosure.fields.flatMap(({ path }) => {
+      const erasure = erasures.find((e) => e.paths.some((p) => path === p || path.startsWith(`${p}/`)));
+      return erasure ? [{ path, erasure }] : [];
+    });
     return {
       root: record.root,
       leafCount: record.leafCount!,
       version: Number(record.version),
       block,
       dataDir,
+      erasedSince,
     };
   } finally {
     await store.close();
