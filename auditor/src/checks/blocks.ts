@@ -55,11 +55,11 @@ export class StoredBlocks {
     const prefix = compositeKey(KeyType.erasure, ['consignment', consignmentId, record]);
     const erasures: RecordErasure[] = [];
     for await (const entry of this.store.range(this.store.state, prefix, `${prefix}\uffff`)) {
-      const { txId } = JSON.parse(Buffer.from(entry.value).toString('utf8')) as { txId?: unknown };
+      const { txId } = jsonOf(entry.value) as { txId?: unknown };
       const written = await this.written(entry.version.blockNum, String(txId), entry.key);
       if (written.found !== 'value') continue;
-      const mark = JSON.parse(written.value.toString('utf8')) as { erasures?: RecordErasure[] };
-      erasures.push(...(mark.erasures ?? []));
+      const { erasures: marked } = jsonOf(written.value) as { erasures?: unknown };
+      if (Array.isArray(marked)) erasures.push(...(marked as RecordErasure[]));
     }
     return erasures;
   }
@@ -91,5 +91,14 @@ export class StoredBlocks {
       return mismatch(`the transaction wrote no value to ${stateKeyText(key)}`);
     }
     return { found: 'value', value: Buffer.from(write.value, 'base64') };
+  }
+}
+
+/** A stored JSON value, or an empty object where the bytes are none: a changed store is verify-state's to name. */
+function jsonOf(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8')) ?? {};
+  } catch {
+    return {};
   }
 }

@@ -222,7 +222,9 @@ async function commitmentInBlock(
     }
     const erasures = await blocks.erasuresOf(request.consignmentId, request.record);
     const erasedSince = request.disclosure.fields.flatMap(({ path }) => {
-      const erasure = erasures.find((e) => e.paths.some((p) => path === p || path.startsWith(`${p}/`)));
+      const erasure = erasures.find(
+        (e) => Array.isArray(e.paths) && e.paths.some((p) => path === p || path.startsWith(`${p}/`)),
+      );
       return erasure ? [{ path, erasure }] : [];
     });
     return {
