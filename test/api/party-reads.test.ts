@@ -268,7 +268,12 @@ describe('the purposes a user may state, as GET /v1/me lists them', () => {
   });
 
   it('follow the organisation’s role', async () => {
-    expect(await purposesOf(PLATFORM)).toEqual(['return_processing', 'dispute_resolution', 'audit']);
+    expect(await purposesOf(PLATFORM)).toEqual([
+      'return_processing',
+      'dispute_resolution',
+      'audit',
+      'data_subject_request',
+    ]);
     expect(await purposesOf('post-operator')).toEqual(['delivery', 'return_processing', 'audit']);
     expect(await purposesOf('auditor')).toEqual(['audit']);
   });
