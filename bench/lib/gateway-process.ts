@@ -61,6 +61,13 @@ export async function startGatewayProcess(
   for (;;) {
     const res = await fetch(`${url}/readyz`).catch(() => undefined);
     if (res?.status === 200) break;
+    // Waiting would not mend it (the reliability tests would otherwise stop at their timeout).
+    const readiness = (await res?.json().catch(() => undefined)) as
+      { status?: string; detail?: string } | undefined;
+    if (readiness?.status === 'audit log mismatch') {
+      child.kill('SIGKILL');
+      throw new Error(`gateway on ${dataDir} is not ready: ${readiness.detail}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   const coldStartMs = performance.now() - spawnedAt;
