@@ -135,3 +135,27 @@ export function ConfirmButton({
     </>
   );
 }
+
+/** The pseudonymous id a party is known by on the ledger, typed or pasted. */
+export function PartyIdField({
+  id,
+  value,
+  onChange,
+}: {
+  id: string;
+  value: string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <div className="field grow">
+      <label htmlFor={id}>Party id (64 hex characters)</label>
+      <input
+        id={id}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        pattern="[0-9a-f]{64}"
+        required
+      />
+    </div>
+  );
+}

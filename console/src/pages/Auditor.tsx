@@ -1,7 +1,16 @@
 import { useState, type ChangeEvent, type FormEvent } from 'react';
 import { seg } from '../api';
 import { useSession } from '../session';
-import { Badge, ErrorNote, formatTime, Hash, Loading, Section, useLoad } from '../components/ui';
+import {
+  Badge,
+  ErrorNote,
+  formatTime,
+  Hash,
+  Loading,
+  PartyIdField,
+  Section,
+  useLoad,
+} from '../components/ui';
 import { canonicalEntry, leafHash, verifyInclusion } from '../merkle';
 import { AccessTable, type AccessEntry } from './Consignment';
 import { OpenById } from './Trader';
@@ -276,16 +285,7 @@ function PartyReads() {
   return (
     <Section title="Who read a party's registrations and watch-list note, and why">
       <form className="row wrap" onSubmit={(e) => void submit(e)}>
-        <div className="field grow">
-          <label htmlFor="party-id">Party id (64 hex characters)</label>
-          <input
-            id="party-id"
-            value={id}
-            onChange={(e) => setId(e.target.value)}
-            pattern="[0-9a-f]{64}"
-            required
-          />
-        </div>
+        <PartyIdField id="party-id" value={id} onChange={setId} />
         <button type="submit">Show reads</button>
       </form>
       <ErrorNote error={error} />

@@ -2,7 +2,16 @@ import { useState, type FormEvent } from 'react';
 import { ApiError, seg } from '../api';
 import { navigate } from '../router';
 import { useSession } from '../session';
-import { ConfirmButton, ErrorNote, formatTime, Hash, Loading, Section, useLoad } from '../components/ui';
+import {
+  ConfirmButton,
+  ErrorNote,
+  formatTime,
+  Hash,
+  Loading,
+  PartyIdField,
+  Section,
+  useLoad,
+} from '../components/ui';
 import { AccessTable, type AccessEntry } from './Consignment';
 
 interface Registration {
@@ -43,16 +52,7 @@ export function PartyLookup() {
       <h1>Parties</h1>
       <Section title="Find a party">
         <form className="row wrap" onSubmit={submit}>
-          <div className="field grow">
-            <label htmlFor="lookup-party-id">Party id (64 hex characters)</label>
-            <input
-              id="lookup-party-id"
-              value={id}
-              onChange={(e) => setId(e.target.value)}
-              pattern="[0-9a-f]{64}"
-              required
-            />
-          </div>
+          <PartyIdField id="lookup-party-id" value={id} onChange={setId} />
           <button type="submit">Open</button>
         </form>
         <p className="muted small">
