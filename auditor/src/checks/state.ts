@@ -77,8 +77,8 @@ const zeroes = (): Record<StoreName, number> =>
 /**
  * Replays the blocks the savepoint counts into a scratch LevelDB in `workDir` (removed
  * afterwards), validating each transaction again rather than taking its code from the block's
- * metadata (replayBlocks), and applying the valid ones; then walks each store of the ledger beside its replayed
- * counterpart in key order — world state, key-level policies, private data hashes, history and
+ * metadata (replayBlocks), and applying the valid ones; then walks each store of the ledger beside
+ * its replayed counterpart in key order — world state, key-level policies, private data hashes, history and
  * transaction index, every key both ways — and checks each private value against the hash the
  * blocks commit for its key. Memory stays flat whatever the ledger's size: both sides are
  * streamed, and only the first MAX_LISTED discrepancies are kept.

@@ -432,8 +432,9 @@ export class ConsignmentContract extends Contract {
    * kept: a request the package would be refused for (a path the record does not have, an erased
    * field) is refused before anything is recorded, and what is recorded is what getDisclosure will
    * reveal. So is a path the purpose may not see (domain/minimisation.ts: an excluded field, one
-   * under an excluded object, or an object holding one), whoever calls: the gateway or not. The public state could not tell: the record's fields are committed as a Merkle root
-   * alone. Reading the collection makes its members (the holder and customs) the endorsers.
+   * under an excluded object, or an object holding one), whoever calls: the gateway or not. The
+   * public state could not tell: the record's fields are committed as a Merkle root alone. Reading
+   * the collection makes its members (the holder and customs) the endorsers.
    */
   @Transaction()
   @Returns('string')
