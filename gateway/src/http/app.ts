@@ -120,8 +120,9 @@ export interface AppDependencies {
  * headers → refusal while the audit log does not match its ledger anchor → identification → rate
  * limit of clients without valid credentials (per address) → audit trail (records the outcome of
  * every request past that limit, refused ones too) → body (size, then depth) → authentication →
- * rate limit per user → route (role check → validation → idempotency → service → ledger). The operations endpoints (/metrics behind its own token), the docs and the console
- * answer before all of it.
+ * rate limit per user → route (role check → validation → idempotency → service → ledger). The
+ * operations endpoints (/metrics behind its own token), the docs and the console answer before all
+ * of it.
  */
 export function createApp(deps: AppDependencies): Express {
   const app = express();
