@@ -68,16 +68,19 @@ describe.skipIf(process.env.LEDGER !== 'fabric')('erasure on Fabric', () => {
     }); // prettier-ignore
     expect(platform.status, platform.text).toBe(201);
     expect(platform.body.erased.map((e) => e.recordKind).sort()).toEqual(['order', 'payment']);
-    const proof = await t.as(PLATFORM).post<{ disclosure: unknown }>(`/v1/consignments/${id}/disclosures`, {
-      record: 'order',
-      fields: ['/buyer/id'],
-      purpose: 'audit',
-    });
+    // The platform shows the carrier which party the order names, for the data subject's request.
+    const proof = await t
+      .as(PLATFORM)
+      .post<{ accessTxId: string; disclosure: unknown }>(`/v1/consignments/${id}/disclosures`, {
+        record: 'order',
+        fields: ['/buyer/id'],
+        purpose: 'data_subject_request',
+      });
     expect(proof.status, proof.text).toBe(201);
     const post = await t.as(POST).post(`/v1/consignments/${id}/erasure`, {
       partyId,
       reason: 'erasure_request',
-      orderProof: proof.body.disclosure,
+      orderProof: { accessTxId: proof.body.accessTxId, disclosure: proof.body.disclosure },
     });
     expect(post.status, post.text).toBe(201);
     const registration = await t
