@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import {
@@ -5,7 +6,7 @@ import {
   excludedFields,
   minimisedPayload,
 } from '../../chaincode/src/domain/minimisation.js';
-import { purposeNames } from '../../chaincode/src/domain/purposes.js';
+import { purposeNames, purposes } from '../../chaincode/src/domain/purposes.js';
 import { orderPayload, BUYER_ID, SELLER_ID } from '../support/payloads.js';
 
 const registration = {
@@ -79,5 +80,39 @@ describe('assertDisclosable', () => {
 
   it('does not mistake a field sharing a name’s prefix for one under it', () => {
     expect(() => assertDisclosable('order', 'revenue_assessment', ['/consignee/phoneCountry'])).not.toThrow();
+  });
+});
+
+describe("README's purposes table", () => {
+  /** Its rows: purpose, roles, consignment records' exclusions, registrations' exclusions. */
+  const rows = (): string[][] => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').split('\n');
+    const header = readme.findIndex((line) => /^\| purpose +\| roles +\|/.test(line));
+    expect(header).toBeGreaterThan(0);
+    const body = readme.slice(header + 2);
+    return body
+      .slice(
+        0,
+        body.findIndex((line) => !line.startsWith('|')),
+      )
+      .map((line) =>
+        line
+          .split('|')
+          .slice(1, -1)
+          .map((cell) => cell.trim()),
+      );
+  };
+  const list = (cell: string): string[] =>
+    cell === '—' ? [] : cell.split(/, /).map((c) => c.replaceAll('`', ''));
+
+  it('says what the rule does: every purpose, its roles and what it does not see', () => {
+    const table = rows();
+    expect(table.map(([purpose]) => purpose!.replaceAll('`', ''))).toEqual(purposeNames);
+    for (const [purpose, roles, records, party] of table) {
+      const name = purpose!.replaceAll('`', '') as (typeof purposeNames)[number];
+      expect(list(roles!), name).toEqual(purposes[name]);
+      expect(list(records!), name).toEqual(excludedFields('order', name));
+      expect(list(party!), name).toEqual(excludedFields('party', name));
+    }
   });
 });
