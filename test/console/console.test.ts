@@ -550,6 +550,8 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     const reads = page.getByRole('table', { name: "Reads of the party's data" }).locator('tbody tr');
     await expect.poll(() => reads.count(), { timeout: 10_000 }).toBe(3);
     expect(await reads.filter({ hasText: 'revenue assessment' }).count()).toBe(3);
+    expect(await reads.filter({ hasText: 'watch-list note' }).count()).toBe(2);
+    expect(await reads.filter({ hasText: 'registration' }).count()).toBe(1);
     await screenshot(page, 'party');
     await expectAccessible(page);
     expectNoScriptErrors(page);

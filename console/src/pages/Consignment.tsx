@@ -817,6 +817,9 @@ function disclosed(fields: readonly string[]): string {
   return fields.length > 5 ? `${shown} and ${fields.length - 5} more` : shown;
 }
 
+/** What the ledger's record kinds of a party's data are to a reader. */
+const RECORD_NAMES: Record<string, string> = { party: 'registration', flag: 'watch-list note' };
+
 export function AccessTable({ entries, caption }: { entries: readonly AccessEntry[]; caption: string }) {
   if (entries.length === 0) return <p>No one has read this personal data.</p>;
   return (
@@ -841,7 +844,7 @@ export function AccessTable({ entries, caption }: { entries: readonly AccessEntr
               <td>{e.mspId}</td>
               <td>{userName(e.userId)}</td>
               <td>
-                {e.recordKind?.replace(/_/g, ' ') ?? '—'}
+                {e.recordKind ? (RECORD_NAMES[e.recordKind] ?? e.recordKind.replace(/_/g, ' ')) : '—'}
                 {e.recordTxId && (
                   <span className="muted small"> (transaction {e.recordTxId.slice(0, 12)}…)</span>
                 )}
