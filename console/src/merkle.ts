@@ -61,3 +61,45 @@ export async function verifyInclusion(
   }
   return sn === 0 && r === root;
 }
+
+/**
+ * RFC 9162 §2.1.4.2: does this consistency proof show the tree of `first` entries with root
+ * `firstRoot` to be a prefix of the tree of `second` entries with root `secondRoot`?
+ */
+export async function verifyConsistency(
+  first: number,
+  second: number,
+  proof: readonly string[],
+  firstRoot: string,
+  secondRoot: string,
+): Promise<boolean> {
+  if (first < 1 || first > second) return false;
+  if (first === second) return proof.length === 0 && firstRoot === secondRoot;
+  // A first tree of a power-of-two size is a complete subtree: its root starts the path.
+  const path = (first & (first - 1)) === 0 ? [firstRoot, ...proof] : [...proof];
+  if (path.length === 0) return false;
+  let fn = first - 1;
+  let sn = second - 1;
+  while (fn % 2 === 1) {
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  let fr = path[0]!;
+  let sr = path[0]!;
+  for (const c of path.slice(1)) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      fr = await sha256(new Uint8Array([1]), unhex(c), unhex(fr));
+      sr = await sha256(new Uint8Array([1]), unhex(c), unhex(sr));
+      while (fn % 2 === 0 && fn !== 0) {
+        fn = Math.floor(fn / 2);
+        sn = Math.floor(sn / 2);
+      }
+    } else {
+      sr = await sha256(new Uint8Array([1]), unhex(sr), unhex(c));
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return fr === firstRoot && sr === secondRoot && sn === 0;
+}

@@ -177,7 +177,8 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await mkdir(SHOTS, { recursive: true });
     axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
     [t, browser] = await Promise.all([
-      startTestGateway({ JWT_SECRET: TEST_JWT_SECRET }),
+      // Anchors its audit log often, so that the auditor's page has one to check the tree head against.
+      startTestGateway({ JWT_SECRET: TEST_JWT_SECRET, AUDIT_ANCHOR_EVERY: '25' }),
       chromium.launch({ executablePath: CHROMIUM, headless: true }),
     ]);
     // Lanes that follow from the data alone: a failed match (30) with a new seller (15) is red.
@@ -353,6 +354,16 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await expect.poll(() => page.getByTestId('verdict').textContent()).toContain('Verification failed');
     expect(await page.getByTestId('verdict').textContent()).toContain('/currency');
     await expect.poll(() => page.getByTestId('inclusion').textContent()).toContain('verified');
+    // The ledger's latest anchor, checked in the browser against the gateway's signed tree head.
+    await expect
+      .poll(
+        async () => {
+          await page.getByRole('button', { name: 'Check again' }).click();
+          return page.getByTestId('anchor').textContent();
+        },
+        { timeout: 15_000 },
+      )
+      .toMatch(/^verified \d+ entries, .* the signed tree head extends it/);
     await screenshot(page, 'auditor-tampered');
     await expectAccessible(page);
 

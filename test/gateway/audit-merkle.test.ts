@@ -13,6 +13,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '../../gateway/src/audit/merkle.js';
+import { verifyConsistency as verifyConsistencyInBrowser } from '../../console/src/merkle.js';
 import { CT_LEAF_INPUTS, CT_ROOTS } from '../support/ct-vectors.js';
 
 /*
@@ -215,5 +216,28 @@ describe('consistency proofs, every pair of sizes 1 ≤ m ≤ n ≤ 40', () => {
     expect(verifyConsistency(0, 7, EMPTY_ROOT, roots[7]!, [])).toBe(false);
     await expect(consistencyProof(0, 7, getNode)).rejects.toThrow(RangeError);
     await expect(consistencyProof(8, 7, getNode)).rejects.toThrow(RangeError);
+  });
+});
+
+describe('the web console’s consistency check (WebCrypto), every pair of sizes 1 ≤ m ≤ n ≤ 40', () => {
+  it('accepts what the gateway proves and refuses what the gateway’s own check refuses', async () => {
+    const browser = (m: number, n: number, p: readonly Buffer[], from: Buffer, to: Buffer) =>
+      verifyConsistencyInBrowser(m, n, p.map(hex), hex(from), hex(to));
+    for (let n = 1; n <= MAX; n++) {
+      for (let m = 1; m <= n; m++) {
+        const p = await consistencyProof(m, n, getNode);
+        const where = `m=${m} n=${n}`;
+        expect(await browser(m, n, p, roots[m]!, roots[n]!), where).toBe(true);
+        if (m === n) continue;
+        expect(await browser(m, n, p, flip(roots[m]!), roots[n]!), where).toBe(false);
+        expect(await browser(m, n, p, roots[m]!, flip(roots[n]!)), where).toBe(false);
+        expect(await browser(n, m, p, roots[n]!, roots[m]!), where).toBe(false);
+        for (let j = 0; j < p.length; j++) {
+          const changed = p.map((h, i) => (i === j ? flip(h) : h));
+          expect(await browser(m, n, changed, roots[m]!, roots[n]!), `${where} j=${j}`).toBe(false);
+        }
+        expect(await browser(m, n, p.slice(0, -1), roots[m]!, roots[n]!), where).toBe(false);
+      }
+    }
   });
 });

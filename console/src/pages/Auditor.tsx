@@ -1,5 +1,5 @@
 import { useState, type ChangeEvent, type FormEvent } from 'react';
-import { seg } from '../api';
+import { seg, type Api } from '../api';
 import { useSession } from '../session';
 import {
   Badge,
@@ -11,7 +11,7 @@ import {
   Section,
   useLoad,
 } from '../components/ui';
-import { canonicalEntry, leafHash, verifyInclusion } from '../merkle';
+import { canonicalEntry, leafHash, verifyConsistency, verifyInclusion } from '../merkle';
 import { AccessTable, type AccessEntry } from './Consignment';
 import { OpenById } from './Trader';
 
@@ -21,6 +21,29 @@ interface TreeHead {
   readonly rootHash: string;
   readonly timestamp: string;
   readonly signerMspId: string;
+}
+
+interface Anchor {
+  readonly treeSize: number;
+  readonly rootHash: string;
+  readonly txId: string;
+  readonly anchoredAt: string;
+  readonly block: number | null;
+}
+
+/** The ledger's latest anchor of the gateway's log (the newest page's last), undefined before the first. */
+async function latestAnchor(api: Api, signal: AbortSignal): Promise<Anchor | undefined> {
+  let latest: Anchor | undefined;
+  let after: number | null = 0;
+  while (after !== null) {
+    const page: { anchors: Anchor[]; next: number | null } = await api.get(
+      `/v1/audit/anchors?after=${after}`,
+      signal,
+    );
+    latest = page.anchors.at(-1) ?? latest;
+    after = page.next;
+  }
+  return latest;
 }
 
 type AuditEntry = Record<string, string | number> & {
@@ -156,7 +179,9 @@ const RECENT = 200;
 /**
  * What the gateway can show of its own audit log: the signed tree head, and the newest entry
  * checked by this browser — its content hashed to its leaf, its audit path hashed to the signed
- * root. The block chain itself and the anchoring of tree heads are verified offline.
+ * root — and, against the ledger's word rather than the gateway's, that the signed head extends the
+ * latest tree head anchored on the ledger. The block chain itself and every earlier anchor are
+ * verified offline.
  */
 function AuditLogState() {
   const { api } = useSession();
@@ -182,7 +207,25 @@ function AuditLogState() {
         proof.rootHash === head.rootHash &&
         (await verifyInclusion(last.index, head.treeSize, leaf, proof.auditPath, head.rootHash));
     }
-    return { head, entries, last, included };
+    // The ledger's word against the gateway's: the signed head must extend what the ledger anchored.
+    const anchor = await latestAnchor(api, signal);
+    let extendsAnchor: boolean | undefined;
+    if (anchor && anchor.treeSize <= head.treeSize) {
+      const proof = await api.get<{ proof: string[] }>(
+        `/v1/audit/proofs/consistency?from=${anchor.treeSize}&to=${head.treeSize}`,
+        signal,
+      );
+      extendsAnchor = await verifyConsistency(
+        anchor.treeSize,
+        head.treeSize,
+        proof.proof,
+        anchor.rootHash,
+        head.rootHash,
+      );
+    } else if (anchor) {
+      extendsAnchor = false;
+    }
+    return { head, entries, last, included, anchor, extendsAnchor };
   }, 'audit');
   const reads = state.data?.entries.filter((e) => e.purpose !== '').reverse() ?? [];
   return (
@@ -214,13 +257,28 @@ function AuditLogState() {
                   </>
                 )}
               </dd>
+              <dt>Latest anchor on the ledger</dt>
+              <dd data-testid="anchor">
+                {state.data.anchor === undefined ? (
+                  'none yet: the gateway anchors every few minutes and when it stops'
+                ) : (
+                  <>
+                    <Badge kind="ok" value={state.data.extendsAnchor ? 'verified' : 'failed'} />{' '}
+                    {state.data.anchor.treeSize} entries, root <Hash value={state.data.anchor.rootHash} />,
+                    block {state.data.anchor.block ?? '—'} ({formatTime(state.data.anchor.anchoredAt)}):
+                    {state.data.extendsAnchor
+                      ? ' the signed tree head extends it (consistency proof checked here)'
+                      : ' the signed tree head does not extend it'}
+                  </>
+                )}
+              </dd>
             </dl>
             <p className="muted small">
               What this page cannot check: that the block chain links from genesis and every transaction in it
               is signed by its creator and endorsers, that each transaction's validity holds when validated
               again, that what the gateway serves (state, history, private data) is what the blocks wrote,
-              that every entry of the log is intact, and that the tree heads anchored on the ledger match the
-              log. Those run offline, on the gateway&apos;s data directory:{' '}
+              that every entry of the log is intact, and that every tree head anchored on the ledger, not only
+              the latest, matches the log. Those run offline, on the gateway&apos;s data directory:{' '}
               <code>npm run audit -- verify-chain</code>, <code>npm run audit -- verify-state</code> and{' '}
               <code>npm run audit -- verify-audit-log</code> (see the README&apos;s Auditor CLI).
             </p>
