@@ -34,35 +34,51 @@ afterAll(async () => {
 
 /**
  * The personal values found in a key or value, each with the text around it: should one ever be
- * found, the failure says which field of which record held it (a block is canonical JSON).
+ * found, the failure says which field of which record held it (a block is canonical JSON). Looked
+ * for as text, and in every base64 string the text holds, decoded (two levels: a block's arguments
+ * are base64 of JSON that may hold base64 again). A base64 string in these stores is a whole JSON
+ * string, so decoding it finds a value at any byte alignment; looking for a value's own base64
+ * instead needs short needles at two of the three alignments, and one matched a tracking number
+ * (LX020812343CN) that shares six digits with a seller's tax id (2208123456).
  */
 function found(haystack: Uint8Array | string): string[] {
   const text = typeof haystack === 'string' ? haystack : Buffer.from(haystack).toString('utf8');
   const hits: string[] = [];
-  for (const value of personalValues) {
-    for (const needle of [value, ...inBase64(value)]) {
-      const at = text.indexOf(needle);
-      if (at >= 0) hits.push(`${value} in …${text.slice(Math.max(0, at - 120), at + needle.length + 120)}…`);
+  for (const readable of [text, ...decodedBase64(text, 2)]) {
+    for (const value of personalValues) {
+      const at = readable.indexOf(value);
+      if (at >= 0)
+        hits.push(`${value} in …${readable.slice(Math.max(0, at - 120), at + value.length + 120)}…`);
     }
   }
   return hits;
 }
 
-/**
- * How a value reads inside a longer base64 string, at each of the three byte alignments it can have
- * there: the base64 of its whole 3-byte groups from that alignment on, which the bytes around it do
- * not change. Needles shorter than 8 characters (48 bits) are left out: megabytes of signatures and
- * hashes in base64 would hold them by chance.
- */
-function inBase64(value: string): string[] {
-  const bytes = Buffer.from(value);
-  return [0, 1, 2]
-    .map((skip) => {
-      const groups = Math.floor((bytes.length - skip) / 3) * 3;
-      return bytes.subarray(skip, skip + groups).toString('base64');
-    })
-    .filter((needle) => needle.length >= 8);
+/** The decoded text of each base64 string of 16 characters or more in `text`, `depth` levels down. */
+function decodedBase64(text: string, depth: number): string[] {
+  if (depth === 0) return [];
+  return [...text.matchAll(/[A-Za-z0-9+/]{16,}={0,2}/g)].flatMap(([token]) => {
+    const decoded = Buffer.from(token, 'base64').toString('utf8');
+    return [decoded, ...decodedBase64(decoded, depth - 1)];
+  });
 }
+
+describe('the scan for personal values', () => {
+  it('finds one in base64, at each byte alignment and in base64 within base64, and no shared digits', () => {
+    const b64 = (text: string) => Buffer.from(text).toString('base64');
+    const taxId = SELLERS.find((s) => s.taxId === '2208123456')!.taxId;
+    for (const prefix of ['', 'a', 'ab']) {
+      const args = JSON.stringify({ args: [b64(`{"x":"${prefix}${taxId}"}`)] });
+      expect(found(args), prefix).toHaveLength(1);
+      expect(found(JSON.stringify({ payload: b64(args) })), prefix).toHaveLength(1);
+    }
+    for (const prefix of ['', 'a', 'ab']) {
+      expect(found(JSON.stringify({ args: [b64(`{"trackingNumber":"${prefix}LX020812343CN"}`)] }))).toEqual(
+        [],
+      );
+    }
+  });
+});
 
 describe('after the demo', () => {
   it('ran without errors and logged requests', () => {
