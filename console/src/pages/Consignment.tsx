@@ -191,7 +191,12 @@ export function ConsignmentPage({ id }: { id: string }) {
         canStart={audience === 'trader' && c.platformMspId === me.mspId}
         onDone={refresh}
       />
-      <AccessLogSection id={id} reloadKey={key} />
+      <AccessLogSection
+        path={`/v1/consignments/${seg(id)}/access-log`}
+        title="Who read personal data, and why"
+        caption="Personal-data reads of this consignment"
+        reloadKey={key}
+      />
       {audience === 'trader' && participant && <DisclosureForm id={id} onDone={refresh} />}
     </>
   );
@@ -862,18 +867,24 @@ export function AccessTable({ entries, caption }: { entries: readonly AccessEntr
   );
 }
 
-function AccessLogSection({ id, reloadKey }: { id: string; reloadKey: string }) {
+/** A subject's access log (`path`: its /access-log route), reloaded with `reloadKey`. */
+export function AccessLogSection({
+  path,
+  title,
+  caption,
+  reloadKey,
+}: {
+  path: string;
+  title: string;
+  caption: string;
+  reloadKey: string;
+}) {
   const { api } = useSession();
-  const log = useLoad(
-    (s) => api.get<{ entries: AccessEntry[] }>(`/v1/consignments/${seg(id)}/access-log`, s),
-    reloadKey,
-  );
+  const log = useLoad((s) => api.get<{ entries: AccessEntry[] }>(path, s), reloadKey);
   return (
-    <Section title="Who read personal data, and why">
+    <Section title={title}>
       <ErrorNote error={log.error} />
-      {log.data && (
-        <AccessTable entries={log.data.entries} caption="Personal-data reads of this consignment" />
-      )}
+      {log.data && <AccessTable entries={log.data.entries} caption={caption} />}
     </Section>
   );
 }

@@ -12,7 +12,7 @@ import {
   Section,
   useLoad,
 } from '../components/ui';
-import { AccessTable, type AccessEntry } from './Consignment';
+import { AccessLogSection } from './Consignment';
 
 interface Registration {
   readonly kind: string;
@@ -112,7 +112,12 @@ export function PartyPage({ id }: { id: string }) {
       </Section>
       {customs && <WatchList id={id} purpose={purpose} onDone={refresh} />}
       {(customs || party.data?.registrations.some((r) => r.registeredBy === me.mspId)) && (
-        <PartyAccessLog id={id} reloadKey={`${id}:${version}`} />
+        <AccessLogSection
+          path={`/v1/parties/${seg(id)}/access-log`}
+          title="Who read this party's data, and why"
+          caption="Reads of the party's data"
+          reloadKey={`${id}:${version}`}
+        />
       )}
     </>
   );
@@ -310,20 +315,6 @@ function WatchList({ id, purpose, onDone }: { id: string; purpose: string; onDon
       <p role="status" className="ok">
         {recorded ? `Note recorded in transaction ${recorded.slice(0, 12)}…` : ''}
       </p>
-    </Section>
-  );
-}
-
-function PartyAccessLog({ id, reloadKey }: { id: string; reloadKey: string }) {
-  const { api } = useSession();
-  const log = useLoad(
-    (s) => api.get<{ entries: AccessEntry[] }>(`/v1/parties/${seg(id)}/access-log`, s),
-    reloadKey,
-  );
-  return (
-    <Section title="Who read this party's data, and why">
-      <ErrorNote error={log.error} />
-      {log.data && <AccessTable entries={log.data.entries} caption="Reads of the party's data" />}
     </Section>
   );
 }
