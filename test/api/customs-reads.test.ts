@@ -7,7 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessLog } from '../support/access-log.js';
-import { eventually, parcelToFrance, startCustomsTestGateway } from '../support/parcel.js';
+import {
+  assessmentWithDeclaration,
+  eventually,
+  parcelToFrance,
+  startCustomsTestGateway,
+} from '../support/parcel.js';
 import type { TestGateway } from '../support/gateway.js';
 import { readSseUntil } from '../support/sse.js';
 
@@ -25,17 +30,11 @@ afterAll(async () => {
 
 const parcel = (id: string, paid?: number): Promise<void> => parcelToFrance(t, id, paid);
 
-const assessed = (id: string) =>
-  t.as(OFFICER).get<{ number?: number; txId?: string; assessedBy?: string }>(`/v1/customs/assessments/${id}`);
-
 describe("an automatic assessment's reads", () => {
   it('are on the access log: each record read, under each purpose it was read for, by customs’ service user', async () => {
     const id = `READS-AUTO-${RUN}`;
     await parcel(id, 52.8);
-    const assessment = await eventually(
-      () => assessed(id),
-      (r) => r.status === 200,
-    );
+    const assessment = await assessmentWithDeclaration<{ txId?: string; assessedBy?: string }>(t, id);
     expect(assessment.status, assessment.text).toBe(200);
     expect(assessment.body.assessedBy).toMatch(/CN=customs-service\b/);
     const txId = assessment.body.txId!;
@@ -69,10 +68,7 @@ describe("an automatic assessment's reads", () => {
   it('an officer’s assessment names the officer', async () => {
     const id = `READS-OFFICER-${RUN}`;
     await parcel(id, 40);
-    await eventually(
-      () => assessed(id),
-      (r) => r.status === 200,
-    );
+    await assessmentWithDeclaration(t, id);
     const res = await t
       .as(OFFICER)
       .post<{ assessment: { txId: string } }>(`/v1/consignments/${id}/assessment`, undefined);
@@ -94,10 +90,7 @@ describe('a referral answer', () => {
 
   beforeAll(async () => {
     await parcel(id, 40);
-    await eventually(
-      () => assessed(id),
-      (r) => r.status === 200,
-    );
+    await assessmentWithDeclaration(t, id);
     const refer = await t
       .as(OFFICER)
       .post(`/v1/consignments/${id}/decision`, { decision: 'refer', reasonCodes: ['REQUEST_INFORMATION'] });

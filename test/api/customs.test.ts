@@ -6,7 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RULE_SET, DEFAULT_TARIFF_SET } from '@customs-ledger/chaincode';
-import { eventually, parcelToFrance, startCustomsTestGateway } from '../support/parcel.js';
+import {
+  assessmentWithDeclaration,
+  eventually,
+  parcelToFrance,
+  startCustomsTestGateway,
+} from '../support/parcel.js';
 import type { TestGateway } from '../support/gateway.js';
 
 let t: TestGateway;
@@ -64,10 +69,7 @@ describe('automatic assessment and release', () => {
     const id = `CUS-AMBER-${RUN}`;
     await parcel(id, 40);
     // Assessed once the three records are in, and again with the declaration.
-    const first = await eventually(
-      () => assessment(id),
-      (r) => r.body.basis?.declaration === 1,
-    );
+    const first = await assessmentWithDeclaration<{ number?: number }>(t, id);
     expect(first.body).toMatchObject({ releasable: false, risk: { lane: 'amber' } });
     expect(await status(id)).toBe('created');
 

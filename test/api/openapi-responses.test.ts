@@ -23,7 +23,7 @@ import {
   type ApiResponse,
   type TestGateway,
 } from '../support/gateway.js';
-import { eventually, parcelToFrance } from '../support/parcel.js';
+import { assessmentWithDeclaration, parcelToFrance } from '../support/parcel.js';
 import { declarationPayload, orderPayload } from '../support/payloads.js';
 import { partyOfPlatformA, releasedWithReturn } from '../security/support.js';
 
@@ -271,10 +271,7 @@ describe('every 2xx body the gateway sends', () => {
     // A mismatch: referred, answered, the answer read; the queue and the reconciliation.
     const referred = `OA-${RUN}-2`;
     await parcelToFrance(g, referred, 40);
-    await eventually(
-      () => officer.get<{ basis?: { declaration?: number } }>(`/v1/customs/assessments/${referred}`),
-      (r) => r.body.basis?.declaration === 1,
-    );
+    await assessmentWithDeclaration(g, referred);
     // Collected at checkout under a collection number: a reconciliation row, nothing for the carrier.
     await ok(
       platform.post(`/v1/consignments/${referred}/declaration`, {

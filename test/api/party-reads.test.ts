@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessLog } from '../support/access-log.js';
-import { eventually, parcelToFrance, startCustomsTestGateway } from '../support/parcel.js';
+import { assessmentWithDeclaration, parcelToFrance, startCustomsTestGateway } from '../support/parcel.js';
 import type { ApiResponse, TestGateway } from '../support/gateway.js';
 import { SELLER_ID } from '../support/payloads.js';
 
@@ -116,10 +116,7 @@ describe('a watch-listed seller', () => {
     risk?: { reasons: { code: string }[] };
   }
   const reasons = async (id: string) => {
-    const res = await eventually(
-      () => t.as(OFFICER).get<Assessment>(`/v1/customs/assessments/${id}`),
-      (r) => r.status === 200,
-    );
+    const res = await assessmentWithDeclaration<Assessment>(t, id);
     expect(res.status, res.text).toBe(200);
     return { releasable: res.body.releasable, codes: res.body.risk!.reasons.map((r) => r.code) };
   };

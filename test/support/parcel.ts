@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import { DEFAULT_TARIFF_SET } from '@customs-ledger/chaincode';
 import { testRuleSet } from './customs-config.js';
-import { startTestGateway, type TestGateway } from './gateway.js';
+import { startTestGateway, type ApiResponse, type TestGateway } from './gateway.js';
 import {
   cnyOrderPayload,
   createPayload,
@@ -49,6 +49,22 @@ export async function eventually<T>(read: () => Promise<T>, done: (value: T) => 
     if (done(value) || Date.now() > until) return value;
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * Customs' assessment of a consignment once it rests on the declaration, as its officer reads it:
+ * the pipeline assesses once the order, payment and logistics are in, and again with the
+ * declaration, so an assessment read before that may be the first.
+ */
+export function assessmentWithDeclaration<T extends object = Record<string, unknown>>(
+  t: TestGateway,
+  id: string,
+): Promise<ApiResponse<T & { basis?: { declaration?: number } }>> {
+  return eventually(
+    () =>
+      t.as('customs-officer').get<T & { basis?: { declaration?: number } }>(`/v1/customs/assessments/${id}`),
+    (r) => r.body.basis?.declaration === 1,
+  );
 }
 
 /**
