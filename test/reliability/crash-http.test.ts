@@ -20,8 +20,8 @@ import { gatewayStorePath, openGatewayStore } from '../../gateway/src/storage/ga
  * every acknowledged write is there and its key replays the first answer; a write that got no
  * answer is either wholly there or not at all, and its retry is answered as a first answer would
  * have been (replayed, or from the transaction committed) and writes nothing twice; the block
- * chain verifies from genesis; no tree head anchored on the ledger is ahead
- * of, or differs from, the gateway's audit log.
+ * chain verifies from genesis; every answered request is in the gateway's audit log; no tree head
+ * anchored on the ledger is ahead of, or differs from, that log.
  */
 
 const ROUNDS = 20;
@@ -35,8 +35,8 @@ interface Write {
   readonly path: string;
   readonly body: unknown;
   readonly key: string;
-  /** The answer the client saw, if any. */
-  answer?: { readonly status: number; readonly body: unknown };
+  /** The answer the client saw, if any, with the request id it carried. */
+  answer?: { readonly status: number; readonly body: unknown; readonly requestId: string | null };
 }
 
 let dataDir: string;
@@ -60,7 +60,7 @@ async function start(
 }
 
 describe('the gateway killed with SIGKILL while clients write over HTTP', () => {
-  it('loses no acknowledged write, leaves none half-written, and its chain and audit log verify', async () => {
+  it('loses no acknowledged write nor its audit entry, leaves none half-written, and its chain and audit log verify', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'crash-http-'));
     const writes: Write[] = [];
     const run = randomBytes(3).toString('hex').toUpperCase();
@@ -73,7 +73,7 @@ describe('the gateway killed with SIGKILL while clients write over HTTP', () => 
       const send = async (write: Write): Promise<void> => {
         writes.push(write);
         const res = await as(write.user).post(write.path, write.body, { 'Idempotency-Key': write.key });
-        write.answer = { status: res.status, body: res.body };
+        write.answer = { status: res.status, body: res.body, requestId: res.headers.get('x-request-id') };
         firstAck?.();
       };
       const writer = async (w: number): Promise<void> => {
@@ -165,6 +165,22 @@ describe('the gateway killed with SIGKILL while clients write over HTTP', () => 
         { readOnly: true },
       );
       expect(log.logId).toMatch(/^[0-9a-f]{32}$/);
+      // Every answer the clients got is in the log: a response waits for its entry.
+      const logged = new Map<string, { route: string; outcome: number }>();
+      for (let from = 0; from < log.size(); from += 1000) {
+        for (const entry of await log.entries(from, 1000)) logged.set(entry.requestId, entry);
+      }
+      const route = (path: string): string =>
+        path.replace(/^\/v1\/consignments\/[^/]+/, '/v1/consignments/{id}');
+      expect(
+        answered
+          .map((w) => ({ write: w, entry: logged.get(w.answer!.requestId ?? '') }))
+          .filter(
+            ({ write, entry }) =>
+              entry?.outcome !== write.answer!.status || entry.route !== route(write.path),
+          )
+          .map(({ write, entry }) => [write.path, write.answer!.requestId, entry]),
+      ).toEqual([]);
       const { ledger } = await openEmbeddedNetwork({
         dataDir,
         networkConfigPath: 'config/organisations.json',

@@ -13,36 +13,57 @@ export function auditTrailFailures(): number {
 }
 
 /**
- * One audit entry per request, refused ones included (401, 403, 404, 429, validation errors),
- * appended when the response has been sent: who (empty when unauthenticated), which route and
- * resource, for which purpose, the outcome and the ledger transaction, as the route recorded them
- * in res.locals.audit. Never bodies, query strings or headers. A request whose connection closes
- * without a finished response (a client that went away, an event stream that ended) is recorded
- * on 'close'. A failed append is logged and counted; it never reaches the request or the process.
+ * One audit entry per request, refused ones included (401, 403, 404, 429, validation errors): who
+ * (empty when unauthenticated), which route and resource, for which purpose, the outcome and the
+ * ledger transaction, as the route recorded them in res.locals.audit. Never bodies, query strings
+ * or headers.
+ *
+ * The response is held until its entry is appended (synced, in the log's group commit), so a
+ * client that got an answer can count on the request being in the log, whenever the gateway
+ * crashes. A stream (its headers went long before it ends) and a request whose connection closes
+ * without a response (a client that went away) are recorded when they end. A failed append is
+ * logged and counted; the response still goes (a write's transaction is already committed, and a
+ * read of personal data is recorded on the ledger), and the failure never reaches the process.
  */
 export function auditTrail(log: AuditLog, logger: Logger): RequestHandler {
   return (req, res, next) => {
     const time = new Date().toISOString();
-    let recorded = false;
-    const record = (): void => {
-      if (recorded) return;
-      recorded = true;
-      let entry: AuditEntryInput;
-      try {
-        entry = entryFor(req, res, time);
-      } catch (error) {
-        failed(logger, error, req);
-        return;
-      }
-      log.append(entry).catch((error: unknown) => failed(logger, error, req));
+    let recorded: Promise<void> | undefined;
+    const record = (outcome: number): Promise<void> => {
+      recorded ??= appendEntry(log, logger, req, () => entryFor(req, res, time, outcome));
+      return recorded;
     };
-    res.once('finish', record);
-    res.once('close', record);
+    const end = res.end;
+    let ending = false;
+    res.end = function endOnceRecorded(this: Response, ...args: unknown[]): Response {
+      if (res.headersSent) return end.apply(res, args as Parameters<Response['end']>);
+      // A second end while the first waits would end the response twice.
+      if (!ending) {
+        ending = true;
+        void record(res.statusCode).then(() => end.apply(res, args as Parameters<Response['end']>));
+      }
+      return res;
+    } as Response['end'];
+    res.once('finish', () => void record(res.statusCode));
+    res.once('close', () => void record(res.headersSent ? res.statusCode : CLIENT_CLOSED_REQUEST));
     next();
   };
 }
 
-function entryFor(req: Request, res: Response, time: string): AuditEntryInput {
+async function appendEntry(
+  log: AuditLog,
+  logger: Logger,
+  req: Request,
+  entry: () => AuditEntryInput,
+): Promise<void> {
+  try {
+    await log.append(entry());
+  } catch (error) {
+    failed(logger, error, req);
+  }
+}
+
+function entryFor(req: Request, res: Response, time: string, outcome: number): AuditEntryInput {
   const audit = res.locals.audit ?? {};
   const principal = req.principal;
   return {
@@ -55,7 +76,7 @@ function entryFor(req: Request, res: Response, time: string): AuditEntryInput {
     route: audit.route ?? 'unmatched',
     resource: audit.resource ?? '',
     purpose: audit.purpose ?? '',
-    outcome: res.writableFinished || res.headersSent ? res.statusCode : CLIENT_CLOSED_REQUEST,
+    outcome,
     txId: audit.txId ?? '',
   };
 }
