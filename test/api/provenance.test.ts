@@ -133,7 +133,8 @@ describe('GET /v1/consignments/{id}/history', () => {
       'personal_data_read',
     ]);
     const ours = ['create', 'order v1', 'order v2', 'payment', 'logistics', 'declaration'];
-    expect(entries.slice(0, 6).map((e) => e.txId)).toEqual(ours.map((label) => txOf[label]));
+    const written = entries.filter((e) => !assessments.has(e.txId));
+    expect(written.slice(0, 6).map((e) => e.txId)).toEqual(ours.map((label) => txOf[label]));
     expect(entries.slice(-4).map((e) => e.txId)).toEqual([
       txOf.release,
       txOf.dispatched,
