@@ -11,7 +11,7 @@ import {
 import { CONFIGURING_USER_ROLES, DECIDING_USER_ROLES, PERSONAL_DATA_USER_ROLES } from '../auth/principal.js';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { recordedReadRoute } from './recorded-read-route.js';
-import { z } from '../http/openapi.js';
+import { orNull, z } from '../http/openapi.js';
 import type { CustomsService } from '../services/customs-service.js';
 import { ConsignmentIdParam, NoQuery, NumberParam } from './schemas.js';
 import {
@@ -124,7 +124,7 @@ export const QueuePageSchema = z
           assessedAt: z.string().nullable(),
           assessments: z.number().int(),
           referralAnswers: z.number().int(),
-          assessmentFailed: QueueFailureSchema.nullable(),
+          assessmentFailed: orNull(QueueFailureSchema),
           ageHours: z
             .number()
             .openapi({ description: 'Since the first assessment, or the first failure when none succeeded' }),

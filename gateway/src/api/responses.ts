@@ -22,7 +22,7 @@ import {
   statuses,
   TariffSet,
 } from '@customs-ledger/chaincode';
-import { nestedChaincodeSchema, z } from '../http/openapi.js';
+import { nestedChaincodeSchema, orNull, z } from '../http/openapi.js';
 
 /*
  * What the gateway answers, as the chaincode returns it (chaincode/src/contracts/records.ts and the
@@ -359,10 +359,10 @@ export const WatchListNoteSchema = z
 
 export const WatchListReadSchema = z
   .object({
-    note: WatchListNoteSchema.nullable().openapi({ description: 'Null when customs never noted the party' }),
+    note: orNull(WatchListNoteSchema),
     accessTxId: ReadAccessTxId,
   })
-  .openapi('WatchListRead');
+  .openapi('WatchListRead', { description: '`note` is null when customs never noted the party' });
 
 export const WatchListWriteSchema = z
   .object({
@@ -387,7 +387,7 @@ export const PartySchema = z
     registrations: z.array(PartyRegistrationSchema).openapi({
       description: 'Customs and auditors see every platform’s; any other organisation its own',
     }),
-    trusted: TrustedTraderSchema.nullable(),
+    trusted: orNull(TrustedTraderSchema),
     erasures: z.array(ErasureMarkSchema),
   })
   .openapi('Party');

@@ -59,6 +59,16 @@ function jsonSchemaOf(schema: ZodType, io: 'input' | 'output'): Record<string, u
   return jsonSchema;
 }
 
+/**
+ * A registered (named) schema, or null. The generator writes `.nullable()` of a named schema
+ * wrongly: into the component itself (every use of it then nullable), as a bare reference that
+ * refuses null, or as an `allOf` no value satisfies, depending on the chain; a union is written
+ * as `anyOf: [{ $ref }, { type: 'null' }]`.
+ */
+export function orNull<T extends ZodType>(schema: T) {
+  return z.union([schema, z.null()]);
+}
+
 let cached: object | undefined;
 
 export function openApiDocument(): object {
