@@ -6,7 +6,7 @@ import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
 /*
  * An auditor online checks the gateway's audit log against the ledger's anchors of it
- * (GET /v1/audit/anchors), not against the gateway's word: the latest anchor is signed by the
+ * (GET /v1/audit/anchors, /latest), not against the gateway's word: the latest anchor is signed by the
  * gateway's audit signer, and the current tree head extends it (RFC 6962 consistency proof).
  */
 
@@ -124,9 +124,25 @@ describe('GET /v1/audit/anchors', () => {
     expect(past.body).toMatchObject({ anchors: [], next: null });
   });
 
+  it('answers the latest anchor alone, as the list holds it', async () => {
+    const latest = await t
+      .as('auditor')
+      .get<{ logId: string; anchor: Anchor | null }>('/v1/audit/anchors/latest');
+    expect(latest.status, latest.text).toBe(200);
+    const anchor = latest.body.anchor!;
+    expect(anchor.block).toEqual(expect.any(Number));
+    // Anchoring goes on beside the test: the list is read from the latest's size on.
+    const listed = await t
+      .as('customs-officer')
+      .get<Anchors>(`/v1/audit/anchors?after=${anchor.treeSize - 1}&limit=1`);
+    expect(listed.body.anchors).toEqual([anchor]);
+    expect(latest.body.logId).toBe(listed.body.logId);
+  });
+
   it('answers auditors and customs only, and refuses a bad page', async () => {
-    const platform = await t.as('platforma-operator').get('/v1/audit/anchors');
-    expect(platform.status).toBe(403);
+    for (const path of ['/v1/audit/anchors', '/v1/audit/anchors/latest']) {
+      expect((await t.as('platforma-operator').get(path)).status, path).toBe(403);
+    }
     for (const query of ['limit=0', 'limit=101', 'after=-1', 'after=x', 'logId=abc']) {
       const res = await t.as('auditor').get(`/v1/audit/anchors?${query}`);
       expect(res.status, query).toBe(400);

@@ -332,6 +332,7 @@ describe('every 2xx body the gateway sends', () => {
     await ok(auditor.get(`/v1/audit/proofs/inclusion?index=1&treeSize=${head.treeSize}`));
     await ok(auditor.get(`/v1/audit/proofs/consistency?from=1&to=${head.treeSize}`));
     await ok(auditor.get('/v1/audit/anchors'));
+    await ok(auditor.get('/v1/audit/anchors/latest'));
 
     expect(mismatches).toEqual([]);
   }); // prettier-ignore

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { Level } from 'level';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { auditTreeHeadMessage, type AuditAnchor } from '@customs-ledger/chaincode';
+import {
+  auditTreeHeadMessage,
+  type AnchorPage,
+  type AnchorPageInput,
+  type AuditAnchor,
+} from '@customs-ledger/chaincode';
 import { openEmbeddedNetwork } from '../../gateway/src/ledger/embedded/network.js';
 import type { EmbeddedLedger } from '../../gateway/src/ledger/embedded/embedded-ledger.js';
 import { TxValidationCode, type ChaincodeEvent, type ClientIdentity } from '../../gateway/src/ledger/port.js';
@@ -45,8 +50,22 @@ const anchorArgs = (head: Pick<TreeHead, 'logId' | 'treeSize' | 'rootHash' | 'ti
 });
 const anchor = async (identity: ClientIdentity, head: TreeHead) =>
   ledger.submit(identity, 'audit:anchor', anchorArgs(head));
-const anchors = async (mspId: string, logId = log.logId!) =>
-  parse<AuditAnchor[]>(await ledger.evaluate(gw, 'audit:getAnchors', { arguments: [mspId, logId] }));
+const anchorPage = async (mspId: string, page: AnchorPageInput | string, logId = log.logId!) =>
+  parse<AnchorPage>(
+    await ledger.evaluate(gw, 'audit:getAnchors', {
+      arguments: [mspId, logId, typeof page === 'string' ? page : JSON.stringify(page)],
+    }),
+  );
+/** Every anchor of a log, two a page, so that the longer lists below span pages. */
+const anchors = async (mspId: string, logId = log.logId!) => {
+  const all: AuditAnchor[] = [];
+  for (let after: number | null = 0; after !== null;) {
+    const page = await anchorPage(mspId, { after, limit: 2 }, logId);
+    all.push(...page.anchors);
+    after = page.next;
+  }
+  return all;
+};
 const latest = async (mspId: string, logId = log.logId!) =>
   parse<AuditAnchor | null>(await ledger.evaluate(gw, 'audit:latestAnchor', { arguments: [mspId, logId] }));
 
@@ -250,6 +269,22 @@ describe('audit:anchor', () => {
     expect((await anchors('CustomsMSP')).map((a) => a.treeSize)).toEqual([5, 8, 10]);
   });
 
+  it('pages anchors from the tree size after `after`, and says whether more follow', async () => {
+    const sizes = async (page: AnchorPageInput) => {
+      const { anchors: listed, next } = await anchorPage('CustomsMSP', page);
+      return { sizes: listed.map((a) => a.treeSize), next };
+    };
+    expect(await sizes({})).toEqual({ sizes: [5, 8, 10], next: null });
+    expect(await sizes({ limit: 1 })).toEqual({ sizes: [5], next: 5 });
+    expect(await sizes({ after: 5, limit: 1 })).toEqual({ sizes: [8], next: 8 });
+    expect(await sizes({ after: 6, limit: 2 })).toEqual({ sizes: [8, 10], next: null });
+    expect(await sizes({ after: 9 })).toEqual({ sizes: [10], next: null });
+    expect(await sizes({ after: 10 })).toEqual({ sizes: [], next: null });
+    for (const page of ['{"limit":0}', '{"limit":101}', '{"after":-1}', '{"after":"5"}', '{"from":5}', 'x']) {
+      expect(await outcome(anchorPage('CustomsMSP', page)), page).toMatch('invalid anchor page');
+    }
+  });
+
   it('keys anchors by the caller’s organisation: each gateway anchors only its own log', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'audit-platform-'));
     const db = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
@@ -266,7 +301,7 @@ describe('audit:anchor', () => {
       expect(await latest('PostMSP')).toBeNull();
       expect(
         await outcome(
-          ledger.evaluate(gw, 'audit:getAnchors', { arguments: ['Customs MSP; DROP', log.logId!] }),
+          ledger.evaluate(gw, 'audit:getAnchors', { arguments: ['Customs MSP; DROP', log.logId!, '{}'] }),
         ),
       ).toMatch('gatewayMspId must be an MSP id');
     } finally {

@@ -19,6 +19,7 @@ import {
   type SubmitResult,
 } from '../../gateway/src/ledger/port.js';
 import { orderPayload, PERSONAL } from '../support/payloads.js';
+import { auditTreeHeadMessage, type AnchorPage, type AuditAnchor } from '@customs-ledger/chaincode';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PROFILE_DIR = process.env.FABRIC_PROFILE_DIR ?? join(root, 'network', 'organizations', 'gateway');
@@ -160,6 +161,42 @@ describe.skipIf(process.env.LEDGER !== 'fabric')('the ledger port on Fabric', ()
     expect(missing).not.toBeInstanceOf(EndorseError);
     expect((missing as GatewayError).code).toBe(2);
     expect(chaincodeMessage(missing as GatewayError)).toMatch(/does not exist/);
+  });
+
+  it('pages a log’s anchors from the tree size after `after` on the peer', async () => {
+    const signer = await ledger.identityProvider().identityFor({
+      user: 'customs-service',
+      mspId: CUSTOMS_MSP,
+      role: 'service',
+    });
+    const logId = randomBytes(16).toString('hex');
+    for (const treeSize of [1, 2, 10]) {
+      const head = {
+        logId,
+        treeSize,
+        rootHash: randomBytes(32).toString('hex'),
+        timestamp: new Date().toISOString(),
+      };
+      const signature = Buffer.from(await signer.sign(auditTreeHeadMessage(head))).toString('base64');
+      await ledger.submit(signer, 'audit:anchor', {
+        arguments: [logId, String(treeSize), head.rootHash, head.timestamp, signature],
+      });
+    }
+    const page = async (request: object) => {
+      const answer = decode(
+        await ledger.evaluate(platform, 'audit:getAnchors', {
+          arguments: [CUSTOMS_MSP, logId, JSON.stringify(request)],
+        }),
+      ) as AnchorPage;
+      return { sizes: answer.anchors.map((a) => a.treeSize), next: answer.next };
+    };
+    expect(await page({ limit: 1 })).toEqual({ sizes: [1], next: 1 });
+    expect(await page({ after: 1, limit: 2 })).toEqual({ sizes: [2, 10], next: null });
+    expect(await page({ after: 3 })).toEqual({ sizes: [10], next: null });
+    const latest = decode(
+      await ledger.evaluate(platform, 'audit:latestAnchor', { arguments: [CUSTOMS_MSP, logId] }),
+    ) as AuditAnchor;
+    expect(latest.treeSize).toBe(10);
   });
 
   it('events resume from a persistent checkpoint with no duplicate', async () => {

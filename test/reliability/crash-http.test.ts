@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { AuditAnchor } from '@customs-ledger/chaincode';
+import type { AnchorPage, AuditAnchor } from '@customs-ledger/chaincode';
 import { AuditLog } from '../../gateway/src/audit/audit-log.js';
 import { openEmbeddedNetwork } from '../../gateway/src/ledger/embedded/network.js';
 import { startGatewayProcess, type GatewayProcess } from '../../bench/lib/gateway-process.js';
@@ -190,11 +190,18 @@ describe('the gateway killed with SIGKILL while clients write over HTTP', () => 
       try {
         expect(await ledger.verifyChain()).toEqual({ ok: true, height: Number(ledger.height()) });
         const auditor = await ledger.enrolUser('AuditorMSP', 'crash-test-auditor', { role: 'auditor' });
-        anchors = JSON.parse(
-          Buffer.from(
-            await ledger.evaluate(auditor, 'audit:getAnchors', { arguments: ['CustomsMSP', log.logId!] }),
-          ).toString(),
-        ) as AuditAnchor[];
+        anchors = [];
+        for (let after: number | null = 0; after !== null;) {
+          const page = JSON.parse(
+            Buffer.from(
+              await ledger.evaluate(auditor, 'audit:getAnchors', {
+                arguments: ['CustomsMSP', log.logId!, JSON.stringify({ after })],
+              }),
+            ).toString(),
+          ) as AnchorPage;
+          anchors.push(...page.anchors);
+          after = page.next;
+        }
       } finally {
         await ledger.close();
       }

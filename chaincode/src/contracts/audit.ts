@@ -1,12 +1,13 @@
 import { verify, X509Certificate } from 'node:crypto';
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 
-import { canonicalJson } from '../domain/canonical';
+import { z } from 'zod';
+import { canonicalJson, fromBytes } from '../domain/canonical';
+import { parseJsonWith } from '../domain/schemas';
 import {
   KeyType,
   compositeKey,
   emitEvent,
-  listByPartialKey,
   putJson,
   readJson,
   resolveCaller,
@@ -38,6 +39,24 @@ export interface AuditAnchor {
   readonly txId: string;
   /** The transaction timestamp. */
   readonly anchoredAt: string;
+}
+
+/** Most anchors in one page of audit:getAnchors. */
+export const AUDIT_ANCHOR_PAGE_LIMIT = 100;
+
+/** A page of a log's anchors: those of a tree size above `after`, at most `limit`. */
+export const AnchorPageRequest = z.strictObject({
+  /** The `next` of the page before; 0 for the first page. */
+  after: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  limit: z.number().int().min(1).max(AUDIT_ANCHOR_PAGE_LIMIT).default(AUDIT_ANCHOR_PAGE_LIMIT),
+});
+export type AnchorPageInput = z.input<typeof AnchorPageRequest>;
+
+export interface AnchorPage {
+  /** By increasing tree size. */
+  readonly anchors: readonly AuditAnchor[];
+  /** The last anchor's tree size when more follow (the next page's `after`), else null. */
+  readonly next: number | null;
 }
 
 const HEX_HASH = /^[0-9a-f]{64}$/;
@@ -79,6 +98,11 @@ function signedByCaller(ctx: Context, message: Buffer, signature: Buffer): boole
   } catch {
     return false;
   }
+}
+
+/** Zero-padded, so that the keys of a log's anchors sort by tree size. */
+function treeSizeKey(size: number): string {
+  return String(size).padStart(TREE_SIZE_DIGITS, '0');
 }
 
 function checkMspId(gatewayMspId: string): string {
@@ -184,11 +208,7 @@ export class AuditContract extends Contract {
     };
     await putJson(
       ctx,
-      compositeKey(ctx, KeyType.auditAnchor, [
-        caller.mspId,
-        logId,
-        String(size).padStart(TREE_SIZE_DIGITS, '0'),
-      ]),
+      compositeKey(ctx, KeyType.auditAnchor, [caller.mspId, logId, treeSizeKey(size)]),
       anchor,
     );
     await putJson(ctx, headKey, anchor);
@@ -203,17 +223,38 @@ export class AuditContract extends Contract {
     return result(anchor);
   }
 
-  /** Every anchor of a gateway's log, by increasing tree size. Any registered organisation may read. */
+  /**
+   * A page of a gateway log's anchors, by increasing tree size (pageJson: AnchorPageRequest). Any
+   * registered organisation may read. A page reads only its own anchors, however many the log has:
+   * the keys end in the zero-padded tree size, so the page starts at the key after `after`.
+   */
   @Transaction(false)
   @Returns('string')
-  public async getAnchors(ctx: Context, gatewayMspId: string, logId: string): Promise<string> {
+  public async getAnchors(
+    ctx: Context,
+    gatewayMspId: string,
+    logId: string,
+    pageJson: string,
+  ): Promise<string> {
+    const { after, limit } = parseJsonWith(AnchorPageRequest, 'anchor page', pageJson);
     await resolveCaller(ctx);
-    return result(
-      await listByPartialKey<AuditAnchor>(ctx, KeyType.auditAnchor, [
-        checkMspId(gatewayMspId),
-        checkLogId(logId),
-      ]),
-    );
+    const log = [checkMspId(gatewayMspId), checkLogId(logId)];
+    const start = compositeKey(ctx, KeyType.auditAnchor, [...log, treeSizeKey(after + 1)]);
+    const anchors: AuditAnchor[] = [];
+    // One more than the page, to know whether more follow.
+    for await (const kv of ctx.stub.getStateByPartialCompositeKeyWithPagination(
+      KeyType.auditAnchor,
+      log,
+      limit + 1,
+      start,
+    )) {
+      anchors.push(fromBytes(kv.value) as AuditAnchor);
+    }
+    const page: AnchorPage = {
+      anchors: anchors.slice(0, limit),
+      next: anchors.length > limit ? anchors[limit - 1]!.treeSize : null,
+    };
+    return result(page);
   }
 
   /** The last anchor of a gateway's log, or null. */

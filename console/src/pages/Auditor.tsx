@@ -31,19 +31,10 @@ interface Anchor {
   readonly block: number | null;
 }
 
-/** The ledger's latest anchor of the gateway's log (the newest page's last), undefined before the first. */
+/** The ledger's latest anchor of the gateway's log, undefined before the first. */
 async function latestAnchor(api: Api, signal: AbortSignal): Promise<Anchor | undefined> {
-  let latest: Anchor | undefined;
-  let after: number | null = 0;
-  while (after !== null) {
-    const page: { anchors: Anchor[]; next: number | null } = await api.get(
-      `/v1/audit/anchors?after=${after}`,
-      signal,
-    );
-    latest = page.anchors.at(-1) ?? latest;
-    after = page.next;
-  }
-  return latest;
+  const latest: { anchor: Anchor | null } = await api.get('/v1/audit/anchors/latest', signal);
+  return latest.anchor ?? undefined;
 }
 
 type AuditEntry = Record<string, string | number> & {

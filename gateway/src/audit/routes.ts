@@ -1,7 +1,13 @@
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { HttpProblem } from '../http/problem.js';
-import { z } from '../http/openapi.js';
-import type { AuditAnchor } from '@customs-ledger/chaincode';
+import { orNull, z } from '../http/openapi.js';
+import {
+  AUDIT_ANCHOR_PAGE_LIMIT,
+  type AnchorPage,
+  type AnchorPageInput,
+  type AuditAnchor,
+} from '@customs-ledger/chaincode';
+import type { Principal } from '../auth/principal.js';
 import { AuditRangeError, type AuditLog } from './audit-log.js';
 import { NumberParam } from '../api/schemas.js';
 import type { LedgerClient } from '../services/ledger-client.js';
@@ -9,8 +15,6 @@ import type { LedgerClient } from '../services/ledger-client.js';
 const TAGS = ['audit'];
 const ROLES = ['auditor', 'customs'] as const;
 const MAX_ENTRIES = 1000;
-/** Anchors per page: each is looked up in the ledger's block index. */
-const MAX_ANCHORS = 100;
 
 const Hash = z
   .string()
@@ -111,6 +115,10 @@ const AnchorsSchema = z.object({
   anchors: z.array(AnchorSchema).openapi({ description: 'By increasing tree size' }),
   next: z.number().int().nullable().openapi({ description: 'The `after` of the next page, null at the end' }),
 });
+
+const LatestAnchorSchema = z
+  .object({ gatewayMspId: z.string(), logId: z.string(), anchor: orNull(AnchorSchema) })
+  .openapi({ description: '`anchor` is null before the first anchor' });
 
 const hex = (hashes: readonly Buffer[]): string[] => hashes.map((h) => h.toString('hex'));
 
@@ -300,11 +308,11 @@ export function auditRoutes(log: AuditLog): RouteDefinition[] {
 }
 
 /**
- * The anchors of this gateway's log as the ledger holds them (audit:getAnchors, read as the caller's
- * own identity), with the block of each: an auditor online checks the tree heads and consistency
- * proofs the gateway serves against what the ledger holds, rather than against the gateway's word.
- * The contract answers every anchor of the log; the gateway pages them, so that a page costs at
- * most MAX_ANCHORS block look-ups.
+ * The anchors of this gateway's log as the ledger holds them (audit:getAnchors and
+ * audit:latestAnchor, read as the caller's own identity), with the block of each: an auditor online
+ * checks the tree heads and consistency proofs the gateway serves against what the ledger holds,
+ * rather than against the gateway's word. The contract pages them, so a page costs the same however
+ * many anchors the log has.
  */
 export function auditAnchorRoutes(deps: {
   readonly log: AuditLog;
@@ -312,12 +320,23 @@ export function auditAnchorRoutes(deps: {
   readonly gatewayMspId: string;
 }): RouteDefinition[] {
   const { log, client, gatewayMspId } = deps;
+  /** The anchors with the block of each, looked up in the ledger's block index. */
+  const withBlocks = async (principal: Principal, anchors: readonly AuditAnchor[]) => {
+    const blocks = await client.blocksOf(
+      principal,
+      anchors.map((anchor) => anchor.txId),
+    );
+    return anchors.map((anchor) => {
+      const block = blocks.get(anchor.txId);
+      return { ...anchor, block: block === undefined ? null : Number(block) };
+    });
+  };
   return [
     defineRoute({
       method: 'get',
       path: '/v1/audit/anchors',
       summary: "The ledger's anchors of this gateway's audit log",
-      description: `By increasing tree size, at most ${MAX_ANCHORS} a page; follow \`next\`. Check the latest against GET /v1/audit/proofs/consistency?from=<its treeSize> and the current tree head: the head extends what the ledger holds.`,
+      description: `By increasing tree size, at most ${AUDIT_ANCHOR_PAGE_LIMIT} a page; follow \`next\`. Check them against GET /v1/audit/proofs/consistency and the current tree head: the head extends what the ledger holds. The latest alone: GET /v1/audit/anchors/latest.`,
       tags: TAGS,
       roles: ROLES,
       query: z.strictObject({
@@ -327,36 +346,42 @@ export function auditAnchorRoutes(deps: {
         ).default(0),
         limit: NumberParam({
           min: 1,
-          max: MAX_ANCHORS,
-          description: `At most ${MAX_ANCHORS}; default ${MAX_ANCHORS}`,
-        }).default(MAX_ANCHORS),
+          max: AUDIT_ANCHOR_PAGE_LIMIT,
+          description: `At most ${AUDIT_ANCHOR_PAGE_LIMIT}; default ${AUDIT_ANCHOR_PAGE_LIMIT}`,
+        }).default(AUDIT_ANCHOR_PAGE_LIMIT),
       }),
       responses: { 200: { description: 'A page of anchors', schema: AnchorsSchema } },
       handler: async ({ principal, query }) => {
         const logId = log.logId!;
-        const all = await client.evaluate<AuditAnchor[]>(principal, 'audit:getAnchors', [
+        const pageRequest: AnchorPageInput = { after: query.after, limit: query.limit };
+        const page = await client.evaluate<AnchorPage>(principal, 'audit:getAnchors', [
+          gatewayMspId,
+          logId,
+          JSON.stringify(pageRequest),
+        ]);
+        return {
+          status: 200,
+          body: { gatewayMspId, logId, anchors: await withBlocks(principal, page.anchors), next: page.next },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/audit/anchors/latest',
+      summary: "The ledger's latest anchor of this gateway's audit log",
+      description:
+        'Check it against the current tree head: its signature with the head’s certificate, then GET /v1/audit/proofs/consistency?from=<its treeSize>&to=<the head’s treeSize> from its root to the head’s.',
+      tags: TAGS,
+      roles: ROLES,
+      responses: { 200: { description: 'The latest anchor, or null', schema: LatestAnchorSchema } },
+      handler: async ({ principal }) => {
+        const logId = log.logId!;
+        const anchor = await client.evaluate<AuditAnchor | null>(principal, 'audit:latestAnchor', [
           gatewayMspId,
           logId,
         ]);
-        const after = all.filter((anchor) => anchor.treeSize > query.after);
-        const page = after.slice(0, query.limit);
-        const blocks = await client.blocksOf(
-          principal,
-          page.map((anchor) => anchor.txId),
-        );
-        const anchors = page.map((anchor) => {
-          const block = blocks.get(anchor.txId);
-          return { ...anchor, block: block === undefined ? null : Number(block) };
-        });
-        return {
-          status: 200,
-          body: {
-            gatewayMspId,
-            logId,
-            anchors,
-            next: after.length > page.length ? page.at(-1)!.treeSize : null,
-          },
-        };
+        const [withBlock] = anchor === null ? [null] : await withBlocks(principal, [anchor]);
+        return { status: 200, body: { gatewayMspId, logId, anchor: withBlock } };
       },
     }),
   ];
