@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -280,6 +281,21 @@ describe('audit:anchor', () => {
     expect(await sizes({ after: 6, limit: 2 })).toEqual({ sizes: [8, 10], next: null });
     expect(await sizes({ after: 9 })).toEqual({ sizes: [10], next: null });
     expect(await sizes({ after: 10 })).toEqual({ sizes: [], next: null });
+    // The largest tree size an anchor can have (15 digits), on a log of its own: past it there is
+    // nothing, where a start key of 16 digits would sort before its key.
+    const largest = 10 ** 15 - 1;
+    const head = { logId: randomBytes(16).toString('hex'), treeSize: largest, rootHash: 'ab'.repeat(32) };
+    const timestamp = new Date().toISOString();
+    const signature = Buffer.from(await gw.sign(auditTreeHeadMessage({ ...head, timestamp }))).toString(
+      'base64',
+    );
+    await anchor(gw, { ...head, timestamp, signature } as TreeHead);
+    const edge = async (after: number) =>
+      (await anchorPage('CustomsMSP', { after }, head.logId)).anchors.map((a) => a.treeSize);
+    expect(await edge(largest - 1)).toEqual([largest]);
+    expect(await edge(largest)).toEqual([]);
+    expect(await edge(10 ** 15)).toEqual([]);
+    expect(await edge(Number.MAX_SAFE_INTEGER)).toEqual([]);
     for (const page of ['{"limit":0}', '{"limit":101}', '{"after":-1}', '{"after":"5"}', '{"from":5}', 'x']) {
       expect(await outcome(anchorPage('CustomsMSP', page)), page).toMatch('invalid anchor page');
     }

@@ -62,6 +62,7 @@ export interface AnchorPage {
 const HEX_HASH = /^[0-9a-f]{64}$/;
 const TREE_SIZE = /^[1-9][0-9]{0,14}$/;
 const TREE_SIZE_DIGITS = 15;
+const MAX_TREE_SIZE = 10 ** TREE_SIZE_DIGITS - 1;
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 /** A DER ECDSA signature is at most 72 bytes for P-256, 139 for P-521; RSA-4096 is 512. */
@@ -239,6 +240,8 @@ export class AuditContract extends Contract {
     const { after, limit } = parseJsonWith(AnchorPageRequest, 'anchor page', pageJson);
     await resolveCaller(ctx);
     const log = [checkMspId(gatewayMspId), checkLogId(logId)];
+    // No tree size has more digits than the keys hold, and a longer start key would sort among them.
+    if (after >= MAX_TREE_SIZE) return result({ anchors: [], next: null } satisfies AnchorPage);
     const start = compositeKey(ctx, KeyType.auditAnchor, [...log, treeSizeKey(after + 1)]);
     const anchors: AuditAnchor[] = [];
     // One more than the page, to know whether more follow.
