@@ -56,12 +56,7 @@ export * from './domain/roles';
 export * from './domain/schemas';
 export * from './domain/state-machine';
 export { KeyType } from './contracts/context';
-export {
-  AUDIT_ANCHOR_PAGE_LIMIT,
-  AUDIT_LOG_ID,
-  AnchorPageRequest,
-  auditTreeHeadMessage,
-} from './contracts/audit';
+export { AUDIT_ANCHOR_PAGE_LIMIT, AUDIT_LOG_ID, auditTreeHeadMessage } from './contracts/audit';
 export type { AnchorPage, AnchorPageInput, AuditAnchor } from './contracts/audit';
 export { SERVICE_ROLE } from './contracts/customs';
 export type { AssessmentRecord, AssessmentView, CollectionInstruction, MatchView } from './contracts/customs';
