@@ -6,8 +6,8 @@ import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
 /*
  * An auditor online checks the gateway's audit log against the ledger's anchors of it
- * (GET /v1/audit/anchors, /latest), not against the gateway's word: the latest anchor is signed by the
- * gateway's audit signer, and the current tree head extends it (RFC 6962 consistency proof).
+ * (GET /v1/audit/anchors, /latest), not against the gateway's word: the latest anchor is signed by
+ * the gateway's audit signer, and the current tree head extends it (RFC 6962 consistency proof).
  */
 
 interface Anchor {
