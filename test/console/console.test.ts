@@ -364,6 +364,23 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
         { timeout: 15_000 },
       )
       .toMatch(/^verified \d+ entries, .* the signed tree head extends it/);
+    // The tree head's signature, checked in the browser with the key of the certificate it names.
+    expect(await page.getByTestId('head-signature').textContent()).toMatch(
+      /^verified root .* the signature verifies/,
+    );
+    // A head whose signed time was changed on the way to the browser fails that check.
+    await page.route('**/v1/audit/tree-head', async (route) => {
+      const response = await route.fetch();
+      const head = (await response.json()) as { timestamp: string };
+      await route.fulfill({ response, json: { ...head, timestamp: new Date(0).toISOString() } });
+    });
+    await page.getByRole('button', { name: 'Check again' }).click();
+    await expect
+      .poll(() => page.getByTestId('head-signature').textContent())
+      .toMatch(/^failed root .* the signature does not verify/);
+    await page.unroute('**/v1/audit/tree-head');
+    await page.getByRole('button', { name: 'Check again' }).click();
+    await expect.poll(() => page.getByTestId('head-signature').textContent()).toMatch(/^verified/);
     await screenshot(page, 'auditor-tampered');
     await expectAccessible(page);
 

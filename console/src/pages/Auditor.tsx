@@ -12,6 +12,7 @@ import {
   useLoad,
 } from '../components/ui';
 import { canonicalEntry, leafHash, verifyConsistency, verifyInclusion } from '../merkle';
+import { verifyTreeHeadSignature } from '../tree-head-signature';
 import { AccessTable, type AccessEntry } from './Consignment';
 import { OpenById } from './Trader';
 
@@ -20,7 +21,9 @@ interface TreeHead {
   readonly treeSize: number;
   readonly rootHash: string;
   readonly timestamp: string;
+  readonly signature: string;
   readonly signerMspId: string;
+  readonly signerCertificate: string;
 }
 
 interface Anchor {
@@ -168,16 +171,18 @@ function DisclosureVerifier() {
 const RECENT = 200;
 
 /**
- * What the gateway can show of its own audit log: the signed tree head, and the newest entry
- * checked by this browser — its content hashed to its leaf, its audit path hashed to the signed
- * root — and, against the ledger's word rather than the gateway's, that the signed head extends the
- * latest tree head anchored on the ledger. The block chain itself and every earlier anchor are
- * verified offline.
+ * What the gateway can show of its own audit log, checked by this browser: the signed tree head's
+ * signature, with the key of the certificate it names (whose issuer only the offline checks hold
+ * to the channel's CAs); the newest entry — its content hashed to its leaf, its audit path hashed
+ * to the signed root; and, against the ledger's word rather than the gateway's, that the signed
+ * head extends the latest tree head anchored on the ledger. The block chain itself and every
+ * earlier anchor are verified offline.
  */
 function AuditLogState() {
   const { api } = useSession();
   const state = useLoad(async (signal) => {
     const head = await api.get<TreeHead>('/v1/audit/tree-head', signal);
+    const signed = await verifyTreeHeadSignature(head, head.signerCertificate);
     const from = Math.max(0, head.treeSize - RECENT);
     const page = await api.get<{ entries: AuditEntry[] }>(
       `/v1/audit/entries?from=${from}&limit=${RECENT}`,
@@ -216,7 +221,7 @@ function AuditLogState() {
     } else if (anchor) {
       extendsAnchor = false;
     }
-    return { head, entries, last, included, anchor, extendsAnchor };
+    return { head, signed, entries, last, included, anchor, extendsAnchor };
   }, 'audit');
   const reads = state.data?.entries.filter((e) => e.purpose !== '').reverse() ?? [];
   return (
@@ -232,9 +237,13 @@ function AuditLogState() {
                 {state.data.head.logId}, {state.data.head.treeSize} entries
               </dd>
               <dt>Signed tree head</dt>
-              <dd>
-                root <Hash value={state.data.head.rootHash} />, signed by {state.data.head.signerMspId} at{' '}
-                {formatTime(state.data.head.timestamp)}
+              <dd data-testid="head-signature">
+                <Badge kind="ok" value={state.data.signed ? 'verified' : 'failed'} /> root{' '}
+                <Hash value={state.data.head.rootHash} />, signed by {state.data.head.signerMspId} at{' '}
+                {formatTime(state.data.head.timestamp)}:{' '}
+                {state.data.signed
+                  ? 'the signature verifies with the key of the certificate the gateway gives'
+                  : 'the signature does not verify with the key of the certificate the gateway gives'}
               </dd>
               <dt>Newest entry in this browser</dt>
               <dd data-testid="inclusion">
