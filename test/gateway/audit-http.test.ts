@@ -186,6 +186,26 @@ describe('the audit trail', () => {
     },
   );
 
+  it('holds the response until its entry is in the log', async () => {
+    // A slow append: an answer sent before its entry was appended would arrive first.
+    const append = log.append.bind(log);
+    const slow = vi.spyOn(log, 'append').mockImplementation(async (entry) => {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return append(entry);
+    });
+    try {
+      const res = await call('/v1/things/T-2', 'officer', {
+        method: 'POST',
+        headers: { 'X-Request-Id': 'trail-held' },
+      });
+      expect(res.status).toBe(201);
+      const newest = await log.entries(Math.max(0, log.size() - 5), 5);
+      expect(newest.map((e) => e.requestId)).toContain('trail-held');
+    } finally {
+      slow.mockRestore();
+    }
+  });
+
   it('records a request whose client went away before the response ended (an event stream)', async () => {
     const controller = new AbortController();
     const res = await fetch(`${app.url}/v1/stream`, {
