@@ -16,6 +16,7 @@ import {
 } from '../../gateway/src/ledger/embedded/block.js';
 import { MspStore, newClientIdentity } from '../../gateway/src/ledger/embedded/msp.js';
 import { blockKey } from '../../gateway/src/ledger/embedded/store.js';
+import { auditEntry } from '../support/audit-entry.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import {
   audit,
@@ -475,19 +476,9 @@ describe('on the stopped gateway’s data directory', () => {
       await store.clear();
       const signer = { mspId: '', certificate: '', sign: () => Promise.reject(new Error('unused')) };
       const fresh = await AuditLog.open(db, signer, { sync: false });
-      await fresh.append({
-        time: new Date().toISOString(),
-        requestId: 'r',
-        user: 'customs-officer',
-        mspId: 'CustomsMSP',
-        role: 'officer',
-        method: 'GET',
-        route: '/healthz',
-        resource: '',
-        purpose: '',
-        outcome: 200,
-        txId: '',
-      });
+      await fresh.append(
+        auditEntry('r', { user: 'customs-officer', mspId: 'CustomsMSP', role: 'officer', route: '/healthz' }),
+      );
       expect(fresh.logId).not.toBe(id);
       return id;
     });

@@ -15,7 +15,8 @@ import { openEmbeddedNetwork } from '../../gateway/src/ledger/embedded/network.j
 import type { EmbeddedLedger } from '../../gateway/src/ledger/embedded/embedded-ledger.js';
 import { TxValidationCode, type ChaincodeEvent, type ClientIdentity } from '../../gateway/src/ledger/port.js';
 import { outcome } from '../support/network.js';
-import { AuditLog, type AuditEntryInput, type TreeHead } from '../../gateway/src/audit/audit-log.js';
+import { AuditLog, type TreeHead } from '../../gateway/src/audit/audit-log.js';
+import { auditEntry } from '../support/audit-entry.js';
 import { AuditAnchorer } from '../../gateway/src/audit/anchor.js';
 
 let dataDir: string;
@@ -25,19 +26,15 @@ let platformGw: ClientIdentity;
 let store: Level<string, Uint8Array>;
 let log: AuditLog;
 
-const entry = (i: number): AuditEntryInput => ({
-  time: new Date().toISOString(),
-  requestId: `req-${i}`,
-  user: 'customs-officer',
-  mspId: 'CustomsMSP',
-  role: 'officer',
-  method: 'GET',
-  route: '/v1/consignments/{id}',
-  resource: `consignment/C-${i}`,
-  purpose: 'risk_assessment',
-  outcome: 200,
-  txId: '',
-});
+const entry = (i: number) =>
+  auditEntry(`req-${i}`, {
+    user: 'customs-officer',
+    mspId: 'CustomsMSP',
+    role: 'officer',
+    route: '/v1/consignments/{id}',
+    resource: `consignment/C-${i}`,
+    purpose: 'risk_assessment',
+  });
 
 const signerOf = (identity: ClientIdentity) => ({
   mspId: identity.mspId,

@@ -11,6 +11,7 @@ import type { EmbeddedLedger } from '../../gateway/src/ledger/embedded/embedded-
 import { openEmbeddedNetwork } from '../../gateway/src/ledger/embedded/network.js';
 import type { ClientIdentity } from '../../gateway/src/ledger/port.js';
 import { openGatewayStore, type GatewayStore } from '../../gateway/src/storage/gateway-store.js';
+import { auditEntry } from '../support/audit-entry.js';
 import { treeHeadMessage, verifyTreeHeadSignature } from '../../console/src/tree-head-signature.js';
 
 /*
@@ -47,19 +48,7 @@ afterAll(async () => {
 
 async function headAfter(entries: number): Promise<TreeHead> {
   for (let i = 0; i < entries; i++) {
-    await log.append({
-      time: new Date().toISOString(),
-      requestId: `req-${log.size()}`,
-      user: 'auditor',
-      mspId: 'AuditorMSP',
-      role: 'auditor',
-      method: 'GET',
-      route: '/v1/audit/tree-head',
-      resource: '',
-      purpose: '',
-      outcome: 200,
-      txId: '',
-    });
+    await log.append(auditEntry(`req-${log.size()}`, { route: '/v1/audit/tree-head' }));
   }
   return log.treeHead();
 }

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AuditLog, type AuditEntryInput } from '../../gateway/src/audit/audit-log.js';
+import { AuditLog } from '../../gateway/src/audit/audit-log.js';
+import { auditEntry } from '../support/audit-entry.js';
 import { AuditAnchorer, type AnchorRecord } from '../../gateway/src/audit/anchor.js';
 import type { ClientIdentity, LedgerPort, ProposalOptions } from '../../gateway/src/ledger/port.js';
 import { openGatewayStore, type GatewayStore } from '../../gateway/src/storage/gateway-store.js';
@@ -16,19 +17,14 @@ const identity: ClientIdentity = {
   sign: async (message) => sign('sha256', message, privateKey),
 };
 
-const entry = (i: number): AuditEntryInput => ({
-  time: '2026-01-01T00:00:00.000Z',
-  requestId: `req-${i}`,
-  user: 'u',
-  mspId: 'CustomsMSP',
-  role: 'officer',
-  method: 'GET',
-  route: '/v1/x',
-  resource: '',
-  purpose: '',
-  outcome: 200,
-  txId: '',
-});
+const entry = (i: number) =>
+  auditEntry(`req-${i}`, {
+    time: '2026-01-01T00:00:00.000Z',
+    user: 'u',
+    mspId: 'CustomsMSP',
+    role: 'officer',
+    route: '/v1/x',
+  });
 
 /** A ledger holding the audit contract's state for one gateway, with switchable failures. */
 class FakeLedger {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../gateway/src/audit/audit-log.js';
 import { abandonedAuditLogPath } from '../../gateway/src/audit/new-log.js';
 import { gatewayStorePath, openGatewayStore } from '../../gateway/src/storage/gateway-store.js';
+import { auditEntry } from '../support/audit-entry.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
 /*
@@ -126,19 +127,7 @@ describe('a gateway whose audit log does not match its last anchor on the ledger
     try {
       const log = await AuditLog.open(db, { mspId: 'CustomsMSP', certificate: '', sign: never });
       while (log.size() < current.size) {
-        await log.append({
-          time: new Date().toISOString(),
-          requestId: `forged-${log.size()}`,
-          user: 'auditor',
-          mspId: 'AuditorMSP',
-          role: 'auditor',
-          method: 'GET',
-          route: '/v1/me',
-          resource: '',
-          purpose: '',
-          outcome: 200,
-          txId: '',
-        });
+        await log.append(auditEntry(`forged-${log.size()}`));
       }
     } finally {
       await db.close();
