@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { auditTreeHeadMessage } from '@customs-ledger/chaincode';
 import { AuditLog, type AuditEntry } from '../../gateway/src/audit/audit-log.js';
 import {
@@ -24,6 +24,7 @@ import {
   DataDirCopies,
   keysByCertificate,
   resign,
+  rewriteChain,
   waitForAnchor,
   withLedgerStore,
   type Consignment,
@@ -124,6 +125,47 @@ describe('on the stopped gateway’s data directory', () => {
     expect(report.anchors.length).toBeGreaterThan(0);
     expect(report.anchors.every((a) => a.verdict === 'verified')).toBe(true);
     expect(Math.max(...report.anchors.map((a) => a.treeSize))).toBeGreaterThanOrEqual(anchoredSize);
+  });
+
+  it('gives the same verdicts eleven years on, when every certificate in the data directory has expired', async () => {
+    // The demo CAs and every certificate they issued are valid for ten years; customs keeps its
+    // records for ten from the end of the year, so its auditors check blocks older than any of them.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 11 * 365 * 24 * 3600 * 1000 });
+    try {
+      for (const command of ['verify-chain', 'verify-state', 'verify-audit-log']) {
+        const run = await audit([command, '--data-dir', dataDir]);
+        expect(run.code, `${command}: ${run.stdout}${run.stderr}`).toBe(0);
+        expect(run.stdout, command).toMatch(/^VERIFIED/m);
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('names a transaction stamped after its creator’s certificate expired', async () => {
+    // An insider with the msp/ folder's keys: customs' read of the order, stamped eleven years on
+    // and signed again, its block and the later ones sealed again.
+    const copy = await copyOfDataDir();
+    const keys = await keysByCertificate(copy);
+    const { block } = await withLedgerStore(
+      async (store) =>
+        JSON.parse(Buffer.from((await store.transactions.get(consignment.readTxId))!).toString()) as {
+          block: number;
+        },
+      copy,
+    );
+    const stamped = new Date(Date.now() + 11 * 365 * 24 * 3600 * 1000).toISOString();
+    await rewriteChain(copy, block, (data) => ({
+      transactions: (data as { transactions: TransactionEnvelope[] }).transactions.map((tx) =>
+        tx.txId === consignment.readTxId ? resign({ ...tx, timestamp: stamped }, keys) : tx,
+      ),
+    }));
+    const run = await audit(['verify-chain', '--data-dir', copy, '--json']);
+    expect(run.code, run.stdout).toBe(1);
+    const { problem } = run.json<ChainJson>();
+    expect(problem).toMatchObject({ blockNumber: block, transaction: { txId: consignment.readTxId } });
+    expect(problem!.reason).toContain("the creator's certificate had expired (at ");
+    expect(problem!.reason).toContain(`) by the transaction's time, ${stamped}`);
   });
 
   it('names the block in which one byte was changed, and passes again once it is restored', async () => {

@@ -11,7 +11,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Level } from 'level';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EmbeddedLedger } from '../../gateway/src/ledger/embedded/embedded-ledger.js';
 import {
   chaincodeMessage,
@@ -1507,9 +1507,9 @@ describe("the endorser authenticates the proposal's creator", () => {
     if (foreignDir) await rm(foreignDir, { recursive: true, force: true });
   });
 
-  const refusal = /^access denied: creator PlatformMSP could not be authenticated$/;
+  const unauthenticated = /^access denied: creator PlatformMSP could not be authenticated$/;
 
-  async function expectRefused(identity: ClientIdentity): Promise<void> {
+  async function expectRefused(identity: ClientIdentity, refusal = unauthenticated): Promise<void> {
     const height = h.ledger.height();
     for (const attempt of [
       () => h.ledger.evaluate(identity, 'get', args('auth-k')),
@@ -1537,6 +1537,22 @@ describe("the endorser authenticates the proposal's creator", () => {
     await expectRefused(forged);
     await expectRefused(forged);
     expect(text(await h.ledger.evaluate(h.platform, 'get', args('auth-k')))).toBe('genuine');
+  });
+
+  it('refuses a proposal by an identity whose certificate has expired, without a write', async () => {
+    await h.ledger.submit(h.platform, 'put', args('auth-e', 'made in time'));
+    // Eleven years on: the demo CAs and every certificate they issued are valid for ten.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 11 * 365 * 24 * 3600 * 1000 });
+    try {
+      await expectRefused(
+        h.platform,
+        /^access denied: creator PlatformMSP identity expired \(its certificate's validity ended at \d{4}-/,
+      );
+    } finally {
+      vi.useRealTimers();
+    }
+    // Refused for its time, not for good: back within its validity, the same identity reads.
+    expect(text(await h.ledger.evaluate(h.platform, 'get', args('auth-e')))).toBe('made in time');
   });
 
   it('signs every submission, and an evaluation only until the identity has proven its key', async () => {

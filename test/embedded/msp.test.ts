@@ -1,4 +1,4 @@
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
 import { mkdtemp, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import {
   newClientIdentity,
   toLowS,
   verifySignature,
+  wasIssuedBy,
 } from '../../gateway/src/ledger/embedded/msp.js';
 
 interface FidmCertificate {
@@ -109,6 +110,20 @@ describe('MspStore', () => {
     const ca = store.caCertificate('Org1MSP');
     expect(isIssuedBy(peer.certificate, ca, new Date(Date.now() + 11 * 365 * 24 * 3600 * 1000))).toBe(false);
     expect(isIssuedBy(peer.certificate, ca, new Date(Date.now() - 3600 * 1000))).toBe(false);
+  });
+
+  it('takes membership in validation whatever the date, as Fabric does (wasIssuedBy), and only from its CA', () => {
+    const peer = store.peerIdentity('Org1MSP').certificate;
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 11 * 365 * 24 * 3600 * 1000 });
+    try {
+      expect(isIssuedBy(peer, store.caCertificate('Org1MSP'))).toBe(false);
+      expect(wasIssuedBy(peer, store.caCertificate('Org1MSP'))).toBe(true);
+      expect(wasIssuedBy(peer, store.caCertificate('Org2MSP'))).toBe(false);
+      expect(wasIssuedBy(peer, peer)).toBe(false);
+      expect(wasIssuedBy('not a certificate', store.caCertificate('Org1MSP'))).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('enrols users with the Fabric CA attribute extension, readable by @fidm/x509', async () => {

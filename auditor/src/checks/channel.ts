@@ -4,7 +4,7 @@ import {
   type TransactionEnvelope,
 } from '../../../gateway/src/ledger/embedded/block.js';
 import { endorsementFault, envelopeResponsePayload } from '../../../gateway/src/ledger/embedded/endorser.js';
-import { isIssuedBy, verifySignature } from '../../../gateway/src/ledger/embedded/msp.js';
+import { certificateExpiry, verifySignature, wasIssuedBy } from '../../../gateway/src/ledger/embedded/msp.js';
 import {
   configuredPolicies,
   type ValidationPolicies,
@@ -49,13 +49,16 @@ export class ChannelConfig {
     return channel;
   }
 
-  /** Whether `certificate` was issued by the CA the configuration gives organisation `mspId`. */
+  /**
+   * Whether `certificate` was issued by the CA the configuration gives organisation `mspId`, as the
+   * committer checked it: whatever the date, so that a check made years later finds what it did.
+   */
   isMember(mspId: string, certificate: string): boolean {
     const key = `${mspId}\u0000${certificate}`;
     let ok = this.trusted.get(key);
     if (ok === undefined) {
       const ca = this.cas.get(mspId);
-      ok = typeof ca === 'string' && typeof certificate === 'string' && isIssuedBy(certificate, ca);
+      ok = typeof ca === 'string' && typeof certificate === 'string' && wasIssuedBy(certificate, ca);
       this.trusted.set(key, ok);
     }
     return ok;
@@ -63,14 +66,20 @@ export class ChannelConfig {
 
   /**
    * What is wrong with the signatures of a stored transaction, each named: the creator's
-   * certificate and its signature over the envelope, then each endorsement's certificate and its
-   * signature over the proposal response payload. Empty when all hold.
+   * certificate, its expiry by the transaction's time and its signature over the envelope, then each
+   * endorsement's certificate and its signature over the proposal response payload. Empty when all
+   * hold.
    */
   signatureFaults(envelope: TransactionEnvelope): string[] {
     const faults: string[] = [];
     const { mspId, certificate } = envelope.creator;
     if (!this.isMember(mspId, certificate)) {
       faults.push(`the creator's certificate is not issued by a CA of ${mspId} in the channel configuration`);
+    } else if (expiredAt(certificate, envelope.timestamp)) {
+      faults.push(
+        `the creator's certificate had expired (at ${certificateExpiry(certificate)!.toISOString()}) by the transaction's time, ${envelope.timestamp}: ` +
+          'no transaction is made with an expired identity',
+      );
     } else if (
       !verifySignature(
         certificate,
@@ -88,4 +97,10 @@ export class ChannelConfig {
     }
     return faults;
   }
+}
+
+/** Whether the certificate had expired by a transaction's (client) timestamp: the orderer refuses such a creator. */
+function expiredAt(certificate: string, timestamp: string): boolean {
+  const expiry = certificateExpiry(certificate);
+  return expiry !== undefined && Date.parse(timestamp) > expiry.getTime();
 }

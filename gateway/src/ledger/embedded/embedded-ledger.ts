@@ -10,7 +10,14 @@ import {
 import { loadCollectionsConfig, type CollectionDefinition } from './collections.js';
 import { CommitLock } from './commit-lock.js';
 import { Peer, type EndorsementOutcome } from './endorser.js';
-import { isIssuedBy, MspStore, newClientIdentity, verifySignature, type OrgSpec } from './msp.js';
+import {
+  certificateExpiry,
+  MspStore,
+  newClientIdentity,
+  verifySignature,
+  wasIssuedBy,
+  type OrgSpec,
+} from './msp.js';
 import { evaluatePolicy, decodeValidationParameter, type EndorsementPolicy } from './policy.js';
 import { buildSignedProposal, serializeIdentity, type Proposal } from './proposal.js';
 import { ChaincodeRuntime } from './shim-bridge.js';
@@ -461,6 +468,15 @@ export class EmbeddedLedger implements LedgerPort {
         `access denied: creator ${proposal.mspId} could not be authenticated`,
       );
     }
+    // Membership holds whatever the date, as validation must; an expired certificate is refused
+    // here, where a transaction is made, as Fabric's orderer refuses an expired creator.
+    const expiry = certificateExpiry(proposal.certificate);
+    if (expiry && Date.now() > expiry.getTime()) {
+      throw new GatewayError(
+        GrpcStatus.ABORTED,
+        `access denied: creator ${proposal.mspId} identity expired (its certificate's validity ended at ${expiry.toISOString()})`,
+      );
+    }
     return proposal;
   }
 
@@ -622,11 +638,12 @@ export class EmbeddedLedger implements LedgerPort {
     return peer;
   }
 
+  /** Membership as validation and endorsement check it: Fabric's, which expiry does not change (wasIssuedBy). */
   private isMemberIdentity(mspId: string, certificate: string): boolean {
     const cacheKey = `${mspId}\u0000${certificate}`;
     let ok = this.trusted.get(cacheKey);
     if (ok === undefined) {
-      ok = this.orgIds.includes(mspId) && isIssuedBy(certificate, this.msp.caCertificate(mspId));
+      ok = this.orgIds.includes(mspId) && wasIssuedBy(certificate, this.msp.caCertificate(mspId));
       this.trusted.set(cacheKey, ok);
     }
     return ok;

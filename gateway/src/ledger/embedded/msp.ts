@@ -523,6 +523,19 @@ export function isIssuedBy(certificatePem: string, caCertificatePem: string, at:
   return signed;
 }
 
+/**
+ * Membership as Fabric's MSP checks an identity in a transaction it validates: issued by the CA,
+ * with both certificates' dates taken as of the certificate's own start (mspimplvalidate.go,
+ * getValidityOptsForCert, FAB-3678), so that expiry never changes a block's validation. A peer
+ * that joins years later validates the same blocks as the peers that committed them, and an
+ * auditor gets today's verdict in ten years. Expiry is refused where Fabric refuses it, when a
+ * transaction is made (certificateExpiry).
+ */
+export function wasIssuedBy(certificatePem: string, caCertificatePem: string): boolean {
+  const cert = tryParseCertificate(certificatePem);
+  return cert !== undefined && isIssuedBy(certificatePem, caCertificatePem, new Date(cert.notBefore + 1000));
+}
+
 // ---------------------------------------------------------------------------------------------------
 // ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }
 
@@ -578,4 +591,14 @@ export function toLowS(signature: Uint8Array, order: bigint = CURVE_ORDERS.prime
   if (!rs) throw new Error('Not a DER-encoded ECDSA signature');
   if (rs.s <= order >> 1n) return new Uint8Array(signature);
   return encodeDerSignature(rs.r, order - rs.s);
+}
+
+/**
+ * When the certificate's validity ends (its notAfter), or undefined when it cannot be read. What
+ * Fabric's orderer refuses a transaction's creator for once passed (ExpirationRejectRule: the
+ * creator's notAfter only, not its start, nor its CA's dates).
+ */
+export function certificateExpiry(certificatePem: string): Date | undefined {
+  const cert = tryParseCertificate(certificatePem);
+  return cert && new Date(cert.notAfter);
 }
