@@ -2,7 +2,7 @@ import { verify, X509Certificate } from 'node:crypto';
 import { auditTreeHeadMessage } from '@customs-ledger/chaincode';
 import { decodeBlock, isConfigData } from '../../../gateway/src/ledger/embedded/block.js';
 import { storedBlockExtent } from '../../../gateway/src/ledger/embedded/chain.js';
-import { isIssuedBy } from '../../../gateway/src/ledger/embedded/msp.js';
+import { certificateExpiry, wasIssuedBy } from '../../../gateway/src/ledger/embedded/msp.js';
 import { blockKey, type LedgerStore } from '../../../gateway/src/ledger/embedded/store.js';
 import { TxValidationCode } from '../../../gateway/src/ledger/port.js';
 import type { Progress } from '../progress.js';
@@ -140,8 +140,11 @@ function signatureProblem(
   }
   if (!signed) return 'the tree head signature does not verify with the anchoring identity’s certificate';
   if (!caPem) return 'the genesis block names no CA for the anchoring organisation';
-  if (!isIssuedBy(certificatePem, caPem, at)) {
+  if (!wasIssuedBy(certificatePem, caPem)) {
     return 'the anchoring certificate was not issued by its organisation’s CA (as the genesis block records it)';
+  }
+  if (at.getTime() > certificateExpiry(certificatePem)!.getTime()) {
+    return 'the anchoring certificate had expired by the anchoring transaction’s time';
   }
   return undefined;
 }
