@@ -168,6 +168,27 @@ describe('on the stopped gateway’s data directory', () => {
     expect(problem!.reason).toContain(`) by the transaction's time, ${stamped}`);
   });
 
+  it('names an anchor stamped after its certificate expired, by the same rule', async () => {
+    const copy = await copyOfDataDir();
+    const keys = await keysByCertificate(copy);
+    const { anchors } = (await audit(['verify-audit-log', '--data-dir', copy, '--json'])).json<AuditJson>();
+    const anchor = anchors[0]!;
+    const stamped = new Date(Date.now() + 11 * 365 * 24 * 3600 * 1000).toISOString();
+    await rewriteChain(copy, anchor.blockNumber, (data) => ({
+      transactions: (data as { transactions: TransactionEnvelope[] }).transactions.map((tx) =>
+        tx.txId === anchor.txId ? resign({ ...tx, timestamp: stamped }, keys) : tx,
+      ),
+    }));
+    const run = await audit(['verify-audit-log', '--data-dir', copy, '--json']);
+    expect(run.code, run.stdout).toBe(1);
+    expect(run.json<AuditJson>().anchors.find((a) => a.txId === anchor.txId)).toMatchObject({
+      verdict: 'bad-signature',
+      reason: expect.stringContaining(
+        'the anchoring certificate had expired by the anchoring transaction’s time',
+      ),
+    });
+  });
+
   it('names the block in which one byte was changed, and passes again once it is restored', async () => {
     const { txId } = { txId: consignment.readTxId };
     const { block, original } = await withLedgerStore(async (store) => {
