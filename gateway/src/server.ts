@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { ConfigError, isMetricsToken, METRICS_TOKEN_RULE, type GatewayConfig } from './config.js';
 import { createApp } from './http/app.js';
+import { ExpiryWatchingIdentityProvider } from './ledger/identity-expiry.js';
 import { openLedger } from './ledger/open-ledger.js';
 import { ApiKeyStore } from './auth/api-keys.js';
 import { metricsTokenFile } from './auth/metrics-token.js';
@@ -74,11 +75,9 @@ async function openAndListen(
 ): Promise<RunningGateway> {
   /** Set if the ledger's thread stops: the gateway cannot serve until it is restarted. */
   let ledgerStopped = false;
-  const { ledger, network, identities, cacheUsage } = await openLedger(
-    config,
-    logger,
-    () => (ledgerStopped = true),
-  );
+  const opened = await openLedger(config, logger, () => (ledgerStopped = true));
+  const { ledger, network, cacheUsage } = opened;
+  const identities = new ExpiryWatchingIdentityProvider(opened.identities, logger);
   undo.push(() => ledger.close());
   const store = await openGatewayStore(gatewayStorePath(config.dataDir));
   undo.push(() => store.close());
@@ -89,6 +88,7 @@ async function openAndListen(
     ledgerCacheUsage: cacheUsage,
     // Scraped only once the gateway listens, by when the anchorer exists.
     auditLogMismatch: () => anchorer.status().mismatch !== undefined,
+    identityExpiries: () => identities.earliestExpiries(),
   });
   const refusedScrapes = new RefusedScrapesLog(logger);
   undo.push(() => refusedScrapes.close());

@@ -31,6 +31,8 @@ export interface MetricsSources {
   readonly ledgerCacheUsage?: () => Promise<CacheUsage>;
   /** Whether the audit log is known not to match its last anchor on the ledger (AuditAnchorer). */
   readonly auditLogMismatch?: () => boolean;
+  /** Per organisation, the earliest end (ms) of the ledger identities signed with (ExpiryWatchingIdentityProvider). */
+  readonly identityExpiries?: () => ReadonlyMap<string, number>;
 }
 
 /**
@@ -71,6 +73,18 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
       registers: [registry],
       collect() {
         this.set(auditLogMismatch() ? 1 : 0);
+      },
+    });
+  }
+  const { identityExpiries } = sources;
+  if (identityExpiries) {
+    new Gauge({
+      name: 'ledger_identity_expiry_timestamp_seconds',
+      help: "When the first of the certificates the gateway has signed with for an organisation since it started ends (Unix time): from then the ledger refuses that identity's transactions, so alert well before, e.g. on ledger_identity_expiry_timestamp_seconds - time() < 30 * 86400",
+      labelNames: ['msp_id'] as const,
+      registers: [registry],
+      collect() {
+        for (const [mspId, notAfter] of identityExpiries()) this.set({ msp_id: mspId }, notAfter / 1000);
       },
     });
   }
