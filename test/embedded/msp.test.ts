@@ -112,6 +112,17 @@ describe('MspStore', () => {
     expect(isIssuedBy(peer.certificate, ca, new Date(Date.now() - 3600 * 1000))).toBe(false);
   });
 
+  it('refuses to open once its certificates have expired, saying so and why', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 11 * 365 * 24 * 3600 * 1000 });
+    try {
+      await expect(MspStore.open(dir, ORGS)).rejects.toThrow(
+        /\/peer\/cert\.pem, or the Org1MSP CA's, expired at \d{4}-.*: the embedded ledger's certificates are valid for ten years from the data directory's first start, and nothing renews them$/,
+      );
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('takes membership in validation whatever the date, as Fabric does (wasIssuedBy), and only from its CA', () => {
     const peer = store.peerIdentity('Org1MSP').certificate;
     vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 11 * 365 * 24 * 3600 * 1000 });

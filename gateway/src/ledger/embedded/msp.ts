@@ -343,9 +343,17 @@ async function readIdentity(dir: string, mspId: string): Promise<StoredIdentity 
 }
 
 function assertIssued(identity: StoredIdentity, caPem: string, dir: string): void {
-  if (!isIssuedBy(identity.certificate, caPem)) {
-    throw new Error(`${dir}/cert.pem is not a valid certificate issued by the ${identity.mspId} CA`);
+  if (isIssuedBy(identity.certificate, caPem)) return;
+  const ended = Math.min(
+    ...[identity.certificate, caPem].map((pem) => certificateExpiry(pem)?.getTime() ?? 0),
+  );
+  if (wasIssuedBy(identity.certificate, caPem) && Date.now() > ended) {
+    throw new Error(
+      `${dir}/cert.pem, or the ${identity.mspId} CA's, expired at ${new Date(ended).toISOString()}: ` +
+        "the embedded ledger's certificates are valid for ten years from the data directory's first start, and nothing renews them",
+    );
   }
+  throw new Error(`${dir}/cert.pem is not a valid certificate issued by the ${identity.mspId} CA`);
 }
 
 async function writeIdentity(
