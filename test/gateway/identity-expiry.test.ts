@@ -4,7 +4,7 @@ import * as x509 from '@peculiar/x509';
 import { randomBytes, webcrypto } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { IdentityProvider, Signer } from '../../gateway/src/ledger/identities.js';
 import { ExpiryWatchingIdentityProvider } from '../../gateway/src/ledger/identity-expiry.js';
 import type { ClientIdentity } from '../../gateway/src/ledger/port.js';
@@ -135,5 +135,27 @@ describe('ledger_identity_expiry_timestamp_seconds on /metrics', () => {
     const platform = gauge(await t.metrics(), 'PlatformAMSP');
     expect(platform).toBeDefined();
     expect(platform! * 1000 - Date.now()).toBeGreaterThan(9.9 * 365 * DAY);
+  });
+
+  it('answers 503 saying the identity expired once it has, and writes nothing', async () => {
+    const consignmentId = `EXP-${randomBytes(3).toString('hex').toUpperCase()}`;
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 11 * 365 * DAY });
+    let late;
+    try {
+      late = await t.as('platforma-operator').post('/v1/consignments', {
+        consignmentId,
+        orderNumber: `ORD-${consignmentId}`,
+        originCountry: 'CN',
+        destinationCountry: 'FR',
+      });
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(late.status, late.text).toBe(503);
+    expect(late.headers.get('content-type')).toContain('application/problem+json');
+    expect(late.body.detail).toMatch(
+      /^the ledger refuses the identity this gateway signs with for the caller's organisation: access denied: creator PlatformAMSP identity expired \(its certificate's validity ended at \d{4}-.*\); the gateway's operator must renew its certificate$/,
+    );
+    expect((await t.as('platforma-operator').get(`/v1/consignments/${consignmentId}`)).status).toBe(404);
   });
 });

@@ -75,6 +75,13 @@ const RETRY_AFTER_SECONDS = '2';
 /** A peer gave up on a simulation (Fabric's execute timeout): nothing was endorsed or ordered. */
 const EXECUTE_TIMEOUT = 'timeout expired while executing transaction';
 
+/**
+ * The ledger refused the identity the gateway signs with because its certificate has expired (the
+ * embedded ledger's proposal: "identity expired"; Fabric's orderer: "broadcast client identity
+ * expired"). Not the client's doing, nor a fault in the code: the operator must renew it.
+ */
+const IDENTITY_EXPIRED = / identity expired\b/;
+
 const timedOut = (error: GatewayError): boolean =>
   error.detail.includes(EXECUTE_TIMEOUT) || error.details.some((d) => d.message.includes(EXECUTE_TIMEOUT));
 
@@ -100,6 +107,12 @@ export function problemFromLedgerError(error: unknown): HttpProblem | undefined 
   if (error instanceof GatewayError) {
     const refusal = chaincodeMessage(error);
     if (refusal !== undefined) return new HttpProblem(statusForRefusal(refusal), refusal);
+    if (IDENTITY_EXPIRED.test(error.detail)) {
+      return new HttpProblem(
+        503,
+        `the ledger refuses the identity this gateway signs with for the caller's organisation: ${error.detail}; the gateway's operator must renew its certificate`,
+      );
+    }
     if (timedOut(error)) {
       return new HttpProblem(
         504,

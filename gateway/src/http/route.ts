@@ -290,7 +290,7 @@ const PROBLEM_MEANINGS = {
   422: 'A business rule refuses it, or the Idempotency-Key was used with another request',
   500: "The ledger's copy of the record no longer matches the commitment its block holds (damaged or altered storage, logged for the operator); nothing is returned",
   429: 'Too many requests or event streams: Retry-After says when to try again',
-  503: "The ledger or the gateway store cannot serve now: Retry-After says when to try again; or, without Retry-After, the gateway's audit log does not match its anchor on the ledger, until its operator restores it",
+  503: "The ledger or the gateway store cannot serve now: Retry-After says when to try again; or, without Retry-After, the gateway's audit log does not match its anchor on the ledger, until its operator restores it, or the ledger refuses the identity the gateway signs with, whose certificate expired, until its operator renews it",
   504: 'The ledger did not complete the transaction in time; nothing was written: retry',
 } as const;
 export type ProblemStatus = keyof typeof PROBLEM_MEANINGS;
