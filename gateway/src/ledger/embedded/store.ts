@@ -12,7 +12,9 @@ const PENDING_PURGES = 'purged';
  * The table files LevelDB keeps open. It maps each into memory, and the pages that reads touch
  * count in the gateway's RSS until the table leaves LevelDB's table cache. With its default (1,000
  * open files) a 1M-event store (737 tables) read across kept 354 MB of them resident; with 64,
- * 120–148 MB, and reads and the load measured the same (bench/README.md, session 14).
+ * 120–148 MB, and reads and the load measured the same (bench/README.md, session 14). 64 is also
+ * the fewest LevelDB keeps: it raises max_open_files to at least 64 + its 10 other files
+ * (SanitizeOptions), so a lower value here changes nothing (session 24).
  */
 export const OPEN_TABLES = 64;
 const LEVEL_OPTIONS = {
