@@ -8,6 +8,7 @@ import { runCli } from '../../auditor/src/cli.js';
 import {
   decodeBlock,
   envelopeSigningBytes,
+  isConfigData,
   sealBlock,
   type Block,
   type TransactionEnvelope,
@@ -157,6 +158,28 @@ export async function rewriteChain(
     }
     await store.savepoint.put('tip', Buffer.from(JSON.stringify({ height, hash: previousHash })));
   }, dir);
+}
+
+/**
+ * Replaces transaction `txId` of a stopped gateway's data directory (or a copy's) with what `change`
+ * makes of it, then re-seals its block and every later one (rewriteChain). Resolves with the block's
+ * number.
+ */
+export async function rewriteTransactionById(
+  dir: string,
+  txId: string,
+  change: (tx: TransactionEnvelope) => TransactionEnvelope,
+): Promise<number> {
+  const block = await withLedgerStore(async (store) => {
+    const entry = Buffer.from((await store.transactions.get(txId))!).toString();
+    return (JSON.parse(entry) as { block: number }).block;
+  }, dir);
+  await rewriteChain(dir, block, (data) =>
+    isConfigData(data)
+      ? data
+      : { transactions: data.transactions.map((tx) => (tx.txId === txId ? change(tx) : tx)) },
+  );
+  return block;
 }
 
 /** The private keys a data directory's msp/ folder holds (every CA, peer and user), by certificate. */

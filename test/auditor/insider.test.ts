@@ -42,6 +42,7 @@ import {
   PLATFORM,
   resign,
   rewriteChain,
+  rewriteTransactionById,
   root,
   signWith,
   withLedgerStore,
@@ -579,42 +580,28 @@ describe('verify-chain --expect', () => {
     // block and the savepoint re-hashed.
     const rewritten = await copies.of(dataDir);
     const key = compositeKey('access', ['consignment', consignment.id, consignment.readTxId]);
-    const changedAt = await withLedgerStore(async (store) => {
-      const entry = Buffer.from((await store.transactions.get(consignment.readTxId))!).toString();
-      return (JSON.parse(entry) as { block: number }).block;
-    }, rewritten);
     // Signed again with the keys the data directory's msp/ folder holds: its holder can sign as anyone.
     const keys = await keysByCertificate(rewritten);
-    await rewriteChain(rewritten, changedAt, (data) =>
-      isConfigData(data)
-        ? data
-        : {
-            transactions: data.transactions.map((tx) =>
-              tx.txId !== consignment.readTxId
-                ? tx
-                : resign(
-                    {
-                      ...tx,
-                      rwset: {
-                        ...tx.rwset,
-                        writes: tx.rwset.writes.map((w) =>
-                          w.key === key
-                            ? {
-                                ...w,
-                                value: Buffer.from(
-                                  Buffer.from(w.value!, 'base64')
-                                    .toString()
-                                    .replace('risk_assessment', 'audit'),
-                                ).toString('base64'),
-                              }
-                            : w,
-                        ),
-                      },
-                    },
-                    keys,
-                  ),
+    const changedAt = await rewriteTransactionById(rewritten, consignment.readTxId, (tx) =>
+      resign(
+        {
+          ...tx,
+          rwset: {
+            ...tx.rwset,
+            writes: tx.rwset.writes.map((w) =>
+              w.key === key
+                ? {
+                    ...w,
+                    value: Buffer.from(
+                      Buffer.from(w.value!, 'base64').toString().replace('risk_assessment', 'audit'),
+                    ).toString('base64'),
+                  }
+                : w,
             ),
           },
+        },
+        keys,
+      ),
     );
     expect((await audit(['verify-chain', '--data-dir', rewritten])).code).toBe(0);
     // Tips recorded along the way, in a file: the one before the change still holds, the later one does not.

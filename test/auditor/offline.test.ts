@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditTreeHeadMessage } from '@customs-ledger/chaincode';
 import { AuditLog, type AuditEntry } from '../../gateway/src/audit/audit-log.js';
 import {
@@ -17,6 +17,7 @@ import {
 import { MspStore, newClientIdentity } from '../../gateway/src/ledger/embedded/msp.js';
 import { blockKey } from '../../gateway/src/ledger/embedded/store.js';
 import { auditEntry } from '../support/audit-entry.js';
+import { ELEVEN_YEARS_MS, withClockAhead } from '../support/clock.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import {
   audit,
@@ -24,7 +25,7 @@ import {
   DataDirCopies,
   keysByCertificate,
   resign,
-  rewriteChain,
+  rewriteTransactionById,
   waitForAnchor,
   withLedgerStore,
   type Consignment,
@@ -130,16 +131,13 @@ describe('on the stopped gateway’s data directory', () => {
   it('gives the same verdicts eleven years on, when every certificate in the data directory has expired', async () => {
     // The demo CAs and every certificate they issued are valid for ten years; customs keeps its
     // records for ten from the end of the year, so its auditors check blocks older than any of them.
-    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 11 * 365 * 24 * 3600 * 1000 });
-    try {
+    await withClockAhead(ELEVEN_YEARS_MS, async () => {
       for (const command of ['verify-chain', 'verify-state', 'verify-audit-log']) {
         const run = await audit([command, '--data-dir', dataDir]);
         expect(run.code, `${command}: ${run.stdout}${run.stderr}`).toBe(0);
         expect(run.stdout, command).toMatch(/^VERIFIED/m);
       }
-    } finally {
-      vi.useRealTimers();
-    }
+    });
   });
 
   it('names a transaction stamped after its creator’s certificate expired', async () => {
@@ -147,19 +145,10 @@ describe('on the stopped gateway’s data directory', () => {
     // and signed again, its block and the later ones sealed again.
     const copy = await copyOfDataDir();
     const keys = await keysByCertificate(copy);
-    const { block } = await withLedgerStore(
-      async (store) =>
-        JSON.parse(Buffer.from((await store.transactions.get(consignment.readTxId))!).toString()) as {
-          block: number;
-        },
-      copy,
+    const stamped = new Date(Date.now() + ELEVEN_YEARS_MS).toISOString();
+    const block = await rewriteTransactionById(copy, consignment.readTxId, (tx) =>
+      resign({ ...tx, timestamp: stamped }, keys),
     );
-    const stamped = new Date(Date.now() + 11 * 365 * 24 * 3600 * 1000).toISOString();
-    await rewriteChain(copy, block, (data) => ({
-      transactions: (data as { transactions: TransactionEnvelope[] }).transactions.map((tx) =>
-        tx.txId === consignment.readTxId ? resign({ ...tx, timestamp: stamped }, keys) : tx,
-      ),
-    }));
     const run = await audit(['verify-chain', '--data-dir', copy, '--json']);
     expect(run.code, run.stdout).toBe(1);
     const { problem } = run.json<ChainJson>();
@@ -173,12 +162,8 @@ describe('on the stopped gateway’s data directory', () => {
     const keys = await keysByCertificate(copy);
     const { anchors } = (await audit(['verify-audit-log', '--data-dir', copy, '--json'])).json<AuditJson>();
     const anchor = anchors[0]!;
-    const stamped = new Date(Date.now() + 11 * 365 * 24 * 3600 * 1000).toISOString();
-    await rewriteChain(copy, anchor.blockNumber, (data) => ({
-      transactions: (data as { transactions: TransactionEnvelope[] }).transactions.map((tx) =>
-        tx.txId === anchor.txId ? resign({ ...tx, timestamp: stamped }, keys) : tx,
-      ),
-    }));
+    const stamped = new Date(Date.now() + ELEVEN_YEARS_MS).toISOString();
+    await rewriteTransactionById(copy, anchor.txId, (tx) => resign({ ...tx, timestamp: stamped }, keys));
     const run = await audit(['verify-audit-log', '--data-dir', copy, '--json']);
     expect(run.code, run.stdout).toBe(1);
     expect(run.json<AuditJson>().anchors.find((a) => a.txId === anchor.txId)).toMatchObject({

@@ -11,7 +11,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Level } from 'level';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedLedger } from '../../gateway/src/ledger/embedded/embedded-ledger.js';
 import {
   chaincodeMessage,
@@ -26,6 +26,7 @@ import {
   type EndorsedTransaction,
   type ProposalOptions,
 } from '../../gateway/src/ledger/port.js';
+import { ELEVEN_YEARS_MS, withClockAhead } from '../support/clock.js';
 import { COLLECTION, CUSTOMS, PLATFORM, POST, probeLedgerOptions } from '../support/probe-ledger.js';
 
 /** Key prefix of the blocks sublevel inside the ledger's LevelDB (`<dataDir>/ledger`). */
@@ -1541,16 +1542,12 @@ describe("the endorser authenticates the proposal's creator", () => {
 
   it('refuses a proposal by an identity whose certificate has expired, without a write', async () => {
     await h.ledger.submit(h.platform, 'put', args('auth-e', 'made in time'));
-    // Eleven years on: the demo CAs and every certificate they issued are valid for ten.
-    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 11 * 365 * 24 * 3600 * 1000 });
-    try {
-      await expectRefused(
+    await withClockAhead(ELEVEN_YEARS_MS, () =>
+      expectRefused(
         h.platform,
         /^access denied: creator PlatformMSP identity expired \(its certificate's validity ended at \d{4}-/,
-      );
-    } finally {
-      vi.useRealTimers();
-    }
+      ),
+    );
     // Refused for its time, not for good: back within its validity, the same identity reads.
     expect(text(await h.ledger.evaluate(h.platform, 'get', args('auth-e')))).toBe('made in time');
   });

@@ -1,4 +1,4 @@
-import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtemp, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import {
   verifySignature,
   wasIssuedBy,
 } from '../../gateway/src/ledger/embedded/msp.js';
+import { ELEVEN_YEARS_MS, withClockAhead } from '../support/clock.js';
 
 interface FidmCertificate {
   extensions: { oid: string; value: Buffer }[];
@@ -108,33 +109,27 @@ describe('MspStore', () => {
   it('rejects certificates outside their validity period', () => {
     const peer = store.peerIdentity('Org1MSP');
     const ca = store.caCertificate('Org1MSP');
-    expect(isIssuedBy(peer.certificate, ca, new Date(Date.now() + 11 * 365 * 24 * 3600 * 1000))).toBe(false);
+    expect(isIssuedBy(peer.certificate, ca, new Date(Date.now() + ELEVEN_YEARS_MS))).toBe(false);
     expect(isIssuedBy(peer.certificate, ca, new Date(Date.now() - 3600 * 1000))).toBe(false);
   });
 
   it('refuses to open once its certificates have expired, saying so and why', async () => {
-    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 11 * 365 * 24 * 3600 * 1000 });
-    try {
-      await expect(MspStore.open(dir, ORGS)).rejects.toThrow(
+    await withClockAhead(ELEVEN_YEARS_MS, () =>
+      expect(MspStore.open(dir, ORGS)).rejects.toThrow(
         /\/peer\/cert\.pem, or the Org1MSP CA's, expired at \d{4}-.*: the embedded ledger's certificates are valid for ten years from the data directory's first start, and nothing renews them$/,
-      );
-    } finally {
-      vi.useRealTimers();
-    }
+      ),
+    );
   });
 
-  it('takes membership in validation whatever the date, as Fabric does (wasIssuedBy), and only from its CA', () => {
+  it('takes membership in validation whatever the date, as Fabric does (wasIssuedBy), and only from its CA', async () => {
     const peer = store.peerIdentity('Org1MSP').certificate;
-    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 11 * 365 * 24 * 3600 * 1000 });
-    try {
+    await withClockAhead(ELEVEN_YEARS_MS, () => {
       expect(isIssuedBy(peer, store.caCertificate('Org1MSP'))).toBe(false);
       expect(wasIssuedBy(peer, store.caCertificate('Org1MSP'))).toBe(true);
       expect(wasIssuedBy(peer, store.caCertificate('Org2MSP'))).toBe(false);
       expect(wasIssuedBy(peer, peer)).toBe(false);
       expect(wasIssuedBy('not a certificate', store.caCertificate('Org1MSP'))).toBe(false);
-    } finally {
-      vi.useRealTimers();
-    }
+    });
   });
 
   it('enrols users with the Fabric CA attribute extension, readable by @fidm/x509', async () => {

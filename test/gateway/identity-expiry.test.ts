@@ -4,10 +4,11 @@ import * as x509 from '@peculiar/x509';
 import { randomBytes, webcrypto } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { IdentityProvider, Signer } from '../../gateway/src/ledger/identities.js';
 import { ExpiryWatchingIdentityProvider } from '../../gateway/src/ledger/identity-expiry.js';
 import type { ClientIdentity } from '../../gateway/src/ledger/port.js';
+import { ELEVEN_YEARS_MS, withClockAhead } from '../support/clock.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
 /*
@@ -139,18 +140,14 @@ describe('ledger_identity_expiry_timestamp_seconds on /metrics', () => {
 
   it('answers 503 saying the identity expired once it has, and writes nothing', async () => {
     const consignmentId = `EXP-${randomBytes(3).toString('hex').toUpperCase()}`;
-    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 11 * 365 * DAY });
-    let late;
-    try {
-      late = await t.as('platforma-operator').post('/v1/consignments', {
+    const late = await withClockAhead(ELEVEN_YEARS_MS, () =>
+      t.as('platforma-operator').post('/v1/consignments', {
         consignmentId,
         orderNumber: `ORD-${consignmentId}`,
         originCountry: 'CN',
         destinationCountry: 'FR',
-      });
-    } finally {
-      vi.useRealTimers();
-    }
+      }),
+    );
     expect(late.status, late.text).toBe(503);
     expect(late.headers.get('content-type')).toContain('application/problem+json');
     expect(late.body.detail).toMatch(
