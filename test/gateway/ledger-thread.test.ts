@@ -9,6 +9,7 @@ import {
   EndorseError,
   GatewayError,
   GrpcStatus,
+  OutcomeUnknownError,
   type ChaincodeEvent,
   type ClientIdentity,
 } from '../../gateway/src/ledger/port.js';
@@ -168,8 +169,12 @@ describe('when the ledger thread stops', () => {
       expect(error).toBeInstanceOf(GatewayError);
       expect((error as GatewayError).code).toBe(GrpcStatus.UNAVAILABLE);
     }
+    // The thread may have committed the submission before it stopped: its outcome is not known.
+    expect(await waiting).toBeInstanceOf(OutcomeUnknownError);
+    expect(await streamEnd).not.toBeInstanceOf(OutcomeUnknownError);
     const later = await ledger.evaluate(platform, 'org:listOrganisations').catch((error: unknown) => error);
     expect((later as GatewayError).code).toBe(GrpcStatus.UNAVAILABLE);
+    expect(later).not.toBeInstanceOf(OutcomeUnknownError);
     expect(stops).toHaveLength(1);
     await ledger.close();
   });

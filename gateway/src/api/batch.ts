@@ -12,7 +12,7 @@ import {
 import type { ZodError, ZodType } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
-import { problemFromLedgerError, statusForRefusal } from '../http/ledger-errors.js';
+import { problemFromLedgerError, statusForRefusal, unconfirmedTransaction } from '../http/ledger-errors.js';
 import { HttpProblem, problemBody, type ProblemBody } from '../http/problem.js';
 import { ProblemSchema, z } from '../http/openapi.js';
 import type { BatchOperationInput, ConsignmentService } from '../services/consignment-service.js';
@@ -78,16 +78,21 @@ const OperationResult = z
   .object({
     index: z.number().int(),
     status: z.number().int(),
-    txId: z.string().optional().openapi({ description: 'The transaction that applied it (201)' }),
+    txId: z.string().optional().openapi({
+      description:
+        'The transaction that applied it (201), or that the ledger took but did not confirm (503: it may yet be applied)',
+    }),
     result: z
       .union([ConsignmentSchema, RecordCommitmentSchema, MovementSchema])
       .optional()
       .openapi({ description: 'What its single request answers (201)' }),
     problem: ProblemSchema.optional().openapi({
-      description: 'Why it was not applied: the problem its single request would answer (4xx, 5xx)',
+      description:
+        'Why it was not applied, or not confirmed: the problem its single request would answer (4xx, 5xx)',
     }),
     // The batch's answer is kept under its Idempotency-Key like any other, so that what was applied
-    // is never applied twice: such operations go again in a new batch, with a new key.
+    // is never applied twice: such operations go again in a new batch, with a new key. An answer
+    // with an unconfirmed transaction (503 with a txId) is not kept: the batch goes again, same key.
     retryAfter: z.string().optional().openapi({
       description:
         'Seconds after which to send it again, when the ledger could not take it now (503, 504, a conflict)',
@@ -134,7 +139,7 @@ export function batchRoutes(service: ConsignmentService): RouteDefinition[] {
       path: '/v1/batch',
       summary: 'Submit many operations (create, order, payment, logistics, declaration, movement) at once',
       description:
-        'Each operation is validated and authorised like its single request and answered on its own, in request order (status, and txId or problem). An operation the ledger could not take now (503, 504, or a conflict it kept losing: 409) carries retryAfter (seconds), and so do the operations of later rounds, which are then not tried (503, with the round’s longest retryAfter): the answer is kept under the batch’s Idempotency-Key like any other, so that nothing applied is applied twice, and such operations go again in a new batch with a new key.',
+        'Each operation is validated and authorised like its single request and answered on its own, in request order (status, and txId or problem). An operation the ledger could not take now (503, 504, or a conflict it kept losing: 409) carries retryAfter (seconds), and so do the operations of later rounds, which are then not tried (503, with the round’s longest retryAfter): the answer is kept under the batch’s Idempotency-Key like any other, so that nothing applied is applied twice, and such operations go again in a new batch with a new key. One exception: an operation whose transaction the ledger took but did not confirm is answered 503 with that txId, since it may yet be applied; such an answer is not kept, and the same batch goes again under the same Idempotency-Key, which answers from the ledger what was applied and tries the rest (without a key, read the consignments before sending those operations again).',
       tags: ['batch'],
       roles: 'any',
       query: NoQuery,
@@ -156,13 +161,14 @@ export function batchRoutes(service: ConsignmentService): RouteDefinition[] {
           queue.push(prepared);
           queues.set(op.consignmentId, queue);
         });
+        let unconfirmed = false;
         while (queues.size > 0) {
           const round = [...queues.values()].map((queue) => queue[0]!);
-          const answered = (
-            await Promise.all(
-              transactionsOf(round).map((operations) => applyTransaction(service, principal, operations)),
-            )
-          ).flat();
+          const transactions = await Promise.all(
+            transactionsOf(round).map((operations) => applyTransaction(service, principal, operations)),
+          );
+          unconfirmed ||= transactions.some((t) => t.unconfirmed);
+          const answered = transactions.flatMap((t) => t.results);
           for (const result of answered) {
             results[result.index] = result;
             const consignmentId = body.operations[result.index]!.consignmentId;
@@ -191,7 +197,11 @@ export function batchRoutes(service: ConsignmentService): RouteDefinition[] {
           }
         }
         const succeeded = results.filter((r) => r.status < 300).length;
-        return { status: 200, body: { succeeded, failed: results.length - succeeded, results } };
+        return {
+          status: 200,
+          body: { succeeded, failed: results.length - succeeded, results },
+          ...(unconfirmed ? { unconfirmed } : {}),
+        };
       },
     }),
   ];
@@ -258,16 +268,23 @@ function transactionsOf(round: readonly Prepared[]): Prepared[][] {
   return transactions;
 }
 
+/** A transaction's operations answered, and whether its outcome is unconfirmed (it may yet commit). */
+interface TransactionAnswer {
+  readonly results: OperationResult[];
+  readonly unconfirmed: boolean;
+}
+
 /**
  * One transaction's operations answered: applied (201, with the transaction id), refused (the
  * status its single-request twin would get). A deferred operation gets no answer yet; a
- * transaction that failed as a whole answers each of its operations with the failure.
+ * transaction that failed as a whole answers each of its operations with the failure, and one the
+ * ledger took without confirming it with its transaction id too.
  */
 async function applyTransaction(
   service: ConsignmentService,
   principal: Principal,
   operations: readonly Prepared[],
-): Promise<OperationResult[]> {
+): Promise<TransactionAnswer> {
   let outcomes: readonly BatchOutcome[];
   let txId: string;
   try {
@@ -279,9 +296,13 @@ async function applyTransaction(
     const problem = error instanceof HttpProblem ? error : problemFromLedgerError(error);
     if (!problem) throw error;
     const retryAfter = problem.options.headers?.['Retry-After'];
-    return operations.map(({ index }) => notApplied(index, problem, retryAfter));
+    const unconfirmed = unconfirmedTransaction(error);
+    return {
+      results: operations.map(({ index }) => ({ ...notApplied(index, problem, retryAfter), ...unconfirmed })),
+      unconfirmed: unconfirmed !== undefined,
+    };
   }
-  return outcomes.flatMap((outcome): OperationResult[] => {
+  const results = outcomes.flatMap((outcome): OperationResult[] => {
     const index = operations[outcome.index]!.index;
     switch (outcome.status) {
       case 'applied':
@@ -292,4 +313,5 @@ async function applyTransaction(
         return [];
     }
   });
+  return { results, unconfirmed: false };
 }

@@ -4,6 +4,7 @@ import {
   EndorseError,
   GatewayError,
   GrpcStatus,
+  OutcomeUnknownError,
   TxValidationCode,
 } from '../ledger/port.js';
 import { HttpProblem } from './problem.js';
@@ -86,6 +87,15 @@ const timedOut = (error: GatewayError): boolean =>
   error.detail.includes(EXECUTE_TIMEOUT) || error.details.some((d) => d.message.includes(EXECUTE_TIMEOUT));
 
 /**
+ * Whether a write failed after the ledger took its transaction, whose outcome is then unknown (it
+ * may yet commit), and which transaction that was where the ledger said.
+ */
+export function unconfirmedTransaction(error: unknown): { readonly txId?: string } | undefined {
+  if (!(error instanceof OutcomeUnknownError)) return undefined;
+  return error.transactionId === undefined ? {} : { txId: error.transactionId };
+}
+
+/**
  * Ledger errors as HTTP problems: a chaincode refusal is the client's problem (4xx with the
  * chaincode's own words); a ledger that cannot be reached is 503 with Retry-After.
  */
@@ -103,6 +113,18 @@ export function problemFromLedgerError(error: unknown): HttpProblem | undefined 
       });
     }
     return new HttpProblem(422, error.message, { extensions: { txId: error.transactionId } });
+  }
+  if (error instanceof OutcomeUnknownError) {
+    const transaction =
+      error.transactionId === undefined ? 'the transaction' : `transaction ${error.transactionId}`;
+    return new HttpProblem(
+      503,
+      `the ledger took ${transaction} but did not confirm it: it may yet be committed. Retry under the same Idempotency-Key, which is answered from the ledger if it was; without one, read what it wrote before sending it again`,
+      {
+        headers: { 'Retry-After': RETRY_AFTER_SECONDS },
+        ...(error.transactionId === undefined ? {} : { extensions: { txId: error.transactionId } }),
+      },
+    );
   }
   if (error instanceof GatewayError) {
     const refusal = chaincodeMessage(error);

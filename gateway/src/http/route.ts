@@ -28,6 +28,12 @@ export interface RouteResult {
   readonly status: number;
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * The answer holds an outcome the ledger did not confirm (a batch's transaction that may yet be
+   * committed): it is sent but not kept under the request's Idempotency-Key, so that a retry under
+   * the key runs again and learns that outcome from the ledger instead of replaying this answer.
+   */
+  readonly unconfirmed?: boolean;
 }
 
 type AnyObject = z.ZodObject<z.ZodRawShape>;
@@ -235,11 +241,15 @@ async function handle(
     }
     throw error;
   }
-  await idempotency.complete(scope, key, requestHash, {
-    status: result.status,
-    body: result.body ?? null,
-    headers: { ...result.headers },
-  });
+  if (result.unconfirmed) {
+    await idempotency.abandon(scope, key);
+  } else {
+    await idempotency.complete(scope, key, requestHash, {
+      status: result.status,
+      body: result.body ?? null,
+      headers: { ...result.headers },
+    });
+  }
   send(res, result);
 }
 
@@ -290,7 +300,7 @@ const PROBLEM_MEANINGS = {
   422: 'A business rule refuses it, or the Idempotency-Key was used with another request',
   500: "The ledger's copy of the record no longer matches the commitment its block holds (damaged or altered storage, logged for the operator); nothing is returned",
   429: 'Too many requests or event streams: Retry-After says when to try again',
-  503: "The ledger or the gateway store cannot serve now: Retry-After says when to try again; or, without Retry-After, the gateway's audit log does not match its anchor on the ledger, until its operator restores it, or the ledger refuses the identity the gateway signs with, whose certificate expired, until its operator renews it",
+  503: "The ledger or the gateway store cannot serve now: Retry-After says when to try again (a write the ledger took but did not confirm names its txId: it may yet be committed, and a retry under the same Idempotency-Key is answered from the ledger); or, without Retry-After, the gateway's audit log does not match its anchor on the ledger, until its operator restores it, or the ledger refuses the identity the gateway signs with, whose certificate expired, until its operator renews it",
   504: 'The ledger did not complete the transaction in time; nothing was written: retry',
 } as const;
 export type ProblemStatus = keyof typeof PROBLEM_MEANINGS;

@@ -180,6 +180,16 @@ export class EndorseError extends GatewayError {
   override readonly name = 'EndorseError';
 }
 
+/**
+ * The transaction was handed to ordering and no outcome came back (a block that could not be
+ * confirmed written, a connection lost while waiting for the commit status): it may be committed
+ * yet, or never be. Not a refusal: before writing the same thing again, the submitter must learn the
+ * outcome from the ledger, as a keyed write's retry does (its transaction id is the same).
+ */
+export class OutcomeUnknownError extends GatewayError {
+  override readonly name = 'OutcomeUnknownError';
+}
+
 /** The transaction was ordered and committed, but is invalid. */
 export class CommitError extends Error {
   override readonly name = 'CommitError';

@@ -7,8 +7,8 @@ import {
   CommitError,
   duplicateTransactionId,
   EndorseError,
-  GatewayError,
   GrpcStatus,
+  OutcomeUnknownError,
   TxValidationCode,
   type LedgerPort,
 } from '../ledger/port.js';
@@ -111,7 +111,7 @@ export class LedgerClient {
             const earlier = await this.ledger.committedTransaction(identity, duplicate);
             if (!earlier) {
               // Another peer holds it and the one asked has not committed its block yet (Fabric).
-              throw new GatewayError(
+              throw new OutcomeUnknownError(
                 GrpcStatus.UNAVAILABLE,
                 `transaction ${duplicate} is on the ledger but not yet readable here; retry`,
                 [],

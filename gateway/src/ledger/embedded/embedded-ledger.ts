@@ -31,6 +31,7 @@ import {
   EndorseError,
   GatewayError,
   GrpcStatus,
+  OutcomeUnknownError,
   TxValidationCode,
   type ChaincodeEvent,
   type ClientIdentity,
@@ -695,7 +696,7 @@ export class EmbeddedLedger implements LedgerPort {
       this.commitWaiters.delete(tx.envelope.txId);
       for (const waiter of waiters) {
         waiter.reject(
-          new GatewayError(
+          new OutcomeUnknownError(
             GrpcStatus.UNAVAILABLE,
             `block could not be confirmed written (it may appear once the store is reopened): ${reason}`,
             [],

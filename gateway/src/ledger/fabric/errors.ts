@@ -4,7 +4,14 @@ import {
   EndorseError as FabricEndorseError,
   GatewayError as FabricGatewayError,
 } from '@hyperledger/fabric-gateway';
-import { CommitError, EndorseError, GatewayError, GrpcStatus, type ErrorDetail } from '../port.js';
+import {
+  CommitError,
+  EndorseError,
+  GatewayError,
+  GrpcStatus,
+  OutcomeUnknownError,
+  type ErrorDetail,
+} from '../port.js';
 
 /** gRPC status codes beyond the port's table, for classifying stream failures. */
 export const GrpcCode = {
@@ -97,6 +104,17 @@ export function toLedgerError(error: unknown): unknown {
     return keep(new GatewayError(error.code, error.details), error);
   }
   return error;
+}
+
+/**
+ * A Submit or CommitStatus failure that leaves the outcome unknown (isOutcomeUnknown), in the
+ * port's terms: the transaction may be committed yet.
+ */
+export function toOutcomeUnknown(error: unknown): unknown {
+  const mapped = toLedgerError(error);
+  if (!(mapped instanceof GatewayError)) return mapped;
+  const unknown = new OutcomeUnknownError(mapped.code, mapped.detail, mapped.details, mapped.transactionId);
+  return keep(unknown, mapped.cause instanceof Error ? mapped.cause : mapped);
 }
 
 /** A failure to reach a peer at all, in the port's terms: gRPC UNAVAILABLE. */

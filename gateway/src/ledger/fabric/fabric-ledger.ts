@@ -38,7 +38,13 @@ import {
   type OrgProfile,
   type PeerConnection,
 } from './connection-profile.js';
-import { isOutcomeUnknown, isTransientStreamError, toLedgerError, unavailable } from './errors.js';
+import {
+  isOutcomeUnknown,
+  isTransientStreamError,
+  toLedgerError,
+  toOutcomeUnknown,
+  unavailable,
+} from './errors.js';
 import { loadUserIdentity, ProfileIdentityProvider } from './identities.js';
 import { linkedSignal } from '../../signals.js';
 
@@ -277,7 +283,9 @@ export class FabricLedger implements LedgerPort {
       try {
         return await call();
       } catch (error) {
-        if (attempt >= OUTCOME_ATTEMPTS || !askAgain(error)) throw toLedgerError(error);
+        if (attempt >= OUTCOME_ATTEMPTS || !askAgain(error)) {
+          throw isOutcomeUnknown(error) ? toOutcomeUnknown(error) : toLedgerError(error);
+        }
         await sleep(this.backoff(attempt - 1), this.shutdown.signal);
         this.assertOpen();
       }

@@ -10,6 +10,7 @@ import {
   CommitError,
   EndorseError,
   GatewayError,
+  OutcomeUnknownError,
   type CommitStatus,
   type CommittedTransaction,
   type ErrorDetail,
@@ -91,7 +92,7 @@ export type FromLedgerThread =
 /** An error as it crosses threads: the ledger's own error classes keep their class and fields. */
 export type WireError =
   | {
-      readonly type: 'GatewayError' | 'EndorseError';
+      readonly type: 'GatewayError' | 'EndorseError' | 'OutcomeUnknownError';
       readonly code: number;
       readonly detail: string;
       readonly details: readonly ErrorDetail[];
@@ -117,7 +118,12 @@ export type WireError =
 export function toWire(error: unknown): WireError {
   if (error instanceof GatewayError) {
     return {
-      type: error instanceof EndorseError ? 'EndorseError' : 'GatewayError',
+      type:
+        error instanceof EndorseError
+          ? 'EndorseError'
+          : error instanceof OutcomeUnknownError
+            ? 'OutcomeUnknownError'
+            : 'GatewayError',
       code: error.code,
       detail: error.detail,
       details: error.details,
@@ -145,8 +151,9 @@ export function fromWire(wire: WireError): Error {
   let error: Error;
   switch (wire.type) {
     case 'GatewayError':
-    case 'EndorseError': {
-      const Class = wire.type === 'EndorseError' ? EndorseError : GatewayError;
+    case 'EndorseError':
+    case 'OutcomeUnknownError': {
+      const Class = { GatewayError, EndorseError, OutcomeUnknownError }[wire.type];
       error = new Class(wire.code, wire.detail, wire.details, wire.transactionId);
       break;
     }

@@ -11,6 +11,7 @@ import type { CacheUsage } from '../embedded/store.js';
 import {
   GatewayError,
   GrpcStatus,
+  OutcomeUnknownError,
   type ChaincodeEvent,
   type ClientIdentity,
   type Commit,
@@ -35,9 +36,13 @@ import {
 const EVENT_CREDIT = 256;
 
 interface Call {
+  readonly method: LedgerThreadMethod;
   resolve(value: unknown): void;
   reject(error: Error): void;
 }
+
+/** Calls that, once sent, may have handed a transaction to ordering: a stop leaves their outcome unknown. */
+const SUBMISSIONS: ReadonlySet<LedgerThreadMethod> = new Set(['submit', 'submitEndorsed', 'commitStatus']);
 
 interface Subscription {
   push(event: ChaincodeEvent): void;
@@ -235,9 +240,12 @@ export class WorkerLedger implements LedgerPort {
     ...args: LedgerThreadCalls[M]['args']
   ): Promise<LedgerThreadCalls[M]['result']> {
     return new Promise((resolve, reject) => {
-      if (this.stopped) return reject(unavailable(this.stopped));
+      if (this.stopped) {
+        // A commit status is asked of a transaction already submitted: its outcome is what is unknown.
+        return reject(method === 'commitStatus' ? outcomeUnknown(this.stopped) : unavailable(this.stopped));
+      }
       const id = ++this.nextId;
-      this.calls.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.calls.set(id, { method, resolve: resolve as (value: unknown) => void, reject });
       this.post({ kind: 'call', id, method, args } as ToLedgerThread);
     });
   }
@@ -282,7 +290,9 @@ export class WorkerLedger implements LedgerPort {
     if (this.stopped) return;
     this.stopped = cause;
     const error = unavailable(cause);
-    for (const call of this.calls.values()) call.reject(error);
+    for (const call of this.calls.values()) {
+      call.reject(SUBMISSIONS.has(call.method) ? outcomeUnknown(cause) : error);
+    }
     this.calls.clear();
     for (const subscription of this.subscriptions.values()) subscription.end(error);
     if (this.startup) this.startup.reject(cause);
@@ -292,6 +302,13 @@ export class WorkerLedger implements LedgerPort {
 
 function unavailable(cause: Error): GatewayError {
   return new GatewayError(GrpcStatus.UNAVAILABLE, `the ledger thread stopped: ${cause.message}`);
+}
+
+function outcomeUnknown(cause: Error): OutcomeUnknownError {
+  return new OutcomeUnknownError(
+    GrpcStatus.UNAVAILABLE,
+    `the ledger thread stopped while a transaction was submitted, so whether it committed is not known: ${cause.message}`,
+  );
 }
 
 /**
