@@ -1,6 +1,6 @@
 import './ledger/chaincode-logging.js';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
@@ -26,6 +26,7 @@ import { CustomsService } from './services/customs-service.js';
 import { StoredPipelineState } from './services/customs-pipeline-state.js';
 import { LedgerClient, ledgerClientOptions } from './services/ledger-client.js';
 import { gatewayStorePath, openGatewayStore } from './storage/gateway-store.js';
+import { writeFileAtomic } from './storage/atomic-file.js';
 
 export interface RunningGateway {
   readonly url: string;
@@ -154,8 +155,7 @@ async function openAndListen(
     customs,
     client,
     metrics,
-    partyIdKey:
-      config.partyIdKey ?? (await persistentSecret(join(config.dataDir, 'gateway', 'party-id.key'))),
+    partyIdKey: config.partyIdKey ?? (await storedPartyIdKey(config.dataDir)),
     metricsToken,
     refusedScrapes,
     readiness: () => (ledgerStopped ? 'ledger unavailable' : ready ? 'ready' : 'starting'),
@@ -214,24 +214,45 @@ async function openAndListen(
  * The metrics token generated on first start, kept so that a scraper's configuration outlives
  * restarts. An operator may write the file (a mounted secret): what it holds must be a token.
  */
-async function storedMetricsToken(dataDir: string): Promise<string> {
-  const file = metricsTokenFile(dataDir);
-  const token = await persistentSecret(file);
-  if (!isMetricsToken(token)) {
-    throw new ConfigError(
-      `${file} does not hold a metrics token (${METRICS_TOKEN_RULE}): correct it, delete it for a new one, or set METRICS_TOKEN`,
-    );
-  }
-  return token;
+function storedMetricsToken(dataDir: string): Promise<string> {
+  return persistentSecret(metricsTokenFile(dataDir), (token) =>
+    isMetricsToken(token)
+      ? undefined
+      : `does not hold a metrics token (${METRICS_TOKEN_RULE}): correct it, delete it for a new one, or set METRICS_TOKEN`,
+  );
 }
 
-/** A random secret generated on first start and kept (mode 0600): the same after a restart. */
-async function persistentSecret(path: string): Promise<string> {
+/**
+ * The key of the party ids (HMAC of a person's document) generated on first start. The ids on the
+ * ledger were made with it, so a key that is not there as written is never replaced silently.
+ */
+function storedPartyIdKey(dataDir: string): Promise<string> {
+  return persistentSecret(join(dataDir, 'gateway', 'party-id.key'), (key) =>
+    key.length >= 32
+      ? undefined
+      : 'does not hold a party-id key (32 characters or more): restore it from a copy (the party ids on the ledger were made with it), or set PARTY_ID_KEY to it; only if no party was ever registered through this gateway, delete it for a new one',
+  );
+}
+
+/**
+ * A random secret generated on first start and kept (mode 0600): the same after a restart. Written
+ * whole or not at all, so that a crash during the first start cannot leave it empty; one read back
+ * must pass `invalid` (which says what is wrong with it), or the gateway does not start.
+ */
+async function persistentSecret(
+  path: string,
+  invalid: (secret: string) => string | undefined,
+): Promise<string> {
+  let secret: string;
   try {
-    return (await readFile(path, 'utf8')).trim();
+    secret = (await readFile(path, 'utf8')).trim();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    secret = randomBytes(32).toString('base64url');
+    await writeFileAtomic(path, `${secret}\n`, 0o600);
+    return secret;
   }
-  await writeFile(path, randomBytes(32).toString('base64url') + '\n', { mode: 0o600 });
-  return (await readFile(path, 'utf8')).trim();
+  const problem = invalid(secret);
+  if (problem !== undefined) throw new ConfigError(`${path} ${problem}`);
+  return secret;
 }

@@ -1,12 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { unwatchFile, watchFile, type Stats } from 'node:fs';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { NetworkConfig } from '@customs-ledger/chaincode';
 import { lock } from 'proper-lockfile';
 import { z } from 'zod';
 import { unauthorized } from './authenticate.js';
 import { USER_ROLES, type Principal } from './principal.js';
+import { writeFileAtomic } from '../storage/atomic-file.js';
 
 export interface ApiKeyRecord {
   readonly user: string;
@@ -58,28 +59,6 @@ const KEY_HASH = /^[0-9a-f]{64}$/;
 const TIME = z.iso.datetime({ offset: true });
 
 const hashKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
-
-/**
- * Writes a file so that readers see either the old or the new content: a fresh temporary file in the
- * same directory (created with `mode`, flushed to disk), then renamed over the target.
- */
-export async function writeFileAtomic(path: string, content: string, mode = 0o600): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const file = await open(temp, 'wx', mode);
-  try {
-    await file.writeFile(content, 'utf8');
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  try {
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-}
 
 function parseRecords(text: string, path: string): ApiKeyRecord[] {
   let json: unknown;

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NetworkConfig } from '@customs-ledger/chaincode';
-import { writeFileAtomic, type ApiKeyStore } from './api-keys.js';
+import { writeFileAtomic } from '../storage/atomic-file.js';
+import type { ApiKeyStore } from './api-keys.js';
 import { USER_ROLES } from './principal.js';
 
 export interface DemoCredential {

@@ -16,8 +16,9 @@ import {
   X509Certificate,
   type KeyObject,
 } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { removeTempFiles, writeFileAtomic } from '../../storage/atomic-file.js';
 import type { ClientIdentity } from '../port.js';
 
 /** The OID under which Fabric CA stores enrolment attributes (read by the shim's ClientIdentity). */
@@ -49,7 +50,6 @@ const BACKDATE_MS = 5 * 60 * 1000;
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 // A user name is the certificate's CN (before "@<domain>"), as a JWT's `sub` may give it: printable.
 const USER_NAME_PATTERN = /^[^\p{Cc}\s][^\p{Cc}]{0,127}$/u;
-const TEMP_SUFFIX = '.tmp';
 
 const subtleCrypto = webcrypto as unknown as Crypto;
 
@@ -366,44 +366,6 @@ async function writeIdentity(
   await writeFileAtomic(join(dir, 'key.pem'), privateKeyPem, 0o600);
   await writeFileAtomic(join(dir, 'cert.pem'), certificate, 0o644);
   return { mspId, certificate, privateKeyPem };
-}
-
-async function writeFileAtomic(path: string, data: string, mode: number): Promise<void> {
-  const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
-  try {
-    const handle = await open(temp, 'wx', mode);
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-  await syncDirectory(dir);
-}
-
-/** Makes the rename durable; some platforms cannot open a directory, where this is best effort. */
-async function syncDirectory(dir: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Not supported here; the rename is still atomic.
-  } finally {
-    await handle?.close();
-  }
-}
-
-async function removeTempFiles(dir: string): Promise<void> {
-  for (const entry of await readdir(dir)) {
-    if (entry.startsWith('.') && entry.endsWith(TEMP_SUFFIX)) await rm(join(dir, entry), { force: true });
-  }
 }
 
 async function readOptional(path: string): Promise<string | undefined> {
