@@ -12,7 +12,7 @@ const TEMP_SUFFIX = '.tmp';
  */
 export async function writeFileAtomic(path: string, content: string, mode = 0o600): Promise<void> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeDirectory(dir);
   const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
   try {
     const handle = await open(temp, 'wx', mode);
@@ -28,6 +28,19 @@ export async function writeFileAtomic(path: string, content: string, mode = 0o60
     throw error;
   }
   await syncDirectory(dir);
+}
+
+/**
+ * Creates a directory and the missing ones above it (mode 0700), and flushes the entry of each it
+ * created, so that after a power loss the files written into it are not lost with the directory.
+ */
+export async function makeDirectory(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true, mode: 0o700 });
+  if (first === undefined) return;
+  for (let created = dir; ; created = dirname(created)) {
+    await syncDirectory(dirname(created));
+    if (created === first) return;
+  }
 }
 
 /** Flushes a directory's entries; some platforms cannot open a directory, where this is best effort. */

@@ -16,9 +16,9 @@ import {
   X509Certificate,
   type KeyObject,
 } from 'node:crypto';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { removeTempFiles, writeFileAtomic } from '../../storage/atomic-file.js';
+import { makeDirectory, removeTempFiles, writeFileAtomic } from '../../storage/atomic-file.js';
 import type { ClientIdentity } from '../port.js';
 
 /** The OID under which Fabric CA stores enrolment attributes (read by the shim's ClientIdentity). */
@@ -79,7 +79,7 @@ export class MspStore {
   /** Loads the MSP directory, creating the CA, peer and folders that are missing (never regenerating). */
   static async open(dir: string, orgs: readonly OrgSpec[]): Promise<MspStore> {
     const store = new MspStore(dir);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await makeDirectory(dir);
     for (const spec of orgs) {
       assertName('mspId', spec.mspId);
       if (store.orgs.has(spec.mspId)) throw new Error(`MSP ${spec.mspId} is listed twice`);
@@ -149,7 +149,7 @@ async function loadOrg(root: string, spec: OrgSpec): Promise<OrgState> {
   const caDir = join(dir, 'ca');
   const peerDir = join(dir, 'peer');
   const usersDir = join(dir, 'users');
-  for (const d of [dir, caDir, peerDir, usersDir]) await mkdir(d, { recursive: true, mode: 0o700 });
+  for (const d of [dir, caDir, peerDir, usersDir]) await makeDirectory(d);
 
   let ca = await readIdentity(caDir, spec.mspId);
   if (!ca) {
@@ -263,7 +263,7 @@ async function issueUser(
 ): Promise<StoredIdentity> {
   // Named by a digest of the enrolment: any printable user name, one folder per role it signs with.
   const dir = join(org.dir, 'users', `u-${createHash('sha256').update(key).digest('hex').slice(0, 32)}`);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeDirectory(dir);
   const name: x509.JsonName = [
     { OU: [admin ? 'admin' : 'client'] },
     { CN: [`${userName}@${org.spec.domain}`] },
