@@ -66,16 +66,19 @@ describe('RFC 6962 tree', () => {
   const treeOf = (n: number) =>
     Array.from({ length: n }, (_, i) => ({ hash: sha256(Uint8Array.of(0), Buffer.from(`leaf ${i}`)) }));
 
-  it.each(sizes)('every leaf of a %i-leaf tree verifies with a proof of the RFC length', (n) => {
-    const tree = treeOf(n);
-    const root = merkleRoot(tree);
-    for (let i = 0; i < n; i++) {
-      const proof = inclusionProof(tree, i);
-      // Proof length: the depth of leaf i in the RFC 6962 (left-full) tree.
-      expect(proof.length).toBeLessThanOrEqual(Math.ceil(Math.log2(n)));
-      expect(verifyInclusion(root, n, i, tree[i]!.hash, proof)).toBe(true);
-    }
-  });
+  it.each([...sizes, 16, 17, 31, 33, 100])(
+    'every leaf of a %i-leaf tree verifies with a proof of the RFC length',
+    (n) => {
+      const tree = treeOf(n);
+      const root = merkleRoot(tree);
+      for (let i = 0; i < n; i++) {
+        const proof = inclusionProof(tree, i);
+        // Proof length: the depth of leaf i in the RFC 6962 (left-full) tree.
+        expect(proof.length).toBeLessThanOrEqual(Math.ceil(Math.log2(n)));
+        expect(verifyInclusion(root, n, i, tree[i]!.hash, proof)).toBe(true);
+      }
+    },
+  );
 
   it.each(sizes)('tampering is detected in a %i-leaf tree', (n) => {
     const tree = treeOf(n);
@@ -215,6 +218,21 @@ describe('selective disclosure', () => {
 
   it('refuses unknown paths', () => {
     expect(() => disclose(order, SEED, ['/buyer'])).toThrow("no field at path '/buyer'");
+  });
+
+  it('discloses a whole record of 999 lines at once, every field with its own proof to the root', () => {
+    const lines = Array.from({ length: 999 }, (_, i) => ({
+      hsCode: '610910',
+      description: `item ${i}`,
+      quantity: i + 1,
+    }));
+    const big = { ...order, lines };
+    const committed = commitPayload(big, SEED);
+    const whole = disclose(big, SEED, ['/lines']);
+    expect(whole.fields).toHaveLength(3 * 999);
+    expect(whole.root).toBe(committed.root);
+    expect(new Set(whole.fields.map((f) => f.proof.join())).size).toBe(whole.fields.length);
+    expect(verifyDisclosure(whole, committed)).toEqual({ ok: true });
   });
 
   const tamper = (change: (p: { -readonly [K in keyof DisclosurePackage]: unknown }) => void) => {
