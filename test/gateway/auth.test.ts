@@ -202,6 +202,14 @@ describe('API keys', () => {
   it('refuses to issue a key for an unknown organisation', async () => {
     await expect(apiKeys.create('mallory', 'NopeMSP', 'operator')).rejects.toThrow(/unknown organisation/);
   });
+
+  it("refuses a user name that shows as another, or the gateway's audit signer", async () => {
+    for (const user of ['', ' bob', 'a\u202Eb', 'tab\tbed', 'a\ud800b', 'x'.repeat(129)]) {
+      await expect(apiKeys.create(user, 'PlatformAMSP', 'operator')).rejects.toThrow(/must be a user name/);
+    }
+    await expect(apiKeys.create('gateway-audit', 'PlatformAMSP', 'operator')).rejects.toThrow(/audit signer/);
+    await expect(apiKeys.create('Zoë Ångström 😀', 'PlatformAMSP', 'operator')).resolves.toMatch(/^clk_/);
+  });
 });
 
 describe('JWT bearer tokens', () => {
@@ -254,6 +262,18 @@ describe('JWT bearer tokens', () => {
   it('refuses a wrong audience or issuer', async () => {
     await expect401(`Bearer ${await hs256(claims({ aud: 'someone-else' }))}`, /audience/);
     await expect401(`Bearer ${await hs256(claims({ iss: 'https://evil.example.com' }))}`, /issuer/);
+  });
+
+  it('refuses an exp that is no time, which never expires and broke /v1/me (500)', async () => {
+    for (const exp of [1e308, 9e15]) {
+      await expect401(`Bearer ${await hs256(claims({ exp }))}`, /JWT claim 'exp' must be a time/);
+    }
+  });
+
+  it('refuses a sub that is no user name: control or bidirectional formatting characters, a lone surrogate', async () => {
+    for (const sub of ['a\u202Eb-user', 'a\u0007b', 'a\ud800b', ' lead']) {
+      await expect401(`Bearer ${await hs256(claims({ sub }))}`, /JWT claim 'sub' must be a user name/);
+    }
   });
 
   it('requires exp, sub and org, and a known organisation', async () => {

@@ -1,25 +1,57 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../gateway/src/http/request-checks.js';
+import { jsonBodyProblem, MAX_JSON_DEPTH } from '../../gateway/src/http/request-checks.js';
 
 const arrays = (depth: number): unknown => JSON.parse('['.repeat(depth) + ']'.repeat(depth));
 const objects = (depth: number): unknown => JSON.parse('{"a":'.repeat(depth) + '1' + '}'.repeat(depth));
+const TOO_DEEP = `request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`;
 
 describe('nesting depth of a parsed body', () => {
-  it.each<[string, unknown, number, boolean]>([
-    ['a number', 1, 1, false],
-    ['null', null, 1, false],
-    ['an empty object', {}, 1, false],
-    ['an object in an object', { a: {} }, 1, true],
-    ['arrays at the bound', arrays(MAX_JSON_DEPTH), MAX_JSON_DEPTH, false],
-    ['arrays one past it', arrays(MAX_JSON_DEPTH + 1), MAX_JSON_DEPTH, true],
-    ['objects at the bound', objects(MAX_JSON_DEPTH), MAX_JSON_DEPTH, false],
-    ['objects one past it', objects(MAX_JSON_DEPTH + 1), MAX_JSON_DEPTH, true],
-    ['deep in the last of many siblings', [...Array.from({ length: 1000 }, () => [1]), arrays(70)], 64, true],
-    ['wide and shallow', { lines: Array.from({ length: 10_000 }, (_, i) => ({ i })) }, 3, false],
-  ])('%s: deeper than %i levels is %s', (_name, value, max, deeper) =>
-    expect(nestsDeeperThan(value, max)).toBe(deeper),
-  );
+  it.each<[string, unknown, string | undefined]>([
+    ['a number', 1, undefined],
+    ['null', null, undefined],
+    ['an empty object', {}, undefined],
+    ['arrays at the bound', arrays(MAX_JSON_DEPTH), undefined],
+    ['arrays one past it', arrays(MAX_JSON_DEPTH + 1), TOO_DEEP],
+    ['objects at the bound', objects(MAX_JSON_DEPTH), undefined],
+    ['objects one past it', objects(MAX_JSON_DEPTH + 1), TOO_DEEP],
+    ['deep in the last of many siblings', [...Array.from({ length: 1000 }, () => [1]), arrays(70)], TOO_DEEP],
+    ['wide and shallow', { lines: Array.from({ length: 10_000 }, (_, i) => ({ i })) }, undefined],
+  ])('%s', (_name, value, problem) => expect(jsonBodyProblem(value)).toBe(problem));
 
   it('walks a body far deeper than the stack would take, without recursing', () =>
-    expect(nestsDeeperThan(arrays(200_000), MAX_JSON_DEPTH)).toBe(true));
+    expect(jsonBodyProblem(arrays(200_000))).toBe(TOO_DEEP));
+});
+
+describe('text and field names of a parsed body', () => {
+  const parsed = (json: string): unknown => JSON.parse(json);
+
+  it('takes any well-formed text, surrogate pairs (emoji, rare CJK) included', () => {
+    expect(jsonBodyProblem(parsed('{"name":"Zoë \\ud83d\\ude00 𠀀","lines":[{"d":"ü"}]}'))).toBeUndefined();
+  });
+
+  it.each<[string, string, string]>([
+    [
+      'a lone high surrogate',
+      '{"message":"lone \\ud800 here"}',
+      '/body/message: the string holds a lone UTF-16 surrogate',
+    ],
+    [
+      'a lone low surrogate, deep',
+      '{"lines":[{"d":"x"},{"d":"\\udc00"}]}',
+      '/body/lines/1/d: the string holds a lone UTF-16 surrogate',
+    ],
+    ['a pair the wrong way round', '["\\ude00\\ud83d"]', '/body/0: the string holds a lone UTF-16 surrogate'],
+    ['a field name', '{"a":{"x\\ud800":1}}', '/body/a: a field name holds a lone UTF-16 surrogate'],
+    [
+      '__proto__ as a field name',
+      '{"a/b":[{"__proto__":{"x":1}}]}',
+      '/body/a~1b/0/__proto__: the field name __proto__ is not allowed',
+    ],
+  ])('refuses %s, naming where', (_name, json, problem) => {
+    expect(jsonBodyProblem(parsed(json))).toMatch(new RegExp(`^${problem.replace(/[~/]/g, '\\$&')}`));
+  });
+
+  it('takes constructor and prototype as field names (the schemas refuse what they do not know)', () => {
+    expect(jsonBodyProblem(parsed('{"constructor":1,"prototype":{"a":1}}'))).toBeUndefined();
+  });
 });

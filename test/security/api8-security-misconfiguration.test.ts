@@ -135,6 +135,65 @@ describe('configuration as a client sees it', () => {
       expect(res.status, res.text).toBe(201);
     }
   });
+
+  it('answers a body that is not UTF-8, or that holds no text where text goes or a __proto__ field, with 400 naming it, and writes nothing', async () => {
+    const key = t.gateway.credentials.find((c) => c.user === 'platforma-operator')!.apiKey;
+    const send = async (
+      path: string,
+      body: Uint8Array<ArrayBuffer> | string,
+    ): Promise<ApiResponse<unknown>> => {
+      const res = await fetch(`${t.gateway.url}${path}`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+        body,
+      });
+      const text = await res.text();
+      return { status: res.status, headers: res.headers, text, body: JSON.parse(text) as unknown };
+    };
+    const create = (id: string, orderNumber: string) =>
+      `{"consignmentId":"${id}","orderNumber":"${orderNumber}","originCountry":"CN","destinationCountry":"FR"}`;
+    // The create with `raw` in its order number, after "O-".
+    const bytes = (id: string, raw: number[]) => {
+      const [before, after] = create(id, 'O-@').split('@') as [string, string];
+      return new Uint8Array(Buffer.concat([Buffer.from(before), Buffer.from(raw), Buffer.from(after)]));
+    };
+    // Invalid bytes, an overlong "/" and a UTF-8-encoded surrogate: decoded, each was U+FFFD.
+    for (const [id, raw] of [
+      ['U8-FF', [0xff, 0xfe]],
+      ['U8-OVERLONG', [0xc0, 0xaf]],
+      ['U8-SURR', [0xed, 0xa0, 0x80]],
+    ] as const) {
+      expectProblem(
+        await send('/v1/consignments', bytes(id, [...raw])),
+        400,
+        'request body is not valid UTF-8',
+      );
+      expectProblem(await t.as('platforma-operator').get(`/v1/consignments/${id}`), 404);
+    }
+    expectProblem(
+      await send('/v1/consignments', create('LONE-1', 'O-\\ud800')),
+      400,
+      /^\/body\/orderNumber: the string holds a lone UTF-16 surrogate/,
+    );
+    expectProblem(await t.as('platforma-operator').get('/v1/consignments/LONE-1'), 404);
+    // A batch operation's body is a record of any fields: __proto__ there was dropped, not refused.
+    const batch = {
+      operations: [
+        {
+          op: 'create',
+          consignmentId: 'PROTO-1',
+          body: JSON.parse(create('PROTO-1', 'O-PROTO-1')) as object,
+        },
+      ],
+    };
+    const withProto = JSON.stringify(batch).replace('"body":{', '"body":{"__proto__":{"polluted":true},');
+    expectProblem(
+      await send('/v1/batch', withProto),
+      400,
+      '/body/operations/0/body/__proto__: the field name __proto__ is not allowed',
+    );
+    expectProblem(await t.as('platforma-operator').get('/v1/consignments/PROTO-1'), 404);
+  });
 });
 
 describe('metrics', () => {

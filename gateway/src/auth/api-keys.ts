@@ -6,7 +6,7 @@ import type { NetworkConfig } from '@customs-ledger/chaincode';
 import { lock } from 'proper-lockfile';
 import { z } from 'zod';
 import { unauthorized } from './authenticate.js';
-import { USER_ROLES, type Principal } from './principal.js';
+import { AUDIT_SIGNER, USER_NAME, USER_ROLES, type Principal } from './principal.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
 
 export interface ApiKeyRecord {
@@ -181,7 +181,12 @@ export class ApiKeyStore {
     if (!KEY_FORMAT.test(key)) throw new Error('API key must be clk_ followed by 32 bytes in base64url');
     const org = this.network.organisations.find((o) => o.mspId === mspId);
     if (!org) throw new Error(`unknown organisation ${mspId}: not in the network configuration`);
-    if (user === '') throw new Error('API key user must be non-empty');
+    if (!USER_NAME.test(user)) {
+      throw new Error(
+        `API key user ${JSON.stringify(user)} must be a user name (1-128 printable characters, no bidirectional formatting)`,
+      );
+    }
+    if (user === AUDIT_SIGNER) throw new Error(`API key user ${user} is the gateway's own audit signer`);
     if (!USER_ROLES[org.role].includes(role)) {
       throw new Error(
         `role ${role} is not one of ${mspId}'s user roles (${USER_ROLES[org.role].join(', ')})`,

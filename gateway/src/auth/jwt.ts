@@ -15,14 +15,14 @@ import type { NetworkConfig } from '@customs-ledger/chaincode';
 import { ConfigError, type GatewayConfig } from '../config.js';
 import { HttpProblem } from '../http/problem.js';
 import { unauthorized } from './authenticate.js';
-import { AUDIT_SIGNER, USER_ROLES, type Principal } from './principal.js';
+import { AUDIT_SIGNER, USER_NAME, USER_ROLES, type Principal } from './principal.js';
 
 /** Exactly these: `none`, other HMAC sizes, PS*, EdDSA … are all refused before any key is looked up. */
 export const JWT_ALGORITHMS = ['HS256', 'RS256', 'ES256'] as const;
 /** How far past `exp` (and before `nbf`) a token is still accepted, for clocks that disagree. */
 export const CLOCK_TOLERANCE_SECONDS = 30;
-// Claim values become ledger enrolment names and log fields: printable, bounded.
-const USER_NAME = /^[^\p{Cc}\s][^\p{Cc}]{0,127}$/u;
+/** The last moment a JavaScript Date can hold, in seconds: an `exp` beyond it is no time at all. */
+const LAST_TIME_SECONDS = 8.64e12;
 const ROLE_NAME = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/;
 
 type KeyLookup = (header: CompactJWSHeaderParameters, token: FlattenedJWSInput) => Promise<CryptoKey>;
@@ -63,7 +63,12 @@ export class JwtVerifier {
     }
     const { sub, org, role, exp } = payload;
     if (typeof sub !== 'string' || !USER_NAME.test(sub)) {
-      throw unauthorized("JWT claim 'sub' must be a user name (1-128 printable characters)");
+      throw unauthorized(
+        "JWT claim 'sub' must be a user name (1-128 printable characters, no bidirectional formatting)",
+      );
+    }
+    if (exp! > LAST_TIME_SECONDS) {
+      throw unauthorized(`JWT claim 'exp' must be a time (seconds since 1970, at most ${LAST_TIME_SECONDS})`);
     }
     if (sub === AUDIT_SIGNER) throw unauthorized(`JWT claim 'sub' names the gateway's own audit signer`);
     if (typeof org !== 'string') throw unauthorized("JWT claim 'org' must be an MSP id string");

@@ -8,6 +8,15 @@ import type { KeyedWrite } from '../services/keyed-write.js';
 export const AUDIT_SIGNER = 'gateway-audit';
 
 /**
+ * What a user name may be, from an API key or a JWT's `sub`: it becomes a ledger enrolment name,
+ * stays in access records for good and is shown in logs and consoles. 1 to 128 characters, not
+ * starting with a space; no control characters, no bidirectional overrides, embeddings or
+ * isolates (a name that shows as another: CVE-2021-42574) and no lone UTF-16 surrogate.
+ */
+export const USER_NAME =
+  /^[^\p{Cc}\p{Cs}\s\u202A-\u202E\u2066-\u2069][^\p{Cc}\p{Cs}\u202A-\u202E\u2066-\u2069]{0,127}$/u;
+
+/**
  * The user roles of each kind of organisation, one demo user each: customs has officers, the
  * automatic-release service identity and governance; the auditor organisation auditors; traders
  * operators. On Fabric, only these roles sign as a connection profile's users.

@@ -27,7 +27,7 @@ import { mountRoutes, type IdempotencyStore } from './route.js';
 import { docsRouter } from './docs.js';
 import { consoleRouter } from './console.js';
 import { HttpProblem, problemHandler } from './problem.js';
-import { refuseDeepJson, utf8Only } from './request-checks.js';
+import { checkJsonBody, utf8Only } from './request-checks.js';
 import { ProblemSchema, registry, z } from './openapi.js';
 
 /**
@@ -142,6 +142,15 @@ export function createApp(deps: AppDependencies): Express {
   app.use(httpLogger(deps.logger));
   app.use(deps.metrics.httpMiddleware);
   app.use(helmet());
+  // Express answers HEAD with a route's GET, which runs its handler (a HEAD of a personal-data read
+  // committed an access record), and OPTIONS with the methods it routes: the API lists neither.
+  app.use((req, _res, next) =>
+    next(
+      req.method === 'HEAD' || req.method === 'OPTIONS'
+        ? new HttpProblem(404, `no route for ${req.method} ${req.path}`)
+        : undefined,
+    ),
+  );
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', ledger: deps.config.ledger });
@@ -180,7 +189,7 @@ export function createApp(deps: AppDependencies): Express {
   v1.use(
     express.json({ limit: deps.config.bodyLimit, strict: true, type: 'application/json', verify: utf8Only }),
   );
-  v1.use(refuseDeepJson);
+  v1.use(checkJsonBody);
   v1.use(requireAuthentication);
   v1.use(rateLimitPerPrincipal(deps.config.rateLimitPerMinute));
   mountRoutes(

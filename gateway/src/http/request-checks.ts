@@ -1,5 +1,7 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
+import { escapePointerToken } from '@customs-ledger/chaincode';
 import { HttpProblem } from './problem.js';
 
 /**
@@ -10,25 +12,44 @@ import { HttpProblem } from './problem.js';
  */
 export const MAX_JSON_DEPTH = 64;
 
-/** Whether a parsed JSON value nests deeper than `max`; iterative, so that it never recurses itself. */
-export function nestsDeeperThan(value: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[value, 1]];
+/**
+ * What JSON.parse lets through that no field of the API may hold, first found: nesting deeper than
+ * MAX_JSON_DEPTH; a string, or a field name, that is not well-formed UTF-16 (a lone surrogate such
+ * as "\ud800", valid JSON but no text: stored, it is served back as JSON strict parsers and UTF-8
+ * encoders refuse); and the field name __proto__, which JSON.parse keeps as a field but copying
+ * into an object (a record's keys, a spread) turns into a prototype, silently dropped. Iterative,
+ * so that it never recurses itself.
+ */
+export function jsonBodyProblem(body: unknown): string | undefined {
+  const stack: [unknown, string, number][] = [[body, '/body', 1]];
   for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-    const [node, depth] = next;
+    const [node, pointer, depth] = next;
+    if (typeof node === 'string') {
+      if (LONE_SURROGATE.test(node)) return `${pointer}: the string holds ${NO_TEXT}`;
+      continue;
+    }
     if (typeof node !== 'object' || node === null) continue;
-    if (depth > max) return true;
-    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+    if (depth > MAX_JSON_DEPTH) {
+      return `request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`;
+    }
+    for (const [name, child] of Object.entries(node)) {
+      if (LONE_SURROGATE.test(name)) return `${pointer}: a field name holds ${NO_TEXT}`;
+      const at = `${pointer}/${escapePointerToken(name)}`;
+      if (name === '__proto__') return `${at}: the field name __proto__ is not allowed`;
+      stack.push([child, at, depth + 1]);
+    }
   }
-  return false;
+  return undefined;
 }
 
-/** Right after the body parser: a body nested deeper than MAX_JSON_DEPTH goes no further. */
-export const refuseDeepJson: RequestHandler = (req, _res, next) => {
-  if (nestsDeeperThan(req.body, MAX_JSON_DEPTH)) {
-    next(new HttpProblem(400, `request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`));
-    return;
-  }
-  next();
+/** In a /u pattern a surrogate pair is one code point: only a lone surrogate is of category Cs. */
+const LONE_SURROGATE = /\p{Cs}/u;
+const NO_TEXT = 'a lone UTF-16 surrogate (\\ud800 to \\udfff without its pair), which is no text';
+
+/** Right after the body parser: a body jsonBodyProblem finds fault with goes no further. */
+export const checkJsonBody: RequestHandler = (req, _res, next) => {
+  const problem = jsonBodyProblem(req.body);
+  next(problem === undefined ? undefined : new HttpProblem(400, problem));
 };
 
 /**
@@ -36,12 +57,15 @@ export const refuseDeepJson: RequestHandler = (req, _res, next) => {
  * UTF-*, but JSON between systems is UTF-8 (RFC 8259 §8.1), and a body declared UTF-16 was decoded
  * to garbage and refused as not valid JSON. Refused as the unsupported charset it is (problem.ts).
  */
-export function utf8Only(_req: IncomingMessage, _res: unknown, _body: Buffer, charset: string): void {
-  if (charset === 'utf-8') return;
-  throw Object.assign(new Error(`unsupported charset ${charset}`), {
-    status: 415,
-    type: 'charset.unsupported',
-  });
+export function utf8Only(_req: IncomingMessage, _res: unknown, body: Buffer, charset: string): void {
+  if (charset !== 'utf-8') {
+    throw Object.assign(new Error(`unsupported charset ${charset}`), {
+      status: 415,
+      type: 'charset.unsupported',
+    });
+  }
+  // Decoding would turn each malformed sequence into U+FFFD: what is stored would not be what was sent.
+  if (!isUtf8(body)) throw new HttpProblem(400, 'request body is not valid UTF-8');
 }
 
 /**

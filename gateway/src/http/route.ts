@@ -38,6 +38,8 @@ export interface RouteResult {
 
 type AnyObject = z.ZodObject<z.ZodRawShape>;
 
+const NO_QUERY = documentedZod.strictObject({});
+
 export interface RouteDefinition<
   P extends AnyObject = AnyObject,
   Q extends AnyObject = AnyObject,
@@ -162,7 +164,8 @@ async function handle(
     );
   }
   const params = parse(route.params, req.params, '/params');
-  const query = parse(route.query, req.query, '/query');
+  // A route that names no query parameters takes none: an unknown one is refused, as everywhere.
+  const query = parse(route.query ?? NO_QUERY, req.query, '/query');
   // No body at all would otherwise be refused as not JSON (415), and Content-Length: 0 as '{}'.
   const bodyless = req.get('Transfer-Encoding') === undefined && !(Number(req.get('Content-Length')) > 0);
   if (route.body && bodyless) {
