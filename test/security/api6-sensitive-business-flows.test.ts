@@ -66,6 +66,32 @@ describe('replays and duplicates', () => {
     );
   });
 
+  it('answers the same consignment created at once by several organisations: one 201, the others 409, never 403', async () => {
+    // The first create's key-level endorsement policies meet the others at commit, before their
+    // read conflict: Fabric refuses them ENDORSEMENT_POLICY_FAILURE, which was answered 403.
+    const creators = ['platforma-operator', 'platformb-operator', 'post-operator', 'express-operator'];
+    for (let round = 0; round < 3; round++) {
+      const consignmentId = `DUP-RACE-${round}`;
+      const answers = await Promise.all(
+        [...creators, ...creators].map((user, i) =>
+          t.as(user).post('/v1/consignments', {
+            consignmentId,
+            ...(user.startsWith('platform') ? { orderNumber: `ORD-${consignmentId}-${i}` } : { trackingNumber: `RR${round}${i}0000${i}CN` }),
+            originCountry: 'CN',
+            destinationCountry: 'FR',
+          }),
+        ),
+      ); // prettier-ignore
+      expect(
+        answers.filter((a) => a.status === 201),
+        consignmentId,
+      ).toHaveLength(1);
+      for (const answer of answers.filter((a) => a.status !== 201)) {
+        expectProblem(answer, 409, new RegExp(`consignment ${consignmentId} already exists`));
+      }
+    }
+  });
+
   it('refuses a second return of goods already returned', async () => {
     // The order has 2 units of line 1; releasedWithReturn returned 1 of them.
     await releasedWithReturn(t, 'DUP-R');

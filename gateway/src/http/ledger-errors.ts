@@ -71,6 +71,22 @@ export function isRetryableConflict(error: unknown): boolean {
   );
 }
 
+/**
+ * Whether a submission refused at commit may be answered otherwise by a new proposal, simulated on
+ * the state as it is now: a read conflict (isRetryableConflict), or a key's endorsement policy that
+ * a concurrent transaction set after this one was simulated. Fabric checks a written key against its
+ * committed key-level policy before it checks reads, so of two creates of the same consignment the
+ * second fails on the policies the first gave its keys (ENDORSEMENT_POLICY_FAILURE), not on its stale
+ * read; simulated again, it is refused as what it is, a consignment that exists. A policy failure
+ * that persists through the attempts is reported as such (403).
+ */
+export function worthProposingAgain(error: unknown): boolean {
+  return (
+    isRetryableConflict(error) ||
+    (error instanceof CommitError && error.code === TxValidationCode.ENDORSEMENT_POLICY_FAILURE)
+  );
+}
+
 const RETRY_AFTER_SECONDS = '2';
 
 /** A peer gave up on a simulation (Fabric's execute timeout): nothing was endorsed or ordered. */

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GatewayConfig } from '../config.js';
-import { isRetryableConflict, statusForRefusal } from '../http/ledger-errors.js';
+import { statusForRefusal, worthProposingAgain } from '../http/ledger-errors.js';
 import type { IdentityProvider, Signer } from '../ledger/identities.js';
 import {
   chaincodeMessage,
@@ -14,7 +14,10 @@ import {
 } from '../ledger/port.js';
 import { Semaphore } from './semaphore.js';
 
-/** An MVCC conflict means the state changed between simulation and commit: simulate again, a few times. */
+/**
+ * A conflict at commit (a stale read, or a key policy set meanwhile) means the state changed
+ * between simulation and commit: simulate again, a few times.
+ */
 const MAX_ATTEMPTS = 5;
 
 export interface LedgerClientOptions {
@@ -122,7 +125,7 @@ export class LedgerClient {
               return { value: parse<T>(earlier.result), txId: duplicate, blockNumber: earlier.blockNumber };
             }
             const refused = new CommitError(duplicate, earlier.code);
-            if (!isRetryableConflict(refused)) throw refused;
+            if (!worthProposingAgain(refused)) throw refused;
             proposal++;
             continue;
           }
@@ -135,7 +138,7 @@ export class LedgerClient {
             await sleep(staleReads.pauseMs * staleRetries);
             continue;
           }
-          if (attempt >= MAX_ATTEMPTS || !isRetryableConflict(error)) throw error;
+          if (attempt >= MAX_ATTEMPTS || !worthProposingAgain(error)) throw error;
           await sleep(Math.random() * (this.options.conflictBackoffMs ?? 40) * attempt);
           attempt++;
           proposal++;
