@@ -89,16 +89,25 @@ describe('POST /v1/batch', () => {
         { op: 'movement', consignmentId: 'BAT-P1', body: { type: 'teleported', location: 'CNSHA' } },
         // Refused by the gateway, as its single request would be: no transaction carries it.
         { op: 'order', consignmentId: 'BAT\u0000P3', body: orderPayload('ORD-BAT-P3') },
+        // A create whose body names another consignment than the operation: was the operation's.
+        {
+          op: 'create',
+          consignmentId: 'BAT-P4',
+          body: { consignmentId: 'BAT-OTHER', orderNumber: 'ORD-BAT-P4', originCountry: 'CN', destinationCountry: 'FR' },
+        },
       ],
-    });
+    }); // prettier-ignore
     expect(res.status, res.text).toBe(200);
-    expect(res.body.results.map((r) => r.status)).toEqual([201, 409, 201, 201, 403, 400, 403, 400]);
+    expect(res.body.results.map((r) => r.status)).toEqual([201, 409, 201, 201, 403, 400, 403, 400, 400]);
+    expect(res.body.results[8]!.problem!.detail).toBe(
+      '/body/consignmentId: must be the operation’s consignmentId, or left out',
+    );
     expect(res.body.results[7]!.problem!.detail).toMatch(/^\/consignmentId: must be 1-64 characters/);
     expect(res.body.results[1]!.problem!.detail).toBe(
       'order number ORD-BAT-P of PlatformAMSP is already used by consignment BAT-P1',
     );
     expect(res.body.results[4]!.problem!.detail).toMatch(/logistics is not allowed for role platform/);
-    expect(res.body).toMatchObject({ succeeded: 3, failed: 5 });
+    expect(res.body).toMatchObject({ succeeded: 3, failed: 6 });
     // Each refusal is the RFC 9457 problem its single request answers, field errors included.
     for (const r of res.body.results.filter((r) => r.status >= 400)) {
       expect(r.problem).toMatchObject({ type: 'about:blank', title: expect.any(String), status: r.status });
@@ -115,8 +124,9 @@ describe('POST /v1/batch', () => {
     const { instance: _, ...singleProblem } = single.body;
     expect(res.body.results[1]!.problem).toEqual(singleProblem);
     expect(single.status).toBe(409);
-    const p2 = await t.as('customs-officer').get('/v1/consignments/BAT-P2');
-    expect(p2.status).toBe(404);
+    for (const id of ['BAT-P2', 'BAT-P4', 'BAT-OTHER']) {
+      expect((await t.as('customs-officer').get(`/v1/consignments/${id}`)).status, id).toBe(404);
+    }
     const p1 = await t
       .as('platforma-operator')
       .get<{ records: { kind: string }[] }>('/v1/consignments/BAT-P1');

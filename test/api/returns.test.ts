@@ -391,6 +391,18 @@ describe('partial returns', () => {
       422,
       `the decision is in USD but customs assessed consignment ${id} in EUR`,
     );
+    // A decision of nothing is kept with its currency too.
+    refused(
+      await decide(id, first, {
+        outcome: 'declaration_invalidated',
+        dutyRefund: 0,
+        vatRefund: 0,
+        currency: 'USD',
+        reasonCodes: [],
+      }),
+      422,
+      `the decision is in USD but customs assessed consignment ${id} in EUR`,
+    );
     expect((await decide(id, first, dutyRefund(id, TSHIRTS))).body.status).toBe('closed');
     refused(
       await decide(id, second, dutyRefund(id, TOTE_BAG, { dutyRefund: 0.01 })),

@@ -10,6 +10,7 @@ import {
   queueItem,
   recentFromIndex,
   reconcileCollections,
+  ReconciliationFilter,
   splitIndexKeys,
   TariffSet,
   workQueue,
@@ -616,6 +617,15 @@ describe('work queue', () => {
 });
 
 describe('reconciliation', () => {
+  it('filters by an MSP id and a month only', () => {
+    expect(ReconciliationFilter.safeParse({ platformMspId: 'PlatformAMSP', period: '2026-11' }).success).toBe(
+      true,
+    );
+    for (const filter of [{ platformMspId: 'P'.repeat(65) }, { platformMspId: '' }, { period: '2026-13' }]) {
+      expect(ReconciliationFilter.safeParse(filter).success, JSON.stringify(filter)).toBe(false);
+    }
+  });
+
   it('compares platform-collected VAT with assessed VAT per platform and month', () => {
     const platform = assessConsignment({
       ...input,

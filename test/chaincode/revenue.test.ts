@@ -220,6 +220,16 @@ describe('tariff configuration', () => {
       'rate for the base currency EUR',
     ],
     [
+      'a currency rate of no proportion',
+      (t) => (t.currencyRates[0].rate = 1e300),
+      '/currencyRates/0/rate: must be at most 1000000',
+    ],
+    [
+      'a currency rate of zero',
+      (t) => (t.currencyRates[0].rate = 0),
+      '/currencyRates/0/rate: must be at least 0.000001',
+    ],
+    [
       'same currency and day twice',
       (t) => t.currencyRates.push({ currency: 'USD', rate: 0.5, validFrom: '2026-01-01' }),
       'second USD rate from 2026-01-01',

@@ -599,23 +599,25 @@ export class ReturnsContract extends Contract {
   ): Promise<BuyerQuotaFiling | undefined> {
     const id = current.consignmentId;
     const asked = decision.dutyRefund + decision.vatRefund + (decision.quotaRestored ?? 0);
-    if (asked === 0) return undefined;
     const assessment = await readPrivateJson<AssessmentRecord>(
       ctx,
       customsCollection(caller.network.customsMspId),
       customsKey.assessment(id),
     );
-    if (!assessment?.revenue.assessed) {
+    const revenue = assessment?.revenue;
+    // A decision of nothing is still recorded in its currency: that must be the assessment's too.
+    if (revenue?.assessed && decision.currency !== revenue.duty.currency) {
+      throw new Error(
+        `the decision is in ${decision.currency} but customs assessed consignment ${id} in ${revenue.duty.currency}`,
+      );
+    }
+    if (asked === 0) return undefined;
+    if (!assessment || !revenue?.assessed) {
       throw new Error(
         `consignment ${id} has no revenue assessment; customs can refund only what it assessed`,
       );
     }
-    const { duty } = assessment.revenue;
-    if (decision.currency !== duty.currency) {
-      throw new Error(
-        `the decision is in ${decision.currency} but customs assessed consignment ${id} in ${duty.currency}`,
-      );
-    }
+    const { duty } = revenue;
     const order = await this.keptFields(ctx, consignment, 'order', OrderLines);
     const others = (await listByPartialKey<ReturnRecord>(ctx, KeyType.return, [id])).filter(
       (r) => r.returnId !== current.returnId && r.decision,

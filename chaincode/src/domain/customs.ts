@@ -39,6 +39,7 @@ import {
 } from './risk';
 import {
   CountryCode,
+  MspId,
   multiLineText,
   ReasonCode,
   type DeclarationPayload,
@@ -694,10 +695,7 @@ export function workQueue(
 // ---------------------------------------------------------------- reconciliation
 
 export const ReconciliationFilter = z.strictObject({
-  platformMspId: z
-    .string()
-    .regex(/^[A-Za-z0-9.-]+$/)
-    .optional(),
+  platformMspId: MspId.optional(),
   period: z
     .string()
     .regex(/^\d{4}-(?:0[1-9]|1[0-2])$/, 'must be YYYY-MM')

@@ -151,10 +151,21 @@ const HsChapterOrHeading = z
   .string()
   .regex(/^\d{2}(?:\d{2})?$/, 'must be an HS chapter (2 digits) or heading (4)');
 
+/**
+ * The widest a currency rate may be, either way: a million units of the base per unit (the
+ * Iranian rial against the US dollar on the open market, the weakest currency traded) or a
+ * millionth. An unbounded one (1e300) was taken, and then made every assessment in that currency
+ * fail: its amounts were no longer whole cents a number can hold.
+ */
+export const MAX_CURRENCY_RATE = 1_000_000;
+
 export const CurrencyRate = z.strictObject({
   currency: CurrencyCode,
   /** Units of the base (tariff) currency per 1 unit of `currency`. */
-  rate: z.number().positive().finite(),
+  rate: z
+    .number()
+    .min(1 / MAX_CURRENCY_RATE, `must be at least ${1 / MAX_CURRENCY_RATE}`)
+    .max(MAX_CURRENCY_RATE, `must be at most ${MAX_CURRENCY_RATE}`),
   validFrom: IsoDate,
 });
 export type CurrencyRate = z.infer<typeof CurrencyRate>;

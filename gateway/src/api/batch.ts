@@ -226,11 +226,17 @@ function prepare(
     return notApplied(index, new HttpProblem(403, `${opName} is not allowed for role ${principal.orgRole}`));
   }
   const id = ConsignmentId.safeParse(consignmentId);
-  if (!id.success) return invalid(index, '/consignmentId', id.error);
+  if (!id.success) return invalid(index, issuesAt('/consignmentId', id.error));
+  const named = (rawBody as { consignmentId?: unknown }).consignmentId;
+  if (opName === 'create' && named !== undefined && named !== consignmentId) {
+    return invalid(index, [
+      { pointer: '/body/consignmentId', message: 'must be the operation’s consignmentId, or left out' },
+    ]);
+  }
   const parsed = kind.body.safeParse(
     opName === 'create' ? { ...(rawBody as object), consignmentId } : rawBody,
   );
-  if (!parsed.success) return invalid(index, '/body', parsed.error);
+  if (!parsed.success) return invalid(index, issuesAt('/body', parsed.error));
   const operation = kind.operation(consignmentId, parsed.data);
   const bytes =
     operation.args.reduce((sum, arg) => sum + Buffer.byteLength(arg), 0) +
@@ -238,12 +244,18 @@ function prepare(
   return { index, operation, bytes };
 }
 
+interface FieldError {
+  readonly pointer: string;
+  readonly message: string;
+}
+
+/** A validation error's issues, each at its pointer under `at`. */
+function issuesAt(at: string, error: ZodError): FieldError[] {
+  return error.issues.map((i) => ({ pointer: [at, ...i.path].join('/'), message: i.message }));
+}
+
 /** An operation refused by validation, as its single request would be: 400 naming the fields. */
-function invalid(index: number, at: string, error: ZodError): OperationResult {
-  const errors = error.issues.map((i) => ({
-    pointer: [at, ...i.path].join('/'),
-    message: i.message,
-  }));
+function invalid(index: number, errors: readonly FieldError[]): OperationResult {
   return notApplied(index, new HttpProblem(400, `${errors[0]!.pointer}: ${errors[0]!.message}`, { errors }));
 }
 
