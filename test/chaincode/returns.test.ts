@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   assertAuthorisationUnused,
   assertBeforeDeadline,
+  assertDeliveryPlace,
   assertRefundWithinPaid,
   assertReturnable,
   assertScanPlace,
@@ -313,6 +314,22 @@ describe('where a scan proves the goods left', () => {
     if (message === undefined) expect(check).not.toThrow();
     else expect(check).toThrow(message);
   }); // prettier-ignore
+});
+
+describe('where a delivery may be', () => {
+  it.each([
+    ['FRLYS', 'FR', undefined],
+    // The buyer's address is in the destination's customs territory: Monaco's is France's.
+    ['MCMON', 'FR', undefined],
+    ['USNYC', 'FR', 'a delivery must be in the EU (the destination FR is in it), not US (location USNYC)'],
+    ['CNSHA', 'CN', undefined],
+    ['HKHKG', 'CN', 'a delivery must be in CN (destination), not HK (location HKHKG)'],
+    ['LIVDZ', 'CH', undefined],
+  ])('%s for a consignment to %s: %s', (location, destination, message) => {
+    const check = () => assertDeliveryPlace(location, destination);
+    if (message === undefined) expect(check).not.toThrow();
+    else expect(check).toThrow(message);
+  });
 });
 
 describe('who reads a consignment’s returns', () => {

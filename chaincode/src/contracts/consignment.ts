@@ -19,6 +19,7 @@ import { commitPayload, discloseLeaves } from '../domain/merkle';
 import { nextRecordVersion } from '../domain/history';
 import { assertDisclosable } from '../domain/minimisation';
 import { assertPurpose } from '../domain/purposes';
+import { assertDeliveryPlace } from '../domain/returns';
 import { assertAllowed, seesEveryOrganisation, type Action } from '../domain/roles';
 import {
   BatchOperations,
@@ -203,6 +204,9 @@ export class ConsignmentContract extends Contract {
     const movement = parseJsonWith(Movement, 'movement', movementJson);
     if (movement.occurredAt !== undefined) {
       assertNotLaterThanTransaction('invalid movement: /occurredAt', movement.occurredAt, txTime(ctx));
+    }
+    if (movement.type === 'delivered') {
+      assertDeliveryPlace(movement.location, consignment.joinKeys.destinationCountry);
     }
     const statusAfter = nextStatus(consignment.status, movement.type, id);
     const record: MovementRecord = {

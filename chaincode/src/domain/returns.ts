@@ -619,6 +619,35 @@ const CUSTOMS_TERRITORIES: readonly { readonly name: string; readonly countries:
   { name: 'Switzerland and Liechtenstein', countries: ['CH', 'LI'] },
 ];
 
+/** The customs territory larger than one country that holds `country`, if any. */
+function territoryOf(country: string): (typeof CUSTOMS_TERRITORIES)[number] | undefined {
+  return CUSTOMS_TERRITORIES.find((t) => t.countries.includes(country));
+}
+
+/**
+ * Where a delivery scan may be: in the destination's customs territory (`CUSTOMS_TERRITORIES`,
+ * else the country itself), by its UN/LOCODE's country. A delivery recorded elsewhere made the
+ * consignment "delivered" where it never was imported, and its return's exit scan, which must be
+ * in that territory, then looked wrong wherever the goods left from.
+ */
+export function assertDeliveryPlace(location: string, destinationCountry: string): void {
+  const at = location.slice(0, 2);
+  const where = placeMissed(at, destinationCountry, 'destination', territoryOf(destinationCountry));
+  if (where !== undefined)
+    throw new Error(`a delivery must be in ${where}, not ${at} (location ${location})`);
+}
+
+/** Where a place in country `at` should have been, unless it is in `territory` (else in `country`). */
+function placeMissed(
+  at: string,
+  country: string,
+  role: 'origin' | 'destination',
+  territory: (typeof CUSTOMS_TERRITORIES)[number] | undefined,
+): string | undefined {
+  if (territory ? territory.countries.includes(at) : at === country) return undefined;
+  return territory ? `${territory.name} (the ${role} ${country} is in it)` : `${country} (${role})`;
+}
+
 /**
  * Where a scan proves the goods left: an exit from the destination's customs territory, or arrival
  * back in the origin's (`CUSTOMS_TERRITORIES`, else the country itself). The place is the
@@ -635,18 +664,16 @@ export function assertScanPlace(
   }
   const [country, role] =
     scan.type === 'arrived_at_origin'
-      ? [route.originCountry, 'origin']
-      : [route.destinationCountry, 'destination'];
-  const territoryOf = (c: string) => CUSTOMS_TERRITORIES.find((t) => t.countries.includes(c));
+      ? ([route.originCountry, 'origin'] as const)
+      : ([route.destinationCountry, 'destination'] as const);
   // Back "home" inside the destination's own territory (a German seller's parcel to France) proves
   // nothing left it: then only the origin country itself will do.
   const territory =
     scan.type === 'arrived_at_origin' && territoryOf(country) === territoryOf(route.destinationCountry)
       ? undefined
       : territoryOf(country);
-  if (territory ? territory.countries.includes(at) : at === country) return;
-  const where = territory ? `${territory.name} (the ${role} ${country} is in it)` : `${country} (${role})`;
-  throw new Error(`a scan of type '${scan.type}' must be in ${where}, not ${at}`);
+  const where = placeMissed(at, country, role, territory);
+  if (where !== undefined) throw new Error(`a scan of type '${scan.type}' must be in ${where}, not ${at}`);
 }
 
 export const ReturnDecision = z
