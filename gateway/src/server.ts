@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { ConfigError, isMetricsToken, METRICS_TOKEN_RULE, type GatewayConfig } from './config.js';
 import { createApp } from './http/app.js';
+import { answerUnparsedRequest } from './http/problem.js';
 import { ExpiryWatchingIdentityProvider } from './ledger/identity-expiry.js';
 import { openLedger } from './ledger/open-ledger.js';
 import { ApiKeyStore } from './auth/api-keys.js';
@@ -172,6 +173,7 @@ async function openAndListen(
     logger,
   });
   const server = app.listen(config.port, config.host);
+  server.on('clientError', answerUnparsedRequest);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

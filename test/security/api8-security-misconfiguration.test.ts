@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, startTestGateway, type ApiResponse, type TestGateway } from '../support/gateway.js';
 import { expectProblem } from './support.js';
@@ -98,6 +99,28 @@ describe('configuration as a client sees it', () => {
       );
     }
     expectProblem(await t.as('platforma-operator').get('/v1/consignments/GZ-1'), 404);
+  });
+
+  it('answers headers over the limit, and bytes that are not HTTP, with a problem too (Node answers them itself)', async () => {
+    const raw = (text: string) =>
+      new Promise<string>((resolve, reject) => {
+        let answer = '';
+        const socket = connect(t.gateway.port, '127.0.0.1', () => socket.end(text));
+        socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+        socket.on('end', () => resolve(answer));
+        socket.on('error', reject);
+      });
+    const cases: [string, number, string][] = [
+      [`GET /v1/me HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'the request headers are larger than the limit of 16 KiB'],
+      ['NOT HTTP AT ALL\r\n\r\n', 400, 'the request is not valid HTTP/1.1'],
+    ]; // prettier-ignore
+    for (const [request, status, detail] of cases) {
+      const answer = await raw(request);
+      const [head, body] = answer.split('\r\n\r\n') as [string, string];
+      expect(head).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+      expect(head).toMatch(/\r\nContent-Type: application\/problem\+json\r\n/);
+      expect(JSON.parse(body)).toEqual({ type: 'about:blank', title: expect.any(String), status, detail });
+    }
   });
 
   it('answers a JSON body in another charset than UTF-8 with 415, and a missing one with 400', async () => {

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { isStoreUnavailable } from '../storage/reopen.js';
@@ -25,6 +26,7 @@ const TITLES: Record<number, string> = {
   410: 'Gone',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
+  431: 'Request Header Fields Too Large',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
@@ -58,6 +60,31 @@ export function problemBody(problem: HttpProblem, instance?: string): ProblemBod
     ...(problem.options.errors ? { errors: problem.options.errors } : {}),
     ...problem.options.extensions,
   };
+}
+
+/**
+ * Node's HTTP server answers a request its parser refuses (headers over its 16 KiB limit, bytes
+ * that are not HTTP) before any route sees it, with a bare status line. The server's 'clientError'
+ * listener: the same refusal, as problem+json like every other.
+ */
+export function answerUnparsedRequest(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const problem =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? new HttpProblem(431, 'the request headers are larger than the limit of 16 KiB')
+      : new HttpProblem(400, 'the request is not valid HTTP/1.1');
+  const body = jsonText(problemBody(problem));
+  socket.end(
+    `HTTP/1.1 ${problem.status} ${TITLES[problem.status]}\r\n` +
+      'Content-Type: application/problem+json\r\n' +
+      'X-Content-Type-Options: nosniff\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
 }
 
 export function sendProblem(res: Response, problem: HttpProblem, instance?: string): void {
