@@ -42,6 +42,10 @@ export const METRICS_TOKEN_RULE =
   "at least 32 characters of A-Z a-z 0-9 - . _ ~ + /, then any '=' padding; `openssl rand -base64 32` makes one";
 export const isMetricsToken = (value: string): boolean => /^[A-Za-z0-9\-._~+/]{32,}=*$/.test(value);
 
+/** What the key of the party ids (an HMAC key) must be: long enough not to be guessed. */
+export const PARTY_ID_KEY_RULE = '32 characters or more';
+export const isPartyIdKey = (value: string): boolean => value.length >= 32;
+
 /** Every setting comes from the environment and is validated at start; a bad value names itself. */
 const EnvSchema = z.object({
   LEDGER: z.enum(['embedded', 'fabric']).default('embedded'),
@@ -91,7 +95,7 @@ const EnvSchema = z.object({
    */
   METRICS_TOKEN: z.string().refine(isMetricsToken, METRICS_TOKEN_RULE).optional(),
   /** Key of the keyed hash that turns an identity document into a pseudonymous party id. */
-  PARTY_ID_KEY: z.string().min(32).optional(),
+  PARTY_ID_KEY: z.string().refine(isPartyIdKey, PARTY_ID_KEY_RULE).optional(),
   /** With LEDGER=fabric: the connection profiles written by network/network.sh. */
   FABRIC_PROFILE_DIR: z.string().min(1).default('./network/organizations/gateway'),
   /** The organisation that operates this gateway: it signs and anchors the audit log. */

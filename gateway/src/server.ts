@@ -4,7 +4,14 @@ import { mkdir, readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { ConfigError, isMetricsToken, METRICS_TOKEN_RULE, type GatewayConfig } from './config.js';
+import {
+  ConfigError,
+  isMetricsToken,
+  isPartyIdKey,
+  METRICS_TOKEN_RULE,
+  PARTY_ID_KEY_RULE,
+  type GatewayConfig,
+} from './config.js';
 import { createApp } from './http/app.js';
 import { answerUnparsedRequest } from './http/problem.js';
 import { ExpiryWatchingIdentityProvider } from './ledger/identity-expiry.js';
@@ -230,9 +237,9 @@ function storedMetricsToken(dataDir: string): Promise<string> {
  */
 function storedPartyIdKey(dataDir: string): Promise<string> {
   return persistentSecret(join(dataDir, 'gateway', 'party-id.key'), (key) =>
-    key.length >= 32
+    isPartyIdKey(key)
       ? undefined
-      : 'does not hold a party-id key (32 characters or more): restore it from a copy (the party ids on the ledger were made with it), or set PARTY_ID_KEY to it; only if no party was ever registered through this gateway, delete it for a new one',
+      : `does not hold a party-id key (${PARTY_ID_KEY_RULE}): restore it from a copy (the party ids on the ledger were made with it), or set PARTY_ID_KEY to it; only if no party was ever registered through this gateway, delete it for a new one`,
   );
 }
 

@@ -222,12 +222,12 @@ describe('tariff configuration', () => {
     [
       'a currency rate of no proportion',
       (t) => (t.currencyRates[0].rate = 1e300),
-      '/currencyRates/0/rate: must be at most 1000000',
+      '/currencyRates/0/rate: must be at most 1000000000',
     ],
     [
       'a currency rate of zero',
       (t) => (t.currencyRates[0].rate = 0),
-      '/currencyRates/0/rate: must be at least 0.000001',
+      '/currencyRates/0/rate: must be at least 1e-9',
     ],
     [
       'same currency and day twice',

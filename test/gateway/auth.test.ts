@@ -204,7 +204,16 @@ describe('API keys', () => {
   });
 
   it("refuses a user name that shows as another, or the gateway's audit signer", async () => {
-    for (const user of ['', ' bob', 'a\u202Eb', 'tab\tbed', 'a\ud800b', 'x'.repeat(129)]) {
+    for (const user of [
+      '',
+      ' bob',
+      'a\u202Eb',
+      '\u200Fadmin',
+      'ad\u200Bmin',
+      'tab\tbed',
+      'a\ud800b',
+      'x'.repeat(129),
+    ]) {
       await expect(apiKeys.create(user, 'PlatformAMSP', 'operator')).rejects.toThrow(/must be a user name/);
     }
     await expect(apiKeys.create('gateway-audit', 'PlatformAMSP', 'operator')).rejects.toThrow(/audit signer/);
@@ -271,7 +280,7 @@ describe('JWT bearer tokens', () => {
   });
 
   it('refuses a sub that is no user name: control or bidirectional formatting characters, a lone surrogate', async () => {
-    for (const sub of ['a\u202Eb-user', 'a\u0007b', 'a\ud800b', ' lead']) {
+    for (const sub of ['a\u202Eb-user', '\u061Cadmin', 'a\u0007b', 'a\ud800b', ' lead']) {
       await expect401(`Bearer ${await hs256(claims({ sub }))}`, /JWT claim 'sub' must be a user name/);
     }
   });

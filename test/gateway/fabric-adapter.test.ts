@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isRetryableConflict, problemFromLedgerError } from '../../gateway/src/http/ledger-errors.js';
+import { problemFromLedgerError } from '../../gateway/src/http/ledger-errors.js';
 import { FileCheckpoint } from '../../gateway/src/ledger/fabric/checkpoint.js';
 import {
   ConnectionProfileError,
@@ -32,6 +32,7 @@ import {
   CommitError,
   EndorseError,
   GatewayError,
+  isRetryableConflict,
   OutcomeUnknownError,
   type ChaincodeEvent,
   type ClientIdentity,

@@ -13,6 +13,7 @@ import {
   type ChaincodeEvent,
   type ClientIdentity,
 } from '../../gateway/src/ledger/port.js';
+import { fromWire, toWire } from '../../gateway/src/ledger/thread/protocol.js';
 import { WorkerLedger } from '../../gateway/src/ledger/thread/worker-ledger.js';
 import { startTestGateway } from '../support/gateway.js';
 
@@ -177,6 +178,47 @@ describe('when the ledger thread stops', () => {
     expect(later).not.toBeInstanceOf(OutcomeUnknownError);
     expect(stops).toHaveLength(1);
     await ledger.close();
+  });
+
+  it('names the submitted transaction whose commit status can no longer be learnt', async () => {
+    const { ledger } = await openThread();
+    const platform = await ledger.enrolUser('PlatformAMSP', 'platforma-operator', { role: 'operator' });
+    const id = `WT-${RUN}-C`;
+    const endorsed = await ledger.endorse(platform, 'consignment:create', { arguments: [id, joinKeys(id)] });
+    const commit = await endorsed.submit();
+    await (ledger as unknown as { worker: Worker }).worker.terminate();
+    // Handed to ordering before the thread ended: committed or not, nobody here can tell.
+    const error = await commit.getStatus().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OutcomeUnknownError);
+    expect(error).toMatchObject({ code: GrpcStatus.UNAVAILABLE, transactionId: endorsed.transactionId });
+    await ledger.close();
+  });
+
+  it('keeps the ledger errors’ classes and fields across the threads', () => {
+    for (const error of [
+      new OutcomeUnknownError(
+        GrpcStatus.UNAVAILABLE,
+        'block could not be confirmed written',
+        [],
+        'a'.repeat(64),
+      ),
+      new EndorseError(
+        GrpcStatus.ABORTED,
+        'failed to endorse',
+        [{ address: 'p', mspId: 'M', message: 'm' }],
+        'b'.repeat(64),
+      ),
+      new GatewayError(GrpcStatus.UNAVAILABLE, 'ledger is closed'),
+    ]) {
+      const back = fromWire(toWire(error));
+      expect(back.constructor).toBe(error.constructor);
+      expect(back).toMatchObject({
+        code: error.code,
+        detail: error.detail,
+        details: error.details,
+        transactionId: error.transactionId,
+      });
+    }
   });
 
   it('over HTTP: /readyz answers 503 "ledger unavailable", and API calls 503 problem+json', async () => {

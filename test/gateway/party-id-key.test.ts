@@ -46,7 +46,7 @@ it('is generated whole on first start, readable by its owner alone, and the same
   const key = await readFile(file(), 'utf8');
   expect(key).toMatch(/^[A-Za-z0-9_-]{43}\n$/);
   expect((await stat(file())).mode & 0o777).toBe(0o600);
-  // Written through a temporary file renamed into place: none is left behind.
+  // The temporary file it is written to, then renamed, is not left behind.
   expect((await readdir(join(dataDir, 'gateway'))).filter((name) => name.endsWith('.tmp'))).toEqual([]);
 
   const second = await startTestGateway({}, dataDir);

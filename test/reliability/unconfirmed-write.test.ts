@@ -68,6 +68,7 @@ afterAll(async () => {
 });
 
 interface BatchAnswer {
+  readonly unconfirmed?: true;
   readonly results: readonly {
     readonly index: number;
     readonly status: number;
@@ -85,6 +86,7 @@ it('a batch whose transaction the ledger did not confirm: not kept under its key
   const first = await t.as(PLATFORM).post<BatchAnswer>('/v1/batch', batch, key);
   expect(failNextWrite, 'the fault was met').toBeUndefined();
   expect(first.status, first.text).toBe(200);
+  expect(first.body.unconfirmed).toBe(true);
   const [unconfirmed] = first.body.results;
   expect(unconfirmed).toMatchObject({ index: 0, status: 503, retryAfter: '2' });
   expect(unconfirmed!.txId).toMatch(/^[0-9a-f]{64}$/);
@@ -98,6 +100,7 @@ it('a batch whose transaction the ledger did not confirm: not kept under its key
   const retry = await t.as(PLATFORM).post<BatchAnswer>('/v1/batch', batch, key);
   expect(retry.status, retry.text).toBe(200);
   expect(retry.headers.get('idempotent-replayed')).toBeNull();
+  expect(retry.body.unconfirmed).toBeUndefined();
   expect(retry.body.results).toEqual([
     expect.objectContaining({ index: 0, status: 201, txId: unconfirmed!.txId }),
   ]);

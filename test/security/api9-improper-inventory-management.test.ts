@@ -55,21 +55,39 @@ describe('the inventory', () => {
     let probed = 0;
     for (const [path, methods] of Object.entries(paths)) {
       const concrete = path.replace(/\{index\}/, '0').replace(/\{[^}]+\}/g, 'X-1');
-      // HEAD and OPTIONS too: Express answers them on its own for the paths it routes.
+      // HEAD and OPTIONS too: Express answers them on its own for the paths it routes. HEAD of the
+      // operations endpoints (a monitor's check) answers as their GET, without a body.
       for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']) {
         if (methods[method.toLowerCase()]) continue;
+        if (method === 'HEAD' && methods.get && !path.startsWith('/v1/')) continue;
         const res = await fetch(`${t.gateway.url}${concrete}`, {
           method,
           headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
           body: method === 'GET' || method === 'HEAD' ? undefined : '{}',
         });
         expect([404, 405], `${method} ${path}`).toContain(res.status);
+        if (method === 'HEAD') expect(res.headers.get('allow'), path).toMatch(/^(GET|POST)(, (GET|POST))*$/);
         expect(res.headers.get('content-type'), `${method} ${path}`).toContain('application/problem+json');
         await res.arrayBuffer();
         probed++;
       }
     }
-    expect(probed).toBeGreaterThan(230);
+    expect(probed).toBeGreaterThan(220);
+  });
+
+  it('answers HEAD of the operations endpoints as their GET, and of a personal-data read with 405, reading nothing', async () => {
+    for (const path of ['/healthz', '/readyz', '/openapi.json']) {
+      const res = await fetch(`${t.gateway.url}${path}`, { method: 'HEAD' });
+      expect(res.status, path).toBe(200);
+      expect(await res.text(), path).toBe('');
+    }
+    const key = t.gateway.credentials.find((c) => c.user === 'customs-officer')!.apiKey;
+    const head = await fetch(`${t.gateway.url}/v1/parties/X-1/watch-list?purpose=risk_assessment`, {
+      method: 'HEAD',
+      headers: { Authorization: `Bearer ${key}` },
+    });
+    expect(head.status).toBe(405);
+    expect(head.headers.get('allow')).toBe('GET, POST');
   });
 
   it('serves the docs page’s assets and no other file, however the path is spelled', async () => {

@@ -152,12 +152,15 @@ const HsChapterOrHeading = z
   .regex(/^\d{2}(?:\d{2})?$/, 'must be an HS chapter (2 digits) or heading (4)');
 
 /**
- * The widest a currency rate may be, either way: a million units of the base per unit (the
- * Iranian rial against the US dollar on the open market, the weakest currency traded) or a
- * millionth. An unbounded one (1e300) was taken, and then made every assessment in that currency
- * fail: its amounts were no longer whole cents a number can hold.
+ * The widest a currency rate may be, either way: a billion units of the base per unit, or a
+ * billionth. The weakest currencies traded reach about a million to the US dollar (the Iranian
+ * rial on the open market), so this leaves room for hyperinflation, while an absurd rate (1e300
+ * was taken before) is refused where it is set: it made every assessment in that currency fail,
+ * its amounts no longer whole cents a number can hold. A rate within the bound can still overflow
+ * on the largest amounts; that consignment's assessment then fails, for an officer (revenue.ts
+ * toSafeNumber), not every one.
  */
-export const MAX_CURRENCY_RATE = 1_000_000;
+export const MAX_CURRENCY_RATE = 1_000_000_000;
 
 export const CurrencyRate = z.strictObject({
   currency: CurrencyCode,

@@ -108,6 +108,10 @@ type OperationResult = Omit<z.infer<typeof OperationResult>, 'problem' | 'result
 const BatchResponse = z.object({
   succeeded: z.number().int(),
   failed: z.number().int(),
+  unconfirmed: z.literal(true).optional().openapi({
+    description:
+      'A transaction of this batch may yet be applied (an operation answered 503 with its txId): this answer is not kept, and the only safe retry is the same batch under the same Idempotency-Key, for every operation of it, whatever its own answer advises',
+  }),
   results: z.array(OperationResult),
 });
 
@@ -139,7 +143,7 @@ export function batchRoutes(service: ConsignmentService): RouteDefinition[] {
       path: '/v1/batch',
       summary: 'Submit many operations (create, order, payment, logistics, declaration, movement) at once',
       description:
-        'Each operation is validated and authorised like its single request and answered on its own, in request order (status, and txId or problem). An operation the ledger could not take now (503, 504, or a conflict it kept losing: 409) carries retryAfter (seconds), and so do the operations of later rounds, which are then not tried (503, with the round’s longest retryAfter): the answer is kept under the batch’s Idempotency-Key like any other, so that nothing applied is applied twice, and such operations go again in a new batch with a new key. One exception: an operation whose transaction the ledger took but did not confirm is answered 503 with that txId, since it may yet be applied; such an answer is not kept, and the same batch goes again under the same Idempotency-Key, which answers from the ledger what was applied and tries the rest (without a key, read the consignments before sending those operations again).',
+        'Each operation is validated and authorised like its single request and answered on its own, in request order (status, and txId or problem). An operation the ledger could not take now (503, 504, or a conflict it kept losing: 409) carries retryAfter (seconds), and so do the operations of later rounds, which are then not tried (503, with the round’s longest retryAfter): the answer is kept under the batch’s Idempotency-Key like any other, so that nothing applied is applied twice, and such operations go again in a new batch with a new key. One exception: an operation whose transaction the ledger took but did not confirm is answered 503 with that txId, since it may yet be applied, and the answer says unconfirmed: true. Such an answer is not kept, and the whole batch goes again under the same Idempotency-Key, the other operations’ advice notwithstanding: the retry answers from the ledger what was applied and tries the rest (without a key, read the consignments before sending any of its operations again).',
       tags: ['batch'],
       roles: 'any',
       query: NoQuery,
@@ -197,11 +201,10 @@ export function batchRoutes(service: ConsignmentService): RouteDefinition[] {
           }
         }
         const succeeded = results.filter((r) => r.status < 300).length;
-        return {
-          status: 200,
-          body: { succeeded, failed: results.length - succeeded, results },
-          ...(unconfirmed ? { unconfirmed } : {}),
-        };
+        const failed = results.length - succeeded;
+        return unconfirmed
+          ? { status: 200, body: { succeeded, failed, unconfirmed, results }, unconfirmed }
+          : { status: 200, body: { succeeded, failed, results } };
       },
     }),
   ];

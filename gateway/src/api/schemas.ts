@@ -55,7 +55,7 @@ export const DetailsQuery = z.strictObject({
 /** A read of personal data that names its record in the path. */
 export const PurposeQuery = z.strictObject({ purpose: Purpose });
 
-export const NoQuery = z.strictObject({});
+export { NoQuery } from '../http/route.js';
 
 export const HistoryQuery = z.strictObject({
   limit: NumberParam({

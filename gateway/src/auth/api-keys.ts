@@ -183,7 +183,7 @@ export class ApiKeyStore {
     if (!org) throw new Error(`unknown organisation ${mspId}: not in the network configuration`);
     if (!USER_NAME.test(user)) {
       throw new Error(
-        `API key user ${JSON.stringify(user)} must be a user name (1-128 printable characters, no bidirectional formatting)`,
+        `API key user ${JSON.stringify(user)} must be a user name (1-128 printable characters, no invisible formatting)`,
       );
     }
     if (user === AUDIT_SIGNER) throw new Error(`API key user ${user} is the gateway's own audit signer`);

@@ -64,7 +64,7 @@ export class JwtVerifier {
     const { sub, org, role, exp } = payload;
     if (typeof sub !== 'string' || !USER_NAME.test(sub)) {
       throw unauthorized(
-        "JWT claim 'sub' must be a user name (1-128 printable characters, no bidirectional formatting)",
+        "JWT claim 'sub' must be a user name (1-128 printable characters, no invisible formatting)",
       );
     }
     if (exp! > LAST_TIME_SECONDS) {

@@ -10,11 +10,11 @@ export const AUDIT_SIGNER = 'gateway-audit';
 /**
  * What a user name may be, from an API key or a JWT's `sub`: it becomes a ledger enrolment name,
  * stays in access records for good and is shown in logs and consoles. 1 to 128 characters, not
- * starting with a space; no control characters, no bidirectional overrides, embeddings or
- * isolates (a name that shows as another: CVE-2021-42574) and no lone UTF-16 surrogate.
+ * starting with a space; no control characters, no invisible formatting characters (the
+ * bidirectional marks, overrides and isolates, with which a name shows as another, CVE-2021-42574,
+ * and the zero-width ones, with which two names look alike) and no lone UTF-16 surrogate.
  */
-export const USER_NAME =
-  /^[^\p{Cc}\p{Cs}\s\u202A-\u202E\u2066-\u2069][^\p{Cc}\p{Cs}\u202A-\u202E\u2066-\u2069]{0,127}$/u;
+export const USER_NAME = /^[^\p{Cc}\p{Cf}\p{Cs}\s][^\p{Cc}\p{Cf}\p{Cs}]{0,127}$/u;
 
 /**
  * The user roles of each kind of organisation, one demo user each: customs has officers, the

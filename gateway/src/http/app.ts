@@ -142,14 +142,10 @@ export function createApp(deps: AppDependencies): Express {
   app.use(httpLogger(deps.logger));
   app.use(deps.metrics.httpMiddleware);
   app.use(helmet());
-  // Express answers HEAD with a route's GET, which runs its handler (a HEAD of a personal-data read
-  // committed an access record), and OPTIONS with the methods it routes: the API lists neither.
+  // Express answers OPTIONS by itself with the methods it routes; the API has no OPTIONS (HEAD of
+  // the operations endpoints, the docs and the console is harmless; the API's routes refuse it).
   app.use((req, _res, next) =>
-    next(
-      req.method === 'HEAD' || req.method === 'OPTIONS'
-        ? new HttpProblem(404, `no route for ${req.method} ${req.path}`)
-        : undefined,
-    ),
+    next(req.method === 'OPTIONS' ? new HttpProblem(404, `no route for OPTIONS ${req.path}`) : undefined),
   );
 
   app.get('/healthz', (_req, res) => {

@@ -1,4 +1,4 @@
-import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { isStoreUnavailable } from '../storage/reopen.js';
@@ -22,6 +22,7 @@ const TITLES: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   410: 'Gone',
   413: 'Content Too Large',
@@ -67,15 +68,21 @@ export function problemBody(problem: HttpProblem, instance?: string): ProblemBod
  * that are not HTTP) before any route sees it, with a bare status line. The server's 'clientError'
  * listener: the same refusal, as problem+json like every other.
  */
-export function answerUnparsedRequest(error: Error & { code?: string }, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
+export function answerUnparsedRequest(error: Error & { code?: string }, socket: Socket): void {
+  // As Node's own handler: nothing is written on a connection that has already answered (a stream,
+  // an earlier response), where a status line would land inside what was sent.
+  if (error.code === 'ECONNRESET' || !socket.writable || socket.bytesWritten > 0) {
     socket.destroy();
     return;
   }
   const problem =
     error.code === 'HPE_HEADER_OVERFLOW'
       ? new HttpProblem(431, 'the request headers are larger than the limit of 16 KiB')
-      : new HttpProblem(400, 'the request is not valid HTTP/1.1');
+      : error.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
+        ? new HttpProblem(413, 'the request body’s chunk extensions are larger than the limit')
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? new HttpProblem(408, 'the request did not arrive whole in time')
+          : new HttpProblem(400, 'the request is not valid HTTP/1.1');
   const body = jsonText(problemBody(problem));
   socket.end(
     `HTTP/1.1 ${problem.status} ${TITLES[problem.status]}\r\n` +

@@ -38,7 +38,8 @@ export interface RouteResult {
 
 type AnyObject = z.ZodObject<z.ZodRawShape>;
 
-const NO_QUERY = documentedZod.strictObject({});
+/** The query of a route that takes no parameters: any is refused. */
+export const NoQuery = documentedZod.strictObject({});
 
 export interface RouteDefinition<
   P extends AnyObject = AnyObject,
@@ -125,12 +126,27 @@ export function mountRoutes(
   routes: readonly RouteDefinition[],
   idempotency: IdempotencyStore,
 ): void {
+  const expressPathOf = (path: string): string => path.replace(/\{(\w+)\}/g, ':$1');
+  const methods = new Map<string, string[]>();
+  for (const route of routes) {
+    const path = expressPathOf(route.path);
+    methods.set(path, [...(methods.get(path) ?? []), route.method.toUpperCase()]);
+  }
+  // Express answers HEAD with a path's GET route, which runs its handler: a HEAD of a personal-data
+  // read committed an access record. The API has no HEAD.
+  for (const [path, allowed] of methods) {
+    router.head(path, (req, _res, next) => {
+      const allow = [...allowed].sort().join(', ');
+      next(
+        new HttpProblem(405, `${req.method} is not allowed here: ${allow}`, { headers: { Allow: allow } }),
+      );
+    });
+  }
   for (const route of routes) {
     // An Idempotency-Key's request hash spells the path from the parsed parameters.
     if (route.path.includes('{') && !route.params) throw new Error(`${route.path} declares no params`);
     registerOpenApi(route);
-    const expressPath = route.path.replace(/\{(\w+)\}/g, ':$1');
-    router[route.method](expressPath, async (req: Request, res: Response) => {
+    router[route.method](expressPathOf(route.path), async (req: Request, res: Response) => {
       res.locals.audit = { ...res.locals.audit, route: route.path };
       try {
         await handle(route, req, res, idempotency);
@@ -165,7 +181,7 @@ async function handle(
   }
   const params = parse(route.params, req.params, '/params');
   // A route that names no query parameters takes none: an unknown one is refused, as everywhere.
-  const query = parse(route.query ?? NO_QUERY, req.query, '/query');
+  const query = parse(route.query ?? NoQuery, req.query, '/query');
   // No body at all would otherwise be refused as not JSON (415), and Content-Length: 0 as '{}'.
   const bodyless = req.get('Transfer-Encoding') === undefined && !(Number(req.get('Content-Length')) > 0);
   if (route.body && bodyless) {

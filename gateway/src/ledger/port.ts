@@ -235,3 +235,44 @@ export function chaincodeMessage(error: GatewayError): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Fabric's gateway says this when its endorsers simulated on different ledger heights: one peer
+ * had committed a block touching the keys read and the other had not yet (seen on a real network
+ * when two organisations write the same consignment within one block interval).
+ */
+const ENDORSERS_DISAGREE = 'ProposalResponsePayloads do not match';
+
+/**
+ * Whether a failed submission may succeed if proposed again (a fresh simulation on newer state):
+ * a read conflict at commit, or endorsers that read different versions.
+ */
+export function isRetryableConflict(error: unknown): boolean {
+  if (error instanceof CommitError) {
+    return (
+      error.code === TxValidationCode.MVCC_READ_CONFLICT ||
+      error.code === TxValidationCode.PHANTOM_READ_CONFLICT
+    );
+  }
+  return (
+    error instanceof EndorseError &&
+    error.code === GrpcStatus.ABORTED &&
+    error.details.some((detail) => detail.message.includes(ENDORSERS_DISAGREE))
+  );
+}
+
+/**
+ * Whether a submission refused at commit may be answered otherwise by a new proposal, simulated on
+ * the state as it is now: a read conflict (isRetryableConflict), or a key's endorsement policy that
+ * a concurrent transaction set after this one was simulated. Fabric checks a written key against its
+ * committed key-level policy before it checks reads, so of two creates of the same consignment the
+ * second fails on the policies the first gave its keys (ENDORSEMENT_POLICY_FAILURE), not on its stale
+ * read; simulated again, it is refused as what it is, a consignment that exists. A policy failure
+ * that persists through the attempts is reported as such (403).
+ */
+export function worthProposingAgain(error: unknown): boolean {
+  return (
+    isRetryableConflict(error) ||
+    (error instanceof CommitError && error.code === TxValidationCode.ENDORSEMENT_POLICY_FAILURE)
+  );
+}

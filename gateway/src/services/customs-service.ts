@@ -21,7 +21,8 @@ import {
   type TariffSet,
 } from '@customs-ledger/chaincode';
 import type { Principal } from '../auth/principal.js';
-import { isRetryableConflict, problemFromLedgerError } from '../http/ledger-errors.js';
+import { problemFromLedgerError } from '../http/ledger-errors.js';
+import { isRetryableConflict } from '../ledger/port.js';
 import type { PipelineState } from './customs-pipeline-state.js';
 import type { EventHub } from './event-hub.js';
 import { sleep, untilAborted } from '../signals.js';

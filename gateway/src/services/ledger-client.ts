@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GatewayConfig } from '../config.js';
-import { statusForRefusal, worthProposingAgain } from '../http/ledger-errors.js';
+import { statusForRefusal } from '../http/ledger-errors.js';
 import type { IdentityProvider, Signer } from '../ledger/identities.js';
 import {
   chaincodeMessage,
@@ -10,6 +10,7 @@ import {
   GrpcStatus,
   OutcomeUnknownError,
   TxValidationCode,
+  worthProposingAgain,
   type LedgerPort,
 } from '../ledger/port.js';
 import { Semaphore } from './semaphore.js';

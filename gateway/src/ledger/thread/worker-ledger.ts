@@ -36,13 +36,21 @@ import {
 const EVENT_CREDIT = 256;
 
 interface Call {
-  readonly method: LedgerThreadMethod;
+  /** For a call that, once sent, may have handed a transaction to ordering: which, where known. */
+  readonly submission?: { readonly transactionId?: string };
   resolve(value: unknown): void;
   reject(error: Error): void;
 }
 
-/** Calls that, once sent, may have handed a transaction to ordering: a stop leaves their outcome unknown. */
-const SUBMISSIONS: ReadonlySet<LedgerThreadMethod> = new Set(['submit', 'submitEndorsed', 'commitStatus']);
+/**
+ * A call that may hand a transaction to ordering, whose outcome a stop of the thread leaves unknown,
+ * with the transaction where the call names it (a whole submit is endorsed in the thread).
+ */
+function submissionOf(method: LedgerThreadMethod, args: readonly unknown[]): Call['submission'] {
+  if (method === 'submit') return {};
+  if (method === 'submitEndorsed' || method === 'commitStatus') return { transactionId: args[0] as string };
+  return undefined;
+}
 
 interface Subscription {
   push(event: ChaincodeEvent): void;
@@ -240,12 +248,15 @@ export class WorkerLedger implements LedgerPort {
     ...args: LedgerThreadCalls[M]['args']
   ): Promise<LedgerThreadCalls[M]['result']> {
     return new Promise((resolve, reject) => {
+      const submission = submissionOf(method, args);
       if (this.stopped) {
         // A commit status is asked of a transaction already submitted: its outcome is what is unknown.
-        return reject(method === 'commitStatus' ? outcomeUnknown(this.stopped) : unavailable(this.stopped));
+        return reject(
+          method === 'commitStatus' ? outcomeUnknown(this.stopped, submission) : unavailable(this.stopped),
+        );
       }
       const id = ++this.nextId;
-      this.calls.set(id, { method, resolve: resolve as (value: unknown) => void, reject });
+      this.calls.set(id, { submission, resolve: resolve as (value: unknown) => void, reject });
       this.post({ kind: 'call', id, method, args } as ToLedgerThread);
     });
   }
@@ -291,7 +302,7 @@ export class WorkerLedger implements LedgerPort {
     this.stopped = cause;
     const error = unavailable(cause);
     for (const call of this.calls.values()) {
-      call.reject(SUBMISSIONS.has(call.method) ? outcomeUnknown(cause) : error);
+      call.reject(call.submission ? outcomeUnknown(cause, call.submission) : error);
     }
     this.calls.clear();
     for (const subscription of this.subscriptions.values()) subscription.end(error);
@@ -304,10 +315,12 @@ function unavailable(cause: Error): GatewayError {
   return new GatewayError(GrpcStatus.UNAVAILABLE, `the ledger thread stopped: ${cause.message}`);
 }
 
-function outcomeUnknown(cause: Error): OutcomeUnknownError {
+function outcomeUnknown(cause: Error, submission: Call['submission']): OutcomeUnknownError {
   return new OutcomeUnknownError(
     GrpcStatus.UNAVAILABLE,
     `the ledger thread stopped while a transaction was submitted, so whether it committed is not known: ${cause.message}`,
+    [],
+    submission?.transactionId,
   );
 }
 
