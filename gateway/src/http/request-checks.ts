@@ -21,11 +21,19 @@ export const MAX_JSON_DEPTH = 64;
  * so that it never recurses itself.
  */
 export function jsonBodyProblem(body: unknown): string | undefined {
-  const stack: [unknown, string, number][] = [[body, '/body', 1]];
+  // Where each node is, as its parent's place and its own name: a pointer is spelled only for a
+  // problem, not for every field of a large batch.
+  interface Place {
+    readonly parent?: Place;
+    readonly name: string;
+  }
+  const pointer = (place: Place | undefined): string =>
+    place === undefined ? '/body' : `${pointer(place.parent)}/${escapePointerToken(place.name)}`;
+  const stack: [unknown, Place | undefined, number][] = [[body, undefined, 1]];
   for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-    const [node, pointer, depth] = next;
+    const [node, place, depth] = next;
     if (typeof node === 'string') {
-      if (LONE_SURROGATE.test(node)) return `${pointer}: the string holds ${NO_TEXT}`;
+      if (LONE_SURROGATE.test(node)) return `${pointer(place)}: the string holds ${NO_TEXT}`;
       continue;
     }
     if (typeof node !== 'object' || node === null) continue;
@@ -33,9 +41,9 @@ export function jsonBodyProblem(body: unknown): string | undefined {
       return `request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`;
     }
     for (const [name, child] of Object.entries(node)) {
-      if (LONE_SURROGATE.test(name)) return `${pointer}: a field name holds ${NO_TEXT}`;
-      const at = `${pointer}/${escapePointerToken(name)}`;
-      if (name === '__proto__') return `${at}: the field name __proto__ is not allowed`;
+      if (LONE_SURROGATE.test(name)) return `${pointer(place)}: a field name holds ${NO_TEXT}`;
+      const at = { parent: place, name };
+      if (name === '__proto__') return `${pointer(at)}: the field name __proto__ is not allowed`;
       stack.push([child, at, depth + 1]);
     }
   }
