@@ -132,4 +132,20 @@ describe('POST /v1/batch', () => {
       .get<{ records: { kind: string }[] }>('/v1/consignments/BAT-P1');
     expect(p1.body.records.map((r) => r.kind)).toEqual(['order']);
   });
+  it('refuses an unknown field of an operation as its single request does, naming the field', async () => {
+    const body = { orderNumber: 'ORD-BAT-U', originCountry: 'CN', destinationCountry: 'FR', colour: 'red' };
+    const batch = await t.as('platforma-operator').post<BatchAnswer>('/v1/batch', {
+      operations: [{ op: 'create', consignmentId: 'BAT-U', body }],
+    });
+    const single = await t
+      .as('platforma-operator')
+      .post('/v1/consignments', { consignmentId: 'BAT-U', ...body });
+    expect(single.status).toBe(400);
+    const { instance: _, ...singleProblem } = single.body;
+    expect(batch.body.results[0]!.problem).toEqual({
+      ...singleProblem,
+      detail: "/body/colour: unknown field 'colour'",
+      errors: [{ pointer: '/body/colour', message: "unknown field 'colour'" }],
+    });
+  });
 });

@@ -9,11 +9,18 @@ import {
   type OrgRole,
   type RecordKind,
 } from '@customs-ledger/chaincode';
-import type { ZodError, ZodType } from 'zod';
+import type { ZodType } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { problemFromLedgerError, statusForRefusal, unconfirmedTransaction } from '../http/ledger-errors.js';
-import { HttpProblem, problemBody, type ProblemBody } from '../http/problem.js';
+import {
+  fieldErrors,
+  HttpProblem,
+  invalidFields,
+  problemBody,
+  type FieldError,
+  type ProblemBody,
+} from '../http/problem.js';
 import { ProblemSchema, z } from '../http/openapi.js';
 import type { BatchOperationInput, ConsignmentService } from '../services/consignment-service.js';
 import { NoQuery } from './schemas.js';
@@ -229,7 +236,7 @@ function prepare(
     return notApplied(index, new HttpProblem(403, `${opName} is not allowed for role ${principal.orgRole}`));
   }
   const id = ConsignmentId.safeParse(consignmentId);
-  if (!id.success) return invalid(index, issuesAt('/consignmentId', id.error));
+  if (!id.success) return invalid(index, fieldErrors(id.error, '/consignmentId'));
   const named = (rawBody as { consignmentId?: unknown }).consignmentId;
   if (opName === 'create' && named !== undefined && named !== consignmentId) {
     return invalid(index, [
@@ -239,7 +246,7 @@ function prepare(
   const parsed = kind.body.safeParse(
     opName === 'create' ? { ...(rawBody as object), consignmentId } : rawBody,
   );
-  if (!parsed.success) return invalid(index, issuesAt('/body', parsed.error));
+  if (!parsed.success) return invalid(index, fieldErrors(parsed.error, '/body'));
   const operation = kind.operation(consignmentId, parsed.data);
   const bytes =
     operation.args.reduce((sum, arg) => sum + Buffer.byteLength(arg), 0) +
@@ -247,19 +254,9 @@ function prepare(
   return { index, operation, bytes };
 }
 
-interface FieldError {
-  readonly pointer: string;
-  readonly message: string;
-}
-
-/** A validation error's issues, each at its pointer under `at`. */
-function issuesAt(at: string, error: ZodError): FieldError[] {
-  return error.issues.map((i) => ({ pointer: [at, ...i.path].join('/'), message: i.message }));
-}
-
 /** An operation refused by validation, as its single request would be: 400 naming the fields. */
 function invalid(index: number, errors: readonly FieldError[]): OperationResult {
-  return notApplied(index, new HttpProblem(400, `${errors[0]!.pointer}: ${errors[0]!.message}`, { errors }));
+  return notApplied(index, invalidFields(errors));
 }
 
 /** The round's operations cut into transactions within the operation and byte limits. */

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from 'pino';
+import type { ZodError } from 'zod';
 import { isStoreUnavailable } from '../storage/reopen.js';
 import { jsonText } from './json.js';
 
@@ -48,6 +49,29 @@ export class HttpProblem extends Error {
   ) {
     super(detail);
   }
+}
+
+/** A field a request got wrong: its JSON pointer (under /params, /query or /body) and what is wrong. */
+export interface FieldError {
+  readonly pointer: string;
+  readonly message: string;
+}
+
+/** A validation error's issues as field errors under `where`, each unknown field on its own. */
+export function fieldErrors(error: ZodError, where: string): FieldError[] {
+  return error.issues.flatMap((issue) => {
+    const pointer = [where, ...issue.path.map(String)].join('/');
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((k) => ({ pointer: `${pointer}/${k}`, message: `unknown field '${k}'` }));
+    }
+    return [{ pointer, message: issue.message }];
+  });
+}
+
+/** 400 naming every field error, the first in its detail. */
+export function invalidFields(errors: readonly FieldError[]): HttpProblem {
+  const first = errors[0]!;
+  return new HttpProblem(400, `${first.pointer}: ${first.message}`, { errors });
 }
 
 /** The body of a problem as the API answers it, and as an idempotent replay answers it again. */

@@ -6,7 +6,7 @@ import type { z, ZodType } from 'zod';
 import type { OrgRole } from '@customs-ledger/chaincode';
 import type { Principal } from '../auth/principal.js';
 import { problemFromLedgerError } from './ledger-errors.js';
-import { HttpProblem, problemBody, sendProblem } from './problem.js';
+import { fieldErrors, HttpProblem, invalidFields, problemBody, sendProblem } from './problem.js';
 import { documentedSchema, ProblemSchema, registry, z as documentedZod } from './openapi.js';
 import { jsonText } from './json.js';
 import { headerCount } from './request-checks.js';
@@ -295,15 +295,7 @@ function parse(schema: ZodType | undefined, value: unknown, where: string): unkn
   if (!schema) return undefined;
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
-  const errors = result.error.issues.flatMap((issue) => {
-    const pointer = [where, ...issue.path.map(String)].join('/');
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((k) => ({ pointer: `${pointer}/${k}`, message: `unknown field '${k}'` }));
-    }
-    return [{ pointer, message: issue.message }];
-  });
-  const first = errors[0]!;
-  throw new HttpProblem(400, `${first.pointer}: ${first.message}`, { errors });
+  throw invalidFields(fieldErrors(result.error, where));
 }
 
 /** What each problem status means on this API, as the OpenAPI document says it. */
