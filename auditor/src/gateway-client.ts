@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PAGE_LIMIT, type Page } from '@customs-ledger/chaincode';
 import { UnavailableError, UsageError } from './io.js';
 
 /** The demo user the gateway creates for auditors (AuditorMSP). */
@@ -80,6 +81,25 @@ export class GatewayClient {
     }
     if (response.status !== 200) throw this.refusal('GET', path, response);
     return response.body;
+  }
+
+  /**
+   * Every entry of a list the gateway gives by pages (a history, an access log), read page after
+   * page, the largest there are: the CLI reports on all of it. Refusals as getOk's.
+   */
+  async getEveryPage<T>(path: string, notFound?: string): Promise<T[]> {
+    const entries: T[] = [];
+    let after: string | null = null;
+    do {
+      const query = new URLSearchParams({
+        limit: String(PAGE_LIMIT.max),
+        ...(after === null ? {} : { after }),
+      });
+      const page: Page<T> = await this.getOk<Page<T>>(`${path}?${query}`, notFound);
+      entries.push(...page.entries);
+      after = page.hasMore ? page.next : null;
+    } while (after !== null);
+    return entries;
   }
 
   refusal(method: string, path: string, response: GatewayResponse<unknown>): UnavailableError {

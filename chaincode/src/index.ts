@@ -48,6 +48,7 @@ export * from './domain/json-pointer';
 export * from './domain/matching';
 export * from './domain/merkle';
 export * from './domain/minimisation';
+export * from './domain/pages';
 export * from './domain/purposes';
 export * from './domain/returns';
 export * from './domain/revenue';

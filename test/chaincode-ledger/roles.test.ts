@@ -462,9 +462,9 @@ describe('participation in a consignment', () => {
         await net.outcome(net.evaluate('platformB', 'consignment:getPrivateRecord', [ID, kind, ''])),
       ).toBe(`consignment ${ID} does not exist or is not visible to PlatformBMSP`);
     }
-    expect(await net.outcome(net.evaluate('platformB', 'consignment:accessLog', ['consignment', ID]))).toBe(
-      `consignment ${ID} does not exist or is not visible to PlatformBMSP`,
-    );
+    expect(
+      await net.outcome(net.evaluate('platformB', 'consignment:accessLog', ['consignment', ID, '{}'])),
+    ).toBe(`consignment ${ID} does not exist or is not visible to PlatformBMSP`);
     const sellerA = [partyId('seller-A'), 'PlatformAMSP'];
     expect(
       await net.outcome(

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   ACCESS_VALID_MINUTES,
+  accessLogWalk,
   accessRefusal,
   type ReadRequest,
   type RecordedAccess,
 } from '../../chaincode/src/domain/access.js';
+import { historyWalk } from '../../chaincode/src/domain/history.js';
+import { decodeCursor, encodeCursor, pageOf } from '../../chaincode/src/domain/pages.js';
 
 const AT = '2026-12-06T10:00:00.000Z';
 const minutesLater = (minutes: number, ms = 0) =>
@@ -65,5 +68,43 @@ describe('an access record lets out what it names, to its user, for a while', ()
     expect(accessRefusal(record, { ...request, at: minutesLater(ACCESS_VALID_MINUTES) })).toBeUndefined();
     expect(accessRefusal(record, { ...request, at: minutesLater(ACCESS_VALID_MINUTES, 1) })).toBe('stale');
     expect(accessRefusal(record, { ...request, at: 'not a time' })).toBe('stale');
+  });
+});
+
+describe("an access log's cursor", () => {
+  const PARTY = 'ab'.repeat(32);
+  const position = { at: AT, txId: 'c'.repeat(64), n: 2 };
+  const ofConsignment = encodeCursor(accessLogWalk('consignment', 'CN-1'), position);
+
+  it('continues the log it was returned for, of a consignment or of a party', () => {
+    expect(decodeCursor(accessLogWalk('consignment', 'CN-1'), ofConsignment)).toEqual(position);
+    const ofParty = encodeCursor(accessLogWalk('party', PARTY), position);
+    expect(decodeCursor(accessLogWalk('party', PARTY), ofParty)).toEqual(position);
+  });
+
+  it("is refused for another subject's log, saying so", () => {
+    expect(decodeCursor(accessLogWalk('consignment', 'CN-2'), ofConsignment)).toEqual({
+      refused: 'the access log cursor was returned for another consignment, not CN-2',
+    });
+    expect(decodeCursor(accessLogWalk('party', 'CN-1'), ofConsignment)).toEqual({
+      refused: "the access log cursor was returned for a consignment's access log, not a party's",
+    });
+  });
+
+  it("and a history's cursor are each refused by the other list", () => {
+    expect(decodeCursor(historyWalk('CN-1', undefined), ofConsignment)).toEqual({
+      refused: 'the history cursor is not one this history returned',
+    });
+    const ofHistory = encodeCursor(historyWalk('CN-1', undefined), position);
+    expect(decodeCursor(accessLogWalk('consignment', 'CN-1'), ofHistory)).toEqual({
+      refused: 'the access log cursor is not one this access log returned',
+    });
+  });
+
+  it('naming no entry of the log is refused, naming the log', () => {
+    const entries = [{ at: AT, txId: 'd'.repeat(64) }];
+    expect(() =>
+      pageOf(accessLogWalk('consignment', 'CN-1'), entries, { limit: 10, after: ofConsignment }),
+    ).toThrow("the access log cursor names no entry of consignment CN-1's access log");
   });
 });

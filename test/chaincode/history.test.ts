@@ -1,18 +1,34 @@
 import { describe, expect, it } from 'vitest';
 import {
-  decodeHistoryCursor,
-  encodeHistoryCursor,
-  HISTORY_CURSOR_MAX_LENGTH,
-  HISTORY_PAGE_LIMIT,
   HistoryPageRequest,
-  historyPage,
+  historyWalk,
   MAX_RECORD_VERSIONS,
   nextRecordVersion,
 } from '../../chaincode/src/domain/history.js';
+import {
+  CURSOR_MAX_LENGTH,
+  decodeCursor,
+  encodeCursor,
+  PAGE_LIMIT,
+  pageOf,
+  type PagePosition,
+} from '../../chaincode/src/domain/pages.js';
+import type { RecordKind } from '../../chaincode/src/domain/schemas.js';
 
 const ID = 'CN-HIST-1';
 const tx = (n: number) => n.toString(16).padStart(64, '0');
 const at = (second: number) => new Date(Date.UTC(2026, 6, 1, 12, 0, second)).toISOString();
+
+// A history's walk, through the pages and cursors every list in time order shares.
+const historyPage = <T extends { at: string; txId: string }>(
+  id: string,
+  entries: readonly T[],
+  request: HistoryPageRequest,
+) => pageOf(historyWalk(id, request.record), entries, request);
+const encodeHistoryCursor = (c: PagePosition & { consignmentId: string; record?: RecordKind }) =>
+  encodeCursor(historyWalk(c.consignmentId, c.record), c);
+const decodeHistoryCursor = (cursor: string, id: string, record: RecordKind | undefined) =>
+  decodeCursor(historyWalk(id, record), cursor);
 
 interface E {
   readonly at: string;
@@ -47,7 +63,7 @@ describe('the versions of a record', () => {
   });
 
   it('fit on one page of the history, so a reader of one record asks once', () => {
-    expect(MAX_RECORD_VERSIONS).toBeLessThanOrEqual(HISTORY_PAGE_LIMIT.max);
+    expect(MAX_RECORD_VERSIONS).toBeLessThanOrEqual(PAGE_LIMIT.max);
   });
 });
 
@@ -61,9 +77,7 @@ describe('a page request', () => {
 
   it('refuses unknown fields and an overlong cursor', () => {
     expect(HistoryPageRequest.safeParse({ offset: 3 }).success).toBe(false);
-    expect(HistoryPageRequest.safeParse({ after: 'a'.repeat(HISTORY_CURSOR_MAX_LENGTH + 1) }).success).toBe(
-      false,
-    );
+    expect(HistoryPageRequest.safeParse({ after: 'a'.repeat(CURSOR_MAX_LENGTH + 1) }).success).toBe(false);
   });
 });
 
@@ -142,9 +156,8 @@ describe('a history cursor', () => {
       txId: tx(2),
       n: 1_000_000,
     });
-    expect(longest.length).toBeLessThan(HISTORY_CURSOR_MAX_LENGTH);
+    expect(longest.length).toBeLessThan(CURSOR_MAX_LENGTH);
     expect(decodeHistoryCursor(cursor, ID, undefined)).toEqual({
-      consignmentId: ID,
       at: at(1),
       txId: tx(2),
       n: 0,

@@ -657,6 +657,30 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await page.context().close();
   });
 
+  it("shows a long access log a page at a time: an auditor's reads of a party, the next on Show more", async () => {
+    const partyId = randomBytes(32).toString('hex');
+    // A hundred and one reads of customs' note on the party: one entry more than a page.
+    for (let i = 0; i <= 100; i++) {
+      const res = await t.as(OFFICER).get(`/v1/parties/${partyId}/watch-list?purpose=risk_assessment`);
+      expect(res.status, res.text).toBe(200);
+    }
+    const page = await signIn('auditor');
+    await expect.poll(() => page.url()).toContain('/console/audit');
+    const reads = page.getByRole('region', {
+      name: "Who read a party's registrations and watch-list note, and why",
+    });
+    await reads.getByLabel('Party id (64 hex characters)').fill(partyId);
+    await reads.getByRole('button', { name: 'Show reads' }).click();
+    const rows = reads.locator('tbody tr');
+    await expect.poll(() => rows.count()).toBe(100);
+    await reads.getByRole('button', { name: 'Show more' }).click();
+    await expect.poll(() => rows.count()).toBe(101);
+    expect(await rows.last().innerText()).toMatch(/CustomsMSP/);
+    expect(await reads.getByRole('button', { name: 'Show more' }).count()).toBe(0);
+    expectNoScriptErrors(page);
+    await page.context().close();
+  });
+
   it('an officer sees a buyer’s annual limit that a missing rate left unchecked, and why', async () => {
     // One buyer's purchase to China in CNY, then a parcel of theirs to France under tariffs whose
     // France limits each buyer's year with no CNY rate to add up the Chinese purchase.

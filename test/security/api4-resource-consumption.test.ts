@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HISTORY_PAGE_LIMIT, MAX_RECORD_VERSIONS } from '@customs-ledger/chaincode';
+import { PAGE_LIMIT, MAX_RECORD_VERSIONS } from '@customs-ledger/chaincode';
 import { client, startTestGateway, type ApiResponse, type TestGateway } from '../support/gateway.js';
 import { createPayload, orderPayload, testKeys } from '../support/payloads.js';
 import { expectProblem } from './support.js';
@@ -314,12 +314,12 @@ describe("a consignment's history", () => {
     expect(versions.body.hasMore).toBe(false);
   });
 
-  it(`is read by pages: ${HISTORY_PAGE_LIMIT.default} entries unless asked, at most ${HISTORY_PAGE_LIMIT.max}`, async () => {
+  it(`is read by pages: ${PAGE_LIMIT.default} entries unless asked, at most ${PAGE_LIMIT.max}`, async () => {
     const first = await g
       .as('customs-officer')
       .get<{ entries: unknown[]; hasMore: boolean; next: string }>(`/v1/consignments/${id}/history`);
     expect(first.status, first.text).toBe(200);
-    expect(first.body.entries).toHaveLength(HISTORY_PAGE_LIMIT.default);
+    expect(first.body.entries).toHaveLength(PAGE_LIMIT.default);
     expect(first.body.hasMore).toBe(true);
     // The creation and a hundred versions: what the first page left is one more page.
     const rest = await g
@@ -327,10 +327,10 @@ describe("a consignment's history", () => {
       .get<{ entries: unknown[]; hasMore: boolean }>(
         `/v1/consignments/${id}/history?after=${first.body.next}`,
       );
-    expect(rest.body.entries).toHaveLength(MAX_RECORD_VERSIONS + 1 - HISTORY_PAGE_LIMIT.default);
+    expect(rest.body.entries).toHaveLength(MAX_RECORD_VERSIONS + 1 - PAGE_LIMIT.default);
     expect(rest.body.hasMore).toBe(false);
     expectProblem(
-      await g.as('customs-officer').get(`/v1/consignments/${id}/history?limit=${HISTORY_PAGE_LIMIT.max + 1}`),
+      await g.as('customs-officer').get(`/v1/consignments/${id}/history?limit=${PAGE_LIMIT.max + 1}`),
       400,
       /limit/,
     );

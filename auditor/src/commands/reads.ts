@@ -58,12 +58,12 @@ async function readsCommand(
   options: GatewayOptions,
 ): Promise<Outcome> {
   const gateway = await gatewayClient(options, context.io);
-  const log = await gateway.getOk<{ entries: AccessRecord[] }>(
+  const log = await gateway.getEveryPage<AccessRecord>(
     `/v1/${SUBJECTS[subject]}/${encodeURIComponent(id)}/access-log`,
   );
   const byPurpose = new Map<string, number>();
-  for (const e of log.entries) byPurpose.set(e.purpose, (byPurpose.get(e.purpose) ?? 0) + 1);
-  const entries = log.entries.map((e) => ({ ...e, user: commonName(e.userId) }));
+  for (const e of log) byPurpose.set(e.purpose, (byPurpose.get(e.purpose) ?? 0) + 1);
+  const entries = log.map((e) => ({ ...e, user: commonName(e.userId) }));
   return {
     code: ExitCode.verified,
     json: { command: 'reads', subjectType: subject, subjectId: id, entries },

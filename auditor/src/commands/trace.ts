@@ -1,4 +1,3 @@
-import { HISTORY_PAGE_LIMIT } from '@customs-ledger/chaincode';
 import type { Command } from 'commander';
 import { checkProvenance, type ClaimedEntry, type ProvenanceReport } from '../checks/provenance.js';
 import type { CommandContext } from '../cli.js';
@@ -12,13 +11,6 @@ interface HistoryEntry extends ClaimedEntry {
   readonly at: string;
   readonly by: { readonly mspId: string; readonly role: string; readonly user?: string };
   readonly detail?: Record<string, unknown>;
-}
-
-/** A page of GET /v1/consignments/{id}/history. */
-interface HistoryPage {
-  readonly entries: HistoryEntry[];
-  readonly hasMore: boolean;
-  readonly next: string | null;
 }
 
 interface TraceOptions extends GatewayOptions {
@@ -58,24 +50,24 @@ async function traceCommand(context: CommandContext, id: string, options: TraceO
   const gateway = await gatewayClient(options, context.io);
   const path = `/v1/consignments/${encodeURIComponent(id)}`;
   const notFound = `no such consignment: ${id}`;
-  const [view, history] = await Promise.all([
+  const [view, entries] = await Promise.all([
     gateway.getOk<ConsignmentView>(path, notFound),
-    wholeHistory(gateway, path, notFound),
+    gateway.getEveryPage<HistoryEntry>(`${path}/history`, notFound),
   ]);
   const c = view.consignment;
-  const reads = history.entries.filter((e) => e.type === 'personal_data_read').length;
+  const reads = entries.filter((e) => e.type === 'personal_data_read').length;
   const route = c?.joinKeys
     ? ` ${c.joinKeys.originCountry ?? '?'} → ${c.joinKeys.destinationCountry ?? '?'},`
     : '';
   const check =
-    options.checkBlocks === undefined ? undefined : await againstBlocks(options.checkBlocks, history.entries);
+    options.checkBlocks === undefined ? undefined : await againstBlocks(options.checkBlocks, entries);
   return {
     code: check === undefined ? ExitCode.verified : blocksCode(check),
-    json: { command: 'trace', consignmentId: id, status: c?.status, entries: history.entries, blocks: check },
+    json: { command: 'trace', consignmentId: id, status: c?.status, entries, blocks: check },
     text: [
-      `Consignment ${id}:${route} status ${c?.status ?? 'unknown'}; ${count(history.entries.length, 'event')}, ${count(reads, 'personal-data read')}.`,
+      `Consignment ${id}:${route} status ${c?.status ?? 'unknown'}; ${count(entries.length, 'event')}, ${count(reads, 'personal-data read')}.`,
       ...table(
-        history.entries.map((e) => [
+        entries.map((e) => [
           `block ${e.block ?? '?'}`,
           e.at,
           e.type,
@@ -87,25 +79,6 @@ async function traceCommand(context: CommandContext, id: string, options: TraceO
       ...(check === undefined ? [] : blocksVerdict(check, options.checkBlocks!)),
     ],
   };
-}
-
-/** Every entry of the history: an auditor traces all of it, a page of the most the gateway gives at a time. */
-async function wholeHistory(
-  gateway: Awaited<ReturnType<typeof gatewayClient>>,
-  path: string,
-  notFound: string,
-): Promise<{ entries: HistoryEntry[] }> {
-  const entries: HistoryEntry[] = [];
-  let after: string | null = null;
-  do {
-    const page: HistoryPage = await gateway.getOk<HistoryPage>(
-      `${path}/history?limit=${HISTORY_PAGE_LIMIT.max}${after === null ? '' : `&after=${encodeURIComponent(after)}`}`,
-      notFound,
-    );
-    entries.push(...page.entries);
-    after = page.hasMore ? page.next : null;
-  } while (after !== null);
-  return { entries };
 }
 
 async function againstBlocks(dataDir: string, entries: readonly HistoryEntry[]): Promise<ProvenanceReport> {

@@ -1,6 +1,7 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { KeyEndorsementPolicy } from 'fabric-shim';
 
+import { accessLogWalk } from '../domain/access';
 import { assertNotLaterThanTransaction } from '../domain/clock';
 import { traderCollection, type OrgRole } from '../domain/collections';
 import {
@@ -18,6 +19,7 @@ import {
 import { commitPayload, discloseLeaves } from '../domain/merkle';
 import { nextRecordVersion } from '../domain/history';
 import { assertDisclosable } from '../domain/minimisation';
+import { PageRequest, pageOf } from '../domain/pages';
 import { assertPurpose } from '../domain/purposes';
 import { assertDeliveryPlace } from '../domain/returns';
 import { assertAllowed, seesEveryOrganisation, type Action } from '../domain/roles';
@@ -499,10 +501,20 @@ export class ConsignmentContract extends Contract {
     return record;
   }
 
-  /** Access records of a subject, oldest first: for those who can see the subject, customs and auditors. */
+  /**
+   * A page of a subject's access records, oldest first: for those who can see the subject, customs
+   * and auditors. pageJson: PageRequest. As a history page (provenance:history), a page bounds what
+   * is returned, not what is read: the records are keyed by transaction, not time.
+   */
   @Transaction(false)
   @Returns('string')
-  public async accessLog(ctx: Context, subjectType: string, subjectId: string): Promise<string> {
+  public async accessLog(
+    ctx: Context,
+    subjectType: string,
+    subjectId: string,
+    pageJson: string,
+  ): Promise<string> {
+    const request = parseJsonWith(PageRequest, 'access log page', pageJson);
     const caller = await resolveCaller(ctx);
     const type = parseWith(SubjectType, 'subjectType', subjectType);
     const seesAll = seesEveryOrganisation(caller.role);
@@ -526,7 +538,8 @@ export class ConsignmentContract extends Contract {
     if (type === 'party' && !seesAll) {
       entries = entries.filter((e) => e.mspId === caller.mspId);
     }
-    return result({ subjectType: type, subjectId: id, entries: entries.sort(byTimeThenTx((a) => a.at)) });
+    const page = pageOf(accessLogWalk(type, id), entries, request);
+    return result({ subjectType: type, subjectId: id, ...page });
   }
 
   // ---------------------------------------------------------------- helpers (not transactions)

@@ -5,7 +5,8 @@ import type { OrgRole } from '../domain/collections';
 import type { PublicAssessment } from '../domain/customs';
 import { participantsOf } from '../domain/consignment';
 import type { ErasureRecord } from '../domain/erasure';
-import { HistoryPageRequest, historyPage } from '../domain/history';
+import { HistoryPageRequest, historyWalk } from '../domain/history';
+import { pageOf } from '../domain/pages';
 import { parseJsonWith, recordKinds, type RecordKind } from '../domain/schemas';
 import { accessRecordsOfSealVersion } from './access-records';
 import { loadVisibleConsignment } from './consignment-state';
@@ -91,7 +92,7 @@ export class ProvenanceContract extends Contract {
     const trail = new Trail(ctx);
     if (request.record === undefined) await gatherAll(ctx, trail, id);
     else await gatherRecord(ctx, trail, id, request.record);
-    const page = historyPage(id, trail.candidates, request);
+    const page = pageOf(historyWalk(id, request.record), trail.candidates, request);
     const entries: ProvenanceEntry[] = [];
     // One at a time, so that each organisation's role is read once.
     for (const candidate of page.entries) entries.push(await candidate.entry());

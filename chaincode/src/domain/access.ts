@@ -1,4 +1,7 @@
-import type { SubjectType } from './schemas';
+import { z } from 'zod';
+
+import type { Walk } from './pages';
+import { CONSIGNMENT_ID_PATTERN, PARTY_ID_PATTERN, SubjectType } from './schemas';
 
 /*
  * Reads of personal data bound to their access records. Pure: the transaction time and the access
@@ -68,4 +71,25 @@ export function accessRefusal(
   }
   const minutes = (Date.parse(request.at) - Date.parse(access.at)) / 60_000;
   return minutes <= ACCESS_VALID_MINUTES ? undefined : 'stale';
+}
+
+/**
+ * A walk of a subject's access log, by pages (domain/pages.ts): its cursors name the subject, so
+ * that one cannot continue the log of another.
+ */
+export function accessLogWalk(subjectType: SubjectType, subjectId: string): Walk {
+  return {
+    list: 'access log',
+    subject: `${subjectType} ${subjectId}'s access log`,
+    scope: ['access-log', subjectType, subjectId],
+    scopeSchema: [
+      z.literal('access-log'),
+      SubjectType,
+      z.string().refine((id) => CONSIGNMENT_ID_PATTERN.test(id) || PARTY_ID_PATTERN.test(id)),
+    ],
+    otherWalk: ([, type, id]) => {
+      if (type !== subjectType) return `was returned for a ${type}'s access log, not a ${subjectType}'s`;
+      return id === subjectId ? undefined : `was returned for another ${subjectType}, not ${subjectId}`;
+    },
+  };
 }

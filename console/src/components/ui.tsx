@@ -27,6 +27,63 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, key: strin
   return { data: state.data, error: state.error, loading: state.loading, reload };
 }
 
+/** A page of a list the gateway gives by pages (a consignment's history, an access log). */
+export interface Page<T> {
+  readonly entries: readonly T[];
+  readonly hasMore: boolean;
+  readonly next: string | null;
+}
+
+export interface Pages<T> {
+  /** The entries of the pages loaded so far, in order; undefined until the first page came. */
+  readonly entries: readonly T[] | undefined;
+  readonly error: Error | undefined;
+  readonly hasMore: boolean;
+  showMore(): Promise<void>;
+}
+
+/**
+ * The first page of a list (`load` with no cursor), loaded as useLoad does with `key`, and the next
+ * ones when asked for. Pages after the first are kept with the first page they continue: a reload
+ * starts again from the first.
+ */
+export function usePages<T>(
+  load: (after: string | undefined, signal?: AbortSignal) => Promise<Page<T>>,
+  key: string,
+): Pages<T> {
+  const first = useLoad((signal) => load(undefined, signal), key);
+  const [later, setLater] = useState<{ after: Page<T>; pages: Page<T>[] }>();
+  const [moreError, setMoreError] = useState<Error>();
+  const pages = first.data ? [first.data, ...(later?.after === first.data ? later.pages : [])] : [];
+  const last = pages.at(-1);
+  const showMore = async () => {
+    if (!first.data || !last?.next) return;
+    setMoreError(undefined);
+    try {
+      const page = await load(last.next);
+      setLater({ after: first.data, pages: [...pages.slice(1), page] });
+    } catch (error) {
+      setMoreError(error as Error);
+    }
+  };
+  return {
+    entries: first.data ? pages.flatMap((p) => p.entries) : undefined,
+    error: first.error ?? moreError,
+    hasMore: last?.hasMore ?? false,
+    showMore,
+  };
+}
+
+/** The button under a paged list while more pages follow. */
+export function ShowMore({ pages }: { pages: Pages<unknown> }) {
+  if (!pages.hasMore) return null;
+  return (
+    <button type="button" onClick={() => void pages.showMore()}>
+      Show more
+    </button>
+  );
+}
+
 export function ErrorNote({ error }: { error: Error | undefined }) {
   if (!error) return null;
   const status = error instanceof ApiError ? `${error.status} ${error.title}: ` : '';

@@ -13,7 +13,7 @@ import {
 } from '../components/ui';
 import { canonicalEntry, leafHash, verifyConsistency, verifyInclusion } from '../merkle';
 import { verifyTreeHeadSignature } from '../tree-head-signature';
-import { AccessTable, type AccessEntry } from './Consignment';
+import { AccessLog } from './Consignment';
 import { OpenById } from './Trader';
 
 interface TreeHead {
@@ -326,19 +326,12 @@ function AuditLogState() {
 }
 
 function PartyReads() {
-  const { api } = useSession();
   const [id, setId] = useState('');
-  const [result, setResult] = useState<{ entries: AccessEntry[] }>();
-  const [error, setError] = useState<Error>();
-  const submit = async (event: FormEvent) => {
+  // The party whose reads are shown, and the submission that asked: each submission reads again.
+  const [shown, setShown] = useState<{ id: string; asked: number }>();
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setError(undefined);
-    setResult(undefined);
-    try {
-      setResult(await api.get<{ entries: AccessEntry[] }>(`/v1/parties/${seg(id.trim())}/access-log`));
-    } catch (e) {
-      setError(e as Error);
-    }
+    setShown((s) => ({ id: id.trim(), asked: (s?.asked ?? 0) + 1 }));
   };
   return (
     <Section title="Who read a party's registrations and watch-list note, and why">
@@ -346,8 +339,13 @@ function PartyReads() {
         <PartyIdField id="party-id" value={id} onChange={setId} />
         <button type="submit">Show reads</button>
       </form>
-      <ErrorNote error={error} />
-      {result && <AccessTable entries={result.entries} caption={`Reads of party ${id.slice(0, 12)}…`} />}
+      {shown && (
+        <AccessLog
+          path={`/v1/parties/${seg(shown.id)}/access-log`}
+          caption={`Reads of party ${shown.id.slice(0, 12)}…`}
+          reloadKey={`${shown.id} ${shown.asked}`}
+        />
+      )}
       <p className="muted small">
         Reads of the party&apos;s registrations and of customs&apos; watch-list note on it. Reads of
         consignment records that name the person are on each consignment&apos;s page, not here: nothing public

@@ -11,7 +11,10 @@ import {
   Hash,
   Loading,
   Section,
+  ShowMore,
   useLoad,
+  usePages,
+  type Page,
 } from '../components/ui';
 
 interface Consignment {
@@ -608,71 +611,50 @@ function AssessmentSection({ id, reloadKey }: { id: string; reloadKey: string })
   );
 }
 
-/** A page of GET /v1/consignments/{id}/history. */
-interface HistoryPage {
-  readonly entries: readonly HistoryEntry[];
-  readonly hasMore: boolean;
-  readonly next: string | null;
-}
-
 /**
  * Every version of every record, movement, assessment, decision and personal-data read, in time
  * order: the history's first page, and the next ones when asked for.
  */
 function Timeline({ id, reloadKey }: { id: string; reloadKey: string }) {
   const { api } = useSession();
-  const path = `/v1/consignments/${seg(id)}/history`;
-  const h = useLoad((s) => api.get<HistoryPage>(path, s), reloadKey);
-  // Pages after the first, kept with the first page they continue: a reload starts again.
-  const [later, setLater] = useState<{ after: HistoryPage; pages: HistoryPage[] }>();
-  const [moreError, setMoreError] = useState<Error>();
-  const pages = h.data ? [h.data, ...(later?.after === h.data ? later.pages : [])] : [];
-  const last = pages.at(-1);
-  const showMore = async () => {
-    if (!h.data || !last?.next) return;
-    setMoreError(undefined);
-    try {
-      const page = await api.get<HistoryPage>(`${path}?after=${encodeURIComponent(last.next)}`);
-      setLater({ after: h.data, pages: [...pages.slice(1), page] });
-    } catch (error) {
-      setMoreError(error as Error);
-    }
-  };
+  const history = usePages(
+    (after, signal) =>
+      api.get<Page<HistoryEntry>>(pagePath(`/v1/consignments/${seg(id)}/history`, after), signal),
+    reloadKey,
+  );
   return (
     <Section title="Provenance timeline">
-      <ErrorNote error={h.error ?? moreError} />
-      {h.data ? (
+      <ErrorNote error={history.error} />
+      {history.entries ? (
         <>
           <ol className="timeline" data-testid="timeline">
-            {pages
-              .flatMap((p) => p.entries)
-              .map((e, i) => (
-                <li key={`${e.txId}-${i}`}>
-                  <div className="when">{formatTime(e.at)}</div>
-                  <div>
-                    <strong>{e.type.replace(/_/g, ' ')}</strong> by {e.by.mspId} ({e.by.role}
-                    {e.by.user ? `, ${userName(e.by.user)}` : ''})
-                    <div className="muted small">
-                      block {e.block ?? '—'} · tx <Hash value={e.txId} /> · value hash{' '}
-                      <Hash value={e.valueHash} />
-                    </div>
-                    {e.detail && <div className="small">{summarise(e.detail)}</div>}
+            {history.entries.map((e, i) => (
+              <li key={`${e.txId}-${i}`}>
+                <div className="when">{formatTime(e.at)}</div>
+                <div>
+                  <strong>{e.type.replace(/_/g, ' ')}</strong> by {e.by.mspId} ({e.by.role}
+                  {e.by.user ? `, ${userName(e.by.user)}` : ''})
+                  <div className="muted small">
+                    block {e.block ?? '—'} · tx <Hash value={e.txId} /> · value hash{' '}
+                    <Hash value={e.valueHash} />
                   </div>
-                </li>
-              ))}
+                  {e.detail && <div className="small">{summarise(e.detail)}</div>}
+                </div>
+              </li>
+            ))}
           </ol>
-          {last?.hasMore && (
-            <button type="button" onClick={() => void showMore()}>
-              Show more
-            </button>
-          )}
+          <ShowMore pages={history} />
         </>
       ) : (
-        !h.error && <Loading what="the history" />
+        !history.error && <Loading what="the history" />
       )}
     </Section>
   );
 }
+
+/** A paged list's path for the page after `after` (the first page without). */
+const pagePath = (path: string, after: string | undefined) =>
+  after === undefined ? path : `${path}?after=${encodeURIComponent(after)}`;
 
 /** The CN of an x509::<subject>::<issuer> Fabric user id. */
 export const userName = (userId: string): string => /CN=([^/:]+)/.exec(userId)?.[1] ?? userId;
@@ -867,7 +849,30 @@ export function AccessTable({ entries, caption }: { entries: readonly AccessEntr
   );
 }
 
-/** A subject's access log (`path`: its /access-log route), reloaded with `reloadKey`. */
+/** A subject's access log (`path`: its /access-log route) by pages, reloaded with `reloadKey`. */
+export function AccessLog({
+  path,
+  caption,
+  reloadKey,
+}: {
+  path: string;
+  caption: string;
+  reloadKey: string;
+}) {
+  const { api } = useSession();
+  const log = usePages(
+    (after, signal) => api.get<Page<AccessEntry>>(pagePath(path, after), signal),
+    reloadKey,
+  );
+  return (
+    <>
+      <ErrorNote error={log.error} />
+      {log.entries && <AccessTable entries={log.entries} caption={caption} />}
+      <ShowMore pages={log} />
+    </>
+  );
+}
+
 export function AccessLogSection({
   path,
   title,
@@ -879,12 +884,9 @@ export function AccessLogSection({
   caption: string;
   reloadKey: string;
 }) {
-  const { api } = useSession();
-  const log = useLoad((s) => api.get<{ entries: AccessEntry[] }>(path, s), reloadKey);
   return (
     <Section title={title}>
-      <ErrorNote error={log.error} />
-      {log.data && <AccessTable entries={log.data.entries} caption={caption} />}
+      <AccessLog path={path} caption={caption} reloadKey={reloadKey} />
     </Section>
   );
 }

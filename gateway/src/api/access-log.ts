@@ -1,22 +1,28 @@
-import type { AccessRecord } from '@customs-ledger/chaincode';
+import {
+  accessLogWalk,
+  PAGE_LIMIT,
+  type AccessRecord,
+  type Page,
+  type SubjectType,
+} from '@customs-ledger/chaincode';
+import type { Principal } from '../auth/principal.js';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import type { LedgerClient } from '../services/ledger-client.js';
-import { ConsignmentIdParam, NoQuery, PartyIdParam } from './schemas.js';
+import { assertCursorOfWalk } from './pages.js';
+import { ConsignmentIdParam, PageQuery, PartyIdParam } from './schemas.js';
 import { AccessLogSchema } from './responses.js';
 
 export interface AccessLogDependencies {
   readonly client: LedgerClient;
 }
 
-/** What consignment:accessLog returns: every personal-data read of the subject, oldest first. */
-export interface AccessLog {
-  readonly subjectType: 'consignment' | 'party';
+/** What consignment:accessLog returns: a page of the subject's personal-data reads, oldest first. */
+export interface AccessLogPage extends Page<AccessRecord> {
+  readonly subjectType: SubjectType;
   readonly subjectId: string;
-  readonly entries: readonly AccessRecord[];
 }
 
-const DESCRIPTION =
-  'Each entry is an access record the chaincode committed before the personal data was handed out: organisation, user, record, declared purpose, time and transaction, and for a disclosure the fields it revealed. Visibility is the chaincode’s: participants of the subject, customs and auditors.';
+const DESCRIPTION = `Each entry is an access record the chaincode committed before the personal data was handed out: organisation, user, record, declared purpose, time and transaction, and for a disclosure the fields it revealed. Visibility is the chaincode’s: participants of the subject, customs and auditors. Oldest first by transaction time (then transaction id), ${PAGE_LIMIT.default} entries a page unless \`limit\` says otherwise (at most ${PAGE_LIMIT.max}). While \`hasMore\`, ask again with \`after\` set to the page's \`next\`; a walk sees each entry once, and \`next\` of the last page later gives the reads made since. A cursor altered, or made for another log, is 400.`;
 
 /**
  * Who read a subject's personal data and why (chaincode consignment:accessLog), for auditors, the
@@ -24,6 +30,14 @@ const DESCRIPTION =
  */
 export function accessLogRoutes(deps: AccessLogDependencies): RouteDefinition[] {
   const { client } = deps;
+  const page = (principal: Principal, subjectType: SubjectType, id: string, query: PageQuery) => {
+    assertCursorOfWalk(accessLogWalk(subjectType, id), query.after);
+    return client.evaluate<AccessLogPage>(principal, 'consignment:accessLog', [
+      subjectType,
+      id,
+      JSON.stringify(query),
+    ]);
+  };
   return [
     defineRoute({
       method: 'get',
@@ -33,15 +47,13 @@ export function accessLogRoutes(deps: AccessLogDependencies): RouteDefinition[] 
       tags: ['audit'],
       roles: 'any',
       params: ConsignmentIdParam,
-      query: NoQuery,
-      responses: { 200: { description: 'The access records, oldest first', schema: AccessLogSchema } },
-      handler: async ({ principal, params, audit }) => {
+      query: PageQuery,
+      responses: {
+        200: { description: 'A page of the access records, oldest first', schema: AccessLogSchema },
+      },
+      handler: async ({ principal, params, query, audit }) => {
         audit({ resource: `consignment/${params.id}` });
-        const log = await client.evaluate<AccessLog>(principal, 'consignment:accessLog', [
-          'consignment',
-          params.id,
-        ]);
-        return { status: 200, body: log };
+        return { status: 200, body: await page(principal, 'consignment', params.id, query) };
       },
     }),
     defineRoute({
@@ -52,15 +64,13 @@ export function accessLogRoutes(deps: AccessLogDependencies): RouteDefinition[] 
       tags: ['audit'],
       roles: 'any',
       params: PartyIdParam,
-      query: NoQuery,
-      responses: { 200: { description: 'The access records, oldest first', schema: AccessLogSchema } },
-      handler: async ({ principal, params, audit }) => {
+      query: PageQuery,
+      responses: {
+        200: { description: 'A page of the access records, oldest first', schema: AccessLogSchema },
+      },
+      handler: async ({ principal, params, query, audit }) => {
         audit({ resource: `party/${params.id}` });
-        const log = await client.evaluate<AccessLog>(principal, 'consignment:accessLog', [
-          'party',
-          params.id,
-        ]);
-        return { status: 200, body: log };
+        return { status: 200, body: await page(principal, 'party', params.id, query) };
       },
     }),
   ];

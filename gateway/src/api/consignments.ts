@@ -2,8 +2,8 @@ import {
   Decision,
   CreateConsignment,
   ConsignmentId,
-  decodeHistoryCursor,
-  HISTORY_PAGE_LIMIT,
+  historyWalk,
+  PAGE_LIMIT,
   Movement,
   payloadSchemas,
   type RecordKind,
@@ -12,9 +12,9 @@ import type { OrgRole } from '@customs-ledger/chaincode';
 import type { z, ZodType } from 'zod';
 import { DECIDING_USER_ROLES, PERSONAL_DATA_USER_ROLES, type Principal } from '../auth/principal.js';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
+import { assertCursorOfWalk } from './pages.js';
 import { recordedReadRoute } from './recorded-read-route.js';
 import type { ConsignmentService, WriteResult } from '../services/consignment-service.js';
-import { HttpProblem } from '../http/problem.js';
 import {
   ConsignmentIdParam,
   DetailsQuery,
@@ -204,7 +204,7 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
       method: 'get',
       path: '/v1/consignments/{id}/history',
       summary: 'Provenance: records, movements, decisions and personal-data accesses in time order, by pages',
-      description: `Oldest first by transaction time (then transaction id), ${HISTORY_PAGE_LIMIT.default} entries a page unless \`limit\` says otherwise (at most ${HISTORY_PAGE_LIMIT.max}). While \`hasMore\`, ask again with \`after\` set to the page's \`next\`; a walk sees each entry once, and \`next\` of the last page later gives what was appended since. A cursor altered, or made for another consignment or another \`record\`, is 400. Filtered by role like the consignment: customs’ reason codes are for customs, join keys and a return’s RMA and tracking numbers not for auditors.`,
+      description: `Oldest first by transaction time (then transaction id), ${PAGE_LIMIT.default} entries a page unless \`limit\` says otherwise (at most ${PAGE_LIMIT.max}). While \`hasMore\`, ask again with \`after\` set to the page's \`next\`; a walk sees each entry once, and \`next\` of the last page later gives what was appended since. A cursor altered, or made for another consignment or another \`record\`, is 400. Filtered by role like the consignment: customs’ reason codes are for customs, join keys and a return’s RMA and tracking numbers not for auditors.`,
       tags: TAGS,
       roles: 'any',
       params: ConsignmentIdParam,
@@ -212,14 +212,7 @@ export function consignmentRoutes(service: ConsignmentService): RouteDefinition[
       responses: { 200: { description: 'A page of the history', schema: HistoryPage } },
       handler: async ({ principal, params, query, audit }) => {
         audit({ resource: `consignment/${params.id}` });
-        if (query.after !== undefined) {
-          const cursor = decodeHistoryCursor(query.after, params.id, query.record);
-          if ('refused' in cursor) {
-            throw new HttpProblem(400, cursor.refused, {
-              errors: [{ pointer: '/query/after', message: cursor.refused }],
-            });
-          }
-        }
+        assertCursorOfWalk(historyWalk(params.id, query.record), query.after);
         return { status: 200, body: await service.history(principal, params.id, query) };
       },
     }),

@@ -23,6 +23,7 @@ import {
   TariffSet,
 } from '@customs-ledger/chaincode';
 import { nestedChaincodeSchema, orNull, z } from '../http/openapi.js';
+import { PageFields } from './schemas.js';
 
 /*
  * What the gateway answers, as the chaincode returns it (chaincode/src/contracts/records.ts and the
@@ -434,8 +435,9 @@ export const AccessLogSchema = z
         })
         .openapi('AccessRecord'),
     ),
+    ...PageFields,
   })
-  .openapi('AccessLog');
+  .openapi('AccessLog', { description: 'A page of a subject’s access log, oldest first' });
 
 export const ConfigVersionSetSchema = z
   .object({ kind: z.enum(['ruleset', 'tariffs']), version: z.string(), txId: TxId })

@@ -1,8 +1,8 @@
 import {
   CONSIGNMENT_ID_PATTERN,
   DISCLOSURE_PATH,
-  HISTORY_CURSOR_MAX_LENGTH,
-  HISTORY_PAGE_LIMIT,
+  CURSOR_MAX_LENGTH,
+  PAGE_LIMIT,
   MAX_RECORD_VERSIONS,
   MspId,
   ORG_ROLES,
@@ -57,17 +57,32 @@ export const PurposeQuery = z.strictObject({ purpose: Purpose });
 
 export { NoQuery } from '../http/route.js';
 
-export const HistoryQuery = z.strictObject({
+/** A page of a list in time order: its size, and where the page before ended. */
+export const PageQuery = z.strictObject({
   limit: NumberParam({
     min: 1,
-    max: HISTORY_PAGE_LIMIT.max,
-    description: `Entries on the page, ${HISTORY_PAGE_LIMIT.default} when not given`,
+    max: PAGE_LIMIT.max,
+    description: `Entries on the page, ${PAGE_LIMIT.default} when not given`,
   }).optional(),
   after: z
     .string()
-    .max(HISTORY_CURSOR_MAX_LENGTH)
+    .max(CURSOR_MAX_LENGTH)
     .optional()
     .openapi({ description: 'The `next` of the page before, as it came: the page starts after it' }),
+});
+
+export type PageQuery = z.infer<typeof PageQuery>;
+
+/** What a page of a list in time order says beside its entries. */
+export const PageFields = {
+  hasMore: z.boolean().openapi({ description: 'Whether entries follow this page now' }),
+  next: z.string().nullable().openapi({
+    description:
+      'The cursor after the last entry (the request’s own after an empty page; null for an empty list): `after` of the next page, and later of what was appended since',
+  }),
+};
+
+export const HistoryQuery = PageQuery.extend({
   record: z
     .enum(recordKinds)
     .optional()
@@ -108,11 +123,7 @@ export const HistoryPage = z
   .object({
     consignmentId: z.string(),
     entries: z.array(HistoryEntry),
-    hasMore: z.boolean().openapi({ description: 'Whether entries follow this page now' }),
-    next: z.string().nullable().openapi({
-      description:
-        'The cursor after the last entry (the request’s own after an empty page; null for an empty history): `after` of the next page, and later of what was appended since',
-    }),
+    ...PageFields,
   })
   .openapi('HistoryPage', { description: 'A page of a consignment’s provenance, oldest first' });
 

@@ -15,8 +15,8 @@ import { HttpProblem } from './problem.js';
  * the first match wins. Anything else the chaincode refuses is a 422 (a business rule).
  */
 const REFUSALS: readonly [RegExp, number][] = [
-  // A cursor the chaincode finds no entry for: made up, not one of this history's.
-  [/^the history cursor /, 400],
+  // A cursor the chaincode finds no entry for: made up, not one of this list's.
+  [/^the (history|access log) cursor /, 400],
   [
     / is not allowed for | cannot read the | is not a member of collection |governance identity|not a governance/,
     403,

@@ -6,7 +6,7 @@ import type {
   RecordKind,
 } from '@customs-ledger/chaincode';
 import {
-  HISTORY_PAGE_LIMIT,
+  PAGE_LIMIT,
   verifyDisclosure,
   type DisclosurePackage,
   type DisclosureVerdict as MerkleVerdict,
@@ -262,7 +262,7 @@ export class ConsignmentService {
     for (;;) {
       const page = await this.history(principal, id, {
         record: kind,
-        limit: HISTORY_PAGE_LIMIT.max,
+        limit: PAGE_LIMIT.max,
         ...(after === undefined ? {} : { after }),
       });
       versions.push(...page.entries);
