@@ -14,8 +14,10 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { testRuleSet } from '../support/customs-config.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { orderPayload } from '../support/payloads.js';
+import { eventually, parcelToFrance, putRuleSet } from '../support/parcel.js';
+import { declarationPayload, orderPayload } from '../support/payloads.js';
 
 const RUN = randomBytes(3).toString('hex').toUpperCase();
 const ID = `UNCONF-${RUN}`;
@@ -133,4 +135,34 @@ it('a single write the ledger did not confirm is 503 naming its transaction, and
   const retry = await t.as(PLATFORM).post('/v1/consignments', body, key);
   expect(retry.status, retry.text).toBe(201);
   expect(retry.headers.get('x-transaction-id')).toBe(txId);
+});
+
+it("customs' pipeline, when the ledger did not confirm its assessment, assesses no second time: its next try is answered from the ledger", async () => {
+  const id = `${ID}-C`;
+  const officer = t.as('customs-officer');
+  const assessment = () => officer.get<{ number: number; txId: string }>(`/v1/customs/assessments/${id}`);
+  await putRuleSet(t, testRuleSet(`unconfirmed-${RUN}`));
+  await parcelToFrance(t, id, 52.8, undefined, null);
+  // The first assessment, without the declaration: not releasable.
+  expect((await eventually(assessment, (r) => r.status === 200)).body.number).toBe(1);
+
+  // The next block that writes the consignment's customs seal is the assessment with the declaration.
+  failNextWrite = { location: join(t.dataDir, 'ledger'), holding: `customsseal\u0000${id}\u0000` };
+  const declared = await t.as(PLATFORM).post(`/v1/consignments/${id}/declaration`, declarationPayload());
+  expect(declared.status, declared.text).toBe(201);
+  const status = async () =>
+    (await officer.get<{ consignment: { status: string } }>(`/v1/consignments/${id}`)).body.consignment
+      .status;
+  expect(await eventually(status, (s) => s === 'released')).toBe('released');
+  expect(failNextWrite, 'the fault was met').toBeUndefined();
+
+  // The assessment whose block failed was committed: the try after it found it, and released on it.
+  const second = (await assessment()).body;
+  expect(second.number).toBe(2);
+  const history = await t
+    .as('auditor')
+    .get<{ entries: { type: string; txId: string }[] }>(`/v1/consignments/${id}/history?limit=500`);
+  const assessed = history.body.entries.filter((e) => e.type === 'assessed');
+  expect(assessed).toHaveLength(2);
+  expect(assessed.at(-1)!.txId).toBe(second.txId);
 });

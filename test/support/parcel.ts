@@ -71,15 +71,16 @@ export function assessmentWithDeclaration<T extends object = Record<string, unkn
  * A consignment of Platform A to France, carried by the post, its buyer (a person of its own, so
  * that no two tests share a buyer's annual limit, unless `document` names one) paying through the
  * payment provider: created with the keys its carrier and payment provider prove their part with,
- * then order, payment, logistics and `declaration`, each answered 201. `paid` other than 52.8 makes
- * the payment disagree with the order, so that the match fails and nothing is released automatically.
+ * then order, payment, logistics and `declaration` (none when null), each answered 201. `paid` other
+ * than 52.8 makes the payment disagree with the order, so that the match fails and nothing is
+ * released automatically.
  */
 export async function parcelToFrance(
   t: TestGateway,
   id: string,
   paid = 52.8,
   document = { type: 'passport', number: `P-${id}`, country: 'FR' },
-  declaration: Record<string, unknown> = declarationPayload(),
+  declaration: Record<string, unknown> | null = declarationPayload(),
 ): Promise<void> {
   const { orderNumber, trackingNumber, paymentTransactionId } = testKeys(id);
   const base = orderPayload(orderNumber);
@@ -98,7 +99,7 @@ export async function parcelToFrance(
       },
     ],
     ['post-operator', '/logistics', logisticsPayload(orderNumber, trackingNumber)],
-    [platform, '/declaration', declaration],
+    ...(declaration === null ? [] : [[platform, '/declaration', declaration] as [string, string, unknown]]),
   ];
   for (const [user, path, body] of steps) {
     const res = await t

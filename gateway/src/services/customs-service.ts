@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   DEFAULT_RULE_SET,
@@ -22,7 +22,7 @@ import {
 } from '@customs-ledger/chaincode';
 import type { Principal } from '../auth/principal.js';
 import { problemFromLedgerError } from '../http/ledger-errors.js';
-import { isRetryableConflict } from '../ledger/port.js';
+import { isRetryableConflict, OutcomeUnknownError } from '../ledger/port.js';
 import type { PipelineState } from './customs-pipeline-state.js';
 import type { EventHub } from './event-hub.js';
 import { sleep, untilAborted } from '../signals.js';
@@ -30,6 +30,7 @@ import type { LedgerClient } from './ledger-client.js';
 import { privateTransient } from './private-payload.js';
 import { recordedRead } from './recorded-read.js';
 import type { WriteResult } from './consignment-service.js';
+import { KeyedWrite } from './keyed-write.js';
 
 /** Events after which a consignment may be ready for (another) assessment. */
 const TRIGGERS = new Set(['RecordSubmitted', 'ReferralAnswered']);
@@ -93,6 +94,14 @@ export class CustomsService {
   private readonly failures = new Map<string, number>();
   /** Consignments whose run of failures the ledger took a record of (LEDGER_UNAVAILABLE): once a run. */
   private readonly recordedUnavailable = new Set<string>();
+  /**
+   * Consignments whose last try the ledger took but did not confirm (OutcomeUnknownError), with the
+   * key that try's transaction ids were derived from (services/keyed-write.ts): the next try
+   * proposes the same transactions and, where one was committed, is answered with it, so that an
+   * assessment or release that went through is not made a second time. A trigger that comes
+   * meanwhile (a record changed) forgets it: the consignment is then assessed afresh.
+   */
+  private readonly unconfirmed = new Map<string, string>();
   /** The state of the pipeline while it follows; work starts only then. */
   private state: PipelineState | undefined;
   private following = false;
@@ -149,7 +158,7 @@ export class CustomsService {
           for await (const event of subscription) {
             const ids = await this.triggeredBy(event);
             // In memory first, then in the store: see settle() for why the order matters.
-            for (const id of ids) this.enqueue(id);
+            for (const id of ids) this.trigger(id);
             await state?.advance(event.id, ids);
             position = event.id;
             pause = RESUBSCRIBE_MIN_MS;
@@ -348,6 +357,12 @@ export class CustomsService {
 
   // ---------------------------------------------------------------- the automatic pipeline
 
+  /** An event that may change the assessment: the consignment is assessed afresh, as it now is. */
+  private trigger(id: string): void {
+    this.unconfirmed.delete(id);
+    this.enqueue(id);
+  }
+
   private enqueue(id: string): void {
     const stage = this.pending.get(id);
     if (stage === 'running') this.pending.set(id, 'again');
@@ -383,7 +398,7 @@ export class CustomsService {
     const again = this.pending.get(id) === 'again';
     this.pending.delete(id);
     if (again) {
-      this.enqueue(id);
+      this.trigger(id);
       return;
     }
     if (outcome === 'retry') {
@@ -420,15 +435,19 @@ export class CustomsService {
    */
   private async process(id: string): Promise<'done' | 'retry'> {
     for (let attempt = 1; ; attempt++) {
+      const key = this.unconfirmed.get(id) ?? randomUUID();
+      this.unconfirmed.delete(id);
+      const assessor = { ...this.serviceUser, keyedWrite: new KeyedWrite(this.serviceUser, key, id) };
       try {
         if (!(await this.ready(id))) return 'done';
-        const { assessment, automaticRelease } = await this.assess(this.serviceUser, id);
+        const { assessment, automaticRelease } = await this.assess(assessor, id);
         this.logger.debug(
           { consignmentId: id, number: assessment.number, automaticRelease },
           'consignment assessed',
         );
         return 'done';
       } catch (error) {
+        if (error instanceof OutcomeUnknownError) this.unconfirmed.set(id, key);
         if (attempt < MAX_TRIES && isRetryableConflict(error)) continue;
         return this.failed(id, error);
       }
