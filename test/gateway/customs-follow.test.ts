@@ -6,6 +6,7 @@
  * unassessed. A real embedded ledger, event hub, gateway store and services; customs' own calls go
  * through a door that the tests can shut, as a peer that is down would.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,8 +27,10 @@ import { JoinStore } from '../../gateway/src/services/join-store.js';
 import { LedgerClient } from '../../gateway/src/services/ledger-client.js';
 import { openGatewayStore, type GatewayStore } from '../../gateway/src/storage/gateway-store.js';
 import { ledgerWith } from '../support/ledger-with.js';
+import { testRuleSet } from '../support/customs-config.js';
 import {
   createPayload,
+  declarationPayload,
   logisticsPayload,
   orderPayload,
   paymentPayload,
@@ -47,7 +50,9 @@ let origin: string;
  * While shut, customs' own ledger calls fail as they do when its peer is down; with `only`, just
  * that transaction's (an assessment that times out every time, while everything else goes through).
  */
-const door: { shut: boolean; only?: string } = { shut: false };
+const door: { shut: boolean; only?: string; afterSubmit?: (transaction: string) => Promise<void> } = {
+  shut: false,
+};
 const refused = (name: string) => door.shut && (door.only === undefined || door.only === name);
 /** What customs' pipeline logged, and the metrics it counted on. */
 const logs: Record<string, unknown>[] = [];
@@ -82,7 +87,13 @@ beforeAll(async () => {
   const unavailable = () =>
     new GatewayError(GrpcStatus.UNAVAILABLE, 'failed to find any endorsing peers for org(s): CustomsMSP');
   const customsLedger = ledgerWith(ledger, {
-    submit: (...args) => (refused(args[1]) ? Promise.reject(unavailable()) : ledger.submit(...args)),
+    // What happens on the ledger between customs' transaction and its next one: `afterSubmit`.
+    submit: async (...args) => {
+      if (refused(args[1])) throw unavailable();
+      const submitted = await ledger.submit(...args);
+      await door.afterSubmit?.(args[1]);
+      return submitted;
+    },
     evaluate: (...args) => (refused(args[1]) ? Promise.reject(unavailable()) : ledger.evaluate(...args)),
   });
   customs = new CustomsService(
@@ -259,4 +270,57 @@ describe('customs’ automatic pipeline', () => {
       });
     });
   }, 60_000);
+
+  it('records no failed assessment when an officer decides between an assessment and its automatic release', async () => {
+    const id = 'FOLLOW-7';
+    const orderNumber = `ORD-${id}`;
+    // No parcel picked at random: this one's assessment allows an automatic release.
+    await customs.putRuleSet(officer, testRuleSet('follow-race'));
+    const outcome = () =>
+      logs.find(
+        (l) => l.consignmentId === id && /^automatic (release refused|assessment failed)/.test(String(l.msg)),
+      );
+    await run(async () => {
+      door.afterSubmit = async (transaction) => {
+        if (transaction !== 'customs:assess') return;
+        door.afterSubmit = undefined;
+        await traders.recordDecision(officer, id, { decision: 'hold', reasonCodes: ['MANUAL'] });
+      };
+      try {
+        // The declaration before the logistics: the first assessment is the releasable one.
+        await traders.create(platform, createPayload(id));
+        // A seller and a buyer of their own (no earlier parcels to add up), the buyer paying: the
+        // three-way match passes.
+        const order = {
+          ...orderPayload(orderNumber),
+          seller: { id: randomBytes(32).toString('hex'), name: 'Seller 7' },
+        };
+        const document = { type: 'passport', number: `P-${id}`, country: 'FR' };
+        const buyer = { id: randomBytes(32).toString('hex'), name: order.buyer.name, document };
+        const paid = paymentPayload(orderNumber, `PAY-${id}`);
+        await traders.submitRecord(platform, id, 'order', { ...order, buyer });
+        await traders.submitRecord(payment, id, 'payment', {
+          ...paid,
+          payer: { name: buyer.name, document },
+        });
+        await traders.submitRecord(platform, id, 'declaration', declarationPayload());
+        await traders.submitRecord(
+          post,
+          id,
+          'logistics',
+          logisticsPayload(orderNumber, testKeys(id).trackingNumber),
+        );
+        await vi.waitFor(() => expect(outcome()).toBeDefined(), { timeout: 15_000 });
+      } finally {
+        door.afterSubmit = undefined;
+      }
+    });
+    expect(outcome()).toMatchObject({
+      level: 30,
+      msg: 'automatic release refused: the consignment changed after its assessment',
+    });
+    const history = await traders.history(officer, id, {});
+    expect(history.entries.map((e) => e.type)).toEqual(expect.arrayContaining(['assessed', 'decision_hold']));
+    expect(history.entries.map((e) => e.type)).not.toContain('assessment_failed');
+  }, 30_000);
 });

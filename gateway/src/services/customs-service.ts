@@ -22,6 +22,7 @@ import {
 } from '@customs-ledger/chaincode';
 import type { Principal } from '../auth/principal.js';
 import { problemFromLedgerError } from '../http/ledger-errors.js';
+import type { HttpProblem } from '../http/problem.js';
 import { isRetryableConflict, OutcomeUnknownError } from '../ledger/port.js';
 import type { PipelineState } from './customs-pipeline-state.js';
 import type { EventHub } from './event-hub.js';
@@ -275,12 +276,16 @@ export class CustomsService {
 
   /** Assesses now, as the principal, then releases automatically when the assessment allows it. */
   async assess(principal: Principal, id: string): Promise<AssessmentOutcome> {
+    await this.submitAssessment(principal, id);
+    return this.releaseIfAllowed(id, principal);
+  }
+
+  private async submitAssessment(principal: Principal, id: string): Promise<void> {
     await this.ensureConfigured();
     // Only customs' peer holds all three records: it alone endorses.
     await this.ledger.submit(principal, 'customs:assess', [id], {
       endorsingOrganizations: [this.network.customsMspId],
     });
-    return this.releaseIfAllowed(id, principal);
   }
 
   async getAssessment(principal: Principal, id: string): Promise<AssessmentOutcome['assessment']> {
@@ -440,9 +445,25 @@ export class CustomsService {
       const assessor = { ...this.serviceUser, keyedWrite: new KeyedWrite(this.serviceUser, key, id) };
       try {
         if (!(await this.ready(id))) return 'done';
-        const { assessment, automaticRelease } = await this.assess(assessor, id);
+        await this.submitAssessment(assessor, id);
+        const outcome = await this.releaseIfAllowed(id, assessor).catch((error: unknown) => {
+          const refusal = refusalOf(error);
+          if (refusal === undefined) throw error;
+          // The consignment changed between its assessment and the release (a record corrected, an
+          // officer's decision), and the chaincode releases on neither: not a failed assessment. A
+          // changed record brings the consignment back (trigger), to be assessed afresh.
+          this.logger.info(
+            { consignmentId: id, reason: refusal.detail },
+            'automatic release refused: the consignment changed after its assessment',
+          );
+          return undefined;
+        });
         this.logger.debug(
-          { consignmentId: id, number: assessment.number, automaticRelease },
+          {
+            consignmentId: id,
+            number: outcome?.assessment.number,
+            automaticRelease: outcome?.automaticRelease,
+          },
           'consignment assessed',
         );
         return 'done';
@@ -473,15 +494,16 @@ export class CustomsService {
    * backoff, and recorded too after RECORD_UNAVAILABLE_AFTER tries in a row.
    */
   private async failed(id: string, error: unknown): Promise<'done' | 'retry'> {
-    const problem = problemFromLedgerError(error);
-    if (problem === undefined || problem.status >= 500 || isRetryableConflict(error)) {
+    const refusal = refusalOf(error);
+    if (refusal === undefined) {
       const tries = (this.failures.get(id) ?? 0) + 1;
       this.logger.warn(
         { err: error, consignmentId: id, tries },
         'automatic assessment failed; it will be tried again',
       );
       if (tries >= RECORD_UNAVAILABLE_AFTER && !this.recordedUnavailable.has(id)) {
-        const report = { cause: 'unavailable', message: problem?.detail ?? String(error) } as const;
+        const message = problemFromLedgerError(error)?.detail ?? String(error);
+        const report = { cause: 'unavailable', message } as const;
         if (await this.recordFailure(id, report)) this.recordedUnavailable.add(id);
       }
       return 'retry';
@@ -496,7 +518,7 @@ export class CustomsService {
       this.logger.info({ consignmentId: id }, 'automatic assessment refused: records not ready or final');
       return 'done';
     }
-    return (await this.recordFailure(id, { cause: 'refused', message: problem.detail })) ? 'done' : 'retry';
+    return (await this.recordFailure(id, { cause: 'refused', message: refusal.detail })) ? 'done' : 'retry';
   }
 
   /**
@@ -536,4 +558,10 @@ export class CustomsService {
 
 function json(value: unknown): Uint8Array {
   return Buffer.from(JSON.stringify(value), 'utf8');
+}
+
+/** The chaincode's refusal (a 4xx problem); undefined when the ledger did not take the transaction now. */
+function refusalOf(error: unknown): HttpProblem | undefined {
+  const problem = problemFromLedgerError(error);
+  return problem !== undefined && problem.status < 500 && !isRetryableConflict(error) ? problem : undefined;
 }
