@@ -130,6 +130,46 @@ describe('the status machine through real transactions', () => {
     expect(await status(id)).toBe('released');
   });
 
+  it('takes scans in the goods’ order whatever customs decided before loading: no arrival unscanned at dispatch', async () => {
+    const id = 'SM-SCAN-ORDER';
+    await net.submit('express', 'consignment:create', [id, joinKeys({ trackingNumber: 'EE000000011CN' })]);
+    // Held before loading (do-not-load): the goods may not be dispatched, and so cannot arrive.
+    await decide(id, 'hold', ['IPR']);
+    const refusals: [() => Promise<unknown>, string][] = [
+      [
+        () => move('express', id, 'dispatched', 'CNSZX'),
+        `cannot apply 'dispatched' to consignment ${id} in status 'held'; allowed: decisions release, inspect, seize, return_to_sender, refer; movements arrived`,
+      ],
+      [
+        () => move('express', id, 'arrived'),
+        `cannot apply 'arrived' to consignment ${id} before its 'dispatched' scan`,
+      ],
+      [
+        () => decide(id, 'seize', ['IPR']),
+        `cannot apply 'seize' to consignment ${id} before its arrival scan: the goods are not in customs custody`,
+      ],
+    ];
+    for (const [call, message] of refusals) {
+      const before = await view(id);
+      const height = net.ledger.height();
+      expect(await net.outcome(call())).toBe(message);
+      expect(await view(id)).toEqual(before);
+      expect(net.ledger.height()).toBe(height);
+    }
+    // Released before loading: dispatched, arrived, then delivered, and never dispatched again.
+    await declare('express', id);
+    await decide(id, 'release');
+    await move('express', id, 'dispatched', 'CNSZX');
+    await move('express', id, 'arrived');
+    expect(await net.outcome(move('express', id, 'dispatched', 'FRCDG'))).toBe(
+      `cannot apply 'dispatched' to consignment ${id} after its 'arrived' scan: the goods are at their destination`,
+    );
+    expect(((await move('express', id, 'delivered', 'FRLYS')) as MovementRecord).statusAfter).toBe(
+      'delivered',
+    );
+    expect((await view(id)).movements.map((m) => m.type)).toEqual(['dispatched', 'arrived', 'delivered']);
+  });
+
   it('seizes after the arrival scan, also from a hold decided in transit', async () => {
     const id = 'SM-SEIZE';
     await net.submit('express', 'consignment:create', [id, joinKeys({ trackingNumber: 'EE000000009CN' })]);

@@ -44,13 +44,15 @@ const LINES = [
 const assessedDuty = new Map<string, DutyAssessment>();
 
 /**
- * A consignment to `destination`, assessed and released by customs at T0, delivered a day later,
- * under a declaration that says what the order says, with `declared`'s changes.
+ * A consignment to `destination`, assessed and released by customs at T0, delivered a day later
+ * unless `delivered` is false, under a declaration that says what the order says, with `declared`'s
+ * changes.
  */
 async function released(
   destination: 'FR' | 'CN',
   lines = LINES,
   declared: Record<string, unknown> = {},
+  { delivered = true } = {},
 ): Promise<string> {
   const id = `CRT-${RUN}-${++n}`;
   const orderNumber = `ORD-${id}`;
@@ -94,9 +96,12 @@ async function released(
   assessedDuty.set(id, assessment.revenue.duty);
   await net.submit('customs', 'consignment:recordDecision', [id, JSON.stringify({ decision: 'release', reasonCodes: [] })]); // prettier-ignore
   clockAt(1);
-  await net.submit('post', 'consignment:recordMovement', [id, JSON.stringify({ type: 'delivered', location: destination === 'CN' ? 'CNSHA' : 'FRLYS' })]); // prettier-ignore
+  if (delivered) await deliver(id, destination);
   return id;
 }
+
+const deliver = (id: string, destination: 'FR' | 'CN') =>
+  net.submit('post', 'consignment:recordMovement', [id, JSON.stringify({ type: 'delivered', location: destination === 'CN' ? 'CNSHA' : 'FRLYS' })]); // prettier-ignore
 
 /** By default the platform names the express carrier to take the goods back (the parcel came by post); null names none. */
 const requestReturn = (id: string, rid: string, lines: { lineNo: number; quantity: number }[], user = 'platformA', carrier: string | null = 'ExpressMSP') =>
@@ -328,6 +333,27 @@ describe('partial returns', () => {
       ['RT-P1', 'shipped'],
       ['RT-P2', 'requested'],
     ]);
+  });
+});
+
+describe('a return before delivery', () => {
+  it('once shipped, the goods are going back: the parcel is not delivered after it', async () => {
+    const id = await released('FR', LINES, {}, { delivered: false });
+    await requestReturn(id, 'R1', [{ lineNo: 1, quantity: 1 }]);
+    const status = async () => ((await net.evaluate('customs', 'consignment:get', [id])) as { consignment: { status: string } }).consignment.status; // prettier-ignore
+    await ship(id, 'R1');
+    const height = net.ledger.height();
+    expect(await net.outcome(deliver(id, 'FR'))).toBe(
+      `cannot apply 'delivered' to consignment ${id}: its goods went back under return R1 (status 'shipped')`,
+    );
+    expect(net.ledger.height()).toBe(height);
+    expect(await status()).toBe('released');
+  });
+
+  it('while only requested, the parcel may still be delivered', async () => {
+    const id = await released('FR', LINES, {}, { delivered: false });
+    await requestReturn(id, 'R1', [{ lineNo: 1, quantity: 1 }]);
+    expect(((await deliver(id, 'FR')) as { statusAfter: string }).statusAfter).toBe('delivered');
   });
 });
 

@@ -3,6 +3,7 @@ import {
   assertAuthorisationUnused,
   assertBeforeDeadline,
   assertDeliveryPlace,
+  assertNotGoingBack,
   assertRefundWithinPaid,
   assertReturnable,
   assertScanPlace,
@@ -329,6 +330,26 @@ describe('where a delivery may be', () => {
     const check = () => assertDeliveryPlace(location, destination);
     if (message === undefined) expect(check).not.toThrow();
     else expect(check).toThrow(message);
+  });
+});
+
+describe('a delivery after a return before it', () => {
+  it('is refused once a return is shipped: the goods are on their way back', () => {
+    for (const status of ['shipped', 'returned', 'closed'] as const) {
+      expect(() =>
+        assertNotGoingBack('C1', [
+          { returnId: 'R1', status: 'requested' },
+          { returnId: 'R2', status },
+        ]),
+      ).toThrow(
+        `cannot apply 'delivered' to consignment C1: its goods went back under return R2 (status '${status}')`,
+      );
+    }
+  });
+
+  it('is taken while the returns are only requested, or there are none', () => {
+    expect(() => assertNotGoingBack('C1', [{ returnId: 'R1', status: 'requested' }])).not.toThrow();
+    expect(() => assertNotGoingBack('C1', [])).not.toThrow();
   });
 });
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   assertDeclared,
   assertInCustody,
+  assertScanOrder,
   allowedEvents,
   consignmentEvents,
   isFinal,
@@ -91,6 +92,28 @@ describe('consignment state machine', () => {
     expect(() => assertInCustody('seize', ['dispatched', 'arrived'], 'C1')).not.toThrow();
     for (const event of ['release', 'hold', 'inspect', 'refer', 'return_to_sender'] as const) {
       expect(() => assertInCustody(event, [], 'C1')).not.toThrow();
+    }
+  });
+
+  it('takes scans in the goods’ order: an arrival after a dispatch, no dispatch after an arrival', () => {
+    expect(() => assertScanOrder('arrived', [], 'C1')).toThrow(
+      "cannot apply 'arrived' to consignment C1 before its 'dispatched' scan",
+    );
+    expect(() => assertScanOrder('dispatched', ['dispatched', 'arrived'], 'C1')).toThrow(
+      "cannot apply 'dispatched' to consignment C1 after its 'arrived' scan: the goods are at their destination",
+    );
+    // A parcel may pass several hubs: dispatch and arrival scans may repeat in order.
+    for (const [event, before] of [
+      ['dispatched', []],
+      ['dispatched', ['dispatched']],
+      ['arrived', ['dispatched']],
+      ['arrived', ['dispatched', 'arrived']],
+      ['delivered', ['dispatched', 'arrived']],
+      // Released before arrival, delivered by a post that shares no arrival scan.
+      ['delivered', []],
+      ['exited', []],
+    ] as const) {
+      expect(() => assertScanOrder(event, before, 'C1')).not.toThrow();
     }
   });
 

@@ -21,7 +21,7 @@ import { nextRecordVersion } from '../domain/history';
 import { assertDisclosable } from '../domain/minimisation';
 import { PageRequest, pageOf } from '../domain/pages';
 import { assertPurpose } from '../domain/purposes';
-import { assertDeliveryPlace } from '../domain/returns';
+import { assertDeliveryPlace, assertNotGoingBack } from '../domain/returns';
 import { assertAllowed, seesEveryOrganisation, type Action } from '../domain/roles';
 import {
   BatchOperations,
@@ -50,9 +50,11 @@ import { loadConsignment, loadVisibleConsignment } from './consignment-state';
 import { automaticDecision } from './customs';
 import type { ErasureRecord } from '../domain/erasure';
 import { assertNotErased, heldConsignmentRecord, minimisedEnvelope, readHeldLeaves } from './private-records';
+import type { ReturnRecord } from './returns';
 import {
   assertDeclared,
   assertInCustody,
+  assertScanOrder,
   nextStatus,
   recordsLocked,
   type ConsignmentStatus,
@@ -207,10 +209,17 @@ export class ConsignmentContract extends Contract {
     if (movement.occurredAt !== undefined) {
       assertNotLaterThanTransaction('invalid movement: /occurredAt', movement.occurredAt, txTime(ctx));
     }
+    const statusAfter = nextStatus(consignment.status, movement.type, id);
+    const scans = await listByPartialKey<MovementRecord>(ctx, KeyType.movement, [id]);
+    assertScanOrder(
+      movement.type,
+      scans.map((m) => m.type),
+      id,
+    );
     if (movement.type === 'delivered') {
       assertDeliveryPlace(movement.location, consignment.joinKeys.destinationCountry);
+      assertNotGoingBack(id, await listByPartialKey<ReturnRecord>(ctx, KeyType.return, [id]));
     }
-    const statusAfter = nextStatus(consignment.status, movement.type, id);
     const record: MovementRecord = {
       consignmentId: id,
       type: movement.type,

@@ -694,6 +694,25 @@ export type ReturnDecision = z.infer<typeof ReturnDecision>;
 export type ReturnStep = 'ship' | 'scan' | 'refund' | 'decide';
 
 /**
+ * A return may be requested once customs released the goods, before their delivery too (the buyer
+ * withdraws from the purchase on the way). Once such a return is shipped, the goods are on their way
+ * back: a delivery scan after it would have them both delivered in the destination and gone back
+ * (with the price and customs' duty refunded). A parcel is delivered whole, so any shipped return
+ * refuses the delivery.
+ */
+export function assertNotGoingBack(
+  consignmentId: string,
+  returns: readonly { readonly returnId: string; readonly status: ReturnStatus }[],
+): void {
+  const gone = returns.find((r) => r.status !== 'requested');
+  if (gone) {
+    throw new Error(
+      `cannot apply 'delivered' to consignment ${consignmentId}: its goods went back under return ${gone.returnId} (status '${gone.status}')`,
+    );
+  }
+}
+
+/**
  * Which step may come in which status: the carrier ships a requested return, scans it once it is
  * shipped; the refund may follow the shipment; customs decides once the goods have left. A return
  * closes when refunded and decided.

@@ -157,6 +157,30 @@ export function assertInCustody(
 }
 
 /**
+ * Carrier scans follow the goods: an arrival needs a dispatch scan before it, and goods that arrived
+ * are not dispatched again. The status cannot tell: a decision before loading keeps 'held',
+ * 'referred' or 'released' whether or not the goods moved, so the scans themselves are read.
+ * Without this, an arrival scan in place of a dispatch got round a do-not-load hold, and a seizure
+ * then found in custody goods the ledger says never left. A delivery needs no arrival scan before
+ * it: goods released before arrival may be delivered by a destination post that shares no arrival
+ * event.
+ */
+export function assertScanOrder(
+  event: MovementEvent,
+  movements: readonly MovementEvent[],
+  consignmentId: string,
+): void {
+  if (event === 'arrived' && !movements.includes('dispatched')) {
+    throw new Error(`cannot apply 'arrived' to consignment ${consignmentId} before its 'dispatched' scan`);
+  }
+  if (event === 'dispatched' && movements.includes('arrived')) {
+    throw new Error(
+      `cannot apply 'dispatched' to consignment ${consignmentId} after its 'arrived' scan: the goods are at their destination`,
+    );
+  }
+}
+
+/**
  * Release lets goods into free circulation under a declaration. Pre-arrival release (WCO standard 5)
  * is release on advance data, not without it: an officer's release with no declaration on file
  * would clear goods nobody declared, with nothing to assess duty on.
