@@ -103,6 +103,18 @@ describe('a referral answer', () => {
     answerTxId = answer.body.txId;
   });
 
+  it('is refused (409, like every step the status does not allow) on a consignment not referred', async () => {
+    const open = `${id}-OPEN`;
+    await parcel(open, 40);
+    const answer = await t
+      .as(PLATFORM)
+      .post(`/v1/consignments/${open}/referral-answer`, { message, documents: [] });
+    expect(answer.status, answer.text).toBe(409);
+    expect(answer.body).toMatchObject({
+      detail: expect.stringMatching(/, not referred: there is no referral to answer$/),
+    });
+  });
+
   it('is not handed out with the assessment: only who answered, when, and the commitment', async () => {
     const explained = await eventually(
       () => t.as(OFFICER).get<{ referralAnswers: { txId: string }[] }>(`/v1/customs/assessments/${id}`),

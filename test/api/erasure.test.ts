@@ -393,7 +393,7 @@ describe('who may erase what, and when', () => {
   });
 
   it('refuses a request while the consignment is still moving, saying why', async () => {
-    refused(await erase(moving, PLATFORM, { partyId }), 422, /refused while it is in status '\w+'/);
+    refused(await erase(moving, PLATFORM, { partyId }), 409, /refused while it is in status '\w+'/);
   });
 
   it('refuses a holder without the order’s proof, or with a proof for another party', async () => {

@@ -556,7 +556,7 @@ describe('each step only by the role and organisation that own it', () => {
     expect(created.status).toBe(201);
     refused(
       await request(id, [{ lineNo: 1, quantity: 1 }]),
-      422,
+      409,
       `consignment ${id} in status 'created' cannot be returned; it must be released or delivered`,
     );
   });

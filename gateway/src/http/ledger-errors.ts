@@ -37,7 +37,11 @@ const REFUSALS: readonly [RegExp, number][] = [
     / already exists| is already used by |already initialised| was already (refunded|decided)$| left to erase \(already erased/,
     409,
   ],
-  [/^cannot apply | cannot change in status /, 409],
+  // A step the consignment's status does not allow: a conflict with its state, as a refused transition is.
+  [
+    /^cannot apply | cannot change in status | in status '[a-z_]+' cannot be returned;| is refused while it is in status '| is [a-z_]+, not referred: /,
+    409,
+  ],
   // The peer's copy of private data no longer hashes to the root its block committed (a damaged or
   // altered store): not the caller's doing, and nothing is handed out; the operator must look.
   [/ does not match its committed root$/, 500],
