@@ -180,7 +180,14 @@ export class ErasureContract extends Contract {
       leaves = disclosure.fields;
     }
     const role = roleInOrder(leaves, subject.partyId);
-    if (!role) throw new Error(`the order of consignment ${id} does not name party ${subject.partyId}`);
+    if (!role) {
+      // A proof shows only the fields it discloses: the order may name the party where it does not look.
+      throw new Error(
+        heldOrder
+          ? `the order of consignment ${id} does not name party ${subject.partyId}`
+          : `the orderProof of consignment ${id} discloses no /buyer/id or /seller/id that is party ${subject.partyId}`,
+      );
+    }
     return heldOrder ? { role, heldOrder } : { role };
   }
 
