@@ -17,7 +17,12 @@ import type { Principal } from '../../gateway/src/auth/principal.js';
 import type { EmbeddedLedger } from '../../gateway/src/ledger/embedded/embedded-ledger.js';
 import { openEmbeddedNetwork } from '../../gateway/src/ledger/embedded/network.js';
 import { EnrollingIdentityProvider } from '../../gateway/src/ledger/identities.js';
-import { GatewayError, GrpcStatus, type LedgerPort } from '../../gateway/src/ledger/port.js';
+import {
+  GatewayError,
+  GrpcStatus,
+  OutcomeUnknownError,
+  type LedgerPort,
+} from '../../gateway/src/ledger/port.js';
 import { createMetrics } from '../../gateway/src/observability/metrics.js';
 import { ConsignmentService } from '../../gateway/src/services/consignment-service.js';
 import { StoredPipelineState } from '../../gateway/src/services/customs-pipeline-state.js';
@@ -50,9 +55,11 @@ let origin: string;
  * While shut, customs' own ledger calls fail as they do when its peer is down; with `only`, just
  * that transaction's (an assessment that times out every time, while everything else goes through).
  */
-const door: { shut: boolean; only?: string; afterSubmit?: (transaction: string) => Promise<void> } = {
-  shut: false,
-};
+const door: {
+  shut: boolean;
+  only?: string;
+  afterSubmit?: (transaction: string, args: readonly (string | Uint8Array)[]) => Promise<void>;
+} = { shut: false };
 const refused = (name: string) => door.shut && (door.only === undefined || door.only === name);
 /** What customs' pipeline logged, and the metrics it counted on. */
 const logs: Record<string, unknown>[] = [];
@@ -91,7 +98,7 @@ beforeAll(async () => {
     submit: async (...args) => {
       if (refused(args[1])) throw unavailable();
       const submitted = await ledger.submit(...args);
-      await door.afterSubmit?.(args[1]);
+      await door.afterSubmit?.(args[1], args[2]?.arguments ?? []);
       return submitted;
     },
     evaluate: (...args) => (refused(args[1]) ? Promise.reject(unavailable()) : ledger.evaluate(...args)),
@@ -281,8 +288,8 @@ describe('customs’ automatic pipeline', () => {
         (l) => l.consignmentId === id && /^automatic (release refused|assessment failed)/.test(String(l.msg)),
       );
     await run(async () => {
-      door.afterSubmit = async (transaction) => {
-        if (transaction !== 'customs:assess') return;
+      door.afterSubmit = async (transaction, args) => {
+        if (transaction !== 'customs:assess' || args[0] !== id) return;
         door.afterSubmit = undefined;
         await traders.recordDecision(officer, id, { decision: 'hold', reasonCodes: ['MANUAL'] });
       };
@@ -323,4 +330,35 @@ describe('customs’ automatic pipeline', () => {
     expect(history.entries.map((e) => e.type)).toEqual(expect.arrayContaining(['assessed', 'decision_hold']));
     expect(history.entries.map((e) => e.type)).not.toContain('assessment_failed');
   }, 30_000);
+
+  it('assesses once when the ledger did not confirm its assessment and then did not answer for a while', async () => {
+    const id = 'FOLLOW-8';
+    const assessedEntries = async () =>
+      (await traders.history(officer, id, {})).entries.filter((e) => e.type === 'assessed');
+    const failedTries = () =>
+      logs.filter(
+        (l) => l.consignmentId === id && l.msg === 'automatic assessment failed; it will be tried again',
+      );
+    await run(async () => {
+      door.afterSubmit = async (transaction, args) => {
+        if (transaction !== 'customs:assess' || args[0] !== id) return;
+        door.afterSubmit = undefined;
+        // Committed, but not confirmed; and the next try fails before it proposes anything.
+        Object.assign(door, { shut: true, only: 'consignment:get' });
+        throw new OutcomeUnknownError(GrpcStatus.UNAVAILABLE, 'the commit was not confirmed (injected)');
+      };
+      try {
+        await complete(id);
+        await vi.waitFor(() => expect(failedTries()).toHaveLength(2), { timeout: 15_000, interval: 100 });
+      } finally {
+        door.afterSubmit = undefined;
+        Object.assign(door, { shut: false, only: undefined });
+      }
+      await vi.waitFor(async () => expect((await state.load(origin)).pending).toEqual([]), {
+        timeout: 15_000,
+      });
+    });
+    expect(failedTries()).toHaveLength(2);
+    expect(await assessedEntries()).toHaveLength(1);
+  }, 40_000);
 });

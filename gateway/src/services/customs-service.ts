@@ -23,7 +23,7 @@ import {
 import type { Principal } from '../auth/principal.js';
 import { problemFromLedgerError } from '../http/ledger-errors.js';
 import type { HttpProblem } from '../http/problem.js';
-import { isRetryableConflict, OutcomeUnknownError } from '../ledger/port.js';
+import { isRetryableConflict } from '../ledger/port.js';
 import type { PipelineState } from './customs-pipeline-state.js';
 import type { EventHub } from './event-hub.js';
 import { sleep, untilAborted } from '../signals.js';
@@ -96,11 +96,12 @@ export class CustomsService {
   /** Consignments whose run of failures the ledger took a record of (LEDGER_UNAVAILABLE): once a run. */
   private readonly recordedUnavailable = new Set<string>();
   /**
-   * Consignments whose last try the ledger took but did not confirm (OutcomeUnknownError), with the
-   * key that try's transaction ids were derived from (services/keyed-write.ts): the next try
-   * proposes the same transactions and, where one was committed, is answered with it, so that an
-   * assessment or release that went through is not made a second time. A trigger that comes
-   * meanwhile (a record changed) forgets it: the consignment is then assessed afresh.
+   * Consignments whose last try ended without an answer (the ledger did not confirm a transaction,
+   * or did not take one), with the key that try's transaction ids were derived from
+   * (services/keyed-write.ts): the next try proposes the same transactions and, where one was
+   * committed, is answered with it, so that an assessment or release that went through is not made a
+   * second time. A trigger that comes meanwhile (a record changed) forgets it: the consignment is
+   * then assessed afresh.
    */
   private readonly unconfirmed = new Map<string, string>();
   /** The state of the pipeline while it follows; work starts only then. */
@@ -211,6 +212,7 @@ export class CustomsService {
     this.pending.clear();
     this.failures.clear();
     this.recordedUnavailable.clear();
+    this.unconfirmed.clear();
   }
 
   // ---------------------------------------------------------------- configuration
@@ -276,16 +278,12 @@ export class CustomsService {
 
   /** Assesses now, as the principal, then releases automatically when the assessment allows it. */
   async assess(principal: Principal, id: string): Promise<AssessmentOutcome> {
-    await this.submitAssessment(principal, id);
-    return this.releaseIfAllowed(id, principal);
-  }
-
-  private async submitAssessment(principal: Principal, id: string): Promise<void> {
     await this.ensureConfigured();
     // Only customs' peer holds all three records: it alone endorses.
     await this.ledger.submit(principal, 'customs:assess', [id], {
       endorsingOrganizations: [this.network.customsMspId],
     });
+    return this.releaseIfAllowed(id, principal);
   }
 
   async getAssessment(principal: Principal, id: string): Promise<AssessmentOutcome['assessment']> {
@@ -353,11 +351,24 @@ export class CustomsService {
     const releaser = requester.keyedWrite
       ? { ...this.serviceUser, keyedWrite: requester.keyedWrite }
       : this.serviceUser;
-    const { txId } = await this.ledger.submit(releaser, 'consignment:recordDecision', [
-      id,
-      JSON.stringify({ decision: 'release', reasonCodes: [AUTO_RELEASE_REASON] }),
-    ]);
-    return { assessment: { ...assessment, status: 'released' }, automaticRelease: txId };
+    try {
+      const { txId } = await this.ledger.submit(releaser, 'consignment:recordDecision', [
+        id,
+        JSON.stringify({ decision: 'release', reasonCodes: [AUTO_RELEASE_REASON] }),
+      ]);
+      return { assessment: { ...assessment, status: 'released' }, automaticRelease: txId };
+    } catch (error) {
+      const refusal = refusalOf(error);
+      if (refusal === undefined || !changedSinceAssessment(refusal)) throw error;
+      // The consignment changed between the assessment and its release (a record corrected, an
+      // officer's decision), and the chaincode releases on neither: the assessment stands, not
+      // released. A changed record brings the consignment back to the pipeline (trigger).
+      this.logger.info(
+        { consignmentId: id, reason: refusal.detail },
+        'automatic release refused: the consignment changed after its assessment',
+      );
+      return { assessment };
+    }
   }
 
   // ---------------------------------------------------------------- the automatic pipeline
@@ -445,30 +456,17 @@ export class CustomsService {
       const assessor = { ...this.serviceUser, keyedWrite: new KeyedWrite(this.serviceUser, key, id) };
       try {
         if (!(await this.ready(id))) return 'done';
-        await this.submitAssessment(assessor, id);
-        const outcome = await this.releaseIfAllowed(id, assessor).catch((error: unknown) => {
-          const refusal = refusalOf(error);
-          if (refusal === undefined) throw error;
-          // The consignment changed between its assessment and the release (a record corrected, an
-          // officer's decision), and the chaincode releases on neither: not a failed assessment. A
-          // changed record brings the consignment back (trigger), to be assessed afresh.
-          this.logger.info(
-            { consignmentId: id, reason: refusal.detail },
-            'automatic release refused: the consignment changed after its assessment',
-          );
-          return undefined;
-        });
+        const { assessment, automaticRelease } = await this.assess(assessor, id);
         this.logger.debug(
-          {
-            consignmentId: id,
-            number: outcome?.assessment.number,
-            automaticRelease: outcome?.automaticRelease,
-          },
+          { consignmentId: id, number: assessment.number, automaticRelease },
           'consignment assessed',
         );
         return 'done';
       } catch (error) {
-        if (error instanceof OutcomeUnknownError) this.unconfirmed.set(id, key);
+        // Until a try ends in an answer (a refusal, or a conflict: committed invalid), the next one
+        // proposes the same transactions, so that whatever of this one reached the ledger is found
+        // there, not made again.
+        if (refusalOf(error) === undefined && !isRetryableConflict(error)) this.unconfirmed.set(id, key);
         if (attempt < MAX_TRIES && isRetryableConflict(error)) continue;
         return this.failed(id, error);
       }
@@ -558,6 +556,17 @@ export class CustomsService {
 
 function json(value: unknown): Uint8Array {
   return Buffer.from(JSON.stringify(value), 'utf8');
+}
+
+/**
+ * The chaincode's refusals of an automatic release on an assessment the consignment has moved past:
+ * its records changed or a decision was recorded since (domain/customs.ts automaticDecisionRefusal),
+ * or its status no longer takes a release (409: an officer released or seized it meanwhile).
+ */
+const CHANGED_SINCE_ASSESSMENT = /: (records changed|a customs decision was recorded) since assessment \d+/;
+
+function changedSinceAssessment(refusal: HttpProblem): boolean {
+  return refusal.status === 409 || CHANGED_SINCE_ASSESSMENT.test(refusal.detail);
 }
 
 /** The chaincode's refusal (a 4xx problem); undefined when the ledger did not take the transaction now. */
