@@ -545,6 +545,15 @@ describe('each step only by the role and organisation that own it', () => {
     expect(outsider.status).toBe(404);
   });
 
+  it('customs does not assess again a consignment whose records are final (409: its status does not allow it)', async () => {
+    const id = await released('FR');
+    refused(
+      await t.as(OFFICER).post(`/v1/consignments/${id}/assessment`, undefined),
+      409,
+      `consignment ${id} is delivered: its records are final, nothing to assess`,
+    );
+  });
+
   it('a consignment not yet released cannot be returned', async () => {
     const id = `RET-${RUN}-open`;
     const created = await t.as(PLATFORM).post('/v1/consignments', {

@@ -39,7 +39,7 @@ const REFUSALS: readonly [RegExp, number][] = [
   ],
   // A step the consignment's status does not allow: a conflict with its state, as a refused transition is.
   [
-    /^cannot apply | cannot change in status | in status '[a-z_]+' cannot be returned;| is refused while it is in status '| is [a-z_]+, not referred: /,
+    /^cannot apply | cannot change in status | in status '[a-z_]+' cannot be returned;| is refused while it is in status '| is [a-z_]+, not referred: |: its records are final, nothing to assess$|^retention of .+ has not started: | is under legal hold \(status '/,
     409,
   ],
   // The peer's copy of private data no longer hashes to the root its block committed (a damaged or
