@@ -7,7 +7,7 @@ import {
   type RecordedAccess,
 } from '../../chaincode/src/domain/access.js';
 import { historyWalk } from '../../chaincode/src/domain/history.js';
-import { decodeCursor, encodeCursor, pageOf } from '../../chaincode/src/domain/pages.js';
+import { CURSOR_MAX_LENGTH, decodeCursor, encodeCursor, pageOf } from '../../chaincode/src/domain/pages.js';
 
 const AT = '2026-12-06T10:00:00.000Z';
 const minutesLater = (minutes: number, ms = 0) =>
@@ -80,6 +80,11 @@ describe("an access log's cursor", () => {
     expect(decodeCursor(accessLogWalk('consignment', 'CN-1'), ofConsignment)).toEqual(position);
     const ofParty = encodeCursor(accessLogWalk('party', PARTY), position);
     expect(decodeCursor(accessLogWalk('party', PARTY), ofParty)).toEqual(position);
+  });
+
+  it('is shorter than the longest cursor a page request takes', () => {
+    const longest = encodeCursor(accessLogWalk('consignment', 'C'.repeat(64)), { ...position, n: 1_000_000 });
+    expect(longest.length).toBeLessThan(CURSOR_MAX_LENGTH);
   });
 
   it("is refused for another subject's log, saying so", () => {

@@ -19,16 +19,14 @@ const ID = 'CN-HIST-1';
 const tx = (n: number) => n.toString(16).padStart(64, '0');
 const at = (second: number) => new Date(Date.UTC(2026, 6, 1, 12, 0, second)).toISOString();
 
-// A history's walk, through the pages and cursors every list in time order shares.
-const historyPage = <T extends { at: string; txId: string }>(
-  id: string,
+/** A page of consignment ID's history, or of one record's versions. */
+const pageOfHistory = <T extends { at: string; txId: string }>(
   entries: readonly T[],
   request: HistoryPageRequest,
-) => pageOf(historyWalk(id, request.record), entries, request);
-const encodeHistoryCursor = (c: PagePosition & { consignmentId: string; record?: RecordKind }) =>
+) => pageOf(historyWalk(ID, request.record), entries, request);
+/** The cursor of a walk of a consignment's history (of one record's versions, with `record`) at a position. */
+const historyCursor = (c: PagePosition & { consignmentId: string; record?: RecordKind }) =>
   encodeCursor(historyWalk(c.consignmentId, c.record), c);
-const decodeHistoryCursor = (cursor: string, id: string, record: RecordKind | undefined) =>
-  decodeCursor(historyWalk(id, record), cursor);
 
 interface E {
   readonly at: string;
@@ -42,7 +40,7 @@ function walk(entries: readonly E[], limit: number, record?: 'order'): string[][
   const pages: string[][] = [];
   let after: string | undefined;
   for (;;) {
-    const page = historyPage(ID, entries, HistoryPageRequest.parse({ limit, after, record }));
+    const page = pageOfHistory(entries, HistoryPageRequest.parse({ limit, after, record }));
     pages.push(page.entries.map((x) => x.name));
     if (!page.hasMore) return pages;
     after = page.next!;
@@ -118,18 +116,18 @@ describe('a history page', () => {
   });
 
   it('says whether more follow, and gives a cursor for what is appended later', () => {
-    const first = historyPage(ID, entries.slice(0, 2), HistoryPageRequest.parse({ limit: 2 }));
+    const first = pageOfHistory(entries.slice(0, 2), HistoryPageRequest.parse({ limit: 2 }));
     expect(first.hasMore).toBe(false);
     const later = [...entries.slice(0, 2), e('declaration', 9, 9)];
-    const next = historyPage(ID, later, HistoryPageRequest.parse({ after: first.next }));
+    const next = pageOfHistory(later, HistoryPageRequest.parse({ after: first.next }));
     expect(next.entries.map((x) => x.name)).toEqual(['declaration']);
     // Nothing new: an empty page that keeps the place.
-    const none = historyPage(ID, later, HistoryPageRequest.parse({ after: next.next }));
+    const none = pageOfHistory(later, HistoryPageRequest.parse({ after: next.next }));
     expect(none).toEqual({ entries: [], hasMore: false, next: next.next });
   });
 
   it('of an empty history is empty, with no cursor', () => {
-    expect(historyPage(ID, [], HistoryPageRequest.parse({}))).toEqual({
+    expect(pageOfHistory([], HistoryPageRequest.parse({}))).toEqual({
       entries: [],
       hasMore: false,
       next: null,
@@ -137,19 +135,19 @@ describe('a history page', () => {
   });
 
   it('refuses a cursor that names no entry of the history', () => {
-    const stranger = encodeHistoryCursor({ consignmentId: ID, at: at(4), txId: tx(99), n: 0 });
-    expect(() => historyPage(ID, entries, HistoryPageRequest.parse({ after: stranger }))).toThrow(
+    const stranger = historyCursor({ consignmentId: ID, at: at(4), txId: tx(99), n: 0 });
+    expect(() => pageOfHistory(entries, HistoryPageRequest.parse({ after: stranger }))).toThrow(
       `the history cursor names no entry of consignment ${ID}`,
     );
   });
 });
 
 describe('a history cursor', () => {
-  const cursor = encodeHistoryCursor({ consignmentId: ID, at: at(1), txId: tx(2), n: 0 });
+  const cursor = historyCursor({ consignmentId: ID, at: at(1), txId: tx(2), n: 0 });
 
   it('is opaque, short, and gives back the position it was made for', () => {
     expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
-    const longest = encodeHistoryCursor({
+    const longest = historyCursor({
       consignmentId: 'C'.repeat(64),
       record: 'declaration',
       at: at(1),
@@ -157,7 +155,7 @@ describe('a history cursor', () => {
       n: 1_000_000,
     });
     expect(longest.length).toBeLessThan(CURSOR_MAX_LENGTH);
-    expect(decodeHistoryCursor(cursor, ID, undefined)).toEqual({
+    expect(decodeCursor(historyWalk(ID, undefined), cursor)).toEqual({
       at: at(1),
       txId: tx(2),
       n: 0,
@@ -176,16 +174,16 @@ describe('a history cursor', () => {
       Buffer.from(JSON.stringify([1, ID, null, at(1), tx(2), -1])).toString('base64url'),
     ],
   ])('is refused %s', (_what, bad) => {
-    expect(decodeHistoryCursor(bad, ID, undefined)).toEqual({
+    expect(decodeCursor(historyWalk(ID, undefined), bad)).toEqual({
       refused: 'the history cursor is not one this history returned',
     });
   });
 
   it('of another consignment, or of another walk, is refused saying so', () => {
-    expect(decodeHistoryCursor(cursor, 'CN-OTHER', undefined)).toEqual({
+    expect(decodeCursor(historyWalk('CN-OTHER', undefined), cursor)).toEqual({
       refused: 'the history cursor was returned for another consignment, not CN-OTHER',
     });
-    expect(decodeHistoryCursor(cursor, ID, 'order')).toEqual({
+    expect(decodeCursor(historyWalk(ID, 'order'), cursor)).toEqual({
       refused: 'the history cursor continues a walk of every entry; ask as it did',
     });
   });
@@ -193,8 +191,8 @@ describe('a history cursor', () => {
   it("of a record's walk continues only that walk", () => {
     const entries = [e('order v1', 1, 2), e('order v2', 5, 5)];
     expect(walk(entries, 1, 'order')).toEqual([['order v1'], ['order v2']]);
-    const page = historyPage(ID, entries, HistoryPageRequest.parse({ limit: 1, record: 'order' }));
-    expect(decodeHistoryCursor(page.next!, ID, undefined)).toEqual({
+    const page = pageOfHistory(entries, HistoryPageRequest.parse({ limit: 1, record: 'order' }));
+    expect(decodeCursor(historyWalk(ID, undefined), page.next!)).toEqual({
       refused: 'the history cursor continues a walk of the order record; ask as it did',
     });
   });

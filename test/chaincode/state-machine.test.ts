@@ -102,7 +102,7 @@ describe('consignment state machine', () => {
     expect(() => assertScanOrder('dispatched', ['dispatched', 'arrived'], 'C1')).toThrow(
       "cannot apply 'dispatched' to consignment C1 after its 'arrived' scan: the goods are at their destination",
     );
-    // A parcel may pass several hubs: dispatch and arrival scans may repeat in order.
+    // A parcel may pass several hubs: dispatches repeat before its arrival, arrivals after a dispatch.
     for (const [event, before] of [
       ['dispatched', []],
       ['dispatched', ['dispatched']],

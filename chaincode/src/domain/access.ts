@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import type { Walk } from './pages';
-import { CONSIGNMENT_ID_PATTERN, PARTY_ID_PATTERN, SubjectType } from './schemas';
+import { CONSIGNMENT_ID_PATTERN, SubjectType } from './schemas';
 
 /*
  * Reads of personal data bound to their access records. Pure: the transaction time and the access
@@ -85,7 +85,8 @@ export function accessLogWalk(subjectType: SubjectType, subjectId: string): Walk
     scopeSchema: [
       z.literal('access-log'),
       SubjectType,
-      z.string().refine((id) => CONSIGNMENT_ID_PATTERN.test(id) || PARTY_ID_PATTERN.test(id)),
+      // A party id (64 hex) has the form of a consignment id too.
+      z.string().regex(CONSIGNMENT_ID_PATTERN),
     ],
     otherWalk: ([, type, id]) => {
       if (type !== subjectType) return `was returned for a ${type}'s access log, not a ${subjectType}'s`;

@@ -9,7 +9,7 @@ import { z } from 'zod';
 /** Entries per page: when the client names none, and the most it may ask for. */
 export const PAGE_LIMIT = { default: 100, max: 500 } as const;
 
-/** Longer than any cursor encodeCursor makes (the longest, a history's, is about 250 characters). */
+/** Longer than any cursor encodeCursor makes (the longest, an access log's, is under 300 characters). */
 export const CURSOR_MAX_LENGTH = 400;
 
 /** A page request, as a contract takes it (JSON) and the gateway's query validates it. */
@@ -19,6 +19,8 @@ export const PageRequest = z.strictObject({
   after: z.string().max(CURSOR_MAX_LENGTH).optional(),
 });
 export type PageRequest = z.infer<typeof PageRequest>;
+/** A page request as a client gives it: the limit may be left to its default. */
+export type PageRequestInput = z.input<typeof PageRequest>;
 
 const TX_ID = /^[0-9a-f]{64}$/;
 

@@ -785,7 +785,7 @@ function StartReturn({ id, next, onDone }: { id: string; next: number; onDone: (
   );
 }
 
-export interface AccessEntry {
+interface AccessEntry {
   readonly at: string;
   readonly mspId: string;
   readonly userId: string;
@@ -807,7 +807,7 @@ function disclosed(fields: readonly string[]): string {
 /** What the ledger's record kinds of a party's data are to a reader. */
 const RECORD_NAMES: Record<string, string> = { party: 'registration', flag: 'watch-list note' };
 
-export function AccessTable({ entries, caption }: { entries: readonly AccessEntry[]; caption: string }) {
+function AccessTable({ entries, caption }: { entries: readonly AccessEntry[]; caption: string }) {
   if (entries.length === 0) return <p>No one has read this personal data.</p>;
   return (
     <div className="table-wrap" tabIndex={0}>

@@ -1,26 +1,10 @@
-import {
-  accessLogWalk,
-  PAGE_LIMIT,
-  type AccessRecord,
-  type Page,
-  type SubjectType,
-} from '@customs-ledger/chaincode';
+import { accessLogWalk, PAGE_LIMIT, type SubjectType } from '@customs-ledger/chaincode';
 import type { Principal } from '../auth/principal.js';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
-import type { LedgerClient } from '../services/ledger-client.js';
+import type { ConsignmentService } from '../services/consignment-service.js';
 import { assertCursorOfWalk } from './pages.js';
 import { ConsignmentIdParam, PageQuery, PartyIdParam } from './schemas.js';
 import { AccessLogSchema } from './responses.js';
-
-export interface AccessLogDependencies {
-  readonly client: LedgerClient;
-}
-
-/** What consignment:accessLog returns: a page of the subject's personal-data reads, oldest first. */
-export interface AccessLogPage extends Page<AccessRecord> {
-  readonly subjectType: SubjectType;
-  readonly subjectId: string;
-}
 
 const DESCRIPTION = `Each entry is an access record the chaincode committed before the personal data was handed out: organisation, user, record, declared purpose, time and transaction, and for a disclosure the fields it revealed. Visibility is the chaincode’s: participants of the subject, customs and auditors. Oldest first by transaction time (then transaction id), ${PAGE_LIMIT.default} entries a page unless \`limit\` says otherwise (at most ${PAGE_LIMIT.max}). While \`hasMore\`, ask again with \`after\` set to the page's \`next\`; a walk sees each entry once, and \`next\` of the last page later gives the reads made since. A cursor altered, or made for another log, is 400.`;
 
@@ -28,15 +12,10 @@ const DESCRIPTION = `Each entry is an access record the chaincode committed befo
  * Who read a subject's personal data and why (chaincode consignment:accessLog), for auditors, the
  * console and the auditor CLI's `reads` command. Read-only: evaluated on a peer, nothing is submitted.
  */
-export function accessLogRoutes(deps: AccessLogDependencies): RouteDefinition[] {
-  const { client } = deps;
+export function accessLogRoutes(service: ConsignmentService): RouteDefinition[] {
   const page = (principal: Principal, subjectType: SubjectType, id: string, query: PageQuery) => {
     assertCursorOfWalk(accessLogWalk(subjectType, id), query.after);
-    return client.evaluate<AccessLogPage>(principal, 'consignment:accessLog', [
-      subjectType,
-      id,
-      JSON.stringify(query),
-    ]);
+    return service.accessLog(principal, subjectType, id, query);
   };
   return [
     defineRoute({

@@ -5,6 +5,7 @@ import type { LedgerClient } from '../services/ledger-client.js';
 import { ErasureService } from '../services/erasure-service.js';
 import { PartyService } from '../services/party-service.js';
 import { ReturnsService } from '../services/returns-service.js';
+import { accessLogRoutes } from './access-log.js';
 import { batchRoutes } from './batch.js';
 import { consignmentRoutes } from './consignments.js';
 import { erasureRoutes } from './erasure.js';
@@ -25,6 +26,7 @@ export function apiRoutes(deps: ApiDependencies): RouteDefinition[] {
   const parties = new PartyService(deps.client, deps.network, deps.partyIdKey);
   return [
     ...consignmentRoutes(consignments),
+    ...accessLogRoutes(consignments),
     ...returnsRoutes(new ReturnsService(deps.client, deps.network)),
     ...partyRoutes(parties),
     ...erasureRoutes(new ErasureService(deps.client, deps.network)),

@@ -18,7 +18,6 @@ import { auditAnchorRoutes, auditRoutes } from '../audit/routes.js';
 import { auditMismatchDetail, refuseOnAuditMismatch } from '../audit/mismatch-gate.js';
 import { apiRoutes } from '../api/index.js';
 import { eventRoutes } from '../api/events.js';
-import { accessLogRoutes } from '../api/access-log.js';
 import type { EventHub } from '../services/event-hub.js';
 import { customsRoutes } from '../api/customs.js';
 import type { CustomsService } from '../services/customs-service.js';
@@ -202,7 +201,6 @@ export function createApp(deps: AppDependencies): Express {
         client: deps.client,
         gatewayMspId: deps.config.gatewayMspId,
       }),
-      ...accessLogRoutes(deps),
       ...customsRoutes(deps.customs),
     ],
     deps.idempotency,

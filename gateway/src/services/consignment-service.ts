@@ -10,9 +10,13 @@ import {
   verifyDisclosure,
   type DisclosurePackage,
   type DisclosureVerdict as MerkleVerdict,
+  type AccessRecord,
   type HistoryPageInput,
+  type Page,
+  type PageRequestInput,
   type ProvenanceEntry,
   type Purpose,
+  type SubjectType,
 } from '@customs-ledger/chaincode';
 import type { Principal } from '../auth/principal.js';
 import { HttpProblem } from '../http/problem.js';
@@ -255,6 +259,20 @@ export class ConsignmentService {
     return publicView(principal, 'history', { ...page, entries });
   }
 
+  /** A page of a subject's access log (consignment:accessLog): who read its personal data, and why. */
+  async accessLog(
+    principal: Principal,
+    subjectType: SubjectType,
+    id: string,
+    request: PageRequestInput,
+  ): Promise<AccessLogPage> {
+    return this.ledger.evaluate<AccessLogPage>(principal, 'consignment:accessLog', [
+      subjectType,
+      id,
+      JSON.stringify(request),
+    ]);
+  }
+
   /** Every version of one record of the consignment, oldest first (one page, but for ledgers older than the cap). */
   private async recordVersions(principal: Principal, id: string, kind: RecordKind): Promise<HistoryEntry[]> {
     const versions: HistoryEntry[] = [];
@@ -304,3 +322,9 @@ export interface RecordCommitment {
 /** Why a package does not verify: the Merkle check's reasons, or a transaction or block it misnames. */
 export type DisclosureVerdict =
   MerkleVerdict | { readonly ok: false; readonly code: 'transaction' | 'block'; readonly reason: string };
+
+/** What consignment:accessLog returns: a page of the subject's personal-data reads, oldest first. */
+export interface AccessLogPage extends Page<AccessRecord> {
+  readonly subjectType: SubjectType;
+  readonly subjectId: string;
+}
