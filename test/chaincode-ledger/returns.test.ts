@@ -348,6 +348,12 @@ describe('a return before delivery', () => {
     );
     expect(net.ledger.height()).toBe(height);
     expect(await status()).toBe('released');
+    // The goods leave the destination: the consignment has exited, a final status.
+    await scan(id, 'R1', 'FR');
+    expect(await status()).toBe('exited');
+    expect(await net.outcome(deliver(id, 'FR'))).toBe(
+      `cannot apply 'delivered' to consignment ${id} in status 'exited'; allowed: none (final status)`,
+    );
   });
 
   it('while only requested, the parcel may still be delivered', async () => {

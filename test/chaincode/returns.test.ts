@@ -13,6 +13,7 @@ import {
   assessedShare,
   BUILT_IN_RETURN_POLICY_SETS,
   collectedAtCheckout,
+  consignmentStatusAfterReturnScan,
   DEFAULT_RETURN_POLICY_SET,
   returnDeadlines,
   returnedShare,
@@ -350,6 +351,11 @@ describe('a delivery after a return before it', () => {
   it('is taken while the returns are only requested, or there are none', () => {
     expect(() => assertNotGoingBack('C1', [{ returnId: 'R1', status: 'requested' }])).not.toThrow();
     expect(() => assertNotGoingBack('C1', [])).not.toThrow();
+  });
+
+  it("never comes: once the return's goods left, a consignment not delivered has exited; a delivered one stays delivered", () => {
+    expect(consignmentStatusAfterReturnScan('released')).toBe('exited');
+    expect(consignmentStatusAfterReturnScan('delivered')).toBe('delivered');
   });
 });
 

@@ -46,7 +46,7 @@ import {
   targetOf,
 } from './access-records';
 import { BatchConflict, BatchWrites } from './batch-context';
-import { loadConsignment, loadVisibleConsignment } from './consignment-state';
+import { consignmentKey, loadConsignment, loadVisibleConsignment, updateStatus } from './consignment-state';
 import { automaticDecision } from './customs';
 import type { ErasureRecord } from '../domain/erasure';
 import { assertNotErased, heldConsignmentRecord, minimisedEnvelope, readHeldLeaves } from './private-records';
@@ -135,7 +135,7 @@ export class ConsignmentContract extends Contract {
     const { participants, pendingClaims } = participantsAtCreation(caller, named, (mspId) =>
       mspId === caller.mspId ? caller.role : roles.get(mspId),
     );
-    const key = this.consignmentKey(ctx, id);
+    const key = consignmentKey(ctx, id);
     if (await readJson<ConsignmentRecord>(ctx, key)) throw new Error(`consignment ${id} already exists`);
     const now = txTime(ctx);
     const record: ConsignmentRecord = {
@@ -232,7 +232,7 @@ export class ConsignmentContract extends Contract {
       txId: ctx.stub.getTxID(),
     };
     await putJson(ctx, compositeKey(ctx, KeyType.movement, [id, record.txId]), record);
-    await this.updateStatus(ctx, consignment, statusAfter);
+    await updateStatus(ctx, consignment, statusAfter);
     emitEvent(ctx, 'MovementRecorded', {
       consignmentId: id,
       type: movement.type,
@@ -326,7 +326,7 @@ export class ConsignmentContract extends Contract {
       txId: ctx.stub.getTxID(),
     };
     await putJson(ctx, compositeKey(ctx, KeyType.decision, [id, record.txId]), record);
-    await this.updateStatus(ctx, consignment, statusAfter);
+    await updateStatus(ctx, consignment, statusAfter);
     await this.updateCustomsSeal(ctx, id, record.txId, statusAfter);
     emitEvent(ctx, 'DecisionRecorded', {
       consignmentId: id,
@@ -553,10 +553,6 @@ export class ConsignmentContract extends Contract {
 
   // ---------------------------------------------------------------- helpers (not transactions)
 
-  private consignmentKey(ctx: Context, id: string): string {
-    return compositeKey(ctx, KeyType.consignment, [id]);
-  }
-
   private parseRecordKind(kind: string): RecordKind {
     if (!(recordKinds as readonly string[]).includes(kind)) {
       throw new Error(`invalid record kind '${kind}'; expected one of ${recordKinds.join(', ')}`);
@@ -600,21 +596,6 @@ export class ConsignmentContract extends Contract {
   }
 
   /** Rewrites the consignment only when its status changes, so a no-op scan does not conflict with others. */
-  private async updateStatus(
-    ctx: Context,
-    consignment: ConsignmentRecord,
-    status: ConsignmentRecord['status'],
-  ): Promise<void> {
-    if (status === consignment.status) return;
-    const updated: ConsignmentRecord = {
-      ...consignment,
-      status,
-      updatedAt: txTime(ctx),
-      txId: ctx.stub.getTxID(),
-    };
-    await putJson(ctx, this.consignmentKey(ctx, consignment.consignmentId), updated);
-  }
-
   private async submit(ctx: Context, consignmentId: string, kind: RecordKind): Promise<string> {
     const caller = await resolveCaller(ctx);
     assertAllowed(submitAction[kind], caller);
@@ -670,7 +651,7 @@ export class ConsignmentContract extends Contract {
         txId: record.txId,
       };
       await this.claimJoinKeys(ctx, updated);
-      await putJson(ctx, this.consignmentKey(ctx, id), updated);
+      await putJson(ctx, consignmentKey(ctx, id), updated);
     }
     emitEvent(ctx, 'RecordSubmitted', {
       consignmentId: id,

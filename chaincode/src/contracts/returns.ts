@@ -17,6 +17,7 @@ import {
   assessedOnReturn,
   BUILT_IN_RETURN_POLICY_SETS,
   collectedAtCheckout,
+  consignmentStatusAfterReturnScan,
   DEFAULT_RETURN_POLICY_SET,
   returnDeadlines,
   returnPolicyFor,
@@ -43,7 +44,7 @@ import {
   type RefundPayload,
 } from '../domain/schemas';
 import { canSeeConsignment, claimReusable, unknownConsignment } from '../domain/consignment';
-import { loadConsignment } from './consignment-state';
+import { loadConsignment, updateStatus } from './consignment-state';
 import {
   customsKey,
   readBuyerYear,
@@ -309,12 +310,15 @@ export class ReturnsContract extends Contract {
     const record = await this.advance(ctx, current, 'scan', {
       proof: { ...scan, scannedBy: caller.mspId, scannedAt: now },
     });
+    const consignmentStatus = consignmentStatusAfterReturnScan(consignment.status);
+    await updateStatus(ctx, consignment, consignmentStatus);
     emitEvent(ctx, 'ReturnScanned', {
       consignmentId: record.consignmentId,
       returnId: record.returnId,
       type: scan.type,
       location: scan.location,
       status: record.status,
+      consignmentStatus,
     });
     return result(record);
   }

@@ -19,6 +19,7 @@ import {
   TrackingNumber,
   UnLocode,
 } from './schemas';
+import type { ConsignmentStatus } from './state-machine';
 
 /*
  * Returns and refunds as pure rules (DOMAIN.md "Returns and refunds"): the deadlines a destination
@@ -710,6 +711,16 @@ export function assertNotGoingBack(
       `cannot apply 'delivered' to consignment ${consignmentId}: its goods went back under return ${gone.returnId} (status '${gone.status}')`,
     );
   }
+}
+
+/**
+ * The consignment's status once a return's goods have left the destination (the return's scan). A
+ * return before delivery takes the parcel whole (assertNotGoingBack): its goods have left for good,
+ * and the consignment ends 'exited', as goods returned to sender do. A delivered consignment stays
+ * delivered: what of it came back is the return's record, and customs decides on the declaration.
+ */
+export function consignmentStatusAfterReturnScan(status: ConsignmentStatus): ConsignmentStatus {
+  return status === 'released' ? 'exited' : status;
 }
 
 /**
