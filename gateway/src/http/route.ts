@@ -4,7 +4,7 @@ import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
 import canonicalizeModule from 'canonicalize';
 import type { z, ZodType } from 'zod';
 import type { OrgRole } from '@customs-ledger/chaincode';
-import type { Principal } from '../auth/principal.js';
+import { USER_ROLES, type Principal } from '../auth/principal.js';
 import { problemFromLedgerError } from './ledger-errors.js';
 import { fieldErrors, HttpProblem, invalidFields, problemBody, sendProblem } from './problem.js';
 import { documentedSchema, ProblemSchema, registry, z as documentedZod } from './openapi.js';
@@ -174,9 +174,12 @@ async function handle(
     );
   }
   if (route.userRoles && !route.userRoles.includes(principal.role)) {
+    // The caller is told the roles its own organisation has that may: customs' service user learns
+    // that an officer may, not that an operator of a platform may too.
+    const own = route.userRoles.filter((role) => USER_ROLES[principal.orgRole].includes(role));
     throw new HttpProblem(
       403,
-      `${route.method.toUpperCase()} ${route.path} is not allowed for user ${principal.user} of ${principal.mspId} (user role ${principal.role}); allowed user roles: ${route.userRoles.join(', ')}`,
+      `${route.method.toUpperCase()} ${route.path} is not allowed for user ${principal.user} of ${principal.mspId} (user role ${principal.role}); allowed user roles: ${(own.length > 0 ? own : route.userRoles).join(', ')}`,
     );
   }
   const params = parse(route.params, req.params, '/params');
