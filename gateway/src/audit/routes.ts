@@ -1,16 +1,10 @@
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { HttpProblem } from '../http/problem.js';
 import { orNull, z } from '../http/openapi.js';
-import {
-  AUDIT_ANCHOR_PAGE_LIMIT,
-  type AnchorPage,
-  type AnchorPageInput,
-  type AuditAnchor,
-} from '@customs-ledger/chaincode';
-import type { Principal } from '../auth/principal.js';
+import { AUDIT_ANCHOR_PAGE_LIMIT } from '@customs-ledger/chaincode';
 import { AuditRangeError, type AuditLog } from './audit-log.js';
 import { NumberParam } from '../api/schemas.js';
-import type { LedgerClient } from '../services/ledger-client.js';
+import type { AuditAnchorService } from '../services/audit-anchor-service.js';
 
 const TAGS = ['audit'];
 const ROLES = ['auditor', 'customs'] as const;
@@ -308,29 +302,11 @@ export function auditRoutes(log: AuditLog): RouteDefinition[] {
 }
 
 /**
- * The anchors of this gateway's log as the ledger holds them (audit:getAnchors and
- * audit:latestAnchor, read as the caller's own identity), with the block of each: an auditor online
- * checks the tree heads and consistency proofs the gateway serves against what the ledger holds,
- * rather than against the gateway's word. The contract pages them, so a page costs the same however
- * many anchors the log has.
+ * The anchors of this gateway's log as the ledger holds them, with the block of each: an auditor
+ * online checks the tree heads and consistency proofs the gateway serves against what the ledger
+ * holds, rather than against the gateway's word.
  */
-export function auditAnchorRoutes(deps: {
-  readonly log: AuditLog;
-  readonly client: LedgerClient;
-  readonly gatewayMspId: string;
-}): RouteDefinition[] {
-  const { log, client, gatewayMspId } = deps;
-  /** The anchors with the block of each, looked up in the ledger's block index. */
-  const withBlocks = async (principal: Principal, anchors: readonly AuditAnchor[]) => {
-    const blocks = await client.blocksOf(
-      principal,
-      anchors.map((anchor) => anchor.txId),
-    );
-    return anchors.map((anchor) => {
-      const block = blocks.get(anchor.txId);
-      return { ...anchor, block: block === undefined ? null : Number(block) };
-    });
-  };
+export function auditAnchorRoutes(log: AuditLog, anchors: AuditAnchorService): RouteDefinition[] {
   return [
     defineRoute({
       method: 'get',
@@ -353,16 +329,8 @@ export function auditAnchorRoutes(deps: {
       responses: { 200: { description: 'A page of anchors', schema: AnchorsSchema } },
       handler: async ({ principal, query }) => {
         const logId = log.logId!;
-        const pageRequest: AnchorPageInput = { after: query.after, limit: query.limit };
-        const page = await client.evaluate<AnchorPage>(principal, 'audit:getAnchors', [
-          gatewayMspId,
-          logId,
-          JSON.stringify(pageRequest),
-        ]);
-        return {
-          status: 200,
-          body: { gatewayMspId, logId, anchors: await withBlocks(principal, page.anchors), next: page.next },
-        };
+        const page = await anchors.anchors(principal, logId, { after: query.after, limit: query.limit });
+        return { status: 200, body: { gatewayMspId: anchors.gatewayMspId, logId, ...page } };
       },
     }),
     defineRoute({
@@ -376,12 +344,8 @@ export function auditAnchorRoutes(deps: {
       responses: { 200: { description: 'The latest anchor, or null', schema: LatestAnchorSchema } },
       handler: async ({ principal }) => {
         const logId = log.logId!;
-        const anchor = await client.evaluate<AuditAnchor | null>(principal, 'audit:latestAnchor', [
-          gatewayMspId,
-          logId,
-        ]);
-        const [withBlock] = anchor === null ? [null] : await withBlocks(principal, [anchor]);
-        return { status: 200, body: { gatewayMspId, logId, anchor: withBlock } };
+        const anchor = await anchors.latest(principal, logId);
+        return { status: 200, body: { gatewayMspId: anchors.gatewayMspId, logId, anchor } };
       },
     }),
   ];

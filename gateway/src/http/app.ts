@@ -22,6 +22,7 @@ import type { EventHub } from '../services/event-hub.js';
 import { customsRoutes } from '../api/customs.js';
 import type { CustomsService } from '../services/customs-service.js';
 import type { LedgerClient } from '../services/ledger-client.js';
+import { AuditAnchorService } from '../services/audit-anchor-service.js';
 import { mountRoutes, type IdempotencyStore } from './route.js';
 import { docsRouter } from './docs.js';
 import { consoleRouter } from './console.js';
@@ -196,11 +197,7 @@ export function createApp(deps: AppDependencies): Express {
         stillAccepts: (principal) => deps.authenticator.stillAccepts(principal),
       }),
       ...auditRoutes(deps.auditLog),
-      ...auditAnchorRoutes({
-        log: deps.auditLog,
-        client: deps.client,
-        gatewayMspId: deps.config.gatewayMspId,
-      }),
+      ...auditAnchorRoutes(deps.auditLog, new AuditAnchorService(deps.client, deps.config.gatewayMspId)),
       ...customsRoutes(deps.customs),
     ],
     deps.idempotency,
