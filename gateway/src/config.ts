@@ -46,20 +46,35 @@ export const isMetricsToken = (value: string): boolean => /^[A-Za-z0-9\-._~+/]{3
 export const PARTY_ID_KEY_RULE = '32 characters or more';
 export const isPartyIdKey = (value: string): boolean => value.length >= 32;
 
+/**
+ * A whole number from the environment, from min (to max): what is wrong with anything else is said
+ * with the range, and the value given (a number is no secret).
+ */
+function wholeNumber(min: number, max?: number) {
+  const range = `a whole number ${max === undefined ? `of at least ${min}` : `from ${min} to ${max}`}`;
+  const refused = (issue: { input?: unknown }) => `${range}, not ${JSON.stringify(issue.input)}`;
+  const number = z.number({ error: refused }).int({ error: refused }).min(min, { error: refused });
+  return z
+    .string({ error: refused })
+    .regex(/^\s*\d+\s*$/, { error: refused })
+    .transform(Number)
+    .pipe(max === undefined ? number : number.max(max, { error: refused }));
+}
+
 /** Every setting comes from the environment and is validated at start; a bad value names itself. */
 const EnvSchema = z.object({
   LEDGER: z.enum(['embedded', 'fabric']).default('embedded'),
   DATA_DIR: z.string().min(1).default('./data'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  PORT: wholeNumber(0, 65535).default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
   NETWORK_CONFIG: z.string().min(1).default('./config/organisations.json'),
   COLLECTIONS_CONFIG: z.string().min(1).default('./chaincode/collections_config.json'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Block cutting of the embedded orderer (Fabric's BatchTimeout / MaxMessageCount). */
-  BATCH_TIMEOUT_MS: z.coerce.number().int().min(0).max(10_000).default(2),
-  MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  BATCH_TIMEOUT_MS: wholeNumber(0, 10_000).default(2),
+  MAX_BATCH_SIZE: wholeNumber(1, 10_000).default(500),
   /** What the embedded ledger's read caches may hold in all, in MiB (default: the store's, 64). */
-  LEDGER_CACHE_MB: z.coerce.number().int().min(1).max(65_536).optional(),
+  LEDGER_CACHE_MB: wholeNumber(1, 65_536).optional(),
   /**
    * Where the embedded ledger runs: on the gateway's thread, or on a worker thread of its own (a
    * second core for proposals, simulations and commits, at the cost of a slower start and a second
@@ -70,13 +85,13 @@ const EnvSchema = z.object({
     .string()
     .regex(/^\d+(b|kb|mb)$/, 'a size such as 256kb or 1mb')
     .default('1mb'),
-  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60_000),
+  RATE_LIMIT_PER_MINUTE: wholeNumber(1).default(60_000),
   /**
    * Event streams (GET /v1/events) one user may hold open at once. The rate limit counts a stream
    * as one request however long it stays open, and each one costs the gateway memory and a share of
    * every event's work (a user opening thousands slowed /healthz to seconds).
    */
-  EVENT_STREAMS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(16),
+  EVENT_STREAMS_PER_USER: wholeNumber(1, 10_000).default(16),
   /**
    * The reverse proxies in front of the gateway, whose X-Forwarded-For gives the client's address
    * (for the unauthenticated rate limit and the logs). Unset: none is believed, and behind a proxy
@@ -110,8 +125,8 @@ const EnvSchema = z.object({
    */
   DEMO_USERS: z.enum(['on', 'off']).default('on'),
   /** Anchor a signed audit tree head on the ledger every N entries or T seconds. */
-  AUDIT_ANCHOR_EVERY: z.coerce.number().int().min(1).default(1000),
-  AUDIT_ANCHOR_SECONDS: z.coerce.number().int().min(1).default(60),
+  AUDIT_ANCHOR_EVERY: wholeNumber(1).default(1000),
+  AUDIT_ANCHOR_SECONDS: wholeNumber(1).default(60),
   /**
    * The id of an audit log that does not match its anchor on the ledger, to set aside for a new log
    * (audit/new-log.ts): the operator's acknowledgement that the entries it lost are lost.

@@ -35,6 +35,7 @@ import { StoredPipelineState } from './services/customs-pipeline-state.js';
 import { LedgerClient, ledgerClientOptions } from './services/ledger-client.js';
 import { gatewayStorePath, openGatewayStore } from './storage/gateway-store.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
+import { checkSettingFiles } from './startup-failure.js';
 
 export interface RunningGateway {
   readonly url: string;
@@ -58,6 +59,7 @@ export async function startGateway(
   config: GatewayConfig,
   logger: Logger = pino({ level: config.logLevel }),
 ): Promise<RunningGateway> {
+  await checkSettingFiles(config);
   await mkdir(join(config.dataDir, 'gateway'), { recursive: true, mode: 0o700 });
   // What start-up has opened, undone newest first if a later step fails (a port in use, say): an
   // embedding process, or the next start in it, would otherwise find the stores locked and the

@@ -1,4 +1,7 @@
+import { readFile } from 'node:fs/promises';
+import { parseNetworkConfig, type NetworkConfig } from '@customs-ledger/chaincode';
 import type { GatewayConfig } from './config.js';
+import { ConnectionProfileError } from './ledger/fabric/connection-profile.js';
 import { isLockedStore, lockedStoreMessage } from './storage/store-lock.js';
 
 /** Where HOST may point: said whenever it cannot be listened on. */
@@ -11,6 +14,9 @@ const HOST_HINT =
  * that is no address here. Undefined for anything else (a bug, whose stack is the useful part).
  */
 export function explainStartupFailure(error: unknown, config: GatewayConfig): string | undefined {
+  if (error instanceof ConnectionProfileError) {
+    return `${error.message}: bring the network up and deploy the chaincode (npm run network:up, npm run network:deploy), or set FABRIC_PROFILE_DIR to the folder of its connection profiles`;
+  }
   if (isLockedStore(error)) {
     return lockedStoreMessage(config.dataDir, 'stop that gateway, or start this one with another DATA_DIR');
   }
@@ -34,4 +40,70 @@ export function explainStartupFailure(error: unknown, config: GatewayConfig): st
 /** A start-up failure already explained: printed as its message alone. */
 export class StartupFailure extends Error {
   override readonly name = 'StartupFailure';
+}
+
+/**
+ * Reads and checks the files the embedded ledger's settings name, and that GATEWAY_MSP is one of
+ * the network's organisations, before anything is opened or written: a wrong one is a line naming
+ * the setting (StartupFailure), not a stack from inside the ledger, and leaves no data directory
+ * set up for a start that cannot succeed. On Fabric the network's profiles name the files, and
+ * their errors are explained as they arise (explainStartupFailure).
+ */
+export async function checkSettingFiles(config: GatewayConfig): Promise<void> {
+  if (config.ledger !== 'embedded') return;
+  const network = await settingFile(
+    'NETWORK_CONFIG',
+    config.networkConfigPath,
+    "the network's organisations file (default ./config/organisations.json)",
+    (json) => parseNetworkConfig(json),
+  );
+  const { loadCollectionsConfig } = await import('./ledger/embedded/collections.js');
+  await settingFile(
+    'COLLECTIONS_CONFIG',
+    config.collectionsConfigPath,
+    'the collections file generated from it (default ./chaincode/collections_config.json)',
+    (json) => loadCollectionsConfig(json, { channelOrgs: mspIds(network) }),
+  );
+  if (!mspIds(network).includes(config.gatewayMspId)) {
+    throw new StartupFailure(
+      `GATEWAY_MSP ${config.gatewayMspId} is not an organisation of the network in ${config.networkConfigPath}: set it to the one that operates this gateway, one of ${mspIds(network).join(', ')}`,
+    );
+  }
+}
+
+const mspIds = (network: NetworkConfig): string[] => network.organisations.map((org) => org.mspId);
+
+const UNREADABLE: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'not readable by this user',
+  EISDIR: 'a directory, not a file',
+};
+
+async function settingFile<T>(
+  setting: string,
+  path: string,
+  what: string,
+  parse: (json: unknown) => T,
+): Promise<T> {
+  // One line: a parser's message may quote the file, line breaks and all.
+  const refused = (problem: string) =>
+    new StartupFailure(`${setting} ${path}: ${problem.replace(/\s+/g, ' ')}; set ${setting} to ${what}`);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? '';
+    throw refused(UNREADABLE[code] ?? (error as Error).message);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw refused(`not JSON (${(error as Error).message})`);
+  }
+  try {
+    return parse(json);
+  } catch (error) {
+    throw refused((error as Error).message);
+  }
 }

@@ -67,4 +67,19 @@ describe('gateway configuration', () => {
     expect(() => loadConfig({ LEDGER_CACHE_MB: 'lots' })).toThrow(/LEDGER_CACHE_MB/);
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
   });
+
+  it('says what a whole-number setting takes, and what it was given', () => {
+    expect(loadConfig({ PORT: ' 8081 ' }).port).toBe(8081);
+    const refusal = (env: Record<string, string>) => () => loadConfig(env);
+    expect(refusal({ PORT: 'abc' })).toThrow(
+      'invalid configuration: PORT: a whole number from 0 to 65535, not "abc"',
+    );
+    expect(refusal({ PORT: '70000' })).toThrow('PORT: a whole number from 0 to 65535, not 70000');
+    for (const wrong of ['', '2.5', '1e3', '-1']) {
+      expect(refusal({ RATE_LIMIT_PER_MINUTE: wrong }), wrong).toThrow(
+        `RATE_LIMIT_PER_MINUTE: a whole number of at least 1, not ${JSON.stringify(wrong)}`,
+      );
+    }
+    expect(refusal({ RATE_LIMIT_PER_MINUTE: '0' })).toThrow('a whole number of at least 1, not 0');
+  });
 });

@@ -102,6 +102,59 @@ describe('the gateway process', () => {
     }
   });
 
+  it('refuses a settings file it cannot use, or a GATEWAY_MSP the network lacks, in one line, setting nothing up', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'gateway-process-files-'));
+    try {
+      const notJson = join(parent, 'organisations.json');
+      await writeFile(notJson, '# not JSON\n');
+      const missing = join(parent, 'missing.json');
+      const cases: [Record<string, string>, string][] = [
+        [
+          { NETWORK_CONFIG: missing },
+          `NETWORK_CONFIG ${missing}: no such file; set NETWORK_CONFIG to the network's organisations file (default ./config/organisations.json)`,
+        ],
+        [
+          { NETWORK_CONFIG: 'package.json' },
+          `NETWORK_CONFIG ${join(process.cwd(), 'package.json')}: network config: name is not a known field; set NETWORK_CONFIG to the network's organisations file (default ./config/organisations.json)`,
+        ],
+        [{ COLLECTIONS_CONFIG: notJson }, `COLLECTIONS_CONFIG ${notJson}: not JSON (`],
+        [
+          { COLLECTIONS_CONFIG: parent },
+          `COLLECTIONS_CONFIG ${parent}: a directory, not a file; set COLLECTIONS_CONFIG to the collections file generated from it (default ./chaincode/collections_config.json)`,
+        ],
+        [
+          { GATEWAY_MSP: 'NopeMSP', LEDGER_THREAD: 'worker' },
+          `GATEWAY_MSP NopeMSP is not an organisation of the network in ${join(process.cwd(), 'config', 'organisations.json')}: set it to the one that operates this gateway, one of PlatformAMSP, PlatformBMSP, PaymentMSP, PostMSP, ExpressMSP, CustomsMSP, AuditorMSP`,
+        ],
+      ];
+      for (const [env, message] of cases) {
+        const dir = join(parent, 'data');
+        const run = await failedStart({ DATA_DIR: dir, PORT: '0', ...env });
+        expect(run.code, message).toBe(1);
+        const lines = plainLines(run.output);
+        expect(lines, message).toHaveLength(1);
+        expect(lines[0], message).toContain(`gateway failed to start: ${message}`);
+        expect(run.output, message).not.toMatch(/\n\s+at /);
+        await expect(readFile(join(dir, 'gateway', 'metrics-token')), message).rejects.toThrow(/ENOENT/);
+      }
+    } finally {
+      await rm(parent, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses Fabric connection profiles it cannot find in one line saying where they come from', async () => {
+    const run = await failedStart({
+      DATA_DIR: otherDir,
+      PORT: '0',
+      LEDGER: 'fabric',
+      FABRIC_PROFILE_DIR: join(otherDir, 'no-profiles'),
+    });
+    expect(run.code).toBe(1);
+    expect(plainLines(run.output)).toEqual([
+      `gateway failed to start: ${join(otherDir, 'no-profiles', 'network.json')}: file not found: bring the network up and deploy the chaincode (npm run network:up, npm run network:deploy), or set FABRIC_PROFILE_DIR to the folder of its connection profiles`,
+    ]);
+  });
+
   it('suggests a first request and a scrape of its metrics that answer', async () => {
     const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, 'gateway/dist/main.js'], {
       env: { ...process.env, DATA_DIR: otherDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error' },
