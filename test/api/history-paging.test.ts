@@ -163,13 +163,15 @@ describe('a page request the history refuses with 400 problem+json', () => {
     }
   });
 
-  it('a cursor altered, cut short, overlong, of another consignment or naming no entry', async () => {
+  it('a cursor altered, lengthened, cut short, overlong, of another consignment or naming no entry, at /query/after', async () => {
     const { next } = await page('?limit=3');
     const flipped = next!.slice(0, 12) + (next![12] === 'A' ? 'B' : 'A') + next!.slice(13);
     const [created] = (await page('?limit=1')).entries;
     const madeUp = encodeCursor(historyWalk(id, undefined), { at: created!.at, txId: 'f'.repeat(64), n: 0 });
     const cases: [string, string][] = [
       [flipped, 'the history cursor'],
+      // One character more: its bits are left unread, so the cursor decodes as returned.
+      [`${next}x`, 'the history cursor is not one this history returned'],
       [next!.slice(0, -3), 'the history cursor'],
       ['x'.repeat(401), 'after'],
       ['not a cursor!', 'the history cursor is not one this history returned'],
@@ -180,6 +182,8 @@ describe('a page request the history refuses with 400 problem+json', () => {
         .as('auditor')
         .get(`/v1/consignments/${id}/history?after=${encodeURIComponent(after)}`);
       expectProblem(res, 400, detail);
+      const pointers = (res.body as { errors?: { pointer: string }[] }).errors?.map((e) => e.pointer);
+      expect(pointers, after).toEqual(['/query/after']);
     }
     const res = await t.as('auditor').get(`/v1/consignments/${other}/history?after=${next}`);
     expectProblem(res, 400, `the history cursor was returned for another consignment, not ${other}`);

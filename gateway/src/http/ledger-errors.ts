@@ -11,12 +11,13 @@ import {
 import { HttpProblem } from './problem.js';
 
 /**
- * The chaincode refuses with a sentence; these patterns give it its HTTP status. Order matters:
- * the first match wins. Anything else the chaincode refuses is a 422 (a business rule).
+ * The chaincode refuses with a sentence; these patterns give it its HTTP status, and where the
+ * sentence is about one request field, where that field is. Order matters: the first match wins.
+ * Anything else the chaincode refuses is a 422 (a business rule).
  */
-const REFUSALS: readonly [RegExp, number][] = [
+const REFUSALS: readonly (readonly [RegExp, number, string?])[] = [
   // A cursor the chaincode finds no entry for: made up, not one of this list's.
-  [/^the (history|access log) cursor /, 400],
+  [/^the (history|access log) cursor /, 400, '/query/after'],
   [
     / is not allowed for | cannot read the | is not a member of collection |governance identity|not a governance/,
     403,
@@ -48,7 +49,18 @@ const REFUSALS: readonly [RegExp, number][] = [
 ];
 
 export function statusForRefusal(message: string): number {
-  return REFUSALS.find(([pattern]) => pattern.test(message))?.[1] ?? 422;
+  return refusalRule(message)?.[1] ?? 422;
+}
+
+const refusalRule = (message: string) => REFUSALS.find(([pattern]) => pattern.test(message));
+
+function refusalProblem(refusal: string): HttpProblem {
+  const pointer = refusalRule(refusal)?.[2];
+  return new HttpProblem(
+    statusForRefusal(refusal),
+    refusal,
+    pointer === undefined ? {} : { errors: [{ pointer, message: refusal }] },
+  );
 }
 
 const RETRY_AFTER_SECONDS = '2';
@@ -108,7 +120,7 @@ export function problemFromLedgerError(error: unknown): HttpProblem | undefined 
   }
   if (error instanceof GatewayError) {
     const refusal = chaincodeMessage(error);
-    if (refusal !== undefined) return new HttpProblem(statusForRefusal(refusal), refusal);
+    if (refusal !== undefined) return refusalProblem(refusal);
     if (IDENTITY_EXPIRED.test(error.detail)) {
       return new HttpProblem(
         503,
