@@ -1,6 +1,6 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
-import { Api, type Me } from './api';
-import { Link, navigate, usePath } from './router';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Api, ApiError, type Me } from './api';
+import { BASE, Link, navigate, usePath } from './router';
 import { audienceOf, SessionContext, storedToken, storeToken, type Audience } from './session';
 import { ErrorNote, Loading } from './components/ui';
 import { SignIn } from './pages/SignIn';
@@ -34,6 +34,9 @@ export function App() {
   const [token, setToken] = useState(storedToken);
   const [me, setMe] = useState<Me>();
   const [error, setError] = useState<Error>();
+  /** Why the signed-in user could not be read (the gateway unavailable, say): the session stays. */
+  const [unreachable, setUnreachable] = useState<Error>();
+  const [attempt, setAttempt] = useState(0);
   /** Forgets the credential; the sign-in page shows `reason`. */
   const endSession = useCallback((reason?: Error) => {
     storeToken(null);
@@ -52,8 +55,13 @@ export function App() {
 
   useEffect(() => {
     if (!api) return;
-    api.get<Me>('/v1/me').then(setMe, endSession);
-  }, [api, endSession]);
+    setUnreachable(undefined);
+    // Only a 401 ends the session (the Api says so itself); anything else may pass, so the
+    // credential is kept for another try rather than pasted again once the gateway is back.
+    api.get<Me>('/v1/me').then(setMe, (e: Error) => {
+      if (!(e instanceof ApiError && e.status === 401)) setUnreachable(e);
+    });
+  }, [api, attempt]);
 
   const signIn = async (credential: string) => {
     const candidate = new Api(credential);
@@ -62,7 +70,9 @@ export function App() {
     setMe(who);
     setToken(credential);
     setError(undefined);
-    navigate(HOME[audienceOf(who)], true);
+    // The page asked for (a link followed while signed out, or open when a session ended) if any.
+    const asked = location.pathname.slice(BASE.length).replace(/\/+$/, '');
+    navigate(asked === '' ? HOME[audienceOf(who)] : asked + location.search, true);
   };
   const signOut = () => {
     endSession();
@@ -70,6 +80,21 @@ export function App() {
   };
 
   if (!api) return <SignIn onSignIn={signIn} error={error} />;
+  if (unreachable) {
+    return (
+      <main id="main" className="signin">
+        <h1>Customs ledger console</h1>
+        <ErrorNote error={unreachable} />
+        <p>The gateway did not say who you are. You are still signed in: try again once it answers.</p>
+        <button type="button" className="primary" onClick={() => setAttempt((n) => n + 1)}>
+          Try again
+        </button>{' '}
+        <button type="button" onClick={signOut}>
+          Sign out
+        </button>
+      </main>
+    );
+  }
   if (!me) return <Loading what="your session" />;
   const audience = audienceOf(me);
   return (
@@ -102,18 +127,38 @@ export function App() {
   );
 }
 
+/** The browser tab's title for a page: what it shows, then the console's name. */
+const TITLES: Record<string, string> = {
+  '/queue': 'Work queue',
+  '/dashboard': 'Dashboard',
+  '/mine': 'My consignments',
+  '/audit': 'Audit',
+  '/parties': 'Parties',
+};
+
 function Routes({ audience, parties }: { audience: Audience; parties: boolean }) {
   const path = usePath();
-  const [pathname, search = ''] = path.split('?');
-  const consignment = /^\/consignments\/([^/]+)$/.exec(pathname ?? '');
-  const party = /^\/parties\/([^/]+)$/.exec(pathname ?? '');
+  const [asked = '', search = ''] = path.split('?');
+  // `/mine/` is `/mine`, as a server would take it.
+  const pathname = asked.replace(/\/+$/, '');
+  const consignment = /^\/consignments\/([^/]+)$/.exec(pathname);
+  const party = /^\/parties\/([^/]+)$/.exec(pathname);
   useEffect(() => {
-    if (pathname === '/' || pathname === '') navigate(HOME[audience], true);
+    if (pathname === '') navigate(HOME[audience], true);
   }, [pathname, audience]);
+  const shown = useRef<string>(undefined);
+  const title = consignment
+    ? `Consignment ${decodeURIComponent(consignment[1]!)}`
+    : party
+      ? 'Party'
+      : TITLES[pathname];
   useEffect(() => {
-    // A new page: move focus to it, so keyboard and screen-reader users start at its top.
-    document.getElementById('main')?.focus();
-  }, [pathname]);
+    document.title = title ? `${title} · Customs ledger console` : 'Customs ledger console';
+    // Another page than the one shown: move focus to it, so keyboard and screen-reader users start
+    // at its top. Not on the first: "Skip to content" is then the first stop.
+    if (shown.current !== undefined && shown.current !== pathname) document.getElementById('main')?.focus();
+    shown.current = pathname;
+  }, [pathname, title]);
   if (consignment) return <ConsignmentPage id={decodeURIComponent(consignment[1]!)} />;
   if (pathname === '/queue' && audience === 'customs') return <Queue search={search} />;
   if (pathname === '/dashboard' && audience === 'customs') return <Dashboard />;
@@ -121,7 +166,7 @@ function Routes({ audience, parties }: { audience: Audience; parties: boolean })
   if (pathname === '/audit' && audience === 'auditor') return <AuditorHome />;
   if (pathname === '/parties' && parties) return <PartyLookup />;
   if (party && parties) return <PartyPage id={decodeURIComponent(party[1]!)} />;
-  if (pathname === '/' || pathname === '') return null;
+  if (pathname === '') return null;
   return (
     <>
       <h1>Not available</h1>

@@ -75,7 +75,15 @@ export class Api {
   async events(
     onEvent: (event: LedgerEvent) => void,
     signal: AbortSignal,
-    options: { startBlock?: number } = {},
+    options: {
+      startBlock?: number;
+      /**
+       * Told when the stream is open (undefined), and why it is not while it tries again (the
+       * gateway or the ledger unavailable, the connection lost): what a page shows meanwhile may be
+       * out of date. A refusal (4xx) is no interruption: events() then rejects with it.
+       */
+      onConnection?: (interruption: Error | undefined) => void;
+    } = {},
   ): Promise<void> {
     let lastEventId: string | undefined;
     while (!signal.aborted) {
@@ -94,11 +102,12 @@ export class Api {
         });
         if (!response.ok) throw this.refusal(response, await response.text());
         if (!response.body) throw new Error('the event stream has no body');
+        options.onConnection?.(undefined);
         const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
         let buffer = '';
         for (;;) {
           const { value, done } = await reader.read();
-          if (done) break;
+          if (done) throw new Error('the gateway closed the event stream');
           buffer += value;
           let end: number;
           while ((end = buffer.indexOf('\n\n')) >= 0) {
@@ -113,6 +122,7 @@ export class Api {
       } catch (error) {
         if (signal.aborted) return;
         if (error instanceof ApiError && error.status >= 400 && error.status < 500) throw error;
+        options.onConnection?.(error instanceof Error ? error : new Error(String(error)));
       }
       await new Promise((resolve) => setTimeout(resolve, 2000));
     }

@@ -491,6 +491,83 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await page.context().close();
   });
 
+  it('says a trader’s event stream is reconnecting while the gateway answers 503, and up to date once it is back', async () => {
+    const page = await signIn(PLATFORM_B);
+    let down = true;
+    await page.route('**/v1/events*', (route) =>
+      down
+        ? route.fulfill({
+            status: 503,
+            contentType: 'application/problem+json',
+            body: JSON.stringify({
+              title: 'Service Unavailable',
+              status: 503,
+              detail: 'the ledger is not ready',
+            }),
+          })
+        : route.continue(),
+    );
+    await page.reload();
+    const status = page.getByText(/consignments? of PlatformBMSP/);
+    await expect
+      .poll(() => status.textContent())
+      .toContain(
+        'Reconnecting to the ledger’s events (the ledger is not ready); what is shown may be out of date.',
+      );
+    // Past the second in which the page would otherwise have settled on "up to date".
+    await page.waitForTimeout(2000);
+    expect(await status.textContent()).not.toContain('Up to date');
+    down = false;
+    await expect.poll(() => status.textContent(), { timeout: 10_000 }).toContain('Up to date');
+    await page.context().close();
+  });
+
+  it('keeps the session when the gateway cannot say who the user is on a reload, and tries again', async () => {
+    const page = await signIn(PLATFORM_B);
+    let down = true;
+    await page.route('**/v1/me', (route) =>
+      down
+        ? route.fulfill({
+            status: 503,
+            contentType: 'application/problem+json',
+            body: JSON.stringify({
+              title: 'Service Unavailable',
+              status: 503,
+              detail: 'the ledger is not ready',
+            }),
+          })
+        : route.continue(),
+    );
+    await page.reload();
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toBe(
+      '503 Service Unavailable: the ledger is not ready',
+    );
+    down = false;
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await expect.poll(() => page.getByTestId('who').textContent()).toContain(PLATFORM_B);
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(1);
+    await page.context().close();
+  });
+
+  it('opens, after signing in, the page a link asked for; a trailing slash is the same page; each page has its title', async () => {
+    const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${t.gateway.url}/console/consignments/${REFERRED}`);
+    await page.getByLabel('API key or JWT').fill(apiKey(OFFICER));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: new RegExp(REFERRED) }).waitFor();
+    expect(new URL(page.url()).pathname).toBe(`/console/consignments/${REFERRED}`);
+    expect(await page.title()).toBe(`Consignment ${REFERRED} · Customs ledger console`);
+    await page.goto(`${t.gateway.url}/console/dashboard/`);
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    expect(await page.title()).toBe('Dashboard · Customs ledger console');
+    // On a page opened anew, the first Tab stop is the link past the navigation.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    await context.close();
+  });
+
   it('misses no consignment created while its event stream was down before its first event', async () => {
     const page = await signIn(OFFICER);
     let dropped = false;
@@ -631,6 +708,63 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
       .map(([hour, n]) => `${hour.slice(11)}h ${n}`)
       .join(', ');
     expect(await chart.getAttribute('aria-label')).toBe(`Consignments first assessed per hour: ${expected}`);
+    await page.context().close();
+  });
+
+  it('shows on the dashboard how the newest releases were made: by customs’ service or by an officer', async () => {
+    type Status = { consignment: { status: string } };
+    const rules = async (version: string, thresholds: { amber: number; red: number }) => {
+      const res = await t.as(OFFICER).post('/v1/customs/rule-set', {
+        ...DEFAULT_RULE_SET,
+        version,
+        randomSelectionRate: 0,
+        thresholds,
+      });
+      expect(res.status, res.text).toBe(201);
+    };
+    // Every parcel green for a while: one that matches is released by the service, one that does not waits for an officer.
+    await rules(`console-green-${RUN}`, { amber: 100, red: 200 });
+    const auto = `UI-AUTO-${RUN}`;
+    const byOfficer = `UI-MAN-${RUN}`;
+    try {
+      await Promise.all([parcel(auto, 52.8), parcel(byOfficer, 40)]);
+      await assessed(byOfficer);
+      await expect
+        .poll(
+          async () => (await t.as(OFFICER).get<Status>(`/v1/consignments/${auto}`)).body.consignment.status,
+          {
+            timeout: 20_000,
+          },
+        )
+        .toBe('released');
+    } finally {
+      await rules(`console-test-1-${RUN}`, { amber: 10, red: 40 });
+    }
+    const release = await t.as(OFFICER).post(`/v1/consignments/${byOfficer}/decision`, {
+      decision: 'release',
+      reasonCodes: [],
+    });
+    expect(release.status, release.text).toBe(201);
+    const page = await signIn(OFFICER);
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    const rate = page.getByRole('listitem').filter({ hasText: 'Automatic-release rate' });
+    await rate.waitFor();
+    // Among the newest releases, these two: one each way (the page counts each one's release decision).
+    const shown =
+      /^(\d+\.\d) %Automatic-release rateof the newest (\d+) released: (\d+) released by customs' service on a green-lane assessment, (\d+) by an officer$/.exec(
+        (await rate.textContent()) ?? '',
+      );
+    expect(shown, (await rate.textContent()) ?? '').not.toBeNull();
+    const [percent, sampled, automatic, manual] = shown!.slice(1).map(Number) as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    expect(automatic).toBeGreaterThanOrEqual(1);
+    expect(manual).toBeGreaterThanOrEqual(1);
+    expect(automatic + manual).toBe(sampled);
+    expect(percent.toFixed(1)).toBe(((100 * automatic) / sampled).toFixed(1));
     await page.context().close();
   });
 

@@ -237,20 +237,32 @@ function useLiveCount(reload: () => void): string {
   const { api } = useSession();
   const [arrived, setArrived] = useState(0);
   const [failure, setFailure] = useState<Error>();
+  const [interruption, setInterruption] = useState<Error>();
   const pending = useRef<ReturnType<typeof setTimeout>>(undefined);
   useEffect(() => {
     const controller = new AbortController();
     setFailure(undefined);
+    let interrupted = false;
+    const onConnection = (problem: Error | undefined) => {
+      // Back after a gap: what changed meanwhile is in the queue as it is now.
+      if (problem === undefined && interrupted) reload();
+      interrupted = problem !== undefined;
+      setInterruption(problem);
+    };
     api
-      .events((event) => {
-        if (event.event === 'ConsignmentCreated') setArrived((n) => n + 1);
-        if (QUEUE_EVENTS.has(event.event) && pending.current === undefined) {
-          pending.current = setTimeout(() => {
-            pending.current = undefined;
-            reload();
-          }, 2000);
-        }
-      }, controller.signal)
+      .events(
+        (event) => {
+          if (event.event === 'ConsignmentCreated') setArrived((n) => n + 1);
+          if (QUEUE_EVENTS.has(event.event) && pending.current === undefined) {
+            pending.current = setTimeout(() => {
+              pending.current = undefined;
+              reload();
+            }, 2000);
+          }
+        },
+        controller.signal,
+        { onConnection },
+      )
       .catch((e: Error) => setFailure(e));
     return () => {
       controller.abort();
@@ -258,5 +270,7 @@ function useLiveCount(reload: () => void): string {
     };
   }, [api, reload]);
   if (failure) return `Live updates have stopped (${failure.message}); reload the page to resume them.`;
+  if (interruption)
+    return `Live updates interrupted (${interruption.message}); reconnecting. The queue may be out of date.`;
   return `Live: ${arrived} new consignment${arrived === 1 ? '' : 's'} since you opened this page.`;
 }

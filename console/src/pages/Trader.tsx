@@ -24,6 +24,8 @@ export function TraderHome() {
   const [mine, setMine] = useState<ReadonlyMap<string, Mine>>(new Map());
   const [settled, setSettled] = useState(false);
   const [error, setError] = useState<Error>();
+  /** Why the event stream is down while it reconnects. */
+  const [interruption, setInterruption] = useState<Error>();
   const quiet = useRef<ReturnType<typeof setTimeout>>(undefined);
 
   useEffect(() => {
@@ -40,8 +42,13 @@ export function TraderHome() {
       clearTimeout(quiet.current);
       quiet.current = setTimeout(() => setSettled(true), 1000);
     };
-    quiet.current = setTimeout(() => setSettled(true), 1500);
-    api.events(apply, controller.signal, { startBlock: 0 }).catch((e: Error) => setError(e));
+    const onConnection = (problem: Error | undefined) => {
+      setInterruption(problem);
+      // Up to date once the stream is open and quiet, never while it is down.
+      clearTimeout(quiet.current);
+      if (problem === undefined) quiet.current = setTimeout(() => setSettled(true), 1500);
+    };
+    api.events(apply, controller.signal, { startBlock: 0, onConnection }).catch((e: Error) => setError(e));
     return () => {
       controller.abort();
       cancelAnimationFrame(frame);
@@ -58,9 +65,11 @@ export function TraderHome() {
       <p className="muted" role="status">
         {error
           ? 'Live updates have stopped (see below); reload the page to resume them.'
-          : settled
-            ? 'Up to date; new events appear as they are committed.'
-            : 'Reading the ledger’s events…'}{' '}
+          : interruption
+            ? `Reconnecting to the ledger’s events (${interruption.message}); what is shown may be out of date.`
+            : settled
+              ? 'Up to date; new events appear as they are committed.'
+              : 'Reading the ledger’s events…'}{' '}
         {all.length} consignment
         {all.length === 1 ? '' : 's'} of {me.mspId}.
       </p>
