@@ -322,12 +322,25 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await screenshot(page, 'trader-referral');
     await page.getByRole('button', { name: 'Send answer' }).click();
     await page.getByText('Answer recorded').waitFor();
+    // The form does not invite a second answer; more information is one click away.
+    expect(await page.getByLabel('Your answer').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Send further information' }).count()).toBe(1);
     const answered = await t
       .as(OFFICER)
       .get<{ referralAnswers?: unknown[] }>(`/v1/customs/assessments/${REFERRED}`);
     expect(answered.body.referralAnswers?.length ?? 0).toBeGreaterThanOrEqual(1);
     expectNoScriptErrors(page);
     await page.context().close();
+    // Answered by the platform: no longer waiting for the payment provider's answer either.
+    const payment = await signIn('payment-operator');
+    await expect
+      .poll(() => payment.getByTestId('my-consignments').textContent(), { timeout: 10_000 })
+      .toContain(REFERRED);
+    await payment.getByText(/^Up to date/).waitFor();
+    expect(await payment.getByRole('heading', { name: /Open referrals/ }).textContent()).toBe(
+      'Open referrals (0)',
+    );
+    await payment.context().close();
   });
 
   it('an auditor verifies a disclosure package, sees a tampered one fail, and checks the audit log in the browser', async () => {
@@ -605,6 +618,11 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
       .or(page.getByText('No one has read this personal data.'))
       .waitFor();
     const before = await reads.count();
+    // The records Platform A submitted, in its collection; not the payment provider's or the carrier's.
+    expect(await page.getByLabel('Record').locator('option').allTextContents()).toEqual(
+      expect.arrayContaining(['order', 'declaration']),
+    );
+    expect(await page.getByLabel('Record').locator('option').count()).toBe(2);
     await page.getByRole('button', { name: 'Make disclosure package' }).click();
     await expect.poll(() => page.locator('#disclosure-package').inputValue()).toContain('"disclosure"');
     await expect.poll(() => reads.count(), { timeout: 10_000 }).toBe(before + 1);
@@ -632,12 +650,16 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await page.getByLabel('Party id (64 hex characters)').fill(partyId);
     await page.getByRole('button', { name: 'Open' }).click();
     await page.getByLabel('Purpose of your reads').selectOption('revenue_assessment');
-    await page.getByRole('button', { name: 'Read identity data for revenue assessment' }).click();
+    await page.getByRole('button', { name: /^Read identity data for revenue assessment from / }).click();
     const identity = page.getByTestId('identity');
     await expect.poll(() => identity.textContent()).toContain(person.name);
     expect(await identity.textContent()).toContain('9 quai des Ventes, 44000 Nantes, FR');
     // Revenue assessment needs no identity document.
     expect(await identity.textContent()).not.toContain(person.document.number);
+    // Read for one purpose, not shown under another.
+    await page.getByLabel('Purpose of your reads').selectOption('risk_assessment');
+    await expect.poll(() => identity.count()).toBe(0);
+    await page.getByLabel('Purpose of your reads').selectOption('revenue_assessment');
 
     await page.getByRole('button', { name: 'Read the note for revenue assessment' }).click();
     await expect
@@ -673,8 +695,12 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     // The registering platform reads its own registration for its purposes; another platform has none.
     const platform = await signIn(PLATFORM_A);
     await platform.goto(`${t.gateway.url}/console/parties/${partyId}`);
+    // Customs read it three times; a registrant is shown its own reads only, and told so.
+    await platform
+      .getByText(/^PlatformAMSP has not read this party's data\. Other organisations' reads/)
+      .waitFor();
     await platform.getByLabel('Purpose of your reads').selectOption('dispute_resolution');
-    await platform.getByRole('button', { name: 'Read identity data for dispute resolution' }).click();
+    await platform.getByRole('button', { name: /^Read identity data for dispute resolution from / }).click();
     await expect.poll(() => platform.getByTestId('identity').textContent()).toContain(person.name);
     expect(await platform.getByTestId('identity').textContent()).not.toContain(person.address.city);
     expect(await platform.getByText('Watch-listed', { exact: false }).count()).toBe(0);
@@ -963,6 +989,62 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     } finally {
       await g.close();
       await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('offers each user only the actions its role and the consignment’s status allow', async () => {
+    const released = `UI-AUTO-${RUN}`; // released by the dashboard's test above
+    const service = await signIn('customs-service');
+    await service.goto(`${t.gateway.url}/console/consignments/${RED}`);
+    await service.getByTestId('status').waitFor();
+    expect(await service.getByRole('heading', { name: 'Officer actions' }).count()).toBe(0);
+    await service.context().close();
+
+    const officer = await signIn(OFFICER);
+    await officer.goto(`${t.gateway.url}/console/consignments/${released}`);
+    await officer.getByRole('heading', { name: 'Officer actions' }).waitFor();
+    expect(await officer.getByText('No decision can be taken in this status.').count()).toBe(1);
+    for (const name of ['Release', 'Hold', 'Inspect', 'Refer']) {
+      expect(await officer.getByRole('button', { name, exact: true }).count(), name).toBe(0);
+    }
+    await officer.goto(`${t.gateway.url}/console/consignments/${RED}`);
+    await officer.getByRole('button', { name: 'Refer', exact: true }).waitFor();
+    await officer.context().close();
+
+    const platform = await signIn(PLATFORM_A);
+    await platform.goto(`${t.gateway.url}/console/consignments/${REFERRED}`);
+    await platform.getByTestId('status').waitFor();
+    expect(await platform.getByText('Start a return').count()).toBe(0);
+    await platform.goto(`${t.gateway.url}/console/consignments/${released}`);
+    await platform.getByText('Start a return').waitFor();
+    await platform.context().close();
+  });
+
+  it('says a queue page past the end is empty, and goes back from it to the last page', async () => {
+    const page = await signIn(OFFICER);
+    await page.goto(`${t.gateway.url}/console/queue?offset=10000`);
+    const pager = page.getByRole('navigation', { name: 'Queue pages' });
+    await expect.poll(() => pager.textContent()).toMatch(/none from 10001: \d+ in all/);
+    const total = Number(/: (\d+) in all/.exec((await pager.textContent())!)![1]);
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    const first = Math.floor((total - 1) / 25) * 25 + 1;
+    await expect.poll(() => pager.textContent()).toContain(`${first}–${total} of ${total}`);
+    await page.context().close();
+  });
+
+  it('fits a 375 px phone: the consignment page and the auditor’s page do not scroll sideways', async () => {
+    const phone = { viewport: { width: 375, height: 812 }, hasTouch: true, isMobile: true };
+    for (const [user, path] of [
+      [OFFICER, `/consignments/${RED}`],
+      ['auditor', '/audit'],
+    ] as const) {
+      const page = await signIn(user, phone);
+      await page.goto(`${t.gateway.url}/console${path}`);
+      await page.getByRole('heading', { level: 1 }).waitFor();
+      await page.waitForLoadState('networkidle');
+      // Against the phone's width: a mobile browser would zoom out to fit wider content instead.
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), path).toBeLessThanOrEqual(375);
+      await page.context().close();
     }
   });
 

@@ -43,6 +43,7 @@ import {
   PaymentPayload,
   type RefundPayload,
 } from '../domain/schemas';
+import { returnableStatuses } from '../domain/state-machine';
 import { canSeeConsignment, claimReusable, unknownConsignment } from '../domain/consignment';
 import { loadConsignment, updateStatus } from './consignment-state';
 import {
@@ -742,9 +743,9 @@ async function returnCarrier(
 /** When customs released the consignment: the deadlines count from it. */
 async function releaseTime(ctx: Context, consignment: ConsignmentRecord): Promise<string> {
   const id = consignment.consignmentId;
-  if (consignment.status !== 'released' && consignment.status !== 'delivered') {
+  if (!returnableStatuses.includes(consignment.status)) {
     throw new Error(
-      `consignment ${id} in status '${consignment.status}' cannot be returned; it must be released or delivered`,
+      `consignment ${id} in status '${consignment.status}' cannot be returned; it must be ${returnableStatuses.join(' or ')}`,
     );
   }
   const decisions = await listByPartialKey<DecisionRecord>(ctx, KeyType.decision, [id]);

@@ -123,6 +123,9 @@ export function isFinal(status: ConsignmentStatus): boolean {
   return allowedEvents(status).length === 0;
 }
 
+/** Statuses from which the goods may come back (a return, returns.ts): released, before delivery or after. */
+export const returnableStatuses: readonly ConsignmentStatus[] = ['released', 'delivered'];
+
 /**
  * Statuses in which customs has decided on the data as submitted, so order, payment, logistics
  * and declaration records can no longer be submitted or corrected.

@@ -172,7 +172,11 @@ export function ConfirmButton({
         type="button"
         className={className}
         disabled={disabled}
-        onClick={() => dialog.current?.showModal()}
+        onClick={() => {
+          // Opened anew: the last try's refusal is not this one's.
+          setError(undefined);
+          dialog.current?.showModal();
+        }}
       >
         {label}
       </button>

@@ -90,8 +90,11 @@ function DisclosureVerifier() {
   const [error, setError] = useState<Error>();
   const [busy, setBusy] = useState(false);
   const upload = async (event: ChangeEvent<HTMLInputElement>) => {
-    const file = event.target.files?.[0];
+    const input = event.target;
+    const file = input.files?.[0];
     if (file) setText(await file.text());
+    // Else choosing the same file again, after editing the text, would change nothing and load nothing.
+    input.value = '';
   };
   const verify = async (event: FormEvent) => {
     event.preventDefault();

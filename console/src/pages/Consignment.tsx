@@ -1,5 +1,7 @@
 import { useState, type FormEvent } from 'react';
+import { allowedEvents, isStatus, returnableStatuses } from '../../../chaincode/src/domain/state-machine';
 import { ApiError, seg } from '../api';
+import { QUESTIONS, questionOf, REQUEST_INFORMATION } from '../referral-questions';
 import { Link } from '../router';
 import { audienceOf, useSession } from '../session';
 import {
@@ -175,7 +177,7 @@ export function ConsignmentPage({ id }: { id: string }) {
             ))}
           </dl>
         </Section>
-        {audience === 'customs' && (
+        {audience === 'customs' && me.role === DECIDING_ROLE && (
           <CustomsActions id={id} status={c.status} onDone={refresh} assessmentKey={key} />
         )}
         {audience === 'trader' && participant && c.status === 'referred' && (
@@ -191,7 +193,12 @@ export function ConsignmentPage({ id }: { id: string }) {
       <ReturnsSection
         id={id}
         reloadKey={key}
-        canStart={audience === 'trader' && c.platformMspId === me.mspId}
+        canStart={
+          audience === 'trader' &&
+          c.platformMspId === me.mspId &&
+          isStatus(c.status) &&
+          returnableStatuses.includes(c.status)
+        }
         onDone={refresh}
       />
       <AccessLogSection
@@ -200,7 +207,16 @@ export function ConsignmentPage({ id }: { id: string }) {
         caption="Personal-data reads of this consignment"
         reloadKey={key}
       />
-      {audience === 'trader' && participant && <DisclosureForm id={id} onDone={refresh} />}
+      {audience === 'trader' && participant && (
+        <DisclosureForm
+          id={id}
+          // Only a record its organisation submitted is in a collection it holds.
+          records={(consignment.data.records ?? [])
+            .filter((r) => r.submittedBy === me.mspId)
+            .map((r) => r.kind)}
+          onDone={refresh}
+        />
+      )}
     </>
   );
 }
@@ -214,18 +230,13 @@ function FactRow({ term, value }: { term: string; value: string }) {
   );
 }
 
+/** The customs user role that takes decisions (the gateway's DECIDING_USER_ROLES): service and governance users do not. */
+const DECIDING_ROLE = 'officer';
+
 const DECISIONS = [
   ['release', 'Release', 'OFFICER_RELEASE'],
   ['hold', 'Hold', 'OFFICER_HOLD'],
   ['inspect', 'Inspect', 'PHYSICAL_INSPECTION'],
-] as const;
-
-/** Questions an officer can refer a consignment with; the trader answers in free text and documents. */
-const QUESTIONS = [
-  ['VALUE_QUERY', 'Is the declared value right? Send the invoice.'],
-  ['ORIGIN_QUERY', 'Where were the goods made?'],
-  ['DESCRIPTION_QUERY', 'What exactly are the goods?'],
-  ['DOCUMENT_REQUEST', 'Send a licence or certificate for the goods.'],
 ] as const;
 
 function CustomsActions({
@@ -239,12 +250,15 @@ function CustomsActions({
   onDone: () => void;
   assessmentKey: string;
 }) {
-  const { api } = useSession();
+  const { api, me } = useSession();
   const assessment = useLoad(
     (s) => api.get<Assessment>(`/v1/customs/assessments/${seg(id)}`, s).catch(() => undefined),
     assessmentKey,
   );
   const riskCodes = assessment.data?.risk.reasons.map((r) => r.code) ?? [];
+  // The decisions the consignment's status takes (the chaincode's state machine): none once it is final.
+  const allowed: readonly string[] = isStatus(status) ? allowedEvents(status) : [];
+  const decisions = DECISIONS.filter(([decision]) => allowed.includes(decision));
   const [question, setQuestion] = useState<string>(QUESTIONS[0][0]);
   const [done, setDone] = useState<string>();
   const decide = (decision: string, reasonCodes: string[]) => async () => {
@@ -258,11 +272,13 @@ function CustomsActions({
   return (
     <Section title="Officer actions">
       <p className="muted">
-        Current status: <strong>{status}</strong>. Each action is recorded on the ledger with your name;
-        reason codes are the assessment&apos;s risk reasons ({riskCodes.join(', ') || 'none'}) and the action.
+        Current status: <strong>{status}</strong>.{' '}
+        {decisions.length === 0 && !allowed.includes('refer')
+          ? 'No decision can be taken in this status.'
+          : `Each action is recorded on the ledger as customs' (${me.mspId}), with the transaction your identity signed; reason codes are the assessment's risk reasons (${riskCodes.join(', ') || 'none'}) and the action.`}
       </p>
       <div className="row wrap">
-        {DECISIONS.map(([decision, label, code]) => (
+        {decisions.map(([decision, label, code]) => (
           <ConfirmButton
             key={decision}
             label={label}
@@ -276,26 +292,30 @@ function CustomsActions({
           </ConfirmButton>
         ))}
       </div>
-      <div className="field">
-        <label htmlFor="refer-question">Question for the trader</label>
-        <select id="refer-question" value={question} onChange={(e) => setQuestion(e.target.value)}>
-          {QUESTIONS.map(([code, text]) => (
-            <option key={code} value={code}>
-              {text}
-            </option>
-          ))}
-        </select>
-      </div>
-      <ConfirmButton
-        label="Refer"
-        title={`Refer consignment ${id} with a question?`}
-        onConfirm={decide('refer', ['REQUEST_INFORMATION', question])}
-      >
-        <p>
-          The platform, payment provider and carrier see the question <code>{question}</code> and can answer
-          it; customs then assesses again.
-        </p>
-      </ConfirmButton>
+      {allowed.includes('refer') && (
+        <>
+          <div className="field">
+            <label htmlFor="refer-question">Question for the trader</label>
+            <select id="refer-question" value={question} onChange={(e) => setQuestion(e.target.value)}>
+              {QUESTIONS.map(([code, text]) => (
+                <option key={code} value={code}>
+                  {text}
+                </option>
+              ))}
+            </select>
+          </div>
+          <ConfirmButton
+            label="Refer"
+            title={`Refer consignment ${id} with a question?`}
+            onConfirm={decide('refer', [REQUEST_INFORMATION, question])}
+          >
+            <p>
+              The platform, payment provider and carrier see the question <code>{question}</code> and can
+              answer it; customs then assesses again.
+            </p>
+          </ConfirmButton>
+        </>
+      )}
       <p role="status" className="ok">
         {done}
       </p>
@@ -314,7 +334,7 @@ function ReferralAnswerForm({
 }) {
   const { api } = useSession();
   const referral = [...decisions].reverse().find((d) => d.decision === 'refer');
-  const question = (referral?.reasonCodes ?? []).filter((c) => c !== 'REQUEST_INFORMATION').join(', ');
+  const question = questionOf(referral?.reasonCodes ?? []);
   const [message, setMessage] = useState('');
   const [docType, setDocType] = useState('invoice');
   const [reference, setReference] = useState('');
@@ -326,6 +346,9 @@ function ReferralAnswerForm({
     try {
       const documents = reference.trim() ? [{ type: docType, reference: reference.trim() }] : [];
       await api.post(`/v1/consignments/${seg(id)}/referral-answer`, { message: message.trim(), documents });
+      // Each answer is recorded and makes customs assess again: the form does not invite a second.
+      setMessage('');
+      setReference('');
       setSent(true);
       onDone();
     } catch (e) {
@@ -335,49 +358,47 @@ function ReferralAnswerForm({
   return (
     <Section title="Answer customs' referral">
       <p>
-        Customs asks for information
-        {question ? (
-          <>
-            : <strong>{question}</strong>
-          </>
-        ) : (
-          ''
-        )}{' '}
-        (referred {formatTime(referral?.decidedAt)}).
+        Customs asks <strong>{question}</strong> (referred {formatTime(referral?.decidedAt)}).
       </p>
-      <form onSubmit={(e) => void submit(e)}>
-        <label htmlFor="answer-message">Your answer</label>
-        <textarea
-          id="answer-message"
-          required
-          rows={4}
-          value={message}
-          onChange={(e) => setMessage(e.target.value)}
-        />
-        <div className="row wrap">
-          <div className="field">
-            <label htmlFor="answer-doc-type">Document type</label>
-            <select id="answer-doc-type" value={docType} onChange={(e) => setDocType(e.target.value)}>
-              {['invoice', 'payment_proof', 'product_description', 'licence', 'certificate', 'other'].map(
-                (t) => (
-                  <option key={t}>{t}</option>
-                ),
-              )}
-            </select>
+      {sent ? (
+        <p role="status" className="ok">
+          Answer recorded; customs assesses the consignment again.{' '}
+          <button type="button" onClick={() => setSent(false)}>
+            Send further information
+          </button>
+        </p>
+      ) : (
+        <form onSubmit={(e) => void submit(e)}>
+          <label htmlFor="answer-message">Your answer</label>
+          <textarea
+            id="answer-message"
+            required
+            rows={4}
+            value={message}
+            onChange={(e) => setMessage(e.target.value)}
+          />
+          <div className="row wrap">
+            <div className="field">
+              <label htmlFor="answer-doc-type">Document type</label>
+              <select id="answer-doc-type" value={docType} onChange={(e) => setDocType(e.target.value)}>
+                {['invoice', 'payment_proof', 'product_description', 'licence', 'certificate', 'other'].map(
+                  (t) => (
+                    <option key={t}>{t}</option>
+                  ),
+                )}
+              </select>
+            </div>
+            <div className="field">
+              <label htmlFor="answer-doc-ref">Document reference (optional)</label>
+              <input id="answer-doc-ref" value={reference} onChange={(e) => setReference(e.target.value)} />
+            </div>
           </div>
-          <div className="field">
-            <label htmlFor="answer-doc-ref">Document reference (optional)</label>
-            <input id="answer-doc-ref" value={reference} onChange={(e) => setReference(e.target.value)} />
-          </div>
-        </div>
-        <button type="submit" className="primary" disabled={message.trim() === ''}>
-          Send answer
-        </button>
-      </form>
+          <button type="submit" className="primary" disabled={message.trim() === ''}>
+            Send answer
+          </button>
+        </form>
+      )}
       <ErrorNote error={error} />
-      <p role="status" className="ok">
-        {sent ? 'Answer recorded; customs assesses the consignment again.' : ''}
-      </p>
     </Section>
   );
 }
@@ -807,8 +828,18 @@ function disclosed(fields: readonly string[]): string {
 /** What the ledger's record kinds of a party's data are to a reader. */
 const RECORD_NAMES: Record<string, string> = { party: 'registration', flag: 'watch-list note' };
 
-function AccessTable({ entries, caption }: { entries: readonly AccessEntry[]; caption: string }) {
-  if (entries.length === 0) return <p>No one has read this personal data.</p>;
+const NO_READS = 'No one has read this personal data.';
+
+function AccessTable({
+  entries,
+  caption,
+  empty = NO_READS,
+}: {
+  entries: readonly AccessEntry[];
+  caption: string;
+  empty?: string;
+}) {
+  if (entries.length === 0) return <p>{empty}</p>;
   return (
     <div className="table-wrap" tabIndex={0}>
       <table>
@@ -854,10 +885,13 @@ export function AccessLog({
   path,
   caption,
   reloadKey,
+  empty,
 }: {
   path: string;
   caption: string;
   reloadKey: string;
+  /** What an empty log says (default: no one has read the data). */
+  empty?: string;
 }) {
   const { api } = useSession();
   const log = usePages(
@@ -867,7 +901,7 @@ export function AccessLog({
   return (
     <>
       <ErrorNote error={log.error} />
-      {log.entries && <AccessTable entries={log.entries} caption={caption} />}
+      {log.entries && <AccessTable entries={log.entries} caption={caption} empty={empty} />}
       <ShowMore pages={log} />
     </>
   );
@@ -878,15 +912,17 @@ export function AccessLogSection({
   title,
   caption,
   reloadKey,
+  empty,
 }: {
   path: string;
   title: string;
   caption: string;
   reloadKey: string;
+  empty?: string;
 }) {
   return (
     <Section title={title}>
-      <AccessLog path={path} caption={caption} reloadKey={reloadKey} />
+      <AccessLog path={path} caption={caption} reloadKey={reloadKey} empty={empty} />
     </Section>
   );
 }
@@ -895,15 +931,27 @@ export function AccessLogSection({
  * A record holder discloses chosen fields to a third party (an auditor checks them on the audit
  * page). Making the package reads the record, a recorded access: the page reloads to show it.
  */
-function DisclosureForm({ id, onDone }: { id: string; onDone: () => void }) {
+function DisclosureForm({
+  id,
+  records,
+  onDone,
+}: {
+  id: string;
+  /** The kinds of record the user's organisation holds. */
+  records: readonly string[];
+  onDone: () => void;
+}) {
   const { api } = useSession();
-  const [record, setRecord] = useState('order');
+  const [chosen, setRecord] = useState<string>();
+  const record = chosen ?? (records.includes('order') ? 'order' : (records[0] ?? ''));
   const [fields, setFields] = useState('/currency');
   const [pkg, setPkg] = useState<string>();
   const [error, setError] = useState<Error>();
+  if (records.length === 0) return null;
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setError(undefined);
+    setPkg(undefined);
     try {
       const body = {
         record,
@@ -925,7 +973,7 @@ function DisclosureForm({ id, onDone }: { id: string; onDone: () => void }) {
         <div className="field">
           <label htmlFor="disclose-record">Record</label>
           <select id="disclose-record" value={record} onChange={(e) => setRecord(e.target.value)}>
-            {['order', 'payment', 'logistics', 'declaration'].map((r) => (
+            {records.map((r) => (
               <option key={r}>{r}</option>
             ))}
           </select>

@@ -110,12 +110,20 @@ export function PartyPage({ id }: { id: string }) {
         {!party.data && !party.error && <Loading what="the party" />}
         {party.data && <Registrations party={party.data} purpose={purpose} onRead={refresh} />}
       </Section>
-      {customs && <WatchList id={id} purpose={purpose} onDone={refresh} />}
+      {customs && <WatchList key={purpose} id={id} purpose={purpose} onDone={refresh} />}
       {(customs || party.data?.registrations.some((r) => r.registeredBy === me.mspId)) && (
+        // A registrant is shown its own reads only: the others' would tell it who else holds the person.
         <AccessLogSection
           path={`/v1/parties/${seg(id)}/access-log`}
-          title="Who read this party's data, and why"
-          caption="Reads of the party's data"
+          title={
+            customs ? "Who read this party's data, and why" : "Your organisation's reads of this party's data"
+          }
+          caption={customs ? "Reads of the party's data" : `Reads of the party's data by ${me.mspId}`}
+          empty={
+            customs
+              ? undefined
+              : `${me.mspId} has not read this party's data. Other organisations' reads are shown to customs and auditors, not to a registrant.`
+          }
           reloadKey={`${id}:${version}`}
         />
       )}
@@ -146,6 +154,8 @@ function Registrations({ party, purpose, onRead }: { party: Party; purpose: stri
           )}
           {(me.orgRole === 'customs' || r.registeredBy === me.mspId) && purpose && (
             <IdentityRead
+              // Another purpose is another read: what was read for the last one is not shown under it.
+              key={purpose}
               partyId={party.partyId}
               platform={r.registeredBy}
               purpose={purpose}
@@ -188,7 +198,7 @@ function IdentityRead({
   return (
     <>
       <button type="button" onClick={() => void load()}>
-        Read identity data for {purpose.replace(/_/g, ' ')}
+        Read identity data for {purpose.replace(/_/g, ' ')} from {platform}
       </button>
       <ErrorNote error={error} />
       {read && (

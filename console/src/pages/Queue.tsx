@@ -32,6 +32,8 @@ export interface QueuePage {
 const LANES = ['green', 'amber', 'red'];
 const STATUSES = ['created', 'dispatched', 'arrived', 'referred', 'held', 'inspection', 'released'];
 const PAGE_SIZE = 25;
+/** Where the last page of a queue of `total` starts. */
+const lastPage = (total: number): number => Math.max(0, Math.floor((total - 1) / PAGE_SIZE) * PAGE_SIZE);
 /** Events after which the queue may have changed. */
 const QUEUE_EVENTS = new Set([
   'ConsignmentAssessed',
@@ -130,12 +132,20 @@ export function Queue({ search }: { search: string }) {
       {page.data ? <QueueTable page={page.data} /> : page.loading && <Loading what="the queue" />}
       {page.data && (
         <nav className="pager" aria-label="Queue pages">
-          <button type="button" disabled={offset === 0} onClick={() => goTo(Math.max(0, offset - PAGE_SIZE))}>
+          <button
+            type="button"
+            disabled={offset === 0}
+            // From past the end (an old link, a queue that shrank): to its last page.
+            onClick={() => goTo(Math.max(0, Math.min(offset - PAGE_SIZE, lastPage(page.data!.total))))}
+          >
             Previous page
           </button>
           <span>
-            {page.data.total === 0 ? 0 : offset + 1}–{Math.min(offset + PAGE_SIZE, page.data.total)} of{' '}
-            {page.data.total}
+            {page.data.total === 0
+              ? '0 of 0'
+              : offset >= page.data.total
+                ? `none from ${offset + 1}: ${page.data.total} in all`
+                : `${offset + 1}–${Math.min(offset + PAGE_SIZE, page.data.total)} of ${page.data.total}`}
           </span>
           <button
             type="button"

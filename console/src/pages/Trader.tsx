@@ -2,6 +2,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { LedgerEvent } from '../api';
 import { Link, navigate } from '../router';
 import { useSession } from '../session';
+import { questionOf } from '../referral-questions';
 import { Badge, ErrorNote, Section } from '../components/ui';
 
 interface Mine {
@@ -9,7 +10,7 @@ interface Mine {
   status?: string;
   route?: string;
   lastEvent: string;
-  /** The latest referral's question, while it is not answered by this organisation. */
+  /** The latest referral's question, while no participant has answered it. */
   openReferral?: string;
   returns: Map<string, string>;
 }
@@ -33,7 +34,7 @@ export function TraderHome() {
     const index = new Map<string, Mine>();
     let frame = 0;
     const apply = (event: LedgerEvent) => {
-      learn(index, event, me.mspId);
+      learn(index, event);
       // Replayed events arrive by the thousand: render once a frame, not once an event.
       frame ||= requestAnimationFrame(() => {
         frame = 0;
@@ -54,7 +55,7 @@ export function TraderHome() {
       cancelAnimationFrame(frame);
       clearTimeout(quiet.current);
     };
-  }, [api, me.mspId]);
+  }, [api]);
 
   const all = [...mine.values()].reverse();
   const referrals = all.filter((c) => c.openReferral !== undefined);
@@ -140,7 +141,7 @@ export function TraderHome() {
 }
 
 /** Folds one event into the index of this organisation's consignments. */
-function learn(index: Map<string, Mine>, { event, data }: LedgerEvent, mspId: string): void {
+function learn(index: Map<string, Mine>, { event, data }: LedgerEvent): void {
   const id = typeof data.consignmentId === 'string' ? data.consignmentId : undefined;
   if (!id) return;
   const entry = index.get(id) ?? { id, lastEvent: event, returns: new Map<string, string>() };
@@ -153,12 +154,10 @@ function learn(index: Map<string, Mine>, { event, data }: LedgerEvent, mspId: st
     entry.route = `${String(data.originCountry)} → ${String(data.destinationCountry)}`;
   if (event === 'DecisionRecorded') {
     const codes = Array.isArray(data.reasonCodes) ? (data.reasonCodes as string[]) : [];
-    entry.openReferral =
-      data.decision === 'refer'
-        ? codes.filter((c) => c !== 'REQUEST_INFORMATION').join(', ') || 'for information'
-        : undefined;
+    entry.openReferral = data.decision === 'refer' ? questionOf(codes) : undefined;
   }
-  if (event === 'ReferralAnswered' && data.answeredBy === mspId) entry.openReferral = undefined;
+  // Asked of the platform, the payment provider and the carrier alike: one answer is what customs waits for.
+  if (event === 'ReferralAnswered') entry.openReferral = undefined;
   if (typeof data.returnId === 'string') {
     entry.returns.set(
       data.returnId,
