@@ -813,6 +813,10 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await expect.poll(() => entries.count()).toBe(101);
     expect(await entries.last().innerText()).toMatch(/order submitted by PlatformAMSP/);
     expect(await page.getByRole('button', { name: 'Show more' }).count()).toBe(0);
+    // Focus stays where the button was, not back at the page's top.
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.textContent))
+      .toBe('End of the list.');
     expectNoScriptErrors(page);
     await page.context().close();
   });
@@ -1029,6 +1033,25 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await page.getByRole('button', { name: 'Previous page' }).click();
     const first = Math.floor((total - 1) / 25) * 25 + 1;
     await expect.poll(() => pager.textContent()).toContain(`${first}–${total} of ${total}`);
+    await page.context().close();
+  });
+
+  it('takes codes and party ids as typed or pasted, and asks the gateway nothing for an id that is none', async () => {
+    const page = await signIn(OFFICER);
+    await page.getByLabel('Reason code').fill(' split_shipment ');
+    await page.getByLabel('Destination').fill('fr');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => new URL(page.url()).search).toBe('?reason=SPLIT_SHIPMENT&destinationCountry=FR');
+    const asked: string[] = [];
+    page.on('request', (r) => asked.push(new URL(r.url()).pathname));
+    await page.goto(`${t.gateway.url}/console/parties/xyz`);
+    await page.getByText('A party id is 64 lower-case hex characters.').waitFor();
+    expect(asked.filter((path) => path.startsWith('/v1/parties'))).toEqual([]);
+    const id = 'AB'.repeat(32);
+    await page.goto(`${t.gateway.url}/console/parties`);
+    await page.getByLabel('Party id (64 hex characters)').fill(`${id.slice(0, 30)} \n${id.slice(30)}`);
+    await page.getByRole('button', { name: 'Open' }).click();
+    await expect.poll(() => new URL(page.url()).pathname).toBe(`/console/parties/${id.toLowerCase()}`);
     await page.context().close();
   });
 

@@ -76,9 +76,27 @@ export function usePages<T>(
 
 /** The button under a paged list while more pages follow. */
 export function ShowMore({ pages }: { pages: Pages<unknown> }) {
-  if (!pages.hasMore) return null;
+  const [asked, setAsked] = useState(false);
+  const end = useRef<HTMLParagraphElement>(null);
+  // The button goes with the last page: focus goes to what stands in its place, not to the page's top.
+  useEffect(() => {
+    if (asked && !pages.hasMore) end.current?.focus();
+  }, [asked, pages.hasMore]);
+  if (!pages.hasMore) {
+    return asked ? (
+      <p className="muted small" tabIndex={-1} ref={end}>
+        End of the list.
+      </p>
+    ) : null;
+  }
   return (
-    <button type="button" onClick={() => void pages.showMore()}>
+    <button
+      type="button"
+      onClick={() => {
+        setAsked(true);
+        void pages.showMore();
+      }}
+    >
       Show more
     </button>
   );
@@ -213,8 +231,10 @@ export function PartyIdField({
       <input
         id={id}
         value={value}
-        onChange={(e) => onChange(e.target.value)}
+        // Pasted with spaces or line breaks, or in capitals: the same id.
+        onChange={(e) => onChange(e.target.value.replace(/\s+/g, '').toLowerCase())}
         pattern="[0-9a-f]{64}"
+        title="64 characters, each 0-9 or a-f"
         required
       />
     </div>

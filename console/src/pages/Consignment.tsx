@@ -383,7 +383,9 @@ function ReferralAnswerForm({
               <select id="answer-doc-type" value={docType} onChange={(e) => setDocType(e.target.value)}>
                 {['invoice', 'payment_proof', 'product_description', 'licence', 'certificate', 'other'].map(
                   (t) => (
-                    <option key={t}>{t}</option>
+                    <option key={t} value={t}>
+                      {t.replace(/_/g, ' ')}
+                    </option>
                   ),
                 )}
               </select>

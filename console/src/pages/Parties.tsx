@@ -69,11 +69,7 @@ export function PartyLookup() {
  * platform's registration (identity data), customs' watch-list note, and who read them.
  */
 export function PartyPage({ id }: { id: string }) {
-  const { api, me } = useSession();
-  const [version, setVersion] = useState(0);
-  const party = useLoad((s) => api.get<Party>(`/v1/parties/${seg(id)}`, s), `${id}:${version}`);
-  const [purpose, setPurpose] = useState(me.purposes[0] ?? '');
-  const refresh = () => setVersion((v) => v + 1);
+  // Refused here, not asked of the gateway, which would refuse it too.
   if (!PARTY_ID.test(id)) {
     return (
       <>
@@ -82,6 +78,15 @@ export function PartyPage({ id }: { id: string }) {
       </>
     );
   }
+  return <PartyRecord id={id} />;
+}
+
+function PartyRecord({ id }: { id: string }) {
+  const { api, me } = useSession();
+  const [version, setVersion] = useState(0);
+  const party = useLoad((s) => api.get<Party>(`/v1/parties/${seg(id)}`, s), `${id}:${version}`);
+  const [purpose, setPurpose] = useState(me.purposes[0] ?? '');
+  const refresh = () => setVersion((v) => v + 1);
   const unregistered = party.error instanceof ApiError && party.error.status === 404;
   const customs = me.orgRole === 'customs';
   return (

@@ -69,7 +69,13 @@ export function Queue({ search }: { search: string }) {
   const onSubmit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    setFilters(new URLSearchParams([...form.entries()].map(([k, v]) => [k, String(v)])));
+    // Codes are upper case (split_shipment is SPLIT_SHIPMENT); what the gateway still refuses, it says why.
+    const codes = new Set(['reason', 'destinationCountry']);
+    setFilters(
+      new URLSearchParams(
+        [...form.entries()].map(([k, v]) => [k, codes.has(k) ? String(v).trim().toUpperCase() : String(v)]),
+      ),
+    );
   };
 
   return (
@@ -95,7 +101,6 @@ export function Queue({ search }: { search: string }) {
             name="reason"
             defaultValue={params.get('reason') ?? ''}
             placeholder="e.g. SPLIT_SHIPMENT"
-            pattern="[A-Z][A-Z0-9_]*"
           />
         </div>
         <div className="field">
@@ -105,7 +110,6 @@ export function Queue({ search }: { search: string }) {
             name="destinationCountry"
             defaultValue={params.get('destinationCountry') ?? ''}
             placeholder="FR"
-            pattern="[A-Z]{2}"
             size={4}
           />
         </div>
