@@ -142,6 +142,27 @@ async function signIn(
   return page;
 }
 
+/** Answers the page's requests to `url` as a gateway whose ledger is not ready (503) until the returned function is called. */
+async function unavailable(page: Page, url: string): Promise<() => void> {
+  let down = true;
+  await page.route(url, (route) =>
+    down
+      ? route.fulfill({
+          status: 503,
+          contentType: 'application/problem+json',
+          body: JSON.stringify({
+            title: 'Service Unavailable',
+            status: 503,
+            detail: 'the ledger is not ready',
+          }),
+        })
+      : route.continue(),
+  );
+  return () => {
+    down = false;
+  };
+}
+
 /** No script error and no Content-Security-Policy violation on the page so far (401/404 answers are expected). */
 function expectNoScriptErrors(page: Page): void {
   const problems = (page as Page & { problems: string[] }).problems;
@@ -506,20 +527,7 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
 
   it('says a trader’s event stream is reconnecting while the gateway answers 503, and up to date once it is back', async () => {
     const page = await signIn(PLATFORM_B);
-    let down = true;
-    await page.route('**/v1/events*', (route) =>
-      down
-        ? route.fulfill({
-            status: 503,
-            contentType: 'application/problem+json',
-            body: JSON.stringify({
-              title: 'Service Unavailable',
-              status: 503,
-              detail: 'the ledger is not ready',
-            }),
-          })
-        : route.continue(),
-    );
+    const back = await unavailable(page, '**/v1/events*');
     await page.reload();
     const status = page.getByText(/consignments? of PlatformBMSP/);
     await expect
@@ -530,33 +538,20 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     // Past the second in which the page would otherwise have settled on "up to date".
     await page.waitForTimeout(2000);
     expect(await status.textContent()).not.toContain('Up to date');
-    down = false;
+    back();
     await expect.poll(() => status.textContent(), { timeout: 10_000 }).toContain('Up to date');
     await page.context().close();
   });
 
   it('keeps the session when the gateway cannot say who the user is on a reload, and tries again', async () => {
     const page = await signIn(PLATFORM_B);
-    let down = true;
-    await page.route('**/v1/me', (route) =>
-      down
-        ? route.fulfill({
-            status: 503,
-            contentType: 'application/problem+json',
-            body: JSON.stringify({
-              title: 'Service Unavailable',
-              status: 503,
-              detail: 'the ledger is not ready',
-            }),
-          })
-        : route.continue(),
-    );
+    const back = await unavailable(page, '**/v1/me');
     await page.reload();
     await page.getByRole('alert').waitFor();
     expect(await page.getByRole('alert').textContent()).toBe(
       '503 Service Unavailable: the ledger is not ready',
     );
-    down = false;
+    back();
     await page.getByRole('button', { name: 'Try again' }).click();
     await expect.poll(() => page.getByTestId('who').textContent()).toContain(PLATFORM_B);
     expect(await page.evaluate(() => sessionStorage.length)).toBe(1);
