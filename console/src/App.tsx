@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { Api, ApiError, type Me } from './api';
 import { BASE, Link, navigate, usePath } from './router';
 import { audienceOf, SessionContext, storedToken, storeToken, type Audience } from './session';
@@ -56,12 +56,14 @@ export function App() {
   useEffect(() => {
     if (!api) return;
     setUnreachable(undefined);
-    // Only a 401 ends the session (the Api says so itself); anything else may pass, so the
-    // credential is kept for another try rather than pasted again once the gateway is back.
+    // What may pass (the gateway or its ledger unavailable, a rate limit, no answer at all) keeps the
+    // credential for another try rather than have it pasted again once the gateway is back; a
+    // refusal ends the session, saying why (a 401 already did, through the Api).
     api.get<Me>('/v1/me').then(setMe, (e: Error) => {
-      if (!(e instanceof ApiError && e.status === 401)) setUnreachable(e);
+      if (e instanceof ApiError && e.status < 500 && e.status !== 429) endSession(e);
+      else setUnreachable(e);
     });
-  }, [api, attempt]);
+  }, [api, attempt, endSession]);
 
   const signIn = async (credential: string) => {
     const candidate = new Api(credential);
@@ -70,9 +72,13 @@ export function App() {
     setMe(who);
     setToken(credential);
     setError(undefined);
-    // The page asked for (a link followed while signed out, or open when a session ended) if any.
-    const asked = location.pathname.slice(BASE.length).replace(/\/+$/, '');
-    navigate(asked === '' ? HOME[audienceOf(who)] : asked + location.search, true);
+    // The page asked for (a link followed while signed out, or open when a session ended), if this
+    // user has it; else the user's start page.
+    const asked = pageOf(location.pathname.slice(BASE.length), who);
+    navigate(
+      asked ? location.pathname.slice(BASE.length) + location.search + location.hash : HOME[audienceOf(who)],
+      true,
+    );
   };
   const signOut = () => {
     endSession();
@@ -96,7 +102,6 @@ export function App() {
     );
   }
   if (!me) return <Loading what="your session" />;
-  const audience = audienceOf(me);
   return (
     <SessionContext.Provider value={{ api, me }}>
       <a className="skip" href="#main">
@@ -121,7 +126,7 @@ export function App() {
         </button>
       </header>
       <main id="main" tabIndex={-1}>
-        <Routes audience={audience} parties={seesParties(me)} />
+        <Routes me={me} />
       </main>
     </SessionContext.Provider>
   );
@@ -136,42 +141,67 @@ const TITLES: Record<string, string> = {
   '/parties': 'Parties',
 };
 
-function Routes({ audience, parties }: { audience: Audience; parties: boolean }) {
-  const path = usePath();
-  const [asked = '', search = ''] = path.split('?');
+/** A page of the console: its title and what renders it. */
+interface ConsolePage {
+  readonly title: string | undefined;
+  readonly render: (search: string) => ReactNode;
+}
+
+/** The page at `path` (below /console, without its query) for this user, or undefined: none for its role. */
+function pageOf(path: string, me: Me): ConsolePage | undefined {
   // `/mine/` is `/mine`, as a server would take it.
-  const pathname = asked.replace(/\/+$/, '');
+  const pathname = path.replace(/\/+$/, '');
+  const audience = audienceOf(me);
   const consignment = /^\/consignments\/([^/]+)$/.exec(pathname);
   const party = /^\/parties\/([^/]+)$/.exec(pathname);
+  if (consignment) {
+    const id = decodeURIComponent(consignment[1]!);
+    return { title: `Consignment ${id}`, render: () => <ConsignmentPage id={id} /> };
+  }
+  if (pathname === '/queue' && audience === 'customs')
+    return { title: TITLES[pathname], render: (search) => <Queue search={search} /> };
+  if (pathname === '/dashboard' && audience === 'customs')
+    return { title: TITLES[pathname], render: () => <Dashboard /> };
+  if (pathname === '/mine' && audience === 'trader')
+    return { title: TITLES[pathname], render: () => <TraderHome /> };
+  if (pathname === '/audit' && audience === 'auditor')
+    return { title: TITLES[pathname], render: () => <AuditorHome /> };
+  if (pathname === '/parties' && seesParties(me))
+    return { title: TITLES[pathname], render: () => <PartyLookup /> };
+  if (party && seesParties(me)) {
+    const id = decodeURIComponent(party[1]!);
+    return { title: 'Party', render: () => <PartyPage id={id} /> };
+  }
+  return undefined;
+}
+
+function Routes({ me }: { me: Me }) {
+  const path = usePath();
+  const [asked = '', search = ''] = path.split('?');
+  const pathname = asked.replace(/\/+$/, '');
+  const home = HOME[audienceOf(me)];
+  const page = pageOf(pathname, me);
   useEffect(() => {
-    if (pathname === '') navigate(HOME[audience], true);
-  }, [pathname, audience]);
+    if (pathname === '') navigate(home, true);
+  }, [pathname, home]);
   const shown = useRef<string>(undefined);
-  const title = consignment
-    ? `Consignment ${decodeURIComponent(consignment[1]!)}`
-    : party
-      ? 'Party'
-      : TITLES[pathname];
+  const title = page?.title;
   useEffect(() => {
     document.title = title ? `${title} · Customs ledger console` : 'Customs ledger console';
+    // On its way to the start page: not a page shown.
+    if (pathname === '') return;
     // Another page than the one shown: move focus to it, so keyboard and screen-reader users start
     // at its top. Not on the first: "Skip to content" is then the first stop.
     if (shown.current !== undefined && shown.current !== pathname) document.getElementById('main')?.focus();
     shown.current = pathname;
   }, [pathname, title]);
-  if (consignment) return <ConsignmentPage id={decodeURIComponent(consignment[1]!)} />;
-  if (pathname === '/queue' && audience === 'customs') return <Queue search={search} />;
-  if (pathname === '/dashboard' && audience === 'customs') return <Dashboard />;
-  if (pathname === '/mine' && audience === 'trader') return <TraderHome />;
-  if (pathname === '/audit' && audience === 'auditor') return <AuditorHome />;
-  if (pathname === '/parties' && parties) return <PartyLookup />;
-  if (party && parties) return <PartyPage id={decodeURIComponent(party[1]!)} />;
+  if (page) return page.render(search);
   if (pathname === '') return null;
   return (
     <>
       <h1>Not available</h1>
       <ErrorNote error={new Error(`There is no page ${pathname} for your role.`)} />
-      <Link to={HOME[audience]}>Back to your start page</Link>
+      <Link to={home}>Back to your start page</Link>
     </>
   );
 }

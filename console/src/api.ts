@@ -10,6 +10,8 @@ export interface Me {
   readonly authMethod: 'api-key' | 'jwt';
   /** The purposes this user may state when reading personal data; none for service and governance users. */
   readonly purposes: readonly string[];
+  /** Whether the user takes customs' decisions (customs' officers). */
+  readonly decides: boolean;
 }
 
 /** An RFC 9457 problem document (or what stood in for one), thrown for every non-2xx answer. */

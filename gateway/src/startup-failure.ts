@@ -1,7 +1,12 @@
 import { readFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { parseNetworkConfig, type NetworkConfig } from '@customs-ledger/chaincode';
 import type { GatewayConfig } from './config.js';
-import { ConnectionProfileError } from './ledger/fabric/connection-profile.js';
+import {
+  ConnectionProfileError,
+  NETWORK_PROFILE_FILE,
+  PROFILE_NOT_FOUND,
+} from './ledger/fabric/connection-profile.js';
 import { isLockedStore, lockedStoreMessage } from './storage/store-lock.js';
 
 /** Where HOST may point: said whenever it cannot be listened on. */
@@ -14,9 +19,7 @@ const HOST_HINT =
  * that is no address here. Undefined for anything else (a bug, whose stack is the useful part).
  */
 export function explainStartupFailure(error: unknown, config: GatewayConfig): string | undefined {
-  if (error instanceof ConnectionProfileError) {
-    return `${error.message}: bring the network up and deploy the chaincode (npm run network:up, npm run network:deploy), or set FABRIC_PROFILE_DIR to the folder of its connection profiles`;
-  }
+  if (error instanceof ConnectionProfileError) return explainProfileError(error, config);
   if (isLockedStore(error)) {
     return lockedStoreMessage(config.dataDir, 'stop that gateway, or start this one with another DATA_DIR');
   }
@@ -35,6 +38,21 @@ export function explainStartupFailure(error: unknown, config: GatewayConfig): st
     return `HOST ${config.host} does not resolve to an address (${code ?? 'lookup failed'}): ${HOST_HINT}`;
   }
   return undefined;
+}
+
+/**
+ * A connection profile missing or wrong: the network is not up (no network.json), GATEWAY_MSP names
+ * an organisation the network has no profile of, or a profile the network scripts wrote is wrong.
+ */
+function explainProfileError(error: ConnectionProfileError, config: GatewayConfig): string {
+  const file = basename(error.file);
+  if (error.problem === PROFILE_NOT_FOUND && file === NETWORK_PROFILE_FILE) {
+    return `${error.message}: bring the network up and deploy the chaincode (npm run network:up, npm run network:deploy), or set FABRIC_PROFILE_DIR to the folder of its connection profiles`;
+  }
+  if (error.problem === PROFILE_NOT_FOUND && file === `${config.gatewayMspId}.json`) {
+    return `${error.message}: GATEWAY_MSP ${config.gatewayMspId} is not an organisation of the running network; set it to one whose profile is in ${dirname(error.file)}`;
+  }
+  return `${error.message} (a connection profile network/network.sh wrote in FABRIC_PROFILE_DIR)`;
 }
 
 /** A start-up failure already explained: printed as its message alone. */

@@ -74,6 +74,18 @@ afterAll(async () => {
   await t?.close();
 });
 
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * Another spelling of a cursor's bytes: base64url leaves unread the low bits of a last character
+ * that ends mid-byte, and a lone character after whole groups of four.
+ */
+function sameBytes(cursor: string): string {
+  if (cursor.length % 4 === 0) return `${cursor}A`;
+  const last = BASE64URL.indexOf(cursor.at(-1)!);
+  return cursor.slice(0, -1) + BASE64URL[last ^ 1]!;
+}
+
 describe('a walk of the history', () => {
   it('sees every entry once, in transaction-time order, whatever the page size', async () => {
     const [whole] = await walk(500);
@@ -163,15 +175,15 @@ describe('a page request the history refuses with 400 problem+json', () => {
     }
   });
 
-  it('a cursor altered, lengthened, cut short, overlong, of another consignment or naming no entry, at /query/after', async () => {
+  it('a cursor altered, spelt otherwise, cut short, overlong, of another consignment or naming no entry, at /query/after', async () => {
     const { next } = await page('?limit=3');
+    expect(Buffer.from(sameBytes(next!), 'base64url')).toEqual(Buffer.from(next!, 'base64url'));
     const flipped = next!.slice(0, 12) + (next![12] === 'A' ? 'B' : 'A') + next!.slice(13);
     const [created] = (await page('?limit=1')).entries;
     const madeUp = encodeCursor(historyWalk(id, undefined), { at: created!.at, txId: 'f'.repeat(64), n: 0 });
     const cases: [string, string][] = [
       [flipped, 'the history cursor'],
-      // One character more: its bits are left unread, so the cursor decodes as returned.
-      [`${next}x`, 'the history cursor is not one this history returned'],
+      [sameBytes(next!), 'the history cursor is not one this history returned'],
       [next!.slice(0, -3), 'the history cursor'],
       ['x'.repeat(401), 'after'],
       ['not a cursor!', 'the history cursor is not one this history returned'],

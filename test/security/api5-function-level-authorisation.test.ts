@@ -106,6 +106,15 @@ describe('role-restricted writes', () => {
     expect(await committedSubmissions(t)).toBe(before);
   });
 
+  it('GET /v1/me tells a client whether its user takes those decisions, so it offers them to no one else', async () => {
+    const decides = async (user: string) =>
+      (await t.as(user).get<{ decides: boolean }>('/v1/me')).body.decides;
+    expect(await decides('customs-officer')).toBe(true);
+    for (const user of ['customs-service', 'customs-governance', 'platforma-operator', 'auditor']) {
+      expect(await decides(user), user).toBe(false);
+    }
+  });
+
   it("customs' governance and service users read no personal data; its officers do, for a purpose", async () => {
     const details = '/v1/consignments/BFLA-1/details?record=order&purpose=risk_assessment';
     for (const user of ['customs-governance', 'customs-service']) {

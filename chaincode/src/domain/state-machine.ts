@@ -9,7 +9,9 @@
  * - Carrier scans do not undo a customs status: an arrival scan keeps 'released', 'held',
  *   'referred' and 'inspection'. A dispatch scan keeps 'released' (released before loading), but
  *   is refused while held or referred before loading (do-not-load).
- * - 'seized', 'delivered' and 'exited' are final until returns are modelled.
+ * - 'seized', 'delivered' and 'exited' are final: no decision or scan moves them. A return of
+ *   delivered goods is a record of its own (returns.ts) and leaves the status as it is; a return
+ *   shipped before delivery ends, once its goods are scanned out, in 'exited'.
  */
 
 export const statuses = [

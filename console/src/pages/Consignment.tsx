@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { allowedEvents, isStatus, returnableStatuses } from '../../../chaincode/src/domain/state-machine';
-import { ApiError, seg } from '../api';
+import { ApiError, seg, type Api } from '../api';
 import { QUESTIONS, questionOf, REQUEST_INFORMATION } from '../referral-questions';
 import { Link } from '../router';
 import { audienceOf, useSession } from '../session';
@@ -177,9 +177,7 @@ export function ConsignmentPage({ id }: { id: string }) {
             ))}
           </dl>
         </Section>
-        {audience === 'customs' && me.role === DECIDING_ROLE && (
-          <CustomsActions id={id} status={c.status} onDone={refresh} assessmentKey={key} />
-        )}
+        {me.decides && <CustomsActions id={id} status={c.status} onDone={refresh} assessmentKey={key} />}
         {audience === 'trader' && participant && c.status === 'referred' && (
           <ReferralAnswerForm id={id} decisions={consignment.data.decisions ?? []} onDone={refresh} />
         )}
@@ -229,9 +227,6 @@ function FactRow({ term, value }: { term: string; value: string }) {
     </>
   );
 }
-
-/** The customs user role that takes decisions (the gateway's DECIDING_USER_ROLES): service and governance users do not. */
-const DECIDING_ROLE = 'officer';
 
 const DECISIONS = [
   ['release', 'Release', 'OFFICER_RELEASE'],
@@ -339,7 +334,15 @@ function ReferralAnswerForm({
   const [docType, setDocType] = useState('invoice');
   const [reference, setReference] = useState('');
   const [error, setError] = useState<Error>();
-  const [sent, setSent] = useState(false);
+  const [sent, setSent] = useState(0);
+  /** Whether the user asked to send more after an answer (its own, or another participant's). */
+  const [more, setMore] = useState(false);
+  // Asked of the platform, the payment provider and the carrier alike: who answered since, from the history.
+  const answers = useLoad(
+    (signal) => answersSince(api, id, referral?.decidedAt ?? '', signal),
+    `${id}:${referral?.decidedAt}:${sent}`,
+  );
+  const answered = answers.data ?? [];
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setError(undefined);
@@ -349,7 +352,8 @@ function ReferralAnswerForm({
       // Each answer is recorded and makes customs assess again: the form does not invite a second.
       setMessage('');
       setReference('');
-      setSent(true);
+      setMore(false);
+      setSent((n) => n + 1);
       onDone();
     } catch (e) {
       setError(e as Error);
@@ -360,13 +364,22 @@ function ReferralAnswerForm({
       <p>
         Customs asks <strong>{question}</strong> (referred {formatTime(referral?.decidedAt)}).
       </p>
-      {sent ? (
+      {sent > 0 && (
         <p role="status" className="ok">
-          Answer recorded; customs assesses the consignment again.{' '}
-          <button type="button" onClick={() => setSent(false)}>
-            Send further information
-          </button>
+          Answer recorded; customs assesses the consignment again.
         </p>
+      )}
+      {answered.length > 0 && (
+        <p data-testid="referral-answers">
+          Answered by {answered.map((a) => `${a.by.mspId} on ${formatTime(a.at)}`).join(', ')}.
+        </p>
+      )}
+      {!answers.data && !answers.error ? (
+        <Loading what="the answers" />
+      ) : answered.length > 0 && !more ? (
+        <button type="button" onClick={() => setMore(true)}>
+          Send further information
+        </button>
       ) : (
         <form onSubmit={(e) => void submit(e)}>
           <label htmlFor="answer-message">Your answer</label>
@@ -449,6 +462,26 @@ function MatchSection({ id, reloadKey }: { id: string; reloadKey: string }) {
         ))}
     </Section>
   );
+}
+
+/** The referral answers recorded since `since` (the referral), from the consignment's whole history. */
+async function answersSince(
+  api: Api,
+  id: string,
+  since: string,
+  signal: AbortSignal,
+): Promise<HistoryEntry[]> {
+  const found: HistoryEntry[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await api.get<Page<HistoryEntry>>(
+      `/v1/consignments/${seg(id)}/history?limit=500${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`,
+      signal,
+    );
+    found.push(...page.entries.filter((e) => e.type === 'referral_answered' && e.at >= since));
+    if (!page.hasMore || page.next === null) return found;
+    after = page.next;
+  }
 }
 
 /** For the consignment's carrier: what customs' latest assessment has it collect from the buyer at delivery. */

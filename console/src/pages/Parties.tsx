@@ -115,7 +115,7 @@ function PartyRecord({ id }: { id: string }) {
         {!party.data && !party.error && <Loading what="the party" />}
         {party.data && <Registrations party={party.data} purpose={purpose} onRead={refresh} />}
       </Section>
-      {customs && <WatchList key={purpose} id={id} purpose={purpose} onDone={refresh} />}
+      {customs && <WatchList id={id} purpose={purpose} onDone={refresh} />}
       {(customs || party.data?.registrations.some((r) => r.registeredBy === me.mspId)) && (
         // A registrant is shown its own reads only: the others' would tell it who else holds the person.
         <AccessLogSection
@@ -253,7 +253,8 @@ function Fact({ term, value }: { term: string; value: unknown }) {
 /** Customs' own note on the party, read for a purpose; officers set or clear it. */
 function WatchList({ id, purpose, onDone }: { id: string; purpose: string; onDone: () => void }) {
   const { api, me } = useSession();
-  const [read, setRead] = useState<{ note: WatchListNote | null }>();
+  /** The note as read, and for which purpose: shown under that purpose only. */
+  const [read, setRead] = useState<{ purpose: string; note: WatchListNote | null }>();
   const [error, setError] = useState<Error>();
   const [watchlisted, setWatchlisted] = useState(true);
   const [reasonCode, setReasonCode] = useState('');
@@ -261,7 +262,10 @@ function WatchList({ id, purpose, onDone }: { id: string; purpose: string; onDon
   const load = async () => {
     setError(undefined);
     try {
-      setRead(await api.get(`/v1/parties/${seg(id)}/watch-list?purpose=${seg(purpose)}`));
+      const { note } = await api.get<{ note: WatchListNote | null }>(
+        `/v1/parties/${seg(id)}/watch-list?purpose=${seg(purpose)}`,
+      );
+      setRead({ purpose, note });
       onDone();
     } catch (e) {
       setError(e as Error);
@@ -276,7 +280,8 @@ function WatchList({ id, purpose, onDone }: { id: string; purpose: string; onDon
     setRead(undefined);
     onDone();
   };
-  const note = read?.note;
+  const shown = read?.purpose === purpose ? read : undefined;
+  const note = shown?.note;
   return (
     <Section title="Customs' watch-list note">
       {purpose && (
@@ -285,14 +290,14 @@ function WatchList({ id, purpose, onDone }: { id: string; purpose: string; onDon
         </button>
       )}
       <ErrorNote error={error} />
-      {read && (
+      {shown && (
         <p data-testid="watch-list-note">
           {note
             ? `${note.watchlisted ? 'Watch-listed' : 'Not watch-listed'} (${note.reasonCode}), by ${note.flaggedBy} on ${formatTime(note.flaggedAt)}`
             : 'Customs has no note on this party.'}
         </p>
       )}
-      {me.role === 'officer' && (
+      {me.decides && (
         <div className="row wrap">
           <div className="field">
             <label>

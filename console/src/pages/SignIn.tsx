@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { ErrorNote } from '../components/ui';
 
 export function SignIn({
@@ -11,6 +11,10 @@ export function SignIn({
   const [credential, setCredential] = useState('');
   const [failure, setFailure] = useState<Error | undefined>(error);
   const [busy, setBusy] = useState(false);
+  // Signed out from a page that had its own title.
+  useEffect(() => {
+    document.title = 'Customs ledger console';
+  }, []);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setBusy(true);

@@ -1,5 +1,5 @@
 import { purposeNames, purposesForRole } from '@customs-ledger/chaincode';
-import { PERSONAL_DATA_USER_ROLES, type Principal } from '../auth/principal.js';
+import { DECIDING_USER_ROLES, PERSONAL_DATA_USER_ROLES, type Principal } from '../auth/principal.js';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { z } from '../http/openapi.js';
 import { NoQuery } from './schemas.js';
@@ -22,6 +22,10 @@ const MeSchema = z
     purposes: z.array(z.enum(purposeNames as [string, ...string[]])).openapi({
       description:
         'The purposes this user may state when reading personal data (`?purpose=` and disclosures): those of the organisation’s role, none for user roles that read no personal data (service, governance)',
+    }),
+    decides: z.boolean().openapi({
+      description:
+        'Whether the user takes customs’ decisions on consignments, returns and parties (customs’ officers; not its service or governance users)',
     }),
   })
   .openapi('Session', { description: 'Who the presented credential authenticates' });
@@ -51,6 +55,7 @@ export function sessionRoutes(): RouteDefinition[] {
             authMethod,
             expiresAt,
             purposes: statablePurposes(principal),
+            decides: orgRole === 'customs' && DECIDING_USER_ROLES.includes(role),
           },
         };
       },

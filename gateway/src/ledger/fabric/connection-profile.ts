@@ -13,13 +13,16 @@ import { z } from 'zod';
 
 export const NETWORK_PROFILE_FILE = 'network.json';
 
+/** The problem of a profile file that is not there. */
+export const PROFILE_NOT_FOUND = 'file not found';
+
 /** A problem in a profile file: which file, which field, what is wrong. */
 export class ConnectionProfileError extends Error {
   override readonly name = 'ConnectionProfileError';
   constructor(
     readonly file: string,
     readonly field: string | undefined,
-    problem: string,
+    readonly problem: string,
   ) {
     super(field ? `${file}: ${field}: ${problem}` : `${file}: ${problem}`);
   }
@@ -195,7 +198,7 @@ async function readJson(file: string): Promise<unknown> {
     throw new ConnectionProfileError(
       file,
       undefined,
-      code === 'ENOENT' ? 'file not found' : `cannot be read (${code ?? String(error)})`,
+      code === 'ENOENT' ? PROFILE_NOT_FOUND : `cannot be read (${code ?? String(error)})`,
     );
   }
   try {

@@ -1,0 +1,38 @@
+/**
+ * What the operator is told when the gateway cannot start for a reason it can act on (the process
+ * test, gateway-process.test.ts, checks that it is one line): here, the Fabric profiles' problems,
+ * each with the remedy that fits it.
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../gateway/src/config.js';
+import { ConnectionProfileError } from '../../gateway/src/ledger/fabric/connection-profile.js';
+import { explainStartupFailure } from '../../gateway/src/startup-failure.js';
+
+const dir = '/srv/profiles';
+const config = loadConfig({ LEDGER: 'fabric', FABRIC_PROFILE_DIR: dir, GATEWAY_MSP: 'PostMSP' });
+const explain = (file: string, field: string | undefined, problem: string) =>
+  explainStartupFailure(new ConnectionProfileError(join(dir, file), field, problem), config);
+
+describe('a Fabric connection profile the gateway cannot use', () => {
+  it('missing network.json: the network is not up, or FABRIC_PROFILE_DIR is elsewhere', () => {
+    expect(explain('network.json', undefined, 'file not found')).toBe(
+      `${dir}/network.json: file not found: bring the network up and deploy the chaincode (npm run network:up, npm run network:deploy), or set FABRIC_PROFILE_DIR to the folder of its connection profiles`,
+    );
+  });
+
+  it("missing the gateway's organisation's profile: GATEWAY_MSP names none of the network's", () => {
+    expect(explain('PostMSP.json', undefined, 'file not found')).toBe(
+      `${dir}/PostMSP.json: file not found: GATEWAY_MSP PostMSP is not an organisation of the running network; set it to one whose profile is in ${dir}`,
+    );
+  });
+
+  it('anything else wrong in a profile: the file, the field and the problem, and where profiles come from', () => {
+    expect(explain('PostMSP.json', 'tlsRootCert', 'x.pem is not a PEM certificate')).toBe(
+      `${dir}/PostMSP.json: tlsRootCert: x.pem is not a PEM certificate (a connection profile network/network.sh wrote in FABRIC_PROFILE_DIR)`,
+    );
+    expect(explain('CustomsMSP.json', undefined, 'file not found')).toMatch(
+      /CustomsMSP\.json: file not found \(a connection profile network\/network\.sh wrote in FABRIC_PROFILE_DIR\)$/,
+    );
+  });
+});
