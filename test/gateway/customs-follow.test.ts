@@ -361,4 +361,30 @@ describe('customs’ automatic pipeline', () => {
     expect(failedTries()).toHaveLength(2);
     expect(await assessedEntries()).toHaveLength(1);
   }, 40_000);
+
+  it('assesses once when the ledger did not confirm its assessment and the events of the records it read come after', async () => {
+    const id = 'FOLLOW-9';
+    // Made while the pipeline is stopped, it then reads the three records' events one after the
+    // other, as under load: the first starts a try that finds all three, the others come during it.
+    await complete(id);
+    let unconfirmed = false;
+    await run(async () => {
+      door.afterSubmit = async (transaction, args) => {
+        if (transaction !== 'customs:assess' || args[0] !== id) return;
+        door.afterSubmit = undefined;
+        unconfirmed = true;
+        throw new OutcomeUnknownError(GrpcStatus.UNAVAILABLE, 'the commit was not confirmed (injected)');
+      };
+      try {
+        await vi.waitFor(() => expect(unconfirmed).toBe(true), { timeout: 15_000, interval: 100 });
+        await vi.waitFor(async () => expect((await state.load(origin)).pending).toEqual([]), {
+          timeout: 15_000,
+        });
+      } finally {
+        door.afterSubmit = undefined;
+      }
+    });
+    const assessed = (await traders.history(officer, id, {})).entries.filter((e) => e.type === 'assessed');
+    expect(assessed).toHaveLength(1);
+  }, 40_000);
 });

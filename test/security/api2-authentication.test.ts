@@ -128,6 +128,7 @@ describe('authentication', () => {
       authMethod: 'jwt',
       expiresAt: new Date(exp * 1000).toISOString(),
       purposes: ['delivery', 'return_processing', 'audit'],
+      decides: false,
     });
     const demo = await t.as('platforma-operator').get('/v1/me');
     expect(demo.body).toMatchObject({ authMethod: 'api-key', expiresAt: null });

@@ -55,6 +55,22 @@ const RECORD_UNAVAILABLE_AFTER = 5;
 const RESUBSCRIBE_MIN_MS = 500;
 const RESUBSCRIBE_MAX_MS = 30_000;
 const REQUIRED_RECORDS = ['order', 'payment', 'logistics'] as const;
+
+/** A record's kind and version, as a RecordSubmitted event names them. */
+interface RecordVersion {
+  readonly kind: string;
+  readonly version: number;
+}
+/** A consignment's records, kind → version. */
+type RecordVersions = ReadonlyMap<string, number>;
+
+/** The record version a RecordSubmitted event announces; undefined for any other event. */
+function recordOf(event: { event: string; data: Record<string, unknown> }): RecordVersion | undefined {
+  const { kind, version } = event.data;
+  return event.event === 'RecordSubmitted' && typeof kind === 'string' && typeof version === 'number'
+    ? { kind, version }
+    : undefined;
+}
 export const AUTO_RELEASE_REASON = 'AUTO_RELEASE_GREEN_LANE';
 
 /** customs:readReferralAnswer: the answer's public record, the answer, and the read that let it out. */
@@ -84,10 +100,16 @@ export class CustomsService {
   private readonly serviceUser: Principal;
   private configured: Promise<void> | undefined;
   /**
-   * Consignments in the pipeline: queued, being assessed ('again' when a trigger came meanwhile), or
-   * waiting to be tried again after the ledger could not take them.
+   * Consignments in the pipeline: queued, being assessed, or waiting to be tried again after the
+   * ledger could not take them.
    */
-  private readonly pending = new Map<string, 'queued' | 'running' | 'again' | 'waiting'>();
+  private readonly pending = new Map<string, 'queued' | 'running' | 'waiting'>();
+  /**
+   * The triggers that came while a consignment was being assessed, each with the record version its
+   * event announced (undefined: any change): weighed when the try ends (settle()), against what it
+   * found.
+   */
+  private readonly cameWhileRunning = new Map<string, (RecordVersion | undefined)[]>();
   private readonly queue: string[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
@@ -104,6 +126,13 @@ export class CustomsService {
    * then assessed afresh.
    */
   private readonly unconfirmed = new Map<string, string>();
+  /**
+   * The record versions a consignment's try found ready (until it ends, and with its key while
+   * unconfirmed: the first try's, which any committed one saw at least). The event of a version at
+   * or below it is one that try already had, arriving late (events follow the state, under load by
+   * seconds): it triggers nothing, or it would forget the key and assess a second time.
+   */
+  private readonly seen = new Map<string, RecordVersions>();
   /** The state of the pipeline while it follows; work starts only then. */
   private state: PipelineState | undefined;
   private following = false;
@@ -159,8 +188,9 @@ export class CustomsService {
           });
           for await (const event of subscription) {
             const ids = await this.triggeredBy(event);
+            const record = recordOf(event);
             // In memory first, then in the store: see settle() for why the order matters.
-            for (const id of ids) this.trigger(id);
+            for (const id of ids) this.trigger(id, record);
             await state?.advance(event.id, ids);
             position = event.id;
             pause = RESUBSCRIBE_MIN_MS;
@@ -213,6 +243,8 @@ export class CustomsService {
     this.failures.clear();
     this.recordedUnavailable.clear();
     this.unconfirmed.clear();
+    this.seen.clear();
+    this.cameWhileRunning.clear();
   }
 
   // ---------------------------------------------------------------- configuration
@@ -373,15 +405,30 @@ export class CustomsService {
 
   // ---------------------------------------------------------------- the automatic pipeline
 
-  /** An event that may change the assessment: the consignment is assessed afresh, as it now is. */
-  private trigger(id: string): void {
+  /**
+   * An event that may change the assessment: the consignment is assessed afresh, as it now is,
+   * unless the event is of a record version its current or unconfirmed try already had.
+   */
+  private trigger(id: string, record?: RecordVersion): void {
+    if (this.pending.get(id) === 'running') {
+      // Whether the running try had it is known once it has read its records: at its end.
+      this.cameWhileRunning.set(id, [...(this.cameWhileRunning.get(id) ?? []), record]);
+      return;
+    }
+    if (this.hadAlready(id, record)) return;
     this.unconfirmed.delete(id);
+    this.seen.delete(id);
     this.enqueue(id);
+  }
+
+  /** Whether the consignment's current or unconfirmed try found this record version or a later one. */
+  private hadAlready(id: string, record: RecordVersion | undefined): boolean {
+    const had = record && this.seen.get(id)?.get(record.kind);
+    return record !== undefined && had !== undefined && record.version <= had;
   }
 
   private enqueue(id: string): void {
     const stage = this.pending.get(id);
-    if (stage === 'running') this.pending.set(id, 'again');
     if (stage !== undefined && stage !== 'waiting') return;
     // A new trigger for a consignment waiting to be tried again: now, then.
     clearTimeout(this.retryTimers.get(id));
@@ -411,7 +458,10 @@ export class CustomsService {
    * so a trigger that arrives as a turn ends is never lost between the two.
    */
   private settle(id: string, outcome: 'done' | 'retry'): void {
-    const again = this.pending.get(id) === 'again';
+    const again = (this.cameWhileRunning.get(id) ?? []).some((record) => !this.hadAlready(id, record));
+    this.cameWhileRunning.delete(id);
+    // A try that ended in an answer leaves nothing for later events to be weighed against.
+    if (!this.unconfirmed.has(id)) this.seen.delete(id);
     this.pending.delete(id);
     if (again) {
       this.trigger(id);
@@ -455,7 +505,9 @@ export class CustomsService {
       this.unconfirmed.delete(id);
       const assessor = { ...this.serviceUser, keyedWrite: new KeyedWrite(this.serviceUser, key, id) };
       try {
-        if (!(await this.ready(id))) return 'done';
+        const records = await this.ready(id);
+        if (records === undefined) return 'done';
+        if (!this.seen.has(id)) this.seen.set(id, records);
         const { assessment, automaticRelease } = await this.assess(assessor, id);
         this.logger.debug(
           { consignmentId: id, number: assessment.number, automaticRelease },
@@ -467,20 +519,28 @@ export class CustomsService {
         // proposes the same transactions, so that whatever of this one reached the ledger is found
         // there, not made again.
         if (refusalOf(error) === undefined && !isRetryableConflict(error)) this.unconfirmed.set(id, key);
-        if (attempt < MAX_TRIES && isRetryableConflict(error)) continue;
+        if (attempt < MAX_TRIES && isRetryableConflict(error)) {
+          // Proposed afresh: what it finds is the next try's.
+          this.seen.delete(id);
+          continue;
+        }
         return this.failed(id, error);
       }
     }
   }
 
-  /** Whether the consignment has what an assessment needs: order, payment and logistics, records not final. */
-  private async ready(id: string): Promise<boolean> {
+  /**
+   * The versions of the consignment's records when it has what an assessment needs (order, payment
+   * and logistics, records not final); undefined when it does not.
+   */
+  private async ready(id: string): Promise<RecordVersions | undefined> {
     const view = await this.ledger.evaluate<{
       consignment: { status: ConsignmentStatus };
       records: SubmissionRecord[];
     }>(this.serviceUser, 'consignment:get', [id]);
-    const kinds = new Set(view.records.map((r) => r.kind));
-    return !recordsLocked(view.consignment.status) && REQUIRED_RECORDS.every((k) => kinds.has(k));
+    const versions: RecordVersions = new Map(view.records.map((r) => [r.kind, r.version]));
+    const ready = !recordsLocked(view.consignment.status) && REQUIRED_RECORDS.every((k) => versions.has(k));
+    return ready ? versions : undefined;
   }
 
   /**
@@ -508,7 +568,7 @@ export class CustomsService {
     }
     let stillReady: boolean;
     try {
-      stillReady = await this.ready(id);
+      stillReady = (await this.ready(id)) !== undefined;
     } catch {
       return 'retry';
     }
