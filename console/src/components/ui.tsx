@@ -102,6 +102,19 @@ export function ShowMore({ pages }: { pages: Pages<unknown> }) {
   );
 }
 
+/** A select's options for codes such as `payment_proof`, each shown in words. */
+export function CodeOptions({ codes }: { codes: readonly string[] }) {
+  return (
+    <>
+      {codes.map((code) => (
+        <option key={code} value={code}>
+          {code.replace(/_/g, ' ')}
+        </option>
+      ))}
+    </>
+  );
+}
+
 export function ErrorNote({ error }: { error: Error | undefined }) {
   if (!error) return null;
   const status = error instanceof ApiError ? `${error.status} ${error.title}: ` : '';

@@ -6,6 +6,7 @@ import { Link } from '../router';
 import { audienceOf, useSession } from '../session';
 import {
   Badge,
+  CodeOptions,
   ConfirmButton,
   ErrorNote,
   formatMoney,
@@ -394,13 +395,16 @@ function ReferralAnswerForm({
             <div className="field">
               <label htmlFor="answer-doc-type">Document type</label>
               <select id="answer-doc-type" value={docType} onChange={(e) => setDocType(e.target.value)}>
-                {['invoice', 'payment_proof', 'product_description', 'licence', 'certificate', 'other'].map(
-                  (t) => (
-                    <option key={t} value={t}>
-                      {t.replace(/_/g, ' ')}
-                    </option>
-                  ),
-                )}
+                <CodeOptions
+                  codes={[
+                    'invoice',
+                    'payment_proof',
+                    'product_description',
+                    'licence',
+                    'certificate',
+                    'other',
+                  ]}
+                />
               </select>
             </div>
             <div className="field">
@@ -807,11 +811,9 @@ function StartReturn({ id, next, onDone }: { id: string; next: number; onDone: (
         <div className="field">
           <label htmlFor="return-reason">Reason</label>
           <select id="return-reason" value={reason} onChange={(e) => setReason(e.target.value)}>
-            {['not_as_described', 'defective', 'damaged', 'wrong_item', 'changed_mind', 'other'].map((r) => (
-              <option key={r} value={r}>
-                {r.replace(/_/g, ' ')}
-              </option>
-            ))}
+            <CodeOptions
+              codes={['not_as_described', 'defective', 'damaged', 'wrong_item', 'changed_mind', 'other']}
+            />
           </select>
         </div>
         <div className="field">

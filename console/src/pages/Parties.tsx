@@ -3,6 +3,7 @@ import { ApiError, seg } from '../api';
 import { navigate } from '../router';
 import { useSession } from '../session';
 import {
+  CodeOptions,
   ConfirmButton,
   ErrorNote,
   formatTime,
@@ -98,11 +99,7 @@ function PartyRecord({ id }: { id: string }) {
         <div className="field">
           <label htmlFor="party-purpose">Purpose of your reads</label>
           <select id="party-purpose" value={purpose} onChange={(e) => setPurpose(e.target.value)}>
-            {me.purposes.map((p) => (
-              <option key={p} value={p}>
-                {p.replace(/_/g, ' ')}
-              </option>
-            ))}
+            <CodeOptions codes={me.purposes} />
           </select>
         </div>
       )}
