@@ -56,16 +56,30 @@ export class StoredPipelineState implements PipelineState {
     return bytes === undefined ? { pending } : { position: Buffer.from(bytes).toString('utf8'), pending };
   }
 
-  async advance(eventId: string, consignmentIds: readonly string[] = []): Promise<void> {
-    await this.store.batch([
-      { type: 'put', key: POSITION_KEY, value: Buffer.from(eventId, 'utf8') },
-      ...consignmentIds.map(
-        (key) => ({ type: 'put', sublevel: this.pending, key, value: new Uint8Array() }) as const,
-      ),
-    ]);
+  /**
+   * The writes in the order they were asked for: LevelDB does not order two writes in flight, and a
+   * consignment taken off the list (done) just after an event put it back (advance) must stay off.
+   */
+  private written: Promise<unknown> = Promise.resolve();
+
+  private inTurn(write: () => Promise<void>): Promise<void> {
+    const turn = this.written.then(write);
+    this.written = turn.catch(() => undefined);
+    return turn;
   }
 
-  async done(consignmentId: string): Promise<void> {
-    await this.pending.del(consignmentId);
+  advance(eventId: string, consignmentIds: readonly string[] = []): Promise<void> {
+    return this.inTurn(() =>
+      this.store.batch([
+        { type: 'put', key: POSITION_KEY, value: Buffer.from(eventId, 'utf8') },
+        ...consignmentIds.map(
+          (key) => ({ type: 'put', sublevel: this.pending, key, value: new Uint8Array() }) as const,
+        ),
+      ]),
+    );
+  }
+
+  done(consignmentId: string): Promise<void> {
+    return this.inTurn(() => this.pending.del(consignmentId));
   }
 }

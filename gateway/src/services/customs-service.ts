@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import {
   DEFAULT_RULE_SET,
@@ -54,6 +55,11 @@ const RECORD_UNAVAILABLE_AFTER = 5;
 /** Pauses before customs' subscription is opened again after it failed: doubling from the first. */
 const RESUBSCRIBE_MIN_MS = 500;
 const RESUBSCRIBE_MAX_MS = 30_000;
+/**
+ * How long, and for how many consignments, what an assessment that went through had read is kept
+ * for the events still on their way: they follow the state by seconds under load, not minutes.
+ */
+const ANSWERED_KEPT = { max: 10_000, ttl: 5 * 60_000 } as const;
 const REQUIRED_RECORDS = ['order', 'payment', 'logistics'] as const;
 
 /** A record's kind and version, as a RecordSubmitted event names them. */
@@ -122,8 +128,8 @@ export class CustomsService {
    * or did not take one), with the key that try's transaction ids were derived from
    * (services/keyed-write.ts): the next try proposes the same transactions and, where one was
    * committed, is answered with it, so that an assessment or release that went through is not made a
-   * second time. A trigger that comes meanwhile (a record changed) forgets it: the consignment is
-   * then assessed afresh.
+   * second time. A trigger that comes meanwhile of something the try had not read (a record
+   * changed) forgets it: the consignment is then assessed afresh.
    */
   private readonly unconfirmed = new Map<string, string>();
   /**
@@ -133,6 +139,8 @@ export class CustomsService {
    * seconds): it triggers nothing, or it would forget the key and assess a second time.
    */
   private readonly seen = new Map<string, RecordVersions>();
+  /** The same of the consignments whose last try was assessed, for the events still to come. */
+  private readonly answered = new LRUCache<string, RecordVersions>(ANSWERED_KEPT);
   /** The state of the pipeline while it follows; work starts only then. */
   private state: PipelineState | undefined;
   private following = false;
@@ -190,8 +198,8 @@ export class CustomsService {
             const ids = await this.triggeredBy(event);
             const record = recordOf(event);
             // In memory first, then in the store: see settle() for why the order matters.
-            for (const id of ids) this.trigger(id, record);
-            await state?.advance(event.id, ids);
+            const taken = ids.filter((id) => this.trigger(id, record));
+            await state?.advance(event.id, taken);
             position = event.id;
             pause = RESUBSCRIBE_MIN_MS;
           }
@@ -244,6 +252,7 @@ export class CustomsService {
     this.recordedUnavailable.clear();
     this.unconfirmed.clear();
     this.seen.clear();
+    this.answered.clear();
     this.cameWhileRunning.clear();
   }
 
@@ -407,23 +416,26 @@ export class CustomsService {
 
   /**
    * An event that may change the assessment: the consignment is assessed afresh, as it now is,
-   * unless the event is of a record version its current or unconfirmed try already had.
+   * unless the event is of a record version its current, unconfirmed or last assessed try already
+   * had. Whether the consignment is in the pipeline after it (to be kept on the stored list).
    */
-  private trigger(id: string, record?: RecordVersion): void {
+  private trigger(id: string, record?: RecordVersion): boolean {
     if (this.pending.get(id) === 'running') {
       // Whether the running try had it is known once it has read its records: at its end.
       this.cameWhileRunning.set(id, [...(this.cameWhileRunning.get(id) ?? []), record]);
-      return;
+      return true;
     }
-    if (this.hadAlready(id, record)) return;
+    if (this.hadAlready(id, record)) return this.pending.has(id);
     this.unconfirmed.delete(id);
     this.seen.delete(id);
+    this.answered.delete(id);
     this.enqueue(id);
+    return true;
   }
 
-  /** Whether the consignment's current or unconfirmed try found this record version or a later one. */
+  /** Whether the consignment's current, unconfirmed or last assessed try found this record version or a later one. */
   private hadAlready(id: string, record: RecordVersion | undefined): boolean {
-    const had = record && this.seen.get(id)?.get(record.kind);
+    const had = record && (this.seen.get(id) ?? this.answered.get(id))?.get(record.kind);
     return record !== undefined && had !== undefined && record.version <= had;
   }
 
@@ -452,16 +464,21 @@ export class CustomsService {
   }
 
   /**
-   * After a consignment's turn: again at once if a trigger came meanwhile; later if the ledger could
-   * not take it; else off the stored list. The stored list is only ever shortened here, after the
-   * turn, and a trigger puts the consignment back in memory (enqueue) before the store (advance):
-   * so a trigger that arrives as a turn ends is never lost between the two.
+   * After a consignment's turn: again at once if a trigger of something it had not read came
+   * meanwhile; later if the ledger could not take it; else off the stored list. The stored list is
+   * only ever shortened here, after the turn, and a trigger is in memory (cameWhileRunning, or the
+   * queue) before the store (advance), whose writes keep their order: so a trigger that arrives as
+   * a turn ends is never lost between the two.
    */
   private settle(id: string, outcome: 'done' | 'retry'): void {
     const again = (this.cameWhileRunning.get(id) ?? []).some((record) => !this.hadAlready(id, record));
     this.cameWhileRunning.delete(id);
-    // A try that ended in an answer leaves nothing for later events to be weighed against.
-    if (!this.unconfirmed.has(id)) this.seen.delete(id);
+    // A try that ended in an answer: what it read stays for the events still to come.
+    const read = this.seen.get(id);
+    if (!this.unconfirmed.has(id)) {
+      this.seen.delete(id);
+      if (read !== undefined && outcome === 'done') this.answered.set(id, read);
+    }
     this.pending.delete(id);
     if (again) {
       this.trigger(id);
@@ -520,7 +537,7 @@ export class CustomsService {
         // there, not made again.
         if (refusalOf(error) === undefined && !isRetryableConflict(error)) this.unconfirmed.set(id, key);
         if (attempt < MAX_TRIES && isRetryableConflict(error)) {
-          // Proposed afresh: what it finds is the next try's.
+          // Proposed afresh: what it finds is the next attempt's.
           this.seen.delete(id);
           continue;
         }
@@ -576,6 +593,8 @@ export class CustomsService {
       this.logger.info({ consignmentId: id }, 'automatic assessment refused: records not ready or final');
       return 'done';
     }
+    // Refused, not assessed: on a peer behind the one ready() read, perhaps; what it read vouches for nothing.
+    this.seen.delete(id);
     return (await this.recordFailure(id, { cause: 'refused', message: refusal.detail })) ? 'done' : 'retry';
   }
 
