@@ -141,6 +141,16 @@ async function complete(id: string): Promise<void> {
   await traders.submitRecord(post, id, 'logistics', logisticsPayload(orderNumber, testKeys(id).trackingNumber));
 } // prettier-ignore
 
+/** Runs the pipeline until it has kept a stream position: it then reads from there what is made after. */
+const keepPosition = (): Promise<void> =>
+  run(async () => {
+    await vi.waitFor(async () => expect((await state.load(origin)).position).toBeDefined());
+  });
+
+/** The consignment's assessments, as its history lists them. */
+const assessments = async (id: string) =>
+  (await traders.history(officer, id, {})).entries.filter((e) => e.type === 'assessed');
+
 const assessed = (id: string): Promise<boolean> =>
   customs.getAssessment(officer, id).then(
     () => true,
@@ -151,9 +161,7 @@ describe('customs’ automatic pipeline', () => {
   it('keeps where it started before any event, so that what is committed after a stop is still seen', async () => {
     const height = ledger.height();
     // Stopped before any event: it has still kept its starting position, the chain height.
-    await run(async () => {
-      await vi.waitFor(async () => expect((await state.load(origin)).position).toBeDefined());
-    });
+    await keepPosition();
     expect(await state.load(origin)).toEqual({ position: String(height), pending: [] });
 
     await complete('FOLLOW-1');
@@ -333,8 +341,6 @@ describe('customs’ automatic pipeline', () => {
 
   it('assesses once when the ledger did not confirm its assessment and then did not answer for a while', async () => {
     const id = 'FOLLOW-8';
-    const assessedEntries = async () =>
-      (await traders.history(officer, id, {})).entries.filter((e) => e.type === 'assessed');
     const failedTries = () =>
       logs.filter(
         (l) => l.consignmentId === id && l.msg === 'automatic assessment failed; it will be tried again',
@@ -359,15 +365,13 @@ describe('customs’ automatic pipeline', () => {
       });
     });
     expect(failedTries()).toHaveLength(2);
-    expect(await assessedEntries()).toHaveLength(1);
+    expect(await assessments(id)).toHaveLength(1);
   }, 40_000);
 
   it('assesses once when the ledger did not confirm its assessment and the events of the records it read come after', async () => {
     const id = 'FOLLOW-9';
     // A position kept before the records are made (the first test keeps one too; not when run alone).
-    await run(async () => {
-      await vi.waitFor(async () => expect((await state.load(origin)).position).toBeDefined());
-    });
+    await keepPosition();
     // Made while the pipeline is stopped, it then reads the three records' events one after the
     // other, as under load: the first starts a try that finds all three, the others come during it.
     await complete(id);
@@ -388,15 +392,12 @@ describe('customs’ automatic pipeline', () => {
         door.afterSubmit = undefined;
       }
     });
-    const assessed = (await traders.history(officer, id, {})).entries.filter((e) => e.type === 'assessed');
-    expect(assessed).toHaveLength(1);
+    expect(await assessments(id)).toHaveLength(1);
   }, 40_000);
 
   it('assesses once when the events of the records its assessment read come after it was assessed', async () => {
     const id = 'FOLLOW-10';
-    await run(async () => {
-      await vi.waitFor(async () => expect((await state.load(origin)).position).toBeDefined());
-    });
+    await keepPosition();
     await complete(id);
     // Customs' subscription (the second stream; the hub's index reads the first) holds back the
     // payment's and the logistics' events until the consignment is assessed on the order's.
@@ -423,9 +424,6 @@ describe('customs’ automatic pipeline', () => {
         timeout: 15_000,
       });
     }, late);
-    const assessedEntries = (await traders.history(officer, id, {})).entries.filter(
-      (e) => e.type === 'assessed',
-    );
-    expect(assessedEntries).toHaveLength(1);
+    expect(await assessments(id)).toHaveLength(1);
   }, 40_000);
 });
