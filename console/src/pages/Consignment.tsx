@@ -479,7 +479,7 @@ async function answersSince(
   let after: string | undefined;
   for (;;) {
     const page = await api.get<Page<HistoryEntry>>(
-      `/v1/consignments/${seg(id)}/history?limit=500${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`,
+      pagePath(`/v1/consignments/${seg(id)}/history?limit=500`, after),
       signal,
     );
     found.push(...page.entries.filter((e) => e.type === 'referral_answered' && e.at >= since));
@@ -713,8 +713,9 @@ function Timeline({ id, reloadKey }: { id: string; reloadKey: string }) {
 }
 
 /** A paged list's path for the page after `after` (the first page without). */
+/** A list's path for the page after the cursor `after` (the first page without one); `path` may have a query. */
 const pagePath = (path: string, after: string | undefined) =>
-  after === undefined ? path : `${path}?after=${encodeURIComponent(after)}`;
+  after === undefined ? path : `${path}${path.includes('?') ? '&' : '?'}after=${encodeURIComponent(after)}`;
 
 /** The CN of an x509::<subject>::<issuer> Fabric user id. */
 export const userName = (userId: string): string => /CN=([^/:]+)/.exec(userId)?.[1] ?? userId;
