@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { jsonBodyProblem, MAX_JSON_DEPTH } from '../../gateway/src/http/request-checks.js';
+import {
+  duplicateFieldProblem,
+  jsonBodyProblem,
+  MAX_JSON_DEPTH,
+} from '../../gateway/src/http/request-checks.js';
 
 const arrays = (depth: number): unknown => JSON.parse('['.repeat(depth) + ']'.repeat(depth));
 const objects = (depth: number): unknown => JSON.parse('{"a":'.repeat(depth) + '1' + '}'.repeat(depth));
@@ -53,5 +57,22 @@ describe('text and field names of a parsed body', () => {
 
   it('takes constructor and prototype as field names (the schemas refuse what they do not know)', () => {
     expect(jsonBodyProblem(parsed('{"constructor":1,"prototype":{"a":1}}'))).toBeUndefined();
+  });
+});
+
+describe('field names of a JSON body', () => {
+  it('takes each name once per object, the same name in other objects and names that differ only in case', () => {
+    expect(duplicateFieldProblem('{"a":{"a":1},"b":[{"a":1},{"a":2}],"A":3}')).toBeUndefined();
+  });
+
+  it.each<[string, string, string]>([
+    ['at the top', '{"a":1,"b":2,"a":3}', '/body/a'],
+    ['in an array, spelt with an escape', '{"lines":[{"d":1},{"d":1,"\\u0064":2}]}', '/body/lines/1/d'],
+    ['under names a pointer escapes', '{"a/b":{"c~d":1,"c~d":1}}', '/body/a~1b/c~0d'],
+    ['the first of two', '{"x":{"y":1,"y":2},"x":3}', '/body/x/y'],
+  ])('refuses a name given twice %s, naming where', (_name, json, pointer) => {
+    expect(duplicateFieldProblem(json)).toBe(
+      `${pointer}: the field is named twice in its object; send each field once`,
+    );
   });
 });

@@ -159,7 +159,7 @@ describe('configuration as a client sees it', () => {
     }
   });
 
-  it('answers a body that is not UTF-8, or that holds no text where text goes or a __proto__ field, with 400 naming it, and writes nothing', async () => {
+  it('answers a body that is not UTF-8, or that holds no text where text goes, a __proto__ field or a field named twice, with 400 naming it, and writes nothing', async () => {
     const key = t.gateway.credentials.find((c) => c.user === 'platforma-operator')!.apiKey;
     const send = async (
       path: string,
@@ -214,6 +214,23 @@ describe('configuration as a client sees it', () => {
       await send('/v1/batch', withProto),
       400,
       '/body/operations/0/body/__proto__: the field name __proto__ is not allowed',
+    );
+    expectProblem(await t.as('platforma-operator').get('/v1/consignments/PROTO-1'), 404);
+    // JSON.parse kept the last of two values of a field; a proxy or the client's own parser may read the first.
+    expectProblem(
+      await send(
+        '/v1/consignments',
+        create('DUP-1', 'O-DUP-1').replace('"orderNumber"', '"orderNumber":"O-X","orderNumber"'),
+      ),
+      400,
+      '/body/orderNumber: the field is named twice in its object; send each field once',
+    );
+    expectProblem(await t.as('platforma-operator').get('/v1/consignments/DUP-1'), 404);
+    const twice = JSON.stringify(batch).replace('"body":{', '"body":{"destinationCountry":"DE",');
+    expectProblem(
+      await send('/v1/batch', twice),
+      400,
+      '/body/operations/0/body/destinationCountry: the field is named twice in its object; send each field once',
     );
     expectProblem(await t.as('platforma-operator').get('/v1/consignments/PROTO-1'), 404);
   });

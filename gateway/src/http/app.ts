@@ -27,7 +27,7 @@ import { mountRoutes, type IdempotencyStore } from './route.js';
 import { docsRouter } from './docs.js';
 import { consoleRouter } from './console.js';
 import { HttpProblem, problemHandler } from './problem.js';
-import { checkJsonBody, utf8Only } from './request-checks.js';
+import { checkJsonBody, verifyJsonText } from './request-checks.js';
 import { ProblemSchema, registry, z } from './openapi.js';
 
 /**
@@ -183,7 +183,12 @@ export function createApp(deps: AppDependencies): Express {
   // The trail before the body parser, so requests it refuses (malformed JSON, 413) are recorded too.
   v1.use(auditTrail(deps.auditLog, deps.logger));
   v1.use(
-    express.json({ limit: deps.config.bodyLimit, strict: true, type: 'application/json', verify: utf8Only }),
+    express.json({
+      limit: deps.config.bodyLimit,
+      strict: true,
+      type: 'application/json',
+      verify: verifyJsonText,
+    }),
   );
   v1.use(checkJsonBody);
   v1.use(requireAuthentication);

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
+import { visit } from 'jsonc-parser';
 import { escapePointerToken } from '@customs-ledger/chaincode';
 import { HttpProblem } from './problem.js';
 
@@ -54,18 +55,27 @@ export function jsonBodyProblem(body: unknown): string | undefined {
 const LONE_SURROGATE = /\p{Cs}/u;
 const NO_TEXT = 'a lone UTF-16 surrogate (\\ud800 to \\udfff without its pair), which is no text';
 
-/** Right after the body parser: a body jsonBodyProblem finds fault with goes no further. */
+/**
+ * Right after the body parser: a body jsonBodyProblem or duplicateFieldProblem finds fault with goes
+ * no further.
+ */
 export const checkJsonBody: RequestHandler = (req, _res, next) => {
-  const problem = jsonBodyProblem(req.body);
+  const text = parsedTexts.get(req);
+  // In this order: duplicateFieldProblem's parser recurses, and jsonBodyProblem bounds the depth.
+  const problem = jsonBodyProblem(req.body) ?? (text === undefined ? undefined : duplicateFieldProblem(text));
   next(problem === undefined ? undefined : new HttpProblem(400, problem));
 };
 
+/** The raw JSON body of each request the body parser read, for checkJsonBody. */
+const parsedTexts = new WeakMap<IncomingMessage, Buffer>();
+
 /**
- * The body parser's `verify`, which sees the charset it is about to decode with: it takes any
- * UTF-*, but JSON between systems is UTF-8 (RFC 8259 §8.1), and a body declared UTF-16 was decoded
- * to garbage and refused as not valid JSON. Refused as the unsupported charset it is (problem.ts).
+ * The body parser's `verify`, which sees the raw body and the charset it is about to decode with.
+ * It takes any UTF-*, but JSON between systems is UTF-8 (RFC 8259 §8.1), and a body declared UTF-16
+ * was decoded to garbage and refused as not valid JSON: refused as the unsupported charset it is
+ * (problem.ts).
  */
-export function utf8Only(_req: IncomingMessage, _res: unknown, body: Buffer, charset: string): void {
+export function verifyJsonText(req: IncomingMessage, _res: unknown, body: Buffer, charset: string): void {
   if (charset !== 'utf-8') {
     throw Object.assign(new Error(`unsupported charset ${charset}`), {
       status: 415,
@@ -74,6 +84,32 @@ export function utf8Only(_req: IncomingMessage, _res: unknown, body: Buffer, cha
   }
   // Decoding would turn each malformed sequence into U+FFFD: what is stored would not be what was sent.
   if (!isUtf8(body)) throw new HttpProblem(400, 'request body is not valid UTF-8');
+  parsedTexts.set(req, body);
+}
+
+/**
+ * The first field that an object of a JSON body names twice (names compared after their escapes,
+ * as JSON.parse compares them). JSON.parse keeps the last of the two silently, while another parser
+ * (a proxy's, the client's own) may keep the first: the value committed to the ledger would not be
+ * the one the sender's other systems read. I-JSON (RFC 7493 §2.3) refuses such texts.
+ * `text` must be JSON that JSON.parse took and jsonBodyProblem passed.
+ */
+export function duplicateFieldProblem(text: Buffer | string): string | undefined {
+  const namesOfOpenObjects: Set<string>[] = [];
+  let problem: string | undefined;
+  visit(text.toString(), {
+    onObjectBegin: () => void namesOfOpenObjects.push(new Set()),
+    onObjectEnd: () => void namesOfOpenObjects.pop(),
+    onObjectProperty: (name, _offset, _length, _line, _column, objectPath) => {
+      const names = namesOfOpenObjects.at(-1)!;
+      if (names.has(name)) {
+        const pointer = [...objectPath(), name].map((token) => `/${escapePointerToken(String(token))}`);
+        problem ??= `/body${pointer.join('')}: the field is named twice in its object; send each field once`;
+      }
+      names.add(name);
+    },
+  });
+  return problem;
 }
 
 /**
