@@ -28,7 +28,9 @@ function noSuchFile(_req: Request, res: Response): void {
 export function consoleRouter(dist = CONSOLE_DIST): Router {
   const router = Router({ caseSensitive: true, strict: true });
   router.use('/console', pageHeaders);
-  router.get('/console', (_req, res) => res.redirect(301, '/console/'));
+  // The console's page is served as /console/; its file name is what a user may type or bookmark.
+  for (const path of ['/console', '/console/index.html'])
+    router.get(path, (_req, res) => res.redirect(301, '/console/'));
   router.use(
     '/console/assets',
     express.static(join(dist, 'assets'), { index: false, immutable: true, maxAge: '365d' }),
