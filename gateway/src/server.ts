@@ -1,6 +1,6 @@
 import './ledger/chaincode-logging.js';
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { createHmac, randomBytes } from 'node:crypto';
+import { access, mkdir, readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
@@ -33,7 +33,7 @@ import { JoinStore } from './services/join-store.js';
 import { CustomsService } from './services/customs-service.js';
 import { StoredPipelineState } from './services/customs-pipeline-state.js';
 import { LedgerClient, ledgerClientOptions } from './services/ledger-client.js';
-import { gatewayStorePath, openGatewayStore } from './storage/gateway-store.js';
+import { gatewayStorePath, openGatewayStore, type GatewayStore } from './storage/gateway-store.js';
 import { writeFileAtomic } from './storage/atomic-file.js';
 import { checkSettingFiles } from './startup-failure.js';
 
@@ -92,6 +92,7 @@ async function openAndListen(
   undo.push(() => ledger.close());
   const store = await openGatewayStore(gatewayStorePath(config.dataDir));
   undo.push(() => store.close());
+  const partyIdKey = await partyIdKeyInForce(config, store);
   // Under the store's lock: two gateways started at once on a new data directory would otherwise
   // each generate one, and the one that goes on could hold a token the file no longer does.
   const metricsToken = config.metricsToken ?? (await storedMetricsToken(config.dataDir));
@@ -165,7 +166,7 @@ async function openAndListen(
     customs,
     client,
     metrics,
-    partyIdKey: config.partyIdKey ?? (await storedPartyIdKey(config.dataDir)),
+    partyIdKey,
     metricsToken,
     refusedScrapes,
     readiness: () => (ledgerStopped ? 'ledger unavailable' : ready ? 'ready' : 'starting'),
@@ -234,11 +235,51 @@ function storedMetricsToken(dataDir: string): Promise<string> {
 }
 
 /**
- * The key of the party ids (HMAC of a person's document) generated on first start. The ids on the
- * ledger were made with it, so a key that is not there as written is never replaced silently.
+ * The key of the party ids (HMAC of a person's document): PARTY_ID_KEY, else the one generated on
+ * first start. The ids on the ledger were made with it, so it is checked against the fingerprint
+ * of the key in force at the data directory's first start: a PARTY_ID_KEY set, changed or unset
+ * later, or a key file replaced or lost, would otherwise give every person registered before a
+ * second id, splitting their buyer limits, watch-list notes and erasures, with nothing to show it.
  */
-function storedPartyIdKey(dataDir: string): Promise<string> {
-  return persistentSecret(join(dataDir, 'gateway', 'party-id.key'), (key) =>
+async function partyIdKeyInForce(config: GatewayConfig, store: GatewayStore): Promise<string> {
+  const kept = store.sublevel<string, string>('party-id-key', { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+  const keptFingerprint = await kept.get(FINGERPRINT);
+  const file = partyIdKeyFile(config.dataDir);
+  const restore = `restore ${file} from a copy, or set PARTY_ID_KEY to the key it held`;
+  const fileExists = await access(file).then(
+    () => true,
+    () => false,
+  );
+  if (config.partyIdKey === undefined && keptFingerprint !== undefined && !fileExists) {
+    throw new ConfigError(
+      `${file} is missing, and the party ids on the ledger were made with its key: ${restore}`,
+    );
+  }
+  const key = config.partyIdKey ?? (await storedPartyIdKey(file));
+  const fingerprint = createHmac('sha256', key).update('party-id key fingerprint').digest('hex');
+  if (keptFingerprint === undefined) {
+    await store.batch([{ type: 'put', key: FINGERPRINT, value: fingerprint, sublevel: kept }], {
+      sync: true,
+    });
+  } else if (fingerprint !== keptFingerprint) {
+    throw new ConfigError(
+      config.partyIdKey === undefined
+        ? `${file} does not hold the key the party ids on the ledger were made with: ${restore}`
+        : `PARTY_ID_KEY is not the key the party ids on the ledger were made with${fileExists ? ` (${file} holds it)` : ''}: set PARTY_ID_KEY to that key, or unset it`,
+    );
+  }
+  return key;
+}
+
+const FINGERPRINT = 'fingerprint';
+const partyIdKeyFile = (dataDir: string): string => join(dataDir, 'gateway', 'party-id.key');
+
+/**
+ * The key of the party ids generated on first start. The ids on the ledger were made with it, so a
+ * key that is not there as written is never replaced silently.
+ */
+function storedPartyIdKey(file: string): Promise<string> {
+  return persistentSecret(file, (key) =>
     isPartyIdKey(key)
       ? undefined
       : `does not hold a party-id key (${PARTY_ID_KEY_RULE}): restore it from a copy (the party ids on the ledger were made with it), or set PARTY_ID_KEY to it; only if no party was ever registered through this gateway, delete it for a new one`,

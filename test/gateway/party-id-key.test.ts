@@ -13,6 +13,8 @@ import { startTestGateway, type TestGateway } from '../support/gateway.js';
  */
 
 let dataDir: string;
+/** The key the first start generated: the party ids on the ledger were made with it. */
+let generated: string;
 const file = (): string => join(dataDir, 'gateway', 'party-id.key');
 
 beforeAll(async () => {
@@ -45,6 +47,7 @@ it('is generated whole on first start, readable by its owner alone, and the same
   }
   const key = await readFile(file(), 'utf8');
   expect(key).toMatch(/^[A-Za-z0-9_-]{43}\n$/);
+  generated = key;
   expect((await stat(file())).mode & 0o777).toBe(0o600);
   // The temporary file it is written to, then renamed, is not left behind.
   expect((await readdir(join(dataDir, 'gateway'))).filter((name) => name.endsWith('.tmp'))).toEqual([]);
@@ -68,5 +71,36 @@ it('is refused, and left as it is, when its file holds no key', async () => {
       `${file()} does not hold a party-id key (32 characters or more): restore it from a copy`,
     );
     expect(await readFile(file(), 'utf8')).toBe(content);
+  }
+});
+
+it('stops the start when the key in force is not the one the party ids were made with, and carries on with it', async () => {
+  const key = generated;
+  await writeFile(file(), key);
+  const other = 'another-party-id-key-of-32-characters-or-more';
+  await expect(startTestGateway({ PARTY_ID_KEY: other }, dataDir)).rejects.toThrow(
+    `PARTY_ID_KEY is not the key the party ids on the ledger were made with (${file()} holds it): set PARTY_ID_KEY to that key, or unset it`,
+  );
+  await writeFile(file(), `${other}\n`);
+  await expect(startTestGateway({}, dataDir)).rejects.toThrow(
+    `${file()} does not hold the key the party ids on the ledger were made with: restore ${file()} from a copy, or set PARTY_ID_KEY to the key it held`,
+  );
+  await rm(file());
+  await expect(startTestGateway({}, dataDir)).rejects.toThrow(
+    `${file()} is missing, and the party ids on the ledger were made with its key: restore ${file()} from a copy, or set PARTY_ID_KEY to the key it held`,
+  );
+  // Refused, it made no key of its own.
+  await expect(readFile(file())).rejects.toThrow(/ENOENT/);
+  // The same key set in the environment instead of the file is the same key.
+  const same = await startTestGateway({ PARTY_ID_KEY: key.trim() }, dataDir);
+  await same.close();
+  await writeFile(file(), key);
+  const restored = await startTestGateway({}, dataDir);
+  try {
+    const again = await register(restored);
+    expect(again.status, again.text).toBe(201);
+    expect(again.body.version).toBeGreaterThan(1);
+  } finally {
+    await restored.close();
   }
 });
