@@ -183,6 +183,38 @@ describe('the gateway process', () => {
     }
   });
 
+  // npm passes a SIGTERM on to the shell that runs the script; a shell that waited for node would
+  // end, and leave the gateway running, holding its data directory.
+  it('is the process of the shell npm start runs it in, so that a SIGTERM npm passes on stops it gracefully', async () => {
+    const manifest = JSON.parse(await readFile('package.json', 'utf8')) as { scripts: { start: string } };
+    const command = manifest.scripts.start.split(' && ').at(-1)!;
+    const dir = await mkdtemp(join(tmpdir(), 'gateway-process-shell-'));
+    const shell = spawn('sh', ['-c', command], {
+      env: { ...process.env, DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let output = '';
+      shell.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      await new Promise<void>((resolve, reject) => {
+        shell.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          if (/^ {2}Try: /m.test(output)) resolve();
+        });
+        shell.once('exit', () => reject(new Error(`the gateway ended before it was ready:\n${output}`)));
+      });
+      const environment = (await readFile(`/proc/${shell.pid}/environ`, 'utf8')).split('\0');
+      expect(environment).toContain('MALLOC_ARENA_MAX=2');
+      const exited = new Promise<number | null>((resolve) => shell.once('exit', resolve));
+      shell.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(output).toMatch(/"signal":"SIGTERM","msg":"shutting down"/);
+    } finally {
+      shell.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('anchors the audit log on a graceful stop (SIGINT), so that it verifies to its last entry', async () => {
     for (const user of ['platforma-operator', 'auditor', 'customs-officer']) {
       const res = await fetch(`${gateway.url}/v1/me`, { headers: gateway.auth(user) });

@@ -161,7 +161,9 @@ function logVerdict(
         `  entries ${range(report.logSize - report.unanchoredEntries, report.logSize - 1)} are not covered by an anchor yet (the gateway anchors every AUDIT_ANCHOR_EVERY entries or AUDIT_ANCHOR_SECONDS).`,
       );
     }
-    lines.push('  Anchors are read from the blocks: run verify-chain to check the blocks themselves.');
+    lines.push(
+      "  Anchors are read from the blocks, valid as the blocks' metadata marks them: run verify-chain to check the blocks themselves, and verify-state to validate every transaction again.",
+    );
     return { code: ExitCode.verified, lines };
   }
   const lines: string[] = [];
