@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 const register = (t: TestGateway) =>
-  t.as('platforma-operator').post<{ partyId: string }>('/v1/parties', {
+  t.as('platforma-operator').post<{ partyId: string; version: number }>('/v1/parties', {
     kind: 'buyer',
     verificationLevel: 'verified',
     party: {
