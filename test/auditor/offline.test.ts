@@ -245,6 +245,23 @@ describe('on the stopped gateway’s data directory', () => {
     expect((await audit(['verify-chain', '--data-dir', dataDir])).code).toBe(0);
   });
 
+  // It counted from block 0 to the highest key stored: to 2^50 here, for ever.
+  it('reads the anchors of a ledger with a block stored far beyond the others without counting up to it', async () => {
+    const copy = await copyOfDataDir();
+    const log = (await audit(['verify-audit-log', '--data-dir', copy, '--json'])).json<AuditJson>();
+    const far = 2 ** 50;
+    // The genesis block again: it holds no anchor.
+    await withLedgerStore(
+      async (store) => store.blocks.put(blockKey(far), (await store.blocks.get(blockKey(0)))!),
+      copy,
+    );
+    const run = await audit(['verify-audit-log', '--data-dir', copy]);
+    expect(run.code, run.stdout).toBe(1);
+    expect(run.stdout).toContain(`block ${far} is stored beyond the savepoint`);
+    const json = (await audit(['verify-audit-log', '--data-dir', copy, '--json'])).json<AuditJson>();
+    expect(json.anchors.map((a) => a.txId)).toEqual(log.anchors.map((a) => a.txId));
+  });
+
   it('does not let a savepoint moved back, or not a savepoint at all, hide blocks and anchors', async () => {
     const copy = await copyOfDataDir();
     const log = (await audit(['verify-audit-log', '--data-dir', copy, '--json'])).json<AuditJson>();
