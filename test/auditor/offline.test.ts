@@ -489,6 +489,24 @@ describe('on the stopped gateway’s data directory', () => {
     expect((await audit(['verify-audit-log', '--data-dir', dataDir])).code).toBe(0);
   });
 
+  // Its entries, leaf hashes and anchors all verified, while the proofs served from it did not.
+  it('names a stored tree node changed in place, from which the gateway would serve proofs that do not verify', async () => {
+    const node = 'n:02:0000000000000001';
+    const original = await withAuditStore(async (db) => {
+      const store = auditSublevel(db);
+      const value = Buffer.from((await store.get(node))!);
+      await store.put(node, Buffer.from(value.map((byte, i) => (i === 0 ? byte ^ 1 : byte))));
+      return value;
+    });
+    const run = await audit(['verify-audit-log', '--data-dir', dataDir]);
+    expect(run.code, run.stdout).toBe(1);
+    expect(run.stdout).toMatch(
+      /^TAMPERED: the log's stored tree node over entries 4–7 is [0-9a-f]{64}, while their leaf hashes make [0-9a-f]{64}: inclusion and consistency proofs made from it do not verify\.$/m,
+    );
+    await withAuditStore((db) => auditSublevel(db).put(node, original));
+    expect((await audit(['verify-audit-log', '--data-dir', dataDir])).code).toBe(0);
+  });
+
   it('catches a log rewritten with a recomputed tree through the anchored tree heads', async () => {
     const target = await withAuditStore(async (db) => {
       const store = auditSublevel(db);

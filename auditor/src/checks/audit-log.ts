@@ -111,6 +111,10 @@ export async function checkAuditLog(
   // frontier[k] holds the k-th perfect subtree of the entries so far, with its height: folding them
   // right to left is the RFC 6962 root of every entry read so far.
   const frontier: { height: number; hash: Buffer }[] = [];
+  // The same from the stored leaf hashes: each subtree it completes must be the one stored, which
+  // proofs are made of (an entry edited in place is entryProblem's, not a fault of the tree).
+  const storedFrontier: { height: number; hash: Buffer }[] = [];
+  let firstBadNode: string | undefined;
   let firstBadEntry: EntryProblem | undefined;
   let badEntries = 0;
   progress.start(size, 'hashing entries');
@@ -132,6 +136,18 @@ export async function checkAuditLog(
         node = { height: node.height + 1, hash: nodeHash(left.hash, node.hash) };
       }
       frontier.push(node);
+      let storedNode = { height: 0, hash: stored ?? Buffer.alloc(32) };
+      while (
+        storedFrontier.length > 0 &&
+        storedFrontier[storedFrontier.length - 1]!.height === storedNode.height
+      ) {
+        const left = storedFrontier.pop()!;
+        storedNode = { height: storedNode.height + 1, hash: nodeHash(left.hash, storedNode.hash) };
+        if (firstBadNode === undefined) {
+          firstBadNode = await treeNodeProblem(log, storedNode.height, index + 1, storedNode.hash);
+        }
+      }
+      storedFrontier.push(storedNode);
       if (wanted.has(index + 1)) {
         rootsAt.set(index + 1, foldSubtrees(frontier.map((f) => f.hash)).toString('hex'));
       }
@@ -154,6 +170,7 @@ export async function checkAuditLog(
       logProblem = `the log's stored tree (root ${storedRoot}) does not match its entries (root ${recomputed})`;
     }
   }
+  logProblem ??= firstBadNode;
 
   const checks = anchors.map((anchor): AnchorCheck => {
     if (
@@ -204,6 +221,22 @@ export async function checkAuditLog(
     unanchoredEntries: size - lastVerified,
     logProblem,
   };
+}
+
+/** Whether the stored subtree of `height` that ends at leaf `end` (exclusive) is `expected`; what is wrong if not. */
+async function treeNodeProblem(
+  log: AuditLog,
+  height: number,
+  end: number,
+  expected: Buffer,
+): Promise<string | undefined> {
+  const stored = await log.subtreeHashAt(height, end / 2 ** height - 1).catch(() => undefined);
+  if (stored?.equals(expected)) return undefined;
+  return (
+    `the log's stored tree node over entries ${end - 2 ** height}–${end - 1} is ` +
+    `${stored ? stored.toString('hex') : 'missing'}, while their leaf hashes make ${expected.toString('hex')}: ` +
+    'inclusion and consistency proofs made from it do not verify'
+  );
 }
 
 function entryProblem(

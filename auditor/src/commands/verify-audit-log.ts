@@ -185,6 +185,8 @@ function logVerdict(
     lines.push(
       `TAMPERED: ${count(forged.length, 'anchor')} of this log forged: made by another identity than the one that made its first anchor.`,
     );
+  } else if (report.logProblem && !firstBadAnchor && forged.length === 0) {
+    lines.push(`TAMPERED: ${report.logProblem}.`);
   } else {
     lines.push('TAMPERED: the audit log does not match what was anchored on the ledger.');
   }
@@ -207,7 +209,9 @@ function logVerdict(
       );
     }
   }
-  if (report.logProblem) lines.push(`  ${report.logProblem}`);
+  if (report.logProblem && (report.firstBadEntry || firstBadAnchor || forged.length > 0)) {
+    lines.push(`  ${report.logProblem}`);
+  }
   return { code: ExitCode.mismatch, lines };
 }
 

@@ -280,9 +280,17 @@ export class AuditLog {
   }
 
   /** The stored leaf hash of an entry. */
-  async leafHashAt(index: number): Promise<Buffer> {
-    this.checkIndex(index, this.treeSize);
-    return (await this.nodes([[0, index]]))[0]!;
+  leafHashAt(index: number): Promise<Buffer> {
+    return this.subtreeHashAt(0, index);
+  }
+
+  /**
+   * The stored hash of the perfect subtree of `height` whose leaves start at index·2^height, as
+   * the appends wrote it: what roots and proofs are made of (the auditor checks each).
+   */
+  async subtreeHashAt(height: number, index: number): Promise<Buffer> {
+    this.checkIndex((index + 1) * 2 ** height - 1, this.treeSize);
+    return (await this.nodes([[height, index]]))[0]!;
   }
 
   /** The RFC 6962 root of the first `size` entries (the empty root for 0). */
