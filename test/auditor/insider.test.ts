@@ -353,6 +353,31 @@ describe('verify-disclosure --check-blocks', () => {
     }
   });
 
+  // Outside the hashes: a block whose metadata is not a block's ended the check in a TypeError.
+  it('names a block whose metadata is not a block’s, without a stack', async () => {
+    const copy = await copies.of(dataDir);
+    const blocks = await copies.of(dataDir);
+    await withLedgerStore(async (store) => {
+      const key = blockKey(genuine.block);
+      const stored = JSON.parse(Buffer.from((await store.blocks.get(key))!).toString()) as object;
+      await store.blocks.put(key, Buffer.from(JSON.stringify({ ...stored, metadata: null })));
+    }, blocks);
+    const live = await startTestGateway({}, copy);
+    try {
+      const file = join(copy, 'genuine.json');
+      await writeFile(file, JSON.stringify({ consignmentId: consignment.id, record: 'order', ...genuine }));
+      const online = ['--gateway', live.gateway.url, '--data-dir', copy];
+      const run = await audit(['verify-disclosure', file, ...online, '--check-blocks', blocks]);
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      expect(run.stdout).toContain(
+        `block ${genuine.block} cannot be read: metadata: Invalid input: expected object, received null`,
+      );
+      expect(run.stdout + run.stderr).not.toMatch(/TypeError|\n\s+at /);
+    } finally {
+      await live.close();
+    }
+  });
+
   it('verifies a genuine package against its block, and cannot check a block newer than the copy', async () => {
     const copy = await copies.of(dataDir);
     const live = await startTestGateway({}, copy);

@@ -262,6 +262,25 @@ describe('on the stopped gateway’s data directory', () => {
     expect(json.anchors.map((a) => a.txId)).toEqual(log.anchors.map((a) => a.txId));
   });
 
+  // Outside the hashes, so the chain still verifies: verify-state and verify-audit-log ended in a TypeError.
+  it('names a block whose metadata is not a block’s, where the checks read it, without a stack', async () => {
+    const copy = await copyOfDataDir();
+    const log = (await audit(['verify-audit-log', '--data-dir', copy, '--json'])).json<AuditJson>();
+    const block = log.anchors[0]!.blockNumber;
+    await withLedgerStore(async (store) => {
+      const stored = JSON.parse(Buffer.from((await store.blocks.get(blockKey(block)))!).toString()) as object;
+      await store.blocks.put(blockKey(block), Buffer.from(JSON.stringify({ ...stored, metadata: null })));
+    }, copy);
+    const reason = 'metadata: Invalid input: expected object, received null';
+    const auditLog = await audit(['verify-audit-log', '--data-dir', copy]);
+    expect(auditLog.code, auditLog.stdout + auditLog.stderr).toBe(1);
+    expect(auditLog.stdout).toContain(`TAMPERED: block ${block}: the block cannot be read: ${reason}.`);
+    const state = await audit(['verify-state', '--data-dir', copy]);
+    expect(state.code, state.stdout + state.stderr).toBe(1);
+    expect(state.stdout).toContain(`block cannot be replayed: ${reason}`);
+    expect(auditLog.stdout + auditLog.stderr + state.stdout + state.stderr).not.toMatch(/TypeError|\n\s+at /);
+  });
+
   it('does not let a savepoint moved back, or not a savepoint at all, hide blocks and anchors', async () => {
     const copy = await copyOfDataDir();
     const log = (await audit(['verify-audit-log', '--data-dir', copy, '--json'])).json<AuditJson>();

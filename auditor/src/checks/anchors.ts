@@ -1,11 +1,13 @@
 import { verify, X509Certificate } from 'node:crypto';
 import { auditTreeHeadMessage } from '@customs-ledger/chaincode';
-import { decodeBlock, isConfigData } from '../../../gateway/src/ledger/embedded/block.js';
+import { isConfigData } from '../../../gateway/src/ledger/embedded/block.js';
 import { storedBlockExtent } from '../../../gateway/src/ledger/embedded/chain.js';
 import { certificateExpiry, wasIssuedBy } from '../../../gateway/src/ledger/embedded/msp.js';
-import { blockKey, type LedgerStore } from '../../../gateway/src/ledger/embedded/store.js';
+import type { LedgerStore } from '../../../gateway/src/ledger/embedded/store.js';
 import { TxValidationCode } from '../../../gateway/src/ledger/port.js';
 import type { Progress } from '../progress.js';
+import type { ChainProblem } from './chain.js';
+import { MalformedBlockError, readStoredBlock } from './stored-block.js';
 
 /** The chaincode function that anchors a tree head (chaincode/src/contracts/audit.ts). */
 const ANCHOR_FUNCTION = 'audit:anchor';
@@ -39,25 +41,31 @@ export interface AnchoredHead {
  * organisation's CA as the genesis block records it, so the auditor trusts neither the gateway
  * nor the chaincode run.
  */
-export async function readAnchors(store: LedgerStore, progress: Progress): Promise<AnchoredHead[]> {
+export async function readAnchors(
+  store: LedgerStore,
+  progress: Progress,
+): Promise<{ anchors: AnchoredHead[]; unreadableBlock?: ChainProblem }> {
   const extent = await storedBlockExtent(store);
   const caByMsp = new Map<string, string>();
   const anchors: AnchoredHead[] = [];
+  let unreadableBlock: ChainProblem | undefined;
   progress.start(extent, 'reading anchors');
   try {
     // The stored blocks, by key: a block stored far beyond the others (verify-chain names it) is
     // read without counting up to it. A missing block holds no anchor; verify-chain names it too.
     for await (const [key, bytes] of store.blocks.iterator()) {
       progress.tick();
-      const n = Number.parseInt(key, 16);
-      if (key !== blockKey(n)) continue; // not a block key, or one past 2^53: verify-chain names it
+      const n = /^[0-9a-f]{16}$/.test(key) ? Number.parseInt(key, 16) : Number.NaN;
+      if (!Number.isSafeInteger(n)) continue; // not a block key, or one past 2^53: verify-chain names it
       let block;
       try {
-        block = decodeBlock(bytes);
-      } catch {
+        block = readStoredBlock(bytes);
+      } catch (error) {
+        if (!(error instanceof MalformedBlockError)) throw error;
+        // Its anchors, if any, cannot be read: the first such block is the finding.
+        unreadableBlock ??= { blockNumber: n, reason: `the block cannot be read: ${error.message}` };
         continue;
       }
-      if (!block.data) continue;
       if (isConfigData(block.data)) {
         // Only the genesis block's: a configuration block appended later (or stored beyond the
         // savepoint) must not vouch for a CA of its writer's choosing.
@@ -69,9 +77,9 @@ export async function readAnchors(store: LedgerStore, progress: Progress): Promi
         for (const org of organisations ?? []) caByMsp.set(org.mspId, org.caCertificate);
         continue;
       }
-      for (const [i, tx] of (block.data.transactions ?? []).entries()) {
-        if (block.metadata?.validationCodes?.[i] !== TxValidationCode.VALID) continue;
-        const args = (tx.args ?? []).map((a) => Buffer.from(a, 'base64').toString('utf8'));
+      for (const [i, tx] of block.data.transactions.entries()) {
+        if (block.metadata.validationCodes[i] !== TxValidationCode.VALID) continue;
+        const args = tx.args.map((a) => Buffer.from(a, 'base64').toString('utf8'));
         if (args[0] !== ANCHOR_FUNCTION) continue;
         const [, logId = '', treeSize = '', rootHash = '', timestamp = '', signature = ''] = args;
         const head = { logId, treeSize: Number(treeSize), rootHash, timestamp };
@@ -94,7 +102,7 @@ export async function readAnchors(store: LedgerStore, progress: Progress): Promi
   } finally {
     progress.stop();
   }
-  return anchors;
+  return { anchors, unreadableBlock };
 }
 
 /**

@@ -1,10 +1,11 @@
-import { decodeBlock, isConfigData, type Block } from '../../../gateway/src/ledger/embedded/block.js';
+import { isConfigData, type Block } from '../../../gateway/src/ledger/embedded/block.js';
 import { readSavepoint, storedBlockExtent } from '../../../gateway/src/ledger/embedded/chain.js';
 import { blockKey, type LedgerStore } from '../../../gateway/src/ledger/embedded/store.js';
 import { TxValidationCode } from '../../../gateway/src/ledger/port.js';
 import { KeyType } from '@customs-ledger/chaincode';
 import { stateKeyText } from '../format.js';
 import { compositeKey } from './provenance.js';
+import { MalformedBlockError, readStoredBlock } from './stored-block.js';
 
 /** What a block of a data directory says a transaction wrote to a state key. */
 export type BlockWrite =
@@ -67,6 +68,10 @@ export class StoredBlocks {
   /** The value transaction `txId` wrote to `key` according to block `blockNumber`, if it is valid there. */
   async written(blockNumber: number, txId: string, key: string): Promise<BlockWrite> {
     const mismatch = (reason: string): BlockWrite => ({ found: 'mismatch', reason });
+    // The number comes from a gateway's answer, which may be anything.
+    if (!Number.isSafeInteger(blockNumber) || blockNumber < 0) {
+      return mismatch(`${JSON.stringify(blockNumber)} is no block number`);
+    }
     const bytes = await this.store.blocks.get(blockKey(blockNumber));
     if (!bytes) {
       return blockNumber >= this.height
@@ -75,9 +80,10 @@ export class StoredBlocks {
     }
     let block: Block;
     try {
-      block = decodeBlock(bytes);
-    } catch {
-      return mismatch(`block ${blockNumber} does not decode`);
+      block = readStoredBlock(bytes);
+    } catch (error) {
+      if (!(error instanceof MalformedBlockError)) throw error;
+      return mismatch(`block ${blockNumber} cannot be read: ${error.message}`);
     }
     if (isConfigData(block.data)) return mismatch(`block ${blockNumber} is a configuration block`);
     const txNum = block.data.transactions.findIndex((tx) => tx.txId === txId);

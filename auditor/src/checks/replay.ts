@@ -1,4 +1,5 @@
-import { decodeBlock, isConfigData, type Block } from '../../../gateway/src/ledger/embedded/block.js';
+import { isConfigData, type Block } from '../../../gateway/src/ledger/embedded/block.js';
+import { readStoredBlock } from './stored-block.js';
 import { blockKey, type LedgerStore } from '../../../gateway/src/ledger/embedded/store.js';
 import { BlockValidator } from '../../../gateway/src/ledger/embedded/validator.js';
 import { TxValidationCode } from '../../../gateway/src/ledger/port.js';
@@ -65,7 +66,7 @@ export async function replayBlocks(
       let block: Block;
       let derivation: Awaited<ReturnType<BlockValidator['derive']>>;
       try {
-        block = decodeBlock(bytes);
+        block = readStoredBlock(bytes);
         if (isConfigData(block.data)) {
           validator = new BlockValidator(scratch, ChannelConfig.of(block.data).policies);
           progress.tick();

@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { canonical, decodeBlock, isConfigData } from '../../../gateway/src/ledger/embedded/block.js';
+import { canonical, isConfigData } from '../../../gateway/src/ledger/embedded/block.js';
 import { readSavepoint } from '../../../gateway/src/ledger/embedded/chain.js';
 import { decodeHistoryEntry, sha256Hex } from '../../../gateway/src/ledger/embedded/simulator.js';
 import {
@@ -22,6 +22,7 @@ import { UsageError } from '../io.js';
 import type { Progress } from '../progress.js';
 import { codeName, savepointProblem, type ChainProblem } from './chain.js';
 import { replayBlocks, type Replay } from './replay.js';
+import { tryReadStoredBlock } from './stored-block.js';
 
 /** The stores the gateway serves from, compared with what the blocks commit to, in this order. */
 export const STORES = {
@@ -318,7 +319,7 @@ class Comparison {
     const at = heightText(version);
     if (this.block?.number !== version.blockNum) {
       const bytes = this.ledger.blocks.getSync(blockKey(version.blockNum));
-      const block = bytes && decodeBlock(bytes);
+      const block = bytes && tryReadStoredBlock(bytes);
       const txIds = block && !isConfigData(block.data) ? block.data.transactions.map((tx) => tx.txId) : [];
       this.block = { number: version.blockNum, txIds };
     }

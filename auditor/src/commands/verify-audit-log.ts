@@ -51,10 +51,11 @@ async function verifyAuditLogCommand(context: CommandContext, options: AuditLogO
   const progress = progressBar(context.io, options.progress === true);
   const ledger = await openLedgerStore(dataDir);
   let anchors;
+  let unreadableBlock: ChainProblem | undefined;
   let savepoint: ChainProblem | undefined;
   try {
     savepoint = await savepointProblem(ledger);
-    anchors = await readAnchors(ledger, progress);
+    ({ anchors, unreadableBlock } = await readAnchors(ledger, progress));
   } finally {
     await ledger.close();
   }
@@ -95,14 +96,18 @@ async function verifyAuditLogCommand(context: CommandContext, options: AuditLogO
     command: 'verify-audit-log',
     dataDir,
     ...report,
-    ok: verdict.code === ExitCode.verified && !savepoint,
+    ok: verdict.code === ExitCode.verified && !savepoint && !unreadableBlock,
     savepointProblem: savepoint,
+    unreadableBlock,
     otherLogs,
   };
-  if (!savepoint) return { code: verdict.code, json, text: [...text, ...verdict.lines] };
+  if (!savepoint && !unreadableBlock) return { code: verdict.code, json, text: [...text, ...verdict.lines] };
   // The anchors were read from every stored block, so the savepoint hid none; but a ledger whose
-  // savepoint does not fit its blocks was tampered with, whatever the log says.
-  const ledgerLine = `the ledger's savepoint cannot be trusted: ${placeOf(savepoint)}: ${savepoint.reason}`;
+  // savepoint does not fit its blocks, or with a block that cannot be read (whose anchors the log
+  // was not checked against), was tampered with, whatever the log says.
+  const ledgerLine = savepoint
+    ? `the ledger's savepoint cannot be trusted: ${placeOf(savepoint)}: ${savepoint.reason}`
+    : `${placeOf(unreadableBlock!)}: ${unreadableBlock!.reason}`;
   return {
     code: ExitCode.mismatch,
     json,
@@ -111,7 +116,9 @@ async function verifyAuditLogCommand(context: CommandContext, options: AuditLogO
         ? [
             ...text,
             `TAMPERED: ${ledgerLine}.`,
-            '  The log matches every tree head anchored in the stored blocks, all of them read, beyond the savepoint too; run verify-chain.',
+            savepoint
+              ? '  The log matches every tree head anchored in the stored blocks, all of them read, beyond the savepoint too; run verify-chain.'
+              : '  The log matches every tree head anchored in the blocks that could be read; run verify-chain.',
           ]
         : verdict.code === ExitCode.unavailable
           ? [...text, `TAMPERED: ${ledgerLine}.`, ...verdict.lines]
