@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parseNetworkConfig, type NetworkConfig } from '@customs-ledger/chaincode';
 import { AuditLogOwnerError } from './audit/audit-log.js';
+import { ApiKeyFileError } from './auth/api-keys.js';
 import type { GatewayConfig } from './config.js';
 import {
   ConnectionProfileError,
@@ -28,6 +29,11 @@ export function explainStartupFailure(error: unknown, config: GatewayConfig): st
   if (isLockedStore(error)) {
     return lockedStoreMessage(config.dataDir, 'stop that gateway, or start this one with another DATA_DIR');
   }
+  if (error instanceof ApiKeyFileError) return `${error.message}: correct it, or restore it from a copy`;
+  const unusable = dataDirProblem(error, config.dataDir);
+  if (unusable !== undefined) {
+    return `DATA_DIR ${config.dataDir} cannot be used: ${unusable}; set DATA_DIR to a directory this user can write, or mend that one`;
+  }
   const { code, syscall } = (error ?? {}) as { code?: string; syscall?: string };
   const where = `${config.host} port ${config.port}`;
   if (syscall === 'listen' && code === 'EADDRINUSE') {
@@ -44,6 +50,30 @@ export function explainStartupFailure(error: unknown, config: GatewayConfig): st
   }
   return undefined;
 }
+
+/** What the file system refused in the data directory (a file where a directory goes, no permission, no space), if that is the failure. */
+function dataDirProblem(error: unknown, dataDir: string): string | undefined {
+  // LevelDB reports a store it could not open as such, with the file system's refusal as its cause.
+  const { cause } = (error ?? {}) as { cause?: unknown };
+  const refusal = (cause ?? error) as { code?: string; syscall?: string; path?: string };
+  const why = refusal?.code && FILE_SYSTEM_REFUSALS[refusal.code];
+  if (!why || typeof refusal.path !== 'string' || !isWithin(refusal.path, dataDir)) return undefined;
+  return `${refusal.syscall ?? 'open'} ${refusal.path}: ${why}`;
+}
+
+const FILE_SYSTEM_REFUSALS: Record<string, string> = {
+  ENOTDIR: 'a file is where a directory goes',
+  EEXIST: 'a file is where a directory goes',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on the device',
+};
+
+const isWithin = (path: string, dir: string): boolean => {
+  const from = relative(resolve(dir), resolve(path));
+  return !from.startsWith('..') && !isAbsolute(from);
+};
 
 /**
  * A connection profile missing or wrong: the network is not up (no network.json), GATEWAY_MSP names

@@ -142,6 +142,42 @@ describe('the gateway process', () => {
     }
   });
 
+  it('refuses a data directory it cannot use, or an API key file that holds no keys, in one line', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'gateway-process-dirs-'));
+    try {
+      const file = join(parent, 'a-file');
+      await writeFile(file, '');
+      const ledgerFile = join(parent, 'ledger-a-file');
+      await mkdir(ledgerFile);
+      await writeFile(join(ledgerFile, 'ledger'), '');
+      const keys = join(parent, 'keys', 'gateway', 'api-keys.json');
+      await mkdir(dirname(keys), { recursive: true });
+      await writeFile(keys, '{"not": "a list"');
+      const remedy = 'set DATA_DIR to a directory this user can write, or mend that one';
+      const cases: [Record<string, string>, string][] = [
+        [
+          { DATA_DIR: file },
+          `DATA_DIR ${file} cannot be used: mkdir ${join(file, 'gateway')}: a file is where a directory goes; ${remedy}`,
+        ],
+        ...['main', 'worker'].map((thread): [Record<string, string>, string] => [
+          { DATA_DIR: ledgerFile, LEDGER_THREAD: thread },
+          `DATA_DIR ${ledgerFile} cannot be used: mkdir ${join(ledgerFile, 'ledger')}: a file is where a directory goes; ${remedy}`,
+        ]),
+        [
+          { DATA_DIR: join(parent, 'keys') },
+          `${keys} is not valid JSON: correct it, or restore it from a copy`,
+        ],
+      ];
+      for (const [env, message] of cases) {
+        const run = await failedStart({ PORT: '0', ...env });
+        expect(run.code, message).toBe(1);
+        expect(plainLines(run.output), message).toEqual([`gateway failed to start: ${message}`]);
+      }
+    } finally {
+      await rm(parent, { recursive: true, force: true });
+    }
+  });
+
   it('refuses Fabric connection profiles it cannot find in one line saying where they come from', async () => {
     const run = await failedStart({
       DATA_DIR: otherDir,

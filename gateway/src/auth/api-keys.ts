@@ -60,14 +60,19 @@ const TIME = z.iso.datetime({ offset: true });
 
 const hashKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
 
+/** A key file that holds no key records: the operator's to correct, not a fault of the gateway. */
+export class ApiKeyFileError extends Error {
+  override readonly name = 'ApiKeyFileError';
+}
+
 function parseRecords(text: string, path: string): ApiKeyRecord[] {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new Error(`${path} is not valid JSON`);
+    throw new ApiKeyFileError(`${path} is not valid JSON`);
   }
-  if (!Array.isArray(json)) throw new Error(`${path} must hold a JSON array of API key records`);
+  if (!Array.isArray(json)) throw new ApiKeyFileError(`${path} must hold a JSON array of API key records`);
   return json.map((value: unknown, index) => {
     const record = value as Partial<Record<keyof ApiKeyRecord, unknown>> | null;
     const fields = ['user', 'mspId', 'role', 'keyHash', 'createdAt'] as const;
@@ -77,14 +82,14 @@ function parseRecords(text: string, path: string): ApiKeyRecord[] {
       fields.some((field) => typeof record[field] !== 'string' || record[field] === '') ||
       !KEY_HASH.test(record.keyHash as string)
     ) {
-      throw new Error(`${path}[${index}] is not a valid API key record`);
+      throw new ApiKeyFileError(`${path}[${index}] is not a valid API key record`);
     }
     if (record.revokedAt !== undefined && (typeof record.revokedAt !== 'string' || record.revokedAt === '')) {
-      throw new Error(`${path}[${index}].revokedAt must be a time`);
+      throw new ApiKeyFileError(`${path}[${index}].revokedAt must be a time`);
     }
     // Compared with the clock on every request: a value that is no time would never expire.
     if (record.expiresAt !== undefined && !TIME.safeParse(record.expiresAt).success) {
-      throw new Error(`${path}[${index}].expiresAt must be a time with its offset (ISO 8601)`);
+      throw new ApiKeyFileError(`${path}[${index}].expiresAt must be a time with its offset (ISO 8601)`);
     }
     const { user, mspId, role, keyHash, createdAt, expiresAt, revokedAt } = record as ApiKeyRecord;
     return {

@@ -110,6 +110,9 @@ export type WireError =
       readonly name: string;
       readonly message: string;
       readonly code?: string;
+      /** A file system error's call and file (what it refused in the data directory). */
+      readonly syscall?: string;
+      readonly path?: string;
       readonly stack?: string;
       /** What it was caused by (LevelDB's open failure carries LEVEL_LOCKED there). */
       readonly cause?: WireError;
@@ -135,12 +138,14 @@ export function toWire(error: unknown): WireError {
     return { type: 'CommitError', transactionId: error.transactionId, code: error.code, stack: error.stack };
   }
   const e = error instanceof Error ? error : new Error(String(error));
-  const code = (e as { code?: unknown }).code;
+  const { code, syscall, path } = e as { code?: unknown; syscall?: unknown; path?: unknown };
   return {
     type: 'Error',
     name: e.name,
     message: e.message,
     code: typeof code === 'string' ? code : undefined,
+    syscall: typeof syscall === 'string' ? syscall : undefined,
+    path: typeof path === 'string' ? path : undefined,
     stack: e.stack,
     ...(e.cause === undefined ? {} : { cause: toWire(e.cause) }),
   };
@@ -163,7 +168,11 @@ export function fromWire(wire: WireError): Error {
     default:
       error = Object.assign(
         new Error(wire.message, wire.cause === undefined ? {} : { cause: fromWire(wire.cause) }),
-        wire.code === undefined ? {} : { code: wire.code },
+        Object.fromEntries(
+          (['code', 'syscall', 'path'] as const).flatMap((field) =>
+            wire[field] === undefined ? [] : [[field, wire[field]]],
+          ),
+        ),
       );
       error.name = wire.name;
   }
