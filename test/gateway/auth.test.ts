@@ -129,6 +129,29 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
+describe('the JWT key set', () => {
+  // Whoever serves the key set decides who may sign in as anyone.
+  it('is taken from an https URL, or over plain http from this machine only', () => {
+    const verifier = (jwks: string) => () =>
+      new JwtVerifier({ jwks, issuer: ISSUER, audience: AUDIENCE }, network);
+    for (const jwks of [
+      'https://idp.example.com/jwks',
+      'http://localhost:8081/jwks',
+      'http://127.0.0.1:8081/jwks',
+      'http://[::1]:8081/jwks',
+    ]) {
+      expect(verifier(jwks), jwks).not.toThrow();
+    }
+    for (const jwks of [
+      'http://idp.example.com/jwks',
+      'http://10.0.0.7/jwks',
+      'http://localhost.example.com/jwks',
+    ]) {
+      expect(verifier(jwks), jwks).toThrow(`JWT_JWKS: ${jwks} is plain http`);
+    }
+  });
+});
+
 describe('API keys', () => {
   it('accepts a key issued by the store and maps it to a principal with the organisation role', async () => {
     const res = await call(`Bearer ${platformKey}`);

@@ -150,6 +150,9 @@ export class JwtVerifier {
   }
 }
 
+/** Host names of this machine, as URL.hostname spells them. */
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
 /** The header's alg for an error message, only when it is a short plain name (never other token bytes). */
 function algorithmOf(token: string): string {
   try {
@@ -160,7 +163,11 @@ function algorithmOf(token: string): string {
   }
 }
 
-/** A JWKS file path (read now) or an http(s) URL (fetched when a token first needs it, then cached). */
+/**
+ * A JWKS file path (read now) or an https URL (fetched when a token first needs it, then cached);
+ * plain http only from this machine: the key set decides who may sign in as anyone, and over plain
+ * http anyone on the way could hand the gateway keys of their own.
+ */
 function keySet(source: string): KeyLookup {
   if (/^https?:\/\//i.test(source)) {
     let url: URL;
@@ -168,6 +175,11 @@ function keySet(source: string): KeyLookup {
       url = new URL(source);
     } catch {
       throw new ConfigError(`JWT_JWKS: '${source}' is not a valid URL`);
+    }
+    if (url.protocol === 'http:' && !LOOPBACK.test(url.hostname)) {
+      throw new ConfigError(
+        `JWT_JWKS: ${source} is plain http, so anyone between the gateway and ${url.hostname} could hand it keys to sign any JWT with: use https (plain http only from this machine: localhost, 127.0.0.1, [::1])`,
+      );
     }
     const remote = createRemoteJWKSet(url);
     return async (header, input) => {
