@@ -8,6 +8,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LedgerStore } from '../../gateway/src/ledger/embedded/store.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
@@ -99,6 +100,8 @@ describe('ledger data on the way out', () => {
 
 describe('personal data whose stored copy no longer matches its commitment', () => {
   let answerTxId: string;
+  /** The gateway's log lines once restarted on the altered store. */
+  const logged: string[] = [];
 
   beforeAll(async () => {
     const refer = await t
@@ -123,7 +126,11 @@ describe('personal data whose stored copy no longer matches its commitment', () 
     }
     await store.close();
     expect(altered).toBeGreaterThan(0);
-    t = await startTestGateway({}, dataDir);
+    t = await startTestGateway(
+      {},
+      dataDir,
+      pino({ level: 'error' }, { write: (line: string) => void logged.push(line) }),
+    );
   });
 
   it('a read answers a documented 500 naming the record, and hands out nothing', async () => {
@@ -136,6 +143,17 @@ describe('personal data whose stored copy no longer matches its commitment', () 
       detail: 'private data of the order record of consignment UC-1 does not match its committed root',
     });
     expect(res.text).not.toContain('alert(');
+    // For the operator, who must look: the record, at error, with the request's id.
+    const requestId = res.headers.get('x-request-id');
+    expect(
+      logged.map((line) => JSON.parse(line) as { level: number; msg: string; requestId?: string }),
+    ).toContainEqual(
+      expect.objectContaining({
+        level: 50,
+        requestId,
+        msg: 'private data of the order record of consignment UC-1 does not match its committed root',
+      }),
+    );
     const openapi = (await (await fetch(`${t.gateway.url}/openapi.json`)).json()) as {
       paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
     };

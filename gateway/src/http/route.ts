@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { Request, Response, Router } from 'express';
+import type { NextFunction, Request, Response, Router } from 'express';
 import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
 import canonicalizeModule from 'canonicalize';
 import type { z, ZodType } from 'zod';
 import type { OrgRole } from '@customs-ledger/chaincode';
 import { USER_ROLES, type Principal } from '../auth/principal.js';
 import { problemFromLedgerError } from './ledger-errors.js';
-import { fieldErrors, HttpProblem, invalidFields, problemBody, sendProblem } from './problem.js';
+import { fieldErrors, HttpProblem, invalidFields, problemBody } from './problem.js';
 import { documentedSchema, ProblemSchema, registry, z as documentedZod } from './openapi.js';
 import { jsonText } from './json.js';
 import { headerCount } from './request-checks.js';
@@ -146,16 +146,20 @@ export function mountRoutes(
     // An Idempotency-Key's request hash spells the path from the parsed parameters.
     if (route.path.includes('{') && !route.params) throw new Error(`${route.path} declares no params`);
     registerOpenApi(route);
-    router[route.method](expressPathOf(route.path), async (req: Request, res: Response) => {
-      res.locals.audit = { ...res.locals.audit, route: route.path };
-      try {
-        await handle(route, req, res, idempotency);
-      } catch (error) {
-        const problem = error instanceof HttpProblem ? error : problemFromLedgerError(error);
-        if (!problem) throw error;
-        if (!res.headersSent) sendProblem(res, problem, req.originalUrl);
-      }
-    });
+    router[route.method](
+      expressPathOf(route.path),
+      async (req: Request, res: Response, next: NextFunction) => {
+        res.locals.audit = { ...res.locals.audit, route: route.path };
+        try {
+          await handle(route, req, res, idempotency);
+        } catch (error) {
+          const problem = error instanceof HttpProblem ? error : problemFromLedgerError(error);
+          if (!problem) throw error;
+          // Answered by the problem handler, which also logs a 500 with what failed.
+          if (!res.headersSent) next(problem);
+        }
+      },
+    );
   }
 }
 
