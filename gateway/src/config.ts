@@ -43,6 +43,12 @@ export const METRICS_TOKEN_RULE =
 export const isMetricsToken = (value: string): boolean => /^[A-Za-z0-9\-._~+/]{32,}=*$/.test(value);
 
 /** What the key of the party ids (an HMAC key) must be: long enough not to be guessed. */
+const UNIT_BYTES = { b: 1, kb: 1024, mb: 1024 * 1024 } as const;
+const bytesOf = (size: string): number => {
+  const [, amount = '0', unit = 'b'] = /^(\d+)(b|kb|mb)$/.exec(size) ?? [];
+  return Number(amount) * UNIT_BYTES[unit as keyof typeof UNIT_BYTES];
+};
+
 export const PARTY_ID_KEY_RULE = '32 characters or more';
 export const isPartyIdKey = (value: string): boolean => value.length >= 32;
 
@@ -81,9 +87,11 @@ const EnvSchema = z.object({
    * V8 heap).
    */
   LEDGER_THREAD: z.enum(['main', 'worker']).default('main'),
+  // Below a kilobyte no write of the API fits: every one would be refused as too large.
   BODY_LIMIT: z
     .string()
     .regex(/^\d+(b|kb|mb)$/, 'a size such as 256kb or 1mb')
+    .refine((size) => bytesOf(size) >= 1024, 'at least 1kb: no write of the API fits in less')
     .default('1mb'),
   RATE_LIMIT_PER_MINUTE: wholeNumber(1).default(60_000),
   /**

@@ -66,6 +66,15 @@ describe('gateway configuration', () => {
     expect(() => loadConfig({ LEDGER_CACHE_MB: '0' })).toThrow(ConfigError);
     expect(() => loadConfig({ LEDGER_CACHE_MB: 'lots' })).toThrow(/LEDGER_CACHE_MB/);
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
+    // Every write would be too large.
+    for (const size of ['0b', '1023b', '0kb']) {
+      expect(() => loadConfig({ BODY_LIMIT: size }), size).toThrow(
+        'BODY_LIMIT: at least 1kb: no write of the API fits in less',
+      );
+    }
+    expect(
+      ['1024b', '1kb', '256kb', '1mb'].map((size) => loadConfig({ BODY_LIMIT: size }).bodyLimit),
+    ).toEqual(['1024b', '1kb', '256kb', '1mb']);
   });
 
   it('says what a whole-number setting takes, and what it was given', () => {
