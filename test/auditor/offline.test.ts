@@ -262,6 +262,23 @@ describe('on the stopped gateway’s data directory', () => {
     expect(json.anchors.map((a) => a.txId)).toEqual(log.anchors.map((a) => a.txId));
   });
 
+  // It was counted as block NaN: "blocks NaN–NaN are stored beyond the savepoint".
+  it('names a key among the blocks that is no block number', async () => {
+    const copy = await copyOfDataDir();
+    await withLedgerStore(
+      async (store) => store.blocks.put('zz', (await store.blocks.get(blockKey(0)))!),
+      copy,
+    );
+    const chain = await audit(['verify-chain', '--data-dir', copy]);
+    expect(chain.code, chain.stdout).toBe(1);
+    expect(chain.stdout).toMatch(
+      /^TAMPERED: block \d+: the blocks' store holds a key that is no block number, "zz": it was added to it/m,
+    );
+    const log = await audit(['verify-audit-log', '--data-dir', copy]);
+    expect(log.code, log.stdout).toBe(1);
+    expect(chain.stdout + log.stdout).not.toContain('NaN');
+  });
+
   // Outside the hashes, so the chain still verifies: verify-state and verify-audit-log ended in a TypeError.
   it('names a block whose metadata is not a block’s, where the checks read it, without a stack', async () => {
     const copy = await copyOfDataDir();

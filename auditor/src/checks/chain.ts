@@ -14,7 +14,7 @@ import {
 } from '../../../gateway/src/ledger/embedded/chain.js';
 import { blockKey, type LedgerStore } from '../../../gateway/src/ledger/embedded/store.js';
 import { TxValidationCode } from '../../../gateway/src/ledger/port.js';
-import { short } from '../format.js';
+import { count, short } from '../format.js';
 import { ChannelConfig } from './channel.js';
 import type { Progress } from '../progress.js';
 
@@ -55,7 +55,11 @@ const CODE_NAMES = new Map<number, string>(
   Object.entries(TxValidationCode).map(([name, code]) => [code, name]),
 );
 export const codeName = (code: unknown): string =>
-  typeof code === 'number' ? (CODE_NAMES.get(code) ?? String(code)) : JSON.stringify(code);
+  typeof code === 'number'
+    ? (CODE_NAMES.get(code) ?? String(code))
+    : code === undefined
+      ? '(no code)'
+      : JSON.stringify(code);
 
 interface IndexEntry {
   readonly block: number;
@@ -239,7 +243,7 @@ async function crossCheckIndex(
   if (!Array.isArray(codes) || codes.length !== txs.length) {
     return {
       blockNumber: n,
-      reason: `metadata holds ${Array.isArray(codes) ? codes.length : 'no'} validation codes for ${txs.length} transactions`,
+      reason: `metadata holds ${Array.isArray(codes) ? count(codes.length, 'validation code') : 'no validation codes'} for ${count(txs.length, 'transaction')}`,
     };
   }
   for (const [i, tx] of txs.entries()) {

@@ -101,10 +101,16 @@ export async function readSavepoint(store: LedgerStore): Promise<Savepoint | und
   return { height, hash };
 }
 
+/** How blockKey spells a block number. */
+const BLOCK_KEY = /^[0-9a-f]{16}$/;
+
 /** One past the highest block number stored, whatever the savepoint says; 0 when none is. */
 export async function storedBlockExtent(store: LedgerStore): Promise<number> {
-  const [last] = await store.blocks.keys({ reverse: true, limit: 1 }).all();
-  return last === undefined ? 0 : Number.parseInt(last, 16) + 1;
+  // A key that is no block number (storedBeyond names it) counts for none.
+  for await (const key of store.blocks.keys({ reverse: true })) {
+    if (BLOCK_KEY.test(key)) return Number.parseInt(key, 16) + 1;
+  }
+  return 0;
 }
 
 /**
@@ -115,6 +121,13 @@ export async function storedBlockExtent(store: LedgerStore): Promise<number> {
  */
 async function storedBeyond(store: LedgerStore, height: number): Promise<ChainFailure | undefined> {
   const [first] = await store.blocks.keys({ gte: blockKey(height), limit: 1 }).all();
+  if (first !== undefined && !BLOCK_KEY.test(first)) {
+    return {
+      ok: false,
+      blockNumber: height,
+      reason: `the blocks' store holds a key that is no block number, ${JSON.stringify(first)}: it was added to it`,
+    };
+  }
   if (first !== undefined) {
     const from = Number.parseInt(first, 16);
     const to = (await storedBlockExtent(store)) - 1;
