@@ -7,6 +7,7 @@ import {
 
 const arrays = (depth: number): unknown => JSON.parse('['.repeat(depth) + ']'.repeat(depth));
 const objects = (depth: number): unknown => JSON.parse('{"a":'.repeat(depth) + '1' + '}'.repeat(depth));
+const arraysText = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
 const TOO_DEEP = `request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`;
 
 describe('nesting depth of a parsed body', () => {
@@ -70,9 +71,22 @@ describe('field names of a JSON body', () => {
     ['in an array, spelt with an escape', '{"lines":[{"d":1},{"d":1,"\\u0064":2}]}', '/body/lines/1/d'],
     ['under names a pointer escapes', '{"a/b":{"c~d":1,"c~d":1}}', '/body/a~1b/c~0d'],
     ['the first of two', '{"x":{"y":1,"y":2},"x":3}', '/body/x/y'],
+    ['deep in arrays of objects', '{"a":[[{"b":[{"c":1,"c":2}]}]]}', '/body/a/0/0/b/0/c'],
   ])('refuses a name given twice %s, naming where', (_name, json, pointer) => {
     expect(duplicateFieldProblem(json)).toBe(
       `${pointer}: the field is named twice in its object; send each field once`,
+    );
+  });
+
+  // JSON.parse keeps the second value: the first may nest deeper than the parsed body, and a
+  // recursive parser ran out of stack on it (a 500, before authentication).
+  it('bounds the depth of a value JSON.parse dropped, without recursing', () => {
+    const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+    const text = `{"a":${deep},"a":1}`;
+    expect(jsonBodyProblem(JSON.parse(text))).toBeUndefined();
+    expect(duplicateFieldProblem(text)).toBe(TOO_DEEP);
+    expect(duplicateFieldProblem(`{"a":${arraysText(MAX_JSON_DEPTH - 1)},"a":1}`)).toBe(
+      '/body/a: the field is named twice in its object; send each field once',
     );
   });
 });

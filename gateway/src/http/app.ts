@@ -190,9 +190,10 @@ export function createApp(deps: AppDependencies): Express {
       verify: verifyJsonText,
     }),
   );
-  v1.use(checkJsonBody);
   v1.use(requireAuthentication);
   v1.use(rateLimitPerPrincipal(deps.config.rateLimitPerMinute));
+  // Walking a body is work: only for a user the budget allows.
+  v1.use(checkJsonBody);
   mountRoutes(
     v1,
     [

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
-import { visit } from 'jsonc-parser';
+import { createScanner, SyntaxKind } from 'jsonc-parser';
 import { escapePointerToken } from '@customs-ledger/chaincode';
 import { HttpProblem } from './problem.js';
 
@@ -39,7 +39,7 @@ export function jsonBodyProblem(body: unknown): string | undefined {
     }
     if (typeof node !== 'object' || node === null) continue;
     if (depth > MAX_JSON_DEPTH) {
-      return `request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`;
+      return TOO_DEEP;
     }
     for (const [name, child] of Object.entries(node)) {
       if (LONE_SURROGATE.test(name)) return `${pointer(place)}: a field name holds ${NO_TEXT}`;
@@ -51,6 +51,8 @@ export function jsonBodyProblem(body: unknown): string | undefined {
   return undefined;
 }
 
+const TOO_DEEP = `request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`;
+
 /** In a /u pattern a surrogate pair is one code point: only a lone surrogate is of category Cs. */
 const LONE_SURROGATE = /\p{Cs}/u;
 const NO_TEXT = 'a lone UTF-16 surrogate (\\ud800 to \\udfff without its pair), which is no text';
@@ -61,7 +63,6 @@ const NO_TEXT = 'a lone UTF-16 surrogate (\\ud800 to \\udfff without its pair), 
  */
 export const checkJsonBody: RequestHandler = (req, _res, next) => {
   const text = parsedTexts.get(req);
-  // In this order: duplicateFieldProblem's parser recurses, and jsonBodyProblem bounds the depth.
   const problem = jsonBodyProblem(req.body) ?? (text === undefined ? undefined : duplicateFieldProblem(text));
   next(problem === undefined ? undefined : new HttpProblem(400, problem));
 };
@@ -91,25 +92,47 @@ export function verifyJsonText(req: IncomingMessage, _res: unknown, body: Buffer
  * The first field that an object of a JSON body names twice (names compared after their escapes,
  * as JSON.parse compares them). JSON.parse keeps the last of the two silently, while another parser
  * (a proxy's, the client's own) may keep the first: the value committed to the ledger would not be
- * the one the sender's other systems read. I-JSON (RFC 7493 §2.3) refuses such texts.
- * `text` must be JSON that JSON.parse took and jsonBodyProblem passed.
+ * the one the sender's other systems read. I-JSON (RFC 7493 §2.3) refuses such texts. `text` must
+ * be JSON that JSON.parse took. Token by token, never recursing: a value JSON.parse dropped (the
+ * first of two) may nest deeper than the parsed body, so the depth is bounded here too.
  */
 export function duplicateFieldProblem(text: Buffer | string): string | undefined {
-  const namesOfOpenObjects: Set<string>[] = [];
-  let problem: string | undefined;
-  visit(text.toString(), {
-    onObjectBegin: () => void namesOfOpenObjects.push(new Set()),
-    onObjectEnd: () => void namesOfOpenObjects.pop(),
-    onObjectProperty: (name, _offset, _length, _line, _column, objectPath) => {
-      const names = namesOfOpenObjects.at(-1)!;
-      if (names.has(name)) {
-        const pointer = [...objectPath(), name].map((token) => `/${escapePointerToken(String(token))}`);
-        problem ??= `/body${pointer.join('')}: the field is named twice in its object; send each field once`;
-      }
-      names.add(name);
-    },
-  });
-  return problem;
+  const scanner = createScanner(text.toString(), true);
+  // One frame per open object (its names so far and the one whose value is being read) or array
+  // (the index of the value being read).
+  const open: ({ names: Set<string>; name: string } | { index: number })[] = [];
+  let nameNext = false;
+  for (let token = scanner.scan(); token !== SyntaxKind.EOF; token = scanner.scan()) {
+    const frame = open.at(-1);
+    switch (token) {
+      case SyntaxKind.OpenBraceToken:
+      case SyntaxKind.OpenBracketToken:
+        open.push(token === SyntaxKind.OpenBraceToken ? { names: new Set(), name: '' } : { index: 0 });
+        if (open.length > MAX_JSON_DEPTH) return TOO_DEEP;
+        nameNext = token === SyntaxKind.OpenBraceToken;
+        break;
+      case SyntaxKind.CloseBraceToken:
+      case SyntaxKind.CloseBracketToken:
+        open.pop();
+        break;
+      case SyntaxKind.CommaToken:
+        if (frame !== undefined && 'index' in frame) frame.index += 1;
+        else nameNext = true;
+        break;
+      case SyntaxKind.StringLiteral:
+        if (nameNext && frame !== undefined && 'names' in frame) {
+          nameNext = false;
+          frame.name = scanner.getTokenValue();
+          if (frame.names.has(frame.name)) {
+            const place = open.map((f) => `/${escapePointerToken('names' in f ? f.name : String(f.index))}`);
+            return `/body${place.join('')}: the field is named twice in its object; send each field once`;
+          }
+          frame.names.add(frame.name);
+        }
+        break;
+    }
+  }
+  return undefined;
 }
 
 /**
