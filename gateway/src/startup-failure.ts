@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parseNetworkConfig, type NetworkConfig } from '@customs-ledger/chaincode';
-import { AuditLogOwnerError } from './audit/audit-log.js';
 import { ApiKeyFileError } from './auth/api-keys.js';
 import type { GatewayConfig } from './config.js';
 import {
@@ -18,14 +17,10 @@ const HOST_HINT =
 
 /**
  * What the operator can act on, in one line, for the start-up failures a configuration or another
- * process causes: a data directory another gateway holds, or whose audit log another
- * organisation's gateway keeps, a port in use or not allowed, a HOST that is no address here. Undefined for anything else (a bug, whose stack is the useful part).
+ * process causes: a data directory another gateway holds, a port in use or not allowed, a HOST that is no address here. Undefined for anything else (a bug, whose stack is the useful part).
  */
 export function explainStartupFailure(error: unknown, config: GatewayConfig): string | undefined {
   if (error instanceof ConnectionProfileError) return explainProfileError(error, config);
-  if (error instanceof AuditLogOwnerError) {
-    return `${error.message} (in ${gatewayStorePath(config.dataDir)}): set GATEWAY_MSP to ${error.ownerMspId}, or start ${error.mspId}'s gateway with a DATA_DIR of its own`;
-  }
   if (isLockedStore(error)) {
     return lockedStoreMessage(config.dataDir, 'stop that gateway, or start this one with another DATA_DIR');
   }

@@ -90,22 +90,6 @@ export class AuditRangeError extends RangeError {
   override readonly name = 'AuditRangeError';
 }
 
-/**
- * A log opened to write by another organisation's gateway than the one that keeps it: its heads would
- * be signed and anchored under the other organisation, as another log of the same id, and its own
- * anchors would stop (an auditor then finds anchors of the log by two identities).
- */
-export class AuditLogOwnerError extends Error {
-  override readonly name = 'AuditLogOwnerError';
-  constructor(
-    readonly logId: string,
-    readonly ownerMspId: string,
-    readonly mspId: string,
-  ) {
-    super(`audit log ${logId} is kept by ${ownerMspId}'s gateway, not ${mspId}'s`);
-  }
-}
-
 /** The canonical bytes of an entry, i.e. the leaf data. Only the known fields, in JCS order. */
 export function entryBytes(entry: AuditEntry): Buffer {
   const record: AuditEntry = {
@@ -133,8 +117,6 @@ const nodeKey = (height: number, index: number): string =>
   `n:${height.toString(16).padStart(2, '0')}:${hex16(index)}`;
 const SIZE_KEY = 'size';
 const ID_KEY = 'id';
-/** The MSP id of the organisation whose gateway keeps the log (AuditLogOwnerError). */
-const OWNER_KEY = 'owner';
 
 type Store = AbstractSublevel<Level<string, Uint8Array>, string | Buffer | Uint8Array, string, Uint8Array>;
 
@@ -203,20 +185,11 @@ export class AuditLog {
     }
     const id = await store.get(ID_KEY);
     log.id = id === undefined ? undefined : Buffer.from(id).toString('utf8');
-    if (options.readOnly === true) return log;
-    const owner = await store.get(OWNER_KEY);
-    const ownerMspId = owner === undefined ? undefined : Buffer.from(owner).toString('utf8');
-    if (ownerMspId !== undefined && ownerMspId !== signer.mspId) {
-      // The owner is stored after the id: a log with an owner has an id.
-      throw new AuditLogOwnerError(log.id!, ownerMspId, signer.mspId);
-    }
-    // Not synced on their own: the first synced append, which any anchored head follows, makes them
-    // durable. A log kept before its owner was (session 28) is taken to be its next opener's.
-    if (log.id === undefined) {
+    if (log.id === undefined && options.readOnly !== true) {
       log.id = randomBytes(16).toString('hex');
+      // Not synced on its own: the first synced append, which any anchored head follows, makes it durable.
       await store.put(ID_KEY, Buffer.from(log.id, 'utf8'));
     }
-    if (ownerMspId === undefined) await store.put(OWNER_KEY, Buffer.from(signer.mspId, 'utf8'));
     return log;
   }
 
