@@ -92,7 +92,6 @@ async function openAndListen(
   undo.push(() => ledger.close());
   const store = await openGatewayStore(gatewayStorePath(config.dataDir));
   undo.push(() => store.close());
-  const partyIdKey = await partyIdKeyInForce(config, store);
   // Under the store's lock: two gateways started at once on a new data directory would otherwise
   // each generate one, and the one that goes on could hold a token the file no longer does.
   const metricsToken = config.metricsToken ?? (await storedMetricsToken(config.dataDir));
@@ -129,6 +128,8 @@ async function openAndListen(
     sign: (message) => auditIdentity.sign(message),
   });
   undo.push(() => auditLog.drain());
+  // A gateway store whose log has entries has served requests: a party-id key was in force.
+  const partyIdKey = await partyIdKeyInForce(config, store, auditLog.size() > 0);
   const anchorer = new AuditAnchorer(auditLog, instrumented, auditIdentity, config.auditAnchor, logger);
   // Expired answers are only treated as absent until swept: without it they would stay on disk for good.
   const idempotency = new LevelIdempotencyStore(store, {
@@ -241,37 +242,63 @@ function storedMetricsToken(dataDir: string): Promise<string> {
  * later, or a key file replaced or lost, would otherwise give every person registered before a
  * second id, splitting their buyer limits, watch-list notes and erasures, with nothing to show it.
  */
-async function partyIdKeyInForce(config: GatewayConfig, store: GatewayStore): Promise<string> {
+async function partyIdKeyInForce(
+  config: GatewayConfig,
+  store: GatewayStore,
+  servedBefore: boolean,
+): Promise<string> {
   const kept = store.sublevel<string, string>('party-id-key', { keyEncoding: 'utf8', valueEncoding: 'utf8' });
-  const keptFingerprint = await kept.get(FINGERPRINT);
+  const first = await kept
+    .get(KEY_IN_FORCE)
+    .then((text) => (text === undefined ? undefined : (JSON.parse(text) as KeyInForce)));
   const file = partyIdKeyFile(config.dataDir);
-  const restore = `restore ${file} from a copy, or set PARTY_ID_KEY to the key it held`;
   const fileExists = await access(file).then(
     () => true,
-    () => false,
+    (error: NodeJS.ErrnoException) => error.code !== 'ENOENT',
   );
-  if (config.partyIdKey === undefined && keptFingerprint !== undefined && !fileExists) {
+  const fromFirst = first?.from === 'file' ? `${file} held` : 'PARTY_ID_KEY held';
+  if (config.partyIdKey === undefined && !fileExists && (first !== undefined || servedBefore)) {
+    // Not a new data directory: a new key would give everyone registered before a second id.
     throw new ConfigError(
-      `${file} is missing, and the party ids on the ledger were made with its key: ${restore}`,
+      first?.from === 'environment'
+        ? 'PARTY_ID_KEY is not set, and the party ids on the ledger were made with the key it held: set it again'
+        : `${file} is missing, and the party ids on the ledger were made with ${first ? 'the key it held' : 'a key (this data directory has served requests)'}: restore it from a copy, or set PARTY_ID_KEY to that key`,
     );
   }
   const key = config.partyIdKey ?? (await storedPartyIdKey(file));
-  const fingerprint = createHmac('sha256', key).update('party-id key fingerprint').digest('hex');
-  if (keptFingerprint === undefined) {
-    await store.batch([{ type: 'put', key: FINGERPRINT, value: fingerprint, sublevel: kept }], {
+  const inForce: KeyInForce = {
+    fingerprint: fingerprintOf(key),
+    from: config.partyIdKey === undefined ? 'file' : 'environment',
+  };
+  if (first === undefined) {
+    await store.batch([{ type: 'put', key: KEY_IN_FORCE, value: JSON.stringify(inForce), sublevel: kept }], {
       sync: true,
     });
-  } else if (fingerprint !== keptFingerprint) {
+  } else if (inForce.fingerprint !== first.fingerprint) {
+    const fileHoldsIt =
+      config.partyIdKey !== undefined &&
+      fileExists &&
+      fingerprintOf(await storedPartyIdKey(file)) === first.fingerprint;
     throw new ConfigError(
       config.partyIdKey === undefined
-        ? `${file} does not hold the key the party ids on the ledger were made with: ${restore}`
-        : `PARTY_ID_KEY is not the key the party ids on the ledger were made with${fileExists ? ` (${file} holds it)` : ''}: set PARTY_ID_KEY to that key, or unset it`,
+        ? `${file} does not hold the key the party ids on the ledger were made with (the one ${fromFirst}): restore it from a copy, or set PARTY_ID_KEY to that key`
+        : fileHoldsIt
+          ? `PARTY_ID_KEY is not the key the party ids on the ledger were made with, which ${file} holds: unset it, or set it to that key`
+          : `PARTY_ID_KEY is not the key the party ids on the ledger were made with (the one ${fromFirst}): set it to that key`,
     );
   }
   return key;
 }
 
-const FINGERPRINT = 'fingerprint';
+/** The fingerprint of the key in force at a data directory's first start, and where it came from. */
+interface KeyInForce {
+  readonly fingerprint: string;
+  readonly from: 'file' | 'environment';
+}
+const KEY_IN_FORCE = 'first-in-force';
+/** Shows whether two keys are the same without showing either. */
+const fingerprintOf = (key: string): string =>
+  createHmac('sha256', key).update('party-id key fingerprint').digest('hex');
 const partyIdKeyFile = (dataDir: string): string => join(dataDir, 'gateway', 'party-id.key');
 
 /**

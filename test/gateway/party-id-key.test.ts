@@ -2,6 +2,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { gatewayStorePath, openGatewayStore } from '../../gateway/src/storage/gateway-store.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
 /*
@@ -79,15 +80,15 @@ it('stops the start when the key in force is not the one the party ids were made
   await writeFile(file(), key);
   const other = 'another-party-id-key-of-32-characters-or-more';
   await expect(startTestGateway({ PARTY_ID_KEY: other }, dataDir)).rejects.toThrow(
-    `PARTY_ID_KEY is not the key the party ids on the ledger were made with (${file()} holds it): set PARTY_ID_KEY to that key, or unset it`,
+    `PARTY_ID_KEY is not the key the party ids on the ledger were made with, which ${file()} holds: unset it, or set it to that key`,
   );
   await writeFile(file(), `${other}\n`);
   await expect(startTestGateway({}, dataDir)).rejects.toThrow(
-    `${file()} does not hold the key the party ids on the ledger were made with: restore ${file()} from a copy, or set PARTY_ID_KEY to the key it held`,
+    `${file()} does not hold the key the party ids on the ledger were made with (the one ${file()} held): restore it from a copy, or set PARTY_ID_KEY to that key`,
   );
   await rm(file());
   await expect(startTestGateway({}, dataDir)).rejects.toThrow(
-    `${file()} is missing, and the party ids on the ledger were made with its key: restore ${file()} from a copy, or set PARTY_ID_KEY to the key it held`,
+    `${file()} is missing, and the party ids on the ledger were made with the key it held: restore it from a copy, or set PARTY_ID_KEY to that key`,
   );
   // Refused, it made no key of its own.
   await expect(readFile(file())).rejects.toThrow(/ENOENT/);
@@ -102,5 +103,31 @@ it('stops the start when the key in force is not the one the party ids were made
     expect(again.body.version).toBeGreaterThan(1);
   } finally {
     await restored.close();
+  }
+});
+
+it('makes no key of its own for a data directory whose key came from PARTY_ID_KEY, or that served requests before its first was kept', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'party-id-key-env-'));
+  const key = 'a-party-id-key-from-the-environment-only';
+  try {
+    const first = await startTestGateway({ PARTY_ID_KEY: key }, dir);
+    expect((await register(first)).status).toBe(201);
+    await first.close();
+    const keyFile = join(dir, 'gateway', 'party-id.key');
+    await expect(startTestGateway({}, dir)).rejects.toThrow(
+      'PARTY_ID_KEY is not set, and the party ids on the ledger were made with the key it held: set it again',
+    );
+    // A data directory from before the key in force was kept (session 28): only its served requests show it.
+    const store = await openGatewayStore(gatewayStorePath(dir));
+    await store.sublevel('party-id-key').clear();
+    await store.close();
+    await expect(startTestGateway({}, dir)).rejects.toThrow(
+      `${keyFile} is missing, and the party ids on the ledger were made with a key (this data directory has served requests): restore it from a copy, or set PARTY_ID_KEY to that key`,
+    );
+    await expect(readFile(keyFile)).rejects.toThrow(/ENOENT/);
+    const again = await startTestGateway({ PARTY_ID_KEY: key }, dir);
+    await again.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
