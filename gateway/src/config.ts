@@ -42,13 +42,16 @@ export const METRICS_TOKEN_RULE =
   "at least 32 characters of A-Z a-z 0-9 - . _ ~ + /, then any '=' padding; `openssl rand -base64 32` makes one";
 export const isMetricsToken = (value: string): boolean => /^[A-Za-z0-9\-._~+/]{32,}=*$/.test(value);
 
-/** What the key of the party ids (an HMAC key) must be: long enough not to be guessed. */
+/** A BODY_LIMIT: a size in bytes, kilobytes or megabytes, as Express's body parser reads it. */
+const BODY_SIZE = /^(\d+)(b|kb|mb)$/;
 const UNIT_BYTES = { b: 1, kb: 1024, mb: 1024 * 1024 } as const;
-const bytesOf = (size: string): number => {
-  const [, amount = '0', unit = 'b'] = /^(\d+)(b|kb|mb)$/.exec(size) ?? [];
-  return Number(amount) * UNIT_BYTES[unit as keyof typeof UNIT_BYTES];
+/** The bytes of a BODY_LIMIT; undefined for what is none (the format's message says so). */
+const bytesOf = (size: string): number | undefined => {
+  const [, amount, unit] = BODY_SIZE.exec(size) ?? [];
+  return unit === undefined ? undefined : Number(amount) * UNIT_BYTES[unit as keyof typeof UNIT_BYTES];
 };
 
+/** What the key of the party ids (an HMAC key) must be: long enough not to be guessed. */
 export const PARTY_ID_KEY_RULE = '32 characters or more';
 export const isPartyIdKey = (value: string): boolean => value.length >= 32;
 
@@ -87,11 +90,11 @@ const EnvSchema = z.object({
    * V8 heap).
    */
   LEDGER_THREAD: z.enum(['main', 'worker']).default('main'),
-  // Below a kilobyte no write of the API fits: every one would be refused as too large.
+  // Below a kilobyte most writes of the API (an order with a line or two) would be refused as too large.
   BODY_LIMIT: z
     .string()
-    .regex(/^\d+(b|kb|mb)$/, 'a size such as 256kb or 1mb')
-    .refine((size) => bytesOf(size) >= 1024, 'at least 1kb: no write of the API fits in less')
+    .regex(BODY_SIZE, 'a size such as 256kb or 1mb')
+    .refine((size) => (bytesOf(size) ?? 1024) >= 1024, 'at least 1kb: most writes of the API need more')
     .default('1mb'),
   RATE_LIMIT_PER_MINUTE: wholeNumber(1).default(60_000),
   /**

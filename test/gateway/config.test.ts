@@ -69,9 +69,13 @@ describe('gateway configuration', () => {
     // Every write would be too large.
     for (const size of ['0b', '1023b', '0kb']) {
       expect(() => loadConfig({ BODY_LIMIT: size }), size).toThrow(
-        'BODY_LIMIT: at least 1kb: no write of the API fits in less',
+        'invalid configuration: BODY_LIMIT: at least 1kb: most writes of the API need more',
       );
     }
+    // One message, the one that applies.
+    expect(() => loadConfig({ BODY_LIMIT: '1gb' })).toThrow(
+      /^invalid configuration: BODY_LIMIT: a size such as 256kb or 1mb$/,
+    );
     expect(
       ['1024b', '1kb', '256kb', '1mb'].map((size) => loadConfig({ BODY_LIMIT: size }).bodyLimit),
     ).toEqual(['1024b', '1kb', '256kb', '1mb']);
