@@ -30,6 +30,11 @@ describe('the inventory', () => {
     // The one spelling a person may mistype is sent to the page; every other spelling is not there.
     const slash = await fetch(`${t.gateway.url}/docs/`, { redirect: 'manual' });
     expect([slash.status, slash.headers.get('location')]).toEqual([301, '/docs']);
+    // The console's page likewise, by the name of its file too.
+    for (const path of ['/console', '/console/index.html']) {
+      const redirect = await fetch(`${t.gateway.url}${path}`, { redirect: 'manual' });
+      expect([redirect.status, redirect.headers.get('location')], path).toEqual([301, '/console/']);
+    }
   });
 
   it('serves every documented operation (none answers "no such route")', async () => {
