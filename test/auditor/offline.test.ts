@@ -541,6 +541,22 @@ describe('on the stopped gateway’s data directory', () => {
     );
     await withAuditStore((db) => auditSublevel(db).put(node, original));
     expect((await audit(['verify-audit-log', '--data-dir', dataDir])).code).toBe(0);
+
+    // A leaf hash missing is the entry's finding, not that of the intact node above it.
+    const leaf = 'n:00:0000000000000000';
+    const leafHash = await withAuditStore(async (db) => {
+      const value = (await auditSublevel(db).get(leaf))!;
+      await auditSublevel(db).del(leaf);
+      return value;
+    });
+    const missing = await audit(['verify-audit-log', '--data-dir', dataDir]);
+    expect(missing.code, missing.stdout).toBe(1);
+    expect(missing.stdout).toContain(
+      'TAMPERED: audit entry 0: the leaf hash recorded when it was appended is missing.',
+    );
+    expect(missing.stdout).not.toContain('stored tree node');
+    await withAuditStore((db) => auditSublevel(db).put(leaf, leafHash));
+    expect((await audit(['verify-audit-log', '--data-dir', dataDir])).code).toBe(0);
   });
 
   it('catches a log rewritten with a recomputed tree through the anchored tree heads', async () => {

@@ -1,7 +1,7 @@
 import { verify, X509Certificate } from 'node:crypto';
 import { auditTreeHeadMessage } from '@customs-ledger/chaincode';
 import { isConfigData } from '../../../gateway/src/ledger/embedded/block.js';
-import { storedBlockExtent } from '../../../gateway/src/ledger/embedded/chain.js';
+import { BLOCK_KEY, storedBlockExtent } from '../../../gateway/src/ledger/embedded/chain.js';
 import { certificateExpiry, wasIssuedBy } from '../../../gateway/src/ledger/embedded/msp.js';
 import type { LedgerStore } from '../../../gateway/src/ledger/embedded/store.js';
 import { TxValidationCode } from '../../../gateway/src/ledger/port.js';
@@ -55,7 +55,7 @@ export async function readAnchors(
     // read without counting up to it. A missing block holds no anchor; verify-chain names it too.
     for await (const [key, bytes] of store.blocks.iterator()) {
       progress.tick();
-      const n = /^[0-9a-f]{16}$/.test(key) ? Number.parseInt(key, 16) : Number.NaN;
+      const n = BLOCK_KEY.test(key) ? Number.parseInt(key, 16) : Number.NaN;
       if (!Number.isSafeInteger(n)) continue; // not a block key, or one past 2^53: verify-chain names it
       let block;
       try {

@@ -130,13 +130,15 @@ export async function checkAuditLog(
         badEntries += 1;
         firstBadEntry ??= problem;
       }
-      let node = { height: 0, hash: bytes ? leafHash(bytes) : Buffer.alloc(32) };
+      const leaf = bytes ? leafHash(bytes) : Buffer.alloc(32);
+      let node = { height: 0, hash: leaf };
       while (frontier.length > 0 && frontier[frontier.length - 1]!.height === node.height) {
         const left = frontier.pop()!;
         node = { height: node.height + 1, hash: nodeHash(left.hash, node.hash) };
       }
       frontier.push(node);
-      let storedNode = { height: 0, hash: stored ?? Buffer.alloc(32) };
+      // A missing leaf hash is entryProblem's finding: the tree above it is checked with the entry's.
+      let storedNode = { height: 0, hash: stored ?? leaf };
       while (
         storedFrontier.length > 0 &&
         storedFrontier[storedFrontier.length - 1]!.height === storedNode.height

@@ -102,7 +102,7 @@ export async function readSavepoint(store: LedgerStore): Promise<Savepoint | und
 }
 
 /** How blockKey spells a block number. */
-const BLOCK_KEY = /^[0-9a-f]{16}$/;
+export const BLOCK_KEY = /^[0-9a-f]{16}$/;
 
 /** One past the highest block number stored, whatever the savepoint says; 0 when none is. */
 export async function storedBlockExtent(store: LedgerStore): Promise<number> {
