@@ -48,13 +48,23 @@ export function explainStartupFailure(error: unknown, config: GatewayConfig): st
 
 /** What the file system refused in the data directory (a file where a directory goes, no permission, no space), if that is the failure. */
 function dataDirProblem(error: unknown, dataDir: string): string | undefined {
-  // LevelDB reports a store it could not open as such, with the file system's refusal as its cause.
+  // LevelDB reports a store it could not open as such, with the file system's refusal as its cause:
+  // Node's error when it creates the store's directory, its own IO error on a file in it.
   const { cause } = (error ?? {}) as { cause?: unknown };
-  const refusal = (cause ?? error) as { code?: string; syscall?: string; path?: string };
-  const why = refusal?.code && FILE_SYSTEM_REFUSALS[refusal.code];
-  if (!why || typeof refusal.path !== 'string' || !isWithin(refusal.path, dataDir)) return undefined;
-  return `${refusal.syscall ?? 'open'} ${refusal.path}: ${why}`;
+  const refusal = (cause ?? error) as { code?: string; syscall?: string; path?: string; message?: string };
+  const levelIo = refusal?.code === 'LEVEL_IO_ERROR' ? LEVEL_IO_REFUSAL.exec(refusal.message ?? '') : null;
+  const path = levelIo ? levelIo[1]! : refusal?.path;
+  const why = levelIo ? levelIo[2]!.toLowerCase() : refusal?.code && FILE_SYSTEM_REFUSALS[refusal.code];
+  // Within the data directory, or the directories it is to be made in.
+  if (!why || typeof path !== 'string' || !(isWithin(path, dataDir) || isWithin(dataDir, path))) {
+    return undefined;
+  }
+  return `${refusal.syscall ?? 'open'} ${path}: ${why}`;
 }
+
+/** LevelDB's IO error on a file, for the refusals an operator mends (as its env_posix words them). */
+const LEVEL_IO_REFUSAL =
+  /^IO error: (\/.+?): (Permission denied|Read-only file system|No space left on device)$/;
 
 const FILE_SYSTEM_REFUSALS: Record<string, string> = {
   ENOTDIR: 'a file is where a directory goes',

@@ -36,3 +36,41 @@ describe('a Fabric connection profile the gateway cannot use', () => {
     );
   });
 });
+
+describe('a data directory the file system refuses', () => {
+  const dataDir = '/srv/customs-ledger';
+  const embedded = loadConfig({ DATA_DIR: dataDir });
+  const remedy = 'set DATA_DIR to a directory this user can write, or mend that one';
+  const opening = (cause: object) =>
+    Object.assign(new Error('Database failed to open'), { code: 'LEVEL_DATABASE_NOT_OPEN', cause });
+
+  // As LevelDB words it for a directory that exists but this user cannot write (its LOCK file).
+  it.each([
+    ['Permission denied', 'permission denied'],
+    ['Read-only file system', 'read-only file system'],
+    ['No space left on device', 'no space left on device'],
+  ])('an IO error opening a store in it: %s', (words, why) => {
+    const cause = Object.assign(new Error(`IO error: ${dataDir}/ledger/LOCK: ${words}`), {
+      code: 'LEVEL_IO_ERROR',
+    });
+    expect(explainStartupFailure(opening(cause), embedded)).toBe(
+      `DATA_DIR ${dataDir} cannot be used: open ${dataDir}/ledger/LOCK: ${why}; ${remedy}`,
+    );
+  });
+
+  it('a directory it is to be made in that this user cannot write', () => {
+    const refused = Object.assign(new Error('EACCES'), { code: 'EACCES', syscall: 'mkdir', path: '/srv' });
+    expect(explainStartupFailure(refused, embedded)).toBe(
+      `DATA_DIR ${dataDir} cannot be used: mkdir /srv: permission denied; ${remedy}`,
+    );
+  });
+
+  it('is not what a refusal elsewhere is (the stack is the useful part then)', () => {
+    const elsewhere = Object.assign(new Error('EACCES'), { code: 'EACCES', syscall: 'open', path: '/etc/x' });
+    expect(explainStartupFailure(elsewhere, embedded)).toBeUndefined();
+    const otherIo = Object.assign(new Error(`IO error: ${dataDir}/ledger/000005.ldb: Corruption`), {
+      code: 'LEVEL_IO_ERROR',
+    });
+    expect(explainStartupFailure(opening(otherIo), embedded)).toBeUndefined();
+  });
+});
