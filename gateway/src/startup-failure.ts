@@ -8,7 +8,6 @@ import {
   NETWORK_PROFILE_FILE,
   PROFILE_NOT_FOUND,
 } from './ledger/fabric/connection-profile.js';
-import { gatewayStorePath } from './storage/gateway-store.js';
 import { isLockedStore, lockedStoreMessage } from './storage/store-lock.js';
 
 /** Where HOST may point: said whenever it cannot be listened on. */
@@ -17,7 +16,9 @@ const HOST_HINT =
 
 /**
  * What the operator can act on, in one line, for the start-up failures a configuration or another
- * process causes: a data directory another gateway holds, a port in use or not allowed, a HOST that is no address here. Undefined for anything else (a bug, whose stack is the useful part).
+ * process causes: a data directory another gateway holds or the file system refuses, an API key
+ * file that holds no keys, a port in use or not allowed, a HOST that is no address here. Undefined
+ * for anything else (a bug, whose stack is the useful part).
  */
 export function explainStartupFailure(error: unknown, config: GatewayConfig): string | undefined {
   if (error instanceof ConnectionProfileError) return explainProfileError(error, config);
@@ -46,7 +47,10 @@ export function explainStartupFailure(error: unknown, config: GatewayConfig): st
   return undefined;
 }
 
-/** What the file system refused in the data directory (a file where a directory goes, no permission, no space), if that is the failure. */
+/**
+ * What the file system refused in the data directory or on the way to it (a file where a directory
+ * goes, no permission, a read-only file system, no space), if that is the failure.
+ */
 function dataDirProblem(error: unknown, dataDir: string): string | undefined {
   // LevelDB reports a store it could not open as such, with the file system's refusal as its cause:
   // Node's error when it creates the store's directory, its own IO error on a file in it.

@@ -114,6 +114,7 @@ export function duplicateFieldProblem(text: Buffer | string): string | undefined
       case SyntaxKind.CloseBraceToken:
       case SyntaxKind.CloseBracketToken:
         open.pop();
+        nameNext = false;
         break;
       case SyntaxKind.CommaToken:
         if (frame !== undefined && 'index' in frame) frame.index += 1;
