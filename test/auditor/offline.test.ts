@@ -15,6 +15,7 @@ import {
   type TransactionEnvelope,
 } from '../../gateway/src/ledger/embedded/block.js';
 import { MspStore, newClientIdentity } from '../../gateway/src/ledger/embedded/msp.js';
+import { StoredBlocks } from '../../auditor/src/checks/blocks.js';
 import { blockKey } from '../../gateway/src/ledger/embedded/store.js';
 import { auditEntry } from '../support/audit-entry.js';
 import { ELEVEN_YEARS_MS, withClockAhead } from '../support/clock.js';
@@ -260,6 +261,22 @@ describe('on the stopped gateway’s data directory', () => {
     expect(run.stdout).toContain(`block ${far} is stored beyond the savepoint`);
     const json = (await audit(['verify-audit-log', '--data-dir', copy, '--json'])).json<AuditJson>();
     expect(json.anchors.map((a) => a.txId)).toEqual(log.anchors.map((a) => a.txId));
+  });
+
+  // A gateway's answer names the block --check-blocks reads: one that is no block number ended in a BigInt error.
+  it('takes no block number from a gateway that is none', async () => {
+    const reasons = await withLedgerStore(async (store) => {
+      const blocks = await StoredBlocks.of(store);
+      return Promise.all(
+        [1.5, -1, Number.NaN, '5' as unknown as number].map(async (n) => blocks.written(n, 'tx', 'key')),
+      );
+    }, dataDir);
+    expect(reasons).toEqual(
+      ['1.5', '-1', 'null', '"5"'].map((shown) => ({
+        found: 'mismatch',
+        reason: `${shown} is no block number`,
+      })),
+    );
   });
 
   // It was counted as block NaN: "blocks NaN–NaN are stored beyond the savepoint".
