@@ -28,11 +28,13 @@ async function main(): Promise<void> {
       `  API docs:         ${gateway.url}/docs   (OpenAPI: ${gateway.url}/openapi.json)`,
       ...(gateway.credentials.length === 0
         ? [`  API keys:         no demo users in ${config.dataDir}: issue keys with npm run keys`]
-        : [
-            `  Demo credentials: ${join(config.dataDir, 'dev-credentials.json')}`,
-            // A request that answers: /v1/events is a stream, which curl would wait on for good.
-            `  Try:              curl -H "Authorization: Bearer $(node -p "require('${join(config.dataDir, 'dev-credentials.json')}')[0].apiKey")" ${gateway.url}/v1/me`,
-          ]),
+        : gateway.firstRequestUser === undefined
+          ? [`  API keys:         every demo user's key is revoked or expired: issue keys with npm run keys`]
+          : [
+              `  Demo credentials: ${join(config.dataDir, 'dev-credentials.json')}`,
+              // A request that answers: /v1/events is a stream, which curl would wait on for good.
+              `  Try:              curl -H "Authorization: Bearer $(node -p "require('${join(config.dataDir, 'dev-credentials.json')}').find((c) => c.user === '${gateway.firstRequestUser}').apiKey")" ${gateway.url}/v1/me`,
+            ]),
       // The token itself stays out of the output, which often ends up in logs.
       `  Metrics:          curl -H "Authorization: Bearer ${config.metricsToken === undefined ? `$(cat '${metricsTokenFile(config.dataDir)}')` : '$METRICS_TOKEN'}" ${gateway.url}/metrics`,
     ].join('\n'),

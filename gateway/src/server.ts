@@ -41,6 +41,8 @@ export interface RunningGateway {
   readonly url: string;
   readonly port: number;
   readonly credentials: readonly DemoCredential[];
+  /** A demo user whose key is taken at start (revoked and expired ones are not), for the first request suggested. */
+  readonly firstRequestUser?: string;
   /** The bearer token that reads /metrics (METRICS_TOKEN, or the one kept in the data directory). */
   readonly metricsToken: string;
   readonly logger: Logger;
@@ -197,6 +199,7 @@ async function openAndListen(
     url: `http://localhost:${port}`,
     port,
     credentials,
+    firstRequestUser: credentials.find((credential) => apiKeys.isActive(credential.apiKey))?.user,
     metricsToken,
     logger,
     close: () =>

@@ -15,6 +15,7 @@ import {
   startGatewayProcess,
   type GatewayProcess,
 } from '../../bench/lib/gateway-process.js';
+import { runKeysCli } from '../../gateway/src/cli/api-keys.js';
 import { audit } from '../auditor/helpers.js';
 
 let dataDir: string;
@@ -191,32 +192,50 @@ describe('the gateway process', () => {
     ]);
   });
 
-  it('suggests a first request and a scrape of its metrics that answer', async () => {
-    const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, 'gateway/dist/main.js'], {
-      env: { ...process.env, DATA_DIR: otherDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    try {
-      let output = '';
-      const [first, metrics] = await new Promise<[string, string]>((resolve, reject) => {
-        child.stdout.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
-          const suggested = (name: string) => new RegExp(`^ {2}${name}: +(.+)$`, 'm').exec(output)?.[1];
-          const [tryLine, metricsLine] = [suggested('Try'), suggested('Metrics')];
-          if (tryLine !== undefined && metricsLine !== undefined) resolve([tryLine, metricsLine]);
-        });
-        child.once('exit', (code) => reject(new Error(`gateway exited with ${code}:\n${output}`)));
+  it('suggests a first request and a scrape of its metrics that answer, with a key that is taken', async () => {
+    // As a user pastes it into a shell; a stream would never end and time out instead.
+    const shell = (command: string) => promisify(execFile)('sh', ['-c', command], { timeout: 10_000 });
+    const suggestions = async (check: (first: string, metrics: string, output: string) => Promise<void>) => {
+      const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, 'gateway/dist/main.js'], {
+        env: { ...process.env, DATA_DIR: otherDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error' },
+        stdio: ['ignore', 'pipe', 'inherit'],
       });
-      // As a user pastes it into a shell; a stream would never end and time out instead.
-      const shell = (command: string) => promisify(execFile)('sh', ['-c', command], { timeout: 10_000 });
+      try {
+        let output = '';
+        const [first, metrics] = await new Promise<[string, string]>((resolve, reject) => {
+          child.stdout.on('data', (chunk: Buffer) => {
+            output += chunk.toString();
+            const suggested = (name: string) => new RegExp(`^ {2}${name}: +(.+)$`, 'm').exec(output)?.[1];
+            const [tryLine, metricsLine] = [suggested('Try'), suggested('Metrics')];
+            if (tryLine !== undefined && metricsLine !== undefined) resolve([tryLine, metricsLine]);
+          });
+          child.once('exit', (code) => reject(new Error(`gateway exited with ${code}:\n${output}`)));
+        });
+        await check(first, metrics, output);
+      } finally {
+        child.kill('SIGKILL');
+        await new Promise((resolve) => child.once('close', resolve));
+      }
+    };
+    await suggestions(async (first, metrics, output) => {
       expect(JSON.parse((await shell(first)).stdout)).toMatchObject({ user: 'platforma-operator' });
       expect((await shell(metrics)).stdout).toMatch(/^# TYPE http_requests_total counter$/m);
       // The token is read from its file when the command runs: never printed.
       const token = (await readFile(join(otherDir, 'gateway', 'metrics-token'), 'utf8')).trim();
       expect(output).not.toContain(token);
-    } finally {
-      child.kill('SIGKILL');
-    }
+    });
+    // The first demo user's key revoked, the suggestion takes another's: it answered 401.
+    const revoked = await runKeysCli(
+      ['revoke', '--org', 'PlatformAMSP', '--user', 'platforma-operator'],
+      { ...process.env, DATA_DIR: otherDir },
+      { stdout: () => undefined, stderr: () => undefined },
+    );
+    expect(revoked).toBe(0);
+    await suggestions(async (first) => {
+      const me = JSON.parse((await shell(first)).stdout) as { user?: string };
+      expect(me.user).toMatch(/-/);
+      expect(me.user).not.toBe('platforma-operator');
+    });
   });
 
   // npm passes a SIGTERM on to the shell that runs the script; a shell that waited for node would

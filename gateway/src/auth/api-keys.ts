@@ -238,6 +238,12 @@ export class ApiKeyStore {
     return this.byHash.get(hashKey(key));
   }
 
+  /** Whether a key would be taken now: known, neither revoked nor expired. */
+  isActive(key: string): boolean {
+    const record = this.find(key);
+    return record !== undefined && keyState(record, Date.now()) === 'active';
+  }
+
   /** The principal for a presented key; rejects with a 401 problem saying why it is refused. */
   authenticate(key: string): Principal {
     if (!key.startsWith(KEY_PREFIX)) {
