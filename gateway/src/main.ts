@@ -9,6 +9,13 @@ import { metricsTokenFile } from './auth/metrics-token.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = pino({ level: config.logLevel });
+  // Node ignores SIGXFSZ, so that a write past the file-size limit (`ulimit -f`) fails with EFBIG
+  // and the store refuses it as it does on a full disk (503, then reopens). But signal-exit (under
+  // proper-lockfile) listens for it and, finding no other listener, raises it again with its
+  // default action, which kills the process without a word. A listener of our own stops that.
+  process.on('SIGXFSZ', () =>
+    logger.error('a write went past the file-size limit (ulimit -f) and was refused: raise the limit'),
+  );
   const started = performance.now();
   const gateway = await startGateway(config, logger).catch((error: unknown) => {
     const explained = explainStartupFailure(error, config);
