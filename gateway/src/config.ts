@@ -135,6 +135,12 @@ const EnvSchema = z.object({
    * off for a real deployment.
    */
   DEMO_USERS: z.enum(['on', 'off']).default('on'),
+  /**
+   * On SIGTERM or SIGINT, how long the gateway goes on serving with /readyz answering 503
+   * 'stopping' before it stops listening: time for a load balancer to take it out of rotation
+   * (connections that reach a closed listener are reset).
+   */
+  STOP_DRAIN_SECONDS: wholeNumber(0, 300).default(0),
   /** Anchor a signed audit tree head on the ledger every N entries or T seconds. */
   AUDIT_ANCHOR_EVERY: wholeNumber(1).default(1000),
   AUDIT_ANCHOR_SECONDS: wholeNumber(1).default(60),
@@ -180,6 +186,7 @@ export interface GatewayConfig {
   readonly demoUsers: boolean;
   readonly fabricProfileDir: string;
   readonly auditAnchor: { readonly everyEntries: number; readonly everySeconds: number };
+  readonly stopDrainSeconds: number;
   /** AUDIT_LOG_ABANDON: the log the operator acknowledged setting aside for a new one. */
   readonly abandonAuditLog?: string;
 }
@@ -218,6 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     demoUsers: e.DEMO_USERS === 'on',
     fabricProfileDir: resolve(e.FABRIC_PROFILE_DIR),
     auditAnchor: { everyEntries: e.AUDIT_ANCHOR_EVERY, everySeconds: e.AUDIT_ANCHOR_SECONDS },
+    stopDrainSeconds: e.STOP_DRAIN_SECONDS,
     abandonAuditLog: e.AUDIT_LOG_ABANDON,
   };
 }

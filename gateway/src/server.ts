@@ -27,6 +27,7 @@ import { LedgerClient, ledgerClientOptions } from './services/ledger-client.js';
 import { gatewayStorePath, openGatewayStore } from './storage/gateway-store.js';
 import { partyIdKeyInForce, storedMetricsToken } from './storage/kept-secrets.js';
 import { checkSettingFiles } from './startup-failure.js';
+import { sleep } from './signals.js';
 
 export interface RunningGateway {
   readonly url: string;
@@ -146,7 +147,8 @@ async function openAndListen(
     events.close();
     await following;
   });
-  let ready = false;
+  /** Where the gateway is in its life, as /readyz says it (unless its ledger's thread has stopped). */
+  let phase: 'starting' | 'ready' | 'stopping' = 'starting';
   const app = createApp({
     config,
     logger,
@@ -163,7 +165,7 @@ async function openAndListen(
     partyIdKey,
     metricsToken,
     refusedScrapes,
-    readiness: () => (ledgerStopped ? 'ledger unavailable' : ready ? 'ready' : 'starting'),
+    readiness: () => (ledgerStopped ? 'ledger unavailable' : phase),
     auditMismatch: () => anchorer.status().mismatch,
   });
   // Before listening: a log that does not match its anchor must not take a single request's entry.
@@ -183,7 +185,7 @@ async function openAndListen(
     server.once('error', reject);
   });
   undo.push(() => new Promise((resolve) => server.close(resolve)));
-  ready = true;
+  phase = 'ready';
   const port = (server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;
   return {
@@ -195,7 +197,11 @@ async function openAndListen(
     logger,
     close: () =>
       (closing ??= (async () => {
-        ready = false;
+        phase = 'stopping';
+        // Served as before meanwhile, each answer closing its connection (createApp): a load
+        // balancer that polls /readyz stops sending requests before the listener closes, which
+        // resets the connections queued on it and not yet accepted.
+        await sleep(config.stopDrainSeconds * 1000);
         events.close();
         await following;
         // Long-lived event streams would hold the server open; in-flight requests may finish.

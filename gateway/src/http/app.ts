@@ -51,7 +51,7 @@ for (const [path, summary, content] of [
   });
 }
 const Readiness = z.object({
-  status: z.enum(['ready', 'starting', 'ledger unavailable', 'audit log mismatch']),
+  status: z.enum(['ready', 'starting', 'stopping', 'ledger unavailable', 'audit log mismatch']),
   detail: z.string().optional().openapi({
     description:
       "With 'audit log mismatch': how the audit log differs from its last anchor on the ledger, and what the operator must do",
@@ -61,7 +61,7 @@ registry.registerPath({
   method: 'get',
   path: '/readyz',
   summary:
-    'Readiness: 200 once the gateway takes requests; 503 before, if its ledger thread has stopped, and while its audit log does not match its anchor on the ledger',
+    'Readiness: 200 once the gateway takes requests; 503 before, once it is stopping (while it still serves for STOP_DRAIN_SECONDS), if its ledger thread has stopped, and while its audit log does not match its anchor on the ledger',
   tags: ['operations'],
   security: [],
   responses: {
@@ -110,7 +110,7 @@ export interface AppDependencies {
   readonly metrics: Metrics;
   /** Where refused scrapes of /metrics are told, for a warning in the log. */
   readonly refusedScrapes: RefusedScrapesLog;
-  readonly readiness: () => 'ready' | 'starting' | 'ledger unavailable';
+  readonly readiness: () => 'ready' | 'starting' | 'stopping' | 'ledger unavailable';
   /** How the audit log differs from its last anchor on the ledger, once known; undefined while it matches. */
   readonly auditMismatch: () => string | undefined;
 }
@@ -142,6 +142,12 @@ export function createApp(deps: AppDependencies): Express {
   app.use(httpLogger(deps.logger));
   app.use(deps.metrics.httpMiddleware);
   app.use(helmet());
+  // A stopping gateway serves until its listener closes; its clients' next requests go elsewhere,
+  // and the stop need not wait for their idle keep-alive connections to time out.
+  app.use((_req, res, next) => {
+    if (deps.readiness() === 'stopping') res.setHeader('Connection', 'close');
+    next();
+  });
   // Express answers OPTIONS by itself with the methods it routes; the API has no OPTIONS (HEAD of
   // the operations endpoints, the docs and the console is harmless; the API's routes refuse it).
   app.use((req, _res, next) =>
