@@ -6,6 +6,7 @@ import { pino, type Logger } from 'pino';
 import type { GatewayConfig } from './config.js';
 import { createApp } from './http/app.js';
 import { answerUnparsedRequest } from './http/problem.js';
+import { listenUrl } from './http/listen-url.js';
 import { ExpiryWatchingIdentityProvider } from './ledger/identity-expiry.js';
 import { openLedger } from './ledger/open-ledger.js';
 import { ApiKeyStore } from './auth/api-keys.js';
@@ -189,7 +190,7 @@ async function openAndListen(
   const port = (server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;
   return {
-    url: `http://localhost:${port}`,
+    url: listenUrl(config.host, port),
     port,
     credentials,
     firstRequestUser: credentials.find((credential) => apiKeys.isActive(credential.apiKey))?.user,
