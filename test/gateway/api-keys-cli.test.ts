@@ -7,8 +7,7 @@
  * A key's expiry is met by moving the process's Date (the gateway runs in it), as the returns
  * tests move their deadlines.
  */
-import { readFile } from 'node:fs/promises';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseNetworkConfig } from '@customs-ledger/chaincode';
@@ -266,6 +265,45 @@ describe('npm run keys', () => {
     expect((await keys('--help')).code).toBe(0);
     expect((await keys('revoke', 'abc', '--org', 'PlatformAMSP', '--user', 'x')).code).toBe(2);
     expect(await readFile(join(dataDir, 'gateway', 'api-keys.json'), 'utf8')).toBe(before);
+  });
+
+  it('refuses a DATA_DIR no gateway has started on, making nothing there', async () => {
+    const mistyped = join(dataDir, 'dta');
+    for (const args of [
+      ['issue', '--org', 'PlatformAMSP', '--user', 'alice', '--role', 'operator'],
+      ['list'],
+    ]) {
+      let stderr = '';
+      const code = await runKeysCli(
+        args,
+        { ...process.env, DATA_DIR: mistyped },
+        { stdout: () => undefined, stderr: (text) => void (stderr += text) },
+      );
+      expect(code).toBe(2);
+      expect(stderr).toBe(
+        `keys: no gateway has started on DATA_DIR ${mistyped}: set DATA_DIR to the gateway's (default ./data), or start the gateway on it once first\n`,
+      );
+      await expect(stat(mistyped)).rejects.toThrow(/ENOENT/);
+    }
+  });
+
+  it('says on stderr that there is no key, where stdout lists none', async () => {
+    const fresh = await mkdtemp(join(tmpdir(), 'api-keys-none-'));
+    try {
+      await (await startTestGateway({ DEMO_USERS: 'off' }, fresh)).close();
+      let [stdout, stderr] = ['', ''];
+      const output = {
+        stdout: (text: string) => void (stdout += text),
+        stderr: (text: string) => void (stderr += text),
+      };
+      expect(await runKeysCli(['list'], { ...process.env, DATA_DIR: fresh }, output)).toBe(0);
+      expect([stdout, stderr]).toEqual(['', 'no API keys: issue one with `issue`\n']);
+      [stdout, stderr] = ['', ''];
+      expect(await runKeysCli(['list', '--json'], { ...process.env, DATA_DIR: fresh }, output)).toBe(0);
+      expect([JSON.parse(stdout), stderr]).toEqual([[], '']);
+    } finally {
+      await rm(fresh, { recursive: true, force: true });
+    }
   });
 
   it('keeps a revoked demo key revoked when the next start registers the demo credentials again', async () => {

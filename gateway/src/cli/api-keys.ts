@@ -3,12 +3,13 @@
  * or not. A running gateway takes the change within a second; a revoked or expired key's open event
  * streams end. The organisations are those of NETWORK_CONFIG, as the gateway's.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { parseNetworkConfig } from '@customs-ledger/chaincode';
 import { Command, CommanderError } from 'commander';
 import { ApiKeyStore, keyIdOf, keyState, type ApiKeyRecord } from '../auth/api-keys.js';
 import { DEFAULT_KEY_LIFETIME, keyExpiry, MAX_KEY_LIFETIME_DAYS } from '../auth/key-expiry.js';
 import { loadConfig } from '../config.js';
+import { gatewayStorePath } from '../storage/gateway-store.js';
 
 export interface CliOutput {
   stdout(text: string): void;
@@ -22,6 +23,17 @@ const processOutput: CliOutput = {
 
 async function openStore(env: NodeJS.ProcessEnv): Promise<ApiKeyStore> {
   const config = loadConfig(env);
+  // A mistyped DATA_DIR would otherwise get a key file of its own, and the key issued there would be
+  // answered 401 by the gateway, which reads another.
+  const started = await stat(gatewayStorePath(config.dataDir)).then(
+    (found) => found.isDirectory(),
+    () => false,
+  );
+  if (!started) {
+    throw new Error(
+      `no gateway has started on DATA_DIR ${config.dataDir}: set DATA_DIR to the gateway's (default ./data), or start the gateway on it once first`,
+    );
+  }
   const network = parseNetworkConfig(JSON.parse(await readFile(config.networkConfigPath, 'utf8')));
   return ApiKeyStore.open(config.dataDir, network);
 }
@@ -99,6 +111,8 @@ export async function runKeysCli(
     .action(async (options: { json?: boolean }) => {
       const records = (await openStore(env)).list();
       const now = Date.now();
+      // On stderr: stdout stays what a script reads, empty when there is no key.
+      if (records.length === 0 && !options.json) out.stderr('no API keys: issue one with `issue`\n');
       out.stdout(
         options.json
           ? JSON.stringify(
