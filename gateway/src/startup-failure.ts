@@ -28,7 +28,10 @@ export function explainStartupFailure(error: unknown, config: GatewayConfig): st
   if (error instanceof ApiKeyFileError) return `${error.message}: correct it, or restore it from a copy`;
   const unusable = dataDirProblem(error, config.dataDir);
   if (unusable !== undefined) {
-    return `DATA_DIR ${config.dataDir} cannot be used: ${unusable}; set DATA_DIR to a directory this user can write, or mend that one`;
+    const remedy = unusable.full
+      ? 'free space on its device, or set DATA_DIR to a directory on another'
+      : 'set DATA_DIR to a directory this user can write, or mend that one';
+    return `DATA_DIR ${config.dataDir} cannot be used: ${unusable.refusal}; ${remedy}`;
   }
   const { code, syscall } = (error ?? {}) as { code?: string; syscall?: string };
   const where = `${config.host} port ${config.port}`;
@@ -51,7 +54,7 @@ export function explainStartupFailure(error: unknown, config: GatewayConfig): st
  * What the file system refused in the data directory or on the way to it (a file where a directory
  * goes, no permission, a read-only file system, no space), if that is the failure.
  */
-function dataDirProblem(error: unknown, dataDir: string): string | undefined {
+function dataDirProblem(error: unknown, dataDir: string): { refusal: string; full: boolean } | undefined {
   // LevelDB reports a store it could not open as such, with the file system's refusal as its cause:
   // Node's error when it creates the store's directory, its own IO error on a file in it.
   const { cause } = (error ?? {}) as { cause?: unknown };
@@ -63,20 +66,21 @@ function dataDirProblem(error: unknown, dataDir: string): string | undefined {
   if (!why || typeof path !== 'string' || !(isWithin(path, dataDir) || isWithin(dataDir, path))) {
     return undefined;
   }
-  return `${refusal.syscall ?? 'open'} ${path}: ${why}`;
+  return { refusal: `${refusal.syscall ?? 'open'} ${path}: ${why}`, full: why === NO_SPACE };
 }
 
 /** LevelDB's IO error on a file, for the refusals an operator mends (as its env_posix words them). */
 const LEVEL_IO_REFUSAL =
   /^IO error: (\/.+?): (Permission denied|Read-only file system|No space left on device)$/;
 
+const NO_SPACE = 'no space left on device';
 const FILE_SYSTEM_REFUSALS: Record<string, string> = {
   ENOTDIR: 'a file is where a directory goes',
   EEXIST: 'a file is where a directory goes',
   EACCES: 'permission denied',
   EPERM: 'permission denied',
   EROFS: 'the file system is read-only',
-  ENOSPC: 'no space left on the device',
+  ENOSPC: NO_SPACE,
 };
 
 const isWithin = (path: string, dir: string): boolean => {

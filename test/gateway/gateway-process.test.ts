@@ -179,6 +179,48 @@ describe('the gateway process', () => {
     }
   });
 
+  // A full disk for real needs a small tmpfs, which needs root (CAP_SYS_ADMIN).
+  it('refuses a full data directory in one line naming the file it could not write', async (context) => {
+    const mountPoint = await mkdtemp(join(tmpdir(), 'gateway-process-full-'));
+    const mounted = await promisify(execFile)('mount', [
+      '-t',
+      'tmpfs',
+      '-o',
+      'size=256k',
+      'tmpfs',
+      mountPoint,
+    ]).then(
+      () => true,
+      (error: { stderr?: string; message: string }) => {
+        console.log(
+          `skipped: a full data directory needs a tmpfs mounted (${error.stderr?.trim() || error.message})`,
+        );
+        return false;
+      },
+    );
+    if (!mounted) {
+      await rm(mountPoint, { recursive: true, force: true });
+      return context.skip();
+    }
+    try {
+      await writeFile(join(mountPoint, 'filler'), Buffer.alloc(256 * 1024)).catch(() => undefined);
+      const full = join(mountPoint, 'data');
+      const run = await failedStart({ DATA_DIR: full, PORT: '0' });
+      expect(run.code).toBe(1);
+      // Whichever file it wrote first; a write refused names none of its own, so the path is the gateway's.
+      expect(plainLines(run.output)).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^gateway failed to start: DATA_DIR ${full} cannot be used: \\w+ ${full}/\\S+: no space left on device; free space on its device, or set DATA_DIR to a directory on another$`,
+          ),
+        ),
+      ]);
+    } finally {
+      await promisify(execFile)('umount', [mountPoint]).catch(() => undefined);
+      await rm(mountPoint, { recursive: true, force: true });
+    }
+  });
+
   it('refuses Fabric connection profiles it cannot find in one line saying where they come from', async () => {
     const run = await failedStart({
       DATA_DIR: otherDir,

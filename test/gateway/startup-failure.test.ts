@@ -41,20 +41,21 @@ describe('a data directory the file system refuses', () => {
   const dataDir = '/srv/customs-ledger';
   const embedded = loadConfig({ DATA_DIR: dataDir });
   const remedy = 'set DATA_DIR to a directory this user can write, or mend that one';
+  const FREE_SPACE = 'free space on its device, or set DATA_DIR to a directory on another';
   const opening = (cause: object) =>
     Object.assign(new Error('Database failed to open'), { code: 'LEVEL_DATABASE_NOT_OPEN', cause });
 
   // As LevelDB words it for a directory that exists but this user cannot write (its LOCK file).
   it.each([
-    ['Permission denied', 'permission denied'],
-    ['Read-only file system', 'read-only file system'],
-    ['No space left on device', 'no space left on device'],
-  ])('an IO error opening a store in it: %s', (words, why) => {
+    ['Permission denied', 'permission denied', remedy],
+    ['Read-only file system', 'read-only file system', remedy],
+    ['No space left on device', 'no space left on device', FREE_SPACE],
+  ])('an IO error opening a store in it: %s', (words, why, mend) => {
     const cause = Object.assign(new Error(`IO error: ${dataDir}/ledger/LOCK: ${words}`), {
       code: 'LEVEL_IO_ERROR',
     });
     expect(explainStartupFailure(opening(cause), embedded)).toBe(
-      `DATA_DIR ${dataDir} cannot be used: open ${dataDir}/ledger/LOCK: ${why}; ${remedy}`,
+      `DATA_DIR ${dataDir} cannot be used: open ${dataDir}/ledger/LOCK: ${why}; ${mend}`,
     );
   });
 

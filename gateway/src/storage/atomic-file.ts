@@ -25,6 +25,9 @@ export async function writeFileAtomic(path: string, content: string, mode = 0o60
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });
+    // A refused write or flush (a full disk) names no file; the operator needs to know which.
+    const refusal = error as NodeJS.ErrnoException;
+    if (refusal.code !== undefined && refusal.path === undefined) refusal.path = path;
     throw error;
   }
   await syncDirectory(dir);
