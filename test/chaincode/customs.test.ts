@@ -104,6 +104,26 @@ describe('assessConsignment: release blockers', () => {
     expect(a.blockers).toEqual(['MATCH_FAILED', 'LANE_AMBER']);
   });
 
+  it('an order paid at ten times what its lines say fails the match, though the declaration follows the lines', () => {
+    // The formula and the payment hold on the goods value; duty, VAT and the de minimis tests use the lines.
+    const tenTimes = (n: number) => Math.round(n * 1000) / 100;
+    const paidMore = {
+      ...order,
+      goodsValue: tenTimes(order.goodsValue),
+      amountPaid:
+        tenTimes(order.goodsValue) + order.freight + order.insurance + order.taxCollected - order.discount,
+    };
+    const payment = { ...input.payment, amountPaid: paidMore.amountPaid };
+    const a = assessConsignment({ ...input, order: paidMore, payment });
+    expect(a.match).toEqual({ complete: true, result: 'fail', reasons: ['ORDER_LINES_VALUE'] });
+    expect(a.risk.reasons).toContainEqual({
+      code: 'MATCH_ORDER_LINES_VALUE',
+      weight: 40,
+      detail: 'three-way match: ORDER_LINES_VALUE',
+    });
+    expect(a.blockers).toEqual(['MATCH_FAILED', 'LANE_AMBER']);
+  });
+
   it('a declaration in a currency without a rate leaves the value comparison to an officer', () => {
     const inUsd = { ...declaration, lines: [{ ...declaration.lines[0]!, currency: 'JPY' }] };
     const a = assessConsignment({ ...input, declaration: inUsd });
@@ -348,7 +368,7 @@ describe('split shipments against the destination’s own relief thresholds', ()
 
   it('China: two parcels of 3,000 CNY together over the 5,000 CNY a purchase', () => {
     const a = assessConsignment({ ...to('CN', 'CNY', 3000), recentConsignments: earlier(3000, 'CNY') });
-    expect(split(a)).toBe('1 earlier consignment(s) within 72 h bring the total over 5000 CNY');
+    expect(split(a)).toBe('1 other consignment(s) within 72 h bring the total over 5000 CNY');
   });
 
   it('the United States, with no de minimis since August 2025: nothing to gain by splitting', () => {
@@ -358,7 +378,7 @@ describe('split shipments against the destination’s own relief thresholds', ()
 
   it('France: two parcels of 100 EUR together over the 150 EUR of the flat duty and IOSS', () => {
     const a = assessConsignment({ ...to('FR', 'EUR', 100), recentConsignments: earlier(100, 'EUR') });
-    expect(split(a)).toBe('1 earlier consignment(s) within 72 h bring the total over 150 EUR');
+    expect(split(a)).toBe('1 other consignment(s) within 72 h bring the total over 150 EUR');
   });
 });
 

@@ -129,7 +129,15 @@ describe('three-way match: amounts', () => {
     ['one cent under', { amountPaid: 52.19 }, 52.19, ['AMOUNT_FORMULA']],
     [
       'float noise is not a difference (0.1 + 0.2 = 0.3)',
-      { goodsValue: 0.1, freight: 0.2, insurance: 0, taxCollected: 0, discount: 0, amountPaid: 0.3 },
+      {
+        goodsValue: 0.1,
+        freight: 0.2,
+        insurance: 0,
+        taxCollected: 0,
+        discount: 0,
+        amountPaid: 0.3,
+        lines: [{ ...order.lines[0]!, quantity: 1, unitPrice: 0.1, lineValue: 0.1 }],
+      },
       0.3,
       [],
     ],
@@ -137,6 +145,7 @@ describe('three-way match: amounts', () => {
       'discount larger than freight',
       {
         goodsValue: 19.99,
+        lines: [{ ...order.lines[0]!, quantity: 1, unitPrice: 19.99, lineValue: 19.99 }],
         freight: 0.01,
         insurance: 0.35,
         taxCollected: 4.07,
@@ -156,6 +165,48 @@ describe('three-way match: amounts', () => {
       input((p) => {
         Object.assign(p.order, orderChange);
         if (paid !== undefined) p.payment.amountPaid = paid;
+      }),
+    );
+    expect(result.reasons).toEqual(reasons);
+    expect(result.result).toBe(reasons.length === 0 ? 'pass' : 'fail');
+  });
+
+  // Duty, VAT and the de minimis tests are computed on the lines, the formula and the payment on the goods value.
+  type LinesCase = [string, Partial<OrderPayload['lines'][number]>[], MatchReasonCode[]];
+  it.each<LinesCase>([
+    [
+      'a line worth a tenth of its price × quantity (400 paid, taxed as 40)',
+      [{ lineValue: 4 }],
+      ['ORDER_LINES_VALUE'],
+    ],
+    [
+      'lines that add up to less than the goods value',
+      [{ quantity: 1, unitPrice: 20, lineValue: 20 }],
+      ['ORDER_LINES_VALUE'],
+    ],
+    [
+      'lines that add up to the goods value',
+      [
+        { lineNo: 1, quantity: 1, unitPrice: 25.5, lineValue: 25.5 },
+        { lineNo: 2, quantity: 3, unitPrice: 4.83, lineValue: 14.49 },
+        { lineNo: 3, quantity: 1, unitPrice: 0.01, lineValue: 0.01 },
+      ],
+      [],
+    ],
+    [
+      'a quantity that is not whole, its value rounded to the cent',
+      [{ quantity: 1.5, unitPrice: 26.67, lineValue: 40 }],
+      [],
+    ],
+    [
+      'a quantity that is not whole, its value a cent off',
+      [{ quantity: 1.5, unitPrice: 26.67, lineValue: 39.99 }],
+      ['ORDER_LINES_VALUE'],
+    ],
+  ])('%s', (_name, lines, reasons) => {
+    const result = threeWayMatch(
+      input((p) => {
+        p.order.lines = lines.map((line) => ({ ...order.lines[0]!, ...line }));
       }),
     );
     expect(result.reasons).toEqual(reasons);
@@ -342,6 +393,7 @@ describe('three-way match: reasons', () => {
       input(
         (p) => {
           p.order.amountPaid = 99;
+          p.order.lines[0]!.lineValue = 4;
           p.payment.amountPaid = 98;
           p.payment.orderNumber = 'OTHER-1';
           p.payment.payer.name = 'Payer Person';

@@ -68,7 +68,7 @@ describe('rule sets', () => {
     [
       'an unknown indicator',
       (r) => r.indicators.push({ code: 'ASTROLOGY', weight: 1 }),
-      '/indicators/23/code',
+      '/indicators/24/code',
     ],
     ['a hard rule to amber', (r) => (r.hardRules[0].lane = 'amber'), '/hardRules/0/lane'],
     ['amber above red', (r) => (r.thresholds = { amber: 61, red: 60 }), 'amber must not exceed red'],
@@ -93,7 +93,7 @@ describe('rule sets', () => {
 describe('a clean consignment', () => {
   it('goes green with no reason', () => {
     expect(assessRisk(clean)).toEqual({
-      ruleSetVersion: 'demo-2026.2',
+      ruleSetVersion: 'demo-2026.3',
       lane: 'green',
       score: 0,
       reasons: [],
@@ -199,9 +199,22 @@ describe('weighted indicators, one at a time (amber from 30, red from 60)', () =
       'SPLIT_SHIPMENT',
       'amber',
     ],
+    // Ordered after this one but assessed first: the pair is flagged whichever customs sees first.
     [
-      'a later consignment is not earlier',
+      'a consignment ordered later',
       { recentConsignments: [recent(200, '2026-07-10T12:00:01Z')] },
+      'SPLIT_SHIPMENT',
+      'amber',
+    ],
+    [
+      'one ordered 72 h later, total 150.01',
+      { recentConsignments: [recent(126.01, '2026-07-13T12:00:00Z')] },
+      'SPLIT_SHIPMENT',
+      'amber',
+    ],
+    [
+      'one ordered 72 h and 1 s later',
+      { recentConsignments: [recent(500, '2026-07-13T12:00:01Z')] },
       null,
       'green',
     ],

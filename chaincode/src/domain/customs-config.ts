@@ -225,7 +225,7 @@ export const DEFAULT_TARIFF_SET: TariffSet = {
 
 export const DEFAULT_RULE_SET: RuleSet = {
   // A label always names the same content: a ledger that installed an earlier one keeps it.
-  version: 'demo-2026.2',
+  version: 'demo-2026.3',
   hardRules: [
     { code: 'PROHIBITED_HS', lane: 'red' },
     { code: 'WATCHLISTED_SELLER', lane: 'red' },
@@ -234,6 +234,7 @@ export const DEFAULT_RULE_SET: RuleSet = {
   ],
   indicators: [
     { code: 'MATCH_AMOUNT_FORMULA', weight: 20 },
+    { code: 'MATCH_ORDER_LINES_VALUE', weight: 40 },
     { code: 'MATCH_PAYMENT_AMOUNT', weight: 30 },
     { code: 'MATCH_CURRENCY', weight: 20 },
     { code: 'MATCH_ORDER_NUMBER', weight: 40 },

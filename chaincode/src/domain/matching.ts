@@ -22,6 +22,7 @@ import type { LogisticsPayload, OrderPayload, PaymentPayload, VerificationLevel 
 
 export const matchReasonCodes = [
   'AMOUNT_FORMULA',
+  'ORDER_LINES_VALUE',
   'PAYMENT_AMOUNT',
   'CURRENCY',
   'ORDER_NUMBER',
@@ -98,6 +99,23 @@ function addressKey(address: Consignee['address']): string[] {
   ];
 }
 
+/**
+ * Whether the order's lines add up to its goods value, each line's value its unit price times its
+ * quantity (within a cent's rounding, for a quantity that is not whole). The amount formula and the
+ * payment are checked on the goods value, while duty, VAT, the de minimis tests and the buyer's
+ * limits are computed on the lines (the declaration's, checked against these): without this, a sale
+ * paid at 400 could be taxed, and released, as lines worth 40.
+ */
+function linesMakeGoodsValue(order: OrderPayload): boolean {
+  let total = 0;
+  for (const line of order.lines) {
+    const value = cents(line.lineValue);
+    if (Math.abs(value - cents(line.unitPrice) * line.quantity) >= 1) return false;
+    total += value;
+  }
+  return total === cents(order.goodsValue);
+}
+
 function sameDocument(a: IdentityDocument, b: IdentityDocument): boolean {
   return (
     a.type === b.type &&
@@ -118,6 +136,7 @@ export function threeWayMatch(input: MatchInput): MatchResult {
       cents(order.taxCollected) -
       cents(order.discount);
     if (cents(order.amountPaid) !== expected) found.add('AMOUNT_FORMULA');
+    if (!linesMakeGoodsValue(order)) found.add('ORDER_LINES_VALUE');
   }
 
   if (order && payment) {

@@ -49,6 +49,7 @@ export type HardRuleCode = (typeof hardRuleCodes)[number];
 /** Match failures score per reason: MATCH_ + the matching reason code. */
 export const indicatorCodes = [
   'MATCH_AMOUNT_FORMULA',
+  'MATCH_ORDER_LINES_VALUE',
   'MATCH_PAYMENT_AMOUNT',
   'MATCH_CURRENCY',
   'MATCH_ORDER_NUMBER',
@@ -180,7 +181,7 @@ export interface AssessRiskInput {
     readonly consignmentsSoFar: number;
   };
   readonly buyer: { readonly watchlisted: boolean };
-  /** Earlier consignments of the same buyer or consignee from the same seller (not this one). */
+  /** Other consignments of the same buyer or consignee from the same seller, ordered before or after this one. */
   readonly recentConsignments: readonly RecentConsignment[];
   /** In [0, 1); see selectionDraw. */
   readonly randomDraw: number;
@@ -338,11 +339,12 @@ export function assessRisk(input: AssessRiskInput): RiskAssessment {
   }
 
   const split = rules.splitShipment;
-  const windowStart = now - Math.round(split.windowHours * 3_600_000);
-  const inWindow = input.recentConsignments.filter((c) => {
-    const t = epochMs(c.at, 'recent consignment time');
-    return t >= windowStart && t <= now;
-  });
+  // Both sides of this order's time: the parcels of one purchase split over days reach customs in
+  // any order, and a later order assessed first must not leave the earlier one to pass unflagged.
+  const windowMs = Math.round(split.windowHours * 3_600_000);
+  const inWindow = input.recentConsignments.filter(
+    (c) => Math.abs(epochMs(c.at, 'recent consignment time') - now) <= windowMs,
+  );
   const thresholds = input.splitThresholds ?? [{ value: split.threshold, currency: split.currency }];
   for (const threshold of inWindow.length > 0 ? thresholds : []) {
     const [current, ...earlier] = [{ value: input.declaredValue, currency: input.currency }, ...inWindow].map(
@@ -356,7 +358,7 @@ export function assessRisk(input: AssessRiskInput): RiskAssessment {
     if (current !== undefined && total !== undefined && current <= limit && total > limit) {
       fire(
         'SPLIT_SHIPMENT',
-        `${inWindow.length} earlier consignment(s) within ${split.windowHours} h bring the total over ${threshold.value} ${threshold.currency}`,
+        `${inWindow.length} other consignment(s) within ${split.windowHours} h bring the total over ${threshold.value} ${threshold.currency}`,
       );
       break;
     }
