@@ -270,6 +270,21 @@ describe('verify-state', () => {
       `  transaction index, transaction ${consignment.readTxId}: the blocks: block ${entry.block}, position ${entry.tx}, VALID; the store: no entry`,
     );
 
+    // It printed both sides as "block …, position …, VALID": the member added was not shown.
+    await withLedgerStore(
+      (store) =>
+        store.transactions.put(
+          consignment.readTxId,
+          Buffer.from(JSON.stringify({ ...entry, note: 'moved' })),
+        ),
+      copy,
+    );
+    const extra = await verifyState(copy);
+    expect(extra.code, extra.stdout + extra.stderr).toBe(1);
+    expect(extra.stdout).toContain(
+      `  transaction index, transaction ${consignment.readTxId}: the blocks: block ${entry.block}, position ${entry.tx}, VALID; the store: block ${entry.block}, position ${entry.tx}, VALID, note "moved"`,
+    );
+
     const gap = await copies.of(dataDir);
     await withLedgerStore((store) => store.blocks.del(blockKey(entry.block)), gap);
     const missing = await verifyState(gap);

@@ -441,11 +441,20 @@ const rowText = (row: ReturnType<typeof decodeHistoryEntry>): string =>
   `${row.isDelete ? 'a delete' : jsonText(row.value)} by tx ${short(row.txId)}`;
 
 function indexEntry({ key, expected, actual }: JoinedRow): Omit<Discrepancy, 'store' | 'key'> {
+  // Every member is shown, those the committer does not write too: two entries that differ only in
+  // one of them would otherwise read the same.
   const text = (bytes: Uint8Array): string => {
     const entry = jsonObject(bytes);
-    return entry
-      ? `block ${String(entry.block)}, position ${String(entry.tx)}, ${codeName(entry.code)}`
-      : malformed(bytes);
+    if (!entry) return malformed(bytes);
+    const { block, tx, code, ...others } = entry;
+    return [
+      `block ${memberText(block)}`,
+      `position ${memberText(tx)}`,
+      codeName(code),
+      ...Object.keys(others)
+        .sort()
+        .map((name) => `${name} ${memberText(others[name])}`),
+    ].join(', ');
   };
   return {
     where: `transaction ${key}`,
