@@ -9,6 +9,7 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +49,14 @@ import {
   withLedgerStore,
   type Consignment,
 } from './helpers.js';
+
+// The module exports the class itself (module.exports = KeyEndorsementPolicy), as test/embedded/policy.test.ts reads it.
+const KeyEndorsementPolicy = createRequire(import.meta.url)(
+  'fabric-shim/lib/utils/statebased.js',
+) as new () => {
+  addOrgs(role: string, ...orgs: string[]): void;
+  getPolicy(): Uint8Array;
+};
 
 /** Platform A's collection with customs, where its orders and registrations are kept. */
 const COLLECTION = 'PlatformAMSP-CustomsMSP';
@@ -208,6 +217,23 @@ describe('verify-state', () => {
     );
     expect(run.stdout).toContain(
       '  world state, consignment/INVENTED-1: the blocks: nothing: no valid transaction wrote it; the store: {"status":"released"} at block 3, position 0',
+    );
+  });
+
+  // Policies are stored without a version: it read their first 12 bytes as one, and printed
+  // sizes and heights that were none.
+  it('names a key-level endorsement policy replaced in the store, as the policies it holds', async () => {
+    const copy = await copies.of(dataDir);
+    const key = compositeKey('customsseal', [consignment.id]);
+    const other = new KeyEndorsementPolicy();
+    other.addOrgs('PEER', 'PlatformAMSP');
+    await withLedgerStore((store) => store.metadata.put(key, other.getPolicy()), copy);
+
+    expect((await audit(['verify-chain', '--data-dir', copy])).code).toBe(0);
+    const run = await verifyState(copy);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stdout).toContain(
+      `  key-level endorsement policies, customsseal/${consignment.id}: the blocks: OR('CustomsMSP.peer'); the store: OR('PlatformAMSP.peer')`,
     );
   });
 

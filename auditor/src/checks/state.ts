@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { canonical, isConfigData } from '../../../gateway/src/ledger/embedded/block.js';
 import { readSavepoint } from '../../../gateway/src/ledger/embedded/chain.js';
+import { decodeValidationParameter, formatPolicy } from '../../../gateway/src/ledger/embedded/policy.js';
 import { decodeHistoryEntry, sha256Hex } from '../../../gateway/src/ledger/embedded/simulator.js';
 import {
   blockKey,
@@ -134,6 +135,11 @@ interface JoinedRow {
   readonly actual?: Uint8Array;
 }
 
+/** A row on which the two sides differ, in words. */
+type Describe = (
+  row: JoinedRow,
+) => Promise<Omit<Discrepancy, 'store' | 'key'>> | Omit<Discrepancy, 'store' | 'key'>;
+
 class Comparison {
   readonly discrepancies: Discrepancy[] = [];
   /** The last block read to name a transaction by its height: discrepancies come in runs. */
@@ -150,20 +156,29 @@ class Comparison {
     const { ledger, scratch } = this;
     progress.start(Object.keys(STORES).length, 'comparing stores');
     try {
-      const versioned: [StoreName, Sublevel, Sublevel, (value: Uint8Array) => string][] = [
-        ['state', scratch.state, ledger.state, jsonText],
-        ['metadata', scratch.metadata, ledger.metadata, policyText],
-        ['privateMetadata', scratch.privateMetadata, ledger.privateMetadata, policyText],
-        ['privateHashes', scratch.privateHashes, ledger.privateHashes, (hash) => `value hash ${hex(hash)}`],
+      // The committer stores a key's validation parameter as it is, without a version.
+      const stores: [StoreName, Sublevel, Sublevel, Describe][] = [
+        ['state', scratch.state, ledger.state, (row) => this.versioned('state', row, jsonText)],
+        ['metadata', scratch.metadata, ledger.metadata, (row) => this.policy('metadata', row)],
+        [
+          'privateMetadata',
+          scratch.privateMetadata,
+          ledger.privateMetadata,
+          (row) => this.policy('privateMetadata', row),
+        ],
+        [
+          'privateHashes',
+          scratch.privateHashes,
+          ledger.privateHashes,
+          (row) => this.versioned('privateHashes', row, (hash) => `value hash ${hex(hash)}`),
+        ],
+        ['history', scratch.history, ledger.history, (row) => this.historyRow(row)],
+        ['transactions', scratch.transactions, ledger.transactions, indexEntry],
       ];
-      for (const [store, expected, actual, render] of versioned) {
-        await this.compare(store, expected, actual, (row) => this.versioned(store, row, render));
+      for (const [store, expected, actual, describe] of stores) {
+        await this.compare(store, expected, actual, describe);
         progress.tick();
       }
-      await this.compare('history', scratch.history, ledger.history, (row) => this.historyRow(row));
-      progress.tick();
-      await this.compare('transactions', scratch.transactions, ledger.transactions, indexEntry);
-      progress.tick();
       await this.comparePrivateData();
       progress.tick();
     } finally {
@@ -175,9 +190,7 @@ class Comparison {
     store: StoreName,
     expected: Sublevel,
     actual: Sublevel,
-    describe: (
-      row: JoinedRow,
-    ) => Promise<Omit<Discrepancy, 'store' | 'key'>> | Omit<Discrepancy, 'store' | 'key'>,
+    describe: Describe,
     same: (row: JoinedRow) => boolean = (row) => equalBytes(row.expected, row.actual),
   ): Promise<void> {
     for await (const row of joined(expected, actual)) {
@@ -211,6 +224,21 @@ class Comparison {
       blocks: `${was} (${this.writtenBy(e.version)})`,
       stored: sameVersion(a.version, e.version) ? is : `${is} at ${heightText(a.version)}`,
     };
+  }
+
+  /** A key-level endorsement policy (a validation parameter), public or private. */
+  private async policy(
+    store: 'metadata' | 'privateMetadata',
+    { key, expected, actual }: JoinedRow,
+  ): Promise<Omit<Discrepancy, 'store' | 'key'>> {
+    const where = store === 'privateMetadata' ? privateKeyHashText(key) : stateKeyText(key);
+    const blocks = expected ? policyText(expected) : await this.absence(store, key);
+    const stored = actual ? policyText(actual) : 'nothing: the key is missing';
+    // The same policy in other bytes is a change too: their hashes tell them apart.
+    const hashed = (text: string, value: Uint8Array): string => `${text} (sha256 ${short(sha256Hex(value))})`;
+    return blocks === stored
+      ? { where, blocks: hashed(blocks, expected!), stored: hashed(stored, actual!) }
+      : { where, blocks, stored };
   }
 
   /** What the blocks say of a key the store holds and the replay does not. */
@@ -392,8 +420,13 @@ function jsonText(value: Uint8Array): string {
   return text.length > TEXT_LIMIT ? `${text.slice(0, TEXT_LIMIT - 1)}…` : text;
 }
 
-const policyText = (value: Uint8Array): string =>
-  `a policy of ${value.byteLength} bytes (sha256 ${short(sha256Hex(value))})`;
+function policyText(value: Uint8Array): string {
+  try {
+    return formatPolicy(decodeValidationParameter(value));
+  } catch {
+    return `${value.byteLength} bytes that are not a validation parameter (${short(hex(value), 24)})`;
+  }
+}
 
 /**
  * Two values in words: for two JSON objects, only the members that differ (a status changed reads
