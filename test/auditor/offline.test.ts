@@ -398,6 +398,36 @@ describe('on the stopped gateway’s data directory', () => {
     expect(logRun.code, logRun.stdout).toBe(0);
   });
 
+  // verify-state and verify-audit-log named block height − 1, which is not stored, as the last
+  // header not matching the savepoint.
+  it('names the first block missing when the savepoint counts more blocks than are stored', async () => {
+    const copy = await copyOfDataDir();
+    const height = await withLedgerStore(async (store) => {
+      const savepoint = JSON.parse(Buffer.from((await store.savepoint.get('tip'))!).toString()) as {
+        height: number;
+        hash: string;
+      };
+      await store.savepoint.put(
+        'tip',
+        Buffer.from(JSON.stringify({ ...savepoint, height: savepoint.height + 2 })),
+      );
+      return savepoint.height;
+    }, copy);
+    const chain = await audit(['verify-chain', '--data-dir', copy]);
+    expect(chain.code, chain.stdout).toBe(1);
+    expect(chain.stdout).toContain(`TAMPERED: block ${height}: block is missing.`);
+    const state = await audit(['verify-state', '--data-dir', copy]);
+    expect(state.code, state.stdout).toBe(1);
+    expect(state.stdout).toContain(
+      `TAMPERED: block ${height}: block is missing, though the savepoint counts ${height + 2} blocks.`,
+    );
+    const log = await audit(['verify-audit-log', '--data-dir', copy]);
+    expect(log.code, log.stdout).toBe(1);
+    expect(log.stdout).toContain(
+      `TAMPERED: the ledger's savepoint cannot be trusted: block ${height}: block is missing, though the savepoint counts ${height + 2} blocks.`,
+    );
+  });
+
   it('takes an anchor of the gateway’s log made by any other identity for forged, and names it', async () => {
     // An attacker with write access to the stores and identities of two organisations (the
     // chaincode let any identity of the log's organisation anchor it before it kept each log to its

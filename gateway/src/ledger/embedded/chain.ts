@@ -175,9 +175,17 @@ export async function checkSavepoint(
   const noGenesis = genesisProblem(height);
   if (noGenesis) return noGenesis;
   const bytes = await store.blocks.get(blockKey(height - 1));
+  if (!bytes) {
+    // Named where the stored blocks end, as verifyChain names it: not the block the savepoint counts last.
+    return {
+      ok: false,
+      blockNumber: await firstMissingBlock(store, height),
+      reason: `block is missing, though the savepoint counts ${height} blocks`,
+    };
+  }
   let lastHash: string | undefined;
   try {
-    lastHash = bytes && headerHash(decodeBlock(bytes).header);
+    lastHash = headerHash(decodeBlock(bytes).header);
   } catch {
     lastHash = undefined;
   }
@@ -185,6 +193,17 @@ export async function checkSavepoint(
     return { ok: false, blockNumber: height - 1, reason: 'last block header does not match the savepoint' };
   }
   return storedBeyond(store, height);
+}
+
+/** The lowest block number with no block stored, for a store whose block `height` − 1 is missing. */
+async function firstMissingBlock(store: LedgerStore, height: number): Promise<number> {
+  let next = 0;
+  for await (const key of store.blocks.keys({ lt: blockKey(height) })) {
+    if (!BLOCK_KEY.test(key)) continue;
+    if (key !== blockKey(next)) break;
+    next += 1;
+  }
+  return next;
 }
 
 /**
