@@ -318,6 +318,22 @@ describe('verify-state', () => {
     expect(missing.stdout).toContain(
       `TAMPERED: block ${entry.block}: block is missing, so it and the blocks after it cannot be replayed.`,
     );
+
+    // Replayed in the order stored, they made transactions blocks later lose their reads.
+    const swapped = await copies.of(dataDir);
+    await withLedgerStore(async (store) => {
+      const [first, second] = [blockKey(entry.block), blockKey(entry.block + 1)];
+      const [a, b] = [(await store.blocks.get(first))!, (await store.blocks.get(second))!];
+      await store.blocks.put(first, b);
+      await store.blocks.put(second, a);
+    }, swapped);
+    const chain = await audit(['verify-chain', '--data-dir', swapped]);
+    expect(chain.stdout).toContain(`TAMPERED: block ${entry.block}: header says block ${entry.block + 1}.`);
+    const outOfPlace = await verifyState(swapped);
+    expect(outOfPlace.code, outOfPlace.stdout + outOfPlace.stderr).toBe(1);
+    expect(outOfPlace.stdout).toContain(
+      `TAMPERED: block ${entry.block}: header says block ${entry.block + 1}, so it and the blocks after it cannot be replayed.`,
+    );
   });
 });
 

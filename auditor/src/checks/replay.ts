@@ -1,4 +1,5 @@
-import { isConfigData, type Block } from '../../../gateway/src/ledger/embedded/block.js';
+import { headerHash, isConfigData, type Block } from '../../../gateway/src/ledger/embedded/block.js';
+import { blockLinkProblem } from '../../../gateway/src/ledger/embedded/chain.js';
 import { readStoredBlock } from './stored-block.js';
 import { blockKey, type LedgerStore } from '../../../gateway/src/ledger/embedded/store.js';
 import { BlockValidator } from '../../../gateway/src/ledger/embedded/validator.js';
@@ -40,8 +41,8 @@ const MAX_DISAGREEMENTS = 1_000;
  * one that differs from the metadata's is reported. The scratch store then holds the world state,
  * key-level policies, private data hashes, history and transaction index the blocks' transactions
  * commit to, and no private data (blocks hold only its hashes). Stops at the first block that is
- * missing or cannot be read as a block: what follows it cannot be replayed, and verify-chain
- * names why.
+ * missing, cannot be read as a block, or is not the block the chain holds there (its number, its
+ * link to the previous header, its data hash): what follows it cannot be replayed.
  */
 export async function replayBlocks(
   ledger: LedgerStore,
@@ -54,6 +55,7 @@ export async function replayBlocks(
   let disagreeing = 0;
   const disagreements: CodeDisagreement[] = [];
   let validator: BlockValidator | undefined;
+  let previousHash = '';
   progress.start(height, 'replaying blocks');
   try {
     for (let n = 0; n < height; n++) {
@@ -67,6 +69,13 @@ export async function replayBlocks(
       let derivation: Awaited<ReturnType<BlockValidator['derive']>>;
       try {
         block = readStoredBlock(bytes);
+        // A block out of its place would be replayed among the wrong neighbours: its transactions
+        // and those after it would be judged on a state they were not committed on.
+        const misplaced = blockLinkProblem(n, block, previousHash);
+        if (misplaced) {
+          return { blockNumber: n, reason: `${misplaced}, so it and the blocks after it cannot be replayed` };
+        }
+        previousHash = headerHash(block.header);
         if (isConfigData(block.data)) {
           validator = new BlockValidator(scratch, ChannelConfig.of(block.data).policies);
           progress.tick();

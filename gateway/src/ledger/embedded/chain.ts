@@ -25,6 +25,19 @@ function genesisProblem(height: number): ChainFailure | undefined {
 }
 
 /**
+ * Why `block`, stored as block n, is not the block a chain holds there after a header hashing to
+ * `previousHash`: its number, its link, its data hash. Undefined when it is.
+ */
+export function blockLinkProblem(n: number, block: Block, previousHash: string): string | undefined {
+  if (block.header?.number !== n) return `header says block ${block.header?.number}`;
+  if (block.header.previousHash !== previousHash) {
+    return 'previous hash does not match the previous block header';
+  }
+  if (dataHash(block.data) !== block.header.dataHash) return 'data hash does not match the block data';
+  return undefined;
+}
+
+/**
  * Verifies a stored chain from genesis: each block decodes, carries its own number, links to the
  * hash of the previous header, and its data hashes to the header's data hash; the last header
  * matches the savepoint. Any changed byte therefore shows up at the block that holds it.
@@ -47,14 +60,8 @@ export async function verifyChain(
     } catch {
       return { ok: false, blockNumber: n, reason: 'block bytes do not decode' };
     }
-    if (block.header?.number !== n)
-      return { ok: false, blockNumber: n, reason: `header says block ${block.header?.number}` };
-    if (block.header.previousHash !== previousHash) {
-      return { ok: false, blockNumber: n, reason: 'previous hash does not match the previous block header' };
-    }
-    if (dataHash(block.data) !== block.header.dataHash) {
-      return { ok: false, blockNumber: n, reason: 'data hash does not match the block data' };
-    }
+    const misplaced = blockLinkProblem(n, block, previousHash);
+    if (misplaced) return { ok: false, blockNumber: n, reason: misplaced };
     previousHash = headerHash(block.header);
     onBlock?.(n);
   }
