@@ -398,6 +398,31 @@ describe('on the stopped gateway’s data directory', () => {
     expect(logRun.code, logRun.stdout).toBe(0);
   });
 
+  // verify-chain said "header says block 5" of block 5.
+  it('names a header number stored as a string, and the type it should have', async () => {
+    const copy = await copyOfDataDir();
+    const block = 5;
+    await withLedgerStore(async (store) => {
+      const stored = JSON.parse(Buffer.from((await store.blocks.get(blockKey(block)))!).toString()) as {
+        header: { number: unknown };
+      };
+      stored.header.number = String(block);
+      await store.blocks.put(blockKey(block), Buffer.from(JSON.stringify(stored)));
+    }, copy);
+    const chain = await audit(['verify-chain', '--data-dir', copy]);
+    expect(chain.code, chain.stdout).toBe(1);
+    expect(chain.stdout).toContain(
+      `TAMPERED: block ${block}: header.number is "${block}", expected a number.`,
+    );
+    const reason = 'header.number: Invalid input: expected number, received string';
+    const state = await audit(['verify-state', '--data-dir', copy]);
+    expect(state.code, state.stdout).toBe(1);
+    expect(state.stdout).toContain(`TAMPERED: block ${block}: block cannot be replayed: ${reason}.`);
+    const log = await audit(['verify-audit-log', '--data-dir', copy]);
+    expect(log.code, log.stdout).toBe(1);
+    expect(log.stdout).toContain(`TAMPERED: block ${block}: the block cannot be read: ${reason}.`);
+  });
+
   // verify-state and verify-audit-log named block height − 1, which is not stored, as the last
   // header not matching the savepoint.
   it('names the first block missing when the savepoint counts more blocks than are stored', async () => {

@@ -29,7 +29,12 @@ function genesisProblem(height: number): ChainFailure | undefined {
  * `previousHash`: its number, its link, its data hash. Undefined when it is.
  */
 export function blockLinkProblem(n: number, block: Block, previousHash: string): string | undefined {
-  if (block.header?.number !== n) return `header says block ${block.header?.number}`;
+  const number: unknown = block.header?.number;
+  // Printed as "header says block 5", the string "5" in block 5 would read as no fault at all.
+  if (typeof number !== 'number') {
+    return `header.number is ${JSON.stringify(number) ?? 'missing'}, expected a number`;
+  }
+  if (number !== n) return `header says block ${number}`;
   if (block.header.previousHash !== previousHash) {
     return 'previous hash does not match the previous block header';
   }
