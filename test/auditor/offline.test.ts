@@ -279,21 +279,31 @@ describe('on the stopped gateway’s data directory', () => {
     );
   });
 
-  // It was counted as block NaN: "blocks NaN–NaN are stored beyond the savepoint".
-  it('names a key among the blocks that is no block number', async () => {
+  // It was counted as block NaN: "blocks NaN–NaN are stored beyond the savepoint"; then one that
+  // sorts among the blocks was not seen at all, and one after them was named as block <height>.
+  it('names every key among the blocks that is no block number, wherever it sorts', async () => {
     const copy = await copyOfDataDir();
-    await withLedgerStore(
-      async (store) => store.blocks.put('zz', (await store.blocks.get(blockKey(0)))!),
-      copy,
-    );
-    const chain = await audit(['verify-chain', '--data-dir', copy]);
-    expect(chain.code, chain.stdout).toBe(1);
-    expect(chain.stdout).toMatch(
-      /^TAMPERED: block \d+: the blocks' store holds a key that is no block number, "zz": it was added to it/m,
-    );
-    const log = await audit(['verify-audit-log', '--data-dir', copy]);
-    expect(log.code, log.stdout).toBe(1);
-    expect(chain.stdout + log.stdout).not.toContain('NaN');
+    const among = `${blockKey(3)}x`;
+    const put = (key: string) =>
+      withLedgerStore(async (store) => store.blocks.put(key, (await store.blocks.get(blockKey(0)))!), copy);
+    const expectNamed = async (reason: string) => {
+      const [chain, state, log] = [
+        await audit(['verify-chain', '--data-dir', copy]),
+        await audit(['verify-state', '--data-dir', copy]),
+        await audit(['verify-audit-log', '--data-dir', copy]),
+      ];
+      for (const run of [chain, state, log]) {
+        expect(run.code, run.stdout).toBe(1);
+        expect(run.stdout).toContain(`TAMPERED: the ledger: the blocks' store holds ${reason}.`);
+        expect(run.stdout).not.toContain('NaN');
+      }
+      const json = (await audit(['verify-chain', '--data-dir', copy, '--json'])).json<ChainJson>();
+      expect(json.problem).toMatchObject({ blockNumber: null });
+    };
+    await put(among);
+    await expectNamed(`a key that is no block number, "${among}": it was added to it`);
+    await put('zz');
+    await expectNamed(`2 keys that are no block number, "${among}", "zz": they were added to it`);
   });
 
   // Outside the hashes, so the chain still verifies: verify-state and verify-audit-log ended in a TypeError.

@@ -6,7 +6,7 @@ import { certificateExpiry, wasIssuedBy } from '../../../gateway/src/ledger/embe
 import type { LedgerStore } from '../../../gateway/src/ledger/embedded/store.js';
 import { TxValidationCode } from '../../../gateway/src/ledger/port.js';
 import type { Progress } from '../progress.js';
-import type { ChainProblem } from './chain.js';
+import { strayKeyProblem, type ChainProblem } from './chain.js';
 import { MalformedBlockError, readStoredBlock } from './stored-block.js';
 
 /** The chaincode function that anchors a tree head (chaincode/src/contracts/audit.ts). */
@@ -39,7 +39,8 @@ export interface AnchoredHead {
  * hides no anchor. Each head's signature is checked again here — over the same bytes the gateway
  * signs — with the creator's certificate from the transaction, and that certificate against its
  * organisation's CA as the genesis block records it, so the auditor trusts neither the gateway
- * nor the chaincode run.
+ * nor the chaincode run. `unreadableBlock` names the first block that cannot be read, else keys
+ * among the blocks that are no block number: anchors they may hold are not checked.
  */
 export async function readAnchors(
   store: LedgerStore,
@@ -56,7 +57,7 @@ export async function readAnchors(
     for await (const [key, bytes] of store.blocks.iterator()) {
       progress.tick();
       const n = BLOCK_KEY.test(key) ? Number.parseInt(key, 16) : Number.NaN;
-      if (!Number.isSafeInteger(n)) continue; // not a block key, or one past 2^53: verify-chain names it
+      if (!Number.isSafeInteger(n)) continue; // not a block key (strayKeyProblem), or one past 2^53
       let block;
       try {
         block = readStoredBlock(bytes);
@@ -102,7 +103,7 @@ export async function readAnchors(
   } finally {
     progress.stop();
   }
-  return { anchors, unreadableBlock };
+  return { anchors, unreadableBlock: unreadableBlock ?? (await strayKeyProblem(store)) };
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   type Block,
 } from '../../../gateway/src/ledger/embedded/block.js';
 import {
+  BLOCK_KEY,
   checkSavepoint,
   readSavepoint,
   SavepointError,
@@ -103,10 +104,38 @@ export async function savepointProblem(store: LedgerStore): Promise<ChainProblem
   );
 }
 
+/** Keys named in full; a store filled with them is counted beyond these. */
+const STRAY_KEYS_NAMED = 5;
+
+/**
+ * The keys of the blocks' store that are no block number, wherever they sort: the ledger writes
+ * none, and a walk by block number, or from the savepoint's height on, passes those among the
+ * blocks by. A verdict about the store, not about a block.
+ */
+export async function strayKeyProblem(store: LedgerStore): Promise<ChainProblem | undefined> {
+  const named: string[] = [];
+  let found = 0;
+  for await (const key of store.blocks.keys()) {
+    if (BLOCK_KEY.test(key)) continue;
+    found += 1;
+    if (named.length < STRAY_KEYS_NAMED) named.push(JSON.stringify(key));
+  }
+  if (found === 0) return undefined;
+  const keys = named.join(', ') + (found > named.length ? ` and ${found - named.length} more` : '');
+  return {
+    blockNumber: null,
+    reason:
+      found === 1
+        ? `the blocks' store holds a key that is no block number, ${keys}: it was added to it`
+        : `the blocks' store holds ${found} keys that are no block number, ${keys}: they were added to it`,
+  };
+}
+
 /**
  * Verifies the stored chain from genesis with the ledger's own check (decoding, block numbers,
- * hash links, data hashes, the savepoint, nothing stored beyond it) and every transaction's
- * signatures against the channel configuration on the chain (SignatureCheck), and cross-checks
+ * hash links, data hashes, the savepoint, nothing stored beyond it), then that the blocks' store
+ * holds nothing else (strayKeyProblem), and every transaction's signatures against the channel
+ * configuration on the chain (SignatureCheck), and cross-checks
  * what the hashes cannot cover: a block's metadata (its validation codes) is outside the hashed data, on
  * Fabric as here, so each code is compared with the transaction index the same atomic commit
  * wrote. Either store changed alone shows up, so a changed byte anywhere in a block value is
@@ -172,9 +201,9 @@ export async function checkChain(store: LedgerStore, progress: Progress): Promis
     : { blockNumber: result.blockNumber, transaction: result.transaction, reason: result.reason };
   // The earliest block at fault; at the same block the hash check is the more basic reason.
   const problem =
-    blockProblem && (!chainProblem || blockProblem.blockNumber! < chainProblem.blockNumber!)
+    (blockProblem && (!chainProblem || blockProblem.blockNumber! < chainProblem.blockNumber!)
       ? blockProblem
-      : chainProblem;
+      : chainProblem) ?? (await strayKeyProblem(store));
   return {
     ok: problem === undefined,
     height: savepoint.height,

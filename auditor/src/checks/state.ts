@@ -21,7 +21,7 @@ import {
 import { short, stateKeyText } from '../format.js';
 import { UsageError } from '../io.js';
 import type { Progress } from '../progress.js';
-import { codeName, savepointProblem, type ChainProblem } from './chain.js';
+import { codeName, savepointProblem, strayKeyProblem, type ChainProblem } from './chain.js';
 import { replayBlocks, type Replay } from './replay.js';
 import { tryReadStoredBlock } from './stored-block.js';
 
@@ -92,10 +92,8 @@ export async function checkState(
 ): Promise<StateReport> {
   const compared = zeroes();
   const differences = zeroes();
-  const savepoint = await savepointProblem(ledger);
-  if (savepoint) {
-    return { ok: false, height: 0, compared, differences, discrepancies: [], problem: savepoint };
-  }
+  const problem = (await savepointProblem(ledger)) ?? (await strayKeyProblem(ledger));
+  if (problem) return { ok: false, height: 0, compared, differences, discrepancies: [], problem };
   const { height } = (await readSavepoint(ledger))!;
   let dir: string;
   try {

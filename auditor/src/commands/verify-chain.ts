@@ -103,9 +103,11 @@ async function verifyChainCommand(context: CommandContext, options: ChainOptions
       json,
       text: [
         `TAMPERED: ${placeOf(problem)}: ${problem.reason}.`,
-        problem.blockNumber === null
-          ? `  nothing in ${dataDir} can be trusted`
-          : `  blocks ${range(0, report.blocksVerified - 1)} verified; block ${report.blocksVerified} and every later block cannot be trusted (the savepoint counts ${count(report.height, 'block')})`,
+        problem.blockNumber !== null
+          ? `  blocks ${range(0, report.blocksVerified - 1)} verified; block ${report.blocksVerified} and every later block cannot be trusted (the savepoint counts ${count(report.height, 'block')})`
+          : report.blocksVerified > 0
+            ? `  blocks ${range(0, report.blocksVerified - 1)} verified, every block the savepoint counts`
+            : `  nothing in ${dataDir} can be trusted`,
       ],
     };
   }
