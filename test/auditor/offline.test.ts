@@ -64,8 +64,8 @@ afterAll(async () => {
 
 const copyOfDataDir = (): Promise<string> => copies.of(dataDir);
 
-async function withAuditStore<T>(use: (db: GatewayStore) => Promise<T>): Promise<T> {
-  const db = await openGatewayStore(gatewayStorePath(dataDir));
+async function withAuditStore<T>(use: (db: GatewayStore) => Promise<T>, dir = dataDir): Promise<T> {
+  const db = await openGatewayStore(gatewayStorePath(dir));
   try {
     return await use(db);
   } finally {
@@ -639,6 +639,22 @@ describe('on the stopped gateway’s data directory', () => {
     expect(missing.stdout).not.toContain('stored tree node');
     await withAuditStore((db) => auditSublevel(db).put(leaf, leafHash));
     expect((await audit(['verify-audit-log', '--data-dir', dataDir])).code).toBe(0);
+  });
+
+  // Its anchors were listed as beyond a log of 0 entries, and as another log's: "replaced by a fresh one".
+  it('says a log whose stored size is corrupt cannot be opened, not that it was replaced', async () => {
+    const copy = await copyOfDataDir();
+    await withAuditStore((db) => auditSublevel(db).put('size', Buffer.from('not a number')), copy);
+    const run = await audit(['verify-audit-log', '--data-dir', copy]);
+    expect(run.code, run.stdout).toBe(1);
+    expect(run.stdout).toContain(
+      'TAMPERED: the audit log cannot be opened: audit log: stored size is corrupt.',
+    );
+    expect(run.stdout).toMatch(
+      /^Audit log in .*, which cannot be opened: \d+ tree heads anchored on the ledger\.$/m,
+    );
+    expect(run.stdout).toContain('NOT CHECKED: the log cannot be opened');
+    expect(run.stdout).not.toMatch(/replaced|MISMATCH|0 entries/);
   });
 
   it('catches a log rewritten with a recomputed tree through the anchored tree heads', async () => {

@@ -22,7 +22,9 @@ export type AnchorVerdict =
   /** The anchored head's signature or certificate does not hold. */
   | 'bad-signature'
   /** Made by an identity other than the one that made the log's first anchor. */
-  | 'forged';
+  | 'forged'
+  /** The log cannot be opened, so nothing was checked against the anchor. */
+  | 'unchecked';
 
 export interface AnchorCheck extends AnchoredHead {
   readonly verdict: AnchorVerdict;
@@ -34,6 +36,8 @@ export interface AnchorCheck extends AnchoredHead {
 export interface AuditLogReport {
   readonly ok: boolean;
   readonly gatewayMspId: string;
+  /** Whether the log could be opened: if not, its id and size are unknown. */
+  readonly opened: boolean;
   /** The log's id as its store records it (undefined for a log no gateway of this version wrote). */
   readonly logId?: string;
   /** Entries the log says it holds. */
@@ -82,6 +86,7 @@ export async function checkAuditLog(
     return {
       ok: false,
       gatewayMspId,
+      opened: false,
       logSize: 0,
       entriesChecked: 0,
       badEntries: 0,
@@ -90,7 +95,7 @@ export async function checkAuditLog(
         .filter((a) => a.gatewayMspId === gatewayMspId)
         .map((a) => ({
           ...a,
-          verdict: 'beyond-log' as const,
+          verdict: 'unchecked' as const,
           reason: 'the log cannot be opened',
         })),
       unanchoredEntries: 0,
@@ -213,6 +218,7 @@ export async function checkAuditLog(
   return {
     ok,
     gatewayMspId,
+    opened: true,
     logId,
     logSize: size,
     entriesChecked: size,

@@ -67,10 +67,12 @@ async function verifyAuditLogCommand(context: CommandContext, options: AuditLogO
     await gateway.close();
   }
   const otherMsps = [...new Set(anchors.map((a) => a.gatewayMspId))].filter((m) => m !== gatewayMspId);
-  const otherLogs = otherLogsOf(anchors, gatewayMspId, report.logId);
+  const otherLogs = otherLogsOf(anchors, gatewayMspId, report.anchors);
   const first = report.firstAnchor;
   const text = [
-    `Audit log ${report.logId ?? '(without an id)'} in ${dataDir}: ${count(report.logSize, 'entry', 'entries')}, ` +
+    (report.opened
+      ? `Audit log ${report.logId ?? '(without an id)'} in ${dataDir}: ${count(report.logSize, 'entry', 'entries')}, `
+      : `Audit log in ${dataDir}, which cannot be opened: `) +
       `${count(report.anchors.length, 'tree head')} anchored on the ledger` +
       (first ? ` (first by ${commonName(first.signerId)} of ${first.gatewayMspId}).` : '.'),
     ...anchorTable(report.anchors),
@@ -175,7 +177,9 @@ function logVerdict(
   }
   const lines: string[] = [];
   const forged = report.anchors.filter((a) => a.verdict === 'forged');
-  const firstBadAnchor = report.anchors.find((a) => a.verdict !== 'verified' && a.verdict !== 'forged');
+  const firstBadAnchor = report.anchors.find(
+    (a) => a.verdict !== 'verified' && a.verdict !== 'forged' && a.verdict !== 'unchecked',
+  );
   if (report.firstBadEntry) {
     const { index, reason, storedEntry: e } = report.firstBadEntry;
     lines.push(`TAMPERED: audit entry ${index}: ${reason}.`);
@@ -222,15 +226,20 @@ function logVerdict(
   return { code: ExitCode.mismatch, lines };
 }
 
-/** Logs of the organisation, other than the one checked, with the largest size anchored for each. */
+/**
+ * Logs of the organisation whose anchors were not checked against the log, with the largest size
+ * anchored for each. A log that cannot be opened has no id to tell them by: all of them were its to
+ * be checked against, none is another's.
+ */
 function otherLogsOf(
   anchors: readonly AnchoredHead[],
   gatewayMspId: string,
-  checked: string | undefined,
+  checked: readonly AnchoredHead[],
 ): { logId: string; treeSize: number }[] {
+  const checkedLogs = new Set(checked.map((a) => a.logId));
   const sizes = new Map<string, number>();
   for (const a of anchors) {
-    if (a.gatewayMspId !== gatewayMspId || a.logId === checked) continue;
+    if (a.gatewayMspId !== gatewayMspId || checkedLogs.has(a.logId)) continue;
     sizes.set(a.logId, Math.max(sizes.get(a.logId) ?? 0, a.treeSize));
   }
   return [...sizes].map(([logId, treeSize]) => ({ logId, treeSize }));
@@ -254,7 +263,11 @@ function anchorTable(anchors: readonly AnchorCheck[]): string[] {
 
 function anchorRow(anchor: AnchorCheck): string[] {
   const verdict =
-    anchor.verdict === 'verified' ? 'root, size and signature verified' : `MISMATCH (${anchor.verdict})`;
+    anchor.verdict === 'verified'
+      ? 'root, size and signature verified'
+      : anchor.verdict === 'unchecked'
+        ? `NOT CHECKED: ${anchor.reason}`
+        : `MISMATCH (${anchor.verdict})`;
   return [
     `${count(anchor.treeSize, 'entry', 'entries')}`,
     `root ${short(anchor.rootHash)}`,
