@@ -453,6 +453,22 @@ describe('duty and VAT: thresholds', () => {
     expect([a.dutyBasis, a.duty, a.vat]).toEqual([dutyBasis, duty, vat]);
   });
 
+  // China's 5,000 CNY is on the dutiable price, freight included, as its per-purchase limit is:
+  // a parcel over the one is over the other.
+  it.each<[string, number, number, string]>([
+    ['4,980 CNY of goods and 20 of freight: at the limit', 4980, 20, 'de_minimis'],
+    ['4,990 CNY of goods and 20 of freight: over it', 4990, 20, 'ad_valorem'],
+  ])('China, %s', (_name, goods, freight, dutyBasis) => {
+    const a = assessDuty({
+      ...base,
+      tariff: CN_TARIFF,
+      date: '2026-11-20',
+      lines: [{ hsCode: '610910', value: goods, currency: 'CNY' }],
+      freight,
+    });
+    expect([a.intrinsicValue, a.customsValue, a.dutyBasis]).toEqual([goods, goods + freight, dutyBasis]);
+  });
+
   const vatTariff: TariffConfig = { ...FR_TARIFF_2021, deMinimisVat: 22 };
   it.each<[number, string, number, number | null]>([
     [22, 'de_minimis', 0, null],

@@ -175,9 +175,10 @@ export const GB_TARIFF: TariffConfig = {
 };
 
 /**
- * China, cross-border e-commerce retail imports from 1 January 2019: no duty up to 5,000 CNY, a
- * comprehensive tax of 70 % of VAT (13 %); illustrative general-trade duty above the limit. A
- * buyer may import 5,000 CNY a purchase and 26,000 CNY a calendar year this way.
+ * China, cross-border e-commerce retail imports from 1 January 2019: no duty up to 5,000 CNY a
+ * transaction (its dutiable price, freight and insurance included), a comprehensive tax of 70 %
+ * of VAT (13 %); illustrative general-trade duty above the limit. A buyer may import 5,000 CNY a
+ * purchase and 26,000 CNY a calendar year this way.
  */
 export const CN_TARIFF: TariffConfig = {
   country: 'CN',
@@ -185,6 +186,7 @@ export const CN_TARIFF: TariffConfig = {
   currency: 'CNY',
   deMinimisDuty: 5000,
   deMinimisVat: 0,
+  deMinimisOn: 'customs',
   vatRate: 0.091,
   dutyRates: { ...EU_DUTY_RATES },
   buyerLimits: { perPurchase: 5000, perYear: 26_000 },
@@ -216,7 +218,7 @@ export const DEFAULT_TARIFFS: readonly TariffConfig[] = [
 /** The demo's tariff set: every default tariff; what no platform collected, the carrier collects. */
 export const DEFAULT_TARIFF_SET: TariffSet = {
   // A label always names the same content: a ledger that installed an earlier one keeps it.
-  version: 'demo-2026.2',
+  version: 'demo-2026.3',
   tariffs: [...DEFAULT_TARIFFS],
   uncollectedBy: 'carrier',
 };

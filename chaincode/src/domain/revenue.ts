@@ -13,7 +13,9 @@ import { CountryCode, CurrencyCode, IsoDateTime, Money, parseWith } from './sche
  *   apportioned to lines by value); a tariff may say FOB (the United States), which leaves
  *   freight and insurance out.
  * - De minimis thresholds compare the intrinsic value (goods only, converted to the tariff's
- *   currency) and apply "at or under". 0 means no de minimis.
+ *   currency), or the customs value where the tariff says so (deMinimisOn: China's limit is on
+ *   the dutiable price, freight and insurance included), and apply "at or under". 0 means no de
+ *   minimis.
  * - The flat duty per item category applies on dates in [from, until) and, when
  *   maxIntrinsicValue is set, only to consignments at or under it (the EU interim rule covers
  *   the low-value consignments that lost their 150 EUR relief; dearer parcels pay ad valorem).
@@ -230,10 +232,16 @@ export const TariffConfig = z
     currency: CurrencyCode,
     /** CIF (default) or FOB customs value. */
     valuationBasis: z.enum(['CIF', 'FOB']).optional(),
-    /** Intrinsic value at or under which no duty is due; 0 = none. */
+    /** Value (deMinimisOn) at or under which no duty is due; 0 = none. */
     deMinimisDuty: Money,
-    /** Intrinsic value at or under which no VAT is due; 0 = none. */
+    /** Value (deMinimisOn) at or under which no VAT is due; 0 = none. */
     deMinimisVat: Money,
+    /**
+     * The value the de minimis thresholds compare: the goods alone (default), or the customs value
+     * (China's transaction limit is on the dutiable price, with freight and insurance, as its
+     * per-purchase limit is: a parcel over one is over the other).
+     */
+    deMinimisOn: z.enum(['intrinsic', 'customs']).optional(),
     /** Standard VAT (or sales tax) rate; 0 where there is none. */
     vatRate: Ratio,
     /** Other VAT rates by HS chapter or heading (heading wins). */
@@ -435,6 +443,7 @@ export function assessDuty(input: AssessDutyInput): DutyAssessment {
   const customsValues = values.map((v, i) => v + (cif ? (freight[i] ?? 0) + (insurance[i] ?? 0) : 0));
   const hs6 = lines.map((l) => l.hsCode.slice(0, 6));
   const categories = new Set(hs6);
+  const reliefValue = tariff.deMinimisOn === 'customs' ? sum(customsValues) : intrinsic;
 
   const flat = tariff.flatDutyPerItemCategory;
   const dutyBasis: DutyBasis =
@@ -443,7 +452,7 @@ export function assessDuty(input: AssessDutyInput): DutyAssessment {
     date < flat.until &&
     (flat.maxIntrinsicValue === undefined || intrinsic <= toCents(flat.maxIntrinsicValue))
       ? 'flat'
-      : tariff.deMinimisDuty > 0 && intrinsic <= toCents(tariff.deMinimisDuty)
+      : tariff.deMinimisDuty > 0 && reliefValue <= toCents(tariff.deMinimisDuty)
         ? 'de_minimis'
         : 'ad_valorem';
 
@@ -472,7 +481,7 @@ export function assessDuty(input: AssessDutyInput): DutyAssessment {
   });
 
   const vatBasis: VatBasis =
-    tariff.deMinimisVat > 0 && intrinsic <= toCents(tariff.deMinimisVat) ? 'de_minimis' : 'standard';
+    tariff.deMinimisVat > 0 && reliefValue <= toCents(tariff.deMinimisVat) ? 'de_minimis' : 'standard';
   const vatRates = lines.map((l) =>
     vatBasis === 'de_minimis' ? null : (lookupRate(tariff.vatRates, l.hsCode) ?? tariff.vatRate),
   );
