@@ -175,13 +175,13 @@ describe('three-way match: amounts', () => {
   type LinesCase = [string, Partial<OrderPayload['lines'][number]>[], MatchReasonCode[]];
   it.each<LinesCase>([
     [
-      'a line worth a tenth of its price × quantity (400 paid, taxed as 40)',
+      'a line worth a tenth of the goods value (400 paid, taxed as 40)',
       [{ lineValue: 4 }],
       ['ORDER_LINES_VALUE'],
     ],
     [
-      'lines that add up to less than the goods value',
-      [{ quantity: 1, unitPrice: 20, lineValue: 20 }],
+      'lines that add up to one cent less than the goods value',
+      [{ lineNo: 1, lineValue: 39.99 }],
       ['ORDER_LINES_VALUE'],
     ],
     [
@@ -193,15 +193,15 @@ describe('three-way match: amounts', () => {
       ],
       [],
     ],
+    // A unit price is a rounded figure, held to nothing: three for 10.00, 100 g for 7.99.
     [
-      'a quantity that is not whole, its value rounded to the cent',
-      [{ quantity: 1.5, unitPrice: 26.67, lineValue: 40 }],
+      'three for 10.00 at 3.33 each, and 100 g for 7.99 at 0.08 a gram',
+      [
+        { lineNo: 1, quantity: 3, unitPrice: 3.33, lineValue: 10 },
+        { lineNo: 2, quantity: 100, unit: 'GRM', unitPrice: 0.08, lineValue: 7.99 },
+        { lineNo: 3, quantity: 1, unitPrice: 22.01, lineValue: 22.01 },
+      ],
       [],
-    ],
-    [
-      'a quantity that is not whole, its value a cent off',
-      [{ quantity: 1.5, unitPrice: 26.67, lineValue: 39.99 }],
-      ['ORDER_LINES_VALUE'],
     ],
   ])('%s', (_name, lines, reasons) => {
     const result = threeWayMatch(

@@ -100,20 +100,14 @@ function addressKey(address: Consignee['address']): string[] {
 }
 
 /**
- * Whether the order's lines add up to its goods value, each line's value its unit price times its
- * quantity (within a cent's rounding, for a quantity that is not whole). The amount formula and the
- * payment are checked on the goods value, while duty, VAT, the de minimis tests and the buyer's
- * limits are computed on the lines (the declaration's, checked against these): without this, a sale
- * paid at 400 could be taxed, and released, as lines worth 40.
+ * Whether the order's lines add up to its goods value. The amount formula and the payment are
+ * checked on the goods value, while duty, VAT, the de minimis tests and the buyer's limits are
+ * computed on line values (the declaration's, checked against these): without this, a sale paid at
+ * 400 could be taxed, and released, as lines worth 40. A line's unit price is not held to its value:
+ * it is a rounded figure (three for 10.00 is 3.33 each), and nothing is computed on it.
  */
 function linesMakeGoodsValue(order: OrderPayload): boolean {
-  let total = 0;
-  for (const line of order.lines) {
-    const value = cents(line.lineValue);
-    if (Math.abs(value - cents(line.unitPrice) * line.quantity) >= 1) return false;
-    total += value;
-  }
-  return total === cents(order.goodsValue);
+  return order.lines.reduce((total, line) => total + cents(line.lineValue), 0) === cents(order.goodsValue);
 }
 
 function sameDocument(a: IdentityDocument, b: IdentityDocument): boolean {
