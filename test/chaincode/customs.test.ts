@@ -417,12 +417,17 @@ describe('split-shipment index', () => {
     expect(buyer).not.toBe(consignee);
   });
 
-  it('files an entry once, replaces it, and forgets what no window reaches', () => {
+  it('files an entry once, replaces it, and forgets what is two windows older than the latest', () => {
     const list = [e('A', '2026-11-01T00:00:00Z'), e('B', '2026-11-05T00:00:00Z')];
-    expect(fileInIndex(list, e('C', '2026-11-05T12:00:00Z'), 72).map((x) => x.consignmentId)).toEqual([
+    expect(fileInIndex(list, e('C', '2026-11-05T12:00:00Z'), 48).map((x) => x.consignmentId)).toEqual([
       'B',
       'C',
     ]);
+    // Filed after a parcel ordered 90 h later, one ordered 10 h after an unassessed parcel E is kept:
+    // E, assessed last, must still find it within its 72 h.
+    const p = fileInIndex([], e('P', '2026-11-10T10:00:00Z'), 72);
+    const kept = fileInIndex(p, e('L', '2026-11-14T04:00:00Z'), 72);
+    expect(recentFromIndex([kept], 'E').map((x) => x.consignmentId)).toEqual(['P', 'L']);
     expect(fileInIndex(list, e('B', '2026-11-05T00:00:00Z', 99), 200)).toEqual([
       e('A', '2026-11-01T00:00:00Z'),
       e('B', '2026-11-05T00:00:00Z', 99),

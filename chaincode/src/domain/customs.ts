@@ -209,7 +209,9 @@ export function recentFromIndex(lists: readonly (readonly SplitEntry[])[], selfI
 
 /**
  * An index list with this consignment in it (replacing an earlier entry of it), without entries
- * that no split window can reach any more: older than the window before the latest order.
+ * older than two windows before the latest order. Windows reach both ways and parcels are assessed
+ * in any order (when their waybills come), so a parcel ordered up to a window before the latest
+ * still finds every sibling within its window; one ordered earlier still, assessed after, may not.
  */
 export function fileInIndex(
   entries: readonly SplitEntry[],
@@ -218,7 +220,7 @@ export function fileInIndex(
 ): SplitEntry[] {
   const all = [...entries.filter((e) => e.consignmentId !== entry.consignmentId), entry];
   const latest = Math.max(...all.map((e) => Date.parse(e.at)));
-  const from = latest - Math.round(windowHours * 3_600_000);
+  const from = latest - 2 * Math.round(windowHours * 3_600_000);
   return all
     .filter((e) => Date.parse(e.at) >= from)
     .sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : x.consignmentId < y.consignmentId ? -1 : 1));
