@@ -46,7 +46,15 @@ async function main(): Promise<void> {
       `  Metrics:          curl -H "Authorization: Bearer ${config.metricsToken === undefined ? `$(cat '${metricsTokenFile(config.dataDir)}')` : '$METRICS_TOKEN'}" ${gateway.url}/metrics`,
     ].join('\n'),
   );
+  let stopping = false;
   const shutdown = (signal: string): void => {
+    // Kept listening: without a listener of ours, a second signal (a second Ctrl-C, a supervisor
+    // repeating SIGTERM during the drain) would end the process before the stop anchors the log.
+    if (stopping) {
+      gateway.logger.warn({ signal }, 'already shutting down: the stop goes on (SIGKILL ends it at once)');
+      return;
+    }
+    stopping = true;
     gateway.logger.info({ signal }, 'shutting down');
     gateway.close().then(
       () => process.exit(0),
@@ -56,8 +64,8 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
 main().catch((error: unknown) => {

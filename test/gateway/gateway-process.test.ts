@@ -314,6 +314,44 @@ describe('the gateway process', () => {
     }
   });
 
+  it('goes on with a graceful stop through a second signal during its drain', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gateway-process-drain-'));
+    const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, 'gateway/dist/main.js'], {
+      env: {
+        ...process.env,
+        DATA_DIR: dir,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+        STOP_DRAIN_SECONDS: '2',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let output = '';
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          if (/"msg":"gateway ready"/.test(output)) resolve();
+        });
+        child.once('exit', () => reject(new Error(`the gateway ended before it was ready:\n${output}`)));
+      });
+      const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+        child.once('exit', (code, signal) => resolve([code, signal])),
+      );
+      child.kill('SIGTERM');
+      await expect.poll(() => output, { timeout: 10_000 }).toMatch(/"msg":"shutting down"/);
+      child.kill('SIGINT');
+      expect(await exited, output).toEqual([0, null]);
+      expect(output).toMatch(/"signal":"SIGINT","msg":"already shutting down/);
+      expect(output).toMatch(/"msg":"audit log anchored"|"treeSize"/);
+    } finally {
+      child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('anchors the audit log on a graceful stop (SIGINT), so that it verifies to its last entry', async () => {
     for (const user of ['platforma-operator', 'auditor', 'customs-officer']) {
       const res = await fetch(`${gateway.url}/v1/me`, { headers: gateway.auth(user) });
