@@ -166,7 +166,8 @@ async function openAndListen(
     partyIdKey,
     metricsToken,
     refusedScrapes,
-    readiness: () => (ledgerStopped ? 'ledger unavailable' : phase),
+    phase: () => phase,
+    ledgerStopped: () => ledgerStopped,
     auditMismatch: () => anchorer.status().mismatch,
   });
   // Before listening: a log that does not match its anchor must not take a single request's entry.

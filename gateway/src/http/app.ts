@@ -110,7 +110,10 @@ export interface AppDependencies {
   readonly metrics: Metrics;
   /** Where refused scrapes of /metrics are told, for a warning in the log. */
   readonly refusedScrapes: RefusedScrapesLog;
-  readonly readiness: () => 'ready' | 'starting' | 'stopping' | 'ledger unavailable';
+  /** Where the gateway is in its life: it takes requests only once ready, until it is stopping. */
+  readonly phase: () => 'starting' | 'ready' | 'stopping';
+  /** Whether the ledger's thread has stopped: the gateway cannot serve until it is restarted. */
+  readonly ledgerStopped: () => boolean;
   /** How the audit log differs from its last anchor on the ledger, once known; undefined while it matches. */
   readonly auditMismatch: () => string | undefined;
 }
@@ -145,7 +148,7 @@ export function createApp(deps: AppDependencies): Express {
   // A stopping gateway serves until its listener closes; its clients' next requests go elsewhere,
   // and the stop need not wait for their idle keep-alive connections to time out.
   app.use((_req, res, next) => {
-    if (deps.readiness() === 'stopping') res.setHeader('Connection', 'close');
+    if (deps.phase() === 'stopping') res.setHeader('Connection', 'close');
     next();
   });
   // Express answers OPTIONS by itself with the methods it routes; the API has no OPTIONS (HEAD of
@@ -163,7 +166,7 @@ export function createApp(deps: AppDependencies): Express {
       res.status(503).json({ status: 'audit log mismatch', detail: auditMismatchDetail(mismatch) });
       return;
     }
-    const status = deps.readiness();
+    const status = deps.ledgerStopped() ? 'ledger unavailable' : deps.phase();
     res.status(status === 'ready' ? 200 : 503).json({ status });
   });
   app.get(
