@@ -27,12 +27,7 @@ export function explainStartupFailure(error: unknown, config: GatewayConfig): st
   }
   if (error instanceof ApiKeyFileError) return `${error.message}: correct it, or restore it from a copy`;
   const unusable = dataDirProblem(error, config.dataDir);
-  if (unusable !== undefined) {
-    const remedy = unusable.full
-      ? 'free space on its device, or set DATA_DIR to a directory on another'
-      : 'set DATA_DIR to a directory this user can write, or mend that one';
-    return `DATA_DIR ${config.dataDir} cannot be used: ${unusable.refusal}; ${remedy}`;
-  }
+  if (unusable !== undefined) return `DATA_DIR ${config.dataDir} cannot be used: ${unusable}`;
   const { code, syscall } = (error ?? {}) as { code?: string; syscall?: string };
   const where = `${config.host} port ${config.port}`;
   if (syscall === 'listen' && code === 'EADDRINUSE') {
@@ -54,33 +49,47 @@ export function explainStartupFailure(error: unknown, config: GatewayConfig): st
  * What the file system refused in the data directory or on the way to it (a file where a directory
  * goes, no permission, a read-only file system, no space), if that is the failure.
  */
-function dataDirProblem(error: unknown, dataDir: string): { refusal: string; full: boolean } | undefined {
+function dataDirProblem(error: unknown, dataDir: string): string | undefined {
   // LevelDB reports a store it could not open as such, with the file system's refusal as its cause:
   // Node's error when it creates the store's directory, its own IO error on a file in it.
   const { cause } = (error ?? {}) as { cause?: unknown };
   const refusal = (cause ?? error) as { code?: string; syscall?: string; path?: string; message?: string };
   const levelIo = refusal?.code === 'LEVEL_IO_ERROR' ? LEVEL_IO_REFUSAL.exec(refusal.message ?? '') : null;
   const path = levelIo ? levelIo[1]! : refusal?.path;
-  const why = levelIo ? levelIo[2]!.toLowerCase() : refusal?.code && FILE_SYSTEM_REFUSALS[refusal.code];
+  const known = FILE_SYSTEM_REFUSALS[(levelIo ? LEVEL_IO_CODES[levelIo[2]!] : refusal?.code) ?? ''];
   // Within the data directory, or the directories it is to be made in.
-  if (!why || typeof path !== 'string' || !(isWithin(path, dataDir) || isWithin(dataDir, path))) {
+  if (!known || typeof path !== 'string' || !(isWithin(path, dataDir) || isWithin(dataDir, path))) {
     return undefined;
   }
-  return { refusal: `${refusal.syscall ?? 'open'} ${path}: ${why}`, full: why === NO_SPACE };
+  return `${refusal.syscall ?? 'open'} ${path}: ${known.why}; ${known.remedy}`;
 }
 
 /** LevelDB's IO error on a file, for the refusals an operator mends (as its env_posix words them). */
 const LEVEL_IO_REFUSAL =
-  /^IO error: (\/.+?): (Permission denied|Read-only file system|No space left on device)$/;
+  /^IO error: (\/.+?): (Permission denied|Read-only file system|No space left on device|File too large)$/;
+/** The code Node gives each of those refusals. */
+const LEVEL_IO_CODES: Record<string, string> = {
+  'Permission denied': 'EACCES',
+  'Read-only file system': 'EROFS',
+  'No space left on device': 'ENOSPC',
+  'File too large': 'EFBIG',
+};
 
-const NO_SPACE = 'no space left on device';
-const FILE_SYSTEM_REFUSALS: Record<string, string> = {
-  ENOTDIR: 'a file is where a directory goes',
-  EEXIST: 'a file is where a directory goes',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EROFS: 'the file system is read-only',
-  ENOSPC: NO_SPACE,
+const WRITABLE = 'set DATA_DIR to a directory this user can write, or mend that one';
+const FILE_SYSTEM_REFUSALS: Record<string, { why: string; remedy: string }> = {
+  ENOTDIR: { why: 'a file is where a directory goes', remedy: WRITABLE },
+  EEXIST: { why: 'a file is where a directory goes', remedy: WRITABLE },
+  EACCES: { why: 'permission denied', remedy: WRITABLE },
+  EPERM: { why: 'permission denied', remedy: WRITABLE },
+  EROFS: { why: 'the file system is read-only', remedy: WRITABLE },
+  ENOSPC: {
+    why: 'no space left on device',
+    remedy: 'free space on its device, or set DATA_DIR to a directory on another',
+  },
+  EFBIG: {
+    why: 'the file-size limit is reached',
+    remedy: 'raise the file-size limit (ulimit -f) of the user that runs the gateway',
+  },
 };
 
 const isWithin = (path: string, dir: string): boolean => {

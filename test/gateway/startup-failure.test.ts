@@ -48,14 +48,30 @@ describe('a data directory the file system refuses', () => {
   // As LevelDB words it for a directory that exists but this user cannot write (its LOCK file).
   it.each([
     ['Permission denied', 'permission denied', remedy],
-    ['Read-only file system', 'read-only file system', remedy],
+    ['Read-only file system', 'the file system is read-only', remedy],
     ['No space left on device', 'no space left on device', FREE_SPACE],
+    [
+      'File too large',
+      'the file-size limit is reached',
+      'raise the file-size limit (ulimit -f) of the user that runs the gateway',
+    ],
   ])('an IO error opening a store in it: %s', (words, why, mend) => {
     const cause = Object.assign(new Error(`IO error: ${dataDir}/ledger/LOCK: ${words}`), {
       code: 'LEVEL_IO_ERROR',
     });
     expect(explainStartupFailure(opening(cause), embedded)).toBe(
       `DATA_DIR ${dataDir} cannot be used: open ${dataDir}/ledger/LOCK: ${why}; ${mend}`,
+    );
+  });
+
+  it('a file it writes past the file-size limit (ulimit -f)', () => {
+    const refused = Object.assign(new Error('EFBIG'), {
+      code: 'EFBIG',
+      syscall: 'write',
+      path: `${dataDir}/gateway/metrics-token`,
+    });
+    expect(explainStartupFailure(refused, embedded)).toBe(
+      `DATA_DIR ${dataDir} cannot be used: write ${dataDir}/gateway/metrics-token: the file-size limit is reached; raise the file-size limit (ulimit -f) of the user that runs the gateway`,
     );
   });
 
