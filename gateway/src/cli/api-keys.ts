@@ -27,7 +27,11 @@ async function openStore(env: NodeJS.ProcessEnv): Promise<ApiKeyStore> {
   // answered 401 by the gateway, which reads another.
   const started = await stat(gatewayStorePath(config.dataDir)).then(
     (found) => found.isDirectory(),
-    () => false,
+    (error: NodeJS.ErrnoException) => {
+      // Only absence means no gateway: a refusal (no permission) is said as it is.
+      if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return false;
+      throw error;
+    },
   );
   if (!started) {
     throw new Error(
