@@ -63,6 +63,8 @@ export interface StateReport {
   readonly discrepancies: readonly Discrepancy[];
   /** Why the blocks could not be replayed (the savepoint, or a block): no store was compared. */
   readonly problem?: ChainProblem;
+  /** Keys among the blocks that are no block number: found besides the comparison, which they do not stop. */
+  readonly strayKeys?: ChainProblem;
 }
 
 /** A store rewritten wholesale would differ everywhere: the counts say how much, the list how. */
@@ -92,8 +94,10 @@ export async function checkState(
 ): Promise<StateReport> {
   const compared = zeroes();
   const differences = zeroes();
-  const problem = (await savepointProblem(ledger)) ?? (await strayKeyProblem(ledger));
+  const problem = await savepointProblem(ledger);
   if (problem) return { ok: false, height: 0, compared, differences, discrepancies: [], problem };
+  const strayKeys = await strayKeyProblem(ledger);
+  const stray = strayKeys && { strayKeys };
   const { height } = (await readSavepoint(ledger))!;
   let dir: string;
   try {
@@ -106,17 +110,18 @@ export async function checkState(
     try {
       const replay = await replayBlocks(ledger, scratch, height, progress);
       if (!('blocks' in replay)) {
-        return { ok: false, height, compared, differences, discrepancies: [], problem: replay };
+        return { ok: false, height, compared, differences, discrepancies: [], problem: replay, ...stray };
       }
       const comparison = new Comparison(ledger, scratch, compared, differences);
       await comparison.run(progress);
       return {
-        ok: comparison.discrepancies.length === 0 && replay.disagreeing === 0,
+        ok: comparison.discrepancies.length === 0 && replay.disagreeing === 0 && !strayKeys,
         height,
         replay,
         compared,
         differences,
         discrepancies: comparison.discrepancies,
+        ...stray,
       };
     } finally {
       await scratch.close();

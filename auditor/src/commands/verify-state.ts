@@ -64,12 +64,16 @@ async function verifyStateCommand(context: CommandContext, options: StateOptions
     await store.close();
   }
   const json = { command: 'verify-state', dataDir, ...report };
+  const stray = report.strayKeys
+    ? [`TAMPERED: ${placeOf(report.strayKeys)}: ${report.strayKeys.reason}.`]
+    : [];
   if (report.problem) {
     return {
       code: ExitCode.mismatch,
       json,
       text: [
         `TAMPERED: ${placeOf(report.problem)}: ${report.problem.reason}.`,
+        ...stray,
         `  the stores in ${dataDir} were not compared with the blocks; run verify-chain`,
       ],
     };
@@ -93,6 +97,16 @@ async function verifyStateCommand(context: CommandContext, options: StateOptions
   }
   const replay = report.replay!;
   const total = Object.values(report.differences).reduce((a, b) => a + b, 0);
+  if (replay.disagreeing === 0 && total === 0) {
+    return {
+      code: ExitCode.mismatch,
+      json,
+      text: [
+        ...stray,
+        `  otherwise the stores in ${dataDir} hold what ${blocks} wrote, and nothing else: ${figures}`,
+      ],
+    };
+  }
   if (replay.disagreeing > 0) {
     const shown = replay.disagreements.slice(0, MAX_PRINTED);
     return {
@@ -113,6 +127,7 @@ async function verifyStateCommand(context: CommandContext, options: StateOptions
         total === 0
           ? '  the stores match what the re-validated transactions wrote'
           : `  and ${count(total, 'discrepancy', 'discrepancies')} between the stores and what the re-validated transactions wrote (--json lists them)`,
+        ...stray,
       ],
     };
   }
@@ -134,6 +149,7 @@ async function verifyStateCommand(context: CommandContext, options: StateOptions
             `  … and ${count(total - shown.length, 'more')} (--json lists the first ${count(Math.min(total, MAX_LISTED), 'discrepancy', 'discrepancies')})`,
           ]
         : []),
+      ...stray,
     ],
   };
 }
