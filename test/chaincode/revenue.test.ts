@@ -453,6 +453,17 @@ describe('duty and VAT: thresholds', () => {
     expect([a.dutyBasis, a.duty, a.vat]).toEqual([dutyBasis, duty, vat]);
   });
 
+  it('tests the thresholds on the consignment converted whole, not on its lines converted and rounded', () => {
+    const a = assessDuty({
+      ...base,
+      date: '2026-11-20',
+      lines: Array.from({ length: 4 }, () => ({ hsCode: '610910', value: 43.61, currency: 'USD' })),
+    });
+    // 4 × 43.61 USD = 174.44 USD = 150.02 EUR (each line 37.50 EUR): over the flat duty's 150 EUR.
+    expect([a.intrinsicValue, a.dutyBasis]).toEqual([150.02, 'ad_valorem']);
+    expect(a.lines.map((l) => l.value)).toEqual([37.5, 37.5, 37.5, 37.5]);
+  });
+
   // China's 5,000 CNY is on the dutiable price, freight included, as its per-purchase limit is:
   // a parcel over the one is over the other.
   it.each<[string, number, number, string]>([

@@ -430,7 +430,19 @@ export function assessDuty(input: AssessDutyInput): DutyAssessment {
   const rates = rateTable(tariff);
   const to = tariff.currency;
   const values = lines.map((l) => convertCents(toCents(l.value), l.currency, to, date, rates));
-  const intrinsic = sum(values);
+  // The thresholds are on the consignment's value, converted whole (per currency): converted line by
+  // line and rounded, four lines of 43.61 USD make 150.00 EUR where the 174.44 USD make 150.02.
+  const intrinsic = sum(
+    lineCurrencies.map((currency) =>
+      convertCents(
+        sum(lines.filter((l) => l.currency === currency).map((l) => toCents(l.value))),
+        currency,
+        to,
+        date,
+        rates,
+      ),
+    ),
+  );
   const freight = apportionCents(
     convertCents(toCents(input.freight), chargesCurrency, to, date, rates),
     values,
