@@ -409,6 +409,31 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
       /^Answered by PlatformAMSP on /,
     );
     await payment.context().close();
+    // The officer reads the answer for a purpose, on the consignment's access log.
+    const officer = await signIn(OFFICER);
+    await officer.goto(`${t.gateway.url}/console/consignments/${REFERRED}`);
+    const list = officer.getByTestId('referral-answer-list');
+    await list.getByRole('button', { name: 'Read answer for risk assessment' }).first().click();
+    await list.getByTestId('referral-answer-text').first().waitFor();
+    expect(await list.getByTestId('referral-answer-text').first().textContent()).toBe(
+      'The buyer paid 41 EUR after a voucher; invoice INV-77 attached.',
+    );
+    expect(await list.innerText()).toMatch(/Documents: \w+ INV-77/);
+    const log = await t
+      .as(OFFICER)
+      .get<{ entries: { recordKind: string; purpose: string; userId: string }[] }>(
+        `/v1/consignments/${REFERRED}/access-log`,
+      );
+    const reads = log.body.entries.filter((e) => e.recordKind === 'referral_answer');
+    expect(reads).toEqual([
+      expect.objectContaining({
+        purpose: 'risk_assessment',
+        userId: expect.stringMatching(/CN=customs-officer@/),
+      }),
+    ]);
+    await expectAccessible(officer);
+    expectNoScriptErrors(officer);
+    await officer.context().close();
   });
 
   it('an auditor verifies a disclosure package, sees a tampered one fail, and checks the audit log in the browser', async () => {
@@ -486,6 +511,10 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
       'this purchase 10966.80 CNY (limit 5000.00 CNY); already this year 0.00 CNY (limit 26000.00 CNY)',
     );
     expect(limits).toContain('exceeded: BUYER_PURCHASE_LIMIT');
+    // China's VAT rate is 9.1 %: shown whole as 9 %, it did not give the amount beside it.
+    expect(await page.getByRole('region', { name: 'Duty and VAT per line' }).innerText()).toMatch(
+      /\(9\.1 %\)/,
+    );
     expect(await page.getByTestId('risk-reasons').innerText()).toContain('MATCH_BUYER_PURCHASE_LIMIT');
     await screenshot(page, 'officer-buyer-limit');
     expectNoScriptErrors(page);
@@ -1044,6 +1073,31 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await platform.goto(`${t.gateway.url}/console/consignments/${released}`);
     await platform.getByText('Start a return').waitFor();
     await platform.context().close();
+  });
+
+  it('shows a consignment as it is now when a decision is refused because it moved on meanwhile', async () => {
+    const stale = `UI-STALE-${RUN}`;
+    await parcel(stale, 40);
+    await assessed(stale);
+    const page = await signIn(OFFICER);
+    await page.goto(`${t.gateway.url}/console/consignments/${stale}`);
+    await page.getByRole('button', { name: 'Hold', exact: true }).waitFor();
+    const before = await page.getByTestId('status').textContent();
+    // Another officer releases it while this page still shows it as it was.
+    const released = await t
+      .as(OFFICER)
+      .post(`/v1/consignments/${stale}/decision`, { decision: 'release', reasonCodes: [] });
+    expect(released.status, released.text).toBe(201);
+    expect(await page.getByTestId('status').textContent()).toBe(before);
+    await page.getByRole('button', { name: 'Hold', exact: true }).click();
+    await page
+      .getByRole('dialog', { name: `Hold consignment ${stale}?` })
+      .getByRole('button', { name: 'Confirm: Hold' })
+      .click();
+    await expect.poll(() => page.getByTestId('status').textContent(), { timeout: 10_000 }).toBe('released');
+    await page.getByText(/^Not recorded: .*The page now shows the consignment as it is\.$/).waitFor();
+    expect(await page.getByRole('button', { name: 'Hold', exact: true }).count()).toBe(0);
+    await page.context().close();
   });
 
   it('says a queue page past the end is empty, and goes back from it to the last page', async () => {

@@ -101,7 +101,12 @@ interface Assessment {
     };
   };
   /** Who answered and when; the text is personal data, read on its own for a purpose. */
-  readonly referralAnswers: readonly { txId: string; answeredBy: string; answeredAt: string }[];
+  readonly referralAnswers: readonly {
+    txId: string;
+    answeredBy: string;
+    answeredAt: string;
+    erased?: { txId: string; at: string };
+  }[];
   /** The automatic assessment's latest failure since this assessment, if any. */
   readonly assessmentFailed: {
     code: string;
@@ -258,10 +263,20 @@ function CustomsActions({
   const [question, setQuestion] = useState<string>(QUESTIONS[0][0]);
   const [done, setDone] = useState<string>();
   const decide = (decision: string, reasonCodes: string[]) => async () => {
-    await api.post(`/v1/consignments/${seg(id)}/decision`, {
-      decision,
-      reasonCodes: [...new Set(reasonCodes)].slice(0, 20),
-    });
+    try {
+      await api.post(`/v1/consignments/${seg(id)}/decision`, {
+        decision,
+        reasonCodes: [...new Set(reasonCodes)].slice(0, 20),
+      });
+    } catch (error) {
+      // Another officer or the pipeline moved the consignment on: the page shows it as it is now,
+      // not the status and assessment this decision was refused on.
+      if (error instanceof ApiError && error.status === 409) {
+        setDone(`Not recorded: ${error.message}. The page now shows the consignment as it is.`);
+        onDone();
+      }
+      throw error;
+    }
     setDone(`Recorded: ${decision}.`);
     onDone();
   };
@@ -306,8 +321,8 @@ function CustomsActions({
             onConfirm={decide('refer', [REQUEST_INFORMATION, question])}
           >
             <p>
-              The platform, payment provider and carrier see the question <code>{question}</code> and can
-              answer it; customs then assesses again.
+              The platform, payment provider and carrier see the question{' '}
+              <strong>{questionOf([question])}</strong> and can answer it; customs then assesses again.
             </p>
           </ConfirmButton>
         </>
@@ -539,6 +554,94 @@ function CollectionSection({ id, reloadKey }: { id: string; reloadKey: string })
   );
 }
 
+/** A rate as a percentage, as precise as the tariff gives it (China's VAT is 9.1 %). */
+const percent = (rate: number): string => `${Number((rate * 100).toFixed(4))} %`;
+
+interface ReferralAnswerRead {
+  readonly answer: {
+    readonly message: string;
+    readonly documents: readonly { type: string; reference: string }[];
+  };
+  readonly access: { readonly txId: string; readonly purpose: string };
+}
+
+/**
+ * The answers to customs' referrals: who answered and when, and the text and documents read on
+ * demand for a purpose, since they may name the buyer or seller (each read is on the access log).
+ */
+function ReferralAnswers({ id, answers }: { id: string; answers: Assessment['referralAnswers'] }) {
+  const { api, me } = useSession();
+  const [purpose, setPurpose] = useState(
+    me.purposes.includes('risk_assessment') ? 'risk_assessment' : (me.purposes[0] ?? ''),
+  );
+  const [read, setRead] = useState<Record<string, ReferralAnswerRead>>({});
+  const [error, setError] = useState<Error>();
+  const load = async (txId: string) => {
+    setError(undefined);
+    try {
+      const answer = await api.get<ReferralAnswerRead>(
+        `/v1/consignments/${seg(id)}/referral-answers/${seg(txId)}?purpose=${seg(purpose)}`,
+      );
+      setRead((before) => ({ ...before, [txId]: answer }));
+    } catch (e) {
+      setError(e as Error);
+    }
+  };
+  return (
+    <div data-testid="referral-answer-list">
+      <h3>Referral answers</h3>
+      {me.purposes.length > 0 && (
+        <div className="field">
+          <label htmlFor="answer-purpose">Purpose of your reads</label>
+          <select id="answer-purpose" value={purpose} onChange={(e) => setPurpose(e.target.value)}>
+            <CodeOptions codes={me.purposes} />
+          </select>
+        </div>
+      )}
+      <ErrorNote error={error} />
+      <ul>
+        {answers.map((a) => {
+          const shown = read[a.txId];
+          return (
+            <li key={a.txId}>
+              {a.answeredBy} on {formatTime(a.answeredAt)}
+              {a.erased ? (
+                ' (erased with the consignment’s personal data)'
+              ) : shown ? (
+                <>
+                  <blockquote data-testid="referral-answer-text">{shown.answer.message}</blockquote>
+                  {shown.answer.documents.length > 0 && (
+                    <p>
+                      Documents:{' '}
+                      {shown.answer.documents
+                        .map((d) => `${d.type.replace(/_/g, ' ')} ${d.reference}`)
+                        .join('; ')}
+                    </p>
+                  )}
+                  <p className="muted small">
+                    Read for {shown.access.purpose.replace(/_/g, ' ')}; on the consignment&apos;s access log
+                    (transaction <Hash value={shown.access.txId} />
+                    ).
+                  </p>
+                </>
+              ) : (
+                me.purposes.length > 0 && (
+                  <>
+                    {' '}
+                    <button type="button" onClick={() => void load(a.txId)}>
+                      Read answer for {purpose.replace(/_/g, ' ')}
+                    </button>
+                  </>
+                )
+              )}
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
+}
+
 function AssessmentSection({ id, reloadKey }: { id: string; reloadKey: string }) {
   const { api } = useSession();
   const a = useLoad((s) => api.get<Assessment>(`/v1/customs/assessments/${seg(id)}`, s), reloadKey);
@@ -582,27 +685,29 @@ function AssessmentSection({ id, reloadKey }: { id: string; reloadKey: string })
           {risk.selectedAtRandom ? ', selected at random' : ''}); assessment #{a.data.number} at{' '}
           {formatTime(a.data.assessedAt)}.
         </p>
-        <table>
-          <caption>Risk reasons</caption>
-          <thead>
-            <tr>
-              <th scope="col">Reason</th>
-              <th scope="col">Weight</th>
-              <th scope="col">Why</th>
-            </tr>
-          </thead>
-          <tbody data-testid="risk-reasons">
-            {risk.reasons.map((r) => (
-              <tr key={r.code}>
-                <th scope="row">
-                  <code>{r.code}</code>
-                </th>
-                <td>{r.weight}</td>
-                <td>{r.detail}</td>
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Risk reasons">
+          <table>
+            <caption>Risk reasons</caption>
+            <thead>
+              <tr>
+                <th scope="col">Reason</th>
+                <th scope="col">Weight</th>
+                <th scope="col">Why</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody data-testid="risk-reasons">
+              {risk.reasons.map((r) => (
+                <tr key={r.code}>
+                  <th scope="row">
+                    <code>{r.code}</code>
+                  </th>
+                  <td>{r.weight}</td>
+                  <td>{r.detail}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
         <p>
           {a.data.releasable
             ? 'Releasable automatically.'
@@ -611,6 +716,7 @@ function AssessmentSection({ id, reloadKey }: { id: string; reloadKey: string })
             ? ` ${a.data.referralAnswers.length} referral answer(s) received.`
             : ''}
         </p>
+        {a.data.referralAnswers.length > 0 && <ReferralAnswers id={id} answers={a.data.referralAnswers} />}
       </Section>
       <Section title="Duty and VAT">
         {duty ? (
@@ -634,7 +740,7 @@ function AssessmentSection({ id, reloadKey }: { id: string; reloadKey: string })
               <dd data-testid="collection-model">{a.data.collectionModel.replace(/_/g, ' ')}</dd>
               {a.data.buyerLimits ? <BuyerLimitsFact limits={a.data.buyerLimits} /> : null}
             </dl>
-            <div className="table-wrap" tabIndex={0}>
+            <div className="table-wrap" tabIndex={0} role="region" aria-label="Duty and VAT per line">
               <table>
                 <caption>Per line</caption>
                 <thead>
@@ -652,10 +758,10 @@ function AssessmentSection({ id, reloadKey }: { id: string; reloadKey: string })
                       <td>{l.customsValue.toFixed(2)}</td>
                       <td>
                         {l.duty.toFixed(2)}
-                        {l.dutyRate === null ? '' : ` (${(l.dutyRate * 100).toFixed(1)} %)`}
+                        {l.dutyRate === null ? '' : ` (${percent(l.dutyRate)})`}
                       </td>
                       <td>
-                        {l.vat.toFixed(2)} ({(l.vatRate * 100).toFixed(0)} %)
+                        {l.vat.toFixed(2)} ({percent(l.vatRate)})
                       </td>
                     </tr>
                   ))}
@@ -748,7 +854,7 @@ function ReturnsSection({
       <ErrorNote error={r.error} />
       {r.data && r.data.returns.length === 0 && <p>No return.</p>}
       {r.data && r.data.returns.length > 0 && (
-        <div className="table-wrap" tabIndex={0}>
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Returns">
           <table>
             <caption className="visually-hidden">Returns of this consignment</caption>
             <thead>
@@ -879,7 +985,7 @@ function AccessTable({
 }) {
   if (entries.length === 0) return <p>{empty}</p>;
   return (
-    <div className="table-wrap" tabIndex={0}>
+    <div className="table-wrap" tabIndex={0} role="region" aria-label={caption}>
       <table>
         <caption>{caption}</caption>
         <thead>
