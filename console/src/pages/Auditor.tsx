@@ -295,7 +295,12 @@ function AuditLogState() {
         {reads.length === 0 ? (
           <p>No personal-data read among the newest {RECENT} requests.</p>
         ) : (
-          <div className="table-wrap" tabIndex={0}>
+          <div
+            className="table-wrap"
+            tabIndex={0}
+            role="region"
+            aria-label="Requests that read personal data"
+          >
             <table>
               <caption className="visually-hidden">Requests that read personal data, newest first</caption>
               <thead>

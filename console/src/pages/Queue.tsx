@@ -193,7 +193,7 @@ function Select({
 function QueueTable({ page }: { page: QueuePage }) {
   if (page.items.length === 0) return <p>Nothing waits for an officer with these filters.</p>;
   return (
-    <div className="table-wrap" tabIndex={0}>
+    <div className="table-wrap" tabIndex={0} role="region" aria-label="Work queue">
       <table>
         <caption className="visually-hidden">Consignments in the work queue</caption>
         <thead>

@@ -105,7 +105,7 @@ export function TraderHome() {
         )}
       </Section>
       <Section title="All consignments" id="all">
-        <div className="table-wrap" tabIndex={0}>
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Your consignments">
           <table>
             <caption className="visually-hidden">
               Consignments your organisation takes part in, newest first
