@@ -342,6 +342,9 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await page.getByRole('button', { name: 'Hold', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: `Hold consignment ${RED}?` });
     expect(await dialog.isVisible()).toBe(true);
+    // The decision is recorded for good: Enter on opening cancels, and the dialog says what the parcel is.
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
+    expect(await dialog.innerText()).toMatch(/Lane red; not released automatically: .*MATCH_FAILED/);
     await screenshot(page, 'officer-confirm-hold');
     await dialog.getByRole('button', { name: 'Confirm: Hold' }).click();
     await expect.poll(() => page.getByTestId('status').textContent(), { timeout: 10_000 }).toBe('held');
@@ -542,6 +545,31 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await platform.getByTestId('timeline').waitFor();
     expect(await platform.getByTestId('to-collect').count()).toBe(0);
     await platform.context().close();
+
+    // Once delivered, the amount was the handover's: the page no longer asks for it.
+    const delivered = `UI-DLV-${RUN}`;
+    await parcel(delivered, 40);
+    await assessed(delivered);
+    const release = await t
+      .as(OFFICER)
+      .post(`/v1/consignments/${delivered}/decision`, { decision: 'release', reasonCodes: [] });
+    expect(release.status, release.text).toBe(201);
+    for (const [type, location] of [
+      ['dispatched', 'CNSHA'],
+      ['arrived', 'FRCDG'],
+      ['delivered', 'FRPAR'],
+    ]) {
+      const scan = await t
+        .as('post-operator')
+        .post(`/v1/consignments/${delivered}/movements`, { type, location });
+      expect(scan.status, scan.text).toBe(201);
+    }
+    const carrier = await signIn('post-operator');
+    await carrier.goto(`${t.gateway.url}/console/consignments/${delivered}`);
+    await carrier.getByTestId('to-collect').waitFor();
+    expect(await carrier.getByText(/was to be collected from the buyer at the handover/).count()).toBe(1);
+    expect(await carrier.getByText(/before handing the parcel over/).count()).toBe(0);
+    await carrier.context().close();
   });
 
   it("a trader cannot open another trader's consignment page", async () => {
@@ -764,6 +792,12 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     expect(await reads.filter({ hasText: 'registration' }).count()).toBe(1);
     await screenshot(page, 'party');
     await expectAccessible(page);
+    // A purpose that needs none of it: said so, where an empty box was shown.
+    await page.getByLabel('Purpose of your reads').selectOption('audit');
+    await page.getByRole('button', { name: /^Read identity data for audit from / }).click();
+    await expect
+      .poll(() => page.getByTestId('identity').textContent())
+      .toBe("This purpose needs none of the party's identity data.");
     expectNoScriptErrors(page);
     await page.context().close();
 

@@ -182,6 +182,7 @@ export function ConfirmButton({
   disabled?: boolean;
 }) {
   const dialog = useRef<HTMLDialogElement>(null);
+  const cancel = useRef<HTMLButtonElement>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Error>();
   const confirm = async () => {
@@ -207,6 +208,8 @@ export function ConfirmButton({
           // Opened anew: the last try's refusal is not this one's.
           setError(undefined);
           dialog.current?.showModal();
+          // What the dialog confirms is recorded for good: Enter straight away must not do it.
+          cancel.current?.focus();
         }}
       >
         {label}
@@ -219,7 +222,7 @@ export function ConfirmButton({
           <button type="button" className="primary" disabled={busy} onClick={() => void confirm()}>
             {busy ? 'Working…' : `Confirm: ${label}`}
           </button>
-          <button type="button" onClick={() => dialog.current?.close()}>
+          <button type="button" ref={cancel} onClick={() => dialog.current?.close()}>
             Cancel
           </button>
         </div>

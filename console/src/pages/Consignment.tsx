@@ -189,7 +189,7 @@ export function ConsignmentPage({ id }: { id: string }) {
         )}
         <MatchSection id={id} reloadKey={key} />
         {audience === 'trader' && c.carrierMspId === me.mspId && (
-          <CollectionSection id={id} reloadKey={key} />
+          <CollectionSection id={id} reloadKey={key} delivered={c.status === 'delivered'} />
         )}
       </div>
       {audience === 'customs' && <AssessmentSection id={id} reloadKey={key} />}
@@ -297,6 +297,14 @@ function CustomsActions({
             className={decision === 'release' ? 'primary' : undefined}
             onConfirm={decide(decision, [code, ...riskCodes])}
           >
+            {assessment.data && (
+              <p>
+                Lane <strong>{assessment.data.risk.lane}</strong>;{' '}
+                {assessment.data.releasable
+                  ? 'releasable automatically.'
+                  : `not released automatically: ${assessment.data.blockers.join(', ') || '—'}.`}
+              </p>
+            )}
             <p>
               Reason codes: <code>{[code, ...riskCodes].join(', ')}</code>
             </p>
@@ -504,7 +512,16 @@ async function answersSince(
 }
 
 /** For the consignment's carrier: what customs' latest assessment has it collect from the buyer at delivery. */
-function CollectionSection({ id, reloadKey }: { id: string; reloadKey: string }) {
+function CollectionSection({
+  id,
+  reloadKey,
+  delivered,
+}: {
+  id: string;
+  reloadKey: string;
+  /** Handed over: the amount was to be collected then, not now. */
+  delivered: boolean;
+}) {
   const { api } = useSession();
   const read = useLoad(
     (s) =>
@@ -527,10 +544,17 @@ function CollectionSection({ id, reloadKey }: { id: string; reloadKey: string })
       {read.data &&
         (i ? (
           <>
-            <p>
-              Collect <strong data-testid="to-collect">{formatMoney(i.toCollect, i.currency)}</strong> from
-              the buyer before handing the parcel over.
-            </p>
+            {delivered ? (
+              <p>
+                Delivered: <strong data-testid="to-collect">{formatMoney(i.toCollect, i.currency)}</strong>{' '}
+                was to be collected from the buyer at the handover.
+              </p>
+            ) : (
+              <p>
+                Collect <strong data-testid="to-collect">{formatMoney(i.toCollect, i.currency)}</strong> from
+                the buyer before handing the parcel over.
+              </p>
+            )}
             <dl className="facts">
               <dt>Duty</dt>
               <dd>{formatMoney(i.duty, i.currency)}</dd>

@@ -205,11 +205,15 @@ function IdentityRead({
       <ErrorNote error={error} />
       {read && (
         <>
-          <dl className="facts" data-testid="identity">
-            {Object.entries(read.payload).map(([field, value]) => (
-              <Fact key={field} term={field} value={value} />
-            ))}
-          </dl>
+          {Object.keys(read.payload).length === 0 ? (
+            <p data-testid="identity">This purpose needs none of the party&apos;s identity data.</p>
+          ) : (
+            <dl className="facts" data-testid="identity">
+              {Object.entries(read.payload).map(([field, value]) => (
+                <Fact key={field} term={field} value={value} />
+              ))}
+            </dl>
+          )}
           <p className="muted small">
             Fields this purpose does not need are left out. This read is on the party&apos;s access log
             (transaction <Hash value={read.accessTxId} />
