@@ -1146,6 +1146,19 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await page.context().close();
   });
 
+  it('filters the queue by every status, and shows a filter the gateway refuses as the address gives it', async () => {
+    const page = await signIn(OFFICER);
+    await page.goto(`${t.gateway.url}/console/queue?lane=purple`);
+    await page.getByText(/lane/).first().waitFor();
+    expect(await page.getByLabel('Lane').inputValue()).toBe('purple');
+    await expect.poll(() => page.locator('.error').first().textContent()).toMatch(/400/);
+    const options = await page.getByLabel('Status').locator('option').allTextContents();
+    expect(options).toEqual(expect.arrayContaining(['delivered', 'seized', 'returned_to_sender', 'exited']));
+    await page.goto(`${t.gateway.url}/console/queue?includeClosed=true`);
+    await page.getByText('Consignments, those released and closed too, oldest first.').waitFor();
+    await page.context().close();
+  });
+
   it('takes codes and party ids as typed or pasted, and asks the gateway nothing for an id that is none', async () => {
     const page = await signIn(OFFICER);
     await page.getByLabel('Reason code').fill(' split_shipment ');

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { statuses } from '../../../chaincode/src/domain/state-machine';
 import { Link, navigate } from '../router';
 import { useSession } from '../session';
 import { Badge, ErrorNote, Loading, useLoad } from '../components/ui';
@@ -30,7 +31,6 @@ export interface QueuePage {
 }
 
 const LANES = ['green', 'amber', 'red'];
-const STATUSES = ['created', 'dispatched', 'arrived', 'referred', 'held', 'inspection', 'released'];
 const PAGE_SIZE = 25;
 /** Where the last page of a queue of `total` starts. */
 const lastPage = (total: number): number => Math.max(0, Math.floor((total - 1) / PAGE_SIZE) * PAGE_SIZE);
@@ -82,12 +82,14 @@ export function Queue({ search }: { search: string }) {
     <>
       <h1>Work queue</h1>
       <p className="muted">
-        Consignments waiting for an officer, oldest first, with those whose automatic assessment failed.{' '}
+        {params.get('includeClosed') === 'true'
+          ? 'Consignments, those released and closed too, oldest first.'
+          : 'Consignments waiting for an officer, oldest first, with those whose automatic assessment failed.'}{' '}
         <span role="status">{live}</span>
       </p>
       <form className="filters" onSubmit={onSubmit} aria-label="Queue filters" key={search}>
         <Select name="lane" label="Lane" options={LANES} value={params.get('lane')} />
-        <Select name="status" label="Status" options={STATUSES} value={params.get('status')} />
+        <Select name="status" label="Status" options={statuses} value={params.get('status')} />
         <Select
           name="matchResult"
           label="Three-way match"
@@ -180,7 +182,8 @@ function Select({
       <label htmlFor={`f-${name}`}>{label}</label>
       <select id={`f-${name}`} name={name} defaultValue={value ?? ''}>
         <option value="">any</option>
-        {options.map((o) => (
+        {/* A value the address gives and no option has (the gateway refuses it, and says so) is shown as given. */}
+        {(value && !options.includes(value) ? [...options, value] : options).map((o) => (
           <option key={o} value={o}>
             {o}
           </option>
