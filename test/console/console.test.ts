@@ -1105,7 +1105,13 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await platform.getByTestId('status').waitFor();
     expect(await platform.getByText('Start a return').count()).toBe(0);
     await platform.goto(`${t.gateway.url}/console/consignments/${released}`);
-    await platform.getByText('Start a return').waitFor();
+    await platform.getByText('Start a return').click();
+    // A part that is no line:quantity is said, and nothing is requested: it was dropped silently.
+    await platform.getByLabel(/^Order lines/).fill('1:1, 2:x');
+    await platform.getByText('1 part(s) are not line:quantity, e.g. 1:2').waitFor();
+    expect(await platform.getByRole('button', { name: 'Request return' }).isDisabled()).toBe(true);
+    await platform.getByLabel(/^Order lines/).fill('1:1');
+    expect(await platform.getByRole('button', { name: 'Request return' }).isDisabled()).toBe(false);
     await platform.context().close();
   });
 

@@ -930,11 +930,19 @@ function StartReturn({ id, next, onDone }: { id: string; next: number; onDone: (
   const [lines, setLines] = useState('1:1');
   // A reference holds 64 characters: the number first, so a long id cut short keeps it apart.
   const [authorisation, setAuthorisation] = useState(`RMA-${next}-${id}`.slice(0, 64));
-  const parsed = lines
+  const parts = lines
     .split(',')
-    .map((part) => part.trim().split(':').map(Number))
-    .filter(([lineNo, quantity]) => Number.isInteger(lineNo) && (lineNo ?? 0) > 0 && (quantity ?? 0) > 0)
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+  const parsed = parts
+    .map((part) => part.split(':').map(Number))
+    .filter(
+      ([lineNo, quantity, ...rest]) =>
+        rest.length === 0 && Number.isInteger(lineNo) && (lineNo ?? 0) > 0 && (quantity ?? 0) > 0,
+    )
     .map(([lineNo, quantity]) => ({ lineNo: lineNo!, quantity: quantity! }));
+  // A part that is no line:quantity refuses the whole: dropped, it would return less than was meant.
+  const unreadable = parts.length - parsed.length;
   return (
     <details>
       <summary>Start a return</summary>
@@ -949,7 +957,16 @@ function StartReturn({ id, next, onDone }: { id: string; next: number; onDone: (
         </div>
         <div className="field">
           <label htmlFor="return-lines">Order lines (line:quantity, comma separated)</label>
-          <input id="return-lines" value={lines} onChange={(e) => setLines(e.target.value)} />
+          <input
+            id="return-lines"
+            value={lines}
+            aria-invalid={unreadable > 0}
+            aria-describedby="return-lines-problem"
+            onChange={(e) => setLines(e.target.value)}
+          />
+          <p id="return-lines-problem" className="error small" role="status">
+            {unreadable > 0 ? `${unreadable} part(s) are not line:quantity, e.g. 1:2` : ''}
+          </p>
         </div>
         <div className="field">
           <label htmlFor="return-auth">Return authorisation</label>
@@ -959,7 +976,7 @@ function StartReturn({ id, next, onDone }: { id: string; next: number; onDone: (
       <ConfirmButton
         label="Request return"
         title={`Request a return of ${id}?`}
-        disabled={parsed.length === 0}
+        disabled={parsed.length === 0 || unreadable > 0}
         onConfirm={async () => {
           await api.post(`/v1/consignments/${seg(id)}/returns`, { reason, lines: parsed, authorisation });
           onDone();
