@@ -12,6 +12,7 @@ import {
   reconcileCollections,
   ReconciliationFilter,
   splitIndexKeys,
+  splitValue,
   TariffSet,
   workQueue,
   type AssessConsignmentInput,
@@ -369,6 +370,25 @@ describe('split shipments against the destination’s own relief thresholds', ()
   it('China: two parcels of 3,000 CNY together over the 5,000 CNY a purchase', () => {
     const a = assessConsignment({ ...to('CN', 'CNY', 3000), recentConsignments: earlier(3000, 'CNY') });
     expect(split(a)).toBe('1 other consignment(s) within 72 h bring the total over 5000 CNY');
+  });
+
+  // China's thresholds are on the customs value: freight (5) and insurance (1) count, each side.
+  it('China: two parcels of 2,497 CNY of goods, 6 of charges each: 5,006 CNY of customs value, over', () => {
+    const own = to('CN', 'CNY', 2497);
+    expect(splitValue(own.order, own.declaration, DEFAULT_TARIFF_SET, 'CN', '2026-11-20')).toEqual({
+      value: 2503,
+      currency: 'CNY',
+    });
+    const a = assessConsignment({ ...own, recentConsignments: earlier(2503, 'CNY') });
+    expect(split(a)).toBe('1 other consignment(s) within 72 h bring the total over 5000 CNY');
+  });
+
+  it('France: the goods alone, as its thresholds are', () => {
+    const own = to('FR', 'EUR', 100);
+    expect(splitValue(own.order, own.declaration, DEFAULT_TARIFF_SET, 'FR', '2026-11-20')).toEqual({
+      value: 100,
+      currency: 'EUR',
+    });
   });
 
   it('the United States, with no de minimis since August 2025: nothing to gain by splitting', () => {

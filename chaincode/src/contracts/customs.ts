@@ -16,7 +16,6 @@ import {
   automaticDecisionRefusal,
   carrierCollection,
   CustomsSecret,
-  declaredValue,
   fileInIndex,
   nextSellerCount,
   QueueFilter,
@@ -26,6 +25,7 @@ import {
   reconcileCollections,
   ReferralAnswer,
   splitIndexKeys,
+  splitValue,
   TariffSet,
   workQueue,
   type CarrierCollection,
@@ -36,6 +36,7 @@ import {
 } from '../domain/customs';
 import { commitPayload } from '../domain/merkle';
 import { assertPurpose } from '../domain/purposes';
+import { utcDate } from '../domain/revenue';
 import { RuleSet, SELLER_HISTORY_CAP } from '../domain/risk';
 import { assertAllowed } from '../domain/roles';
 import {
@@ -453,7 +454,13 @@ export class CustomsContract extends Contract {
     if (sellerCount !== undefined && sellerCount < SELLER_HISTORY_CAP) {
       await putPrivateJson(ctx, customs, sellerKey, { consignments: nextSellerCount(sellerCount) });
     }
-    const declared = declaredValue(order, declaration);
+    const declared = splitValue(
+      order,
+      declaration,
+      tariffSet.value,
+      consignment.joinKeys.destinationCountry,
+      utcDate(now),
+    );
     const entry: SplitEntry = { consignmentId: id, ...declared, at: order.orderedAt };
     for (const [i, key] of splitKeys.entries()) {
       const before = splitLists[i] ?? [];

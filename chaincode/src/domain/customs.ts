@@ -159,6 +159,26 @@ export function declaredValue(
   return { value: cents / 100, currency: declaration.lines[0]!.currency };
 }
 
+/**
+ * A consignment's value as the split-shipment check adds it up, in the terms of the destination's
+ * thresholds on the day: the declared goods (declaredValue), and where the destination tests them
+ * on the customs value (deMinimisOn: China's 5,000 CNY), the order's freight and insurance too, in
+ * the order's currency. The index files it so, and the check compares it so.
+ */
+export function splitValue(
+  order: OrderPayload,
+  declaration: DeclarationPayload | undefined,
+  tariffSet: TariffSet,
+  destinationCountry: string,
+  date: string,
+): { value: number; currency: string } {
+  const declared = declaredValue(order, declaration);
+  if (destinationTariff(tariffSet, destinationCountry, date)?.deMinimisOn !== 'customs') return declared;
+  const goods = declared.currency === order.currency ? declared.value : order.goodsValue;
+  const cents = [goods, order.freight, order.insurance].reduce((sum, v) => sum + Math.round(v * 100), 0);
+  return { value: cents / 100, currency: order.currency };
+}
+
 export function dutyLines(order: OrderPayload, declaration: DeclarationPayload | undefined): DutyLineInput[] {
   return declaration
     ? declaration.lines.map((l) => ({ hsCode: l.hsCode, value: l.value, currency: l.currency }))
@@ -394,6 +414,7 @@ export function assessConsignment(input: AssessConsignmentInput): ConsignmentAss
     seller: input.seller,
     buyer: input.buyer,
     recentConsignments: input.recentConsignments,
+    splitValue: splitValue(order, declaration, tariffSet, input.destinationCountry, date),
     randomDraw: selectionDraw(input.consignmentId, input.ruleSet.version, input.secret),
     otherDescriptions: [
       ...(declaration?.lines ?? []).map((l, i) => ({

@@ -183,6 +183,11 @@ export interface AssessRiskInput {
   readonly buyer: { readonly watchlisted: boolean };
   /** Other consignments of the same buyer or consignee from the same seller, ordered before or after this one. */
   readonly recentConsignments: readonly RecentConsignment[];
+  /**
+   * This consignment's value as the split-shipment check adds it up, as the recent consignments'
+   * are filed (customs.ts splitValue); absent, the declared value.
+   */
+  readonly splitValue?: { readonly value: number; readonly currency: string };
   /** In [0, 1); see selectionDraw. */
   readonly randomDraw: number;
   /** The goods' other descriptions (the declaration's lines, the waybill's), checked for vagueness. */
@@ -347,8 +352,9 @@ export function assessRisk(input: AssessRiskInput): RiskAssessment {
   );
   const thresholds = input.splitThresholds ?? [{ value: split.threshold, currency: split.currency }];
   for (const threshold of inWindow.length > 0 ? thresholds : []) {
-    const [current, ...earlier] = [{ value: input.declaredValue, currency: input.currency }, ...inWindow].map(
-      (c) => convert(toCents(c.value), c.currency, threshold.currency, 'split shipment'),
+    const own = input.splitValue ?? { value: input.declaredValue, currency: input.currency };
+    const [current, ...earlier] = [own, ...inWindow].map((c) =>
+      convert(toCents(c.value), c.currency, threshold.currency, 'split shipment'),
     );
     const total = earlier.reduce<number | undefined>(
       (s, v) => (s === undefined || v === undefined ? undefined : s + v),
