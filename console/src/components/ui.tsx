@@ -115,6 +115,29 @@ export function CodeOptions({ codes }: { codes: readonly string[] }) {
   );
 }
 
+/** The purpose the user states for its reads of personal data: nothing for a user that has none to state. */
+export function PurposeSelect({
+  id,
+  purposes,
+  value,
+  onChange,
+}: {
+  id: string;
+  purposes: readonly string[];
+  value: string;
+  onChange: (purpose: string) => void;
+}) {
+  if (purposes.length === 0) return null;
+  return (
+    <div className="field">
+      <label htmlFor={id}>Purpose of your reads</label>
+      <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
+        <CodeOptions codes={purposes} />
+      </select>
+    </div>
+  );
+}
+
 export function ErrorNote({ error }: { error: Error | undefined }) {
   if (!error) return null;
   const status = error instanceof ApiError ? `${error.status} ${error.title}: ` : '';

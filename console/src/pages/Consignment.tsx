@@ -9,6 +9,7 @@ import {
   CodeOptions,
   ConfirmButton,
   ErrorNote,
+  PurposeSelect,
   formatMoney,
   formatTime,
   Hash,
@@ -614,14 +615,7 @@ function ReferralAnswers({ id, answers }: { id: string; answers: Assessment['ref
   return (
     <div data-testid="referral-answer-list">
       <h3>Referral answers</h3>
-      {me.purposes.length > 0 && (
-        <div className="field">
-          <label htmlFor="answer-purpose">Purpose of your reads</label>
-          <select id="answer-purpose" value={purpose} onChange={(e) => setPurpose(e.target.value)}>
-            <CodeOptions codes={me.purposes} />
-          </select>
-        </div>
-      )}
+      <PurposeSelect id="answer-purpose" purposes={me.purposes} value={purpose} onChange={setPurpose} />
       <ErrorNote error={error} />
       <ul>
         {answers.map((a) => {

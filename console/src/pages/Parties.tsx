@@ -3,9 +3,9 @@ import { ApiError, seg } from '../api';
 import { navigate } from '../router';
 import { useSession } from '../session';
 import {
-  CodeOptions,
   ConfirmButton,
   ErrorNote,
+  PurposeSelect,
   formatTime,
   Hash,
   Loading,
@@ -95,14 +95,7 @@ function PartyRecord({ id }: { id: string }) {
       <h1>
         Party <Hash value={id} />
       </h1>
-      {me.purposes.length > 0 && (
-        <div className="field">
-          <label htmlFor="party-purpose">Purpose of your reads</label>
-          <select id="party-purpose" value={purpose} onChange={(e) => setPurpose(e.target.value)}>
-            <CodeOptions codes={me.purposes} />
-          </select>
-        </div>
-      )}
+      <PurposeSelect id="party-purpose" purposes={me.purposes} value={purpose} onChange={setPurpose} />
       <Section title="Registrations">
         {unregistered ? (
           <p data-testid="unregistered">No platform registered this party.</p>
