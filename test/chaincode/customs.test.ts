@@ -372,23 +372,24 @@ describe('split shipments against the destination’s own relief thresholds', ()
     expect(split(a)).toBe('1 other consignment(s) within 72 h bring the total over 5000 CNY');
   });
 
-  // China's thresholds are on the customs value: freight (5) and insurance (1) count, each side.
-  it('China: two parcels of 2,497 CNY of goods, 6 of charges each: 5,006 CNY of customs value, over', () => {
-    const own = to('CN', 'CNY', 2497);
-    expect(splitValue(own.order, own.declaration, DEFAULT_TARIFF_SET, 'CN', '2026-11-20')).toEqual({
-      value: 2503,
-      currency: 'CNY',
-    });
-    const a = assessConsignment({ ...own, recentConsignments: earlier(2503, 'CNY') });
-    expect(split(a)).toBe('1 other consignment(s) within 72 h bring the total over 5000 CNY');
-  });
+  // China's thresholds are on the customs value, so freight (5) and insurance (1) count; France's on the goods.
+  it.each<[string, string, number, number]>([
+    ['CN', 'CNY', 2497, 2503],
+    ['FR', 'EUR', 100, 100],
+  ])(
+    'a parcel to %s adds up as its thresholds are tested: %s %s of goods count as %s',
+    (country, currency, goods, counted) => {
+      const own = to(country, currency, goods);
+      expect(splitValue(own.order, own.declaration, DEFAULT_TARIFF_SET, country, '2026-11-20')).toEqual({
+        value: counted,
+        currency,
+      });
+    },
+  );
 
-  it('France: the goods alone, as its thresholds are', () => {
-    const own = to('FR', 'EUR', 100);
-    expect(splitValue(own.order, own.declaration, DEFAULT_TARIFF_SET, 'FR', '2026-11-20')).toEqual({
-      value: 100,
-      currency: 'EUR',
-    });
+  it('China: two parcels of 2,497 CNY of goods, 6 of charges each: 5,006 CNY of customs value, over', () => {
+    const a = assessConsignment({ ...to('CN', 'CNY', 2497), recentConsignments: earlier(2503, 'CNY') });
+    expect(split(a)).toBe('1 other consignment(s) within 72 h bring the total over 5000 CNY');
   });
 
   it('the United States, with no de minimis since August 2025: nothing to gain by splitting', () => {
