@@ -6,7 +6,7 @@ import { certificateExpiry, wasIssuedBy } from '../../../gateway/src/ledger/embe
 import type { LedgerStore } from '../../../gateway/src/ledger/embedded/store.js';
 import { TxValidationCode } from '../../../gateway/src/ledger/port.js';
 import type { Progress } from '../progress.js';
-import { strayKeyProblem, type ChainProblem } from './chain.js';
+import { StrayKeys, type ChainProblem } from './chain.js';
 import { MalformedBlockError, readStoredBlock } from './stored-block.js';
 
 /** The chaincode function that anchors a tree head (chaincode/src/contracts/audit.ts). */
@@ -50,14 +50,16 @@ export async function readAnchors(
   const caByMsp = new Map<string, string>();
   const anchors: AnchoredHead[] = [];
   let unreadableBlock: ChainProblem | undefined;
+  const stray = new StrayKeys();
   progress.start(extent, 'reading anchors');
   try {
     // The stored blocks, by key: a block stored far beyond the others (verify-chain names it) is
     // read without counting up to it. A missing block holds no anchor; verify-chain names it too.
     for await (const [key, bytes] of store.blocks.iterator()) {
       progress.tick();
+      stray.see(key);
       const n = BLOCK_KEY.test(key) ? Number.parseInt(key, 16) : Number.NaN;
-      if (!Number.isSafeInteger(n)) continue; // not a block key (strayKeyProblem), or one past 2^53
+      if (!Number.isSafeInteger(n)) continue; // not a block key (stray), or one past 2^53
       let block;
       try {
         block = readStoredBlock(bytes);
@@ -103,7 +105,7 @@ export async function readAnchors(
   } finally {
     progress.stop();
   }
-  return { anchors, unreadableBlock: unreadableBlock ?? (await strayKeyProblem(store)) };
+  return { anchors, unreadableBlock: unreadableBlock ?? stray.problem() };
 }
 
 /**

@@ -110,25 +110,39 @@ const STRAY_KEYS_NAMED = 5;
 /**
  * The keys of the blocks' store that are no block number, wherever they sort: the ledger writes
  * none, and a walk by block number, or from the savepoint's height on, passes those among the
- * blocks by. A verdict about the store, not about a block.
+ * blocks by. A verdict about the store, not about a block. Fed by a walk of the store's keys, this
+ * one's or one that reads the blocks anyway (readAnchors).
  */
-export async function strayKeyProblem(store: LedgerStore): Promise<ChainProblem | undefined> {
-  const named: string[] = [];
-  let found = 0;
-  for await (const key of store.blocks.keys()) {
-    if (BLOCK_KEY.test(key)) continue;
-    found += 1;
-    if (named.length < STRAY_KEYS_NAMED) named.push(JSON.stringify(key));
+export class StrayKeys {
+  private readonly named: string[] = [];
+  private found = 0;
+
+  /** Takes a key of the blocks' store: counted if it is no block number. */
+  see(key: string): void {
+    if (BLOCK_KEY.test(key)) return;
+    this.found += 1;
+    if (this.named.length < STRAY_KEYS_NAMED) this.named.push(JSON.stringify(key));
   }
-  if (found === 0) return undefined;
-  const keys = named.join(', ') + (found > named.length ? ` and ${found - named.length} more` : '');
-  return {
-    blockNumber: null,
-    reason:
-      found === 1
-        ? `the blocks' store holds a key that is no block number, ${keys}: it was added to it`
-        : `the blocks' store holds ${found} keys that are no block number, ${keys}: they were added to it`,
-  };
+
+  problem(): ChainProblem | undefined {
+    const { found, named } = this;
+    if (found === 0) return undefined;
+    const keys = named.join(', ') + (found > named.length ? ` and ${found - named.length} more` : '');
+    return {
+      blockNumber: null,
+      reason:
+        found === 1
+          ? `the blocks' store holds a key that is no block number, ${keys}: it was added to it`
+          : `the blocks' store holds ${found} keys that are no block number, ${keys}: they were added to it`,
+    };
+  }
+}
+
+/** StrayKeys over the whole blocks' store. */
+export async function strayKeyProblem(store: LedgerStore): Promise<ChainProblem | undefined> {
+  const stray = new StrayKeys();
+  for await (const key of store.blocks.keys()) stray.see(key);
+  return stray.problem();
 }
 
 /**
