@@ -25,7 +25,6 @@ import { Presets, SingleBar } from 'cli-progress';
 import {
   assessedOnReturn,
   assessedShare,
-  collectedAtCheckout,
   returnedShare,
   type DutyAssessment,
 } from '@customs-ledger/chaincode';
@@ -667,24 +666,18 @@ async function returnGoods(p: Plan): Promise<void> {
   for (const [user, path, body] of steps) {
     if (!accepted(await api.post(user, `${step}/${path}`, body), `${user} POST ${step}/${path}`)) return;
   }
-  // Customs gives back the duty and VAT it assessed on the returned goods, less what the platform
-  // collected at checkout (IOSS: the refund above gave it back with the price), and where the
-  // purchase counted against the buyer's annual limit (China), their customs value to it.
+  // Customs gives back the duty and VAT it assessed on the returned goods, but no VAT where the
+  // platform charged it at checkout (IOSS: the refund above gave it back with the price), and where
+  // the purchase counted against the buyer's annual limit (China), their customs value to it.
   const assessment = await api.get(CUSTOMS, `/v1/customs/assessments/${p.id}`);
   if (!accepted(assessment, `${CUSTOMS} GET /v1/customs/assessments/${p.id}`)) return;
   // Without a revenue assessment there is nothing to refund (lines: none), only the return to decide.
   const { duty } = assessment.body.revenue as { duty?: DutyAssessment };
-  const onReturn = assessedOnReturn(
-    lines,
-    duty?.lines ?? [],
-    returned,
-    [],
-    duty && collectedAtCheckout(duty),
-  );
+  const onReturn = assessedOnReturn(lines, duty?.lines ?? [], returned);
   const decision = await api.post(CUSTOMS, `${step}/decision`, {
     outcome: 'duty_refunded',
     dutyRefund: onReturn.duty,
-    vatRefund: onReturn.vat,
+    vatRefund: duty?.collectionModel === 'platform' ? 0 : onReturn.vat,
     currency: duty?.currency ?? String(p.order.currency),
     ...(assessment.body.buyerQuota ? { quotaRestored: onReturn.customsValue } : {}),
     reasonCodes: ['GOODS_EXITED'],

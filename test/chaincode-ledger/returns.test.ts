@@ -388,26 +388,27 @@ describe('a return in parts', () => {
 });
 
 describe('a return of goods whose VAT the platform collected at checkout (IOSS)', () => {
-  it('customs refunds only the VAT it collected itself at the border, in parts that add up to it', async () => {
+  it('customs refunds the duty it collected at import and no VAT, which the seller refunds with the price', async () => {
     const id = await released('FR', LINES, { vatCollectionNumber: 'IM2500000001' });
-    // The order's 8.80 of tax, collected at checkout and refunded by the seller with the price, is
-    // VAT: customs collected the other 4.00 of VAT, and the duty, at the border.
-    expect(assessedDuty.get(id)).toMatchObject({ collectionModel: 'platform', duty: 6, vat: 12.8, collectedAtCheckout: 8.8, toCollect: 10 });
+    // The import is exempt from VAT under IOSS: customs collected the duty alone, 3 EUR per HS6.
+    expect(assessedDuty.get(id)).toMatchObject({ collectionModel: 'platform', duty: 6, vat: 12.8, collectedAtCheckout: 8.8, toCollect: 6 });
     clockAt(5);
-    const refund = (vatRefund: number) =>
-      JSON.stringify({ outcome: 'duty_refunded', dutyRefund: 3, vatRefund, currency: 'EUR', reasonCodes: ['GOODS_EXITED'] }); // prettier-ignore
-    // The T-shirts carried 9.52 of the VAT, the tote bag 3.28: customs' 4.00 in proportion.
-    for (const [rid, lines, assessed, own] of [
-      ['RT-IOSS-1', [{ lineNo: 1, quantity: 2 }], 9.52, 2.98],
-      ['RT-IOSS-2', [{ lineNo: 2, quantity: 1 }], 3.28, 1.02],
+    const refund = (dutyRefund: number, vatRefund: number) =>
+      JSON.stringify({ outcome: 'duty_refunded', dutyRefund, vatRefund, currency: 'EUR', reasonCodes: ['GOODS_EXITED'] }); // prettier-ignore
+    for (const [rid, lines, vat] of [
+      ['RT-IOSS-1', [{ lineNo: 1, quantity: 2 }], 9.52],
+      ['RT-IOSS-2', [{ lineNo: 2, quantity: 1 }], 3.28],
     ] as const) {
       await requestReturn(id, rid, [...lines]);
       await ship(id, rid);
       await scan(id, rid, 'FR');
-      expect(await net.outcome(decide(id, rid, refund(assessed)))).toBe(
-        `VAT refund of ${assessed.toFixed(2)} EUR exceeds what customs collected on the returned goods: at most ${own.toFixed(2)} EUR (of the 12.80 EUR assessed, customs collected 4.00 EUR at the border; the platform collected 8.80 EUR at checkout under IOSS, which the seller refunds with the price)`,
+      expect(await net.outcome(decide(id, rid, refund(3, vat)))).toBe(
+        `VAT refund of ${vat.toFixed(2)} EUR: customs collected no VAT at import, the goods being under the platform's checkout scheme (IOSS), which charged the VAT with the price (8.80 EUR declared collected); the seller refunds it with the price`,
       );
-      expect((await decide(id, rid, refund(own))).decision).toMatchObject({ dutyRefund: 3, vatRefund: own });
+      expect(await net.outcome(decide(id, rid, refund(3.01, 0)))).toBe(
+        'duty refund of 3.01 EUR exceeds what customs assessed on the returned goods: at most 3.00 EUR (of the 6.00 EUR assessed)',
+      );
+      expect((await decide(id, rid, refund(3, 0))).decision).toMatchObject({ dutyRefund: 3, vatRefund: 0 });
     }
   }); // prettier-ignore
 });

@@ -8,11 +8,11 @@ import {
   assertReturnable,
   assertScanPlace,
   assertStep,
+  assertVatRefundable,
   assertWithinAssessed,
   assessedOnReturn,
   assessedShare,
   BUILT_IN_RETURN_POLICY_SETS,
-  collectedAtCheckout,
   consignmentStatusAfterReturnScan,
   DEFAULT_RETURN_POLICY_SET,
   returnDeadlines,
@@ -663,63 +663,29 @@ describe('what customs assessed on the returned goods', () => {
   });
 });
 
-describe('what the platform collected at checkout (IOSS): the seller refunds it, customs does not', () => {
+describe('under a checkout scheme (IOSS) the seller refunds the VAT, customs the duty', () => {
+  const assessment = (collectionModel: 'platform' | 'carrier' | 'buyer', collectedAtCheckout: number) =>
+    ({ collectionModel, collectedAtCheckout, currency: 'EUR' }) as const;
+
   it.each([
-    // The carrier and buyer models collect nothing at checkout.
-    [6, 12.8, 0, 0, 0],
-    // Part of the VAT: customs collected the rest of it, and the duty, at the border.
-    [6, 12.8, 8.8, 0, 8.8],
-    [6, 12.8, 12.8, 0, 12.8],
-    // The VAT and part of the duty.
-    [6, 12.8, 15, 2.2, 12.8],
-    [6, 12.8, 18.8, 6, 12.8],
-    // Collected over what was due: the platform's to give back, not customs'.
-    [6, 12.8, 25, 6, 12.8],
-    // Under the VAT de minimis only duty was due.
-    [3, 0, 3, 3, 0],
-  ])('duty %s, VAT %s, %s at checkout: %s of the duty and %s of the VAT', (duty, vat, checkout, onDuty, onVat) => {
-    const atCheckout = collectedAtCheckout({ duty, vat, collectedAtCheckout: checkout });
-    expect(atCheckout).toEqual({ duty: onDuty, vat: onVat });
-    // What is left is what customs collected itself (revenue.ts toCollect).
-    const toCollect = Math.max(0, Math.round((duty + vat - checkout) * 100));
-    expect(Math.round((duty - onDuty + vat - onVat) * 100)).toBe(toCollect);
-  }); // prettier-ignore
-
-  it('of the VAT a return’s goods carried, customs refunds its own part; in parts that add up to it', () => {
-    const three = [{ lineNo: 1, hsCode: '610910', quantity: 3, lineValue: 30 }];
-    const onThree = [{ hs6: '610910', duty: 0.1, vat: 6.02, customsValue: 30.01 }];
-    // Customs collected 2.00 of the 6.02 of VAT: a third of it on each unit, rounded once over the parts.
-    const atCheckout = { duty: 0, vat: 4.02 };
-    for (const [quantities, vat] of [
-      [[1, 1, 1], [0.67, 0.66, 0.67]],
-      [[2, 1], [1.33, 0.67]],
-      [[3], [2]],
-    ] as const) {
-      let earlier: ReturnLine[] = [];
-      const figures = quantities.map((quantity) => {
-        const lines = [{ lineNo: 1, quantity }];
-        const figure = assessedOnReturn(three, onThree, lines, earlier, atCheckout);
-        earlier = [...earlier, ...lines];
-        return figure;
-      });
-      expect(figures.map((f) => f.vat)).toEqual(vat);
-      // Duty and customs value, none of which the platform collected, as without it.
-      const part = quantities.map((quantity) => [{ lineNo: 1, quantity }]);
-      expect(figures.map((f) => f.duty)).toEqual(part.map((lines, i) => assessedOnReturn(three, onThree, lines, part.slice(0, i).flat()).duty));
-    }
-    expect(assessedOnReturn(three, onThree, [{ lineNo: 1, quantity: 3 }], [], { duty: 0.1, vat: 6.02 })).toEqual({ duty: 0, vat: 0, customsValue: 30.01 });
-  }); // prettier-ignore
-
-  it('refuses a refund of what the platform collected, saying the seller refunds it', () => {
-    const vat = (asked: number, earlier = 0) => () =>
-      assertWithinAssessed({ what: 'VAT refund', currency: 'EUR', assessed: 12.8, atCheckout: 8.8, onReturn: 2.98, asked, earlier }); // prettier-ignore
-    expect(vat(2.98)).not.toThrow();
-    expect(vat(9.52)).toThrow(
-      'VAT refund of 9.52 EUR exceeds what customs collected on the returned goods: at most 2.98 EUR (of the 12.80 EUR assessed, customs collected 4.00 EUR at the border; the platform collected 8.80 EUR at checkout under IOSS, which the seller refunds with the price)',
-    );
-    expect(vat(1.02, 2.98)).not.toThrow();
-    expect(vat(1.03, 2.98)).toThrow(
-      'VAT refund of 1.03 EUR with 2.98 EUR on earlier returns exceeds the 4.00 EUR customs collected at the border (of the 12.80 EUR assessed; the platform collected 8.80 EUR at checkout under IOSS, which the seller refunds with the price)',
+    // Whatever the platform declared it collected, the import was exempt from VAT.
+    ['platform', 8.8, 0.01],
+    ['platform', 12.8, 9.52],
+    ['platform', 0, 1],
+  ] as const)('%s model, %s declared collected: a VAT refund of %s is refused', (model, collected, asked) => {
+    expect(() => assertVatRefundable(asked, assessment(model, collected))).toThrow(
+      `VAT refund of ${asked.toFixed(2)} EUR: customs collected no VAT at import, the goods being under the platform's checkout scheme (IOSS), which charged the VAT with the price (${collected.toFixed(2)} EUR declared collected); the seller refunds it with the price`,
     );
   });
+
+  it.each([
+    ['platform', 8.8, 0],
+    ['carrier', 0, 9.52],
+    ['buyer', 0, 9.52],
+  ] as const)(
+    '%s model, %s declared collected: a VAT refund of %s passes on to the caps',
+    (model, collected, asked) => {
+      expect(() => assertVatRefundable(asked, assessment(model, collected))).not.toThrow();
+    },
+  );
 });

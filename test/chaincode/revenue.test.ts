@@ -352,7 +352,8 @@ describe('duty and VAT: worked examples', () => {
       vat: 15.3,
       totalDue: 21.3,
       collectedAtCheckout: 15,
-      toCollect: 6.3,
+      // Under IOSS the import is exempt from VAT: customs collects the duty.
+      toCollect: 6,
     });
     expect(a.lines.map((l) => [l.freight, l.dutyRate, l.duty, l.vat])).toEqual([
       [1.69, null, 3, 4.94],
@@ -552,11 +553,13 @@ describe('duty and VAT: collection models', () => {
     { hsCode: '851830', value: 30, currency: 'EUR' },
   ];
   it.each<[AssessDutyInput['collectionModel'], number | undefined, number, number]>([
-    ['platform', 15, 15, 6.3],
-    ['platform', 21.3, 21.3, 0],
-    ['platform', 25, 25, 0], // over-collection is the platform's to refund, never negative here
-    ['platform', undefined, 0, 21.3],
-    ['platform', 0, 0, 21.3],
+    // The import is exempt from VAT under the checkout scheme, whatever the platform collected (a
+    // shortfall, 15.30 − 15, is the platform's, in reconciliation): customs collects the duty, 6.
+    ['platform', 15, 15, 6],
+    ['platform', 21.3, 21.3, 6],
+    ['platform', 25, 25, 6],
+    ['platform', undefined, 0, 6],
+    ['platform', 0, 0, 6],
     ['carrier', 15, 0, 21.3], // only the platform model collects at checkout
     ['buyer', 15, 0, 21.3],
   ])('%s model, %s collected at checkout', (collectionModel, vatCollected, collected, toCollect) => {

@@ -335,6 +335,15 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     expect(reasons).toContain('three-way match: PAYMENT_AMOUNT');
     expect(await page.getByRole('heading', { name: 'Duty and VAT' }).isVisible()).toBe(true);
     expect(await page.getByTestId('collection-model').textContent()).not.toBe('');
+    const { duty } = (
+      await t.as(OFFICER).get<{
+        revenue: { duty: { toCollect: number; currency: string; collectionModel: string } };
+      }>(`/v1/customs/assessments/${RED}`)
+    ).body.revenue;
+    expect(duty.collectionModel).toBe('carrier');
+    expect(await page.getByTestId('due-at-import').textContent()).toBe(
+      `${duty.toCollect.toFixed(2)} ${duty.currency} (collected by the carrier from the buyer at delivery)`,
+    );
     expect(await page.getByTestId('timeline').locator('li').count()).toBeGreaterThanOrEqual(5);
     await screenshot(page, 'officer-consignment');
     await expectAccessible(page);

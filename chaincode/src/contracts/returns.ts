@@ -13,10 +13,10 @@ import {
   assertReturnable,
   assertScanPlace,
   assertStep,
+  assertVatRefundable,
   assertWithinAssessed,
   assessedOnReturn,
   BUILT_IN_RETURN_POLICY_SETS,
-  collectedAtCheckout,
   consignmentStatusAfterReturnScan,
   DEFAULT_RETURN_POLICY_SET,
   returnDeadlines,
@@ -627,7 +627,6 @@ export class ReturnsContract extends Contract {
     const others = (await listByPartialKey<ReturnRecord>(ctx, KeyType.return, [id])).filter(
       (r) => r.returnId !== current.returnId && r.decision,
     );
-    const atCheckout = collectedAtCheckout(duty);
     // After the returns already decided (refused ones too: their goods' share is spent), so the
     // parts of a return in several add up to what it would get back in one.
     const onReturn = assessedOnReturn(
@@ -635,7 +634,6 @@ export class ReturnsContract extends Contract {
       duty.lines,
       current.lines,
       others.flatMap((r) => r.lines),
-      atCheckout,
     );
     const earlier = (pick: (d: ReturnDecision) => number) =>
       Math.round(others.reduce((n, r) => n + pick(r.decision!), 0) * 100) / 100;
@@ -649,12 +647,12 @@ export class ReturnsContract extends Contract {
         what,
         currency: duty.currency,
         assessed: duty[amount],
-        atCheckout: amount === 'customsValue' ? 0 : atCheckout[amount],
         onReturn: onReturn[amount],
         asked,
         earlier: earlier(pick),
       });
     check('duty refund', 'duty', decision.dutyRefund, (d) => d.dutyRefund);
+    assertVatRefundable(decision.vatRefund, duty);
     check('VAT refund', 'vat', decision.vatRefund, (d) => d.vatRefund);
     if (decision.quotaRestored !== undefined) {
       const filing = assessment.buyerQuota;

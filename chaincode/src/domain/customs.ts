@@ -458,8 +458,9 @@ export interface CarrierCollection {
 
 /**
  * The carrier collects only under the 'carrier' model, and only a positive amount: under 'platform'
- * the tax was collected at checkout (a shortfall is the platform's, settled in reconciliation), under
- * 'buyer' the buyer pays customs, and without a revenue assessment there is no amount to give.
+ * the buyer paid the VAT at checkout (a shortfall is the platform's, settled in reconciliation) and
+ * the declarant pays the duty for the platform, nothing being asked of the buyer at the door; under
+ * 'buyer' the buyer pays customs; and without a revenue assessment there is no amount to give.
  */
 export function carrierCollection(
   assessment: Pick<ConsignmentAssessment, 'revenue'>,

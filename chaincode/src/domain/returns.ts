@@ -406,30 +406,24 @@ export interface AssessedOnReturn {
 
 const AMOUNTS = ['duty', 'vat', 'customsValue'] as const;
 
-/** Of the duty and VAT assessed, what the platform collected at checkout. */
-export interface CollectedAtCheckout {
-  readonly duty: number;
-  readonly vat: number;
-}
-
-const NOTHING_AT_CHECKOUT: CollectedAtCheckout = { duty: 0, vat: 0 };
+const money = (cents: number, currency: string) => `${fromCents(cents).toFixed(2)} ${currency}`;
 
 /**
- * What the platform collected at checkout under the platform model (EU IOSS; revenue.ts
- * collectedAtCheckout, nothing under the other models), by amount. The buyer paid it with the price
- * and the seller refunds it with the price, so customs refunds only the rest, which it collected
- * itself at the border (toCollect): else the buyer would get it back twice. It pays the VAT first,
- * IOSS being a VAT scheme (customs reconciles it against the VAT assessed), and the duty with what
- * is over the VAT.
+ * Customs refunds no VAT where it collected none at import. Under a checkout scheme (the platform
+ * model, EU IOSS) the import is exempt from VAT: the platform charged it with the price, and the
+ * seller refunds it with the price and corrects its scheme return. The duty is a customs debt at
+ * import under every model (under IOSS the declarant pays it for the platform), so customs refunds
+ * it as assessed.
  */
-export function collectedAtCheckout(
-  assessment: Pick<DutyAssessment, 'duty' | 'vat' | 'collectedAtCheckout'>,
-): CollectedAtCheckout {
-  const [duty, vat, checkout] = [assessment.duty, assessment.vat, assessment.collectedAtCheckout].map(
-    toCents,
-  ) as [number, number, number];
-  const onVat = Math.min(vat, checkout);
-  return { duty: fromCents(Math.min(duty, checkout - onVat)), vat: fromCents(onVat) };
+export function assertVatRefundable(
+  vatRefund: number,
+  assessment: Pick<DutyAssessment, 'collectionModel' | 'collectedAtCheckout' | 'currency'>,
+): void {
+  if (assessment.collectionModel !== 'platform' || toCents(vatRefund) === 0) return;
+  const { currency } = assessment;
+  throw new Error(
+    `VAT refund of ${money(toCents(vatRefund), currency)}: customs collected no VAT at import, the goods being under the platform's checkout scheme (IOSS), which charged the VAT with the price (${money(toCents(assessment.collectedAtCheckout), currency)} declared collected); the seller refunds it with the price`,
+  );
 }
 
 /**
@@ -449,20 +443,15 @@ export function collectedAtCheckout(
  * assessment put on the line. What was assessed on a subheading the order does not have (the
  * declarant classified the goods otherwise) cannot be tied to lines, and is spread over all order
  * lines by value. Exact fractions, rounded half-up to the cent once per amount.
- *
- * Of the duty and VAT, only the part customs collected itself: what the platform collected at
- * checkout (`atCheckout`, collectedAtCheckout) is taken off each return's goods in proportion, so
- * the parts of a return still add up to what customs collected on the whole.
  */
 export function assessedOnReturn(
   ordered: readonly ClassifiedLine[],
   assessed: readonly AssessedLine[],
   lines: readonly ReturnLine[],
   earlier: readonly ReturnLine[] = [],
-  atCheckout: CollectedAtCheckout = NOTHING_AT_CHECKOUT,
 ): AssessedOnReturn {
-  const before = assessedOn(ordered, assessed, earlier, atCheckout);
-  const through = assessedOn(ordered, assessed, [...earlier, ...lines], atCheckout);
+  const before = assessedOn(ordered, assessed, earlier);
+  const through = assessedOn(ordered, assessed, [...earlier, ...lines]);
   const less = (amount: keyof AssessedOnReturn) =>
     fromCents(toCents(through[amount]) - toCents(before[amount]));
   return { duty: less('duty'), vat: less('vat'), customsValue: less('customsValue') };
@@ -472,7 +461,6 @@ function assessedOn(
   ordered: readonly ClassifiedLine[],
   assessed: readonly AssessedLine[],
   lines: readonly ReturnLine[],
-  atCheckout: CollectedAtCheckout,
 ): AssessedOnReturn {
   const total = { duty: ZERO, vat: ZERO, customsValue: ZERO };
   const centsOf = (on: readonly AssessedLine[], amount: keyof AssessedOnReturn) =>
@@ -490,60 +478,44 @@ function assessedOn(
     else accrue(on, returnedShare(orderLines, lines));
   }
   accrue(unmatched, returnedShare(ordered, lines));
-  const byCustoms = (amount: keyof CollectedAtCheckout): DecimalFraction => {
-    const all = centsOf(assessed, amount);
-    return all === 0n ? ONE : { n: all - BigInt(toCents(atCheckout[amount])), d: all };
-  };
   // The totals are in cents: one cent times each, rounded half-up.
-  const rounded = (f: DecimalFraction, part = ONE) =>
-    fromCents(applyFraction(1, { n: f.n * part.n, d: f.d * part.d }));
+  const rounded = (f: DecimalFraction) => fromCents(applyFraction(1, f));
   return {
-    duty: rounded(total.duty, byCustoms('duty')),
-    vat: rounded(total.vat, byCustoms('vat')),
+    duty: rounded(total.duty),
+    vat: rounded(total.vat),
     customsValue: rounded(total.customsValue),
   };
 }
 
-const money = (cents: number, currency: string) => `${fromCents(cents).toFixed(2)} ${currency}`;
-
 /**
  * Customs refunds at most what it assessed on the goods that came back (assessedOnReturn), and
- * with the earlier returns' refunds never more than the assessed amount itself; of an amount the
- * platform collected in part at checkout, only what customs collected itself, and the refusal says
- * who refunds the rest.
+ * with the earlier returns' refunds never more than the assessed amount itself.
  */
 export function assertWithinAssessed(input: {
   readonly what: string;
   readonly currency: string;
   readonly assessed: number;
-  /** Of the assessed amount, what the platform collected at checkout (collectedAtCheckout). */
-  readonly atCheckout?: number;
-  /** What the assessment put on this return's goods, less their part of atCheckout. */
+  /** What the assessment put on this return's goods. */
   readonly onReturn: number;
   readonly asked: number;
   readonly earlier: number;
 }): void {
   const { what, currency } = input;
-  const [assessed, atCheckout, onReturn, asked, earlier] = [
+  const [assessed, onReturn, asked, earlier] = [
     input.assessed,
-    input.atCheckout ?? 0,
     input.onReturn,
     input.asked,
     input.earlier,
-  ].map(toCents) as [number, number, number, number, number];
-  const byCustoms = assessed - atCheckout;
+  ].map(toCents) as [number, number, number, number];
   const of = (cents: number) => money(cents, currency);
-  const seller = `the platform collected ${of(atCheckout)} at checkout under IOSS, which the seller refunds with the price`;
   if (asked > onReturn) {
     throw new Error(
-      atCheckout === 0
-        ? `${what} of ${of(asked)} exceeds what customs assessed on the returned goods: at most ${of(onReturn)} (of the ${of(assessed)} assessed)`
-        : `${what} of ${of(asked)} exceeds what customs collected on the returned goods: at most ${of(onReturn)} (of the ${of(assessed)} assessed, customs collected ${of(byCustoms)} at the border; ${seller})`,
+      `${what} of ${of(asked)} exceeds what customs assessed on the returned goods: at most ${of(onReturn)} (of the ${of(assessed)} assessed)`,
     );
   }
-  if (earlier + asked > byCustoms) {
+  if (earlier + asked > assessed) {
     throw new Error(
-      `${what} of ${of(asked)} with ${of(earlier)} on earlier returns exceeds the ${of(byCustoms)} ${atCheckout === 0 ? 'assessed' : `customs collected at the border (of the ${of(assessed)} assessed; ${seller})`}`,
+      `${what} of ${of(asked)} with ${of(earlier)} on earlier returns exceeds the ${of(assessed)} assessed`,
     );
   }
 }

@@ -393,7 +393,14 @@ export interface DutyAssessment {
   readonly dutyBasis: DutyBasis;
   readonly vatBasis: VatBasis;
   readonly totalDue: number;
+  /** What the platform declared it collected at checkout (order.taxCollected); under 'platform' only. */
   readonly collectedAtCheckout: number;
+  /**
+   * What customs collects at import. Under 'platform' the duty alone: a checkout scheme (IOSS) makes
+   * the import exempt from VAT, whatever the platform charged (a shortfall is the platform's, in
+   * reconciliation), while the duty is a customs debt at import that the declarant pays for the
+   * platform. Under the other models the duty and the VAT.
+   */
   readonly toCollect: number;
   readonly lines: DutyAssessmentLine[];
 }
@@ -507,8 +514,9 @@ export function assessDuty(input: AssessDutyInput): DutyAssessment {
   const duty = sum(duties);
   const vat = sum(vats);
   const totalDue = duty + vat;
+  const platform = input.collectionModel === 'platform';
   const collected =
-    input.collectionModel === 'platform' && input.vatCollected !== undefined
+    platform && input.vatCollected !== undefined
       ? convertCents(toCents(input.vatCollected), chargesCurrency, to, date, rates)
       : 0;
 
@@ -524,7 +532,7 @@ export function assessDuty(input: AssessDutyInput): DutyAssessment {
     vatBasis,
     totalDue: fromCents(totalDue),
     collectedAtCheckout: fromCents(collected),
-    toCollect: fromCents(Math.max(0, totalDue - collected)),
+    toCollect: fromCents(platform ? duty : totalDue),
     lines: lines.map((line, i) => ({
       hsCode: line.hsCode,
       hs6: hs6[i] as string,

@@ -580,6 +580,13 @@ function CollectionSection({
 }
 
 /** A rate as a percentage, as precise as the tariff gives it (China's VAT is 9.1 %). */
+/** Who pays customs at import what it collects there, by collection model. */
+const PAID_AT_IMPORT_BY: Record<string, string> = {
+  platform: 'the duty, paid by the declarant for the platform; no import VAT under the checkout scheme',
+  carrier: 'collected by the carrier from the buyer at delivery',
+  buyer: 'paid by the buyer to customs',
+};
+
 const percent = (rate: number): string => `${Number((rate * 100).toFixed(4))} %`;
 
 interface ReferralAnswerRead {
@@ -752,8 +759,13 @@ function AssessmentSection({ id, reloadKey }: { id: string; reloadKey: string })
               </dd>
               <dt>Collected at checkout</dt>
               <dd>{formatMoney(duty.collectedAtCheckout, duty.currency)}</dd>
-              <dt>To collect</dt>
-              <dd>{formatMoney(duty.toCollect, duty.currency)}</dd>
+              <dt>Due at import</dt>
+              <dd data-testid="due-at-import">
+                {formatMoney(duty.toCollect, duty.currency)}
+                {PAID_AT_IMPORT_BY[duty.collectionModel]
+                  ? ` (${PAID_AT_IMPORT_BY[duty.collectionModel]})`
+                  : ''}
+              </dd>
               <dt>Collection model</dt>
               <dd data-testid="collection-model">{a.data.collectionModel.replace(/_/g, ' ')}</dd>
               {a.data.buyerLimits ? <BuyerLimitsFact limits={a.data.buyerLimits} /> : null}

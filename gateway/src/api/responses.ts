@@ -478,8 +478,13 @@ const DutyAssessmentSchema = z
     dutyBasis: z.enum(['flat', 'ad_valorem', 'de_minimis']),
     vatBasis: z.enum(['standard', 'de_minimis']),
     totalDue: Amount,
-    collectedAtCheckout: Amount,
-    toCollect: Amount,
+    collectedAtCheckout: Amount.openapi({
+      description: 'Tax the platform declared it collected at checkout; platform model only',
+    }),
+    toCollect: Amount.openapi({
+      description:
+        'What customs collects at import: the duty and the VAT, or under the platform model (a checkout scheme such as IOSS, which exempts the import from VAT) the duty alone',
+    }),
     lines: z.array(
       z.object({
         hsCode: z.string(),
