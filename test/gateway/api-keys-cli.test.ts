@@ -7,7 +7,7 @@
  * A key's expiry is met by moving the process's Date (the gateway runs in it), as the returns
  * tests move their deadlines.
  */
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseNetworkConfig } from '@customs-ledger/chaincode';
@@ -284,6 +284,26 @@ describe('npm run keys', () => {
         `keys: no gateway has started on DATA_DIR ${mistyped}: set DATA_DIR to the gateway's (default ./data), or start the gateway on it once first\n`,
       );
       await expect(stat(mistyped)).rejects.toThrow(/ENOENT/);
+    }
+  });
+
+  it('says a refusal to look at the gateway store as it is, not as a DATA_DIR no gateway started on', async () => {
+    // A loop of links is a refusal root meets too (no permission is none for root).
+    const looped = await mkdtemp(join(tmpdir(), 'api-keys-loop-'));
+    try {
+      await mkdir(join(looped, 'gateway'));
+      await symlink('store', join(looped, 'gateway', 'store'));
+      let stderr = '';
+      const code = await runKeysCli(
+        ['list'],
+        { ...process.env, DATA_DIR: looped },
+        { stdout: () => undefined, stderr: (text) => void (stderr += text) },
+      );
+      expect([code, stderr]).toEqual([2, expect.stringContaining('ELOOP')]);
+      expect(stderr).toContain(join(looped, 'gateway', 'store'));
+      expect(stderr).not.toContain('no gateway has started');
+    } finally {
+      await rm(looped, { recursive: true, force: true });
     }
   });
 
