@@ -220,6 +220,25 @@ describe('verify-state', () => {
     );
   });
 
+  // Both sides were printed empty: the members that differ, of which there were none.
+  it('names a value rewritten with its members in another order, as the same JSON in other bytes', async () => {
+    const copy = await copies.of(dataDir);
+    const key = compositeKey('consignment', [consignment.id]);
+    let reordered = '';
+    await withLedgerStore(async (store) => {
+      const { version, value } = decodeVersioned((await store.state.get(key))!);
+      const record = JSON.parse(Buffer.from(value).toString()) as Record<string, unknown>;
+      reordered = JSON.stringify(Object.fromEntries(Object.entries(record).reverse()));
+      await store.state.put(key, encodeVersioned(version, Buffer.from(reordered)));
+    }, copy);
+
+    const run = await verifyState(copy);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stdout).toContain(
+      `; the store: ${reordered.length > 160 ? reordered.slice(0, 159) + '…' : reordered}, the same JSON in other bytes (member order or spelling)\n`,
+    );
+  });
+
   // Policies are stored without a version: it read their first 12 bytes as one, and printed
   // sizes and heights that were none.
   it('names a key-level endorsement policy replaced in the store, as the policies it holds', async () => {

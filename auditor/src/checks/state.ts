@@ -446,6 +446,10 @@ function difference(
   const members = [...new Set([...Object.keys(was), ...Object.keys(is)])]
     .filter((name) => memberText(was[name]) !== memberText(is[name]))
     .sort();
+  // Equal as JSON, yet other bytes: a value hashed or compared by its bytes has changed all the same.
+  if (members.length === 0) {
+    return [render(expected), `${render(actual)}, the same JSON in other bytes (member order or spelling)`];
+  }
   const side = (value: Record<string, unknown>): string =>
     members.map((name) => `${name} ${memberText(value[name])}`).join(', ');
   return [side(was), side(is)];
