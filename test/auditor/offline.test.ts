@@ -646,20 +646,24 @@ describe('on the stopped gateway’s data directory', () => {
   });
 
   // Its anchors were listed as beyond a log of 0 entries, and as another log's: "replaced by a fresh one".
-  it('says a log whose stored size is corrupt cannot be opened, not that it was replaced', async () => {
-    const copy = await copyOfDataDir();
-    await withAuditStore((db) => auditSublevel(db).put('size', Buffer.from('not a number')), copy);
-    const run = await audit(['verify-audit-log', '--data-dir', copy]);
-    expect(run.code, run.stdout).toBe(1);
-    expect(run.stdout).toContain(
-      'TAMPERED: the audit log cannot be opened: audit log: stored size is corrupt.',
-    );
-    expect(run.stdout).toMatch(
-      /^Audit log in .*, which cannot be opened: \d+ tree heads anchored on the ledger\.$/m,
-    );
-    expect(run.stdout).toContain('NOT CHECKED: the log cannot be opened');
-    expect(run.stdout).not.toMatch(/replaced|MISMATCH|0 entries/);
-  });
+  // An empty size was read as 0, and "0x10" as 16.
+  it.each(['not a number', '', '0x10'])(
+    'says a log whose stored size is %j cannot be opened, not that it was replaced',
+    async (size) => {
+      const copy = await copyOfDataDir();
+      await withAuditStore((db) => auditSublevel(db).put('size', Buffer.from(size)), copy);
+      const run = await audit(['verify-audit-log', '--data-dir', copy]);
+      expect(run.code, run.stdout).toBe(1);
+      expect(run.stdout).toContain(
+        `TAMPERED: the audit log cannot be opened: audit log: stored size is corrupt (${JSON.stringify(size)}, not an entry count).`,
+      );
+      expect(run.stdout).toMatch(
+        /^Audit log in .*, which cannot be opened: \d+ tree heads anchored on the ledger\.$/m,
+      );
+      expect(run.stdout).toContain('NOT CHECKED: the log cannot be opened');
+      expect(run.stdout).not.toMatch(/replaced|MISMATCH|0 entries/);
+    },
+  );
 
   it('catches a log rewritten with a recomputed tree through the anchored tree heads', async () => {
     const target = await withAuditStore(async (db) => {

@@ -175,8 +175,13 @@ export class AuditLog {
       options.nodeCache ?? 4096,
     );
     const size = await store.get(SIZE_KEY);
-    log.treeSize = size === undefined ? 0 : Number(Buffer.from(size).toString('utf8'));
-    if (!isIndex(log.treeSize)) throw new Error(`audit log: stored size is corrupt`);
+    const sizeText = size === undefined ? '0' : Buffer.from(size).toString('utf8');
+    log.treeSize = Number(sizeText);
+    if (!isIndex(log.treeSize) || String(log.treeSize) !== sizeText) {
+      throw new Error(
+        `audit log: stored size is corrupt (${JSON.stringify(sizeText.slice(0, 40))}, not an entry count)`,
+      );
+    }
     const edge = perfectSubtrees(0, log.treeSize);
     const hashes = await log.nodes(edge);
     edge.forEach(([height], i) => (log.frontier[height] = hashes[i]!));
