@@ -367,6 +367,15 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
       decision: 'hold',
       reasonCodes: expect.arrayContaining(['OFFICER_HOLD', 'MATCH_PAYMENT_AMOUNT']),
     });
+    // The timeline says what happened in words and times as the page shows them, not JSON and ISO.
+    const hold = page.getByTestId('timeline').locator('li', { hasText: 'decision hold by CustomsMSP' });
+    await hold.waitFor();
+    expect(await hold.innerText()).toMatch(/automatic: no · reason codes: OFFICER_HOLD, /);
+    const timeline = await page.getByTestId('timeline').innerText();
+    expect(timeline).not.toMatch(/[{["]|\d{4}-\d{2}-\d{2}T/);
+    // Only indicators carry a weight: a hard rule or a random selection says so, not an empty cell.
+    const weights = await page.getByTestId('risk-reasons').locator('td:first-of-type').allInnerTexts();
+    expect(weights.filter((w) => w.trim() === '')).toEqual([]);
 
     await page.getByRole('link', { name: 'Dashboard' }).click();
     await page.getByText('Automatic-release rate').waitFor();

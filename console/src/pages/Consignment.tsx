@@ -76,7 +76,8 @@ interface Assessment {
     score: number;
     ruleSetVersion: string;
     selectedAtRandom: boolean;
-    reasons: readonly { code: string; weight: number; detail: string }[];
+    /** weight: indicators only (not hard rules, the trusted-trader factor or a random selection). */
+    reasons: readonly { code: string; weight?: number; detail: string }[];
   };
   readonly revenue: {
     assessed: boolean;
@@ -726,7 +727,7 @@ function AssessmentSection({ id, reloadKey }: { id: string; reloadKey: string })
                   <th scope="row">
                     <code>{r.code}</code>
                   </th>
-                  <td>{r.weight}</td>
+                  <td>{r.weight ?? <span className="muted">not weighted</span>}</td>
                   <td>{r.detail}</td>
                 </tr>
               ))}
@@ -848,7 +849,6 @@ function Timeline({ id, reloadKey }: { id: string; reloadKey: string }) {
   );
 }
 
-/** A paged list's path for the page after `after` (the first page without). */
 /** A list's path for the page after the cursor `after` (the first page without one); `path` may have a query. */
 const pagePath = (path: string, after: string | undefined) =>
   after === undefined ? path : `${path}${path.includes('?') ? '&' : '?'}after=${encodeURIComponent(after)}`;
@@ -856,10 +856,31 @@ const pagePath = (path: string, after: string | undefined) =>
 /** The CN of an x509::<subject>::<issuer> Fabric user id. */
 export const userName = (userId: string): string => /CN=([^/:]+)/.exec(userId)?.[1] ?? userId;
 
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})$/;
+const HEX_ID = /^[0-9a-f]{40,}$/;
+/** statusBefore → status before */
+const words = (name: string): string => name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+
+/** A detail's value in words: times as the rest of the page shows them, ids shortened, no JSON. */
+function detailText(value: unknown): string {
+  if (typeof value === 'string') {
+    if (ISO_TIME.test(value)) return formatTime(value);
+    return HEX_ID.test(value) ? `${value.slice(0, 12)}…` : value;
+  }
+  if (Array.isArray(value)) return value.length === 0 ? 'none' : value.map(detailText).join(', ');
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value)
+      .map(([k, v]) => `${words(k)} ${detailText(v)}`)
+      .join(', ');
+  }
+  return value === true ? 'yes' : value === false ? 'no' : String(value);
+}
+
+/** Hashes and Merkle roots are the auditor's, on the proof pages: the timeline says what happened. */
 function summarise(detail: Record<string, unknown>): string {
   return Object.entries(detail)
-    .filter(([k]) => !['root', 'collection', 'deadlines'].includes(k))
-    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .filter(([k]) => !['root', 'leafCount', 'collection', 'deadlines', 'joinKeys'].includes(k))
+    .map(([k, v]) => `${words(k)}: ${detailText(v)}`)
     .join(' · ');
 }
 
