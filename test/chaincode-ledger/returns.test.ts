@@ -337,9 +337,23 @@ describe('partial returns', () => {
 });
 
 describe('a return before delivery', () => {
+  const WHOLE = [{ lineNo: 1, quantity: 2 }, { lineNo: 2, quantity: 1 }]; // prettier-ignore
+
+  // A part went back and the consignment exited whole: the buyer's quota freed the whole purchase
+  // while customs' refund caps covered the part.
+  it('takes back the whole parcel, not a part of it', async () => {
+    const id = await released('FR', LINES, {}, { delivered: false });
+    const height = net.ledger.height();
+    expect(await net.outcome(requestReturn(id, 'R1', [{ lineNo: 1, quantity: 1 }]))).toBe(
+      "the consignment is 'released', not delivered: a return before delivery takes back the whole parcel, and this one is short of line 1 by 1, line 2 by 1; return part of the order once it is delivered",
+    );
+    expect(net.ledger.height()).toBe(height);
+    await requestReturn(id, 'R1', WHOLE);
+  });
+
   it('once shipped, the goods are going back: the parcel is not delivered after it', async () => {
     const id = await released('FR', LINES, {}, { delivered: false });
-    await requestReturn(id, 'R1', [{ lineNo: 1, quantity: 1 }]);
+    await requestReturn(id, 'R1', WHOLE);
     const status = async () => ((await net.evaluate('customs', 'consignment:get', [id])) as { consignment: { status: string } }).consignment.status; // prettier-ignore
     await ship(id, 'R1');
     const height = net.ledger.height();
@@ -358,7 +372,7 @@ describe('a return before delivery', () => {
 
   it('while only requested, the parcel may still be delivered', async () => {
     const id = await released('FR', LINES, {}, { delivered: false });
-    await requestReturn(id, 'R1', [{ lineNo: 1, quantity: 1 }]);
+    await requestReturn(id, 'R1', WHOLE);
     expect(((await deliver(id, 'FR')) as { statusAfter: string }).statusAfter).toBe('delivered');
   });
 });

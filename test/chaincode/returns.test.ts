@@ -9,6 +9,7 @@ import {
   assertScanPlace,
   assertStep,
   assertVatRefundable,
+  assertWholeBeforeDelivery,
   assertWithinAssessed,
   assessedOnReturn,
   assessedShare,
@@ -31,6 +32,7 @@ import {
 } from '../../chaincode/src/domain/returns.js';
 import { FR_TARIFF, FR_TARIFF_2021 } from '../../chaincode/src/domain/customs-config.js';
 import { assessDuty } from '../../chaincode/src/domain/revenue.js';
+import type { ConsignmentStatus } from '../../chaincode/src/domain/state-machine.js';
 
 const RELEASED = '2026-03-01T10:00:00.000Z';
 const DAY = 24 * 60 * 60 * 1000;
@@ -688,4 +690,29 @@ describe('under a checkout scheme (IOSS) the seller refunds the VAT, customs the
       expect(() => assertVatRefundable(asked, assessment(model, collected))).not.toThrow();
     },
   );
+});
+
+describe('a return before delivery takes back the whole parcel', () => {
+  const ordered = [
+    { lineNo: 1, quantity: 2, unit: 'pcs' },
+    { lineNo: 2, quantity: 1.5, unit: 'kg' },
+  ];
+  const whole = [
+    { lineNo: 1, quantity: 2 },
+    { lineNo: 2, quantity: 1.5 },
+  ];
+  it.each<[string, ConsignmentStatus, ReturnLine[], ReturnLine[], string | undefined]>([
+    ['the whole parcel, released', 'released', [], whole, undefined],
+    ['what earlier returns left, released', 'released', [{ lineNo: 2, quantity: 0.5 }], [{ lineNo: 1, quantity: 2 }, { lineNo: 2, quantity: 1 }], undefined],
+    ['part of it, delivered', 'delivered', [], [{ lineNo: 1, quantity: 1 }], undefined],
+    ['part of it, released', 'released', [], [{ lineNo: 1, quantity: 2 }, { lineNo: 2, quantity: 1.25 }], 'line 2 by 0.25'],
+    ['a line left out, released', 'released', [], [{ lineNo: 2, quantity: 1.5 }], 'line 1 by 2'],
+  ])('%s', (_, status, earlier, lines, short) => {
+    const check = () => assertWholeBeforeDelivery(status, ordered, earlier, lines);
+    if (short === undefined) expect(check).not.toThrow();
+    else
+      expect(check).toThrow(
+        `the consignment is '${status}', not delivered: a return before delivery takes back the whole parcel, and this one is short of ${short}; return part of the order once it is delivered`,
+      );
+  }); // prettier-ignore
 });

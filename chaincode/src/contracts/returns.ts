@@ -14,6 +14,7 @@ import {
   assertScanPlace,
   assertStep,
   assertVatRefundable,
+  assertWholeBeforeDelivery,
   assertWithinAssessed,
   assessedOnReturn,
   BUILT_IN_RETURN_POLICY_SETS,
@@ -195,6 +196,12 @@ export class ReturnsContract extends Contract {
     const order = await this.keptFields(ctx, consignment, 'order', OrderLines);
     const earlier = await listByPartialKey<ReturnRecord>(ctx, KeyType.return, [id]);
     assertReturnable(
+      order.lines,
+      earlier.flatMap((r) => r.lines),
+      request.lines,
+    );
+    assertWholeBeforeDelivery(
+      consignment.status,
       order.lines,
       earlier.flatMap((r) => r.lines),
       request.lines,

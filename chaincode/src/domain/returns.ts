@@ -326,6 +326,35 @@ export function assertReturnable(
 }
 
 /**
+ * A return before delivery takes back the whole parcel, all that is left of every order line: the
+ * goods go back unopened and the consignment ends 'exited' (consignmentStatusAfterReturnScan). Part
+ * of an undelivered parcel cannot leave while the rest stays, or the buyer's annual quota (which an
+ * exited purchase no longer uses) and customs' refund caps (which follow the returned lines) would
+ * disagree about what left. Part of an order goes back once it is delivered.
+ */
+export function assertWholeBeforeDelivery(
+  status: ConsignmentStatus,
+  ordered: readonly OrderedLine[],
+  alreadyReturned: readonly ReturnLine[],
+  lines: readonly ReturnLine[],
+): void {
+  if (status === 'delivered') return;
+  const short = ordered.flatMap((order) => {
+    const asked = lines.filter((l) => l.lineNo === order.lineNo).map((l) => l.quantity);
+    const earlier = alreadyReturned.filter((r) => r.lineNo === order.lineNo).map((r) => r.quantity);
+    const { scaled, show } = onOneScale([order.quantity, ...asked, ...earlier]);
+    const [quantity, ...back] = scaled as [bigint, ...bigint[]];
+    const missing = quantity - back.reduce((n, q) => n + q, 0n);
+    return missing > 0n ? [`line ${order.lineNo} by ${show(missing)}`] : [];
+  });
+  if (short.length > 0) {
+    throw new Error(
+      `the consignment is '${status}', not delivered: a return before delivery takes back the whole parcel, and this one is short of ${short.join(', ')}; return part of the order once it is delivered`,
+    );
+  }
+}
+
+/**
  * The platform's return authorisation (RMA) admits one return: the same number on a second return
  * of the consignment would be a second return the platform did not authorise.
  */
