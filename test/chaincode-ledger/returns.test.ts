@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { assessedOnReturn, type DutyAssessment, type ReturnRecord } from '@customs-ledger/chaincode';
+import {
+  assessedOnReturn,
+  DEFAULT_TARIFF_SET,
+  type DutyAssessment,
+  type ReturnRecord,
+} from '@customs-ledger/chaincode';
 import { TxValidationCode } from '../../gateway/src/ledger/port.js';
 import { configureCustoms, testRuleSet } from '../support/customs-config.js';
 import {
@@ -48,11 +53,11 @@ const assessedDuty = new Map<string, DutyAssessment>();
  * unless `delivered` is false, under a declaration that says what the order says, with `declared`'s
  * changes.
  */
-async function released(
+/** A consignment with its records, assessed by customs at day 0. */
+async function assessed(
   destination: 'FR' | 'CN',
   lines = LINES,
   declared: Record<string, unknown> = {},
-  { delivered = true } = {},
 ): Promise<string> {
   const id = `CRT-${RUN}-${++n}`;
   const orderNumber = `ORD-${id}`;
@@ -94,6 +99,16 @@ async function released(
     revenue: { duty: DutyAssessment };
   };
   assessedDuty.set(id, assessment.revenue.duty);
+  return id;
+}
+
+async function released(
+  destination: 'FR' | 'CN',
+  lines = LINES,
+  declared: Record<string, unknown> = {},
+  { delivered = true } = {},
+): Promise<string> {
+  const id = await assessed(destination, lines, declared);
   await net.submit('customs', 'consignment:recordDecision', [id, JSON.stringify({ decision: 'release', reasonCodes: [] })]); // prettier-ignore
   clockAt(1);
   if (delivered) await deliver(id, destination);
@@ -529,5 +544,45 @@ describe('erasure of the buyer’s data while the consignment can still be retur
     expect(await disclose(['/lines/0/hsCode', '/buyer/name'])).toBe(
       "field '/buyer/name' was erased: only its hash remains",
     );
+  });
+});
+
+describe('the tax point', () => {
+  // A re-assessment (after a referral's answer, a correction, an officer's request) priced the goods
+  // under the tariff of its own day: goods declared the day before a flat duty came in were charged it.
+  it('a re-assessment keeps the tariff of the day the first assessment with a declaration fixed', async () => {
+    const day = (days: number) => new Date(T0 + days * DAY).toISOString().slice(0, 10);
+    const withFlatDutyFrom = (version: string, from: string) => ({
+      ...DEFAULT_TARIFF_SET,
+      version,
+      tariffs: DEFAULT_TARIFF_SET.tariffs.map((t) =>
+        t.country === 'FR' && t.flatDutyPerItemCategory
+          ? { ...t, flatDutyPerItemCategory: { ...t.flatDutyPerItemCategory, from } }
+          : t,
+      ),
+    });
+    const install = (tariffs: unknown) =>
+      net.submit('customs', 'customs:putTariffs', [], undefined, {
+        transientData: { tariffs: json(tariffs) },
+      });
+    clockAt(-2);
+    await install(withFlatDutyFrom(`tax-point-${RUN}`, day(3)));
+    try {
+      const id = await assessed('FR');
+      // Before the flat duty, ad valorem.
+      const first = assessedDuty.get(id)!;
+      expect(first).toMatchObject({ dutyBasis: 'ad_valorem', duty: 5.75 });
+      clockAt(5);
+      await net.submit('customs', 'customs:assess', [id]);
+      const again = (await net.evaluate('customs', 'customs:getAssessment', [id])) as {
+        number: number;
+        revenue: { duty: DutyAssessment };
+      };
+      expect(again.number).toBe(2);
+      expect(again.revenue.duty).toEqual(first);
+    } finally {
+      clockAt(6);
+      await install({ ...DEFAULT_TARIFF_SET, version: `tax-point-${RUN}-back` });
+    }
   });
 });

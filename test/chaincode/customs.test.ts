@@ -14,6 +14,7 @@ import {
   splitIndexKeys,
   splitValue,
   TariffSet,
+  taxPoint,
   workQueue,
   type AssessConsignmentInput,
   type PublicAssessment,
@@ -53,6 +54,7 @@ const input: AssessConsignmentInput = {
   tariffSet: DEFAULT_TARIFF_SET,
   secret: 'ab'.repeat(32),
   assessedAt: '2026-11-28T12:00:00Z',
+  taxPointAt: '2026-11-28T12:00:00Z',
   seller: { trustedTrader: false, watchlisted: false, consignmentsSoFar: 50 },
   buyer: { watchlisted: false },
   recentConsignments: [],
@@ -416,7 +418,7 @@ describe('what the carrier collects at delivery', () => {
     ['the buyer pays customs', { tariffSet: { ...DEFAULT_TARIFF_SET, uncollectedBy: 'buyer' } }, undefined],
     [
       'nothing is due (the United States’ 800 USD de minimis, before August 2025)',
-      { destinationCountry: 'US', assessedAt: '2025-06-02T12:00:00Z' },
+      { destinationCountry: 'US', taxPointAt: '2025-06-02T12:00:00Z' },
       undefined,
     ],
     ['revenue is not assessed (no tariff for the destination)', { destinationCountry: 'JP' }, undefined],
@@ -467,6 +469,25 @@ describe('split-shipment index', () => {
         'SELF',
       ),
     ).toEqual([b, a]);
+  });
+});
+
+describe('the tax point: the tariff of the day the customs debt arose', () => {
+  it.each([
+    ['the first assessment with a declaration fixes it', { declared: true }, { taxPointAt: 'now', fixed: 'now' }],
+    ['without a declaration, the assessment’s own time is an estimate', { declared: false }, { taxPointAt: 'now' }],
+    ['once fixed, later assessments keep it', { declared: true, fixed: 'then' }, { taxPointAt: 'then', fixed: 'then' }],
+    ['even one without a declaration', { declared: false, fixed: 'then' }, { taxPointAt: 'then', fixed: 'then' }],
+  ] as const)('%s', (_, given, expected) => {
+    expect(taxPoint({ now: 'now', ...given })).toEqual(expected);
+  }); // prettier-ignore
+
+  it('a re-assessment after the EU’s flat duty came into force keeps the relief of the day before', () => {
+    const lines = { taxPointAt: '2026-06-30T15:00:00Z', assessedAt: '2026-07-02T09:00:00Z' };
+    const again = assessConsignment({ ...input, ...lines });
+    expect(again.revenue.assessed && again.revenue.duty.dutyBasis).toBe('de_minimis');
+    const fresh = assessConsignment({ ...input, taxPointAt: lines.assessedAt, assessedAt: lines.assessedAt });
+    expect(fresh.revenue.assessed && fresh.revenue.duty.dutyBasis).toBe('flat');
   });
 });
 

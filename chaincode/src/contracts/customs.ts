@@ -27,6 +27,7 @@ import {
   splitIndexKeys,
   splitValue,
   TariffSet,
+  taxPoint,
   workQueue,
   type CarrierCollection,
   type ConsignmentAssessment,
@@ -170,6 +171,8 @@ export interface AssessmentRecord extends ConsignmentAssessment {
   /** Fixed at the first assessment, so re-assessing does not count the consignment twice. */
   readonly sellerConsignmentsBefore: number;
   readonly firstAssessedAt: string;
+  /** Fixed by the first assessment with a declaration (domain/customs.ts taxPoint). */
+  readonly taxPointAt?: string;
   readonly assessedAt: string;
   readonly assessedBy: string;
   readonly txId: string;
@@ -379,6 +382,7 @@ export class CustomsContract extends Contract {
     );
 
     const now = txTime(ctx);
+    const tax = taxPoint({ fixed: previous?.taxPointAt, declared: declaration !== undefined, now });
     const assessment = assessConsignment({
       consignmentId: id,
       originCountry: consignment.joinKeys.originCountry,
@@ -402,6 +406,7 @@ export class CustomsContract extends Contract {
       tariffSet: tariffSet.value,
       secret: secret.secret,
       assessedAt: now,
+      taxPointAt: tax.taxPointAt,
       seller: {
         trustedTrader: trusted?.trusted === true,
         watchlisted: await watched(sellerId),
@@ -428,6 +433,7 @@ export class CustomsContract extends Contract {
       ...(counted ? { buyerQuota } : {}),
       sellerConsignmentsBefore,
       firstAssessedAt: previous?.firstAssessedAt ?? now,
+      ...(tax.fixed === undefined ? {} : { taxPointAt: tax.fixed }),
       assessedAt: now,
       assessedBy: caller.userId,
       txId,
@@ -459,7 +465,7 @@ export class CustomsContract extends Contract {
       declaration,
       tariffSet.value,
       consignment.joinKeys.destinationCountry,
-      utcDate(now),
+      utcDate(tax.taxPointAt),
     );
     const entry: SplitEntry = { consignmentId: id, ...declared, at: order.orderedAt };
     for (const [i, key] of splitKeys.entries()) {

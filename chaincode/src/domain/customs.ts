@@ -279,6 +279,8 @@ export interface AssessConsignmentInput {
   readonly secret: string;
   /** Transaction time, ISO 8601 with offset. */
   readonly assessedAt: string;
+  /** When the customs debt arose (taxPoint): the tariffs and currency rates are that day's. */
+  readonly taxPointAt: string;
   readonly seller: AssessRiskInput['seller'];
   readonly buyer: AssessRiskInput['buyer'];
   readonly recentConsignments: AssessRiskInput['recentConsignments'];
@@ -310,11 +312,29 @@ export interface ConsignmentAssessment {
   readonly blockers: ReleaseBlocker[];
 }
 
+/**
+ * When the customs debt arose, which fixes the tariff and the currency rates for every later
+ * assessment: it arises when the declaration is accepted (Union Customs Code Art. 77(2)) and is
+ * computed under the rules in force then (Art. 85(1)), so the first assessment with a declaration
+ * fixes it, as near as the ledger knows the acceptance, and a re-assessment after a referral's
+ * answer or a correction does not re-price the goods under the rules of its own day. Until there is
+ * a declaration, the assessment's own time gives an estimate.
+ */
+export function taxPoint(input: {
+  /** The tax point an earlier assessment fixed, if any. */
+  readonly fixed?: string;
+  readonly declared: boolean;
+  readonly now: string;
+}): { readonly taxPointAt: string; readonly fixed?: string } {
+  if (input.fixed !== undefined) return { taxPointAt: input.fixed, fixed: input.fixed };
+  return input.declared ? { taxPointAt: input.now, fixed: input.now } : { taxPointAt: input.now };
+}
+
 function assessRevenue(
   input: AssessConsignmentInput,
   tariffSet: TariffSet,
 ): { readonly revenue: RevenueOutcome; readonly tariff?: TariffConfig } {
-  const date = utcDate(input.assessedAt);
+  const date = utcDate(input.taxPointAt);
   try {
     const tariff = selectTariff(tariffSet.tariffs, input.destinationCountry, date);
     const assess = (collectionModel: CollectionModel) =>
@@ -361,7 +381,7 @@ function assessBuyerLimits(
     year: input.buyerYear,
     consignmentId: input.consignmentId,
     rates: rateTable(tariff),
-    date: utcDate(input.assessedAt),
+    date: utcDate(input.taxPointAt),
   });
 }
 
@@ -393,7 +413,7 @@ export function assessConsignment(input: AssessConsignmentInput): ConsignmentAss
     : collectionModelFor(declaration, tariffSet.uncollectedBy);
   const buyerLimits = assessBuyerLimits(input, revenue, tariff);
   const declared = declaredValue(order, declaration);
-  const date = utcDate(input.assessedAt);
+  const date = utcDate(input.taxPointAt);
   const destination = destinationTariff(tariffSet, input.destinationCountry, date);
   const rates = riskRates(tariffSet, destination, declared.currency);
   const declarationCheck: DeclarationCheck | undefined =

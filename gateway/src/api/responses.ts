@@ -599,6 +599,10 @@ export const AssessmentSchema = z
       .openapi({ description: 'Where the purchase counts against its buyer’s annual limit (a keyed hash)' }),
     sellerConsignmentsBefore: Count,
     firstAssessedAt: Time,
+    taxPointAt: Time.optional().openapi({
+      description:
+        'When the customs debt arose: the first assessment with a declaration, whose day’s tariff and rates every later assessment keeps; absent until there is a declaration',
+    }),
     assessedAt: Time,
     assessedBy: z.string().openapi({ description: 'The assessing customs user' }),
     txId: TxId,
