@@ -731,4 +731,21 @@ describe('reconciliation', () => {
     ]);
     expect(reconcileCollections([], { period: '2026-11' })).toEqual([]);
   });
+
+  // The period was the month of the latest assessment: a parcel sold in August and assessed again
+  // in September after a referral's answer left August's row after August was closed.
+  it('counts a sale in the month its payment was accepted, however late it is assessed', () => {
+    const { revenue } = assessConsignment({
+      ...input,
+      declaration: { ...declaration, vatCollectionNumber: 'IM3720001234' },
+    });
+    const sold = { platformMspId: 'PlatformAMSP', paidAt: '2026-08-31T21:00:00Z', revenue };
+    const periods = (assessedAt: string) =>
+      reconcileCollections([{ ...sold, assessedAt }], {}).map((r) => r.period);
+    expect(periods('2026-08-31T21:30:00Z')).toEqual(['2026-08']);
+    expect(periods('2026-09-02T09:00:00Z')).toEqual(['2026-08']);
+    expect(
+      reconcileCollections([{ ...sold, assessedAt: '2026-09-02T09:00:00Z' }], { period: '2026-09' }),
+    ).toEqual([]);
+  });
 });

@@ -161,6 +161,8 @@ export interface AssessmentRecord extends ConsignmentAssessment {
   readonly number: number;
   readonly platformMspId?: string;
   readonly destinationCountry: string;
+  /** The payment's paidAt: the reconciliation's period (domain/customs.ts reconcileCollections). */
+  readonly paidAt?: string;
   readonly ruleSetVersion: string;
   readonly tariffSetVersion: string;
   readonly basis: RecordVersions;
@@ -425,6 +427,7 @@ export class CustomsContract extends Contract {
       number: (previous?.number ?? 0) + 1,
       ...(consignment.platformMspId ? { platformMspId: consignment.platformMspId } : {}),
       destinationCountry: consignment.joinKeys.destinationCountry,
+      paidAt: payment.paidAt,
       ruleSetVersion: ruleSet.value.version,
       tariffSetVersion: tariffSet.value.version,
       basis: versionsOf(records),

@@ -750,13 +750,19 @@ export type ReconciliationFilter = z.infer<typeof ReconciliationFilter>;
 /** One assessed consignment, as the reconciliation needs it. */
 export interface AssessedCollection {
   readonly platformMspId?: string;
+  /** When the payment was accepted (the payment record's paidAt); absent on assessments before 1.9. */
+  readonly paidAt?: string;
   readonly assessedAt: string;
   readonly revenue: RevenueOutcome;
 }
 
 /**
- * Declared-collected against assessed VAT, per platform, period (month of the assessment) and
- * currency, for consignments whose tax the platform collected at checkout.
+ * Declared-collected against assessed VAT, per platform, period and currency, for consignments
+ * whose tax the platform collected at checkout. The period is the month the payment was accepted,
+ * when the VAT of a sale under a checkout scheme becomes chargeable (VAT Directive Art. 66a), so
+ * the platform's return for a month is compared with the sales it declares in it, and a parcel
+ * assessed again later stays in its month (assessments before chaincode 1.9, which do not keep the
+ * payment's time, count in the month of the assessment).
  */
 export function reconcileCollections(
   assessed: readonly AssessedCollection[],
@@ -774,7 +780,7 @@ export function reconcileCollections(
     return [
       {
         platformMspId: a.platformMspId,
-        period: periodOf(a.assessedAt),
+        period: periodOf(a.paidAt ?? a.assessedAt),
         currency: a.revenue.duty.currency,
         declaredCollected: a.revenue.duty.collectedAtCheckout,
         assessedVat: a.revenue.duty.vat,

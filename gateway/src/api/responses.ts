@@ -530,6 +530,9 @@ export const AssessmentSchema = z
     status: z.enum(statuses).openapi({ description: 'The consignment’s status now' }),
     platformMspId: MspId.optional(),
     destinationCountry: z.string(),
+    paidAt: Time.optional().openapi({
+      description: 'When the payment was accepted: the month the reconciliation counts the sale in',
+    }),
     ruleSetVersion: z.string(),
     tariffSetVersion: z.string(),
     basis: RecordVersions,
