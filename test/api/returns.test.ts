@@ -16,6 +16,7 @@ import {
   DEFAULT_RETURN_POLICY_SET,
   type DutyAssessment,
 } from '@customs-ledger/chaincode';
+import { deadlineMs } from '../support/clock.js';
 import type { ApiResponse, TestGateway } from '../support/gateway.js';
 import { startCustomsTestGateway } from '../support/parcel.js';
 import { declarationPayload, logisticsPayload, orderPayload, paymentPayload } from '../support/payloads.js';
@@ -197,8 +198,8 @@ describe('a full return', () => {
       destinationCountry: 'FR',
       deadlines: {
         releasedAt: new Date(T0).toISOString(),
-        request: new Date(T0 + 90 * DAY).toISOString(),
-        decision: new Date(T0 + 210 * DAY).toISOString(),
+        request: new Date(deadlineMs(T0, 90, 'FR')).toISOString(),
+        decision: new Date(deadlineMs(T0, 210, 'FR')).toISOString(),
       },
     });
     clockAt(12);
@@ -417,13 +418,13 @@ describe('deadlines, on their last millisecond and one after', () => {
   it('request: China 30 days from release', async () => {
     const inTime = await released('CN');
     const late = await released('CN');
-    clockAt(30);
+    vi.setSystemTime(deadlineMs(T0, 30, 'CN'));
     expect((await request(inTime, [{ lineNo: 1, quantity: 1 }])).status).toBe(201);
-    clockAt(30, 1);
+    vi.setSystemTime(deadlineMs(T0, 30, 'CN') + 1);
     refused(
       await request(late, [{ lineNo: 1, quantity: 1 }]),
       422,
-      `return request deadline for CN passed on ${new Date(T0 + 30 * DAY).toISOString()} (30 days after release on ${new Date(T0).toISOString()})`,
+      `return request deadline for CN passed on ${new Date(deadlineMs(T0, 30, 'CN')).toISOString()} (30 days after release on ${new Date(T0).toISOString()})`,
     );
     expect(
       (await t.as(PLATFORM).get<{ returns: unknown[] }>(`/v1/consignments/${late}/returns`)).body.returns,
@@ -439,9 +440,9 @@ describe('deadlines, on their last millisecond and one after', () => {
       await ship(id, rid);
       rids.push(rid);
     }
-    clockAt(45);
+    vi.setSystemTime(deadlineMs(T0, 45, 'CN'));
     expect((await scan(ids[0]!, rids[0]!, 'CN')).status).toBe(201);
-    clockAt(45, 1);
+    vi.setSystemTime(deadlineMs(T0, 45, 'CN') + 1);
     refused(await scan(ids[1]!, rids[1]!, 'CN'), 422, /^return arrival deadline for CN passed on /);
   });
 
@@ -460,13 +461,13 @@ describe('deadlines, on their last millisecond and one after', () => {
     // Out on day 89: past the 90 days, customs can still decide.
     clockAt(91);
     expect((await decide(ids[0]!, rids[0]!, invalidate(ids[0]!))).status).toBe(201);
-    clockAt(210);
+    vi.setSystemTime(deadlineMs(T0, 210, 'FR'));
     expect((await decide(ids[1]!, rids[1]!, invalidate(ids[1]!))).status).toBe(201);
-    clockAt(210, 1);
+    vi.setSystemTime(deadlineMs(T0, 210, 'FR') + 1);
     refused(
       await decide(ids[2]!, rids[2]!, invalidate(ids[2]!)),
       422,
-      `duty refund and invalidation deadline for FR passed on ${new Date(T0 + 210 * DAY).toISOString()} (210 days after release on ${new Date(T0).toISOString()})`,
+      `duty refund and invalidation deadline for FR passed on ${new Date(deadlineMs(T0, 210, 'FR')).toISOString()} (210 days after release on ${new Date(T0).toISOString()})`,
     );
     const refusal = {
       outcome: 'refused',
@@ -640,14 +641,14 @@ describe('the return policy customs puts in force', () => {
 
     const inTime = await released('DE');
     const late = await released('DE');
-    clockAt(14);
+    vi.setSystemTime(deadlineMs(T0, 14, 'DE'));
     const ok = await request(inTime, [{ lineNo: 1, quantity: 1 }]);
     expect(ok.body).toMatchObject({ policy: { version, entry: 'DE', requestDays: 14 } });
-    clockAt(14, 1);
+    vi.setSystemTime(deadlineMs(T0, 14, 'DE') + 1);
     refused(
       await request(late, [{ lineNo: 1, quantity: 1 }]),
       422,
-      `return request deadline for DE passed on ${new Date(T0 + 14 * DAY).toISOString()} (14 days after release on ${new Date(T0).toISOString()})`,
+      `return request deadline for DE passed on ${new Date(deadlineMs(T0, 14, 'DE')).toISOString()} (14 days after release on ${new Date(T0).toISOString()})`,
     );
     // A return already requested keeps the policy it was requested under.
     const kept = await t.as(PLATFORM).get(`/v1/consignments/${before}/returns/${early.body.returnId}`);

@@ -7,6 +7,7 @@ import {
   type ReturnRecord,
 } from '@customs-ledger/chaincode';
 import { TxValidationCode } from '../../gateway/src/ledger/port.js';
+import { deadlineMs } from '../support/clock.js';
 import { configureCustoms, testRuleSet } from '../support/customs-config.js';
 import {
   openTestNetwork,
@@ -282,25 +283,27 @@ describe('each step refused by the chaincode to the roles and organisations that
 });
 
 describe('deadlines from the release, on their last millisecond and one after', () => {
-  it('China: request within 30 days, shipment and proof of exit within 45', async () => {
+  it('China: request within 30 days, shipment and proof of exit within 45, each to the close of its last day in Beijing', async () => {
+    const last = (days: number) => deadlineMs(T0, days, 'CN');
+    const releasedAt = new Date(T0).toISOString();
     const [a, b] = [await released('CN'), await released('CN')];
-    clockAt(30);
+    vi.setSystemTime(last(30));
     await requestReturn(a, 'RT-A', [{ lineNo: 1, quantity: 1 }]);
-    clockAt(30, 1);
+    vi.setSystemTime(last(30) + 1);
     expect(await net.outcome(requestReturn(b, 'RT-B', [{ lineNo: 1, quantity: 1 }]))).toBe(
-      `return request deadline for CN passed on ${new Date(T0 + 30 * DAY).toISOString()} (30 days after release on ${new Date(T0).toISOString()})`,
+      `return request deadline for CN passed on ${new Date(last(30)).toISOString()} (30 days after release on ${releasedAt})`,
     );
-    clockAt(45);
+    vi.setSystemTime(last(45));
     await ship(a, 'RT-A');
     await scan(a, 'RT-A', 'CN');
     const c = await released('CN');
     clockAt(29);
     await requestReturn(c, 'RT-C', [{ lineNo: 2, quantity: 1 }]);
-    clockAt(45, 1);
+    vi.setSystemTime(last(45) + 1);
     expect(await net.outcome(ship(c, 'RT-C'))).toBe(
-      `return arrival deadline for CN passed on ${new Date(T0 + 45 * DAY).toISOString()} (45 days after release on ${new Date(T0).toISOString()})`,
+      `return arrival deadline for CN passed on ${new Date(last(45)).toISOString()} (45 days after release on ${releasedAt})`,
     );
-  });
+  }); // prettier-ignore
 
   it('not before release', async () => {
     const id = `CRT-${RUN}-open`;

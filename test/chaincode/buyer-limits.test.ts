@@ -1,3 +1,4 @@
+import { localDate } from '../../chaincode/src/domain/calendar.js';
 import { describe, expect, it } from 'vitest';
 import {
   buyerQuotaKey,
@@ -138,12 +139,12 @@ describe('countsAgainstYear', () => {
 describe('buyerQuotaKey', () => {
   const secret = 'ab'.repeat(32);
   const document = { type: 'national_id' as const, number: '31011519800101001X', country: 'CN' };
-  const key = buyerQuotaKey(secret, document, '2026-03-01T10:00:00+08:00');
+  const key = buyerQuotaKey(secret, document, '2026-03-01');
 
   it('is the person’s: the same however the number is spaced or cased', () => {
-    expect(
-      buyerQuotaKey(secret, { ...document, number: '310115-1980 0101 001x' }, '2026-12-01T00:00:00Z'),
-    ).toEqual(key);
+    expect(buyerQuotaKey(secret, { ...document, number: '310115-1980 0101 001x' }, '2026-12-01')).toEqual(
+      key,
+    );
     expect(key.buyer).toMatch(/^[0-9a-f]{64}$/);
     expect(key.buyer).not.toContain('31011519800101001');
   });
@@ -155,13 +156,17 @@ describe('buyerQuotaKey', () => {
     ['another secret', { secret: 'cd'.repeat(32) }],
   ])('differs for %s', (_name, change) => {
     const c = { secret, document, ...change };
-    expect(buyerQuotaKey(c.secret, c.document, '2026-03-01T10:00:00+08:00').buyer).not.toBe(key.buyer);
+    expect(buyerQuotaKey(c.secret, c.document, '2026-03-01').buyer).not.toBe(key.buyer);
   });
 
-  it('files an order under its UTC calendar year', () => {
+  // The UTC year filed an order placed on the morning of 1 January in Beijing under the year before.
+  it('files an order under the year of its date in the destination', () => {
     expect(key.year).toBe('2026');
-    expect(buyerQuotaKey(secret, document, '2026-12-31T23:30:00-02:00').year).toBe('2027');
-    expect(buyerQuotaKey(secret, document, '2027-01-01T06:00:00+08:00').year).toBe('2026');
+    const year = (orderedAt: string) => buyerQuotaKey(secret, document, localDate(orderedAt, 'CN')).year;
+    expect(year('2027-01-01T06:00:00+08:00')).toBe('2027');
+    expect(year('2026-12-31T16:00:00Z')).toBe('2027');
+    expect(year('2026-12-31T15:59:59Z')).toBe('2026');
+    expect(() => buyerQuotaKey(secret, document, '2026-12-31T16:00:00Z')).toThrow();
   });
 });
 

@@ -701,10 +701,30 @@ describe('reconciliation', () => {
     const carrier = assessConsignment(input);
     const rows = reconcileCollections(
       [
-        { platformMspId: 'PlatformAMSP', assessedAt: '2026-11-28T12:00:00Z', revenue: platform.revenue },
-        { platformMspId: 'PlatformAMSP', assessedAt: '2026-12-01T12:00:00Z', revenue: platform.revenue },
-        { platformMspId: 'PlatformAMSP', assessedAt: '2026-11-28T12:00:00Z', revenue: carrier.revenue },
-        { platformMspId: 'PlatformBMSP', assessedAt: '2026-11-28T12:00:00Z', revenue: platform.revenue },
+        {
+          platformMspId: 'PlatformAMSP',
+          destinationCountry: 'FR',
+          assessedAt: '2026-11-28T12:00:00Z',
+          revenue: platform.revenue,
+        },
+        {
+          platformMspId: 'PlatformAMSP',
+          destinationCountry: 'FR',
+          assessedAt: '2026-12-01T12:00:00Z',
+          revenue: platform.revenue,
+        },
+        {
+          platformMspId: 'PlatformAMSP',
+          destinationCountry: 'FR',
+          assessedAt: '2026-11-28T12:00:00Z',
+          revenue: carrier.revenue,
+        },
+        {
+          platformMspId: 'PlatformBMSP',
+          destinationCountry: 'FR',
+          assessedAt: '2026-11-28T12:00:00Z',
+          revenue: platform.revenue,
+        },
       ],
       { platformMspId: 'PlatformAMSP' },
     );
@@ -739,7 +759,12 @@ describe('reconciliation', () => {
       ...input,
       declaration: { ...declaration, vatCollectionNumber: 'IM3720001234' },
     });
-    const sold = { platformMspId: 'PlatformAMSP', paidAt: '2026-08-31T21:00:00Z', revenue };
+    const sold = {
+      platformMspId: 'PlatformAMSP',
+      destinationCountry: 'FR',
+      paidAt: '2026-08-31T21:00:00Z',
+      revenue,
+    };
     const periods = (assessedAt: string) =>
       reconcileCollections([{ ...sold, assessedAt }], {}).map((r) => r.period);
     expect(periods('2026-08-31T21:30:00Z')).toEqual(['2026-08']);

@@ -69,7 +69,7 @@ describe('return policies by destination', () => {
 
   it('goods that left on the EU’s 89th day can still be decided on, after the 90 days', () => {
     const policy = returnPolicyFor('FR');
-    const deadlines = returnDeadlines(policy, RELEASED);
+    const deadlines = returnDeadlines(policy, RELEASED, 'FR');
     expect(() => assertBeforeDeadline('arrival', deadlines, policy, 'FR', at(89))).not.toThrow();
     expect(() => assertBeforeDeadline('decision', deadlines, policy, 'FR', at(91))).not.toThrow();
   });
@@ -132,32 +132,40 @@ describe('return policies by destination', () => {
     expect(JSON.stringify(parsed.error?.issues)).toContain(message);
   }); // prettier-ignore
 
-  it('counts each deadline from the release', () => {
-    expect(returnDeadlines(returnPolicyFor('CN'), RELEASED)).toEqual({
+  // Counted in hours from the release, each deadline passed at 10:00 UTC (18:00 in Beijing) on its
+  // last day, up to a day early.
+  it('counts calendar days from the day after release, each ending at the destination’s midnight', () => {
+    // Released at 18:00 on 1 March in Beijing: the 30 days are 2 to 31 March, Beijing time.
+    expect(returnDeadlines(returnPolicyFor('CN'), RELEASED, 'CN')).toEqual({
       releasedAt: RELEASED,
-      request: '2026-03-31T10:00:00.000Z',
-      arrival: '2026-04-15T10:00:00.000Z',
-      decision: '2026-05-30T10:00:00.000Z',
+      request: '2026-03-31T15:59:59.999Z',
+      arrival: '2026-04-15T15:59:59.999Z',
+      decision: '2026-05-30T15:59:59.999Z',
     });
-  });
+    // Released at 20:00 UTC on 1 March, 2 March in Beijing: its 30 days end with 1 April.
+    expect(returnDeadlines(returnPolicyFor('CN'), '2026-03-01T20:00:00.000Z', 'CN').request).toBe('2026-04-01T15:59:59.999Z');
+    // Paris changes to summer time on 29 March: the 90th day ends at midnight CEST.
+    expect(returnDeadlines(returnPolicyFor('DE'), '2026-03-02T09:00:00+01:00', 'DE').request).toBe('2026-05-31T21:59:59.999Z');
+  }); // prettier-ignore
 });
 
 describe('deadlines, just inside and just outside', () => {
-  const cases: [string, ReturnDeadlineName, number, string][] = [
-    ['CN', 'request', 30, 'return request deadline for CN passed on 2026-03-31T10:00:00.000Z (30 days after release on 2026-03-01T10:00:00.000Z)'],
-    ['CN', 'arrival', 45, 'return arrival deadline for CN passed on 2026-04-15T10:00:00.000Z (45 days after release on 2026-03-01T10:00:00.000Z)'],
+  const cases: [string, ReturnDeadlineName, string, string][] = [
+    ['CN', 'request', '2026-03-31T15:59:59.999Z', 'return request deadline for CN passed on 2026-03-31T15:59:59.999Z (30 days after release on 2026-03-01T10:00:00.000Z)'],
+    ['CN', 'arrival', '2026-04-15T15:59:59.999Z', 'return arrival deadline for CN passed on 2026-04-15T15:59:59.999Z (45 days after release on 2026-03-01T10:00:00.000Z)'],
     // The goods leave and the application is made within 90 days; customs has 120 more to decide.
-    ['FR', 'decision', 210, 'duty refund and invalidation deadline for FR passed on 2026-09-27T10:00:00.000Z (210 days after release on 2026-03-01T10:00:00.000Z)'],
-    ['FR', 'arrival', 90, 'return arrival deadline for FR passed on 2026-05-30T10:00:00.000Z (90 days after release on 2026-03-01T10:00:00.000Z)'],
-    ['FR', 'request', 90, 'return request deadline for FR passed on 2026-05-30T10:00:00.000Z (90 days after release on 2026-03-01T10:00:00.000Z)'],
+    ['FR', 'decision', '2026-09-27T21:59:59.999Z', 'duty refund and invalidation deadline for FR passed on 2026-09-27T21:59:59.999Z (210 days after release on 2026-03-01T10:00:00.000Z)'],
+    ['FR', 'arrival', '2026-05-30T21:59:59.999Z', 'return arrival deadline for FR passed on 2026-05-30T21:59:59.999Z (90 days after release on 2026-03-01T10:00:00.000Z)'],
+    ['FR', 'request', '2026-05-30T21:59:59.999Z', 'return request deadline for FR passed on 2026-05-30T21:59:59.999Z (90 days after release on 2026-03-01T10:00:00.000Z)'],
   ]; // prettier-ignore
   it.each(cases)(
     '%s %s: on the last millisecond in time, one after refused',
-    (country, name, days, message) => {
+    (country, name, last, message) => {
       const policy = returnPolicyFor(country);
-      const deadlines = returnDeadlines(policy, RELEASED);
-      expect(() => assertBeforeDeadline(name, deadlines, policy, country, at(days))).not.toThrow();
-      expect(() => assertBeforeDeadline(name, deadlines, policy, country, at(days, 1))).toThrow(message);
+      const deadlines = returnDeadlines(policy, RELEASED, country);
+      const plus = (ms: number) => new Date(Date.parse(last) + ms).toISOString();
+      expect(() => assertBeforeDeadline(name, deadlines, policy, country, plus(0))).not.toThrow();
+      expect(() => assertBeforeDeadline(name, deadlines, policy, country, plus(1))).toThrow(message);
       expect(() => assertBeforeDeadline(name, deadlines, policy, country, at(0))).not.toThrow();
     },
   );

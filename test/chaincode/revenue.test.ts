@@ -17,7 +17,6 @@ import {
   reliefThresholds,
   convert,
   convertCents,
-  periodOf,
   rateTable,
   reconcile,
   selectTariff,
@@ -82,11 +81,6 @@ describe('dates', () => {
   it.each(['2026-02-30', '2026-07-01T10:00:00', '01/07/2026', ''])('utcDate(%j) is refused', (value) =>
     expect(() => utcDate(value)).toThrow(),
   );
-
-  it('gives the reconciliation period of a date', () => {
-    expect(periodOf('2026-07-01T00:30:00+02:00')).toBe('2026-06');
-    expect(periodOf('2026-12-31')).toBe('2026-12');
-  });
 });
 
 describe('currency conversion', () => {

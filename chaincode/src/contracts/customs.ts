@@ -8,6 +8,7 @@ import {
   type PublicAssessmentFailure,
 } from '../domain/assessment-failure';
 import { buyerQuotaKey, countsAgainstYear, fileQuotaEntry, type QuotaEntry } from '../domain/buyer-limits';
+import { localDate } from '../domain/calendar';
 import { canonicalJson, fromBytes } from '../domain/canonical';
 import { customsCollection, customsToCarrierCollection, traderCollection } from '../domain/collections';
 import { participantMspIds, readsCollectionInstruction, unknownConsignment } from '../domain/consignment';
@@ -37,7 +38,6 @@ import {
 } from '../domain/customs';
 import { commitPayload } from '../domain/merkle';
 import { assertPurpose } from '../domain/purposes';
-import { utcDate } from '../domain/revenue';
 import { RuleSet, SELLER_HISTORY_CAP } from '../domain/risk';
 import { assertAllowed } from '../domain/roles';
 import {
@@ -375,7 +375,11 @@ export class CustomsContract extends Contract {
       ),
     );
     const answers = await listByPartialKey<ReferralAnswerRecord>(ctx, KeyType.referralAnswer, [id]);
-    const buyerQuota = buyerQuotaKey(secret.secret, order.buyer.document, order.orderedAt);
+    const buyerQuota = buyerQuotaKey(
+      secret.secret,
+      order.buyer.document,
+      localDate(order.orderedAt, consignment.joinKeys.destinationCountry),
+    );
     const buyerPurchases = await readBuyerYear(ctx, customs, buyerQuota);
     const buyerYear = await Promise.all(
       buyerPurchases
@@ -468,7 +472,7 @@ export class CustomsContract extends Contract {
       declaration,
       tariffSet.value,
       consignment.joinKeys.destinationCountry,
-      utcDate(tax.taxPointAt),
+      localDate(tax.taxPointAt, consignment.joinKeys.destinationCountry),
     );
     const entry: SplitEntry = { consignmentId: id, ...declared, at: order.orderedAt };
     for (const [i, key] of splitKeys.entries()) {

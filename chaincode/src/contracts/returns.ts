@@ -188,7 +188,7 @@ export class ReturnsContract extends Contract {
     const country = consignment.joinKeys.destinationCountry;
     const installed = await readJson<StoredReturnPolicySet>(ctx, policyKey(ctx));
     const policy = returnPolicyFor(country, installed?.policySet ?? DEFAULT_RETURN_POLICY_SET);
-    const deadlines = returnDeadlines(policy, releasedAt);
+    const deadlines = returnDeadlines(policy, releasedAt, country);
     const now = txTime(ctx);
     assertBeforeDeadline('request', deadlines, policy, country, now);
 

@@ -5,9 +5,9 @@ import { normaliseDocumentNumber, type BuyerLimitCode } from './matching';
 import {
   convertCents,
   fromCents,
+  IsoDate,
   MissingRateError,
   toCents,
-  utcDate,
   type BuyerLimits,
   type RateTable,
 } from './revenue';
@@ -139,11 +139,14 @@ export function countsAgainstYear(outcome: BuyerLimitOutcome | null): outcome is
   );
 }
 
-/** Where a buyer's purchases of a year are filed: a keyed hash of the identity document, and the year. */
+/**
+ * Where a buyer's purchases of a year are filed: a keyed hash of the identity document, and the year
+ * of the order's date in the destination (calendar.ts localDate).
+ */
 export function buyerQuotaKey(
   secret: string,
   document: OrderPayload['buyer']['document'],
-  orderedAt: string,
+  orderedOn: string,
 ): { readonly buyer: string; readonly year: string } {
   const buyer = createHmac('sha256', Buffer.from(secret, 'hex'))
     .update(
@@ -156,7 +159,7 @@ export function buyerQuotaKey(
       'utf8',
     )
     .digest('hex');
-  return { buyer, year: utcDate(orderedAt).slice(0, 4) };
+  return { buyer, year: IsoDate.parse(orderedOn).slice(0, 4) };
 }
 
 /** The year's entries with this purchase in it at its latest value, keeping what returns restored. */

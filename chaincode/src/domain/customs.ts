@@ -4,6 +4,7 @@ import { z } from 'zod';
 
 import type { AssessmentFailureRecord, PublicAssessmentFailure } from './assessment-failure';
 import { checkBuyerLimits, type BuyerLimitInput, type BuyerLimitOutcome } from './buyer-limits';
+import { localDate } from './calendar';
 import { canonicalJson } from './canonical';
 import { checkDeclaration, type DeclarationCheck } from './declaration-check';
 import { normaliseText, threeWayMatch, type MatchResult } from './matching';
@@ -11,13 +12,11 @@ import type { Purpose } from './purposes';
 import {
   assessDuty,
   checkoutCollectionRefusal,
-  periodOf,
   reliefThresholds,
   rateTable,
   reconcile,
   selectTariff,
   TariffConfig,
-  utcDate,
   type CollectionModel,
   type CollectionRecord,
   type DutyAssessment,
@@ -334,7 +333,7 @@ function assessRevenue(
   input: AssessConsignmentInput,
   tariffSet: TariffSet,
 ): { readonly revenue: RevenueOutcome; readonly tariff?: TariffConfig } {
-  const date = utcDate(input.taxPointAt);
+  const date = localDate(input.taxPointAt, input.destinationCountry);
   try {
     const tariff = selectTariff(tariffSet.tariffs, input.destinationCountry, date);
     const assess = (collectionModel: CollectionModel) =>
@@ -381,7 +380,7 @@ function assessBuyerLimits(
     year: input.buyerYear,
     consignmentId: input.consignmentId,
     rates: rateTable(tariff),
-    date: utcDate(input.taxPointAt),
+    date: localDate(input.taxPointAt, input.destinationCountry),
   });
 }
 
@@ -413,7 +412,7 @@ export function assessConsignment(input: AssessConsignmentInput): ConsignmentAss
     : collectionModelFor(declaration, tariffSet.uncollectedBy);
   const buyerLimits = assessBuyerLimits(input, revenue, tariff);
   const declared = declaredValue(order, declaration);
-  const date = utcDate(input.taxPointAt);
+  const date = localDate(input.taxPointAt, input.destinationCountry);
   const destination = destinationTariff(tariffSet, input.destinationCountry, date);
   const rates = riskRates(tariffSet, destination, declared.currency);
   const declarationCheck: DeclarationCheck | undefined =
@@ -752,6 +751,8 @@ export interface AssessedCollection {
   readonly platformMspId?: string;
   /** When the payment was accepted (the payment record's paidAt); absent on assessments before 1.9. */
   readonly paidAt?: string;
+  /** Whose calendar months the periods are. */
+  readonly destinationCountry: string;
   readonly assessedAt: string;
   readonly revenue: RevenueOutcome;
 }
@@ -780,7 +781,7 @@ export function reconcileCollections(
     return [
       {
         platformMspId: a.platformMspId,
-        period: periodOf(a.paidAt ?? a.assessedAt),
+        period: localDate(a.paidAt ?? a.assessedAt, a.destinationCountry).slice(0, 7),
         currency: a.revenue.duty.currency,
         declaredCollected: a.revenue.duty.collectedAtCheckout,
         assessedVat: a.revenue.duty.vat,

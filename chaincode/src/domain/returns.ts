@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { addDays, endOfDay, localDate } from './calendar';
 import { ConfigVersion } from './customs';
 import {
   applyFraction,
@@ -26,8 +27,6 @@ import type { ConsignmentStatus } from './state-machine';
  * sets from the release date, which order lines and quantities may still be returned, and the order
  * of a return's steps. The chaincode applies them; nothing here reads the ledger.
  */
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 const Days = z.number().int().min(1).max(3650);
 
@@ -176,13 +175,21 @@ export interface ReturnDeadlines {
   readonly decision: string;
 }
 
-/** The three deadlines, as instants, from the release decision's time. */
+/**
+ * The three deadlines, as instants: the end of the last of so many calendar days after the day of
+ * release, in the destination (calendar.ts). A period of days starts the day after the event and
+ * ends at the close of its last day (EU Regulation 1182/71 Art. 3; China's Civil Code Art. 201,
+ * 203), so a parcel released at 18:00 on 1 March may be returned until the close of 31 March, 30
+ * days later; counted in hours from the release, the deadline passed at 18:00 that day. A last day
+ * that falls on a weekend or a public holiday is not moved (1182/71 Art. 3(4) would move it).
+ */
 export function returnDeadlines(
   policy: Pick<ReturnPolicy, 'requestDays' | 'arrivalDays' | 'decisionDays'>,
   releasedAt: string,
+  country: string,
 ): ReturnDeadlines {
-  const released = Date.parse(releasedAt);
-  const after = (days: number) => new Date(released + days * DAY_MS).toISOString();
+  const released = localDate(releasedAt, country);
+  const after = (days: number) => endOfDay(addDays(released, days), country);
   return {
     releasedAt,
     request: after(policy.requestDays),

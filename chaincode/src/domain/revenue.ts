@@ -139,11 +139,6 @@ export function utcDate(value: string): string {
   return new Date(Date.parse(value)).toISOString().slice(0, 10);
 }
 
-/** The reconciliation period (YYYY-MM) of a date. */
-export function periodOf(date: string): string {
-  return utcDate(date).slice(0, 7);
-}
-
 // ---------------------------------------------------------------- configuration
 
 /** A rate as a fraction (0.2 = 20 %); above 1 is allowed for punitive duties. */

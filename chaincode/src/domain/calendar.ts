@@ -1,0 +1,111 @@
+import { IsoDateTime } from './schemas';
+
+/**
+ * Calendar days as the destination counts them. A tariff comes into force, a deadline ends and a
+ * buyer's year turns at the destination's midnight, not at UTC's: a rule in force "from 1 July" in
+ * Paris applies at 00:30 Paris time, 22:30 UTC the day before, and a Chinese deadline's last day
+ * ends at 16:00 UTC. One zone per customs territory: its capital's, or the one its customs rules
+ * are written in (the United States: Eastern, as its orders on de minimis are). A destination not
+ * listed counts in UTC.
+ *
+ * Every endorser must find the same day, so the zones' rules come from the ICU data of the Node.js
+ * the chaincode runs on; these zones have kept their rules for years.
+ */
+export const DESTINATION_TIME_ZONES: Readonly<Record<string, string>> = {
+  AT: 'Europe/Vienna',
+  BE: 'Europe/Brussels',
+  BG: 'Europe/Sofia',
+  CN: 'Asia/Shanghai',
+  CY: 'Asia/Nicosia',
+  CZ: 'Europe/Prague',
+  DE: 'Europe/Berlin',
+  DK: 'Europe/Copenhagen',
+  EE: 'Europe/Tallinn',
+  ES: 'Europe/Madrid',
+  FI: 'Europe/Helsinki',
+  FR: 'Europe/Paris',
+  GB: 'Europe/London',
+  GR: 'Europe/Athens',
+  HR: 'Europe/Zagreb',
+  HU: 'Europe/Budapest',
+  IE: 'Europe/Dublin',
+  IT: 'Europe/Rome',
+  JP: 'Asia/Tokyo',
+  LT: 'Europe/Vilnius',
+  LU: 'Europe/Luxembourg',
+  LV: 'Europe/Riga',
+  MT: 'Europe/Malta',
+  NL: 'Europe/Amsterdam',
+  PL: 'Europe/Warsaw',
+  PT: 'Europe/Lisbon',
+  RO: 'Europe/Bucharest',
+  SE: 'Europe/Stockholm',
+  SI: 'Europe/Ljubljana',
+  SK: 'Europe/Bratislava',
+  US: 'America/New_York',
+};
+
+export function timeZoneOf(country: string): string {
+  return DESTINATION_TIME_ZONES[country] ?? 'UTC';
+}
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function wallClock(timeZone: string): Intl.DateTimeFormat {
+  let format = formatters.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formatters.set(timeZone, format);
+  }
+  return format;
+}
+
+/** The zone's wall clock at an instant, read as if it were UTC, in milliseconds (whole seconds). */
+function wallClockMs(epochMs: number, timeZone: string): number {
+  const parts = wallClock(timeZone).formatToParts(new Date(epochMs));
+  const part = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((p) => p.type === type)?.value);
+  return Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'));
+}
+
+/**
+ * The destination's calendar date (YYYY-MM-DD) of an ISO 8601 date-time with an offset; a plain
+ * date is taken as the destination's already.
+ */
+export function localDate(value: string, country: string): string {
+  if (ISO_DATE.test(value)) return value;
+  // An offset is required: a time without one would depend on the endorser's time zone.
+  if (!IsoDateTime.safeParse(value).success) {
+    throw new Error(`'${value}' is not an ISO 8601 date or a date-time with an offset`);
+  }
+  return new Date(wallClockMs(Date.parse(value), timeZoneOf(country))).toISOString().slice(0, 10);
+}
+
+/** The date `days` calendar days after `date` (YYYY-MM-DD). */
+export function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** The instant the destination's calendar date `date` begins. */
+function startOfDay(date: string, country: string): number {
+  const timeZone = timeZoneOf(country);
+  const midnight = Date.parse(`${date}T00:00:00Z`);
+  // The zone's offset at its own midnight: measured near it, then again at the instant found, in
+  // case a change of offset falls between the two.
+  const near = midnight - (wallClockMs(midnight, timeZone) - midnight);
+  return midnight - (wallClockMs(near, timeZone) - near);
+}
+
+/** The last millisecond of the destination's calendar date `date`, as an ISO instant in UTC. */
+export function endOfDay(date: string, country: string): string {
+  return new Date(startOfDay(addDays(date, 1), country) - 1).toISOString();
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { addDays, endOfDay, localDate, timeZoneOf } from '../../chaincode/src/domain/calendar.js';
+
+/*
+ * Calendar days as the destination counts them: a tariff in force "from 1 July" in Paris applies at
+ * 00:30 Paris time; a deadline's last day ends at the destination's midnight, summer time or not.
+ */
+
+describe('the destination’s calendar date of an instant', () => {
+  it.each([
+    // The EU's flat duty from 1 July 2026: in force at 00:30 Paris time, 22:30 UTC the day before.
+    ['2026-07-01T00:30:00+02:00', 'FR', '2026-07-01'],
+    ['2026-06-30T21:59:59Z', 'FR', '2026-06-30'],
+    // The US de minimis suspension from 29 August 2025, 12:01 a.m. Eastern: still 28 August at 22:00.
+    ['2025-08-28T22:00:00-04:00', 'US', '2025-08-28'],
+    ['2025-08-29T04:01:00Z', 'US', '2025-08-29'],
+    // New year in Beijing at 16:00 UTC.
+    ['2025-12-31T16:00:00Z', 'CN', '2026-01-01'],
+    ['2025-12-31T15:59:59.999Z', 'CN', '2025-12-31'],
+    // A destination without a zone counts in UTC; a plain date is the destination's already.
+    ['2025-12-31T23:59:59Z', 'XX', '2025-12-31'],
+    ['2026-02-28', 'CN', '2026-02-28'],
+  ])('%s in %s is %s', (instant, country, date) => {
+    expect(localDate(instant, country)).toBe(date);
+  });
+
+  it.each(['2026-07-01T00:30:00', '01/07/2026', ''])('refuses %j, which names no instant', (value) => {
+    expect(() => localDate(value, 'FR')).toThrow('is not an ISO 8601 date or a date-time with an offset');
+  });
+});
+
+describe('the end of a calendar day in the destination', () => {
+  it.each([
+    ['2026-03-31', 'CN', '2026-03-31T15:59:59.999Z'],
+    // Paris on the days around its changes of offset: the 29 March and 25 October days are 23 and 25 hours.
+    ['2026-03-28', 'FR', '2026-03-28T22:59:59.999Z'],
+    ['2026-03-29', 'FR', '2026-03-29T21:59:59.999Z'],
+    ['2026-10-25', 'FR', '2026-10-25T22:59:59.999Z'],
+    ['2026-03-08', 'US', '2026-03-09T03:59:59.999Z'],
+    ['2026-11-01', 'US', '2026-11-02T04:59:59.999Z'],
+    ['2026-05-31', 'XX', '2026-05-31T23:59:59.999Z'],
+  ])('%s in %s ends at %s', (date, country, end) => {
+    expect(endOfDay(date, country)).toBe(end);
+    expect(localDate(end, country)).toBe(date);
+    expect(localDate(new Date(Date.parse(end) + 1).toISOString(), country)).toBe(addDays(date, 1));
+  });
+
+  it('adds calendar days across month and leap-year ends', () => {
+    expect([addDays('2026-03-01', 30), addDays('2024-02-28', 1), addDays('2026-12-31', 1)]).toEqual([
+      '2026-03-31',
+      '2024-02-29',
+      '2027-01-01',
+    ]);
+  });
+
+  it('has a zone for every destination of the demo tariffs', async () => {
+    const { DEFAULT_TARIFF_SET } = await import('../../chaincode/src/domain/customs-config.js');
+    const missing = [...new Set(DEFAULT_TARIFF_SET.tariffs.map((t) => t.country))].filter(
+      (country) => timeZoneOf(country) === 'UTC',
+    );
+    expect(missing).toEqual([]);
+  });
+});
