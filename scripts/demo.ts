@@ -123,6 +123,15 @@ const credentials = await readCredentials(dataDir, process.env.CREDENTIALS).catc
   process.exit(1);
 });
 const api = new ApiClient(baseUrl, credentials, CONCURRENCY);
+// Keys of another data directory are all refused: say so once, not as one 401 per request.
+const keyStatuses = await Promise.all(credentials.map(async (c) => (await api.get(c.user, '/v1/me')).status));
+if (keyStatuses.length > 0 && keyStatuses.every((status) => status === 401)) {
+  console.error(
+    `the gateway at ${baseUrl} refuses every demo API key (401): they are another data directory's. Set DATA_DIR (or CREDENTIALS) to the gateway's, or GATEWAY_URL to the gateway of ${dataDir}`,
+  );
+  await closeGateway?.();
+  process.exit(1);
+}
 const CUSTOMS = 'customs-officer';
 const AUDITOR = 'auditor';
 const PAYMENT = 'payment-operator';
@@ -502,7 +511,10 @@ async function registerParties(): Promise<void> {
 /** The status each consignment should have at the end, to compare with the ledger. */
 const expectedStatus = new Map<string, string>();
 
-/** A consignment of Platform A delivered and not returned, with its buyer: for the README's returns and erasure examples. */
+/**
+ * A consignment of Platform A delivered and not returned, sold without a collection number, with
+ * its buyer: for the README's collection-instruction, returns and erasure examples.
+ */
 let example: { readonly id: string; readonly buyerId: string } | undefined;
 
 async function runConsignment(p: Plan): Promise<void> {
@@ -613,7 +625,10 @@ async function runConsignment(p: Plan): Promise<void> {
       summary.delivered++;
       expectedStatus.set(p.id, 'delivered');
       if (p.returnGoods !== 'none') await returnGoods(p);
-      else if (p.platform.user === 'platforma-operator') example ??= { id: p.id, buyerId };
+      // One its carrier collects duty and VAT on at delivery, for the collection-instruction example too.
+      else if (p.platform.user === 'platforma-operator' && p.declaration.vatCollectionNumber === undefined) {
+        example ??= { id: p.id, buyerId };
+      }
     }
   }
 
@@ -958,8 +973,10 @@ if (events.total > 0) {
 }
 if (example) {
   console.log(
-    `for the README's returns and erasure examples, a delivered consignment of Platform A and its buyer:\n  ID=${example.id} BUYER=${example.buyerId}`,
+    `for the README's collection-instruction, returns and erasure examples, a delivered consignment of Platform A and its buyer:\n  ID=${example.id} BUYER=${example.buyerId}`,
   );
+  // The examples talk to a running gateway on this ledger; the demo's own stops with it.
+  if (closeGateway) console.log(`  (start the gateway on DATA_DIR=${dataDir} with npm start to use them)`);
 }
 for (const note of notes.slice(0, 10)) console.log(`  note: ${note}`);
 if (notes.length > 10) console.log(`  … ${notes.length - 10} more notes`);

@@ -49,7 +49,8 @@ interface Listed {
   readonly id: string;
   readonly user: string;
   readonly createdAt: string;
-  readonly expiresAt?: string;
+  /** null for a key that never expires. */
+  readonly expiresAt: string | null;
   readonly revokedAt?: string;
   readonly state: 'active' | 'expired' | 'revoked';
 }
@@ -169,7 +170,7 @@ describe('npm run keys', () => {
     );
     // The demo users' keys never expire, as keys issued before keys had an expiry do not.
     const demo = (await listed()).find((r) => r.user === 'post-operator')!;
-    expect(demo).not.toHaveProperty('expiresAt');
+    expect(demo.expiresAt).toBeNull();
     expect(lines).toContain(
       `${demo.id}  PostMSP  post-operator  operator  created ${demo.createdAt}  expires never  active`,
     );

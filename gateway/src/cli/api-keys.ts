@@ -120,7 +120,13 @@ export async function runKeysCli(
       out.stdout(
         options.json
           ? JSON.stringify(
-              records.map((r) => ({ id: keyIdOf(r), ...r, state: keyState(r, now) })),
+              // expiresAt null for a key that never expires, as GET /v1/me says it.
+              records.map((r) => ({
+                id: keyIdOf(r),
+                ...r,
+                expiresAt: r.expiresAt ?? null,
+                state: keyState(r, now),
+              })),
               null,
               2,
             ) + '\n'
