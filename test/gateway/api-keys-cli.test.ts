@@ -147,8 +147,25 @@ describe('npm run keys', () => {
     expect(ids).not.toContain('KEYS-AFTER');
     expect(ended).toBe(true);
 
+    // Nothing to revoke: it says why, and a key id that cannot be one is a refused command.
     const again = await keys('revoke', alice[0]!.id);
-    expect(again).toMatchObject({ code: 1, stderr: 'no active key matched: nothing revoked\n' });
+    const revokedAt = (await listed()).find((r) => r.id === alice[0]!.id)!.revokedAt;
+    expect(again).toMatchObject({
+      code: 1,
+      stderr: `nothing revoked: key ${alice[0]!.id} was revoked already (${revokedAt})\n`,
+    });
+    expect(await keys('revoke', '0123456789abcdef')).toMatchObject({
+      code: 1,
+      stderr: 'nothing revoked: no key has id 0123456789abcdef (see list)\n',
+    });
+    expect(await keys('revoke', '--org', 'PlatformAMSP', '--user', 'nobody')).toMatchObject({
+      code: 1,
+      stderr: 'nothing revoked: no key is issued to nobody of PlatformAMSP (see list)\n',
+    });
+    expect(await keys('revoke', '7f65b848e53c30bc0')).toMatchObject({
+      code: 2,
+      stderr: "keys: '7f65b848e53c30bc0' is no key id: one is 16 hexadecimal digits, as list shows it\n",
+    });
   }, 60_000);
 
   it('issues a key for 90 days unless told otherwise, and lists when each key expires', async () => {

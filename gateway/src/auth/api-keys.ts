@@ -33,6 +33,12 @@ export function keyIdOf(record: Pick<ApiKeyRecord, 'keyHash'>): string {
   return record.keyHash.slice(0, 16);
 }
 
+function selects(selector: KeySelector, r: ApiKeyRecord): boolean {
+  return 'keyId' in selector
+    ? keyIdOf(r) === selector.keyId
+    : r.user === selector.user && r.mspId === selector.mspId;
+}
+
 /** Whether a key is accepted at `now` (ms since the epoch); a revoked key is revoked, whatever its expiry. */
 export function keyState(
   record: Pick<ApiKeyRecord, 'expiresAt' | 'revokedAt'>,
@@ -214,18 +220,19 @@ export class ApiKeyStore {
 
   /** Revokes the selected keys that are not revoked yet; returns them. */
   revoke(selector: KeySelector): Promise<ApiKeyRecord[]> {
-    const selected = (r: ApiKeyRecord): boolean =>
-      'keyId' in selector
-        ? keyIdOf(r) === selector.keyId
-        : r.user === selector.user && r.mspId === selector.mspId;
     return this.change((records) => {
       const revokedAt = new Date().toISOString();
       const revoked = [...records.values()]
-        .filter((r) => selected(r) && r.revokedAt === undefined)
+        .filter((r) => selects(selector, r) && r.revokedAt === undefined)
         .map((r) => ({ ...r, revokedAt }));
       for (const record of revoked) records.set(record.keyHash, record);
       return revoked;
     });
+  }
+
+  /** The key records a selector names, revoked ones included, oldest first. */
+  select(selector: KeySelector): ApiKeyRecord[] {
+    return this.list().filter((r) => selects(selector, r));
   }
 
   /** Every key record, revoked ones included, oldest first. */

@@ -21,6 +21,9 @@ const processOutput: CliOutput = {
   stderr: (text) => void process.stderr.write(text),
 };
 
+/** What keyIdOf gives: the first 16 hexadecimal digits of the key's hash. */
+const KEY_ID = /^[0-9a-f]{16}$/;
+
 async function openStore(env: NodeJS.ProcessEnv): Promise<ApiKeyStore> {
   const config = loadConfig(env);
   // A mistyped DATA_DIR would otherwise get a key file of its own, and the key issued there would be
@@ -145,14 +148,28 @@ export async function runKeysCli(
       const byUser = keyId === undefined && options.org !== undefined && options.user !== undefined;
       if (!byUser && (keyId === undefined || named))
         throw new Error('give either a key id, or --org and --user');
+      if (keyId !== undefined && !KEY_ID.test(keyId)) {
+        throw new Error(`'${keyId}' is no key id: one is 16 hexadecimal digits, as list shows it`);
+      }
       const store = await openStore(env);
-      const revoked = await store.revoke(
-        keyId !== undefined ? { keyId } : { user: options.user!, mspId: options.org! },
-      );
+      const selector = keyId !== undefined ? { keyId } : { user: options.user!, mspId: options.org! };
+      const revoked = await store.revoke(selector);
       const now = Date.now();
       for (const record of revoked) out.stdout(`revoked: ${describe(record, now)}\n`);
       if (revoked.length === 0) {
-        out.stderr('no active key matched: nothing revoked\n');
+        const [which, none] =
+          keyId !== undefined
+            ? [`key ${keyId}`, `no key has id ${keyId}`]
+            : [
+                `every key of ${options.user} of ${options.org}`,
+                `no key is issued to ${options.user} of ${options.org}`,
+              ];
+        const matched = store.select(selector);
+        out.stderr(
+          matched.length === 0
+            ? `nothing revoked: ${none} (see list)\n`
+            : `nothing revoked: ${which} was revoked already (${matched.map((r) => r.revokedAt).join(', ')})\n`,
+        );
         code = 1;
       }
     });
