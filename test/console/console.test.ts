@@ -977,7 +977,7 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
       /^this purchase 46\.00 EUR; already this year not known \(limit 10000\.00 EUR\) — buyer's annual limit not checked: no CNY rate against EUR valid on \d{4}-\d{2}-\d{2}, for an officer$/,
     );
     expect(await page.getByTestId('risk-reasons').innerText()).toMatch(
-      /RATE_MISSING\s+buyer's annual limit not checked: no CNY rate against EUR/,
+      /RATE_MISSING\s+not weighted\s+buyer's annual limit not checked: no CNY rate against EUR/,
     );
     expect(await page.getByText(/^Not released automatically: .*RISK_INCOMPLETE/).count()).toBe(1);
     await screenshot(page, 'officer-buyer-limit-not-checked');
