@@ -1,4 +1,5 @@
-import { convertCents, MissingRateError, toCents, utcDate, type RateTable } from './revenue';
+import { localDate } from './calendar';
+import { convertCents, MissingRateError, toCents, type RateTable } from './revenue';
 import type { DeclarationPayload, OrderPayload } from './schemas';
 
 /*
@@ -73,7 +74,7 @@ export function checkDeclaration(input: DeclarationCheckInput): DeclarationCheck
   const declared: BySubheading = new Map();
   let converted = false;
   let notCompared: string | undefined;
-  const date = utcDate(order.orderedAt);
+  const date = localDate(order.orderedAt, route.destinationCountry);
   for (const line of declaration.lines) {
     try {
       addTo(
