@@ -434,8 +434,9 @@ function policyText(value: Uint8Array): string {
 /**
  * Two values in words: for two JSON objects, only the members that differ (a status changed reads
  * `status "held"` against `status "released"`); otherwise each value as `render` shows it.
+ * Exported for its test.
  */
-function difference(
+export function difference(
   expected: Uint8Array,
   actual: Uint8Array,
   render: (value: Uint8Array) => string,
@@ -444,7 +445,8 @@ function difference(
   const is = jsonObject(actual);
   if (!was || !is) return [render(expected), render(actual)];
   const members = [...new Set([...Object.keys(was), ...Object.keys(is)])]
-    .filter((name) => memberText(was[name]) !== memberText(is[name]))
+    // Compared whole: memberText cuts long values, which may differ past the cut.
+    .filter((name) => canonicalOrAbsent(was[name]) !== canonicalOrAbsent(is[name]))
     .sort();
   // Equal as JSON, yet other bytes: a value hashed or compared by its bytes has changed all the same.
   if (members.length === 0) {
@@ -465,6 +467,9 @@ function jsonObject(value: Uint8Array): Record<string, unknown> | undefined {
     return undefined;
   }
 }
+
+const canonicalOrAbsent = (value: unknown): string | undefined =>
+  value === undefined ? undefined : canonical(value);
 
 function memberText(value: unknown): string {
   if (value === undefined) return 'absent';
