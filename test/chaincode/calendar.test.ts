@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, endOfDay, localDate, timeZoneOf } from '../../chaincode/src/domain/calendar.js';
+import {
+  addDays,
+  DESTINATION_TIME_ZONES,
+  endOfDay,
+  localDate,
+  timeZoneOf,
+} from '../../chaincode/src/domain/calendar.js';
+import { DEFAULT_TARIFF_SET } from '../../chaincode/src/domain/customs-config.js';
+import { EU_CUSTOMS_TERRITORY } from '../../chaincode/src/domain/returns.js';
 
 /*
  * Calendar days as the destination counts them: a tariff in force "from 1 July" in Paris applies at
@@ -27,6 +35,10 @@ describe('the destination’s calendar date of an instant', () => {
   it.each(['2026-07-01T00:30:00', '01/07/2026', ''])('refuses %j, which names no instant', (value) => {
     expect(() => localDate(value, 'FR')).toThrow('is not an ISO 8601 date or a date-time with an offset');
   });
+
+  it('refuses a date no calendar has', () => {
+    expect(() => localDate('2026-02-30', 'FR')).toThrow("'2026-02-30' is no calendar date");
+  });
 });
 
 describe('the end of a calendar day in the destination', () => {
@@ -53,11 +65,23 @@ describe('the end of a calendar day in the destination', () => {
     ]);
   });
 
-  it('has a zone for every destination of the demo tariffs', async () => {
-    const { DEFAULT_TARIFF_SET } = await import('../../chaincode/src/domain/customs-config.js');
-    const missing = [...new Set(DEFAULT_TARIFF_SET.tariffs.map((t) => t.country))].filter(
-      (country) => timeZoneOf(country) === 'UTC',
-    );
-    expect(missing).toEqual([]);
+  it('has a zone for every destination of the demo tariffs and every country of the EU’s customs territory', () => {
+    const countries = [...DEFAULT_TARIFF_SET.tariffs.map((t) => t.country), ...EU_CUSTOMS_TERRITORY];
+    expect(countries.filter((country) => timeZoneOf(country) === 'UTC')).toEqual([]);
+  });
+
+  // endOfDay assumes no zone in the map changes its clocks at midnight.
+  it('ends every day of 2026 in every zone of the map where the next begins', () => {
+    const wrong = Object.keys(DESTINATION_TIME_ZONES).flatMap((country) => {
+      const days = Array.from({ length: 365 }, (_, i) => addDays('2026-01-01', i));
+      return days.flatMap((date) => {
+        const end = Date.parse(endOfDay(date, country));
+        const ok =
+          localDate(new Date(end).toISOString(), country) === date &&
+          localDate(new Date(end + 1).toISOString(), country) === addDays(date, 1);
+        return ok ? [] : [`${country} ${date}`];
+      });
+    });
+    expect(wrong).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import {
   collectionModelFor,
   declaredValue,
   fileInIndex,
+  fixesTaxPoint,
   nextSellerCount,
   queueItem,
   recentFromIndex,
@@ -17,6 +18,7 @@ import {
   taxPoint,
   workQueue,
   type AssessConsignmentInput,
+  type EarlierTaxPoint,
   type PublicAssessment,
   type QueueItem,
 } from '../../chaincode/src/domain/customs.js';
@@ -473,14 +475,34 @@ describe('split-shipment index', () => {
 });
 
 describe('the tax point: the tariff of the day the customs debt arose', () => {
-  it.each([
-    ['the first assessment with a declaration fixes it', { declared: true }, { taxPointAt: 'now', fixed: 'now' }],
-    ['without a declaration, the assessment’s own time is an estimate', { declared: false }, { taxPointAt: 'now' }],
-    ['once fixed, later assessments keep it', { declared: true, fixed: 'then' }, { taxPointAt: 'then', fixed: 'then' }],
-    ['even one without a declaration', { declared: false, fixed: 'then' }, { taxPointAt: 'then', fixed: 'then' }],
-  ] as const)('%s', (_, given, expected) => {
-    expect(taxPoint({ now: 'now', ...given })).toEqual(expected);
+  const earlier = (change: Partial<EarlierTaxPoint> = {}): EarlierTaxPoint => ({
+    assessedAt: 'then',
+    declared: true,
+    revenueAssessed: true,
+    ...change,
+  });
+  it.each<[string, EarlierTaxPoint | undefined, string, boolean]>([
+    ['the first assessment with a declaration fixes it, once it prices the goods', undefined, 'now', true],
+    ['a tax point kept is kept', earlier({ taxPointAt: 'fixed' }), 'fixed', true],
+    ['even by an assessment without a declaration or revenue', earlier({ taxPointAt: 'fixed', declared: false, revenueAssessed: false }), 'fixed', true],
+    ['an assessment by chaincode 1.8, which kept none, priced the goods on its own day', earlier(), 'then', true],
+    ['one that assessed no revenue (a tariff yet to come) fixed nothing', earlier({ revenueAssessed: false }), 'now', true],
+    ['nor did one without a declaration', earlier({ declared: false }), 'now', true],
+  ])('%s', (_, before, at, fixes) => {
+    expect(taxPoint(before, 'now')).toBe(at);
+    expect(fixesTaxPoint({ declared: true, revenueAssessed: true }, before)).toBe(fixes);
   }); // prettier-ignore
+
+  it('is not fixed by an assessment that prices nothing on a declaration', () => {
+    for (const now of [
+      { declared: false, revenueAssessed: true },
+      { declared: true, revenueAssessed: false },
+    ]) {
+      expect(fixesTaxPoint(now, undefined)).toBe(false);
+      expect(fixesTaxPoint(now, earlier({ revenueAssessed: false }))).toBe(false);
+      expect(fixesTaxPoint(now, earlier({ taxPointAt: 'fixed' }))).toBe(true);
+    }
+  });
 
   it('a re-assessment after the EU’s flat duty came into force keeps the relief of the day before', () => {
     const lines = { taxPointAt: '2026-06-30T15:00:00Z', assessedAt: '2026-07-02T09:00:00Z' };
@@ -769,6 +791,18 @@ describe('reconciliation', () => {
       reconcileCollections([{ ...sold, assessedAt }], {}).map((r) => r.period);
     expect(periods('2026-08-31T21:30:00Z')).toEqual(['2026-08']);
     expect(periods('2026-09-02T09:00:00Z')).toEqual(['2026-08']);
+    // The month is the destination's: 31 August 23:30 UTC is 1 September in Paris.
+    expect(
+      reconcileCollections(
+        [{ ...sold, paidAt: '2026-08-31T23:30:00Z', assessedAt: '2026-09-01T09:00:00Z' }],
+        {},
+      ).map((r) => r.period),
+    ).toEqual(['2026-09']);
+    // An assessment by 1.8 kept no payment time: it stays in the UTC month it was counted in.
+    const { paidAt: _, ...before19 } = sold;
+    expect(
+      reconcileCollections([{ ...before19, assessedAt: '2026-08-31T23:00:00Z' }], {}).map((r) => r.period),
+    ).toEqual(['2026-08']);
     expect(
       reconcileCollections([{ ...sold, assessedAt: '2026-09-02T09:00:00Z' }], { period: '2026-09' }),
     ).toEqual([]);

@@ -33,6 +33,7 @@ const clean: AssessRiskInput = {
   declaredValue: 24,
   currency: 'EUR',
   date: NOW,
+  destinationCountry: 'FR',
   rates: rateTable(FR_TARIFF),
   seller: { trustedTrader: false, watchlisted: false, consignmentsSoFar: 100 },
   buyer: { watchlisted: false },

@@ -18,6 +18,7 @@ import {
   carrierCollection,
   CustomsSecret,
   fileInIndex,
+  fixesTaxPoint,
   nextSellerCount,
   QueueFilter,
   queueItem,
@@ -31,6 +32,7 @@ import {
   taxPoint,
   workQueue,
   type CarrierCollection,
+  type EarlierTaxPoint,
   type ConsignmentAssessment,
   type PublicAssessment,
   type RecordVersions,
@@ -173,7 +175,7 @@ export interface AssessmentRecord extends ConsignmentAssessment {
   /** Fixed at the first assessment, so re-assessing does not count the consignment twice. */
   readonly sellerConsignmentsBefore: number;
   readonly firstAssessedAt: string;
-  /** Fixed by the first assessment with a declaration (domain/customs.ts taxPoint). */
+  /** Fixed by the first assessment that priced the goods on a declaration (domain/customs.ts taxPoint). */
   readonly taxPointAt?: string;
   readonly assessedAt: string;
   readonly assessedBy: string;
@@ -388,7 +390,13 @@ export class CustomsContract extends Contract {
     );
 
     const now = txTime(ctx);
-    const tax = taxPoint({ fixed: previous?.taxPointAt, declared: declaration !== undefined, now });
+    const earlierTaxPoint: EarlierTaxPoint | undefined = previous && {
+      ...(previous.taxPointAt === undefined ? {} : { taxPointAt: previous.taxPointAt }),
+      assessedAt: previous.assessedAt,
+      declared: previous.basis.declaration !== undefined,
+      revenueAssessed: previous.revenue.assessed,
+    };
+    const taxPointAt = taxPoint(earlierTaxPoint, now);
     const assessment = assessConsignment({
       consignmentId: id,
       originCountry: consignment.joinKeys.originCountry,
@@ -412,7 +420,7 @@ export class CustomsContract extends Contract {
       tariffSet: tariffSet.value,
       secret: secret.secret,
       assessedAt: now,
-      taxPointAt: tax.taxPointAt,
+      taxPointAt,
       seller: {
         trustedTrader: trusted?.trusted === true,
         watchlisted: await watched(sellerId),
@@ -440,7 +448,12 @@ export class CustomsContract extends Contract {
       ...(counted ? { buyerQuota } : {}),
       sellerConsignmentsBefore,
       firstAssessedAt: previous?.firstAssessedAt ?? now,
-      ...(tax.fixed === undefined ? {} : { taxPointAt: tax.fixed }),
+      ...(fixesTaxPoint(
+        { declared: declaration !== undefined, revenueAssessed: assessment.revenue.assessed },
+        earlierTaxPoint,
+      )
+        ? { taxPointAt }
+        : {}),
       assessedAt: now,
       assessedBy: caller.userId,
       txId,
@@ -472,7 +485,7 @@ export class CustomsContract extends Contract {
       declaration,
       tariffSet.value,
       consignment.joinKeys.destinationCountry,
-      localDate(tax.taxPointAt, consignment.joinKeys.destinationCountry),
+      localDate(taxPointAt, consignment.joinKeys.destinationCountry),
     );
     const entry: SplitEntry = { consignmentId: id, ...declared, at: order.orderedAt };
     for (const [i, key] of splitKeys.entries()) {

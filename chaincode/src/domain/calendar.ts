@@ -1,3 +1,4 @@
+import { IsoDate } from './revenue';
 import { IsoDateTime } from './schemas';
 
 /**
@@ -9,12 +10,18 @@ import { IsoDateTime } from './schemas';
  * listed counts in UTC.
  *
  * Every endorser must find the same day, so the zones' rules come from the ICU data of the Node.js
- * the chaincode runs on; these zones have kept their rules for years.
+ * the chaincode runs on (run every peer's chaincode on one Node.js image); these zones have kept
+ * their rules for years. endOfDay assumes that a zone's clocks do not change at midnight, as none of
+ * these do (Santiago's or São Paulo's did).
  */
 export const DESTINATION_TIME_ZONES: Readonly<Record<string, string>> = {
   AT: 'Europe/Vienna',
+  AU: 'Australia/Sydney',
+  AX: 'Europe/Mariehamn',
   BE: 'Europe/Brussels',
   BG: 'Europe/Sofia',
+  CA: 'America/Toronto',
+  CH: 'Europe/Zurich',
   CN: 'Asia/Shanghai',
   CY: 'Asia/Nicosia',
   CZ: 'Europe/Prague',
@@ -25,24 +32,36 @@ export const DESTINATION_TIME_ZONES: Readonly<Record<string, string>> = {
   FI: 'Europe/Helsinki',
   FR: 'Europe/Paris',
   GB: 'Europe/London',
+  GF: 'America/Cayenne',
+  GP: 'America/Guadeloupe',
   GR: 'Europe/Athens',
+  HK: 'Asia/Hong_Kong',
   HR: 'Europe/Zagreb',
   HU: 'Europe/Budapest',
   IE: 'Europe/Dublin',
   IT: 'Europe/Rome',
   JP: 'Asia/Tokyo',
+  KR: 'Asia/Seoul',
   LT: 'Europe/Vilnius',
   LU: 'Europe/Luxembourg',
   LV: 'Europe/Riga',
+  MC: 'Europe/Monaco',
+  MF: 'America/Marigot',
+  MQ: 'America/Martinique',
   MT: 'Europe/Malta',
   NL: 'Europe/Amsterdam',
+  NO: 'Europe/Oslo',
   PL: 'Europe/Warsaw',
   PT: 'Europe/Lisbon',
+  RE: 'Indian/Reunion',
   RO: 'Europe/Bucharest',
   SE: 'Europe/Stockholm',
+  SG: 'Asia/Singapore',
   SI: 'Europe/Ljubljana',
   SK: 'Europe/Bratislava',
+  SM: 'Europe/San_Marino',
   US: 'America/New_York',
+  YT: 'Indian/Mayotte',
 };
 
 export function timeZoneOf(country: string): string {
@@ -82,7 +101,10 @@ function wallClockMs(epochMs: number, timeZone: string): number {
  * date is taken as the destination's already.
  */
 export function localDate(value: string, country: string): string {
-  if (ISO_DATE.test(value)) return value;
+  if (ISO_DATE.test(value)) {
+    if (!IsoDate.safeParse(value).success) throw new Error(`'${value}' is no calendar date`);
+    return value;
+  }
   // An offset is required: a time without one would depend on the endorser's time zone.
   if (!IsoDateTime.safeParse(value).success) {
     throw new Error(`'${value}' is not an ISO 8601 date or a date-time with an offset`);

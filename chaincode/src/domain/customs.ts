@@ -17,6 +17,7 @@ import {
   reconcile,
   selectTariff,
   TariffConfig,
+  utcDate,
   type CollectionModel,
   type CollectionRecord,
   type DutyAssessment,
@@ -311,22 +312,41 @@ export interface ConsignmentAssessment {
   readonly blockers: ReleaseBlocker[];
 }
 
+/** What an earlier assessment of the consignment says about its tax point. */
+export interface EarlierTaxPoint {
+  /** The tax point it kept (chaincode 1.9 on), if one was fixed. */
+  readonly taxPointAt?: string;
+  readonly assessedAt: string;
+  /** Whether it rested on a declaration and assessed revenue. */
+  readonly declared: boolean;
+  readonly revenueAssessed: boolean;
+}
+
 /**
  * When the customs debt arose, which fixes the tariff and the currency rates for every later
  * assessment: it arises when the declaration is accepted (Union Customs Code Art. 77(2)) and is
- * computed under the rules in force then (Art. 85(1)), so the first assessment with a declaration
- * fixes it, as near as the ledger knows the acceptance, and a re-assessment after a referral's
- * answer or a correction does not re-price the goods under the rules of its own day. Until there is
- * a declaration, the assessment's own time gives an estimate.
+ * computed under the rules in force then (Art. 85(1)), so the first assessment that prices the
+ * goods on a declaration fixes it, as near as the ledger knows the acceptance, and a re-assessment
+ * after a referral's answer or a correction does not re-price them under the rules of its own day.
+ * An assessment by chaincode 1.8, which kept no tax point, priced them on its own day. Until then
+ * (no declaration, or revenue not assessed: a tariff customs has yet to add may come in force
+ * later), the assessment's own time gives an estimate.
  */
-export function taxPoint(input: {
-  /** The tax point an earlier assessment fixed, if any. */
-  readonly fixed?: string;
-  readonly declared: boolean;
-  readonly now: string;
-}): { readonly taxPointAt: string; readonly fixed?: string } {
-  if (input.fixed !== undefined) return { taxPointAt: input.fixed, fixed: input.fixed };
-  return input.declared ? { taxPointAt: input.now, fixed: input.now } : { taxPointAt: input.now };
+export function taxPoint(earlier: EarlierTaxPoint | undefined, now: string): string {
+  if (earlier?.taxPointAt !== undefined) return earlier.taxPointAt;
+  return earlier?.declared && earlier.revenueAssessed ? earlier.assessedAt : now;
+}
+
+/** Whether an assessment keeps its tax point for the next (see taxPoint). */
+export function fixesTaxPoint(
+  assessment: { readonly declared: boolean; readonly revenueAssessed: boolean },
+  earlier: EarlierTaxPoint | undefined,
+): boolean {
+  return (
+    earlier?.taxPointAt !== undefined ||
+    (earlier?.declared === true && earlier.revenueAssessed) ||
+    (assessment.declared && assessment.revenueAssessed)
+  );
 }
 
 function assessRevenue(
@@ -429,6 +449,7 @@ export function assessConsignment(input: AssessConsignmentInput): ConsignmentAss
     declaredValue: declared.value,
     currency: declared.currency,
     date: order.orderedAt,
+    destinationCountry: input.destinationCountry,
     rates,
     seller: input.seller,
     buyer: input.buyer,
@@ -762,8 +783,9 @@ export interface AssessedCollection {
  * whose tax the platform collected at checkout. The period is the month the payment was accepted,
  * when the VAT of a sale under a checkout scheme becomes chargeable (VAT Directive Art. 66a), so
  * the platform's return for a month is compared with the sales it declares in it, and a parcel
- * assessed again later stays in its month (assessments before chaincode 1.9, which do not keep the
- * payment's time, count in the month of the assessment).
+ * assessed again later stays in its month. An assessment before chaincode 1.9, which does not keep
+ * the payment's time, counts in the UTC month of the assessment, as it did, until the consignment is
+ * assessed again.
  */
 export function reconcileCollections(
   assessed: readonly AssessedCollection[],
@@ -781,7 +803,11 @@ export function reconcileCollections(
     return [
       {
         platformMspId: a.platformMspId,
-        period: localDate(a.paidAt ?? a.assessedAt, a.destinationCountry).slice(0, 7),
+        // An assessment before 1.9 stays in the UTC month of the assessment it was counted in.
+        period: (a.paidAt === undefined
+          ? utcDate(a.assessedAt)
+          : localDate(a.paidAt, a.destinationCountry)
+        ).slice(0, 7),
         currency: a.revenue.duty.currency,
         declaredCollected: a.revenue.duty.collectedAtCheckout,
         assessedVat: a.revenue.duty.vat,

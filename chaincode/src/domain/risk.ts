@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 
 import { z } from 'zod';
 
+import { localDate } from './calendar';
 import { canonicalJson } from './canonical';
 import type { MatchReasonCode, MatchResult } from './matching';
 import {
@@ -173,6 +174,8 @@ export interface AssessRiskInput {
   readonly currency: string;
   /** When the consignment is assessed: ISO 8601 date-time with offset, or a date (midnight UTC). */
   readonly date: string;
+  /** The destination, whose calendar date of `date` picks the currency rates (calendar.ts). */
+  readonly destinationCountry: string;
   /** For reference prices and the split-shipment threshold; e.g. rateTable(tariff). */
   readonly rates: RateTable;
   readonly seller: {
@@ -278,7 +281,7 @@ export function assessRisk(input: AssessRiskInput): RiskAssessment {
   const rates = parseWith(RateTable, 'rate table', input.rates);
   if (!(input.randomDraw >= 0 && input.randomDraw < 1)) throw new Error('randomDraw must be in [0, 1)');
   const now = epochMs(input.date, 'date');
-  const rateDate = utcDate(new Date(now).toISOString());
+  const rateDate = localDate(input.date, input.destinationCountry);
   const lineNo = (l: RiskLine, i: number) => l.lineNo ?? i + 1;
 
   // ------------------------------------------------ indicators
