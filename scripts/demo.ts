@@ -512,8 +512,8 @@ async function registerParties(): Promise<void> {
 const expectedStatus = new Map<string, string>();
 
 /**
- * A consignment of Platform A delivered and not returned, sold without a collection number, with
- * its buyer: for the README's collection-instruction, returns and erasure examples.
+ * A consignment of Platform A to the EU, delivered and not returned, sold without a collection
+ * number, with its buyer: for the README's collection-instruction, returns and erasure examples.
  */
 let example: { readonly id: string; readonly buyerId: string } | undefined;
 
@@ -625,8 +625,13 @@ async function runConsignment(p: Plan): Promise<void> {
       summary.delivered++;
       expectedStatus.set(p.id, 'delivered');
       if (p.returnGoods !== 'none') await returnGoods(p);
-      // One its carrier collects duty and VAT on at delivery, for the collection-instruction example too.
-      else if (p.platform.user === 'platforma-operator' && p.declaration.vatCollectionNumber === undefined) {
+      // One its carrier collects VAT on at delivery, for the collection-instruction example too: to
+      // the EU (no VAT de minimis) without a collection number.
+      else if (
+        p.platform.user === 'platforma-operator' &&
+        DESTINATIONS[p.buyer.country]?.usesIoss === true &&
+        p.declaration.vatCollectionNumber === undefined
+      ) {
         example ??= { id: p.id, buyerId };
       }
     }

@@ -148,7 +148,8 @@ describe('npm run keys', () => {
     expect(ended).toBe(true);
 
     // Nothing to revoke: it says why, and a key id that cannot be one is a refused command.
-    const again = await keys('revoke', alice[0]!.id);
+    // Pasted in upper case, it is the same id.
+    const again = await keys('revoke', alice[0]!.id.toUpperCase());
     const revokedAt = (await listed()).find((r) => r.id === alice[0]!.id)!.revokedAt;
     expect(again).toMatchObject({
       code: 1,

@@ -580,7 +580,6 @@ function CollectionSection({
   );
 }
 
-/** A rate as a percentage, as precise as the tariff gives it (China's VAT is 9.1 %). */
 /** Who pays customs at import what it collects there, by collection model. */
 const PAID_AT_IMPORT_BY: Record<string, string> = {
   platform: 'the duty, paid by the declarant for the platform; no import VAT under the checkout scheme',
@@ -588,6 +587,15 @@ const PAID_AT_IMPORT_BY: Record<string, string> = {
   buyer: 'paid by the buyer to customs',
 };
 
+/** Who pays it, unless the figure is not what the words say (an assessment by chaincode 1.8 took a VAT gap under the platform model). */
+function paidAtImportBy(duty: { collectionModel: string; toCollect: number; duty: number }): string {
+  const by = PAID_AT_IMPORT_BY[duty.collectionModel];
+  return by === undefined || (duty.collectionModel === 'platform' && duty.toCollect !== duty.duty)
+    ? ''
+    : ` (${by})`;
+}
+
+/** A rate as a percentage, as precise as the tariff gives it (China's VAT is 9.1 %). */
 const percent = (rate: number): string => `${Number((rate * 100).toFixed(4))} %`;
 
 interface ReferralAnswerRead {
@@ -763,9 +771,7 @@ function AssessmentSection({ id, reloadKey }: { id: string; reloadKey: string })
               <dt>Due at import</dt>
               <dd data-testid="due-at-import">
                 {formatMoney(duty.toCollect, duty.currency)}
-                {PAID_AT_IMPORT_BY[duty.collectionModel]
-                  ? ` (${PAID_AT_IMPORT_BY[duty.collectionModel]})`
-                  : ''}
+                {paidAtImportBy(duty)}
               </dd>
               <dt>Collection model</dt>
               <dd data-testid="collection-model">{a.data.collectionModel.replace(/_/g, ' ')}</dd>

@@ -143,13 +143,15 @@ export async function runKeysCli(
     .argument('[keyId]', 'the id list shows')
     .option('--org <mspId>', "the user's organisation")
     .option('--user <name>', 'the user')
-    .action(async (keyId: string | undefined, options: { org?: string; user?: string }) => {
+    .action(async (given: string | undefined, options: { org?: string; user?: string }) => {
+      // As list shows it, whichever case it was pasted in.
+      const keyId = given?.toLowerCase();
       const named = options.org !== undefined || options.user !== undefined;
       const byUser = keyId === undefined && options.org !== undefined && options.user !== undefined;
       if (!byUser && (keyId === undefined || named))
         throw new Error('give either a key id, or --org and --user');
       if (keyId !== undefined && !KEY_ID.test(keyId)) {
-        throw new Error(`'${keyId}' is no key id: one is 16 hexadecimal digits, as list shows it`);
+        throw new Error(`'${given}' is no key id: one is 16 hexadecimal digits, as list shows it`);
       }
       const store = await openStore(env);
       const selector = keyId !== undefined ? { keyId } : { user: options.user!, mspId: options.org! };
