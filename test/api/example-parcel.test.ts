@@ -42,10 +42,16 @@ describe('the README’s parcel, from examples/parcel', () => {
           basis?: { declaration?: number };
           match?: { result: string };
           risk?: { lane: string };
+          paidAt?: string;
+          taxPointAt?: string;
+          assessedAt?: string;
         }>(`/v1/customs/assessments/${id}`),
       (res) => res.body.basis?.declaration === 1,
     );
     expect(assessment.body).toMatchObject({ match: { result: 'pass' }, risk: { lane: 'green' } });
+    // The reconciliation's month is the payment's; the tariff's day, this first assessment with the declaration.
+    expect(assessment.body.paidAt).toBe((await example('payment')).paidAt);
+    expect(assessment.body.taxPointAt).toBe(assessment.body.assessedAt);
     const status = await eventually(
       () => t.as('platforma-operator').get<{ consignment: { status: string } }>(`/v1/consignments/${id}`),
       (res) => res.body.consignment.status === 'released',

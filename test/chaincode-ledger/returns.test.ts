@@ -285,6 +285,10 @@ describe('each step refused by the chaincode to the roles and organisations that
 describe('deadlines from the release, on their last millisecond and one after', () => {
   it('China: request within 30 days, shipment and proof of exit within 45, each to the close of its last day in Beijing', async () => {
     const last = (days: number) => deadlineMs(T0, days, 'CN');
+    // Independently of the calendar: Beijing's midnight is 16:00 UTC all year.
+    expect(new Date(last(30)).toISOString().slice(11)).toBe('15:59:59.999Z');
+    expect(last(30) - T0).toBeGreaterThan(30 * DAY);
+    expect(last(30) - T0).toBeLessThanOrEqual(31 * DAY);
     const releasedAt = new Date(T0).toISOString();
     const [a, b] = [await released('CN'), await released('CN')];
     vi.setSystemTime(last(30));
