@@ -180,8 +180,16 @@ describe.skipIf(process.env.LEDGER !== 'fabric')('node restarts under load', () 
   });
 
   it('kept every acknowledged write; a retry settles every unacknowledged one', async () => {
+    // The peer restarted last may still be catching up on a loaded machine: it answers 503 (the
+    // ledger is not available) until it has; a lost write would be 404.
+    const read = (id: string) => t.as(WRITER).get(`/v1/consignments/${id}`);
+    const until = Date.now() + 60_000;
     for (const a of attempts.filter((x) => x.status === 201)) {
-      const res = await t.as(WRITER).get(`/v1/consignments/${a.id}`);
+      let res = await read(a.id);
+      while (res.status === 503 && Date.now() < until) {
+        await sleep(1000);
+        res = await read(a.id);
+      }
       expect(res.status, `${a.id}: ${res.text}`).toBe(200);
     }
     for (const a of attempts.filter((x) => x.status !== 201)) {
