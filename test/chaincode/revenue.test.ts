@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { utcDate } from '../../chaincode/src/domain/calendar.js';
 
 import {
   CN_TARIFF,
@@ -22,7 +23,6 @@ import {
   selectTariff,
   TariffConfig,
   toCents,
-  utcDate,
   type AssessDutyInput,
   type RateTable,
 } from '../../chaincode/src/domain/revenue.js';

@@ -1,11 +1,11 @@
 import { createHmac } from 'node:crypto';
 
+import { IsoDate } from './calendar';
 import { canonicalJson } from './canonical';
 import { normaliseDocumentNumber, type BuyerLimitCode } from './matching';
 import {
   convertCents,
   fromCents,
-  IsoDate,
   MissingRateError,
   toCents,
   type BuyerLimits,

@@ -1,4 +1,4 @@
-import { IsoDate } from './revenue';
+import { z } from 'zod';
 import { IsoDateTime } from './schemas';
 
 /**
@@ -70,6 +70,17 @@ export function timeZoneOf(country: string): string {
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
+export function isCalendarDate(value: string): boolean {
+  const m = ISO_DATE.exec(value);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const t = new Date(Date.UTC(y, mo - 1, d));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
+}
+
+/** A calendar date, YYYY-MM-DD. */
+export const IsoDate = z.string().refine(isCalendarDate, 'must be a calendar date YYYY-MM-DD');
+
 const formatters = new Map<string, Intl.DateTimeFormat>();
 function wallClock(timeZone: string): Intl.DateTimeFormat {
   let format = formatters.get(timeZone);
@@ -97,19 +108,29 @@ function wallClockMs(epochMs: number, timeZone: string): number {
 }
 
 /**
- * The destination's calendar date (YYYY-MM-DD) of an ISO 8601 date-time with an offset; a plain
- * date is taken as the destination's already.
+ * The calendar date (YYYY-MM-DD) in a time zone of an ISO 8601 date-time with an offset; a plain
+ * date is taken as that zone's already.
  */
-export function localDate(value: string, country: string): string {
+function dateIn(value: string, timeZone: string): string {
   if (ISO_DATE.test(value)) {
-    if (!IsoDate.safeParse(value).success) throw new Error(`'${value}' is no calendar date`);
+    if (!isCalendarDate(value)) throw new Error(`'${value}' is no calendar date`);
     return value;
   }
   // An offset is required: a time without one would depend on the endorser's time zone.
   if (!IsoDateTime.safeParse(value).success) {
     throw new Error(`'${value}' is not an ISO 8601 date or a date-time with an offset`);
   }
-  return new Date(wallClockMs(Date.parse(value), timeZoneOf(country))).toISOString().slice(0, 10);
+  return new Date(wallClockMs(Date.parse(value), timeZone)).toISOString().slice(0, 10);
+}
+
+/** The destination's calendar date of an instant (see dateIn). */
+export function localDate(value: string, country: string): string {
+  return dateIn(value, timeZoneOf(country));
+}
+
+/** The UTC calendar date of an instant (see dateIn). */
+export function utcDate(value: string): string {
+  return dateIn(value, 'UTC');
 }
 
 /** The date `days` calendar days after `date` (YYYY-MM-DD). */

@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 import type { AssessmentFailureRecord, PublicAssessmentFailure } from './assessment-failure';
 import { checkBuyerLimits, type BuyerLimitInput, type BuyerLimitOutcome } from './buyer-limits';
-import { localDate } from './calendar';
+import { localDate, utcDate } from './calendar';
 import { canonicalJson } from './canonical';
 import { checkDeclaration, type DeclarationCheck } from './declaration-check';
 import { normaliseText, threeWayMatch, type MatchResult } from './matching';
@@ -17,7 +17,6 @@ import {
   reconcile,
   selectTariff,
   TariffConfig,
-  utcDate,
   type CollectionModel,
   type CollectionRecord,
   type DutyAssessment,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-import { CountryCode, CurrencyCode, IsoDateTime, Money, parseWith } from './schemas';
+import { IsoDate, isCalendarDate } from './calendar';
+import { CountryCode, CurrencyCode, Money, parseWith } from './schemas';
 
 /*
  * Duty and VAT on a consignment, from a tariff that is data (DOMAIN.md: thresholds, rates and
@@ -111,32 +112,9 @@ export function apportionCents(total: number, weights: readonly number[]): numbe
 
 // ---------------------------------------------------------------- dates
 
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-function isCalendarDate(value: string): boolean {
-  const m = ISO_DATE.exec(value);
-  if (!m) return false;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const t = new Date(Date.UTC(y, mo - 1, d));
-  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
-}
-
-/** A calendar date, YYYY-MM-DD. */
-export const IsoDate = z.string().refine(isCalendarDate, 'must be a calendar date YYYY-MM-DD');
-
 function assertIsoDate(value: string, what: string): string {
   if (!isCalendarDate(value)) throw new Error(`${what} '${value}' must be a calendar date YYYY-MM-DD`);
   return value;
-}
-
-/** The UTC calendar date of an ISO 8601 date-time (a plain date is returned as is). */
-export function utcDate(value: string): string {
-  if (isCalendarDate(value)) return value;
-  // An offset is required: a local time would depend on the endorser's time zone.
-  if (!IsoDateTime.safeParse(value).success) {
-    throw new Error(`'${value}' is not an ISO 8601 date or a date-time with an offset`);
-  }
-  return new Date(Date.parse(value)).toISOString().slice(0, 10);
 }
 
 // ---------------------------------------------------------------- configuration

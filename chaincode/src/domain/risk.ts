@@ -2,18 +2,10 @@ import { createHash } from 'node:crypto';
 
 import { z } from 'zod';
 
-import { localDate } from './calendar';
+import { localDate, utcDate } from './calendar';
 import { canonicalJson } from './canonical';
 import type { MatchReasonCode, MatchResult } from './matching';
-import {
-  applyRate,
-  convertCents,
-  decimalFraction,
-  MissingRateError,
-  RateTable,
-  toCents,
-  utcDate,
-} from './revenue';
+import { applyRate, convertCents, decimalFraction, MissingRateError, RateTable, toCents } from './revenue';
 import { CurrencyCode, IsoDateTime, Money, parseWith } from './schemas';
 
 /*
