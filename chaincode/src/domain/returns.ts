@@ -300,6 +300,15 @@ function onOneScale(quantities: readonly number[]): {
   };
 }
 
+/** An order line on one scale: ordered, returned before, left, and `asked` of it now. */
+function lineBalance(order: OrderedLine, alreadyReturned: readonly ReturnLine[], asked: number) {
+  const earlier = alreadyReturned.filter((r) => r.lineNo === order.lineNo).map((r) => r.quantity);
+  const { scaled, show } = onOneScale([order.quantity, asked, ...earlier]);
+  const [quantity, askedNow, ...returned] = scaled as [bigint, bigint, ...bigint[]];
+  const before = returned.reduce((n, q) => n + q, 0n);
+  return { quantity, asked: askedNow, before, left: quantity - before, show };
+}
+
 /**
  * Checks a return's lines against the order and the returns already requested: partial returns
  * add up to at most what was ordered, line by line, exactly.
@@ -315,11 +324,7 @@ export function assertReturnable(
     seen.add(line.lineNo);
     const order = ordered.find((o) => o.lineNo === line.lineNo);
     if (!order) throw new Error(`the order has no line ${line.lineNo}`);
-    const earlier = alreadyReturned.filter((r) => r.lineNo === line.lineNo).map((r) => r.quantity);
-    const { scaled, show } = onOneScale([order.quantity, line.quantity, ...earlier]);
-    const [quantity, asked, ...returned] = scaled as [bigint, bigint, ...bigint[]];
-    const before = returned.reduce((n, q) => n + q, 0n);
-    const left = quantity - before;
+    const { quantity, asked, before, left, show } = lineBalance(order, alreadyReturned, line.quantity);
     // Exactly what is left may always go back, however finely earlier returns (some recorded before
     // this rule) cut the line.
     if (asked !== left) assertQuantityFits(order, line.quantity);
@@ -347,12 +352,11 @@ export function assertWholeBeforeDelivery(
 ): void {
   if (status === 'delivered') return;
   const short = ordered.flatMap((order) => {
-    const asked = lines.filter((l) => l.lineNo === order.lineNo).map((l) => l.quantity);
-    const earlier = alreadyReturned.filter((r) => r.lineNo === order.lineNo).map((r) => r.quantity);
-    const { scaled, show } = onOneScale([order.quantity, ...asked, ...earlier]);
-    const [quantity, ...back] = scaled as [bigint, ...bigint[]];
-    const missing = quantity - back.reduce((n, q) => n + q, 0n);
-    return missing > 0n ? [`line ${order.lineNo} by ${show(missing)}`] : [];
+    // After assertReturnable, which refuses a line listed twice.
+    const asked = lines.find((l) => l.lineNo === order.lineNo)?.quantity ?? 0;
+    const balance = lineBalance(order, alreadyReturned, asked);
+    const missing = balance.left - balance.asked;
+    return missing > 0n ? [`line ${order.lineNo} by ${balance.show(missing)}`] : [];
   });
   if (short.length > 0) {
     throw new Error(
