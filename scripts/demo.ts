@@ -26,6 +26,7 @@ import {
   assessedOnReturn,
   assessedShare,
   returnedShare,
+  vatCollectedAtImport,
   type DutyAssessment,
 } from '@customs-ledger/chaincode';
 import {
@@ -697,7 +698,7 @@ async function returnGoods(p: Plan): Promise<void> {
   const decision = await api.post(CUSTOMS, `${step}/decision`, {
     outcome: 'duty_refunded',
     dutyRefund: onReturn.duty,
-    vatRefund: duty?.collectionModel === 'platform' ? 0 : onReturn.vat,
+    vatRefund: duty && !vatCollectedAtImport(duty.collectionModel) ? 0 : onReturn.vat,
     currency: duty?.currency ?? String(p.order.currency),
     ...(assessment.body.buyerQuota ? { quotaRestored: onReturn.customsValue } : {}),
     reasonCodes: ['GOODS_EXITED'],

@@ -6,6 +6,7 @@ import {
   decimalFraction,
   fromCents,
   toCents,
+  vatCollectedAtImport,
   type DecimalFraction,
   type DutyAssessment,
   type DutyAssessmentLine,
@@ -459,7 +460,7 @@ export function assertVatRefundable(
   vatRefund: number,
   assessment: Pick<DutyAssessment, 'collectionModel' | 'collectedAtCheckout' | 'currency'>,
 ): void {
-  if (assessment.collectionModel !== 'platform' || toCents(vatRefund) === 0) return;
+  if (vatCollectedAtImport(assessment.collectionModel) || toCents(vatRefund) === 0) return;
   const { currency } = assessment;
   throw new Error(
     `VAT refund of ${money(toCents(vatRefund), currency)}: customs collected no VAT at import, the goods being under the platform's checkout scheme (IOSS), which charged the VAT with the price (${money(toCents(assessment.collectedAtCheckout), currency)} declared collected); the seller refunds it with the price`,

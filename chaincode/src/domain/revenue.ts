@@ -312,6 +312,15 @@ export function convert(amount: number, from: string, to: string, date: string, 
 export const collectionModels = ['platform', 'carrier', 'buyer'] as const;
 export type CollectionModel = (typeof collectionModels)[number];
 
+/**
+ * Whether customs collects the VAT at import. Not under a checkout scheme (the platform model, EU
+ * IOSS), which makes the import exempt from VAT: the platform charged it with the price. The duty
+ * is collected at import under every model.
+ */
+export function vatCollectedAtImport(collectionModel: CollectionModel): boolean {
+  return collectionModel !== 'platform';
+}
+
 export interface DutyLineInput {
   /** 6 to 10 digits. */
   readonly hsCode: string;
@@ -487,9 +496,8 @@ export function assessDuty(input: AssessDutyInput): DutyAssessment {
   const duty = sum(duties);
   const vat = sum(vats);
   const totalDue = duty + vat;
-  const platform = input.collectionModel === 'platform';
   const collected =
-    platform && input.vatCollected !== undefined
+    input.collectionModel === 'platform' && input.vatCollected !== undefined
       ? convertCents(toCents(input.vatCollected), chargesCurrency, to, date, rates)
       : 0;
 
@@ -505,7 +513,7 @@ export function assessDuty(input: AssessDutyInput): DutyAssessment {
     vatBasis,
     totalDue: fromCents(totalDue),
     collectedAtCheckout: fromCents(collected),
-    toCollect: fromCents(platform ? duty : totalDue),
+    toCollect: fromCents(vatCollectedAtImport(input.collectionModel) ? totalDue : duty),
     lines: lines.map((line, i) => ({
       hsCode: line.hsCode,
       hs6: hs6[i] as string,

@@ -604,7 +604,7 @@ export const AssessmentSchema = z
     firstAssessedAt: Time,
     taxPointAt: Time.optional().openapi({
       description:
-        'When the customs debt arose: the first assessment with a declaration, whose day’s tariff and rates every later assessment keeps; absent until there is a declaration',
+        'When the customs debt arose: the first assessment that priced the goods on a declaration, whose day’s tariff and rates every later assessment keeps; absent until one has',
     }),
     assessedAt: Time,
     assessedBy: z.string().openapi({ description: 'The assessing customs user' }),
