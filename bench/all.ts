@@ -6,7 +6,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
+import { Command } from 'commander';
 import { loadConfig } from '../gateway/src/config.js';
+import { parseCommandLine } from '../scripts/lib/cli-arguments.js';
 import { resultFile } from './lib/bench-ledger.js';
 import { FLAT_RSS_MB_PER_MIN } from './lib/gateway-process.js';
 
@@ -17,6 +19,15 @@ interface Row {
   readonly target: string;
   readonly met: boolean;
 }
+
+parseCommandLine(
+  new Command()
+    .name('bench')
+    .description(
+      'Runs bench:ledger, bench:http, bench:customs and bench:store with their defaults, then writes ' +
+        'bench-results/summary.md. Each benchmark takes its own options: npm run bench:http -- --help.',
+    ),
+);
 
 for (const script of ['bench/ledger.ts', 'bench/http.ts', 'bench/customs.ts', 'bench/store.ts']) {
   console.log(`\n=== ${script}`);

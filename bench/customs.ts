@@ -16,7 +16,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { Command, Option } from 'commander';
+import { parseCommandLine, positiveInt } from '../scripts/lib/cli-arguments.js';
 import { DEFAULT_RULE_SET, DEFAULT_TARIFF_SET } from '@customs-ledger/chaincode';
 import { loadConfig } from '../gateway/src/config.js';
 import type { Signer } from '../gateway/src/ledger/identities.js';
@@ -31,20 +32,24 @@ import { machine, writeResult } from './lib/results.js';
 import { percentile, round } from './lib/stats.js';
 
 const backend = loadConfig().ledger;
-const { values } = parseArgs({
-  options: {
-    n: { type: 'string', default: process.env.BENCH_N ?? (backend === 'fabric' ? '100' : '400') },
-    concurrency: { type: 'string', short: 'c', default: process.env.BENCH_CONCURRENCY ?? '16' },
-    out: { type: 'string', default: resultFile('customs', backend) },
-  },
-});
-const positiveInt = (name: string, text: string): number => {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
-  return value;
-};
-const n = positiveInt('n', values.n);
-const concurrency = positiveInt('concurrency', values.concurrency);
+const options = parseCommandLine<{ n: number; concurrency: number; out: string }>(
+  new Command()
+    .name('bench:customs')
+    .addOption(
+      new Option('--n <n>', 'consignments assessed')
+        .env('BENCH_N')
+        .argParser(positiveInt)
+        .default(backend === 'fabric' ? 100 : 400),
+    )
+    .addOption(
+      new Option('-c, --concurrency <n>', 'consignments in flight')
+        .env('BENCH_CONCURRENCY')
+        .argParser(positiveInt)
+        .default(16),
+    )
+    .option('--out <file>', 'result file', resultFile('customs', backend)),
+);
+const { n, concurrency } = options;
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
@@ -158,9 +163,9 @@ try {
     elapsedS: round(elapsedS),
     ...machine(),
   };
-  await writeResult(values.out, results);
+  await writeResult(options.out, results);
   console.log(results);
-  console.log(`→ ${values.out}`);
+  console.log(`→ ${options.out}`);
 } finally {
   await rm(workDir, { recursive: true, force: true });
 }

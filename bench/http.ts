@@ -28,8 +28,9 @@ import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import autocannon, { type Request as CannonRequest } from 'autocannon';
+import { Command } from 'commander';
+import { nonNegativeNumber, parseCommandLine, positiveInt } from '../scripts/lib/cli-arguments.js';
 import { resultFile } from './lib/bench-ledger.js';
 
 type JobKind = 'hello' | 'single' | 'batch';
@@ -200,23 +201,27 @@ async function runJob(job: Job): Promise<JobResult> {
 // ------------------------------------------------------------------ servers and report (this process)
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      duration: { type: 'string', default: '10' },
-      connections: { type: 'string', default: '32' },
-      'batch-size': { type: 'string', default: '100' },
-      'batch-connections': { type: 'string', default: '4' },
-      warmup: { type: 'string', default: '2' },
-      idempotency: { type: 'boolean', default: false },
-      keep: { type: 'boolean', default: false },
-    },
-  });
-  const duration = positiveInt(values.duration, '--duration');
-  const connections = positiveInt(values.connections, '--connections');
-  const batchSize = positiveInt(values['batch-size'], '--batch-size');
-  const batchConnections = positiveInt(values['batch-connections'], '--batch-connections');
-  const warmup = Number(values.warmup);
-  if (!(warmup >= 0)) throw new Error('--warmup must be a number of seconds ≥ 0');
+  const options = parseCommandLine<{
+    duration: number;
+    connections: number;
+    batchSize: number;
+    batchConnections: number;
+    warmup: number;
+    idempotency?: boolean;
+    keep?: boolean;
+  }>(
+    new Command()
+      .name('bench:http')
+      .option('--duration <s>', 'seconds each measured run lasts', positiveInt, 10)
+      .option('--connections <n>', 'connections for single writes and hello-world', positiveInt, 32)
+      .option('--batch-size <n>', 'create operations per batch', positiveInt, 100)
+      .option('--batch-connections <n>', 'connections for batch writes', positiveInt, 4)
+      .option('--warmup <s>', 'seconds of warm-up before hello-world and single writes', nonNegativeNumber, 2)
+      .option('--idempotency', 'send an Idempotency-Key with every write')
+      .option('--keep', 'keep the data directory'),
+  );
+  const { duration, connections, batchSize, batchConnections, warmup } = options;
+  const idempotency = options.idempotency === true;
   const run = randomBytes(3).toString('hex').toUpperCase();
 
   const express = (await import('express')).default;
@@ -278,7 +283,7 @@ async function main(): Promise<void> {
       duration: seconds,
       connections: conns,
       batchSize,
-      idempotency: values.idempotency,
+      idempotency,
       prefix: `B${run}${jobs++}`,
     }))!;
     const window = (performance.now() - started) / 1000;
@@ -316,7 +321,7 @@ async function main(): Promise<void> {
   child.disconnect();
   await new Promise<void>((resolve) => helloServer.close(() => resolve()));
   await gateway.close();
-  if (!values.keep) await rm(dataDir, { recursive: true, force: true });
+  if (!options.keep) await rm(dataDir, { recursive: true, force: true });
 
   const perSec = (count: number, seconds: number): number => Math.round(count / seconds);
   const results = {
@@ -343,7 +348,7 @@ async function main(): Promise<void> {
     durationSec: duration,
     connections,
     batchConnections,
-    idempotencyKeys: values.idempotency,
+    idempotencyKeys: idempotency,
     logLevel: config.logLevel,
     node: process.version,
     cpu: cpus()[0]?.model ?? 'unknown',
@@ -399,13 +404,6 @@ async function main(): Promise<void> {
     for (const s of [...single.samples, ...batch.samples, ...helloResult.samples]) console.warn(`  ${s}`);
     process.exitCode = 1;
   }
-}
-
-function positiveInt(value: string | undefined, name: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1)
-    throw new Error(`${name} must be a positive integer, got '${value}'`);
-  return n;
 }
 
 /** Sends jobs to the load generator one at a time; `undefined` waits for it to be ready. */

@@ -26,7 +26,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { Command, Option } from 'commander';
+import { nonNegativeInt, parseCommandLine, positiveInt } from '../scripts/lib/cli-arguments.js';
 import { Presets, SingleBar } from 'cli-progress';
 import { Level } from 'level';
 import { loadConfig } from '../gateway/src/config.js';
@@ -40,26 +41,25 @@ import { closedLoop } from './lib/timed.js';
 
 const config = loadConfig();
 const onFabric = config.ledger === 'fabric';
-const { values } = parseArgs({
-  options: {
-    n: { type: 'string', default: process.env.BENCH_N ?? (onFabric ? '1000' : '20000') },
-    concurrency: {
-      type: 'string',
-      short: 'c',
-      default: process.env.BENCH_CONCURRENCY ?? (onFabric ? '32' : '256'),
-    },
-    warmup: { type: 'string', default: onFabric ? '50' : '500' },
-    out: { type: 'string', default: resultFile('ledger', config.ledger) },
-  },
-});
-const positiveInt = (name: string, text: string, min: number): number => {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be an integer ≥ ${min}`);
-  return value;
-};
-const n = positiveInt('n', values.n, 1);
-const concurrency = positiveInt('concurrency', values.concurrency, 1);
-const warmup = positiveInt('warmup', values.warmup, 0);
+const options = parseCommandLine<{ n: number; concurrency: number; warmup: number; out: string }>(
+  new Command()
+    .name('bench:ledger')
+    .addOption(
+      new Option('--n <n>', 'transactions measured')
+        .env('BENCH_N')
+        .argParser(positiveInt)
+        .default(onFabric ? 1_000 : 20_000),
+    )
+    .addOption(
+      new Option('-c, --concurrency <n>', 'clients submitting at once')
+        .env('BENCH_CONCURRENCY')
+        .argParser(positiveInt)
+        .default(onFabric ? 32 : 256),
+    )
+    .option('--warmup <n>', 'transactions before the measured ones', nonNegativeInt, onFabric ? 50 : 500)
+    .option('--out <file>', 'result file', resultFile('ledger', config.ledger)),
+);
+const { n, concurrency, warmup } = options;
 
 /** The reference measured in the same run: its rate and figures, or why it was skipped. */
 interface Reference {
@@ -162,7 +162,7 @@ try {
     ...machine(),
     date: new Date().toISOString(),
   };
-  await writeResult(values.out, result);
+  await writeResult(options.out, result);
 
   console.log();
   console.table({
@@ -182,7 +182,7 @@ try {
   });
   const skipped = references.filter((r) => r.skipped !== undefined);
   console.log(
-    `ratio ${result.ratio ?? '-'}, to kv:put ${result.kvPutRatio ?? '-'}: ${n} tx from ${concurrency} clients${skipped.map((r) => ` (${r.name} skipped: ${r.skipped})`).join('')} → ${values.out}`,
+    `ratio ${result.ratio ?? '-'}, to kv:put ${result.kvPutRatio ?? '-'}: ${n} tx from ${concurrency} clients${skipped.map((r) => ` (${r.name} skipped: ${r.skipped})`).join('')} → ${options.out}`,
   );
 
   /** The measured blocks' public write sets into a fresh LevelDB, one synchronous batch per block. */

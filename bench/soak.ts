@@ -36,7 +36,12 @@ import { Presets, SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { loadConfig } from '../gateway/src/config.js';
 import { resultFile } from './lib/bench-ledger.js';
-import { nonNegativeInt, positiveInt, positiveNumber } from './lib/cli.js';
+import {
+  nonNegativeInt,
+  parseCommandLine,
+  positiveInt,
+  positiveNumber,
+} from '../scripts/lib/cli-arguments.js';
 import {
   FLAT_RSS_MB_PER_MIN,
   RssSampler,
@@ -47,30 +52,35 @@ import { parcel } from './lib/parcels.js';
 import { machine, writeResult } from './lib/results.js';
 import { histogramDelta, histogramQuantile, percentile, round, type Histogram } from './lib/stats.js';
 
-const options = new Command()
-  .name('soak')
-  .option('--minutes <m>', 'how long', positiveNumber, 10)
-  .option('--rate <n>', 'requests per second', positiveNumber, 100)
-  .option('--interval <s>', 'seconds per reported interval', positiveNumber, 30)
-  .option(
-    '--max-growth <mb>',
-    'allowed RSS growth over the last 2/3 of the run, MB/min',
-    positiveNumber,
-    FLAT_RSS_MB_PER_MIN,
-  )
-  .option('--max-in-flight <n>', 'requests waiting at once before one counts as an error', positiveInt, 1000)
-  .option('--preload <n>', 'consignments created before the run, read during it', nonNegativeInt, 0)
-  .option('--out <file>', 'result file (and the .md beside it)', resultFile('soak', loadConfig().ledger))
-  .parse()
-  .opts<{
-    minutes: number;
-    rate: number;
-    interval: number;
-    maxGrowth: number;
-    maxInFlight: number;
-    preload: number;
-    out: string;
-  }>();
+const options = parseCommandLine<{
+  minutes: number;
+  rate: number;
+  interval: number;
+  maxGrowth: number;
+  maxInFlight: number;
+  preload: number;
+  out: string;
+}>(
+  new Command()
+    .name('soak')
+    .option('--minutes <m>', 'how long', positiveNumber, 10)
+    .option('--rate <n>', 'requests per second', positiveNumber, 100)
+    .option('--interval <s>', 'seconds per reported interval', positiveNumber, 30)
+    .option(
+      '--max-growth <mb>',
+      'allowed RSS growth over the last 2/3 of the run, MB/min',
+      positiveNumber,
+      FLAT_RSS_MB_PER_MIN,
+    )
+    .option(
+      '--max-in-flight <n>',
+      'requests waiting at once before one counts as an error',
+      positiveInt,
+      1000,
+    )
+    .option('--preload <n>', 'consignments created before the run, read during it', nonNegativeInt, 0)
+    .option('--out <file>', 'result file (and the .md beside it)', resultFile('soak', loadConfig().ledger)),
+);
 
 type Kind = 'create' | 'record' | 'status' | 'history';
 const MIX: readonly [Kind, number][] = [

@@ -46,7 +46,7 @@ import { loadConfig } from '../gateway/src/config.js';
 import type { EmbeddedLedger } from '../gateway/src/ledger/embedded/embedded-ledger.js';
 import type { Signer } from '../gateway/src/ledger/identities.js';
 import { openBenchLedger, resultFile } from './lib/bench-ledger.js';
-import { positiveInt } from './lib/cli.js';
+import { atMost, parseCommandLine, positiveInt } from '../scripts/lib/cli-arguments.js';
 import {
   RssSampler,
   startGatewayProcess,
@@ -60,33 +60,37 @@ import { percentile, round } from './lib/stats.js';
 import { closedLoop, getOk } from './lib/timed.js';
 
 const backend = loadConfig().ledger;
-const options = new Command()
-  .name('bench:store')
-  .option('--events <n>', 'chaincode events to store', positiveInt, backend === 'fabric' ? 20_000 : 1_000_000)
-  .option(
-    '--wave <n>',
-    `consignments per wave, = operations per transaction (≤ ${MAX_BATCH_OPERATIONS})`,
-    positiveInt,
-    500,
-  )
-  .option('--concurrency <n>', 'waves in flight', positiveInt, 2)
-  .option('--window <n>', 'events timed before each mark (rounded up to whole waves)', positiveInt, 7_000)
-  .option('--reads <n>', 'requests of each kind of read', positiveInt, 3_000)
-  .option('--read-connections <n>', 'concurrent readers', positiveInt, 4)
-  .option('--out <file>', 'result file', resultFile('store', backend))
-  .option('--keep', 'keep the data directory')
-  .parse()
-  .opts<{
-    events: number;
-    wave: number;
-    concurrency: number;
-    window: number;
-    reads: number;
-    readConnections: number;
-    out: string;
-    keep?: boolean;
-  }>();
-if (options.wave > MAX_BATCH_OPERATIONS) throw new Error(`--wave must be ≤ ${MAX_BATCH_OPERATIONS}`);
+const options = parseCommandLine<{
+  events: number;
+  wave: number;
+  concurrency: number;
+  window: number;
+  reads: number;
+  readConnections: number;
+  out: string;
+  keep?: boolean;
+}>(
+  new Command()
+    .name('bench:store')
+    .option(
+      '--events <n>',
+      'chaincode events to store',
+      positiveInt,
+      backend === 'fabric' ? 20_000 : 1_000_000,
+    )
+    .option(
+      '--wave <n>',
+      `consignments per wave, = operations per transaction (≤ ${MAX_BATCH_OPERATIONS})`,
+      (text: string) => atMost(MAX_BATCH_OPERATIONS, positiveInt(text)),
+      500,
+    )
+    .option('--concurrency <n>', 'waves in flight', positiveInt, 2)
+    .option('--window <n>', 'events timed before each mark (rounded up to whole waves)', positiveInt, 7_000)
+    .option('--reads <n>', 'requests of each kind of read', positiveInt, 3_000)
+    .option('--read-connections <n>', 'concurrent readers', positiveInt, 4)
+    .option('--out <file>', 'result file', resultFile('store', backend))
+    .option('--keep', 'keep the data directory'),
+);
 
 /** A consignment's steps: one batch operation each, in this order (each needs the one before). */
 interface Step {

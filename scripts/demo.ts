@@ -20,8 +20,8 @@ the buyer refunded, the duty and VAT refunded by customs. A few parcels carry de
 import '../gateway/src/ledger/chaincode-logging.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
+import { Command } from 'commander';
 import {
   assessedOnReturn,
   assessedShare,
@@ -52,38 +52,26 @@ import {
   type PlatformProfile,
   type SellerProfile,
 } from './lib/demo-data.js';
+import { nonNegativeInt, parseCommandLine, positiveInt } from './lib/cli-arguments.js';
 import { EventCounter } from './lib/event-stream.js';
 
 // ------------------------------------------------------------------ options and connection
 
-const { values: args } = parseArgs({
-  options: {
-    consignments: { type: 'string', default: '300' },
-    concurrency: { type: 'string', default: '16' },
-    seed: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
-if (args.help) {
-  console.log('npm run demo -- [--consignments 300] [--concurrency 16] [--seed N]');
-  process.exit(0);
-}
-const TOTAL = positiveInt(args.consignments, '--consignments');
-const CONCURRENCY = positiveInt(args.concurrency, '--concurrency');
-const SEED = args.seed === undefined ? randomBytes(4).readUInt32BE() : positiveInt(args.seed, '--seed');
+const args = parseCommandLine<{ consignments: number; concurrency: number; seed?: number }>(
+  new Command()
+    .name('demo')
+    .usage('[--consignments 300] [--concurrency 16] [--seed N]')
+    .option('--consignments <n>', 'parcels in the day', positiveInt, 300)
+    .option('--concurrency <n>', 'requests in flight at most', positiveInt, 16)
+    .option('--seed <n>', 'seed of the day (the same seed makes the same day)', nonNegativeInt),
+);
+const TOTAL = args.consignments;
+const CONCURRENCY = args.concurrency;
+const SEED = args.seed ?? randomBytes(4).readUInt32BE();
 const rng = new Random(SEED);
 /** Makes this run's order, tracking and transaction numbers unique against earlier runs on the same ledger. */
 const RUN = Date.now().toString(36).toUpperCase();
 const SERIAL_BASE = randomBytes(4).readUInt32BE() % 90_000_000;
-
-function positiveInt(value: string | undefined, name: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) {
-    console.error(`${name} must be a positive integer, got '${value}'`);
-    process.exit(2);
-  }
-  return n;
-}
 
 const dataDir = resolve(process.env.DATA_DIR ?? './data');
 let baseUrl = (process.env.GATEWAY_URL ?? 'http://localhost:8080').replace(/\/+$/, '');
