@@ -25,9 +25,11 @@ import { Command } from 'commander';
 import {
   assessedOnReturn,
   assessedShare,
+  localDate,
   returnedShare,
   vatCollectedAtImport,
   type DutyAssessment,
+  type ReconciliationRow,
 } from '@customs-ledger/chaincode';
 import {
   ApiClient,
@@ -911,6 +913,44 @@ await Promise.all(
     if (actual !== status) error(`${id}: status on the ledger is '${actual}', expected '${status}'`);
   }),
 );
+// Each platform remits the VAT it collected at checkout under its IOSS number, per month of payment
+// (the destination's) and currency, as its monthly return would; Platform B deliberately 3 % short,
+// so that customs' reconciliation shows a gap.
+const toRemit = new Map<
+  string,
+  { platform: PlatformProfile; period: string; currency: string; amount: number }
+>();
+for (const p of plans) {
+  if (p.declaration.vatCollectionNumber === undefined) continue;
+  const period = localDate(p.payment.paidAt as string, p.buyer.country).slice(0, 7);
+  const currency = p.order.currency as string;
+  const key = `${p.platform.code} ${period} ${currency}`;
+  const due = toRemit.get(key) ?? { platform: p.platform, period, currency, amount: 0 };
+  due.amount = round2(due.amount + (p.order.taxCollected as number));
+  toRemit.set(key, due);
+}
+const reconciliationRows: string[] = [];
+for (const { platform, period, currency, amount } of toRemit.values()) {
+  const remittance = {
+    period,
+    currency,
+    amount: platform.code === 'PB' ? round2(amount * 0.97) : amount,
+    reference: `${platform.ioss}/${period}/${RUN}`,
+  };
+  accepted(
+    await api.post(platform.user, '/v1/remittances', remittance),
+    `${platform.user} POST /v1/remittances`,
+  );
+  const filter = `platformMspId=${mspIdOf(platform.user)}&period=${period}`;
+  const reply = await api.get(CUSTOMS, `/v1/customs/reconciliation?${filter}`);
+  if (!accepted(reply, `${CUSTOMS} GET /v1/customs/reconciliation?${filter}`)) continue;
+  for (const row of reply.body.rows as ReconciliationRow[]) {
+    if (row.currency !== currency) continue;
+    reconciliationRows.push(
+      `${row.platformMspId} ${row.period}: declared collected ${row.declared} ${row.currency} on ${row.consignments} parcels, assessed ${row.assessed}, remitted ${row.remitted} (${row.remittances} remittance${row.remittances === 1 ? '' : 's'}), unremitted ${row.unremitted}`,
+    );
+  }
+}
 // The officers' queue as customs sees it at the end of the day.
 const queued: { lane: string | null; reasonCodes: string[] }[] = [];
 for (let offset = 0; ; offset += 200) {
@@ -961,6 +1001,12 @@ if (summary.released * 2 < summary.complete) {
   notes.push(
     `only ${summary.released} of ${summary.complete} complete consignments were released automatically`,
   );
+}
+if (reconciliationRows.length > 0) {
+  console.log(
+    "customs' reconciliation of the IOSS sales (every run's on this ledger; Platform B remitted 3 % short):",
+  );
+  for (const row of reconciliationRows) console.log(`  ${row}`);
 }
 if (events.total > 0) {
   console.log(`events: ${[...events.counts].map(([name, count]) => `${name} ${count}`).join(', ')}`);

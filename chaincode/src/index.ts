@@ -37,6 +37,7 @@ export const contracts = [
 // Pure domain modules the gateway shares with the chaincode.
 export * from './domain/access';
 export * from './domain/assessment-failure';
+export * from './domain/calendar';
 export * from './domain/canonical';
 export * from './domain/collections';
 export * from './domain/consignment';

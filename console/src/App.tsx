@@ -10,6 +10,7 @@ import { TraderHome } from './pages/Trader';
 import { AuditorHome } from './pages/Auditor';
 import { Dashboard } from './pages/Dashboard';
 import { PartyLookup, PartyPage } from './pages/Parties';
+import { PlatformRemittances, Reconciliation } from './pages/Remittances';
 
 const HOME: Record<Audience, string> = { customs: '/queue', trader: '/mine', auditor: '/audit' };
 
@@ -17,6 +18,7 @@ const NAV: Record<Audience, readonly (readonly [string, string])[]> = {
   customs: [
     ['/queue', 'Work queue'],
     ['/dashboard', 'Dashboard'],
+    ['/reconciliation', 'Reconciliation'],
   ],
   trader: [['/mine', 'My consignments']],
   auditor: [['/audit', 'Audit']],
@@ -25,9 +27,14 @@ const NAV: Record<Audience, readonly (readonly [string, string])[]> = {
 /** Customs, and the platforms that register sellers and buyers, look parties up. */
 const seesParties = (me: Me): boolean => me.orgRole === 'customs' || me.orgRole === 'platform';
 
+/** Platforms record what they remitted under a checkout scheme (IOSS). */
+const remits = (me: Me): boolean => me.orgRole === 'platform';
+
 function navOf(me: Me): readonly (readonly [string, string])[] {
-  const nav = NAV[audienceOf(me)];
-  return seesParties(me) ? [...nav, ['/parties', 'Parties']] : nav;
+  const nav: (readonly [string, string])[] = [...NAV[audienceOf(me)]];
+  if (remits(me)) nav.push(['/remittances', 'Remittances']);
+  if (seesParties(me)) nav.push(['/parties', 'Parties']);
+  return nav;
 }
 
 export function App() {
@@ -139,6 +146,8 @@ const TITLES: Record<string, string> = {
   '/mine': 'My consignments',
   '/audit': 'Audit',
   '/parties': 'Parties',
+  '/reconciliation': 'Reconciliation',
+  '/remittances': 'Remittances',
 };
 
 /** A page of the console: its title and what renders it. */
@@ -166,6 +175,10 @@ function pageOf(path: string, me: Me): ConsolePage | undefined {
     return { title: TITLES[pathname], render: () => <TraderHome /> };
   if (pathname === '/audit' && audience === 'auditor')
     return { title: TITLES[pathname], render: () => <AuditorHome /> };
+  if (pathname === '/reconciliation' && audience === 'customs')
+    return { title: TITLES[pathname], render: (search) => <Reconciliation search={search} /> };
+  if (pathname === '/remittances' && remits(me))
+    return { title: TITLES[pathname], render: () => <PlatformRemittances /> };
   if (pathname === '/parties' && seesParties(me))
     return { title: TITLES[pathname], render: () => <PartyLookup /> };
   if (party && seesParties(me)) {

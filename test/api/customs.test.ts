@@ -165,3 +165,72 @@ describe('customs-only routes', () => {
     expect(tariffs.body).toMatchObject({ tariffs: { value: { version: DEFAULT_TARIFF_SET.version } } });
   });
 });
+
+describe('remittances under a checkout scheme', () => {
+  const period = '2026-11';
+  const reconciled = async () =>
+    (
+      await t
+        .as(OFFICER)
+        .get<{ rows: { remittances: number; remitted: number; unremitted: number; declared: number }[] }>(
+          `/v1/customs/reconciliation?platformMspId=PlatformAMSP&period=${period}`,
+        )
+    ).body.rows;
+
+  it('a platform records what it remitted, and the reconciliation sets it against what it declared', async () => {
+    const [before] = await reconciled();
+    const remittance = { period, currency: 'EUR', amount: 12.34, reference: `IOSS/${RUN}/1` };
+    const res = await t.as(PLATFORM).post<{ txId: string }>('/v1/remittances', remittance);
+    expect(res.status, res.text).toBe(201);
+    expect(res.headers.get('x-transaction-id')).toBe(res.body.txId);
+    expect(res.body).toMatchObject({ ...remittance, platformMspId: 'PlatformAMSP' });
+    const [after] = await reconciled();
+    expect(after).toMatchObject({
+      declared: before?.declared ?? 0,
+      remittances: (before?.remittances ?? 0) + 1,
+      remitted: Number(((before?.remitted ?? 0) + 12.34).toFixed(2)),
+      unremitted: Number(((before?.unremitted ?? 0) - 12.34).toFixed(2)),
+    });
+    const own = await t.as(PLATFORM).get<{ remittances: { reference: string }[] }>('/v1/remittances');
+    expect(own.body.remittances.map((r) => r.reference)).toContain(remittance.reference);
+    const all = await t
+      .as(OFFICER)
+      .get<{ remittances: { reference: string }[] }>(`/v1/remittances?period=${period}`);
+    expect(all.body.remittances.map((r) => r.reference)).toContain(remittance.reference);
+  });
+
+  it('refuses a second remittance under one reference, a bad one, and everyone but the platform, changing nothing', async () => {
+    const remittance = { period, currency: 'EUR', amount: 1, reference: `IOSS/${RUN}/2` };
+    expect((await t.as(PLATFORM).post('/v1/remittances', remittance)).status).toBe(201);
+    const before = await reconciled();
+    const again = await t.as(PLATFORM).post('/v1/remittances', { ...remittance, amount: 2 });
+    expect(again.status).toBe(409);
+    expect(again.headers.get('content-type')).toContain('application/problem+json');
+    expect(again.body.detail).toBe(`remittance ${remittance.reference} of PlatformAMSP already exists`);
+    for (const [body, field] of [
+      [{ ...remittance, reference: `IOSS/${RUN}/3`, amount: -5 }, '/amount'],
+      [{ ...remittance, reference: `IOSS/${RUN}/3`, period: '2026-13' }, '/period'],
+      [{ ...remittance, reference: `IOSS/${RUN}/3`, platformMspId: 'PlatformBMSP' }, '/platformMspId'],
+    ] as const) {
+      const bad = await t.as(PLATFORM).post('/v1/remittances', body);
+      expect(bad.status, bad.text).toBe(400);
+      expect(JSON.stringify(bad.body.errors)).toContain(field);
+    }
+    for (const user of [OFFICER, 'post-operator', 'auditor']) {
+      expect(
+        (await t.as(user).post('/v1/remittances', { ...remittance, reference: `IOSS/${RUN}/4` })).status,
+      ).toBe(403);
+    }
+    expect(await reconciled()).toEqual(before);
+  });
+
+  it('a platform reads its own remittances only', async () => {
+    const other = await t.as('platformb-operator').get<{ remittances: unknown[] }>('/v1/remittances');
+    expect(other.status).toBe(200);
+    expect(other.body.remittances).toEqual([]);
+    const named = await t.as('platformb-operator').get('/v1/remittances?platformMspId=PlatformAMSP');
+    expect(named.status).toBe(403);
+    expect(named.body.detail).toBe('PlatformBMSP cannot read the remittances of PlatformAMSP');
+    expect((await t.as('post-operator').get('/v1/remittances')).status).toBe(403);
+  });
+});

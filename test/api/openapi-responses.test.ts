@@ -297,6 +297,9 @@ describe('every 2xx body the gateway sends', () => {
     }
     await ok(officer.get('/v1/customs/queue'));
     await ok(officer.get('/v1/customs/queue?includeClosed=true&limit=5'));
+    await ok(platform.post('/v1/remittances', { period: '2026-11', currency: 'EUR', amount: 8.8, reference: `R-${RUN}` }));
+    await ok(platform.get('/v1/remittances'));
+    await ok(officer.get('/v1/remittances?period=2026-11'));
     await ok(officer.get('/v1/customs/reconciliation'));
 
     // A batch, applied in part.

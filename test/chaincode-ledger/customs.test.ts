@@ -252,6 +252,71 @@ describe('a clean parcel: matched, green, released by the service identity', () 
       expect.objectContaining({ platformMspId: 'PlatformAMSP', consignments: 1, declared: 8.8 }),
     ]);
   });
+
+  it('a platform records what it remitted; customs sets it against what was declared as collected', async () => {
+    await parcel('IOSS-2', { declaration: { vatCollectionNumber: 'IM3720001234' } });
+    await assess('IOSS-2');
+    // The test payment's month (payloads.ts paidAt).
+    const period = '2026-11';
+    const filter = JSON.stringify({ platformMspId: 'PlatformAMSP', period });
+    const reconciled = async () =>
+      (
+        (await net.evaluate('customs', 'customs:reconciliation', [filter])) as {
+          rows: { declared: number; remittances: number; remitted: number; unremitted: number }[];
+        }
+      ).rows;
+    const [before] = await reconciled();
+    expect(before).toMatchObject({ remittances: 0, remitted: 0, unremitted: before!.declared });
+    const remittance = { period, currency: 'EUR', amount: 8.5, reference: `IOSS-${period}-${hex(4)}` };
+    const recorded = (await net.submit('platformA', 'customs:recordRemittance', [], remittance)) as {
+      txId: string;
+    };
+    expect(recorded).toMatchObject({ ...remittance, platformMspId: 'PlatformAMSP' });
+    // A reference is recorded once: a correction comes under a reference of its own.
+    expect(await net.outcome(net.submit('platformA', 'customs:recordRemittance', [], remittance))).toBe(
+      `remittance ${remittance.reference} of PlatformAMSP already exists`,
+    );
+    for (const who of ['customs', 'post', 'auditor']) {
+      expect(await net.outcome(net.submit(who, 'customs:recordRemittance', [], remittance))).toMatch(
+        /^recordRemittance is not allowed for /,
+      );
+    }
+    expect(
+      await net.outcome(
+        net.submit('platformA', 'customs:recordRemittance', [], { ...remittance, amount: -1 }),
+      ),
+    ).toMatch(/amount/);
+
+    expect(await reconciled()).toEqual([
+      {
+        ...before,
+        remittances: 1,
+        remitted: 8.5,
+        unremitted: Number((before!.declared - 8.5).toFixed(2)),
+      },
+    ]);
+    // Each platform reads its own; customs every platform's.
+    const listed = { remittances: [{ ...remittance, platformMspId: 'PlatformAMSP', txId: recorded.txId }] };
+    expect(await net.evaluate('platformA', 'customs:remittances', ['{}'])).toMatchObject(listed);
+    expect(await net.evaluate('customs', 'customs:remittances', [filter])).toMatchObject(listed);
+    expect(await net.evaluate('platformB', 'customs:remittances', ['{}'])).toEqual({ remittances: [] });
+    expect(
+      await net.outcome(
+        net.evaluate('platformB', 'customs:remittances', [JSON.stringify({ platformMspId: 'PlatformAMSP' })]),
+      ),
+    ).toBe('PlatformBMSP cannot read the remittances of PlatformAMSP');
+    expect(await net.outcome(net.evaluate('post', 'customs:remittances', ['{}']))).toMatch(
+      /is not allowed for/,
+    );
+
+    // The block holds the private write's hashes, never the amount or the reference.
+    const block = Buffer.from(
+      await net.ledger.getBlockBytes((await committedTransactions(net.ledger)).at(-1)!.blockNumber),
+    ).toString();
+    expect(block).toContain(recorded.txId);
+    expect(block).not.toContain(remittance.reference);
+    expect(block).not.toContain('8.5');
+  });
 });
 
 describe('each lane from crafted data', () => {

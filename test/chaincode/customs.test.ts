@@ -12,6 +12,8 @@ import {
   recentFromIndex,
   reconcileCollections,
   ReconciliationFilter,
+  RemittanceInput,
+  selectRemittances,
   splitIndexKeys,
   splitValue,
   TariffSet,
@@ -748,6 +750,7 @@ describe('reconciliation', () => {
           revenue: platform.revenue,
         },
       ],
+      [],
       { platformMspId: 'PlatformAMSP' },
     );
     const vat = platform.revenue.assessed ? platform.revenue.duty.vat : NaN;
@@ -760,6 +763,9 @@ describe('reconciliation', () => {
         declared: 8.8,
         assessed: vat,
         difference: Number((8.8 - vat).toFixed(2)),
+        remittances: 0,
+        remitted: 0,
+        unremitted: 8.8,
       },
       {
         platformMspId: 'PlatformAMSP',
@@ -769,9 +775,106 @@ describe('reconciliation', () => {
         declared: 8.8,
         assessed: vat,
         difference: Number((8.8 - vat).toFixed(2)),
+        remittances: 0,
+        remitted: 0,
+        unremitted: 8.8,
       },
     ]);
-    expect(reconcileCollections([], { period: '2026-11' })).toEqual([]);
+    expect(reconcileCollections([], [], { period: '2026-11' })).toEqual([]);
+  });
+
+  it('sets what a platform remitted for a month against what it declared as collected in it', () => {
+    const { revenue } = assessConsignment({
+      ...input,
+      declaration: { ...declaration, vatCollectionNumber: 'IM3720001234' },
+    });
+    const sale = {
+      platformMspId: 'PlatformAMSP',
+      destinationCountry: 'FR',
+      paidAt: '2026-11-10T10:00:00Z',
+      assessedAt: '2026-11-12T10:00:00Z',
+      revenue,
+    };
+    const remittance = (
+      reference: string,
+      period: string,
+      amount: number,
+      platformMspId = 'PlatformAMSP',
+    ) => ({
+      platformMspId,
+      period,
+      currency: 'EUR',
+      amount,
+      reference,
+      recordedAt: '2026-12-05T09:00:00Z',
+      txId: 'f'.repeat(64),
+    });
+    const rows = reconcileCollections(
+      [sale, sale],
+      [
+        remittance('IOSS-2026-11', '2026-11', 12.5),
+        // A correction for the same month, under its own reference.
+        remittance('IOSS-2026-11-C1', '2026-11', 4),
+        // A month with nothing assessed yet still makes its row.
+        remittance('IOSS-2026-10', '2026-10', 3.3),
+        remittance('B-2026-11', '2026-11', 100, 'PlatformBMSP'),
+      ],
+      { platformMspId: 'PlatformAMSP' },
+    );
+    expect(
+      rows.map((r) => [r.period, r.consignments, r.declared, r.remittances, r.remitted, r.unremitted]),
+    ).toEqual([
+      ['2026-10', 0, 0, 1, 3.3, -3.3],
+      ['2026-11', 2, 17.6, 2, 16.5, 1.1],
+    ]);
+    expect(
+      reconcileCollections([sale], [remittance('IOSS-2026-10', '2026-10', 3.3)], { period: '2026-11' }).map(
+        (r) => r.remitted,
+      ),
+    ).toEqual([0]);
+  });
+
+  it('lists remittances by platform, month, time recorded and reference, as the filter selects them', () => {
+    const r = (platformMspId: string, period: string, recordedAt: string, reference: string) => ({
+      platformMspId,
+      period,
+      currency: 'EUR',
+      amount: 1,
+      reference,
+      recordedAt,
+      txId: 'a'.repeat(64),
+    });
+    const all = [
+      r('PlatformBMSP', '2026-10', '2026-11-02T00:00:00Z', 'B1'),
+      r('PlatformAMSP', '2026-11', '2026-12-03T00:00:00Z', 'A3'),
+      r('PlatformAMSP', '2026-11', '2026-12-01T00:00:00Z', 'A2'),
+      r('PlatformAMSP', '2026-11', '2026-12-01T00:00:00Z', 'A1'),
+      r('PlatformAMSP', '2026-10', '2026-12-05T00:00:00Z', 'A0'),
+    ];
+    expect(selectRemittances(all, {}).map((x) => x.reference)).toEqual(['A0', 'A1', 'A2', 'A3', 'B1']);
+    expect(selectRemittances(all, { period: '2026-10' }).map((x) => x.reference)).toEqual(['A0', 'B1']);
+    expect(
+      selectRemittances(all, { platformMspId: 'PlatformAMSP', period: '2026-11' }).map((x) => x.reference),
+    ).toEqual(['A1', 'A2', 'A3']);
+  });
+
+  it('takes a remittance of a month, a currency, an amount in cents and a reference', () => {
+    const valid = { period: '2026-11', currency: 'EUR', amount: 1234.56, reference: 'IM3720001234/2026-11' };
+    expect(RemittanceInput.parse(valid)).toEqual(valid);
+    expect(RemittanceInput.safeParse({ ...valid, amount: 0 }).success).toBe(true);
+    for (const bad of [
+      { ...valid, period: '2026-13' },
+      { ...valid, period: '2026-11-01' },
+      { ...valid, currency: 'eur' },
+      { ...valid, amount: -1 },
+      { ...valid, amount: 1.234 },
+      { ...valid, reference: '' },
+      { ...valid, reference: '/leading-slash' },
+      { ...valid, reference: 'R'.repeat(65) },
+      { ...valid, platformMspId: 'PlatformBMSP' },
+    ]) {
+      expect(RemittanceInput.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
+    }
   });
 
   // The period was the month of the latest assessment: a parcel sold in August and assessed again
@@ -788,23 +891,26 @@ describe('reconciliation', () => {
       revenue,
     };
     const periods = (assessedAt: string) =>
-      reconcileCollections([{ ...sold, assessedAt }], {}).map((r) => r.period);
+      reconcileCollections([{ ...sold, assessedAt }], [], {}).map((r) => r.period);
     expect(periods('2026-08-31T21:30:00Z')).toEqual(['2026-08']);
     expect(periods('2026-09-02T09:00:00Z')).toEqual(['2026-08']);
     // The month is the destination's: 31 August 23:30 UTC is 1 September in Paris.
     expect(
       reconcileCollections(
         [{ ...sold, paidAt: '2026-08-31T23:30:00Z', assessedAt: '2026-09-01T09:00:00Z' }],
+        [],
         {},
       ).map((r) => r.period),
     ).toEqual(['2026-09']);
     // An assessment by 1.8 kept no payment time: it stays in the UTC month it was counted in.
     const { paidAt: _, ...before19 } = sold;
     expect(
-      reconcileCollections([{ ...before19, assessedAt: '2026-08-31T23:00:00Z' }], {}).map((r) => r.period),
+      reconcileCollections([{ ...before19, assessedAt: '2026-08-31T23:00:00Z' }], [], {}).map(
+        (r) => r.period,
+      ),
     ).toEqual(['2026-08']);
     expect(
-      reconcileCollections([{ ...sold, assessedAt: '2026-09-02T09:00:00Z' }], { period: '2026-09' }),
+      reconcileCollections([{ ...sold, assessedAt: '2026-09-02T09:00:00Z' }], [], { period: '2026-09' }),
     ).toEqual([]);
   });
 });

@@ -702,6 +702,9 @@ describe('reconciliation per platform and period', () => {
         declared: 15.3,
         assessed: 19.7,
         difference: -4.4,
+        remittances: 0,
+        remitted: 0,
+        unremitted: 15.3,
       },
       {
         platformMspId: 'PlatformAMSP',
@@ -711,6 +714,9 @@ describe('reconciliation per platform and period', () => {
         declared: 3,
         assessed: 3,
         difference: 0,
+        remittances: 0,
+        remitted: 0,
+        unremitted: 3,
       },
       {
         platformMspId: 'PlatformAMSP',
@@ -720,6 +726,9 @@ describe('reconciliation per platform and period', () => {
         declared: 5,
         assessed: 6.5,
         difference: -1.5,
+        remittances: 0,
+        remitted: 0,
+        unremitted: 5,
       },
       {
         platformMspId: 'PlatformBMSP',
@@ -729,6 +738,9 @@ describe('reconciliation per platform and period', () => {
         declared: 10,
         assessed: 10,
         difference: 0,
+        remittances: 0,
+        remitted: 0,
+        unremitted: 10,
       },
     ]);
   });
@@ -742,13 +754,34 @@ describe('reconciliation per platform and period', () => {
       assessedVat: 0,
     };
     expect(reconcile([r, r, r])[0]).toMatchObject({ declared: 0.3, difference: 0.3 });
+    const remitted = { platformMspId: 'P', period: '2026-07', currency: 'EUR', amount: 0.1 };
+    expect(reconcile([r, r, r], [remitted, remitted])[0]).toMatchObject({
+      remittances: 2,
+      remitted: 0.2,
+      unremitted: 0.1,
+    });
     expect(reconcile([])).toEqual([]);
+  });
+
+  it('gives a remittance for a period, platform or currency with nothing declared a row of its own', () => {
+    expect(
+      reconcile(
+        [{ platformMspId: 'P', period: '2026-07', currency: 'EUR', declaredCollected: 5, assessedVat: 5 }],
+        [{ platformMspId: 'P', period: '2026-07', currency: 'USD', amount: 7 }],
+      ).map((row) => [row.currency, row.consignments, row.declared, row.remitted, row.unremitted]),
+    ).toEqual([
+      ['EUR', 1, 5, 0, 5],
+      ['USD', 0, 0, 7, -7],
+    ]);
   });
 
   it.each(['2026-13', '2026-7', '2026-07-01', ''])('refuses period %j', (period) => {
     expect(() =>
       reconcile([{ platformMspId: 'P', period, currency: 'EUR', declaredCollected: 0, assessedVat: 0 }]),
     ).toThrow(`period '${period}' must be YYYY-MM`);
+    expect(() => reconcile([], [{ platformMspId: 'P', period, currency: 'EUR', amount: 0 }])).toThrow(
+      `period '${period}' must be YYYY-MM`,
+    );
   });
 });
 

@@ -29,6 +29,8 @@ const allowed: Record<Action, OrgRole[]> = {
   manageCustomsConfig: ['customs'],
   assessConsignment: ['customs'],
   readAssessment: ['customs'],
+  recordRemittance: ['platform'],
+  readRemittances: ['platform', 'customs'],
   answerReferral: ['platform', 'payment', 'post', 'express'],
   readConsignment: ['platform', 'payment', 'post', 'express', 'customs', 'auditor'],
   readParty: ['platform', 'payment', 'post', 'express', 'customs', 'auditor'],

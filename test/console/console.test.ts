@@ -591,6 +591,65 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await carrier.context().close();
   });
 
+  it('a platform records a remittance; customs sees it in the reconciliation, set against what was declared', async () => {
+    const period = '2026-11';
+    const reference = `IM3720001234/${period}/UI-${RUN}`;
+    const platform = await signIn(PLATFORM_A);
+    await platform.getByRole('link', { name: 'Remittances' }).click();
+    await platform.getByRole('heading', { name: 'Remittances', level: 1 }).waitFor();
+    const form = platform.getByRole('form', { name: 'Record a remittance' });
+    await form.getByLabel('Month of the sales').fill(period);
+    await form.getByLabel('Amount').fill('12.34');
+    await form.getByLabel('Reference').fill(reference);
+    await form.getByRole('button', { name: 'Record' }).click();
+    await expect
+      .poll(() => platform.getByRole('status').filter({ hasText: 'Recorded' }).textContent())
+      .toBe(`Recorded 12.34 EUR for ${period} under ${reference}.`);
+    await platform.getByRole('cell', { name: reference }).waitFor();
+    await expectAccessible(platform);
+    expectNoScriptErrors(platform);
+    // What the gateway refuses, the page says: the same reference again, an amount in tenths of cents.
+    await form.getByLabel('Month of the sales').fill(period);
+    await form.getByLabel('Amount').fill('1');
+    await form.getByLabel('Reference').fill(reference);
+    await form.getByRole('button', { name: 'Record' }).click();
+    await expect
+      .poll(() => platform.getByRole('alert').textContent())
+      .toBe(`409 Conflict: remittance ${reference} of PlatformAMSP already exists`);
+    await form.getByLabel('Amount').fill('12.345');
+    await form.getByLabel('Reference').fill(`${reference}-2`);
+    await form.getByRole('button', { name: 'Record' }).click();
+    await expect.poll(() => platform.getByRole('alert').textContent()).toMatch(/^400 Bad Request: .*amount/);
+    await platform.context().close();
+
+    const { rows } = (
+      await t
+        .as(OFFICER)
+        .get<{ rows: { remitted: number; unremitted: number }[] }>(
+          `/v1/customs/reconciliation?platformMspId=PlatformAMSP&period=${period}`,
+        )
+    ).body;
+    const officer = await signIn(OFFICER);
+    await officer.getByRole('link', { name: 'Reconciliation' }).click();
+    const filters = officer.getByRole('form', { name: 'Reconciliation filters' });
+    await filters.getByLabel('Platform (MSP id)').fill('PlatformAMSP');
+    await filters.getByLabel('Month').fill(period);
+    await filters.getByRole('button', { name: 'Apply filters' }).click();
+    await expect
+      .poll(() => new URL(officer.url()).search)
+      .toBe(`?platformMspId=PlatformAMSP&period=${period}`);
+    const row = officer.getByRole('region', { name: 'Reconciliation' }).getByRole('row').nth(1);
+    await expect
+      .poll(() => row.getByRole('cell').nth(6).textContent())
+      .toMatch(new RegExp(`^${rows[0]!.remitted.toFixed(2)} EUR \\(\\d+ remittances?\\)$`));
+    expect(await row.getByRole('cell').nth(7).textContent()).toBe(`${rows[0]!.unremitted.toFixed(2)} EUR`);
+    await officer.getByRole('cell', { name: reference }).waitFor();
+    await screenshot(officer, 'reconciliation');
+    await expectAccessible(officer);
+    expectNoScriptErrors(officer);
+    await officer.context().close();
+  });
+
   it("a trader cannot open another trader's consignment page", async () => {
     const page = await signIn(PLATFORM_B);
     await page.goto(`${t.gateway.url}/console/consignments/${RED}`);

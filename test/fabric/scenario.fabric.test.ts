@@ -135,6 +135,36 @@ describe.skipIf(process.env.LEDGER !== 'fabric')('the ledger port on Fabric', ()
     expect((await read('audit')).payload).not.toHaveProperty('buyer');
   });
 
+  it('records a platform’s remittance in its collection with customs, where the reconciliation reads it', async () => {
+    const remittance = { period: '2026-11', currency: 'EUR', amount: 42.1, reference: `R-${id}` };
+    const recorded = await ledger.submit(platform, 'customs:recordRemittance', {
+      transientData: {
+        payload: Buffer.from(JSON.stringify(remittance)),
+        saltSeed: Buffer.from(randomBytes(16).toString('hex')),
+      },
+      endorsingOrganizations: [PLATFORM_MSP, CUSTOMS_MSP],
+    });
+    expect(decode(recorded.result)).toMatchObject({ ...remittance, platformMspId: PLATFORM_MSP });
+    const officer = await ledger.identityProvider().identityFor({
+      user: 'customs-officer',
+      mspId: CUSTOMS_MSP,
+      role: 'officer',
+    });
+    const filter = JSON.stringify({ platformMspId: PLATFORM_MSP, period: remittance.period });
+    const listed = decode(
+      await ledger.evaluate(platform, 'customs:remittances', { arguments: [filter] }),
+    ) as { remittances: { reference: string; txId: string }[] };
+    expect(listed.remittances).toContainEqual(
+      expect.objectContaining({ reference: remittance.reference, txId: recorded.transactionId }),
+    );
+    const { rows } = decode(
+      await ledger.evaluate(officer, 'customs:reconciliation', { arguments: [filter] }),
+    ) as { rows: { remittances: number; remitted: number }[] };
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.remittances).toBeGreaterThanOrEqual(1);
+    expect(rows[0]!.remitted).toBeGreaterThanOrEqual(42.1);
+  });
+
   it('a chaincode refusal is an EndorseError carrying the chaincode message', async () => {
     const error = await ledger
       .submit(platform, 'consignment:create', {

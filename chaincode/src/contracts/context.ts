@@ -79,6 +79,8 @@ export const privateKey = {
   referralAnswer: (consignmentId: string, txId: string) => `referralanswer~${consignmentId}~${txId}`,
   /** In the customs-to-carrier collection; the latest assessment's replaces the one before. */
   collectionInstruction: (consignmentId: string) => `collect~${consignmentId}`,
+  /** In the platform's collection with customs; one per reference. */
+  remittance: (reference: string) => `remittance~${reference}`,
 };
 
 // ---------------------------------------------------------------- records shared across contracts

@@ -26,6 +26,8 @@ import {
   ReconciliationFilter,
   reconcileCollections,
   ReferralAnswer,
+  RemittanceInput,
+  selectRemittances,
   splitIndexKeys,
   splitValue,
   TariffSet,
@@ -36,6 +38,7 @@ import {
   type ConsignmentAssessment,
   type PublicAssessment,
   type RecordVersions,
+  type RemittanceRecord,
   type SplitEntry,
 } from '../domain/customs';
 import { commitPayload } from '../domain/merkle';
@@ -77,6 +80,7 @@ import {
   transientString,
   txTime,
   type Caller,
+  type OrganisationRecord,
 } from './context';
 import type {
   ConsignmentRecord,
@@ -135,6 +139,13 @@ export type BuyerQuotaFiling = ReturnType<typeof buyerQuotaKey>;
 /** Consignment ids are printable ASCII, so every assessment key sorts below this end. */
 const ASSESSMENTS = { start: 'assessment~', end: 'assessment~\u007f' } as const;
 const ASSESSMENT_FAILURES = { start: 'assessmentfailure~', end: 'assessmentfailure~\u007f' } as const;
+/** Remittance references are printable ASCII (RemittanceInput), so every key sorts below this end. */
+const REMITTANCES = { start: 'remittance~', end: 'remittance~\u007f' } as const;
+/** A remittance as its platform's collection with customs keeps it. */
+interface StoredRemittance {
+  readonly remittance: RemittanceRecord;
+  readonly salt: string;
+}
 /** Earlier assessments kept in a record for the explanation view. */
 const HISTORY_KEPT = 20;
 type ConfigKind = 'ruleset' | 'tariffs';
@@ -747,10 +758,13 @@ export class CustomsContract extends Contract {
     const caller = await this.customsCaller(ctx, 'readAssessment');
     const filter = parseJsonWith(QueueFilter, 'queue filter', filterJson);
     const failures = new Map(
-      (await this.privateRange<AssessmentFailureRecord>(ctx, caller, ASSESSMENT_FAILURES)).map((f) => [
-        f.consignmentId,
-        f,
-      ]),
+      (
+        await this.privateRange<AssessmentFailureRecord>(
+          ctx,
+          customsCollection(caller.network.customsMspId),
+          ASSESSMENT_FAILURES,
+        )
+      ).map((f) => [f.consignmentId, f]),
     );
     const status = async (consignmentId: string) =>
       (await readJson<ConsignmentRecord>(ctx, compositeKey(ctx, KeyType.consignment, [consignmentId])))
@@ -780,14 +794,64 @@ export class CustomsContract extends Contract {
     return result(workQueue(items, filter, txTime(ctx)));
   }
 
-  /** Declared-collected against assessed VAT per platform and month. filterJson: ReconciliationFilter. Customs only. */
+  /**
+   * VAT declared as collected at checkout, against VAT assessed and against what the platform
+   * remitted, per platform and month. filterJson: ReconciliationFilter. Customs only.
+   */
   @Transaction(false)
   @Returns('string')
   public async reconciliation(ctx: Context, filterJson: string): Promise<string> {
     const caller = await this.customsCaller(ctx, 'readAssessment');
     const filter = parseJsonWith(ReconciliationFilter, 'reconciliation filter', filterJson);
-    const rows = reconcileCollections(await this.assessments(ctx, caller), filter);
+    const remittances = await this.remittancesOf(ctx, caller, await this.platformsOf(ctx, filter), filter);
+    const rows = reconcileCollections(await this.assessments(ctx, caller), remittances, filter);
     return result({ rows });
+  }
+
+  /**
+   * What the calling platform remitted for a month's sales under a checkout scheme (under IOSS, its
+   * return and payment), for customs' reconciliation. Transient 'payload' (RemittanceInput) and
+   * 'saltSeed': the record goes to the platform's collection with customs (the salt keeps its
+   * amount from being guessed from the hash the block holds). A reference is recorded once; a
+   * correction is a remittance of its own.
+   */
+  @Transaction()
+  @Returns('string')
+  public async recordRemittance(ctx: Context): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    assertAllowed('recordRemittance', caller);
+    const input = parseJsonWith(RemittanceInput, 'remittance', transientBytes(ctx, 'payload'));
+    const salt = parseWith(SaltSeed, 'saltSeed', transientString(ctx, 'saltSeed')).toLowerCase();
+    const collection = traderCollection(caller.mspId, caller.network.customsMspId);
+    const key = privateKey.remittance(input.reference);
+    if (await readPrivateJson<StoredRemittance>(ctx, collection, key)) {
+      throw new Error(`remittance ${input.reference} of ${caller.mspId} already exists`);
+    }
+    const remittance: RemittanceRecord = {
+      ...input,
+      platformMspId: caller.mspId,
+      recordedAt: txTime(ctx),
+      txId: ctx.stub.getTxID(),
+    };
+    await putPrivateJson(ctx, collection, key, { remittance, salt } satisfies StoredRemittance);
+    return result(remittance);
+  }
+
+  /**
+   * The remittances platforms recorded, by platform, period and time: customs reads every
+   * platform's, a platform its own. filterJson: ReconciliationFilter.
+   */
+  @Transaction(false)
+  @Returns('string')
+  public async remittances(ctx: Context, filterJson: string): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    assertAllowed('readRemittances', caller);
+    const filter = parseJsonWith(ReconciliationFilter, 'remittance filter', filterJson);
+    if (caller.role !== 'customs' && (filter.platformMspId ?? caller.mspId) !== caller.mspId) {
+      throw new Error(`${caller.mspId} cannot read the remittances of ${filter.platformMspId}`);
+    }
+    const platforms = caller.role === 'customs' ? await this.platformsOf(ctx, filter) : [caller.mspId];
+    return result({ remittances: await this.remittancesOf(ctx, caller, platforms, filter) });
   }
 
   /**
@@ -875,17 +939,50 @@ export class CustomsContract extends Contract {
 
   /** Every assessment record, in consignment id order. Private range query: evaluate only. */
   private assessments(ctx: Context, caller: Caller): Promise<AssessmentRecord[]> {
-    return this.privateRange<AssessmentRecord>(ctx, caller, ASSESSMENTS);
+    return this.privateRange<AssessmentRecord>(
+      ctx,
+      customsCollection(caller.network.customsMspId),
+      ASSESSMENTS,
+    );
   }
 
-  /** The values of a key range of customs' collection, in key order. Private range query: evaluate only. */
-  private async privateRange<T>(
+  /**
+   * The remittances `filter` selects of the given platforms, each platform's from its collection
+   * with customs (selectRemittances). Private range query: evaluate only.
+   */
+  private async remittancesOf(
     ctx: Context,
     caller: Caller,
+    platformMspIds: readonly string[],
+    filter: ReconciliationFilter,
+  ): Promise<RemittanceRecord[]> {
+    const stored: StoredRemittance[] = [];
+    for (const platform of platformMspIds) {
+      const collection = traderCollection(platform, caller.network.customsMspId);
+      stored.push(...(await this.privateRange<StoredRemittance>(ctx, collection, REMITTANCES)));
+    }
+    return selectRemittances(
+      stored.map((s) => s.remittance),
+      filter,
+    );
+  }
+
+  /** The platforms on the network whose remittances `filter` asks for. */
+  private async platformsOf(ctx: Context, filter: ReconciliationFilter): Promise<string[]> {
+    const organisations = await listByPartialKey<OrganisationRecord>(ctx, KeyType.org, []);
+    return organisations
+      .filter((o) => o.role === 'platform')
+      .map((o) => o.mspId)
+      .filter((mspId) => filter.platformMspId === undefined || mspId === filter.platformMspId);
+  }
+
+  /** The values of a key range of a private data collection, in key order. Private range query: evaluate only. */
+  private async privateRange<T>(
+    ctx: Context,
+    collection: string,
     range: { readonly start: string; readonly end: string },
   ): Promise<T[]> {
     const out: T[] = [];
-    const collection = customsCollection(caller.network.customsMspId);
     for await (const kv of ctx.stub.getPrivateDataByRange(collection, range.start, range.end)) {
       if (kv.value.length > 0) out.push(fromBytes(kv.value) as T);
     }

@@ -14,6 +14,8 @@ import {
   checkoutCollectionRefusal,
   reliefThresholds,
   rateTable,
+  compareKeys,
+  Period,
   reconcile,
   selectTariff,
   TariffConfig,
@@ -38,7 +40,9 @@ import {
 } from './risk';
 import {
   CountryCode,
+  CurrencyCode,
   MspId,
+  Money,
   multiLineText,
   ReasonCode,
   type DeclarationPayload,
@@ -759,12 +763,47 @@ export function workQueue(
 
 export const ReconciliationFilter = z.strictObject({
   platformMspId: MspId.optional(),
-  period: z
-    .string()
-    .regex(/^\d{4}-(?:0[1-9]|1[0-2])$/, 'must be YYYY-MM')
-    .optional(),
+  period: Period.optional(),
 });
 export type ReconciliationFilter = z.infer<typeof ReconciliationFilter>;
+
+/**
+ * What a platform remitted for a period's sales under a checkout scheme (under IOSS, its monthly
+ * return and payment), as it records it for customs. A later correction for the same period is a
+ * remittance of its own, under its own reference.
+ */
+export const RemittanceInput = z.strictObject({
+  /** The month of the sales it is for (the reconciliation's period), not the month it was paid. */
+  period: Period,
+  currency: CurrencyCode,
+  amount: Money,
+  /** The return's or the payment's reference: one remittance per reference and platform. */
+  reference: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/, 'must be 1-64 characters: letters, digits, . _ / -'),
+});
+export type RemittanceInput = z.infer<typeof RemittanceInput>;
+
+export interface RemittanceRecord extends RemittanceInput {
+  readonly platformMspId: string;
+  readonly recordedAt: string;
+  readonly txId: string;
+}
+
+/** The remittances `filter` selects, by platform, period, time recorded and reference. */
+export function selectRemittances(
+  remittances: readonly RemittanceRecord[],
+  filter: ReconciliationFilter,
+): RemittanceRecord[] {
+  const key = (r: RemittanceRecord): string[] => [r.platformMspId, r.period, r.recordedAt, r.reference];
+  return remittances
+    .filter(
+      (r) =>
+        (filter.platformMspId === undefined || r.platformMspId === filter.platformMspId) &&
+        (filter.period === undefined || r.period === filter.period),
+    )
+    .sort((a, b) => compareKeys(key(a), key(b)));
+}
 
 /** One assessed consignment, as the reconciliation needs it. */
 export interface AssessedCollection {
@@ -788,6 +827,7 @@ export interface AssessedCollection {
  */
 export function reconcileCollections(
   assessed: readonly AssessedCollection[],
+  remittances: readonly RemittanceRecord[],
   filter: z.input<typeof ReconciliationFilter>,
 ): ReconciliationRow[] {
   const f = ReconciliationFilter.parse(filter);
@@ -819,5 +859,6 @@ export function reconcileCollections(
         (f.platformMspId === undefined || r.platformMspId === f.platformMspId) &&
         (f.period === undefined || r.period === f.period),
     ),
+    selectRemittances(remittances, f),
   );
 }

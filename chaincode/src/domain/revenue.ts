@@ -570,6 +570,9 @@ export function checkoutCollectionRefusal(
 
 // ---------------------------------------------------------------- reconciliation
 
+/** A calendar month, YYYY-MM: the period of a return and of the reconciliation. */
+export const Period = z.string().regex(/^\d{4}-(?:0[1-9]|1[0-2])$/, 'must be YYYY-MM');
+
 export interface CollectionRecord {
   readonly platformMspId: string;
   /** YYYY-MM. */
@@ -581,6 +584,15 @@ export interface CollectionRecord {
   readonly assessedVat: number;
 }
 
+/** What a platform says it remitted for a period's sales (its IOSS return and payment), in one currency. */
+export interface RemittedAmount {
+  readonly platformMspId: string;
+  /** YYYY-MM: the period the amount is for, whenever it was paid. */
+  readonly period: string;
+  readonly currency: string;
+  readonly amount: number;
+}
+
 export interface ReconciliationRow {
   readonly platformMspId: string;
   readonly period: string;
@@ -590,36 +602,65 @@ export interface ReconciliationRow {
   readonly assessed: number;
   /** declared − assessed: negative when the platform declared less than was assessed. */
   readonly difference: number;
+  /** The remittances the platform recorded for the period, and what they add up to. */
+  readonly remittances: number;
+  readonly remitted: number;
+  /** declared − remitted: positive when the platform remitted less than it declared as collected. */
+  readonly unremitted: number;
 }
 
-const PERIOD = /^\d{4}-(?:0[1-9]|1[0-2])$/;
+/** Orders two keys of as many parts part by part, as strings: for sorting rows by several fields. */
+export function compareKeys(a: readonly string[], b: readonly string[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as string;
+    const y = b[i] as string;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
 
-/** Totals per platform, period and currency, sorted by those keys. */
-export function reconcile(records: readonly CollectionRecord[]): ReconciliationRow[] {
-  const groups = new Map<
-    string,
-    { key: [string, string, string]; n: number; declared: number; assessed: number }
-  >();
-  for (const r of records) {
-    if (!PERIOD.test(r.period)) throw new Error(`period '${r.period}' must be YYYY-MM`);
-    const key: [string, string, string] = [r.platformMspId, r.period, r.currency];
+/**
+ * Totals per platform, period and currency, sorted by those keys: what was declared as collected
+ * and assessed over the period's consignments, against what the platform remitted for it. A
+ * remittance for a period with no consignment assessed yet makes a row of its own.
+ */
+export function reconcile(
+  records: readonly CollectionRecord[],
+  remitted: readonly RemittedAmount[] = [],
+): ReconciliationRow[] {
+  interface Group {
+    key: [string, string, string];
+    n: number;
+    declared: number;
+    assessed: number;
+    remittances: number;
+    remitted: number;
+  }
+  const groups = new Map<string, Group>();
+  const group = (platformMspId: string, period: string, currency: string): Group => {
+    if (!Period.safeParse(period).success) throw new Error(`period '${period}' must be YYYY-MM`);
+    const key: [string, string, string] = [platformMspId, period, currency];
     const id = JSON.stringify(key);
-    const g = groups.get(id) ?? { key, n: 0, declared: 0, assessed: 0 };
+    let g = groups.get(id);
+    if (!g) {
+      g = { key, n: 0, declared: 0, assessed: 0, remittances: 0, remitted: 0 };
+      groups.set(id, g);
+    }
+    return g;
+  };
+  for (const r of records) {
+    const g = group(r.platformMspId, r.period, r.currency);
     g.n += 1;
     g.declared += toCents(r.declaredCollected);
     g.assessed += toCents(r.assessedVat);
-    groups.set(id, g);
   }
-  const compare = (a: readonly string[], b: readonly string[]): number => {
-    for (let i = 0; i < a.length; i++) {
-      const x = a[i] as string;
-      const y = b[i] as string;
-      if (x !== y) return x < y ? -1 : 1;
-    }
-    return 0;
-  };
+  for (const r of remitted) {
+    const g = group(r.platformMspId, r.period, r.currency);
+    g.remittances += 1;
+    g.remitted += toCents(r.amount);
+  }
   return [...groups.values()]
-    .sort((a, b) => compare(a.key, b.key))
+    .sort((a, b) => compareKeys(a.key, b.key))
     .map((g) => ({
       platformMspId: g.key[0],
       period: g.key[1],
@@ -628,5 +669,8 @@ export function reconcile(records: readonly CollectionRecord[]): ReconciliationR
       declared: fromCents(g.declared),
       assessed: fromCents(g.assessed),
       difference: fromCents(g.declared - g.assessed),
+      remittances: g.remittances,
+      remitted: fromCents(g.remitted),
+      unremitted: fromCents(g.declared - g.remitted),
     }));
 }

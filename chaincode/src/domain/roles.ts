@@ -37,6 +37,9 @@ export const permissions = {
   manageCustomsConfig: ['customs'],
   assessConsignment: ['customs'],
   readAssessment: ['customs'],
+  // A platform records what it remitted under a checkout scheme (IOSS) and reads its own; customs reads all.
+  recordRemittance: ['platform'],
+  readRemittances: ['platform', 'customs'],
   // Participation in the referred consignment is checked separately.
   answerReferral: ['platform', 'payment', 'post', 'express'],
   // Participation in the particular consignment is checked separately.

@@ -4,6 +4,7 @@ import {
   purposeNames,
   ReconciliationFilter,
   ReferralAnswer,
+  RemittanceInput,
   RuleSet,
   statuses,
   TariffSet,
@@ -23,6 +24,8 @@ import {
   ReconciliationSchema,
   ReferralAnswerReadSchema,
   ReferralAnswerRecordSchema,
+  RemittanceListSchema,
+  RemittanceSchema,
   RuleSetViewSchema,
   TariffsViewSchema,
 } from './responses.js';
@@ -261,7 +264,8 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
     defineRoute({
       method: 'get',
       path: '/v1/customs/reconciliation',
-      summary: 'VAT declared as collected at checkout against VAT assessed, per platform and month',
+      summary:
+        'VAT declared as collected at checkout against VAT assessed and against VAT remitted, per platform and month',
       tags: TAGS,
       roles: ['customs'],
       query: ReconciliationFilter,
@@ -271,6 +275,41 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
         return {
           status: 200,
           body: (await service.reconciliation(principal, query)) as Record<string, unknown>,
+        };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/remittances',
+      summary: 'Record what the platform remitted for a month’s sales under a checkout scheme (IOSS)',
+      description:
+        'For a platform: its return’s or payment’s reference, the month of the sales it covers, the currency and the amount. Kept in the platform’s private data collection with customs, where customs’ reconciliation reads it. A reference is recorded once (409 after); a correction is a remittance of its own.',
+      tags: TAGS,
+      roles: ['platform'],
+      query: NoQuery,
+      body: RemittanceInput,
+      responses: { 201: { description: 'The remittance is recorded', schema: RemittanceSchema } },
+      handler: async ({ principal, body, audit }) => {
+        audit({ resource: `remittance/${body.reference}` });
+        const { value, txId } = await service.recordRemittance(principal, body);
+        audit({ txId });
+        return { status: 201, body: value as Record<string, unknown>, headers: { 'X-Transaction-Id': txId } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/remittances',
+      summary: 'The remittances platforms recorded, by platform, month and time',
+      description: 'Customs reads every platform’s; a platform its own (naming another is 403).',
+      tags: TAGS,
+      roles: ['platform', 'customs'],
+      query: ReconciliationFilter,
+      responses: { 200: { description: '{ remittances }', schema: RemittanceListSchema } },
+      handler: async ({ principal, query, audit }) => {
+        audit({ resource: 'remittances' });
+        return {
+          status: 200,
+          body: (await service.remittances(principal, query)) as Record<string, unknown>,
         };
       },
     }),

@@ -719,7 +719,31 @@ export const ReconciliationSchema = z
         declared: Amount.openapi({ description: 'VAT the platform declared as collected at checkout' }),
         assessed: Amount.openapi({ description: 'VAT customs assessed' }),
         difference: Amount.openapi({ description: 'declared − assessed' }),
+        remittances: Count.openapi({ description: 'Remittances the platform recorded for the period' }),
+        remitted: Amount.openapi({ description: 'What they add up to' }),
+        unremitted: Amount.openapi({
+          description:
+            'declared − remitted: positive when the platform remitted less than it declared as collected',
+        }),
       }),
     ),
   })
   .openapi('Reconciliation');
+
+export const RemittanceSchema = z
+  .object({
+    platformMspId: MspId,
+    period: z.string().openapi({ description: 'YYYY-MM: the month of the sales it is for' }),
+    currency: z.string(),
+    amount: Amount,
+    reference: z.string().openapi({ description: 'The return’s or the payment’s reference' }),
+    recordedAt: Time,
+    txId: TxId,
+  })
+  .openapi('Remittance', {
+    description: 'What a platform remitted for a month’s sales under a checkout scheme',
+  });
+
+export const RemittanceListSchema = z
+  .object({ remittances: z.array(RemittanceSchema) })
+  .openapi('RemittanceList');

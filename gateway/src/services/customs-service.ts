@@ -16,6 +16,7 @@ import {
   type QueuePage,
   type Purpose,
   type ReferralAnswer,
+  type RemittanceInput,
   type ReferralAnswerRecord,
   type RuleSet,
   type SubmissionRecord,
@@ -367,6 +368,18 @@ export class CustomsService {
 
   async reconciliation(principal: Principal, filter: Record<string, unknown>): Promise<unknown> {
     return this.ledger.evaluate(principal, 'customs:reconciliation', [JSON.stringify(filter)]);
+  }
+
+  /** The amounts are the platform's business: transient data, to its collection with customs. */
+  async recordRemittance(principal: Principal, remittance: RemittanceInput): Promise<WriteResult<unknown>> {
+    return this.ledger.submit(principal, 'customs:recordRemittance', [], {
+      transient: privateTransient(remittance),
+      endorsingOrganizations: [principal.mspId, this.network.customsMspId],
+    });
+  }
+
+  async remittances(principal: Principal, filter: Record<string, unknown>): Promise<unknown> {
+    return this.ledger.evaluate(principal, 'customs:remittances', [JSON.stringify(filter)]);
   }
 
   /** The answer is the trader's: transient data, to its collection with customs. */
