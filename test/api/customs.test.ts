@@ -208,7 +208,7 @@ describe('remittances under a checkout scheme', () => {
     expect(again.headers.get('content-type')).toContain('application/problem+json');
     expect(again.body.detail).toBe(`remittance ${remittance.reference} of PlatformAMSP already exists`);
     for (const [body, field] of [
-      [{ ...remittance, reference: `IOSS/${RUN}/3`, amount: -5 }, '/amount'],
+      [{ ...remittance, reference: `IOSS/${RUN}/3`, amount: 1.234 }, '/amount'],
       [{ ...remittance, reference: `IOSS/${RUN}/3`, period: '2026-13' }, '/period'],
       [{ ...remittance, reference: `IOSS/${RUN}/3`, platformMspId: 'PlatformBMSP' }, '/platformMspId'],
     ] as const) {

@@ -33,6 +33,10 @@ const V = {
   buyerBDocument: 'NI-77331199-Z',
   streetB: 'Kastanienallee 88b',
   phoneB: '+49 30 90182736',
+  // Not personal, but a platform's business, private to it and customs: what it remitted. (That it
+  // recorded a remittance, and under which reference, is public: the function is in the block, and
+  // the reference is the private key, whose hash is there too.)
+  remittanceAmount: '97531.86',
 } as const;
 type Personal = keyof typeof V;
 
@@ -67,6 +71,7 @@ const HOLDERS: Record<Personal, string[]> = {
   buyerBDocument: ['PlatformBMSP'],
   streetB: ['ExpressMSP', 'PlatformBMSP'],
   phoneB: ['ExpressMSP', 'PlatformBMSP'],
+  remittanceAmount: ['PlatformAMSP'],
 };
 
 // ---------------------------------------------------------------- looking for a value
@@ -294,6 +299,12 @@ async function runScenario(): Promise<void> {
   );
   await net.submit('platformA', 'consignment:submitOrder', ['PRIV-C3'], order('ORD-P-3', 'A'));
   await net.submit('platformA', 'consignment:recordAccess', ['PRIV-C3', 'order', 'return_processing']);
+  await net.submit('platformA', 'customs:recordRemittance', [], {
+    period: '2026-11',
+    currency: 'EUR',
+    amount: Number(V.remittanceAmount),
+    reference: 'IM3720009876/2026-11',
+  });
 
   // Refused attempts carrying personal data: nothing of them may be kept anywhere.
   const refusedOrder = order('ORD-P-1', 'A', {

@@ -13,6 +13,7 @@ import {
   reconcileCollections,
   ReconciliationFilter,
   RemittanceInput,
+  remittanceReaders,
   selectRemittances,
   splitIndexKeys,
   splitValue,
@@ -815,6 +816,8 @@ describe('reconciliation', () => {
         remittance('IOSS-2026-11', '2026-11', 12.5),
         // A correction for the same month, under its own reference.
         remittance('IOSS-2026-11-C1', '2026-11', 4),
+        // And one that lowers it.
+        remittance('IOSS-2026-11-C2', '2026-11', -0.5),
         // A month with nothing assessed yet still makes its row.
         remittance('IOSS-2026-10', '2026-10', 3.3),
         remittance('B-2026-11', '2026-11', 100, 'PlatformBMSP'),
@@ -825,7 +828,7 @@ describe('reconciliation', () => {
       rows.map((r) => [r.period, r.consignments, r.declared, r.remittances, r.remitted, r.unremitted]),
     ).toEqual([
       ['2026-10', 0, 0, 1, 3.3, -3.3],
-      ['2026-11', 2, 17.6, 2, 16.5, 1.1],
+      ['2026-11', 2, 17.6, 3, 16, 1.6],
     ]);
     expect(
       reconcileCollections([sale], [remittance('IOSS-2026-10', '2026-10', 3.3)], { period: '2026-11' }).map(
@@ -858,15 +861,36 @@ describe('reconciliation', () => {
     ).toEqual(['A1', 'A2', 'A3']);
   });
 
+  it('lets customs list every platform’s remittances, and a platform its own alone', () => {
+    const platforms = ['PlatformAMSP', 'PlatformBMSP'];
+    const customs = { mspId: 'CustomsMSP', role: 'customs' };
+    const platformA = { mspId: 'PlatformAMSP', role: 'platform' };
+    expect(remittanceReaders(customs, {}, platforms)).toEqual(platforms);
+    expect(remittanceReaders(customs, { platformMspId: 'PlatformBMSP' }, platforms)).toEqual([
+      'PlatformBMSP',
+    ]);
+    expect(remittanceReaders(customs, { platformMspId: 'PostMSP' }, platforms)).toEqual([]);
+    expect(remittanceReaders(platformA, {}, platforms)).toEqual(['PlatformAMSP']);
+    expect(
+      remittanceReaders(platformA, { platformMspId: 'PlatformAMSP', period: '2026-11' }, platforms),
+    ).toEqual(['PlatformAMSP']);
+    expect(() => remittanceReaders(platformA, { platformMspId: 'PlatformBMSP' }, platforms)).toThrow(
+      'PlatformAMSP cannot read the remittances of PlatformBMSP',
+    );
+  });
+
   it('takes a remittance of a month, a currency, an amount in cents and a reference', () => {
     const valid = { period: '2026-11', currency: 'EUR', amount: 1234.56, reference: 'IM3720001234/2026-11' };
     expect(RemittanceInput.parse(valid)).toEqual(valid);
     expect(RemittanceInput.safeParse({ ...valid, amount: 0 }).success).toBe(true);
+    // A correction downwards.
+    expect(RemittanceInput.safeParse({ ...valid, amount: -12.5 }).success).toBe(true);
     for (const bad of [
       { ...valid, period: '2026-13' },
       { ...valid, period: '2026-11-01' },
       { ...valid, currency: 'eur' },
-      { ...valid, amount: -1 },
+      { ...valid, amount: -100_000_001 },
+      { ...valid, amount: -0.001 },
       { ...valid, amount: 1.234 },
       { ...valid, reference: '' },
       { ...valid, reference: '/leading-slash' },

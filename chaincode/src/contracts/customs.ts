@@ -27,6 +27,7 @@ import {
   reconcileCollections,
   ReferralAnswer,
   RemittanceInput,
+  remittanceReaders,
   selectRemittances,
   splitIndexKeys,
   splitValue,
@@ -38,6 +39,7 @@ import {
   type ConsignmentAssessment,
   type PublicAssessment,
   type RecordVersions,
+  type RemittanceReceipt,
   type RemittanceRecord,
   type SplitEntry,
 } from '../domain/customs';
@@ -803,9 +805,14 @@ export class CustomsContract extends Contract {
   public async reconciliation(ctx: Context, filterJson: string): Promise<string> {
     const caller = await this.customsCaller(ctx, 'readAssessment');
     const filter = parseJsonWith(ReconciliationFilter, 'reconciliation filter', filterJson);
-    const remittances = await this.remittancesOf(ctx, caller, await this.platformsOf(ctx, filter), filter);
-    const rows = reconcileCollections(await this.assessments(ctx, caller), remittances, filter);
-    return result({ rows });
+    const assessments = await this.assessments(ctx, caller);
+    // A platform that sold under a checkout scheme stays in the reconciliation, with what it
+    // remitted, even if the registry no longer lists it as a platform.
+    const platforms = new Set(await this.platforms(ctx));
+    for (const a of assessments) if (a.platformMspId !== undefined) platforms.add(a.platformMspId);
+    const readers = remittanceReaders(caller, filter, [...platforms]);
+    const remittances = await this.storedRemittances(ctx, caller, readers);
+    return result({ rows: reconcileCollections(assessments, remittances, filter) });
   }
 
   /**
@@ -823,18 +830,21 @@ export class CustomsContract extends Contract {
     const input = parseJsonWith(RemittanceInput, 'remittance', transientBytes(ctx, 'payload'));
     const salt = parseWith(SaltSeed, 'saltSeed', transientString(ctx, 'saltSeed')).toLowerCase();
     const collection = traderCollection(caller.mspId, caller.network.customsMspId);
+    // One key per reference, to refuse it twice (a private range query cannot precede a write). Its
+    // hash is in the block, as is the function: that a platform remitted is public, what it remitted not.
     const key = privateKey.remittance(input.reference);
     if (await readPrivateJson<StoredRemittance>(ctx, collection, key)) {
       throw new Error(`remittance ${input.reference} of ${caller.mspId} already exists`);
     }
-    const remittance: RemittanceRecord = {
-      ...input,
+    const receipt: RemittanceReceipt = {
       platformMspId: caller.mspId,
       recordedAt: txTime(ctx),
       txId: ctx.stub.getTxID(),
     };
+    const remittance: RemittanceRecord = { ...input, ...receipt };
     await putPrivateJson(ctx, collection, key, { remittance, salt } satisfies StoredRemittance);
-    return result(remittance);
+    // The answer of a transaction is in its block, for every channel member to read.
+    return result(receipt);
   }
 
   /**
@@ -847,11 +857,9 @@ export class CustomsContract extends Contract {
     const caller = await resolveCaller(ctx);
     assertAllowed('readRemittances', caller);
     const filter = parseJsonWith(ReconciliationFilter, 'remittance filter', filterJson);
-    if (caller.role !== 'customs' && (filter.platformMspId ?? caller.mspId) !== caller.mspId) {
-      throw new Error(`${caller.mspId} cannot read the remittances of ${filter.platformMspId}`);
-    }
-    const platforms = caller.role === 'customs' ? await this.platformsOf(ctx, filter) : [caller.mspId];
-    return result({ remittances: await this.remittancesOf(ctx, caller, platforms, filter) });
+    const readers = remittanceReaders(caller, filter, await this.platforms(ctx));
+    const remittances = await this.storedRemittances(ctx, caller, readers);
+    return result({ remittances: selectRemittances(remittances, filter) });
   }
 
   /**
@@ -946,34 +954,26 @@ export class CustomsContract extends Contract {
     );
   }
 
-  /**
-   * The remittances `filter` selects of the given platforms, each platform's from its collection
-   * with customs (selectRemittances). Private range query: evaluate only.
-   */
-  private async remittancesOf(
+  /** The remittances of the given platforms, each's from its collection with customs. Private range query: evaluate only. */
+  private async storedRemittances(
     ctx: Context,
     caller: Caller,
     platformMspIds: readonly string[],
-    filter: ReconciliationFilter,
   ): Promise<RemittanceRecord[]> {
-    const stored: StoredRemittance[] = [];
+    const out: RemittanceRecord[] = [];
     for (const platform of platformMspIds) {
       const collection = traderCollection(platform, caller.network.customsMspId);
-      stored.push(...(await this.privateRange<StoredRemittance>(ctx, collection, REMITTANCES)));
+      for (const stored of await this.privateRange<StoredRemittance>(ctx, collection, REMITTANCES)) {
+        out.push(stored.remittance);
+      }
     }
-    return selectRemittances(
-      stored.map((s) => s.remittance),
-      filter,
-    );
+    return out;
   }
 
-  /** The platforms on the network whose remittances `filter` asks for. */
-  private async platformsOf(ctx: Context, filter: ReconciliationFilter): Promise<string[]> {
+  /** The platforms the organisation registry lists. */
+  private async platforms(ctx: Context): Promise<string[]> {
     const organisations = await listByPartialKey<OrganisationRecord>(ctx, KeyType.org, []);
-    return organisations
-      .filter((o) => o.role === 'platform')
-      .map((o) => o.mspId)
-      .filter((mspId) => filter.platformMspId === undefined || mspId === filter.platformMspId);
+    return organisations.filter((o) => o.role === 'platform').map((o) => o.mspId);
   }
 
   /** The values of a key range of a private data collection, in key order. Private range query: evaluate only. */

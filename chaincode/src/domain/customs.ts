@@ -42,7 +42,7 @@ import {
   CountryCode,
   CurrencyCode,
   MspId,
-  Money,
+  SignedMoney,
   multiLineText,
   ReasonCode,
   type DeclarationPayload,
@@ -769,14 +769,16 @@ export type ReconciliationFilter = z.infer<typeof ReconciliationFilter>;
 
 /**
  * What a platform remitted for a period's sales under a checkout scheme (under IOSS, its monthly
- * return and payment), as it records it for customs. A later correction for the same period is a
- * remittance of its own, under its own reference.
+ * return and payment), as it records it for customs, in the currency of the destination's tariff
+ * (the reconciliation's rows are per currency). A correction of a period, upwards or downwards, is
+ * a remittance of its own, under its own reference.
  */
 export const RemittanceInput = z.strictObject({
   /** The month of the sales it is for (the reconciliation's period), not the month it was paid. */
   period: Period,
   currency: CurrencyCode,
-  amount: Money,
+  /** Negative for a correction that lowers what was remitted for the period. */
+  amount: SignedMoney,
   /** The return's or the payment's reference: one remittance per reference and platform. */
   reference: z
     .string()
@@ -790,19 +792,41 @@ export interface RemittanceRecord extends RemittanceInput {
   readonly txId: string;
 }
 
+/** What a recorded remittance's transaction answers: public facts only, since its answer is in the block. */
+export type RemittanceReceipt = Pick<RemittanceRecord, 'platformMspId' | 'recordedAt' | 'txId'>;
+
+/** Whether a row keyed by platform and period is one `filter` asks for. */
+const selectedBy =
+  (filter: ReconciliationFilter) =>
+  (r: { readonly platformMspId: string; readonly period: string }): boolean =>
+    (filter.platformMspId === undefined || r.platformMspId === filter.platformMspId) &&
+    (filter.period === undefined || r.period === filter.period);
+
 /** The remittances `filter` selects, by platform, period, time recorded and reference. */
 export function selectRemittances(
   remittances: readonly RemittanceRecord[],
   filter: ReconciliationFilter,
 ): RemittanceRecord[] {
   const key = (r: RemittanceRecord): string[] => [r.platformMspId, r.period, r.recordedAt, r.reference];
-  return remittances
-    .filter(
-      (r) =>
-        (filter.platformMspId === undefined || r.platformMspId === filter.platformMspId) &&
-        (filter.period === undefined || r.period === filter.period),
-    )
-    .sort((a, b) => compareKeys(key(a), key(b)));
+  return remittances.filter(selectedBy(filter)).sort((a, b) => compareKeys(key(a), key(b)));
+}
+
+/**
+ * Whose remittances a caller may list with `filter`, among the network's platforms: customs every
+ * platform's (or the one it names), a platform its own alone. Refuses a platform naming another.
+ */
+export function remittanceReaders(
+  caller: { readonly mspId: string; readonly role: string },
+  filter: ReconciliationFilter,
+  platforms: readonly string[],
+): string[] {
+  if (caller.role === 'customs') {
+    return platforms.filter((p) => filter.platformMspId === undefined || p === filter.platformMspId);
+  }
+  if ((filter.platformMspId ?? caller.mspId) !== caller.mspId) {
+    throw new Error(`${caller.mspId} cannot read the remittances of ${filter.platformMspId}`);
+  }
+  return [caller.mspId];
 }
 
 /** One assessed consignment, as the reconciliation needs it. */
@@ -853,12 +877,5 @@ export function reconcileCollections(
       },
     ];
   });
-  return reconcile(
-    records.filter(
-      (r) =>
-        (f.platformMspId === undefined || r.platformMspId === f.platformMspId) &&
-        (f.period === undefined || r.period === f.period),
-    ),
-    selectRemittances(remittances, f),
-  );
+  return reconcile(records.filter(selectedBy(f)), selectRemittances(remittances, f));
 }

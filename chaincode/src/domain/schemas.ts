@@ -79,6 +79,13 @@ export const Money = z
   .max(MAX_MONEY, `must be at most ${MAX_MONEY}`)
   .refine((n) => Number.isFinite(n) && Math.round(n * 100) / 100 === n, 'must have at most 2 decimals');
 
+/** An amount that may be negative (a correction downwards), within MAX_MONEY either way, at most two decimals. */
+export const SignedMoney = z
+  .number()
+  .min(-MAX_MONEY, `must be at least -${MAX_MONEY}`)
+  .max(MAX_MONEY, `must be at most ${MAX_MONEY}`)
+  .refine((n) => Number.isFinite(n) && Math.round(n * 100) / 100 === n, 'must have at most 2 decimals');
+
 /**
  * The most an order line may count (pieces, or grams and millilitres of goods sold by measure),
  * and the most a waybill may weigh or hold: far beyond any parcel, and bounded so that nothing

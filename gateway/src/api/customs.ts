@@ -283,17 +283,18 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
       path: '/v1/remittances',
       summary: 'Record what the platform remitted for a month’s sales under a checkout scheme (IOSS)',
       description:
-        'For a platform: its return’s or payment’s reference, the month of the sales it covers, the currency and the amount. Kept in the platform’s private data collection with customs, where customs’ reconciliation reads it. A reference is recorded once (409 after); a correction is a remittance of its own.',
+        'For a platform: its return’s or payment’s reference, the month of the sales it covers, the currency of the destination’s tariff and the amount. Kept in the platform’s private data collection with customs, where customs’ reconciliation reads it. A reference is recorded once (409 after); a correction is a remittance of its own, negative when it lowers what was remitted.',
       tags: TAGS,
       roles: ['platform'],
       query: NoQuery,
       body: RemittanceInput,
       responses: { 201: { description: 'The remittance is recorded', schema: RemittanceSchema } },
       handler: async ({ principal, body, audit }) => {
-        audit({ resource: `remittance/${body.reference}` });
+        // The reference is the platform's business, as the amount is: the audit log names the transaction.
+        audit({ resource: 'remittances' });
         const { value, txId } = await service.recordRemittance(principal, body);
         audit({ txId });
-        return { status: 201, body: value as Record<string, unknown>, headers: { 'X-Transaction-Id': txId } };
+        return { status: 201, body: value, headers: { 'X-Transaction-Id': txId } };
       },
     }),
     defineRoute({

@@ -733,10 +733,16 @@ export const ReconciliationSchema = z
 export const RemittanceSchema = z
   .object({
     platformMspId: MspId,
-    period: z.string().openapi({ description: 'YYYY-MM: the month of the sales it is for' }),
-    currency: z.string(),
-    amount: Amount,
-    reference: z.string().openapi({ description: 'The return’s or the payment’s reference' }),
+    period: z
+      .string()
+      .regex(/^\d{4}-(?:0[1-9]|1[0-2])$/)
+      .openapi({ description: 'YYYY-MM: the month of the sales it is for' }),
+    currency: z.string().regex(/^[A-Z]{3}$/),
+    amount: Amount.openapi({ description: 'Negative for a correction downwards' }),
+    reference: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/)
+      .openapi({ description: 'The return’s or the payment’s reference' }),
     recordedAt: Time,
     txId: TxId,
   })

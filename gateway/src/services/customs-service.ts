@@ -17,6 +17,8 @@ import {
   type Purpose,
   type ReferralAnswer,
   type RemittanceInput,
+  type RemittanceReceipt,
+  type RemittanceRecord,
   type ReferralAnswerRecord,
   type RuleSet,
   type SubmissionRecord,
@@ -370,12 +372,25 @@ export class CustomsService {
     return this.ledger.evaluate(principal, 'customs:reconciliation', [JSON.stringify(filter)]);
   }
 
-  /** The amounts are the platform's business: transient data, to its collection with customs. */
-  async recordRemittance(principal: Principal, remittance: RemittanceInput): Promise<WriteResult<unknown>> {
-    return this.ledger.submit(principal, 'customs:recordRemittance', [], {
-      transient: privateTransient(remittance),
-      endorsingOrganizations: [principal.mspId, this.network.customsMspId],
-    });
+  /**
+   * The amounts are the platform's business: transient data, to its collection with customs. The
+   * chaincode answers public facts only (its answer is in the block); the remittance recorded is
+   * those and what was sent.
+   */
+  async recordRemittance(
+    principal: Principal,
+    remittance: RemittanceInput,
+  ): Promise<WriteResult<RemittanceRecord>> {
+    const { value, txId } = await this.ledger.submit<RemittanceReceipt>(
+      principal,
+      'customs:recordRemittance',
+      [],
+      {
+        transient: privateTransient(remittance),
+        endorsingOrganizations: [principal.mspId, this.network.customsMspId],
+      },
+    );
+    return { value: { ...remittance, ...value }, txId };
   }
 
   async remittances(principal: Principal, filter: Record<string, unknown>): Promise<unknown> {
