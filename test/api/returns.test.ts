@@ -10,10 +10,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  addDays,
   assessedOnReturn,
   assessedShare,
   BUILT_IN_RETURN_POLICY_SETS,
   DEFAULT_RETURN_POLICY_SET,
+  localDate,
   type DutyAssessment,
 } from '@customs-ledger/chaincode';
 import { deadlineMs } from '../support/clock.js';
@@ -664,4 +666,45 @@ describe('the return policy customs puts in force', () => {
     const reinstated = await t.as(PLATFORM).get('/v1/return-policy');
     expect(reinstated.body).toMatchObject({ policySet: DEFAULT_RETURN_POLICY_SET, setBy: 'CustomsMSP' });
   });
+
+  it('moves a last day that is not a working day to the next one, where the policy names the days off', async () => {
+    // The 14th day after release and the two after it are holidays in Germany, say: the deadline
+    // is the close of the 17th.
+    const lastDay = addDays(localDate(new Date(T0).toISOString(), 'DE'), 14);
+    const holidays = [0, 1, 2].map((n) => addDays(lastDay, n));
+    const policySet = {
+      version: `workdays-${RUN}`,
+      policies: {
+        ...DEFAULT_RETURN_POLICY_SET.policies,
+        DE: { requestDays: 14, arrivalDays: 30, decisionDays: 60, nonWorkingDays: { weekdays: [], holidays } },
+      },
+    };
+    const put = await t.as(OFFICER).post('/v1/customs/return-policy', policySet);
+    expect(put.status, put.text).toBe(201);
+    const inTime = await released('DE');
+    const late = await released('DE');
+    vi.setSystemTime(deadlineMs(T0, 17, 'DE'));
+    const ok = await request(inTime, [{ lineNo: 1, quantity: 1 }]);
+    expect(ok.status, ok.text).toBe(201);
+    const kept = ok.body as unknown as { policy: Record<string, unknown>; deadlines: { request: string } };
+    expect(kept.deadlines.request).toBe(new Date(deadlineMs(T0, 17, 'DE')).toISOString());
+    // The return names the policy set's version; the holidays stay in the set.
+    expect(kept.policy).toEqual({ version: policySet.version, entry: 'DE', requestDays: 14, arrivalDays: 30, decisionDays: 60 });
+    vi.setSystemTime(deadlineMs(T0, 17, 'DE') + 1);
+    refused(
+      await request(late, [{ lineNo: 1, quantity: 1 }]),
+      422,
+      `return request deadline for DE passed on ${new Date(deadlineMs(T0, 17, 'DE')).toISOString()} (14 days after release on ${new Date(T0).toISOString()}, its last day moved to the next working day)`,
+    );
+    refused(
+      await t.as(OFFICER).post('/v1/customs/return-policy', {
+        ...policySet,
+        version: `workdays-bad-${RUN}`,
+        policies: { ...policySet.policies, DE: { ...policySet.policies.DE, nonWorkingDays: { weekdays: [1, 2, 3, 4, 5, 6, 7], holidays: [] } } },
+      }),
+      400,
+      /a week needs a working day/,
+    );
+    expect((await t.as(OFFICER).post('/v1/customs/return-policy', DEFAULT_RETURN_POLICY_SET)).status).toBe(201);
+  }); // prettier-ignore
 });

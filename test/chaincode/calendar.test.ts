@@ -3,8 +3,10 @@ import {
   addDays,
   DESTINATION_TIME_ZONES,
   endOfDay,
+  isoWeekday,
   localDate,
   timeZoneOf,
+  workingDayFrom,
 } from '../../chaincode/src/domain/calendar.js';
 import { DEFAULT_TARIFF_SET } from '../../chaincode/src/domain/customs-config.js';
 import { EU_CUSTOMS_TERRITORY } from '../../chaincode/src/domain/returns.js';
@@ -83,5 +85,40 @@ describe('the end of a calendar day in the destination', () => {
       });
     });
     expect(wrong).toEqual([]);
+  });
+});
+
+describe('the working day a period ends on', () => {
+  const WEEKEND = { weekdays: [6, 7], holidays: [] };
+
+  it('numbers weekdays as ISO does, Monday 1 to Sunday 7', () => {
+    // 30 November 2026 is a Monday; 6 December a Sunday.
+    expect(['2026-11-30', '2026-12-04', '2026-12-05', '2026-12-06'].map(isoWeekday)).toEqual([1, 5, 6, 7]);
+  });
+
+  it('keeps a working day, and moves a rest day or a holiday to the next working day', () => {
+    expect(workingDayFrom('2026-12-04', WEEKEND)).toBe('2026-12-04');
+    expect(workingDayFrom('2026-12-05', WEEKEND)).toBe('2026-12-07');
+    expect(workingDayFrom('2026-12-06', WEEKEND)).toBe('2026-12-07');
+    // Christmas on a Friday, then the weekend: the Monday after.
+    const christmas = { weekdays: [6, 7], holidays: ['2026-12-25', '2026-12-28'] };
+    expect(workingDayFrom('2026-12-25', christmas)).toBe('2026-12-29');
+    // Across the year's end.
+    expect(workingDayFrom('2026-12-31', { weekdays: [], holidays: ['2026-12-31', '2027-01-01'] })).toBe(
+      '2027-01-02',
+    );
+  });
+
+  it('counts a rest day worked instead as a working day (China moves weekend days around its holidays)', () => {
+    const china = { weekdays: [6, 7], holidays: ['2026-10-01', '2026-10-02'], workingDays: ['2026-10-10'] };
+    expect(workingDayFrom('2026-10-10', china)).toBe('2026-10-10');
+    expect(workingDayFrom('2026-10-03', china)).toBe('2026-10-05');
+  });
+
+  it('refuses a calendar with no working day in sight, a mistake in it', () => {
+    const holidays = Array.from({ length: 500 }, (_, n) => addDays('2026-01-01', n));
+    expect(() => workingDayFrom('2026-01-01', { weekdays: [], holidays })).toThrow(
+      'no working day within 400 days from 2026-01-01',
+    );
   });
 });

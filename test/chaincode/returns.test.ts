@@ -22,6 +22,7 @@ import {
   returnsReadableBy,
   ReturnDecision,
   ReturnPolicySet,
+  type ReturnPolicy,
   statusAfter,
   type AssessedLine,
   type ClassifiedLine,
@@ -148,6 +149,57 @@ describe('return policies by destination', () => {
     expect(returnDeadlines(returnPolicyFor('DE'), '2026-03-02T09:00:00+01:00', 'DE').request).toBe('2026-05-31T21:59:59.999Z');
   }); // prettier-ignore
 });
+
+describe('a deadline whose last day is not a working day', () => {
+  // Released on Friday 6 March 2026 in Paris: the 90th day after is Thursday 4 June, the 84th
+  // Friday 29 May, the 85th Saturday 30 May, the 86th Sunday 31 May.
+  const RELEASED_FRIDAY = '2026-03-06T10:00:00.000Z';
+  const policy = (requestDays: number, nonWorkingDays?: ReturnPolicy['nonWorkingDays']) => ({
+    requestDays,
+    arrivalDays: 90,
+    decisionDays: 210,
+    ...(nonWorkingDays ? { nonWorkingDays } : {}),
+  });
+  const WEEKEND = { weekdays: [6, 7], holidays: [] };
+
+  it('moves to the end of the next working day where the policy names the rest days', () => {
+    expect(returnDeadlines(policy(85, WEEKEND), RELEASED_FRIDAY, 'FR').request).toBe('2026-06-01T21:59:59.999Z');
+    expect(returnDeadlines(policy(86, WEEKEND), RELEASED_FRIDAY, 'FR').request).toBe('2026-06-01T21:59:59.999Z');
+    expect(returnDeadlines(policy(84, WEEKEND), RELEASED_FRIDAY, 'FR').request).toBe('2026-05-29T21:59:59.999Z');
+    // Whit Monday, 25 May 2026, a holiday: the Saturday before goes on to Tuesday.
+    const whit = { weekdays: [6, 7], holidays: ['2026-05-25'] };
+    expect(returnDeadlines(policy(78, whit), RELEASED_FRIDAY, 'FR').request).toBe('2026-05-26T21:59:59.999Z');
+  });
+
+  it('stays on its last calendar day where the policy names none', () => {
+    expect(returnDeadlines(policy(85), RELEASED_FRIDAY, 'FR').request).toBe('2026-05-30T21:59:59.999Z');
+  });
+
+  it('says, when refused, that its last day was moved', () => {
+    const moved = policy(85, WEEKEND);
+    const deadlines = returnDeadlines(moved, RELEASED_FRIDAY, 'FR');
+    expect(() => assertBeforeDeadline('request', deadlines, moved, 'FR', '2026-06-01T22:00:00.000Z')).toThrow(
+      `return request deadline for FR passed on 2026-06-01T21:59:59.999Z (85 days after release on ${RELEASED_FRIDAY}, its last day moved to the next working day)`,
+    );
+    // A deadline computed by 1.8, 85 × 24 hours from the release, moved nothing.
+    const legacy = { ...deadlines, request: '2026-05-30T10:00:00.000Z' };
+    expect(() => assertBeforeDeadline('request', legacy, moved, 'FR', '2026-05-30T10:00:00.001Z')).toThrow(
+      `return request deadline for FR passed on 2026-05-30T10:00:00.000Z (85 days after release on ${RELEASED_FRIDAY})`,
+    );
+  });
+
+  it.each([
+    [{ weekdays: [1, 2, 3, 4, 5, 6, 7], holidays: [] }, 'a week needs a working day'],
+    [{ weekdays: [6, 6], holidays: [] }, 'each weekday once'],
+    [{ weekdays: [0], holidays: [] }, 'Too small'],
+    [{ weekdays: [6], holidays: ['2026-02-30'] }, 'must be a calendar date'],
+    [{ weekdays: [6], holidays: [], unknown: true }, 'Unrecognized key'],
+  ])('a policy set refuses the rest days %j', (nonWorkingDays, message) => {
+    const parsed = ReturnPolicySet.safeParse({ version: 'v1', policies: { default: policy(30, nonWorkingDays as never) } });
+    expect(parsed.success).toBe(false);
+    expect(JSON.stringify(parsed.error?.issues)).toContain(message);
+  });
+}); // prettier-ignore
 
 describe('deadlines, just inside and just outside', () => {
   const cases: [string, ReturnDeadlineName, string, string][] = [

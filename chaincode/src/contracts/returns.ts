@@ -187,8 +187,11 @@ export class ReturnsContract extends Contract {
     const releasedAt = await releaseTime(ctx, consignment);
     const country = consignment.joinKeys.destinationCountry;
     const installed = await readJson<StoredReturnPolicySet>(ctx, policyKey(ctx));
-    const policy = returnPolicyFor(country, installed?.policySet ?? DEFAULT_RETURN_POLICY_SET);
-    const deadlines = returnDeadlines(policy, releasedAt, country);
+    const { nonWorkingDays, ...policy } = returnPolicyFor(
+      country,
+      installed?.policySet ?? DEFAULT_RETURN_POLICY_SET,
+    );
+    const deadlines = returnDeadlines({ ...policy, nonWorkingDays }, releasedAt, country);
     const now = txTime(ctx);
     assertBeforeDeadline('request', deadlines, policy, country, now);
 

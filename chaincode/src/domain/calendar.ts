@@ -133,6 +133,42 @@ export function utcDate(value: string): string {
   return dateIn(value, 'UTC');
 }
 
+/** ISO weekday of a calendar date: 1 Monday … 7 Sunday. */
+export function isoWeekday(date: string): number {
+  return new Date(`${date}T00:00:00Z`).getUTCDay() || 7;
+}
+
+/**
+ * The days on which a period does not end, as a destination counts them: its weekly rest days
+ * (ISO weekdays), its public holidays, and the rest days it works instead (China moves weekend
+ * days around its holidays). Data, not code: holidays differ by country and year.
+ */
+export interface WorkingCalendar {
+  readonly weekdays: readonly number[];
+  readonly holidays: readonly string[];
+  readonly workingDays?: readonly string[];
+}
+
+/** A year and more of days off in a row cannot be a calendar: a mistake in it, not a long holiday. */
+const MAX_DAYS_OFF_IN_A_ROW = 400;
+
+/**
+ * `date` itself when it is a working day, else the first working day after it: where a period
+ * whose last day is a rest day or a public holiday ends (EU Regulation 1182/71 Art. 3(4); China's
+ * Civil Code Art. 203).
+ */
+export function workingDayFrom(date: string, off: WorkingCalendar): string {
+  const holidays = new Set(off.holidays);
+  const worked = new Set(off.workingDays ?? []);
+  let day = date;
+  for (let n = 0; n <= MAX_DAYS_OFF_IN_A_ROW; n++) {
+    const rest = (off.weekdays.includes(isoWeekday(day)) && !worked.has(day)) || holidays.has(day);
+    if (!rest) return day;
+    day = addDays(day, 1);
+  }
+  throw new Error(`no working day within ${MAX_DAYS_OFF_IN_A_ROW} days from ${date}`);
+}
+
 /** The date `days` calendar days after `date` (YYYY-MM-DD). */
 export function addDays(date: string, days: number): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { addDays, endOfDay, localDate } from './calendar';
+import { addDays, endOfDay, IsoDate, localDate, workingDayFrom } from './calendar';
 import { ConfigVersion } from './customs';
 import {
   applyFraction,
@@ -31,6 +31,20 @@ import type { ConsignmentStatus } from './state-machine';
 
 const Days = z.number().int().min(1).max(3650);
 
+/**
+ * The days on which a deadline does not end, where the destination moves it to the next working
+ * day (calendar.ts workingDayFrom): weekly rest days as ISO weekdays (6 Saturday, 7 Sunday), public
+ * holidays, and rest days worked instead.
+ */
+export const NonWorkingDays = z.strictObject({
+  weekdays: z
+    .array(z.number().int().min(1).max(7))
+    .max(6, 'at most 6 weekdays: a week needs a working day')
+    .refine((days) => new Set(days).size === days.length, 'each weekday once'),
+  holidays: z.array(IsoDate).max(1000, 'at most 1000 holidays'),
+  workingDays: z.array(IsoDate).max(1000, 'at most 1000 working days').optional(),
+});
+
 /** What a destination allows: days after release for each step. */
 export const ReturnPolicy = z.strictObject({
   /** The platform must request the return within this many days of release. */
@@ -39,14 +53,20 @@ export const ReturnPolicy = z.strictObject({
   arrivalDays: Days,
   /** Customs may refund duty/VAT or invalidate the declaration within this many days of release. */
   decisionDays: Days,
+  /**
+   * Without it a deadline ends on its last calendar day, whatever day that is (as until chaincode
+   * 1.10); with it, a last day that is a rest day or a holiday moves to the next working day.
+   */
+  nonWorkingDays: NonWorkingDays.optional(),
 });
 export type ReturnPolicy = z.infer<typeof ReturnPolicy>;
+type DayCount = 'requestDays' | 'arrivalDays' | 'decisionDays';
 
 /**
  * Each deadline at or after the one before it: a step due before the step it follows could only be
  * taken in time by luck, and customs could not refund goods that came back on their last day.
  */
-const DEADLINE_ORDER: readonly [keyof ReturnPolicy, keyof ReturnPolicy, string][] = [
+const DEADLINE_ORDER: readonly [DayCount, DayCount, string][] = [
   ['arrivalDays', 'requestDays', 'goods cannot be due back before the return may be requested'],
   ['decisionDays', 'arrivalDays', 'customs must be able to decide on goods that are back on their last day'],
 ];
@@ -85,8 +105,12 @@ export const ReturnPolicySet = z.strictObject({
 });
 export type ReturnPolicySet = z.infer<typeof ReturnPolicySet>;
 
-/** A policy as applied to a return: fixed on the return when requested, with where it came from. */
-export type AppliedReturnPolicy = ReturnPolicy & {
+/**
+ * A policy as applied to a return: fixed on the return when requested, with where it came from.
+ * Its non-working days stay in the policy set (the version names it): the deadlines they moved are
+ * on the return already, and a holiday list on every return record would only weigh on the ledger.
+ */
+export type AppliedReturnPolicy = Omit<ReturnPolicy, 'nonWorkingDays'> & {
   /** The policy set's version. */
   readonly version: string;
   /** Which entry applied: the country, 'EU' or 'default'. */
@@ -154,7 +178,7 @@ export const BUILT_IN_RETURN_POLICY_SETS: readonly ReturnPolicySet[] = [
 export function returnPolicyFor(
   destinationCountry: string,
   set: ReturnPolicySet = DEFAULT_RETURN_POLICY_SET,
-): AppliedReturnPolicy {
+): AppliedReturnPolicy & Pick<ReturnPolicy, 'nonWorkingDays'> {
   const eu = EU_CUSTOMS_TERRITORY.includes(destinationCountry) ? 'EU' : undefined;
   const entry = [destinationCountry, eu, 'default'].find((k) => k !== undefined && set.policies[k]);
   return { ...set.policies[entry!]!, version: set.version, entry: entry! };
@@ -182,15 +206,18 @@ export interface ReturnDeadlines {
  * ends at the close of its last day (EU Regulation 1182/71 Art. 3; China's Civil Code Art. 201,
  * 203), so a parcel released at 18:00 on 1 March may be returned until the close of 31 March, 30
  * days later; counted in hours from the release, the deadline passed at 18:00 that day. A last day
- * that falls on a weekend or a public holiday is not moved (1182/71 Art. 3(4) would move it).
+ * that falls on a rest day or a public holiday moves to the next working day (1182/71 Art. 3(4); Civil
+ * Code Art. 203) where the policy names the destination's non-working days; without them it stays.
  */
 export function returnDeadlines(
-  policy: Pick<ReturnPolicy, 'requestDays' | 'arrivalDays' | 'decisionDays'>,
+  policy: Pick<ReturnPolicy, 'requestDays' | 'arrivalDays' | 'decisionDays' | 'nonWorkingDays'>,
   releasedAt: string,
   country: string,
 ): ReturnDeadlines {
   const released = localDate(releasedAt, country);
-  const after = (days: number) => endOfDay(addDays(released, days), country);
+  const lastDay = (date: string) =>
+    policy.nonWorkingDays === undefined ? date : workingDayFrom(date, policy.nonWorkingDays);
+  const after = (days: number) => endOfDay(lastDay(addDays(released, days)), country);
   return {
     releasedAt,
     request: after(policy.requestDays),
@@ -215,8 +242,18 @@ export function assertBeforeDeadline(
   const days = { request: policy.requestDays, arrival: policy.arrivalDays, decision: policy.decisionDays }[
     name
   ];
+  // A deadline later than its count of days is one whose last day was not a working day (one
+  // computed by 1.8, in hours from the release, is earlier: nothing moved it).
+  const { requestDays, arrivalDays, decisionDays } = policy;
+  const counted = returnDeadlines(
+    { requestDays, arrivalDays, decisionDays },
+    deadlines.releasedAt,
+    destinationCountry,
+  )[name];
+  const moved =
+    Date.parse(deadline) > Date.parse(counted) ? ', its last day moved to the next working day' : '';
   throw new Error(
-    `${DEADLINE_LABEL[name]} for ${destinationCountry} passed on ${deadline} (${days} days after release on ${deadlines.releasedAt})`,
+    `${DEADLINE_LABEL[name]} for ${destinationCountry} passed on ${deadline} (${days} days after release on ${deadlines.releasedAt}${moved})`,
   );
 }
 

@@ -179,7 +179,7 @@ export function returnsRoutes(service: ReturnsService): RouteDefinition[] {
       method: 'post',
       path: '/v1/customs/return-policy',
       summary: 'Put a new version of the return policy set in force',
-      description: `Applies to returns requested from then on; a return keeps the policy it was requested under. In each entry requestDays ≤ arrivalDays ≤ decisionDays (400 naming the entry otherwise): customs must be able to decide on goods that are back on their last day. A version label keeps its content for good, the built-in set’s (${DEFAULT_RETURN_POLICY_SET.version}) included: other content under a used label is refused (409); putting an earlier version again makes it current.`,
+      description: `Applies to returns requested from then on; a return keeps the policy it was requested under. In each entry requestDays ≤ arrivalDays ≤ decisionDays (400 naming the entry otherwise): customs must be able to decide on goods that are back on their last day. An entry may name the destination’s days off (nonWorkingDays: weekdays, holidays, rest days worked instead): a deadline whose last day is one of them ends with the next working day. A version label keeps its content for good, the built-in set’s (${DEFAULT_RETURN_POLICY_SET.version}) included: other content under a used label is refused (409); putting an earlier version again makes it current.`,
       tags: TAGS,
       roles: ['customs'],
       userRoles: CONFIGURING_USER_ROLES,
