@@ -267,7 +267,7 @@ describe('a clean parcel: matched, green, released by the service identity', () 
       ).rows;
     const [before] = await reconciled();
     expect(before).toMatchObject({ remittances: 0, remitted: 0, unremitted: before!.declared });
-    const remittance = { period, currency: 'EUR', amount: 8.5, reference: `IOSS-${period}-${hex(4)}` };
+    const remittance = { period, currency: 'EUR', amount: 8123.47, reference: `IOSS-${period}-${hex(4)}` };
     const recorded = (await net.submit('platformA', 'customs:recordRemittance', [], remittance)) as {
       txId: string;
     };
@@ -296,8 +296,8 @@ describe('a clean parcel: matched, green, released by the service identity', () 
       {
         ...before,
         remittances: 1,
-        remitted: 8.5,
-        unremitted: Number((before!.declared - 8.5).toFixed(2)),
+        remitted: 8123.47,
+        unremitted: Number((before!.declared - 8123.47).toFixed(2)),
       },
     ]);
     // Each platform reads its own; customs every platform's.
@@ -333,7 +333,7 @@ describe('a clean parcel: matched, green, released by the service identity', () 
       ...transaction.args.map(fromBase64),
     ]) {
       expect(text).not.toContain(remittance.reference);
-      expect(text).not.toContain('8.5');
+      expect(text).not.toContain('8123.47');
     }
   });
 });
@@ -780,5 +780,23 @@ describe('an assessment that failed, recorded by customs', () => {
     await decide('customs', 'FAILED-2', 'release', ['OFFICER_RELEASE']);
     expect(await net.outcome(failure('FAILED-2'))).toMatch(/records are final, nothing to assess/);
     expect(await queued('FAILED-2')).toBeUndefined();
+  });
+});
+
+// Last in the file: it removes Platform A from the organisation registry.
+describe('a platform the organisation registry has dropped', () => {
+  it('stays in the reconciliation and in customs’ list of remittances, with what it remitted', async () => {
+    await parcel('IOSS-3', { declaration: { vatCollectionNumber: 'IM3720001234' } });
+    await assess('IOSS-3');
+    const remittance = { period: '2026-11', currency: 'EUR', amount: 1.25, reference: `DROP-${hex(4)}` };
+    await net.submit('platformA', 'customs:recordRemittance', [], remittance);
+    const filter = JSON.stringify({ platformMspId: 'PlatformAMSP', period: '2026-11' });
+    const rows = () => net.evaluate('customs', 'customs:reconciliation', [filter]);
+    const listed = () => net.evaluate('customs', 'customs:remittances', [filter]);
+    const [before, listedBefore] = [await rows(), await listed()];
+    expect((listedBefore as { remittances: unknown[] }).remittances.length).toBeGreaterThan(0);
+    await net.submit('governance', 'org:removeOrganisation', ['PlatformAMSP']);
+    expect(await rows()).toEqual(before);
+    expect(await listed()).toEqual(listedBefore);
   });
 });

@@ -34,8 +34,8 @@ const V = {
   streetB: 'Kastanienallee 88b',
   phoneB: '+49 30 90182736',
   // Not personal, but a platform's business, private to it and customs: what it remitted. (That it
-  // recorded a remittance, and under which reference, is public: the function is in the block, and
-  // the reference is the private key, whose hash is there too.)
+  // recorded a remittance is public, the function being in the block, and its reference is the
+  // private key, whose unsalted hash is there too: a guessable reference can be confirmed.)
   remittanceAmount: '97531.86',
 } as const;
 type Personal = keyof typeof V;

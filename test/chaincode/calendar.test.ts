@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   addDays,
+  calendarProblem,
   DESTINATION_TIME_ZONES,
   endOfDay,
   isoWeekday,
@@ -116,9 +117,25 @@ describe('the working day a period ends on', () => {
   });
 
   it('refuses a calendar with no working day in sight, a mistake in it', () => {
-    const holidays = Array.from({ length: 500 }, (_, n) => addDays('2026-01-01', n));
+    const holidays = Array.from({ length: 40 }, (_, n) => addDays('2026-01-01', n));
     expect(() => workingDayFrom('2026-01-01', { weekdays: [], holidays })).toThrow(
-      'no working day within 400 days from 2026-01-01',
+      'no working day within 31 days from 2026-01-01',
     );
   });
+
+  it('finds what cannot be a calendar before it is put in force', () => {
+    const weekend = [6, 7];
+    expect(calendarProblem({ weekdays: weekend, holidays: ['2026-12-25'], workingDays: ['2026-10-10'] })).toBeUndefined();
+    expect(calendarProblem({ weekdays: weekend, holidays: ['2026-12-25', '2026-12-25'] })).toBe('a holiday is listed twice');
+    expect(calendarProblem({ weekdays: weekend, holidays: [], workingDays: ['2026-10-10', '2026-10-10'] })).toBe('a working day is listed twice');
+    expect(calendarProblem({ weekdays: weekend, holidays: ['2026-10-10'], workingDays: ['2026-10-10'] })).toBe('2026-10-10 is both a holiday and a working day');
+    // 9 October 2026 is a Friday.
+    expect(calendarProblem({ weekdays: weekend, holidays: [], workingDays: ['2026-10-09'] })).toBe('2026-10-09 is worked instead of a rest day, but is no rest day');
+    // Six rest days a week and every Monday a holiday for ten weeks: no working day for 70 days.
+    const mondays = Array.from({ length: 10 }, (_, n) => addDays('2026-11-30', 7 * n));
+    expect(calendarProblem({ weekdays: [2, 3, 4, 5, 6, 7], holidays: mondays })).toBe('more than 31 days off in a row from 2026-11-30');
+    // Nine days, China's National Day week with its weekends: a calendar.
+    const nationalDay = Array.from({ length: 7 }, (_, n) => addDays('2026-10-01', n));
+    expect(calendarProblem({ weekdays: weekend, holidays: nationalDay })).toBeUndefined();
+  }); // prettier-ignore
 });

@@ -186,6 +186,13 @@ describe('a deadline whose last day is not a working day', () => {
     expect(() => assertBeforeDeadline('request', legacy, moved, 'FR', '2026-05-30T10:00:00.001Z')).toThrow(
       `return request deadline for FR passed on 2026-05-30T10:00:00.000Z (85 days after release on ${RELEASED_FRIDAY})`,
     );
+    // Nor one of 30 × 24 hours from 23:30 in Paris across the change to summer time, which ends
+    // past the counted day's midnight.
+    const lateNight = '2026-03-20T22:30:00.000Z';
+    const hours = { releasedAt: lateNight, request: '2026-04-19T22:30:00.000Z', arrival: '', decision: '' };
+    expect(() => assertBeforeDeadline('request', hours, policy(30), 'FR', '2026-04-19T22:30:00.001Z')).toThrow(
+      `return request deadline for FR passed on 2026-04-19T22:30:00.000Z (30 days after release on ${lateNight})`,
+    );
   });
 
   it.each([
@@ -194,6 +201,7 @@ describe('a deadline whose last day is not a working day', () => {
     [{ weekdays: [0], holidays: [] }, 'Too small'],
     [{ weekdays: [6], holidays: ['2026-02-30'] }, 'must be a calendar date'],
     [{ weekdays: [6], holidays: [], unknown: true }, 'Unrecognized key'],
+    [{ weekdays: [6, 7], holidays: ['2026-12-25', '2026-12-25'] }, 'a holiday is listed twice'],
   ])('a policy set refuses the rest days %j', (nonWorkingDays, message) => {
     const parsed = ReturnPolicySet.safeParse({ version: 'v1', policies: { default: policy(30, nonWorkingDays as never) } });
     expect(parsed.success).toBe(false);

@@ -806,11 +806,7 @@ export class CustomsContract extends Contract {
     const caller = await this.customsCaller(ctx, 'readAssessment');
     const filter = parseJsonWith(ReconciliationFilter, 'reconciliation filter', filterJson);
     const assessments = await this.assessments(ctx, caller);
-    // A platform that sold under a checkout scheme stays in the reconciliation, with what it
-    // remitted, even if the registry no longer lists it as a platform.
-    const platforms = new Set(await this.platforms(ctx));
-    for (const a of assessments) if (a.platformMspId !== undefined) platforms.add(a.platformMspId);
-    const readers = remittanceReaders(caller, filter, [...platforms]);
+    const readers = remittanceReaders(caller, filter, await this.remittingPlatforms(ctx, assessments));
     const remittances = await this.storedRemittances(ctx, caller, readers);
     return result({ rows: reconcileCollections(assessments, remittances, filter) });
   }
@@ -857,7 +853,9 @@ export class CustomsContract extends Contract {
     const caller = await resolveCaller(ctx);
     assertAllowed('readRemittances', caller);
     const filter = parseJsonWith(ReconciliationFilter, 'remittance filter', filterJson);
-    const readers = remittanceReaders(caller, filter, await this.platforms(ctx));
+    // Customs' peer alone holds the assessments that name platforms the registry may have dropped.
+    const assessed = caller.role === 'customs' ? await this.assessments(ctx, caller) : [];
+    const readers = remittanceReaders(caller, filter, await this.remittingPlatforms(ctx, assessed));
     const remittances = await this.storedRemittances(ctx, caller, readers);
     return result({ remittances: selectRemittances(remittances, filter) });
   }
@@ -970,10 +968,16 @@ export class CustomsContract extends Contract {
     return out;
   }
 
-  /** The platforms the organisation registry lists. */
-  private async platforms(ctx: Context): Promise<string[]> {
+  /**
+   * The platforms whose remittances there may be: those the organisation registry lists, and those
+   * `assessed` names, so that a platform the registry has since dropped stays in the reconciliation
+   * and the list of remittances with what it remitted.
+   */
+  private async remittingPlatforms(ctx: Context, assessed: readonly AssessmentRecord[]): Promise<string[]> {
     const organisations = await listByPartialKey<OrganisationRecord>(ctx, KeyType.org, []);
-    return organisations.filter((o) => o.role === 'platform').map((o) => o.mspId);
+    const platforms = new Set(organisations.filter((o) => o.role === 'platform').map((o) => o.mspId));
+    for (const a of assessed) if (a.platformMspId !== undefined) platforms.add(a.platformMspId);
+    return [...platforms];
   }
 
   /** The values of a key range of a private data collection, in key order. Private range query: evaluate only. */

@@ -187,11 +187,9 @@ export class ReturnsContract extends Contract {
     const releasedAt = await releaseTime(ctx, consignment);
     const country = consignment.joinKeys.destinationCountry;
     const installed = await readJson<StoredReturnPolicySet>(ctx, policyKey(ctx));
-    const { nonWorkingDays, ...policy } = returnPolicyFor(
-      country,
-      installed?.policySet ?? DEFAULT_RETURN_POLICY_SET,
-    );
-    const deadlines = returnDeadlines({ ...policy, nonWorkingDays }, releasedAt, country);
+    const inForce = returnPolicyFor(country, installed?.policySet ?? DEFAULT_RETURN_POLICY_SET);
+    const deadlines = returnDeadlines(inForce, releasedAt, country);
+    const { nonWorkingDays: _kept, ...policy } = inForce;
     const now = txTime(ctx);
     assertBeforeDeadline('request', deadlines, policy, country, now);
 

@@ -149,8 +149,21 @@ export interface WorkingCalendar {
   readonly workingDays?: readonly string[];
 }
 
-/** A year and more of days off in a row cannot be a calendar: a mistake in it, not a long holiday. */
-const MAX_DAYS_OFF_IN_A_ROW = 400;
+/**
+ * More days off in a row than a month cannot be a calendar (China's longest holiday, with its
+ * weekends, is nine days): a mistake in it, which would stretch every deadline ending there.
+ */
+export const MAX_DAYS_OFF_IN_A_ROW = 31;
+
+/** Whether `date` is a day off: a rest day not worked instead, or a public holiday. */
+function isDayOff(
+  date: string,
+  off: WorkingCalendar,
+  holidays: ReadonlySet<string>,
+  worked: ReadonlySet<string>,
+) {
+  return (off.weekdays.includes(isoWeekday(date)) && !worked.has(date)) || holidays.has(date);
+}
 
 /**
  * `date` itself when it is a working day, else the first working day after it: where a period
@@ -162,11 +175,38 @@ export function workingDayFrom(date: string, off: WorkingCalendar): string {
   const worked = new Set(off.workingDays ?? []);
   let day = date;
   for (let n = 0; n <= MAX_DAYS_OFF_IN_A_ROW; n++) {
-    const rest = (off.weekdays.includes(isoWeekday(day)) && !worked.has(day)) || holidays.has(day);
-    if (!rest) return day;
+    if (!isDayOff(day, off, holidays, worked)) return day;
     day = addDays(day, 1);
   }
   throw new Error(`no working day within ${MAX_DAYS_OFF_IN_A_ROW} days from ${date}`);
+}
+
+/**
+ * Why a calendar cannot be one (a date listed twice, a day both a holiday and worked, a day worked
+ * that is no rest day, more than MAX_DAYS_OFF_IN_A_ROW days off in a row), or undefined: checked
+ * when customs puts it in force, so that no deadline computed from it later can fail.
+ */
+export function calendarProblem(off: WorkingCalendar): string | undefined {
+  const holidays = new Set(off.holidays);
+  const worked = new Set(off.workingDays ?? []);
+  if (holidays.size !== off.holidays.length) return 'a holiday is listed twice';
+  if (worked.size !== (off.workingDays ?? []).length) return 'a working day is listed twice';
+  for (const day of worked) {
+    if (holidays.has(day)) return `${day} is both a holiday and a working day`;
+    if (!off.weekdays.includes(isoWeekday(day)))
+      return `${day} is worked instead of a rest day, but is no rest day`;
+  }
+  // A run of days off contains a holiday unless it is weekdays alone, which are at most six.
+  for (const holiday of holidays) {
+    let day = holiday;
+    let run = 0;
+    while (isDayOff(day, off, holidays, worked)) {
+      if (++run > MAX_DAYS_OFF_IN_A_ROW)
+        return `more than ${MAX_DAYS_OFF_IN_A_ROW} days off in a row from ${holiday}`;
+      day = addDays(day, 1);
+    }
+  }
+  return undefined;
 }
 
 /** The date `days` calendar days after `date` (YYYY-MM-DD). */

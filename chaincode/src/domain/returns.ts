@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { addDays, endOfDay, IsoDate, localDate, workingDayFrom } from './calendar';
+import { addDays, calendarProblem, endOfDay, IsoDate, localDate, workingDayFrom } from './calendar';
 import { ConfigVersion } from './customs';
 import {
   applyFraction,
@@ -36,14 +36,19 @@ const Days = z.number().int().min(1).max(3650);
  * day (calendar.ts workingDayFrom): weekly rest days as ISO weekdays (6 Saturday, 7 Sunday), public
  * holidays, and rest days worked instead.
  */
-export const NonWorkingDays = z.strictObject({
-  weekdays: z
-    .array(z.number().int().min(1).max(7))
-    .max(6, 'at most 6 weekdays: a week needs a working day')
-    .refine((days) => new Set(days).size === days.length, 'each weekday once'),
-  holidays: z.array(IsoDate).max(1000, 'at most 1000 holidays'),
-  workingDays: z.array(IsoDate).max(1000, 'at most 1000 working days').optional(),
-});
+export const NonWorkingDays = z
+  .strictObject({
+    weekdays: z
+      .array(z.number().int().min(1).max(7))
+      .max(6, 'at most 6 weekdays: a week needs a working day')
+      .refine((days) => new Set(days).size === days.length, 'each weekday once'),
+    holidays: z.array(IsoDate).max(1000, 'at most 1000 holidays'),
+    workingDays: z.array(IsoDate).max(1000, 'at most 1000 working days').optional(),
+  })
+  .superRefine((off, ctx) => {
+    const problem = calendarProblem(off);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 /** What a destination allows: days after release for each step. */
 export const ReturnPolicy = z.strictObject({
@@ -242,16 +247,19 @@ export function assertBeforeDeadline(
   const days = { request: policy.requestDays, arrival: policy.arrivalDays, decision: policy.decisionDays }[
     name
   ];
-  // A deadline later than its count of days is one whose last day was not a working day (one
-  // computed by 1.8, in hours from the release, is earlier: nothing moved it).
+  // A deadline that ends a day later than its count of days is one whose last day was not a working
+  // day. One computed by 1.8, in hours from the release, ends no day, and nothing moved it.
   const { requestDays, arrivalDays, decisionDays } = policy;
   const counted = returnDeadlines(
     { requestDays, arrivalDays, decisionDays },
     deadlines.releasedAt,
     destinationCountry,
   )[name];
+  const endsADay = endOfDay(localDate(deadline, destinationCountry), destinationCountry) === deadline;
   const moved =
-    Date.parse(deadline) > Date.parse(counted) ? ', its last day moved to the next working day' : '';
+    endsADay && Date.parse(deadline) > Date.parse(counted)
+      ? ', its last day moved to the next working day'
+      : '';
   throw new Error(
     `${DEADLINE_LABEL[name]} for ${destinationCountry} passed on ${deadline} (${days} days after release on ${deadlines.releasedAt}${moved})`,
   );

@@ -241,7 +241,8 @@ export function PlatformRemittances() {
           </div>
           <div className="field">
             <label htmlFor="m-amount">Amount</label>
-            <input id="m-amount" name="amount" inputMode="decimal" required />
+            {/* No inputMode="decimal": many phone keypads then have no minus sign, and a correction may be negative. */}
+            <input id="m-amount" name="amount" required />
           </div>
           <div className="field">
             <label htmlFor="m-reference">Reference</label>

@@ -260,7 +260,10 @@ export const ReturnSchema = z
     carrierMspId: MspId.openapi({ description: 'The only carrier that may ship and scan the return' }),
     destinationCountry: z.string(),
     policy: AppliedReturnPolicy.openapi({ description: 'The policy in force when it was requested' }),
-    deadlines: z.object({ releasedAt: Time, request: Time, arrival: Time, decision: Time }),
+    deadlines: z.object({ releasedAt: Time, request: Time, arrival: Time, decision: Time }).openapi({
+      description:
+        'Each the close of its last day in the destination, moved to the next working day where the policy set names the destination’s days off (GET /v1/return-policy?version=)',
+    }),
     requestedBy: MspId,
     requestedAt: Time,
     shipment: z
