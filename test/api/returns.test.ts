@@ -707,8 +707,8 @@ describe('the return policy customs puts in force', () => {
       /a week needs a working day/,
     );
     } finally {
-      // The tests after this one work to the built-in policy.
-      expect((await t.as(OFFICER).post('/v1/customs/return-policy', DEFAULT_RETURN_POLICY_SET)).status).toBe(201);
+      // The tests after this one work to the built-in policy (an assertion here would hide the failure).
+      await t.as(OFFICER).post('/v1/customs/return-policy', DEFAULT_RETURN_POLICY_SET);
     }
   }); // prettier-ignore
 });

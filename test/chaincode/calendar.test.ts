@@ -131,11 +131,18 @@ describe('the working day a period ends on', () => {
     expect(calendarProblem({ weekdays: weekend, holidays: ['2026-10-10'], workingDays: ['2026-10-10'] })).toBe('2026-10-10 is both a holiday and a working day');
     // 9 October 2026 is a Friday.
     expect(calendarProblem({ weekdays: weekend, holidays: [], workingDays: ['2026-10-09'] })).toBe('2026-10-09 is worked instead of a rest day, but is no rest day');
-    // Six rest days a week and every Monday a holiday for ten weeks: no working day for 70 days.
+    // Six rest days a week and every Monday a holiday for ten weeks: no working day from Tuesday 24
+    // November, the day after the last working Monday.
     const mondays = Array.from({ length: 10 }, (_, n) => addDays('2026-11-30', 7 * n));
-    expect(calendarProblem({ weekdays: [2, 3, 4, 5, 6, 7], holidays: mondays })).toBe('more than 31 days off in a row from 2026-11-30');
+    expect(calendarProblem({ weekdays: [2, 3, 4, 5, 6, 7], holidays: mondays })).toBe('more than 31 days off in a row from 2026-11-24');
     // Nine days, China's National Day week with its weekends: a calendar.
     const nationalDay = Array.from({ length: 7 }, (_, n) => addDays('2026-10-01', n));
     expect(calendarProblem({ weekdays: weekend, holidays: nationalDay })).toBeUndefined();
+    // A run is measured from its first day, a rest day before the first holiday: 29 holidays from
+    // Monday 7 December with the weekend before make 31 days off, 30 make 32.
+    const from7December = (n: number) => Array.from({ length: n }, (_, i) => addDays('2026-12-07', i));
+    expect(calendarProblem({ weekdays: weekend, holidays: from7December(29) })).toBeUndefined();
+    expect(workingDayFrom('2026-12-05', { weekdays: weekend, holidays: from7December(29) })).toBe('2027-01-05');
+    expect(calendarProblem({ weekdays: weekend, holidays: from7December(30) })).toBe('more than 31 days off in a row from 2026-12-05');
   }); // prettier-ignore
 });

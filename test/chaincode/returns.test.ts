@@ -200,6 +200,8 @@ describe('a deadline whose last day is not a working day', () => {
     [{ weekdays: [6, 6], holidays: [] }, 'each weekday once'],
     [{ weekdays: [0], holidays: [] }, 'Too small'],
     [{ weekdays: [6], holidays: ['2026-02-30'] }, 'must be a calendar date'],
+    // Refused for the date, not thrown from the check of the calendar's runs (a 500 before).
+    [{ weekdays: [6, 7], holidays: ['2026-12-25', 'christmas'] }, 'must be a calendar date'],
     [{ weekdays: [6], holidays: [], unknown: true }, 'Unrecognized key'],
     [{ weekdays: [6, 7], holidays: ['2026-12-25', '2026-12-25'] }, 'a holiday is listed twice'],
   ])('a policy set refuses the rest days %j', (nonWorkingDays, message) => {

@@ -196,13 +196,23 @@ export function calendarProblem(off: WorkingCalendar): string | undefined {
     if (!off.weekdays.includes(isoWeekday(day)))
       return `${day} is worked instead of a rest day, but is no rest day`;
   }
-  // A run of days off contains a holiday unless it is weekdays alone, which are at most six.
+  // A run of days off longer than the rest weekdays alone (six at most) holds a holiday, and may
+  // begin with rest days before it: each run is measured from its first day, once.
+  const starts = new Set<string>();
   for (const holiday of holidays) {
-    let day = holiday;
-    let run = 0;
-    while (isDayOff(day, off, holidays, worked)) {
-      if (++run > MAX_DAYS_OFF_IN_A_ROW)
-        return `more than ${MAX_DAYS_OFF_IN_A_ROW} days off in a row from ${holiday}`;
+    let start = holiday;
+    for (let n = 0; n <= MAX_DAYS_OFF_IN_A_ROW; n++) {
+      const before = addDays(start, -1);
+      if (!isDayOff(before, off, holidays, worked)) break;
+      start = before;
+    }
+    starts.add(start);
+  }
+  for (const start of starts) {
+    let day = start;
+    for (let run = 1; isDayOff(day, off, holidays, worked); run++) {
+      if (run > MAX_DAYS_OFF_IN_A_ROW)
+        return `more than ${MAX_DAYS_OFF_IN_A_ROW} days off in a row from ${start}`;
       day = addDays(day, 1);
     }
   }

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { addDays, calendarProblem, endOfDay, IsoDate, localDate, workingDayFrom } from './calendar';
+import {
+  addDays,
+  calendarProblem,
+  endOfDay,
+  isCalendarDate,
+  IsoDate,
+  localDate,
+  workingDayFrom,
+} from './calendar';
 import { ConfigVersion } from './customs';
 import {
   applyFraction,
@@ -46,6 +54,8 @@ export const NonWorkingDays = z
     workingDays: z.array(IsoDate).max(1000, 'at most 1000 working days').optional(),
   })
   .superRefine((off, ctx) => {
+    // zod goes on after a date it refused: such a calendar is refused for that date already.
+    if (![...off.holidays, ...(off.workingDays ?? [])].every(isCalendarDate)) return;
     const problem = calendarProblem(off);
     if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
   });
