@@ -305,6 +305,12 @@ describe('a clean parcel: matched, green, released by the service identity', () 
     expect(await net.evaluate('platformA', 'customs:remittances', ['{}'])).toMatchObject(listed);
     expect(await net.evaluate('customs', 'customs:remittances', [filter])).toMatchObject(listed);
     expect(await net.evaluate('platformB', 'customs:remittances', ['{}'])).toEqual({ remittances: [] });
+    // Customs looks only in the collections of platforms that have recorded one.
+    expect(
+      await net.evaluate('customs', 'customs:remittances', [
+        JSON.stringify({ platformMspId: 'PlatformBMSP' }),
+      ]),
+    ).toEqual({ remittances: [] });
     expect(
       await net.outcome(
         net.evaluate('platformB', 'customs:remittances', [JSON.stringify({ platformMspId: 'PlatformAMSP' })]),

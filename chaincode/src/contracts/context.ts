@@ -60,6 +60,11 @@ export const KeyType = {
    * record were purged, when and why (domain/erasure.ts).
    */
   erasure: 'erasure',
+  /**
+   * [platformMspId] → { platformMspId }: the platform has recorded remittances (customs:recordRemittance),
+   * so its collection with customs is one their readers look in. Public, as the transaction's function is.
+   */
+  remitter: 'remitter',
 } as const;
 
 export function compositeKey(

@@ -82,7 +82,6 @@ import {
   transientString,
   txTime,
   type Caller,
-  type OrganisationRecord,
 } from './context';
 import type {
   ConsignmentRecord,
@@ -805,10 +804,9 @@ export class CustomsContract extends Contract {
   public async reconciliation(ctx: Context, filterJson: string): Promise<string> {
     const caller = await this.customsCaller(ctx, 'readAssessment');
     const filter = parseJsonWith(ReconciliationFilter, 'reconciliation filter', filterJson);
-    const assessments = await this.assessments(ctx, caller);
-    const readers = remittanceReaders(caller, filter, await this.remittingPlatforms(ctx, assessments));
+    const readers = remittanceReaders(caller, filter, await this.remitters(ctx));
     const remittances = await this.storedRemittances(ctx, caller, readers);
-    return result({ rows: reconcileCollections(assessments, remittances, filter) });
+    return result({ rows: reconcileCollections(await this.assessments(ctx, caller), remittances, filter) });
   }
 
   /**
@@ -839,6 +837,8 @@ export class CustomsContract extends Contract {
     };
     const remittance: RemittanceRecord = { ...input, ...receipt };
     await putPrivateJson(ctx, collection, key, { remittance, salt } satisfies StoredRemittance);
+    // Written each time, never read here: two remittances at once must not conflict over it.
+    await putJson(ctx, compositeKey(ctx, KeyType.remitter, [caller.mspId]), { platformMspId: caller.mspId });
     // The answer of a transaction is in its block, for every channel member to read.
     return result(receipt);
   }
@@ -853,9 +853,7 @@ export class CustomsContract extends Contract {
     const caller = await resolveCaller(ctx);
     assertAllowed('readRemittances', caller);
     const filter = parseJsonWith(ReconciliationFilter, 'remittance filter', filterJson);
-    // Customs' peer alone holds the assessments that name platforms the registry may have dropped.
-    const assessed = caller.role === 'customs' ? await this.assessments(ctx, caller) : [];
-    const readers = remittanceReaders(caller, filter, await this.remittingPlatforms(ctx, assessed));
+    const readers = remittanceReaders(caller, filter, await this.remitters(ctx));
     const remittances = await this.storedRemittances(ctx, caller, readers);
     return result({ remittances: selectRemittances(remittances, filter) });
   }
@@ -969,15 +967,13 @@ export class CustomsContract extends Contract {
   }
 
   /**
-   * The platforms whose remittances there may be: those the organisation registry lists, and those
-   * `assessed` names, so that a platform the registry has since dropped stays in the reconciliation
-   * and the list of remittances with what it remitted.
+   * The platforms that have recorded remittances: whose collections with customs hold some. Not the
+   * organisation registry, which may have dropped a platform since, or list one not yet in a
+   * collection.
    */
-  private async remittingPlatforms(ctx: Context, assessed: readonly AssessmentRecord[]): Promise<string[]> {
-    const organisations = await listByPartialKey<OrganisationRecord>(ctx, KeyType.org, []);
-    const platforms = new Set(organisations.filter((o) => o.role === 'platform').map((o) => o.mspId));
-    for (const a of assessed) if (a.platformMspId !== undefined) platforms.add(a.platformMspId);
-    return [...platforms];
+  private async remitters(ctx: Context): Promise<string[]> {
+    const marked = await listByPartialKey<{ platformMspId: string }>(ctx, KeyType.remitter, []);
+    return marked.map((m) => m.platformMspId);
   }
 
   /** The values of a key range of a private data collection, in key order. Private range query: evaluate only. */
