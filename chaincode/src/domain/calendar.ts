@@ -153,7 +153,7 @@ export interface WorkingCalendar {
  * More days off in a row than a month cannot be a calendar (China's longest holiday, with its
  * weekends, is nine days): a mistake in it, which would stretch every deadline ending there.
  */
-export const MAX_DAYS_OFF_IN_A_ROW = 31;
+const MAX_DAYS_OFF_IN_A_ROW = 31;
 
 /** Whether `date` is a day off: a rest day not worked instead, or a public holiday. */
 function isDayOff(

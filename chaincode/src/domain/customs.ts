@@ -39,6 +39,7 @@ import {
   type RiskLine,
 } from './risk';
 import {
+  BusinessNumber,
   CountryCode,
   CurrencyCode,
   MspId,
@@ -780,9 +781,7 @@ export const RemittanceInput = z.strictObject({
   /** Negative for a correction that lowers what was remitted for the period. */
   amount: SignedMoney,
   /** The return's or the payment's reference: one remittance per reference and platform. */
-  reference: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/, 'must be 1-64 characters: letters, digits, . _ / -'),
+  reference: BusinessNumber,
 });
 export type RemittanceInput = z.infer<typeof RemittanceInput>;
 

@@ -102,9 +102,11 @@ export const CONSIGNMENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const ConsignmentId = z
   .string()
   .regex(CONSIGNMENT_ID_PATTERN, 'must be 1-64 characters: letters, digits, . _ - (not first)');
-export const OrderNumber = z
+/** A number a business gives its own document: an order number, a remittance's reference. */
+export const BusinessNumber = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/, 'must be 1-64 characters: letters, digits, . _ / -');
+export const OrderNumber = BusinessNumber;
 /** S10 (posts) or a carrier's house air waybill number. */
 export const TrackingNumber = z
   .string()

@@ -1,6 +1,8 @@
 import {
   assessmentFailureCodes,
+  BusinessNumber,
   collectionModels,
+  CurrencyCode,
   decisionEvents,
   erasureReasons,
   hardRuleCodes,
@@ -9,6 +11,7 @@ import {
   lanes,
   matchReasonCodes,
   movementEvents,
+  Period,
   purposeNames,
   recordKinds,
   ReferralAnswer,
@@ -736,16 +739,10 @@ export const ReconciliationSchema = z
 export const RemittanceSchema = z
   .object({
     platformMspId: MspId,
-    period: z
-      .string()
-      .regex(/^\d{4}-(?:0[1-9]|1[0-2])$/)
-      .openapi({ description: 'YYYY-MM: the month of the sales it is for' }),
-    currency: z.string().regex(/^[A-Z]{3}$/),
+    period: Period.describe('YYYY-MM: the month of the sales it is for'),
+    currency: CurrencyCode,
     amount: Amount.openapi({ description: 'Negative for a correction downwards' }),
-    reference: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/)
-      .openapi({ description: 'The return’s or the payment’s reference' }),
+    reference: BusinessNumber.describe('The return’s or the payment’s reference'),
     recordedAt: Time,
     txId: TxId,
   })
