@@ -10,8 +10,10 @@ import {
   assessmentWithDeclaration,
   eventually,
   parcelToFrance,
+  putRuleSet,
   startCustomsTestGateway,
 } from '../support/parcel.js';
+import { testRuleSet } from '../support/customs-config.js';
 import type { TestGateway } from '../support/gateway.js';
 
 let t: TestGateway;
@@ -232,5 +234,45 @@ describe('remittances under a checkout scheme', () => {
     expect(named.status).toBe(403);
     expect(named.body.detail).toBe('PlatformBMSP cannot read the remittances of PlatformAMSP');
     expect((await t.as('post-operator').get('/v1/remittances')).status).toBe(403);
+  });
+});
+
+describe('goods customs looks out for by name', () => {
+  it('a recall notice put in force sends a parcel naming the product to red, and a malformed one is refused', async () => {
+    const inForce = testRuleSet('api-test-1');
+    const bad = await t.as(OFFICER).post('/v1/customs/rule-set', {
+      ...inForce,
+      version: 'api-test-recall-bad',
+      productRecalls: [{ reference: 'SG-TEST-1', terms: ['Cotton T-shirt'] }],
+    });
+    expect(bad.status, bad.text).toBe(400);
+    expect(bad.headers.get('content-type')).toContain('application/problem+json');
+    expect(JSON.stringify(bad.body.errors)).toContain('/productRecalls/0/terms/0');
+    expect((await t.as(OFFICER).get('/v1/customs/rule-set')).body).toMatchObject({
+      ruleSet: { value: { version: 'api-test-1' } },
+    });
+
+    await putRuleSet(t, {
+      ...inForce,
+      version: 'api-test-recall',
+      productRecalls: [{ reference: 'SG-TEST-1', hsPrefixes: ['6109'], terms: ['cotton t shirt'] }],
+    });
+    try {
+      const id = `CUS-RECALL-${RUN}`;
+      await parcel(id);
+      const explained = await assessmentWithDeclaration<{
+        risk: { lane: string; hardRule?: string; reasons: unknown[] };
+      }>(t, id);
+      expect(explained.body.risk).toMatchObject({
+        lane: 'red',
+        hardRule: 'PRODUCT_RECALL',
+        reasons: expect.arrayContaining([
+          { code: 'PRODUCT_RECALL', detail: 'line 1: HS 610910, recalled under SG-TEST-1' },
+        ]),
+      });
+      expect(await status(id)).not.toBe('released');
+    } finally {
+      await putRuleSet(t, inForce);
+    }
   });
 });

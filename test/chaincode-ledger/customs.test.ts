@@ -376,6 +376,30 @@ describe('each lane from crafted data', () => {
       'pass',
     ],
     [
+      'a T-shirt bearing a protected mark (AFA-DEMO-0001)',
+      {
+        order: { lines: [{ ...orderPayload('x').lines[0], description: 'ACME cotton T-shirt' }] },
+        declaration: null,
+      },
+      'amber',
+      ['IPR_SENSITIVE'],
+      'pass',
+    ],
+    [
+      'a recalled power bank (SG-DEMO-0002), whatever the score',
+      {
+        order: {
+          lines: [
+            { ...orderPayload('x').lines[0], hsCode: '850760', description: 'VoltMax 20000 power bank' },
+          ],
+        },
+        declaration: null,
+      },
+      'red',
+      ['PRODUCT_RECALL', 'RESTRICTED_HS'],
+      'pass',
+    ],
+    [
       'a prohibited HS code (arms), whatever the score',
       { order: { lines: [{ ...orderPayload('x').lines[0], hsCode: '930200' }] }, declaration: null },
       'red',

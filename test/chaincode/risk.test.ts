@@ -69,7 +69,7 @@ describe('rule sets', () => {
     [
       'an unknown indicator',
       (r) => r.indicators.push({ code: 'ASTROLOGY', weight: 1 }),
-      '/indicators/24/code',
+      '/indicators/25/code',
     ],
     ['a hard rule to amber', (r) => (r.hardRules[0].lane = 'amber'), '/hardRules/0/lane'],
     ['amber above red', (r) => (r.thresholds = { amber: 61, red: 60 }), 'amber must not exceed red'],
@@ -83,6 +83,18 @@ describe('rule sets', () => {
     ['a negative weight', (r) => (r.indicators[0].weight = -1), '/indicators/0/weight'],
     ['a one-digit HS prefix', (r) => r.prohibitedHsPrefixes.push('9'), '/prohibitedHsPrefixes/5'],
     ['a zero window', (r) => (r.splitShipment.windowHours = 0), '/splitShipment/windowHours'],
+    [
+      'a notice twice',
+      (r) => r.productRecalls.push({ ...r.productRecalls[0], terms: ['other'] }),
+      'SG-DEMO-0001 twice',
+    ],
+    ['an upper-case term', (r) => r.protectedMarks[0].terms.push('Acme'), '/protectedMarks/0/terms/1'],
+    ['a notice without terms', (r) => (r.productRecalls[1].terms = []), '/productRecalls/1/terms'],
+    [
+      'a notice with no HS prefix listed',
+      (r) => (r.protectedMarks[1].hsPrefixes = []),
+      '/protectedMarks/1/hsPrefixes',
+    ],
   ])('refuses %s', (_name, change, message) => {
     const r = JSON.parse(JSON.stringify(DEFAULT_RULE_SET)) as Loose;
     change(r);
@@ -94,7 +106,7 @@ describe('rule sets', () => {
 describe('a clean consignment', () => {
   it('goes green with no reason', () => {
     expect(assessRisk(clean)).toEqual({
-      ruleSetVersion: 'demo-2026.3',
+      ruleSetVersion: 'demo-2026.4',
       lane: 'green',
       score: 0,
       reasons: [],
@@ -306,6 +318,38 @@ describe('weighted indicators, one at a time (amber from 30, red from 60)', () =
       'green',
     ],
     ['seller with none', { seller: { ...clean.seller, consignmentsSoFar: 0 } }, 'NEW_SELLER', 'green'],
+
+    // protected marks: AFA-DEMO-0001 'acme' under 4202, 61, 62, 64; AFA-DEMO-0002 'orbit sound' under 8518
+    [
+      'a protected mark on shoes',
+      { lines: line({ hsCode: '64041100', description: 'ACME-Sport running shoes' }) },
+      'IPR_SENSITIVE',
+      'amber',
+    ],
+    [
+      'the mark under a heading its notice does not name',
+      { lines: line({ hsCode: '392690', description: 'Acme phone stand' }) },
+      null,
+      'green',
+    ],
+    [
+      'the mark inside a longer word',
+      { lines: line({ description: 'Acmeplex cotton T-shirt' }) },
+      null,
+      'green',
+    ],
+    [
+      'a two-word mark written apart by a slash',
+      { lines: line({ hsCode: '851830', description: 'Orbit/Sound earbuds' }) },
+      'IPR_SENSITIVE',
+      'amber',
+    ],
+    [
+      'the words of a two-word mark in another order',
+      { lines: line({ hsCode: '851830', description: 'Sound orbit earbuds' }) },
+      null,
+      'green',
+    ],
   ];
 
   it.each(cases)('%s', (_name, change, code, lane) => {
@@ -480,6 +524,72 @@ describe('hard rules', () => {
     expect(a.lane).toBe(lane);
     expect(a.hardRule).toBe(hardRule);
     expect(a.reasons.map((r) => r.code)).toEqual(reasonCodes);
+  });
+
+  it.each<[string, Partial<AssessRiskInput>, Lane, string | undefined, string[]]>([
+    [
+      'a recalled product (SG-DEMO-0001: magnetic ball set under 9503)',
+      { lines: line({ hsCode: '950390', description: 'Magnetic ball set, 216 pieces' }) },
+      'red',
+      'PRODUCT_RECALL',
+      ['PRODUCT_RECALL'],
+    ],
+    [
+      'a recalled product from a trusted trader: red beats green',
+      { seller: trusted, lines: line({ hsCode: '950390', description: 'Magnetic ball set' }) },
+      'red',
+      'PRODUCT_RECALL',
+      ['PRODUCT_RECALL', 'TRUSTED_TRADER_CLEAN'],
+    ],
+    [
+      'the same words under a heading the notice does not name',
+      { lines: line({ hsCode: '392690', description: 'Magnetic ball set' }) },
+      'green',
+      undefined,
+      [],
+    ],
+    [
+      'a line without an HS code, compared on the terms alone',
+      { lines: line({ hsCode: undefined, description: 'Magnetic ball set' }) },
+      'red',
+      'PRODUCT_RECALL',
+      ['PRODUCT_RECALL', 'MISSING_HS6'],
+    ],
+  ])('%s', (_name, change, lane, hardRule, reasonCodes) => {
+    const a = assessRisk({ ...clean, ...change });
+    expect(a.lane).toBe(lane);
+    expect(a.hardRule).toBe(hardRule);
+    expect(a.reasons.map((r) => r.code)).toEqual(reasonCodes);
+  });
+
+  it('names the notice a line falls under, never the words that matched', () => {
+    const a = assessRisk({
+      ...clean,
+      lines: [
+        { lineNo: 1, hsCode: '950390', description: 'Magnetic ball set', value: 12, currency: 'EUR' },
+        { lineNo: 2, hsCode: '420222', description: 'ACME tote bag', value: 12, currency: 'EUR' },
+      ],
+    });
+    expect(a.reasons).toEqual([
+      { code: 'PRODUCT_RECALL', detail: 'line 1: HS 950390, recalled under SG-DEMO-0001' },
+      {
+        code: 'IPR_SENSITIVE',
+        weight: 30,
+        detail: 'line 2: HS 420222, a mark protected under AFA-DEMO-0001',
+      },
+    ]);
+    expect(JSON.stringify(a.reasons).toLowerCase()).not.toMatch(/magnetic|acme|tote/);
+  });
+
+  it('looks out for no goods by name under a rule set from before chaincode 1.11', () => {
+    const { protectedMarks: _marks, productRecalls: _recalls, ...earlier } = DEFAULT_RULE_SET;
+    expect(RuleSet.safeParse(earlier).success).toBe(true);
+    const a = assessRisk({
+      ...clean,
+      ruleSet: earlier,
+      lines: line({ hsCode: '950390', description: 'ACME magnetic ball set' }),
+    });
+    expect(a).toMatchObject({ lane: 'green', reasons: [] });
   });
 
   it('lets red win whatever the listing order, and only applies listed rules', () => {

@@ -227,9 +227,10 @@ export const DEFAULT_TARIFF_SET: TariffSet = {
 
 export const DEFAULT_RULE_SET: RuleSet = {
   // A label always names the same content: a ledger that installed an earlier one keeps it.
-  version: 'demo-2026.3',
+  version: 'demo-2026.4',
   hardRules: [
     { code: 'PROHIBITED_HS', lane: 'red' },
+    { code: 'PRODUCT_RECALL', lane: 'red' },
     { code: 'WATCHLISTED_SELLER', lane: 'red' },
     { code: 'WATCHLISTED_BUYER', lane: 'red' },
     { code: 'TRUSTED_TRADER_CLEAN', lane: 'green' },
@@ -258,6 +259,7 @@ export const DEFAULT_RULE_SET: RuleSet = {
     { code: 'MISSING_HS6', weight: 25 },
     { code: 'SPLIT_SHIPMENT', weight: 35 },
     { code: 'RESTRICTED_HS', weight: 30 },
+    { code: 'IPR_SENSITIVE', weight: 30 },
     { code: 'NEW_SELLER', weight: 15 },
   ],
   thresholds: { amber: 30, red: 60 },
@@ -300,6 +302,15 @@ export const DEFAULT_RULE_SET: RuleSet = {
   prohibitedHsPrefixes: ['93', '3601', '3602', '3603', '3604'],
   // Medicaments, tobacco, wine and spirits, accumulators, radar and radio navigation apparatus.
   restrictedHsPrefixes: ['3004', '2402', '2403', '2204', '2208', '8507', '8526'],
+  // Invented marks and products: a real list is customs' own (applications for action, Safety Gate).
+  protectedMarks: [
+    { reference: 'AFA-DEMO-0001', hsPrefixes: ['4202', '61', '62', '64'], terms: ['acme'] },
+    { reference: 'AFA-DEMO-0002', hsPrefixes: ['8518', '8517'], terms: ['orbitsound', 'orbit sound'] },
+  ],
+  productRecalls: [
+    { reference: 'SG-DEMO-0001', hsPrefixes: ['9503'], terms: ['magnetic ball set'] },
+    { reference: 'SG-DEMO-0002', hsPrefixes: ['8507'], terms: ['voltmax 20000'] },
+  ],
   splitShipment: { windowHours: 72, threshold: 150, currency: 'EUR' },
   newSellerMaxConsignments: 5,
 };

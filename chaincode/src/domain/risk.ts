@@ -6,7 +6,7 @@ import { localDate, utcDate } from './calendar';
 import { canonicalJson } from './canonical';
 import type { MatchReasonCode, MatchResult } from './matching';
 import { applyRate, convertCents, decimalFraction, MissingRateError, RateTable, toCents } from './revenue';
-import { CurrencyCode, IsoDateTime, Money, parseWith } from './schemas';
+import { CurrencyCode, IsoDateTime, Money, parseWith, Reference } from './schemas';
 
 /*
  * Layered risk assessment of a consignment against a versioned rule set that is data:
@@ -33,6 +33,7 @@ import { CurrencyCode, IsoDateTime, Money, parseWith } from './schemas';
 
 export const hardRuleCodes = [
   'PROHIBITED_HS',
+  'PRODUCT_RECALL',
   'WATCHLISTED_SELLER',
   'WATCHLISTED_BUYER',
   'TRUSTED_TRADER_CLEAN',
@@ -64,6 +65,7 @@ export const indicatorCodes = [
   'MISSING_HS6',
   'SPLIT_SHIPMENT',
   'RESTRICTED_HS',
+  'IPR_SENSITIVE',
   'NEW_SELLER',
 ] as const;
 export type IndicatorCode = (typeof indicatorCodes)[number];
@@ -87,6 +89,29 @@ export const SELLER_HISTORY_CAP = 100;
 const HsPrefix = z.string().regex(/^\d{2,10}$/, 'must be 2 to 10 digits');
 const Hs6 = z.string().regex(/^\d{6}$/, 'must be an HS6 subheading (6 digits)');
 const Fraction01 = z.number().min(0).max(1);
+/** Lower-case letters and digits, single spaces: what `words` makes of a description. */
+const Words = z
+  .string()
+  .regex(
+    /^[\p{Ll}\p{Lo}\p{N}]+(?: [\p{Ll}\p{Lo}\p{N}]+)*$/u,
+    'must be lower-case words separated by single spaces',
+  );
+
+/**
+ * Goods customs looks out for by name: a right holder's application for action (EU Regulation
+ * 608/2013) naming its marks, or a recall or dangerous-product alert (EU Safety Gate) naming the
+ * product. A line matches when its description holds one of the terms word for word and its HS
+ * code falls under one of the prefixes; a line with no well-formed HS code is compared on the
+ * terms alone, so leaving the code out does not escape the notice.
+ */
+const GoodsNotice = z.strictObject({
+  /** Public: reason details name it, never the term that matched. */
+  reference: Reference,
+  /** Absent: any HS code. */
+  hsPrefixes: z.array(HsPrefix).min(1).optional(),
+  terms: z.array(Words).min(1),
+});
+export type GoodsNotice = z.infer<typeof GoodsNotice>;
 
 export const RuleSet = z
   .strictObject({
@@ -106,9 +131,13 @@ export const RuleSet = z
     /** Values at or under this (in any currency) are nominal: the "0 or 1" declarations. */
     nominalValueMax: Money,
     /** Lower-case words; a description made only of them is vague. */
-    vagueDescriptions: z.array(z.string().regex(/^[\p{Ll}\p{Lo}\p{N}]+(?: [\p{Ll}\p{Lo}\p{N}]+)*$/u)),
+    vagueDescriptions: z.array(Words),
     prohibitedHsPrefixes: z.array(HsPrefix),
     restrictedHsPrefixes: z.array(HsPrefix),
+    /** For IPR_SENSITIVE: marks right holders asked customs to protect. Absent (before chaincode 1.11): none. */
+    protectedMarks: z.array(GoodsNotice).optional(),
+    /** For PRODUCT_RECALL: products recalled or notified as dangerous. Absent (before chaincode 1.11): none. */
+    productRecalls: z.array(GoodsNotice).optional(),
     splitShipment: z.strictObject({
       windowHours: z.number().positive().finite(),
       /** For a destination whose tariff is not known; else its relief thresholds (AssessRiskInput). */
@@ -135,6 +164,14 @@ export const RuleSet = z
     once(
       r.indicators.map((h) => h.code),
       'indicators',
+    );
+    once(
+      (r.protectedMarks ?? []).map((n) => n.reference),
+      'protectedMarks',
+    );
+    once(
+      (r.productRecalls ?? []).map((n) => n.reference),
+      'productRecalls',
     );
   });
 export type RuleSet = z.infer<typeof RuleSet>;
@@ -259,6 +296,25 @@ export function isVagueDescription(description: string, vague: readonly string[]
   return ws.every((w) => vague.includes(w));
 }
 
+/** The notices a line falls under: a term among its description's words, its HS code under a prefix. */
+export function noticesFor(
+  line: Pick<RiskLine, 'hsCode' | 'description'>,
+  notices: readonly GoodsNotice[],
+): GoodsNotice[] {
+  const ws = words(line.description);
+  const hs = line.hsCode !== undefined && HS_CODE.test(line.hsCode) ? line.hsCode : undefined;
+  const holds = (term: string) => {
+    const t = term.split(' ');
+    for (let i = 0; i + t.length <= ws.length; i++) if (t.every((w, j) => ws[i + j] === w)) return true;
+    return false;
+  };
+  return notices.filter(
+    (n) =>
+      (hs === undefined || n.hsPrefixes === undefined || n.hsPrefixes.some((p) => hs.startsWith(p))) &&
+      n.terms.some(holds),
+  );
+}
+
 /** a < b for non-negative decimals given as products of numbers. */
 function productLess(a: readonly number[], b: readonly number[]): boolean {
   const side = (xs: readonly number[]) =>
@@ -310,6 +366,9 @@ export function assessRisk(input: AssessRiskInput): RiskAssessment {
     const restricted = rules.restrictedHsPrefixes.find((p) => line.hsCode?.startsWith(p));
     if (restricted !== undefined) {
       fire('RESTRICTED_HS', `line ${n}: ${shownHs(line.hsCode)} under restricted prefix ${restricted}`);
+    }
+    for (const notice of noticesFor(line, rules.protectedMarks ?? [])) {
+      fire('IPR_SENSITIVE', `line ${n}: ${shownHs(line.hsCode)}, a mark protected under ${notice.reference}`);
     }
     if (hs === undefined) return;
 
@@ -400,6 +459,15 @@ export function assessRisk(input: AssessRiskInput): RiskAssessment {
             ? []
             : [`line ${lineNo(l, i)}: ${shownHs(l.hsCode)} under prohibited prefix ${p}`];
         });
+        if (hits.length > 0) detail = hits.join('; ');
+        break;
+      }
+      case 'PRODUCT_RECALL': {
+        const hits = input.lines.flatMap((l, i) =>
+          noticesFor(l, rules.productRecalls ?? []).map(
+            (notice) => `line ${lineNo(l, i)}: ${shownHs(l.hsCode)}, recalled under ${notice.reference}`,
+          ),
+        );
         if (hits.length > 0) detail = hits.join('; ');
         break;
       }
