@@ -211,6 +211,11 @@ describe('every 2xx body the gateway sends', () => {
     await ok(platform.get(`/v1/parties/${partyId}/registrations/PlatformAMSP?purpose=dispute_resolution`));
     await ok(officer.get(`/v1/parties/${partyId}/registrations/PlatformAMSP?purpose=clearance`));
     await ok(g.as('platformb-operator').get(`/v1/parties/${partyId}`));
+    // The organisation registry, with a carrier's trusted-operator status set and withdrawn.
+    for (const trusted of [true, false]) {
+      await ok(officer.post('/v1/organisations/ExpressMSP/trusted-operator', { trusted, reference: `AEOF-${RUN}` }));
+    }
+    for (const user of [PLATFORM, OFFICER, AUDITOR]) await ok(g.as(user).get('/v1/organisations'));
 
     // A consignment released, delivered and returned in full: request, shipment, exit, refund, decision.
     const id = `OA-${RUN}-1`;

@@ -449,6 +449,56 @@ describe('each lane from crafted data', () => {
     expect(explained.risk).toMatchObject({ lane: 'green' });
     expect(codes(explained)).toContain('TRUSTED_TRADER');
   });
+
+  it('customs alone recognises a platform or carrier as a trusted operator, which lowers its parcels’ score', async () => {
+    const setOperator = (user: string, mspId: string, trusted = 'true', reference = 'AEOF-FR-0001') =>
+      net.outcome(net.submit(user, 'org:setTrustedOperator', [mspId, trusted, reference]));
+    expect(await setOperator('platformA', 'PlatformAMSP')).toMatch(
+      /^setTrustedTrader is not allowed for PlatformAMSP/,
+    );
+    expect(await setOperator('customs', 'PaymentMSP')).toBe(
+      'PaymentMSP has role payment: trusted-operator status is for platform, post, express',
+    );
+    expect(await setOperator('customs', 'NobodyMSP')).toBe('organisation NobodyMSP is not registered');
+    expect(await setOperator('customs', 'PostMSP', 'maybe')).toMatch(/could not convert data to boolean/);
+    expect(await setOperator('customs', 'PostMSP', 'true', '')).toMatch(/reference/);
+    const registry = async () =>
+      (
+        (await net.evaluate('auditor', 'org:listOrganisations')) as {
+          organisations: { mspId: string; trustedOperator: { trusted: boolean; reference: string } | null }[];
+        }
+      ).organisations;
+    expect((await registry()).every((o) => o.trustedOperator === null)).toBe(true);
+
+    // Restricted goods (30, amber): × 0.8 for the platform is 24, green; × 0.8 again for the post, 19.2.
+    const restricted = {
+      order: { lines: [{ ...orderPayload('x').lines[0], hsCode: '850760' }] },
+      declaration: null,
+    };
+    expect(await setOperator('customs', 'PlatformAMSP')).toBe('ok');
+    try {
+      await parcel('OPERATOR-1', restricted);
+      await assess('OPERATOR-1');
+      expect((await explain('OPERATOR-1')).risk).toMatchObject({ lane: 'green', score: 24 });
+      expect(await setOperator('customs', 'PostMSP')).toBe('ok');
+      await assess('OPERATOR-1');
+      const explained = await explain('OPERATOR-1');
+      expect(explained.risk).toMatchObject({ lane: 'green', score: 19.2 });
+      expect(explained.risk.reasons.find((r) => r.code === 'TRUSTED_OPERATOR')?.detail).toBe(
+        'score 30 × 0.8 for each of PlatformAMSP, PostMSP',
+      );
+      expect((await registry()).find((o) => o.mspId === 'PostMSP')?.trustedOperator).toMatchObject({
+        trusted: true,
+        reference: 'AEOF-FR-0001',
+      });
+    } finally {
+      for (const mspId of ['PlatformAMSP', 'PostMSP'])
+        expect(await setOperator('customs', mspId, 'false')).toBe('ok');
+    }
+    await parcel('OPERATOR-2', restricted);
+    await assess('OPERATOR-2');
+    expect((await explain('OPERATOR-2')).risk).toMatchObject({ lane: 'amber', score: 30 });
+  });
 });
 
 describe('split shipments across consignments', () => {

@@ -305,6 +305,29 @@ const cases: WriteCase[] = [
     },
   },
   {
+    fn: 'org:setTrustedOperator',
+    prepare: async (id) => {
+      await net.submit('governance', 'org:setOrganisation', [mspOf(id), 'express', `Express ${id}`]);
+      return { args: [mspOf(id), 'true', 'AEOF-FR-0001'] };
+    },
+    observe: async (id) => {
+      const registry = (await read('customs', 'org:listOrganisations', [])) as {
+        organisations: { mspId: string }[];
+      };
+      return registry.organisations.find((o) => o.mspId === mspOf(id));
+    },
+    expected: {
+      platformA: roleRefusal('setTrustedTrader', 'customs'),
+      platformB: roleRefusal('setTrustedTrader', 'customs'),
+      payment: roleRefusal('setTrustedTrader', 'customs'),
+      post: roleRefusal('setTrustedTrader', 'customs'),
+      express: roleRefusal('setTrustedTrader', 'customs'),
+      customs: OK,
+      auditor: roleRefusal('setTrustedTrader', 'customs'),
+      governance: OK,
+    },
+  },
+  {
     fn: 'org:removeOrganisation',
     prepare: async (id) => {
       await net.submit('governance', 'org:setOrganisation', [mspOf(id), 'express', `Express ${id}`]);

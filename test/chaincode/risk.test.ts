@@ -420,6 +420,69 @@ describe('score into lanes', () => {
     expect([a.score, a.lane]).toEqual([score, lane]);
   });
 
+  describe('trusted operators: each trusted platform or carrier multiplies the score by 0.8', () => {
+    const undervalued = { lines: line({ value: 7.19 }) }; // UNDERVALUATION, 40
+    it.each<[string, Partial<AssessRiskInput>, number, Lane, string[]]>([
+      ['none', {}, 40, 'amber', ['UNDERVALUATION']],
+      [
+        'the platform',
+        { trustedOperators: ['PlatformAMSP'] },
+        32,
+        'amber',
+        ['UNDERVALUATION', 'TRUSTED_OPERATOR'],
+      ],
+      [
+        'the platform and the carrier',
+        { trustedOperators: ['PlatformAMSP', 'PostMSP'] },
+        25.6,
+        'green',
+        ['UNDERVALUATION', 'TRUSTED_OPERATOR'],
+      ],
+      [
+        'a trusted seller too, whose factor comes first',
+        { trustedOperators: ['PlatformAMSP', 'PostMSP'], seller: { ...clean.seller, trustedTrader: true } },
+        12.8,
+        'green',
+        ['UNDERVALUATION', 'TRUSTED_TRADER', 'TRUSTED_OPERATOR'],
+      ],
+    ])('%s', (_name, change, score, lane, reasonCodes) => {
+      const a = assessRisk({ ...clean, ...undervalued, ...change });
+      expect(a).toMatchObject({ score, lane });
+      expect(a.reasons.map((r) => r.code)).toEqual(reasonCodes);
+    });
+
+    it('says which operators lowered the score from what', () => {
+      const a = assessRisk({
+        ...clean,
+        ...undervalued,
+        seller: { ...clean.seller, trustedTrader: true },
+        trustedOperators: ['PlatformAMSP', 'PostMSP'],
+      });
+      expect(a.reasons.find((r) => r.code === 'TRUSTED_OPERATOR')).toEqual({
+        code: 'TRUSTED_OPERATOR',
+        detail: 'score 20 × 0.8 for each of PlatformAMSP, PostMSP',
+      });
+    });
+
+    it('neither fires a green hard rule nor adds a reason to a score of nothing', () => {
+      const a = assessRisk({ ...clean, trustedOperators: ['PlatformAMSP', 'PostMSP'] });
+      expect(a).toMatchObject({ lane: 'green', score: 0, reasons: [] });
+      expect(a.hardRule).toBeUndefined();
+    });
+
+    it('lowers nothing under a rule set from before chaincode 1.11, which has no operator factor', () => {
+      const { trustedOperatorFactor: _factor, ...earlier } = DEFAULT_RULE_SET;
+      const a = assessRisk({
+        ...clean,
+        ...undervalued,
+        ruleSet: earlier,
+        trustedOperators: ['PlatformAMSP'],
+      });
+      expect(a).toMatchObject({ score: 40, lane: 'amber' });
+      expect(a.reasons.map((r) => r.code)).toEqual(['UNDERVALUATION']);
+    });
+  });
+
   it('records the trusted-trader factor as a reason', () => {
     const a = assessRisk({
       ...clean,

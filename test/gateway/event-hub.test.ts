@@ -524,6 +524,13 @@ describe('EventHub with a scripted ledger', () => {
     expect(await view(scripted(block), customs)).toHaveLength(block.length);
   });
 
+  it('a trusted-operator status goes to the organisation it names, and to customs and auditors', async () => {
+    const events = [event(1n, 'a', 'TrustedOperatorSet', { mspId: 'PostMSP', trusted: true })];
+    expect(await view(scripted(events), post)).toEqual(['1:a TrustedOperatorSet']);
+    expect(await view(scripted(events), platformA)).toEqual([]);
+    expect(await view(scripted(events), customs)).toEqual(['1:a TrustedOperatorSet']);
+  });
+
   it('the carrier a return names sees that return’s events from its request on, and no other of the consignment', async () => {
     const express = principal('express-operator', 'ExpressMSP', 'express');
     const returns = [

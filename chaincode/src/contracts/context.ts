@@ -23,6 +23,8 @@ export const KeyType = {
   party: 'party',
   /** [partyId] → TrustedTraderRecord, written by customs only. */
   trusted: 'trusted',
+  /** [mspId] → TrustedOperatorRecord: a platform's or carrier's AEO status, written by customs only. */
+  trustedOperator: 'trustedoperator',
   /** [consignmentId] → ConsignmentRecord. */
   consignment: 'consignment',
   /** [consignmentId, kind] → SubmissionRecord (the latest version of that record). */
@@ -153,6 +155,13 @@ export async function listByPartialKey<T>(
  * The transaction time chosen by the client: identical on every endorser, unlike the local clock,
  * and refused when further than PROPOSAL_CLOCK_TOLERANCE_MINUTES from it.
  */
+/** A boolean argument: the contract API converts 'true'/'false'; a dispatcher that does not is tolerated. */
+export function booleanArgument(value: unknown, name: string): boolean {
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new Error(`${name} must be true or false`);
+}
+
 export function txTime(ctx: Context): string {
   const at = ctx.stub.getDateTimestamp();
   const minutesOff = Math.abs(at.getTime() - Date.now()) / 60_000;

@@ -91,6 +91,7 @@ import type {
   PrivateEnvelope,
   ReferralAnswerRecord,
   SubmissionRecord,
+  TrustedOperatorRecord,
   TrustedTraderRecord,
   UniquenessRecord,
 } from './records';
@@ -359,6 +360,15 @@ export class CustomsContract extends Contract {
     const sellerId = order.seller.id;
     const buyerId = order.buyer.id;
     const trusted = await readJson<TrustedTraderRecord>(ctx, compositeKey(ctx, KeyType.trusted, [sellerId]));
+    const trustedOperators: string[] = [];
+    for (const mspId of [consignment.platformMspId, consignment.carrierMspId]) {
+      if (mspId === undefined) continue;
+      const operator = await readJson<TrustedOperatorRecord>(
+        ctx,
+        compositeKey(ctx, KeyType.trustedOperator, [mspId]),
+      );
+      if (operator?.trusted === true) trustedOperators.push(mspId);
+    }
     const watched = async (partyId: string) =>
       (await readPrivateJson<FlagRecord>(ctx, customs, privateKey.flag(partyId)))?.watchlisted === true;
     const buyerRegistration = consignment.platformMspId
@@ -439,6 +449,7 @@ export class CustomsContract extends Contract {
         consignmentsSoFar: sellerConsignmentsBefore,
       },
       buyer: { watchlisted: await watched(buyerId) },
+      trustedOperators,
       recentConsignments: recentFromIndex(splitLists, id),
       buyerYear,
       decisionsSoFar: seal.decisions,

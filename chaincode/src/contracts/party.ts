@@ -8,6 +8,7 @@ import { assertAllowed, seesEveryOrganisation } from '../domain/roles';
 import { PartyId, PartyKind, parsePayload, parseWith, Reference, VerificationLevel } from '../domain/schemas';
 import {
   KeyType,
+  booleanArgument,
   compositeKey,
   emitEvent,
   listByPartialKey,
@@ -27,12 +28,6 @@ import { boundRead, commitAccessRecord, requireRecordedAccess, type BoundRead } 
 import { assertNotErased, heldPartyRegistration, minimisedEnvelope } from './private-records';
 import type { ErasureRecord } from '../domain/erasure';
 import type { FlagRecord, PartyRegistration, PrivateEnvelope, TrustedTraderRecord } from './records';
-
-function asBoolean(value: unknown, name: string): boolean {
-  if (value === true || value === 'true') return true;
-  if (value === false || value === 'false') return false;
-  throw new Error(`${name} must be true or false`);
-}
 
 @Info({
   title: 'PartyContract',
@@ -111,8 +106,7 @@ export class PartyContract extends Contract {
     const caller = await resolveCaller(ctx);
     assertAllowed('setTrustedTrader', caller);
     const id = parseWith(PartyId, 'partyId', partyId);
-    // The contract API converts 'true'/'false' for boolean parameters; a dispatcher that does not is tolerated.
-    const isTrusted = asBoolean(trusted as unknown, 'trusted');
+    const isTrusted = booleanArgument(trusted as unknown, 'trusted');
     const ref = parseWith(Reference, 'reference', reference);
     await this.requireRegistrations(ctx, id);
     const record: TrustedTraderRecord = {

@@ -123,6 +123,16 @@ export interface TrustedTraderRecord {
   readonly txId: string;
 }
 
+/** Customs' recognition of a platform or carrier as an authorised economic operator (AEO). */
+export interface TrustedOperatorRecord {
+  readonly mspId: string;
+  readonly trusted: boolean;
+  readonly reference: string;
+  readonly setBy: string;
+  readonly setAt: string;
+  readonly txId: string;
+}
+
 export interface AccessRecord {
   readonly subjectType: SubjectType;
   readonly subjectId: string;

@@ -265,6 +265,7 @@ export const DEFAULT_RULE_SET: RuleSet = {
   thresholds: { amber: 30, red: 60 },
   randomSelectionRate: 0.02,
   trustedTraderFactor: 0.5,
+  trustedOperatorFactor: 0.8,
   referencePrices: {
     '330499': { price: 9, currency: 'EUR' },
     '420222': { price: 25, currency: 'EUR' },

@@ -287,6 +287,7 @@ export interface AssessConsignmentInput {
   readonly taxPointAt: string;
   readonly seller: AssessRiskInput['seller'];
   readonly buyer: AssessRiskInput['buyer'];
+  readonly trustedOperators?: AssessRiskInput['trustedOperators'];
   readonly recentConsignments: AssessRiskInput['recentConsignments'];
   /** The buyer's purchases filed for the order's year, with their consignments' statuses. */
   readonly buyerYear: BuyerLimitInput['year'];
@@ -457,6 +458,7 @@ export function assessConsignment(input: AssessConsignmentInput): ConsignmentAss
     rates,
     seller: input.seller,
     buyer: input.buyer,
+    ...(input.trustedOperators && { trustedOperators: input.trustedOperators }),
     recentConsignments: input.recentConsignments,
     splitValue: splitValue(order, declaration, tariffSet, input.destinationCountry, date),
     randomDraw: selectionDraw(input.consignmentId, input.ruleSet.version, input.secret),

@@ -11,7 +11,8 @@ import { CurrencyCode, IsoDateTime, Money, parseWith, Reference } from './schema
 /*
  * Layered risk assessment of a consignment against a versioned rule set that is data:
  *   1. hard rules (straight to red or green);
- *   2. weighted indicators summed into a score, multiplied by the trusted-trader factor;
+ *   2. weighted indicators summed into a score, multiplied by the trusted-trader factor for a
+ *      trusted seller and by the trusted-operator factor for each trusted platform or carrier;
  *   3. thresholds into a lane (green: release; amber: request information; red: inspect);
  *   4. random selection: a green becomes amber when the given draw is below the rate.
  * Pure: time, history and the random draw come in as arguments. Reason details carry codes,
@@ -74,8 +75,15 @@ export function matchIndicator(reason: MatchReasonCode): IndicatorCode {
   return `MATCH_${reason}`;
 }
 
-export type RiskReasonCode =
-  HardRuleCode | IndicatorCode | 'TRUSTED_TRADER' | 'RANDOM_SELECTION' | 'RATE_MISSING';
+/** Reasons that carry no weight: how the score was lowered, a random draw, a comparison not made. */
+export const unweightedReasonCodes = [
+  'TRUSTED_TRADER',
+  'TRUSTED_OPERATOR',
+  'RANDOM_SELECTION',
+  'RATE_MISSING',
+] as const;
+
+export type RiskReasonCode = HardRuleCode | IndicatorCode | (typeof unweightedReasonCodes)[number];
 
 export const lanes = ['green', 'amber', 'red'] as const;
 export type Lane = (typeof lanes)[number];
@@ -124,6 +132,11 @@ export const RuleSet = z
     randomSelectionRate: Fraction01,
     /** Multiplies a trusted trader's score (0.5 halves it). */
     trustedTraderFactor: Fraction01,
+    /**
+     * Multiplies the score once for each of the consignment's platform and carrier that customs
+     * recognises as a trusted operator (AEO). Absent (before chaincode 1.11): they lower nothing.
+     */
+    trustedOperatorFactor: Fraction01.optional(),
     /** Typical unit price per HS6. */
     referencePrices: z.record(Hs6, z.strictObject({ price: Money, currency: CurrencyCode })),
     /** A unit value below this share of the reference price is undervalued. */
@@ -213,6 +226,8 @@ export interface AssessRiskInput {
     readonly consignmentsSoFar: number;
   };
   readonly buyer: { readonly watchlisted: boolean };
+  /** The consignment's platform and carrier (MSP ids) that customs recognises as trusted operators. */
+  readonly trustedOperators?: readonly string[];
   /** Other consignments of the same buyer or consignee from the same seller, ordered before or after this one. */
   readonly recentConsignments: readonly RecentConsignment[];
   /**
@@ -243,7 +258,7 @@ export interface RiskReason {
 export interface RiskAssessment {
   readonly ruleSetVersion: string;
   readonly lane: Lane;
-  /** After the trusted-trader factor, 2 decimals. */
+  /** After the trusted-trader and trusted-operator factors, 2 decimals. */
   readonly score: number;
   readonly reasons: RiskReason[];
   /** The hard rule that decided the lane, if any. */
@@ -438,7 +453,10 @@ export function assessRisk(input: AssessRiskInput): RiskAssessment {
   // ------------------------------------------------ score
   const rawCents = indicatorReasons.reduce((s, r) => s + toCents(r.weight ?? 0), 0);
   const trusted = input.seller.trustedTrader;
-  const scoreCents = trusted ? applyRate(rawCents, rules.trustedTraderFactor) : rawCents;
+  const sellerCents = trusted ? applyRate(rawCents, rules.trustedTraderFactor) : rawCents;
+  const operatorFactor = rules.trustedOperatorFactor ?? 1;
+  const operators = rules.trustedOperatorFactor === undefined ? [] : (input.trustedOperators ?? []);
+  const scoreCents = operators.reduce((cents) => applyRate(cents, operatorFactor), sellerCents);
   const score = scoreCents / 100;
   const scoreLane: Lane =
     scoreCents >= toCents(rules.thresholds.red)
@@ -502,6 +520,12 @@ export function assessRisk(input: AssessRiskInput): RiskAssessment {
     reasons.push({
       code: 'TRUSTED_TRADER',
       detail: `score ${rawCents / 100} × ${rules.trustedTraderFactor}`,
+    });
+  }
+  if (operators.length > 0 && sellerCents > 0) {
+    reasons.push({
+      code: 'TRUSTED_OPERATOR',
+      detail: `score ${sellerCents / 100} × ${operatorFactor} for each of ${operators.join(', ')}`,
     });
   }
 

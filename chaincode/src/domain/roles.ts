@@ -30,6 +30,7 @@ export const permissions = {
   registerParty: ['platform'],
   // The controller of a private record (its submitter) erases it; customs holds copies, not control.
   erasePersonalData: ['platform', 'payment', 'post', 'express'],
+  // Trusted-trader status of a seller, trusted-operator status of a platform or carrier (AEO).
   setTrustedTrader: ['customs'],
   flagParty: ['customs'],
   recordDecision: ['customs'],
@@ -49,6 +50,9 @@ export const permissions = {
 } as const satisfies Record<string, readonly OrgRole[]>;
 
 export type Action = keyof typeof permissions;
+
+/** The organisations whose AEO status customs' risk rules take into account: those that move the goods or sell them. */
+export const TRUSTED_OPERATOR_ROLES = ['platform', 'post', 'express'] as const satisfies readonly OrgRole[];
 
 export interface RoleHolder {
   readonly mspId: string;

@@ -11,6 +11,7 @@ import {
   lanes,
   matchReasonCodes,
   movementEvents,
+  ORG_ROLES,
   Period,
   purposeNames,
   recordKinds,
@@ -24,6 +25,7 @@ import {
   RuleSet,
   statuses,
   TariffSet,
+  unweightedReasonCodes,
 } from '@customs-ledger/chaincode';
 import { nestedChaincodeSchema, orNull, z } from '../http/openapi.js';
 import { PageFields } from './schemas.js';
@@ -388,6 +390,35 @@ export const TrustedTraderSchema = z
   })
   .openapi('TrustedTrader');
 
+export const TrustedOperatorSchema = z
+  .object({
+    mspId: MspId,
+    trusted: z.boolean(),
+    reference: z.string(),
+    setBy: MspId,
+    setAt: Time,
+    txId: TxId,
+  })
+  .openapi('TrustedOperator');
+
+export const OrganisationsSchema = z
+  .object({
+    channel: z.string(),
+    customsMspId: MspId,
+    governanceMspIds: z.array(MspId),
+    organisations: z.array(
+      z.object({
+        mspId: MspId,
+        role: z.enum(ORG_ROLES),
+        name: z.string(),
+        trustedOperator: orNull(TrustedOperatorSchema).openapi({
+          description: 'null until customs first sets it',
+        }),
+      }),
+    ),
+  })
+  .openapi('Organisations');
+
 export const PartySchema = z
   .object({
     partyId: z.string(),
@@ -565,16 +596,12 @@ export const AssessmentSchema = z
     risk: z.object({
       ruleSetVersion: z.string(),
       lane: z.enum(lanes),
-      score: z.number().openapi({ description: 'After the trusted-trader factor, 2 decimals' }),
+      score: z
+        .number()
+        .openapi({ description: 'After the trusted-trader and trusted-operator factors, 2 decimals' }),
       reasons: z.array(
         z.object({
-          code: z.enum([
-            ...hardRuleCodes,
-            ...indicatorCodes,
-            'TRUSTED_TRADER',
-            'RANDOM_SELECTION',
-            'RATE_MISSING',
-          ]),
+          code: z.enum([...hardRuleCodes, ...indicatorCodes, ...unweightedReasonCodes]),
           weight: z.number().optional().openapi({ description: 'Indicators only' }),
           detail: z.string(),
         }),
