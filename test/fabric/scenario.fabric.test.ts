@@ -170,6 +170,26 @@ describe.skipIf(process.env.LEDGER !== 'fabric')('the ledger port on Fabric', ()
     expect(rows[0]!.remitted).toBeGreaterThanOrEqual(42.1);
   });
 
+  it('records a carrier’s trusted-operator status on the public state, where the registry shows it', async () => {
+    const officer = await ledger.identityProvider().identityFor({
+      user: 'customs-officer',
+      mspId: CUSTOMS_MSP,
+      role: 'officer',
+    });
+    const registry = async () =>
+      (
+        decode(await ledger.evaluate(officer, 'org:listOrganisations')) as {
+          organisations: { mspId: string; trustedOperator: { trusted: boolean; txId: string } | null }[];
+        }
+      ).organisations.find((o) => o.mspId === 'ExpressMSP')?.trustedOperator;
+    for (const trusted of [true, false]) {
+      const set = await ledger.submit(officer, 'org:setTrustedOperator', {
+        arguments: ['ExpressMSP', String(trusted), `AEOF-${id}`],
+      });
+      expect(await registry()).toMatchObject({ trusted, txId: set.transactionId });
+    }
+  });
+
   it('a chaincode refusal is an EndorseError carrying the chaincode message', async () => {
     const error = await ledger
       .submit(platform, 'consignment:create', {
