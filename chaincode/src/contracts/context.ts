@@ -151,10 +151,6 @@ export async function listByPartialKey<T>(
   return out;
 }
 
-/**
- * The transaction time chosen by the client: identical on every endorser, unlike the local clock,
- * and refused when further than PROPOSAL_CLOCK_TOLERANCE_MINUTES from it.
- */
 /** A boolean argument: the contract API converts 'true'/'false'; a dispatcher that does not is tolerated. */
 export function booleanArgument(value: unknown, name: string): boolean {
   if (value === true || value === 'true') return true;
@@ -162,6 +158,10 @@ export function booleanArgument(value: unknown, name: string): boolean {
   throw new Error(`${name} must be true or false`);
 }
 
+/**
+ * The transaction time chosen by the client: identical on every endorser, unlike the local clock,
+ * and refused when further than PROPOSAL_CLOCK_TOLERANCE_MINUTES from it.
+ */
 export function txTime(ctx: Context): string {
   const at = ctx.stub.getDateTimestamp();
   const minutesOff = Math.abs(at.getTime() - Date.now()) / 60_000;
