@@ -181,10 +181,10 @@ describe.skipIf(process.env.LEDGER !== 'fabric')('the ledger port on Fabric', ()
         decode(await ledger.evaluate(officer, 'org:listOrganisations')) as {
           organisations: { mspId: string; trustedOperator: { trusted: boolean; txId: string } | null }[];
         }
-      ).organisations.find((o) => o.mspId === 'ExpressMSP')?.trustedOperator;
+      ).organisations.find((o) => o.mspId === 'PostMSP')?.trustedOperator;
     for (const trusted of [true, false]) {
       const set = await ledger.submit(officer, 'org:setTrustedOperator', {
-        arguments: ['ExpressMSP', String(trusted), `AEOF-${id}`],
+        arguments: ['PostMSP', String(trusted), `AEOF-${id}`],
       });
       expect(await registry()).toMatchObject({ trusted, txId: set.transactionId });
     }
