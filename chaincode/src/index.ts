@@ -43,6 +43,7 @@ export * from './domain/collections';
 export * from './domain/consignment';
 export * from './domain/customs';
 export * from './domain/customs-config';
+export * from './domain/eligible-goods';
 export * from './domain/erasure';
 export * from './domain/history';
 export * from './domain/json-pointer';

@@ -267,6 +267,51 @@ describe('assessConsignment: per-buyer limits (the demo tariff: China, 5,000 CNY
   });
 });
 
+describe('assessConsignment: goods eligible for China’s cross-border retail channel (the demo list, CBEC-DEMO-2026)', () => {
+  const toChina = {
+    ...input,
+    originCountry: 'FR',
+    destinationCountry: 'CN',
+    declaration: { ...declaration, originCountry: 'FR', destinationCountry: 'CN' },
+  };
+  // Heading 4205, other articles of leather, is not on the demo list; 6109, T-shirts, is.
+  const leather = <T extends { hsCode: string }>(lines: readonly T[]) =>
+    lines.map((l, i) => (i === 0 ? { ...l, hsCode: '420500' } : l));
+  const withLeather = {
+    ...toChina,
+    order: { ...order, lines: leather(order.lines) },
+    declaration: { ...toChina.declaration, lines: leather(toChina.declaration.lines) },
+  };
+
+  it('passes goods under the list’s headings', () => {
+    const a = assessConsignment(toChina);
+    expect(a.match).toEqual({ complete: true, result: 'pass', reasons: [] });
+    expect(a.releasable).toBe(true);
+  });
+
+  it('fails the match on a declared line the list does not name, and keeps the parcel for an officer', () => {
+    const a = assessConsignment(withLeather);
+    expect(a.match).toEqual({ complete: true, result: 'fail', reasons: ['GOODS_NOT_ELIGIBLE'] });
+    expect(a.risk.reasons.map((r) => r.code)).toContain('MATCH_GOODS_NOT_ELIGIBLE');
+    expect(a.blockers).toContain('MATCH_FAILED');
+    expect(a.releasable).toBe(false);
+  });
+
+  it('checks the order’s lines until there is a declaration', () => {
+    const a = assessConsignment({ ...withLeather, declaration: undefined });
+    expect(a.match.reasons).toEqual(['GOODS_NOT_ELIGIBLE']);
+  });
+
+  it('checks nothing where the destination keeps no list', () => {
+    const toFrance = assessConsignment({
+      ...input,
+      order: withLeather.order,
+      declaration: { ...declaration, lines: leather(declaration.lines) },
+    });
+    expect(toFrance.match.reasons).not.toContain('GOODS_NOT_ELIGIBLE');
+  });
+});
+
 describe('derived inputs', () => {
   it.each<[string, DeclarationPayload | undefined, string]>([
     ['a collection number', { ...declaration, vatCollectionNumber: 'IM3720001234' }, 'platform'],

@@ -406,6 +406,7 @@ describe('three-way match: reasons', () => {
           trackingNumberTakenByOtherConsignment: true,
           buyerLimitsExceeded: ['BUYER_ANNUAL_LIMIT', 'BUYER_PURCHASE_LIMIT'],
           declarationMismatches: ['DECLARATION_VALUE', 'DECLARATION_ROUTE', 'DECLARATION_HS_CODES'],
+          goodsNotEligible: true,
         },
       ),
     );

@@ -69,7 +69,7 @@ describe('rule sets', () => {
     [
       'an unknown indicator',
       (r) => r.indicators.push({ code: 'ASTROLOGY', weight: 1 }),
-      '/indicators/25/code',
+      '/indicators/26/code',
     ],
     ['a hard rule to amber', (r) => (r.hardRules[0].lane = 'amber'), '/hardRules/0/lane'],
     ['amber above red', (r) => (r.thresholds = { amber: 61, red: 60 }), 'amber must not exceed red'],

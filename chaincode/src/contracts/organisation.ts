@@ -168,13 +168,19 @@ export class OrganisationContract extends Contract {
     const network = await getNetwork(ctx);
     const organisations = await listByPartialKey<OrganisationRecord>(ctx, KeyType.org, []);
     const trusted = new Map(
-      (await listByPartialKey<TrustedOperatorRecord>(ctx, KeyType.trustedOperator, [])).map((t) => [t.mspId, t]),
+      (await listByPartialKey<TrustedOperatorRecord>(ctx, KeyType.trustedOperator, [])).map((t) => [
+        t.mspId,
+        t,
+      ]),
     );
     return result({
       channel: network.channel,
       customsMspId: network.customsMspId,
       governanceMspIds: network.governanceMspIds,
-      organisations: organisations.map((org) => ({ ...org, trustedOperator: trusted.get(org.mspId) ?? null })),
+      organisations: organisations.map((org) => ({
+        ...org,
+        trustedOperator: trusted.get(org.mspId) ?? null,
+      })),
     });
   }
 

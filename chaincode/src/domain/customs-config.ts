@@ -178,7 +178,9 @@ export const GB_TARIFF: TariffConfig = {
  * China, cross-border e-commerce retail imports from 1 January 2019: no duty up to 5,000 CNY a
  * transaction (its dutiable price, freight and insurance included), a comprehensive tax of 70 %
  * of VAT (13 %); illustrative general-trade duty above the limit. A buyer may import 5,000 CNY a
- * purchase and 26,000 CNY a calendar year this way.
+ * purchase and 26,000 CNY a calendar year this way, of the goods on the list of cross-border
+ * e-commerce retail import goods: the real list names some 1,400 ten-digit tariff lines; the demo's
+ * names the headings of its own goods.
  */
 export const CN_TARIFF: TariffConfig = {
   country: 'CN',
@@ -190,6 +192,32 @@ export const CN_TARIFF: TariffConfig = {
   vatRate: 0.091,
   dutyRates: { ...EU_DUTY_RATES },
   buyerLimits: { perPurchase: 5000, perYear: 26_000 },
+  eligibleGoods: {
+    reference: 'CBEC-DEMO-2026',
+    hsPrefixes: [
+      '1905',
+      '3303',
+      '3304',
+      '3305',
+      '3926',
+      '4202',
+      '4203',
+      '4602',
+      '6109',
+      '6204',
+      '6403',
+      '6404',
+      '6912',
+      '7117',
+      '7323',
+      '8211',
+      '8471',
+      '8507',
+      '8518',
+      '9503',
+      '9504',
+    ],
+  },
   currencyRates: [...CNY_RATES],
 };
 
@@ -218,7 +246,7 @@ export const DEFAULT_TARIFFS: readonly TariffConfig[] = [
 /** The demo's tariff set: every default tariff; what no platform collected, the carrier collects. */
 export const DEFAULT_TARIFF_SET: TariffSet = {
   // A label always names the same content: a ledger that installed an earlier one keeps it.
-  version: 'demo-2026.3',
+  version: 'demo-2026.4',
   tariffs: [...DEFAULT_TARIFFS],
   uncollectedBy: 'carrier',
 };
@@ -249,6 +277,7 @@ export const DEFAULT_RULE_SET: RuleSet = {
     { code: 'MATCH_DUPLICATE_TRACKING_NUMBER', weight: 50 },
     { code: 'MATCH_BUYER_PURCHASE_LIMIT', weight: 30 },
     { code: 'MATCH_BUYER_ANNUAL_LIMIT', weight: 30 },
+    { code: 'MATCH_GOODS_NOT_ELIGIBLE', weight: 30 },
     { code: 'MATCH_DECLARATION_ROUTE', weight: 30 },
     { code: 'MATCH_DECLARATION_HS_CODES', weight: 30 },
     { code: 'MATCH_DECLARATION_VALUE', weight: 40 },

@@ -7,6 +7,7 @@ import { checkBuyerLimits, type BuyerLimitInput, type BuyerLimitOutcome } from '
 import { localDate, utcDate } from './calendar';
 import { canonicalJson } from './canonical';
 import { checkDeclaration, type DeclarationCheck } from './declaration-check';
+import { allEligible } from './eligible-goods';
 import { normaliseText, threeWayMatch, type MatchResult } from './matching';
 import type { Purpose } from './purposes';
 import {
@@ -442,10 +443,12 @@ export function assessConsignment(input: AssessConsignmentInput): ConsignmentAss
   const rates = riskRates(tariffSet, destination, declared.currency);
   const declarationCheck: DeclarationCheck | undefined =
     declaration && checkDeclaration({ order, declaration, route: input, rates });
+  const eligible = destination?.eligibleGoods;
   const match = threeWayMatch({
     ...input,
     buyerLimitsExceeded: buyerLimits?.reasons ?? [],
     declarationMismatches: declarationCheck?.reasons ?? [],
+    goodsNotEligible: eligible !== undefined && !allEligible(eligible, dutyLines(order, declaration)),
   });
   const risk = assessRisk({
     ruleSet: input.ruleSet,

@@ -17,7 +17,8 @@ import type { LogisticsPayload, OrderPayload, PaymentPayload, VerificationLevel 
  *   ignore spaces and hyphens.
  * - The per-buyer limits need the customs value and the buyer's other purchases of the year, so
  *   they are checked by buyer-limits.ts; the match reports what that check found. So for the
- *   declaration, which must say what the order says (declaration-check.ts).
+ *   declaration, which must say what the order says (declaration-check.ts), and for the
+ *   destination's list of goods eligible for its cross-border retail channel (eligible-goods.ts).
  */
 
 export const matchReasonCodes = [
@@ -34,6 +35,7 @@ export const matchReasonCodes = [
   'DUPLICATE_TRACKING_NUMBER',
   'BUYER_PURCHASE_LIMIT',
   'BUYER_ANNUAL_LIMIT',
+  'GOODS_NOT_ELIGIBLE',
   ...declarationMismatchCodes,
 ] as const;
 export type MatchReasonCode = (typeof matchReasonCodes)[number];
@@ -56,6 +58,8 @@ export interface MatchInput {
   readonly buyerLimitsExceeded?: readonly BuyerLimitCode[];
   /** Where the declaration departs from the order; none when there is no declaration yet. */
   readonly declarationMismatches?: readonly DeclarationMismatchCode[];
+  /** A line's goods are not on the destination's list for its cross-border retail channel (eligible-goods.ts). */
+  readonly goodsNotEligible?: boolean;
 }
 
 export interface MatchResult {
@@ -164,6 +168,7 @@ export function threeWayMatch(input: MatchInput): MatchResult {
   if (input.trackingNumberTakenByOtherConsignment) found.add('DUPLICATE_TRACKING_NUMBER');
   for (const code of input.buyerLimitsExceeded ?? []) found.add(code);
   for (const code of input.declarationMismatches ?? []) found.add(code);
+  if (input.goodsNotEligible === true) found.add('GOODS_NOT_ELIGIBLE');
 
   const complete = order !== undefined && payment !== undefined && logistics !== undefined;
   const reasons = matchReasonCodes.filter((code) => found.has(code));

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { IsoDate, isCalendarDate } from './calendar';
+import { EligibleGoods } from './eligible-goods';
 import { CountryCode, CurrencyCode, Money, parseWith } from './schemas';
 
 /*
@@ -226,6 +227,8 @@ export const TariffConfig = z
     flatDutyPerItemCategory: FlatDutyPerItemCategory.optional(),
     /** Absent: the destination sets no per-buyer limits. */
     buyerLimits: BuyerLimits.optional(),
+    /** The goods its cross-border retail channel admits (eligible-goods.ts). Absent: any. */
+    eligibleGoods: EligibleGoods.optional(),
     /**
      * The destination takes the import VAT a platform collected at checkout under a collection
      * number (the EU's IOSS: consignments of at most 150 EUR intrinsic value). Absent: it has no

@@ -6,7 +6,7 @@ import { localDate, utcDate } from './calendar';
 import { canonicalJson } from './canonical';
 import type { MatchReasonCode, MatchResult } from './matching';
 import { applyRate, convertCents, decimalFraction, MissingRateError, RateTable, toCents } from './revenue';
-import { CurrencyCode, IsoDateTime, Money, parseWith, Reference } from './schemas';
+import { CurrencyCode, HsPrefix, IsoDateTime, Money, parseWith, Reference } from './schemas';
 
 /*
  * Layered risk assessment of a consignment against a versioned rule set that is data:
@@ -56,6 +56,7 @@ export const indicatorCodes = [
   'MATCH_DUPLICATE_TRACKING_NUMBER',
   'MATCH_BUYER_PURCHASE_LIMIT',
   'MATCH_BUYER_ANNUAL_LIMIT',
+  'MATCH_GOODS_NOT_ELIGIBLE',
   'MATCH_DECLARATION_ROUTE',
   'MATCH_DECLARATION_HS_CODES',
   'MATCH_DECLARATION_VALUE',
@@ -94,7 +95,6 @@ export type Lane = (typeof lanes)[number];
  */
 export const SELLER_HISTORY_CAP = 100;
 
-const HsPrefix = z.string().regex(/^\d{2,10}$/, 'must be 2 to 10 digits');
 const Hs6 = z.string().regex(/^\d{6}$/, 'must be an HS6 subheading (6 digits)');
 const Fraction01 = z.number().min(0).max(1);
 /** Lower-case letters and digits, single spaces: what `words` makes of a description. */

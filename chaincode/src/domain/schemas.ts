@@ -53,6 +53,8 @@ export const CountryCode = z
 /** ISO 4217. */
 export const CurrencyCode = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 currency code');
 export const HsCode = z.string().regex(/^\d{6,10}$/, 'must be 6 to 10 digits');
+/** HS codes by prefix: a chapter (2 digits) to a national tariff line (10). */
+export const HsPrefix = z.string().regex(/^\d{2,10}$/, 'must be 2 to 10 digits');
 /** Pseudonymous party id: 32 bytes, lowercase hex (for example a keyed hash of the platform account). */
 export const PARTY_ID_PATTERN = /^[0-9a-f]{64}$/;
 export const PartyId = z.string().regex(PARTY_ID_PATTERN, 'must be 64 lowercase hex characters');
