@@ -216,6 +216,7 @@ describe('every 2xx body the gateway sends', () => {
       await ok(officer.post('/v1/organisations/ExpressMSP/trusted-operator', { trusted, reference: `AEOF-${RUN}` }));
     }
     for (const user of [PLATFORM, OFFICER, AUDITOR]) await ok(g.as(user).get('/v1/organisations'));
+    await ok(officer.get('/v1/organisations/trusted-operators'));
 
     // A consignment released, delivered and returned in full: request, shipment, exit, refund, decision.
     const id = `OA-${RUN}-1`;

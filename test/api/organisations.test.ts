@@ -20,29 +20,27 @@ afterAll(async () => {
 
 interface Registry {
   customsMspId: string;
-  organisations: {
-    mspId: string;
-    role: string;
-    trustedOperator: { trusted: boolean; reference: string } | null;
-  }[];
+  organisations: { mspId: string; role: string; name: string }[];
 }
-const registry = async (user = 'platforma-operator') =>
-  (await t.as(user).get<Registry>('/v1/organisations')).body;
+interface Statuses {
+  trustedOperators: { mspId: string; trusted: boolean; reference: string }[];
+}
+const statuses = async () => (await t.as(OFFICER).get<Statuses>('/v1/organisations/trusted-operators')).body;
 const trustedOperator = async (mspId: string) =>
-  (await registry()).organisations.find((o) => o.mspId === mspId)?.trustedOperator;
+  (await statuses()).trustedOperators.find((o) => o.mspId === mspId);
 const setOperator = (user: string, mspId: string, body: unknown) =>
   t.as(user).post(`/v1/organisations/${mspId}/trusted-operator`, body);
 
 describe('the organisation registry', () => {
-  it('every organisation reads it: roles, names, and no trusted operator yet', async () => {
+  it('every organisation reads it: MSP ids, roles and names', async () => {
     for (const user of ['platforma-operator', 'payment-operator', 'post-operator', OFFICER, 'auditor']) {
       const res = await t.as(user).get<Registry>('/v1/organisations');
       expect(res.status, res.text).toBe(200);
       expect(res.body.customsMspId).toBe('CustomsMSP');
       expect(res.body.organisations).toEqual(
         expect.arrayContaining([
-          expect.objectContaining({ mspId: 'PlatformAMSP', role: 'platform', trustedOperator: null }),
-          expect.objectContaining({ mspId: 'PostMSP', role: 'post', trustedOperator: null }),
+          { mspId: 'PlatformAMSP', role: 'platform', name: expect.any(String) },
+          { mspId: 'PostMSP', role: 'post', name: expect.any(String) },
         ]),
       );
     }
@@ -51,7 +49,11 @@ describe('the organisation registry', () => {
 
 describe('trusted-operator status', () => {
   it('is refused to anyone but a deciding customs user, for anything but a platform or carrier, and to a malformed request, changing nothing', async () => {
-    const before = await registry();
+    const before = await statuses();
+    expect(before).toEqual({ trustedOperators: [] });
+    for (const user of ['platforma-operator', 'post-operator', 'auditor']) {
+      expect((await t.as(user).get('/v1/organisations/trusted-operators')).status).toBe(403);
+    }
     const ok = { trusted: true, reference: 'AEOF-FR-0001' };
     for (const user of ['platforma-operator', 'post-operator', 'auditor', 'customs-service']) {
       expect((await setOperator(user, 'PostMSP', ok)).status).toBe(403);
@@ -75,7 +77,7 @@ describe('trusted-operator status', () => {
       expect(res.headers.get('content-type')).toContain('application/problem+json');
       expect(res.text).toContain(says);
     }
-    expect(await registry()).toEqual(before);
+    expect(await statuses()).toEqual(before);
   });
 
   it('customs grants it; it lowers the score of the parcels the platform sells and the carrier carries, once for each', async () => {

@@ -452,9 +452,9 @@ describe('each lane from crafted data', () => {
 
   it('customs alone recognises a platform or carrier as a trusted operator, which lowers its parcels’ score', async () => {
     const setOperator = (user: string, mspId: string, trusted = 'true', reference = 'AEOF-FR-0001') =>
-      net.outcome(net.submit(user, 'org:setTrustedOperator', [mspId, trusted, reference]));
+      net.outcome(net.submit(user, 'customs:setTrustedOperator', [mspId, trusted, reference]));
     expect(await setOperator('platformA', 'PlatformAMSP')).toMatch(
-      /^setTrustedTrader is not allowed for PlatformAMSP/,
+      /^setTrustedOperator is not allowed for PlatformAMSP/,
     );
     expect(await setOperator('customs', 'PaymentMSP')).toBe(
       'PaymentMSP has role payment: trusted-operator status is for platform, post, express',
@@ -462,13 +462,16 @@ describe('each lane from crafted data', () => {
     expect(await setOperator('customs', 'NobodyMSP')).toBe('organisation NobodyMSP is not registered');
     expect(await setOperator('customs', 'PostMSP', 'maybe')).toMatch(/could not convert data to boolean/);
     expect(await setOperator('customs', 'PostMSP', 'true', '')).toMatch(/reference/);
-    const registry = async () =>
+    const statuses = async () =>
       (
-        (await net.evaluate('auditor', 'org:listOrganisations')) as {
-          organisations: { mspId: string; trustedOperator: { trusted: boolean; reference: string } | null }[];
+        (await net.evaluate('customs', 'customs:trustedOperators')) as {
+          trustedOperators: { mspId: string; trusted: boolean; reference: string }[];
         }
-      ).organisations;
-    expect((await registry()).every((o) => o.trustedOperator === null)).toBe(true);
+      ).trustedOperators;
+    expect(await net.outcome(net.evaluate('platformA', 'customs:trustedOperators'))).toMatch(
+      /^readTrustedOperators is not allowed for PlatformAMSP/,
+    );
+    expect(await statuses()).toEqual([]);
 
     // Restricted goods (30, amber): × 0.8 for the platform is 24, green; × 0.8 again for the post, 19.2.
     const restricted = {
@@ -487,7 +490,7 @@ describe('each lane from crafted data', () => {
       expect(explained.risk.reasons.find((r) => r.code === 'TRUSTED_OPERATOR')?.detail).toBe(
         'score 30 × 0.8 for each of PlatformAMSP, PostMSP',
       );
-      expect((await registry()).find((o) => o.mspId === 'PostMSP')?.trustedOperator).toMatchObject({
+      expect((await statuses()).find((o) => o.mspId === 'PostMSP')).toMatchObject({
         trusted: true,
         reference: 'AEOF-FR-0001',
       });

@@ -305,25 +305,25 @@ const cases: WriteCase[] = [
     },
   },
   {
-    fn: 'org:setTrustedOperator',
+    fn: 'customs:setTrustedOperator',
     prepare: async (id) => {
       await net.submit('governance', 'org:setOrganisation', [mspOf(id), 'express', `Express ${id}`]);
       return { args: [mspOf(id), 'true', 'AEOF-FR-0001'] };
     },
     observe: async (id) => {
-      const registry = (await read('customs', 'org:listOrganisations', [])) as {
-        organisations: { mspId: string }[];
+      const { trustedOperators } = (await read('customs', 'customs:trustedOperators', [])) as {
+        trustedOperators: { mspId: string }[];
       };
-      return registry.organisations.find((o) => o.mspId === mspOf(id));
+      return trustedOperators.find((o) => o.mspId === mspOf(id));
     },
     expected: {
-      platformA: roleRefusal('setTrustedTrader', 'customs'),
-      platformB: roleRefusal('setTrustedTrader', 'customs'),
-      payment: roleRefusal('setTrustedTrader', 'customs'),
-      post: roleRefusal('setTrustedTrader', 'customs'),
-      express: roleRefusal('setTrustedTrader', 'customs'),
+      platformA: roleRefusal('setTrustedOperator', 'customs'),
+      platformB: roleRefusal('setTrustedOperator', 'customs'),
+      payment: roleRefusal('setTrustedOperator', 'customs'),
+      post: roleRefusal('setTrustedOperator', 'customs'),
+      express: roleRefusal('setTrustedOperator', 'customs'),
       customs: OK,
-      auditor: roleRefusal('setTrustedTrader', 'customs'),
+      auditor: roleRefusal('setTrustedOperator', 'customs'),
       governance: OK,
     },
   },

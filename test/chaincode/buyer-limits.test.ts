@@ -128,11 +128,17 @@ describe('countsAgainstYear', () => {
       false,
     ],
   ])('%s', (_name, change, counts) => {
-    expect(countsAgainstYear(checkBuyerLimits({ ...china, ...change }))).toBe(counts);
+    expect(countsAgainstYear(checkBuyerLimits({ ...china, ...change }), { reasons: [] })).toBe(counts);
+  });
+
+  it('goods the cross-border retail channel does not admit are no such purchase', () => {
+    const within = checkBuyerLimits(china);
+    expect(countsAgainstYear(within, { reasons: ['CONSIGNEE_PHONE'] })).toBe(true);
+    expect(countsAgainstYear(within, { reasons: ['GOODS_NOT_ELIGIBLE'] })).toBe(false);
   });
 
   it('nothing checked, nothing counted', () => {
-    expect(countsAgainstYear(null)).toBe(false);
+    expect(countsAgainstYear(null, { reasons: [] })).toBe(false);
   });
 });
 

@@ -267,6 +267,21 @@ describe('assessConsignment: per-buyer limits (the demo tariff: China, 5,000 CNY
   });
 });
 
+describe('assessConsignment: goods under a protected mark', () => {
+  it('wait for an officer whatever their lane, a trusted seller’s green included', () => {
+    const acme = order.lines.map((l, i) => (i === 0 ? { ...l, description: 'ACME cotton T-shirt' } : l));
+    const a = assessConsignment({
+      ...input,
+      order: { ...order, lines: acme },
+      seller: { ...input.seller, trustedTrader: true },
+    });
+    expect(a.risk).toMatchObject({ lane: 'green', score: 15 });
+    expect(a.risk.reasons.map((r) => r.code)).toEqual(['IPR_SENSITIVE', 'TRUSTED_TRADER']);
+    expect(a.blockers).toEqual(['PROTECTED_MARK']);
+    expect(a.releasable).toBe(false);
+  });
+});
+
 describe('assessConsignment: goods eligible for China’s cross-border retail channel (the demo list, CBEC-DEMO-2026)', () => {
   const toChina = {
     ...input,

@@ -14,6 +14,7 @@ import {
   indicatorCodes,
   isVagueDescription,
   matchIndicator,
+  noticesFor,
   RuleSet,
   selectionDraw,
   type AssessRiskInput,
@@ -43,6 +44,8 @@ const clean: AssessRiskInput = {
 
 type Line = AssessRiskInput['lines'][number];
 const line = (change: Partial<Line>): Line[] => [{ ...(clean.lines[0] as Line), ...change }];
+/** The demo rule set without its notices, for rule sets that drop the rules looking at them. */
+const { protectedMarks: _marks, productRecalls: _recalls, ...withoutNotices } = DEFAULT_RULE_SET;
 const weightOf = (code: IndicatorCode) => DEFAULT_RULE_SET.indicators.find((i) => i.code === code)?.weight;
 
 describe('rule sets', () => {
@@ -94,6 +97,16 @@ describe('rule sets', () => {
       'a notice with no HS prefix listed',
       (r) => (r.protectedMarks[1].hsPrefixes = []),
       '/protectedMarks/1/hsPrefixes',
+    ],
+    [
+      'recalls without the hard rule that looks at them',
+      (r) => (r.hardRules = r.hardRules.filter((h: Loose) => h.code !== 'PRODUCT_RECALL')),
+      'productRecalls: are looked at only under the hard rule PRODUCT_RECALL, which is not listed',
+    ],
+    [
+      'protected marks without the indicator that looks at them',
+      (r) => (r.indicators = r.indicators.filter((i: Loose) => i.code !== 'IPR_SENSITIVE')),
+      '/protectedMarks',
     ],
   ])('refuses %s', (_name, change, message) => {
     const r = JSON.parse(JSON.stringify(DEFAULT_RULE_SET)) as Loose;
@@ -385,7 +398,7 @@ describe('weighted indicators, one at a time (amber from 30, red from 60)', () =
   });
 
   it('scores only the indicators the rule set lists', () => {
-    const ruleSet = { ...DEFAULT_RULE_SET, indicators: [{ code: 'NEW_SELLER' as const, weight: 5 }] };
+    const ruleSet = { ...withoutNotices, indicators: [{ code: 'NEW_SELLER' as const, weight: 5 }] };
     const a = assessRisk({
       ...clean,
       ruleSet,
@@ -399,7 +412,7 @@ describe('weighted indicators, one at a time (amber from 30, red from 60)', () =
 
 describe('score into lanes', () => {
   const withWeight = (weight: number, factor = 0.5): RuleSet => ({
-    ...DEFAULT_RULE_SET,
+    ...withoutNotices,
     indicators: [{ code: 'NEW_SELLER', weight }],
     trustedTraderFactor: factor,
   });
@@ -625,6 +638,21 @@ describe('hard rules', () => {
     expect(a.reasons.map((r) => r.code)).toEqual(reasonCodes);
   });
 
+  it.each<[string, string, string, boolean]>([
+    ['full-width letters fold to their plain form', 'acme', 'ＡＣＭＥ running shoes', true],
+    ['a ligature folds too', 'fine', 'ﬁne leather bag', true],
+    ['a katakana name with its long-vowel mark', 'マジックボール', 'マジックボール 216個', true],
+    ['a Thai word is not cut at its vowel signs', 'ของเล่น', 'ของเล่น แม่เหล็ก', true],
+    ['a run of Chinese characters is one word', '磁力球', '磁力球玩具', false],
+    ['the same run written alone', '磁力球', '磁力球 玩具', true],
+  ])('compares words: %s', (_name, term, description, falls) => {
+    expect(
+      RuleSet.safeParse({ ...DEFAULT_RULE_SET, productRecalls: [{ reference: 'SG-1', terms: [term] }] })
+        .success,
+    ).toBe(true);
+    expect(noticesFor({ description }, [{ reference: 'SG-1', terms: [term] }])).toHaveLength(falls ? 1 : 0);
+  });
+
   it('names the notice a line falls under, never the words that matched', () => {
     const a = assessRisk({
       ...clean,
@@ -645,11 +673,10 @@ describe('hard rules', () => {
   });
 
   it('looks out for no goods by name under a rule set from before chaincode 1.11', () => {
-    const { protectedMarks: _marks, productRecalls: _recalls, ...earlier } = DEFAULT_RULE_SET;
-    expect(RuleSet.safeParse(earlier).success).toBe(true);
+    expect(RuleSet.safeParse(withoutNotices).success).toBe(true);
     const a = assessRisk({
       ...clean,
-      ruleSet: earlier,
+      ruleSet: withoutNotices,
       lines: line({ hsCode: '950390', description: 'ACME magnetic ball set' }),
     });
     expect(a).toMatchObject({ lane: 'green', reasons: [] });
@@ -662,7 +689,7 @@ describe('hard rules', () => {
       lane: 'red',
       hardRule: 'PROHIBITED_HS',
     });
-    const none = assessRisk({ ...input, ruleSet: { ...DEFAULT_RULE_SET, hardRules: [] } });
+    const none = assessRisk({ ...input, ruleSet: { ...withoutNotices, hardRules: [] } });
     expect(none).toMatchObject({ lane: 'green', score: 0, reasons: [] });
     expect(none.hardRule).toBeUndefined();
   });

@@ -24,6 +24,8 @@ const allowed: Record<Action, OrgRole[]> = {
   registerParty: ['platform'],
   erasePersonalData: ['platform', 'payment', 'post', 'express'],
   setTrustedTrader: ['customs'],
+  setTrustedOperator: ['customs'],
+  readTrustedOperators: ['customs'],
   flagParty: ['customs'],
   recordDecision: ['customs'],
   manageCustomsConfig: ['customs'],

@@ -170,23 +170,24 @@ describe.skipIf(process.env.LEDGER !== 'fabric')('the ledger port on Fabric', ()
     expect(rows[0]!.remitted).toBeGreaterThanOrEqual(42.1);
   });
 
-  it('records a carrier’s trusted-operator status on the public state, where the registry shows it', async () => {
+  it('records a carrier’s trusted-operator status in customs’ own collection, endorsed by customs alone', async () => {
     const officer = await ledger.identityProvider().identityFor({
       user: 'customs-officer',
       mspId: CUSTOMS_MSP,
       role: 'officer',
     });
-    const registry = async () =>
+    const status = async () =>
       (
-        decode(await ledger.evaluate(officer, 'org:listOrganisations')) as {
-          organisations: { mspId: string; trustedOperator: { trusted: boolean; txId: string } | null }[];
+        decode(await ledger.evaluate(officer, 'customs:trustedOperators')) as {
+          trustedOperators: { mspId: string; trusted: boolean; txId: string }[];
         }
-      ).organisations.find((o) => o.mspId === 'PostMSP')?.trustedOperator;
+      ).trustedOperators.find((o) => o.mspId === 'PostMSP');
     for (const trusted of [true, false]) {
-      const set = await ledger.submit(officer, 'org:setTrustedOperator', {
+      const set = await ledger.submit(officer, 'customs:setTrustedOperator', {
         arguments: ['PostMSP', String(trusted), `AEOF-${id}`],
+        endorsingOrganizations: [CUSTOMS_MSP],
       });
-      expect(await registry()).toMatchObject({ trusted, txId: set.transactionId });
+      expect(await status()).toMatchObject({ trusted, txId: set.transactionId });
     }
   });
 

@@ -23,8 +23,6 @@ export const KeyType = {
   party: 'party',
   /** [partyId] → TrustedTraderRecord, written by customs only. */
   trusted: 'trusted',
-  /** [mspId] → TrustedOperatorRecord: a platform's or carrier's AEO status, written by customs only. */
-  trustedOperator: 'trustedoperator',
   /** [consignmentId] → ConsignmentRecord. */
   consignment: 'consignment',
   /** [consignmentId, kind] → SubmissionRecord (the latest version of that record). */
@@ -88,6 +86,12 @@ export const privateKey = {
   collectionInstruction: (consignmentId: string) => `collect~${consignmentId}`,
   /** In the platform's collection with customs; one per reference. */
   remittance: (reference: string) => `remittance~${reference}`,
+  /**
+   * In customs' own collection, whose policy is customs' peer alone: on the public state, under the
+   * chaincode's "any two", two other organisations' peers could write a platform's or carrier's
+   * trusted-operator status for themselves.
+   */
+  trustedOperator: (mspId: string) => `trustedoperator~${mspId}`,
 };
 
 // ---------------------------------------------------------------- records shared across contracts
@@ -146,6 +150,19 @@ export async function listByPartialKey<T>(
   const out: T[] = [];
   // `for await` rather than awaiting the promise form: the shim's awaited iterator lacks next().
   for await (const kv of ctx.stub.getStateByPartialCompositeKey(type, attrs)) {
+    if (kv.value.length > 0) out.push(fromBytes(kv.value) as T);
+  }
+  return out;
+}
+
+/** The values of a key range of a private data collection, in key order. Private range query: evaluate only. */
+export async function listPrivateRange<T>(
+  ctx: Context,
+  collection: string,
+  range: { readonly start: string; readonly end: string },
+): Promise<T[]> {
+  const out: T[] = [];
+  for await (const kv of ctx.stub.getPrivateDataByRange(collection, range.start, range.end)) {
     if (kv.value.length > 0) out.push(fromBytes(kv.value) as T);
   }
   return out;

@@ -9,7 +9,7 @@ import {
 } from '../domain/assessment-failure';
 import { buyerQuotaKey, countsAgainstYear, fileQuotaEntry, type QuotaEntry } from '../domain/buyer-limits';
 import { localDate } from '../domain/calendar';
-import { canonicalJson, fromBytes } from '../domain/canonical';
+import { canonicalJson } from '../domain/canonical';
 import { customsCollection, customsToCarrierCollection, traderCollection } from '../domain/collections';
 import { participantMspIds, readsCollectionInstruction, unknownConsignment } from '../domain/consignment';
 import {
@@ -46,10 +46,11 @@ import {
 import { commitPayload } from '../domain/merkle';
 import { assertPurpose } from '../domain/purposes';
 import { RuleSet, SELLER_HISTORY_CAP } from '../domain/risk';
-import { assertAllowed } from '../domain/roles';
+import { assertAllowed, isTrustedOperatorRole, TRUSTED_OPERATOR_ROLES } from '../domain/roles';
 import {
   parseJsonWith,
   parseWith,
+  Reference,
   SaltSeed,
   type DeclarationPayload,
   type LogisticsPayload,
@@ -68,9 +69,12 @@ import {
 import { loadConsignment, loadVisibleConsignment } from './consignment-state';
 import {
   KeyType,
+  booleanArgument,
   compositeKey,
   emitEvent,
   listByPartialKey,
+  listPrivateRange,
+  orgKey,
   privateKey,
   putJson,
   putPrivateJson,
@@ -82,6 +86,7 @@ import {
   transientString,
   txTime,
   type Caller,
+  type OrganisationRecord,
 } from './context';
 import type {
   ConsignmentRecord,
@@ -143,6 +148,8 @@ const ASSESSMENTS = { start: 'assessment~', end: 'assessment~\u007f' } as const;
 const ASSESSMENT_FAILURES = { start: 'assessmentfailure~', end: 'assessmentfailure~\u007f' } as const;
 /** Remittance references are printable ASCII (RemittanceInput), so every key sorts below this end. */
 const REMITTANCES = { start: 'remittance~', end: 'remittance~\u007f' } as const;
+/** MSP ids are printable ASCII, so every trusted-operator key sorts below this end. */
+const TRUSTED_OPERATORS = { start: 'trustedoperator~', end: 'trustedoperator~\u007f' } as const;
 /** A remittance as its platform's collection with customs keeps it. */
 interface StoredRemittance {
   readonly remittance: RemittanceRecord;
@@ -319,6 +326,55 @@ export class CustomsContract extends Contract {
   }
 
   /**
+   * Customs grants or withdraws a platform's or carrier's trusted-operator (AEO) status, which its
+   * risk rules weigh (domain/risk.ts, trustedOperatorFactor). Kept in customs' own collection, which
+   * customs' peer alone endorses (privateKey.trustedOperator says why); the event tells the
+   * organisation.
+   */
+  @Transaction()
+  @Returns('string')
+  public async setTrustedOperator(
+    ctx: Context,
+    mspId: string,
+    trusted: boolean,
+    reference: string,
+  ): Promise<string> {
+    const caller = await this.customsCaller(ctx, 'setTrustedOperator');
+    const isTrusted = booleanArgument(trusted as unknown, 'trusted');
+    const ref = parseWith(Reference, 'reference', reference);
+    const org = await readJson<OrganisationRecord>(ctx, orgKey(ctx, mspId));
+    if (!org) throw new Error(`organisation ${mspId} is not registered`);
+    if (!isTrustedOperatorRole(org.role)) {
+      throw new Error(
+        `${mspId} has role ${org.role}: trusted-operator status is for ${TRUSTED_OPERATOR_ROLES.join(', ')}`,
+      );
+    }
+    const record: TrustedOperatorRecord = {
+      mspId,
+      trusted: isTrusted,
+      reference: ref,
+      setBy: caller.mspId,
+      setAt: txTime(ctx),
+      txId: ctx.stub.getTxID(),
+    };
+    const collection = customsCollection(caller.network.customsMspId);
+    await putPrivateJson(ctx, collection, privateKey.trustedOperator(mspId), record);
+    emitEvent(ctx, 'TrustedOperatorSet', { mspId, trusted: isTrusted });
+    return result(record);
+  }
+
+  /** Every trusted-operator status customs has set, withdrawn ones included, by MSP id. Customs only (evaluate). */
+  @Transaction(false)
+  @Returns('string')
+  public async trustedOperators(ctx: Context): Promise<string> {
+    const caller = await this.customsCaller(ctx, 'readTrustedOperators');
+    const collection = customsCollection(caller.network.customsMspId);
+    return result({
+      trustedOperators: await listPrivateRange<TrustedOperatorRecord>(ctx, collection, TRUSTED_OPERATORS),
+    });
+  }
+
+  /**
    * Matches, risk-assesses and assesses duty on a consignment whose order, payment and logistics
    * data are all present, as often as its records change. Endorsed by customs alone (see above).
    * Returns, and publishes in the seal and the ConsignmentAssessed event, the public part only.
@@ -360,14 +416,18 @@ export class CustomsContract extends Contract {
     const sellerId = order.seller.id;
     const buyerId = order.buyer.id;
     const trusted = await readJson<TrustedTraderRecord>(ctx, compositeKey(ctx, KeyType.trusted, [sellerId]));
+    // Customs' own copy of the status, for an organisation the registry still lists in such a role.
     const trustedOperators: string[] = [];
     for (const mspId of [consignment.platformMspId, consignment.carrierMspId]) {
       if (mspId === undefined) continue;
-      const operator = await readJson<TrustedOperatorRecord>(
+      const status = await readPrivateJson<TrustedOperatorRecord>(
         ctx,
-        compositeKey(ctx, KeyType.trustedOperator, [mspId]),
+        customs,
+        privateKey.trustedOperator(mspId),
       );
-      if (operator?.trusted === true) trustedOperators.push(mspId);
+      const org =
+        status?.trusted === true ? await readJson<OrganisationRecord>(ctx, orgKey(ctx, mspId)) : undefined;
+      if (org !== undefined && isTrustedOperatorRole(org.role)) trustedOperators.push(mspId);
     }
     const watched = async (partyId: string) =>
       (await readPrivateJson<FlagRecord>(ctx, customs, privateKey.flag(partyId)))?.watchlisted === true;
@@ -454,7 +514,9 @@ export class CustomsContract extends Contract {
       buyerYear,
       decisionsSoFar: seal.decisions,
     });
-    const counted = countsAgainstYear(assessment.buyerLimits) ? assessment.buyerLimits : undefined;
+    const counted = countsAgainstYear(assessment.buyerLimits, assessment.match)
+      ? assessment.buyerLimits
+      : undefined;
 
     const txId = ctx.stub.getTxID();
     const record: AssessmentRecord = {
@@ -771,7 +833,7 @@ export class CustomsContract extends Contract {
     const filter = parseJsonWith(QueueFilter, 'queue filter', filterJson);
     const failures = new Map(
       (
-        await this.privateRange<AssessmentFailureRecord>(
+        await listPrivateRange<AssessmentFailureRecord>(
           ctx,
           customsCollection(caller.network.customsMspId),
           ASSESSMENT_FAILURES,
@@ -945,7 +1007,12 @@ export class CustomsContract extends Contract {
 
   private async customsCaller(
     ctx: Context,
-    action: 'manageCustomsConfig' | 'assessConsignment' | 'readAssessment',
+    action:
+      | 'manageCustomsConfig'
+      | 'assessConsignment'
+      | 'readAssessment'
+      | 'setTrustedOperator'
+      | 'readTrustedOperators',
   ): Promise<Caller> {
     const caller = await resolveCaller(ctx);
     assertAllowed(action, caller);
@@ -954,7 +1021,7 @@ export class CustomsContract extends Contract {
 
   /** Every assessment record, in consignment id order. Private range query: evaluate only. */
   private assessments(ctx: Context, caller: Caller): Promise<AssessmentRecord[]> {
-    return this.privateRange<AssessmentRecord>(
+    return listPrivateRange<AssessmentRecord>(
       ctx,
       customsCollection(caller.network.customsMspId),
       ASSESSMENTS,
@@ -970,7 +1037,7 @@ export class CustomsContract extends Contract {
     const out: RemittanceRecord[] = [];
     for (const platform of platformMspIds) {
       const collection = traderCollection(platform, caller.network.customsMspId);
-      for (const stored of await this.privateRange<StoredRemittance>(ctx, collection, REMITTANCES)) {
+      for (const stored of await listPrivateRange<StoredRemittance>(ctx, collection, REMITTANCES)) {
         out.push(stored.remittance);
       }
     }
@@ -985,19 +1052,6 @@ export class CustomsContract extends Contract {
   private async remitters(ctx: Context): Promise<string[]> {
     const marked = await listByPartialKey<{ platformMspId: string }>(ctx, KeyType.remitter, []);
     return marked.map((m) => m.platformMspId);
-  }
-
-  /** The values of a key range of a private data collection, in key order. Private range query: evaluate only. */
-  private async privateRange<T>(
-    ctx: Context,
-    collection: string,
-    range: { readonly start: string; readonly end: string },
-  ): Promise<T[]> {
-    const out: T[] = [];
-    for await (const kv of ctx.stub.getPrivateDataByRange(collection, range.start, range.end)) {
-      if (kv.value.length > 0) out.push(fromBytes(kv.value) as T);
-    }
-    return out;
   }
 
   private async keepSecret(ctx: Context, caller: Caller): Promise<void> {

@@ -2,12 +2,9 @@ import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-a
 
 import { fromBytes } from '../domain/canonical';
 import { parseNetworkConfig, type OrgRole } from '../domain/collections';
-import { assertAllowed, isOrgRole, TRUSTED_OPERATOR_ROLES } from '../domain/roles';
-import { parseWith, Reference } from '../domain/schemas';
+import { isOrgRole } from '../domain/roles';
 import {
   KeyType,
-  booleanArgument,
-  compositeKey,
   emitEvent,
   getNetwork,
   identityOf,
@@ -17,13 +14,11 @@ import {
   orgKey,
   putJson,
   readJson,
-  resolveCaller,
   result,
   txTime,
   type NetworkRecord,
   type OrganisationRecord,
 } from './context';
-import type { TrustedOperatorRecord } from './records';
 
 const MSP_ID = /^[A-Za-z0-9.-]{1,64}$/;
 
@@ -117,43 +112,6 @@ export class OrganisationContract extends Contract {
     return result({ mspId, removed: true });
   }
 
-  /**
-   * Customs grants or withdraws trusted-operator (AEO) status to a platform or carrier of the
-   * registry; public by nature, as a seller's trusted-trader status. Customs' risk rules lower the
-   * score of the consignments it sells or carries (domain/risk.ts, trustedOperatorFactor).
-   */
-  @Transaction()
-  @Returns('string')
-  public async setTrustedOperator(
-    ctx: Context,
-    mspId: string,
-    trusted: boolean,
-    reference: string,
-  ): Promise<string> {
-    const caller = await resolveCaller(ctx);
-    assertAllowed('setTrustedTrader', caller);
-    const isTrusted = booleanArgument(trusted as unknown, 'trusted');
-    const ref = parseWith(Reference, 'reference', reference);
-    const org = await readJson<OrganisationRecord>(ctx, orgKey(ctx, mspId));
-    if (!org) throw new Error(`organisation ${mspId} is not registered`);
-    if (!(TRUSTED_OPERATOR_ROLES as readonly string[]).includes(org.role)) {
-      throw new Error(
-        `${mspId} has role ${org.role}: trusted-operator status is for ${TRUSTED_OPERATOR_ROLES.join(', ')}`,
-      );
-    }
-    const record: TrustedOperatorRecord = {
-      mspId,
-      trusted: isTrusted,
-      reference: ref,
-      setBy: caller.mspId,
-      setAt: txTime(ctx),
-      txId: ctx.stub.getTxID(),
-    };
-    await putJson(ctx, compositeKey(ctx, KeyType.trustedOperator, [mspId]), record);
-    emitEvent(ctx, 'TrustedOperatorSet', { mspId, trusted: isTrusted });
-    return result(record);
-  }
-
   @Transaction(false)
   @Returns('string')
   public async getOrganisation(ctx: Context, mspId: string): Promise<string> {
@@ -167,20 +125,11 @@ export class OrganisationContract extends Contract {
   public async listOrganisations(ctx: Context): Promise<string> {
     const network = await getNetwork(ctx);
     const organisations = await listByPartialKey<OrganisationRecord>(ctx, KeyType.org, []);
-    const trusted = new Map(
-      (await listByPartialKey<TrustedOperatorRecord>(ctx, KeyType.trustedOperator, [])).map((t) => [
-        t.mspId,
-        t,
-      ]),
-    );
     return result({
       channel: network.channel,
       customsMspId: network.customsMspId,
       governanceMspIds: network.governanceMspIds,
-      organisations: organisations.map((org) => ({
-        ...org,
-        trustedOperator: trusted.get(org.mspId) ?? null,
-      })),
+      organisations,
     });
   }
 

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 
 import { IsoDate } from './calendar';
 import { canonicalJson } from './canonical';
-import { normaliseDocumentNumber, type BuyerLimitCode } from './matching';
+import { normaliseDocumentNumber, type BuyerLimitCode, type MatchReasonCode } from './matching';
 import {
   convertCents,
   fromCents,
@@ -127,15 +127,20 @@ function usedCents(input: BuyerLimitInput): number | MissingRateError {
 }
 
 /**
- * Whether the purchase is filed in its buyer's year: an annual limit applies, it was checked, and the
- * purchase is within every limit.
+ * Whether the purchase is filed in its buyer's year: an annual limit applies, it was checked, the
+ * purchase is within every limit, and its goods may come in through the cross-border retail channel
+ * at all (eligible-goods.ts): goods outside it are no cross-border retail purchase.
  */
-export function countsAgainstYear(outcome: BuyerLimitOutcome | null): outcome is BuyerLimitOutcome {
+export function countsAgainstYear(
+  outcome: BuyerLimitOutcome | null,
+  match: { readonly reasons: readonly MatchReasonCode[] },
+): outcome is BuyerLimitOutcome {
   return (
     outcome !== null &&
     outcome.perYear !== undefined &&
     outcome.notChecked === undefined &&
-    outcome.reasons.length === 0
+    outcome.reasons.length === 0 &&
+    !match.reasons.includes('GOODS_NOT_ELIGIBLE')
   );
 }
 

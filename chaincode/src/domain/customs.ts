@@ -263,6 +263,8 @@ export const releaseBlockers = [
   'LANE_AMBER',
   'LANE_RED',
   'RISK_INCOMPLETE',
+  // Goods under a right holder's application for action wait for an officer whatever their score.
+  'PROTECTED_MARK',
   'REVENUE_NOT_ASSESSED',
   'CUSTOMS_DECISION_TAKEN',
 ] as const;
@@ -488,6 +490,7 @@ export function assessConsignment(input: AssessConsignmentInput): ConsignmentAss
   if (risk.lane === 'amber') blockers.push('LANE_AMBER');
   if (risk.lane === 'red') blockers.push('LANE_RED');
   if (risk.reasons.some((r) => r.code === 'RATE_MISSING')) blockers.push('RISK_INCOMPLETE');
+  if (risk.reasons.some((r) => r.code === 'IPR_SENSITIVE')) blockers.push('PROTECTED_MARK');
   if (!revenue.assessed) blockers.push('REVENUE_NOT_ASSESSED');
   if (input.decisionsSoFar > 0) blockers.push('CUSTOMS_DECISION_TAKEN');
   return { match, buyerLimits, risk, collectionModel, revenue, releasable: blockers.length === 0, blockers };

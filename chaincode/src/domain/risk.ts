@@ -97,11 +97,11 @@ export const SELLER_HISTORY_CAP = 100;
 
 const Hs6 = z.string().regex(/^\d{6}$/, 'must be an HS6 subheading (6 digits)');
 const Fraction01 = z.number().min(0).max(1);
-/** Lower-case letters and digits, single spaces: what `words` makes of a description. */
+/** Lower-case words (letters, their marks, digits), single spaces: what `words` makes of a description. */
 const Words = z
   .string()
   .regex(
-    /^[\p{Ll}\p{Lo}\p{N}]+(?: [\p{Ll}\p{Lo}\p{N}]+)*$/u,
+    /^[\p{Ll}\p{Lo}\p{Lm}\p{N}][\p{Ll}\p{Lo}\p{Lm}\p{M}\p{N}]*(?: [\p{Ll}\p{Lo}\p{Lm}\p{N}][\p{Ll}\p{Lo}\p{Lm}\p{M}\p{N}]*)*$/u,
     'must be lower-case words separated by single spaces',
   );
 
@@ -185,6 +185,32 @@ export const RuleSet = z
     once(
       (r.productRecalls ?? []).map((n) => n.reference),
       'productRecalls',
+    );
+    // A notice its rule does not look at would be customs' list in force doing nothing.
+    const unused = (
+      notices: readonly GoodsNotice[] | undefined,
+      path: string,
+      rule: string,
+      listed: boolean,
+    ) => {
+      if ((notices?.length ?? 0) > 0 && !listed)
+        ctx.addIssue({
+          code: 'custom',
+          path: [path],
+          message: `are looked at only under ${rule}, which is not listed`,
+        });
+    };
+    unused(
+      r.protectedMarks,
+      'protectedMarks',
+      'the indicator IPR_SENSITIVE',
+      r.indicators.some((i) => i.code === 'IPR_SENSITIVE'),
+    );
+    unused(
+      r.productRecalls,
+      'productRecalls',
+      'the hard rule PRODUCT_RECALL',
+      r.hardRules.some((h) => h.code === 'PRODUCT_RECALL'),
     );
   });
 export type RuleSet = z.infer<typeof RuleSet>;
@@ -288,19 +314,27 @@ function epochMs(value: string, what: string): number {
   return Date.parse(value);
 }
 
-const HS_CODE = /^\d{6,10}$/;
-
-/** An HS code for a reason detail: shown only when well-formed, since a malformed one is free text. */
-function shownHs(hsCode: string | undefined): string {
-  return hsCode !== undefined && HS_CODE.test(hsCode) ? `HS ${hsCode}` : 'HS code';
+/** The line's HS code when well-formed (6 to 10 digits): a malformed one is free text. */
+function wellFormedHs(hsCode: string | undefined): string | undefined {
+  return hsCode !== undefined && /^\d{6,10}$/.test(hsCode) ? hsCode : undefined;
 }
 
-/** Lower case, letters and digits only, single spaces. */
+/** An HS code for a reason detail: shown only when well-formed. */
+function shownHs(hsCode: string | undefined): string {
+  const hs = wellFormedHs(hsCode);
+  return hs === undefined ? 'HS code' : `HS ${hs}`;
+}
+
+/**
+ * Lower-case words of letters (with their marks) and digits. NFKC folds compatibility forms, so
+ * full-width "ＧＩＦＴ" and "gift" are one word; marks stay in their word, so a Thai or Devanagari
+ * word is not cut at its vowel signs.
+ */
 function words(description: string): string[] {
   return description
-    .normalize('NFC')
+    .normalize('NFKC')
     .toLowerCase()
-    .split(/[^\p{L}\p{N}]+/u)
+    .split(/[^\p{L}\p{M}\p{N}]+/u)
     .filter((w) => w.length > 0);
 }
 
@@ -317,9 +351,9 @@ export function noticesFor(
   notices: readonly GoodsNotice[],
 ): GoodsNotice[] {
   const ws = words(line.description);
-  const hs = line.hsCode !== undefined && HS_CODE.test(line.hsCode) ? line.hsCode : undefined;
+  const hs = wellFormedHs(line.hsCode);
   const holds = (term: string) => {
-    const t = term.split(' ');
+    const t = words(term);
     for (let i = 0; i + t.length <= ws.length; i++) if (t.every((w, j) => ws[i + j] === w)) return true;
     return false;
   };
@@ -371,7 +405,7 @@ export function assessRisk(input: AssessRiskInput): RiskAssessment {
 
   input.lines.forEach((line, i) => {
     const n = lineNo(line, i);
-    const hs = line.hsCode !== undefined && HS_CODE.test(line.hsCode) ? line.hsCode : undefined;
+    const hs = wellFormedHs(line.hsCode);
     if (hs === undefined) fire('MISSING_HS6', `line ${n}: no HS6 code`);
     if (isVagueDescription(line.description, rules.vagueDescriptions)) {
       fire('VAGUE_DESCRIPTION', `line ${n}: vague description`);

@@ -30,8 +30,10 @@ export const permissions = {
   registerParty: ['platform'],
   // The controller of a private record (its submitter) erases it; customs holds copies, not control.
   erasePersonalData: ['platform', 'payment', 'post', 'express'],
-  // Trusted-trader status of a seller, trusted-operator status of a platform or carrier (AEO).
+  // AEO status: a seller's (trusted trader), a platform's or carrier's (trusted operator).
   setTrustedTrader: ['customs'],
+  setTrustedOperator: ['customs'],
+  readTrustedOperators: ['customs'],
   flagParty: ['customs'],
   recordDecision: ['customs'],
   // Rule sets, tariffs, assessments and their reasons are customs' own.
@@ -51,8 +53,12 @@ export const permissions = {
 
 export type Action = keyof typeof permissions;
 
-/** The organisations whose AEO status customs' risk rules take into account: those that move the goods or sell them. */
+/** The organisations whose AEO status customs' risk rules take into account: those that sell the goods or move them. */
 export const TRUSTED_OPERATOR_ROLES = ['platform', 'post', 'express'] as const satisfies readonly OrgRole[];
+
+export function isTrustedOperatorRole(role: OrgRole): boolean {
+  return (TRUSTED_OPERATOR_ROLES as readonly OrgRole[]).includes(role);
+}
 
 export interface RoleHolder {
   readonly mspId: string;

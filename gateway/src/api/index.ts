@@ -31,7 +31,7 @@ export function apiRoutes(deps: ApiDependencies): RouteDefinition[] {
     ...accessLogRoutes(consignments),
     ...returnsRoutes(new ReturnsService(deps.client, deps.network)),
     ...partyRoutes(parties),
-    ...organisationRoutes(new OrganisationService(deps.client)),
+    ...organisationRoutes(new OrganisationService(deps.client, deps.network)),
     ...erasureRoutes(new ErasureService(deps.client, deps.network)),
     ...batchRoutes(consignments),
     ...verifyRoutes(consignments),

@@ -4,14 +4,14 @@ import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { z } from '../http/openapi.js';
 import type { OrganisationService } from '../services/organisation-service.js';
 import { NoQuery } from './schemas.js';
-import { OrganisationsSchema, TrustedOperatorSchema } from './responses.js';
+import { OrganisationsSchema, TrustedOperatorSchema, TrustedOperatorsSchema } from './responses.js';
 
 export function organisationRoutes(service: OrganisationService): RouteDefinition[] {
   return [
     defineRoute({
       method: 'get',
       path: '/v1/organisations',
-      summary: 'The channel’s organisations, their roles and their trusted-operator (AEO) status',
+      summary: 'The channel’s organisations and their roles',
       description:
         'The organisation registry as the chaincode keeps it on the public state: every channel member reads it there, so every caller may read it here.',
       tags: ['organisations'],
@@ -24,11 +24,26 @@ export function organisationRoutes(service: OrganisationService): RouteDefinitio
       },
     }),
     defineRoute({
+      method: 'get',
+      path: '/v1/organisations/trusted-operators',
+      summary: 'The platforms and carriers customs recognises as trusted operators (AEO)',
+      description:
+        'Customs’ own record, kept in its own collection: only its peer holds it and endorses its changes.',
+      tags: ['customs'],
+      roles: ['customs'],
+      query: NoQuery,
+      responses: { 200: { description: 'The statuses', schema: TrustedOperatorsSchema } },
+      handler: async ({ principal, audit }) => {
+        audit({ resource: 'organisations/trusted-operators' });
+        return { status: 200, body: await service.trustedOperators(principal) };
+      },
+    }),
+    defineRoute({
       method: 'post',
       path: '/v1/organisations/{mspId}/trusted-operator',
       summary: 'Grant or withdraw a platform’s or carrier’s trusted-operator (AEO) status',
       description:
-        'Customs’ risk rules multiply the score of a consignment by the rule set’s `trustedOperatorFactor` once for each of its platform and carrier that holds the status. For platforms, posts and express carriers only; public, as the registry is.',
+        'Customs’ risk rules multiply the score of a consignment by the rule set’s `trustedOperatorFactor` once for each of its platform and carrier that holds the status. For platforms, posts and express carriers of the registry only. Kept in customs’ own collection, which its peer alone endorses; the event `TrustedOperatorSet` tells the organisation.',
       tags: ['customs'],
       roles: ['customs'],
       userRoles: DECIDING_USER_ROLES,

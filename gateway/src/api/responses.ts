@@ -411,13 +411,18 @@ export const OrganisationsSchema = z
         mspId: MspId,
         role: z.enum(ORG_ROLES),
         name: z.string(),
-        trustedOperator: orNull(TrustedOperatorSchema).openapi({
-          description: 'null until customs first sets it',
-        }),
       }),
     ),
   })
   .openapi('Organisations');
+
+export const TrustedOperatorsSchema = z
+  .object({
+    trustedOperators: z.array(TrustedOperatorSchema).openapi({
+      description: 'Every status customs has set, withdrawn ones included, by MSP id',
+    }),
+  })
+  .openapi('TrustedOperators');
 
 export const PartySchema = z
   .object({
