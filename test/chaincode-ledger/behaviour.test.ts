@@ -242,4 +242,14 @@ describe('customs records need the customs peer', () => {
       'ok',
     );
   });
+
+  it('a trusted-operator status endorsed by the peers of a platform and a carrier is invalid', async () => {
+    const forged = await net.ledger.endorse(net.users.customs!, 'customs:setTrustedOperator', {
+      arguments: ['PlatformAMSP', 'true', 'AEOF-FORGED'],
+      endorsingOrganizations: ['PlatformAMSP', 'PostMSP'],
+    });
+    const status = await (await forged.submit()).getStatus();
+    expect(status.code).toBe(TxValidationCode.ENDORSEMENT_POLICY_FAILURE);
+    expect(await net.evaluate('customs', 'customs:trustedOperators')).toEqual({ trustedOperators: [] });
+  });
 });
