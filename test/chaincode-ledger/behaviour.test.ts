@@ -251,5 +251,10 @@ describe('customs records need the customs peer', () => {
     const status = await (await forged.submit()).getStatus();
     expect(status.code).toBe(TxValidationCode.ENDORSEMENT_POLICY_FAILURE);
     expect(await net.evaluate('customs', 'customs:trustedOperators')).toEqual({ trustedOperators: [] });
+    // Customs' peer alone commits one (a withdrawal, which changes no assessment of this file).
+    await net.submit('customs', 'customs:setTrustedOperator', ['PlatformAMSP', 'false', 'AEOF-CONTROL']);
+    expect(await net.evaluate('customs', 'customs:trustedOperators')).toEqual({
+      trustedOperators: [expect.objectContaining({ mspId: 'PlatformAMSP', trusted: false })],
+    });
   });
 });

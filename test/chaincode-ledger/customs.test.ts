@@ -494,6 +494,15 @@ describe('each lane from crafted data', () => {
         trusted: true,
         reference: 'AEOF-FR-0001',
       });
+      // The status counts only while the registry lists the organisation as a platform or carrier.
+      const post = (await net.evaluate('customs', 'org:getOrganisation', ['PostMSP'])) as { name: string };
+      await net.submit('governance', 'org:setOrganisation', ['PostMSP', 'payment', post.name]);
+      try {
+        await assess('OPERATOR-1');
+        expect((await explain('OPERATOR-1')).risk).toMatchObject({ score: 24 });
+      } finally {
+        await net.submit('governance', 'org:setOrganisation', ['PostMSP', 'post', post.name]);
+      }
     } finally {
       for (const mspId of ['PlatformAMSP', 'PostMSP'])
         expect(await setOperator('customs', mspId, 'false')).toBe('ok');

@@ -641,6 +641,8 @@ describe('hard rules', () => {
   it.each<[string, string, string, boolean]>([
     ['full-width letters fold to their plain form', 'acme', 'ＡＣＭＥ running shoes', true],
     ['a ligature folds too', 'fine', 'ﬁne leather bag', true],
+    ['an invisible variation selector does not hide a word', 'acme', 'acme\uFE0F shoes', true],
+    ['nor a zero-width joiner inside it', 'acme', 'ac\u200Dme shoes', true],
     ['a katakana name with its long-vowel mark', 'マジックボール', 'マジックボール 216個', true],
     ['a Thai word is not cut at its vowel signs', 'ของเล่น', 'ของเล่น แม่เหล็ก', true],
     ['a run of Chinese characters is one word', '磁力球', '磁力球玩具', false],
@@ -910,6 +912,16 @@ describe('from matching to risk', () => {
       false,
       false,
     ]);
+  });
+
+  it.each<[string, string, readonly string[], boolean]>([
+    ['full-width letters', 'ＧＩＦＴ', DEFAULT_RULE_SET.vagueDescriptions, true],
+    ['a variation selector stuck to a word', 'gift\uFE0F', DEFAULT_RULE_SET.vagueDescriptions, true],
+    ['a mark that would start a word', '\u0301gift', DEFAULT_RULE_SET.vagueDescriptions, true],
+    ['an entry written in full-width letters', 'gift', ['ｇｉｆｔ'], true],
+    ['a sign that folds to letters', '™', DEFAULT_RULE_SET.vagueDescriptions, false],
+  ])('compares vague words as words: %s', (_name, description, vague, expected) => {
+    expect(isVagueDescription(description, vague)).toBe(expected);
   });
 });
 

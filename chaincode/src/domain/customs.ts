@@ -75,8 +75,8 @@ import { statuses, type ConsignmentStatus, type DecisionEvent } from './state-ma
  *   and the destination's checkout scheme covers the goods (revenue.ts checkoutCollectionRefusal);
  *   otherwise the tariff set says who collects at import.
  * - Automatic release needs a passed match, the green lane, every risk comparison made (a missing
- *   currency rate leaves one to an officer, as a tariff gap leaves revenue), a revenue assessment,
- *   and no customs decision yet: once an officer has acted (referral, hold, inspection), an officer
+ *   currency rate leaves one to an officer, as a tariff gap leaves revenue), no line under a
+ *   protected mark, a revenue assessment, and no customs decision yet: once an officer has acted (referral, hold, inspection), an officer
  *   decides.
  * - The per-buyer limits of the destination's tariff are part of the match, checked on the customs
  *   value the revenue assessment found; without a revenue assessment they are not checked (and

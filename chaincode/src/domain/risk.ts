@@ -326,23 +326,28 @@ function shownHs(hsCode: string | undefined): string {
 }
 
 /**
- * Lower-case words of letters (with their marks) and digits. NFKC folds compatibility forms, so
- * full-width "ＧＩＦＴ" and "gift" are one word; marks stay in their word, so a Thai or Devanagari
- * word is not cut at its vowel signs.
+ * Lower-case words of letters (with their marks) and digits. Invisible characters (variation
+ * selectors, joiners) are dropped first, so none can hide a word; NFKC folds compatibility forms,
+ * so full-width "ＧＩＦＴ" and "gift" are one word; marks stay in their word, so a Thai or Devanagari
+ * word is not cut at its vowel signs, but a mark cannot start one.
  */
-function words(description: string): string[] {
-  return description
+function words(text: string): string[] {
+  return text
+    .replace(/\p{Default_Ignorable_Code_Point}/gu, '')
     .normalize('NFKC')
     .toLowerCase()
     .split(/[^\p{L}\p{M}\p{N}]+/u)
+    .map((w) => w.replace(/^\p{M}+/u, ''))
     .filter((w) => w.length > 0);
 }
 
+/** No word, or only the rule set's vague words and phrases, both taken as `words` gives them. */
 export function isVagueDescription(description: string, vague: readonly string[]): boolean {
   const ws = words(description);
   if (ws.length === 0) return true;
-  if (vague.includes(ws.join(' '))) return true;
-  return ws.every((w) => vague.includes(w));
+  const entries = new Set(vague.map((v) => words(v).join(' ')));
+  if (entries.has(ws.join(' '))) return true;
+  return ws.every((w) => entries.has(w));
 }
 
 /** The notices a line falls under: a term among its description's words, its HS code under a prefix. */

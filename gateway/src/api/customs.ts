@@ -145,7 +145,7 @@ export function customsRoutes(service: CustomsService): RouteDefinition[] {
       path: '/v1/consignments/{id}/assessment',
       summary: 'Match, risk-assess and assess duty on a consignment now',
       description:
-        'Customs assesses on its own as soon as order, payment and logistics data are all present, and again when a record changes or a referral is answered; this runs it on demand. A releasable assessment (match passed, green lane, every risk comparison made, duty assessed, no decision yet) is followed by an automatic release by customs’ service identity.',
+        'Customs assesses on its own as soon as order, payment and logistics data are all present, and again when a record changes or a referral is answered; this runs it on demand. A releasable assessment (match passed, green lane, every risk comparison made, no line under a protected mark, duty assessed, no decision yet) is followed by an automatic release by customs’ service identity.',
       tags: TAGS,
       roles: ['customs'],
       userRoles: DECIDING_USER_ROLES,
