@@ -185,13 +185,15 @@ describe('assessConsignment: release blockers', () => {
   });
 });
 
+/** The same parcel from a French seller to China. */
+const toChina = {
+  ...input,
+  originCountry: 'FR',
+  destinationCountry: 'CN',
+  declaration: { ...declaration, originCountry: 'FR', destinationCountry: 'CN' },
+};
+
 describe('assessConsignment: per-buyer limits (the demo tariff: China, 5,000 CNY a purchase, 26,000 a year)', () => {
-  const toChina = {
-    ...input,
-    originCountry: 'FR',
-    destinationCountry: 'CN',
-    declaration: { ...declaration, originCountry: 'FR', destinationCountry: 'CN' },
-  };
   const purchase = (a: ReturnType<typeof assessConsignment>) => a.buyerLimits!.purchase;
   const yearOf = (value: number, status: 'released' | 'seized' = 'released') => [
     { consignmentId: 'CN-0', value, currency: 'CNY', restored: 0, status },
@@ -283,12 +285,6 @@ describe('assessConsignment: goods under a protected mark', () => {
 });
 
 describe('assessConsignment: goods eligible for China’s cross-border retail channel (the demo list, CBEC-DEMO-2026)', () => {
-  const toChina = {
-    ...input,
-    originCountry: 'FR',
-    destinationCountry: 'CN',
-    declaration: { ...declaration, originCountry: 'FR', destinationCountry: 'CN' },
-  };
   // Heading 4205, other articles of leather, is not on the demo list; 6109, T-shirts, is.
   const leather = <T extends { hsCode: string }>(lines: readonly T[]) =>
     lines.map((l, i) => (i === 0 ? { ...l, hsCode: '420500' } : l));
