@@ -11,6 +11,7 @@ import { AuditorHome } from './pages/Auditor';
 import { Dashboard } from './pages/Dashboard';
 import { PartyLookup, PartyPage } from './pages/Parties';
 import { PlatformRemittances, Reconciliation } from './pages/Remittances';
+import { TrustedOperators } from './pages/TrustedOperators';
 
 const HOME: Record<Audience, string> = { customs: '/queue', trader: '/mine', auditor: '/audit' };
 
@@ -19,6 +20,7 @@ const NAV: Record<Audience, readonly (readonly [string, string])[]> = {
     ['/queue', 'Work queue'],
     ['/dashboard', 'Dashboard'],
     ['/reconciliation', 'Reconciliation'],
+    ['/trusted-operators', 'Trusted operators'],
   ],
   trader: [['/mine', 'My consignments']],
   auditor: [['/audit', 'Audit']],
@@ -148,6 +150,7 @@ const TITLES: Record<string, string> = {
   '/parties': 'Parties',
   '/reconciliation': 'Reconciliation',
   '/remittances': 'Remittances',
+  '/trusted-operators': 'Trusted operators',
 };
 
 /** A page of the console: its title and what renders it. */
@@ -177,6 +180,8 @@ function pageOf(path: string, me: Me): ConsolePage | undefined {
     return { title: TITLES[pathname], render: () => <AuditorHome /> };
   if (pathname === '/reconciliation' && audience === 'customs')
     return { title: TITLES[pathname], render: (search) => <Reconciliation search={search} /> };
+  if (pathname === '/trusted-operators' && audience === 'customs')
+    return { title: TITLES[pathname], render: () => <TrustedOperators /> };
   if (pathname === '/remittances' && remits(me))
     return { title: TITLES[pathname], render: () => <PlatformRemittances /> };
   if (pathname === '/parties' && seesParties(me))

@@ -650,6 +650,44 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await officer.context().close();
   });
 
+  it('an officer recognises a carrier as a trusted operator and withdraws it, each confirmed', async () => {
+    const officer = await signIn(OFFICER);
+    await officer.getByRole('link', { name: 'Trusted operators' }).click();
+    await officer.getByRole('heading', { name: 'Trusted operators', level: 1 }).waitFor();
+    await expect.poll(() => officer.getByTestId('trusted-ExpressMSP').textContent()).toBe('no');
+    // Neither a payment provider nor customs is offered: the status is for platforms and carriers.
+    const offered = await officer.getByLabel('Organisation').locator('option').allTextContents();
+    expect(offered.some((o) => o.includes('ExpressMSP'))).toBe(true);
+    expect(offered.some((o) => o.includes('PaymentMSP') || o.includes('CustomsMSP'))).toBe(false);
+    await officer.getByLabel('Organisation').selectOption('ExpressMSP');
+    await officer.getByLabel('Reference (AEO certificate)').fill(`AEOF-UI-${RUN}`);
+    await officer.getByRole('button', { name: 'Record status' }).click();
+    await officer.getByRole('button', { name: 'Confirm: Record status' }).click();
+    await expect
+      .poll(() => officer.getByTestId('trusted-ExpressMSP').textContent())
+      .toBe(`yes (AEOF-UI-${RUN})`);
+    await expectAccessible(officer);
+    expectNoScriptErrors(officer);
+    await screenshot(officer, 'trusted-operators');
+    await officer.getByRole('checkbox', { name: 'Trusted operator' }).uncheck();
+    await officer.getByRole('button', { name: 'Record status' }).click();
+    await officer.getByRole('button', { name: 'Confirm: Record status' }).click();
+    await expect
+      .poll(() => officer.getByTestId('trusted-ExpressMSP').textContent())
+      .toBe(`no (AEOF-UI-${RUN})`);
+    const { body } = await t
+      .as(OFFICER)
+      .get<{ trustedOperators: { mspId: string; trusted: boolean }[] }>(
+        '/v1/organisations/trusted-operators',
+      );
+    expect(body.trustedOperators.find((o) => o.mspId === 'ExpressMSP')).toMatchObject({ trusted: false });
+    await officer.context().close();
+    // A trader has no such page.
+    const platform = await signIn(PLATFORM_A);
+    expect(await platform.getByRole('link', { name: 'Trusted operators' }).count()).toBe(0);
+    await platform.context().close();
+  });
+
   it("a trader cannot open another trader's consignment page", async () => {
     const page = await signIn(PLATFORM_B);
     await page.goto(`${t.gateway.url}/console/consignments/${RED}`);
