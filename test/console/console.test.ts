@@ -658,18 +658,27 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     // Neither a payment provider nor customs is offered: the status is for platforms and carriers.
     const offered = await officer.getByLabel('Organisation').locator('option').allTextContents();
     expect(offered.some((o) => o.includes('ExpressMSP'))).toBe(true);
-    expect(offered.some((o) => o.includes('PaymentMSP') || o.includes('CustomsMSP'))).toBe(false);
+    expect(offered.some((o) => /PaymentMSP|CustomsMSP|AuditorMSP/.test(o))).toBe(false);
     await officer.getByLabel('Organisation').selectOption('ExpressMSP');
     await officer.getByLabel('Reference (AEO certificate)').fill(`AEOF-UI-${RUN}`);
     await officer.getByRole('button', { name: 'Record status' }).click();
+    await officer
+      .getByRole('heading', { name: `Recognise ExpressMSP as a trusted operator under AEOF-UI-${RUN}?` })
+      .waitFor();
     await officer.getByRole('button', { name: 'Confirm: Record status' }).click();
     await expect
       .poll(() => officer.getByTestId('trusted-ExpressMSP').textContent())
       .toBe(`yes (AEOF-UI-${RUN})`);
+    expect(await officer.getByRole('status').filter({ hasText: 'Status of' }).textContent()).toMatch(
+      /^Status of ExpressMSP recorded in transaction [0-9a-f]{12}…$/,
+    );
+    // The reference is not carried over to the next status.
+    expect(await officer.getByLabel('Reference (AEO certificate)').inputValue()).toBe('');
     await expectAccessible(officer);
     expectNoScriptErrors(officer);
     await screenshot(officer, 'trusted-operators');
     await officer.getByRole('checkbox', { name: 'Trusted operator' }).uncheck();
+    await officer.getByLabel('Reference (AEO certificate)').fill(`AEOF-UI-${RUN}`);
     await officer.getByRole('button', { name: 'Record status' }).click();
     await officer.getByRole('button', { name: 'Confirm: Record status' }).click();
     await expect
@@ -682,9 +691,11 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
       );
     expect(body.trustedOperators.find((o) => o.mspId === 'ExpressMSP')).toMatchObject({ trusted: false });
     await officer.context().close();
-    // A trader has no such page.
+    // A trader has no such page, in the menu or by its address.
     const platform = await signIn(PLATFORM_A);
     expect(await platform.getByRole('link', { name: 'Trusted operators' }).count()).toBe(0);
+    await platform.goto(`${t.gateway.url}/console/trusted-operators`);
+    await platform.getByText('There is no page /trusted-operators for your role.').waitFor();
     await platform.context().close();
   });
 

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { seg } from '../api';
 import { useSession } from '../session';
 import { ConfirmButton, ErrorNote, formatTime, Hash, Loading, Section, useLoad } from '../components/ui';
 
@@ -40,15 +41,19 @@ export function TrustedOperators() {
       <h1>Trusted operators</h1>
       <p className="muted">
         Platforms and carriers customs recognises as authorised economic operators. The rule set&apos;s
-        trusted-operator factor lowers the risk score of each consignment they sell or carry, once for each;
-        goods under a protected mark still wait for an officer.
+        trusted-operator factor, where it has one, lowers the risk score of each consignment sold through or
+        carried by them, once for each; goods under a protected mark still wait for an officer.
       </p>
-      <ErrorNote error={registry.error ?? statuses.error} />
+      <ErrorNote error={registry.error} />
+      <ErrorNote error={statuses.error} />
       {!registry.data || !statuses.data ? (
         (registry.loading || statuses.loading) && <Loading what="the trusted operators" />
+      ) : operators.length === 0 ? (
+        <p>The registry lists no platform or carrier.</p>
       ) : (
         <div className="table-wrap" tabIndex={0} role="region" aria-label="Trusted operators">
           <table>
+            <caption className="visually-hidden">Trusted-operator status by organisation</caption>
             <thead>
               <tr>
                 <th scope="col">Organisation</th>
@@ -90,27 +95,35 @@ export function TrustedOperators() {
   );
 }
 
+/** The chaincode's Reference: a short public reference such as an AEO certificate number. */
+const REFERENCE = /^[A-Za-z0-9][A-Za-z0-9 ._:/-]{0,63}$/;
+
 function SetStatus({ operators, onSet }: { operators: readonly Organisation[]; onSet: () => void }) {
   const { api, me } = useSession();
-  const [mspId, setMspId] = useState(operators[0]!.mspId);
+  const [chosen, setChosen] = useState(operators[0]!.mspId);
   const [trusted, setTrusted] = useState(true);
   const [reference, setReference] = useState('');
   const [recorded, setRecorded] = useState<TrustedOperator>();
   if (!me.decides) return null;
+  // The organisation the list shows as chosen, should the list no longer hold the one chosen before.
+  const mspId = operators.some((o) => o.mspId === chosen) ? chosen : operators[0]!.mspId;
   const record = async () => {
-    const status = await api.post<TrustedOperator>(
-      `/v1/organisations/${encodeURIComponent(mspId)}/trusted-operator`,
-      { trusted, reference: reference.trim() },
-    );
+    const status = await api.post<TrustedOperator>(`/v1/organisations/${seg(mspId)}/trusted-operator`, {
+      trusted,
+      reference: reference.trim(),
+    });
     setRecorded(status);
+    // A certificate belongs to one organisation: the next status starts from an empty reference.
+    setReference('');
+    setTrusted(true);
     onSet();
   };
   return (
     <Section title="Grant or withdraw">
       <div className="row wrap">
         <div className="field">
-          <label htmlFor="operator">Organisation</label>
-          <select id="operator" value={mspId} onChange={(e) => setMspId(e.target.value)}>
+          <label htmlFor="t-operator">Organisation</label>
+          <select id="t-operator" value={mspId} onChange={(e) => setChosen(e.target.value)}>
             {operators.map((o) => (
               <option key={o.mspId} value={o.mspId}>
                 {o.name} ({o.mspId})
@@ -125,23 +138,28 @@ function SetStatus({ operators, onSet }: { operators: readonly Organisation[]; o
           </label>
         </div>
         <div className="field">
-          <label htmlFor="operator-reference">Reference (AEO certificate)</label>
+          <label htmlFor="t-reference">Reference (AEO certificate)</label>
           <input
-            id="operator-reference"
+            id="t-reference"
             value={reference}
             onChange={(e) => setReference(e.target.value)}
+            pattern="[A-Za-z0-9][A-Za-z0-9 ._:/\-]{0,63}"
             placeholder="AEOF-FR-0001"
           />
         </div>
         <ConfirmButton
           label="Record status"
-          title={trusted ? `Recognise ${mspId} as a trusted operator?` : `Withdraw ${mspId}'s status?`}
-          disabled={reference.trim() === ''}
+          title={
+            trusted
+              ? `Recognise ${mspId} as a trusted operator under ${reference.trim()}?`
+              : `Withdraw ${mspId}'s status (${reference.trim()})?`
+          }
+          disabled={!REFERENCE.test(reference.trim())}
           onConfirm={record}
         >
           <p>
-            Customs&apos; risk rules weigh the status in every assessment of a consignment the organisation
-            sells or carries, from now on. It replaces any earlier status.
+            Customs&apos; risk rules weigh the status in every assessment of a consignment sold through or
+            carried by the organisation, from now on. It replaces any earlier status.
           </p>
         </ConfirmButton>
       </div>
