@@ -12,9 +12,9 @@ import { rateTable } from '../../chaincode/src/domain/revenue.js';
 import {
   assessRisk,
   indicatorCodes,
-  isVagueDescription,
   matchIndicator,
   noticesFor,
+  vagueDescriptions,
   RuleSet,
   selectionDraw,
   type AssessRiskInput,
@@ -652,7 +652,7 @@ describe('hard rules', () => {
       RuleSet.safeParse({ ...DEFAULT_RULE_SET, productRecalls: [{ reference: 'SG-1', terms: [term] }] })
         .success,
     ).toBe(true);
-    expect(noticesFor({ description }, [{ reference: 'SG-1', terms: [term] }])).toHaveLength(falls ? 1 : 0);
+    expect(noticesFor([{ reference: 'SG-1', terms: [term] }])({ description })).toHaveLength(falls ? 1 : 0);
   });
 
   it('names the notice a line falls under, never the words that matched', () => {
@@ -904,10 +904,10 @@ describe('from matching to risk', () => {
     const vague = DEFAULT_RULE_SET.vagueDescriptions;
     expect(
       ['Gift', 'gifts', 'ITEMS', 'spare parts', 'clothes & accessories', ' '].map((d) =>
-        isVagueDescription(d, vague),
+        vagueDescriptions(vague)(d),
       ),
     ).toEqual([true, true, true, true, true, true]);
-    expect(['T-shirt', 'Gift card holder', 'Brake parts'].map((d) => isVagueDescription(d, vague))).toEqual([
+    expect(['T-shirt', 'Gift card holder', 'Brake parts'].map((d) => vagueDescriptions(vague)(d))).toEqual([
       false,
       false,
       false,
@@ -921,7 +921,7 @@ describe('from matching to risk', () => {
     ['an entry written in full-width letters', 'gift', ['ｇｉｆｔ'], true],
     ['a sign that folds to letters', '™', DEFAULT_RULE_SET.vagueDescriptions, false],
   ])('compares vague words as words: %s', (_name, description, vague, expected) => {
-    expect(isVagueDescription(description, vague)).toBe(expected);
+    expect(vagueDescriptions(vague)(description)).toBe(expected);
   });
 });
 

@@ -114,8 +114,8 @@ export interface PartyRegistration {
   readonly txId: string;
 }
 
-export interface TrustedTraderRecord {
-  readonly partyId: string;
+/** Customs' grant or withdrawal of authorised economic operator (AEO) status, public or in its collection. */
+interface AeoStatus {
   readonly trusted: boolean;
   readonly reference: string;
   readonly setBy: string;
@@ -123,14 +123,14 @@ export interface TrustedTraderRecord {
   readonly txId: string;
 }
 
-/** Customs' recognition of a platform or carrier as an authorised economic operator (AEO). */
-export interface TrustedOperatorRecord {
+/** A seller's, on the public state. */
+export interface TrustedTraderRecord extends AeoStatus {
+  readonly partyId: string;
+}
+
+/** A platform's or carrier's, in customs' own collection. */
+export interface TrustedOperatorRecord extends AeoStatus {
   readonly mspId: string;
-  readonly trusted: boolean;
-  readonly reference: string;
-  readonly setBy: string;
-  readonly setAt: string;
-  readonly txId: string;
 }
 
 export interface AccessRecord {

@@ -341,32 +341,43 @@ function words(text: string): string[] {
     .filter((w) => w.length > 0);
 }
 
-/** No word, or only the rule set's vague words and phrases, both taken as `words` gives them. */
-export function isVagueDescription(description: string, vague: readonly string[]): boolean {
-  const ws = words(description);
-  if (ws.length === 0) return true;
+/**
+ * Whether a description is vague: no word, or only the rule set's vague words and phrases, both taken
+ * as `words` gives them. The entries are taken once, for every description of an assessment.
+ */
+export function vagueDescriptions(vague: readonly string[]): (description: string) => boolean {
   const entries = new Set(vague.map((v) => words(v).join(' ')));
-  if (entries.has(ws.join(' '))) return true;
-  return ws.every((w) => entries.has(w));
+  return (description) => {
+    const ws = words(description);
+    return ws.length === 0 || entries.has(ws.join(' ')) || ws.every((w) => entries.has(w));
+  };
 }
 
-/** The notices a line falls under: a term among its description's words, its HS code under a prefix. */
+/**
+ * The notices a line falls under: a term among its description's words, its HS code under a prefix.
+ * The terms are taken as `words` gives them once, for every line of an assessment.
+ */
 export function noticesFor(
-  line: Pick<RiskLine, 'hsCode' | 'description'>,
   notices: readonly GoodsNotice[],
-): GoodsNotice[] {
-  const ws = words(line.description);
-  const hs = wellFormedHs(line.hsCode);
-  const holds = (term: string) => {
-    const t = words(term);
-    for (let i = 0; i + t.length <= ws.length; i++) if (t.every((w, j) => ws[i + j] === w)) return true;
-    return false;
+): (line: Pick<RiskLine, 'hsCode' | 'description'>) => GoodsNotice[] {
+  const compiled = notices.map((notice) => ({ notice, terms: notice.terms.map(words) }));
+  return (line) => {
+    const ws = words(line.description);
+    const hs = wellFormedHs(line.hsCode);
+    const holds = (t: readonly string[]) => {
+      for (let i = 0; i + t.length <= ws.length; i++) if (t.every((w, j) => ws[i + j] === w)) return true;
+      return false;
+    };
+    return compiled
+      .filter(
+        ({ notice, terms }) =>
+          (hs === undefined ||
+            notice.hsPrefixes === undefined ||
+            notice.hsPrefixes.some((p) => hs.startsWith(p))) &&
+          terms.some(holds),
+      )
+      .map(({ notice }) => notice);
   };
-  return notices.filter(
-    (n) =>
-      (hs === undefined || n.hsPrefixes === undefined || n.hsPrefixes.some((p) => hs.startsWith(p))) &&
-      n.terms.some(holds),
-  );
 }
 
 /** a < b for non-negative decimals given as products of numbers. */
@@ -385,6 +396,8 @@ export function assessRisk(input: AssessRiskInput): RiskAssessment {
   const now = epochMs(input.date, 'date');
   const rateDate = localDate(input.date, input.destinationCountry);
   const lineNo = (l: RiskLine, i: number) => l.lineNo ?? i + 1;
+  const isVague = vagueDescriptions(rules.vagueDescriptions);
+  const protectedMarksOf = noticesFor(rules.protectedMarks ?? []);
 
   // ------------------------------------------------ indicators
   const fired = new Map<IndicatorCode, string[]>();
@@ -412,7 +425,7 @@ export function assessRisk(input: AssessRiskInput): RiskAssessment {
     const n = lineNo(line, i);
     const hs = wellFormedHs(line.hsCode);
     if (hs === undefined) fire('MISSING_HS6', `line ${n}: no HS6 code`);
-    if (isVagueDescription(line.description, rules.vagueDescriptions)) {
+    if (isVague(line.description)) {
       fire('VAGUE_DESCRIPTION', `line ${n}: vague description`);
     }
     const valueCents = toCents(line.value);
@@ -421,7 +434,7 @@ export function assessRisk(input: AssessRiskInput): RiskAssessment {
     if (restricted !== undefined) {
       fire('RESTRICTED_HS', `line ${n}: ${shownHs(line.hsCode)} under restricted prefix ${restricted}`);
     }
-    for (const notice of noticesFor(line, rules.protectedMarks ?? [])) {
+    for (const notice of protectedMarksOf(line)) {
       fire('IPR_SENSITIVE', `line ${n}: ${shownHs(line.hsCode)}, a mark protected under ${notice.reference}`);
     }
     if (hs === undefined) return;
@@ -447,8 +460,7 @@ export function assessRisk(input: AssessRiskInput): RiskAssessment {
   });
 
   for (const { where, description } of input.otherDescriptions ?? []) {
-    if (isVagueDescription(description, rules.vagueDescriptions))
-      fire('VAGUE_DESCRIPTION', `${where}: vague description`);
+    if (isVague(description)) fire('VAGUE_DESCRIPTION', `${where}: vague description`);
   }
 
   const split = rules.splitShipment;
@@ -520,8 +532,9 @@ export function assessRisk(input: AssessRiskInput): RiskAssessment {
         break;
       }
       case 'PRODUCT_RECALL': {
+        const recalledOf = noticesFor(rules.productRecalls ?? []);
         const hits = input.lines.flatMap((l, i) =>
-          noticesFor(l, rules.productRecalls ?? []).map(
+          recalledOf(l).map(
             (notice) => `line ${lineNo(l, i)}: ${shownHs(l.hsCode)}, recalled under ${notice.reference}`,
           ),
         );

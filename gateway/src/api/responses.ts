@@ -379,26 +379,21 @@ export const WatchListWriteSchema = z
   })
   .openapi('WatchListWrite');
 
+/** Customs' grant or withdrawal of authorised economic operator (AEO) status. */
+const AeoStatusFields = {
+  trusted: z.boolean(),
+  reference: z.string(),
+  setBy: MspId,
+  setAt: Time,
+  txId: TxId,
+};
+
 export const TrustedTraderSchema = z
-  .object({
-    partyId: z.string(),
-    trusted: z.boolean(),
-    reference: z.string(),
-    setBy: MspId,
-    setAt: Time,
-    txId: TxId,
-  })
+  .object({ partyId: z.string(), ...AeoStatusFields })
   .openapi('TrustedTrader');
 
 export const TrustedOperatorSchema = z
-  .object({
-    mspId: MspId,
-    trusted: z.boolean(),
-    reference: z.string(),
-    setBy: MspId,
-    setAt: Time,
-    txId: TxId,
-  })
+  .object({ mspId: MspId, ...AeoStatusFields })
   .openapi('TrustedOperator');
 
 export const OrganisationsSchema = z
