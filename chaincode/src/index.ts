@@ -77,6 +77,7 @@ export type {
   PrivateEnvelope,
   ReferralAnswerRecord,
   SubmissionRecord,
+  TrustedTraderAdoption,
   TrustedTraderRecord,
   UniquenessRecord,
 } from './contracts/records';

@@ -201,10 +201,12 @@ describe('every 2xx body the gateway sends', () => {
     await ok(officer.post('/v1/customs/return-policy', { ...DEFAULT_RETURN_POLICY_SET, version: `oa-${RUN}` }));
     await ok(platform.get('/v1/return-policy'));
 
-    // A party, its trusted-trader status, customs' watch-list note, its registration and its access log.
+    // A party, its trusted-trader status (customs' list of them too), customs' watch-list note, its registration and its access log.
     const partyId = await partyOfPlatformA(g, `OA-${RUN}`);
     for (const user of [PLATFORM, OFFICER, AUDITOR]) await ok(g.as(user).get(`/v1/parties/${partyId}`));
     await ok(officer.post(`/v1/parties/${partyId}/trusted-trader`, { trusted: true, reference: `AEO-${RUN}` }));
+    await ok(officer.get(`/v1/parties/${partyId}`));
+    await ok(officer.get('/v1/parties/trusted-traders'));
     await ok(officer.get(`/v1/parties/${partyId}/watch-list?purpose=risk_assessment`));
     await ok(officer.post(`/v1/parties/${partyId}/watch-list`, { watchlisted: true, reasonCode: 'OA_CHECK' }));
     await ok(officer.get(`/v1/parties/${partyId}/watch-list?purpose=risk_assessment`));

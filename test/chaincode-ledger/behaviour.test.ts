@@ -243,6 +243,26 @@ describe('customs records need the customs peer', () => {
     );
   });
 
+  it('a seller’s trusted-trader status endorsed by the peers of a platform and a carrier is invalid', async () => {
+    const seller = 'd'.repeat(64);
+    await net.submit('platformA', 'party:register', [seller, 'seller', 'verified'], {
+      name: 'Seller Two',
+      document: { type: 'tax_id', number: 'CN-TAX-2', country: 'CN' },
+    });
+    const forged = await net.ledger.endorse(net.users.customs!, 'party:setTrustedTrader', {
+      arguments: [seller, 'true', 'AEO-FORGED'],
+      endorsingOrganizations: ['PlatformAMSP', 'PostMSP'],
+    });
+    const status = await (await forged.submit()).getStatus();
+    expect(status.code).toBe(TxValidationCode.ENDORSEMENT_POLICY_FAILURE);
+    expect(await net.evaluate('customs', 'party:get', [seller])).toMatchObject({ trusted: null });
+    // Customs' peer alone commits one.
+    await net.submit('customs', 'party:setTrustedTrader', [seller, 'true', 'AEO-CONTROL']);
+    expect(await net.evaluate('customs', 'party:get', [seller])).toMatchObject({
+      trusted: { partyId: seller, trusted: true, reference: 'AEO-CONTROL' },
+    });
+  });
+
   it('a trusted-operator status endorsed by the peers of a platform and a carrier is invalid', async () => {
     const forged = await net.ledger.endorse(net.users.customs!, 'customs:setTrustedOperator', {
       arguments: ['PlatformAMSP', 'true', 'AEOF-FORGED'],

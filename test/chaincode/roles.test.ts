@@ -24,6 +24,7 @@ const allowed: Record<Action, OrgRole[]> = {
   registerParty: ['platform'],
   erasePersonalData: ['platform', 'payment', 'post', 'express'],
   setTrustedTrader: ['customs'],
+  readTrustedTraders: ['customs'],
   setTrustedOperator: ['customs'],
   readTrustedOperators: ['customs'],
   flagParty: ['customs'],

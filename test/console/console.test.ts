@@ -869,7 +869,7 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await page.context().close();
   });
 
-  it('an officer looks a party up, reads its identity data and watch-list note for a purpose and records a note; each read is on its log', async () => {
+  it('an officer looks a party up, reads its identity data and watch-list note for a purpose, records a note and a trusted-trader status; each read is on its log', async () => {
     const person = {
       name: `Vera Vendeuse ${RUN}`,
       document: { type: 'passport', number: `VV${RUN}`, country: 'FR' },
@@ -912,6 +912,29 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
       .poll(() => page.getByTestId('watch-list-note').textContent())
       .toMatch(/^Watch-listed \(REPEAT_UNDERVALUATION\), by CustomsMSP/);
 
+    const trusted = page.getByTestId('trusted-trader');
+    expect(await trusted.textContent()).toBe('Customs has set no trusted-trader status for this party.');
+    const reference = page.getByLabel('Reference (AEO certificate)');
+    // The browser applies the chaincode's pattern (it ignores one it cannot compile), and the button waits.
+    await reference.fill('-AEO/1');
+    expect(await reference.evaluate((el) => (el as HTMLInputElement).validity.patternMismatch)).toBe(true);
+    expect(await page.getByRole('button', { name: 'Record status' }).isDisabled()).toBe(true);
+    await reference.fill('AEO/1-a');
+    expect(await reference.evaluate((el) => (el as HTMLInputElement).validity.patternMismatch)).toBe(false);
+    await reference.fill(`AEO-UI-${RUN}`);
+    await page.getByRole('button', { name: 'Record status' }).click();
+    await page
+      .getByRole('heading', { name: `Recognise this party as a trusted trader under AEO-UI-${RUN}?` })
+      .waitFor();
+    await page.getByRole('button', { name: 'Confirm: Record status' }).click();
+    await expect
+      .poll(() => trusted.textContent())
+      .toMatch(new RegExp(`^Trusted trader \\(AEO-UI-${RUN}\\), set by CustomsMSP on `));
+    const statuses = await t
+      .as(OFFICER)
+      .get<{ trustedTraders: { partyId: string; trusted: boolean }[] }>('/v1/parties/trusted-traders');
+    expect(statuses.body.trustedTraders).toContainEqual(expect.objectContaining({ partyId, trusted: true }));
+
     const reads = page.getByRole('table', { name: "Reads of the party's data" }).locator('tbody tr');
     await expect.poll(() => reads.count(), { timeout: 10_000 }).toBe(3);
     expect(await reads.filter({ hasText: 'revenue assessment' }).count()).toBe(3);
@@ -948,6 +971,8 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await expect.poll(() => platform.getByTestId('identity').textContent()).toContain(person.name);
     expect(await platform.getByTestId('identity').textContent()).not.toContain(person.address.city);
     expect(await platform.getByText('Watch-listed', { exact: false }).count()).toBe(0);
+    // The status is customs' to read: the platform's page has no such section.
+    expect(await platform.getByTestId('trusted-trader').count()).toBe(0);
     expectNoScriptErrors(platform);
     await platform.context().close();
     const other = await signIn(PLATFORM_B);

@@ -39,7 +39,7 @@ function answer(res: { status: number; text: string }, id: string): string {
 /** Reads that are public by design, and why. */
 const PUBLIC: Record<string, string> = {
   '/v1/parties/{id}':
-    "a party's trusted-trader status, without personal data: any platform may check a seller it is about to register (other platforms' registrations are for customs and auditors only)",
+    "a party's pseudonymous id and registrations, without personal data: an organisation sees its own registrations (other platforms' are for customs and auditors only, and the trusted-trader status for customs)",
 };
 
 /** Reads that a platform may call but that are another participant's: who reads them instead, and why. */

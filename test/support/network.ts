@@ -68,8 +68,9 @@ export function privateInput(payload: unknown, saltSeed: string = newSaltSeed())
   return { payload: Buffer.from(JSON.stringify(payload)), saltSeed: Buffer.from(saltSeed) };
 }
 
-export async function openTestNetwork(): Promise<TestNetwork> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'chaincode-'));
+/** The test network, on a fresh ledger or on the one in `existingDataDir` (removed on close either way). */
+export async function openTestNetwork(existingDataDir?: string): Promise<TestNetwork> {
+  const dataDir = existingDataDir ?? (await mkdtemp(join(tmpdir(), 'chaincode-')));
   const { ledger } = await openEmbeddedNetwork({
     dataDir,
     networkConfigPath: 'config/organisations.json',

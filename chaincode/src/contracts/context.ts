@@ -21,7 +21,11 @@ export const KeyType = {
   org: 'org',
   /** [partyId, platformMspId] → PartyRegistration: one per registering platform, so platforms never collide. */
   party: 'party',
-  /** [partyId] → TrustedTraderRecord, written by customs only. */
+  /**
+   * [partyId] → TrustedTraderRecord, written by customs before 1.12. Under "any two" two other
+   * organisations' peers could write one too, so since 1.12 the status is in customs' collection
+   * (privateKey.trustedTrader); party:adoptTrustedTraders copies these once, and nothing else reads them.
+   */
   trusted: 'trusted',
   /** [consignmentId] → ConsignmentRecord. */
   consignment: 'consignment',
@@ -92,7 +96,16 @@ export const privateKey = {
    * trusted-operator status for themselves.
    */
   trustedOperator: (mspId: string) => `trustedoperator~${mspId}`,
+  /** In customs' own collection since 1.12, for the same reason as trustedOperator. */
+  trustedTrader: (partyId: string) => `trustedtrader~${partyId}`,
+  /** In customs' own collection: when the public statuses of before 1.12 were adopted, once. */
+  trustedTraderAdoption: 'trustedtraderadoption',
 };
+
+/** The keys of a private collection that begin with `prefix`, as a range (prefixes end in `~`). */
+export function privateKeyRange(prefix: string): { readonly start: string; readonly end: string } {
+  return { start: prefix, end: `${prefix}\u007f` };
+}
 
 // ---------------------------------------------------------------- records shared across contracts
 

@@ -76,6 +76,7 @@ import {
   listPrivateRange,
   orgKey,
   privateKey,
+  privateKeyRange,
   putJson,
   putPrivateJson,
   readJson,
@@ -143,13 +144,11 @@ export const customsKey = {
 
 /** Where a purchase is filed against its buyer's annual limit: buyer-limits.ts buyerQuotaKey. */
 export type BuyerQuotaFiling = ReturnType<typeof buyerQuotaKey>;
-/** Consignment ids are printable ASCII, so every assessment key sorts below this end. */
-const ASSESSMENTS = { start: 'assessment~', end: 'assessment~\u007f' } as const;
-const ASSESSMENT_FAILURES = { start: 'assessmentfailure~', end: 'assessmentfailure~\u007f' } as const;
-/** Remittance references are printable ASCII (RemittanceInput), so every key sorts below this end. */
-const REMITTANCES = { start: 'remittance~', end: 'remittance~\u007f' } as const;
-/** MSP ids are printable ASCII, so every trusted-operator key sorts below this end. */
-const TRUSTED_OPERATORS = { start: 'trustedoperator~', end: 'trustedoperator~\u007f' } as const;
+/** Consignment ids, remittance references and MSP ids are printable ASCII: their keys sort within these ranges. */
+const ASSESSMENTS = privateKeyRange(customsKey.assessment(''));
+const ASSESSMENT_FAILURES = privateKeyRange(customsKey.assessmentFailure(''));
+const REMITTANCES = privateKeyRange(privateKey.remittance(''));
+const TRUSTED_OPERATORS = privateKeyRange(privateKey.trustedOperator(''));
 /** A remittance as its platform's collection with customs keeps it. */
 interface StoredRemittance {
   readonly remittance: RemittanceRecord;
@@ -415,7 +414,11 @@ export class CustomsContract extends Contract {
     const previous = await readPrivateJson<AssessmentRecord>(ctx, customs, customsKey.assessment(id));
     const sellerId = order.seller.id;
     const buyerId = order.buyer.id;
-    const trusted = await readJson<TrustedTraderRecord>(ctx, compositeKey(ctx, KeyType.trusted, [sellerId]));
+    const trusted = await readPrivateJson<TrustedTraderRecord>(
+      ctx,
+      customs,
+      privateKey.trustedTrader(sellerId),
+    );
     // Customs' own copy of the status, for an organisation the registry still lists in such a role.
     const trustedOperators: string[] = [];
     for (const mspId of [consignment.platformMspId, consignment.carrierMspId]) {

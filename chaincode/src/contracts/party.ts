@@ -1,7 +1,9 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { z } from 'zod';
 
 import { customsCollection, traderCollection } from '../domain/collections';
 import { collectionMembers } from '../domain/consignment';
+import { fromBytes } from '../domain/canonical';
 import { commitPayload } from '../domain/merkle';
 import { assertPurpose } from '../domain/purposes';
 import { assertAllowed, seesEveryOrganisation } from '../domain/roles';
@@ -12,7 +14,9 @@ import {
   compositeKey,
   emitEvent,
   listByPartialKey,
+  listPrivateRange,
   privateKey,
+  privateKeyRange,
   putJson,
   putPrivateJson,
   readJson,
@@ -27,7 +31,23 @@ import {
 import { boundRead, commitAccessRecord, requireRecordedAccess, type BoundRead } from './access-records';
 import { assertNotErased, heldPartyRegistration, minimisedEnvelope } from './private-records';
 import type { ErasureRecord } from '../domain/erasure';
-import type { FlagRecord, PartyRegistration, PrivateEnvelope, TrustedTraderRecord } from './records';
+import type {
+  FlagRecord,
+  PartyRegistration,
+  PrivateEnvelope,
+  TrustedTraderAdoption,
+  TrustedTraderRecord,
+} from './records';
+
+/** A public trusted-trader record of before 1.12 that is of a status's shape, for adoption. */
+const PublicTrustedTrader = z.object({
+  partyId: PartyId,
+  trusted: z.boolean(),
+  reference: Reference,
+  setBy: z.string(),
+  setAt: z.string(),
+  txId: z.string(),
+});
 
 @Info({
   title: 'PartyContract',
@@ -94,7 +114,11 @@ export class PartyContract extends Contract {
     return result(registration);
   }
 
-  /** Customs grants or withdraws trusted-trader (AEO-like) status; public by nature. */
+  /**
+   * Customs grants or withdraws trusted-trader (AEO) status. Kept in customs' own collection, which
+   * customs' peer alone endorses (privateKey.trustedOperator says why); the event tells the
+   * platforms that registered the party.
+   */
   @Transaction()
   @Returns('string')
   public async setTrustedTrader(
@@ -117,9 +141,84 @@ export class PartyContract extends Contract {
       setAt: txTime(ctx),
       txId: ctx.stub.getTxID(),
     };
-    await putJson(ctx, compositeKey(ctx, KeyType.trusted, [id]), record);
+    await putPrivateJson(
+      ctx,
+      customsCollection(caller.network.customsMspId),
+      privateKey.trustedTrader(id),
+      record,
+    );
     emitEvent(ctx, 'TrustedTraderSet', { partyId: id, trusted: isTrusted });
     return result(record);
+  }
+
+  /**
+   * Copies the trusted-trader statuses that chaincode before 1.12 kept on the public state into
+   * customs' collection, once (customs' gateway does it before it assesses). A party whose status
+   * customs has set since is left as customs set it; a record not of a status's shape is not
+   * copied. Whatever two other organisations' peers might have written there before is copied
+   * too: the answer, and customs:trustedTraders after, name every copied status for customs to
+   * review. Only customs' collection is written, so customs' peer alone endorses.
+   */
+  @Transaction()
+  @Returns('string')
+  public async adoptTrustedTraders(ctx: Context): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    assertAllowed('setTrustedTrader', caller);
+    const collection = customsCollection(caller.network.customsMspId);
+    const done = await readPrivateJson<TrustedTraderAdoption>(
+      ctx,
+      collection,
+      privateKey.trustedTraderAdoption,
+    );
+    if (done)
+      throw new Error(`trusted-trader statuses were adopted from the public state already, by ${done.txId}`);
+    const adopted: string[] = [];
+    const skipped: TrustedTraderAdoption['skipped'][number][] = [];
+    const txId = ctx.stub.getTxID();
+    for await (const { key, value } of ctx.stub.getStateByPartialCompositeKey(KeyType.trusted, [])) {
+      const [keyPartyId = ''] = ctx.stub.splitCompositeKey(key).attributes;
+      const parsed = PublicTrustedTrader.safeParse(jsonOrUndefined(value));
+      if (!parsed.success || parsed.data.partyId !== keyPartyId) {
+        skipped.push({ partyId: keyPartyId, reason: 'malformed' });
+      } else if (await readPrivateJson(ctx, collection, privateKey.trustedTrader(keyPartyId))) {
+        skipped.push({ partyId: keyPartyId, reason: 'already_set' });
+      } else {
+        const record: TrustedTraderRecord = { ...parsed.data, adoptedTxId: txId };
+        await putPrivateJson(ctx, collection, privateKey.trustedTrader(keyPartyId), record);
+        adopted.push(keyPartyId);
+      }
+    }
+    const adoption: TrustedTraderAdoption = {
+      adopted,
+      skipped,
+      adoptedBy: caller.mspId,
+      adoptedAt: txTime(ctx),
+      txId,
+    };
+    await putPrivateJson(ctx, collection, privateKey.trustedTraderAdoption, adoption);
+    return result(adoption);
+  }
+
+  /**
+   * Every trusted-trader status customs has set, withdrawn ones included, by party id, and the
+   * adoption of the public ones of before 1.12 (null until it ran). Customs only (evaluate).
+   */
+  @Transaction(false)
+  @Returns('string')
+  public async trustedTraders(ctx: Context): Promise<string> {
+    const caller = await resolveCaller(ctx);
+    assertAllowed('readTrustedTraders', caller);
+    const collection = customsCollection(caller.network.customsMspId);
+    return result({
+      trustedTraders: await listPrivateRange<TrustedTraderRecord>(
+        ctx,
+        collection,
+        privateKeyRange(privateKey.trustedTrader('')),
+      ),
+      adoption:
+        (await readPrivateJson<TrustedTraderAdoption>(ctx, collection, privateKey.trustedTraderAdoption)) ??
+        null,
+    });
   }
 
   /**
@@ -149,9 +248,10 @@ export class PartyContract extends Contract {
   }
 
   /**
-   * Public view: trusted-trader status, and the registrations (one per platform) and their erasure
-   * marks. Customs and auditors see every platform's; any other organisation its own only: that
-   * another platform registered the same person (found by registering a known document number,
+   * The registrations (one per platform) and their erasure marks, and for customs the party's
+   * trusted-trader status (in customs' collection, which no other organisation's peer holds).
+   * Customs and auditors see every platform's registrations; any other organisation its own only:
+   * that another platform registered the same person (found by registering a known document number,
    * since the id is the document's keyed hash) would tell it whose customer that person is.
    */
   @Transaction(false)
@@ -161,13 +261,20 @@ export class PartyContract extends Contract {
     assertAllowed('readParty', caller);
     const id = parseWith(PartyId, 'partyId', partyId);
     const registrations = await this.requireRegistrations(ctx, id);
-    const trusted = await readJson<TrustedTraderRecord>(ctx, compositeKey(ctx, KeyType.trusted, [id]));
     const erasures = await listByPartialKey<ErasureRecord>(ctx, KeyType.erasure, ['party', id]);
     const seesAll = seesEveryOrganisation(caller.role);
+    const trusted =
+      caller.role === 'customs'
+        ? ((await readPrivateJson<TrustedTraderRecord>(
+            ctx,
+            customsCollection(caller.network.customsMspId),
+            privateKey.trustedTrader(id),
+          )) ?? null)
+        : undefined;
     return result({
       partyId: id,
       registrations: seesAll ? registrations : registrations.filter((r) => r.registeredBy === caller.mspId),
-      trusted: trusted ?? null,
+      ...(trusted !== undefined && { trusted }),
       erasures: seesAll ? erasures : erasures.filter((e) => e.holder === caller.mspId),
     });
   }
@@ -274,6 +381,14 @@ export class PartyContract extends Contract {
     const registrations = await listByPartialKey<PartyRegistration>(ctx, KeyType.party, [partyId]);
     if (registrations.length === 0) throw new Error(`party ${partyId} is not registered`);
     return registrations;
+  }
+}
+
+function jsonOrUndefined(bytes: Uint8Array): unknown {
+  try {
+    return fromBytes(bytes);
+  } catch {
+    return undefined;
   }
 }
 

@@ -114,7 +114,7 @@ export interface PartyRegistration {
   readonly txId: string;
 }
 
-/** Customs' grant or withdrawal of authorised economic operator (AEO) status, public or in its collection. */
+/** Customs' grant or withdrawal of authorised economic operator (AEO) status, in its own collection. */
 interface AeoStatus {
   readonly trusted: boolean;
   readonly reference: string;
@@ -123,9 +123,22 @@ interface AeoStatus {
   readonly txId: string;
 }
 
-/** A seller's, on the public state. */
+/** A seller's (on the public state before 1.12). */
 export interface TrustedTraderRecord extends AeoStatus {
   readonly partyId: string;
+  /** The transaction that copied it from the public state (party:adoptTrustedTraders); txId is the public record's. */
+  readonly adoptedTxId?: string;
+}
+
+/** The one copy of the public trusted-trader statuses of before 1.12 into customs' collection. */
+export interface TrustedTraderAdoption {
+  /** The party ids whose statuses were copied. */
+  readonly adopted: readonly string[];
+  /** Public records not copied: a status customs had set since 1.12 already, or one not of a status's shape. */
+  readonly skipped: readonly { readonly partyId: string; readonly reason: 'already_set' | 'malformed' }[];
+  readonly adoptedBy: string;
+  readonly adoptedAt: string;
+  readonly txId: string;
 }
 
 /** A platform's or carrier's, in customs' own collection. */

@@ -32,6 +32,7 @@ export const permissions = {
   erasePersonalData: ['platform', 'payment', 'post', 'express'],
   // AEO status: a seller's (trusted trader), a platform's or carrier's (trusted operator).
   setTrustedTrader: ['customs'],
+  readTrustedTraders: ['customs'],
   setTrustedOperator: ['customs'],
   readTrustedOperators: ['customs'],
   flagParty: ['customs'],

@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from 'react';
+import { REFERENCE, REFERENCE_PATTERN, type AeoStatus } from '../aeo';
 import { ApiError, seg } from '../api';
 import { navigate } from '../router';
 import { useSession } from '../session';
@@ -27,7 +28,8 @@ interface Registration {
 interface Party {
   readonly partyId: string;
   readonly registrations: readonly Registration[];
-  readonly trusted: { trusted: boolean; reference: string; setBy: string; setAt: string } | null;
+  /** Customs' only: the status is in its own collection. */
+  readonly trusted?: AeoStatus | null;
   readonly erasures: readonly { holder: string; erasedPaths: readonly string[] }[];
 }
 
@@ -105,6 +107,7 @@ function PartyRecord({ id }: { id: string }) {
         {!party.data && !party.error && <Loading what="the party" />}
         {party.data && <Registrations party={party.data} purpose={purpose} onRead={refresh} />}
       </Section>
+      {customs && party.data && <TrustedTrader id={id} status={party.data.trusted ?? null} onSet={refresh} />}
       {customs && <WatchList id={id} purpose={purpose} onDone={refresh} />}
       {(customs || party.data?.registrations.some((r) => r.registeredBy === me.mspId)) && (
         // A registrant is shown its own reads only: the others' would tell it who else holds the person.
@@ -128,13 +131,8 @@ function PartyRecord({ id }: { id: string }) {
 
 function Registrations({ party, purpose, onRead }: { party: Party; purpose: string; onRead: () => void }) {
   const { me } = useSession();
-  const t = party.trusted;
   return (
     <>
-      <p>
-        Trusted trader:{' '}
-        {t ? `${t.trusted ? 'yes' : 'no'} (${t.reference}, by ${t.setBy} on ${formatTime(t.setAt)})` : 'no'}
-      </p>
       {party.registrations.length === 0 && (
         <p data-testid="unregistered">Your organisation has not registered this party.</p>
       )}
@@ -241,6 +239,71 @@ function Fact({ term, value }: { term: string; value: unknown }) {
       <dt>{term}</dt>
       <dd>{shown}</dd>
     </>
+  );
+}
+
+/** Customs' trusted-trader (AEO) status of the party, kept in its own collection; officers grant or withdraw it. */
+function TrustedTrader({ id, status, onSet }: { id: string; status: AeoStatus | null; onSet: () => void }) {
+  const { api, me } = useSession();
+  const [trusted, setTrusted] = useState(true);
+  const [reference, setReference] = useState('');
+  const [recorded, setRecorded] = useState<string>();
+  const record = async () => {
+    const { txId } = await api.post<AeoStatus>(`/v1/parties/${seg(id)}/trusted-trader`, {
+      trusted,
+      reference: reference.trim(),
+    });
+    setRecorded(txId);
+    setReference('');
+    setTrusted(true);
+    onSet();
+  };
+  return (
+    <Section title="Trusted trader">
+      <p data-testid="trusted-trader">
+        {status
+          ? `${status.trusted ? 'Trusted trader' : 'Not a trusted trader'} (${status.reference}), set by ${status.setBy} on ${formatTime(status.setAt)}`
+          : 'Customs has set no trusted-trader status for this party.'}
+      </p>
+      {me.decides && (
+        <div className="row wrap">
+          <div className="field">
+            <label>
+              <input type="checkbox" checked={trusted} onChange={(e) => setTrusted(e.target.checked)} />{' '}
+              Trusted trader
+            </label>
+          </div>
+          <div className="field">
+            <label htmlFor="tt-reference">Reference (AEO certificate)</label>
+            <input
+              id="tt-reference"
+              value={reference}
+              onChange={(e) => setReference(e.target.value)}
+              pattern={REFERENCE_PATTERN}
+              placeholder="AEOF-CN-0001"
+            />
+          </div>
+          <ConfirmButton
+            label="Record status"
+            title={
+              trusted
+                ? `Recognise this party as a trusted trader under ${reference.trim()}?`
+                : `Withdraw this party's status (${reference.trim()})?`
+            }
+            disabled={!REFERENCE.test(reference.trim())}
+            onConfirm={record}
+          >
+            <p>
+              Customs&apos; risk rules weigh the status in every assessment of a consignment the party sells,
+              from now on. It replaces any earlier status; the platforms that registered the party are told.
+            </p>
+          </ConfirmButton>
+        </div>
+      )}
+      <p role="status" className="ok">
+        {recorded ? `Status recorded in transaction ${recorded.slice(0, 12)}…` : ''}
+      </p>
+    </Section>
   );
 }
 

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { REFERENCE, REFERENCE_PATTERN, type AeoStatus } from '../aeo';
 import { seg } from '../api';
 import { useSession } from '../session';
 import { ConfirmButton, ErrorNote, formatTime, Hash, Loading, Section, useLoad } from '../components/ui';
@@ -9,13 +10,8 @@ interface Organisation {
   readonly name: string;
 }
 
-interface TrustedOperator {
+interface TrustedOperator extends AeoStatus {
   readonly mspId: string;
-  readonly trusted: boolean;
-  readonly reference: string;
-  readonly setBy: string;
-  readonly setAt: string;
-  readonly txId: string;
 }
 
 /** The roles whose trusted-operator status customs' risk rules weigh: the chaincode's TRUSTED_OPERATOR_ROLES. */
@@ -95,9 +91,6 @@ export function TrustedOperators() {
   );
 }
 
-/** The chaincode's Reference: a short public reference such as an AEO certificate number. */
-const REFERENCE = /^[A-Za-z0-9][A-Za-z0-9 ._:/-]{0,63}$/;
-
 function SetStatus({ operators, onSet }: { operators: readonly Organisation[]; onSet: () => void }) {
   const { api, me } = useSession();
   const [chosen, setChosen] = useState(operators[0]!.mspId);
@@ -143,7 +136,7 @@ function SetStatus({ operators, onSet }: { operators: readonly Organisation[]; o
             id="t-reference"
             value={reference}
             onChange={(e) => setReference(e.target.value)}
-            pattern="[A-Za-z0-9][A-Za-z0-9 ._:/\-]{0,63}"
+            pattern={REFERENCE_PATTERN}
             placeholder="AEOF-FR-0001"
           />
         </div>

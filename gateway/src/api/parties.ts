@@ -1,4 +1,4 @@
-import { FlagPayload, PartyPayload } from '@customs-ledger/chaincode';
+import { FlagPayload, PartyPayload, Reference } from '@customs-ledger/chaincode';
 import { DECIDING_USER_ROLES, PERSONAL_DATA_USER_ROLES } from '../auth/principal.js';
 import { defineRoute, type RouteDefinition } from '../http/route.js';
 import { recordedReadRoute } from './recorded-read-route.js';
@@ -10,6 +10,7 @@ import {
   PartyRegistrationSchema,
   PartySchema,
   TrustedTraderSchema,
+  TrustedTradersSchema,
   WatchListReadSchema,
   WatchListWriteSchema,
 } from './responses.js';
@@ -48,12 +49,28 @@ export function partyRoutes(service: PartyService): RouteDefinition[] {
         return { status: 201, body: value, headers: { 'X-Transaction-Id': txId } };
       },
     }),
+    // Before /v1/parties/{id}, which would take "trusted-traders" for a malformed id.
+    defineRoute({
+      method: 'get',
+      path: '/v1/parties/trusted-traders',
+      summary: 'The sellers customs recognises as trusted traders (AEO)',
+      description:
+        'Customs’ own record, kept in its own collection since chaincode 1.12: only its peer holds it and endorses its changes. `adoption` tells when the statuses chaincode before 1.12 kept on the public state were copied there, and which.',
+      tags: ['customs'],
+      roles: ['customs'],
+      query: NoQuery,
+      responses: { 200: { description: 'The statuses', schema: TrustedTradersSchema } },
+      handler: async ({ principal, audit }) => {
+        audit({ resource: 'parties/trusted-traders' });
+        return { status: 200, body: await service.trustedTraders(principal) };
+      },
+    }),
     defineRoute({
       method: 'get',
       path: '/v1/parties/{id}',
-      summary: 'A party’s registrations and trusted-trader status (no personal data)',
+      summary: 'A party’s registrations, and for customs its trusted-trader status (no personal data)',
       description:
-        'Trusted-trader status for anyone; registrations and their erasure marks: customs and auditors see every platform’s, any other organisation its own only (that another platform registered the same person would tell whose customer the person is).',
+        'Registrations and their erasure marks: customs and auditors see every platform’s, any other organisation its own only (that another platform registered the same person would tell whose customer the person is). `trusted` for customs only: the status is in customs’ own collection since chaincode 1.12; the platforms that registered the party learn of each change from the `TrustedTraderSet` event.',
       tags: TAGS,
       roles: 'any',
       params: PartyIdParam,
@@ -68,12 +85,14 @@ export function partyRoutes(service: PartyService): RouteDefinition[] {
       method: 'post',
       path: '/v1/parties/{id}/trusted-trader',
       summary: 'Grant or withdraw trusted-trader (AEO) status',
+      description:
+        'Customs’ risk rules multiply the score of a consignment from a trusted seller by the rule set’s `trustedTraderFactor`, and may send a fully matched one with no indicator to the green lane. Kept in customs’ own collection, which its peer alone endorses; the event `TrustedTraderSet` tells the platforms that registered the party.',
       tags: ['customs'],
       roles: ['customs'],
       userRoles: DECIDING_USER_ROLES,
       params: PartyIdParam,
       query: NoQuery,
-      body: z.strictObject({ trusted: z.boolean(), reference: z.string().min(1).max(64) }),
+      body: z.strictObject({ trusted: z.boolean(), reference: Reference }),
       responses: { 201: { description: 'Status recorded', schema: TrustedTraderSchema } },
       handler: async ({ principal, params, body, audit }) => {
         audit({ resource: `party/${params.id}` });

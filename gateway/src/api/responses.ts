@@ -389,8 +389,44 @@ const AeoStatusFields = {
 };
 
 export const TrustedTraderSchema = z
-  .object({ partyId: z.string(), ...AeoStatusFields })
+  .object({
+    partyId: z.string(),
+    ...AeoStatusFields,
+    adoptedTxId: TxId.optional().openapi({
+      description:
+        'Set on a status chaincode before 1.12 kept on the public state: the transaction that copied it into customs’ collection (`txId` is the public record’s)',
+    }),
+  })
   .openapi('TrustedTrader');
+
+export const TrustedTradersSchema = z
+  .object({
+    trustedTraders: z.array(TrustedTraderSchema).openapi({
+      description: 'Every status customs has set, withdrawn ones included, by party id',
+    }),
+    adoption: orNull(
+      z
+        .object({
+          adopted: z
+            .array(z.string())
+            .openapi({ description: 'The party ids whose public statuses were copied' }),
+          skipped: z
+            .array(z.object({ partyId: z.string(), reason: z.enum(['already_set', 'malformed']) }))
+            .openapi({
+              description:
+                'Public records not copied: the party’s status had been set in customs’ collection already, or the record was not of a status’s shape',
+            }),
+          adoptedBy: MspId,
+          adoptedAt: Time,
+          txId: TxId,
+        })
+        .openapi('TrustedTraderAdoption', {
+          description:
+            'The one copy of the public trusted-trader statuses of chaincode before 1.12 into customs’ collection, which customs’ gateway makes before it assesses; null until then',
+        }),
+    ),
+  })
+  .openapi('TrustedTraders');
 
 export const TrustedOperatorSchema = z
   .object({ mspId: MspId, ...AeoStatusFields })
@@ -425,7 +461,10 @@ export const PartySchema = z
     registrations: z.array(PartyRegistrationSchema).openapi({
       description: 'Customs and auditors see every platform’s; any other organisation its own',
     }),
-    trusted: orNull(TrustedTraderSchema),
+    trusted: orNull(TrustedTraderSchema).optional().openapi({
+      description:
+        'For customs only (kept in its own collection, which no other organisation’s peer holds); null when customs never set it',
+    }),
     erasures: z.array(ErasureMarkSchema),
   })
   .openapi('Party');

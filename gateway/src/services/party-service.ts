@@ -56,13 +56,20 @@ export class PartyService {
     return this.ledger.evaluate(principal, 'party:get', [partyId]);
   }
 
+  /** Kept in customs' own collection: only customs' peer holds it, so it alone endorses. */
   async setTrustedTrader(
     principal: Principal,
     partyId: string,
     trusted: boolean,
     reference: string,
   ): Promise<Submitted<unknown>> {
-    return this.ledger.submit(principal, 'party:setTrustedTrader', [partyId, String(trusted), reference]);
+    return this.ledger.submit(principal, 'party:setTrustedTrader', [partyId, String(trusted), reference], {
+      endorsingOrganizations: [this.network.customsMspId],
+    });
+  }
+
+  async trustedTraders(principal: Principal): Promise<unknown> {
+    return this.ledger.evaluate(principal, 'party:trustedTraders', []);
   }
 
   /**
