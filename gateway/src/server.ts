@@ -22,6 +22,7 @@ import { abandonAuditLogIfAcknowledged } from './audit/new-log.js';
 import { LevelIdempotencyStore } from './http/idempotency.js';
 import { EventHub } from './services/event-hub.js';
 import { JoinStore } from './services/join-store.js';
+import { PublicTrustedTraderAdoption } from './services/trusted-trader-adoption.js';
 import { CustomsService } from './services/customs-service.js';
 import { StoredPipelineState } from './services/customs-pipeline-state.js';
 import { LedgerClient, ledgerClientOptions } from './services/ledger-client.js';
@@ -142,6 +143,11 @@ async function openAndListen(
   const customsGateway = config.gatewayMspId === network.customsMspId;
   // Before the first request, so that no request (even a refused one) is what installs them.
   if (customsGateway) await customs.configure();
+  const adoption = customsGateway ? new PublicTrustedTraderAdoption(client, network, logger) : undefined;
+  if (adoption) {
+    undo.push(() => adoption.stop());
+    await adoption.start();
+  }
   const following = customsGateway ? customs.follow(events, new StoredPipelineState(store)) : undefined;
   // Closing the hub is what ends the pipeline's following.
   undo.push(async () => {
@@ -205,6 +211,7 @@ async function openAndListen(
         // resets the connections queued on it and not yet accepted.
         await sleep(config.stopDrainSeconds * 1000);
         events.close();
+        adoption?.stop();
         await following;
         // Long-lived event streams would hold the server open; in-flight requests may finish.
         server.closeIdleConnections();

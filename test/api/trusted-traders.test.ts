@@ -41,10 +41,10 @@ const trustedTraders = async () => {
 };
 
 /** The risk reason codes of a parcel of the demo seller, whose payment disagrees (an officer decides). */
-const reasonsOfNewParcel = async (suffix: string) => {
+const reasonsOfNewParcel = async (gateway: TestGateway, suffix: string) => {
   const id = `TT-${RUN}-${suffix}`;
-  await parcelToFrance(t, id, 40);
-  return (await assessmentWithDeclaration<Assessment>(t, id)).body.risk.reasons.map((r) => r.code);
+  await parcelToFrance(gateway, id, 40);
+  return (await assessmentWithDeclaration<Assessment>(gateway, id)).body.risk.reasons.map((r) => r.code);
 };
 
 beforeAll(async () => {
@@ -73,17 +73,28 @@ describe('a ledger from before chaincode 1.12', () => {
       }),
     ]);
     expect(statuses[0]!.txId).not.toBe(adoption!.txId);
-    expect(await reasonsOfNewParcel('1')).toContain('TRUSTED_TRADER');
+    expect(await reasonsOfNewParcel(t, '1')).toContain('TRUSTED_TRADER');
   });
+});
 
-  it('adopts once: a public key written after counts for nothing, in the list or in an assessment', async () => {
-    const before = await trustedTraders();
-    await t.close();
-    // Two peers other than customs' "withdraw" the status on the public state.
-    await writePublicTrustedTraders(dataDir, [{ partyId: SELLER_ID, trusted: false, reference: 'FORGED-1' }]);
-    t = await startTestGateway({}, dataDir);
-    expect(await trustedTraders()).toEqual(before);
-    expect(await reasonsOfNewParcel('2')).toContain('TRUSTED_TRADER');
+describe('a public trusted-trader key written after the adoption', () => {
+  it('counts for nothing: a status granted there by two peers other than customs’ is not listed, nor scored', async () => {
+    const freshDir = await mkdtemp(join(tmpdir(), 'trusted-traders-forged-'));
+    let g = await startCustomsTestGateway('api-trusted-traders-2', { dataDir: freshDir });
+    try {
+      const before = (await g.as(OFFICER).get<TrustedTraders>('/v1/parties/trusted-traders')).body;
+      expect(before).toMatchObject({ trustedTraders: [], adoption: { adopted: [] } });
+      await g.close();
+      await writePublicTrustedTraders(freshDir, [
+        { partyId: SELLER_ID, trusted: true, reference: 'FORGED-1' },
+      ]);
+      g = await startTestGateway({}, freshDir);
+      expect((await g.as(OFFICER).get<TrustedTraders>('/v1/parties/trusted-traders')).body).toEqual(before);
+      expect(await reasonsOfNewParcel(g, 'FORGED')).not.toContain('TRUSTED_TRADER');
+    } finally {
+      await g.close();
+      await rm(freshDir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -14,6 +14,8 @@ const ADOPTED = '1'.repeat(64);
 const SET_SINCE = '2'.repeat(64);
 const MALFORMED = '3'.repeat(64);
 const WITHDRAWN = '4'.repeat(64);
+const ANOTHER_PARTY = '6'.repeat(64);
+const NOT_CUSTOMS = '7'.repeat(64);
 
 interface TrustedTraders {
   trustedTraders: {
@@ -36,6 +38,19 @@ beforeAll(async () => {
     { partyId: SET_SINCE, trusted: true, reference: 'AEO-CN-0002' },
     { partyId: MALFORMED, raw: '{"partyId":"not a status"' },
     { partyId: WITHDRAWN, trusted: false, reference: 'AEO-CN-0004' },
+    // A status of another party under this party's key, and one in another organisation's name.
+    {
+      partyId: ANOTHER_PARTY,
+      raw: JSON.stringify({
+        partyId: ADOPTED,
+        trusted: true,
+        reference: 'AEO-CN-0006',
+        setBy: 'CustomsMSP',
+        setAt: '2026-01-01T00:00:00.000Z',
+        txId: 'a'.repeat(64),
+      }),
+    },
+    { partyId: NOT_CUSTOMS, trusted: true, reference: 'AEO-CN-0007', setBy: 'PlatformAMSP' },
   ]);
   net = await openTestNetwork(dataDir);
   // Customs withdrew one status after the upgrade, before customs' gateway adopted them.
@@ -65,13 +80,15 @@ describe('adopting the public trusted-trader statuses of before 1.12', () => {
     });
   });
 
-  it('copies each status of a status’s shape, withdrawn ones too, and leaves one customs set since', async () => {
+  it('copies each status 1.11 wrote, withdrawn ones too, and leaves one customs set since, and any other record', async () => {
     const adoption = (await net.submit('customs', 'party:adoptTrustedTraders')) as TrustedTraders['adoption'];
     expect(adoption).toMatchObject({
       adopted: [ADOPTED, WITHDRAWN],
       skipped: [
         { partyId: SET_SINCE, reason: 'already_set' },
         { partyId: MALFORMED, reason: 'malformed' },
+        { partyId: ANOTHER_PARTY, reason: 'malformed' },
+        { partyId: NOT_CUSTOMS, reason: 'not_set_by_customs' },
       ],
       adoptedBy: 'CustomsMSP',
     });

@@ -17,12 +17,18 @@ class PublicTrustedTraders extends Contract {
     super('before112');
   }
 
-  async setTrustedTrader(ctx: Context, partyId: string, trusted: string, reference: string): Promise<void> {
+  async setTrustedTrader(
+    ctx: Context,
+    partyId: string,
+    trusted: string,
+    reference: string,
+    setBy: string,
+  ): Promise<void> {
     const record = {
       partyId,
       trusted: trusted === 'true',
       reference,
-      setBy: 'CustomsMSP',
+      setBy,
       setAt: ctx.stub.getDateTimestamp().toISOString(),
       txId: ctx.stub.getTxID(),
     };
@@ -38,7 +44,13 @@ class PublicTrustedTraders extends Contract {
 }
 
 export type PublicTrustedTraderWrite =
-  | { readonly partyId: string; readonly trusted: boolean; readonly reference: string }
+  | {
+      readonly partyId: string;
+      readonly trusted: boolean;
+      readonly reference: string;
+      /** Whom the record names as its setter (1.11 wrote the caller's MSP id, customs'): default CustomsMSP. */
+      readonly setBy?: string;
+    }
   | { readonly partyId: string; readonly raw: string };
 
 /**
@@ -63,7 +75,10 @@ export async function writePublicTrustedTraders(
       const [fn, args] =
         'raw' in write
           ? ['putRaw', [write.partyId, write.raw]]
-          : ['setTrustedTrader', [write.partyId, String(write.trusted), write.reference]];
+          : [
+              'setTrustedTrader',
+              [write.partyId, String(write.trusted), write.reference, write.setBy ?? 'CustomsMSP'],
+            ];
       await ledger.submit(writer, `before112:${fn}`, {
         arguments: args,
         endorsingOrganizations: ['PlatformAMSP', 'PostMSP'],

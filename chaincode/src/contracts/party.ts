@@ -7,7 +7,16 @@ import { fromBytes } from '../domain/canonical';
 import { commitPayload } from '../domain/merkle';
 import { assertPurpose } from '../domain/purposes';
 import { assertAllowed, seesEveryOrganisation } from '../domain/roles';
-import { PartyId, PartyKind, parsePayload, parseWith, Reference, VerificationLevel } from '../domain/schemas';
+import {
+  IsoDateTime,
+  MspId,
+  PartyId,
+  PartyKind,
+  parsePayload,
+  parseWith,
+  Reference,
+  VerificationLevel,
+} from '../domain/schemas';
 import {
   KeyType,
   booleanArgument,
@@ -39,15 +48,19 @@ import type {
   TrustedTraderRecord,
 } from './records';
 
-/** A public trusted-trader record of before 1.12 that is of a status's shape, for adoption. */
-const PublicTrustedTrader = z.object({
+/**
+ * A public trusted-trader record of before 1.12 of the shape 1.11 wrote, for adoption. Its setBy is
+ * checked against customs' MSP id; what colluding peers might have written in customs' name cannot be
+ * told apart (the adoption's answer names every party copied, for customs to review).
+ */
+const PublicTrustedTrader = z.strictObject({
   partyId: PartyId,
   trusted: z.boolean(),
   reference: Reference,
-  setBy: z.string(),
-  setAt: z.string(),
-  txId: z.string(),
-});
+  setBy: MspId,
+  setAt: IsoDateTime,
+  txId: z.string().regex(/^[0-9a-f]{64}$/),
+}) satisfies z.ZodType<Omit<TrustedTraderRecord, 'adoptedTxId'>>;
 
 @Info({
   title: 'PartyContract',
@@ -153,11 +166,11 @@ export class PartyContract extends Contract {
 
   /**
    * Copies the trusted-trader statuses that chaincode before 1.12 kept on the public state into
-   * customs' collection, once (customs' gateway does it before it assesses). A party whose status
-   * customs has set since is left as customs set it; a record not of a status's shape is not
-   * copied. Whatever two other organisations' peers might have written there before is copied
-   * too: the answer, and customs:trustedTraders after, name every copied status for customs to
-   * review. Only customs' collection is written, so customs' peer alone endorses.
+   * customs' collection, once (customs' gateway does it at start). A party whose status customs has
+   * set since is left as customs set it; a record not of the shape 1.11 wrote, or not in customs'
+   * name, is not copied. What two other organisations' peers might have written there in customs'
+   * name is copied too: the answer, and party:trustedTraders after, name every copied status for
+   * customs to review. Only customs' collection is written, so customs' peer alone endorses.
    */
   @Transaction()
   @Returns('string')
@@ -180,6 +193,8 @@ export class PartyContract extends Contract {
       const parsed = PublicTrustedTrader.safeParse(jsonOrUndefined(value));
       if (!parsed.success || parsed.data.partyId !== keyPartyId) {
         skipped.push({ partyId: keyPartyId, reason: 'malformed' });
+      } else if (parsed.data.setBy !== caller.network.customsMspId) {
+        skipped.push({ partyId: keyPartyId, reason: 'not_set_by_customs' });
       } else if (await readPrivateJson(ctx, collection, privateKey.trustedTrader(keyPartyId))) {
         skipped.push({ partyId: keyPartyId, reason: 'already_set' });
       } else {

@@ -134,8 +134,14 @@ export interface TrustedTraderRecord extends AeoStatus {
 export interface TrustedTraderAdoption {
   /** The party ids whose statuses were copied. */
   readonly adopted: readonly string[];
-  /** Public records not copied: a status customs had set since 1.12 already, or one not of a status's shape. */
-  readonly skipped: readonly { readonly partyId: string; readonly reason: 'already_set' | 'malformed' }[];
+  /**
+   * Public records not copied: the party's status had been set in customs' collection already, the
+   * record was not of a status's shape, or it named another organisation than customs as its setter.
+   */
+  readonly skipped: readonly {
+    readonly partyId: string;
+    readonly reason: 'already_set' | 'malformed' | 'not_set_by_customs';
+  }[];
   readonly adoptedBy: string;
   readonly adoptedAt: string;
   readonly txId: string;

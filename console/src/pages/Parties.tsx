@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { REFERENCE, REFERENCE_PATTERN, type AeoStatus } from '../aeo';
+import type { AeoStatus } from '../aeo';
+import { AeoStatusForm } from '../components/aeo-status-form';
 import { ApiError, seg } from '../api';
 import { navigate } from '../router';
 import { useSession } from '../session';
@@ -29,8 +30,13 @@ interface Party {
   readonly partyId: string;
   readonly registrations: readonly Registration[];
   /** Customs' only: the status is in its own collection. */
-  readonly trusted?: AeoStatus | null;
+  readonly trusted?: TrustedTraderStatus | null;
   readonly erasures: readonly { holder: string; erasedPaths: readonly string[] }[];
+}
+
+interface TrustedTraderStatus extends AeoStatus {
+  /** The transaction that copied it from the public state of before chaincode 1.12. */
+  readonly adoptedTxId?: string;
 }
 
 interface WatchListNote {
@@ -243,20 +249,23 @@ function Fact({ term, value }: { term: string; value: unknown }) {
 }
 
 /** Customs' trusted-trader (AEO) status of the party, kept in its own collection; officers grant or withdraw it. */
-function TrustedTrader({ id, status, onSet }: { id: string; status: AeoStatus | null; onSet: () => void }) {
+function TrustedTrader({
+  id,
+  status,
+  onSet,
+}: {
+  id: string;
+  status: TrustedTraderStatus | null;
+  onSet: () => void;
+}) {
   const { api, me } = useSession();
-  const [trusted, setTrusted] = useState(true);
-  const [reference, setReference] = useState('');
-  const [recorded, setRecorded] = useState<string>();
-  const record = async () => {
-    const { txId } = await api.post<AeoStatus>(`/v1/parties/${seg(id)}/trusted-trader`, {
+  const record = async (trusted: boolean, reference: string) => {
+    const recorded = await api.post<AeoStatus>(`/v1/parties/${seg(id)}/trusted-trader`, {
       trusted,
-      reference: reference.trim(),
+      reference,
     });
-    setRecorded(txId);
-    setReference('');
-    setTrusted(true);
     onSet();
+    return recorded;
   };
   return (
     <Section title="Trusted trader">
@@ -265,44 +274,27 @@ function TrustedTrader({ id, status, onSet }: { id: string; status: AeoStatus | 
           ? `${status.trusted ? 'Trusted trader' : 'Not a trusted trader'} (${status.reference}), set by ${status.setBy} on ${formatTime(status.setAt)}`
           : 'Customs has set no trusted-trader status for this party.'}
       </p>
+      {status?.adoptedTxId && (
+        <p className="muted small" data-testid="trusted-trader-adopted">
+          Copied from the public state, where chaincode before 1.12 kept it, by transaction{' '}
+          <Hash value={status.adoptedTxId} />: review it, as the public state may have held a status customs
+          never set.
+        </p>
+      )}
       {me.decides && (
-        <div className="row wrap">
-          <div className="field">
-            <label>
-              <input type="checkbox" checked={trusted} onChange={(e) => setTrusted(e.target.checked)} />{' '}
-              Trusted trader
-            </label>
-          </div>
-          <div className="field">
-            <label htmlFor="tt-reference">Reference (AEO certificate)</label>
-            <input
-              id="tt-reference"
-              value={reference}
-              onChange={(e) => setReference(e.target.value)}
-              pattern={REFERENCE_PATTERN}
-              placeholder="AEOF-CN-0001"
-            />
-          </div>
-          <ConfirmButton
-            label="Record status"
-            title={
-              trusted
-                ? `Recognise this party as a trusted trader under ${reference.trim()}?`
-                : `Withdraw this party's status (${reference.trim()})?`
-            }
-            disabled={!REFERENCE.test(reference.trim())}
-            onConfirm={record}
-          >
+        <AeoStatusForm
+          kind="trusted trader"
+          holder="this party"
+          inputId="tt-reference"
+          consequence={
             <p>
               Customs&apos; risk rules weigh the status in every assessment of a consignment the party sells,
               from now on. It replaces any earlier status; the platforms that registered the party are told.
             </p>
-          </ConfirmButton>
-        </div>
+          }
+          onRecord={record}
+        />
       )}
-      <p role="status" className="ok">
-        {recorded ? `Status recorded in transaction ${recorded.slice(0, 12)}…` : ''}
-      </p>
     </Section>
   );
 }

@@ -1,8 +1,9 @@
 import { useState } from 'react';
-import { REFERENCE, REFERENCE_PATTERN, type AeoStatus } from '../aeo';
+import type { AeoStatus } from '../aeo';
 import { seg } from '../api';
+import { AeoStatusForm } from '../components/aeo-status-form';
 import { useSession } from '../session';
-import { ConfirmButton, ErrorNote, formatTime, Hash, Loading, Section, useLoad } from '../components/ui';
+import { ErrorNote, formatTime, Hash, Loading, Section, useLoad } from '../components/ui';
 
 interface Organisation {
   readonly mspId: string;
@@ -94,71 +95,43 @@ export function TrustedOperators() {
 function SetStatus({ operators, onSet }: { operators: readonly Organisation[]; onSet: () => void }) {
   const { api, me } = useSession();
   const [chosen, setChosen] = useState(operators[0]!.mspId);
-  const [trusted, setTrusted] = useState(true);
-  const [reference, setReference] = useState('');
-  const [recorded, setRecorded] = useState<TrustedOperator>();
-  if (!me.decides) return null;
   // The organisation the list shows as chosen, should the list no longer hold the one chosen before.
   const mspId = operators.some((o) => o.mspId === chosen) ? chosen : operators[0]!.mspId;
-  const record = async () => {
+  const record = async (trusted: boolean, reference: string) => {
     const status = await api.post<TrustedOperator>(`/v1/organisations/${seg(mspId)}/trusted-operator`, {
       trusted,
-      reference: reference.trim(),
+      reference,
     });
-    setRecorded(status);
-    // A certificate belongs to one organisation: the next status starts from an empty reference.
-    setReference('');
-    setTrusted(true);
     onSet();
+    return status;
   };
+  if (!me.decides) return null;
   return (
     <Section title="Grant or withdraw">
-      <div className="row wrap">
-        <div className="field">
-          <label htmlFor="t-operator">Organisation</label>
-          <select id="t-operator" value={mspId} onChange={(e) => setChosen(e.target.value)}>
-            {operators.map((o) => (
-              <option key={o.mspId} value={o.mspId}>
-                {o.name} ({o.mspId})
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label>
-            <input type="checkbox" checked={trusted} onChange={(e) => setTrusted(e.target.checked)} /> Trusted
-            operator
-          </label>
-        </div>
-        <div className="field">
-          <label htmlFor="t-reference">Reference (AEO certificate)</label>
-          <input
-            id="t-reference"
-            value={reference}
-            onChange={(e) => setReference(e.target.value)}
-            pattern={REFERENCE_PATTERN}
-            placeholder="AEOF-FR-0001"
-          />
-        </div>
-        <ConfirmButton
-          label="Record status"
-          title={
-            trusted
-              ? `Recognise ${mspId} as a trusted operator under ${reference.trim()}?`
-              : `Withdraw ${mspId}'s status (${reference.trim()})?`
-          }
-          disabled={!REFERENCE.test(reference.trim())}
-          onConfirm={record}
-        >
+      <AeoStatusForm
+        kind="trusted operator"
+        holder={mspId}
+        inputId="t-reference"
+        choice={
+          <div className="field">
+            <label htmlFor="t-operator">Organisation</label>
+            <select id="t-operator" value={mspId} onChange={(e) => setChosen(e.target.value)}>
+              {operators.map((o) => (
+                <option key={o.mspId} value={o.mspId}>
+                  {o.name} ({o.mspId})
+                </option>
+              ))}
+            </select>
+          </div>
+        }
+        consequence={
           <p>
             Customs&apos; risk rules weigh the status in every assessment of a consignment sold through or
             carried by the organisation, from now on. It replaces any earlier status.
           </p>
-        </ConfirmButton>
-      </div>
-      <p role="status" className="ok">
-        {recorded ? `Status of ${recorded.mspId} recorded in transaction ${recorded.txId.slice(0, 12)}…` : ''}
-      </p>
+        }
+        onRecord={record}
+      />
     </Section>
   );
 }

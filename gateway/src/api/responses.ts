@@ -411,10 +411,15 @@ export const TrustedTradersSchema = z
             .array(z.string())
             .openapi({ description: 'The party ids whose public statuses were copied' }),
           skipped: z
-            .array(z.object({ partyId: z.string(), reason: z.enum(['already_set', 'malformed']) }))
+            .array(
+              z.object({
+                partyId: z.string(),
+                reason: z.enum(['already_set', 'malformed', 'not_set_by_customs']),
+              }),
+            )
             .openapi({
               description:
-                'Public records not copied: the party’s status had been set in customs’ collection already, or the record was not of a status’s shape',
+                'Public records not copied: the party’s status had been set in customs’ collection already (`already_set`), the record was not of the shape chaincode 1.11 wrote (`malformed`), or it named another organisation than customs as its setter (`not_set_by_customs`)',
             }),
           adoptedBy: MspId,
           adoptedAt: Time,
@@ -422,7 +427,7 @@ export const TrustedTradersSchema = z
         })
         .openapi('TrustedTraderAdoption', {
           description:
-            'The one copy of the public trusted-trader statuses of chaincode before 1.12 into customs’ collection, which customs’ gateway makes before it assesses; null until then',
+            'The one copy of the public trusted-trader statuses of chaincode before 1.12 into customs’ collection, which customs’ gateway makes at start; null until then',
         }),
     ),
   })

@@ -23,7 +23,6 @@ import {
   type RuleSet,
   type SubmissionRecord,
   type TariffSet,
-  type TrustedTraderAdoption,
 } from '@customs-ledger/chaincode';
 import type { Principal } from '../auth/principal.js';
 import { problemFromLedgerError } from '../http/ledger-errors.js';
@@ -100,6 +99,17 @@ export interface AssessmentOutcome {
   readonly automaticRelease?: string;
 }
 
+/** Customs' service identity, as which its gateway acts on its own: only customs' gateway holds it. */
+export function customsServiceUser(network: NetworkConfig): Principal {
+  return {
+    user: 'customs-service',
+    mspId: network.customsMspId,
+    orgRole: 'customs',
+    role: SERVICE_ROLE,
+    authMethod: 'api-key',
+  };
+}
+
 /**
  * Customs' side of the API, and the automatic pipeline: as soon as a consignment has order, payment
  * and logistics data (in whatever order they came, and again whenever a record changes or a referral
@@ -155,13 +165,7 @@ export class CustomsService {
     private readonly logger: Logger,
     private readonly observer?: PipelineObserver,
   ) {
-    this.serviceUser = {
-      user: 'customs-service',
-      mspId: network.customsMspId,
-      orgRole: 'customs',
-      role: SERVICE_ROLE,
-      authMethod: 'api-key',
-    };
+    this.serviceUser = customsServiceUser(network);
   }
 
   /**
@@ -287,11 +291,10 @@ export class CustomsService {
   }
 
   /**
-   * The demo's rule set and tariffs, with a fresh secret, on a ledger that has none, and the
-   * trusted-trader statuses of before chaincode 1.12 adopted into customs' collection: customs'
+   * The demo's rule set and tariffs, with a fresh secret, on a ledger that has none: customs'
    * gateway does it at start, and any customs write does it first if that failed (ledger down);
-   * customs replaces the rule set and tariffs through the API whenever it likes. Never rejects: a
-   * failure is logged and tried again by the next write.
+   * customs replaces them through the API whenever it likes. Never rejects: a failure is logged
+   * and tried again by the next write.
    */
   async configure(): Promise<void> {
     await this.ensureConfigured().catch((error: unknown) =>
@@ -315,41 +318,9 @@ export class CustomsService {
         await this.putTariffs(this.serviceUser, DEFAULT_TARIFF_SET);
         this.logger.info({ version: DEFAULT_TARIFF_SET.version }, 'installed the default tariff set');
       }
-      await this.adoptPublicTrustedTraders();
     })();
     this.configured.catch(() => (this.configured = undefined));
     return this.configured;
-  }
-
-  /**
-   * Before 1.12 a seller's trusted-trader status was on the public state, where two other
-   * organisations' peers could write one; since, assessments read customs' collection only. The
-   * copy is made once, before the first assessment, so that no trusted seller loses its status.
-   */
-  private async adoptPublicTrustedTraders(): Promise<void> {
-    const { adoption } = await this.ledger.evaluate<{ adoption: unknown }>(
-      this.serviceUser,
-      'party:trustedTraders',
-      [],
-    );
-    if (adoption !== null) return;
-    const { value } = await this.ledger.submit<TrustedTraderAdoption>(
-      this.serviceUser,
-      'party:adoptTrustedTraders',
-      [],
-      { endorsingOrganizations: [this.network.customsMspId] },
-    );
-    const malformed = value.skipped.filter((s) => s.reason === 'malformed').map((s) => s.partyId);
-    this.logger.info(
-      { adopted: value.adopted.length, skipped: value.skipped.length, txId: value.txId },
-      'adopted the public trusted-trader statuses into customs’ collection (GET /v1/parties/trusted-traders lists them)',
-    );
-    if (malformed.length > 0) {
-      this.logger.warn(
-        { partyIds: malformed },
-        'public trusted-trader records not of a status’s shape were not adopted',
-      );
-    }
   }
 
   // ---------------------------------------------------------------- assessments

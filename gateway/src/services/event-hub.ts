@@ -118,8 +118,8 @@ const RETRY_MAX_MS = 30_000;
  * - events that are not about a consignment (party registrations, personal-data access records,
  *   organisation changes, audit anchors) only when its own MSP id is named in the payload
  *   (`mspId`, `registeredBy`, `gatewayMspId`) — never another platform's or carrier's;
- * - TrustedTraderSet goes to the organisations that had registered the party (the status itself is
- *   customs' to read), TrustedOperatorSet to the platform or carrier it names (`mspId`);
+ * - TrustedTraderSet goes to the organisations that had registered the party (their peers do not
+ *   hold the status, in customs' collection), TrustedOperatorSet to the platform or carrier it names;
  *   PartyFlagged (no payload) and the registry's initialisation go to customs and auditors only;
  * - an organisation not in the network configuration sees nothing.
  *
