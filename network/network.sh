@@ -886,9 +886,11 @@ approve_and_commit() {
 }
 
 # org:init once, as a governance identity (the customs organisation's admin), endorsed by customs
-# and one other organisation (the chaincode-level policy needs two).
+# and one other organisation (the chaincode-level policy needs two). A registry initialised before
+# chaincode 1.12 lacks its key-level policy (listOrganisations says "protectedBy":[]): org:protectRegistry
+# puts it on, endorsed likewise (the keys are under "any two" until then).
 init_registry() {
-  local other=-1 i out args orderer=() line started=$SECONDS
+  local other=-1 i out listed args='' what=org:init orderer=() line started=$SECONDS
   for ((i = 0; i < ${#ORG_MSP[@]}; i++)); do
     if [ "$i" -ne "$CUSTOMS_INDEX" ]; then
       other=$i
@@ -900,15 +902,22 @@ init_registry() {
     if out=$(fabric peer chaincode query -C "$CHANNEL" -n "$CC_NAME" \
       -c '{"function":"org:listOrganisations","Args":[]}' 2>&1); then
       log "organisation registry already initialised"
-      return 0
+      case $out in *'"protectedBy":[]'*) ;; *) return 0 ;; esac
+      what=org:protectRegistry
+      args='{"function":"org:protectRegistry","Args":[]}'
+      break
     fi
     case $out in *"not initialised"*) break ;; esac
     [ $((SECONDS - started)) -lt "$START_TIMEOUT" ] || die "the chaincode does not answer: $out"
     sleep 1
   done
-  args=$(node "$CONFIG_JS" init-args "$MODE")
+  if [ -z "$args" ]; then
+    args=$(node "$CONFIG_JS" init-args "$MODE")
+    log "org:init as Admin of $CUSTOMS_MSP (organisations ${ORG_MSP[*]})"
+  else
+    log "org:protectRegistry as Admin of $CUSTOMS_MSP: the registry predates its key-level policy"
+  fi
   while IFS= read -r line; do orderer+=("$line"); done < <(orderer_flags)
-  log "org:init as Admin of $CUSTOMS_MSP (organisations ${ORG_MSP[*]})"
   if out=$(fabric peer chaincode invoke "${orderer[@]}" -C "$CHANNEL" -n "$CC_NAME" \
     --peerAddresses "${PEER_ADDR[$CUSTOMS_INDEX]}" --tlsRootCertFiles "${PEER_TLS_CA[$CUSTOMS_INDEX]}" \
     --peerAddresses "${PEER_ADDR[$other]}" --tlsRootCertFiles "${PEER_TLS_CA[$other]}" \
@@ -918,11 +927,11 @@ init_registry() {
   case $out in *"already initialised"*) return 0 ;; esac
   # The invoke may have timed out waiting for its commit event after all: ask again.
   sleep 3
-  if fabric peer chaincode query -C "$CHANNEL" -n "$CC_NAME" \
-    -c '{"function":"org:listOrganisations","Args":[]}' >/dev/null 2>&1; then
+  if listed=$(fabric peer chaincode query -C "$CHANNEL" -n "$CC_NAME" \
+    -c '{"function":"org:listOrganisations","Args":[]}' 2>&1) && [[ $listed != *'"protectedBy":[]'* ]]; then
     return 0
   fi
-  die "org:init failed: $out"
+  die "$what failed: $out"
 }
 
 wait_ready() {

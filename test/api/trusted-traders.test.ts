@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assessmentWithDeclaration, parcelToFrance, startCustomsTestGateway } from '../support/parcel.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { SELLER_ID } from '../support/payloads.js';
-import { writePublicTrustedTraders } from '../support/public-trusted-traders.js';
+import { writeAsBefore112 } from '../support/ledger-before-1.12.js';
 
 const OFFICER = 'customs-officer';
 const PLATFORM = 'platforma-operator';
@@ -50,9 +50,9 @@ const reasonsOfNewParcel = async (gateway: TestGateway, suffix: string) => {
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'trusted-traders-'));
   // A ledger from before 1.12: the demo orders' seller holds a status on the public state.
-  await writePublicTrustedTraders(dataDir, [
-    { partyId: SELLER_ID, trusted: true, reference: 'AEO-CN-OLD-1' },
-  ]);
+  await writeAsBefore112(dataDir, {
+    trustedTraders: [{ partyId: SELLER_ID, trusted: true, reference: 'AEO-CN-OLD-1' }],
+  });
   t = await startCustomsTestGateway('api-trusted-traders-1', { dataDir });
 });
 afterAll(async () => {
@@ -85,9 +85,9 @@ describe('a public trusted-trader key written after the adoption', () => {
       const before = (await g.as(OFFICER).get<TrustedTraders>('/v1/parties/trusted-traders')).body;
       expect(before).toMatchObject({ trustedTraders: [], adoption: { adopted: [] } });
       await g.close();
-      await writePublicTrustedTraders(freshDir, [
-        { partyId: SELLER_ID, trusted: true, reference: 'FORGED-1' },
-      ]);
+      await writeAsBefore112(freshDir, {
+        trustedTraders: [{ partyId: SELLER_ID, trusted: true, reference: 'FORGED-1' }],
+      });
       g = await startTestGateway({}, freshDir);
       expect((await g.as(OFFICER).get<TrustedTraders>('/v1/parties/trusted-traders')).body).toEqual(before);
       expect(await reasonsOfNewParcel(g, 'FORGED')).not.toContain('TRUSTED_TRADER');

@@ -221,6 +221,55 @@ describe('commitments', () => {
   });
 });
 
+describe('the organisation registry needs the governance organisations’ peers', () => {
+  interface Registry {
+    organisations: { mspId: string; role: string }[];
+    protectedBy: string[];
+  }
+  const registry = async () => (await net.evaluate('customs', 'org:listOrganisations')) as Registry;
+  /** A registry change by the governance identity, endorsed by two peers other than customs'. */
+  const endorsedByTraders = async (fn: string, args: string[]) => {
+    const endorsed = await net.ledger.endorse(net.users.governance!, fn, {
+      arguments: args,
+      endorsingOrganizations: ['PlatformAMSP', 'PostMSP'],
+    });
+    return (await (await endorsed.submit()).getStatus()).code;
+  };
+
+  it('is under its key-level policy from the start: two trader peers can neither change nor remove an organisation', async () => {
+    const before = await registry();
+    expect(before.protectedBy).toEqual(['CustomsMSP']);
+    expect(await endorsedByTraders('org:setOrganisation', ['PostMSP', 'platform', 'Post Platform'])).toBe(
+      TxValidationCode.ENDORSEMENT_POLICY_FAILURE,
+    );
+    expect(await endorsedByTraders('org:removeOrganisation', ['PaymentMSP'])).toBe(
+      TxValidationCode.ENDORSEMENT_POLICY_FAILURE,
+    );
+    expect(await registry()).toEqual(before);
+  });
+
+  it('keeps a removed organisation’s key under the policy: two trader peers cannot add it again', async () => {
+    await net.submit('governance', 'org:setOrganisation', ['ExtraMSP', 'express', 'Extra Express']);
+    await net.submit('governance', 'org:removeOrganisation', ['ExtraMSP']);
+    const removed = await registry();
+    expect(removed.organisations.map((o) => o.mspId)).not.toContain('ExtraMSP');
+    expect(await net.outcome(net.evaluate('customs', 'org:getOrganisation', ['ExtraMSP']))).toBe(
+      'organisation ExtraMSP is not registered',
+    );
+    expect(await endorsedByTraders('org:setOrganisation', ['ExtraMSP', 'express', 'Extra Again'])).toBe(
+      TxValidationCode.ENDORSEMENT_POLICY_FAILURE,
+    );
+    expect(await registry()).toEqual(removed);
+    // Governance, through customs' peer, adds it again.
+    await net.submit('governance', 'org:setOrganisation', ['ExtraMSP', 'express', 'Extra Again']);
+    expect((await registry()).organisations).toContainEqual({
+      mspId: 'ExtraMSP',
+      role: 'express',
+      name: 'Extra Again',
+    });
+  });
+});
+
 describe('customs records need the customs peer', () => {
   it('a decision endorsed by two trader peers (even running honest chaincode for a customs client) is invalid', async () => {
     await net.submit('platformA', 'consignment:create', ['SEAL-1', joinKeys('ORD-SEAL-1')]);

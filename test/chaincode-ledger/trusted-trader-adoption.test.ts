@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestNetwork, type TestNetwork } from '../support/network.js';
-import { writePublicTrustedTraders } from '../support/public-trusted-traders.js';
+import { writeAsBefore112 } from '../support/ledger-before-1.12.js';
 
 const ADOPTED = '1'.repeat(64);
 const SET_SINCE = '2'.repeat(64);
@@ -33,25 +33,27 @@ const statuses = async () => (await net.evaluate('customs', 'party:trustedTrader
 
 beforeAll(async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'adoption-'));
-  await writePublicTrustedTraders(dataDir, [
-    { partyId: ADOPTED, trusted: true, reference: 'AEO-CN-0001' },
-    { partyId: SET_SINCE, trusted: true, reference: 'AEO-CN-0002' },
-    { partyId: MALFORMED, raw: '{"partyId":"not a status"' },
-    { partyId: WITHDRAWN, trusted: false, reference: 'AEO-CN-0004' },
-    // A status of another party under this party's key, and one in another organisation's name.
-    {
-      partyId: ANOTHER_PARTY,
-      raw: JSON.stringify({
-        partyId: ADOPTED,
-        trusted: true,
-        reference: 'AEO-CN-0006',
-        setBy: 'CustomsMSP',
-        setAt: '2026-01-01T00:00:00.000Z',
-        txId: 'a'.repeat(64),
-      }),
-    },
-    { partyId: NOT_CUSTOMS, trusted: true, reference: 'AEO-CN-0007', setBy: 'PlatformAMSP' },
-  ]);
+  await writeAsBefore112(dataDir, {
+    trustedTraders: [
+      { partyId: ADOPTED, trusted: true, reference: 'AEO-CN-0001' },
+      { partyId: SET_SINCE, trusted: true, reference: 'AEO-CN-0002' },
+      { partyId: MALFORMED, raw: '{"partyId":"not a status"' },
+      { partyId: WITHDRAWN, trusted: false, reference: 'AEO-CN-0004' },
+      // A status of another party under this party's key, and one in another organisation's name.
+      {
+        partyId: ANOTHER_PARTY,
+        raw: JSON.stringify({
+          partyId: ADOPTED,
+          trusted: true,
+          reference: 'AEO-CN-0006',
+          setBy: 'CustomsMSP',
+          setAt: '2026-01-01T00:00:00.000Z',
+          txId: 'a'.repeat(64),
+        }),
+      },
+      { partyId: NOT_CUSTOMS, trusted: true, reference: 'AEO-CN-0007', setBy: 'PlatformAMSP' },
+    ],
+  });
   net = await openTestNetwork(dataDir);
   // Customs withdrew one status after the upgrade, before customs' gateway adopted them.
   await net.submit('platformA', 'party:register', [SET_SINCE, 'seller', 'verified'], {

@@ -12,8 +12,10 @@ import { FileCheckpoint } from '../../gateway/src/ledger/fabric/checkpoint.js';
 import { FabricLedger } from '../../gateway/src/ledger/fabric/fabric-ledger.js';
 import {
   chaincodeMessage,
+  CommitError,
   EndorseError,
   GatewayError,
+  TxValidationCode,
   type ChaincodeEvent,
   type ClientIdentity,
   type SubmitResult,
@@ -32,6 +34,7 @@ const decode = (bytes: Uint8Array): unknown => JSON.parse(Buffer.from(bytes).toS
 describe.skipIf(process.env.LEDGER !== 'fabric')('the ledger port on Fabric', () => {
   let ledger: FabricLedger;
   let platform: ClientIdentity;
+  let governance: ClientIdentity;
   let checkpointDir: string;
   const id = `CN-FAB-${randomBytes(6).toString('hex')}`;
   const orderNumber = `ORD-${id}`;
@@ -51,7 +54,7 @@ describe.skipIf(process.env.LEDGER !== 'fabric')('the ledger port on Fabric', ()
       mspId: PLATFORM_MSP,
       role: 'operator',
     });
-    const governance = await identities.identityFor({
+    governance = await identities.identityFor({
       user: 'customs-governance',
       mspId: CUSTOMS_MSP,
       role: 'governance',
@@ -245,6 +248,25 @@ describe.skipIf(process.env.LEDGER !== 'fabric')('the ledger port on Fabric', ()
     expect(decode(await ledger.evaluate(platform, 'party:get', { arguments: [seller] }))).not.toHaveProperty(
       'trusted',
     );
+  });
+
+  it('the organisation registry is under its key-level policy: a change endorsed by two peers other than customs’ is invalid', async () => {
+    const before = decode(await ledger.evaluate(governance, 'org:listOrganisations')) as {
+      protectedBy: string[];
+    };
+    expect(before.protectedBy).toEqual([CUSTOMS_MSP]);
+    const forged = await ledger
+      .submit(governance, 'org:setOrganisation', {
+        arguments: ['PostMSP', 'platform', 'Post as a platform'],
+        endorsingOrganizations: [PLATFORM_MSP, 'PostMSP'],
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(forged).toBeInstanceOf(CommitError);
+    expect((forged as CommitError).code).toBe(TxValidationCode.ENDORSEMENT_POLICY_FAILURE);
+    expect(decode(await ledger.evaluate(governance, 'org:listOrganisations'))).toEqual(before);
   });
 
   it('a chaincode refusal is an EndorseError carrying the chaincode message', async () => {

@@ -16,7 +16,7 @@ import { customsServiceUser } from '../../gateway/src/services/customs-service.j
 import { LedgerClient } from '../../gateway/src/services/ledger-client.js';
 import { PublicTrustedTraderAdoption } from '../../gateway/src/services/trusted-trader-adoption.js';
 import { eventually } from '../support/parcel.js';
-import { writePublicTrustedTraders } from '../support/public-trusted-traders.js';
+import { writeAsBefore112 } from '../support/ledger-before-1.12.js';
 
 const SELLER = '5'.repeat(64);
 
@@ -35,7 +35,9 @@ const adoption = async () =>
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'adoption-retry-'));
-  await writePublicTrustedTraders(dataDir, [{ partyId: SELLER, trusted: true, reference: 'AEO-CN-RETRY' }]);
+  await writeAsBefore112(dataDir, {
+    trustedTraders: [{ partyId: SELLER, trusted: true, reference: 'AEO-CN-RETRY' }],
+  });
   ({ ledger, network } = await openEmbeddedNetwork({
     dataDir,
     networkConfigPath: 'config/organisations.json',

@@ -64,7 +64,6 @@ import {
   compositeKey,
   emitEvent,
   listByPartialKey,
-  orgKey,
   privateKey,
   putJson,
   putPrivateJson,
@@ -74,7 +73,7 @@ import {
   transientPayload,
   txTime,
   type Caller,
-  type OrganisationRecord,
+  readOrganisation,
 } from './context';
 import {
   byTimeThenTx,
@@ -130,7 +129,7 @@ export class ConsignmentContract extends Contract {
     const roles = new Map<string, OrgRole | undefined>();
     for (const mspId of new Set(Object.values(named))) {
       if (mspId === undefined || mspId === caller.mspId) continue;
-      roles.set(mspId, (await readJson<OrganisationRecord>(ctx, orgKey(ctx, mspId)))?.role);
+      roles.set(mspId, (await readOrganisation(ctx, mspId))?.role);
     }
     const { participants, pendingClaims } = participantsAtCreation(caller, named, (mspId) =>
       mspId === caller.mspId ? caller.role : roles.get(mspId),

@@ -125,6 +125,24 @@ export interface OrganisationRecord {
   readonly name: string;
 }
 
+/**
+ * What stays of a removed organisation on its registry key (since 1.12). Deleting the key would drop
+ * the registry's key-level policy with it, and two other organisations' peers could then create it
+ * again under "any two" (FABRIC-SEMANTICS 11g).
+ */
+export interface RemovedOrganisationRecord {
+  readonly mspId: string;
+  readonly removed: true;
+  readonly removedAt: string;
+  readonly txId: string;
+}
+
+export type RegistryEntry = OrganisationRecord | RemovedOrganisationRecord;
+
+export function isRegistered(entry: RegistryEntry): entry is OrganisationRecord {
+  return !('removed' in entry);
+}
+
 // ---------------------------------------------------------------- state access
 
 export async function readJson<T>(ctx: Context, key: string): Promise<T | undefined> {
@@ -300,6 +318,12 @@ export function orgKey(ctx: Context, mspId: string): string {
   return compositeKey(ctx, KeyType.org, [mspId]);
 }
 
+/** An organisation the registry lists (not one removed). */
+export async function readOrganisation(ctx: Context, mspId: string): Promise<OrganisationRecord | undefined> {
+  const entry = await readJson<RegistryEntry>(ctx, orgKey(ctx, mspId));
+  return entry && isRegistered(entry) ? entry : undefined;
+}
+
 export async function getNetwork(ctx: Context): Promise<NetworkRecord> {
   const network = await readJson<NetworkRecord>(ctx, networkKey(ctx));
   if (!network) throw new Error('organisation registry is not initialised; call org:init first');
@@ -310,7 +334,7 @@ export async function getNetwork(ctx: Context): Promise<NetworkRecord> {
 export async function resolveCaller(ctx: Context): Promise<Caller> {
   const identity = identityOf(ctx);
   const network = await getNetwork(ctx);
-  const org = await readJson<OrganisationRecord>(ctx, orgKey(ctx, identity.mspId));
+  const org = await readOrganisation(ctx, identity.mspId);
   if (!org) throw new Error(`caller's organisation ${identity.mspId} is not registered`);
   return { ...identity, role: org.role, name: org.name, network };
 }

@@ -74,7 +74,6 @@ import {
   emitEvent,
   listByPartialKey,
   listPrivateRange,
-  orgKey,
   privateKey,
   privateKeyRange,
   putJson,
@@ -87,7 +86,7 @@ import {
   transientString,
   txTime,
   type Caller,
-  type OrganisationRecord,
+  readOrganisation,
 } from './context';
 import type {
   ConsignmentRecord,
@@ -341,7 +340,7 @@ export class CustomsContract extends Contract {
     const caller = await this.customsCaller(ctx, 'setTrustedOperator');
     const isTrusted = booleanArgument(trusted as unknown, 'trusted');
     const ref = parseWith(Reference, 'reference', reference);
-    const org = await readJson<OrganisationRecord>(ctx, orgKey(ctx, mspId));
+    const org = await readOrganisation(ctx, mspId);
     if (!org) throw new Error(`organisation ${mspId} is not registered`);
     if (!isTrustedOperatorRole(org.role)) {
       throw new Error(
@@ -428,8 +427,7 @@ export class CustomsContract extends Contract {
         customs,
         privateKey.trustedOperator(mspId),
       );
-      const org =
-        status?.trusted === true ? await readJson<OrganisationRecord>(ctx, orgKey(ctx, mspId)) : undefined;
+      const org = status?.trusted === true ? await readOrganisation(ctx, mspId) : undefined;
       if (org !== undefined && isTrustedOperatorRole(org.role)) trustedOperators.push(mspId);
     }
     const watched = async (partyId: string) =>

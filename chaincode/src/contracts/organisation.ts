@@ -1,4 +1,5 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { KeyEndorsementPolicy } from 'fabric-shim';
 
 import { fromBytes } from '../domain/canonical';
 import { parseNetworkConfig, type OrgRole } from '../domain/collections';
@@ -9,15 +10,19 @@ import {
   getNetwork,
   identityOf,
   isGovernanceIdentity,
+  isRegistered,
   listByPartialKey,
   networkKey,
   orgKey,
   putJson,
   readJson,
+  readOrganisation,
   result,
   txTime,
   type NetworkRecord,
   type OrganisationRecord,
+  type RegistryEntry,
+  type RemovedOrganisationRecord,
 } from './context';
 
 const MSP_ID = /^[A-Za-z0-9.-]{1,64}$/;
@@ -66,13 +71,13 @@ export class OrganisationContract extends Contract {
       initialisedAt: txTime(ctx),
       txId: ctx.stub.getTxID(),
     };
-    await putJson(ctx, networkKey(ctx), network);
+    await putRegistryEntry(ctx, networkKey(ctx), network, network);
     const organisations = config.organisations.map((o): OrganisationRecord => ({
       mspId: o.mspId,
       role: o.role,
       name: o.name,
     }));
-    for (const org of organisations) await putJson(ctx, orgKey(ctx, org.mspId), org);
+    for (const org of organisations) await putRegistryEntry(ctx, orgKey(ctx, org.mspId), org, network);
     emitEvent(ctx, 'OrganisationsInitialised', {
       customsMspId: network.customsMspId,
       governanceMspIds: network.governanceMspIds,
@@ -93,7 +98,7 @@ export class OrganisationContract extends Contract {
       throw new Error(`only ${network.customsMspId} has role customs on this channel`);
     }
     const org: OrganisationRecord = { mspId, role: role as OrgRole, name };
-    await putJson(ctx, orgKey(ctx, mspId), org);
+    await putRegistryEntry(ctx, orgKey(ctx, mspId), org, network);
     emitEvent(ctx, 'OrganisationSet', { mspId, role });
     return result(org);
   }
@@ -104,10 +109,14 @@ export class OrganisationContract extends Contract {
     const network = await this.requireGovernance(ctx, 'removeOrganisation');
     if (mspId === network.customsMspId)
       throw new Error(`the customs organisation ${mspId} cannot be removed`);
-    const key = orgKey(ctx, mspId);
-    if (!(await readJson<OrganisationRecord>(ctx, key)))
-      throw new Error(`organisation ${mspId} is not registered`);
-    await ctx.stub.deleteState(key);
+    if (!(await readOrganisation(ctx, mspId))) throw new Error(`organisation ${mspId} is not registered`);
+    const removed: RemovedOrganisationRecord = {
+      mspId,
+      removed: true,
+      removedAt: txTime(ctx),
+      txId: ctx.stub.getTxID(),
+    };
+    await putRegistryEntry(ctx, orgKey(ctx, mspId), removed, network);
     emitEvent(ctx, 'OrganisationRemoved', { mspId });
     return result({ mspId, removed: true });
   }
@@ -115,7 +124,7 @@ export class OrganisationContract extends Contract {
   @Transaction(false)
   @Returns('string')
   public async getOrganisation(ctx: Context, mspId: string): Promise<string> {
-    const org = await readJson<OrganisationRecord>(ctx, orgKey(ctx, mspId));
+    const org = await readOrganisation(ctx, mspId);
     if (!org) throw new Error(`organisation ${mspId} is not registered`);
     return result(org);
   }
@@ -124,13 +133,34 @@ export class OrganisationContract extends Contract {
   @Returns('string')
   public async listOrganisations(ctx: Context): Promise<string> {
     const network = await getNetwork(ctx);
-    const organisations = await listByPartialKey<OrganisationRecord>(ctx, KeyType.org, []);
+    const entries = await listByPartialKey<RegistryEntry>(ctx, KeyType.org, []);
     return result({
       channel: network.channel,
       customsMspId: network.customsMspId,
       governanceMspIds: network.governanceMspIds,
-      organisations,
+      organisations: entries.filter(isRegistered),
+      protectedBy: await registryPolicyOrgs(ctx),
     });
+  }
+
+  /**
+   * Puts the registry's key-level policy on every registry key that lacks it: a registry initialised
+   * before 1.12 has none (customs' gateway, on the embedded ledger, and network.sh deploy call this
+   * when listOrganisations names no protectedBy). Rewriting keys that have it changes nothing. Under
+   * "any two" while the keys lack it, under their policy once they have it.
+   */
+  @Transaction()
+  @Returns('string')
+  public async protectRegistry(ctx: Context): Promise<string> {
+    const network = await this.requireGovernance(ctx, 'protectRegistry');
+    await putRegistryEntry(ctx, networkKey(ctx), network, network);
+    let keys = 1;
+    for await (const { key, value } of ctx.stub.getStateByPartialCompositeKey(KeyType.org, [])) {
+      if (value.length === 0) continue;
+      await putRegistryEntry(ctx, key, fromBytes(value) as RegistryEntry, network);
+      keys++;
+    }
+    return result({ protectedBy: [...network.governanceMspIds], keys });
   }
 
   private async requireGovernance(ctx: Context, action: string): Promise<NetworkRecord> {
@@ -143,4 +173,32 @@ export class OrganisationContract extends Contract {
     }
     return network;
   }
+}
+
+/**
+ * Writes a registry key under the registry's key-level policy: a peer of every governance
+ * organisation must endorse its next change. Without it the chaincode's "any two" would let two
+ * other organisations' peers running altered chaincode rewrite the registry (a role, customs' MSP id),
+ * which every permission check reads. A key new to the ledger is still validated against "any two"
+ * (FABRIC-SEMANTICS 11a): the policy guards the keys the registry has.
+ */
+async function putRegistryEntry(
+  ctx: Context,
+  key: string,
+  value: NetworkRecord | RegistryEntry,
+  network: Pick<NetworkRecord, 'governanceMspIds'>,
+): Promise<void> {
+  await putJson(ctx, key, value);
+  const policy = new KeyEndorsementPolicy();
+  policy.addOrgs('PEER', ...network.governanceMspIds);
+  await ctx.stub.setStateValidationParameter(key, policy.getPolicy());
+}
+
+/** The organisations whose peers the registry's key-level policy names (none before 1.12's protection). */
+async function registryPolicyOrgs(ctx: Context): Promise<string[]> {
+  // The shim answers undefined for a key without metadata, though its type says bytes.
+  const parameter = (await ctx.stub.getStateValidationParameter(networkKey(ctx))) as Uint8Array | undefined;
+  return parameter === undefined || parameter.length === 0
+    ? []
+    : new KeyEndorsementPolicy(parameter).listOrgs();
 }

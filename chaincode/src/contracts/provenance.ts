@@ -10,7 +10,7 @@ import { pageOf } from '../domain/pages';
 import { parseJsonWith, recordKinds, type RecordKind } from '../domain/schemas';
 import { accessRecordsOfSealVersion } from './access-records';
 import { loadVisibleConsignment } from './consignment-state';
-import { KeyType, orgKey, readJson, resolveCaller, result, type OrganisationRecord } from './context';
+import { KeyType, resolveCaller, result, readOrganisation } from './context';
 import type {
   AccessRecord,
   ConsignmentRecord,
@@ -342,7 +342,7 @@ class RoleBook {
   async of(mspId: string): Promise<OrgRole | 'unregistered'> {
     let role = this.known.get(mspId);
     if (role === undefined) {
-      role = (await readJson<OrganisationRecord>(this.ctx, orgKey(this.ctx, mspId)))?.role ?? 'unregistered';
+      role = (await readOrganisation(this.ctx, mspId))?.role ?? 'unregistered';
       this.known.set(mspId, role);
     }
     return role;

@@ -69,7 +69,7 @@ import {
   transientPayload,
   txTime,
   type Caller,
-  type OrganisationRecord,
+  readOrganisation,
 } from './context';
 import {
   byTimeThenTx,
@@ -739,7 +739,7 @@ async function returnCarrier(
     }
     return consignment.carrierMspId;
   }
-  const org = await readJson<OrganisationRecord>(ctx, compositeKey(ctx, KeyType.org, [named]));
+  const org = await readOrganisation(ctx, named);
   if (org?.role !== 'post' && org?.role !== 'express') {
     throw new Error(`${named} is not a registered carrier; a return is taken back by post or express`);
   }

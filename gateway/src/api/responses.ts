@@ -449,6 +449,10 @@ export const OrganisationsSchema = z
         name: z.string(),
       }),
     ),
+    protectedBy: z.array(MspId).openapi({
+      description:
+        'The organisations a peer of each of which must endorse any change of the registry (its key-level policy, since chaincode 1.12); empty on a registry not yet protected',
+    }),
   })
   .openapi('Organisations');
 

@@ -29,7 +29,8 @@ export const GOVERNANCE_USER = 'governance';
 
 /**
  * Opens the embedded network described by the same files a Fabric deployment uses (organisations,
- * collections), with the project's chaincode, and initialises the organisation registry once.
+ * collections), with the project's chaincode, and initialises the organisation registry once (or,
+ * made before chaincode 1.12, puts it under its key-level policy).
  */
 export async function openEmbeddedNetwork(options: EmbeddedNetworkOptions): Promise<EmbeddedNetwork> {
   const network = parseNetworkConfig(JSON.parse(await readFile(options.networkConfigPath, 'utf8')));
@@ -74,12 +75,17 @@ async function ensureRegistry(ledger: EmbeddedLedger, network: NetworkConfig): P
     { role: 'governance' },
     { admin: true },
   );
+  let registry: { protectedBy: string[] };
   try {
-    await ledger.evaluate(governance, 'org:listOrganisations');
-    return;
+    registry = JSON.parse(
+      Buffer.from(await ledger.evaluate(governance, 'org:listOrganisations')).toString('utf8'),
+    ) as typeof registry;
   } catch (error) {
     const refusal = error instanceof GatewayError ? chaincodeMessage(error) : undefined;
     if (!refusal?.startsWith('organisation registry is not initialised')) throw error;
+    await ledger.submit(governance, 'org:init', { arguments: [JSON.stringify(network)] });
+    return;
   }
-  await ledger.submit(governance, 'org:init', { arguments: [JSON.stringify(network)] });
+  // A registry initialised before chaincode 1.12 has no key-level policy yet.
+  if (registry.protectedBy.length === 0) await ledger.submit(governance, 'org:protectRegistry');
 }
