@@ -248,19 +248,29 @@ describe('the organisation registry needs the governance organisations’ peers'
     expect(await registry()).toEqual(before);
   });
 
-  it('keeps a removed organisation’s key under the policy: two trader peers cannot add it again', async () => {
+  it('registers nothing two trader peers endorse: neither a new organisation nor one removed', async () => {
     await net.submit('governance', 'org:setOrganisation', ['ExtraMSP', 'express', 'Extra Express']);
     await net.submit('governance', 'org:removeOrganisation', ['ExtraMSP']);
     const removed = await registry();
     expect(removed.organisations.map((o) => o.mspId)).not.toContain('ExtraMSP');
-    expect(await net.outcome(net.evaluate('customs', 'org:getOrganisation', ['ExtraMSP']))).toBe(
-      'organisation ExtraMSP is not registered',
-    );
+    // A registration writes the registry's own record too, which is under its policy.
     expect(await endorsedByTraders('org:setOrganisation', ['ExtraMSP', 'express', 'Extra Again'])).toBe(
       TxValidationCode.ENDORSEMENT_POLICY_FAILURE,
     );
+    expect(await endorsedByTraders('org:setOrganisation', ['NeverMSP', 'auditor', 'Never Registered'])).toBe(
+      TxValidationCode.ENDORSEMENT_POLICY_FAILURE,
+    );
     expect(await registry()).toEqual(removed);
-    // Governance, through customs' peer, adds it again.
+    for (const mspId of ['ExtraMSP', 'NeverMSP']) {
+      expect(await net.outcome(net.evaluate('customs', 'org:getOrganisation', [mspId]))).toBe(
+        `organisation ${mspId} is not registered`,
+      );
+    }
+    // Nor can they protect the registry again, which would rewrite its record.
+    expect(await endorsedByTraders('org:protectRegistry', [])).toBe(
+      TxValidationCode.ENDORSEMENT_POLICY_FAILURE,
+    );
+    // Governance, through customs' peer, registers it again.
     await net.submit('governance', 'org:setOrganisation', ['ExtraMSP', 'express', 'Extra Again']);
     expect((await registry()).organisations).toContainEqual({
       mspId: 'ExtraMSP',

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Contract, type Context } from 'fabric-contract-api';
+import { KeyEndorsementPolicy } from 'fabric-shim';
 import { contracts, parseNetworkConfig } from '@customs-ledger/chaincode';
 import { openEmbeddedLedger, openEmbeddedNetwork } from '../../gateway/src/ledger/embedded/network.js';
 
@@ -59,6 +60,16 @@ class Before112 extends Contract {
     }
   }
 
+  /** An `org` key with any value, under a key-level policy naming `policyOf` if not empty. */
+  async putOrgRaw(ctx: Context, mspId: string, text: string, policyOf: string): Promise<void> {
+    const key = ctx.stub.createCompositeKey('org', [mspId]);
+    await ctx.stub.putState(key, Buffer.from(text));
+    if (policyOf === '') return;
+    const policy = new KeyEndorsementPolicy();
+    policy.addOrgs('PEER', policyOf);
+    await ctx.stub.setStateValidationParameter(key, policy.getPolicy());
+  }
+
   async putRaw(ctx: Context, partyId: string, text: string): Promise<void> {
     await ctx.stub.putState(ctx.stub.createCompositeKey('trusted', [partyId]), Buffer.from(text));
   }
@@ -78,14 +89,21 @@ export type PublicTrustedTraderWrite =
  * Writes public state as chaincode before 1.12 did into the embedded ledger in `dataDir`, endorsed by
  * a platform's and a post's peers, with no gateway running (the ledger is closed again when this
  * returns): the trusted-trader keys of `trustedTraders`, after the organisation registry, which a
- * new ledger gets first: as 1.12 initialises it, or with `unprotectedRegistry` as before 1.12 did.
+ * new ledger gets first: as 1.12 initialises it, or with `unprotectedRegistry` as before 1.12 did,
+ * and any `orgKeys` besides.
  */
 export async function writeAsBefore112(
   dataDir: string,
   {
     trustedTraders = [],
     unprotectedRegistry = false,
-  }: { trustedTraders?: readonly PublicTrustedTraderWrite[]; unprotectedRegistry?: boolean },
+    orgKeys = [],
+  }: {
+    trustedTraders?: readonly PublicTrustedTraderWrite[];
+    unprotectedRegistry?: boolean;
+    /** `org` keys the registry did not write, after it: any value, under another policy if `policyOf`. */
+    orgKeys?: readonly { mspId: string; raw: string; policyOf?: string }[];
+  },
 ): Promise<void> {
   const options = { dataDir, networkConfigPath: NETWORK_CONFIG, collectionsConfigPath: COLLECTIONS_CONFIG };
   if (!unprotectedRegistry) await (await openEmbeddedNetwork(options)).ledger.close();
@@ -100,6 +118,7 @@ export async function writeAsBefore112(
     const calls: [fn: string, args: string[]][] = unprotectedRegistry
       ? [['initRegistry', [networkConfig]]]
       : [];
+    for (const { mspId, raw, policyOf = '' } of orgKeys) calls.push(['putOrgRaw', [mspId, raw, policyOf]]);
     for (const write of trustedTraders) {
       calls.push(
         'raw' in write

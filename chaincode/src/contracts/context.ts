@@ -117,30 +117,18 @@ export interface NetworkRecord {
   readonly initialisedBy: string;
   readonly initialisedAt: string;
   readonly txId: string;
+  /**
+   * The MSP ids the registry lists (since 1.12; absent on a registry not yet protected). An `org` key
+   * of another MSP id is not a registration: a key new to the ledger is validated against "any two"
+   * (FABRIC-SEMANTICS 11a), while this record is under the registry's key-level policy.
+   */
+  readonly registered?: readonly string[];
 }
 
 export interface OrganisationRecord {
   readonly mspId: string;
   readonly role: OrgRole;
   readonly name: string;
-}
-
-/**
- * What stays of a removed organisation on its registry key (since 1.12). Deleting the key would drop
- * the registry's key-level policy with it, and two other organisations' peers could then create it
- * again under "any two" (FABRIC-SEMANTICS 11g).
- */
-export interface RemovedOrganisationRecord {
-  readonly mspId: string;
-  readonly removed: true;
-  readonly removedAt: string;
-  readonly txId: string;
-}
-
-export type RegistryEntry = OrganisationRecord | RemovedOrganisationRecord;
-
-export function isRegistered(entry: RegistryEntry): entry is OrganisationRecord {
-  return !('removed' in entry);
 }
 
 // ---------------------------------------------------------------- state access
@@ -318,10 +306,19 @@ export function orgKey(ctx: Context, mspId: string): string {
   return compositeKey(ctx, KeyType.org, [mspId]);
 }
 
-/** An organisation the registry lists (not one removed). */
-export async function readOrganisation(ctx: Context, mspId: string): Promise<OrganisationRecord | undefined> {
-  const entry = await readJson<RegistryEntry>(ctx, orgKey(ctx, mspId));
-  return entry && isRegistered(entry) ? entry : undefined;
+/** Whether the network record lists the MSP id (any, on a registry not yet protected). */
+export function isRegisteredIn(network: NetworkRecord, mspId: string): boolean {
+  return network.registered?.includes(mspId) ?? true;
+}
+
+/** An organisation the registry lists; `network` saves reading it again where the caller has it. */
+export async function readOrganisation(
+  ctx: Context,
+  mspId: string,
+  network?: NetworkRecord,
+): Promise<OrganisationRecord | undefined> {
+  if (!isRegisteredIn(network ?? (await getNetwork(ctx)), mspId)) return undefined;
+  return readJson<OrganisationRecord>(ctx, orgKey(ctx, mspId));
 }
 
 export async function getNetwork(ctx: Context): Promise<NetworkRecord> {
@@ -334,7 +331,7 @@ export async function getNetwork(ctx: Context): Promise<NetworkRecord> {
 export async function resolveCaller(ctx: Context): Promise<Caller> {
   const identity = identityOf(ctx);
   const network = await getNetwork(ctx);
-  const org = await readOrganisation(ctx, identity.mspId);
+  const org = await readOrganisation(ctx, identity.mspId, network);
   if (!org) throw new Error(`caller's organisation ${identity.mspId} is not registered`);
   return { ...identity, role: org.role, name: org.name, network };
 }

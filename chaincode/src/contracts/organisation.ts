@@ -10,8 +10,6 @@ import {
   getNetwork,
   identityOf,
   isGovernanceIdentity,
-  isRegistered,
-  listByPartialKey,
   networkKey,
   orgKey,
   putJson,
@@ -21,8 +19,7 @@ import {
   txTime,
   type NetworkRecord,
   type OrganisationRecord,
-  type RegistryEntry,
-  type RemovedOrganisationRecord,
+  isRegisteredIn,
 } from './context';
 
 const MSP_ID = /^[A-Za-z0-9.-]{1,64}$/;
@@ -70,6 +67,7 @@ export class OrganisationContract extends Contract {
       initialisedBy: identity.mspId,
       initialisedAt: txTime(ctx),
       txId: ctx.stub.getTxID(),
+      registered: config.organisations.map((o) => o.mspId),
     };
     await putRegistryEntry(ctx, networkKey(ctx), network, network);
     const organisations = config.organisations.map((o): OrganisationRecord => ({
@@ -99,6 +97,14 @@ export class OrganisationContract extends Contract {
     }
     const org: OrganisationRecord = { mspId, role: role as OrgRole, name };
     await putRegistryEntry(ctx, orgKey(ctx, mspId), org, network);
+    if (network.registered && !network.registered.includes(mspId)) {
+      await putRegistryEntry(
+        ctx,
+        networkKey(ctx),
+        { ...network, registered: [...network.registered, mspId] },
+        network,
+      );
+    }
     emitEvent(ctx, 'OrganisationSet', { mspId, role });
     return result(org);
   }
@@ -109,14 +115,15 @@ export class OrganisationContract extends Contract {
     const network = await this.requireGovernance(ctx, 'removeOrganisation');
     if (mspId === network.customsMspId)
       throw new Error(`the customs organisation ${mspId} cannot be removed`);
-    if (!(await readOrganisation(ctx, mspId))) throw new Error(`organisation ${mspId} is not registered`);
-    const removed: RemovedOrganisationRecord = {
-      mspId,
-      removed: true,
-      removedAt: txTime(ctx),
-      txId: ctx.stub.getTxID(),
-    };
-    await putRegistryEntry(ctx, orgKey(ctx, mspId), removed, network);
+    if (!(await readOrganisation(ctx, mspId, network)))
+      throw new Error(`organisation ${mspId} is not registered`);
+    // Under the registry's key-level policy; the org key's deletion too (FABRIC-SEMANTICS 11g). A key
+    // created again after it is validated against "any two", but the network record no longer names it.
+    await ctx.stub.deleteState(orgKey(ctx, mspId));
+    if (network.registered) {
+      const registered = network.registered.filter((m) => m !== mspId);
+      await putRegistryEntry(ctx, networkKey(ctx), { ...network, registered }, network);
+    }
     emitEvent(ctx, 'OrganisationRemoved', { mspId });
     return result({ mspId, removed: true });
   }
@@ -133,34 +140,46 @@ export class OrganisationContract extends Contract {
   @Returns('string')
   public async listOrganisations(ctx: Context): Promise<string> {
     const network = await getNetwork(ctx);
-    const entries = await listByPartialKey<RegistryEntry>(ctx, KeyType.org, []);
     return result({
       channel: network.channel,
       customsMspId: network.customsMspId,
       governanceMspIds: network.governanceMspIds,
-      organisations: entries.filter(isRegistered),
+      organisations: await registeredOrganisations(ctx, network),
       protectedBy: await registryPolicyOrgs(ctx),
     });
   }
 
   /**
-   * Puts the registry's key-level policy on every registry key that lacks it: a registry initialised
-   * before 1.12 has none (customs' gateway, on the embedded ledger, and network.sh deploy call this
-   * when listOrganisations names no protectedBy). Rewriting keys that have it changes nothing. Under
-   * "any two" while the keys lack it, under their policy once they have it.
+   * Puts a registry initialised before 1.12 under the registry's key-level policy: the network
+   * record, now naming the organisations registered, and each of their keys (the gateway on the
+   * embedded ledger, and network.sh deploy, call this when listOrganisations names no protectedBy).
+   * Endorsed under "any two", as the keys lack a policy until then. A key that already carries
+   * another policy, or whose value is not an organisation, was not written by the registry: it is
+   * left out of the registration and named in the answer. Again on a protected registry, it
+   * changes nothing and needs the policy.
    */
   @Transaction()
   @Returns('string')
   public async protectRegistry(ctx: Context): Promise<string> {
     const network = await this.requireGovernance(ctx, 'protectRegistry');
-    await putRegistryEntry(ctx, networkKey(ctx), network, network);
-    let keys = 1;
+    const policy = registryPolicy(network);
+    const registered: string[] = [];
+    const skipped: { mspId: string; reason: 'foreign_policy' | 'malformed' | 'not_registered' }[] = [];
     for await (const { key, value } of ctx.stub.getStateByPartialCompositeKey(KeyType.org, [])) {
-      if (value.length === 0) continue;
-      await putRegistryEntry(ctx, key, fromBytes(value) as RegistryEntry, network);
-      keys++;
+      const [mspId = ''] = ctx.stub.splitCompositeKey(key).attributes;
+      const parameter = await validationParameter(ctx, key);
+      const org = organisationOrUndefined(value);
+      if (org?.mspId !== mspId) skipped.push({ mspId, reason: 'malformed' });
+      else if (parameter && !Buffer.from(parameter).equals(policy))
+        skipped.push({ mspId, reason: 'foreign_policy' });
+      else if (!isRegisteredIn(network, mspId)) skipped.push({ mspId, reason: 'not_registered' });
+      else {
+        if (!parameter) await putRegistryEntry(ctx, key, org, network);
+        registered.push(mspId);
+      }
     }
-    return result({ protectedBy: [...network.governanceMspIds], keys });
+    await putRegistryEntry(ctx, networkKey(ctx), { ...network, registered }, network);
+    return result({ protectedBy: [...network.governanceMspIds], registered, skipped });
   }
 
   private async requireGovernance(ctx: Context, action: string): Promise<NetworkRecord> {
@@ -176,29 +195,67 @@ export class OrganisationContract extends Contract {
 }
 
 /**
+ * The organisations the network record names, in MSP id order; on a registry not yet protected,
+ * every `org` key that holds an organisation (nothing else tells them apart there).
+ */
+async function registeredOrganisations(ctx: Context, network: NetworkRecord): Promise<OrganisationRecord[]> {
+  const organisations: OrganisationRecord[] = [];
+  if (!network.registered) {
+    for await (const { key, value } of ctx.stub.getStateByPartialCompositeKey(KeyType.org, [])) {
+      const org = organisationOrUndefined(value);
+      if (org && org.mspId === ctx.stub.splitCompositeKey(key).attributes[0]) organisations.push(org);
+    }
+    return organisations;
+  }
+  for (const mspId of [...network.registered].sort()) {
+    const org = await readJson<OrganisationRecord>(ctx, orgKey(ctx, mspId));
+    if (org) organisations.push(org);
+  }
+  return organisations;
+}
+
+/** The registry's key-level policy: a peer of every governance organisation. */
+function registryPolicy(network: Pick<NetworkRecord, 'governanceMspIds'>): Buffer {
+  const policy = new KeyEndorsementPolicy();
+  policy.addOrgs('PEER', ...network.governanceMspIds);
+  return Buffer.from(policy.getPolicy());
+}
+
+/**
  * Writes a registry key under the registry's key-level policy: a peer of every governance
  * organisation must endorse its next change. Without it the chaincode's "any two" would let two
- * other organisations' peers running altered chaincode rewrite the registry (a role, customs' MSP id),
- * which every permission check reads. A key new to the ledger is still validated against "any two"
- * (FABRIC-SEMANTICS 11a): the policy guards the keys the registry has.
+ * other organisations' peers running altered chaincode rewrite the registry (a role, customs' MSP
+ * id), which every permission check reads.
  */
 async function putRegistryEntry(
   ctx: Context,
   key: string,
-  value: NetworkRecord | RegistryEntry,
+  value: NetworkRecord | OrganisationRecord,
   network: Pick<NetworkRecord, 'governanceMspIds'>,
 ): Promise<void> {
   await putJson(ctx, key, value);
-  const policy = new KeyEndorsementPolicy();
-  policy.addOrgs('PEER', ...network.governanceMspIds);
-  await ctx.stub.setStateValidationParameter(key, policy.getPolicy());
+  await ctx.stub.setStateValidationParameter(key, registryPolicy(network));
+}
+
+/** A key's validation parameter, if it has one (the shim answers undefined for none, whatever its type says). */
+async function validationParameter(ctx: Context, key: string): Promise<Uint8Array | undefined> {
+  const parameter = (await ctx.stub.getStateValidationParameter(key)) as Uint8Array | undefined;
+  return parameter === undefined || parameter.length === 0 ? undefined : parameter;
 }
 
 /** The organisations whose peers the registry's key-level policy names (none before 1.12's protection). */
 async function registryPolicyOrgs(ctx: Context): Promise<string[]> {
-  // The shim answers undefined for a key without metadata, though its type says bytes.
-  const parameter = (await ctx.stub.getStateValidationParameter(networkKey(ctx))) as Uint8Array | undefined;
-  return parameter === undefined || parameter.length === 0
-    ? []
-    : new KeyEndorsementPolicy(parameter).listOrgs();
+  const parameter = await validationParameter(ctx, networkKey(ctx));
+  return parameter ? new KeyEndorsementPolicy(parameter).listOrgs() : [];
+}
+
+function organisationOrUndefined(bytes: Uint8Array): OrganisationRecord | undefined {
+  try {
+    const value = fromBytes(bytes) as Partial<OrganisationRecord> | null;
+    return typeof value?.mspId === 'string' && typeof value.role === 'string' && isOrgRole(value.role)
+      ? (value as OrganisationRecord)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -449,9 +449,9 @@ export const OrganisationsSchema = z
         name: z.string(),
       }),
     ),
-    protectedBy: z.array(MspId).openapi({
+    protectedBy: z.array(MspId).optional().openapi({
       description:
-        'The organisations a peer of each of which must endorse any change of the registry (its key-level policy, since chaincode 1.12); empty on a registry not yet protected',
+        'The organisations a peer of each of which must endorse any change of the registry (its key-level policy, since chaincode 1.12); empty on a registry not yet protected, absent from a chaincode before 1.12',
     }),
   })
   .openapi('Organisations');
