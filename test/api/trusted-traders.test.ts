@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TrustedTraderAdoption, TrustedTraderRecord } from '@customs-ledger/chaincode';
 import { assessmentWithDeclaration, parcelToFrance, startCustomsTestGateway } from '../support/parcel.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { SELLER_ID } from '../support/payloads.js';
@@ -18,14 +19,8 @@ const PLATFORM = 'platforma-operator';
 const RUN = randomBytes(3).toString('hex').toUpperCase();
 
 interface TrustedTraders {
-  trustedTraders: {
-    partyId: string;
-    trusted: boolean;
-    reference: string;
-    txId: string;
-    adoptedTxId?: string;
-  }[];
-  adoption: { adopted: string[]; skipped: unknown[]; txId: string } | null;
+  trustedTraders: TrustedTraderRecord[];
+  adoption: TrustedTraderAdoption | null;
 }
 interface Assessment {
   risk: { reasons: { code: string }[] };

@@ -7,6 +7,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TrustedTraderAdoption, TrustedTraderRecord } from '@customs-ledger/chaincode';
 import { openTestNetwork, type TestNetwork } from '../support/network.js';
 import { writeAsBefore112 } from '../support/ledger-before-1.12.js';
 
@@ -18,14 +19,8 @@ const ANOTHER_PARTY = '6'.repeat(64);
 const NOT_CUSTOMS = '7'.repeat(64);
 
 interface TrustedTraders {
-  trustedTraders: {
-    partyId: string;
-    trusted: boolean;
-    reference: string;
-    txId: string;
-    adoptedTxId?: string;
-  }[];
-  adoption: { adopted: string[]; skipped: { partyId: string; reason: string }[]; txId: string } | null;
+  trustedTraders: TrustedTraderRecord[];
+  adoption: TrustedTraderAdoption | null;
 }
 
 let net: TestNetwork;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NetworkConfig } from '@customs-ledger/chaincode';
+import type { NetworkConfig, TrustedTraderAdoption } from '@customs-ledger/chaincode';
 import type { EmbeddedLedger } from '../../gateway/src/ledger/embedded/embedded-ledger.js';
 import { openEmbeddedNetwork } from '../../gateway/src/ledger/embedded/network.js';
 import { EnrollingIdentityProvider } from '../../gateway/src/ledger/identities.js';
@@ -28,7 +28,7 @@ const logs: { msg: string; retryInMs?: number }[] = [];
 const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
 
 interface Adoption {
-  adoption: { adopted: string[]; txId: string } | null;
+  adoption: TrustedTraderAdoption | null;
 }
 const adoption = async () =>
   (await client.evaluate<Adoption>(customsServiceUser(network), 'party:trustedTraders', [])).adoption;
