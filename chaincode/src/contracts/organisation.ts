@@ -1,9 +1,11 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { KeyEndorsementPolicy } from 'fabric-shim';
+import { z } from 'zod';
 
-import { fromBytes } from '../domain/canonical';
-import { parseNetworkConfig, type OrgRole } from '../domain/collections';
+import { fromBytes, fromBytesOrUndefined } from '../domain/canonical';
+import { ORG_ROLES, parseNetworkConfig, type OrgRole } from '../domain/collections';
 import { isOrgRole } from '../domain/roles';
+import { MspId } from '../domain/schemas';
 import {
   KeyType,
   emitEvent,
@@ -249,13 +251,14 @@ async function registryPolicyOrgs(ctx: Context): Promise<string[]> {
   return parameter ? new KeyEndorsementPolicy(parameter).listOrgs() : [];
 }
 
+/** An `org` key's value written as the registry writes it, for the keys protectRegistry finds. */
+const StoredOrganisation = z.strictObject({
+  mspId: MspId,
+  role: z.enum(ORG_ROLES),
+  name: z.string(),
+}) satisfies z.ZodType<OrganisationRecord>;
+
 function organisationOrUndefined(bytes: Uint8Array): OrganisationRecord | undefined {
-  try {
-    const value = fromBytes(bytes) as Partial<OrganisationRecord> | null;
-    return typeof value?.mspId === 'string' && typeof value.role === 'string' && isOrgRole(value.role)
-      ? (value as OrganisationRecord)
-      : undefined;
-  } catch {
-    return undefined;
-  }
+  const parsed = StoredOrganisation.safeParse(fromBytesOrUndefined(bytes));
+  return parsed.success ? parsed.data : undefined;
 }

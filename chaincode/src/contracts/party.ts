@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 import { customsCollection, traderCollection } from '../domain/collections';
 import { collectionMembers } from '../domain/consignment';
-import { fromBytes } from '../domain/canonical';
+import { fromBytesOrUndefined } from '../domain/canonical';
 import { commitPayload } from '../domain/merkle';
 import { assertPurpose } from '../domain/purposes';
 import { assertAllowed, seesEveryOrganisation } from '../domain/roles';
@@ -190,7 +190,7 @@ export class PartyContract extends Contract {
     const txId = ctx.stub.getTxID();
     for await (const { key, value } of ctx.stub.getStateByPartialCompositeKey(KeyType.trusted, [])) {
       const [keyPartyId = ''] = ctx.stub.splitCompositeKey(key).attributes;
-      const parsed = PublicTrustedTrader.safeParse(jsonOrUndefined(value));
+      const parsed = PublicTrustedTrader.safeParse(fromBytesOrUndefined(value));
       if (!parsed.success || parsed.data.partyId !== keyPartyId) {
         skipped.push({ partyId: keyPartyId, reason: 'malformed' });
       } else if (parsed.data.setBy !== caller.network.customsMspId) {
@@ -396,14 +396,6 @@ export class PartyContract extends Contract {
     const registrations = await listByPartialKey<PartyRegistration>(ctx, KeyType.party, [partyId]);
     if (registrations.length === 0) throw new Error(`party ${partyId} is not registered`);
     return registrations;
-  }
-}
-
-function jsonOrUndefined(bytes: Uint8Array): unknown {
-  try {
-    return fromBytes(bytes);
-  } catch {
-    return undefined;
   }
 }
 

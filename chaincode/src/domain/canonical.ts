@@ -27,3 +27,12 @@ export function fromBytes(bytes: Uint8Array): unknown {
   if (bytes.length === 0) throw new Error('cannot parse an empty value as JSON');
   return JSON.parse(bytesToString(bytes)) as unknown;
 }
+
+/** JSON bytes parsed, or undefined for any that are not: a value another writer may have put there. */
+export function fromBytesOrUndefined(bytes: Uint8Array): unknown {
+  try {
+    return fromBytes(bytes);
+  } catch {
+    return undefined;
+  }
+}
