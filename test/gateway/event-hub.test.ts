@@ -468,11 +468,17 @@ describe('EventHub with a scripted ledger', () => {
   ];
   const payment = principal('payment-operator', 'PaymentMSP', 'payment');
 
+  /**
+   * How long a view listens: a scripted stream never ends, so a view is what arrived by then. With
+   * 300 ms a view once received nothing at all on a busy two-core machine (a full CI run, session 33).
+   */
+  const LISTEN_MS = 1_000;
+
   async function view(
     ledger: LedgerPort,
     who: Principal,
     options: { lastEventId?: string; startBlock?: bigint } = { startBlock: 0n },
-    timeoutMs = 300,
+    timeoutMs = LISTEN_MS,
     joins?: JoinStore,
   ): Promise<string[]> {
     const scriptedHub = new EventHub(ledger, network, joins ?? (await freshJoins()));
@@ -584,9 +590,9 @@ describe('EventHub with a scripted ledger', () => {
 
   it('a hub on a store that has learnt the ledger takes up after its checkpoint, and judges as before', async () => {
     const joins = await freshJoins();
-    const first = await view(scripted(block), post, { startBlock: 0n }, 300, joins);
+    const first = await view(scripted(block), post, { startBlock: 0n }, LISTEN_MS, joins);
     const again = scripted(block);
-    expect(await view(again, post, { startBlock: 0n }, 300, joins)).toEqual(first);
+    expect(await view(again, post, { startBlock: 0n }, LISTEN_MS, joins)).toEqual(first);
     // The subscriber's stream from 0; the index's: the ledger's first event (is it the same
     // ledger?), then on from block 4, the last block it had seen, whose end it could not know.
     expect(again.calls.map((c) => String(c.startBlock)).sort()).toEqual(['0', '0', '4']);
@@ -594,14 +600,14 @@ describe('EventHub with a scripted ledger', () => {
 
   it('forgets a store learnt from another ledger and learns this one from block 0', async () => {
     const joins = await freshJoins();
-    await view(scripted(block), platformA, { startBlock: 0n }, 300, joins);
+    await view(scripted(block), platformA, { startBlock: 0n }, LISTEN_MS, joins);
     // A re-created network: the same consignment id, created by another platform.
     const other = [
       event(1n, '5', 'ConsignmentCreated', { consignmentId: 'X', createdBy: 'PlatformBMSP' }),
       event(2n, '6', 'MovementRecorded', { consignmentId: 'X', type: 'dispatched' }),
     ];
-    expect(await view(scripted(other), platformA, { startBlock: 0n }, 300, joins)).toEqual([]);
-    expect(await view(scripted(other), platformB, { startBlock: 0n }, 300, joins)).toEqual([
+    expect(await view(scripted(other), platformA, { startBlock: 0n }, LISTEN_MS, joins)).toEqual([]);
+    expect(await view(scripted(other), platformB, { startBlock: 0n }, LISTEN_MS, joins)).toEqual([
       '1:5 ConsignmentCreated',
       '2:6 MovementRecorded',
     ]);
