@@ -62,6 +62,7 @@ export { KeyType } from './contracts/context';
 export { AUDIT_ANCHOR_PAGE_LIMIT, AUDIT_LOG_ID, auditTreeHeadMessage } from './contracts/audit';
 export type { AnchorPage, AnchorPageInput, AuditAnchor } from './contracts/audit';
 export { SERVICE_ROLE } from './contracts/customs';
+export { ADOPTED_ALREADY } from './contracts/party';
 export type { AssessmentRecord, AssessmentView, CollectionInstruction, MatchView } from './contracts/customs';
 export type { ProvenanceEntry, StateKeyRef } from './contracts/provenance';
 export type { ReturnRecord, StoredReturnPolicySet } from './contracts/returns';

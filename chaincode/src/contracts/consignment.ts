@@ -129,7 +129,7 @@ export class ConsignmentContract extends Contract {
     const roles = new Map<string, OrgRole | undefined>();
     for (const mspId of new Set(Object.values(named))) {
       if (mspId === undefined || mspId === caller.mspId) continue;
-      roles.set(mspId, (await readOrganisation(ctx, mspId, caller.network))?.role);
+      roles.set(mspId, (await readOrganisation(ctx, caller.network, mspId))?.role);
     }
     const { participants, pendingClaims } = participantsAtCreation(caller, named, (mspId) =>
       mspId === caller.mspId ? caller.role : roles.get(mspId),

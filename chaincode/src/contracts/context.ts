@@ -311,13 +311,13 @@ export function isRegisteredIn(network: NetworkRecord, mspId: string): boolean {
   return network.registered?.includes(mspId) ?? true;
 }
 
-/** An organisation the registry lists; `network` saves reading it again where the caller has it. */
+/** An organisation the registry lists; `network` is the record the caller read already (getNetwork). */
 export async function readOrganisation(
   ctx: Context,
+  network: NetworkRecord,
   mspId: string,
-  network?: NetworkRecord,
 ): Promise<OrganisationRecord | undefined> {
-  if (!isRegisteredIn(network ?? (await getNetwork(ctx)), mspId)) return undefined;
+  if (!isRegisteredIn(network, mspId)) return undefined;
   return readJson<OrganisationRecord>(ctx, orgKey(ctx, mspId));
 }
 
@@ -331,7 +331,7 @@ export async function getNetwork(ctx: Context): Promise<NetworkRecord> {
 export async function resolveCaller(ctx: Context): Promise<Caller> {
   const identity = identityOf(ctx);
   const network = await getNetwork(ctx);
-  const org = await readOrganisation(ctx, identity.mspId, network);
+  const org = await readOrganisation(ctx, network, identity.mspId);
   if (!org) throw new Error(`caller's organisation ${identity.mspId} is not registered`);
   return { ...identity, role: org.role, name: org.name, network };
 }

@@ -340,7 +340,7 @@ export class CustomsContract extends Contract {
     const caller = await this.customsCaller(ctx, 'setTrustedOperator');
     const isTrusted = booleanArgument(trusted as unknown, 'trusted');
     const ref = parseWith(Reference, 'reference', reference);
-    const org = await readOrganisation(ctx, mspId, caller.network);
+    const org = await readOrganisation(ctx, caller.network, mspId);
     if (!org) throw new Error(`organisation ${mspId} is not registered`);
     if (!isTrustedOperatorRole(org.role)) {
       throw new Error(
@@ -427,7 +427,7 @@ export class CustomsContract extends Contract {
         customs,
         privateKey.trustedOperator(mspId),
       );
-      const org = status?.trusted === true ? await readOrganisation(ctx, mspId, caller.network) : undefined;
+      const org = status?.trusted === true ? await readOrganisation(ctx, caller.network, mspId) : undefined;
       if (org !== undefined && isTrustedOperatorRole(org.role)) trustedOperators.push(mspId);
     }
     const watched = async (partyId: string) =>

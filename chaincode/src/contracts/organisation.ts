@@ -117,7 +117,7 @@ export class OrganisationContract extends Contract {
     const network = await this.requireGovernance(ctx, 'removeOrganisation');
     if (mspId === network.customsMspId)
       throw new Error(`the customs organisation ${mspId} cannot be removed`);
-    if (!(await readOrganisation(ctx, mspId, network)))
+    if (!(await readOrganisation(ctx, network, mspId)))
       throw new Error(`organisation ${mspId} is not registered`);
     // Under the registry's key-level policy; the org key's deletion too (FABRIC-SEMANTICS 11g). A key
     // created again after it is validated against "any two", but the network record no longer names it.
@@ -133,7 +133,7 @@ export class OrganisationContract extends Contract {
   @Transaction(false)
   @Returns('string')
   public async getOrganisation(ctx: Context, mspId: string): Promise<string> {
-    const org = await readOrganisation(ctx, mspId);
+    const org = await readOrganisation(ctx, await getNetwork(ctx), mspId);
     if (!org) throw new Error(`organisation ${mspId} is not registered`);
     return result(org);
   }

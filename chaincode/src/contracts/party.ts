@@ -48,6 +48,9 @@ import type {
   TrustedTraderRecord,
 } from './records';
 
+/** How party:adoptTrustedTraders refuses a second adoption: customs' gateway takes it for done. */
+export const ADOPTED_ALREADY = 'trusted-trader statuses were adopted from the public state already';
+
 /**
  * A public trusted-trader record of before 1.12 of the shape 1.11 wrote, for adoption. Its setBy is
  * checked against customs' MSP id; what colluding peers might have written in customs' name cannot be
@@ -183,8 +186,7 @@ export class PartyContract extends Contract {
       collection,
       privateKey.trustedTraderAdoption,
     );
-    if (done)
-      throw new Error(`trusted-trader statuses were adopted from the public state already, by ${done.txId}`);
+    if (done) throw new Error(`${ADOPTED_ALREADY}, by ${done.txId}`);
     const adopted: string[] = [];
     const skipped: TrustedTraderAdoption['skipped'][number][] = [];
     const txId = ctx.stub.getTxID();

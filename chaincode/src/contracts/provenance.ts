@@ -10,7 +10,7 @@ import { pageOf } from '../domain/pages';
 import { parseJsonWith, recordKinds, type RecordKind } from '../domain/schemas';
 import { accessRecordsOfSealVersion } from './access-records';
 import { loadVisibleConsignment } from './consignment-state';
-import { KeyType, resolveCaller, result, readOrganisation } from './context';
+import { KeyType, resolveCaller, result, readOrganisation, type NetworkRecord } from './context';
 import type {
   AccessRecord,
   ConsignmentRecord,
@@ -89,7 +89,7 @@ export class ProvenanceContract extends Contract {
     const caller = await resolveCaller(ctx);
     const consignment = await loadVisibleConsignment(ctx, caller, consignmentId);
     const id = consignment.consignmentId;
-    const trail = new Trail(ctx);
+    const trail = new Trail(ctx, caller.network);
     if (request.record === undefined) await gatherAll(ctx, trail, id);
     else await gatherRecord(ctx, trail, id, request.record);
     const page = pageOf(historyWalk(id, request.record), trail.candidates, request);
@@ -116,8 +116,8 @@ interface Candidate {
 class Trail {
   readonly candidates: Candidate[] = [];
   private readonly roles: RoleBook;
-  constructor(ctx: Context) {
-    this.roles = new RoleBook(ctx);
+  constructor(ctx: Context, network: NetworkRecord) {
+    this.roles = new RoleBook(ctx, network);
   }
 
   add(
@@ -337,12 +337,15 @@ function returnDetail(r: ReturnRecord): Record<string, unknown> {
 /** Registered roles by MSP id, read once per organisation. */
 class RoleBook {
   private readonly known = new Map<string, OrgRole | 'unregistered'>();
-  constructor(private readonly ctx: Context) {}
+  constructor(
+    private readonly ctx: Context,
+    private readonly network: NetworkRecord,
+  ) {}
 
   async of(mspId: string): Promise<OrgRole | 'unregistered'> {
     let role = this.known.get(mspId);
     if (role === undefined) {
-      role = (await readOrganisation(this.ctx, mspId))?.role ?? 'unregistered';
+      role = (await readOrganisation(this.ctx, this.network, mspId))?.role ?? 'unregistered';
       this.known.set(mspId, role);
     }
     return role;

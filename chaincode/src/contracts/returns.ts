@@ -70,6 +70,7 @@ import {
   txTime,
   type Caller,
   readOrganisation,
+  type NetworkRecord,
 } from './context';
 import {
   byTimeThenTx,
@@ -193,7 +194,7 @@ export class ReturnsContract extends Contract {
     const now = txTime(ctx);
     assertBeforeDeadline('request', deadlines, policy, country, now);
 
-    const carrierMspId = await returnCarrier(ctx, consignment, request.carrierMspId);
+    const carrierMspId = await returnCarrier(ctx, caller.network, consignment, request.carrierMspId);
     const order = await this.keptFields(ctx, consignment, 'order', OrderLines);
     const earlier = await listByPartialKey<ReturnRecord>(ctx, KeyType.return, [id]);
     assertReturnable(
@@ -730,6 +731,7 @@ async function readingConsignment(
 /** The carrier the platform names, which must be a registered carrier, else the consignment's own. */
 async function returnCarrier(
   ctx: Context,
+  network: NetworkRecord,
   consignment: ConsignmentRecord,
   named: string | undefined,
 ): Promise<string> {
@@ -739,7 +741,7 @@ async function returnCarrier(
     }
     return consignment.carrierMspId;
   }
-  const org = await readOrganisation(ctx, named);
+  const org = await readOrganisation(ctx, network, named);
   if (org?.role !== 'post' && org?.role !== 'express') {
     throw new Error(`${named} is not a registered carrier; a return is taken back by post or express`);
   }

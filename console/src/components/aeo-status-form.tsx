@@ -1,5 +1,6 @@
 import { useState, type ReactNode } from 'react';
 import { REFERENCE, REFERENCE_PATTERN, type AeoStatus } from '../aeo';
+import { useSession } from '../session';
 import { ConfirmButton } from './ui';
 
 /**
@@ -12,7 +13,8 @@ export function AeoStatusForm({
   inputId,
   choice,
   consequence,
-  onRecord,
+  path,
+  onSet,
 }: {
   kind: 'trusted operator' | 'trusted trader';
   /** Whose status, as the confirmation names it: an MSP id, or "this party". */
@@ -22,15 +24,19 @@ export function AeoStatusForm({
   choice?: ReactNode;
   /** What the status does, told before it is confirmed. */
   consequence: ReactNode;
-  onRecord: (trusted: boolean, reference: string) => Promise<AeoStatus>;
+  /** Where the status is posted: `{ trusted, reference }`. */
+  path: string;
+  onSet: () => void;
 }) {
+  const { api } = useSession();
   const [trusted, setTrusted] = useState(true);
   const [reference, setReference] = useState('');
   const [recorded, setRecorded] = useState<{ holder: string; txId: string }>();
   const ref = reference.trim();
   const record = async () => {
-    const status = await onRecord(trusted, ref);
+    const status = await api.post<AeoStatus>(path, { trusted, reference: ref });
     setRecorded({ holder, txId: status.txId });
+    onSet();
     // A certificate belongs to one holder: the next status starts from an empty reference.
     setReference('');
     setTrusted(true);

@@ -258,15 +258,7 @@ function TrustedTrader({
   status: TrustedTraderStatus | null;
   onSet: () => void;
 }) {
-  const { api, me } = useSession();
-  const record = async (trusted: boolean, reference: string) => {
-    const recorded = await api.post<AeoStatus>(`/v1/parties/${seg(id)}/trusted-trader`, {
-      trusted,
-      reference,
-    });
-    onSet();
-    return recorded;
-  };
+  const { me } = useSession();
   return (
     <Section title="Trusted trader">
       <p data-testid="trusted-trader">
@@ -292,7 +284,8 @@ function TrustedTrader({
               from now on. It replaces any earlier status; the platforms that registered the party are told.
             </p>
           }
-          onRecord={record}
+          path={`/v1/parties/${seg(id)}/trusted-trader`}
+          onSet={onSet}
         />
       )}
     </Section>

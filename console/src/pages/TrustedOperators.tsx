@@ -93,18 +93,10 @@ export function TrustedOperators() {
 }
 
 function SetStatus({ operators, onSet }: { operators: readonly Organisation[]; onSet: () => void }) {
-  const { api, me } = useSession();
+  const { me } = useSession();
   const [chosen, setChosen] = useState(operators[0]!.mspId);
   // The organisation the list shows as chosen, should the list no longer hold the one chosen before.
   const mspId = operators.some((o) => o.mspId === chosen) ? chosen : operators[0]!.mspId;
-  const record = async (trusted: boolean, reference: string) => {
-    const status = await api.post<TrustedOperator>(`/v1/organisations/${seg(mspId)}/trusted-operator`, {
-      trusted,
-      reference,
-    });
-    onSet();
-    return status;
-  };
   if (!me.decides) return null;
   return (
     <Section title="Grant or withdraw">
@@ -130,7 +122,8 @@ function SetStatus({ operators, onSet }: { operators: readonly Organisation[]; o
             carried by the organisation, from now on. It replaces any earlier status.
           </p>
         }
-        onRecord={record}
+        path={`/v1/organisations/${seg(mspId)}/trusted-operator`}
+        onSet={onSet}
       />
     </Section>
   );

@@ -1,11 +1,9 @@
 import type { Logger } from 'pino';
-import type { NetworkConfig, TrustedTraderAdoption } from '@customs-ledger/chaincode';
+import { ADOPTED_ALREADY, type NetworkConfig, type TrustedTraderAdoption } from '@customs-ledger/chaincode';
 import { chaincodeMessage, GatewayError } from '../ledger/port.js';
 import { customsServiceUser } from './customs-service.js';
 import type { LedgerClient } from './ledger-client.js';
 
-/** The chaincode's refusal of a second adoption (party:adoptTrustedTraders). */
-const ADOPTED_ALREADY = 'trusted-trader statuses were adopted from the public state already';
 const RETRY_MS = 60_000;
 
 /**
